@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Installs every Debian package bpsim needs. Idempotent and non-interactive;
+# the single place in the project that installs system packages.
+set -euo pipefail
+
+PACKAGES=(
+  build-essential cmake pkg-config ccache git
+  libsystemc-dev verilator
+  libboost-program-options-dev libboost-mpi-dev openmpi-bin
+  catch2 libyaml-cpp-dev nlohmann-json3-dev libfmt-dev
+  python3 python3-matplotlib
+)
+
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "setup: all ${#PACKAGES[@]} packages already installed"
+  exit 0
+fi
+
+echo "setup: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+# Wait for the dpkg lock rather than failing when another apt run holds it.
+APT_OPTS=(-o DPkg::Lock::Timeout=600 -y -q --no-install-recommends)
+$SUDO apt-get "${APT_OPTS[@]:0:2}" update -q
+$SUDO apt-get "${APT_OPTS[@]}" install "${missing[@]}"

@@ -1,0 +1,68 @@
+#include <boost/program_options.hpp>
+
+#include <cstdlib>
+#include <iostream>
+#include <string>
+
+#include "sim/cli/commands.h"
+#include "sim/core/error.h"
+#include "sim/workload/command.h"
+
+namespace bpsim::cli {
+
+namespace {
+
+const char* const kUsage =
+    "usage: bpsim <command> [options]\n"
+    "\n"
+    "bpsim estimates what one neural-network training step costs on an accelerator\n"
+    "(cycles, energy, memory traffic, peak memory) under a memory-saving backprop policy.\n"
+    "\n"
+    "commands:\n"
+    "  run CONFIG.yaml [--out DIR] [--set key.path=value ...] [--force] [--quiet]\n"
+    "                         simulate; write DIR/report.json and DIR/ops.csv\n"
+    "  validate CONFIG.yaml   check a config without simulating\n"
+    "  list                   accelerators, memory presets and energy tables with parameters\n"
+    "  workload SPEC.yaml     op graph and memory accounting of a training step\n"
+    "\n"
+    "  bpsim <command> --help for the options of one command; bpsim --version\n";
+
+}  // namespace
+
+int main(int argc, char* argv[]) {
+  // Quiet SystemC's banner; a user's own setting wins.
+  setenv("SYSTEMC_DISABLE_COPYRIGHT_MESSAGE", "1", 0);
+  if (argc < 2) {
+    std::cerr << kUsage;
+    return kExitBadInput;
+  }
+  const std::string cmd = argv[1];
+  try {
+    if (cmd == "--help" || cmd == "-h" || cmd == "help") {
+      std::cout << kUsage;
+      return kExitOk;
+    }
+    if (cmd == "--version") {
+      std::cout << "bpsim " << BPSIM_VERSION << "\n";
+      return kExitOk;
+    }
+    // Each command parses its own options; argv[1] becomes its argv[0].
+    if (cmd == "run") return cmd_run(argc - 1, argv + 1);
+    if (cmd == "validate") return cmd_validate(argc - 1, argv + 1);
+    if (cmd == "list") return cmd_list(argc - 1, argv + 1);
+    if (cmd == "workload") return workload::cmd_workload(argc - 1, argv + 1);
+    std::cerr << "bpsim: unknown command '" << cmd << "'\n\n" << kUsage;
+    return kExitBadInput;
+  } catch (const InputError& e) {
+    std::cerr << "bpsim: " << e.what() << "\n";
+    return kExitBadInput;
+  } catch (const boost::program_options::error& e) {
+    std::cerr << "bpsim " << cmd << ": " << e.what() << " (see bpsim " << cmd << " --help)\n";
+    return kExitBadInput;
+  } catch (const std::exception& e) {
+    std::cerr << "bpsim: internal error: " << e.what() << "\n";
+    return kExitInternal;
+  }
+}
+
+}  // namespace bpsim::cli

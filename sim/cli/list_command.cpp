@@ -1,0 +1,79 @@
+#include <boost/program_options.hpp>
+
+#include <algorithm>
+#include <filesystem>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "sim/cli/commands.h"
+#include "sim/core/config_node.h"
+#include "sim/core/params.h"
+#include "sim/engine/accelerator.h"
+#include "sim/engine/engine.h"
+#include "sim/memory/memory_factory.h"
+
+namespace po = boost::program_options;
+namespace fs = std::filesystem;
+
+namespace bpsim::cli {
+
+namespace {
+
+std::vector<fs::path> yaml_files(const fs::path& dir) {
+  std::vector<fs::path> out;
+  if (!fs::is_directory(dir)) return out;
+  for (const auto& e : fs::directory_iterator(dir))
+    if (e.is_regular_file() && e.path().extension() == ".yaml") out.push_back(e.path());
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+}  // namespace
+
+int cmd_list(int argc, char* argv[]) {
+  bool help = false;
+  std::string configs = std::string(BPSIM_SOURCE_DIR) + "/configs";
+  po::options_description d("options");
+  d.add_options()("help,h", po::bool_switch(&help), "show this help")(
+      "configs", po::value(&configs), "folder holding memory/ and energy/ presets");
+  po::variables_map vm;
+  po::store(po::parse_command_line(argc, argv, d), vm);
+  po::notify(vm);
+  if (help) {
+    std::cout << "usage: bpsim list [--configs DIR]\n\n" << d;
+    return kExitOk;
+  }
+  register_builtin_models();
+
+  std::cout << "accelerators (accelerator.kind):\n";
+  for (const auto& k : Registry::instance().all()) {
+    std::cout << "\n" << k.kind << ": " << k.description << "\n";
+    std::cout << k.schema->describe(2);
+    if (!k.actions.empty()) {
+      std::cout << "  energy actions counted:\n";
+      for (const auto& a : k.actions) std::cout << "    " << a.name << ": " << a.description << "\n";
+    }
+  }
+
+  std::cout << "\nmemory (the memory: section):\n" << memory::memory_schema()->describe(2);
+  std::cout << "\nmemory presets (include one):\n";
+  for (const auto& f : yaml_files(fs::path(configs) / "memory")) {
+    config::Node n = config::load_file(f.string());
+    const config::Node* m = n.find("memory");
+    const config::Node* name = m ? m->find("name") : nullptr;
+    std::cout << "  " << f.filename().string() << (name ? ": " + name->scalar : std::string()) << "\n";
+  }
+
+  std::cout << "\nenergy tables (include one):\n";
+  for (const auto& f : yaml_files(fs::path(configs) / "energy")) {
+    config::Node n = config::load_file(f.string());
+    const config::Node* e = n.find("energy");
+    const config::Node* acts = e ? e->find("actions") : nullptr;
+    std::cout << "  " << f.filename().string() << ": " << (acts ? acts->map.size() : 0) << " priced actions\n";
+  }
+  std::cout << "\nrun options (the run: section):\n" << run_schema()->describe(2);
+  return kExitOk;
+}
+
+}  // namespace bpsim::cli

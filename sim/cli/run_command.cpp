@@ -1,0 +1,108 @@
+#include <boost/program_options.hpp>
+
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "sim/cli/commands.h"
+#include "sim/core/error.h"
+#include "sim/engine/engine.h"
+#include "sim/report/report.h"
+
+namespace po = boost::program_options;
+namespace fs = std::filesystem;
+
+namespace bpsim::cli {
+
+namespace {
+
+/// Marks an output folder as bpsim's, so a later run may replace its files.
+const char* const kMarker = ".bpsim-output";
+
+struct CommonArgs {
+  std::string config;
+  std::vector<std::string> sets;
+  bool help = false;
+};
+
+po::options_description common_options(CommonArgs& a) {
+  po::options_description d("options");
+  d.add_options()("help,h", po::bool_switch(&a.help), "show this help")(
+      "set", po::value(&a.sets)->composing(),
+      "override a config value: --set accelerator.rows=64 (checked like the file)");
+  return d;
+}
+
+bool parse(int argc, char* argv[], po::options_description& d, CommonArgs& a, const char* usage) {
+  po::options_description hidden;
+  hidden.add_options()("config", po::value(&a.config), "config file");
+  po::options_description all;
+  all.add(d).add(hidden);
+  po::positional_options_description pos;
+  pos.add("config", 1);
+  po::variables_map vm;
+  po::store(po::command_line_parser(argc, argv).options(all).positional(pos).run(), vm);
+  po::notify(vm);
+  if (a.help) {
+    std::cout << usage << "\n" << d;
+    return false;
+  }
+  if (a.config.empty()) throw po::error("missing CONFIG.yaml");
+  return true;
+}
+
+/// Prepares DIR for a new report: refuses folders bpsim did not make unless forced, and
+/// removes the previous report first so a failed run cannot leave an old one in place.
+void claim_output_dir(const fs::path& dir, bool force) {
+  if (fs::exists(dir)) {
+    if (!fs::is_directory(dir)) throw InputError("--out " + dir.string() + ": exists and is not a directory");
+    const bool empty = fs::directory_iterator(dir) == fs::directory_iterator();
+    if (!empty && !fs::exists(dir / kMarker) && !force)
+      throw InputError("--out " + dir.string() +
+                       ": folder is not empty and was not made by bpsim; refusing to write into it "
+                       "(choose another folder, or pass --force)");
+    fs::remove(dir / "report.json");
+    fs::remove(dir / "ops.csv");
+  } else {
+    fs::create_directories(dir);
+  }
+  std::ofstream(dir / kMarker) << "bpsim output folder; bpsim run may replace report.json and ops.csv here\n";
+}
+
+}  // namespace
+
+int cmd_run(int argc, char* argv[]) {
+  CommonArgs a;
+  std::string out;
+  bool force = false, quiet = false;
+  po::options_description d = common_options(a);
+  d.add_options()("out,o", po::value(&out), "output folder (default: out/<config name>)")(
+      "force", po::bool_switch(&force), "write into a non-empty folder bpsim did not create")(
+      "quiet,q", po::bool_switch(&quiet), "print no summary table");
+  if (!parse(argc, argv, d, a, "usage: bpsim run CONFIG.yaml [--out DIR] [--set key.path=value ...]"))
+    return kExitOk;
+
+  RunSpec spec = prepare(a.config, a.sets);  // all validation before touching the disk
+  const fs::path dir = out.empty() ? fs::path("out") / fs::path(a.config).stem() : fs::path(out);
+  claim_output_dir(dir, force);
+  nlohmann::json report = simulate(spec);
+  write_report_files(report, dir.string());
+  if (!quiet) std::cout << summary_table(report);
+  std::cout << "report: " << (dir / "report.json").string() << "\n";
+  return kExitOk;
+}
+
+int cmd_validate(int argc, char* argv[]) {
+  CommonArgs a;
+  po::options_description d = common_options(a);
+  if (!parse(argc, argv, d, a, "usage: bpsim validate CONFIG.yaml [--set key.path=value ...]")) return kExitOk;
+  RunSpec spec = prepare(a.config, a.sets);
+  std::cout << a.config << ": ok (accelerator " << spec.kind->kind;
+  if (spec.workload) std::cout << ", workload " << spec.workload->name << ": " << spec.workload->ops.size() << " ops";
+  std::cout << ")\n";
+  return kExitOk;
+}
+
+}  // namespace bpsim::cli

@@ -1,0 +1,85 @@
+#pragma once
+/// The interface between the engine and an accelerator model, and the registry that maps
+/// `accelerator.kind` to an implementation (Ramulator's `impl:` idea; explicit
+/// registration so that no static-initialiser trick can be dropped by the linker).
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "sim/core/energy.h"
+#include "sim/core/params.h"
+#include "sim/workload/ir.h"
+
+namespace bpsim {
+
+class StatGroup;
+namespace memory {
+class MemorySystem;
+}
+
+/// What one op cost. Energy is priced later from `actions` (counting ≠ pricing).
+struct OpRecord {
+  std::string name;
+  std::string phase;  ///< workload::to_string(Phase)
+  std::string kind;   ///< workload::to_string(OpKind), or a model's own ("traffic")
+  uint64_t start_cycle = 0;
+  uint64_t cycles = 0;
+  uint64_t macs = 0, macs_executed = 0, macs_gated = 0;
+  uint64_t dram_read_bytes = 0, dram_write_bytes = 0;
+  uint64_t onchip_read_bytes = 0, onchip_write_bytes = 0;
+  ActionCounts actions;
+  nlohmann::json extra = nlohmann::json::object();  ///< model-specific per-op figures
+};
+
+/// A constructed accelerator (an sc_module underneath). Results are read after sc_start.
+class Accelerator {
+ public:
+  virtual ~Accelerator() = default;
+  virtual double clock_ghz() const = 0;
+  /// Per-op results in execution order.
+  virtual const std::vector<OpRecord>& records() const = 0;
+  /// End of the simulated step, in accelerator cycles (ops may overlap, so ≤ Σ op cycles).
+  virtual uint64_t total_cycles() const = 0;
+  virtual void report_stats(StatGroup& group) const = 0;
+  /// The report's "network" object (mesh); null elsewhere.
+  virtual nlohmann::json network() const { return nullptr; }
+};
+
+struct BuildContext {
+  std::string name;                 ///< sc_module name
+  const config::Values& params;     ///< validated `accelerator:` section
+  memory::MemorySystem& memory;
+  const EnergyTable& energy;
+  std::shared_ptr<const workload::OpGraph> workload;  ///< null when the kind needs none
+  uint64_t seed = 1;
+};
+
+struct AcceleratorKind {
+  std::string kind;
+  std::string description;
+  std::shared_ptr<const config::Schema> schema;  ///< its `accelerator:` parameters (without `kind`)
+  std::vector<ActionDecl> actions;               ///< energy actions it counts
+  bool needs_workload = true;
+  std::function<std::unique_ptr<Accelerator>(const BuildContext&)> make;
+};
+
+class Registry {
+ public:
+  static Registry& instance();
+  void add(AcceleratorKind k);
+  const AcceleratorKind* find(const std::string& kind) const;
+  const std::vector<AcceleratorKind>& all() const { return m_kinds; }
+  std::string names() const;  ///< "mesh, pim, systolic, traffic"
+
+ private:
+  std::vector<AcceleratorKind> m_kinds;
+};
+
+/// Registers every model shipped with bpsim (models/register.cpp). Idempotent.
+void register_builtin_models();
+
+}  // namespace bpsim

@@ -1,0 +1,93 @@
+#include "sim/engine/engine.h"
+
+#include <systemc>
+
+#include "sim/core/stats.h"
+#include "sim/memory/memory_factory.h"
+#include "sim/memory/memory_system.h"
+#include "sim/report/report.h"
+#include "sim/workload/load.h"
+
+namespace bpsim {
+
+std::shared_ptr<const config::Schema> run_schema() {
+  static auto s = [] {
+    auto r = std::make_shared<config::Schema>("run", "run options");
+    r->integer("seed", "", "seed of every random choice (masks, traffic); same seed, same report")
+        .def(1)
+        .at_least(0);
+    r->string("name", "label written into the report").def("\"\"");
+    return r;
+  }();
+  return s;
+}
+
+std::vector<ActionDecl> all_known_actions() {
+  register_builtin_models();
+  std::vector<ActionDecl> all = memory::memory_actions();
+  for (const auto& k : Registry::instance().all()) all.insert(all.end(), k.actions.begin(), k.actions.end());
+  return all;
+}
+
+RunSpec prepare(const std::string& config_path, const std::vector<std::string>& overrides) {
+  register_builtin_models();
+  RunSpec spec;
+  spec.config_path = config_path;
+  spec.root = config::load_file(config_path);
+  for (const auto& o : overrides) config::apply_override(spec.root, o);
+  config::Node& root = spec.root;
+  config::check_keys(root, "", {"accelerator", "memory", "energy", "workload", "run"});
+
+  // accelerator: {kind: <registered>, …its parameters}
+  const config::Node* acc = root.find("accelerator");
+  if (!acc) throw InputError(root.loc, "", "missing required section 'accelerator' (kinds: " + Registry::instance().names() + ")");
+  config::expect_map(*acc, "accelerator");
+  const config::Node* kind = acc->find("kind");
+  if (!kind) throw InputError(acc->loc, "accelerator", "missing required key 'kind' (one of: " + Registry::instance().names() + ")");
+  std::string kind_name = config::as_string(*kind, "accelerator.kind");
+  spec.kind = Registry::instance().find(kind_name);
+  if (!spec.kind)
+    throw InputError(kind->loc, "accelerator.kind", "unknown accelerator '" + kind_name + "' (registered: " + Registry::instance().names() + ")");
+  config::Node params = *acc;
+  params.erase("kind");
+  spec.accelerator = std::make_unique<config::Values>(config::validate(params, *spec.kind->schema, "accelerator"));
+
+  const config::Node* mem = root.find("memory");
+  if (!mem) throw InputError(root.loc, "", "missing required section 'memory' (include a preset, e.g. configs/memory/ddr4_2400.yaml)");
+  spec.memory = std::make_unique<config::Values>(config::validate(*mem, *memory::memory_schema(), "memory"));
+
+  const config::Node* en = root.find("energy");
+  if (!en) throw InputError(root.loc, "", "missing required section 'energy' (include a table, e.g. configs/energy/45nm.yaml)");
+  spec.energy = EnergyTable::parse(*en, "energy", all_known_actions());
+  std::vector<ActionDecl> present = memory::memory_actions();
+  present.insert(present.end(), spec.kind->actions.begin(), spec.kind->actions.end());
+  spec.energy.keep_leakage_of(present);
+
+  const config::Node* run = root.find("run");
+  spec.run = std::make_unique<config::Values>(config::validate(run ? *run : config::Node{}, *run_schema(), "run"));
+  spec.seed = static_cast<uint64_t>(spec.run->i("seed"));
+
+  if (const config::Node* wl = root.find("workload")) {
+    spec.workload = workload::load_workload(*wl, "workload", spec.seed);
+  } else if (spec.kind->needs_workload) {
+    throw InputError(root.loc, "", "missing required section 'workload' (accelerator '" + kind_name + "' runs a training step)");
+  }
+  return spec;
+}
+
+nlohmann::json simulate(RunSpec& spec) {
+  auto mem = memory::make_memory_system(*spec.memory, spec.energy, "memory");
+  BuildContext ctx{"accel", *spec.accelerator, *mem, spec.energy, spec.workload, spec.seed};
+  std::unique_ptr<Accelerator> acc = spec.kind->make(ctx);
+  sc_core::sc_start();
+
+  StatGroup stats;
+  acc->report_stats(stats.child(spec.kind->kind));
+  mem->report_stats(stats.child("memory"));
+  ReportInputs in{spec.kind->kind, *acc, spec.energy, stats,
+                  spec.workload ? &spec.workload->memory : nullptr,
+                  spec.run->s("name"), spec.seed, spec.root.to_yaml()};
+  return build_report(in);
+}
+
+}  // namespace bpsim

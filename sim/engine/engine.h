@@ -1,0 +1,45 @@
+#pragma once
+/// Spec, then construct (Timeloop): `prepare` parses and validates everything into plain
+/// structs; `simulate` builds the SystemC hierarchy, runs it once, and returns the report.
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "sim/core/config_node.h"
+#include "sim/core/energy.h"
+#include "sim/core/params.h"
+#include "sim/engine/accelerator.h"
+#include "sim/workload/ir.h"
+
+namespace bpsim {
+
+struct RunSpec {
+  std::string config_path;
+  config::Node root;  ///< merged config, overrides applied
+  const AcceleratorKind* kind = nullptr;
+  std::unique_ptr<config::Values> accelerator;
+  std::unique_ptr<config::Values> memory;
+  std::unique_ptr<config::Values> run;
+  EnergyTable energy;
+  std::shared_ptr<workload::OpGraph> workload;  ///< null when the config has none
+  uint64_t seed = 1;
+};
+
+/// Loads CONFIG (with includes), applies `--set` overrides and validates every section.
+/// Throws InputError (exit code 2) on any problem; never starts SystemC.
+RunSpec prepare(const std::string& config_path, const std::vector<std::string>& overrides);
+
+/// Every energy action any component can count (the known names of energy tables).
+std::vector<ActionDecl> all_known_actions();
+
+/// Builds the hierarchy, runs sc_start once, and assembles report.json (DESIGN.md's
+/// contract). One call per process: SystemC elaborates once.
+nlohmann::json simulate(RunSpec& spec);
+
+/// The top-level schema of a run config's `run:` section.
+std::shared_ptr<const config::Schema> run_schema();
+
+}  // namespace bpsim

@@ -1,0 +1,31 @@
+#include "sim/engine/accelerator.h"
+
+namespace bpsim {
+
+Registry& Registry::instance() {
+  static Registry r;
+  return r;
+}
+
+void Registry::add(AcceleratorKind k) {
+  for (auto& existing : m_kinds)
+    if (existing.kind == k.kind) {
+      existing = std::move(k);
+      return;
+    }
+  m_kinds.push_back(std::move(k));
+}
+
+const AcceleratorKind* Registry::find(const std::string& kind) const {
+  for (const auto& k : m_kinds)
+    if (k.kind == kind) return &k;
+  return nullptr;
+}
+
+std::string Registry::names() const {
+  std::string s;
+  for (const auto& k : m_kinds) s += (s.empty() ? "" : ", ") + k.kind;
+  return s;
+}
+
+}  // namespace bpsim

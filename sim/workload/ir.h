@@ -1,0 +1,110 @@
+#pragma once
+/// The training-step op graph: what every accelerator model consumes. Plain data, no
+/// SystemC. Built from a workload spec (sim/workload/builder) or read from a trace.
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace bpsim::workload {
+
+enum class Phase { forward, backward_data, backward_weight, recompute, update };
+constexpr int kNumPhases = 5;
+const char* to_string(Phase p);
+bool phase_from_string(const std::string& s, Phase& out);
+
+/// What kind of work an op is; accelerators map each kind differently.
+enum class OpKind {
+  gemm,           ///< (M×K)·(K×N), possibly `batch` independent instances
+  conv,           ///< convolution; `gemm` holds its im2col dims, `conv` its shape
+  xnor_gemm,      ///< binary GEMM: XNOR + popcount over K
+  elementwise,    ///< relu, gelu, add, dropout, their backward, …
+  reduction,      ///< sums over an axis (bias gradient, pooling backward)
+  normalization,  ///< batchnorm / layernorm forward and backward
+  softmax,
+  pool,
+  embedding,      ///< gather forward, scatter-add backward
+  bitwise,        ///< and/or/xor/xnor/not over N bits (PIM checks)
+  optimizer,      ///< weight update with optimizer-state traffic
+};
+const char* to_string(OpKind k);
+bool op_kind_from_string(const std::string& s, OpKind& out);
+
+enum class DType { fp32, bf16, fp16, int8, binary };
+const char* to_string(DType d);
+bool dtype_from_string(const std::string& s, DType& out);
+/// Storage bits per element (binary = 1).
+unsigned dtype_bits(DType d);
+
+/// GEMM view of an op: out[M×N] = Σ_K a[M×K]·b[K×N], `batch` independent instances.
+struct GemmDims {
+  uint64_t m = 0, n = 0, k = 0;
+  uint64_t batch = 1;
+  uint64_t macs() const { return m * n * k * batch; }
+};
+
+/// Convolution shape (NCHW), kept next to the im2col GEMM dims for models that want it.
+struct ConvShape {
+  uint64_t n = 0, c = 0, h = 0, w = 0;  ///< input batch, channels, height, width
+  uint64_t k = 0, r = 0, s = 0;         ///< filters, kernel height, kernel width
+  uint64_t stride = 1, pad = 0, groups = 1;
+  uint64_t p = 0, q = 0;                ///< output height, width
+};
+
+/// Which outputs of an op are not needed (output sparsity). density = fraction needed.
+struct OutputMask {
+  enum class Source { none, relu, pruned, nm, random, bitmap };
+  Source source = Source::none;
+  double density = 1.0;
+  unsigned nm_n = 0, nm_m = 0;  ///< N:M structured: n needed out of every m
+  std::string bitmap_file;      ///< explicit bitmap (traces)
+  bool active() const { return source != Source::none; }
+};
+const char* to_string(OutputMask::Source s);
+
+enum class TensorRole { input, weight, activation, saved, gradient, weight_gradient,
+                        optimizer_state, workspace, mask };
+const char* to_string(TensorRole r);
+
+struct Tensor {
+  uint32_t id = 0;
+  std::string name;
+  uint64_t bytes = 0;
+  TensorRole role = TensorRole::activation;
+};
+
+struct Op {
+  uint32_t id = 0;
+  std::string name;   ///< unique, e.g. "block3.fc1.fwd"
+  std::string layer;  ///< layer it belongs to, e.g. "block3.fc1"
+  Phase phase = Phase::forward;
+  OpKind kind = OpKind::gemm;
+  std::string detail;  ///< sub-kind: "relu", "relu_bwd", "adam", "xor", …
+  DType dtype = DType::fp32;
+  GemmDims gemm;       ///< gemm, conv, xnor_gemm
+  ConvShape conv;      ///< conv only
+  uint64_t elements = 0;  ///< elementwise-like ops: elements produced
+  uint64_t macs = 0;      ///< multiply-accumulates the op asks for
+  uint64_t flops = 0;     ///< other arithmetic (elementwise, normalisation, optimizer)
+  std::vector<uint32_t> reads, writes;  ///< tensor ids
+  std::vector<uint32_t> deps;           ///< op ids that must finish first
+  OutputMask out_mask;
+};
+
+/// Memory accounting of the step, beyond weights and the network input.
+struct MemorySummary {
+  std::string policy = "none";
+  uint64_t saved_after_forward_bytes = 0;
+  uint64_t peak_bytes = 0;
+};
+
+struct OpGraph {
+  std::string name;
+  DType dtype = DType::fp32;
+  uint64_t batch = 1;
+  std::vector<Tensor> tensors;  ///< indexed by id
+  std::vector<Op> ops;          ///< indexed by id, in a valid execution order
+  MemorySummary memory;
+  uint64_t total_macs() const;
+};
+
+}  // namespace bpsim::workload
