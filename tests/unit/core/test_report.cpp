@@ -1,0 +1,105 @@
+// report.json assembly: pricing, phase sums, totals, CSV — on a fake accelerator whose
+// numbers are chosen so every expected value is a hand calculation.
+#include <catch2/catch.hpp>
+
+#include "sim/core/stats.h"
+#include "sim/report/report.h"
+
+using namespace bpsim;
+
+namespace {
+
+class FakeAccelerator : public Accelerator {
+ public:
+  FakeAccelerator() {
+    OpRecord a;
+    a.name = "fc1.fwd";
+    a.phase = "forward";
+    a.kind = "gemm";
+    a.cycles = 100;
+    a.macs = 4000;
+    a.macs_executed = 4000;
+    a.dram_read_bytes = 64;
+    a.actions = {{"toy.mac", 1000}};
+    OpRecord b = a;
+    b.name = "fc1.dx, masked";  // a comma: the CSV must quote it
+    b.phase = "backward_data";
+    b.start_cycle = 100;
+    b.cycles = 300;
+    b.macs_executed = 1000;
+    b.macs_gated = 3000;
+    b.actions = {{"toy.mac", 1000}, {"toy.gated", 3000}};
+    m_records = {a, b};
+  }
+  double clock_ghz() const override { return 1.0; }
+  const std::vector<OpRecord>& records() const override { return m_records; }
+  uint64_t total_cycles() const override { return 400; }
+  void report_stats(StatGroup& g) const override { g.set("fold_count", uint64_t{7}, "folds run"); }
+
+ private:
+  std::vector<OpRecord> m_records;
+};
+
+}  // namespace
+
+TEST_CASE("report: prices actions, sums phases and totals", "[core][report]") {
+  FakeAccelerator acc;
+  EnergyTable table;
+  table.set_price("toy.mac", 0.5, "test");
+  table.set_price("toy.gated", 0.01, "test");
+  table.set_leakage("toy", 1.0, "test");
+  StatGroup stats;
+  acc.report_stats(stats.child("toy"));
+  workload::MemorySummary mem{"checkpoint", 1000, 5000};
+  nlohmann::json r = build_report({"toy", acc, table, stats, &mem, "t", 3, "{}"});
+
+  CHECK(r["schema"] == "bpsim-report-1");
+  CHECK(r["accelerator"] == "toy");
+  // forward: 1000 MACs × 0.5 pJ = 500 pJ; leakage 1 mW × 100 ns = 1e-3 W × 1e-7 s = 100 pJ.
+  CHECK(r["ops"][0]["energy_pj"].get<double>() == Approx(600.0));
+  // backward_data: 500 pJ + 3000 × 0.01 = 30 pJ; leakage 1 mW × 300 ns = 300 pJ → 830 pJ.
+  CHECK(r["phases"]["backward_data"]["energy_pj"].get<double>() == Approx(830.0));
+  CHECK(r["phases"]["backward_data"]["macs_gated"] == 3000);
+  CHECK(r["phases"]["forward"]["seconds"].get<double>() == Approx(100e-9));
+  // totals: dynamic 500 + 530 = 1030 pJ, leakage over the model's 400 cycles = 400 pJ.
+  CHECK(r["totals"]["energy_pj"].get<double>() == Approx(1430.0));
+  CHECK(r["totals"]["cycles"] == 400);
+  CHECK(r["totals"]["macs"] == 8000);
+  CHECK(r["totals"]["macs_executed"] == 5000);
+  CHECK(r["totals"]["dram_read_bytes"] == 128);
+  CHECK(r["energy_breakdown_pj"]["toy.mac"].get<double>() == Approx(1000.0));
+  CHECK(r["energy_breakdown_pj"]["toy.leakage"].get<double>() == Approx(400.0));
+  CHECK(r["memory"]["policy"] == "checkpoint");
+  CHECK(r["memory"]["peak_bytes"] == 5000);
+  CHECK(r["stats"]["toy"]["fold_count"] == 7);
+  CHECK(r["stat_descriptions"]["toy.fold_count"] == "folds run");
+  // The contract's keys are all present.
+  for (const char* k : {"cycles", "seconds", "energy_pj", "macs", "macs_executed", "macs_gated",
+                        "dram_read_bytes", "dram_write_bytes", "onchip_read_bytes", "onchip_write_bytes"})
+    CHECK(r["totals"].contains(k));
+
+  std::string csv = ops_csv(r);
+  CHECK_THAT(csv, Catch::StartsWith("name,phase,kind,start_cycle,cycles,energy_pj,macs,macs_executed,"));
+  CHECK_THAT(csv, Catch::Contains("\n\"fc1.dx, masked\",backward_data,gemm,100,300,830,4000,1000,3000,64,0,0,0\n"));
+  CHECK_THAT(summary_table(r), Catch::Contains("backward_data"));
+}
+
+TEST_CASE("report: an unpriced action is an input error naming the table", "[core][report]") {
+  FakeAccelerator acc;
+  EnergyTable table;
+  table.set_price("toy.mac", 0.5, "test");
+  StatGroup stats;
+  CHECK_THROWS_WITH(build_report({"toy", acc, table, stats, nullptr, "", 1, ""}),
+                    Catch::Contains("energy table 'unnamed' has no price for action 'toy.gated'"));
+}
+
+TEST_CASE("report: identical inputs give byte-identical output", "[core][report]") {
+  FakeAccelerator acc;
+  EnergyTable table;
+  table.set_price("toy.mac", 0.5, "test");
+  table.set_price("toy.gated", 0.01, "test");
+  StatGroup stats;
+  auto a = build_report({"toy", acc, table, stats, nullptr, "", 1, ""}).dump(2);
+  auto b = build_report({"toy", acc, table, stats, nullptr, "", 1, ""}).dump(2);
+  CHECK(a == b);
+}
