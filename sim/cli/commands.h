@@ -10,5 +10,6 @@ int main(int argc, char* argv[]);
 int cmd_run(int argc, char* argv[]);
 int cmd_validate(int argc, char* argv[]);
 int cmd_list(int argc, char* argv[]);
+int cmd_sweep(int argc, char* argv[]);
 
 }  // namespace bpsim::cli

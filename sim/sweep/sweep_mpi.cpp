@@ -1,0 +1,74 @@
+// Distributed sweeps: rank 0 hands out points one at a time (dynamic load balancing),
+// gathers result rows and writes the files; every other rank runs points.
+#include <boost/mpi/communicator.hpp>
+#include <boost/mpi/environment.hpp>
+
+#include <cstdlib>
+#include <iostream>
+#include <string>
+
+#include "sim/sweep/sweep_runner.h"
+
+namespace mpi = boost::mpi;
+
+namespace bpsim::sweep {
+
+namespace {
+enum Tag { kReady = 1, kWork = 2, kStop = 3 };
+}
+
+bool under_mpi() {
+  for (const char* v : {"OMPI_COMM_WORLD_SIZE", "PMI_SIZE", "PMIX_SIZE"})
+    if (const char* s = std::getenv(v)) return std::atoi(s) > 1;
+  return false;
+}
+
+int run_mpi(const SweepSpec& spec, const RunnerOptions& opt, int argc, char** argv) {
+  mpi::environment env(argc, argv);
+  mpi::communicator world;
+  if (world.rank() != 0) {
+    // Worker: announce readiness (with the previous result, if any) until told to stop.
+    std::string result;
+    while (true) {
+      world.send(0, kReady, result);
+      mpi::status st = world.probe(0, mpi::any_tag);
+      if (st.tag() == kStop) {
+        world.recv(0, kStop);
+        return 0;
+      }
+      size_t index = 0;
+      world.recv(0, kWork, index);
+      result = run_point(spec, spec.points.at(index), opt).dump();
+    }
+  }
+
+  ResultStore store(opt.out_dir);
+  std::vector<size_t> todo;
+  for (const auto& p : spec.points)
+    if (!store.done(p, opt.retry_failed)) todo.push_back(p.index);
+  Progress progress(spec.points.size(), spec.points.size() - todo.size());
+  size_t next = 0;
+  int active = world.size() - 1;
+  while (active > 0) {
+    std::string result;
+    mpi::status st = world.recv(mpi::any_source, kReady, result);
+    if (!result.empty()) {
+      nlohmann::json row = nlohmann::json::parse(result);
+      store.append(spec, row);
+      progress.point_done(row);
+    }
+    if (next < todo.size()) {
+      world.send(st.source(), kWork, todo[next++]);
+    } else {
+      world.send(st.source(), kStop);
+      --active;
+    }
+  }
+  progress.finish();
+  store.finalize(spec);
+  std::cerr << "sweep: done on " << world.size() - 1 << " MPI workers, results in " << opt.out_dir
+            << "/results.csv (" << store.failed() << " failed)\n";
+  return 0;
+}
+
+}  // namespace bpsim::sweep

@@ -1,0 +1,284 @@
+#include "sim/sweep/sweep_runner.h"
+
+#include <fcntl.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <mutex>
+#include <set>
+#include <sstream>
+#include <thread>
+
+#include <fmt/format.h>
+
+#include "sim/core/error.h"
+
+extern char** environ;
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace bpsim::sweep {
+
+namespace {
+
+const char* const kTotals[] = {"cycles", "seconds", "energy_pj", "macs", "macs_executed", "macs_gated",
+                               "dram_read_bytes", "dram_write_bytes", "onchip_read_bytes", "onchip_write_bytes"};
+
+double now_s() {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+
+/// A YAML scalar as the JSON value a reader expects (numbers stay numbers).
+json scalar_json(const config::Node& n) {
+  if (!n.is_scalar() || n.quoted) return n.is_scalar() ? json(n.scalar) : json(n.to_yaml());
+  const std::string& s = n.scalar;
+  char* end = nullptr;
+  long long i = std::strtoll(s.c_str(), &end, 10);
+  if (!s.empty() && *end == '\0') return i;
+  double d = std::strtod(s.c_str(), &end);
+  if (!s.empty() && *end == '\0') return d;
+  if (s == "true" || s == "false") return s == "true";
+  return s;
+}
+
+std::string csv_cell(const json& v) {
+  std::string s = v.is_string() ? v.get<std::string>() : v.is_null() ? std::string() : v.dump();
+  if (s.find_first_of(",\"\n") == std::string::npos) return s;
+  std::string q = "\"";
+  for (char c : s) q += c == '"' ? std::string("\"\"") : std::string(1, c);
+  return q + "\"";
+}
+
+std::string csv_header(const SweepSpec& spec) {
+  std::string h = "index,hash,status";
+  for (const auto& a : spec.axis_names) h += "," + csv_cell(a);
+  for (const char* k : kTotals) h += std::string(",") + k;
+  return h + ",saved_after_forward_bytes,peak_bytes,error\n";
+}
+
+std::string csv_row(const SweepSpec& spec, const json& row) {
+  std::string r = std::to_string(row["index"].get<size_t>()) + "," + row["hash"].get<std::string>() + "," +
+                  row["status"].get<std::string>();
+  for (const auto& a : spec.axis_names) r += "," + csv_cell(row["axes"].value(a, json()));
+  const json& t = row.contains("totals") ? row["totals"] : json::object();
+  for (const char* k : kTotals) r += "," + csv_cell(t.value(k, json()));
+  const json& m = row.contains("memory") ? row["memory"] : json::object();
+  r += "," + csv_cell(m.value("saved_after_forward_bytes", json())) + "," + csv_cell(m.value("peak_bytes", json()));
+  return r + "," + csv_cell(row.value("error", json())) + "\n";
+}
+
+void append_line(const fs::path& file, const std::string& line) {
+  int fd = ::open(file.c_str(), O_WRONLY | O_APPEND | O_CREAT, 0644);
+  if (fd < 0) throw std::runtime_error("cannot open " + file.string());
+  // One write of a whole line: a crash leaves either the full row or a partial tail that
+  // the next run drops, never a row that looks finished but is not.
+  ssize_t n = ::write(fd, line.data(), line.size());
+  ::fsync(fd);
+  ::close(fd);
+  if (n != static_cast<ssize_t>(line.size())) throw std::runtime_error("short write to " + file.string());
+}
+
+void write_atomic(const fs::path& file, const std::string& text) {
+  fs::path tmp = file;
+  tmp += ".partial";
+  {
+    std::ofstream out(tmp, std::ios::trunc | std::ios::binary);
+    out << text;
+    if (!out.flush()) throw std::runtime_error("cannot write " + tmp.string());
+  }
+  fs::rename(tmp, file);
+}
+
+std::string last_lines(const std::string& file, size_t n) {
+  std::ifstream in(file);
+  std::vector<std::string> lines;
+  for (std::string l; std::getline(in, l);)
+    if (!l.empty()) lines.push_back(l);
+  std::string out;
+  for (size_t i = lines.size() > n ? lines.size() - n : 0; i < lines.size(); ++i) out += (out.empty() ? "" : "\n") + lines[i];
+  return out;
+}
+
+}  // namespace
+
+// ---- one point -------------------------------------------------------------------------
+
+json run_point(const SweepSpec& spec, const Point& p, const RunnerOptions& opt) {
+  const fs::path dir = fs::path(opt.out_dir) / "points" / p.hash;
+  const fs::path log = fs::path(opt.out_dir) / "points" / (p.hash + ".log");
+  fs::create_directories(dir.parent_path());
+  std::vector<std::string> args = {opt.exe, "run", spec.base_config, "--out", dir.string(), "--quiet", "--force"};
+  for (const auto& s : spec.fixed_sets) args.insert(args.end(), {"--set", s});
+  for (const auto& s : p.assignments()) args.insert(args.end(), {"--set", s});
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+
+  posix_spawn_file_actions_t fa;
+  posix_spawn_file_actions_init(&fa);
+  posix_spawn_file_actions_addopen(&fa, 1, log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  posix_spawn_file_actions_adddup2(&fa, 1, 2);
+  pid_t pid = 0;
+  int rc = posix_spawn(&pid, opt.exe.c_str(), &fa, nullptr, argv.data(), environ);
+  posix_spawn_file_actions_destroy(&fa);
+  int status = 0;
+  if (rc == 0) waitpid(pid, &status, 0);
+  const int code = rc != 0 ? 127 : WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+
+  json row = {{"index", p.index}, {"hash", p.hash}, {"axes", json::object()}};
+  for (const auto& [k, v] : p.axes) row["axes"][k] = scalar_json(v);
+  row["exit_code"] = code;
+  if (code == 0) {
+    std::ifstream in(dir / "report.json");
+    json report = json::parse(in);
+    row["status"] = "ok";
+    row["totals"] = report["totals"];
+    row["memory"] = report["memory"];
+  } else {
+    row["status"] = "error";
+    row["error"] = rc != 0 ? std::string("cannot start ") + opt.exe : last_lines(log.string(), 3);
+  }
+  return row;
+}
+
+// ---- results ----------------------------------------------------------------------------
+
+ResultStore::ResultStore(const std::string& out_dir) : m_dir(out_dir) {
+  fs::create_directories(out_dir);
+  const fs::path file = fs::path(out_dir) / "results.jsonl";
+  std::ifstream in(file);
+  bool dropped = false;
+  for (std::string line; std::getline(in, line);) {
+    if (line.empty()) continue;
+    json row = json::parse(line, nullptr, false);
+    if (row.is_discarded() || !row.contains("hash") || !row.contains("status")) {
+      dropped = true;  // a row cut short by a crash
+      continue;
+    }
+    m_rows.push_back(std::move(row));
+  }
+  if (dropped) {
+    std::string text;
+    for (const auto& r : m_rows) text += r.dump() + "\n";
+    write_atomic(file, text);
+  }
+}
+
+bool ResultStore::done(const Point& p, bool retry_failed) const {
+  for (const auto& r : m_rows)
+    if (r["hash"] == p.hash && (!retry_failed || r["status"] == "ok")) return true;
+  return false;
+}
+
+size_t ResultStore::failed() const {
+  size_t n = 0;
+  for (const auto& r : m_rows) n += r["status"] != "ok";
+  return n;
+}
+
+void ResultStore::append(const SweepSpec& spec, const json& row) {
+  const fs::path csv = fs::path(m_dir) / "results.csv";
+  if (!fs::exists(csv)) append_line(csv, csv_header(spec));
+  append_line(fs::path(m_dir) / "results.jsonl", row.dump() + "\n");
+  append_line(csv, csv_row(spec, row));
+  m_rows.push_back(row);
+}
+
+void ResultStore::finalize(const SweepSpec& spec) {
+  // Latest row per point of this sweep, in point order: identical however points were run.
+  std::map<size_t, json> by_index;
+  std::map<std::string, size_t> index_of;
+  for (const auto& p : spec.points) index_of[p.hash] = p.index;
+  std::vector<json> others;
+  for (const auto& r : m_rows) {
+    auto it = index_of.find(r["hash"].get<std::string>());
+    if (it == index_of.end()) {
+      others.push_back(r);  // rows of an earlier version of the sweep are kept, after ours
+    } else {
+      json copy = r;
+      copy["index"] = it->second;
+      by_index[it->second] = copy;
+    }
+  }
+  std::string jsonl, csv = csv_header(spec);
+  for (const auto& [i, r] : by_index) {
+    jsonl += r.dump() + "\n";
+    csv += csv_row(spec, r);
+  }
+  for (const auto& r : others) jsonl += r.dump() + "\n";
+  write_atomic(fs::path(m_dir) / "results.jsonl", jsonl);
+  write_atomic(fs::path(m_dir) / "results.csv", csv);
+}
+
+// ---- progress ---------------------------------------------------------------------------
+
+Progress::Progress(size_t total, size_t already_done)
+    : m_total(total), m_done(already_done), m_started_with(already_done), m_t0(now_s()), m_tty(isatty(2)) {
+  std::cerr << fmt::format("sweep: {} points, {} already done\n", total, already_done);
+}
+
+void Progress::point_done(const json& row) {
+  ++m_done;
+  const double elapsed = now_s() - m_t0;
+  const size_t ran = m_done - m_started_with;
+  const double eta = ran ? elapsed / ran * static_cast<double>(m_total - m_done) : 0.0;
+  if (m_tty) {
+    const int width = 30;
+    const int filled = static_cast<int>(width * m_done / std::max<size_t>(m_total, 1));
+    std::cerr << fmt::format("\r[{}{}] {}/{} ETA {:.0f} s  ", std::string(filled, '='), std::string(width - filled, ' '),
+                             m_done, m_total, eta)
+              << std::flush;
+  } else {
+    std::cerr << fmt::format("sweep: {}/{} point {} {}{} (ETA {:.0f} s)\n", m_done, m_total,
+                             row["index"].get<size_t>(), row["status"].get<std::string>(),
+                             row["status"] == "ok" ? "" : ": " + row.value("error", std::string()), eta);
+  }
+}
+
+void Progress::finish() {
+  if (m_tty) std::cerr << "\n";
+}
+
+// ---- local pool -------------------------------------------------------------------------
+
+int run_local(const SweepSpec& spec, const RunnerOptions& opt) {
+  ResultStore store(opt.out_dir);
+  std::vector<const Point*> todo;
+  for (const auto& p : spec.points)
+    if (!store.done(p, opt.retry_failed)) todo.push_back(&p);
+  Progress progress(spec.points.size(), spec.points.size() - todo.size());
+  // Workers are threads that each wait on one child process at a time.
+  std::mutex m;
+  size_t next = 0;
+  auto worker = [&] {
+    while (true) {
+      const Point* p = nullptr;
+      {
+        std::lock_guard<std::mutex> lock(m);
+        if (next == todo.size()) return;
+        p = todo[next++];
+      }
+      json row = run_point(spec, *p, opt);
+      std::lock_guard<std::mutex> lock(m);
+      store.append(spec, row);
+      progress.point_done(row);
+    }
+  };
+  std::vector<std::thread> threads;
+  for (int i = 0; i < std::max(1, opt.jobs); ++i) threads.emplace_back(worker);
+  for (auto& t : threads) t.join();
+  progress.finish();
+  store.finalize(spec);
+  std::cerr << fmt::format("sweep: done, results in {}/results.csv ({} failed)\n", opt.out_dir, store.failed());
+  return 0;
+}
+
+}  // namespace bpsim::sweep

@@ -1,0 +1,61 @@
+#pragma once
+/// Runs the points of a sweep, each in its own child process (SystemC elaborates once per
+/// process), locally with N workers or over MPI ranks; appends one result row per finished
+/// point so that an interrupted sweep loses nothing and resumes where it stopped.
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "sim/sweep/sweep_spec.h"
+
+namespace bpsim::sweep {
+
+struct RunnerOptions {
+  std::string out_dir;
+  int jobs = 1;
+  bool retry_failed = false;
+  std::string exe;  ///< the bpsim executable that runs each point
+};
+
+/// Runs one point to completion in a child process; returns its result row.
+nlohmann::json run_point(const SweepSpec& spec, const Point& p, const RunnerOptions& opt);
+
+/// Results already in out_dir/results.jsonl, keyed by hash (a partial last line is dropped).
+class ResultStore {
+ public:
+  explicit ResultStore(const std::string& out_dir);
+  bool done(const Point& p, bool retry_failed) const;
+  /// Appends one row to results.jsonl and results.csv, each with a single write + fsync.
+  void append(const SweepSpec& spec, const nlohmann::json& row);
+  /// Rewrites both files sorted by point index (temporary file, then rename).
+  void finalize(const SweepSpec& spec);
+  size_t size() const { return m_rows.size(); }
+  size_t failed() const;
+
+ private:
+  std::string m_dir;
+  std::vector<nlohmann::json> m_rows;
+};
+
+/// The whole local sweep; returns the exit code (0 even when points failed: they are rows).
+int run_local(const SweepSpec& spec, const RunnerOptions& opt);
+/// Under mpirun: rank 0 hands out points and writes the files, other ranks run points.
+int run_mpi(const SweepSpec& spec, const RunnerOptions& opt, int argc, char** argv);
+/// True when this process was started by mpirun with more than one rank.
+bool under_mpi();
+
+/// Prints progress: a bar with ETA on a terminal, plain lines otherwise.
+class Progress {
+ public:
+  Progress(size_t total, size_t already_done);
+  void point_done(const nlohmann::json& row);
+  void finish();
+
+ private:
+  size_t m_total, m_done;
+  size_t m_started_with;
+  double m_t0;
+  bool m_tty;
+};
+
+}  // namespace bpsim::sweep

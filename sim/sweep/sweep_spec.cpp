@@ -1,0 +1,151 @@
+#include "sim/sweep/sweep_spec.h"
+
+#include <cstdio>
+#include <filesystem>
+
+#include "sim/core/params.h"
+
+namespace bpsim::sweep {
+
+std::vector<std::string> Point::assignments() const {
+  std::vector<std::string> out;
+  for (const auto& [key, value] : axes) out.push_back(key + "=" + value.to_yaml());
+  return out;
+}
+
+std::string config_hash(const config::Node& resolved) {
+  uint64_t h = 1469598103934665603ull;  // FNV-1a 64 offset basis
+  for (unsigned char c : resolved.to_yaml()) {
+    h ^= c;
+    h *= 1099511628211ull;  // FNV-1a 64 prime
+  }
+  char buf[17];
+  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(h));
+  return buf;
+}
+
+namespace {
+
+using config::Node;
+
+/// One axis of the product: a list of alternatives, each a set of key → value pairs.
+using Axis = std::vector<std::vector<std::pair<std::string, Node>>>;
+
+Axis read_list_axis(const std::string& key, const Node& values, const std::string& path) {
+  config::expect_seq(values, path);
+  if (values.seq.empty()) throw InputError(values.loc, path, "an axis needs at least one value");
+  Axis axis;
+  for (const auto& v : values.seq) axis.push_back({{key, v}});
+  return axis;
+}
+
+Axis read_zip_group(const Node& group, const std::string& path) {
+  config::expect_map(group, path);
+  if (group.map.empty()) throw InputError(group.loc, path, "a zip group needs at least one key");
+  size_t n = 0;
+  Axis axis;
+  for (const auto& e : group.map) {
+    const std::string p = path + "." + e.key;
+    config::expect_seq(e.value, p);
+    if (axis.empty()) {
+      n = e.value.seq.size();
+      if (n == 0) throw InputError(e.value.loc, p, "an axis needs at least one value");
+      axis.resize(n);
+    } else if (e.value.seq.size() != n) {
+      throw InputError(e.value.loc, p, "zipped lists must have the same length (" + std::to_string(n) + " before, " +
+                                           std::to_string(e.value.seq.size()) + " here)");
+    }
+    for (size_t i = 0; i < n; ++i) axis[i].push_back({e.key, e.value.seq[i]});
+  }
+  return axis;
+}
+
+bool excluded(const std::vector<std::pair<std::string, Node>>& point, const Node& rules) {
+  for (const auto& rule : rules.seq) {
+    bool all = true;
+    for (const auto& e : rule.map) {
+      bool match = false;
+      for (const auto& [k, v] : point) match = match || (k == e.key && v.to_yaml() == e.value.to_yaml());
+      all = all && match;
+    }
+    if (all) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+SweepSpec load_sweep(const std::string& path, const std::vector<std::string>& extra_sets) {
+  Node root = config::load_file(path);
+  config::check_keys(root, "", {"base", "set", "axes", "zip", "exclude"});
+  SweepSpec spec;
+  spec.file = path;
+  const Node* base = root.find("base");
+  if (!base) throw InputError(root.loc, "", "missing required key 'base' (the config every point starts from)");
+  config::as_string(*base, "base");
+  spec.base_config = config::resolve_path(*base);
+  if (!std::filesystem::exists(spec.base_config))
+    throw InputError(base->loc, "base", "no such file: " + spec.base_config);
+
+  if (const Node* set = root.find("set")) {
+    config::expect_map(*set, "set");
+    for (const auto& e : set->map) spec.fixed_sets.push_back(e.key + "=" + e.value.to_yaml());
+  }
+  spec.fixed_sets.insert(spec.fixed_sets.end(), extra_sets.begin(), extra_sets.end());
+
+  std::vector<Axis> axes;
+  if (const Node* a = root.find("axes")) {
+    config::expect_map(*a, "axes");
+    for (const auto& e : a->map) {
+      axes.push_back(read_list_axis(e.key, e.value, "axes." + e.key));
+      spec.axis_names.push_back(e.key);
+    }
+  }
+  if (const Node* z = root.find("zip")) {
+    config::expect_seq(*z, "zip");
+    for (size_t i = 0; i < z->seq.size(); ++i) {
+      axes.push_back(read_zip_group(z->seq[i], "zip[" + std::to_string(i) + "]"));
+      for (const auto& e : z->seq[i].map) spec.axis_names.push_back(e.key);
+    }
+  }
+  for (size_t i = 0; i < spec.axis_names.size(); ++i)
+    for (size_t j = 0; j < i; ++j)
+      if (spec.axis_names[i] == spec.axis_names[j])
+        throw InputError(root.loc, spec.axis_names[i], "key swept by two axes");
+  Node no_rules;
+  no_rules.type = Node::Type::Sequence;
+  const Node* rules = root.find("exclude");
+  if (rules) {
+    config::expect_seq(*rules, "exclude");
+    for (size_t i = 0; i < rules->seq.size(); ++i) config::expect_map(rules->seq[i], "exclude[" + std::to_string(i) + "]");
+  }
+
+  // Cartesian product, the first axis varying slowest.
+  Node base_tree = config::load_file(spec.base_config);
+  for (const auto& s : spec.fixed_sets) config::apply_override(base_tree, s);
+  std::vector<size_t> idx(axes.size(), 0);
+  size_t total = 1;
+  for (const auto& a : axes) total *= a.size();
+  for (size_t n = 0; n < total; ++n) {
+    std::vector<std::pair<std::string, Node>> pairs;
+    for (size_t a = 0; a < axes.size(); ++a)
+      for (const auto& kv : axes[a][idx[a]]) pairs.push_back(kv);
+    if (!excluded(pairs, rules ? *rules : no_rules)) {
+      Point p;
+      p.index = spec.points.size();
+      p.axes = pairs;
+      Node resolved = base_tree;
+      for (const auto& s : p.assignments()) config::apply_override(resolved, s);
+      p.hash = config_hash(resolved);
+      spec.points.push_back(std::move(p));
+    }
+    for (size_t a = axes.size(); a-- > 0;) {
+      if (++idx[a] < axes[a].size()) break;
+      idx[a] = 0;
+    }
+  }
+  if (spec.points.empty()) throw InputError(root.loc, "exclude", "every point is excluded; nothing to run");
+  return spec;
+}
+
+}  // namespace bpsim::sweep

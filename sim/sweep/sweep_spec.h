@@ -1,0 +1,36 @@
+#pragma once
+/// A sweep: a base config plus axes (config key path → list of values), expanded into
+/// points. Each point is the base config with `--set` assignments, keyed by a hash of
+/// the resolved config so that re-running a sweep skips finished points.
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "sim/core/config_node.h"
+
+namespace bpsim::sweep {
+
+struct Point {
+  size_t index = 0;
+  std::vector<std::pair<std::string, config::Node>> axes;  ///< key path → value, in axis order
+  std::string hash;                                        ///< 16 hex digits of the resolved config
+  std::vector<std::string> assignments() const;            ///< "key.path=value" for --set
+};
+
+struct SweepSpec {
+  std::string file;
+  std::string base_config;              ///< path resolved against the sweep file
+  std::vector<std::string> fixed_sets;  ///< `set:` entries and command-line --set, applied to every point
+  std::vector<std::string> axis_names;
+  std::vector<Point> points;
+};
+
+/// Parses and expands a sweep file (cartesian `axes`, `zip` groups, `exclude` filters).
+/// Throws InputError with file:line:col on bad input.
+SweepSpec load_sweep(const std::string& path, const std::vector<std::string>& extra_sets);
+
+/// FNV-1a 64 of the resolved config text, as 16 hex digits: stable across runs and machines.
+std::string config_hash(const config::Node& resolved);
+
+}  // namespace bpsim::sweep
