@@ -24,6 +24,8 @@ const char* const kUsage =
     "  validate CONFIG.yaml   check a config without simulating\n"
     "  list                   accelerators, memory presets and energy tables with parameters\n"
     "  workload SPEC.yaml     op graph and memory accounting of a training step\n"
+    "  trace export SPEC.yaml -o FILE | trace check FILE\n"
+    "                         write a training step as a trace; check a trace\n"
     "  sweep SWEEP.yaml [-j N] [--out DIR]\n"
     "                         run many configs (resumable; also under mpirun)\n"
     "\n"
@@ -52,6 +54,7 @@ int main(int argc, char* argv[]) {
     if (cmd == "run") return cmd_run(argc - 1, argv + 1);
     if (cmd == "validate") return cmd_validate(argc - 1, argv + 1);
     if (cmd == "list") return cmd_list(argc - 1, argv + 1);
+    if (cmd == "trace") return cmd_trace(argc - 1, argv + 1);
     if (cmd == "sweep") return cmd_sweep(argc - 1, argv + 1);
     if (cmd == "workload") return workload::cmd_workload(argc - 1, argv + 1);
     std::cerr << "bpsim: unknown command '" << cmd << "'\n\n" << kUsage;

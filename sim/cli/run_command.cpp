@@ -75,15 +75,17 @@ void claim_output_dir(const fs::path& dir, bool force) {
 
 int cmd_run(int argc, char* argv[]) {
   CommonArgs a;
-  std::string out;
+  std::string out, trace_file;
   bool force = false, quiet = false;
   po::options_description d = common_options(a);
   d.add_options()("out,o", po::value(&out), "output folder (default: out/<config name>)")(
       "force", po::bool_switch(&force), "write into a non-empty folder bpsim did not create")(
-      "quiet,q", po::bool_switch(&quiet), "print no summary table");
+      "quiet,q", po::bool_switch(&quiet), "print no summary table")(
+      "trace", po::value(&trace_file), "replay this workload trace instead of the config's workload");
   if (!parse(argc, argv, d, a, "usage: bpsim run CONFIG.yaml [--out DIR] [--set key.path=value ...]"))
     return kExitOk;
 
+  if (!trace_file.empty()) a.sets.push_back("workload={trace: \"" + trace_file + "\"}");
   RunSpec spec = prepare(a.config, a.sets);  // all validation before touching the disk
   const fs::path dir = out.empty() ? fs::path("out") / fs::path(a.config).stem() : fs::path(out);
   claim_output_dir(dir, force);

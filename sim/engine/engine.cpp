@@ -6,6 +6,7 @@
 #include "sim/memory/memory_factory.h"
 #include "sim/memory/memory_system.h"
 #include "sim/report/report.h"
+#include "sim/trace/trace_io.h"
 #include "sim/workload/load.h"
 
 namespace bpsim {
@@ -68,7 +69,12 @@ RunSpec prepare(const std::string& config_path, const std::vector<std::string>& 
   spec.seed = static_cast<uint64_t>(spec.run->i("seed"));
 
   if (const config::Node* wl = root.find("workload")) {
-    spec.workload = workload::load_workload(*wl, "workload", spec.seed);
+    if (wl->find("trace")) {
+      config::check_keys(*wl, "workload", {"trace"});  // a trace is a finished op graph
+      spec.workload = trace::read_trace_file(config::resolve_path(*wl->find("trace")));
+    } else {
+      spec.workload = workload::load_workload(*wl, "workload", spec.seed);
+    }
   } else if (spec.kind->needs_workload) {
     throw InputError(root.loc, "", "missing required section 'workload' (accelerator '" + kind_name + "' runs a training step)");
   }

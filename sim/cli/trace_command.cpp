@@ -1,0 +1,95 @@
+#include <boost/program_options.hpp>
+
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <string>
+
+#include "sim/cli/commands.h"
+#include "sim/core/error.h"
+#include "sim/trace/trace_io.h"
+#include "sim/workload/load.h"
+
+namespace po = boost::program_options;
+
+namespace bpsim::cli {
+
+namespace {
+
+/// A `workload:` section as if written in a config: {spec: SPEC, policy: {kind, segments}}.
+config::Node workload_section(const std::string& spec, const std::string& policy, int segments) {
+  auto scalar = [](const std::string& text) {
+    config::Node n;
+    n.type = config::Node::Type::Scalar;
+    n.scalar = text;
+    n.loc = Location{"<command line>"};
+    return n;
+  };
+  config::Node section;
+  section.type = config::Node::Type::Map;
+  config::Node spec_node = scalar(spec);
+  spec_node.loc = Location{};  // relative to the working directory
+  section.set("spec", spec_node);
+  if (!policy.empty()) {
+    config::Node p;
+    p.type = config::Node::Type::Map;
+    p.set("kind", scalar(policy));
+    if (segments > 0) p.set("segments", scalar(std::to_string(segments)));
+    section.set("policy", p);
+  }
+  return section;
+}
+
+}  // namespace
+
+int cmd_trace(int argc, char* argv[]) {
+  std::string action, input, out, policy;
+  int segments = 0;
+  bool help = false;
+  po::options_description d("options");
+  d.add_options()("help,h", po::bool_switch(&help), "show this help")(
+      "output,o", po::value(&out), "trace file to write (export)")(
+      "policy", po::value(&policy), "memory policy for export (none, checkpoint, checkpoint_sequential, …)")(
+      "segments", po::value(&segments), "segments for checkpoint_sequential");
+  po::options_description hidden;
+  hidden.add_options()("action", po::value(&action))("input", po::value(&input));
+  po::options_description all;
+  all.add(d).add(hidden);
+  po::positional_options_description pos;
+  pos.add("action", 1).add("input", 1);
+  po::variables_map vm;
+  po::store(po::command_line_parser(argc, argv).options(all).positional(pos).run(), vm);
+  po::notify(vm);
+  const char* usage =
+      "usage: bpsim trace export SPEC.yaml [--policy P] [--segments N] -o FILE.jsonl\n"
+      "       bpsim trace check FILE.jsonl\n";
+  if (help) {
+    std::cout << usage << "\n" << d;
+    return kExitOk;
+  }
+  if (action == "export") {
+    if (input.empty()) throw po::error("missing SPEC.yaml");
+    if (out.empty()) throw po::error("missing -o FILE");
+    auto g = workload::load_workload(workload_section(input, policy, segments), "workload", 1);
+    if (std::filesystem::exists(out)) throw InputError("-o " + out + ": file exists; refusing to overwrite it");
+    const std::string tmp = out + ".partial";
+    {
+      std::ofstream f(tmp);
+      trace::write_trace(*g, f);
+      if (!f.flush()) throw std::runtime_error("cannot write " + tmp);
+    }
+    std::filesystem::rename(tmp, out);
+    std::cout << out << ": " << g->ops.size() << " ops, " << g->tensors.size() << " tensors\n";
+    return kExitOk;
+  }
+  if (action == "check") {
+    if (input.empty()) throw po::error("missing FILE.jsonl");
+    auto g = trace::read_trace_file(input);
+    std::cout << input << ": ok, " << g->ops.size() << " ops, " << g->tensors.size() << " tensors, "
+              << g->total_macs() << " MACs\n";
+    return kExitOk;
+  }
+  throw po::error(action.empty() ? "missing action (export or check)" : "unknown action '" + action + "'");
+}
+
+}  // namespace bpsim::cli

@@ -1,0 +1,124 @@
+// Trace format: write → read gives the same graph; every malformed input names line and field.
+#include <catch2/catch.hpp>
+
+#include <sstream>
+
+#include "sim/core/error.h"
+#include "sim/trace/trace_io.h"
+
+using namespace bpsim;
+using namespace bpsim::workload;
+
+namespace {
+
+OpGraph small_graph() {
+  OpGraph g;
+  g.name = "tiny";
+  g.dtype = DType::bf16;
+  g.batch = 4;
+  g.memory = {"checkpoint", 1024, 4096};
+  g.tensors = {{0, "x", 512, TensorRole::input}, {1, "w", 256, TensorRole::weight},
+               {2, "y", 256, TensorRole::activation}, {3, "dy", 256, TensorRole::gradient},
+               {4, "unused", 8, TensorRole::workspace}};
+  Op f;
+  f.id = 0;
+  f.name = "fc.fwd";
+  f.layer = "fc";
+  f.kind = OpKind::gemm;
+  f.dtype = DType::bf16;
+  f.gemm = {4, 32, 64, 1};
+  f.macs = f.gemm.macs();
+  f.reads = {0, 1};
+  f.writes = {2};
+  Op b = f;
+  b.id = 1;
+  b.name = "fc.dx";
+  b.phase = Phase::backward_data;
+  b.reads = {3, 1};
+  b.writes = {0};
+  b.deps = {0};
+  b.out_mask.source = OutputMask::Source::relu;
+  b.out_mask.density = 0.25;
+  Op c;
+  c.id = 2;
+  c.name = "conv";
+  c.kind = OpKind::conv;
+  c.conv = {1, 3, 8, 8, 4, 3, 3, 1, 1, 1, 8, 8};
+  c.gemm = {64, 4, 27, 1};
+  c.macs = c.gemm.macs();
+  c.deps = {1};
+  g.ops = {f, b, c};
+  return g;
+}
+
+std::string trace_text(const OpGraph& g) {
+  std::ostringstream o;
+  trace::write_trace(g, o);
+  return o.str();
+}
+
+std::string error_of(const std::string& text) {
+  std::istringstream in(text);
+  try {
+    trace::read_trace(in, "t.jsonl");
+  } catch (const InputError& e) {
+    return e.what();
+  }
+  return "no error";
+}
+
+const std::string kHeader = "{\"format\":\"bpsim-trace\",\"version\":1}\n";
+
+}  // namespace
+
+TEST_CASE("trace: write then read reproduces the graph exactly", "[trace]") {
+  OpGraph g = small_graph();
+  std::string text = trace_text(g);
+  std::istringstream in(text);
+  auto r = trace::read_trace(in, "t.jsonl");
+  CHECK(r->name == "tiny");
+  CHECK(r->dtype == DType::bf16);
+  CHECK(r->batch == 4);
+  CHECK(r->memory.policy == "checkpoint");
+  CHECK(r->memory.peak_bytes == 4096);
+  REQUIRE(r->tensors.size() == 5);
+  CHECK(r->tensors[4].name == "unused");
+  REQUIRE(r->ops.size() == 3);
+  CHECK(r->ops[1].out_mask.source == OutputMask::Source::relu);
+  CHECK(r->ops[1].out_mask.density == 0.25);
+  CHECK(r->ops[1].deps == std::vector<uint32_t>{0});
+  CHECK(r->ops[2].conv.k == 4);
+  CHECK(r->ops[2].macs == 64 * 4 * 27);
+  // The strongest check: writing what was read gives the same bytes.
+  CHECK(trace_text(*r) == text);
+}
+
+TEST_CASE("trace: malformed input names the line and the field", "[trace]") {
+  CHECK(error_of("") == "t.jsonl: empty trace (the first line must be the header)");
+  CHECK(error_of("{\"format\":\"x\",\"version\":1}\n") == "t.jsonl:1: format: expected \"bpsim-trace\" on the first line");
+  CHECK(error_of(kHeader + "{\"tensor\":0,\"bytes\":4}\n{not json\n") == "t.jsonl:3: malformed JSON");
+  CHECK(error_of(kHeader + "{\"op\":0,\"name\":\"a\",\"phase\":\"forward\",\"kind\":\"fft\"}\n") ==
+        "t.jsonl:2: kind: unknown value 'fft' (valid: gemm, conv, xnor_gemm, elementwise, reduction, "
+        "normalization, softmax, pool, embedding, bitwise, optimizer)");
+  CHECK(error_of(kHeader + "{\"op\":0,\"name\":\"a\",\"phase\":\"forward\",\"kind\":\"gemm\"}\n") ==
+        "t.jsonl:2: gemm: missing field (a gemm op needs {m, n, k})");
+  CHECK(error_of(kHeader + "{\"op\":0,\"phase\":\"forward\",\"kind\":\"gemm\"}\n") == "t.jsonl:2: name: missing field (a string)");
+  CHECK(error_of(kHeader + "{\"op\":0,\"name\":\"a\",\"phase\":\"forward\",\"kind\":\"elementwise\",\"deps\":[3]}\n") ==
+        "t.jsonl:2: deps: op 3 is not defined before this op: a dependency cycle or a dangling dependency "
+        "(ops must come in execution order)");
+  CHECK(error_of(kHeader + "{\"op\":0,\"name\":\"a\",\"phase\":\"forward\",\"kind\":\"elementwise\",\"deps\":[0]}\n") ==
+        "t.jsonl:2: deps: op 0 is this op itself: a dependency cycle or a dangling dependency "
+        "(ops must come in execution order)");
+  CHECK(error_of(kHeader + "{\"op\":0,\"name\":\"a\",\"phase\":\"forward\",\"kind\":\"elementwise\",\"reads\":[0]}\n") ==
+        "t.jsonl:2: reads: tensor 0 is not declared before this op");
+  CHECK(error_of(kHeader + "{\"tensor\":0,\"bytes\":-4}\n") == "t.jsonl:2: bytes: expected a non-negative integer, found -4");
+  CHECK(error_of(kHeader + "{\"tensor\":0,\"bytes\":4,\"colour\":1}\n") ==
+        "t.jsonl:2: colour: unknown field (valid: tensor, name, bytes, role)");
+  CHECK(error_of(kHeader + "{\"tensor\":1,\"bytes\":4}\n") ==
+        "t.jsonl:2: tensor: tensor ids must be 0, 1, 2… without gaps; missing 0");
+  CHECK(error_of(kHeader + "{\"op\":0,\"name\":\"a\",\"phase\":\"forward\",\"kind\":\"elementwise\","
+                           "\"mask\":{\"source\":\"relu\",\"density\":1.5}}\n") ==
+        "t.jsonl:2: density: must be in [0, 1]");
+  CHECK(error_of(kHeader + "[1]\n") == "t.jsonl:2: expected a JSON object per line");
+  CHECK(error_of(kHeader + "{\"x\":1}\n") == "t.jsonl:2: expected a record with \"tensor\" or \"op\"");
+}
