@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "sim/cli/commands.h"
+#include "sim/cli/options.h"
 #include "sim/core/error.h"
 #include "sim/engine/engine.h"
 #include "sim/report/report.h"
@@ -36,15 +37,7 @@ po::options_description common_options(CommonArgs& a) {
 }
 
 bool parse(int argc, char* argv[], po::options_description& d, CommonArgs& a, const char* usage) {
-  po::options_description hidden;
-  hidden.add_options()("config", po::value(&a.config), "config file");
-  po::options_description all;
-  all.add(d).add(hidden);
-  po::positional_options_description pos;
-  pos.add("config", 1);
-  po::variables_map vm;
-  po::store(po::command_line_parser(argc, argv).options(all).positional(pos).run(), vm);
-  po::notify(vm);
+  parse_command_line(argc, argv, d, {{"config", &a.config}});
   if (a.help) {
     std::cout << usage << "\n" << d;
     return false;

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "sim/cli/commands.h"
+#include "sim/cli/options.h"
 #include "sim/sweep/sweep_runner.h"
 
 namespace po = boost::program_options;
@@ -26,15 +27,7 @@ int cmd_sweep(int argc, char* argv[]) {
       "set", po::value(&sets)->composing(), "override a base-config value for every point")(
       "retry-failed", po::bool_switch(&retry), "run again the points whose earlier run failed")(
       "list", po::bool_switch(&list), "print the points and their hashes, run nothing");
-  po::options_description hidden;
-  hidden.add_options()("sweep", po::value(&file));
-  po::options_description all;
-  all.add(d).add(hidden);
-  po::positional_options_description pos;
-  pos.add("sweep", 1);
-  po::variables_map vm;
-  po::store(po::command_line_parser(argc, argv).options(all).positional(pos).run(), vm);
-  po::notify(vm);
+  parse_command_line(argc, argv, d, {{"sweep", &file}});
   if (help) {
     std::cout << "usage: bpsim sweep SWEEP.yaml [-j N] [--out DIR]\n"
                  "       mpirun -np N bpsim sweep SWEEP.yaml [--out DIR]\n\n"

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "sim/cli/commands.h"
+#include "sim/cli/options.h"
 #include "sim/core/error.h"
 #include "sim/trace/trace_io.h"
 #include "sim/workload/load.h"
@@ -51,15 +52,7 @@ int cmd_trace(int argc, char* argv[]) {
       "output,o", po::value(&out), "trace file to write (export)")(
       "policy", po::value(&policy), "memory policy for export (none, checkpoint, checkpoint_sequential, …)")(
       "segments", po::value(&segments), "segments for checkpoint_sequential");
-  po::options_description hidden;
-  hidden.add_options()("action", po::value(&action))("input", po::value(&input));
-  po::options_description all;
-  all.add(d).add(hidden);
-  po::positional_options_description pos;
-  pos.add("action", 1).add("input", 1);
-  po::variables_map vm;
-  po::store(po::command_line_parser(argc, argv).options(all).positional(pos).run(), vm);
-  po::notify(vm);
+  parse_command_line(argc, argv, d, {{"action", &action}, {"input", &input}});
   const char* usage =
       "usage: bpsim trace export SPEC.yaml [--policy P] [--segments N] -o FILE.jsonl\n"
       "       bpsim trace check FILE.jsonl\n";
