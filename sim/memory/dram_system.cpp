@@ -1,0 +1,205 @@
+#include "sim/memory/dram_system.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "sim/core/stats.h"
+
+using namespace sc_core;
+
+namespace bpsim::memory {
+
+DdrEnergy DdrEnergy::from(const DdrSpec& s) {
+  // DRAMPower's command energies (shared/REFERENCE.md): mA × V × ns = pJ, per device,
+  // times the devices that share one command in a rank.
+  const double dev = s.devices_per_rank(), v = s.vdd, t = s.tck_ns;
+  DdrEnergy e;
+  e.act_pj = dev * v * (s.idd0 - s.idd3n) * s.tras * t;
+  e.pre_pj = dev * v * (s.idd0 - s.idd2n) * s.trp * t;
+  e.rd_pj = dev * v * (s.idd4r - s.idd3n) * s.tbl * t;
+  e.wr_pj = dev * v * (s.idd4w - s.idd3n) * s.tbl * t;
+  e.ref_pj = dev * v * (s.idd5b - s.idd3n) * s.trfc * t;
+  // Background: active standby (IDD3N) of every device, a conservative bound (IDD2N when
+  // all banks are closed is lower).
+  e.background_mw = dev * s.ranks * s.channels * v * s.idd3n;
+  return e;
+}
+
+DramSystem::DramSystem(sc_module_name name, const DdrSpec& spec)
+    : sc_module(name), socket("socket"), m_spec(spec), m_mapper(spec) {
+  for (unsigned c = 0; c < spec.channels; ++c) m_channels.push_back(std::make_unique<DdrChannel>(m_spec, m_counters));
+  socket.register_nb_transport_fw(this, &DramSystem::nb_transport_fw);
+  SC_THREAD(scheduler);
+  SC_THREAD(responder);
+}
+
+uint64_t DramSystem::now_cycle() const {
+  return static_cast<uint64_t>(std::ceil(sc_time_stamp().to_seconds() * 1e9 / m_spec.tck_ns - 1e-6));
+}
+
+tlm::tlm_sync_enum DramSystem::nb_transport_fw(tlm::tlm_generic_payload& p, tlm::tlm_phase& ph, sc_time&) {
+  if (ph == tlm::END_RESP) return tlm::TLM_COMPLETED;
+  if (ph != tlm::BEGIN_REQ) {
+    p.set_response_status(tlm::TLM_GENERIC_ERROR_RESPONSE);
+    return tlm::TLM_COMPLETED;
+  }
+  const DdrAddress a = m_mapper.decode(p.get_address());
+  DdrChannel& ch = *m_channels[a.channel];
+  if (m_blocked || ch.full()) {
+    m_blocked = &p;  // END_REQ follows when the queue has room (back-pressure)
+    return tlm::TLM_ACCEPTED;
+  }
+  const uint64_t now = now_cycle();
+  if (ch.idle()) ch.idle_until(now);
+  const uint64_t id = m_next_id++;
+  m_by_id[id] = &p;
+  ch.enqueue(DdrRequest{id, p.get_address(), p.is_write(), now, a});
+  m_new_request.notify(SC_ZERO_TIME);
+  ph = tlm::END_REQ;
+  return tlm::TLM_UPDATED;
+}
+
+void DramSystem::scheduler() {
+  const sc_time tck(m_spec.tck_ns, SC_NS);
+  std::vector<DdrCompletion> done;
+  while (true) {
+    const uint64_t now = now_cycle();
+    uint64_t next = UINT64_MAX;
+    for (auto& ch : m_channels) next = std::min(next, ch->next_issue(now, now));
+    if (next == UINT64_MAX) {
+      wait(m_new_request);
+      continue;
+    }
+    if (next > now) {
+      wait(tck * double(next - now), m_new_request);
+      continue;
+    }
+    done.clear();
+    for (auto& ch : m_channels) ch->issue(now, done);
+    for (const auto& d : done) {
+      m_responses.emplace(d.done, m_by_id.at(d.id));
+      m_by_id.erase(d.id);
+      m_new_response.notify(SC_ZERO_TIME);
+    }
+    if (m_blocked) {
+      const DdrAddress a = m_mapper.decode(m_blocked->get_address());
+      DdrChannel& ch = *m_channels[a.channel];
+      if (!ch.full()) {
+        tlm::tlm_generic_payload* p = m_blocked;
+        m_blocked = nullptr;
+        const uint64_t id = m_next_id++;
+        m_by_id[id] = p;
+        ch.enqueue(DdrRequest{id, p->get_address(), p->is_write(), now, a});
+        tlm::tlm_phase ph = tlm::END_REQ;
+        sc_time delay = SC_ZERO_TIME;
+        socket->nb_transport_bw(*p, ph, delay);
+      }
+    }
+    wait(tck);  // one command per channel per cycle
+  }
+}
+
+void DramSystem::responder() {
+  const double tck_s = m_spec.tck_ns * 1e-9;
+  while (true) {
+    if (m_responses.empty()) {
+      wait(m_new_response);
+      continue;
+    }
+    auto it = m_responses.begin();
+    const sc_time at(double(it->first) * tck_s, SC_SEC);
+    if (at > sc_time_stamp()) {
+      wait(at - sc_time_stamp(), m_new_response);
+      continue;
+    }
+    tlm::tlm_generic_payload* p = it->second;
+    m_responses.erase(it);
+    p->set_response_status(tlm::TLM_OK_RESPONSE);
+    tlm::tlm_phase ph = tlm::BEGIN_RESP;
+    sc_time delay = SC_ZERO_TIME;
+    socket->nb_transport_bw(*p, ph, delay);
+  }
+}
+
+void DramSystem::settle() {
+  const uint64_t now = now_cycle();
+  for (auto& ch : m_channels)
+    if (ch->idle()) ch->idle_until(now);
+}
+
+uint64_t DramSystem::bulk_cycles(uint64_t addr, uint64_t bytes, bool is_write) const {
+  if (bytes == 0) return 0;
+  const uint64_t bb = m_spec.burst_bytes();
+  const uint64_t bursts = (addr + bytes - 1) / bb - addr / bb + 1;
+  const uint64_t acts = m_mapper.rows_touched(addr, bytes);
+  const double ch = m_spec.channels;
+  // Column rate: one burst per max(tBL, tCCD); tCCD_S when the bank group changes between
+  // consecutive bursts (Bg mapped below Co), tCCD_L otherwise.
+  const auto& m = m_spec.mapping;
+  const bool bg_below_co = std::find(m.begin(), m.end(), AddrField::bank_group) >
+                           std::find(m.begin(), m.end(), AddrField::column);
+  const double per_burst = std::max<double>(m_spec.tbl, bg_below_co ? m_spec.tccd_s : m_spec.tccd_l);
+  const double t_col = std::ceil(bursts / ch) * per_burst;
+  // Activation rate: tRRD_S apart and at most four per tFAW.
+  const double t_act = std::ceil(acts / ch) * std::max<double>(m_spec.trrd_s, m_spec.tfaw / 4.0);
+  // Refresh takes tRFC out of every tREFI.
+  const double refresh = double(m_spec.trefi) / double(m_spec.trefi - m_spec.trfc);
+  const uint64_t first = m_spec.trcd + (is_write ? m_spec.cwl : m_spec.cl) + m_spec.tbl;
+  return static_cast<uint64_t>(std::ceil(std::max(t_col, t_act) * refresh)) + first;
+}
+
+uint64_t DramSystem::transfer(uint64_t addr, uint64_t bytes, bool is_write, uint64_t issue_ps) {
+  if (bytes == 0) return issue_ps;
+  const double tck = tck_ps();
+  const uint64_t issue = static_cast<uint64_t>(std::ceil(double(issue_ps) / tck));
+  const uint64_t start = std::max(issue, m_bulk_free);
+  const uint64_t cycles = bulk_cycles(addr, bytes, is_write);
+  const uint64_t first = m_spec.trcd + (is_write ? m_spec.cwl : m_spec.cl) + m_spec.tbl;
+  m_bulk_free = start + cycles - first;  // the next transfer's latency overlaps this one's tail
+  m_bulk_end = std::max(m_bulk_end, start + cycles);
+  const uint64_t bb = m_spec.burst_bytes();
+  const uint64_t bursts = (addr + bytes - 1) / bb - addr / bb + 1;
+  const uint64_t acts = m_mapper.rows_touched(addr, bytes);
+  m_counters.act += acts;
+  m_counters.pre += acts;  // every opened row is closed again
+  (is_write ? m_counters.wr : m_counters.rd) += bursts;
+  (is_write ? m_counters.write_bytes : m_counters.read_bytes) += bytes;
+  m_counters.requests += bursts;
+  m_counters.latency_cycles += bursts * first;
+  return static_cast<uint64_t>(double(start + cycles) * tck);
+}
+
+ActionCounts DramSystem::take_actions() {
+  // Refreshes the bulk path's elapsed time implies, per rank.
+  const uint64_t refs = m_bulk_end / m_spec.trefi * m_spec.ranks * m_spec.channels;
+  m_bulk_refs = std::max(m_bulk_refs, refs);
+  const ActionCounts total = {{"dram.act", m_counters.act},       {"dram.pre", m_counters.pre},
+                              {"dram.rd_burst", m_counters.rd},   {"dram.wr_burst", m_counters.wr},
+                              {"dram.ref", m_counters.ref + m_bulk_refs}};
+  ActionCounts delta;
+  for (const auto& [k, v] : total) {
+    delta[k] = v - m_taken[k];
+    m_taken[k] = v;
+  }
+  return delta;
+}
+
+void DramSystem::report_stats(StatGroup& g) const {
+  const DdrCounters& c = m_counters;
+  g.set("act_count", c.act, "row activations");
+  g.set("pre_count", c.pre, "precharges");
+  g.set("rd_count", c.rd, "read bursts");
+  g.set("wr_count", c.wr, "write bursts");
+  g.set("ref_count", c.ref + m_bulk_refs, "refresh commands (per rank)");
+  g.set("read_bytes", c.read_bytes, "bytes read over the DRAM interface");
+  g.set("write_bytes", c.write_bytes, "bytes written over the DRAM interface");
+  g.set("row_hits", c.row_hits, "requests served from an open row (detailed path)");
+  g.set("row_misses", c.row_misses, "requests that opened a row in a closed bank (detailed path)");
+  g.set("row_conflicts", c.row_conflicts, "requests that closed another row first (detailed path)");
+  g.set("avg_latency_cycles", c.requests ? double(c.latency_cycles) / double(c.requests) : 0.0,
+        "mean cycles from acceptance by the controller to the last data beat");
+  g.set("capacity_bytes", m_spec.capacity_bytes(), "device capacity");
+  g.set("peak_bandwidth_bytes_per_s", m_spec.peak_bytes_per_s(), "one burst per tBL per channel");
+}
+
+}  // namespace bpsim::memory

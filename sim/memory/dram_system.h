@@ -1,0 +1,70 @@
+#pragma once
+/// The DRAM module: a TLM-2.0 target (approximately-timed base protocol) in front of
+/// per-channel command schedulers, plus the closed-form bulk path tile-level models use.
+#include <map>
+#include <memory>
+#include <vector>
+
+#include <systemc>
+#include <tlm>
+#include <tlm_utils/simple_target_socket.h>
+
+#include "sim/memory/ddr_channel.h"
+#include "sim/memory/ddr_spec.h"
+#include "sim/memory/memory_system.h"
+
+namespace bpsim::memory {
+
+/// DRAMPower's per-command energies (pJ) for one rank, from the spec's IDD currents.
+struct DdrEnergy {
+  double act_pj = 0, pre_pj = 0, rd_pj = 0, wr_pj = 0, ref_pj = 0;
+  double background_mw = 0;  ///< whole device set (all channels and ranks), active standby
+  static DdrEnergy from(const DdrSpec& s);
+};
+
+class DramSystem : public sc_core::sc_module, public MemorySystem {
+ public:
+  SC_HAS_PROCESS(DramSystem);
+  tlm_utils::simple_target_socket<DramSystem> socket;
+
+  DramSystem(sc_core::sc_module_name name, const DdrSpec& spec);
+  const DdrSpec& spec() const { return m_spec; }
+  const DdrCounters& counters() const { return m_counters; }
+  double tck_ps() const { return m_spec.tck_ns * 1000.0; }
+
+  // MemorySystem (bulk path)
+  uint64_t transfer(uint64_t addr, uint64_t bytes, bool is_write, uint64_t issue_ps) override;
+  double peak_bytes_per_s() const override { return m_spec.peak_bytes_per_s(); }
+  uint64_t capacity_bytes() const override { return m_spec.capacity_bytes(); }
+  ActionCounts take_actions() override;
+  void report_stats(StatGroup& group) const override;
+  uint64_t read_bytes() const override { return m_counters.read_bytes; }
+  uint64_t write_bytes() const override { return m_counters.write_bytes; }
+  /// Counts the refreshes an idle device performs up to the current time (call at the end).
+  void settle();
+  /// Closed-form estimate of a streaming transfer's duration, in cycles (no side effects).
+  uint64_t bulk_cycles(uint64_t addr, uint64_t bytes, bool is_write) const;
+
+ private:
+  tlm::tlm_sync_enum nb_transport_fw(tlm::tlm_generic_payload& p, tlm::tlm_phase& ph, sc_core::sc_time& t);
+  void scheduler();
+  void responder();
+  uint64_t now_cycle() const;
+  void count_refreshes_to(uint64_t cycle);
+
+  DdrSpec m_spec;
+  AddressMapper m_mapper;
+  DdrCounters m_counters;
+  std::vector<std::unique_ptr<DdrChannel>> m_channels;
+  std::map<uint64_t, tlm::tlm_generic_payload*> m_by_id;
+  tlm::tlm_generic_payload* m_blocked = nullptr;  ///< a request waiting for queue space
+  std::multimap<uint64_t, tlm::tlm_generic_payload*> m_responses;  ///< done cycle → payload
+  sc_core::sc_event m_new_request, m_new_response;
+  uint64_t m_next_id = 0;
+  uint64_t m_bulk_free = 0;       ///< cycle the bulk path's channels are free
+  uint64_t m_bulk_end = 0;        ///< latest bulk completion, for refresh accounting
+  uint64_t m_bulk_refs = 0;       ///< refreshes counted for bulk time so far
+  ActionCounts m_taken;           ///< actions already handed out by take_actions
+};
+
+}  // namespace bpsim::memory
