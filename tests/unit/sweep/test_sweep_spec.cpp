@@ -32,7 +32,7 @@ TEST_CASE("sweep: axes form a cartesian product, first axis slowest", "[sweep]")
   CHECK(load_sweep(f, {"run.name=x"}).points[4].hash != sp.points[4].hash);
 }
 
-TEST_CASE("sweep: zip groups vary together; exclude drops matching points", "[sweep]") {
+TEST_CASE("sweep: zip groups vary together, exclude drops matching points", "[sweep]") {
   Scratch s("sweep_zip");
   s.file("base.yaml", kBase);
   std::string f = s.file("s.yaml",

@@ -1,0 +1,65 @@
+#pragma once
+// Runs the bpsim executable as a user would and captures exit code, stdout and stderr.
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <algorithm>
+#include <sstream>
+#include <string>
+
+namespace bpsim::test {
+
+struct CliResult {
+  int code = -1;
+  std::string out, err;
+};
+
+/// A scratch folder under the system temp dir, removed at scope exit.
+struct Scratch {
+  std::filesystem::path path;
+  explicit Scratch(const std::string& tag) {
+    path = std::filesystem::temp_directory_path() / ("bpsim_" + tag + "_" + std::to_string(::getpid()));
+    std::filesystem::remove_all(path);
+    std::filesystem::create_directories(path);
+  }
+  ~Scratch() { std::filesystem::remove_all(path); }
+  std::string file(const std::string& name, const std::string& text) const {
+    std::ofstream(path / name) << text;
+    return (path / name).string();
+  }
+  std::string operator/(const std::string& name) const { return (path / name).string(); }
+};
+
+inline std::string slurp(const std::string& file) {
+  std::ifstream in(file);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+/// `args` is appended to the executable's path as shell words (quote them yourself).
+inline CliResult run_bpsim(const std::string& args) {
+  const auto dir = std::filesystem::temp_directory_path();
+  const std::string tag = std::to_string(::getpid());
+  const std::string out = (dir / ("bpsim_out_" + tag)).string(), err = (dir / ("bpsim_err_" + tag)).string();
+  const std::string cmd = std::string(BPSIM_EXE) + " " + args + " >" + out + " 2>" + err;
+  int status = std::system(cmd.c_str());
+  CliResult r;
+  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  r.out = slurp(out);
+  r.err = slurp(err);
+  std::filesystem::remove(out);
+  std::filesystem::remove(err);
+  return r;
+}
+
+/// `include:` line that pulls in the shipped memory preset and energy table.
+inline std::string preset_includes() {
+  return std::string("include: [") + BPSIM_SOURCE_DIR + "/configs/memory/ddr4_2400.yaml, " + BPSIM_SOURCE_DIR +
+         "/configs/energy/45nm.yaml]\n";
+}
+
+}  // namespace bpsim::test
