@@ -1,0 +1,9 @@
+#pragma once
+/// `bpsim workload SPEC.yaml [--policy P] [--json]`. (Interface fixed by the lead; owned
+/// and implemented by the workload engineer.)
+namespace bpsim::workload {
+
+/// argv[0] is "workload". Returns the exit code (0 ok, 2 bad input).
+int cmd_workload(int argc, char** argv);
+
+}  // namespace bpsim::workload

@@ -1,0 +1,17 @@
+#pragma once
+/// What the engine needs from the workload side. (Interface fixed by the lead; owned and
+/// implemented by the workload engineer.)
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "sim/core/config_node.h"
+#include "sim/workload/ir.h"
+
+namespace bpsim::workload {
+
+/// Builds the training-step op graph from a config's `workload:` section (spec path,
+/// overrides, policy). Throws InputError on bad input.
+std::shared_ptr<OpGraph> load_workload(const config::Node& section, const std::string& key_path, uint64_t seed);
+
+}  // namespace bpsim::workload
