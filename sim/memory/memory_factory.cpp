@@ -3,17 +3,20 @@
 #include <fmt/format.h>
 
 #include "sim/memory/dram_system.h"
+#include "sim/memory/sram.h"
 
 namespace bpsim::memory {
 
 std::shared_ptr<const config::Schema> memory_schema() { return ddr_schema(); }
 
 std::vector<ActionDecl> memory_actions() {
-  return {{"dram.act", "one row activation (one rank)"},
+  std::vector<ActionDecl> a = {{"dram.act", "one row activation (one rank)"},
           {"dram.pre", "one precharge (one rank)"},
           {"dram.rd_burst", "one read burst over the channel"},
           {"dram.wr_burst", "one write burst over the channel"},
           {"dram.ref", "one refresh command (one rank)"}};
+  for (auto& r : sram_reference_actions()) a.push_back(r);
+  return a;
 }
 
 std::unique_ptr<MemorySystem> make_memory_system(const config::Values& memory, EnergyTable& prices,
