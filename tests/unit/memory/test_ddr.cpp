@@ -54,6 +54,14 @@ std::map<uint64_t, uint64_t> drain(DdrChannel& ch, std::vector<DdrRequest> reqs,
   return done;
 }
 
+/// A preset channel with its counters and address mapper.
+struct Rig {
+  DdrSpec s = preset();
+  DdrCounters c;
+  DdrChannel ch{s, c};
+  AddressMapper m{s};
+};
+
 }  // namespace
 
 TEST_CASE("ddr: address mapping decodes fields", "[memory]") {
@@ -75,10 +83,8 @@ TEST_CASE("ddr: address mapping decodes fields", "[memory]") {
 }
 
 TEST_CASE("ddr: closed-bank read costs tRCD + CL + tBL, a row hit tCCD_L later", "[memory]") {
-  DdrSpec s = preset();
-  DdrCounters c;
-  DdrChannel ch(s, c);
-  AddressMapper m(s);
+  Rig r;
+  auto& [s, c, ch, m] = r;
   auto done = drain(ch, {rd(0, addr(0, 0, 0, 5, 0)), rd(1, addr(0, 0, 0, 5, 1))}, m);
   CHECK(done[0] == 16 + 16 + 4);      // ACT at 0, RD at tRCD = 16, data ends CL + tBL later
   CHECK(done[1] == 16 + 6 + 16 + 4);  // same bank group: second RD tCCD_L = 6 after the first
@@ -88,10 +94,8 @@ TEST_CASE("ddr: closed-bank read costs tRCD + CL + tBL, a row hit tCCD_L later",
 }
 
 TEST_CASE("ddr: a different row in the same bank is a conflict, PRE after tRAS", "[memory]") {
-  DdrSpec s = preset();
-  DdrCounters c;
-  DdrChannel ch(s, c);
-  AddressMapper m(s);
+  Rig r;
+  auto& [s, c, ch, m] = r;
   auto done = drain(ch, {rd(0, addr(0, 0, 0, 5, 0)), rd(1, addr(0, 0, 0, 9, 0))}, m);
   // Row 5: ACT 0, RD 16. PRE no earlier than max(tRAS = 39, RD + tRTP = 25) = 39;
   // ACT row 9 at max(39 + tRP = 55, tRC = 55) = 55; RD at 71; data ends 71 + 16 + 4 = 91.
@@ -101,10 +105,8 @@ TEST_CASE("ddr: a different row in the same bank is a conflict, PRE after tRAS",
 }
 
 TEST_CASE("ddr: tFAW admits four activations per window", "[memory]") {
-  DdrSpec s = preset();
-  DdrCounters c;
-  DdrChannel ch(s, c);
-  AddressMapper m(s);
+  Rig r;
+  auto& [s, c, ch, m] = r;
   // Five rows in five banks of rank 0, bank groups 0,1,2,3,0.
   auto done = drain(ch, {rd(0, addr(0, 0, 0, 1, 0)), rd(1, addr(0, 1, 0, 1, 0)),
                          rd(2, addr(0, 2, 0, 1, 0)), rd(3, addr(0, 3, 0, 1, 0)),
@@ -126,10 +128,8 @@ TEST_CASE("ddr: an idle device refreshes every tREFI per rank", "[memory]") {
 }
 
 TEST_CASE("ddr: streaming reads reach peak × (1 − tRFC/tREFI) and the bulk path agrees", "[memory]") {
-  DdrSpec s = preset();
-  DdrCounters c;
-  DdrChannel ch(s, c);
-  AddressMapper m(s);
+  Rig r;
+  auto& [s, c, ch, m] = r;
   const uint64_t n = 40000;  // 2.5 MB: ~17 refresh intervals
   std::vector<DdrRequest> reqs;
   for (uint64_t i = 0; i < n; ++i) reqs.push_back(rd(i, i * 64));
