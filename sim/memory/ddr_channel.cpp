@@ -42,12 +42,6 @@ uint64_t DdrChannel::col_ready(const DdrRequest& r, uint64_t now) const {
   return t;
 }
 
-bool DdrChannel::pending_hit(size_t b, int64_t row) const {
-  for (const auto& q : m_queue)
-    if (bank_index(q.a) == b && int64_t(q.a.row) == row) return true;
-  return false;
-}
-
 DdrChannel::Candidate DdrChannel::choose(uint64_t now) const {
   Candidate best;
   auto consider = [&](Candidate c, bool column) {
@@ -74,6 +68,14 @@ DdrChannel::Candidate DdrChannel::choose(uint64_t now) const {
   if (best.cmd != Cmd::none && best.t <= now) return best;  // refresh goes first when ready
 
   const size_t n = m_spec.fr_fcfs ? m_queue.size() : std::min<size_t>(1, m_queue.size());
+  // Banks whose open row some queued request still wants: FR-FCFS drains those hits
+  // before closing the row (one pass over the queue, not one per candidate).
+  std::vector<bool>& wanted = m_wanted;
+  wanted.assign(m_banks.size(), false);
+  for (const auto& q : m_queue) {
+    const size_t bi = bank_index(q.a);
+    if (m_banks[bi].open_row == int64_t(q.a.row)) wanted[bi] = true;
+  }
   for (size_t i = 0; i < n; ++i) {
     const DdrRequest& q = m_queue[i];
     const size_t bi = bank_index(q.a);
@@ -81,7 +83,7 @@ DdrChannel::Candidate DdrChannel::choose(uint64_t now) const {
     if (bk.open_row == int64_t(q.a.row)) {
       consider({q.write ? Cmd::wr : Cmd::rd, col_ready(q, now), i, q.a.rank, 0}, true);
     } else if (bk.open_row >= 0) {
-      if (m_spec.fr_fcfs && pending_hit(bi, bk.open_row)) continue;  // let the hits drain first
+      if (m_spec.fr_fcfs && wanted[bi]) continue;  // let the hits drain first
       if (now >= m_ranks[q.a.rank].next_ref_due) continue;
       consider({Cmd::pre, std::max({now, bk.next_pre, m_cmd_bus_free}), i, q.a.rank, 0}, false);
     } else {

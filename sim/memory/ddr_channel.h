@@ -77,7 +77,6 @@ class DdrChannel {
   }
   uint64_t act_ready(const DdrAddress& a, uint64_t now) const;
   uint64_t col_ready(const DdrRequest& r, uint64_t now) const;
-  bool pending_hit(size_t bank, int64_t row) const;
   Candidate choose(uint64_t now) const;
   void do_act(const DdrAddress& a, uint64_t t);
   void do_pre(size_t bank, uint64_t t);
@@ -93,6 +92,7 @@ class DdrChannel {
   uint64_t m_last_col = 0;
   int m_last_col_bg = -1;
   bool m_any_col = false;
+  mutable std::vector<bool> m_wanted;  ///< scratch for choose(): banks with pending hits
 };
 
 }  // namespace bpsim::memory
