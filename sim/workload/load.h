@@ -1,14 +1,17 @@
 #pragma once
-/// What the engine needs from the workload side. (Interface fixed by the lead; owned and
-/// implemented by the workload engineer.)
+/// What the engine needs from the workload side. 
 #include <cstdint>
 #include <memory>
 #include <string>
 
 #include "sim/core/config_node.h"
+#include "sim/core/params.h"
 #include "sim/workload/ir.h"
 
 namespace bpsim::workload {
+
+/// The `workload:` section's parameters (spec, batch, dtype, policy).
+std::shared_ptr<const config::Schema> workload_schema();
 
 /// Builds the training-step op graph from a config's `workload:` section (spec path,
 /// overrides, policy). Throws InputError on bad input.

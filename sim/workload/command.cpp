@@ -1,0 +1,119 @@
+#include "sim/workload/command.h"
+
+#include <boost/program_options.hpp>
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include <iostream>
+#include <map>
+
+#include "sim/core/error.h"
+#include "sim/workload/builder.h"
+#include "sim/workload/spec.h"
+
+namespace po = boost::program_options;
+
+namespace bpsim::workload {
+
+namespace {
+
+nlohmann::json graph_json(const OpGraph& g) {
+  nlohmann::json j;
+  j["name"] = g.name;
+  j["policy"] = g.memory.policy;
+  j["saved_after_forward_bytes"] = g.memory.saved_after_forward_bytes;
+  j["peak_bytes"] = g.memory.peak_bytes;
+  j["tensors"] = nlohmann::json::array();
+  for (const Tensor& t : g.tensors)
+    j["tensors"].push_back({{"id", t.id}, {"name", t.name}, {"bytes", t.bytes}, {"role", to_string(t.role)}});
+  j["ops"] = nlohmann::json::array();
+  for (const Op& o : g.ops) {
+    nlohmann::json op = {{"id", o.id}, {"name", o.name}, {"layer", o.layer}, {"phase", to_string(o.phase)},
+                         {"kind", to_string(o.kind)}, {"macs", o.macs}, {"flops", o.flops},
+                         {"reads", o.reads}, {"writes", o.writes}, {"deps", o.deps}};
+    if (o.gemm.macs()) op["gemm"] = {{"m", o.gemm.m}, {"n", o.gemm.n}, {"k", o.gemm.k}};
+    if (o.out_mask.active()) op["mask"] = {{"source", to_string(o.out_mask.source)}, {"density", o.out_mask.density}};
+    j["ops"].push_back(op);
+  }
+  return j;
+}
+
+}  // namespace
+
+int cmd_workload(int argc, char** argv) {
+  std::string spec, policy = "none";
+  unsigned segments = 2;
+  uint64_t batch = 0;
+  bool json = false, help = false;
+  po::options_description d("options");
+  d.add_options()("help,h", po::bool_switch(&help), "show this help")(
+      "policy", po::value(&policy), "none | checkpoint | checkpoint_sequential | full_recompute")(
+      "segments", po::value(&segments), "segments for checkpoint_sequential (default 2)")(
+      "batch", po::value(&batch), "override the spec's batch")("json", po::bool_switch(&json),
+                                                              "print ops, tensors and memory as JSON");
+  po::options_description all;
+  all.add(d).add_options()("spec", po::value(&spec));
+  po::positional_options_description pos;
+  pos.add("spec", 1);
+  po::variables_map vm;
+  po::store(po::command_line_parser(argc, argv).options(all).positional(pos).run(), vm);
+  po::notify(vm);
+  if (help) {
+    std::cout << "usage: bpsim workload SPEC.yaml [--policy P] [--segments N] [--batch B] [--json]\n\n" << d;
+    return 0;
+  }
+  if (spec.empty()) throw po::error("missing SPEC.yaml");
+  NetSpec net = parse_net_spec(config::load_file(spec));
+  if (batch) net.batch = batch;
+  Policy pol;
+  if (policy == "checkpoint") pol.kind = Policy::Kind::checkpoint;
+  else if (policy == "checkpoint_sequential") pol.kind = Policy::Kind::checkpoint_sequential;
+  else if (policy == "full_recompute") pol.kind = Policy::Kind::full_recompute;
+  else if (policy != "none")
+    throw po::error("--policy: unknown policy '" + policy + "' (none, checkpoint, checkpoint_sequential, full_recompute)");
+  pol.segments = segments;
+  const OpGraph g = build_step(net, pol);
+  if (json) {
+    std::cout << graph_json(g).dump(2) << "\n";
+    return 0;
+  }
+  // Per layer: MACs by phase, and the forward tensors its backward reads (what autograd saves).
+  struct Row {
+    uint64_t fwd = 0, bwd = 0, re = 0, saved = 0;
+  };
+  std::map<std::string, Row> rows;
+  std::vector<std::string> order;
+  std::vector<bool> forward_written(g.tensors.size(), false), claimed(g.tensors.size(), false);
+  for (const Op& o : g.ops) {
+    if (!rows.count(o.layer)) order.push_back(o.layer);
+    Row& r = rows[o.layer];
+    if (o.phase == Phase::forward) {
+      r.fwd += o.macs;
+      for (uint32_t t : o.writes) forward_written[t] = true;
+    } else if (o.phase == Phase::recompute) {
+      r.re += o.macs;
+    } else if (o.phase != Phase::update) {
+      r.bwd += o.macs;
+      for (uint32_t t : o.reads)
+        if (forward_written[t] && !claimed[t]) {
+          claimed[t] = true;
+          r.saved += g.tensors[t].bytes;
+        }
+    }
+  }
+  std::cout << fmt::format("{}: {} ops, policy {}\n", g.name, g.ops.size(), g.memory.policy);
+  std::cout << fmt::format("{:<16} {:>16} {:>16} {:>16} {:>16}\n", "layer", "saved bytes", "fwd MACs", "bwd MACs",
+                           "recompute MACs");
+  Row total;
+  for (const auto& name : order) {
+    const Row& r = rows[name];
+    std::cout << fmt::format("{:<16} {:>16} {:>16} {:>16} {:>16}\n", name, r.saved, r.fwd, r.bwd, r.re);
+    total.saved += r.saved, total.fwd += r.fwd, total.bwd += r.bwd, total.re += r.re;
+  }
+  std::cout << fmt::format("{:<16} {:>16} {:>16} {:>16} {:>16}\n", "total", total.saved, total.fwd, total.bwd, total.re);
+  std::cout << fmt::format("saved_after_forward_bytes {}\npeak_bytes {}\n", g.memory.saved_after_forward_bytes,
+                           g.memory.peak_bytes);
+  return 0;
+}
+
+}  // namespace bpsim::workload

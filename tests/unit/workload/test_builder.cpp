@@ -1,0 +1,140 @@
+// Training-step graphs and their memory, checked by hand against what PyTorch eager
+// autograd keeps: linear keeps its input, ReLU its output, GELU its input, dropout a
+// 1-byte mask; a tensor saved twice counts once; weight gradients live to the step's end.
+#include <catch2/catch.hpp>
+
+#include "sim/core/config_node.h"
+#include "sim/core/error.h"
+#include "sim/workload/builder.h"
+#include "sim/workload/spec.h"
+
+using namespace bpsim;
+using namespace bpsim::workload;
+
+namespace {
+
+NetSpec spec(const std::string& yaml) { return parse_net_spec(config::parse_yaml(yaml, "net.yaml")); }
+
+// batch 8, fp32: X[8×100] → linear 50 → relu → dropout → linear 10.
+const char* const kMlp =
+    "name: t\nbatch: 8\ninput: {shape: [100]}\nlayers:\n"
+    "  - {kind: linear, out_features: 50}\n  - {kind: relu, density: 0.25}\n"
+    "  - {kind: dropout, p: 0.5}\n  - {kind: linear, out_features: 10}\n";
+
+const Op& find(const OpGraph& g, const std::string& name) {
+  for (const Op& o : g.ops)
+    if (o.name == name) return o;
+  FAIL("no op " << name);
+  return g.ops[0];
+}
+
+}  // namespace
+
+TEST_CASE("workload: MLP ops, GEMM dims and MACs", "[workload]") {
+  OpGraph g = build_step(spec(kMlp), Policy{});
+  const Op& f = find(g, "linear0.fwd");
+  CHECK(f.gemm.m == 8);    // batch
+  CHECK(f.gemm.n == 50);   // out features
+  CHECK(f.gemm.k == 100);  // in features
+  CHECK(f.macs == 8 * 50 * 100);
+  // The first layer's input is the network input: no dX for it (PyTorch skips it too).
+  for (const Op& o : g.ops) CHECK(o.name != "linear0.dx");
+  const Op& dx = find(g, "linear3.dx");  // dX = dY·Wᵀ: [8×10]·[10×50]
+  CHECK(dx.gemm.m == 8);
+  CHECK(dx.gemm.n == 50);
+  CHECK(dx.gemm.k == 10);
+  CHECK(dx.out_mask.source == OutputMask::Source::none);  // it feeds dropout's backward, not a ReLU's
+  const Op& dw = find(g, "linear3.dw");  // dW = Xᵀ·dY: [50×8]·[8×10]
+  CHECK(dw.gemm.m == 50);
+  CHECK(dw.gemm.n == 10);
+  CHECK(dw.gemm.k == 8);
+  for (size_t i = 1; i < g.ops.size(); ++i)
+    for (uint32_t d : g.ops[i].deps) CHECK(d < g.ops[i].id);  // a valid execution order
+}
+
+TEST_CASE("workload: a dX feeding a ReLU backward carries the ReLU's density", "[workload]") {
+  OpGraph g = build_step(spec("input: {shape: [16]}\nlayers:\n  - {kind: linear, out_features: 8}\n"
+                              "  - {kind: relu, density: 0.3}\n  - {kind: linear, out_features: 4, weight_density: 0.5}\n"),
+                         Policy{});
+  CHECK(find(g, "linear2.dx").out_mask.source == OutputMask::Source::relu);
+  CHECK(find(g, "linear2.dx").out_mask.density == 0.3);
+  CHECK(find(g, "linear2.dw").out_mask.source == OutputMask::Source::pruned);
+  CHECK(find(g, "linear2.dw").out_mask.density == 0.5);
+}
+
+TEST_CASE("workload: saved-after-forward and peak bytes of an MLP, by hand", "[workload]") {
+  OpGraph g = build_step(spec(kMlp), Policy{});
+  // Saved (fp32): relu output 8·50·4 = 1600; dropout mask 8·50·1 = 400; linear3's input
+  // (dropout output) 1600; the logits the loss reads 8·10·4 = 320. linear0's input is the
+  // network input (not counted); linear0's output dies after the ReLU reads it.
+  CHECK(g.memory.saved_after_forward_bytes == 1600 + 400 + 1600 + 320);
+  // Peak, at linear0.db (the last backward op): all weight gradients — 100·50·4 = 20000,
+  // 50·4 = 200, 50·10·4 = 2000, 10·4 = 40 — plus the gradient it reads, 8·50·4 = 1600.
+  CHECK(g.memory.peak_bytes == 20000 + 200 + 2000 + 40 + 1600);
+}
+
+TEST_CASE("workload: GELU keeps its input, and a tensor saved twice counts once", "[workload]") {
+  OpGraph g = build_step(spec("input: {shape: [10]}\nlayers:\n  - {kind: linear, out_features: 20}\n"
+                              "  - {kind: gelu}\n  - {kind: linear, out_features: 5}\n"),
+                         Policy{});
+  // GELU keeps its input (linear0's output, 20·4 = 80) and linear2 keeps GELU's output
+  // (another 80); the logits 5·4 = 20. Batch 1, fp32.
+  CHECK(g.memory.saved_after_forward_bytes == 80 + 80 + 20);
+  OpGraph r = build_step(spec("input: {shape: [10]}\nlayers:\n  - {kind: linear, out_features: 20}\n"
+                              "  - {kind: relu}\n  - {kind: linear, out_features: 5}\n"),
+                         Policy{});
+  // ReLU's output is also linear2's input: one tensor, 80 bytes, counted once.
+  CHECK(r.memory.saved_after_forward_bytes == 80 + 20);
+}
+
+TEST_CASE("workload: checkpoint_sequential follows PyTorch's segments", "[workload]") {
+  NetSpec net = spec(kMlp);  // 4 layers
+  Policy p;
+  p.kind = Policy::Kind::checkpoint_sequential;
+  p.segments = 2;  // segments of ⌊4/2⌋ = 2: layers 0–1 checkpointed, 2–3 run normally
+  OpGraph g = build_step(net, p);
+  CHECK(g.memory.policy == "checkpoint_sequential(2)");
+  // The checkpointed segment keeps only its input (the network input, not counted), so
+  // the ReLU's output is no longer saved: 1600 + 400 + 1600 + 320 − 1600.
+  CHECK(g.memory.saved_after_forward_bytes == 400 + 1600 + 320);
+  uint64_t recompute_macs = 0;
+  for (const Op& o : g.ops)
+    if (o.phase == Phase::recompute) recompute_macs += o.macs;
+  CHECK(recompute_macs == 8 * 50 * 100);  // linear0 runs again; the ReLU has no MACs
+  // The recomputed ReLU output is what relu1's backward reads.
+  const Op& rb = find(g, "relu1.bwd");
+  CHECK(g.tensors[rb.reads[1]].name == "relu1.out.re");
+
+  p.segments = 4;  // ⌊4/4⌋ = 1: layers 0, 1, 2 each checkpointed alone, layer 3 normal
+  OpGraph g4 = build_step(net, p);
+  // Each checkpoint keeps its own input: linear0's output (relu1's input, 1600), the ReLU's
+  // output (dropout2's input, 1600); then linear3's input 1600 and the logits 320. The
+  // dropout mask is not kept (recomputed).
+  CHECK(g4.memory.saved_after_forward_bytes == 1600 + 1600 + 1600 + 320);
+  p.kind = Policy::Kind::full_recompute;
+  OpGraph full = build_step(net, p);
+  // Only the segment input (the network input) is kept; the logits are the loss's.
+  CHECK(full.memory.saved_after_forward_bytes == 320);
+  p.kind = Policy::Kind::checkpoint_sequential;
+  p.segments = 5;
+  CHECK_THROWS_WITH(build_step(net, p), Catch::Contains("5 segments for 4 layers"));
+}
+
+TEST_CASE("workload: spec errors name the layer and the shapes", "[workload]") {
+  CHECK_THROWS_WITH(spec("input: {shape: [3, 8, 8]}\nlayers:\n  - {kind: linear, out_features: 4}\n").layers.size() &&
+                        build_step(spec("input: {shape: [3, 8, 8]}\nlayers:\n  - {kind: linear, out_features: 4}\n"),
+                                   Policy{}).ops.size(),
+                    "net.yaml:3:5: linear0: linear expects a flat input [features], but the input shape is [3, 8, 8] "
+                    "(add a flatten layer before it)");
+  CHECK_THROWS_WITH(spec("input: {shape: [3]}\nlayers:\n  - {kind: conv9}\n"),
+                    "net.yaml:3:12: layers[0].kind: layer kind 'conv9' is not supported by this build "
+                    "(supported: linear, relu, gelu, dropout, flatten)");
+  CHECK_THROWS_WITH(spec("input: {shape: [3]}\nlayers:\n  - {kind: linear, out_feature: 4}\n"),
+                    Catch::Contains("layers[0].out_feature: unknown key (did you mean 'out_features'?)"));
+  CHECK_THROWS_WITH(spec("input: {shape: [3]}\nlayers:\n  - {kind: dropout, p: 1.5}\n"),
+                    Catch::Contains("layers[0].p: value 1.5 is out of range"));
+  CHECK_THROWS_WITH(spec("input: {shape: [0]}\nlayers:\n  - {kind: relu}\n"),
+                    Catch::Contains("input.shape: every dimension must be at least 1"));
+  CHECK_THROWS_WITH(spec("input: {shape: [3]}\nlayers: []\n"), Catch::Contains("a network needs at least one layer"));
+  CHECK(spec("input: {shape: [3]}\nlayers:\n  - repeat: 3\n    layers: [{kind: relu}, {kind: gelu}]\n").layers.size() == 6);
+}
