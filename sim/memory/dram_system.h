@@ -25,7 +25,8 @@ struct DdrEnergy {
 class DramSystem : public sc_core::sc_module, public MemorySystem {
  public:
   SC_HAS_PROCESS(DramSystem);
-  tlm_utils::simple_target_socket<DramSystem> socket;
+  /// Optional: tile-level models use the bulk path and leave it unbound.
+  tlm_utils::simple_target_socket_optional<DramSystem> socket;
 
   DramSystem(sc_core::sc_module_name name, const DdrSpec& spec);
   const DdrSpec& spec() const { return m_spec; }

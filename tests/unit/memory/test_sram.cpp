@@ -2,7 +2,7 @@
 #include <catch2/catch.hpp>
 
 #include "sim/core/config_node.h"
-#include "sim/memory/memory_factory.h"
+#include "sim/engine/engine.h"
 #include "sim/memory/sram.h"
 
 using namespace bpsim;
@@ -11,7 +11,7 @@ using namespace bpsim::memory;
 namespace {
 EnergyTable table_45nm() {
   config::Node n = config::load_file(std::string(BPSIM_SOURCE_DIR) + "/configs/energy/45nm.yaml");
-  return EnergyTable::parse(*n.find("energy"), "energy", memory_actions());
+  return EnergyTable::parse(*n.find("energy"), "energy", all_known_actions());
 }
 }  // namespace
 

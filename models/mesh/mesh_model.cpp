@@ -1,0 +1,86 @@
+#include "models/mesh/mesh_model.h"
+
+#include "models/mesh/trainer.h"
+#include "sim/core/stats.h"
+
+namespace bpsim::mesh {
+
+MeshModel::MeshModel(sc_core::sc_module_name name, MeshSpec spec, std::shared_ptr<const workload::OpGraph> graph,
+                     const config::Values& where, uint64_t seed)
+    : sc_core::sc_module(name), m_spec(std::move(spec)), m_graph(std::move(graph)), m_seed(seed) {
+  if (m_spec.mode == Mode::training) {
+    if (!m_graph) throw where.error("mode", "mode 'training' needs a 'workload:' section (or use mode: synthetic)");
+    m_map = std::make_unique<Mapping>(map_graph(*m_graph, m_spec, &where));
+  }
+  SC_THREAD(run);
+}
+
+void MeshModel::run() {
+  if (m_spec.mode == Mode::synthetic)
+    run_synthetic_mode();
+  else
+    run_training();
+}
+
+void MeshModel::run_synthetic_mode() {
+  const TrafficResult r = run_synthetic(m_spec.noc, m_spec.traffic, m_seed);
+  OpRecord rec;
+  rec.name = "synthetic";
+  rec.phase = "forward";
+  rec.kind = "traffic";
+  rec.cycles = r.cycles;
+  rec.actions["mesh.buffer_write"] = r.counters.buffer_writes;
+  rec.actions["mesh.buffer_read"] = r.counters.buffer_reads;
+  rec.actions["mesh.xbar"] = r.counters.xbar_flits;
+  rec.actions["mesh.link"] = r.counters.flit_hops;
+  rec.extra["saturated"] = r.saturated;
+  m_records.push_back(rec);
+  m_counters = r.counters;
+  m_cycles = r.cycles;
+  m_network = {{"avg_packet_latency_cycles", r.avg_packet_latency_cycles}, {"offered_rate", r.offered_rate},
+               {"accepted_rate", r.accepted_rate}, {"packets", r.packets}, {"flit_hops", r.counters.flit_hops},
+               {"avg_hops", r.avg_hops}, {"saturated", r.saturated},
+               {"zero_load_latency_cycles", double(m_spec.noc.zero_load_cycles(0, m_spec.traffic.packet_flits)) +
+                                                r.avg_hops * (m_spec.noc.zero_load_cycles(1, 1) - m_spec.noc.zero_load_cycles(0, 1))}};
+  wait(sc_core::sc_time(double(r.cycles) / m_spec.clock_ghz, sc_core::SC_NS));
+}
+
+void MeshModel::run_training() {
+  Trainer tr(m_spec, *m_map, *m_graph, m_seed);
+  for (const workload::Op& op : m_graph->ops) {
+    m_records.push_back(tr.run_op(op));
+    wait(sc_core::sc_time(double(m_records.back().cycles) / m_spec.clock_ghz, sc_core::SC_NS));
+  }
+  m_cycles = tr.now();
+  m_counters = tr.counters();
+  const double node_cycles = double(m_spec.noc.nodes()) * double(std::max<uint64_t>(1, m_cycles));
+  m_network = {{"avg_packet_latency_cycles", tr.avg_latency_cycles()},
+               {"offered_rate", double(m_counters.injected_flits) / node_cycles},
+               {"accepted_rate", double(m_counters.ejected_flits) / node_cycles},
+               {"packets", m_counters.packets_injected}, {"flit_hops", m_counters.flit_hops},
+               {"multicast", m_spec.multicast == Multicast::tree ? "tree" : "unicast"},
+               {"control_store_bytes_per_cluster_max", m_map->control_store_bytes_max},
+               {"routing_table_bytes_per_cluster_max", m_map->routing_table_bytes_max}};
+}
+
+void MeshModel::report_stats(StatGroup& g) const {
+  g.set("cycles", m_cycles, "simulated accelerator cycles");
+  StatGroup& n = g.child("noc");
+  n.set("buffer_writes", m_counters.buffer_writes, "flits written into router input buffers");
+  n.set("buffer_reads", m_counters.buffer_reads, "flits read from router input buffers");
+  n.set("xbar_flits", m_counters.xbar_flits, "flits through router crossbars");
+  n.set("flit_hops", m_counters.flit_hops, "flits over router-to-router links");
+  n.set("injected_flits", m_counters.injected_flits, "flits injected by clusters");
+  n.set("ejected_flits", m_counters.ejected_flits, "flits ejected to clusters");
+  n.set("packets", m_counters.packets_injected, "messages injected (a multicast counts once)");
+  n.set("deliveries", m_counters.deliveries, "message copies delivered");
+  if (!m_map) return;
+  StatGroup& c = g.child("cluster");
+  c.set("clusters_used", uint64_t(m_map->clusters_used), "clusters holding a layer");
+  c.set("control_store_bytes_max", m_map->control_store_bytes_max, "control store of the largest cluster");
+  c.set("control_store_bytes_total", m_map->control_store_bytes_total, "control stores, all clusters");
+  c.set("routing_table_bytes_max", m_map->routing_table_bytes_max, "per-neuron routing table a cluster would need instead");
+  c.set("routing_table_bytes_total", m_map->routing_table_bytes_total, "per-neuron routing tables, all clusters");
+}
+
+}  // namespace bpsim::mesh

@@ -1,0 +1,42 @@
+#pragma once
+/// The mesh accelerator's sc_module: one SC_THREAD that runs whole ops (or the whole
+/// synthetic run) in the plain-C++ core and then waits for their cycles.
+#include <memory>
+#include <vector>
+
+#include <systemc>
+
+#include "models/mesh/mapper.h"
+#include "models/mesh/mesh_params.h"
+#include "models/mesh/synthetic.h"
+#include "sim/engine/accelerator.h"
+
+namespace bpsim::mesh {
+
+class MeshModel : public sc_core::sc_module, public Accelerator {
+ public:
+  SC_HAS_PROCESS(MeshModel);
+  MeshModel(sc_core::sc_module_name name, MeshSpec spec, std::shared_ptr<const workload::OpGraph> graph,
+            const config::Values& where, uint64_t seed);
+  double clock_ghz() const override { return m_spec.clock_ghz; }
+  const std::vector<OpRecord>& records() const override { return m_records; }
+  uint64_t total_cycles() const override { return m_cycles; }
+  void report_stats(StatGroup& group) const override;
+  nlohmann::json network() const override { return m_network; }
+  const Mapping* mapping() const { return m_map.get(); }
+
+ private:
+  void run();
+  void run_synthetic_mode();
+  void run_training();
+  MeshSpec m_spec;
+  std::shared_ptr<const workload::OpGraph> m_graph;
+  std::unique_ptr<Mapping> m_map;  ///< built at construction: mapping errors are input errors
+  uint64_t m_seed;
+  std::vector<OpRecord> m_records;
+  uint64_t m_cycles = 0;
+  NocCounters m_counters;
+  nlohmann::json m_network = nlohmann::json::object();
+};
+
+}  // namespace bpsim::mesh

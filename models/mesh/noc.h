@@ -1,0 +1,145 @@
+#pragma once
+/// The mesh network core: input-queued virtual-channel routers with credit flow control,
+/// dimension-order routing and tree multicast, timed at flit granularity in one compact
+/// cycle loop that skips idle periods. Plain C++ with plain inputs (messages) and outputs
+/// (delivery callbacks, counters), so an RTL router can replace it later.
+#include <cstdint>
+#include <functional>
+#include <queue>
+#include <vector>
+
+namespace bpsim::mesh {
+
+enum class Routing { xy, yx, o1turn };
+
+/// Router and link timing; defaults follow BookSim2's iq router defaults.
+struct NocConfig {
+  unsigned cols = 8, rows = 8;  ///< X × Y routers
+  unsigned vcs = 2;             ///< virtual channels per input port
+  unsigned buf_depth = 8;       ///< flits per VC buffer
+  unsigned rc_cycles = 1, va_cycles = 1, sa_cycles = 1, st_cycles = 1;
+  unsigned link_cycles = 1;     ///< per channel, injection and ejection channels included
+  unsigned credit_cycles = 1;   ///< from buffer read to the credit being usable upstream
+  unsigned vc_release_cycles = 2;  ///< after the tail's switch grant until the output VC can be reallocated (BookSim: freed at switch traversal)
+  unsigned flit_bytes = 16;
+  Routing routing = Routing::xy;
+  unsigned nodes() const { return cols * rows; }
+  /// Zero-load latency (REFERENCE.md: (D+1)·t_router + (D+2)·t_link + serialization).
+  uint64_t zero_load_cycles(unsigned hops, unsigned flits) const {
+    return uint64_t(hops + 1) * (rc_cycles + va_cycles + sa_cycles + st_cycles) +
+           uint64_t(hops + 2) * link_cycles + (flits - 1);
+  }
+};
+
+/// Counted per flit event; priced by the energy table.
+struct NocCounters {
+  uint64_t buffer_writes = 0, buffer_reads = 0, xbar_flits = 0;
+  uint64_t flit_hops = 0;  ///< router-to-router link traversals
+  uint64_t injected_flits = 0, ejected_flits = 0;
+  uint64_t packets_injected = 0, deliveries = 0;
+};
+
+class Network {
+ public:
+  /// Called when the tail of message `tag` reaches `dest`: (tag, dest, create, arrive).
+  using Sink = std::function<void(uint32_t tag, uint32_t dest, uint64_t create, uint64_t arrive)>;
+
+  Network(const NocConfig& cfg, uint64_t seed);
+  void set_sink(Sink s) { m_sink = std::move(s); }
+  /// Queues a message at `src`'s injection queue at cycle `create` (≥ now). `dests` > 1
+  /// makes a tree multicast, replicated at the routers where the DOR paths branch.
+  void send(uint32_t src, const std::vector<uint16_t>& dests, unsigned flits, uint64_t create, uint32_t tag);
+  /// Simulates exactly one cycle.
+  void step();
+  /// Simulates until cycle `t`, skipping cycles where nothing is in flight.
+  void run_until(uint64_t t);
+  /// Simulates until every sent message is delivered; returns the cycle reached.
+  uint64_t drain();
+  bool idle() const { return m_flits_in_routers == 0 && m_queued_msgs == 0 && m_future.empty(); }
+  uint64_t now() const { return m_now; }
+  const NocCounters& counters() const { return m_cnt; }
+  const NocConfig& config() const { return m_cfg; }
+  /// Hop distance of the DOR path.
+  unsigned hops(unsigned a, unsigned b) const;
+
+ private:
+  struct Flit {
+    uint32_t route;
+    uint16_t idx, size;
+    uint64_t ready;  ///< cycle it is in the buffer
+  };
+  struct Branch {
+    uint8_t port;
+    int16_t ovc;
+    uint16_t sent;
+    uint32_t route;
+    uint64_t sa_ready;
+  };
+  struct InVc {
+    uint32_t head = 0, count = 0;
+    bool routed = false;
+    uint8_t nbranch = 0;
+    uint16_t popped = 0;
+    uint32_t in_route = 0;  ///< route record of the packet being forwarded
+    Branch br[5];
+  };
+  struct Route {
+    uint32_t msg;
+    uint8_t cls;  ///< 0: XY order, 1: YX order (o1turn VC class)
+    std::vector<uint16_t> dests;
+  };
+  struct Msg {
+    uint64_t create;
+    uint32_t tag, remaining;
+  };
+  struct Pending {
+    uint64_t create;
+    uint32_t seq, src, route;
+    uint16_t size;
+    bool operator>(const Pending& o) const { return create != o.create ? create > o.create : seq > o.seq; }
+  };
+  struct SourceQ {
+    std::vector<Pending> q;  ///< FIFO (index m_qhead)
+    size_t qhead = 0;
+    uint16_t sent = 0;  ///< flits of the front packet injected
+    int16_t vc = -1;
+  };
+
+  uint32_t new_route(uint32_t msg, uint8_t cls);
+  void free_route(uint32_t r) { m_free_routes.push_back(r); }
+  size_t ovc_index(unsigned router, unsigned port, unsigned vc) const { return (size_t(router) * 6 + port) * m_cfg.vcs + vc; }
+  size_t ivc_index(unsigned router, unsigned port, unsigned vc) const { return (size_t(router) * 5 + port) * m_cfg.vcs + vc; }
+  unsigned neighbour(unsigned router, unsigned port) const;
+  unsigned route_port(unsigned router, uint16_t dest, uint8_t cls) const;
+  void route_head(unsigned router, InVc& in, const Flit& f);
+  void step_router(unsigned router);
+  void inject(unsigned node);
+  void push_flit(unsigned router, unsigned port, unsigned vc, const Flit& f);
+  void pop_flits(unsigned router, unsigned port, unsigned vc, InVc& in);
+  void deliver(uint32_t route, uint16_t idx, uint16_t size, unsigned dest_node, uint64_t at);
+
+  NocConfig m_cfg;
+  uint64_t m_now = 0;
+  Sink m_sink;
+  NocCounters m_cnt;
+  std::vector<InVc> m_in;
+  std::vector<Flit> m_buf;            ///< ring buffers, buf_depth per input VC
+  std::vector<uint8_t> m_ovc_busy;    ///< output VCs (6 ports: 5 + injection)
+  std::vector<uint64_t> m_ovc_free_at;  ///< cycle a released output VC can be allocated again
+  std::vector<int32_t> m_credits;
+  std::vector<uint32_t> m_router_flits;
+  std::vector<uint32_t> m_rr_in, m_rr_out, m_rr_acc, m_rr_vc;  ///< round-robin pointers
+  std::vector<std::vector<uint32_t>> m_credit_wheel;  ///< credits due, by cycle mod size
+  std::vector<Route> m_routes;
+  std::vector<uint32_t> m_free_routes;
+  std::vector<Msg> m_msgs;
+  std::vector<uint32_t> m_free_msgs;
+  std::vector<SourceQ> m_src;
+  std::priority_queue<Pending, std::vector<Pending>, std::greater<Pending>> m_future;
+  uint64_t m_flits_in_routers = 0, m_queued_msgs = 0;
+  uint32_t m_seq = 0;
+  uint64_t m_last_arrival = 0, m_progress = 0;
+  uint64_t m_rng_state;
+};
+
+}  // namespace bpsim::mesh

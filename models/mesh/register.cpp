@@ -1,0 +1,21 @@
+// Registers the `mesh` accelerator kind.
+#include "models/mesh/mesh_model.h"
+#include "models/mesh/trainer.h"
+
+namespace bpsim {
+
+void register_mesh(Registry& r) {
+  AcceleratorKind k;
+  k.kind = "mesh";
+  k.description = "X×Y processor clusters on a coordinate-routed message mesh (training or synthetic traffic)";
+  k.schema = mesh::mesh_schema();
+  k.actions = mesh::mesh_actions();
+  k.needs_workload = false;  // synthetic mode runs without one
+  k.make = [](const BuildContext& ctx) -> std::unique_ptr<Accelerator> {
+    return std::make_unique<mesh::MeshModel>(ctx.name.c_str(), mesh::parse_mesh_spec(ctx.params), ctx.workload,
+                                             ctx.params, ctx.seed);
+  };
+  r.add(std::move(k));
+}
+
+}  // namespace bpsim

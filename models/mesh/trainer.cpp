@@ -1,0 +1,135 @@
+#include "models/mesh/trainer.h"
+
+#include <algorithm>
+
+namespace bpsim::mesh {
+
+namespace {
+uint64_t ceil_div(uint64_t a, uint64_t b) { return (a + b - 1) / b; }
+}  // namespace
+
+std::vector<ActionDecl> mesh_actions() {
+  return {{"mesh.buffer_write", "one flit written into a router input buffer"},
+          {"mesh.buffer_read", "one flit read from a router input buffer"},
+          {"mesh.xbar", "one flit through a router crossbar"},
+          {"mesh.link", "one flit over one router-to-router link (flit-hop)"},
+          {"mesh.mac", "one multiply-accumulate in a processing element"},
+          {"mesh.sram_read_64b", "one 64-bit read of cluster SRAM"},
+          {"mesh.sram_write_64b", "one 64-bit write of cluster SRAM"},
+          {"mesh.range", "one control-store entry evaluated by the logic module (range + overlap)"}};
+}
+
+Trainer::Trainer(const MeshSpec& spec, const Mapping& map, const workload::OpGraph& g, uint64_t seed)
+    : m_spec(spec), m_map(map), m_graph(g), m_net(spec.noc, seed), m_rng(seed) {
+  m_bytes = std::max(1u, workload::dtype_bits(g.dtype) / 8);
+  m_msg_flits = unsigned(ceil_div(spec.cluster.header_bytes + m_bytes, spec.noc.flit_bytes));
+  m_net.set_sink([this](uint32_t, uint32_t, uint64_t create, uint64_t arrive) {
+    m_lat_sum += arrive - create;
+    ++m_deliveries;
+  });
+}
+
+uint64_t Trainer::send_layer_messages(size_t m, bool backward, OpRecord& rec) {
+  const MappedLayer& L = m_map.layers[m];
+  const MappedLayer& prev = m_map.layers[m - 1];
+  const Connection& c = L.conn;
+  // Forward: layer m's input space fires into layer m's tiles; backward: layer m's
+  // outputs fire gradients into layer m−1's tiles (in m's input space).
+  const int32_t sw = backward ? L.w : c.in_w, sh = backward ? L.h : c.in_h, sc = backward ? L.c : c.in_c;
+  const double density = backward ? L.out_density : prev.out_density;
+  const MappedLayer& dst = backward ? prev : L;
+  std::vector<Box> boxes(dst.boxes.size());
+  for (size_t t = 0; t < boxes.size(); ++t) boxes[t] = backward ? m_map.input_space_box(m, t) : L.boxes[t];
+  // A full connection reaches every input neuron: the MACs of tile t are the input-space
+  // neurons it hosts (counted once here, whatever the flatten order).
+  std::vector<uint64_t> hosted(boxes.size(), 0);
+  const bool full_back = backward && c.kind == Connection::Kind::full;
+  if (full_back)
+    for (int32_t ch = 0; ch < c.in_c; ++ch)
+      for (int32_t y = 0; y < c.in_h; ++y)
+        for (int32_t x = 0; x < c.in_w; ++x) ++hosted[m_map.host_tile(m, x, y, ch)];
+  const uint64_t entries = boxes.size();
+  const uint64_t gen_cycles = ceil_div(entries, m_spec.cluster.range_units);
+  std::vector<uint64_t> gen(m_spec.noc.nodes(), m_time), macs(boxes.size(), 0);
+  std::bernoulli_distribution fire(density);
+  std::vector<uint16_t> dests, one(1);
+  uint64_t fired = 0, msgs = 0;
+  for (uint64_t b = 0; b < m_graph.batch; ++b)
+    for (int32_t ch = 0; ch < sc; ++ch)
+      for (int32_t y = 0; y < sh; ++y)
+        for (int32_t x = 0; x < sw; ++x) {
+          if (density < 1.0 && !fire(m_rng)) continue;  // zero: nothing is sent
+          ++fired;
+          const unsigned src = backward ? L.clusters[L.tile_of(x, y, ch)] : prev.clusters[m_map.host_tile(m, x, y, ch)];
+          const Box r = backward ? backward_range(c, x, y, ch) : forward_range(c, x, y, ch);
+          dests.clear();
+          for (size_t t = 0; t < boxes.size(); ++t) {
+            const uint64_t v = full_back ? hosted[t] : r.intersect(boxes[t]).volume();
+            if (!v) continue;
+            macs[t] += v;
+            dests.push_back(dst.clusters[t]);
+          }
+          gen[src] += gen_cycles;
+          if (dests.empty()) continue;
+          if (m_spec.multicast == Multicast::tree) {
+            m_net.send(src, dests, m_msg_flits, gen[src], 0), ++msgs;
+          } else {
+            for (uint16_t d : dests) one[0] = d, m_net.send(src, one, m_msg_flits, gen[src], 0), ++msgs;
+          }
+        }
+  m_messages += msgs;
+  rec.actions["mesh.range"] += fired * entries;
+  rec.extra["messages"] = msgs;
+  rec.extra["fired"] = fired;
+  uint64_t end = m_net.drain(), total = 0;
+  for (size_t t = 0; t < macs.size(); ++t) {
+    total += macs[t];
+    end = std::max(end, m_time + ceil_div(macs[t], m_spec.cluster.elements));
+  }
+  rec.cycles = std::max<uint64_t>(1, end - m_time);
+  return total;
+}
+
+OpRecord Trainer::run_op(const workload::Op& op) {
+  OpRecord rec;
+  rec.name = op.name;
+  rec.phase = workload::to_string(op.phase);
+  rec.kind = workload::to_string(op.kind);
+  rec.start_cycle = m_time;
+  rec.macs = op.macs;
+  const NocCounters before = m_net.counters();
+  const int m = m_map.find(op.layer);
+  const bool layer_op = m >= 1 && (op.kind == workload::OpKind::gemm || op.kind == workload::OpKind::conv);
+  const unsigned P = m_spec.cluster.elements;
+  if (layer_op && op.phase != workload::Phase::backward_weight && op.phase != workload::Phase::update) {
+    rec.macs_executed = send_layer_messages(size_t(m), op.phase == workload::Phase::backward_data, rec);
+    rec.onchip_read_bytes = rec.macs_executed * m_bytes;  // one weight per MAC
+  } else {
+    // Local work, spread over the layer's clusters (or all used clusters).
+    const uint64_t clusters = m >= 0 ? m_map.layers[size_t(m)].clusters.size() : m_map.clusters_used;
+    uint64_t work = op.macs ? op.macs : (op.elements ? op.elements : op.flops);
+    if (layer_op) {  // weight gradient: only non-zero output gradients contribute
+      rec.macs_executed = uint64_t(double(op.macs) * m_map.layers[size_t(m)].out_density + 0.5);
+      work = rec.macs_executed;
+      rec.onchip_read_bytes = rec.onchip_write_bytes = work * m_bytes;  // dW accumulates in place
+    } else {
+      rec.macs_executed = op.macs;
+      rec.onchip_read_bytes = work * m_bytes;
+      rec.onchip_write_bytes = work * m_bytes;
+    }
+    rec.cycles = std::max<uint64_t>(1, ceil_div(work, uint64_t(P) * std::max<uint64_t>(1, clusters)));
+  }
+  const NocCounters& after = m_net.counters();
+  rec.actions["mesh.buffer_write"] += after.buffer_writes - before.buffer_writes;
+  rec.actions["mesh.buffer_read"] += after.buffer_reads - before.buffer_reads;
+  rec.actions["mesh.xbar"] += after.xbar_flits - before.xbar_flits;
+  rec.actions["mesh.link"] += after.flit_hops - before.flit_hops;
+  rec.actions["mesh.mac"] += rec.macs_executed;
+  rec.actions["mesh.sram_read_64b"] += ceil_div(rec.onchip_read_bytes, 8);
+  rec.actions["mesh.sram_write_64b"] += ceil_div(rec.onchip_write_bytes, 8);
+  rec.extra["flit_hops"] = after.flit_hops - before.flit_hops;
+  m_time += rec.cycles;
+  return rec;
+}
+
+}  // namespace bpsim::mesh
