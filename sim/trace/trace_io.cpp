@@ -133,7 +133,7 @@ bool role_from_string(const std::string& s, TensorRole& out) {
   return false;
 }
 
-Op read_op(const Record& r, const OpGraph& g) {
+Op read_op(const Record& r, const OpGraph& g, const std::map<uint32_t, Tensor>& pending) {
   r.allow({"op", "name", "layer", "phase", "kind", "detail", "dtype", "gemm", "conv", "elements", "macs", "flops",
            "reads", "writes", "deps", "mask"});
   Op op;
@@ -169,7 +169,7 @@ Op read_op(const Record& r, const OpGraph& g) {
   op.writes = r.ids("writes");
   for (const char* f : {"reads", "writes"})
     for (uint32_t t : r.ids(f))
-      if (t >= g.tensors.size()) r.fail(f, "tensor " + std::to_string(t) + " is not declared before this op");
+      if (t >= g.tensors.size() && !pending.count(t)) r.fail(f, "tensor " + std::to_string(t) + " is not declared before this op");
   op.deps = r.ids("deps");
   for (uint32_t d : op.deps)
     if (d >= op.id)
@@ -262,7 +262,7 @@ std::shared_ptr<OpGraph> read_trace(std::istream& in, const std::string& file) {
         pending.erase(static_cast<uint32_t>(g->tensors.size() - 1));
       }
     } else if (j.contains("op")) {
-      g->ops.push_back(read_op(r, *g));
+      g->ops.push_back(read_op(r, *g, pending));
     } else {
       throw InputError(Location{file, n, 0}, "", "expected a record with \"tensor\" or \"op\"");
     }
