@@ -3,9 +3,11 @@
 # usage: scripts/compare_dramsim3.sh DRAMSIM3_DIR [BPSIM_EXE]
 #   DRAMSIM3_DIR: a DRAMsim3 checkout built with cmake (build/dramsim3main), outside this
 #   project; nothing is downloaded here.
-# DRAMsim3's DDR4_8Gb_x8_2400.ini runs two ranks (it issues 2 refreshes per tREFI) with
-# mapping chrobabgraco (MSB→LSB), so bpsim runs its dual-rank ddr4_2400 preset with the
-# same mapping (RoBaBgRaCoCh).
+# DRAMsim3's DDR4_8Gb_x8_2400.ini sizes to one rank by its channel_size, yet it issues two
+# refreshes per tREFI and, on random traffic, more ACTs than one rank's tFAW allows (one per
+# 4.9 cycles against 26/4 = 6.5): it behaves like the dual-rank device bpsim's ddr4_2400
+# preset describes, which is what this script runs, with DRAMsim3's mapping chrobabgraco
+# (MSB→LSB) as RoBaBgRaCoCh. Why DRAMsim3 behaves so is not settled (see the closing notes).
 set -euo pipefail
 PEER=${1:?usage: $0 DRAMSIM3_DIR [BPSIM_EXE]}
 HERE=$(cd "$(dirname "$0")/.." && pwd)
