@@ -80,11 +80,30 @@ class StepBuilder {
         m_weights.push_back(tensor(l.name + ".weight", shape[0] * l.out_features * m_elem, TensorRole::weight));
         m_biases.push_back(l.bias ? tensor(l.name + ".bias", l.out_features * m_elem, TensorRole::weight) : 0);
         shape = {l.out_features};
+      } else if (l.kind == "conv2d" || l.kind == "maxpool") {
+        if (shape.size() != 3)
+          throw InputError(l.loc, l.name, l.kind + " expects [channels, height, width], but the input shape is " +
+                                              shape_str(shape));
+        if (shape[1] + 2 * l.padding < l.kernel || shape[2] + 2 * l.padding < l.kernel)
+          throw InputError(l.loc, l.name, "a " + std::to_string(l.kernel) + "×" + std::to_string(l.kernel) +
+                                              " window does not fit the input shape " + shape_str(shape));
+        const uint64_t c = shape[0], p = (shape[1] + 2 * l.padding - l.kernel) / l.stride + 1,
+                       q = (shape[2] + 2 * l.padding - l.kernel) / l.stride + 1;
+        if (l.kind == "conv2d") {
+          m_weights.push_back(tensor(l.name + ".weight", c * l.kernel * l.kernel * l.out_features * m_elem, TensorRole::weight));
+          m_biases.push_back(l.bias ? tensor(l.name + ".bias", l.out_features * m_elem, TensorRole::weight) : 0);
+          shape = {l.out_features, p, q};
+        } else {
+          m_weights.push_back(0);
+          m_biases.push_back(0);
+          shape = {c, p, q};
+        }
       } else {
         m_weights.push_back(0);
         m_biases.push_back(0);
         if (l.kind == "flatten") shape = {product(shape)};
       }
+      m_in_shape.push_back(m_out_shape.empty() ? m_net.input_shape : m_out_shape.back());
       m_out_shape.push_back(shape);
     }
     m_wgrad.assign(m_net.layers.size(), 0);
@@ -110,6 +129,23 @@ class StepBuilder {
       o.macs = o.gemm.macs();
       o.flops = l.bias ? b * out_f : 0;
       o.detail = "linear";
+    } else if (l.kind == "conv2d") {
+      std::vector<uint32_t> reads = {in, m_weights[i]};
+      if (l.bias) reads.push_back(m_biases[i]);
+      Op& o = op(l.name + suffix, l.name, ph, OpKind::conv, reads, {c.out});
+      o.conv = conv_shape(i);
+      o.gemm = GemmDims{b * o.conv.p * o.conv.q, o.conv.k, o.conv.c * o.conv.r * o.conv.s, 1};
+      o.macs = o.gemm.macs();
+      o.flops = l.bias ? b * out_f : 0;
+      o.detail = "conv2d";
+    } else if (l.kind == "maxpool") {
+      // PyTorch's max_pool2d keeps its input and int64 argmax indices for backward.
+      c.mask = tensor(l.name + ".indices" + (ph == Phase::recompute ? ".re" : ""), b * out_f * 8, TensorRole::saved);
+      c.has_mask = true;
+      Op& o = op(l.name + suffix, l.name, ph, OpKind::pool, {in}, {c.out, c.mask});
+      o.elements = b * out_f;
+      o.flops = b * out_f * l.kernel * l.kernel;
+      o.detail = "maxpool";
     } else {
       std::vector<uint32_t> writes = {c.out};
       if (l.kind == "dropout") {
@@ -132,13 +168,19 @@ class StepBuilder {
     if (l.kind == "flatten") return dy;
     const bool need_dx = i > 0 && needs_input_grad(i);
     uint32_t dx = 0;
-    if (l.kind == "linear") {
+    if (l.kind == "linear" || l.kind == "conv2d") {
+      const bool conv = l.kind == "conv2d";
+      const ConvShape cs = conv ? conv_shape(i) : ConvShape{};
+      const uint64_t rows = conv ? b * cs.p * cs.q : b, fan_in = conv ? cs.c * cs.r * cs.s : in_f,
+                     outs = conv ? cs.k : out_f;
       if (need_dx) {
         dx = tensor(l.name + ".dx", b * in_f * m_elem, TensorRole::gradient);
-        Op& o = op(l.name + ".dx", l.name, Phase::backward_data, OpKind::gemm, {dy, m_weights[i]}, {dx});
-        o.gemm = GemmDims{b, in_f, out_f, 1};  // dX = dY·Wᵀ
+        Op& o = op(l.name + ".dx", l.name, Phase::backward_data, conv ? OpKind::conv : OpKind::gemm, {dy, m_weights[i]}, {dx});
+        // dX = dY·Wᵀ; for a conv in column form (then col2im): [N·P·Q × K]·[K × C·R·S].
+        o.gemm = GemmDims{rows, fan_in, outs, 1};
+        o.conv = cs;
         o.macs = o.gemm.macs();
-        o.detail = "linear_dx";
+        o.detail = l.kind + "_dx";
         // The gradient flows into a ReLU's backward: outputs where the ReLU was off are unused.
         const LayerSpec& prev = m_net.layers[i - 1];
         if (prev.kind == "relu") {
@@ -146,20 +188,21 @@ class StepBuilder {
           o.out_mask.density = prev.density;
         }
       }
-      const uint32_t dw = tensor(l.name + ".weight.grad", in_f * out_f * m_elem, TensorRole::weight_gradient);
-      Op& w = op(l.name + ".dw", l.name, Phase::backward_weight, OpKind::gemm, {c.in, dy}, {dw});
-      w.gemm = GemmDims{in_f, out_f, b, 1};  // dW = Xᵀ·dY
+      const uint32_t dw = tensor(l.name + ".weight.grad", fan_in * outs * m_elem, TensorRole::weight_gradient);
+      Op& w = op(l.name + ".dw", l.name, Phase::backward_weight, conv ? OpKind::conv : OpKind::gemm, {c.in, dy}, {dw});
+      w.gemm = GemmDims{fan_in, outs, rows, 1};  // dW = Xᵀ·dY (X in column form for a conv)
+      w.conv = cs;
       w.macs = w.gemm.macs();
-      w.detail = "linear_dw";
+      w.detail = l.kind + "_dw";
       if (l.weight_density < 1.0) {
         w.out_mask.source = OutputMask::Source::pruned;
         w.out_mask.density = l.weight_density;
       }
       m_wgrad[i] = dw;
       if (l.bias) {
-        const uint32_t db = tensor(l.name + ".bias.grad", out_f * m_elem, TensorRole::weight_gradient);
+        const uint32_t db = tensor(l.name + ".bias.grad", outs * m_elem, TensorRole::weight_gradient);
         Op& r = op(l.name + ".db", l.name, Phase::backward_weight, OpKind::reduction, {dy}, {db});
-        r.elements = out_f;
+        r.elements = outs;
         r.flops = b * out_f;
         r.detail = "bias_grad";
         m_bgrad[i] = db;
@@ -168,9 +211,14 @@ class StepBuilder {
     }
     if (!need_dx) return 0;
     dx = tensor(l.name + ".dx", b * in_f * m_elem, TensorRole::gradient);
-    // ReLU keeps its output, GELU its input, dropout its mask (PyTorch's saved tensors).
-    const uint32_t saved = l.kind == "relu" ? c.out : l.kind == "gelu" ? c.in : c.mask;
-    Op& o = op(l.name + ".bwd", l.name, Phase::backward_data, OpKind::elementwise, {dy, saved}, {dx});
+    // ReLU keeps its output, GELU its input, dropout its mask, max-pool its input and
+    // indices (PyTorch's saved tensors).
+    std::vector<uint32_t> reads = {dy};
+    if (l.kind == "relu") reads.push_back(c.out);
+    if (l.kind == "gelu" || l.kind == "maxpool") reads.push_back(c.in);
+    if (c.has_mask) reads.push_back(c.mask);
+    Op& o = op(l.name + ".bwd", l.name, Phase::backward_data, l.kind == "maxpool" ? OpKind::pool : OpKind::elementwise,
+               reads, {dx});
     o.elements = b * in_f;
     o.flops = b * in_f * (l.kind == "gelu" ? 10 : 1);
     o.detail = l.kind + "_bwd";
@@ -217,8 +265,15 @@ class StepBuilder {
   /// A layer needs its input gradient unless everything before it has no parameters.
   bool needs_input_grad(size_t i) const {
     for (size_t j = 0; j < i; ++j)
-      if (m_net.layers[j].kind == "linear") return true;
+      if (m_net.layers[j].kind == "linear" || m_net.layers[j].kind == "conv2d") return true;
     return false;
+  }
+
+  ConvShape conv_shape(size_t i) const {
+    const LayerSpec& l = m_net.layers[i];
+    const auto& in = m_in_shape[i];
+    const auto& out = m_out_shape[i];
+    return ConvShape{m_net.batch, in[0], in[1], in[2], out[0], l.kernel, l.kernel, l.stride, l.padding, 1, out[1], out[2]};
   }
 
   const NetSpec& m_net;
@@ -226,7 +281,7 @@ class StepBuilder {
   uint64_t m_elem;
   std::map<uint32_t, uint32_t> m_producer;
   std::vector<uint64_t> m_in_features;
-  std::vector<std::vector<uint64_t>> m_out_shape;
+  std::vector<std::vector<uint64_t>> m_in_shape, m_out_shape;
   std::vector<uint32_t> m_weights, m_biases;
   std::vector<uint32_t> m_wgrad, m_bgrad;  ///< gradient tensor of each layer's weight and bias
 };

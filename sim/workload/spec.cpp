@@ -6,7 +6,7 @@ namespace bpsim::workload {
 
 namespace {
 
-const char* const kSupported = "linear, relu, gelu, dropout, flatten";
+const char* const kSupported = "linear, conv2d, maxpool, relu, gelu, dropout, flatten";
 
 std::shared_ptr<const config::Schema> layer_schema(const std::string& kind) {
   auto s = std::make_shared<config::Schema>(kind, kind + " layer");
@@ -18,6 +18,16 @@ std::shared_ptr<const config::Schema> layer_schema(const std::string& kind) {
     s->real("weight_density", "", "fraction of weights kept by pruning; dW outputs of pruned weights are not needed")
         .def(1.0)
         .range(0, 1);
+  } else if (kind == "conv2d" || kind == "maxpool") {
+    if (kind == "conv2d") {
+      s->integer("out_channels", "", "filters").req().range(1, int64_t(1) << 24);
+      s->boolean("bias", "add a bias per filter").def(true);
+      s->real("weight_density", "", "fraction of weights kept by pruning").def(1.0).range(0, 1);
+    }
+    s->integer("kernel", "", "square window size").req().range(1, 1024);
+    config::ParamDecl& stride = s->integer("stride", "", "step of the window (maxpool: default = kernel)").range(1, 1024);
+    if (kind == "conv2d") stride.def(1);
+    s->integer("padding", "", "zero padding on each side").def(0).range(0, 1024);
   } else if (kind == "relu") {
     s->real("density", "", "fraction of outputs that are non-zero (the ReLU mask density)").def(0.5).range(0, 1);
   } else if (kind == "dropout") {
@@ -45,7 +55,8 @@ void parse_layers(const config::Node& list, const std::string& path, std::vector
     const config::Node* k = n.find("kind");
     if (!k) throw InputError(n.loc, p, "missing required key 'kind' (one of: " + std::string(kSupported) + ")");
     const std::string kind = config::as_string(*k, p + ".kind");
-    if (kind != "linear" && kind != "relu" && kind != "gelu" && kind != "dropout" && kind != "flatten")
+    if (kind != "linear" && kind != "conv2d" && kind != "maxpool" && kind != "relu" && kind != "gelu" &&
+        kind != "dropout" && kind != "flatten")
       throw InputError(k->loc, p + ".kind",
                        "layer kind '" + kind + "' is not supported by this build (supported: " + kSupported + ")");
     config::Values v = config::validate(n, *layer_schema(kind), p);
@@ -57,6 +68,15 @@ void parse_layers(const config::Node& list, const std::string& path, std::vector
       l.out_features = static_cast<uint64_t>(v.i("out_features"));
       l.bias = v.b("bias");
       l.weight_density = v.f("weight_density");
+    } else if (kind == "conv2d" || kind == "maxpool") {
+      l.kernel = static_cast<uint64_t>(v.i("kernel"));
+      l.stride = v.has("stride") ? static_cast<uint64_t>(v.i("stride")) : l.kernel;  // pooling: stride = kernel
+      l.padding = static_cast<uint64_t>(v.i("padding"));
+      if (kind == "conv2d") {
+        l.out_features = static_cast<uint64_t>(v.i("out_channels"));
+        l.bias = v.b("bias");
+        l.weight_density = v.f("weight_density");
+      }
     } else if (kind == "relu") {
       l.density = v.f("density");
     } else if (kind == "dropout") {

@@ -10,10 +10,11 @@
 namespace bpsim::workload {
 
 struct LayerSpec {
-  std::string kind;  ///< linear | relu | gelu | dropout | flatten
+  std::string kind;  ///< linear | conv2d | maxpool | relu | gelu | dropout | flatten
   std::string name;
   Location loc;
-  uint64_t out_features = 0;   ///< linear
+  uint64_t out_features = 0;   ///< linear; conv2d: filters
+  uint64_t kernel = 1, stride = 1, padding = 0;  ///< conv2d, maxpool (square windows)
   bool bias = true;            ///< linear
   double weight_density = 1;   ///< linear: fraction of weights kept (pruning)
   double density = 0.5;        ///< relu: fraction of outputs that are non-zero

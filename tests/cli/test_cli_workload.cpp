@@ -30,6 +30,20 @@ TEST_CASE("cli workload: table, JSON and errors", "[cli][workload]") {
   CHECK_THAT(s.err, Catch::Contains("99 segments for 8 layers"));
 }
 
+TEST_CASE("cli run: a LeNet-5 training step from its spec on the mesh", "[cli][workload][mesh]") {
+  Scratch s("lenet");
+  CliResult r = run_bpsim("run " + std::string(BPSIM_SOURCE_DIR) + "/configs/examples/lenet5_train_mesh.yaml --quiet --out " +
+                          (s / "o"));
+  INFO(r.err);
+  REQUIRE(r.code == 0);
+  auto rep = nlohmann::json::parse(slurp(s / "o/report.json"));
+  // Forward MACs, batch 16: conv1 16·28·28·6·25 = 1,881,600; conv2 16·10·10·16·150 =
+  // 3,840,000; fc 16·(48,000 + 10,080 + 840) = 942,720 → 6,664,320.
+  CHECK(rep["phases"]["forward"]["macs"] == 6664320);
+  CHECK(rep["phases"]["backward_weight"]["macs"] == 6664320);
+  CHECK(rep["network"]["packets"].get<uint64_t>() > 0);
+}
+
 TEST_CASE("cli trace: export then replay gives the same simulation as the spec", "[cli][trace]") {
   Scratch s("trace_rt");
   const std::string trace = s / "mlp.jsonl";

@@ -128,7 +128,7 @@ TEST_CASE("workload: spec errors name the layer and the shapes", "[workload]") {
                     "(add a flatten layer before it)");
   CHECK_THROWS_WITH(spec("input: {shape: [3]}\nlayers:\n  - {kind: conv9}\n"),
                     "net.yaml:3:12: layers[0].kind: layer kind 'conv9' is not supported by this build "
-                    "(supported: linear, relu, gelu, dropout, flatten)");
+                    "(supported: linear, conv2d, maxpool, relu, gelu, dropout, flatten)");
   CHECK_THROWS_WITH(spec("input: {shape: [3]}\nlayers:\n  - {kind: linear, out_feature: 4}\n"),
                     Catch::Contains("layers[0].out_feature: unknown key (did you mean 'out_features'?)"));
   CHECK_THROWS_WITH(spec("input: {shape: [3]}\nlayers:\n  - {kind: dropout, p: 1.5}\n"),
@@ -137,4 +137,29 @@ TEST_CASE("workload: spec errors name the layer and the shapes", "[workload]") {
                     Catch::Contains("input.shape: every dimension must be at least 1"));
   CHECK_THROWS_WITH(spec("input: {shape: [3]}\nlayers: []\n"), Catch::Contains("a network needs at least one layer"));
   CHECK(spec("input: {shape: [3]}\nlayers:\n  - repeat: 3\n    layers: [{kind: relu}, {kind: gelu}]\n").layers.size() == 6);
+}
+
+TEST_CASE("workload: conv and max-pool shapes, GEMM dims and saved bytes, by hand", "[workload]") {
+  // batch 2, fp32: [1,4,4] → conv 2×3×3 pad 1 → [2,4,4] → relu → maxpool 2 → [2,2,2] → linear 3.
+  OpGraph g = build_step(spec("batch: 2\ninput: {shape: [1, 4, 4]}\nlayers:\n"
+                              "  - {kind: conv2d, name: c, out_channels: 2, kernel: 3, padding: 1}\n"
+                              "  - {kind: relu, name: r}\n  - {kind: maxpool, name: p, kernel: 2}\n"
+                              "  - {kind: flatten}\n  - {kind: linear, name: fc, out_features: 3}\n"),
+                         Policy{});
+  const Op& c = find(g, "c.fwd");
+  CHECK(c.kind == OpKind::conv);
+  CHECK(c.conv.p == 4);  // (4 + 2·1 − 3)/1 + 1
+  CHECK(c.gemm.m == 2 * 4 * 4);  // N·P·Q
+  CHECK(c.gemm.n == 2);          // filters
+  CHECK(c.gemm.k == 1 * 3 * 3);  // C·R·S
+  CHECK(find(g, "c.dw").macs == c.macs);
+  // Saved: ReLU output 2·2·4·4·4 = 256 (also max-pool's input: once); pool indices, int64,
+  // 2·2·2·2·8 = 128; linear's input (the pooled map, viewed flat) 2·8·4 = 64; logits
+  // 2·3·4 = 24. The conv's input is the network input.
+  CHECK(g.memory.saved_after_forward_bytes == 256 + 128 + 64 + 24);
+  CHECK_THROWS_WITH(build_step(spec("input: {shape: [16]}\nlayers:\n  - {kind: conv2d, out_channels: 2, kernel: 3}\n"),
+                               Policy{}),
+                    Catch::Contains("conv2d expects [channels, height, width], but the input shape is [16]"));
+  CHECK_THROWS_WITH(build_step(spec("input: {shape: [1, 2, 2]}\nlayers:\n  - {kind: maxpool, kernel: 3}\n"), Policy{}),
+                    Catch::Contains("a 3×3 window does not fit the input shape [1, 2, 2]"));
 }
