@@ -127,6 +127,7 @@ AddressMapper::AddressMapper(const DdrSpec& s) {
     unsigned bits = log2u(count);
     m_fields.push_back({*it, shift, bits});
     if (*it == AddrField::column) m_col_shift = shift, m_col_bits = bits;
+    if (*it == AddrField::channel) m_ch_shift = shift, m_ch_bits = bits;
     shift += bits;
   }
   m_total_bits = shift;
@@ -162,6 +163,20 @@ uint64_t AddressMapper::rows_touched(uint64_t addr, uint64_t bytes) const {
   if (block_first == block_last) return keys_in(first, last);
   const uint64_t first_block_end = ((block_first + 1) << span) - 1, last_block_start = block_last << span;
   return keys_in(first, first_block_end) + keys_in(last_block_start, last) + (block_last - block_first - 1) * low_count;
+}
+
+uint64_t AddressMapper::channel_bursts(uint64_t addr, uint64_t bytes, unsigned channel) const {
+  if (bytes == 0) return 0;
+  const uint64_t first = addr >> m_burst_shift, last = (addr + bytes - 1) >> m_burst_shift;
+  if (m_ch_bits == 0) return channel == 0 ? last - first + 1 : 0;
+  // Burst indices n whose channel field equals `channel` form runs of 2^s every 2^(s+k).
+  const unsigned s = m_ch_shift - m_burst_shift, period_bits = s + m_ch_bits;
+  const uint64_t run = uint64_t(1) << s, lo = uint64_t(channel) << s;
+  auto below = [&](uint64_t x) {  // count of such n in [0, x)
+    const uint64_t rem = x & ((uint64_t(1) << period_bits) - 1);
+    return (x >> period_bits) * run + std::min(run, rem > lo ? rem - lo : 0);
+  };
+  return below(last + 1) - below(first);
 }
 
 }  // namespace bpsim::memory

@@ -67,6 +67,8 @@ class AddressMapper {
   /// Row activations a contiguous range needs on an otherwise idle device: the number of
   /// distinct (channel, rank, bank, row) the range touches.
   uint64_t rows_touched(uint64_t addr, uint64_t bytes) const;
+  /// Bursts of a contiguous range that fall in `channel` (closed form, no iteration).
+  uint64_t channel_bursts(uint64_t addr, uint64_t bytes, unsigned channel) const;
 
  private:
   struct Field {
@@ -76,6 +78,7 @@ class AddressMapper {
   std::vector<Field> m_fields;
   unsigned m_burst_shift = 6;
   unsigned m_col_shift = 0, m_col_bits = 0, m_total_bits = 0;
+  unsigned m_ch_shift = 0, m_ch_bits = 0;
 };
 
 }  // namespace bpsim::memory

@@ -45,8 +45,8 @@ tlm::tlm_sync_enum DramSystem::nb_transport_fw(tlm::tlm_generic_payload& p, tlm:
   }
   const DdrAddress a = m_mapper.decode(p.get_address());
   DdrChannel& ch = *m_channels[a.channel];
-  if (m_blocked || ch.full()) {
-    m_blocked = &p;  // END_REQ follows when the queue has room (back-pressure)
+  if (!m_blocked.empty() || ch.full()) {
+    m_blocked.emplace_back(&p, now_cycle());  // END_REQ follows when the queue has room
     return tlm::TLM_ACCEPTED;
   }
   const uint64_t now = now_cycle();
@@ -81,19 +81,19 @@ void DramSystem::scheduler() {
       m_by_id.erase(d.id);
       m_new_response.notify(SC_ZERO_TIME);
     }
-    if (m_blocked) {
-      const DdrAddress a = m_mapper.decode(m_blocked->get_address());
+    while (!m_blocked.empty()) {  // admit refused requests in order while they fit
+      auto [p, since] = m_blocked.front();
+      const DdrAddress a = m_mapper.decode(p->get_address());
       DdrChannel& ch = *m_channels[a.channel];
-      if (!ch.full()) {
-        tlm::tlm_generic_payload* p = m_blocked;
-        m_blocked = nullptr;
-        const uint64_t id = m_next_id++;
-        m_by_id[id] = p;
-        ch.enqueue(DdrRequest{id, p->get_address(), p->is_write(), now, a});
-        tlm::tlm_phase ph = tlm::END_REQ;
-        sc_time delay = SC_ZERO_TIME;
-        socket->nb_transport_bw(*p, ph, delay);
-      }
+      if (ch.full()) break;
+      m_blocked.pop_front();
+      m_counters.queue_full_cycles += now - since;
+      const uint64_t id = m_next_id++;
+      m_by_id[id] = p;
+      ch.enqueue(DdrRequest{id, p->get_address(), p->is_write(), now, a});
+      tlm::tlm_phase ph = tlm::END_REQ;
+      sc_time delay = SC_ZERO_TIME;
+      socket->nb_transport_bw(*p, ph, delay);
     }
     wait(tck);  // one command per channel per cycle
   }
@@ -127,46 +127,62 @@ void DramSystem::settle() {
     if (ch->idle()) ch->idle_until(now);
 }
 
-uint64_t DramSystem::bulk_cycles(uint64_t addr, uint64_t bytes, bool is_write) const {
-  if (bytes == 0) return 0;
-  const uint64_t bb = m_spec.burst_bytes();
-  const uint64_t bursts = (addr + bytes - 1) / bb - addr / bb + 1;
-  const uint64_t acts = m_mapper.rows_touched(addr, bytes);
-  const double ch = m_spec.channels;
+uint64_t DramSystem::channel_cycles(uint64_t bursts, uint64_t acts, bool is_write) const {
+  if (bursts == 0) return 0;
   // Column rate: one burst per max(tBL, tCCD); tCCD_S when the bank group changes between
   // consecutive bursts (Bg mapped below Co), tCCD_L otherwise.
   const auto& m = m_spec.mapping;
   const bool bg_below_co = std::find(m.begin(), m.end(), AddrField::bank_group) >
                            std::find(m.begin(), m.end(), AddrField::column);
   const double per_burst = std::max<double>(m_spec.tbl, bg_below_co ? m_spec.tccd_s : m_spec.tccd_l);
-  const double t_col = std::ceil(bursts / ch) * per_burst;
+  const double t_col = double(bursts) * per_burst;
   // Activation rate: tRRD_S apart and at most four per tFAW.
-  const double t_act = std::ceil(acts / ch) * std::max<double>(m_spec.trrd_s, m_spec.tfaw / 4.0);
+  const double t_act = double(acts) * std::max<double>(m_spec.trrd_s, m_spec.tfaw / 4.0);
   // Refresh takes tRFC out of every tREFI.
   const double refresh = double(m_spec.trefi) / double(m_spec.trefi - m_spec.trfc);
   const uint64_t first = m_spec.trcd + (is_write ? m_spec.cwl : m_spec.cl) + m_spec.tbl;
   return static_cast<uint64_t>(std::ceil(std::max(t_col, t_act) * refresh)) + first;
 }
 
+uint64_t DramSystem::bulk_cycles(uint64_t addr, uint64_t bytes, bool is_write) const {
+  if (bytes == 0) return 0;
+  const uint64_t bb = m_spec.burst_bytes();
+  const uint64_t bursts = (addr + bytes - 1) / bb - addr / bb + 1;
+  const uint64_t acts = m_mapper.rows_touched(addr, bytes);
+  uint64_t cycles = 0;
+  for (unsigned c = 0; c < m_spec.channels; ++c) {
+    const uint64_t bc = m_mapper.channel_bursts(addr, bytes, c);
+    cycles = std::max(cycles, channel_cycles(bc, channel_acts(acts, bc, bursts), is_write));
+  }
+  return cycles;
+}
+
 uint64_t DramSystem::transfer(uint64_t addr, uint64_t bytes, bool is_write, uint64_t issue_ps) {
   if (bytes == 0) return issue_ps;
   const double tck = tck_ps();
   const uint64_t issue = static_cast<uint64_t>(std::ceil(double(issue_ps) / tck));
-  const uint64_t start = std::max(issue, m_bulk_free);
-  const uint64_t cycles = bulk_cycles(addr, bytes, is_write);
   const uint64_t first = m_spec.trcd + (is_write ? m_spec.cwl : m_spec.cl) + m_spec.tbl;
-  m_bulk_free = start + cycles - first;  // the next transfer's latency overlaps this one's tail
-  m_bulk_end = std::max(m_bulk_end, start + cycles);
   const uint64_t bb = m_spec.burst_bytes();
   const uint64_t bursts = (addr + bytes - 1) / bb - addr / bb + 1;
   const uint64_t acts = m_mapper.rows_touched(addr, bytes);
+  if (m_bulk_free.empty()) m_bulk_free.assign(m_spec.channels, 0);
+  uint64_t end = issue;
+  for (unsigned c = 0; c < m_spec.channels; ++c) {
+    const uint64_t bc = m_mapper.channel_bursts(addr, bytes, c);
+    if (bc == 0) continue;
+    const uint64_t start = std::max(issue, m_bulk_free[c]);
+    const uint64_t done = start + channel_cycles(bc, channel_acts(acts, bc, bursts), is_write);
+    m_bulk_free[c] = done - first;  // the next transfer's latency overlaps this one's tail
+    end = std::max(end, done);
+  }
+  m_bulk_end = std::max(m_bulk_end, end);
   m_counters.act += acts;
   m_counters.pre += acts;  // every opened row is closed again
   (is_write ? m_counters.wr : m_counters.rd) += bursts;
   (is_write ? m_counters.write_bytes : m_counters.read_bytes) += bytes;
   m_counters.requests += bursts;
   m_counters.latency_cycles += bursts * first;
-  return static_cast<uint64_t>(double(start + cycles) * tck);
+  return static_cast<uint64_t>(double(end) * tck);
 }
 
 ActionCounts DramSystem::take_actions() {
@@ -198,6 +214,8 @@ void DramSystem::report_stats(StatGroup& g) const {
   g.set("row_conflicts", c.row_conflicts, "requests that closed another row first (detailed path)");
   g.set("avg_latency_cycles", c.requests ? double(c.latency_cycles) / double(c.requests) : 0.0,
         "mean cycles from acceptance by the controller to the last data beat");
+  g.set("queue_full_stall_cycles", c.queue_full_cycles,
+        "cycles requests waited at the socket for controller queue space (detailed path)");
   g.set("capacity_bytes", m_spec.capacity_bytes(), "device capacity");
   g.set("peak_bandwidth_bytes_per_s", m_spec.peak_bytes_per_s(), "one burst per tBL per channel");
 }

@@ -1,6 +1,7 @@
 #pragma once
 /// The DRAM module: a TLM-2.0 target (approximately-timed base protocol) in front of
 /// per-channel command schedulers, plus the closed-form bulk path tile-level models use.
+#include <deque>
 #include <map>
 #include <memory>
 #include <vector>
@@ -43,7 +44,8 @@ class DramSystem : public sc_core::sc_module, public MemorySystem {
   uint64_t write_bytes() const override { return m_counters.write_bytes; }
   /// Counts the refreshes an idle device performs up to the current time (call at the end).
   void settle();
-  /// Closed-form estimate of a streaming transfer's duration, in cycles (no side effects).
+  /// Closed-form estimate of a streaming transfer's duration on an idle device, in cycles
+  /// (the slowest channel it touches; no side effects).
   uint64_t bulk_cycles(uint64_t addr, uint64_t bytes, bool is_write) const;
 
  private:
@@ -51,18 +53,25 @@ class DramSystem : public sc_core::sc_module, public MemorySystem {
   void scheduler();
   void responder();
   uint64_t now_cycle() const;
-  void count_refreshes_to(uint64_t cycle);
+  /// Cycles one channel needs for `bursts` bursts opening `acts` rows, first access included.
+  uint64_t channel_cycles(uint64_t bursts, uint64_t acts, bool is_write) const;
+  /// Activations of a transfer charged to one channel: its share of the bursts, rounded up.
+  static uint64_t channel_acts(uint64_t acts, uint64_t bursts_c, uint64_t bursts) {
+    return (acts * bursts_c + bursts - 1) / bursts;
+  }
 
   DdrSpec m_spec;
   AddressMapper m_mapper;
   DdrCounters m_counters;
   std::vector<std::unique_ptr<DdrChannel>> m_channels;
   std::map<uint64_t, tlm::tlm_generic_payload*> m_by_id;
-  tlm::tlm_generic_payload* m_blocked = nullptr;  ///< a request waiting for queue space
+  /// Requests refused for want of queue space, oldest first, with the cycle of refusal
+  /// (several initiator threads may share the socket; each waits for its END_REQ).
+  std::deque<std::pair<tlm::tlm_generic_payload*, uint64_t>> m_blocked;
   std::multimap<uint64_t, tlm::tlm_generic_payload*> m_responses;  ///< done cycle → payload
   sc_core::sc_event m_new_request, m_new_response;
   uint64_t m_next_id = 0;
-  uint64_t m_bulk_free = 0;       ///< cycle the bulk path's channels are free
+  std::vector<uint64_t> m_bulk_free;  ///< per channel: cycle the bulk path may issue again
   uint64_t m_bulk_end = 0;        ///< latest bulk completion, for refresh accounting
   uint64_t m_bulk_refs = 0;       ///< refreshes counted for bulk time so far
   ActionCounts m_taken;           ///< actions already handed out by take_actions

@@ -2,6 +2,7 @@
 /// Turns a network into the op graph of one training step (forward, backward, update)
 /// under a memory policy, and accounts its memory as PyTorch eager autograd would.
 #include <string>
+#include <vector>
 
 #include "sim/workload/ir.h"
 #include "sim/workload/spec.h"
@@ -14,6 +15,10 @@ struct Policy {
   unsigned segments = 0;  ///< checkpoint_sequential
   std::string name() const;
 };
+
+/// Segment id of each of n top-level layers under `policy` (-1: not checkpointed).
+/// Throws InputError for more segments than layers.
+std::vector<int> checkpoint_segments(const Policy& policy, size_t n);
 
 /// Builds the step. Throws InputError for shape mismatches (naming the layer and both
 /// shapes) and impossible policies (more segments than layers).

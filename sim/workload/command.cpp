@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <iostream>
 #include <map>
 
@@ -102,15 +103,18 @@ int cmd_workload(int argc, char** argv) {
     }
   }
   std::cout << fmt::format("{}: {} ops, policy {}\n", g.name, g.ops.size(), g.memory.policy);
-  std::cout << fmt::format("{:<16} {:>16} {:>16} {:>16} {:>16}\n", "layer", "saved bytes", "fwd MACs", "bwd MACs",
+  size_t w = 8;
+  for (const auto& name : order) w = std::max(w, name.size());
+  std::cout << fmt::format("{:<{}} {:>16} {:>16} {:>16} {:>16}\n", "layer", w, "saved bytes", "fwd MACs", "bwd MACs",
                            "recompute MACs");
   Row total;
   for (const auto& name : order) {
     const Row& r = rows[name];
-    std::cout << fmt::format("{:<16} {:>16} {:>16} {:>16} {:>16}\n", name, r.saved, r.fwd, r.bwd, r.re);
+    std::cout << fmt::format("{:<{}} {:>16} {:>16} {:>16} {:>16}\n", name, w, r.saved, r.fwd, r.bwd, r.re);
     total.saved += r.saved, total.fwd += r.fwd, total.bwd += r.bwd, total.re += r.re;
   }
-  std::cout << fmt::format("{:<16} {:>16} {:>16} {:>16} {:>16}\n", "total", total.saved, total.fwd, total.bwd, total.re);
+  std::cout << fmt::format("{:<{}} {:>16} {:>16} {:>16} {:>16}\n", "total", w, total.saved, total.fwd, total.bwd,
+                           total.re);
   std::cout << fmt::format("saved_after_forward_bytes {}\npeak_bytes {}\n", g.memory.saved_after_forward_bytes,
                            g.memory.peak_bytes);
   return 0;

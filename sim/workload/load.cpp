@@ -16,10 +16,12 @@ std::shared_ptr<const config::Schema> workload_schema() {
         .def("none");
     p->integer("segments", "", "segments for checkpoint_sequential").def(2).range(1, 1 << 20);
     auto w = std::make_shared<config::Schema>("workload", "the training step");
-    w->string("spec", "network spec file (configs/workloads/), relative to this config").req();
+    w->string("spec", "network spec file (configs/workloads/), relative to this config; or write the spec's "
+                      "keys (input, layers, optimizer, name) inline instead");
     w->integer("batch", "samples", "overrides the spec's batch").range(1, int64_t(1) << 24);
     w->choice("dtype", {"fp32", "bf16", "fp16", "int8"}, "overrides the spec's dtype");
     w->group("policy", p, "memory policy");
+    w->real("relu_density", "", "overrides every ReLU's mask density (fraction of non-zero outputs)").range(0, 1);
     return w;
   }();
   return s;
@@ -36,17 +38,51 @@ Policy policy_from(const config::Values& p) {
   return pol;
 }
 
+namespace {
+
+void set_relu_density(std::vector<LayerSpec>& layers, double d) {
+  for (LayerSpec& l : layers) {
+    if (l.kind == "relu") l.density = d;
+    set_relu_density(l.body, d);
+    set_relu_density(l.shortcut, d);
+  }
+}
+
+/// The spec: a file named by `spec:`, or the spec's own keys written in the section.
+NetSpec net_of(const config::Node& section, const std::string& key_path, config::Node& rest) {
+  static const char* const inline_keys[] = {"name", "input", "optimizer", "layers"};
+  config::Node inline_spec;
+  inline_spec.type = config::Node::Type::Map;
+  inline_spec.loc = section.loc;
+  for (const char* k : inline_keys)
+    if (const config::Node* n = section.find(k)) {
+      inline_spec.set(k, *n);
+      rest.erase(k);
+    }
+  const config::Node* spec = section.find("spec");
+  if (spec && inline_spec.find("layers"))
+    throw InputError(spec->loc, key_path + ".spec", "give either 'spec' or inline 'layers', not both");
+  if (inline_spec.find("layers")) return parse_net_spec(inline_spec);
+  if (!spec) throw InputError(section.loc, key_path, "missing required key 'spec' (or inline 'input' and 'layers')");
+  const std::string path = config::resolve_path(*spec);
+  if (!std::filesystem::exists(path)) throw InputError(spec->loc, key_path + ".spec", "no such file: " + path);
+  return parse_net_spec(config::load_file(path));
+}
+
+}  // namespace
+
 std::shared_ptr<OpGraph> load_workload(const config::Node& section, const std::string& key_path, uint64_t) {
-  const config::Values v = config::validate(section, *workload_schema(), key_path);
-  const std::string path = config::resolve_path(*section.find("spec"));
-  if (!std::filesystem::exists(path)) throw v.error("spec", "no such file: " + path);
-  NetSpec net = parse_net_spec(config::load_file(path));
+  config::expect_map(section, key_path);
+  config::Node rest = section;
+  NetSpec net = net_of(section, key_path, rest);
+  const config::Values v = config::validate(rest, *workload_schema(), key_path);
   if (v.has("batch")) net.batch = static_cast<uint64_t>(v.i("batch"));
   if (v.has("dtype")) dtype_from_string(v.s("dtype"), net.dtype);
+  if (v.has("relu_density")) set_relu_density(net.layers, v.f("relu_density"));
   const Policy pol = policy_from(v.g("policy"));
   if (pol.kind == Policy::Kind::checkpoint_sequential && pol.segments > net.layers.size())
     throw v.g("policy").error("segments", std::to_string(pol.segments) + " segments but the network has only " +
-                                              std::to_string(net.layers.size()) + " layers");
+                                              std::to_string(net.layers.size()) + " top-level layers");
   return std::make_shared<OpGraph>(build_step(net, pol));
 }
 

@@ -1,43 +1,97 @@
 #include "sim/workload/spec.h"
 
 #include "sim/core/params.h"
+#include "sim/workload/spec_blocks.h"
 
 namespace bpsim::workload {
 
 namespace {
 
-const char* const kSupported = "linear, conv2d, maxpool, relu, gelu, dropout, flatten";
+const std::vector<std::string>& user_kinds() {
+  static const std::vector<std::string> k = {
+      "linear",     "conv2d",     "maxpool",   "avgpool",       "relu",          "gelu",
+      "dropout",    "flatten",    "layernorm", "batchnorm",     "softmax",       "embedding",
+      "attention",  "transformer_block",      "residual",      "basic_block",   "bottleneck",
+      "binary_linear", "binary_conv2d"};
+  return k;
+}
 
+std::string kinds_text() {
+  std::string s;
+  for (const auto& k : user_kinds()) s += (s.empty() ? "" : ", ") + k;
+  return s;
+}
+
+void pruning(config::Schema& s) {
+  s.real("weight_density", "", "fraction of weights kept by pruning; dW outputs of pruned weights are not needed")
+      .def(1.0)
+      .range(0, 1);
+}
+
+void window(config::Schema& s, bool conv) {
+  s.integer("kernel", "", "square window size").req().range(1, 1024);
+  config::ParamDecl& stride = s.integer("stride", "", conv ? "step of the window" : "step (default = kernel)");
+  stride.range(1, 1024);
+  if (conv) stride.def(1);
+  s.integer("padding", "", "zero padding on each side").def(0).range(0, 1024);
+}
+
+/// Parameters of one layer kind, declared once (also the documentation of the spec).
 std::shared_ptr<const config::Schema> layer_schema(const std::string& kind) {
   auto s = std::make_shared<config::Schema>(kind, kind + " layer");
   s->string("kind", "layer kind").req();
   s->string("name", "layer name (default: kind and index)");
-  if (kind == "linear") {
-    s->integer("out_features", "", "output features").req().range(1, int64_t(1) << 32);
-    s->boolean("bias", "add a bias vector").def(true);
-    s->real("weight_density", "", "fraction of weights kept by pruning; dW outputs of pruned weights are not needed")
-        .def(1.0)
-        .range(0, 1);
-  } else if (kind == "conv2d" || kind == "maxpool") {
-    if (kind == "conv2d") {
-      s->integer("out_channels", "", "filters").req().range(1, int64_t(1) << 24);
-      s->boolean("bias", "add a bias per filter").def(true);
-      s->real("weight_density", "", "fraction of weights kept by pruning").def(1.0).range(0, 1);
+  const int64_t big = int64_t(1) << 32;
+  if (kind == "linear" || kind == "binary_linear") {
+    s->integer("out_features", "", "output features").req().range(1, big);
+    if (kind == "linear") {
+      s->boolean("bias", "add a bias vector").def(true);
+      pruning(*s);
     }
-    s->integer("kernel", "", "square window size").req().range(1, 1024);
-    config::ParamDecl& stride = s->integer("stride", "", "step of the window (maxpool: default = kernel)").range(1, 1024);
-    if (kind == "conv2d") stride.def(1);
+  } else if (kind == "conv2d" || kind == "binary_conv2d") {
+    s->integer("out_channels", "", "filters").req().range(1, int64_t(1) << 24);
+    window(*s, true);
+    if (kind == "conv2d") {
+      s->integer("groups", "", "channel groups (depthwise: groups = channels)").def(1).range(1, int64_t(1) << 24);
+      s->boolean("bias", "add a bias per filter").def(true);
+      pruning(*s);
+    }
+  } else if (kind == "maxpool") {
+    window(*s, false);
+  } else if (kind == "avgpool") {
+    s->boolean("global", "average the whole map (adaptive 1×1), ignoring kernel").def(false);
+    s->integer("kernel", "", "square window size").def(2).range(1, 1024);
+    s->integer("stride", "", "step (default = kernel)").range(1, 1024);
     s->integer("padding", "", "zero padding on each side").def(0).range(0, 1024);
   } else if (kind == "relu") {
     s->real("density", "", "fraction of outputs that are non-zero (the ReLU mask density)").def(0.5).range(0, 1);
   } else if (kind == "dropout") {
     s->real("p", "", "drop probability").def(0.1).range(0, 0.999999);
+  } else if (kind == "embedding") {
+    s->integer("vocab", "", "number of embeddings (rows of the table)").req().range(1, big);
+    s->integer("dim", "", "embedding width").req().range(1, big);
+  } else if (kind == "attention" || kind == "transformer_block") {
+    s->integer("hidden", "", "model width h (the input's last dimension)").req().range(1, big);
+    s->integer("heads", "", "attention heads a (h must divide by a)").req().range(1, 1 << 16);
+    s->boolean("causal", "causal mask (GPT style)").def(true);
+    s->real("dropout", "", "dropout probability (0: no dropout layers)").def(kind == "attention" ? 0.0 : 0.1).range(0, 0.999999);
+    if (kind == "transformer_block") s->integer("mlp_ratio", "", "MLP width / h").def(4).range(1, 64);
+  } else if (kind == "basic_block" || kind == "bottleneck") {
+    s->integer("out_channels", "", kind == "bottleneck" ? "width of the 3×3 conv (output: 4× this)" : "filters")
+        .req()
+        .range(1, int64_t(1) << 20);
+    s->integer("stride", "", "stride of the block (shortcut projected when shapes change)").def(1).range(1, 64);
+    s->real("density", "", "ReLU mask density inside the block").def(0.5).range(0, 1);
   }
   return s;
 }
 
-void parse_layers(const config::Node& list, const std::string& path, std::vector<LayerSpec>& out, int depth) {
+LayerSpec parse_one(const config::Node& n, const std::string& p, const std::string& default_name);
+
+void parse_list(const config::Node& list, const std::string& path, const std::string& prefix,
+                std::vector<LayerSpec>& out, int depth) {
   config::expect_seq(list, path);
+  if (depth > 8) throw InputError(list.loc, path, "layer groups nest too deep (at most 8)");
   for (size_t i = 0; i < list.seq.size(); ++i) {
     const config::Node& n = list.seq[i];
     const std::string p = path + "[" + std::to_string(i) + "]";
@@ -46,55 +100,86 @@ void parse_layers(const config::Node& list, const std::string& path, std::vector
       config::check_keys(n, p, {"repeat", "layers"});
       const int64_t times = config::as_int(*n.find("repeat"), p + ".repeat");
       if (times < 1 || times > 100000) throw InputError(n.find("repeat")->loc, p + ".repeat", "must be in [1, 100000]");
-      if (depth > 8) throw InputError(n.loc, p, "repeat groups nest too deep (at most 8)");
       const config::Node* inner = n.find("layers");
       if (!inner) throw InputError(n.loc, p, "a repeat group needs 'layers'");
-      for (int64_t r = 0; r < times; ++r) parse_layers(*inner, p + ".layers", out, depth + 1);
+      for (int64_t r = 0; r < times; ++r) parse_list(*inner, p + ".layers", prefix, out, depth + 1);
       continue;
     }
-    const config::Node* k = n.find("kind");
-    if (!k) throw InputError(n.loc, p, "missing required key 'kind' (one of: " + std::string(kSupported) + ")");
-    const std::string kind = config::as_string(*k, p + ".kind");
-    if (kind != "linear" && kind != "conv2d" && kind != "maxpool" && kind != "relu" && kind != "gelu" &&
-        kind != "dropout" && kind != "flatten")
-      throw InputError(k->loc, p + ".kind",
-                       "layer kind '" + kind + "' is not supported by this build (supported: " + kSupported + ")");
-    config::Values v = config::validate(n, *layer_schema(kind), p);
-    LayerSpec l;
-    l.kind = kind;
-    l.loc = n.loc;
-    l.name = v.has("name") ? v.s("name") : kind + std::to_string(out.size());
-    if (kind == "linear") {
-      l.out_features = static_cast<uint64_t>(v.i("out_features"));
-      l.bias = v.b("bias");
-      l.weight_density = v.f("weight_density");
-    } else if (kind == "conv2d" || kind == "maxpool") {
-      l.kernel = static_cast<uint64_t>(v.i("kernel"));
-      l.stride = v.has("stride") ? static_cast<uint64_t>(v.i("stride")) : l.kernel;  // pooling: stride = kernel
-      l.padding = static_cast<uint64_t>(v.i("padding"));
-      if (kind == "conv2d") {
-        l.out_features = static_cast<uint64_t>(v.i("out_channels"));
-        l.bias = v.b("bias");
-        l.weight_density = v.f("weight_density");
-      }
-    } else if (kind == "relu") {
-      l.density = v.f("density");
-    } else if (kind == "dropout") {
-      l.p = v.f("p");
+    out.push_back(parse_one(n, p, prefix + "#" + std::to_string(out.size())));
+    if (out.back().kind == "residual") {
+      LayerSpec& r = out.back();
+      parse_list(*n.find("layers"), p + ".layers", r.name + ".", r.body, depth + 1);
+      if (r.body.empty()) throw InputError(n.find("layers")->loc, p + ".layers", "a residual needs at least one layer");
+      if (const config::Node* sc = n.find("shortcut")) parse_list(*sc, p + ".shortcut", r.name + ".sc.", r.shortcut, depth + 1);
     }
-    out.push_back(l);
   }
+}
+
+/// `default_name` is "<prefix>#<index>": the kind replaces '#' unless a name is given.
+LayerSpec parse_one(const config::Node& n, const std::string& p, const std::string& default_name) {
+  const config::Node* k = n.find("kind");
+  if (!k) throw InputError(n.loc, p, "missing required key 'kind' (one of: " + kinds_text() + ")");
+  const std::string kind = config::as_string(*k, p + ".kind");
+  bool known = false;
+  for (const auto& u : user_kinds()) known = known || u == kind;
+  if (!known) throw InputError(k->loc, p + ".kind", "unknown layer kind '" + kind + "' (supported: " + kinds_text() + ")");
+  const size_t hash = default_name.rfind('#');
+  const std::string auto_name = default_name.substr(0, hash) + kind + default_name.substr(hash + 1);
+  LayerSpec l;
+  l.kind = kind;
+  l.loc = n.loc;
+  if (kind == "residual") {
+    config::check_keys(n, p, {"kind", "name", "layers", "shortcut"});
+    if (!n.find("layers")) throw InputError(n.loc, p, "a residual needs 'layers' (its main branch)");
+    l.name = n.find("name") ? config::as_string(*n.find("name"), p + ".name") : auto_name;
+    return l;  // branches parsed by the caller
+  }
+  const config::Values v = config::validate(n, *layer_schema(kind), p);
+  l.name = v.has("name") ? v.s("name") : auto_name;
+  if (kind == "linear" || kind == "binary_linear") {
+    l.out_features = static_cast<uint64_t>(v.i("out_features"));
+    l.bias = kind == "linear" && v.b("bias");
+    if (kind == "linear") l.weight_density = v.f("weight_density");
+  } else if (kind == "conv2d" || kind == "binary_conv2d" || kind == "maxpool" || kind == "avgpool") {
+    l.kernel = static_cast<uint64_t>(v.i("kernel"));
+    l.stride = v.has("stride") ? static_cast<uint64_t>(v.i("stride")) : l.kernel;  // pooling: stride = kernel
+    l.padding = static_cast<uint64_t>(v.i("padding"));
+    if (kind == "conv2d" || kind == "binary_conv2d") {
+      l.out_features = static_cast<uint64_t>(v.i("out_channels"));
+      l.bias = kind == "conv2d" && v.b("bias");
+      if (kind == "conv2d") {
+        l.groups = static_cast<uint64_t>(v.i("groups"));
+        l.weight_density = v.f("weight_density");
+        if (l.out_features % l.groups) throw v.error("groups", "out_channels must divide by groups");
+      }
+    }
+    if (kind == "avgpool") l.global = v.b("global");
+  } else if (kind == "relu") {
+    l.density = v.f("density");
+  } else if (kind == "dropout") {
+    l.p = v.f("p");
+  } else if (kind == "embedding") {
+    l.vocab = static_cast<uint64_t>(v.i("vocab"));
+    l.out_features = static_cast<uint64_t>(v.i("dim"));
+  } else if (kind == "attention" || kind == "transformer_block" || kind == "basic_block" || kind == "bottleneck") {
+    return expand_block(v, l);
+  }
+  return l;
 }
 
 }  // namespace
 
+void parse_layer_list(const config::Node& list, const std::string& path, std::vector<LayerSpec>& out) {
+  parse_list(list, path, "", out, 0);
+}
+
 NetSpec parse_net_spec(const config::Node& root) {
   auto s = std::make_shared<config::Schema>("workload spec", "a network and its training step");
   s->string("name", "network name").def("\"network\"");
-  s->choice("dtype", {"fp32", "bf16", "fp16", "int8"}, "element type of activations and weights").def("fp32");
+  s->choice("dtype", {"fp32", "bf16", "fp16", "int8"}, "element type of activations, weights and gradients").def("fp32");
   s->integer("batch", "samples", "batch size").def(1).range(1, int64_t(1) << 24);
   auto input = std::make_shared<config::Schema>("input", "the network input");
-  input->list("shape", config::ParamType::Int, "per-sample shape, e.g. [784] or [3, 224, 224]").req();
+  input->list("shape", config::ParamType::Int, "per-sample shape, e.g. [784], [3, 224, 224] or [1024, 768]").req();
   s->group("input", input, "the network input");
   s->choice("optimizer", {"sgd", "momentum", "adam"}, "weight update rule").def("sgd");
   // `layers` holds maps of several kinds: checked by hand below.
@@ -115,7 +200,7 @@ NetSpec parse_net_spec(const config::Node& root) {
   net.optimizer = opt == "adam" ? Optimizer::adam : opt == "momentum" ? Optimizer::momentum : Optimizer::sgd;
   const config::Node* layers = root.find("layers");
   if (!layers) throw InputError(root.loc, "layers", "missing required key 'layers'");
-  parse_layers(*layers, "layers", net.layers, 0);
+  parse_layer_list(*layers, "layers", net.layers);
   if (net.layers.empty()) throw InputError(layers->loc, "layers", "a network needs at least one layer");
   return net;
 }

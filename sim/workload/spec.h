@@ -1,5 +1,8 @@
 #pragma once
 /// A network description (configs/workloads/*.yaml) parsed and checked into plain data.
+/// Composite layers (transformer_block, attention, basic_block, bottleneck) are expanded
+/// here into primitives plus `residual` and `sequence` groups, so the builder only knows
+/// primitives.
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -10,15 +13,30 @@
 namespace bpsim::workload {
 
 struct LayerSpec {
-  std::string kind;  ///< linear | conv2d | maxpool | relu | gelu | dropout | flatten
+  /// Primitives: linear | conv2d | maxpool | avgpool | relu | gelu | dropout | flatten |
+  /// layernorm | batchnorm | softmax | embedding | binary_linear | binary_conv2d |
+  /// attention_core; groups: residual | sequence.
+  std::string kind;
   std::string name;
   Location loc;
-  uint64_t out_features = 0;   ///< linear; conv2d: filters
-  uint64_t kernel = 1, stride = 1, padding = 0;  ///< conv2d, maxpool (square windows)
-  bool bias = true;            ///< linear
-  double weight_density = 1;   ///< linear: fraction of weights kept (pruning)
+  uint64_t out_features = 0;   ///< linear, binary_*; conv2d: filters; embedding: dim
+  uint64_t kernel = 1, stride = 1, padding = 0;  ///< conv2d, pools (square windows)
+  uint64_t groups = 1;         ///< conv2d
+  bool global = false;         ///< avgpool over the whole map (adaptive 1×1)
+  bool bias = true;            ///< linear, conv2d
+  double weight_density = 1;   ///< linear, conv2d: fraction of weights kept (pruning)
   double density = 0.5;        ///< relu: fraction of outputs that are non-zero
-  double p = 0.1;              ///< dropout probability
+  double p = 0.1;              ///< dropout probability (attention_core: on the probabilities)
+  uint64_t heads = 1;          ///< attention_core
+  bool causal = false;         ///< attention_core
+  uint64_t vocab = 0;          ///< embedding
+  /// sequence from attention/transformer_block: the input's last dimension must be this.
+  uint64_t hidden = 0;
+  /// residual from basic_block/bottleneck: when the branch changes the shape, the
+  /// shortcut becomes a strided 1×1 conv + batchnorm (torchvision's downsample).
+  bool project = false;
+  std::vector<LayerSpec> body;      ///< residual, sequence
+  std::vector<LayerSpec> shortcut;  ///< residual; empty = identity
 };
 
 enum class Optimizer { sgd, momentum, adam };
@@ -29,10 +47,14 @@ struct NetSpec {
   uint64_t batch = 1;
   std::vector<uint64_t> input_shape;  ///< per sample
   Optimizer optimizer = Optimizer::sgd;
-  std::vector<LayerSpec> layers;      ///< `repeat` groups expanded
+  /// Top-level layers (`repeat` groups expanded): the units of checkpointing policies.
+  std::vector<LayerSpec> layers;
 };
 
 /// Parses a spec file's root map. Throws InputError naming file:line:col and key path.
 NetSpec parse_net_spec(const config::Node& root);
+
+/// Parses a `layers:` list (used by parse_net_spec and the inline `workload: layers:` form).
+void parse_layer_list(const config::Node& list, const std::string& path, std::vector<LayerSpec>& out);
 
 }  // namespace bpsim::workload

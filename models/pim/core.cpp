@@ -1,0 +1,48 @@
+#include "models/pim/core.h"
+
+#include <algorithm>
+
+namespace bpsim::pim {
+
+JobTiming Core::time(const Job& j) const {
+  JobTiming t;
+  if (j.count == 0) return t;
+  const uint64_t ranks = m_s.ranks_total();
+  const uint64_t per_rank = (j.count + ranks - 1) / ranks;
+  const uint64_t k = std::min<uint64_t>(m_s.units_per_rank(), per_rank);
+  t.active_units = k;
+  t.rounds = (per_rank + k - 1) / k;
+  uint64_t round = j.seq.cycles;
+  if (m_s.obey_tfaw) {
+    const uint64_t acts = k * j.seq.acts;
+    const uint64_t faw = (acts + 3) / 4 * m_s.ddr.tfaw;
+    const uint64_t rrd = acts * m_s.ddr.trrd_s;
+    const uint64_t bound = std::max(faw, rrd);
+    if (bound > round) {
+      round = bound;
+      t.tfaw_bound = true;
+    }
+  }
+  t.cycles = t.rounds * round;
+  return t;
+}
+
+uint64_t Core::run(const OpPlan& p, Seq* total) const {
+  uint64_t cycles = 0;
+  for (const Job& j : p.jobs) {
+    cycles += time(j).cycles;
+    if (total) *total += j.seq * j.count;
+  }
+  return cycles;
+}
+
+ActionCounts Core::actions(const Seq& t) {
+  ActionCounts a;
+  if (t.acts) a["dram.act"] = t.acts;
+  if (t.pres) a["dram.pre"] = t.pres;
+  if (t.extra_rows) a["pim.extra_row"] = t.extra_rows;
+  if (t.bursts) a["pim.psm_burst"] = t.bursts;
+  return a;
+}
+
+}  // namespace bpsim::pim

@@ -1,0 +1,110 @@
+#include "models/pim/pim_model.h"
+
+#include <cmath>
+
+#include "sim/core/stats.h"
+
+namespace bpsim::pim {
+
+std::vector<ActionDecl> pim_actions() {
+  return {{"pim.extra_row", "one wordline raised beyond the first in a multi-row activation (TRA, charge sharing)"},
+          {"pim.psm_burst", "one internal 64-byte burst of a RowClone-PSM row copy (read and write, no I/O)"}};
+}
+
+PimModel::PimModel(sc_core::sc_module_name name, PimSpec spec, std::shared_ptr<const workload::OpGraph> graph,
+                   memory::MemorySystem& mem, const config::Values* where)
+    : sc_core::sc_module(name), m_spec(std::move(spec)), m_graph(std::move(graph)), m_mem(mem) {
+  const Mapper mapper(m_spec, where);
+  for (const workload::Op& op : m_graph->ops) m_plans.push_back(mapper.map(op, *m_graph));
+  SC_THREAD(run);
+}
+
+OpRecord PimModel::run_op(const workload::Op& op, const OpPlan& plan) {
+  const Core core(m_spec);
+  Seq total;
+  const uint64_t compute = core.run(plan, &total);
+  // Host/controller traffic through the DRAM model, one transfer after another.
+  const double tck_ps = m_spec.ddr.tck_ns * 1000.0;
+  const uint64_t start_ps = static_cast<uint64_t>(sc_core::sc_time_stamp().to_seconds() * 1e12 + 0.5);
+  uint64_t t_ps = start_ps, rd = 0, wr = 0;
+  const uint64_t cap = m_mem.capacity_bytes();
+  for (const Transfer& x : plan.transfers) {
+    if (x.bytes == 0) continue;
+    if (m_addr + x.bytes > cap) m_addr = 0;
+    t_ps = m_mem.transfer(m_addr, x.bytes, x.is_write, t_ps);
+    m_addr += (x.bytes + 63) / 64 * 64;
+    (x.is_write ? wr : rd) += x.bytes;
+  }
+  const uint64_t transfer = static_cast<uint64_t>(std::ceil((t_ps - start_ps) / tck_ps - 1e-9));
+
+  OpRecord r;
+  r.name = op.name;
+  r.phase = workload::to_string(op.phase);
+  r.kind = workload::to_string(op.kind);
+  r.start_cycle = m_cycles;
+  r.cycles = compute + transfer;
+  r.macs = op.macs;
+  r.macs_executed = plan.host_work ? 0 : op.macs;
+  r.dram_read_bytes = rd;
+  r.dram_write_bytes = wr;
+  r.actions = Core::actions(total);
+  for (const auto& [a, n] : m_mem.take_actions()) r.actions[a] += n;
+  const double bw = m_mem.peak_bytes_per_s();
+  const uint64_t base_bytes = plan.baseline_read_bytes + plan.baseline_write_bytes;
+  r.extra = {{"host_work", plan.host_work},
+             {"commands", {{"act", total.acts}, {"pre", total.pres}, {"aap", total.aap}, {"ap", total.ap},
+                           {"tra", total.tra}, {"charge_shares", total.shares}, {"senses", total.senses},
+                           {"psm_rows", total.psm}, {"psm_bursts", total.bursts}}},
+             {"row_activations", total.acts},
+             {"extra_rows", total.extra_rows},
+             {"compute_cycles", compute},
+             {"transfer_cycles", transfer},
+             {"lanes_used", plan.lanes_used},
+             {"lane_utilization", double(plan.lanes_used) / double(m_spec.lanes)},
+             {"slices", plan.slices},
+             {"interface_bytes", rd + wr},
+             {"host_baseline", {{"read_bytes", plan.baseline_read_bytes}, {"write_bytes", plan.baseline_write_bytes},
+                                {"bus_cycles", static_cast<uint64_t>(std::ceil(base_bytes / bw * 1e9 / m_spec.ddr.tck_ns))}}}};
+  m_total += total;
+  m_compute_cycles += compute;
+  m_transfer_cycles += transfer;
+  m_host_ops += plan.host_work;
+  m_baseline_read += plan.baseline_read_bytes;
+  m_baseline_write += plan.baseline_write_bytes;
+  m_if_read += rd;
+  m_if_write += wr;
+  return r;
+}
+
+void PimModel::run() {
+  for (size_t i = 0; i < m_graph->ops.size(); ++i) {
+    m_records.push_back(run_op(m_graph->ops[i], m_plans[i]));
+    m_cycles += m_records.back().cycles;
+    wait(sc_core::sc_time(double(m_records.back().cycles) * m_spec.ddr.tck_ns, sc_core::SC_NS));
+  }
+}
+
+void PimModel::report_stats(StatGroup& g) const {
+  g.set("cycles", m_cycles, "simulated DRAM cycles (tCK) of the step");
+  g.set("compute_cycles", m_compute_cycles, "cycles of in-DRAM command sequences");
+  g.set("transfer_cycles", m_transfer_cycles, "cycles of host/controller traffic over the DRAM interface");
+  g.set("host_ops", m_host_ops, "ops run on the host (traffic only)");
+  StatGroup& c = g.child("commands");
+  c.set("act", m_total.acts, "ACT commands of in-DRAM compute");
+  c.set("pre", m_total.pres, "PRE commands of in-DRAM compute");
+  c.set("aap", m_total.aap, "ACT-ACT-PRE primitives");
+  c.set("ap", m_total.ap, "ACT-PRE primitives");
+  c.set("tra", m_total.tra, "triple-row activations (majority)");
+  c.set("charge_shares", m_total.shares, "charge-sharing steps of XNOR-accumulates");
+  c.set("senses", m_total.senses, "offset-voltage comparisons");
+  c.set("psm_rows", m_total.psm, "rows copied between subarrays (RowClone-PSM)");
+  c.set("psm_bursts", m_total.bursts, "internal bursts of RowClone-PSM copies");
+  c.set("extra_rows", m_total.extra_rows, "wordlines raised beyond one per ACT");
+  StatGroup& b = g.child("interface");
+  b.set("read_bytes", m_if_read, "bytes read over the DRAM interface (host work, weight bits, transposition)");
+  b.set("write_bytes", m_if_write, "bytes written over the DRAM interface");
+  b.set("host_baseline_read_bytes", m_baseline_read, "bytes a host computing every op would read over the bus");
+  b.set("host_baseline_write_bytes", m_baseline_write, "bytes a host computing every op would write over the bus");
+}
+
+}  // namespace bpsim::pim

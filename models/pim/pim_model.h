@@ -1,0 +1,47 @@
+#pragma once
+/// The pim accelerator's sc_module: one SC_THREAD that, per op, times the op's command
+/// sequences in plain C++ (mapper + core), moves its host/controller traffic through the
+/// memory system's bulk path, and waits once for the whole op.
+#include <memory>
+#include <vector>
+
+#include <systemc>
+
+#include "models/pim/core.h"
+#include "models/pim/mapper.h"
+#include "sim/engine/accelerator.h"
+#include "sim/memory/memory_system.h"
+
+namespace bpsim::pim {
+
+class PimModel : public sc_core::sc_module, public Accelerator {
+ public:
+  SC_HAS_PROCESS(PimModel);
+  /// Maps every op at construction, so that input errors surface before elaboration ends.
+  PimModel(sc_core::sc_module_name name, PimSpec spec, std::shared_ptr<const workload::OpGraph> graph,
+           memory::MemorySystem& mem, const config::Values* where);
+  double clock_ghz() const override { return m_spec.clock_ghz(); }
+  const std::vector<OpRecord>& records() const override { return m_records; }
+  uint64_t total_cycles() const override { return m_cycles; }
+  void report_stats(StatGroup& group) const override;
+  const std::vector<OpPlan>& plans() const { return m_plans; }
+
+ private:
+  void run();
+  OpRecord run_op(const workload::Op& op, const OpPlan& plan);
+  PimSpec m_spec;
+  std::shared_ptr<const workload::OpGraph> m_graph;
+  memory::MemorySystem& m_mem;
+  std::vector<OpPlan> m_plans;
+  std::vector<OpRecord> m_records;
+  uint64_t m_cycles = 0;
+  uint64_t m_addr = 0;  ///< next address of host/controller traffic (sequential, wraps)
+  Seq m_total;
+  uint64_t m_compute_cycles = 0, m_transfer_cycles = 0, m_host_ops = 0;
+  uint64_t m_baseline_read = 0, m_baseline_write = 0, m_if_read = 0, m_if_write = 0;
+};
+
+/// Energy actions the model counts beyond the memory system's DRAM commands.
+std::vector<ActionDecl> pim_actions();
+
+}  // namespace bpsim::pim

@@ -1,0 +1,81 @@
+#include "models/pim/pim_spec.h"
+
+#include <algorithm>
+#include <cmath>
+#include <string>
+
+namespace bpsim::pim {
+
+unsigned PimSpec::second_act_cycles() const {
+  return static_cast<unsigned>(std::ceil(second_act_ns / ddr.tck_ns - 1e-9));
+}
+
+unsigned PimSpec::units_per_rank() const {
+  return std::min(ddr.banks() * subarray_parallelism, max_active_per_rank);
+}
+
+std::shared_ptr<const config::Schema> pim_schema() {
+  static std::shared_ptr<const config::Schema> s = [] {
+    auto m = std::make_shared<config::Schema>(
+        "pim", "DRAM that computes in its subarrays (timing and organisation from the memory: preset)");
+    m->integer("subarrays_per_bank", "", "subarrays per bank; rows per subarray = memory rows / this").def(64).range(1, 1 << 16);
+    m->integer("compute_rows", "rows", "reserved compute rows per subarray (T0..; the adder needs 6)").def(6).range(6, 64);
+    m->integer("dcc_rows", "rows", "reserved dual-contact rows per subarray (NOT)").def(2).range(2, 16);
+    m->integer("constant_rows", "rows", "reserved all-0 / all-1 rows per subarray").def(2).range(2, 16);
+    m->integer("offset_rows", "rows", "reserved offset-voltage rows (sense threshold) per subarray").def(1).range(1, 64);
+    m->integer("max_rows_per_step", "rows", "rows one charge-sharing step connects (cell/bitline capacitance ratio)").def(16).range(1, 1 << 16);
+    m->boolean("overlapped_aap", "issue the second ACT of an AAP early (Ambit) instead of after tRAS").def(true);
+    m->real("second_act_ns", "ns", "delay of the overlapped second ACT (Ambit: 4 ns)").def(4.0).positive();
+    m->boolean("obey_tfaw", "compute activations obey tFAW and tRRD (PRADA argues they need not)").def(true);
+    m->integer("subarray_parallelism", "", "subarrays of one bank computing at once").def(1).range(1, 1 << 16);
+    m->integer("max_active_per_rank", "", "power limit: subarrays activating at once per rank").def(16).range(1, 1 << 20);
+    m->integer("gradient_bits", "bits", "width of gradients in bit-serial arithmetic (2..32)").def(8).range(1, 64);
+    m->integer("latent_bits", "bits", "width of latent (real-valued) weights (2..32)").def(16).range(1, 64);
+    m->choice("host_work", {"host", "dram"}, "non-binary elementwise ops: on the host (traffic counted) or bit-serial in DRAM").def("host");
+    return m;
+  }();
+  return s;
+}
+
+PimSpec parse_pim_spec(const config::Values& v, const memory::DdrSpec& ddr) {
+  PimSpec s;
+  s.ddr = ddr;
+  auto u = [&](const char* k) { return static_cast<unsigned>(v.i(k)); };
+  s.subarrays_per_bank = u("subarrays_per_bank");
+  if (ddr.rows % s.subarrays_per_bank != 0 || ddr.rows < s.subarrays_per_bank)
+    throw v.error("subarrays_per_bank", "must divide the memory preset's " + std::to_string(ddr.rows) + " rows per bank");
+  s.rows_per_subarray = static_cast<unsigned>(ddr.rows / s.subarrays_per_bank);
+  s.lanes = ddr.row_bytes() * 8;
+  s.compute_rows = u("compute_rows");
+  s.dcc_rows = u("dcc_rows");
+  s.constant_rows = u("constant_rows");
+  s.offset_rows = u("offset_rows");
+  if (s.reserved_rows() + 2 > s.rows_per_subarray)
+    throw v.error("compute_rows", "reserved rows (" + std::to_string(s.reserved_rows()) +
+                                      ") leave fewer than 2 data rows in a subarray of " + std::to_string(s.rows_per_subarray) + " rows");
+  s.max_rows_per_step = u("max_rows_per_step");
+  if (s.max_rows_per_step > s.data_rows())
+    throw v.error("max_rows_per_step", "a charge-sharing step cannot connect " + std::to_string(s.max_rows_per_step) +
+                                           " rows: a subarray has " + std::to_string(s.data_rows()) + " data rows beyond its " +
+                                           std::to_string(s.reserved_rows()) + " reserved rows");
+  s.overlapped_aap = v.b("overlapped_aap");
+  s.second_act_ns = v.f("second_act_ns");
+  if (s.second_act_ns > ddr.tras * ddr.tck_ns)
+    throw v.error("second_act_ns", "must not exceed tRAS (" + std::to_string(ddr.tras * ddr.tck_ns) + " ns)");
+  s.obey_tfaw = v.b("obey_tfaw");
+  s.subarray_parallelism = u("subarray_parallelism");
+  if (s.subarray_parallelism > s.subarrays_per_bank)
+    throw v.error("subarray_parallelism", "exceeds subarrays_per_bank (" + std::to_string(s.subarrays_per_bank) + ")");
+  s.max_active_per_rank = u("max_active_per_rank");
+  s.gradient_bits = u("gradient_bits");
+  s.latent_bits = u("latent_bits");
+  // The micro-programs are generated for 2..32-bit operands (SIMDRAM evaluates 8..64; we
+  // keep accumulators, which are wider than their operands, within 64 bits).
+  for (const char* k : {"gradient_bits", "latent_bits"})
+    if (v.i(k) < 2 || v.i(k) > 32)
+      throw v.error(k, "unsupported width " + std::to_string(v.i(k)) + ": the bit-serial micro-programs support 2..32 bits");
+  s.host_work = v.s("host_work") == "dram" ? HostWork::dram : HostWork::host;
+  return s;
+}
+
+}  // namespace bpsim::pim

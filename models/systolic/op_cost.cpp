@@ -1,0 +1,118 @@
+#include "models/systolic/op_cost.h"
+
+#include <algorithm>
+#include <string>
+
+#include "sim/core/error.h"
+
+namespace bpsim::systolic {
+
+namespace {
+uint64_t ceil_div(uint64_t a, uint64_t b) { return (a + b - 1) / b; }
+constexpr uint64_t kMaxDim = uint64_t(1) << 40;
+}  // namespace
+
+unsigned acc_bytes_of(workload::DType) { return 4; }
+
+void check_gemm_dims(const workload::Op& op) {
+  const workload::GemmDims& g = op.gemm;
+  for (auto [v, name] : {std::pair{g.m, "m"}, {g.n, "n"}, {g.k, "k"}, {g.batch, "batch"}}) {
+    if (v == 0 || v > kMaxDim)
+      throw InputError("op '" + op.name + "': gemm." + name + " = " + std::to_string(v) +
+                       " cannot be mapped onto the array (expected 1 .. 2^40)");
+  }
+  // M·N·K·batch must fit 64 bits (MAC counts): each factor < 2^40, check the product.
+  const long double macs = (long double)g.m * g.n * g.k * g.batch;
+  if (macs > 1.8e19L)
+    throw InputError("op '" + op.name + "': gemm m·n·k·batch overflows 64-bit MAC counts");
+}
+
+GemmCost cost_gemm(const workload::Op& op, const SystolicSpec& s, std::mt19937_64& rng) {
+  check_gemm_dims(op);
+  const workload::GemmDims& g = op.gemm;
+  GemmCost c;
+  c.dtype = s.compute_dtype(op.dtype);
+  c.elem_bytes = std::max(1u, workload::dtype_bits(c.dtype) / 8);
+  c.acc_bytes = acc_bytes_of(c.dtype);
+  c.map = map_gemm(g.m, g.k, g.n, s.dataflow, s.rows, s.cols);
+  const FoldTiming dense = time_folds(c.map, s.dataflow, s.timing, s.stages);
+  c.dense_cycles = dense.total() * g.batch;
+  c.macs = g.macs();
+
+  const MaskEffect eff = apply_mask(g.m, g.n, resolve_mask(op, s.sparsity), s.sparsity, s.dataflow, s.rows, s.cols, rng);
+  c.masked_outputs = eff.masked_outputs * g.batch;
+  c.metadata_bytes = eff.metadata_bytes() * g.batch;
+  // What is scheduled: fold groups back to back, filled and drained once per instance.
+  uint64_t steady = 0, issued = 0;
+  ArrayCounts counts;
+  for (const SubGemm& w : eff.work) {
+    if (w.m == 0 || w.n == 0) continue;
+    const FoldMap f = map_gemm(w.m, g.k, w.n, s.dataflow, s.rows, s.cols);
+    steady += time_folds(f, s.dataflow, s.timing, s.stages).steady_cycles * w.count;
+    const ArrayCounts a = count_array(f, s.stages);
+    counts.macs += a.macs * w.count;
+    counts.reg_writes += a.reg_writes * w.count;
+    counts.stage_reg_writes += a.stage_reg_writes * w.count;
+    issued += w.m * w.n * w.count;
+  }
+  c.array_cycles = (steady + (issued ? dense.edge_cycles : 0)) * g.batch;
+  c.counts = {counts.macs * g.batch, counts.reg_writes * g.batch, counts.stage_reg_writes * g.batch};
+  c.macs_executed = c.counts.macs;
+  c.macs_gated = eff.gated_outputs(s.sparsity.mode) * g.k * g.batch;
+
+  // Traffic: the scheduled GEMM's (tile skipping: the dense plan with streamed operands
+  // scaled by the tiles kept; the stationary operand is still loaded).
+  Traffic one;
+  if (issued && eff.work.size() == 1) {
+    one = plan_traffic(map_gemm(eff.work[0].m, g.k, eff.work[0].n, s.dataflow, s.rows, s.cols), s.dataflow, s.sram,
+                       c.elem_bytes, c.acc_bytes);
+  } else if (issued) {
+    one = plan_traffic(c.map, s.dataflow, s.sram, c.elem_bytes, c.acc_bytes);
+    one.scale_streamed(roles_of(s.dataflow), eff.kept_tile_fraction);
+  }
+  c.traffic.add(one, g.batch);
+  // A buffer moves bytes_per_cycle towards the array and from DRAM (one port).
+  uint64_t sram_cycles = 0;
+  for (const OperandBytes& b : c.traffic.op)
+    sram_cycles = std::max(sram_cycles, ceil_div(b.sram_read + b.sram_write, s.sram.bytes_per_cycle));
+  c.compute_cycles = std::max(c.array_cycles, issued ? sram_cycles : 0);
+  return c;
+}
+
+void fill_gemm_record(const GemmCost& c, const SystolicSpec& s, OpRecord& rec) {
+  rec.macs = c.macs;
+  rec.macs_executed = c.macs_executed;
+  rec.macs_gated = c.macs_gated;
+  rec.onchip_read_bytes = c.traffic.sram_read() + c.metadata_bytes;
+  rec.onchip_write_bytes = c.traffic.sram_write();
+  rec.actions[mac_action(c.dtype)] += c.macs_executed - c.macs_gated;
+  rec.actions["systolic.mac_gated"] += c.macs_gated;
+  rec.actions["systolic.reg_write"] += c.counts.reg_writes;
+  rec.actions["systolic.stage_reg_write"] += c.counts.stage_reg_writes;
+  for (int o = 0; o < 3; ++o) {
+    const std::string base = std::string("systolic.sram_") + operand_name(o);
+    rec.actions[base + "_read_64b"] += ceil_div(c.traffic.op[size_t(o)].sram_read, 8);
+    rec.actions[base + "_write_64b"] += ceil_div(c.traffic.op[size_t(o)].sram_write, 8);
+    nlohmann::json& j = rec.extra["operands"][operand_name(o)];
+    j = {{"sram_read_bytes", c.traffic.op[size_t(o)].sram_read}, {"sram_write_bytes", c.traffic.op[size_t(o)].sram_write},
+         {"dram_read_bytes", c.traffic.op[size_t(o)].dram_read}, {"dram_write_bytes", c.traffic.op[size_t(o)].dram_write}};
+  }
+  rec.actions["systolic.metadata_read_64b"] += ceil_div(c.metadata_bytes, 8);
+  rec.extra["dataflow"] = to_string(s.dataflow);
+  rec.extra["folds"] = c.map.folds();
+  rec.extra["fold_t"] = c.map.t;
+  rec.extra["dense_cycles"] = c.dense_cycles;
+  rec.extra["array_cycles"] = c.array_cycles;
+  rec.extra["cycles_saved"] = c.dense_cycles - std::min(c.dense_cycles, c.array_cycles);
+  rec.extra["sram_stall_cycles"] = c.compute_cycles - c.array_cycles;
+  rec.extra["masked_outputs"] = c.masked_outputs;
+  rec.extra["metadata_bytes"] = c.metadata_bytes;
+  rec.extra["spill_bytes"] = c.traffic.spill_bytes;
+}
+
+uint64_t vector_cycles(const workload::Op& op, unsigned lanes) {
+  const uint64_t work = op.flops ? op.flops : (op.elements ? op.elements : op.macs);
+  return ceil_div(work, lanes);
+}
+
+}  // namespace bpsim::systolic

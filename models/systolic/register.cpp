@@ -1,0 +1,20 @@
+// Registers the `systolic` accelerator kind.
+#include "models/systolic/systolic_model.h"
+
+namespace bpsim {
+
+void register_systolic(Registry& r) {
+  AcceleratorKind k;
+  k.kind = "systolic";
+  k.description = "R×C MAC array (ws/os/is, pipeline stages, SRAM tiling) with output-sparsity gating and skipping";
+  k.schema = systolic::systolic_schema();
+  k.actions = systolic::systolic_actions();
+  k.needs_workload = true;
+  k.make = [](const BuildContext& ctx) -> std::unique_ptr<Accelerator> {
+    return std::make_unique<systolic::SystolicModel>(ctx.name.c_str(), systolic::parse_systolic_spec(ctx.params),
+                                                     ctx.workload, ctx.memory, ctx.energy, ctx.params, ctx.seed);
+  };
+  r.add(std::move(k));
+}
+
+}  // namespace bpsim

@@ -1,0 +1,177 @@
+#include "models/systolic/systolic_model.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "sim/core/stats.h"
+#include "sim/memory/memory_system.h"
+
+namespace bpsim::systolic {
+
+namespace {
+uint64_t align_up(uint64_t v, uint64_t a) { return (v + a - 1) / a * a; }
+}  // namespace
+
+bool SystolicModel::is_gemm(const workload::Op& op) {
+  return op.kind == workload::OpKind::gemm || op.kind == workload::OpKind::conv || op.kind == workload::OpKind::xnor_gemm;
+}
+
+SystolicModel::SystolicModel(sc_core::sc_module_name name, SystolicSpec spec, std::shared_ptr<const workload::OpGraph> graph,
+                             memory::MemorySystem& mem, const EnergyTable& energy, const config::Values& where, uint64_t seed)
+    : sc_core::sc_module(name), m_spec(std::move(spec)), m_graph(std::move(graph)), m_mem(mem), m_energy(energy), m_rng(seed) {
+  if (!m_graph) throw InputError("accelerator 'systolic' needs a 'workload:' section");
+  m_period_ps = 1000.0 / m_spec.clock_ghz;
+  uint64_t next = 0;
+  for (const workload::Tensor& t : m_graph->tensors) {
+    if (m_tensor_addr.size() <= t.id) m_tensor_addr.resize(t.id + 1, 0);
+    m_tensor_addr[t.id] = next;
+    next = align_up(next + t.bytes, 4096);
+  }
+  m_meta_addr = next;
+  for (const workload::Op& op : m_graph->ops) {
+    if (!is_gemm(op)) continue;
+    check_gemm_dims(op);
+    const workload::DType d = m_spec.compute_dtype(op.dtype);
+    const std::string msg = check_tile_fit(m_spec, std::max(1u, workload::dtype_bits(d) / 8), acc_bytes_of(d));
+    if (!msg.empty()) throw where.error("sram", msg + " (" + workload::to_string(d) + ", op '" + op.name + "')");
+  }
+  SC_THREAD(run);
+}
+
+uint64_t SystolicModel::addr_of(const workload::Op& op, bool write, size_t i) const {
+  const std::vector<uint32_t>& ids = write ? op.writes : op.reads;
+  if (i < ids.size() && ids[i] < m_tensor_addr.size()) return m_tensor_addr[ids[i]];
+  return m_meta_addr + (uint64_t(1) << 32);  // an operand the op does not name: a scratch region
+}
+
+uint64_t SystolicModel::move(uint64_t addr, uint64_t bytes, bool write, uint64_t issue_ps) {
+  return bytes ? m_mem.transfer(addr, bytes, write, issue_ps) : issue_ps;
+}
+
+void SystolicModel::run() {
+  for (const workload::Op& op : m_graph->ops) {
+    m_records.push_back(is_gemm(op) ? run_gemm(op) : run_vector(op));
+    wait(sc_core::sc_time(double(m_records.back().cycles) * m_period_ps, sc_core::SC_PS));
+  }
+}
+
+OpRecord SystolicModel::run_gemm(const workload::Op& op) {
+  OpRecord rec;
+  const GemmCost c = cost_gemm(op, m_spec, m_rng);
+  fill_gemm_record(c, m_spec, rec);
+  const uint64_t t0 = m_now_ps;
+  const Traffic& tr = c.traffic;
+  // Operand addresses: reads[0] input, reads[1] weight, writes[0] output.
+  const uint64_t addr[3] = {addr_of(op, false, 0), addr_of(op, false, 1), addr_of(op, true, 0)};
+  const uint64_t compute_ps = uint64_t(std::llround(double(c.compute_cycles) * m_period_ps));
+  uint64_t end = 0;
+  if (m_spec.sram.double_buffer) {
+    // The first fold's tiles (and the mask) arrive before it starts; the rest stream in
+    // and the outputs stream out while folds run; the last fold's outputs leave after it.
+    uint64_t first = std::min(tr.first_fold_read_bytes, tr.dram_read());
+    uint64_t t_first = move(m_meta_addr, c.metadata_bytes, false, t0);
+    uint64_t reads_end = t_first;
+    for (int o = 0; o < 3; ++o) {
+      const uint64_t take = std::min(first, tr.op[size_t(o)].dram_read);
+      t_first = move(addr[o], take, false, t_first);
+      first -= take;
+    }
+    first = std::min(tr.first_fold_read_bytes, tr.dram_read());
+    reads_end = t_first;
+    for (int o = 0; o < 3; ++o) {
+      const uint64_t take = std::min(first, tr.op[size_t(o)].dram_read);
+      first -= take;
+      reads_end = move(addr[o] + take, tr.op[size_t(o)].dram_read - take, false, reads_end);
+    }
+    const uint64_t last = std::min(tr.last_fold_write_bytes, tr.dram_write());
+    const uint64_t writes_end = move(addr[2], tr.dram_write() - last, true, t_first);
+    const uint64_t main_end = std::max({t_first + compute_ps, reads_end, writes_end});
+    end = move(addr[2] + tr.dram_write() - last, last, true, main_end);
+  } else {
+    uint64_t t = move(m_meta_addr, c.metadata_bytes, false, t0);
+    for (int o = 0; o < 3; ++o) t = move(addr[o], tr.op[size_t(o)].dram_read, false, t);
+    end = move(addr[2], tr.dram_write(), true, t + compute_ps);
+  }
+  m_cycles_saved += c.dense_cycles - std::min(c.dense_cycles, c.array_cycles);
+  m_metadata_bytes += c.metadata_bytes;
+  m_spill_bytes += tr.spill_bytes;
+  for (size_t o = 0; o < 3; ++o) {
+    m_operand[o].dram_read += tr.op[o].dram_read;
+    m_operand[o].dram_write += tr.op[o].dram_write;
+    m_operand[o].sram_read += tr.op[o].sram_read;
+    m_operand[o].sram_write += tr.op[o].sram_write;
+  }
+  const std::string mac = mac_action(c.dtype);
+  if (c.macs_gated && m_energy.has(mac) && m_energy.has("systolic.mac_gated"))
+    rec.extra["energy_saved_by_gating_pj"] = double(c.macs_gated) * (m_energy.pj(mac) - m_energy.pj("systolic.mac_gated"));
+  finish(rec, t0, end, c.compute_cycles);
+  return rec;
+}
+
+OpRecord SystolicModel::run_vector(const workload::Op& op) {
+  OpRecord rec;
+  const uint64_t t0 = m_now_ps;
+  const uint64_t cycles = vector_cycles(op, m_spec.lanes());
+  uint64_t rd = 0, wr = 0, end = t0 + uint64_t(std::llround(double(cycles) * m_period_ps));
+  uint64_t t = t0;
+  for (size_t i = 0; i < op.reads.size(); ++i) {
+    const uint64_t b = op.reads[i] < m_graph->tensors.size() ? m_graph->tensors[op.reads[i]].bytes : 0;
+    t = move(addr_of(op, false, i), b, false, t);
+    rd += b;
+  }
+  for (size_t i = 0; i < op.writes.size(); ++i) {
+    const uint64_t b = op.writes[i] < m_graph->tensors.size() ? m_graph->tensors[op.writes[i]].bytes : 0;
+    t = move(addr_of(op, true, i), b, true, std::max(t0, t));
+    wr += b;
+  }
+  end = std::max(end, t);
+  rec.macs = rec.macs_executed = op.macs;
+  rec.onchip_read_bytes = rd + wr;  // staged through the buffers both ways
+  rec.onchip_write_bytes = rd + wr;
+  rec.actions["systolic.vector_op"] += op.flops ? op.flops : (op.elements ? op.elements : op.macs);
+  rec.actions["systolic.sram_input_write_64b"] += (rd + 7) / 8;
+  rec.actions["systolic.sram_input_read_64b"] += (rd + 7) / 8;
+  rec.actions["systolic.sram_output_write_64b"] += (wr + 7) / 8;
+  rec.actions["systolic.sram_output_read_64b"] += (wr + 7) / 8;
+  rec.extra["vector_cycles"] = cycles;
+  finish(rec, t0, end, cycles);
+  return rec;
+}
+
+void SystolicModel::finish(OpRecord& rec, uint64_t t0_ps, uint64_t end_ps, uint64_t compute_cycles) {
+  const workload::Op& op = m_graph->ops[m_records.size()];
+  rec.name = op.name;
+  rec.phase = workload::to_string(op.phase);
+  rec.kind = workload::to_string(op.kind);
+  rec.start_cycle = m_cycles;
+  rec.dram_read_bytes = m_mem.read_bytes() - m_seen_read;
+  rec.dram_write_bytes = m_mem.write_bytes() - m_seen_write;
+  m_seen_read = m_mem.read_bytes();
+  m_seen_write = m_mem.write_bytes();
+  rec.cycles = uint64_t(std::ceil(double(end_ps - t0_ps) / m_period_ps - 1e-9));
+  rec.cycles = std::max(rec.cycles, compute_cycles);
+  for (const auto& [k, v] : m_mem.take_actions()) rec.actions[k] += v;
+  rec.extra["stall_cycles"] = rec.cycles - compute_cycles;
+  const double peak = double(rec.cycles) * m_spec.rows * m_spec.cols;
+  rec.extra["utilisation"] = peak > 0 ? double(rec.macs_executed - rec.macs_gated) / peak : 0.0;
+  m_stall_cycles += rec.cycles - compute_cycles;
+  m_cycles += rec.cycles;
+  m_now_ps = t0_ps + uint64_t(std::llround(double(rec.cycles) * m_period_ps));
+}
+
+void SystolicModel::report_stats(StatGroup& g) const {
+  g.set("cycles", m_cycles, "simulated accelerator cycles");
+  g.set("stall_cycles", m_stall_cycles, "cycles the array waited for DRAM or buffer bandwidth");
+  g.set("cycles_saved", m_cycles_saved, "fold cycles removed by skipping masked outputs");
+  g.set("metadata_bytes", m_metadata_bytes, "output-mask metadata read");
+  g.set("spill_bytes", m_spill_bytes, "partial sums spilled to DRAM and read back (each way)");
+  for (int o = 0; o < 3; ++o) {
+    StatGroup& c = g.child(std::string("operand_") + operand_name(o));
+    c.set("dram_read_bytes", m_operand[size_t(o)].dram_read, "bytes read from DRAM into the buffer");
+    c.set("dram_write_bytes", m_operand[size_t(o)].dram_write, "bytes written from the buffer to DRAM");
+    c.set("sram_read_bytes", m_operand[size_t(o)].sram_read, "buffer bytes read");
+    c.set("sram_write_bytes", m_operand[size_t(o)].sram_write, "buffer bytes written");
+  }
+}
+
+}  // namespace bpsim::systolic

@@ -1,0 +1,55 @@
+#pragma once
+/// Shell: the systolic array's sc_module. One SC_THREAD walks the op graph; per op it asks
+/// the core for the fold timing, moves the op's operand bytes through the memory system
+/// (double buffering overlaps the next folds' loads with compute) and waits the op's cycles.
+#include <memory>
+#include <random>
+#include <vector>
+
+#include <systemc>
+
+#include "models/systolic/op_cost.h"
+#include "models/systolic/systolic_params.h"
+#include "sim/engine/accelerator.h"
+
+namespace bpsim::systolic {
+
+class SystolicModel : public sc_core::sc_module, public Accelerator {
+ public:
+  SC_HAS_PROCESS(SystolicModel);
+  /// Validates the graph against the array (dims, tile fit) before elaboration ends.
+  SystolicModel(sc_core::sc_module_name name, SystolicSpec spec, std::shared_ptr<const workload::OpGraph> graph,
+                memory::MemorySystem& mem, const EnergyTable& energy, const config::Values& where, uint64_t seed);
+  double clock_ghz() const override { return m_spec.clock_ghz; }
+  const std::vector<OpRecord>& records() const override { return m_records; }
+  uint64_t total_cycles() const override { return m_cycles; }
+  void report_stats(StatGroup& group) const override;
+
+  static bool is_gemm(const workload::Op& op);
+
+ private:
+  void run();
+  OpRecord run_gemm(const workload::Op& op);
+  OpRecord run_vector(const workload::Op& op);
+  uint64_t addr_of(const workload::Op& op, bool write, size_t i) const;
+  /// Moves `bytes` starting at `addr`, issued at `issue_ps`; returns completion (ps).
+  uint64_t move(uint64_t addr, uint64_t bytes, bool write, uint64_t issue_ps);
+  void finish(OpRecord& rec, uint64_t t0_ps, uint64_t end_ps, uint64_t compute_cycles);
+
+  SystolicSpec m_spec;
+  std::shared_ptr<const workload::OpGraph> m_graph;
+  memory::MemorySystem& m_mem;
+  const EnergyTable& m_energy;
+  std::mt19937_64 m_rng;
+  std::vector<uint64_t> m_tensor_addr;  ///< DRAM address of every tensor, by id
+  uint64_t m_meta_addr = 0;             ///< mask metadata region (after all tensors)
+  double m_period_ps = 1000.0;
+  uint64_t m_now_ps = 0;
+  std::vector<OpRecord> m_records;
+  uint64_t m_cycles = 0;
+  uint64_t m_seen_read = 0, m_seen_write = 0;  ///< memory counters at the last op's end
+  uint64_t m_stall_cycles = 0, m_cycles_saved = 0, m_metadata_bytes = 0, m_spill_bytes = 0;
+  std::array<OperandBytes, 3> m_operand{};
+};
+
+}  // namespace bpsim::systolic

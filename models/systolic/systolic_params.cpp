@@ -1,0 +1,106 @@
+#include "models/systolic/systolic_params.h"
+
+#include <string>
+
+namespace bpsim::systolic {
+
+std::shared_ptr<const config::Schema> systolic_schema() {
+  static std::shared_ptr<const config::Schema> s = [] {
+    auto sram = std::make_shared<config::Schema>("systolic.sram", "operand buffers between DRAM and the array");
+    sram->integer("input_kib", "KiB", "input (activation) buffer").def(256).range(1, 1 << 22);
+    sram->integer("weight_kib", "KiB", "weight buffer").def(256).range(1, 1 << 22);
+    sram->integer("output_kib", "KiB", "output / partial-sum buffer").def(128).range(1, 1 << 22);
+    sram->boolean("double_buffer", "halve each buffer so the next fold's loads overlap the current fold").def(true);
+    sram->integer("bytes_per_cycle", "B/cycle", "bandwidth of each buffer towards the array").def(256).range(1, 1 << 20);
+
+    auto sp = std::make_shared<config::Schema>("systolic.output_sparsity", "output-sparsity metadata");
+    sp->choice("mode", {"off", "gate", "skip"}, "gate: masked MACs power-gated (energy, not cycles); skip: wholly masked rows/cols/tiles removed from the schedule").def("off");
+    sp->choice("granularity", {"element", "row", "col", "tile"}, "structure the mask describes: one output, an output row (M index), an output column (N index), a rows×cols output tile").def("element");
+    sp->choice("pattern", {"from_op", "density", "nm"}, "from_op: the op's own mask (ReLU, pruning); density: seeded random pattern on every GEMM; nm: N needed of every M units").def("from_op");
+    sp->real("density", "", "fraction of needed units (pattern: density)").def(1.0).range(0, 1);
+    sp->integer("n", "", "needed units per group (pattern: nm)").def(2).range(0, 1024);
+    sp->integer("m", "", "group size (pattern: nm)").def(4).range(1, 1024);
+
+    auto a = std::make_shared<config::Schema>("systolic", "R×C multiply-accumulate array (ws/os/is) with output-sparsity gating/skipping");
+    a->integer("rows", "PEs", "array rows R").def(32).range(1, 65536);
+    a->integer("cols", "PEs", "array columns C").def(32).range(1, 65536);
+    a->integer("stages", "", "pipeline stages along the reduction (rows) dimension; each boundary adds a partial-sum register").def(1).range(1, 1024);
+    a->choice("dataflow", {"ws", "os", "is"}, "stationary operand: weights, outputs or inputs").def("ws");
+    a->choice("timing", {"overlapped", "scalesim"}, "overlapped: preloads hidden behind streams; scalesim: SCALE-Sim v2 compute cycles").def("overlapped");
+    a->real("clock_ghz", "GHz", "clock").def(1.0).positive();
+    a->choice("dtype", {"workload", "int8", "fp16", "bf16", "fp32"}, "operand type (fp16/bf16 accumulate in fp32, int8 in int32); workload: the op's own").def("workload");
+    a->integer("vector_lanes", "lanes", "vector unit for non-GEMM ops, elements per cycle (0: one per column)").def(0).range(0, 1 << 20);
+    a->group("sram", sram, "operand buffers");
+    a->group("output_sparsity", sp, "output-sparsity metadata");
+    return a;
+  }();
+  return s;
+}
+
+workload::DType SystolicSpec::compute_dtype(workload::DType op_dtype) const {
+  const workload::DType d = dtype_from_workload ? op_dtype : dtype;
+  return d == workload::DType::binary ? workload::DType::int8 : d;
+}
+
+SystolicSpec parse_systolic_spec(const config::Values& v) {
+  SystolicSpec s;
+  s.rows = unsigned(v.i("rows"));
+  s.cols = unsigned(v.i("cols"));
+  s.stages = unsigned(v.i("stages"));
+  if (s.stages > s.rows || s.rows % s.stages != 0)
+    throw v.error("stages", "stages must divide rows (rows " + std::to_string(s.rows) + ", stages " +
+                                std::to_string(s.stages) + ")");
+  const std::string& df = v.s("dataflow");
+  s.dataflow = df == "os" ? Dataflow::os : df == "is" ? Dataflow::is : Dataflow::ws;
+  s.timing = v.s("timing") == "scalesim" ? Timing::scalesim : Timing::overlapped;
+  s.clock_ghz = v.f("clock_ghz");
+  s.dtype_from_workload = v.s("dtype") == "workload";
+  if (!s.dtype_from_workload) workload::dtype_from_string(v.s("dtype"), s.dtype);
+  s.vector_lanes = unsigned(v.i("vector_lanes"));
+
+  const config::Values& m = v.g("sram");
+  s.sram.input_bytes = uint64_t(m.i("input_kib")) * 1024;
+  s.sram.weight_bytes = uint64_t(m.i("weight_kib")) * 1024;
+  s.sram.output_bytes = uint64_t(m.i("output_kib")) * 1024;
+  s.sram.double_buffer = m.b("double_buffer");
+  s.sram.bytes_per_cycle = unsigned(m.i("bytes_per_cycle"));
+
+  const config::Values& p = v.g("output_sparsity");
+  const std::string& mode = p.s("mode");
+  s.sparsity.mode = mode == "gate" ? SparsityMode::gate : mode == "skip" ? SparsityMode::skip : SparsityMode::off;
+  const std::string& g = p.s("granularity");
+  s.sparsity.granularity = g == "row" ? Granularity::row : g == "col" ? Granularity::col
+                         : g == "tile" ? Granularity::tile : Granularity::element;
+  const std::string& pat = p.s("pattern");
+  s.sparsity.pattern = pat == "density" ? Pattern::density : pat == "nm" ? Pattern::nm : Pattern::from_op;
+  s.sparsity.density = p.f("density");
+  s.sparsity.n = unsigned(p.i("n"));
+  s.sparsity.m = unsigned(p.i("m"));
+  if (s.sparsity.n > s.sparsity.m)
+    throw p.error("n", "n (" + std::to_string(s.sparsity.n) + ") must not exceed m (" + std::to_string(s.sparsity.m) + ")");
+  return s;
+}
+
+std::string mac_action(workload::DType d) { return std::string("systolic.mac_") + workload::to_string(d); }
+
+std::vector<ActionDecl> systolic_actions() {
+  return {{"systolic.mac_int8", "one int8 multiply with int32 accumulate"},
+          {"systolic.mac_fp16", "one fp16 multiply with fp32 accumulate"},
+          {"systolic.mac_bf16", "one bf16 multiply with fp32 accumulate"},
+          {"systolic.mac_fp32", "one fp32 multiply-accumulate"},
+          {"systolic.mac_gated", "one issued MAC whose multiplier and adder are power-gated (clock/residual)"},
+          {"systolic.reg_write", "one PE pipeline register write (forwarded operand or partial sum)"},
+          {"systolic.stage_reg_write", "one partial sum latched at a pipeline-stage boundary"},
+          {"systolic.sram_input_read_64b", "64-bit read of the input buffer"},
+          {"systolic.sram_input_write_64b", "64-bit write of the input buffer"},
+          {"systolic.sram_weight_read_64b", "64-bit read of the weight buffer"},
+          {"systolic.sram_weight_write_64b", "64-bit write of the weight buffer"},
+          {"systolic.sram_output_read_64b", "64-bit read of the output buffer"},
+          {"systolic.sram_output_write_64b", "64-bit write of the output buffer"},
+          {"systolic.metadata_read_64b", "64-bit word of output-mask metadata read by the array controller"},
+          {"systolic.vector_op", "one element operation in the vector unit (fp32 add/mul class)"}};
+}
+
+const char* to_string(Dataflow d) { return d == Dataflow::ws ? "ws" : d == Dataflow::os ? "os" : "is"; }
+
+}  // namespace bpsim::systolic

@@ -1,0 +1,131 @@
+#include "sim/trace/scalesim_csv.h"
+
+#include <algorithm>
+#include <cctype>
+#include <fstream>
+#include <sstream>
+#include <vector>
+
+#include "sim/core/error.h"
+
+namespace bpsim::trace {
+
+namespace {
+
+std::string trim(const std::string& s) {
+  size_t a = 0, b = s.size();
+  while (a < b && std::isspace(static_cast<unsigned char>(s[a]))) ++a;
+  while (b > a && std::isspace(static_cast<unsigned char>(s[b - 1]))) --b;
+  return s.substr(a, b - a);
+}
+
+/// Fields of a row; SCALE-Sim rows end with a comma, so an empty last field is dropped.
+std::vector<std::string> split(const std::string& line) {
+  std::vector<std::string> f;
+  std::stringstream ss(line);
+  std::string x;
+  while (std::getline(ss, x, ',')) f.push_back(trim(x));
+  if (!f.empty() && f.back().empty()) f.pop_back();
+  return f;
+}
+
+uint64_t number(const std::string& s, const Location& loc, const std::string& column) {
+  if (s.empty() || s.size() > 12 || s.find_first_not_of("0123456789") != std::string::npos)
+    throw InputError(loc, column, "expected a positive integer, got '" + s + "'");
+  const uint64_t v = std::stoull(s);
+  if (v == 0) throw InputError(loc, column, "must be at least 1");
+  return v;
+}
+
+uint32_t add_tensor(workload::OpGraph& g, const std::string& name, uint64_t bytes, workload::TensorRole role) {
+  workload::Tensor t;
+  t.id = uint32_t(g.tensors.size());
+  t.name = name;
+  t.bytes = bytes;
+  t.role = role;
+  g.tensors.push_back(t);
+  return t.id;
+}
+
+void add_gemm(workload::OpGraph& g, const std::string& name, uint64_t m, uint64_t n, uint64_t k,
+              const workload::ConvShape* conv) {
+  const uint64_t e = std::max(1u, workload::dtype_bits(g.dtype) / 8);
+  workload::Op op;
+  op.id = uint32_t(g.ops.size());
+  op.name = name;
+  op.layer = name;
+  op.phase = workload::Phase::forward;
+  op.kind = conv ? workload::OpKind::conv : workload::OpKind::gemm;
+  op.dtype = g.dtype;
+  op.gemm = workload::GemmDims{m, n, k, 1};
+  if (conv) op.conv = *conv;
+  op.macs = op.gemm.macs();
+  op.detail = conv ? "scalesim_conv" : "scalesim_gemm";
+  // The input as SCALE-Sim's operand matrix (im2col), so every operand byte is addressed.
+  op.reads = {add_tensor(g, name + ".in", m * k * e, workload::TensorRole::input),
+              add_tensor(g, name + ".weight", k * n * e, workload::TensorRole::weight)};
+  op.writes = {add_tensor(g, name + ".out", m * n * e, workload::TensorRole::activation)};
+  g.ops.push_back(op);
+}
+
+}  // namespace
+
+std::shared_ptr<workload::OpGraph> read_scalesim_csv(std::istream& in, const std::string& file, workload::DType dtype) {
+  auto g = std::make_shared<workload::OpGraph>();
+  g->name = file;
+  g->dtype = dtype;
+  std::string line;
+  int lineno = 0;
+  bool gemm_form = false, header = true;
+  while (std::getline(in, line)) {
+    ++lineno;
+    std::vector<std::string> f = split(line);
+    if (std::all_of(f.begin(), f.end(), [](const std::string& x) { return x.empty(); })) continue;
+    const Location loc{file, lineno, 1};
+    if (header) {
+      header = false;
+      gemm_form = f.size() >= 4 && f[1] == "M" && f[2] == "N" && f[3] == "K";
+      if (!gemm_form && (f.size() < 8 || f[1].find("IFMAP") == std::string::npos))
+        throw InputError(loc, "header", "expected a SCALE-Sim topology header: 'Layer, M, N, K,' or 'Layer name, IFMAP Height, "
+                                        "IFMAP Width, Filter Height, Filter Width, Channels, Num Filter, Strides,'");
+      continue;
+    }
+    const char* cols_gemm[] = {"layer", "M", "N", "K"};
+    const char* cols_conv[] = {"layer", "ifmap_height", "ifmap_width", "filter_height", "filter_width",
+                               "channels", "num_filter", "stride_h", "stride_w"};
+    // Columns after the declared ones (annotations in SCALE-Sim's own files) are ignored;
+    // the conv form's 9th field is the column stride when present.
+    const size_t want = gemm_form ? 4 : 8;
+    if (f.size() < want)
+      throw InputError(loc, "row", "expected " + std::to_string(want) + " fields, got " + std::to_string(f.size()));
+    f.resize(!gemm_form && f.size() > 8 && !f[8].empty() ? 9 : want);
+    std::vector<uint64_t> v(f.size(), 0);
+    for (size_t i = 1; i < f.size(); ++i)
+      v[i] = number(f[i], Location{file, lineno, int(i + 1)}, gemm_form ? cols_gemm[i] : cols_conv[i]);
+    if (gemm_form) {
+      add_gemm(*g, f[0], v[1], v[2], v[3], nullptr);
+      continue;
+    }
+    const uint64_t h = v[1], w = v[2], fh = v[3], fw = v[4], ch = v[5], nf = v[6], sh = v[7];
+    const uint64_t sw = f.size() > 8 ? v[8] : sh;
+    if (fh > h || fw > w) throw InputError(loc, "filter", "filter larger than the input feature map");
+    workload::ConvShape cs;
+    cs.n = 1, cs.h = h, cs.w = w, cs.r = fh, cs.s = fw, cs.k = nf, cs.stride = sh;
+    cs.p = (h - fh + sh + sh - 1) / sh;  // ⌈(H − Fh + s)/s⌉, SCALE-Sim's output size
+    cs.q = (w - fw + sw + sw - 1) / sw;
+    const bool depthwise = f[0].find("DP") != std::string::npos;
+    cs.c = depthwise ? 1 : ch;
+    for (uint64_t c = 0; c < (depthwise ? ch : 1); ++c)
+      add_gemm(*g, depthwise ? f[0] + "Channel_" + std::to_string(c) : f[0], cs.p * cs.q, nf, fh * fw * cs.c, &cs);
+  }
+  if (g->ops.empty()) throw InputError(Location{file, lineno, 0}, "", "no layers in SCALE-Sim topology file");
+  return g;
+}
+
+std::shared_ptr<workload::OpGraph> read_scalesim_csv_file(const std::string& path, workload::DType dtype) {
+  std::ifstream in(path);
+  if (!in) throw InputError("cannot open SCALE-Sim topology file '" + path + "'");
+  return read_scalesim_csv(in, path, dtype);
+}
+
+}  // namespace bpsim::trace

@@ -1,0 +1,174 @@
+#include "sim/workload/emit.h"
+
+namespace bpsim::workload {
+
+uint32_t StepEmitter::weight_grad(uint32_t param) {
+  const Tensor& p = m_g.tensors[param];
+  const uint32_t g = tensor(p.name + ".grad", p.bytes, TensorRole::weight_gradient);
+  m_grad_of[param] = g;
+  return g;
+}
+
+void StepEmitter::backward(size_t i, const NodeCtx& c, uint32_t dy, std::vector<uint32_t>& grads) {
+  const Node& n = m_plan.nodes[i];
+  const LayerSpec& l = *n.l;
+  const uint64_t in_el = m_net.batch * product(n.in_shape);
+  std::vector<uint32_t> gin(n.in.size(), 0);
+  auto need = [&](size_t j) { return n.in[j] >= 0 && m_plan.nodes[size_t(n.in[j])].needs_grad; };
+  if (n.kind == "flatten") {
+    gin[0] = dy;  // a view's gradient is the same storage
+  } else if (n.kind == "add") {
+    gin = {dy, dy};  // autograd passes the gradient to both summands unchanged
+  } else if (n.kind == "linear" || n.kind == "conv2d" || n.kind == "binary_linear" || n.kind == "binary_conv2d") {
+    gin[0] = backward_gemm(i, c, dy, need(0));
+  } else if (n.kind == "attention_core") {
+    gin[0] = backward_attention(i, c, dy);
+  } else if (n.kind == "layernorm" || n.kind == "batchnorm") {
+    const uint32_t stats = c.keep[0];
+    const uint32_t gw = weight_grad(m_params[i][0]), gb = weight_grad(m_params[i][1]);
+    Op& w = op(l.name + ".dw", l.name, Phase::backward_weight, OpKind::reduction, {dy, c.in[0], stats}, {gw, gb});
+    w.elements = in_el;
+    w.flops = in_el * 4;
+    w.detail = n.kind + "_dw";
+    if (need(0)) {
+      gin[0] = tensor(l.name + ".dx", bytes(in_el), TensorRole::gradient);
+      Op& o = op(l.name + ".bwd", l.name, Phase::backward_data, OpKind::normalization,
+                 {dy, c.in[0], m_params[i][0], stats}, {gin[0]});
+      o.elements = in_el;
+      o.flops = in_el * 10;
+      o.detail = n.kind + "_bwd";
+    }
+  } else if (n.kind == "embedding") {
+    // Scatter-add of the output gradient into the table's gradient (indices: the input).
+    Op& w = op(l.name + ".dw", l.name, Phase::backward_weight, OpKind::embedding, {dy, c.in[0]},
+               {weight_grad(m_params[i][0])});
+    w.elements = m_net.batch * product(n.out_shape);
+    w.flops = w.elements;
+    w.detail = "embedding_dw";
+  } else if (need(0)) {
+    // ReLU keeps its output, GELU its input, dropout its mask, softmax its output,
+    // pools their input (and max-pool its indices): PyTorch's saved tensors.
+    std::vector<uint32_t> reads = {dy};
+    if (n.kind == "relu" || n.kind == "softmax") reads.push_back(c.out);
+    if (n.kind == "gelu" || n.kind == "maxpool" || n.kind == "avgpool") reads.push_back(c.in[0]);
+    reads.insert(reads.end(), c.keep.begin(), c.keep.end());
+    gin[0] = tensor(l.name + ".dx", bytes(in_el), TensorRole::gradient);
+    const OpKind kind = n.kind == "softmax"                           ? OpKind::softmax
+                        : n.kind == "maxpool" || n.kind == "avgpool" ? OpKind::pool
+                                                                      : OpKind::elementwise;
+    Op& o = op(l.name + ".bwd", l.name, Phase::backward_data, kind, reads, {gin[0]});
+    o.elements = in_el;
+    o.flops = in_el * (n.kind == "gelu" ? 10 : n.kind == "softmax" ? 3 : 1);
+    o.detail = n.kind + "_bwd";
+  }
+  for (size_t j = 0; j < n.in.size(); ++j) {
+    if (!gin[j] || !need(j)) continue;
+    uint32_t& g = grads[size_t(n.in[j])];
+    if (!g) {
+      g = gin[j];
+      continue;
+    }
+    // A tensor that fed several nodes: autograd sums the gradients into a new buffer.
+    const Node& src = m_plan.nodes[size_t(n.in[j])];
+    const uint32_t sum = tensor(src.l->name + ".grad_sum", m_g.tensors[g].bytes, TensorRole::gradient);
+    Op& o = op(src.l->name + ".grad_sum" + std::to_string(m_g.ops.size()), src.l->name, Phase::backward_data,
+               OpKind::elementwise, {g, gin[j]}, {sum});
+    o.elements = m_g.tensors[g].bytes / m_elem;
+    o.flops = o.elements;
+    o.detail = "grad_accumulate";
+    g = sum;
+  }
+}
+
+uint32_t StepEmitter::backward_gemm(size_t i, const NodeCtx& c, uint32_t dy, bool need_dx) {
+  const Node& n = m_plan.nodes[i];
+  const LayerSpec& l = *n.l;
+  const bool conv = n.kind == "conv2d" || n.kind == "binary_conv2d";
+  const bool binary = n.kind == "binary_linear" || n.kind == "binary_conv2d";
+  const OpKind kind = conv ? OpKind::conv : OpKind::gemm;
+  const GemmDims f = forward_dims(i);  // Y[M×N] = X[M×K]·W[K×N]
+  const ConvShape cs = conv ? conv_shape(i) : ConvShape{};
+  // Binary layers: the weight and input signs; their products with the real-valued
+  // gradient are signed additions, still GEMM-shaped (Courbariaux/Hubara 2016).
+  const uint32_t w = binary ? c.keep[2] : m_params[i][0], x = binary ? c.keep[0] : c.in[0];
+  uint32_t dx = 0;
+  if (need_dx) {
+    const uint64_t in_el = m_net.batch * product(n.in_shape);
+    dx = tensor(l.name + ".dx", bytes(in_el), TensorRole::gradient);
+    Op& o = op(l.name + ".dx", l.name, Phase::backward_data, kind, {dy, w}, {dx});
+    // dX = dY·Wᵀ: [M×N]·[N×K] (conv: in column form, then col2im; per group).
+    o.gemm = conv ? GemmDims{f.m, cs.c * cs.r * cs.s, f.n / cs.groups, 1} : GemmDims{f.m, f.k, f.n, 1};
+    o.conv = cs;
+    o.macs = o.gemm.macs();
+    o.detail = n.kind + "_dx";
+    const int src = n.in[0];
+    if (src >= 0 && m_plan.nodes[size_t(src)].kind == "relu") {
+      // The gradient flows into a ReLU's backward: outputs where the ReLU was off are unused.
+      o.out_mask.source = OutputMask::Source::relu;
+      o.out_mask.density = m_plan.nodes[size_t(src)].l->density;
+    }
+    if (binary) {  // straight-through estimator: pass the gradient where |x| ≤ 1
+      const uint32_t real = tensor(l.name + ".dx_ste", bytes(in_el), TensorRole::gradient);
+      Op& s = op(l.name + ".ste", l.name, Phase::backward_data, OpKind::elementwise, {dx, c.keep[1]}, {real});
+      s.elements = in_el;
+      s.flops = in_el;
+      s.detail = "ste_bwd";
+      dx = real;
+    }
+  }
+  // dW = Xᵀ·dY: [K×M]·[M×N] (conv: X in column form).
+  Op& wg = op(l.name + ".dw", l.name, Phase::backward_weight, kind, {x, dy}, {weight_grad(m_params[i][0])});
+  wg.gemm = GemmDims{f.k, f.n, f.m, 1};
+  wg.conv = cs;
+  wg.macs = wg.gemm.macs();
+  wg.detail = n.kind + "_dw";
+  if (l.weight_density < 1.0) {
+    wg.out_mask.source = OutputMask::Source::pruned;
+    wg.out_mask.density = l.weight_density;
+  }
+  if (l.bias) {
+    Op& r = op(l.name + ".db", l.name, Phase::backward_weight, OpKind::reduction, {dy}, {weight_grad(m_params[i][1])});
+    r.elements = l.out_features;
+    r.flops = f.m * f.n;
+    r.detail = "bias_grad";
+  }
+  return dx;
+}
+
+uint32_t StepEmitter::backward_attention(size_t i, const NodeCtx& c, uint32_t dy) {
+  const Node& n = m_plan.nodes[i];
+  const LayerSpec& l = *n.l;
+  const uint64_t b = m_net.batch, s = n.in_shape[0], h = n.out_shape[1], a = l.heads, d = h / a;
+  const uint64_t probs_el = b * a * s * s;
+  const uint32_t qkv = c.in[0], probs = c.keep[0], used = l.p > 0 ? c.keep[2] : probs;
+  auto gemm = [&](const std::string& what, std::vector<uint32_t> reads, uint32_t out, GemmDims g) {
+    Op& o = op(l.name + "." + what, l.name, Phase::backward_data, OpKind::gemm, std::move(reads), {out});
+    o.gemm = g;
+    o.macs = g.macs();
+    o.detail = "attention_" + what;
+  };
+  auto elementwise = [&](const std::string& what, OpKind kind, std::vector<uint32_t> reads,
+                         std::vector<uint32_t> writes) {
+    Op& o = op(l.name + "." + what, l.name, Phase::backward_data, kind, std::move(reads), std::move(writes));
+    o.elements = probs_el;
+    o.flops = probs_el * 3;
+    o.detail = "attention_" + what;
+  };
+  // dQ, dK and dV land in one gradient buffer of the QKV projection's output.
+  const uint32_t dqkv = tensor(l.name + ".dqkv", bytes(b * s * 3 * h), TensorRole::gradient);
+  gemm("dv", {used, dy}, dqkv, GemmDims{s, d, s, b * a});  // dV = Pᵀ·dO
+  uint32_t dp = tensor(l.name + ".dprobs", bytes(probs_el), TensorRole::gradient);
+  gemm("dp", {dy, qkv}, dp, GemmDims{s, s, d, b * a});  // dP = dO·Vᵀ
+  if (l.p > 0) {
+    const uint32_t undropped = tensor(l.name + ".dprobs_in", bytes(probs_el), TensorRole::gradient);
+    elementwise("dropout_bwd", OpKind::elementwise, {dp, c.keep[1]}, {undropped});
+    dp = undropped;
+  }
+  const uint32_t ds = tensor(l.name + ".dscores", bytes(probs_el), TensorRole::gradient);
+  elementwise("softmax_bwd", OpKind::softmax, {dp, probs}, {ds});  // dS = P⊙(dP − rowsum(dP⊙P))
+  gemm("dq", {ds, qkv}, dqkv, GemmDims{s, d, s, b * a});         // dQ = dS·K/√d
+  gemm("dk", {ds, qkv}, dqkv, GemmDims{s, d, s, b * a});         // dK = dSᵀ·Q/√d
+  return dqkv;
+}
+
+}  // namespace bpsim::workload

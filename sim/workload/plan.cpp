@@ -1,0 +1,154 @@
+#include "sim/workload/plan.h"
+
+#include "sim/core/error.h"
+#include "sim/workload/spec_blocks.h"
+
+namespace bpsim::workload {
+
+std::string shape_str(const Shape& s) {
+  std::string out = "[";
+  for (size_t i = 0; i < s.size(); ++i) out += (i ? ", " : "") + std::to_string(s[i]);
+  return out + "]";
+}
+
+uint64_t product(const Shape& s) {
+  uint64_t p = 1;
+  for (uint64_t x : s) p *= x;
+  return p;
+}
+
+namespace {
+
+class Planner {
+ public:
+  Planner(const NetSpec& net, NetPlan& p) : m_net(net), m_p(p) {}
+
+  void run() {
+    int x = -1;
+    Shape shape = m_net.input_shape;
+    for (size_t t = 0; t < m_net.layers.size(); ++t) {
+      m_top = t;
+      x = layer(m_net.layers[t], x, shape);
+      m_p.top_last.push_back(x);
+    }
+    m_p.output = x;
+  }
+
+ private:
+  [[noreturn]] void fail(const LayerSpec& l, const std::string& msg) { throw InputError(l.loc, l.name, msg); }
+
+  /// Adds `l` reading node `x` of shape `shape`; returns its output node and updates `shape`.
+  int layer(const LayerSpec& l, int x, Shape& shape) {
+    if (l.kind == "sequence") {
+      if (l.hidden && (shape.size() != 2 || shape[1] != l.hidden))
+        fail(l, "expects an input of shape [tokens, " + std::to_string(l.hidden) + "], but the input shape is " +
+                    shape_str(shape));
+      for (const LayerSpec& c : l.body) x = layer(c, x, shape);
+      return x;
+    }
+    if (l.kind == "residual") return residual(l, x, shape);
+    Node n;
+    n.l = &l;
+    n.kind = l.kind;
+    n.in = {x};
+    n.in_shape = shape;
+    n.out_shape = out_shape(l, shape);
+    n.params = l.kind == "linear" || l.kind == "conv2d" || l.kind == "binary_linear" || l.kind == "binary_conv2d" ||
+               l.kind == "layernorm" || l.kind == "batchnorm" || l.kind == "embedding";
+    shape = n.out_shape;
+    return push(std::move(n));
+  }
+
+  int residual(const LayerSpec& l, int x, Shape& shape) {
+    const Shape in = shape;
+    Shape body = in;
+    const int b = layer_list(l.body, x, body);
+    Shape sc = in;
+    int s = layer_list(l.shortcut, x, sc);
+    if (sc != body && l.project && l.shortcut.empty() && body.size() == 3) {
+      m_p.owned.push_back(l);
+      LayerSpec& proj = m_p.owned.back();
+      proj.kind = "sequence";
+      proj.body = projection_shortcut(l, body[0], l.stride);
+      sc = in;
+      s = layer(proj, x, sc);
+    }
+    if (sc != body)
+      fail(l, "the residual branch gives " + shape_str(body) + " but the shortcut gives " + shape_str(sc) +
+                  " (they are added)");
+    Node n;
+    n.l = &l;
+    n.kind = "add";
+    n.in = {b, s};
+    n.in_shape = body;
+    n.out_shape = body;
+    shape = body;
+    return push(std::move(n));
+  }
+
+  int layer_list(const std::vector<LayerSpec>& list, int x, Shape& shape) {
+    for (const LayerSpec& c : list) x = layer(c, x, shape);
+    return x;
+  }
+
+  int push(Node n) {
+    n.top = m_top;
+    n.needs_grad = n.params;
+    for (int i : n.in) n.needs_grad = n.needs_grad || (i >= 0 && m_p.nodes[size_t(i)].needs_grad);
+    m_p.nodes.push_back(std::move(n));
+    return static_cast<int>(m_p.nodes.size() - 1);
+  }
+
+  Shape window(const LayerSpec& l, const Shape& s) {
+    if (s.size() != 3) fail(l, l.kind + " expects [channels, height, width], but the input shape is " + shape_str(s));
+    if (l.kind == "avgpool" && l.global) return {s[0], 1, 1};
+    if (s[1] + 2 * l.padding < l.kernel || s[2] + 2 * l.padding < l.kernel)
+      fail(l, "a " + std::to_string(l.kernel) + "×" + std::to_string(l.kernel) + " window does not fit the input shape " +
+                  shape_str(s));
+    const uint64_t c = l.kind == "conv2d" || l.kind == "binary_conv2d" ? l.out_features : s[0];
+    if (l.kind == "conv2d" && s[0] % l.groups)
+      fail(l, std::to_string(s[0]) + " input channels do not divide into " + std::to_string(l.groups) + " groups");
+    return {c, (s[1] + 2 * l.padding - l.kernel) / l.stride + 1, (s[2] + 2 * l.padding - l.kernel) / l.stride + 1};
+  }
+
+  Shape out_shape(const LayerSpec& l, const Shape& s) {
+    const std::string& k = l.kind;
+    if (k == "linear" || k == "binary_linear") {
+      if (s.size() > 2)
+        fail(l, k + " expects [features] or [tokens, features], but the input shape is " + shape_str(s) +
+                    " (add a flatten layer before it)");
+      Shape o = s;
+      o.back() = l.out_features;
+      return o;
+    }
+    if (k == "conv2d" || k == "binary_conv2d" || k == "maxpool" || k == "avgpool") return window(l, s);
+    if (k == "flatten") return {product(s)};
+    if (k == "batchnorm" && s.size() != 3 && s.size() != 1)
+      fail(l, "batchnorm expects [channels, height, width] or [features], but the input shape is " + shape_str(s));
+    if (k == "embedding") {
+      if (s.size() != 1) fail(l, "embedding expects token ids [tokens], but the input shape is " + shape_str(s));
+      return {s[0], l.out_features};
+    }
+    if (k == "attention_core") {
+      if (s.size() != 2 || s[1] % (3 * l.heads))
+        fail(l, "attention expects [tokens, 3·hidden] with hidden divisible by " + std::to_string(l.heads) +
+                    " heads, but the input shape is " + shape_str(s));
+      return {s[0], s[1] / 3};
+    }
+    return s;  // relu, gelu, dropout, softmax, layernorm, batchnorm: same shape
+  }
+
+  const NetSpec& m_net;
+  NetPlan& m_p;
+  size_t m_top = 0;
+};
+
+}  // namespace
+
+NetPlan plan_network(const NetSpec& net) {
+  NetPlan p;
+  Planner(net, p).run();
+  return p;
+}
+
+}  // namespace bpsim::workload

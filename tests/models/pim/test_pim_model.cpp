@@ -1,0 +1,115 @@
+// The pim model end to end (SystemC): a small binary layer with hand-checked command counts,
+// the binary MLP training step (speed), and bad input.
+#include <catch2/catch.hpp>
+
+#include <chrono>
+#include <cstdio>
+
+#include "models/pim/mapper.h"
+#include "models/pim/pim_model.h"
+#include "pim_test_util.h"
+#include "sim/core/error.h"
+#include "sim/memory/dram_system.h"
+
+using namespace bpsim;
+using namespace bpsim::pim;
+
+TEST_CASE("pim: small binary layer, hand-checked command counts", "[pim]") {
+  // Forward xnor_gemm M=64 samples, K=100 inputs, N=4 outputs, default device: 1024-row
+  // subarrays, 11 reserved → 1013 data rows ≥ 2·100, so one slice (x and ¬x rows).
+  auto g = std::make_shared<workload::OpGraph>();
+  workload::Op op;
+  op.name = "fc.fwd";
+  op.kind = workload::OpKind::xnor_gemm;
+  op.dtype = workload::DType::binary;
+  op.gemm = {64, 4, 100, 1};
+  g->ops.push_back(op);
+  const memory::DdrSpec ddr = testing::ddr4_2400();
+  memory::DramSystem mem("mem", ddr);
+  PimModel pim("pim", parse_pim_spec(testing::pim_values("{}"), ddr), g, mem, nullptr);
+  sc_core::sc_start();
+  const OpRecord& r = pim.records().at(0);
+  const auto& c = r.extra["commands"];
+  // ¬x: 100 rows × DCC NOT (2 AAP) = 200 AAP, 400 ACT, 200 PRE.
+  // X copies: 4 outputs → 4 subarrays hold 2·100 rows each: 800 PSM copies of 64 lanes
+  // (8 bytes → 1 burst each), 2 ACT + 2 PRE each: 1600 ACT, 1600 PRE, 800 bursts.
+  // XNOR-accumulates: 4, each ⌈100/16⌉ = 7 sharing ACTs + 1 output-row ACT, 1 PRE.
+  CHECK(c["aap"] == 200);
+  CHECK(c["psm_rows"] == 800);
+  CHECK(c["psm_bursts"] == 800);
+  CHECK(c["charge_shares"] == 28);
+  CHECK(c["senses"] == 4);
+  CHECK(c["act"] == 400 + 1600 + 32);
+  CHECK(c["pre"] == 200 + 1600 + 4);
+  // Cycles (2 ranks × 16 banks, tFAW 26, tRRD_S 4):
+  //  ¬x: 50 per rank, 16 at once → 4 rounds; 16·4 ACTs → ⌈64/4⌉·26 = 416 > 120: 1664.
+  //  copies: 400 per rank → 25 rounds; seq tRCD+tCCD_L+tRP = 38; 32 ACTs → 208: 5200.
+  //  accumulates: 2 per rank, one round of 7·16 + 39 + 5 + 16 = 172 (16 ACTs → 104): 172.
+  CHECK(r.extra["compute_cycles"] == 1664 + 5200 + 172);
+  // The controller reads the 400 weight bits (50 bytes); a host would read X (800 B) and
+  // W (50 B) and write Y (32 B).
+  CHECK(r.dram_read_bytes == 50);
+  CHECK(r.extra["host_baseline"]["read_bytes"] == 850);
+  CHECK(r.extra["host_baseline"]["write_bytes"] == 32);
+  CHECK(r.actions.at("dram.act") >= 2032);  // compute ACTs plus the interface read's
+}
+
+TEST_CASE("pim: binary MLP 784-4096-4096-10 batch 256 step under 1 s", "[pim]") {
+  const auto t0 = std::chrono::steady_clock::now();
+  auto g = testing::binary_mlp(256, {784, 4096, 4096, 10});
+  const memory::DdrSpec ddr = testing::ddr4_2400();
+  memory::DramSystem mem("mem", ddr);
+  PimModel pim("pim", parse_pim_spec(testing::pim_values("{}"), ddr), g, mem, nullptr);
+  sc_core::sc_start();
+  const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  uint64_t act = 0, base = 0, iface = 0;
+  for (const OpRecord& r : pim.records()) {
+    act += r.extra["row_activations"].get<uint64_t>();
+    base += r.extra["host_baseline"]["read_bytes"].get<uint64_t>() + r.extra["host_baseline"]["write_bytes"].get<uint64_t>();
+    iface += r.dram_read_bytes + r.dram_write_bytes;
+  }
+  std::printf("binary MLP step: %zu ops, %llu cycles (%.3f ms simulated), %llu ACTs, interface %llu B vs host %llu B, wall %.3f s\n",
+              pim.records().size(), (unsigned long long)pim.total_cycles(), pim.total_cycles() * ddr.tck_ns * 1e-6,
+              (unsigned long long)act, (unsigned long long)iface, (unsigned long long)base, wall);
+  CHECK(pim.records().size() == 3 + 2 + 3 + 3);  // 3 fwd, 2 dX, 3 dW, 3 updates
+  CHECK(iface < base);  // the point of computing in DRAM
+  CHECK(wall < 1.0);
+}
+
+TEST_CASE("pim: bad input is an InputError naming the key", "[pim]") {
+  const memory::DdrSpec ddr = testing::ddr4_2400();
+  // 4096 subarrays of 16 rows: 11 reserved leave 5 data rows, fewer than 16 per step.
+  CHECK_THROWS_WITH(parse_pim_spec(testing::pim_values("{subarrays_per_bank: 4096}"), ddr),
+                    Catch::Contains("max_rows_per_step") && Catch::Contains("5 data rows"));
+  CHECK_THROWS_WITH(parse_pim_spec(testing::pim_values("{gradient_bits: 40}"), ddr),
+                    Catch::Contains("pim.yaml:1:") && Catch::Contains("unsupported width 40"));
+  CHECK_THROWS_WITH(parse_pim_spec(testing::pim_values("{subarrays_per_bank: 3}"), ddr), Catch::Contains("must divide"));
+  CHECK_THROWS_WITH(testing::pim_values("{rows_per_stepp: 3}"), Catch::Contains("unknown key"));
+  // A dX layer whose 8-bit gradients and 18-bit accumulator cannot share 5 data rows.
+  const config::Values v = testing::pim_values("{subarrays_per_bank: 4096, max_rows_per_step: 4}");
+  const PimSpec s = parse_pim_spec(v, ddr);
+  auto g = testing::binary_mlp(256, {784, 1024, 10});
+  const Mapper m(s, &v);
+  CHECK_THROWS_WITH(m.map(g->ops.at(2), *g), Catch::Contains("does not fit") && Catch::Contains("fc1.dx"));
+  workload::Op bad;
+  bad.name = "b";
+  bad.kind = workload::OpKind::bitwise;
+  bad.detail = "implies";
+  bad.elements = 10;
+  CHECK_THROWS_WITH(m.map(bad, *g), Catch::Contains("'implies'"));
+}
+
+TEST_CASE("pim: bitwise op runs Ambit XNOR over its bits", "[pim]") {
+  const PimSpec s = testing::pim_spec();
+  workload::OpGraph g;
+  workload::Op op;
+  op.name = "x";
+  op.kind = workload::OpKind::bitwise;
+  op.detail = "xnor";
+  op.elements = 3 * 65536 + 1;  // 4 rows of 65,536 lanes
+  const OpPlan p = Mapper(s, nullptr).map(op, g);
+  REQUIRE(p.jobs.size() == 1);
+  CHECK(p.jobs[0].count == 4);
+  CHECK(p.jobs[0].seq.aap == 6);  // Ambit XNOR: 6 AAP + 2 AP per row
+  CHECK(p.jobs[0].seq.ap == 2);
+}

@@ -1,0 +1,90 @@
+// Primitive latencies on the repository's DDR4-2400 preset (configs/memory/ddr4_2400.yaml:
+// tCK 0.833 ns, tRAS 39, tRP 16, tRCD 16, tFAW 26, tRRD_S 4) against Ambit's published
+// figures, and the SIMDRAM operation counts.
+#include <catch2/catch.hpp>
+
+#include "models/pim/core.h"
+#include "models/pim/primitives.h"
+#include "pim_test_util.h"
+#include "sim/core/error.h"
+
+using namespace bpsim;
+using namespace bpsim::pim;
+
+TEST_CASE("pim: AP and AAP latencies match Ambit on DDR4-2400", "[pim]") {
+  const PimSpec s = testing::pim_spec();
+  const Primitives p(s);
+  // AP = tRAS + tRP = 39 + 16 = 55 cycles.
+  CHECK(p.ap().cycles == 55);
+  // Overlapped AAP = tRAS + ⌈4 ns / 0.833 ns⌉ + tRP = 39 + 5 + 16 = 60 cycles = 49.98 ns;
+  // Ambit (MICRO 2017, §5) reports ≈ 49 ns for the overlapped AAP.
+  CHECK(p.aap().cycles == 60);
+  CHECK(p.aap().cycles * s.ddr.tck_ns == Approx(49.0).epsilon(0.03));
+  // Naive AAP = 2·tRAS + tRP = 94 cycles.
+  const PimSpec naive = testing::pim_spec("{overlapped_aap: false}");
+  CHECK(Primitives(naive).aap().cycles == 94);
+  CHECK(p.aap().acts == 2);
+  CHECK(p.aap().pres == 1);
+}
+
+TEST_CASE("pim: Ambit derived ops take the published AAP/AP counts", "[pim]") {
+  const PimSpec s = testing::pim_spec();
+  const Primitives p(s);
+  struct Row { BitOp op; uint64_t aap, ap, cycles; };
+  // Ambit: AND/OR 4 AAP; NAND/NOR 5 AAP; XOR 5 AAP + 2 AP; XNOR 6 AAP + 2 AP; NOT 2 AAP.
+  // cycles = 60·AAP + 55·AP.
+  const Row rows[] = {{BitOp::and_, 4, 0, 240}, {BitOp::or_, 4, 0, 240},  {BitOp::nand_, 5, 0, 300},
+                      {BitOp::nor_, 5, 0, 300}, {BitOp::xor_, 5, 2, 410}, {BitOp::xnor_, 6, 2, 470},
+                      {BitOp::not_, 2, 0, 120}};
+  for (const Row& r : rows) {
+    const Seq q = p.bitwise(r.op);
+    CHECK(q.aap == r.aap);
+    CHECK(q.ap == r.ap);
+    CHECK(q.cycles == r.cycles);
+    CHECK(q.acts == 2 * r.aap + r.ap);
+  }
+  // XNOR = 470 cycles = 391.5 ns on one subarray.
+  CHECK(p.bitwise(BitOp::xnor_).cycles * s.ddr.tck_ns == Approx(391.5).epsilon(0.001));
+}
+
+TEST_CASE("pim: SIMDRAM bit-serial operation counts", "[pim]") {
+  const Primitives p(testing::pim_spec());
+  for (unsigned n : {2u, 8u, 16u, 32u}) {
+    CHECK(p.add(n).aap + p.add(n).ap == 8ull * n + 1);                      // SIMDRAM add: 8n + 1
+    CHECK(p.sub(n).aap + p.sub(n).ap == 9ull * n + 1);                      // ours: B through a DCC row
+    CHECK(p.mul(n).aap + p.mul(n).ap == 11ull * n * n - 5ull * n - 1);      // SIMDRAM mul: 11n² − 5n − 1
+    CHECK(p.relu(n).aap + p.relu(n).ap == 3ull * n + (n - 1) % 2);          // SIMDRAM ReLU
+  }
+  // Popcount of 8 bits by an adder tree: 4 adds of 1 bit (9 ops), 2 of 2 bits (17), 1 of
+  // 3 bits (25): 36 + 34 + 25 = 95 AAP/AP.
+  CHECK(p.popcount(8).aap + p.popcount(8).ap == 95);
+  CHECK(Primitives::count_bits(8) == 4);
+  CHECK_THROWS_AS(p.add(33), InputError);
+  CHECK_THROWS_AS(p.mul(1), InputError);
+}
+
+TEST_CASE("pim: XNOR-accumulate is bounded by max_rows_per_step", "[pim]") {
+  const PimSpec s = testing::pim_spec("{max_rows_per_step: 16}");
+  const Seq q = Primitives(s).xnor_accumulate(64);
+  // ⌈64/16⌉ = 4 sharing steps of tRCD (16) + sense tRAS (39) + 2nd ACT (5) + tRP (16) = 124.
+  CHECK(q.shares == 4);
+  CHECK(q.cycles == 4 * 16 + 39 + 5 + 16);
+  CHECK(q.acts == 5);            // 4 sharing ACTs + the output row
+  CHECK(q.extra_rows == 64 - 4 + 1);  // 60 more rows on the bitline, plus the offset row
+}
+
+TEST_CASE("pim: tFAW switch and power limit", "[pim]") {
+  Job j{"xnor", Primitives(testing::pim_spec()).bitwise(BitOp::xnor_), 32};
+  // 32 rows on 2 ranks × 16 banks: one round of 16 subarrays per rank. Each issues 14 ACTs:
+  // 224 ACTs per rank need ⌈224/4⌉·26 = 1456 cycles ≥ 224·4 (tRRD) > 470.
+  const JobTiming on = Core(testing::pim_spec()).time(j);
+  CHECK(on.rounds == 1);
+  CHECK(on.tfaw_bound);
+  CHECK(on.cycles == 1456);
+  const JobTiming off = Core(testing::pim_spec("{obey_tfaw: false}")).time(j);
+  CHECK(off.cycles == 470);
+  // Power limit of 4 subarrays per rank: 4 rounds; each 56 ACTs → 14·26 = 364 < 470.
+  const JobTiming cap = Core(testing::pim_spec("{max_active_per_rank: 4}")).time(j);
+  CHECK(cap.rounds == 4);
+  CHECK(cap.cycles == 4 * 470);
+}
