@@ -72,3 +72,20 @@ TEST_CASE("cli trace: export then replay gives the same simulation as the spec",
   CHECK_THAT(x.err, Catch::Contains(bad + ":2: name: missing field"));
   CHECK_FALSE(std::filesystem::exists(s.path / "bad/report.json"));
 }
+
+TEST_CASE("cli run: a SCALE-Sim topology CSV is a workload source", "[cli][systolic]") {
+  Scratch s("scalesim");
+  // GEMM form: one layer, M = 64, N = 32, K = 16 → 64·32·16 = 32,768 MACs.
+  const std::string csv = s.file("t.csv", "Layer, M, N, K,\ng1, 64, 32, 16,\n");
+  const std::string cfg = s.file("c.yaml", std::string("include: [") + BPSIM_SOURCE_DIR + "/configs/arch/systolic_32x32_int8.yaml, " +
+                                               BPSIM_SOURCE_DIR + "/configs/memory/ddr4_2400.yaml, " + BPSIM_SOURCE_DIR +
+                                               "/configs/energy/45nm.yaml]\nworkload: {scalesim: t.csv}\n");
+  CliResult r = run_bpsim("run " + cfg + " --quiet --out " + (s / "o"));
+  INFO(r.err);
+  REQUIRE(r.code == 0);
+  auto rep = nlohmann::json::parse(slurp(s / "o/report.json"));
+  CHECK(rep["totals"]["macs"] == 64 * 32 * 16);
+  CliResult bad = run_bpsim("run " + cfg + " --set workload.dtype=int3 --out " + (s / "o2"));
+  CHECK(bad.code == 2);
+  CHECK_THAT(bad.err, Catch::Contains("workload.dtype: 'int3' is not valid"));
+}
