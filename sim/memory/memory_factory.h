@@ -1,6 +1,6 @@
 #pragma once
 /// What the engine needs from the memory system: its schema, its energy actions and a
-/// constructor. (Interface fixed by the lead; owned and implemented by the memory engineer.)
+/// constructor.
 #include <memory>
 #include <string>
 #include <vector>

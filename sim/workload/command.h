@@ -1,6 +1,5 @@
 #pragma once
-/// `bpsim workload SPEC.yaml [--policy P] [--json]`. (Interface fixed by the lead; owned
-/// and implemented by the workload engineer.)
+/// `bpsim workload SPEC.yaml [--policy P] [--segments N] [--batch B] [--json]`.
 namespace bpsim::workload {
 
 /// argv[0] is "workload". Returns the exit code (0 ok, 2 bad input).

@@ -1,6 +1,6 @@
 #pragma once
 // Helpers for the mesh tests: specs from YAML text, and a hand-built LeNet-5 op graph
-// (until the workload builder exists).
+// (built by hand so the mapper tests do not depend on the workload builder).
 #include <memory>
 #include <string>
 
