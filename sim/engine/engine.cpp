@@ -6,8 +6,6 @@
 #include "sim/memory/memory_factory.h"
 #include "sim/memory/memory_system.h"
 #include "sim/report/report.h"
-#include "sim/trace/scalesim_csv.h"
-#include "sim/trace/trace_io.h"
 #include "sim/workload/load.h"
 
 namespace bpsim {
@@ -70,20 +68,7 @@ RunSpec prepare(const std::string& config_path, const std::vector<std::string>& 
   spec.seed = static_cast<uint64_t>(spec.run->i("seed"));
 
   if (const config::Node* wl = root.find("workload")) {
-    if (const config::Node* csv = wl->find("scalesim")) {
-      // A SCALE-Sim topology CSV runs as it is: its layers' forward GEMMs.
-      config::check_keys(*wl, "workload", {"scalesim", "dtype"});
-      workload::DType dt = workload::DType::int8;
-      if (const config::Node* d = wl->find("dtype"))
-        if (!workload::dtype_from_string(config::as_string(*d, "workload.dtype"), dt))
-          throw InputError(d->loc, "workload.dtype", "'" + d->scalar + "' is not valid (expected one of: fp32, bf16, fp16, int8, binary)");
-      spec.workload = trace::read_scalesim_csv_file(config::resolve_path(*csv), dt);
-    } else if (wl->find("trace")) {
-      config::check_keys(*wl, "workload", {"trace"});  // a trace is a finished op graph
-      spec.workload = trace::read_trace_file(config::resolve_path(*wl->find("trace")));
-    } else {
-      spec.workload = workload::load_workload(*wl, "workload", spec.seed);
-    }
+    spec.workload = workload::load_workload(*wl, "workload", spec.seed);
   } else if (spec.kind->needs_workload) {
     throw InputError(root.loc, "", "missing required section 'workload' (accelerator '" + kind_name + "' runs a training step)");
   }

@@ -4,6 +4,8 @@
 
 #include "sim/core/params.h"
 #include "sim/workload/builder.h"
+#include "sim/trace/scalesim_csv.h"
+#include "sim/trace/trace_io.h"
 #include "sim/workload/spec.h"
 
 namespace bpsim::workload {
@@ -71,8 +73,27 @@ NetSpec net_of(const config::Node& section, const std::string& key_path, config:
 
 }  // namespace
 
+/// Finished op graphs from elsewhere: a bpsim trace, or a SCALE-Sim topology CSV (its
+/// layers' forward GEMMs, run as they are). Null when the section names neither.
+static std::shared_ptr<OpGraph> load_external(const config::Node& section, const std::string& key_path) {
+  if (const config::Node* t = section.find("trace")) {
+    config::check_keys(section, key_path, {"trace"});
+    return trace::read_trace_file(config::resolve_path(*t));
+  }
+  const config::Node* csv = section.find("scalesim");
+  if (!csv) return nullptr;
+  config::check_keys(section, key_path, {"scalesim", "dtype"});
+  DType dt = DType::int8;
+  if (const config::Node* d = section.find("dtype"))
+    if (!dtype_from_string(config::as_string(*d, key_path + ".dtype"), dt))
+      throw InputError(d->loc, key_path + ".dtype",
+                       "'" + d->scalar + "' is not valid (expected one of: fp32, bf16, fp16, int8, binary)");
+  return trace::read_scalesim_csv_file(config::resolve_path(*csv), dt);
+}
+
 std::shared_ptr<OpGraph> load_workload(const config::Node& section, const std::string& key_path, uint64_t) {
   config::expect_map(section, key_path);
+  if (auto g = load_external(section, key_path)) return g;
   config::Node rest = section;
   NetSpec net = net_of(section, key_path, rest);
   const config::Values v = config::validate(rest, *workload_schema(), key_path);

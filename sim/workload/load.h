@@ -13,8 +13,9 @@ namespace bpsim::workload {
 /// The `workload:` section's parameters (spec, batch, dtype, policy).
 std::shared_ptr<const config::Schema> workload_schema();
 
-/// Builds the training-step op graph from a config's `workload:` section (spec path,
-/// overrides, policy). Throws InputError on bad input.
+/// The op graph a config's `workload:` section names: a network spec (path or inline,
+/// with overrides and policy), a bpsim trace (`trace:`), or a SCALE-Sim topology CSV
+/// (`scalesim:`). Throws InputError on bad input.
 std::shared_ptr<OpGraph> load_workload(const config::Node& section, const std::string& key_path, uint64_t seed);
 
 }  // namespace bpsim::workload
