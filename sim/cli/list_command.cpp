@@ -1,3 +1,4 @@
+#include "sim/core/build_info.h"
 #include <boost/program_options.hpp>
 
 #include <algorithm>

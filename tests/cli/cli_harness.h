@@ -1,5 +1,6 @@
 #pragma once
 // Runs the bpsim executable as a user would and captures exit code, stdout and stderr.
+#include "sim/core/build_info.h"
 #include <sys/wait.h>
 #include <unistd.h>
 

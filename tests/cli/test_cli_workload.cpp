@@ -1,4 +1,5 @@
 // bpsim workload, trace export/replay, and a training step end to end.
+#include "sim/core/build_info.h"
 #include <catch2/catch.hpp>
 
 #include <nlohmann/json.hpp>

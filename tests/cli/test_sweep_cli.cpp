@@ -1,5 +1,6 @@
 // bpsim sweep end to end on the traffic model: rows per point, resume, failures recorded,
 // and the same results under mpirun as locally.
+#include "sim/core/build_info.h"
 #include <catch2/catch.hpp>
 
 #include <nlohmann/json.hpp>

@@ -1,6 +1,7 @@
 #pragma once
 // Helpers for the pim tests: the DDR4-2400 preset, specs from YAML text, hand-built binary
 // MLP op graphs (by hand, so hand-derived command counts do not depend on the workload builder).
+#include "sim/core/build_info.h"
 #include <memory>
 #include <string>
 

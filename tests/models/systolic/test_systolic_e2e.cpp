@@ -1,4 +1,5 @@
 // The systolic model through `bpsim run` (report.json), and the SCALE-Sim topology reader.
+#include "sim/core/build_info.h"
 #include <catch2/catch.hpp>
 
 #include <sstream>

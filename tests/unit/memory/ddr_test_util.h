@@ -1,6 +1,7 @@
 #pragma once
 // Shared rig for DDR tests: the DDR4-2400 preset, byte addresses under its mapping, and a
 // loop that drives one channel from command to command.
+#include "sim/core/build_info.h"
 #include <map>
 #include <string>
 #include <vector>

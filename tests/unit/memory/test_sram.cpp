@@ -1,4 +1,5 @@
 // SRAM buffers: timing by bandwidth, energy interpolated from Horowitz's 45 nm points.
+#include "sim/core/build_info.h"
 #include <catch2/catch.hpp>
 
 #include "sim/core/config_node.h"

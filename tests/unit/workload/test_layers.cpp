@@ -2,6 +2,7 @@
 // hand against what PyTorch eager autograd keeps (LayerNorm: input + fp32 mean/rstd per
 // row; BatchNorm: input + fp32 per-channel statistics; softmax: output; embedding: the
 // indices; add: nothing) and against published MAC counts.
+#include "sim/core/build_info.h"
 #include <catch2/catch.hpp>
 
 #include "sim/core/config_node.h"

@@ -3,6 +3,7 @@
 // after forward minus before (saved_after_forward_bytes) and max_memory_allocated() over
 // forward + backward minus the same baseline (peak_bytes), for the same shapes as
 // configs/workloads/{mlp (batch 4096), resnet18, gpt2_small}.yaml.
+#include "sim/core/build_info.h"
 #include <catch2/catch.hpp>
 
 #include "sim/core/config_node.h"
