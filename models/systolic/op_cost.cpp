@@ -4,6 +4,7 @@
 #include <string>
 
 #include "sim/core/error.h"
+#include "sim/memory/sram.h"
 
 namespace bpsim::systolic {
 
@@ -113,6 +114,18 @@ void fill_gemm_record(const GemmCost& c, const SystolicSpec& s, OpRecord& rec) {
 uint64_t vector_cycles(const workload::Op& op, unsigned lanes) {
   const uint64_t work = op.flops ? op.flops : (op.elements ? op.elements : op.macs);
   return ceil_div(work, lanes);
+}
+
+void price_buffers(EnergyTable& table, const SystolicSpec& s) {
+  const uint64_t capacity[3] = {s.sram.input_bytes, s.sram.weight_bytes, s.sram.output_bytes};
+  for (int o = 0; o < 3; ++o) {
+    const uint64_t bank = s.sram.double_buffer ? capacity[o] / 2 : capacity[o];
+    const std::string base = std::string("systolic.sram_") + operand_name(o);
+    const std::string src = "interpolated from the table's SRAM points at " + std::to_string(bank / 1024) + " KiB" +
+                            (s.sram.double_buffer ? " (one half of a double buffer)" : "");
+    table.set_price(base + "_read_64b", memory::sram_access_pj(table, bank, false), src);
+    table.set_price(base + "_write_64b", memory::sram_access_pj(table, bank, true), src);
+  }
 }
 
 }  // namespace bpsim::systolic

@@ -36,4 +36,9 @@ void fill_gemm_record(const GemmCost& c, const SystolicSpec& s, OpRecord& rec);
 /// op's flops (or its elements when it declares none); their tensors stream from DRAM.
 uint64_t vector_cycles(const workload::Op& op, unsigned lanes);
 
+/// Prices each operand buffer's 64-bit access at its own capacity (interpolated from the
+/// table's SRAM points, memory::sram_access_pj). With double buffering an access reaches
+/// one half, so the half's capacity sets the price.
+void price_buffers(EnergyTable& table, const SystolicSpec& s);
+
 }  // namespace bpsim::systolic

@@ -11,8 +11,10 @@ void register_systolic(Registry& r) {
   k.actions = systolic::systolic_actions();
   k.needs_workload = true;
   k.make = [](const BuildContext& ctx) -> std::unique_ptr<Accelerator> {
-    return std::make_unique<systolic::SystolicModel>(ctx.name.c_str(), systolic::parse_systolic_spec(ctx.params),
-                                                     ctx.workload, ctx.memory, ctx.energy, ctx.params, ctx.seed);
+    systolic::SystolicSpec spec = systolic::parse_systolic_spec(ctx.params);
+    systolic::price_buffers(ctx.energy, spec);
+    return std::make_unique<systolic::SystolicModel>(ctx.name.c_str(), std::move(spec), ctx.workload, ctx.memory,
+                                                     ctx.energy, ctx.params, ctx.seed);
   };
   r.add(std::move(k));
 }

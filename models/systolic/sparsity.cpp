@@ -3,6 +3,9 @@
 #include <algorithm>
 #include <cmath>
 #include <map>
+#include <string>
+
+#include "sim/core/error.h"
 
 namespace bpsim::systolic {
 
@@ -31,15 +34,79 @@ MaskSpec resolve_mask(const workload::Op& op, const SparsityConfig& cfg) {
     if (op.out_mask.source == workload::OutputMask::Source::nm && op.out_mask.nm_m > 0) {
       k.nm = true, k.n = op.out_mask.nm_n, k.m = op.out_mask.nm_m;
     } else {
-      k.density = std::clamp(op.out_mask.density, 0.0, 1.0);  // relu, pruned, random; a bitmap by its density
+      k.density = std::clamp(op.out_mask.density, 0.0, 1.0);  // relu, pruned, random
+      if (op.out_mask.source == workload::OutputMask::Source::bitmap)
+        k.bitmap = workload::read_mask_bitmap(op.out_mask.bitmap_file, op.gemm.m, op.gemm.n);
     }
   }
   if (k.nm) k.density = double(k.n) / double(k.m);
   return k;
 }
 
+namespace {
+/// The exact effect of a bitmap: a row, column or tile is masked when none of its outputs is
+/// needed; at element granularity every unneeded output is masked and wholly unneeded rows
+/// are what skipping can remove.
+MaskEffect apply_bitmap(uint64_t m, uint64_t n, const workload::MaskBitmap& b, const SparsityConfig& cfg, Dataflow df,
+                        unsigned rows, unsigned cols) {
+  if (b.m() != m || b.n() != n)
+    throw InputError("output-mask bitmap is " + std::to_string(b.m()) + "×" + std::to_string(b.n()) + ", the GEMM's output " +
+                     std::to_string(m) + "×" + std::to_string(n));
+  MaskEffect e;
+  e.work.push_back({m, n, 1});
+  const bool skip = cfg.mode == SparsityMode::skip;
+  switch (cfg.granularity) {
+    case Granularity::element:
+    case Granularity::row: {
+      uint64_t dead = 0;
+      for (uint64_t i = 0; i < m; ++i) dead += b.needed_in(i, i + 1, 0, n) == 0;
+      const bool element = cfg.granularity == Granularity::element;
+      e.units = element ? m * n : m;
+      e.masked_outputs = element ? m * n - b.needed_total() : dead * n;
+      if (skip) e.skipped_outputs = dead * n, e.work[0].m = m - dead;
+      break;
+    }
+    case Granularity::col: {
+      uint64_t dead = 0;
+      for (uint64_t j = 0; j < n; ++j) dead += b.needed_in(0, m, j, j + 1) == 0;
+      e.units = n;
+      e.masked_outputs = dead * m;
+      if (skip) e.skipped_outputs = e.masked_outputs, e.work[0].n = n - dead;
+      break;
+    }
+    case Granularity::tile: {
+      const bool cols_are_m = df == Dataflow::is;
+      const uint64_t across = cols_are_m ? m : n, along = cols_are_m ? n : m;
+      std::map<std::pair<uint64_t, uint64_t>, uint64_t> groups;  // (width, kept length) → blocks
+      uint64_t kept_tiles = 0;
+      for (uint64_t a0 = 0; a0 < across; a0 += cols) {
+        const uint64_t a1 = std::min(across, a0 + cols);
+        uint64_t len = 0;
+        for (uint64_t l0 = 0; l0 < along; l0 += rows, ++e.units) {
+          const uint64_t l1 = std::min(along, l0 + rows);
+          const uint64_t need = cols_are_m ? b.needed_in(a0, a1, l0, l1) : b.needed_in(l0, l1, a0, a1);
+          if (need) len += l1 - l0, ++kept_tiles;
+          else e.masked_outputs += (a1 - a0) * (l1 - l0);
+        }
+        ++groups[{a1 - a0, len}];
+      }
+      if (skip) {
+        e.skipped_outputs = e.masked_outputs;
+        e.kept_tile_fraction = double(kept_tiles) / double(e.units);
+        e.work.clear();
+        for (const auto& [wl, count] : groups)
+          e.work.push_back(cols_are_m ? SubGemm{wl.first, wl.second, count} : SubGemm{wl.second, wl.first, count});
+      }
+      break;
+    }
+  }
+  return e;
+}
+}  // namespace
+
 MaskEffect apply_mask(uint64_t m, uint64_t n, const MaskSpec& k, const SparsityConfig& cfg, Dataflow df,
                       unsigned rows, unsigned cols, std::mt19937_64& rng) {
+  if (k.active && k.bitmap) return apply_bitmap(m, n, *k.bitmap, cfg, df, rows, cols);
   MaskEffect e;
   e.work.push_back({m, n, 1});
   if (!k.active || m == 0 || n == 0) return e;

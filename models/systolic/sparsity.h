@@ -5,20 +5,24 @@
 /// (compacted, the metadata drives the address generators); masked outputs left inside
 /// partially needed structure are gated. Element masks compact only fully masked rows.
 #include <cstdint>
+#include <memory>
 #include <random>
 #include <vector>
 
 #include "models/systolic/systolic_params.h"
 #include "sim/workload/ir.h"
+#include "sim/workload/mask_bitmap.h"
 
 namespace bpsim::systolic {
 
-/// The mask an op runs with: none, a density (seeded random positions) or N:M structure.
+/// The mask an op runs with: none, a density (seeded random positions), N:M structure, or an
+/// explicit bitmap (exact positions: whole rows, columns and tiles are found in it).
 struct MaskSpec {
   bool active = false;
   bool nm = false;
   double density = 1.0;
   unsigned n = 0, m = 1;
+  std::shared_ptr<const workload::MaskBitmap> bitmap;
 };
 MaskSpec resolve_mask(const workload::Op& op, const SparsityConfig& cfg);
 

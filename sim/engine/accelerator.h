@@ -53,7 +53,7 @@ struct BuildContext {
   std::string name;                 ///< sc_module name
   const config::Values& params;     ///< validated `accelerator:` section
   memory::MemorySystem& memory;
-  const EnergyTable& energy;
+  EnergyTable& energy;             ///< a model may add prices it derives (set_price), e.g. per buffer size
   std::shared_ptr<const workload::OpGraph> workload;  ///< null when the kind needs none
   uint64_t seed = 1;
 };

@@ -1,5 +1,6 @@
 #include "sim/trace/trace_io.h"
 
+#include <filesystem>
 #include <fstream>
 #include <istream>
 #include <map>
@@ -9,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "sim/core/error.h"
+#include "sim/workload/mask_bitmap.h"
 
 using nlohmann::json;
 
@@ -50,6 +52,7 @@ json op_json(const Op& op) {
 class Record {
  public:
   Record(const json& j, const std::string& file, int line) : m_j(j), m_file(file), m_line(line) {}
+  const std::string& file() const { return m_file; }
   [[noreturn]] void fail(const std::string& field, const std::string& msg) const {
     throw InputError(Location{m_file, m_line, 0}, field, msg);
   }
@@ -133,6 +136,22 @@ bool role_from_string(const std::string& s, TensorRole& out) {
   return false;
 }
 
+/// A bitmap mask: its file (relative to the trace's folder) must hold the op's M×N outputs;
+/// the density follows from it, so models that only use densities see the same mask.
+void read_bitmap(const Record& m, Op& op) {
+  if (op.out_mask.bitmap_file.empty()) m.fail("bitmap", "a bitmap mask needs its file: bitmap: FILE");
+  if (op.gemm.m == 0 || op.gemm.n == 0) m.fail("bitmap", "a bitmap mask needs the op's gemm dims (M×N outputs)");
+  std::filesystem::path p(op.out_mask.bitmap_file);
+  if (p.is_relative()) p = std::filesystem::path(m.file()).parent_path() / p;
+  op.out_mask.bitmap_file = p.string();
+  try {
+    const auto bits = read_mask_bitmap(op.out_mask.bitmap_file, op.gemm.m, op.gemm.n);
+    op.out_mask.density = double(bits->needed_total()) / double(op.gemm.m * op.gemm.n);
+  } catch (const InputError& e) {
+    m.fail("bitmap", e.what());
+  }
+}
+
 Op read_op(const Record& r, const OpGraph& g, const std::map<uint32_t, Tensor>& pending) {
   r.allow({"op", "name", "layer", "phase", "kind", "detail", "dtype", "gemm", "conv", "elements", "macs", "flops",
            "reads", "writes", "deps", "mask"});
@@ -185,6 +204,7 @@ Op read_op(const Record& r, const OpGraph& g, const std::map<uint32_t, Tensor>& 
     op.out_mask.nm_n = static_cast<unsigned>(m.u64("n", false));
     op.out_mask.nm_m = static_cast<unsigned>(m.u64("m", false));
     op.out_mask.bitmap_file = m.str("bitmap", false);
+    if (op.out_mask.source == OutputMask::Source::bitmap) read_bitmap(m, op);
   }
   return op;
 }

@@ -1,0 +1,37 @@
+#pragma once
+/// Explicit output masks (`mask: {source: bitmap, bitmap: FILE}` in a trace): a raw file of
+/// packed bits over the op's M×N outputs, row-major (output (i, j) is bit i·N + j), bit b of
+/// byte b/8 taken least significant first; 1 = the output is needed. One pattern serves all
+/// `batch` instances of the GEMM, so the file holds exactly ⌈M·N/8⌉ bytes.
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace bpsim::workload {
+
+class MaskBitmap {
+ public:
+  MaskBitmap(uint64_t m, uint64_t n, std::vector<uint8_t> bytes);
+  uint64_t m() const { return m_m; }
+  uint64_t n() const { return m_n; }
+  bool needed(uint64_t i, uint64_t j) const {
+    const uint64_t b = i * m_n + j;
+    return (m_bytes[b / 8] >> (b % 8)) & 1u;
+  }
+  /// Needed outputs in rows [i0, i1) × columns [j0, j1).
+  uint64_t needed_in(uint64_t i0, uint64_t i1, uint64_t j0, uint64_t j1) const;
+  uint64_t needed_total() const { return needed_in(0, m_m, 0, m_n); }
+
+ private:
+  uint64_t m_m, m_n;
+  std::vector<uint8_t> m_bytes;
+};
+
+/// Bytes a bitmap of an M×N output holds: ⌈M·N/8⌉.
+uint64_t mask_bitmap_bytes(uint64_t m, uint64_t n);
+/// Reads `path` for an M×N output. Throws InputError (located at the file) when it cannot be
+/// read or its size is not ⌈M·N/8⌉ bytes.
+std::shared_ptr<const MaskBitmap> read_mask_bitmap(const std::string& path, uint64_t m, uint64_t n);
+
+}  // namespace bpsim::workload
