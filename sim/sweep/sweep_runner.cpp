@@ -61,7 +61,7 @@ std::string csv_header(const SweepSpec& spec) {
   std::string h = "index,hash,status";
   for (const auto& a : spec.axis_names) h += "," + csv_cell(a);
   for (const char* k : kTotals) h += std::string(",") + k;
-  return h + ",saved_after_forward_bytes,peak_bytes,error\n";
+  return h + ",saved_after_forward_bytes,peak_bytes,recompute_macs,error\n";
 }
 
 std::string csv_row(const SweepSpec& spec, const json& row) {
@@ -72,6 +72,7 @@ std::string csv_row(const SweepSpec& spec, const json& row) {
   for (const char* k : kTotals) r += "," + csv_cell(t.value(k, json()));
   const json& m = row.contains("memory") ? row["memory"] : json::object();
   r += "," + csv_cell(m.value("saved_after_forward_bytes", json())) + "," + csv_cell(m.value("peak_bytes", json()));
+  r += "," + csv_cell(row.value("recompute_macs", json()));
   return r + "," + csv_cell(row.value("error", json())) + "\n";
 }
 
@@ -142,6 +143,9 @@ json run_point(const SweepSpec& spec, const Point& p, const RunnerOptions& opt) 
     row["status"] = "ok";
     row["totals"] = report["totals"];
     row["memory"] = report["memory"];
+    // MACs of the recompute phase (policies that trade memory for work); 0 when none.
+    const json& ph = report["phases"];
+    row["recompute_macs"] = ph.contains("recompute") ? ph["recompute"].value("macs", json(0)) : json(0);
   } else {
     row["status"] = "error";
     row["error"] = rc != 0 ? std::string("cannot start ") + opt.exe : last_lines(log.string(), 3);
