@@ -17,7 +17,18 @@ DdrChannel::DdrChannel(const DdrSpec& spec, DdrCounters& counters)
   }
 }
 
-void DdrChannel::enqueue(DdrRequest r) { m_queue.push_back(r); }
+void DdrChannel::enqueue(DdrRequest r) {
+  m_queue.push_back(r);
+  m_chosen_at = kNoCycle;
+}
+
+const DdrChannel::Candidate& DdrChannel::chosen(uint64_t now) const {
+  if (m_chosen_at != now) {
+    m_chosen = choose(now);
+    m_chosen_at = now;
+  }
+  return m_chosen;
+}
 
 uint64_t DdrChannel::act_ready(const DdrAddress& a, uint64_t now) const {
   const Rank& rk = m_ranks[a.rank];
@@ -77,6 +88,8 @@ DdrChannel::Candidate DdrChannel::choose(uint64_t now) const {
     if (m_banks[bi].open_row == int64_t(q.a.row)) wanted[bi] = true;
   }
   for (size_t i = 0; i < n; ++i) {
+    // Nothing beats the oldest row hit that can issue now: stop looking.
+    if (best.t == now && (best.cmd == Cmd::rd || best.cmd == Cmd::wr)) break;
     const DdrRequest& q = m_queue[i];
     const size_t bi = bank_index(q.a);
     const Bank& bk = m_banks[bi];
@@ -95,13 +108,14 @@ DdrChannel::Candidate DdrChannel::choose(uint64_t now) const {
 }
 
 uint64_t DdrChannel::next_issue(uint64_t now, uint64_t horizon) const {
-  uint64_t t = choose(now).t;
+  uint64_t t = chosen(now).t;
   for (const Rank& r : m_ranks)
     if (r.next_ref_due > now && (!m_queue.empty() || r.next_ref_due <= horizon)) t = std::min(t, r.next_ref_due);
   return t;
 }
 
 void DdrChannel::idle_until(uint64_t now) {
+  m_chosen_at = kNoCycle;
   for (unsigned r = 0; r < m_ranks.size(); ++r) {
     Rank& rk = m_ranks[r];
     while (rk.next_ref_due < now) {
@@ -148,8 +162,9 @@ void DdrChannel::do_pre(size_t b, uint64_t t) {
 }
 
 void DdrChannel::issue(uint64_t now, std::vector<DdrCompletion>& done) {
-  const Candidate c = choose(now);
+  const Candidate c = chosen(now);
   if (c.cmd == Cmd::none || c.t != now) return;
+  m_chosen_at = kNoCycle;  // the state changes below
   m_cmd_bus_free = now + 1;
   switch (c.cmd) {
     case Cmd::none: return;

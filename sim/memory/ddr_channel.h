@@ -78,6 +78,9 @@ class DdrChannel {
   uint64_t act_ready(const DdrAddress& a, uint64_t now) const;
   uint64_t col_ready(const DdrRequest& r, uint64_t now) const;
   Candidate choose(uint64_t now) const;
+  /// choose(now), remembered until the channel's state changes (next_issue and issue ask
+  /// for the same cycle back to back).
+  const Candidate& chosen(uint64_t now) const;
   void do_act(const DdrAddress& a, uint64_t t);
   void do_pre(size_t bank, uint64_t t);
 
@@ -93,6 +96,9 @@ class DdrChannel {
   int m_last_col_bg = -1;
   bool m_any_col = false;
   mutable std::vector<bool> m_wanted;  ///< scratch for choose(): banks with pending hits
+  mutable Candidate m_chosen;
+  mutable uint64_t m_chosen_at = kNoCycle;  ///< cycle m_chosen is for; kNoCycle: stale
+  static constexpr uint64_t kNoCycle = UINT64_MAX;
 };
 
 }  // namespace bpsim::memory
