@@ -47,33 +47,63 @@ uint32_t add_tensor(workload::OpGraph& g, const std::string& name, uint64_t byte
   return t.id;
 }
 
-void add_gemm(workload::OpGraph& g, const std::string& name, uint64_t m, uint64_t n, uint64_t k,
-              const workload::ConvShape* conv) {
-  const uint64_t e = std::max(1u, workload::dtype_bits(g.dtype) / 8);
+uint64_t elem_bytes(const workload::OpGraph& g) { return std::max(1u, workload::dtype_bits(g.dtype) / 8); }
+
+workload::Op& add_op(workload::OpGraph& g, const std::string& name, const std::string& layer, workload::Phase ph,
+                     workload::OpKind kind, uint64_t m, uint64_t n, uint64_t k, const std::string& detail) {
   workload::Op op;
   op.id = uint32_t(g.ops.size());
   op.name = name;
-  op.layer = name;
-  op.phase = workload::Phase::forward;
-  op.kind = conv ? workload::OpKind::conv : workload::OpKind::gemm;
+  op.layer = layer;
+  op.phase = ph;
+  op.kind = kind;
   op.dtype = g.dtype;
   op.gemm = workload::GemmDims{m, n, k, 1};
-  if (conv) op.conv = *conv;
   op.macs = op.gemm.macs();
-  op.detail = conv ? "scalesim_conv" : "scalesim_gemm";
+  op.detail = detail;
+  g.ops.push_back(op);
+  return g.ops.back();
+}
+
+void add_gemm(workload::OpGraph& g, const std::string& name, uint64_t m, uint64_t n, uint64_t k,
+              const workload::ConvShape* conv) {
+  const uint64_t e = elem_bytes(g);
+  workload::Op& op = add_op(g, name, name, workload::Phase::forward, conv ? workload::OpKind::conv : workload::OpKind::gemm,
+                            m, n, k, conv ? "scalesim_conv" : "scalesim_gemm");
+  if (conv) op.conv = *conv;
   // The input as SCALE-Sim's operand matrix (im2col), so every operand byte is addressed.
   op.reads = {add_tensor(g, name + ".in", m * k * e, workload::TensorRole::input),
               add_tensor(g, name + ".weight", k * n * e, workload::TensorRole::weight)};
   op.writes = {add_tensor(g, name + ".out", m * n * e, workload::TensorRole::activation)};
-  g.ops.push_back(op);
+}
+
+/// dX and dW GEMMs of every forward op, last layer first (ScalesimOptions::backward).
+void add_backward(workload::OpGraph& g) {
+  const uint64_t e = elem_bytes(g);
+  const size_t forward = g.ops.size();
+  for (size_t i = forward; i-- > 0;) {
+    const workload::Op f = g.ops[i];
+    const uint64_t m = f.gemm.m, n = f.gemm.n, k = f.gemm.k;
+    const uint32_t dy = add_tensor(g, f.name + ".out.grad", m * n * e, workload::TensorRole::gradient);
+    workload::Op& dx = add_op(g, f.name + ".dx", f.layer, workload::Phase::backward_data, workload::OpKind::gemm, m, k, n,
+                              "scalesim_dx");
+    dx.reads = {dy, f.reads[1]};
+    dx.writes = {add_tensor(g, f.name + ".in.grad", m * k * e, workload::TensorRole::gradient)};
+    workload::Op& dw = add_op(g, f.name + ".dw", f.layer, workload::Phase::backward_weight, workload::OpKind::gemm, k, n, m,
+                              "scalesim_dw");
+    dw.reads = {f.reads[0], dy};
+    dw.writes = {add_tensor(g, f.name + ".weight.grad", k * n * e, workload::TensorRole::weight_gradient)};
+  }
 }
 
 }  // namespace
 
-std::shared_ptr<workload::OpGraph> read_scalesim_csv(std::istream& in, const std::string& file, workload::DType dtype) {
+std::shared_ptr<workload::OpGraph> read_scalesim_csv(std::istream& in, const std::string& file,
+                                                     const ScalesimOptions& opt) {
   auto g = std::make_shared<workload::OpGraph>();
   g->name = file;
-  g->dtype = dtype;
+  g->dtype = opt.dtype;
+  g->batch = opt.batch;
   std::string line;
   int lineno = 0;
   bool gemm_form = false, header = true;
@@ -103,29 +133,31 @@ std::shared_ptr<workload::OpGraph> read_scalesim_csv(std::istream& in, const std
     for (size_t i = 1; i < f.size(); ++i)
       v[i] = number(f[i], Location{file, lineno, int(i + 1)}, gemm_form ? cols_gemm[i] : cols_conv[i]);
     if (gemm_form) {
-      add_gemm(*g, f[0], v[1], v[2], v[3], nullptr);
+      add_gemm(*g, f[0], v[1] * opt.batch, v[2], v[3], nullptr);
       continue;
     }
     const uint64_t h = v[1], w = v[2], fh = v[3], fw = v[4], ch = v[5], nf = v[6], sh = v[7];
     const uint64_t sw = f.size() > 8 ? v[8] : sh;
     if (fh > h || fw > w) throw InputError(loc, "filter", "filter larger than the input feature map");
     workload::ConvShape cs;
-    cs.n = 1, cs.h = h, cs.w = w, cs.r = fh, cs.s = fw, cs.k = nf, cs.stride = sh;
+    cs.n = opt.batch, cs.h = h, cs.w = w, cs.r = fh, cs.s = fw, cs.k = nf, cs.stride = sh;
     cs.p = (h - fh + sh + sh - 1) / sh;  // ⌈(H − Fh + s)/s⌉, SCALE-Sim's output size
     cs.q = (w - fw + sw + sw - 1) / sw;
     const bool depthwise = f[0].find("DP") != std::string::npos;
     cs.c = depthwise ? 1 : ch;
     for (uint64_t c = 0; c < (depthwise ? ch : 1); ++c)
-      add_gemm(*g, depthwise ? f[0] + "Channel_" + std::to_string(c) : f[0], cs.p * cs.q, nf, fh * fw * cs.c, &cs);
+      add_gemm(*g, depthwise ? f[0] + "Channel_" + std::to_string(c) : f[0], opt.batch * cs.p * cs.q, nf,
+               fh * fw * cs.c, &cs);
   }
   if (g->ops.empty()) throw InputError(Location{file, lineno, 0}, "", "no layers in SCALE-Sim topology file");
+  if (opt.backward) add_backward(*g);
   return g;
 }
 
-std::shared_ptr<workload::OpGraph> read_scalesim_csv_file(const std::string& path, workload::DType dtype) {
+std::shared_ptr<workload::OpGraph> read_scalesim_csv_file(const std::string& path, const ScalesimOptions& opt) {
   std::ifstream in(path);
   if (!in) throw InputError("cannot open SCALE-Sim topology file '" + path + "'");
-  return read_scalesim_csv(in, path, dtype);
+  return read_scalesim_csv(in, path, opt);
 }
 
 }  // namespace bpsim::trace

@@ -73,6 +73,18 @@ NetSpec net_of(const config::Node& section, const std::string& key_path, config:
 
 }  // namespace
 
+/// The keys next to `scalesim: FILE`.
+static std::shared_ptr<const config::Schema> scalesim_schema() {
+  static auto s = [] {
+    auto w = std::make_shared<config::Schema>("workload", "a SCALE-Sim topology CSV as the workload");
+    w->choice("dtype", {"fp32", "bf16", "fp16", "int8", "binary"}, "element type of its operands").def("int8");
+    w->integer("batch", "samples", "multiplies every layer's M (im2col rows); weights are shared").def(1).range(1, int64_t(1) << 24);
+    w->boolean("backward", "add each layer's dX and dW GEMMs after the forward ones (a training step)").def(false);
+    return w;
+  }();
+  return s;
+}
+
 /// Finished op graphs from elsewhere: a bpsim trace, or a SCALE-Sim topology CSV (its
 /// layers' forward GEMMs, run as they are). Null when the section names neither.
 static std::shared_ptr<OpGraph> load_external(const config::Node& section, const std::string& key_path) {
@@ -82,13 +94,14 @@ static std::shared_ptr<OpGraph> load_external(const config::Node& section, const
   }
   const config::Node* csv = section.find("scalesim");
   if (!csv) return nullptr;
-  config::check_keys(section, key_path, {"scalesim", "dtype"});
-  DType dt = DType::int8;
-  if (const config::Node* d = section.find("dtype"))
-    if (!dtype_from_string(config::as_string(*d, key_path + ".dtype"), dt))
-      throw InputError(d->loc, key_path + ".dtype",
-                       "'" + d->scalar + "' is not valid (expected one of: fp32, bf16, fp16, int8, binary)");
-  return trace::read_scalesim_csv_file(config::resolve_path(*csv), dt);
+  config::Node rest = section;
+  rest.erase("scalesim");
+  const config::Values v = config::validate(rest, *scalesim_schema(), key_path);
+  trace::ScalesimOptions opt;
+  dtype_from_string(v.s("dtype"), opt.dtype);
+  opt.batch = static_cast<uint64_t>(v.i("batch"));
+  opt.backward = v.b("backward");
+  return trace::read_scalesim_csv_file(config::resolve_path(*csv), opt);
 }
 
 std::shared_ptr<OpGraph> load_workload(const config::Node& section, const std::string& key_path, uint64_t) {
