@@ -96,7 +96,7 @@ TEST_CASE("sample traces: each is today's export of its spec and replays like th
   const std::string src = BPSIM_SOURCE_DIR;
   const std::string inc = "include: [" + src + "/configs/arch/systolic_32x32_int8.yaml, " + src +
                           "/configs/memory/ddr4_2400.yaml, " + src + "/configs/energy/45nm.yaml]\n";
-  for (const std::string name : {"resnet18", "gpt2_small", "binary_mlp"}) {
+  for (const std::string name : {"mlp", "resnet18", "gpt2_small", "binary_mlp"}) {
     INFO(name);
     // The committed sample equals a fresh export (regenerate with the same command when the
     // builder changes: bpsim trace export configs/workloads/NAME.yaml -o traces/NAME_step.jsonl).
