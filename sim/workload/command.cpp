@@ -42,14 +42,20 @@ nlohmann::json graph_json(const OpGraph& g) {
 }  // namespace
 
 int cmd_workload(int argc, char** argv) {
-  std::string spec, policy = "none";
+  std::string spec, policy = "none", cost = "flops";
   unsigned segments = 2;
-  uint64_t batch = 0;
+  uint64_t batch = 0, budget = 0;
+  double threshold = 0, flops_per_cycle = 512, bytes_per_cycle = 64;
   bool json = false, help = false;
   po::options_description d("options");
   d.add_options()("help,h", po::bool_switch(&help), "show this help")(
-      "policy", po::value(&policy), "none | checkpoint | checkpoint_sequential | full_recompute")(
+      "policy", po::value(&policy), ("memory policy: " + policy_kind_names()).c_str())(
       "segments", po::value(&segments), "segments for checkpoint_sequential (default 2)")(
+      "threshold", po::value(&threshold), "threshold: recompute cost per stored byte above which a node is stored")(
+      "budget", po::value(&budget), "evaluation, optimal: peak memory to fit, bytes")(
+      "cost", po::value(&cost), "recompute cost: flops (default) | roofline")(
+      "flops-per-cycle", po::value(&flops_per_cycle), "roofline: peak FLOPs per cycle (default 512)")(
+      "bytes-per-cycle", po::value(&bytes_per_cycle), "roofline: memory bytes per cycle (default 64)")(
       "batch", po::value(&batch), "override the spec's batch")("json", po::bool_switch(&json),
                                                               "print ops, tensors and memory as JSON");
   po::options_description all;
@@ -60,19 +66,31 @@ int cmd_workload(int argc, char** argv) {
   po::store(po::command_line_parser(argc, argv).options(all).positional(pos).run(), vm);
   po::notify(vm);
   if (help) {
-    std::cout << "usage: bpsim workload SPEC.yaml [--policy P] [--segments N] [--batch B] [--json]\n\n" << d;
+    std::cout << "usage: bpsim workload SPEC.yaml [--policy P] [--segments N] [--threshold T] [--budget BYTES]\n"
+                 "                      [--cost flops|roofline] [--batch B] [--json]\n\n"
+              << d;
     return 0;
   }
   if (spec.empty()) throw po::error("missing SPEC.yaml");
   NetSpec net = parse_net_spec(config::load_file(spec));
   if (batch) net.batch = batch;
   Policy pol;
-  if (policy == "checkpoint") pol.kind = Policy::Kind::checkpoint;
-  else if (policy == "checkpoint_sequential") pol.kind = Policy::Kind::checkpoint_sequential;
-  else if (policy == "full_recompute") pol.kind = Policy::Kind::full_recompute;
-  else if (policy != "none")
-    throw po::error("--policy: unknown policy '" + policy + "' (none, checkpoint, checkpoint_sequential, full_recompute)");
+  if (!policy_kind_from_string(policy, pol.kind))
+    throw po::error("--policy: unknown policy '" + policy + "' (" + policy_kind_names() + ")");
   pol.segments = segments;
+  if (pol.kind == Policy::Kind::threshold && !(threshold > 0))
+    throw po::error("--threshold: policy threshold needs a positive threshold (got " + fmt::format("{:g}", threshold) +
+                    ")");
+  if ((pol.kind == Policy::Kind::evaluation || pol.kind == Policy::Kind::optimal) && budget == 0)
+    throw po::error("--budget: policy " + policy + " needs a positive --budget in bytes");
+  if (cost != "flops" && cost != "roofline") throw po::error("--cost: '" + cost + "' is not flops or roofline");
+  if (!(flops_per_cycle > 0) || !(bytes_per_cycle > 0))
+    throw po::error("--flops-per-cycle and --bytes-per-cycle must be positive");
+  pol.threshold = threshold;
+  pol.budget_bytes = budget;
+  pol.cost.kind = cost == "roofline" ? CostModel::Kind::roofline : CostModel::Kind::flops;
+  pol.cost.flops_per_cycle = flops_per_cycle;
+  pol.cost.bytes_per_cycle = bytes_per_cycle;
   const OpGraph g = build_step(net, pol);
   if (json) {
     std::cout << graph_json(g).dump(2) << "\n";
