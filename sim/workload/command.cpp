@@ -133,8 +133,8 @@ int cmd_workload(int argc, char** argv) {
   }
   std::cout << fmt::format("{:<{}} {:>16} {:>16} {:>16} {:>16}\n", "total", w, total.saved, total.fwd, total.bwd,
                            total.re);
-  std::cout << fmt::format("saved_after_forward_bytes {}\npeak_bytes {}\n", g.memory.saved_after_forward_bytes,
-                           g.memory.peak_bytes);
+  std::cout << fmt::format("saved_after_forward_bytes {}\npeak_bytes {}\nrecompute_flops {:.0f}\n",
+                           g.memory.saved_after_forward_bytes, g.memory.peak_bytes, recompute_cost(g, CostModel{}));
   return 0;
 }
 

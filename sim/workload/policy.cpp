@@ -75,6 +75,7 @@ uint64_t walk_plan(const ChainModel& m, const std::vector<int>& seg, F&& on_segm
   for (size_t i = 0; i < n;) {
     if (seg[i] < 0) {
       mem += m.stored[i];
+      on_segment(i, i + 1, mem - m.stored[i]);
       counted = m.out_kept_stored[i];
       ++i;
       continue;
@@ -98,9 +99,12 @@ uint64_t chain_kept(const ChainModel& m, const std::vector<int>& seg) {
 uint64_t chain_memory(const ChainModel& m, const std::vector<int>& seg) {
   uint64_t peak = 0;
   const uint64_t kept = walk_plan(m, seg, [&](size_t i, size_t j, uint64_t before) {
-    uint64_t inside = 0;
-    for (size_t t = i; t < j; ++t) inside += m.stored[t];
-    peak = std::max(peak, before + inside);
+    uint64_t inside = 0, grad = 0;
+    for (size_t t = i; t < j; ++t) {
+      inside += m.stored[t];
+      grad = std::max(grad, m.grad.empty() ? 0 : m.grad[t]);
+    }
+    peak = std::max(peak, before + inside + grad);
   });
   return std::max(peak, kept);
 }
@@ -125,6 +129,7 @@ std::vector<int> chain_optimal(const ChainModel& m, uint64_t budget) {
       if (kept.empty() || e.cost < kept.back().cost) kept.push_back(e);
     f = std::move(kept);
   };
+  auto grad = [&](size_t t) { return m.grad.empty() ? uint64_t{0} : m.grad[t]; };
   // front[i][f]: plans of stages [0, i); f = 1 when stage i − 1's output is kept anyway.
   std::vector<std::array<std::vector<Entry>, 2>> front(n + 1);
   front[0][1].push_back(Entry{});
@@ -133,15 +138,16 @@ std::vector<int> chain_optimal(const ChainModel& m, uint64_t budget) {
       prune(front[i][size_t(f)]);
       for (size_t k = 0; k < front[i][size_t(f)].size(); ++k) {
         const Entry e = front[i][size_t(f)][k];
-        if (e.mem + m.stored[i] <= budget)
+        if (e.mem + m.stored[i] + grad(i) <= budget)
           front[i + 1][m.out_kept_stored[i]].push_back(Entry{e.mem + m.stored[i], e.cost, int(i), f, int(k), false});
         const uint64_t before = e.mem + (f ? 0 : m.out[i - 1]);  // the segment's input is kept for its recompute
-        uint64_t inside = 0;
+        uint64_t inside = 0, g = 0;
         double c = e.cost;
         for (size_t j = i + 1; j <= n; ++j) {
           inside += m.stored[j - 1];
+          g = std::max(g, grad(j - 1));
           c += m.cost[j - 1];
-          if (before + inside > budget) break;  // its recompute does not fit
+          if (before + inside + g > budget) break;  // its recompute does not fit
           const uint64_t mem = before + m.kept[i][j];
           if (mem > budget) continue;
           front[j][m.out_kept_after[j - 1]].push_back(Entry{mem, c, int(i), f, int(k), true});
@@ -296,6 +302,20 @@ ChainModel chain_model(const NetPlan& plan, const StepAnalysis& b, std::vector<s
     m.out_kept_stored[t] = last_reader[x] >= 0;
     m.out_kept_after[t] = last_reader[x] > int(t);
   }
+  // grad[t]: what is live during stage t's backward ops besides forward tensors, from the
+  // liveness walk of a copy of the step whose forward tensors weigh nothing.
+  {
+    OpGraph light = g;
+    for (uint32_t x = 0; x < light.tensors.size(); ++x)
+      if (writer[x] >= 0) light.tensors[x].bytes = 0;
+    const std::vector<uint64_t> live = memory_timeline(light);
+    m.grad.assign(stages, 0);
+    for (const Op& o : g.ops)
+      if (o.phase != Phase::forward && b.op_node[o.id] >= 0) {
+        uint64_t& gr = m.grad[stage[size_t(b.op_node[o.id])]];
+        gr = std::max(gr, live[o.id]);
+      }
+  }
   // kept[i][j] = Σ bytes of tensors written in [i, j) and read by a stage ≥ j.
   for (uint32_t x = 0; x < g.tensors.size(); ++x) {
     if (writer[x] < 0 || last_reader[x] < 0) continue;
@@ -323,42 +343,22 @@ std::vector<int> optimal_plan(const NetSpec& net, const NetPlan& plan, const Bas
   std::vector<int> every(n);
   for (size_t i = 0; i < n; ++i) every[i] = int(stage[i]);
   least = std::min(least, peak_of(net, plan, every));
-  // The model leaves out gradients and weight gradients, so its budget is lowered by the
-  // real peak's overshoot until a plan fits, then raised again by bisection towards the
-  // first budget that did not fit: a larger model budget never gives a costlier plan.
-  auto attempt = [&](uint64_t model, std::vector<int>& out, uint64_t& peak) {
+  // The model is close to the liveness walk but not equal to it, so the model's Pareto
+  // front is walked from the top (no recomputation) down: each round takes the cheapest
+  // plan under the model budget, checks its real peak, and if that does not fit, the next
+  // model budget is just below this plan's model memory. Costs only grow along the walk,
+  // so the first plan that really fits is the cheapest on the front that does.
+  uint64_t model = std::numeric_limits<uint64_t>::max();
+  for (int round = 0; round < 4096; ++round) {
     const std::vector<int> s = chain_optimal(m, model);
-    if (s.empty()) return false;
-    for (size_t i = 0; i < n; ++i) out[i] = s[stage[i]];
-    peak = peak_of(net, plan, out);
+    if (s.empty()) break;
+    for (size_t i = 0; i < n; ++i) seg[i] = s[stage[i]];
+    const uint64_t peak = peak_of(net, plan, seg);
+    if (peak <= budget) return seg;
     least = std::min(least, peak);
-    return true;
-  };
-  uint64_t model = budget, too_big = 0, peak = 0;
-  bool found = false;
-  for (int round = 0; round < 64 && !found; ++round) {
-    if (!attempt(model, seg, peak)) break;
-    if (peak <= budget) {
-      found = true;
-      break;
-    }
-    too_big = model;
-    const uint64_t over = peak - budget;
-    if (over >= model) break;
-    model -= over;
-  }
-  if (found) {
-    std::vector<int> best = seg;
-    for (uint64_t lo = model, hi = too_big; too_big && hi - lo > 1;) {
-      const uint64_t mid = lo + (hi - lo) / 2;
-      if (attempt(mid, seg, peak) && peak <= budget) {
-        lo = mid;
-        best = seg;
-      } else {
-        hi = mid;
-      }
-    }
-    return best;
+    const uint64_t mem = chain_memory(m, s);
+    if (mem == 0) break;
+    model = std::min(model, mem) - 1;
   }
   throw BudgetError(fmt::format("budget_bytes {} cannot be met: the least peak optimal reaches ({} chain of {} {}) "
                                 "is {} bytes",

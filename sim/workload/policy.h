@@ -92,6 +92,9 @@ struct ChainModel {
   std::vector<bool> out_kept_stored;  ///< the output is in `stored` (something after the forward reads it)
   std::vector<bool> out_kept_after;   ///< something after the stage reads its output (the next stage's backward)
   std::vector<std::vector<uint64_t>> kept;  ///< kept[i][j], j ≤ n
+  /// Bytes of gradients and weight gradients live while the stage's backward runs (the
+  /// same under every plan); 0 when only activations are modelled.
+  std::vector<uint64_t> grad;
   size_t size() const { return cost.size(); }
 };
 
@@ -103,9 +106,9 @@ ChainModel chain_model(const NetPlan& plan, const StepAnalysis& a, std::vector<s
 /// exactly what account_memory finds on a chain of nodes.
 uint64_t chain_kept(const ChainModel& m, const std::vector<int>& seg);
 
-/// The model's peak of a plan: the larger of chain_kept and, over segments, what the stages
-/// before a segment keep plus its input plus Σ stored of its stages (gradients and weight
-/// gradients, the same for every plan, left out).
+/// The model's peak of a plan: over stages in backward order, what the stages up to a
+/// stored stage keep, or what the stages before a segment keep plus its input plus Σ stored
+/// of its stages, each plus the stage's `grad`; at least chain_kept.
 uint64_t chain_memory(const ChainModel& m, const std::vector<int>& seg);
 
 /// Least-cost plan whose chain_memory fits `budget`, exact by dynamic programming over

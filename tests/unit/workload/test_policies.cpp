@@ -252,6 +252,7 @@ TEST_CASE("policies: chain DP equals exhaustive search on random chains", "[poli
     m.kept.assign(n, std::vector<uint64_t>(n + 1, 0));
     for (auto& row : m.kept)
       for (auto& k : row) k = rnd(10);
+    for (size_t i = 0; i < n; ++i) m.grad.push_back(rnd(12));
     const uint64_t budget = rnd(80);
     double best = INFINITY;
     std::vector<int> label(n, 0);  // 0 stored, 1 new segment, 2 continue
