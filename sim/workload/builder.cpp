@@ -20,13 +20,16 @@ std::string Policy::name() const {
     case Kind::threshold: return fmt::format("threshold({:g}, {})", threshold, cost.name());
     case Kind::evaluation: return fmt::format("evaluation({} B, {})", budget_bytes, cost.name());
     case Kind::optimal: return fmt::format("optimal({} B, {})", budget_bytes, cost.name());
+    case Kind::sparse_storage:
+      return density < 0 ? fmt::format("sparse_storage(relu density, {}-bit offsets)", index_bits)
+                         : fmt::format("sparse_storage({:g}, {}-bit offsets)", density, index_bits);
   }
   return "?";
 }
 
 namespace {
 const char* const kPolicyNames[] = {"none",      "checkpoint", "checkpoint_sequential", "full_recompute",
-                                    "threshold", "evaluation", "optimal"};
+                                    "threshold", "evaluation", "optimal",               "sparse_storage"};
 }
 
 bool policy_kind_from_string(const std::string& s, Policy::Kind& out) {
@@ -51,7 +54,8 @@ std::vector<int> checkpoint_segments(const Policy& policy, size_t n) {
     case Policy::Kind::none:
     case Policy::Kind::threshold:
     case Policy::Kind::evaluation:
-    case Policy::Kind::optimal: break;  // node-level plans: plan_recompute
+    case Policy::Kind::optimal:
+    case Policy::Kind::sparse_storage: break;  // node-level plans (plan_recompute), or none
     case Policy::Kind::checkpoint:
       for (size_t i = 0; i < n; ++i) seg[i] = static_cast<int>(i);
       break;
@@ -81,6 +85,7 @@ OpGraph build_step(const NetSpec& net, const Policy& policy) {
   else
     for (size_t i = 0; i < plan.nodes.size(); ++i) node_seg[i] = seg[plan.nodes[i].top];
   OpGraph g = build_with_segments(net, plan, node_seg);
+  if (policy.kind == Policy::Kind::sparse_storage) apply_sparse_storage(g, plan, policy);
   g.memory.policy = policy.name();
   account_memory(g);
   return g;

@@ -12,12 +12,18 @@
 namespace bpsim::workload {
 
 struct Policy {
-  enum class Kind { none, checkpoint, checkpoint_sequential, full_recompute, threshold, evaluation, optimal };
+  enum class Kind {
+    none, checkpoint, checkpoint_sequential, full_recompute, threshold, evaluation, optimal, sparse_storage
+  };
   Kind kind = Kind::none;
   unsigned segments = 0;   ///< checkpoint_sequential
   double threshold = 0;    ///< threshold: a node whose recompute cost / stored bytes exceeds it is stored
   uint64_t budget_bytes = 0;  ///< evaluation, optimal: the peak to fit
   CostModel cost;          ///< threshold, evaluation, optimal: what recomputing costs
+  /// sparse_storage: fraction of non-zero elements in stored activations; negative: each
+  /// ReLU output at its layer's density, other activations dense.
+  double density = -1;
+  unsigned index_bits = 16;  ///< sparse_storage: bits per stored offset (index delta)
   std::string name() const;
 };
 

@@ -45,7 +45,8 @@ int cmd_workload(int argc, char** argv) {
   std::string spec, policy = "none", cost = "flops";
   unsigned segments = 2;
   uint64_t batch = 0, budget = 0;
-  double threshold = 0, flops_per_cycle = 512, bytes_per_cycle = 64;
+  double threshold = 0, flops_per_cycle = 512, bytes_per_cycle = 64, density = -1;
+  unsigned index_bits = 16;
   bool json = false, help = false;
   po::options_description d("options");
   d.add_options()("help,h", po::bool_switch(&help), "show this help")(
@@ -56,6 +57,8 @@ int cmd_workload(int argc, char** argv) {
       "cost", po::value(&cost), "recompute cost: flops (default) | roofline")(
       "flops-per-cycle", po::value(&flops_per_cycle), "roofline: peak FLOPs per cycle (default 512)")(
       "bytes-per-cycle", po::value(&bytes_per_cycle), "roofline: memory bytes per cycle (default 64)")(
+      "density", po::value(&density), "sparse_storage: non-zero fraction of activations (default: ReLU densities)")(
+      "index-bits", po::value(&index_bits), "sparse_storage: bits per offset (default 16)")(
       "batch", po::value(&batch), "override the spec's batch")("json", po::bool_switch(&json),
                                                               "print ops, tensors and memory as JSON");
   po::options_description all;
@@ -86,6 +89,11 @@ int cmd_workload(int argc, char** argv) {
   if (cost != "flops" && cost != "roofline") throw po::error("--cost: '" + cost + "' is not flops or roofline");
   if (!(flops_per_cycle > 0) || !(bytes_per_cycle > 0))
     throw po::error("--flops-per-cycle and --bytes-per-cycle must be positive");
+  if (vm.count("density") && !(density >= 0 && density <= 1))
+    throw po::error("--density: " + fmt::format("{:g}", density) + " is not a fraction in [0, 1]");
+  if (index_bits < 1 || index_bits > 64) throw po::error("--index-bits: give 1 to 64");
+  pol.density = density;
+  pol.index_bits = index_bits;
   pol.threshold = threshold;
   pol.budget_bytes = budget;
   pol.cost.kind = cost == "roofline" ? CostModel::Kind::roofline : CostModel::Kind::flops;

@@ -14,10 +14,11 @@ std::shared_ptr<const config::Schema> workload_schema() {
   static auto s = [] {
     auto p = std::make_shared<config::Schema>("policy", "memory-saving policy for backprop");
     p->choice("kind", {"none", "checkpoint", "checkpoint_sequential", "full_recompute", "threshold", "evaluation",
-                       "optimal"},
+                       "optimal", "sparse_storage"},
               "none; checkpoint every layer; PyTorch checkpoint_sequential; recompute the whole forward; "
               "recompute operators cheaper per stored byte than `threshold`; recompute operators by bytes per "
-              "cost until the peak fits `budget_bytes`; least recompute for `budget_bytes`")
+              "cost until the peak fits `budget_bytes`; least recompute for `budget_bytes`; store activations "
+              "as non-zero values plus offsets")
         .def("none");
     p->integer("segments", "", "segments for checkpoint_sequential").def(2).range(1, 1 << 20);
     p->real("threshold", "cost/byte", "threshold: an operator whose recompute cost per stored byte exceeds this "
@@ -29,6 +30,10 @@ std::shared_ptr<const config::Schema> workload_schema() {
         .def("flops");
     p->real("flops_per_cycle", "FLOP/cycle", "roofline: the accelerator's peak arithmetic").def(512.0).positive();
     p->real("bytes_per_cycle", "B/cycle", "roofline: the accelerator's memory bandwidth").def(64.0).positive();
+    p->real("density", "", "sparse_storage: fraction of non-zero activation elements (default: each ReLU's "
+                           "density, other activations dense)")
+        .range(0, 1);
+    p->integer("index_bits", "bit", "sparse_storage: width of each stored offset").def(16).range(1, 64);
     auto w = std::make_shared<config::Schema>("workload", "the training step");
     w->string("spec", "network spec file (configs/workloads/), relative to this config; or write the spec's "
                       "keys (input, layers, optimizer, name) inline instead");
@@ -60,6 +65,8 @@ Policy policy_from(const config::Values& p) {
   pol.cost.kind = p.s("cost") == "roofline" ? CostModel::Kind::roofline : CostModel::Kind::flops;
   pol.cost.flops_per_cycle = p.f("flops_per_cycle");
   pol.cost.bytes_per_cycle = p.f("bytes_per_cycle");
+  pol.density = p.has("density") ? p.f("density") : -1.0;
+  pol.index_bits = static_cast<unsigned>(p.i("index_bits"));
   return pol;
 }
 

@@ -115,4 +115,12 @@ uint64_t chain_memory(const ChainModel& m, const std::vector<int>& seg);
 /// prefixes (Pareto fronts of kept bytes and cost); empty when none fits.
 std::vector<int> chain_optimal(const ChainModel& m, uint64_t budget);
 
+/// sparse_storage: every activation kept for backward (the logits the loss reads at once
+/// excepted) is stored as its non-zero values plus one `index_bits` offset each when that
+/// is smaller than dense: an encode op (elementwise, one FLOP per element) right after the
+/// op that wrote it, and a decode op just before its first backward reader, which then
+/// reads the decoded copy. Fills g.memory.figures: sparse_tensors, sparse_bytes_saved
+/// (dense − compressed, summed), sparse_encode_flops, sparse_decode_flops.
+void apply_sparse_storage(OpGraph& g, const NetPlan& plan, const Policy& policy);
+
 }  // namespace bpsim::workload

@@ -27,12 +27,12 @@ std::vector<std::vector<std::string>> csv_rows(const std::string& text) {
 
 TEST_CASE("cli compare: one run per policy, table, CSV, timeline and plot", "[cli][compare]") {
   Scratch s("compare");
-  CliResult r = run_bpsim("compare " + kExample + " --policies none,threshold,optimal --out " + (s / "c"));
+  CliResult r = run_bpsim("compare " + kExample + " --policies none,threshold,optimal,sparse_storage --out " + (s / "c"));
   INFO(r.err);
   REQUIRE(r.code == 0);
   CHECK_THAT(r.out, Catch::Contains("peak mem") && Catch::Contains("threshold") && Catch::Contains("optimal"));
   const auto rows = csv_rows(slurp(s / "c/compare.csv"));
-  REQUIRE(rows.size() == 4);  // header + 3 policies
+  REQUIRE(rows.size() == 5);  // header + 4 policies
   CHECK(rows[0][2] == "peak_bytes");
   CHECK(rows[1][0] == "none");
   CHECK(rows[3][0] == "optimal");
@@ -43,9 +43,15 @@ TEST_CASE("cli compare: one run per policy, table, CSV, timeline and plot", "[cl
   // Each policy ran in its own folder, with its own report.
   CHECK(std::filesystem::exists(s / "c/threshold/report.json"));
   CHECK_THAT(slurp(s / "c/threshold/report.json"), Catch::Contains("\"policy\": \"threshold(1.5, flops)\""));
+  // sparse_storage's own figures reach the report (ReLU outputs at density 0.5 in 6 bytes
+  // per value instead of 4 per element: 1024·256·0.5·6 = 786432 B each, saving 262144 B;
+  // eight ReLUs).
+  const std::string sparse = slurp(s / "c/sparse_storage/report.json");
+  CHECK_THAT(sparse, Catch::Contains("\"sparse_bytes_saved\": 2097152.0"));
+  CHECK(std::stoull(rows[4][3]) < std::stoull(rows[1][3]));  // kept after the forward
   // The timeline: every op of each policy with its live bytes.
   const auto tl = csv_rows(slurp(s / "c/timeline.csv"));
-  CHECK(tl.size() > 3 * 50);
+  CHECK(tl.size() > 4 * 50);
   CHECK(tl[0].back() == "live_bytes");
   // The PNG needs matplotlib (Debian's python3-matplotlib, scripts/setup.sh).
   if (std::system("/usr/bin/python3 -c 'import matplotlib' >/dev/null 2>&1") == 0)
@@ -86,12 +92,18 @@ TEST_CASE("cli: recompute policy parameters are checked", "[cli][compare]") {
   CliResult c = run_bpsim("validate " + cfg("{kind: threshold, threshold: 2, cost: cycles}"));
   CHECK(c.code == 2);
   CHECK_THAT(c.err, Catch::Contains("workload.policy.cost"));
+  CliResult d = run_bpsim("validate " + cfg("{kind: sparse_storage, density: 1.5}"));
+  CHECK(d.code == 2);
+  CHECK_THAT(d.err, Catch::Contains("workload.policy.density: value 1.5 is out of range"));
   CliResult ok = run_bpsim("validate " + cfg("{kind: optimal, budget_bytes: 100000000}"));
   CHECK(ok.code == 0);
   const std::string mlp = std::string(BPSIM_SOURCE_DIR) + "/configs/workloads/mlp.yaml";
   CliResult w = run_bpsim("workload " + mlp + " --policy threshold --threshold -1");
   CHECK(w.code == 2);
   CHECK_THAT(w.err, Catch::Contains("positive threshold"));
+  CliResult wd = run_bpsim("workload " + mlp + " --policy sparse_storage --density -0.1");
+  CHECK(wd.code == 2);
+  CHECK_THAT(wd.err, Catch::Contains("not a fraction in [0, 1]"));
   CliResult wb = run_bpsim("workload " + mlp + " --policy evaluation --budget 1000");
   CHECK(wb.code == 2);
   CHECK_THAT(wb.err, Catch::Contains("budget_bytes 1000 cannot be met"));

@@ -397,3 +397,48 @@ TEST_CASE("policies: unmeetable budgets name the least peak reached", "[policies
                     Catch::Contains("budget_bytes 1000 cannot be met: the least peak optimal reaches"));
   CHECK_THROWS_AS(build_step(net, make(Policy::Kind::evaluation, 0, 1000)), BudgetError);
 }
+
+TEST_CASE("policies: sparse_storage keeps values plus offsets when smaller, by hand", "[policies]") {
+  const NetSpec net = spec(kSmall);
+  Policy p;
+  p.kind = Policy::Kind::sparse_storage;
+  p.density = 0.25;
+  p.index_bits = 16;
+  const OpGraph g = build_step(net, p);
+  // The ReLU output and the dropout output (6400 fp32 elements each, kept for relu.bwd and
+  // linear3.dW) become 1600 values of 4 bytes + 1600 offsets of 2 bytes: 9600 bytes each,
+  // instead of 25600. The mask (not an activation) and the logits (the loss reads them
+  // right away) stay as they are: 9600·2 + 6400 + 1600.
+  CHECK(g.memory.saved_after_forward_bytes == 9600 * 2 + 6400 + 1600);
+  CHECK(g.memory.policy == "sparse_storage(0.25, 16-bit offsets)");
+  CHECK(g.memory.figures.at("sparse_tensors") == 2);
+  CHECK(g.memory.figures.at("sparse_bytes_saved") == 2 * (25600 - 9600));
+  CHECK(g.memory.figures.at("sparse_encode_flops") == 2 * 6400);
+  CHECK(g.memory.figures.at("sparse_decode_flops") == 2 * 6400);
+  // Peak, at the dropout output's decode (just before linear3.dW): both sparse copies,
+  // the mask, the loss gradient 1600, linear3.dx 25600 and the decoded copy 25600.
+  CHECK(g.memory.peak_bytes == 9600 * 2 + 6400 + 1600 + 25600 + 25600);
+  int encodes = 0, decodes = 0;
+  for (const Op& o : g.ops) {
+    encodes += o.detail == "sparse_encode" && o.phase == Phase::forward;
+    decodes += o.detail == "sparse_decode" && o.phase == Phase::backward_data;
+    CHECK(o.id == uint32_t(&o - g.ops.data()));
+    for (uint32_t d : o.deps) CHECK(d < o.id);
+  }
+  CHECK(encodes == 2);
+  CHECK(decodes == 2);
+  for (const Op& o : g.ops)
+    if (o.name == "relu1.bwd") CHECK(g.tensors[o.reads[1]].name == "relu1.out.decoded");
+  // At density 0.7 with 32-bit offsets, 4480·(4 + 4) = 35840 > 25600: nothing changes.
+  p.density = 0.7;
+  p.index_bits = 32;
+  const OpGraph dense = build_step(net, p);
+  CHECK(dense.memory.saved_after_forward_bytes == 25600 * 2 + 6400 + 1600);
+  CHECK(dense.memory.figures.at("sparse_tensors") == 0);
+  CHECK(dense.ops.size() == build_step(net, Policy{}).ops.size());
+  // No density given: each ReLU output at its layer's density (0.5 by default), 3200·6 =
+  // 19200 bytes; the dropout output is taken as dense and stays.
+  p.density = -1;
+  p.index_bits = 16;
+  CHECK(build_step(net, p).memory.saved_after_forward_bytes == 19200 + 25600 + 6400 + 1600);
+}
