@@ -20,6 +20,7 @@ std::string Policy::name() const {
     case Kind::threshold: return fmt::format("threshold({:g}, {})", threshold, cost.name());
     case Kind::evaluation: return fmt::format("evaluation({} B, {})", budget_bytes, cost.name());
     case Kind::optimal: return fmt::format("optimal({} B, {})", budget_bytes, cost.name());
+    case Kind::confidence_skip: return fmt::format("confidence_skip({:g})", allowable_error);
     case Kind::sparse_storage:
       return density < 0 ? fmt::format("sparse_storage(relu density, {}-bit offsets)", index_bits)
                          : fmt::format("sparse_storage({:g}, {}-bit offsets)", density, index_bits);
@@ -29,7 +30,8 @@ std::string Policy::name() const {
 
 namespace {
 const char* const kPolicyNames[] = {"none",      "checkpoint", "checkpoint_sequential", "full_recompute",
-                                    "threshold", "evaluation", "optimal",               "sparse_storage"};
+                                    "threshold", "evaluation", "optimal",               "sparse_storage",
+                                    "confidence_skip"};
 }
 
 bool policy_kind_from_string(const std::string& s, Policy::Kind& out) {
@@ -55,7 +57,8 @@ std::vector<int> checkpoint_segments(const Policy& policy, size_t n) {
     case Policy::Kind::threshold:
     case Policy::Kind::evaluation:
     case Policy::Kind::optimal:
-    case Policy::Kind::sparse_storage: break;  // node-level plans (plan_recompute), or none
+    case Policy::Kind::sparse_storage:
+    case Policy::Kind::confidence_skip: break;  // node-level plans (plan_recompute), or none
     case Policy::Kind::checkpoint:
       for (size_t i = 0; i < n; ++i) seg[i] = static_cast<int>(i);
       break;
@@ -86,6 +89,7 @@ OpGraph build_step(const NetSpec& net, const Policy& policy) {
     for (size_t i = 0; i < plan.nodes.size(); ++i) node_seg[i] = seg[plan.nodes[i].top];
   OpGraph g = build_with_segments(net, plan, node_seg);
   if (policy.kind == Policy::Kind::sparse_storage) apply_sparse_storage(g, plan, policy);
+  if (policy.kind == Policy::Kind::confidence_skip) apply_confidence_skip(g, policy);
   g.memory.policy = policy.name();
   account_memory(g);
   return g;

@@ -13,7 +13,8 @@ namespace bpsim::workload {
 
 struct Policy {
   enum class Kind {
-    none, checkpoint, checkpoint_sequential, full_recompute, threshold, evaluation, optimal, sparse_storage
+    none, checkpoint, checkpoint_sequential, full_recompute, threshold, evaluation, optimal, sparse_storage,
+    confidence_skip
   };
   Kind kind = Kind::none;
   unsigned segments = 0;   ///< checkpoint_sequential
@@ -24,6 +25,13 @@ struct Policy {
   /// ReLU output at its layer's density, other activations dense.
   double density = -1;
   unsigned index_bits = 16;  ///< sparse_storage: bits per stored offset (index delta)
+  /// confidence_skip: per-sample confidence ~ Beta(a, b), or, when `histogram` is given,
+  /// drawn from its equal-width bins over [0, 1] (weights); the allowable share of the
+  /// gradient mass (Σ 1 − confidence) that skipped samples may drop; the seed of the draw.
+  double beta_a = 8, beta_b = 2;
+  std::vector<double> histogram;
+  double allowable_error = 0.05;
+  uint64_t seed = 1;
   std::string name() const;
 };
 

@@ -24,6 +24,7 @@ nlohmann::json graph_json(const OpGraph& g) {
   j["policy"] = g.memory.policy;
   j["saved_after_forward_bytes"] = g.memory.saved_after_forward_bytes;
   j["peak_bytes"] = g.memory.peak_bytes;
+  if (!g.memory.figures.empty()) j["figures"] = g.memory.figures;
   j["tensors"] = nlohmann::json::array();
   for (const Tensor& t : g.tensors)
     j["tensors"].push_back({{"id", t.id}, {"name", t.name}, {"bytes", t.bytes}, {"role", to_string(t.role)}});
@@ -45,7 +46,7 @@ int cmd_workload(int argc, char** argv) {
   std::string spec, policy = "none", cost = "flops";
   unsigned segments = 2;
   uint64_t batch = 0, budget = 0;
-  double threshold = 0, flops_per_cycle = 512, bytes_per_cycle = 64, density = -1;
+  double threshold = 0, flops_per_cycle = 512, bytes_per_cycle = 64, density = -1, allowable_error = 0.05;
   unsigned index_bits = 16;
   bool json = false, help = false;
   po::options_description d("options");
@@ -59,6 +60,8 @@ int cmd_workload(int argc, char** argv) {
       "bytes-per-cycle", po::value(&bytes_per_cycle), "roofline: memory bytes per cycle (default 64)")(
       "density", po::value(&density), "sparse_storage: non-zero fraction of activations (default: ReLU densities)")(
       "index-bits", po::value(&index_bits), "sparse_storage: bits per offset (default 16)")(
+      "allowable-error", po::value(&allowable_error),
+      "confidence_skip: gradient share skipped samples may drop (default 0.05; confidences ~ Beta(8, 2), seed 1)")(
       "batch", po::value(&batch), "override the spec's batch")("json", po::bool_switch(&json),
                                                               "print ops, tensors and memory as JSON");
   po::options_description all;
@@ -92,6 +95,9 @@ int cmd_workload(int argc, char** argv) {
   if (vm.count("density") && !(density >= 0 && density <= 1))
     throw po::error("--density: " + fmt::format("{:g}", density) + " is not a fraction in [0, 1]");
   if (index_bits < 1 || index_bits > 64) throw po::error("--index-bits: give 1 to 64");
+  if (!(allowable_error >= 0 && allowable_error <= 1))
+    throw po::error("--allowable-error: " + fmt::format("{:g}", allowable_error) + " is not a fraction in [0, 1]");
+  pol.allowable_error = allowable_error;
   pol.density = density;
   pol.index_bits = index_bits;
   pol.threshold = threshold;
@@ -143,6 +149,7 @@ int cmd_workload(int argc, char** argv) {
                            total.re);
   std::cout << fmt::format("saved_after_forward_bytes {}\npeak_bytes {}\nrecompute_flops {:.0f}\n",
                            g.memory.saved_after_forward_bytes, g.memory.peak_bytes, recompute_cost(g, CostModel{}));
+  for (const auto& [k, v] : g.memory.figures) std::cout << fmt::format("{} {:.6g}\n", k, v);
   return 0;
 }
 

@@ -123,4 +123,24 @@ std::vector<int> chain_optimal(const ChainModel& m, uint64_t budget);
 /// (dense − compressed, summed), sparse_encode_flops, sparse_decode_flops.
 void apply_sparse_storage(OpGraph& g, const NetPlan& plan, const Policy& policy);
 
+/// confidence_skip: which samples skip their backward. Samples are taken in order of
+/// confidence, highest first, while the gradient mass they drop, Σ (1 − c) (a softmax
+/// cross-entropy gradient's size), stays within `allowable_error` of the batch's; at least
+/// one sample is kept. Returns the count skipped; `threshold` receives the least confidence
+/// skipped (1 when none).
+size_t choose_skipped(std::vector<double> confidences, double allowable_error, double& threshold);
+
+/// Per-sample confidences of one batch, drawn with the policy's seed.
+std::vector<double> sample_confidences(const Policy& policy, uint64_t batch);
+
+/// Backward work of `skipped` of the batch's samples removed: backward GEMMs lose those
+/// rows (per-head batched ones, those instances), elementwise and reduction backward ops
+/// scale by the kept share, and so do activation gradients; the loss is still computed for
+/// every sample and the weight update runs with the kept samples' gradients.
+void apply_sample_skip(OpGraph& g, uint64_t skipped);
+
+/// The whole policy: draw, choose, apply; fills g.memory.figures (confidence_threshold,
+/// skipped_samples, skipped_fraction, backward_macs_saved, backward_flops_saved).
+void apply_confidence_skip(OpGraph& g, const Policy& policy);
+
 }  // namespace bpsim::workload

@@ -95,6 +95,12 @@ TEST_CASE("cli: recompute policy parameters are checked", "[cli][compare]") {
   CliResult d = run_bpsim("validate " + cfg("{kind: sparse_storage, density: 1.5}"));
   CHECK(d.code == 2);
   CHECK_THAT(d.err, Catch::Contains("workload.policy.density: value 1.5 is out of range"));
+  CliResult ae = run_bpsim("validate " + cfg("{kind: confidence_skip, allowable_error: 1.5}"));
+  CHECK(ae.code == 2);
+  CHECK_THAT(ae.err, Catch::Contains("workload.policy.allowable_error: value 1.5 is out of range"));
+  CliResult hi = run_bpsim("validate " + cfg("{kind: confidence_skip, histogram: [1, -2]}"));
+  CHECK(hi.code == 2);
+  CHECK_THAT(hi.err, Catch::Contains("workload.policy.histogram: bin weights must be non-negative"));
   CliResult ok = run_bpsim("validate " + cfg("{kind: optimal, budget_bytes: 100000000}"));
   CHECK(ok.code == 0);
   const std::string mlp = std::string(BPSIM_SOURCE_DIR) + "/configs/workloads/mlp.yaml";

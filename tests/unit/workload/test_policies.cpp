@@ -442,3 +442,81 @@ TEST_CASE("policies: sparse_storage keeps values plus offsets when smaller, by h
   p.index_bits = 16;
   CHECK(build_step(net, p).memory.saved_after_forward_bytes == 19200 + 25600 + 6400 + 1600);
 }
+
+TEST_CASE("policies: confidence_skip picks samples by the gradient mass they drop, by hand", "[policies]") {
+  // 1 − c per sample: 0.01, 0.1, 0.4, 0.5 (Σ 1.01), taken from the most confident.
+  double t = 0;
+  CHECK(choose_skipped({0.5, 0.99, 0.6, 0.9}, 0.0, t) == 0);
+  CHECK(t == 1.0);
+  CHECK(choose_skipped({0.5, 0.99, 0.6, 0.9}, 0.1, t) == 1);  // 0.01 ≤ 0.101 < 0.11
+  CHECK(t == 0.99);
+  CHECK(choose_skipped({0.5, 0.99, 0.6, 0.9}, 0.2, t) == 2);  // 0.11 ≤ 0.202 < 0.51
+  CHECK(t == 0.9);
+  CHECK(choose_skipped({0.5, 0.99, 0.6, 0.9}, 1.0, t) == 3);  // one sample is always kept
+  CHECK(t == 0.6);
+}
+
+TEST_CASE("policies: skipping samples scales the backward, by hand", "[policies]") {
+  OpGraph g = build_step(spec(kSmall), Policy{});
+  apply_sample_skip(g, 25);  // 75 of 100 samples keep their backward
+  auto op = [&](const std::string& name) -> const Op& {
+    for (const Op& o : g.ops)
+      if (o.name == name) return o;
+    FAIL("no op " << name);
+    return g.ops[0];
+  };
+  CHECK(op("linear3.dx").gemm.m == 75);  // dX = dY·Wᵀ: one row per kept sample
+  CHECK(op("linear3.dx").macs == 75 * 64 * 4);
+  CHECK(op("linear3.dw").gemm.k == 75);  // dW = Xᵀ·dY: summed over kept samples
+  CHECK(op("linear0.dw").macs == 8 * 64 * 75);
+  CHECK(op("relu1.bwd").flops == 6400 * 3 / 4);
+  CHECK(op("linear3.db").elements == 4);  // a bias gradient still has 4 outputs
+  CHECK(op("linear3.db").flops == 300);   // summing 75 rows of 4
+  CHECK(op("loss.bwd").flops == 400 * 4);  // every sample's loss gradient is computed
+  // A quarter of the backward MACs: (25600 + 25600 + 51200) / 4.
+  CHECK(g.memory.figures.at("backward_macs_saved") == 25600);
+  for (const Tensor& t : g.tensors) {
+    if (t.name == "linear3.dx") CHECK(t.bytes == 19200);
+    if (t.name == "loss.grad") CHECK(t.bytes == 1600);
+    if (t.name == "linear0.weight.grad") CHECK(t.bytes == 2048);  // a weight's gradient is whole
+  }
+  // Attention's per-(sample, head) GEMMs lose whole instances: batch 4, 2 heads, 1 skipped.
+  OpGraph tg = build_step(spec("batch: 4\ninput: {shape: [16, 32]}\nlayers:\n"
+                               "  - {kind: transformer_block, hidden: 32, heads: 2, dropout: 0.0}\n"),
+                          Policy{});
+  apply_sample_skip(tg, 1);
+  int batched = 0;
+  for (const Op& o : tg.ops)
+    if (o.phase == Phase::backward_data && o.detail.rfind("attention_d", 0) == 0 && o.gemm.macs()) {
+      CHECK(o.gemm.batch == 3 * 2);
+      ++batched;
+    }
+  CHECK(batched == 4);  // dV, dP, dQ, dK
+}
+
+TEST_CASE("policies: confidence_skip is seeded and reports what it skipped", "[policies]") {
+  const NetSpec net = spec(kSmall);
+  Policy p;
+  p.kind = Policy::Kind::confidence_skip;
+  p.allowable_error = 0.05;
+  const OpGraph a = build_step(net, p), b = build_step(net, p);
+  const double k = a.memory.figures.at("skipped_samples");
+  CHECK(a.memory.figures == b.memory.figures);  // same seed, same draw
+  CHECK(k > 0);
+  CHECK(a.memory.figures.at("skipped_fraction") == k / 100);
+  CHECK(a.memory.policy == "confidence_skip(0.05)");
+  // The draw, redone: the skipped count and threshold follow from it.
+  double t = 0;
+  CHECK(choose_skipped(sample_confidences(p, 100), 0.05, t) == size_t(k));
+  CHECK(a.memory.figures.at("confidence_threshold") == t);
+  // Backward MACs fall by exactly the skipped share (every backward GEMM here has the
+  // batch as its row count): 102400·k/100.
+  CHECK(a.memory.figures.at("backward_macs_saved") == 102400 * k / 100);
+  // A histogram with every sample in [0.9, 1): the threshold is in that bin.
+  p.histogram = {0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
+  const OpGraph h = build_step(net, p);
+  CHECK(h.memory.figures.at("confidence_threshold") >= 0.9);
+  // No error allowed: nothing skipped, the step's backward untouched.
+  p.allowable_error = 0;
+  CHECK(build_step(net, p).memory.figures.at("skipped_samples") == 0);
+}
