@@ -21,6 +21,7 @@ std::string Policy::name() const {
     case Kind::evaluation: return fmt::format("evaluation({} B, {})", budget_bytes, cost.name());
     case Kind::optimal: return fmt::format("optimal({} B, {})", budget_bytes, cost.name());
     case Kind::confidence_skip: return fmt::format("confidence_skip({:g})", allowable_error);
+    case Kind::reversible: return "reversible";
     case Kind::sparse_storage:
       return density < 0 ? fmt::format("sparse_storage(relu density, {}-bit offsets)", index_bits)
                          : fmt::format("sparse_storage({:g}, {}-bit offsets)", density, index_bits);
@@ -31,7 +32,7 @@ std::string Policy::name() const {
 namespace {
 const char* const kPolicyNames[] = {"none",      "checkpoint", "checkpoint_sequential", "full_recompute",
                                     "threshold", "evaluation", "optimal",               "sparse_storage",
-                                    "confidence_skip"};
+                                    "confidence_skip", "reversible"};
 }
 
 bool policy_kind_from_string(const std::string& s, Policy::Kind& out) {
@@ -58,7 +59,8 @@ std::vector<int> checkpoint_segments(const Policy& policy, size_t n) {
     case Policy::Kind::evaluation:
     case Policy::Kind::optimal:
     case Policy::Kind::sparse_storage:
-    case Policy::Kind::confidence_skip: break;  // node-level plans (plan_recompute), or none
+    case Policy::Kind::confidence_skip:
+    case Policy::Kind::reversible: break;  // node-level plans (plan_recompute), or none
     case Policy::Kind::checkpoint:
       for (size_t i = 0; i < n; ++i) seg[i] = static_cast<int>(i);
       break;
@@ -82,12 +84,17 @@ OpGraph build_step(const NetSpec& net, const Policy& policy) {
   const std::vector<int> seg = checkpoint_segments(policy, net.layers.size());
   const NetPlan plan = plan_network(net);
   std::vector<int> node_seg(plan.nodes.size(), -1);
+  const std::vector<bool> rev = policy.kind == Policy::Kind::reversible ? reversible_blocks(plan) : std::vector<bool>();
   if (policy.kind == Policy::Kind::threshold || policy.kind == Policy::Kind::evaluation ||
       policy.kind == Policy::Kind::optimal)
     node_seg = plan_recompute(net, plan, policy);
+  else if (!rev.empty())  // each reversible block re-runs as a segment of its own
+    for (size_t i = 0; i < plan.nodes.size(); ++i) node_seg[i] = rev[plan.nodes[i].top] ? int(plan.nodes[i].top) : -1;
   else
     for (size_t i = 0; i < plan.nodes.size(); ++i) node_seg[i] = seg[plan.nodes[i].top];
-  OpGraph g = build_with_segments(net, plan, node_seg);
+  std::vector<int> op_node;
+  OpGraph g = build_with_segments(net, plan, node_seg, &op_node);
+  if (!rev.empty()) apply_reversible(g, plan, op_node, rev);
   if (policy.kind == Policy::Kind::sparse_storage) apply_sparse_storage(g, plan, policy);
   if (policy.kind == Policy::Kind::confidence_skip) apply_confidence_skip(g, policy);
   g.memory.policy = policy.name();

@@ -14,7 +14,7 @@ namespace bpsim::workload {
 struct Policy {
   enum class Kind {
     none, checkpoint, checkpoint_sequential, full_recompute, threshold, evaluation, optimal, sparse_storage,
-    confidence_skip
+    confidence_skip, reversible
   };
   Kind kind = Kind::none;
   unsigned segments = 0;   ///< checkpoint_sequential

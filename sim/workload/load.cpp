@@ -14,11 +14,12 @@ std::shared_ptr<const config::Schema> workload_schema() {
   static auto s = [] {
     auto p = std::make_shared<config::Schema>("policy", "memory-saving policy for backprop");
     p->choice("kind", {"none", "checkpoint", "checkpoint_sequential", "full_recompute", "threshold", "evaluation",
-                       "optimal", "sparse_storage", "confidence_skip"},
+                       "optimal", "sparse_storage", "confidence_skip", "reversible"},
               "none; checkpoint every layer; PyTorch checkpoint_sequential; recompute the whole forward; "
               "recompute operators cheaper per stored byte than `threshold`; recompute operators by bytes per "
               "cost until the peak fits `budget_bytes`; least recompute for `budget_bytes`; store activations "
-              "as non-zero values plus offsets; skip the backward of confidently predicted samples")
+              "as non-zero values plus offsets; skip the backward of confidently predicted samples; residual "
+              "blocks as RevNet couplings")
         .def("none");
     p->integer("segments", "", "segments for checkpoint_sequential").def(2).range(1, 1 << 20);
     p->real("threshold", "cost/byte", "threshold: an operator whose recompute cost per stored byte exceeds this "

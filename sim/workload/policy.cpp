@@ -57,6 +57,27 @@ std::vector<int> segments_of(const std::vector<bool>& chosen, const std::vector<
   return seg;
 }
 
+void splice_ops(OpGraph& g, std::vector<std::vector<Op>> before, std::vector<std::vector<Op>> after) {
+  std::vector<Op> out;
+  out.reserve(g.ops.size());
+  for (size_t k = 0; k < g.ops.size(); ++k) {
+    for (Op& o : before[k]) out.push_back(std::move(o));
+    out.push_back(std::move(g.ops[k]));
+    for (Op& o : after[k]) out.push_back(std::move(o));
+  }
+  std::vector<int64_t> producer(g.tensors.size(), -1);
+  for (size_t i = 0; i < out.size(); ++i) {
+    Op& o = out[i];
+    o.id = static_cast<uint32_t>(i);
+    o.deps.clear();
+    for (uint32_t t : o.reads)
+      if (producer[t] >= 0 && std::find(o.deps.begin(), o.deps.end(), uint32_t(producer[t])) == o.deps.end())
+        o.deps.push_back(uint32_t(producer[t]));
+    for (uint32_t t : o.writes) producer[t] = int64_t(i);
+  }
+  g.ops = std::move(out);
+}
+
 double recompute_cost(const OpGraph& g, const CostModel& cost) {
   double c = 0;
   for (const Op& o : g.ops)

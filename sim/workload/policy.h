@@ -115,6 +115,27 @@ uint64_t chain_memory(const ChainModel& m, const std::vector<int>& seg);
 /// prefixes (Pareto fronts of kept bytes and cost); empty when none fits.
 std::vector<int> chain_optimal(const ChainModel& m, uint64_t budget);
 
+/// reversible: the top-level layers that can be RevNet couplings (Gomez et al. 2017:
+/// y1 = x1 + F(x2), y2 = x2 + G(y1)): residual groups with identity shortcuts whose
+/// output has their input's shape and whose nodes read only the block's input or each
+/// other (basic blocks and bottlenecks without a projection, transformer blocks). A ReLU
+/// after the final addition (torchvision's blocks) is taken into F and G, as RevNet does.
+/// The first layer is left out: its input is the network input, kept anyway.
+std::vector<bool> reversible_blocks(const NetPlan& plan);
+
+/// After a build with each reversible block as its own recompute segment: the block's
+/// input is not kept but rebuilt from its output (the next block's rebuilt input, or the
+/// kept forward copy) by an inverse op (two subtractions over the activation, recompute
+/// phase) ahead of the block's re-run forward, which stands for the F and G evaluations
+/// of the inverse. Non-invertible layers store as usual. Fills g.memory.figures
+/// (reversible_blocks, inverse_flops).
+void apply_reversible(OpGraph& g, const NetPlan& plan, const std::vector<int>& op_node, const std::vector<bool>& rev);
+
+/// Puts `before[k]` ahead of op k and `after[k]` behind it (k: index in g.ops), then
+/// renumbers every op and derives its deps as the builder does: the last earlier op that
+/// wrote each tensor it reads.
+void splice_ops(OpGraph& g, std::vector<std::vector<Op>> before, std::vector<std::vector<Op>> after);
+
 /// sparse_storage: every activation kept for backward (the logits the loss reads at once
 /// excepted) is stored as its non-zero values plus one `index_bits` offset each when that
 /// is smaller than dense: an encode op (elementwise, one FLOP per element) right after the

@@ -50,22 +50,15 @@ void apply_sparse_storage(OpGraph& g, const NetPlan& plan, const Policy& policy)
     ++count;
   }
 
-  // Rebuild the op list with the encode and decode ops in place, ids renumbered.
-  std::vector<Op> out;
-  out.reserve(nops + 2 * size_t(count));
-  std::vector<uint32_t> remap(nops, 0);
-  std::map<uint32_t, uint32_t> sparse_of, encode_of, dense_of, decode_of;  // by original tensor
-  auto push = [&](Op o) {
-    o.id = static_cast<uint32_t>(out.size());
-    out.push_back(std::move(o));
-    return out.back().id;
-  };
+  // The encode and decode ops, and the backward readers switched to the decoded copies.
+  std::vector<std::vector<Op>> before(nops), after(nops);
+  std::map<uint32_t, uint32_t> sparse_of, dense_of;  // by original tensor
   auto tensor = [&](const std::string& name, uint64_t bytes, TensorRole role) {
     const uint32_t id = static_cast<uint32_t>(g.tensors.size());
     g.tensors.push_back(Tensor{id, name, bytes, role});
     return id;
   };
-  auto coder = [&](const Choice& c, const char* what, Phase ph, uint32_t in, uint32_t result, uint32_t dep) {
+  auto coder = [&](const Choice& c, const char* what, Phase ph, uint32_t in, uint32_t result) {
     Op o;
     o.name = g.tensors[c.tensor].name + "." + what;
     o.layer = g.ops[size_t(writer[c.tensor])].layer;
@@ -77,33 +70,25 @@ void apply_sparse_storage(OpGraph& g, const NetPlan& plan, const Policy& policy)
     o.flops = c.elements;  // one compare-and-compact (or scatter) per element
     o.reads = {in};
     o.writes = {result};
-    o.deps = {dep};
-    return push(std::move(o));
+    return o;
   };
-  for (const Op& old : g.ops) {
-    for (const Choice& c : decode_before[old.id]) {
-      const uint32_t dense = tensor(g.tensors[c.tensor].name + ".decoded", g.tensors[c.tensor].bytes,
-                                    TensorRole::activation);
-      dense_of[c.tensor] = dense;
-      decode_of[c.tensor] = coder(c, "decode", Phase::backward_data, sparse_of[c.tensor], dense, encode_of[c.tensor]);
+  for (size_t k = 0; k < nops; ++k) {
+    for (const Choice& c : encode_after[k]) {
+      sparse_of[c.tensor] = tensor(g.tensors[c.tensor].name + ".sparse", c.compressed, TensorRole::saved);
+      after[k].push_back(coder(c, "encode", Phase::forward, c.tensor, sparse_of[c.tensor]));
     }
-    Op o = old;
-    for (uint32_t& d : o.deps) d = remap[d];
-    if (o.phase != Phase::forward)
-      for (uint32_t& r : o.reads) {
-        auto it = dense_of.find(r);
-        if (it == dense_of.end()) continue;
-        o.deps.push_back(decode_of[r]);
-        r = it->second;
-      }
-    remap[old.id] = push(std::move(o));
-    for (const Choice& c : encode_after[old.id]) {
-      const uint32_t sparse = tensor(g.tensors[c.tensor].name + ".sparse", c.compressed, TensorRole::saved);
-      sparse_of[c.tensor] = sparse;
-      encode_of[c.tensor] = coder(c, "encode", Phase::forward, c.tensor, sparse, remap[old.id]);
+    for (const Choice& c : decode_before[k]) {
+      dense_of[c.tensor] = tensor(g.tensors[c.tensor].name + ".decoded", g.tensors[c.tensor].bytes,
+                                  TensorRole::activation);
+      before[k].push_back(coder(c, "decode", Phase::backward_data, sparse_of[c.tensor], dense_of[c.tensor]));
+    }
+    if (g.ops[k].phase == Phase::forward) continue;
+    for (uint32_t& r : g.ops[k].reads) {
+      auto it = dense_of.find(r);
+      if (it != dense_of.end()) r = it->second;
     }
   }
-  g.ops = std::move(out);
+  splice_ops(g, std::move(before), std::move(after));
   g.memory.figures["sparse_tensors"] = count;
   g.memory.figures["sparse_bytes_saved"] = saved;
   g.memory.figures["sparse_encode_flops"] = flops / 2;

@@ -520,3 +520,42 @@ TEST_CASE("policies: confidence_skip is seeded and reports what it skipped", "[p
   p.allowable_error = 0;
   CHECK(build_step(net, p).memory.figures.at("skipped_samples") == 0);
 }
+
+TEST_CASE("policies: reversible blocks rebuild their inputs instead of keeping them, by hand", "[policies]") {
+  // batch 8, fp32, one activation [8×16] = 512 bytes: a stem linear, three residual
+  // blocks (linear, relu, linear, + identity), a linear head to 4 outputs (logits 128).
+  const NetSpec net = spec("batch: 8\ninput: {shape: [16]}\nlayers:\n  - {kind: linear, out_features: 16}\n"
+                           "  - repeat: 3\n    layers:\n      - kind: residual\n"
+                           "        layers: [{kind: linear, out_features: 16}, {kind: relu}, "
+                           "{kind: linear, out_features: 16}]\n  - {kind: linear, out_features: 4}\n");
+  const NetPlan plan = plan_network(net);
+  CHECK(reversible_blocks(plan) == std::vector<bool>{false, true, true, true, false});
+  // Kept without a policy: per block its input (read by its first linear's dW) and its
+  // ReLU output, 3·2·512; the last block's output (the head's input) 512; logits 128.
+  CHECK(build_step(net, Policy{}).memory.saved_after_forward_bytes == 7 * 512 + 128);
+  Policy p;
+  p.kind = Policy::Kind::reversible;
+  const OpGraph g = build_step(net, p);
+  // Reversible: every block input is rebuilt from the block's output, so only the last
+  // output and the logits stay.
+  CHECK(g.memory.saved_after_forward_bytes == 512 + 128);
+  CHECK(g.memory.figures.at("reversible_blocks") == 3);
+  CHECK(g.memory.figures.at("inverse_flops") == 3 * 8 * 16);  // two half-width subtractions per block
+  // Recomputed: each block's forward once (the F and G evaluations), 2·8·16·16 MACs each.
+  uint64_t re = 0;
+  std::vector<std::string> inverses;
+  for (const Op& o : g.ops) {
+    if (o.phase == Phase::recompute) re += o.macs;
+    if (o.detail == "reversible_inverse") inverses.push_back(g.tensors[o.reads[0]].name + ">" + g.tensors[o.writes[0]].name);
+    for (uint32_t d : o.deps) CHECK(d < o.id);
+  }
+  CHECK(re == 3 * 2 * 8 * 16 * 16);
+  // The last block inverts the kept output; each earlier one the input rebuilt after it.
+  CHECK(inverses == std::vector<std::string>{"residual3.out>residual2.out.rebuilt",
+                                             "residual2.out.rebuilt>residual1.out.rebuilt",
+                                             "residual1.out.rebuilt>linear0.out.rebuilt"});
+  // Checkpointing every layer keeps the three block inputs instead: 4·512 + 128.
+  Policy ck;
+  ck.kind = Policy::Kind::checkpoint;
+  CHECK(build_step(net, ck).memory.saved_after_forward_bytes == 4 * 512 + 128);
+}
