@@ -68,7 +68,7 @@ int cmd_compare(int argc, char* argv[]) {
   d.add_options()("help,h", po::bool_switch(&help), "show this help")(
       "policies,p", po::value(&policies),
       ("comma-separated policy kinds (default none,checkpoint,full_recompute): " + workload::policy_kind_names() +
-       "; their parameters (threshold, budget_bytes, segments, cost) come from the config's workload.policy")
+       "; their parameters (threshold, budget_bytes, segments, cost, density, allowable_error, …) come from the config's workload.policy")
           .c_str())("out,o", po::value(&out), "output folder (default: out/compare_<config name>)")(
       "set", po::value(&sets)->composing(), "override a config value for every run")(
       "no-plot", po::bool_switch(&no_plot), "write no PNG");

@@ -44,6 +44,8 @@ bool policy_kind_from_string(const std::string& s, Policy::Kind& out) {
   return false;
 }
 
+std::vector<std::string> policy_kinds() { return {std::begin(kPolicyNames), std::end(kPolicyNames)}; }
+
 std::string policy_kind_names() {
   std::string out;
   for (const char* n : kPolicyNames) out += (out.empty() ? "" : ", ") + std::string(n);

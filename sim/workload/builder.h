@@ -37,6 +37,8 @@ struct Policy {
 
 /// Parses a policy name as the CLI writes it; false for an unknown name.
 bool policy_kind_from_string(const std::string& s, Policy::Kind& out);
+/// Every policy name, in Policy::Kind order.
+std::vector<std::string> policy_kinds();
 /// "none, checkpoint, …" for messages.
 std::string policy_kind_names();
 

@@ -13,8 +13,7 @@ namespace bpsim::workload {
 std::shared_ptr<const config::Schema> workload_schema() {
   static auto s = [] {
     auto p = std::make_shared<config::Schema>("policy", "memory-saving policy for backprop");
-    p->choice("kind", {"none", "checkpoint", "checkpoint_sequential", "full_recompute", "threshold", "evaluation",
-                       "optimal", "sparse_storage", "confidence_skip", "reversible"},
+    p->choice("kind", policy_kinds(),
               "none; checkpoint every layer; PyTorch checkpoint_sequential; recompute the whole forward; "
               "recompute operators cheaper per stored byte than `threshold`; recompute operators by bytes per "
               "cost until the peak fits `budget_bytes`; least recompute for `budget_bytes`; store activations "
