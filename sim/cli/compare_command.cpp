@@ -63,7 +63,7 @@ std::string python() {
 int cmd_compare(int argc, char* argv[]) {
   std::string config, policies = "none,checkpoint,full_recompute", out;
   std::vector<std::string> sets;
-  bool help = false, no_plot = false;
+  bool help = false, no_plot = false, force = false;
   po::options_description d("options");
   d.add_options()("help,h", po::bool_switch(&help), "show this help")(
       "policies,p", po::value(&policies),
@@ -71,7 +71,8 @@ int cmd_compare(int argc, char* argv[]) {
        "; their parameters (threshold, budget_bytes, segments, cost, density, allowable_error, …) come from the config's workload.policy")
           .c_str())("out,o", po::value(&out), "output folder (default: out/compare_<config name>)")(
       "set", po::value(&sets)->composing(), "override a config value for every run")(
-      "no-plot", po::bool_switch(&no_plot), "write no PNG");
+      "no-plot", po::bool_switch(&no_plot), "write no PNG")(
+      "force", po::bool_switch(&force), "write into a non-empty folder bpsim did not create");
   parse_command_line(argc, argv, d, {{"config", &config}});
   if (help) {
     std::cout << "usage: bpsim compare CONFIG.yaml --policies none,checkpoint,threshold,... [--out DIR]\n\n"
@@ -106,7 +107,14 @@ int cmd_compare(int argc, char* argv[]) {
   }
 
   const fs::path dir = out.empty() ? fs::path("out") / ("compare_" + fs::path(config).stem().string()) : fs::path(out);
+  // The same marker bpsim run leaves: a folder without it that holds files is not ours.
+  const char* const marker = ".bpsim-output";
+  if (fs::exists(dir) && !fs::is_empty(dir) && !fs::exists(dir / marker) && !force)
+    throw InputError("--out " + dir.string() +
+                     ": folder is not empty and was not made by bpsim; refusing to write into it "
+                     "(choose another folder, or pass --force)");
   fs::create_directories(dir);
+  std::ofstream(dir / marker) << "bpsim output folder; bpsim compare may replace its files here\n";
   const std::string exe = fs::read_symlink("/proc/self/exe").string();
   std::string csv =
       "policy,status,peak_bytes,saved_after_forward_bytes,dram_bytes,energy_pj,seconds,cycles,forward_macs,"

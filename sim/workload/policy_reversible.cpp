@@ -48,19 +48,22 @@ void apply_reversible(OpGraph& g, const NetPlan& plan, const std::vector<int>& o
     // y: this block's output as backward has it: rebuilt by the next block's inverse, or
     // the forward copy the next layer keeps.
     const uint32_t y = rebuilt_next >= 0 ? uint32_t(rebuilt_next) : uint32_t(out[t]);
-    const uint32_t xr = static_cast<uint32_t>(g.tensors.size());
-    g.tensors.push_back(Tensor{xr, g.tensors[x].name + ".rebuilt", g.tensors[x].bytes, TensorRole::activation});
+    auto in_block = [&](const Op& o) {
+      return o.phase != Phase::forward && op_node[o.id] >= 0 && top_of(op_node[o.id]) == t;
+    };
     size_t first = g.ops.size();
-    for (Op& o : g.ops) {
-      if (o.phase == Phase::forward || op_node[o.id] < 0 || top_of(op_node[o.id]) != t) continue;
-      if (o.phase == Phase::recompute) first = std::min<size_t>(first, o.id);
-      for (uint32_t& r : o.reads)
-        if (r == x) r = xr;
-    }
-    if (first == g.ops.size()) {
+    for (const Op& o : g.ops)
+      if (in_block(o) && o.phase == Phase::recompute) first = std::min<size_t>(first, o.id);
+    if (first == g.ops.size()) {  // nothing re-run (no gradient flows through it)
       rebuilt_next = -1;
       continue;
     }
+    const uint32_t xr = static_cast<uint32_t>(g.tensors.size());
+    g.tensors.push_back(Tensor{xr, g.tensors[x].name + ".rebuilt", g.tensors[x].bytes, TensorRole::activation});
+    for (Op& o : g.ops)
+      if (in_block(o))
+        for (uint32_t& r : o.reads)
+          if (r == x) r = xr;
     // x2 = y2 − G(y1), x1 = y1 − F(x2): two subtractions over half the channels each; the
     // F and G evaluations are the block's own forward ops, re-run in the recompute phase.
     Op inv;

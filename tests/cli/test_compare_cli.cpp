@@ -70,6 +70,11 @@ TEST_CASE("cli compare: bad policies and unmeetable budgets stop before any run"
                                     "optimal reaches") &&
                         Catch::Contains("(policy optimal)"));
   CHECK_FALSE(std::filesystem::exists(s / "c/none/report.json"));
+  // A folder with someone else's files in it is left alone.
+  s.file("mine.txt", "not bpsim's\n");
+  CliResult f = run_bpsim("compare " + kExample + " --policies none --no-plot --out " + s.path.string());
+  CHECK(f.code == 2);
+  CHECK_THAT(f.err, Catch::Contains("was not made by bpsim"));
 }
 
 TEST_CASE("cli: recompute policy parameters are checked", "[cli][compare]") {
