@@ -28,6 +28,8 @@ const char* const kUsage =
     "                         write a training step as a trace; check a trace\n"
     "  sweep SWEEP.yaml [-j N] [--out DIR]\n"
     "                         run many configs (resumable; also under mpirun)\n"
+    "  compare CONFIG.yaml --policies none,checkpoint,threshold,... [--out DIR]\n"
+    "                         the same step under several memory policies: table, CSV, PNG\n"
     "\n"
     "  bpsim <command> --help for the options of one command; bpsim --version\n";
 
@@ -56,6 +58,7 @@ int main(int argc, char* argv[]) {
     if (cmd == "list") return cmd_list(argc - 1, argv + 1);
     if (cmd == "trace") return cmd_trace(argc - 1, argv + 1);
     if (cmd == "sweep") return cmd_sweep(argc - 1, argv + 1);
+    if (cmd == "compare") return cmd_compare(argc - 1, argv + 1);
     if (cmd == "workload") return workload::cmd_workload(argc - 1, argv + 1);
     std::cerr << "bpsim: unknown command '" << cmd << "'\n\n" << kUsage;
     return kExitBadInput;

@@ -12,5 +12,6 @@ int cmd_validate(int argc, char* argv[]);
 int cmd_list(int argc, char* argv[]);
 int cmd_sweep(int argc, char* argv[]);
 int cmd_trace(int argc, char* argv[]);
+int cmd_compare(int argc, char* argv[]);
 
 }  // namespace bpsim::cli

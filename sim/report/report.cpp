@@ -117,6 +117,7 @@ json build_report(const ReportInputs& in) {
   report["memory"] = {{"policy", m.policy},
                       {"saved_after_forward_bytes", m.saved_after_forward_bytes},
                       {"peak_bytes", m.peak_bytes}};
+  if (!m.figures.empty()) report["memory"]["figures"] = m.figures;  // the policy's own figures
   report["phases"] = phases;
   report["ops"] = ops;
   report["energy_breakdown_pj"] = breakdown;
@@ -170,6 +171,11 @@ std::string summary_table(const json& r) {
   s += fmt::format("memory policy {}: saved after forward {}, peak {}\n", m["policy"].get<std::string>(),
                    human(double(m["saved_after_forward_bytes"].get<uint64_t>()), "B"),
                    human(double(m["peak_bytes"].get<uint64_t>()), "B"));
+  if (m.contains("figures")) {
+    s += " ";
+    for (const auto& [k, v] : m["figures"].items()) s += fmt::format(" {} {:.6g}", k, v.get<double>());
+    s += "\n";
+  }
   // The five largest energy components.
   std::vector<std::pair<double, std::string>> parts;
   for (const auto& [k, v] : r["energy_breakdown_pj"].items()) parts.emplace_back(v.get<double>(), k);

@@ -112,6 +112,25 @@ std::string last_lines(const std::string& file, size_t n) {
 
 // ---- one point -------------------------------------------------------------------------
 
+int run_child(const std::vector<std::string>& args, const std::string& log) {
+  std::vector<std::string> copy = args;
+  std::vector<char*> argv;
+  for (auto& a : copy) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  posix_spawn_file_actions_t fa;
+  posix_spawn_file_actions_init(&fa);
+  posix_spawn_file_actions_addopen(&fa, 1, log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  posix_spawn_file_actions_adddup2(&fa, 1, 2);
+  pid_t pid = 0;
+  // posix_spawnp: a bare name (python3) is looked up on PATH; a path is used as it is.
+  const int rc = posix_spawnp(&pid, copy[0].c_str(), &fa, nullptr, argv.data(), environ);
+  posix_spawn_file_actions_destroy(&fa);
+  int status = 0;
+  if (rc != 0) return 127;
+  waitpid(pid, &status, 0);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
 json run_point(const SweepSpec& spec, const Point& p, const RunnerOptions& opt) {
   const fs::path dir = fs::path(opt.out_dir) / "points" / p.hash;
   const fs::path log = fs::path(opt.out_dir) / "points" / (p.hash + ".log");
@@ -119,20 +138,7 @@ json run_point(const SweepSpec& spec, const Point& p, const RunnerOptions& opt) 
   std::vector<std::string> args = {opt.exe, "run", spec.base_config, "--out", dir.string(), "--quiet", "--force"};
   for (const auto& s : spec.fixed_sets) args.insert(args.end(), {"--set", s});
   for (const auto& s : p.assignments()) args.insert(args.end(), {"--set", s});
-  std::vector<char*> argv;
-  for (auto& a : args) argv.push_back(a.data());
-  argv.push_back(nullptr);
-
-  posix_spawn_file_actions_t fa;
-  posix_spawn_file_actions_init(&fa);
-  posix_spawn_file_actions_addopen(&fa, 1, log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  posix_spawn_file_actions_adddup2(&fa, 1, 2);
-  pid_t pid = 0;
-  int rc = posix_spawn(&pid, opt.exe.c_str(), &fa, nullptr, argv.data(), environ);
-  posix_spawn_file_actions_destroy(&fa);
-  int status = 0;
-  if (rc == 0) waitpid(pid, &status, 0);
-  const int code = rc != 0 ? 127 : WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  const int code = run_child(args, log.string());
 
   json row = {{"index", p.index}, {"hash", p.hash}, {"axes", json::object()}};
   for (const auto& [k, v] : p.axes) row["axes"][k] = scalar_json(v);
@@ -148,7 +154,7 @@ json run_point(const SweepSpec& spec, const Point& p, const RunnerOptions& opt) 
     row["recompute_macs"] = ph.contains("recompute") ? ph["recompute"].value("macs", json(0)) : json(0);
   } else {
     row["status"] = "error";
-    row["error"] = rc != 0 ? std::string("cannot start ") + opt.exe : last_lines(log.string(), 3);
+    row["error"] = code == 127 ? std::string("cannot start ") + opt.exe : last_lines(log.string(), 3);
   }
   return row;
 }

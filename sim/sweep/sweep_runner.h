@@ -3,6 +3,7 @@
 /// process), locally with N workers or over MPI ranks; appends one result row per finished
 /// point so that an interrupted sweep loses nothing and resumes where it stopped.
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -16,6 +17,11 @@ struct RunnerOptions {
   bool retry_failed = false;
   std::string exe;  ///< the bpsim executable that runs each point
 };
+
+/// Runs `args` (args[0] the executable's path) as a child process with its stdout and
+/// stderr going to the file `log`; waits and returns its exit code (127 when it cannot
+/// start, 128 + signal when a signal ended it).
+int run_child(const std::vector<std::string>& args, const std::string& log);
 
 /// Runs one point to completion in a child process; returns its result row.
 nlohmann::json run_point(const SweepSpec& spec, const Point& p, const RunnerOptions& opt);

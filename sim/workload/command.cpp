@@ -24,6 +24,7 @@ nlohmann::json graph_json(const OpGraph& g) {
   j["policy"] = g.memory.policy;
   j["saved_after_forward_bytes"] = g.memory.saved_after_forward_bytes;
   j["peak_bytes"] = g.memory.peak_bytes;
+  if (!g.memory.figures.empty()) j["figures"] = g.memory.figures;
   j["tensors"] = nlohmann::json::array();
   for (const Tensor& t : g.tensors)
     j["tensors"].push_back({{"id", t.id}, {"name", t.name}, {"bytes", t.bytes}, {"role", to_string(t.role)}});
@@ -42,14 +43,25 @@ nlohmann::json graph_json(const OpGraph& g) {
 }  // namespace
 
 int cmd_workload(int argc, char** argv) {
-  std::string spec, policy = "none";
+  std::string spec, policy = "none", cost = "flops";
   unsigned segments = 2;
-  uint64_t batch = 0;
+  uint64_t batch = 0, budget = 0;
+  double threshold = 0, flops_per_cycle = 512, bytes_per_cycle = 64, density = -1, allowable_error = 0.05;
+  unsigned index_bits = 16;
   bool json = false, help = false;
   po::options_description d("options");
   d.add_options()("help,h", po::bool_switch(&help), "show this help")(
-      "policy", po::value(&policy), "none | checkpoint | checkpoint_sequential | full_recompute")(
+      "policy", po::value(&policy), ("memory policy: " + policy_kind_names()).c_str())(
       "segments", po::value(&segments), "segments for checkpoint_sequential (default 2)")(
+      "threshold", po::value(&threshold), "threshold: recompute cost per stored byte above which a node is stored")(
+      "budget", po::value(&budget), "evaluation, optimal: peak memory to fit, bytes")(
+      "cost", po::value(&cost), "recompute cost: flops (default) | roofline")(
+      "flops-per-cycle", po::value(&flops_per_cycle), "roofline: peak FLOPs per cycle (default 512)")(
+      "bytes-per-cycle", po::value(&bytes_per_cycle), "roofline: memory bytes per cycle (default 64)")(
+      "density", po::value(&density), "sparse_storage: non-zero fraction of activations (default: ReLU densities)")(
+      "index-bits", po::value(&index_bits), "sparse_storage: bits per offset (default 16)")(
+      "allowable-error", po::value(&allowable_error),
+      "confidence_skip: gradient share skipped samples may drop (default 0.05; confidences ~ Beta(8, 2), seed 1)")(
       "batch", po::value(&batch), "override the spec's batch")("json", po::bool_switch(&json),
                                                               "print ops, tensors and memory as JSON");
   po::options_description all;
@@ -60,19 +72,39 @@ int cmd_workload(int argc, char** argv) {
   po::store(po::command_line_parser(argc, argv).options(all).positional(pos).run(), vm);
   po::notify(vm);
   if (help) {
-    std::cout << "usage: bpsim workload SPEC.yaml [--policy P] [--segments N] [--batch B] [--json]\n\n" << d;
+    std::cout << "usage: bpsim workload SPEC.yaml [--policy P] [--segments N] [--threshold T] [--budget BYTES]\n"
+                 "                      [--cost flops|roofline] [--batch B] [--json]\n\n"
+              << d;
     return 0;
   }
   if (spec.empty()) throw po::error("missing SPEC.yaml");
   NetSpec net = parse_net_spec(config::load_file(spec));
   if (batch) net.batch = batch;
   Policy pol;
-  if (policy == "checkpoint") pol.kind = Policy::Kind::checkpoint;
-  else if (policy == "checkpoint_sequential") pol.kind = Policy::Kind::checkpoint_sequential;
-  else if (policy == "full_recompute") pol.kind = Policy::Kind::full_recompute;
-  else if (policy != "none")
-    throw po::error("--policy: unknown policy '" + policy + "' (none, checkpoint, checkpoint_sequential, full_recompute)");
+  if (!policy_kind_from_string(policy, pol.kind))
+    throw po::error("--policy: unknown policy '" + policy + "' (" + policy_kind_names() + ")");
   pol.segments = segments;
+  if (pol.kind == Policy::Kind::threshold && !(threshold > 0))
+    throw po::error("--threshold: policy threshold needs a positive threshold (got " + fmt::format("{:g}", threshold) +
+                    ")");
+  if ((pol.kind == Policy::Kind::evaluation || pol.kind == Policy::Kind::optimal) && budget == 0)
+    throw po::error("--budget: policy " + policy + " needs a positive --budget in bytes");
+  if (cost != "flops" && cost != "roofline") throw po::error("--cost: '" + cost + "' is not flops or roofline");
+  if (!(flops_per_cycle > 0) || !(bytes_per_cycle > 0))
+    throw po::error("--flops-per-cycle and --bytes-per-cycle must be positive");
+  if (vm.count("density") && !(density >= 0 && density <= 1))
+    throw po::error("--density: " + fmt::format("{:g}", density) + " is not a fraction in [0, 1]");
+  if (index_bits < 1 || index_bits > 64) throw po::error("--index-bits: give 1 to 64");
+  if (!(allowable_error >= 0 && allowable_error <= 1))
+    throw po::error("--allowable-error: " + fmt::format("{:g}", allowable_error) + " is not a fraction in [0, 1]");
+  pol.allowable_error = allowable_error;
+  pol.density = density;
+  pol.index_bits = index_bits;
+  pol.threshold = threshold;
+  pol.budget_bytes = budget;
+  pol.cost.kind = cost == "roofline" ? CostModel::Kind::roofline : CostModel::Kind::flops;
+  pol.cost.flops_per_cycle = flops_per_cycle;
+  pol.cost.bytes_per_cycle = bytes_per_cycle;
   const OpGraph g = build_step(net, pol);
   if (json) {
     std::cout << graph_json(g).dump(2) << "\n";
@@ -115,8 +147,9 @@ int cmd_workload(int argc, char** argv) {
   }
   std::cout << fmt::format("{:<{}} {:>16} {:>16} {:>16} {:>16}\n", "total", w, total.saved, total.fwd, total.bwd,
                            total.re);
-  std::cout << fmt::format("saved_after_forward_bytes {}\npeak_bytes {}\n", g.memory.saved_after_forward_bytes,
-                           g.memory.peak_bytes);
+  std::cout << fmt::format("saved_after_forward_bytes {}\npeak_bytes {}\nrecompute_flops {:.0f}\n",
+                           g.memory.saved_after_forward_bytes, g.memory.peak_bytes, recompute_cost(g, CostModel{}));
+  for (const auto& [k, v] : g.memory.figures) std::cout << fmt::format("{} {:.6g}\n", k, v);
   return 0;
 }
 

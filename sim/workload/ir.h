@@ -2,6 +2,7 @@
 /// The training-step op graph: what every accelerator model consumes. Plain data, no
 /// SystemC. Built from a workload spec (sim/workload/builder) or read from a trace.
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -95,6 +96,8 @@ struct MemorySummary {
   std::string policy = "none";
   uint64_t saved_after_forward_bytes = 0;
   uint64_t peak_bytes = 0;
+  /// Policy-specific figures for the report (e.g. sparse_bytes_saved), by name.
+  std::map<std::string, double> figures{};
 };
 
 struct OpGraph {

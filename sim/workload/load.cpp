@@ -13,10 +13,35 @@ namespace bpsim::workload {
 std::shared_ptr<const config::Schema> workload_schema() {
   static auto s = [] {
     auto p = std::make_shared<config::Schema>("policy", "memory-saving policy for backprop");
-    p->choice("kind", {"none", "checkpoint", "checkpoint_sequential", "full_recompute"},
-              "none; checkpoint every layer; PyTorch checkpoint_sequential; recompute the whole forward")
+    p->choice("kind", policy_kinds(),
+              "none; checkpoint every layer; PyTorch checkpoint_sequential; recompute the whole forward; "
+              "recompute operators cheaper per stored byte than `threshold`; recompute operators by bytes per "
+              "cost until the peak fits `budget_bytes`; least recompute for `budget_bytes`; store activations "
+              "as non-zero values plus offsets; skip the backward of confidently predicted samples; residual "
+              "blocks as RevNet couplings")
         .def("none");
     p->integer("segments", "", "segments for checkpoint_sequential").def(2).range(1, 1 << 20);
+    p->real("threshold", "cost/byte", "threshold: an operator whose recompute cost per stored byte exceeds this "
+                                      "is stored, others are recomputed")
+        .positive();
+    p->integer("budget_bytes", "B", "evaluation, optimal: the peak memory to fit").at_least(1);
+    p->choice("cost", {"flops", "roofline"},
+              "recompute cost: FLOPs, or roofline cycles max(FLOPs/flops_per_cycle, bytes/bytes_per_cycle)")
+        .def("flops");
+    p->real("flops_per_cycle", "FLOP/cycle", "roofline: the accelerator's peak arithmetic").def(512.0).positive();
+    p->real("bytes_per_cycle", "B/cycle", "roofline: the accelerator's memory bandwidth").def(64.0).positive();
+    p->real("density", "", "sparse_storage: fraction of non-zero activation elements (default: each ReLU's "
+                           "density, other activations dense)")
+        .range(0, 1);
+    p->integer("index_bits", "bit", "sparse_storage: width of each stored offset").def(16).range(1, 64);
+    p->real("beta_a", "", "confidence_skip: per-sample confidence ~ Beta(beta_a, beta_b)").def(8.0).positive();
+    p->real("beta_b", "", "confidence_skip: see beta_a").def(2.0).positive();
+    p->list("histogram", config::ParamType::Float,
+            "confidence_skip: instead of Beta, weights of equal-width confidence bins over [0, 1]");
+    p->real("allowable_error", "", "confidence_skip: share of the batch's gradient mass Σ(1 − confidence) "
+                                   "that skipped samples may drop")
+        .def(0.05)
+        .range(0, 1);
     auto w = std::make_shared<config::Schema>("workload", "the training step");
     w->string("spec", "network spec file (configs/workloads/), relative to this config; or write the spec's "
                       "keys (input, layers, optimizer, name) inline instead");
@@ -31,12 +56,38 @@ std::shared_ptr<const config::Schema> workload_schema() {
 
 Policy policy_from(const config::Values& p) {
   Policy pol;
-  const std::string k = p.s("kind");
-  pol.kind = k == "checkpoint" ? Policy::Kind::checkpoint
-             : k == "checkpoint_sequential" ? Policy::Kind::checkpoint_sequential
-             : k == "full_recompute" ? Policy::Kind::full_recompute
-                                     : Policy::Kind::none;
+  policy_kind_from_string(p.s("kind"), pol.kind);  // the schema allows only known names
   pol.segments = static_cast<unsigned>(p.i("segments"));
+  if (pol.kind == Policy::Kind::threshold) {
+    if (!p.has("threshold"))
+      throw InputError(p.where("kind"), p.path() + ".threshold",
+                       "policy 'threshold' needs a 'threshold' (a positive cost per stored byte)");
+    pol.threshold = p.f("threshold");
+  }
+  if (pol.kind == Policy::Kind::evaluation || pol.kind == Policy::Kind::optimal) {
+    if (!p.has("budget_bytes"))
+      throw InputError(p.where("kind"), p.path() + ".budget_bytes",
+                       "policy '" + p.s("kind") + "' needs 'budget_bytes' (the peak memory to fit, bytes)");
+    pol.budget_bytes = static_cast<uint64_t>(p.i("budget_bytes"));
+  }
+  pol.cost.kind = p.s("cost") == "roofline" ? CostModel::Kind::roofline : CostModel::Kind::flops;
+  pol.cost.flops_per_cycle = p.f("flops_per_cycle");
+  pol.cost.bytes_per_cycle = p.f("bytes_per_cycle");
+  pol.density = p.has("density") ? p.f("density") : -1.0;
+  pol.index_bits = static_cast<unsigned>(p.i("index_bits"));
+  pol.beta_a = p.f("beta_a");
+  pol.beta_b = p.f("beta_b");
+  pol.allowable_error = p.f("allowable_error");
+  if (p.has("histogram")) {
+    double sum = 0;
+    for (const std::string& w : p.strings("histogram")) {
+      const double x = std::stod(w);
+      if (!(x >= 0)) throw p.error("histogram", "bin weights must be non-negative numbers (got " + w + ")");
+      pol.histogram.push_back(x);
+      sum += x;
+    }
+    if (!(sum > 0)) throw p.error("histogram", "give at least one bin with a positive weight");
+  }
   return pol;
 }
 
@@ -104,7 +155,7 @@ static std::shared_ptr<OpGraph> load_external(const config::Node& section, const
   return trace::read_scalesim_csv_file(config::resolve_path(*csv), opt);
 }
 
-std::shared_ptr<OpGraph> load_workload(const config::Node& section, const std::string& key_path, uint64_t) {
+std::shared_ptr<OpGraph> load_workload(const config::Node& section, const std::string& key_path, uint64_t seed) {
   config::expect_map(section, key_path);
   if (auto g = load_external(section, key_path)) return g;
   config::Node rest = section;
@@ -113,11 +164,16 @@ std::shared_ptr<OpGraph> load_workload(const config::Node& section, const std::s
   if (v.has("batch")) net.batch = static_cast<uint64_t>(v.i("batch"));
   if (v.has("dtype")) dtype_from_string(v.s("dtype"), net.dtype);
   if (v.has("relu_density")) set_relu_density(net.layers, v.f("relu_density"));
-  const Policy pol = policy_from(v.g("policy"));
+  Policy pol = policy_from(v.g("policy"));
+  pol.seed = seed;
   if (pol.kind == Policy::Kind::checkpoint_sequential && pol.segments > net.layers.size())
     throw v.g("policy").error("segments", std::to_string(pol.segments) + " segments but the network has only " +
                                               std::to_string(net.layers.size()) + " top-level layers");
-  return std::make_shared<OpGraph>(build_step(net, pol));
+  try {
+    return std::make_shared<OpGraph>(build_step(net, pol));
+  } catch (const BudgetError& e) {
+    throw v.g("policy").error("budget_bytes", e.what());
+  }
 }
 
 }  // namespace bpsim::workload

@@ -1,0 +1,193 @@
+// bpsim compare: the same training step under several memory policies, each simulated in
+// its own child process (SystemC elaborates once per process), side by side.
+#include <boost/program_options.hpp>
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "sim/cli/commands.h"
+#include "sim/cli/options.h"
+#include "sim/core/build_info.h"
+#include "sim/core/error.h"
+#include "sim/engine/engine.h"
+#include "sim/sweep/sweep_runner.h"
+#include "sim/workload/builder.h"
+
+namespace po = boost::program_options;
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace bpsim::cli {
+
+namespace {
+
+std::vector<std::string> split_list(const std::string& s) {
+  std::vector<std::string> out;
+  std::stringstream in(s);
+  for (std::string item; std::getline(in, item, ',');)
+    if (!item.empty()) out.push_back(item);
+  return out;
+}
+
+uint64_t phase_u64(const json& report, const char* phase, const char* key) {
+  const json& p = report["phases"];
+  return p.contains(phase) ? p[phase][key].get<uint64_t>() : 0;
+}
+
+std::string human_bytes(double v) {
+  const char* units[] = {"B", "KB", "MB", "GB", "TB"};
+  int i = 0;
+  while (v >= 1000.0 && i < 4) {
+    v /= 1000.0;
+    ++i;
+  }
+  return fmt::format("{:.4g} {}", v, units[i]);
+}
+
+/// The Python with matplotlib: BPSIM_PYTHON, else Debian's (scripts/setup.sh installs
+/// python3-matplotlib there), else python3 on PATH.
+std::string python() {
+  if (const char* p = std::getenv("BPSIM_PYTHON")) return p;
+  return fs::exists("/usr/bin/python3") ? "/usr/bin/python3" : "python3";
+}
+
+}  // namespace
+
+int cmd_compare(int argc, char* argv[]) {
+  std::string config, policies = "none,checkpoint,full_recompute", out;
+  std::vector<std::string> sets;
+  bool help = false, no_plot = false, force = false;
+  po::options_description d("options");
+  d.add_options()("help,h", po::bool_switch(&help), "show this help")(
+      "policies,p", po::value(&policies),
+      ("comma-separated policy kinds (default none,checkpoint,full_recompute): " + workload::policy_kind_names() +
+       "; their parameters (threshold, budget_bytes, segments, cost, density, allowable_error, …) come from the config's workload.policy")
+          .c_str())("out,o", po::value(&out), "output folder (default: out/compare_<config name>)")(
+      "set", po::value(&sets)->composing(), "override a config value for every run")(
+      "no-plot", po::bool_switch(&no_plot), "write no PNG")(
+      "force", po::bool_switch(&force), "write into a non-empty folder bpsim did not create");
+  parse_command_line(argc, argv, d, {{"config", &config}});
+  if (help) {
+    std::cout << "usage: bpsim compare CONFIG.yaml --policies none,checkpoint,threshold,... [--out DIR]\n\n"
+                 "Runs the config's training step once per policy, each in its own bpsim process, prints\n"
+                 "peak memory, DRAM traffic, energy, latency and recompute overhead, and writes\n"
+                 "DIR/compare.csv, DIR/timeline.csv (live bytes over the step) and DIR/memory.png.\n\n"
+              << d;
+    return kExitOk;
+  }
+  if (config.empty()) throw po::error("missing CONFIG.yaml");
+  const std::vector<std::string> kinds = split_list(policies);
+  if (kinds.empty()) throw po::error("--policies: give at least one policy");
+  for (const std::string& k : kinds) {
+    workload::Policy::Kind kind;
+    if (!workload::policy_kind_from_string(k, kind))
+      throw po::error("--policies: unknown policy '" + k + "' (" + workload::policy_kind_names() + ")");
+  }
+
+  // Every variant is validated (and its op graph built, for the memory timeline) before
+  // any simulation starts: a bad threshold or an unmeetable budget stops here, exit 2.
+  std::vector<std::shared_ptr<workload::OpGraph>> graphs;
+  for (const std::string& k : kinds) {
+    std::vector<std::string> s = sets;
+    s.push_back("workload.policy.kind=" + k);
+    try {
+      RunSpec spec = prepare(config, s);
+      if (!spec.workload) throw InputError(config + ": compare needs a config with a 'workload' section");
+      graphs.push_back(spec.workload);
+    } catch (const InputError& e) {
+      throw InputError(std::string(e.what()) + " (policy " + k + ")");
+    }
+  }
+
+  const fs::path dir = out.empty() ? fs::path("out") / ("compare_" + fs::path(config).stem().string()) : fs::path(out);
+  // The same marker bpsim run leaves: a folder without it that holds files is not ours.
+  const char* const marker = ".bpsim-output";
+  if (fs::exists(dir) && !fs::is_empty(dir) && !fs::exists(dir / marker) && !force)
+    throw InputError("--out " + dir.string() +
+                     ": folder is not empty and was not made by bpsim; refusing to write into it "
+                     "(choose another folder, or pass --force)");
+  fs::create_directories(dir);
+  std::ofstream(dir / marker) << "bpsim output folder; bpsim compare may replace its files here\n";
+  const std::string exe = fs::read_symlink("/proc/self/exe").string();
+  std::string csv =
+      "policy,status,peak_bytes,saved_after_forward_bytes,dram_bytes,energy_pj,seconds,cycles,forward_macs,"
+      "recompute_macs,recompute_cycles_over_forward\n";
+  std::string timeline = "policy,op,phase,start_cycle,end_cycle,start_s,end_s,live_bytes\n";
+  std::string table = fmt::format("{:<22} {:>12} {:>12} {:>12} {:>12} {:>12} {:>10}\n", "policy", "peak mem",
+                                  "saved@fwd", "DRAM", "energy", "latency", "recompute");
+  int failed = 0;
+  for (size_t i = 0; i < kinds.size(); ++i) {
+    const std::string& k = kinds[i];
+    const fs::path run_dir = dir / k;
+    std::vector<std::string> args = {exe, "run", config, "--out", run_dir.string(), "--quiet", "--force"};
+    for (const auto& s : sets) args.insert(args.end(), {"--set", s});
+    args.insert(args.end(), {"--set", "workload.policy.kind=" + k});
+    fs::create_directories(run_dir);
+    const fs::path log = dir / (k + ".log");
+    const int code = sweep::run_child(args, log.string());
+    if (code != 0) {
+      ++failed;
+      std::cerr << fmt::format("compare: policy {} failed (exit code {}), see {}\n", k, code, log.string());
+      csv += k + ",error,,,,,,,,,\n";
+      continue;
+    }
+    std::ifstream in(run_dir / "report.json");
+    const json r = json::parse(in);
+    const json& t = r["totals"];
+    const json& m = r["memory"];
+    const uint64_t fwd = phase_u64(r, "forward", "macs"), re = phase_u64(r, "recompute", "macs");
+    const uint64_t fwd_cycles = phase_u64(r, "forward", "cycles"), re_cycles = phase_u64(r, "recompute", "cycles");
+    const double overhead = fwd_cycles ? double(re_cycles) / double(fwd_cycles) : 0.0;
+    const uint64_t dram = t["dram_read_bytes"].get<uint64_t>() + t["dram_write_bytes"].get<uint64_t>();
+    csv += fmt::format("{},ok,{},{},{},{:.6g},{:.6g},{},{},{},{:.6g}\n", k, m["peak_bytes"].get<uint64_t>(),
+                       m["saved_after_forward_bytes"].get<uint64_t>(), dram, t["energy_pj"].get<double>(),
+                       t["seconds"].get<double>(), t["cycles"].get<uint64_t>(), fwd, re, overhead);
+    table += fmt::format("{:<22} {:>12} {:>12} {:>12} {:>12} {:>12} {:>9.1f}%\n", k,
+                         human_bytes(double(m["peak_bytes"].get<uint64_t>())),
+                         human_bytes(double(m["saved_after_forward_bytes"].get<uint64_t>())), human_bytes(double(dram)),
+                         fmt::format("{:.4g} J", t["energy_pj"].get<double>() * 1e-12),
+                         fmt::format("{:.4g} ms", t["seconds"].get<double>() * 1e3), 100.0 * overhead);
+    // Memory over time: live bytes while each op runs (the builder's liveness walk),
+    // placed at the op's simulated start and end (ops matched by name).
+    std::map<std::string, std::pair<uint64_t, uint64_t>> when;
+    for (const json& o : r["ops"])
+      when.emplace(o["name"].get<std::string>(),
+                   std::make_pair(o["start_cycle"].get<uint64_t>(),
+                                  o["start_cycle"].get<uint64_t>() + o["cycles"].get<uint64_t>()));
+    const double ghz = r["clock_ghz"].get<double>();
+    const workload::OpGraph& g = *graphs[i];
+    const std::vector<uint64_t> live = workload::memory_timeline(g);
+    for (const workload::Op& o : g.ops) {
+      auto it = when.find(o.name);
+      if (it == when.end()) continue;
+      timeline += fmt::format("{},{},{},{},{},{:.9g},{:.9g},{}\n", k, o.name, workload::to_string(o.phase),
+                              it->second.first, it->second.second, double(it->second.first) / (ghz * 1e9),
+                              double(it->second.second) / (ghz * 1e9), live[o.id]);
+    }
+  }
+  std::ofstream(dir / "compare.csv") << csv;
+  std::ofstream(dir / "timeline.csv") << timeline;
+  std::cout << table;
+  std::cout << "recompute: cycles of recompute-phase ops as a share of the forward's\n";
+  std::cout << "results: " << (dir / "compare.csv").string() << ", " << (dir / "timeline.csv").string() << "\n";
+  if (!no_plot) {
+    const std::string script = std::string(BPSIM_SOURCE_DIR) + "/scripts/plot_compare.py";
+    const fs::path png = dir / "memory.png", log = dir / "plot.log";
+    const int code = sweep::run_child({python(), script, (dir / "timeline.csv").string(), "-o", png.string()}, log.string());
+    if (code == 0)
+      std::cout << "plot: " << png.string() << "\n";
+    else
+      std::cerr << "compare: no plot (" << python() << " " << script << " failed, see " << log.string()
+                << "; scripts/setup.sh installs python3-matplotlib)\n";
+  }
+  return failed ? kExitInternal : kExitOk;
+}
+
+}  // namespace bpsim::cli

@@ -1,0 +1,121 @@
+// bpsim compare (one child bpsim per policy) and the recompute policies' input errors.
+#include "sim/core/build_info.h"
+#include <catch2/catch.hpp>
+
+#include <cstdlib>
+#include <sstream>
+
+#include "tests/cli/cli_harness.h"
+
+using namespace bpsim::test;
+
+namespace {
+const std::string kExample = std::string(BPSIM_SOURCE_DIR) + "/configs/examples/mlp_compare_policies.yaml";
+
+std::vector<std::vector<std::string>> csv_rows(const std::string& text) {
+  std::vector<std::vector<std::string>> rows;
+  std::stringstream in(text);
+  for (std::string line; std::getline(in, line);) {
+    std::vector<std::string> cells;
+    std::stringstream l(line);
+    for (std::string c; std::getline(l, c, ',');) cells.push_back(c);
+    rows.push_back(cells);
+  }
+  return rows;
+}
+}  // namespace
+
+TEST_CASE("cli compare: one run per policy, table, CSV, timeline and plot", "[cli][compare]") {
+  Scratch s("compare");
+  CliResult r = run_bpsim("compare " + kExample + " --policies none,threshold,optimal,sparse_storage --out " + (s / "c"));
+  INFO(r.err);
+  REQUIRE(r.code == 0);
+  CHECK_THAT(r.out, Catch::Contains("peak mem") && Catch::Contains("threshold") && Catch::Contains("optimal"));
+  const auto rows = csv_rows(slurp(s / "c/compare.csv"));
+  REQUIRE(rows.size() == 5);  // header + 4 policies
+  CHECK(rows[0][2] == "peak_bytes");
+  CHECK(rows[1][0] == "none");
+  CHECK(rows[3][0] == "optimal");
+  for (size_t i = 1; i < rows.size(); ++i) CHECK(rows[i][1] == "ok");
+  const uint64_t none_peak = std::stoull(rows[1][2]), opt_peak = std::stoull(rows[3][2]);
+  CHECK(opt_peak <= 19000000);  // the example's budget_bytes
+  CHECK(opt_peak < none_peak);
+  // Each policy ran in its own folder, with its own report.
+  CHECK(std::filesystem::exists(s / "c/threshold/report.json"));
+  CHECK_THAT(slurp(s / "c/threshold/report.json"), Catch::Contains("\"policy\": \"threshold(1.5, flops)\""));
+  // sparse_storage's own figures reach the report (ReLU outputs at density 0.5 in 6 bytes
+  // per value instead of 4 per element: 1024·256·0.5·6 = 786432 B each, saving 262144 B;
+  // eight ReLUs).
+  const std::string sparse = slurp(s / "c/sparse_storage/report.json");
+  CHECK_THAT(sparse, Catch::Contains("\"sparse_bytes_saved\": 2097152.0"));
+  CHECK(std::stoull(rows[4][3]) < std::stoull(rows[1][3]));  // kept after the forward
+  // The timeline: every op of each policy with its live bytes.
+  const auto tl = csv_rows(slurp(s / "c/timeline.csv"));
+  CHECK(tl.size() > 4 * 50);
+  CHECK(tl[0].back() == "live_bytes");
+  // The PNG needs matplotlib (Debian's python3-matplotlib, scripts/setup.sh).
+  if (std::system("/usr/bin/python3 -c 'import matplotlib' >/dev/null 2>&1") == 0)
+    CHECK(std::filesystem::file_size(s / "c/memory.png") > 1000);
+}
+
+TEST_CASE("cli compare: bad policies and unmeetable budgets stop before any run", "[cli][compare]") {
+  Scratch s("compare_err");
+  CliResult u = run_bpsim("compare " + kExample + " --policies none,lazy --out " + (s / "c"));
+  CHECK(u.code == 2);
+  CHECK_THAT(u.err, Catch::Contains("unknown policy 'lazy'"));
+  CliResult b = run_bpsim("compare " + kExample + " --policies none,optimal --set workload.policy.budget_bytes=1000 --out " +
+                          (s / "c"));
+  CHECK(b.code == 2);
+  CHECK_THAT(b.err, Catch::Contains("workload.policy.budget_bytes: budget_bytes 1000 cannot be met: the least peak "
+                                    "optimal reaches") &&
+                        Catch::Contains("(policy optimal)"));
+  CHECK_FALSE(std::filesystem::exists(s / "c/none/report.json"));
+  // A folder with someone else's files in it is left alone.
+  s.file("mine.txt", "not bpsim's\n");
+  CliResult f = run_bpsim("compare " + kExample + " --policies none --no-plot --out " + s.path.string());
+  CHECK(f.code == 2);
+  CHECK_THAT(f.err, Catch::Contains("was not made by bpsim"));
+}
+
+TEST_CASE("cli: recompute policy parameters are checked", "[cli][compare]") {
+  Scratch s("policy_err");
+  auto cfg = [&](const std::string& policy) {
+    return s.file("c.yaml", preset_includes() +
+                                "accelerator: {kind: systolic}\nworkload:\n  input: {shape: [8]}\n"
+                                "  layers: [{kind: linear, out_features: 4}]\n  policy: " +
+                                policy + "\n");
+  };
+  CliResult z = run_bpsim("validate " + cfg("{kind: threshold, threshold: 0}"));
+  CHECK(z.code == 2);
+  CHECK_THAT(z.err, Catch::Contains("c.yaml:6:") && Catch::Contains("workload.policy.threshold"));
+  CliResult m = run_bpsim("validate " + cfg("{kind: threshold}"));
+  CHECK(m.code == 2);
+  CHECK_THAT(m.err, Catch::Contains("workload.policy.threshold: policy 'threshold' needs a 'threshold'"));
+  CliResult e = run_bpsim("validate " + cfg("{kind: evaluation}"));
+  CHECK(e.code == 2);
+  CHECK_THAT(e.err, Catch::Contains("policy 'evaluation' needs 'budget_bytes'"));
+  CliResult c = run_bpsim("validate " + cfg("{kind: threshold, threshold: 2, cost: cycles}"));
+  CHECK(c.code == 2);
+  CHECK_THAT(c.err, Catch::Contains("workload.policy.cost"));
+  CliResult d = run_bpsim("validate " + cfg("{kind: sparse_storage, density: 1.5}"));
+  CHECK(d.code == 2);
+  CHECK_THAT(d.err, Catch::Contains("workload.policy.density: value 1.5 is out of range"));
+  CliResult ae = run_bpsim("validate " + cfg("{kind: confidence_skip, allowable_error: 1.5}"));
+  CHECK(ae.code == 2);
+  CHECK_THAT(ae.err, Catch::Contains("workload.policy.allowable_error: value 1.5 is out of range"));
+  CliResult hi = run_bpsim("validate " + cfg("{kind: confidence_skip, histogram: [1, -2]}"));
+  CHECK(hi.code == 2);
+  CHECK_THAT(hi.err, Catch::Contains("workload.policy.histogram: bin weights must be non-negative"));
+  CliResult ok = run_bpsim("validate " + cfg("{kind: optimal, budget_bytes: 100000000}"));
+  CHECK(ok.code == 0);
+  const std::string mlp = std::string(BPSIM_SOURCE_DIR) + "/configs/workloads/mlp.yaml";
+  CliResult w = run_bpsim("workload " + mlp + " --policy threshold --threshold -1");
+  CHECK(w.code == 2);
+  CHECK_THAT(w.err, Catch::Contains("positive threshold"));
+  CliResult wd = run_bpsim("workload " + mlp + " --policy sparse_storage --density -0.1");
+  CHECK(wd.code == 2);
+  CHECK_THAT(wd.err, Catch::Contains("not a fraction in [0, 1]"));
+  CliResult wb = run_bpsim("workload " + mlp + " --policy evaluation --budget 1000");
+  CHECK(wb.code == 2);
+  CHECK_THAT(wb.err, Catch::Contains("budget_bytes 1000 cannot be met"));
+}
