@@ -60,7 +60,7 @@ TEST_CASE("example sweep: systolic size × dataflow × gating on ResNet-18", "[s
 TEST_CASE("example sweep: memory policy × batch on GPT-2-small", "[sweep][examples]") {
   Scratch s("sweep_gpt2");
   const std::vector<json> rows = run_example_sweep(s, "gpt2_policy_batch");
-  REQUIRE(rows.size() == 20);  // 4 policies × 5 batch sizes
+  REQUIRE(rows.size() == 25);  // 5 policies × 5 batch sizes
   std::map<int64_t, std::map<std::string, json>> by_batch;
   for (const json& r : rows) {
     json t = r["totals"];
@@ -82,6 +82,11 @@ TEST_CASE("example sweep: memory policy × batch on GPT-2-small", "[sweep][examp
     // Peak memory falls as more is recomputed.
     CHECK(p.at("checkpoint")["peak_bytes"].get<uint64_t>() < p.at("checkpoint_sequential")["peak_bytes"].get<uint64_t>());
     CHECK(p.at("checkpoint_sequential")["peak_bytes"].get<uint64_t>() < p.at("none")["peak_bytes"].get<uint64_t>());
+    // Reversible blocks rebuild their inputs: less kept than none, some recompute, and
+    // never more than re-running the whole forward.
+    CHECK(p.at("reversible")["peak_bytes"].get<uint64_t>() < p.at("none")["peak_bytes"].get<uint64_t>());
+    CHECK(p.at("reversible")["recompute_macs"].get<double>() > 0);
+    CHECK(p.at("reversible")["recompute_macs"].get<double>() <= base / 3);
   }
   // Without a policy the activations grow linearly with the batch: peak(16) ≥ 8 · peak(2)·(1 − 5 %)
   // (weights, gradients and optimizer state are persistent and not in the peak).
