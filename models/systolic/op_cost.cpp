@@ -116,6 +116,16 @@ uint64_t vector_cycles(const workload::Op& op, unsigned lanes) {
   return ceil_div(work, lanes);
 }
 
+bool is_gemm(const workload::Op& op) {
+  return op.kind == workload::OpKind::gemm || op.kind == workload::OpKind::conv || op.kind == workload::OpKind::xnor_gemm;
+}
+
+double op_cycles_estimate(const workload::Op& op, const SystolicSpec& s) {
+  if (!is_gemm(op)) return double(vector_cycles(op, s.lanes()));
+  std::mt19937_64 rng(1);  // an estimate: a fixed seed keeps it the same for every caller
+  return double(cost_gemm(op, s, rng).compute_cycles);
+}
+
 void price_buffers(EnergyTable& table, const SystolicSpec& s) {
   const uint64_t capacity[3] = {s.sram.input_bytes, s.sram.weight_bytes, s.sram.output_bytes};
   for (int o = 0; o < 3; ++o) {

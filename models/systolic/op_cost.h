@@ -36,6 +36,13 @@ void fill_gemm_record(const GemmCost& c, const SystolicSpec& s, OpRecord& rec);
 /// op's flops (or its elements when it declares none); their tensors stream from DRAM.
 uint64_t vector_cycles(const workload::Op& op, unsigned lanes);
 
+/// Ops that run on the array (as their GEMM); the rest run on the vector unit.
+bool is_gemm(const workload::Op& op);
+
+/// The array's cycles for one op without DRAM stalls (GEMMs: the fold timing with the
+/// op's mask; other ops: the vector unit), for recompute policies (`cost: accelerator`).
+double op_cycles_estimate(const workload::Op& op, const SystolicSpec& s);
+
 /// Prices each operand buffer's 64-bit access at its own capacity (interpolated from the
 /// table's SRAM points, memory::sram_access_pj). With double buffering an access reaches
 /// one half, so the half's capacity sets the price.

@@ -13,7 +13,7 @@ uint64_t align_up(uint64_t v, uint64_t a) { return (v + a - 1) / a * a; }
 }  // namespace
 
 bool SystolicModel::is_gemm(const workload::Op& op) {
-  return op.kind == workload::OpKind::gemm || op.kind == workload::OpKind::conv || op.kind == workload::OpKind::xnor_gemm;
+  return systolic::is_gemm(op);
 }
 
 SystolicModel::SystolicModel(sc_core::sc_module_name name, SystolicSpec spec, std::shared_ptr<const workload::OpGraph> graph,

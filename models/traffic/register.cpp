@@ -25,7 +25,8 @@ void register_traffic(Registry& r) {
                                                      std::to_string(dram->spec().burst_bytes()) + " B)");
         t.seed = ctx.seed;
         return std::make_unique<traffic::TrafficGenerator>(ctx.name.c_str(), t, *dram);
-      }});
+      },
+      {}});  // no op-cost estimate: it runs no workload
 }
 
 }  // namespace bpsim

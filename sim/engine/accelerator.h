@@ -13,6 +13,7 @@
 #include "sim/core/energy.h"
 #include "sim/core/params.h"
 #include "sim/workload/ir.h"
+#include "sim/workload/load.h"
 
 namespace bpsim {
 
@@ -65,6 +66,9 @@ struct AcceleratorKind {
   std::vector<ActionDecl> actions;               ///< energy actions it counts
   bool needs_workload = true;
   std::function<std::unique_ptr<Accelerator>(const BuildContext&)> make;
+  /// Optional: the model's estimate of one op's cycles under these `accelerator:` params,
+  /// for recompute policies with `cost: accelerator` (made before the workload is built).
+  std::function<workload::OpCostFn(const config::Values& params)> op_cost;
 };
 
 class Registry {

@@ -68,7 +68,8 @@ RunSpec prepare(const std::string& config_path, const std::vector<std::string>& 
   spec.seed = static_cast<uint64_t>(spec.run->i("seed"));
 
   if (const config::Node* wl = root.find("workload")) {
-    spec.workload = workload::load_workload(*wl, "workload", spec.seed);
+    const workload::OpCostFn cost = spec.kind->op_cost ? spec.kind->op_cost(*spec.accelerator) : workload::OpCostFn{};
+    spec.workload = workload::load_workload(*wl, "workload", spec.seed, cost);
   } else if (spec.kind->needs_workload) {
     throw InputError(root.loc, "", "missing required section 'workload' (accelerator '" + kind_name + "' runs a training step)");
   }

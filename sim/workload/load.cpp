@@ -25,8 +25,9 @@ std::shared_ptr<const config::Schema> workload_schema() {
                                       "is stored, others are recomputed")
         .positive();
     p->integer("budget_bytes", "B", "evaluation, optimal: the peak memory to fit").at_least(1);
-    p->choice("cost", {"flops", "roofline"},
-              "recompute cost: FLOPs, or roofline cycles max(FLOPs/flops_per_cycle, bytes/bytes_per_cycle)")
+    p->choice("cost", {"flops", "roofline", "accelerator"},
+              "recompute cost: FLOPs; roofline cycles max(FLOPs/flops_per_cycle, bytes/bytes_per_cycle); or the "
+              "target accelerator's own cycle estimate of each op")
         .def("flops");
     p->real("flops_per_cycle", "FLOP/cycle", "roofline: the accelerator's peak arithmetic").def(512.0).positive();
     p->real("bytes_per_cycle", "B/cycle", "roofline: the accelerator's memory bandwidth").def(64.0).positive();
@@ -155,7 +156,8 @@ static std::shared_ptr<OpGraph> load_external(const config::Node& section, const
   return trace::read_scalesim_csv_file(config::resolve_path(*csv), opt);
 }
 
-std::shared_ptr<OpGraph> load_workload(const config::Node& section, const std::string& key_path, uint64_t seed) {
+std::shared_ptr<OpGraph> load_workload(const config::Node& section, const std::string& key_path, uint64_t seed,
+                                       const OpCostFn& accelerator_cost) {
   config::expect_map(section, key_path);
   if (auto g = load_external(section, key_path)) return g;
   config::Node rest = section;
@@ -166,6 +168,11 @@ std::shared_ptr<OpGraph> load_workload(const config::Node& section, const std::s
   if (v.has("relu_density")) set_relu_density(net.layers, v.f("relu_density"));
   Policy pol = policy_from(v.g("policy"));
   pol.seed = seed;
+  if (v.g("policy").s("cost") == "accelerator") {
+    if (!accelerator_cost)
+      throw v.g("policy").error("cost", "this accelerator gives no per-op cost estimate (use flops or roofline)");
+    pol.cost.custom = accelerator_cost;
+  }
   if (pol.kind == Policy::Kind::checkpoint_sequential && pol.segments > net.layers.size())
     throw v.g("policy").error("segments", std::to_string(pol.segments) + " segments but the network has only " +
                                               std::to_string(net.layers.size()) + " top-level layers");

@@ -1,6 +1,7 @@
 #pragma once
 /// What the engine needs from the workload side. 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -10,12 +11,18 @@
 
 namespace bpsim::workload {
 
+/// An estimate of what one op of a graph costs on a target (its cycles).
+using OpCostFn = std::function<double(const OpGraph&, const Op&)>;
+
 /// The `workload:` section's parameters (spec, batch, dtype, policy).
 std::shared_ptr<const config::Schema> workload_schema();
 
 /// The op graph a config's `workload:` section names: a network spec (path or inline,
 /// with overrides and policy), a bpsim trace (`trace:`), or a SCALE-Sim topology CSV
 /// (`scalesim:`). Throws InputError on bad input.
-std::shared_ptr<OpGraph> load_workload(const config::Node& section, const std::string& key_path, uint64_t seed);
+/// `accelerator_cost`: the target model's own estimate of one op (cycles), used by the
+/// recompute policies with `cost: accelerator`; empty when the model gives none.
+std::shared_ptr<OpGraph> load_workload(const config::Node& section, const std::string& key_path, uint64_t seed,
+                                       const OpCostFn& accelerator_cost = {});
 
 }  // namespace bpsim::workload
