@@ -60,8 +60,9 @@ OpRecord PimModel::run_op(const workload::Op& op, const OpPlan& plan) {
              {"compute_cycles", compute},
              {"transfer_cycles", transfer},
              {"lanes_used", plan.lanes_used},
-             {"lane_utilization", double(plan.lanes_used) / double(m_spec.lanes)},
+             {"lane_utilization", plan.lane_utilization},
              {"slices", plan.slices},
+             {"tiles", plan.tiles},
              {"interface_bytes", rd + wr},
              {"host_baseline", {{"read_bytes", plan.baseline_read_bytes}, {"write_bytes", plan.baseline_write_bytes},
                                 {"bus_cycles", static_cast<uint64_t>(std::ceil(base_bytes / bw * 1e9 / m_spec.ddr.tck_ns))}}}};
