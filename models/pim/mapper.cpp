@@ -21,7 +21,11 @@ void Mapper::fail(const std::string& key, const std::string& msg) const {
 }
 
 OpPlan Mapper::map(const Op& op, const workload::OpGraph& g) const {
-  const bool binary_gemm = op.kind == OpKind::xnor_gemm || (op.kind == OpKind::gemm && op.dtype == workload::DType::binary);
+  // The workload builder marks the backward GEMMs of binary layers by their detail
+  // (binary_linear_dx / _dw): signed additions of real gradients, whatever the graph dtype.
+  const bool binary_detail = op.detail.rfind("binary_linear", 0) == 0;
+  const bool binary_gemm = op.kind == OpKind::xnor_gemm ||
+                           (op.kind == OpKind::gemm && (op.dtype == workload::DType::binary || binary_detail));
   if (binary_gemm) {
     if (op.gemm.m == 0 || op.gemm.n == 0 || op.gemm.k == 0)
       fail("subarrays_per_bank", "op '" + op.name + "': GEMM dimensions must be positive");
@@ -36,7 +40,9 @@ OpPlan Mapper::map(const Op& op, const workload::OpGraph& g) const {
   // Latent weights of binary layers are updated in DRAM; other optimizers run on the host.
   if (op.kind == OpKind::optimizer && (op.dtype == workload::DType::binary || g.dtype == workload::DType::binary))
     return latent_update(op);
-  if (op.kind == OpKind::bitwise) return bitwise(op);
+  // sign() of a real tensor (binarising activations and latent weights) runs where that
+  // tensor is made: on the host, which writes the packed bits (traffic counted).
+  if (op.kind == OpKind::bitwise && op.detail != "sign") return bitwise(op);
   if (op.kind == OpKind::elementwise && m_s.host_work == HostWork::dram && op.elements > 0) {
     OpPlan p;
     p.lanes_used = std::min<uint64_t>(op.elements, m_s.lanes);
