@@ -101,10 +101,12 @@ OpPlan Mapper::forward_xnor(const Op& op) const {
     const Seq combine = m_p.rowclone_psm(t.row_bytes) * ((S - 1) * b) + m_p.add(w) * S + m_p.aap();
     p.jobs.push_back({"combine_sign", combine, t.count});
   }
-  // The controller reads the weight bits it broadcasts (once per sample-tile row), and the
-  // host writes X in vertical layout (the transposition: X read and written once).
-  const uint64_t m_tiles = ceil_div(M, t.mt);
-  p.transfers.push_back({"weight_bits", bits_to_bytes(K * N) * m_tiles, false});
+  // The host writes X in vertical layout (the transposition: X read and written once).
+  // Lane order is chosen so that the cheaper operand is the broadcast one: w bits re-read
+  // per sample tile, or x bits per output tile.
+  const uint64_t w_reads = bits_to_bytes(K * N) * ceil_div(M, t.mt), x_reads = bits_to_bytes(M * K) * ceil_div(N, t.nt);
+  if (w_reads <= x_reads) p.transfers.push_back({"weight_bits", w_reads, false});
+  else p.transfers.push_back({"input_bits", x_reads, false});
   p.transfers.push_back({"transpose_x_read", bits_to_bytes(M * K), false});
   p.transfers.push_back({"transpose_x_write", bits_to_bytes(M * K), true});
   p.baseline_read_bytes = bits_to_bytes(M * K) + bits_to_bytes(K * N) * op.gemm.batch;
@@ -148,13 +150,18 @@ OpPlan Mapper::signed_accumulate(const Op& op, bool weight_grad) const {
   const uint64_t Kf = weight_grad ? op.gemm.m : op.gemm.n;                  // forward inputs
   const uint64_t Nf = weight_grad ? op.gemm.n : op.gemm.k;                  // forward outputs
   const uint64_t dy_bytes = bits_to_bytes(Ms * Nf * gb);
-  // The controller reads the sign bits it broadcasts, once per tile row of the other index.
+  // The controller reads the bits of the operand it broadcasts, once per tile of the other
+  // index; the lane order makes the cheaper one broadcast: the signs (indexed by the
+  // output's n for dX, m for dW) or the gb-bit gradients (indexed by m for dX, n for dW).
+  const uint64_t sign_bytes = weight_grad ? bits_to_bytes(Ms * Kf) : bits_to_bytes(Kf * Nf);
+  const uint64_t sign_reads = sign_bytes * (weight_grad ? ceil_div(N, t.nt) : ceil_div(M, t.mt));
+  const uint64_t g_reads = dy_bytes * (weight_grad ? ceil_div(M, t.mt) : ceil_div(N, t.nt));
+  if (sign_reads <= g_reads) p.transfers.push_back({weight_grad ? "input_bits" : "weight_bits", sign_reads, false});
+  else p.transfers.push_back({"gradient_bits", g_reads, false});
   if (weight_grad) {
-    p.transfers.push_back({"input_bits", bits_to_bytes(Ms * Kf) * ceil_div(N, t.nt), false});
     p.baseline_read_bytes = bits_to_bytes(Ms * Kf) + dy_bytes;
     p.baseline_write_bytes = bits_to_bytes(Kf * Nf * gb);
   } else {
-    p.transfers.push_back({"weight_bits", bits_to_bytes(Kf * Nf) * ceil_div(M, t.mt), false});
     p.baseline_read_bytes = bits_to_bytes(Kf * Nf) + dy_bytes;
     p.baseline_write_bytes = bits_to_bytes(Ms * Kf * gb);
   }
