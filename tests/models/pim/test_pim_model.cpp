@@ -1,8 +1,7 @@
 // The pim model end to end (SystemC): a small binary layer with hand-checked command counts,
-// the binary MLP training step (speed), and bad input.
+// the binary MLP training step (lane utilisation, interface bytes), and bad input.
 #include <catch2/catch.hpp>
 
-#include <chrono>
 #include <cstdio>
 
 #include "models/pim/mapper.h"
@@ -64,23 +63,22 @@ TEST_CASE("pim: small binary layer with hand-checked command counts", "[pim]") {
   CHECK(r.actions.at("dram.act") >= 1808);  // compute ACTs plus the interface read's
 }
 
-TEST_CASE("pim: binary MLP 784-4096-4096-10 batch 256 step under 1 s", "[pim]") {
-  const auto t0 = std::chrono::steady_clock::now();
+TEST_CASE("pim: binary MLP 784-4096-4096-10 batch 256 step", "[pim]") {
+  // Speed is measured by scripts/bench_pim.sh, not here.
   auto g = testing::binary_mlp(256, {784, 4096, 4096, 10});
   const memory::DdrSpec ddr = testing::ddr4_2400();
   memory::DramSystem mem("mem", ddr);
   PimModel pim("pim", parse_pim_spec(testing::pim_values("{}"), ddr), g, mem, nullptr);
   sc_core::sc_start();
-  const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   uint64_t act = 0, base = 0, iface = 0;
   for (const OpRecord& r : pim.records()) {
     act += r.extra["row_activations"].get<uint64_t>();
     base += r.extra["host_baseline"]["read_bytes"].get<uint64_t>() + r.extra["host_baseline"]["write_bytes"].get<uint64_t>();
     iface += r.dram_read_bytes + r.dram_write_bytes;
   }
-  std::printf("binary MLP step: %zu ops, %llu cycles (%.3f ms simulated), %llu ACTs, interface %llu B vs host %llu B, wall %.3f s\n",
+  std::printf("binary MLP step: %zu ops, %llu cycles (%.3f ms simulated), %llu ACTs, interface %llu B vs host %llu B\n",
               pim.records().size(), (unsigned long long)pim.total_cycles(), pim.total_cycles() * ddr.tck_ns * 1e-6,
-              (unsigned long long)act, (unsigned long long)iface, (unsigned long long)base, wall);
+              (unsigned long long)act, (unsigned long long)iface, (unsigned long long)base);
   CHECK(pim.records().size() == 3 + 2 + 3 + 3);  // 3 fwd, 2 dX, 3 dW, 3 updates
   CHECK(iface < base);  // the point of computing in DRAM
   // Lane utilisation: fc1.fwd (256 × 4096 outputs) fills 16 tiles of 256 × 256 lanes: 1.
@@ -92,7 +90,6 @@ TEST_CASE("pim: binary MLP 784-4096-4096-10 batch 256 step under 1 s", "[pim]") 
   CHECK(pim.records().at(7).name == "fc0.dw");
   CHECK(pim.records().at(7).extra["tiles"] == 50);
   CHECK(pim.records().at(7).extra["lane_utilization"] == Approx(784.0 * 4096 / (50.0 * 65536)));
-  CHECK(wall < 1.0);
 }
 
 TEST_CASE("pim: bad input is an InputError naming the key", "[pim]") {
