@@ -4,16 +4,18 @@
 /// Binary weights never sit in lanes: the controller reads their bits and uses them as row
 /// addresses (a weight selects row x or ¬x: that is the XNOR; or selects add vs subtract).
 ///
-/// - forward xnor_gemm out[M×N] = sign(Σ_K xnor): lanes = M; a subarray holds a K-slice of
-///   Kc = data_rows/2 inputs (x and ¬x rows). One slice: one XNOR-accumulate per output
-///   (charge sharing, offset-voltage compare, write-back). Several slices: each yields its
-///   partial popcount by successive approximation (⌈log2(Kc+1)⌉ senses), the partials are
-///   copied together (RowClone-PSM) and summed with bit-serial adds, and one more add
-///   against the threshold gives the sign.
-/// - backward xnor_gemm (and binary gemm): out[m×n] = Σ_k ±g, the sign a weight (dX) or an
-///   input bit (dW) read by the controller: sign-conditioned adds/subtracts of g-bit rows
-///   into accumulators of g + ⌈log2 k⌉ bits; lanes = m for dX, n for dW (dY transposed by
-///   the host for dW: its traffic is counted). Signs assumed balanced: ⌈k/2⌉ adds, ⌊k/2⌋ subs.
+/// - GEMM ops spread their (m, n) output pairs over lanes: a row holds an Mt × Nt tile
+///   (Mt = min(M, lanes) samples, Nt = lanes/Mt outputs), tiles and K-slices go to
+///   subarrays and banks. Operands are laid out per tile by RowClone-PSM row moves: the
+///   operand indexed by the tile's inner index is segment-copied, the other is broadcast
+///   from the all-0/all-1 constant rows by the controller, which reads its bits.
+/// - forward xnor_gemm out[M×N] = sign(Σ_K xnor): per K-slice (kc = data_rows/2 inputs)
+///   x and w rows, Ambit XNOR in place, one charge-domain accumulate per tile. Several
+///   slices: partial popcounts by successive approximation (⌈log2(kc+1)⌉ senses), copied
+///   together (RowClone-PSM), summed bit-serially, signed by one more AAP.
+/// - backward xnor_gemm (and binary gemm): out[m×n] = Σ_k s·g with the sign s a weight
+///   (dX) or an input bit (dW): per term gb Ambit XORs with ¬s and an add with carry-in ¬s
+///   into an accumulator of gb + ⌈log2 k⌉ bits.
 /// - optimizer: latent-weight update in DRAM (subtract, sign copied to the weight row).
 /// - bitwise: Ambit ops over `elements` bits.
 /// - everything else: host work (or bit-serial in DRAM for elementwise with host_work: dram).
@@ -49,6 +51,8 @@ struct OpPlan {
   uint64_t baseline_write_bytes = 0;  ///< …and writes its results over the bus
   uint64_t lanes_used = 0;         ///< lanes of a row doing useful work
   uint64_t slices = 1;             ///< subarray slices the reduction is split into
+  uint64_t tiles = 1;              ///< rows of (m, n) output lanes (GEMM ops)
+  double lane_utilization = 0;     ///< useful lanes / lanes of all rows the op computes in
 };
 
 class Mapper {
@@ -59,6 +63,11 @@ class Mapper {
   OpPlan map(const workload::Op& op, const workload::OpGraph& g) const;
 
  private:
+  struct Tiles {
+    uint64_t mt = 1, nt = 1, count = 1, row_bytes = 1;
+  };
+  /// Mt × Nt tiles of (m, n) pairs, one per row of lanes.
+  Tiles tiles(uint64_t M, uint64_t N) const;
   OpPlan forward_xnor(const workload::Op& op) const;
   OpPlan signed_accumulate(const workload::Op& op, bool weight_grad) const;
   OpPlan latent_update(const workload::Op& op) const;

@@ -60,8 +60,9 @@ OpRecord PimModel::run_op(const workload::Op& op, const OpPlan& plan) {
              {"compute_cycles", compute},
              {"transfer_cycles", transfer},
              {"lanes_used", plan.lanes_used},
-             {"lane_utilization", double(plan.lanes_used) / double(m_spec.lanes)},
+             {"lane_utilization", plan.lane_utilization},
              {"slices", plan.slices},
+             {"tiles", plan.tiles},
              {"interface_bytes", rd + wr},
              {"host_baseline", {{"read_bytes", plan.baseline_read_bytes}, {"write_bytes", plan.baseline_write_bytes},
                                 {"bus_cycles", static_cast<uint64_t>(std::ceil(base_bytes / bw * 1e9 / m_spec.ddr.tck_ns))}}}};
@@ -73,6 +74,12 @@ OpRecord PimModel::run_op(const workload::Op& op, const OpPlan& plan) {
   m_baseline_write += plan.baseline_write_bytes;
   m_if_read += rd;
   m_if_write += wr;
+  if (!plan.host_work) {
+    PhaseBytes& pb = m_phase_bytes[r.phase];
+    ++pb.dram_ops;
+    pb.interface += rd + wr;
+    pb.host += base_bytes;
+  }
   return r;
 }
 
@@ -105,6 +112,13 @@ void PimModel::report_stats(StatGroup& g) const {
   b.set("write_bytes", m_if_write, "bytes written over the DRAM interface");
   b.set("host_baseline_read_bytes", m_baseline_read, "bytes a host computing every op would read over the bus");
   b.set("host_baseline_write_bytes", m_baseline_write, "bytes a host computing every op would write over the bus");
+  StatGroup& ph = g.child("in_dram_by_phase");
+  for (const auto& [phase, pb] : m_phase_bytes) {
+    StatGroup& x = ph.child(phase);
+    x.set("ops", pb.dram_ops, "ops of this phase computed in DRAM");
+    x.set("interface_bytes", pb.interface, "bytes those ops move over the DRAM interface");
+    x.set("host_bytes", pb.host, "bytes a host computing those ops would move over the bus");
+  }
 }
 
 }  // namespace bpsim::pim

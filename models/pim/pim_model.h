@@ -2,6 +2,7 @@
 /// The pim accelerator's sc_module: one SC_THREAD that, per op, times the op's command
 /// sequences in plain C++ (mapper + core), moves its host/controller traffic through the
 /// memory system's bulk path, and waits once for the whole op.
+#include <map>
 #include <memory>
 #include <vector>
 
@@ -39,6 +40,11 @@ class PimModel : public sc_core::sc_module, public Accelerator {
   Seq m_total;
   uint64_t m_compute_cycles = 0, m_transfer_cycles = 0, m_host_ops = 0;
   uint64_t m_baseline_read = 0, m_baseline_write = 0, m_if_read = 0, m_if_write = 0;
+  /// Per phase, ops computed in DRAM only: interface bytes and a host's bus bytes.
+  struct PhaseBytes {
+    uint64_t dram_ops = 0, interface = 0, host = 0;
+  };
+  std::map<std::string, PhaseBytes> m_phase_bytes;
 };
 
 /// Energy actions the model counts beyond the memory system's DRAM commands.

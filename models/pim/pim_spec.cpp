@@ -11,7 +11,7 @@ unsigned PimSpec::second_act_cycles() const {
 }
 
 unsigned PimSpec::units_per_rank() const {
-  return std::min(ddr.banks() * subarray_parallelism, max_active_per_rank);
+  return std::min(banks * subarray_parallelism, max_active_per_rank);
 }
 
 std::shared_ptr<const config::Schema> pim_schema() {
@@ -27,6 +27,7 @@ std::shared_ptr<const config::Schema> pim_schema() {
     m->boolean("overlapped_aap", "issue the second ACT of an AAP early (Ambit) instead of after tRAS").def(true);
     m->real("second_act_ns", "ns", "delay of the overlapped second ACT (Ambit: 4 ns)").def(4.0).positive();
     m->boolean("obey_tfaw", "compute activations obey tFAW and tRRD (PRADA argues they need not)").def(true);
+    m->integer("banks", "", "banks per rank that compute (0: all of the memory preset's banks)").def(0).range(0, 1 << 16);
     m->integer("subarray_parallelism", "", "subarrays of one bank computing at once").def(1).range(1, 1 << 16);
     m->integer("max_active_per_rank", "", "power limit: subarrays activating at once per rank").def(16).range(1, 1 << 20);
     m->integer("gradient_bits", "bits", "width of gradients in bit-serial arithmetic (2..32)").def(8).range(1, 64);
@@ -63,6 +64,9 @@ PimSpec parse_pim_spec(const config::Values& v, const memory::DdrSpec& ddr) {
   if (s.second_act_ns > ddr.tras * ddr.tck_ns)
     throw v.error("second_act_ns", "must not exceed tRAS (" + std::to_string(ddr.tras * ddr.tck_ns) + " ns)");
   s.obey_tfaw = v.b("obey_tfaw");
+  s.banks = u("banks") == 0 ? ddr.banks() : u("banks");
+  if (s.banks > ddr.banks())
+    throw v.error("banks", "exceeds the memory preset's " + std::to_string(ddr.banks()) + " banks per rank");
   s.subarray_parallelism = u("subarray_parallelism");
   if (s.subarray_parallelism > s.subarrays_per_bank)
     throw v.error("subarray_parallelism", "exceeds subarrays_per_bank (" + std::to_string(s.subarrays_per_bank) + ")");

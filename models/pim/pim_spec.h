@@ -24,6 +24,7 @@ struct PimSpec {
   bool overlapped_aap = true;
   double second_act_ns = 4.0;          ///< Ambit: second ACT of an AAP issued this long after the first
   bool obey_tfaw = true;
+  unsigned banks = 16;                 ///< banks per rank that compute (≤ the preset's banks)
   unsigned subarray_parallelism = 1;   ///< subarrays of one bank computing at once
   unsigned max_active_per_rank = 16;   ///< power limit: subarrays activating at once per rank
   unsigned gradient_bits = 8;

@@ -56,18 +56,22 @@ class Primitives {
   Seq xnor_accumulate(uint64_t rows) const;
 
   // SIMDRAM-style bit-serial micro-programs (MAJ/NOT), n-bit operands, per row of lanes.
-  /// n-bit add: 8n + 1 AAP/AP (SIMDRAM, Hajinazar et al., ASPLOS 2021): per bit 7 AAP + 1 AP
-  /// (the program in microprogram.h), plus 1 AAP to clear the carry.
+  /// n-bit add: 8n + 1 AAP/AP: per bit 7 AAP + 1 AP (our MAJ/NOT program in
+  /// microprogram.h, functionally tested), plus 1 AAP to clear the carry. Agrees with
+  /// SIMDRAM (Hajinazar et al., ASPLOS 2021) as tabulated by a public cost model in ns
+  /// (test_pim_primitives.cpp); the paper's own table was not checked directly.
   Seq add(unsigned n) const;
   /// n-bit subtract: the add with B read through a DCC row (+1 AAP per bit) and the carry
   /// set to 1: 9n + 1. (Our program; SIMDRAM's hand-allocated one may be shorter.)
   Seq sub(unsigned n) const;
-  /// n-bit multiply: 11n² − 5n − 1 AAP/AP (SIMDRAM's figure, also the Proteus cost model's).
+  /// n-bit multiply: 11n² − 5n − 1 AAP/AP, SIMDRAM's count as tabulated (in ns) by a public
+  /// cost model (test_pim_primitives.cpp); no program of ours runs it.
   Seq mul(unsigned n) const;
-  /// ReLU of an n-bit value: 3n + ((n − 1) mod 2) (SIMDRAM).
+  /// ReLU of an n-bit value: 3n + ((n − 1) mod 2), attributed to SIMDRAM; not checked
+  /// against a source.
   Seq relu(unsigned n) const;
-  /// Popcount of k one-bit rows by an adder tree: level l adds ⌊c/2⌋ pairs of l-bit
-  /// numbers (c values left at that level); Σ (pairs) · add(l).
+  /// Popcount of k one-bit rows by an adder tree (our derivation from add): level l adds
+  /// ⌊c/2⌋ pairs of l-bit numbers (c values left at that level); Σ (pairs) · add(l).
   Seq popcount(uint64_t k) const;
   /// Width of a popcount of k bits: ⌈log2(k + 1)⌉.
   static unsigned count_bits(uint64_t k);

@@ -1,8 +1,7 @@
 // The pim model end to end (SystemC): a small binary layer with hand-checked command counts,
-// the binary MLP training step (speed), and bad input.
+// the binary MLP training step (lane utilisation, interface bytes), and bad input.
 #include <catch2/catch.hpp>
 
-#include <chrono>
 #include <cstdio>
 
 #include "models/pim/mapper.h"
@@ -14,7 +13,7 @@
 using namespace bpsim;
 using namespace bpsim::pim;
 
-TEST_CASE("pim: small binary layer, hand-checked command counts", "[pim]") {
+TEST_CASE("pim: small binary layer with hand-checked command counts", "[pim]") {
   // Forward xnor_gemm M=64 samples, K=100 inputs, N=4 outputs, default device: 1024-row
   // subarrays, 11 reserved → 1013 data rows ≥ 2·100, so one slice (x and ¬x rows).
   auto g = std::make_shared<workload::OpGraph>();
@@ -30,50 +29,67 @@ TEST_CASE("pim: small binary layer, hand-checked command counts", "[pim]") {
   sc_core::sc_start();
   const OpRecord& r = pim.records().at(0);
   const auto& c = r.extra["commands"];
-  // ¬x: 100 rows × DCC NOT (2 AAP) = 200 AAP, 400 ACT, 200 PRE.
-  // X copies: 4 outputs → 4 subarrays hold 2·100 rows each: 800 PSM copies of 64 lanes
-  // (8 bytes → 1 burst each), 2 ACT + 2 PRE each: 1600 ACT, 1600 PRE, 800 bursts.
-  // XNOR-accumulates: 4, each ⌈100/16⌉ = 7 sharing ACTs + 1 output-row ACT, 1 PRE.
-  CHECK(c["aap"] == 200);
-  CHECK(c["psm_rows"] == 800);
-  CHECK(c["psm_bursts"] == 800);
-  CHECK(c["charge_shares"] == 28);
-  CHECK(c["senses"] == 4);
-  CHECK(c["act"] == 400 + 1600 + 32);
-  CHECK(c["pre"] == 200 + 1600 + 4);
-  // Cycles (2 ranks × 16 banks, tFAW 26, tRRD_S 4):
-  //  ¬x: 50 per rank, 16 at once → 4 rounds; 16·4 ACTs → ⌈64/4⌉·26 = 416 > 120: 1664.
-  //  copies: 400 per rank → 25 rounds; seq tRCD+tCCD_L+tRP = 38; 32 ACTs → 208: 5200.
-  //  accumulates: 2 per rank, one round of 7·16 + 39 + 5 + 16 = 172 (16 ACTs → 104): 172.
-  CHECK(r.extra["compute_cycles"] == 1664 + 5200 + 172);
-  // The controller reads the 400 weight bits (50 bytes); a host would read X (800 B) and
-  // W (50 B) and write Y (32 B).
-  CHECK(r.dram_read_bytes == 50);
+  // Lanes: one tile of Mt = 64 samples × Nt = 4 outputs = 256 lanes (32 bytes, 1 burst)
+  // of the 65,536; K = 100 ≤ 506 = 1013/2 data rows per input pair: one slice.
+  // Layout: 100 x rows + 100 w rows, RowClone-PSM each (2 ACT, 2 PRE, 1 burst): 200 PSM,
+  //   400 ACT, 400 PRE, 200 bursts.
+  // XNOR in place: 100 × Ambit XNOR (6 AAP + 2 AP; 14 ACT, 8 PRE): 600 AAP, 200 AP,
+  //   1400 ACT, 800 PRE.
+  // One XNOR-accumulate for the tile: ⌈100/16⌉ = 7 sharing ACTs + 1 output-row ACT, 1 PRE.
+  CHECK(c["aap"] == 600);
+  CHECK(c["ap"] == 200);
+  CHECK(c["psm_rows"] == 200);
+  CHECK(c["psm_bursts"] == 200);
+  CHECK(c["charge_shares"] == 7);
+  CHECK(c["senses"] == 1);
+  CHECK(c["act"] == 400 + 1400 + 8);
+  CHECK(c["pre"] == 400 + 800 + 1);
+  CHECK(r.extra["tiles"] == 1);
+  CHECK(r.extra["lane_utilization"] == Approx(256.0 / 65536));
+  // Cycles (2 ranks × 16 banks, tFAW 26, tRRD_S 4; AAP = tRAS 39 + ⌈4 ns/0.833⌉ = 5 + tRP 16
+  // = 60, AP = 55, PSM = tRCD 16 + tCCD_L 6 + tRP 16 = 38):
+  //  each layout job: 50 rows per rank, 16 at once → 4 rounds; 32 ACTs → ⌈32/4⌉·26 = 208
+  //    > 38: 832 each.
+  //  XNOR: 4 rounds; 16·14 = 224 ACTs → 56·26 = 1456 > 6·60 + 2·55 = 470: 5824.
+  //  accumulate: one, 7·16 + 39 + 5 + 16 = 172 (8 ACTs → 52).
+  CHECK(r.extra["compute_cycles"] == 832 + 832 + 5824 + 172);
+  // The controller reads the 400 weight bits (50 bytes) it broadcasts; the host transposes
+  // X (64·100 bits = 800 bytes read and written). A host computing the layer reads X (800 B)
+  // and W (50 B) and writes Y (32 B): this tiny layer moves more in DRAM than on a host.
+  CHECK(r.dram_read_bytes == 850);
+  CHECK(r.dram_write_bytes == 800);
   CHECK(r.extra["host_baseline"]["read_bytes"] == 850);
   CHECK(r.extra["host_baseline"]["write_bytes"] == 32);
-  CHECK(r.actions.at("dram.act") >= 2032);  // compute ACTs plus the interface read's
+  CHECK(r.actions.at("dram.act") >= 1808);  // compute ACTs plus the interface read's
 }
 
-TEST_CASE("pim: binary MLP 784-4096-4096-10 batch 256 step under 1 s", "[pim]") {
-  const auto t0 = std::chrono::steady_clock::now();
+TEST_CASE("pim: binary MLP 784-4096-4096-10 batch 256 step", "[pim]") {
+  // Speed is measured by scripts/bench_pim.sh, not here.
   auto g = testing::binary_mlp(256, {784, 4096, 4096, 10});
   const memory::DdrSpec ddr = testing::ddr4_2400();
   memory::DramSystem mem("mem", ddr);
   PimModel pim("pim", parse_pim_spec(testing::pim_values("{}"), ddr), g, mem, nullptr);
   sc_core::sc_start();
-  const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   uint64_t act = 0, base = 0, iface = 0;
   for (const OpRecord& r : pim.records()) {
     act += r.extra["row_activations"].get<uint64_t>();
     base += r.extra["host_baseline"]["read_bytes"].get<uint64_t>() + r.extra["host_baseline"]["write_bytes"].get<uint64_t>();
     iface += r.dram_read_bytes + r.dram_write_bytes;
   }
-  std::printf("binary MLP step: %zu ops, %llu cycles (%.3f ms simulated), %llu ACTs, interface %llu B vs host %llu B, wall %.3f s\n",
+  std::printf("binary MLP step: %zu ops, %llu cycles (%.3f ms simulated), %llu ACTs, interface %llu B vs host %llu B\n",
               pim.records().size(), (unsigned long long)pim.total_cycles(), pim.total_cycles() * ddr.tck_ns * 1e-6,
-              (unsigned long long)act, (unsigned long long)iface, (unsigned long long)base, wall);
+              (unsigned long long)act, (unsigned long long)iface, (unsigned long long)base);
   CHECK(pim.records().size() == 3 + 2 + 3 + 3);  // 3 fwd, 2 dX, 3 dW, 3 updates
   CHECK(iface < base);  // the point of computing in DRAM
-  CHECK(wall < 1.0);
+  // Lane utilisation: fc1.fwd (256 × 4096 outputs) fills 16 tiles of 256 × 256 lanes: 1.
+  // fc2.fwd (256 × 10): one tile of 2560 of 65,536 lanes. fc0.dw (784 × 4096): Mt = 784,
+  // Nt = ⌊65536/784⌋ = 83, ⌈4096/83⌉ = 50 tiles: 784·4096/(50·65536) = 0.98.
+  CHECK(pim.records().at(1).extra["lane_utilization"] == Approx(1.0));
+  CHECK(pim.records().at(1).extra["tiles"] == 16);
+  CHECK(pim.records().at(2).extra["lane_utilization"] == Approx(2560.0 / 65536));
+  CHECK(pim.records().at(7).name == "fc0.dw");
+  CHECK(pim.records().at(7).extra["tiles"] == 50);
+  CHECK(pim.records().at(7).extra["lane_utilization"] == Approx(784.0 * 4096 / (50.0 * 65536)));
 }
 
 TEST_CASE("pim: bad input is an InputError naming the key", "[pim]") {
