@@ -92,3 +92,28 @@ TEST_CASE("example sweep: memory policy × batch on GPT-2-small", "[sweep][examp
   // (weights, gradients and optimizer state are persistent and not in the peak).
   CHECK(by_batch[16]["none"]["peak_bytes"].get<double>() >= 0.95 * 8 * by_batch[2]["none"]["peak_bytes"].get<double>());
 }
+
+TEST_CASE("example sweep: PIM banks × rows per charge-sharing step on a binary MLP", "[sweep][examples]") {
+  Scratch s("sweep_pim");
+  const std::vector<json> rows = run_example_sweep(s, "pim_banks_rows");
+  REQUIRE(rows.size() == 16);  // 4 bank counts × 4 rows-per-step values
+  std::map<int64_t, std::map<int64_t, uint64_t>> cycles;  // banks → rows per step → cycles
+  for (const json& r : rows)
+    cycles[r["axes"]["accelerator.banks"].get<int64_t>()][r["axes"]["accelerator.max_rows_per_step"].get<int64_t>()] =
+        r["totals"]["cycles"].get<uint64_t>();
+  // The same commands spread over more banks finish sooner; a step that connects more rows
+  // needs ⌈K/rows⌉ accumulate steps per K-slice instead of more, so never more time.
+  for (const auto& [banks, by_rows] : cycles) {
+    uint64_t prev = UINT64_MAX;
+    for (const auto& [r, c] : by_rows) {
+      INFO("banks " << banks << ", rows " << r);
+      CHECK(c <= prev);
+      prev = c;
+    }
+  }
+  for (int64_t r : {4, 8, 16, 32}) {
+    CHECK(cycles[4][r] < cycles[2][r]);
+    CHECK(cycles[8][r] < cycles[4][r]);
+    CHECK(cycles[16][r] < cycles[8][r]);
+  }
+}
