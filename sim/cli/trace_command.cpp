@@ -18,7 +18,7 @@ namespace bpsim::cli {
 namespace {
 
 /// A `workload:` section as if written in a config: {spec: SPEC, policy: {kind, segments}}.
-config::Node workload_section(const std::string& spec, const std::string& policy, int segments) {
+config::Node workload_section(const std::string& spec, const std::string& policy, int segments, int batch) {
   auto scalar = [](const std::string& text) {
     config::Node n;
     n.type = config::Node::Type::Scalar;
@@ -31,6 +31,7 @@ config::Node workload_section(const std::string& spec, const std::string& policy
   config::Node spec_node = scalar(spec);
   spec_node.loc = Location{};  // relative to the working directory
   section.set("spec", spec_node);
+  if (batch != -1) section.set("batch", scalar(std::to_string(batch)));
   if (!policy.empty()) {
     config::Node p;
     p.type = config::Node::Type::Map;
@@ -45,17 +46,18 @@ config::Node workload_section(const std::string& spec, const std::string& policy
 
 int cmd_trace(int argc, char* argv[]) {
   std::string action, input, out, policy;
-  int segments = 0;
+  int segments = 0, batch = -1;  // -1: the spec's batch
   bool help = false;
   po::options_description d("options");
   d.add_options()("help,h", po::bool_switch(&help), "show this help")(
       "output,o", po::value(&out), "trace file to write (export)")(
       "policy", po::value(&policy), "memory policy for export (none, checkpoint, checkpoint_sequential, …)")(
-      "segments", po::value(&segments), "segments for checkpoint_sequential");
+      "segments", po::value(&segments), "segments for checkpoint_sequential")(
+      "batch", po::value(&batch), "overrides the spec's batch size (export)");
   parse_command_line(argc, argv, d, {{"action", &action}, {"input", &input}});
   const char* usage =
-      "usage: bpsim trace export SPEC.yaml [--policy P] [--segments N] -o FILE.jsonl\n"
-      "       bpsim trace check FILE.jsonl\n";
+      "usage: bpsim trace export SPEC.yaml [--policy P] [--segments N] [--batch B] -o FILE.jsonl\n"
+      "       bpsim trace check FILE.jsonl[.gz]\n";
   if (help) {
     std::cout << usage << "\n" << d;
     return kExitOk;
@@ -63,7 +65,7 @@ int cmd_trace(int argc, char* argv[]) {
   if (action == "export") {
     if (input.empty()) throw po::error("missing SPEC.yaml");
     if (out.empty()) throw po::error("missing -o FILE");
-    auto g = workload::load_workload(workload_section(input, policy, segments), "workload", 1);
+    auto g = workload::load_workload(workload_section(input, policy, segments, batch), "workload", 1);
     if (std::filesystem::exists(out)) throw InputError("-o " + out + ": file exists; refusing to overwrite it");
     const std::string tmp = out + ".partial";
     {
