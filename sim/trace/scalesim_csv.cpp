@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 #include <fstream>
+#include <optional>
 #include <sstream>
 #include <vector>
 
@@ -68,9 +69,47 @@ void add_gemm(workload::OpGraph& g, const std::string& name, uint64_t m, uint64_
   g.ops.push_back(op);
 }
 
+/// dX and dW of every forward op, last first (see the header for the dims).
+void add_backward(workload::OpGraph& g) {
+  const uint64_t e = std::max(1u, workload::dtype_bits(g.dtype) / 8);
+  const size_t forward = g.ops.size();
+  std::optional<uint32_t> last_dx;
+  for (size_t i = forward; i-- > 0;) {
+    const workload::Op f = g.ops[i];  // a copy: g.ops grows below
+    const uint64_t m = f.gemm.m, n = f.gemm.n, k = f.gemm.k;
+    const uint32_t in = f.reads[0], weight = f.reads[1];
+    const uint32_t dy = add_tensor(g, f.name + ".dout", m * n * e, workload::TensorRole::gradient);
+    auto add = [&](const std::string& suffix, workload::Phase phase, workload::GemmDims d,
+                   std::vector<uint32_t> reads, uint32_t write) {
+      workload::Op op;
+      op.id = uint32_t(g.ops.size());
+      op.name = f.name + suffix;
+      op.layer = f.layer;
+      op.phase = phase;
+      op.kind = workload::OpKind::gemm;
+      op.dtype = g.dtype;
+      op.gemm = d;
+      op.macs = d.macs();
+      op.detail = f.detail + suffix;
+      op.reads = std::move(reads);
+      op.writes = {write};
+      op.deps = {f.id};
+      if (last_dx) op.deps.push_back(*last_dx);
+      g.ops.push_back(op);
+      return op.id;
+    };
+    const uint32_t dx = add(".dx", workload::Phase::backward_data, workload::GemmDims{m, k, n, 1}, {dy, weight},
+                            add_tensor(g, f.name + ".din", m * k * e, workload::TensorRole::gradient));
+    add(".dw", workload::Phase::backward_weight, workload::GemmDims{k, n, m, 1}, {in, dy},
+        add_tensor(g, f.name + ".dweight", k * n * e, workload::TensorRole::weight_gradient));
+    last_dx = dx;
+  }
+}
+
 }  // namespace
 
-std::shared_ptr<workload::OpGraph> read_scalesim_csv(std::istream& in, const std::string& file, workload::DType dtype) {
+std::shared_ptr<workload::OpGraph> read_scalesim_csv(std::istream& in, const std::string& file, workload::DType dtype,
+                                                     bool backward) {
   auto g = std::make_shared<workload::OpGraph>();
   g->name = file;
   g->dtype = dtype;
@@ -119,13 +158,15 @@ std::shared_ptr<workload::OpGraph> read_scalesim_csv(std::istream& in, const std
       add_gemm(*g, depthwise ? f[0] + "Channel_" + std::to_string(c) : f[0], cs.p * cs.q, nf, fh * fw * cs.c, &cs);
   }
   if (g->ops.empty()) throw InputError(Location{file, lineno, 0}, "", "no layers in SCALE-Sim topology file");
+  if (backward) add_backward(*g);
   return g;
 }
 
-std::shared_ptr<workload::OpGraph> read_scalesim_csv_file(const std::string& path, workload::DType dtype) {
+std::shared_ptr<workload::OpGraph> read_scalesim_csv_file(const std::string& path, workload::DType dtype,
+                                                          bool backward) {
   std::ifstream in(path);
   if (!in) throw InputError("cannot open SCALE-Sim topology file '" + path + "'");
-  return read_scalesim_csv(in, path, dtype);
+  return read_scalesim_csv(in, path, dtype, backward);
 }
 
 }  // namespace bpsim::trace

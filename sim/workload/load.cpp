@@ -74,7 +74,8 @@ NetSpec net_of(const config::Node& section, const std::string& key_path, config:
 }  // namespace
 
 /// Finished op graphs from elsewhere: a bpsim trace, or a SCALE-Sim topology CSV (its
-/// layers' forward GEMMs, run as they are). Null when the section names neither.
+/// layers' forward GEMMs, run as they are, and with `backward: true` their dX and dW
+/// GEMMs). Null when the section names neither.
 static std::shared_ptr<OpGraph> load_external(const config::Node& section, const std::string& key_path) {
   if (const config::Node* t = section.find("trace")) {
     config::check_keys(section, key_path, {"trace"});
@@ -82,13 +83,15 @@ static std::shared_ptr<OpGraph> load_external(const config::Node& section, const
   }
   const config::Node* csv = section.find("scalesim");
   if (!csv) return nullptr;
-  config::check_keys(section, key_path, {"scalesim", "dtype"});
+  config::check_keys(section, key_path, {"scalesim", "dtype", "backward"});
   DType dt = DType::int8;
   if (const config::Node* d = section.find("dtype"))
     if (!dtype_from_string(config::as_string(*d, key_path + ".dtype"), dt))
       throw InputError(d->loc, key_path + ".dtype",
                        "'" + d->scalar + "' is not valid (expected one of: fp32, bf16, fp16, int8, binary)");
-  return trace::read_scalesim_csv_file(config::resolve_path(*csv), dt);
+  bool backward = false;
+  if (const config::Node* b = section.find("backward")) backward = config::as_bool(*b, key_path + ".backward");
+  return trace::read_scalesim_csv_file(config::resolve_path(*csv), dt, backward);
 }
 
 std::shared_ptr<OpGraph> load_workload(const config::Node& section, const std::string& key_path, uint64_t) {

@@ -95,3 +95,35 @@ TEST_CASE("trace samples: MLP replays on the systolic array", "[cli][trace][samp
   // Per sample: 784·1024 + 1024·1024 + 1024·10 = 802 816 + 1 048 576 + 10 240 = 1 861 632.
   check_sample("mlp_step.jsonl", "mlp.yaml", 64, 1861632ull);
 }
+
+TEST_CASE("cli scalesim backward: config key and trace scalesim command", "[cli][trace][scalesim]") {
+  Scratch s("scalesim_bwd");
+  // M = 64, N = 32, K = 16: forward, dX (64×32·32×16) and dW (16×64·64×32) are 32 768 MACs each.
+  const std::string csv = s.file("t.csv", "Layer, M, N, K,\ng1, 64, 32, 16,\n");
+  const std::string src = BPSIM_SOURCE_DIR;
+  const std::string cfg = s.file("c.yaml", "include: [" + src + "/configs/arch/systolic_32x32_int8.yaml, " + src +
+                                               "/configs/memory/ddr4_2400.yaml, " + src +
+                                               "/configs/energy/45nm.yaml]\nworkload: {scalesim: t.csv, backward: true}\n");
+  CliResult r = run_bpsim("run " + cfg + " --quiet --out " + (s / "o"));
+  INFO(r.err);
+  REQUIRE(r.code == 0);
+  auto rep = nlohmann::json::parse(slurp(s / "o/report.json"));
+  CHECK(rep["totals"]["macs"] == 3 * 32768);
+  CHECK(rep["phases"]["backward_data"]["macs"] == 32768);
+  CHECK(rep["phases"]["backward_weight"]["macs"] == 32768);
+  CliResult bad = run_bpsim("run " + cfg + " --set workload.backward=maybe --out " + (s / "o2"));
+  CHECK(bad.code == 2);
+  CHECK_THAT(bad.err, Catch::Contains("workload.backward"));
+
+  // The command line: the same graph as a bpsim trace.
+  CliResult c = run_bpsim("trace scalesim " + csv + " --backward --dtype bf16 -o " + (s / "t.jsonl"));
+  INFO(c.err);
+  REQUIRE(c.code == 0);
+  auto g = trace::read_trace_file(s / "t.jsonl");
+  REQUIRE(g->ops.size() == 3);
+  CHECK(g->ops[1].name == "g1.dx");
+  CHECK(g->ops[2].phase == workload::Phase::backward_weight);
+  CHECK(g->dtype == workload::DType::bf16);
+  CHECK(run_bpsim("trace scalesim " + csv + " --dtype int3 -o " + (s / "u.jsonl")).code == 2);
+  CHECK_FALSE(std::filesystem::exists(s / "u.jsonl"));
+}
