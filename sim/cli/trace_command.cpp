@@ -8,6 +8,7 @@
 #include "sim/cli/commands.h"
 #include "sim/cli/options.h"
 #include "sim/core/error.h"
+#include "sim/trace/scalesim_csv.h"
 #include "sim/trace/trace_io.h"
 #include "sim/workload/load.h"
 
@@ -18,7 +19,7 @@ namespace bpsim::cli {
 namespace {
 
 /// A `workload:` section as if written in a config: {spec: SPEC, policy: {kind, segments}}.
-config::Node workload_section(const std::string& spec, const std::string& policy, int segments) {
+config::Node workload_section(const std::string& spec, const std::string& policy, int segments, int batch) {
   auto scalar = [](const std::string& text) {
     config::Node n;
     n.type = config::Node::Type::Scalar;
@@ -31,6 +32,7 @@ config::Node workload_section(const std::string& spec, const std::string& policy
   config::Node spec_node = scalar(spec);
   spec_node.loc = Location{};  // relative to the working directory
   section.set("spec", spec_node);
+  if (batch != -1) section.set("batch", scalar(std::to_string(batch)));
   if (!policy.empty()) {
     config::Node p;
     p.type = config::Node::Type::Map;
@@ -41,21 +43,38 @@ config::Node workload_section(const std::string& spec, const std::string& policy
   return section;
 }
 
+/// Writes `g` to `out` through a temporary file, so a failed write leaves no finished-looking trace.
+void write_out(const workload::OpGraph& g, const std::string& out) {
+  if (std::filesystem::exists(out)) throw InputError("-o " + out + ": file exists; refusing to overwrite it");
+  const std::string tmp = out + ".partial";
+  {
+    std::ofstream f(tmp);
+    trace::write_trace(g, f);
+    if (!f.flush()) throw std::runtime_error("cannot write " + tmp);
+  }
+  std::filesystem::rename(tmp, out);
+  std::cout << out << ": " << g.ops.size() << " ops, " << g.tensors.size() << " tensors\n";
+}
+
 }  // namespace
 
 int cmd_trace(int argc, char* argv[]) {
-  std::string action, input, out, policy;
-  int segments = 0;
-  bool help = false;
+  std::string action, input, out, policy, dtype;
+  int segments = 0, batch = -1;  // -1: the spec's batch
+  bool help = false, backward = false;
   po::options_description d("options");
   d.add_options()("help,h", po::bool_switch(&help), "show this help")(
       "output,o", po::value(&out), "trace file to write (export)")(
       "policy", po::value(&policy), "memory policy for export (none, checkpoint, checkpoint_sequential, …)")(
-      "segments", po::value(&segments), "segments for checkpoint_sequential");
+      "segments", po::value(&segments), "segments for checkpoint_sequential")(
+      "batch", po::value(&batch), "overrides the spec's batch size (export); multiplies M (scalesim)")(
+      "backward", po::bool_switch(&backward), "also the backward dX and dW GEMMs (scalesim)")(
+      "dtype", po::value(&dtype), "element type of a SCALE-Sim topology (scalesim; default int8)");
   parse_command_line(argc, argv, d, {{"action", &action}, {"input", &input}});
   const char* usage =
-      "usage: bpsim trace export SPEC.yaml [--policy P] [--segments N] -o FILE.jsonl\n"
-      "       bpsim trace check FILE.jsonl\n";
+      "usage: bpsim trace export SPEC.yaml [--policy P] [--segments N] [--batch B] -o FILE.jsonl\n"
+      "       bpsim trace scalesim TOPOLOGY.csv [--backward] [--batch B] [--dtype D] -o FILE.jsonl\n"
+      "       bpsim trace check FILE.jsonl[.gz]\n";
   if (help) {
     std::cout << usage << "\n" << d;
     return kExitOk;
@@ -63,16 +82,22 @@ int cmd_trace(int argc, char* argv[]) {
   if (action == "export") {
     if (input.empty()) throw po::error("missing SPEC.yaml");
     if (out.empty()) throw po::error("missing -o FILE");
-    auto g = workload::load_workload(workload_section(input, policy, segments), "workload", 1);
-    if (std::filesystem::exists(out)) throw InputError("-o " + out + ": file exists; refusing to overwrite it");
-    const std::string tmp = out + ".partial";
-    {
-      std::ofstream f(tmp);
-      trace::write_trace(*g, f);
-      if (!f.flush()) throw std::runtime_error("cannot write " + tmp);
-    }
-    std::filesystem::rename(tmp, out);
-    std::cout << out << ": " << g->ops.size() << " ops, " << g->tensors.size() << " tensors\n";
+    auto g = workload::load_workload(workload_section(input, policy, segments, batch), "workload", 1);
+    write_out(*g, out);
+    return kExitOk;
+  }
+  if (action == "scalesim") {
+    if (input.empty()) throw po::error("missing TOPOLOGY.csv");
+    if (out.empty()) throw po::error("missing -o FILE");
+    workload::DType dt = workload::DType::int8;
+    if (!dtype.empty() && !workload::dtype_from_string(dtype, dt))
+      throw po::error("--dtype: '" + dtype + "' is not valid (expected one of: fp32, bf16, fp16, int8, binary)");
+    trace::ScalesimOptions opt;
+    opt.dtype = dt;
+    opt.backward = backward;
+    if (batch == 0 || batch < -1) throw po::error("--batch: must be at least 1");
+    if (batch > 0) opt.batch = static_cast<uint64_t>(batch);
+    write_out(*trace::read_scalesim_csv_file(input, opt), out);
     return kExitOk;
   }
   if (action == "check") {
@@ -82,7 +107,7 @@ int cmd_trace(int argc, char* argv[]) {
               << g->total_macs() << " MACs\n";
     return kExitOk;
   }
-  throw po::error(action.empty() ? "missing action (export or check)" : "unknown action '" + action + "'");
+  throw po::error(action.empty() ? "missing action (export, scalesim or check)" : "unknown action '" + action + "'");
 }
 
 }  // namespace bpsim::cli

@@ -81,18 +81,26 @@ void add_gemm(workload::OpGraph& g, const std::string& name, uint64_t m, uint64_
 void add_backward(workload::OpGraph& g) {
   const uint64_t e = elem_bytes(g);
   const size_t forward = g.ops.size();
+  // Each backward op needs its forward op and the gradient the dX before it produced.
+  std::vector<uint32_t> deps;
   for (size_t i = forward; i-- > 0;) {
     const workload::Op f = g.ops[i];
     const uint64_t m = f.gemm.m, n = f.gemm.n, k = f.gemm.k;
+    deps.insert(deps.begin(), f.id);
+    deps.resize(std::min<size_t>(deps.size(), 2));
     const uint32_t dy = add_tensor(g, f.name + ".out.grad", m * n * e, workload::TensorRole::gradient);
     workload::Op& dx = add_op(g, f.name + ".dx", f.layer, workload::Phase::backward_data, workload::OpKind::gemm, m, k, n,
-                              "scalesim_dx");
+                              f.detail + ".dx");
     dx.reads = {dy, f.reads[1]};
     dx.writes = {add_tensor(g, f.name + ".in.grad", m * k * e, workload::TensorRole::gradient)};
+    dx.deps = deps;
+    const uint32_t dx_id = dx.id;
     workload::Op& dw = add_op(g, f.name + ".dw", f.layer, workload::Phase::backward_weight, workload::OpKind::gemm, k, n, m,
-                              "scalesim_dw");
+                              f.detail + ".dw");
     dw.reads = {f.reads[0], dy};
     dw.writes = {add_tensor(g, f.name + ".weight.grad", k * n * e, workload::TensorRole::weight_gradient)};
+    dw.deps = deps;
+    deps = {dx_id};
   }
 }
 

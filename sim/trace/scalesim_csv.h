@@ -20,7 +20,8 @@ struct ScalesimOptions {
   /// Also the backward GEMMs, the way SCALE-Sim users write them as GEMM rows by hand:
   /// after all forward ops, per op in reverse order, dX[M×K] = dY[M×N]·Wᵀ[N×K] (GEMM m = M,
   /// n = K, k = N) then dW[K×N] = Xᵀ[K×M]·dY[M×N] (m = K, n = N, k = M), each with its own
-  /// gradient tensors; the first layer's dX is kept, as those hand-written files do.
+  /// gradient tensors; the first layer's dX is kept, as those hand-written files do. Both
+  /// depend on their forward op and on the dX before them (the gradient they read).
   bool backward = false;
 };
 

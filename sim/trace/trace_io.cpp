@@ -4,10 +4,13 @@
 #include <fstream>
 #include <istream>
 #include <map>
+#include <memory>
 #include <ostream>
 #include <set>
+#include <streambuf>
 
 #include <nlohmann/json.hpp>
+#include <zlib.h>
 
 #include "sim/core/error.h"
 #include "sim/workload/mask_bitmap.h"
@@ -294,7 +297,54 @@ std::shared_ptr<OpGraph> read_trace(std::istream& in, const std::string& file) {
   return g;
 }
 
+namespace {
+
+/// An input stream buffer over a gzip file (zlib decompresses as it is read, so a
+/// compressed trace is read line by line like a plain one).
+class GzBuf : public std::streambuf {
+ public:
+  explicit GzBuf(const std::string& path) : f_(gzopen(path.c_str(), "rb")) {}
+  ~GzBuf() override {
+    if (f_) gzclose(f_);
+  }
+  GzBuf(const GzBuf&) = delete;
+  GzBuf& operator=(const GzBuf&) = delete;
+  bool is_open() const { return f_ != nullptr; }
+  const char* error() {
+    int code = Z_OK;
+    const char* msg = f_ ? gzerror(f_, &code) : nullptr;
+    return code == Z_OK || code == Z_STREAM_END ? nullptr : msg;
+  }
+
+ protected:
+  int_type underflow() override {
+    if (gptr() < egptr()) return traits_type::to_int_type(*gptr());
+    const int n = gzread(f_, buf_, sizeof buf_);
+    if (n <= 0) return traits_type::eof();
+    setg(buf_, buf_, buf_ + n);
+    return traits_type::to_int_type(*gptr());
+  }
+
+ private:
+  gzFile f_;
+  char buf_[1 << 16];
+};
+
+bool ends_with(const std::string& s, const std::string& tail) {
+  return s.size() >= tail.size() && s.compare(s.size() - tail.size(), tail.size(), tail) == 0;
+}
+
+}  // namespace
+
 std::shared_ptr<OpGraph> read_trace_file(const std::string& path) {
+  if (ends_with(path, ".gz")) {
+    auto buf = std::make_unique<GzBuf>(path);
+    if (!buf->is_open()) throw InputError(Location{path}, "", "cannot open trace file");
+    std::istream in(buf.get());
+    auto g = read_trace(in, path);
+    if (const char* e = buf->error()) throw InputError(Location{path}, "", std::string("gzip: ") + e);
+    return g;
+  }
   std::ifstream in(path);
   if (!in) throw InputError(Location{path}, "", "cannot open trace file");
   return read_trace(in, path);

@@ -90,30 +90,3 @@ TEST_CASE("cli run: a SCALE-Sim topology CSV is a workload source", "[cli][systo
   CHECK(bad.code == 2);
   CHECK_THAT(bad.err, Catch::Contains("workload.dtype: 'int3' is not valid"));
 }
-
-TEST_CASE("sample traces: each is today's export of its spec and replays like the spec", "[cli][trace][samples]") {
-  Scratch s("samples");
-  const std::string src = BPSIM_SOURCE_DIR;
-  const std::string inc = "include: [" + src + "/configs/arch/systolic_32x32_int8.yaml, " + src +
-                          "/configs/memory/ddr4_2400.yaml, " + src + "/configs/energy/45nm.yaml]\n";
-  for (const std::string name : {"mlp", "resnet18", "gpt2_small", "binary_mlp"}) {
-    INFO(name);
-    // The committed sample equals a fresh export (regenerate with the same command when the
-    // builder changes: bpsim trace export configs/workloads/NAME.yaml -o traces/NAME_step.jsonl).
-    const std::string fresh = s / (name + ".jsonl");
-    REQUIRE(run_bpsim("trace export " + src + "/configs/workloads/" + name + ".yaml -o " + fresh).code == 0);
-    CHECK(slurp(fresh) == slurp(src + "/traces/" + name + "_step.jsonl"));
-    // Replaying the sample on the systolic array gives the spec's own report.
-    const std::string cfg = s.file(name + ".yaml", inc + "workload: {spec: " + src + "/configs/workloads/" + name + ".yaml}\n");
-    REQUIRE(run_bpsim("run " + cfg + " --quiet --out " + (s / (name + "_spec"))).code == 0);
-    const CliResult r = run_bpsim("run " + cfg + " --quiet --trace " + src + "/traces/" + name + "_step.jsonl --out " +
-                                  (s / (name + "_trace")));
-    INFO(r.err);
-    REQUIRE(r.code == 0);
-    auto a = nlohmann::json::parse(slurp(s / (name + "_spec/report.json")));
-    auto b = nlohmann::json::parse(slurp(s / (name + "_trace/report.json")));
-    CHECK(a["totals"] == b["totals"]);
-    CHECK(a["ops"] == b["ops"]);
-    CHECK(a["memory"] == b["memory"]);
-  }
-}

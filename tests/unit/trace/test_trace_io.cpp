@@ -1,6 +1,10 @@
 // Trace format: write → read gives the same graph; every malformed input names line and field.
 #include <catch2/catch.hpp>
 
+#include <unistd.h>
+#include <zlib.h>
+
+#include <filesystem>
 #include <sstream>
 
 #include "sim/core/error.h"
@@ -121,4 +125,29 @@ TEST_CASE("trace: malformed input names the line and the field", "[trace]") {
         "t.jsonl:2: density: must be in [0, 1]");
   CHECK(error_of(kHeader + "[1]\n") == "t.jsonl:2: expected a JSON object per line");
   CHECK(error_of(kHeader + "{\"x\":1}\n") == "t.jsonl:2: expected a record with \"tensor\" or \"op\"");
+}
+
+TEST_CASE("trace: a .gz file is read through zlib and a damaged one is an input error", "[trace]") {
+  const std::string text = trace_text(small_graph());
+  const auto dir = std::filesystem::temp_directory_path() / ("bpsim_tgz_" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  const std::string gz = (dir / "t.jsonl.gz").string();
+  gzFile f = gzopen(gz.c_str(), "wb");
+  REQUIRE(f);
+  REQUIRE(gzwrite(f, text.data(), static_cast<unsigned>(text.size())) == static_cast<int>(text.size()));
+  gzclose(f);
+  CHECK(trace_text(*trace::read_trace_file(gz)) == text);
+
+  // Cut the compressed file in half: zlib reports the truncation, and so does the reader.
+  const auto size = std::filesystem::file_size(gz);
+  std::filesystem::resize_file(gz, size / 2);
+  std::string err = "no error";
+  try {
+    trace::read_trace_file(gz);
+  } catch (const InputError& e) {
+    err = e.what();
+  }
+  CHECK_THAT(err, Catch::StartsWith(gz));
+  CHECK(err != "no error");
+  std::filesystem::remove_all(dir);
 }
