@@ -18,7 +18,8 @@ bool SystolicModel::is_gemm(const workload::Op& op) {
 
 SystolicModel::SystolicModel(sc_core::sc_module_name name, SystolicSpec spec, std::shared_ptr<const workload::OpGraph> graph,
                              memory::MemorySystem& mem, const EnergyTable& energy, const config::Values& where, uint64_t seed)
-    : sc_core::sc_module(name), m_spec(std::move(spec)), m_graph(std::move(graph)), m_mem(mem), m_energy(energy), m_rng(seed) {
+    : sc_core::sc_module(name), m_spec(std::move(spec)), m_graph(std::move(graph)), m_mem(mem), m_energy(energy), m_rng(seed),
+      m_rtl_rng(seed ^ 0x9e3779b97f4a7c15ull) {
   if (!m_graph) throw InputError("accelerator 'systolic' needs a 'workload:' section");
   m_period_ps = 1000.0 / m_spec.clock_ghz;
   uint64_t next = 0;
@@ -35,6 +36,7 @@ SystolicModel::SystolicModel(sc_core::sc_module_name name, SystolicSpec spec, st
     const std::string msg = check_tile_fit(m_spec, std::max(1u, workload::dtype_bits(d) / 8), acc_bytes_of(d));
     if (!msg.empty()) throw where.error("sram", msg + " (" + workload::to_string(d) + ", op '" + op.name + "')");
   }
+  if (m_spec.rtl_backend) m_rtl = make_rtl_array("rtl_array", m_spec.rows, m_spec.cols, m_period_ps);
   SC_THREAD(run);
 }
 
@@ -50,14 +52,25 @@ uint64_t SystolicModel::move(uint64_t addr, uint64_t bytes, bool write, uint64_t
 
 void SystolicModel::run() {
   for (const workload::Op& op : m_graph->ops) {
+    const sc_core::sc_time start = sc_core::sc_time_stamp();
     m_records.push_back(is_gemm(op) ? run_gemm(op) : run_vector(op));
-    wait(sc_core::sc_time(double(m_records.back().cycles) * m_period_ps, sc_core::SC_PS));
+    // backend: rtl has already spent the array's cycles in simulated time.
+    const sc_core::sc_time want(double(m_records.back().cycles) * m_period_ps, sc_core::SC_PS);
+    const sc_core::sc_time spent = sc_core::sc_time_stamp() - start;
+    if (want > spent) wait(want - spent);
   }
 }
 
 OpRecord SystolicModel::run_gemm(const workload::Op& op) {
   OpRecord rec;
-  const GemmCost c = cost_gemm(op, m_spec, m_rng);
+  GemmCost c = cost_gemm(op, m_spec, m_rng);
+  if (m_rtl) {
+    // The RTL's cycles replace the fold core's (equal for supported configs: the
+    // lockstep test); a buffer-bandwidth stall the core added on top is kept.
+    const uint64_t rtl = rtl_gemm_cycles(op);
+    c.compute_cycles = c.compute_cycles - c.array_cycles + rtl;
+    c.array_cycles = c.dense_cycles = rtl;
+  }
   fill_gemm_record(c, m_spec, rec);
   const uint64_t t0 = m_now_ps;
   const Traffic& tr = c.traffic;
@@ -106,6 +119,23 @@ OpRecord SystolicModel::run_gemm(const workload::Op& op) {
     rec.extra["energy_saved_by_gating_pj"] = double(c.macs_gated) * (m_energy.pj(mac) - m_energy.pj("systolic.mac_gated"));
   finish(rec, t0, end, c.compute_cycles);
   return rec;
+}
+
+uint64_t SystolicModel::rtl_gemm_cycles(const workload::Op& op) {
+  const workload::GemmDims& g = op.gemm;
+  uint64_t cycles = 0;
+  for (uint64_t b = 0; b < g.batch; ++b) {
+    MatI8 a(g.m, std::vector<int>(g.k)), w(g.k, std::vector<int>(g.n));
+    for (auto& row : a)
+      for (auto& x : row) x = int(m_rtl_rng() % 256) - 128;
+    for (auto& row : w)
+      for (auto& x : row) x = int(m_rtl_rng() % 256) - 128;
+    MatI32 y;
+    const RtlGemmStats st = m_rtl->gemm(a, w, std::vector<bool>(g.n, false), y);
+    cycles += st.cycles;
+    m_rtl_folds += st.folds;
+  }
+  return cycles;
 }
 
 OpRecord SystolicModel::run_vector(const workload::Op& op) {
@@ -162,6 +192,7 @@ void SystolicModel::finish(OpRecord& rec, uint64_t t0_ps, uint64_t end_ps, uint6
 void SystolicModel::report_stats(StatGroup& g) const {
   g.set("cycles", m_cycles, "simulated accelerator cycles");
   g.set("stall_cycles", m_stall_cycles, "cycles the array waited for DRAM or buffer bandwidth");
+  if (m_rtl) g.set("rtl_folds", m_rtl_folds, "folds run on the Verilated PE array (backend: rtl)");
   g.set("cycles_saved", m_cycles_saved, "fold cycles removed by skipping masked outputs");
   g.set("metadata_bytes", m_metadata_bytes, "output-mask metadata read");
   g.set("spill_bytes", m_spill_bytes, "partial sums spilled to DRAM and read back (each way)");

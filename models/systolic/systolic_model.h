@@ -9,6 +9,7 @@
 #include <systemc>
 
 #include "models/systolic/op_cost.h"
+#include "models/systolic/rtl_array.h"
 #include "models/systolic/systolic_params.h"
 #include "sim/engine/accelerator.h"
 
@@ -30,6 +31,8 @@ class SystolicModel : public sc_core::sc_module, public Accelerator {
  private:
   void run();
   OpRecord run_gemm(const workload::Op& op);
+  /// backend: rtl — runs every instance of the GEMM on the array; returns its cycles.
+  uint64_t rtl_gemm_cycles(const workload::Op& op);
   OpRecord run_vector(const workload::Op& op);
   uint64_t addr_of(const workload::Op& op, bool write, size_t i) const;
   /// Moves `bytes` starting at `addr`, issued at `issue_ps`; returns completion (ps).
@@ -50,6 +53,9 @@ class SystolicModel : public sc_core::sc_module, public Accelerator {
   uint64_t m_seen_read = 0, m_seen_write = 0;  ///< memory counters at the last op's end
   uint64_t m_stall_cycles = 0, m_cycles_saved = 0, m_metadata_bytes = 0, m_spill_bytes = 0;
   std::array<OperandBytes, 3> m_operand{};
+  std::unique_ptr<RtlArray> m_rtl;  ///< backend: rtl
+  std::mt19937_64 m_rtl_rng;        ///< operand values for the RTL (its own stream)
+  uint64_t m_rtl_folds = 0;
 };
 
 }  // namespace bpsim::systolic

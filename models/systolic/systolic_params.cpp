@@ -2,6 +2,8 @@
 
 #include <string>
 
+#include "models/systolic/rtl_array.h"
+
 namespace bpsim::systolic {
 
 std::shared_ptr<const config::Schema> systolic_schema() {
@@ -30,6 +32,7 @@ std::shared_ptr<const config::Schema> systolic_schema() {
     a->real("clock_ghz", "GHz", "clock").def(1.0).positive();
     a->choice("dtype", {"workload", "int8", "fp16", "bf16", "fp32"}, "operand type (fp16/bf16 accumulate in fp32, int8 in int32); workload: the op's own").def("workload");
     a->integer("vector_lanes", "lanes", "vector unit for non-GEMM ops, elements per cycle (0: one per column)").def(0).range(0, 1 << 20);
+    a->choice("backend", {"model", "rtl"}, "model: the fold core's formulas; rtl: every fold runs on the Verilated PE array (4x4 or 8x8, ws, scalesim timing, int8, 1 stage, no output sparsity)").def("model");
     a->group("sram", sram, "operand buffers");
     a->group("output_sparsity", sp, "output-sparsity metadata");
     return a;
@@ -78,6 +81,17 @@ SystolicSpec parse_systolic_spec(const config::Values& v) {
   s.sparsity.m = unsigned(p.i("m"));
   if (s.sparsity.n > s.sparsity.m)
     throw p.error("n", "n (" + std::to_string(s.sparsity.n) + ") must not exceed m (" + std::to_string(s.sparsity.m) + ")");
+  s.rtl_backend = v.s("backend") == "rtl";
+  if (s.rtl_backend) {
+    std::string need;
+    if (!rtl_array_supported(s.rows, s.cols)) need = "rows x cols 4x4 or 8x8 (the verilated sizes)";
+    else if (s.dataflow != Dataflow::ws) need = "dataflow: ws";
+    else if (s.timing != Timing::scalesim) need = "timing: scalesim (folds back to back, as the array runs them)";
+    else if (s.stages != 1) need = "stages: 1";
+    else if (s.dtype_from_workload || s.dtype != workload::DType::int8) need = "dtype: int8";
+    else if (s.sparsity.mode != SparsityMode::off) need = "output_sparsity.mode: off";
+    if (!need.empty()) throw v.error("backend", "rtl needs " + need);
+  }
   return s;
 }
 

@@ -45,6 +45,7 @@ struct SystolicSpec {
   unsigned vector_lanes = 0;                      ///< 0: one lane per array column
   SramConfig sram;
   SparsityConfig sparsity;
+  bool rtl_backend = false;  ///< backend: rtl — folds run on the Verilated PE array
   /// The op's compute type: the configured one, or the workload's (binary runs as int8).
   workload::DType compute_dtype(workload::DType op_dtype) const;
   unsigned lanes() const { return vector_lanes ? vector_lanes : cols; }
