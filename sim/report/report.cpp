@@ -78,13 +78,20 @@ json build_report(const ReportInputs& in) {
   report["run"] = {{"name", in.run_name}, {"seed", in.seed}};
 
   std::map<std::string, double> breakdown;
+  std::map<std::string, std::map<std::string, double>> phase_breakdown;  // phase → action → pJ
   json totals = zero_totals();
   json phases = json::object();
   json ops = json::array();
   for (const OpRecord& r : in.acc.records()) {
     const double op_seconds = static_cast<double>(r.cycles) * seconds_per_cycle;
-    // An op's energy: its priced actions plus leakage while it runs.
-    const double e = in.energy.dynamic_pj(r.actions, &breakdown) + in.energy.static_pj(op_seconds, nullptr);
+    // An op's energy: its priced actions plus leakage while it runs; both also per phase.
+    std::map<std::string, double> op_dynamic;
+    std::map<std::string, double>& phase_parts = phase_breakdown[r.phase];
+    const double e = in.energy.dynamic_pj(r.actions, &op_dynamic) + in.energy.static_pj(op_seconds, &phase_parts);
+    for (const auto& [action, pj] : op_dynamic) {
+      breakdown[action] += pj;
+      phase_parts[action] += pj;
+    }
     if (!phases.contains(r.phase)) phases[r.phase] = zero_totals();
     accumulate(phases[r.phase], r, e);
     accumulate(totals, r, 0.0);
@@ -100,7 +107,10 @@ json build_report(const ReportInputs& in) {
     if (!r.extra.empty()) o["extra"] = r.extra;
     ops.push_back(std::move(o));
   }
-  for (auto& [name, p] : phases.items()) p["seconds"] = p["cycles"].get<uint64_t>() * seconds_per_cycle;
+  for (auto& [name, p] : phases.items()) {
+    p["seconds"] = p["cycles"].get<uint64_t>() * seconds_per_cycle;
+    p["energy_breakdown_pj"] = phase_breakdown[name];
+  }
 
   // Totals: the model's end time (ops may overlap), all dynamic energy, leakage over it.
   const uint64_t cycles = in.acc.total_cycles();

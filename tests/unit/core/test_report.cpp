@@ -61,6 +61,11 @@ TEST_CASE("report: prices actions, sums phases and totals", "[core][report]") {
   CHECK(r["phases"]["backward_data"]["energy_pj"].get<double>() == Approx(830.0));
   CHECK(r["phases"]["backward_data"]["macs_gated"] == 3000);
   CHECK(r["phases"]["forward"]["seconds"].get<double>() == Approx(100e-9));
+  // Per phase, the same 830 pJ by action: 500 MAC + 30 gated + 300 leakage.
+  const auto& bd = r["phases"]["backward_data"]["energy_breakdown_pj"];
+  CHECK(bd["toy.mac"].get<double>() == Approx(500.0));
+  CHECK(bd["toy.gated"].get<double>() == Approx(30.0));
+  CHECK(bd["toy.leakage"].get<double>() == Approx(300.0));
   // totals: dynamic 500 + 530 = 1030 pJ, leakage over the model's 400 cycles = 400 pJ.
   CHECK(r["totals"]["energy_pj"].get<double>() == Approx(1430.0));
   CHECK(r["totals"]["cycles"] == 400);
