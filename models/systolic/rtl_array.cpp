@@ -6,6 +6,7 @@
 #include "Vpe_array_4x4.h"
 #include "Vpe_array_8x8.h"
 #include "models/systolic/mapper.h"
+#include "sim/engine/waveform.h"
 
 namespace bpsim::systolic {
 
@@ -33,6 +34,7 @@ class Array : public sc_module, public RtlArray {
     m_dut.out(m_out);
     m_dut.out_valid(m_out_valid);
     m_dut.mul_a(m_mul_a);
+    if (waveform::requested()) waveform::add([this](VerilatedVcdC* vcd, int levels) { m_dut.trace(vcd, levels); });
   }
 
   RtlGemmStats gemm(const MatI8& a, const MatI8& w, const std::vector<bool>& colmask, MatI32& y) override {

@@ -10,6 +10,7 @@
 #include "sim/cli/options.h"
 #include "sim/core/error.h"
 #include "sim/engine/engine.h"
+#include "sim/engine/waveform.h"
 #include "sim/report/report.h"
 
 namespace po = boost::program_options;
@@ -68,13 +69,14 @@ void claim_output_dir(const fs::path& dir, bool force) {
 
 int cmd_run(int argc, char* argv[]) {
   CommonArgs a;
-  std::string out, trace_file;
+  std::string out, trace_file, vcd;
   bool force = false, quiet = false;
   po::options_description d = common_options(a);
   d.add_options()("out,o", po::value(&out), "output folder (default: out/<config name>)")(
       "force", po::bool_switch(&force), "write into a non-empty folder bpsim did not create")(
       "quiet,q", po::bool_switch(&quiet), "print no summary table")(
-      "trace", po::value(&trace_file), "replay this workload trace instead of the config's workload");
+      "trace", po::value(&trace_file), "replay this workload trace instead of the config's workload")(
+      "trace-vcd", po::value(&vcd), "write a VCD of the run's RTL blocks (backend: rtl) to this file");
   if (!parse(argc, argv, d, a, "usage: bpsim run CONFIG.yaml [--out DIR] [--set key.path=value ...]"))
     return kExitOk;
 
@@ -82,6 +84,10 @@ int cmd_run(int argc, char* argv[]) {
   RunSpec spec = prepare(a.config, a.sets);  // all validation before touching the disk
   const fs::path dir = out.empty() ? fs::path("out") / fs::path(a.config).stem() : fs::path(out);
   claim_output_dir(dir, force);
+  if (!vcd.empty()) {
+    if (fs::exists(vcd) && !force) throw InputError("--trace-vcd: " + vcd + " exists (pass --force to replace it)");
+    waveform::request(vcd);
+  }
   nlohmann::json report = simulate(spec);
   write_report_files(report, dir.string());
   if (!quiet) std::cout << summary_table(report);

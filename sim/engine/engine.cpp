@@ -1,4 +1,5 @@
 #include "sim/engine/engine.h"
+#include "sim/engine/waveform.h"
 
 #include <systemc>
 
@@ -80,7 +81,9 @@ nlohmann::json simulate(RunSpec& spec) {
   auto mem = memory::make_memory_system(*spec.memory, spec.energy, "memory");
   BuildContext ctx{"accel", *spec.accelerator, *mem, spec.energy, spec.workload, spec.seed};
   std::unique_ptr<Accelerator> acc = spec.kind->make(ctx);
+  waveform::open_after_elaboration();
   sc_core::sc_start();
+  waveform::close();
 
   StatGroup stats;
   acc->report_stats(stats.child(spec.kind->kind));

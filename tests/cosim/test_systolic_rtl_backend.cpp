@@ -61,3 +61,36 @@ TEST_CASE("cosim: systolic backend rtl refuses unsupported configurations with e
   CHECK(typo.code == 2);
   CHECK_THAT(typo.err, Catch::Contains("accelerator.backend"));
 }
+
+TEST_CASE("cosim: --trace-vcd writes the RTL array's waveform", "[cosim][systolic][cli][vcd]") {
+  Scratch s("rtl_vcd");
+  const std::string cfg = config(s);
+  const std::string vcd = s / "w.vcd";
+  CliResult r = run_bpsim("run " + cfg + " --quiet --set accelerator.backend=rtl --out " + (s / "r") + " --trace-vcd " + vcd);
+  INFO(r.err);
+  REQUIRE(r.code == 0);
+  const std::string text = slurp(vcd);
+  CHECK_THAT(text, Catch::StartsWith("$version") && Catch::Contains("$scope module accel.rtl_array.dut $end") &&
+                       Catch::Contains("mul_a"));
+  // The clock's identifier, then its rising edges: two reset edges (rtl_array.cpp) plus
+  // every cycle the array ran, which the report gives per op as array_cycles.
+  const std::string decl = " clk $end";
+  const size_t at = text.find(decl);
+  REQUIRE(at != std::string::npos);
+  const size_t id_end = at, id_start = text.rfind(' ', id_end - 1) + 1;
+  const std::string rise = "\n1" + text.substr(id_start, id_end - id_start) + "\n";
+  size_t edges = 0;
+  for (size_t p = text.find(rise); p != std::string::npos; p = text.find(rise, p + 1)) ++edges;
+  const auto rep = nlohmann::json::parse(slurp(s / "r/report.json"));
+  uint64_t array_cycles = 0;
+  for (const auto& op : rep["ops"]) array_cycles += op["extra"]["array_cycles"].get<uint64_t>();
+  CHECK(array_cycles > 0);
+  CHECK(edges == array_cycles + 2);
+  // An existing file is not replaced without --force; a run with no RTL block has nothing to trace.
+  CliResult again = run_bpsim("run " + cfg + " --quiet --set accelerator.backend=rtl --out " + (s / "r2") + " --trace-vcd " + vcd);
+  CHECK(again.code == 2);
+  CHECK_THAT(again.err, Catch::Contains("exists"));
+  CliResult model = run_bpsim("run " + cfg + " --quiet --out " + (s / "m") + " --trace-vcd " + (s / "m.vcd"));
+  CHECK(model.code == 2);
+  CHECK_THAT(model.err, Catch::Contains("no RTL block"));
+}
