@@ -15,39 +15,24 @@ trap 'rm -rf "$work"' EXIT
 export SYSTEMC_DISABLE_COPYRIGHT_MESSAGE=1
 inc="$root/configs/memory/ddr4_2400.yaml, $root/configs/energy/45nm.yaml, $root/configs/energy/45nm/systolic.yaml"
 
-cat > "$work/r50spec.yaml" <<YAML
-include: [$root/configs/arch/systolic_128x128_bf16.yaml, $inc]
-workload: { spec: $root/configs/workloads/resnet50.yaml, batch: 32 }
-YAML
-t0=$(date +%s.%N)
-"$build/bpsim" run "$work/r50spec.yaml" --out "$work/r50spec" --quiet > /dev/null
-t1=$(date +%s.%N)
-figs=$(/usr/bin/python3 -c "import json,sys; r=json.load(open(sys.argv[1])); print(len(r['ops']), 'ops,', r['totals']['cycles'], 'cycles')" "$work/r50spec/report.json")
-echo "resnet50 train step from its spec (batch 32, 128x128 bf16): $figs, wall $(echo "$t1 - $t0" | bc) s"
-[ "$peer" = "-" ] && exit 0
-
-BPSIM_CSV="$peer/topologies/conv_nets/Resnet50.csv" BPSIM_TRACE="$work/r50.jsonl" BPSIM_BATCH=32 BPSIM_TRAIN=1 \
-  "$build/bpsim_tests" "[systolic_tool]" > /dev/null
-cat > "$work/r50.yaml" <<YAML
-include: [$root/configs/arch/systolic_128x128_bf16.yaml, $inc]
-workload: { trace: $work/r50.jsonl }
-YAML
-t0=$(date +%s.%N)
-"$build/bpsim" run "$work/r50.yaml" --out "$work/r50" --force --quiet > /dev/null
-t1=$(date +%s.%N)
-cycles=$(/usr/bin/python3 -c "import json,sys; r=json.load(open(sys.argv[1])); print(r['totals']['cycles'], len(r['ops']))" "$work/r50/report.json")
-echo "resnet50 train step (batch 32, 128x128 bf16): ops+cycles: $cycles, wall $(echo "$t1 - $t0" | bc) s"
-
-for m in 1024 1048576 1073741824; do
-  printf 'Layer,M,N,K,\nbig,%s,4096,4096,\n' "$m" > "$work/g.csv"
-  BPSIM_CSV="$work/g.csv" BPSIM_TRACE="$work/g.jsonl" "$build/bpsim_tests" "[systolic_tool]" > /dev/null
-  cat > "$work/g.yaml" <<YAML
-include: [$root/configs/arch/systolic_128x128_bf16.yaml, $inc]
-workload: { trace: $work/g.jsonl }
-YAML
+# timed NAME WORKLOAD LABEL: runs the 128×128 bf16 preset on WORKLOAD (a flow mapping) and
+# prints its op count, cycles and wall time.
+timed() {
+  printf 'include: [%s, %s]\nworkload: %s\n' "$root/configs/arch/systolic_128x128_bf16.yaml" "$inc" "$2" > "$work/$1.yaml"
+  local t0 t1 figs
   t0=$(date +%s.%N)
-  "$build/bpsim" run "$work/g.yaml" --out "$work/g" --force --quiet > /dev/null
+  "$build/bpsim" run "$work/$1.yaml" --out "$work/$1" --quiet > /dev/null
   t1=$(date +%s.%N)
-  c=$(/usr/bin/python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['totals']['cycles'])" "$work/g/report.json")
-  echo "gemm M=$m N=4096 K=4096: $c cycles, wall $(echo "$t1 - $t0" | bc) s"
+  figs=$(/usr/bin/python3 -c "import json,sys; r=json.load(open(sys.argv[1])); print(len(r['ops']), 'ops,', r['totals']['cycles'], 'cycles')" "$work/$1/report.json")
+  echo "$3: $figs, wall $(echo "$t1 - $t0" | bc) s"
+}
+
+timed r50spec "{ spec: $root/configs/workloads/resnet50.yaml, batch: 32 }" \
+  "resnet50 train step from its spec (batch 32, 128x128 bf16)"
+[ "$peer" = "-" ] && exit 0
+timed r50 "{ scalesim: $peer/topologies/conv_nets/Resnet50.csv, batch: 32, backward: true, dtype: bf16 }" \
+  "resnet50 SCALE-Sim topology, forward + dX + dW (batch 32, 128x128 bf16)"
+for m in 1024 1048576 1073741824; do
+  printf 'Layer,M,N,K,\nbig,%s,4096,4096,\n' "$m" > "$work/g$m.csv"
+  timed "g$m" "{ scalesim: $work/g$m.csv }" "gemm M=$m N=4096 K=4096"
 done

@@ -29,7 +29,6 @@ CSV
 printf '%-8s %-3s %12s %12s %6s\n' layer df scalesim bpsim match
 total_peer=0; total_bpsim=0; mismatches=0
 for topo in conv gemm; do
-  BPSIM_CSV="$work/$topo.csv" BPSIM_TRACE="$work/$topo.jsonl" "$build/bpsim_tests" "[systolic_tool]" > /dev/null
   mnk=$([ "$topo" = gemm ] && echo gemm || echo conv)
   for df in ws os is; do
     sed -e "s/^ArrayHeight:.*/ArrayHeight: $array/; s/^ArrayWidth:.*/ArrayWidth: $array/" \
@@ -44,7 +43,7 @@ for topo in conv gemm; do
 include: [$root/configs/memory/ddr4_2400.yaml, $root/configs/energy/45nm.yaml, $root/configs/energy/45nm/systolic.yaml]
 accelerator: { kind: systolic, rows: $array, cols: $array, dataflow: $df, timing: scalesim, dtype: int8,
                sram: { input_kib: 8192, weight_kib: 8192, output_kib: 8192 } }
-workload: { trace: $work/$topo.jsonl }
+workload: { scalesim: $work/$topo.csv }
 YAML
     "$build/bpsim" run "$work/run_$df.yaml" --out "$work/out_${topo}_$df" --force --quiet
     t2=$(date +%s.%N)
