@@ -67,7 +67,8 @@ OpRecord SystolicModel::run_gemm(const workload::Op& op) {
   if (m_rtl) {
     // The RTL's cycles replace the fold core's (equal for supported configs: the
     // lockstep test); a buffer-bandwidth stall the core added on top is kept.
-    const uint64_t rtl = rtl_gemm_cycles(op);
+    const uint64_t per_col = op.gemm.m * op.gemm.batch;  // column granularity: a masked column's outputs
+    const uint64_t rtl = rtl_gemm_cycles(op, per_col ? c.masked_outputs / per_col : 0);
     c.compute_cycles = c.compute_cycles - c.array_cycles + rtl;
     c.array_cycles = c.dense_cycles = rtl;
   }
@@ -121,8 +122,18 @@ OpRecord SystolicModel::run_gemm(const workload::Op& op) {
   return rec;
 }
 
-uint64_t SystolicModel::rtl_gemm_cycles(const workload::Op& op) {
+uint64_t SystolicModel::rtl_gemm_cycles(const workload::Op& op, uint64_t masked_cols) {
   const workload::GemmDims& g = op.gemm;
+  std::vector<bool> colmask(g.n, false);
+  if (masked_cols && op.out_mask.source == workload::OutputMask::Source::bitmap) {
+    const auto bits = workload::read_mask_bitmap(op.out_mask.bitmap_file, g.m, g.n);
+    for (uint64_t j = 0; j < g.n; ++j) colmask[j] = bits->needed_in(0, g.m, j, j + 1) == 0;
+  } else if (masked_cols) {
+    std::vector<uint64_t> cols(g.n);
+    for (uint64_t j = 0; j < g.n; ++j) cols[j] = j;
+    std::shuffle(cols.begin(), cols.end(), m_rtl_rng);
+    for (uint64_t j = 0; j < std::min(masked_cols, g.n); ++j) colmask[cols[j]] = true;
+  }
   uint64_t cycles = 0;
   for (uint64_t b = 0; b < g.batch; ++b) {
     MatI8 a(g.m, std::vector<int>(g.k)), w(g.k, std::vector<int>(g.n));
@@ -131,9 +142,11 @@ uint64_t SystolicModel::rtl_gemm_cycles(const workload::Op& op) {
     for (auto& row : w)
       for (auto& x : row) x = int(m_rtl_rng() % 256) - 128;
     MatI32 y;
-    const RtlGemmStats st = m_rtl->gemm(a, w, std::vector<bool>(g.n, false), y);
+    const RtlGemmStats st = m_rtl->gemm(a, w, colmask, y);
     cycles += st.cycles;
     m_rtl_folds += st.folds;
+    m_rtl_masked_toggles += st.masked_toggles;
+    m_rtl_masked_samples += st.masked_pe_samples;
   }
   return cycles;
 }
@@ -192,7 +205,11 @@ void SystolicModel::finish(OpRecord& rec, uint64_t t0_ps, uint64_t end_ps, uint6
 void SystolicModel::report_stats(StatGroup& g) const {
   g.set("cycles", m_cycles, "simulated accelerator cycles");
   g.set("stall_cycles", m_stall_cycles, "cycles the array waited for DRAM or buffer bandwidth");
-  if (m_rtl) g.set("rtl_folds", m_rtl_folds, "folds run on the Verilated PE array (backend: rtl)");
+  if (m_rtl) {
+    g.set("rtl_folds", m_rtl_folds, "folds run on the Verilated PE array (backend: rtl)");
+    g.set("rtl_masked_pe_cycles", m_rtl_masked_samples, "PE-cycles of masked output columns on the RTL array");
+    g.set("rtl_masked_pe_toggles", m_rtl_masked_toggles, "multiplier-input changes of masked PEs (operand isolation: 0)");
+  }
   g.set("cycles_saved", m_cycles_saved, "fold cycles removed by skipping masked outputs");
   g.set("metadata_bytes", m_metadata_bytes, "output-mask metadata read");
   g.set("spill_bytes", m_spill_bytes, "partial sums spilled to DRAM and read back (each way)");

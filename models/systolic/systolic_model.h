@@ -32,7 +32,9 @@ class SystolicModel : public sc_core::sc_module, public Accelerator {
   void run();
   OpRecord run_gemm(const workload::Op& op);
   /// backend: rtl — runs every instance of the GEMM on the array; returns its cycles.
-  uint64_t rtl_gemm_cycles(const workload::Op& op);
+  /// `masked_cols` output columns are masked (gate, column granularity): the bitmap's
+  /// unneeded columns, or that many seeded positions.
+  uint64_t rtl_gemm_cycles(const workload::Op& op, uint64_t masked_cols);
   OpRecord run_vector(const workload::Op& op);
   uint64_t addr_of(const workload::Op& op, bool write, size_t i) const;
   /// Moves `bytes` starting at `addr`, issued at `issue_ps`; returns completion (ps).
@@ -56,6 +58,7 @@ class SystolicModel : public sc_core::sc_module, public Accelerator {
   std::unique_ptr<RtlArray> m_rtl;  ///< backend: rtl
   std::mt19937_64 m_rtl_rng;        ///< operand values for the RTL (its own stream)
   uint64_t m_rtl_folds = 0;
+  uint64_t m_rtl_masked_toggles = 0, m_rtl_masked_samples = 0;  ///< masked PEs' multiplier inputs
 };
 
 }  // namespace bpsim::systolic

@@ -32,7 +32,7 @@ std::shared_ptr<const config::Schema> systolic_schema() {
     a->real("clock_ghz", "GHz", "clock").def(1.0).positive();
     a->choice("dtype", {"workload", "int8", "fp16", "bf16", "fp32"}, "operand type (fp16/bf16 accumulate in fp32, int8 in int32); workload: the op's own").def("workload");
     a->integer("vector_lanes", "lanes", "vector unit for non-GEMM ops, elements per cycle (0: one per column)").def(0).range(0, 1 << 20);
-    a->choice("backend", {"model", "rtl"}, "model: the fold core's formulas; rtl: every fold runs on the Verilated PE array (4x4 or 8x8, ws, scalesim timing, int8, 1 stage, no output sparsity)").def("model");
+    a->choice("backend", {"model", "rtl"}, "model: the fold core's formulas; rtl: every fold runs on the Verilated PE array (4x4 or 8x8, ws, scalesim timing, int8, 1 stage, output sparsity off or gate by column)").def("model");
     a->group("sram", sram, "operand buffers");
     a->group("output_sparsity", sp, "output-sparsity metadata");
     return a;
@@ -89,7 +89,9 @@ SystolicSpec parse_systolic_spec(const config::Values& v) {
     else if (s.timing != Timing::scalesim) need = "timing: scalesim (folds back to back, as the array runs them)";
     else if (s.stages != 1) need = "stages: 1";
     else if (s.dtype_from_workload || s.dtype != workload::DType::int8) need = "dtype: int8";
-    else if (s.sparsity.mode != SparsityMode::off) need = "output_sparsity.mode: off";
+    else if (s.sparsity.mode == SparsityMode::skip ||
+             (s.sparsity.mode == SparsityMode::gate && s.sparsity.granularity != Granularity::col))
+      need = "output_sparsity.mode: off, or gate with granularity: col (the array masks whole columns)";
     if (!need.empty()) throw v.error("backend", "rtl needs " + need);
   }
   return s;
