@@ -128,8 +128,8 @@ json build_report(const ReportInputs& in) {
                       {"saved_after_forward_bytes", m.saved_after_forward_bytes},
                       {"peak_bytes", m.peak_bytes}};
   if (!m.figures.empty()) report["memory"]["figures"] = m.figures;  // the policy's own figures
-  report["phases"] = phases;
-  report["ops"] = ops;
+  report["phases"] = std::move(phases);
+  report["ops"] = std::move(ops);
   report["energy_breakdown_pj"] = breakdown;
   json net = in.acc.network();
   if (!net.is_null()) report["network"] = net;
