@@ -79,11 +79,7 @@ OpPlan Mapper::forward_xnor(const Op& op) const {
   const uint64_t kc = std::min(K, kc_max);
   const uint64_t S = ceil_div(K, kc);
   const Tiles t = tiles(M, N);
-  OpPlan p;
-  p.slices = S;
-  p.tiles = t.count;
-  p.lanes_used = t.mt * t.nt;
-  p.lane_utilization = double(M * N) / double(t.count * m_s.lanes);
+  OpPlan p = tiled_plan(t, M, N, S);
   const uint64_t items = t.count * S;  // subarray work units
   const uint64_t rows = t.count * K;   // x rows (and w rows) laid out over all items
   p.jobs.push_back({"layout_x", m_p.rowclone_psm(t.row_bytes), rows});
@@ -114,6 +110,15 @@ OpPlan Mapper::forward_xnor(const Op& op) const {
   return p;
 }
 
+OpPlan Mapper::tiled_plan(const Tiles& t, uint64_t M, uint64_t N, uint64_t slices) const {
+  OpPlan p;
+  p.slices = slices;
+  p.tiles = t.count;
+  p.lanes_used = t.mt * t.nt;
+  p.lane_utilization = double(M * N) / double(t.count * m_s.lanes);
+  return p;
+}
+
 OpPlan Mapper::signed_accumulate(const Op& op, bool weight_grad) const {
   // out[m×n] = Σ_k s·g, s = ±1. dX: g = dY[m][k], s = w[n][k]; dW: g = dY[k][n], s = x[k][m].
   // Lanes hold (m, n) pairs in Mt × Nt tiles as in forward_xnor. Per term a subarray holds
@@ -134,11 +139,7 @@ OpPlan Mapper::signed_accumulate(const Op& op, bool weight_grad) const {
   const uint64_t rc = std::min<uint64_t>(R, (m_s.data_rows() - w) / per_term);
   const uint64_t S = ceil_div(R, rc);
   const Tiles t = tiles(M, N);
-  OpPlan p;
-  p.slices = S;
-  p.tiles = t.count;
-  p.lanes_used = t.mt * t.nt;
-  p.lane_utilization = double(M * N) / double(t.count * m_s.lanes);
+  OpPlan p = tiled_plan(t, M, N, S);
   const uint64_t items = t.count * S;
   const uint64_t terms = t.count * R;
   p.jobs.push_back({"layout_g", m_p.rowclone_psm(t.row_bytes), terms * gb});

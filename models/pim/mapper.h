@@ -68,6 +68,8 @@ class Mapper {
   };
   /// Mt × Nt tiles of (m, n) pairs, one per row of lanes.
   Tiles tiles(uint64_t M, uint64_t N) const;
+  /// A plan of M×N outputs in tiles `t`, each over `slices` K-slices (its jobs still empty).
+  OpPlan tiled_plan(const Tiles& t, uint64_t M, uint64_t N, uint64_t slices) const;
   OpPlan forward_xnor(const workload::Op& op) const;
   OpPlan signed_accumulate(const workload::Op& op, bool weight_grad) const;
   OpPlan latent_update(const workload::Op& op) const;
