@@ -36,7 +36,7 @@ MaskSpec resolve_mask(const workload::Op& op, const SparsityConfig& cfg) {
     } else {
       k.density = std::clamp(op.out_mask.density, 0.0, 1.0);  // relu, pruned, random
       if (op.out_mask.source == workload::OutputMask::Source::bitmap)
-        k.bitmap = workload::read_mask_bitmap(op.out_mask.bitmap_file, op.gemm.m, op.gemm.n);
+        k.bitmap = workload::mask_bitmap_of(op);
     }
   }
   if (k.nm) k.density = double(k.n) / double(k.m);

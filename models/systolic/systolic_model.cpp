@@ -126,7 +126,7 @@ uint64_t SystolicModel::rtl_gemm_cycles(const workload::Op& op, uint64_t masked_
   const workload::GemmDims& g = op.gemm;
   std::vector<bool> colmask(g.n, false);
   if (masked_cols && op.out_mask.source == workload::OutputMask::Source::bitmap) {
-    const auto bits = workload::read_mask_bitmap(op.out_mask.bitmap_file, g.m, g.n);
+    const auto bits = workload::mask_bitmap_of(op);
     for (uint64_t j = 0; j < g.n; ++j) colmask[j] = bits->needed_in(0, g.m, j, j + 1) == 0;
   } else if (masked_cols) {
     std::vector<uint64_t> cols(g.n);

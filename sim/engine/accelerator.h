@@ -13,7 +13,6 @@
 #include "sim/core/energy.h"
 #include "sim/core/params.h"
 #include "sim/workload/ir.h"
-#include "sim/workload/load.h"
 
 namespace bpsim {
 

@@ -148,8 +148,8 @@ void read_bitmap(const Record& m, Op& op) {
   if (p.is_relative()) p = std::filesystem::path(m.file()).parent_path() / p;
   op.out_mask.bitmap_file = p.string();
   try {
-    const auto bits = read_mask_bitmap(op.out_mask.bitmap_file, op.gemm.m, op.gemm.n);
-    op.out_mask.density = double(bits->needed_total()) / double(op.gemm.m * op.gemm.n);
+    op.out_mask.bitmap = read_mask_bitmap(op.out_mask.bitmap_file, op.gemm.m, op.gemm.n);
+    op.out_mask.density = double(op.out_mask.bitmap->needed_total()) / double(op.gemm.m * op.gemm.n);
   } catch (const InputError& e) {
     m.fail("bitmap", e.what());
   }

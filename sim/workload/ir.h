@@ -2,11 +2,15 @@
 /// The training-step op graph: what every accelerator model consumes. Plain data, no
 /// SystemC. Built from a workload spec (sim/workload/builder) or read from a trace.
 #include <cstdint>
+#include <functional>
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
 namespace bpsim::workload {
+
+class MaskBitmap;  // sim/workload/mask_bitmap.h
 
 enum class Phase { forward, backward_data, backward_weight, recompute, update };
 constexpr int kNumPhases = 5;
@@ -58,6 +62,8 @@ struct OutputMask {
   double density = 1.0;
   unsigned nm_n = 0, nm_m = 0;  ///< N:M structured: n needed out of every m
   std::string bitmap_file;      ///< explicit bitmap (traces)
+  /// The bitmap's contents, loaded once by whoever read the op (the trace reader).
+  std::shared_ptr<const MaskBitmap> bitmap;
   bool active() const { return source != Source::none; }
 };
 const char* to_string(OutputMask::Source s);
@@ -109,5 +115,8 @@ struct OpGraph {
   MemorySummary memory;
   uint64_t total_macs() const;
 };
+
+/// An estimate of what one op of a graph costs on a target (its cycles, or FLOPs).
+using OpCostFn = std::function<double(const OpGraph&, const Op&)>;
 
 }  // namespace bpsim::workload

@@ -1,7 +1,6 @@
 #pragma once
 /// What the engine needs from the workload side. 
 #include <cstdint>
-#include <functional>
 #include <memory>
 #include <string>
 
@@ -10,9 +9,6 @@
 #include "sim/workload/ir.h"
 
 namespace bpsim::workload {
-
-/// An estimate of what one op of a graph costs on a target (its cycles).
-using OpCostFn = std::function<double(const OpGraph&, const Op&)>;
 
 /// The `workload:` section's parameters (spec, batch, dtype, policy).
 std::shared_ptr<const config::Schema> workload_schema();

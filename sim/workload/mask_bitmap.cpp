@@ -31,4 +31,9 @@ std::shared_ptr<const MaskBitmap> read_mask_bitmap(const std::string& path, uint
   return std::make_shared<MaskBitmap>(m, n, std::move(bytes));
 }
 
+std::shared_ptr<const MaskBitmap> mask_bitmap_of(const Op& op) {
+  if (op.out_mask.bitmap) return op.out_mask.bitmap;
+  return read_mask_bitmap(op.out_mask.bitmap_file, op.gemm.m, op.gemm.n);
+}
+
 }  // namespace bpsim::workload

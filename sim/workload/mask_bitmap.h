@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "sim/workload/ir.h"
+
 namespace bpsim::workload {
 
 class MaskBitmap {
@@ -33,5 +35,8 @@ uint64_t mask_bitmap_bytes(uint64_t m, uint64_t n);
 /// Reads `path` for an M×N output. Throws InputError (located at the file) when it cannot be
 /// read or its size is not ⌈M·N/8⌉ bytes.
 std::shared_ptr<const MaskBitmap> read_mask_bitmap(const std::string& path, uint64_t m, uint64_t n);
+/// The bitmap of an op whose mask source is `bitmap`: the one its reader loaded, else its
+/// file, read now (ops built by hand).
+std::shared_ptr<const MaskBitmap> mask_bitmap_of(const Op& op);
 
 }  // namespace bpsim::workload

@@ -30,7 +30,7 @@ struct CostModel {
   enum class Kind { flops, roofline };
   Kind kind = Kind::flops;
   double flops_per_cycle = 0, bytes_per_cycle = 0;  ///< roofline
-  std::function<double(const OpGraph&, const Op&)> custom;
+  OpCostFn custom;
   double operator()(const OpGraph& g, const Op& o) const;
   std::string name() const;
 };

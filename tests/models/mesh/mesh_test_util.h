@@ -46,7 +46,10 @@ inline std::shared_ptr<workload::OpGraph> lenet(uint64_t batch, double relu_dens
     Op& op = add(name + "_relu", "fwd", Phase::forward, OpKind::elementwise);
     op.detail = "relu";
     op.elements = elems * batch;
-    if (relu_density < 1.0) op.out_mask = OutputMask{OutputMask::Source::relu, relu_density, 0, 0, ""};
+    if (relu_density < 1.0) {
+      op.out_mask.source = OutputMask::Source::relu;
+      op.out_mask.density = relu_density;
+    }
   };
   auto pool = [&](const std::string& name, uint64_t elems) {
     Op& op = add(name + "_pool", "fwd", Phase::forward, OpKind::pool);
