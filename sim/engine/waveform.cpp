@@ -44,8 +44,6 @@ bool requested() { return !state().path.empty(); }
 
 void add(std::function<void(VerilatedVcdC*, int)> trace) { state().tracers.push_back(std::move(trace)); }
 
-size_t blocks() { return state().tracers.size(); }
-
 void open_after_elaboration() {
   if (!requested()) return;
   if (state().tracers.empty())

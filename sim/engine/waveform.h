@@ -15,8 +15,6 @@ void request(const std::string& path);
 bool requested();
 /// Adds a block's signals: `trace(vcd, levels)` (a Verilated model's trace method).
 void add(std::function<void(VerilatedVcdC*, int)> trace);
-/// Number of blocks added so far.
-size_t blocks();
 /// Creates the module that opens the VCD at the start of simulation. Throws InputError
 /// when a VCD was requested but no block can be traced.
 void open_after_elaboration();
