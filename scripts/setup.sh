@@ -7,7 +7,7 @@ PACKAGES=(
   build-essential cmake pkg-config ccache git
   libsystemc-dev verilator
   libboost-program-options-dev libboost-mpi-dev openmpi-bin
-  catch2 libyaml-cpp-dev nlohmann-json3-dev libfmt-dev zlib1g-dev
+  catch2 libyaml-cpp-dev nlohmann-json3-dev libfmt-dev zlib1g-dev libsimdjson-dev
   python3 python3-matplotlib python3-pandas
 )
 

@@ -34,7 +34,7 @@ void MeshModel::run_synthetic_mode() {
   rec.actions["mesh.xbar"] = r.counters.xbar_flits;
   rec.actions["mesh.link"] = r.counters.flit_hops;
   rec.extra["saturated"] = r.saturated;
-  m_records.push_back(rec);
+  emit(std::move(rec));
   m_counters = r.counters;
   m_cycles = r.cycles;
   m_network = {{"avg_packet_latency_cycles", r.avg_packet_latency_cycles}, {"offered_rate", r.offered_rate},
@@ -48,8 +48,10 @@ void MeshModel::run_synthetic_mode() {
 void MeshModel::run_training() {
   Trainer tr(m_spec, *m_map, *m_graph, m_seed);
   for (const workload::Op& op : m_graph->ops) {
-    m_records.push_back(tr.run_op(op));
-    wait(sc_core::sc_time(double(m_records.back().cycles) / m_spec.clock_ghz, sc_core::SC_NS));
+    OpRecord rec = tr.run_op(op);
+    const double cycles = double(rec.cycles);
+    emit(std::move(rec));
+    wait(sc_core::sc_time(cycles / m_spec.clock_ghz, sc_core::SC_NS));
   }
   m_cycles = tr.now();
   m_counters = tr.counters();

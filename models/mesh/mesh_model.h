@@ -19,7 +19,6 @@ class MeshModel : public sc_core::sc_module, public Accelerator {
   MeshModel(sc_core::sc_module_name name, MeshSpec spec, std::shared_ptr<const workload::OpGraph> graph,
             const config::Values& where, uint64_t seed);
   double clock_ghz() const override { return m_spec.clock_ghz; }
-  const std::vector<OpRecord>& records() const override { return m_records; }
   uint64_t total_cycles() const override { return m_cycles; }
   void report_stats(StatGroup& group) const override;
   nlohmann::json network() const override { return m_network; }
@@ -33,7 +32,6 @@ class MeshModel : public sc_core::sc_module, public Accelerator {
   std::shared_ptr<const workload::OpGraph> m_graph;
   std::unique_ptr<Mapping> m_map;  ///< built at construction: mapping errors are input errors
   uint64_t m_seed;
-  std::vector<OpRecord> m_records;
   uint64_t m_cycles = 0;
   NocCounters m_counters;
   nlohmann::json m_network = nlohmann::json::object();

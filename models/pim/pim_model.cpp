@@ -85,9 +85,11 @@ OpRecord PimModel::run_op(const workload::Op& op, const OpPlan& plan) {
 
 void PimModel::run() {
   for (size_t i = 0; i < m_graph->ops.size(); ++i) {
-    m_records.push_back(run_op(m_graph->ops[i], m_plans[i]));
-    m_cycles += m_records.back().cycles;
-    wait(sc_core::sc_time(double(m_records.back().cycles) * m_spec.ddr.tck_ns, sc_core::SC_NS));
+    OpRecord rec = run_op(m_graph->ops[i], m_plans[i]);
+    const uint64_t cycles = rec.cycles;
+    emit(std::move(rec));
+    m_cycles += cycles;
+    wait(sc_core::sc_time(double(cycles) * m_spec.ddr.tck_ns, sc_core::SC_NS));
   }
 }
 

@@ -22,7 +22,6 @@ class PimModel : public sc_core::sc_module, public Accelerator {
   PimModel(sc_core::sc_module_name name, PimSpec spec, std::shared_ptr<const workload::OpGraph> graph,
            memory::MemorySystem& mem, const config::Values* where);
   double clock_ghz() const override { return m_spec.clock_ghz(); }
-  const std::vector<OpRecord>& records() const override { return m_records; }
   uint64_t total_cycles() const override { return m_cycles; }
   void report_stats(StatGroup& group) const override;
   const std::vector<OpPlan>& plans() const { return m_plans; }
@@ -34,7 +33,6 @@ class PimModel : public sc_core::sc_module, public Accelerator {
   std::shared_ptr<const workload::OpGraph> m_graph;
   memory::MemorySystem& m_mem;
   std::vector<OpPlan> m_plans;
-  std::vector<OpRecord> m_records;
   uint64_t m_cycles = 0;
   uint64_t m_addr = 0;  ///< next address of host/controller traffic (sequential, wraps)
   Seq m_total;

@@ -1,6 +1,7 @@
 #include "models/systolic/op_cost.h"
 
 #include <algorithm>
+#include <array>
 #include <string>
 
 #include "sim/core/error.h"
@@ -90,10 +91,16 @@ void fill_gemm_record(const GemmCost& c, const SystolicSpec& s, OpRecord& rec) {
   rec.actions["systolic.mac_gated"] += c.macs_gated;
   rec.actions["systolic.reg_write"] += c.counts.reg_writes;
   rec.actions["systolic.stage_reg_write"] += c.counts.stage_reg_writes;
+  static const auto names = [] {  // per operand: its buffer's read and write actions
+    std::array<std::array<std::string, 2>, 3> n;
+    for (int o = 0; o < 3; ++o)
+      n[size_t(o)] = {std::string("systolic.sram_") + operand_name(o) + "_read_64b",
+                      std::string("systolic.sram_") + operand_name(o) + "_write_64b"};
+    return n;
+  }();
   for (int o = 0; o < 3; ++o) {
-    const std::string base = std::string("systolic.sram_") + operand_name(o);
-    rec.actions[base + "_read_64b"] += ceil_div(c.traffic.op[size_t(o)].sram_read, 8);
-    rec.actions[base + "_write_64b"] += ceil_div(c.traffic.op[size_t(o)].sram_write, 8);
+    rec.actions[names[size_t(o)][0]] += ceil_div(c.traffic.op[size_t(o)].sram_read, 8);
+    rec.actions[names[size_t(o)][1]] += ceil_div(c.traffic.op[size_t(o)].sram_write, 8);
     nlohmann::json& j = rec.extra["operands"][operand_name(o)];
     j = {{"sram_read_bytes", c.traffic.op[size_t(o)].sram_read}, {"sram_write_bytes", c.traffic.op[size_t(o)].sram_write},
          {"dram_read_bytes", c.traffic.op[size_t(o)].dram_read}, {"dram_write_bytes", c.traffic.op[size_t(o)].dram_write}};

@@ -10,6 +10,7 @@ void register_systolic(Registry& r) {
   k.schema = systolic::systolic_schema();
   k.actions = systolic::systolic_actions();
   k.needs_workload = true;
+  k.streams_ops = true;
   k.op_cost = [](const config::Values& params) -> workload::OpCostFn {
     const systolic::SystolicSpec spec = systolic::parse_systolic_spec(params);
     return [spec](const workload::OpGraph&, const workload::Op& op) { return systolic::op_cycles_estimate(op, spec); };
@@ -17,7 +18,7 @@ void register_systolic(Registry& r) {
   k.make = [](const BuildContext& ctx) -> std::unique_ptr<Accelerator> {
     systolic::SystolicSpec spec = systolic::parse_systolic_spec(ctx.params);
     systolic::price_buffers(ctx.energy, spec);
-    return std::make_unique<systolic::SystolicModel>(ctx.name.c_str(), std::move(spec), ctx.workload, ctx.memory,
+    return std::make_unique<systolic::SystolicModel>(ctx.name.c_str(), std::move(spec), ctx.workload, ctx.stream, ctx.memory,
                                                      ctx.energy, ctx.params, ctx.seed);
   };
   r.add(std::move(k));

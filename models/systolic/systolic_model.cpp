@@ -17,33 +17,46 @@ bool SystolicModel::is_gemm(const workload::Op& op) {
 }
 
 SystolicModel::SystolicModel(sc_core::sc_module_name name, SystolicSpec spec, std::shared_ptr<const workload::OpGraph> graph,
-                             memory::MemorySystem& mem, const EnergyTable& energy, const config::Values& where, uint64_t seed)
-    : sc_core::sc_module(name), m_spec(std::move(spec)), m_graph(std::move(graph)), m_mem(mem), m_energy(energy), m_rng(seed),
+                             std::shared_ptr<workload::OpStream> stream, memory::MemorySystem& mem,
+                             const EnergyTable& energy, const config::Values& where, uint64_t seed)
+    : sc_core::sc_module(name), m_spec(std::move(spec)), m_mem(mem), m_energy(energy), m_where(where), m_rng(seed),
       m_rtl_rng(seed ^ 0x9e3779b97f4a7c15ull) {
-  if (!m_graph) throw InputError("accelerator 'systolic' needs a 'workload:' section");
   m_period_ps = 1000.0 / m_spec.clock_ghz;
-  uint64_t next = 0;
-  for (const workload::Tensor& t : m_graph->tensors) {
-    if (m_tensor_addr.size() <= t.id) m_tensor_addr.resize(t.id + 1, 0);
-    m_tensor_addr[t.id] = next;
-    next = align_up(next + t.bytes, 4096);
-  }
-  m_meta_addr = next;
-  for (const workload::Op& op : m_graph->ops) {
-    if (!is_gemm(op)) continue;
-    check_gemm_dims(op);
-    const workload::DType d = m_spec.compute_dtype(op.dtype);
-    const std::string msg = check_tile_fit(m_spec, std::max(1u, workload::dtype_bits(d) / 8), acc_bytes_of(d));
-    if (!msg.empty()) throw where.error("sram", msg + " (" + workload::to_string(d) + ", op '" + op.name + "')");
+  if (graph) {
+    for (const workload::Op& op : graph->ops) check_op(op);  // errors before elaboration ends
+    m_ops = workload::stream_graph(std::move(graph));
+  } else if (stream) {
+    m_ops = std::move(stream);
+    m_check_each = true;  // a streamed trace's ops are checked as they arrive
+  } else {
+    throw InputError("accelerator 'systolic' needs a 'workload:' section");
   }
   if (m_spec.rtl_backend) m_rtl = make_rtl_array("rtl_array", m_spec.rows, m_spec.cols, m_period_ps);
   SC_THREAD(run);
 }
 
+void SystolicModel::check_op(const workload::Op& op) const {
+  if (!is_gemm(op)) return;
+  check_gemm_dims(op);
+  const workload::DType d = m_spec.compute_dtype(op.dtype);
+  const std::string msg = check_tile_fit(m_spec, std::max(1u, workload::dtype_bits(d) / 8), acc_bytes_of(d));
+  if (!msg.empty()) throw m_where.error("sram", msg + " (" + workload::to_string(d) + ", op '" + op.name + "')");
+}
+
+void SystolicModel::place(const workload::Op& op) {
+  for (const auto* ids : {&op.reads, &op.writes})
+    for (uint32_t t : *ids) {
+      if (m_tensor_addr.size() <= t) m_tensor_addr.resize(t + 1, kUnplaced);
+      if (m_tensor_addr[t] != kUnplaced) continue;
+      m_tensor_addr[t] = m_next_addr;
+      m_next_addr = align_up(m_next_addr + m_ops->tensor_bytes(t), 4096);
+    }
+}
+
 uint64_t SystolicModel::addr_of(const workload::Op& op, bool write, size_t i) const {
   const std::vector<uint32_t>& ids = write ? op.writes : op.reads;
-  if (i < ids.size() && ids[i] < m_tensor_addr.size()) return m_tensor_addr[ids[i]];
-  return m_meta_addr + (uint64_t(1) << 32);  // an operand the op does not name: a scratch region
+  if (i < ids.size()) return m_tensor_addr[ids[i]];
+  return kScratchAddr;  // an operand the op does not name
 }
 
 uint64_t SystolicModel::move(uint64_t addr, uint64_t bytes, bool write, uint64_t issue_ps) {
@@ -51,13 +64,20 @@ uint64_t SystolicModel::move(uint64_t addr, uint64_t bytes, bool write, uint64_t
 }
 
 void SystolicModel::run() {
-  for (const workload::Op& op : m_graph->ops) {
-    const sc_core::sc_time start = sc_core::sc_time_stamp();
-    m_records.push_back(is_gemm(op) ? run_gemm(op) : run_vector(op));
-    // backend: rtl has already spent the array's cycles in simulated time.
-    const sc_core::sc_time want(double(m_records.back().cycles) * m_period_ps, sc_core::SC_PS);
-    const sc_core::sc_time spent = sc_core::sc_time_stamp() - start;
-    if (want > spent) wait(want - spent);
+  try {
+    while (const workload::Op* op = m_ops->next()) {
+      if (m_check_each) check_op(*op);
+      place(*op);
+      const sc_core::sc_time start = sc_core::sc_time_stamp();
+      OpRecord rec = is_gemm(*op) ? run_gemm(*op) : run_vector(*op);
+      // backend: rtl has already spent the array's cycles in simulated time.
+      const sc_core::sc_time want(double(rec.cycles) * m_period_ps, sc_core::SC_PS);
+      emit(std::move(rec));
+      const sc_core::sc_time spent = sc_core::sc_time_stamp() - start;
+      if (want > spent) wait(want - spent);
+    }
+  } catch (...) {
+    fail_run(std::current_exception());
   }
 }
 
@@ -83,7 +103,7 @@ OpRecord SystolicModel::run_gemm(const workload::Op& op) {
     // The first fold's tiles (and the mask) arrive before it starts; the rest stream in
     // and the outputs stream out while folds run; the last fold's outputs leave after it.
     uint64_t first = std::min(tr.first_fold_read_bytes, tr.dram_read());
-    uint64_t t_first = move(m_meta_addr, c.metadata_bytes, false, t0);
+    uint64_t t_first = move(kMetaAddr, c.metadata_bytes, false, t0);
     uint64_t reads_end = t_first;
     for (int o = 0; o < 3; ++o) {
       const uint64_t take = std::min(first, tr.op[size_t(o)].dram_read);
@@ -102,7 +122,7 @@ OpRecord SystolicModel::run_gemm(const workload::Op& op) {
     const uint64_t main_end = std::max({t_first + compute_ps, reads_end, writes_end});
     end = move(addr[2] + tr.dram_write() - last, last, true, main_end);
   } else {
-    uint64_t t = move(m_meta_addr, c.metadata_bytes, false, t0);
+    uint64_t t = move(kMetaAddr, c.metadata_bytes, false, t0);
     for (int o = 0; o < 3; ++o) t = move(addr[o], tr.op[size_t(o)].dram_read, false, t);
     end = move(addr[2], tr.dram_write(), true, t + compute_ps);
   }
@@ -118,7 +138,7 @@ OpRecord SystolicModel::run_gemm(const workload::Op& op) {
   const std::string mac = mac_action(c.dtype);
   if (c.macs_gated && m_energy.has(mac) && m_energy.has("systolic.mac_gated"))
     rec.extra["energy_saved_by_gating_pj"] = double(c.macs_gated) * (m_energy.pj(mac) - m_energy.pj("systolic.mac_gated"));
-  finish(rec, t0, end, c.compute_cycles);
+  finish(rec, op, t0, end, c.compute_cycles);
   return rec;
 }
 
@@ -158,12 +178,12 @@ OpRecord SystolicModel::run_vector(const workload::Op& op) {
   uint64_t rd = 0, wr = 0, end = t0 + uint64_t(std::llround(double(cycles) * m_period_ps));
   uint64_t t = t0;
   for (size_t i = 0; i < op.reads.size(); ++i) {
-    const uint64_t b = op.reads[i] < m_graph->tensors.size() ? m_graph->tensors[op.reads[i]].bytes : 0;
+    const uint64_t b = m_ops->tensor_bytes(op.reads[i]);
     t = move(addr_of(op, false, i), b, false, t);
     rd += b;
   }
   for (size_t i = 0; i < op.writes.size(); ++i) {
-    const uint64_t b = op.writes[i] < m_graph->tensors.size() ? m_graph->tensors[op.writes[i]].bytes : 0;
+    const uint64_t b = m_ops->tensor_bytes(op.writes[i]);
     t = move(addr_of(op, true, i), b, true, std::max(t0, t));
     wr += b;
   }
@@ -177,12 +197,12 @@ OpRecord SystolicModel::run_vector(const workload::Op& op) {
   rec.actions["systolic.sram_output_write_64b"] += (wr + 7) / 8;
   rec.actions["systolic.sram_output_read_64b"] += (wr + 7) / 8;
   rec.extra["vector_cycles"] = cycles;
-  finish(rec, t0, end, cycles);
+  finish(rec, op, t0, end, cycles);
   return rec;
 }
 
-void SystolicModel::finish(OpRecord& rec, uint64_t t0_ps, uint64_t end_ps, uint64_t compute_cycles) {
-  const workload::Op& op = m_graph->ops[m_records.size()];
+void SystolicModel::finish(OpRecord& rec, const workload::Op& op, uint64_t t0_ps, uint64_t end_ps,
+                           uint64_t compute_cycles) {
   rec.name = op.name;
   rec.phase = workload::to_string(op.phase);
   rec.kind = workload::to_string(op.kind);

@@ -26,7 +26,8 @@ void register_traffic(Registry& r) {
         t.seed = ctx.seed;
         return std::make_unique<traffic::TrafficGenerator>(ctx.name.c_str(), t, *dram);
       },
-      {}});  // no op-cost estimate: it runs no workload
+      {},       // no op-cost estimate: it runs no workload
+      false});  // and streams none
 }
 
 }  // namespace bpsim

@@ -75,7 +75,7 @@ void TrafficGenerator::run() {
              {"avg_latency_ns", m_completed ? m_latency_ns_sum / double(m_completed) : 0.0},
              {"controller_latency_ns", c.requests ? double(c.latency_cycles) / double(c.requests) * m_dram.spec().tck_ns : 0.0},
              {"row_hit_rate", served ? double(c.row_hits) / double(served) : 0.0}};
-  m_records.push_back(std::move(r));
+  emit(std::move(r));
 }
 
 tlm::tlm_sync_enum TrafficGenerator::nb_transport_bw(tlm::tlm_generic_payload& p, tlm::tlm_phase& ph, sc_time&) {

@@ -31,7 +31,6 @@ class TrafficGenerator : public sc_core::sc_module, public Accelerator {
 
   TrafficGenerator(sc_core::sc_module_name name, const TrafficSpec& spec, memory::DramSystem& dram);
   double clock_ghz() const override { return 1.0 / m_dram.spec().tck_ns; }
-  const std::vector<OpRecord>& records() const override { return m_records; }
   uint64_t total_cycles() const override { return m_end_cycle; }
   void report_stats(StatGroup& group) const override;
 
@@ -51,7 +50,6 @@ class TrafficGenerator : public sc_core::sc_module, public Accelerator {
   uint64_t m_completed = 0;
   double m_latency_ns_sum = 0;
   uint64_t m_end_cycle = 0;
-  std::vector<OpRecord> m_records;
 };
 
 }  // namespace bpsim::traffic

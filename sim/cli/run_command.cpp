@@ -3,6 +3,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -81,15 +82,17 @@ int cmd_run(int argc, char* argv[]) {
     return kExitOk;
 
   if (!trace_file.empty()) a.sets.push_back("workload={trace: \"" + trace_file + "\"}");
-  RunSpec spec = prepare(a.config, a.sets);  // all validation before touching the disk
+  RunSpec spec = prepare(a.config, a.sets, true);  // all validation (a streamed trace's: as it runs) before touching the disk
   const fs::path dir = out.empty() ? fs::path("out") / fs::path(a.config).stem() : fs::path(out);
   claim_output_dir(dir, force);
   if (!vcd.empty()) {
     if (fs::exists(vcd) && !force) throw InputError("--trace-vcd: " + vcd + " exists (pass --force to replace it)");
     waveform::request(vcd);
   }
-  nlohmann::json report = simulate(spec);
-  write_report_files(report, dir.string());
+  std::unique_ptr<OpSpill> spill;
+  if (spec.stream) spill = std::make_unique<OpSpill>(dir.string());  // ops to disk as they finish
+  nlohmann::json report = simulate(spec, spill.get());
+  write_report_files(report, dir.string(), spill.get());
   if (!quiet) std::cout << summary_table(report);
   std::cout << "report: " << (dir / "report.json").string() << "\n";
   return kExitOk;
@@ -99,7 +102,13 @@ int cmd_validate(int argc, char* argv[]) {
   CommonArgs a;
   po::options_description d = common_options(a);
   if (!parse(argc, argv, d, a, "usage: bpsim validate CONFIG.yaml [--set key.path=value ...]")) return kExitOk;
-  RunSpec spec = prepare(a.config, a.sets);
+  RunSpec spec = prepare(a.config, a.sets, true);
+  if (spec.stream) {  // a trace a run would stream: read it through once, checking every record
+    uint64_t n = 0;
+    while (spec.stream->next()) ++n;
+    std::cout << a.config << ": ok (accelerator " << spec.kind->kind << ", trace streamed: " << n << " ops)\n";
+    return kExitOk;
+  }
   std::cout << a.config << ": ok (accelerator " << spec.kind->kind;
   if (spec.workload) std::cout << ", workload " << spec.workload->name << ": " << spec.workload->ops.size() << " ops";
   std::cout << ")\n";

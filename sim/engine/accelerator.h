@@ -3,6 +3,7 @@
 /// `accelerator.kind` to an implementation (Ramulator's `impl:` idea; explicit
 /// registration so that no static-initialiser trick can be dropped by the linker).
 #include <cstdint>
+#include <exception>
 #include <functional>
 #include <memory>
 #include <string>
@@ -13,6 +14,7 @@
 #include "sim/core/energy.h"
 #include "sim/core/params.h"
 #include "sim/workload/ir.h"
+#include "sim/workload/op_stream.h"
 
 namespace bpsim {
 
@@ -38,15 +40,37 @@ struct OpRecord {
 /// A constructed accelerator (an sc_module underneath). Results are read after sc_start.
 class Accelerator {
  public:
+  using RecordSink = std::function<void(OpRecord&&)>;
   virtual ~Accelerator() = default;
   virtual double clock_ghz() const = 0;
-  /// Per-op results in execution order.
-  virtual const std::vector<OpRecord>& records() const = 0;
+  /// Per-op results in execution order (empty when a record sink took them).
+  const std::vector<OpRecord>& records() const { return m_records; }
+  /// Streamed runs: each op's record goes to `sink` as the op finishes, not into records().
+  void set_record_sink(RecordSink sink) { m_sink = std::move(sink); }
+  /// An error the model's thread met during sc_start (an input error found while
+  /// streaming a trace): the thread stops the simulation and the engine rethrows it.
+  std::exception_ptr error() const { return m_error; }
   /// End of the simulated step, in accelerator cycles (ops may overlap, so ≤ Σ op cycles).
   virtual uint64_t total_cycles() const = 0;
   virtual void report_stats(StatGroup& group) const = 0;
   /// The report's "network" object (mesh); null elsewhere.
   virtual nlohmann::json network() const { return nullptr; }
+
+ protected:
+  /// A finished op's record: to the sink, or kept for records().
+  void emit(OpRecord&& r) {
+    if (m_sink)
+      m_sink(std::move(r));
+    else
+      m_records.push_back(std::move(r));
+  }
+  /// Called from a model's SC_THREAD with the current exception: keeps it and stops the run.
+  void fail_run(std::exception_ptr e);
+
+ private:
+  std::vector<OpRecord> m_records;
+  RecordSink m_sink;
+  std::exception_ptr m_error;
 };
 
 struct BuildContext {
@@ -54,7 +78,8 @@ struct BuildContext {
   const config::Values& params;     ///< validated `accelerator:` section
   memory::MemorySystem& memory;
   EnergyTable& energy;             ///< a model may add prices it derives (set_price), e.g. per buffer size
-  std::shared_ptr<const workload::OpGraph> workload;  ///< null when the kind needs none
+  std::shared_ptr<const workload::OpGraph> workload;  ///< null when the kind needs none, or streams
+  std::shared_ptr<workload::OpStream> stream;          ///< a trace read as it runs (kinds with streams_ops)
   uint64_t seed = 1;
 };
 
@@ -68,6 +93,8 @@ struct AcceleratorKind {
   /// Optional: the model's estimate of one op's cycles under these `accelerator:` params,
   /// for recompute policies with `cost: accelerator` (made before the workload is built).
   std::function<workload::OpCostFn(const config::Values& params)> op_cost;
+  /// It can replay a trace as it is read (BuildContext::stream), holding no op graph.
+  bool streams_ops = false;
 };
 
 class Registry {

@@ -7,9 +7,15 @@
 #include "sim/memory/memory_factory.h"
 #include "sim/memory/memory_system.h"
 #include "sim/report/report.h"
+#include "sim/trace/trace_io.h"
 #include "sim/workload/load.h"
 
 namespace bpsim {
+
+void Accelerator::fail_run(std::exception_ptr e) {
+  if (!m_error) m_error = e;
+  sc_core::sc_stop();
+}
 
 std::shared_ptr<const config::Schema> run_schema() {
   static auto s = [] {
@@ -30,7 +36,7 @@ std::vector<ActionDecl> all_known_actions() {
   return all;
 }
 
-RunSpec prepare(const std::string& config_path, const std::vector<std::string>& overrides) {
+RunSpec prepare(const std::string& config_path, const std::vector<std::string>& overrides, bool allow_stream) {
   register_builtin_models();
   RunSpec spec;
   spec.config_path = config_path;
@@ -69,6 +75,11 @@ RunSpec prepare(const std::string& config_path, const std::vector<std::string>& 
   spec.seed = static_cast<uint64_t>(spec.run->i("seed"));
 
   if (const config::Node* wl = root.find("workload")) {
+    const std::string trace = workload::trace_path_of(*wl, "workload");
+    if (allow_stream && spec.kind->streams_ops && !trace.empty()) {
+      spec.stream = trace::open_trace_stream(trace);  // read as the model runs
+      return spec;
+    }
     const workload::OpCostFn cost = spec.kind->op_cost ? spec.kind->op_cost(*spec.accelerator) : workload::OpCostFn{};
     spec.workload = workload::load_workload(*wl, "workload", spec.seed, cost);
   } else if (spec.kind->needs_workload) {
@@ -77,21 +88,28 @@ RunSpec prepare(const std::string& config_path, const std::vector<std::string>& 
   return spec;
 }
 
-nlohmann::json simulate(RunSpec& spec) {
+nlohmann::json simulate(RunSpec& spec, OpSpill* spill) {
   auto mem = memory::make_memory_system(*spec.memory, spec.energy, "memory");
-  BuildContext ctx{"accel", *spec.accelerator, *mem, spec.energy, spec.workload, spec.seed};
+  BuildContext ctx{"accel", *spec.accelerator, *mem, spec.energy, spec.workload, spec.stream, spec.seed};
   std::unique_ptr<Accelerator> acc = spec.kind->make(ctx);
+  ReportBuilder::OpSink to_spill;
+  if (spill) to_spill = [spill](const OpRecord& r, double energy_pj) { spill->add(r, energy_pj); };
+  ReportBuilder report(spec.energy, acc->clock_ghz(), std::move(to_spill));
+  acc->set_record_sink([&report](OpRecord&& r) { report.add(r); });
   waveform::open_after_elaboration();
   sc_core::sc_start();
   waveform::close();
+  if (acc->error()) std::rethrow_exception(acc->error());
 
   StatGroup stats;
   acc->report_stats(stats.child(spec.kind->kind));
   mem->report_stats(stats.child("memory"));
+  workload::MemorySummary streamed;
+  if (spec.stream) streamed = spec.stream->memory();
   ReportInputs in{spec.kind->kind, *acc, spec.energy, stats,
-                  spec.workload ? &spec.workload->memory : nullptr,
+                  spec.workload ? &spec.workload->memory : spec.stream ? &streamed : nullptr,
                   spec.run->s("name"), spec.seed, spec.root.to_yaml()};
-  return build_report(in);
+  return report.finish(in);
 }
 
 }  // namespace bpsim

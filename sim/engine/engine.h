@@ -16,6 +16,8 @@
 
 namespace bpsim {
 
+class OpSpill;
+
 struct RunSpec {
   std::string config_path;
   config::Node root;  ///< merged config, overrides applied
@@ -24,20 +26,24 @@ struct RunSpec {
   std::unique_ptr<config::Values> memory;
   std::unique_ptr<config::Values> run;
   EnergyTable energy;
-  std::shared_ptr<workload::OpGraph> workload;  ///< null when the config has none
+  std::shared_ptr<workload::OpGraph> workload;  ///< null when the config has none, or streams it
+  std::shared_ptr<workload::OpStream> stream;   ///< a trace replayed as it is read
   uint64_t seed = 1;
 };
 
 /// Loads CONFIG (with includes), applies `--set` overrides and validates every section.
-/// Throws InputError (exit code 2) on any problem; never starts SystemC.
-RunSpec prepare(const std::string& config_path, const std::vector<std::string>& overrides);
+/// Throws InputError (exit code 2) on any problem; never starts SystemC. With
+/// `allow_stream`, a `workload: {trace: FILE}` on a kind that streams ops is opened, not
+/// read: its records are checked as the run reaches them (simulate rethrows their errors).
+RunSpec prepare(const std::string& config_path, const std::vector<std::string>& overrides, bool allow_stream = false);
 
 /// Every energy action any component can count (the known names of energy tables).
 std::vector<ActionDecl> all_known_actions();
 
 /// Builds the hierarchy, runs sc_start once, and assembles report.json (DESIGN.md's
-/// contract). One call per process: SystemC elaborates once.
-nlohmann::json simulate(RunSpec& spec);
+/// contract). One call per process: SystemC elaborates once. With `spill`, op entries go
+/// to it as ops finish, and the returned report has no "ops" (write_report_files joins them).
+nlohmann::json simulate(RunSpec& spec, OpSpill* spill = nullptr);
 
 /// The top-level schema of a run config's `run:` section.
 std::shared_ptr<const config::Schema> run_schema();

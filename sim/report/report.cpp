@@ -3,10 +3,13 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <functional>
+#include <iterator>
 
 #include "sim/core/error.h"
 #include "sim/core/stats.h"
@@ -19,22 +22,12 @@ using json = nlohmann::json;
 
 const char* const kCountKeys[] = {"macs", "macs_executed", "macs_gated", "dram_read_bytes",
                                   "dram_write_bytes", "onchip_read_bytes", "onchip_write_bytes"};
+constexpr size_t kCounts = std::size(kCountKeys);
 
-json zero_totals() {
-  json t = json::object();
-  t["cycles"] = uint64_t{0};
-  t["seconds"] = 0.0;
-  t["energy_pj"] = 0.0;
-  for (const char* k : kCountKeys) t[k] = uint64_t{0};
-  return t;
-}
-
-void accumulate(json& t, const OpRecord& r, double energy_pj) {
-  t["cycles"] = t["cycles"].get<uint64_t>() + r.cycles;
-  t["energy_pj"] = t["energy_pj"].get<double>() + energy_pj;
-  const uint64_t vals[] = {r.macs, r.macs_executed, r.macs_gated, r.dram_read_bytes,
-                           r.dram_write_bytes, r.onchip_read_bytes, r.onchip_write_bytes};
-  for (size_t i = 0; i < std::size(kCountKeys); ++i) t[kCountKeys[i]] = t[kCountKeys[i]].get<uint64_t>() + vals[i];
+/// An op record's counts, in kCountKeys order.
+std::array<uint64_t, kCounts> counts_of(const OpRecord& r) {
+  return {r.macs, r.macs_executed, r.macs_gated, r.dram_read_bytes, r.dram_write_bytes, r.onchip_read_bytes,
+          r.onchip_write_bytes};
 }
 
 std::string csv_field(const std::string& s) {
@@ -67,60 +60,76 @@ std::string human_seconds(double s) {
 
 }  // namespace
 
-json build_report(const ReportInputs& in) {
-  const double ghz = in.acc.clock_ghz();
-  const double seconds_per_cycle = 1.0 / (ghz * 1e9);
+ReportBuilder::ReportBuilder(const EnergyTable& energy, double clock_ghz, OpSink sink)
+    : m_energy(energy), m_ghz(clock_ghz), m_seconds_per_cycle(1.0 / (clock_ghz * 1e9)), m_sink(std::move(sink)),
+      m_ops(json::array()) {}
+
+void ReportBuilder::Sums::add(const OpRecord& r, double energy) {
+  cycles += r.cycles;
+  energy_pj += energy;
+  const auto c = counts_of(r);
+  for (size_t i = 0; i < kCounts; ++i) counts[i] += c[i];
+}
+
+json ReportBuilder::Sums::to_json(double seconds_per_cycle) const {
+  json t = json::object();
+  t["cycles"] = cycles;
+  t["seconds"] = double(cycles) * seconds_per_cycle;
+  t["energy_pj"] = energy_pj;
+  for (size_t i = 0; i < kCounts; ++i) t[kCountKeys[i]] = counts[i];
+  return t;
+}
+
+void ReportBuilder::add(const OpRecord& r) {
+  // An op's energy: its priced actions plus leakage while it runs; both also per phase
+  // (the phase's leakage by component is priced once, over the phase's cycles, in finish).
+  Phase& ph = m_phases[r.phase];
+  const double dynamic = m_energy.dynamic_pj(r.actions, &ph.breakdown);  // the totals' are the phases' summed
+  const double e = dynamic + m_energy.static_pj(double(r.cycles) * m_seconds_per_cycle, nullptr);
+  ph.sums.add(r, e);
+  m_totals.add(r, 0.0);
+  if (m_sink)
+    m_sink(r, e);
+  else
+    m_ops.push_back(op_entry(r, e));
+}
+
+json ReportBuilder::op_entry(const OpRecord& r, double energy_pj) {
+  json o = {{"name", r.name}, {"phase", r.phase}, {"kind", r.kind}, {"start_cycle", r.start_cycle},
+            {"cycles", r.cycles}, {"energy_pj", energy_pj}};
+  const auto c = counts_of(r);
+  for (size_t i = 0; i < kCounts; ++i) o[kCountKeys[i]] = c[i];
+  if (!r.extra.empty()) o["extra"] = r.extra;
+  return o;
+}
+
+json ReportBuilder::finish(const ReportInputs& in) {
   json report = json::object();
   report["schema"] = "bpsim-report-1";
   report["bpsim_version"] = BPSIM_VERSION;
   report["accelerator"] = in.kind;
-  report["clock_ghz"] = ghz;
+  report["clock_ghz"] = m_ghz;
   report["run"] = {{"name", in.run_name}, {"seed", in.seed}};
-
-  std::map<std::string, double> breakdown;
-  std::map<std::string, std::map<std::string, double>> phase_breakdown;  // phase → action → pJ
-  json totals = zero_totals();
   json phases = json::object();
-  json ops = json::array();
-  for (const OpRecord& r : in.acc.records()) {
-    const double op_seconds = static_cast<double>(r.cycles) * seconds_per_cycle;
-    // An op's energy: its priced actions plus leakage while it runs; both also per phase.
-    std::map<std::string, double> op_dynamic;
-    std::map<std::string, double>& phase_parts = phase_breakdown[r.phase];
-    const double e = in.energy.dynamic_pj(r.actions, &op_dynamic) + in.energy.static_pj(op_seconds, &phase_parts);
-    for (const auto& [action, pj] : op_dynamic) {
-      breakdown[action] += pj;
-      phase_parts[action] += pj;
-    }
-    if (!phases.contains(r.phase)) phases[r.phase] = zero_totals();
-    accumulate(phases[r.phase], r, e);
-    accumulate(totals, r, 0.0);
-    json o = {{"name", r.name}, {"phase", r.phase}, {"kind", r.kind}, {"start_cycle", r.start_cycle},
-              {"cycles", r.cycles}, {"energy_pj", e}};
-    o["macs"] = r.macs;
-    o["macs_executed"] = r.macs_executed;
-    o["macs_gated"] = r.macs_gated;
-    o["dram_read_bytes"] = r.dram_read_bytes;
-    o["dram_write_bytes"] = r.dram_write_bytes;
-    o["onchip_read_bytes"] = r.onchip_read_bytes;
-    o["onchip_write_bytes"] = r.onchip_write_bytes;
-    if (!r.extra.empty()) o["extra"] = r.extra;
-    ops.push_back(std::move(o));
-  }
-  for (auto& [name, p] : phases.items()) {
-    p["seconds"] = p["cycles"].get<uint64_t>() * seconds_per_cycle;
-    p["energy_breakdown_pj"] = phase_breakdown[name];
+  for (auto& [name, ph] : m_phases) {
+    for (const auto& [action, pj] : ph.breakdown) m_breakdown[action] += pj;  // dynamic only, so far
+    const double seconds = double(ph.sums.cycles) * m_seconds_per_cycle;
+    m_energy.static_pj(seconds, &ph.breakdown);
+    json p = ph.sums.to_json(m_seconds_per_cycle);
+    p["energy_breakdown_pj"] = ph.breakdown;
+    phases[name] = std::move(p);
   }
 
   // Totals: the model's end time (ops may overlap), all dynamic energy, leakage over it.
   const uint64_t cycles = in.acc.total_cycles();
-  const double seconds = static_cast<double>(cycles) * seconds_per_cycle;
   double dynamic = 0;
-  for (const auto& [k, v] : breakdown) dynamic += v;
+  for (const auto& [k, v] : m_breakdown) dynamic += v;
+  json totals = m_totals.to_json(m_seconds_per_cycle);
+  const double seconds = static_cast<double>(cycles) * m_seconds_per_cycle;
   totals["cycles"] = cycles;
   totals["seconds"] = seconds;
-  totals["energy_pj"] = dynamic + in.energy.static_pj(seconds, &breakdown);
-  report["totals"] = totals;
+  totals["energy_pj"] = dynamic + in.energy.static_pj(seconds, &m_breakdown);
+  report["totals"] = std::move(totals);
 
   const workload::MemorySummary none;
   const workload::MemorySummary& m = in.memory_summary ? *in.memory_summary : none;
@@ -129,8 +138,8 @@ json build_report(const ReportInputs& in) {
                       {"peak_bytes", m.peak_bytes}};
   if (!m.figures.empty()) report["memory"]["figures"] = m.figures;  // the policy's own figures
   report["phases"] = std::move(phases);
-  report["ops"] = std::move(ops);
-  report["energy_breakdown_pj"] = breakdown;
+  if (!m_sink) report["ops"] = std::move(m_ops);  // else the sink has them (OpSpill)
+  report["energy_breakdown_pj"] = m_breakdown;
   json net = in.acc.network();
   if (!net.is_null()) report["network"] = net;
   report["stats"] = in.stats.values_json();
@@ -142,16 +151,39 @@ json build_report(const ReportInputs& in) {
   return report;
 }
 
-std::string ops_csv(const json& report) {
+json build_report(const ReportInputs& in) {
+  ReportBuilder b(in.energy, in.acc.clock_ghz());
+  for (const OpRecord& r : in.acc.records()) b.add(r);
+  return b.finish(in);
+}
+
+namespace {
+
+std::string csv_header() {
   std::string out = "name,phase,kind,start_cycle,cycles,energy_pj";
   for (const char* k : kCountKeys) out += std::string(",") + k;
-  out += "\n";
+  return out + "\n";
+}
+
+std::string csv_row(const std::string& name, const std::string& phase, const std::string& kind, uint64_t start_cycle,
+                    uint64_t cycles, double energy_pj, const std::array<uint64_t, kCounts>& counts) {
+  std::string out = fmt::format("{},{},{},{},{},{:.6g}", csv_field(name), phase, kind, start_cycle, cycles, energy_pj);
+  for (uint64_t c : counts) fmt::format_to(std::back_inserter(out), ",{}", c);
+  return out + "\n";
+}
+
+/// report.json is dump(2) of the report: an op entry sits at depth 2 of it.
+constexpr int kOpIndent = 4;
+
+}  // namespace
+
+std::string ops_csv(const json& report) {
+  std::string out = csv_header();
   for (const auto& o : report.at("ops")) {
-    out += csv_field(o["name"].get<std::string>()) + "," + o["phase"].get<std::string>() + "," +
-           o["kind"].get<std::string>() + "," + std::to_string(o["start_cycle"].get<uint64_t>()) + "," +
-           std::to_string(o["cycles"].get<uint64_t>()) + "," + fmt::format("{:.6g}", o["energy_pj"].get<double>());
-    for (const char* k : kCountKeys) out += "," + std::to_string(o[k].get<uint64_t>());
-    out += "\n";
+    std::array<uint64_t, kCounts> counts{};
+    for (size_t i = 0; i < kCounts; ++i) counts[i] = o[kCountKeys[i]].get<uint64_t>();
+    out += csv_row(o["name"].get<std::string>(), o["phase"].get<std::string>(), o["kind"].get<std::string>(),
+                   o["start_cycle"].get<uint64_t>(), o["cycles"].get<uint64_t>(), o["energy_pj"].get<double>(), counts);
   }
   return out;
 }
@@ -199,22 +231,149 @@ std::string summary_table(const json& r) {
   return s;
 }
 
-void write_report_files(const json& report, const std::string& dir) {
-  namespace fs = std::filesystem;
-  auto write_atomic = [&](const std::string& name, const std::string& text) {
-    fs::path final_path = fs::path(dir) / name;
-    fs::path tmp = fs::path(dir) / ("." + name + ".partial");
+namespace {
+
+namespace fs = std::filesystem;
+
+fs::path partial_path(const std::string& dir, const std::string& name) { return fs::path(dir) / ("." + name + ".partial"); }
+
+void check_written(std::ofstream& out, const fs::path& p) {
+  out.flush();
+  if (!out) throw std::runtime_error("cannot write " + p.string());
+}
+
+}  // namespace
+
+OpSpill::OpSpill(const std::string& dir) : m_dir(dir), m_ops_buf(1 << 20), m_csv_buf(1 << 20) {
+  m_ops.rdbuf()->pubsetbuf(m_ops_buf.data(), std::streamsize(m_ops_buf.size()));  // before open: libstdc++ uses it
+  m_csv.rdbuf()->pubsetbuf(m_csv_buf.data(), std::streamsize(m_csv_buf.size()));
+  m_ops.open(partial_path(dir, "report.json.ops"), std::ios::binary | std::ios::trunc);
+  m_csv.open(partial_path(dir, "ops.csv"), std::ios::binary | std::ios::trunc);
+  if (!m_ops || !m_csv) throw std::runtime_error("cannot write into " + dir);
+  m_csv << csv_header();
+}
+
+OpSpill::~OpSpill() {
+  // After a failed run nothing of it stays; after a finished one the files were moved.
+  m_ops.close();
+  m_csv.close();
+  std::error_code ec;
+  fs::remove(partial_path(m_dir, "report.json.ops"), ec);
+  fs::remove(partial_path(m_dir, "ops.csv"), ec);
+}
+
+namespace {
+
+/// Appends `v` as dump(2) writes it at `indent` spaces: keys in order, integers and strings
+/// written directly, floating-point numbers (and anything else) by the library itself.
+void append_json(std::string& o, const json& v, size_t indent) {
+  auto plain = [](const std::string& t) {
+    return std::all_of(t.begin(), t.end(), [](char ch) { return ch != '"' && ch != '\\' && uint8_t(ch) >= 0x20; });
+  };
+  if (v.is_object() || v.is_array()) {
+    if (v.empty()) {
+      o.append(v.is_object() ? "{}" : "[]");
+      return;
+    }
+    o.append(v.is_object() ? "{" : "[");
+    bool first = true;
+    for (auto it = v.begin(); it != v.end(); ++it) {
+      o.append(first ? "\n" : ",\n").append(indent + 2, ' ');
+      first = false;
+      if (v.is_object()) {
+        if (!plain(it.key())) {
+          o.append(json(it.key()).dump()).append(": ");
+        } else {
+          o.append("\"").append(it.key()).append("\": ");
+        }
+      }
+      append_json(o, *it, indent + 2);
+    }
+    o.append("\n").append(indent, ' ').append(v.is_object() ? "}" : "]");
+  } else if (v.is_number_unsigned()) {
+    o.append(std::to_string(v.get<uint64_t>()));
+  } else if (v.is_number_integer()) {
+    o.append(std::to_string(v.get<int64_t>()));
+  } else if (v.is_string() && plain(v.get_ref<const std::string&>())) {
+    o.append("\"").append(v.get_ref<const std::string&>()).append("\"");
+  } else {
+    o.append(v.dump());
+  }
+}
+
+}  // namespace
+
+void OpSpill::add(const OpRecord& r, double energy_pj) {
+  // The entry as dump(2) of the whole report writes op_entry(r, energy_pj): keys sorted,
+  // at depth 2 (a test compares the bytes); values formatted by the same JSON library.
+  std::string& o = m_buf;
+  o.clear();
+  const std::string in(kOpIndent + 2, ' ');
+  auto key = [&](const char* k) { o.append(",\n").append(in).append("\"").append(k).append("\": "); };
+  auto num = [&](const char* k, uint64_t v) { key(k), o.append(std::to_string(v)); };
+  auto str = [&](const char* k, const std::string& v) { key(k), append_json(o, json(v), 0); };
+  const auto c = counts_of(r);
+  o.append(m_count ? ",\n" : "\n").append(kOpIndent, ' ').append("{");
+  o.append("\n").append(in).append("\"cycles\": ").append(std::to_string(r.cycles));
+  num("dram_read_bytes", r.dram_read_bytes);
+  num("dram_write_bytes", r.dram_write_bytes);
+  key("energy_pj"), o.append(json(energy_pj).dump());
+  if (!r.extra.empty()) {
+    key("extra");
+    append_json(o, r.extra, kOpIndent + 2);
+  }
+  str("kind", r.kind);
+  num("macs", c[0]);
+  num("macs_executed", c[1]);
+  num("macs_gated", c[2]);
+  str("name", r.name);
+  num("onchip_read_bytes", r.onchip_read_bytes);
+  num("onchip_write_bytes", r.onchip_write_bytes);
+  str("phase", r.phase);
+  num("start_cycle", r.start_cycle);
+  o.append("\n").append(kOpIndent, ' ').append("}");
+  m_ops << o;
+  m_csv << csv_row(r.name, r.phase, r.kind, r.start_cycle, r.cycles, energy_pj, c);
+  ++m_count;
+}
+
+void write_report_files(const json& report, const std::string& dir, OpSpill* spill) {
+  auto write_atomic = [&](const std::string& name, const std::function<void(std::ofstream&)>& body) {
+    const fs::path tmp = partial_path(dir, name);
     {
       std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-      out << text;
-      out.flush();
-      if (!out) throw std::runtime_error("cannot write " + tmp.string());
+      body(out);
+      check_written(out, tmp);
     }
-    fs::rename(tmp, final_path);
+    fs::rename(tmp, fs::path(dir) / name);
   };
   // ops.csv first: report.json appearing is the sign of a finished run.
-  write_atomic("ops.csv", ops_csv(report));
-  write_atomic("report.json", report.dump(2) + "\n");
+  if (!spill) {
+    write_atomic("ops.csv", [&](std::ofstream& out) { out << ops_csv(report); });
+    write_atomic("report.json", [&](std::ofstream& out) { out << report.dump(2) << "\n"; });
+    return;
+  }
+  check_written(spill->m_csv, partial_path(dir, "ops.csv"));
+  spill->m_csv.close();
+  fs::rename(partial_path(dir, "ops.csv"), fs::path(dir) / "ops.csv");
+  check_written(spill->m_ops, partial_path(dir, "report.json.ops"));
+  spill->m_ops.close();
+  // The report with an empty op list, its "[]" replaced by the spilled entries: the same
+  // bytes as dump(2) of the report holding them (keys are sorted; "ops" is at depth 1).
+  json r = report;
+  r["ops"] = json::array();
+  const std::string text = r.dump(2);
+  const std::string slot = "\n  \"ops\": []";
+  const size_t at = text.find(slot);
+  if (at == std::string::npos) throw std::logic_error("report without its ops slot");
+  write_atomic("report.json", [&](std::ofstream& out) {
+    out << text.substr(0, at + slot.size() - 1);
+    if (spill->m_count) {
+      std::ifstream in(partial_path(dir, "report.json.ops"), std::ios::binary);
+      out << in.rdbuf() << "\n  ";
+    }
+    out << text.substr(at + slot.size() - 1) << "\n";
+  });
 }
 
 }  // namespace bpsim

@@ -1,7 +1,12 @@
 #pragma once
 /// report.json (DESIGN.md's contract), ops.csv and the terminal summary.
+#include <array>
 #include <cstdint>
+#include <fstream>
+#include <functional>
+#include <map>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -25,7 +30,42 @@ struct ReportInputs {
 };
 
 /// Prices every op's actions, adds leakage over simulated time, sums ops into phases and
-/// totals. Deterministic: same inputs, byte-identical dump.
+/// totals, one record at a time (a streamed run never holds them all). Each op's report
+/// entry goes to `sink` when one is given, else into the report's "ops".
+class ReportBuilder {
+ public:
+  /// Takes each op's record and its energy (pJ) instead of the report's "ops".
+  using OpSink = std::function<void(const OpRecord& r, double energy_pj)>;
+  ReportBuilder(const EnergyTable& energy, double clock_ghz, OpSink sink = {});
+  void add(const OpRecord& r);
+  /// The report (DESIGN.md's contract); call once, after the last add.
+  nlohmann::json finish(const ReportInputs& in);
+  /// One entry of the report's "ops".
+  static nlohmann::json op_entry(const OpRecord& r, double energy_pj);
+
+ private:
+  struct Sums {
+    uint64_t cycles = 0;
+    double energy_pj = 0;
+    std::array<uint64_t, 7> counts{};  ///< the count keys of the contract's totals
+    void add(const OpRecord& r, double energy);
+    nlohmann::json to_json(double seconds_per_cycle) const;
+  };
+  struct Phase {
+    Sums sums;
+    std::map<std::string, double> breakdown;  ///< action → pJ
+  };
+  const EnergyTable& m_energy;
+  double m_ghz, m_seconds_per_cycle;
+  OpSink m_sink;
+  std::map<std::string, double> m_breakdown;
+  std::map<std::string, Phase> m_phases;
+  Sums m_totals;
+  nlohmann::json m_ops;
+};
+
+/// The whole report of a finished run's records. Deterministic: same inputs,
+/// byte-identical dump.
 nlohmann::json build_report(const ReportInputs& in);
 
 /// One row per op, in the order of report["ops"].
@@ -34,8 +74,30 @@ std::string ops_csv(const nlohmann::json& report);
 /// The readable summary printed by `bpsim run`.
 std::string summary_table(const nlohmann::json& report);
 
+/// A streamed run's op entries, written as the ops finish into hidden temporary files in
+/// the output folder (removed if the run fails) and joined into report.json and ops.csv by
+/// write_report_files: memory stays flat however many ops run.
+class OpSpill {
+ public:
+  explicit OpSpill(const std::string& dir);
+  ~OpSpill();
+  OpSpill(const OpSpill&) = delete;
+  OpSpill& operator=(const OpSpill&) = delete;
+  /// Writes the op's report entry (the bytes dump(2) of the report gives it) and CSV row.
+  void add(const OpRecord& r, double energy_pj);
+
+ private:
+  friend void write_report_files(const nlohmann::json&, const std::string&, OpSpill*);
+  std::string m_dir;
+  std::vector<char> m_ops_buf, m_csv_buf;  ///< large write buffers (declared before the streams)
+  std::ofstream m_ops, m_csv;
+  uint64_t m_count = 0;
+  std::string m_buf;
+};
+
 /// Writes report.json and ops.csv into `dir` atomically (temporary file, then rename), so
-/// a crash never leaves a half-written file under the final name.
-void write_report_files(const nlohmann::json& report, const std::string& dir);
+/// a crash never leaves a half-written file under the final name. With `spill`, the ops
+/// come from it (the report has none) and the bytes are those of the report holding them.
+void write_report_files(const nlohmann::json& report, const std::string& dir, OpSpill* spill = nullptr);
 
 }  // namespace bpsim

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "sim/core/error.h"
+#include "sim/workload/builder.h"
 
 namespace bpsim::trace {
 
@@ -159,6 +160,7 @@ std::shared_ptr<workload::OpGraph> read_scalesim_csv(std::istream& in, const std
   }
   if (g->ops.empty()) throw InputError(Location{file, lineno, 0}, "", "no layers in SCALE-Sim topology file");
   if (opt.backward) add_backward(*g);
+  workload::account_memory(*g);  // the liveness walk, as for a built step
   return g;
 }
 

@@ -3,16 +3,17 @@
 #include <filesystem>
 #include <fstream>
 #include <istream>
-#include <map>
 #include <memory>
 #include <ostream>
-#include <set>
+#include <functional>
 #include <streambuf>
 
 #include <nlohmann/json.hpp>
+#include <simdjson.h>
 #include <zlib.h>
 
 #include "sim/core/error.h"
+#include "sim/workload/builder.h"
 #include "sim/workload/mask_bitmap.h"
 
 using nlohmann::json;
@@ -51,61 +52,72 @@ json op_json(const Op& op) {
   return j;
 }
 
-/// Reads fields of one record, naming file:line and the field in every error.
+/// Reads fields of one record (a simdjson DOM object), naming file:line and the field in
+/// every error.
 class Record {
  public:
-  Record(const json& j, const std::string& file, int line) : m_j(j), m_file(file), m_line(line) {}
+  Record(simdjson::dom::object o, const std::string& file, int line) : m_o(o), m_file(file), m_line(line) {}
   const std::string& file() const { return m_file; }
   [[noreturn]] void fail(const std::string& field, const std::string& msg) const {
     throw InputError(Location{m_file, m_line, 0}, field, msg);
   }
   void allow(std::initializer_list<const char*> keys) const {
-    for (const auto& [k, v] : m_j.items()) {
+    for (const auto field : m_o) {
       bool ok = false;
-      for (const char* a : keys) ok = ok || k == a;
+      for (const char* a : keys) ok = ok || field.key == a;
       if (!ok) {
         std::string list;
         for (const char* a : keys) list += (list.empty() ? "" : ", ") + std::string(a);
-        fail(k, "unknown field (valid: " + list + ")");
+        fail(std::string(field.key), "unknown field (valid: " + list + ")");
       }
     }
   }
-  bool has(const char* k) const { return m_j.contains(k); }
+  bool has(const char* k) const { return m_o.at_key(k).error() == simdjson::SUCCESS; }
   uint64_t u64(const char* k, bool required = true, uint64_t def = 0) const {
-    if (!m_j.contains(k)) {
+    simdjson::dom::element v;
+    if (!find(k, v)) {
       if (required) fail(k, "missing field (a non-negative integer)");
       return def;
     }
-    const json& v = m_j[k];
-    if (!v.is_number_unsigned()) fail(k, "expected a non-negative integer, found " + v.dump());
-    return v.get<uint64_t>();
+    uint64_t out = 0;
+    if (!unsigned_of(v, out)) fail(k, "expected a non-negative integer, found " + text(v));
+    return out;
   }
   double num(const char* k, double def) const {
-    if (!m_j.contains(k)) return def;
-    if (!m_j[k].is_number()) fail(k, "expected a number, found " + m_j[k].dump());
-    return m_j[k].get<double>();
+    simdjson::dom::element v;
+    if (!find(k, v)) return def;
+    double d = 0;
+    if (!v.is_number() || v.get_double().get(d) != simdjson::SUCCESS) fail(k, "expected a number, found " + text(v));
+    return d;
   }
   std::string str(const char* k, bool required = true) const {
-    if (!m_j.contains(k)) {
+    simdjson::dom::element v;
+    if (!find(k, v)) {
       if (required) fail(k, "missing field (a string)");
       return "";
     }
-    if (!m_j[k].is_string()) fail(k, "expected a string, found " + m_j[k].dump());
-    return m_j[k].get<std::string>();
+    std::string_view sv;
+    if (v.get_string().get(sv) != simdjson::SUCCESS) fail(k, "expected a string, found " + text(v));
+    return std::string(sv);
   }
   std::vector<uint32_t> ids(const char* k) const {
     std::vector<uint32_t> out;
-    if (!m_j.contains(k)) return out;
-    if (!m_j[k].is_array()) fail(k, "expected a list of ids");
-    for (const auto& v : m_j[k]) {
-      if (!v.is_number_unsigned() || v.get<uint64_t>() > UINT32_MAX) fail(k, "expected a list of ids, found " + v.dump());
-      out.push_back(v.get<uint32_t>());
+    simdjson::dom::element v;
+    if (!find(k, v)) return out;
+    simdjson::dom::array a;
+    if (v.get_array().get(a) != simdjson::SUCCESS) fail(k, "expected a list of ids");
+    for (const simdjson::dom::element x : a) {
+      uint64_t id = 0;
+      if (!unsigned_of(x, id) || id > UINT32_MAX) fail(k, "expected a list of ids, found " + text(x));
+      out.push_back(static_cast<uint32_t>(id));
     }
     return out;
   }
   Record sub(const char* k) const {
-    if (!m_j[k].is_object()) fail(k, "expected an object");
-    return Record(m_j[k], m_file, m_line);
+    simdjson::dom::element v;
+    simdjson::dom::object o;
+    if (!find(k, v) || v.get_object().get(o) != simdjson::SUCCESS) fail(k, "expected an object");
+    return Record(o, m_file, m_line);
   }
   template <typename E>
   E enumerated(const char* k, bool (*parse)(const std::string&, E&), const char* valid) const {
@@ -116,8 +128,19 @@ class Record {
   }
 
  private:
-  const json& m_j;
-  std::string m_file;
+  bool find(const char* k, simdjson::dom::element& v) const { return m_o.at_key(k).get(v) == simdjson::SUCCESS; }
+  /// A JSON integer ≥ 0 (simdjson types those below 2^63 as int64).
+  static bool unsigned_of(const simdjson::dom::element& v, uint64_t& out) {
+    if (v.is_uint64()) return v.get_uint64().get(out) == simdjson::SUCCESS;
+    int64_t i = 0;
+    if (v.type() != simdjson::dom::element_type::INT64 || v.get_int64().get(i) != simdjson::SUCCESS || i < 0) return false;
+    out = uint64_t(i);
+    return true;
+  }
+  static std::string text(const simdjson::dom::element& v) { return simdjson::minify(v); }
+
+  simdjson::dom::object m_o;
+  const std::string& m_file;
   int m_line;
 };
 
@@ -155,12 +178,20 @@ void read_bitmap(const Record& m, Op& op) {
   }
 }
 
-Op read_op(const Record& r, const OpGraph& g, const std::map<uint32_t, Tensor>& pending) {
+void role_or_default(const Record& r, TensorRole& role) {
+  role = r.has("role") ? r.enumerated<TensorRole>("role", role_from_string,
+                                                  "input, weight, activation, saved, gradient, "
+                                                  "weight_gradient, optimizer_state, workspace, mask")
+                       : TensorRole::activation;
+}
+
+void read_op(const Record& r, Op& op, uint32_t expected_id, DType default_dtype,
+             const std::function<bool(uint32_t)>& declared) {
   r.allow({"op", "name", "layer", "phase", "kind", "detail", "dtype", "gemm", "conv", "elements", "macs", "flops",
            "reads", "writes", "deps", "mask"});
-  Op op;
+  op = Op{};
   op.id = static_cast<uint32_t>(r.u64("op"));
-  if (op.id != g.ops.size()) r.fail("op", "ops are numbered 0, 1, 2… in order; expected " + std::to_string(g.ops.size()));
+  if (op.id != expected_id) r.fail("op", "ops are numbered 0, 1, 2… in order; expected " + std::to_string(expected_id));
   op.name = r.str("name");
   op.layer = r.str("layer", false);
   op.phase = r.enumerated<Phase>("phase", phase_from_string,
@@ -169,7 +200,7 @@ Op read_op(const Record& r, const OpGraph& g, const std::map<uint32_t, Tensor>& 
                                  "gemm, conv, xnor_gemm, elementwise, reduction, normalization, softmax, pool, "
                                  "embedding, bitwise, optimizer");
   op.detail = r.str("detail", false);
-  op.dtype = r.has("dtype") ? r.enumerated<DType>("dtype", dtype_from_string, "fp32, bf16, fp16, int8, binary") : g.dtype;
+  op.dtype = r.has("dtype") ? r.enumerated<DType>("dtype", dtype_from_string, "fp32, bf16, fp16, int8, binary") : default_dtype;
   if (r.has("gemm")) {
     Record s = r.sub("gemm");
     s.allow({"m", "n", "k", "batch"});
@@ -189,9 +220,9 @@ Op read_op(const Record& r, const OpGraph& g, const std::map<uint32_t, Tensor>& 
   op.flops = r.u64("flops", false);
   op.reads = r.ids("reads");
   op.writes = r.ids("writes");
-  for (const char* f : {"reads", "writes"})
-    for (uint32_t t : r.ids(f))
-      if (t >= g.tensors.size() && !pending.count(t)) r.fail(f, "tensor " + std::to_string(t) + " is not declared before this op");
+  for (const auto& [f, list] : {std::pair<const char*, const std::vector<uint32_t>*>{"reads", &op.reads}, {"writes", &op.writes}})
+    for (uint32_t t : *list)
+      if (!declared(t)) r.fail(f, "tensor " + std::to_string(t) + " is not declared before this op");
   op.deps = r.ids("deps");
   for (uint32_t d : op.deps)
     if (d >= op.id)
@@ -209,95 +240,11 @@ Op read_op(const Record& r, const OpGraph& g, const std::map<uint32_t, Tensor>& 
     op.out_mask.bitmap_file = m.str("bitmap", false);
     if (op.out_mask.source == OutputMask::Source::bitmap) read_bitmap(m, op);
   }
-  return op;
 }
 
-}  // namespace
-
-void write_trace(const OpGraph& g, std::ostream& out) {
-  json header = {{"format", "bpsim-trace"}, {"version", kFormatVersion}, {"name", g.name},
-                 {"dtype", to_string(g.dtype)}, {"batch", g.batch},
-                 {"units", {{"bytes", "B"}, {"dims", "elements"}}},
-                 {"memory", {{"policy", g.memory.policy},
-                             {"saved_after_forward_bytes", g.memory.saved_after_forward_bytes},
-                             {"peak_bytes", g.memory.peak_bytes}}}};
-  out << header.dump() << "\n";
-  std::vector<bool> written(g.tensors.size(), false);
-  for (const Op& op : g.ops) {
-    for (const auto* list : {&op.reads, &op.writes})
-      for (uint32_t t : *list)
-        if (!written[t]) {
-          const Tensor& x = g.tensors[t];
-          out << json{{"tensor", x.id}, {"name", x.name}, {"bytes", x.bytes}, {"role", to_string(x.role)}}.dump() << "\n";
-          written[t] = true;
-        }
-    out << op_json(op).dump() << "\n";
-  }
-  // Tensors no op touches still belong to the graph (ids must stay dense).
-  for (const Tensor& x : g.tensors)
-    if (!written[x.id])
-      out << json{{"tensor", x.id}, {"name", x.name}, {"bytes", x.bytes}, {"role", to_string(x.role)}}.dump() << "\n";
+json tensor_json(const Tensor& x) {
+  return json{{"tensor", x.id}, {"name", x.name}, {"bytes", x.bytes}, {"role", to_string(x.role)}};
 }
-
-std::shared_ptr<OpGraph> read_trace(std::istream& in, const std::string& file) {
-  auto g = std::make_shared<OpGraph>();
-  std::string line;
-  int n = 0;
-  bool have_header = false;
-  std::map<uint32_t, Tensor> pending;  // tensors declared after ops (dense ids at the end)
-  while (std::getline(in, line)) {
-    ++n;
-    if (line.empty() || line.find_first_not_of(" \t\r") == std::string::npos) continue;
-    json j = json::parse(line, nullptr, false);
-    if (j.is_discarded()) throw InputError(Location{file, n, 0}, "", "malformed JSON");
-    if (!j.is_object()) throw InputError(Location{file, n, 0}, "", "expected a JSON object per line");
-    Record r(j, file, n);
-    if (!have_header) {
-      r.allow({"format", "version", "name", "dtype", "batch", "units", "memory"});
-      if (r.str("format") != "bpsim-trace") r.fail("format", "expected \"bpsim-trace\" on the first line");
-      if (r.u64("version") != static_cast<uint64_t>(kFormatVersion))
-        r.fail("version", "unsupported trace version (this bpsim reads version " + std::to_string(kFormatVersion) + ")");
-      g->name = r.str("name", false);
-      g->dtype = r.has("dtype") ? r.enumerated<DType>("dtype", dtype_from_string, "fp32, bf16, fp16, int8, binary") : DType::fp32;
-      g->batch = r.u64("batch", false, 1);
-      if (r.has("memory")) {
-        Record m = r.sub("memory");
-        m.allow({"policy", "saved_after_forward_bytes", "peak_bytes"});
-        g->memory.policy = m.str("policy", false);
-        g->memory.saved_after_forward_bytes = m.u64("saved_after_forward_bytes", false);
-        g->memory.peak_bytes = m.u64("peak_bytes", false);
-      }
-      have_header = true;
-    } else if (j.contains("tensor")) {
-      r.allow({"tensor", "name", "bytes", "role"});
-      Tensor t;
-      t.id = static_cast<uint32_t>(r.u64("tensor"));
-      t.name = r.str("name", false);
-      t.bytes = r.u64("bytes");
-      t.role = r.has("role") ? r.enumerated<TensorRole>("role", role_from_string,
-                                                        "input, weight, activation, saved, gradient, "
-                                                        "weight_gradient, optimizer_state, workspace, mask")
-                             : TensorRole::activation;
-      if (t.id < g->tensors.size() || pending.count(t.id)) r.fail("tensor", "tensor " + std::to_string(t.id) + " declared twice");
-      pending[t.id] = t;
-      while (pending.count(static_cast<uint32_t>(g->tensors.size()))) {
-        g->tensors.push_back(pending[static_cast<uint32_t>(g->tensors.size())]);
-        pending.erase(static_cast<uint32_t>(g->tensors.size() - 1));
-      }
-    } else if (j.contains("op")) {
-      g->ops.push_back(read_op(r, *g, pending));
-    } else {
-      throw InputError(Location{file, n, 0}, "", "expected a record with \"tensor\" or \"op\"");
-    }
-  }
-  if (!have_header) throw InputError(Location{file, n, 0}, "", "empty trace (the first line must be the header)");
-  if (!pending.empty())
-    throw InputError(Location{file, n, 0}, "tensor", "tensor ids must be 0, 1, 2… without gaps; missing " +
-                                                         std::to_string(g->tensors.size()));
-  return g;
-}
-
-namespace {
 
 /// An input stream buffer over a gzip file (zlib decompresses as it is read, so a
 /// compressed trace is read line by line like a plain one).
@@ -334,20 +281,264 @@ bool ends_with(const std::string& s, const std::string& tail) {
   return s.size() >= tail.size() && s.compare(s.size() - tail.size(), tail.size(), tail) == 0;
 }
 
+/// A trace file opened for reading line by line, plain or gzip-compressed (`.gz`).
+class TraceFile {
+ public:
+  explicit TraceFile(const std::string& path) : m_path(path) {
+    if (ends_with(path, ".gz")) {
+      m_gz = std::make_unique<GzBuf>(path);
+      if (!m_gz->is_open()) throw InputError(Location{path}, "", "cannot open trace file");
+      m_in = std::make_unique<std::istream>(m_gz.get());
+    } else {
+      auto f = std::make_unique<std::ifstream>(path);
+      if (!*f) throw InputError(Location{path}, "", "cannot open trace file");
+      m_in = std::move(f);
+    }
+  }
+  std::istream& in() { return *m_in; }
+  /// At the end of the text: a decompression error is the file's fault, not the trace's.
+  void check_end() {
+    if (m_gz)
+      if (const char* e = m_gz->error()) throw InputError(Location{m_path}, "", std::string("gzip: ") + e);
+  }
+
+ private:
+  std::string m_path;
+  std::unique_ptr<GzBuf> m_gz;  // before m_in: the stream reads from it
+  std::unique_ptr<std::istream> m_in;
+};
+
+/// Tensor ids may come in any order but must end up dense; an id this far past those
+/// declared cannot be (and would only make the reader's tables huge).
+constexpr uint64_t kMaxIdGap = uint64_t(1) << 24;
+
+/// Reads a trace record by record: the header, tensor declarations and alloc/free events
+/// are taken in; each op is returned. Holds per tensor its bytes and two flags, nothing
+/// per op, so memory does not grow with the op count. With `keep`, the tensors' records
+/// are also collected into a graph.
+class TraceReader {
+ public:
+  TraceReader(std::istream& in, std::string file, OpGraph* keep, std::function<void()> at_end = {})
+      : m_in(in), m_file(std::move(file)), m_keep(keep), m_at_end(std::move(at_end)) {}
+
+  /// The next op into `op`; false at the end of the trace (after the end checks).
+  bool next(Op& op) {
+    while (std::getline(m_in, m_line)) {
+      ++m_n;
+      if (m_line.empty() || m_line.find_first_not_of(" \t\r") == std::string::npos) continue;
+      simdjson::dom::element j;
+      if (m_parser.parse(m_line).get(j) != simdjson::SUCCESS)
+        throw InputError(Location{m_file, m_n, 0}, "", "malformed JSON");
+      simdjson::dom::object o;
+      if (j.get_object().get(o) != simdjson::SUCCESS)
+        throw InputError(Location{m_file, m_n, 0}, "", "expected a JSON object per line");
+      Record r(o, m_file, m_n);
+      if (!m_have_header) {
+        header(r);
+      } else if (r.has("op")) {
+        close_forward();
+        read_op(r, op, m_ops, m_dtype, [this](uint32_t t) { return declared(t); });
+        ++m_ops;
+        if (m_events) m_peak = std::max(m_peak, m_live);
+        m_after_forward = op.phase == Phase::forward;
+        return true;
+      } else if (r.has("tensor")) {
+        tensor(r);
+      } else if (r.has("alloc") || r.has("free")) {
+        event(r, r.has("alloc"));
+      } else {
+        throw InputError(Location{m_file, m_n, 0}, "", "expected a record with \"tensor\", \"op\", \"alloc\" or \"free\"");
+      }
+    }
+    if (m_at_end) m_at_end();
+    finish();
+    return false;
+  }
+
+  bool declared(uint32_t t) const { return t < m_declared.size() && m_declared[t]; }
+  uint64_t tensor_bytes(uint32_t t) const { return t < m_bytes.size() ? m_bytes[t] : 0; }
+  const MemorySummary& memory() const { return m_memory; }
+  DType dtype() const { return m_dtype; }
+  const std::string& name() const { return m_name; }
+  uint64_t batch() const { return m_batch; }
+
+ private:
+  void header(const Record& r) {
+    r.allow({"format", "version", "name", "dtype", "batch", "units", "memory"});
+    if (r.str("format") != "bpsim-trace") r.fail("format", "expected \"bpsim-trace\" on the first line");
+    if (r.u64("version") != static_cast<uint64_t>(kFormatVersion))
+      r.fail("version", "unsupported trace version (this bpsim reads version " + std::to_string(kFormatVersion) + ")");
+    m_name = r.str("name", false);
+    m_dtype = r.has("dtype") ? r.enumerated<DType>("dtype", dtype_from_string, "fp32, bf16, fp16, int8, binary") : DType::fp32;
+    m_batch = r.u64("batch", false, 1);
+    if (r.has("memory")) {
+      Record m = r.sub("memory");
+      m.allow({"policy", "saved_after_forward_bytes", "peak_bytes"});
+      m_memory.policy = m.str("policy", false);
+      if (m_memory.policy.empty()) m_memory.policy = "none";
+      m_header_saved = m.has("saved_after_forward_bytes");
+      m_header_peak = m.has("peak_bytes");
+      m_memory.saved_after_forward_bytes = m.u64("saved_after_forward_bytes", false);
+      m_memory.peak_bytes = m.u64("peak_bytes", false);
+    }
+    m_header_line = m_n;
+    m_have_header = true;
+  }
+
+  void tensor(const Record& r) {
+    r.allow({"tensor", "name", "bytes", "role"});
+    Tensor t;
+    t.id = static_cast<uint32_t>(r.u64("tensor"));
+    t.name = r.str("name", false);
+    t.bytes = r.u64("bytes");
+    role_or_default(r, t.role);
+    if (declared(t.id)) r.fail("tensor", "tensor " + std::to_string(t.id) + " declared twice");
+    if (t.id >= m_count + kMaxIdGap)
+      r.fail("tensor", "tensor " + std::to_string(t.id) + " is far beyond the " + std::to_string(m_count) +
+                           " declared so far (ids must be 0, 1, 2… without gaps)");
+    if (t.id >= m_declared.size()) {
+      m_declared.resize(t.id + 1, false);
+      m_bytes.resize(t.id + 1, 0);
+      m_live_set.resize(t.id + 1, false);
+      if (m_keep) m_keep->tensors.resize(t.id + 1);
+    }
+    m_declared[t.id] = true;
+    m_bytes[t.id] = t.bytes;
+    ++m_count;
+    if (m_keep) m_keep->tensors[t.id] = std::move(t);
+  }
+
+  /// alloc: the tensor becomes live just before the next op; free: it dies after the last.
+  void event(const Record& r, bool alloc) {
+    const char* field = alloc ? "alloc" : "free";
+    r.allow({field});
+    const uint64_t id = r.u64(field);
+    if (id > UINT32_MAX || !declared(uint32_t(id)))
+      r.fail(field, "tensor " + std::to_string(id) + " is not declared before this record");
+    const uint32_t t = uint32_t(id);
+    if (alloc) close_forward();
+    if (alloc == bool(m_live_set[t]))
+      r.fail(field, "tensor " + std::to_string(t) + (alloc ? " is already allocated" : " is not allocated"));
+    m_live_set[t] = alloc;
+    m_live = alloc ? m_live + m_bytes[t] : m_live - m_bytes[t];
+    m_events = true;
+  }
+
+  /// After the forward pass's last op and its frees: what the forward pass leaves saved.
+  void close_forward() {
+    if (m_after_forward) m_saved = m_live;
+    m_after_forward = false;
+  }
+
+  void finish() {
+    if (!m_have_header) throw InputError(Location{m_file, m_n, 0}, "", "empty trace (the first line must be the header)");
+    if (m_count != m_declared.size())
+      for (uint32_t t = 0; t < m_declared.size(); ++t)
+        if (!m_declared[t])
+          throw InputError(Location{m_file, m_n, 0}, "tensor",
+                           "tensor ids must be 0, 1, 2… without gaps; missing " + std::to_string(t));
+    close_forward();
+    if (!m_events) return;
+    // The accounting follows the events; numbers the header also gives must agree.
+    auto agree = [&](bool given, uint64_t header, uint64_t events, const char* field) {
+      if (given && header != events)
+        throw InputError(Location{m_file, m_header_line, 0}, std::string("memory.") + field,
+                         "the header says " + std::to_string(header) + " but the trace's alloc/free events give " +
+                             std::to_string(events));
+    };
+    agree(m_header_saved, m_memory.saved_after_forward_bytes, m_saved, "saved_after_forward_bytes");
+    agree(m_header_peak, m_memory.peak_bytes, m_peak, "peak_bytes");
+    m_memory.saved_after_forward_bytes = m_saved;
+    m_memory.peak_bytes = m_peak;
+  }
+
+  std::istream& m_in;
+  std::string m_file;
+  OpGraph* m_keep;
+  std::function<void()> m_at_end;
+  simdjson::dom::parser m_parser;
+  std::string m_line;
+  int m_n = 0, m_header_line = 0;
+  bool m_have_header = false;
+  std::string m_name;
+  DType m_dtype = DType::fp32;
+  uint64_t m_batch = 1;
+  MemorySummary m_memory;
+  bool m_header_saved = false, m_header_peak = false;
+  std::vector<bool> m_declared, m_live_set;
+  std::vector<uint64_t> m_bytes;
+  uint64_t m_count = 0;  ///< tensors declared
+  uint32_t m_ops = 0;
+  bool m_events = false, m_after_forward = false;
+  uint64_t m_live = 0, m_peak = 0, m_saved = 0;
+};
+
 }  // namespace
 
-std::shared_ptr<OpGraph> read_trace_file(const std::string& path) {
-  if (ends_with(path, ".gz")) {
-    auto buf = std::make_unique<GzBuf>(path);
-    if (!buf->is_open()) throw InputError(Location{path}, "", "cannot open trace file");
-    std::istream in(buf.get());
-    auto g = read_trace(in, path);
-    if (const char* e = buf->error()) throw InputError(Location{path}, "", std::string("gzip: ") + e);
-    return g;
+void write_trace(const OpGraph& g, std::ostream& out) {
+  json header = {{"format", "bpsim-trace"}, {"version", kFormatVersion}, {"name", g.name},
+                 {"dtype", to_string(g.dtype)}, {"batch", g.batch},
+                 {"units", {{"bytes", "B"}, {"dims", "elements"}}},
+                 {"memory", {{"policy", g.memory.policy},
+                             {"saved_after_forward_bytes", g.memory.saved_after_forward_bytes},
+                             {"peak_bytes", g.memory.peak_bytes}}}};
+  out << header.dump() << "\n";
+  const LiveEvents ev = live_events(g);
+  std::vector<bool> written(g.tensors.size(), false);
+  for (const Op& op : g.ops) {
+    for (const auto* list : {&op.reads, &op.writes})
+      for (uint32_t t : *list)
+        if (!written[t]) {
+          out << tensor_json(g.tensors[t]).dump() << "\n";
+          written[t] = true;
+        }
+    for (uint32_t t : ev.alloc_before[op.id]) out << "{\"alloc\":" << t << "}\n";
+    out << op_json(op).dump() << "\n";
+    for (uint32_t t : ev.free_after[op.id]) out << "{\"free\":" << t << "}\n";
   }
-  std::ifstream in(path);
-  if (!in) throw InputError(Location{path}, "", "cannot open trace file");
-  return read_trace(in, path);
+  // Tensors no op touches still belong to the graph (ids must stay dense).
+  for (const Tensor& x : g.tensors)
+    if (!written[x.id]) out << tensor_json(x).dump() << "\n";
 }
+
+namespace {
+
+std::shared_ptr<OpGraph> read_all(std::istream& in, const std::string& file, std::function<void()> at_end) {
+  auto g = std::make_shared<OpGraph>();
+  TraceReader reader(in, file, g.get(), std::move(at_end));
+  Op op;
+  while (reader.next(op)) g->ops.push_back(std::move(op));
+  g->name = reader.name();
+  g->dtype = reader.dtype();
+  g->batch = reader.batch();
+  g->memory = reader.memory();
+  return g;
+}
+
+/// A trace replayed as it is read: one op in memory at a time.
+class TraceStream final : public OpStream {
+ public:
+  explicit TraceStream(const std::string& path)
+      : m_file(path), m_reader(m_file.in(), path, nullptr, [this] { m_file.check_end(); }) {}
+  const Op* next() override { return m_reader.next(m_op) ? &m_op : nullptr; }
+  uint64_t tensor_bytes(uint32_t id) const override { return m_reader.tensor_bytes(id); }
+  MemorySummary memory() const override { return m_reader.memory(); }
+
+ private:
+  TraceFile m_file;
+  TraceReader m_reader;
+  Op m_op;
+};
+
+}  // namespace
+
+std::shared_ptr<OpGraph> read_trace(std::istream& in, const std::string& file) { return read_all(in, file, {}); }
+
+std::shared_ptr<OpGraph> read_trace_file(const std::string& path) {
+  TraceFile f(path);
+  return read_all(f.in(), path, [&f] { f.check_end(); });
+}
+
+std::unique_ptr<OpStream> open_trace_stream(const std::string& path) { return std::make_unique<TraceStream>(path); }
 
 }  // namespace bpsim::trace

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "sim/workload/ir.h"
+#include "sim/workload/op_stream.h"
 
 namespace bpsim::trace {
 
@@ -19,5 +20,9 @@ void write_trace(const workload::OpGraph& g, std::ostream& out);
 /// dependencies, cycles) are InputErrors naming `file`, the line and the field.
 std::shared_ptr<workload::OpGraph> read_trace(std::istream& in, const std::string& file);
 std::shared_ptr<workload::OpGraph> read_trace_file(const std::string& path);
+
+/// Opens a trace for replay as it is read (same checks, same errors, found as the replay
+/// reaches them); memory holds the tensors' sizes, not the ops.
+std::unique_ptr<workload::OpStream> open_trace_stream(const std::string& path);
 
 }  // namespace bpsim::trace

@@ -144,14 +144,7 @@ OpGraph build_with_segments(const NetSpec& net, const NetPlan& plan, const std::
   return g;
 }
 
-namespace {
-
-struct Liveness {
-  std::vector<uint64_t> during;  ///< bytes live while each op runs
-  uint64_t saved_after_forward = 0;
-};
-
-Liveness liveness(const OpGraph& g) {
+LiveEvents live_events(const OpGraph& g) {
   const size_t nt = g.tensors.size();
   std::vector<int64_t> first(nt, -1), last(nt, -1);
   for (const Op& o : g.ops) {
@@ -164,13 +157,25 @@ Liveness liveness(const OpGraph& g) {
     return r != TensorRole::weight && r != TensorRole::input && r != TensorRole::optimizer_state && first[t] >= 0;
   };
   // Frees happen after each op; a tensor nobody reads dies right after the op that wrote it.
-  std::vector<std::vector<uint32_t>> alloc_at(g.ops.size()), free_at(g.ops.size());
+  LiveEvents ev{std::vector<std::vector<uint32_t>>(g.ops.size()), std::vector<std::vector<uint32_t>>(g.ops.size())};
   for (uint32_t t = 0; t < nt; ++t) {
     if (!counted(t)) continue;
-    alloc_at[size_t(first[t])].push_back(t);
+    ev.alloc_before[size_t(first[t])].push_back(t);
     if (g.tensors[t].role == TensorRole::weight_gradient) continue;  // .grad lives to the end
-    free_at[size_t(std::max(first[t], last[t]))].push_back(t);
+    ev.free_after[size_t(std::max(first[t], last[t]))].push_back(t);
   }
+  return ev;
+}
+
+namespace {
+
+struct Liveness {
+  std::vector<uint64_t> during;  ///< bytes live while each op runs
+  uint64_t saved_after_forward = 0;
+};
+
+Liveness liveness(const OpGraph& g) {
+  const LiveEvents ev = live_events(g);
   int64_t last_forward = -1;
   for (const Op& o : g.ops)
     if (o.phase == Phase::forward) last_forward = o.id;
@@ -178,9 +183,9 @@ Liveness liveness(const OpGraph& g) {
   w.during.reserve(g.ops.size());
   uint64_t live = 0;
   for (const Op& o : g.ops) {
-    for (uint32_t t : alloc_at[o.id]) live += g.tensors[t].bytes;
+    for (uint32_t t : ev.alloc_before[o.id]) live += g.tensors[t].bytes;
     w.during.push_back(live);
-    for (uint32_t t : free_at[o.id]) live -= g.tensors[t].bytes;
+    for (uint32_t t : ev.free_after[o.id]) live -= g.tensors[t].bytes;
     if (int64_t(o.id) == last_forward) w.saved_after_forward = live;
   }
   return w;

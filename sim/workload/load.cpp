@@ -137,13 +137,18 @@ static std::shared_ptr<const config::Schema> scalesim_schema() {
   return s;
 }
 
+std::string trace_path_of(const config::Node& section, const std::string& key_path) {
+  const config::Node* t = section.find("trace");
+  if (!t) return "";
+  config::check_keys(section, key_path, {"trace"});
+  return config::resolve_path(*t);
+}
+
 /// Finished op graphs from elsewhere: a bpsim trace, or a SCALE-Sim topology CSV (its
 /// layers' forward GEMMs, run as they are). Null when the section names neither.
 static std::shared_ptr<OpGraph> load_external(const config::Node& section, const std::string& key_path) {
-  if (const config::Node* t = section.find("trace")) {
-    config::check_keys(section, key_path, {"trace"});
-    return trace::read_trace_file(config::resolve_path(*t));
-  }
+  const std::string trace = trace_path_of(section, key_path);
+  if (!trace.empty()) return trace::read_trace_file(trace);
   const config::Node* csv = section.find("scalesim");
   if (!csv) return nullptr;
   config::Node rest = section;

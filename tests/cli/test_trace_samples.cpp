@@ -35,6 +35,11 @@ void check_sample(const std::string& file, const std::string& spec, int batch, u
   INFO(e.err);
   REQUIRE(e.code == 0);
   CHECK(canonical(*trace::read_trace_file(s / "fresh.jsonl")) == canonical(*g));
+  // Byte for byte, alloc/free events included (the .gz one: its text, as re-written).
+  CHECK(canonical(*g) == slurp(s / "fresh.jsonl"));
+  if (file.size() < 3 || file.compare(file.size() - 3, 3, ".gz") != 0) CHECK(slurp(sample) == slurp(s / "fresh.jsonl"));
+  // The replayed memory accounting is the spec's (from the events, equal to the header's).
+  CHECK(g->memory.peak_bytes > 0);
 
   // Replays on the 32×32 systolic array.
   const std::string cfg = s.file("sys.yaml", "include: [" + src + "/configs/arch/systolic_32x32_int8.yaml, " + src +

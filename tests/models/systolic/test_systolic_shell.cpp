@@ -72,7 +72,7 @@ SystolicSpec base_spec(bool double_buffer) {
 TEST_CASE("systolic shell: without double buffering loads, compute and write-back serialise", "[systolic]") {
   FakeMemory mem(1);  // 1 ps per byte, 1 GHz clock: 1000 bytes per cycle
   EnergyTable prices;
-  SystolicModel m("acc", base_spec(false), graph(), mem, prices, defaults(), 1);
+  SystolicModel m("acc", base_spec(false), graph(), nullptr, mem, prices, defaults(), 1);
   sc_core::sc_start();
   const OpRecord& r = m.records().at(0);
   // Reads 7000 + 3500 B = 10500 ps, compute 1164 cycles = 1 164 000 ps, write 5000 ps:
@@ -89,7 +89,7 @@ TEST_CASE("systolic shell: without double buffering loads, compute and write-bac
 TEST_CASE("systolic shell: double buffering hides loads, slow DRAM stalls the folds", "[systolic]") {
   FakeMemory mem(1000);  // 1 byte per cycle
   EnergyTable prices;
-  SystolicModel m("acc", base_spec(true), graph(), mem, prices, defaults(), 1);
+  SystolicModel m("acc", base_spec(true), graph(), nullptr, mem, prices, defaults(), 1);
   sc_core::sc_start();
   const OpRecord& r = m.records().at(0);
   // First fold needs its 32×32 weight tile (1024 B) + 32 input columns × 100 rows (3200 B):
@@ -104,7 +104,7 @@ TEST_CASE("systolic shell: double buffering hides loads, slow DRAM stalls the fo
 TEST_CASE("systolic shell: fast DRAM leaves only the first fold's load exposed", "[systolic]") {
   FakeMemory mem(1);
   EnergyTable prices;
-  SystolicModel m("acc", base_spec(true), graph(), mem, prices, defaults(), 1);
+  SystolicModel m("acc", base_spec(true), graph(), nullptr, mem, prices, defaults(), 1);
   sc_core::sc_start();
   // 4224 ps for the first fold's tiles, then 1 164 000 ps of compute cover the rest;
   // the last 1800 output bytes: 4224 + 1 164 000 + 1800 = 1 170 024 ps → 1171 cycles.
@@ -116,10 +116,10 @@ TEST_CASE("systolic shell: SRAM too small and unmappable dims are input errors",
   EnergyTable prices;
   SystolicSpec s = base_spec(true);
   s.sram.weight_bytes = 1024;  // 512 usable < one 32×32 int8 tile
-  CHECK_THROWS_AS(SystolicModel("a", s, graph(), mem, prices, defaults(), 1), InputError);
+  CHECK_THROWS_AS(SystolicModel("a", s, graph(), nullptr, mem, prices, defaults(), 1), InputError);
   auto g = graph();
   g->ops[0].gemm.k = 0;
-  CHECK_THROWS_WITH(SystolicModel("b", base_spec(true), g, mem, prices, defaults(), 1), Catch::Contains("gemm.k = 0"));
+  CHECK_THROWS_WITH(SystolicModel("b", base_spec(true), g, nullptr, mem, prices, defaults(), 1), Catch::Contains("gemm.k = 0"));
   config::Node bad = config::parse_yaml("stages: 3\nrows: 32\n", "x.yaml");
   CHECK_THROWS_WITH(parse_systolic_spec(config::validate(bad, *systolic_schema(), "accelerator")),
                     Catch::Contains("x.yaml:1:") && Catch::Contains("stages must divide rows"));

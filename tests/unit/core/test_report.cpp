@@ -2,6 +2,12 @@
 // numbers are chosen so every expected value is a hand calculation.
 #include <catch2/catch.hpp>
 
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
 #include "sim/core/stats.h"
 #include "sim/report/report.h"
 
@@ -21,6 +27,9 @@ class FakeAccelerator : public Accelerator {
     a.macs_executed = 4000;
     a.dram_read_bytes = 64;
     a.actions = {{"toy.mac", 1000}};
+    // Model-specific figures, nested and with a tiny double: the spill must print them as
+    // the JSON library does.
+    a.extra = {{"stall_cycles", 3}, {"utilisation", 0.1234567}, {"nested", {{"x", 1e-7}, {"tag", "a\"b"}}}};
     OpRecord b = a;
     b.name = "fc1.dx, masked";  // a comma: the CSV must quote it
     b.phase = "backward_data";
@@ -29,15 +38,12 @@ class FakeAccelerator : public Accelerator {
     b.macs_executed = 1000;
     b.macs_gated = 3000;
     b.actions = {{"toy.mac", 1000}, {"toy.gated", 3000}};
-    m_records = {a, b};
+    emit(std::move(a));
+    emit(std::move(b));
   }
   double clock_ghz() const override { return 1.0; }
-  const std::vector<OpRecord>& records() const override { return m_records; }
   uint64_t total_cycles() const override { return 400; }
   void report_stats(StatGroup& g) const override { g.set("fold_count", uint64_t{7}, "folds run"); }
-
- private:
-  std::vector<OpRecord> m_records;
 };
 
 }  // namespace
@@ -107,4 +113,57 @@ TEST_CASE("report: identical inputs give byte-identical output", "[core][report]
   auto a = build_report({"toy", acc, table, stats, nullptr, "", 1, ""}).dump(2);
   auto b = build_report({"toy", acc, table, stats, nullptr, "", 1, ""}).dump(2);
   CHECK(a == b);
+}
+
+namespace {
+std::string slurp_file(const std::filesystem::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+}  // namespace
+
+TEST_CASE("report: a streamed run's spilled ops give the same files byte for byte", "[core][report]") {
+  namespace fs = std::filesystem;
+  const fs::path root = fs::temp_directory_path() / ("bpsim_spill_" + std::to_string(::getpid()));
+  fs::remove_all(root);
+  for (const char* d : {"whole", "spill", "none_whole", "none_spill"}) fs::create_directories(root / d);
+  FakeAccelerator acc;  // two ops; the second's name needs CSV quoting
+  EnergyTable table;
+  table.set_price("toy.mac", 0.5, "test");
+  table.set_price("toy.gated", 0.01, "test");
+  StatGroup stats;
+  const ReportInputs in{"toy", acc, table, stats, nullptr, "", 1, "{}"};
+  write_report_files(build_report(in), (root / "whole").string());
+  {
+    OpSpill spill((root / "spill").string());
+    ReportBuilder b(table, acc.clock_ghz(), [&spill](const OpRecord& r, double e) { spill.add(r, e); });
+    for (const OpRecord& r : acc.records()) b.add(r);
+    nlohmann::json rep = b.finish(in);
+    CHECK_FALSE(rep.contains("ops"));  // the spill holds them
+    write_report_files(rep, (root / "spill").string(), &spill);
+  }
+  CHECK(slurp_file(root / "spill/report.json") == slurp_file(root / "whole/report.json"));
+  CHECK(slurp_file(root / "spill/ops.csv") == slurp_file(root / "whole/ops.csv"));
+  CHECK(nlohmann::json::parse(slurp_file(root / "spill/report.json"))["ops"].size() == 2);
+
+  // No ops at all: "ops": [] either way.
+  class Empty : public Accelerator {
+   public:
+    double clock_ghz() const override { return 1.0; }
+    uint64_t total_cycles() const override { return 0; }
+    void report_stats(StatGroup&) const override {}
+  } empty;
+  const ReportInputs none{"toy", empty, table, stats, nullptr, "", 1, "{}"};
+  write_report_files(build_report(none), (root / "none_whole").string());
+  {
+    OpSpill spill((root / "none_spill").string());
+    ReportBuilder b(table, 1.0, [&spill](const OpRecord& r, double e) { spill.add(r, e); });
+    write_report_files(b.finish(none), (root / "none_spill").string(), &spill);
+  }
+  CHECK(slurp_file(root / "none_spill/report.json") == slurp_file(root / "none_whole/report.json"));
+  // The spill's temporary files are gone once the report is written.
+  for (const auto& e : fs::directory_iterator(root / "spill")) CHECK(e.path().filename().string()[0] != '.');
+  fs::remove_all(root);
 }
