@@ -4,14 +4,13 @@
 #include <cctype>
 #include <climits>
 #include <cstring>
-#include <fstream>
 #include <functional>
 #include <map>
 #include <queue>
-#include <sstream>
 #include <vector>
 
 #include <google/protobuf/io/coded_stream.h>
+#include <zlib.h>
 
 #include "sim/core/error.h"
 #include "sim/trace/chakra_et.pb.h"
@@ -104,19 +103,6 @@ class LitParser {
   size_t m_p = 0;
 };
 
-/// Elements of every tensor in a literal: a shape's product, summed over nested lists.
-uint64_t tensor_elements(const Lit& l) {
-  if (l.kind != Lit::Kind::list) return 0;
-  if (l.is_shape() && !l.items.empty()) {
-    uint64_t p = 1;
-    for (const Lit& d : l.items) p *= uint64_t(std::max<int64_t>(d.i, 0));
-    return p;
-  }
-  uint64_t s = 0;
-  for (const Lit& x : l.items) s += tensor_elements(x);
-  return s;
-}
-
 /// One node being converted: every error names the file, the node's index and id, the field.
 class NodeCtx {
  public:
@@ -184,6 +170,28 @@ class NodeCtx {
   const pb::Node& m_node;
 };
 
+/// The product of sizes, or an error naming `field` when it overflows 64 bits.
+uint64_t product(const NodeCtx& c, const std::string& field, std::initializer_list<uint64_t> xs) {
+  uint64_t p = 1;
+  for (uint64_t x : xs)
+    if (__builtin_mul_overflow(p, x, &p)) c.fail(field, "sizes too large: their product overflows 64 bits");
+  return p;
+}
+
+/// Elements of every tensor in a literal: a shape's product, summed over nested lists.
+uint64_t tensor_elements(const NodeCtx& c, const std::string& field, const Lit& l) {
+  if (l.kind != Lit::Kind::list) return 0;
+  if (l.is_shape() && !l.items.empty()) {
+    uint64_t p = 1;
+    for (const Lit& d : l.items) p = product(c, field, {p, uint64_t(std::max<int64_t>(d.i, 0))});
+    return p;
+  }
+  uint64_t s = 0;
+  for (const Lit& x : l.items)
+    if (__builtin_add_overflow(s, tensor_elements(c, field, x), &s)) c.fail(field, "sizes too large: their sum overflows 64 bits");
+  return s;
+}
+
 std::string type_name(int t) {
   return pb::NodeType_IsValid(t) ? pb::NodeType_Name(static_cast<pb::NodeType>(t)) : "?";
 }
@@ -215,6 +223,7 @@ uint64_t value_at(const NodeCtx& c, const Lit& values, size_t i, const char* wha
 }
 
 struct Compute {
+  std::string field;  ///< where the dims came from, for errors: attr or inputs.shapes
   OpKind kind = OpKind::elementwise;
   GemmDims gemm;
   ConvShape conv;
@@ -223,6 +232,8 @@ struct Compute {
 
 void finish_conv(const NodeCtx& c, Compute& r, const char* field) {
   ConvShape& s = r.conv;
+  for (uint64_t x : {s.n, s.c, s.h, s.w, s.k, s.r, s.s, s.stride, s.pad, s.groups})
+    if (x > (uint64_t(1) << 32)) c.fail(field, "convolution sizes above 2^32 are not supported");
   if (s.c % s.groups) c.fail(field, std::to_string(s.c) + " input channels do not divide into " + std::to_string(s.groups) + " groups");
   if (s.h + 2 * s.pad < s.r || s.w + 2 * s.pad < s.s) c.fail(field, "kernel larger than the padded input");
   s.p = (s.h + 2 * s.pad - s.r) / s.stride + 1;
@@ -238,6 +249,7 @@ Compute compute_of(const NodeCtx& c) {
   static const char* const gemm_keys[] = {"gemm_m", "gemm_n", "gemm_k"};
   static const char* const conv_keys[] = {"conv_n", "conv_c", "conv_h", "conv_w", "conv_k", "conv_r", "conv_s"};
   if (std::any_of(std::begin(gemm_keys), std::end(gemm_keys), [&](const char* k) { return c.has(k); })) {
+    r.field = "attr";
     r.kind = OpKind::gemm;
     r.gemm = GemmDims{c.u64("gemm_m", true, 0, 1), c.u64("gemm_n", true, 0, 1), c.u64("gemm_k", true, 0, 1),
                       c.u64("gemm_batch", false, 1, 1)};
@@ -245,6 +257,7 @@ Compute compute_of(const NodeCtx& c) {
     return r;
   }
   if (std::any_of(std::begin(conv_keys), std::end(conv_keys), [&](const char* k) { return c.has(k); })) {
+    r.field = "attr";
     ConvShape& s = r.conv;
     s.n = c.u64("conv_n", true, 0, 1), s.c = c.u64("conv_c", true, 0, 1), s.h = c.u64("conv_h", true, 0, 1);
     s.w = c.u64("conv_w", true, 0, 1), s.k = c.u64("conv_k", true, 0, 1), s.r = c.u64("conv_r", true, 0, 1);
@@ -266,6 +279,7 @@ Compute compute_of(const NodeCtx& c) {
                          name == "aten::matmul" || name == "aten::linear";
   const bool conv_name = name == "aten::convolution" || name == "aten::_convolution" || name == "aten::conv2d";
   if (!gemm_name && !conv_name) return r;
+  r.field = "inputs.shapes";
   const Lit shapes = c.io(c.node().inputs(), true, "inputs");
   // addmm(bias, a, b) and baddbmm(bias, a, b) carry the bias first.
   const size_t a = name == "aten::addmm" || name == "aten::baddbmm" ? 1 : 0;
@@ -368,27 +382,33 @@ class Builder {
       op.kind = k.kind;
       op.gemm = k.gemm;
       op.conv = k.conv;
-      op.macs = op.gemm.macs();
-      const uint64_t b = op.gemm.batch;
+      const GemmDims& d = op.gemm;
+      const ConvShape& cv = k.conv;
+      const std::string& f = k.field;
+      op.macs = product(c, f, {d.m, d.n, d.k, d.batch});
       const bool fwd = op.phase == Phase::forward;
-      const uint64_t in_bytes = k.kind == OpKind::conv ? k.conv.n * k.conv.c * k.conv.h * k.conv.w * m_e
-                                                       : b * op.gemm.m * op.gemm.k * m_e;
-      const uint64_t w_bytes = k.kind == OpKind::conv ? k.conv.k * (k.conv.c / k.conv.groups) * k.conv.r * k.conv.s * m_e
-                                                      : b * op.gemm.k * op.gemm.n * m_e;
+      const uint64_t in_bytes = k.kind == OpKind::conv ? product(c, f, {cv.n, cv.c, cv.h, cv.w, m_e})
+                                                       : product(c, f, {d.batch, d.m, d.k, m_e});
+      const uint64_t w_bytes = k.kind == OpKind::conv ? product(c, f, {cv.k, cv.c / cv.groups, cv.r, cv.s, m_e})
+                                                      : product(c, f, {d.batch, d.k, d.n, m_e});
       op.reads = {tensor(op.name + ".a", in_bytes, fwd ? TensorRole::activation : TensorRole::gradient),
                   tensor(op.name + ".b", w_bytes, fwd ? TensorRole::weight : TensorRole::activation)};
-      op.writes = {tensor(op.name + ".out", b * op.gemm.m * op.gemm.n * m_e, fwd ? TensorRole::activation : TensorRole::gradient)};
+      op.writes = {tensor(op.name + ".out", product(c, f, {d.batch, d.m, d.n, m_e}),
+                          fwd ? TensorRole::activation : TensorRole::gradient)};
       return op;
     }
     // Any other computation: elementwise over its tensors, from the shapes or tensor_size.
     const Lit in = c.io(n.inputs(), true, "inputs"), out = c.io(n.outputs(), true, "outputs");
     for (size_t i = 0; i < in.items.size(); ++i)
-      if (const uint64_t el = tensor_elements(in.items[i]))
-        op.reads.push_back(tensor(op.name + ".in" + std::to_string(i), el * m_e, TensorRole::activation));
+      if (const uint64_t el = tensor_elements(c, "inputs.shapes", in.items[i]))
+        op.reads.push_back(tensor(op.name + ".in" + std::to_string(i), product(c, "inputs.shapes", {el, m_e}),
+                                  TensorRole::activation));
     for (size_t i = 0; i < out.items.size(); ++i)
-      if (const uint64_t el = tensor_elements(out.items[i])) {
-        op.writes.push_back(tensor(op.name + ".out" + std::to_string(i), el * m_e, TensorRole::activation));
-        op.elements += el;
+      if (const uint64_t el = tensor_elements(c, "outputs.shapes", out.items[i])) {
+        op.writes.push_back(tensor(op.name + ".out" + std::to_string(i), product(c, "outputs.shapes", {el, m_e}),
+                                   TensorRole::activation));
+        if (__builtin_add_overflow(op.elements, el, &op.elements))
+          c.fail("outputs.shapes", "sizes too large: their sum overflows 64 bits");
       }
     if (op.reads.empty() && op.writes.empty() && c.has("tensor_size")) {
       const uint64_t bytes = c.u64("tensor_size", true);
@@ -535,11 +555,19 @@ std::shared_ptr<OpGraph> read_chakra_et(const std::string& bytes, const std::str
 }
 
 std::shared_ptr<OpGraph> read_chakra_et_file(const std::string& path, const ChakraOptions& opt) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw InputError(Location{path}, "", "cannot open Chakra trace file");
-  std::stringstream s;
-  s << in.rdbuf();
-  return read_chakra_et(s.str(), path, opt);
+  // zlib reads a plain file as it is and a gzip-compressed one decompressed (Chakra's own
+  // protolib opens .et files either way).
+  gzFile f = gzopen(path.c_str(), "rb");
+  if (!f) throw InputError(Location{path}, "", "cannot open Chakra trace file");
+  std::string bytes;
+  char buf[1 << 16];
+  int n;
+  while ((n = gzread(f, buf, sizeof buf)) > 0) bytes.append(buf, size_t(n));
+  int code = Z_OK;
+  const std::string err = n < 0 ? gzerror(f, &code) : "";
+  gzclose(f);
+  if (n < 0) throw InputError(Location{path}, "", "gzip: " + err);
+  return read_chakra_et(bytes, path, opt);
 }
 
 }  // namespace bpsim::trace

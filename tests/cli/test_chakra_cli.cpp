@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "tests/cli/cli_harness.h"
+#include "tests/unit/trace/chakra_et_builder.h"
 
 using namespace bpsim::test;
 
@@ -99,8 +100,48 @@ TEST_CASE("cli chakra: bad .et files exit 2 naming the file, node and field, and
   CHECK(r.code == 2);
   CHECK_THAT(r.err, Catch::Contains(f + ": node[0] (id 0).type: unknown node type 42"));
   CHECK_FALSE(std::filesystem::exists(s.path / "o/report.json"));
+  // Node contents: a missing attribute, a dangling dependency, a cycle (built with the
+  // classes protoc generates from sim/trace/chakra_et.proto).
+  namespace ch = bpsim::test::chakra;
+  ch::pb::Node a = ch::load(1, 64), b = ch::load(2, 64);
+  a.add_data_deps(2);
+  b.add_ctrl_deps(1);
+  const std::vector<Case> nodes = {
+      {"attr.et", ch::frame({ch::node(5, "ld", ch::pb::MEM_STORE_NODE)}),
+       "node[0] (id 5).attr.tensor_size: missing required attribute"},
+      {"dangling.et", ch::frame({ch::load(1, 64), ch::node(2, "aten::relu", ch::pb::COMP_NODE, {7})}),
+       "node[1] (id 2).data_deps: dangling dependency: no node has id 7"},
+      {"cycle.et", ch::frame({a, b}), "node[0] (id 1).data_deps: dependency cycle: node ids 1 -> 2 -> 1"},
+  };
+  for (const Case& c : nodes) {
+    const std::string path = write_bytes(s, c.name, c.bytes);
+    CliResult x = run_bpsim("trace chakra " + path + " -o " + (s / (c.name + ".jsonl")));
+    INFO(c.name << ": " << x.err);
+    CHECK(x.code == 2);
+    CHECK_THAT(x.err, Catch::Contains(path + ": " + c.message));
+    CHECK_FALSE(std::filesystem::exists(s / (c.name + ".jsonl")));
+  }
   // The config's own keys are checked too.
   CliResult d = run_bpsim("run " + systolic_config(s, "{chakra: " + kSample + ", dtype: int3}") + " --out " + (s / "o2"));
   CHECK(d.code == 2);
   CHECK_THAT(d.err, Catch::Contains("workload.dtype: 'int3' is not valid"));
+  CliResult t = run_bpsim("trace chakra " + kSample + " --dtype int3 -o " + (s / "t.jsonl"));
+  CHECK(t.code == 2);
+  CHECK_THAT(t.err, Catch::Contains("--dtype: 'int3' is not valid"));
+}
+
+TEST_CASE("cli chakra: a gzip-compressed .et reads as the plain one", "[cli][trace][chakra]") {
+  Scratch s("chakra_gz");
+  const std::string gz = s / "mlp.et.gz";
+  REQUIRE(std::system(("gzip -c " + kSample + " > " + gz).c_str()) == 0);
+  CliResult a = run_bpsim("trace chakra " + kSample + " -o " + (s / "a.jsonl"));
+  CliResult b = run_bpsim("trace chakra " + gz + " -o " + (s / "b.jsonl"));
+  REQUIRE(a.code == 0);
+  REQUIRE(b.code == 0);
+  // Same ops and tensors; only the header's name (the file it came from) differs.
+  std::string ta = slurp(s / "a.jsonl"), tb = slurp(s / "b.jsonl");
+  CHECK(ta.substr(ta.find('\n')) == tb.substr(tb.find('\n')));
+  CliResult x = run_bpsim("trace chakra " + (s / "missing.et") + " -o " + (s / "c.jsonl"));
+  CHECK(x.code == 2);
+  CHECK_THAT(x.err, Catch::Contains("missing.et: cannot open Chakra trace file"));
 }

@@ -3,9 +3,6 @@
 // class of bad input.
 #include <catch2/catch.hpp>
 
-#include <google/protobuf/io/coded_stream.h>
-#include <google/protobuf/io/zero_copy_stream_impl_lite.h>
-
 #include <map>
 #include <string>
 #include <vector>
@@ -13,53 +10,15 @@
 #include "sim/core/build_info.h"
 #include "sim/core/error.h"
 #include "sim/trace/chakra_et.h"
-#include "sim/trace/chakra_et.pb.h"
+#include "tests/unit/trace/chakra_et_builder.h"
 
 using namespace bpsim;
 using workload::OpKind;
 using workload::Phase;
-namespace pb = bpsim_chakra;
 
 namespace {
 
-/// A .et byte string: each message preceded by its varint length, GlobalMetadata first.
-std::string frame(const std::vector<pb::Node>& nodes) {
-  std::string out;
-  {
-    google::protobuf::io::StringOutputStream s(&out);
-    google::protobuf::io::CodedOutputStream c(&s);
-    pb::GlobalMetadata meta;
-    meta.set_version("0.0.4");
-    c.WriteVarint32(uint32_t(meta.ByteSizeLong()));
-    meta.SerializeToCodedStream(&c);
-    for (const pb::Node& n : nodes) {
-      c.WriteVarint32(uint32_t(n.ByteSizeLong()));
-      n.SerializeToCodedStream(&c);
-    }
-  }
-  return out;
-}
-
-pb::Node node(uint64_t id, const std::string& name, pb::NodeType type, std::vector<uint64_t> data = {}) {
-  pb::Node n;
-  n.set_id(id);
-  n.set_name(name);
-  n.set_type(type);
-  for (uint64_t d : data) n.add_data_deps(d);
-  return n;
-}
-
-void int_attr(pb::Node& n, const std::string& name, uint64_t v) {
-  pb::AttributeProto* a = n.add_attr();
-  a->set_name(name);
-  a->set_uint64_val(v);
-}
-
-pb::Node load(uint64_t id, uint64_t bytes) {
-  pb::Node n = node(id, "load", pb::MEM_LOAD_NODE);
-  int_attr(n, "tensor_size", bytes);
-  return n;
-}
+using namespace bpsim::test::chakra;
 
 std::string import_error(const std::vector<pb::Node>& nodes) {
   try {
@@ -199,6 +158,9 @@ TEST_CASE("chakra import: every class of bad input names the file, node and fiel
   int_attr(partial, "gemm_m", 4);
   int_attr(partial, "gemm_n", 4);
   CHECK_THAT(import_error({partial}), Contains("node[0] (id 5).attr.gemm_k: missing required attribute"));
+  pb::Node huge = node(5, "g", pb::COMP_NODE);
+  for (const char* k : {"gemm_m", "gemm_n", "gemm_k"}) int_attr(huge, k, uint64_t(1) << 22);  // 2^66 MACs
+  CHECK_THAT(import_error({huge}), Contains("node[0] (id 5).attr: sizes too large: their product overflows 64 bits"));
   pb::Node wrong_type = node(5, "g", pb::MEM_STORE_NODE);
   wrong_type.add_attr()->set_name("tensor_size");
   wrong_type.mutable_attr(0)->set_string_val("big");
