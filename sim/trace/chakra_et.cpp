@@ -14,6 +14,7 @@
 
 #include "sim/core/error.h"
 #include "sim/trace/chakra_et.pb.h"
+#include "sim/trace/import_util.h"
 
 namespace bpsim::trace {
 
@@ -156,8 +157,10 @@ class NodeCtx {
   Lit io(const pb::IOInfo& info, bool shapes, const char* which) const {
     const std::string& s = shapes ? info.shapes() : info.values();
     Lit l;
-    l.kind = Lit::Kind::list;
-    if (s.empty()) return l;
+    if (s.empty()) {
+      l.kind = Lit::Kind::list;
+      return l;
+    }
     if (!LitParser(s).parse(l) || l.kind != Lit::Kind::list)
       fail(std::string(which) + (shapes ? ".shapes" : ".values"),
            "expected a Python-literal list such as [[64, 128], [128, 256]], got '" + s.substr(0, 80) + "'");
@@ -239,7 +242,7 @@ void finish_conv(const NodeCtx& c, Compute& r, const char* field) {
   s.p = (s.h + 2 * s.pad - s.r) / s.stride + 1;
   s.q = (s.w + 2 * s.pad - s.s) / s.stride + 1;
   r.kind = OpKind::conv;
-  r.gemm = GemmDims{s.n * s.p * s.q, s.k, s.c / s.groups * s.r * s.s, 1};  // im2col, as emit_forward
+  r.gemm = GemmDims{product(c, field, {s.n, s.p, s.q}), s.k, product(c, field, {s.c / s.groups, s.r, s.s}), 1};  // im2col, as emit_forward
   r.matched = true;
 }
 
@@ -294,14 +297,14 @@ Compute compute_of(const NodeCtx& c) {
     // linear(x[..., K], weight[N, K]): M = the product of x's leading dims.
     const auto x = shape_at(c, shapes, 0, 0), w = shape_at(c, shapes, 1, 2);
     uint64_t m = 1;
-    for (size_t i = 0; i + 1 < x.size(); ++i) m *= x[i];
+    for (size_t i = 0; i + 1 < x.size(); ++i) m = product(c, "inputs.shapes", {m, x[i]});
     mm(m, x.back(), w[1], w[0], 1);
   } else if (name == "aten::matmul") {
     // The forms bpsim reads: [M, K]·[K, N], [B, M, K]·[B, K, N] and [..., M, K]·[K, N].
     const auto x = shape_at(c, shapes, 0, 0), y = shape_at(c, shapes, 1, 0);
     if (x.size() >= 2 && y.size() == 2) {
       uint64_t m = 1;
-      for (size_t i = 0; i + 1 < x.size(); ++i) m *= x[i];
+      for (size_t i = 0; i + 1 < x.size(); ++i) m = product(c, "inputs.shapes", {m, x[i]});
       mm(m, x.back(), y[0], y[1], 1);
     } else if (x.size() == 3 && y.size() == 3 && x[0] == y[0]) {
       mm(x[1], x[2], y[1], y[2], x[0]);
@@ -323,7 +326,7 @@ Compute compute_of(const NodeCtx& c) {
     s.stride = value_at(c, values, 3, "stride", 1);
     s.pad = value_at(c, values, 4, "padding", 0);
     s.groups = value_at(c, values, conv2d ? 6 : 8, "groups", 1);
-    if (w[1] * s.groups != s.c)
+    if (s.c % s.groups || s.c / s.groups != w[1])
       c.fail("inputs.shapes", "weight has " + std::to_string(w[1]) + " input channels per group, input has " +
                                   std::to_string(s.c) + " channels in " + std::to_string(s.groups) + " groups");
     finish_conv(c, r, "inputs");
@@ -347,17 +350,9 @@ Phase phase_of(const NodeCtx& c) {
 
 class Builder {
  public:
-  Builder(OpGraph& g) : m_g(g), m_e(std::max(1u, dtype_bits(g.dtype) / 8)) {}
+  explicit Builder(OpGraph& g) : m_g(g), m_e(elem_bytes(g.dtype)) {}
 
-  uint32_t tensor(const std::string& name, uint64_t bytes, TensorRole role) {
-    Tensor t;
-    t.id = uint32_t(m_g.tensors.size());
-    t.name = name;
-    t.bytes = bytes;
-    t.role = role;
-    m_g.tensors.push_back(t);
-    return t.id;
-  }
+  uint32_t tensor(const std::string& name, uint64_t bytes, TensorRole role) { return add_tensor(m_g, name, bytes, role); }
 
   /// The op of one COMP / MEM node.
   Op op_of(const NodeCtx& c) {

@@ -170,6 +170,9 @@ TEST_CASE("chakra import: every class of bad input names the file, node and fiel
   CHECK_THAT(import_error({bad_shapes}), Contains("node[0] (id 6).inputs.shapes: aten::mm: inner dimensions differ (8 vs 9)"));
   bad_shapes.mutable_inputs()->set_shapes("[[4, 8], [8, 2]");
   CHECK_THAT(import_error({bad_shapes}), Contains("inputs.shapes: expected a Python-literal list"));
+  pb::Node not_list = node(6, "aten::relu", pb::COMP_NODE);
+  not_list.mutable_outputs()->set_shapes("Tensor");
+  CHECK_THAT(import_error({not_list}), Contains("node[0] (id 6).outputs.shapes: expected a Python-literal list"));
   pb::Node phase = load(7, 8);
   phase.add_attr()->set_name("phase");
   phase.mutable_attr(1)->set_string_val("sideways");
