@@ -225,6 +225,22 @@ uint64_t value_at(const NodeCtx& c, const Lit& values, size_t i, const char* wha
   return uint64_t(v->i);
 }
 
+/// The PyTorch ops bpsim reads GEMM / conv dims of (from inputs.shapes).
+bool is_aten_compute(const std::string& name) {
+  static const char* const names[] = {"aten::mm",     "aten::addmm",       "aten::bmm",          "aten::baddbmm",
+                                      "aten::matmul", "aten::linear",      "aten::convolution",  "aten::_convolution",
+                                      "aten::conv2d"};
+  return std::find(std::begin(names), std::end(names), name) != std::end(names);
+}
+
+/// Those that call others of them (linear → addmm or matmul, matmul → mm or bmm, conv2d →
+/// convolution → _convolution); a PyTorch execution trace records the callee too, as a
+/// node whose ctrl_deps name its caller.
+bool is_aten_wrapper(const std::string& name) {
+  return name == "aten::linear" || name == "aten::matmul" || name == "aten::conv2d" || name == "aten::convolution" ||
+         name == "aten::_convolution";
+}
+
 struct Compute {
   std::string field;  ///< where the dims came from, for errors: attr or inputs.shapes
   OpKind kind = OpKind::elementwise;
@@ -278,10 +294,7 @@ Compute compute_of(const NodeCtx& c) {
     r.gemm = GemmDims{m, n, k, batch};
     r.matched = true;
   };
-  const bool gemm_name = name == "aten::mm" || name == "aten::addmm" || name == "aten::bmm" || name == "aten::baddbmm" ||
-                         name == "aten::matmul" || name == "aten::linear";
-  const bool conv_name = name == "aten::convolution" || name == "aten::_convolution" || name == "aten::conv2d";
-  if (!gemm_name && !conv_name) return r;
+  if (!is_aten_compute(name)) return r;
   r.field = "inputs.shapes";
   const Lit shapes = c.io(c.node().inputs(), true, "inputs");
   // addmm(bias, a, b) and baddbmm(bias, a, b) carry the bias first.
@@ -354,8 +367,9 @@ class Builder {
 
   uint32_t tensor(const std::string& name, uint64_t bytes, TensorRole role) { return add_tensor(m_g, name, bytes, role); }
 
-  /// The op of one COMP / MEM node.
-  Op op_of(const NodeCtx& c) {
+  /// The op of one COMP / MEM node; `caller`: the aten op that called it (its work is
+  /// counted there), or null.
+  Op op_of(const NodeCtx& c, const pb::Node* caller) {
     const pb::Node& n = c.node();
     Op op;
     op.id = uint32_t(m_g.ops.size());
@@ -370,6 +384,10 @@ class Builder {
       const uint32_t t = tensor(op.name + ".tensor", c.u64("tensor_size", true, 0, 1), TensorRole::activation);
       (load ? op.reads : op.writes).push_back(t);
       op.detail = load ? "mem_load" : "mem_store";
+      return op;
+    }
+    if (caller) {
+      op.detail = n.name() + " in " + caller->name() + "#" + std::to_string(caller->id());  // no work of its own
       return op;
     }
     const Compute k = compute_of(c);
@@ -433,7 +451,8 @@ std::shared_ptr<OpGraph> read_chakra_et(const std::string& bytes, const std::str
   io::CodedInputStream in(reinterpret_cast<const uint8_t*>(bytes.data()), size);
   pb::GlobalMetadata meta;
   std::vector<pb::Node> nodes;
-  // Length-delimited messages: varint32 length, then that many bytes (GlobalMetadata first).
+  // Length-delimited messages: varint32 length, then that many bytes, GlobalMetadata first
+  // (Chakra's writer: encodeMessage in mlcommons/chakra src/third_party/utils/protolib.py).
   for (size_t msg = 0; in.CurrentPosition() < size; ++msg) {
     const std::string what = msg == 0 ? "global_metadata" : "node[" + std::to_string(msg - 1) + "]";
     const int at = in.CurrentPosition();
@@ -540,7 +559,13 @@ std::shared_ptr<OpGraph> read_chakra_et(const std::string& bytes, const std::str
       c.fail("type", type_name(type) + " nodes are not supported (bpsim replays one accelerator: "
                                                     "COMP_NODE, MEM_LOAD_NODE, MEM_STORE_NODE and METADATA_NODE)");
     }
-    Op op = b.op_of(c);
+    // A recognised aten op called by another (a ctrl_dep on a wrapper such as aten::linear)
+    // is already counted in its caller.
+    const pb::Node* caller = nullptr;
+    if (type == pb::COMP_NODE && is_aten_compute(nodes[i].name()))
+      for (uint64_t d : nodes[i].ctrl_deps())
+        if (is_aten_wrapper(nodes[index_of[d]].name())) caller = &nodes[index_of[d]];
+    Op op = b.op_of(c, caller);
     op.deps = std::move(op_deps);
     stands_for[i] = {op.id};
     g->ops.push_back(std::move(op));

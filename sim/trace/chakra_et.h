@@ -6,7 +6,9 @@
 /// - COMP nodes: GEMM and convolution from bpsim's attributes (gemm_m/n/k[/batch],
 ///   conv_n/c/h/w/k/r/s[/stride/pad/groups]) or, for PyTorch-derived traces, from the op
 ///   name (aten::mm, addmm, bmm, matmul, linear, convolution, _convolution, conv2d) and
-///   the input shapes; any other COMP node becomes an elementwise op over its tensors;
+///   the input shapes (an aten op called by another, a ctrl_dep on aten::linear, matmul,
+///   conv2d, convolution or _convolution, is counted in its caller: an op with no work);
+///   any other COMP node becomes an elementwise op over its tensors;
 /// - MEM_LOAD / MEM_STORE nodes: a DRAM read / write of their tensor_size attribute;
 /// - METADATA nodes: no op (dependencies pass through them);
 /// - dependencies: data_deps ∪ ctrl_deps; ops come out in dependency order.

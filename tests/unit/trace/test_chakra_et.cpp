@@ -129,6 +129,37 @@ TEST_CASE("chakra import: conv and GEMM from attributes and from aten names, ops
   CHECK((g->ops[5].gemm.m == 10 && g->ops[5].gemm.k == 64 && g->ops[5].gemm.n == 32));
 }
 
+TEST_CASE("chakra import: an aten op called by another (linear, matmul) is counted once, in its caller", "[trace][chakra]") {
+  // A PyTorch execution trace records linear → matmul → mm as three nodes, each callee with
+  // a ctrl_dep on its caller. linear(x[8,16], W[4,16]): M = 8, K = 16, N = 4 → 512 MACs.
+  pb::Node linear = node(1, "aten::linear", pb::COMP_NODE);
+  linear.mutable_inputs()->set_shapes("[[8, 16], [4, 16], [4]]");
+  pb::Node matmul = node(2, "aten::matmul", pb::COMP_NODE);
+  matmul.add_ctrl_deps(1);
+  matmul.mutable_inputs()->set_shapes("[[8, 16], [16, 4]]");
+  pb::Node mm = node(3, "aten::mm", pb::COMP_NODE);
+  mm.add_ctrl_deps(2);
+  mm.mutable_inputs()->set_shapes("[[8, 16], [16, 4]]");
+  // An aten::mm after a relu (not a caller) counts: [8,4]·[4,2] → 64 MACs.
+  pb::Node relu = node(4, "aten::relu", pb::COMP_NODE, {3});
+  pb::Node mm2 = node(5, "aten::mm", pb::COMP_NODE);
+  mm2.add_ctrl_deps(4);
+  mm2.mutable_inputs()->set_shapes("[[8, 4], [4, 2]]");
+  const auto g = trace::read_chakra_et(frame({linear, matmul, mm, relu, mm2}), "t.et");
+  REQUIRE(g->ops.size() == 5);
+  CHECK(g->total_macs() == 512 + 64);
+  CHECK(g->ops[0].macs == 512);
+  for (int i : {1, 2}) {
+    CHECK(g->ops[size_t(i)].macs == 0);
+    CHECK(g->ops[size_t(i)].reads.empty());
+    CHECK(g->ops[size_t(i)].writes.empty());
+  }
+  CHECK(g->ops[1].detail == "aten::matmul in aten::linear#1");
+  CHECK(g->ops[2].detail == "aten::mm in aten::matmul#2");
+  CHECK(g->ops[2].deps == std::vector<uint32_t>{1});  // still ordered after its caller
+  CHECK(g->ops[4].macs == 64);
+}
+
 TEST_CASE("chakra import: every class of bad input names the file, node and field", "[trace][chakra]") {
   using Catch::Contains;
   const std::string good = frame({load(1, 64)});
