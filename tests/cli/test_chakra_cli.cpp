@@ -145,3 +145,13 @@ TEST_CASE("cli chakra: a gzip-compressed .et reads as the plain one", "[cli][tra
   CHECK(x.code == 2);
   CHECK_THAT(x.err, Catch::Contains("missing.et: cannot open Chakra trace file"));
 }
+
+TEST_CASE("chakra sample: traces/chakra_mlp_step.et is what its generator writes", "[cli][trace][chakra]") {
+  // Debian's python3 with python3-protobuf, and protoc (scripts/setup.sh installs both).
+  Scratch s("chakra_gen");
+  const std::string out = s / "fresh.et";
+  const std::string cmd = "/usr/bin/python3 " + std::string(BPSIM_SOURCE_DIR) + "/scripts/gen_chakra_sample.py -o " + out +
+                          " >/dev/null";
+  REQUIRE(std::system(cmd.c_str()) == 0);
+  CHECK(read_bytes(out) == read_bytes(kSample));
+}
