@@ -8,6 +8,7 @@ PACKAGES=(
   libsystemc-dev verilator
   libboost-program-options-dev libboost-mpi-dev openmpi-bin
   catch2 libyaml-cpp-dev nlohmann-json3-dev libfmt-dev zlib1g-dev libsimdjson-dev
+  libprotobuf-dev protobuf-compiler python3-protobuf
   python3 python3-matplotlib python3-pandas
 )
 

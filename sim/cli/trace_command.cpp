@@ -8,6 +8,7 @@
 #include "sim/cli/commands.h"
 #include "sim/cli/options.h"
 #include "sim/core/error.h"
+#include "sim/trace/chakra_et.h"
 #include "sim/trace/scalesim_csv.h"
 #include "sim/trace/trace_io.h"
 #include "sim/workload/load.h"
@@ -69,11 +70,12 @@ int cmd_trace(int argc, char* argv[]) {
       "segments", po::value(&segments), "segments for checkpoint_sequential")(
       "batch", po::value(&batch), "overrides the spec's batch size (export); multiplies M (scalesim)")(
       "backward", po::bool_switch(&backward), "also the backward dX and dW GEMMs (scalesim)")(
-      "dtype", po::value(&dtype), "element type of a SCALE-Sim topology (scalesim; default int8)");
+      "dtype", po::value(&dtype), "element type of a SCALE-Sim topology (scalesim; default int8) or of a Chakra trace (chakra; default fp32)");
   parse_command_line(argc, argv, d, {{"action", &action}, {"input", &input}});
   const char* usage =
       "usage: bpsim trace export SPEC.yaml [--policy P] [--segments N] [--batch B] -o FILE.jsonl\n"
       "       bpsim trace scalesim TOPOLOGY.csv [--backward] [--batch B] [--dtype D] -o FILE.jsonl\n"
+      "       bpsim trace chakra TRACE.et [--dtype D] -o FILE.jsonl\n"
       "       bpsim trace check FILE.jsonl[.gz]\n";
   if (help) {
     std::cout << usage << "\n" << d;
@@ -100,6 +102,15 @@ int cmd_trace(int argc, char* argv[]) {
     write_out(*trace::read_scalesim_csv_file(input, opt), out);
     return kExitOk;
   }
+  if (action == "chakra") {
+    if (input.empty()) throw po::error("missing TRACE.et");
+    if (out.empty()) throw po::error("missing -o FILE");
+    trace::ChakraOptions opt;
+    if (!dtype.empty() && (!workload::dtype_from_string(dtype, opt.dtype) || opt.dtype == workload::DType::binary))
+      throw po::error("--dtype: '" + dtype + "' is not valid (expected one of: fp32, bf16, fp16, int8)");
+    write_out(*trace::read_chakra_et_file(input, opt), out);
+    return kExitOk;
+  }
   if (action == "check") {
     if (input.empty()) throw po::error("missing FILE.jsonl");
     auto g = trace::read_trace_file(input);
@@ -107,7 +118,7 @@ int cmd_trace(int argc, char* argv[]) {
               << g->total_macs() << " MACs\n";
     return kExitOk;
   }
-  throw po::error(action.empty() ? "missing action (export, scalesim or check)" : "unknown action '" + action + "'");
+  throw po::error(action.empty() ? "missing action (export, scalesim, chakra or check)" : "unknown action '" + action + "'");
 }
 
 }  // namespace bpsim::cli

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "sim/core/error.h"
+#include "sim/trace/import_util.h"
 #include "sim/workload/builder.h"
 
 namespace bpsim::trace {
@@ -38,17 +39,7 @@ uint64_t number(const std::string& s, const Location& loc, const std::string& co
   return v;
 }
 
-uint32_t add_tensor(workload::OpGraph& g, const std::string& name, uint64_t bytes, workload::TensorRole role) {
-  workload::Tensor t;
-  t.id = uint32_t(g.tensors.size());
-  t.name = name;
-  t.bytes = bytes;
-  t.role = role;
-  g.tensors.push_back(t);
-  return t.id;
-}
-
-uint64_t elem_bytes(const workload::OpGraph& g) { return std::max(1u, workload::dtype_bits(g.dtype) / 8); }
+uint64_t elem_bytes(const workload::OpGraph& g) { return trace::elem_bytes(g.dtype); }
 
 workload::Op& add_op(workload::OpGraph& g, const std::string& name, const std::string& layer, workload::Phase ph,
                      workload::OpKind kind, uint64_t m, uint64_t n, uint64_t k, const std::string& detail) {

@@ -4,6 +4,7 @@
 
 #include "sim/core/params.h"
 #include "sim/workload/builder.h"
+#include "sim/trace/chakra_et.h"
 #include "sim/trace/scalesim_csv.h"
 #include "sim/trace/trace_io.h"
 #include "sim/workload/spec.h"
@@ -144,11 +145,30 @@ std::string trace_path_of(const config::Node& section, const std::string& key_pa
   return config::resolve_path(*t);
 }
 
-/// Finished op graphs from elsewhere: a bpsim trace, or a SCALE-Sim topology CSV (its
-/// layers' forward GEMMs, run as they are). Null when the section names neither.
+/// The keys next to `chakra: FILE`.
+static std::shared_ptr<const config::Schema> chakra_schema() {
+  static auto s = [] {
+    auto w = std::make_shared<config::Schema>("workload", "an MLCommons Chakra execution trace (.et) as the workload");
+    w->choice("dtype", {"fp32", "bf16", "fp16", "int8"}, "element type of every op (tensor bytes from shapes)").def("fp32");
+    return w;
+  }();
+  return s;
+}
+
+/// Finished op graphs from elsewhere: a bpsim trace, a SCALE-Sim topology CSV (its
+/// layers' forward GEMMs, run as they are) or a Chakra execution trace. Null when the
+/// section names none of them.
 static std::shared_ptr<OpGraph> load_external(const config::Node& section, const std::string& key_path) {
   const std::string trace = trace_path_of(section, key_path);
   if (!trace.empty()) return trace::read_trace_file(trace);
+  if (const config::Node* et = section.find("chakra")) {
+    config::Node rest = section;
+    rest.erase("chakra");
+    const config::Values v = config::validate(rest, *chakra_schema(), key_path);
+    trace::ChakraOptions opt;
+    dtype_from_string(v.s("dtype"), opt.dtype);
+    return trace::read_chakra_et_file(config::resolve_path(*et), opt);
+  }
   const config::Node* csv = section.find("scalesim");
   if (!csv) return nullptr;
   config::Node rest = section;

@@ -1,0 +1,16 @@
+#pragma once
+/// Pieces the importers of other tools' formats (SCALE-Sim, Chakra) share.
+#include <cstdint>
+#include <string>
+
+#include "sim/workload/ir.h"
+
+namespace bpsim::trace {
+
+/// Appends a tensor to `g` (the next id) and returns its id.
+uint32_t add_tensor(workload::OpGraph& g, const std::string& name, uint64_t bytes, workload::TensorRole role);
+
+/// Bytes per element of `d`, at least 1 (binary operands are stored a byte each here).
+uint64_t elem_bytes(workload::DType d);
+
+}  // namespace bpsim::trace
