@@ -86,14 +86,14 @@ OpPlan Mapper::forward_xnor(const Op& op) const {
   p.jobs.push_back({"layout_w", m_p.rowclone_psm(t.row_bytes), rows});
   p.jobs.push_back({"xnor", m_p.bitwise(BitOp::xnor_), rows});
   if (S == 1) {
-    p.jobs.push_back({"xnor_acc", m_p.xnor_accumulate(K), t.count});
+    p.jobs.push_back({"xnor_acc", m_p.xnor_accumulate(K), t.count, K, 1});
   } else {
     // Each slice yields its partial popcount by successive approximation (⌈log2(kc+1)⌉
     // senses); partials are copied together and summed bit-serially, one more AAP signs.
     const unsigned b = Primitives::count_bits(kc);
     const unsigned w = b + Primitives::count_bits(S - 1);
     check_width(w, "op '" + op.name + "': partial-popcount accumulator");
-    p.jobs.push_back({"xnor_acc_sar", m_p.xnor_accumulate(kc) * b, items});
+    p.jobs.push_back({"xnor_acc_sar", m_p.xnor_accumulate(kc) * b, items, kc, b});
     const Seq combine = m_p.rowclone_psm(t.row_bytes) * ((S - 1) * b) + m_p.add(w) * S + m_p.aap();
     p.jobs.push_back({"combine_sign", combine, t.count});
   }

@@ -34,6 +34,9 @@ struct Job {
   std::string name;
   Seq seq;
   uint64_t count = 0;
+  /// XNOR-accumulate jobs: `seq` is exactly acc_times × xnor_accumulate(acc_rows), so
+  /// that backend: rtl can rebuild it with the RTL column's step count (0: not one).
+  uint64_t acc_rows = 0, acc_times = 0;
 };
 
 /// Bytes over the DRAM interface (host or controller side).

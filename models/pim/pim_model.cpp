@@ -1,5 +1,6 @@
 #include "models/pim/pim_model.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include "sim/core/stats.h"
@@ -12,20 +13,46 @@ std::vector<ActionDecl> pim_actions() {
 }
 
 PimModel::PimModel(sc_core::sc_module_name name, PimSpec spec, std::shared_ptr<const workload::OpGraph> graph,
-                   memory::MemorySystem& mem, const config::Values* where)
-    : sc_core::sc_module(name), m_spec(std::move(spec)), m_graph(std::move(graph)), m_mem(mem) {
+                   memory::MemorySystem& mem, const config::Values* where, uint64_t seed)
+    : sc_core::sc_module(name), m_spec(std::move(spec)), m_graph(std::move(graph)), m_mem(mem), m_rtl_rng(seed) {
   const Mapper mapper(m_spec, where);
   for (const workload::Op& op : m_graph->ops) m_plans.push_back(mapper.map(op, *m_graph));
+  if (m_spec.rtl_backend) m_rtl = make_rtl_column("rtl_column", m_spec.ddr.tck_ns * 1000.0);
   SC_THREAD(run);
 }
 
-OpRecord PimModel::run_op(const workload::Op& op, const OpPlan& plan) {
+OpPlan PimModel::on_rtl(const OpPlan& plan) {
+  OpPlan p = plan;
+  const Primitives prim(m_spec);
+  for (Job& j : p.jobs) {
+    if (j.acc_rows == 0) continue;
+    std::vector<bool> x(j.acc_rows), w(j.acc_rows);
+    uint64_t expect = 0;
+    for (uint64_t i = 0; i < j.acc_rows; ++i) {
+      x[i] = m_rtl_rng() & 1;
+      w[i] = m_rtl_rng() & 1;
+      expect += x[i] == w[i];  // XNOR: a weight 1 keeps x, a weight 0 takes ¬x
+    }
+    const RtlAccumulate r = m_rtl->accumulate(x, w, static_cast<uint32_t>(std::min<uint64_t>(j.acc_rows, RtlColumn::kLanes) / 2));
+    if (r.count != expect) ++m_rtl_mismatches;
+    ++m_rtl_accumulates;
+    m_rtl_passes += r.passes;
+    m_rtl_step_cycles += r.step_cycles;
+    m_model_steps += prim.xnor_accumulate(j.acc_rows).shares;
+    j.seq = prim.xnor_accumulate(j.acc_rows, r.step_cycles) * j.acc_times;
+  }
+  return p;
+}
+
+OpRecord PimModel::run_op(const workload::Op& op, const OpPlan& model_plan) {
+  const uint64_t start_ps = static_cast<uint64_t>(sc_core::sc_time_stamp().to_seconds() * 1e12 + 0.5);
+  const OpPlan rtl_plan = m_rtl ? on_rtl(model_plan) : OpPlan{};  // the RTL runs in simulated time
+  const OpPlan& plan = m_rtl ? rtl_plan : model_plan;
   const Core core(m_spec);
   Seq total;
   const uint64_t compute = core.run(plan, &total);
   // Host/controller traffic through the DRAM model, one transfer after another.
   const double tck_ps = m_spec.ddr.tck_ns * 1000.0;
-  const uint64_t start_ps = static_cast<uint64_t>(sc_core::sc_time_stamp().to_seconds() * 1e12 + 0.5);
   uint64_t t_ps = start_ps, rd = 0, wr = 0;
   const uint64_t cap = m_mem.capacity_bytes();
   for (const Transfer& x : plan.transfers) {
@@ -85,11 +112,14 @@ OpRecord PimModel::run_op(const workload::Op& op, const OpPlan& plan) {
 
 void PimModel::run() {
   for (size_t i = 0; i < m_graph->ops.size(); ++i) {
+    const sc_core::sc_time start = sc_core::sc_time_stamp();
     OpRecord rec = run_op(m_graph->ops[i], m_plans[i]);
     const uint64_t cycles = rec.cycles;
     emit(std::move(rec));
     m_cycles += cycles;
-    wait(sc_core::sc_time(double(cycles) * m_spec.ddr.tck_ns, sc_core::SC_NS));
+    // backend: rtl has already spent the column's cycles in simulated time.
+    const sc_core::sc_time want(double(cycles) * m_spec.ddr.tck_ns, sc_core::SC_NS), spent = sc_core::sc_time_stamp() - start;
+    if (want > spent) wait(want - spent);
   }
 }
 
@@ -98,6 +128,13 @@ void PimModel::report_stats(StatGroup& g) const {
   g.set("compute_cycles", m_compute_cycles, "cycles of in-DRAM command sequences");
   g.set("transfer_cycles", m_transfer_cycles, "cycles of host/controller traffic over the DRAM interface");
   g.set("host_ops", m_host_ops, "ops run on the host (traffic only)");
+  if (m_rtl) {
+    g.set("rtl_accumulates", m_rtl_accumulates, "XNOR-accumulates run on the Verilated column (one per job)");
+    g.set("rtl_passes", m_rtl_passes, "64-row passes of the column");
+    g.set("rtl_step_cycles", m_rtl_step_cycles, "charge-sharing step cycles the column took");
+    g.set("model_step_cycles", m_model_steps, "steps the model's formula gives for the same accumulates (⌈rows/16⌉ each)");
+    g.set("rtl_count_mismatches", m_rtl_mismatches, "accumulates whose RTL popcount differs from XNOR's (0)");
+  }
   StatGroup& c = g.child("commands");
   c.set("act", m_total.acts, "ACT commands of in-DRAM compute");
   c.set("pre", m_total.pres, "PRE commands of in-DRAM compute");

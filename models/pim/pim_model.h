@@ -4,12 +4,14 @@
 /// memory system's bulk path, and waits once for the whole op.
 #include <map>
 #include <memory>
+#include <random>
 #include <vector>
 
 #include <systemc>
 
 #include "models/pim/core.h"
 #include "models/pim/mapper.h"
+#include "models/pim/rtl_column.h"
 #include "sim/engine/accelerator.h"
 #include "sim/memory/memory_system.h"
 
@@ -20,7 +22,7 @@ class PimModel : public sc_core::sc_module, public Accelerator {
   SC_HAS_PROCESS(PimModel);
   /// Maps every op at construction, so that input errors surface before elaboration ends.
   PimModel(sc_core::sc_module_name name, PimSpec spec, std::shared_ptr<const workload::OpGraph> graph,
-           memory::MemorySystem& mem, const config::Values* where);
+           memory::MemorySystem& mem, const config::Values* where, uint64_t seed = 1);
   double clock_ghz() const override { return m_spec.clock_ghz(); }
   uint64_t total_cycles() const override { return m_cycles; }
   void report_stats(StatGroup& group) const override;
@@ -29,6 +31,9 @@ class PimModel : public sc_core::sc_module, public Accelerator {
  private:
   void run();
   OpRecord run_op(const workload::Op& op, const OpPlan& plan);
+  /// backend: rtl — the plan with each XNOR-accumulate job's steps measured on the RTL
+  /// column (one accumulate per job, seeded operands; identical work units time alike).
+  OpPlan on_rtl(const OpPlan& plan);
   PimSpec m_spec;
   std::shared_ptr<const workload::OpGraph> m_graph;
   memory::MemorySystem& m_mem;
@@ -43,6 +48,9 @@ class PimModel : public sc_core::sc_module, public Accelerator {
     uint64_t dram_ops = 0, interface = 0, host = 0;
   };
   std::map<std::string, PhaseBytes> m_phase_bytes;
+  std::unique_ptr<RtlColumn> m_rtl;  ///< backend: rtl
+  std::mt19937_64 m_rtl_rng;
+  uint64_t m_rtl_accumulates = 0, m_rtl_passes = 0, m_rtl_step_cycles = 0, m_model_steps = 0, m_rtl_mismatches = 0;
 };
 
 /// Energy actions the model counts beyond the memory system's DRAM commands.

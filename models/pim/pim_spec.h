@@ -30,6 +30,7 @@ struct PimSpec {
   unsigned gradient_bits = 8;
   unsigned latent_bits = 16;
   HostWork host_work = HostWork::host;
+  bool rtl_backend = false;            ///< backend: rtl (XNOR-accumulates timed by the Verilated column)
 
   unsigned reserved_rows() const { return compute_rows + dcc_rows + constant_rows + offset_rows; }
   unsigned data_rows() const { return rows_per_subarray - reserved_rows(); }

@@ -1,5 +1,6 @@
 #include "models/pim/primitives.h"
 
+#include <algorithm>
 #include <map>
 
 #include "sim/core/error.h"
@@ -105,13 +106,13 @@ Seq Primitives::bitwise(BitOp op) const {
   return {};
 }
 
-Seq Primitives::xnor_accumulate(uint64_t rows) const {
-  const uint64_t steps = (rows + m_s.max_rows_per_step - 1) / m_s.max_rows_per_step;
+Seq Primitives::xnor_accumulate(uint64_t rows, uint64_t steps) const {
+  if (steps == 0) steps = (rows + m_s.max_rows_per_step - 1) / m_s.max_rows_per_step;
   Seq q;
   q.cycles = steps * m_s.ddr.trcd + m_s.ddr.tras + m_s.second_act_cycles() + m_s.ddr.trp;
   q.acts = steps + 1;                 // sharing steps, then the output row
   q.pres = 1;
-  q.extra_rows = rows - steps + 1;    // every selected row beyond one per step, plus the offset row
+  q.extra_rows = rows - std::min(steps, rows) + 1;  // every selected row beyond one per step, plus the offset row
   q.shares = steps;
   q.senses = 1;
   return q;

@@ -53,7 +53,8 @@ class Primitives {
   /// ⌈rows/R⌉ charge-sharing ACTs of tRCD each (no precharge between: the bitline keeps
   /// the charge), one sense against the offset-voltage row (tRAS), the output row opened
   /// by a second ACT (t_2nd) so the sensed sign is written into it, then PRE (tRP).
-  Seq xnor_accumulate(uint64_t rows) const;
+  /// `steps` > 0 gives the sharing steps instead (backend: rtl: the RTL column's count).
+  Seq xnor_accumulate(uint64_t rows, uint64_t steps = 0) const;
 
   // SIMDRAM-style bit-serial micro-programs (MAJ/NOT), n-bit operands, per row of lanes.
   /// n-bit add: 8n + 1 AAP/AP: per bit 7 AAP + 1 AP (our MAJ/NOT program in

@@ -16,7 +16,7 @@ void register_pim(Registry& r) {
     auto* dram = dynamic_cast<memory::DramSystem*>(&ctx.memory);
     if (!dram) throw InputError("accelerator.kind: 'pim' needs a DDR memory system (memory: a DDR preset)");
     return std::make_unique<pim::PimModel>(ctx.name.c_str(), pim::parse_pim_spec(ctx.params, dram->spec()),
-                                           ctx.workload, ctx.memory, &ctx.params);
+                                           ctx.workload, ctx.memory, &ctx.params, ctx.seed);
   };
   r.add(std::move(k));
 }

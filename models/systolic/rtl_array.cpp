@@ -6,6 +6,7 @@
 #include "Vpe_array_4x4.h"
 #include "Vpe_array_8x8.h"
 #include "models/systolic/mapper.h"
+#include "sim/engine/thread_clock.h"
 #include "sim/engine/waveform.h"
 
 namespace bpsim::systolic {
@@ -23,8 +24,8 @@ uint64_t bits(const sc_dt::sc_bv_base& v, int lo, int n) { return v.range(lo + n
 template <class V, int R, int C>
 class Array : public sc_module, public RtlArray {
  public:
-  Array(sc_module_name n, double period_ps) : sc_module(n), m_half(period_ps / 2, SC_PS) {
-    m_dut.clk(m_clk);
+  Array(sc_module_name n, double period_ps) : sc_module(n), m_clock(period_ps) {
+    m_dut.clk(m_clock.signal());
     m_dut.rst(m_rst);
     m_dut.w_load(m_w_load);
     m_dut.w_in(m_w_in);
@@ -39,13 +40,7 @@ class Array : public sc_module, public RtlArray {
 
   RtlGemmStats gemm(const MatI8& a, const MatI8& w, const std::vector<bool>& colmask, MatI32& y) override {
     RtlGemmStats st;
-    if (!m_reset_done) {  // two reset edges, not counted
-      m_rst = true;
-      edge();
-      edge();
-      m_rst = false;
-      m_reset_done = true;
-    }
+    m_clock.reset_once(m_rst);
     const size_t m = a.size(), k = w.size(), n = k ? w[0].size() : 0;
     y.assign(m, std::vector<int32_t>(n, 0));
     const FoldMap fm = map_gemm(m, k, n, Dataflow::ws, R, C);
@@ -62,14 +57,7 @@ class Array : public sc_module, public RtlArray {
   }
 
  private:
-  // Inputs change while the clock is low; outputs are read half a period after the
-  // rising edge that registered them.
-  void edge() {
-    m_clk = true;
-    wait(m_half);
-    m_clk = false;
-    wait(m_half);
-  }
+  void edge() { m_clock.edge(); }
 
   uint64_t fold(const MatI8& A, const MatI8& W, const std::vector<bool>& colmask, size_t kr0, size_t nc0, MatI32& Y,
                 RtlGemmStats& st) {
@@ -139,9 +127,8 @@ class Array : public sc_module, public RtlArray {
     return edges;
   }
 
-  sc_time m_half;
-  bool m_reset_done = false;
-  sc_signal<bool> m_clk{"clk"}, m_rst{"rst"}, m_w_load{"w_load"};
+  ThreadClock m_clock;
+  sc_signal<bool> m_rst{"rst"}, m_w_load{"w_load"};
   sc_signal<port_t<C * 8>> m_w_in{"w_in"};
   sc_signal<port_t<R * 8>> m_a_in{"a_in"};
   sc_signal<uint32_t> m_a_valid{"a_valid"}, m_mask{"mask"}, m_out_valid{"out_valid"};

@@ -1,0 +1,127 @@
+// The PIM model's XNOR-accumulate against the Verilated column (rtl/pim/xnor_column.sv):
+// a lockstep harness feeding both the same seeded operands, then `backend: rtl` on the
+// pim accelerator.
+#include "sim/core/build_info.h"
+#include <catch2/catch.hpp>
+#include <systemc>
+
+#include <random>
+
+#include <nlohmann/json.hpp>
+
+#include "models/pim/primitives.h"
+#include "models/pim/rtl_column.h"
+#include "tests/cli/cli_harness.h"
+
+using namespace bpsim;
+using namespace bpsim::pim;
+using namespace bpsim::test;
+
+namespace {
+
+struct Lockstep : sc_core::sc_module {
+  std::unique_ptr<RtlColumn> col = make_rtl_column("col", 1000.0);
+  PimSpec spec;  // max_rows_per_step 16, as verilated
+  int trials = 0, count_errors = 0, sign_errors = 0, step_errors = 0, equal_steps = 0, multiples = 0;
+  SC_HAS_PROCESS(Lockstep);
+  explicit Lockstep(sc_core::sc_module_name n) : sc_core::sc_module(n) { SC_THREAD(run); }
+  void run() {
+    const Primitives prim(spec);
+    for (uint64_t seed = 1; seed <= 3; ++seed) {
+      std::mt19937_64 rng(seed);
+      for (int t = 0; t < 40; ++t) {
+        // Row counts 1..300, every fifth a multiple of 64.
+        const uint64_t rows = t % 5 == 0 ? 64 * (1 + rng() % 4) : 1 + rng() % 300;
+        std::vector<bool> x(rows), w(rows);
+        uint64_t expect = 0;
+        for (uint64_t i = 0; i < rows; ++i) {
+          x[i] = rng() & 1;
+          w[i] = rng() & 1;
+          expect += x[i] == w[i];
+        }
+        const uint32_t th = static_cast<uint32_t>(rng() % 65);
+        const RtlAccumulate r = col->accumulate(x, w, th);
+        ++trials;
+        if (r.count != expect) ++count_errors;
+        // One pass (≤ 64 rows): its comparison is the column's sign.
+        if (rows <= 64 && r.last_sign != (expect >= th)) ++sign_errors;
+        // The model connects ⌈rows/16⌉ step groups; the RTL runs ⌈rows/64⌉ passes of 4
+        // steps each (its 64 rows are fixed; padding rows count 0): the RTL takes
+        // 4·⌈rows/64⌉ − ⌈rows/16⌉ ∈ [0, 3] more steps, none when 64 divides rows. Each pass
+        // also spends one compare cycle, the model's one sense.
+        const uint64_t model = prim.xnor_accumulate(rows).shares;
+        const uint64_t passes = (rows + 63) / 64;
+        if (r.passes != passes || r.cycles != r.step_cycles + passes || r.step_cycles != 4 * passes ||
+            r.step_cycles - model != 4 * passes - (rows + 15) / 16 || r.step_cycles - model > 3)
+          ++step_errors;
+        if (rows % 64 == 0) {
+          ++multiples;
+          equal_steps += r.step_cycles == model;
+        }
+      }
+    }
+    sc_core::sc_stop();
+  }
+};
+
+std::string pim_config(Scratch& s, unsigned inputs) {
+  const std::string src = BPSIM_SOURCE_DIR;
+  return s.file("c.yaml", "include: [" + src + "/configs/arch/pim_ddr4.yaml, " + src + "/configs/memory/ddr4_2400.yaml, " +
+                              src + "/configs/energy/45nm.yaml, " + src + "/configs/energy/45nm/pim.yaml]\n"
+                              "workload:\n  name: tiny\n  batch: 8\n  input: {shape: [" + std::to_string(inputs) +
+                              "]}\n  optimizer: sgd\n  layers:\n"
+                              "    - {kind: binary_linear, name: fc1, out_features: 64}\n"
+                              "    - {kind: binary_linear, name: fc2, out_features: 10}\n");
+}
+
+}  // namespace
+
+TEST_CASE("cosim: Verilated PIM column and the model's accumulate in lockstep", "[cosim][pim]") {
+  Lockstep ls("ls");
+  sc_core::sc_start();
+  CHECK(ls.trials == 120);
+  CHECK(ls.count_errors == 0);
+  CHECK(ls.sign_errors == 0);
+  CHECK(ls.step_errors == 0);
+  CHECK(ls.multiples >= 24);  // every fifth trial, and random ones that happen to be
+  CHECK(ls.equal_steps == ls.multiples);  // every multiple of 64 times alike
+}
+
+TEST_CASE("cosim: pim backend rtl times accumulates on the column", "[cosim][pim][cli]") {
+  for (unsigned inputs : {128u, 100u}) {
+    Scratch s("pim_rtl_" + std::to_string(inputs));
+    const std::string cfg = pim_config(s, inputs);
+    CliResult m = run_bpsim("run " + cfg + " --quiet --out " + (s / "m"));
+    CliResult r = run_bpsim("run " + cfg + " --quiet --set accelerator.backend=rtl --out " + (s / "r"));
+    INFO(m.err << r.err);
+    REQUIRE(m.code == 0);
+    REQUIRE(r.code == 0);
+    auto jm = nlohmann::json::parse(slurp(s / "m/report.json"));
+    auto jr = nlohmann::json::parse(slurp(s / "r/report.json"));
+    const auto& st = jr["stats"]["pim"];
+    INFO(st.dump());
+    CHECK(st["rtl_count_mismatches"] == 0);
+    // fc1 accumulates over K = inputs rows, fc2 over K = 64: one job each, forward.
+    CHECK(st["rtl_accumulates"] == 2);
+    const uint64_t k1_model = (inputs + 15) / 16, k1_rtl = 4 * ((inputs + 63) / 64);
+    CHECK(st["model_step_cycles"] == k1_model + 4);
+    CHECK(st["rtl_step_cycles"] == k1_rtl + 4);
+    CHECK(jm.dump().find("rtl_accumulates") == std::string::npos);
+    if (inputs == 128) {
+      // 64 divides every K: the RTL's steps are the model's, so is every figure.
+      CHECK(jr["totals"] == jm["totals"]);
+      CHECK(jr["ops"] == jm["ops"]);
+    } else {
+      // K = 100: 7 model steps, 8 on the column (2 passes of 4): one more tRCD per
+      // accumulate, so fc1's forward op takes longer and nothing else changes.
+      CHECK(jr["totals"]["cycles"].get<uint64_t>() > jm["totals"]["cycles"].get<uint64_t>());
+      CHECK(jr["totals"]["macs"] == jm["totals"]["macs"]);
+    }
+  }
+  // The column's 16 rows per step are fixed.
+  Scratch s("pim_rtl_bad");
+  CliResult b = run_bpsim("run " + pim_config(s, 64) + " --quiet --set accelerator.backend=rtl "
+                          "--set accelerator.max_rows_per_step=8 --out " + (s / "b"));
+  CHECK(b.code == 2);
+  CHECK_THAT(b.err, Catch::Contains("accelerator.backend: rtl needs max_rows_per_step 16"));
+}
