@@ -95,8 +95,11 @@ nlohmann::json simulate(RunSpec& spec, OpSpill* spill) {
   ReportBuilder::OpSink to_spill;
   if (spill) to_spill = [spill](const OpRecord& r, double energy_pj) { spill->add(r, energy_pj); };
   ReportBuilder report(spec.energy, acc->clock_ghz(), std::move(to_spill));
-  acc->set_record_sink([&report](OpRecord&& r) { report.add(r); });
   waveform::open_after_elaboration();
+  acc->set_record_sink([&report](OpRecord&& r) {
+    if (waveform::requested()) waveform::op_started(r.phase, r.kind, r.cycles);
+    report.add(r);
+  });
   sc_core::sc_start();
   waveform::close();
   if (acc->error()) std::rethrow_exception(acc->error());

@@ -7,15 +7,36 @@
 #include <verilated.h>
 #include <verilated_vcd_sc.h>
 
+#include "Vop_probe.h"
 #include "sim/core/error.h"
+#include "sim/workload/ir.h"
 
 namespace bpsim::waveform {
 
 namespace {
+/// The engine's view of the model in the VCD: rtl/engine/op_probe.sv, driven per op.
+struct Probe : sc_core::sc_module {
+  sc_core::sc_signal<uint32_t> op_index{"op_index"}, phase{"phase"}, kind{"kind"}, ops_started{"ops_started"},
+      phase_kind{"phase_kind"};
+  sc_core::sc_signal<uint64_t> op_cycles{"op_cycles"}, last_cycles{"last_cycles"};
+  Vop_probe dut{"dut"};
+  uint32_t next = 0;
+  explicit Probe(sc_core::sc_module_name n) : sc_core::sc_module(n) {
+    dut.op_index(op_index);
+    dut.phase(phase);
+    dut.kind(kind);
+    dut.op_cycles(op_cycles);
+    dut.ops_started(ops_started);
+    dut.phase_kind(phase_kind);
+    dut.last_cycles(last_cycles);
+  }
+};
+
 struct State {
   std::string path;
   std::vector<std::function<void(VerilatedVcdC*, int)>> tracers;
   std::unique_ptr<VerilatedVcdSc> vcd;
+  Probe* probe = nullptr;
 };
 State& state() {
   static State s;
@@ -46,11 +67,22 @@ void add(std::function<void(VerilatedVcdC*, int)> trace) { state().tracers.push_
 
 void open_after_elaboration() {
   if (!requested()) return;
-  if (state().tracers.empty())
-    throw InputError("--trace-vcd: this run has no RTL block to trace (set accelerator.backend: rtl on a model "
-                     "that has one)");
-  static Opener* opener = new Opener("waveform_opener");  // lives as long as the simulation
+  State& s = state();
+  s.probe = new Probe("model");  // lives as long as the simulation
+  add([p = s.probe](VerilatedVcdC* vcd, int levels) { p->dut.trace(vcd, levels); });
+  static Opener* opener = new Opener("waveform_opener");
   (void)opener;
+}
+
+void op_started(const std::string& phase, const std::string& kind, uint64_t cycles) {
+  Probe* p = state().probe;
+  if (!p) return;
+  workload::Phase ph{};
+  workload::OpKind k{};
+  p->op_index = p->next++;
+  p->phase = workload::phase_from_string(phase, ph) ? uint32_t(ph) : 7u;
+  p->kind = workload::op_kind_from_string(kind, k) ? uint32_t(k) : 15u;
+  p->op_cycles = cycles;
 }
 
 void close() {

@@ -3,6 +3,8 @@
 #include "sim/core/build_info.h"
 #include <catch2/catch.hpp>
 
+#include <sstream>
+
 #include <nlohmann/json.hpp>
 
 #include "tests/cli/cli_harness.h"
@@ -86,13 +88,41 @@ TEST_CASE("cosim: --trace-vcd writes the RTL array's waveform", "[cosim][systoli
   for (const auto& op : rep["ops"]) array_cycles += op["extra"]["array_cycles"].get<uint64_t>();
   CHECK(array_cycles > 0);
   CHECK(edges == array_cycles + 2);
-  // An existing file is not replaced without --force; a run with no RTL block has nothing to trace.
+  // The model's op sequence is in the same file (rtl/engine/op_probe.sv).
+  CHECK_THAT(text, Catch::Contains("$scope module model.dut $end") && Catch::Contains(" op_index [31:0] $end"));
+  // An existing file is not replaced without --force.
   CliResult again = run_bpsim("run " + cfg + " --quiet --set accelerator.backend=rtl --out " + (s / "r2") + " --trace-vcd " + vcd);
   CHECK(again.code == 2);
   CHECK_THAT(again.err, Catch::Contains("exists"));
-  CliResult model = run_bpsim("run " + cfg + " --quiet --out " + (s / "m") + " --trace-vcd " + (s / "m.vcd"));
-  CHECK(model.code == 2);
-  CHECK_THAT(model.err, Catch::Contains("no RTL block"));
+}
+
+TEST_CASE("cosim: --trace-vcd of a model-only run shows its ops as they start", "[cosim][systolic][cli][vcd]") {
+  Scratch s("model_vcd");
+  const std::string cfg = config(s);
+  CliResult m = run_bpsim("run " + cfg + " --quiet --out " + (s / "m") + " --trace-vcd " + (s / "m.vcd"));
+  INFO(m.err);
+  REQUIRE(m.code == 0);
+  const std::string text = slurp(s / "m.vcd");
+  const auto rep = nlohmann::json::parse(slurp(s / "m/report.json"));
+  // op_index's identifier, then every value it takes with the time it took it: op k at
+  // its start, start_cycle × 1000 ps at the 1 GHz clock.
+  const std::string decl = " op_index [31:0] $end";
+  const size_t at = text.find(decl);
+  REQUIRE(at != std::string::npos);
+  const std::string id = text.substr(text.rfind(' ', at - 1) + 1, at - text.rfind(' ', at - 1) - 1);
+  std::vector<std::pair<uint64_t, uint64_t>> changes;  // (time ps, value)
+  uint64_t now = 0;
+  std::istringstream in(text.substr(text.find("$enddefinitions")));
+  for (std::string line; std::getline(in, line);) {
+    if (!line.empty() && line[0] == '#') now = std::stoull(line.substr(1));
+    if (line.size() > id.size() + 1 && line[0] == 'b' && line.compare(line.size() - id.size() - 1, id.size() + 1, " " + id) == 0)
+      changes.emplace_back(now, std::stoull(line.substr(1, line.size() - id.size() - 2), nullptr, 2));
+  }
+  REQUIRE(changes.size() == rep["ops"].size());  // 2 GEMMs
+  for (size_t k = 0; k < changes.size(); ++k) {
+    CHECK(changes[k].second == k);
+    CHECK(changes[k].first == rep["ops"][k]["start_cycle"].get<uint64_t>() * 1000);
+  }
 }
 
 TEST_CASE("cosim: backend rtl gates masked output columns without toggling them", "[cosim][systolic][cli]") {
