@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Trace replay benchmark: generates synthetic traces (scripts/gen_trace.py) of the given op
-# counts, replays each on the 32×32 systolic array, and prints ops/s and peak RSS
-# (/usr/bin/time -v). Target (issue 8): 1 000 000 ops in under 30 s, memory not growing
-# with the op count.
+# counts, replays each on the 32×32 systolic array (streamed: traces/README.md), and prints
+# wall time, ops/s, peak RSS (/usr/bin/time -v) and report size. Target (issue 8):
+# 1 000 000 ops in under 30 s, memory not growing with the op count.
 #   usage: scripts/bench_trace.sh [BUILD_DIR] [OP_COUNTS...]   (default: build 100000 1000000)
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
