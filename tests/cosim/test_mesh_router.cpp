@@ -225,3 +225,18 @@ TEST_CASE("cosim: mesh router golden conv stride 2 kernel 3 pad 1", "[cosim][mes
   CHECK(s.last == g.got.timing.last);
   CHECK(s.edges == 11);
 }
+
+TEST_CASE("mesh router model: stream timing with idle gaps by hand", "[mesh]") {
+  // 3 entries; gaps 2, 0, 7. Firing 0 is presented at edge 2 and accepted there (idle), its
+  // entries registered at 3, 4, 5. Firing 1 is presented at 2 + 1 + 0 = 3 but the router
+  // is busy until the edge registering firing 0's last entry: accepted at 5, last at 8.
+  // Firing 2 is presented at 5 + 1 + 7 = 13 (idle): accepted at 13, last at 16; 17 edges.
+  const RouterSchedule s = router_schedule({2, 0, 7}, 3);
+  CHECK(s.accept == std::vector<uint64_t>{2, 5, 13});
+  CHECK(s.last == std::vector<uint64_t>{5, 8, 16});
+  CHECK(s.edges == 17);
+  // ⌈entries / units⌉ cycles per firing: the RTL's 1 unit, and the model's range_units.
+  CHECK(logic_cycles(5, 1) == 5);
+  CHECK(logic_cycles(5, 4) == 2);
+  CHECK(logic_cycles(8, 4) == 2);
+}
