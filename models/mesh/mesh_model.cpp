@@ -1,5 +1,8 @@
 #include "models/mesh/mesh_model.h"
 
+#include <algorithm>
+#include <string>
+
 #include "models/mesh/trainer.h"
 #include "sim/core/stats.h"
 
@@ -11,6 +14,25 @@ MeshModel::MeshModel(sc_core::sc_module_name name, MeshSpec spec, std::shared_pt
   if (m_spec.mode == Mode::training) {
     if (!m_graph) throw where.error("mode", "mode 'training' needs a 'workload:' section (or use mode: synthetic)");
     m_map = std::make_unique<Mapping>(map_graph(*m_graph, m_spec, &where));
+  }
+  if (m_spec.rtl_backend) {
+    // What the Verilated router's fields hold (rtl/mesh/router.sv): N = 64 entries,
+    // 16-bit signed coordinates, 8-bit stride / kernel / pad, 8-bit router coordinates.
+    for (size_t m = 1; m < m_map->layers.size(); ++m) {
+      const MappedLayer& L = m_map->layers[m];
+      const Connection& c = L.conn;
+      const size_t entries = std::max(L.boxes.size(), m_map->layers[m - 1].boxes.size());
+      std::string need;
+      if (entries > kRtlRouterEntries)
+        need = "at most " + std::to_string(kRtlRouterEntries) + " control entries per layer (layer '" + L.name + "' has " +
+               std::to_string(entries) + ")";
+      for (int32_t d : {c.in_w, c.in_h, c.in_c, c.out_w, c.out_h, c.out_c})
+        if (need.empty() && d > 32767) need = "layer dimensions up to 32767 (layer '" + L.name + "')";
+      for (int32_t d : {c.stride, c.kernel_w, c.kernel_h, c.pad})
+        if (need.empty() && d > 255) need = "stride, kernel and pad up to 255 (layer '" + L.name + "')";
+      if (!need.empty()) throw where.error("backend", "rtl needs " + need);
+    }
+    m_rtl = make_rtl_router("rtl_router", 1000.0 / m_spec.clock_ghz);
   }
   SC_THREAD(run);
 }
@@ -46,13 +68,21 @@ void MeshModel::run_synthetic_mode() {
 }
 
 void MeshModel::run_training() {
-  Trainer tr(m_spec, *m_map, *m_graph, m_seed);
+  Trainer tr(m_spec, *m_map, *m_graph, m_seed, m_rtl.get());
   for (const workload::Op& op : m_graph->ops) {
+    const sc_core::sc_time start = sc_core::sc_time_stamp();
     OpRecord rec = tr.run_op(op);
     const double cycles = double(rec.cycles);
     emit(std::move(rec));
-    wait(sc_core::sc_time(cycles / m_spec.clock_ghz, sc_core::SC_NS));
+    // backend: rtl has already spent the router's edges in simulated time.
+    const sc_core::sc_time want(cycles / m_spec.clock_ghz, sc_core::SC_NS);
+    const sc_core::sc_time spent = sc_core::sc_time_stamp() - start;
+    if (want > spent) wait(want - spent);
   }
+  m_rtl_firings = tr.rtl_stats().firings;
+  m_rtl_cycles = tr.rtl_stats().cycles;
+  m_rtl_edges = tr.rtl_stats().edges;
+  m_rtl_mismatches = tr.rtl_stats().mismatches;
   m_cycles = tr.now();
   m_counters = tr.counters();
   const double node_cycles = double(m_spec.noc.nodes()) * double(std::max<uint64_t>(1, m_cycles));
@@ -78,6 +108,12 @@ void MeshModel::report_stats(StatGroup& g) const {
   n.set("deliveries", m_counters.deliveries, "message copies delivered");
   if (!m_map) return;
   StatGroup& c = g.child("cluster");
+  if (m_rtl) {
+    c.set("rtl_router_firings", m_rtl_firings, "firings whose ranges, overlaps and ports came from the Verilated router (backend: rtl)");
+    c.set("rtl_router_cycles", m_rtl_cycles, "the Verilated router's cycles for those firings (accepting edge to last entry)");
+    c.set("rtl_router_edges", m_rtl_edges, "clock edges the Verilated router ran, resets, control-store loads and accepting edges included");
+    c.set("rtl_router_mismatches", m_rtl_mismatches, "firings whose RTL result differed from the C++ logic module (0)");
+  }
   c.set("clusters_used", uint64_t(m_map->clusters_used), "clusters holding a layer");
   c.set("control_store_bytes_max", m_map->control_store_bytes_max, "control store of the largest cluster");
   c.set("control_store_bytes_total", m_map->control_store_bytes_total, "control stores, all clusters");

@@ -8,6 +8,7 @@
 
 #include "models/mesh/mapper.h"
 #include "models/mesh/mesh_params.h"
+#include "models/mesh/rtl_router.h"
 #include "models/mesh/synthetic.h"
 #include "sim/engine/accelerator.h"
 
@@ -35,6 +36,8 @@ class MeshModel : public sc_core::sc_module, public Accelerator {
   uint64_t m_cycles = 0;
   NocCounters m_counters;
   nlohmann::json m_network = nlohmann::json::object();
+  std::unique_ptr<RtlRouter> m_rtl;  ///< backend: rtl
+  uint64_t m_rtl_firings = 0, m_rtl_cycles = 0, m_rtl_edges = 0, m_rtl_mismatches = 0;
 };
 
 }  // namespace bpsim::mesh

@@ -45,6 +45,7 @@ std::shared_ptr<const config::Schema> mesh_schema() {
     m->choice("mode", {"training", "synthetic"}, "training step from the workload, or synthetic traffic").def("training");
     m->choice("multicast", {"tree", "unicast"}, "tree: replicate at DOR branch routers; unicast: one copy per destination").def("tree");
     m->real("input_density", "", "share of non-zero network inputs").def(1.0).range(0, 1);
+    m->choice("backend", {"model", "rtl"}, "model: the logic module in C++; rtl: every firing's destination ranges, overlap tests and output ports come from the Verilated router (mode training, range_units 1, routing xy, at most 64 control entries)").def("model");
     m->group("noc", noc, "network");
     m->group("traffic", tr, "synthetic traffic");
     m->group("cluster", cl, "cluster");
@@ -110,6 +111,17 @@ MeshSpec parse_mesh_spec(const config::Values& v) {
   s.cluster.range_units = unsigned(c.i("range_units"));
   s.cluster.header_bytes = unsigned(c.i("header_bytes"));
   s.cluster.max_control_entries = unsigned(c.i("max_control_entries"));
+
+  s.rtl_backend = v.s("backend") == "rtl";
+  if (s.rtl_backend) {
+    // The Verilated router (rtl/mesh/router.sv) evaluates one entry per cycle with XY
+    // routing, and only firings exist in training mode.
+    std::string need;
+    if (s.mode != Mode::training) need = "mode: training (synthetic traffic has no firings for the logic module)";
+    else if (s.cluster.range_units != 1) need = "cluster.range_units: 1 (the RTL router evaluates one entry per cycle; it is " + std::to_string(s.cluster.range_units) + ")";
+    else if (s.noc.routing != Routing::xy) need = "noc.routing: xy (the RTL router selects XY output ports)";
+    if (!need.empty()) throw v.error("backend", "rtl needs " + need);
+  }
   return s;
 }
 

@@ -30,6 +30,7 @@ struct MeshSpec {
   Multicast multicast = Multicast::tree;
   double clock_ghz = 1.0;
   double input_density = 1.0;  ///< share of non-zero network inputs
+  bool rtl_backend = false;    ///< backend: rtl — the logic module runs on the Verilated router
 };
 
 std::shared_ptr<const config::Schema> mesh_schema();

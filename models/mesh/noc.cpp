@@ -49,12 +49,14 @@ unsigned Network::neighbour(unsigned r, unsigned port) const {
   }
 }
 
-unsigned Network::route_port(unsigned r, uint16_t dest, uint8_t cls) const {
-  const unsigned x = r % m_cfg.cols, y = r / m_cfg.cols, dx = dest % m_cfg.cols, dy = dest / m_cfg.cols;
+unsigned dor_port(unsigned cols, unsigned r, unsigned dest, bool y_first) {
+  const unsigned x = r % cols, y = r / cols, dx = dest % cols, dy = dest / cols;
   const unsigned px = dx > x ? 1 : (dx < x ? 2 : 0), py = dy > y ? 3 : (dy < y ? 4 : 0);
-  if (cls == 0) return px ? px : py;
+  if (!y_first) return px ? px : py;
   return py ? py : px;
 }
+
+unsigned Network::route_port(unsigned r, uint16_t dest, uint8_t cls) const { return dor_port(m_cfg.cols, r, dest, cls != 0); }
 
 uint32_t Network::new_route(uint32_t msg, uint8_t cls) {
   uint32_t id;

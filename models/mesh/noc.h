@@ -31,6 +31,10 @@ struct NocConfig {
   }
 };
 
+/// Dimension-order output port at `router` towards `dest` (ids: x + y·cols): 0 local,
+/// 1 east (+x), 2 west (−x), 3 south (+y), 4 north (−y); X first unless `y_first`.
+unsigned dor_port(unsigned cols, unsigned router, unsigned dest, bool y_first);
+
 /// Counted per flit event; priced by the energy table.
 struct NocCounters {
   uint64_t buffer_writes = 0, buffer_reads = 0, xbar_flits = 0;

@@ -19,8 +19,8 @@ std::vector<ActionDecl> mesh_actions() {
           {"mesh.range", "one control-store entry evaluated by the logic module (range + overlap)"}};
 }
 
-Trainer::Trainer(const MeshSpec& spec, const Mapping& map, const workload::OpGraph& g, uint64_t seed)
-    : m_spec(spec), m_map(map), m_graph(g), m_net(spec.noc, seed), m_rng(seed) {
+Trainer::Trainer(const MeshSpec& spec, const Mapping& map, const workload::OpGraph& g, uint64_t seed, RtlRouter* rtl)
+    : m_spec(spec), m_map(map), m_graph(g), m_net(spec.noc, seed), m_rng(seed), m_rtl(rtl) {
   m_bytes = std::max(1u, workload::dtype_bits(g.dtype) / 8);
   m_msg_flits = unsigned(ceil_div(spec.cluster.header_bytes + m_bytes, spec.noc.flit_bytes));
   m_net.set_sink([this](uint32_t, uint32_t, uint64_t create, uint64_t arrive) {
@@ -49,7 +49,19 @@ uint64_t Trainer::send_layer_messages(size_t m, bool backward, OpRecord& rec) {
       for (int32_t y = 0; y < c.in_h; ++y)
         for (int32_t x = 0; x < c.in_w; ++x) ++hosted[m_map.host_tile(m, x, y, ch)];
   const uint64_t entries = boxes.size();
-  const uint64_t gen_cycles = ceil_div(entries, m_spec.cluster.range_units);
+  const uint64_t gen_cycles = logic_cycles(entries, m_spec.cluster.range_units);
+  // backend: rtl — the layer's control store (the same in every source cluster).
+  std::vector<ControlEntry> store;
+  if (m_rtl) {
+    for (size_t t = 0; t < boxes.size(); ++t) {
+      ControlEntry e;
+      e.dest_cluster = dst.clusters[t];
+      e.dest_box = boxes[t];
+      e.conn = c;
+      store.push_back(e);
+    }
+    m_rtl->load(store, m_spec.noc.cols);
+  }
   std::vector<uint64_t> gen(m_spec.noc.nodes(), m_time), macs(boxes.size(), 0);
   std::bernoulli_distribution fire(density);
   std::vector<uint16_t> dests, one(1);
@@ -61,15 +73,31 @@ uint64_t Trainer::send_layer_messages(size_t m, bool backward, OpRecord& rec) {
           if (density < 1.0 && !fire(m_rng)) continue;  // zero: nothing is sent
           ++fired;
           const unsigned src = backward ? L.clusters[L.tile_of(x, y, ch)] : prev.clusters[m_map.host_tile(m, x, y, ch)];
-          const Box r = backward ? backward_range(c, x, y, ch) : forward_range(c, x, y, ch);
           dests.clear();
-          for (size_t t = 0; t < boxes.size(); ++t) {
-            const uint64_t v = full_back ? hosted[t] : r.intersect(boxes[t]).volume();
-            if (!v) continue;
-            macs[t] += v;
-            dests.push_back(dst.clusters[t]);
+          if (m_rtl) {
+            const RouterFiring f{backward, x, y, ch, uint16_t(src)};
+            const RtlRouterRun run = m_rtl->run({f}, {0});
+            const RouterResult& res = run.results[0];
+            m_rtl_stats.mismatches += !(res == router_evaluate(store, m_spec.noc.cols, f));
+            ++m_rtl_stats.firings;
+            m_rtl_stats.cycles += run.timing.last[0] - run.timing.accept[0];
+            for (size_t t = 0; t < boxes.size(); ++t) {
+              const uint64_t v = !res.entries[t].hit ? 0 : full_back ? hosted[t] : res.entries[t].overlap.volume();
+              if (!v) continue;
+              macs[t] += v;
+              dests.push_back(dst.clusters[t]);
+            }
+            gen[src] += run.timing.last[0] - run.timing.accept[0];
+          } else {
+            const Box r = backward ? backward_range(c, x, y, ch) : forward_range(c, x, y, ch);
+            for (size_t t = 0; t < boxes.size(); ++t) {
+              const uint64_t v = full_back ? hosted[t] : r.intersect(boxes[t]).volume();
+              if (!v) continue;
+              macs[t] += v;
+              dests.push_back(dst.clusters[t]);
+            }
+            gen[src] += gen_cycles;
           }
-          gen[src] += gen_cycles;
           if (dests.empty()) continue;
           if (m_spec.multicast == Multicast::tree) {
             m_net.send(src, dests, m_msg_flits, gen[src], 0), ++msgs;
@@ -81,6 +109,7 @@ uint64_t Trainer::send_layer_messages(size_t m, bool backward, OpRecord& rec) {
   rec.actions["mesh.range"] += fired * entries;
   rec.extra["messages"] = msgs;
   rec.extra["fired"] = fired;
+  if (m_rtl) m_rtl_stats.edges = m_rtl->edges();
   uint64_t end = m_net.drain(), total = 0;
   for (size_t t = 0; t < macs.size(); ++t) {
     total += macs[t];

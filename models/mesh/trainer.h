@@ -7,6 +7,7 @@
 
 #include "models/mesh/mapper.h"
 #include "models/mesh/noc.h"
+#include "models/mesh/rtl_router.h"
 #include "sim/engine/accelerator.h"
 
 namespace bpsim::mesh {
@@ -16,13 +17,21 @@ std::vector<ActionDecl> mesh_actions();
 
 class Trainer {
  public:
-  Trainer(const MeshSpec& spec, const Mapping& map, const workload::OpGraph& g, uint64_t seed);
+  /// With `rtl` (backend: rtl) every firing's ranges, overlaps and ports come from the
+  /// Verilated router, driven from the calling SC_THREAD, and its measured cycles replace
+  /// logic_cycles in the message generator's timing.
+  Trainer(const MeshSpec& spec, const Mapping& map, const workload::OpGraph& g, uint64_t seed, RtlRouter* rtl = nullptr);
   /// Times one op starting where the previous one ended.
   OpRecord run_op(const workload::Op& op);
   uint64_t now() const { return m_time; }
   const NocCounters& counters() const { return m_net.counters(); }
   double avg_latency_cycles() const { return m_deliveries ? double(m_lat_sum) / double(m_deliveries) : 0.0; }
   uint64_t messages() const { return m_messages; }
+  struct RtlStats {
+    uint64_t firings = 0, cycles = 0, edges = 0;  ///< firings on the RTL, their cycles, all edges (loads, accepts)
+    uint64_t mismatches = 0;  ///< firings whose RTL result differs from router_evaluate (0)
+  };
+  const RtlStats& rtl_stats() const { return m_rtl_stats; }
 
  private:
   /// Messages from layer `src_layer` neurons into `dst` tiles; returns MACs done at destinations.
@@ -32,6 +41,8 @@ class Trainer {
   const workload::OpGraph& m_graph;
   Network m_net;
   std::mt19937_64 m_rng;
+  RtlRouter* m_rtl;
+  RtlStats m_rtl_stats;
   uint64_t m_time = 0, m_lat_sum = 0, m_deliveries = 0, m_messages = 0;
   unsigned m_bytes = 4, m_msg_flits = 1;
 };

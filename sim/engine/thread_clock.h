@@ -16,7 +16,10 @@ class ThreadClock {
     sc_core::wait(m_half);
     m_clk = false;
     sc_core::wait(m_half);
+    ++m_edges;
   }
+  /// Rising edges so far, reset edges included.
+  uint64_t edges() const { return m_edges; }
   /// Two edges with `rst` high, the first time only (not counted as work).
   void reset_once(sc_core::sc_signal<bool>& rst) {
     if (m_reset_done) return;
@@ -31,6 +34,7 @@ class ThreadClock {
   sc_core::sc_time m_half;
   sc_core::sc_signal<bool> m_clk{"clk"};
   bool m_reset_done = false;
+  uint64_t m_edges = 0;
 };
 
 }  // namespace bpsim
