@@ -10,7 +10,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "tests/cli/cli_harness.h"
+#include "tests/cosim/cosim_harness.h"
 
 using namespace bpsim::test;
 
@@ -33,13 +33,7 @@ std::string config(Scratch& s, int fc_out = 10, const std::string& name = "c.yam
 TEST_CASE("cosim: mesh backend rtl runs the training step with the model's results", "[cosim][mesh][cli]") {
   Scratch s("mesh_rtl_backend");
   const std::string cfg = config(s);
-  CliResult m = run_bpsim("run " + cfg + " --quiet --out " + (s / "m"));
-  CliResult r = run_bpsim("run " + cfg + " --quiet --set accelerator.backend=rtl --out " + (s / "r"));
-  INFO(m.err << r.err);
-  REQUIRE(m.code == 0);
-  REQUIRE(r.code == 0);
-  auto jm = nlohmann::json::parse(slurp(s / "m/report.json"));
-  auto jr = nlohmann::json::parse(slurp(s / "r/report.json"));
+  const auto [jm, jr] = run_model_and_rtl(s, cfg);
   // The lockstep test shows the router's results and its cycles per firing (one per
   // entry, = logic_cycles with range_units 1) equal the C++ logic module's, so the same
   // messages leave at the same cycles: the whole totals and every op agree.
@@ -92,32 +86,19 @@ TEST_CASE("cosim: mesh backend rtl refuses unsupported configurations with exit 
   CHECK(x.code == 2);
   CHECK_THAT(x.err, Catch::Contains("accelerator.backend") && Catch::Contains("rtl needs at most 64 control entries per layer "
                                                                               "(layer 'fc1' has 65)"));
-  CliResult typo = run_bpsim("run " + cfg + " --set accelerator.backend=rtll --out " + (s / "t"));
-  CHECK(typo.code == 2);
-  CHECK_THAT(typo.err, Catch::Contains("accelerator.backend"));
+  check_backend_typo(s, cfg);
 }
 
 TEST_CASE("cosim: --trace-vcd writes the mesh router's waveform", "[cosim][mesh][cli][vcd]") {
   Scratch s("mesh_rtl_vcd");
   const std::string cfg = config(s);
   const std::string vcd = s / "w.vcd";
-  CliResult r = run_bpsim("run " + cfg + " --quiet --set accelerator.backend=rtl --out " + (s / "r") + " --trace-vcd " + vcd);
-  INFO(r.err);
-  REQUIRE(r.code == 0);
-  const std::string text = slurp(vcd);
-  CHECK_THAT(text, Catch::StartsWith("$version") && Catch::Contains("$scope module accel.rtl_router.dut $end") &&
-                       Catch::Contains("res_mask"));
+  const auto [text, rep] = run_rtl_with_vcd(s, cfg, "accel.rtl_router.dut");
+  CHECK_THAT(text, Catch::Contains("res_mask"));
   // The clock's rising edges in the file are every edge the router ran (rtl_router_edges:
   // two reset edges, one per control-store write, one accepting edge and one per entry
   // for each firing).
-  const std::string decl = " clk $end";
-  const size_t at = text.find(decl);
-  REQUIRE(at != std::string::npos);
-  const size_t id_start = text.rfind(' ', at - 1) + 1;
-  const std::string rise = "\n1" + text.substr(id_start, at - id_start) + "\n";
-  uint64_t edges = 0;
-  for (size_t p = text.find(rise); p != std::string::npos; p = text.find(rise, p + 1)) ++edges;
-  const auto rep = nlohmann::json::parse(slurp(s / "r/report.json"));
+  const uint64_t edges = vcd_rising_edges(text, " clk $end");
   const auto& c = rep["stats"]["mesh"]["cluster"];
   CHECK(edges > 0);
   CHECK(edges == c["rtl_router_edges"].get<uint64_t>());

@@ -11,7 +11,7 @@
 
 #include "models/pim/primitives.h"
 #include "models/pim/rtl_column.h"
-#include "tests/cli/cli_harness.h"
+#include "tests/cosim/cosim_harness.h"
 
 using namespace bpsim;
 using namespace bpsim::pim;
@@ -91,13 +91,7 @@ TEST_CASE("cosim: pim backend rtl times accumulates on the column", "[cosim][pim
   for (unsigned inputs : {128u, 100u}) {
     Scratch s("pim_rtl_" + std::to_string(inputs));
     const std::string cfg = pim_config(s, inputs);
-    CliResult m = run_bpsim("run " + cfg + " --quiet --out " + (s / "m"));
-    CliResult r = run_bpsim("run " + cfg + " --quiet --set accelerator.backend=rtl --out " + (s / "r"));
-    INFO(m.err << r.err);
-    REQUIRE(m.code == 0);
-    REQUIRE(r.code == 0);
-    auto jm = nlohmann::json::parse(slurp(s / "m/report.json"));
-    auto jr = nlohmann::json::parse(slurp(s / "r/report.json"));
+    const auto [jm, jr] = run_model_and_rtl(s, cfg);
     const auto& st = jr["stats"]["pim"];
     INFO(st.dump());
     CHECK(st["rtl_count_mismatches"] == 0);

@@ -3,11 +3,10 @@
 #include "sim/core/build_info.h"
 #include <catch2/catch.hpp>
 
-#include <sstream>
 
 #include <nlohmann/json.hpp>
 
-#include "tests/cli/cli_harness.h"
+#include "tests/cosim/cosim_harness.h"
 
 using namespace bpsim::test;
 
@@ -26,13 +25,7 @@ std::string config(Scratch& s) {
 TEST_CASE("cosim: systolic backend rtl runs the workload with the model's cycles", "[cosim][systolic][cli]") {
   Scratch s("rtl_backend");
   const std::string cfg = config(s);
-  CliResult m = run_bpsim("run " + cfg + " --quiet --out " + (s / "m"));
-  CliResult r = run_bpsim("run " + cfg + " --quiet --set accelerator.backend=rtl --out " + (s / "r"));
-  INFO(m.err << r.err);
-  REQUIRE(m.code == 0);
-  REQUIRE(r.code == 0);
-  auto jm = nlohmann::json::parse(slurp(s / "m/report.json"));
-  auto jr = nlohmann::json::parse(slurp(s / "r/report.json"));
+  const auto [jm, jr] = run_model_and_rtl(s, cfg);
   // The lockstep test shows the RTL's fold cycles equal the core's (scalesim timing), so
   // the whole report's cycles agree; what differs is that the RTL ran 4 + 6 folds.
   CHECK(jr["totals"]["cycles"] == jm["totals"]["cycles"]);
@@ -59,31 +52,18 @@ TEST_CASE("cosim: systolic backend rtl refuses unsupported configurations with e
     CHECK(x.code == 2);
     CHECK_THAT(x.err, Catch::Contains("accelerator.backend") && Catch::Contains("rtl needs " + msg));
   }
-  CliResult typo = run_bpsim("run " + cfg + " --set accelerator.backend=rtll --out " + (s / "t"));
-  CHECK(typo.code == 2);
-  CHECK_THAT(typo.err, Catch::Contains("accelerator.backend"));
+  check_backend_typo(s, cfg);
 }
 
 TEST_CASE("cosim: --trace-vcd writes the RTL array's waveform", "[cosim][systolic][cli][vcd]") {
   Scratch s("rtl_vcd");
   const std::string cfg = config(s);
   const std::string vcd = s / "w.vcd";
-  CliResult r = run_bpsim("run " + cfg + " --quiet --set accelerator.backend=rtl --out " + (s / "r") + " --trace-vcd " + vcd);
-  INFO(r.err);
-  REQUIRE(r.code == 0);
-  const std::string text = slurp(vcd);
-  CHECK_THAT(text, Catch::StartsWith("$version") && Catch::Contains("$scope module accel.rtl_array.dut $end") &&
-                       Catch::Contains("mul_a"));
+  const auto [text, rep] = run_rtl_with_vcd(s, cfg, "accel.rtl_array.dut");
+  CHECK_THAT(text, Catch::Contains("mul_a"));
   // The clock's identifier, then its rising edges: two reset edges (rtl_array.cpp) plus
   // every cycle the array ran, which the report gives per op as array_cycles.
-  const std::string decl = " clk $end";
-  const size_t at = text.find(decl);
-  REQUIRE(at != std::string::npos);
-  const size_t id_end = at, id_start = text.rfind(' ', id_end - 1) + 1;
-  const std::string rise = "\n1" + text.substr(id_start, id_end - id_start) + "\n";
-  size_t edges = 0;
-  for (size_t p = text.find(rise); p != std::string::npos; p = text.find(rise, p + 1)) ++edges;
-  const auto rep = nlohmann::json::parse(slurp(s / "r/report.json"));
+  const uint64_t edges = vcd_rising_edges(text, " clk $end");
   uint64_t array_cycles = 0;
   for (const auto& op : rep["ops"]) array_cycles += op["extra"]["array_cycles"].get<uint64_t>();
   CHECK(array_cycles > 0);
@@ -104,20 +84,9 @@ TEST_CASE("cosim: --trace-vcd of a model-only run shows its ops as they start", 
   REQUIRE(m.code == 0);
   const std::string text = slurp(s / "m.vcd");
   const auto rep = nlohmann::json::parse(slurp(s / "m/report.json"));
-  // op_index's identifier, then every value it takes with the time it took it: op k at
-  // its start, start_cycle × 1000 ps at the 1 GHz clock.
-  const std::string decl = " op_index [31:0] $end";
-  const size_t at = text.find(decl);
-  REQUIRE(at != std::string::npos);
-  const std::string id = text.substr(text.rfind(' ', at - 1) + 1, at - text.rfind(' ', at - 1) - 1);
-  std::vector<std::pair<uint64_t, uint64_t>> changes;  // (time ps, value)
-  uint64_t now = 0;
-  std::istringstream in(text.substr(text.find("$enddefinitions")));
-  for (std::string line; std::getline(in, line);) {
-    if (!line.empty() && line[0] == '#') now = std::stoull(line.substr(1));
-    if (line.size() > id.size() + 1 && line[0] == 'b' && line.compare(line.size() - id.size() - 1, id.size() + 1, " " + id) == 0)
-      changes.emplace_back(now, std::stoull(line.substr(1, line.size() - id.size() - 2), nullptr, 2));
-  }
+  // Every value op_index takes, with its time: op k at its start, start_cycle × 1000 ps at
+  // the 1 GHz clock.
+  const auto changes = vcd_values(text, " op_index [31:0] $end");
   REQUIRE(changes.size() == rep["ops"].size());  // 2 GEMMs
   for (size_t k = 0; k < changes.size(); ++k) {
     CHECK(changes[k].second == k);
@@ -131,13 +100,7 @@ TEST_CASE("cosim: backend rtl gates masked output columns without toggling them"
   // Half the output columns of each GEMM masked (g1: 6 of N = 12, g2: 8 of 16), gated.
   const std::string gate = " --set accelerator.output_sparsity.mode=gate --set accelerator.output_sparsity.granularity=col"
                            " --set accelerator.output_sparsity.pattern=density --set accelerator.output_sparsity.density=0.5";
-  CliResult m = run_bpsim("run " + cfg + gate + " --quiet --out " + (s / "m"));
-  CliResult r = run_bpsim("run " + cfg + gate + " --quiet --set accelerator.backend=rtl --out " + (s / "r"));
-  INFO(m.err << r.err);
-  REQUIRE(m.code == 0);
-  REQUIRE(r.code == 0);
-  const auto mr = nlohmann::json::parse(slurp(s / "m/report.json"));
-  const auto rr = nlohmann::json::parse(slurp(s / "r/report.json"));
+  const auto [mr, rr] = run_model_and_rtl(s, cfg, gate);
   // Gating saves energy, never cycles: the RTL takes the model's cycles with the mask on.
   CHECK(rr["totals"]["cycles"] == mr["totals"]["cycles"]);
   // Gated MACs: (6·20·10) + (8·7·24) = 1200 + 1344 = 2544 (masked columns × M × K).
