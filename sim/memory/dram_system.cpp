@@ -189,13 +189,12 @@ ActionCounts DramSystem::take_actions() {
   // Refreshes the bulk path's elapsed time implies, per rank.
   const uint64_t refs = m_bulk_end / m_spec.trefi * m_spec.ranks * m_spec.channels;
   m_bulk_refs = std::max(m_bulk_refs, refs);
-  const ActionCounts total = {{"dram.act", m_counters.act},       {"dram.pre", m_counters.pre},
-                              {"dram.rd_burst", m_counters.rd},   {"dram.wr_burst", m_counters.wr},
-                              {"dram.ref", m_counters.ref + m_bulk_refs}};
-  ActionCounts delta;
-  for (const auto& [k, v] : total) {
-    delta[k] = v - m_taken[k];
-    m_taken[k] = v;
+  static const char* const names[] = {"dram.act", "dram.pre", "dram.rd_burst", "dram.wr_burst", "dram.ref"};
+  const uint64_t total[] = {m_counters.act, m_counters.pre, m_counters.rd, m_counters.wr, m_counters.ref + m_bulk_refs};
+  ActionCounts delta;  // only what changed: a zero count prices nothing
+  for (size_t i = 0; i < std::size(names); ++i) {
+    if (total[i] != m_taken[i]) delta[names[i]] = total[i] - m_taken[i];
+    m_taken[i] = total[i];
   }
   return delta;
 }

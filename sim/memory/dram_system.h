@@ -1,6 +1,7 @@
 #pragma once
 /// The DRAM module: a TLM-2.0 target (approximately-timed base protocol) in front of
 /// per-channel command schedulers, plus the closed-form bulk path tile-level models use.
+#include <array>
 #include <deque>
 #include <map>
 #include <memory>
@@ -74,7 +75,7 @@ class DramSystem : public sc_core::sc_module, public MemorySystem {
   std::vector<uint64_t> m_bulk_free;  ///< per channel: cycle the bulk path may issue again
   uint64_t m_bulk_end = 0;        ///< latest bulk completion, for refresh accounting
   uint64_t m_bulk_refs = 0;       ///< refreshes counted for bulk time so far
-  ActionCounts m_taken;           ///< actions already handed out by take_actions
+  std::array<uint64_t, 5> m_taken{};  ///< act, pre, rd, wr, ref already handed out by take_actions
 };
 
 }  // namespace bpsim::memory

@@ -167,9 +167,9 @@ std::string csv_header() {
 
 std::string csv_row(const std::string& name, const std::string& phase, const std::string& kind, uint64_t start_cycle,
                     uint64_t cycles, double energy_pj, const std::array<uint64_t, kCounts>& counts) {
-  std::string out = fmt::format("{},{},{},{},{},{:.6g}", csv_field(name), phase, kind, start_cycle, cycles, energy_pj);
-  for (uint64_t c : counts) fmt::format_to(std::back_inserter(out), ",{}", c);
-  return out + "\n";
+  static_assert(kCounts == 7, "one field per count below");
+  return fmt::format("{},{},{},{},{},{:.6g},{},{},{},{},{},{},{}\n", csv_field(name), phase, kind, start_cycle, cycles,
+                     energy_pj, counts[0], counts[1], counts[2], counts[3], counts[4], counts[5], counts[6]);
 }
 
 /// report.json is dump(2) of the report: an op entry sits at depth 2 of it.

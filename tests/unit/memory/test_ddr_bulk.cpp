@@ -58,10 +58,9 @@ TEST_CASE("ddr bulk: refreshes over the elapsed time, per rank", "[memory]") {
   const ActionCounts a = dram.take_actions();
   CHECK(a.at("dram.ref") == 234);
   CHECK(a.at("dram.rd_burst") == 262144);
-  // take_actions hands out deltas: nothing new since the last call.
+  // take_actions hands out deltas, only those that are not zero: nothing new since the last call.
   const ActionCounts again = dram.take_actions();
-  CHECK(again.at("dram.ref") == 0);
-  CHECK(again.at("dram.rd_burst") == 0);
+  CHECK(again.empty());
 }
 
 TEST_CASE("ddr bulk: activation-bound when every burst opens a new row", "[memory]") {
