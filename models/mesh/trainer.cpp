@@ -73,31 +73,39 @@ uint64_t Trainer::send_layer_messages(size_t m, bool backward, OpRecord& rec) {
           if (density < 1.0 && !fire(m_rng)) continue;  // zero: nothing is sent
           ++fired;
           const unsigned src = backward ? L.clusters[L.tile_of(x, y, ch)] : prev.clusters[m_map.host_tile(m, x, y, ch)];
-          dests.clear();
+          // The range from the RTL router (backend: rtl) or from the C++ logic module.
+          uint64_t logic = gen_cycles;
+          RtlRouterRun run;
+          Box r;
           if (m_rtl) {
             const RouterFiring f{backward, x, y, ch, uint16_t(src)};
-            const RtlRouterRun run = m_rtl->run({f}, {0});
-            const RouterResult& res = run.results[0];
-            m_rtl_stats.mismatches += !(res == router_evaluate(store, m_spec.noc.cols, f));
+            run = m_rtl->run({f}, {0});
+            m_rtl_stats.mismatches += !(run.results[0] == router_evaluate(store, m_spec.noc.cols, f));
             ++m_rtl_stats.firings;
-            m_rtl_stats.cycles += run.timing.last[0] - run.timing.accept[0];
-            for (size_t t = 0; t < boxes.size(); ++t) {
-              const uint64_t v = !res.entries[t].hit ? 0 : full_back ? hosted[t] : res.entries[t].overlap.volume();
-              if (!v) continue;
-              macs[t] += v;
-              dests.push_back(dst.clusters[t]);
-            }
-            gen[src] += run.timing.last[0] - run.timing.accept[0];
+            logic = run.timing.last[0] - run.timing.accept[0];
+            m_rtl_stats.cycles += logic;
           } else {
-            const Box r = backward ? backward_range(c, x, y, ch) : forward_range(c, x, y, ch);
-            for (size_t t = 0; t < boxes.size(); ++t) {
-              const uint64_t v = full_back ? hosted[t] : r.intersect(boxes[t]).volume();
-              if (!v) continue;
-              macs[t] += v;
-              dests.push_back(dst.clusters[t]);
-            }
-            gen[src] += gen_cycles;
+            r = backward ? backward_range(c, x, y, ch) : forward_range(c, x, y, ch);
           }
+          dests.clear();
+          for (size_t t = 0; t < boxes.size(); ++t) {
+            // Does the range reach entry t's box, and how many of its neurons? (A full
+            // connection's backward reaches every destination with its hosted neurons.)
+            bool hit;
+            uint64_t volume;
+            if (m_rtl) {
+              hit = run.results[0].entries[t].hit;
+              volume = run.results[0].entries[t].overlap.volume();
+            } else {
+              volume = r.intersect(boxes[t]).volume();
+              hit = full_back || volume > 0;
+            }
+            const uint64_t v = !hit ? 0 : full_back ? hosted[t] : volume;
+            if (!v) continue;
+            macs[t] += v;
+            dests.push_back(dst.clusters[t]);
+          }
+          gen[src] += logic;
           if (dests.empty()) continue;
           if (m_spec.multicast == Multicast::tree) {
             m_net.send(src, dests, m_msg_flits, gen[src], 0), ++msgs;
