@@ -10,11 +10,11 @@
 #include <vector>
 
 #include <google/protobuf/io/coded_stream.h>
-#include <zlib.h>
 
 #include "sim/core/error.h"
 #include "sim/trace/chakra_et.pb.h"
 #include "sim/trace/import_util.h"
+#include "sim/trace/trace_file.h"
 #include "sim/workload/builder.h"
 
 namespace bpsim::trace {
@@ -577,18 +577,8 @@ std::shared_ptr<OpGraph> read_chakra_et(const std::string& bytes, const std::str
 }
 
 std::shared_ptr<OpGraph> read_chakra_et_file(const std::string& path, const ChakraOptions& opt) {
-  // zlib reads a plain file as it is and a gzip-compressed one decompressed (Chakra's own
-  // protolib opens .et files either way).
-  gzFile f = gzopen(path.c_str(), "rb");
-  if (!f) throw InputError(Location{path}, "", "cannot open Chakra trace file");
-  std::string bytes;
-  char buf[1 << 16];
-  int n;
-  while ((n = gzread(f, buf, sizeof buf)) > 0) bytes.append(buf, size_t(n));
-  int code = Z_OK;
-  const std::string err = n < 0 ? gzerror(f, &code) : "";
-  gzclose(f);
-  if (n < 0) throw InputError(Location{path}, "", "gzip: " + err);
+  // Plain or gzip-compressed (Chakra's own protolib opens .et files either way).
+  const std::string bytes = TraceFile(path, "Chakra trace file").read_all();
   return read_chakra_et(bytes, path, opt);
 }
 

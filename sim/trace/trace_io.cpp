@@ -1,18 +1,16 @@
 #include "sim/trace/trace_io.h"
 
 #include <filesystem>
-#include <fstream>
+#include <functional>
 #include <istream>
 #include <memory>
 #include <ostream>
-#include <functional>
-#include <streambuf>
 
 #include <nlohmann/json.hpp>
 #include <simdjson.h>
-#include <zlib.h>
 
 #include "sim/core/error.h"
+#include "sim/trace/trace_file.h"
 #include "sim/workload/builder.h"
 #include "sim/workload/mask_bitmap.h"
 
@@ -245,68 +243,6 @@ void read_op(const Record& r, Op& op, uint32_t expected_id, DType default_dtype,
 json tensor_json(const Tensor& x) {
   return json{{"tensor", x.id}, {"name", x.name}, {"bytes", x.bytes}, {"role", to_string(x.role)}};
 }
-
-/// An input stream buffer over a gzip file (zlib decompresses as it is read, so a
-/// compressed trace is read line by line like a plain one).
-class GzBuf : public std::streambuf {
- public:
-  explicit GzBuf(const std::string& path) : f_(gzopen(path.c_str(), "rb")) {}
-  ~GzBuf() override {
-    if (f_) gzclose(f_);
-  }
-  GzBuf(const GzBuf&) = delete;
-  GzBuf& operator=(const GzBuf&) = delete;
-  bool is_open() const { return f_ != nullptr; }
-  const char* error() {
-    int code = Z_OK;
-    const char* msg = f_ ? gzerror(f_, &code) : nullptr;
-    return code == Z_OK || code == Z_STREAM_END ? nullptr : msg;
-  }
-
- protected:
-  int_type underflow() override {
-    if (gptr() < egptr()) return traits_type::to_int_type(*gptr());
-    const int n = gzread(f_, buf_, sizeof buf_);
-    if (n <= 0) return traits_type::eof();
-    setg(buf_, buf_, buf_ + n);
-    return traits_type::to_int_type(*gptr());
-  }
-
- private:
-  gzFile f_;
-  char buf_[1 << 16];
-};
-
-bool ends_with(const std::string& s, const std::string& tail) {
-  return s.size() >= tail.size() && s.compare(s.size() - tail.size(), tail.size(), tail) == 0;
-}
-
-/// A trace file opened for reading line by line, plain or gzip-compressed (`.gz`).
-class TraceFile {
- public:
-  explicit TraceFile(const std::string& path) : m_path(path) {
-    if (ends_with(path, ".gz")) {
-      m_gz = std::make_unique<GzBuf>(path);
-      if (!m_gz->is_open()) throw InputError(Location{path}, "", "cannot open trace file");
-      m_in = std::make_unique<std::istream>(m_gz.get());
-    } else {
-      auto f = std::make_unique<std::ifstream>(path);
-      if (!*f) throw InputError(Location{path}, "", "cannot open trace file");
-      m_in = std::move(f);
-    }
-  }
-  std::istream& in() { return *m_in; }
-  /// At the end of the text: a decompression error is the file's fault, not the trace's.
-  void check_end() {
-    if (m_gz)
-      if (const char* e = m_gz->error()) throw InputError(Location{m_path}, "", std::string("gzip: ") + e);
-  }
-
- private:
-  std::string m_path;
-  std::unique_ptr<GzBuf> m_gz;  // before m_in: the stream reads from it
-  std::unique_ptr<std::istream> m_in;
-};
 
 /// Tensor ids may come in any order but must end up dense; an id this far past those
 /// declared cannot be (and would only make the reader's tables huge).
