@@ -12,10 +12,6 @@ namespace {
 uint64_t align_up(uint64_t v, uint64_t a) { return (v + a - 1) / a * a; }
 }  // namespace
 
-bool SystolicModel::is_gemm(const workload::Op& op) {
-  return systolic::is_gemm(op);
-}
-
 SystolicModel::SystolicModel(sc_core::sc_module_name name, SystolicSpec spec, std::shared_ptr<const workload::OpGraph> graph,
                              std::shared_ptr<workload::OpStream> stream, memory::MemorySystem& mem,
                              const EnergyTable& energy, const config::Values& where, uint64_t seed)

@@ -28,8 +28,6 @@ class SystolicModel : public sc_core::sc_module, public Accelerator {
   uint64_t total_cycles() const override { return m_cycles; }
   void report_stats(StatGroup& group) const override;
 
-  static bool is_gemm(const workload::Op& op);
-
  private:
   void run();
   /// Dims and tile fit; an InputError naming `sram` when the op's tiles do not fit.

@@ -176,8 +176,8 @@ void read_bitmap(const Record& m, Op& op) {
   }
 }
 
-void role_or_default(const Record& r, TensorRole& role) {
-  role = r.has("role") ? r.enumerated<TensorRole>("role", role_from_string,
+TensorRole role_or_default(const Record& r) {
+  return r.has("role") ? r.enumerated<TensorRole>("role", role_from_string,
                                                   "input, weight, activation, saved, gradient, "
                                                   "weight_gradient, optimizer_state, workspace, mask")
                        : TensorRole::activation;
@@ -327,7 +327,7 @@ class TraceReader {
     t.id = static_cast<uint32_t>(r.u64("tensor"));
     t.name = r.str("name", false);
     t.bytes = r.u64("bytes");
-    role_or_default(r, t.role);
+    t.role = role_or_default(r);
     if (declared(t.id)) r.fail("tensor", "tensor " + std::to_string(t.id) + " declared twice");
     if (t.id >= m_count + kMaxIdGap)
       r.fail("tensor", "tensor " + std::to_string(t.id) + " is far beyond the " + std::to_string(m_count) +
