@@ -19,7 +19,8 @@ struct MappedLayer {
   int32_t rows_per = 1, ch_per = 1, tiles_y = 1;
   std::vector<uint16_t> clusters;  ///< tile index → cluster id
   std::vector<Box> boxes;          ///< tile index → box in this layer's output space
-  double out_density = 1.0;        ///< share of non-zero outputs (after ReLU)
+  double out_density = 1.0;        ///< share of non-zero outputs (after ReLU, dropout)
+  uint64_t samples = 1;            ///< rows of the layer's forward GEMM: samples × tokens
   uint64_t weight_bytes_per_cluster = 0;
   uint64_t neurons() const { return uint64_t(w) * uint64_t(h) * uint64_t(c); }
   /// Tile holding output neuron (x, y, ch).

@@ -18,20 +18,23 @@ MeshModel::MeshModel(sc_core::sc_module_name name, MeshSpec spec, std::shared_pt
   if (m_spec.rtl_backend) {
     // What the Verilated router's fields hold (rtl/mesh/router.sv): N = 64 entries,
     // 16-bit signed coordinates, 8-bit stride / kernel / pad, 8-bit router coordinates.
+    std::vector<std::string> need;  // every layer's unmet constraints at once
     for (size_t m = 1; m < m_map->layers.size(); ++m) {
       const MappedLayer& L = m_map->layers[m];
       const Connection& c = L.conn;
       const size_t entries = std::max(L.boxes.size(), m_map->layers[m - 1].boxes.size());
-      std::string need;
       if (entries > kRtlRouterEntries)
-        need = "at most " + std::to_string(kRtlRouterEntries) + " control entries per layer (layer '" + L.name + "' has " +
-               std::to_string(entries) + ")";
-      for (int32_t d : {c.in_w, c.in_h, c.in_c, c.out_w, c.out_h, c.out_c})
-        if (need.empty() && d > 32767) need = "layer dimensions up to 32767 (layer '" + L.name + "')";
-      for (int32_t d : {c.stride, c.kernel_w, c.kernel_h, c.pad})
-        if (need.empty() && d > 255) need = "stride, kernel and pad up to 255 (layer '" + L.name + "')";
-      if (!need.empty()) throw where.error("backend", "rtl needs " + need);
+        need.push_back("at most " + std::to_string(kRtlRouterEntries) + " control entries per layer (layer '" + L.name +
+                       "' has " + std::to_string(entries) + ")");
+      const auto over = [](std::initializer_list<int32_t> ds, int32_t max) {
+        return std::any_of(ds.begin(), ds.end(), [max](int32_t d) { return d > max; });
+      };
+      if (over({c.in_w, c.in_h, c.in_c, c.out_w, c.out_h, c.out_c}, 32767))
+        need.push_back("layer dimensions up to 32767 (layer '" + L.name + "')");
+      if (over({c.stride, c.kernel_w, c.kernel_h, c.pad}, 255))
+        need.push_back("stride, kernel and pad up to 255 (layer '" + L.name + "')");
     }
+    if (!need.empty()) throw where.error("backend", "rtl needs " + config::join(need, "; and "));
     m_rtl = make_rtl_router("rtl_router", 1000.0 / m_spec.clock_ghz);
   }
   SC_THREAD(run);

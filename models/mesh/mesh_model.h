@@ -21,6 +21,8 @@ class MeshModel : public sc_core::sc_module, public Accelerator {
             const config::Values& where, uint64_t seed);
   double clock_ghz() const override { return m_spec.clock_ghz; }
   uint64_t total_cycles() const override { return m_cycles; }
+  /// One MAC per cluster element per cycle, every cluster of the mesh.
+  double peak_macs_per_cycle() const override { return double(m_spec.noc.nodes()) * m_spec.cluster.elements; }
   void report_stats(StatGroup& group) const override;
   nlohmann::json network() const override { return m_network; }
   const Mapping* mapping() const { return m_map.get(); }

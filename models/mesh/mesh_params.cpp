@@ -116,11 +116,13 @@ MeshSpec parse_mesh_spec(const config::Values& v) {
   if (s.rtl_backend) {
     // The Verilated router (rtl/mesh/router.sv) evaluates one entry per cycle with XY
     // routing, and only firings exist in training mode.
-    std::string need;
-    if (s.mode != Mode::training) need = "mode: training (synthetic traffic has no firings for the logic module)";
-    else if (s.cluster.range_units != 1) need = "cluster.range_units: 1 (the RTL router evaluates one entry per cycle; it is " + std::to_string(s.cluster.range_units) + ")";
-    else if (s.noc.routing != Routing::xy) need = "noc.routing: xy (the RTL router selects XY output ports)";
-    if (!need.empty()) throw v.error("backend", "rtl needs " + need);
+    std::vector<std::string> need;  // every unmet constraint at once
+    if (s.mode != Mode::training) need.push_back("mode: training (synthetic traffic has no firings for the logic module)");
+    if (s.cluster.range_units != 1)
+      need.push_back("cluster.range_units: 1 (the RTL router evaluates one entry per cycle; it is " +
+                     std::to_string(s.cluster.range_units) + ")");
+    if (s.noc.routing != Routing::xy) need.push_back("noc.routing: xy (the RTL router selects XY output ports)");
+    if (!need.empty()) throw v.error("backend", "rtl needs " + config::join(need, "; and "));
   }
   return s;
 }

@@ -6,6 +6,27 @@ namespace bpsim::mesh {
 
 namespace {
 uint64_t ceil_div(uint64_t a, uint64_t b) { return (a + b - 1) / b; }
+
+/// Σ over output positions of a window's in-bounds taps along one axis: the taps that do
+/// not read zero padding.
+uint64_t valid_taps(int32_t out, int32_t in, int32_t kernel, int32_t stride, int32_t pad) {
+  uint64_t n = 0;
+  for (int32_t o = 0; o < out; ++o) {
+    const int32_t lo = o * stride - pad;
+    n += uint64_t(std::max(0, std::min(in, lo + kernel) - std::max(0, lo)));
+  }
+  return n;
+}
+
+/// MACs of a convolution that multiply zero padding (per sample): an im2col GEMM issues
+/// them, the mesh has no neuron to send them. K·C·(P·Q·R·S − valid rows · valid columns).
+uint64_t padding_macs(const Connection& c) {
+  if (c.kind != Connection::Kind::conv || c.pad == 0) return 0;
+  const uint64_t all = uint64_t(c.out_w) * uint64_t(c.out_h) * uint64_t(c.kernel_w) * uint64_t(c.kernel_h);
+  const uint64_t valid = valid_taps(c.out_w, c.in_w, c.kernel_w, c.stride, c.pad) *
+                         valid_taps(c.out_h, c.in_h, c.kernel_h, c.stride, c.pad);
+  return uint64_t(c.out_c) * uint64_t(c.in_c) * (all - valid);
+}
 }  // namespace
 
 std::vector<ActionDecl> mesh_actions() {
@@ -65,12 +86,23 @@ uint64_t Trainer::send_layer_messages(size_t m, bool backward, OpRecord& rec) {
   std::vector<uint64_t> gen(m_spec.noc.nodes(), m_time), macs(boxes.size(), 0);
   std::bernoulli_distribution fire(density);
   std::vector<uint16_t> dests, one(1);
-  uint64_t fired = 0, msgs = 0;
-  for (uint64_t b = 0; b < m_graph.batch; ++b)
+  uint64_t fired = 0, msgs = 0, silent_macs = 0;
+  // What a source neuron's message would be worth at the destinations (the C++ logic).
+  const auto worth = [&](int32_t x, int32_t y, int32_t ch) {
+    if (full_back) return uint64_t(c.in_w) * uint64_t(c.in_h) * uint64_t(c.in_c);  // every input neuron
+    const Box r = backward ? backward_range(c, x, y, ch) : forward_range(c, x, y, ch);
+    uint64_t v = 0;
+    for (const Box& b : boxes) v += r.intersect(b).volume();
+    return v;
+  };
+  for (uint64_t b = 0; b < L.samples; ++b)  // every token of every sample
     for (int32_t ch = 0; ch < sc; ++ch)
       for (int32_t y = 0; y < sh; ++y)
         for (int32_t x = 0; x < sw; ++x) {
-          if (density < 1.0 && !fire(m_rng)) continue;  // zero: nothing is sent
+          if (density < 1.0 && !fire(m_rng)) {  // zero: nothing is sent, its MACs are skipped
+            silent_macs += worth(x, y, ch);
+            continue;
+          }
           ++fired;
           const unsigned src = backward ? L.clusters[L.tile_of(x, y, ch)] : prev.clusters[m_map.host_tile(m, x, y, ch)];
           // The range from the RTL router (backend: rtl) or from the C++ logic module.
@@ -115,6 +147,12 @@ uint64_t Trainer::send_layer_messages(size_t m, bool backward, OpRecord& rec) {
         }
   m_messages += msgs;
   rec.actions["mesh.range"] += fired * entries;
+  const uint64_t padding = padding_macs(c) * L.samples;
+  rec.macs_skipped = silent_macs + padding;
+  if (silent_macs && padding)
+    rec.skip_reason = "zero_activations, zero_padding";
+  else if (rec.macs_skipped)
+    rec.skip_reason = silent_macs ? "zero_activations" : "zero_padding";
   rec.extra["messages"] = msgs;
   rec.extra["fired"] = fired;
   if (m_rtl) m_rtl_stats.edges = m_rtl->edges();
@@ -147,6 +185,8 @@ OpRecord Trainer::run_op(const workload::Op& op) {
     uint64_t work = op.macs ? op.macs : (op.elements ? op.elements : op.flops);
     if (layer_op) {  // weight gradient: only non-zero output gradients contribute
       rec.macs_executed = uint64_t(double(op.macs) * m_map.layers[size_t(m)].out_density + 0.5);
+      rec.macs_skipped = op.macs - rec.macs_executed;
+      if (rec.macs_skipped) rec.skip_reason = "zero_gradients";
       work = rec.macs_executed;
       rec.onchip_read_bytes = rec.onchip_write_bytes = work * m_bytes;  // dW accumulates in place
     } else {

@@ -25,6 +25,11 @@ class PimModel : public sc_core::sc_module, public Accelerator {
            memory::MemorySystem& mem, const config::Values* where, uint64_t seed = 1);
   double clock_ghz() const override { return m_spec.clock_ghz(); }
   uint64_t total_cycles() const override { return m_cycles; }
+  /// Every unit's lanes accumulating max_rows_per_step rows each cycle (a loose upper
+  /// bound: a step takes many cycles), plus the host's rate.
+  double peak_macs_per_cycle() const override {
+    return double(m_spec.units_total()) * double(m_spec.lanes) * m_spec.max_rows_per_step + m_spec.host_macs_per_cycle();
+  }
   void report_stats(StatGroup& group) const override;
   const std::vector<OpPlan>& plans() const { return m_plans; }
 

@@ -34,6 +34,11 @@ std::shared_ptr<const config::Schema> pim_schema() {
     m->integer("gradient_bits", "bits", "width of gradients in bit-serial arithmetic (2..32)").def(8).range(1, 64);
     m->integer("latent_bits", "bits", "width of latent (real-valued) weights (2..32)").def(16).range(1, 64);
     m->choice("host_work", {"host", "dram"}, "non-binary elementwise ops: on the host (traffic counted) or bit-serial in DRAM").def("host");
+    m->real("host_gflops", "GFLOP/s",
+            "peak FP32 rate of the host that runs non-binary ops: a host op takes max(its DRAM traffic, FLOPs / this), "
+            "2 FLOPs per MAC (default: Intel Core i7-6700K, 4 cores x 4.0 GHz x 32 FP32 FLOP/cycle from two 256-bit FMA units)")
+        .def(512.0)
+        .range(1e-3, 1e9);
     m->choice("backend", {"model", "rtl"},
               "model: the step formula; rtl: every XNOR-accumulate runs on the Verilated 64-row column (rtl/pim/xnor_column.sv, 16 rows per step) with seeded operands, its step cycles used").def("model");
     return m;
@@ -82,6 +87,7 @@ PimSpec parse_pim_spec(const config::Values& v, const memory::DdrSpec& ddr) {
     if (v.i(k) < 2 || v.i(k) > 32)
       throw v.error(k, "unsupported width " + std::to_string(v.i(k)) + ": the bit-serial micro-programs support 2..32 bits");
   s.host_work = v.s("host_work") == "dram" ? HostWork::dram : HostWork::host;
+  s.host_gflops = v.f("host_gflops");
   s.rtl_backend = v.s("backend") == "rtl";
   if (s.rtl_backend && s.max_rows_per_step != RtlColumn::kRowsPerStep)
     throw v.error("backend", "rtl needs max_rows_per_step " + std::to_string(RtlColumn::kRowsPerStep) +

@@ -30,6 +30,7 @@ struct PimSpec {
   unsigned gradient_bits = 8;
   unsigned latent_bits = 16;
   HostWork host_work = HostWork::host;
+  double host_gflops = 512.0;          ///< the host's peak FP32 rate (roofline of host ops)
   bool rtl_backend = false;            ///< backend: rtl (XNOR-accumulates timed by the Verilated column)
 
   unsigned reserved_rows() const { return compute_rows + dcc_rows + constant_rows + offset_rows; }
@@ -41,6 +42,8 @@ struct PimSpec {
   unsigned units_per_rank() const;
   unsigned ranks_total() const { return ddr.channels * ddr.ranks; }
   uint64_t units_total() const { return uint64_t(units_per_rank()) * ranks_total(); }
+  /// Host MACs per DRAM cycle (2 FLOPs each).
+  double host_macs_per_cycle() const { return host_gflops / 2.0 / clock_ghz(); }
 };
 
 /// The `accelerator:` parameters of kind `pim` (without `kind`).

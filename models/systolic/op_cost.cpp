@@ -56,11 +56,14 @@ GemmCost cost_gemm(const workload::Op& op, const SystolicSpec& s, std::mt19937_6
     counts.reg_writes += a.reg_writes * w.count;
     counts.stage_reg_writes += a.stage_reg_writes * w.count;
     issued += w.m * w.n * w.count;
+    c.needed_rows = std::max(c.needed_rows, w.m);
+    c.needed_cols = std::max(c.needed_cols, w.n);
   }
   c.array_cycles = (steady + (issued ? dense.edge_cycles : 0)) * g.batch;
   c.counts = {counts.macs * g.batch, counts.reg_writes * g.batch, counts.stage_reg_writes * g.batch};
   c.macs_executed = c.counts.macs;
   c.macs_gated = eff.gated_outputs(s.sparsity.mode) * g.k * g.batch;
+  c.macs_skipped = eff.skipped_outputs * g.k * g.batch;  // each removed output drops its K MACs
 
   // Traffic: the scheduled GEMM's (tile skipping: the dense plan with streamed operands
   // scaled by the tiles kept; the stationary operand is still loaded).
@@ -85,6 +88,8 @@ void fill_gemm_record(const GemmCost& c, const SystolicSpec& s, OpRecord& rec) {
   rec.macs = c.macs;
   rec.macs_executed = c.macs_executed;
   rec.macs_gated = c.macs_gated;
+  rec.macs_skipped = c.macs_skipped;
+  if (c.macs_skipped) rec.skip_reason = "output_sparsity";
   rec.onchip_read_bytes = c.traffic.sram_read() + c.metadata_bytes;
   rec.onchip_write_bytes = c.traffic.sram_write();
   rec.actions[mac_action(c.dtype)] += c.macs_executed - c.macs_gated;

@@ -94,12 +94,20 @@ OpRecord SystolicModel::run_gemm(const workload::Op& op) {
   // Operand addresses: reads[0] input, reads[1] weight, writes[0] output.
   const uint64_t addr[3] = {addr_of(op, false, 0), addr_of(op, false, 1), addr_of(op, true, 0)};
   const uint64_t compute_ps = uint64_t(std::llround(double(c.compute_cycles) * m_period_ps));
+  // Operands beyond input and weight (a bias) are read whole before the folds.
+  uint64_t t_in = t0;
+  for (size_t i = 2; i < op.reads.size(); ++i) {
+    const uint64_t b = m_ops->tensor_bytes(op.reads[i]);
+    t_in = move(addr_of(op, false, i), b, false, t_in);
+    rec.compulsory_read_bytes += b;
+  }
+  rec.compulsory_read_bytes += compulsory_operand_bytes(op, c);
   uint64_t end = 0;
   if (m_spec.sram.double_buffer) {
     // The first fold's tiles (and the mask) arrive before it starts; the rest stream in
     // and the outputs stream out while folds run; the last fold's outputs leave after it.
     uint64_t first = std::min(tr.first_fold_read_bytes, tr.dram_read());
-    uint64_t t_first = move(kMetaAddr, c.metadata_bytes, false, t0);
+    uint64_t t_first = move(kMetaAddr, c.metadata_bytes, false, t_in);
     uint64_t reads_end = t_first;
     for (int o = 0; o < 3; ++o) {
       const uint64_t take = std::min(first, tr.op[size_t(o)].dram_read);
@@ -118,7 +126,7 @@ OpRecord SystolicModel::run_gemm(const workload::Op& op) {
     const uint64_t main_end = std::max({t_first + compute_ps, reads_end, writes_end});
     end = move(addr[2] + tr.dram_write() - last, last, true, main_end);
   } else {
-    uint64_t t = move(kMetaAddr, c.metadata_bytes, false, t0);
+    uint64_t t = move(kMetaAddr, c.metadata_bytes, false, t_in);
     for (int o = 0; o < 3; ++o) t = move(addr[o], tr.op[size_t(o)].dram_read, false, t);
     end = move(addr[2], tr.dram_write(), true, t + compute_ps);
   }
@@ -136,6 +144,18 @@ OpRecord SystolicModel::run_gemm(const workload::Op& op) {
     rec.extra["energy_saved_by_gating_pj"] = double(c.macs_gated) * (m_energy.pj(mac) - m_energy.pj("systolic.mac_gated"));
   finish(rec, op, t0, end, c.compute_cycles);
   return rec;
+}
+
+uint64_t SystolicModel::compulsory_operand_bytes(const workload::Op& op, const GemmCost& c) const {
+  // The unique elements of an operand: its tensor's (conv: the ifmap, not its im2col
+  // copies), at most the GEMM view's; only the rows / columns still scheduled.
+  const workload::GemmDims& g = op.gemm;
+  const auto elements = [&](size_t i) {
+    return i < op.reads.size() ? m_ops->tensor_bytes(op.reads[i]) * 8 / std::max(1u, workload::dtype_bits(op.dtype))
+                               : UINT64_MAX;
+  };
+  const uint64_t a = std::min(g.m * g.k * g.batch, elements(0)), b = std::min(g.k * g.n * g.batch, elements(1));
+  return (a / g.m * c.needed_rows + b / g.n * c.needed_cols) * c.elem_bytes;
 }
 
 uint64_t SystolicModel::rtl_gemm_cycles(const workload::Op& op, uint64_t masked_cols) {
@@ -172,6 +192,7 @@ OpRecord SystolicModel::run_vector(const workload::Op& op) {
   const uint64_t t0 = m_now_ps;
   const uint64_t cycles = vector_cycles(op, m_spec.lanes());
   uint64_t rd = 0, wr = 0, end = t0 + uint64_t(std::llround(double(cycles) * m_period_ps));
+  for (uint32_t t : op.reads) rec.compulsory_read_bytes += m_ops->tensor_bytes(t);  // tensors live in DRAM
   uint64_t t = t0;
   for (size_t i = 0; i < op.reads.size(); ++i) {
     const uint64_t b = m_ops->tensor_bytes(op.reads[i]);

@@ -26,6 +26,8 @@ class SystolicModel : public sc_core::sc_module, public Accelerator {
                 const config::Values& where, uint64_t seed);
   double clock_ghz() const override { return m_spec.clock_ghz; }
   uint64_t total_cycles() const override { return m_cycles; }
+  /// One MAC per PE per cycle (stages split the rows, they add no PEs).
+  double peak_macs_per_cycle() const override { return double(m_spec.rows) * m_spec.cols; }
   void report_stats(StatGroup& group) const override;
 
  private:
@@ -39,6 +41,8 @@ class SystolicModel : public sc_core::sc_module, public Accelerator {
   /// backend: rtl — runs every instance of the GEMM on the array; returns its cycles.
   /// `masked_cols` output columns are masked (gate, column granularity): the bitmap's
   /// unneeded columns, or that many seeded positions.
+  /// Bytes of input and weight the GEMM needs from DRAM at least once (compute dtype).
+  uint64_t compulsory_operand_bytes(const workload::Op& op, const GemmCost& c) const;
   uint64_t rtl_gemm_cycles(const workload::Op& op, uint64_t masked_cols);
   OpRecord run_vector(const workload::Op& op);
   uint64_t addr_of(const workload::Op& op, bool write, size_t i) const;

@@ -83,16 +83,16 @@ SystolicSpec parse_systolic_spec(const config::Values& v) {
     throw p.error("n", "n (" + std::to_string(s.sparsity.n) + ") must not exceed m (" + std::to_string(s.sparsity.m) + ")");
   s.rtl_backend = v.s("backend") == "rtl";
   if (s.rtl_backend) {
-    std::string need;
-    if (!rtl_array_supported(s.rows, s.cols)) need = "rows x cols 4x4 or 8x8 (the verilated sizes)";
-    else if (s.dataflow != Dataflow::ws) need = "dataflow: ws";
-    else if (s.timing != Timing::scalesim) need = "timing: scalesim (folds back to back, as the array runs them)";
-    else if (s.stages != 1) need = "stages: 1";
-    else if (s.dtype_from_workload || s.dtype != workload::DType::int8) need = "dtype: int8";
-    else if (s.sparsity.mode == SparsityMode::skip ||
-             (s.sparsity.mode == SparsityMode::gate && s.sparsity.granularity != Granularity::col))
-      need = "output_sparsity.mode: off, or gate with granularity: col (the array masks whole columns)";
-    if (!need.empty()) throw v.error("backend", "rtl needs " + need);
+    std::vector<std::string> need;  // every unmet constraint at once
+    if (!rtl_array_supported(s.rows, s.cols)) need.push_back("rows x cols 4x4 or 8x8 (the verilated sizes)");
+    if (s.dataflow != Dataflow::ws) need.push_back("dataflow: ws");
+    if (s.timing != Timing::scalesim) need.push_back("timing: scalesim (folds back to back, as the array runs them)");
+    if (s.stages != 1) need.push_back("stages: 1");
+    if (s.dtype_from_workload || s.dtype != workload::DType::int8) need.push_back("dtype: int8");
+    if (s.sparsity.mode == SparsityMode::skip ||
+        (s.sparsity.mode == SparsityMode::gate && s.sparsity.granularity != Granularity::col))
+      need.push_back("output_sparsity.mode: off, or gate with granularity: col (the array masks whole columns)");
+    if (!need.empty()) throw v.error("backend", "rtl needs " + config::join(need, "; and "));
   }
   return s;
 }

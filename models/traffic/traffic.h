@@ -32,6 +32,7 @@ class TrafficGenerator : public sc_core::sc_module, public Accelerator {
   TrafficGenerator(sc_core::sc_module_name name, const TrafficSpec& spec, memory::DramSystem& dram);
   double clock_ghz() const override { return 1.0 / m_dram.spec().tck_ns; }
   uint64_t total_cycles() const override { return m_end_cycle; }
+  double peak_macs_per_cycle() const override { return 0; }  // a request generator computes nothing
   void report_stats(StatGroup& group) const override;
 
  private:

@@ -82,16 +82,19 @@ int cmd_run(int argc, char* argv[]) {
     return kExitOk;
 
   if (!trace_file.empty()) a.sets.push_back("workload={trace: \"" + trace_file + "\"}");
-  RunSpec spec = prepare(a.config, a.sets, true);  // all validation (a streamed trace's: as it runs) before touching the disk
+  // Every check before touching the disk (a streamed trace's records: as it runs), so a
+  // refused run leaves the previous results in place.
+  RunSpec spec = prepare(a.config, a.sets, true);
   const fs::path dir = out.empty() ? fs::path("out") / fs::path(a.config).stem() : fs::path(out);
-  claim_output_dir(dir, force);
   if (!vcd.empty()) {
     if (fs::exists(vcd) && !force) throw InputError("--trace-vcd: " + vcd + " exists (pass --force to replace it)");
-    waveform::request(vcd);
+    waveform::request(vcd);  // before the hierarchy is built: RTL blocks register their traces
   }
+  Simulation sim(spec);  // the models' own checks (mapping, sizes) run here
+  claim_output_dir(dir, force);
   std::unique_ptr<OpSpill> spill;
   if (spec.stream) spill = std::make_unique<OpSpill>(dir.string());  // ops to disk as they finish
-  nlohmann::json report = simulate(spec, spill.get());
+  nlohmann::json report = sim.run(spill.get());
   write_report_files(report, dir.string(), spill.get());
   if (!quiet) std::cout << summary_table(report);
   std::cout << "report: " << (dir / "report.json").string() << "\n";
@@ -103,6 +106,7 @@ int cmd_validate(int argc, char* argv[]) {
   po::options_description d = common_options(a);
   if (!parse(argc, argv, d, a, "usage: bpsim validate CONFIG.yaml [--set key.path=value ...]")) return kExitOk;
   RunSpec spec = prepare(a.config, a.sets, true);
+  Simulation sim(spec);  // the same model checks a run makes before simulating
   if (spec.stream) {  // a trace a run would stream: read it through once, checking every record
     uint64_t n = 0;
     while (spec.stream->next()) ++n;

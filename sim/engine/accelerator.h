@@ -30,7 +30,14 @@ struct OpRecord {
   std::string kind;   ///< workload::to_string(OpKind), or a model's own ("traffic")
   uint64_t start_cycle = 0;
   uint64_t cycles = 0;
-  uint64_t macs = 0, macs_executed = 0, macs_gated = 0;
+  uint64_t macs = 0;           ///< asked for by the workload
+  uint64_t macs_executed = 0;  ///< issued to compute units (gated ones included)
+  uint64_t macs_skipped = 0;   ///< not issued, for `skip_reason`: macs = executed + skipped (a law)
+  uint64_t macs_gated = 0;     ///< issued but power-gated (≤ executed)
+  std::string skip_reason;     ///< why MACs were skipped ("output_sparsity", "zero_activations")
+  /// Bytes of the tensors the op reads that live in DRAM and that it must therefore read
+  /// at least once (0 where the model keeps them on chip or computes inside DRAM).
+  uint64_t compulsory_read_bytes = 0;
   uint64_t dram_read_bytes = 0, dram_write_bytes = 0;
   uint64_t onchip_read_bytes = 0, onchip_write_bytes = 0;
   ActionCounts actions;
@@ -52,6 +59,9 @@ class Accelerator {
   std::exception_ptr error() const { return m_error; }
   /// End of the simulated step, in accelerator cycles (ops may overlap, so ≤ Σ op cycles).
   virtual uint64_t total_cycles() const = 0;
+  /// Peak multiply-accumulates per cycle of all the accelerator's compute units: the
+  /// compute bound the laws check cycles against (0: it computes no MACs).
+  virtual double peak_macs_per_cycle() const = 0;
   virtual void report_stats(StatGroup& group) const = 0;
   /// The report's "network" object (mesh); null elsewhere.
   virtual nlohmann::json network() const { return nullptr; }

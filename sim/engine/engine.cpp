@@ -1,4 +1,5 @@
 #include "sim/engine/engine.h"
+#include "sim/engine/laws.h"
 #include "sim/engine/waveform.h"
 
 #include <systemc>
@@ -88,31 +89,57 @@ RunSpec prepare(const std::string& config_path, const std::vector<std::string>& 
   return spec;
 }
 
-nlohmann::json simulate(RunSpec& spec, OpSpill* spill) {
-  auto mem = memory::make_memory_system(*spec.memory, spec.energy, "memory");
-  BuildContext ctx{"accel", *spec.accelerator, *mem, spec.energy, spec.workload, spec.stream, spec.seed};
-  std::unique_ptr<Accelerator> acc = spec.kind->make(ctx);
+Simulation::Simulation(RunSpec& spec) : m_spec(spec) {
+  m_mem = memory::make_memory_system(*spec.memory, spec.energy, "memory");
+  BuildContext ctx{"accel", *spec.accelerator, *m_mem, spec.energy, spec.workload, spec.stream, spec.seed};
+  m_acc = spec.kind->make(ctx);
+}
+
+Simulation::~Simulation() = default;
+
+nlohmann::json Simulation::run(OpSpill* spill) {
+  RunSpec& spec = m_spec;
+  Accelerator& acc = *m_acc;
+  const LawBounds bounds{acc.peak_macs_per_cycle(), m_mem->peak_bytes_per_s() / (acc.clock_ghz() * 1e9)};
   ReportBuilder::OpSink to_spill;
   if (spill) to_spill = [spill](const OpRecord& r, double energy_pj) { spill->add(r, energy_pj); };
-  ReportBuilder report(spec.energy, acc->clock_ghz(), std::move(to_spill));
+  ReportBuilder report(spec.energy, acc.clock_ghz(), std::move(to_spill));
   waveform::open_after_elaboration();
-  acc->set_record_sink([&report](OpRecord&& r) {
+  // The sink runs in the model's thread: a broken law stops the simulation there and is
+  // rethrown here, whichever model met it.
+  std::exception_ptr broken;
+  acc.set_record_sink([&report, &bounds, &broken](OpRecord&& r) {
+    if (broken) return;
+    try {
+      laws::check_op(r, bounds);
+    } catch (const LawViolation&) {
+      broken = std::current_exception();
+      sc_core::sc_stop();
+      return;
+    }
     waveform::op_started(r.phase, r.kind, r.cycles);  // no-op without --trace-vcd
     report.add(r);
   });
+  // A stop on error is reported by the error itself, not by SystemC's notice.
+  sc_core::sc_report_handler::set_actions("/OSCI/SystemC", sc_core::SC_INFO, sc_core::SC_DO_NOTHING);
   sc_core::sc_start();
   waveform::close();
-  if (acc->error()) std::rethrow_exception(acc->error());
+  if (acc.error()) std::rethrow_exception(acc.error());
+  if (broken) std::rethrow_exception(broken);
 
   StatGroup stats;
-  acc->report_stats(stats.child(spec.kind->kind));
-  mem->report_stats(stats.child("memory"));
+  acc.report_stats(stats.child(spec.kind->kind));
+  m_mem->report_stats(stats.child("memory"));
   workload::MemorySummary streamed;
   if (spec.stream) streamed = spec.stream->memory();
-  ReportInputs in{spec.kind->kind, *acc, spec.energy, stats,
+  ReportInputs in{spec.kind->kind, acc, spec.energy, stats,
                   spec.workload ? &spec.workload->memory : spec.stream ? &streamed : nullptr,
                   spec.run->s("name"), spec.seed, spec.root.to_yaml()};
-  return report.finish(in);
+  nlohmann::json out = report.finish(in);
+  laws::check_report(out, bounds, m_mem->read_bytes(), m_mem->write_bytes());
+  return out;
 }
+
+nlohmann::json simulate(RunSpec& spec, OpSpill* spill) { return Simulation(spec).run(spill); }
 
 }  // namespace bpsim

@@ -17,6 +17,9 @@
 namespace bpsim {
 
 class OpSpill;
+namespace memory {
+class MemorySystem;
+}
 
 struct RunSpec {
   std::string config_path;
@@ -40,9 +43,28 @@ RunSpec prepare(const std::string& config_path, const std::vector<std::string>& 
 /// Every energy action any component can count (the known names of energy tables).
 std::vector<ActionDecl> all_known_actions();
 
-/// Builds the hierarchy, runs sc_start once, and assembles report.json (DESIGN.md's
-/// contract). One call per process: SystemC elaborates once. With `spill`, op entries go
-/// to it as ops finish, and the returned report has no "ops" (write_report_files joins them).
+/// A run's SystemC hierarchy: the memory system and the accelerator, built (so every check
+/// a model makes while mapping the workload has run) but not yet simulated. `bpsim
+/// validate` builds one and stops; `bpsim run` builds one before touching the disk.
+class Simulation {
+ public:
+  explicit Simulation(RunSpec& spec);
+  ~Simulation();
+  Simulation(const Simulation&) = delete;
+  Simulation& operator=(const Simulation&) = delete;
+  /// Runs sc_start once and assembles report.json (docs/report.md), checking the
+  /// conservation laws on every op and on the report (sim/engine/laws.h). One call per
+  /// process: SystemC elaborates once. With `spill`, op entries go to it as ops finish,
+  /// and the returned report has no "ops" (write_report_files joins them).
+  nlohmann::json run(OpSpill* spill = nullptr);
+
+ private:
+  RunSpec& m_spec;
+  std::unique_ptr<memory::MemorySystem> m_mem;
+  std::unique_ptr<Accelerator> m_acc;
+};
+
+/// Simulation(spec).run(spill).
 nlohmann::json simulate(RunSpec& spec, OpSpill* spill = nullptr);
 
 /// The top-level schema of a run config's `run:` section.

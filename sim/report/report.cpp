@@ -20,13 +20,13 @@ namespace {
 
 using json = nlohmann::json;
 
-const char* const kCountKeys[] = {"macs", "macs_executed", "macs_gated", "dram_read_bytes",
+const char* const kCountKeys[] = {"macs", "macs_executed", "macs_skipped", "macs_gated", "dram_read_bytes",
                                   "dram_write_bytes", "onchip_read_bytes", "onchip_write_bytes"};
 constexpr size_t kCounts = std::size(kCountKeys);
 
 /// An op record's counts, in kCountKeys order.
 std::array<uint64_t, kCounts> counts_of(const OpRecord& r) {
-  return {r.macs, r.macs_executed, r.macs_gated, r.dram_read_bytes, r.dram_write_bytes, r.onchip_read_bytes,
+  return {r.macs, r.macs_executed, r.macs_skipped, r.macs_gated, r.dram_read_bytes, r.dram_write_bytes, r.onchip_read_bytes,
           r.onchip_write_bytes};
 }
 
@@ -99,6 +99,7 @@ json ReportBuilder::op_entry(const OpRecord& r, double energy_pj) {
             {"cycles", r.cycles}, {"energy_pj", energy_pj}};
   const auto c = counts_of(r);
   for (size_t i = 0; i < kCounts; ++i) o[kCountKeys[i]] = c[i];
+  if (r.macs_skipped) o["skip_reason"] = r.skip_reason;
   if (!r.extra.empty()) o["extra"] = r.extra;
   return o;
 }
@@ -167,9 +168,10 @@ std::string csv_header() {
 
 std::string csv_row(const std::string& name, const std::string& phase, const std::string& kind, uint64_t start_cycle,
                     uint64_t cycles, double energy_pj, const std::array<uint64_t, kCounts>& counts) {
-  static_assert(kCounts == 7, "one field per count below");
-  return fmt::format("{},{},{},{},{},{:.6g},{},{},{},{},{},{},{}\n", csv_field(name), phase, kind, start_cycle, cycles,
-                     energy_pj, counts[0], counts[1], counts[2], counts[3], counts[4], counts[5], counts[6]);
+  static_assert(kCounts == 8, "one field per count below");
+  return fmt::format("{},{},{},{},{},{:.6g},{},{},{},{},{},{},{},{}\n", csv_field(name), phase, kind, start_cycle,
+                     cycles, energy_pj, counts[0], counts[1], counts[2], counts[3], counts[4], counts[5], counts[6],
+                     counts[7]);
 }
 
 /// report.json is dump(2) of the report: an op entry sits at depth 2 of it.
@@ -323,13 +325,15 @@ void OpSpill::add(const OpRecord& r, double energy_pj) {
     append_json(o, r.extra, kOpIndent + 2);
   }
   str("kind", r.kind);
-  num("macs", c[0]);
-  num("macs_executed", c[1]);
-  num("macs_gated", c[2]);
+  num("macs", r.macs);
+  num("macs_executed", r.macs_executed);
+  num("macs_gated", r.macs_gated);
+  num("macs_skipped", r.macs_skipped);
   str("name", r.name);
   num("onchip_read_bytes", r.onchip_read_bytes);
   num("onchip_write_bytes", r.onchip_write_bytes);
   str("phase", r.phase);
+  if (r.macs_skipped) str("skip_reason", r.skip_reason);
   num("start_cycle", r.start_cycle);
   o.append("\n").append(kOpIndent, ' ').append("}");
   m_ops << o;

@@ -47,7 +47,7 @@ class ReportBuilder {
   struct Sums {
     uint64_t cycles = 0;
     double energy_pj = 0;
-    std::array<uint64_t, 7> counts{};  ///< the count keys of the contract's totals
+    std::array<uint64_t, 8> counts{};  ///< the count keys of the contract's totals
     void add(const OpRecord& r, double energy);
     nlohmann::json to_json(double seconds_per_cycle) const;
   };

@@ -149,6 +149,15 @@ void StepEmitter::forward(size_t i, Phase ph, std::vector<NodeCtx>& ctx) {
     o.macs = o.gemm.macs();
     o.elements = 0;
   }
+  // Activation sparsity: the share of non-zero outputs, for models that send only those
+  // (the mesh). A ReLU's is its spec density; dropout zeroes a share p of its inputs.
+  if (n.kind == "relu") {
+    o.out_mask.source = OutputMask::Source::relu;
+    o.out_mask.density = l.density;
+  } else if (n.kind == "dropout" && l.p > 0) {
+    o.out_mask.source = OutputMask::Source::random;
+    o.out_mask.density = 1.0 - l.p;
+  }
 }
 
 void StepEmitter::forward_attention(size_t i, Phase ph, NodeCtx& c) {

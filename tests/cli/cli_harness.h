@@ -57,10 +57,12 @@ inline CliResult run_bpsim(const std::string& args) {
   return r;
 }
 
-/// `include:` line that pulls in the shipped memory preset and energy table.
-inline std::string preset_includes() {
-  return std::string("include: [") + BPSIM_SOURCE_DIR + "/configs/memory/ddr4_2400.yaml, " + BPSIM_SOURCE_DIR +
-         "/configs/energy/45nm.yaml]\n";
+/// `include:` line that pulls in the shipped memory preset and energy table, after the
+/// shipped `configs/arch/` preset `arch` when one is named.
+inline std::string preset_includes(const std::string& arch = "") {
+  const std::string dir = std::string(BPSIM_SOURCE_DIR) + "/configs/";
+  return "include: [" + (arch.empty() ? "" : dir + "arch/" + arch + ", ") + dir + "memory/ddr4_2400.yaml, " + dir +
+         "energy/45nm.yaml]\n";
 }
 
 }  // namespace bpsim::test

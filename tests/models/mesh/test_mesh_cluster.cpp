@@ -70,9 +70,11 @@ TEST_CASE("mesh mapper: LeNet-5 tiles, control store far smaller than per-neuron
 
 TEST_CASE("mesh mapper: layers that cannot be addressed are input errors", "[mesh]") {
   auto g = testing::lenet(1, 1.0);
-  // A 28-neuron row does not fit in 16 elements.
+  // Rows of 32 (the input), 28 (conv1), 14, 10, … neurons do not fit in 16 elements: one
+  // error names the widest.
   CHECK_THROWS_WITH(map_graph(*g, testing::mesh_spec("cluster: {elements: 16}"), nullptr),
-                    Catch::Contains("cannot hold one row"));
+                    Catch::Contains("a row must fit one cluster's elements") &&
+                        Catch::Contains("largest need is 32 neurons") && Catch::Contains("layer 'input'"));
   // 45 clusters do not fit on a 4×4 mesh.
   const config::Values v = testing::mesh_values("cols: 4\nrows: 4\n");
   CHECK_THROWS_WITH(map_graph(*g, parse_mesh_spec(v), &v), Catch::Contains("mesh.yaml") && Catch::Contains("clusters"));

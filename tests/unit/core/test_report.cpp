@@ -43,6 +43,7 @@ class FakeAccelerator : public Accelerator {
   }
   double clock_ghz() const override { return 1.0; }
   uint64_t total_cycles() const override { return 400; }
+  double peak_macs_per_cycle() const override { return 16; }
   void report_stats(StatGroup& g) const override { g.set("fold_count", uint64_t{7}, "folds run"); }
 };
 
@@ -91,7 +92,7 @@ TEST_CASE("report: prices actions, sums phases and totals", "[core][report]") {
 
   std::string csv = ops_csv(r);
   CHECK_THAT(csv, Catch::StartsWith("name,phase,kind,start_cycle,cycles,energy_pj,macs,macs_executed,"));
-  CHECK_THAT(csv, Catch::Contains("\n\"fc1.dx, masked\",backward_data,gemm,100,300,830,4000,1000,3000,64,0,0,0\n"));
+  CHECK_THAT(csv, Catch::Contains("\n\"fc1.dx, masked\",backward_data,gemm,100,300,830,4000,1000,0,3000,64,0,0,0\n"));
   CHECK_THAT(summary_table(r), Catch::Contains("backward_data"));
 }
 
@@ -153,6 +154,7 @@ TEST_CASE("report: a streamed run's spilled ops give the same files byte for byt
    public:
     double clock_ghz() const override { return 1.0; }
     uint64_t total_cycles() const override { return 0; }
+    double peak_macs_per_cycle() const override { return 0; }
     void report_stats(StatGroup&) const override {}
   } empty;
   const ReportInputs none{"toy", empty, table, stats, nullptr, "", 1, "{}"};

@@ -1,0 +1,125 @@
+#include "sim/engine/laws.h"
+
+#include <fmt/format.h>
+
+#include <cmath>
+
+#include <nlohmann/json.hpp>
+
+#include "sim/engine/accelerator.h"
+
+namespace bpsim::laws {
+
+namespace {
+
+using json = nlohmann::json;
+
+[[noreturn]] void violated(const std::string& law, const std::string& where, const std::string& sides) {
+  throw LawViolation("conservation law '" + law + "' broken by " + where + ": " + sides +
+                     " (a bug in bpsim's accounting: please report it with the config)");
+}
+
+/// Cycles a rate allows for `amount` at `per_cycle` (0 when nothing needs doing).
+double bound_cycles(double amount, double per_cycle) { return amount > 0 ? amount / per_cycle : 0.0; }
+
+/// `cycles` against a bound, allowing the bound's rounding to a whole cycle.
+bool below(uint64_t cycles, double bound) { return double(cycles) + 1.0 < bound * (1.0 - 1e-9); }
+
+/// Both the compute and the bandwidth bound on `cycles` for these counts.
+void check_bounds(const std::string& where, uint64_t cycles, uint64_t macs_executed, uint64_t dram_bytes,
+                  const LawBounds& b) {
+  if (macs_executed > 0 && b.macs_per_cycle <= 0)
+    violated("compute_bound", where, fmt::format("{} MACs executed on an accelerator that declares no MAC units", macs_executed));
+  const double compute = bound_cycles(double(macs_executed), b.macs_per_cycle);
+  if (below(cycles, compute))
+    violated("compute_bound", where,
+             fmt::format("cycles {} < macs_executed {} / {} MACs per cycle = {:.1f}", cycles, macs_executed,
+                         b.macs_per_cycle, compute));
+  if (dram_bytes > 0 && b.dram_bytes_per_cycle > 0) {
+    const double bw = bound_cycles(double(dram_bytes), b.dram_bytes_per_cycle);
+    if (below(cycles, bw))
+      violated("bandwidth_bound", where,
+               fmt::format("cycles {} < DRAM bytes {} / {:.3f} bytes per cycle = {:.1f}", cycles, dram_bytes,
+                           b.dram_bytes_per_cycle, bw));
+  }
+}
+
+bool close(double a, double b) { return std::abs(a - b) <= 1e-9 * std::max({1.0, std::abs(a), std::abs(b)}); }
+
+double sum_of(const json& breakdown) {
+  double s = 0;
+  for (const auto& [k, v] : breakdown.items()) s += v.get<double>();
+  return s;
+}
+
+/// Every number in the report is finite and not negative.
+void check_numbers(const json& j, const std::string& path) {
+  if (j.is_object()) {
+    for (const auto& [k, v] : j.items()) check_numbers(v, path.empty() ? k : path + "." + k);
+  } else if (j.is_array()) {
+    for (size_t i = 0; i < j.size(); ++i) check_numbers(j[i], path + "[" + std::to_string(i) + "]");
+  } else if (j.is_number_float()) {
+    const double v = j.get<double>();
+    if (!std::isfinite(v) || v < 0) violated("finite_non_negative", "report." + path, fmt::format("value {}", v));
+  } else if (j.is_number_integer() && !j.is_number_unsigned() && j.get<int64_t>() < 0) {
+    violated("finite_non_negative", "report." + path, fmt::format("value {}", j.get<int64_t>()));
+  }
+}
+
+}  // namespace
+
+void check_op(const OpRecord& r, const LawBounds& b) {
+  const std::string where = "op '" + r.name + "'";
+  if (r.macs != r.macs_executed + r.macs_skipped)
+    violated("mac_balance", where,
+             fmt::format("macs {} != macs_executed {} + macs_skipped {}", r.macs, r.macs_executed, r.macs_skipped));
+  if (r.macs_skipped > 0 && r.skip_reason.empty())
+    violated("skip_reason", where, fmt::format("{} MACs skipped without a stated reason", r.macs_skipped));
+  if (r.macs_gated > r.macs_executed)
+    violated("gated_within_executed", where,
+             fmt::format("macs_gated {} > macs_executed {}", r.macs_gated, r.macs_executed));
+  check_bounds(where, r.cycles, r.macs_executed, r.dram_read_bytes + r.dram_write_bytes, b);
+  if (r.dram_read_bytes < r.compulsory_read_bytes)
+    violated("compulsory_reads", where,
+             fmt::format("dram_read_bytes {} < {} bytes of tensors the op reads from DRAM", r.dram_read_bytes,
+                         r.compulsory_read_bytes));
+}
+
+void check_report(const json& report, const LawBounds& b, uint64_t dram_read, uint64_t dram_write) {
+  check_numbers(report, "");
+  const json& totals = report.at("totals");
+  const json& phases = report.at("phases");
+  // Phase sums equal totals: every count, and dynamic energy (leakage is priced over each
+  // phase's cycles and over the step's end time, which differ when ops overlap).
+  for (const char* key : {"macs", "macs_executed", "macs_skipped", "macs_gated", "dram_read_bytes", "dram_write_bytes",
+                          "onchip_read_bytes", "onchip_write_bytes"}) {
+    uint64_t sum = 0;
+    for (const auto& [name, p] : phases.items()) sum += p.at(key).get<uint64_t>();
+    if (sum != totals.at(key).get<uint64_t>())
+      violated("phases_sum_to_totals", std::string("totals.") + key,
+               fmt::format("sum over phases {} != total {}", sum, totals.at(key).get<uint64_t>()));
+  }
+  if (!close(totals.at("energy_pj").get<double>(), sum_of(report.at("energy_breakdown_pj"))))
+    violated("energy_breakdown", "totals.energy_pj",
+             fmt::format("{} pJ != sum of energy_breakdown_pj {} pJ", totals.at("energy_pj").get<double>(),
+                         sum_of(report.at("energy_breakdown_pj"))));
+  for (const auto& [name, p] : phases.items())
+    if (!close(p.at("energy_pj").get<double>(), sum_of(p.at("energy_breakdown_pj"))))
+      violated("energy_breakdown", "phases." + name + ".energy_pj",
+               fmt::format("{} pJ != sum of its energy_breakdown_pj {} pJ", p.at("energy_pj").get<double>(),
+                           sum_of(p.at("energy_breakdown_pj"))));
+  const uint64_t rd = totals.at("dram_read_bytes").get<uint64_t>(), wr = totals.at("dram_write_bytes").get<uint64_t>();
+  check_bounds("the run (totals)", totals.at("cycles").get<uint64_t>(), totals.at("macs_executed").get<uint64_t>(),
+               rd + wr, b);
+  if (rd != dram_read || wr != dram_write)
+    violated("dram_bytes_attributed", "the run (totals)",
+             fmt::format("ops read {} and wrote {} DRAM bytes; the memory system moved {} and {}", rd, wr, dram_read,
+                         dram_write));
+  const json& mem = report.at("memory");
+  if (mem.at("peak_bytes").get<uint64_t>() < mem.at("saved_after_forward_bytes").get<uint64_t>())
+    violated("peak_holds_saved", "memory",
+             fmt::format("peak_bytes {} < saved_after_forward_bytes {}", mem.at("peak_bytes").get<uint64_t>(),
+                         mem.at("saved_after_forward_bytes").get<uint64_t>()));
+}
+
+}  // namespace bpsim::laws
