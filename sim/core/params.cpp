@@ -256,6 +256,12 @@ void fill_scalar(const ParamDecl& d, ParamType t, const Node& n, const std::stri
 
 }  // namespace
 
+std::string join(const std::vector<std::string>& parts, const std::string& sep) {
+  std::string out;
+  for (const auto& p : parts) out += (out.empty() ? "" : sep) + p;
+  return out;
+}
+
 Values validate(const Node& node, const Schema& schema, const std::string& key_path) {
   Node empty;
   empty.type = Node::Type::Map;
@@ -288,7 +294,7 @@ Values validate(const Node& node, const Schema& schema, const std::string& key_p
       continue;  // optional, absent
     }
     Values::Slot slot;
-    slot.decl = &d;
+    slot.type = d.type;
     slot.raw = parsed;
     if (d.type == ParamType::Group) {
       slot.group = std::make_shared<Values>(validate(parsed, *d.group, path));
@@ -302,7 +308,7 @@ Values validate(const Node& node, const Schema& schema, const std::string& key_p
         } else {
           Values item;
           Values::Slot es;
-          es.decl = &d;
+          es.type = d.type;
           es.raw = parsed.seq[k];
           fill_scalar(d, d.element, parsed.seq[k], ip, es.i, es.f, es.b, es.s);
           item.m_path = ip;
@@ -323,7 +329,7 @@ const Values::Slot& Values::slot(const std::string& name, ParamType want) const 
   auto it = m_slots.find(name);
   if (it == m_slots.end())
     throw std::logic_error("parameter '" + join_path(m_path, name) + "' read but not declared or not set");
-  ParamType have = it->second.decl->type;
+  ParamType have = it->second.type;
   bool ok = have == want || (want == ParamType::Float && have == ParamType::Int) ||
             (want == ParamType::String && have == ParamType::Enum);
   if (!ok) throw std::logic_error("parameter '" + join_path(m_path, name) + "' read with the wrong type");
@@ -363,7 +369,7 @@ std::string Values::to_yaml() const {
     first = false;
     if (sl.group) {
       s += sl.group->to_yaml();
-    } else if (sl.decl->type == ParamType::List) {
+    } else if (sl.type == ParamType::List) {
       s += "[";
       for (size_t k = 0; k < sl.items.size(); ++k) {
         const Values& it = sl.items[k];

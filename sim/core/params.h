@@ -101,7 +101,7 @@ class Values {
  private:
   friend Values validate(const Node&, const Schema&, const std::string&);
   struct Slot {
-    const ParamDecl* decl = nullptr;
+    ParamType type = ParamType::Int;  ///< the declared type (copied: a Values outlives its schema)
     Node raw;  ///< the validated node (defaults parsed from their text)
     int64_t i = 0;
     double f = 0;
@@ -116,6 +116,9 @@ class Values {
   std::map<std::string, Slot> m_slots;
   std::vector<std::string> m_order;
 };
+
+/// "a; b; c": several problems in one message, so a user fixes them in one try.
+std::string join(const std::vector<std::string>& parts, const std::string& sep);
 
 /// Checks `node` (a map, or null for "all defaults") against `schema`. `key_path` names
 /// the node in messages ("accelerator", "accelerator.sram"). Throws InputError.
