@@ -52,18 +52,22 @@ double sum_of(const json& breakdown) {
   return s;
 }
 
-/// Every number in the report is finite and not negative.
-void check_numbers(const json& j, const std::string& path) {
+/// The first number in `j` that is negative, NaN or infinite: false when there is none,
+/// else true with `path` (built only then: the walk visits every key of the report).
+bool bad_number(const json& j, std::string& path, std::string& value) {
   if (j.is_object()) {
-    for (const auto& [k, v] : j.items()) check_numbers(v, path.empty() ? k : path + "." + k);
+    for (auto it = j.begin(); it != j.end(); ++it)
+      if (bad_number(it.value(), path, value)) return path.insert(0, "." + it.key()), true;
   } else if (j.is_array()) {
-    for (size_t i = 0; i < j.size(); ++i) check_numbers(j[i], path + "[" + std::to_string(i) + "]");
+    for (size_t i = 0; i < j.size(); ++i)
+      if (bad_number(j[i], path, value)) return path.insert(0, "[" + std::to_string(i) + "]"), true;
   } else if (j.is_number_float()) {
     const double v = j.get<double>();
-    if (!std::isfinite(v) || v < 0) violated("finite_non_negative", "report." + path, fmt::format("value {}", v));
+    if (!std::isfinite(v) || v < 0) return value = fmt::format("{}", v), true;
   } else if (j.is_number_integer() && !j.is_number_unsigned() && j.get<int64_t>() < 0) {
-    violated("finite_non_negative", "report." + path, fmt::format("value {}", j.get<int64_t>()));
+    return value = fmt::format("{}", j.get<int64_t>()), true;
   }
+  return false;
 }
 
 }  // namespace
@@ -86,7 +90,8 @@ void check_op(const OpRecord& r, const LawBounds& b) {
 }
 
 void check_report(const json& report, const LawBounds& b, uint64_t dram_read, uint64_t dram_write) {
-  check_numbers(report, "");
+  std::string path, value;
+  if (bad_number(report, path, value)) violated("finite_non_negative", "report" + path, "value " + value);
   const json& totals = report.at("totals");
   const json& phases = report.at("phases");
   // Phase sums equal totals: every count, and dynamic energy (leakage is priced over each
