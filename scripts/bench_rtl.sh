@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # Simulation speed of the systolic accelerator with backend: model against backend: rtl (every
 # fold on the Verilated 8×8 PE array) on the same workload: simulated cycles per wall second.
-# usage: scripts/bench_rtl.sh [BPSIM_EXE]      (env: M, N, K of the one GEMM; LAYERS of them)
+# usage: scripts/bench_rtl.sh [BPSIM_EXE]      (env: M, N, K of the one GEMM; LAYERS of them;
+#        BACKENDS, default "model rtl": scripts/doc_figures.py takes the cycles from the model
+#        run alone, since the rtl run costs seconds)
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")/.." && pwd)
 BPSIM=${1:-$HERE/build/bpsim}
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
-M=${M:-256} N=${N:-256} K=${K:-256} LAYERS=${LAYERS:-4}
+M=${M:-256} N=${N:-256} K=${K:-256} LAYERS=${LAYERS:-4} BACKENDS=${BACKENDS:-model rtl}
 {
   echo "Layer, M, N, K,"
   for i in $(seq 1 "$LAYERS"); do echo "g$i, $M, $N, $K,"; done
@@ -17,7 +19,7 @@ include: [$HERE/configs/arch/systolic_32x32_int8.yaml, $HERE/configs/memory/ddr4
 accelerator: {rows: 8, cols: 8, timing: scalesim}
 workload: {scalesim: t.csv}
 YAML
-for backend in model rtl; do
+for backend in $BACKENDS; do
   start=$(date +%s%N)
   "$BPSIM" run "$WORK/c.yaml" --quiet --force --out "$WORK/$backend" --set accelerator.backend=$backend >/dev/null
   end=$(date +%s%N)
