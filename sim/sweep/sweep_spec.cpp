@@ -13,6 +13,12 @@ std::vector<std::string> Point::assignments() const {
   return out;
 }
 
+std::string Point::label() const {
+  std::string out;
+  for (const auto& [key, value] : axes) out += (out.empty() ? "" : " ") + key + "=" + value.to_yaml();
+  return out;
+}
+
 std::string config_hash(const config::Node& resolved) {
   uint64_t h = 1469598103934665603ull;  // FNV-1a 64 offset basis
   for (unsigned char c : resolved.to_yaml()) {

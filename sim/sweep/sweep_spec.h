@@ -16,6 +16,7 @@ struct Point {
   std::vector<std::pair<std::string, config::Node>> axes;  ///< key path → value, in axis order
   std::string hash;                                        ///< 16 hex digits of the resolved config
   std::vector<std::string> assignments() const;            ///< "key.path=value" for --set
+  std::string label() const;                               ///< every axis as "key=value", for messages
 };
 
 struct SweepSpec {
