@@ -14,6 +14,7 @@
 #include "sim/sweep/sweep_runner.h"
 
 namespace po = boost::program_options;
+namespace fs = std::filesystem;
 
 namespace bpsim::cli {
 
@@ -23,13 +24,19 @@ namespace {
 /// config (load, overrides, validation), so that a sweep of invalid points fails here and
 /// not once per point. Returns 2 when any point is invalid.
 int list_points(const sweep::SweepSpec& spec) {
+  // Points of an include axis run a small generated config; it is written here and removed
+  // however the listing ends.
+  struct Scratch {
+    fs::path dir = fs::temp_directory_path() / ("bpsim_sweep_list_" + std::to_string(::getpid()));
+    ~Scratch() { fs::remove_all(dir); }
+  } scratch;
   size_t invalid = 0;
   for (const auto& p : spec.points) {
     std::vector<std::string> sets = spec.fixed_sets;
     for (const auto& a : p.assignments()) sets.push_back(a);
     std::string error;
     try {
-      prepare(spec.base_config, sets, true);
+      prepare(sweep::point_config(spec, p, scratch.dir.string()), sets, true);
     } catch (const InputError& e) {
       error = e.what();
     }

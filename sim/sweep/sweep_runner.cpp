@@ -136,7 +136,8 @@ json run_point(const SweepSpec& spec, const Point& p, const RunnerOptions& opt) 
   const fs::path dir = fs::path(opt.out_dir) / "points" / p.hash;
   const fs::path log = fs::path(opt.out_dir) / "points" / (p.hash + ".log");
   fs::create_directories(dir.parent_path());
-  std::vector<std::string> args = {opt.exe, "run", spec.base_config, "--out", dir.string(), "--quiet", "--force"};
+  const std::string config = point_config(spec, p, dir.parent_path().string());
+  std::vector<std::string> args = {opt.exe, "run", config, "--out", dir.string(), "--quiet", "--force"};
   for (const auto& s : spec.fixed_sets) args.insert(args.end(), {"--set", s});
   for (const auto& s : p.assignments()) args.insert(args.end(), {"--set", s});
   const int code = run_child(args, log.string());

@@ -30,6 +30,14 @@ size_t count(const std::string& text, const std::string& what) {
   return n;
 }
 
+/// The rows of a results.jsonl.
+std::vector<nlohmann::json> rows(const std::string& jsonl) {
+  std::vector<nlohmann::json> out;
+  std::istringstream in(slurp(jsonl));
+  for (std::string line; std::getline(in, line);) out.push_back(nlohmann::json::parse(line));
+  return out;
+}
+
 /// The points' hashes as `bpsim sweep --list` prints them (second word of each line).
 std::vector<std::string> list_hashes(const std::string& sweep) {
   const CliResult r = run_bpsim("sweep " + sweep + " --list");
@@ -182,6 +190,69 @@ TEST_CASE("sweep cli: --list checks every point as bpsim validate does and exits
   CliResult ok = run_bpsim("sweep " + good + " --list");
   CHECK(ok.code == 0);
   CHECK(count(ok.out, " ok run.seed=") == 2);
+}
+
+TEST_CASE("sweep cli: --list checks include-axis points too, in a zip group, with errors at the file's line", "[sweep][cli]") {
+  Scratch s("sweep_list_include");
+  base_config(s);
+  s.file("open.yaml", "memory: {page_policy: open}\n");
+  s.file("bad.yaml", "memory: {page_policy: sideways}\n");
+  std::string sweep = s.file("s.yaml",
+                             "base: base.yaml\n"
+                             "axes:\n"
+                             "  accelerator.pattern: [stream, zigzag]\n"
+                             "zip:\n"
+                             "  - include: [open.yaml, bad.yaml]\n"
+                             "    run.seed: [1, 2]\n");
+  CliResult r = run_bpsim("sweep " + sweep + " --list");
+  INFO(r.out << r.err);
+  CHECK(r.code == 2);
+  // 2 patterns × 2 zipped (include, seed) pairs; only stream with open.yaml is valid.
+  CHECK_THAT(r.out, Catch::Contains(" ok accelerator.pattern=stream include=open.yaml run.seed=1\n"));
+  CHECK_THAT(r.out, Catch::Contains(" invalid accelerator.pattern=stream include=bad.yaml run.seed=2\n"));
+  CHECK_THAT(r.out, Catch::Contains(" invalid accelerator.pattern=zigzag include=open.yaml run.seed=1\n"));
+  // "memory: {page_policy: " is 22 characters: the bad value starts in column 23 of bad.yaml.
+  CHECK(count(r.out, "bad.yaml:1:23: memory.page_policy: 'sideways' is not valid") == 1);
+  CHECK(count(r.out, "accelerator.pattern: 'zigzag' is not valid") == 2);
+  CHECK_THAT(r.err, Catch::Contains("sweep: 3 of 4 points are invalid"));
+}
+
+TEST_CASE("sweep cli: an include axis merges a whole file over the base config, like the same values set", "[sweep][cli]") {
+  Scratch s("sweep_include");
+  base_config(s);
+  std::filesystem::create_directories(s / "presets");
+  s.file("presets/open.yaml", "memory: {page_policy: open}\n");
+  s.file("presets/closed.yaml", "memory: {page_policy: closed}\n");
+  std::string by_file = s.file("files.yaml", "base: base.yaml\naxes: {include: [presets/open.yaml, presets/closed.yaml]}\n");
+  std::string by_set = s.file("sets.yaml", "base: base.yaml\naxes: {memory.page_policy: [open, closed]}\n");
+  CliResult f = run_bpsim("sweep " + by_file + " --out " + (s / "files"));
+  CliResult v = run_bpsim("sweep " + by_set + " --out " + (s / "sets"));
+  INFO(f.err << v.err);
+  REQUIRE(f.code == 0);
+  REQUIRE(v.code == 0);
+  const std::vector<nlohmann::json> files = rows(s / "files/results.jsonl"), sets = rows(s / "sets/results.jsonl");
+  REQUIRE(files.size() == 2);
+  REQUIRE(sets.size() == 2);
+  CHECK(files[0]["axes"]["include"] == "presets/open.yaml");  // the path as the sweep file writes it
+  for (size_t i = 0; i < 2; ++i) {
+    // Merging {memory: {page_policy: X}} over the base resolves to the config --set gives:
+    // the same hash, the same results.
+    CHECK(files[i]["hash"] == sets[i]["hash"]);
+    CHECK(files[i]["totals"] == sets[i]["totals"]);
+  }
+  CHECK(files[0]["totals"]["cycles"] != files[1]["totals"]["cycles"]);  // the file did change the run
+}
+
+TEST_CASE("sweep cli: a missing include-axis file is bad input at its line in the sweep file", "[sweep][cli]") {
+  Scratch s("sweep_include_missing");
+  base_config(s);
+  s.file("open.yaml", "memory: {page_policy: open}\n");
+  std::string sweep = s.file("s.yaml", "base: base.yaml\naxes:\n  include: [open.yaml, nope.yaml]\n");
+  CliResult r = run_bpsim("sweep " + sweep + " --out " + (s / "out"));
+  CHECK(r.code == 2);
+  // "  include: [open.yaml, " is 23 characters: nope.yaml starts in column 24 of line 3.
+  CHECK_THAT(r.err, Catch::Contains(sweep + ":3:24: axes.include: no such file: " + (s / "nope.yaml")));
+  CHECK_FALSE(std::filesystem::exists(s / "out"));  // refused before any point ran
 }
 
 TEST_CASE("sweep cli: a partial last row (crash) is dropped and that point re-run", "[sweep][cli]") {
