@@ -46,7 +46,7 @@ int run_mpi(const SweepSpec& spec, const RunnerOptions& opt, int argc, char** ar
   std::vector<size_t> todo;
   for (const auto& p : spec.points)
     if (!store.done(p, opt.retry_failed)) todo.push_back(p.index);
-  Progress progress(spec.points.size(), spec.points.size() - todo.size());
+  Progress progress(spec, opt, spec.points.size() - todo.size());
   size_t next = 0;
   int active = world.size() - 1;
   while (active > 0) {
@@ -66,9 +66,8 @@ int run_mpi(const SweepSpec& spec, const RunnerOptions& opt, int argc, char** ar
   }
   progress.finish();
   store.finalize(spec);
-  std::cerr << "sweep: done on " << world.size() - 1 << " MPI workers, results in " << opt.out_dir
-            << "/results.csv (" << store.failed() << " failed)\n";
-  return 0;
+  // mpirun's exit status is rank 0's when the other ranks return 0.
+  return finish_sweep(spec, store, opt, "on " + std::to_string(world.size() - 1) + " MPI workers");
 }
 
 }  // namespace bpsim::sweep

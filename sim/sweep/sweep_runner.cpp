@@ -18,6 +18,7 @@
 
 #include <fmt/format.h>
 
+#include "sim/cli/commands.h"
 #include "sim/core/error.h"
 
 extern char** environ;
@@ -135,7 +136,8 @@ json run_point(const SweepSpec& spec, const Point& p, const RunnerOptions& opt) 
   const fs::path dir = fs::path(opt.out_dir) / "points" / p.hash;
   const fs::path log = fs::path(opt.out_dir) / "points" / (p.hash + ".log");
   fs::create_directories(dir.parent_path());
-  std::vector<std::string> args = {opt.exe, "run", spec.base_config, "--out", dir.string(), "--quiet", "--force"};
+  const std::string config = point_config(spec, p, dir.parent_path().string());
+  std::vector<std::string> args = {opt.exe, "run", config, "--out", dir.string(), "--quiet", "--force"};
   for (const auto& s : spec.fixed_sets) args.insert(args.end(), {"--set", s});
   for (const auto& s : p.assignments()) args.insert(args.end(), {"--set", s});
   const int code = run_child(args, log.string());
@@ -188,11 +190,6 @@ bool ResultStore::done(const Point& p, bool retry_failed) const {
   return false;
 }
 
-size_t ResultStore::failed() const {
-  size_t n = 0;
-  for (const auto& r : m_rows) n += r["status"] != "ok";
-  return n;
-}
 
 void ResultStore::append(const SweepSpec& spec, const json& row) {
   const fs::path csv = fs::path(m_dir) / "results.csv";
@@ -202,37 +199,88 @@ void ResultStore::append(const SweepSpec& spec, const json& row) {
   m_rows.push_back(row);
 }
 
-void ResultStore::finalize(const SweepSpec& spec) {
-  // Latest row per point of this sweep, in point order: identical however points were run.
-  std::map<size_t, json> by_index;
+std::map<size_t, json> ResultStore::latest(const SweepSpec& spec) const {
   std::map<std::string, size_t> index_of;
   for (const auto& p : spec.points) index_of[p.hash] = p.index;
-  std::vector<json> others;
-  for (const auto& r : m_rows) {
+  std::map<size_t, json> by_index;
+  for (const auto& r : m_rows) {  // in append order: a retry's row replaces the earlier one
     auto it = index_of.find(r["hash"].get<std::string>());
-    if (it == index_of.end()) {
-      others.push_back(r);  // rows of an earlier version of the sweep are kept, after ours
-    } else {
-      json copy = r;
-      copy["index"] = it->second;
-      by_index[it->second] = copy;
-    }
+    if (it == index_of.end()) continue;
+    json copy = r;
+    copy["index"] = it->second;
+    by_index[it->second] = std::move(copy);
   }
+  return by_index;
+}
+
+void ResultStore::finalize(const SweepSpec& spec) {
+  // Latest row per point of this sweep, in point order: identical however points were run.
   std::string jsonl, csv = csv_header(spec);
-  for (const auto& [i, r] : by_index) {
+  for (const auto& [i, r] : latest(spec)) {
     jsonl += r.dump() + "\n";
     csv += csv_row(spec, r);
   }
-  for (const auto& r : others) jsonl += r.dump() + "\n";
+  std::set<std::string> ours;
+  for (const auto& p : spec.points) ours.insert(p.hash);
+  for (const auto& r : m_rows)  // rows of an earlier version of the sweep are kept, after ours
+    if (!ours.count(r["hash"].get<std::string>())) jsonl += r.dump() + "\n";
   write_atomic(fs::path(m_dir) / "results.jsonl", jsonl);
   write_atomic(fs::path(m_dir) / "results.csv", csv);
 }
 
-// ---- progress ---------------------------------------------------------------------------
+// ---- progress and summary ---------------------------------------------------------------
 
-Progress::Progress(size_t total, size_t already_done)
-    : m_total(total), m_done(already_done), m_started_with(already_done), m_t0(now_s()), m_tty(isatty(2)) {
-  std::cerr << fmt::format("sweep: {} points, {} already done\n", total, already_done);
+namespace {
+int exit_code_of(const json& row) { return row.value("exit_code", cli::kExitInternal); }
+}  // namespace
+
+std::string failure_text(const SweepSpec& spec, const json& row, const std::string& out_dir) {
+  const size_t index = row["index"].get<size_t>();
+  const int code = exit_code_of(row);
+  const std::string label = index < spec.points.size() ? spec.points[index].label() : std::string();
+  std::string text = fmt::format("sweep: point {} failed (exit {}{}){}{}\n", index, code,
+                                 code == cli::kExitBadInput ? ": bad input" : "", label.empty() ? "" : ": ", label);
+  std::istringstream error(row.value("error", std::string()));
+  for (std::string line; std::getline(error, line);) text += "    " + line + "\n";
+  return text + fmt::format("    log: {}\n", (fs::path(out_dir) / "points" / (row["hash"].get<std::string>() + ".log")).string());
+}
+
+int finish_sweep(const SweepSpec& spec, const ResultStore& store, const RunnerOptions& opt, const std::string& where) {
+  const std::map<size_t, json> rows = store.latest(spec);
+  std::string failures;
+  size_t failed = 0;
+  bool bad_input = false;
+  for (const auto& [i, row] : rows) {
+    if (row["status"] == "ok") continue;
+    ++failed;
+    bad_input = bad_input || exit_code_of(row) == cli::kExitBadInput;
+    failures += failure_text(spec, row, opt.out_dir);
+  }
+  if (failed) std::cerr << fmt::format("sweep: {} of {} points failed:\n{}", failed, spec.points.size(), failures);
+  std::cerr << fmt::format("sweep: done{}, {} points: {} ok, {} failed; results in {}/results.csv\n",
+                           where.empty() ? "" : " " + where, rows.size(), rows.size() - failed, failed, opt.out_dir);
+  // Bad input first: it is what the user fixes, and what a failing internal run may follow from.
+  if (bad_input) return cli::kExitBadInput;
+  return failed ? cli::kExitInternal : cli::kExitOk;
+}
+
+Progress::Progress(const SweepSpec& spec, const RunnerOptions& opt, size_t already_done)
+    : m_spec(spec),
+      m_opt(opt),
+      m_total(spec.points.size()),
+      m_done(already_done),
+      m_started_with(already_done),
+      m_t0(now_s()),
+      m_tty(isatty(2)) {
+  std::cerr << fmt::format("sweep: {} points, {} already done\n", m_total, already_done);
+}
+
+void Progress::draw_bar(double eta) const {
+  const int width = 30;
+  const int filled = static_cast<int>(width * m_done / std::max<size_t>(m_total, 1));
+  std::cerr << fmt::format("\r[{}{}] {}/{} ETA {:.0f} s  ", std::string(filled, '='), std::string(width - filled, ' '),
+                           m_done, m_total, eta)
+            << std::flush;
 }
 
 void Progress::point_done(const json& row) {
@@ -240,16 +288,16 @@ void Progress::point_done(const json& row) {
   const double elapsed = now_s() - m_t0;
   const size_t ran = m_done - m_started_with;
   const double eta = ran ? elapsed / ran * static_cast<double>(m_total - m_done) : 0.0;
+  const bool failed = row["status"] != "ok";
   if (m_tty) {
-    const int width = 30;
-    const int filled = static_cast<int>(width * m_done / std::max<size_t>(m_total, 1));
-    std::cerr << fmt::format("\r[{}{}] {}/{} ETA {:.0f} s  ", std::string(filled, '='), std::string(width - filled, ' '),
-                             m_done, m_total, eta)
-              << std::flush;
+    // The error goes on lines of its own above the bar: "\r" and a blank line's worth of
+    // spaces wipe the bar first, and the bar is drawn again below the error.
+    if (failed) std::cerr << "\r" << std::string(80, ' ') << "\r" << failure_text(m_spec, row, m_opt.out_dir);
+    draw_bar(eta);
   } else {
-    std::cerr << fmt::format("sweep: {}/{} point {} {}{} (ETA {:.0f} s)\n", m_done, m_total,
-                             row["index"].get<size_t>(), row["status"].get<std::string>(),
-                             row["status"] == "ok" ? "" : ": " + row.value("error", std::string()), eta);
+    std::cerr << fmt::format("sweep: {}/{} point {} {} (ETA {:.0f} s)\n", m_done, m_total, row["index"].get<size_t>(),
+                             row["status"].get<std::string>(), eta);
+    if (failed) std::cerr << failure_text(m_spec, row, m_opt.out_dir);
   }
 }
 
@@ -264,7 +312,7 @@ int run_local(const SweepSpec& spec, const RunnerOptions& opt) {
   std::vector<const Point*> todo;
   for (const auto& p : spec.points)
     if (!store.done(p, opt.retry_failed)) todo.push_back(&p);
-  Progress progress(spec.points.size(), spec.points.size() - todo.size());
+  Progress progress(spec, opt, spec.points.size() - todo.size());
   // Workers are threads that each wait on one child process at a time.
   std::mutex m;
   size_t next = 0;
@@ -287,8 +335,7 @@ int run_local(const SweepSpec& spec, const RunnerOptions& opt) {
   for (auto& t : threads) t.join();
   progress.finish();
   store.finalize(spec);
-  std::cerr << fmt::format("sweep: done, results in {}/results.csv ({} failed)\n", opt.out_dir, store.failed());
-  return 0;
+  return finish_sweep(spec, store, opt, "");
 }
 
 }  // namespace bpsim::sweep

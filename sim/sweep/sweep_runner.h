@@ -2,6 +2,7 @@
 /// Runs the points of a sweep, each in its own child process (SystemC elaborates once per
 /// process), locally with N workers or over MPI ranks; appends one result row per finished
 /// point so that an interrupted sweep loses nothing and resumes where it stopped.
+#include <map>
 #include <string>
 #include <vector>
 
@@ -36,28 +37,43 @@ class ResultStore {
   /// Rewrites both files sorted by point index (temporary file, then rename).
   void finalize(const SweepSpec& spec);
   size_t size() const { return m_rows.size(); }
-  size_t failed() const;
+  /// The latest row of each point of `spec`, by point index (the index rewritten to this
+  /// sweep's): the final state of the sweep, whatever earlier runs and retries left.
+  std::map<size_t, nlohmann::json> latest(const SweepSpec& spec) const;
 
  private:
   std::string m_dir;
   std::vector<nlohmann::json> m_rows;
 };
 
-/// The whole local sweep; returns the exit code (0 even when points failed: they are rows).
+/// The console text for a failed row: the point, its axes, its error and its log.
+std::string failure_text(const SweepSpec& spec, const nlohmann::json& row, const std::string& out_dir);
+
+/// After a sweep: lists every failed point (final state), prints the ok/failed counts and
+/// returns the exit code: 2 when a point's run exited 2 (bad input), else 1 when any
+/// point failed, else 0. `where` says how the points ran ("on 2 MPI workers", or empty).
+int finish_sweep(const SweepSpec& spec, const ResultStore& store, const RunnerOptions& opt, const std::string& where);
+
+/// The whole local sweep; returns finish_sweep's exit code.
 int run_local(const SweepSpec& spec, const RunnerOptions& opt);
 /// Under mpirun: rank 0 hands out points and writes the files, other ranks run points.
 int run_mpi(const SweepSpec& spec, const RunnerOptions& opt, int argc, char** argv);
 /// True when this process was started by mpirun with more than one rank.
 bool under_mpi();
 
-/// Prints progress: a bar with ETA on a terminal, plain lines otherwise.
+/// Prints progress: a bar with ETA on a terminal, plain lines otherwise. A failed point's
+/// error is printed on lines of its own, which the bar never overwrites.
 class Progress {
  public:
-  Progress(size_t total, size_t already_done);
+  Progress(const SweepSpec& spec, const RunnerOptions& opt, size_t already_done);
   void point_done(const nlohmann::json& row);
   void finish();
 
  private:
+  void draw_bar(double eta) const;
+
+  const SweepSpec& m_spec;
+  const RunnerOptions& m_opt;
   size_t m_total, m_done;
   size_t m_started_with;
   double m_t0;

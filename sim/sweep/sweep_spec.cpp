@@ -2,6 +2,9 @@
 
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
+#include <map>
+#include <stdexcept>
 
 #include "sim/core/params.h"
 
@@ -9,8 +12,38 @@ namespace bpsim::sweep {
 
 std::vector<std::string> Point::assignments() const {
   std::vector<std::string> out;
-  for (const auto& [key, value] : axes) out.push_back(key + "=" + value.to_yaml());
+  for (const auto& [key, value] : axes)
+    if (key != kIncludeAxis) out.push_back(key + "=" + value.to_yaml());
   return out;
+}
+
+std::string Point::label() const {
+  std::string out;
+  for (const auto& [key, value] : axes) out += (out.empty() ? "" : " ") + key + "=" + value.to_yaml();
+  return out;
+}
+
+namespace {
+/// A path as a single-quoted YAML scalar (the only escape there is '' for ').
+std::string yaml_quoted(const std::string& path) {
+  std::string q = "'";
+  for (char c : path) q += c == '\'' ? std::string("''") : std::string(1, c);
+  return q + "'";
+}
+}  // namespace
+
+std::string point_config(const SweepSpec& spec, const Point& p, const std::string& dir) {
+  if (p.include.empty()) return spec.base_config;
+  // Absolute paths: an include is resolved against the including file, which lives in `dir`.
+  const std::filesystem::path file = std::filesystem::path(dir) / (p.hash + ".yaml");
+  std::filesystem::create_directories(dir);
+  std::ofstream out(file, std::ios::trunc);
+  out << "# Written by bpsim sweep " << spec.file << " for point " << p.index << ": the base config with the\n"
+      << "# include axis's file merged over it (later includes win).\n"
+      << "include: [" << yaml_quoted(std::filesystem::absolute(spec.base_config).string()) << ", "
+      << yaml_quoted(std::filesystem::absolute(p.include).string()) << "]\n";
+  if (!out.flush()) throw std::runtime_error("cannot write " + file.string());
+  return file.string();
 }
 
 std::string config_hash(const config::Node& resolved) {
@@ -31,11 +64,21 @@ using config::Node;
 /// One axis of the product: a list of alternatives, each a set of key → value pairs.
 using Axis = std::vector<std::vector<std::pair<std::string, Node>>>;
 
+/// Checks one value of an axis: a value of the include axis must name an existing file
+/// (relative to the sweep file), found now rather than at every point.
+const Node& axis_value(const std::string& key, const Node& v, const std::string& path) {
+  if (key != kIncludeAxis) return v;
+  config::as_string(v, path);
+  const std::string file = config::resolve_path(v);
+  if (!std::filesystem::is_regular_file(file)) throw InputError(v.loc, path, "no such file: " + file);
+  return v;
+}
+
 Axis read_list_axis(const std::string& key, const Node& values, const std::string& path) {
   config::expect_seq(values, path);
   if (values.seq.empty()) throw InputError(values.loc, path, "an axis needs at least one value");
   Axis axis;
-  for (const auto& v : values.seq) axis.push_back({{key, v}});
+  for (const auto& v : values.seq) axis.push_back({{key, axis_value(key, v, path)}});
   return axis;
 }
 
@@ -55,7 +98,7 @@ Axis read_zip_group(const Node& group, const std::string& path) {
       throw InputError(e.value.loc, p, "zipped lists must have the same length (" + std::to_string(n) + " before, " +
                                            std::to_string(e.value.seq.size()) + " here)");
     }
-    for (size_t i = 0; i < n; ++i) axis[i].push_back({e.key, e.value.seq[i]});
+    for (size_t i = 0; i < n; ++i) axis[i].push_back({e.key, axis_value(e.key, e.value.seq[i], p)});
   }
   return axis;
 }
@@ -121,8 +164,8 @@ SweepSpec load_sweep(const std::string& path, const std::vector<std::string>& ex
   }
 
   // Cartesian product, the first axis varying slowest.
-  Node base_tree = config::load_file(spec.base_config);
-  for (const auto& s : spec.fixed_sets) config::apply_override(base_tree, s);
+  const Node base_tree = config::load_file(spec.base_config);
+  std::map<std::string, Node> include_trees;  // each include axis file, loaded once
   std::vector<size_t> idx(axes.size(), 0);
   size_t total = 1;
   for (const auto& a : axes) total *= a.size();
@@ -134,7 +177,16 @@ SweepSpec load_sweep(const std::string& path, const std::vector<std::string>& ex
       Point p;
       p.index = spec.points.size();
       p.axes = pairs;
+      for (const auto& [k, v] : pairs)
+        if (k == kIncludeAxis) p.include = config::resolve_path(v);
+      // The same order as the child's: base, include file over it (point_config), then --set.
       Node resolved = base_tree;
+      if (!p.include.empty()) {
+        auto it = include_trees.find(p.include);
+        if (it == include_trees.end()) it = include_trees.emplace(p.include, config::load_file(p.include)).first;
+        config::merge_into(resolved, it->second);
+      }
+      for (const auto& s : spec.fixed_sets) config::apply_override(resolved, s);
       for (const auto& s : p.assignments()) config::apply_override(resolved, s);
       p.hash = config_hash(resolved);
       spec.points.push_back(std::move(p));

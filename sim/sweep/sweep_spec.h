@@ -1,7 +1,8 @@
 #pragma once
 /// A sweep: a base config plus axes (config key path → list of values), expanded into
 /// points. Each point is the base config with `--set` assignments, keyed by a hash of
-/// the resolved config so that re-running a sweep skips finished points.
+/// the resolved config so that re-running a sweep skips finished points. The axis key
+/// `include` varies a whole file instead: each value is merged over the base config.
 #include <cstdint>
 #include <string>
 #include <utility>
@@ -11,11 +12,16 @@
 
 namespace bpsim::sweep {
 
+/// The axis key whose values are files merged over the base config, not config values.
+inline constexpr const char* kIncludeAxis = "include";
+
 struct Point {
   size_t index = 0;
   std::vector<std::pair<std::string, config::Node>> axes;  ///< key path → value, in axis order
-  std::string hash;                                        ///< 16 hex digits of the resolved config
-  std::vector<std::string> assignments() const;            ///< "key.path=value" for --set
+  std::string include;  ///< the include axis's file (resolved against the sweep file), or empty
+  std::string hash;     ///< 16 hex digits of the resolved config
+  std::vector<std::string> assignments() const;  ///< "key.path=value" for --set (the include axis is not one)
+  std::string label() const;                     ///< every axis as "key=value", for messages
 };
 
 struct SweepSpec {
@@ -29,6 +35,11 @@ struct SweepSpec {
 /// Parses and expands a sweep file (cartesian `axes`, `zip` groups, `exclude` filters).
 /// Throws InputError with file:line:col on bad input.
 SweepSpec load_sweep(const std::string& path, const std::vector<std::string>& extra_sets);
+
+/// The config file a point runs: the base config itself, or (with an include axis) a file
+/// written into `dir` that includes the base and then the point's file, so that the
+/// child's errors still point at the lines of both.
+std::string point_config(const SweepSpec& spec, const Point& p, const std::string& dir);
 
 /// FNV-1a 64 of the resolved config text, as 16 hex digits: stable across runs and machines.
 std::string config_hash(const config::Node& resolved);

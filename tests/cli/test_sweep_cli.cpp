@@ -3,6 +3,10 @@
 #include "sim/core/build_info.h"
 #include <catch2/catch.hpp>
 
+#include <filesystem>
+#include <sstream>
+#include <vector>
+
 #include <nlohmann/json.hpp>
 
 #include "tests/cli/cli_harness.h"
@@ -18,6 +22,30 @@ std::string base_config(const Scratch& s) {
 }
 
 size_t count_lines(const std::string& text) { return static_cast<size_t>(std::count(text.begin(), text.end(), '\n')); }
+
+/// How often `what` occurs in `text`.
+size_t count(const std::string& text, const std::string& what) {
+  size_t n = 0;
+  for (size_t at = text.find(what); at != std::string::npos; at = text.find(what, at + what.size())) ++n;
+  return n;
+}
+
+/// The rows of a results.jsonl.
+std::vector<nlohmann::json> rows(const std::string& jsonl) {
+  std::vector<nlohmann::json> out;
+  std::istringstream in(slurp(jsonl));
+  for (std::string line; std::getline(in, line);) out.push_back(nlohmann::json::parse(line));
+  return out;
+}
+
+/// The points' hashes as `bpsim sweep --list` prints them (second word of each line).
+std::vector<std::string> list_hashes(const std::string& sweep) {
+  const CliResult r = run_bpsim("sweep " + sweep + " --list");
+  std::vector<std::string> hashes;
+  std::istringstream in(r.out);
+  for (std::string index, hash, rest; in >> index >> hash && std::getline(in, rest);) hashes.push_back(hash);
+  return hashes;
+}
 
 }  // namespace
 
@@ -47,16 +75,184 @@ TEST_CASE("sweep cli: every point becomes a row, a re-run skips finished points"
   CHECK(slurp(s / "out/results.csv") == before);
 }
 
-TEST_CASE("sweep cli: a failing point records its error and the sweep goes on", "[sweep][cli]") {
+TEST_CASE("sweep cli: a point with bad input is reported, the others run, and the sweep exits 2", "[sweep][cli]") {
   Scratch s("sweep_fail");
   base_config(s);
   std::string sweep = s.file("s.yaml", "base: base.yaml\naxes:\n  accelerator.pattern: [stream, zigzag]\n");
   CliResult r = run_bpsim("sweep " + sweep + " --out " + (s / "out"));
-  REQUIRE(r.code == 0);
+  INFO(r.err);
+  CHECK(r.code == 2);  // the zigzag point's run exits 2 (bad input)
   std::string csv = slurp(s / "out/results.csv");
-  CHECK(count_lines(csv) == 3);
+  CHECK(count_lines(csv) == 3);  // header + both points: the failure did not stop the sweep
+  CHECK_THAT(csv, Catch::Contains(",ok,stream,"));
   CHECK_THAT(csv, Catch::Contains(",error,zigzag,"));
   CHECK_THAT(csv, Catch::Contains("accelerator.pattern: 'zigzag' is not valid"));
+  // On the console: the point with its axes and its error, as it fails and again in the list at the end.
+  const std::string failed = "point 1 failed (exit 2: bad input): accelerator.pattern=zigzag";
+  CHECK(count(r.err, failed) == 2);
+  CHECK(count(r.err, "accelerator.pattern: 'zigzag' is not valid") == 2);
+  CHECK_THAT(r.err, Catch::Contains("sweep: 1 of 2 points failed:"));
+  CHECK_THAT(r.err, Catch::Contains("2 points: 1 ok, 1 failed"));
+}
+
+TEST_CASE("sweep cli: a point that fails inside bpsim makes the sweep exit 1, and a retry that succeeds clears it",
+          "[sweep][cli]") {
+  Scratch s("sweep_internal");
+  base_config(s);
+  std::string sweep = s.file("s.yaml", "base: base.yaml\naxes: {run.seed: [1, 2]}\n");
+  // Point 1's output folder holds a non-empty folder named report.json: its run cannot
+  // remove the old report and fails as a full disk would (exit 1, not bad input).
+  const std::string hash = list_hashes(sweep).at(1);
+  std::filesystem::create_directories(s / ("out/points/" + hash + "/report.json/blocker"));
+  CliResult r = run_bpsim("sweep " + sweep + " --out " + (s / "out"));
+  INFO(r.err);
+  CHECK(r.code == 1);
+  CHECK(count(r.err, "point 1 failed (exit 1): run.seed=2") == 2);
+  CHECK_THAT(r.err, Catch::Contains("internal error"));
+  CHECK_THAT(r.err, Catch::Contains("2 points: 1 ok, 1 failed"));
+
+  std::filesystem::remove_all(s / ("out/points/" + hash + "/report.json"));
+  CliResult retry = run_bpsim("sweep " + sweep + " --retry-failed --out " + (s / "out"));
+  INFO(retry.err);
+  CHECK(retry.code == 0);
+  CHECK_THAT(retry.err, Catch::Contains("2 points, 1 already done"));
+  CHECK_THAT(retry.err, Catch::Contains("2 points: 2 ok, 0 failed"));  // the earlier failed row no longer counts
+  CHECK_THAT(retry.err, !Catch::Contains("point 1 failed"));
+  CHECK(count(slurp(s / "out/results.csv"), ",ok,") == 2);
+}
+
+TEST_CASE("sweep cli: --retry-failed counts each point once, with its latest result", "[sweep][cli]") {
+  Scratch s("sweep_retry");
+  base_config(s);
+  std::string sweep = s.file("s.yaml", "base: base.yaml\naxes:\n  accelerator.pattern: [stream, zigzag, sideways]\n");
+  REQUIRE(run_bpsim("sweep " + sweep + " --out " + (s / "out")).code == 2);
+  // Each retry re-runs the 2 bad points, which fail again: still 2 failed, not 2 per run so far.
+  for (int run = 0; run < 2; ++run) {
+    CliResult r = run_bpsim("sweep " + sweep + " --retry-failed --out " + (s / "out"));
+    INFO(r.err);
+    CHECK(r.code == 2);
+    CHECK_THAT(r.err, Catch::Contains("3 points, 1 already done"));
+    CHECK_THAT(r.err, Catch::Contains("sweep: 2 of 3 points failed:"));
+    CHECK_THAT(r.err, Catch::Contains("3 points: 1 ok, 2 failed"));
+  }
+  // A plain re-run runs nothing but still reports (and exits on) the failures it keeps.
+  CliResult again = run_bpsim("sweep " + sweep + " --out " + (s / "out"));
+  CHECK(again.code == 2);
+  CHECK_THAT(again.err, Catch::Contains("3 points, 3 already done"));
+  CHECK_THAT(again.err, Catch::Contains("3 points: 1 ok, 2 failed"));
+  CHECK(count_lines(slurp(s / "out/results.jsonl")) == 3);  // one row per point after finalize
+}
+
+TEST_CASE("sweep cli: on a terminal a failed point's error is printed above the progress bar", "[sweep][cli]") {
+  if (std::system("command -v script >/dev/null 2>&1") != 0) {
+    WARN("util-linux script(1) not found: no terminal to test the progress bar on");
+    return;
+  }
+  Scratch s("sweep_tty");
+  base_config(s);
+  std::string sweep = s.file("s.yaml", "base: base.yaml\naxes:\n  accelerator.pattern: [zigzag, stream]\n");
+  // script(1) runs the sweep on a pseudo-terminal (stderr a tty: the bar is drawn); -e
+  // passes the exit status on.
+  const std::string cmd = "script -qec '" + std::string(BPSIM_EXE) + " sweep " + sweep + " --out " + (s / "out") +
+                          "' /dev/null </dev/null >" + (s / "tty.log") + " 2>&1";
+  const int status = std::system(cmd.c_str());
+  const std::string tty = slurp(s / "tty.log");
+  INFO(tty);
+  REQUIRE(WIFEXITED(status));
+  CHECK(WEXITSTATUS(status) == 2);
+  CHECK_THAT(tty, Catch::Contains("] 2/2 ETA"));  // the bar was drawn
+  // The error's lines end in a newline (the terminal turns \n into \r\n) before the bar
+  // is drawn again, so the bar's next \r cannot overwrite them.
+  CHECK(count(tty, "point 0 failed (exit 2: bad input): accelerator.pattern=zigzag\r\n") == 2);
+  CHECK(count(tty, "accelerator.pattern: 'zigzag' is not valid") == 2);
+}
+
+TEST_CASE("sweep cli: --list checks every point as bpsim validate does and exits 2 on an invalid one", "[sweep][cli]") {
+  Scratch s("sweep_list");
+  base_config(s);
+  std::string sweep = s.file("s.yaml",
+                             "base: base.yaml\n"
+                             "axes:\n"
+                             "  accelerator.pattern: [stream, zigzag]\n"
+                             "  memory.page_policy: [open, sideways]\n");
+  CliResult r = run_bpsim("sweep " + sweep + " --list");
+  INFO(r.out << r.err);
+  CHECK(r.code == 2);
+  // 2 patterns × 2 page policies; only stream with open is valid.
+  CHECK_THAT(r.out, Catch::Contains(" ok accelerator.pattern=stream memory.page_policy=open\n"));
+  CHECK_THAT(r.out, Catch::Contains(" invalid accelerator.pattern=stream memory.page_policy=sideways\n"));
+  CHECK_THAT(r.out, Catch::Contains(" invalid accelerator.pattern=zigzag memory.page_policy=open\n"));
+  CHECK(count(r.out, "memory.page_policy: 'sideways' is not valid") == 1);  // zigzag fails first at its point
+  CHECK(count(r.out, "accelerator.pattern: 'zigzag' is not valid") == 2);
+  CHECK_THAT(r.err, Catch::Contains("sweep: 3 of 4 points are invalid"));
+
+  std::string good = s.file("good.yaml", "base: base.yaml\naxes: {run.seed: [1, 2]}\n");
+  CliResult ok = run_bpsim("sweep " + good + " --list");
+  CHECK(ok.code == 0);
+  CHECK(count(ok.out, " ok run.seed=") == 2);
+}
+
+TEST_CASE("sweep cli: --list checks include-axis points too, in a zip group, with errors at the file's line", "[sweep][cli]") {
+  Scratch s("sweep_list_include");
+  base_config(s);
+  s.file("open.yaml", "memory: {page_policy: open}\n");
+  s.file("bad.yaml", "memory: {page_policy: sideways}\n");
+  std::string sweep = s.file("s.yaml",
+                             "base: base.yaml\n"
+                             "axes:\n"
+                             "  accelerator.pattern: [stream, zigzag]\n"
+                             "zip:\n"
+                             "  - include: [open.yaml, bad.yaml]\n"
+                             "    run.seed: [1, 2]\n");
+  CliResult r = run_bpsim("sweep " + sweep + " --list");
+  INFO(r.out << r.err);
+  CHECK(r.code == 2);
+  // 2 patterns × 2 zipped (include, seed) pairs; only stream with open.yaml is valid.
+  CHECK_THAT(r.out, Catch::Contains(" ok accelerator.pattern=stream include=open.yaml run.seed=1\n"));
+  CHECK_THAT(r.out, Catch::Contains(" invalid accelerator.pattern=stream include=bad.yaml run.seed=2\n"));
+  CHECK_THAT(r.out, Catch::Contains(" invalid accelerator.pattern=zigzag include=open.yaml run.seed=1\n"));
+  // "memory: {page_policy: " is 22 characters: the bad value starts in column 23 of bad.yaml.
+  CHECK(count(r.out, "bad.yaml:1:23: memory.page_policy: 'sideways' is not valid") == 1);
+  CHECK(count(r.out, "accelerator.pattern: 'zigzag' is not valid") == 2);
+  CHECK_THAT(r.err, Catch::Contains("sweep: 3 of 4 points are invalid"));
+}
+
+TEST_CASE("sweep cli: an include axis merges a whole file over the base config, like the same values set", "[sweep][cli]") {
+  Scratch s("sweep_include");
+  base_config(s);
+  std::filesystem::create_directories(s / "presets");
+  s.file("presets/open.yaml", "memory: {page_policy: open}\n");
+  s.file("presets/closed.yaml", "memory: {page_policy: closed}\n");
+  std::string by_file = s.file("files.yaml", "base: base.yaml\naxes: {include: [presets/open.yaml, presets/closed.yaml]}\n");
+  std::string by_set = s.file("sets.yaml", "base: base.yaml\naxes: {memory.page_policy: [open, closed]}\n");
+  CliResult f = run_bpsim("sweep " + by_file + " --out " + (s / "files"));
+  CliResult v = run_bpsim("sweep " + by_set + " --out " + (s / "sets"));
+  INFO(f.err << v.err);
+  REQUIRE(f.code == 0);
+  REQUIRE(v.code == 0);
+  const std::vector<nlohmann::json> files = rows(s / "files/results.jsonl"), sets = rows(s / "sets/results.jsonl");
+  REQUIRE(files.size() == 2);
+  REQUIRE(sets.size() == 2);
+  CHECK(files[0]["axes"]["include"] == "presets/open.yaml");  // the path as the sweep file writes it
+  for (size_t i = 0; i < 2; ++i) {
+    // Merging {memory: {page_policy: X}} over the base resolves to the config --set gives:
+    // the same hash, the same results.
+    CHECK(files[i]["hash"] == sets[i]["hash"]);
+    CHECK(files[i]["totals"] == sets[i]["totals"]);
+  }
+  CHECK(files[0]["totals"]["cycles"] != files[1]["totals"]["cycles"]);  // the file did change the run
+}
+
+TEST_CASE("sweep cli: a missing include-axis file is bad input at its line in the sweep file", "[sweep][cli]") {
+  Scratch s("sweep_include_missing");
+  base_config(s);
+  s.file("open.yaml", "memory: {page_policy: open}\n");
+  std::string sweep = s.file("s.yaml", "base: base.yaml\naxes:\n  include: [open.yaml, nope.yaml]\n");
+  CliResult r = run_bpsim("sweep " + sweep + " --out " + (s / "out"));
+  CHECK(r.code == 2);
+  // "  include: [open.yaml, " is 23 characters: nope.yaml starts in column 24 of line 3.
+  CHECK_THAT(r.err, Catch::Contains(sweep + ":3:24: axes.include: no such file: " + (s / "nope.yaml")));
+  CHECK_FALSE(std::filesystem::exists(s / "out"));  // refused before any point ran
 }
 
 TEST_CASE("sweep cli: a partial last row (crash) is dropped and that point re-run", "[sweep][cli]") {
