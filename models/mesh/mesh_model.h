@@ -14,6 +14,9 @@
 
 namespace bpsim::mesh {
 
+/// Leakage units of the mesh's parts (priced in configs/energy/45nm/mesh.yaml).
+std::vector<ActionDecl> mesh_leakage_units();
+
 class MeshModel : public sc_core::sc_module, public Accelerator {
  public:
   SC_HAS_PROCESS(MeshModel);
@@ -23,6 +26,7 @@ class MeshModel : public sc_core::sc_module, public Accelerator {
   uint64_t total_cycles() const override { return m_cycles; }
   void report_stats(StatGroup& group) const override;
   nlohmann::json network() const override { return m_network; }
+  std::vector<LeakingPart> leaking_parts() const override;
   const Mapping* mapping() const { return m_map.get(); }
 
  private:

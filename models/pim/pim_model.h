@@ -26,6 +26,7 @@ class PimModel : public sc_core::sc_module, public Accelerator {
   double clock_ghz() const override { return m_spec.clock_ghz(); }
   uint64_t total_cycles() const override { return m_cycles; }
   void report_stats(StatGroup& group) const override;
+  std::vector<LeakingPart> leaking_parts() const override;
   const std::vector<OpPlan>& plans() const { return m_plans; }
 
  private:
@@ -55,5 +56,7 @@ class PimModel : public sc_core::sc_module, public Accelerator {
 
 /// Energy actions the model counts beyond the memory system's DRAM commands.
 std::vector<ActionDecl> pim_actions();
+/// Leakage units beyond the DRAM background (priced in configs/energy/45nm/pim.yaml).
+std::vector<ActionDecl> pim_leakage_units();
 
 }  // namespace bpsim::pim

@@ -27,6 +27,7 @@ class SystolicModel : public sc_core::sc_module, public Accelerator {
   double clock_ghz() const override { return m_spec.clock_ghz; }
   uint64_t total_cycles() const override { return m_cycles; }
   void report_stats(StatGroup& group) const override;
+  std::vector<LeakingPart> leaking_parts() const override;
 
  private:
   void run();
@@ -51,6 +52,7 @@ class SystolicModel : public sc_core::sc_module, public Accelerator {
   static constexpr uint64_t kScratchAddr = kMetaAddr + (uint64_t(1) << 32);  ///< operands an op does not name
 
   SystolicSpec m_spec;
+  workload::DType m_pe_dtype;  ///< what the PEs are built for (the widest op type with dtype: workload)
   std::shared_ptr<workload::OpStream> m_ops;
   bool m_check_each = false;
   memory::MemorySystem& m_mem;

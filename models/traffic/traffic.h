@@ -33,6 +33,7 @@ class TrafficGenerator : public sc_core::sc_module, public Accelerator {
   double clock_ghz() const override { return 1.0 / m_dram.spec().tck_ns; }
   uint64_t total_cycles() const override { return m_end_cycle; }
   void report_stats(StatGroup& group) const override;
+  std::vector<LeakingPart> leaking_parts() const override;
 
  private:
   void run();

@@ -36,6 +36,13 @@ std::vector<ActionDecl> all_known_actions() {
   return all;
 }
 
+std::vector<ActionDecl> all_known_leakage() {
+  register_builtin_models();
+  std::vector<ActionDecl> all = memory::memory_leakage_units();
+  for (const auto& k : Registry::instance().all()) all.insert(all.end(), k.leakage.begin(), k.leakage.end());
+  return all;
+}
+
 RunSpec prepare(const std::string& config_path, const std::vector<std::string>& overrides, bool allow_stream) {
   register_builtin_models();
   RunSpec spec;
@@ -65,10 +72,7 @@ RunSpec prepare(const std::string& config_path, const std::vector<std::string>& 
 
   const config::Node* en = root.find("energy");
   if (!en) throw InputError(root.loc, "", "missing required section 'energy' (include a table, e.g. configs/energy/45nm.yaml)");
-  spec.energy = EnergyTable::parse(*en, "energy", all_known_actions());
-  std::vector<ActionDecl> present = memory::memory_actions();
-  present.insert(present.end(), spec.kind->actions.begin(), spec.kind->actions.end());
-  spec.energy.keep_leakage_of(present);
+  spec.energy = EnergyTable::parse(*en, "energy", all_known_actions(), all_known_leakage());
 
   const config::Node* run = root.find("run");
   spec.run = std::make_unique<config::Values>(config::validate(run ? *run : config::Node{}, *run_schema(), "run"));
@@ -92,6 +96,7 @@ nlohmann::json simulate(RunSpec& spec, OpSpill* spill) {
   auto mem = memory::make_memory_system(*spec.memory, spec.energy, "memory");
   BuildContext ctx{"accel", *spec.accelerator, *mem, spec.energy, spec.workload, spec.stream, spec.seed};
   std::unique_ptr<Accelerator> acc = spec.kind->make(ctx);
+  spec.energy.charge_leakage_of(acc->leaking_parts());  // only what the model instantiates leaks
   ReportBuilder::OpSink to_spill;
   if (spill) to_spill = [spill](const OpRecord& r, double energy_pj) { spill->add(r, energy_pj); };
   ReportBuilder report(spec.energy, acc->clock_ghz(), std::move(to_spill));

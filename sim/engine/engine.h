@@ -39,6 +39,8 @@ RunSpec prepare(const std::string& config_path, const std::vector<std::string>& 
 
 /// Every energy action any component can count (the known names of energy tables).
 std::vector<ActionDecl> all_known_actions();
+/// Every leakage unit any component can declare (the known keys of energy.leakage_mw).
+std::vector<ActionDecl> all_known_leakage();
 
 /// Builds the hierarchy, runs sc_start once, and assembles report.json (DESIGN.md's
 /// contract). One call per process: SystemC elaborates once. With `spill`, op entries go
