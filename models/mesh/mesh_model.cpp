@@ -5,8 +5,21 @@
 
 #include "models/mesh/trainer.h"
 #include "sim/core/stats.h"
+#include "sim/memory/sram.h"
 
 namespace bpsim::mesh {
+
+namespace {
+/// Input ports of every router: four neighbours and the local cluster (the network keeps
+/// five input-VC sets per router, edge routers included).
+constexpr double kRouterInputPorts = 5;
+}  // namespace
+
+std::vector<ActionDecl> mesh_leakage_units() {
+  return {{"mesh.pe", "one processing element (an fp32 MAC with its operand and accumulator registers)"},
+          {"mesh.router_buffer_bit", "one bit of router input buffer (ports × VCs × depth × flit bits)"},
+          {"mesh.router_xbar_bit", "one bit of flit width through a 5×5 router crossbar"}};
+}
 
 MeshModel::MeshModel(sc_core::sc_module_name name, MeshSpec spec, std::shared_ptr<const workload::OpGraph> graph,
                      const config::Values& where, uint64_t seed)
@@ -96,6 +109,21 @@ void MeshModel::run_training() {
                {"multicast", m_spec.multicast == Multicast::tree ? "tree" : "unicast"},
                {"control_store_bytes_per_cluster_max", m_map->control_store_bytes_max},
                {"routing_table_bytes_per_cluster_max", m_map->routing_table_bytes_max}};
+}
+
+std::vector<LeakingPart> MeshModel::leaking_parts() const {
+  // The routers carry both modes; the clusters (PEs and SRAM) only take part in training:
+  // synthetic traffic exercises the network alone. Nothing reaches DRAM in either mode,
+  // so no DRAM background. Every cluster leaks, mapped or not: nothing is power-gated.
+  const double nodes = m_spec.noc.nodes(), flit_bits = 8.0 * m_spec.noc.flit_bytes;
+  std::vector<LeakingPart> parts = {
+      {"mesh.router", "mesh.router_buffer_bit", nodes * kRouterInputPorts * m_spec.noc.vcs * m_spec.noc.buf_depth * flit_bits},
+      {"mesh.router", "mesh.router_xbar_bit", nodes * flit_bits}};
+  if (m_spec.mode == Mode::training) {
+    parts.push_back({"mesh.pe", "mesh.pe", nodes * m_spec.cluster.elements});
+    parts.push_back(memory::sram_leakage("mesh.sram", uint64_t(m_spec.noc.nodes()) * m_spec.cluster.sram_bytes));
+  }
+  return parts;
 }
 
 void MeshModel::report_stats(StatGroup& g) const {

@@ -14,6 +14,9 @@
 
 namespace bpsim::mesh {
 
+/// Leakage units of the mesh's parts (priced in configs/energy/45nm/mesh.yaml).
+std::vector<ActionDecl> mesh_leakage_units();
+
 class MeshModel : public sc_core::sc_module, public Accelerator {
  public:
   SC_HAS_PROCESS(MeshModel);
@@ -25,6 +28,7 @@ class MeshModel : public sc_core::sc_module, public Accelerator {
   double peak_macs_per_cycle() const override { return double(m_spec.noc.nodes()) * m_spec.cluster.elements; }
   void report_stats(StatGroup& group) const override;
   nlohmann::json network() const override { return m_network; }
+  std::vector<LeakingPart> leaking_parts() const override;
   const Mapping* mapping() const { return m_map.get(); }
 
  private:

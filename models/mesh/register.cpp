@@ -10,6 +10,7 @@ void register_mesh(Registry& r) {
   k.description = "X×Y processor clusters on a coordinate-routed message mesh (training or synthetic traffic)";
   k.schema = mesh::mesh_schema();
   k.actions = mesh::mesh_actions();
+  k.leakage = mesh::mesh_leakage_units();
   k.needs_workload = false;  // synthetic mode runs without one
   k.make = [](const BuildContext& ctx) -> std::unique_ptr<Accelerator> {
     return std::make_unique<mesh::MeshModel>(ctx.name.c_str(), mesh::parse_mesh_spec(ctx.params), ctx.workload,

@@ -31,6 +31,7 @@ class PimModel : public sc_core::sc_module, public Accelerator {
     return double(m_spec.units_total()) * double(m_spec.lanes) * m_spec.max_rows_per_step + m_spec.host_macs_per_cycle();
   }
   void report_stats(StatGroup& group) const override;
+  std::vector<LeakingPart> leaking_parts() const override;
   const std::vector<OpPlan>& plans() const { return m_plans; }
 
  private:
@@ -60,5 +61,7 @@ class PimModel : public sc_core::sc_module, public Accelerator {
 
 /// Energy actions the model counts beyond the memory system's DRAM commands.
 std::vector<ActionDecl> pim_actions();
+/// Leakage units beyond the DRAM background (priced in configs/energy/45nm/pim.yaml).
+std::vector<ActionDecl> pim_leakage_units();
 
 }  // namespace bpsim::pim

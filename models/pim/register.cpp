@@ -11,6 +11,7 @@ void register_pim(Registry& r) {
   k.description = "DRAM computing in its subarrays: charge-domain XNOR-accumulate, Ambit primitives, SIMDRAM bit-serial arithmetic";
   k.schema = pim::pim_schema();
   k.actions = pim::pim_actions();
+  k.leakage = pim::pim_leakage_units();
   k.needs_workload = true;
   k.make = [](const BuildContext& ctx) -> std::unique_ptr<Accelerator> {
     auto* dram = dynamic_cast<memory::DramSystem*>(&ctx.memory);

@@ -9,6 +9,7 @@ void register_systolic(Registry& r) {
   k.description = "R×C MAC array (ws/os/is, pipeline stages, SRAM tiling) with output-sparsity gating and skipping";
   k.schema = systolic::systolic_schema();
   k.actions = systolic::systolic_actions();
+  k.leakage = systolic::systolic_leakage_units();
   k.needs_workload = true;
   k.streams_ops = true;
   k.op_cost = [](const config::Values& params) -> workload::OpCostFn {

@@ -2,9 +2,12 @@
 
 #include <algorithm>
 #include <cmath>
+#include <optional>
 
 #include "sim/core/stats.h"
+#include "sim/memory/memory_factory.h"
 #include "sim/memory/memory_system.h"
+#include "sim/memory/sram.h"
 
 namespace bpsim::systolic {
 
@@ -18,8 +21,18 @@ SystolicModel::SystolicModel(sc_core::sc_module_name name, SystolicSpec spec, st
     : sc_core::sc_module(name), m_spec(std::move(spec)), m_mem(mem), m_energy(energy), m_where(where), m_rng(seed),
       m_rtl_rng(seed ^ 0x9e3779b97f4a7c15ull) {
   m_period_ps = 1000.0 / m_spec.clock_ghz;
+  // With dtype: workload the array must compute every op's type: its PEs are as wide as the
+  // widest GEMM type of the graph (the graph's type when it has none); a streamed trace is
+  // not known ahead, so fp32, the widest.
+  m_pe_dtype = m_spec.dtype_from_workload ? workload::DType::fp32 : m_spec.dtype;
   if (graph) {
-    for (const workload::Op& op : graph->ops) check_op(op);  // errors before elaboration ends
+    std::optional<workload::DType> widest;
+    for (const workload::Op& op : graph->ops) {
+      check_op(op);  // errors before elaboration ends
+      const workload::DType d = m_spec.compute_dtype(op.dtype);
+      if (is_gemm(op) && (!widest || workload::dtype_bits(d) > workload::dtype_bits(*widest))) widest = d;
+    }
+    if (m_spec.dtype_from_workload) m_pe_dtype = widest.value_or(m_spec.compute_dtype(graph->dtype));
     m_ops = workload::stream_graph(std::move(graph));
   } else if (stream) {
     m_ops = std::move(stream);
@@ -237,6 +250,20 @@ void SystolicModel::finish(OpRecord& rec, const workload::Op& op, uint64_t t0_ps
   m_stall_cycles += rec.cycles - compute_cycles;
   m_cycles += rec.cycles;
   m_now_ps = t0_ps + uint64_t(std::llround(double(rec.cycles) * m_period_ps));
+}
+
+std::vector<LeakingPart> SystolicModel::leaking_parts() const {
+  // Both halves of a double buffer hold data, so the whole capacity leaks. With output
+  // sparsity on, the controller's mask buffer (8 KiB, as systolic.metadata_read_64b is
+  // priced) leaks too. Operands stream from DRAM: its background is charged.
+  constexpr uint64_t kMaskBufferBytes = 8 * 1024;
+  const SramConfig& b = m_spec.sram;
+  const uint64_t sram = b.input_bytes + b.weight_bytes + b.output_bytes +
+                        (m_spec.sparsity.mode == SparsityMode::off ? 0 : kMaskBufferBytes);
+  return {{"systolic.pe", pe_leakage_unit(m_pe_dtype), double(m_spec.rows) * m_spec.cols},
+          {"systolic.vector", "systolic.vector_lane", double(m_spec.lanes())},
+          memory::sram_leakage("systolic.sram", sram),
+          memory::dram_background()};
 }
 
 void SystolicModel::report_stats(StatGroup& g) const {

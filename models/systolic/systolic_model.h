@@ -29,6 +29,7 @@ class SystolicModel : public sc_core::sc_module, public Accelerator {
   /// One MAC per PE per cycle (stages split the rows, they add no PEs).
   double peak_macs_per_cycle() const override { return double(m_spec.rows) * m_spec.cols; }
   void report_stats(StatGroup& group) const override;
+  std::vector<LeakingPart> leaking_parts() const override;
 
  private:
   void run();
@@ -55,6 +56,7 @@ class SystolicModel : public sc_core::sc_module, public Accelerator {
   static constexpr uint64_t kScratchAddr = kMetaAddr + (uint64_t(1) << 32);  ///< operands an op does not name
 
   SystolicSpec m_spec;
+  workload::DType m_pe_dtype;  ///< what the PEs are built for (the widest op type with dtype: workload)
   std::shared_ptr<workload::OpStream> m_ops;
   bool m_check_each = false;
   memory::MemorySystem& m_mem;

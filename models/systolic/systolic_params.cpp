@@ -99,6 +99,16 @@ SystolicSpec parse_systolic_spec(const config::Values& v) {
 
 std::string mac_action(workload::DType d) { return std::string("systolic.mac_") + workload::to_string(d); }
 
+std::string pe_leakage_unit(workload::DType d) { return std::string("systolic.pe_") + workload::to_string(d); }
+
+std::vector<ActionDecl> systolic_leakage_units() {
+  std::vector<ActionDecl> u;
+  for (workload::DType d : {workload::DType::int8, workload::DType::fp16, workload::DType::bf16, workload::DType::fp32})
+    u.push_back({pe_leakage_unit(d), std::string("one ") + workload::to_string(d) + " PE (multiplier, accumulator, registers)"});
+  u.push_back({"systolic.vector_lane", "one lane of the vector unit (an fp32 adder)"});
+  return u;
+}
+
 std::vector<ActionDecl> systolic_actions() {
   return {{"systolic.mac_int8", "one int8 multiply with int32 accumulate"},
           {"systolic.mac_fp16", "one fp16 multiply with fp32 accumulate"},

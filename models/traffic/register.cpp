@@ -9,25 +9,27 @@ void register_traffic(Registry& r) {
   s->real("rate_per_ns", "requests/ns", "offered request rate; 0 = as fast as the controller accepts").def(0.0).at_least(0);
   s->integer("requests", "", "requests to send").def(10000).range(1, int64_t(1) << 32);
   s->integer("base_address", "bytes", "first address of a stream").def(0).at_least(0);
-  r.add(AcceleratorKind{
-      "traffic", "synthetic request generator driving the DRAM model on its own", s, {}, false,
-      [](const BuildContext& ctx) -> std::unique_ptr<Accelerator> {
-        auto* dram = dynamic_cast<memory::DramSystem*>(&ctx.memory);
-        if (!dram) throw std::logic_error("traffic needs the DRAM memory system");
-        traffic::TrafficSpec t;
-        t.random = ctx.params.s("pattern") == "random";
-        t.read_fraction = ctx.params.f("read_fraction");
-        t.rate_per_ns = ctx.params.f("rate_per_ns");
-        t.requests = static_cast<uint64_t>(ctx.params.i("requests"));
-        t.base = static_cast<uint64_t>(ctx.params.i("base_address"));
-        if (t.base % dram->spec().burst_bytes())
-          throw ctx.params.error("base_address", "must be a multiple of the burst size (" +
-                                                     std::to_string(dram->spec().burst_bytes()) + " B)");
-        t.seed = ctx.seed;
-        return std::make_unique<traffic::TrafficGenerator>(ctx.name.c_str(), t, *dram);
-      },
-      {},       // no op-cost estimate: it runs no workload
-      false});  // and streams none
+  AcceleratorKind k;
+  k.kind = "traffic";
+  k.description = "synthetic request generator driving the DRAM model on its own";
+  k.schema = s;
+  k.needs_workload = false;  // no op-cost estimate, no stream, no energy actions or parts of its own
+  k.make = [](const BuildContext& ctx) -> std::unique_ptr<Accelerator> {
+    auto* dram = dynamic_cast<memory::DramSystem*>(&ctx.memory);
+    if (!dram) throw std::logic_error("traffic needs the DRAM memory system");
+    traffic::TrafficSpec t;
+    t.random = ctx.params.s("pattern") == "random";
+    t.read_fraction = ctx.params.f("read_fraction");
+    t.rate_per_ns = ctx.params.f("rate_per_ns");
+    t.requests = static_cast<uint64_t>(ctx.params.i("requests"));
+    t.base = static_cast<uint64_t>(ctx.params.i("base_address"));
+    if (t.base % dram->spec().burst_bytes())
+      throw ctx.params.error("base_address", "must be a multiple of the burst size (" +
+                                                 std::to_string(dram->spec().burst_bytes()) + " B)");
+    t.seed = ctx.seed;
+    return std::make_unique<traffic::TrafficGenerator>(ctx.name.c_str(), t, *dram);
+  };
+  r.add(std::move(k));
 }
 
 }  // namespace bpsim

@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "sim/core/stats.h"
+#include "sim/memory/memory_factory.h"
 
 using namespace sc_core;
 
@@ -94,6 +95,9 @@ tlm::tlm_sync_enum TrafficGenerator::nb_transport_bw(tlm::tlm_generic_payload& p
   }
   return tlm::TLM_ACCEPTED;
 }
+
+// It drives the DRAM model and builds nothing else.
+std::vector<LeakingPart> TrafficGenerator::leaking_parts() const { return {memory::dram_background()}; }
 
 void TrafficGenerator::report_stats(StatGroup& g) const {
   g.set("requests", m_completed, "requests completed");

@@ -34,6 +34,7 @@ class TrafficGenerator : public sc_core::sc_module, public Accelerator {
   uint64_t total_cycles() const override { return m_end_cycle; }
   double peak_macs_per_cycle() const override { return 0; }  // a request generator computes nothing
   void report_stats(StatGroup& group) const override;
+  std::vector<LeakingPart> leaking_parts() const override;
 
  private:
   void run();

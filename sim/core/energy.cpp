@@ -1,32 +1,20 @@
 #include "sim/core/energy.h"
 
-#include <set>
-
 #include "sim/core/params.h"
 
 namespace bpsim {
 
-namespace {
-std::string component_of(const std::string& action) {
-  auto dot = action.find('.');
-  return dot == std::string::npos ? action : action.substr(0, dot);
-}
-}  // namespace
-
 EnergyTable EnergyTable::parse(const config::Node& section, const std::string& key_path,
-                               const std::vector<ActionDecl>& known) {
+                               const std::vector<ActionDecl>& known, const std::vector<ActionDecl>& known_leakage) {
   using config::Node;
   EnergyTable t;
   t.m_loc = section.loc;
   config::check_keys(section, key_path, {"name", "actions", "leakage_mw"});
   if (const Node* n = section.find("name")) t.m_name = config::as_string(*n, key_path + ".name");
 
-  std::vector<std::string> known_names;
-  std::set<std::string> known_components;
-  for (const auto& a : known) {
-    known_names.push_back(a.name);
-    known_components.insert(component_of(a.name));
-  }
+  std::vector<std::string> known_names, known_units;
+  for (const auto& a : known) known_names.push_back(a.name);
+  for (const auto& u : known_leakage) known_units.push_back(u.name);
 
   auto read_entry = [&](const Node::Entry& e, const std::string& path, const char* value_key) {
     config::check_keys(e.value, path, {value_key, "source"});
@@ -51,8 +39,7 @@ EnergyTable EnergyTable::parse(const config::Node& section, const std::string& k
   }
   if (const Node* leak = section.find("leakage_mw")) {
     config::expect_map(*leak, key_path + ".leakage_mw");
-    std::vector<std::string> comps(known_components.begin(), known_components.end());
-    config::check_keys(*leak, key_path + ".leakage_mw", comps);
+    config::check_keys(*leak, key_path + ".leakage_mw", known_units);
     for (const auto& e : leak->map) t.m_leak_mw[e.key] = read_entry(e, key_path + ".leakage_mw." + e.key, "mw").first;
   }
   return t;
@@ -63,15 +50,17 @@ void EnergyTable::set_price(const std::string& action, double pj, const std::str
   m_source[action] = source;
 }
 
-void EnergyTable::set_leakage(const std::string& component, double mw, const std::string&) {
-  m_leak_mw[component] = mw;
-}
+void EnergyTable::set_leakage(const std::string& unit, double mw, const std::string&) { m_leak_mw[unit] = mw; }
 
-void EnergyTable::keep_leakage_of(const std::vector<ActionDecl>& present) {
-  std::set<std::string> comps;
-  for (const auto& a : present) comps.insert(component_of(a.name));
-  for (auto it = m_leak_mw.begin(); it != m_leak_mw.end();)
-    it = comps.count(it->first) ? std::next(it) : m_leak_mw.erase(it);
+void EnergyTable::charge_leakage_of(const std::vector<LeakingPart>& parts) {
+  m_charged_mw.clear();
+  for (const LeakingPart& p : parts) {
+    auto it = m_leak_mw.find(p.unit);
+    if (it == m_leak_mw.end())
+      throw InputError(m_loc, "energy.leakage_mw", "energy table '" + m_name + "' has no leakage figure for '" + p.unit +
+                                                       "' (part '" + p.component + "'; add it with its source)");
+    m_charged_mw[p.component] += p.count * it->second;
+  }
 }
 
 bool EnergyTable::has(const std::string& action) const { return m_pj.count(action) > 0; }
@@ -97,7 +86,8 @@ double EnergyTable::dynamic_pj(const ActionCounts& counts, std::map<std::string,
 
 double EnergyTable::static_pj(double seconds, std::map<std::string, double>* breakdown) const {
   double total = 0;
-  for (const auto& [comp, mw] : m_leak_mw) {
+  for (const auto& [comp, mw] : m_charged_mw) {
+    if (mw == 0) continue;  // a part declared leak-free (e.g. pim's logic) adds no breakdown entry
     double e = mw * 1e-3 * seconds * 1e12;  // mW × s → pJ
     total += e;
     if (breakdown) (*breakdown)[comp + ".leakage"] += e;

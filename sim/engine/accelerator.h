@@ -65,6 +65,10 @@ class Accelerator {
   virtual void report_stats(StatGroup& group) const = 0;
   /// The report's "network" object (mesh); null elsewhere.
   virtual nlohmann::json network() const { return nullptr; }
+  /// Everything this instance builds that leaks (PEs, SRAM KiB, router buffer bits, and the
+  /// DRAM system when it uses one: memory::dram_background()), priced in units its kind
+  /// declares (AcceleratorKind::leakage). The engine charges leakage for these parts only.
+  virtual std::vector<LeakingPart> leaking_parts() const = 0;
 
  protected:
   /// A finished op's record: to the sink, or kept for records().
@@ -98,6 +102,7 @@ struct AcceleratorKind {
   std::string description;
   std::shared_ptr<const config::Schema> schema;  ///< its `accelerator:` parameters (without `kind`)
   std::vector<ActionDecl> actions;               ///< energy actions it counts
+  std::vector<ActionDecl> leakage;               ///< leakage units its parts are priced in (energy.leakage_mw keys)
   bool needs_workload = true;
   std::function<std::unique_ptr<Accelerator>(const BuildContext&)> make;
   /// Optional: the model's estimate of one op's cycles under these `accelerator:` params,

@@ -37,6 +37,13 @@ std::vector<ActionDecl> all_known_actions() {
   return all;
 }
 
+std::vector<ActionDecl> all_known_leakage() {
+  register_builtin_models();
+  std::vector<ActionDecl> all = memory::memory_leakage_units();
+  for (const auto& k : Registry::instance().all()) all.insert(all.end(), k.leakage.begin(), k.leakage.end());
+  return all;
+}
+
 RunSpec prepare(const std::string& config_path, const std::vector<std::string>& overrides, bool allow_stream) {
   register_builtin_models();
   RunSpec spec;
@@ -66,10 +73,7 @@ RunSpec prepare(const std::string& config_path, const std::vector<std::string>& 
 
   const config::Node* en = root.find("energy");
   if (!en) throw InputError(root.loc, "", "missing required section 'energy' (include a table, e.g. configs/energy/45nm.yaml)");
-  spec.energy = EnergyTable::parse(*en, "energy", all_known_actions());
-  std::vector<ActionDecl> present = memory::memory_actions();
-  present.insert(present.end(), spec.kind->actions.begin(), spec.kind->actions.end());
-  spec.energy.keep_leakage_of(present);
+  spec.energy = EnergyTable::parse(*en, "energy", all_known_actions(), all_known_leakage());
 
   const config::Node* run = root.find("run");
   spec.run = std::make_unique<config::Values>(config::validate(run ? *run : config::Node{}, *run_schema(), "run"));
@@ -93,6 +97,7 @@ Simulation::Simulation(RunSpec& spec) : m_spec(spec) {
   m_mem = memory::make_memory_system(*spec.memory, spec.energy, "memory");
   BuildContext ctx{"accel", *spec.accelerator, *m_mem, spec.energy, spec.workload, spec.stream, spec.seed};
   m_acc = spec.kind->make(ctx);
+  spec.energy.charge_leakage_of(m_acc->leaking_parts());  // only what the model instantiates leaks
 }
 
 Simulation::~Simulation() = default;

@@ -42,6 +42,8 @@ RunSpec prepare(const std::string& config_path, const std::vector<std::string>& 
 
 /// Every energy action any component can count (the known names of energy tables).
 std::vector<ActionDecl> all_known_actions();
+/// Every leakage unit any component can declare (the known keys of energy.leakage_mw).
+std::vector<ActionDecl> all_known_leakage();
 
 /// A run's SystemC hierarchy: the memory system and the accelerator, built (so every check
 /// a model makes while mapping the workload has run) but not yet simulated. `bpsim

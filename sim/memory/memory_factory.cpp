@@ -19,6 +19,12 @@ std::vector<ActionDecl> memory_actions() {
   return a;
 }
 
+std::vector<ActionDecl> memory_leakage_units() {
+  return {{"dram", "the DRAM system's background power (priced from the preset's IDD3N)"}, sram_leakage_unit()};
+}
+
+LeakingPart dram_background() { return {"dram", "dram", 1}; }
+
 std::unique_ptr<MemorySystem> make_memory_system(const config::Values& memory, EnergyTable& prices,
                                                  const std::string& name) {
   const DdrSpec spec = ddr_spec_from(memory);

@@ -1,6 +1,6 @@
 #pragma once
-/// What the engine needs from the memory system: its schema, its energy actions and a
-/// constructor.
+/// What the engine needs from the memory system: its schema, its energy actions and
+/// leakage units, and a constructor.
 #include <memory>
 #include <string>
 #include <vector>
@@ -15,6 +15,12 @@ namespace bpsim::memory {
 std::shared_ptr<const config::Schema> memory_schema();
 /// Every energy action the memory system and SRAM buffers count.
 std::vector<ActionDecl> memory_actions();
+/// Leakage units of the DRAM system ("dram", its background power, priced from the
+/// preset's IDD3N) and of SRAM ("sram.kib").
+std::vector<ActionDecl> memory_leakage_units();
+/// The part a model declares when it uses the DRAM system: its background power leaks
+/// for the whole run (a model that never touches DRAM leaves it out).
+LeakingPart dram_background();
 /// Builds the memory system (an sc_module) before sc_start; registers DRAM prices
 /// derived from IDD currents into `prices`.
 std::unique_ptr<MemorySystem> make_memory_system(const config::Values& memory, EnergyTable& prices,

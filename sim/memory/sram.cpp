@@ -42,6 +42,12 @@ std::vector<ActionDecl> sram_reference_actions() {
   return out;
 }
 
+ActionDecl sram_leakage_unit() { return {"sram.kib", "one KiB of SRAM capacity"}; }
+
+LeakingPart sram_leakage(const std::string& component, uint64_t bytes) {
+  return {component, sram_leakage_unit().name, double(bytes) / 1024.0};
+}
+
 double sram_access_pj(const EnergyTable& table, uint64_t capacity_bytes, bool write) {
   const std::string kind = write ? "sram.write_64b_" : "sram.read_64b_";
   const double x = std::log2(double(capacity_bytes));

@@ -9,10 +9,11 @@ using namespace bpsim;
 namespace {
 
 const std::vector<ActionDecl> kKnown = {{"mac.int8", "one 8-bit MAC"}, {"sram.read_64b", "one 64-bit read"}};
+const std::vector<ActionDecl> kLeak = {{"pe_int8", "one int8 PE"}, {"sram.kib", "one KiB of SRAM"}};
 
 EnergyTable parse(const std::string& yaml) {
   config::Node n = config::parse_yaml(yaml, "e.yaml");
-  return EnergyTable::parse(*n.find("energy"), "energy", kKnown);
+  return EnergyTable::parse(*n.find("energy"), "energy", kKnown, kLeak);
 }
 
 std::string error_of(const std::string& yaml) {
@@ -30,19 +31,63 @@ TEST_CASE("energy: a table prices actions and leakage", "[core][energy]") {
   EnergyTable t = parse(
       "energy:\n  name: t45\n  actions:\n"
       "    mac.int8: {pj: 0.23, source: \"Horowitz 2014: 0.2 mult + 0.03 add\"}\n"
-      "  leakage_mw:\n    sram: {mw: 2.5, source: assumed}\n");
+      "  leakage_mw:\n    sram.kib: {mw: 2.5, source: assumed}\n");
   CHECK(t.name() == "t45");
   CHECK(t.pj("mac.int8") == Approx(0.23));
   CHECK_FALSE(t.has("sram.read_64b"));
   std::map<std::string, double> b;
   // 10 MACs × 0.23 pJ = 2.3 pJ.
   CHECK(t.dynamic_pj({{"mac.int8", 10}}, &b) == Approx(2.3));
-  // 2.5 mW × 1 µs = 2.5e-3 W × 1e-6 s = 2.5e-9 J = 2500 pJ.
-  CHECK(t.static_pj(1e-6, &b) == Approx(2500.0));
-  CHECK(b["sram.leakage"] == Approx(2500.0));
-  // Leakage of components absent from the simulation is not charged.
-  t.keep_leakage_of({{"mac.int8", ""}});
-  CHECK(t.static_pj(1e-6, nullptr) == 0.0);
+  // A priced unit leaks only once a part is charged in it: 2 KiB × 2.5 mW = 5 mW;
+  // 5 mW × 1 µs = 5e-3 W × 1e-6 s = 5e-9 J = 5000 pJ.
+  CHECK(t.static_pj(1e-6, &b) == 0.0);
+  t.charge_leakage_of({{"buf", "sram.kib", 2}});
+  CHECK(t.static_pj(1e-6, &b) == Approx(5000.0));
+  CHECK(b["buf.leakage"] == Approx(5000.0));
+}
+
+TEST_CASE("energy: only the parts a run declares leak, per component", "[core][energy]") {
+  EnergyTable t = parse(
+      "energy:\n  leakage_mw:\n    pe_int8: {mw: 0.01, source: a}\n    sram.kib: {mw: 0.2, source: b}\n");
+  t.set_leakage("dram", 800.0, "IDD3N");  // a component's own figure, as the memory system sets it
+  // Nothing declared, nothing charged: the DRAM's figure alone does not make it leak.
+  std::map<std::string, double> none;
+  CHECK(t.static_pj(1e-3, &none) == 0.0);
+  CHECK(none.empty());
+  // 1024 PEs × 0.01 mW = 10.24 mW; the array's SRAM 64 + 32 KiB × 0.2 mW = 19.2 mW, two parts
+  // of one component added up; over 1 ms: 10.24e-3 W × 1e-3 s = 10.24e-6 J = 10,240,000 pJ,
+  // 19.2e-3 × 1e-3 = 19,200,000 pJ. No DRAM part: no dram.leakage.
+  t.charge_leakage_of({{"arr.pe", "pe_int8", 1024}, {"arr.sram", "sram.kib", 64}, {"arr.sram", "sram.kib", 32}});
+  std::map<std::string, double> b;
+  CHECK(t.static_pj(1e-3, &b) == Approx(29.44e6));
+  CHECK(b.size() == 2);
+  CHECK(b["arr.pe.leakage"] == Approx(10.24e6));
+  CHECK(b["arr.sram.leakage"] == Approx(19.2e6));
+  // Charging again replaces the set: now the DRAM alone, 800 mW × 1 ms = 0.8 mJ = 8e8 pJ.
+  t.charge_leakage_of({{"dram", "dram", 1}});
+  std::map<std::string, double> d;
+  CHECK(t.static_pj(1e-3, &d) == Approx(8e8));
+  CHECK(d.size() == 1);
+  CHECK(d["dram.leakage"] == Approx(8e8));
+  // A part the table states as leak-free (0 mW) adds no breakdown entry.
+  t.set_leakage("pe_int8", 0.0, "none");
+  t.charge_leakage_of({{"arr.pe", "pe_int8", 4}});
+  std::map<std::string, double> z;
+  CHECK(t.static_pj(1.0, &z) == 0.0);
+  CHECK(z.empty());
+}
+
+TEST_CASE("energy: a declared part without a figure is an error naming the table", "[core][energy]") {
+  EnergyTable t = parse("energy:\n  name: t45\n  leakage_mw:\n    pe_int8: {mw: 0.01, source: a}\n");
+  std::string what = "no error";
+  try {
+    t.charge_leakage_of({{"arr.pe", "pe_int8", 4}, {"arr.sram", "sram.kib", 8}});
+  } catch (const InputError& e) {
+    what = e.what();
+  }
+  CHECK(what ==
+        "e.yaml:2:3: energy.leakage_mw: energy table 't45' has no leakage figure for 'sram.kib' (part 'arr.sram'; add "
+        "it with its source)");
 }
 
 TEST_CASE("energy: errors name the entry", "[core][energy]") {
@@ -54,8 +99,13 @@ TEST_CASE("energy: errors name the entry", "[core][energy]") {
         "e.yaml:3:20: energy.actions.mac.int8.pj: energy and power cannot be negative");
   CHECK(error_of("energy:\n  actions:\n    mac.int8: {pj: lots, source: x}\n") ==
         "e.yaml:3:20: energy.actions.mac.int8.pj: expected a number, found 'lots'");
-  CHECK(error_of("energy:\n  leakage_mw:\n    dram: {mw: 1, source: x}\n") ==
-        "e.yaml:3:5: energy.leakage_mw.dram: unknown key (did you mean 'sram'?) (valid: mac, sram)");
+  // Leakage keys are the declared units (not components, as "sram" alone was once).
+  CHECK(error_of("energy:\n  leakage_mw:\n    sram: {mw: 1, source: x}\n") ==
+        "e.yaml:3:5: energy.leakage_mw.sram: unknown key (valid: pe_int8, sram.kib)");
+  CHECK(error_of("energy:\n  leakage_mw:\n    sram.kb: {mw: 1, source: x}\n") ==
+        "e.yaml:3:5: energy.leakage_mw.sram.kb: unknown key (did you mean 'sram.kib'?) (valid: pe_int8, sram.kib)");
+  CHECK(error_of("energy:\n  leakage_mw:\n    sram.kib: {mw: 1}\n") ==
+        "e.yaml:3:15: energy.leakage_mw.sram.kib: every number needs a 'source' (a citation)");
   CHECK(error_of("energy:\n  colour: red\n") ==
         "e.yaml:2:3: energy.colour: unknown key (valid: name, actions, leakage_mw)");
 }

@@ -45,6 +45,7 @@ class FakeAccelerator : public Accelerator {
   uint64_t total_cycles() const override { return 400; }
   double peak_macs_per_cycle() const override { return 16; }
   void report_stats(StatGroup& g) const override { g.set("fold_count", uint64_t{7}, "folds run"); }
+  std::vector<LeakingPart> leaking_parts() const override { return {{"toy", "toy", 1}}; }
 };
 
 }  // namespace
@@ -55,6 +56,7 @@ TEST_CASE("report: prices actions, sums phases and totals", "[core][report]") {
   table.set_price("toy.mac", 0.5, "test");
   table.set_price("toy.gated", 0.01, "test");
   table.set_leakage("toy", 1.0, "test");
+  table.charge_leakage_of(acc.leaking_parts());
   StatGroup stats;
   acc.report_stats(stats.child("toy"));
   workload::MemorySummary mem{"checkpoint", 1000, 5000};
@@ -156,6 +158,7 @@ TEST_CASE("report: a streamed run's spilled ops give the same files byte for byt
     uint64_t total_cycles() const override { return 0; }
     double peak_macs_per_cycle() const override { return 0; }
     void report_stats(StatGroup&) const override {}
+    std::vector<LeakingPart> leaking_parts() const override { return {}; }
   } empty;
   const ReportInputs none{"toy", empty, table, stats, nullptr, "", 1, "{}"};
   write_report_files(build_report(none), (root / "none_whole").string());

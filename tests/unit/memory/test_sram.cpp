@@ -12,7 +12,7 @@ using namespace bpsim::memory;
 namespace {
 EnergyTable table_45nm() {
   config::Node n = config::load_file(std::string(BPSIM_SOURCE_DIR) + "/configs/energy/45nm.yaml");
-  return EnergyTable::parse(*n.find("energy"), "energy", all_known_actions());
+  return EnergyTable::parse(*n.find("energy"), "energy", all_known_actions(), all_known_leakage());
 }
 }  // namespace
 

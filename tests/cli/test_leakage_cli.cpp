@@ -1,0 +1,101 @@
+// Leakage from the user's side: `bpsim run` on shipped examples charges leakage for the
+// parts the model instantiates (configs/energy/45nm/*.yaml figures × the config's sizes ×
+// the step's simulated seconds), and no DRAM background when the run never touches DRAM.
+#include <catch2/catch.hpp>
+
+#include <nlohmann/json.hpp>
+
+#include "tests/cli/cli_harness.h"
+
+using namespace bpsim::test;
+
+namespace {
+
+nlohmann::json run_example(const Scratch& s, const std::string& example, const std::string& extra = "") {
+  const CliResult r = run_bpsim("run " + std::string(BPSIM_SOURCE_DIR) + "/configs/examples/" + example + " --quiet " +
+                                extra + " --out " + (s / "out"));
+  INFO(r.err);
+  REQUIRE(r.code == 0);
+  return nlohmann::json::parse(slurp(s / "out/report.json"));
+}
+
+/// mW held for the step's simulated seconds, in pJ (1 mW × 1 s = 1e-3 J = 1e9 pJ).
+double over_step(double mw, const nlohmann::json& report) { return mw * 1e9 * report["totals"]["seconds"].get<double>(); }
+
+// configs/arch/mesh_8x8.yaml: 64 routers, 2 VCs × 8 flits of 16 B; clusters of 256 PEs and
+// 512 KiB SRAM. Per router: 5 input ports × 2 × 8 × 128 bits = 10,240 buffer bits ×
+// 0.0000832 mW = 0.851968 mW, plus 128 crossbar bits × 0.0004297 mW = 0.0550016 mW,
+// = 0.9069696 mW; × 64 routers = 58.0460544 mW.
+constexpr double kMeshRoutersMw = 64 * (5 * 2 * 8 * 128 * 0.0000832 + 128 * 0.0004297);
+
+}  // namespace
+
+TEST_CASE("leakage: a mesh training step leaks routers, PEs and SRAM, and no DRAM", "[cli][energy][mesh]") {
+  Scratch s("leak_mesh");
+  const nlohmann::json rep = run_example(s, "lenet5_train_mesh.yaml");
+  const nlohmann::json& bd = rep["energy_breakdown_pj"];
+  // Training keeps weights, activations and gradients in cluster SRAM: no DRAM access, so
+  // no DRAM background (before, 22% of this step's energy was dram.leakage).
+  CHECK(rep["totals"]["dram_read_bytes"] == 0);
+  CHECK(rep["totals"]["dram_write_bytes"] == 0);
+  CHECK_FALSE(bd.contains("dram.leakage"));
+  REQUIRE(rep["totals"]["seconds"].get<double>() > 0);
+  CHECK(bd["mesh.router.leakage"].get<double>() == Approx(over_step(kMeshRoutersMw, rep)));
+  // 64 clusters × 256 PEs × 0.20256 mW = 3318.74304 mW.
+  CHECK(bd["mesh.pe.leakage"].get<double>() == Approx(over_step(64 * 256 * 0.20256, rep)));
+  // 64 clusters × 512 KiB × 0.1575 mW/KiB = 5160.96 mW.
+  CHECK(bd["mesh.sram.leakage"].get<double>() == Approx(over_step(64 * 512 * 0.1575, rep)));
+  // Every phase carries the same components' leakage over its own time.
+  for (const auto& [name, phase] : rep["phases"].items()) {
+    INFO(name);
+    CHECK_FALSE(phase["energy_breakdown_pj"].contains("dram.leakage"));
+    CHECK(phase["energy_breakdown_pj"].contains("mesh.sram.leakage"));
+  }
+}
+
+TEST_CASE("leakage: mesh synthetic traffic leaks the routers only", "[cli][energy][mesh]") {
+  Scratch s("leak_synth");
+  // A short window keeps the test quick; the rule does not depend on its length.
+  const nlohmann::json rep =
+      run_example(s, "mesh_synthetic_uniform.yaml",
+                  "--set accelerator.traffic.warmup_cycles=200 --set accelerator.traffic.measure_cycles=1000");
+  const nlohmann::json& bd = rep["energy_breakdown_pj"];
+  CHECK_FALSE(bd.contains("dram.leakage"));
+  CHECK_FALSE(bd.contains("mesh.pe.leakage"));
+  CHECK_FALSE(bd.contains("mesh.sram.leakage"));
+  CHECK(bd["mesh.router.leakage"].get<double>() == Approx(over_step(kMeshRoutersMw, rep)));
+}
+
+TEST_CASE("leakage: a systolic step leaks its array, buffers and the DRAM it streams from", "[cli][energy][systolic]") {
+  Scratch s("leak_systolic");
+  // configs/arch/systolic_128x128_bf16.yaml with output_sparsity gate (the example).
+  const nlohmann::json rep = run_example(s, "lenet5_train_systolic.yaml");
+  const nlohmann::json& bd = rep["energy_breakdown_pj"];
+  REQUIRE(rep["totals"]["seconds"].get<double>() > 0);
+  // 128 × 128 bf16 PEs × 0.10516 mW = 1722.94144 mW.
+  CHECK(bd["systolic.pe.leakage"].get<double>() == Approx(over_step(128 * 128 * 0.10516, rep)));
+  // Vector unit: one lane per column, 128 × 0.05975 mW = 7.648 mW.
+  CHECK(bd["systolic.vector.leakage"].get<double>() == Approx(over_step(128 * 0.05975, rep)));
+  // Buffers 4096 + 2048 + 2048 KiB, plus the 8 KiB mask buffer (sparsity gate), = 8200 KiB ×
+  // 0.1575 mW/KiB = 1291.5 mW.
+  CHECK(bd["systolic.sram.leakage"].get<double>() == Approx(over_step(8200 * 0.1575, rep)));
+  // configs/memory/ddr4_2400.yaml: 2 ranks × 8 x8 devices × 1.2 V × IDD3N 43 mA = 825.6 mW.
+  CHECK(bd["dram.leakage"].get<double>() == Approx(over_step(2 * 8 * 1.2 * 43, rep)));
+}
+
+TEST_CASE("leakage: a table without a figure for a declared part is an input error", "[cli][energy]") {
+  Scratch s("leak_missing");
+  // Prices for every action synthetic traffic counts, but no leakage figures: the routers'
+  // units are missing.
+  const std::string dir = std::string(BPSIM_SOURCE_DIR) + "/configs/";
+  const std::string cfg = s.file(
+      "m.yaml", "include: [" + dir + "arch/mesh_8x8.yaml, " + dir + "memory/ddr4_2400.yaml]\n"
+                "accelerator: {mode: synthetic, traffic: {warmup_cycles: 10, measure_cycles: 10}}\n"
+                "energy:\n  name: partial\n  actions:\n"
+                "    mesh.buffer_write: {pj: 1, source: t}\n    mesh.buffer_read: {pj: 1, source: t}\n"
+                "    mesh.xbar: {pj: 1, source: t}\n    mesh.link: {pj: 1, source: t}\n");
+  const CliResult r = run_bpsim("run " + cfg + " --quiet --out " + (s / "out"));
+  CHECK(r.code == 2);
+  CHECK_THAT(r.err, Catch::Contains("m.yaml:4:3: energy.leakage_mw: energy table 'partial' has no leakage figure for "
+                                    "'mesh.router_buffer_bit'"));
+}
