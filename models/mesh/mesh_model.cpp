@@ -114,14 +114,15 @@ void MeshModel::run_training() {
 std::vector<LeakingPart> MeshModel::leaking_parts() const {
   // The routers carry both modes; the clusters (PEs and SRAM) only take part in training:
   // synthetic traffic exercises the network alone. Nothing reaches DRAM in either mode,
-  // so no DRAM background. Every cluster leaks, mapped or not: nothing is power-gated.
+  // so no DRAM background. A cluster that holds no layer is power-gated: it is not used.
   const double nodes = m_spec.noc.nodes(), flit_bits = 8.0 * m_spec.noc.flit_bytes;
   std::vector<LeakingPart> parts = {
       {"mesh.router", "mesh.router_buffer_bit", nodes * kRouterInputPorts * m_spec.noc.vcs * m_spec.noc.buf_depth * flit_bits},
       {"mesh.router", "mesh.router_xbar_bit", nodes * flit_bits}};
   if (m_spec.mode == Mode::training) {
-    parts.push_back({"mesh.pe", "mesh.pe", nodes * m_spec.cluster.elements});
-    parts.push_back(memory::sram_leakage("mesh.sram", uint64_t(m_spec.noc.nodes()) * m_spec.cluster.sram_bytes));
+    const double used = m_map->clusters_used;
+    parts.push_back({"mesh.pe", "mesh.pe", used * m_spec.cluster.elements});
+    parts.push_back(memory::sram_leakage("mesh.sram", uint64_t(m_map->clusters_used) * m_spec.cluster.sram_bytes));
   }
   return parts;
 }
