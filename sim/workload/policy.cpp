@@ -395,10 +395,10 @@ std::vector<int> plan_recompute(const NetSpec& net, const NetPlan& plan, const P
     case Policy::Kind::evaluation: return evaluation_plan(net, plan, b, policy.budget_bytes);
     case Policy::Kind::optimal: {
       std::vector<int> best = optimal_plan(net, plan, b, policy.budget_bytes);
-      if (is_chain(plan)) return best;
-      // Off chains the DP sees only whole top-level layers; operator-level choices (the
-      // attention core alone) can be cheaper, so the heuristic keeps the cheaper of the
-      // DP's plan and evaluation's when evaluation's fits too.
+      // The DP's memory model is close to the liveness walk but not equal to it (and off
+      // chains it sees only whole top-level layers, not the attention core alone), so a
+      // plan off its front can fit for less: keep the cheaper of the DP's plan and
+      // evaluation's when evaluation's fits too. optimal is never worse than evaluation.
       try {
         std::vector<int> ev = evaluation_plan(net, plan, b, policy.budget_bytes);
         if (plan_cost(net, plan, ev, policy.cost) < plan_cost(net, plan, best, policy.cost)) best = ev;

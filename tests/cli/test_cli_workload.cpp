@@ -90,3 +90,24 @@ TEST_CASE("cli run: a SCALE-Sim topology CSV is a workload source", "[cli][systo
   CHECK(bad.code == 2);
   CHECK_THAT(bad.err, Catch::Contains("workload.dtype: 'int3' is not valid"));
 }
+
+TEST_CASE("cli workload: optimal never recomputes more than evaluation for the same budget", "[cli][workload]") {
+  // Regression: on the deep MLP at an 18.1 MB budget, evaluation's plan peaks at 18,098,216
+  // bytes for 2,097,152 recompute FLOPs, while the chain DP alone returned a 135 MFLOP plan
+  // (its memory model differs from the liveness walk, so evaluation's plan lay off its front).
+  const std::string spec = std::string(BPSIM_SOURCE_DIR) + "/configs/workloads/deep_mlp.yaml";
+  auto flops = [&](const std::string& policy) {
+    CliResult r = run_bpsim("workload " + spec + " --json --policy " + policy + " --budget 18100000");
+    INFO(r.err);
+    REQUIRE(r.code == 0);
+    const auto g = nlohmann::json::parse(r.out);
+    CHECK(g["peak_bytes"].get<uint64_t>() <= 18100000);
+    uint64_t f = 0;
+    for (const auto& o : g["ops"])
+      if (o["phase"] == "recompute") f += 2 * o["macs"].get<uint64_t>() + o["flops"].get<uint64_t>();
+    return f;
+  };
+  const uint64_t evaluation = flops("evaluation"), optimal = flops("optimal");
+  CHECK(evaluation == 2097152);
+  CHECK(optimal <= evaluation);
+}
