@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "sim/core/input_errors.h"
 #include "sim/core/stats.h"
 #include "sim/memory/memory_factory.h"
 
@@ -21,7 +22,9 @@ PimModel::PimModel(sc_core::sc_module_name name, PimSpec spec, std::shared_ptr<c
                    memory::MemorySystem& mem, const config::Values* where, uint64_t seed)
     : sc_core::sc_module(name), m_spec(std::move(spec)), m_graph(std::move(graph)), m_mem(mem), m_rtl_rng(seed) {
   const Mapper mapper(m_spec, where);
-  for (const workload::Op& op : m_graph->ops) m_plans.push_back(mapper.map(op, *m_graph));
+  InputErrors errors;  // every op that cannot be mapped, in one message
+  for (const workload::Op& op : m_graph->ops) errors.collect([&] { m_plans.push_back(mapper.map(op, *m_graph)); });
+  errors.throw_if_any();
   if (m_spec.rtl_backend) m_rtl = make_rtl_column("rtl_column", m_spec.ddr.tck_ns * 1000.0);
   SC_THREAD(run);
 }

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <optional>
 
+#include "sim/core/input_errors.h"
 #include "sim/core/stats.h"
 #include "sim/memory/memory_factory.h"
 #include "sim/memory/memory_system.h"
@@ -27,11 +28,13 @@ SystolicModel::SystolicModel(sc_core::sc_module_name name, SystolicSpec spec, st
   m_pe_dtype = m_spec.dtype_from_workload ? workload::DType::fp32 : m_spec.dtype;
   if (graph) {
     std::optional<workload::DType> widest;
+    InputErrors errors;  // every op's problems in one message, before elaboration ends
     for (const workload::Op& op : graph->ops) {
-      check_op(op);  // errors before elaboration ends
+      errors.collect([&] { check_op(op); });
       const workload::DType d = m_spec.compute_dtype(op.dtype);
       if (is_gemm(op) && (!widest || workload::dtype_bits(d) > workload::dtype_bits(*widest))) widest = d;
     }
+    errors.throw_if_any();
     if (m_spec.dtype_from_workload) m_pe_dtype = widest.value_or(m_spec.compute_dtype(graph->dtype));
     m_ops = workload::stream_graph(std::move(graph));
   } else if (stream) {
@@ -48,6 +51,7 @@ void SystolicModel::check_op(const workload::Op& op) const {
   if (!is_gemm(op)) return;
   check_gemm_dims(op);
   const workload::DType d = m_spec.compute_dtype(op.dtype);
+  if (!m_fit_checked.insert(d).second) return;  // the buffers' fit depends on the dtype alone
   const std::string msg = check_tile_fit(m_spec, std::max(1u, workload::dtype_bits(d) / 8), acc_bytes_of(d));
   if (!msg.empty()) throw m_where.error("sram", msg + " (" + workload::to_string(d) + ", op '" + op.name + "')");
 }

@@ -5,6 +5,7 @@
 /// (double buffering overlaps the next folds' loads with compute) and waits the op's cycles.
 #include <memory>
 #include <random>
+#include <set>
 #include <vector>
 
 #include <systemc>
@@ -35,6 +36,7 @@ class SystolicModel : public sc_core::sc_module, public Accelerator {
   void run();
   /// Dims and tile fit; an InputError naming `sram` when the op's tiles do not fit.
   void check_op(const workload::Op& op) const;
+  mutable std::set<workload::DType> m_fit_checked;  ///< dtypes whose tiles were checked against the buffers
   /// Gives each tensor the op names a DRAM address at its first use (4 KiB aligned, in
   /// order of first use: a streamed trace and its graph place tensors alike).
   void place(const workload::Op& op);

@@ -166,3 +166,18 @@ TEST_CASE("whole step: the in-DRAM array times its host work as a roofline", "[c
   CHECK(fc1["extra"]["host_cycles"].get<double>() == Approx(385505883).margin(1));
   CHECK(fc1["cycles"] == fc1["extra"]["host_cycles"]);
 }
+
+TEST_CASE("whole step: every op the in-DRAM array cannot map is named in one error", "[cli][pim][whole_step]") {
+  Scratch s("ws_pim_fit");
+  // 65,536 rows per bank / 2048 subarrays = 32 rows, 11 reserved: 21 data rows. A binary
+  // layer's backward needs an accumulator of ⌈log2(K)⌉ + 8 bits plus an 8-bit gradient and
+  // its sign row: dX (K = 2048 outputs summed, 11 + 8 = 19 bits) 28 rows, dW (K = 100
+  // samples, 7 + 8 = 15 bits) 24 rows; both binary layers fail both ways: 4 problems.
+  const std::string cfg = s.file("pim.yaml", preset_includes("pim_ddr4.yaml") +
+                                                 "accelerator: {subarrays_per_bank: 2048}\nworkload: {spec: " +
+                                                 std::string(BPSIM_SOURCE_DIR) + "/configs/workloads/binary_mlp.yaml}\n");
+  CliResult r = run_bpsim("validate " + cfg);
+  CHECK(r.code == 2);
+  CHECK_THAT(r.err, Contains("4 problems") && Contains("binary_linear2.dx") && Contains("binary_linear2.dw") &&
+                        Contains("binary_linear4.dx") && Contains("binary_linear4.dw") && Contains("needs 28"));
+}
