@@ -6,6 +6,7 @@
 
 #include "sim/cli/commands.h"
 #include "sim/core/error.h"
+#include "sim/core/output_files.h"
 #include "sim/workload/command.h"
 
 namespace bpsim::cli {
@@ -68,6 +69,9 @@ int main(int argc, char* argv[]) {
   } catch (const boost::program_options::error& e) {
     std::cerr << "bpsim " << cmd << ": " << e.what() << " (see bpsim " << cmd << " --help)\n";
     return kExitBadInput;
+  } catch (const output::WriteError& e) {  // the disk, not bpsim: said as it is
+    std::cerr << "bpsim: " << e.what() << "\n";
+    return kExitInternal;
   } catch (const std::exception& e) {
     std::cerr << "bpsim: internal error: " << e.what() << "\n";
     return kExitInternal;

@@ -16,6 +16,7 @@
 #include "sim/cli/options.h"
 #include "sim/core/build_info.h"
 #include "sim/core/error.h"
+#include "sim/core/output_files.h"
 #include "sim/engine/engine.h"
 #include "sim/sweep/sweep_runner.h"
 #include "sim/workload/builder.h"
@@ -107,14 +108,8 @@ int cmd_compare(int argc, char* argv[]) {
   }
 
   const fs::path dir = out.empty() ? fs::path("out") / ("compare_" + fs::path(config).stem().string()) : fs::path(out);
-  // The same marker bpsim run leaves: a folder without it that holds files is not ours.
-  const char* const marker = ".bpsim-output";
-  if (fs::exists(dir) && !fs::is_empty(dir) && !fs::exists(dir / marker) && !force)
-    throw InputError("--out " + dir.string() +
-                     ": folder is not empty and was not made by bpsim; refusing to write into it "
-                     "(choose another folder, or pass --force)");
-  fs::create_directories(dir);
-  std::ofstream(dir / marker) << "bpsim output folder; bpsim compare may replace its files here\n";
+  // Held until the comparison ends: a second compare into DIR is refused meanwhile.
+  const output::FolderLock lock = output::claim_folder(dir, force, "--out", "compare");
   const std::string exe = fs::read_symlink("/proc/self/exe").string();
   std::string csv =
       "policy,status,peak_bytes,saved_after_forward_bytes,dram_bytes,energy_pj,seconds,cycles,forward_macs,"
@@ -129,7 +124,6 @@ int cmd_compare(int argc, char* argv[]) {
     std::vector<std::string> args = {exe, "run", config, "--out", run_dir.string(), "--quiet", "--force"};
     for (const auto& s : sets) args.insert(args.end(), {"--set", s});
     args.insert(args.end(), {"--set", "workload.policy.kind=" + k});
-    fs::create_directories(run_dir);
     const fs::path log = dir / (k + ".log");
     const int code = sweep::run_child(args, log.string());
     if (code != 0) {
@@ -172,8 +166,8 @@ int cmd_compare(int argc, char* argv[]) {
                               double(it->second.second) / (ghz * 1e9), live[o.id]);
     }
   }
-  std::ofstream(dir / "compare.csv") << csv;
-  std::ofstream(dir / "timeline.csv") << timeline;
+  output::write_file(dir / "compare.csv", csv);
+  output::write_file(dir / "timeline.csv", timeline);
   std::cout << table;
   std::cout << "recompute: cycles of recompute-phase ops as a share of the forward's\n";
   std::cout << "results: " << (dir / "compare.csv").string() << ", " << (dir / "timeline.csv").string() << "\n";

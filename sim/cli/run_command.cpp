@@ -1,7 +1,6 @@
 #include <boost/program_options.hpp>
 
 #include <filesystem>
-#include <fstream>
 #include <iostream>
 #include <memory>
 #include <string>
@@ -10,6 +9,7 @@
 #include "sim/cli/commands.h"
 #include "sim/cli/options.h"
 #include "sim/core/error.h"
+#include "sim/core/output_files.h"
 #include "sim/engine/engine.h"
 #include "sim/engine/waveform.h"
 #include "sim/report/report.h"
@@ -20,9 +20,6 @@ namespace fs = std::filesystem;
 namespace bpsim::cli {
 
 namespace {
-
-/// Marks an output folder as bpsim's, so a later run may replace its files.
-const char* const kMarker = ".bpsim-output";
 
 struct CommonArgs {
   std::string config;
@@ -48,24 +45,6 @@ bool parse(int argc, char* argv[], po::options_description& d, CommonArgs& a, co
   return true;
 }
 
-/// Prepares DIR for a new report: refuses folders bpsim did not make unless forced, and
-/// removes the previous report first so a failed run cannot leave an old one in place.
-void claim_output_dir(const fs::path& dir, bool force) {
-  if (fs::exists(dir)) {
-    if (!fs::is_directory(dir)) throw InputError("--out " + dir.string() + ": exists and is not a directory");
-    const bool empty = fs::directory_iterator(dir) == fs::directory_iterator();
-    if (!empty && !fs::exists(dir / kMarker) && !force)
-      throw InputError("--out " + dir.string() +
-                       ": folder is not empty and was not made by bpsim; refusing to write into it "
-                       "(choose another folder, or pass --force)");
-    fs::remove(dir / "report.json");
-    fs::remove(dir / "ops.csv");
-  } else {
-    fs::create_directories(dir);
-  }
-  std::ofstream(dir / kMarker) << "bpsim output folder; bpsim run may replace report.json and ops.csv here\n";
-}
-
 }  // namespace
 
 int cmd_run(int argc, char* argv[]) {
@@ -86,12 +65,14 @@ int cmd_run(int argc, char* argv[]) {
   // refused run leaves the previous results in place.
   RunSpec spec = prepare(a.config, a.sets, true);
   const fs::path dir = out.empty() ? fs::path("out") / fs::path(a.config).stem() : fs::path(out);
-  if (!vcd.empty()) {
-    if (fs::exists(vcd) && !force) throw InputError("--trace-vcd: " + vcd + " exists (pass --force to replace it)");
-    waveform::request(vcd);  // before the hierarchy is built: RTL blocks register their traces
-  }
+  // Before the hierarchy is built (RTL blocks register their traces); its destination is
+  // checked here, and the guard removes its temporary however the run ends.
+  waveform::Guard vcd_guard;
+  if (!vcd.empty()) waveform::request(vcd, force);
   Simulation sim(spec);  // the models' own checks (mapping, sizes) run here
-  claim_output_dir(dir, force);
+  // Held until the run ends: a second run into DIR is refused meanwhile. Nothing in DIR is
+  // removed; report.json and ops.csv are replaced only when this run has written both.
+  const output::FolderLock lock = output::claim_folder(dir, force, "--out", "run");
   std::unique_ptr<OpSpill> spill;
   if (spec.stream) spill = std::make_unique<OpSpill>(dir.string());  // ops to disk as they finish
   nlohmann::json report = sim.run(spill.get());

@@ -45,6 +45,10 @@ int list_points(const sweep::SweepSpec& spec) {
               << p.label() << "\n";
     if (!error.empty()) std::cout << "    " << error << "\n";
   }
+  for (const auto& d : spec.duplicates)
+    std::cout << "- " << d.point.hash << " duplicate of point " << d.same_as << ", runs once as it: " << d.point.label()
+              << "\n";
+  if (!spec.duplicates.empty()) std::cerr << "sweep: " << spec.points.size() << " points" << sweep::folded_text(spec) << "\n";
   if (invalid) std::cerr << "sweep: " << invalid << " of " << spec.points.size() << " points are invalid\n";
   return invalid ? kExitBadInput : kExitOk;
 }

@@ -1,13 +1,14 @@
 #include <boost/program_options.hpp>
 
 #include <filesystem>
-#include <fstream>
+#include <memory>
 #include <iostream>
 #include <string>
 
 #include "sim/cli/commands.h"
 #include "sim/cli/options.h"
 #include "sim/core/error.h"
+#include "sim/core/output_files.h"
 #include "sim/trace/chakra_et.h"
 #include "sim/trace/scalesim_csv.h"
 #include "sim/trace/trace_io.h"
@@ -44,17 +45,20 @@ config::Node workload_section(const std::string& spec, const std::string& policy
   return section;
 }
 
-/// Writes `g` to `out` through a temporary file, so a failed write leaves no finished-looking trace.
-void write_out(const workload::OpGraph& g, const std::string& out) {
-  if (std::filesystem::exists(out)) throw InputError("-o " + out + ": file exists; refusing to overwrite it");
-  const std::string tmp = out + ".partial";
-  {
-    std::ofstream f(tmp);
-    trace::write_trace(g, f);
-    if (!f.flush()) throw std::runtime_error("cannot write " + tmp);
-  }
-  std::filesystem::rename(tmp, out);
-  std::cout << out << ": " << g.ops.size() << " ops, " << g.tensors.size() << " tensors\n";
+/// Refuses an existing `out` before any work; the temporary, made at once, checks its folder.
+std::unique_ptr<output::File> open_out(const std::string& out) {
+  std::error_code ec;
+  if (std::filesystem::exists(out, ec) && !std::filesystem::is_directory(out, ec))
+    throw InputError("-o " + out + ": file exists; refusing to overwrite it");
+  return std::make_unique<output::File>(out, size_t(1) << 20);
+}
+
+/// Writes `g` through the temporary `f` and moves it into place (never over a file that
+/// appeared meanwhile), so a failed write leaves no finished-looking trace.
+void write_out(const workload::OpGraph& g, output::File& f) {
+  trace::write_trace(g, f.out());
+  f.commit(false);
+  std::cout << f.dest().string() << ": " << g.ops.size() << " ops, " << g.tensors.size() << " tensors\n";
 }
 
 }  // namespace
@@ -84,8 +88,9 @@ int cmd_trace(int argc, char* argv[]) {
   if (action == "export") {
     if (input.empty()) throw po::error("missing SPEC.yaml");
     if (out.empty()) throw po::error("missing -o FILE");
+    auto f = open_out(out);
     auto g = workload::load_workload(workload_section(input, policy, segments, batch), "workload", 1);
-    write_out(*g, out);
+    write_out(*g, *f);
     return kExitOk;
   }
   if (action == "scalesim") {
@@ -99,7 +104,8 @@ int cmd_trace(int argc, char* argv[]) {
     opt.backward = backward;
     if (batch == 0 || batch < -1) throw po::error("--batch: must be at least 1");
     if (batch > 0) opt.batch = static_cast<uint64_t>(batch);
-    write_out(*trace::read_scalesim_csv_file(input, opt), out);
+    auto f = open_out(out);
+    write_out(*trace::read_scalesim_csv_file(input, opt), *f);
     return kExitOk;
   }
   if (action == "chakra") {
@@ -108,7 +114,8 @@ int cmd_trace(int argc, char* argv[]) {
     trace::ChakraOptions opt;
     if (!dtype.empty() && (!workload::dtype_from_string(dtype, opt.dtype) || opt.dtype == workload::DType::binary))
       throw po::error("--dtype: '" + dtype + "' is not valid (expected one of: fp32, bf16, fp16, int8)");
-    write_out(*trace::read_chakra_et_file(input, opt), out);
+    auto f = open_out(out);
+    write_out(*trace::read_chakra_et_file(input, opt), *f);
     return kExitOk;
   }
   if (action == "check") {

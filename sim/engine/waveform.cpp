@@ -1,6 +1,13 @@
 #include "sim/engine/waveform.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <filesystem>
 #include <memory>
+#include <stdexcept>
+#include <thread>
 #include <vector>
 
 #include <systemc>
@@ -9,6 +16,7 @@
 
 #include "Vop_probe.h"
 #include "sim/core/error.h"
+#include "sim/core/output_files.h"
 #include "sim/workload/ir.h"
 
 namespace bpsim::waveform {
@@ -32,11 +40,17 @@ struct Probe : sc_core::sc_module {
   }
 };
 
+/// Verilator writes the VCD into a pipe, and `drain` copies the pipe into a temporary file
+/// next to the destination: Verilator never sees a write fail (on one it reports a fatal
+/// error whose flush callbacks wait on the lock it holds: a hang), and the copy keeps the
+/// OS's reason for the end of the run, when `file` is renamed into place or removed.
 struct State {
   std::string path;
   std::vector<std::function<void(VerilatedVcdC*, int)>> tracers;
   std::unique_ptr<VerilatedVcdSc> vcd;
   Probe* probe = nullptr;
+  std::unique_ptr<output::File> file;
+  std::thread drain;
 };
 State& state() {
   static State s;
@@ -51,13 +65,45 @@ struct Opener : sc_core::sc_module {
     State& s = state();
     s.vcd = std::make_unique<VerilatedVcdSc>();
     for (const auto& t : s.tracers) t(s.vcd.get(), 99);
-    s.vcd->open(s.path.c_str());
+    int fds[2];
+    if (::pipe2(fds, O_CLOEXEC) != 0) output::fail("cannot write", s.path, errno);
+    ::fcntl(fds[1], F_SETPIPE_SZ, 1 << 20);  // fewer round trips; the default size works too
+    s.vcd->open(("/proc/self/fd/" + std::to_string(fds[1])).c_str());  // Verilator opens its own end
+    ::close(fds[1]);
+    s.drain = std::thread(copy_pipe, fds[0], s.file.get());
+    if (!s.vcd->isOpen()) throw std::runtime_error("--trace-vcd: cannot open the pipe to " + s.path);
+  }
+  /// Copies the pipe into the file until Verilator closes its end. After a failed write
+  /// the file drops the rest (File keeps the error) but the pipe is still read to its end.
+  static void copy_pipe(int fd, output::File* file) {
+    std::vector<char> buf(1 << 16);
+    for (;;) {
+      const ssize_t n = ::read(fd, buf.data(), buf.size());
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) break;
+      file->out().write(buf.data(), n);
+    }
+    ::close(fd);
   }
 };
+
+/// Closes Verilator's writer and waits for the copy to finish.
+void stop_writing() {
+  State& s = state();
+  if (s.vcd) s.vcd->close();
+  if (s.drain.joinable()) s.drain.join();
+}
 }  // namespace
 
-void request(const std::string& path) {
-  state().path = path;
+void request(const std::string& path, bool force) {
+  std::error_code ec;
+  if (!std::filesystem::is_directory(path, ec) && std::filesystem::exists(path, ec) && !force)
+    throw InputError("--trace-vcd: " + path + " exists (pass --force to replace it)");
+  State& s = state();
+  // The temporary is created now: a missing or read-only folder, a folder in the file's
+  // place or a name too long stop the run before it simulates.
+  s.file = std::make_unique<output::File>(path, size_t(1) << 20);
+  s.path = path;
   Verilated::traceEverOn(true);
 }
 
@@ -86,7 +132,16 @@ void op_started(const std::string& phase, const std::string& kind, uint64_t cycl
 }
 
 void close() {
-  if (state().vcd) state().vcd->close();
+  State& s = state();
+  if (!s.file) return;
+  stop_writing();
+  s.file->commit();  // reports a failed write with its reason; the guard then removes the temporary
+  s.file.reset();
+}
+
+Guard::~Guard() {
+  stop_writing();
+  state().file.reset();  // not committed: its temporary is removed
 }
 
 }  // namespace bpsim::waveform

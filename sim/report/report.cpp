@@ -233,35 +233,11 @@ std::string summary_table(const json& r) {
   return s;
 }
 
-namespace {
-
 namespace fs = std::filesystem;
 
-fs::path partial_path(const std::string& dir, const std::string& name) { return fs::path(dir) / ("." + name + ".partial"); }
-
-void check_written(std::ofstream& out, const fs::path& p) {
-  out.flush();
-  if (!out) throw std::runtime_error("cannot write " + p.string());
-}
-
-}  // namespace
-
-OpSpill::OpSpill(const std::string& dir) : m_dir(dir), m_ops_buf(1 << 20), m_csv_buf(1 << 20) {
-  m_ops.rdbuf()->pubsetbuf(m_ops_buf.data(), std::streamsize(m_ops_buf.size()));  // before open: libstdc++ uses it
-  m_csv.rdbuf()->pubsetbuf(m_csv_buf.data(), std::streamsize(m_csv_buf.size()));
-  m_ops.open(partial_path(dir, "report.json.ops"), std::ios::binary | std::ios::trunc);
-  m_csv.open(partial_path(dir, "ops.csv"), std::ios::binary | std::ios::trunc);
-  if (!m_ops || !m_csv) throw std::runtime_error("cannot write into " + dir);
-  m_csv << csv_header();
-}
-
-OpSpill::~OpSpill() {
-  // After a failed run nothing of it stays; after a finished one the files were moved.
-  m_ops.close();
-  m_csv.close();
-  std::error_code ec;
-  fs::remove(partial_path(m_dir, "report.json.ops"), ec);
-  fs::remove(partial_path(m_dir, "ops.csv"), ec);
+OpSpill::OpSpill(const std::string& dir)
+    : m_ops(fs::path(dir) / "report.json.ops", size_t(1) << 20), m_csv(fs::path(dir) / "ops.csv", size_t(1) << 20) {
+  m_csv.out() << csv_header();
 }
 
 namespace {
@@ -336,32 +312,33 @@ void OpSpill::add(const OpRecord& r, double energy_pj) {
   if (r.macs_skipped) str("skip_reason", r.skip_reason);
   num("start_cycle", r.start_cycle);
   o.append("\n").append(kOpIndent, ' ').append("}");
-  m_ops << o;
-  m_csv << csv_row(r.name, r.phase, r.kind, r.start_cycle, r.cycles, energy_pj, c);
+  m_ops.out() << o;
+  m_csv.out() << csv_row(r.name, r.phase, r.kind, r.start_cycle, r.cycles, energy_pj, c);
   ++m_count;
 }
 
+namespace {
+/// Moves a finished pair into place: both written out first (any failure leaves the old
+/// files), then ops.csv, then report.json, whose appearing says the run finished.
+void commit_pair(output::File& csv, output::File& report) {
+  csv.close();
+  report.close();
+  csv.commit();
+  report.commit();
+}
+}  // namespace
+
 void write_report_files(const json& report, const std::string& dir, OpSpill* spill) {
-  auto write_atomic = [&](const std::string& name, const std::function<void(std::ofstream&)>& body) {
-    const fs::path tmp = partial_path(dir, name);
-    {
-      std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-      body(out);
-      check_written(out, tmp);
-    }
-    fs::rename(tmp, fs::path(dir) / name);
-  };
-  // ops.csv first: report.json appearing is the sign of a finished run.
+  output::File json_file(fs::path(dir) / "report.json", size_t(1) << 20);
+  std::ostream& out = json_file.out();
   if (!spill) {
-    write_atomic("ops.csv", [&](std::ofstream& out) { out << ops_csv(report); });
-    write_atomic("report.json", [&](std::ofstream& out) { out << report.dump(2) << "\n"; });
+    output::File csv(fs::path(dir) / "ops.csv", size_t(1) << 20);
+    csv.out() << ops_csv(report);
+    out << report.dump(2) << "\n";
+    commit_pair(csv, json_file);
     return;
   }
-  check_written(spill->m_csv, partial_path(dir, "ops.csv"));
-  spill->m_csv.close();
-  fs::rename(partial_path(dir, "ops.csv"), fs::path(dir) / "ops.csv");
-  check_written(spill->m_ops, partial_path(dir, "report.json.ops"));
-  spill->m_ops.close();
+  spill->m_ops.close();  // a failed spill write is reported here, with its reason
   // The report with an empty op list, its "[]" replaced by the spilled entries: the same
   // bytes as dump(2) of the report holding them (keys are sorted; "ops" is at depth 1).
   json r = report;
@@ -370,14 +347,14 @@ void write_report_files(const json& report, const std::string& dir, OpSpill* spi
   const std::string slot = "\n  \"ops\": []";
   const size_t at = text.find(slot);
   if (at == std::string::npos) throw std::logic_error("report without its ops slot");
-  write_atomic("report.json", [&](std::ofstream& out) {
-    out << text.substr(0, at + slot.size() - 1);
-    if (spill->m_count) {
-      std::ifstream in(partial_path(dir, "report.json.ops"), std::ios::binary);
-      out << in.rdbuf() << "\n  ";
-    }
-    out << text.substr(at + slot.size() - 1) << "\n";
-  });
+  out << text.substr(0, at + slot.size() - 1);
+  if (spill->m_count) {
+    std::ifstream in(spill->m_ops.temp_path(), std::ios::binary);
+    if (!in) throw std::runtime_error("cannot read back " + spill->m_ops.temp_path().string());
+    out << in.rdbuf() << "\n  ";
+  }
+  out << text.substr(at + slot.size() - 1) << "\n";
+  commit_pair(spill->m_csv, json_file);
 }
 
 }  // namespace bpsim

@@ -2,7 +2,6 @@
 /// report.json (DESIGN.md's contract), ops.csv and the terminal summary.
 #include <array>
 #include <cstdint>
-#include <fstream>
 #include <functional>
 #include <map>
 #include <string>
@@ -11,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "sim/core/energy.h"
+#include "sim/core/output_files.h"
 #include "sim/engine/accelerator.h"
 #include "sim/workload/ir.h"
 
@@ -74,13 +74,12 @@ std::string ops_csv(const nlohmann::json& report);
 /// The readable summary printed by `bpsim run`.
 std::string summary_table(const nlohmann::json& report);
 
-/// A streamed run's op entries, written as the ops finish into hidden temporary files in
-/// the output folder (removed if the run fails) and joined into report.json and ops.csv by
-/// write_report_files: memory stays flat however many ops run.
+/// A streamed run's op entries, written as the ops finish into temporary files in the
+/// output folder (unique to this process; removed however the run ends) and joined into
+/// report.json and ops.csv by write_report_files: memory stays flat however many ops run.
 class OpSpill {
  public:
   explicit OpSpill(const std::string& dir);
-  ~OpSpill();
   OpSpill(const OpSpill&) = delete;
   OpSpill& operator=(const OpSpill&) = delete;
   /// Writes the op's report entry (the bytes dump(2) of the report gives it) and CSV row.
@@ -88,16 +87,19 @@ class OpSpill {
 
  private:
   friend void write_report_files(const nlohmann::json&, const std::string&, OpSpill*);
-  std::string m_dir;
-  std::vector<char> m_ops_buf, m_csv_buf;  ///< large write buffers (declared before the streams)
-  std::ofstream m_ops, m_csv;
+  output::File m_ops;  ///< the report's op entries, never renamed: copied into report.json
+  output::File m_csv;  ///< becomes ops.csv
   uint64_t m_count = 0;
   std::string m_buf;
 };
 
-/// Writes report.json and ops.csv into `dir` atomically (temporary file, then rename), so
-/// a crash never leaves a half-written file under the final name. With `spill`, the ops
-/// come from it (the report has none) and the bytes are those of the report holding them.
+/// Writes report.json and ops.csv into `dir`: both are written in full under temporary
+/// names first, then renamed into place, ops.csv first and report.json last, so neither
+/// name ever holds a half-written file and, with the folder's lock held for the run (no
+/// other bpsim writes there meanwhile), the two come from the same run. On any failure
+/// both temporaries are removed and the previous files stay as they were. With `spill`,
+/// the ops come from it (the report has none) and the bytes are those of the report
+/// holding them.
 void write_report_files(const nlohmann::json& report, const std::string& dir, OpSpill* spill = nullptr);
 
 }  // namespace bpsim

@@ -7,6 +7,8 @@
 #include <iostream>
 #include <string>
 
+#include "sim/cli/commands.h"
+#include "sim/core/error.h"
 #include "sim/sweep/sweep_runner.h"
 
 namespace mpi = boost::mpi;
@@ -15,7 +17,11 @@ namespace bpsim::sweep {
 
 namespace {
 enum Tag { kReady = 1, kWork = 2, kStop = 3 };
-}
+/// Rank 0: hands out points, gathers rows, writes the files.
+int serve(mpi::communicator& world, const SweepSpec& spec, const RunnerOptions& opt);
+/// Every other rank: runs the points it is handed.
+int work(mpi::communicator& world, const SweepSpec& spec, const RunnerOptions& opt);
+}  // namespace
 
 bool under_mpi() {
   for (const char* v : {"OMPI_COMM_WORLD_SIZE", "PMI_SIZE", "PMIX_SIZE"})
@@ -26,22 +32,35 @@ bool under_mpi() {
 int run_mpi(const SweepSpec& spec, const RunnerOptions& opt, int argc, char** argv) {
   mpi::environment env(argc, argv);
   mpi::communicator world;
-  if (world.rank() != 0) {
-    // Worker: announce readiness (with the previous result, if any) until told to stop.
-    std::string result;
-    while (true) {
-      world.send(0, kReady, result);
-      mpi::status st = world.probe(0, mpi::any_tag);
-      if (st.tag() == kStop) {
-        world.recv(0, kStop);
-        return 0;
-      }
-      size_t index = 0;
-      world.recv(0, kWork, index);
-      result = run_point(spec, spec.points.at(index), opt).dump();
-    }
+  // No rank may throw past the others (they would wait for it forever): an error (a locked
+  // or unwritable folder, results that cannot be written) ends every rank.
+  try {
+    return world.rank() == 0 ? serve(world, spec, opt) : work(world, spec, opt);
+  } catch (const std::exception& e) {
+    std::cerr << "bpsim: " << e.what() << "\n";
+    world.abort(dynamic_cast<const InputError*>(&e) ? cli::kExitBadInput : cli::kExitInternal);
   }
+  return cli::kExitInternal;
+}
 
+namespace {
+int work(mpi::communicator& world, const SweepSpec& spec, const RunnerOptions& opt) {
+  // Announce readiness (with the previous result, if any) until told to stop.
+  std::string result;
+  while (true) {
+    world.send(0, kReady, result);
+    mpi::status st = world.probe(0, mpi::any_tag);
+    if (st.tag() == kStop) {
+      world.recv(0, kStop);
+      return 0;
+    }
+    size_t index = 0;
+    world.recv(0, kWork, index);
+    result = run_point(spec, spec.points.at(index), opt).dump();
+  }
+}
+
+int serve(mpi::communicator& world, const SweepSpec& spec, const RunnerOptions& opt) {
   ResultStore store(opt.out_dir);
   std::vector<size_t> todo;
   for (const auto& p : spec.points)
@@ -69,5 +88,6 @@ int run_mpi(const SweepSpec& spec, const RunnerOptions& opt, int argc, char** ar
   // mpirun's exit status is rank 0's when the other ranks return 0.
   return finish_sweep(spec, store, opt, "on " + std::to_string(world.size() - 1) + " MPI workers");
 }
+}  // namespace
 
 }  // namespace bpsim::sweep

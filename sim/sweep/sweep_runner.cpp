@@ -7,9 +7,11 @@
 
 #include <chrono>
 #include <cstdio>
+#include <exception>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <iterator>
 #include <map>
 #include <mutex>
 #include <set>
@@ -20,6 +22,7 @@
 
 #include "sim/cli/commands.h"
 #include "sim/core/error.h"
+#include "sim/core/output_files.h"
 
 extern char** environ;
 
@@ -77,28 +80,6 @@ std::string csv_row(const SweepSpec& spec, const json& row) {
   return r + "," + csv_cell(row.value("error", json())) + "\n";
 }
 
-void append_line(const fs::path& file, const std::string& line) {
-  int fd = ::open(file.c_str(), O_WRONLY | O_APPEND | O_CREAT, 0644);
-  if (fd < 0) throw std::runtime_error("cannot open " + file.string());
-  // One write of a whole line: a crash leaves either the full row or a partial tail that
-  // the next run drops, never a row that looks finished but is not.
-  ssize_t n = ::write(fd, line.data(), line.size());
-  ::fsync(fd);
-  ::close(fd);
-  if (n != static_cast<ssize_t>(line.size())) throw std::runtime_error("short write to " + file.string());
-}
-
-void write_atomic(const fs::path& file, const std::string& text) {
-  fs::path tmp = file;
-  tmp += ".partial";
-  {
-    std::ofstream out(tmp, std::ios::trunc | std::ios::binary);
-    out << text;
-    if (!out.flush()) throw std::runtime_error("cannot write " + tmp.string());
-  }
-  fs::rename(tmp, file);
-}
-
 std::string last_lines(const std::string& file, size_t n) {
   std::ifstream in(file);
   std::vector<std::string> lines;
@@ -135,7 +116,7 @@ int run_child(const std::vector<std::string>& args, const std::string& log) {
 json run_point(const SweepSpec& spec, const Point& p, const RunnerOptions& opt) {
   const fs::path dir = fs::path(opt.out_dir) / "points" / p.hash;
   const fs::path log = fs::path(opt.out_dir) / "points" / (p.hash + ".log");
-  fs::create_directories(dir.parent_path());
+  output::make_dirs(dir.parent_path());
   const std::string config = point_config(spec, p, dir.parent_path().string());
   std::vector<std::string> args = {opt.exe, "run", config, "--out", dir.string(), "--quiet", "--force"};
   for (const auto& s : spec.fixed_sets) args.insert(args.end(), {"--set", s});
@@ -163,24 +144,44 @@ json run_point(const SweepSpec& spec, const Point& p, const RunnerOptions& opt) 
 
 // ---- results ----------------------------------------------------------------------------
 
-ResultStore::ResultStore(const std::string& out_dir) : m_dir(out_dir) {
-  fs::create_directories(out_dir);
+namespace {
+/// A result row as a resume needs it, or a discarded value.
+json parse_row(const std::string& line) {
+  json row = json::parse(line, nullptr, false);
+  if (!row.is_discarded() && !(row.is_object() && row.contains("hash") && row.contains("status")))
+    return json(json::value_t::discarded);
+  return row;
+}
+}  // namespace
+
+ResultStore::ResultStore(const std::string& out_dir) : m_dir(out_dir), m_lock(out_dir, "--out") {
   const fs::path file = fs::path(out_dir) / "results.jsonl";
-  std::ifstream in(file);
+  std::ifstream in(file, std::ios::binary);
+  const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   bool dropped = false;
-  for (std::string line; std::getline(in, line);) {
+  size_t line_no = 0;
+  for (size_t at = 0; at < text.size();) {
+    const size_t end = text.find('\n', at);
+    const std::string line = text.substr(at, end == std::string::npos ? std::string::npos : end - at);
+    at = end == std::string::npos ? text.size() : end + 1;
+    ++line_no;
     if (line.empty()) continue;
-    json row = json::parse(line, nullptr, false);
-    if (row.is_discarded() || !row.contains("hash") || !row.contains("status")) {
-      dropped = true;  // a row cut short by a crash
-      continue;
+    json row = parse_row(line);
+    if (!row.is_discarded()) {
+      m_rows.push_back(std::move(row));
+    } else if (end == std::string::npos) {
+      dropped = true;  // an unfinished last row (a crash mid-append): its point runs again
+    } else {
+      // A finished line that is not a row: damage no run of bpsim leaves, so nothing is guessed.
+      throw InputError(Location{file.string(), int(line_no)}, "",
+                       "not a result row of bpsim sweep; the file is damaged. Delete this line (its point runs "
+                       "again) or the whole file (every point runs again), then resume the sweep");
     }
-    m_rows.push_back(std::move(row));
   }
   if (dropped) {
-    std::string text;
-    for (const auto& r : m_rows) text += r.dump() + "\n";
-    write_atomic(file, text);
+    std::string kept;
+    for (const auto& r : m_rows) kept += r.dump() + "\n";
+    output::write_file(file, kept);
   }
 }
 
@@ -193,9 +194,9 @@ bool ResultStore::done(const Point& p, bool retry_failed) const {
 
 void ResultStore::append(const SweepSpec& spec, const json& row) {
   const fs::path csv = fs::path(m_dir) / "results.csv";
-  if (!fs::exists(csv)) append_line(csv, csv_header(spec));
-  append_line(fs::path(m_dir) / "results.jsonl", row.dump() + "\n");
-  append_line(csv, csv_row(spec, row));
+  if (!fs::exists(csv)) output::append(csv, csv_header(spec));
+  output::append(fs::path(m_dir) / "results.jsonl", row.dump() + "\n");
+  output::append(csv, csv_row(spec, row));
   m_rows.push_back(row);
 }
 
@@ -224,8 +225,8 @@ void ResultStore::finalize(const SweepSpec& spec) {
   for (const auto& p : spec.points) ours.insert(p.hash);
   for (const auto& r : m_rows)  // rows of an earlier version of the sweep are kept, after ours
     if (!ours.count(r["hash"].get<std::string>())) jsonl += r.dump() + "\n";
-  write_atomic(fs::path(m_dir) / "results.jsonl", jsonl);
-  write_atomic(fs::path(m_dir) / "results.csv", csv);
+  output::write_file(fs::path(m_dir) / "results.jsonl", jsonl);
+  output::write_file(fs::path(m_dir) / "results.csv", csv);
 }
 
 // ---- progress and summary ---------------------------------------------------------------
@@ -233,6 +234,14 @@ void ResultStore::finalize(const SweepSpec& spec) {
 namespace {
 int exit_code_of(const json& row) { return row.value("exit_code", cli::kExitInternal); }
 }  // namespace
+
+std::string folded_text(const SweepSpec& spec) {
+  const size_t n = spec.duplicates.size();
+  if (!n) return "";
+  return fmt::format(" ({} duplicate point{} with the same config as another folded into it; bpsim sweep --list "
+                     "names them)",
+                     n, n == 1 ? "" : "s");
+}
 
 std::string failure_text(const SweepSpec& spec, const json& row, const std::string& out_dir) {
   const size_t index = row["index"].get<size_t>();
@@ -257,8 +266,9 @@ int finish_sweep(const SweepSpec& spec, const ResultStore& store, const RunnerOp
     failures += failure_text(spec, row, opt.out_dir);
   }
   if (failed) std::cerr << fmt::format("sweep: {} of {} points failed:\n{}", failed, spec.points.size(), failures);
-  std::cerr << fmt::format("sweep: done{}, {} points: {} ok, {} failed; results in {}/results.csv\n",
-                           where.empty() ? "" : " " + where, rows.size(), rows.size() - failed, failed, opt.out_dir);
+  std::cerr << fmt::format("sweep: done{}, {} points: {} ok, {} failed{}; results in {}/results.csv\n",
+                           where.empty() ? "" : " " + where, rows.size(), rows.size() - failed, failed,
+                           folded_text(spec), opt.out_dir);
   // Bad input first: it is what the user fixes, and what a failing internal run may follow from.
   if (bad_input) return cli::kExitBadInput;
   return failed ? cli::kExitInternal : cli::kExitOk;
@@ -272,7 +282,7 @@ Progress::Progress(const SweepSpec& spec, const RunnerOptions& opt, size_t alrea
       m_started_with(already_done),
       m_t0(now_s()),
       m_tty(isatty(2)) {
-  std::cerr << fmt::format("sweep: {} points, {} already done\n", m_total, already_done);
+  std::cerr << fmt::format("sweep: {} points, {} already done{}\n", m_total, already_done, folded_text(spec));
 }
 
 void Progress::draw_bar(double eta) const {
@@ -313,26 +323,43 @@ int run_local(const SweepSpec& spec, const RunnerOptions& opt) {
   for (const auto& p : spec.points)
     if (!store.done(p, opt.retry_failed)) todo.push_back(&p);
   Progress progress(spec, opt, spec.points.size() - todo.size());
-  // Workers are threads that each wait on one child process at a time.
+  // Workers are threads that each wait on one child process at a time. Rows are appended
+  // under the mutex: one writer at a time, so no row is lost or interleaved. An error in a
+  // worker (results that cannot be written) stops the sweep: every worker takes no new
+  // point, the first error is reported once all have stopped.
   std::mutex m;
   size_t next = 0;
+  std::exception_ptr failure;
   auto worker = [&] {
-    while (true) {
-      const Point* p = nullptr;
-      {
+    try {
+      while (true) {
+        const Point* p = nullptr;
+        {
+          std::lock_guard<std::mutex> lock(m);
+          if (next == todo.size() || failure) return;
+          p = todo[next++];
+        }
+        json row = run_point(spec, *p, opt);
         std::lock_guard<std::mutex> lock(m);
-        if (next == todo.size()) return;
-        p = todo[next++];
+        if (failure) return;
+        store.append(spec, row);
+        progress.point_done(row);
       }
-      json row = run_point(spec, *p, opt);
+    } catch (...) {
       std::lock_guard<std::mutex> lock(m);
-      store.append(spec, row);
-      progress.point_done(row);
+      if (!failure) failure = std::current_exception();
     }
   };
   std::vector<std::thread> threads;
   for (int i = 0; i < std::max(1, opt.jobs); ++i) threads.emplace_back(worker);
   for (auto& t : threads) t.join();
+  if (failure) {
+    progress.finish();
+    std::cerr << fmt::format("sweep: stopped; the {} rows in {}/results.jsonl are kept, and running the sweep "
+                             "again resumes after them\n",
+                             store.size(), opt.out_dir);
+    std::rethrow_exception(failure);
+  }
   progress.finish();
   store.finalize(spec);
   return finish_sweep(spec, store, opt, "");

@@ -8,6 +8,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "sim/core/output_files.h"
 #include "sim/sweep/sweep_spec.h"
 
 namespace bpsim::sweep {
@@ -27,12 +28,15 @@ int run_child(const std::vector<std::string>& args, const std::string& log);
 /// Runs one point to completion in a child process; returns its result row.
 nlohmann::json run_point(const SweepSpec& spec, const Point& p, const RunnerOptions& opt);
 
-/// Results already in out_dir/results.jsonl, keyed by hash (a partial last line is dropped).
+/// Results already in out_dir/results.jsonl, keyed by hash (a partial last line is dropped;
+/// any other line that is not a row is an InputError at its line). Holds the folder's
+/// lock while it lives: one sweep writes into a folder at a time.
 class ResultStore {
  public:
   explicit ResultStore(const std::string& out_dir);
   bool done(const Point& p, bool retry_failed) const;
-  /// Appends one row to results.jsonl and results.csv, each with a single write + fsync.
+  /// Appends one row to results.jsonl and results.csv, each with a single write + fsync
+  /// (a failed write is cut back and reported with its reason).
   void append(const SweepSpec& spec, const nlohmann::json& row);
   /// Rewrites both files sorted by point index (temporary file, then rename).
   void finalize(const SweepSpec& spec);
@@ -43,8 +47,12 @@ class ResultStore {
 
  private:
   std::string m_dir;
+  output::FolderLock m_lock;
   std::vector<nlohmann::json> m_rows;
 };
+
+/// " (N duplicate points … folded …)" when the sweep has duplicates, else empty.
+std::string folded_text(const SweepSpec& spec);
 
 /// The console text for a failed row: the point, its axes, its error and its log.
 std::string failure_text(const SweepSpec& spec, const nlohmann::json& row, const std::string& out_dir);

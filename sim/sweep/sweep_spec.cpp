@@ -2,10 +2,10 @@
 
 #include <cstdio>
 #include <filesystem>
-#include <fstream>
 #include <map>
 #include <stdexcept>
 
+#include "sim/core/output_files.h"
 #include "sim/core/params.h"
 
 namespace bpsim::sweep {
@@ -36,13 +36,11 @@ std::string point_config(const SweepSpec& spec, const Point& p, const std::strin
   if (p.include.empty()) return spec.base_config;
   // Absolute paths: an include is resolved against the including file, which lives in `dir`.
   const std::filesystem::path file = std::filesystem::path(dir) / (p.hash + ".yaml");
-  std::filesystem::create_directories(dir);
-  std::ofstream out(file, std::ios::trunc);
-  out << "# Written by bpsim sweep " << spec.file << " for point " << p.index << ": the base config with the\n"
-      << "# include axis's file merged over it (later includes win).\n"
-      << "include: [" << yaml_quoted(std::filesystem::absolute(spec.base_config).string()) << ", "
-      << yaml_quoted(std::filesystem::absolute(p.include).string()) << "]\n";
-  if (!out.flush()) throw std::runtime_error("cannot write " + file.string());
+  output::make_dirs(dir);
+  output::write_file(file, "# Written by bpsim sweep " + spec.file + " for point " + std::to_string(p.index) +
+                               ": the base config with the\n# include axis's file merged over it (later includes win).\n"
+                               "include: [" + yaml_quoted(std::filesystem::absolute(spec.base_config).string()) + ", " +
+                               yaml_quoted(std::filesystem::absolute(p.include).string()) + "]\n");
   return file.string();
 }
 
@@ -166,6 +164,7 @@ SweepSpec load_sweep(const std::string& path, const std::vector<std::string>& ex
   // Cartesian product, the first axis varying slowest.
   const Node base_tree = config::load_file(spec.base_config);
   std::map<std::string, Node> include_trees;  // each include axis file, loaded once
+  std::map<std::string, size_t> index_of_hash;  // distinct points so far
   std::vector<size_t> idx(axes.size(), 0);
   size_t total = 1;
   for (const auto& a : axes) total *= a.size();
@@ -189,7 +188,14 @@ SweepSpec load_sweep(const std::string& path, const std::vector<std::string>& ex
       for (const auto& s : spec.fixed_sets) config::apply_override(resolved, s);
       for (const auto& s : p.assignments()) config::apply_override(resolved, s);
       p.hash = config_hash(resolved);
-      spec.points.push_back(std::move(p));
+      // Two points with one config would run the same simulation into one folder, racing.
+      const auto [seen, is_new] = index_of_hash.emplace(p.hash, p.index);
+      if (is_new) {
+        spec.points.push_back(std::move(p));
+      } else {
+        p.index = seen->second;
+        spec.duplicates.push_back({std::move(p), seen->second});
+      }
     }
     for (size_t a = axes.size(); a-- > 0;) {
       if (++idx[a] < axes[a].size()) break;

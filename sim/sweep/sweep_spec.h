@@ -24,15 +24,24 @@ struct Point {
   std::string label() const;                     ///< every axis as "key=value", for messages
 };
 
+/// A point whose resolved config equals an earlier point's: it is not run again, its
+/// result is that point's.
+struct Duplicate {
+  Point point;          ///< its axes and hash (its index is the distinct point's)
+  size_t same_as = 0;   ///< index of the distinct point it equals
+};
+
 struct SweepSpec {
   std::string file;
   std::string base_config;              ///< path resolved against the sweep file
   std::vector<std::string> fixed_sets;  ///< `set:` entries and command-line --set, applied to every point
   std::vector<std::string> axis_names;
-  std::vector<Point> points;
+  std::vector<Point> points;          ///< the distinct points, indexed 0, 1, …
+  std::vector<Duplicate> duplicates;  ///< folded into `points`, in sweep order
 };
 
-/// Parses and expands a sweep file (cartesian `axes`, `zip` groups, `exclude` filters).
+/// Parses and expands a sweep file (cartesian `axes`, `zip` groups, `exclude` filters);
+/// points with the same resolved config are folded into the first (`duplicates`).
 /// Throws InputError with file:line:col on bad input.
 SweepSpec load_sweep(const std::string& path, const std::vector<std::string>& extra_sets);
 
