@@ -88,7 +88,7 @@ class Record {
   /// An optional integer that must fit in 32 bits (no silent truncation).
   uint32_t u32(const char* k) const {
     const uint64_t v = u64(k, false);
-    if (v > UINT32_MAX) fail(k, "expected an integer below 2^32, found " + std::to_string(v));
+    if (v > UINT32_MAX) fail(k, "expected an integer below 2^32, found one of 2^32 or more");
     return uint32_t(v);
   }
   double num(const char* k, double def) const {

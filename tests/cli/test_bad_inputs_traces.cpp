@@ -194,7 +194,7 @@ TEST_CASE("bad inputs: JSONL traces stop with exit 2 at their line, within bound
        }, 2, "t.jsonl:5: alloc: sizes too large: 18446744073709551615 + 2 overflows"},
       {"nm n of 2^32", [](const Scratch& s) {
          return "trace check " + trace(s, op("{\"m\":2,\"n\":2,\"k\":2}", ",\"mask\":{\"source\":\"nm\",\"n\":4294967298,\"m\":4}"));
-       }, 2, "n: expected an integer below 2^32, found 4294967298"},
+       }, 2, "n: expected an integer below 2^32, found one of 2^32 or more"},
       {"a read id of 2^32", [](const Scratch& s) {
          return "trace check " + trace(s, "{\"op\":0,\"name\":\"e\",\"phase\":\"forward\",\"kind\":\"elementwise\",\"reads\":[4294967296]}\n");
        }, 2, "reads: expected a list of ids (integers below 2^32), found an id of 2^32 or more"},
