@@ -11,11 +11,12 @@
 
 #include <google/protobuf/io/coded_stream.h>
 
+#include "sim/core/checked.h"
 #include "sim/core/error.h"
+#include "sim/core/limits.h"
 #include "sim/trace/chakra_et.pb.h"
 #include "sim/trace/import_util.h"
 #include "sim/trace/trace_file.h"
-#include "sim/workload/builder.h"
 
 namespace bpsim::trace {
 
@@ -110,11 +111,12 @@ class NodeCtx {
  public:
   NodeCtx(const std::string& file, size_t index, const pb::Node& n) : m_file(file), m_index(index), m_node(n) {}
   const pb::Node& node() const { return m_node; }
-  [[noreturn]] void fail(const std::string& field, const std::string& msg) const {
-    throw InputError(Location{m_file}, "node[" + std::to_string(m_index) + "] (id " + std::to_string(m_node.id()) + ")" +
-                                           (field.empty() ? "" : "." + field),
-                     msg);
+  Location loc() const { return Location{m_file}; }
+  /// "node[3] (id 17).FIELD"
+  std::string key(const std::string& field) const {
+    return "node[" + std::to_string(m_index) + "] (id " + std::to_string(m_node.id()) + ")" + (field.empty() ? "" : "." + field);
   }
+  [[noreturn]] void fail(const std::string& field, const std::string& msg) const { throw InputError(loc(), key(field), msg); }
   const pb::AttributeProto* attr(const std::string& name) const {
     for (const pb::AttributeProto& a : m_node.attr())
       if (a.name() == name) return &a;
@@ -176,10 +178,7 @@ class NodeCtx {
 
 /// The product of sizes, or an error naming `field` when it overflows 64 bits.
 uint64_t product(const NodeCtx& c, const std::string& field, std::initializer_list<uint64_t> xs) {
-  uint64_t p = 1;
-  for (uint64_t x : xs)
-    if (__builtin_mul_overflow(p, x, &p)) c.fail(field, "sizes too large: their product overflows 64 bits");
-  return p;
+  return product_or_throw(c.loc(), c.key(field), xs);
 }
 
 /// Elements of every tensor in a literal: a shape's product, summed over nested lists.
@@ -191,8 +190,7 @@ uint64_t tensor_elements(const NodeCtx& c, const std::string& field, const Lit& 
     return p;
   }
   uint64_t s = 0;
-  for (const Lit& x : l.items)
-    if (__builtin_add_overflow(s, tensor_elements(c, field, x), &s)) c.fail(field, "sizes too large: their sum overflows 64 bits");
+  for (const Lit& x : l.items) s = sum_or_throw(c.loc(), c.key(field), {s, tensor_elements(c, field, x)});
   return s;
 }
 
@@ -366,7 +364,12 @@ class Builder {
  public:
   explicit Builder(OpGraph& g) : m_g(g), m_e(elem_bytes(g.dtype)) {}
 
-  uint32_t tensor(const std::string& name, uint64_t bytes, TensorRole role) { return add_tensor(m_g, name, bytes, role); }
+  uint32_t tensor(const std::string& name, uint64_t bytes, TensorRole role) {
+    if (m_g.tensors.size() >= limits::get(limits::Id::tensors))
+      throw InputError(Location{m_g.name}, "",
+                       limits::exceeded(limits::Id::tensors, "too many tensors: more than " + std::to_string(m_g.tensors.size())));
+    return add_tensor(m_g, name, bytes, role);
+  }
 
   /// The op of one COMP / MEM node; `caller`: the aten op that called it (its work is
   /// counted there), or null.
@@ -421,8 +424,7 @@ class Builder {
       if (const uint64_t el = tensor_elements(c, "outputs.shapes", out.items[i])) {
         op.writes.push_back(tensor(op.name + ".out" + std::to_string(i), product(c, "outputs.shapes", {el, m_e}),
                                    TensorRole::activation));
-        if (__builtin_add_overflow(op.elements, el, &op.elements))
-          c.fail("outputs.shapes", "sizes too large: their sum overflows 64 bits");
+        op.elements = sum_or_throw(c.loc(), c.key("outputs.shapes"), {op.elements, el});
       }
     if (op.reads.empty() && op.writes.empty() && c.has("tensor_size")) {
       const uint64_t bytes = c.u64("tensor_size", true);
@@ -465,6 +467,8 @@ std::shared_ptr<OpGraph> read_chakra_et(const std::string& bytes, const std::str
       throw InputError(Location{file}, what, "truncated file: the message at byte " + std::to_string(at) + " claims " +
                                                  std::to_string(len) + " bytes, " +
                                                  std::to_string(size - in.CurrentPosition()) + " remain");
+    if (msg > limits::get(limits::Id::ops))
+      throw InputError(Location{file}, what, limits::exceeded(limits::Id::ops, "too many nodes: more than " + std::to_string(msg - 1)));
     const io::CodedInputStream::Limit limit = in.PushLimit(int(len));
     bool ok;
     if (msg == 0) {
@@ -572,13 +576,13 @@ std::shared_ptr<OpGraph> read_chakra_et(const std::string& bytes, const std::str
     g->ops.push_back(std::move(op));
   }
   if (g->ops.empty()) throw InputError(Location{file}, "", "no COMP or MEM nodes to replay");
-  workload::account_memory(*g);  // the liveness walk, as for a built step (each op's own tensors)
+  account_imported_memory(*g, file);  // each op's own tensors
   return g;
 }
 
 std::shared_ptr<OpGraph> read_chakra_et_file(const std::string& path, const ChakraOptions& opt) {
   // Plain or gzip-compressed (Chakra's own protolib opens .et files either way).
-  const std::string bytes = TraceFile(path, "Chakra trace file").read_all();
+  const std::string bytes = TraceFile(path, "Chakra trace file").read_all(limits::Id::chakra_bytes);
   return read_chakra_et(bytes, path, opt);
 }
 

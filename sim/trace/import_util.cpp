@@ -2,6 +2,9 @@
 
 #include <algorithm>
 
+#include "sim/core/error.h"
+#include "sim/workload/builder.h"
+
 namespace bpsim::trace {
 
 uint32_t add_tensor(workload::OpGraph& g, const std::string& name, uint64_t bytes, workload::TensorRole role) {
@@ -15,5 +18,13 @@ uint32_t add_tensor(workload::OpGraph& g, const std::string& name, uint64_t byte
 }
 
 uint64_t elem_bytes(workload::DType d) { return std::max(1u, workload::dtype_bits(d) / 8); }
+
+void account_imported_memory(workload::OpGraph& g, const std::string& file) {
+  try {
+    workload::account_memory(g);  // the liveness walk, as for a built step
+  } catch (const InputError& e) {
+    throw InputError(Location{file}, "", e.what());
+  }
+}
 
 }  // namespace bpsim::trace

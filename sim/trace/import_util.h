@@ -13,4 +13,8 @@ uint32_t add_tensor(workload::OpGraph& g, const std::string& name, uint64_t byte
 /// Bytes per element of `d`, at least 1 (binary operands are stored a byte each here).
 uint64_t elem_bytes(workload::DType d);
 
+/// workload::account_memory of an imported graph; its errors (bytes live at once that
+/// overflow 64 bits) name `file`.
+void account_imported_memory(workload::OpGraph& g, const std::string& file);
+
 }  // namespace bpsim::trace

@@ -6,9 +6,12 @@
 #include <sstream>
 #include <vector>
 
+#include "sim/core/checked.h"
 #include "sim/core/error.h"
+#include "sim/core/input_file.h"
+#include "sim/core/limits.h"
 #include "sim/trace/import_util.h"
-#include "sim/workload/builder.h"
+#include "sim/trace/trace_file.h"
 
 namespace bpsim::trace {
 
@@ -32,11 +35,24 @@ std::vector<std::string> split(const std::string& line) {
 }
 
 uint64_t number(const std::string& s, const Location& loc, const std::string& column) {
-  if (s.empty() || s.size() > 12 || s.find_first_not_of("0123456789") != std::string::npos)
-    throw InputError(loc, column, "expected a positive integer, got '" + s + "'");
-  const uint64_t v = std::stoull(s);
+  if (s.empty() || s.find_first_not_of("0123456789") != std::string::npos)
+    throw InputError(loc, column, "expected a positive integer");  // the field itself is not echoed
+  const uint64_t max = limits::get(limits::Id::scalesim_dim);
+  // More than 19 digits cannot be read into 64 bits, and is over any limit anyway.
+  const uint64_t v = s.size() > 19 ? UINT64_MAX : std::stoull(s);
+  if (v > max) throw InputError(loc, column, limits::exceeded(limits::Id::scalesim_dim, "size too large"));
   if (v == 0) throw InputError(loc, column, "must be at least 1");
   return v;
+}
+
+/// Room for `more` ops (each with its backward pair when asked): the ops limit, checked
+/// before a depth-wise row expands into one op per channel.
+void reserve_ops(const workload::OpGraph& g, uint64_t more, bool backward, const Location& loc) {
+  uint64_t total = 0;
+  if (!checked_product({more, backward ? 3u : 1u}, total) || !checked_sum({total, g.ops.size()}, total) ||
+      total > limits::get(limits::Id::ops))
+    throw InputError(loc, "row", limits::exceeded(limits::Id::ops, "too many ops: this row makes " + std::to_string(more) +
+                                                                      (backward ? " forward ops, each with 2 backward ops" : " ops")));
 }
 
 uint64_t elem_bytes(const workload::OpGraph& g) { return trace::elem_bytes(g.dtype); }
@@ -58,8 +74,13 @@ workload::Op& add_op(workload::OpGraph& g, const std::string& name, const std::s
 }
 
 void add_gemm(workload::OpGraph& g, const std::string& name, uint64_t m, uint64_t n, uint64_t k,
-              const workload::ConvShape* conv) {
+              const workload::ConvShape* conv, const Location& loc) {
   const uint64_t e = elem_bytes(g);
+  // The backward GEMMs permute these dims, so these products cover them too.
+  product_or_throw(loc, "row", {m, k, e});
+  product_or_throw(loc, "row", {k, n, e});
+  product_or_throw(loc, "row", {m, n, e});
+  product_or_throw(loc, "row", {m, n, k});
   workload::Op& op = add_op(g, name, name, workload::Phase::forward, conv ? workload::OpKind::conv : workload::OpKind::gemm,
                             m, n, k, conv ? "scalesim_conv" : "scalesim_gemm");
   if (conv) op.conv = *conv;
@@ -107,8 +128,9 @@ std::shared_ptr<workload::OpGraph> read_scalesim_csv(std::istream& in, const std
   std::string line;
   int lineno = 0;
   bool gemm_form = false, header = true;
-  while (std::getline(in, line)) {
-    ++lineno;
+  LineReader lines(in, file);
+  while (lines.next(line)) {
+    lineno = lines.line();
     std::vector<std::string> f = split(line);
     if (std::all_of(f.begin(), f.end(), [](const std::string& x) { return x.empty(); })) continue;
     const Location loc{file, lineno, 1};
@@ -132,8 +154,9 @@ std::shared_ptr<workload::OpGraph> read_scalesim_csv(std::istream& in, const std
     std::vector<uint64_t> v(f.size(), 0);
     for (size_t i = 1; i < f.size(); ++i)
       v[i] = number(f[i], Location{file, lineno, int(i + 1)}, gemm_form ? cols_gemm[i] : cols_conv[i]);
+    reserve_ops(*g, 1, opt.backward, loc);
     if (gemm_form) {
-      add_gemm(*g, f[0], v[1] * opt.batch, v[2], v[3], nullptr);
+      add_gemm(*g, f[0], product_or_throw(loc, "M", {v[1], opt.batch}), v[2], v[3], nullptr, loc);
       continue;
     }
     const uint64_t h = v[1], w = v[2], fh = v[3], fw = v[4], ch = v[5], nf = v[6], sh = v[7];
@@ -145,19 +168,19 @@ std::shared_ptr<workload::OpGraph> read_scalesim_csv(std::istream& in, const std
     cs.q = (w - fw + sw + sw - 1) / sw;
     const bool depthwise = f[0].find("DP") != std::string::npos;
     cs.c = depthwise ? 1 : ch;
+    if (depthwise) reserve_ops(*g, ch, opt.backward, loc);
+    const uint64_t m = product_or_throw(loc, "row", {opt.batch, cs.p, cs.q}), k = product_or_throw(loc, "row", {fh, fw, cs.c});
     for (uint64_t c = 0; c < (depthwise ? ch : 1); ++c)
-      add_gemm(*g, depthwise ? f[0] + "Channel_" + std::to_string(c) : f[0], opt.batch * cs.p * cs.q, nf,
-               fh * fw * cs.c, &cs);
+      add_gemm(*g, depthwise ? f[0] + "Channel_" + std::to_string(c) : f[0], m, nf, k, &cs, loc);
   }
   if (g->ops.empty()) throw InputError(Location{file, lineno, 0}, "", "no layers in SCALE-Sim topology file");
   if (opt.backward) add_backward(*g);
-  workload::account_memory(*g);  // the liveness walk, as for a built step
+  account_imported_memory(*g, file);
   return g;
 }
 
 std::shared_ptr<workload::OpGraph> read_scalesim_csv_file(const std::string& path, const ScalesimOptions& opt) {
-  std::ifstream in(path);
-  if (!in) throw InputError("cannot open SCALE-Sim topology file '" + path + "'");
+  std::ifstream in = open_regular_file(path, "SCALE-Sim topology file");
   return read_scalesim_csv(in, path, opt);
 }
 

@@ -1,11 +1,11 @@
 #include "sim/trace/trace_file.h"
 
-#include <iterator>
 #include <streambuf>
 
 #include <zlib.h>
 
 #include "sim/core/error.h"
+#include "sim/core/input_file.h"
 
 namespace bpsim::trace {
 
@@ -38,8 +38,16 @@ class TraceFile::GzBuf : public std::streambuf {
   char buf_[1 << 16];
 };
 
+namespace {
+/// Checked before gzopen, which would block on a FIFO and read a device without end.
+const std::string& regular(const std::string& path, const std::string& what) {
+  regular_file_size(path, what);
+  return path;
+}
+}  // namespace
+
 TraceFile::TraceFile(const std::string& path, const std::string& what)
-    : m_path(path), m_buf(std::make_unique<GzBuf>(path)) {
+    : m_path(path), m_buf(std::make_unique<GzBuf>(regular(path, what))) {
   if (!m_buf->is_open()) throw InputError(Location{path}, "", "cannot open " + what);
   m_in = std::make_unique<std::istream>(m_buf.get());
 }
@@ -52,10 +60,45 @@ void TraceFile::check_end() {
   if (const char* e = m_buf->error()) throw InputError(Location{m_path}, "", std::string("gzip: ") + e);
 }
 
-std::string TraceFile::read_all() {
-  std::string bytes{std::istreambuf_iterator<char>(*m_in), std::istreambuf_iterator<char>()};
+std::string TraceFile::read_all(limits::Id max) {
+  const uint64_t limit = limits::get(max);
+  std::string bytes;
+  char chunk[1 << 16];
+  for (std::streamsize n; (n = m_buf->sgetn(chunk, sizeof chunk)) > 0;) {
+    if (bytes.size() + uint64_t(n) > limit)
+      throw InputError(Location{m_path}, "",
+                       limits::exceeded(max, "file larger than " + std::to_string(limit) + " bytes (decompressed)"));
+    bytes.append(chunk, size_t(n));
+  }
   check_end();
   return bytes;
+}
+
+LineReader::LineReader(std::istream& in, const std::string& file, std::optional<limits::Id> total)
+    : m_buf(*in.rdbuf()),
+      m_file(file),
+      m_total(total),
+      m_max_line(limits::get(limits::Id::line_bytes)),
+      m_max_total(total ? limits::get(*total) : UINT64_MAX) {}
+
+bool LineReader::next(std::string& line) {
+  line.clear();
+  using traits = std::streambuf::traits_type;
+  int c = m_buf.sbumpc();
+  if (c == traits::eof()) return false;
+  ++m_line;
+  for (; c != traits::eof() && c != '\n'; c = m_buf.sbumpc()) {
+    if (line.size() == m_max_line)
+      throw InputError(Location{m_file, m_line, 0}, "",
+                       limits::exceeded(limits::Id::line_bytes, "line longer than " + std::to_string(m_max_line) + " bytes"));
+    line.push_back(char(c));
+  }
+  m_bytes += line.size() + (c == '\n' ? 1 : 0);
+  if (m_bytes > m_max_total)
+    throw InputError(Location{m_file, m_line, 0}, "",
+                     limits::exceeded(*m_total, "file larger than " + std::to_string(m_max_total) +
+                                                    " bytes (decompressed) by this line"));
+  return true;
 }
 
 }  // namespace bpsim::trace

@@ -9,7 +9,10 @@
 #include <nlohmann/json.hpp>
 #include <simdjson.h>
 
+#include "sim/core/checked.h"
 #include "sim/core/error.h"
+#include "sim/core/limits.h"
+#include "sim/trace/import_util.h"
 #include "sim/trace/trace_file.h"
 #include "sim/workload/builder.h"
 #include "sim/workload/mask_bitmap.h"
@@ -56,9 +59,10 @@ class Record {
  public:
   Record(simdjson::dom::object o, const std::string& file, int line) : m_o(o), m_file(file), m_line(line) {}
   const std::string& file() const { return m_file; }
-  [[noreturn]] void fail(const std::string& field, const std::string& msg) const {
-    throw InputError(Location{m_file, m_line, 0}, field, msg);
-  }
+  Location loc() const { return Location{m_file, m_line, 0}; }
+  [[noreturn]] void fail(const std::string& field, const std::string& msg) const { throw InputError(loc(), field, msg); }
+  /// x0·x1·… of sizes in `field`, an error there when it overflows 64 bits.
+  uint64_t product(const char* field, std::initializer_list<uint64_t> xs) const { return product_or_throw(loc(), field, xs); }
   void allow(std::initializer_list<const char*> keys) const {
     for (const auto field : m_o) {
       bool ok = false;
@@ -80,6 +84,12 @@ class Record {
     uint64_t out = 0;
     if (!unsigned_of(v, out)) fail(k, "expected a non-negative integer, found " + text(v));
     return out;
+  }
+  /// An optional integer that must fit in 32 bits (no silent truncation).
+  uint32_t u32(const char* k) const {
+    const uint64_t v = u64(k, false);
+    if (v > UINT32_MAX) fail(k, "expected an integer below 2^32, found one of 2^32 or more");
+    return uint32_t(v);
   }
   double num(const char* k, double def) const {
     simdjson::dom::element v;
@@ -106,7 +116,8 @@ class Record {
     if (v.get_array().get(a) != simdjson::SUCCESS) fail(k, "expected a list of ids");
     for (const simdjson::dom::element x : a) {
       uint64_t id = 0;
-      if (!unsigned_of(x, id) || id > UINT32_MAX) fail(k, "expected a list of ids, found " + text(x));
+      if (!unsigned_of(x, id) || id > UINT32_MAX)
+        fail(k, "expected a list of ids (integers below 2^32), found " + (unsigned_of(x, id) ? "an id of 2^32 or more" : text(x)));
       out.push_back(static_cast<uint32_t>(id));
     }
     return out;
@@ -135,7 +146,21 @@ class Record {
     out = uint64_t(i);
     return true;
   }
-  static std::string text(const simdjson::dom::element& v) { return simdjson::minify(v); }
+  /// What a value is, never the value itself: errors about an input do not echo its content.
+  static std::string text(const simdjson::dom::element& v) {
+    using T = simdjson::dom::element_type;
+    switch (v.type()) {
+      case T::ARRAY: return "a list";
+      case T::OBJECT: return "an object";
+      case T::INT64: return v.get_int64().value_unsafe() < 0 ? "a negative integer" : "an integer";
+      case T::UINT64: return "an integer of 2^63 or more";
+      case T::DOUBLE: return "a number with a fraction or exponent";
+      case T::STRING: return "a string";
+      case T::BOOL: return "true or false";
+      case T::NULL_VALUE: return "null";
+    }
+    return "another value";
+  }
 
   simdjson::dom::object m_o;
   const std::string& m_file;
@@ -170,7 +195,7 @@ void read_bitmap(const Record& m, Op& op) {
   op.out_mask.bitmap_file = p.string();
   try {
     op.out_mask.bitmap = read_mask_bitmap(op.out_mask.bitmap_file, op.gemm.m, op.gemm.n);
-    op.out_mask.density = double(op.out_mask.bitmap->needed_total()) / double(op.gemm.m * op.gemm.n);
+    op.out_mask.density = double(op.out_mask.bitmap->needed_total()) / (double(op.gemm.m) * double(op.gemm.n));
   } catch (const InputError& e) {
     m.fail("bitmap", e.what());
   }
@@ -183,13 +208,32 @@ TensorRole role_or_default(const Record& r) {
                        : TensorRole::activation;
 }
 
+/// Every size a model derives from a GEMM (operand and result bytes, MACs) fits in 64 bits:
+/// the product of all its dims and the element size does (a zero dim counted as 1, so it
+/// cannot hide the overflow of the others).
+uint64_t nz(uint64_t x) { return std::max<uint64_t>(x, 1); }
+
+void check_gemm_sizes(const Record& s, const Op& op) {
+  const GemmDims& d = op.gemm;
+  s.product("m", {nz(d.m), nz(d.n), nz(d.k), nz(d.batch), elem_bytes(op.dtype)});
+}
+
+/// The input, weight and output bytes of a convolution fit in 64 bits.
+void check_conv_sizes(const Record& s, const Op& op) {
+  const ConvShape& c = op.conv;
+  const uint64_t e = elem_bytes(op.dtype);
+  s.product("c", {nz(c.n), nz(c.c), nz(c.h), nz(c.w), e});
+  s.product("k", {nz(c.k), nz(c.c), nz(c.r), nz(c.s), e});
+  s.product("p", {nz(c.n), nz(c.k), nz(c.p), nz(c.q), e});
+}
+
 void read_op(const Record& r, Op& op, uint32_t expected_id, DType default_dtype,
              const std::function<bool(uint32_t)>& declared) {
   r.allow({"op", "name", "layer", "phase", "kind", "detail", "dtype", "gemm", "conv", "elements", "macs", "flops",
            "reads", "writes", "deps", "mask"});
   op = Op{};
-  op.id = static_cast<uint32_t>(r.u64("op"));
-  if (op.id != expected_id) r.fail("op", "ops are numbered 0, 1, 2… in order; expected " + std::to_string(expected_id));
+  if (r.u64("op") != expected_id) r.fail("op", "ops are numbered 0, 1, 2… in order; expected " + std::to_string(expected_id));
+  op.id = expected_id;
   op.name = r.str("name");
   op.layer = r.str("layer", false);
   op.phase = r.enumerated<Phase>("phase", phase_from_string,
@@ -203,6 +247,7 @@ void read_op(const Record& r, Op& op, uint32_t expected_id, DType default_dtype,
     Record s = r.sub("gemm");
     s.allow({"m", "n", "k", "batch"});
     op.gemm = GemmDims{s.u64("m"), s.u64("n"), s.u64("k"), s.u64("batch", false, 1)};
+    check_gemm_sizes(s, op);
   } else if (op.kind == OpKind::gemm || op.kind == OpKind::conv || op.kind == OpKind::xnor_gemm) {
     r.fail("gemm", std::string("missing field (a ") + to_string(op.kind) + " op needs {m, n, k})");
   }
@@ -212,8 +257,10 @@ void read_op(const Record& r, Op& op, uint32_t expected_id, DType default_dtype,
     op.conv = ConvShape{s.u64("n"), s.u64("c"), s.u64("h"), s.u64("w"), s.u64("k"), s.u64("r"),
                         s.u64("s"), s.u64("stride", false, 1), s.u64("pad", false, 0), s.u64("groups", false, 1),
                         s.u64("p"), s.u64("q")};
+    check_conv_sizes(s, op);
   }
   op.elements = r.u64("elements", false);
+  r.product("elements", {op.elements, elem_bytes(op.dtype)});
   op.macs = r.u64("macs", false, op.gemm.macs());
   op.flops = r.u64("flops", false);
   op.reads = r.ids("reads");
@@ -233,8 +280,8 @@ void read_op(const Record& r, Op& op, uint32_t expected_id, DType default_dtype,
                                                           "none, relu, pruned, nm, random, bitmap");
     op.out_mask.density = m.num("density", 1.0);
     if (op.out_mask.density < 0 || op.out_mask.density > 1) m.fail("density", "must be in [0, 1]");
-    op.out_mask.nm_n = static_cast<unsigned>(m.u64("n", false));
-    op.out_mask.nm_m = static_cast<unsigned>(m.u64("m", false));
+    op.out_mask.nm_n = m.u32("n");
+    op.out_mask.nm_m = m.u32("m");
     op.out_mask.bitmap_file = m.str("bitmap", false);
     if (op.out_mask.source == OutputMask::Source::bitmap) read_bitmap(m, op);
   }
@@ -244,10 +291,6 @@ json tensor_json(const Tensor& x) {
   return json{{"tensor", x.id}, {"name", x.name}, {"bytes", x.bytes}, {"role", to_string(x.role)}};
 }
 
-/// Tensor ids may come in any order but must end up dense; an id this far past those
-/// declared cannot be (and would only make the reader's tables huge).
-constexpr uint64_t kMaxIdGap = uint64_t(1) << 24;
-
 /// Reads a trace record by record: the header, tensor declarations and alloc/free events
 /// are taken in; each op is returned. Holds per tensor its bytes and two flags, nothing
 /// per op, so memory does not grow with the op count. With `keep`, the tensors' records
@@ -255,12 +298,12 @@ constexpr uint64_t kMaxIdGap = uint64_t(1) << 24;
 class TraceReader {
  public:
   TraceReader(std::istream& in, std::string file, OpGraph* keep, std::function<void()> at_end = {})
-      : m_in(in), m_file(std::move(file)), m_keep(keep), m_at_end(std::move(at_end)) {}
+      : m_file(std::move(file)), m_lines(in, m_file, limits::Id::trace_bytes), m_keep(keep), m_at_end(std::move(at_end)) {}
 
   /// The next op into `op`; false at the end of the trace (after the end checks).
   bool next(Op& op) {
-    while (std::getline(m_in, m_line)) {
-      ++m_n;
+    while (m_lines.next(m_line)) {
+      m_n = m_lines.line();
       if (m_line.empty() || m_line.find_first_not_of(" \t\r") == std::string::npos) continue;
       simdjson::dom::element j;
       if (m_parser.parse(m_line).get(j) != simdjson::SUCCESS)
@@ -273,8 +316,11 @@ class TraceReader {
         header(r);
       } else if (r.has("op")) {
         close_forward();
+        if (m_ops >= std::min<uint64_t>(limits::get(limits::Id::ops), UINT32_MAX))
+          r.fail("op", limits::exceeded(limits::Id::ops, "too many ops: more than " + std::to_string(m_ops)));
         read_op(r, op, m_ops, m_dtype, [this](uint32_t t) { return declared(t); });
         ++m_ops;
+        m_macs = sum_or_throw(r.loc(), "macs", {m_macs, op.macs});  // the report's total
         if (m_events) m_peak = std::max(m_peak, m_live);
         m_after_forward = op.phase == Phase::forward;
         return true;
@@ -323,25 +369,25 @@ class TraceReader {
 
   void tensor(const Record& r) {
     r.allow({"tensor", "name", "bytes", "role"});
+    // Ids index the reader's tables, so an id (not only the count) must stay below the
+    // limit: one record cannot make them huge.
+    const uint64_t id = r.u64("tensor"), max = std::min<uint64_t>(limits::get(limits::Id::tensors), UINT32_MAX);
+    if (id >= max) r.fail("tensor", limits::exceeded(limits::Id::tensors, "tensor id " + std::to_string(id) + " is not below the tensor limit"));
     Tensor t;
-    t.id = static_cast<uint32_t>(r.u64("tensor"));
+    t.id = uint32_t(id);
     t.name = r.str("name", false);
     t.bytes = r.u64("bytes");
     t.role = role_or_default(r);
     if (declared(t.id)) r.fail("tensor", "tensor " + std::to_string(t.id) + " declared twice");
-    if (t.id >= m_count + kMaxIdGap)
-      r.fail("tensor", "tensor " + std::to_string(t.id) + " is far beyond the " + std::to_string(m_count) +
-                           " declared so far (ids must be 0, 1, 2… without gaps)");
     if (t.id >= m_declared.size()) {
       m_declared.resize(t.id + 1, false);
       m_bytes.resize(t.id + 1, 0);
       m_live_set.resize(t.id + 1, false);
-      if (m_keep) m_keep->tensors.resize(t.id + 1);
     }
     m_declared[t.id] = true;
     m_bytes[t.id] = t.bytes;
     ++m_count;
-    if (m_keep) m_keep->tensors[t.id] = std::move(t);
+    if (m_keep) m_kept.push_back(std::move(t));  // placed by id at the end, once ids are known dense
   }
 
   /// alloc: the tensor becomes live just before the next op; free: it dies after the last.
@@ -356,7 +402,7 @@ class TraceReader {
     if (alloc == bool(m_live_set[t]))
       r.fail(field, "tensor " + std::to_string(t) + (alloc ? " is already allocated" : " is not allocated"));
     m_live_set[t] = alloc;
-    m_live = alloc ? m_live + m_bytes[t] : m_live - m_bytes[t];
+    m_live = alloc ? sum_or_throw(r.loc(), field, {m_live, m_bytes[t]}) : m_live - m_bytes[t];
     m_events = true;
   }
 
@@ -373,6 +419,11 @@ class TraceReader {
         if (!m_declared[t])
           throw InputError(Location{m_file, m_n, 0}, "tensor",
                            "tensor ids must be 0, 1, 2… without gaps; missing " + std::to_string(t));
+    if (m_keep) {
+      m_keep->tensors.resize(m_count);
+      for (Tensor& t : m_kept) m_keep->tensors[t.id] = std::move(t);
+      m_kept.clear();
+    }
     close_forward();
     if (!m_events) return;
     // The accounting follows the events; numbers the header also gives must agree.
@@ -388,9 +439,10 @@ class TraceReader {
     m_memory.peak_bytes = m_peak;
   }
 
-  std::istream& m_in;
   std::string m_file;
+  LineReader m_lines;
   OpGraph* m_keep;
+  std::vector<Tensor> m_kept;  ///< with m_keep: tensors in the order declared
   std::function<void()> m_at_end;
   simdjson::dom::parser m_parser;
   std::string m_line;
@@ -407,6 +459,7 @@ class TraceReader {
   uint32_t m_ops = 0;
   bool m_events = false, m_after_forward = false;
   uint64_t m_live = 0, m_peak = 0, m_saved = 0;
+  uint64_t m_macs = 0;  ///< Σ op MACs so far: it must fit, as the report's total
 };
 
 }  // namespace

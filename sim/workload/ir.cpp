@@ -49,7 +49,7 @@ unsigned dtype_bits(DType d) {
 
 uint64_t OpGraph::total_macs() const {
   uint64_t t = 0;
-  for (const auto& op : ops) t += op.macs;
+  for (const auto& op : ops) t = sum_or_throw("the workload's total MACs", {t, op.macs});
   return t;
 }
 

@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "sim/core/checked.h"
+
 namespace bpsim::workload {
 
 class MaskBitmap;  // sim/workload/mask_bitmap.h
@@ -44,7 +46,8 @@ unsigned dtype_bits(DType d);
 struct GemmDims {
   uint64_t m = 0, n = 0, k = 0;
   uint64_t batch = 1;
-  uint64_t macs() const { return m * n * k * batch; }
+  /// Throws InputError when M·N·K·batch overflows 64 bits (readers check their dims first).
+  uint64_t macs() const { return product_or_throw("gemm M·N·K·batch", {m, n, k, batch}); }
 };
 
 /// Convolution shape (NCHW), kept next to the im2col GEMM dims for models that want it.

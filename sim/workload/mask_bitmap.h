@@ -30,10 +30,9 @@ class MaskBitmap {
   std::vector<uint8_t> m_bytes;
 };
 
-/// Bytes a bitmap of an M×N output holds: ⌈M·N/8⌉.
-uint64_t mask_bitmap_bytes(uint64_t m, uint64_t n);
-/// Reads `path` for an M×N output. Throws InputError (located at the file) when it cannot be
-/// read or its size is not ⌈M·N/8⌉ bytes.
+/// Reads `path` for an M×N output. Throws InputError (located at the file) when it is not a
+/// regular file, M·N overflows or is 0, ⌈M·N/8⌉ bytes exceed limits::bitmap_bytes, or its
+/// size is not exactly ⌈M·N/8⌉ bytes (checked before reading it).
 std::shared_ptr<const MaskBitmap> read_mask_bitmap(const std::string& path, uint64_t m, uint64_t n);
 /// The bitmap of an op whose mask source is `bitmap`: the one its reader loaded, else its
 /// file, read now (ops built by hand).

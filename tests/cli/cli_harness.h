@@ -41,12 +41,13 @@ inline std::string slurp(const std::string& file) {
   return s.str();
 }
 
-/// `args` is appended to the executable's path as shell words (quote them yourself).
-inline CliResult run_bpsim(const std::string& args) {
+/// `args` is appended to the executable's path as shell words (quote them yourself);
+/// `prefix`, shell words before it (e.g. "ulimit -v N; timeout 20").
+inline CliResult run_bpsim(const std::string& args, const std::string& prefix = "") {
   const auto dir = std::filesystem::temp_directory_path();
   const std::string tag = std::to_string(::getpid());
   const std::string out = (dir / ("bpsim_out_" + tag)).string(), err = (dir / ("bpsim_err_" + tag)).string();
-  const std::string cmd = std::string(BPSIM_EXE) + " " + args + " >" + out + " 2>" + err;
+  const std::string cmd = prefix + " " + std::string(BPSIM_EXE) + " " + args + " >" + out + " 2>" + err;
   int status = std::system(cmd.c_str());
   CliResult r;
   r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;

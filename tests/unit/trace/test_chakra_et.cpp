@@ -191,7 +191,7 @@ TEST_CASE("chakra import: every class of bad input names the file, node and fiel
   CHECK_THAT(import_error({partial}), Contains("node[0] (id 5).attr.gemm_k: missing required attribute"));
   pb::Node huge = node(5, "g", pb::COMP_NODE);
   for (const char* k : {"gemm_m", "gemm_n", "gemm_k"}) int_attr(huge, k, uint64_t(1) << 22);  // 2^66 MACs
-  CHECK_THAT(import_error({huge}), Contains("node[0] (id 5).attr: sizes too large: their product overflows 64 bits"));
+  CHECK_THAT(import_error({huge}), Contains("node[0] (id 5).attr: sizes too large: 4194304 × 4194304 × 4194304 × 1 overflows 64 bits"));
   pb::Node wrong_type = node(5, "g", pb::MEM_STORE_NODE);
   wrong_type.add_attr()->set_name("tensor_size");
   wrong_type.mutable_attr(0)->set_string_val("big");
