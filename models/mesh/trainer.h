@@ -38,7 +38,6 @@ class Trainer {
   uint64_t send_layer_messages(size_t m, bool backward, OpRecord& rec);
   const MeshSpec& m_spec;
   const Mapping& m_map;
-  const workload::OpGraph& m_graph;
   Network m_net;
   std::mt19937_64 m_rng;
   RtlRouter* m_rtl;

@@ -19,6 +19,7 @@ struct JobTiming {
 class Core {
  public:
   explicit Core(const PimSpec& s) : m_s(s) {}
+  explicit Core(PimSpec&&) = delete;  ///< keeps a reference: no temporaries
   JobTiming time(const Job& j) const;
   /// Cycles and totals of all jobs of a plan, run one after another.
   uint64_t run(const OpPlan& p, Seq* total) const;

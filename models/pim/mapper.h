@@ -62,6 +62,7 @@ class Mapper {
  public:
   /// `where` (the accelerator's values) locates errors; may be null in unit tests.
   Mapper(const PimSpec& s, const config::Values* where) : m_s(s), m_p(s), m_where(where) {}
+  Mapper(PimSpec&&, const config::Values*) = delete;  ///< keeps a reference: no temporaries
   /// Throws InputError when the op cannot be placed (does not fit, unsupported width or kind).
   OpPlan map(const workload::Op& op, const workload::OpGraph& g) const;
 

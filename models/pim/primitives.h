@@ -34,6 +34,8 @@ bool bitop_from_string(const std::string& s, BitOp& out);
 class Primitives {
  public:
   explicit Primitives(const PimSpec& s) : m_s(s) {}
+  /// It keeps a reference to the spec: a temporary one would dangle (compile error instead).
+  explicit Primitives(PimSpec&&) = delete;
   /// ACT + PRE: tRAS + tRP. `rows` wordlines raised (3 = TRA).
   Seq ap(unsigned rows = 1) const;
   /// ACT, ACT, PRE: 2·tRAS + tRP naively; tRAS + t_2nd + tRP with Ambit's overlapped ACT.

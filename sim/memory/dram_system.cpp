@@ -61,7 +61,7 @@ tlm::tlm_sync_enum DramSystem::nb_transport_fw(tlm::tlm_generic_payload& p, tlm:
 
 void DramSystem::scheduler() {
   const sc_time tck(m_spec.tck_ns, SC_NS);
-  std::vector<DdrCompletion> done;
+  std::vector<DdrCompletion>& done = m_done;
   while (true) {
     const uint64_t now = now_cycle();
     uint64_t next = UINT64_MAX;

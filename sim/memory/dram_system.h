@@ -70,6 +70,10 @@ class DramSystem : public sc_core::sc_module, public MemorySystem {
   /// (several initiator threads may share the socket; each waits for its END_REQ).
   std::deque<std::pair<tlm::tlm_generic_payload*, uint64_t>> m_blocked;
   std::multimap<uint64_t, tlm::tlm_generic_payload*> m_responses;  ///< done cycle → payload
+  /// The scheduler's completions of one cycle. A member, not a local of that SC_THREAD:
+  /// SystemC frees a thread still waiting at the end of a run without unwinding its stack,
+  /// so a local's heap buffer would leak (LeakSanitizer).
+  std::vector<DdrCompletion> m_done;
   sc_core::sc_event m_new_request, m_new_response;
   uint64_t m_next_id = 0;
   std::vector<uint64_t> m_bulk_free;  ///< per channel: cycle the bulk path may issue again

@@ -39,7 +39,8 @@ void check_adder(unsigned n, bool subtract, uint64_t seed) {
 }  // namespace
 
 TEST_CASE("pim: MAJ/NOT adder adds and subtracts, with 8n+1 / 9n+1 primitives", "[pim]") {
-  const Primitives prim(bpsim::pim::testing::pim_spec());
+  const PimSpec spec = bpsim::pim::testing::pim_spec();  // Primitives keeps a reference to it
+  const Primitives prim(spec);
   for (unsigned n : {2u, 8u, 16u, 32u}) {
     check_adder(n, false, 1000 + n);
     check_adder(n, true, 2000 + n);
