@@ -1,0 +1,46 @@
+#include "sim/core/input_file.h"
+
+#include <sys/stat.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "sim/core/error.h"
+
+namespace bpsim {
+
+namespace {
+
+[[noreturn]] void refuse(const std::string& path, const std::string& what, const std::string& reason) {
+  throw InputError(Location{path}, "", "cannot open " + what + ": " + reason);
+}
+
+/// What a non-regular file is, in words, for the error.
+std::string kind_of(mode_t mode) {
+  if (S_ISDIR(mode)) return "it is a directory";
+  if (S_ISFIFO(mode)) return "it is a FIFO (named pipe)";
+  if (S_ISCHR(mode)) return "it is a character device";
+  if (S_ISBLK(mode)) return "it is a block device";
+  if (S_ISSOCK(mode)) return "it is a socket";
+  return "it is not a regular file";
+}
+
+}  // namespace
+
+uint64_t regular_file_size(const std::string& path, const std::string& what) {
+  // stat(), not open(): opening a FIFO would block until a writer appears.
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) refuse(path, what, std::strerror(errno));
+  if (!S_ISREG(st.st_mode)) refuse(path, what, kind_of(st.st_mode) + " (only regular files are read as inputs)");
+  return uint64_t(st.st_size);
+}
+
+std::ifstream open_regular_file(const std::string& path, const std::string& what) {
+  regular_file_size(path, what);
+  errno = 0;
+  std::ifstream in(path, std::ios::binary);
+  if (!in) refuse(path, what, errno ? std::strerror(errno) : "the file cannot be read");
+  return in;
+}
+
+}  // namespace bpsim
