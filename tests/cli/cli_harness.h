@@ -41,12 +41,13 @@ inline std::string slurp(const std::string& file) {
   return s.str();
 }
 
-/// `args` is appended to the executable's path as shell words (quote them yourself).
-inline CliResult run_bpsim(const std::string& args) {
+/// `args` is appended to the executable's path as shell words (quote them yourself);
+/// `prefix` goes before the executable (e.g. resource limits).
+inline CliResult run_bpsim(const std::string& args, const std::string& prefix = "") {
   const auto dir = std::filesystem::temp_directory_path();
   const std::string tag = std::to_string(::getpid());
   const std::string out = (dir / ("bpsim_out_" + tag)).string(), err = (dir / ("bpsim_err_" + tag)).string();
-  const std::string cmd = std::string(BPSIM_EXE) + " " + args + " >" + out + " 2>" + err;
+  const std::string cmd = prefix + std::string(BPSIM_EXE) + " " + args + " >" + out + " 2>" + err;
   int status = std::system(cmd.c_str());
   CliResult r;
   r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
@@ -55,6 +56,19 @@ inline CliResult run_bpsim(const std::string& args) {
   std::filesystem::remove(out);
   std::filesystem::remove(err);
   return r;
+}
+
+/// run_bpsim within `seconds` of wall time and `mib` of address space: a run past either
+/// exits 124 (timeout) or fails to allocate, instead of hanging the test or the machine.
+inline CliResult run_bpsim_bounded(const std::string& args, int seconds = 20, int mib = 2048) {
+  return run_bpsim(args, "ulimit -v " + std::to_string(mib * 1024) + "; timeout " + std::to_string(seconds) + " ");
+}
+
+/// `text` as one single-quoted shell word (any characters, quotes included).
+inline std::string shell_quote(const std::string& text) {
+  std::string s = "'";
+  for (char c : text) s += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return s + "'";
 }
 
 /// `include:` line that pulls in the shipped memory preset and energy table, after the
