@@ -8,6 +8,7 @@
 #include "sim/cli/commands.h"
 #include "sim/cli/options.h"
 #include "sim/core/error.h"
+#include "sim/core/limits.h"
 #include "sim/trace/chakra_et.h"
 #include "sim/trace/scalesim_csv.h"
 #include "sim/trace/trace_io.h"
@@ -61,6 +62,7 @@ void write_out(const workload::OpGraph& g, const std::string& out) {
 
 int cmd_trace(int argc, char* argv[]) {
   std::string action, input, out, policy, dtype;
+  std::vector<std::string> limit_flags;
   int segments = 0, batch = -1;  // -1: the spec's batch
   bool help = false, backward = false;
   po::options_description d("options");
@@ -70,17 +72,20 @@ int cmd_trace(int argc, char* argv[]) {
       "segments", po::value(&segments), "segments for checkpoint_sequential")(
       "batch", po::value(&batch), "overrides the spec's batch size (export); multiplies M (scalesim)")(
       "backward", po::bool_switch(&backward), "also the backward dX and dW GEMMs (scalesim)")(
-      "dtype", po::value(&dtype), "element type of a SCALE-Sim topology (scalesim; default int8) or of a Chakra trace (chakra; default fp32)");
+      "dtype", po::value(&dtype), "element type of a SCALE-Sim topology (scalesim; default int8) or of a Chakra trace (chakra; default fp32)")(
+      "limit", po::value(&limit_flags), "NAME=N: raise (or lower) a reader limit, e.g. line_bytes=4194304 (README: Limits)");
   parse_command_line(argc, argv, d, {{"action", &action}, {"input", &input}});
   const char* usage =
       "usage: bpsim trace export SPEC.yaml [--policy P] [--segments N] [--batch B] -o FILE.jsonl\n"
       "       bpsim trace scalesim TOPOLOGY.csv [--backward] [--batch B] [--dtype D] -o FILE.jsonl\n"
       "       bpsim trace chakra TRACE.et [--dtype D] -o FILE.jsonl\n"
-      "       bpsim trace check FILE.jsonl[.gz]\n";
+      "       bpsim trace check FILE.jsonl[.gz]\n"
+      "       (each also takes --limit NAME=N to change a reader limit: README, Limits)\n";
   if (help) {
     std::cout << usage << "\n" << d;
     return kExitOk;
   }
+  for (const std::string& l : limit_flags) limits::apply_flag(l);
   if (action == "export") {
     if (input.empty()) throw po::error("missing SPEC.yaml");
     if (out.empty()) throw po::error("missing -o FILE");

@@ -4,6 +4,7 @@
 
 #include <systemc>
 
+#include "sim/core/limits.h"
 #include "sim/core/stats.h"
 #include "sim/memory/memory_factory.h"
 #include "sim/memory/memory_system.h"
@@ -25,6 +26,7 @@ std::shared_ptr<const config::Schema> run_schema() {
         .def(1)
         .at_least(0);
     r->string("name", "label written into the report").def("\"\"");
+    r->group("limits", limits::schema(), "resource limits of the input readers (README: Limits)");
     return r;
   }();
   return s;
@@ -78,6 +80,7 @@ RunSpec prepare(const std::string& config_path, const std::vector<std::string>& 
   const config::Node* run = root.find("run");
   spec.run = std::make_unique<config::Values>(config::validate(run ? *run : config::Node{}, *run_schema(), "run"));
   spec.seed = static_cast<uint64_t>(spec.run->i("seed"));
+  limits::apply(spec.run->g("limits"));  // before any workload file is read
 
   if (const config::Node* wl = root.find("workload")) {
     const std::string trace = workload::trace_path_of(*wl, "workload");

@@ -1,0 +1,35 @@
+#include "sim/core/checked.h"
+
+namespace bpsim {
+
+std::string overflow_message(std::initializer_list<uint64_t> xs, char op) {
+  std::string terms;
+  for (uint64_t x : xs) terms += (terms.empty() ? "" : op == '*' ? " × " : " + ") + std::to_string(x);
+  return "sizes too large: " + terms + " overflows 64 bits";
+}
+
+uint64_t product_or_throw(const Location& loc, const std::string& key, std::initializer_list<uint64_t> xs) {
+  uint64_t out = 0;
+  if (!checked_product(xs, out)) throw InputError(loc, key, overflow_message(xs, '*'));
+  return out;
+}
+
+uint64_t sum_or_throw(const Location& loc, const std::string& key, std::initializer_list<uint64_t> xs) {
+  uint64_t out = 0;
+  if (!checked_sum(xs, out)) throw InputError(loc, key, overflow_message(xs, '+'));
+  return out;
+}
+
+uint64_t product_or_throw(const char* what, std::initializer_list<uint64_t> xs) {
+  uint64_t out = 0;
+  if (!checked_product(xs, out)) throw InputError(std::string(what) + ": " + overflow_message(xs, '*'));
+  return out;
+}
+
+uint64_t sum_or_throw(const char* what, std::initializer_list<uint64_t> xs) {
+  uint64_t out = 0;
+  if (!checked_sum(xs, out)) throw InputError(std::string(what) + ": " + overflow_message(xs, '+'));
+  return out;
+}
+
+}  // namespace bpsim

@@ -1,0 +1,80 @@
+#include "sim/core/limits.h"
+
+#include <array>
+
+#include "sim/core/error.h"
+#include "sim/core/params.h"
+
+namespace bpsim::limits {
+
+namespace {
+
+struct Decl {
+  const char* name;
+  uint64_t def;
+  const char* unit;
+  const char* what;
+};
+
+constexpr uint64_t kMiB = uint64_t(1) << 20;
+
+// Defaults (README "Limits" explains each): far above any real input, low enough that a
+// crafted file stops in well under a second of work and a few tens of MB of memory.
+constexpr std::array<Decl, 7> kDecls = {{
+    {"line_bytes", 1 * kMiB, "B", "longest line of a JSONL trace or SCALE-Sim CSV"},
+    {"trace_bytes", 2048 * kMiB, "B", "bytes of a JSONL trace after gzip decompression"},
+    {"chakra_bytes", 256 * kMiB, "B", "bytes of a Chakra .et after gzip decompression (read whole into memory)"},
+    {"ops", uint64_t(1) << 22, "", "ops of a trace, Chakra nodes, or ops a SCALE-Sim topology expands to"},
+    {"tensors", uint64_t(1) << 22, "", "tensors of a trace or Chakra file; a trace's tensor ids must be below it"},
+    {"bitmap_bytes", 64 * kMiB, "B", "bytes of one output-mask bitmap file"},
+    {"scalesim_dim", uint64_t(1) << 24, "", "largest size field of a SCALE-Sim row (dims, channels, filters, strides)"},
+}};
+
+std::array<uint64_t, kDecls.size()> g_values = [] {
+  std::array<uint64_t, kDecls.size()> v{};
+  for (size_t i = 0; i < kDecls.size(); ++i) v[i] = kDecls[i].def;
+  return v;
+}();
+
+}  // namespace
+
+uint64_t get(Id id) { return g_values[size_t(id)]; }
+const char* name(Id id) { return kDecls[size_t(id)].name; }
+
+std::shared_ptr<const config::Schema> schema() {
+  static auto s = [] {
+    auto l = std::make_shared<config::Schema>("limits", "input readers' resource limits (README: Limits)");
+    for (const Decl& d : kDecls) l->integer(d.name, d.unit, d.what).def(int64_t(d.def)).at_least(1);
+    return l;
+  }();
+  return s;
+}
+
+void apply(const config::Values& group) {
+  for (size_t i = 0; i < kDecls.size(); ++i) g_values[i] = uint64_t(group.i(kDecls[i].name));
+}
+
+void apply_flag(const std::string& text) {
+  const size_t eq = text.find('=');
+  const std::string key = text.substr(0, eq), value = eq == std::string::npos ? "" : text.substr(eq + 1);
+  std::string names;
+  for (size_t i = 0; i < kDecls.size(); ++i) {
+    names += (i ? ", " : "") + std::string(kDecls[i].name);
+    if (key != kDecls[i].name) continue;
+    // At most 18 digits: always below 2^63, so the value cannot wrap.
+    if (value.empty() || value.size() > 18 || value.find_first_not_of("0123456789") != std::string::npos ||
+        std::stoull(value) == 0)
+      throw InputError("--limit " + text + ": expected NAME=N with N a positive integer below 10^18");
+    g_values[i] = std::stoull(value);
+    return;
+  }
+  throw InputError("--limit " + text + ": unknown limit '" + key + "' (valid: " + names + ")");
+}
+
+std::string exceeded(Id id, const std::string& what) {
+  const std::string n = name(id), v = std::to_string(get(id));
+  return what + " (limit " + n + " = " + v + "; raise it with run.limits." + n + " in the config, --set run.limits." + n +
+         "=N, or --limit " + n + "=N on bpsim trace)";
+}
+
+}  // namespace bpsim::limits

@@ -1,0 +1,46 @@
+#pragma once
+/// Resource limits of the input readers (README "Limits"): each bounds how much time or
+/// memory one input file may cost before bpsim stops with an input error (exit 2) that
+/// names the limit and how to raise it. Process-wide: set once, before any reader runs,
+/// from a config's `run: limits:` group (bpsim run, validate) or `--limit NAME=N` (bpsim
+/// trace). Declared in one table here so that other readers' limits join it.
+#include <cstdint>
+#include <memory>
+#include <string>
+
+namespace bpsim {
+namespace config {
+class Schema;
+class Values;
+}  // namespace config
+
+namespace limits {
+
+enum class Id {
+  line_bytes,    ///< one line of a JSONL trace or SCALE-Sim CSV
+  trace_bytes,   ///< a JSONL trace, decompressed
+  chakra_bytes,  ///< a Chakra .et file, decompressed (it is read whole)
+  ops,           ///< ops of a trace, Chakra file or SCALE-Sim topology
+  tensors,       ///< tensors (and tensor ids) of a trace or Chakra file
+  bitmap_bytes,  ///< one output-mask bitmap file
+  scalesim_dim,  ///< any size field of a SCALE-Sim row
+};
+
+/// The limit's current value.
+uint64_t get(Id id);
+/// Its name, as written in `run: limits:` and `--limit`.
+const char* name(Id id);
+
+/// The `run: limits:` group: one integer per limit, its default the built-in value.
+std::shared_ptr<const config::Schema> schema();
+/// Takes every limit from a validated `run: limits:` group.
+void apply(const config::Values& group);
+/// Takes one `--limit NAME=N`; an unknown name or a bad number is an InputError.
+void apply_flag(const std::string& text);
+
+/// The message of an input that goes past limit `id`: "<what> (limit NAME = N; raise it
+/// with …)", for an InputError at the input's location.
+std::string exceeded(Id id, const std::string& what);
+
+}  // namespace limits
+}  // namespace bpsim
