@@ -2,6 +2,7 @@
 
 #include <map>
 
+#include "sim/core/limits.h"
 #include "sim/core/params.h"
 #include "sim/workload/spec_blocks.h"
 
@@ -103,9 +104,10 @@ LayerSpec parse_one(const config::Node& n, const std::string& p, const std::stri
 struct LayerCount {
   uint64_t written = 0;
   void add(const config::Node& at, const std::string& path) {
-    if (++written > kMaxLayers)
-      throw InputError(at.loc, path, "the network has more than " + std::to_string(kMaxLayers) +
-                                         " layers once its repeat groups are expanded (a limit of bpsim)");
+    const uint64_t max = limits::get(limits::Id::layers);
+    if (++written > max)
+      throw InputError(at.loc, path, limits::exceeded(limits::Id::layers, "the network has more than " + std::to_string(max) +
+                                                                          " layers once its repeat groups are expanded"));
   }
 };
 

@@ -51,12 +51,8 @@ struct NetSpec {
   std::vector<LayerSpec> layers;
 };
 
-/// Layers a network may have once `repeat` groups are expanded (README "Limits"): real
-/// networks have thousands; 10^6 layers already take 23 s and 1.2 GB to build a step, so
-/// the limit stops nested repeats (10^5 × 10^5) in about a second.
-constexpr uint64_t kMaxLayers = 100000;
-
-/// Parses a spec file's root map. Throws InputError naming file:line:col and key path.
+/// Parses a spec file's root map. Throws InputError naming file:line:col and key path, also
+/// past the `layers` limit (sim/core/limits.h) once `repeat` groups are expanded.
 NetSpec parse_net_spec(const config::Node& root);
 
 /// Parses a `layers:` list (used by parse_net_spec and the inline `workload: layers:` form).

@@ -407,8 +407,30 @@ TEST_CASE("bad inputs: workload specs (repeat expansion, layers, spec files)", "
                           {"workload.policy.threshold: policy 'threshold' needs a 'threshold'"}));
   t.push_back(with_config("layers past the limit in an inline spec",
                           "workload: {input: {shape: [4]}, layers: [{repeat: 100000, layers: [{repeat: 2, layers: [{kind: relu}]}]}]}\n",
-                          {"the network has more than 100000 layers"}));
+                          {"the network has more than 100000 layers", "(limit layers = 100000; raise it with run.limits.layers"}));
+  // 60000 × 2 = 120000 layers: past the default, within a raised limit.
+  const std::string many = "workload: {input: {shape: [4]}, layers: [{repeat: 60000, layers: [{kind: relu}, {kind: relu}]}]}\n";
+  t.push_back(with_config("120000 layers at the default limit", many, {"config.yaml:2:", "more than 100000 layers"}));
+  t.push_back(with_config("120000 layers with run.limits.layers raised", many + "run: {limits: {layers: 150000}}\n", {}));
+  t.back().code = 0;
+  t.push_back(with_config("120000 layers with --set run.limits.layers", many, {}));
+  t.back().code = 0;
+  t.back().args = "--set run.limits.layers=150000";
+  t.push_back(with_config("the limit lowered below a spec", "workload: {spec: net.yaml}\n", {"more than 1 layers"}));
+  t.back().args = "--set run.limits.layers=1";
   run_table("spec", t);
+}
+
+TEST_CASE("bad inputs: bpsim workload --limit layers", "[cli][bad_inputs]") {
+  Scratch s("bad_workload_limit");
+  const std::string spec = s.file("net.yaml", kNet);  // 2 layers
+  CliResult low = run_bpsim_bounded("workload " + spec + " --limit layers=1");
+  CHECK(low.code == 2);
+  CHECK_THAT(low.err, Catch::Contains(spec + ":6:5: layers[1]: the network has more than 1 layers"));
+  CHECK(run_bpsim_bounded("workload " + spec + " --limit layers=2").code == 0);
+  CliResult bad = run_bpsim_bounded("workload " + spec + " --limit layer=2");
+  CHECK(bad.code == 2);
+  CHECK_THAT(bad.err, Catch::Contains("--limit layer=2: unknown limit 'layer'"));
 }
 
 TEST_CASE("bad inputs: bpsim run --trace paths", "[cli][bad_inputs]") {
