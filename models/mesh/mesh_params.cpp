@@ -25,9 +25,9 @@ std::shared_ptr<const config::Schema> mesh_schema() {
     rate.range(0, 1);
     rate.min_exclusive = true;
     tr->integer("packet_flits", "flits", "packet size").def(1).range(1, 1024);
-    tr->integer("warmup_cycles", "cycles", "not measured").def(10000).at_least(0);
+    tr->integer("warmup_cycles", "cycles", "not measured").def(10000).range(0, 1e10);
     tr->integer("measure_cycles", "cycles", "measurement window").def(100000).range(1, 1e10);
-    tr->integer("drain_cycles", "cycles", "drain limit after the window; beyond it the load is saturated").def(100000).at_least(1);
+    tr->integer("drain_cycles", "cycles", "drain limit after the window; beyond it the load is saturated").def(100000).range(1, 1e10);
     tr->list("hotspot_nodes", config::ParamType::Int, "hotspot node ids (pattern: hotspot)");
     tr->real("hotspot_fraction", "", "share of packets sent to a hotspot").def(0.1).range(0, 1);
 
@@ -41,7 +41,7 @@ std::shared_ptr<const config::Schema> mesh_schema() {
     auto m = std::make_shared<config::Schema>("mesh", "X×Y processor clusters on a coordinate-routed message mesh");
     m->integer("cols", "", "clusters along X").def(8).range(1, 256);
     m->integer("rows", "", "clusters along Y").def(8).range(1, 256);
-    m->real("clock_ghz", "GHz", "clock").def(1.0).positive();
+    m->real("clock_ghz", "GHz", "clock").def(1.0).range(config::kMinClockGhz, config::kMaxClockGhz);
     m->choice("mode", {"training", "synthetic"}, "training step from the workload, or synthetic traffic").def("training");
     m->choice("multicast", {"tree", "unicast"}, "tree: replicate at DOR branch routers; unicast: one copy per destination").def("tree");
     m->real("input_density", "", "share of non-zero network inputs").def(1.0).range(0, 1);

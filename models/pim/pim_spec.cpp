@@ -38,7 +38,7 @@ std::shared_ptr<const config::Schema> pim_schema() {
             "peak FP32 rate of the host that runs non-binary ops: a host op takes max(its DRAM traffic, FLOPs / this), "
             "2 FLOPs per MAC (default: Intel Core i7-6700K, 4 cores x 4.0 GHz x 32 FP32 FLOP/cycle from two 256-bit FMA units)")
         .def(512.0)
-        .range(1e-3, 1e9);
+        .range(1, 1e6);
     m->choice("backend", {"model", "rtl"},
               "model: the step formula; rtl: every XNOR-accumulate runs on the Verilated 64-row column (rtl/pim/xnor_column.sv, 16 rows per step) with seeded operands, its step cycles used").def("model");
     return m;

@@ -29,7 +29,7 @@ std::shared_ptr<const config::Schema> systolic_schema() {
     a->integer("stages", "", "pipeline stages along the reduction (rows) dimension; each boundary adds a partial-sum register").def(1).range(1, 1024);
     a->choice("dataflow", {"ws", "os", "is"}, "stationary operand: weights, outputs or inputs").def("ws");
     a->choice("timing", {"overlapped", "scalesim"}, "overlapped: preloads hidden behind streams; scalesim: SCALE-Sim v2 compute cycles").def("overlapped");
-    a->real("clock_ghz", "GHz", "clock").def(1.0).positive();
+    a->real("clock_ghz", "GHz", "clock").def(1.0).range(config::kMinClockGhz, config::kMaxClockGhz);
     a->choice("dtype", {"workload", "int8", "fp16", "bf16", "fp32"}, "operand type (fp16/bf16 accumulate in fp32, int8 in int32); workload: the op's own").def("workload");
     a->integer("vector_lanes", "lanes", "vector unit for non-GEMM ops, elements per cycle (0: one per column)").def(0).range(0, 1 << 20);
     a->choice("backend", {"model", "rtl"}, "model: the fold core's formulas; rtl: every fold runs on the Verilated PE array (4x4 or 8x8, ws, scalesim timing, int8, 1 stage, output sparsity off or gate by column)").def("model");

@@ -2,11 +2,18 @@
 
 namespace bpsim {
 
+namespace {
+constexpr double kMinRatePerNs = 1e-6;
+}  // namespace
+
 void register_traffic(Registry& r) {
   auto s = std::make_shared<config::Schema>("traffic", "synthetic DRAM requests");
   s->choice("pattern", {"stream", "random"}, "consecutive 64 B blocks, or uniformly random ones").def("stream");
   s->real("read_fraction", "", "share of reads; the rest are writes").def(1.0).range(0, 1);
-  s->real("rate_per_ns", "requests/ns", "offered request rate; 0 = as fast as the controller accepts").def(0.0).at_least(0);
+  s->real("rate_per_ns", "requests/ns",
+          "offered request rate, 1e-6 (1 kHz) or more; 0 = as fast as the controller accepts")
+      .def(0.0)
+      .range(0, 1000);
   s->integer("requests", "", "requests to send").def(10000).range(1, int64_t(1) << 32);
   s->integer("base_address", "bytes", "first address of a stream").def(0).at_least(0);
   AcceleratorKind k;
@@ -21,6 +28,10 @@ void register_traffic(Registry& r) {
     t.random = ctx.params.s("pattern") == "random";
     t.read_fraction = ctx.params.f("read_fraction");
     t.rate_per_ns = ctx.params.f("rate_per_ns");
+    // A slower rate spaces requests so far apart that the idle DRAM's refresh bookkeeping,
+    // one step per tREFI, would run for hours.
+    if (t.rate_per_ns > 0 && t.rate_per_ns < kMinRatePerNs)
+      throw ctx.params.error("rate_per_ns", "must be 0 (unpaced) or at least 1e-6 requests/ns (1 kHz)");
     t.requests = static_cast<uint64_t>(ctx.params.i("requests"));
     t.base = static_cast<uint64_t>(ctx.params.i("base_address"));
     if (t.base % dram->spec().burst_bytes())

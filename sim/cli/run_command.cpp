@@ -8,6 +8,7 @@
 
 #include "sim/cli/commands.h"
 #include "sim/cli/options.h"
+#include "sim/core/config_node.h"
 #include "sim/core/error.h"
 #include "sim/core/output_files.h"
 #include "sim/engine/engine.h"
@@ -60,7 +61,8 @@ int cmd_run(int argc, char* argv[]) {
   if (!parse(argc, argv, d, a, "usage: bpsim run CONFIG.yaml [--out DIR] [--set key.path=value ...]"))
     return kExitOk;
 
-  if (!trace_file.empty()) a.sets.push_back("workload={trace: \"" + trace_file + "\"}");
+  // Quoted as YAML, so that any path (quotes, backslashes, colons) reads back as written.
+  if (!trace_file.empty()) a.sets.push_back("workload={trace: " + config::yaml_quote(trace_file) + "}");
   // Every check before touching the disk (a streamed trace's records: as it runs), so a
   // refused run leaves the previous results in place.
   RunSpec spec = prepare(a.config, a.sets, true);

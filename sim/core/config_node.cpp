@@ -6,6 +6,10 @@
 #include <fstream>
 #include <set>
 #include <sstream>
+#include <unordered_map>
+#include <unordered_set>
+
+#include "sim/core/input_file.h"
 
 namespace fs = std::filesystem;
 
@@ -66,12 +70,7 @@ std::string Node::type_name() const {
 std::string Node::to_yaml() const {
   switch (type) {
     case Type::Null: return "null";
-    case Type::Scalar: {
-      if (!quoted) return scalar;
-      std::string s = "\"";
-      for (char c : scalar) s += (c == '"' || c == '\\') ? std::string("\\") + c : std::string(1, c);
-      return s + "\"";
-    }
+    case Type::Scalar: return quoted ? yaml_quote(scalar) : scalar;
     case Type::Sequence: {
       std::string s = "[";
       for (size_t i = 0; i < seq.size(); ++i) s += (i ? ", " : "") + seq[i].to_yaml();
@@ -87,16 +86,57 @@ std::string Node::to_yaml() const {
   return "";
 }
 
+std::string yaml_quote(const std::string& text) {
+  static const char* const hex = "0123456789abcdef";
+  std::string s = "\"";
+  for (unsigned char c : text) {
+    if (c == '"' || c == '\\') {
+      s += '\\';
+      s += char(c);
+    } else if (c < 0x20 || c == 0x7f) {  // control characters: YAML would fold or reject them raw
+      s += "\\x";
+      s += hex[c >> 4];
+      s += hex[c & 15];
+    } else {
+      s += char(c);
+    }
+  }
+  return s + "\"";
+}
+
 namespace {
+
+/// What one load may cost (README "Limits"): far above any real config, low enough that a
+/// crafted file (an alias bomb, a huge or endless file, an include fan-out) stops within
+/// a second and a few hundred MB.
+constexpr uint64_t kMaxFileBytes = uint64_t(16) << 20;
+constexpr int kMaxDepth = 64;
+constexpr uint64_t kMaxNodes = 1000000;
+constexpr size_t kMaxIncludeDepth = 16;
+constexpr unsigned kMaxIncludes = 256;
+
+/// Shared by a file and everything it includes (or by one --set value).
+struct Budget {
+  uint64_t nodes = 0;
+  unsigned includes = 0;
+};
 
 Location loc_of(const YAML::Mark& m, const std::string& file) {
   // yaml-cpp marks are 0-based; a mark of -1 means unknown.
   return Location{file, m.line >= 0 ? m.line + 1 : 0, m.column >= 0 ? m.column + 1 : 0};
 }
 
-Node convert(const YAML::Node& y, const std::string& file) {
+/// yaml-cpp resolves an alias to the anchored node itself, so a document of a few lines can
+/// name 2^40 values; the conversion copies them, so it counts every value it makes.
+Node convert(const YAML::Node& y, const std::string& file, int depth, Budget& budget) {
   Node n;
   n.loc = loc_of(y.Mark(), file);
+  if (++budget.nodes > kMaxNodes)
+    throw InputError(n.loc, "", "the configuration has more than " + std::to_string(kMaxNodes) +
+                                    " values (YAML aliases counted once per use); this is a limit of bpsim");
+  if (depth > kMaxDepth)
+    throw InputError(n.loc, "", "values nest more than " + std::to_string(kMaxDepth) +
+                                    " levels deep; this is a limit of bpsim");
   switch (y.Type()) {
     case YAML::NodeType::Undefined:
     case YAML::NodeType::Null:
@@ -109,32 +149,50 @@ Node convert(const YAML::Node& y, const std::string& file) {
       break;
     case YAML::NodeType::Sequence:
       n.type = Node::Type::Sequence;
-      for (const auto& item : y) n.seq.push_back(convert(item, file));
+      for (const auto& item : y) n.seq.push_back(convert(item, file, depth + 1, budget));
       break;
-    case YAML::NodeType::Map:
+    case YAML::NodeType::Map: {
       n.type = Node::Type::Map;
+      std::unordered_set<std::string> seen;  // a wide map must not cost a scan per key
       for (const auto& kv : y) {
         Location kl = loc_of(kv.first.Mark(), file);
         if (!kv.first.IsScalar()) throw InputError(kl, "", "map keys must be plain names");
         std::string key = kv.first.Scalar();
-        if (n.find(key)) throw InputError(kl, key, "duplicate key");
-        n.map.push_back(Node::Entry{key, kl, convert(kv.second, file)});
+        if (!seen.insert(key).second) throw InputError(kl, key, "duplicate key");
+        n.map.push_back(Node::Entry{key, kl, convert(kv.second, file, depth + 1, budget)});
       }
       break;
+    }
   }
   return n;
 }
 
-Node load_recursive(const std::string& path, std::set<std::string>& stack) {
+Node parse_counted(const std::string& text, const std::string& file, Budget& budget) {
+  try {
+    return convert(YAML::Load(text), file, 0, budget);
+  } catch (const YAML::Exception& e) {
+    throw InputError(loc_of(e.mark, file), "", "YAML syntax error: " + e.msg);
+  }
+}
+
+/// The text of a config file: a regular file of at most kMaxFileBytes.
+std::string read_config_text(const std::string& path) {
+  const uint64_t size = regular_file_size(path, "config file");
+  if (size > kMaxFileBytes)
+    throw InputError(Location{path}, "", "config file is " + std::to_string(size) + " bytes, more than " +
+                                             std::to_string(kMaxFileBytes) + " (a limit of bpsim)");
+  std::ifstream in = open_regular_file(path, "config file");
+  std::stringstream buf;
+  buf << in.rdbuf();
+  return buf.str();
+}
+
+Node load_recursive(const std::string& path, std::set<std::string>& stack, Budget& budget) {
   std::error_code ec;
   fs::path canon = fs::weakly_canonical(path, ec);
   std::string key = ec ? path : canon.string();
   if (stack.count(key)) throw InputError(Location{path}, "include", "include cycle through this file");
-  std::ifstream in(path);
-  if (!in) throw InputError(Location{path}, "", "cannot open file");
-  std::stringstream buf;
-  buf << in.rdbuf();
-  Node doc = parse_yaml(buf.str(), path);
+  Node doc = parse_counted(read_config_text(path), path, budget);
   if (doc.is_null()) doc.type = Node::Type::Map;  // an empty file is an empty config
   if (!doc.is_map()) throw InputError(doc.loc, "", "expected a map at the top of the file, found " + doc.type_name());
 
@@ -152,11 +210,17 @@ Node load_recursive(const std::string& path, std::set<std::string>& stack) {
   } else {
     throw InputError(inc->loc, "include", "expected a file name or a list of file names, found " + inc->type_name());
   }
+  if (stack.size() > kMaxIncludeDepth)
+    throw InputError(inc->loc, "include", "includes nest more than " + std::to_string(kMaxIncludeDepth) +
+                                              " files deep; this is a limit of bpsim");
   for (const Node* i : items) {
     if (!i->is_scalar()) throw InputError(i->loc, "include", "expected a file name, found " + i->type_name());
+    if (++budget.includes > kMaxIncludes)
+      throw InputError(i->loc, "include", "more than " + std::to_string(kMaxIncludes) +
+                                              " includes in one configuration; this is a limit of bpsim");
     std::string target = resolve_path(*i);
-    if (!fs::exists(target)) throw InputError(i->loc, "include", "no such file: " + target);
-    merge_into(merged, load_recursive(target, stack));
+    check_yaml_file(*i, "include", target);
+    merge_into(merged, load_recursive(target, stack, budget));
   }
   stack.erase(key);
   doc.erase("include");
@@ -167,31 +231,39 @@ Node load_recursive(const std::string& path, std::set<std::string>& stack) {
 }  // namespace
 
 Node parse_yaml(const std::string& text, const std::string& file) {
-  try {
-    return convert(YAML::Load(text), file);
-  } catch (const YAML::Exception& e) {
-    throw InputError(loc_of(e.mark, file), "", "YAML syntax error: " + e.msg);
-  }
+  Budget budget;
+  return parse_counted(text, file, budget);
 }
 
 Node load_file(const std::string& path) {
   std::set<std::string> stack;
-  return load_recursive(path, stack);
+  Budget budget;
+  return load_recursive(path, stack, budget);
 }
 
 void merge_into(Node& base, const Node& over) {
-  if (base.is_map() && over.is_map()) {
-    for (const auto& e : over.map) {
-      Node* existing = base.find(e.key);
-      if (existing && existing->is_map() && e.value.is_map()) {
-        merge_into(*existing, e.value);
-      } else {
-        base.set(e.key, e.value, e.key_loc);
-      }
-    }
+  if (!base.is_map() || !over.is_map()) {
+    base = over;
     return;
   }
-  base = over;
+  // Indexed, so that merging wide maps stays linear.
+  std::unordered_map<std::string, size_t> index;
+  for (size_t k = 0; k < base.map.size(); ++k) index.emplace(base.map[k].key, k);
+  for (const auto& e : over.map) {
+    auto it = index.find(e.key);
+    if (it == index.end()) {
+      index.emplace(e.key, base.map.size());
+      base.map.push_back(e);
+      continue;
+    }
+    Node::Entry& mine = base.map[it->second];
+    if (mine.value.is_map() && e.value.is_map()) {
+      merge_into(mine.value, e.value);
+    } else {
+      mine.value = e.value;
+      if (!e.key_loc.file.empty()) mine.key_loc = e.key_loc;
+    }
+  }
 }
 
 void apply_override(Node& root, const std::string& assignment) {
@@ -236,6 +308,18 @@ void apply_override(Node& root, const std::string& assignment) {
     }
     cur = next;
     start = dot + 1;
+  }
+}
+
+void check_yaml_file(const Node& at, const std::string& key_path, const std::string& path) {
+  const std::string ext = fs::path(path).extension().string();
+  if (ext != ".yaml" && ext != ".yml")
+    throw InputError(at.loc, key_path, "expected a YAML file (.yaml or .yml), found '" + path + "'");
+  if (!fs::exists(path)) throw InputError(at.loc, key_path, "no such file: " + path);
+  try {
+    regular_file_size(path, "config file");
+  } catch (const InputError& e) {
+    throw InputError(at.loc, key_path, e.what());
   }
 }
 

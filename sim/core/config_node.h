@@ -45,15 +45,23 @@ struct Node::Entry {
   Node value;
 };
 
+/// `text` as a YAML double-quoted scalar (quotes, backslashes, control characters escaped):
+/// a user's string, e.g. a file name, pasted into YAML text reads back unchanged.
+std::string yaml_quote(const std::string& text);
 /// Parses YAML text; `file` names it in messages. Throws InputError on syntax errors.
 Node parse_yaml(const std::string& text, const std::string& file);
 /// Loads a file; `include: [a.yaml, …]` (paths relative to the including file) is merged
-/// first, in order, then the file itself deep-merged over it. Include cycles are errors.
+/// first, in order, then the file itself deep-merged over it. Include cycles are errors, and
+/// so is a load past the loader's limits (file size, nesting, values, includes: README "Limits").
 Node load_file(const std::string& path);
 /// Deep merge: maps merge key by key; anything else in `over` replaces `base`.
 void merge_into(Node& base, const Node& over);
 /// Applies `key.path=value` (value parsed as YAML) to the tree, creating maps on the way.
 void apply_override(Node& root, const std::string& assignment);
+/// A config file named inside a config (`include:`, `spec:`) must be an existing regular file
+/// ending in .yaml or .yml: a non-YAML file is never read, so its content cannot surface in
+/// an "unknown key" message. Errors point at `at` (the value naming it) and `key_path`.
+void check_yaml_file(const Node& at, const std::string& key_path, const std::string& path);
 /// Resolves a path written in a config relative to the directory of the file it came from.
 std::string resolve_path(const Node& value_with_path);
 

@@ -22,6 +22,10 @@ EnergyTable EnergyTable::parse(const config::Node& section, const std::string& k
     if (!v) throw InputError(e.value.loc, path, std::string("missing '") + value_key + "'");
     double x = config::as_float(*v, path + "." + value_key);
     if (x < 0) throw InputError(v->loc, path + "." + value_key, "energy and power cannot be negative");
+    // 1 mJ per action, 1 MW per unit: far above any device, and sums over 2^64 actions or
+    // years of leakage stay finite.
+    if (x > 1e9)
+      throw InputError(v->loc, path + "." + value_key, std::string("at most 1e9 ") + (value_key[0] == 'p' ? "pJ" : "mW"));
     const Node* src = e.value.find("source");
     if (!src || config::as_string(*src, path + ".source").empty())
       throw InputError(e.value.loc, path, "every number needs a 'source' (a citation)");

@@ -24,6 +24,7 @@ enum class Id {
   tensors,       ///< tensors (and tensor ids) of a trace or Chakra file
   bitmap_bytes,  ///< one output-mask bitmap file
   scalesim_dim,  ///< any size field of a SCALE-Sim row
+  layers,        ///< layers of a workload spec once its `repeat` groups are expanded
 };
 
 /// The limit's current value.

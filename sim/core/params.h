@@ -18,6 +18,11 @@ class Schema;
 
 enum class ParamType { Int, Float, Bool, String, Enum, Group, List };
 
+/// Physical ranges shared by the models' schemas (README "Limits"): any value inside them
+/// simulates in finite time and gives finite seconds and joules.
+constexpr double kMinClockGhz = 1e-3;  ///< 1 MHz
+constexpr double kMaxClockGhz = 100;   ///< 100 GHz
+
 /// One declared parameter. Built with Schema's fluent methods.
 struct ParamDecl {
   std::string name;

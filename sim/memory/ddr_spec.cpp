@@ -28,7 +28,7 @@ std::shared_ptr<const config::Schema> ddr_schema() {
     d->integer("device_width", "bits", "data bits per device (x4/x8/x16)").def(8).range(1, 1024);
     d->integer("bus_width", "bits", "data bits per channel").def(64).range(8, 4096);
     d->integer("burst_length", "beats", "beats per burst (BL)").def(8).range(1, 64);
-    d->real("tck_ns", "ns", "clock period").req().positive();
+    d->real("tck_ns", "ns", "clock period (10 ps to 1 us)").req().range(0.01, 1000);
     const char* t[][2] = {{"cl", "read latency"}, {"cwl", "write latency"}, {"trcd", "ACT to column command"},
                           {"trp", "PRE to ACT"}, {"tras", "ACT to PRE"}, {"trc", "ACT to ACT, same bank"},
                           {"tbl", "data-bus cycles per burst (BL/2)"}, {"tccd_s", "column to column, other bank group"},
@@ -39,11 +39,11 @@ std::shared_ptr<const config::Schema> ddr_schema() {
                           {"trtrs", "rank to rank switch"}, {"trfc", "refresh cycle time"},
                           {"trefi", "refresh interval"}};
     for (auto& p : t) d->integer(p[0], "cycles", p[1]).req().range(0, 1 << 20);
-    d->real("vdd", "V", "supply voltage").def(1.2).positive();
+    d->real("vdd", "V", "supply voltage").def(1.2).range(0.1, 5);
     const char* i[][2] = {{"idd0", "one bank ACT-PRE current"}, {"idd2n", "precharged standby current"},
                           {"idd3n", "active standby current"}, {"idd4r", "burst read current"},
                           {"idd4w", "burst write current"}, {"idd5b", "burst refresh current"}};
-    for (auto& p : i) d->real(p[0], "mA", std::string(p[1]) + " per device (datasheet IDD)").req().at_least(0);
+    for (auto& p : i) d->real(p[0], "mA", std::string(p[1]) + " per device (datasheet IDD)").req().range(0, 1e5);
     d->choice("page_policy", {"open", "closed"}, "keep rows open after access, or auto-precharge").def("open");
     d->choice("scheduler", {"fr_fcfs", "fcfs"}, "row hits first (FR-FCFS) or strictly oldest first").def("fr_fcfs");
     d->integer("queue_depth", "requests", "controller queue per channel").def(32).range(1, 4096);

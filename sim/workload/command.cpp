@@ -9,6 +9,7 @@
 #include <map>
 
 #include "sim/core/error.h"
+#include "sim/core/limits.h"
 #include "sim/workload/builder.h"
 #include "sim/workload/spec.h"
 
@@ -49,6 +50,7 @@ int cmd_workload(int argc, char** argv) {
   double threshold = 0, flops_per_cycle = 512, bytes_per_cycle = 64, density = -1, allowable_error = 0.05;
   unsigned index_bits = 16;
   bool json = false, help = false;
+  std::vector<std::string> limit_flags;
   po::options_description d("options");
   d.add_options()("help,h", po::bool_switch(&help), "show this help")(
       "policy", po::value(&policy), ("memory policy: " + policy_kind_names()).c_str())(
@@ -63,7 +65,8 @@ int cmd_workload(int argc, char** argv) {
       "allowable-error", po::value(&allowable_error),
       "confidence_skip: gradient share skipped samples may drop (default 0.05; confidences ~ Beta(8, 2), seed 1)")(
       "batch", po::value(&batch), "override the spec's batch")("json", po::bool_switch(&json),
-                                                              "print ops, tensors and memory as JSON");
+                                                              "print ops, tensors and memory as JSON")(
+      "limit", po::value(&limit_flags), "NAME=N: change a limit, e.g. layers=200000 (README: Limits)");
   po::options_description all;
   all.add(d).add_options()("spec", po::value(&spec));
   po::positional_options_description pos;
@@ -73,11 +76,12 @@ int cmd_workload(int argc, char** argv) {
   po::notify(vm);
   if (help) {
     std::cout << "usage: bpsim workload SPEC.yaml [--policy P] [--segments N] [--threshold T] [--budget BYTES]\n"
-                 "                      [--cost flops|roofline] [--batch B] [--json]\n\n"
+                 "                      [--cost flops|roofline] [--batch B] [--json] [--limit NAME=N]\n\n"
               << d;
     return 0;
   }
   if (spec.empty()) throw po::error("missing SPEC.yaml");
+  for (const std::string& l : limit_flags) limits::apply_flag(l);
   NetSpec net = parse_net_spec(config::load_file(spec));
   if (batch) net.batch = batch;
   Policy pol;

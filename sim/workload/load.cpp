@@ -1,7 +1,5 @@
 #include "sim/workload/load.h"
 
-#include <filesystem>
-
 #include "sim/core/params.h"
 #include "sim/workload/builder.h"
 #include "sim/trace/chakra_et.h"
@@ -119,8 +117,9 @@ NetSpec net_of(const config::Node& section, const std::string& key_path, config:
     throw InputError(spec->loc, key_path + ".spec", "give either 'spec' or inline 'layers', not both");
   if (inline_spec.find("layers")) return parse_net_spec(inline_spec);
   if (!spec) throw InputError(section.loc, key_path, "missing required key 'spec' (or inline 'input' and 'layers')");
+  config::as_string(*spec, key_path + ".spec");
   const std::string path = config::resolve_path(*spec);
-  if (!std::filesystem::exists(path)) throw InputError(spec->loc, key_path + ".spec", "no such file: " + path);
+  config::check_yaml_file(*spec, key_path + ".spec", path);
   return parse_net_spec(config::load_file(path));
 }
 

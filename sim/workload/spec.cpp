@@ -1,5 +1,8 @@
 #include "sim/workload/spec.h"
 
+#include <map>
+
+#include "sim/core/limits.h"
 #include "sim/core/params.h"
 #include "sim/workload/spec_blocks.h"
 
@@ -37,7 +40,7 @@ void window(config::Schema& s, bool conv) {
 }
 
 /// Parameters of one layer kind, declared once (also the documentation of the spec).
-std::shared_ptr<const config::Schema> layer_schema(const std::string& kind) {
+std::shared_ptr<const config::Schema> make_layer_schema(const std::string& kind) {
   auto s = std::make_shared<config::Schema>(kind, kind + " layer");
   s->string("kind", "layer kind").req();
   s->string("name", "layer name (default: kind and index)");
@@ -86,10 +89,30 @@ std::shared_ptr<const config::Schema> layer_schema(const std::string& kind) {
   return s;
 }
 
+/// Built once per kind: a network of a million layers validates a million maps.
+const config::Schema& layer_schema(const std::string& kind) {
+  static std::map<std::string, std::shared_ptr<const config::Schema>> cache;
+  auto& s = cache[kind];
+  if (!s) s = make_layer_schema(kind);
+  return *s;
+}
+
 LayerSpec parse_one(const config::Node& n, const std::string& p, const std::string& default_name);
 
+/// Layers written so far, `repeat` groups counted out: nested repeats multiply, so the
+/// count stops them at the `layers` limit rather than after 10^10 copies.
+struct LayerCount {
+  uint64_t written = 0;
+  void add(const config::Node& at, const std::string& path) {
+    const uint64_t max = limits::get(limits::Id::layers);
+    if (++written > max)
+      throw InputError(at.loc, path, limits::exceeded(limits::Id::layers, "the network has more than " + std::to_string(max) +
+                                                                          " layers once its repeat groups are expanded"));
+  }
+};
+
 void parse_list(const config::Node& list, const std::string& path, const std::string& prefix,
-                std::vector<LayerSpec>& out, int depth) {
+                std::vector<LayerSpec>& out, int depth, LayerCount& count) {
   config::expect_seq(list, path);
   if (depth > 8) throw InputError(list.loc, path, "layer groups nest too deep (at most 8)");
   for (size_t i = 0; i < list.seq.size(); ++i) {
@@ -102,15 +125,20 @@ void parse_list(const config::Node& list, const std::string& path, const std::st
       if (times < 1 || times > 100000) throw InputError(n.find("repeat")->loc, p + ".repeat", "must be in [1, 100000]");
       const config::Node* inner = n.find("layers");
       if (!inner) throw InputError(n.loc, p, "a repeat group needs 'layers'");
-      for (int64_t r = 0; r < times; ++r) parse_list(*inner, p + ".layers", prefix, out, depth + 1);
+      // Every copy must add a layer, or a repeat of nothing would loop without counting.
+      if (config::expect_seq(*inner, p + ".layers").seq.empty())
+        throw InputError(inner->loc, p + ".layers", "a repeat group needs at least one layer");
+      for (int64_t r = 0; r < times; ++r) parse_list(*inner, p + ".layers", prefix, out, depth + 1, count);
       continue;
     }
+    count.add(n, p);
     out.push_back(parse_one(n, p, prefix + "#" + std::to_string(out.size())));
     if (out.back().kind == "residual") {
       LayerSpec& r = out.back();
-      parse_list(*n.find("layers"), p + ".layers", r.name + ".", r.body, depth + 1);
+      parse_list(*n.find("layers"), p + ".layers", r.name + ".", r.body, depth + 1, count);
       if (r.body.empty()) throw InputError(n.find("layers")->loc, p + ".layers", "a residual needs at least one layer");
-      if (const config::Node* sc = n.find("shortcut")) parse_list(*sc, p + ".shortcut", r.name + ".sc.", r.shortcut, depth + 1);
+      if (const config::Node* sc = n.find("shortcut"))
+        parse_list(*sc, p + ".shortcut", r.name + ".sc.", r.shortcut, depth + 1, count);
     }
   }
 }
@@ -134,7 +162,7 @@ LayerSpec parse_one(const config::Node& n, const std::string& p, const std::stri
     l.name = n.find("name") ? config::as_string(*n.find("name"), p + ".name") : auto_name;
     return l;  // branches parsed by the caller
   }
-  const config::Values v = config::validate(n, *layer_schema(kind), p);
+  const config::Values v = config::validate(n, layer_schema(kind), p);
   l.name = v.has("name") ? v.s("name") : auto_name;
   if (kind == "linear" || kind == "binary_linear") {
     l.out_features = static_cast<uint64_t>(v.i("out_features"));
@@ -170,7 +198,8 @@ LayerSpec parse_one(const config::Node& n, const std::string& p, const std::stri
 }  // namespace
 
 void parse_layer_list(const config::Node& list, const std::string& path, std::vector<LayerSpec>& out) {
-  parse_list(list, path, "", out, 0);
+  LayerCount count;
+  parse_list(list, path, "", out, 0, count);
 }
 
 NetSpec parse_net_spec(const config::Node& root) {

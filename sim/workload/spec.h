@@ -51,7 +51,8 @@ struct NetSpec {
   std::vector<LayerSpec> layers;
 };
 
-/// Parses a spec file's root map. Throws InputError naming file:line:col and key path.
+/// Parses a spec file's root map. Throws InputError naming file:line:col and key path, also
+/// past the `layers` limit (sim/core/limits.h) once `repeat` groups are expanded.
 NetSpec parse_net_spec(const config::Node& root);
 
 /// Parses a `layers:` list (used by parse_net_spec and the inline `workload: layers:` form).

@@ -58,6 +58,19 @@ inline CliResult run_bpsim(const std::string& args, const std::string& prefix = 
   return r;
 }
 
+/// run_bpsim within `seconds` of wall time and `mib` of address space: a run past either
+/// exits 124 (timeout) or fails to allocate, instead of hanging the test or the machine.
+inline CliResult run_bpsim_bounded(const std::string& args, int seconds = 20, int mib = 2048) {
+  return run_bpsim(args, "ulimit -v " + std::to_string(mib * 1024) + "; timeout " + std::to_string(seconds) + " ");
+}
+
+/// `text` as one single-quoted shell word (any characters, quotes included).
+inline std::string shell_quote(const std::string& text) {
+  std::string s = "'";
+  for (char c : text) s += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return s + "'";
+}
+
 /// `include:` line that pulls in the shipped memory preset and energy table, after the
 /// shipped `configs/arch/` preset `arch` when one is named.
 inline std::string preset_includes(const std::string& arch = "") {

@@ -33,7 +33,7 @@ TEST_CASE("cli: bad command lines exit 2", "[cli]") {
   CHECK_THAT(o.err, Catch::Contains("no-such-option"));
   CliResult f = run_bpsim("validate does_not_exist.yaml");
   CHECK(f.code == 2);
-  CHECK(f.err == "bpsim: does_not_exist.yaml: cannot open file\n");
+  CHECK(f.err == "bpsim: does_not_exist.yaml: cannot open config file: No such file or directory\n");
 }
 
 TEST_CASE("cli: config errors name file, line, column and key path", "[cli]") {
