@@ -1,0 +1,20 @@
+// libFuzzer harness: the SCALE-Sim topology CSV importer (sim/trace/scalesim_csv.cpp),
+// with the default options and with a batch and the backward GEMMs (other code paths).
+#include <sstream>
+
+#include "sim/trace/scalesim_csv.h"
+#include "tests/fuzz/fuzz_util.h"
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  using namespace bpsim;
+  const std::string text(reinterpret_cast<const char*>(data), size);
+  trace::ScalesimOptions training;
+  training.batch = 3;
+  training.backward = true;
+  training.dtype = workload::DType::bf16;
+  for (const trace::ScalesimOptions& opt : {trace::ScalesimOptions{}, training}) {
+    std::istringstream in(text);
+    fuzz::expect_input_errors_only([&] { trace::read_scalesim_csv(in, "fuzz.csv", opt); });
+  }
+  return 0;
+}
