@@ -103,6 +103,25 @@ Axis read_zip_group(const Node& group, const std::string& path) {
   return axis;
 }
 
+/// Points a sweep may have: each is a simulation, so more is a mistake (an axis too many),
+/// and the product is formed before anything runs (2^40 points would hang here, 64 axes
+/// of two values would wrap the count to zero).
+constexpr size_t kMaxPoints = 10000;
+
+/// The size of the cartesian product, refused at the first axis that takes it past
+/// kMaxPoints (its first value's line).
+size_t point_count(const std::vector<Axis>& axes, const std::vector<std::string>& names) {
+  size_t total = 1, name = 0;
+  for (const Axis& a : axes) {
+    if (__builtin_mul_overflow(total, a.size(), &total) || total > kMaxPoints)
+      throw InputError(a[0][0].second.loc, names[name],
+                       "the axes make more than " + std::to_string(kMaxPoints) +
+                           " points (the product of their lengths); this is a limit of bpsim: split the sweep");
+    name += a[0].size();  // a zip group names several keys
+  }
+  return total;
+}
+
 bool excluded(const std::vector<std::pair<std::string, Node>>& point, const Node& rules) {
   for (const auto& rule : rules.seq) {
     bool all = true;
@@ -167,8 +186,7 @@ SweepSpec load_sweep(const std::string& path, const std::vector<std::string>& ex
   const Node base_tree = config::load_file(spec.base_config);
   std::map<std::string, Node> include_trees;  // each include axis file, loaded once
   std::vector<size_t> idx(axes.size(), 0);
-  size_t total = 1;
-  for (const auto& a : axes) total *= a.size();
+  const size_t total = point_count(axes, spec.axis_names);
   for (size_t n = 0; n < total; ++n) {
     std::vector<std::pair<std::string, Node>> pairs;
     for (size_t a = 0; a < axes.size(); ++a)
