@@ -10,6 +10,7 @@ PACKAGES=(
   catch2 libyaml-cpp-dev nlohmann-json3-dev libfmt-dev zlib1g-dev libsimdjson-dev
   libprotobuf-dev protobuf-compiler python3-protobuf
   python3 python3-matplotlib python3-pandas
+  clang libclang-rt-14-dev   # scripts/fuzz.sh: libFuzzer and the sanitizer runtimes
 )
 
 SUDO=""
