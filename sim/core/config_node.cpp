@@ -155,7 +155,8 @@ Node load_recursive(const std::string& path, std::set<std::string>& stack) {
   for (const Node* i : items) {
     if (!i->is_scalar()) throw InputError(i->loc, "include", "expected a file name, found " + i->type_name());
     std::string target = resolve_path(*i);
-    if (!fs::exists(target)) throw InputError(i->loc, "include", "no such file: " + target);
+    std::error_code missing;  // a name the OS refuses (too long) is missing too, not an exception
+    if (!fs::exists(target, missing)) throw InputError(i->loc, "include", "no such file: " + target);
     merge_into(merged, load_recursive(target, stack));
   }
   stack.erase(key);

@@ -70,7 +70,8 @@ const Node& axis_value(const std::string& key, const Node& v, const std::string&
   if (key != kIncludeAxis) return v;
   config::as_string(v, path);
   const std::string file = config::resolve_path(v);
-  if (!std::filesystem::is_regular_file(file)) throw InputError(v.loc, path, "no such file: " + file);
+  std::error_code missing;  // a name the OS refuses (too long) is missing too, not an exception
+  if (!std::filesystem::is_regular_file(file, missing)) throw InputError(v.loc, path, "no such file: " + file);
   return v;
 }
 
@@ -146,7 +147,8 @@ SweepSpec load_sweep(const std::string& path, const std::vector<std::string>& ex
   if (!base) throw InputError(root.loc, "", "missing required key 'base' (the config every point starts from)");
   config::as_string(*base, "base");
   spec.base_config = config::resolve_path(*base);
-  if (!std::filesystem::exists(spec.base_config))
+  std::error_code missing;  // a name the OS refuses (too long) is missing too, not an exception
+  if (!std::filesystem::exists(spec.base_config, missing))
     throw InputError(base->loc, "base", "no such file: " + spec.base_config);
 
   if (const Node* set = root.find("set")) {

@@ -120,7 +120,8 @@ NetSpec net_of(const config::Node& section, const std::string& key_path, config:
   if (inline_spec.find("layers")) return parse_net_spec(inline_spec);
   if (!spec) throw InputError(section.loc, key_path, "missing required key 'spec' (or inline 'input' and 'layers')");
   const std::string path = config::resolve_path(*spec);
-  if (!std::filesystem::exists(path)) throw InputError(spec->loc, key_path + ".spec", "no such file: " + path);
+  std::error_code missing;  // a name the OS refuses (too long) is missing too, not an exception
+  if (!std::filesystem::exists(path, missing)) throw InputError(spec->loc, key_path + ".spec", "no such file: " + path);
   return parse_net_spec(config::load_file(path));
 }
 

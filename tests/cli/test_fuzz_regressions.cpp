@@ -34,3 +34,38 @@ TEST_CASE("fuzz regressions: a sweep whose axes make 2^40 points is refused at o
   // The axis that takes the product past the limit (2^14 > 10,000): k13, its first value.
   CHECK_THAT(r.err, Catch::Contains("sweep.yaml:16:9: k13: the axes make more than 10000 points"));
 }
+
+TEST_CASE("fuzz regressions: a path too long for the OS is a missing file, not an internal error", "[fuzz][cli]") {
+  Scratch s("fuzz_long_name");
+  SECTION("sweep base") {
+    unpack(s, "sweep", "crash-base-name-too-long", {"sweep.yaml", "base.yaml", "inc.yaml"});
+    const CliResult r = run_bpsim("sweep " + (s / "sweep.yaml") + " --list");
+    INFO(r.out << r.err);
+    CHECK(r.code == 2);
+    CHECK_THAT(r.err, Catch::Contains("sweep.yaml:1:7: base: no such file: "));
+  }
+  SECTION("sweep include axis") {
+    unpack(s, "sweep", "crash-include-axis-name-too-long.txt", {"sweep.yaml", "base.yaml", "inc.yaml"});
+    const CliResult r = run_bpsim("sweep " + (s / "sweep.yaml") + " --list");
+    INFO(r.out << r.err);
+    CHECK(r.code == 2);
+    CHECK_THAT(r.err, Catch::Contains("sweep.yaml:3:13: axes.include: no such file: "));
+  }
+  SECTION("config include") {
+    unpack(s, "config", "crash-include-name-too-long.txt", {"config.yaml", "inc.yaml", "overrides"});
+    const CliResult r = run_bpsim("validate " + (s / "config.yaml"));
+    INFO(r.out << r.err);
+    CHECK(r.code == 2);
+    CHECK_THAT(r.err, Catch::Contains("config.yaml:1:11: include: no such file: "));
+  }
+  SECTION("workload spec") {
+    unpack(s, "config", "crash-spec-name-too-long.txt", {"config.yaml", "inc.yaml", "overrides"});
+    // A whole config around it (accelerator, memory, energy), so that validation reaches the workload.
+    std::string includes = preset_includes("systolic_32x32_int8.yaml");
+    includes.insert(includes.rfind(']'), ", config.yaml");
+    const CliResult r = run_bpsim("validate " + s.file("run.yaml", includes));
+    INFO(r.out << r.err);
+    CHECK(r.code == 2);
+    CHECK_THAT(r.err, Catch::Contains("config.yaml:1:18: workload.spec: no such file: "));
+  }
+}
