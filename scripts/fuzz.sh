@@ -3,13 +3,14 @@
 # and fuzzes each TARGET for SECONDS (default 60) with its seed corpus and dictionary, after
 # replaying its regression inputs (tests/fuzz/regressions/TARGET/). Targets: config trace
 # chakra scalesim sweep (default: all). Inputs that crash, hang (10 s) or take more than
-# 2 GiB land in $BPSIM_FUZZ_OUT/TARGET (default /tmp/bpsim-fuzz), outside the source tree,
-# next to each run's log and the corpus it grew; the seed corpus in the tree is left as is.
-# Exits non-zero when any target crashed. $BPSIM_FUZZ_ARGS: extra libFuzzer flags.
+# 2 GiB land in $BPSIM_FUZZ_OUT/TARGET/crashes/RUN (default /tmp/bpsim-fuzz, RUN the start
+# time), outside the source tree, next to the run's log and the corpus it grew; the seed
+# corpus in the tree is left as is. Exits non-zero when any target found one.
+# $BPSIM_FUZZ_ARGS: extra libFuzzer flags, e.g. for long runs that go on past findings:
+# "-fork=1 -ignore_crashes=1 -ignore_timeouts=1 -ignore_ooms=1" (each is still saved).
 # usage: scripts/fuzz.sh [SECONDS] [TARGET...]
 set -euo pipefail
 cd "$(dirname "$0")/.."
-ROOT=$PWD
 ALL_TARGETS=(config trace chakra scalesim sweep)
 SECONDS_EACH=60
 if [[ $# -gt 0 && $1 =~ ^[0-9]+$ ]]; then SECONDS_EACH=$1; shift; fi
@@ -33,7 +34,7 @@ failed=()
 for t in "${TARGETS[@]}"; do
   exe=$BUILD_DIR/tests/fuzz/fuzz_$t
   dir=$OUT/$t
-  mkdir -p "$dir/corpus" "$dir/crashes"
+  mkdir -p "$dir/corpus"
   regressions=(tests/fuzz/regressions/$t/*)
   if [[ -e ${regressions[0]} ]]; then
     echo "fuzz: $t: replaying ${#regressions[@]} regression input(s)"
@@ -43,19 +44,24 @@ for t in "${TARGETS[@]}"; do
       continue
     fi
   fi
+  crashes=$dir/crashes/$(date +%Y%m%d-%H%M%S)
+  mkdir -p "$crashes"
   echo "fuzz: $t: ${SECONDS_EACH} s (log: $dir/fuzz.log)"
+  # A finding fails the target whether libFuzzer stopped on it or (with -ignore_*) went on.
   # shellcheck disable=SC2086
   if ! "$exe" "${LIMITS[@]}" -max_total_time="$SECONDS_EACH" -print_final_stats=1 \
-      -dict="tests/fuzz/$t.dict" -artifact_prefix="$dir/crashes/" ${BPSIM_FUZZ_ARGS:-} \
-      "$dir/corpus" "tests/fuzz/corpus/$t" >"$dir/fuzz.log" 2>&1; then
-    echo "fuzz: $t: FAILED; inputs in $dir/crashes/, tail of the log:" >&2
+      -dict="tests/fuzz/$t.dict" -artifact_prefix="$crashes/" ${BPSIM_FUZZ_ARGS:-} \
+      "$dir/corpus" "tests/fuzz/corpus/$t" >"$dir/fuzz.log" 2>&1 || [[ -n $(ls -A "$crashes") ]]; then
+    echo "fuzz: $t: FAILED; inputs in $crashes/, tail of the log:" >&2
     tail -n 40 "$dir/fuzz.log" >&2
     failed+=("$t")
     continue
   fi
-  grep -E '^stat::(number_of_executed_units|average_exec_per_sec)|^#[0-9]+[[:space:]]+DONE' "$dir/fuzz.log" | sed "s/^/fuzz: $t: /"
+  rmdir "$crashes"  # nothing found: no empty folder left behind
+  # The final figures: libFuzzer's DONE line and stats, or fork mode's last status line.
+  { grep -E '^stat::(number_of_executed_units|average_exec_per_sec)|^#[0-9]+[[:space:]]+DONE' "$dir/fuzz.log" ||
+    grep -E '^#[0-9]+: cov:' "$dir/fuzz.log" | tail -n 1; } | sed "s/^/fuzz: $t: /"
 done
-cd "$ROOT"
 if [[ ${#failed[@]} -gt 0 ]]; then
   echo "fuzz: failed: ${failed[*]}" >&2
   exit 1
