@@ -10,9 +10,9 @@ PACKAGES=(
   catch2 libyaml-cpp-dev nlohmann-json3-dev libfmt-dev zlib1g-dev libsimdjson-dev
   libprotobuf-dev protobuf-compiler python3-protobuf
   python3 python3-matplotlib python3-pandas
-  # The sanitized build (scripts/test_sanitized.sh): clang, its ASan/UBSan runtimes (not a
-  # dependency of clang-14) and llvm-symbolizer for readable reports.
-  clang-14 libclang-rt-14-dev llvm-14
+  # The sanitized build (scripts/test_sanitized.sh) and the fuzzers (scripts/fuzz.sh): clang,
+  # its ASan/UBSan/libFuzzer runtimes (not a dependency of clang-14) and llvm-symbolizer.
+  clang clang-14 libclang-rt-14-dev llvm-14
 )
 
 SUDO=""

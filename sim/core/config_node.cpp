@@ -315,7 +315,8 @@ void check_yaml_file(const Node& at, const std::string& key_path, const std::str
   const std::string ext = fs::path(path).extension().string();
   if (ext != ".yaml" && ext != ".yml")
     throw InputError(at.loc, key_path, "expected a YAML file (.yaml or .yml), found '" + path + "'");
-  if (!fs::exists(path)) throw InputError(at.loc, key_path, "no such file: " + path);
+  std::error_code missing;  // a name the OS refuses (too long) is missing too, not an exception
+  if (!fs::exists(path, missing)) throw InputError(at.loc, key_path, "no such file: " + path);
   try {
     regular_file_size(path, "config file");
   } catch (const InputError& e) {

@@ -68,7 +68,8 @@ const Node& axis_value(const std::string& key, const Node& v, const std::string&
   if (key != kIncludeAxis) return v;
   config::as_string(v, path);
   const std::string file = config::resolve_path(v);
-  if (!std::filesystem::is_regular_file(file)) throw InputError(v.loc, path, "no such file: " + file);
+  std::error_code missing;  // a name the OS refuses (too long) is missing too, not an exception
+  if (!std::filesystem::is_regular_file(file, missing)) throw InputError(v.loc, path, "no such file: " + file);
   return v;
 }
 
@@ -101,6 +102,25 @@ Axis read_zip_group(const Node& group, const std::string& path) {
   return axis;
 }
 
+/// Points a sweep may have: each is a simulation, so more is a mistake (an axis too many),
+/// and the product is formed before anything runs (2^40 points would hang here, 64 axes
+/// of two values would wrap the count to zero).
+constexpr size_t kMaxPoints = 10000;
+
+/// The size of the cartesian product, refused at the first axis that takes it past
+/// kMaxPoints (its first value's line).
+size_t point_count(const std::vector<Axis>& axes, const std::vector<std::string>& names) {
+  size_t total = 1, name = 0;
+  for (const Axis& a : axes) {
+    if (__builtin_mul_overflow(total, a.size(), &total) || total > kMaxPoints)
+      throw InputError(a[0][0].second.loc, names[name],
+                       "the axes make more than " + std::to_string(kMaxPoints) +
+                           " points (the product of their lengths); this is a limit of bpsim: split the sweep");
+    name += a[0].size();  // a zip group names several keys
+  }
+  return total;
+}
+
 bool excluded(const std::vector<std::pair<std::string, Node>>& point, const Node& rules) {
   for (const auto& rule : rules.seq) {
     bool all = true;
@@ -125,7 +145,8 @@ SweepSpec load_sweep(const std::string& path, const std::vector<std::string>& ex
   if (!base) throw InputError(root.loc, "", "missing required key 'base' (the config every point starts from)");
   config::as_string(*base, "base");
   spec.base_config = config::resolve_path(*base);
-  if (!std::filesystem::exists(spec.base_config))
+  std::error_code missing;  // a name the OS refuses (too long) is missing too, not an exception
+  if (!std::filesystem::exists(spec.base_config, missing))
     throw InputError(base->loc, "base", "no such file: " + spec.base_config);
 
   if (const Node* set = root.find("set")) {
@@ -166,8 +187,7 @@ SweepSpec load_sweep(const std::string& path, const std::vector<std::string>& ex
   std::map<std::string, Node> include_trees;  // each include axis file, loaded once
   std::map<std::string, size_t> index_of_hash;  // distinct points so far
   std::vector<size_t> idx(axes.size(), 0);
-  size_t total = 1;
-  for (const auto& a : axes) total *= a.size();
+  const size_t total = point_count(axes, spec.axis_names);
   for (size_t n = 0; n < total; ++n) {
     std::vector<std::pair<std::string, Node>> pairs;
     for (size_t a = 0; a < axes.size(); ++a)
