@@ -58,10 +58,30 @@ inline CliResult run_bpsim(const std::string& args, const std::string& prefix = 
   return r;
 }
 
-/// run_bpsim within `seconds` of wall time and `mib` of address space: a run past either
-/// exits 124 (timeout) or fails to allocate, instead of hanging the test or the machine.
+#if defined(__SANITIZE_ADDRESS__)
+#define BPSIM_TEST_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define BPSIM_TEST_ASAN 1
+#endif
+#endif
+
+/// Shell words that bound a run to `seconds` of wall time and `mib` of memory: a run past
+/// either exits 124 (timeout) or fails, instead of hanging the test or the machine. Under
+/// AddressSanitizer (scripts/test_sanitized.sh), whose shadow memory reserves terabytes of
+/// address space, the memory bound is ASan's resident-set limit instead of `ulimit -v`.
+inline std::string resource_bounds(int seconds = 20, int mib = 2048) {
+#ifdef BPSIM_TEST_ASAN
+  return "ASAN_OPTIONS=\"${ASAN_OPTIONS:-}:hard_rss_limit_mb=" + std::to_string(mib) + "\" timeout " +
+         std::to_string(seconds);
+#else
+  return "ulimit -v " + std::to_string(mib * 1024) + "; timeout " + std::to_string(seconds);
+#endif
+}
+
+/// run_bpsim within resource_bounds(seconds, mib).
 inline CliResult run_bpsim_bounded(const std::string& args, int seconds = 20, int mib = 2048) {
-  return run_bpsim(args, "ulimit -v " + std::to_string(mib * 1024) + "; timeout " + std::to_string(seconds) + " ");
+  return run_bpsim(args, resource_bounds(seconds, mib));
 }
 
 /// `text` as one single-quoted shell word (any characters, quotes included).

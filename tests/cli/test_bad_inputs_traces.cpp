@@ -22,7 +22,7 @@ using namespace bpsim::test;
 namespace {
 
 /// The bounds every case runs under: 2 GiB of address space, 20 s.
-const char* const kBounds = "ulimit -v 2097152; timeout 20";
+const std::string kBounds = resource_bounds(20, 2048);
 
 struct Case {
   std::string name;
