@@ -230,18 +230,17 @@ Mapping map_graph(const workload::OpGraph& g, const MeshSpec& spec, const config
                        " elements; the mesh has " + std::to_string(spec.noc.nodes()));
   // Control store: one entry per destination cluster of the next layer (forward) and of
   // the previous layer (backward).
-  const auto entries = [&](size_t m) {
-    return (m + 1 < map.layers.size() ? map.layers[m + 1].boxes.size() : 0) + (m > 0 ? map.layers[m - 1].boxes.size() : 0);
-  };
-  for (size_t m = 0; m < map.layers.size(); ++m) no.need("cluster.max_control_entries", entries(m), map.layers[m].name);
+  const auto fwd_entries = [&](size_t m) { return m + 1 < map.layers.size() ? map.layers[m + 1].boxes.size() : 0; };
+  const auto bwd_entries = [&](size_t m) { return m > 0 ? map.layers[m - 1].boxes.size() : 0; };
+  for (size_t m = 0; m < map.layers.size(); ++m)
+    no.need("cluster.max_control_entries", fwd_entries(m) + bwd_entries(m), map.layers[m].name);
   no.limit("cluster.sram_kib", spec.cluster.sram_bytes, "bytes per cluster (weights + weight gradients)");
   no.limit("cluster.max_control_entries", spec.cluster.max_control_entries, "control-store entries per cluster");
   no.throw_if_any();
   // A per-neuron table instead would list each neuron's destinations.
   for (size_t m = 0; m < map.layers.size(); ++m) {
     const MappedLayer& L = map.layers[m];
-    const size_t fwd = m + 1 < map.layers.size() ? map.layers[m + 1].boxes.size() : 0;
-    const size_t bwd = m > 0 ? map.layers[m - 1].boxes.size() : 0;
+    const size_t fwd = fwd_entries(m), bwd = bwd_entries(m);
     const uint64_t cs = (fwd + bwd) * ControlEntry::kBytes;
     map.control_store_bytes_max = std::max(map.control_store_bytes_max, cs);
     map.control_store_bytes_total += cs * L.boxes.size();

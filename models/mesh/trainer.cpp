@@ -87,10 +87,14 @@ uint64_t Trainer::send_layer_messages(size_t m, bool backward, OpRecord& rec) {
   std::bernoulli_distribution fire(density);
   std::vector<uint16_t> dests, one(1);
   uint64_t fired = 0, msgs = 0, silent_macs = 0;
-  // What a source neuron's message would be worth at the destinations (the C++ logic).
+  // A source neuron's destination range (the C++ logic module), and what its message
+  // would be worth at the destinations.
+  const auto range_of = [&](int32_t x, int32_t y, int32_t ch) {
+    return backward ? backward_range(c, x, y, ch) : forward_range(c, x, y, ch);
+  };
   const auto worth = [&](int32_t x, int32_t y, int32_t ch) {
     if (full_back) return uint64_t(c.in_w) * uint64_t(c.in_h) * uint64_t(c.in_c);  // every input neuron
-    const Box r = backward ? backward_range(c, x, y, ch) : forward_range(c, x, y, ch);
+    const Box r = range_of(x, y, ch);
     uint64_t v = 0;
     for (const Box& b : boxes) v += r.intersect(b).volume();
     return v;
@@ -117,7 +121,7 @@ uint64_t Trainer::send_layer_messages(size_t m, bool backward, OpRecord& rec) {
             logic = run.timing.last[0] - run.timing.accept[0];
             m_rtl_stats.cycles += logic;
           } else {
-            r = backward ? backward_range(c, x, y, ch) : forward_range(c, x, y, ch);
+            r = range_of(x, y, ch);
           }
           dests.clear();
           for (size_t t = 0; t < boxes.size(); ++t) {

@@ -181,3 +181,23 @@ TEST_CASE("whole step: every op the in-DRAM array cannot map is named in one err
   CHECK_THAT(r.err, Contains("4 problems") && Contains("binary_linear2.dx") && Contains("binary_linear2.dw") &&
                         Contains("binary_linear4.dx") && Contains("binary_linear4.dw") && Contains("needs 28"));
 }
+
+TEST_CASE("whole step: a padded convolution's taps on zero padding are skipped on the mesh", "[cli][mesh][whole_step]") {
+  Scratch s("ws_padding");
+  const std::string spec = s.file("conv.yaml", "name: padded\nbatch: 2\ninput: { shape: [1, 8, 8] }\nlayers:\n"
+                                               "  - { kind: conv2d, out_channels: 4, kernel: 3, padding: 1 }\n"
+                                               "  - { kind: relu, density: 1.0 }\n  - { kind: flatten }\n"
+                                               "  - { kind: linear, out_features: 10 }\n");
+  CliResult r = run_bpsim("run " + mesh_config(s, "{spec: " + spec + "}") + " -q --out " + (s / "o"));
+  INFO(r.err);
+  REQUIRE(r.code == 0);
+  const auto conv = op_of(nlohmann::json::parse(slurp(s / "o/report.json")), "conv2d0.fwd");
+  // 8×8 output, 3×3 kernel, pad 1, stride 1, C = 1, K = 4. In-bounds taps per axis: the
+  // edge outputs see 2 of 3, the 6 inner ones 3: 2 + 6·3 + 2 = 22; per sample the im2col
+  // GEMM issues K·C·P·Q·R·S = 4·64·9 = 2304 MACs, of which 4·22·22 = 1936 read the input
+  // and 4·(576 − 484) = 368 read zero padding. Two samples: 4608 = 3872 + 736.
+  CHECK(conv["macs"] == 4608);
+  CHECK(conv["macs_executed"] == 3872);
+  CHECK(conv["macs_skipped"] == 736);
+  CHECK(conv["skip_reason"] == "zero_padding");
+}
