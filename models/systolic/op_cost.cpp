@@ -4,6 +4,7 @@
 #include <array>
 #include <string>
 
+#include "sim/core/checked.h"
 #include "sim/core/error.h"
 #include "sim/memory/sram.h"
 
@@ -24,8 +25,8 @@ void check_gemm_dims(const workload::Op& op) {
                        " cannot be mapped onto the array (expected 1 .. 2^40)");
   }
   // M·N·K·batch must fit 64 bits (MAC counts): each factor < 2^40, check the product.
-  const long double macs = (long double)g.m * g.n * g.k * g.batch;
-  if (macs > 1.8e19L)
+  uint64_t macs = 0;
+  if (!checked_product({g.m, g.n, g.k, g.batch}, macs))
     throw InputError("op '" + op.name + "': gemm m·n·k·batch overflows 64-bit MAC counts");
 }
 

@@ -32,18 +32,19 @@ std::shared_ptr<const config::Schema> run_schema() {
   return s;
 }
 
-std::vector<ActionDecl> all_known_actions() {
+namespace {
+/// The memory system's declarations followed by every registered kind's `member`.
+std::vector<ActionDecl> all_declared(std::vector<ActionDecl> all, std::vector<ActionDecl> AcceleratorKind::*member) {
   register_builtin_models();
-  std::vector<ActionDecl> all = memory::memory_actions();
-  for (const auto& k : Registry::instance().all()) all.insert(all.end(), k.actions.begin(), k.actions.end());
+  for (const auto& k : Registry::instance().all()) all.insert(all.end(), (k.*member).begin(), (k.*member).end());
   return all;
 }
+}  // namespace
+
+std::vector<ActionDecl> all_known_actions() { return all_declared(memory::memory_actions(), &AcceleratorKind::actions); }
 
 std::vector<ActionDecl> all_known_leakage() {
-  register_builtin_models();
-  std::vector<ActionDecl> all = memory::memory_leakage_units();
-  for (const auto& k : Registry::instance().all()) all.insert(all.end(), k.leakage.begin(), k.leakage.end());
-  return all;
+  return all_declared(memory::memory_leakage_units(), &AcceleratorKind::leakage);
 }
 
 RunSpec prepare(const std::string& config_path, const std::vector<std::string>& overrides, bool allow_stream) {

@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "sim/engine/accelerator.h"
+#include "sim/report/report.h"
 
 namespace bpsim::laws {
 
@@ -96,8 +97,7 @@ void check_report(const json& report, const LawBounds& b, uint64_t dram_read, ui
   const json& phases = report.at("phases");
   // Phase sums equal totals: every count, and dynamic energy (leakage is priced over each
   // phase's cycles and over the step's end time, which differ when ops overlap).
-  for (const char* key : {"macs", "macs_executed", "macs_skipped", "macs_gated", "dram_read_bytes", "dram_write_bytes",
-                          "onchip_read_bytes", "onchip_write_bytes"}) {
+  for (const char* key : count_keys()) {
     uint64_t sum = 0;
     for (const auto& [name, p] : phases.items()) sum += p.at(key).get<uint64_t>();
     if (sum != totals.at(key).get<uint64_t>())

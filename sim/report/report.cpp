@@ -30,6 +30,15 @@ std::array<uint64_t, kCounts> counts_of(const OpRecord& r) {
           r.onchip_write_bytes};
 }
 
+}  // namespace
+
+const std::vector<const char*>& count_keys() {
+  static const std::vector<const char*> keys(std::begin(kCountKeys), std::end(kCountKeys));
+  return keys;
+}
+
+namespace {
+
 std::string csv_field(const std::string& s) {
   if (s.find_first_of(",\"\n") == std::string::npos) return s;
   std::string q = "\"";

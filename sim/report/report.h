@@ -64,6 +64,9 @@ class ReportBuilder {
   nlohmann::json m_ops;
 };
 
+/// The count keys of the contract's totals, phases and ops ("macs", …, "onchip_write_bytes").
+const std::vector<const char*>& count_keys();
+
 /// The whole report of a finished run's records. Deterministic: same inputs,
 /// byte-identical dump.
 nlohmann::json build_report(const ReportInputs& in);
