@@ -10,6 +10,7 @@
 #include "sim/cli/commands.h"
 #include "sim/cli/options.h"
 #include "sim/core/error.h"
+#include "sim/core/limits.h"
 #include "sim/engine/engine.h"
 #include "sim/sweep/sweep_runner.h"
 
@@ -57,7 +58,7 @@ int list_points(const sweep::SweepSpec& spec) {
 
 int cmd_sweep(int argc, char* argv[]) {
   std::string file, out;
-  std::vector<std::string> sets;
+  std::vector<std::string> sets, limit_flags;
   int jobs = 1;
   bool help = false, retry = false, list = false;
   po::options_description d("options");
@@ -66,7 +67,8 @@ int cmd_sweep(int argc, char* argv[]) {
       "out,o", po::value(&out), "results folder (default: out/<sweep name>)")(
       "set", po::value(&sets)->composing(), "override a base-config value for every point")(
       "retry-failed", po::bool_switch(&retry), "run again the points whose earlier run failed")(
-      "list", po::bool_switch(&list), "print the points and their hashes, each checked as bpsim validate does; run nothing");
+      "list", po::bool_switch(&list), "print the points and their hashes, each checked as bpsim validate does; run nothing")(
+      "limit", po::value(&limit_flags), "NAME=N: change a limit, e.g. sweep_points=20000 (README: Limits)");
   parse_command_line(argc, argv, d, {{"sweep", &file}});
   if (help) {
     std::cout << "usage: bpsim sweep SWEEP.yaml [-j N] [--out DIR]\n"
@@ -81,6 +83,7 @@ int cmd_sweep(int argc, char* argv[]) {
   }
   if (file.empty()) throw po::error("missing SWEEP.yaml");
   if (jobs < 1) throw po::error("--jobs must be at least 1");
+  for (const std::string& l : limit_flags) limits::apply_flag(l);
 
   sweep::SweepSpec spec = sweep::load_sweep(file, sets);
   if (list) return list_points(spec);

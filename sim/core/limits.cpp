@@ -20,7 +20,7 @@ constexpr uint64_t kMiB = uint64_t(1) << 20;
 
 // Defaults (README "Limits" explains each): far above any real input, low enough that a
 // crafted file stops in well under a second of work and a few tens of MB of memory.
-constexpr std::array<Decl, 8> kDecls = {{
+constexpr std::array<Decl, 9> kDecls = {{
     {"line_bytes", 1 * kMiB, "B", "longest line of a JSONL trace or SCALE-Sim CSV"},
     {"trace_bytes", 2048 * kMiB, "B", "bytes of a JSONL trace after gzip decompression"},
     {"chakra_bytes", 256 * kMiB, "B", "bytes of a Chakra .et after gzip decompression (read whole into memory)"},
@@ -31,6 +31,9 @@ constexpr std::array<Decl, 8> kDecls = {{
     // 10^6 layers already take 23 s and 1.2 GB to build a step; 10^5 stops nested repeats
     // (10^5 × 10^5) in about a second.
     {"layers", 100000, "", "layers of a workload spec once its repeat groups are expanded"},
+    // Each point is a simulation: more is an axis too many. 2^40 points hung the sweep reader,
+    // 64 two-value axes wrapped the count to 0 (both found by fuzzing).
+    {"sweep_points", 10000, "", "points of a sweep (the product of its axes' lengths)"},
 }};
 
 std::array<uint64_t, kDecls.size()> g_values = [] {
@@ -77,7 +80,7 @@ void apply_flag(const std::string& text) {
 std::string exceeded(Id id, const std::string& what) {
   const std::string n = name(id), v = std::to_string(get(id));
   return what + " (limit " + n + " = " + v + "; raise it with run.limits." + n + " in the config, --set run.limits." + n +
-         "=N, or --limit " + n + "=N on bpsim trace or bpsim workload)";
+         "=N, or --limit " + n + "=N on bpsim trace, workload or sweep)";
 }
 
 }  // namespace bpsim::limits

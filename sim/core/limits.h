@@ -25,6 +25,7 @@ enum class Id {
   bitmap_bytes,  ///< one output-mask bitmap file
   scalesim_dim,  ///< any size field of a SCALE-Sim row
   layers,        ///< layers of a workload spec once its `repeat` groups are expanded
+  sweep_points,  ///< points of a sweep (the product of its axes)
 };
 
 /// The limit's current value.

@@ -5,6 +5,7 @@
 #include <map>
 #include <stdexcept>
 
+#include "sim/core/limits.h"
 #include "sim/core/output_files.h"
 #include "sim/core/params.h"
 
@@ -23,15 +24,6 @@ std::string Point::label() const {
   return out;
 }
 
-namespace {
-/// A path as a single-quoted YAML scalar (the only escape there is '' for ').
-std::string yaml_quoted(const std::string& path) {
-  std::string q = "'";
-  for (char c : path) q += c == '\'' ? std::string("''") : std::string(1, c);
-  return q + "'";
-}
-}  // namespace
-
 std::string point_config(const SweepSpec& spec, const Point& p, const std::string& dir) {
   if (p.include.empty()) return spec.base_config;
   // Absolute paths: an include is resolved against the including file, which lives in `dir`.
@@ -39,8 +31,8 @@ std::string point_config(const SweepSpec& spec, const Point& p, const std::strin
   output::make_dirs(dir);
   output::write_file(file, "# Written by bpsim sweep " + spec.file + " for point " + std::to_string(p.index) +
                                ": the base config with the\n# include axis's file merged over it (later includes win).\n"
-                               "include: [" + yaml_quoted(std::filesystem::absolute(spec.base_config).string()) + ", " +
-                               yaml_quoted(std::filesystem::absolute(p.include).string()) + "]\n");
+                               "include: [" + config::yaml_quote(std::filesystem::absolute(spec.base_config).string()) + ", " +
+                               config::yaml_quote(std::filesystem::absolute(p.include).string()) + "]\n");
   return file.string();
 }
 
@@ -102,20 +94,17 @@ Axis read_zip_group(const Node& group, const std::string& path) {
   return axis;
 }
 
-/// Points a sweep may have: each is a simulation, so more is a mistake (an axis too many),
-/// and the product is formed before anything runs (2^40 points would hang here, 64 axes
-/// of two values would wrap the count to zero).
-constexpr size_t kMaxPoints = 10000;
-
-/// The size of the cartesian product, refused at the first axis that takes it past
-/// kMaxPoints (its first value's line).
+/// The size of the cartesian product, formed before anything runs and refused at the first
+/// axis that takes it past the `sweep_points` limit (its first value's line).
 size_t point_count(const std::vector<Axis>& axes, const std::vector<std::string>& names) {
+  const uint64_t max = limits::get(limits::Id::sweep_points);
   size_t total = 1, name = 0;
   for (const Axis& a : axes) {
-    if (__builtin_mul_overflow(total, a.size(), &total) || total > kMaxPoints)
+    if (__builtin_mul_overflow(total, a.size(), &total) || total > max)
       throw InputError(a[0][0].second.loc, names[name],
-                       "the axes make more than " + std::to_string(kMaxPoints) +
-                           " points (the product of their lengths); this is a limit of bpsim: split the sweep");
+                       "the axes make more than " + std::to_string(max) +
+                           " points (the product of their lengths): split the sweep, or raise the limit with "
+                           "--limit sweep_points=N on bpsim sweep");
     name += a[0].size();  // a zip group names several keys
   }
   return total;

@@ -192,6 +192,23 @@ TEST_CASE("sweep cli: --list checks every point as bpsim validate does and exits
   CHECK(count(ok.out, " ok run.seed=") == 2);
 }
 
+TEST_CASE("sweep cli: the point count is the sweep_points limit, which --limit raises", "[sweep][cli]") {
+  Scratch s("sweep_limit");
+  base_config(s);
+  // 3 seeds × 3 request counts = 9 points: over a limit of 8 at the second axis (line 4,
+  // whose first value is at column 24), within a limit of 9.
+  const std::string sweep = s.file("s.yaml", "base: base.yaml\naxes:\n  run.seed: [1, 2, 3]\n"
+                                             "  accelerator.requests: [10, 20, 30]\n");
+  CliResult over = run_bpsim("sweep " + sweep + " --list --limit sweep_points=8");
+  CHECK(over.code == 2);
+  CHECK_THAT(over.err, Catch::Contains("s.yaml:4:") && Catch::Contains("accelerator.requests") &&
+                           Catch::Contains("more than 8 points") && Catch::Contains("--limit sweep_points=N"));
+  CliResult within = run_bpsim("sweep " + sweep + " --list --limit sweep_points=9");
+  INFO(within.err);
+  CHECK(within.code == 0);
+  CHECK(count(within.out, " ok run.seed=") == 9);
+}
+
 TEST_CASE("sweep cli: --list checks include-axis points too, in a zip group, with errors at the file's line", "[sweep][cli]") {
   Scratch s("sweep_list_include");
   base_config(s);
