@@ -118,7 +118,9 @@ class ChainCheck {
  public:
   /// A forward op; returns why it breaks the chain ("" when it does not).
   std::string visit(const workload::Op& op, const workload::OpGraph& g, bool layer) {
-    if (op.reads.empty()) return "";  // no tensors named: nothing to check (hand-made graphs)
+    if (op.reads.empty())  // a trace may leave reads out: then a chain cannot be told from a branch
+      return "op '" + op.name + "' names no tensors it reads, so the mesh cannot check that the layers form a chain "
+             "(list its reads and writes)";
     std::vector<uint32_t> acts;  // activations read (weights and what is made of them are local)
     for (uint32_t t : op.reads)
       if (!weight_like(t, g)) acts.push_back(t);

@@ -201,3 +201,27 @@ TEST_CASE("whole step: a padded convolution's taps on zero padding are skipped o
   CHECK(conv["macs_skipped"] == 736);
   CHECK(conv["skip_reason"] == "zero_padding");
 }
+
+TEST_CASE("whole step: a trace op without its reads is refused on the mesh, not chained blindly",
+          "[cli][mesh][whole_step]") {
+  Scratch s("ws_noreads");
+  const std::string trace = s / "seq.jsonl";
+  REQUIRE(run_bpsim("trace export " + seq_spec(s, "1.0") + " -o " + trace).code == 0);
+  // Drop linear2.fwd's "reads" list: the format allows it, but then nothing says which
+  // tensor the layer consumes, so a chain cannot be told from a branch.
+  std::istringstream in(slurp(trace));
+  std::string edited;
+  for (std::string line; std::getline(in, line);) {
+    if (line.find("\"linear2.fwd\"") != std::string::npos) {
+      const size_t at = line.find("\"reads\":[");
+      REQUIRE(at != std::string::npos);
+      line.erase(at, line.find(']', at) + 2 - at);  // the list and its comma
+    }
+    edited += line + "\n";
+  }
+  const std::string bad = s.file("noreads.jsonl", edited);
+  CliResult r = run_bpsim("run " + mesh_config(s, "{trace: " + bad + "}") + " -q --out " + (s / "o"));
+  CHECK(r.code == 2);
+  CHECK_THAT(r.err, Contains("accelerator.mode") && Contains("op 'linear2.fwd' names no tensors it reads"));
+  CHECK_FALSE(fs::exists(s.path / "o/report.json"));
+}

@@ -25,6 +25,19 @@ inline std::shared_ptr<workload::OpGraph> lenet(uint64_t batch, double relu_dens
   g->name = "lenet5";
   g->batch = batch;
   g->dtype = DType::fp32;
+  // Forward ops name their tensors (the mapper checks that layers form a chain): each
+  // reads the running activation (and a layer its weight) and writes the next one.
+  auto tensor = [&](const std::string& name, TensorRole role) {
+    g->tensors.push_back(Tensor{uint32_t(g->tensors.size()), name, 4, role});
+    return g->tensors.back().id;
+  };
+  uint32_t act = tensor("input", TensorRole::input);
+  auto chain = [&](Op& op, bool weighted) {
+    op.reads = {act};
+    if (weighted) op.reads.push_back(tensor(op.layer + ".weight", TensorRole::weight));
+    act = tensor(op.name + ".out", TensorRole::activation);
+    op.writes = {act};
+  };
   auto add = [&](const std::string& layer, const std::string& suffix, Phase ph, OpKind k) -> Op& {
     Op op;
     op.id = uint32_t(g->ops.size());
@@ -40,12 +53,14 @@ inline std::shared_ptr<workload::OpGraph> lenet(uint64_t batch, double relu_dens
     op.conv = ConvShape{batch, c, hw, hw, k, 5, 5, 1, 0, 1, hw - 4, hw - 4};
     op.gemm = GemmDims{batch * (hw - 4) * (hw - 4), k, c * 25, 1};
     op.macs = op.gemm.macs();
+    chain(op, true);
     return op;
   };
   auto relu = [&](const std::string& name, uint64_t elems) {
     Op& op = add(name + "_relu", "fwd", Phase::forward, OpKind::elementwise);
     op.detail = "relu";
     op.elements = elems * batch;
+    chain(op, false);
     if (relu_density < 1.0) {
       op.out_mask.source = OutputMask::Source::relu;
       op.out_mask.density = relu_density;
@@ -54,11 +69,13 @@ inline std::shared_ptr<workload::OpGraph> lenet(uint64_t batch, double relu_dens
   auto pool = [&](const std::string& name, uint64_t elems) {
     Op& op = add(name + "_pool", "fwd", Phase::forward, OpKind::pool);
     op.elements = elems * batch;
+    chain(op, false);
   };
   auto fc = [&](const std::string& name, uint64_t k, uint64_t n) {
     Op& op = add(name, "fwd", Phase::forward, OpKind::gemm);
     op.gemm = GemmDims{batch, n, k, 1};
     op.macs = op.gemm.macs();
+    chain(op, true);
   };
   conv("conv1", 1, 32, 6), relu("conv1", 4704), pool("conv1", 1176);
   conv("conv2", 6, 14, 16), relu("conv2", 1600), pool("conv2", 400);
