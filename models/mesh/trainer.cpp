@@ -169,12 +169,7 @@ uint64_t Trainer::send_layer_messages(size_t m, bool backward, OpRecord& rec) {
   return total;
 }
 
-OpRecord Trainer::run_op(const workload::Op& op) {
-  OpRecord rec;
-  rec.name = op.name;
-  rec.phase = workload::to_string(op.phase);
-  rec.kind = workload::to_string(op.kind);
-  rec.start_cycle = m_time;
+void Trainer::run_op(const workload::Op& op, OpRecord& rec) {
   rec.macs = op.macs;
   const NocCounters before = m_net.counters();
   const int m = m_map.find(op.layer);
@@ -210,7 +205,6 @@ OpRecord Trainer::run_op(const workload::Op& op) {
   rec.actions["mesh.sram_write_64b"] += ceil_div(rec.onchip_write_bytes, 8);
   rec.extra["flit_hops"] = after.flit_hops - before.flit_hops;
   m_time += rec.cycles;
-  return rec;
 }
 
 }  // namespace bpsim::mesh

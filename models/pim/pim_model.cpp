@@ -3,9 +3,8 @@
 #include <algorithm>
 #include <cmath>
 
-#include "sim/core/input_errors.h"
+#include "sim/core/error.h"
 #include "sim/core/stats.h"
-#include "sim/memory/memory_factory.h"
 
 namespace bpsim::pim {
 
@@ -20,14 +19,14 @@ std::vector<ActionDecl> pim_leakage_units() {
 
 PimModel::PimModel(sc_core::sc_module_name name, PimSpec spec, std::shared_ptr<const workload::OpGraph> graph,
                    memory::MemorySystem& mem, const config::Values* where, uint64_t seed)
-    : sc_core::sc_module(name), m_spec(std::move(spec)), m_graph(std::move(graph)), m_mem(mem), m_rtl_rng(seed) {
-  const Mapper mapper(m_spec, where);
-  InputErrors errors;  // every op that cannot be mapped, in one message
-  for (const workload::Op& op : m_graph->ops) errors.collect([&] { m_plans.push_back(mapper.map(op, *m_graph)); });
-  errors.throw_if_any();
+    : OpRunner(name, &mem), m_spec(std::move(spec)), m_graph(graph), m_mem(mem), m_mapper(m_spec, where),
+      m_rtl_rng(seed) {
+  if (!m_graph) throw InputError("accelerator 'pim' needs a 'workload:' section");
+  take_ops(std::move(graph), nullptr);  // maps every op: all that cannot be mapped in one message
   if (m_spec.rtl_backend) m_rtl = make_rtl_column("rtl_column", m_spec.ddr.tck_ns * 1000.0);
-  SC_THREAD(run);
 }
+
+void PimModel::check_op(const workload::Op& op) { m_plans.push_back(m_mapper.map(op, *m_graph)); }
 
 OpPlan PimModel::on_rtl(const OpPlan& plan) {
   OpPlan p = plan;
@@ -52,7 +51,8 @@ OpPlan PimModel::on_rtl(const OpPlan& plan) {
   return p;
 }
 
-OpRecord PimModel::run_op(const workload::Op& op, const OpPlan& model_plan) {
+void PimModel::run_op(const workload::Op& op, OpRecord& r) {
+  const OpPlan& model_plan = m_plans.at(m_next_plan++);
   const uint64_t start_ps = static_cast<uint64_t>(sc_core::sc_time_stamp().to_seconds() * 1e12 + 0.5);
   const OpPlan rtl_plan = m_rtl ? on_rtl(model_plan) : OpPlan{};  // the RTL runs in simulated time
   const OpPlan& plan = m_rtl ? rtl_plan : model_plan;
@@ -76,18 +76,10 @@ OpRecord PimModel::run_op(const workload::Op& op, const OpPlan& model_plan) {
                                              double(2 * op.macs + op.flops) / (2.0 * m_spec.host_macs_per_cycle()) - 1e-9))
                                        : 0;
 
-  OpRecord r;
-  r.name = op.name;
-  r.phase = workload::to_string(op.phase);
-  r.kind = workload::to_string(op.kind);
-  r.start_cycle = m_cycles;
   r.cycles = compute + std::max(transfer, host);
   r.macs = r.macs_executed = op.macs;  // in DRAM, or on the host
   if (plan.host_work) r.compulsory_read_bytes = plan.baseline_read_bytes;  // every operand, over the bus
-  r.dram_read_bytes = rd;
-  r.dram_write_bytes = wr;
-  r.actions = Core::actions(total);
-  for (const auto& [a, n] : m_mem.take_actions()) r.actions[a] += n;
+  r.actions = Core::actions(total);  // the shell adds the memory's, and the DRAM bytes (rd, wr)
   const double bw = m_mem.peak_bytes_per_s();
   const uint64_t base_bytes = plan.baseline_read_bytes + plan.baseline_write_bytes;
   r.extra = {{"host_work", plan.host_work},
@@ -120,30 +112,17 @@ OpRecord PimModel::run_op(const workload::Op& op, const OpPlan& model_plan) {
     pb.interface += rd + wr;
     pb.host += base_bytes;
   }
-  return r;
-}
-
-void PimModel::run() {
-  for (size_t i = 0; i < m_graph->ops.size(); ++i) {
-    const sc_core::sc_time start = sc_core::sc_time_stamp();
-    OpRecord rec = run_op(m_graph->ops[i], m_plans[i]);
-    const uint64_t cycles = rec.cycles;
-    emit(std::move(rec));
-    m_cycles += cycles;
-    // backend: rtl has already spent the column's cycles in simulated time.
-    const sc_core::sc_time want(double(cycles) * m_spec.ddr.tck_ns, sc_core::SC_NS), spent = sc_core::sc_time_stamp() - start;
-    if (want > spent) wait(want - spent);
-  }
 }
 
 std::vector<LeakingPart> PimModel::leaking_parts() const {
-  // The device computes in its subarrays: the DRAM background leaks for the whole run, and
-  // the compute additions are declared so that the table states their figure.
-  return {memory::dram_background(), {"pim", "pim.logic", 1}};
+  // The device computes in its subarrays: its kind declares MemoryUse::dram (the background
+  // leaks for the whole run), and the compute additions are declared so that the table
+  // states their figure.
+  return {{"pim", "pim.logic", 1}};
 }
 
 void PimModel::report_stats(StatGroup& g) const {
-  g.set("cycles", m_cycles, "simulated DRAM cycles (tCK) of the step");
+  g.set("cycles", total_cycles(), "simulated DRAM cycles (tCK) of the step");
   g.set("compute_cycles", m_compute_cycles, "cycles of in-DRAM command sequences");
   g.set("transfer_cycles", m_transfer_cycles, "cycles of host/controller traffic over the DRAM interface");
   g.set("host_ops", m_host_ops, "ops run on the host (traffic only)");

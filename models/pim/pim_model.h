@@ -1,7 +1,8 @@
 #pragma once
-/// The pim accelerator's sc_module: one SC_THREAD that, per op, times the op's command
-/// sequences in plain C++ (mapper + core), moves its host/controller traffic through the
-/// memory system's bulk path, and waits once for the whole op.
+/// The pim accelerator's model in the framework's shell (sim/engine/op_runner.h): per op it
+/// times the op's command sequences in plain C++ (mapper + core) and moves its
+/// host/controller traffic through the memory system's bulk path; the shell waits once for
+/// the whole op.
 #include <map>
 #include <memory>
 #include <random>
@@ -12,19 +13,17 @@
 #include "models/pim/core.h"
 #include "models/pim/mapper.h"
 #include "models/pim/rtl_column.h"
-#include "sim/engine/accelerator.h"
+#include "sim/engine/op_runner.h"
 #include "sim/memory/memory_system.h"
 
 namespace bpsim::pim {
 
-class PimModel : public sc_core::sc_module, public Accelerator {
+class PimModel : public OpRunner {
  public:
-  SC_HAS_PROCESS(PimModel);
   /// Maps every op at construction, so that input errors surface before elaboration ends.
   PimModel(sc_core::sc_module_name name, PimSpec spec, std::shared_ptr<const workload::OpGraph> graph,
            memory::MemorySystem& mem, const config::Values* where, uint64_t seed = 1);
   double clock_ghz() const override { return m_spec.clock_ghz(); }
-  uint64_t total_cycles() const override { return m_cycles; }
   /// Every unit's lanes accumulating max_rows_per_step rows each cycle (a loose upper
   /// bound: a step takes many cycles), plus the host's rate.
   double peak_macs_per_cycle() const override {
@@ -35,16 +34,18 @@ class PimModel : public sc_core::sc_module, public Accelerator {
   const std::vector<OpPlan>& plans() const { return m_plans; }
 
  private:
-  void run();
-  OpRecord run_op(const workload::Op& op, const OpPlan& plan);
+  /// Maps the op (the plan run_op replays).
+  void check_op(const workload::Op& op) override;
+  void run_op(const workload::Op& op, OpRecord& rec) override;
   /// backend: rtl — the plan with each XNOR-accumulate job's steps measured on the RTL
   /// column (one accumulate per job, seeded operands; identical work units time alike).
   OpPlan on_rtl(const OpPlan& plan);
   PimSpec m_spec;
   std::shared_ptr<const workload::OpGraph> m_graph;
   memory::MemorySystem& m_mem;
+  Mapper m_mapper;
   std::vector<OpPlan> m_plans;
-  uint64_t m_cycles = 0;
+  size_t m_next_plan = 0;  ///< the plan of the op run_op meets next
   uint64_t m_addr = 0;  ///< next address of host/controller traffic (sequential, wraps)
   Seq m_total;
   uint64_t m_compute_cycles = 0, m_transfer_cycles = 0, m_host_ops = 0;

@@ -1,5 +1,6 @@
 // Registers the `systolic` accelerator kind.
 #include "models/systolic/systolic_model.h"
+#include "sim/memory/dram_system.h"
 
 namespace bpsim {
 
@@ -12,6 +13,7 @@ void register_systolic(Registry& r) {
   k.leakage = systolic::systolic_leakage_units();
   k.needs_workload = true;
   k.streams_ops = true;
+  k.memory = MemoryUse::dram;  // operands stream through DRAM
   k.op_cost = [](const config::Values& params) -> workload::OpCostFn {
     const systolic::SystolicSpec spec = systolic::parse_systolic_spec(params);
     return [spec](const workload::OpGraph&, const workload::Op& op) { return systolic::op_cycles_estimate(op, spec); };
@@ -19,8 +21,8 @@ void register_systolic(Registry& r) {
   k.make = [](const BuildContext& ctx) -> std::unique_ptr<Accelerator> {
     systolic::SystolicSpec spec = systolic::parse_systolic_spec(ctx.params);
     systolic::price_buffers(ctx.energy, spec);
-    return std::make_unique<systolic::SystolicModel>(ctx.name.c_str(), std::move(spec), ctx.workload, ctx.stream, ctx.memory,
-                                                     ctx.energy, ctx.params, ctx.seed);
+    return std::make_unique<systolic::SystolicModel>(ctx.name.c_str(), std::move(spec), ctx.workload, ctx.stream,
+                                                     ctx.dram_device(), ctx.energy, ctx.params, ctx.seed);
   };
   r.add(std::move(k));
 }

@@ -25,7 +25,7 @@ std::vector<ActionDecl> memory_leakage_units() {
 
 LeakingPart dram_background() { return {"dram", "dram", 1}; }
 
-std::unique_ptr<MemorySystem> make_memory_system(const config::Values& memory, EnergyTable& prices,
+std::unique_ptr<DramSystem> make_memory_system(const config::Values& memory, EnergyTable& prices,
                                                  const std::string& name) {
   const DdrSpec spec = ddr_spec_from(memory);
   const DdrEnergy e = DdrEnergy::from(spec);
