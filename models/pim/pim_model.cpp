@@ -59,15 +59,14 @@ void PimModel::run_op(const workload::Op& op, OpRecord& r) {
   const Core core(m_spec);
   Seq total;
   const uint64_t compute = core.run(plan, &total);
-  // Host/controller traffic through the DRAM model, one transfer after another.
+  // Host/controller traffic through the DRAM model, one transfer after another, each at
+  // the placed address of the tensor it moves.
   const double tck_ps = m_spec.ddr.tck_ns * 1000.0;
   uint64_t t_ps = start_ps, rd = 0, wr = 0;
-  const uint64_t cap = m_mem.capacity_bytes();
   for (const Transfer& x : plan.transfers) {
     if (x.bytes == 0) continue;
-    if (m_addr + x.bytes > cap) m_addr = 0;
-    t_ps = m_mem.transfer(m_addr, x.bytes, x.is_write, t_ps);
-    m_addr += (x.bytes + 63) / 64 * 64;
+    const uint64_t addr = x.tensor == Transfer::kNoTensor ? kScratchAddr : tensor_addr(x.tensor);
+    t_ps = m_mem.transfer(addr, x.bytes, x.is_write, t_ps);
     (x.is_write ? wr : rd) += x.bytes;
   }
   const uint64_t transfer = static_cast<uint64_t>(std::ceil((t_ps - start_ps) / tck_ps - 1e-9));

@@ -46,7 +46,6 @@ class PimModel : public OpRunner {
   Mapper m_mapper;
   std::vector<OpPlan> m_plans;
   size_t m_next_plan = 0;  ///< the plan of the op run_op meets next
-  uint64_t m_addr = 0;  ///< next address of host/controller traffic (sequential, wraps)
   Seq m_total;
   uint64_t m_compute_cycles = 0, m_transfer_cycles = 0, m_host_ops = 0;
   uint64_t m_baseline_read = 0, m_baseline_write = 0, m_if_read = 0, m_if_write = 0;

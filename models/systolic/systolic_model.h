@@ -49,8 +49,7 @@ class SystolicModel : public OpRunner {
   /// The op's cycles from its end time, its stalls and utilisation; advances the clock.
   void close(OpRecord& rec, uint64_t t0_ps, uint64_t end_ps, uint64_t compute_cycles);
 
-  static constexpr uint64_t kMetaAddr = uint64_t(1) << 40;                   ///< mask metadata region, far from tensors
-  static constexpr uint64_t kScratchAddr = kMetaAddr + (uint64_t(1) << 32);  ///< operands an op does not name
+  static constexpr uint64_t kMetaAddr = uint64_t(1) << 40;  ///< mask metadata region, far from tensors (below scratch)
 
   SystolicSpec m_spec;
   workload::DType m_pe_dtype;  ///< what the PEs are built for (the widest op type with dtype: workload)

@@ -57,6 +57,9 @@ class ModelShell : public sc_core::sc_module, public Accelerator {
 /// it (`run_op`); the shell does the rest.
 class OpRunner : public ModelShell {
  protected:
+  /// Where an operand the op does not name is read or written: far above every placed
+  /// tensor (1 TiB + 4 GiB), so it never shares a row with one.
+  static constexpr uint64_t kScratchAddr = (uint64_t(1) << 40) + (uint64_t(1) << 32);
   using ModelShell::ModelShell;
   /// Call at the end of the model's constructor. A graph's ops are all checked now (every
   /// problem in one InputError, before elaboration ends); a streamed trace's as they arrive.
