@@ -9,8 +9,7 @@ namespace bpsim {
 
 namespace {
 constexpr uint64_t kUnplaced = ~uint64_t(0);
-/// Tensors start on 4 KiB boundaries (a page; several DRAM rows), so that two tensors
-/// never share a burst.
+/// Tensors start on 4 KiB boundaries (a page), so that no two tensors share a burst.
 constexpr uint64_t kTensorAlign = 4096;
 }  // namespace
 
