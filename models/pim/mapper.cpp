@@ -161,8 +161,10 @@ OpPlan Mapper::signed_accumulate(const Op& op, bool weight_grad) const {
   const uint64_t g_reads = dy_bytes * (weight_grad ? ceil_div(M, t.mt) : ceil_div(N, t.nt));
   // Reads: dX {dY, w}, dW {x, dY}.
   const uint32_t sign = read_tensor(op, weight_grad ? 0 : 1), grad = read_tensor(op, weight_grad ? 1 : 0);
-  if (sign_reads <= g_reads) p.transfers.push_back({weight_grad ? "input_bits" : "weight_bits", sign_reads, false, sign});
-  else p.transfers.push_back({"gradient_bits", g_reads, false, grad});
+  if (sign_reads <= g_reads)
+    p.transfers.push_back({weight_grad ? "input_bits" : "weight_bits", sign_reads, false, sign});
+  else
+    p.transfers.push_back({"gradient_bits", g_reads, false, grad});
   if (weight_grad) {
     p.baseline_read_bytes = bits_to_bytes(Ms * Kf) + dy_bytes;
     p.baseline_write_bytes = bits_to_bytes(Kf * Nf * gb);

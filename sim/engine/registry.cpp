@@ -5,7 +5,8 @@
 namespace bpsim {
 
 memory::DramSystem& BuildContext::dram_device() const {
-  if (!dram) throw std::logic_error("accelerator '" + name + "' asked for the DRAM device without declaring MemoryUse::dram");
+  if (!dram)
+    throw std::logic_error("accelerator '" + name + "' asked for the DRAM device without declaring MemoryUse::dram");
   return *dram;
 }
 
