@@ -14,9 +14,6 @@
 
 namespace bpsim::mesh {
 
-/// Leakage units of the mesh's parts (priced in configs/energy/45nm/mesh.yaml).
-std::vector<ActionDecl> mesh_leakage_units();
-
 class MeshModel : public sc_core::sc_module, public Accelerator {
  public:
   SC_HAS_PROCESS(MeshModel);
@@ -26,13 +23,14 @@ class MeshModel : public sc_core::sc_module, public Accelerator {
   uint64_t total_cycles() const override { return m_cycles; }
   /// One MAC per cluster element per cycle, every cluster of the mesh.
   double peak_macs_per_cycle() const override { return double(m_spec.noc.nodes()) * m_spec.cluster.elements; }
-  void report_stats(StatGroup& group) const override;
   nlohmann::json network() const override { return m_network; }
   std::vector<LeakingPart> leaking_parts() const override;
   const Mapping* mapping() const { return m_map.get(); }
 
  private:
   void run();
+  /// The network's counters into m_stats, once; the clusters' with mode: training.
+  void register_stats();
   void run_synthetic_mode();
   void run_training();
   MeshSpec m_spec;

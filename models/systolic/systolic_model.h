@@ -29,11 +29,12 @@ class SystolicModel : public sc_core::sc_module, public Accelerator {
   uint64_t total_cycles() const override { return m_cycles; }
   /// One MAC per PE per cycle (stages split the rows, they add no PEs).
   double peak_macs_per_cycle() const override { return double(m_spec.rows) * m_spec.cols; }
-  void report_stats(StatGroup& group) const override;
   std::vector<LeakingPart> leaking_parts() const override;
 
  private:
   void run();
+  /// The array's counters into m_stats, once (bound by reference; the RTL's with backend: rtl).
+  void register_stats();
   /// Dims and tile fit; an InputError naming `sram` when the op's tiles do not fit.
   void check_op(const workload::Op& op) const;
   mutable std::set<workload::DType> m_fit_checked;  ///< dtypes whose tiles were checked against the buffers
