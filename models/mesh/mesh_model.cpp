@@ -3,8 +3,8 @@
 #include <algorithm>
 #include <string>
 
+#include "models/mesh/mesh_actions.h"
 #include "models/mesh/trainer.h"
-#include "sim/core/stats.h"
 #include "sim/memory/sram.h"
 
 namespace bpsim::mesh {
@@ -14,12 +14,6 @@ namespace {
 /// five input-VC sets per router, edge routers included).
 constexpr double kRouterInputPorts = 5;
 }  // namespace
-
-std::vector<ActionDecl> mesh_leakage_units() {
-  return {{"mesh.pe", "one processing element (an fp32 MAC with its operand and accumulator registers)"},
-          {"mesh.router_buffer_bit", "one bit of router input buffer (ports × VCs × depth × flit bits)"},
-          {"mesh.router_xbar_bit", "one bit of flit width through a 5×5 router crossbar"}};
-}
 
 MeshModel::MeshModel(sc_core::sc_module_name name, MeshSpec spec, std::shared_ptr<const workload::OpGraph> graph,
                      const config::Values& where, uint64_t seed)
@@ -51,6 +45,7 @@ MeshModel::MeshModel(sc_core::sc_module_name name, MeshSpec spec, std::shared_pt
     if (!need.empty()) throw where.error("backend", "rtl needs " + config::join(need, "; and "));
     m_rtl = make_rtl_router("rtl_router", 1000.0 / m_spec.clock_ghz);
   }
+  register_stats();
 }
 
 MeshModel::~MeshModel() = default;
@@ -63,10 +58,11 @@ void MeshModel::run_synthetic_mode() {
   rec.phase = "forward";
   rec.kind = "traffic";
   rec.cycles = r.cycles;
-  rec.actions["mesh.buffer_write"] = r.counters.buffer_writes;
-  rec.actions["mesh.buffer_read"] = r.counters.buffer_reads;
-  rec.actions["mesh.xbar"] = r.counters.xbar_flits;
-  rec.actions["mesh.link"] = r.counters.flit_hops;
+  const MeshActions& A = mesh_actions();
+  rec.actions[A.buffer_write] = r.counters.buffer_writes;
+  rec.actions[A.buffer_read] = r.counters.buffer_reads;
+  rec.actions[A.xbar] = r.counters.xbar_flits;
+  rec.actions[A.link] = r.counters.flit_hops;
   rec.extra["saturated"] = r.saturated;
   finish_op(std::move(rec));
   m_counters = r.counters;
@@ -107,40 +103,43 @@ std::vector<LeakingPart> MeshModel::leaking_parts() const {
   // power-gated: it is not used.
   const double nodes = m_spec.noc.nodes(), flit_bits = 8.0 * m_spec.noc.flit_bytes;
   std::vector<LeakingPart> parts = {
-      {"mesh.router", "mesh.router_buffer_bit", nodes * kRouterInputPorts * m_spec.noc.vcs * m_spec.noc.buf_depth * flit_bits},
-      {"mesh.router", "mesh.router_xbar_bit", nodes * flit_bits}};
+      {"mesh.router", mesh_actions().router_buffer_bit,
+       nodes * kRouterInputPorts * m_spec.noc.vcs * m_spec.noc.buf_depth * flit_bits},
+      {"mesh.router", mesh_actions().router_xbar_bit, nodes * flit_bits}};
   if (m_spec.mode == Mode::training) {
     const double used = m_map->clusters_used;
-    parts.push_back({"mesh.pe", "mesh.pe", used * m_spec.cluster.elements});
+    parts.push_back({"mesh.pe", mesh_actions().pe, used * m_spec.cluster.elements});
     parts.push_back(memory::sram_leakage("mesh.sram", uint64_t(m_map->clusters_used) * m_spec.cluster.sram_bytes));
   }
   return parts;
 }
 
-void MeshModel::report_stats(StatGroup& g) const {
-  g.set("cycles", total_cycles(), "simulated accelerator cycles");
+void MeshModel::register_stats() {
+  StatGroup& g = m_stats;
+  g.formula("cycles", [this] { return total_cycles(); }, "simulated accelerator cycles");
   StatGroup& n = g.child("noc");
-  n.set("buffer_writes", m_counters.buffer_writes, "flits written into router input buffers");
-  n.set("buffer_reads", m_counters.buffer_reads, "flits read from router input buffers");
-  n.set("xbar_flits", m_counters.xbar_flits, "flits through router crossbars");
-  n.set("flit_hops", m_counters.flit_hops, "flits over router-to-router links");
-  n.set("injected_flits", m_counters.injected_flits, "flits injected by clusters");
-  n.set("ejected_flits", m_counters.ejected_flits, "flits ejected to clusters");
-  n.set("packets", m_counters.packets_injected, "messages injected (a multicast counts once)");
-  n.set("deliveries", m_counters.deliveries, "message copies delivered");
+  n.add("buffer_writes", m_counters.buffer_writes, "flits written into router input buffers");
+  n.add("buffer_reads", m_counters.buffer_reads, "flits read from router input buffers");
+  n.add("xbar_flits", m_counters.xbar_flits, "flits through router crossbars");
+  n.add("flit_hops", m_counters.flit_hops, "flits over router-to-router links");
+  n.add("injected_flits", m_counters.injected_flits, "flits injected by clusters");
+  n.add("ejected_flits", m_counters.ejected_flits, "flits ejected to clusters");
+  n.add("packets", m_counters.packets_injected, "messages injected (a multicast counts once)");
+  n.add("deliveries", m_counters.deliveries, "message copies delivered");
   if (!m_map) return;
   StatGroup& c = g.child("cluster");
   if (m_rtl) {
-    c.set("rtl_router_firings", m_rtl_firings, "firings whose ranges, overlaps and ports came from the Verilated router (backend: rtl)");
-    c.set("rtl_router_cycles", m_rtl_cycles, "the Verilated router's cycles for those firings (accepting edge to last entry)");
-    c.set("rtl_router_edges", m_rtl_edges, "clock edges the Verilated router ran, resets, control-store loads and accepting edges included");
-    c.set("rtl_router_mismatches", m_rtl_mismatches, "firings whose RTL result differed from the C++ logic module (0)");
+    c.add("rtl_router_firings", m_rtl_firings, "firings whose ranges, overlaps and ports came from the Verilated router (backend: rtl)");
+    c.add("rtl_router_cycles", m_rtl_cycles, "the Verilated router's cycles for those firings (accepting edge to last entry)");
+    c.add("rtl_router_edges", m_rtl_edges, "clock edges the Verilated router ran, resets, control-store loads and accepting edges included");
+    c.add("rtl_router_mismatches", m_rtl_mismatches, "firings whose RTL result differed from the C++ logic module (0)");
   }
-  c.set("clusters_used", uint64_t(m_map->clusters_used), "clusters holding a layer");
-  c.set("control_store_bytes_max", m_map->control_store_bytes_max, "control store of the largest cluster");
-  c.set("control_store_bytes_total", m_map->control_store_bytes_total, "control stores, all clusters");
-  c.set("routing_table_bytes_max", m_map->routing_table_bytes_max, "per-neuron routing table a cluster would need instead");
-  c.set("routing_table_bytes_total", m_map->routing_table_bytes_total, "per-neuron routing tables, all clusters");
+  const Mapping& m = *m_map;  // fixed at construction
+  c.set("clusters_used", uint64_t(m.clusters_used), "clusters holding a layer");
+  c.set("control_store_bytes_max", m.control_store_bytes_max, "control store of the largest cluster");
+  c.set("control_store_bytes_total", m.control_store_bytes_total, "control stores, all clusters");
+  c.set("routing_table_bytes_max", m.routing_table_bytes_max, "per-neuron routing table a cluster would need instead");
+  c.set("routing_table_bytes_total", m.routing_table_bytes_total, "per-neuron routing tables, all clusters");
 }
 
 }  // namespace bpsim::mesh

@@ -15,9 +15,6 @@
 
 namespace bpsim::mesh {
 
-/// Leakage units of the mesh's parts (priced in configs/energy/45nm/mesh.yaml).
-std::vector<ActionDecl> mesh_leakage_units();
-
 class Trainer;
 
 class MeshModel : public OpRunner {
@@ -28,7 +25,6 @@ class MeshModel : public OpRunner {
   double clock_ghz() const override { return m_spec.clock_ghz; }
   /// One MAC per cluster element per cycle, every cluster of the mesh.
   double peak_macs_per_cycle() const override { return double(m_spec.noc.nodes()) * m_spec.cluster.elements; }
-  void report_stats(StatGroup& group) const override;
   nlohmann::json network() const override { return m_network; }
   std::vector<LeakingPart> leaking_parts() const override;
   const Mapping* mapping() const { return m_map.get(); }
@@ -38,6 +34,8 @@ class MeshModel : public OpRunner {
   /// and reading its network figures.
   void process() override;
   void run_op(const workload::Op& op, OpRecord& rec) override;
+  /// The network's counters into m_stats, once; the clusters' with mode: training.
+  void register_stats();
   void run_synthetic_mode();
   MeshSpec m_spec;
   std::shared_ptr<const workload::OpGraph> m_graph;

@@ -12,9 +12,6 @@
 
 namespace bpsim::mesh {
 
-/// Energy actions the mesh counts (priced in configs/energy/45nm/mesh.yaml).
-std::vector<ActionDecl> mesh_actions();
-
 class Trainer {
  public:
   /// With `rtl` (backend: rtl) every firing's ranges, overlaps and ports come from the

@@ -3,19 +3,10 @@
 #include <algorithm>
 #include <cmath>
 
+#include "models/pim/pim_actions.h"
 #include "sim/core/error.h"
-#include "sim/core/stats.h"
 
 namespace bpsim::pim {
-
-std::vector<ActionDecl> pim_actions() {
-  return {{"pim.extra_row", "one wordline raised beyond the first in a multi-row activation (TRA, charge sharing)"},
-          {"pim.psm_burst", "one internal 64-byte burst of a RowClone-PSM row copy (read and write, no I/O)"}};
-}
-
-std::vector<ActionDecl> pim_leakage_units() {
-  return {{"pim.logic", "the in-DRAM compute additions of one memory system (row-decoder groups, dual-contact rows)"}};
-}
 
 PimModel::PimModel(sc_core::sc_module_name name, PimSpec spec, std::shared_ptr<const workload::OpGraph> graph,
                    memory::MemorySystem& mem, const config::Values* where, uint64_t seed)
@@ -24,6 +15,7 @@ PimModel::PimModel(sc_core::sc_module_name name, PimSpec spec, std::shared_ptr<c
   if (!m_graph) throw InputError("accelerator 'pim' needs a 'workload:' section");
   take_ops(std::move(graph), nullptr);  // maps every op: all that cannot be mapped in one message
   if (m_spec.rtl_backend) m_rtl = make_rtl_column("rtl_column", m_spec.ddr.tck_ns * 1000.0);
+  register_stats();
 }
 
 void PimModel::check_op(const workload::Op& op) { m_plans.push_back(m_mapper.map(op, *m_graph)); }
@@ -106,7 +98,7 @@ void PimModel::run_op(const workload::Op& op, OpRecord& r) {
   m_if_read += rd;
   m_if_write += wr;
   if (!plan.host_work) {
-    PhaseBytes& pb = m_phase_bytes[r.phase];
+    PhaseBytes& pb = phase_bytes(r.phase);
     ++pb.dram_ops;
     pb.interface += rd + wr;
     pb.host += base_bytes;
@@ -117,44 +109,51 @@ std::vector<LeakingPart> PimModel::leaking_parts() const {
   // The device computes in its subarrays: its kind declares MemoryUse::dram (the background
   // leaks for the whole run), and the compute additions are declared so that the table
   // states their figure.
-  return {{"pim", "pim.logic", 1}};
+  return {{"pim", pim_actions().logic}};
 }
 
-void PimModel::report_stats(StatGroup& g) const {
-  g.set("cycles", total_cycles(), "simulated DRAM cycles (tCK) of the step");
-  g.set("compute_cycles", m_compute_cycles, "cycles of in-DRAM command sequences");
-  g.set("transfer_cycles", m_transfer_cycles, "cycles of host/controller traffic over the DRAM interface");
-  g.set("host_ops", m_host_ops, "ops run on the host (traffic only)");
+void PimModel::register_stats() {
+  StatGroup& g = m_stats;
+  g.formula("cycles", [this] { return total_cycles(); }, "simulated DRAM cycles (tCK) of the step");
+  g.add("compute_cycles", m_compute_cycles, "cycles of in-DRAM command sequences");
+  g.add("transfer_cycles", m_transfer_cycles, "cycles of host/controller traffic over the DRAM interface");
+  g.add("host_ops", m_host_ops, "ops run on the host (traffic only)");
   if (m_rtl) {
-    g.set("rtl_accumulates", m_rtl_accumulates, "XNOR-accumulates run on the Verilated column (one per job)");
-    g.set("rtl_passes", m_rtl_passes, "64-row passes of the column");
-    g.set("rtl_step_cycles", m_rtl_step_cycles, "charge-sharing step cycles the column took");
-    g.set("model_step_cycles", m_model_steps, "steps the model's formula gives for the same accumulates (⌈rows/16⌉ each)");
-    g.set("rtl_count_mismatches", m_rtl_mismatches, "accumulates whose RTL popcount differs from XNOR's (0)");
+    g.add("rtl_accumulates", m_rtl_accumulates, "XNOR-accumulates run on the Verilated column (one per job)");
+    g.add("rtl_passes", m_rtl_passes, "64-row passes of the column");
+    g.add("rtl_step_cycles", m_rtl_step_cycles, "charge-sharing step cycles the column took");
+    g.add("model_step_cycles", m_model_steps, "steps the model's formula gives for the same accumulates (⌈rows/16⌉ each)");
+    g.add("rtl_count_mismatches", m_rtl_mismatches, "accumulates whose RTL popcount differs from XNOR's (0)");
   }
   StatGroup& c = g.child("commands");
-  c.set("act", m_total.acts, "ACT commands of in-DRAM compute");
-  c.set("pre", m_total.pres, "PRE commands of in-DRAM compute");
-  c.set("aap", m_total.aap, "ACT-ACT-PRE primitives");
-  c.set("ap", m_total.ap, "ACT-PRE primitives");
-  c.set("tra", m_total.tra, "triple-row activations (majority)");
-  c.set("charge_shares", m_total.shares, "charge-sharing steps of XNOR-accumulates");
-  c.set("senses", m_total.senses, "offset-voltage comparisons");
-  c.set("psm_rows", m_total.psm, "rows copied between subarrays (RowClone-PSM)");
-  c.set("psm_bursts", m_total.bursts, "internal bursts of RowClone-PSM copies");
-  c.set("extra_rows", m_total.extra_rows, "wordlines raised beyond one per ACT");
+  c.add("act", m_total.acts, "ACT commands of in-DRAM compute");
+  c.add("pre", m_total.pres, "PRE commands of in-DRAM compute");
+  c.add("aap", m_total.aap, "ACT-ACT-PRE primitives");
+  c.add("ap", m_total.ap, "ACT-PRE primitives");
+  c.add("tra", m_total.tra, "triple-row activations (majority)");
+  c.add("charge_shares", m_total.shares, "charge-sharing steps of XNOR-accumulates");
+  c.add("senses", m_total.senses, "offset-voltage comparisons");
+  c.add("psm_rows", m_total.psm, "rows copied between subarrays (RowClone-PSM)");
+  c.add("psm_bursts", m_total.bursts, "internal bursts of RowClone-PSM copies");
+  c.add("extra_rows", m_total.extra_rows, "wordlines raised beyond one per ACT");
   StatGroup& b = g.child("interface");
-  b.set("read_bytes", m_if_read, "bytes read over the DRAM interface (host work, weight bits, transposition)");
-  b.set("write_bytes", m_if_write, "bytes written over the DRAM interface");
-  b.set("host_baseline_read_bytes", m_baseline_read, "bytes a host computing every op would read over the bus");
-  b.set("host_baseline_write_bytes", m_baseline_write, "bytes a host computing every op would write over the bus");
-  StatGroup& ph = g.child("in_dram_by_phase");
-  for (const auto& [phase, pb] : m_phase_bytes) {
-    StatGroup& x = ph.child(phase);
-    x.set("ops", pb.dram_ops, "ops of this phase computed in DRAM");
-    x.set("interface_bytes", pb.interface, "bytes those ops move over the DRAM interface");
-    x.set("host_bytes", pb.host, "bytes a host computing those ops would move over the bus");
+  b.add("read_bytes", m_if_read, "bytes read over the DRAM interface (host work, weight bits, transposition)");
+  b.add("write_bytes", m_if_write, "bytes written over the DRAM interface");
+  b.add("host_baseline_read_bytes", m_baseline_read, "bytes a host computing every op would read over the bus");
+  b.add("host_baseline_write_bytes", m_baseline_write, "bytes a host computing every op would write over the bus");
+  g.child("in_dram_by_phase");  // present, and empty, when no op computes in DRAM
+}
+
+PimModel::PhaseBytes& PimModel::phase_bytes(const std::string& phase) {
+  auto [it, fresh] = m_phase_bytes.try_emplace(phase);
+  PhaseBytes& pb = it->second;  // a map node: the registered references stay valid
+  if (fresh) {
+    StatGroup& x = m_stats.child("in_dram_by_phase").child(phase);
+    x.add("ops", pb.dram_ops, "ops of this phase computed in DRAM");
+    x.add("interface_bytes", pb.interface, "bytes those ops move over the DRAM interface");
+    x.add("host_bytes", pb.host, "bytes a host computing those ops would move over the bus");
   }
+  return pb;
 }
 
 }  // namespace bpsim::pim

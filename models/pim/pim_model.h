@@ -29,7 +29,6 @@ class PimModel : public OpRunner {
   double peak_macs_per_cycle() const override {
     return double(m_spec.units_total()) * double(m_spec.lanes) * m_spec.max_rows_per_step + m_spec.host_macs_per_cycle();
   }
-  void report_stats(StatGroup& group) const override;
   std::vector<LeakingPart> leaking_parts() const override;
   const std::vector<OpPlan>& plans() const { return m_plans; }
 
@@ -37,6 +36,8 @@ class PimModel : public OpRunner {
   /// Maps the op (the plan run_op replays).
   void check_op(const workload::Op& op) override;
   void run_op(const workload::Op& op, OpRecord& rec) override;
+  /// The model's counters into m_stats, once (the RTL column's with backend: rtl).
+  void register_stats();
   /// backend: rtl — the plan with each XNOR-accumulate job's steps measured on the RTL
   /// column (one accumulate per job, seeded operands; identical work units time alike).
   OpPlan on_rtl(const OpPlan& plan);
@@ -54,14 +55,11 @@ class PimModel : public OpRunner {
     uint64_t dram_ops = 0, interface = 0, host = 0;
   };
   std::map<std::string, PhaseBytes> m_phase_bytes;
+  /// A phase's figures, registered in m_stats when its first in-DRAM op runs.
+  PhaseBytes& phase_bytes(const std::string& phase);
   std::unique_ptr<RtlColumn> m_rtl;  ///< backend: rtl
   std::mt19937_64 m_rtl_rng;
   uint64_t m_rtl_accumulates = 0, m_rtl_passes = 0, m_rtl_step_cycles = 0, m_model_steps = 0, m_rtl_mismatches = 0;
 };
-
-/// Energy actions the model counts beyond the memory system's DRAM commands.
-std::vector<ActionDecl> pim_actions();
-/// Leakage units beyond the DRAM background (priced in configs/energy/45nm/pim.yaml).
-std::vector<ActionDecl> pim_leakage_units();
 
 }  // namespace bpsim::pim

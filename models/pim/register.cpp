@@ -1,4 +1,5 @@
 // Registers the `pim` accelerator kind.
+#include "models/pim/pim_actions.h"
 #include "models/pim/pim_model.h"
 #include "sim/memory/dram_system.h"
 
@@ -9,8 +10,8 @@ void register_pim(Registry& r) {
   k.kind = "pim";
   k.description = "DRAM computing in its subarrays: charge-domain XNOR-accumulate, Ambit primitives, SIMDRAM bit-serial arithmetic";
   k.schema = pim::pim_schema();
-  k.actions = pim::pim_actions();
-  k.leakage = pim::pim_leakage_units();
+  k.actions = pim::pim_actions().vocabulary.decls();
+  k.leakage = pim::pim_actions().units.decls();
   k.needs_workload = true;
   k.memory = MemoryUse::dram;  // it computes inside the DRAM device and times its commands
   k.make = [](const BuildContext& ctx) -> std::unique_ptr<Accelerator> {

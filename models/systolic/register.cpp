@@ -1,4 +1,5 @@
 // Registers the `systolic` accelerator kind.
+#include "models/systolic/systolic_actions.h"
 #include "models/systolic/systolic_model.h"
 #include "sim/memory/dram_system.h"
 
@@ -9,8 +10,8 @@ void register_systolic(Registry& r) {
   k.kind = "systolic";
   k.description = "R×C MAC array (ws/os/is, pipeline stages, SRAM tiling) with output-sparsity gating and skipping";
   k.schema = systolic::systolic_schema();
-  k.actions = systolic::systolic_actions();
-  k.leakage = systolic::systolic_leakage_units();
+  k.actions = systolic::systolic_actions().vocabulary.decls();
+  k.leakage = systolic::systolic_actions().units.decls();
   k.needs_workload = true;
   k.streams_ops = true;
   k.memory = MemoryUse::dram;  // operands stream through DRAM

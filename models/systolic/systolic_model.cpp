@@ -4,8 +4,8 @@
 #include <cmath>
 #include <optional>
 
+#include "models/systolic/systolic_actions.h"
 #include "sim/core/error.h"
-#include "sim/core/stats.h"
 #include "sim/memory/memory_system.h"
 #include "sim/memory/sram.h"
 
@@ -32,6 +32,7 @@ SystolicModel::SystolicModel(sc_core::sc_module_name name, SystolicSpec spec, st
   }
   take_ops(std::move(graph), std::move(stream));
   if (m_spec.rtl_backend) m_rtl = make_rtl_array("rtl_array", m_spec.rows, m_spec.cols, m_period_ps);
+  register_stats();
 }
 
 void SystolicModel::check_op(const workload::Op& op) {
@@ -121,9 +122,10 @@ void SystolicModel::run_gemm(const workload::Op& op, OpRecord& rec) {
     m_operand[o].sram_read += tr.op[o].sram_read;
     m_operand[o].sram_write += tr.op[o].sram_write;
   }
-  const std::string mac = mac_action(c.dtype);
-  if (c.macs_gated && m_energy.has(mac) && m_energy.has("systolic.mac_gated"))
-    rec.extra["energy_saved_by_gating_pj"] = double(c.macs_gated) * (m_energy.pj(mac) - m_energy.pj("systolic.mac_gated"));
+  const Action& mac = systolic_actions().mac(c.dtype);
+  const Action& gated = systolic_actions().mac_gated;
+  if (c.macs_gated && m_energy.has(mac) && m_energy.has(gated))
+    rec.extra["energy_saved_by_gating_pj"] = double(c.macs_gated) * (m_energy.pj(mac) - m_energy.pj(gated));
   close(rec, t0, end, c.compute_cycles);
 }
 
@@ -188,11 +190,12 @@ void SystolicModel::run_vector(const workload::Op& op, OpRecord& rec) {
   rec.macs = rec.macs_executed = op.macs;
   rec.onchip_read_bytes = rd + wr;  // staged through the buffers both ways
   rec.onchip_write_bytes = rd + wr;
-  rec.actions["systolic.vector_op"] += op.flops ? op.flops : (op.elements ? op.elements : op.macs);
-  rec.actions["systolic.sram_input_write_64b"] += (rd + 7) / 8;
-  rec.actions["systolic.sram_input_read_64b"] += (rd + 7) / 8;
-  rec.actions["systolic.sram_output_write_64b"] += (wr + 7) / 8;
-  rec.actions["systolic.sram_output_read_64b"] += (wr + 7) / 8;
+  const SystolicActions& A = systolic_actions();
+  rec.actions[A.vector_op] += op.flops ? op.flops : (op.elements ? op.elements : op.macs);
+  rec.actions[A.sram_input_write] += (rd + 7) / 8;
+  rec.actions[A.sram_input_read] += (rd + 7) / 8;
+  rec.actions[A.sram_output_write] += (wr + 7) / 8;
+  rec.actions[A.sram_output_read] += (wr + 7) / 8;
   rec.extra["vector_cycles"] = cycles;
   close(rec, t0, end, cycles);
 }
@@ -215,28 +218,29 @@ std::vector<LeakingPart> SystolicModel::leaking_parts() const {
   const SramConfig& b = m_spec.sram;
   const uint64_t sram = b.input_bytes + b.weight_bytes + b.output_bytes +
                         (m_spec.sparsity.mode == SparsityMode::off ? 0 : kMaskBufferBytes);
-  return {{"systolic.pe", pe_leakage_unit(m_pe_dtype), double(m_spec.rows) * m_spec.cols},
-          {"systolic.vector", "systolic.vector_lane", double(m_spec.lanes())},
+  return {{"systolic.pe", systolic_actions().pe(m_pe_dtype), double(m_spec.rows) * m_spec.cols},
+          {"systolic.vector", systolic_actions().vector_lane, double(m_spec.lanes())},
           memory::sram_leakage("systolic.sram", sram)};
 }
 
-void SystolicModel::report_stats(StatGroup& g) const {
-  g.set("cycles", total_cycles(), "simulated accelerator cycles");
-  g.set("stall_cycles", m_stall_cycles, "cycles the array waited for DRAM or buffer bandwidth");
+void SystolicModel::register_stats() {
+  StatGroup& g = m_stats;
+  g.formula("cycles", [this] { return total_cycles(); }, "simulated accelerator cycles");
+  g.add("stall_cycles", m_stall_cycles, "cycles the array waited for DRAM or buffer bandwidth");
   if (m_rtl) {
-    g.set("rtl_folds", m_rtl_folds, "folds run on the Verilated PE array (backend: rtl)");
-    g.set("rtl_masked_pe_cycles", m_rtl_masked_samples, "PE-cycles of masked output columns on the RTL array");
-    g.set("rtl_masked_pe_toggles", m_rtl_masked_toggles, "multiplier-input changes of masked PEs (operand isolation: 0)");
+    g.add("rtl_folds", m_rtl_folds, "folds run on the Verilated PE array (backend: rtl)");
+    g.add("rtl_masked_pe_cycles", m_rtl_masked_samples, "PE-cycles of masked output columns on the RTL array");
+    g.add("rtl_masked_pe_toggles", m_rtl_masked_toggles, "multiplier-input changes of masked PEs (operand isolation: 0)");
   }
-  g.set("cycles_saved", m_cycles_saved, "fold cycles removed by skipping masked outputs");
-  g.set("metadata_bytes", m_metadata_bytes, "output-mask metadata read");
-  g.set("spill_bytes", m_spill_bytes, "partial sums spilled to DRAM and read back (each way)");
+  g.add("cycles_saved", m_cycles_saved, "fold cycles removed by skipping masked outputs");
+  g.add("metadata_bytes", m_metadata_bytes, "output-mask metadata read");
+  g.add("spill_bytes", m_spill_bytes, "partial sums spilled to DRAM and read back (each way)");
   for (int o = 0; o < 3; ++o) {
     StatGroup& c = g.child(std::string("operand_") + operand_name(o));
-    c.set("dram_read_bytes", m_operand[size_t(o)].dram_read, "bytes read from DRAM into the buffer");
-    c.set("dram_write_bytes", m_operand[size_t(o)].dram_write, "bytes written from the buffer to DRAM");
-    c.set("sram_read_bytes", m_operand[size_t(o)].sram_read, "buffer bytes read");
-    c.set("sram_write_bytes", m_operand[size_t(o)].sram_write, "buffer bytes written");
+    c.add("dram_read_bytes", m_operand[size_t(o)].dram_read, "bytes read from DRAM into the buffer");
+    c.add("dram_write_bytes", m_operand[size_t(o)].dram_write, "bytes written from the buffer to DRAM");
+    c.add("sram_read_bytes", m_operand[size_t(o)].sram_read, "buffer bytes read");
+    c.add("sram_write_bytes", m_operand[size_t(o)].sram_write, "buffer bytes written");
   }
 }
 

@@ -27,10 +27,11 @@ class SystolicModel : public OpRunner {
   double clock_ghz() const override { return m_spec.clock_ghz; }
   /// One MAC per PE per cycle (stages split the rows, they add no PEs).
   double peak_macs_per_cycle() const override { return double(m_spec.rows) * m_spec.cols; }
-  void report_stats(StatGroup& group) const override;
   std::vector<LeakingPart> leaking_parts() const override;
 
  private:
+  /// The array's counters into m_stats, once (bound by reference; the RTL's with backend: rtl).
+  void register_stats();
   /// Dims and tile fit; an InputError naming `sram` when the op's tiles do not fit.
   void check_op(const workload::Op& op) override;
   std::set<workload::DType> m_fit_checked;  ///< dtypes whose tiles were checked against the buffers

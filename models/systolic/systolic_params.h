@@ -54,14 +54,6 @@ struct SystolicSpec {
 std::shared_ptr<const config::Schema> systolic_schema();
 /// Throws InputError for combinations the schema cannot express (rows not divisible by stages…).
 SystolicSpec parse_systolic_spec(const config::Values& v);
-/// Energy actions the array counts (priced in configs/energy/45nm/systolic.yaml).
-std::vector<ActionDecl> systolic_actions();
-/// "systolic.mac_bf16" etc.
-std::string mac_action(workload::DType d);
-/// Leakage units of the array's parts (priced in configs/energy/45nm/systolic.yaml).
-std::vector<ActionDecl> systolic_leakage_units();
-/// "systolic.pe_bf16" etc.: one PE of that type.
-std::string pe_leakage_unit(workload::DType d);
 
 const char* to_string(Dataflow d);
 

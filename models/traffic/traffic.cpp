@@ -2,7 +2,6 @@
 
 #include <cmath>
 
-#include "sim/core/stats.h"
 
 using namespace sc_core;
 
@@ -18,6 +17,7 @@ TrafficGenerator::TrafficGenerator(sc_module_name name, const TrafficSpec& spec,
   m_pool.reset(new tlm::tlm_generic_payload[pool]);
   m_sent_at.resize(pool);
   for (size_t i = pool; i-- > 0;) m_free.push_back(i);
+  register_stats();
 }
 
 uint64_t TrafficGenerator::next_address(uint64_t i) {
@@ -93,11 +93,11 @@ tlm::tlm_sync_enum TrafficGenerator::nb_transport_bw(tlm::tlm_generic_payload& p
 // It drives the DRAM model (its kind declares MemoryUse::dram) and builds nothing else.
 std::vector<LeakingPart> TrafficGenerator::leaking_parts() const { return {}; }
 
-void TrafficGenerator::report_stats(StatGroup& g) const {
-  g.set("requests", m_completed, "requests completed");
-  g.set("avg_latency_ns", m_completed ? m_latency_ns_sum / double(m_completed) : 0.0,
-        "mean time from sending a request to its response, queueing included");
-  g.set("end_cycles", total_cycles(), "DRAM cycles until the last response");
+void TrafficGenerator::register_stats() {
+  m_stats.add("requests", m_completed, "requests completed");
+  m_stats.formula("avg_latency_ns", [this] { return m_completed ? m_latency_ns_sum / double(m_completed) : 0.0; },
+                  "mean time from sending a request to its response, queueing included");
+  m_stats.formula("end_cycles", [this] { return total_cycles(); }, "DRAM cycles until the last response");
 }
 
 }  // namespace bpsim::traffic

@@ -33,11 +33,12 @@ class TrafficGenerator : public ModelShell {
   TrafficGenerator(sc_core::sc_module_name name, const TrafficSpec& spec, memory::DramSystem& dram);
   double clock_ghz() const override { return 1.0 / m_dram.spec().tck_ns; }
   double peak_macs_per_cycle() const override { return 0; }  // a request generator computes nothing
-  void report_stats(StatGroup& group) const override;
   std::vector<LeakingPart> leaking_parts() const override;
 
  private:
   void process() override;
+  /// The generator's counters into m_stats, once.
+  void register_stats();
   tlm::tlm_sync_enum nb_transport_bw(tlm::tlm_generic_payload& p, tlm::tlm_phase& ph, sc_core::sc_time& t);
   uint64_t next_address(uint64_t i);
 

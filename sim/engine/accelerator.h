@@ -13,12 +13,12 @@
 
 #include "sim/core/energy.h"
 #include "sim/core/params.h"
+#include "sim/core/stats.h"
 #include "sim/workload/ir.h"
 #include "sim/workload/op_stream.h"
 
 namespace bpsim {
 
-class StatGroup;
 namespace memory {
 class DramSystem;
 }
@@ -61,12 +61,13 @@ class Accelerator {
   /// Peak multiply-accumulates per cycle of all the accelerator's compute units: the
   /// compute bound the laws check cycles against (0: it computes no MACs).
   virtual double peak_macs_per_cycle() const = 0;
-  virtual void report_stats(StatGroup& group) const = 0;
+  /// The counters the model registered in m_stats, as they stand now, into `group`.
+  void report_stats(StatGroup& group) const { m_stats.write_to(group); }
   /// The report's "network" object (mesh); null elsewhere.
   virtual nlohmann::json network() const { return nullptr; }
   /// Everything this instance builds that leaks (PEs, SRAM KiB, router buffer bits), priced
   /// in units its kind declares (AcceleratorKind::leakage). The engine charges leakage for
-  /// these parts only, plus the DRAM background when the kind declared `memory: dram`.
+  /// these parts only, plus the DRAM background when the kind declared MemoryUse::dram.
   virtual std::vector<LeakingPart> leaking_parts() const = 0;
 
  protected:
@@ -76,6 +77,8 @@ class Accelerator {
   }
   /// Called from a model's SC_THREAD with the current exception: keeps it and stops the run.
   void fail_run(std::exception_ptr e);
+  /// Each counter registered once, by reference, when the model is built (m_stats.add).
+  StatGroup m_stats;
 
  private:
   RecordSink m_sink;

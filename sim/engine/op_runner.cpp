@@ -40,7 +40,7 @@ void ModelShell::finish_op(OpRecord&& rec) {
     rec.dram_write_bytes = m_mem->write_bytes() - m_seen_write;
     m_seen_read = m_mem->read_bytes();
     m_seen_write = m_mem->write_bytes();
-    for (const auto& [action, n] : m_mem->take_actions()) rec.actions[action] += n;
+    rec.actions += m_mem->take_actions();
   }
   m_cycles += rec.cycles;
   emit(std::move(rec));

@@ -27,7 +27,6 @@ class FakeMemory : public memory::MemorySystem {
   double peak_bytes_per_s() const override { return 1e12 / double(m_ps); }
   uint64_t capacity_bytes() const override { return uint64_t(1) << 40; }
   ActionCounts take_actions() override { return {}; }
-  void report_stats(StatGroup&) const override {}
   uint64_t read_bytes() const override { return m_rd; }
   uint64_t write_bytes() const override { return m_wr; }
 

@@ -1,4 +1,4 @@
-// SRAM buffers: access energy interpolated from Horowitz's 45 nm points.
+// SRAM energy: a buffer of any capacity priced from Horowitz's 45 nm points.
 #include "sim/core/build_info.h"
 #include <catch2/catch.hpp>
 
