@@ -63,7 +63,7 @@ TEST_CASE("cli compare: bad policies and unmeetable budgets stop before any run"
   CliResult u = run_bpsim("compare " + kExample + " --policies none,lazy --out " + (s / "c"));
   CHECK(u.code == 2);
   CHECK_THAT(u.err, Catch::Contains("unknown policy 'lazy'"));
-  CliResult b = run_bpsim("compare " + kExample + " --policies none,optimal --set workload.policy.budget_bytes=1000 --out " +
+  CliResult b = run_bpsim("compare " + kExample + " --policies none,optimal --set workload.policies.optimal.budget_bytes=1000 --out " +
                           (s / "c"));
   CHECK(b.code == 2);
   CHECK_THAT(b.err, Catch::Contains("workload.policy.budget_bytes: budget_bytes 1000 cannot be met: the least peak "
@@ -90,10 +90,10 @@ TEST_CASE("cli: recompute policy parameters are checked", "[cli][compare]") {
   CHECK_THAT(z.err, Catch::Contains("c.yaml:6:") && Catch::Contains("workload.policy.threshold"));
   CliResult m = run_bpsim("validate " + cfg("{kind: threshold}"));
   CHECK(m.code == 2);
-  CHECK_THAT(m.err, Catch::Contains("workload.policy.threshold: policy 'threshold' needs a 'threshold'"));
+  CHECK_THAT(m.err, Catch::Contains("c.yaml:6:11: workload.policy: missing required key 'threshold'"));
   CliResult e = run_bpsim("validate " + cfg("{kind: evaluation}"));
   CHECK(e.code == 2);
-  CHECK_THAT(e.err, Catch::Contains("policy 'evaluation' needs 'budget_bytes'"));
+  CHECK_THAT(e.err, Catch::Contains("workload.policy: missing required key 'budget_bytes'"));
   CliResult c = run_bpsim("validate " + cfg("{kind: threshold, threshold: 2, cost: cycles}"));
   CHECK(c.code == 2);
   CHECK_THAT(c.err, Catch::Contains("workload.policy.cost"));
@@ -108,13 +108,30 @@ TEST_CASE("cli: recompute policy parameters are checked", "[cli][compare]") {
   CHECK_THAT(hi.err, Catch::Contains("workload.policy.histogram: bin weights must be non-negative"));
   CliResult ok = run_bpsim("validate " + cfg("{kind: optimal, budget_bytes: 100000000}"));
   CHECK(ok.code == 0);
+  // Each kind takes only its own keys: another kind's key is refused at that key, naming the valid ones.
+  const std::string bad = cfg("{kind: checkpoint, beta_a: 3, index_bits: 4}");
+  for (const std::string& cmd : {"validate " + bad, "run " + bad + " --quiet --out " + (s / "o")}) {
+    CliResult k = run_bpsim(cmd);
+    CHECK(k.code == 2);
+    CHECK_THAT(k.err, Catch::Contains("c.yaml:6:30: workload.policy.beta_a: unknown key (valid: kind)"));
+  }
+  CliResult sq = run_bpsim("validate " + cfg("{kind: sparse_storage, threshold: 2}"));
+  CHECK(sq.code == 2);
+  CHECK_THAT(sq.err, Catch::Contains("workload.policy.threshold: unknown key (valid: kind, density, index_bits)"));
+  // workload.policies.KIND holds a kind's keys until policy.kind names it; a key that kind
+  // does not take is refused there too.
+  CliResult pk = run_bpsim("validate " + cfg("{kind: threshold}\n  policies: {threshold: {threshold: 2}}"));
+  CHECK(pk.code == 0);
+  CliResult pb = run_bpsim("validate " + cfg("{kind: none}\n  policies: {checkpoint: {segments: 2}}"));
+  CHECK(pb.code == 2);
+  CHECK_THAT(pb.err, Catch::Contains("workload.policies.checkpoint.segments: unknown key (valid: none)"));
   const std::string mlp = std::string(BPSIM_SOURCE_DIR) + "/configs/workloads/mlp.yaml";
   CliResult w = run_bpsim("workload " + mlp + " --policy threshold --threshold -1");
   CHECK(w.code == 2);
-  CHECK_THAT(w.err, Catch::Contains("positive threshold"));
+  CHECK_THAT(w.err, Catch::Contains("<command line>: workload.policy.threshold: value -1 is out of range"));
   CliResult wd = run_bpsim("workload " + mlp + " --policy sparse_storage --density -0.1");
   CHECK(wd.code == 2);
-  CHECK_THAT(wd.err, Catch::Contains("not a fraction in [0, 1]"));
+  CHECK_THAT(wd.err, Catch::Contains("workload.policy.density: value -0.1 is out of range"));
   CliResult wb = run_bpsim("workload " + mlp + " --policy evaluation --budget 1000");
   CHECK(wb.code == 2);
   CHECK_THAT(wb.err, Catch::Contains("budget_bytes 1000 cannot be met"));

@@ -16,8 +16,8 @@ using namespace bpsim::workload;
 
 namespace {
 
-OpGraph build(const std::string& yaml, Policy p = Policy{}) {
-  return build_step(parse_net_spec(config::parse_yaml(yaml, "net.yaml")), p);
+OpGraph build(const std::string& yaml) {
+  return build_step(parse_net_spec(config::parse_yaml(yaml, "net.yaml")));
 }
 
 const Op& find(const OpGraph& g, const std::string& name) {
@@ -106,8 +106,7 @@ TEST_CASE("workload: grouped conv, embedding and binary layers", "[workload]") {
 
 TEST_CASE("workload: ResNet and GPT-2 specs match published sizes", "[workload]") {
   auto load = [](const std::string& spec) {
-    return build_step(parse_net_spec(config::load_file(std::string(BPSIM_SOURCE_DIR) + "/configs/workloads/" + spec)),
-                      Policy{});
+    return build_step(parse_net_spec(config::load_file(std::string(BPSIM_SOURCE_DIR) + "/configs/workloads/" + spec)));
   };
   // torchvision's model tables: ResNet-18 1.81 and ResNet-50 4.09 GFLOPS per 224×224 image,
   // counted as multiply-accumulates of conv and linear layers (fvcore).
