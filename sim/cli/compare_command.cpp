@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <algorithm>
 #include <map>
 #include <sstream>
 #include <string>
@@ -68,8 +69,9 @@ int cmd_compare(int argc, char* argv[]) {
   po::options_description d("options");
   d.add_options()("help,h", po::bool_switch(&help), "show this help")(
       "policies,p", po::value(&policies),
-      ("comma-separated policy kinds (default none,checkpoint,full_recompute): " + workload::policy_kind_names() +
-       "; their parameters (threshold, budget_bytes, segments, cost, density, allowable_error, …) come from the config's workload.policy")
+      ("comma-separated policy kinds (default none,checkpoint,full_recompute): " +
+       workload::PolicyRegistry::instance().names() +
+       "; each kind's keys (threshold, budget_bytes, segments, …) come from the config's workload.policies.KIND")
           .c_str())("out,o", po::value(&out), "output folder (default: out/compare_<config name>)")(
       "set", po::value(&sets)->composing(), "override a config value for every run")(
       "no-plot", po::bool_switch(&no_plot), "write no PNG")(
@@ -86,11 +88,10 @@ int cmd_compare(int argc, char* argv[]) {
   if (config.empty()) throw po::error("missing CONFIG.yaml");
   const std::vector<std::string> kinds = split_list(policies);
   if (kinds.empty()) throw po::error("--policies: give at least one policy");
-  for (const std::string& k : kinds) {
-    workload::Policy::Kind kind;
-    if (!workload::policy_kind_from_string(k, kind))
-      throw po::error("--policies: unknown policy '" + k + "' (" + workload::policy_kind_names() + ")");
-  }
+  for (const std::string& k : kinds)
+    if (!workload::PolicyRegistry::instance().find(k))
+      throw po::error("--policies: unknown policy '" + k + "' (valid: " + workload::PolicyRegistry::instance().names() +
+                      ")");
 
   // Every variant is validated (and its op graph built, for the memory timeline) before
   // any simulation starts: a bad threshold or an unmeetable budget stops here, exit 2.
@@ -149,21 +150,26 @@ int cmd_compare(int argc, char* argv[]) {
                          fmt::format("{:.4g} J", t["energy_pj"].get<double>() * 1e-12),
                          fmt::format("{:.4g} ms", t["seconds"].get<double>() * 1e3), 100.0 * overhead);
     // Memory over time: live bytes while each op runs (the builder's liveness walk),
-    // placed at the op's simulated start and end (ops matched by name).
-    std::map<std::string, std::pair<uint64_t, uint64_t>> when;
+    // placed at the op's simulated start and end. Ops are matched by identity: name and
+    // phase (a recomputed op has its forward's name), and among ops with both the same,
+    // by order (records in order of start).
+    std::map<std::pair<std::string, std::string>, std::vector<std::pair<uint64_t, uint64_t>>> when;
     for (const json& o : r["ops"])
-      when.emplace(o["name"].get<std::string>(),
-                   std::make_pair(o["start_cycle"].get<uint64_t>(),
-                                  o["start_cycle"].get<uint64_t>() + o["cycles"].get<uint64_t>()));
+      when[{o["name"].get<std::string>(), o["phase"].get<std::string>()}].emplace_back(
+          o["start_cycle"].get<uint64_t>(), o["start_cycle"].get<uint64_t>() + o["cycles"].get<uint64_t>());
+    for (auto& [key, spans] : when) std::stable_sort(spans.begin(), spans.end());
+    std::map<std::pair<std::string, std::string>, size_t> seen;
     const double ghz = r["clock_ghz"].get<double>();
     const workload::OpGraph& g = *graphs[i];
     const std::vector<uint64_t> live = workload::memory_timeline(g);
     for (const workload::Op& o : g.ops) {
-      auto it = when.find(o.name);
-      if (it == when.end()) continue;
-      timeline += fmt::format("{},{},{},{},{},{:.9g},{:.9g},{}\n", k, o.name, workload::to_string(o.phase),
-                              it->second.first, it->second.second, double(it->second.first) / (ghz * 1e9),
-                              double(it->second.second) / (ghz * 1e9), live[o.id]);
+      const std::pair<std::string, std::string> key{o.name, workload::to_string(o.phase)};
+      auto it = when.find(key);
+      const size_t nth = seen[key]++;
+      if (it == when.end() || nth >= it->second.size()) continue;
+      const auto [start, end] = it->second[nth];
+      timeline += fmt::format("{},{},{},{},{},{:.9g},{:.9g},{}\n", k, o.name, workload::to_string(o.phase), start, end,
+                              double(start) / (ghz * 1e9), double(end) / (ghz * 1e9), live[o.id]);
     }
   }
   output::write_file(dir / "compare.csv", csv);
