@@ -3,7 +3,10 @@
 #include <catch2/catch.hpp>
 
 #include <cstdlib>
+#include <map>
 #include <sstream>
+
+#include <nlohmann/json.hpp>
 
 #include "tests/cli/cli_harness.h"
 
@@ -40,13 +43,21 @@ TEST_CASE("cli compare: one run per policy, table, CSV, timeline and plot", "[cl
   const uint64_t none_peak = std::stoull(rows[1][2]), opt_peak = std::stoull(rows[3][2]);
   CHECK(opt_peak <= 19000000);  // the example's budget_bytes
   CHECK(opt_peak < none_peak);
-  // Each policy ran in its own folder, with its own report.
-  CHECK(std::filesystem::exists(s / "c/threshold/report.json"));
-  CHECK_THAT(slurp(s / "c/threshold/report.json"), Catch::Contains("\"policy\": \"threshold(1.5, flops)\""));
+  // Each policy ran as a point of a sweep over workload.policy.kind, in its own folder
+  // with its own report (the sweep's results name the folder).
+  std::map<std::string, std::string> report;  // kind → its report.json
+  std::stringstream results(slurp(s / "c/runs/results.jsonl"));
+  for (std::string line; std::getline(results, line);) {
+    const auto row = nlohmann::json::parse(line);
+    report[row["axes"]["workload.policy.kind"].get<std::string>()] =
+        s / ("c/runs/points/" + row["hash"].get<std::string>() + "/report.json");
+  }
+  REQUIRE(report.size() == 4);
+  CHECK_THAT(slurp(report["threshold"]), Catch::Contains("\"policy\": \"threshold(1.5, flops)\""));
   // sparse_storage's own figures reach the report (ReLU outputs at density 0.5 in 6 bytes
   // per value instead of 4 per element: 1024·256·0.5·6 = 786432 B each, saving 262144 B;
   // eight ReLUs).
-  const std::string sparse = slurp(s / "c/sparse_storage/report.json");
+  const std::string sparse = slurp(report["sparse_storage"]);
   CHECK_THAT(sparse, Catch::Contains("\"sparse_bytes_saved\": 2097152.0"));
   CHECK(std::stoull(rows[4][3]) < std::stoull(rows[1][3]));  // kept after the forward
   // The timeline: every op of each policy with its live bytes.
@@ -69,7 +80,7 @@ TEST_CASE("cli compare: bad policies and unmeetable budgets stop before any run"
   CHECK_THAT(b.err, Catch::Contains("workload.policy.budget_bytes: budget_bytes 1000 cannot be met: the least peak "
                                     "optimal reaches") &&
                         Catch::Contains("(policy optimal)"));
-  CHECK_FALSE(std::filesystem::exists(s / "c/none/report.json"));
+  CHECK_FALSE(std::filesystem::exists(s / "c/runs"));
   // A folder with someone else's files in it is left alone.
   s.file("mine.txt", "not bpsim's\n");
   CliResult f = run_bpsim("compare " + kExample + " --policies none --no-plot --out " + s.path.string());
