@@ -17,13 +17,12 @@ PolicyRegistry::PolicyRegistry() {
   register_sparse_policies(entries);
   register_confidence_policies(entries);
   register_reversible_policies(entries);
-  std::vector<std::string> names;
-  for (const Entry& e : entries) names.push_back(e.name);
+  for (const Entry& e : entries) m_names.push_back(e.name);
   for (const Entry& e : entries) {
     auto params = std::make_shared<config::Schema>(e.name, e.description);
     e.declare(*params);
     auto schema = std::make_shared<config::Schema>(e.name, e.description);
-    schema->choice("kind", names, "the policy (bpsim list shows each kind's keys)").def("none");
+    schema->choice("kind", m_names, "the policy (bpsim list shows each kind's keys)").def("none");
     e.declare(*schema);
     m_kinds.push_back(PolicyKind{e.name, e.description, params, schema, e.make});
   }
@@ -40,11 +39,7 @@ const PolicyKind* PolicyRegistry::find(const std::string& name) const {
   return nullptr;
 }
 
-std::string PolicyRegistry::names() const {
-  std::string out;
-  for (const PolicyKind& k : m_kinds) out += (out.empty() ? "" : ", ") + k.name;
-  return out;
-}
+std::string PolicyRegistry::names() const { return config::join(m_names, ", "); }
 
 std::unique_ptr<const Policy> make_policy(const config::Node& node, const std::string& key_path,
                                           const PolicyContext& ctx, const config::Node* defaults) {

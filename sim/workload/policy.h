@@ -9,6 +9,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "sim/core/config_node.h"
@@ -67,7 +68,19 @@ class PolicyRegistry {
  private:
   PolicyRegistry();
   std::vector<PolicyKind> m_kinds;
+  std::vector<std::string> m_names;
 };
+
+/// A kind's `make` for policy class P, built from (values, context), (values) or nothing.
+template <typename P>
+std::unique_ptr<const Policy> make_as(const config::Values& v, const PolicyContext& ctx) {
+  if constexpr (std::is_constructible_v<P, const config::Values&, const PolicyContext&>)
+    return std::make_unique<P>(v, ctx);
+  else if constexpr (std::is_constructible_v<P, const config::Values&>)
+    return std::make_unique<P>(v);
+  else
+    return std::make_unique<P>();
+}
 
 /// The policy families (one file each) add their kinds here.
 void register_checkpoint_policies(std::vector<PolicyRegistry::Entry>& out);

@@ -72,28 +72,21 @@ class CheckpointSequential : public LayerSegments {
   size_t m_segments;
 };
 
-template <typename P>
-std::unique_ptr<const Policy> make_plain(const config::Values&, const PolicyContext&) {
-  return std::make_unique<P>();
-}
-
 }  // namespace
 
 void register_checkpoint_policies(std::vector<PolicyRegistry::Entry>& out) {
   auto nothing = [](config::Schema&) {};
-  out.push_back({"none", "every activation backward reads is stored", nothing, make_plain<NoPolicy>});
+  out.push_back({"none", "every activation backward reads is stored", nothing, make_as<NoPolicy>});
   out.push_back({"checkpoint", "checkpoint every top-level layer: only its input is stored, its forward re-runs "
                                "before its backward",
-                 nothing, make_plain<Checkpoint>});
+                 nothing, make_as<Checkpoint>});
   out.push_back({"checkpoint_sequential",
                  "PyTorch checkpoint_sequential: `segments` runs of ⌊layers/segments⌋ layers, all but the last "
                  "checkpointed",
                  [](config::Schema& s) { s.integer("segments", "", "number of segments").def(2).range(1, 1 << 20); },
-                 [](const config::Values& v, const PolicyContext&) -> std::unique_ptr<const Policy> {
-                   return std::make_unique<CheckpointSequential>(v);
-                 }});
+                 make_as<CheckpointSequential>});
   out.push_back({"full_recompute", "store only the network input; the whole forward re-runs before the backward",
-                 nothing, make_plain<FullRecompute>});
+                 nothing, make_as<FullRecompute>});
 }
 
 }  // namespace bpsim::workload

@@ -131,9 +131,7 @@ void register_confidence_policies(std::vector<PolicyRegistry::Entry>& out) {
                        .def("0.05")
                        .range(0, 1);
                  },
-                 [](const config::Values& v, const PolicyContext& ctx) -> std::unique_ptr<const Policy> {
-                   return std::make_unique<Confidence>(v, ctx);
-                 }});
+                 make_as<Confidence>});
 }
 
 }  // namespace bpsim::workload

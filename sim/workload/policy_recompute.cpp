@@ -68,6 +68,16 @@ class Budget : public Policy {
   bool m_optimal;
 };
 
+class Evaluation : public Budget {
+ public:
+  Evaluation(const config::Values& v, const PolicyContext& ctx) : Budget(v, ctx, false) {}
+};
+
+class Optimal : public Budget {
+ public:
+  Optimal(const config::Values& v, const PolicyContext& ctx) : Budget(v, ctx, true) {}
+};
+
 void declare_budget(config::Schema& s) {
   s.integer("budget_bytes", "B", "the peak memory to fit").at_least(1).req();
   declare_cost(s);
@@ -85,19 +95,13 @@ void register_recompute_policies(std::vector<PolicyRegistry::Entry>& out) {
                        .req();
                    declare_cost(s);
                  },
-                 [](const config::Values& v, const PolicyContext& ctx) -> std::unique_ptr<const Policy> {
-                   return std::make_unique<Threshold>(v, ctx);
-                 }});
+                 make_as<Threshold>});
   out.push_back({"evaluation", "recompute operators in order of stored bytes per unit cost until the peak fits "
                                "`budget_bytes`",
-                 declare_budget, [](const config::Values& v, const PolicyContext& ctx) -> std::unique_ptr<const Policy> {
-                   return std::make_unique<Budget>(v, ctx, false);
-                 }});
+                 declare_budget, make_as<Evaluation>});
   out.push_back({"optimal", "the least recompute whose peak fits `budget_bytes` (dynamic programming over the chain "
                             "of operators or top-level layers)",
-                 declare_budget, [](const config::Values& v, const PolicyContext& ctx) -> std::unique_ptr<const Policy> {
-                   return std::make_unique<Budget>(v, ctx, true);
-                 }});
+                 declare_budget, make_as<Optimal>});
 }
 
 }  // namespace bpsim::workload

@@ -111,9 +111,7 @@ class Reversible : public Policy {
 void register_reversible_policies(std::vector<PolicyRegistry::Entry>& out) {
   out.push_back({"reversible", "residual blocks as RevNet couplings: their inputs rebuilt from their outputs",
                  [](config::Schema&) {},
-                 [](const config::Values&, const PolicyContext&) -> std::unique_ptr<const Policy> {
-                   return std::make_unique<Reversible>();
-                 }});
+                 make_as<Reversible>});
 }
 
 }  // namespace bpsim::workload

@@ -130,9 +130,7 @@ void register_sparse_policies(std::vector<PolicyRegistry::Entry>& out) {
                        .range(0, 1);
                    s.integer("index_bits", "bit", "width of each stored offset").def(16).range(1, 64);
                  },
-                 [](const config::Values& v, const PolicyContext&) -> std::unique_ptr<const Policy> {
-                   return std::make_unique<Sparse>(v);
-                 }});
+                 make_as<Sparse>});
 }
 
 }  // namespace bpsim::workload
