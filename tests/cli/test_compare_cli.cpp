@@ -147,3 +147,20 @@ TEST_CASE("cli: recompute policy parameters are checked", "[cli][compare]") {
   CHECK(wb.code == 2);
   CHECK_THAT(wb.err, Catch::Contains("budget_bytes 1000 cannot be met"));
 }
+
+TEST_CASE("cli list: every policy kind with its own keys", "[cli][compare]") {
+  CliResult l = run_bpsim("list");
+  REQUIRE(l.code == 0);
+  const size_t at = l.out.find("memory policies (workload.policy.kind");
+  REQUIRE(at != std::string::npos);
+  const std::string policies = l.out.substr(at, l.out.find("\nmemory (the memory: section)") - at);
+  for (const char* kind : {"none", "checkpoint", "checkpoint_sequential", "full_recompute", "threshold", "evaluation",
+                           "optimal", "sparse_storage", "confidence_skip", "reversible"})
+    CHECK_THAT(policies, Catch::Contains(std::string("\n") + kind + ": "));
+  // Each kind lists only its keys: threshold's are required, checkpoint has none.
+  CHECK_THAT(policies, Catch::Contains("threshold (float, cost/byte, (0, inf], required)"));
+  CHECK_THAT(policies, Catch::Contains("budget_bytes (int, B, [1, inf], required)"));
+  CHECK_THAT(policies, Catch::Contains("\ncheckpoint: checkpoint every top-level layer: only its input is stored, its "
+                                       "forward re-runs before its backward\n  (no parameters)\n"));
+  CHECK_THAT(policies, Catch::Contains("allowable_error (float, [0, 1], default 0.05)"));
+}
