@@ -56,14 +56,16 @@ int cmd_workload(int argc, char** argv) {
       {"density", "density"}, {"index-bits", "index_bits"}, {"allowable-error", "allowable_error"}};
   po::options_description d("options");
   d.add_options()("help,h", po::bool_switch(&help), "show this help")(
-      "policy", po::value<std::string>(), ("memory policy (default none): " + PolicyRegistry::instance().names()).c_str())(
+      "policy", po::value<std::string>(),
+      ("memory policy (default none): " + PolicyRegistry::instance().names()).c_str())(
       "segments", po::value<std::string>(), "checkpoint_sequential: segments (default 2)")(
       "threshold", po::value<std::string>(), "threshold: recompute cost per stored byte above which a node is stored")(
       "budget", po::value<std::string>(), "evaluation, optimal: peak memory to fit, bytes")(
       "cost", po::value<std::string>(), "threshold, evaluation, optimal: recompute cost, flops (default) | roofline")(
       "flops-per-cycle", po::value<std::string>(), "roofline: peak FLOPs per cycle (default 512)")(
       "bytes-per-cycle", po::value<std::string>(), "roofline: memory bytes per cycle (default 64)")(
-      "density", po::value<std::string>(), "sparse_storage: non-zero fraction of activations (default: ReLU densities)")(
+      "density", po::value<std::string>(),
+      "sparse_storage: non-zero fraction of activations (default: ReLU densities)")(
       "index-bits", po::value<std::string>(), "sparse_storage: bits per offset (default 16)")(
       "allowable-error", po::value<std::string>(),
       "confidence_skip: gradient share skipped samples may drop (default 0.05; confidences ~ Beta(8, 2), seed 1)")(

@@ -33,7 +33,8 @@ CostModel cost_of(const config::Values& v, const PolicyContext& ctx) {
 
 class Threshold : public Policy {
  public:
-  Threshold(const config::Values& v, const PolicyContext& ctx) : m_threshold(v.f("threshold")), m_cost(cost_of(v, ctx)) {}
+  Threshold(const config::Values& v, const PolicyContext& ctx)
+      : m_threshold(v.f("threshold")), m_cost(cost_of(v, ctx)) {}
   std::string name() const override { return fmt::format("threshold({:g}, {})", m_threshold, m_cost.name()); }
   std::vector<int> plan(const NetSpec& net, const NetPlan& plan) const override {
     return threshold_plan(analyse_step(net, plan, m_cost, true), m_threshold);

@@ -74,7 +74,8 @@ TEST_CASE("cli compare: bad policies and unmeetable budgets stop before any run"
   CliResult u = run_bpsim("compare " + kExample + " --policies none,lazy --out " + (s / "c"));
   CHECK(u.code == 2);
   CHECK_THAT(u.err, Catch::Contains("unknown policy 'lazy'"));
-  CliResult b = run_bpsim("compare " + kExample + " --policies none,optimal --set workload.policies.optimal.budget_bytes=1000 --out " +
+  CliResult b = run_bpsim("compare " + kExample +
+                          " --policies none,optimal --set workload.policies.optimal.budget_bytes=1000 --out " +
                           (s / "c"));
   CHECK(b.code == 2);
   CHECK_THAT(b.err, Catch::Contains("workload.policy.budget_bytes: budget_bytes 1000 cannot be met: the least peak "

@@ -9,7 +9,8 @@
 namespace bpsim::test {
 
 /// The policy of a YAML flow map such as "{kind: checkpoint_sequential, segments: 2}".
-inline std::unique_ptr<const workload::Policy> policy(const std::string& yaml, const workload::PolicyContext& ctx = {}) {
+inline std::unique_ptr<const workload::Policy> policy(const std::string& yaml,
+                                                      const workload::PolicyContext& ctx = {}) {
   return workload::make_policy(config::parse_yaml(yaml, "policy.yaml"), "policy", ctx);
 }
 

@@ -111,7 +111,8 @@ TEST_CASE("workload: checkpoint_sequential follows PyTorch's segments", "[worklo
   // Only the segment input (the network input) is kept; the logits are the loss's.
   CHECK(full.memory.saved_after_forward_bytes == 320);
   CHECK_THROWS_WITH(build_step(net, *test::policy("{kind: checkpoint_sequential, segments: 5}")),
-                    Catch::Contains("policy.yaml:1:41: policy.segments: 5 segments but the network has only 4 top-level layers"));
+                    Catch::Contains("policy.yaml:1:41: policy.segments: 5 segments but the network has only 4 "
+                                    "top-level layers"));
   // A key of another kind is refused under this one, naming this kind's keys.
   CHECK_THROWS_WITH(test::policy("{kind: checkpoint, beta_a: 3}"),
                     Catch::Contains("policy.yaml:1:20: policy.beta_a: unknown key (valid: kind)"));

@@ -177,7 +177,8 @@ TEST_CASE("workload: policies.KIND gives a kind's keys until policy.kind names i
   auto load = [](const std::string& policy) {
     const config::Node root = config::parse_yaml(
         "workload:\n  input: {shape: [8]}\n  layers: [{kind: linear, out_features: 8}, {kind: relu}, "
-        "{kind: linear, out_features: 2}]\n  policies: {checkpoint_sequential: {segments: 3}, threshold: {threshold: 2}}\n"
+        "{kind: linear, out_features: 2}]\n"
+        "  policies: {checkpoint_sequential: {segments: 3}, threshold: {threshold: 2}}\n"
         "  policy: " + policy + "\n",
         "cfg.yaml");
     return load_workload(*root.find("workload"), "workload", 1)->memory.policy;
@@ -189,6 +190,7 @@ TEST_CASE("workload: policies.KIND gives a kind's keys until policy.kind names i
   const config::Node bad = config::parse_yaml(
       "workload:\n  input: {shape: [8]}\n  layers: [{kind: relu}]\n  policies: {lazy: {}}\n", "cfg.yaml");
   CHECK_THROWS_WITH(load_workload(*bad.find("workload"), "workload", 1),
-                    Catch::StartsWith("cfg.yaml:4:") && Catch::Contains("workload.policies.lazy: unknown key (valid: none, "
-                                                                         "checkpoint, checkpoint_sequential"));
+                    Catch::StartsWith("cfg.yaml:4:") &&
+                        Catch::Contains("workload.policies.lazy: unknown key (valid: none, checkpoint, "
+                                        "checkpoint_sequential"));
 }

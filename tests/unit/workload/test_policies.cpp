@@ -147,7 +147,8 @@ TEST_CASE("policies: roofline cost makes the same choice on the GPT-3 layer", "[
   CHECK(g.memory.saved_after_forward_bytes == 34 * s * h + 16 * s);
   CHECK(g.memory.policy == "threshold(0.01, roofline)");
   // just below 5455872 / 2013265920 = 0.00271
-  CHECK(build_step(gpt_layer(s, h, a), *threshold_policy(0.0027, roofline)).memory.saved_after_forward_bytes == 34 * s * h + 5 * a * s * s + 16 * s);
+  CHECK(build_step(gpt_layer(s, h, a), *threshold_policy(0.0027, roofline)).memory.saved_after_forward_bytes ==
+        34 * s * h + 5 * a * s * s + 16 * s);
 }
 
 TEST_CASE("policies: a custom per-op cost callback replaces FLOPs", "[policies]") {
@@ -350,7 +351,8 @@ TEST_CASE("policies: √n checkpoint segments give O(√n) memory for about one 
   // From 16 to 256 layers (16×), the checkpointed peak grows about 4× (√16), not 16×.
   const auto p16 = policy("{kind: checkpoint_sequential, segments: 4}");
   const auto p256 = policy("{kind: checkpoint_sequential, segments: 16}");
-  const double growth = double(build_step(chain(256), *p256).memory.peak_bytes) / double(build_step(chain(16), *p16).memory.peak_bytes);
+  const double growth =
+      double(build_step(chain(256), *p256).memory.peak_bytes) / double(build_step(chain(16), *p16).memory.peak_bytes);
   CHECK(growth > 3.0);
   CHECK(growth < 5.0);
 }
@@ -425,7 +427,8 @@ TEST_CASE("policies: sparse_storage keeps values plus offsets when smaller, by h
   CHECK(dense.ops.size() == build_step(net).ops.size());
   // No density given: each ReLU output at its layer's density (0.5 by default), 3200·6 =
   // 19200 bytes; the dropout output is taken as dense and stays.
-  CHECK(build_step(net, *policy("{kind: sparse_storage}")).memory.saved_after_forward_bytes == 19200 + 25600 + 6400 + 1600);
+  CHECK(build_step(net, *policy("{kind: sparse_storage}")).memory.saved_after_forward_bytes ==
+        19200 + 25600 + 6400 + 1600);
 }
 
 TEST_CASE("policies: confidence_skip picks samples by the gradient mass they drop, by hand", "[policies]") {
@@ -498,7 +501,8 @@ TEST_CASE("policies: confidence_skip is seeded and reports what it skipped", "[p
   const OpGraph h = build_step(net, *policy("{kind: confidence_skip, histogram: [0, 0, 0, 0, 0, 0, 0, 0, 0, 1]}"));
   CHECK(h.memory.figures.at("confidence_threshold") >= 0.9);
   // No error allowed: nothing skipped, the step's backward untouched.
-  CHECK(build_step(net, *policy("{kind: confidence_skip, allowable_error: 0}")).memory.figures.at("skipped_samples") == 0);
+  const auto strict = policy("{kind: confidence_skip, allowable_error: 0}");
+  CHECK(build_step(net, *strict).memory.figures.at("skipped_samples") == 0);
 }
 
 TEST_CASE("policies: reversible blocks rebuild their inputs instead of keeping them, by hand", "[policies]") {

@@ -90,16 +90,19 @@ TEST_CASE("workload: checkpointing transformer stacks (every block, sequential, 
   CHECK(macs(full, Phase::recompute) == 4 * fwd);
   // checkpoint_sequential(2) over 4 blocks: ⌊4/2⌋ = 2, blocks 0–1 in one checkpoint,
   // blocks 2–3 run normally (2·layer, their inputs included) + the output.
-  const OpGraph s2 = build_step(stack(x.s, x.b, x.h, x.a, 4, 0.1), *test::policy("{kind: checkpoint_sequential, segments: 2}"));
+  const OpGraph s2 = build_step(stack(x.s, x.b, x.h, x.a, 4, 0.1),
+                                *test::policy("{kind: checkpoint_sequential, segments: 2}"));
   CHECK(s2.memory.saved_after_forward_bytes == 2 * layer + act);
   CHECK(macs(s2, Phase::recompute) == 2 * fwd);
   // checkpoint_sequential(3): ⌊4/3⌋ = 1, blocks 0 and 1 checkpointed alone (block 1's input
   // kept), blocks 2–3 normal: one more activation than with 2 segments.
-  const OpGraph s3 = build_step(stack(x.s, x.b, x.h, x.a, 4, 0.1), *test::policy("{kind: checkpoint_sequential, segments: 3}"));
+  const OpGraph s3 = build_step(stack(x.s, x.b, x.h, x.a, 4, 0.1),
+                                *test::policy("{kind: checkpoint_sequential, segments: 3}"));
   CHECK(s3.memory.saved_after_forward_bytes == 2 * layer + 2 * act);
   CHECK(macs(s3, Phase::recompute) == 2 * fwd);
   // checkpoint_sequential(4): blocks 0, 1, 2 checkpointed alone, block 3 normal.
-  const OpGraph s4 = build_step(stack(x.s, x.b, x.h, x.a, 4, 0.1), *test::policy("{kind: checkpoint_sequential, segments: 4}"));
+  const OpGraph s4 = build_step(stack(x.s, x.b, x.h, x.a, 4, 0.1),
+                                *test::policy("{kind: checkpoint_sequential, segments: 4}"));
   CHECK(s4.memory.saved_after_forward_bytes == layer + 3 * act);
   CHECK(macs(s4, Phase::recompute) == 3 * fwd);
   // Backward work never changes with the policy.
