@@ -4,4 +4,9 @@
 #include <catch2/catch.hpp>
 #include <systemc>
 
-int sc_main(int argc, char* argv[]) { return Catch::Session().run(argc, argv); }
+#include "models/register.h"
+
+int sc_main(int argc, char* argv[]) {
+  bpsim::register_builtin_models();
+  return Catch::Session().run(argc, argv);
+}

@@ -8,7 +8,7 @@
 
 #include "models/mesh/cluster_logic.h"
 #include "models/mesh/mesh_params.h"
-#include "sim/workload/ir.h"
+#include "sim/ir/ir.h"
 
 namespace bpsim::mesh {
 

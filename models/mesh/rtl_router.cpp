@@ -4,8 +4,8 @@
 #include <systemc>
 
 #include "Vrouter.h"
-#include "sim/engine/thread_clock.h"
-#include "sim/engine/waveform.h"
+#include "sim/cosim/thread_clock.h"
+#include "sim/cosim/waveform.h"
 
 namespace bpsim::mesh {
 

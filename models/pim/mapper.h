@@ -25,7 +25,7 @@
 
 #include "models/pim/primitives.h"
 #include "sim/core/params.h"
-#include "sim/workload/ir.h"
+#include "sim/ir/ir.h"
 
 namespace bpsim::pim {
 

@@ -3,8 +3,8 @@
 #include <systemc>
 
 #include "Vxnor_column.h"
-#include "sim/engine/thread_clock.h"
-#include "sim/engine/waveform.h"
+#include "sim/cosim/thread_clock.h"
+#include "sim/cosim/waveform.h"
 
 namespace bpsim::pim {
 

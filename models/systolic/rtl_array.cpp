@@ -6,8 +6,8 @@
 #include "Vpe_array_4x4.h"
 #include "Vpe_array_8x8.h"
 #include "models/systolic/mapper.h"
-#include "sim/engine/thread_clock.h"
-#include "sim/engine/waveform.h"
+#include "sim/cosim/thread_clock.h"
+#include "sim/cosim/waveform.h"
 
 namespace bpsim::systolic {
 

@@ -10,8 +10,8 @@
 #include <vector>
 
 #include "models/systolic/systolic_params.h"
-#include "sim/workload/ir.h"
-#include "sim/workload/mask_bitmap.h"
+#include "sim/ir/ir.h"
+#include "sim/ir/mask_bitmap.h"
 
 namespace bpsim::systolic {
 

@@ -2,7 +2,7 @@
 /// The array's energy vocabulary, declared once: the actions it counts and the leakage
 /// units of its parts (priced in configs/energy/45nm/systolic.yaml), as handles.
 #include "sim/core/energy.h"
-#include "sim/workload/ir.h"
+#include "sim/ir/ir.h"
 
 namespace bpsim::systolic {
 

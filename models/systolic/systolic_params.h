@@ -6,7 +6,7 @@
 
 #include "sim/core/energy.h"
 #include "sim/core/params.h"
-#include "sim/workload/ir.h"
+#include "sim/ir/ir.h"
 
 namespace bpsim::systolic {
 

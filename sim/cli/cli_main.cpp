@@ -7,7 +7,7 @@
 #include "sim/cli/commands.h"
 #include "sim/core/error.h"
 #include "sim/core/output_files.h"
-#include "sim/workload/command.h"
+#include "models/register.h"
 
 namespace bpsim::cli {
 
@@ -39,6 +39,7 @@ const char* const kUsage =
 int main(int argc, char* argv[]) {
   // Quiet SystemC's banner; a user's own setting wins.
   setenv("SYSTEMC_DISABLE_COPYRIGHT_MESSAGE", "1", 0);
+  register_builtin_models();
   if (argc < 2) {
     std::cerr << kUsage;
     return kExitBadInput;
@@ -60,7 +61,7 @@ int main(int argc, char* argv[]) {
     if (cmd == "trace") return cmd_trace(argc - 1, argv + 1);
     if (cmd == "sweep") return cmd_sweep(argc - 1, argv + 1);
     if (cmd == "compare") return cmd_compare(argc - 1, argv + 1);
-    if (cmd == "workload") return workload::cmd_workload(argc - 1, argv + 1);
+    if (cmd == "workload") return cmd_workload(argc - 1, argv + 1);
     std::cerr << "bpsim: unknown command '" << cmd << "'\n\n" << kUsage;
     return kExitBadInput;
   } catch (const InputError& e) {

@@ -1,10 +1,12 @@
 #pragma once
 /// The `bpsim` subcommands; each returns the process exit code.
+#include "sim/core/error.h"
+
 namespace bpsim::cli {
 
-constexpr int kExitOk = 0;
-constexpr int kExitInternal = 1;
-constexpr int kExitBadInput = 2;
+using bpsim::kExitBadInput;
+using bpsim::kExitInternal;
+using bpsim::kExitOk;
 
 int main(int argc, char* argv[]);
 int cmd_run(int argc, char* argv[]);
@@ -13,5 +15,6 @@ int cmd_list(int argc, char* argv[]);
 int cmd_sweep(int argc, char* argv[]);
 int cmd_trace(int argc, char* argv[]);
 int cmd_compare(int argc, char* argv[]);
+int cmd_workload(int argc, char* argv[]);  ///< sim/cli/workload_command.cpp
 
 }  // namespace bpsim::cli

@@ -46,8 +46,6 @@ int cmd_list(int argc, char* argv[]) {
     std::cout << "usage: bpsim list [--configs DIR]\n\n" << d;
     return kExitOk;
   }
-  register_builtin_models();
-
   std::cout << "accelerators (accelerator.kind):\n";
   for (const auto& k : Registry::instance().all()) {
     std::cout << "\n" << k.kind << ": " << k.description << "\n";

@@ -12,7 +12,7 @@
 #include "sim/core/error.h"
 #include "sim/core/output_files.h"
 #include "sim/engine/engine.h"
-#include "sim/engine/waveform.h"
+#include "sim/cosim/waveform.h"
 #include "sim/report/report.h"
 
 namespace po = boost::program_options;

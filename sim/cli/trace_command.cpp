@@ -13,7 +13,7 @@
 #include "sim/trace/chakra_et.h"
 #include "sim/trace/scalesim_csv.h"
 #include "sim/trace/trace_io.h"
-#include "sim/workload/load.h"
+#include "sim/source/load.h"
 
 namespace po = boost::program_options;
 

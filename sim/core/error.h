@@ -5,6 +5,11 @@
 
 namespace bpsim {
 
+/// The process exit codes of every bpsim command (and of a sweep's points).
+constexpr int kExitOk = 0;
+constexpr int kExitInternal = 1;  ///< bpsim's fault, or the disk's
+constexpr int kExitBadInput = 2;  ///< something the user wrote
+
 /// Where a value came from: a file position, or a command-line override.
 struct Location {
   std::string file;  ///< path as the user named it; "--set" for overrides

@@ -14,35 +14,15 @@
 #include "sim/core/energy.h"
 #include "sim/core/params.h"
 #include "sim/core/stats.h"
-#include "sim/workload/ir.h"
-#include "sim/workload/op_stream.h"
+#include "sim/ir/ir.h"
+#include "sim/ir/op_record.h"
+#include "sim/ir/op_stream.h"
 
 namespace bpsim {
 
 namespace memory {
 class DramSystem;
 }
-
-/// What one op cost. Energy is priced later from `actions` (counting ≠ pricing).
-struct OpRecord {
-  std::string name;
-  std::string phase;  ///< workload::to_string(Phase)
-  std::string kind;   ///< workload::to_string(OpKind), or a model's own ("traffic")
-  uint64_t start_cycle = 0;
-  uint64_t cycles = 0;
-  uint64_t macs = 0;           ///< asked for by the workload
-  uint64_t macs_executed = 0;  ///< issued to compute units (gated ones included)
-  uint64_t macs_skipped = 0;   ///< not issued, for `skip_reason`: macs = executed + skipped (a law)
-  uint64_t macs_gated = 0;     ///< issued but power-gated (≤ executed)
-  std::string skip_reason;     ///< why MACs were skipped ("output_sparsity", "zero_activations")
-  /// Bytes of the tensors the op reads that live in DRAM and that it must therefore read
-  /// at least once (0 where the model keeps them on chip or computes inside DRAM).
-  uint64_t compulsory_read_bytes = 0;
-  uint64_t dram_read_bytes = 0, dram_write_bytes = 0;
-  uint64_t onchip_read_bytes = 0, onchip_write_bytes = 0;
-  ActionCounts actions;
-  nlohmann::json extra = nlohmann::json::object();  ///< model-specific per-op figures
-};
 
 /// A constructed accelerator (an sc_module underneath). Results are read after sc_start.
 class Accelerator {
@@ -131,8 +111,5 @@ class Registry {
  private:
   std::vector<AcceleratorKind> m_kinds;
 };
-
-/// Registers every model shipped with bpsim (models/register.cpp). Idempotent.
-void register_builtin_models();
 
 }  // namespace bpsim

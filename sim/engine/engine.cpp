@@ -1,6 +1,6 @@
 #include "sim/engine/engine.h"
 #include "sim/engine/laws.h"
-#include "sim/engine/waveform.h"
+#include "sim/cosim/waveform.h"
 
 #include <systemc>
 
@@ -10,7 +10,7 @@
 #include "sim/memory/memory_factory.h"
 #include "sim/report/report.h"
 #include "sim/trace/trace_io.h"
-#include "sim/workload/load.h"
+#include "sim/source/load.h"
 
 namespace bpsim {
 
@@ -35,7 +35,6 @@ std::shared_ptr<const config::Schema> run_schema() {
 namespace {
 /// The memory system's declarations followed by every registered kind's `member`.
 std::vector<ActionDecl> all_declared(std::vector<ActionDecl> all, std::vector<ActionDecl> AcceleratorKind::*member) {
-  register_builtin_models();
   for (const auto& k : Registry::instance().all()) all.insert(all.end(), (k.*member).begin(), (k.*member).end());
   return all;
 }
@@ -48,7 +47,8 @@ std::vector<ActionDecl> all_known_leakage() {
 }
 
 RunSpec prepare(const std::string& config_path, const std::vector<std::string>& overrides, bool allow_stream) {
-  register_builtin_models();
+  if (Registry::instance().all().empty())
+    throw std::logic_error("no accelerator kind is registered (register_builtin_models() runs first)");
   RunSpec spec;
   spec.config_path = config_path;
   spec.root = config::load_file(config_path);
@@ -146,7 +146,7 @@ nlohmann::json Simulation::run(OpSpill* spill) {
   m_mem->report_stats(stats.child("memory"));
   workload::MemorySummary streamed;
   if (spec.stream) streamed = spec.stream->memory();
-  ReportInputs in{spec.kind->kind, acc, spec.energy, stats,
+  ReportInputs in{spec.kind->kind, acc.total_cycles(), acc.network(), spec.energy, stats,
                   spec.workload ? &spec.workload->memory : spec.stream ? &streamed : nullptr,
                   spec.run->s("name"), spec.seed, spec.root.to_yaml()};
   nlohmann::json out = report.finish(in);

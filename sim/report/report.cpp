@@ -131,7 +131,7 @@ json ReportBuilder::finish(const ReportInputs& in) {
   }
 
   // Totals: the model's end time (ops may overlap), all dynamic energy, leakage over it.
-  const uint64_t cycles = in.acc.total_cycles();
+  const uint64_t cycles = in.total_cycles;
   double dynamic = 0;
   for (const auto& [k, v] : m_breakdown) dynamic += v;
   json totals = m_totals.to_json(m_seconds_per_cycle);
@@ -150,8 +150,7 @@ json ReportBuilder::finish(const ReportInputs& in) {
   report["phases"] = std::move(phases);
   if (!m_sink) report["ops"] = std::move(m_ops);  // else the sink has them (OpSpill)
   report["energy_breakdown_pj"] = m_breakdown;
-  json net = in.acc.network();
-  if (!net.is_null()) report["network"] = net;
+  if (!in.network.is_null()) report["network"] = in.network;
   report["stats"] = in.stats.values_json();
   json desc = json::object();
   in.stats.descriptions(desc);

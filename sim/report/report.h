@@ -11,8 +11,8 @@
 
 #include "sim/core/energy.h"
 #include "sim/core/output_files.h"
-#include "sim/engine/accelerator.h"
-#include "sim/workload/ir.h"
+#include "sim/ir/ir.h"
+#include "sim/ir/op_record.h"
 
 namespace bpsim {
 
@@ -20,7 +20,8 @@ class StatGroup;
 
 struct ReportInputs {
   std::string kind;
-  const Accelerator& acc;
+  uint64_t total_cycles = 0;  ///< the model's end of the step (ops may overlap)
+  nlohmann::json network;     ///< the model's "network" object, or null
   const EnergyTable& energy;
   const StatGroup& stats;
   const workload::MemorySummary* memory_summary = nullptr;

@@ -7,7 +7,6 @@
 #include <iostream>
 #include <string>
 
-#include "sim/cli/commands.h"
 #include "sim/core/error.h"
 #include "sim/sweep/sweep_runner.h"
 
@@ -38,9 +37,9 @@ int run_mpi(const SweepSpec& spec, const RunnerOptions& opt, int argc, char** ar
     return world.rank() == 0 ? serve(world, spec, opt) : work(world, spec, opt);
   } catch (const std::exception& e) {
     std::cerr << "bpsim: " << e.what() << "\n";
-    world.abort(dynamic_cast<const InputError*>(&e) ? cli::kExitBadInput : cli::kExitInternal);
+    world.abort(dynamic_cast<const InputError*>(&e) ? kExitBadInput : kExitInternal);
   }
-  return cli::kExitInternal;
+  return kExitInternal;
 }
 
 namespace {

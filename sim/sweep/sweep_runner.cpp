@@ -20,7 +20,6 @@
 
 #include <fmt/format.h>
 
-#include "sim/cli/commands.h"
 #include "sim/core/error.h"
 #include "sim/core/output_files.h"
 
@@ -232,7 +231,7 @@ void ResultStore::finalize(const SweepSpec& spec) {
 // ---- progress and summary ---------------------------------------------------------------
 
 namespace {
-int exit_code_of(const json& row) { return row.value("exit_code", cli::kExitInternal); }
+int exit_code_of(const json& row) { return row.value("exit_code", kExitInternal); }
 }  // namespace
 
 std::string folded_text(const SweepSpec& spec) {
@@ -248,7 +247,7 @@ std::string failure_text(const SweepSpec& spec, const json& row, const std::stri
   const int code = exit_code_of(row);
   const std::string label = index < spec.points.size() ? spec.points[index].label() : std::string();
   std::string text = fmt::format("sweep: point {} failed (exit {}{}){}{}\n", index, code,
-                                 code == cli::kExitBadInput ? ": bad input" : "", label.empty() ? "" : ": ", label);
+                                 code == kExitBadInput ? ": bad input" : "", label.empty() ? "" : ": ", label);
   std::istringstream error(row.value("error", std::string()));
   for (std::string line; std::getline(error, line);) text += "    " + line + "\n";
   return text + fmt::format("    log: {}\n", (fs::path(out_dir) / "points" / (row["hash"].get<std::string>() + ".log")).string());
@@ -262,7 +261,7 @@ int finish_sweep(const SweepSpec& spec, const ResultStore& store, const RunnerOp
   for (const auto& [i, row] : rows) {
     if (row["status"] == "ok") continue;
     ++failed;
-    bad_input = bad_input || exit_code_of(row) == cli::kExitBadInput;
+    bad_input = bad_input || exit_code_of(row) == kExitBadInput;
     failures += failure_text(spec, row, opt.out_dir);
   }
   if (failed) std::cerr << fmt::format("sweep: {} of {} points failed:\n{}", failed, spec.points.size(), failures);
@@ -270,8 +269,8 @@ int finish_sweep(const SweepSpec& spec, const ResultStore& store, const RunnerOp
                            where.empty() ? "" : " " + where, rows.size(), rows.size() - failed, failed,
                            folded_text(spec), opt.out_dir);
   // Bad input first: it is what the user fixes, and what a failing internal run may follow from.
-  if (bad_input) return cli::kExitBadInput;
-  return failed ? cli::kExitInternal : cli::kExitOk;
+  if (bad_input) return kExitBadInput;
+  return failed ? kExitInternal : kExitOk;
 }
 
 Progress::Progress(const SweepSpec& spec, const RunnerOptions& opt, size_t already_done)

@@ -3,7 +3,7 @@
 #include <algorithm>
 
 #include "sim/core/error.h"
-#include "sim/workload/builder.h"
+#include "sim/ir/liveness.h"
 
 namespace bpsim::trace {
 

@@ -3,7 +3,7 @@
 #include <cstdint>
 #include <string>
 
-#include "sim/workload/ir.h"
+#include "sim/ir/ir.h"
 
 namespace bpsim::trace {
 

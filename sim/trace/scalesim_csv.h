@@ -8,7 +8,7 @@
 #include <memory>
 #include <string>
 
-#include "sim/workload/ir.h"
+#include "sim/ir/ir.h"
 
 namespace bpsim::trace {
 

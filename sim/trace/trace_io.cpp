@@ -14,8 +14,8 @@
 #include "sim/core/limits.h"
 #include "sim/trace/import_util.h"
 #include "sim/trace/trace_file.h"
-#include "sim/workload/builder.h"
-#include "sim/workload/mask_bitmap.h"
+#include "sim/ir/liveness.h"
+#include "sim/ir/mask_bitmap.h"
 
 using nlohmann::json;
 

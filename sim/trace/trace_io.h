@@ -6,8 +6,8 @@
 #include <memory>
 #include <string>
 
-#include "sim/workload/ir.h"
-#include "sim/workload/op_stream.h"
+#include "sim/ir/ir.h"
+#include "sim/ir/op_stream.h"
 
 namespace bpsim::trace {
 

@@ -4,8 +4,8 @@
 #include <string>
 #include <vector>
 
-#include "sim/workload/ir.h"
-#include "sim/workload/liveness.h"
+#include "sim/ir/ir.h"
+#include "sim/ir/liveness.h"
 #include "sim/workload/plan.h"
 #include "sim/workload/policy.h"
 #include "sim/workload/policy_rewrites.h"

@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "sim/workload/ir.h"
+#include "sim/ir/ir.h"
 #include "sim/workload/plan.h"
 
 namespace bpsim::workload {

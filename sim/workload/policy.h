@@ -14,7 +14,7 @@
 
 #include "sim/core/config_node.h"
 #include "sim/core/params.h"
-#include "sim/workload/ir.h"
+#include "sim/ir/ir.h"
 #include "sim/workload/plan.h"
 #include "sim/workload/spec.h"
 

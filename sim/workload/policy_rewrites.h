@@ -5,7 +5,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "sim/workload/ir.h"
+#include "sim/ir/ir.h"
 #include "sim/workload/plan.h"
 
 namespace bpsim::workload {

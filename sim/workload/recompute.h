@@ -14,7 +14,7 @@
 #include <vector>
 
 #include "sim/core/error.h"
-#include "sim/workload/ir.h"
+#include "sim/ir/ir.h"
 #include "sim/workload/plan.h"
 #include "sim/workload/spec.h"
 

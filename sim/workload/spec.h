@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "sim/core/config_node.h"
-#include "sim/workload/ir.h"
+#include "sim/ir/ir.h"
 
 namespace bpsim::workload {
 

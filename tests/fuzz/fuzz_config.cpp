@@ -14,7 +14,7 @@
 #include "sim/core/params.h"
 #include "sim/memory/ddr_spec.h"
 #include "sim/memory/sram.h"
-#include "sim/workload/load.h"
+#include "sim/source/load.h"
 #include "tests/fuzz/fuzz_util.h"
 
 namespace {

@@ -6,7 +6,7 @@
 
 #include "models/mesh/mesh_params.h"
 #include "sim/core/config_node.h"
-#include "sim/workload/ir.h"
+#include "sim/ir/ir.h"
 
 namespace bpsim::mesh::testing {
 

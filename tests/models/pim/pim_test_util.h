@@ -7,7 +7,7 @@
 
 #include "models/pim/pim_spec.h"
 #include "sim/core/config_node.h"
-#include "sim/workload/ir.h"
+#include "sim/ir/ir.h"
 
 namespace bpsim::pim::testing {
 

@@ -49,22 +49,20 @@ std::vector<OpRecord> toy_records() {
   return {a, b};
 }
 
-/// An accelerator whose ops are toy_records().
-class FakeAccelerator : public Accelerator {
- public:
-  FakeAccelerator() { m_stats.add("fold_count", m_folds, "folds run"); }
-  double clock_ghz() const override { return 1.0; }
-  uint64_t total_cycles() const override { return 400; }
-  double peak_macs_per_cycle() const override { return 16; }
-  std::vector<LeakingPart> leaking_parts() const override { return {{"toy", kToy.toy}}; }
+/// The toy run's clock and end: 1 GHz, 400 cycles (its two ops end at cycle 400).
+constexpr double kGhz = 1.0;
+constexpr uint64_t kEndCycle = 400;
 
- private:
-  uint64_t m_folds = 7;  ///< registered by reference, read when the report is built
+/// The toy model's stats: one counter registered by reference, read when the report is built.
+struct ToyStats {
+  uint64_t folds = 7;
+  StatGroup stats;
+  ToyStats() { stats.child("toy").add("fold_count", folds, "folds run"); }
 };
 
 /// The report as the engine assembles it: each record added as its op finishes, then finish.
 nlohmann::json report_of(const ReportInputs& in, const std::vector<OpRecord>& records = toy_records()) {
-  ReportBuilder b(in.energy, in.acc.clock_ghz());
+  ReportBuilder b(in.energy, kGhz);
   for (const OpRecord& r : records) b.add(r);
   return b.finish(in);
 }
@@ -72,16 +70,14 @@ nlohmann::json report_of(const ReportInputs& in, const std::vector<OpRecord>& re
 }  // namespace
 
 TEST_CASE("report: prices actions, sums phases and totals", "[core][report]") {
-  FakeAccelerator acc;
   EnergyTable table;
   table.set_price(kToy.mac, 0.5, "test");
   table.set_price(kToy.gated, 0.01, "test");
   table.set_leakage(kToy.toy, 1.0, "test");
-  table.charge_leakage_of(acc.leaking_parts());
-  StatGroup stats;
-  acc.report_stats(stats.child("toy"));
+  table.charge_leakage_of({{"toy", kToy.toy}});
+  ToyStats toy;
   workload::MemorySummary mem{"checkpoint", 1000, 5000};
-  nlohmann::json r = report_of({"toy", acc, table, stats, &mem, "t", 3, "{}"});
+  nlohmann::json r = report_of({"toy", kEndCycle, nullptr, table, toy.stats, &mem, "t", 3, "{}"});
 
   CHECK(r["schema"] == "bpsim-report-1");
   CHECK(r["accelerator"] == "toy");
@@ -120,22 +116,20 @@ TEST_CASE("report: prices actions, sums phases and totals", "[core][report]") {
 }
 
 TEST_CASE("report: an unpriced action is an input error naming the table", "[core][report]") {
-  FakeAccelerator acc;
   EnergyTable table;
   table.set_price(kToy.mac, 0.5, "test");
   StatGroup stats;
-  CHECK_THROWS_WITH(report_of({"toy", acc, table, stats, nullptr, "", 1, ""}),
+  CHECK_THROWS_WITH(report_of({"toy", kEndCycle, nullptr, table, stats, nullptr, "", 1, ""}),
                     Catch::Contains("energy table 'unnamed' has no price for action 'toy.gated'"));
 }
 
 TEST_CASE("report: identical inputs give byte-identical output", "[core][report]") {
-  FakeAccelerator acc;
   EnergyTable table;
   table.set_price(kToy.mac, 0.5, "test");
   table.set_price(kToy.gated, 0.01, "test");
   StatGroup stats;
-  auto a = report_of({"toy", acc, table, stats, nullptr, "", 1, ""}).dump(2);
-  auto b = report_of({"toy", acc, table, stats, nullptr, "", 1, ""}).dump(2);
+  auto a = report_of({"toy", kEndCycle, nullptr, table, stats, nullptr, "", 1, ""}).dump(2);
+  auto b = report_of({"toy", kEndCycle, nullptr, table, stats, nullptr, "", 1, ""}).dump(2);
   CHECK(a == b);
 }
 
@@ -153,16 +147,16 @@ TEST_CASE("report: a streamed run's spilled ops give the same files byte for byt
   const fs::path root = fs::temp_directory_path() / ("bpsim_spill_" + std::to_string(::getpid()));
   fs::remove_all(root);
   for (const char* d : {"whole", "spill", "none_whole", "none_spill"}) fs::create_directories(root / d);
-  FakeAccelerator acc;  // two ops; the second's name needs CSV quoting
+  // toy_records(): two ops; the second's name needs CSV quoting
   EnergyTable table;
   table.set_price(kToy.mac, 0.5, "test");
   table.set_price(kToy.gated, 0.01, "test");
   StatGroup stats;
-  const ReportInputs in{"toy", acc, table, stats, nullptr, "", 1, "{}"};
+  const ReportInputs in{"toy", kEndCycle, nullptr, table, stats, nullptr, "", 1, "{}"};
   write_report_files(report_of(in), (root / "whole").string());
   {
     OpSpill spill((root / "spill").string());
-    ReportBuilder b(table, acc.clock_ghz(), [&spill](const OpRecord& r, double e) { spill.add(r, e); });
+    ReportBuilder b(table, kGhz, [&spill](const OpRecord& r, double e) { spill.add(r, e); });
     for (const OpRecord& r : toy_records()) b.add(r);
     nlohmann::json rep = b.finish(in);
     CHECK_FALSE(rep.contains("ops"));  // the spill holds them
@@ -173,18 +167,11 @@ TEST_CASE("report: a streamed run's spilled ops give the same files byte for byt
   CHECK(nlohmann::json::parse(slurp_file(root / "spill/report.json"))["ops"].size() == 2);
 
   // No ops at all: "ops": [] either way.
-  class Empty : public Accelerator {
-   public:
-    double clock_ghz() const override { return 1.0; }
-    uint64_t total_cycles() const override { return 0; }
-    double peak_macs_per_cycle() const override { return 0; }
-    std::vector<LeakingPart> leaking_parts() const override { return {}; }
-  } empty;
-  const ReportInputs none{"toy", empty, table, stats, nullptr, "", 1, "{}"};
+  const ReportInputs none{"toy", 0, nullptr, table, stats, nullptr, "", 1, "{}"};
   write_report_files(report_of(none, {}), (root / "none_whole").string());
   {
     OpSpill spill((root / "none_spill").string());
-    ReportBuilder b(table, 1.0, [&spill](const OpRecord& r, double e) { spill.add(r, e); });
+    ReportBuilder b(table, kGhz, [&spill](const OpRecord& r, double e) { spill.add(r, e); });
     write_report_files(b.finish(none), (root / "none_spill").string(), &spill);
   }
   CHECK(slurp_file(root / "none_spill/report.json") == slurp_file(root / "none_whole/report.json"));

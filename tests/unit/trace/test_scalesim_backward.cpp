@@ -6,7 +6,7 @@
 #include "sim/core/config_node.h"
 #include "sim/core/error.h"
 #include "sim/trace/scalesim_csv.h"
-#include "sim/workload/load.h"
+#include "sim/source/load.h"
 
 using namespace bpsim;
 using workload::Phase;

@@ -3,7 +3,7 @@
 #include <catch2/catch.hpp>
 
 #include "sim/core/config_node.h"
-#include "sim/workload/load.h"
+#include "sim/source/load.h"
 #include "tests/cli/cli_harness.h"
 
 using namespace bpsim;

@@ -8,7 +8,7 @@
 #include "sim/core/config_node.h"
 #include "sim/core/error.h"
 #include "sim/workload/builder.h"
-#include "sim/workload/load.h"
+#include "sim/source/load.h"
 #include "sim/workload/spec.h"
 
 using namespace bpsim;

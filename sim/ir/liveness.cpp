@@ -1,4 +1,4 @@
-#include "sim/workload/liveness.h"
+#include "sim/ir/liveness.h"
 
 #include <algorithm>
 

@@ -1,5 +1,4 @@
-#include "sim/workload/command.h"
-
+// `bpsim workload SPEC.yaml [--policy P] [--segments N] [--batch B] [--json]`: the step a spec builds.
 #include <boost/program_options.hpp>
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -8,15 +7,18 @@
 #include <iostream>
 #include <map>
 
+#include "sim/cli/commands.h"
 #include "sim/core/error.h"
 #include "sim/core/limits.h"
 #include "sim/workload/builder.h"
-#include "sim/workload/load.h"
+#include "sim/source/load.h"
 #include "sim/workload/spec.h"
 
 namespace po = boost::program_options;
 
-namespace bpsim::workload {
+namespace bpsim::cli {
+
+using namespace workload;
 
 namespace {
 
@@ -44,7 +46,7 @@ nlohmann::json graph_json(const OpGraph& g) {
 
 }  // namespace
 
-int cmd_workload(int argc, char** argv) {
+int cmd_workload(int argc, char* argv[]) {
   std::string spec;
   int64_t batch = -1;  // -1: the spec's batch
   bool json = false, help = false;
@@ -139,4 +141,4 @@ int cmd_workload(int argc, char** argv) {
   return 0;
 }
 
-}  // namespace bpsim::workload
+}  // namespace bpsim::cli

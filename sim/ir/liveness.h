@@ -4,7 +4,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "sim/workload/ir.h"
+#include "sim/ir/ir.h"
 
 namespace bpsim::workload {
 

@@ -1,4 +1,4 @@
-#include "sim/workload/mask_bitmap.h"
+#include "sim/ir/mask_bitmap.h"
 
 #include "sim/core/checked.h"
 #include "sim/core/error.h"

@@ -1,4 +1,4 @@
-#include "sim/workload/load.h"
+#include "sim/source/load.h"
 
 #include "sim/core/params.h"
 #include "sim/workload/builder.h"

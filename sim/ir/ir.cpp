@@ -1,4 +1,4 @@
-#include "sim/workload/ir.h"
+#include "sim/ir/ir.h"
 
 #include <array>
 

@@ -12,7 +12,7 @@
 
 namespace bpsim::workload {
 
-class MaskBitmap;  // sim/workload/mask_bitmap.h
+class MaskBitmap;  // sim/ir/mask_bitmap.h
 
 enum class Phase { forward, backward_data, backward_weight, recompute, update };
 constexpr int kNumPhases = 5;

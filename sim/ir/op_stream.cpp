@@ -1,4 +1,4 @@
-#include "sim/workload/op_stream.h"
+#include "sim/ir/op_stream.h"
 
 namespace bpsim::workload {
 

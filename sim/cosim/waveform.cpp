@@ -1,4 +1,4 @@
-#include "sim/engine/waveform.h"
+#include "sim/cosim/waveform.h"
 
 #include <fcntl.h>
 #include <unistd.h>
@@ -17,7 +17,7 @@
 #include "Vop_probe.h"
 #include "sim/core/error.h"
 #include "sim/core/output_files.h"
-#include "sim/workload/ir.h"
+#include "sim/ir/ir.h"
 
 namespace bpsim::waveform {
 

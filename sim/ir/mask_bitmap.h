@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "sim/workload/ir.h"
+#include "sim/ir/ir.h"
 
 namespace bpsim::workload {
 

@@ -5,7 +5,7 @@
 #include <cstdint>
 #include <memory>
 
-#include "sim/workload/ir.h"
+#include "sim/ir/ir.h"
 
 namespace bpsim::workload {
 

@@ -9,7 +9,7 @@
 
 #include "sim/core/config_node.h"
 #include "sim/core/params.h"
-#include "sim/workload/ir.h"
+#include "sim/ir/ir.h"
 
 namespace bpsim::workload {
 

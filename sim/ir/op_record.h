@@ -1,0 +1,34 @@
+#pragma once
+/// What one op cost on an accelerator: the record a model fills and the framework prices,
+/// checks against the conservation laws and writes to the report (docs/report.md).
+#include <cstdint>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "sim/core/energy.h"
+
+namespace bpsim {
+
+/// What one op cost. Energy is priced later from `actions` (counting ≠ pricing).
+struct OpRecord {
+  std::string name;
+  std::string phase;  ///< workload::to_string(Phase)
+  std::string kind;   ///< workload::to_string(OpKind), or a model's own ("traffic")
+  uint64_t start_cycle = 0;
+  uint64_t cycles = 0;
+  uint64_t macs = 0;           ///< asked for by the workload
+  uint64_t macs_executed = 0;  ///< issued to compute units (gated ones included)
+  uint64_t macs_skipped = 0;   ///< not issued, for `skip_reason`: macs = executed + skipped (a law)
+  uint64_t macs_gated = 0;     ///< issued but power-gated (≤ executed)
+  std::string skip_reason;     ///< why MACs were skipped ("output_sparsity", "zero_activations")
+  /// Bytes of the tensors the op reads that live in DRAM and that it must therefore read
+  /// at least once (0 where the model keeps them on chip or computes inside DRAM).
+  uint64_t compulsory_read_bytes = 0;
+  uint64_t dram_read_bytes = 0, dram_write_bytes = 0;
+  uint64_t onchip_read_bytes = 0, onchip_write_bytes = 0;
+  ActionCounts actions;
+  nlohmann::json extra = nlohmann::json::object();  ///< model-specific per-op figures
+};
+
+}  // namespace bpsim
