@@ -10,7 +10,7 @@ using namespace sc_core;
 namespace bpsim::memory {
 
 DdrEnergy DdrEnergy::from(const DdrSpec& s) {
-  // DRAMPower's command energies (shared/REFERENCE.md): mA × V × ns = pJ, per device,
+  // DRAMPower's command energies (docs/references.md): mA × V × ns = pJ, per device,
   // times the devices that share one command in a rank.
   const double dev = s.devices_per_rank(), v = s.vdd, t = s.tck_ns;
   DdrEnergy e;
