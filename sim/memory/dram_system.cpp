@@ -144,19 +144,6 @@ uint64_t DramSystem::channel_cycles(uint64_t bursts, uint64_t acts, bool is_writ
   return static_cast<uint64_t>(std::ceil(std::max(t_col, t_act) * refresh)) + first;
 }
 
-uint64_t DramSystem::bulk_cycles(uint64_t addr, uint64_t bytes, bool is_write) const {
-  if (bytes == 0) return 0;
-  const uint64_t bb = m_spec.burst_bytes();
-  const uint64_t bursts = (addr + bytes - 1) / bb - addr / bb + 1;
-  const uint64_t acts = m_mapper.rows_touched(addr, bytes);
-  uint64_t cycles = 0;
-  for (unsigned c = 0; c < m_spec.channels; ++c) {
-    const uint64_t bc = m_mapper.channel_bursts(addr, bytes, c);
-    cycles = std::max(cycles, channel_cycles(bc, channel_acts(acts, bc, bursts), is_write));
-  }
-  return cycles;
-}
-
 uint64_t DramSystem::transfer(uint64_t addr, uint64_t bytes, bool is_write, uint64_t issue_ps) {
   if (bytes == 0) return issue_ps;
   const double tck = tck_ps();
