@@ -49,6 +49,9 @@ if [ "$do_tidy" = 1 ]; then
   need "$CLANG_TIDY"
   [ -d "$BUILD_DIR" ] || { echo "lint: no build in $BUILD_DIR (run scripts/build.sh first)" >&2; exit 2; }
   cmake -S . -B "$BUILD_DIR" -DCMAKE_EXPORT_COMPILE_COMMANDS=ON >/dev/null
+  # A .clang-tidy that does not parse would leave every file "clean": check it enables checks.
+  "$CLANG_TIDY" --list-checks 2>&1 | grep -q 'bugprone-' ||
+    { echo "lint: $CLANG_TIDY enables no checks (is .clang-tidy valid?)" >&2; "$CLANG_TIDY" --list-checks >&2 || true; exit 2; }
   if [ $# -gt 0 ]; then files=("$@"); else mapfile -t files < <(git ls-files 'sim/*.cpp' 'models/*.cpp'); fi
   out=$(mktemp)
   trap 'rm -f "$out"' EXIT
