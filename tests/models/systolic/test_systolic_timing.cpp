@@ -14,7 +14,7 @@ uint64_t scalesim(uint64_t m, uint64_t k, uint64_t n, Dataflow df, unsigned r, u
 }  // namespace
 
 TEST_CASE("systolic: SCALE-Sim v2 compute cycles for ws, os, is on a GEMM", "[systolic]") {
-  // GEMM M=100, K=70, N=50 on 32×32 (REFERENCE.md, SCALE-Sim v2 per-fold formulas):
+  // GEMM M=100, K=70, N=50 on 32×32 (docs/references.md, SCALE-Sim v2 per-fold formulas):
   // ws: Sr=K=70, Sc=N=50, T=M=100 → ⌈70/32⌉·⌈50/32⌉ = 3·2 = 6 folds × (2·32+32+100−2 = 194) = 1164
   CHECK(scalesim(100, 70, 50, Dataflow::ws, 32, 32) == 1164);
   // os: Sr=M=100, Sc=N=50, T=K=70 → 4·2 = 8 folds × (70+32+32−2 = 132) = 1056
