@@ -6,6 +6,7 @@
 #include <memory>
 #include <string>
 
+#include "sim/core/enum_names.h"
 #include "sim/core/params.h"
 #include "sim/memory/ddr_spec.h"
 
@@ -13,7 +14,11 @@ namespace bpsim::pim {
 
 /// Where non-binary ops (activation derivatives, losses, normalisation…) run.
 enum class HostWork { host, dram };
+inline constexpr config::EnumName<HostWork> kHostWorkNames[] = {{HostWork::host, "host"}, {HostWork::dram, "dram"}};
 
+// The defaults below agree with pim_schema()'s declarations (banks: all 16 of the default
+// DDR organisation) and serve specs made without a config (tests); parse_pim_spec takes
+// every value from the declarations.
 struct PimSpec {
   memory::DdrSpec ddr;                 ///< timing in tCK cycles, organisation, IDD currents
   unsigned subarrays_per_bank = 64;
