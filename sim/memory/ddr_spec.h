@@ -7,13 +7,23 @@
 #include <string>
 #include <vector>
 
+#include "sim/core/enum_names.h"
 #include "sim/core/params.h"
 
 namespace bpsim::memory {
 
 /// Address fields, from the mapping string, most significant first.
 enum class AddrField { row, rank, bank_group, bank, column, channel };
+/// The two-letter tokens of the `mapping:` string.
+inline constexpr config::EnumName<AddrField> kAddrFieldNames[] = {
+    {AddrField::row, "Ro"},  {AddrField::rank, "Ra"},   {AddrField::bank_group, "Bg"},
+    {AddrField::bank, "Ba"}, {AddrField::column, "Co"}, {AddrField::channel, "Ch"}};
+/// `page_policy:` (the field: whether rows stay open) and `scheduler:` (whether FR-FCFS).
+inline constexpr config::EnumName<bool> kPagePolicyNames[] = {{true, "open"}, {false, "closed"}};
+inline constexpr config::EnumName<bool> kSchedulerNames[] = {{true, "fr_fcfs"}, {false, "fcfs"}};
 
+// The defaults below agree with ddr_schema()'s declarations where it has them (the timing,
+// which a preset must give, defaults to DDR4-2400 for specs made without a config in tests).
 struct DdrSpec {
   std::string name;
   // organisation
@@ -34,7 +44,8 @@ struct DdrSpec {
   bool open_page = true;
   bool fr_fcfs = true;
   unsigned queue_depth = 32;
-  std::vector<AddrField> mapping;  ///< MSB → LSB
+  std::string mapping_text;                   ///< as written
+  std::vector<AddrField> mapping;             ///< MSB → LSB, decoded from mapping_text
 
   unsigned banks() const { return bank_groups * banks_per_group; }
   unsigned devices_per_rank() const { return bus_width / device_width; }

@@ -2,6 +2,8 @@
 
 #include <cmath>
 
+#include "sim/core/binder.h"
+
 namespace bpsim::memory {
 
 namespace {
@@ -10,28 +12,24 @@ const struct {
   const char* tag;
   double bytes;
 } kPoints[] = {{"8kib", 8.0 * 1024}, {"32kib", 32.0 * 1024}, {"1mib", 1024.0 * 1024}};
-}  // namespace
 
-std::shared_ptr<const config::Schema> sram_schema() {
-  static auto s = [] {
-    auto d = std::make_shared<config::Schema>("sram", "an on-chip buffer");
-    d->integer("capacity_kib", "KiB", "capacity").def(64).range(1, 1 << 20);
-    d->integer("banks", "", "independent banks").def(1).range(1, 256);
-    d->integer("ports", "", "ports (each moves bytes_per_cycle)").def(1).range(1, 16);
-    d->integer("bytes_per_cycle", "B/cycle", "bytes per port per cycle, all banks together").def(64).range(1, 1 << 16);
+const config::Binder<SramSpec>& sram_binder() {
+  static const config::Binder<SramSpec> d = [] {
+    config::Binder<SramSpec> d("sram", "an on-chip buffer");
+    d.integer("capacity_kib", &SramSpec::capacity_bytes, "KiB", "capacity").def(64).range(1, 1 << 20).scale(1024);
+    d.integer("banks", &SramSpec::banks, "", "independent banks").def(1).range(1, 256);
+    d.integer("ports", &SramSpec::ports, "", "ports (each moves bytes_per_cycle)").def(1).range(1, 16);
+    d.integer("bytes_per_cycle", &SramSpec::bytes_per_cycle, "B/cycle", "bytes per port per cycle, all banks together").def(64).range(1, 1 << 16);
     return d;
   }();
-  return s;
+  return d;
 }
 
-SramSpec sram_spec_from(const config::Values& v) {
-  SramSpec s;
-  s.capacity_bytes = uint64_t(v.i("capacity_kib")) * 1024;
-  s.banks = static_cast<unsigned>(v.i("banks"));
-  s.ports = static_cast<unsigned>(v.i("ports"));
-  s.bytes_per_cycle = static_cast<unsigned>(v.i("bytes_per_cycle"));
-  return s;
-}
+}  // namespace
+
+std::shared_ptr<const config::Schema> sram_schema() { return sram_binder().schema(); }
+
+SramSpec sram_spec_from(const config::Values& v) { return sram_binder().parse(v); }
 
 std::vector<ActionDecl> sram_reference_actions() {
   std::vector<ActionDecl> out;

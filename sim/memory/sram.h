@@ -11,10 +11,11 @@
 
 namespace bpsim::memory {
 
+/// Zero until parsed, not defaulted: sram_schema() declares the defaults.
 struct SramSpec {
-  uint64_t capacity_bytes = 64 * 1024;
-  unsigned banks = 1, ports = 1;
-  unsigned bytes_per_cycle = 8;  ///< per port
+  uint64_t capacity_bytes{};
+  unsigned banks{}, ports{};
+  unsigned bytes_per_cycle{};  ///< per port
 };
 
 /// The parameters a model embeds for each of its buffers (a group).

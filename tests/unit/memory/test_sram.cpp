@@ -29,10 +29,7 @@ TEST_CASE("sram: access energy interpolates log-linearly in capacity", "[memory]
 
 TEST_CASE("sram: timing and counted actions", "[memory][sram]") {
   EnergyTable t = table_45nm();
-  SramSpec s;
-  s.capacity_bytes = 16 * 1024;
-  s.ports = 2;
-  s.bytes_per_cycle = 32;
+  const SramSpec s{16 * 1024, 1, 2, 32};  // 16 KiB, 1 bank, 2 ports of 32 B/cycle
   Sram buf("acc.sram_input", s, t);
   CHECK(buf.access_cycles(1000) == 16);  // ceil(1000 / (2 ports × 32 B))
   ActionCounts a;
