@@ -21,7 +21,7 @@ inline constexpr config::EnumName<Multicast> kMulticastNames[] = {{Multicast::tr
 
 /// One cluster: P elements (neurons), local SRAM, a message generator with a control store.
 struct ClusterConfig {
-  unsigned elements{};             ///< P
+  unsigned elements{};  ///< P
   uint64_t sram_bytes{};
   unsigned range_units{};          ///< control-store entries the logic module evaluates per cycle
   unsigned header_bytes{};         ///< message header: source coordinates, layer, phase

@@ -24,34 +24,77 @@ std::vector<config::EnumName<std::optional<workload::DType>>> dtype_names() {
 const config::Binder<SystolicSpec>& systolic_binder() {
   static const config::Binder<SystolicSpec> a = [] {
     config::Binder<SramConfig> sram("systolic.sram", "operand buffers between DRAM and the array");
-    sram.integer("input_kib", &SramConfig::input_bytes, "KiB", "input (activation) buffer").def(256).range(1, 1 << 22).scale(1024);
-    sram.integer("weight_kib", &SramConfig::weight_bytes, "KiB", "weight buffer").def(256).range(1, 1 << 22).scale(1024);
-    sram.integer("output_kib", &SramConfig::output_bytes, "KiB", "output / partial-sum buffer").def(128).range(1, 1 << 22).scale(1024);
-    sram.boolean("double_buffer", &SramConfig::double_buffer, "halve each buffer so the next fold's loads overlap the current fold").def(true);
-    sram.integer("bytes_per_cycle", &SramConfig::bytes_per_cycle, "B/cycle", "bandwidth of each buffer towards the array").def(256).range(1, 1 << 20);
+    sram.integer("input_kib", &SramConfig::input_bytes, "KiB", "input (activation) buffer")
+        .def(256)
+        .range(1, 1 << 22)
+        .scale(1024);
+    sram.integer("weight_kib", &SramConfig::weight_bytes, "KiB", "weight buffer")
+        .def(256)
+        .range(1, 1 << 22)
+        .scale(1024);
+    sram.integer("output_kib", &SramConfig::output_bytes, "KiB", "output / partial-sum buffer")
+        .def(128)
+        .range(1, 1 << 22)
+        .scale(1024);
+    sram.boolean("double_buffer", &SramConfig::double_buffer,
+                 "halve each buffer so the next fold's loads overlap the current fold")
+        .def(true);
+    sram.integer("bytes_per_cycle", &SramConfig::bytes_per_cycle, "B/cycle",
+                 "bandwidth of each buffer towards the array")
+        .def(256)
+        .range(1, 1 << 20);
 
     config::Binder<SparsityConfig> sp("systolic.output_sparsity", "output-sparsity metadata");
-    sp.choice("mode", &SparsityConfig::mode, kSparsityModeNames, "gate: masked MACs power-gated (energy, not cycles); skip: wholly masked rows/cols/tiles removed from the schedule").def("off");
-    sp.choice("granularity", &SparsityConfig::granularity, kGranularityNames, "structure the mask describes: one output, an output row (M index), an output column (N index), a rows×cols output tile").def("element");
-    sp.choice("pattern", &SparsityConfig::pattern, kPatternNames, "from_op: the op's own mask (ReLU, pruning); density: seeded random pattern on every GEMM; nm: N needed of every M units").def("from_op");
-    sp.real("density", &SparsityConfig::density, "", "fraction of needed units (pattern: density)").def(1.0).range(0, 1);
+    sp.choice("mode", &SparsityConfig::mode, kSparsityModeNames,
+              "gate: masked MACs power-gated (energy, not cycles); skip: wholly masked rows/cols/tiles removed from "
+              "the schedule")
+        .def("off");
+    sp.choice("granularity", &SparsityConfig::granularity, kGranularityNames,
+              "structure the mask describes: one output, an output row (M index), an output column (N index), a "
+              "rows×cols output tile")
+        .def("element");
+    sp.choice("pattern", &SparsityConfig::pattern, kPatternNames,
+              "from_op: the op's own mask (ReLU, pruning); density: seeded random pattern on every GEMM; nm: N needed "
+              "of every M units")
+        .def("from_op");
+    sp.real("density", &SparsityConfig::density, "", "fraction of needed units (pattern: density)")
+        .def(1.0)
+        .range(0, 1);
     sp.integer("n", &SparsityConfig::n, "", "needed units per group (pattern: nm)").def(2).range(0, 1024);
     sp.integer("m", &SparsityConfig::m, "", "group size (pattern: nm)").def(4).range(1, 1024);
 
-    config::Binder<SystolicSpec> a("systolic", "R×C multiply-accumulate array (ws/os/is) with output-sparsity gating/skipping");
+    config::Binder<SystolicSpec> a("systolic",
+                                   "R×C multiply-accumulate array (ws/os/is) with output-sparsity gating/skipping");
     a.integer("rows", &SystolicSpec::rows, "PEs", "array rows R").def(32).range(1, 65536);
     a.integer("cols", &SystolicSpec::cols, "PEs", "array columns C").def(32).range(1, 65536);
-    a.integer("stages", &SystolicSpec::stages, "", "pipeline stages along the reduction (rows) dimension; each boundary adds a partial-sum register").def(1).range(1, 1024);
-    a.choice("dataflow", &SystolicSpec::dataflow, kDataflowNames, "stationary operand: weights, outputs or inputs").def("ws");
-    a.choice("timing", &SystolicSpec::timing, kTimingNames, "overlapped: preloads hidden behind streams; scalesim: SCALE-Sim v2 compute cycles").def("overlapped");
-    a.real("clock_ghz", &SystolicSpec::clock_ghz, "GHz", "clock").def(1.0).range(config::kMinClockGhz, config::kMaxClockGhz);
-    const Into<SystolicSpec, std::optional<workload::DType>> dtype{[](SystolicSpec& s, std::optional<workload::DType> d) {
-      s.dtype_from_workload = !d;
-      s.dtype = d.value_or(workload::DType::int8);
-    }};
-    a.choice("dtype", dtype, dtype_names(), "operand type (fp16/bf16 accumulate in fp32, int8 in int32); workload: the op's own").def("workload");
-    a.integer("vector_lanes", &SystolicSpec::vector_lanes, "lanes", "vector unit for non-GEMM ops, elements per cycle (0: one per column)").def(0).range(0, 1 << 20);
-    a.choice("backend", &SystolicSpec::rtl_backend, config::kBackendNames, "model: the fold core's formulas; rtl: every fold runs on the Verilated PE array (4x4 or 8x8, ws, scalesim timing, int8, 1 stage, output sparsity off or gate by column)").def("model");
+    a.integer("stages", &SystolicSpec::stages, "",
+              "pipeline stages along the reduction (rows) dimension; each boundary adds a partial-sum register")
+        .def(1)
+        .range(1, 1024);
+    a.choice("dataflow", &SystolicSpec::dataflow, kDataflowNames, "stationary operand: weights, outputs or inputs")
+        .def("ws");
+    a.choice("timing", &SystolicSpec::timing, kTimingNames,
+             "overlapped: preloads hidden behind streams; scalesim: SCALE-Sim v2 compute cycles")
+        .def("overlapped");
+    a.real("clock_ghz", &SystolicSpec::clock_ghz, "GHz", "clock")
+        .def(1.0)
+        .range(config::kMinClockGhz, config::kMaxClockGhz);
+    const Into<SystolicSpec, std::optional<workload::DType>> dtype{
+        [](SystolicSpec& s, std::optional<workload::DType> d) {
+          s.dtype_from_workload = !d;
+          s.dtype = d.value_or(workload::DType::int8);
+        }};
+    a.choice("dtype", dtype, dtype_names(),
+             "operand type (fp16/bf16 accumulate in fp32, int8 in int32); workload: the op's own")
+        .def("workload");
+    a.integer("vector_lanes", &SystolicSpec::vector_lanes, "lanes",
+              "vector unit for non-GEMM ops, elements per cycle (0: one per column)")
+        .def(0)
+        .range(0, 1 << 20);
+    a.choice("backend", &SystolicSpec::rtl_backend, config::kBackendNames,
+             "model: the fold core's formulas; rtl: every fold runs on the Verilated PE array (4x4 or 8x8, ws, "
+             "scalesim timing, int8, 1 stage, output sparsity off or gate by column)")
+        .def("model");
     a.group("sram", &SystolicSpec::sram, sram, "operand buffers");
     a.group("output_sparsity", &SystolicSpec::sparsity, sp, "output-sparsity metadata");
     return a;
@@ -74,8 +117,8 @@ SystolicSpec parse_systolic_spec(const config::Values& v) {
     throw v.error("stages", "stages must divide rows (rows " + std::to_string(s.rows) + ", stages " +
                                 std::to_string(s.stages) + ")");
   if (s.sparsity.n > s.sparsity.m)
-    throw v.error("output_sparsity.n", "n (" + std::to_string(s.sparsity.n) + ") must not exceed m (" +
-                                           std::to_string(s.sparsity.m) + ")");
+    throw v.error("output_sparsity.n",
+                  "n (" + std::to_string(s.sparsity.n) + ") must not exceed m (" + std::to_string(s.sparsity.m) + ")");
   if (s.rtl_backend) {
     std::vector<std::string> need;  // every unmet constraint at once
     if (!rtl_array_supported(s.rows, s.cols)) need.push_back("rows x cols 4x4 or 8x8 (the verilated sizes)");
@@ -105,7 +148,8 @@ std::string pe_leakage_unit(workload::DType d) { return std::string("systolic.pe
 std::vector<ActionDecl> systolic_leakage_units() {
   std::vector<ActionDecl> u;
   for (workload::DType d : {workload::DType::int8, workload::DType::fp16, workload::DType::bf16, workload::DType::fp32})
-    u.push_back({pe_leakage_unit(d), std::string("one ") + workload::to_string(d) + " PE (multiplier, accumulator, registers)"});
+    u.push_back({pe_leakage_unit(d),
+                 std::string("one ") + workload::to_string(d) + " PE (multiplier, accumulator, registers)"});
   u.push_back({"systolic.vector_lane", "one lane of the vector unit (an fp32 adder)"});
   return u;
 }

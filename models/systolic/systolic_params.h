@@ -26,8 +26,10 @@ inline constexpr config::EnumName<SparsityMode> kSparsityModeNames[] = {
 /// The structure a mask describes: single outputs, whole output rows (one M index), whole
 /// output columns (one N index), or rows×cols output tiles.
 enum class Granularity { element, row, col, tile };
-inline constexpr config::EnumName<Granularity> kGranularityNames[] = {
-    {Granularity::element, "element"}, {Granularity::row, "row"}, {Granularity::col, "col"}, {Granularity::tile, "tile"}};
+inline constexpr config::EnumName<Granularity> kGranularityNames[] = {{Granularity::element, "element"},
+                                                                      {Granularity::row, "row"},
+                                                                      {Granularity::col, "col"},
+                                                                      {Granularity::tile, "tile"}};
 enum class Pattern { from_op, density, nm };
 inline constexpr config::EnumName<Pattern> kPatternNames[] = {
     {Pattern::from_op, "from_op"}, {Pattern::density, "density"}, {Pattern::nm, "nm"}};

@@ -12,8 +12,11 @@ const config::Binder<traffic::TrafficSpec>& traffic_binder() {
   using traffic::TrafficSpec;
   static const config::Binder<TrafficSpec> s = [] {
     config::Binder<TrafficSpec> s("traffic", "synthetic DRAM requests");
-    s.choice("pattern", &TrafficSpec::random, kPatternNames, "consecutive 64 B blocks, or uniformly random ones").def("stream");
-    s.real("read_fraction", &TrafficSpec::read_fraction, "", "share of reads; the rest are writes").def(1.0).range(0, 1);
+    s.choice("pattern", &TrafficSpec::random, kPatternNames, "consecutive 64 B blocks, or uniformly random ones")
+        .def("stream");
+    s.real("read_fraction", &TrafficSpec::read_fraction, "", "share of reads; the rest are writes")
+        .def(1.0)
+        .range(0, 1);
     s.real("rate_per_ns", &TrafficSpec::rate_per_ns, "requests/ns",
            "offered request rate, 1e-6 (1 kHz) or more; 0 = as fast as the controller accepts")
         .def(0.0)

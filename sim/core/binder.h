@@ -66,7 +66,8 @@ U fit(const Values& v, const std::string& name, int64_t x, int64_t scale) {
   if (!fits && x < 0) throw v.error(name, "value " + std::to_string(x) + " must not be negative");
   if (!fits)
     throw v.error(name, "value " + std::to_string(x) + (scale > 1 ? " x " + std::to_string(scale) : "") +
-                            " does not fit the model's field (at most " + std::to_string(std::numeric_limits<U>::max()) + ")");
+                            " does not fit the model's field (at most " +
+                            std::to_string(std::numeric_limits<U>::max()) + ")");
   return static_cast<U>(y);
 }
 }  // namespace detail
@@ -77,12 +78,30 @@ class BoundParam {
  public:
   BoundParam(ParamDecl& decl, int64_t& scale) : m_decl(decl), m_scale(scale) {}
   template <class V>
-  BoundParam& def(V v) { m_decl.def(v); return *this; }
-  BoundParam& req() { m_decl.req(); return *this; }
-  BoundParam& range(double lo, double hi) { m_decl.range(lo, hi); return *this; }
-  BoundParam& positive() { m_decl.positive(); return *this; }
-  BoundParam& at_least(double lo) { m_decl.at_least(lo); return *this; }
-  BoundParam& exclusive_min() { m_decl.exclusive_min(); return *this; }
+  BoundParam& def(V v) {
+    m_decl.def(v);
+    return *this;
+  }
+  BoundParam& req() {
+    m_decl.req();
+    return *this;
+  }
+  BoundParam& range(double lo, double hi) {
+    m_decl.range(lo, hi);
+    return *this;
+  }
+  BoundParam& positive() {
+    m_decl.positive();
+    return *this;
+  }
+  BoundParam& at_least(double lo) {
+    m_decl.at_least(lo);
+    return *this;
+  }
+  BoundParam& exclusive_min() {
+    m_decl.exclusive_min();
+    return *this;
+  }
   /// The field holds the value times `k`, e.g. 1024 for a KiB parameter filling a byte count.
   BoundParam& scale(int64_t k) {
     if (m_decl.type != ParamType::Int || k < 1) throw std::logic_error("scale applies to integers, by k >= 1");
@@ -113,9 +132,10 @@ class Binder {
   BoundParam integer(const std::string& name, Into<T, F> to, const std::string& unit, const std::string& desc) {
     using U = typename detail::Field<F>::type;
     static_assert(std::is_integral_v<U> && !std::is_same_v<U, bool>, "an integer parameter fills an integer field");
-    return bind<F>(m_schema->integer(name, unit, desc), [set = std::move(to.set)](const Values& v, const Binding& b, T& t) {
-      set(t, detail::fit<U>(v, b.name, v.i(b.name), b.scale));
-    });
+    return bind<F>(m_schema->integer(name, unit, desc),
+                   [set = std::move(to.set)](const Values& v, const Binding& b, T& t) {
+                     set(t, detail::fit<U>(v, b.name, v.i(b.name), b.scale));
+                   });
   }
 
   template <class F>
@@ -195,7 +215,8 @@ class Binder {
     for (const Binding& b : m_bindings) {
       if (v.has(b.name)) b.fill(v, b, t);
       else if (!b.optional)
-        throw std::logic_error("parameter '" + v.path() + "." + b.name + "' has no default but fills a non-optional field");
+        throw std::logic_error("parameter '" + v.path() + "." + b.name +
+                               "' has no default but fills a non-optional field");
     }
   }
   std::shared_ptr<const Schema> schema() const { return m_schema; }

@@ -33,19 +33,24 @@ const config::Binder<DdrSpec>& ddr_binder() {
       const char* name;
       unsigned DdrSpec::*field;
       const char* desc;
-    } timings[] = {{"cl", &DdrSpec::cl, "read latency"}, {"cwl", &DdrSpec::cwl, "write latency"},
-                   {"trcd", &DdrSpec::trcd, "ACT to column command"}, {"trp", &DdrSpec::trp, "PRE to ACT"},
-                   {"tras", &DdrSpec::tras, "ACT to PRE"}, {"trc", &DdrSpec::trc, "ACT to ACT, same bank"},
+    } timings[] = {{"cl", &DdrSpec::cl, "read latency"},
+                   {"cwl", &DdrSpec::cwl, "write latency"},
+                   {"trcd", &DdrSpec::trcd, "ACT to column command"},
+                   {"trp", &DdrSpec::trp, "PRE to ACT"},
+                   {"tras", &DdrSpec::tras, "ACT to PRE"},
+                   {"trc", &DdrSpec::trc, "ACT to ACT, same bank"},
                    {"tbl", &DdrSpec::tbl, "data-bus cycles per burst (BL/2)"},
                    {"tccd_s", &DdrSpec::tccd_s, "column to column, other bank group"},
                    {"tccd_l", &DdrSpec::tccd_l, "column to column, same bank group"},
                    {"trrd_s", &DdrSpec::trrd_s, "ACT to ACT, other bank group"},
                    {"trrd_l", &DdrSpec::trrd_l, "ACT to ACT, same bank group"},
                    {"tfaw", &DdrSpec::tfaw, "window holding at most four ACTs"},
-                   {"twr", &DdrSpec::twr, "write recovery before PRE"}, {"trtp", &DdrSpec::trtp, "read to PRE"},
+                   {"twr", &DdrSpec::twr, "write recovery before PRE"},
+                   {"trtp", &DdrSpec::trtp, "read to PRE"},
                    {"twtr_s", &DdrSpec::twtr_s, "write to read, other bank group"},
                    {"twtr_l", &DdrSpec::twtr_l, "write to read, same bank group"},
-                   {"trtrs", &DdrSpec::trtrs, "rank to rank switch"}, {"trfc", &DdrSpec::trfc, "refresh cycle time"},
+                   {"trtrs", &DdrSpec::trtrs, "rank to rank switch"},
+                   {"trfc", &DdrSpec::trfc, "refresh cycle time"},
                    {"trefi", &DdrSpec::trefi, "refresh interval"}};
     for (const auto& t : timings) d.integer(t.name, t.field, "cycles", t.desc).req().range(0, 1 << 20);
     d.real("vdd", &DdrSpec::vdd, "V", "supply voltage").def(1.2).range(0.1, 5);
@@ -53,16 +58,19 @@ const config::Binder<DdrSpec>& ddr_binder() {
       const char* name;
       double DdrSpec::*field;
       const char* desc;
-    } currents[] = {{"idd0", &DdrSpec::idd0, "one bank ACT-PRE current"},
-                    {"idd2n", &DdrSpec::idd2n, "precharged standby current"},
-                    {"idd3n", &DdrSpec::idd3n, "active standby current"}, {"idd4r", &DdrSpec::idd4r, "burst read current"},
-                    {"idd4w", &DdrSpec::idd4w, "burst write current"}, {"idd5b", &DdrSpec::idd5b, "burst refresh current"}};
+    } currents[] = {
+        {"idd0", &DdrSpec::idd0, "one bank ACT-PRE current"}, {"idd2n", &DdrSpec::idd2n, "precharged standby current"},
+        {"idd3n", &DdrSpec::idd3n, "active standby current"}, {"idd4r", &DdrSpec::idd4r, "burst read current"},
+        {"idd4w", &DdrSpec::idd4w, "burst write current"},    {"idd5b", &DdrSpec::idd5b, "burst refresh current"}};
     for (const auto& c : currents)
       d.real(c.name, c.field, "mA", std::string(c.desc) + " per device (datasheet IDD)").req().range(0, 1e5);
-    d.choice("page_policy", &DdrSpec::open_page, kPagePolicyNames, "keep rows open after access, or auto-precharge").def("open");
-    d.choice("scheduler", &DdrSpec::fr_fcfs, kSchedulerNames, "row hits first (FR-FCFS) or strictly oldest first").def("fr_fcfs");
+    d.choice("page_policy", &DdrSpec::open_page, kPagePolicyNames, "keep rows open after access, or auto-precharge")
+        .def("open");
+    d.choice("scheduler", &DdrSpec::fr_fcfs, kSchedulerNames, "row hits first (FR-FCFS) or strictly oldest first")
+        .def("fr_fcfs");
     d.integer("queue_depth", &DdrSpec::queue_depth, "requests", "controller queue per channel").def(32).range(1, 4096);
-    d.string("mapping", &DdrSpec::mapping_text, "address fields MSB→LSB from Ro Ra Bg Ba Co Ch, e.g. RoRaBgBaCoCh").def("RoRaBgBaCoCh");
+    d.string("mapping", &DdrSpec::mapping_text, "address fields MSB→LSB from Ro Ra Bg Ba Co Ch, e.g. RoRaBgBaCoCh")
+        .def("RoRaBgBaCoCh");
     return d;
   }();
   return d;
@@ -74,9 +82,13 @@ std::shared_ptr<const config::Schema> ddr_schema() { return ddr_binder().schema(
 
 DdrSpec ddr_spec_from(const config::Values& v) {
   DdrSpec s = ddr_binder().parse(v);
-  const std::pair<const char*, uint64_t> counts[] = {
-      {"channels", s.channels}, {"ranks", s.ranks}, {"bank_groups", s.bank_groups}, {"banks_per_group", s.banks_per_group},
-      {"rows", s.rows},         {"columns", s.columns}, {"burst_length", s.burst_length}};
+  const std::pair<const char*, uint64_t> counts[] = {{"channels", s.channels},
+                                                     {"ranks", s.ranks},
+                                                     {"bank_groups", s.bank_groups},
+                                                     {"banks_per_group", s.banks_per_group},
+                                                     {"rows", s.rows},
+                                                     {"columns", s.columns},
+                                                     {"burst_length", s.burst_length}};
   for (const auto& [key, n] : counts)
     if (!is_pow2(n)) throw v.error(key, "must be a power of two (address bits are split by field)");
   if (s.bus_width % s.device_width) throw v.error("bus_width", "must be a multiple of device_width");
@@ -93,7 +105,8 @@ DdrSpec ddr_spec_from(const config::Values& v) {
 
   // Mapping: two-letter tokens, each field exactly once.
   const std::string& m = s.mapping_text;
-  if (m.size() != 12) throw v.error("mapping", "expected the six fields Ro Ra Bg Ba Co Ch once each, e.g. RoRaBgBaCoCh");
+  if (m.size() != 12)
+    throw v.error("mapping", "expected the six fields Ro Ra Bg Ba Co Ch once each, e.g. RoRaBgBaCoCh");
   for (size_t i = 0; i < m.size(); i += 2) {
     bool found = false;
     for (const auto& [f, tok] : kAddrFieldNames)

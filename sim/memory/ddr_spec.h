@@ -29,10 +29,10 @@ struct DdrSpec {
   // organisation
   unsigned channels = 1, ranks = 1, bank_groups = 4, banks_per_group = 4;
   uint64_t rows = 65536;
-  unsigned columns = 1024;       ///< columns per row, per device
-  unsigned device_width = 8;     ///< bits per device (x8)
-  unsigned bus_width = 64;       ///< bits per channel
-  unsigned burst_length = 8;     ///< beats per burst
+  unsigned columns = 1024;    ///< columns per row, per device
+  unsigned device_width = 8;  ///< bits per device (x8)
+  unsigned bus_width = 64;    ///< bits per channel
+  unsigned burst_length = 8;  ///< beats per burst
   // timing, cycles of tCK
   double tck_ns = 0.833;
   unsigned cl = 17, cwl = 12, trcd = 17, trp = 17, tras = 39, trc = 56, tbl = 4;
@@ -44,17 +44,15 @@ struct DdrSpec {
   bool open_page = true;
   bool fr_fcfs = true;
   unsigned queue_depth = 32;
-  std::string mapping_text;                   ///< as written
-  std::vector<AddrField> mapping;             ///< MSB → LSB, decoded from mapping_text
+  std::string mapping_text;        ///< as written
+  std::vector<AddrField> mapping;  ///< MSB → LSB, decoded from mapping_text
 
   unsigned banks() const { return bank_groups * banks_per_group; }
   unsigned devices_per_rank() const { return bus_width / device_width; }
   uint64_t burst_bytes() const { return uint64_t(bus_width) / 8 * burst_length; }
   /// Bytes one row activation opens across the rank (the page): columns × bus width.
   uint64_t row_bytes() const { return uint64_t(columns) * bus_width / 8; }
-  uint64_t capacity_bytes() const {
-    return uint64_t(channels) * ranks * banks() * rows * row_bytes();
-  }
+  uint64_t capacity_bytes() const { return uint64_t(channels) * ranks * banks() * rows * row_bytes(); }
   /// Peak bytes per second: one burst per tBL cycles per channel.
   double peak_bytes_per_s() const { return channels * double(burst_bytes()) / (tbl * tck_ns * 1e-9); }
 };

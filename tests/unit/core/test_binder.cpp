@@ -4,8 +4,8 @@
 
 #include <optional>
 
-#include "sim/core/config_node.h"
 #include "sim/core/binder.h"
+#include "sim/core/config_node.h"
 
 using namespace bpsim;
 using namespace bpsim::config;
