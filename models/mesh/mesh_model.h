@@ -1,6 +1,7 @@
 #pragma once
-/// The mesh accelerator's sc_module: one SC_THREAD that runs whole ops (or the whole
-/// synthetic run) in the plain-C++ core and then waits for their cycles.
+/// The mesh accelerator's model in the framework's shell (sim/engine/op_runner.h): training
+/// runs the workload's ops in the plain-C++ trainer, op by op; synthetic mode replaces the
+/// op loop with one traffic run. It declares no memory: everything stays on chip.
 #include <memory>
 #include <vector>
 
@@ -10,36 +11,37 @@
 #include "models/mesh/mesh_params.h"
 #include "models/mesh/rtl_router.h"
 #include "models/mesh/synthetic.h"
-#include "sim/engine/accelerator.h"
+#include "sim/engine/op_runner.h"
 
 namespace bpsim::mesh {
 
-/// Leakage units of the mesh's parts (priced in configs/energy/45nm/mesh.yaml).
-std::vector<ActionDecl> mesh_leakage_units();
+class Trainer;
 
-class MeshModel : public sc_core::sc_module, public Accelerator {
+class MeshModel : public OpRunner {
  public:
-  SC_HAS_PROCESS(MeshModel);
   MeshModel(sc_core::sc_module_name name, MeshSpec spec, std::shared_ptr<const workload::OpGraph> graph,
             const config::Values& where, uint64_t seed);
+  ~MeshModel() override;
   double clock_ghz() const override { return m_spec.clock_ghz; }
-  uint64_t total_cycles() const override { return m_cycles; }
   /// One MAC per cluster element per cycle, every cluster of the mesh.
   double peak_macs_per_cycle() const override { return double(m_spec.noc.nodes()) * m_spec.cluster.elements; }
-  void report_stats(StatGroup& group) const override;
   nlohmann::json network() const override { return m_network; }
   std::vector<LeakingPart> leaking_parts() const override;
   const Mapping* mapping() const { return m_map.get(); }
 
  private:
-  void run();
+  /// Synthetic mode's traffic run, or training's op loop between setting up the trainer
+  /// and reading its network figures.
+  void process() override;
+  void run_op(const workload::Op& op, OpRecord& rec) override;
+  /// The network's counters into m_stats, once; the clusters' with mode: training.
+  void register_stats();
   void run_synthetic_mode();
-  void run_training();
   MeshSpec m_spec;
   std::shared_ptr<const workload::OpGraph> m_graph;
   std::unique_ptr<Mapping> m_map;  ///< built at construction: mapping errors are input errors
   uint64_t m_seed;
-  uint64_t m_cycles = 0;
+  std::unique_ptr<Trainer> m_trainer;  ///< training, while the ops run
   NocCounters m_counters;
   nlohmann::json m_network = nlohmann::json::object();
   std::unique_ptr<RtlRouter> m_rtl;  ///< backend: rtl

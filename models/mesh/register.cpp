@@ -1,6 +1,6 @@
 // Registers the `mesh` accelerator kind.
+#include "models/mesh/mesh_actions.h"
 #include "models/mesh/mesh_model.h"
-#include "models/mesh/trainer.h"
 
 namespace bpsim {
 
@@ -9,8 +9,8 @@ void register_mesh(Registry& r) {
   k.kind = "mesh";
   k.description = "X×Y processor clusters on a coordinate-routed message mesh (training or synthetic traffic)";
   k.schema = mesh::mesh_schema();
-  k.actions = mesh::mesh_actions();
-  k.leakage = mesh::mesh_leakage_units();
+  k.actions = mesh::mesh_actions().vocabulary.decls();
+  k.leakage = mesh::mesh_actions().units.decls();
   k.needs_workload = false;  // synthetic mode runs without one
   k.make = [](const BuildContext& ctx) -> std::unique_ptr<Accelerator> {
     return std::make_unique<mesh::MeshModel>(ctx.name.c_str(), mesh::parse_mesh_spec(ctx.params), ctx.workload,

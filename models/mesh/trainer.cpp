@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "models/mesh/mesh_actions.h"
+
 namespace bpsim::mesh {
 
 namespace {
@@ -28,17 +30,6 @@ uint64_t padding_macs(const Connection& c) {
   return uint64_t(c.out_c) * uint64_t(c.in_c) * (all - valid);
 }
 }  // namespace
-
-std::vector<ActionDecl> mesh_actions() {
-  return {{"mesh.buffer_write", "one flit written into a router input buffer"},
-          {"mesh.buffer_read", "one flit read from a router input buffer"},
-          {"mesh.xbar", "one flit through a router crossbar"},
-          {"mesh.link", "one flit over one router-to-router link (flit-hop)"},
-          {"mesh.mac", "one multiply-accumulate in a processing element"},
-          {"mesh.sram_read_64b", "one 64-bit read of cluster SRAM"},
-          {"mesh.sram_write_64b", "one 64-bit write of cluster SRAM"},
-          {"mesh.range", "one control-store entry evaluated by the logic module (range + overlap)"}};
-}
 
 Trainer::Trainer(const MeshSpec& spec, const Mapping& map, const workload::OpGraph& g, uint64_t seed, RtlRouter* rtl)
     : m_spec(spec), m_map(map), m_net(spec.noc, seed), m_rng(seed), m_rtl(rtl) {
@@ -150,7 +141,7 @@ uint64_t Trainer::send_layer_messages(size_t m, bool backward, OpRecord& rec) {
           }
         }
   m_messages += msgs;
-  rec.actions["mesh.range"] += fired * entries;
+  rec.actions[mesh_actions().range] += fired * entries;
   const uint64_t padding = padding_macs(c) * L.samples;
   rec.macs_skipped = silent_macs + padding;
   if (silent_macs && padding)
@@ -169,12 +160,7 @@ uint64_t Trainer::send_layer_messages(size_t m, bool backward, OpRecord& rec) {
   return total;
 }
 
-OpRecord Trainer::run_op(const workload::Op& op) {
-  OpRecord rec;
-  rec.name = op.name;
-  rec.phase = workload::to_string(op.phase);
-  rec.kind = workload::to_string(op.kind);
-  rec.start_cycle = m_time;
+void Trainer::run_op(const workload::Op& op, OpRecord& rec) {
   rec.macs = op.macs;
   const NocCounters before = m_net.counters();
   const int m = m_map.find(op.layer);
@@ -201,16 +187,16 @@ OpRecord Trainer::run_op(const workload::Op& op) {
     rec.cycles = std::max<uint64_t>(1, ceil_div(work, uint64_t(P) * std::max<uint64_t>(1, clusters)));
   }
   const NocCounters& after = m_net.counters();
-  rec.actions["mesh.buffer_write"] += after.buffer_writes - before.buffer_writes;
-  rec.actions["mesh.buffer_read"] += after.buffer_reads - before.buffer_reads;
-  rec.actions["mesh.xbar"] += after.xbar_flits - before.xbar_flits;
-  rec.actions["mesh.link"] += after.flit_hops - before.flit_hops;
-  rec.actions["mesh.mac"] += rec.macs_executed;
-  rec.actions["mesh.sram_read_64b"] += ceil_div(rec.onchip_read_bytes, 8);
-  rec.actions["mesh.sram_write_64b"] += ceil_div(rec.onchip_write_bytes, 8);
+  const MeshActions& A = mesh_actions();
+  rec.actions[A.buffer_write] += after.buffer_writes - before.buffer_writes;
+  rec.actions[A.buffer_read] += after.buffer_reads - before.buffer_reads;
+  rec.actions[A.xbar] += after.xbar_flits - before.xbar_flits;
+  rec.actions[A.link] += after.flit_hops - before.flit_hops;
+  rec.actions[A.mac] += rec.macs_executed;
+  rec.actions[A.sram_read] += ceil_div(rec.onchip_read_bytes, 8);
+  rec.actions[A.sram_write] += ceil_div(rec.onchip_write_bytes, 8);
   rec.extra["flit_hops"] = after.flit_hops - before.flit_hops;
   m_time += rec.cycles;
-  return rec;
 }
 
 }  // namespace bpsim::mesh

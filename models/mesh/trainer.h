@@ -12,17 +12,15 @@
 
 namespace bpsim::mesh {
 
-/// Energy actions the mesh counts (priced in configs/energy/45nm/mesh.yaml).
-std::vector<ActionDecl> mesh_actions();
-
 class Trainer {
  public:
   /// With `rtl` (backend: rtl) every firing's ranges, overlaps and ports come from the
   /// Verilated router, driven from the calling SC_THREAD, and its measured cycles replace
   /// logic_cycles in the message generator's timing.
   Trainer(const MeshSpec& spec, const Mapping& map, const workload::OpGraph& g, uint64_t seed, RtlRouter* rtl = nullptr);
-  /// Times one op starting where the previous one ended.
-  OpRecord run_op(const workload::Op& op);
+  /// Times one op starting where the previous one ended, into `rec` (its identity filled
+  /// by the caller: op_record).
+  void run_op(const workload::Op& op, OpRecord& rec);
   uint64_t now() const { return m_time; }
   const NocCounters& counters() const { return m_net.counters(); }
   double avg_latency_cycles() const { return m_deliveries ? double(m_lat_sum) / double(m_deliveries) : 0.0; }

@@ -2,6 +2,9 @@
 
 #include <algorithm>
 
+#include "models/pim/pim_actions.h"
+#include "sim/memory/memory_system.h"
+
 namespace bpsim::pim {
 
 JobTiming Core::time(const Job& j) const {
@@ -37,11 +40,12 @@ uint64_t Core::run(const OpPlan& p, Seq* total) const {
 }
 
 ActionCounts Core::actions(const Seq& t) {
+  const memory::DramActions& dram = memory::dram_actions();
   ActionCounts a;
-  if (t.acts) a["dram.act"] = t.acts;
-  if (t.pres) a["dram.pre"] = t.pres;
-  if (t.extra_rows) a["pim.extra_row"] = t.extra_rows;
-  if (t.bursts) a["pim.psm_burst"] = t.bursts;
+  if (t.acts) a[dram.act] = t.acts;
+  if (t.pres) a[dram.pre] = t.pres;
+  if (t.extra_rows) a[pim_actions().extra_row] = t.extra_rows;
+  if (t.bursts) a[pim_actions().psm_burst] = t.bursts;
   return a;
 }
 

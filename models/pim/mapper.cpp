@@ -13,6 +13,8 @@ using workload::Phase;
 namespace {
 uint64_t ceil_div(uint64_t a, uint64_t b) { return (a + b - 1) / b; }
 uint64_t bits_to_bytes(uint64_t bits) { return ceil_div(bits, 8); }
+/// The op's i-th read tensor (GEMMs: forward {x, w}, dX {dY, w}, dW {x, dY}), if it names one.
+uint32_t read_tensor(const Op& op, size_t i) { return i < op.reads.size() ? op.reads[i] : Transfer::kNoTensor; }
 }  // namespace
 
 void Mapper::fail(const std::string& key, const std::string& msg) const {
@@ -101,10 +103,10 @@ OpPlan Mapper::forward_xnor(const Op& op) const {
   // Lane order is chosen so that the cheaper operand is the broadcast one: w bits re-read
   // per sample tile, or x bits per output tile.
   const uint64_t w_reads = bits_to_bytes(K * N) * ceil_div(M, t.mt), x_reads = bits_to_bytes(M * K) * ceil_div(N, t.nt);
-  if (w_reads <= x_reads) p.transfers.push_back({"weight_bits", w_reads, false});
-  else p.transfers.push_back({"input_bits", x_reads, false});
-  p.transfers.push_back({"transpose_x_read", bits_to_bytes(M * K), false});
-  p.transfers.push_back({"transpose_x_write", bits_to_bytes(M * K), true});
+  if (w_reads <= x_reads) p.transfers.push_back({"weight_bits", w_reads, false, read_tensor(op, 1)});
+  else p.transfers.push_back({"input_bits", x_reads, false, read_tensor(op, 0)});
+  p.transfers.push_back({"transpose_x_read", bits_to_bytes(M * K), false, read_tensor(op, 0)});
+  p.transfers.push_back({"transpose_x_write", bits_to_bytes(M * K), true, read_tensor(op, 0)});
   p.baseline_read_bytes = bits_to_bytes(M * K) + bits_to_bytes(K * N) * op.gemm.batch;
   p.baseline_write_bytes = bits_to_bytes(M * N);
   return p;
@@ -157,8 +159,12 @@ OpPlan Mapper::signed_accumulate(const Op& op, bool weight_grad) const {
   const uint64_t sign_bytes = weight_grad ? bits_to_bytes(Ms * Kf) : bits_to_bytes(Kf * Nf);
   const uint64_t sign_reads = sign_bytes * (weight_grad ? ceil_div(N, t.nt) : ceil_div(M, t.mt));
   const uint64_t g_reads = dy_bytes * (weight_grad ? ceil_div(M, t.mt) : ceil_div(N, t.nt));
-  if (sign_reads <= g_reads) p.transfers.push_back({weight_grad ? "input_bits" : "weight_bits", sign_reads, false});
-  else p.transfers.push_back({"gradient_bits", g_reads, false});
+  // Reads: dX {dY, w}, dW {x, dY}.
+  const uint32_t sign = read_tensor(op, weight_grad ? 0 : 1), grad = read_tensor(op, weight_grad ? 1 : 0);
+  if (sign_reads <= g_reads)
+    p.transfers.push_back({weight_grad ? "input_bits" : "weight_bits", sign_reads, false, sign});
+  else
+    p.transfers.push_back({"gradient_bits", g_reads, false, grad});
   if (weight_grad) {
     p.baseline_read_bytes = bits_to_bytes(Ms * Kf) + dy_bytes;
     p.baseline_write_bytes = bits_to_bytes(Kf * Nf * gb);
@@ -201,11 +207,11 @@ OpPlan Mapper::host(const Op& op, const workload::OpGraph& g) const {
   OpPlan p;
   p.host_work = true;
   for (uint32_t t : op.reads) {
-    p.transfers.push_back({g.tensors.at(t).name, g.tensors.at(t).bytes, false});
+    p.transfers.push_back({g.tensors.at(t).name, g.tensors.at(t).bytes, false, t});
     p.baseline_read_bytes += g.tensors.at(t).bytes;
   }
   for (uint32_t t : op.writes) {
-    p.transfers.push_back({g.tensors.at(t).name, g.tensors.at(t).bytes, true});
+    p.transfers.push_back({g.tensors.at(t).name, g.tensors.at(t).bytes, true, t});
     p.baseline_write_bytes += g.tensors.at(t).bytes;
   }
   return p;

@@ -41,9 +41,13 @@ struct Job {
 
 /// Bytes over the DRAM interface (host or controller side).
 struct Transfer {
+  static constexpr uint32_t kNoTensor = ~uint32_t(0);
   std::string what;
   uint64_t bytes = 0;
   bool is_write = false;
+  /// The op's tensor whose DRAM copy it moves, starting at the tensor's placed address
+  /// (kNoTensor: the op names none, e.g. a hand-built op without reads).
+  uint32_t tensor = kNoTensor;
 };
 
 struct OpPlan {

@@ -3,31 +3,22 @@
 #include <algorithm>
 #include <cmath>
 
-#include "sim/core/input_errors.h"
-#include "sim/core/stats.h"
-#include "sim/memory/memory_factory.h"
+#include "models/pim/pim_actions.h"
+#include "sim/core/error.h"
 
 namespace bpsim::pim {
 
-std::vector<ActionDecl> pim_actions() {
-  return {{"pim.extra_row", "one wordline raised beyond the first in a multi-row activation (TRA, charge sharing)"},
-          {"pim.psm_burst", "one internal 64-byte burst of a RowClone-PSM row copy (read and write, no I/O)"}};
-}
-
-std::vector<ActionDecl> pim_leakage_units() {
-  return {{"pim.logic", "the in-DRAM compute additions of one memory system (row-decoder groups, dual-contact rows)"}};
-}
-
 PimModel::PimModel(sc_core::sc_module_name name, PimSpec spec, std::shared_ptr<const workload::OpGraph> graph,
                    memory::MemorySystem& mem, const config::Values* where, uint64_t seed)
-    : sc_core::sc_module(name), m_spec(std::move(spec)), m_graph(std::move(graph)), m_mem(mem), m_rtl_rng(seed) {
-  const Mapper mapper(m_spec, where);
-  InputErrors errors;  // every op that cannot be mapped, in one message
-  for (const workload::Op& op : m_graph->ops) errors.collect([&] { m_plans.push_back(mapper.map(op, *m_graph)); });
-  errors.throw_if_any();
+    : OpRunner(name, &mem), m_spec(std::move(spec)), m_graph(graph), m_mem(mem), m_mapper(m_spec, where),
+      m_rtl_rng(seed) {
+  if (!m_graph) throw InputError("accelerator 'pim' needs a 'workload:' section");
+  take_ops(std::move(graph), nullptr);  // maps every op: all that cannot be mapped in one message
   if (m_spec.rtl_backend) m_rtl = make_rtl_column("rtl_column", m_spec.ddr.tck_ns * 1000.0);
-  SC_THREAD(run);
+  register_stats();
 }
+
+void PimModel::check_op(const workload::Op& op) { m_plans.push_back(m_mapper.map(op, *m_graph)); }
 
 OpPlan PimModel::on_rtl(const OpPlan& plan) {
   OpPlan p = plan;
@@ -52,22 +43,22 @@ OpPlan PimModel::on_rtl(const OpPlan& plan) {
   return p;
 }
 
-OpRecord PimModel::run_op(const workload::Op& op, const OpPlan& model_plan) {
+void PimModel::run_op(const workload::Op& op, OpRecord& r) {
+  const OpPlan& model_plan = m_plans.at(m_next_plan++);
   const uint64_t start_ps = static_cast<uint64_t>(sc_core::sc_time_stamp().to_seconds() * 1e12 + 0.5);
   const OpPlan rtl_plan = m_rtl ? on_rtl(model_plan) : OpPlan{};  // the RTL runs in simulated time
   const OpPlan& plan = m_rtl ? rtl_plan : model_plan;
   const Core core(m_spec);
   Seq total;
   const uint64_t compute = core.run(plan, &total);
-  // Host/controller traffic through the DRAM model, one transfer after another.
+  // Host/controller traffic through the DRAM model, one transfer after another, each at
+  // the placed address of the tensor it moves.
   const double tck_ps = m_spec.ddr.tck_ns * 1000.0;
   uint64_t t_ps = start_ps, rd = 0, wr = 0;
-  const uint64_t cap = m_mem.capacity_bytes();
   for (const Transfer& x : plan.transfers) {
     if (x.bytes == 0) continue;
-    if (m_addr + x.bytes > cap) m_addr = 0;
-    t_ps = m_mem.transfer(m_addr, x.bytes, x.is_write, t_ps);
-    m_addr += (x.bytes + 63) / 64 * 64;
+    const uint64_t addr = x.tensor == Transfer::kNoTensor ? kScratchAddr : tensor_addr(x.tensor);
+    t_ps = m_mem.transfer(addr, x.bytes, x.is_write, t_ps);
     (x.is_write ? wr : rd) += x.bytes;
   }
   const uint64_t transfer = static_cast<uint64_t>(std::ceil((t_ps - start_ps) / tck_ps - 1e-9));
@@ -76,18 +67,10 @@ OpRecord PimModel::run_op(const workload::Op& op, const OpPlan& model_plan) {
                                              double(2 * op.macs + op.flops) / (2.0 * m_spec.host_macs_per_cycle()) - 1e-9))
                                        : 0;
 
-  OpRecord r;
-  r.name = op.name;
-  r.phase = workload::to_string(op.phase);
-  r.kind = workload::to_string(op.kind);
-  r.start_cycle = m_cycles;
   r.cycles = compute + std::max(transfer, host);
   r.macs = r.macs_executed = op.macs;  // in DRAM, or on the host
   if (plan.host_work) r.compulsory_read_bytes = plan.baseline_read_bytes;  // every operand, over the bus
-  r.dram_read_bytes = rd;
-  r.dram_write_bytes = wr;
-  r.actions = Core::actions(total);
-  for (const auto& [a, n] : m_mem.take_actions()) r.actions[a] += n;
+  r.actions = Core::actions(total);  // the shell adds the memory's, and the DRAM bytes (rd, wr)
   const double bw = m_mem.peak_bytes_per_s();
   const uint64_t base_bytes = plan.baseline_read_bytes + plan.baseline_write_bytes;
   r.extra = {{"host_work", plan.host_work},
@@ -115,68 +98,62 @@ OpRecord PimModel::run_op(const workload::Op& op, const OpPlan& model_plan) {
   m_if_read += rd;
   m_if_write += wr;
   if (!plan.host_work) {
-    PhaseBytes& pb = m_phase_bytes[r.phase];
+    PhaseBytes& pb = phase_bytes(r.phase);
     ++pb.dram_ops;
     pb.interface += rd + wr;
     pb.host += base_bytes;
   }
-  return r;
-}
-
-void PimModel::run() {
-  for (size_t i = 0; i < m_graph->ops.size(); ++i) {
-    const sc_core::sc_time start = sc_core::sc_time_stamp();
-    OpRecord rec = run_op(m_graph->ops[i], m_plans[i]);
-    const uint64_t cycles = rec.cycles;
-    emit(std::move(rec));
-    m_cycles += cycles;
-    // backend: rtl has already spent the column's cycles in simulated time.
-    const sc_core::sc_time want(double(cycles) * m_spec.ddr.tck_ns, sc_core::SC_NS), spent = sc_core::sc_time_stamp() - start;
-    if (want > spent) wait(want - spent);
-  }
 }
 
 std::vector<LeakingPart> PimModel::leaking_parts() const {
-  // The device computes in its subarrays: the DRAM background leaks for the whole run, and
-  // the compute additions are declared so that the table states their figure.
-  return {memory::dram_background(), {"pim", "pim.logic", 1}};
+  // The device computes in its subarrays: its kind declares MemoryUse::dram (the background
+  // leaks for the whole run), and the compute additions are declared so that the table
+  // states their figure.
+  return {{"pim", pim_actions().logic}};
 }
 
-void PimModel::report_stats(StatGroup& g) const {
-  g.set("cycles", m_cycles, "simulated DRAM cycles (tCK) of the step");
-  g.set("compute_cycles", m_compute_cycles, "cycles of in-DRAM command sequences");
-  g.set("transfer_cycles", m_transfer_cycles, "cycles of host/controller traffic over the DRAM interface");
-  g.set("host_ops", m_host_ops, "ops run on the host (traffic only)");
+void PimModel::register_stats() {
+  StatGroup& g = m_stats;
+  g.formula("cycles", [this] { return total_cycles(); }, "simulated DRAM cycles (tCK) of the step");
+  g.add("compute_cycles", m_compute_cycles, "cycles of in-DRAM command sequences");
+  g.add("transfer_cycles", m_transfer_cycles, "cycles of host/controller traffic over the DRAM interface");
+  g.add("host_ops", m_host_ops, "ops run on the host (traffic only)");
   if (m_rtl) {
-    g.set("rtl_accumulates", m_rtl_accumulates, "XNOR-accumulates run on the Verilated column (one per job)");
-    g.set("rtl_passes", m_rtl_passes, "64-row passes of the column");
-    g.set("rtl_step_cycles", m_rtl_step_cycles, "charge-sharing step cycles the column took");
-    g.set("model_step_cycles", m_model_steps, "steps the model's formula gives for the same accumulates (⌈rows/16⌉ each)");
-    g.set("rtl_count_mismatches", m_rtl_mismatches, "accumulates whose RTL popcount differs from XNOR's (0)");
+    g.add("rtl_accumulates", m_rtl_accumulates, "XNOR-accumulates run on the Verilated column (one per job)");
+    g.add("rtl_passes", m_rtl_passes, "64-row passes of the column");
+    g.add("rtl_step_cycles", m_rtl_step_cycles, "charge-sharing step cycles the column took");
+    g.add("model_step_cycles", m_model_steps, "steps the model's formula gives for the same accumulates (⌈rows/16⌉ each)");
+    g.add("rtl_count_mismatches", m_rtl_mismatches, "accumulates whose RTL popcount differs from XNOR's (0)");
   }
   StatGroup& c = g.child("commands");
-  c.set("act", m_total.acts, "ACT commands of in-DRAM compute");
-  c.set("pre", m_total.pres, "PRE commands of in-DRAM compute");
-  c.set("aap", m_total.aap, "ACT-ACT-PRE primitives");
-  c.set("ap", m_total.ap, "ACT-PRE primitives");
-  c.set("tra", m_total.tra, "triple-row activations (majority)");
-  c.set("charge_shares", m_total.shares, "charge-sharing steps of XNOR-accumulates");
-  c.set("senses", m_total.senses, "offset-voltage comparisons");
-  c.set("psm_rows", m_total.psm, "rows copied between subarrays (RowClone-PSM)");
-  c.set("psm_bursts", m_total.bursts, "internal bursts of RowClone-PSM copies");
-  c.set("extra_rows", m_total.extra_rows, "wordlines raised beyond one per ACT");
+  c.add("act", m_total.acts, "ACT commands of in-DRAM compute");
+  c.add("pre", m_total.pres, "PRE commands of in-DRAM compute");
+  c.add("aap", m_total.aap, "ACT-ACT-PRE primitives");
+  c.add("ap", m_total.ap, "ACT-PRE primitives");
+  c.add("tra", m_total.tra, "triple-row activations (majority)");
+  c.add("charge_shares", m_total.shares, "charge-sharing steps of XNOR-accumulates");
+  c.add("senses", m_total.senses, "offset-voltage comparisons");
+  c.add("psm_rows", m_total.psm, "rows copied between subarrays (RowClone-PSM)");
+  c.add("psm_bursts", m_total.bursts, "internal bursts of RowClone-PSM copies");
+  c.add("extra_rows", m_total.extra_rows, "wordlines raised beyond one per ACT");
   StatGroup& b = g.child("interface");
-  b.set("read_bytes", m_if_read, "bytes read over the DRAM interface (host work, weight bits, transposition)");
-  b.set("write_bytes", m_if_write, "bytes written over the DRAM interface");
-  b.set("host_baseline_read_bytes", m_baseline_read, "bytes a host computing every op would read over the bus");
-  b.set("host_baseline_write_bytes", m_baseline_write, "bytes a host computing every op would write over the bus");
-  StatGroup& ph = g.child("in_dram_by_phase");
-  for (const auto& [phase, pb] : m_phase_bytes) {
-    StatGroup& x = ph.child(phase);
-    x.set("ops", pb.dram_ops, "ops of this phase computed in DRAM");
-    x.set("interface_bytes", pb.interface, "bytes those ops move over the DRAM interface");
-    x.set("host_bytes", pb.host, "bytes a host computing those ops would move over the bus");
+  b.add("read_bytes", m_if_read, "bytes read over the DRAM interface (host work, weight bits, transposition)");
+  b.add("write_bytes", m_if_write, "bytes written over the DRAM interface");
+  b.add("host_baseline_read_bytes", m_baseline_read, "bytes a host computing every op would read over the bus");
+  b.add("host_baseline_write_bytes", m_baseline_write, "bytes a host computing every op would write over the bus");
+  g.child("in_dram_by_phase");  // present, and empty, when no op computes in DRAM
+}
+
+PimModel::PhaseBytes& PimModel::phase_bytes(const std::string& phase) {
+  auto [it, fresh] = m_phase_bytes.try_emplace(phase);
+  PhaseBytes& pb = it->second;  // a map node: the registered references stay valid
+  if (fresh) {
+    StatGroup& x = m_stats.child("in_dram_by_phase").child(phase);
+    x.add("ops", pb.dram_ops, "ops of this phase computed in DRAM");
+    x.add("interface_bytes", pb.interface, "bytes those ops move over the DRAM interface");
+    x.add("host_bytes", pb.host, "bytes a host computing those ops would move over the bus");
   }
+  return pb;
 }
 
 }  // namespace bpsim::pim

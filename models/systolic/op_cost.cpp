@@ -1,9 +1,9 @@
 #include "models/systolic/op_cost.h"
 
 #include <algorithm>
-#include <array>
 #include <string>
 
+#include "models/systolic/systolic_actions.h"
 #include "sim/core/checked.h"
 #include "sim/core/error.h"
 #include "sim/memory/sram.h"
@@ -93,25 +93,19 @@ void fill_gemm_record(const GemmCost& c, const SystolicSpec& s, OpRecord& rec) {
   if (c.macs_skipped) rec.skip_reason = "output_sparsity";
   rec.onchip_read_bytes = c.traffic.sram_read() + c.metadata_bytes;
   rec.onchip_write_bytes = c.traffic.sram_write();
-  rec.actions[mac_action(c.dtype)] += c.macs_executed - c.macs_gated;
-  rec.actions["systolic.mac_gated"] += c.macs_gated;
-  rec.actions["systolic.reg_write"] += c.counts.reg_writes;
-  rec.actions["systolic.stage_reg_write"] += c.counts.stage_reg_writes;
-  static const auto names = [] {  // per operand: its buffer's read and write actions
-    std::array<std::array<std::string, 2>, 3> n;
-    for (int o = 0; o < 3; ++o)
-      n[size_t(o)] = {std::string("systolic.sram_") + operand_name(o) + "_read_64b",
-                      std::string("systolic.sram_") + operand_name(o) + "_write_64b"};
-    return n;
-  }();
+  const SystolicActions& A = systolic_actions();
+  rec.actions[A.mac(c.dtype)] += c.macs_executed - c.macs_gated;
+  rec.actions[A.mac_gated] += c.macs_gated;
+  rec.actions[A.reg_write] += c.counts.reg_writes;
+  rec.actions[A.stage_reg_write] += c.counts.stage_reg_writes;
   for (int o = 0; o < 3; ++o) {
-    rec.actions[names[size_t(o)][0]] += ceil_div(c.traffic.op[size_t(o)].sram_read, 8);
-    rec.actions[names[size_t(o)][1]] += ceil_div(c.traffic.op[size_t(o)].sram_write, 8);
+    rec.actions[A.sram_read(o)] += ceil_div(c.traffic.op[size_t(o)].sram_read, 8);
+    rec.actions[A.sram_write(o)] += ceil_div(c.traffic.op[size_t(o)].sram_write, 8);
     nlohmann::json& j = rec.extra["operands"][operand_name(o)];
     j = {{"sram_read_bytes", c.traffic.op[size_t(o)].sram_read}, {"sram_write_bytes", c.traffic.op[size_t(o)].sram_write},
          {"dram_read_bytes", c.traffic.op[size_t(o)].dram_read}, {"dram_write_bytes", c.traffic.op[size_t(o)].dram_write}};
   }
-  rec.actions["systolic.metadata_read_64b"] += ceil_div(c.metadata_bytes, 8);
+  rec.actions[A.metadata_read] += ceil_div(c.metadata_bytes, 8);
   rec.extra["dataflow"] = to_string(s.dataflow);
   rec.extra["folds"] = c.map.folds();
   rec.extra["fold_t"] = c.map.t;
@@ -143,11 +137,10 @@ void price_buffers(EnergyTable& table, const SystolicSpec& s) {
   const uint64_t capacity[3] = {s.sram.input_bytes, s.sram.weight_bytes, s.sram.output_bytes};
   for (int o = 0; o < 3; ++o) {
     const uint64_t bank = s.sram.double_buffer ? capacity[o] / 2 : capacity[o];
-    const std::string base = std::string("systolic.sram_") + operand_name(o);
     const std::string src = "interpolated from the table's SRAM points at " + std::to_string(bank / 1024) + " KiB" +
                             (s.sram.double_buffer ? " (one half of a double buffer)" : "");
-    table.set_price(base + "_read_64b", memory::sram_access_pj(table, bank, false), src);
-    table.set_price(base + "_write_64b", memory::sram_access_pj(table, bank, true), src);
+    table.set_price(systolic_actions().sram_read(o), memory::sram_access_pj(table, bank, false), src);
+    table.set_price(systolic_actions().sram_write(o), memory::sram_access_pj(table, bank, true), src);
   }
 }
 

@@ -1,5 +1,7 @@
 // Registers the `systolic` accelerator kind.
+#include "models/systolic/systolic_actions.h"
 #include "models/systolic/systolic_model.h"
+#include "sim/memory/dram_system.h"
 
 namespace bpsim {
 
@@ -8,10 +10,11 @@ void register_systolic(Registry& r) {
   k.kind = "systolic";
   k.description = "R×C MAC array (ws/os/is, pipeline stages, SRAM tiling) with output-sparsity gating and skipping";
   k.schema = systolic::systolic_schema();
-  k.actions = systolic::systolic_actions();
-  k.leakage = systolic::systolic_leakage_units();
+  k.actions = systolic::systolic_actions().vocabulary.decls();
+  k.leakage = systolic::systolic_actions().units.decls();
   k.needs_workload = true;
   k.streams_ops = true;
+  k.memory = MemoryUse::dram;  // operands stream through DRAM
   k.op_cost = [](const config::Values& params) -> workload::OpCostFn {
     const systolic::SystolicSpec& spec = systolic::systolic_spec_of(params);
     return [spec](const workload::OpGraph&, const workload::Op& op) { return systolic::op_cycles_estimate(op, spec); };
@@ -19,8 +22,8 @@ void register_systolic(Registry& r) {
   k.make = [](const BuildContext& ctx) -> std::unique_ptr<Accelerator> {
     systolic::SystolicSpec spec = systolic::systolic_spec_of(ctx.params);  // parsed once, shared with op_cost
     systolic::price_buffers(ctx.energy, spec);
-    return std::make_unique<systolic::SystolicModel>(ctx.name.c_str(), std::move(spec), ctx.workload, ctx.stream, ctx.memory,
-                                                     ctx.energy, ctx.params, ctx.seed);
+    return std::make_unique<systolic::SystolicModel>(ctx.name.c_str(), std::move(spec), ctx.workload, ctx.stream,
+                                                     ctx.dram_device(), ctx.energy, ctx.params, ctx.seed);
   };
   r.add(std::move(k));
 }

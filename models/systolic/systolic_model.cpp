@@ -4,50 +4,38 @@
 #include <cmath>
 #include <optional>
 
-#include "sim/core/input_errors.h"
-#include "sim/core/stats.h"
-#include "sim/memory/memory_factory.h"
+#include "models/systolic/systolic_actions.h"
+#include "sim/core/error.h"
 #include "sim/memory/memory_system.h"
 #include "sim/memory/sram.h"
 
 namespace bpsim::systolic {
 
-namespace {
-uint64_t align_up(uint64_t v, uint64_t a) { return (v + a - 1) / a * a; }
-}  // namespace
-
 SystolicModel::SystolicModel(sc_core::sc_module_name name, SystolicSpec spec, std::shared_ptr<const workload::OpGraph> graph,
                              std::shared_ptr<workload::OpStream> stream, memory::MemorySystem& mem,
                              const EnergyTable& energy, const config::Values& where, uint64_t seed)
-    : sc_core::sc_module(name), m_spec(std::move(spec)), m_mem(mem), m_energy(energy), m_where(where), m_rng(seed),
+    : OpRunner(name, &mem), m_spec(std::move(spec)), m_mem(mem), m_energy(energy), m_where(where), m_rng(seed),
       m_rtl_rng(seed ^ 0x9e3779b97f4a7c15ull) {
   m_period_ps = 1000.0 / m_spec.clock_ghz;
   // With dtype: workload the array must compute every op's type: its PEs are as wide as the
   // widest GEMM type of the graph (the graph's type when it has none); a streamed trace is
   // not known ahead, so fp32, the widest.
   m_pe_dtype = m_spec.dtype_from_workload ? workload::DType::fp32 : m_spec.dtype;
+  if (!graph && !stream) throw InputError("accelerator 'systolic' needs a 'workload:' section");
   if (graph) {
     std::optional<workload::DType> widest;
-    InputErrors errors;  // every op's problems in one message, before elaboration ends
     for (const workload::Op& op : graph->ops) {
-      errors.collect([&] { check_op(op); });
       const workload::DType d = m_spec.compute_dtype(op.dtype);
       if (is_gemm(op) && (!widest || workload::dtype_bits(d) > workload::dtype_bits(*widest))) widest = d;
     }
-    errors.throw_if_any();
     if (m_spec.dtype_from_workload) m_pe_dtype = widest.value_or(m_spec.compute_dtype(graph->dtype));
-    m_ops = workload::stream_graph(std::move(graph));
-  } else if (stream) {
-    m_ops = std::move(stream);
-    m_check_each = true;  // a streamed trace's ops are checked as they arrive
-  } else {
-    throw InputError("accelerator 'systolic' needs a 'workload:' section");
   }
+  take_ops(std::move(graph), std::move(stream));
   if (m_spec.rtl_backend) m_rtl = make_rtl_array("rtl_array", m_spec.rows, m_spec.cols, m_period_ps);
-  SC_THREAD(run);
+  register_stats();
 }
 
-void SystolicModel::check_op(const workload::Op& op) const {
+void SystolicModel::check_op(const workload::Op& op) {
   if (!is_gemm(op)) return;
   check_gemm_dims(op);
   const workload::DType d = m_spec.compute_dtype(op.dtype);
@@ -56,19 +44,9 @@ void SystolicModel::check_op(const workload::Op& op) const {
   if (!msg.empty()) throw m_where.error("sram", msg + " (" + workload::to_string(d) + ", op '" + op.name + "')");
 }
 
-void SystolicModel::place(const workload::Op& op) {
-  for (const auto* ids : {&op.reads, &op.writes})
-    for (uint32_t t : *ids) {
-      if (m_tensor_addr.size() <= t) m_tensor_addr.resize(t + 1, kUnplaced);
-      if (m_tensor_addr[t] != kUnplaced) continue;
-      m_tensor_addr[t] = m_next_addr;
-      m_next_addr = align_up(m_next_addr + m_ops->tensor_bytes(t), 4096);
-    }
-}
-
 uint64_t SystolicModel::addr_of(const workload::Op& op, bool write, size_t i) const {
   const std::vector<uint32_t>& ids = write ? op.writes : op.reads;
-  if (i < ids.size()) return m_tensor_addr[ids[i]];
+  if (i < ids.size()) return tensor_addr(ids[i]);
   return kScratchAddr;  // an operand the op does not name
 }
 
@@ -76,26 +54,14 @@ uint64_t SystolicModel::move(uint64_t addr, uint64_t bytes, bool write, uint64_t
   return bytes ? m_mem.transfer(addr, bytes, write, issue_ps) : issue_ps;
 }
 
-void SystolicModel::run() {
-  try {
-    while (const workload::Op* op = m_ops->next()) {
-      if (m_check_each) check_op(*op);
-      place(*op);
-      const sc_core::sc_time start = sc_core::sc_time_stamp();
-      OpRecord rec = is_gemm(*op) ? run_gemm(*op) : run_vector(*op);
-      // backend: rtl has already spent the array's cycles in simulated time.
-      const sc_core::sc_time want(double(rec.cycles) * m_period_ps, sc_core::SC_PS);
-      emit(std::move(rec));
-      const sc_core::sc_time spent = sc_core::sc_time_stamp() - start;
-      if (want > spent) wait(want - spent);
-    }
-  } catch (...) {
-    fail_run(std::current_exception());
-  }
+void SystolicModel::run_op(const workload::Op& op, OpRecord& rec) {
+  if (is_gemm(op))
+    run_gemm(op, rec);
+  else
+    run_vector(op, rec);
 }
 
-OpRecord SystolicModel::run_gemm(const workload::Op& op) {
-  OpRecord rec;
+void SystolicModel::run_gemm(const workload::Op& op, OpRecord& rec) {
   GemmCost c = cost_gemm(op, m_spec, m_rng);
   if (m_rtl) {
     // The RTL's cycles replace the fold core's (equal for supported configs: the
@@ -114,7 +80,7 @@ OpRecord SystolicModel::run_gemm(const workload::Op& op) {
   // Operands beyond input and weight (a bias) are read whole before the folds.
   uint64_t t_in = t0;
   for (size_t i = 2; i < op.reads.size(); ++i) {
-    const uint64_t b = m_ops->tensor_bytes(op.reads[i]);
+    const uint64_t b = tensor_bytes(op.reads[i]);
     t_in = move(addr_of(op, false, i), b, false, t_in);
     rec.compulsory_read_bytes += b;
   }
@@ -156,11 +122,11 @@ OpRecord SystolicModel::run_gemm(const workload::Op& op) {
     m_operand[o].sram_read += tr.op[o].sram_read;
     m_operand[o].sram_write += tr.op[o].sram_write;
   }
-  const std::string mac = mac_action(c.dtype);
-  if (c.macs_gated && m_energy.has(mac) && m_energy.has("systolic.mac_gated"))
-    rec.extra["energy_saved_by_gating_pj"] = double(c.macs_gated) * (m_energy.pj(mac) - m_energy.pj("systolic.mac_gated"));
-  finish(rec, op, t0, end, c.compute_cycles);
-  return rec;
+  const Action& mac = systolic_actions().mac(c.dtype);
+  const Action& gated = systolic_actions().mac_gated;
+  if (c.macs_gated && m_energy.has(mac) && m_energy.has(gated))
+    rec.extra["energy_saved_by_gating_pj"] = double(c.macs_gated) * (m_energy.pj(mac) - m_energy.pj(gated));
+  close(rec, t0, end, c.compute_cycles);
 }
 
 uint64_t SystolicModel::compulsory_operand_bytes(const workload::Op& op, const GemmCost& c) const {
@@ -168,7 +134,7 @@ uint64_t SystolicModel::compulsory_operand_bytes(const workload::Op& op, const G
   // copies), at most the GEMM view's; only the rows / columns still scheduled.
   const workload::GemmDims& g = op.gemm;
   const auto elements = [&](size_t i) {
-    return i < op.reads.size() ? m_ops->tensor_bytes(op.reads[i]) * 8 / std::max(1u, workload::dtype_bits(op.dtype))
+    return i < op.reads.size() ? tensor_bytes(op.reads[i]) * 8 / std::max(1u, workload::dtype_bits(op.dtype))
                                : UINT64_MAX;
   };
   const uint64_t a = std::min(g.m * g.k * g.batch, elements(0)), b = std::min(g.k * g.n * g.batch, elements(1));
@@ -204,20 +170,19 @@ uint64_t SystolicModel::rtl_gemm_cycles(const workload::Op& op, uint64_t masked_
   return cycles;
 }
 
-OpRecord SystolicModel::run_vector(const workload::Op& op) {
-  OpRecord rec;
+void SystolicModel::run_vector(const workload::Op& op, OpRecord& rec) {
   const uint64_t t0 = m_now_ps;
   const uint64_t cycles = vector_cycles(op, m_spec.lanes());
   uint64_t rd = 0, wr = 0, end = t0 + uint64_t(std::llround(double(cycles) * m_period_ps));
-  for (uint32_t t : op.reads) rec.compulsory_read_bytes += m_ops->tensor_bytes(t);  // tensors live in DRAM
+  for (uint32_t t : op.reads) rec.compulsory_read_bytes += tensor_bytes(t);  // tensors live in DRAM
   uint64_t t = t0;
   for (size_t i = 0; i < op.reads.size(); ++i) {
-    const uint64_t b = m_ops->tensor_bytes(op.reads[i]);
+    const uint64_t b = tensor_bytes(op.reads[i]);
     t = move(addr_of(op, false, i), b, false, t);
     rd += b;
   }
   for (size_t i = 0; i < op.writes.size(); ++i) {
-    const uint64_t b = m_ops->tensor_bytes(op.writes[i]);
+    const uint64_t b = tensor_bytes(op.writes[i]);
     t = move(addr_of(op, true, i), b, true, std::max(t0, t));
     wr += b;
   }
@@ -225,68 +190,57 @@ OpRecord SystolicModel::run_vector(const workload::Op& op) {
   rec.macs = rec.macs_executed = op.macs;
   rec.onchip_read_bytes = rd + wr;  // staged through the buffers both ways
   rec.onchip_write_bytes = rd + wr;
-  rec.actions["systolic.vector_op"] += op.flops ? op.flops : (op.elements ? op.elements : op.macs);
-  rec.actions["systolic.sram_input_write_64b"] += (rd + 7) / 8;
-  rec.actions["systolic.sram_input_read_64b"] += (rd + 7) / 8;
-  rec.actions["systolic.sram_output_write_64b"] += (wr + 7) / 8;
-  rec.actions["systolic.sram_output_read_64b"] += (wr + 7) / 8;
+  const SystolicActions& A = systolic_actions();
+  rec.actions[A.vector_op] += op.flops ? op.flops : (op.elements ? op.elements : op.macs);
+  rec.actions[A.sram_input_write] += (rd + 7) / 8;
+  rec.actions[A.sram_input_read] += (rd + 7) / 8;
+  rec.actions[A.sram_output_write] += (wr + 7) / 8;
+  rec.actions[A.sram_output_read] += (wr + 7) / 8;
   rec.extra["vector_cycles"] = cycles;
-  finish(rec, op, t0, end, cycles);
-  return rec;
+  close(rec, t0, end, cycles);
 }
 
-void SystolicModel::finish(OpRecord& rec, const workload::Op& op, uint64_t t0_ps, uint64_t end_ps,
-                           uint64_t compute_cycles) {
-  rec.name = op.name;
-  rec.phase = workload::to_string(op.phase);
-  rec.kind = workload::to_string(op.kind);
-  rec.start_cycle = m_cycles;
-  rec.dram_read_bytes = m_mem.read_bytes() - m_seen_read;
-  rec.dram_write_bytes = m_mem.write_bytes() - m_seen_write;
-  m_seen_read = m_mem.read_bytes();
-  m_seen_write = m_mem.write_bytes();
+void SystolicModel::close(OpRecord& rec, uint64_t t0_ps, uint64_t end_ps, uint64_t compute_cycles) {
   rec.cycles = uint64_t(std::ceil(double(end_ps - t0_ps) / m_period_ps - 1e-9));
   rec.cycles = std::max(rec.cycles, compute_cycles);
-  for (const auto& [k, v] : m_mem.take_actions()) rec.actions[k] += v;
   rec.extra["stall_cycles"] = rec.cycles - compute_cycles;
   const double peak = double(rec.cycles) * m_spec.rows * m_spec.cols;
   rec.extra["utilisation"] = peak > 0 ? double(rec.macs_executed - rec.macs_gated) / peak : 0.0;
   m_stall_cycles += rec.cycles - compute_cycles;
-  m_cycles += rec.cycles;
   m_now_ps = t0_ps + uint64_t(std::llround(double(rec.cycles) * m_period_ps));
 }
 
 std::vector<LeakingPart> SystolicModel::leaking_parts() const {
   // Both halves of a double buffer hold data, so the whole capacity leaks. With output
   // sparsity on, the controller's mask buffer (8 KiB, as systolic.metadata_read_64b is
-  // priced) leaks too. Operands stream from DRAM: its background is charged.
+  // priced) leaks too. Operands stream from DRAM: its kind declares MemoryUse::dram.
   constexpr uint64_t kMaskBufferBytes = 8 * 1024;
   const SramConfig& b = m_spec.sram;
   const uint64_t sram = b.input_bytes + b.weight_bytes + b.output_bytes +
                         (m_spec.sparsity.mode == SparsityMode::off ? 0 : kMaskBufferBytes);
-  return {{"systolic.pe", pe_leakage_unit(m_pe_dtype), double(m_spec.rows) * m_spec.cols},
-          {"systolic.vector", "systolic.vector_lane", double(m_spec.lanes())},
-          memory::sram_leakage("systolic.sram", sram),
-          memory::dram_background()};
+  return {{"systolic.pe", systolic_actions().pe(m_pe_dtype), double(m_spec.rows) * m_spec.cols},
+          {"systolic.vector", systolic_actions().vector_lane, double(m_spec.lanes())},
+          memory::sram_leakage("systolic.sram", sram)};
 }
 
-void SystolicModel::report_stats(StatGroup& g) const {
-  g.set("cycles", m_cycles, "simulated accelerator cycles");
-  g.set("stall_cycles", m_stall_cycles, "cycles the array waited for DRAM or buffer bandwidth");
+void SystolicModel::register_stats() {
+  StatGroup& g = m_stats;
+  g.formula("cycles", [this] { return total_cycles(); }, "simulated accelerator cycles");
+  g.add("stall_cycles", m_stall_cycles, "cycles the array waited for DRAM or buffer bandwidth");
   if (m_rtl) {
-    g.set("rtl_folds", m_rtl_folds, "folds run on the Verilated PE array (backend: rtl)");
-    g.set("rtl_masked_pe_cycles", m_rtl_masked_samples, "PE-cycles of masked output columns on the RTL array");
-    g.set("rtl_masked_pe_toggles", m_rtl_masked_toggles, "multiplier-input changes of masked PEs (operand isolation: 0)");
+    g.add("rtl_folds", m_rtl_folds, "folds run on the Verilated PE array (backend: rtl)");
+    g.add("rtl_masked_pe_cycles", m_rtl_masked_samples, "PE-cycles of masked output columns on the RTL array");
+    g.add("rtl_masked_pe_toggles", m_rtl_masked_toggles, "multiplier-input changes of masked PEs (operand isolation: 0)");
   }
-  g.set("cycles_saved", m_cycles_saved, "fold cycles removed by skipping masked outputs");
-  g.set("metadata_bytes", m_metadata_bytes, "output-mask metadata read");
-  g.set("spill_bytes", m_spill_bytes, "partial sums spilled to DRAM and read back (each way)");
+  g.add("cycles_saved", m_cycles_saved, "fold cycles removed by skipping masked outputs");
+  g.add("metadata_bytes", m_metadata_bytes, "output-mask metadata read");
+  g.add("spill_bytes", m_spill_bytes, "partial sums spilled to DRAM and read back (each way)");
   for (int o = 0; o < 3; ++o) {
     StatGroup& c = g.child(std::string("operand_") + operand_name(o));
-    c.set("dram_read_bytes", m_operand[size_t(o)].dram_read, "bytes read from DRAM into the buffer");
-    c.set("dram_write_bytes", m_operand[size_t(o)].dram_write, "bytes written from the buffer to DRAM");
-    c.set("sram_read_bytes", m_operand[size_t(o)].sram_read, "buffer bytes read");
-    c.set("sram_write_bytes", m_operand[size_t(o)].sram_write, "buffer bytes written");
+    c.add("dram_read_bytes", m_operand[size_t(o)].dram_read, "bytes read from DRAM into the buffer");
+    c.add("dram_write_bytes", m_operand[size_t(o)].dram_write, "bytes written from the buffer to DRAM");
+    c.add("sram_read_bytes", m_operand[size_t(o)].sram_read, "buffer bytes read");
+    c.add("sram_write_bytes", m_operand[size_t(o)].sram_write, "buffer bytes written");
   }
 }
 

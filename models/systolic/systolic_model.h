@@ -1,8 +1,8 @@
 #pragma once
-/// Shell: the systolic array's sc_module. One SC_THREAD takes the ops one by one (from a
-/// graph, or from a trace as it is read); per op it asks
-/// the core for the fold timing, moves the op's operand bytes through the memory system
-/// (double buffering overlaps the next folds' loads with compute) and waits the op's cycles.
+/// The systolic array's model in the framework's shell (sim/engine/op_runner.h), which runs
+/// the ops one by one (from a graph, or from a trace as it is read): per op it asks the
+/// core for the fold timing and moves the op's operand bytes through the memory system
+/// (double buffering overlaps the next folds' loads with compute).
 #include <memory>
 #include <random>
 #include <set>
@@ -13,64 +13,53 @@
 #include "models/systolic/op_cost.h"
 #include "models/systolic/rtl_array.h"
 #include "models/systolic/systolic_params.h"
-#include "sim/engine/accelerator.h"
+#include "sim/engine/op_runner.h"
 
 namespace bpsim::systolic {
 
-class SystolicModel : public sc_core::sc_module, public Accelerator {
+class SystolicModel : public OpRunner {
  public:
-  SC_HAS_PROCESS(SystolicModel);
   /// Runs `graph`, validated against the array (dims, tile fit) before elaboration ends,
   /// or, when it is null, `stream`, whose ops are validated as they arrive.
   SystolicModel(sc_core::sc_module_name name, SystolicSpec spec, std::shared_ptr<const workload::OpGraph> graph,
                 std::shared_ptr<workload::OpStream> stream, memory::MemorySystem& mem, const EnergyTable& energy,
                 const config::Values& where, uint64_t seed);
   double clock_ghz() const override { return m_spec.clock_ghz; }
-  uint64_t total_cycles() const override { return m_cycles; }
   /// One MAC per PE per cycle (stages split the rows, they add no PEs).
   double peak_macs_per_cycle() const override { return double(m_spec.rows) * m_spec.cols; }
-  void report_stats(StatGroup& group) const override;
   std::vector<LeakingPart> leaking_parts() const override;
 
  private:
-  void run();
+  /// The array's counters into m_stats, once (bound by reference; the RTL's with backend: rtl).
+  void register_stats();
   /// Dims and tile fit; an InputError naming `sram` when the op's tiles do not fit.
-  void check_op(const workload::Op& op) const;
-  mutable std::set<workload::DType> m_fit_checked;  ///< dtypes whose tiles were checked against the buffers
-  /// Gives each tensor the op names a DRAM address at its first use (4 KiB aligned, in
-  /// order of first use: a streamed trace and its graph place tensors alike).
-  void place(const workload::Op& op);
-  OpRecord run_gemm(const workload::Op& op);
+  void check_op(const workload::Op& op) override;
+  std::set<workload::DType> m_fit_checked;  ///< dtypes whose tiles were checked against the buffers
+  void run_op(const workload::Op& op, OpRecord& rec) override;
+  void run_gemm(const workload::Op& op, OpRecord& rec);
   /// backend: rtl — runs every instance of the GEMM on the array; returns its cycles.
   /// `masked_cols` output columns are masked (gate, column granularity): the bitmap's
   /// unneeded columns, or that many seeded positions.
   /// Bytes of input and weight the GEMM needs from DRAM at least once (compute dtype).
   uint64_t compulsory_operand_bytes(const workload::Op& op, const GemmCost& c) const;
   uint64_t rtl_gemm_cycles(const workload::Op& op, uint64_t masked_cols);
-  OpRecord run_vector(const workload::Op& op);
+  void run_vector(const workload::Op& op, OpRecord& rec);
   uint64_t addr_of(const workload::Op& op, bool write, size_t i) const;
   /// Moves `bytes` starting at `addr`, issued at `issue_ps`; returns completion (ps).
   uint64_t move(uint64_t addr, uint64_t bytes, bool write, uint64_t issue_ps);
-  void finish(OpRecord& rec, const workload::Op& op, uint64_t t0_ps, uint64_t end_ps, uint64_t compute_cycles);
+  /// The op's cycles from its end time, its stalls and utilisation; advances the clock.
+  void close(OpRecord& rec, uint64_t t0_ps, uint64_t end_ps, uint64_t compute_cycles);
 
-  static constexpr uint64_t kUnplaced = ~uint64_t(0);
-  static constexpr uint64_t kMetaAddr = uint64_t(1) << 40;                   ///< mask metadata region, far from tensors
-  static constexpr uint64_t kScratchAddr = kMetaAddr + (uint64_t(1) << 32);  ///< operands an op does not name
+  static constexpr uint64_t kMetaAddr = uint64_t(1) << 40;  ///< mask metadata region, far from tensors (below scratch)
 
   SystolicSpec m_spec;
   workload::DType m_pe_dtype;  ///< what the PEs are built for (the widest op type with dtype: workload)
-  std::shared_ptr<workload::OpStream> m_ops;
-  bool m_check_each = false;
   memory::MemorySystem& m_mem;
   const EnergyTable& m_energy;
   const config::Values& m_where;
   std::mt19937_64 m_rng;
-  std::vector<uint64_t> m_tensor_addr;  ///< DRAM address of every tensor placed so far, by id
-  uint64_t m_next_addr = 0;
   double m_period_ps = 1000.0;
   uint64_t m_now_ps = 0;
-  uint64_t m_cycles = 0;
-  uint64_t m_seen_read = 0, m_seen_write = 0;  ///< memory counters at the last op's end
   uint64_t m_stall_cycles = 0, m_cycles_saved = 0, m_metadata_bytes = 0, m_spill_bytes = 0;
   std::array<OperandBytes, 3> m_operand{};
   std::unique_ptr<RtlArray> m_rtl;  ///< backend: rtl

@@ -141,35 +141,4 @@ SystolicSpec systolic_defaults() {
   return parse_systolic_spec(v);
 }
 
-std::string mac_action(workload::DType d) { return std::string("systolic.mac_") + workload::to_string(d); }
-
-std::string pe_leakage_unit(workload::DType d) { return std::string("systolic.pe_") + workload::to_string(d); }
-
-std::vector<ActionDecl> systolic_leakage_units() {
-  std::vector<ActionDecl> u;
-  for (workload::DType d : {workload::DType::int8, workload::DType::fp16, workload::DType::bf16, workload::DType::fp32})
-    u.push_back({pe_leakage_unit(d),
-                 std::string("one ") + workload::to_string(d) + " PE (multiplier, accumulator, registers)"});
-  u.push_back({"systolic.vector_lane", "one lane of the vector unit (an fp32 adder)"});
-  return u;
-}
-
-std::vector<ActionDecl> systolic_actions() {
-  return {{"systolic.mac_int8", "one int8 multiply with int32 accumulate"},
-          {"systolic.mac_fp16", "one fp16 multiply with fp32 accumulate"},
-          {"systolic.mac_bf16", "one bf16 multiply with fp32 accumulate"},
-          {"systolic.mac_fp32", "one fp32 multiply-accumulate"},
-          {"systolic.mac_gated", "one issued MAC whose multiplier and adder are power-gated (clock/residual)"},
-          {"systolic.reg_write", "one PE pipeline register write (forwarded operand or partial sum)"},
-          {"systolic.stage_reg_write", "one partial sum latched at a pipeline-stage boundary"},
-          {"systolic.sram_input_read_64b", "64-bit read of the input buffer"},
-          {"systolic.sram_input_write_64b", "64-bit write of the input buffer"},
-          {"systolic.sram_weight_read_64b", "64-bit read of the weight buffer"},
-          {"systolic.sram_weight_write_64b", "64-bit write of the weight buffer"},
-          {"systolic.sram_output_read_64b", "64-bit read of the output buffer"},
-          {"systolic.sram_output_write_64b", "64-bit write of the output buffer"},
-          {"systolic.metadata_read_64b", "64-bit word of output-mask metadata read by the array controller"},
-          {"systolic.vector_op", "one element operation in the vector unit (fp32 add/mul class)"}};
-}
-
 }  // namespace bpsim::systolic

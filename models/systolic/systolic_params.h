@@ -74,14 +74,6 @@ SystolicSpec parse_systolic_spec(const config::Values& v);
 const SystolicSpec& systolic_spec_of(const config::Values& v);
 /// The spec every parameter's declared default gives (for tests that vary a few fields).
 SystolicSpec systolic_defaults();
-/// Energy actions the array counts (priced in configs/energy/45nm/systolic.yaml).
-std::vector<ActionDecl> systolic_actions();
-/// "systolic.mac_bf16" etc.
-std::string mac_action(workload::DType d);
-/// Leakage units of the array's parts (priced in configs/energy/45nm/systolic.yaml).
-std::vector<ActionDecl> systolic_leakage_units();
-/// "systolic.pe_bf16" etc.: one PE of that type.
-std::string pe_leakage_unit(workload::DType d);
 
 inline const char* to_string(Dataflow d) { return config::enum_name(kDataflowNames, d); }
 

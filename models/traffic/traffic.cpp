@@ -2,15 +2,13 @@
 
 #include <cmath>
 
-#include "sim/core/stats.h"
-#include "sim/memory/memory_factory.h"
 
 using namespace sc_core;
 
 namespace bpsim::traffic {
 
 TrafficGenerator::TrafficGenerator(sc_module_name name, const TrafficSpec& spec, memory::DramSystem& dram)
-    : sc_module(name), socket("socket"), m_spec(spec), m_dram(dram), m_rng(spec.seed) {
+    : ModelShell(name, &dram), socket("socket"), m_spec(spec), m_dram(dram), m_rng(spec.seed) {
   socket.register_nb_transport_bw(this, &TrafficGenerator::nb_transport_bw);
   socket.bind(dram.socket);
   // More requests in flight than the controller queues hold, so a saturating rate keeps
@@ -19,7 +17,7 @@ TrafficGenerator::TrafficGenerator(sc_module_name name, const TrafficSpec& spec,
   m_pool.reset(new tlm::tlm_generic_payload[pool]);
   m_sent_at.resize(pool);
   for (size_t i = pool; i-- > 0;) m_free.push_back(i);
-  SC_THREAD(run);
+  register_stats();
 }
 
 uint64_t TrafficGenerator::next_address(uint64_t i) {
@@ -28,7 +26,7 @@ uint64_t TrafficGenerator::next_address(uint64_t i) {
   return (m_spec.base + i * bb) % cap;
 }
 
-void TrafficGenerator::run() {
+void TrafficGenerator::process() {
   static unsigned char scratch[64];  // payload data is not modelled; the pointer must be valid
   const uint64_t bb = m_dram.spec().burst_bytes();
   std::uniform_real_distribution<double> coin(0.0, 1.0);
@@ -61,22 +59,18 @@ void TrafficGenerator::run() {
   m_dram.settle();
 
   const double ns = sc_time_stamp().to_seconds() * 1e9;
-  m_end_cycle = static_cast<uint64_t>(std::ceil(ns / m_dram.spec().tck_ns - 1e-6));
   const memory::DdrCounters& c = m_dram.counters();
-  OpRecord r;
+  OpRecord r;  // the whole run; the shell adds its DRAM bytes and commands
   r.name = m_spec.random ? "traffic.random" : "traffic.stream";
   r.phase = "forward";
   r.kind = "traffic";
-  r.cycles = m_end_cycle;
-  r.dram_read_bytes = c.read_bytes;
-  r.dram_write_bytes = c.write_bytes;
-  r.actions = m_dram.take_actions();
+  r.cycles = static_cast<uint64_t>(std::ceil(ns / m_dram.spec().tck_ns - 1e-6));
   const uint64_t served = c.row_hits + c.row_misses + c.row_conflicts;
   r.extra = {{"achieved_bandwidth_gbps", ns > 0 ? double(c.read_bytes + c.write_bytes) / ns : 0.0},
              {"avg_latency_ns", m_completed ? m_latency_ns_sum / double(m_completed) : 0.0},
              {"controller_latency_ns", c.requests ? double(c.latency_cycles) / double(c.requests) * m_dram.spec().tck_ns : 0.0},
              {"row_hit_rate", served ? double(c.row_hits) / double(served) : 0.0}};
-  emit(std::move(r));
+  finish_op(std::move(r));
 }
 
 tlm::tlm_sync_enum TrafficGenerator::nb_transport_bw(tlm::tlm_generic_payload& p, tlm::tlm_phase& ph, sc_time&) {
@@ -96,14 +90,14 @@ tlm::tlm_sync_enum TrafficGenerator::nb_transport_bw(tlm::tlm_generic_payload& p
   return tlm::TLM_ACCEPTED;
 }
 
-// It drives the DRAM model and builds nothing else.
-std::vector<LeakingPart> TrafficGenerator::leaking_parts() const { return {memory::dram_background()}; }
+// It drives the DRAM model (its kind declares MemoryUse::dram) and builds nothing else.
+std::vector<LeakingPart> TrafficGenerator::leaking_parts() const { return {}; }
 
-void TrafficGenerator::report_stats(StatGroup& g) const {
-  g.set("requests", m_completed, "requests completed");
-  g.set("avg_latency_ns", m_completed ? m_latency_ns_sum / double(m_completed) : 0.0,
-        "mean time from sending a request to its response, queueing included");
-  g.set("end_cycles", m_end_cycle, "DRAM cycles until the last response");
+void TrafficGenerator::register_stats() {
+  m_stats.add("requests", m_completed, "requests completed");
+  m_stats.formula("avg_latency_ns", [this] { return m_completed ? m_latency_ns_sum / double(m_completed) : 0.0; },
+                  "mean time from sending a request to its response, queueing included");
+  m_stats.formula("end_cycles", [this] { return total_cycles(); }, "DRAM cycles until the last response");
 }
 
 }  // namespace bpsim::traffic

@@ -1,6 +1,8 @@
 #pragma once
 /// `traffic`: a synthetic request generator that drives the DRAM model through its TLM-2.0
-/// socket on its own — streaming or random 64 B requests, a read/write mix and a rate.
+/// socket on its own — streaming or random 64 B requests, a read/write mix and a rate. It
+/// is no op loop: it supplies the shell's process (sim/engine/op_runner.h) and reports its
+/// run as one record.
 #include <cstdint>
 #include <memory>
 #include <random>
@@ -10,7 +12,7 @@
 #include <tlm>
 #include <tlm_utils/simple_initiator_socket.h>
 
-#include "sim/engine/accelerator.h"
+#include "sim/engine/op_runner.h"
 #include "sim/memory/dram_system.h"
 
 namespace bpsim::traffic {
@@ -24,20 +26,19 @@ struct TrafficSpec {
   uint64_t seed = 1;
 };
 
-class TrafficGenerator : public sc_core::sc_module, public Accelerator {
+class TrafficGenerator : public ModelShell {
  public:
-  SC_HAS_PROCESS(TrafficGenerator);
   tlm_utils::simple_initiator_socket<TrafficGenerator> socket;
 
   TrafficGenerator(sc_core::sc_module_name name, const TrafficSpec& spec, memory::DramSystem& dram);
   double clock_ghz() const override { return 1.0 / m_dram.spec().tck_ns; }
-  uint64_t total_cycles() const override { return m_end_cycle; }
   double peak_macs_per_cycle() const override { return 0; }  // a request generator computes nothing
-  void report_stats(StatGroup& group) const override;
   std::vector<LeakingPart> leaking_parts() const override;
 
  private:
-  void run();
+  void process() override;
+  /// The generator's counters into m_stats, once.
+  void register_stats();
   tlm::tlm_sync_enum nb_transport_bw(tlm::tlm_generic_payload& p, tlm::tlm_phase& ph, sc_core::sc_time& t);
   uint64_t next_address(uint64_t i);
 
@@ -51,7 +52,6 @@ class TrafficGenerator : public sc_core::sc_module, public Accelerator {
   bool m_waiting_end_req = false;
   uint64_t m_completed = 0;
   double m_latency_ns_sum = 0;
-  uint64_t m_end_cycle = 0;
 };
 
 }  // namespace bpsim::traffic

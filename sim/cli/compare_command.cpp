@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <algorithm>
 #include <map>
 #include <sstream>
 #include <string>
@@ -19,6 +20,7 @@
 #include "sim/core/output_files.h"
 #include "sim/engine/engine.h"
 #include "sim/sweep/sweep_runner.h"
+#include "sim/sweep/sweep_spec.h"
 #include "sim/workload/builder.h"
 
 namespace po = boost::program_options;
@@ -28,6 +30,9 @@ using nlohmann::json;
 namespace bpsim::cli {
 
 namespace {
+
+/// The one axis of the comparison.
+const char* const kPolicyAxis = "workload.policy.kind";
 
 std::vector<std::string> split_list(const std::string& s) {
   std::vector<std::string> out;
@@ -65,32 +70,37 @@ int cmd_compare(int argc, char* argv[]) {
   std::string config, policies = "none,checkpoint,full_recompute", out;
   std::vector<std::string> sets;
   bool help = false, no_plot = false, force = false;
+  int jobs = 1;
   po::options_description d("options");
   d.add_options()("help,h", po::bool_switch(&help), "show this help")(
       "policies,p", po::value(&policies),
-      ("comma-separated policy kinds (default none,checkpoint,full_recompute): " + workload::policy_kind_names() +
-       "; their parameters (threshold, budget_bytes, segments, cost, density, allowable_error, …) come from the config's workload.policy")
+      ("comma-separated policy kinds (default none,checkpoint,full_recompute): " +
+       workload::PolicyRegistry::instance().names() +
+       "; each kind's keys (threshold, budget_bytes, segments, …) come from the config's workload.policies.KIND")
           .c_str())("out,o", po::value(&out), "output folder (default: out/compare_<config name>)")(
       "set", po::value(&sets)->composing(), "override a config value for every run")(
+      "jobs,j", po::value(&jobs), "runs at once (default 1)")(
       "no-plot", po::bool_switch(&no_plot), "write no PNG")(
       "force", po::bool_switch(&force), "write into a non-empty folder bpsim did not create");
   parse_command_line(argc, argv, d, {{"config", &config}});
   if (help) {
     std::cout << "usage: bpsim compare CONFIG.yaml --policies none,checkpoint,threshold,... [--out DIR]\n\n"
-                 "Runs the config's training step once per policy, each in its own bpsim process, prints\n"
-                 "peak memory, DRAM traffic, energy, latency and recompute overhead, and writes\n"
-                 "DIR/compare.csv, DIR/timeline.csv (live bytes over the step) and DIR/memory.png.\n\n"
+                 "A sweep over workload.policy.kind: runs the config's training step once per policy, each\n"
+                 "in its own bpsim process (DIR/runs, as bpsim sweep writes it), prints peak memory, DRAM\n"
+                 "traffic, energy, latency and recompute overhead, and writes DIR/compare.csv,\n"
+                 "DIR/timeline.csv (live bytes over the step) and DIR/memory.png.\n\n"
               << d;
     return kExitOk;
   }
   if (config.empty()) throw po::error("missing CONFIG.yaml");
-  const std::vector<std::string> kinds = split_list(policies);
+  std::vector<std::string> kinds;  // in the order given, each once
+  for (const std::string& k : split_list(policies))
+    if (std::find(kinds.begin(), kinds.end(), k) == kinds.end()) kinds.push_back(k);
   if (kinds.empty()) throw po::error("--policies: give at least one policy");
-  for (const std::string& k : kinds) {
-    workload::Policy::Kind kind;
-    if (!workload::policy_kind_from_string(k, kind))
-      throw po::error("--policies: unknown policy '" + k + "' (" + workload::policy_kind_names() + ")");
-  }
+  for (const std::string& k : kinds)
+    if (!workload::PolicyRegistry::instance().find(k))
+      throw po::error("--policies: unknown policy '" + k + "' (valid: " + workload::PolicyRegistry::instance().names() +
+                      ")");
 
   // Every variant is validated (and its op graph built, for the memory timeline) before
   // any simulation starts: a bad threshold or an unmeetable budget stops here, exit 2.
@@ -110,29 +120,51 @@ int cmd_compare(int argc, char* argv[]) {
   const fs::path dir = out.empty() ? fs::path("out") / ("compare_" + fs::path(config).stem().string()) : fs::path(out);
   // Held until the comparison ends: a second compare into DIR is refused meanwhile.
   const output::FolderLock lock = output::claim_folder(dir, force, "--out", "compare");
-  const std::string exe = fs::read_symlink("/proc/self/exe").string();
+  // The points: one per kind, each `bpsim run CONFIG --set workload.policy.kind=K` after
+  // the --set values, run by the sweep runner into DIR/runs (afresh: earlier results there
+  // are not taken as this comparison's).
+  auto node = [](config::Node::Type t, const std::string& text = "") {
+    config::Node n;
+    n.type = t;
+    n.scalar = text;
+    return n;
+  };
+  config::Node axis = node(config::Node::Type::Sequence), axes = node(config::Node::Type::Map),
+               root = node(config::Node::Type::Map);
+  for (const std::string& k : kinds) axis.seq.push_back(node(config::Node::Type::Scalar, k));
+  axes.set(kPolicyAxis, axis);
+  root.set("base", node(config::Node::Type::Scalar, config));
+  root.set("axes", axes);
+  const sweep::SweepSpec spec = sweep::expand_sweep(root, config, sets);
+  sweep::RunnerOptions opt;
+  opt.out_dir = (dir / "runs").string();
+  opt.jobs = jobs;
+  opt.exe = fs::read_symlink("/proc/self/exe").string();
+  for (const char* f : {"results.jsonl", "results.csv"}) fs::remove(fs::path(opt.out_dir) / f);
+  const int code = sweep::run_local(spec, opt);
+  std::map<std::string, json> rows;  // by kind
+  {
+    std::ifstream in(fs::path(opt.out_dir) / "results.jsonl");
+    for (std::string line; std::getline(in, line);) {
+      const json row = json::parse(line);
+      rows[row["axes"][kPolicyAxis].get<std::string>()] = row;
+    }
+  }
+
   std::string csv =
       "policy,status,peak_bytes,saved_after_forward_bytes,dram_bytes,energy_pj,seconds,cycles,forward_macs,"
       "recompute_macs,recompute_cycles_over_forward\n";
   std::string timeline = "policy,op,phase,start_cycle,end_cycle,start_s,end_s,live_bytes\n";
   std::string table = fmt::format("{:<22} {:>12} {:>12} {:>12} {:>12} {:>12} {:>10}\n", "policy", "peak mem",
                                   "saved@fwd", "DRAM", "energy", "latency", "recompute");
-  int failed = 0;
   for (size_t i = 0; i < kinds.size(); ++i) {
     const std::string& k = kinds[i];
-    const fs::path run_dir = dir / k;
-    std::vector<std::string> args = {exe, "run", config, "--out", run_dir.string(), "--quiet", "--force"};
-    for (const auto& s : sets) args.insert(args.end(), {"--set", s});
-    args.insert(args.end(), {"--set", "workload.policy.kind=" + k});
-    const fs::path log = dir / (k + ".log");
-    const int code = sweep::run_child(args, log.string());
-    if (code != 0) {
-      ++failed;
-      std::cerr << fmt::format("compare: policy {} failed (exit code {}), see {}\n", k, code, log.string());
+    auto row = rows.find(k);
+    if (row == rows.end() || row->second["status"] != "ok") {
       csv += k + ",error,,,,,,,,,\n";
       continue;
     }
-    std::ifstream in(run_dir / "report.json");
+    std::ifstream in(fs::path(opt.out_dir) / "points" / row->second["hash"].get<std::string>() / "report.json");
     const json r = json::parse(in);
     const json& t = r["totals"];
     const json& m = r["memory"];
@@ -149,21 +181,26 @@ int cmd_compare(int argc, char* argv[]) {
                          fmt::format("{:.4g} J", t["energy_pj"].get<double>() * 1e-12),
                          fmt::format("{:.4g} ms", t["seconds"].get<double>() * 1e3), 100.0 * overhead);
     // Memory over time: live bytes while each op runs (the builder's liveness walk),
-    // placed at the op's simulated start and end (ops matched by name).
-    std::map<std::string, std::pair<uint64_t, uint64_t>> when;
+    // placed at the op's simulated start and end. Ops are matched by identity: name and
+    // phase (a recomputed op has its forward's name), and among ops with both the same,
+    // by order (records in order of start).
+    std::map<std::pair<std::string, std::string>, std::vector<std::pair<uint64_t, uint64_t>>> when;
     for (const json& o : r["ops"])
-      when.emplace(o["name"].get<std::string>(),
-                   std::make_pair(o["start_cycle"].get<uint64_t>(),
-                                  o["start_cycle"].get<uint64_t>() + o["cycles"].get<uint64_t>()));
+      when[{o["name"].get<std::string>(), o["phase"].get<std::string>()}].emplace_back(
+          o["start_cycle"].get<uint64_t>(), o["start_cycle"].get<uint64_t>() + o["cycles"].get<uint64_t>());
+    for (auto& [key, spans] : when) std::stable_sort(spans.begin(), spans.end());
+    std::map<std::pair<std::string, std::string>, size_t> seen;
     const double ghz = r["clock_ghz"].get<double>();
     const workload::OpGraph& g = *graphs[i];
     const std::vector<uint64_t> live = workload::memory_timeline(g);
     for (const workload::Op& o : g.ops) {
-      auto it = when.find(o.name);
-      if (it == when.end()) continue;
-      timeline += fmt::format("{},{},{},{},{},{:.9g},{:.9g},{}\n", k, o.name, workload::to_string(o.phase),
-                              it->second.first, it->second.second, double(it->second.first) / (ghz * 1e9),
-                              double(it->second.second) / (ghz * 1e9), live[o.id]);
+      const std::pair<std::string, std::string> key{o.name, workload::to_string(o.phase)};
+      auto it = when.find(key);
+      const size_t nth = seen[key]++;
+      if (it == when.end() || nth >= it->second.size()) continue;
+      const auto [start, end] = it->second[nth];
+      timeline += fmt::format("{},{},{},{},{},{:.9g},{:.9g},{}\n", k, o.name, workload::to_string(o.phase), start, end,
+                              double(start) / (ghz * 1e9), double(end) / (ghz * 1e9), live[o.id]);
     }
   }
   output::write_file(dir / "compare.csv", csv);
@@ -181,7 +218,7 @@ int cmd_compare(int argc, char* argv[]) {
       std::cerr << "compare: no plot (" << python() << " " << script << " failed, see " << log.string()
                 << "; scripts/setup.sh installs python3-matplotlib)\n";
   }
-  return failed ? kExitInternal : kExitOk;
+  return code;
 }
 
 }  // namespace bpsim::cli

@@ -13,6 +13,7 @@
 #include "sim/engine/accelerator.h"
 #include "sim/engine/engine.h"
 #include "sim/memory/memory_factory.h"
+#include "sim/workload/policy.h"
 
 namespace po = boost::program_options;
 namespace fs = std::filesystem;
@@ -55,6 +56,13 @@ int cmd_list(int argc, char* argv[]) {
       std::cout << "  energy actions counted:\n";
       for (const auto& a : k.actions) std::cout << "    " << a.name << ": " << a.description << "\n";
     }
+  }
+
+  std::cout << "\nmemory policies (workload.policy.kind; workload.policies.KIND holds a kind's keys for compare "
+               "and sweeps):\n";
+  for (const auto& k : workload::PolicyRegistry::instance().all()) {
+    std::cout << "\n" << k.name << ": " << k.description << "\n";
+    std::cout << (k.params->params().empty() ? std::string("  (no parameters)\n") : k.params->describe(2));
   }
 
   std::cout << "\nmemory (the memory: section):\n" << memory::memory_schema()->describe(2);

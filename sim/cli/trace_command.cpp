@@ -21,31 +21,6 @@ namespace bpsim::cli {
 
 namespace {
 
-/// A `workload:` section as if written in a config: {spec: SPEC, policy: {kind, segments}}.
-config::Node workload_section(const std::string& spec, const std::string& policy, int segments, int batch) {
-  auto scalar = [](const std::string& text) {
-    config::Node n;
-    n.type = config::Node::Type::Scalar;
-    n.scalar = text;
-    n.loc = Location{"<command line>"};
-    return n;
-  };
-  config::Node section;
-  section.type = config::Node::Type::Map;
-  config::Node spec_node = scalar(spec);
-  spec_node.loc = Location{};  // relative to the working directory
-  section.set("spec", spec_node);
-  if (batch != -1) section.set("batch", scalar(std::to_string(batch)));
-  if (!policy.empty()) {
-    config::Node p;
-    p.type = config::Node::Type::Map;
-    p.set("kind", scalar(policy));
-    if (segments > 0) p.set("segments", scalar(std::to_string(segments)));
-    section.set("policy", p);
-  }
-  return section;
-}
-
 /// Refuses an existing `out` before any work; the temporary, made at once, checks its folder.
 std::unique_ptr<output::File> open_out(const std::string& out) {
   std::error_code ec;
@@ -72,7 +47,7 @@ int cmd_trace(int argc, char* argv[]) {
   po::options_description d("options");
   d.add_options()("help,h", po::bool_switch(&help), "show this help")(
       "output,o", po::value(&out), "trace file to write (export)")(
-      "policy", po::value(&policy), "memory policy for export (none, checkpoint, checkpoint_sequential, …)")(
+      "policy", po::value(&policy), "memory policy for export (workload.policy.kind; bpsim list shows the kinds)")(
       "segments", po::value(&segments), "segments for checkpoint_sequential")(
       "batch", po::value(&batch), "overrides the spec's batch size (export); multiplies M (scalesim)")(
       "backward", po::bool_switch(&backward), "also the backward dX and dW GEMMs (scalesim)")(
@@ -94,7 +69,11 @@ int cmd_trace(int argc, char* argv[]) {
     if (input.empty()) throw po::error("missing SPEC.yaml");
     if (out.empty()) throw po::error("missing -o FILE");
     auto f = open_out(out);
-    auto g = workload::load_workload(workload_section(input, policy, segments, batch), "workload", 1);
+    // The policy flags become workload.policy's keys, checked as a config's are.
+    std::vector<std::pair<std::string, std::string>> keys;
+    if (!policy.empty()) keys.emplace_back("kind", policy);
+    if (segments) keys.emplace_back("segments", std::to_string(segments));
+    auto g = workload::load_workload(workload::command_line_section(input, batch, keys), "workload", 1);
     write_out(*g, *f);
     return kExitOk;
   }

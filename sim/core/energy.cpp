@@ -49,12 +49,28 @@ EnergyTable EnergyTable::parse(const config::Node& section, const std::string& k
   return t;
 }
 
-void EnergyTable::set_price(const std::string& action, double pj, const std::string& source) {
-  m_pj[action] = pj;
-  m_source[action] = source;
+Action Vocabulary::add(const std::string& name, const std::string& description) {
+  Action a(m_component.empty() ? name : m_component + "." + name);
+  m_decls.push_back({a.name(), description});
+  return a;
 }
 
-void EnergyTable::set_leakage(const std::string& unit, double mw, const std::string&) { m_leak_mw[unit] = mw; }
+uint64_t ActionCounts::count(const Action& a) const {
+  auto it = m_counts.find(a.name());
+  return it == m_counts.end() ? 0 : it->second;
+}
+
+ActionCounts& ActionCounts::operator+=(const ActionCounts& other) {
+  for (const auto& [name, n] : other.m_counts) m_counts[name] += n;
+  return *this;
+}
+
+void EnergyTable::set_price(const Action& action, double pj, const std::string& source) {
+  m_pj[action.name()] = pj;
+  m_source[action.name()] = source;
+}
+
+void EnergyTable::set_leakage(const Action& unit, double mw, const std::string&) { m_leak_mw[unit.name()] = mw; }
 
 void EnergyTable::charge_leakage_of(const std::vector<LeakingPart>& parts) {
   m_charged_mw.clear();
@@ -67,9 +83,7 @@ void EnergyTable::charge_leakage_of(const std::vector<LeakingPart>& parts) {
   }
 }
 
-bool EnergyTable::has(const std::string& action) const { return m_pj.count(action) > 0; }
-
-double EnergyTable::pj(const std::string& action) const {
+double EnergyTable::pj_of(const std::string& action) const {
   auto it = m_pj.find(action);
   if (it == m_pj.end())
     throw InputError(m_loc, "energy.actions", "energy table '" + m_name + "' has no price for action '" + action +
@@ -81,7 +95,7 @@ double EnergyTable::dynamic_pj(const ActionCounts& counts, std::map<std::string,
   double total = 0;
   for (const auto& [action, n] : counts) {
     if (n == 0) continue;
-    double e = static_cast<double>(n) * pj(action);
+    double e = static_cast<double>(n) * pj_of(action);
     total += e;
     if (breakdown) (*breakdown)[action] += e;
   }

@@ -13,14 +13,14 @@
 
 #include "sim/core/energy.h"
 #include "sim/core/params.h"
+#include "sim/core/stats.h"
 #include "sim/workload/ir.h"
 #include "sim/workload/op_stream.h"
 
 namespace bpsim {
 
-class StatGroup;
 namespace memory {
-class MemorySystem;
+class DramSystem;
 }
 
 /// What one op cost. Energy is priced later from `actions` (counting ≠ pricing).
@@ -50,9 +50,8 @@ class Accelerator {
   using RecordSink = std::function<void(OpRecord&&)>;
   virtual ~Accelerator() = default;
   virtual double clock_ghz() const = 0;
-  /// Per-op results in execution order (empty when a record sink took them).
-  const std::vector<OpRecord>& records() const { return m_records; }
-  /// Streamed runs: each op's record goes to `sink` as the op finishes, not into records().
+  /// Each op's record goes to `sink` as the op finishes (the engine prices it and checks
+  /// the laws there; tests collect them).
   void set_record_sink(RecordSink sink) { m_sink = std::move(sink); }
   /// An error the model's thread met during sc_start (an input error found while
   /// streaming a trace): the thread stops the simulation and the engine rethrows it.
@@ -62,39 +61,47 @@ class Accelerator {
   /// Peak multiply-accumulates per cycle of all the accelerator's compute units: the
   /// compute bound the laws check cycles against (0: it computes no MACs).
   virtual double peak_macs_per_cycle() const = 0;
-  virtual void report_stats(StatGroup& group) const = 0;
+  /// The counters the model registered in m_stats, as they stand now, into `group`.
+  void report_stats(StatGroup& group) const { m_stats.write_to(group); }
   /// The report's "network" object (mesh); null elsewhere.
   virtual nlohmann::json network() const { return nullptr; }
-  /// Everything this instance builds that leaks (PEs, SRAM KiB, router buffer bits, and the
-  /// DRAM system when it uses one: memory::dram_background()), priced in units its kind
-  /// declares (AcceleratorKind::leakage). The engine charges leakage for these parts only.
+  /// Everything this instance builds that leaks (PEs, SRAM KiB, router buffer bits), priced
+  /// in units its kind declares (AcceleratorKind::leakage). The engine charges leakage for
+  /// these parts only, plus the DRAM background when the kind declared MemoryUse::dram.
   virtual std::vector<LeakingPart> leaking_parts() const = 0;
 
  protected:
-  /// A finished op's record: to the sink, or kept for records().
+  /// A finished op's record, to the sink (none set: dropped).
   void emit(OpRecord&& r) {
-    if (m_sink)
-      m_sink(std::move(r));
-    else
-      m_records.push_back(std::move(r));
+    if (m_sink) m_sink(std::move(r));
   }
   /// Called from a model's SC_THREAD with the current exception: keeps it and stops the run.
   void fail_run(std::exception_ptr e);
+  /// Each counter registered once, by reference, when the model is built (m_stats.add).
+  StatGroup m_stats;
 
  private:
-  std::vector<OpRecord> m_records;
   RecordSink m_sink;
   std::exception_ptr m_error;
+};
+
+/// The memory a kind declares it uses (DRAMSys-style binding: the engine hands the model
+/// the device it declared, and charges that device's background leakage, nothing else).
+enum class MemoryUse {
+  none,  ///< keeps everything on chip: no DRAM handle, no DRAM background
+  dram,  ///< moves bytes through the DRAM system (BuildContext::dram)
 };
 
 struct BuildContext {
   std::string name;                 ///< sc_module name
   const config::Values& params;     ///< validated `accelerator:` section
-  memory::MemorySystem& memory;
   EnergyTable& energy;             ///< a model may add prices it derives (set_price), e.g. per buffer size
   std::shared_ptr<const workload::OpGraph> workload;  ///< null when the kind needs none, or streams
   std::shared_ptr<workload::OpStream> stream;          ///< a trace read as it runs (kinds with streams_ops)
   uint64_t seed = 1;
+  memory::DramSystem* dram = nullptr;  ///< bound only for kinds that declare MemoryUse::dram
+  /// The DRAM device; a kind that did not declare MemoryUse::dram asking for it is a bug.
+  memory::DramSystem& dram_device() const;
 };
 
 struct AcceleratorKind {
@@ -104,6 +111,7 @@ struct AcceleratorKind {
   std::vector<ActionDecl> actions;               ///< energy actions it counts
   std::vector<ActionDecl> leakage;               ///< leakage units its parts are priced in (energy.leakage_mw keys)
   bool needs_workload = true;
+  MemoryUse memory = MemoryUse::none;  ///< what it moves bytes through (and leaks)
   std::function<std::unique_ptr<Accelerator>(const BuildContext&)> make;
   /// Optional: the model's estimate of one op's cycles under these `accelerator:` params,
   /// for recompute policies with `cost: accelerator` (made before the workload is built).

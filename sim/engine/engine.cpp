@@ -6,8 +6,8 @@
 
 #include "sim/core/limits.h"
 #include "sim/core/stats.h"
+#include "sim/memory/dram_system.h"
 #include "sim/memory/memory_factory.h"
-#include "sim/memory/memory_system.h"
 #include "sim/report/report.h"
 #include "sim/trace/trace_io.h"
 #include "sim/workload/load.h"
@@ -99,9 +99,14 @@ RunSpec prepare(const std::string& config_path, const std::vector<std::string>& 
 
 Simulation::Simulation(RunSpec& spec) : m_spec(spec) {
   m_mem = memory::make_memory_system(*spec.memory, spec.energy, "memory");
-  BuildContext ctx{"accel", *spec.accelerator, *m_mem, spec.energy, spec.workload, spec.stream, spec.seed};
+  const bool uses_dram = spec.kind->memory == MemoryUse::dram;
+  BuildContext ctx{"accel", *spec.accelerator, spec.energy, spec.workload, spec.stream, spec.seed,
+                   uses_dram ? m_mem.get() : nullptr};
   m_acc = spec.kind->make(ctx);
-  spec.energy.charge_leakage_of(m_acc->leaking_parts());  // only what the model instantiates leaks
+  // Only what the model instantiates leaks, and the DRAM only when the kind declared it.
+  std::vector<LeakingPart> parts = m_acc->leaking_parts();
+  if (uses_dram) parts.push_back(memory::dram_background());
+  spec.energy.charge_leakage_of(parts);
 }
 
 Simulation::~Simulation() = default;

@@ -18,7 +18,7 @@ namespace bpsim {
 
 class OpSpill;
 namespace memory {
-class MemorySystem;
+class DramSystem;
 }
 
 struct RunSpec {
@@ -62,7 +62,7 @@ class Simulation {
 
  private:
   RunSpec& m_spec;
-  std::unique_ptr<memory::MemorySystem> m_mem;
+  std::unique_ptr<memory::DramSystem> m_mem;
   std::unique_ptr<Accelerator> m_acc;
 };
 

@@ -1,6 +1,14 @@
 #include "sim/engine/accelerator.h"
 
+#include <stdexcept>
+
 namespace bpsim {
+
+memory::DramSystem& BuildContext::dram_device() const {
+  if (!dram)
+    throw std::logic_error("accelerator '" + name + "' asked for the DRAM device without declaring MemoryUse::dram");
+  return *dram;
+}
 
 Registry& Registry::instance() {
   static Registry r;

@@ -29,8 +29,31 @@ DramSystem::DramSystem(sc_module_name name, const DdrSpec& spec)
     : sc_module(name), socket("socket"), m_spec(spec), m_mapper(spec) {
   for (unsigned c = 0; c < spec.channels; ++c) m_channels.push_back(std::make_unique<DdrChannel>(m_spec, m_counters));
   socket.register_nb_transport_fw(this, &DramSystem::nb_transport_fw);
+  register_stats();
   SC_THREAD(scheduler);
   SC_THREAD(responder);
+}
+
+void DramSystem::register_stats() {
+  const DdrCounters& c = m_counters;
+  StatGroup& g = m_stats;
+  g.add("act_count", c.act, "row activations");
+  g.add("pre_count", c.pre, "precharges");
+  g.add("rd_count", c.rd, "read bursts");
+  g.add("wr_count", c.wr, "write bursts");
+  g.formula("ref_count", [this] { return m_counters.ref + m_bulk_refs; }, "refresh commands (per rank)");
+  g.add("read_bytes", c.read_bytes, "bytes read over the DRAM interface");
+  g.add("write_bytes", c.write_bytes, "bytes written over the DRAM interface");
+  g.add("row_hits", c.row_hits, "requests served from an open row (detailed path)");
+  g.add("row_misses", c.row_misses, "requests that opened a row in a closed bank (detailed path)");
+  g.add("row_conflicts", c.row_conflicts, "requests that closed another row first (detailed path)");
+  g.formula("avg_latency_cycles",
+            [&c] { return c.requests ? double(c.latency_cycles) / double(c.requests) : 0.0; },
+            "mean cycles from acceptance by the controller to the last data beat");
+  g.add("queue_full_stall_cycles", c.queue_full_cycles,
+        "cycles requests waited at the socket for controller queue space (detailed path)");
+  g.set("capacity_bytes", m_spec.capacity_bytes(), "device capacity");
+  g.set("peak_bandwidth_bytes_per_s", m_spec.peak_bytes_per_s(), "one burst per tBL per channel");
 }
 
 uint64_t DramSystem::now_cycle() const {
@@ -189,34 +212,15 @@ ActionCounts DramSystem::take_actions() {
   // Refreshes the bulk path's elapsed time implies, per rank.
   const uint64_t refs = m_bulk_end / m_spec.trefi * m_spec.ranks * m_spec.channels;
   m_bulk_refs = std::max(m_bulk_refs, refs);
-  static const char* const names[] = {"dram.act", "dram.pre", "dram.rd_burst", "dram.wr_burst", "dram.ref"};
+  const DramActions& a = dram_actions();
+  const Action* const actions[] = {&a.act, &a.pre, &a.rd_burst, &a.wr_burst, &a.ref};
   const uint64_t total[] = {m_counters.act, m_counters.pre, m_counters.rd, m_counters.wr, m_counters.ref + m_bulk_refs};
   ActionCounts delta;  // only what changed: a zero count prices nothing
-  for (size_t i = 0; i < std::size(names); ++i) {
-    if (total[i] != m_taken[i]) delta[names[i]] = total[i] - m_taken[i];
+  for (size_t i = 0; i < std::size(actions); ++i) {
+    if (total[i] != m_taken[i]) delta[*actions[i]] = total[i] - m_taken[i];
     m_taken[i] = total[i];
   }
   return delta;
-}
-
-void DramSystem::report_stats(StatGroup& g) const {
-  const DdrCounters& c = m_counters;
-  g.set("act_count", c.act, "row activations");
-  g.set("pre_count", c.pre, "precharges");
-  g.set("rd_count", c.rd, "read bursts");
-  g.set("wr_count", c.wr, "write bursts");
-  g.set("ref_count", c.ref + m_bulk_refs, "refresh commands (per rank)");
-  g.set("read_bytes", c.read_bytes, "bytes read over the DRAM interface");
-  g.set("write_bytes", c.write_bytes, "bytes written over the DRAM interface");
-  g.set("row_hits", c.row_hits, "requests served from an open row (detailed path)");
-  g.set("row_misses", c.row_misses, "requests that opened a row in a closed bank (detailed path)");
-  g.set("row_conflicts", c.row_conflicts, "requests that closed another row first (detailed path)");
-  g.set("avg_latency_cycles", c.requests ? double(c.latency_cycles) / double(c.requests) : 0.0,
-        "mean cycles from acceptance by the controller to the last data beat");
-  g.set("queue_full_stall_cycles", c.queue_full_cycles,
-        "cycles requests waited at the socket for controller queue space (detailed path)");
-  g.set("capacity_bytes", m_spec.capacity_bytes(), "device capacity");
-  g.set("peak_bandwidth_bytes_per_s", m_spec.peak_bytes_per_s(), "one burst per tBL per channel");
 }
 
 }  // namespace bpsim::memory

@@ -40,7 +40,6 @@ class DramSystem : public sc_core::sc_module, public MemorySystem {
   double peak_bytes_per_s() const override { return m_spec.peak_bytes_per_s(); }
   uint64_t capacity_bytes() const override { return m_spec.capacity_bytes(); }
   ActionCounts take_actions() override;
-  void report_stats(StatGroup& group) const override;
   uint64_t read_bytes() const override { return m_counters.read_bytes; }
   uint64_t write_bytes() const override { return m_counters.write_bytes; }
   /// Counts the refreshes an idle device performs up to the current time (call at the end).
@@ -54,6 +53,8 @@ class DramSystem : public sc_core::sc_module, public MemorySystem {
   void scheduler();
   void responder();
   uint64_t now_cycle() const;
+  /// The device's counters into m_stats, once (bound by reference).
+  void register_stats();
   /// Cycles one channel needs for `bursts` bursts opening `acts` rows, first access included.
   uint64_t channel_cycles(uint64_t bursts, uint64_t acts, bool is_write) const;
   /// Activations of a transfer charged to one channel: its share of the bursts, rounded up.

@@ -11,6 +11,8 @@
 
 namespace bpsim::memory {
 
+class DramSystem;
+
 /// The whole `memory:` section.
 std::shared_ptr<const config::Schema> memory_schema();
 /// Every energy action the memory system and SRAM buffers count.
@@ -18,12 +20,12 @@ std::vector<ActionDecl> memory_actions();
 /// Leakage units of the DRAM system ("dram", its background power, priced from the
 /// preset's IDD3N) and of SRAM ("sram.kib").
 std::vector<ActionDecl> memory_leakage_units();
-/// The part a model declares when it uses the DRAM system: its background power leaks
-/// for the whole run (a model that never touches DRAM leaves it out).
+/// The DRAM system's background power, charged for the whole run when the accelerator's
+/// kind declares MemoryUse::dram (a model that never touches DRAM is not charged).
 LeakingPart dram_background();
 /// Builds the memory system (an sc_module) before sc_start; registers DRAM prices
 /// derived from IDD currents into `prices`.
-std::unique_ptr<MemorySystem> make_memory_system(const config::Values& memory, EnergyTable& prices,
+std::unique_ptr<DramSystem> make_memory_system(const config::Values& memory, EnergyTable& prices,
                                                  const std::string& name);
 
 }  // namespace bpsim::memory

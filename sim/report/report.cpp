@@ -161,12 +161,6 @@ json ReportBuilder::finish(const ReportInputs& in) {
   return report;
 }
 
-json build_report(const ReportInputs& in) {
-  ReportBuilder b(in.energy, in.acc.clock_ghz());
-  for (const OpRecord& r : in.acc.records()) b.add(r);
-  return b.finish(in);
-}
-
 namespace {
 
 std::string csv_header() {

@@ -67,10 +67,6 @@ class ReportBuilder {
 /// The count keys of the contract's totals, phases and ops ("macs", …, "onchip_write_bytes").
 const std::vector<const char*>& count_keys();
 
-/// The whole report of a finished run's records. Deterministic: same inputs,
-/// byte-identical dump.
-nlohmann::json build_report(const ReportInputs& in);
-
 /// One row per op, in the order of report["ops"].
 std::string ops_csv(const nlohmann::json& report);
 

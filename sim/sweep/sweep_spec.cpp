@@ -126,7 +126,10 @@ bool excluded(const std::vector<std::pair<std::string, Node>>& point, const Node
 }  // namespace
 
 SweepSpec load_sweep(const std::string& path, const std::vector<std::string>& extra_sets) {
-  Node root = config::load_file(path);
+  return expand_sweep(config::load_file(path), path, extra_sets);
+}
+
+SweepSpec expand_sweep(const Node& root, const std::string& path, const std::vector<std::string>& extra_sets) {
   config::check_keys(root, "", {"base", "set", "axes", "zip", "exclude"});
   SweepSpec spec;
   spec.file = path;

@@ -44,6 +44,9 @@ struct SweepSpec {
 /// points with the same resolved config are folded into the first (`duplicates`).
 /// Throws InputError with file:line:col on bad input.
 SweepSpec load_sweep(const std::string& path, const std::vector<std::string>& extra_sets);
+/// The same from a sweep already parsed (or made by a command, as bpsim compare makes one
+/// over the policy kind); `path` names it in the results.
+SweepSpec expand_sweep(const config::Node& root, const std::string& path, const std::vector<std::string>& extra_sets);
 
 /// The config file a point runs: the base config itself, or (with an include axis) a file
 /// written into `dir` that includes the base and then the point's file, so that the

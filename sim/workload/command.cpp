@@ -11,6 +11,7 @@
 #include "sim/core/error.h"
 #include "sim/core/limits.h"
 #include "sim/workload/builder.h"
+#include "sim/workload/load.h"
 #include "sim/workload/spec.h"
 
 namespace po = boost::program_options;
@@ -44,25 +45,29 @@ nlohmann::json graph_json(const OpGraph& g) {
 }  // namespace
 
 int cmd_workload(int argc, char** argv) {
-  std::string spec, policy = "none", cost = "flops";
-  unsigned segments = 2;
-  uint64_t batch = 0, budget = 0;
-  double threshold = 0, flops_per_cycle = 512, bytes_per_cycle = 64, density = -1, allowable_error = 0.05;
-  unsigned index_bits = 16;
+  std::string spec;
+  int64_t batch = -1;  // -1: the spec's batch
   bool json = false, help = false;
   std::vector<std::string> limit_flags;
+  // Policy flags, each the workload.policy key it sets; only the flags given are set.
+  const std::pair<const char*, const char*> policy_flags[] = {
+      {"policy", "kind"}, {"segments", "segments"}, {"threshold", "threshold"}, {"budget", "budget_bytes"},
+      {"cost", "cost"}, {"flops-per-cycle", "flops_per_cycle"}, {"bytes-per-cycle", "bytes_per_cycle"},
+      {"density", "density"}, {"index-bits", "index_bits"}, {"allowable-error", "allowable_error"}};
   po::options_description d("options");
   d.add_options()("help,h", po::bool_switch(&help), "show this help")(
-      "policy", po::value(&policy), ("memory policy: " + policy_kind_names()).c_str())(
-      "segments", po::value(&segments), "segments for checkpoint_sequential (default 2)")(
-      "threshold", po::value(&threshold), "threshold: recompute cost per stored byte above which a node is stored")(
-      "budget", po::value(&budget), "evaluation, optimal: peak memory to fit, bytes")(
-      "cost", po::value(&cost), "recompute cost: flops (default) | roofline")(
-      "flops-per-cycle", po::value(&flops_per_cycle), "roofline: peak FLOPs per cycle (default 512)")(
-      "bytes-per-cycle", po::value(&bytes_per_cycle), "roofline: memory bytes per cycle (default 64)")(
-      "density", po::value(&density), "sparse_storage: non-zero fraction of activations (default: ReLU densities)")(
-      "index-bits", po::value(&index_bits), "sparse_storage: bits per offset (default 16)")(
-      "allowable-error", po::value(&allowable_error),
+      "policy", po::value<std::string>(),
+      ("memory policy (default none): " + PolicyRegistry::instance().names()).c_str())(
+      "segments", po::value<std::string>(), "checkpoint_sequential: segments (default 2)")(
+      "threshold", po::value<std::string>(), "threshold: recompute cost per stored byte above which a node is stored")(
+      "budget", po::value<std::string>(), "evaluation, optimal: peak memory to fit, bytes")(
+      "cost", po::value<std::string>(), "threshold, evaluation, optimal: recompute cost, flops (default) | roofline")(
+      "flops-per-cycle", po::value<std::string>(), "roofline: peak FLOPs per cycle (default 512)")(
+      "bytes-per-cycle", po::value<std::string>(), "roofline: memory bytes per cycle (default 64)")(
+      "density", po::value<std::string>(),
+      "sparse_storage: non-zero fraction of activations (default: ReLU densities)")(
+      "index-bits", po::value<std::string>(), "sparse_storage: bits per offset (default 16)")(
+      "allowable-error", po::value<std::string>(),
       "confidence_skip: gradient share skipped samples may drop (default 0.05; confidences ~ Beta(8, 2), seed 1)")(
       "batch", po::value(&batch), "override the spec's batch")("json", po::bool_switch(&json),
                                                               "print ops, tensors and memory as JSON")(
@@ -77,39 +82,16 @@ int cmd_workload(int argc, char** argv) {
   if (help) {
     std::cout << "usage: bpsim workload SPEC.yaml [--policy P] [--segments N] [--threshold T] [--budget BYTES]\n"
                  "                      [--cost flops|roofline] [--batch B] [--json] [--limit NAME=N]\n\n"
+                 "The flags set workload.policy's keys, checked as in a config (bpsim list shows each kind's).\n\n"
               << d;
     return 0;
   }
   if (spec.empty()) throw po::error("missing SPEC.yaml");
   for (const std::string& l : limit_flags) limits::apply_flag(l);
-  NetSpec net = parse_net_spec(config::load_file(spec));
-  if (batch) net.batch = batch;
-  Policy pol;
-  if (!policy_kind_from_string(policy, pol.kind))
-    throw po::error("--policy: unknown policy '" + policy + "' (" + policy_kind_names() + ")");
-  pol.segments = segments;
-  if (pol.kind == Policy::Kind::threshold && !(threshold > 0))
-    throw po::error("--threshold: policy threshold needs a positive threshold (got " + fmt::format("{:g}", threshold) +
-                    ")");
-  if ((pol.kind == Policy::Kind::evaluation || pol.kind == Policy::Kind::optimal) && budget == 0)
-    throw po::error("--budget: policy " + policy + " needs a positive --budget in bytes");
-  if (cost != "flops" && cost != "roofline") throw po::error("--cost: '" + cost + "' is not flops or roofline");
-  if (!(flops_per_cycle > 0) || !(bytes_per_cycle > 0))
-    throw po::error("--flops-per-cycle and --bytes-per-cycle must be positive");
-  if (vm.count("density") && !(density >= 0 && density <= 1))
-    throw po::error("--density: " + fmt::format("{:g}", density) + " is not a fraction in [0, 1]");
-  if (index_bits < 1 || index_bits > 64) throw po::error("--index-bits: give 1 to 64");
-  if (!(allowable_error >= 0 && allowable_error <= 1))
-    throw po::error("--allowable-error: " + fmt::format("{:g}", allowable_error) + " is not a fraction in [0, 1]");
-  pol.allowable_error = allowable_error;
-  pol.density = density;
-  pol.index_bits = index_bits;
-  pol.threshold = threshold;
-  pol.budget_bytes = budget;
-  pol.cost.kind = cost == "roofline" ? CostModel::Kind::roofline : CostModel::Kind::flops;
-  pol.cost.flops_per_cycle = flops_per_cycle;
-  pol.cost.bytes_per_cycle = bytes_per_cycle;
-  const OpGraph g = build_step(net, pol);
+  std::vector<std::pair<std::string, std::string>> policy;
+  for (const auto& [flag, key] : policy_flags)
+    if (vm.count(flag)) policy.emplace_back(key, vm[flag].as<std::string>());
+  const OpGraph g = *load_workload(command_line_section(spec, batch, policy), "workload", 1);
   if (json) {
     std::cout << graph_json(g).dump(2) << "\n";
     return 0;

@@ -11,84 +11,44 @@ namespace bpsim::workload {
 
 std::shared_ptr<const config::Schema> workload_schema() {
   static auto s = [] {
-    auto p = std::make_shared<config::Schema>("policy", "memory-saving policy for backprop");
-    p->choice("kind", policy_kinds(),
-              "none; checkpoint every layer; PyTorch checkpoint_sequential; recompute the whole forward; "
-              "recompute operators cheaper per stored byte than `threshold`; recompute operators by bytes per "
-              "cost until the peak fits `budget_bytes`; least recompute for `budget_bytes`; store activations "
-              "as non-zero values plus offsets; skip the backward of confidently predicted samples; residual "
-              "blocks as RevNet couplings")
-        .def("none");
-    p->integer("segments", "", "segments for checkpoint_sequential").def(2).range(1, 1 << 20);
-    p->real("threshold", "cost/byte", "threshold: an operator whose recompute cost per stored byte exceeds this "
-                                      "is stored, others are recomputed")
-        .positive();
-    p->integer("budget_bytes", "B", "evaluation, optimal: the peak memory to fit").at_least(1);
-    p->choice("cost", {"flops", "roofline", "accelerator"},
-              "recompute cost: FLOPs; roofline cycles max(FLOPs/flops_per_cycle, bytes/bytes_per_cycle); or the "
-              "target accelerator's own cycle estimate of each op")
-        .def("flops");
-    p->real("flops_per_cycle", "FLOP/cycle", "roofline: the accelerator's peak arithmetic").def(512.0).positive();
-    p->real("bytes_per_cycle", "B/cycle", "roofline: the accelerator's memory bandwidth").def(64.0).positive();
-    p->real("density", "", "sparse_storage: fraction of non-zero activation elements (default: each ReLU's "
-                           "density, other activations dense)")
-        .range(0, 1);
-    p->integer("index_bits", "bit", "sparse_storage: width of each stored offset").def(16).range(1, 64);
-    p->real("beta_a", "", "confidence_skip: per-sample confidence ~ Beta(beta_a, beta_b)").def(8.0).positive();
-    p->real("beta_b", "", "confidence_skip: see beta_a").def(2.0).positive();
-    p->list("histogram", config::ParamType::Float,
-            "confidence_skip: instead of Beta, weights of equal-width confidence bins over [0, 1]");
-    p->real("allowable_error", "", "confidence_skip: share of the batch's gradient mass Σ(1 − confidence) "
-                                   "that skipped samples may drop")
-        .def(0.05)
-        .range(0, 1);
+    // `policy` and `policies` are checked per kind (make_policy); declared here for the key list.
+    auto per_kind = std::make_shared<config::Schema>("policy", "keys of the policy kind (bpsim list)");
     auto w = std::make_shared<config::Schema>("workload", "the training step");
     w->string("spec", "network spec file (configs/workloads/), relative to this config; or write the spec's "
                       "keys (input, layers, optimizer, name) inline instead");
     w->integer("batch", "samples", "overrides the spec's batch").range(1, int64_t(1) << 24);
     w->choice("dtype", {"fp32", "bf16", "fp16", "int8"}, "overrides the spec's dtype");
-    w->group("policy", p, "memory policy");
+    w->group("policy", per_kind, "memory policy: {kind: K, K's keys}");
+    w->group("policies", per_kind, "per kind, its keys where `policy` names that kind without giving them "
+                                   "(bpsim compare and sweeps that change policy.kind alone)");
     w->real("relu_density", "", "overrides every ReLU's mask density (fraction of non-zero outputs)").range(0, 1);
     return w;
   }();
   return s;
 }
 
-Policy policy_from(const config::Values& p) {
-  Policy pol;
-  policy_kind_from_string(p.s("kind"), pol.kind);  // the schema allows only known names
-  pol.segments = static_cast<unsigned>(p.i("segments"));
-  if (pol.kind == Policy::Kind::threshold) {
-    if (!p.has("threshold"))
-      throw InputError(p.where("kind"), p.path() + ".threshold",
-                       "policy 'threshold' needs a 'threshold' (a positive cost per stored byte)");
-    pol.threshold = p.f("threshold");
-  }
-  if (pol.kind == Policy::Kind::evaluation || pol.kind == Policy::Kind::optimal) {
-    if (!p.has("budget_bytes"))
-      throw InputError(p.where("kind"), p.path() + ".budget_bytes",
-                       "policy '" + p.s("kind") + "' needs 'budget_bytes' (the peak memory to fit, bytes)");
-    pol.budget_bytes = static_cast<uint64_t>(p.i("budget_bytes"));
-  }
-  pol.cost.kind = p.s("cost") == "roofline" ? CostModel::Kind::roofline : CostModel::Kind::flops;
-  pol.cost.flops_per_cycle = p.f("flops_per_cycle");
-  pol.cost.bytes_per_cycle = p.f("bytes_per_cycle");
-  pol.density = p.has("density") ? p.f("density") : -1.0;
-  pol.index_bits = static_cast<unsigned>(p.i("index_bits"));
-  pol.beta_a = p.f("beta_a");
-  pol.beta_b = p.f("beta_b");
-  pol.allowable_error = p.f("allowable_error");
-  if (p.has("histogram")) {
-    double sum = 0;
-    for (const std::string& w : p.strings("histogram")) {
-      const double x = std::stod(w);
-      if (!(x >= 0)) throw p.error("histogram", "bin weights must be non-negative numbers (got " + w + ")");
-      pol.histogram.push_back(x);
-      sum += x;
+/// The section's policy: `policy`, with `policies.K` filling the keys it does not give.
+static std::unique_ptr<const Policy> policy_of(const config::Node& section, const std::string& key_path,
+                                               const PolicyContext& ctx) {
+  const PolicyRegistry& reg = PolicyRegistry::instance();
+  const config::Node* defaults = nullptr;
+  const config::Node* policy = section.find("policy");
+  std::string kind = "none";
+  if (policy && policy->is_map())
+    if (const config::Node* k = policy->find("kind"); k && k->is_scalar()) kind = k->scalar;
+  if (const config::Node* all = section.find("policies")) {
+    const std::string path = key_path + ".policies";
+    std::vector<std::string> kinds;
+    for (const PolicyKind& k : reg.all()) kinds.push_back(k.name);
+    config::check_keys(*all, path, kinds);
+    for (const auto& e : all->map) {
+      std::vector<std::string> keys;
+      for (const config::ParamDecl& d : reg.find(e.key)->params->params()) keys.push_back(d.name);
+      config::check_keys(e.value, path + "." + e.key, keys);
     }
-    if (!(sum > 0)) throw p.error("histogram", "give at least one bin with a positive weight");
+    defaults = all->find(kind);
   }
-  return pol;
+  return make_policy(policy ? *policy : config::Node{}, key_path + ".policy", ctx, defaults);
 }
 
 namespace {
@@ -135,6 +95,31 @@ static std::shared_ptr<const config::Schema> scalesim_schema() {
     return w;
   }();
   return s;
+}
+
+config::Node command_line_section(const std::string& spec, int64_t batch,
+                                  const std::vector<std::pair<std::string, std::string>>& policy) {
+  auto scalar = [](const std::string& text) {
+    config::Node n;
+    n.type = config::Node::Type::Scalar;
+    n.scalar = text;
+    n.loc = Location{"<command line>"};
+    return n;
+  };
+  config::Node section;
+  section.type = config::Node::Type::Map;
+  config::Node spec_node = scalar(spec);
+  spec_node.loc = Location{};  // relative to the working directory
+  section.set("spec", spec_node);
+  if (batch != -1) section.set("batch", scalar(std::to_string(batch)));
+  if (!policy.empty()) {
+    config::Node p;
+    p.type = config::Node::Type::Map;
+    p.loc = Location{"<command line>"};
+    for (const auto& [key, value] : policy) p.set(key, scalar(value));
+    section.set("policy", p);
+  }
+  return section;
 }
 
 std::string trace_path_of(const config::Node& section, const std::string& key_path) {
@@ -186,25 +171,14 @@ std::shared_ptr<OpGraph> load_workload(const config::Node& section, const std::s
   if (auto g = load_external(section, key_path)) return g;
   config::Node rest = section;
   NetSpec net = net_of(section, key_path, rest);
+  rest.erase("policy");
+  rest.erase("policies");
   const config::Values v = config::validate(rest, *workload_schema(), key_path);
   if (v.has("batch")) net.batch = static_cast<uint64_t>(v.i("batch"));
   if (v.has("dtype")) dtype_from_string(v.s("dtype"), net.dtype);
   if (v.has("relu_density")) set_relu_density(net.layers, v.f("relu_density"));
-  Policy pol = policy_from(v.g("policy"));
-  pol.seed = seed;
-  if (v.g("policy").s("cost") == "accelerator") {
-    if (!accelerator_cost)
-      throw v.g("policy").error("cost", "this accelerator gives no per-op cost estimate (use flops or roofline)");
-    pol.cost.custom = accelerator_cost;
-  }
-  if (pol.kind == Policy::Kind::checkpoint_sequential && pol.segments > net.layers.size())
-    throw v.g("policy").error("segments", std::to_string(pol.segments) + " segments but the network has only " +
-                                              std::to_string(net.layers.size()) + " top-level layers");
-  try {
-    return std::make_shared<OpGraph>(build_step(net, pol));
-  } catch (const BudgetError& e) {
-    throw v.g("policy").error("budget_bytes", e.what());
-  }
+  const std::unique_ptr<const Policy> policy = policy_of(section, key_path, PolicyContext{seed, accelerator_cost});
+  return std::make_shared<OpGraph>(build_step(net, *policy));
 }
 
 }  // namespace bpsim::workload

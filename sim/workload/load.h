@@ -1,8 +1,11 @@
 #pragma once
-/// What the engine needs from the workload side. 
+/// What the engine needs from the workload side: the `workload:` section's schema and the
+/// op graph it names.
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "sim/core/config_node.h"
 #include "sim/core/params.h"
@@ -19,6 +22,12 @@ std::shared_ptr<const config::Schema> workload_schema();
 /// The resolved file of a `workload: {trace: FILE}` section (checking that it has no other
 /// key); empty when the section is not a trace.
 std::string trace_path_of(const config::Node& section, const std::string& key_path);
+
+/// A `workload:` section as a command line gives it: {spec: SPEC (relative to the working
+/// directory), batch (unless -1), policy: {KEY: VALUE, …} (when any)}, each value located at
+/// "<command line>". load_workload then checks it as it checks a config's.
+config::Node command_line_section(const std::string& spec, int64_t batch,
+                                  const std::vector<std::pair<std::string, std::string>>& policy);
 
 /// `accelerator_cost`: the target model's own estimate of one op (cycles), used by the
 /// recompute policies with `cost: accelerator`; empty when the model gives none.

@@ -3,7 +3,11 @@
 #include <functional>
 #include <random>
 
+#include <fmt/format.h>
+
 #include "sim/workload/builder.h"
+#include "sim/workload/policy.h"
+#include "sim/workload/policy_rewrites.h"
 
 namespace bpsim::workload {
 
@@ -19,7 +23,7 @@ size_t choose_skipped(std::vector<double> confidences, double allowable_error, d
   return k;
 }
 
-std::vector<double> sample_confidences(const Policy& policy, uint64_t batch) {
+std::vector<double> sample_confidences(const ConfidenceSkip& policy, uint64_t batch) {
   std::mt19937_64 rng(policy.seed);
   std::vector<double> c(batch);
   if (!policy.histogram.empty()) {
@@ -78,13 +82,56 @@ void apply_sample_skip(OpGraph& g, uint64_t skipped) {
   g.memory.figures["backward_flops_saved"] = flops;
 }
 
-void apply_confidence_skip(OpGraph& g, const Policy& policy) {
+void apply_confidence_skip(OpGraph& g, const ConfidenceSkip& policy) {
   double threshold = 1.0;
   const size_t k = choose_skipped(sample_confidences(policy, g.batch), policy.allowable_error, threshold);
   apply_sample_skip(g, k);
   g.memory.figures["confidence_threshold"] = threshold;
   g.memory.figures["skipped_samples"] = double(k);
   g.memory.figures["skipped_fraction"] = double(k) / double(g.batch);
+}
+
+namespace {
+
+class Confidence : public Policy {
+ public:
+  Confidence(const config::Values& v, const PolicyContext& ctx) {
+    m_p.beta_a = v.f("beta_a");
+    m_p.beta_b = v.f("beta_b");
+    m_p.allowable_error = v.f("allowable_error");
+    m_p.seed = ctx.seed;
+    if (!v.has("histogram")) return;
+    double sum = 0;
+    for (const std::string& w : v.strings("histogram")) {
+      const double x = std::stod(w);
+      if (!(x >= 0)) throw v.error("histogram", "bin weights must be non-negative numbers (got " + w + ")");
+      m_p.histogram.push_back(x);
+      sum += x;
+    }
+    if (!(sum > 0)) throw v.error("histogram", "give at least one bin with a positive weight");
+  }
+  std::string name() const override { return fmt::format("confidence_skip({:g})", m_p.allowable_error); }
+  void apply(OpGraph& g, const NetPlan&, const std::vector<int>&) const override { apply_confidence_skip(g, m_p); }
+
+ private:
+  ConfidenceSkip m_p;
+};
+
+}  // namespace
+
+void register_confidence_policies(std::vector<PolicyRegistry::Entry>& out) {
+  out.push_back({"confidence_skip", "skip the backward of samples the network already predicts confidently",
+                 [](config::Schema& s) {
+                   s.real("beta_a", "", "per-sample confidence ~ Beta(beta_a, beta_b)").def(8.0).positive();
+                   s.real("beta_b", "", "see beta_a").def(2.0).positive();
+                   s.list("histogram", config::ParamType::Float,
+                          "instead of Beta, weights of equal-width confidence bins over [0, 1]");
+                   s.real("allowable_error", "",
+                          "share of the batch's gradient mass Σ(1 − confidence) that skipped samples may drop")
+                       .def("0.05")
+                       .range(0, 1);
+                 },
+                 make_as<Confidence>});
 }
 
 }  // namespace bpsim::workload

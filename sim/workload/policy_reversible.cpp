@@ -3,6 +3,8 @@
 #include <set>
 
 #include "sim/workload/builder.h"
+#include "sim/workload/policy.h"
+#include "sim/workload/policy_rewrites.h"
 
 namespace bpsim::workload {
 
@@ -85,6 +87,31 @@ void apply_reversible(OpGraph& g, const NetPlan& plan, const std::vector<int>& o
   splice_ops(g, std::move(before), std::move(after));
   g.memory.figures["reversible_blocks"] = blocks;
   g.memory.figures["inverse_flops"] = flops;
+}
+
+namespace {
+
+/// Each reversible block re-runs as a segment of its own, its input rebuilt by inverse ops.
+class Reversible : public Policy {
+ public:
+  std::string name() const override { return "reversible"; }
+  std::vector<int> plan(const NetSpec&, const NetPlan& plan) const override {
+    const std::vector<bool> rev = reversible_blocks(plan);
+    std::vector<int> seg(plan.nodes.size(), -1);
+    for (size_t i = 0; i < plan.nodes.size(); ++i) seg[i] = rev[plan.nodes[i].top] ? int(plan.nodes[i].top) : -1;
+    return seg;
+  }
+  void apply(OpGraph& g, const NetPlan& plan, const std::vector<int>& op_node) const override {
+    apply_reversible(g, plan, op_node, reversible_blocks(plan));
+  }
+};
+
+}  // namespace
+
+void register_reversible_policies(std::vector<PolicyRegistry::Entry>& out) {
+  out.push_back({"reversible", "residual blocks as RevNet couplings: their inputs rebuilt from their outputs",
+                 [](config::Schema&) {},
+                 make_as<Reversible>});
 }
 
 }  // namespace bpsim::workload

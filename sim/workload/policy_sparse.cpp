@@ -2,11 +2,15 @@
 #include <cmath>
 #include <map>
 
+#include <fmt/format.h>
+
 #include "sim/workload/builder.h"
+#include "sim/workload/policy.h"
+#include "sim/workload/policy_rewrites.h"
 
 namespace bpsim::workload {
 
-void apply_sparse_storage(OpGraph& g, const NetPlan& plan, const Policy& policy) {
+void apply_sparse_storage(OpGraph& g, const NetPlan& plan, const SparseStorage& policy) {
   const uint64_t elem_bits = dtype_bits(g.dtype);
   std::map<std::string, double> relu_density;  // a ReLU's layer name → its output density
   for (const Node& nd : plan.nodes)
@@ -93,6 +97,40 @@ void apply_sparse_storage(OpGraph& g, const NetPlan& plan, const Policy& policy)
   g.memory.figures["sparse_bytes_saved"] = saved;
   g.memory.figures["sparse_encode_flops"] = flops / 2;
   g.memory.figures["sparse_decode_flops"] = flops / 2;
+}
+
+namespace {
+
+class Sparse : public Policy {
+ public:
+  explicit Sparse(const config::Values& v) {
+    m_p.density = v.has("density") ? v.f("density") : -1.0;
+    m_p.index_bits = unsigned(v.i("index_bits"));
+  }
+  std::string name() const override {
+    return m_p.density < 0 ? fmt::format("sparse_storage(relu density, {}-bit offsets)", m_p.index_bits)
+                           : fmt::format("sparse_storage({:g}, {}-bit offsets)", m_p.density, m_p.index_bits);
+  }
+  void apply(OpGraph& g, const NetPlan& plan, const std::vector<int>&) const override {
+    apply_sparse_storage(g, plan, m_p);
+  }
+
+ private:
+  SparseStorage m_p;
+};
+
+}  // namespace
+
+void register_sparse_policies(std::vector<PolicyRegistry::Entry>& out) {
+  out.push_back({"sparse_storage", "store activations kept for backward as non-zero values plus offsets when smaller",
+                 [](config::Schema& s) {
+                   s.real("density", "",
+                          "fraction of non-zero activation elements (default: each ReLU's density, other "
+                          "activations dense)")
+                       .range(0, 1);
+                   s.integer("index_bits", "bit", "width of each stored offset").def(16).range(1, 64);
+                 },
+                 make_as<Sparse>});
 }
 
 }  // namespace bpsim::workload

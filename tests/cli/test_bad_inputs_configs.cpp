@@ -404,7 +404,7 @@ TEST_CASE("bad inputs: workload specs (repeat expansion, layers, spec files)", "
                           {"workload.spec: give either 'spec' or inline 'layers', not both"}));
   t.push_back(with_config("batch 0", "workload: {spec: net.yaml, batch: 0}\n", {"workload.batch: value 0 is out of range"}));
   t.push_back(with_config("threshold policy without a threshold", "workload: {spec: net.yaml, policy: {kind: threshold}}\n",
-                          {"workload.policy.threshold: policy 'threshold' needs a 'threshold'"}));
+                          {"workload.policy: missing required key 'threshold'"}));
   t.push_back(with_config("layers past the limit in an inline spec",
                           "workload: {input: {shape: [4]}, layers: [{repeat: 100000, layers: [{repeat: 2, layers: [{kind: relu}]}]}]}\n",
                           {"the network has more than 100000 layers", "(limit layers = 100000; raise it with run.limits.layers"}));

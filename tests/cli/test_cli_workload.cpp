@@ -28,7 +28,12 @@ TEST_CASE("cli workload: table, JSON and errors", "[cli][workload]") {
   CHECK_THAT(p.err, Catch::Contains("unknown policy 'lazy'"));
   CliResult s = run_bpsim("workload " + kMlp + " --policy checkpoint_sequential --segments 99");
   CHECK(s.code == 2);
-  CHECK_THAT(s.err, Catch::Contains("99 segments for 8 layers"));
+  CHECK_THAT(s.err, Catch::Contains("<command line>: workload.policy.segments: 99 segments but the network has only 8 "
+                                    "top-level layers"));
+  // A flag of another kind is refused as the config key it sets.
+  CliResult o = run_bpsim("workload " + kMlp + " --policy checkpoint --budget 1000");
+  CHECK(o.code == 2);
+  CHECK_THAT(o.err, Catch::Contains("workload.policy.budget_bytes: unknown key (valid: kind)"));
 }
 
 TEST_CASE("cli run: a LeNet-5 training step from its spec on the mesh", "[cli][workload][mesh]") {

@@ -3,7 +3,10 @@
 #include <catch2/catch.hpp>
 
 #include <cstdlib>
+#include <map>
 #include <sstream>
+
+#include <nlohmann/json.hpp>
 
 #include "tests/cli/cli_harness.h"
 
@@ -40,13 +43,21 @@ TEST_CASE("cli compare: one run per policy, table, CSV, timeline and plot", "[cl
   const uint64_t none_peak = std::stoull(rows[1][2]), opt_peak = std::stoull(rows[3][2]);
   CHECK(opt_peak <= 19000000);  // the example's budget_bytes
   CHECK(opt_peak < none_peak);
-  // Each policy ran in its own folder, with its own report.
-  CHECK(std::filesystem::exists(s / "c/threshold/report.json"));
-  CHECK_THAT(slurp(s / "c/threshold/report.json"), Catch::Contains("\"policy\": \"threshold(1.5, flops)\""));
+  // Each policy ran as a point of a sweep over workload.policy.kind, in its own folder
+  // with its own report (the sweep's results name the folder).
+  std::map<std::string, std::string> report;  // kind → its report.json
+  std::stringstream results(slurp(s / "c/runs/results.jsonl"));
+  for (std::string line; std::getline(results, line);) {
+    const auto row = nlohmann::json::parse(line);
+    report[row["axes"]["workload.policy.kind"].get<std::string>()] =
+        s / ("c/runs/points/" + row["hash"].get<std::string>() + "/report.json");
+  }
+  REQUIRE(report.size() == 4);
+  CHECK_THAT(slurp(report["threshold"]), Catch::Contains("\"policy\": \"threshold(1.5, flops)\""));
   // sparse_storage's own figures reach the report (ReLU outputs at density 0.5 in 6 bytes
   // per value instead of 4 per element: 1024·256·0.5·6 = 786432 B each, saving 262144 B;
   // eight ReLUs).
-  const std::string sparse = slurp(s / "c/sparse_storage/report.json");
+  const std::string sparse = slurp(report["sparse_storage"]);
   CHECK_THAT(sparse, Catch::Contains("\"sparse_bytes_saved\": 2097152.0"));
   CHECK(std::stoull(rows[4][3]) < std::stoull(rows[1][3]));  // kept after the forward
   // The timeline: every op of each policy with its live bytes.
@@ -63,13 +74,14 @@ TEST_CASE("cli compare: bad policies and unmeetable budgets stop before any run"
   CliResult u = run_bpsim("compare " + kExample + " --policies none,lazy --out " + (s / "c"));
   CHECK(u.code == 2);
   CHECK_THAT(u.err, Catch::Contains("unknown policy 'lazy'"));
-  CliResult b = run_bpsim("compare " + kExample + " --policies none,optimal --set workload.policy.budget_bytes=1000 --out " +
+  CliResult b = run_bpsim("compare " + kExample +
+                          " --policies none,optimal --set workload.policies.optimal.budget_bytes=1000 --out " +
                           (s / "c"));
   CHECK(b.code == 2);
   CHECK_THAT(b.err, Catch::Contains("workload.policy.budget_bytes: budget_bytes 1000 cannot be met: the least peak "
                                     "optimal reaches") &&
                         Catch::Contains("(policy optimal)"));
-  CHECK_FALSE(std::filesystem::exists(s / "c/none/report.json"));
+  CHECK_FALSE(std::filesystem::exists(s / "c/runs"));
   // A folder with someone else's files in it is left alone.
   s.file("mine.txt", "not bpsim's\n");
   CliResult f = run_bpsim("compare " + kExample + " --policies none --no-plot --out " + s.path.string());
@@ -90,10 +102,10 @@ TEST_CASE("cli: recompute policy parameters are checked", "[cli][compare]") {
   CHECK_THAT(z.err, Catch::Contains("c.yaml:6:") && Catch::Contains("workload.policy.threshold"));
   CliResult m = run_bpsim("validate " + cfg("{kind: threshold}"));
   CHECK(m.code == 2);
-  CHECK_THAT(m.err, Catch::Contains("workload.policy.threshold: policy 'threshold' needs a 'threshold'"));
+  CHECK_THAT(m.err, Catch::Contains("c.yaml:6:11: workload.policy: missing required key 'threshold'"));
   CliResult e = run_bpsim("validate " + cfg("{kind: evaluation}"));
   CHECK(e.code == 2);
-  CHECK_THAT(e.err, Catch::Contains("policy 'evaluation' needs 'budget_bytes'"));
+  CHECK_THAT(e.err, Catch::Contains("workload.policy: missing required key 'budget_bytes'"));
   CliResult c = run_bpsim("validate " + cfg("{kind: threshold, threshold: 2, cost: cycles}"));
   CHECK(c.code == 2);
   CHECK_THAT(c.err, Catch::Contains("workload.policy.cost"));
@@ -108,14 +120,48 @@ TEST_CASE("cli: recompute policy parameters are checked", "[cli][compare]") {
   CHECK_THAT(hi.err, Catch::Contains("workload.policy.histogram: bin weights must be non-negative"));
   CliResult ok = run_bpsim("validate " + cfg("{kind: optimal, budget_bytes: 100000000}"));
   CHECK(ok.code == 0);
+  // Each kind takes only its own keys: another kind's key is refused at that key, naming the valid ones.
+  const std::string bad = cfg("{kind: checkpoint, beta_a: 3, index_bits: 4}");
+  for (const std::string& cmd : {"validate " + bad, "run " + bad + " --quiet --out " + (s / "o")}) {
+    CliResult k = run_bpsim(cmd);
+    CHECK(k.code == 2);
+    CHECK_THAT(k.err, Catch::Contains("c.yaml:6:30: workload.policy.beta_a: unknown key (valid: kind)"));
+  }
+  CliResult sq = run_bpsim("validate " + cfg("{kind: sparse_storage, threshold: 2}"));
+  CHECK(sq.code == 2);
+  CHECK_THAT(sq.err, Catch::Contains("workload.policy.threshold: unknown key (valid: kind, density, index_bits)"));
+  // workload.policies.KIND holds a kind's keys until policy.kind names it; a key that kind
+  // does not take is refused there too.
+  CliResult pk = run_bpsim("validate " + cfg("{kind: threshold}\n  policies: {threshold: {threshold: 2}}"));
+  CHECK(pk.code == 0);
+  CliResult pb = run_bpsim("validate " + cfg("{kind: none}\n  policies: {checkpoint: {segments: 2}}"));
+  CHECK(pb.code == 2);
+  CHECK_THAT(pb.err, Catch::Contains("workload.policies.checkpoint.segments: unknown key (valid: none)"));
   const std::string mlp = std::string(BPSIM_SOURCE_DIR) + "/configs/workloads/mlp.yaml";
   CliResult w = run_bpsim("workload " + mlp + " --policy threshold --threshold -1");
   CHECK(w.code == 2);
-  CHECK_THAT(w.err, Catch::Contains("positive threshold"));
+  CHECK_THAT(w.err, Catch::Contains("<command line>: workload.policy.threshold: value -1 is out of range"));
   CliResult wd = run_bpsim("workload " + mlp + " --policy sparse_storage --density -0.1");
   CHECK(wd.code == 2);
-  CHECK_THAT(wd.err, Catch::Contains("not a fraction in [0, 1]"));
+  CHECK_THAT(wd.err, Catch::Contains("workload.policy.density: value -0.1 is out of range"));
   CliResult wb = run_bpsim("workload " + mlp + " --policy evaluation --budget 1000");
   CHECK(wb.code == 2);
   CHECK_THAT(wb.err, Catch::Contains("budget_bytes 1000 cannot be met"));
+}
+
+TEST_CASE("cli list: every policy kind with its own keys", "[cli][compare]") {
+  CliResult l = run_bpsim("list");
+  REQUIRE(l.code == 0);
+  const size_t at = l.out.find("memory policies (workload.policy.kind");
+  REQUIRE(at != std::string::npos);
+  const std::string policies = l.out.substr(at, l.out.find("\nmemory (the memory: section)") - at);
+  for (const char* kind : {"none", "checkpoint", "checkpoint_sequential", "full_recompute", "threshold", "evaluation",
+                           "optimal", "sparse_storage", "confidence_skip", "reversible"})
+    CHECK_THAT(policies, Catch::Contains(std::string("\n") + kind + ": "));
+  // Each kind lists only its keys: threshold's are required, checkpoint has none.
+  CHECK_THAT(policies, Catch::Contains("threshold (float, cost/byte, (0, inf], required)"));
+  CHECK_THAT(policies, Catch::Contains("budget_bytes (int, B, [1, inf], required)"));
+  CHECK_THAT(policies, Catch::Contains("\ncheckpoint: checkpoint every top-level layer: only its input is stored, its "
+                                       "forward re-runs before its backward\n  (no parameters)\n"));
+  CHECK_THAT(policies, Catch::Contains("allowable_error (float, [0, 1], default 0.05)"));
 }

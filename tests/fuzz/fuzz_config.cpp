@@ -37,8 +37,8 @@ void check_sections(const Node& root) {
     memory::ddr_spec_from(config::validate(*mem, *memory::ddr_schema(), "memory"));
   if (const Node* en = root.find("energy")) {
     std::vector<ActionDecl> known = declared_names(*en, "actions"), units = declared_names(*en, "leakage_mw");
-    for (const auto& a : memory::sram_reference_actions()) known.push_back(a);
-    units.push_back(memory::sram_leakage_unit());
+    for (const auto& a : memory::sram_actions().vocabulary.decls()) known.push_back(a);
+    for (const auto& u : memory::sram_actions().units.decls()) units.push_back(u);
     EnergyTable::parse(*en, "energy", known, units);
   }
   if (const Node* wl = root.find("workload")) workload::load_workload(*wl, "workload", 1);

@@ -9,6 +9,7 @@
 #include "pim_test_util.h"
 #include "sim/core/error.h"
 #include "sim/memory/dram_system.h"
+#include "tests/models/record_log.h"
 
 using namespace bpsim;
 using namespace bpsim::pim;
@@ -26,8 +27,9 @@ TEST_CASE("pim: small binary layer with hand-checked command counts", "[pim]") {
   const memory::DdrSpec ddr = testing::ddr4_2400();
   memory::DramSystem mem("mem", ddr);
   PimModel pim("pim", parse_pim_spec(testing::pim_values("{}"), ddr), g, mem, nullptr);
+  const RecordLog log(pim);
   sc_core::sc_start();
-  const OpRecord& r = pim.records().at(0);
+  const OpRecord& r = log.records().at(0);
   const auto& c = r.extra["commands"];
   // Lanes: one tile of Mt = 64 samples × Nt = 4 outputs = 256 lanes (32 bytes, 1 burst)
   // of the 65,536; K = 100 ≤ 506 = 1013/2 data rows per input pair: one slice.
@@ -60,7 +62,7 @@ TEST_CASE("pim: small binary layer with hand-checked command counts", "[pim]") {
   CHECK(r.dram_write_bytes == 800);
   CHECK(r.extra["host_baseline"]["read_bytes"] == 850);
   CHECK(r.extra["host_baseline"]["write_bytes"] == 32);
-  CHECK(r.actions.at("dram.act") >= 1808);  // compute ACTs plus the interface read's
+  CHECK(r.actions.count(memory::dram_actions().act) >= 1808);  // compute ACTs plus the interface read's
 }
 
 TEST_CASE("pim: binary MLP 784-4096-4096-10 batch 256 step", "[pim]") {
@@ -69,27 +71,28 @@ TEST_CASE("pim: binary MLP 784-4096-4096-10 batch 256 step", "[pim]") {
   const memory::DdrSpec ddr = testing::ddr4_2400();
   memory::DramSystem mem("mem", ddr);
   PimModel pim("pim", parse_pim_spec(testing::pim_values("{}"), ddr), g, mem, nullptr);
+  const RecordLog log(pim);
   sc_core::sc_start();
   uint64_t act = 0, base = 0, iface = 0;
-  for (const OpRecord& r : pim.records()) {
+  for (const OpRecord& r : log.records()) {
     act += r.extra["row_activations"].get<uint64_t>();
     base += r.extra["host_baseline"]["read_bytes"].get<uint64_t>() + r.extra["host_baseline"]["write_bytes"].get<uint64_t>();
     iface += r.dram_read_bytes + r.dram_write_bytes;
   }
   std::printf("binary MLP step: %zu ops, %llu cycles (%.3f ms simulated), %llu ACTs, interface %llu B vs host %llu B\n",
-              pim.records().size(), (unsigned long long)pim.total_cycles(), pim.total_cycles() * ddr.tck_ns * 1e-6,
+              log.records().size(), (unsigned long long)pim.total_cycles(), pim.total_cycles() * ddr.tck_ns * 1e-6,
               (unsigned long long)act, (unsigned long long)iface, (unsigned long long)base);
-  CHECK(pim.records().size() == 3 + 2 + 3 + 3);  // 3 fwd, 2 dX, 3 dW, 3 updates
+  CHECK(log.records().size() == 3 + 2 + 3 + 3);  // 3 fwd, 2 dX, 3 dW, 3 updates
   CHECK(iface < base);  // the point of computing in DRAM
   // Lane utilisation: fc1.fwd (256 × 4096 outputs) fills 16 tiles of 256 × 256 lanes: 1.
   // fc2.fwd (256 × 10): one tile of 2560 of 65,536 lanes. fc0.dw (784 × 4096): Mt = 784,
   // Nt = ⌊65536/784⌋ = 83, ⌈4096/83⌉ = 50 tiles: 784·4096/(50·65536) = 0.98.
-  CHECK(pim.records().at(1).extra["lane_utilization"] == Approx(1.0));
-  CHECK(pim.records().at(1).extra["tiles"] == 16);
-  CHECK(pim.records().at(2).extra["lane_utilization"] == Approx(2560.0 / 65536));
-  CHECK(pim.records().at(7).name == "fc0.dw");
-  CHECK(pim.records().at(7).extra["tiles"] == 50);
-  CHECK(pim.records().at(7).extra["lane_utilization"] == Approx(784.0 * 4096 / (50.0 * 65536)));
+  CHECK(log.records().at(1).extra["lane_utilization"] == Approx(1.0));
+  CHECK(log.records().at(1).extra["tiles"] == 16);
+  CHECK(log.records().at(2).extra["lane_utilization"] == Approx(2560.0 / 65536));
+  CHECK(log.records().at(7).name == "fc0.dw");
+  CHECK(log.records().at(7).extra["tiles"] == 50);
+  CHECK(log.records().at(7).extra["lane_utilization"] == Approx(784.0 * 4096 / (50.0 * 65536)));
 }
 
 TEST_CASE("pim: bad input is an InputError naming the key", "[pim]") {

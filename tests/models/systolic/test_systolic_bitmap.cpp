@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "models/systolic/op_cost.h"
+#include "models/systolic/systolic_actions.h"
 #include "sim/core/config_node.h"
 #include "sim/engine/engine.h"
 #include "tests/cli/cli_harness.h"
@@ -154,12 +155,13 @@ TEST_CASE("systolic: each operand buffer is priced at its own capacity", "[systo
   //   input 64 KiB → 32 KiB half: the 32 KiB point, 20 pJ.
   //   weight 2 MiB → 1 MiB half: the 1 MiB point, 100 pJ.
   //   output 16 KiB → 8 KiB half: the 8 KiB point, 10 pJ.
-  CHECK(t.pj("systolic.sram_input_read_64b") == Approx(20.0));
-  CHECK(t.pj("systolic.sram_weight_write_64b") == Approx(100.0));
-  CHECK(t.pj("systolic.sram_output_read_64b") == Approx(10.0));
+  const SystolicActions& A = systolic_actions();
+  CHECK(t.pj(A.sram_input_read) == Approx(20.0));
+  CHECK(t.pj(A.sram_weight_write) == Approx(100.0));
+  CHECK(t.pj(A.sram_output_read) == Approx(10.0));
   // Single-buffered 2 MiB: beyond 1 MiB along the 32 KiB–1 MiB segment (log2 15 → 20):
   // 20 + 80 · (21 − 15)/5 = 116 pJ.
   s.sram.double_buffer = false;
   price_buffers(t, s);
-  CHECK(t.pj("systolic.sram_weight_read_64b") == Approx(116.0));
+  CHECK(t.pj(A.sram_weight_read) == Approx(116.0));
 }

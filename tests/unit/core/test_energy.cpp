@@ -8,8 +8,20 @@ using namespace bpsim;
 
 namespace {
 
-const std::vector<ActionDecl> kKnown = {{"mac.int8", "one 8-bit MAC"}, {"sram.read_64b", "one 64-bit read"}};
-const std::vector<ActionDecl> kLeak = {{"pe_int8", "one int8 PE"}, {"sram.kib", "one KiB of SRAM"}};
+/// A toy component's vocabulary; "dram" stands apart: a unit the table does not know.
+struct Toy {
+  Vocabulary actions{""};
+  const Action mac_int8 = actions.add("mac.int8", "one 8-bit MAC");
+  const Action sram_read = actions.add("sram.read_64b", "one 64-bit read");
+  Vocabulary units{""};
+  const Action pe_int8 = units.add("pe_int8", "one int8 PE");
+  const Action sram_kib = units.add("sram.kib", "one KiB of SRAM");
+  Vocabulary other{""};
+  const Action dram = other.add("dram", "a DRAM system's background");
+};
+const Toy kToy;
+const std::vector<ActionDecl>& kKnown = kToy.actions.decls();
+const std::vector<ActionDecl>& kLeak = kToy.units.decls();
 
 EnergyTable parse(const std::string& yaml) {
   config::Node n = config::parse_yaml(yaml, "e.yaml");
@@ -33,15 +45,18 @@ TEST_CASE("energy: a table prices actions and leakage", "[core][energy]") {
       "    mac.int8: {pj: 0.23, source: \"Horowitz 2014: 0.2 mult + 0.03 add\"}\n"
       "  leakage_mw:\n    sram.kib: {mw: 2.5, source: assumed}\n");
   CHECK(t.name() == "t45");
-  CHECK(t.pj("mac.int8") == Approx(0.23));
-  CHECK_FALSE(t.has("sram.read_64b"));
+  CHECK(t.pj(kToy.mac_int8) == Approx(0.23));
+  CHECK_FALSE(t.has(kToy.sram_read));
   std::map<std::string, double> b;
   // 10 MACs × 0.23 pJ = 2.3 pJ.
-  CHECK(t.dynamic_pj({{"mac.int8", 10}}, &b) == Approx(2.3));
+  ActionCounts counts;
+  counts[kToy.mac_int8] = 10;
+  CHECK(t.dynamic_pj(counts, &b) == Approx(2.3));
+  CHECK(b["mac.int8"] == Approx(2.3));
   // A priced unit leaks only once a part is charged in it: 2 KiB × 2.5 mW = 5 mW;
   // 5 mW × 1 µs = 5e-3 W × 1e-6 s = 5e-9 J = 5000 pJ.
   CHECK(t.static_pj(1e-6, &b) == 0.0);
-  t.charge_leakage_of({{"buf", "sram.kib", 2}});
+  t.charge_leakage_of({{"buf", kToy.sram_kib, 2}});
   CHECK(t.static_pj(1e-6, &b) == Approx(5000.0));
   CHECK(b["buf.leakage"] == Approx(5000.0));
 }
@@ -49,7 +64,7 @@ TEST_CASE("energy: a table prices actions and leakage", "[core][energy]") {
 TEST_CASE("energy: only the parts a run declares leak, per component", "[core][energy]") {
   EnergyTable t = parse(
       "energy:\n  leakage_mw:\n    pe_int8: {mw: 0.01, source: a}\n    sram.kib: {mw: 0.2, source: b}\n");
-  t.set_leakage("dram", 800.0, "IDD3N");  // a component's own figure, as the memory system sets it
+  t.set_leakage(kToy.dram, 800.0, "IDD3N");  // a component's own figure, as the memory system sets it
   // Nothing declared, nothing charged: the DRAM's figure alone does not make it leak.
   std::map<std::string, double> none;
   CHECK(t.static_pj(1e-3, &none) == 0.0);
@@ -57,21 +72,22 @@ TEST_CASE("energy: only the parts a run declares leak, per component", "[core][e
   // 1024 PEs × 0.01 mW = 10.24 mW; the array's SRAM 64 + 32 KiB × 0.2 mW = 19.2 mW, two parts
   // of one component added up; over 1 ms: 10.24e-3 W × 1e-3 s = 10.24e-6 J = 10,240,000 pJ,
   // 19.2e-3 × 1e-3 = 19,200,000 pJ. No DRAM part: no dram.leakage.
-  t.charge_leakage_of({{"arr.pe", "pe_int8", 1024}, {"arr.sram", "sram.kib", 64}, {"arr.sram", "sram.kib", 32}});
+  t.charge_leakage_of(
+      {{"arr.pe", kToy.pe_int8, 1024}, {"arr.sram", kToy.sram_kib, 64}, {"arr.sram", kToy.sram_kib, 32}});
   std::map<std::string, double> b;
   CHECK(t.static_pj(1e-3, &b) == Approx(29.44e6));
   CHECK(b.size() == 2);
   CHECK(b["arr.pe.leakage"] == Approx(10.24e6));
   CHECK(b["arr.sram.leakage"] == Approx(19.2e6));
   // Charging again replaces the set: now the DRAM alone, 800 mW × 1 ms = 0.8 mJ = 8e8 pJ.
-  t.charge_leakage_of({{"dram", "dram", 1}});
+  t.charge_leakage_of({{"dram", kToy.dram, 1}});
   std::map<std::string, double> d;
   CHECK(t.static_pj(1e-3, &d) == Approx(8e8));
   CHECK(d.size() == 1);
   CHECK(d["dram.leakage"] == Approx(8e8));
   // A part the table states as leak-free (0 mW) adds no breakdown entry.
-  t.set_leakage("pe_int8", 0.0, "none");
-  t.charge_leakage_of({{"arr.pe", "pe_int8", 4}});
+  t.set_leakage(kToy.pe_int8, 0.0, "none");
+  t.charge_leakage_of({{"arr.pe", kToy.pe_int8, 4}});
   std::map<std::string, double> z;
   CHECK(t.static_pj(1.0, &z) == 0.0);
   CHECK(z.empty());
@@ -81,7 +97,7 @@ TEST_CASE("energy: a declared part without a figure is an error naming the table
   EnergyTable t = parse("energy:\n  name: t45\n  leakage_mw:\n    pe_int8: {mw: 0.01, source: a}\n");
   std::string what = "no error";
   try {
-    t.charge_leakage_of({{"arr.pe", "pe_int8", 4}, {"arr.sram", "sram.kib", 8}});
+    t.charge_leakage_of({{"arr.pe", kToy.pe_int8, 4}, {"arr.sram", kToy.sram_kib, 8}});
   } catch (const InputError& e) {
     what = e.what();
   }

@@ -1,5 +1,5 @@
-// report.json assembly: pricing, phase sums, totals, CSV — on a fake accelerator whose
-// numbers are chosen so every expected value is a hand calculation.
+// report.json assembly: pricing, phase sums, totals, CSV — records fed to the ReportBuilder
+// as the engine does, with numbers chosen so every expected value is a hand calculation.
 #include <catch2/catch.hpp>
 
 #include <unistd.h>
@@ -14,53 +14,74 @@
 using namespace bpsim;
 
 namespace {
+/// The fake accelerator's energy vocabulary.
+struct ToyActions {
+  Vocabulary vocabulary{"toy"};
+  const Action mac = vocabulary.add("mac", "one MAC");
+  const Action gated = vocabulary.add("gated", "one gated MAC");
+  Vocabulary units{""};
+  const Action toy = units.add("toy", "the whole toy");
+};
+const ToyActions kToy;
 
+/// Two ops' records, as a model's thread would send them to the record sink.
+std::vector<OpRecord> toy_records() {
+  OpRecord a;
+  a.name = "fc1.fwd";
+  a.phase = "forward";
+  a.kind = "gemm";
+  a.cycles = 100;
+  a.macs = 4000;
+  a.macs_executed = 4000;
+  a.dram_read_bytes = 64;
+  a.actions[kToy.mac] = 1000;
+  // Model-specific figures, nested and with a tiny double: the spill must print them as
+  // the JSON library does.
+  a.extra = {{"stall_cycles", 3}, {"utilisation", 0.1234567}, {"nested", {{"x", 1e-7}, {"tag", "a\"b"}}}};
+  OpRecord b = a;
+  b.name = "fc1.dx, masked";  // a comma: the CSV must quote it
+  b.phase = "backward_data";
+  b.start_cycle = 100;
+  b.cycles = 300;
+  b.macs_executed = 1000;
+  b.macs_gated = 3000;
+  b.actions[kToy.gated] = 3000;
+  return {a, b};
+}
+
+/// An accelerator whose ops are toy_records().
 class FakeAccelerator : public Accelerator {
  public:
-  FakeAccelerator() {
-    OpRecord a;
-    a.name = "fc1.fwd";
-    a.phase = "forward";
-    a.kind = "gemm";
-    a.cycles = 100;
-    a.macs = 4000;
-    a.macs_executed = 4000;
-    a.dram_read_bytes = 64;
-    a.actions = {{"toy.mac", 1000}};
-    // Model-specific figures, nested and with a tiny double: the spill must print them as
-    // the JSON library does.
-    a.extra = {{"stall_cycles", 3}, {"utilisation", 0.1234567}, {"nested", {{"x", 1e-7}, {"tag", "a\"b"}}}};
-    OpRecord b = a;
-    b.name = "fc1.dx, masked";  // a comma: the CSV must quote it
-    b.phase = "backward_data";
-    b.start_cycle = 100;
-    b.cycles = 300;
-    b.macs_executed = 1000;
-    b.macs_gated = 3000;
-    b.actions = {{"toy.mac", 1000}, {"toy.gated", 3000}};
-    emit(std::move(a));
-    emit(std::move(b));
-  }
+  FakeAccelerator() { m_stats.add("fold_count", m_folds, "folds run"); }
   double clock_ghz() const override { return 1.0; }
   uint64_t total_cycles() const override { return 400; }
   double peak_macs_per_cycle() const override { return 16; }
-  void report_stats(StatGroup& g) const override { g.set("fold_count", uint64_t{7}, "folds run"); }
-  std::vector<LeakingPart> leaking_parts() const override { return {{"toy", "toy", 1}}; }
+  std::vector<LeakingPart> leaking_parts() const override { return {{"toy", kToy.toy}}; }
+
+ private:
+  uint64_t m_folds = 7;  ///< registered by reference, read when the report is built
 };
+
+/// The report as the engine assembles it: each record added as its op finishes, then finish.
+nlohmann::json report_of(const ReportInputs& in, const std::vector<OpRecord>& records = toy_records()) {
+  ReportBuilder b(in.energy, in.acc.clock_ghz());
+  for (const OpRecord& r : records) b.add(r);
+  return b.finish(in);
+}
 
 }  // namespace
 
 TEST_CASE("report: prices actions, sums phases and totals", "[core][report]") {
   FakeAccelerator acc;
   EnergyTable table;
-  table.set_price("toy.mac", 0.5, "test");
-  table.set_price("toy.gated", 0.01, "test");
-  table.set_leakage("toy", 1.0, "test");
+  table.set_price(kToy.mac, 0.5, "test");
+  table.set_price(kToy.gated, 0.01, "test");
+  table.set_leakage(kToy.toy, 1.0, "test");
   table.charge_leakage_of(acc.leaking_parts());
   StatGroup stats;
   acc.report_stats(stats.child("toy"));
   workload::MemorySummary mem{"checkpoint", 1000, 5000};
-  nlohmann::json r = build_report({"toy", acc, table, stats, &mem, "t", 3, "{}"});
+  nlohmann::json r = report_of({"toy", acc, table, stats, &mem, "t", 3, "{}"});
 
   CHECK(r["schema"] == "bpsim-report-1");
   CHECK(r["accelerator"] == "toy");
@@ -101,20 +122,20 @@ TEST_CASE("report: prices actions, sums phases and totals", "[core][report]") {
 TEST_CASE("report: an unpriced action is an input error naming the table", "[core][report]") {
   FakeAccelerator acc;
   EnergyTable table;
-  table.set_price("toy.mac", 0.5, "test");
+  table.set_price(kToy.mac, 0.5, "test");
   StatGroup stats;
-  CHECK_THROWS_WITH(build_report({"toy", acc, table, stats, nullptr, "", 1, ""}),
+  CHECK_THROWS_WITH(report_of({"toy", acc, table, stats, nullptr, "", 1, ""}),
                     Catch::Contains("energy table 'unnamed' has no price for action 'toy.gated'"));
 }
 
 TEST_CASE("report: identical inputs give byte-identical output", "[core][report]") {
   FakeAccelerator acc;
   EnergyTable table;
-  table.set_price("toy.mac", 0.5, "test");
-  table.set_price("toy.gated", 0.01, "test");
+  table.set_price(kToy.mac, 0.5, "test");
+  table.set_price(kToy.gated, 0.01, "test");
   StatGroup stats;
-  auto a = build_report({"toy", acc, table, stats, nullptr, "", 1, ""}).dump(2);
-  auto b = build_report({"toy", acc, table, stats, nullptr, "", 1, ""}).dump(2);
+  auto a = report_of({"toy", acc, table, stats, nullptr, "", 1, ""}).dump(2);
+  auto b = report_of({"toy", acc, table, stats, nullptr, "", 1, ""}).dump(2);
   CHECK(a == b);
 }
 
@@ -134,15 +155,15 @@ TEST_CASE("report: a streamed run's spilled ops give the same files byte for byt
   for (const char* d : {"whole", "spill", "none_whole", "none_spill"}) fs::create_directories(root / d);
   FakeAccelerator acc;  // two ops; the second's name needs CSV quoting
   EnergyTable table;
-  table.set_price("toy.mac", 0.5, "test");
-  table.set_price("toy.gated", 0.01, "test");
+  table.set_price(kToy.mac, 0.5, "test");
+  table.set_price(kToy.gated, 0.01, "test");
   StatGroup stats;
   const ReportInputs in{"toy", acc, table, stats, nullptr, "", 1, "{}"};
-  write_report_files(build_report(in), (root / "whole").string());
+  write_report_files(report_of(in), (root / "whole").string());
   {
     OpSpill spill((root / "spill").string());
     ReportBuilder b(table, acc.clock_ghz(), [&spill](const OpRecord& r, double e) { spill.add(r, e); });
-    for (const OpRecord& r : acc.records()) b.add(r);
+    for (const OpRecord& r : toy_records()) b.add(r);
     nlohmann::json rep = b.finish(in);
     CHECK_FALSE(rep.contains("ops"));  // the spill holds them
     write_report_files(rep, (root / "spill").string(), &spill);
@@ -157,11 +178,10 @@ TEST_CASE("report: a streamed run's spilled ops give the same files byte for byt
     double clock_ghz() const override { return 1.0; }
     uint64_t total_cycles() const override { return 0; }
     double peak_macs_per_cycle() const override { return 0; }
-    void report_stats(StatGroup&) const override {}
     std::vector<LeakingPart> leaking_parts() const override { return {}; }
   } empty;
   const ReportInputs none{"toy", empty, table, stats, nullptr, "", 1, "{}"};
-  write_report_files(build_report(none), (root / "none_whole").string());
+  write_report_files(report_of(none, {}), (root / "none_whole").string());
   {
     OpSpill spill((root / "none_spill").string());
     ReportBuilder b(table, 1.0, [&spill](const OpRecord& r, double e) { spill.add(r, e); });

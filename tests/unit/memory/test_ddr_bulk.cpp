@@ -56,8 +56,8 @@ TEST_CASE("ddr bulk: refreshes over the elapsed time, per rank", "[memory]") {
   // 16 MiB: ceil(262,144 × 4 × 9364 / 8944) + 36 = 1,097,852 cycles;
   // floor(1,097,808 / 9364) = 117 intervals × 2 ranks = 234 refreshes.
   const ActionCounts a = dram.take_actions();
-  CHECK(a.at("dram.ref") == 234);
-  CHECK(a.at("dram.rd_burst") == 262144);
+  CHECK(a.count(dram_actions().ref) == 234);
+  CHECK(a.count(dram_actions().rd_burst) == 262144);
   // take_actions hands out deltas, only those that are not zero: nothing new since the last call.
   const ActionCounts again = dram.take_actions();
   CHECK(again.empty());

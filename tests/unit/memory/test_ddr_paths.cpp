@@ -88,6 +88,7 @@ TEST_CASE("ddr: unknown and mistyped memory keys are input errors with the key p
 TEST_CASE("ddr: every action the memory system counts is declared and priced", "[memory]") {
   std::set<std::string> declared;
   for (const ActionDecl& a : memory_actions()) declared.insert(a.name);
+  const DramActions& dram = dram_actions();
   EnergyTable prices;
   auto mem = make_memory_system(preset_values("ddr4_2400.yaml"), prices, "dram_actions");
   mem->transfer(0, 1 << 20, false, 0);
@@ -97,9 +98,13 @@ TEST_CASE("ddr: every action the memory system counts is declared and priced", "
   for (const auto& [name, n] : counted) {
     INFO(name);
     CHECK(declared.count(name) == 1);
-    CHECK(prices.has(name));
+  }
+  for (const Action* a : {&dram.act, &dram.pre, &dram.rd_burst, &dram.wr_burst, &dram.ref}) {
+    INFO(a->name());
+    CHECK(counted.count(*a) > 0);
+    CHECK(prices.has(*a));
   }
   // PRE energy (DRAMPower): 8 devices × 1.2 V × (IDD0 48 − IDD2N 34) mA × tRP 16 × 0.833 ns.
-  CHECK(prices.pj("dram.pre") == Approx(8 * 1.2 * 14 * 16 * 0.833));
+  CHECK(prices.pj(dram.pre) == Approx(8 * 1.2 * 14 * 16 * 0.833));
   CHECK(prices.leakage_mw().at("dram") == Approx(825.6));  // 16 devices × 1.2 V × 43 mA
 }

@@ -6,6 +6,7 @@
 #include "sim/core/config_node.h"
 #include "sim/core/error.h"
 #include "sim/workload/builder.h"
+#include "tests/unit/workload/policy_yaml.h"
 #include "sim/workload/spec.h"
 
 using namespace bpsim;
@@ -31,7 +32,7 @@ const Op& find(const OpGraph& g, const std::string& name) {
 }  // namespace
 
 TEST_CASE("workload: MLP ops, GEMM dims and MACs", "[workload]") {
-  OpGraph g = build_step(spec(kMlp), Policy{});
+  OpGraph g = build_step(spec(kMlp));
   const Op& f = find(g, "linear0.fwd");
   CHECK(f.gemm.m == 8);    // batch
   CHECK(f.gemm.n == 50);   // out features
@@ -54,8 +55,7 @@ TEST_CASE("workload: MLP ops, GEMM dims and MACs", "[workload]") {
 
 TEST_CASE("workload: a dX feeding a ReLU backward carries the ReLU's density", "[workload]") {
   OpGraph g = build_step(spec("input: {shape: [16]}\nlayers:\n  - {kind: linear, out_features: 8}\n"
-                              "  - {kind: relu, density: 0.3}\n  - {kind: linear, out_features: 4, weight_density: 0.5}\n"),
-                         Policy{});
+                              "  - {kind: relu, density: 0.3}\n  - {kind: linear, out_features: 4, weight_density: 0.5}\n"));
   CHECK(find(g, "linear2.dx").out_mask.source == OutputMask::Source::relu);
   CHECK(find(g, "linear2.dx").out_mask.density == 0.3);
   CHECK(find(g, "linear2.dw").out_mask.source == OutputMask::Source::pruned);
@@ -63,7 +63,7 @@ TEST_CASE("workload: a dX feeding a ReLU backward carries the ReLU's density", "
 }
 
 TEST_CASE("workload: saved-after-forward and peak bytes of an MLP, by hand", "[workload]") {
-  OpGraph g = build_step(spec(kMlp), Policy{});
+  OpGraph g = build_step(spec(kMlp));
   // Saved (fp32): relu output 8·50·4 = 1600; dropout mask 8·50·1 = 400; linear3's input
   // (dropout output) 1600; the logits the loss reads 8·10·4 = 320. linear0's input is the
   // network input (not counted); linear0's output dies after the ReLU reads it.
@@ -75,24 +75,20 @@ TEST_CASE("workload: saved-after-forward and peak bytes of an MLP, by hand", "[w
 
 TEST_CASE("workload: GELU keeps its input, and a tensor saved twice counts once", "[workload]") {
   OpGraph g = build_step(spec("input: {shape: [10]}\nlayers:\n  - {kind: linear, out_features: 20}\n"
-                              "  - {kind: gelu}\n  - {kind: linear, out_features: 5}\n"),
-                         Policy{});
+                              "  - {kind: gelu}\n  - {kind: linear, out_features: 5}\n"));
   // GELU keeps its input (linear0's output, 20·4 = 80) and linear2 keeps GELU's output
   // (another 80); the logits 5·4 = 20. Batch 1, fp32.
   CHECK(g.memory.saved_after_forward_bytes == 80 + 80 + 20);
   OpGraph r = build_step(spec("input: {shape: [10]}\nlayers:\n  - {kind: linear, out_features: 20}\n"
-                              "  - {kind: relu}\n  - {kind: linear, out_features: 5}\n"),
-                         Policy{});
+                              "  - {kind: relu}\n  - {kind: linear, out_features: 5}\n"));
   // ReLU's output is also linear2's input: one tensor, 80 bytes, counted once.
   CHECK(r.memory.saved_after_forward_bytes == 80 + 20);
 }
 
 TEST_CASE("workload: checkpoint_sequential follows PyTorch's segments", "[workload]") {
   NetSpec net = spec(kMlp);  // 4 layers
-  Policy p;
-  p.kind = Policy::Kind::checkpoint_sequential;
-  p.segments = 2;  // segments of ⌊4/2⌋ = 2: layers 0–1 checkpointed, 2–3 run normally
-  OpGraph g = build_step(net, p);
+  // segments of ⌊4/2⌋ = 2: layers 0–1 checkpointed, 2–3 run normally
+  OpGraph g = build_step(net, *test::policy("{kind: checkpoint_sequential, segments: 2}"));
   CHECK(g.memory.policy == "checkpoint_sequential(2)");
   // The checkpointed segment keeps only its input (the network input, not counted), so
   // the ReLU's output is no longer saved: 1600 + 400 + 1600 + 320 − 1600.
@@ -105,25 +101,28 @@ TEST_CASE("workload: checkpoint_sequential follows PyTorch's segments", "[worklo
   const Op& rb = find(g, "relu1.bwd");
   CHECK(g.tensors[rb.reads[1]].name == "relu1.out.re");
 
-  p.segments = 4;  // ⌊4/4⌋ = 1: layers 0, 1, 2 each checkpointed alone, layer 3 normal
-  OpGraph g4 = build_step(net, p);
+  // ⌊4/4⌋ = 1: layers 0, 1, 2 each checkpointed alone, layer 3 normal
+  OpGraph g4 = build_step(net, *test::policy("{kind: checkpoint_sequential, segments: 4}"));
   // Each checkpoint keeps its own input: linear0's output (relu1's input, 1600), the ReLU's
   // output (dropout2's input, 1600); then linear3's input 1600 and the logits 320. The
   // dropout mask is not kept (recomputed).
   CHECK(g4.memory.saved_after_forward_bytes == 1600 + 1600 + 1600 + 320);
-  p.kind = Policy::Kind::full_recompute;
-  OpGraph full = build_step(net, p);
+  OpGraph full = build_step(net, *test::policy("{kind: full_recompute}"));
   // Only the segment input (the network input) is kept; the logits are the loss's.
   CHECK(full.memory.saved_after_forward_bytes == 320);
-  p.kind = Policy::Kind::checkpoint_sequential;
-  p.segments = 5;
-  CHECK_THROWS_WITH(build_step(net, p), Catch::Contains("5 segments for 4 layers"));
+  CHECK_THROWS_WITH(build_step(net, *test::policy("{kind: checkpoint_sequential, segments: 5}")),
+                    Catch::Contains("policy.yaml:1:41: policy.segments: 5 segments but the network has only 4 "
+                                    "top-level layers"));
+  // A key of another kind is refused under this one, naming this kind's keys.
+  CHECK_THROWS_WITH(test::policy("{kind: checkpoint, beta_a: 3}"),
+                    Catch::Contains("policy.yaml:1:20: policy.beta_a: unknown key (valid: kind)"));
+  CHECK_THROWS_WITH(test::policy("{kind: checkpoint_sequential, index_bits: 4}"),
+                    Catch::Contains("policy.index_bits: unknown key (valid: kind, segments)"));
 }
 
 TEST_CASE("workload: spec errors name the layer and the shapes", "[workload]") {
   CHECK_THROWS_WITH(spec("input: {shape: [3, 8, 8]}\nlayers:\n  - {kind: linear, out_features: 4}\n").layers.size() &&
-                        build_step(spec("input: {shape: [3, 8, 8]}\nlayers:\n  - {kind: linear, out_features: 4}\n"),
-                                   Policy{}).ops.size(),
+                        build_step(spec("input: {shape: [3, 8, 8]}\nlayers:\n  - {kind: linear, out_features: 4}\n")).ops.size(),
                     "net.yaml:3:5: linear0: linear expects [features] or [tokens, features], but the input shape is [3, 8, 8] "
                     "(add a flatten layer before it)");
   CHECK_THROWS_WITH(spec("input: {shape: [3]}\nlayers:\n  - {kind: conv9}\n"),
@@ -143,8 +142,7 @@ TEST_CASE("workload: conv and max-pool shapes, GEMM dims and saved bytes, by han
   OpGraph g = build_step(spec("batch: 2\ninput: {shape: [1, 4, 4]}\nlayers:\n"
                               "  - {kind: conv2d, name: c, out_channels: 2, kernel: 3, padding: 1}\n"
                               "  - {kind: relu, name: r}\n  - {kind: maxpool, name: p, kernel: 2}\n"
-                              "  - {kind: flatten}\n  - {kind: linear, name: fc, out_features: 3}\n"),
-                         Policy{});
+                              "  - {kind: flatten}\n  - {kind: linear, name: fc, out_features: 3}\n"));
   const Op& c = find(g, "c.fwd");
   CHECK(c.kind == OpKind::conv);
   CHECK(c.conv.p == 4);  // (4 + 2·1 − 3)/1 + 1
@@ -156,9 +154,8 @@ TEST_CASE("workload: conv and max-pool shapes, GEMM dims and saved bytes, by han
   // 2·2·2·2·8 = 128; linear's input (the pooled map, viewed flat) 2·8·4 = 64; logits
   // 2·3·4 = 24. The conv's input is the network input.
   CHECK(g.memory.saved_after_forward_bytes == 256 + 128 + 64 + 24);
-  CHECK_THROWS_WITH(build_step(spec("input: {shape: [16]}\nlayers:\n  - {kind: conv2d, out_channels: 2, kernel: 3}\n"),
-                               Policy{}),
+  CHECK_THROWS_WITH(build_step(spec("input: {shape: [16]}\nlayers:\n  - {kind: conv2d, out_channels: 2, kernel: 3}\n")),
                     Catch::Contains("conv2d expects [channels, height, width], but the input shape is [16]"));
-  CHECK_THROWS_WITH(build_step(spec("input: {shape: [1, 2, 2]}\nlayers:\n  - {kind: maxpool, kernel: 3}\n"), Policy{}),
+  CHECK_THROWS_WITH(build_step(spec("input: {shape: [1, 2, 2]}\nlayers:\n  - {kind: maxpool, kernel: 3}\n")),
                     Catch::Contains("a 3×3 window does not fit the input shape [1, 2, 2]"));
 }

@@ -16,8 +16,8 @@ using namespace bpsim::workload;
 
 namespace {
 
-OpGraph build(const std::string& yaml, Policy p = Policy{}) {
-  return build_step(parse_net_spec(config::parse_yaml(yaml, "net.yaml")), p);
+OpGraph build(const std::string& yaml) {
+  return build_step(parse_net_spec(config::parse_yaml(yaml, "net.yaml")));
 }
 
 const Op& find(const OpGraph& g, const std::string& name) {
@@ -106,8 +106,7 @@ TEST_CASE("workload: grouped conv, embedding and binary layers", "[workload]") {
 
 TEST_CASE("workload: ResNet and GPT-2 specs match published sizes", "[workload]") {
   auto load = [](const std::string& spec) {
-    return build_step(parse_net_spec(config::load_file(std::string(BPSIM_SOURCE_DIR) + "/configs/workloads/" + spec)),
-                      Policy{});
+    return build_step(parse_net_spec(config::load_file(std::string(BPSIM_SOURCE_DIR) + "/configs/workloads/" + spec)));
   };
   // torchvision's model tables: ResNet-18 1.81 and ResNet-50 4.09 GFLOPS per 224×224 image,
   // counted as multiply-accumulates of conv and linear layers (fvcore).
@@ -172,4 +171,26 @@ TEST_CASE("workload: load_workload takes a spec file or inline layers, and check
   const config::Node none = config::parse_yaml("workload:\n  batch: 2\n", "cfg.yaml");
   CHECK_THROWS_WITH(load_workload(*none.find("workload"), "workload", 1),
                     Catch::Contains("missing required key 'spec' (or inline 'input' and 'layers')"));
+}
+
+TEST_CASE("workload: policies.KIND gives a kind's keys until policy.kind names it", "[workload][policies]") {
+  auto load = [](const std::string& policy) {
+    const config::Node root = config::parse_yaml(
+        "workload:\n  input: {shape: [8]}\n  layers: [{kind: linear, out_features: 8}, {kind: relu}, "
+        "{kind: linear, out_features: 2}]\n"
+        "  policies: {checkpoint_sequential: {segments: 3}, threshold: {threshold: 2}}\n"
+        "  policy: " + policy + "\n",
+        "cfg.yaml");
+    return load_workload(*root.find("workload"), "workload", 1)->memory.policy;
+  };
+  CHECK(load("{kind: checkpoint_sequential}") == "checkpoint_sequential(3)");
+  CHECK(load("{kind: checkpoint_sequential, segments: 2}") == "checkpoint_sequential(2)");  // policy's own key wins
+  CHECK(load("{kind: threshold}") == "threshold(2, flops)");
+  CHECK(load("{kind: none}") == "none");
+  const config::Node bad = config::parse_yaml(
+      "workload:\n  input: {shape: [8]}\n  layers: [{kind: relu}]\n  policies: {lazy: {}}\n", "cfg.yaml");
+  CHECK_THROWS_WITH(load_workload(*bad.find("workload"), "workload", 1),
+                    Catch::StartsWith("cfg.yaml:4:") &&
+                        Catch::Contains("workload.policies.lazy: unknown key (valid: none, checkpoint, "
+                                        "checkpoint_sequential"));
 }

@@ -3,6 +3,7 @@
 // 2022's selective recomputation of the attention core. Graphs are built from inline
 // specs (not configs/workloads/) so every number below can be derived from the spec.
 #include <catch2/catch.hpp>
+#include <fmt/format.h>
 
 #include <cmath>
 #include <functional>
@@ -10,6 +11,7 @@
 #include "sim/core/config_node.h"
 #include "sim/core/error.h"
 #include "sim/workload/builder.h"
+#include "tests/unit/workload/policy_yaml.h"
 #include "sim/workload/spec.h"
 
 using namespace bpsim;
@@ -25,12 +27,13 @@ const char* const kSmall =
     "name: t\nbatch: 100\ninput: {shape: [8]}\nlayers:\n  - {kind: linear, out_features: 64}\n"
     "  - {kind: relu}\n  - {kind: dropout, p: 0.5}\n  - {kind: linear, out_features: 4}\n";
 
-Policy make(Policy::Kind k, double threshold = 0, uint64_t budget = 0) {
-  Policy p;
-  p.kind = k;
-  p.threshold = threshold;
-  p.budget_bytes = budget;
-  return p;
+using test::policy;
+
+std::unique_ptr<const Policy> threshold_policy(double t, const std::string& more = "") {
+  return policy(fmt::format("{{kind: threshold, threshold: {}{}}}", t, more));
+}
+std::unique_ptr<const Policy> budget_policy(const char* kind, uint64_t bytes) {
+  return policy(fmt::format("{{kind: {}, budget_bytes: {}}}", kind, bytes));
 }
 
 std::vector<std::string> recomputed(const OpGraph& g) {
@@ -74,21 +77,21 @@ TEST_CASE("policies: node costs and stored sizes of a small MLP, by hand", "[pol
 
 TEST_CASE("policies: threshold stores what is dear to recompute per byte, by hand", "[policies]") {
   const NetSpec net = spec(kSmall);
-  const OpGraph none = build_step(net, Policy{});
+  const OpGraph none = build_step(net);
   // ReLU output + dropout output + mask + logits.
   CHECK(none.memory.saved_after_forward_bytes == 25600 + 25600 + 6400 + 1600);
   // Only the dropout frees memory when recomputed alone (6400 bytes for 6400 FLOPs: cost
   // per byte 1). At threshold 0.99 it is stored: nothing changes.
-  const OpGraph low = build_step(net, make(Policy::Kind::threshold, 0.99));
+  const OpGraph low = build_step(net, *threshold_policy(0.99));
   CHECK(recomputed(low).empty());
   CHECK(low.memory.saved_after_forward_bytes == none.memory.saved_after_forward_bytes);
   // At 1 (cost/byte not above it) the dropout is recomputed: its mask is not kept.
-  const OpGraph at = build_step(net, make(Policy::Kind::threshold, 1.0));
+  const OpGraph at = build_step(net, *threshold_policy(1.0));
   CHECK(recomputed(at) == std::vector<std::string>{"dropout2.recompute"});
   CHECK(at.memory.saved_after_forward_bytes == none.memory.saved_after_forward_bytes - 6400);
   CHECK(at.memory.policy == "threshold(1, flops)");
   // Nodes that free nothing (ReLU, linears) are never recomputed, however large the threshold.
-  CHECK(recomputed(build_step(net, make(Policy::Kind::threshold, 1e12))) == recomputed(at));
+  CHECK(recomputed(build_step(net, *threshold_policy(1e12))) == recomputed(at));
 }
 
 TEST_CASE("policies: threshold reproduces Korthikanti's selective recomputation on a GPT-3 layer", "[policies]") {
@@ -98,7 +101,7 @@ TEST_CASE("policies: threshold reproduces Korthikanti's selective recomputation 
   const uint64_t s = 2048, h = 12288, a = 96, b = 1;
   const NetSpec net = gpt_layer(s, h, a);
   const uint64_t full = 34 * s * b * h + 5 * a * s * s * b + 16 * s * b;  // test_transformer's check
-  const OpGraph none = build_step(net, Policy{});
+  const OpGraph none = build_step(net);
   REQUIRE(none.memory.saved_after_forward_bytes == full);
   // Cost per byte freed, recomputing one node alone (FLOPs):
   //  attention core: QKᵀ and P·V 2·2bs²h, softmax 6as²b, dropout as²b; frees the
@@ -108,7 +111,7 @@ TEST_CASE("policies: threshold reproduces Korthikanti's selective recomputation 
   //  Linears, GELU and residual adds free nothing alone; a dropout frees its mask but
   //  keeps its input alive (frees a negative amount).
   auto saved_with = [&](double threshold) {
-    return build_step(net, make(Policy::Kind::threshold, threshold)).memory.saved_after_forward_bytes;
+    return build_step(net, *threshold_policy(threshold)).memory.saved_after_forward_bytes;
   };
   CHECK(saved_with(103.7) == full);
   const uint64_t selective = 34 * s * b * h + 16 * s * b;
@@ -122,7 +125,7 @@ TEST_CASE("policies: threshold reproduces Korthikanti's selective recomputation 
   CHECK(fraction < 0.71);
   // The recomputed work: the attention core's forward, 2·bs²h MACs, as the paper says
   // (far less than a full layer's 12bsh² + 2bs²h).
-  const OpGraph sel = build_step(net, make(Policy::Kind::threshold, 1000));
+  const OpGraph sel = build_step(net, *threshold_policy(1000));
   uint64_t macs = 0;
   for (const Op& o : sel.ops)
     if (o.phase == Phase::recompute) macs += o.macs;
@@ -131,10 +134,8 @@ TEST_CASE("policies: threshold reproduces Korthikanti's selective recomputation 
 
 TEST_CASE("policies: roofline cost makes the same choice on the GPT-3 layer", "[policies]") {
   const uint64_t s = 2048, h = 12288, a = 96;
-  Policy p = make(Policy::Kind::threshold, 0.01);
-  p.cost.kind = CostModel::Kind::roofline;
-  p.cost.flops_per_cycle = 131072;  // 2^17 FLOP/cycle against 1024 B/cycle: 128 FLOP/byte
-  p.cost.bytes_per_cycle = 1024;
+  // 2^17 FLOP/cycle against 1024 B/cycle: 128 FLOP/byte
+  const std::string roofline = ", cost: roofline, flops_per_cycle: 131072, bytes_per_cycle: 1024";
   // Cycles per byte freed (bf16, b 1):
   //  attention core, every op bandwidth-bound: QKᵀ reads qkv 3sh·2 and writes s²a·2 bytes
   //  (933888 cycles); softmax reads and writes 2as² (1572864); dropout reads 2as², writes
@@ -142,22 +143,23 @@ TEST_CASE("policies: roofline cost makes the same choice on the GPT-3 layer", "[
   //  5as² = 2013265920 bytes, 0.0027 cycles/byte.
   //  LayerNorm: reads 2sh + 2·2h, writes 2sh + 8s bytes, 98368 cycles for 8s = 16384
   //  bytes freed: 6.0 cycles/byte.
-  const OpGraph g = build_step(gpt_layer(s, h, a), p);
+  const OpGraph g = build_step(gpt_layer(s, h, a), *threshold_policy(0.01, roofline));
   CHECK(g.memory.saved_after_forward_bytes == 34 * s * h + 16 * s);
   CHECK(g.memory.policy == "threshold(0.01, roofline)");
-  p.threshold = 0.0027;  // just below 5455872 / 2013265920 = 0.00271
-  CHECK(build_step(gpt_layer(s, h, a), p).memory.saved_after_forward_bytes == 34 * s * h + 5 * a * s * s + 16 * s);
+  // just below 5455872 / 2013265920 = 0.00271
+  CHECK(build_step(gpt_layer(s, h, a), *threshold_policy(0.0027, roofline)).memory.saved_after_forward_bytes ==
+        34 * s * h + 5 * a * s * s + 16 * s);
 }
 
 TEST_CASE("policies: a custom per-op cost callback replaces FLOPs", "[policies]") {
-  Policy p = make(Policy::Kind::threshold, 1.0);
   int calls = 0;
   // Every op costs 10^9: nothing is cheap enough per byte to recompute.
-  p.cost.custom = [&](const OpGraph&, const Op&) {
+  PolicyContext ctx;
+  ctx.accelerator_cost = [&](const OpGraph&, const Op&) {
     ++calls;
     return 1e9;
   };
-  const OpGraph g = build_step(spec(kSmall), p);
+  const OpGraph g = build_step(spec(kSmall), *policy("{kind: threshold, threshold: 1, cost: accelerator}", ctx));
   CHECK(recomputed(g).empty());
   CHECK(calls == 4);  // one forward op per node
   CHECK(g.memory.policy == "threshold(1, custom)");
@@ -167,22 +169,22 @@ TEST_CASE("policies: evaluation recomputes by bytes per cost until the peak fits
   const NetSpec net = spec(kSmall);
   // Peak without recomputation, at linear3.dW: ReLU output, dropout output (read by this
   // dW), mask, loss gradient 1600, linear3.dx 25600, linear3.weight.grad 64·4·4 = 1024.
-  const OpGraph none = build_step(net, Policy{});
+  const OpGraph none = build_step(net);
   CHECK(none.memory.peak_bytes == 3 * 25600 + 6400 + 1600 + 1024);  // 85824
   // A budget above it: nothing recomputed.
-  CHECK(recomputed(build_step(net, make(Policy::Kind::evaluation, 0, 85824))).empty());
+  CHECK(recomputed(build_step(net, *budget_policy("evaluation", 85824))).empty());
   // Evaluation parameters (stored bytes / FLOPs): dropout 32000/6400 = 5, ReLU
   // 25600/6400 = 4, linear3 1600/51600; linear0 stores nothing. The dropout goes first:
   // its mask is no longer kept, and the peak moves to its recompute, where the ReLU
   // output, linear3.dx, the two linear3 weight gradients (1024 + 16) and the recomputed
   // output and mask are live: 25600·3 + 1040 + 6400 = 84240.
-  const OpGraph one = build_step(net, make(Policy::Kind::evaluation, 0, 85000));
+  const OpGraph one = build_step(net, *budget_policy("evaluation", 85000));
   CHECK(recomputed(one) == std::vector<std::string>{"dropout2.recompute"});
   CHECK(one.memory.peak_bytes == 84240);
   CHECK(one.memory.saved_after_forward_bytes == none.memory.saved_after_forward_bytes - 6400);
   // Adding the ReLU (one segment with the dropout) or linear3 never gets below 84240.
-  CHECK_THROWS_AS(build_step(net, make(Policy::Kind::evaluation, 0, 84000)), BudgetError);
-  CHECK_THROWS_WITH(build_step(net, make(Policy::Kind::evaluation, 0, 84000)),
+  CHECK_THROWS_AS(build_step(net, *budget_policy("evaluation", 84000)), BudgetError);
+  CHECK_THROWS_WITH(build_step(net, *budget_policy("evaluation", 84000)),
                     Catch::Contains("budget_bytes 84000 cannot be met") && Catch::Contains("is 84240 bytes"));
 }
 
@@ -325,13 +327,10 @@ TEST_CASE("policies: √n checkpoint segments give O(√n) memory for about one 
   for (int n : {16, 64, 256}) {
     const int k = int(std::lround(std::sqrt(double(n)))), m = n / k;
     INFO("n " << n << " segments " << k);
-    const OpGraph none = build_step(chain(n), Policy{});
+    const OpGraph none = build_step(chain(n));
     // Every linear keeps its input (the first one's is the network input), plus the logits.
     CHECK(none.memory.saved_after_forward_bytes == uint64_t(n) * kAct);
-    Policy p;
-    p.kind = Policy::Kind::checkpoint_sequential;
-    p.segments = unsigned(k);
-    const OpGraph ck = build_step(chain(n), p);
+    const OpGraph ck = build_step(chain(n), *policy(fmt::format("{{kind: checkpoint_sequential, segments: {}}}", k)));
     // Checkpointed segments 1…k−2 keep their inputs (k − 2), the normal last segment its m
     // inputs, plus the logits: (k − 1 + m)·a = (2√n − 1)·a.
     CHECK(ck.memory.saved_after_forward_bytes == uint64_t(k - 1 + m) * kAct);
@@ -350,38 +349,34 @@ TEST_CASE("policies: √n checkpoint segments give O(√n) memory for about one 
     CHECK(ratio_none > n);
   }
   // From 16 to 256 layers (16×), the checkpointed peak grows about 4× (√16), not 16×.
-  Policy p16, p256;
-  p16.kind = p256.kind = Policy::Kind::checkpoint_sequential;
-  p16.segments = 4;
-  p256.segments = 16;
-  const double growth = double(build_step(chain(256), p256).memory.peak_bytes) / double(build_step(chain(16), p16).memory.peak_bytes);
+  const auto p16 = policy("{kind: checkpoint_sequential, segments: 4}");
+  const auto p256 = policy("{kind: checkpoint_sequential, segments: 16}");
+  const double growth =
+      double(build_step(chain(256), *p256).memory.peak_bytes) / double(build_step(chain(16), *p16).memory.peak_bytes);
   CHECK(growth > 3.0);
   CHECK(growth < 5.0);
 }
 
 TEST_CASE("policies: optimal meets a budget with no more recompute than √n checkpointing or evaluation", "[policies]") {
   const NetSpec net = chain(64);
-  Policy sq;
-  sq.kind = Policy::Kind::checkpoint_sequential;
-  sq.segments = 8;
-  const OpGraph ck = build_step(net, sq);
+  const OpGraph ck = build_step(net, *policy("{kind: checkpoint_sequential, segments: 8}"));
   const CostModel flops;
   // At the peak √n checkpointing reaches, the DP (exact on this chain) recomputes no more.
-  const OpGraph opt = build_step(net, make(Policy::Kind::optimal, 0, ck.memory.peak_bytes));
+  const OpGraph opt = build_step(net, *budget_policy("optimal", ck.memory.peak_bytes));
   CHECK(opt.memory.peak_bytes <= ck.memory.peak_bytes);
   CHECK(recompute_cost(opt, flops) <= recompute_cost(ck, flops));
   // Against evaluation over a range of budgets (how far the greedy is from the DP).
-  const uint64_t none_peak = build_step(net, Policy{}).memory.peak_bytes;
+  const uint64_t none_peak = build_step(net).memory.peak_bytes;
   int compared = 0;
   for (double f : {0.9, 0.7, 0.5, 0.3, 0.2}) {
     const uint64_t budget = uint64_t(f * double(none_peak));
     OpGraph ev;
     try {
-      ev = build_step(net, make(Policy::Kind::evaluation, 0, budget));
+      ev = build_step(net, *budget_policy("evaluation", budget));
     } catch (const BudgetError&) {
       continue;
     }
-    const OpGraph o = build_step(net, make(Policy::Kind::optimal, 0, budget));
+    const OpGraph o = build_step(net, *budget_policy("optimal", budget));
     INFO("budget " << budget << " evaluation " << recompute_cost(ev, flops) << " optimal " << recompute_cost(o, flops));
     CHECK(o.memory.peak_bytes <= budget);
     CHECK(recompute_cost(o, flops) <= recompute_cost(ev, flops));
@@ -393,18 +388,14 @@ TEST_CASE("policies: optimal meets a budget with no more recompute than √n che
 TEST_CASE("policies: unmeetable budgets name the least peak reached", "[policies]") {
   const NetSpec net = chain(16);
   // Weight gradients (16 × 1024) and the gradients in flight can never be recomputed away.
-  CHECK_THROWS_WITH(build_step(net, make(Policy::Kind::optimal, 0, 1000)),
+  CHECK_THROWS_WITH(build_step(net, *budget_policy("optimal", 1000)),
                     Catch::Contains("budget_bytes 1000 cannot be met: the least peak optimal reaches"));
-  CHECK_THROWS_AS(build_step(net, make(Policy::Kind::evaluation, 0, 1000)), BudgetError);
+  CHECK_THROWS_AS(build_step(net, *budget_policy("evaluation", 1000)), BudgetError);
 }
 
 TEST_CASE("policies: sparse_storage keeps values plus offsets when smaller, by hand", "[policies]") {
   const NetSpec net = spec(kSmall);
-  Policy p;
-  p.kind = Policy::Kind::sparse_storage;
-  p.density = 0.25;
-  p.index_bits = 16;
-  const OpGraph g = build_step(net, p);
+  const OpGraph g = build_step(net, *policy("{kind: sparse_storage, density: 0.25, index_bits: 16}"));
   // The ReLU output and the dropout output (6400 fp32 elements each, kept for relu.bwd and
   // linear3.dW) become 1600 values of 4 bytes + 1600 offsets of 2 bytes: 9600 bytes each,
   // instead of 25600. The mask (not an activation) and the logits (the loss reads them
@@ -430,17 +421,14 @@ TEST_CASE("policies: sparse_storage keeps values plus offsets when smaller, by h
   for (const Op& o : g.ops)
     if (o.name == "relu1.bwd") CHECK(g.tensors[o.reads[1]].name == "relu1.out.decoded");
   // At density 0.7 with 32-bit offsets, 4480·(4 + 4) = 35840 > 25600: nothing changes.
-  p.density = 0.7;
-  p.index_bits = 32;
-  const OpGraph dense = build_step(net, p);
+  const OpGraph dense = build_step(net, *policy("{kind: sparse_storage, density: 0.7, index_bits: 32}"));
   CHECK(dense.memory.saved_after_forward_bytes == 25600 * 2 + 6400 + 1600);
   CHECK(dense.memory.figures.at("sparse_tensors") == 0);
-  CHECK(dense.ops.size() == build_step(net, Policy{}).ops.size());
+  CHECK(dense.ops.size() == build_step(net).ops.size());
   // No density given: each ReLU output at its layer's density (0.5 by default), 3200·6 =
   // 19200 bytes; the dropout output is taken as dense and stays.
-  p.density = -1;
-  p.index_bits = 16;
-  CHECK(build_step(net, p).memory.saved_after_forward_bytes == 19200 + 25600 + 6400 + 1600);
+  CHECK(build_step(net, *policy("{kind: sparse_storage}")).memory.saved_after_forward_bytes ==
+        19200 + 25600 + 6400 + 1600);
 }
 
 TEST_CASE("policies: confidence_skip picks samples by the gradient mass they drop, by hand", "[policies]") {
@@ -457,7 +445,7 @@ TEST_CASE("policies: confidence_skip picks samples by the gradient mass they dro
 }
 
 TEST_CASE("policies: skipping samples scales the backward, by hand", "[policies]") {
-  OpGraph g = build_step(spec(kSmall), Policy{});
+  OpGraph g = build_step(spec(kSmall));
   apply_sample_skip(g, 25);  // 75 of 100 samples keep their backward
   auto op = [&](const std::string& name) -> const Op& {
     for (const Op& o : g.ops)
@@ -482,8 +470,7 @@ TEST_CASE("policies: skipping samples scales the backward, by hand", "[policies]
   }
   // Attention's per-(sample, head) GEMMs lose whole instances: batch 4, 2 heads, 1 skipped.
   OpGraph tg = build_step(spec("batch: 4\ninput: {shape: [16, 32]}\nlayers:\n"
-                               "  - {kind: transformer_block, hidden: 32, heads: 2, dropout: 0.0}\n"),
-                          Policy{});
+                               "  - {kind: transformer_block, hidden: 32, heads: 2, dropout: 0.0}\n"));
   apply_sample_skip(tg, 1);
   int batched = 0;
   for (const Op& o : tg.ops)
@@ -496,10 +483,8 @@ TEST_CASE("policies: skipping samples scales the backward, by hand", "[policies]
 
 TEST_CASE("policies: confidence_skip is seeded and reports what it skipped", "[policies]") {
   const NetSpec net = spec(kSmall);
-  Policy p;
-  p.kind = Policy::Kind::confidence_skip;
-  p.allowable_error = 0.05;
-  const OpGraph a = build_step(net, p), b = build_step(net, p);
+  const auto p = policy("{kind: confidence_skip, allowable_error: 0.05}");
+  const OpGraph a = build_step(net, *p), b = build_step(net, *p);
   const double k = a.memory.figures.at("skipped_samples");
   CHECK(a.memory.figures == b.memory.figures);  // same seed, same draw
   CHECK(k > 0);
@@ -507,18 +492,17 @@ TEST_CASE("policies: confidence_skip is seeded and reports what it skipped", "[p
   CHECK(a.memory.policy == "confidence_skip(0.05)");
   // The draw, redone: the skipped count and threshold follow from it.
   double t = 0;
-  CHECK(choose_skipped(sample_confidences(p, 100), 0.05, t) == size_t(k));
+  CHECK(choose_skipped(sample_confidences(ConfidenceSkip{}, 100), 0.05, t) == size_t(k));  // Beta(8, 2), seed 1
   CHECK(a.memory.figures.at("confidence_threshold") == t);
   // Backward MACs fall by exactly the skipped share (every backward GEMM here has the
   // batch as its row count): 102400·k/100.
   CHECK(a.memory.figures.at("backward_macs_saved") == 102400 * k / 100);
   // A histogram with every sample in [0.9, 1): the threshold is in that bin.
-  p.histogram = {0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
-  const OpGraph h = build_step(net, p);
+  const OpGraph h = build_step(net, *policy("{kind: confidence_skip, histogram: [0, 0, 0, 0, 0, 0, 0, 0, 0, 1]}"));
   CHECK(h.memory.figures.at("confidence_threshold") >= 0.9);
   // No error allowed: nothing skipped, the step's backward untouched.
-  p.allowable_error = 0;
-  CHECK(build_step(net, p).memory.figures.at("skipped_samples") == 0);
+  const auto strict = policy("{kind: confidence_skip, allowable_error: 0}");
+  CHECK(build_step(net, *strict).memory.figures.at("skipped_samples") == 0);
 }
 
 TEST_CASE("policies: reversible blocks rebuild their inputs instead of keeping them, by hand", "[policies]") {
@@ -532,10 +516,8 @@ TEST_CASE("policies: reversible blocks rebuild their inputs instead of keeping t
   CHECK(reversible_blocks(plan) == std::vector<bool>{false, true, true, true, false});
   // Kept without a policy: per block its input (read by its first linear's dW) and its
   // ReLU output, 3·2·512; the last block's output (the head's input) 512; logits 128.
-  CHECK(build_step(net, Policy{}).memory.saved_after_forward_bytes == 7 * 512 + 128);
-  Policy p;
-  p.kind = Policy::Kind::reversible;
-  const OpGraph g = build_step(net, p);
+  CHECK(build_step(net).memory.saved_after_forward_bytes == 7 * 512 + 128);
+  const OpGraph g = build_step(net, *policy("{kind: reversible}"));
   // Reversible: every block input is rebuilt from the block's output, so only the last
   // output and the logits stay.
   CHECK(g.memory.saved_after_forward_bytes == 512 + 128);
@@ -555,7 +537,5 @@ TEST_CASE("policies: reversible blocks rebuild their inputs instead of keeping t
                                              "residual2.out.rebuilt>residual1.out.rebuilt",
                                              "residual1.out.rebuilt>linear0.out.rebuilt"});
   // Checkpointing every layer keeps the three block inputs instead: 4·512 + 128.
-  Policy ck;
-  ck.kind = Policy::Kind::checkpoint;
-  CHECK(build_step(net, ck).memory.saved_after_forward_bytes == 4 * 512 + 128);
+  CHECK(build_step(net, *policy("{kind: checkpoint}")).memory.saved_after_forward_bytes == 4 * 512 + 128);
 }

@@ -7,6 +7,7 @@
 
 #include "sim/core/config_node.h"
 #include "sim/workload/builder.h"
+#include "tests/unit/workload/policy_yaml.h"
 #include "sim/workload/spec.h"
 
 using namespace bpsim;
@@ -22,12 +23,6 @@ NetSpec stack(uint64_t s, uint64_t b, uint64_t h, uint64_t a, int layers, double
   return parse_net_spec(config::parse_yaml(yaml, "gpt.yaml"));
 }
 
-Policy policy(Policy::Kind k, unsigned segments = 0) {
-  Policy p;
-  p.kind = k;
-  p.segments = segments;
-  return p;
-}
 
 uint64_t macs(const OpGraph& g, Phase ph) {
   uint64_t m = 0;
@@ -50,10 +45,10 @@ TEST_CASE("workload: one transformer layer stores 34sbh + 5as²b bytes plus Laye
     INFO("s=" << x.s << " b=" << x.b << " h=" << x.h << " a=" << x.a);
     // One block: the network input (the first LayerNorm's input, 2sbh) is not counted,
     // but the block output the loss reads is (another 2sbh), so the total is the formula.
-    CHECK(build_step(stack(x.s, x.b, x.h, x.a, 1, 0.1), Policy{}).memory.saved_after_forward_bytes == x.korthikanti());
+    CHECK(build_step(stack(x.s, x.b, x.h, x.a, 1, 0.1)).memory.saved_after_forward_bytes == x.korthikanti());
     // Each further layer adds exactly the formula.
-    const uint64_t two = build_step(stack(x.s, x.b, x.h, x.a, 2, 0.1), Policy{}).memory.saved_after_forward_bytes;
-    const uint64_t five = build_step(stack(x.s, x.b, x.h, x.a, 5, 0.1), Policy{}).memory.saved_after_forward_bytes;
+    const uint64_t two = build_step(stack(x.s, x.b, x.h, x.a, 2, 0.1)).memory.saved_after_forward_bytes;
+    const uint64_t five = build_step(stack(x.s, x.b, x.h, x.a, 5, 0.1)).memory.saved_after_forward_bytes;
     CHECK(two == 2 * x.korthikanti());
     CHECK(five == 5 * x.korthikanti());
   }
@@ -62,14 +57,14 @@ TEST_CASE("workload: one transformer layer stores 34sbh + 5as²b bytes plus Laye
 TEST_CASE("workload: without dropout a layer stores 32sbh + 2as²b plus LayerNorm stats", "[workload]") {
   // No masks (−sbh twice, −as²b) and P·V reads the softmax output itself (−2as²b).
   for (const Shape4& x : kShapes)
-    CHECK(build_step(stack(x.s, x.b, x.h, x.a, 1, 0.0), Policy{}).memory.saved_after_forward_bytes ==
+    CHECK(build_step(stack(x.s, x.b, x.h, x.a, 1, 0.0)).memory.saved_after_forward_bytes ==
           32 * x.s * x.b * x.h + 2 * x.a * x.s * x.s * x.b + 16 * x.s * x.b);
 }
 
 TEST_CASE("workload: transformer MACs are 12bsh² + 2bs²h forward, twice that backward", "[workload]") {
   // Narayanan et al. 2021: 24bsh² + 4bs²h forward FLOPs per layer = 2 FLOPs per MAC.
   const Shape4 x = kShapes[0];
-  const OpGraph g = build_step(stack(x.s, x.b, x.h, x.a, 3, 0.1), Policy{});
+  const OpGraph g = build_step(stack(x.s, x.b, x.h, x.a, 3, 0.1));
   const uint64_t layer = 12 * x.b * x.s * x.h * x.h + 2 * x.b * x.s * x.s * x.h;
   CHECK(macs(g, Phase::forward) == 3 * layer);
   // Every GEMM has a dX and a dW of its own size (the first QKV's input comes from a
@@ -86,38 +81,41 @@ TEST_CASE("workload: checkpointing transformer stacks (every block, sequential, 
   const uint64_t layer = x.korthikanti(), fwd = 12 * x.b * x.s * x.h * x.h + 2 * x.b * x.s * x.s * x.h;
   // Every block checkpointed: only block inputs are kept (the first is the network input)
   // plus the last output the loss reads: 2sbh·L, Korthikanti's full-recomputation figure.
-  const OpGraph every = build_step(stack(x.s, x.b, x.h, x.a, 4, 0.1), policy(Policy::Kind::checkpoint));
+  const OpGraph every = build_step(stack(x.s, x.b, x.h, x.a, 4, 0.1), *test::policy("{kind: checkpoint}"));
   CHECK(every.memory.saved_after_forward_bytes == 4 * act);
   CHECK(macs(every, Phase::recompute) == 4 * fwd);
   // full_recompute: one segment; only its input (the network input) and the output remain.
-  const OpGraph full = build_step(stack(x.s, x.b, x.h, x.a, 4, 0.1), policy(Policy::Kind::full_recompute));
+  const OpGraph full = build_step(stack(x.s, x.b, x.h, x.a, 4, 0.1), *test::policy("{kind: full_recompute}"));
   CHECK(full.memory.saved_after_forward_bytes == act);
   CHECK(macs(full, Phase::recompute) == 4 * fwd);
   // checkpoint_sequential(2) over 4 blocks: ⌊4/2⌋ = 2, blocks 0–1 in one checkpoint,
   // blocks 2–3 run normally (2·layer, their inputs included) + the output.
-  const OpGraph s2 = build_step(stack(x.s, x.b, x.h, x.a, 4, 0.1), policy(Policy::Kind::checkpoint_sequential, 2));
+  const OpGraph s2 = build_step(stack(x.s, x.b, x.h, x.a, 4, 0.1),
+                                *test::policy("{kind: checkpoint_sequential, segments: 2}"));
   CHECK(s2.memory.saved_after_forward_bytes == 2 * layer + act);
   CHECK(macs(s2, Phase::recompute) == 2 * fwd);
   // checkpoint_sequential(3): ⌊4/3⌋ = 1, blocks 0 and 1 checkpointed alone (block 1's input
   // kept), blocks 2–3 normal: one more activation than with 2 segments.
-  const OpGraph s3 = build_step(stack(x.s, x.b, x.h, x.a, 4, 0.1), policy(Policy::Kind::checkpoint_sequential, 3));
+  const OpGraph s3 = build_step(stack(x.s, x.b, x.h, x.a, 4, 0.1),
+                                *test::policy("{kind: checkpoint_sequential, segments: 3}"));
   CHECK(s3.memory.saved_after_forward_bytes == 2 * layer + 2 * act);
   CHECK(macs(s3, Phase::recompute) == 2 * fwd);
   // checkpoint_sequential(4): blocks 0, 1, 2 checkpointed alone, block 3 normal.
-  const OpGraph s4 = build_step(stack(x.s, x.b, x.h, x.a, 4, 0.1), policy(Policy::Kind::checkpoint_sequential, 4));
+  const OpGraph s4 = build_step(stack(x.s, x.b, x.h, x.a, 4, 0.1),
+                                *test::policy("{kind: checkpoint_sequential, segments: 4}"));
   CHECK(s4.memory.saved_after_forward_bytes == layer + 3 * act);
   CHECK(macs(s4, Phase::recompute) == 3 * fwd);
   // Backward work never changes with the policy.
   CHECK(macs(s4, Phase::backward_data) == macs(every, Phase::backward_data));
   // Peak: recomputing one block at a time needs less than keeping all four.
-  const OpGraph none = build_step(stack(x.s, x.b, x.h, x.a, 4, 0.1), Policy{});
+  const OpGraph none = build_step(stack(x.s, x.b, x.h, x.a, 4, 0.1));
   CHECK(every.memory.peak_bytes < none.memory.peak_bytes);
   CHECK(none.memory.peak_bytes >= none.memory.saved_after_forward_bytes);
 }
 
 TEST_CASE("workload: attention GEMMs and the ReLU/pruning masks", "[workload]") {
   const Shape4 x = kShapes[2];  // s 256, b 1, h 128, a 8 → d 16
-  const OpGraph g = build_step(stack(x.s, x.b, x.h, x.a, 1, 0.1), Policy{});
+  const OpGraph g = build_step(stack(x.s, x.b, x.h, x.a, 1, 0.1));
   const uint64_t d = x.h / x.a;
   int attention_gemms = 0;
   for (const Op& o : g.ops) {
