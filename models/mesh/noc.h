@@ -8,9 +8,13 @@
 #include <queue>
 #include <vector>
 
+#include "sim/core/enum_names.h"
+
 namespace bpsim::mesh {
 
 enum class Routing { xy, yx, o1turn };
+inline constexpr config::EnumName<Routing> kRoutingNames[] = {
+    {Routing::xy, "xy"}, {Routing::yx, "yx"}, {Routing::o1turn, "o1turn"}};
 
 /// Router and link timing; defaults follow BookSim2's iq router defaults.
 struct NocConfig {

@@ -94,7 +94,7 @@ TEST_CASE("systolic: os keeps outputs stationary and streams both inputs", "[sys
 }
 
 TEST_CASE("systolic: a buffer too small for one tile is reported", "[systolic]") {
-  SystolicSpec s;
+  SystolicSpec s = systolic_defaults();
   s.rows = s.cols = 128;
   s.dataflow = Dataflow::ws;
   s.sram = {1 << 20, 16 * 1024, 1 << 20, true, 64};
