@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Times `bpsim workload` (parse + build the training-step graph + liveness accounting +
-# table) for the large ready-made specs; the issue's target is under 0.2 s each.
+# table) for the large ready-made specs, best of five runs each, with the graph's size and memory.
 # Usage: scripts/bench_workload.sh [BUILD_DIR]   (default: build)
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"

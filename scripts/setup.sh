@@ -13,6 +13,8 @@ PACKAGES=(
   # The sanitized build (scripts/test_sanitized.sh) and the fuzzers (scripts/fuzz.sh): clang,
   # its ASan/UBSan/libFuzzer runtimes (not a dependency of clang-14) and llvm-symbolizer.
   clang clang-14 libclang-rt-14-dev llvm-14
+  # scripts/lint.sh: the formatter and the linter (Debian 12: version 14, as clang).
+  clang-format clang-tidy
 )
 
 SUDO=""

@@ -91,7 +91,7 @@ void MeshModel::process() {
                {"offered_rate", double(m_counters.injected_flits) / node_cycles},
                {"accepted_rate", double(m_counters.ejected_flits) / node_cycles},
                {"packets", m_counters.packets_injected}, {"flit_hops", m_counters.flit_hops},
-               {"multicast", m_spec.multicast == Multicast::tree ? "tree" : "unicast"},
+               {"multicast", config::enum_name(kMulticastNames, m_spec.multicast)},
                {"control_store_bytes_per_cluster_max", m_map->control_store_bytes_max},
                {"routing_table_bytes_per_cluster_max", m_map->routing_table_bytes_max}};
 }

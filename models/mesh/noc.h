@@ -8,9 +8,13 @@
 #include <queue>
 #include <vector>
 
+#include "sim/core/enum_names.h"
+
 namespace bpsim::mesh {
 
 enum class Routing { xy, yx, o1turn };
+inline constexpr config::EnumName<Routing> kRoutingNames[] = {
+    {Routing::xy, "xy"}, {Routing::yx, "yx"}, {Routing::o1turn, "o1turn"}};
 
 /// Router and link timing; defaults follow BookSim2's iq router defaults.
 struct NocConfig {
@@ -24,7 +28,7 @@ struct NocConfig {
   unsigned flit_bytes = 16;
   Routing routing = Routing::xy;
   unsigned nodes() const { return cols * rows; }
-  /// Zero-load latency (REFERENCE.md: (D+1)·t_router + (D+2)·t_link + serialization).
+  /// Zero-load latency (docs/references.md: (D+1)·t_router + (D+2)·t_link + serialization).
   uint64_t zero_load_cycles(unsigned hops, unsigned flits) const {
     return uint64_t(hops + 1) * (rc_cycles + va_cycles + sa_cycles + st_cycles) +
            uint64_t(hops + 2) * link_cycles + (flits - 1);

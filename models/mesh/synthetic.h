@@ -10,6 +10,8 @@
 namespace bpsim::mesh {
 
 enum class Pattern { uniform, transpose, bitcomp, hotspot };
+inline constexpr config::EnumName<Pattern> kPatternNames[] = {
+    {Pattern::uniform, "uniform"}, {Pattern::transpose, "transpose"}, {Pattern::bitcomp, "bitcomp"}, {Pattern::hotspot, "hotspot"}};
 
 struct TrafficConfig {
   Pattern pattern = Pattern::uniform;

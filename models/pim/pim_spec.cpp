@@ -5,90 +5,120 @@
 #include <cmath>
 #include <string>
 
+#include "sim/core/binder.h"
+
 namespace bpsim::pim {
 
 unsigned PimSpec::second_act_cycles() const {
   return static_cast<unsigned>(std::ceil(second_act_ns / ddr.tck_ns - 1e-9));
 }
 
-unsigned PimSpec::units_per_rank() const {
-  return std::min(banks * subarray_parallelism, max_active_per_rank);
-}
+unsigned PimSpec::units_per_rank() const { return std::min(banks * subarray_parallelism, max_active_per_rank); }
 
-std::shared_ptr<const config::Schema> pim_schema() {
-  static std::shared_ptr<const config::Schema> s = [] {
-    auto m = std::make_shared<config::Schema>(
-        "pim", "DRAM that computes in its subarrays (timing and organisation from the memory: preset)");
-    m->integer("subarrays_per_bank", "", "subarrays per bank; rows per subarray = memory rows / this").def(64).range(1, 1 << 16);
-    m->integer("compute_rows", "rows", "reserved compute rows per subarray (T0..; the adder needs 6)").def(6).range(6, 64);
-    m->integer("dcc_rows", "rows", "reserved dual-contact rows per subarray (NOT)").def(2).range(2, 16);
-    m->integer("constant_rows", "rows", "reserved all-0 / all-1 rows per subarray").def(2).range(2, 16);
-    m->integer("offset_rows", "rows", "reserved offset-voltage rows (sense threshold) per subarray").def(1).range(1, 64);
-    m->integer("max_rows_per_step", "rows", "rows one charge-sharing step connects (cell/bitline capacitance ratio)").def(16).range(1, 1 << 16);
-    m->boolean("overlapped_aap", "issue the second ACT of an AAP early (Ambit) instead of after tRAS").def(true);
-    m->real("second_act_ns", "ns", "delay of the overlapped second ACT (Ambit: 4 ns)").def(4.0).positive();
-    m->boolean("obey_tfaw", "compute activations obey tFAW and tRRD (PRADA argues they need not)").def(true);
-    m->integer("banks", "", "banks per rank that compute (0: all of the memory preset's banks)").def(0).range(0, 1 << 16);
-    m->integer("subarray_parallelism", "", "subarrays of one bank computing at once").def(1).range(1, 1 << 16);
-    m->integer("max_active_per_rank", "", "power limit: subarrays activating at once per rank").def(16).range(1, 1 << 20);
-    m->integer("gradient_bits", "bits", "width of gradients in bit-serial arithmetic (2..32)").def(8).range(1, 64);
-    m->integer("latent_bits", "bits", "width of latent (real-valued) weights (2..32)").def(16).range(1, 64);
-    m->choice("host_work", {"host", "dram"}, "non-binary elementwise ops: on the host (traffic counted) or bit-serial in DRAM").def("host");
-    m->real("host_gflops", "GFLOP/s",
-            "peak FP32 rate of the host that runs non-binary ops: a host op takes max(its DRAM traffic, FLOPs / this), "
-            "2 FLOPs per MAC (default: Intel Core i7-6700K, 4 cores x 4.0 GHz x 32 FP32 FLOP/cycle from two 256-bit FMA units)")
+namespace {
+
+const config::Binder<PimSpec>& pim_binder() {
+  static const config::Binder<PimSpec> m = [] {
+    config::Binder<PimSpec> m("pim",
+                              "DRAM that computes in its subarrays (timing and organisation from the memory: preset)");
+    m.integer("subarrays_per_bank", &PimSpec::subarrays_per_bank, "",
+              "subarrays per bank; rows per subarray = memory rows / this")
+        .def(64)
+        .range(1, 1 << 16);
+    m.integer("compute_rows", &PimSpec::compute_rows, "rows",
+              "reserved compute rows per subarray (T0..; the adder needs 6)")
+        .def(6)
+        .range(6, 64);
+    m.integer("dcc_rows", &PimSpec::dcc_rows, "rows", "reserved dual-contact rows per subarray (NOT)")
+        .def(2)
+        .range(2, 16);
+    m.integer("constant_rows", &PimSpec::constant_rows, "rows", "reserved all-0 / all-1 rows per subarray")
+        .def(2)
+        .range(2, 16);
+    m.integer("offset_rows", &PimSpec::offset_rows, "rows",
+              "reserved offset-voltage rows (sense threshold) per subarray")
+        .def(1)
+        .range(1, 64);
+    m.integer("max_rows_per_step", &PimSpec::max_rows_per_step, "rows",
+              "rows one charge-sharing step connects (cell/bitline capacitance ratio)")
+        .def(16)
+        .range(1, 1 << 16);
+    m.boolean("overlapped_aap", &PimSpec::overlapped_aap,
+              "issue the second ACT of an AAP early (Ambit) instead of after tRAS")
+        .def(true);
+    m.real("second_act_ns", &PimSpec::second_act_ns, "ns", "delay of the overlapped second ACT (Ambit: 4 ns)")
+        .def(4.0)
+        .positive();
+    m.boolean("obey_tfaw", &PimSpec::obey_tfaw, "compute activations obey tFAW and tRRD (PRADA argues they need not)")
+        .def(true);
+    m.integer("banks", &PimSpec::banks, "", "banks per rank that compute (0: all of the memory preset's banks)")
+        .def(0)
+        .range(0, 1 << 16);
+    m.integer("subarray_parallelism", &PimSpec::subarray_parallelism, "", "subarrays of one bank computing at once")
+        .def(1)
+        .range(1, 1 << 16);
+    m.integer("max_active_per_rank", &PimSpec::max_active_per_rank, "",
+              "power limit: subarrays activating at once per rank")
+        .def(16)
+        .range(1, 1 << 20);
+    m.integer("gradient_bits", &PimSpec::gradient_bits, "bits", "width of gradients in bit-serial arithmetic (2..32)")
+        .def(8)
+        .range(1, 64);
+    m.integer("latent_bits", &PimSpec::latent_bits, "bits", "width of latent (real-valued) weights (2..32)")
+        .def(16)
+        .range(1, 64);
+    m.choice("host_work", &PimSpec::host_work, kHostWorkNames,
+             "non-binary elementwise ops: on the host (traffic counted) or bit-serial in DRAM")
+        .def("host");
+    m.real("host_gflops", &PimSpec::host_gflops, "GFLOP/s",
+           "peak FP32 rate of the host that runs non-binary ops: a host op takes max(its DRAM traffic, FLOPs / this), "
+           "2 FLOPs per MAC (default: Intel Core i7-6700K, 4 cores x 4.0 GHz x 32 FP32 FLOP/cycle from two 256-bit FMA "
+           "units)")
         .def(512.0)
         .range(1, 1e6);
-    m->choice("backend", {"model", "rtl"},
-              "model: the step formula; rtl: every XNOR-accumulate runs on the Verilated 64-row column (rtl/pim/xnor_column.sv, 16 rows per step) with seeded operands, its step cycles used").def("model");
+    m.choice("backend", &PimSpec::rtl_backend, config::kBackendNames,
+             "model: the step formula; rtl: every XNOR-accumulate runs on the Verilated 64-row column "
+             "(rtl/pim/xnor_column.sv, 16 rows per step) with seeded operands, its step cycles used")
+        .def("model");
     return m;
   }();
-  return s;
+  return m;
 }
 
+}  // namespace
+
+std::shared_ptr<const config::Schema> pim_schema() { return pim_binder().schema(); }
+
 PimSpec parse_pim_spec(const config::Values& v, const memory::DdrSpec& ddr) {
-  PimSpec s;
+  PimSpec s = pim_binder().parse(v);
   s.ddr = ddr;
-  auto u = [&](const char* k) { return static_cast<unsigned>(v.i(k)); };
-  s.subarrays_per_bank = u("subarrays_per_bank");
   if (ddr.rows % s.subarrays_per_bank != 0 || ddr.rows < s.subarrays_per_bank)
-    throw v.error("subarrays_per_bank", "must divide the memory preset's " + std::to_string(ddr.rows) + " rows per bank");
+    throw v.error("subarrays_per_bank",
+                  "must divide the memory preset's " + std::to_string(ddr.rows) + " rows per bank");
   s.rows_per_subarray = static_cast<unsigned>(ddr.rows / s.subarrays_per_bank);
   s.lanes = ddr.row_bytes() * 8;
-  s.compute_rows = u("compute_rows");
-  s.dcc_rows = u("dcc_rows");
-  s.constant_rows = u("constant_rows");
-  s.offset_rows = u("offset_rows");
   if (s.reserved_rows() + 2 > s.rows_per_subarray)
     throw v.error("compute_rows", "reserved rows (" + std::to_string(s.reserved_rows()) +
-                                      ") leave fewer than 2 data rows in a subarray of " + std::to_string(s.rows_per_subarray) + " rows");
-  s.max_rows_per_step = u("max_rows_per_step");
+                                      ") leave fewer than 2 data rows in a subarray of " +
+                                      std::to_string(s.rows_per_subarray) + " rows");
   if (s.max_rows_per_step > s.data_rows())
     throw v.error("max_rows_per_step", "a charge-sharing step cannot connect " + std::to_string(s.max_rows_per_step) +
-                                           " rows: a subarray has " + std::to_string(s.data_rows()) + " data rows beyond its " +
-                                           std::to_string(s.reserved_rows()) + " reserved rows");
-  s.overlapped_aap = v.b("overlapped_aap");
-  s.second_act_ns = v.f("second_act_ns");
+                                           " rows: a subarray has " + std::to_string(s.data_rows()) +
+                                           " data rows beyond its " + std::to_string(s.reserved_rows()) +
+                                           " reserved rows");
   if (s.second_act_ns > ddr.tras * ddr.tck_ns)
     throw v.error("second_act_ns", "must not exceed tRAS (" + std::to_string(ddr.tras * ddr.tck_ns) + " ns)");
-  s.obey_tfaw = v.b("obey_tfaw");
-  s.banks = u("banks") == 0 ? ddr.banks() : u("banks");
+  if (s.banks == 0) s.banks = ddr.banks();  // 0: all of them
   if (s.banks > ddr.banks())
     throw v.error("banks", "exceeds the memory preset's " + std::to_string(ddr.banks()) + " banks per rank");
-  s.subarray_parallelism = u("subarray_parallelism");
   if (s.subarray_parallelism > s.subarrays_per_bank)
     throw v.error("subarray_parallelism", "exceeds subarrays_per_bank (" + std::to_string(s.subarrays_per_bank) + ")");
-  s.max_active_per_rank = u("max_active_per_rank");
-  s.gradient_bits = u("gradient_bits");
-  s.latent_bits = u("latent_bits");
   // The micro-programs are generated for 2..32-bit operands (SIMDRAM evaluates 8..64; we
   // keep accumulators, which are wider than their operands, within 64 bits).
-  for (const char* k : {"gradient_bits", "latent_bits"})
-    if (v.i(k) < 2 || v.i(k) > 32)
-      throw v.error(k, "unsupported width " + std::to_string(v.i(k)) + ": the bit-serial micro-programs support 2..32 bits");
-  s.host_work = v.s("host_work") == "dram" ? HostWork::dram : HostWork::host;
-  s.host_gflops = v.f("host_gflops");
-  s.rtl_backend = v.s("backend") == "rtl";
+  for (const auto& [key, bits] : {std::pair{"gradient_bits", s.gradient_bits}, {"latent_bits", s.latent_bits}})
+    if (bits < 2 || bits > 32)
+      throw v.error(key,
+                    "unsupported width " + std::to_string(bits) + ": the bit-serial micro-programs support 2..32 bits");
   if (s.rtl_backend && s.max_rows_per_step != RtlColumn::kRowsPerStep)
     throw v.error("backend", "rtl needs max_rows_per_step " + std::to_string(RtlColumn::kRowsPerStep) +
                                  " (the verilated column's rows per charge-sharing step), not " +

@@ -6,6 +6,7 @@
 #include <memory>
 #include <string>
 
+#include "sim/core/enum_names.h"
 #include "sim/core/params.h"
 #include "sim/memory/ddr_spec.h"
 
@@ -13,25 +14,29 @@ namespace bpsim::pim {
 
 /// Where non-binary ops (activation derivatives, losses, normalisation…) run.
 enum class HostWork { host, dram };
+inline constexpr config::EnumName<HostWork> kHostWorkNames[] = {{HostWork::host, "host"}, {HostWork::dram, "dram"}};
 
+// The defaults below agree with pim_schema()'s declarations (banks: all 16 of the default
+// DDR organisation) and serve specs made without a config (tests); parse_pim_spec takes
+// every value from the declarations.
 struct PimSpec {
-  memory::DdrSpec ddr;                 ///< timing in tCK cycles, organisation, IDD currents
+  memory::DdrSpec ddr;  ///< timing in tCK cycles, organisation, IDD currents
   unsigned subarrays_per_bank = 64;
-  unsigned rows_per_subarray = 1024;   ///< ddr.rows / subarrays_per_bank
-  uint64_t lanes = 65536;              ///< bits per row across the rank (SIMD lanes)
+  unsigned rows_per_subarray = 1024;  ///< ddr.rows / subarrays_per_bank
+  uint64_t lanes = 65536;             ///< bits per row across the rank (SIMD lanes)
   unsigned compute_rows = 6, dcc_rows = 2, constant_rows = 2, offset_rows = 1;
-  unsigned max_rows_per_step = 16;     ///< rows one charge-sharing step may connect
+  unsigned max_rows_per_step = 16;  ///< rows one charge-sharing step may connect
   bool overlapped_aap = true;
-  double second_act_ns = 4.0;          ///< Ambit: second ACT of an AAP issued this long after the first
+  double second_act_ns = 4.0;  ///< Ambit: second ACT of an AAP issued this long after the first
   bool obey_tfaw = true;
-  unsigned banks = 16;                 ///< banks per rank that compute (≤ the preset's banks)
-  unsigned subarray_parallelism = 1;   ///< subarrays of one bank computing at once
-  unsigned max_active_per_rank = 16;   ///< power limit: subarrays activating at once per rank
+  unsigned banks = 16;                ///< banks per rank that compute (≤ the preset's banks)
+  unsigned subarray_parallelism = 1;  ///< subarrays of one bank computing at once
+  unsigned max_active_per_rank = 16;  ///< power limit: subarrays activating at once per rank
   unsigned gradient_bits = 8;
   unsigned latent_bits = 16;
   HostWork host_work = HostWork::host;
-  double host_gflops = 512.0;          ///< the host's peak FP32 rate (roofline of host ops)
-  bool rtl_backend = false;            ///< backend: rtl (XNOR-accumulates timed by the Verilated column)
+  double host_gflops = 512.0;  ///< the host's peak FP32 rate (roofline of host ops)
+  bool rtl_backend = false;    ///< backend: rtl (XNOR-accumulates timed by the Verilated column)
 
   unsigned reserved_rows() const { return compute_rows + dcc_rows + constant_rows + offset_rows; }
   unsigned data_rows() const { return rows_per_subarray - reserved_rows(); }

@@ -41,8 +41,6 @@ class Primitives {
   /// ACT, ACT, PRE: 2·tRAS + tRP naively; tRAS + t_2nd + tRP with Ambit's overlapped ACT.
   /// `src_rows` = 3 makes the first ACT a TRA (majority copied into the destination).
   Seq aap(unsigned src_rows = 1) const;
-  /// RowClone fast-parallel mode: one AAP inside a subarray.
-  Seq rowclone_fpm() const { return aap(); }
   /// RowClone pipelined-serial mode between banks: ACT src, ACT dst, `bytes` moved in
   /// bursts at tCCD_L, PRE both.
   Seq rowclone_psm(uint64_t bytes) const;

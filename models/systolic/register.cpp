@@ -16,11 +16,11 @@ void register_systolic(Registry& r) {
   k.streams_ops = true;
   k.memory = MemoryUse::dram;  // operands stream through DRAM
   k.op_cost = [](const config::Values& params) -> workload::OpCostFn {
-    const systolic::SystolicSpec spec = systolic::parse_systolic_spec(params);
+    const systolic::SystolicSpec& spec = systolic::systolic_spec_of(params);
     return [spec](const workload::OpGraph&, const workload::Op& op) { return systolic::op_cycles_estimate(op, spec); };
   };
   k.make = [](const BuildContext& ctx) -> std::unique_ptr<Accelerator> {
-    systolic::SystolicSpec spec = systolic::parse_systolic_spec(ctx.params);
+    systolic::SystolicSpec spec = systolic::systolic_spec_of(ctx.params);  // parsed once, shared with op_cost
     systolic::price_buffers(ctx.energy, spec);
     return std::make_unique<systolic::SystolicModel>(ctx.name.c_str(), std::move(spec), ctx.workload, ctx.stream,
                                                      ctx.dram_device(), ctx.energy, ctx.params, ctx.seed);

@@ -1,10 +1,11 @@
 #pragma once
-/// The systolic array's parameters: declared once (schema), parsed into a plain struct.
+/// The systolic array's parameters: each declared once and bound to its field of SystolicSpec.
 #include <cstdint>
 #include <memory>
 #include <vector>
 
 #include "sim/core/energy.h"
+#include "sim/core/enum_names.h"
 #include "sim/core/params.h"
 #include "sim/ir/ir.h"
 
@@ -12,40 +13,54 @@ namespace bpsim::systolic {
 
 /// Which GEMM operand stays in the PEs: weights (ws), outputs (os) or inputs (is).
 enum class Dataflow { ws, os, is };
+inline constexpr config::EnumName<Dataflow> kDataflowNames[] = {
+    {Dataflow::ws, "ws"}, {Dataflow::os, "os"}, {Dataflow::is, "is"}};
 /// overlapped: next fold's preload hides behind the current stream; scalesim: SCALE-Sim v2's
 /// per-fold formula, folds back to back (for comparison with its reports).
 enum class Timing { overlapped, scalesim };
+inline constexpr config::EnumName<Timing> kTimingNames[] = {{Timing::overlapped, "overlapped"},
+                                                            {Timing::scalesim, "scalesim"}};
 enum class SparsityMode { off, gate, skip };
+inline constexpr config::EnumName<SparsityMode> kSparsityModeNames[] = {
+    {SparsityMode::off, "off"}, {SparsityMode::gate, "gate"}, {SparsityMode::skip, "skip"}};
 /// The structure a mask describes: single outputs, whole output rows (one M index), whole
 /// output columns (one N index), or rows×cols output tiles.
 enum class Granularity { element, row, col, tile };
+inline constexpr config::EnumName<Granularity> kGranularityNames[] = {{Granularity::element, "element"},
+                                                                      {Granularity::row, "row"},
+                                                                      {Granularity::col, "col"},
+                                                                      {Granularity::tile, "tile"}};
 enum class Pattern { from_op, density, nm };
+inline constexpr config::EnumName<Pattern> kPatternNames[] = {
+    {Pattern::from_op, "from_op"}, {Pattern::density, "density"}, {Pattern::nm, "nm"}};
 
+// Fields are zero until parsed, not defaulted: the schema declares the defaults (a spec of
+// them all: systolic_defaults()).
 struct SramConfig {
-  uint64_t input_bytes = 0, weight_bytes = 0, output_bytes = 0;
-  bool double_buffer = true;
-  unsigned bytes_per_cycle = 64;  ///< per buffer, towards the array
+  uint64_t input_bytes{}, weight_bytes{}, output_bytes{};
+  bool double_buffer{};
+  unsigned bytes_per_cycle{};  ///< per buffer, towards the array
 };
 
 struct SparsityConfig {
-  SparsityMode mode = SparsityMode::off;
-  Granularity granularity = Granularity::element;
-  Pattern pattern = Pattern::from_op;
-  double density = 1.0;
-  unsigned n = 2, m = 4;
+  SparsityMode mode{};
+  Granularity granularity{};
+  Pattern pattern{};
+  double density{};
+  unsigned n{}, m{};
 };
 
 struct SystolicSpec {
-  unsigned rows = 32, cols = 32, stages = 1;
-  Dataflow dataflow = Dataflow::ws;
-  Timing timing = Timing::overlapped;
-  double clock_ghz = 1.0;
-  bool dtype_from_workload = true;
-  workload::DType dtype = workload::DType::int8;  ///< when not from the workload
-  unsigned vector_lanes = 0;                      ///< 0: one lane per array column
+  unsigned rows{}, cols{}, stages{};
+  Dataflow dataflow{};
+  Timing timing{};
+  double clock_ghz{};
+  bool dtype_from_workload{};
+  workload::DType dtype{};  ///< when not from the workload
+  unsigned vector_lanes{};  ///< 0: one lane per array column
   SramConfig sram;
   SparsityConfig sparsity;
-  bool rtl_backend = false;  ///< backend: rtl — folds run on the Verilated PE array
+  bool rtl_backend{};  ///< backend: rtl — folds run on the Verilated PE array
   /// The op's compute type: the configured one, or the workload's (binary runs as int8).
   workload::DType compute_dtype(workload::DType op_dtype) const;
   unsigned lanes() const { return vector_lanes ? vector_lanes : cols; }
@@ -54,7 +69,12 @@ struct SystolicSpec {
 std::shared_ptr<const config::Schema> systolic_schema();
 /// Throws InputError for combinations the schema cannot express (rows not divisible by stages…).
 SystolicSpec parse_systolic_spec(const config::Values& v);
+/// parse_systolic_spec, made once per validated values (the op-cost estimate and the model
+/// share it).
+const SystolicSpec& systolic_spec_of(const config::Values& v);
+/// The spec every parameter's declared default gives (for tests that vary a few fields).
+SystolicSpec systolic_defaults();
 
-const char* to_string(Dataflow d);
+inline const char* to_string(Dataflow d) { return config::enum_name(kDataflowNames, d); }
 
 }  // namespace bpsim::systolic

@@ -1,5 +1,5 @@
 // Digital equivalent of one charge-domain XNOR-accumulate column of the pim model
-// (DESIGN.md): each lane's weight bit selects the input x or its complement ~x (that is
+// (docs/references.md): each lane's weight bit selects the input x or its complement ~x (that is
 // XNOR, no gate), the selected bits are counted (the charge-sharing accumulation), and
 // the count is compared with a threshold (the sense amplifier against the offset-voltage
 // row), giving sign(popcount - threshold). A bit-serial adder accumulates multi-bit

@@ -33,7 +33,7 @@ const Node::Entry* Node::entry(const std::string& key) const {
   return nullptr;
 }
 
-void Node::set(const std::string& key, Node value, Location key_loc) {
+void Node::set(const std::string& key, Node value, const Location& key_loc) {
   if (type != Type::Map) {
     type = Type::Map;
     scalar.clear();

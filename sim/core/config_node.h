@@ -31,7 +31,7 @@ class Node {
   Node* find(const std::string& key);
   const Entry* entry(const std::string& key) const;
   /// Inserts or replaces a key, keeping document order for existing keys.
-  void set(const std::string& key, Node value, Location key_loc = {});
+  void set(const std::string& key, Node value, const Location& key_loc = {});
   bool erase(const std::string& key);
   /// Human-readable type for messages: "a map", "a list", "a scalar", "null".
   std::string type_name() const;

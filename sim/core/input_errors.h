@@ -17,7 +17,7 @@ class InputErrors {
     try {
       check();
     } catch (const InputError& e) {
-      if (m_seen.insert(e.what()).second) m_messages.push_back(e.what());
+      if (m_seen.insert(e.what()).second) m_messages.emplace_back(e.what());
     }
   }
   bool empty() const { return m_messages.empty(); }

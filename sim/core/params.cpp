@@ -349,11 +349,20 @@ std::vector<std::string> Values::strings(const std::string& n) const {
   return out;
 }
 
+std::vector<int64_t> Values::ints(const std::string& n) const {
+  std::vector<int64_t> out;
+  for (const auto& item : items(n)) out.push_back(item.m_slots.at("value").i);
+  return out;
+}
+
 bool Values::has(const std::string& n) const { return m_slots.count(n) > 0; }
 
 const Location& Values::where(const std::string& n) const {
-  auto it = m_slots.find(n);
-  return it == m_slots.end() ? m_loc : it->second.raw.loc;
+  const size_t dot = n.find('.');
+  auto it = m_slots.find(n.substr(0, dot));
+  if (it == m_slots.end()) return m_loc;
+  if (dot == std::string::npos) return it->second.raw.loc;
+  return it->second.group ? it->second.group->where(n.substr(dot + 1)) : it->second.raw.loc;
 }
 
 InputError Values::error(const std::string& n, const std::string& msg) const {

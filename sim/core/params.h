@@ -1,13 +1,17 @@
 #pragma once
 /// Parameters are declared once per component (name, type, unit, default or required,
-/// range, description). The declaration validates configs, fills defaults, and writes the
-/// `bpsim list` documentation, so nothing is written twice.
+/// range, description). The declaration validates configs, fills defaults, writes the
+/// `bpsim list` documentation and, through a Binder (binder.h), fills the component's
+/// typed struct, so nothing is written twice.
 #include <cstdint>
 #include <deque>
 #include <limits>
 #include <map>
 #include <memory>
+#include <mutex>
+#include <stdexcept>
 #include <string>
+#include <typeindex>
 #include <vector>
 
 #include "sim/core/config_node.h"
@@ -49,6 +53,7 @@ struct ParamDecl {
   ParamDecl& range(double lo, double hi) { min = lo; max = hi; return *this; }
   ParamDecl& positive() { min = 0; min_exclusive = true; return *this; }
   ParamDecl& at_least(double lo) { min = lo; return *this; }
+  ParamDecl& exclusive_min() { min_exclusive = true; return *this; }
   /// One line for `bpsim list`.
   std::string describe() const;
 };
@@ -94,12 +99,20 @@ class Values {
   const Values& g(const std::string& name) const;       ///< Group
   const std::vector<Values>& items(const std::string& name) const;  ///< List of maps
   std::vector<std::string> strings(const std::string& name) const;  ///< List of scalars
+  std::vector<int64_t> ints(const std::string& name) const;         ///< List of integers
   bool has(const std::string& name) const;
   /// Where the value was written (the default's declaration when defaulted: empty file).
+  /// `name` may be a dotted path into groups ("noc.routing").
   const Location& where(const std::string& name) const;
   const std::string& path() const { return m_path; }
-  /// An InputError pointing at `name` — for checks that span several parameters.
+  /// An InputError pointing at `name` (a dotted path into groups allowed) — for checks that
+  /// span several parameters.
   InputError error(const std::string& name, const std::string& msg) const;
+  /// The typed struct `parse(*this)` makes, made on the first call and returned by later
+  /// ones (copies of these values share it): a component used twice in a run (op-cost
+  /// estimate, then the model) parses its parameters once. One T per Values.
+  template <class T, class Parse>
+  const T& parsed(Parse parse) const;
   /// The values as a JSON-like YAML flow map (defaults filled), for reports and hashing.
   std::string to_yaml() const;
 
@@ -115,12 +128,29 @@ class Values {
     std::shared_ptr<Values> group;
     std::vector<Values> items;
   };
+  struct Memo {
+    std::mutex lock;
+    std::shared_ptr<const void> value;
+    std::type_index type = typeid(void);
+  };
   const Slot& slot(const std::string& name, ParamType want) const;
   std::string m_path;
   Location m_loc;
   std::map<std::string, Slot> m_slots;
   std::vector<std::string> m_order;
+  std::shared_ptr<Memo> m_memo = std::make_shared<Memo>();
 };
+
+template <class T, class Parse>
+const T& Values::parsed(Parse parse) const {
+  std::lock_guard<std::mutex> hold(m_memo->lock);
+  if (!m_memo->value) {
+    m_memo->value = std::make_shared<const T>(parse(*this));  // a throw leaves it unset
+    m_memo->type = typeid(T);
+  }
+  if (m_memo->type != typeid(T)) throw std::logic_error("values of '" + m_path + "' parsed as two types");
+  return *static_cast<const T*>(m_memo->value.get());
+}
 
 /// "a; b; c": several problems in one message, so a user fixes them in one try.
 std::string join(const std::vector<std::string>& parts, const std::string& sep);

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "sim/core/binder.h"
+
 namespace bpsim::memory {
 
 namespace {
@@ -13,72 +15,82 @@ unsigned log2u(uint64_t x) {
   return b;
 }
 
-}  // namespace
-
-std::shared_ptr<const config::Schema> ddr_schema() {
-  static auto s = [] {
-    auto d = std::make_shared<config::Schema>("memory", "the DRAM system: organisation, timing, energy, controller");
-    d->string("name", "preset name, for reports").def("\"custom\"");
-    d->integer("channels", "", "independent channels").def(1).range(1, 64);
-    d->integer("ranks", "", "ranks per channel").def(1).range(1, 16);
-    d->integer("bank_groups", "", "bank groups per rank").def(4).range(1, 16);
-    d->integer("banks_per_group", "", "banks per bank group").def(4).range(1, 64);
-    d->integer("rows", "", "rows per bank").def(65536).range(1, int64_t(1) << 24);
-    d->integer("columns", "", "columns per row per device").def(1024).range(8, 65536);
-    d->integer("device_width", "bits", "data bits per device (x4/x8/x16)").def(8).range(1, 1024);
-    d->integer("bus_width", "bits", "data bits per channel").def(64).range(8, 4096);
-    d->integer("burst_length", "beats", "beats per burst (BL)").def(8).range(1, 64);
-    d->real("tck_ns", "ns", "clock period (10 ps to 1 us)").req().range(0.01, 1000);
-    const char* t[][2] = {{"cl", "read latency"}, {"cwl", "write latency"}, {"trcd", "ACT to column command"},
-                          {"trp", "PRE to ACT"}, {"tras", "ACT to PRE"}, {"trc", "ACT to ACT, same bank"},
-                          {"tbl", "data-bus cycles per burst (BL/2)"}, {"tccd_s", "column to column, other bank group"},
-                          {"tccd_l", "column to column, same bank group"}, {"trrd_s", "ACT to ACT, other bank group"},
-                          {"trrd_l", "ACT to ACT, same bank group"}, {"tfaw", "window holding at most four ACTs"},
-                          {"twr", "write recovery before PRE"}, {"trtp", "read to PRE"},
-                          {"twtr_s", "write to read, other bank group"}, {"twtr_l", "write to read, same bank group"},
-                          {"trtrs", "rank to rank switch"}, {"trfc", "refresh cycle time"},
-                          {"trefi", "refresh interval"}};
-    for (auto& p : t) d->integer(p[0], "cycles", p[1]).req().range(0, 1 << 20);
-    d->real("vdd", "V", "supply voltage").def(1.2).range(0.1, 5);
-    const char* i[][2] = {{"idd0", "one bank ACT-PRE current"}, {"idd2n", "precharged standby current"},
-                          {"idd3n", "active standby current"}, {"idd4r", "burst read current"},
-                          {"idd4w", "burst write current"}, {"idd5b", "burst refresh current"}};
-    for (auto& p : i) d->real(p[0], "mA", std::string(p[1]) + " per device (datasheet IDD)").req().range(0, 1e5);
-    d->choice("page_policy", {"open", "closed"}, "keep rows open after access, or auto-precharge").def("open");
-    d->choice("scheduler", {"fr_fcfs", "fcfs"}, "row hits first (FR-FCFS) or strictly oldest first").def("fr_fcfs");
-    d->integer("queue_depth", "requests", "controller queue per channel").def(32).range(1, 4096);
-    d->string("mapping", "address fields MSB→LSB from Ro Ra Bg Ba Co Ch, e.g. RoRaBgBaCoCh").def("RoRaBgBaCoCh");
+const config::Binder<DdrSpec>& ddr_binder() {
+  static const config::Binder<DdrSpec> d = [] {
+    config::Binder<DdrSpec> d("memory", "the DRAM system: organisation, timing, energy, controller");
+    d.string("name", &DdrSpec::name, "preset name, for reports").def("\"custom\"");
+    d.integer("channels", &DdrSpec::channels, "", "independent channels").def(1).range(1, 64);
+    d.integer("ranks", &DdrSpec::ranks, "", "ranks per channel").def(1).range(1, 16);
+    d.integer("bank_groups", &DdrSpec::bank_groups, "", "bank groups per rank").def(4).range(1, 16);
+    d.integer("banks_per_group", &DdrSpec::banks_per_group, "", "banks per bank group").def(4).range(1, 64);
+    d.integer("rows", &DdrSpec::rows, "", "rows per bank").def(65536).range(1, int64_t(1) << 24);
+    d.integer("columns", &DdrSpec::columns, "", "columns per row per device").def(1024).range(8, 65536);
+    d.integer("device_width", &DdrSpec::device_width, "bits", "data bits per device (x4/x8/x16)").def(8).range(1, 1024);
+    d.integer("bus_width", &DdrSpec::bus_width, "bits", "data bits per channel").def(64).range(8, 4096);
+    d.integer("burst_length", &DdrSpec::burst_length, "beats", "beats per burst (BL)").def(8).range(1, 64);
+    d.real("tck_ns", &DdrSpec::tck_ns, "ns", "clock period (10 ps to 1 us)").req().range(0.01, 1000);
+    const struct {
+      const char* name;
+      unsigned DdrSpec::*field;
+      const char* desc;
+    } timings[] = {{"cl", &DdrSpec::cl, "read latency"},
+                   {"cwl", &DdrSpec::cwl, "write latency"},
+                   {"trcd", &DdrSpec::trcd, "ACT to column command"},
+                   {"trp", &DdrSpec::trp, "PRE to ACT"},
+                   {"tras", &DdrSpec::tras, "ACT to PRE"},
+                   {"trc", &DdrSpec::trc, "ACT to ACT, same bank"},
+                   {"tbl", &DdrSpec::tbl, "data-bus cycles per burst (BL/2)"},
+                   {"tccd_s", &DdrSpec::tccd_s, "column to column, other bank group"},
+                   {"tccd_l", &DdrSpec::tccd_l, "column to column, same bank group"},
+                   {"trrd_s", &DdrSpec::trrd_s, "ACT to ACT, other bank group"},
+                   {"trrd_l", &DdrSpec::trrd_l, "ACT to ACT, same bank group"},
+                   {"tfaw", &DdrSpec::tfaw, "window holding at most four ACTs"},
+                   {"twr", &DdrSpec::twr, "write recovery before PRE"},
+                   {"trtp", &DdrSpec::trtp, "read to PRE"},
+                   {"twtr_s", &DdrSpec::twtr_s, "write to read, other bank group"},
+                   {"twtr_l", &DdrSpec::twtr_l, "write to read, same bank group"},
+                   {"trtrs", &DdrSpec::trtrs, "rank to rank switch"},
+                   {"trfc", &DdrSpec::trfc, "refresh cycle time"},
+                   {"trefi", &DdrSpec::trefi, "refresh interval"}};
+    for (const auto& t : timings) d.integer(t.name, t.field, "cycles", t.desc).req().range(0, 1 << 20);
+    d.real("vdd", &DdrSpec::vdd, "V", "supply voltage").def(1.2).range(0.1, 5);
+    const struct {
+      const char* name;
+      double DdrSpec::*field;
+      const char* desc;
+    } currents[] = {
+        {"idd0", &DdrSpec::idd0, "one bank ACT-PRE current"}, {"idd2n", &DdrSpec::idd2n, "precharged standby current"},
+        {"idd3n", &DdrSpec::idd3n, "active standby current"}, {"idd4r", &DdrSpec::idd4r, "burst read current"},
+        {"idd4w", &DdrSpec::idd4w, "burst write current"},    {"idd5b", &DdrSpec::idd5b, "burst refresh current"}};
+    for (const auto& c : currents)
+      d.real(c.name, c.field, "mA", std::string(c.desc) + " per device (datasheet IDD)").req().range(0, 1e5);
+    d.choice("page_policy", &DdrSpec::open_page, kPagePolicyNames, "keep rows open after access, or auto-precharge")
+        .def("open");
+    d.choice("scheduler", &DdrSpec::fr_fcfs, kSchedulerNames, "row hits first (FR-FCFS) or strictly oldest first")
+        .def("fr_fcfs");
+    d.integer("queue_depth", &DdrSpec::queue_depth, "requests", "controller queue per channel").def(32).range(1, 4096);
+    d.string("mapping", &DdrSpec::mapping_text, "address fields MSB→LSB from Ro Ra Bg Ba Co Ch, e.g. RoRaBgBaCoCh")
+        .def("RoRaBgBaCoCh");
     return d;
   }();
-  return s;
+  return d;
 }
 
-DdrSpec ddr_spec_from(const config::Values& v) {
-  DdrSpec s;
-  s.name = v.s("name");
-  auto u = [&](const char* k) { return static_cast<unsigned>(v.i(k)); };
-  s.channels = u("channels");
-  s.ranks = u("ranks");
-  s.bank_groups = u("bank_groups");
-  s.banks_per_group = u("banks_per_group");
-  s.rows = static_cast<uint64_t>(v.i("rows"));
-  s.columns = u("columns");
-  s.device_width = u("device_width");
-  s.bus_width = u("bus_width");
-  s.burst_length = u("burst_length");
-  s.tck_ns = v.f("tck_ns");
-  s.cl = u("cl"), s.cwl = u("cwl"), s.trcd = u("trcd"), s.trp = u("trp"), s.tras = u("tras"), s.trc = u("trc");
-  s.tbl = u("tbl"), s.tccd_s = u("tccd_s"), s.tccd_l = u("tccd_l"), s.trrd_s = u("trrd_s"), s.trrd_l = u("trrd_l");
-  s.tfaw = u("tfaw"), s.twr = u("twr"), s.trtp = u("trtp"), s.twtr_s = u("twtr_s"), s.twtr_l = u("twtr_l");
-  s.trtrs = u("trtrs"), s.trfc = u("trfc"), s.trefi = u("trefi");
-  s.vdd = v.f("vdd"), s.idd0 = v.f("idd0"), s.idd2n = v.f("idd2n"), s.idd3n = v.f("idd3n");
-  s.idd4r = v.f("idd4r"), s.idd4w = v.f("idd4w"), s.idd5b = v.f("idd5b");
-  s.open_page = v.s("page_policy") == "open";
-  s.fr_fcfs = v.s("scheduler") == "fr_fcfs";
-  s.queue_depth = u("queue_depth");
+}  // namespace
 
-  for (const char* k : {"channels", "ranks", "bank_groups", "banks_per_group", "rows", "columns", "burst_length"})
-    if (!is_pow2(static_cast<uint64_t>(v.i(k)))) throw v.error(k, "must be a power of two (address bits are split by field)");
+std::shared_ptr<const config::Schema> ddr_schema() { return ddr_binder().schema(); }
+
+DdrSpec ddr_spec_from(const config::Values& v) {
+  DdrSpec s = ddr_binder().parse(v);
+  const std::pair<const char*, uint64_t> counts[] = {{"channels", s.channels},
+                                                     {"ranks", s.ranks},
+                                                     {"bank_groups", s.bank_groups},
+                                                     {"banks_per_group", s.banks_per_group},
+                                                     {"rows", s.rows},
+                                                     {"columns", s.columns},
+                                                     {"burst_length", s.burst_length}};
+  for (const auto& [key, n] : counts)
+    if (!is_pow2(n)) throw v.error(key, "must be a power of two (address bits are split by field)");
   if (s.bus_width % s.device_width) throw v.error("bus_width", "must be a multiple of device_width");
   if (s.columns < s.burst_length) throw v.error("columns", "a row must hold at least one burst");
   if (s.trc < s.tras + s.trp)
@@ -92,14 +104,12 @@ DdrSpec ddr_spec_from(const config::Values& v) {
     throw v.error("idd0", "IDD0, IDD4R, IDD4W and IDD5B must each be at least IDD3N (DRAMPower subtracts it)");
 
   // Mapping: two-letter tokens, each field exactly once.
-  const std::string m = v.s("mapping");
-  const std::pair<const char*, AddrField> names[] = {{"Ro", AddrField::row},     {"Ra", AddrField::rank},
-                                                     {"Bg", AddrField::bank_group}, {"Ba", AddrField::bank},
-                                                     {"Co", AddrField::column},  {"Ch", AddrField::channel}};
-  if (m.size() != 12) throw v.error("mapping", "expected the six fields Ro Ra Bg Ba Co Ch once each, e.g. RoRaBgBaCoCh");
+  const std::string& m = s.mapping_text;
+  if (m.size() != 12)
+    throw v.error("mapping", "expected the six fields Ro Ra Bg Ba Co Ch once each, e.g. RoRaBgBaCoCh");
   for (size_t i = 0; i < m.size(); i += 2) {
     bool found = false;
-    for (const auto& [tok, f] : names)
+    for (const auto& [f, tok] : kAddrFieldNames)
       if (m.compare(i, 2, tok) == 0) {
         if (std::find(s.mapping.begin(), s.mapping.end(), f) != s.mapping.end())
           throw v.error("mapping", std::string("field ") + tok + " appears twice");

@@ -7,22 +7,32 @@
 #include <string>
 #include <vector>
 
+#include "sim/core/enum_names.h"
 #include "sim/core/params.h"
 
 namespace bpsim::memory {
 
 /// Address fields, from the mapping string, most significant first.
 enum class AddrField { row, rank, bank_group, bank, column, channel };
+/// The two-letter tokens of the `mapping:` string.
+inline constexpr config::EnumName<AddrField> kAddrFieldNames[] = {
+    {AddrField::row, "Ro"},  {AddrField::rank, "Ra"},   {AddrField::bank_group, "Bg"},
+    {AddrField::bank, "Ba"}, {AddrField::column, "Co"}, {AddrField::channel, "Ch"}};
+/// `page_policy:` (the field: whether rows stay open) and `scheduler:` (whether FR-FCFS).
+inline constexpr config::EnumName<bool> kPagePolicyNames[] = {{true, "open"}, {false, "closed"}};
+inline constexpr config::EnumName<bool> kSchedulerNames[] = {{true, "fr_fcfs"}, {false, "fcfs"}};
 
+// The defaults below agree with ddr_schema()'s declarations where it has them (the timing,
+// which a preset must give, defaults to DDR4-2400 for specs made without a config in tests).
 struct DdrSpec {
   std::string name;
   // organisation
   unsigned channels = 1, ranks = 1, bank_groups = 4, banks_per_group = 4;
   uint64_t rows = 65536;
-  unsigned columns = 1024;       ///< columns per row, per device
-  unsigned device_width = 8;     ///< bits per device (x8)
-  unsigned bus_width = 64;       ///< bits per channel
-  unsigned burst_length = 8;     ///< beats per burst
+  unsigned columns = 1024;    ///< columns per row, per device
+  unsigned device_width = 8;  ///< bits per device (x8)
+  unsigned bus_width = 64;    ///< bits per channel
+  unsigned burst_length = 8;  ///< beats per burst
   // timing, cycles of tCK
   double tck_ns = 0.833;
   unsigned cl = 17, cwl = 12, trcd = 17, trp = 17, tras = 39, trc = 56, tbl = 4;
@@ -34,16 +44,15 @@ struct DdrSpec {
   bool open_page = true;
   bool fr_fcfs = true;
   unsigned queue_depth = 32;
-  std::vector<AddrField> mapping;  ///< MSB → LSB
+  std::string mapping_text;        ///< as written
+  std::vector<AddrField> mapping;  ///< MSB → LSB, decoded from mapping_text
 
   unsigned banks() const { return bank_groups * banks_per_group; }
   unsigned devices_per_rank() const { return bus_width / device_width; }
   uint64_t burst_bytes() const { return uint64_t(bus_width) / 8 * burst_length; }
   /// Bytes one row activation opens across the rank (the page): columns × bus width.
   uint64_t row_bytes() const { return uint64_t(columns) * bus_width / 8; }
-  uint64_t capacity_bytes() const {
-    return uint64_t(channels) * ranks * banks() * rows * row_bytes();
-  }
+  uint64_t capacity_bytes() const { return uint64_t(channels) * ranks * banks() * rows * row_bytes(); }
   /// Peak bytes per second: one burst per tBL cycles per channel.
   double peak_bytes_per_s() const { return channels * double(burst_bytes()) / (tbl * tck_ns * 1e-9); }
 };

@@ -10,7 +10,7 @@ using namespace sc_core;
 namespace bpsim::memory {
 
 DdrEnergy DdrEnergy::from(const DdrSpec& s) {
-  // DRAMPower's command energies (shared/REFERENCE.md): mA × V × ns = pJ, per device,
+  // DRAMPower's command energies (docs/references.md): mA × V × ns = pJ, per device,
   // times the devices that share one command in a rank.
   const double dev = s.devices_per_rank(), v = s.vdd, t = s.tck_ns;
   DdrEnergy e;
@@ -165,19 +165,6 @@ uint64_t DramSystem::channel_cycles(uint64_t bursts, uint64_t acts, bool is_writ
   const double refresh = double(m_spec.trefi) / double(m_spec.trefi - m_spec.trfc);
   const uint64_t first = m_spec.trcd + (is_write ? m_spec.cwl : m_spec.cl) + m_spec.tbl;
   return static_cast<uint64_t>(std::ceil(std::max(t_col, t_act) * refresh)) + first;
-}
-
-uint64_t DramSystem::bulk_cycles(uint64_t addr, uint64_t bytes, bool is_write) const {
-  if (bytes == 0) return 0;
-  const uint64_t bb = m_spec.burst_bytes();
-  const uint64_t bursts = (addr + bytes - 1) / bb - addr / bb + 1;
-  const uint64_t acts = m_mapper.rows_touched(addr, bytes);
-  uint64_t cycles = 0;
-  for (unsigned c = 0; c < m_spec.channels; ++c) {
-    const uint64_t bc = m_mapper.channel_bursts(addr, bytes, c);
-    cycles = std::max(cycles, channel_cycles(bc, channel_acts(acts, bc, bursts), is_write));
-  }
-  return cycles;
 }
 
 uint64_t DramSystem::transfer(uint64_t addr, uint64_t bytes, bool is_write, uint64_t issue_ps) {

@@ -44,9 +44,6 @@ class DramSystem : public sc_core::sc_module, public MemorySystem {
   uint64_t write_bytes() const override { return m_counters.write_bytes; }
   /// Counts the refreshes an idle device performs up to the current time (call at the end).
   void settle();
-  /// Closed-form estimate of a streaming transfer's duration on an idle device, in cycles
-  /// (the slowest channel it touches; no side effects).
-  uint64_t bulk_cycles(uint64_t addr, uint64_t bytes, bool is_write) const;
 
  private:
   tlm::tlm_sync_enum nb_transport_fw(tlm::tlm_generic_payload& p, tlm::tlm_phase& ph, sc_core::sc_time& t);

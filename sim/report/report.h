@@ -1,5 +1,5 @@
 #pragma once
-/// report.json (DESIGN.md's contract), ops.csv and the terminal summary.
+/// report.json (the contract in docs/report.md), ops.csv and the terminal summary.
 #include <array>
 #include <cstdint>
 #include <functional>
@@ -39,7 +39,7 @@ class ReportBuilder {
   using OpSink = std::function<void(const OpRecord& r, double energy_pj)>;
   ReportBuilder(const EnergyTable& energy, double clock_ghz, OpSink sink = {});
   void add(const OpRecord& r);
-  /// The report (DESIGN.md's contract); call once, after the last add.
+  /// The report (docs/report.md's contract); call once, after the last add.
   nlohmann::json finish(const ReportInputs& in);
   /// One entry of the report's "ops".
   static nlohmann::json op_entry(const OpRecord& r, double energy_pj);

@@ -96,6 +96,7 @@ std::string last_lines(const std::string& file, size_t n) {
 int run_child(const std::vector<std::string>& args, const std::string& log) {
   std::vector<std::string> copy = args;
   std::vector<char*> argv;
+  argv.reserve(copy.size() + 1);
   for (auto& a : copy) argv.push_back(a.data());
   argv.push_back(nullptr);
   posix_spawn_file_actions_t fa;
@@ -296,7 +297,7 @@ void Progress::point_done(const json& row) {
   ++m_done;
   const double elapsed = now_s() - m_t0;
   const size_t ran = m_done - m_started_with;
-  const double eta = ran ? elapsed / ran * static_cast<double>(m_total - m_done) : 0.0;
+  const double eta = ran ? elapsed / static_cast<double>(ran) * static_cast<double>(m_total - m_done) : 0.0;
   const bool failed = row["status"] != "ok";
   if (m_tty) {
     // The error goes on lines of its own above the bar: "\r" and a blank line's worth of

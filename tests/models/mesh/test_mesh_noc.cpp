@@ -22,7 +22,7 @@ uint64_t single_packet_latency(const NocConfig& c, unsigned src, unsigned dst, u
 TEST_CASE("mesh noc: zero-load latency of one packet follows the pipeline", "[mesh]") {
   NocConfig c;  // 8×8, rc = va = sa = st = 1, link 1
   // Corner to corner: D = 7 + 7 = 14 hops. T0 = (D+1)·(rc+va+sa+st) + (D+2)·link
-  // + (flits−1) = 15·4 + 16·1 + 0 = 76 cycles (REFERENCE.md, NoC zero-load formula).
+  // + (flits−1) = 15·4 + 16·1 + 0 = 76 cycles (docs/references.md, NoC zero-load formula).
   CHECK(single_packet_latency(c, 0, 63, 1) == 76);
   CHECK(c.zero_load_cycles(14, 1) == 76);
   // 4-flit packet: + 3 cycles of serialisation = 79.

@@ -32,7 +32,7 @@ MaskSpec bitmap_mask() {
   return k;
 }
 MaskEffect effect(Granularity g, SparsityMode mode) {
-  SparsityConfig cfg;
+  SparsityConfig cfg = systolic_defaults().sparsity;
   cfg.mode = mode;
   cfg.granularity = g;
   std::mt19937_64 rng(1);
@@ -148,7 +148,7 @@ TEST_CASE("systolic bitmap: a trace's bitmap masks exactly the rows it clears", 
 TEST_CASE("systolic: each operand buffer is priced at its own capacity", "[systolic][energy]") {
   config::Node n = config::load_file(std::string(BPSIM_SOURCE_DIR) + "/configs/energy/45nm.yaml");
   EnergyTable t = EnergyTable::parse(*n.find("energy"), "energy", all_known_actions(), all_known_leakage());
-  SystolicSpec s;
+  SystolicSpec s = systolic_defaults();
   s.sram = {64 * 1024, 2048 * 1024, 16 * 1024, true, 64};
   price_buffers(t, s);
   // Double-buffered: an access reaches one half. Horowitz 45 nm points (configs/energy/45nm/sram.yaml):

@@ -19,7 +19,7 @@ workload::Op gemm_op(uint64_t m, uint64_t k, uint64_t n) {
   return op;
 }
 SystolicSpec spec(SparsityMode mode, Granularity g, double density, Timing t = Timing::scalesim) {
-  SystolicSpec s;
+  SystolicSpec s = systolic_defaults();
   s.rows = s.cols = 32;
   s.timing = t;
   s.sram = {1 << 20, 1 << 20, 1 << 20, true, 4096};

@@ -14,7 +14,7 @@ uint64_t scalesim(uint64_t m, uint64_t k, uint64_t n, Dataflow df, unsigned r, u
 }  // namespace
 
 TEST_CASE("systolic: SCALE-Sim v2 compute cycles for ws, os, is on a GEMM", "[systolic]") {
-  // GEMM M=100, K=70, N=50 on 32×32 (REFERENCE.md, SCALE-Sim v2 per-fold formulas):
+  // GEMM M=100, K=70, N=50 on 32×32 (docs/references.md, SCALE-Sim v2 per-fold formulas):
   // ws: Sr=K=70, Sc=N=50, T=M=100 → ⌈70/32⌉·⌈50/32⌉ = 3·2 = 6 folds × (2·32+32+100−2 = 194) = 1164
   CHECK(scalesim(100, 70, 50, Dataflow::ws, 32, 32) == 1164);
   // os: Sr=M=100, Sc=N=50, T=K=70 → 4·2 = 8 folds × (70+32+32−2 = 132) = 1056
@@ -94,7 +94,7 @@ TEST_CASE("systolic: os keeps outputs stationary and streams both inputs", "[sys
 }
 
 TEST_CASE("systolic: a buffer too small for one tile is reported", "[systolic]") {
-  SystolicSpec s;
+  SystolicSpec s = systolic_defaults();
   s.rows = s.cols = 128;
   s.dataflow = Dataflow::ws;
   s.sram = {1 << 20, 16 * 1024, 1 << 20, true, 64};

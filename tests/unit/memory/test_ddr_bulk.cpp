@@ -70,7 +70,6 @@ TEST_CASE("ddr bulk: activation-bound when every burst opens a new row", "[memor
   // = 218, + 36 = 254. (The bulk path applies tFAW per channel, not per rank: conservative
   // by up to the rank count when activations spread over ranks.)
   DramSystem dram("bulk_act", preset({"memory.mapping=RoCoRaBaBgCh"}));
-  CHECK(dram.bulk_cycles(0, 32 * 64, false) == 254);
   CHECK(dram.transfer(0, 32 * 64, false, 0) == uint64_t(254 * 833.0));
   CHECK(dram.counters().act == 32);
 }
