@@ -28,7 +28,7 @@ struct Connection {
 /// One control-store entry: a destination cluster and the connection to it.
 struct ControlEntry {
   uint16_t dest_cluster = 0;
-  Box dest_box;         ///< neurons the destination cluster holds (in its own space)
+  Box dest_box;  ///< neurons the destination cluster holds (in its own space)
   Connection conn;
   /// Bytes in hardware: cluster id 2, kind/stride/kernel w,h/pad 5×1, box 6×2.
   static constexpr unsigned kBytes = 2 + 5 + 12;

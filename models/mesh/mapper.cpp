@@ -83,7 +83,7 @@ namespace {
 /// lists them all (for sizes: the largest need).
 struct Refusals {
   const config::Values* where;
-  std::map<std::string, std::vector<std::string>> by_key;  ///< accelerator key → reasons
+  std::map<std::string, std::vector<std::string>> by_key;           ///< accelerator key → reasons
   std::map<std::string, std::pair<uint64_t, std::string>> largest;  ///< key → (need, layer)
   void add(const std::string& key, const std::string& why) { by_key[key].push_back(why); }
   void need(const std::string& key, uint64_t need, const std::string& layer) {
@@ -104,7 +104,8 @@ struct Refusals {
     std::string msg;
     for (const auto& [key, reasons] : by_key) {
       for (size_t i = 0; i < std::min(kShown, reasons.size()); ++i)
-        msg += (msg.empty() ? "" : "; ") + (key == by_key.begin()->first ? "" : "accelerator." + key + ": ") + reasons[i];
+        msg +=
+            (msg.empty() ? "" : "; ") + (key == by_key.begin()->first ? "" : "accelerator." + key + ": ") + reasons[i];
       if (reasons.size() > kShown) msg += "; and " + std::to_string(reasons.size() - kShown) + " more like these";
     }
     throw fail(where, by_key.begin()->first, msg);
@@ -119,7 +120,8 @@ class ChainCheck {
   /// A forward op; returns why it breaks the chain ("" when it does not).
   std::string visit(const workload::Op& op, const workload::OpGraph& g, bool layer) {
     if (op.reads.empty())  // a trace may leave reads out: then a chain cannot be told from a branch
-      return "op '" + op.name + "' names no tensors it reads, so the mesh cannot check that the layers form a chain "
+      return "op '" + op.name +
+             "' names no tensors it reads, so the mesh cannot check that the layers form a chain "
              "(list its reads and writes)";
     std::vector<uint32_t> acts;  // activations read (weights and what is made of them are local)
     for (uint32_t t : op.reads)
@@ -137,8 +139,7 @@ class ChainCheck {
             ", e.g. attention's QK^T or PV); the mesh maps layers whose second operand is a weight";
     else if (layer && on == 0)
       why = "layer '" + op.layer + "' does not read the previous layer's output (a branch: " + op.name + ")";
-    else if (on > 0 && on < acts.size())
-      why = "op '" + op.name + "' joins two branches (a residual or concatenation)";
+    else if (on > 0 && on < acts.size()) why = "op '" + op.name + "' joins two branches (a residual or concatenation)";
     if (layer || on > 0) {
       if (layer) m_chain.clear();
       for (uint32_t t : op.writes) m_chain.insert(t);
@@ -167,8 +168,9 @@ Mapping map_graph(const workload::OpGraph& g, const MeshSpec& spec, const config
     if (op.phase != workload::Phase::forward) continue;
     const bool layer = is_layer_op(op);
     if (op.kind == workload::OpKind::xnor_gemm)
-      no.add("mode", "layer '" + op.layer + "' is binary (XNOR-popcount); the mesh's elements are multiply-accumulate "
-                     "units with no binary mode");
+      no.add("mode", "layer '" + op.layer +
+                         "' is binary (XNOR-popcount); the mesh's elements are multiply-accumulate "
+                         "units with no binary mode");
     const std::string why = chain.visit(op, g, layer);
     if (!why.empty()) no.add("mode", why);
     if (!layer) {
@@ -209,8 +211,10 @@ Mapping map_graph(const workload::OpGraph& g, const MeshSpec& spec, const config
       continue;
     }
     tile_layer(L, P);
-    const uint64_t fan_in = c.kind == Connection::Kind::conv ? uint64_t(c.in_c) * c.kernel_w * c.kernel_h : uint64_t(c.in_c);
-    L.weight_bytes_per_cluster = uint64_t(L.ch_per) * fan_in * bytes * (c.kind == Connection::Kind::conv ? 1 : uint64_t(L.rows_per) * L.w);
+    const uint64_t fan_in =
+        c.kind == Connection::Kind::conv ? uint64_t(c.in_c) * c.kernel_w * c.kernel_h : uint64_t(c.in_c);
+    L.weight_bytes_per_cluster =
+        uint64_t(L.ch_per) * fan_in * bytes * (c.kind == Connection::Kind::conv ? 1 : uint64_t(L.rows_per) * L.w);
     no.need("cluster.sram_kib", 2 * L.weight_bytes_per_cluster, op.layer);  // weights + weight gradients
     map.layers.push_back(L);
   }
@@ -256,12 +260,14 @@ Mapping map_graph(const workload::OpGraph& g, const MeshSpec& spec, const config
             // pooled or flattened in between: then count the host's whole fan-out).
             const MappedLayer& N = map.layers[m + 1];
             const bool same = N.conn.in_w == L.w && N.conn.in_h == L.h && N.conn.in_c == L.c;
-            const Box r = same ? forward_range(N.conn, x, y, ch) : forward_range(N.conn, x * N.conn.in_w / L.w, y * N.conn.in_h / L.h, 0);
+            const Box r = same ? forward_range(N.conn, x, y, ch)
+                               : forward_range(N.conn, x * N.conn.in_w / L.w, y * N.conn.in_h / L.h, 0);
             for (const Box& b : N.boxes) dests += !r.intersect(b).empty();
           }
           if (bwd) {
             const Box r = backward_range(L.conn, x, y, ch);
-            for (size_t t = 0; t < map.layers[m - 1].boxes.size(); ++t) dests += !r.intersect(map.input_space_box(m, t)).empty();
+            for (size_t t = 0; t < map.layers[m - 1].boxes.size(); ++t)
+              dests += !r.intersect(map.input_space_box(m, t)).empty();
           }
           table[L.tile_of(x, y, ch)] += dests * 2;  // 2-byte cluster id per destination
         }

@@ -13,9 +13,9 @@
 namespace bpsim::mesh {
 
 struct MappedLayer {
-  std::string name;            ///< op.layer of the forward op ("input" for the network input)
+  std::string name;             ///< op.layer of the forward op ("input" for the network input)
   int32_t w = 1, h = 1, c = 1;  ///< output neurons (x, y, channel)
-  Connection conn;             ///< from the previous layer's output into this layer
+  Connection conn;              ///< from the previous layer's output into this layer
   int32_t rows_per = 1, ch_per = 1, tiles_y = 1;
   std::vector<uint16_t> clusters;  ///< tile index → cluster id
   std::vector<Box> boxes;          ///< tile index → box in this layer's output space
@@ -24,15 +24,18 @@ struct MappedLayer {
   uint64_t weight_bytes_per_cluster = 0;
   uint64_t neurons() const { return uint64_t(w) * uint64_t(h) * uint64_t(c); }
   /// Tile holding output neuron (x, y, ch).
-  size_t tile_of(int32_t x, int32_t y, int32_t ch) const { (void)x; return size_t(ch / ch_per) * tiles_y + size_t(y / rows_per); }
+  size_t tile_of(int32_t x, int32_t y, int32_t ch) const {
+    (void)x;
+    return size_t(ch / ch_per) * tiles_y + size_t(y / rows_per);
+  }
 };
 
 struct Mapping {
   std::vector<MappedLayer> layers;  ///< [0] is the network input
   unsigned clusters_used = 0;
-  uint64_t control_store_bytes_max = 0;     ///< per cluster, largest
+  uint64_t control_store_bytes_max = 0;  ///< per cluster, largest
   uint64_t control_store_bytes_total = 0;
-  uint64_t routing_table_bytes_max = 0;     ///< a per-neuron table instead, per cluster
+  uint64_t routing_table_bytes_max = 0;  ///< a per-neuron table instead, per cluster
   uint64_t routing_table_bytes_total = 0;
   /// Index into `layers` of the forward layer named `layer`, or -1.
   int find(const std::string& layer) const;

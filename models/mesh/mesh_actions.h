@@ -18,8 +18,7 @@ struct MeshActions {
       vocabulary.add("range", "one control-store entry evaluated by the logic module (range + overlap)");
 
   Vocabulary units{"mesh"};
-  const Action pe =
-      units.add("pe", "one processing element (an fp32 MAC with its operand and accumulator registers)");
+  const Action pe = units.add("pe", "one processing element (an fp32 MAC with its operand and accumulator registers)");
   const Action router_buffer_bit =
       units.add("router_buffer_bit", "one bit of router input buffer (ports × VCs × depth × flit bits)");
   const Action router_xbar_bit = units.add("router_xbar_bit", "one bit of flit width through a 5×5 router crossbar");

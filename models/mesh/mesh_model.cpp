@@ -66,11 +66,16 @@ void MeshModel::run_synthetic_mode() {
   rec.extra["saturated"] = r.saturated;
   finish_op(std::move(rec));
   m_counters = r.counters;
-  m_network = {{"avg_packet_latency_cycles", r.avg_packet_latency_cycles}, {"offered_rate", r.offered_rate},
-               {"accepted_rate", r.accepted_rate}, {"packets", r.packets}, {"flit_hops", r.counters.flit_hops},
-               {"avg_hops", r.avg_hops}, {"saturated", r.saturated},
-               {"zero_load_latency_cycles", double(m_spec.noc.zero_load_cycles(0, m_spec.traffic.packet_flits)) +
-                                                r.avg_hops * (m_spec.noc.zero_load_cycles(1, 1) - m_spec.noc.zero_load_cycles(0, 1))}};
+  m_network = {{"avg_packet_latency_cycles", r.avg_packet_latency_cycles},
+               {"offered_rate", r.offered_rate},
+               {"accepted_rate", r.accepted_rate},
+               {"packets", r.packets},
+               {"flit_hops", r.counters.flit_hops},
+               {"avg_hops", r.avg_hops},
+               {"saturated", r.saturated},
+               {"zero_load_latency_cycles",
+                double(m_spec.noc.zero_load_cycles(0, m_spec.traffic.packet_flits)) +
+                    r.avg_hops * (m_spec.noc.zero_load_cycles(1, 1) - m_spec.noc.zero_load_cycles(0, 1))}};
   wait_out(start, r.cycles);
 }
 
@@ -90,7 +95,8 @@ void MeshModel::process() {
   m_network = {{"avg_packet_latency_cycles", tr.avg_latency_cycles()},
                {"offered_rate", double(m_counters.injected_flits) / node_cycles},
                {"accepted_rate", double(m_counters.ejected_flits) / node_cycles},
-               {"packets", m_counters.packets_injected}, {"flit_hops", m_counters.flit_hops},
+               {"packets", m_counters.packets_injected},
+               {"flit_hops", m_counters.flit_hops},
                {"multicast", config::enum_name(kMulticastNames, m_spec.multicast)},
                {"control_store_bytes_per_cluster_max", m_map->control_store_bytes_max},
                {"routing_table_bytes_per_cluster_max", m_map->routing_table_bytes_max}};
@@ -102,10 +108,9 @@ std::vector<LeakingPart> MeshModel::leaking_parts() const {
   // the kind declares no memory, so no DRAM background. A cluster that holds no layer is
   // power-gated: it is not used.
   const double nodes = m_spec.noc.nodes(), flit_bits = 8.0 * m_spec.noc.flit_bytes;
-  std::vector<LeakingPart> parts = {
-      {"mesh.router", mesh_actions().router_buffer_bit,
-       nodes * kRouterInputPorts * m_spec.noc.vcs * m_spec.noc.buf_depth * flit_bits},
-      {"mesh.router", mesh_actions().router_xbar_bit, nodes * flit_bits}};
+  std::vector<LeakingPart> parts = {{"mesh.router", mesh_actions().router_buffer_bit,
+                                     nodes * kRouterInputPorts * m_spec.noc.vcs * m_spec.noc.buf_depth * flit_bits},
+                                    {"mesh.router", mesh_actions().router_xbar_bit, nodes * flit_bits}};
   if (m_spec.mode == Mode::training) {
     const double used = m_map->clusters_used;
     parts.push_back({"mesh.pe", mesh_actions().pe, used * m_spec.cluster.elements});
@@ -116,7 +121,8 @@ std::vector<LeakingPart> MeshModel::leaking_parts() const {
 
 void MeshModel::register_stats() {
   StatGroup& g = m_stats;
-  g.formula("cycles", [this] { return total_cycles(); }, "simulated accelerator cycles");
+  g.formula(
+      "cycles", [this] { return total_cycles(); }, "simulated accelerator cycles");
   StatGroup& n = g.child("noc");
   n.add("buffer_writes", m_counters.buffer_writes, "flits written into router input buffers");
   n.add("buffer_reads", m_counters.buffer_reads, "flits read from router input buffers");
@@ -129,9 +135,12 @@ void MeshModel::register_stats() {
   if (!m_map) return;
   StatGroup& c = g.child("cluster");
   if (m_rtl) {
-    c.add("rtl_router_firings", m_rtl_firings, "firings whose ranges, overlaps and ports came from the Verilated router (backend: rtl)");
-    c.add("rtl_router_cycles", m_rtl_cycles, "the Verilated router's cycles for those firings (accepting edge to last entry)");
-    c.add("rtl_router_edges", m_rtl_edges, "clock edges the Verilated router ran, resets, control-store loads and accepting edges included");
+    c.add("rtl_router_firings", m_rtl_firings,
+          "firings whose ranges, overlaps and ports came from the Verilated router (backend: rtl)");
+    c.add("rtl_router_cycles", m_rtl_cycles,
+          "the Verilated router's cycles for those firings (accepting edge to last entry)");
+    c.add("rtl_router_edges", m_rtl_edges,
+          "clock edges the Verilated router ran, resets, control-store loads and accepting edges included");
     c.add("rtl_router_mismatches", m_rtl_mismatches, "firings whose RTL result differed from the C++ logic module (0)");
   }
   const Mapping& m = *m_map;  // fixed at construction

@@ -56,7 +56,9 @@ unsigned dor_port(unsigned cols, unsigned r, unsigned dest, bool y_first) {
   return py ? py : px;
 }
 
-unsigned Network::route_port(unsigned r, uint16_t dest, uint8_t cls) const { return dor_port(m_cfg.cols, r, dest, cls != 0); }
+unsigned Network::route_port(unsigned r, uint16_t dest, uint8_t cls) const {
+  return dor_port(m_cfg.cols, r, dest, cls != 0);
+}
 
 uint32_t Network::new_route(uint32_t msg, uint8_t cls) {
   uint32_t id;
@@ -109,7 +111,8 @@ void Network::push_flit(unsigned router, unsigned port, unsigned vc, const Flit&
 void Network::pop_flits(unsigned router, unsigned port, unsigned vc, InVc& in) {
   uint16_t low = in.br[0].sent;
   for (unsigned b = 1; b < in.nbranch; ++b) low = std::min(low, in.br[b].sent);
-  const size_t upstream = port == 0 ? ovc_index(router, kInjPort, vc) : ovc_index(neighbour(router, port), opposite(port), vc);
+  const size_t upstream =
+      port == 0 ? ovc_index(router, kInjPort, vc) : ovc_index(neighbour(router, port), opposite(port), vc);
   auto& due = m_credit_wheel[(m_now + m_cfg.credit_cycles) % m_credit_wheel.size()];
   while (in.popped < low) {
     in.head = (in.head + 1) % m_cfg.buf_depth;
@@ -161,7 +164,9 @@ void Network::route_head(unsigned router, InVc& in, const Flit& f) {
 void Network::step_router(unsigned r) {
   const unsigned V = m_cfg.vcs;
   // Routing; ejection needs no VC. Heads that need an output VC become VA requesters.
-  struct Req { uint8_t p, v, b; };
+  struct Req {
+    uint8_t p, v, b;
+  };
   Req reqs[kPorts * 64 * kPorts];
   unsigned nreq = 0;
   for (unsigned p = 0; p < kPorts; ++p)
@@ -284,7 +289,8 @@ void Network::step_router(unsigned r) {
       } else {
         --m_credits[ovc_index(r, unsigned(o), br.ovc)];
         ++m_cnt.flit_hops;
-        push_flit(neighbour(r, unsigned(o)), opposite(unsigned(o)), unsigned(br.ovc), Flit{br.route, f.idx, f.size, arrive});
+        push_flit(neighbour(r, unsigned(o)), opposite(unsigned(o)), unsigned(br.ovc),
+                  Flit{br.route, f.idx, f.size, arrive});
         if (f.idx + 1u == f.size) {  // the tail frees the VC once it has left the switch
           m_ovc_busy[ovc_index(r, unsigned(o), br.ovc)] = 0;
           m_ovc_free_at[ovc_index(r, unsigned(o), br.ovc)] = m_now + m_cfg.vc_release_cycles;

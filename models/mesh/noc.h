@@ -22,16 +22,17 @@ struct NocConfig {
   unsigned vcs = 2;             ///< virtual channels per input port
   unsigned buf_depth = 8;       ///< flits per VC buffer
   unsigned rc_cycles = 1, va_cycles = 1, sa_cycles = 1, st_cycles = 1;
-  unsigned link_cycles = 1;     ///< per channel, injection and ejection channels included
-  unsigned credit_cycles = 1;   ///< from buffer read to the credit being usable upstream
-  unsigned vc_release_cycles = 2;  ///< after the tail's switch grant until the output VC can be reallocated (BookSim: freed at switch traversal)
+  unsigned link_cycles = 1;    ///< per channel, injection and ejection channels included
+  unsigned credit_cycles = 1;  ///< from buffer read to the credit being usable upstream
+  unsigned vc_release_cycles =
+      2;  ///< after the tail's switch grant until the output VC can be reallocated (BookSim: freed at switch traversal)
   unsigned flit_bytes = 16;
   Routing routing = Routing::xy;
   unsigned nodes() const { return cols * rows; }
   /// Zero-load latency (docs/references.md: (D+1)·t_router + (D+2)·t_link + serialization).
   uint64_t zero_load_cycles(unsigned hops, unsigned flits) const {
-    return uint64_t(hops + 1) * (rc_cycles + va_cycles + sa_cycles + st_cycles) +
-           uint64_t(hops + 2) * link_cycles + (flits - 1);
+    return uint64_t(hops + 1) * (rc_cycles + va_cycles + sa_cycles + st_cycles) + uint64_t(hops + 2) * link_cycles +
+           (flits - 1);
   }
 };
 
@@ -115,8 +116,12 @@ class Network {
 
   uint32_t new_route(uint32_t msg, uint8_t cls);
   void free_route(uint32_t r) { m_free_routes.push_back(r); }
-  size_t ovc_index(unsigned router, unsigned port, unsigned vc) const { return (size_t(router) * 6 + port) * m_cfg.vcs + vc; }
-  size_t ivc_index(unsigned router, unsigned port, unsigned vc) const { return (size_t(router) * 5 + port) * m_cfg.vcs + vc; }
+  size_t ovc_index(unsigned router, unsigned port, unsigned vc) const {
+    return (size_t(router) * 6 + port) * m_cfg.vcs + vc;
+  }
+  size_t ivc_index(unsigned router, unsigned port, unsigned vc) const {
+    return (size_t(router) * 5 + port) * m_cfg.vcs + vc;
+  }
   unsigned neighbour(unsigned router, unsigned port) const;
   unsigned route_port(unsigned router, uint16_t dest, uint8_t cls) const;
   void route_head(unsigned router, InVc& in, const Flit& f);
@@ -131,13 +136,13 @@ class Network {
   Sink m_sink;
   NocCounters m_cnt;
   std::vector<InVc> m_in;
-  std::vector<Flit> m_buf;            ///< ring buffers, buf_depth per input VC
-  std::vector<uint8_t> m_ovc_busy;    ///< output VCs (6 ports: 5 + injection)
+  std::vector<Flit> m_buf;              ///< ring buffers, buf_depth per input VC
+  std::vector<uint8_t> m_ovc_busy;      ///< output VCs (6 ports: 5 + injection)
   std::vector<uint64_t> m_ovc_free_at;  ///< cycle a released output VC can be allocated again
   std::vector<int32_t> m_credits;
   std::vector<uint32_t> m_router_flits;
   std::vector<uint32_t> m_rr_in, m_rr_out, m_rr_acc, m_rr_vc;  ///< round-robin pointers
-  std::vector<std::vector<uint32_t>> m_credit_wheel;  ///< credits due, by cycle mod size
+  std::vector<std::vector<uint32_t>> m_credit_wheel;           ///< credits due, by cycle mod size
   std::vector<Route> m_routes;
   std::vector<uint32_t> m_free_routes;
   std::vector<Msg> m_msgs;

@@ -83,9 +83,10 @@ class Router : public sc_module, public RtlRouter {
       m_cfg_idx = uint32_t(i);
       m_cfg_dest = e.dest_cluster;
       m_cfg_conv = c.kind == Connection::Kind::conv;
-      const int32_t v[16] = {c.stride, c.kernel_w, c.kernel_h, c.pad, c.in_w, c.in_h, c.in_c, c.out_w, c.out_h, c.out_c,
-                             e.dest_box.lo[0], e.dest_box.lo[1], e.dest_box.lo[2], e.dest_box.hi[0], e.dest_box.hi[1],
-                             e.dest_box.hi[2]};
+      const int32_t v[16] = {c.stride,         c.kernel_w,       c.kernel_h,       c.pad,
+                             c.in_w,           c.in_h,           c.in_c,           c.out_w,
+                             c.out_h,          c.out_c,          e.dest_box.lo[0], e.dest_box.lo[1],
+                             e.dest_box.lo[2], e.dest_box.hi[0], e.dest_box.hi[1], e.dest_box.hi[2]};
       for (int k = 0; k < 16; ++k) m_cfg[k] = uint32_t(v[k]) & (k < 4 ? 0xffu : 0xffffu);
       edge();
     }
@@ -157,7 +158,10 @@ class Router : public sc_module, public RtlRouter {
   void reset_once() { m_clock.reset_once(m_rst); }
   // Inputs change while the clock is low; fire_ready (combinational) is read after they
   // settled, outputs half a period after the rising edge that registered them.
-  void edge_inputs_settled() { wait(SC_ZERO_TIME); wait(SC_ZERO_TIME); }
+  void edge_inputs_settled() {
+    wait(SC_ZERO_TIME);
+    wait(SC_ZERO_TIME);
+  }
   void edge() { m_clock.edge(); }
 
   ThreadClock m_clock;

@@ -10,8 +10,10 @@
 namespace bpsim::mesh {
 
 enum class Pattern { uniform, transpose, bitcomp, hotspot };
-inline constexpr config::EnumName<Pattern> kPatternNames[] = {
-    {Pattern::uniform, "uniform"}, {Pattern::transpose, "transpose"}, {Pattern::bitcomp, "bitcomp"}, {Pattern::hotspot, "hotspot"}};
+inline constexpr config::EnumName<Pattern> kPatternNames[] = {{Pattern::uniform, "uniform"},
+                                                              {Pattern::transpose, "transpose"},
+                                                              {Pattern::bitcomp, "bitcomp"},
+                                                              {Pattern::hotspot, "hotspot"}};
 
 struct TrafficConfig {
   Pattern pattern = Pattern::uniform;
@@ -27,9 +29,9 @@ struct TrafficResult {
   double offered_rate = 0, accepted_rate = 0;  ///< flits/node/cycle in the measurement window
   double avg_packet_latency_cycles = 0;        ///< creation to tail ejection
   double avg_hops = 0;
-  uint64_t packets = 0;                        ///< measured packets delivered
-  uint64_t cycles = 0;                         ///< simulated cycles, drain included
-  bool saturated = false;                      ///< measured packets not drained in time
+  uint64_t packets = 0;    ///< measured packets delivered
+  uint64_t cycles = 0;     ///< simulated cycles, drain included
+  bool saturated = false;  ///< measured packets not drained in time
   NocCounters counters;
 };
 

@@ -144,10 +144,8 @@ uint64_t Trainer::send_layer_messages(size_t m, bool backward, OpRecord& rec) {
   rec.actions[mesh_actions().range] += fired * entries;
   const uint64_t padding = padding_macs(c) * L.samples;
   rec.macs_skipped = silent_macs + padding;
-  if (silent_macs && padding)
-    rec.skip_reason = "zero_activations, zero_padding";
-  else if (rec.macs_skipped)
-    rec.skip_reason = silent_macs ? "zero_activations" : "zero_padding";
+  if (silent_macs && padding) rec.skip_reason = "zero_activations, zero_padding";
+  else if (rec.macs_skipped) rec.skip_reason = silent_macs ? "zero_activations" : "zero_padding";
   rec.extra["messages"] = msgs;
   rec.extra["fired"] = fired;
   if (m_rtl) m_rtl_stats.edges = m_rtl->edges();

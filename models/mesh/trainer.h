@@ -17,7 +17,8 @@ class Trainer {
   /// With `rtl` (backend: rtl) every firing's ranges, overlaps and ports come from the
   /// Verilated router, driven from the calling SC_THREAD, and its measured cycles replace
   /// logic_cycles in the message generator's timing.
-  Trainer(const MeshSpec& spec, const Mapping& map, const workload::OpGraph& g, uint64_t seed, RtlRouter* rtl = nullptr);
+  Trainer(const MeshSpec& spec, const Mapping& map, const workload::OpGraph& g, uint64_t seed,
+          RtlRouter* rtl = nullptr);
   /// Times one op starting where the previous one ended, into `rec` (its identity filled
   /// by the caller: op_record).
   void run_op(const workload::Op& op, OpRecord& rec);
@@ -27,7 +28,7 @@ class Trainer {
   uint64_t messages() const { return m_messages; }
   struct RtlStats {
     uint64_t firings = 0, cycles = 0, edges = 0;  ///< firings on the RTL, their cycles, all edges (loads, accepts)
-    uint64_t mismatches = 0;  ///< firings whose RTL result differs from router_evaluate (0)
+    uint64_t mismatches = 0;                      ///< firings whose RTL result differs from router_evaluate (0)
   };
   const RtlStats& rtl_stats() const { return m_rtl_stats; }
 

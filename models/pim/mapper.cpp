@@ -77,7 +77,8 @@ OpPlan Mapper::forward_xnor(const Op& op) const {
   // 6 AAP + 2 AP), then one charge-domain accumulate per tile and slice.
   const uint64_t M = op.gemm.m * op.gemm.batch, K = op.gemm.k, N = op.gemm.n;
   const uint64_t kc_max = m_s.data_rows() / 2;
-  if (kc_max == 0) fail("subarrays_per_bank", "op '" + op.name + "' does not fit: a subarray has no room for an x and a w row");
+  if (kc_max == 0)
+    fail("subarrays_per_bank", "op '" + op.name + "' does not fit: a subarray has no room for an x and a w row");
   const uint64_t kc = std::min(K, kc_max);
   const uint64_t S = ceil_div(K, kc);
   const Tiles t = tiles(M, N);
@@ -132,12 +133,14 @@ OpPlan Mapper::signed_accumulate(const Op& op, bool weight_grad) const {
   const unsigned gb = m_s.gradient_bits;
   const uint64_t M = op.gemm.m * op.gemm.batch, N = op.gemm.n, R = op.gemm.k;
   const unsigned w = gb + Primitives::count_bits(R - 1);
-  check_width(w, "op '" + op.name + "': accumulator of " + std::to_string(gb) + "-bit gradients over " + std::to_string(R) + " terms");
+  check_width(w, "op '" + op.name + "': accumulator of " + std::to_string(gb) + "-bit gradients over " +
+                     std::to_string(R) + " terms");
   const uint64_t per_term = uint64_t(gb) + 1;
   if (m_s.data_rows() < uint64_t(w) + per_term)
-    fail("subarrays_per_bank", "op '" + op.name + "' does not fit: one subarray has " + std::to_string(m_s.data_rows()) +
-                                   " data rows, an accumulator of " + std::to_string(w) + " bits plus one " +
-                                   std::to_string(gb) + "-bit gradient and its sign row needs " + std::to_string(w + per_term));
+    fail("subarrays_per_bank", "op '" + op.name + "' does not fit: one subarray has " +
+                                   std::to_string(m_s.data_rows()) + " data rows, an accumulator of " +
+                                   std::to_string(w) + " bits plus one " + std::to_string(gb) +
+                                   "-bit gradient and its sign row needs " + std::to_string(w + per_term));
   const uint64_t rc = std::min<uint64_t>(R, (m_s.data_rows() - w) / per_term);
   const uint64_t S = ceil_div(R, rc);
   const Tiles t = tiles(M, N);
@@ -163,8 +166,7 @@ OpPlan Mapper::signed_accumulate(const Op& op, bool weight_grad) const {
   const uint32_t sign = read_tensor(op, weight_grad ? 0 : 1), grad = read_tensor(op, weight_grad ? 1 : 0);
   if (sign_reads <= g_reads)
     p.transfers.push_back({weight_grad ? "input_bits" : "weight_bits", sign_reads, false, sign});
-  else
-    p.transfers.push_back({"gradient_bits", g_reads, false, grad});
+  else p.transfers.push_back({"gradient_bits", g_reads, false, grad});
   if (weight_grad) {
     p.baseline_read_bytes = bits_to_bytes(Ms * Kf) + dy_bytes;
     p.baseline_write_bytes = bits_to_bytes(Kf * Nf * gb);
@@ -192,7 +194,8 @@ OpPlan Mapper::latent_update(const Op& op) const {
 OpPlan Mapper::bitwise(const Op& op) const {
   BitOp b;
   if (!bitop_from_string(op.detail, b))
-    fail("host_work", "op '" + op.name + "': bitwise detail '" + op.detail + "' is not one of and, or, nand, nor, xor, xnor, not");
+    fail("host_work",
+         "op '" + op.name + "': bitwise detail '" + op.detail + "' is not one of and, or, nand, nor, xor, xnor, not");
   if (op.elements == 0) fail("host_work", "op '" + op.name + "': bitwise op needs elements > 0");
   OpPlan p;
   p.lanes_used = std::min<uint64_t>(op.elements, m_s.lanes);

@@ -53,13 +53,13 @@ struct Transfer {
 struct OpPlan {
   std::vector<Job> jobs;
   std::vector<Transfer> transfers;
-  bool host_work = false;          ///< the op runs on the host; only its traffic is timed
+  bool host_work = false;             ///< the op runs on the host; only its traffic is timed
   uint64_t baseline_read_bytes = 0;   ///< a host computing the op reads its operands…
   uint64_t baseline_write_bytes = 0;  ///< …and writes its results over the bus
-  uint64_t lanes_used = 0;         ///< lanes of a row doing useful work
-  uint64_t slices = 1;             ///< subarray slices the reduction is split into
-  uint64_t tiles = 1;              ///< rows of (m, n) output lanes (GEMM ops)
-  double lane_utilization = 0;     ///< useful lanes / lanes of all rows the op computes in
+  uint64_t lanes_used = 0;            ///< lanes of a row doing useful work
+  uint64_t slices = 1;                ///< subarray slices the reduction is split into
+  uint64_t tiles = 1;                 ///< rows of (m, n) output lanes (GEMM ops)
+  double lane_utilization = 0;        ///< useful lanes / lanes of all rows the op computes in
 };
 
 class Mapper {

@@ -46,17 +46,17 @@ Program adder_program(const AdderRows& r, bool subtract) {
     const unsigned dc = r.dcc(i % 2), dn = r.dcc((i + 1) % 2);
     aap({r.a(i)}, {r.t(0), r.t(3)});
     if (subtract) {
-      aap({r.b(i)}, {dn});               // the free DCC row, read back negated
+      aap({r.b(i)}, {dn});  // the free DCC row, read back negated
       aap({dn}, {r.t(1), r.t(4)}, true);
     } else {
       aap({r.b(i)}, {r.t(1), r.t(4)});
     }
-    aap({dc}, {r.t(5)}, true);                         // ¬C
+    aap({dc}, {r.t(5)}, true);                                                // ¬C
     p.code.push_back(Instr{Instr::ap, {r.t(3), r.t(4), r.t(5)}, {}, false});  // X = MAJ(A,B,¬C)
-    aap({r.t(0), r.t(1), r.t(2)}, {dn});               // Cout = MAJ(A,B,C), also left in T0..T2
-    aap({dn}, {r.t(4)}, true);                         // ¬Cout
-    aap({dc}, {r.t(5)});                               // C
-    aap({r.t(3), r.t(4), r.t(5)}, {r.s(i)});           // S = MAJ(X, ¬Cout, C)
+    aap({r.t(0), r.t(1), r.t(2)}, {dn});                                      // Cout = MAJ(A,B,C), also left in T0..T2
+    aap({dn}, {r.t(4)}, true);                                                // ¬Cout
+    aap({dc}, {r.t(5)});                                                      // C
+    aap({r.t(3), r.t(4), r.t(5)}, {r.s(i)});                                  // S = MAJ(X, ¬Cout, C)
   }
   return p;
 }

@@ -35,8 +35,8 @@ struct AdderRows {
   unsigned a(unsigned i) const { return i; }
   unsigned b(unsigned i) const { return n + i; }
   unsigned s(unsigned i) const { return 2 * n + i; }
-  unsigned t(unsigned j) const { return 3 * n + j; }      ///< compute rows T0..T5
-  unsigned dcc(unsigned j) const { return 3 * n + 6 + j; } ///< DCC0, DCC1
+  unsigned t(unsigned j) const { return 3 * n + j; }        ///< compute rows T0..T5
+  unsigned dcc(unsigned j) const { return 3 * n + 6 + j; }  ///< DCC0, DCC1
   unsigned zero() const { return 3 * n + 8; }
   unsigned one() const { return 3 * n + 9; }
   unsigned count() const { return 3 * n + 10; }

@@ -9,12 +9,12 @@ struct PimActions {
   Vocabulary vocabulary{"pim"};
   const Action extra_row = vocabulary.add(
       "extra_row", "one wordline raised beyond the first in a multi-row activation (TRA, charge sharing)");
-  const Action psm_burst = vocabulary.add(
-      "psm_burst", "one internal 64-byte burst of a RowClone-PSM row copy (read and write, no I/O)");
+  const Action psm_burst =
+      vocabulary.add("psm_burst", "one internal 64-byte burst of a RowClone-PSM row copy (read and write, no I/O)");
 
   Vocabulary units{"pim"};
-  const Action logic = units.add(
-      "logic", "the in-DRAM compute additions of one memory system (row-decoder groups, dual-contact rows)");
+  const Action logic =
+      units.add("logic", "the in-DRAM compute additions of one memory system (row-decoder groups, dual-contact rows)");
 };
 const PimActions& pim_actions();
 

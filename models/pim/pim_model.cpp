@@ -10,7 +10,11 @@ namespace bpsim::pim {
 
 PimModel::PimModel(sc_core::sc_module_name name, PimSpec spec, std::shared_ptr<const workload::OpGraph> graph,
                    memory::MemorySystem& mem, const config::Values* where, uint64_t seed)
-    : OpRunner(name, &mem), m_spec(std::move(spec)), m_graph(graph), m_mem(mem), m_mapper(m_spec, where),
+    : OpRunner(name, &mem),
+      m_spec(std::move(spec)),
+      m_graph(graph),
+      m_mem(mem),
+      m_mapper(m_spec, where),
       m_rtl_rng(seed) {
   if (!m_graph) throw InputError("accelerator 'pim' needs a 'workload:' section");
   take_ops(std::move(graph), nullptr);  // maps every op: all that cannot be mapped in one message
@@ -32,7 +36,8 @@ OpPlan PimModel::on_rtl(const OpPlan& plan) {
       w[i] = m_rtl_rng() & 1;
       expect += x[i] == w[i];  // XNOR: a weight 1 keeps x, a weight 0 takes ¬x
     }
-    const RtlAccumulate r = m_rtl->accumulate(x, w, static_cast<uint32_t>(std::min<uint64_t>(j.acc_rows, RtlColumn::kLanes) / 2));
+    const RtlAccumulate r =
+        m_rtl->accumulate(x, w, static_cast<uint32_t>(std::min<uint64_t>(j.acc_rows, RtlColumn::kLanes) / 2));
     if (r.count != expect) ++m_rtl_mismatches;
     ++m_rtl_accumulates;
     m_rtl_passes += r.passes;
@@ -63,20 +68,28 @@ void PimModel::run_op(const workload::Op& op, OpRecord& r) {
   }
   const uint64_t transfer = static_cast<uint64_t>(std::ceil((t_ps - start_ps) / tck_ps - 1e-9));
   // A host op is a roofline: its arithmetic overlaps its own traffic.
-  const uint64_t host = plan.host_work ? static_cast<uint64_t>(std::ceil(
-                                             double(2 * op.macs + op.flops) / (2.0 * m_spec.host_macs_per_cycle()) - 1e-9))
-                                       : 0;
+  const uint64_t host =
+      plan.host_work ? static_cast<uint64_t>(
+                           std::ceil(double(2 * op.macs + op.flops) / (2.0 * m_spec.host_macs_per_cycle()) - 1e-9))
+                     : 0;
 
   r.cycles = compute + std::max(transfer, host);
-  r.macs = r.macs_executed = op.macs;  // in DRAM, or on the host
+  r.macs = r.macs_executed = op.macs;                                      // in DRAM, or on the host
   if (plan.host_work) r.compulsory_read_bytes = plan.baseline_read_bytes;  // every operand, over the bus
   r.actions = Core::actions(total);  // the shell adds the memory's, and the DRAM bytes (rd, wr)
   const double bw = m_mem.peak_bytes_per_s();
   const uint64_t base_bytes = plan.baseline_read_bytes + plan.baseline_write_bytes;
   r.extra = {{"host_work", plan.host_work},
-             {"commands", {{"act", total.acts}, {"pre", total.pres}, {"aap", total.aap}, {"ap", total.ap},
-                           {"tra", total.tra}, {"charge_shares", total.shares}, {"senses", total.senses},
-                           {"psm_rows", total.psm}, {"psm_bursts", total.bursts}}},
+             {"commands",
+              {{"act", total.acts},
+               {"pre", total.pres},
+               {"aap", total.aap},
+               {"ap", total.ap},
+               {"tra", total.tra},
+               {"charge_shares", total.shares},
+               {"senses", total.senses},
+               {"psm_rows", total.psm},
+               {"psm_bursts", total.bursts}}},
              {"row_activations", total.acts},
              {"extra_rows", total.extra_rows},
              {"compute_cycles", compute},
@@ -87,8 +100,10 @@ void PimModel::run_op(const workload::Op& op, OpRecord& r) {
              {"slices", plan.slices},
              {"tiles", plan.tiles},
              {"interface_bytes", rd + wr},
-             {"host_baseline", {{"read_bytes", plan.baseline_read_bytes}, {"write_bytes", plan.baseline_write_bytes},
-                                {"bus_cycles", static_cast<uint64_t>(std::ceil(base_bytes / bw * 1e9 / m_spec.ddr.tck_ns))}}}};
+             {"host_baseline",
+              {{"read_bytes", plan.baseline_read_bytes},
+               {"write_bytes", plan.baseline_write_bytes},
+               {"bus_cycles", static_cast<uint64_t>(std::ceil(base_bytes / bw * 1e9 / m_spec.ddr.tck_ns))}}}};
   m_total += total;
   m_compute_cycles += compute;
   m_transfer_cycles += transfer;
@@ -114,7 +129,8 @@ std::vector<LeakingPart> PimModel::leaking_parts() const {
 
 void PimModel::register_stats() {
   StatGroup& g = m_stats;
-  g.formula("cycles", [this] { return total_cycles(); }, "simulated DRAM cycles (tCK) of the step");
+  g.formula(
+      "cycles", [this] { return total_cycles(); }, "simulated DRAM cycles (tCK) of the step");
   g.add("compute_cycles", m_compute_cycles, "cycles of in-DRAM command sequences");
   g.add("transfer_cycles", m_transfer_cycles, "cycles of host/controller traffic over the DRAM interface");
   g.add("host_ops", m_host_ops, "ops run on the host (traffic only)");
@@ -122,7 +138,8 @@ void PimModel::register_stats() {
     g.add("rtl_accumulates", m_rtl_accumulates, "XNOR-accumulates run on the Verilated column (one per job)");
     g.add("rtl_passes", m_rtl_passes, "64-row passes of the column");
     g.add("rtl_step_cycles", m_rtl_step_cycles, "charge-sharing step cycles the column took");
-    g.add("model_step_cycles", m_model_steps, "steps the model's formula gives for the same accumulates (⌈rows/16⌉ each)");
+    g.add("model_step_cycles", m_model_steps,
+          "steps the model's formula gives for the same accumulates (⌈rows/16⌉ each)");
     g.add("rtl_count_mismatches", m_rtl_mismatches, "accumulates whose RTL popcount differs from XNOR's (0)");
   }
   StatGroup& c = g.child("commands");

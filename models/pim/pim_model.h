@@ -27,7 +27,8 @@ class PimModel : public OpRunner {
   /// Every unit's lanes accumulating max_rows_per_step rows each cycle (a loose upper
   /// bound: a step takes many cycles), plus the host's rate.
   double peak_macs_per_cycle() const override {
-    return double(m_spec.units_total()) * double(m_spec.lanes) * m_spec.max_rows_per_step + m_spec.host_macs_per_cycle();
+    return double(m_spec.units_total()) * double(m_spec.lanes) * m_spec.max_rows_per_step +
+           m_spec.host_macs_per_cycle();
   }
   std::vector<LeakingPart> leaking_parts() const override;
   const std::vector<OpPlan>& plans() const { return m_plans; }

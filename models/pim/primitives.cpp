@@ -41,9 +41,8 @@ Seq Seq::operator*(uint64_t n) const {
 Seq operator+(Seq a, const Seq& b) { return a += b; }
 
 bool bitop_from_string(const std::string& s, BitOp& out) {
-  static const std::map<std::string, BitOp> k = {{"and", BitOp::and_},   {"or", BitOp::or_},
-                                                 {"nand", BitOp::nand_}, {"nor", BitOp::nor_},
-                                                 {"xor", BitOp::xor_},   {"xnor", BitOp::xnor_},
+  static const std::map<std::string, BitOp> k = {{"and", BitOp::and_}, {"or", BitOp::or_},   {"nand", BitOp::nand_},
+                                                 {"nor", BitOp::nor_}, {"xor", BitOp::xor_}, {"xnor", BitOp::xnor_},
                                                  {"not", BitOp::not_}};
   auto it = k.find(s);
   if (it == k.end()) return false;
@@ -110,7 +109,7 @@ Seq Primitives::xnor_accumulate(uint64_t rows, uint64_t steps) const {
   if (steps == 0) steps = (rows + m_s.max_rows_per_step - 1) / m_s.max_rows_per_step;
   Seq q;
   q.cycles = steps * m_s.ddr.trcd + m_s.ddr.tras + m_s.second_act_cycles() + m_s.ddr.trp;
-  q.acts = steps + 1;                 // sharing steps, then the output row
+  q.acts = steps + 1;  // sharing steps, then the output row
   q.pres = 1;
   q.extra_rows = rows - std::min(steps, rows) + 1;  // every selected row beyond one per step, plus the offset row
   q.shares = steps;

@@ -8,7 +8,8 @@ namespace bpsim {
 void register_pim(Registry& r) {
   AcceleratorKind k;
   k.kind = "pim";
-  k.description = "DRAM computing in its subarrays: charge-domain XNOR-accumulate, Ambit primitives, SIMDRAM bit-serial arithmetic";
+  k.description =
+      "DRAM computing in its subarrays: charge-domain XNOR-accumulate, Ambit primitives, SIMDRAM bit-serial arithmetic";
   k.schema = pim::pim_schema();
   k.actions = pim::pim_actions().vocabulary.decls();
   k.leakage = pim::pim_actions().units.decls();

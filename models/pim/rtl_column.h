@@ -11,7 +11,7 @@
 namespace bpsim::pim {
 
 struct RtlAccumulate {
-  uint64_t count = 0;        ///< popcount(XNOR(x, w)), summed over the passes
+  uint64_t count = 0;  ///< popcount(XNOR(x, w)), summed over the passes
   uint64_t passes = 0;
   uint64_t cycles = 0;       ///< edges from each pass's start edge to its done, summed
   uint64_t step_cycles = 0;  ///< of those, the charge-sharing steps (each pass: cycles − 1 compare)

@@ -25,9 +25,9 @@ uint64_t scalesim_fold_cycles(const FoldMap& f, Dataflow df, unsigned stages);
 FoldTiming time_folds(const FoldMap& f, Dataflow df, Timing t, unsigned stages);
 
 struct ArrayCounts {
-  uint64_t macs = 0;             ///< issued (Sr·Sc·T)
-  uint64_t reg_writes = 0;       ///< forwarded operand + partial sum per issued MAC
-  uint64_t stage_reg_writes = 0; ///< partial sums crossing stage boundaries
+  uint64_t macs = 0;              ///< issued (Sr·Sc·T)
+  uint64_t reg_writes = 0;        ///< forwarded operand + partial sum per issued MAC
+  uint64_t stage_reg_writes = 0;  ///< partial sums crossing stage boundaries
 };
 ArrayCounts count_array(const FoldMap& f, unsigned stages);
 

@@ -78,7 +78,7 @@ Traffic plan_traffic(const FoldMap& f, Dataflow df, const SramConfig& s, unsigne
   const uint64_t slice_elems = f.c_eff() * f.t;
   if (r.ct == kOutput) {
     const uint64_t psums = f.sc * f.t * a;
-    ct.sram_write = psums * f.fr;                      // every row fold updates the partial sums
+    ct.sram_write = psums * f.fr;                        // every row fold updates the partial sums
     ct.sram_read = psums * (f.fr - 1) + f.sc * f.t * e;  // read back, then read for write-back
     ct.dram_write = f.sc * f.t * e;
     if (slice_elems * a > usable_bytes(s, kOutput) && f.fr > 1) {
@@ -105,9 +105,13 @@ std::string check_tile_fit(const SystolicSpec& s, unsigned e, unsigned a) {
   // A streamed operand needs at least one array-wide vector per buffer half.
   const uint64_t need_rt = uint64_t(s.rows) * e;
   const uint64_t need_ct = uint64_t(s.cols) * (r.ct == kOutput ? a : e);
-  const struct { int op; uint64_t need; const char* what; } checks[] = {
-      {r.rc, need_rc, "one stationary rows×cols tile"}, {r.rt, need_rt, "one rows-wide stream vector"},
-      {r.ct, need_ct, "one cols-wide stream vector"}};
+  const struct {
+    int op;
+    uint64_t need;
+    const char* what;
+  } checks[] = {{r.rc, need_rc, "one stationary rows×cols tile"},
+                {r.rt, need_rt, "one rows-wide stream vector"},
+                {r.ct, need_ct, "one cols-wide stream vector"}};
   for (const auto& c : checks) {
     const uint64_t have = usable_bytes(s.sram, c.op);
     if (have < c.need)

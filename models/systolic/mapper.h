@@ -12,9 +12,9 @@ namespace bpsim::systolic {
 /// ws: Sr=K, Sc=N, T=M; os: Sr=M, Sc=N, T=K; is: Sr=K, Sc=M, T=N (SCALE-Sim v2's mapping).
 struct FoldMap {
   uint64_t sr = 0, sc = 0, t = 0;
-  uint64_t rows = 0, cols = 0;          ///< array size
-  uint64_t fr = 0, fc = 0;              ///< row folds, column folds
-  uint64_t r_last = 0, c_last = 0;      ///< rows / columns used by the last row / column fold
+  uint64_t rows = 0, cols = 0;      ///< array size
+  uint64_t fr = 0, fc = 0;          ///< row folds, column folds
+  uint64_t r_last = 0, c_last = 0;  ///< rows / columns used by the last row / column fold
   uint64_t folds() const { return fr * fc; }
   uint64_t r_eff() const { return sr < rows ? sr : rows; }  ///< rows used by a full fold
   uint64_t c_eff() const { return sc < cols ? sc : cols; }

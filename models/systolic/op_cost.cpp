@@ -42,7 +42,8 @@ GemmCost cost_gemm(const workload::Op& op, const SystolicSpec& s, std::mt19937_6
   c.dense_cycles = dense.total() * g.batch;
   c.macs = g.macs();
 
-  const MaskEffect eff = apply_mask(g.m, g.n, resolve_mask(op, s.sparsity), s.sparsity, s.dataflow, s.rows, s.cols, rng);
+  const MaskEffect eff =
+      apply_mask(g.m, g.n, resolve_mask(op, s.sparsity), s.sparsity, s.dataflow, s.rows, s.cols, rng);
   c.masked_outputs = eff.masked_outputs * g.batch;
   c.metadata_bytes = eff.metadata_bytes() * g.batch;
   // What is scheduled: fold groups back to back, filled and drained once per instance.
@@ -102,8 +103,10 @@ void fill_gemm_record(const GemmCost& c, const SystolicSpec& s, OpRecord& rec) {
     rec.actions[A.sram_read(o)] += ceil_div(c.traffic.op[size_t(o)].sram_read, 8);
     rec.actions[A.sram_write(o)] += ceil_div(c.traffic.op[size_t(o)].sram_write, 8);
     nlohmann::json& j = rec.extra["operands"][operand_name(o)];
-    j = {{"sram_read_bytes", c.traffic.op[size_t(o)].sram_read}, {"sram_write_bytes", c.traffic.op[size_t(o)].sram_write},
-         {"dram_read_bytes", c.traffic.op[size_t(o)].dram_read}, {"dram_write_bytes", c.traffic.op[size_t(o)].dram_write}};
+    j = {{"sram_read_bytes", c.traffic.op[size_t(o)].sram_read},
+         {"sram_write_bytes", c.traffic.op[size_t(o)].sram_write},
+         {"dram_read_bytes", c.traffic.op[size_t(o)].dram_read},
+         {"dram_write_bytes", c.traffic.op[size_t(o)].dram_write}};
   }
   rec.actions[A.metadata_read] += ceil_div(c.metadata_bytes, 8);
   rec.extra["dataflow"] = to_string(s.dataflow);
@@ -124,7 +127,8 @@ uint64_t vector_cycles(const workload::Op& op, unsigned lanes) {
 }
 
 bool is_gemm(const workload::Op& op) {
-  return op.kind == workload::OpKind::gemm || op.kind == workload::OpKind::conv || op.kind == workload::OpKind::xnor_gemm;
+  return op.kind == workload::OpKind::gemm || op.kind == workload::OpKind::conv ||
+         op.kind == workload::OpKind::xnor_gemm;
 }
 
 double op_cycles_estimate(const workload::Op& op, const SystolicSpec& s) {

@@ -10,7 +10,7 @@
 
 namespace bpsim::systolic {
 
-using MatI8 = std::vector<std::vector<int>>;       ///< int8 values
+using MatI8 = std::vector<std::vector<int>>;  ///< int8 values
 using MatI32 = std::vector<std::vector<int32_t>>;
 
 struct RtlGemmStats {

@@ -18,9 +18,7 @@ uint64_t masked_units(uint64_t units, const MaskSpec& k) {
 }
 }  // namespace
 
-uint64_t nm_kept(uint64_t units, unsigned n, unsigned m) {
-  return units / m * n + std::min<uint64_t>(n, units % m);
-}
+uint64_t nm_kept(uint64_t units, unsigned n, unsigned m) { return units / m * n + std::min<uint64_t>(n, units % m); }
 
 MaskSpec resolve_mask(const workload::Op& op, const SparsityConfig& cfg) {
   MaskSpec k;
@@ -35,8 +33,7 @@ MaskSpec resolve_mask(const workload::Op& op, const SparsityConfig& cfg) {
       k.nm = true, k.n = op.out_mask.nm_n, k.m = op.out_mask.nm_m;
     } else {
       k.density = std::clamp(op.out_mask.density, 0.0, 1.0);  // relu, pruned, random
-      if (op.out_mask.source == workload::OutputMask::Source::bitmap)
-        k.bitmap = workload::mask_bitmap_of(op);
+      if (op.out_mask.source == workload::OutputMask::Source::bitmap) k.bitmap = workload::mask_bitmap_of(op);
     }
   }
   if (k.nm) k.density = double(k.n) / double(k.m);
@@ -50,8 +47,8 @@ namespace {
 MaskEffect apply_bitmap(uint64_t m, uint64_t n, const workload::MaskBitmap& b, const SparsityConfig& cfg, Dataflow df,
                         unsigned rows, unsigned cols) {
   if (b.m() != m || b.n() != n)
-    throw InputError("output-mask bitmap is " + std::to_string(b.m()) + "×" + std::to_string(b.n()) + ", the GEMM's output " +
-                     std::to_string(m) + "×" + std::to_string(n));
+    throw InputError("output-mask bitmap is " + std::to_string(b.m()) + "×" + std::to_string(b.n()) +
+                     ", the GEMM's output " + std::to_string(m) + "×" + std::to_string(n));
   MaskEffect e;
   e.work.push_back({m, n, 1});
   const bool skip = cfg.mode == SparsityMode::skip;
@@ -104,8 +101,8 @@ MaskEffect apply_bitmap(uint64_t m, uint64_t n, const workload::MaskBitmap& b, c
 }
 }  // namespace
 
-MaskEffect apply_mask(uint64_t m, uint64_t n, const MaskSpec& k, const SparsityConfig& cfg, Dataflow df,
-                      unsigned rows, unsigned cols, std::mt19937_64& rng) {
+MaskEffect apply_mask(uint64_t m, uint64_t n, const MaskSpec& k, const SparsityConfig& cfg, Dataflow df, unsigned rows,
+                      unsigned cols, std::mt19937_64& rng) {
   if (k.active && k.bitmap) return apply_bitmap(m, n, *k.bitmap, cfg, df, rows, cols);
   MaskEffect e;
   e.work.push_back({m, n, 1});

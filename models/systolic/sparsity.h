@@ -33,10 +33,10 @@ struct SubGemm {
 
 /// Effect of a mask on one GEMM instance.
 struct MaskEffect {
-  std::vector<SubGemm> work;     ///< what is scheduled
-  uint64_t masked_outputs = 0;   ///< outputs not needed
-  uint64_t skipped_outputs = 0;  ///< masked outputs removed from the schedule (the rest are gated in gate/skip)
-  uint64_t units = 0;            ///< mask entries (bits of metadata)
+  std::vector<SubGemm> work;        ///< what is scheduled
+  uint64_t masked_outputs = 0;      ///< outputs not needed
+  uint64_t skipped_outputs = 0;     ///< masked outputs removed from the schedule (the rest are gated in gate/skip)
+  uint64_t units = 0;               ///< mask entries (bits of metadata)
   double kept_tile_fraction = 1.0;  ///< tile skipping: share of tiles still streamed
   uint64_t metadata_bytes() const { return (units + 7) / 8; }
   uint64_t gated_outputs(SparsityMode mode) const {

@@ -11,10 +11,16 @@
 
 namespace bpsim::systolic {
 
-SystolicModel::SystolicModel(sc_core::sc_module_name name, SystolicSpec spec, std::shared_ptr<const workload::OpGraph> graph,
-                             std::shared_ptr<workload::OpStream> stream, memory::MemorySystem& mem,
-                             const EnergyTable& energy, const config::Values& where, uint64_t seed)
-    : OpRunner(name, &mem), m_spec(std::move(spec)), m_mem(mem), m_energy(energy), m_where(where), m_rng(seed),
+SystolicModel::SystolicModel(sc_core::sc_module_name name, SystolicSpec spec,
+                             std::shared_ptr<const workload::OpGraph> graph, std::shared_ptr<workload::OpStream> stream,
+                             memory::MemorySystem& mem, const EnergyTable& energy, const config::Values& where,
+                             uint64_t seed)
+    : OpRunner(name, &mem),
+      m_spec(std::move(spec)),
+      m_mem(mem),
+      m_energy(energy),
+      m_where(where),
+      m_rng(seed),
       m_rtl_rng(seed ^ 0x9e3779b97f4a7c15ull) {
   m_period_ps = 1000.0 / m_spec.clock_ghz;
   // With dtype: workload the array must compute every op's type: its PEs are as wide as the
@@ -55,10 +61,8 @@ uint64_t SystolicModel::move(uint64_t addr, uint64_t bytes, bool write, uint64_t
 }
 
 void SystolicModel::run_op(const workload::Op& op, OpRecord& rec) {
-  if (is_gemm(op))
-    run_gemm(op, rec);
-  else
-    run_vector(op, rec);
+  if (is_gemm(op)) run_gemm(op, rec);
+  else run_vector(op, rec);
 }
 
 void SystolicModel::run_gemm(const workload::Op& op, OpRecord& rec) {
@@ -225,12 +229,14 @@ std::vector<LeakingPart> SystolicModel::leaking_parts() const {
 
 void SystolicModel::register_stats() {
   StatGroup& g = m_stats;
-  g.formula("cycles", [this] { return total_cycles(); }, "simulated accelerator cycles");
+  g.formula(
+      "cycles", [this] { return total_cycles(); }, "simulated accelerator cycles");
   g.add("stall_cycles", m_stall_cycles, "cycles the array waited for DRAM or buffer bandwidth");
   if (m_rtl) {
     g.add("rtl_folds", m_rtl_folds, "folds run on the Verilated PE array (backend: rtl)");
     g.add("rtl_masked_pe_cycles", m_rtl_masked_samples, "PE-cycles of masked output columns on the RTL array");
-    g.add("rtl_masked_pe_toggles", m_rtl_masked_toggles, "multiplier-input changes of masked PEs (operand isolation: 0)");
+    g.add("rtl_masked_pe_toggles", m_rtl_masked_toggles,
+          "multiplier-input changes of masked PEs (operand isolation: 0)");
   }
   g.add("cycles_saved", m_cycles_saved, "fold cycles removed by skipping masked outputs");
   g.add("metadata_bytes", m_metadata_bytes, "output-mask metadata read");

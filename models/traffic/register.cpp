@@ -34,7 +34,7 @@ void register_traffic(Registry& r) {
   k.kind = "traffic";
   k.description = "synthetic request generator driving the DRAM model on its own";
   k.schema = traffic_binder().schema();
-  k.needs_workload = false;  // no op-cost estimate, no stream, no energy actions or parts of its own
+  k.needs_workload = false;    // no op-cost estimate, no stream, no energy actions or parts of its own
   k.memory = MemoryUse::dram;  // binds the DRAM device's TLM socket
   k.make = [](const BuildContext& ctx) -> std::unique_ptr<Accelerator> {
     memory::DramSystem& dram = ctx.dram_device();
@@ -44,8 +44,8 @@ void register_traffic(Registry& r) {
     if (t.rate_per_ns > 0 && t.rate_per_ns < kMinRatePerNs)
       throw ctx.params.error("rate_per_ns", "must be 0 (unpaced) or at least 1e-6 requests/ns (1 kHz)");
     if (t.base % dram.spec().burst_bytes())
-      throw ctx.params.error("base_address", "must be a multiple of the burst size (" +
-                                                 std::to_string(dram.spec().burst_bytes()) + " B)");
+      throw ctx.params.error(
+          "base_address", "must be a multiple of the burst size (" + std::to_string(dram.spec().burst_bytes()) + " B)");
     t.seed = ctx.seed;
     return std::make_unique<traffic::TrafficGenerator>(ctx.name.c_str(), t, dram);
   };

@@ -2,7 +2,6 @@
 
 #include <cmath>
 
-
 using namespace sc_core;
 
 namespace bpsim::traffic {
@@ -68,7 +67,8 @@ void TrafficGenerator::process() {
   const uint64_t served = c.row_hits + c.row_misses + c.row_conflicts;
   r.extra = {{"achieved_bandwidth_gbps", ns > 0 ? double(c.read_bytes + c.write_bytes) / ns : 0.0},
              {"avg_latency_ns", m_completed ? m_latency_ns_sum / double(m_completed) : 0.0},
-             {"controller_latency_ns", c.requests ? double(c.latency_cycles) / double(c.requests) * m_dram.spec().tck_ns : 0.0},
+             {"controller_latency_ns",
+              c.requests ? double(c.latency_cycles) / double(c.requests) * m_dram.spec().tck_ns : 0.0},
              {"row_hit_rate", served ? double(c.row_hits) / double(served) : 0.0}};
   finish_op(std::move(r));
 }
@@ -95,9 +95,11 @@ std::vector<LeakingPart> TrafficGenerator::leaking_parts() const { return {}; }
 
 void TrafficGenerator::register_stats() {
   m_stats.add("requests", m_completed, "requests completed");
-  m_stats.formula("avg_latency_ns", [this] { return m_completed ? m_latency_ns_sum / double(m_completed) : 0.0; },
-                  "mean time from sending a request to its response, queueing included");
-  m_stats.formula("end_cycles", [this] { return total_cycles(); }, "DRAM cycles until the last response");
+  m_stats.formula(
+      "avg_latency_ns", [this] { return m_completed ? m_latency_ns_sum / double(m_completed) : 0.0; },
+      "mean time from sending a request to its response, queueing included");
+  m_stats.formula(
+      "end_cycles", [this] { return total_cycles(); }, "DRAM cycles until the last response");
 }
 
 }  // namespace bpsim::traffic

@@ -8,9 +8,9 @@
 #include <random>
 #include <vector>
 
+#include <tlm_utils/simple_initiator_socket.h>
 #include <systemc>
 #include <tlm>
-#include <tlm_utils/simple_initiator_socket.h>
 
 #include "sim/engine/op_runner.h"
 #include "sim/memory/dram_system.h"
@@ -22,7 +22,7 @@ struct TrafficSpec {
   double read_fraction = 1.0;
   double rate_per_ns = 0;  ///< requests per ns; 0 = as fast as the controller accepts
   uint64_t requests = 10000;
-  uint64_t base = 0;       ///< first address (stream)
+  uint64_t base = 0;  ///< first address (stream)
   uint64_t seed = 1;
 };
 

@@ -4,10 +4,10 @@
 #include <iostream>
 #include <string>
 
+#include "models/register.h"
 #include "sim/cli/commands.h"
 #include "sim/core/error.h"
 #include "sim/core/output_files.h"
-#include "models/register.h"
 
 namespace bpsim::cli {
 

@@ -1,13 +1,13 @@
 // bpsim compare: the same training step under several memory policies, each simulated in
 // its own child process (SystemC elaborates once per process), side by side.
-#include <boost/program_options.hpp>
 #include <fmt/format.h>
+#include <boost/program_options.hpp>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
-#include <algorithm>
 #include <map>
 #include <sstream>
 #include <string>
@@ -79,8 +79,7 @@ int cmd_compare(int argc, char* argv[]) {
        "; each kind's keys (threshold, budget_bytes, segments, …) come from the config's workload.policies.KIND")
           .c_str())("out,o", po::value(&out), "output folder (default: out/compare_<config name>)")(
       "set", po::value(&sets)->composing(), "override a config value for every run")(
-      "jobs,j", po::value(&jobs), "runs at once (default 1)")(
-      "no-plot", po::bool_switch(&no_plot), "write no PNG")(
+      "jobs,j", po::value(&jobs), "runs at once (default 1)")("no-plot", po::bool_switch(&no_plot), "write no PNG")(
       "force", po::bool_switch(&force), "write into a non-empty folder bpsim did not create");
   parse_command_line(argc, argv, d, {{"config", &config}});
   if (help) {
@@ -211,9 +210,9 @@ int cmd_compare(int argc, char* argv[]) {
   if (!no_plot) {
     const std::string script = std::string(BPSIM_SOURCE_DIR) + "/scripts/plot_compare.py";
     const fs::path png = dir / "memory.png", log = dir / "plot.log";
-    const int code = sweep::run_child({python(), script, (dir / "timeline.csv").string(), "-o", png.string()}, log.string());
-    if (code == 0)
-      std::cout << "plot: " << png.string() << "\n";
+    const int code =
+        sweep::run_child({python(), script, (dir / "timeline.csv").string(), "-o", png.string()}, log.string());
+    if (code == 0) std::cout << "plot: " << png.string() << "\n";
     else
       std::cerr << "compare: no plot (" << python() << " " << script << " failed, see " << log.string()
                 << "; scripts/setup.sh installs python3-matplotlib)\n";

@@ -1,5 +1,5 @@
-#include "sim/core/build_info.h"
 #include <boost/program_options.hpp>
+#include "sim/core/build_info.h"
 
 #include <algorithm>
 #include <filesystem>
@@ -37,8 +37,8 @@ int cmd_list(int argc, char* argv[]) {
   bool help = false;
   std::string configs = std::string(BPSIM_SOURCE_DIR) + "/configs";
   po::options_description d("options");
-  d.add_options()("help,h", po::bool_switch(&help), "show this help")(
-      "configs", po::value(&configs), "folder holding memory/ and energy/ presets");
+  d.add_options()("help,h", po::bool_switch(&help), "show this help")("configs", po::value(&configs),
+                                                                      "folder holding memory/ and energy/ presets");
   po::variables_map vm;
   po::store(po::parse_command_line(argc, argv, d), vm);
   po::notify(vm);

@@ -11,8 +11,8 @@
 #include "sim/core/config_node.h"
 #include "sim/core/error.h"
 #include "sim/core/output_files.h"
-#include "sim/engine/engine.h"
 #include "sim/cosim/waveform.h"
+#include "sim/engine/engine.h"
 #include "sim/report/report.h"
 
 namespace po = boost::program_options;
@@ -58,8 +58,7 @@ int cmd_run(int argc, char* argv[]) {
       "quiet,q", po::bool_switch(&quiet), "print no summary table")(
       "trace", po::value(&trace_file), "replay this workload trace instead of the config's workload")(
       "trace-vcd", po::value(&vcd), "write a VCD of the run's RTL blocks (backend: rtl) to this file");
-  if (!parse(argc, argv, d, a, "usage: bpsim run CONFIG.yaml [--out DIR] [--set key.path=value ...]"))
-    return kExitOk;
+  if (!parse(argc, argv, d, a, "usage: bpsim run CONFIG.yaml [--out DIR] [--set key.path=value ...]")) return kExitOk;
 
   // Quoted as YAML, so that any path (quotes, backslashes, colons) reads back as written.
   if (!trace_file.empty()) a.sets.push_back("workload={trace: " + config::yaml_quote(trace_file) + "}");
@@ -90,7 +89,7 @@ int cmd_validate(int argc, char* argv[]) {
   if (!parse(argc, argv, d, a, "usage: bpsim validate CONFIG.yaml [--set key.path=value ...]")) return kExitOk;
   RunSpec spec = prepare(a.config, a.sets, true);
   Simulation sim(spec);  // the same model checks a run makes before simulating
-  if (spec.stream) {  // a trace a run would stream: read it through once, checking every record
+  if (spec.stream) {     // a trace a run would stream: read it through once, checking every record
     uint64_t n = 0;
     while (spec.stream->next()) ++n;
     std::cout << a.config << ": ok (accelerator " << spec.kind->kind << ", trace streamed: " << n << " ops)\n";

@@ -49,7 +49,8 @@ int list_points(const sweep::SweepSpec& spec) {
   for (const auto& d : spec.duplicates)
     std::cout << "- " << d.point.hash << " duplicate of point " << d.same_as << ", runs once as it: " << d.point.label()
               << "\n";
-  if (!spec.duplicates.empty()) std::cerr << "sweep: " << spec.points.size() << " points" << sweep::folded_text(spec) << "\n";
+  if (!spec.duplicates.empty())
+    std::cerr << "sweep: " << spec.points.size() << " points" << sweep::folded_text(spec) << "\n";
   if (invalid) std::cerr << "sweep: " << invalid << " of " << spec.points.size() << " points are invalid\n";
   return invalid ? kExitBadInput : kExitOk;
 }
@@ -67,7 +68,8 @@ int cmd_sweep(int argc, char* argv[]) {
       "out,o", po::value(&out), "results folder (default: out/<sweep name>)")(
       "set", po::value(&sets)->composing(), "override a base-config value for every point")(
       "retry-failed", po::bool_switch(&retry), "run again the points whose earlier run failed")(
-      "list", po::bool_switch(&list), "print the points and their hashes, each checked as bpsim validate does; run nothing")(
+      "list", po::bool_switch(&list),
+      "print the points and their hashes, each checked as bpsim validate does; run nothing")(
       "limit", po::value(&limit_flags), "NAME=N: change a limit, e.g. sweep_points=20000 (README: Limits)");
   parse_command_line(argc, argv, d, {{"sweep", &file}});
   if (help) {

@@ -1,8 +1,8 @@
 #include <boost/program_options.hpp>
 
 #include <filesystem>
-#include <memory>
 #include <iostream>
+#include <memory>
 #include <string>
 
 #include "sim/cli/commands.h"
@@ -10,10 +10,10 @@
 #include "sim/core/error.h"
 #include "sim/core/limits.h"
 #include "sim/core/output_files.h"
+#include "sim/source/load.h"
 #include "sim/trace/chakra_et.h"
 #include "sim/trace/scalesim_csv.h"
 #include "sim/trace/trace_io.h"
-#include "sim/source/load.h"
 
 namespace po = boost::program_options;
 
@@ -45,14 +45,16 @@ int cmd_trace(int argc, char* argv[]) {
   int segments = 0, batch = -1;  // -1: the spec's batch
   bool help = false, backward = false;
   po::options_description d("options");
-  d.add_options()("help,h", po::bool_switch(&help), "show this help")(
-      "output,o", po::value(&out), "trace file to write (export)")(
+  d.add_options()("help,h", po::bool_switch(&help), "show this help")("output,o", po::value(&out),
+                                                                      "trace file to write (export)")(
       "policy", po::value(&policy), "memory policy for export (workload.policy.kind; bpsim list shows the kinds)")(
       "segments", po::value(&segments), "segments for checkpoint_sequential")(
       "batch", po::value(&batch), "overrides the spec's batch size (export); multiplies M (scalesim)")(
       "backward", po::bool_switch(&backward), "also the backward dX and dW GEMMs (scalesim)")(
-      "dtype", po::value(&dtype), "element type of a SCALE-Sim topology (scalesim; default int8) or of a Chakra trace (chakra; default fp32)")(
-      "limit", po::value(&limit_flags), "NAME=N: raise (or lower) a reader limit, e.g. line_bytes=4194304 (README: Limits)");
+      "dtype", po::value(&dtype),
+      "element type of a SCALE-Sim topology (scalesim; default int8) or of a Chakra trace (chakra; default fp32)")(
+      "limit", po::value(&limit_flags),
+      "NAME=N: raise (or lower) a reader limit, e.g. line_bytes=4194304 (README: Limits)");
   parse_command_line(argc, argv, d, {{"action", &action}, {"input", &input}});
   const char* usage =
       "usage: bpsim trace export SPEC.yaml [--policy P] [--segments N] [--batch B] -o FILE.jsonl\n"
@@ -105,11 +107,12 @@ int cmd_trace(int argc, char* argv[]) {
   if (action == "check") {
     if (input.empty()) throw po::error("missing FILE.jsonl");
     auto g = trace::read_trace_file(input);
-    std::cout << input << ": ok, " << g->ops.size() << " ops, " << g->tensors.size() << " tensors, "
-              << g->total_macs() << " MACs\n";
+    std::cout << input << ": ok, " << g->ops.size() << " ops, " << g->tensors.size() << " tensors, " << g->total_macs()
+              << " MACs\n";
     return kExitOk;
   }
-  throw po::error(action.empty() ? "missing action (export, scalesim, chakra or check)" : "unknown action '" + action + "'");
+  throw po::error(action.empty() ? "missing action (export, scalesim, chakra or check)"
+                                 : "unknown action '" + action + "'");
 }
 
 }  // namespace bpsim::cli

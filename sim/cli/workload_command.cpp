@@ -1,6 +1,6 @@
 // `bpsim workload SPEC.yaml [--policy P] [--segments N] [--batch B] [--json]`: the step a spec builds.
-#include <boost/program_options.hpp>
 #include <fmt/format.h>
+#include <boost/program_options.hpp>
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
@@ -10,8 +10,8 @@
 #include "sim/cli/commands.h"
 #include "sim/core/error.h"
 #include "sim/core/limits.h"
-#include "sim/workload/builder.h"
 #include "sim/source/load.h"
+#include "sim/workload/builder.h"
 #include "sim/workload/spec.h"
 
 namespace po = boost::program_options;
@@ -34,9 +34,16 @@ nlohmann::json graph_json(const OpGraph& g) {
     j["tensors"].push_back({{"id", t.id}, {"name", t.name}, {"bytes", t.bytes}, {"role", to_string(t.role)}});
   j["ops"] = nlohmann::json::array();
   for (const Op& o : g.ops) {
-    nlohmann::json op = {{"id", o.id}, {"name", o.name}, {"layer", o.layer}, {"phase", to_string(o.phase)},
-                         {"kind", to_string(o.kind)}, {"macs", o.macs}, {"flops", o.flops},
-                         {"reads", o.reads}, {"writes", o.writes}, {"deps", o.deps}};
+    nlohmann::json op = {{"id", o.id},
+                         {"name", o.name},
+                         {"layer", o.layer},
+                         {"phase", to_string(o.phase)},
+                         {"kind", to_string(o.kind)},
+                         {"macs", o.macs},
+                         {"flops", o.flops},
+                         {"reads", o.reads},
+                         {"writes", o.writes},
+                         {"deps", o.deps}};
     if (o.gemm.macs()) op["gemm"] = {{"m", o.gemm.m}, {"n", o.gemm.n}, {"k", o.gemm.k}};
     if (o.out_mask.active()) op["mask"] = {{"source", to_string(o.out_mask.source)}, {"density", o.out_mask.density}};
     j["ops"].push_back(op);
@@ -52,10 +59,16 @@ int cmd_workload(int argc, char* argv[]) {
   bool json = false, help = false;
   std::vector<std::string> limit_flags;
   // Policy flags, each the workload.policy key it sets; only the flags given are set.
-  const std::pair<const char*, const char*> policy_flags[] = {
-      {"policy", "kind"}, {"segments", "segments"}, {"threshold", "threshold"}, {"budget", "budget_bytes"},
-      {"cost", "cost"}, {"flops-per-cycle", "flops_per_cycle"}, {"bytes-per-cycle", "bytes_per_cycle"},
-      {"density", "density"}, {"index-bits", "index_bits"}, {"allowable-error", "allowable_error"}};
+  const std::pair<const char*, const char*> policy_flags[] = {{"policy", "kind"},
+                                                              {"segments", "segments"},
+                                                              {"threshold", "threshold"},
+                                                              {"budget", "budget_bytes"},
+                                                              {"cost", "cost"},
+                                                              {"flops-per-cycle", "flops_per_cycle"},
+                                                              {"bytes-per-cycle", "bytes_per_cycle"},
+                                                              {"density", "density"},
+                                                              {"index-bits", "index_bits"},
+                                                              {"allowable-error", "allowable_error"}};
   po::options_description d("options");
   d.add_options()("help,h", po::bool_switch(&help), "show this help")(
       "policy", po::value<std::string>(),
@@ -72,7 +85,7 @@ int cmd_workload(int argc, char* argv[]) {
       "allowable-error", po::value<std::string>(),
       "confidence_skip: gradient share skipped samples may drop (default 0.05; confidences ~ Beta(8, 2), seed 1)")(
       "batch", po::value(&batch), "override the spec's batch")("json", po::bool_switch(&json),
-                                                              "print ops, tensors and memory as JSON")(
+                                                               "print ops, tensors and memory as JSON")(
       "limit", po::value(&limit_flags), "NAME=N: change a limit, e.g. layers=200000 (README: Limits)");
   po::options_description all;
   all.add(d).add_options()("spec", po::value(&spec));

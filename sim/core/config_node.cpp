@@ -22,9 +22,7 @@ const Node* Node::find(const std::string& key) const {
   return nullptr;
 }
 
-Node* Node::find(const std::string& key) {
-  return const_cast<Node*>(static_cast<const Node*>(this)->find(key));
-}
+Node* Node::find(const std::string& key) { return const_cast<Node*>(static_cast<const Node*>(this)->find(key)); }
 
 const Node::Entry* Node::entry(const std::string& key) const {
   if (type != Type::Map) return nullptr;
@@ -78,8 +76,7 @@ std::string Node::to_yaml() const {
     }
     case Type::Map: {
       std::string s = "{";
-      for (size_t i = 0; i < map.size(); ++i)
-        s += (i ? ", " : "") + map[i].key + ": " + map[i].value.to_yaml();
+      for (size_t i = 0; i < map.size(); ++i) s += (i ? ", " : "") + map[i].key + ": " + map[i].value.to_yaml();
       return s + "}";
     }
   }
@@ -132,16 +129,15 @@ Node convert(const YAML::Node& y, const std::string& file, int depth, Budget& bu
   Node n;
   n.loc = loc_of(y.Mark(), file);
   if (++budget.nodes > kMaxNodes)
-    throw InputError(n.loc, "", "the configuration has more than " + std::to_string(kMaxNodes) +
-                                    " values (YAML aliases counted once per use); this is a limit of bpsim");
+    throw InputError(n.loc, "",
+                     "the configuration has more than " + std::to_string(kMaxNodes) +
+                         " values (YAML aliases counted once per use); this is a limit of bpsim");
   if (depth > kMaxDepth)
-    throw InputError(n.loc, "", "values nest more than " + std::to_string(kMaxDepth) +
-                                    " levels deep; this is a limit of bpsim");
+    throw InputError(n.loc, "",
+                     "values nest more than " + std::to_string(kMaxDepth) + " levels deep; this is a limit of bpsim");
   switch (y.Type()) {
     case YAML::NodeType::Undefined:
-    case YAML::NodeType::Null:
-      n.type = Node::Type::Null;
-      break;
+    case YAML::NodeType::Null: n.type = Node::Type::Null; break;
     case YAML::NodeType::Scalar:
       n.type = Node::Type::Scalar;
       n.scalar = y.Scalar();
@@ -179,8 +175,9 @@ Node parse_counted(const std::string& text, const std::string& file, Budget& bud
 std::string read_config_text(const std::string& path) {
   const uint64_t size = regular_file_size(path, "config file");
   if (size > kMaxFileBytes)
-    throw InputError(Location{path}, "", "config file is " + std::to_string(size) + " bytes, more than " +
-                                             std::to_string(kMaxFileBytes) + " (a limit of bpsim)");
+    throw InputError(Location{path}, "",
+                     "config file is " + std::to_string(size) + " bytes, more than " + std::to_string(kMaxFileBytes) +
+                         " (a limit of bpsim)");
   std::ifstream in = open_regular_file(path, "config file");
   std::stringstream buf;
   buf << in.rdbuf();
@@ -211,13 +208,15 @@ Node load_recursive(const std::string& path, std::set<std::string>& stack, Budge
     throw InputError(inc->loc, "include", "expected a file name or a list of file names, found " + inc->type_name());
   }
   if (stack.size() > kMaxIncludeDepth)
-    throw InputError(inc->loc, "include", "includes nest more than " + std::to_string(kMaxIncludeDepth) +
-                                              " files deep; this is a limit of bpsim");
+    throw InputError(
+        inc->loc, "include",
+        "includes nest more than " + std::to_string(kMaxIncludeDepth) + " files deep; this is a limit of bpsim");
   for (const Node* i : items) {
     if (!i->is_scalar()) throw InputError(i->loc, "include", "expected a file name, found " + i->type_name());
     if (++budget.includes > kMaxIncludes)
-      throw InputError(i->loc, "include", "more than " + std::to_string(kMaxIncludes) +
-                                              " includes in one configuration; this is a limit of bpsim");
+      throw InputError(
+          i->loc, "include",
+          "more than " + std::to_string(kMaxIncludes) + " includes in one configuration; this is a limit of bpsim");
     std::string target = resolve_path(*i);
     check_yaml_file(*i, "include", target);
     merge_into(merged, load_recursive(target, stack, budget));
@@ -269,8 +268,7 @@ void merge_into(Node& base, const Node& over) {
 void apply_override(Node& root, const std::string& assignment) {
   const Location where{"--set " + assignment};
   auto eq = assignment.find('=');
-  if (eq == std::string::npos || eq == 0)
-    throw InputError(where, "", "expected key.path=value");
+  if (eq == std::string::npos || eq == 0) throw InputError(where, "", "expected key.path=value");
   std::string path = assignment.substr(0, eq);
   std::string value_text = assignment.substr(eq + 1);
   Node value = parse_yaml(value_text.empty() ? "\"\"" : value_text, where.file);
@@ -326,8 +324,7 @@ void check_yaml_file(const Node& at, const std::string& key_path, const std::str
 
 std::string resolve_path(const Node& value_with_path) {
   fs::path p(value_with_path.scalar);
-  if (p.is_absolute() || value_with_path.loc.file.empty() ||
-      value_with_path.loc.file.rfind("--set", 0) == 0)
+  if (p.is_absolute() || value_with_path.loc.file.empty() || value_with_path.loc.file.rfind("--set", 0) == 0)
     return p.lexically_normal().string();
   return (fs::path(value_with_path.loc.file).parent_path() / p).lexically_normal().string();
 }

@@ -25,7 +25,8 @@ EnergyTable EnergyTable::parse(const config::Node& section, const std::string& k
     // 1 mJ per action, 1 MW per unit: far above any device, and sums over 2^64 actions or
     // years of leakage stay finite.
     if (x > 1e9)
-      throw InputError(v->loc, path + "." + value_key, std::string("at most 1e9 ") + (value_key[0] == 'p' ? "pJ" : "mW"));
+      throw InputError(v->loc, path + "." + value_key,
+                       std::string("at most 1e9 ") + (value_key[0] == 'p' ? "pJ" : "mW"));
     const Node* src = e.value.find("source");
     if (!src || config::as_string(*src, path + ".source").empty())
       throw InputError(e.value.loc, path, "every number needs a 'source' (a citation)");
@@ -77,8 +78,9 @@ void EnergyTable::charge_leakage_of(const std::vector<LeakingPart>& parts) {
   for (const LeakingPart& p : parts) {
     auto it = m_leak_mw.find(p.unit);
     if (it == m_leak_mw.end())
-      throw InputError(m_loc, "energy.leakage_mw", "energy table '" + m_name + "' has no leakage figure for '" + p.unit +
-                                                       "' (part '" + p.component + "'; add it with its source)");
+      throw InputError(m_loc, "energy.leakage_mw",
+                       "energy table '" + m_name + "' has no leakage figure for '" + p.unit + "' (part '" +
+                           p.component + "'; add it with its source)");
     m_charged_mw[p.component] += p.count * it->second;
   }
 }
@@ -86,8 +88,8 @@ void EnergyTable::charge_leakage_of(const std::vector<LeakingPart>& parts) {
 double EnergyTable::pj_of(const std::string& action) const {
   auto it = m_pj.find(action);
   if (it == m_pj.end())
-    throw InputError(m_loc, "energy.actions", "energy table '" + m_name + "' has no price for action '" + action +
-                                                  "' (add it with its source)");
+    throw InputError(m_loc, "energy.actions",
+                     "energy table '" + m_name + "' has no price for action '" + action + "' (add it with its source)");
   return it->second;
 }
 
@@ -105,7 +107,7 @@ double EnergyTable::dynamic_pj(const ActionCounts& counts, std::map<std::string,
 double EnergyTable::static_pj(double seconds, std::map<std::string, double>* breakdown) const {
   double total = 0;
   for (const auto& [comp, mw] : m_charged_mw) {
-    if (mw == 0) continue;  // a part declared leak-free (e.g. pim's logic) adds no breakdown entry
+    if (mw == 0) continue;                  // a part declared leak-free (e.g. pim's logic) adds no breakdown entry
     double e = mw * 1e-3 * seconds * 1e12;  // mW × s → pJ
     total += e;
     if (breakdown) (*breakdown)[comp + ".leakage"] += e;

@@ -112,7 +112,7 @@ class EnergyTable {
   Location m_loc;
   std::map<std::string, double> m_pj;
   std::map<std::string, std::string> m_source;
-  std::map<std::string, double> m_leak_mw;      ///< per unit
+  std::map<std::string, double> m_leak_mw;     ///< per unit
   std::map<std::string, double> m_charged_mw;  ///< per component: Σ count × mW of its parts
 };
 

@@ -11,8 +11,7 @@ std::string Location::str() const {
   return s;
 }
 
-static std::string format_input_error(const Location& loc, const std::string& key_path,
-                                      const std::string& msg) {
+static std::string format_input_error(const Location& loc, const std::string& key_path, const std::string& msg) {
   std::string s = loc.str() + ": ";
   if (!key_path.empty()) s += key_path + ": ";
   return s + msg;

@@ -79,8 +79,8 @@ void apply_flag(const std::string& text) {
 
 std::string exceeded(Id id, const std::string& what) {
   const std::string n = name(id), v = std::to_string(get(id));
-  return what + " (limit " + n + " = " + v + "; raise it with run.limits." + n + " in the config, --set run.limits." + n +
-         "=N, or --limit " + n + "=N on bpsim trace, workload or sweep)";
+  return what + " (limit " + n + " = " + v + "; raise it with run.limits." + n + " in the config, --set run.limits." +
+         n + "=N, or --limit " + n + "=N on bpsim trace, workload or sweep)";
 }
 
 }  // namespace bpsim::limits

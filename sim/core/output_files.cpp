@@ -15,8 +15,8 @@
 #include <fstream>
 #include <iterator>
 #include <sstream>
-#include <thread>
 #include <stdexcept>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -53,11 +53,16 @@ int injected(const fs::path& path, bool at_write) {
 /// Errors the user fixes by naming another path or changing permissions.
 bool user_fixable(int err) {
   switch (err) {
-    case EACCES: case EPERM: case EROFS: case ENAMETOOLONG: case ENOTDIR:
-    case ENOENT: case EEXIST: case EISDIR: case ELOOP:
-      return true;
-    default:
-      return false;
+    case EACCES:
+    case EPERM:
+    case EROFS:
+    case ENAMETOOLONG:
+    case ENOTDIR:
+    case ENOENT:
+    case EEXIST:
+    case EISDIR:
+    case ELOOP: return true;
+    default: return false;
   }
 }
 
@@ -112,8 +117,7 @@ std::string command_line() {
   std::ifstream in("/proc/self/cmdline", std::ios::binary);
   std::string all((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>()), out;
   std::istringstream words(all);
-  for (std::string w; std::getline(words, w, '\0');)
-    out += out.empty() ? fs::path(w).filename().string() : " " + w;
+  for (std::string w; std::getline(words, w, '\0');) out += out.empty() ? fs::path(w).filename().string() : " " + w;
   return out;
 }
 
@@ -204,8 +208,8 @@ File::File(fs::path dest, size_t buffer_bytes) : m(std::make_unique<Impl>()) {
   if (fs::is_directory(dest, ec)) fail("cannot write", dest, EISDIR);
   m->dest = std::move(dest);
   // Unique per process and per file: concurrent writers never share a temporary.
-  m->temp = m->dest.parent_path() / ("." + name.substr(0, 200) + "." + std::to_string(::getpid()) + "." +
-                                     std::to_string(counter++) + ".tmp");
+  m->temp = m->dest.parent_path() /
+            ("." + name.substr(0, 200) + "." + std::to_string(::getpid()) + "." + std::to_string(counter++) + ".tmp");
   if (int e = injected(m->temp, false)) fail("cannot write", m->dest, e);
   m->fd = ::open(m->temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
   if (m->fd < 0) fail("cannot write", m->dest, errno);
@@ -280,7 +284,8 @@ FolderLock::FolderLock(const fs::path& dir, const std::string& option) {
     }
     // The holder before us may have removed the file between our open and our lock: then
     // we hold a lock on a file nobody else sees, so lock the one that is there now.
-    struct stat held{}, now{};
+    struct stat held {
+    }, now{};
     if (::fstat(fd, &held) == 0 && ::stat(path.c_str(), &now) == 0 && held.st_ino == now.st_ino &&
         held.st_dev == now.st_dev) {
       m_fd = fd;

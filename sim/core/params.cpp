@@ -53,8 +53,9 @@ void check_range(const ParamDecl& d, double v, const Node& n, const std::string&
   bool low = d.min_exclusive ? !(v > d.min) : v < d.min;
   if (low || v > d.max) {
     std::string lo = d.min_exclusive ? "(" : "[";
-    throw InputError(n.loc, path, "value " + n.scalar + " is out of range " + lo + fmt_num(d.min) + ", " +
-                                      fmt_num(d.max) + "]" + (d.unit.empty() ? "" : " " + d.unit));
+    throw InputError(n.loc, path,
+                     "value " + n.scalar + " is out of range " + lo + fmt_num(d.min) + ", " + fmt_num(d.max) + "]" +
+                         (d.unit.empty() ? "" : " " + d.unit));
   }
 }
 
@@ -224,8 +225,8 @@ std::string Schema::describe(int indent) const {
 
 namespace {
 
-void fill_scalar(const ParamDecl& d, ParamType t, const Node& n, const std::string& path, int64_t& i,
-                 double& f, bool& b, std::string& s) {
+void fill_scalar(const ParamDecl& d, ParamType t, const Node& n, const std::string& path, int64_t& i, double& f,
+                 bool& b, std::string& s) {
   switch (t) {
     case ParamType::Int:
       i = as_int(n, path);
@@ -249,8 +250,7 @@ void fill_scalar(const ParamDecl& d, ParamType t, const Node& n, const std::stri
       if (!ok) throw InputError(n.loc, path, "'" + s + "' is not valid (expected one of: " + list + ")");
       break;
     }
-    default:
-      throw InputError(n.loc, path, std::string("expected ") + type_word(t));
+    default: throw InputError(n.loc, path, std::string("expected ") + type_word(t));
   }
 }
 
@@ -382,7 +382,8 @@ std::string Values::to_yaml() const {
       s += "[";
       for (size_t k = 0; k < sl.items.size(); ++k) {
         const Values& it = sl.items[k];
-        s += (k ? ", " : "") + (it.m_slots.count("value") && it.m_order.empty() ? it.m_slots.at("value").raw.to_yaml() : it.to_yaml());
+        s += (k ? ", " : "") +
+             (it.m_slots.count("value") && it.m_order.empty() ? it.m_slots.at("value").raw.to_yaml() : it.to_yaml());
       }
       s += "]";
     } else {

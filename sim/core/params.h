@@ -39,21 +39,42 @@ struct ParamDecl {
   double min = -std::numeric_limits<double>::infinity();
   double max = std::numeric_limits<double>::infinity();
   bool min_exclusive = false;
-  std::vector<std::string> choices;      ///< Enum values
-  std::shared_ptr<const Schema> group;   ///< Group members, or List element schema (maps)
-  ParamType element = ParamType::String; ///< List element type when `group` is null
+  std::vector<std::string> choices;       ///< Enum values
+  std::shared_ptr<const Schema> group;    ///< Group members, or List element schema (maps)
+  ParamType element = ParamType::String;  ///< List element type when `group` is null
 
-  ParamDecl& def(const std::string& yaml_text) { has_default = true; default_text = yaml_text; return *this; }
+  ParamDecl& def(const std::string& yaml_text) {
+    has_default = true;
+    default_text = yaml_text;
+    return *this;
+  }
   ParamDecl& def(int64_t v) { return def(std::to_string(v)); }
   ParamDecl& def(int v) { return def(std::to_string(v)); }
   ParamDecl& def(double v);
   ParamDecl& def(bool v) { return def(std::string(v ? "true" : "false")); }
   ParamDecl& def(const char* v) { return def(std::string(v)); }
-  ParamDecl& req() { required = true; return *this; }
-  ParamDecl& range(double lo, double hi) { min = lo; max = hi; return *this; }
-  ParamDecl& positive() { min = 0; min_exclusive = true; return *this; }
-  ParamDecl& at_least(double lo) { min = lo; return *this; }
-  ParamDecl& exclusive_min() { min_exclusive = true; return *this; }
+  ParamDecl& req() {
+    required = true;
+    return *this;
+  }
+  ParamDecl& range(double lo, double hi) {
+    min = lo;
+    max = hi;
+    return *this;
+  }
+  ParamDecl& positive() {
+    min = 0;
+    min_exclusive = true;
+    return *this;
+  }
+  ParamDecl& at_least(double lo) {
+    min = lo;
+    return *this;
+  }
+  ParamDecl& exclusive_min() {
+    min_exclusive = true;
+    return *this;
+  }
   /// One line for `bpsim list`.
   std::string describe() const;
 };
@@ -61,8 +82,7 @@ struct ParamDecl {
 /// The declared parameters of one component, e.g. "systolic" or "memory.dram".
 class Schema {
  public:
-  Schema(std::string name, std::string description)
-      : m_name(std::move(name)), m_description(std::move(description)) {}
+  Schema(std::string name, std::string description) : m_name(std::move(name)), m_description(std::move(description)) {}
   ParamDecl& integer(const std::string& name, const std::string& unit, const std::string& desc);
   ParamDecl& real(const std::string& name, const std::string& unit, const std::string& desc);
   ParamDecl& boolean(const std::string& name, const std::string& desc);
@@ -95,8 +115,8 @@ class Values {
   int64_t i(const std::string& name) const;
   double f(const std::string& name) const;  ///< Int params read as float too
   bool b(const std::string& name) const;
-  const std::string& s(const std::string& name) const;  ///< String and Enum
-  const Values& g(const std::string& name) const;       ///< Group
+  const std::string& s(const std::string& name) const;              ///< String and Enum
+  const Values& g(const std::string& name) const;                   ///< Group
   const std::vector<Values>& items(const std::string& name) const;  ///< List of maps
   std::vector<std::string> strings(const std::string& name) const;  ///< List of scalars
   std::vector<int64_t> ints(const std::string& name) const;         ///< List of integers
@@ -120,7 +140,7 @@ class Values {
   friend Values validate(const Node&, const Schema&, const std::string&);
   struct Slot {
     ParamType type = ParamType::Int;  ///< the declared type (copied: a Values outlives its schema)
-    Node raw;  ///< the validated node (defaults parsed from their text)
+    Node raw;                         ///< the validated node (defaults parsed from their text)
     int64_t i = 0;
     double f = 0;
     bool b = false;

@@ -35,7 +35,8 @@ class StatGroup {
   void formula(const std::string& name, F f, const std::string& desc) {
     using R = std::invoke_result_t<F>;
     static_assert(std::is_same_v<R, uint64_t> || std::is_same_v<R, double>, "a stat is a uint64_t or a double");
-    put(name, [f = std::move(f)]() -> Value { return f(); }, desc);
+    put(
+        name, [f = std::move(f)]() -> Value { return f(); }, desc);
   }
   /// A figure fixed now (a capacity, a peak rate).
   void set(const std::string& name, uint64_t value, const std::string& desc);

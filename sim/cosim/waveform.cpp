@@ -10,9 +10,9 @@
 #include <thread>
 #include <vector>
 
-#include <systemc>
 #include <verilated.h>
 #include <verilated_vcd_sc.h>
+#include <systemc>
 
 #include "Vop_probe.h"
 #include "sim/core/error.h"
@@ -67,7 +67,7 @@ struct Opener : sc_core::sc_module {
     for (const auto& t : s.tracers) t(s.vcd.get(), 99);
     int fds[2];
     if (::pipe2(fds, O_CLOEXEC) != 0) output::fail("cannot write", s.path, errno);
-    ::fcntl(fds[1], F_SETPIPE_SZ, 1 << 20);  // fewer round trips; the default size works too
+    ::fcntl(fds[1], F_SETPIPE_SZ, 1 << 20);                            // fewer round trips; the default size works too
     s.vcd->open(("/proc/self/fd/" + std::to_string(fds[1])).c_str());  // Verilator opens its own end
     ::close(fds[1]);
     s.drain = std::thread(copy_pipe, fds[0], s.file.get());

@@ -73,11 +73,11 @@ enum class MemoryUse {
 };
 
 struct BuildContext {
-  std::string name;                 ///< sc_module name
-  const config::Values& params;     ///< validated `accelerator:` section
-  EnergyTable& energy;             ///< a model may add prices it derives (set_price), e.g. per buffer size
+  std::string name;              ///< sc_module name
+  const config::Values& params;  ///< validated `accelerator:` section
+  EnergyTable& energy;           ///< a model may add prices it derives (set_price), e.g. per buffer size
   std::shared_ptr<const workload::OpGraph> workload;  ///< null when the kind needs none, or streams
-  std::shared_ptr<workload::OpStream> stream;          ///< a trace read as it runs (kinds with streams_ops)
+  std::shared_ptr<workload::OpStream> stream;         ///< a trace read as it runs (kinds with streams_ops)
   uint64_t seed = 1;
   memory::DramSystem* dram = nullptr;  ///< bound only for kinds that declare MemoryUse::dram
   /// The DRAM device; a kind that did not declare MemoryUse::dram asking for it is a bug.

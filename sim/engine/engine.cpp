@@ -1,6 +1,6 @@
 #include "sim/engine/engine.h"
-#include "sim/engine/laws.h"
 #include "sim/cosim/waveform.h"
+#include "sim/engine/laws.h"
 
 #include <systemc>
 
@@ -9,8 +9,8 @@
 #include "sim/memory/dram_system.h"
 #include "sim/memory/memory_factory.h"
 #include "sim/report/report.h"
-#include "sim/trace/trace_io.h"
 #include "sim/source/load.h"
+#include "sim/trace/trace_io.h"
 
 namespace bpsim {
 
@@ -22,9 +22,7 @@ void Accelerator::fail_run(std::exception_ptr e) {
 std::shared_ptr<const config::Schema> run_schema() {
   static auto s = [] {
     auto r = std::make_shared<config::Schema>("run", "run options");
-    r->integer("seed", "", "seed of every random choice (masks, traffic); same seed, same report")
-        .def(1)
-        .at_least(0);
+    r->integer("seed", "", "seed of every random choice (masks, traffic); same seed, same report").def(1).at_least(0);
     r->string("name", "label written into the report").def("\"\"");
     r->group("limits", limits::schema(), "resource limits of the input readers (README: Limits)");
     return r;
@@ -40,7 +38,9 @@ std::vector<ActionDecl> all_declared(std::vector<ActionDecl> all, std::vector<Ac
 }
 }  // namespace
 
-std::vector<ActionDecl> all_known_actions() { return all_declared(memory::memory_actions(), &AcceleratorKind::actions); }
+std::vector<ActionDecl> all_known_actions() {
+  return all_declared(memory::memory_actions(), &AcceleratorKind::actions);
+}
 
 std::vector<ActionDecl> all_known_leakage() {
   return all_declared(memory::memory_leakage_units(), &AcceleratorKind::leakage);
@@ -58,24 +58,33 @@ RunSpec prepare(const std::string& config_path, const std::vector<std::string>& 
 
   // accelerator: {kind: <registered>, …its parameters}
   const config::Node* acc = root.find("accelerator");
-  if (!acc) throw InputError(root.loc, "", "missing required section 'accelerator' (kinds: " + Registry::instance().names() + ")");
+  if (!acc)
+    throw InputError(root.loc, "",
+                     "missing required section 'accelerator' (kinds: " + Registry::instance().names() + ")");
   config::expect_map(*acc, "accelerator");
   const config::Node* kind = acc->find("kind");
-  if (!kind) throw InputError(acc->loc, "accelerator", "missing required key 'kind' (one of: " + Registry::instance().names() + ")");
+  if (!kind)
+    throw InputError(acc->loc, "accelerator",
+                     "missing required key 'kind' (one of: " + Registry::instance().names() + ")");
   std::string kind_name = config::as_string(*kind, "accelerator.kind");
   spec.kind = Registry::instance().find(kind_name);
   if (!spec.kind)
-    throw InputError(kind->loc, "accelerator.kind", "unknown accelerator '" + kind_name + "' (registered: " + Registry::instance().names() + ")");
+    throw InputError(kind->loc, "accelerator.kind",
+                     "unknown accelerator '" + kind_name + "' (registered: " + Registry::instance().names() + ")");
   config::Node params = *acc;
   params.erase("kind");
   spec.accelerator = std::make_unique<config::Values>(config::validate(params, *spec.kind->schema, "accelerator"));
 
   const config::Node* mem = root.find("memory");
-  if (!mem) throw InputError(root.loc, "", "missing required section 'memory' (include a preset, e.g. configs/memory/ddr4_2400.yaml)");
+  if (!mem)
+    throw InputError(root.loc, "",
+                     "missing required section 'memory' (include a preset, e.g. configs/memory/ddr4_2400.yaml)");
   spec.memory = std::make_unique<config::Values>(config::validate(*mem, *memory::memory_schema(), "memory"));
 
   const config::Node* en = root.find("energy");
-  if (!en) throw InputError(root.loc, "", "missing required section 'energy' (include a table, e.g. configs/energy/45nm.yaml)");
+  if (!en)
+    throw InputError(root.loc, "",
+                     "missing required section 'energy' (include a table, e.g. configs/energy/45nm.yaml)");
   spec.energy = EnergyTable::parse(*en, "energy", all_known_actions(), all_known_leakage());
 
   const config::Node* run = root.find("run");
@@ -92,7 +101,8 @@ RunSpec prepare(const std::string& config_path, const std::vector<std::string>& 
     const workload::OpCostFn cost = spec.kind->op_cost ? spec.kind->op_cost(*spec.accelerator) : workload::OpCostFn{};
     spec.workload = workload::load_workload(*wl, "workload", spec.seed, cost);
   } else if (spec.kind->needs_workload) {
-    throw InputError(root.loc, "", "missing required section 'workload' (accelerator '" + kind_name + "' runs a training step)");
+    throw InputError(root.loc, "",
+                     "missing required section 'workload' (accelerator '" + kind_name + "' runs a training step)");
   }
   return spec;
 }
@@ -100,7 +110,12 @@ RunSpec prepare(const std::string& config_path, const std::vector<std::string>& 
 Simulation::Simulation(RunSpec& spec) : m_spec(spec) {
   m_mem = memory::make_memory_system(*spec.memory, spec.energy, "memory");
   const bool uses_dram = spec.kind->memory == MemoryUse::dram;
-  BuildContext ctx{"accel", *spec.accelerator, spec.energy, spec.workload, spec.stream, spec.seed,
+  BuildContext ctx{"accel",
+                   *spec.accelerator,
+                   spec.energy,
+                   spec.workload,
+                   spec.stream,
+                   spec.seed,
                    uses_dram ? m_mem.get() : nullptr};
   m_acc = spec.kind->make(ctx);
   // Only what the model instantiates leaks, and the DRAM only when the kind declared it.
@@ -146,9 +161,17 @@ nlohmann::json Simulation::run(OpSpill* spill) {
   m_mem->report_stats(stats.child("memory"));
   workload::MemorySummary streamed;
   if (spec.stream) streamed = spec.stream->memory();
-  ReportInputs in{spec.kind->kind, acc.total_cycles(), acc.network(), spec.energy, stats,
-                  spec.workload ? &spec.workload->memory : spec.stream ? &streamed : nullptr,
-                  spec.run->s("name"), spec.seed, spec.root.to_yaml()};
+  ReportInputs in{spec.kind->kind,
+                  acc.total_cycles(),
+                  acc.network(),
+                  spec.energy,
+                  stats,
+                  spec.workload ? &spec.workload->memory
+                  : spec.stream ? &streamed
+                                : nullptr,
+                  spec.run->s("name"),
+                  spec.seed,
+                  spec.root.to_yaml()};
   nlohmann::json out = report.finish(in);
   laws::check_report(out, bounds, m_mem->read_bytes(), m_mem->write_bytes());
   return out;

@@ -30,7 +30,8 @@ bool below(uint64_t cycles, double bound) { return double(cycles) + 1.0 < bound 
 void check_bounds(const std::string& where, uint64_t cycles, uint64_t macs_executed, uint64_t dram_bytes,
                   const LawBounds& b) {
   if (macs_executed > 0 && b.macs_per_cycle <= 0)
-    violated("compute_bound", where, fmt::format("{} MACs executed on an accelerator that declares no MAC units", macs_executed));
+    violated("compute_bound", where,
+             fmt::format("{} MACs executed on an accelerator that declares no MAC units", macs_executed));
   const double compute = bound_cycles(double(macs_executed), b.macs_per_cycle);
   if (below(cycles, compute))
     violated("compute_bound", where,

@@ -15,16 +15,14 @@ bool lookup(const std::array<const char*, N>& names, const std::string& s, E& ou
   return false;
 }
 
-constexpr std::array<const char*, 5> kPhase = {"forward", "backward_data", "backward_weight",
-                                               "recompute", "update"};
-constexpr std::array<const char*, 11> kKind = {
-    "gemm", "conv", "xnor_gemm", "elementwise", "reduction", "normalization",
-    "softmax", "pool", "embedding", "bitwise", "optimizer"};
+constexpr std::array<const char*, 5> kPhase = {"forward", "backward_data", "backward_weight", "recompute", "update"};
+constexpr std::array<const char*, 11> kKind = {"gemm",      "conv",          "xnor_gemm", "elementwise",
+                                               "reduction", "normalization", "softmax",   "pool",
+                                               "embedding", "bitwise",       "optimizer"};
 constexpr std::array<const char*, 5> kDType = {"fp32", "bf16", "fp16", "int8", "binary"};
 constexpr std::array<const char*, 6> kMask = {"none", "relu", "pruned", "nm", "random", "bitmap"};
-constexpr std::array<const char*, 9> kRole = {"input", "weight", "activation", "saved", "gradient",
-                                              "weight_gradient", "optimizer_state", "workspace",
-                                              "mask"};
+constexpr std::array<const char*, 9> kRole = {"input",           "weight",          "activation", "saved", "gradient",
+                                              "weight_gradient", "optimizer_state", "workspace",  "mask"};
 }  // namespace
 
 const char* to_string(Phase p) { return kPhase[static_cast<size_t>(p)]; }

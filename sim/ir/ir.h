@@ -29,9 +29,9 @@ enum class OpKind {
   normalization,  ///< batchnorm / layernorm forward and backward
   softmax,
   pool,
-  embedding,      ///< gather forward, scatter-add backward
-  bitwise,        ///< and/or/xor/xnor/not over N bits (PIM checks)
-  optimizer,      ///< weight update with optimizer-state traffic
+  embedding,  ///< gather forward, scatter-add backward
+  bitwise,    ///< and/or/xor/xnor/not over N bits (PIM checks)
+  optimizer,  ///< weight update with optimizer-state traffic
 };
 const char* to_string(OpKind k);
 bool op_kind_from_string(const std::string& s, OpKind& out);
@@ -55,7 +55,7 @@ struct ConvShape {
   uint64_t n = 0, c = 0, h = 0, w = 0;  ///< input batch, channels, height, width
   uint64_t k = 0, r = 0, s = 0;         ///< filters, kernel height, kernel width
   uint64_t stride = 1, pad = 0, groups = 1;
-  uint64_t p = 0, q = 0;                ///< output height, width
+  uint64_t p = 0, q = 0;  ///< output height, width
 };
 
 /// Which outputs of an op are not needed (output sparsity). density = fraction needed.
@@ -71,8 +71,7 @@ struct OutputMask {
 };
 const char* to_string(OutputMask::Source s);
 
-enum class TensorRole { input, weight, activation, saved, gradient, weight_gradient,
-                        optimizer_state, workspace, mask };
+enum class TensorRole { input, weight, activation, saved, gradient, weight_gradient, optimizer_state, workspace, mask };
 const char* to_string(TensorRole r);
 
 struct Tensor {
@@ -90,11 +89,11 @@ struct Op {
   OpKind kind = OpKind::gemm;
   std::string detail;  ///< sub-kind: "relu", "relu_bwd", "adam", "xor", …
   DType dtype = DType::fp32;
-  GemmDims gemm;       ///< gemm, conv, xnor_gemm
-  ConvShape conv;      ///< conv only
-  uint64_t elements = 0;  ///< elementwise-like ops: elements produced
-  uint64_t macs = 0;      ///< multiply-accumulates the op asks for
-  uint64_t flops = 0;     ///< other arithmetic (elementwise, normalisation, optimizer)
+  GemmDims gemm;                        ///< gemm, conv, xnor_gemm
+  ConvShape conv;                       ///< conv only
+  uint64_t elements = 0;                ///< elementwise-like ops: elements produced
+  uint64_t macs = 0;                    ///< multiply-accumulates the op asks for
+  uint64_t flops = 0;                   ///< other arithmetic (elementwise, normalisation, optimizer)
   std::vector<uint32_t> reads, writes;  ///< tensor ids
   std::vector<uint32_t> deps;           ///< op ids that must finish first
   OutputMask out_mask;

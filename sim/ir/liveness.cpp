@@ -45,7 +45,8 @@ Liveness liveness(const OpGraph& g) {
   w.during.reserve(g.ops.size());
   uint64_t live = 0;
   for (const Op& o : g.ops) {
-    for (uint32_t t : ev.alloc_before[o.id]) live = sum_or_throw("memory accounting: the bytes live at once", {live, g.tensors[t].bytes});
+    for (uint32_t t : ev.alloc_before[o.id])
+      live = sum_or_throw("memory accounting: the bytes live at once", {live, g.tensors[t].bytes});
     w.during.push_back(live);
     for (uint32_t t : ev.free_after[o.id]) live -= g.tensors[t].bytes;
     if (int64_t(o.id) == last_forward) w.saved_after_forward = live;

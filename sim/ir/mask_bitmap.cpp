@@ -7,7 +7,8 @@
 
 namespace bpsim::workload {
 
-MaskBitmap::MaskBitmap(uint64_t m, uint64_t n, std::vector<uint8_t> bytes) : m_m(m), m_n(n), m_bytes(std::move(bytes)) {}
+MaskBitmap::MaskBitmap(uint64_t m, uint64_t n, std::vector<uint8_t> bytes)
+    : m_m(m), m_n(n), m_bytes(std::move(bytes)) {}
 
 uint64_t MaskBitmap::needed_in(uint64_t i0, uint64_t i1, uint64_t j0, uint64_t j1) const {
   uint64_t c = 0;
@@ -24,12 +25,15 @@ std::shared_ptr<const MaskBitmap> read_mask_bitmap(const std::string& path, uint
   const Location at{path};
   uint64_t bits = 0;
   if (!checked_product({m, n}, bits))
-    throw InputError(at, "", "an " + std::to_string(m) + "×" + std::to_string(n) + " output: " + overflow_message({m, n}, '*'));
+    throw InputError(at, "",
+                     "an " + std::to_string(m) + "×" + std::to_string(n) + " output: " + overflow_message({m, n}, '*'));
   if (bits == 0) throw InputError(at, "", "an output-mask bitmap needs an output of at least 1×1");
   const uint64_t want = bytes_for(bits);
   if (want > limits::get(limits::Id::bitmap_bytes))
-    throw InputError(at, "", limits::exceeded(limits::Id::bitmap_bytes, "an " + std::to_string(m) + "×" + std::to_string(n) +
-                                                                         " output-mask bitmap needs " + std::to_string(want) + " bytes"));
+    throw InputError(
+        at, "",
+        limits::exceeded(limits::Id::bitmap_bytes, "an " + std::to_string(m) + "×" + std::to_string(n) +
+                                                       " output-mask bitmap needs " + std::to_string(want) + " bytes"));
   // The size is checked before reading, and no more than it is read.
   const uint64_t size = regular_file_size(path, "output-mask bitmap");
   std::vector<uint8_t> bytes(size == want ? want : 0);

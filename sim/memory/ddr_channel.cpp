@@ -48,7 +48,8 @@ uint64_t DdrChannel::col_ready(const DdrRequest& r, uint64_t now) const {
   if (!r.write && rk.wr_bg >= 0)
     t = std::max(t, rk.wr_data_end + (int(r.a.bank_group) == rk.wr_bg ? m_spec.twtr_l : m_spec.twtr_s));
   const uint64_t lat = r.write ? m_spec.cwl : m_spec.cl;
-  const uint64_t bus = m_data_bus_free + (m_last_data_rank >= 0 && m_last_data_rank != int(r.a.rank) ? m_spec.trtrs : 0);
+  const uint64_t bus =
+      m_data_bus_free + (m_last_data_rank >= 0 && m_last_data_rank != int(r.a.rank) ? m_spec.trtrs : 0);
   if (t + lat < bus) t = bus - lat;
   return t;
 }

@@ -41,15 +41,16 @@ void DramSystem::register_stats() {
   g.add("pre_count", c.pre, "precharges");
   g.add("rd_count", c.rd, "read bursts");
   g.add("wr_count", c.wr, "write bursts");
-  g.formula("ref_count", [this] { return m_counters.ref + m_bulk_refs; }, "refresh commands (per rank)");
+  g.formula(
+      "ref_count", [this] { return m_counters.ref + m_bulk_refs; }, "refresh commands (per rank)");
   g.add("read_bytes", c.read_bytes, "bytes read over the DRAM interface");
   g.add("write_bytes", c.write_bytes, "bytes written over the DRAM interface");
   g.add("row_hits", c.row_hits, "requests served from an open row (detailed path)");
   g.add("row_misses", c.row_misses, "requests that opened a row in a closed bank (detailed path)");
   g.add("row_conflicts", c.row_conflicts, "requests that closed another row first (detailed path)");
-  g.formula("avg_latency_cycles",
-            [&c] { return c.requests ? double(c.latency_cycles) / double(c.requests) : 0.0; },
-            "mean cycles from acceptance by the controller to the last data beat");
+  g.formula(
+      "avg_latency_cycles", [&c] { return c.requests ? double(c.latency_cycles) / double(c.requests) : 0.0; },
+      "mean cycles from acceptance by the controller to the last data beat");
   g.add("queue_full_stall_cycles", c.queue_full_cycles,
         "cycles requests waited at the socket for controller queue space (detailed path)");
   g.set("capacity_bytes", m_spec.capacity_bytes(), "device capacity");
@@ -155,8 +156,8 @@ uint64_t DramSystem::channel_cycles(uint64_t bursts, uint64_t acts, bool is_writ
   // Column rate: one burst per max(tBL, tCCD); tCCD_S when the bank group changes between
   // consecutive bursts (Bg mapped below Co), tCCD_L otherwise.
   const auto& m = m_spec.mapping;
-  const bool bg_below_co = std::find(m.begin(), m.end(), AddrField::bank_group) >
-                           std::find(m.begin(), m.end(), AddrField::column);
+  const bool bg_below_co =
+      std::find(m.begin(), m.end(), AddrField::bank_group) > std::find(m.begin(), m.end(), AddrField::column);
   const double per_burst = std::max<double>(m_spec.tbl, bg_below_co ? m_spec.tccd_s : m_spec.tccd_l);
   const double t_col = double(bursts) * per_burst;
   // Activation rate: tRRD_S apart and at most four per tFAW.

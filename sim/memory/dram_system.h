@@ -7,9 +7,9 @@
 #include <memory>
 #include <vector>
 
+#include <tlm_utils/simple_target_socket.h>
 #include <systemc>
 #include <tlm>
-#include <tlm_utils/simple_target_socket.h>
 
 #include "sim/memory/ddr_channel.h"
 #include "sim/memory/ddr_spec.h"
@@ -75,8 +75,8 @@ class DramSystem : public sc_core::sc_module, public MemorySystem {
   sc_core::sc_event m_new_request, m_new_response;
   uint64_t m_next_id = 0;
   std::vector<uint64_t> m_bulk_free;  ///< per channel: cycle the bulk path may issue again
-  uint64_t m_bulk_end = 0;        ///< latest bulk completion, for refresh accounting
-  uint64_t m_bulk_refs = 0;       ///< refreshes counted for bulk time so far
+  uint64_t m_bulk_end = 0;            ///< latest bulk completion, for refresh accounting
+  uint64_t m_bulk_refs = 0;           ///< refreshes counted for bulk time so far
   std::array<uint64_t, 5> m_taken{};  ///< act, pre, rd, wr, ref already handed out by take_actions
 };
 

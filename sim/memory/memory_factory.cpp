@@ -32,7 +32,7 @@ std::vector<ActionDecl> memory_leakage_units() {
 LeakingPart dram_background() { return {"dram", dram_actions().background}; }
 
 std::unique_ptr<DramSystem> make_memory_system(const config::Values& memory, EnergyTable& prices,
-                                                 const std::string& name) {
+                                               const std::string& name) {
   const DdrSpec spec = ddr_spec_from(memory);
   const DdrEnergy e = DdrEnergy::from(spec);
   const std::string src = fmt::format("DRAMPower formula from the IDD currents of memory preset '{}'", spec.name);

@@ -26,6 +26,6 @@ LeakingPart dram_background();
 /// Builds the memory system (an sc_module) before sc_start; registers DRAM prices
 /// derived from IDD currents into `prices`.
 std::unique_ptr<DramSystem> make_memory_system(const config::Values& memory, EnergyTable& prices,
-                                                 const std::string& name);
+                                               const std::string& name);
 
 }  // namespace bpsim::memory

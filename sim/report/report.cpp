@@ -20,13 +20,25 @@ namespace {
 
 using json = nlohmann::json;
 
-const char* const kCountKeys[] = {"macs", "macs_executed", "macs_skipped", "macs_gated", "dram_read_bytes",
-                                  "dram_write_bytes", "onchip_read_bytes", "onchip_write_bytes"};
+const char* const kCountKeys[] = {"macs",
+                                  "macs_executed",
+                                  "macs_skipped",
+                                  "macs_gated",
+                                  "dram_read_bytes",
+                                  "dram_write_bytes",
+                                  "onchip_read_bytes",
+                                  "onchip_write_bytes"};
 constexpr size_t kCounts = std::size(kCountKeys);
 
 /// An op record's counts, in kCountKeys order.
 std::array<uint64_t, kCounts> counts_of(const OpRecord& r) {
-  return {r.macs, r.macs_executed, r.macs_skipped, r.macs_gated, r.dram_read_bytes, r.dram_write_bytes, r.onchip_read_bytes,
+  return {r.macs,
+          r.macs_executed,
+          r.macs_skipped,
+          r.macs_gated,
+          r.dram_read_bytes,
+          r.dram_write_bytes,
+          r.onchip_read_bytes,
           r.onchip_write_bytes};
 }
 
@@ -70,7 +82,10 @@ std::string human_seconds(double s) {
 }  // namespace
 
 ReportBuilder::ReportBuilder(const EnergyTable& energy, double clock_ghz, OpSink sink)
-    : m_energy(energy), m_ghz(clock_ghz), m_seconds_per_cycle(1.0 / (clock_ghz * 1e9)), m_sink(std::move(sink)),
+    : m_energy(energy),
+      m_ghz(clock_ghz),
+      m_seconds_per_cycle(1.0 / (clock_ghz * 1e9)),
+      m_sink(std::move(sink)),
       m_ops(json::array()) {}
 
 void ReportBuilder::Sums::add(const OpRecord& r, double energy) {
@@ -97,14 +112,12 @@ void ReportBuilder::add(const OpRecord& r) {
   const double e = dynamic + m_energy.static_pj(double(r.cycles) * m_seconds_per_cycle, nullptr);
   ph.sums.add(r, e);
   m_totals.add(r, 0.0);
-  if (m_sink)
-    m_sink(r, e);
-  else
-    m_ops.push_back(op_entry(r, e));
+  if (m_sink) m_sink(r, e);
+  else m_ops.push_back(op_entry(r, e));
 }
 
 json ReportBuilder::op_entry(const OpRecord& r, double energy_pj) {
-  json o = {{"name", r.name}, {"phase", r.phase}, {"kind", r.kind}, {"start_cycle", r.start_cycle},
+  json o = {{"name", r.name},     {"phase", r.phase},      {"kind", r.kind}, {"start_cycle", r.start_cycle},
             {"cycles", r.cycles}, {"energy_pj", energy_pj}};
   const auto c = counts_of(r);
   for (size_t i = 0; i < kCounts; ++i) o[kCountKeys[i]] = c[i];
@@ -143,9 +156,8 @@ json ReportBuilder::finish(const ReportInputs& in) {
 
   const workload::MemorySummary none;
   const workload::MemorySummary& m = in.memory_summary ? *in.memory_summary : none;
-  report["memory"] = {{"policy", m.policy},
-                      {"saved_after_forward_bytes", m.saved_after_forward_bytes},
-                      {"peak_bytes", m.peak_bytes}};
+  report["memory"] = {
+      {"policy", m.policy}, {"saved_after_forward_bytes", m.saved_after_forward_bytes}, {"peak_bytes", m.peak_bytes}};
   if (!m.figures.empty()) report["memory"]["figures"] = m.figures;  // the policy's own figures
   report["phases"] = std::move(phases);
   if (!m_sink) report["ops"] = std::move(m_ops);  // else the sink has them (OpSpill)
@@ -195,15 +207,15 @@ std::string ops_csv(const json& report) {
 std::string summary_table(const json& r) {
   std::string s = fmt::format("bpsim {} on {} @ {} GHz\n", r["bpsim_version"].get<std::string>(),
                               r["accelerator"].get<std::string>(), r["clock_ghz"].get<double>());
-  s += fmt::format("{:<16} {:>14} {:>12} {:>12} {:>12} {:>12} {:>12} {:>12}\n", "phase", "cycles", "time",
-                   "energy", "MACs", "executed", "DRAM rd", "DRAM wr");
+  s += fmt::format("{:<16} {:>14} {:>12} {:>12} {:>12} {:>12} {:>12} {:>12}\n", "phase", "cycles", "time", "energy",
+                   "MACs", "executed", "DRAM rd", "DRAM wr");
   auto row = [&](const std::string& name, const json& t) {
-    s += fmt::format("{:<16} {:>14} {:>12} {:>12} {:>12} {:>12} {:>12} {:>12}\n", name,
-                     t["cycles"].get<uint64_t>(), human_seconds(t["seconds"].get<double>()),
-                     human(t["energy_pj"].get<double>() * 1e-12, "J"), human(double(t["macs"].get<uint64_t>()), ""),
-                     human(double(t["macs_executed"].get<uint64_t>()), ""),
-                     human(double(t["dram_read_bytes"].get<uint64_t>()), "B"),
-                     human(double(t["dram_write_bytes"].get<uint64_t>()), "B"));
+    s +=
+        fmt::format("{:<16} {:>14} {:>12} {:>12} {:>12} {:>12} {:>12} {:>12}\n", name, t["cycles"].get<uint64_t>(),
+                    human_seconds(t["seconds"].get<double>()), human(t["energy_pj"].get<double>() * 1e-12, "J"),
+                    human(double(t["macs"].get<uint64_t>()), ""), human(double(t["macs_executed"].get<uint64_t>()), ""),
+                    human(double(t["dram_read_bytes"].get<uint64_t>()), "B"),
+                    human(double(t["dram_write_bytes"].get<uint64_t>()), "B"));
   };
   for (const char* p : {"forward", "backward_data", "backward_weight", "recompute", "update"})
     if (r["phases"].contains(p)) row(p, r["phases"][p]);
@@ -225,7 +237,9 @@ std::string summary_table(const json& r) {
   // The five largest energy components.
   std::vector<std::pair<double, std::string>> parts;
   for (const auto& [k, v] : r["energy_breakdown_pj"].items()) parts.emplace_back(v.get<double>(), k);
-  std::sort(parts.begin(), parts.end(), [](const auto& a, const auto& b) { return a.first > b.first || (a.first == b.first && a.second < b.second); });
+  std::sort(parts.begin(), parts.end(), [](const auto& a, const auto& b) {
+    return a.first > b.first || (a.first == b.first && a.second < b.second);
+  });
   const double total = r["totals"]["energy_pj"].get<double>();
   s += "top energy:";
   for (size_t i = 0; i < parts.size() && i < 5; ++i)

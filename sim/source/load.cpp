@@ -1,10 +1,10 @@
 #include "sim/source/load.h"
 
 #include "sim/core/params.h"
-#include "sim/workload/builder.h"
 #include "sim/trace/chakra_et.h"
 #include "sim/trace/scalesim_csv.h"
 #include "sim/trace/trace_io.h"
+#include "sim/workload/builder.h"
 #include "sim/workload/spec.h"
 
 namespace bpsim::workload {
@@ -14,13 +14,15 @@ std::shared_ptr<const config::Schema> workload_schema() {
     // `policy` and `policies` are checked per kind (make_policy); declared here for the key list.
     auto per_kind = std::make_shared<config::Schema>("policy", "keys of the policy kind (bpsim list)");
     auto w = std::make_shared<config::Schema>("workload", "the training step");
-    w->string("spec", "network spec file (configs/workloads/), relative to this config; or write the spec's "
-                      "keys (input, layers, optimizer, name) inline instead");
+    w->string("spec",
+              "network spec file (configs/workloads/), relative to this config; or write the spec's "
+              "keys (input, layers, optimizer, name) inline instead");
     w->integer("batch", "samples", "overrides the spec's batch").range(1, int64_t(1) << 24);
     w->choice("dtype", {"fp32", "bf16", "fp16", "int8"}, "overrides the spec's dtype");
     w->group("policy", per_kind, "memory policy: {kind: K, K's keys}");
-    w->group("policies", per_kind, "per kind, its keys where `policy` names that kind without giving them "
-                                   "(bpsim compare and sweeps that change policy.kind alone)");
+    w->group("policies", per_kind,
+             "per kind, its keys where `policy` names that kind without giving them "
+             "(bpsim compare and sweeps that change policy.kind alone)");
     w->real("relu_density", "", "overrides every ReLU's mask density (fraction of non-zero outputs)").range(0, 1);
     return w;
   }();
@@ -90,7 +92,9 @@ static std::shared_ptr<const config::Schema> scalesim_schema() {
   static auto s = [] {
     auto w = std::make_shared<config::Schema>("workload", "a SCALE-Sim topology CSV as the workload");
     w->choice("dtype", {"fp32", "bf16", "fp16", "int8", "binary"}, "element type of its operands").def("int8");
-    w->integer("batch", "samples", "multiplies every layer's M (im2col rows); weights are shared").def(1).range(1, int64_t(1) << 24);
+    w->integer("batch", "samples", "multiplies every layer's M (im2col rows); weights are shared")
+        .def(1)
+        .range(1, int64_t(1) << 24);
     w->boolean("backward", "add each layer's dX and dW GEMMs after the forward ones (a training step)").def(false);
     return w;
   }();
@@ -133,7 +137,8 @@ std::string trace_path_of(const config::Node& section, const std::string& key_pa
 static std::shared_ptr<const config::Schema> chakra_schema() {
   static auto s = [] {
     auto w = std::make_shared<config::Schema>("workload", "an MLCommons Chakra execution trace (.et) as the workload");
-    w->choice("dtype", {"fp32", "bf16", "fp16", "int8"}, "element type of every op (tensor bytes from shapes)").def("fp32");
+    w->choice("dtype", {"fp32", "bf16", "fp16", "int8"}, "element type of every op (tensor bytes from shapes)")
+        .def("fp32");
     return w;
   }();
   return s;

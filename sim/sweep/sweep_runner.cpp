@@ -32,12 +32,18 @@ namespace bpsim::sweep {
 
 namespace {
 
-const char* const kTotals[] = {"cycles", "seconds", "energy_pj", "macs", "macs_executed", "macs_gated",
-                               "dram_read_bytes", "dram_write_bytes", "onchip_read_bytes", "onchip_write_bytes"};
+const char* const kTotals[] = {"cycles",
+                               "seconds",
+                               "energy_pj",
+                               "macs",
+                               "macs_executed",
+                               "macs_gated",
+                               "dram_read_bytes",
+                               "dram_write_bytes",
+                               "onchip_read_bytes",
+                               "onchip_write_bytes"};
 
-double now_s() {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
-}
+double now_s() { return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count(); }
 
 /// A YAML scalar as the JSON value a reader expects (numbers stay numbers).
 json scalar_json(const config::Node& n) {
@@ -85,7 +91,8 @@ std::string last_lines(const std::string& file, size_t n) {
   for (std::string l; std::getline(in, l);)
     if (!l.empty()) lines.push_back(l);
   std::string out;
-  for (size_t i = lines.size() > n ? lines.size() - n : 0; i < lines.size(); ++i) out += (out.empty() ? "" : "\n") + lines[i];
+  for (size_t i = lines.size() > n ? lines.size() - n : 0; i < lines.size(); ++i)
+    out += (out.empty() ? "" : "\n") + lines[i];
   return out;
 }
 
@@ -191,7 +198,6 @@ bool ResultStore::done(const Point& p, bool retry_failed) const {
   return false;
 }
 
-
 void ResultStore::append(const SweepSpec& spec, const json& row) {
   const fs::path csv = fs::path(m_dir) / "results.csv";
   if (!fs::exists(csv)) output::append(csv, csv_header(spec));
@@ -238,9 +244,10 @@ int exit_code_of(const json& row) { return row.value("exit_code", kExitInternal)
 std::string folded_text(const SweepSpec& spec) {
   const size_t n = spec.duplicates.size();
   if (!n) return "";
-  return fmt::format(" ({} duplicate point{} with the same config as another folded into it; bpsim sweep --list "
-                     "names them)",
-                     n, n == 1 ? "" : "s");
+  return fmt::format(
+      " ({} duplicate point{} with the same config as another folded into it; bpsim sweep --list "
+      "names them)",
+      n, n == 1 ? "" : "s");
 }
 
 std::string failure_text(const SweepSpec& spec, const json& row, const std::string& out_dir) {
@@ -251,7 +258,8 @@ std::string failure_text(const SweepSpec& spec, const json& row, const std::stri
                                  code == kExitBadInput ? ": bad input" : "", label.empty() ? "" : ": ", label);
   std::istringstream error(row.value("error", std::string()));
   for (std::string line; std::getline(error, line);) text += "    " + line + "\n";
-  return text + fmt::format("    log: {}\n", (fs::path(out_dir) / "points" / (row["hash"].get<std::string>() + ".log")).string());
+  return text + fmt::format("    log: {}\n",
+                            (fs::path(out_dir) / "points" / (row["hash"].get<std::string>() + ".log")).string());
 }
 
 int finish_sweep(const SweepSpec& spec, const ResultStore& store, const RunnerOptions& opt, const std::string& where) {
@@ -355,9 +363,10 @@ int run_local(const SweepSpec& spec, const RunnerOptions& opt) {
   for (auto& t : threads) t.join();
   if (failure) {
     progress.finish();
-    std::cerr << fmt::format("sweep: stopped; the {} rows in {}/results.jsonl are kept, and running the sweep "
-                             "again resumes after them\n",
-                             store.size(), opt.out_dir);
+    std::cerr << fmt::format(
+        "sweep: stopped; the {} rows in {}/results.jsonl are kept, and running the sweep "
+        "again resumes after them\n",
+        store.size(), opt.out_dir);
     std::rethrow_exception(failure);
   }
   progress.finish();

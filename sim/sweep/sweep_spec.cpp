@@ -29,10 +29,12 @@ std::string point_config(const SweepSpec& spec, const Point& p, const std::strin
   // Absolute paths: an include is resolved against the including file, which lives in `dir`.
   const std::filesystem::path file = std::filesystem::path(dir) / (p.hash + ".yaml");
   output::make_dirs(dir);
-  output::write_file(file, "# Written by bpsim sweep " + spec.file + " for point " + std::to_string(p.index) +
-                               ": the base config with the\n# include axis's file merged over it (later includes win).\n"
-                               "include: [" + config::yaml_quote(std::filesystem::absolute(spec.base_config).string()) + ", " +
-                               config::yaml_quote(std::filesystem::absolute(p.include).string()) + "]\n");
+  output::write_file(file,
+                     "# Written by bpsim sweep " + spec.file + " for point " + std::to_string(p.index) +
+                         ": the base config with the\n# include axis's file merged over it (later includes win).\n"
+                         "include: [" +
+                         config::yaml_quote(std::filesystem::absolute(spec.base_config).string()) + ", " +
+                         config::yaml_quote(std::filesystem::absolute(p.include).string()) + "]\n");
   return file.string();
 }
 
@@ -86,8 +88,9 @@ Axis read_zip_group(const Node& group, const std::string& path) {
       if (n == 0) throw InputError(e.value.loc, p, "an axis needs at least one value");
       axis.resize(n);
     } else if (e.value.seq.size() != n) {
-      throw InputError(e.value.loc, p, "zipped lists must have the same length (" + std::to_string(n) + " before, " +
-                                           std::to_string(e.value.seq.size()) + " here)");
+      throw InputError(e.value.loc, p,
+                       "zipped lists must have the same length (" + std::to_string(n) + " before, " +
+                           std::to_string(e.value.seq.size()) + " here)");
     }
     for (size_t i = 0; i < n; ++i) axis[i].push_back({e.key, axis_value(e.key, e.value.seq[i], p)});
   }
@@ -171,12 +174,13 @@ SweepSpec expand_sweep(const Node& root, const std::string& path, const std::vec
   const Node* rules = root.find("exclude");
   if (rules) {
     config::expect_seq(*rules, "exclude");
-    for (size_t i = 0; i < rules->seq.size(); ++i) config::expect_map(rules->seq[i], "exclude[" + std::to_string(i) + "]");
+    for (size_t i = 0; i < rules->seq.size(); ++i)
+      config::expect_map(rules->seq[i], "exclude[" + std::to_string(i) + "]");
   }
 
   // Cartesian product, the first axis varying slowest.
   const Node base_tree = config::load_file(spec.base_config);
-  std::map<std::string, Node> include_trees;  // each include axis file, loaded once
+  std::map<std::string, Node> include_trees;    // each include axis file, loaded once
   std::map<std::string, size_t> index_of_hash;  // distinct points so far
   std::vector<size_t> idx(axes.size(), 0);
   const size_t total = point_count(axes, spec.axis_names);

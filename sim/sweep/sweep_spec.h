@@ -27,8 +27,8 @@ struct Point {
 /// A point whose resolved config equals an earlier point's: it is not run again, its
 /// result is that point's.
 struct Duplicate {
-  Point point;          ///< its axes and hash (its index is the distinct point's)
-  size_t same_as = 0;   ///< index of the distinct point it equals
+  Point point;         ///< its axes and hash (its index is the distinct point's)
+  size_t same_as = 0;  ///< index of the distinct point it equals
 };
 
 struct SweepSpec {

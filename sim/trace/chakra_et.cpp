@@ -114,9 +114,12 @@ class NodeCtx {
   Location loc() const { return Location{m_file}; }
   /// "node[3] (id 17).FIELD"
   std::string key(const std::string& field) const {
-    return "node[" + std::to_string(m_index) + "] (id " + std::to_string(m_node.id()) + ")" + (field.empty() ? "" : "." + field);
+    return "node[" + std::to_string(m_index) + "] (id " + std::to_string(m_node.id()) + ")" +
+           (field.empty() ? "" : "." + field);
   }
-  [[noreturn]] void fail(const std::string& field, const std::string& msg) const { throw InputError(loc(), key(field), msg); }
+  [[noreturn]] void fail(const std::string& field, const std::string& msg) const {
+    throw InputError(loc(), key(field), msg);
+  }
   const pb::AttributeProto* attr(const std::string& name) const {
     for (const pb::AttributeProto& a : m_node.attr())
       if (a.name() == name) return &a;
@@ -194,9 +197,7 @@ uint64_t tensor_elements(const NodeCtx& c, const std::string& field, const Lit& 
   return s;
 }
 
-std::string type_name(int t) {
-  return pb::NodeType_IsValid(t) ? pb::NodeType_Name(static_cast<pb::NodeType>(t)) : "?";
-}
+std::string type_name(int t) { return pb::NodeType_IsValid(t) ? pb::NodeType_Name(static_cast<pb::NodeType>(t)) : "?"; }
 
 /// The i-th input shape, of rank `rank` (0: any rank ≥ 1), all dims ≥ 1.
 std::vector<uint64_t> shape_at(const NodeCtx& c, const Lit& shapes, size_t i, size_t rank) {
@@ -219,16 +220,16 @@ uint64_t value_at(const NodeCtx& c, const Lit& values, size_t i, const char* wha
   if (v && v->kind == Lit::Kind::list && !v->items.empty()) v = &v->items[0];
   if (!v || v->kind != Lit::Kind::integer || v->i < int64_t(min))
     c.fail("inputs.values", c.node().name() + " needs its " + what + " (an integer ≥ " + std::to_string(min) +
-                                ") as input " + std::to_string(i) + ", values are '" + c.node().inputs().values().substr(0, 120) +
-                                "'");
+                                ") as input " + std::to_string(i) + ", values are '" +
+                                c.node().inputs().values().substr(0, 120) + "'");
   return uint64_t(v->i);
 }
 
 /// The PyTorch ops bpsim reads GEMM / conv dims of (from inputs.shapes).
 bool is_aten_compute(const std::string& name) {
-  static const char* const names[] = {"aten::mm",     "aten::addmm",       "aten::bmm",          "aten::baddbmm",
-                                      "aten::matmul", "aten::linear",      "aten::convolution",  "aten::_convolution",
-                                      "aten::conv2d"};
+  static const char* const names[] = {"aten::mm",          "aten::addmm",        "aten::bmm",
+                                      "aten::baddbmm",     "aten::matmul",       "aten::linear",
+                                      "aten::convolution", "aten::_convolution", "aten::conv2d"};
   return std::find(std::begin(names), std::end(names), name) != std::end(names);
 }
 
@@ -252,12 +253,14 @@ void finish_conv(const NodeCtx& c, Compute& r, const char* field) {
   ConvShape& s = r.conv;
   for (uint64_t x : {s.n, s.c, s.h, s.w, s.k, s.r, s.s, s.stride, s.pad, s.groups})
     if (x > (uint64_t(1) << 32)) c.fail(field, "convolution sizes above 2^32 are not supported");
-  if (s.c % s.groups) c.fail(field, std::to_string(s.c) + " input channels do not divide into " + std::to_string(s.groups) + " groups");
+  if (s.c % s.groups)
+    c.fail(field, std::to_string(s.c) + " input channels do not divide into " + std::to_string(s.groups) + " groups");
   if (s.h + 2 * s.pad < s.r || s.w + 2 * s.pad < s.s) c.fail(field, "kernel larger than the padded input");
   s.p = (s.h + 2 * s.pad - s.r) / s.stride + 1;
   s.q = (s.w + 2 * s.pad - s.s) / s.stride + 1;
   r.kind = OpKind::conv;
-  r.gemm = GemmDims{product(c, field, {s.n, s.p, s.q}), s.k, product(c, field, {s.c / s.groups, s.r, s.s}), 1};  // im2col, as emit_forward
+  r.gemm = GemmDims{product(c, field, {s.n, s.p, s.q}), s.k, product(c, field, {s.c / s.groups, s.r, s.s}),
+                    1};  // im2col, as emit_forward
   r.matched = true;
 }
 
@@ -351,7 +354,8 @@ Phase phase_of(const NodeCtx& c) {
     Phase p;
     const std::string s = c.str("phase");
     if (!phase_from_string(s, p))
-      c.fail("attr.phase", "unknown value '" + s + "' (valid: forward, backward_data, backward_weight, recompute, update)");
+      c.fail("attr.phase",
+             "unknown value '" + s + "' (valid: forward, backward_data, backward_weight, recompute, update)");
     return p;
   }
   const std::string& n = c.node().name();
@@ -366,8 +370,9 @@ class Builder {
 
   uint32_t tensor(const std::string& name, uint64_t bytes, TensorRole role) {
     if (m_g.tensors.size() >= limits::get(limits::Id::tensors))
-      throw InputError(Location{m_g.name}, "",
-                       limits::exceeded(limits::Id::tensors, "too many tensors: more than " + std::to_string(m_g.tensors.size())));
+      throw InputError(
+          Location{m_g.name}, "",
+          limits::exceeded(limits::Id::tensors, "too many tensors: more than " + std::to_string(m_g.tensors.size())));
     return add_tensor(m_g, name, bytes, role);
   }
 
@@ -461,14 +466,15 @@ std::shared_ptr<OpGraph> read_chakra_et(const std::string& bytes, const std::str
     const int at = in.CurrentPosition();
     uint32_t len = 0;
     if (!in.ReadVarint32(&len))
-      throw InputError(Location{file}, what, "bad message length varint at byte " + std::to_string(at) +
-                                                 " (truncated or corrupt file)");
+      throw InputError(Location{file}, what,
+                       "bad message length varint at byte " + std::to_string(at) + " (truncated or corrupt file)");
     if (len > uint32_t(size - in.CurrentPosition()))
-      throw InputError(Location{file}, what, "truncated file: the message at byte " + std::to_string(at) + " claims " +
-                                                 std::to_string(len) + " bytes, " +
-                                                 std::to_string(size - in.CurrentPosition()) + " remain");
+      throw InputError(Location{file}, what,
+                       "truncated file: the message at byte " + std::to_string(at) + " claims " + std::to_string(len) +
+                           " bytes, " + std::to_string(size - in.CurrentPosition()) + " remain");
     if (msg > limits::get(limits::Id::ops))
-      throw InputError(Location{file}, what, limits::exceeded(limits::Id::ops, "too many nodes: more than " + std::to_string(msg - 1)));
+      throw InputError(Location{file}, what,
+                       limits::exceeded(limits::Id::ops, "too many nodes: more than " + std::to_string(msg - 1)));
     const io::CodedInputStream::Limit limit = in.PushLimit(int(len));
     bool ok;
     if (msg == 0) {
@@ -480,10 +486,12 @@ std::shared_ptr<OpGraph> read_chakra_et(const std::string& bytes, const std::str
     ok = ok && in.ConsumedEntireMessage();
     in.PopLimit(limit);
     if (!ok)
-      throw InputError(Location{file}, what, "cannot parse the " + std::string(msg == 0 ? "GlobalMetadata" : "Node") +
-                                                 " message at byte " + std::to_string(at) + " (corrupt protobuf)");
+      throw InputError(Location{file}, what,
+                       "cannot parse the " + std::string(msg == 0 ? "GlobalMetadata" : "Node") + " message at byte " +
+                           std::to_string(at) + " (corrupt protobuf)");
   }
-  if (size == 0) throw InputError(Location{file}, "global_metadata", "empty file (a Chakra trace starts with GlobalMetadata)");
+  if (size == 0)
+    throw InputError(Location{file}, "global_metadata", "empty file (a Chakra trace starts with GlobalMetadata)");
   if (nodes.empty()) throw InputError(Location{file}, "", "no nodes after the GlobalMetadata");
 
   // Ids, dependencies (data_deps ∪ ctrl_deps), then a topological order: among ready
@@ -491,15 +499,15 @@ std::shared_ptr<OpGraph> read_chakra_et(const std::string& bytes, const std::str
   std::map<uint64_t, size_t> index_of;
   for (size_t i = 0; i < nodes.size(); ++i)
     if (!index_of.emplace(nodes[i].id(), i).second)
-      NodeCtx(file, i, nodes[i]).fail("id", "duplicate node id (node[" + std::to_string(index_of[nodes[i].id()]) +
-                                                "] has it too)");
+      NodeCtx(file, i, nodes[i])
+          .fail("id", "duplicate node id (node[" + std::to_string(index_of[nodes[i].id()]) + "] has it too)");
   std::vector<std::vector<Dep>> deps(nodes.size());
   std::vector<std::vector<size_t>> users(nodes.size());
   for (size_t i = 0; i < nodes.size(); ++i) {
     const NodeCtx c(file, i, nodes[i]);
-    for (const auto& [field, list] : {std::pair<const char*, const google::protobuf::RepeatedField<uint64_t>*>{
-                                          "data_deps", &nodes[i].data_deps()},
-                                      {"ctrl_deps", &nodes[i].ctrl_deps()}})
+    for (const auto& [field, list] :
+         {std::pair<const char*, const google::protobuf::RepeatedField<uint64_t>*>{"data_deps", &nodes[i].data_deps()},
+          {"ctrl_deps", &nodes[i].ctrl_deps()}})
       for (uint64_t d : *list) {
         auto it = index_of.find(d);
         if (it == index_of.end()) c.fail(field, "dangling dependency: no node has id " + std::to_string(d));
@@ -537,8 +545,9 @@ std::shared_ptr<OpGraph> read_chakra_et(const std::string& bytes, const std::str
     const Dep& edge = *std::find_if(deps[first].begin(), deps[first].end(), [&](const Dep& d) {
       return d.index == (size_t(seen[cur]) + 1 < path.size() ? path[size_t(seen[cur]) + 1] : first);
     });
-    NodeCtx(file, first, nodes[first]).fail(edge.field, "dependency cycle: node ids " + ids + std::to_string(nodes[first].id()) +
-                                                            " (each waits on the next)");
+    NodeCtx(file, first, nodes[first])
+        .fail(edge.field,
+              "dependency cycle: node ids " + ids + std::to_string(nodes[first].id()) + " (each waits on the next)");
   }
 
   auto g = std::make_shared<OpGraph>();
@@ -561,8 +570,9 @@ std::shared_ptr<OpGraph> read_chakra_et(const std::string& bytes, const std::str
       if (!pb::NodeType_IsValid(type) || type == pb::INVALID_NODE)
         c.fail("type", "unknown node type " + std::to_string(type) +
                            " (valid: METADATA_NODE 1, MEM_LOAD_NODE 2, MEM_STORE_NODE 3, COMP_NODE 4)");
-      c.fail("type", type_name(type) + " nodes are not supported (bpsim replays one accelerator: "
-                                                    "COMP_NODE, MEM_LOAD_NODE, MEM_STORE_NODE and METADATA_NODE)");
+      c.fail("type", type_name(type) +
+                         " nodes are not supported (bpsim replays one accelerator: "
+                         "COMP_NODE, MEM_LOAD_NODE, MEM_STORE_NODE and METADATA_NODE)");
     }
     // A recognised aten op called by another (a ctrl_dep on a wrapper such as aten::linear)
     // is already counted in its caller.

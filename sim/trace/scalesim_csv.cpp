@@ -51,8 +51,10 @@ void reserve_ops(const workload::OpGraph& g, uint64_t more, bool backward, const
   uint64_t total = 0;
   if (!checked_product({more, backward ? 3u : 1u}, total) || !checked_sum({total, g.ops.size()}, total) ||
       total > limits::get(limits::Id::ops))
-    throw InputError(loc, "row", limits::exceeded(limits::Id::ops, "too many ops: this row makes " + std::to_string(more) +
-                                                                      (backward ? " forward ops, each with 2 backward ops" : " ops")));
+    throw InputError(
+        loc, "row",
+        limits::exceeded(limits::Id::ops, "too many ops: this row makes " + std::to_string(more) +
+                                              (backward ? " forward ops, each with 2 backward ops" : " ops")));
 }
 
 uint64_t elem_bytes(const workload::OpGraph& g) { return trace::elem_bytes(g.dtype); }
@@ -81,8 +83,9 @@ void add_gemm(workload::OpGraph& g, const std::string& name, uint64_t m, uint64_
   product_or_throw(loc, "row", {k, n, e});
   product_or_throw(loc, "row", {m, n, e});
   product_or_throw(loc, "row", {m, n, k});
-  workload::Op& op = add_op(g, name, name, workload::Phase::forward, conv ? workload::OpKind::conv : workload::OpKind::gemm,
-                            m, n, k, conv ? "scalesim_conv" : "scalesim_gemm");
+  workload::Op& op =
+      add_op(g, name, name, workload::Phase::forward, conv ? workload::OpKind::conv : workload::OpKind::gemm, m, n, k,
+             conv ? "scalesim_conv" : "scalesim_gemm");
   if (conv) op.conv = *conv;
   // The input as SCALE-Sim's operand matrix (im2col), so every operand byte is addressed.
   op.reads = {add_tensor(g, name + ".in", m * k * e, workload::TensorRole::input),
@@ -102,14 +105,14 @@ void add_backward(workload::OpGraph& g) {
     deps.insert(deps.begin(), f.id);
     deps.resize(std::min<size_t>(deps.size(), 2));
     const uint32_t dy = add_tensor(g, f.name + ".out.grad", m * n * e, workload::TensorRole::gradient);
-    workload::Op& dx = add_op(g, f.name + ".dx", f.layer, workload::Phase::backward_data, workload::OpKind::gemm, m, k, n,
-                              f.detail + ".dx");
+    workload::Op& dx = add_op(g, f.name + ".dx", f.layer, workload::Phase::backward_data, workload::OpKind::gemm, m, k,
+                              n, f.detail + ".dx");
     dx.reads = {dy, f.reads[1]};
     dx.writes = {add_tensor(g, f.name + ".in.grad", m * k * e, workload::TensorRole::gradient)};
     dx.deps = deps;
     const uint32_t dx_id = dx.id;
-    workload::Op& dw = add_op(g, f.name + ".dw", f.layer, workload::Phase::backward_weight, workload::OpKind::gemm, k, n, m,
-                              f.detail + ".dw");
+    workload::Op& dw = add_op(g, f.name + ".dw", f.layer, workload::Phase::backward_weight, workload::OpKind::gemm, k,
+                              n, m, f.detail + ".dw");
     dw.reads = {f.reads[0], dy};
     dw.writes = {add_tensor(g, f.name + ".weight.grad", k * n * e, workload::TensorRole::weight_gradient)};
     dw.deps = deps;
@@ -138,13 +141,14 @@ std::shared_ptr<workload::OpGraph> read_scalesim_csv(std::istream& in, const std
       header = false;
       gemm_form = f.size() >= 4 && f[1] == "M" && f[2] == "N" && f[3] == "K";
       if (!gemm_form && (f.size() < 8 || f[1].find("IFMAP") == std::string::npos))
-        throw InputError(loc, "header", "expected a SCALE-Sim topology header: 'Layer, M, N, K,' or 'Layer name, IFMAP Height, "
-                                        "IFMAP Width, Filter Height, Filter Width, Channels, Num Filter, Strides,'");
+        throw InputError(loc, "header",
+                         "expected a SCALE-Sim topology header: 'Layer, M, N, K,' or 'Layer name, IFMAP Height, "
+                         "IFMAP Width, Filter Height, Filter Width, Channels, Num Filter, Strides,'");
       continue;
     }
     const char* cols_gemm[] = {"layer", "M", "N", "K"};
-    const char* cols_conv[] = {"layer", "ifmap_height", "ifmap_width", "filter_height", "filter_width",
-                               "channels", "num_filter", "stride_h", "stride_w"};
+    const char* cols_conv[] = {"layer",    "ifmap_height", "ifmap_width", "filter_height", "filter_width",
+                               "channels", "num_filter",   "stride_h",    "stride_w"};
     // Columns after the declared ones (annotations in SCALE-Sim's own files) are ignored;
     // the conv form's 9th field is the column stride when present.
     const size_t want = gemm_form ? 4 : 8;
@@ -169,7 +173,8 @@ std::shared_ptr<workload::OpGraph> read_scalesim_csv(std::istream& in, const std
     const bool depthwise = f[0].find("DP") != std::string::npos;
     cs.c = depthwise ? 1 : ch;
     if (depthwise) reserve_ops(*g, ch, opt.backward, loc);
-    const uint64_t m = product_or_throw(loc, "row", {opt.batch, cs.p, cs.q}), k = product_or_throw(loc, "row", {fh, fw, cs.c});
+    const uint64_t m = product_or_throw(loc, "row", {opt.batch, cs.p, cs.q}),
+                   k = product_or_throw(loc, "row", {fh, fw, cs.c});
     for (uint64_t c = 0; c < (depthwise ? ch : 1); ++c)
       add_gemm(*g, depthwise ? f[0] + "Channel_" + std::to_string(c) : f[0], m, nf, k, &cs, loc);
   }

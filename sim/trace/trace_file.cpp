@@ -89,8 +89,9 @@ bool LineReader::next(std::string& line) {
   ++m_line;
   for (; c != traits::eof() && c != '\n'; c = m_buf.sbumpc()) {
     if (line.size() == m_max_line)
-      throw InputError(Location{m_file, m_line, 0}, "",
-                       limits::exceeded(limits::Id::line_bytes, "line longer than " + std::to_string(m_max_line) + " bytes"));
+      throw InputError(
+          Location{m_file, m_line, 0}, "",
+          limits::exceeded(limits::Id::line_bytes, "line longer than " + std::to_string(m_max_line) + " bytes"));
     line.push_back(char(c));
   }
   m_bytes += line.size() + (c == '\n' ? 1 : 0);

@@ -6,16 +6,16 @@
 #include <memory>
 #include <ostream>
 
-#include <nlohmann/json.hpp>
 #include <simdjson.h>
+#include <nlohmann/json.hpp>
 
 #include "sim/core/checked.h"
 #include "sim/core/error.h"
 #include "sim/core/limits.h"
-#include "sim/trace/import_util.h"
-#include "sim/trace/trace_file.h"
 #include "sim/ir/liveness.h"
 #include "sim/ir/mask_bitmap.h"
+#include "sim/trace/import_util.h"
+#include "sim/trace/trace_file.h"
 
 using nlohmann::json;
 
@@ -33,15 +33,19 @@ json mask_json(const OutputMask& m) {
 }
 
 json op_json(const Op& op) {
-  json j = {{"op", op.id}, {"name", op.name}, {"layer", op.layer}, {"phase", to_string(op.phase)},
-            {"kind", to_string(op.kind)}, {"dtype", to_string(op.dtype)}};
+  json j = {{"op", op.id},
+            {"name", op.name},
+            {"layer", op.layer},
+            {"phase", to_string(op.phase)},
+            {"kind", to_string(op.kind)},
+            {"dtype", to_string(op.dtype)}};
   if (!op.detail.empty()) j["detail"] = op.detail;
   if (op.gemm.macs() || op.gemm.m || op.gemm.n || op.gemm.k)
     j["gemm"] = {{"m", op.gemm.m}, {"n", op.gemm.n}, {"k", op.gemm.k}, {"batch", op.gemm.batch}};
   if (op.kind == OpKind::conv) {
     const ConvShape& c = op.conv;
-    j["conv"] = {{"n", c.n}, {"c", c.c}, {"h", c.h}, {"w", c.w}, {"k", c.k}, {"r", c.r}, {"s", c.s},
-                 {"stride", c.stride}, {"pad", c.pad}, {"groups", c.groups}, {"p", c.p}, {"q", c.q}};
+    j["conv"] = {{"n", c.n}, {"c", c.c},           {"h", c.h},     {"w", c.w},           {"k", c.k}, {"r", c.r},
+                 {"s", c.s}, {"stride", c.stride}, {"pad", c.pad}, {"groups", c.groups}, {"p", c.p}, {"q", c.q}};
   }
   if (op.elements) j["elements"] = op.elements;
   j["macs"] = op.macs;
@@ -60,9 +64,13 @@ class Record {
   Record(simdjson::dom::object o, const std::string& file, int line) : m_o(o), m_file(file), m_line(line) {}
   const std::string& file() const { return m_file; }
   Location loc() const { return Location{m_file, m_line, 0}; }
-  [[noreturn]] void fail(const std::string& field, const std::string& msg) const { throw InputError(loc(), field, msg); }
+  [[noreturn]] void fail(const std::string& field, const std::string& msg) const {
+    throw InputError(loc(), field, msg);
+  }
   /// x0·x1·… of sizes in `field`, an error there when it overflows 64 bits.
-  uint64_t product(const char* field, std::initializer_list<uint64_t> xs) const { return product_or_throw(loc(), field, xs); }
+  uint64_t product(const char* field, std::initializer_list<uint64_t> xs) const {
+    return product_or_throw(loc(), field, xs);
+  }
   void allow(std::initializer_list<const char*> keys) const {
     for (const auto field : m_o) {
       bool ok = false;
@@ -117,7 +125,8 @@ class Record {
     for (const simdjson::dom::element x : a) {
       uint64_t id = 0;
       if (!unsigned_of(x, id) || id > UINT32_MAX)
-        fail(k, "expected a list of ids (integers below 2^32), found " + (unsigned_of(x, id) ? "an id of 2^32 or more" : text(x)));
+        fail(k, "expected a list of ids (integers below 2^32), found " +
+                    (unsigned_of(x, id) ? "an id of 2^32 or more" : text(x)));
       out.push_back(static_cast<uint32_t>(id));
     }
     return out;
@@ -142,7 +151,8 @@ class Record {
   static bool unsigned_of(const simdjson::dom::element& v, uint64_t& out) {
     if (v.is_uint64()) return v.get_uint64().get(out) == simdjson::SUCCESS;
     int64_t i = 0;
-    if (v.type() != simdjson::dom::element_type::INT64 || v.get_int64().get(i) != simdjson::SUCCESS || i < 0) return false;
+    if (v.type() != simdjson::dom::element_type::INT64 || v.get_int64().get(i) != simdjson::SUCCESS || i < 0)
+      return false;
     out = uint64_t(i);
     return true;
   }
@@ -232,17 +242,19 @@ void read_op(const Record& r, Op& op, uint32_t expected_id, DType default_dtype,
   r.allow({"op", "name", "layer", "phase", "kind", "detail", "dtype", "gemm", "conv", "elements", "macs", "flops",
            "reads", "writes", "deps", "mask"});
   op = Op{};
-  if (r.u64("op") != expected_id) r.fail("op", "ops are numbered 0, 1, 2… in order; expected " + std::to_string(expected_id));
+  if (r.u64("op") != expected_id)
+    r.fail("op", "ops are numbered 0, 1, 2… in order; expected " + std::to_string(expected_id));
   op.id = expected_id;
   op.name = r.str("name");
   op.layer = r.str("layer", false);
-  op.phase = r.enumerated<Phase>("phase", phase_from_string,
-                                 "forward, backward_data, backward_weight, recompute, update");
+  op.phase =
+      r.enumerated<Phase>("phase", phase_from_string, "forward, backward_data, backward_weight, recompute, update");
   op.kind = r.enumerated<OpKind>("kind", op_kind_from_string,
                                  "gemm, conv, xnor_gemm, elementwise, reduction, normalization, softmax, pool, "
                                  "embedding, bitwise, optimizer");
   op.detail = r.str("detail", false);
-  op.dtype = r.has("dtype") ? r.enumerated<DType>("dtype", dtype_from_string, "fp32, bf16, fp16, int8, binary") : default_dtype;
+  op.dtype = r.has("dtype") ? r.enumerated<DType>("dtype", dtype_from_string, "fp32, bf16, fp16, int8, binary")
+                            : default_dtype;
   if (r.has("gemm")) {
     Record s = r.sub("gemm");
     s.allow({"m", "n", "k", "batch"});
@@ -254,9 +266,18 @@ void read_op(const Record& r, Op& op, uint32_t expected_id, DType default_dtype,
   if (r.has("conv")) {
     Record s = r.sub("conv");
     s.allow({"n", "c", "h", "w", "k", "r", "s", "stride", "pad", "groups", "p", "q"});
-    op.conv = ConvShape{s.u64("n"), s.u64("c"), s.u64("h"), s.u64("w"), s.u64("k"), s.u64("r"),
-                        s.u64("s"), s.u64("stride", false, 1), s.u64("pad", false, 0), s.u64("groups", false, 1),
-                        s.u64("p"), s.u64("q")};
+    op.conv = ConvShape{s.u64("n"),
+                        s.u64("c"),
+                        s.u64("h"),
+                        s.u64("w"),
+                        s.u64("k"),
+                        s.u64("r"),
+                        s.u64("s"),
+                        s.u64("stride", false, 1),
+                        s.u64("pad", false, 0),
+                        s.u64("groups", false, 1),
+                        s.u64("p"),
+                        s.u64("q")};
     check_conv_sizes(s, op);
   }
   op.elements = r.u64("elements", false);
@@ -265,19 +286,21 @@ void read_op(const Record& r, Op& op, uint32_t expected_id, DType default_dtype,
   op.flops = r.u64("flops", false);
   op.reads = r.ids("reads");
   op.writes = r.ids("writes");
-  for (const auto& [f, list] : {std::pair<const char*, const std::vector<uint32_t>*>{"reads", &op.reads}, {"writes", &op.writes}})
+  for (const auto& [f, list] :
+       {std::pair<const char*, const std::vector<uint32_t>*>{"reads", &op.reads}, {"writes", &op.writes}})
     for (uint32_t t : *list)
       if (!declared(t)) r.fail(f, "tensor " + std::to_string(t) + " is not declared before this op");
   op.deps = r.ids("deps");
   for (uint32_t d : op.deps)
     if (d >= op.id)
-      r.fail("deps", "op " + std::to_string(d) + (d == op.id ? " is this op itself" : " is not defined before this op") +
+      r.fail("deps", "op " + std::to_string(d) +
+                         (d == op.id ? " is this op itself" : " is not defined before this op") +
                          ": a dependency cycle or a dangling dependency (ops must come in execution order)");
   if (r.has("mask")) {
     Record m = r.sub("mask");
     m.allow({"source", "density", "n", "m", "bitmap"});
-    op.out_mask.source = m.enumerated<OutputMask::Source>("source", mask_source_from_string,
-                                                          "none, relu, pruned, nm, random, bitmap");
+    op.out_mask.source =
+        m.enumerated<OutputMask::Source>("source", mask_source_from_string, "none, relu, pruned, nm, random, bitmap");
     op.out_mask.density = m.num("density", 1.0);
     if (op.out_mask.density < 0 || op.out_mask.density > 1) m.fail("density", "must be in [0, 1]");
     op.out_mask.nm_n = m.u32("n");
@@ -298,7 +321,10 @@ json tensor_json(const Tensor& x) {
 class TraceReader {
  public:
   TraceReader(std::istream& in, std::string file, OpGraph* keep, std::function<void()> at_end = {})
-      : m_file(std::move(file)), m_lines(in, m_file, limits::Id::trace_bytes), m_keep(keep), m_at_end(std::move(at_end)) {}
+      : m_file(std::move(file)),
+        m_lines(in, m_file, limits::Id::trace_bytes),
+        m_keep(keep),
+        m_at_end(std::move(at_end)) {}
 
   /// The next op into `op`; false at the end of the trace (after the end checks).
   bool next(Op& op) {
@@ -329,7 +355,8 @@ class TraceReader {
       } else if (r.has("alloc") || r.has("free")) {
         event(r, r.has("alloc"));
       } else {
-        throw InputError(Location{m_file, m_n, 0}, "", "expected a record with \"tensor\", \"op\", \"alloc\" or \"free\"");
+        throw InputError(Location{m_file, m_n, 0}, "",
+                         "expected a record with \"tensor\", \"op\", \"alloc\" or \"free\"");
       }
     }
     if (m_at_end) m_at_end();
@@ -351,7 +378,8 @@ class TraceReader {
     if (r.u64("version") != static_cast<uint64_t>(kFormatVersion))
       r.fail("version", "unsupported trace version (this bpsim reads version " + std::to_string(kFormatVersion) + ")");
     m_name = r.str("name", false);
-    m_dtype = r.has("dtype") ? r.enumerated<DType>("dtype", dtype_from_string, "fp32, bf16, fp16, int8, binary") : DType::fp32;
+    m_dtype = r.has("dtype") ? r.enumerated<DType>("dtype", dtype_from_string, "fp32, bf16, fp16, int8, binary")
+                             : DType::fp32;
     m_batch = r.u64("batch", false, 1);
     if (r.has("memory")) {
       Record m = r.sub("memory");
@@ -372,7 +400,9 @@ class TraceReader {
     // Ids index the reader's tables, so an id (not only the count) must stay below the
     // limit: one record cannot make them huge.
     const uint64_t id = r.u64("tensor"), max = std::min<uint64_t>(limits::get(limits::Id::tensors), UINT32_MAX);
-    if (id >= max) r.fail("tensor", limits::exceeded(limits::Id::tensors, "tensor id " + std::to_string(id) + " is not below the tensor limit"));
+    if (id >= max)
+      r.fail("tensor", limits::exceeded(limits::Id::tensors,
+                                        "tensor id " + std::to_string(id) + " is not below the tensor limit"));
     Tensor t;
     t.id = uint32_t(id);
     t.name = r.str("name", false);
@@ -413,7 +443,8 @@ class TraceReader {
   }
 
   void finish() {
-    if (!m_have_header) throw InputError(Location{m_file, m_n, 0}, "", "empty trace (the first line must be the header)");
+    if (!m_have_header)
+      throw InputError(Location{m_file, m_n, 0}, "", "empty trace (the first line must be the header)");
     if (m_count != m_declared.size())
       for (uint32_t t = 0; t < m_declared.size(); ++t)
         if (!m_declared[t])
@@ -465,12 +496,16 @@ class TraceReader {
 }  // namespace
 
 void write_trace(const OpGraph& g, std::ostream& out) {
-  json header = {{"format", "bpsim-trace"}, {"version", kFormatVersion}, {"name", g.name},
-                 {"dtype", to_string(g.dtype)}, {"batch", g.batch},
+  json header = {{"format", "bpsim-trace"},
+                 {"version", kFormatVersion},
+                 {"name", g.name},
+                 {"dtype", to_string(g.dtype)},
+                 {"batch", g.batch},
                  {"units", {{"bytes", "B"}, {"dims", "elements"}}},
-                 {"memory", {{"policy", g.memory.policy},
-                             {"saved_after_forward_bytes", g.memory.saved_after_forward_bytes},
-                             {"peak_bytes", g.memory.peak_bytes}}}};
+                 {"memory",
+                  {{"policy", g.memory.policy},
+                   {"saved_after_forward_bytes", g.memory.saved_after_forward_bytes},
+                   {"peak_bytes", g.memory.peak_bytes}}}};
   out << header.dump() << "\n";
   const LiveEvents ev = live_events(g);
   std::vector<bool> written(g.tensors.size(), false);

@@ -13,7 +13,7 @@ namespace bpsim::workload {
 
 /// Tensors one node's forward produced that its backward reads.
 struct NodeCtx {
-  std::vector<uint32_t> in;    ///< input tensors (the network input for node -1)
+  std::vector<uint32_t> in;  ///< input tensors (the network input for node -1)
   uint32_t out = 0;
   std::vector<uint32_t> keep;  ///< extra saved tensors: masks, indices, statistics, probabilities
 };
@@ -52,10 +52,10 @@ class StepEmitter {
   OpGraph& m_g;
   uint64_t m_elem;
   uint32_t m_input = 0;
-  std::map<uint32_t, uint32_t> m_producer;        ///< tensor → last op that wrote it
-  std::vector<std::vector<uint32_t>> m_params;    ///< per node: weight, then bias (or γ, β)
-  std::vector<uint32_t> m_param_order;            ///< all parameters, in creation order
-  std::map<uint32_t, uint32_t> m_grad_of;         ///< parameter → its .grad tensor
+  std::map<uint32_t, uint32_t> m_producer;      ///< tensor → last op that wrote it
+  std::vector<std::vector<uint32_t>> m_params;  ///< per node: weight, then bias (or γ, β)
+  std::vector<uint32_t> m_param_order;          ///< all parameters, in creation order
+  std::map<uint32_t, uint32_t> m_grad_of;       ///< parameter → its .grad tensor
 };
 
 }  // namespace bpsim::workload

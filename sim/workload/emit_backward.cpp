@@ -53,9 +53,9 @@ void StepEmitter::backward(size_t i, const NodeCtx& c, uint32_t dy, std::vector<
     if (n.kind == "gelu" || n.kind == "maxpool" || n.kind == "avgpool") reads.push_back(c.in[0]);
     reads.insert(reads.end(), c.keep.begin(), c.keep.end());
     gin[0] = tensor(l.name + ".dx", bytes(in_el), TensorRole::gradient);
-    const OpKind kind = n.kind == "softmax"                           ? OpKind::softmax
+    const OpKind kind = n.kind == "softmax"                          ? OpKind::softmax
                         : n.kind == "maxpool" || n.kind == "avgpool" ? OpKind::pool
-                                                                      : OpKind::elementwise;
+                                                                     : OpKind::elementwise;
     Op& o = op(l.name + ".bwd", l.name, Phase::backward_data, kind, reads, {gin[0]});
     o.elements = in_el;
     o.flops = in_el * (n.kind == "gelu" ? 10 : n.kind == "softmax" ? 3 : 1);
@@ -166,8 +166,8 @@ uint32_t StepEmitter::backward_attention(size_t i, const NodeCtx& c, uint32_t dy
   }
   const uint32_t ds = tensor(l.name + ".dscores", bytes(probs_el), TensorRole::gradient);
   elementwise("softmax_bwd", OpKind::softmax, {dp, probs}, {ds});  // dS = P⊙(dP − rowsum(dP⊙P))
-  gemm("dq", {ds, qkv}, dqkv, GemmDims{s, d, s, b * a});         // dQ = dS·K/√d
-  gemm("dk", {ds, qkv}, dqkv, GemmDims{s, d, s, b * a});         // dK = dSᵀ·Q/√d
+  gemm("dq", {ds, qkv}, dqkv, GemmDims{s, d, s, b * a});           // dQ = dS·K/√d
+  gemm("dk", {ds, qkv}, dqkv, GemmDims{s, d, s, b * a});           // dK = dSᵀ·Q/√d
   return dqkv;
 }
 

@@ -74,8 +74,8 @@ void StepEmitter::params_of(size_t i) {
 ConvShape StepEmitter::conv_shape(size_t i) const {
   const Node& n = m_plan.nodes[i];
   const LayerSpec& l = *n.l;
-  return ConvShape{m_net.batch, n.in_shape[0], n.in_shape[1], n.in_shape[2], n.out_shape[0], l.kernel, l.kernel,
-                   l.stride, l.padding, l.groups, n.out_shape[1], n.out_shape[2]};
+  return ConvShape{m_net.batch, n.in_shape[0], n.in_shape[1], n.in_shape[2], n.out_shape[0], l.kernel,
+                   l.kernel,    l.stride,      l.padding,     l.groups,      n.out_shape[1], n.out_shape[2]};
 }
 
 GemmDims StepEmitter::forward_dims(size_t i) const {
@@ -192,8 +192,8 @@ void StepEmitter::forward_attention(size_t i, Phase ph, NodeCtx& c) {
   }
   // O = P·V per head, written with the heads merged back into [tokens, hidden].
   c.out = tensor(l.name + ".out" + re, bytes(b * s * h), TensorRole::activation);
-  Op& pv = op(l.name + (ph == Phase::recompute ? ".recompute" : ".fwd"), l.name, ph, OpKind::gemm, {used, c.in[0]},
-              {c.out});
+  Op& pv =
+      op(l.name + (ph == Phase::recompute ? ".recompute" : ".fwd"), l.name, ph, OpKind::gemm, {used, c.in[0]}, {c.out});
   pv.gemm = GemmDims{s, d, s, b * a};
   pv.macs = pv.gemm.macs();
   pv.detail = "attention_pv";
@@ -222,8 +222,8 @@ void StepEmitter::forward_binary(size_t i, Phase ph, NodeCtx& c) {
   sw.detail = "sign";
   c.keep = {xb, ste, wb};
   c.out = tensor(l.name + ".out" + re, bytes(out_el), TensorRole::activation);
-  Op& o = op(l.name + (ph == Phase::recompute ? ".recompute" : ".fwd"), l.name, ph, OpKind::xnor_gemm, {xb, wb},
-             {c.out});
+  Op& o =
+      op(l.name + (ph == Phase::recompute ? ".recompute" : ".fwd"), l.name, ph, OpKind::xnor_gemm, {xb, wb}, {c.out});
   o.gemm = forward_dims(i);
   if (is_conv(n.kind)) o.conv = conv_shape(i);
   o.macs = o.gemm.macs();
@@ -254,7 +254,8 @@ void StepEmitter::update() {
     const uint64_t n = m_g.tensors[param].bytes / m_elem;
     for (unsigned s = 0; s < states; ++s) {
       // Optimizer state is kept in fp32 (PyTorch's default for fp32 and AMP training).
-      const uint32_t st = tensor(m_g.tensors[param].name + ".state" + std::to_string(s), n * 4, TensorRole::optimizer_state);
+      const uint32_t st =
+          tensor(m_g.tensors[param].name + ".state" + std::to_string(s), n * 4, TensorRole::optimizer_state);
       reads.push_back(st);
       writes.push_back(st);
     }

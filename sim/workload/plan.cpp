@@ -103,8 +103,8 @@ class Planner {
     if (s.size() != 3) fail(l, l.kind + " expects [channels, height, width], but the input shape is " + shape_str(s));
     if (l.kind == "avgpool" && l.global) return {s[0], 1, 1};
     if (s[1] + 2 * l.padding < l.kernel || s[2] + 2 * l.padding < l.kernel)
-      fail(l, "a " + std::to_string(l.kernel) + "×" + std::to_string(l.kernel) + " window does not fit the input shape " +
-                  shape_str(s));
+      fail(l, "a " + std::to_string(l.kernel) + "×" + std::to_string(l.kernel) +
+                  " window does not fit the input shape " + shape_str(s));
     const uint64_t c = l.kind == "conv2d" || l.kind == "binary_conv2d" ? l.out_features : s[0];
     if (l.kind == "conv2d" && s[0] % l.groups)
       fail(l, std::to_string(s[0]) + " input channels do not divide into " + std::to_string(l.groups) + " groups");

@@ -26,9 +26,9 @@ struct Node {
 };
 
 struct NetPlan {
-  std::vector<Node> nodes;        ///< in a valid forward order
-  std::deque<LayerSpec> owned;    ///< layers made while planning (projection shortcuts)
-  std::vector<int> top_last;      ///< last node of each top-level layer
+  std::vector<Node> nodes;      ///< in a valid forward order
+  std::deque<LayerSpec> owned;  ///< layers made while planning (projection shortcuts)
+  std::vector<int> top_last;    ///< last node of each top-level layer
   int output = -1;
 };
 

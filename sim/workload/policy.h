@@ -76,10 +76,8 @@ template <typename P>
 std::unique_ptr<const Policy> make_as(const config::Values& v, const PolicyContext& ctx) {
   if constexpr (std::is_constructible_v<P, const config::Values&, const PolicyContext&>)
     return std::make_unique<P>(v, ctx);
-  else if constexpr (std::is_constructible_v<P, const config::Values&>)
-    return std::make_unique<P>(v);
-  else
-    return std::make_unique<P>();
+  else if constexpr (std::is_constructible_v<P, const config::Values&>) return std::make_unique<P>(v);
+  else return std::make_unique<P>();
 }
 
 /// The policy families (one file each) add their kinds here.

@@ -77,8 +77,9 @@ class CheckpointSequential : public LayerSegments {
 void register_checkpoint_policies(std::vector<PolicyRegistry::Entry>& out) {
   auto nothing = [](config::Schema&) {};
   out.push_back({"none", "every activation backward reads is stored", nothing, make_as<NoPolicy>});
-  out.push_back({"checkpoint", "checkpoint every top-level layer: only its input is stored, its forward re-runs "
-                               "before its backward",
+  out.push_back({"checkpoint",
+                 "checkpoint every top-level layer: only its input is stored, its forward re-runs "
+                 "before its backward",
                  nothing, make_as<Checkpoint>});
   out.push_back({"checkpoint_sequential",
                  "PyTorch checkpoint_sequential: `segments` runs of ⌊layers/segments⌋ layers, all but the last "

@@ -60,12 +60,9 @@ void apply_sample_skip(OpGraph& g, uint64_t skipped) {
     if (o.gemm.macs()) {
       // The sample rows of the GEMM: per-head batched GEMMs (attention) count instances;
       // dX = dY·Wᵀ has them in M, dW = Xᵀ·dY in K (im2col rows for convolutions).
-      if (o.gemm.batch > 1)
-        o.gemm.batch = sc(o.gemm.batch);
-      else if (o.phase == Phase::backward_data)
-        o.gemm.m = sc(o.gemm.m);
-      else
-        o.gemm.k = sc(o.gemm.k);
+      if (o.gemm.batch > 1) o.gemm.batch = sc(o.gemm.batch);
+      else if (o.phase == Phase::backward_data) o.gemm.m = sc(o.gemm.m);
+      else o.gemm.k = sc(o.gemm.k);
       if (o.conv.n) o.conv.n = sc(o.conv.n);
       o.macs = o.gemm.macs();
     } else {

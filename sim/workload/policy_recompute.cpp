@@ -97,11 +97,13 @@ void register_recompute_policies(std::vector<PolicyRegistry::Entry>& out) {
                    declare_cost(s);
                  },
                  make_as<Threshold>});
-  out.push_back({"evaluation", "recompute operators in order of stored bytes per unit cost until the peak fits "
-                               "`budget_bytes`",
+  out.push_back({"evaluation",
+                 "recompute operators in order of stored bytes per unit cost until the peak fits "
+                 "`budget_bytes`",
                  declare_budget, make_as<Evaluation>});
-  out.push_back({"optimal", "the least recompute whose peak fits `budget_bytes` (dynamic programming over the chain "
-                            "of operators or top-level layers)",
+  out.push_back({"optimal",
+                 "the least recompute whose peak fits `budget_bytes` (dynamic programming over the chain "
+                 "of operators or top-level layers)",
                  declare_budget, make_as<Optimal>});
 }
 

@@ -17,8 +17,8 @@ std::vector<bool> reversible_blocks(const NetPlan& plan) {
     // An addition ends the block, or a ReLU right after one (torchvision's ResNet blocks):
     // RevNet moves that ReLU into the residual functions, which is what is modelled.
     const Node& end = plan.nodes[size_t(last)];
-    const bool add_end = end.kind == "add" ||
-                         (end.kind == "relu" && end.in[0] >= 0 && plan.nodes[size_t(end.in[0])].kind == "add");
+    const bool add_end =
+        end.kind == "add" || (end.kind == "relu" && end.in[0] >= 0 && plan.nodes[size_t(end.in[0])].kind == "add");
     if (!add_end || end.out_shape != plan.nodes[size_t(prev)].out_shape) continue;
     if (plan.nodes[size_t(prev)].kind == "flatten") continue;  // a view: no tensor of its own
     // Every node of the block reads the block's input or a node of the block: a chain of
@@ -110,8 +110,7 @@ class Reversible : public Policy {
 
 void register_reversible_policies(std::vector<PolicyRegistry::Entry>& out) {
   out.push_back({"reversible", "residual blocks as RevNet couplings: their inputs rebuilt from their outputs",
-                 [](config::Schema&) {},
-                 make_as<Reversible>});
+                 [](config::Schema&) {}, make_as<Reversible>});
 }
 
 }  // namespace bpsim::workload

@@ -39,9 +39,9 @@ void apply_sparse_storage(OpGraph& g, const NetPlan& plan, const SparseStorage& 
     if (writer[t] < 0 || first_reader[t] < 0 || g.tensors[t].role != TensorRole::activation) continue;
     const Op& w = g.ops[size_t(writer[t])];
     const auto relu = relu_density.find(w.layer);
-    const double d = policy.density >= 0 ? policy.density
+    const double d = policy.density >= 0                                ? policy.density
                      : w.detail == "relu" && relu != relu_density.end() ? relu->second
-                                                                          : 1.0;
+                                                                        : 1.0;
     const uint64_t n = g.tensors[t].bytes * 8 / elem_bits;
     const uint64_t nnz = uint64_t(std::ceil(d * double(n)));
     // Values in the network's dtype plus one offset (index delta) per value.
@@ -82,8 +82,8 @@ void apply_sparse_storage(OpGraph& g, const NetPlan& plan, const SparseStorage& 
       after[k].push_back(coder(c, "encode", Phase::forward, c.tensor, sparse_of[c.tensor]));
     }
     for (const Choice& c : decode_before[k]) {
-      dense_of[c.tensor] = tensor(g.tensors[c.tensor].name + ".decoded", g.tensors[c.tensor].bytes,
-                                  TensorRole::activation);
+      dense_of[c.tensor] =
+          tensor(g.tensors[c.tensor].name + ".decoded", g.tensors[c.tensor].bytes, TensorRole::activation);
       before[k].push_back(coder(c, "decode", Phase::backward_data, sparse_of[c.tensor], dense_of[c.tensor]));
     }
     if (g.ops[k].phase == Phase::forward) continue;

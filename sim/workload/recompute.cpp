@@ -139,12 +139,11 @@ std::vector<int> chain_optimal(const ChainModel& m, uint64_t budget) {
     uint64_t mem = 0;
     double cost = 0;
     int from_i = -1, from_f = 0, from_k = -1;  ///< predecessor: prefix length, flag, entry
-    bool segment = false;  ///< the stages from from_i to here are one recomputed segment
+    bool segment = false;                      ///< the stages from from_i to here are one recomputed segment
   };
   auto prune = [](std::vector<Entry>& f) {
-    std::sort(f.begin(), f.end(), [](const Entry& a, const Entry& b) {
-      return a.mem < b.mem || (a.mem == b.mem && a.cost < b.cost);
-    });
+    std::sort(f.begin(), f.end(),
+              [](const Entry& a, const Entry& b) { return a.mem < b.mem || (a.mem == b.mem && a.cost < b.cost); });
     std::vector<Entry> kept;
     for (const Entry& e : f)
       if (kept.empty() || e.cost < kept.back().cost) kept.push_back(e);
@@ -275,11 +274,11 @@ std::vector<int> evaluation_plan(const NetSpec& net, const NetPlan& plan, const 
     if (peak <= budget) return seg;
     least = std::min(least, peak);
   }
-  throw BudgetError(fmt::format("budget_bytes {} cannot be met: the least peak evaluation reaches (recomputing "
-                                "operators in order of bytes per unit cost) is {} bytes",
-                                budget, least));
+  throw BudgetError(
+      fmt::format("budget_bytes {} cannot be met: the least peak evaluation reaches (recomputing "
+                  "operators in order of bytes per unit cost) is {} bytes",
+                  budget, least));
 }
-
 
 ChainModel chain_model(const NetPlan& plan, const StepAnalysis& b, std::vector<size_t>& stage) {
   const size_t n = plan.nodes.size();
@@ -381,9 +380,10 @@ std::vector<int> chain_plan(const NetSpec& net, const NetPlan& plan, const Base&
     if (mem == 0) break;
     model = std::min(model, mem) - 1;
   }
-  throw BudgetError(fmt::format("budget_bytes {} cannot be met: the least peak optimal reaches ({} chain of {} {}) "
-                                "is {} bytes",
-                                budget, chain ? "a" : "the", stages, chain ? "operators" : "top-level layers", least));
+  throw BudgetError(
+      fmt::format("budget_bytes {} cannot be met: the least peak optimal reaches ({} chain of {} {}) "
+                  "is {} bytes",
+                  budget, chain ? "a" : "the", stages, chain ? "operators" : "top-level layers", least));
 }
 
 }  // namespace

@@ -57,9 +57,9 @@ std::vector<NodeCost> node_costs(const OpGraph& base, const std::vector<int>& op
 
 /// Everything the recompute policies know about a network before choosing.
 struct StepAnalysis {
-  OpGraph base;                    ///< nothing recomputed, memory accounted
-  std::vector<int> op_node;        ///< per op of `base`: its plan node (-1 loss, update)
-  std::vector<NodeCost> nodes;     ///< saved measured by building with each node alone recomputed
+  OpGraph base;                 ///< nothing recomputed, memory accounted
+  std::vector<int> op_node;     ///< per op of `base`: its plan node (-1 loss, update)
+  std::vector<NodeCost> nodes;  ///< saved measured by building with each node alone recomputed
 };
 /// `measure_saved`: also build once per storing node to measure NodeCost::saved.
 StepAnalysis analyse_step(const NetSpec& net, const NetPlan& plan, const CostModel& cost, bool measure_saved = true);
@@ -93,11 +93,11 @@ double recompute_cost(const OpGraph& g, const CostModel& cost);
 /// segment, recomputed, holds about Σ stored of its stages again (Chen et al. 2016's
 /// accounting, with the later stages' memory already released).
 struct ChainModel {
-  std::vector<double> cost;      ///< recompute cost per stage
-  std::vector<uint64_t> stored;  ///< bytes kept when the stage runs normally
-  std::vector<uint64_t> out;     ///< bytes of the stage's output
-  std::vector<bool> out_kept_stored;  ///< the output is in `stored` (something after the forward reads it)
-  std::vector<bool> out_kept_after;   ///< something after the stage reads its output (the next stage's backward)
+  std::vector<double> cost;                 ///< recompute cost per stage
+  std::vector<uint64_t> stored;             ///< bytes kept when the stage runs normally
+  std::vector<uint64_t> out;                ///< bytes of the stage's output
+  std::vector<bool> out_kept_stored;        ///< the output is in `stored` (something after the forward reads it)
+  std::vector<bool> out_kept_after;         ///< something after the stage reads its output (the next stage's backward)
   std::vector<std::vector<uint64_t>> kept;  ///< kept[i][j], j ≤ n
   /// Bytes of gradients and weight gradients live while the stage's backward runs (the
   /// same under every plan); 0 when only activations are modelled.

@@ -12,10 +12,9 @@ namespace {
 
 const std::vector<std::string>& user_kinds() {
   static const std::vector<std::string> k = {
-      "linear",     "conv2d",     "maxpool",   "avgpool",       "relu",          "gelu",
-      "dropout",    "flatten",    "layernorm", "batchnorm",     "softmax",       "embedding",
-      "attention",  "transformer_block",      "residual",      "basic_block",   "bottleneck",
-      "binary_linear", "binary_conv2d"};
+      "linear",   "conv2d",      "maxpool",    "avgpool",       "relu",         "gelu",      "dropout",
+      "flatten",  "layernorm",   "batchnorm",  "softmax",       "embedding",    "attention", "transformer_block",
+      "residual", "basic_block", "bottleneck", "binary_linear", "binary_conv2d"};
   return k;
 }
 
@@ -77,7 +76,9 @@ std::shared_ptr<const config::Schema> make_layer_schema(const std::string& kind)
     s->integer("hidden", "", "model width h (the input's last dimension)").req().range(1, big);
     s->integer("heads", "", "attention heads a (h must divide by a)").req().range(1, 1 << 16);
     s->boolean("causal", "causal mask (GPT style)").def(true);
-    s->real("dropout", "", "dropout probability (0: no dropout layers)").def(kind == "attention" ? 0.0 : 0.1).range(0, 0.999999);
+    s->real("dropout", "", "dropout probability (0: no dropout layers)")
+        .def(kind == "attention" ? 0.0 : 0.1)
+        .range(0, 0.999999);
     if (kind == "transformer_block") s->integer("mlp_ratio", "", "MLP width / h").def(4).range(1, 64);
   } else if (kind == "basic_block" || kind == "bottleneck") {
     s->integer("out_channels", "", kind == "bottleneck" ? "width of the 3×3 conv (output: 4× this)" : "filters")
@@ -106,8 +107,9 @@ struct LayerCount {
   void add(const config::Node& at, const std::string& path) {
     const uint64_t max = limits::get(limits::Id::layers);
     if (++written > max)
-      throw InputError(at.loc, path, limits::exceeded(limits::Id::layers, "the network has more than " + std::to_string(max) +
-                                                                          " layers once its repeat groups are expanded"));
+      throw InputError(at.loc, path,
+                       limits::exceeded(limits::Id::layers, "the network has more than " + std::to_string(max) +
+                                                                " layers once its repeat groups are expanded"));
   }
 };
 
@@ -150,7 +152,8 @@ LayerSpec parse_one(const config::Node& n, const std::string& p, const std::stri
   const std::string kind = config::as_string(*k, p + ".kind");
   bool known = false;
   for (const auto& u : user_kinds()) known = known || u == kind;
-  if (!known) throw InputError(k->loc, p + ".kind", "unknown layer kind '" + kind + "' (supported: " + kinds_text() + ")");
+  if (!known)
+    throw InputError(k->loc, p + ".kind", "unknown layer kind '" + kind + "' (supported: " + kinds_text() + ")");
   const size_t hash = default_name.rfind('#');
   const std::string auto_name = default_name.substr(0, hash) + kind + default_name.substr(hash + 1);
   LayerSpec l;
@@ -205,7 +208,8 @@ void parse_layer_list(const config::Node& list, const std::string& path, std::ve
 NetSpec parse_net_spec(const config::Node& root) {
   auto s = std::make_shared<config::Schema>("workload spec", "a network and its training step");
   s->string("name", "network name").def("\"network\"");
-  s->choice("dtype", {"fp32", "bf16", "fp16", "int8"}, "element type of activations, weights and gradients").def("fp32");
+  s->choice("dtype", {"fp32", "bf16", "fp16", "int8"}, "element type of activations, weights and gradients")
+      .def("fp32");
   s->integer("batch", "samples", "batch size").def(1).range(1, int64_t(1) << 24);
   auto input = std::make_shared<config::Schema>("input", "the network input");
   input->list("shape", config::ParamType::Int, "per-sample shape, e.g. [784], [3, 224, 224] or [1024, 768]").req();

@@ -19,17 +19,17 @@ struct LayerSpec {
   std::string kind;
   std::string name;
   Location loc;
-  uint64_t out_features = 0;   ///< linear, binary_*; conv2d: filters; embedding: dim
+  uint64_t out_features = 0;                     ///< linear, binary_*; conv2d: filters; embedding: dim
   uint64_t kernel = 1, stride = 1, padding = 0;  ///< conv2d, pools (square windows)
-  uint64_t groups = 1;         ///< conv2d
-  bool global = false;         ///< avgpool over the whole map (adaptive 1×1)
-  bool bias = true;            ///< linear, conv2d
-  double weight_density = 1;   ///< linear, conv2d: fraction of weights kept (pruning)
-  double density = 0.5;        ///< relu: fraction of outputs that are non-zero
-  double p = 0.1;              ///< dropout probability (attention_core: on the probabilities)
-  uint64_t heads = 1;          ///< attention_core
-  bool causal = false;         ///< attention_core
-  uint64_t vocab = 0;          ///< embedding
+  uint64_t groups = 1;                           ///< conv2d
+  bool global = false;                           ///< avgpool over the whole map (adaptive 1×1)
+  bool bias = true;                              ///< linear, conv2d
+  double weight_density = 1;                     ///< linear, conv2d: fraction of weights kept (pruning)
+  double density = 0.5;                          ///< relu: fraction of outputs that are non-zero
+  double p = 0.1;                                ///< dropout probability (attention_core: on the probabilities)
+  uint64_t heads = 1;                            ///< attention_core
+  bool causal = false;                           ///< attention_core
+  uint64_t vocab = 0;                            ///< embedding
   /// sequence from attention/transformer_block: the input's last dimension must be this.
   uint64_t hidden = 0;
   /// residual from basic_block/bottleneck: when the branch changes the shape, the

@@ -65,7 +65,8 @@ LayerSpec expand_block(const config::Values& v, const LayerSpec& l) {
   seq.kind = "sequence";
   if (l.kind == "attention" || l.kind == "transformer_block") {
     const uint64_t h = static_cast<uint64_t>(v.i("hidden")), a = static_cast<uint64_t>(v.i("heads"));
-    if (h % a) throw v.error("heads", "hidden " + std::to_string(h) + " does not divide by " + std::to_string(a) + " heads");
+    if (h % a)
+      throw v.error("heads", "hidden " + std::to_string(h) + " does not divide by " + std::to_string(a) + " heads");
     const double p = v.f("dropout");
     seq.hidden = h;
     if (l.kind == "attention") {

@@ -1,13 +1,13 @@
 #pragma once
 // Runs the bpsim executable as a user would and captures exit code, stdout and stderr.
-#include "sim/core/build_info.h"
 #include <sys/wait.h>
 #include <unistd.h>
+#include "sim/core/build_info.h"
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
-#include <algorithm>
 #include <sstream>
 #include <string>
 

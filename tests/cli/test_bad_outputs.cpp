@@ -7,8 +7,8 @@
 // BPSIM_TEST_WRITE_ERROR=NAME[:TEXT] (sim/core/output_files.h: every file operation on a
 // path containing TEXT fails with NAME, as the OS would), and, where this process may
 // mount, on a real small tmpfs (skipped with a printed reason where it may not).
-#include "sim/core/build_info.h"
 #include <catch2/catch.hpp>
+#include "sim/core/build_info.h"
 
 #include <fcntl.h>
 #include <sys/file.h>
@@ -52,13 +52,16 @@ struct Env {
 
 /// run_bpsim, but a process that hangs is killed after two minutes (exit 124), so a
 /// deadlock fails the test instead of stalling the suite.
-CliResult run_limited(const std::string& args) { return run_bpsim("--version >/dev/null; timeout 120 " + std::string(BPSIM_EXE) + " " + args); }
+CliResult run_limited(const std::string& args) {
+  return run_bpsim("--version >/dev/null; timeout 120 " + std::string(BPSIM_EXE) + " " + args);
+}
 
 /// Temporaries (".NAME.PID.N.tmp", and the old ".NAME.partial") anywhere under `dir`.
 std::vector<std::string> temporaries(const fs::path& dir) {
   std::vector<std::string> found;
   std::error_code ec;
-  for (auto it = fs::recursive_directory_iterator(dir, ec); !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
+  for (auto it = fs::recursive_directory_iterator(dir, ec); !ec && it != fs::recursive_directory_iterator();
+       it.increment(ec)) {
     const std::string name = it->path().filename().string();
     const bool tmp = name.size() > 4 && name.compare(name.size() - 4, 4, ".tmp") == 0;
     if (tmp || name.find(".partial") != std::string::npos) found.push_back(it->path().string());
@@ -139,7 +142,9 @@ Case held_by_other(const char* name, const std::string& folder, const std::strin
             keep.push_back(hold_lock(s.path / folder, "pid " + pid + ", started 2030-01-01 10:00:00: bpsim other\n"));
             return command(s, s / folder);
           },
-          "", 2, {"in use by another bpsim process (pid " + pid + ", started 2030-01-01 10:00:00: bpsim other"},
+          "",
+          2,
+          {"in use by another bpsim process (pid " + pid + ", started 2030-01-01 10:00:00: bpsim other"},
           [=](const Scratch& s) { CHECK_FALSE(exists(s, folder + "/" + result)); }};
 }
 
@@ -151,45 +156,82 @@ TEST_CASE("bad outputs: bpsim run --out that cannot be written", "[cli][outputs]
   using K = std::vector<std::shared_ptr<void>>;
   run_table({
       {"--out under a file",
-       [](const Scratch& s, K&) { s.file("plain", "x"); return "run " + traffic_config(s) + " --out " + (s / "plain/sub"); },
-       "", 2, {"plain/sub", "Not a directory"}},
+       [](const Scratch& s, K&) {
+         s.file("plain", "x");
+         return "run " + traffic_config(s) + " --out " + (s / "plain/sub");
+       },
+       "",
+       2,
+       {"plain/sub", "Not a directory"}},
       {"--out is a file",
-       [](const Scratch& s, K&) { s.file("plain", "x"); return "run " + traffic_config(s) + " --out " + (s / "plain"); },
-       "", 2, {"cannot use --out folder", "Not a directory"},
+       [](const Scratch& s, K&) {
+         s.file("plain", "x");
+         return "run " + traffic_config(s) + " --out " + (s / "plain");
+       },
+       "",
+       2,
+       {"cannot use --out folder", "Not a directory"},
        [](const Scratch& s) { CHECK(slurp(s / "plain") == "x"); }},
       {"--out name over 255 characters",
        [](const Scratch& s, K&) { return "run " + traffic_config(s) + " --out " + (s / kLong); },
-       "", 2, {"File name too long"}},
+       "",
+       2,
+       {"File name too long"}},
       {"--out on a read-only file system (injected)",
        [](const Scratch& s, K&) { return "run " + traffic_config(s) + " --out " + (s / "ro"); },
-       "EROFS:/ro", 2, {"/ro", "Read-only file system"},
+       "EROFS:/ro",
+       2,
+       {"/ro", "Read-only file system"},
        [](const Scratch& s) { CHECK_FALSE(exists(s, "ro")); }},
       {"--out without permission (injected)",
        [](const Scratch& s, K&) { return "run " + traffic_config(s) + " --out " + (s / "locked_out"); },
-       "EACCES:locked_out", 2, {"Permission denied"}},
+       "EACCES:locked_out",
+       2,
+       {"Permission denied"}},
       {"disk full writing report.json: exit 1, the reason, no report, no ops.csv",
        [](const Scratch& s, K&) { return "run " + traffic_config(s) + " --quiet --out " + (s / "out"); },
-       "ENOSPC:report.json", 1, {"cannot write " + std::string("/"), "out/report.json: No space left on device"},
+       "ENOSPC:report.json",
+       1,
+       {"cannot write " + std::string("/"), "out/report.json: No space left on device"},
        nothing_written},
       {"disk full writing ops.csv: the previous run's pair stays",
-       [](const Scratch& s, K&) { return "run " + with_previous(s) + " --quiet --set run.seed=9 --out " + (s / "out"); },
-       "ENOSPC:ops.csv", 1, {"out/ops.csv: No space left on device"}, previous_kept},
+       [](const Scratch& s, K&) {
+         return "run " + with_previous(s) + " --quiet --set run.seed=9 --out " + (s / "out");
+       },
+       "ENOSPC:ops.csv",
+       1,
+       {"out/ops.csv: No space left on device"},
+       previous_kept},
       {"disk full writing report.json: the previous run's pair stays",
-       [](const Scratch& s, K&) { return "run " + with_previous(s) + " --quiet --set run.seed=9 --out " + (s / "out"); },
-       "ENOSPC:report.json", 1, {"No space left on device"}, previous_kept},
+       [](const Scratch& s, K&) {
+         return "run " + with_previous(s) + " --quiet --set run.seed=9 --out " + (s / "out");
+       },
+       "ENOSPC:report.json",
+       1,
+       {"No space left on device"},
+       previous_kept},
       {"a refused run (bad input) removes nothing",
-       [](const Scratch& s, K&) { return "run " + with_previous(s) + " --set accelerator.requests=-1 --out " + (s / "out"); },
-       "", 2, {"accelerator.requests"}, previous_kept},
+       [](const Scratch& s, K&) {
+         return "run " + with_previous(s) + " --set accelerator.requests=-1 --out " + (s / "out");
+       },
+       "",
+       2,
+       {"accelerator.requests"},
+       previous_kept},
       {"a streamed replay whose op spill hits a full disk",
        [](const Scratch& s, K&) {
          REQUIRE(run_bpsim("trace export " + kSrc + "/configs/workloads/mlp.yaml -o " + (s / "mlp.jsonl")).code == 0);
          return "run " + kSrc + "/configs/examples/mlp_train_systolic.yaml --quiet --trace " + (s / "mlp.jsonl") +
                 " --out " + (s / "out");
        },
-       "ENOSPC:report.json.ops", 1, {"report.json.ops", "No space left on device"}, nothing_written},
-      held_by_other("another bpsim holds the folder: refused at once, naming it", "out", "4242",
-                    [](const Scratch& s, const std::string& dir) { return "run " + traffic_config(s) + " --quiet --out " + dir; },
-                    "report.json"),
+       "ENOSPC:report.json.ops",
+       1,
+       {"report.json.ops", "No space left on device"},
+       nothing_written},
+      held_by_other(
+          "another bpsim holds the folder: refused at once, naming it", "out", "4242",
+          [](const Scratch& s, const std::string& dir) { return "run " + traffic_config(s) + " --quiet --out " + dir; },
+          "report.json"),
       {"a lock left by a dead process is taken over",
        [](const Scratch& s, K&) {
          fs::create_directories(s.path / "out");
@@ -197,7 +239,9 @@ TEST_CASE("bad outputs: bpsim run --out that cannot be written", "[cli][outputs]
          s.file("out/.bpsim-lock", "pid 999999, started 2001-01-01 00:00:00: bpsim run crashed.yaml\n");
          return "run " + traffic_config(s) + " --quiet --out " + (s / "out");
        },
-       "", 0, {},
+       "",
+       0,
+       {},
        [](const Scratch& s) {
          CHECK(exists(s, "out/report.json"));
          CHECK_FALSE(exists(s, "out/.bpsim-lock"));  // released when the run ended
@@ -205,33 +249,50 @@ TEST_CASE("bad outputs: bpsim run --out that cannot be written", "[cli][outputs]
   });
 }
 
-TEST_CASE("bad outputs: --trace-vcd destinations are checked first, and a full disk ends the run", "[cli][outputs][vcd]") {
+TEST_CASE("bad outputs: --trace-vcd destinations are checked first, and a full disk ends the run",
+          "[cli][outputs][vcd]") {
   using K = std::vector<std::shared_ptr<void>>;
   run_table({
       {"--trace-vcd into a missing folder: refused before the run writes anything",
-       [](const Scratch& s, K&) { return "run " + traffic_config(s) + " --out " + (s / "out") + " --trace-vcd " + (s / "nope/w.vcd"); },
-       "", 2, {"nope/w.vcd", "No such file or directory"},
+       [](const Scratch& s, K&) {
+         return "run " + traffic_config(s) + " --out " + (s / "out") + " --trace-vcd " + (s / "nope/w.vcd");
+       },
+       "",
+       2,
+       {"nope/w.vcd", "No such file or directory"},
        [](const Scratch& s) { CHECK_FALSE(exists(s, "out")); }},
       {"--trace-vcd names a folder",
        [](const Scratch& s, K&) {
          fs::create_directories(s.path / "w.vcd");
          return "run " + traffic_config(s) + " --out " + (s / "out") + " --trace-vcd " + (s / "w.vcd");
        },
-       "", 2, {"Is a directory"}},
+       "",
+       2,
+       {"Is a directory"}},
       {"--trace-vcd over an existing file without --force",
        [](const Scratch& s, K&) {
          s.file("w.vcd", "mine");
          return "run " + traffic_config(s) + " --out " + (s / "out") + " --trace-vcd " + (s / "w.vcd");
        },
-       "", 2, {"exists (pass --force to replace it)"},
+       "",
+       2,
+       {"exists (pass --force to replace it)"},
        [](const Scratch& s) { CHECK(slurp(s / "w.vcd") == "mine"); }},
       {"--trace-vcd in a read-only folder (injected)",
-       [](const Scratch& s, K&) { return "run " + traffic_config(s) + " --out " + (s / "out") + " --trace-vcd " + (s / "w.vcd"); },
-       "EROFS:w.vcd", 2, {"w.vcd: Read-only file system"},
+       [](const Scratch& s, K&) {
+         return "run " + traffic_config(s) + " --out " + (s / "out") + " --trace-vcd " + (s / "w.vcd");
+       },
+       "EROFS:w.vcd",
+       2,
+       {"w.vcd: Read-only file system"},
        [](const Scratch& s) { CHECK_FALSE(exists(s, "w.vcd")); }},
       {"--trace-vcd onto a full disk: exit 1 with the reason, no hang, no file",
-       [](const Scratch& s, K&) { return "run " + traffic_config(s) + " --quiet --out " + (s / "out") + " --trace-vcd " + (s / "w.vcd"); },
-       "ENOSPC:w.vcd", 1, {"w.vcd: No space left on device"},
+       [](const Scratch& s, K&) {
+         return "run " + traffic_config(s) + " --quiet --out " + (s / "out") + " --trace-vcd " + (s / "w.vcd");
+       },
+       "ENOSPC:w.vcd",
+       1,
+       {"w.vcd: No space left on device"},
        [](const Scratch& s) { CHECK_FALSE(exists(s, "w.vcd")); }},
   });
 }
@@ -242,32 +303,46 @@ TEST_CASE("bad outputs: trace -o that cannot be written", "[cli][outputs][trace]
   run_table({
       {"trace export -o into a missing folder",
        [mlp](const Scratch& s, K&) { return "trace export " + mlp + " -o " + (s / "missing/t.jsonl"); },
-       "", 2, {"missing/t.jsonl", "No such file or directory"}},
+       "",
+       2,
+       {"missing/t.jsonl", "No such file or directory"}},
       {"trace export -o a name over 255 characters",
        [mlp](const Scratch& s, K&) { return "trace export " + mlp + " -o " + (s / (kLong + ".jsonl")); },
-       "", 2, {"File name too long"}},
+       "",
+       2,
+       {"File name too long"}},
       {"trace export -o onto a full disk: no file left",
        [mlp](const Scratch& s, K&) { return "trace export " + mlp + " -o " + (s / "t.jsonl"); },
-       "ENOSPC:t.jsonl", 1, {"t.jsonl: No space left on device"},
+       "ENOSPC:t.jsonl",
+       1,
+       {"t.jsonl: No space left on device"},
        [](const Scratch& s) { CHECK_FALSE(exists(s, "t.jsonl")); }},
       {"trace export -o an existing file",
        [mlp](const Scratch& s, K&) { return "trace export " + mlp + " -o " + s.file("t.jsonl", "mine"); },
-       "", 2, {"file exists; refusing to overwrite it"},
+       "",
+       2,
+       {"file exists; refusing to overwrite it"},
        [](const Scratch& s) { CHECK(slurp(s / "t.jsonl") == "mine"); }},
       {"trace export -o a folder",
        [mlp](const Scratch& s, K&) { return "trace export " + mlp + " -o " + s.path.string(); },
-       "", 2, {"Is a directory"}},
+       "",
+       2,
+       {"Is a directory"}},
       {"trace scalesim -o into a missing folder",
        [](const Scratch& s, K&) {
-         return "trace scalesim " + s.file("topo.csv", "Layer name, M, N, K,\nfc1, 64, 32, 16,\n") + " -o " + (s / "missing/t.jsonl");
+         return "trace scalesim " + s.file("topo.csv", "Layer name, M, N, K,\nfc1, 64, 32, 16,\n") + " -o " +
+                (s / "missing/t.jsonl");
        },
-       "", 2, {"No such file or directory"}},
+       "",
+       2,
+       {"No such file or directory"}},
   });
 }
 
 namespace {
 std::string sweep_file(const Scratch& s, const std::string& axes = "{run.seed: [1, 2]}") {
-  s.file("base.yaml", preset_includes() + "accelerator: {kind: traffic, pattern: stream, requests: 200}\nrun: {seed: 1}\n");
+  s.file("base.yaml",
+         preset_includes() + "accelerator: {kind: traffic, pattern: stream, requests: 200}\nrun: {seed: 1}\n");
   return s.file("s.yaml", "base: base.yaml\naxes: " + axes + "\n");
 }
 std::string compare_config(const Scratch& s) {
@@ -281,37 +356,58 @@ TEST_CASE("bad outputs: sweep and compare folders that cannot be written", "[cli
   run_table({
       {"sweep --out is a file",
        [](const Scratch& s, K&) { return "sweep " + sweep_file(s) + " --out " + s.file("plain", "x"); },
-       "", 2, {"plain", "Not a directory"}},
+       "",
+       2,
+       {"plain", "Not a directory"}},
       {"sweep --out on a read-only file system (injected)",
        [](const Scratch& s, K&) { return "sweep " + sweep_file(s) + " --out " + (s / "ro_sweep"); },
-       "EROFS:ro_sweep", 2, {"Read-only file system"}},
+       "EROFS:ro_sweep",
+       2,
+       {"Read-only file system"}},
       {"sweep results onto a full disk with 2 workers: exit 1 with the reason, no abort",
-       [](const Scratch& s, K&) { return "sweep " + sweep_file(s, "{run.seed: [1, 2, 3, 4]}") + " -j 2 --out " + (s / "out"); },
-       "ENOSPC:results.jsonl", 1, {"results.jsonl: No space left on device", "sweep: stopped"},
+       [](const Scratch& s, K&) {
+         return "sweep " + sweep_file(s, "{run.seed: [1, 2, 3, 4]}") + " -j 2 --out " + (s / "out");
+       },
+       "ENOSPC:results.jsonl",
+       1,
+       {"results.jsonl: No space left on device", "sweep: stopped"},
        [](const Scratch& s) { CHECK(slurp(s / "out/results.jsonl").empty()); }},
-      held_by_other("sweep folder held by another bpsim", "out", "4343",
-                    [](const Scratch& s, const std::string& dir) { return "sweep " + sweep_file(s) + " --out " + dir; },
-                    "results.jsonl"),
+      held_by_other(
+          "sweep folder held by another bpsim", "out", "4343",
+          [](const Scratch& s, const std::string& dir) { return "sweep " + sweep_file(s) + " --out " + dir; },
+          "results.jsonl"),
       {"sweep resumed on a damaged results.jsonl: the file and line, and how to recover",
        [](const Scratch& s, K&) {
          const std::string sweep = sweep_file(s);
          REQUIRE(run_bpsim("sweep " + sweep + " --out " + (s / "out")).code == 0);
          const std::string rows = slurp(s / "out/results.jsonl");
-         s.file("out/results.jsonl", rows.substr(0, rows.find('\n') + 1) + "garbage\n" + rows.substr(rows.find('\n') + 1));
+         s.file("out/results.jsonl",
+                rows.substr(0, rows.find('\n') + 1) + "garbage\n" + rows.substr(rows.find('\n') + 1));
          return "sweep " + sweep + " --out " + (s / "out");
        },
-       "", 2, {"out/results.jsonl:2: not a result row", "Delete this line"}},
+       "",
+       2,
+       {"out/results.jsonl:2: not a result row", "Delete this line"}},
       {"compare --out is a file",
-       [](const Scratch& s, K&) { return "compare " + compare_config(s) + " --policies none --no-plot --out " + s.file("plain", "x"); },
-       "", 2, {"Not a directory"}},
-      held_by_other("compare folder held by another bpsim", "cmp", "4444",
-                    [](const Scratch& s, const std::string& dir) {
-                      return "compare " + compare_config(s) + " --policies none --no-plot --out " + dir;
-                    },
-                    "compare.csv"),
+       [](const Scratch& s, K&) {
+         return "compare " + compare_config(s) + " --policies none --no-plot --out " + s.file("plain", "x");
+       },
+       "",
+       2,
+       {"Not a directory"}},
+      held_by_other(
+          "compare folder held by another bpsim", "cmp", "4444",
+          [](const Scratch& s, const std::string& dir) {
+            return "compare " + compare_config(s) + " --policies none --no-plot --out " + dir;
+          },
+          "compare.csv"),
       {"compare results onto a full disk",
-       [](const Scratch& s, K&) { return "compare " + compare_config(s) + " --policies none --no-plot --out " + (s / "cmp"); },
-       "ENOSPC:compare.csv", 1, {"compare.csv: No space left on device"},
+       [](const Scratch& s, K&) {
+         return "compare " + compare_config(s) + " --policies none --no-plot --out " + (s / "cmp");
+       },
+       "ENOSPC:compare.csv",
+       1,
+       {"compare.csv: No space left on device"},
        [](const Scratch& s) { CHECK_FALSE(exists(s, "cmp/compare.csv")); }},
   });
 }
@@ -323,8 +419,8 @@ TEST_CASE("bad outputs: two runs into one folder at once: one runs, the other is
   const std::string cfg = traffic_config(s, 400000);
   const std::string run = std::string(BPSIM_EXE) + " run " + cfg + " --quiet --out " + (s / "out");
   const std::string both = "(" + run + " --set run.seed=1 >" + (s / "a.out") + " 2>" + (s / "a.err") + "; echo $? >" +
-                           (s / "a.rc") + ") & (" + run + " --set run.seed=2 >" + (s / "b.out") + " 2>" + (s / "b.err") +
-                           "; echo $? >" + (s / "b.rc") + ") & wait";
+                           (s / "a.rc") + ") & (" + run + " --set run.seed=2 >" + (s / "b.out") + " 2>" +
+                           (s / "b.err") + "; echo $? >" + (s / "b.rc") + ") & wait";
   REQUIRE(std::system(both.c_str()) == 0);
   const int a = std::stoi(slurp(s / "a.rc")), b = std::stoi(slurp(s / "b.rc"));
   INFO("a: " << a << " " << slurp(s / "a.err") << "\nb: " << b << " " << slurp(s / "b.err"));
@@ -334,7 +430,9 @@ TEST_CASE("bad outputs: two runs into one folder at once: one runs, the other is
   CHECK_THAT(loser_err, Catch::Contains("/.bpsim-lock"));
   // The pair in the folder is the winner's: the same bytes as that seed run alone.
   const int seed = a == 0 ? 1 : 2;
-  REQUIRE(run_bpsim("run " + cfg + " --quiet --set run.seed=" + std::to_string(seed) + " --out " + (s / "alone")).code == 0);
+  REQUIRE(
+      run_bpsim("run " + cfg + " --quiet --set run.seed=" + std::to_string(seed) + " --out " + (s / "alone")).code ==
+      0);
   CHECK(slurp(s / "out/report.json") == slurp(s / "alone/report.json"));
   CHECK(slurp(s / "out/ops.csv") == slurp(s / "alone/ops.csv"));
   CHECK(temporaries(s.path).empty());

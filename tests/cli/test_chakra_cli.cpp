@@ -1,7 +1,7 @@
 // Chakra execution traces from the command line: replay on the systolic accelerator,
 // conversion to a bpsim JSONL trace, and bad .et files (exit 2, no report).
-#include "sim/core/build_info.h"
 #include <catch2/catch.hpp>
+#include "sim/core/build_info.h"
 
 #include <filesystem>
 #include <fstream>
@@ -79,7 +79,8 @@ TEST_CASE("cli chakra: bad .et files exit 2 naming the file, node and field, and
   const std::vector<Case> cases = {
       {"truncated.et", good.substr(0, good.size() - 5), "node[19]: truncated file"},
       {"varint.et", good.substr(0, meta_end) + std::string(6, '\xff'), "node[0]: bad message length varint"},
-      {"garbage.et", good.substr(0, meta_end) + std::string("\x03\x0f\x0f\x0f", 4), "node[0]: cannot parse the Node message"},
+      {"garbage.et", good.substr(0, meta_end) + std::string("\x03\x0f\x0f\x0f", 4),
+       "node[0]: cannot parse the Node message"},
   };
   for (const Case& c : cases) {
     const std::string f = write_bytes(s, c.name, c.bytes);
@@ -122,7 +123,8 @@ TEST_CASE("cli chakra: bad .et files exit 2 naming the file, node and field, and
     CHECK_FALSE(std::filesystem::exists(s / (c.name + ".jsonl")));
   }
   // The config's own keys are checked too.
-  CliResult d = run_bpsim("run " + systolic_config(s, "{chakra: " + kSample + ", dtype: int3}") + " --out " + (s / "o2"));
+  CliResult d =
+      run_bpsim("run " + systolic_config(s, "{chakra: " + kSample + ", dtype: int3}") + " --out " + (s / "o2"));
   CHECK(d.code == 2);
   CHECK_THAT(d.err, Catch::Contains("workload.dtype: 'int3' is not valid"));
   CliResult t = run_bpsim("trace chakra " + kSample + " --dtype int3 -o " + (s / "t.jsonl"));
@@ -150,8 +152,8 @@ TEST_CASE("chakra sample: traces/chakra_mlp_step.et is what its generator writes
   // Debian's python3 with python3-protobuf, and protoc (scripts/setup.sh installs both).
   Scratch s("chakra_gen");
   const std::string out = s / "fresh.et";
-  const std::string cmd = "/usr/bin/python3 " + std::string(BPSIM_SOURCE_DIR) + "/scripts/gen_chakra_sample.py -o " + out +
-                          " >/dev/null";
+  const std::string cmd =
+      "/usr/bin/python3 " + std::string(BPSIM_SOURCE_DIR) + "/scripts/gen_chakra_sample.py -o " + out + " >/dev/null";
   REQUIRE(std::system(cmd.c_str()) == 0);
   CHECK(read_bytes(out) == read_bytes(kSample));
 }

@@ -41,13 +41,15 @@ TEST_CASE("cli: config errors name file, line, column and key path", "[cli]") {
   std::string unknown_top = s.file("a.yaml", preset_includes() + "accelerator: {kind: traffic}\nrunn: {seed: 1}\n");
   CliResult a = run_bpsim("validate " + unknown_top);
   CHECK(a.code == 2);
-  CHECK(a.err == "bpsim: " + unknown_top +
-                     ":3:1: runn: unknown key (did you mean 'run'?) (valid: accelerator, memory, energy, workload, run)\n");
+  CHECK(a.err ==
+        "bpsim: " + unknown_top +
+            ":3:1: runn: unknown key (did you mean 'run'?) (valid: accelerator, memory, energy, workload, run)\n");
 
   std::string bad_kind = s.file("b.yaml", preset_includes() + "accelerator:\n  kind: gpu\n");
   CliResult b = run_bpsim("validate " + bad_kind);
   CHECK(b.code == 2);
-  CHECK_THAT(b.err, Catch::StartsWith("bpsim: " + bad_kind + ":3:9: accelerator.kind: unknown accelerator 'gpu' (registered: "));
+  CHECK_THAT(b.err, Catch::StartsWith("bpsim: " + bad_kind +
+                                      ":3:9: accelerator.kind: unknown accelerator 'gpu' (registered: "));
 
   std::string no_acc = s.file("c.yaml", preset_includes());
   CliResult c = run_bpsim("validate " + no_acc);

@@ -26,11 +26,12 @@ TEST_CASE("cli run: writes the report contract and ops.csv", "[cli]") {
   auto rep = nlohmann::json::parse(slurp(s / "out/report.json"));
   CHECK(rep["schema"] == "bpsim-report-1");
   CHECK(rep["accelerator"] == "traffic");
-  for (const char* k : {"cycles", "seconds", "energy_pj", "macs", "macs_executed", "macs_gated",
-                        "dram_read_bytes", "dram_write_bytes", "onchip_read_bytes", "onchip_write_bytes"})
+  for (const char* k : {"cycles", "seconds", "energy_pj", "macs", "macs_executed", "macs_gated", "dram_read_bytes",
+                        "dram_write_bytes", "onchip_read_bytes", "onchip_write_bytes"})
     CHECK(rep["totals"].contains(k));
   // 500 requests of 64 B each, split between reads and writes.
-  CHECK(rep["totals"]["dram_read_bytes"].get<uint64_t>() + rep["totals"]["dram_write_bytes"].get<uint64_t>() == 500 * 64);
+  CHECK(rep["totals"]["dram_read_bytes"].get<uint64_t>() + rep["totals"]["dram_write_bytes"].get<uint64_t>() ==
+        500 * 64);
   CHECK(rep["totals"]["energy_pj"].get<double>() > 0);
   CHECK(rep["memory"].contains("peak_bytes"));
   CHECK(rep["ops"].size() >= 1);

@@ -1,6 +1,6 @@
 // bpsim workload, trace export/replay, and a training step end to end.
-#include "sim/core/build_info.h"
 #include <catch2/catch.hpp>
+#include "sim/core/build_info.h"
 
 #include <nlohmann/json.hpp>
 
@@ -38,8 +38,8 @@ TEST_CASE("cli workload: table, JSON and errors", "[cli][workload]") {
 
 TEST_CASE("cli run: a LeNet-5 training step from its spec on the mesh", "[cli][workload][mesh]") {
   Scratch s("lenet");
-  CliResult r = run_bpsim("run " + std::string(BPSIM_SOURCE_DIR) + "/configs/examples/lenet5_train_mesh.yaml --quiet --out " +
-                          (s / "o"));
+  CliResult r = run_bpsim("run " + std::string(BPSIM_SOURCE_DIR) +
+                          "/configs/examples/lenet5_train_mesh.yaml --quiet --out " + (s / "o"));
   INFO(r.err);
   REQUIRE(r.code == 0);
   auto rep = nlohmann::json::parse(slurp(s / "o/report.json"));
@@ -83,9 +83,10 @@ TEST_CASE("cli run: a SCALE-Sim topology CSV is a workload source", "[cli][systo
   Scratch s("scalesim");
   // GEMM form: one layer, M = 64, N = 32, K = 16 → 64·32·16 = 32,768 MACs.
   const std::string csv = s.file("t.csv", "Layer, M, N, K,\ng1, 64, 32, 16,\n");
-  const std::string cfg = s.file("c.yaml", std::string("include: [") + BPSIM_SOURCE_DIR + "/configs/arch/systolic_32x32_int8.yaml, " +
-                                               BPSIM_SOURCE_DIR + "/configs/memory/ddr4_2400.yaml, " + BPSIM_SOURCE_DIR +
-                                               "/configs/energy/45nm.yaml]\nworkload: {scalesim: t.csv}\n");
+  const std::string cfg =
+      s.file("c.yaml", std::string("include: [") + BPSIM_SOURCE_DIR + "/configs/arch/systolic_32x32_int8.yaml, " +
+                           BPSIM_SOURCE_DIR + "/configs/memory/ddr4_2400.yaml, " + BPSIM_SOURCE_DIR +
+                           "/configs/energy/45nm.yaml]\nworkload: {scalesim: t.csv}\n");
   CliResult r = run_bpsim("run " + cfg + " --quiet --out " + (s / "o"));
   INFO(r.err);
   REQUIRE(r.code == 0);

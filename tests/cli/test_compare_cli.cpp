@@ -1,6 +1,6 @@
 // bpsim compare (one child bpsim per policy) and the recompute policies' input errors.
-#include "sim/core/build_info.h"
 #include <catch2/catch.hpp>
+#include "sim/core/build_info.h"
 
 #include <cstdlib>
 #include <map>
@@ -30,7 +30,8 @@ std::vector<std::vector<std::string>> csv_rows(const std::string& text) {
 
 TEST_CASE("cli compare: one run per policy, table, CSV, timeline and plot", "[cli][compare]") {
   Scratch s("compare");
-  CliResult r = run_bpsim("compare " + kExample + " --policies none,threshold,optimal,sparse_storage --out " + (s / "c"));
+  CliResult r =
+      run_bpsim("compare " + kExample + " --policies none,threshold,optimal,sparse_storage --out " + (s / "c"));
   INFO(r.err);
   REQUIRE(r.code == 0);
   CHECK_THAT(r.out, Catch::Contains("peak mem") && Catch::Contains("threshold") && Catch::Contains("optimal"));
@@ -74,9 +75,9 @@ TEST_CASE("cli compare: bad policies and unmeetable budgets stop before any run"
   CliResult u = run_bpsim("compare " + kExample + " --policies none,lazy --out " + (s / "c"));
   CHECK(u.code == 2);
   CHECK_THAT(u.err, Catch::Contains("unknown policy 'lazy'"));
-  CliResult b = run_bpsim("compare " + kExample +
-                          " --policies none,optimal --set workload.policies.optimal.budget_bytes=1000 --out " +
-                          (s / "c"));
+  CliResult b =
+      run_bpsim("compare " + kExample +
+                " --policies none,optimal --set workload.policies.optimal.budget_bytes=1000 --out " + (s / "c"));
   CHECK(b.code == 2);
   CHECK_THAT(b.err, Catch::Contains("workload.policy.budget_bytes: budget_bytes 1000 cannot be met: the least peak "
                                     "optimal reaches") &&

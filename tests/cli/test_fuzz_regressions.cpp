@@ -1,8 +1,8 @@
 // Inputs the fuzzers found (tests/fuzz/regressions/), fed through the real bpsim executable:
 // each must be refused as bad input (exit 2) with a message, never crash or hang. The files
 // are split into their parts the way the harnesses split them.
-#include "sim/core/build_info.h"
 #include <catch2/catch.hpp>
+#include "sim/core/build_info.h"
 
 #include <string>
 #include <vector>
@@ -19,7 +19,8 @@ void unpack(const Scratch& s, const std::string& target, const std::string& inpu
             const std::vector<std::string>& names) {
   const std::string bytes = slurp(std::string(BPSIM_SOURCE_DIR) + "/tests/fuzz/regressions/" + target + "/" + input);
   REQUIRE(!bytes.empty());
-  const auto parts = bpsim::fuzz::split_parts(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size(), names.size());
+  const auto parts =
+      bpsim::fuzz::split_parts(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size(), names.size());
   for (size_t i = 0; i < names.size(); ++i) s.file(names[i], parts[i]);
 }
 

@@ -20,7 +20,9 @@ nlohmann::json run_example(const Scratch& s, const std::string& example, const s
 }
 
 /// mW held for the step's simulated seconds, in pJ (1 mW × 1 s = 1e-3 J = 1e9 pJ).
-double over_step(double mw, const nlohmann::json& report) { return mw * 1e9 * report["totals"]["seconds"].get<double>(); }
+double over_step(double mw, const nlohmann::json& report) {
+  return mw * 1e9 * report["totals"]["seconds"].get<double>();
+}
 
 // configs/arch/mesh_8x8.yaml: 64 routers, 2 VCs × 8 flits of 16 B; clusters of 256 PEs and
 // 512 KiB SRAM. Per router: 5 input ports × 2 × 8 × 128 bits = 10,240 buffer bits ×
@@ -93,12 +95,13 @@ TEST_CASE("leakage: a table without a figure for a declared part is an input err
   // Prices for every action synthetic traffic counts, but no leakage figures: the routers'
   // units are missing.
   const std::string dir = std::string(BPSIM_SOURCE_DIR) + "/configs/";
-  const std::string cfg = s.file(
-      "m.yaml", "include: [" + dir + "arch/mesh_8x8.yaml, " + dir + "memory/ddr4_2400.yaml]\n"
-                "accelerator: {mode: synthetic, traffic: {warmup_cycles: 10, measure_cycles: 10}}\n"
-                "energy:\n  name: partial\n  actions:\n"
-                "    mesh.buffer_write: {pj: 1, source: t}\n    mesh.buffer_read: {pj: 1, source: t}\n"
-                "    mesh.xbar: {pj: 1, source: t}\n    mesh.link: {pj: 1, source: t}\n");
+  const std::string cfg =
+      s.file("m.yaml", "include: [" + dir + "arch/mesh_8x8.yaml, " + dir +
+                           "memory/ddr4_2400.yaml]\n"
+                           "accelerator: {mode: synthetic, traffic: {warmup_cycles: 10, measure_cycles: 10}}\n"
+                           "energy:\n  name: partial\n  actions:\n"
+                           "    mesh.buffer_write: {pj: 1, source: t}\n    mesh.buffer_read: {pj: 1, source: t}\n"
+                           "    mesh.xbar: {pj: 1, source: t}\n    mesh.link: {pj: 1, source: t}\n");
   const CliResult r = run_bpsim("run " + cfg + " --quiet --out " + (s / "out"));
   CHECK(r.code == 2);
   CHECK_THAT(r.err, Catch::Contains("m.yaml:4:3: energy.leakage_mw: energy table 'partial' has no leakage figure for "

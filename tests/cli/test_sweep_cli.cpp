@@ -1,7 +1,7 @@
 // bpsim sweep end to end on the traffic model: rows per point, resume, failures recorded,
 // and the same results under mpirun as locally.
-#include "sim/core/build_info.h"
 #include <catch2/catch.hpp>
+#include "sim/core/build_info.h"
 
 #include <filesystem>
 #include <sstream>
@@ -17,8 +17,8 @@ namespace {
 
 /// A small traffic config: few requests so each point takes milliseconds.
 std::string base_config(const Scratch& s) {
-  return s.file("base.yaml", preset_includes() +
-                                 "accelerator: {kind: traffic, pattern: stream, requests: 200}\nrun: {seed: 1}\n");
+  return s.file("base.yaml",
+                preset_includes() + "accelerator: {kind: traffic, pattern: stream, requests: 200}\nrun: {seed: 1}\n");
 }
 
 size_t count_lines(const std::string& text) { return static_cast<size_t>(std::count(text.begin(), text.end(), '\n')); }
@@ -52,7 +52,8 @@ std::vector<std::string> list_hashes(const std::string& sweep) {
 TEST_CASE("sweep cli: every point becomes a row, a re-run skips finished points", "[sweep][cli]") {
   Scratch s("sweep_cli");
   base_config(s);
-  std::string sweep = s.file("s.yaml", "base: base.yaml\naxes:\n  accelerator.pattern: [stream, random]\n  run.seed: [1, 2]\n");
+  std::string sweep =
+      s.file("s.yaml", "base: base.yaml\naxes:\n  accelerator.pattern: [stream, random]\n  run.seed: [1, 2]\n");
   CliResult r = run_bpsim("sweep " + sweep + " -j 2 --out " + (s / "out"));
   INFO(r.err);
   REQUIRE(r.code == 0);
@@ -197,8 +198,9 @@ TEST_CASE("sweep cli: the point count is the sweep_points limit, which --limit r
   base_config(s);
   // 3 seeds × 3 request counts = 9 points: over a limit of 8 at the second axis (line 4,
   // whose first value is at column 24), within a limit of 9.
-  const std::string sweep = s.file("s.yaml", "base: base.yaml\naxes:\n  run.seed: [1, 2, 3]\n"
-                                             "  accelerator.requests: [10, 20, 30]\n");
+  const std::string sweep = s.file("s.yaml",
+                                   "base: base.yaml\naxes:\n  run.seed: [1, 2, 3]\n"
+                                   "  accelerator.requests: [10, 20, 30]\n");
   CliResult over = run_bpsim("sweep " + sweep + " --list --limit sweep_points=8");
   CHECK(over.code == 2);
   CHECK_THAT(over.err, Catch::Contains("s.yaml:4:") && Catch::Contains("accelerator.requests") &&
@@ -209,7 +211,8 @@ TEST_CASE("sweep cli: the point count is the sweep_points limit, which --limit r
   CHECK(count(within.out, " ok run.seed=") == 9);
 }
 
-TEST_CASE("sweep cli: --list checks include-axis points too, in a zip group, with errors at the file's line", "[sweep][cli]") {
+TEST_CASE("sweep cli: --list checks include-axis points too, in a zip group, with errors at the file's line",
+          "[sweep][cli]") {
   Scratch s("sweep_list_include");
   base_config(s);
   s.file("open.yaml", "memory: {page_policy: open}\n");
@@ -234,13 +237,15 @@ TEST_CASE("sweep cli: --list checks include-axis points too, in a zip group, wit
   CHECK_THAT(r.err, Catch::Contains("sweep: 3 of 4 points are invalid"));
 }
 
-TEST_CASE("sweep cli: an include axis merges a whole file over the base config, like the same values set", "[sweep][cli]") {
+TEST_CASE("sweep cli: an include axis merges a whole file over the base config, like the same values set",
+          "[sweep][cli]") {
   Scratch s("sweep_include");
   base_config(s);
   std::filesystem::create_directories(s / "presets");
   s.file("presets/open.yaml", "memory: {page_policy: open}\n");
   s.file("presets/closed.yaml", "memory: {page_policy: closed}\n");
-  std::string by_file = s.file("files.yaml", "base: base.yaml\naxes: {include: [presets/open.yaml, presets/closed.yaml]}\n");
+  std::string by_file =
+      s.file("files.yaml", "base: base.yaml\naxes: {include: [presets/open.yaml, presets/closed.yaml]}\n");
   std::string by_set = s.file("sets.yaml", "base: base.yaml\naxes: {memory.page_policy: [open, closed]}\n");
   CliResult f = run_bpsim("sweep " + by_file + " --out " + (s / "files"));
   CliResult v = run_bpsim("sweep " + by_set + " --out " + (s / "sets"));
@@ -290,11 +295,13 @@ TEST_CASE("sweep cli: a partial last row (crash) is dropped and that point re-ru
 TEST_CASE("sweep cli: mpirun with 3 ranks gives the local results", "[sweep][cli][mpi]") {
   Scratch s("sweep_mpi");
   base_config(s);
-  std::string sweep = s.file("s.yaml", "base: base.yaml\naxes:\n  accelerator.pattern: [stream, random]\n  run.seed: [1, 2]\n");
+  std::string sweep =
+      s.file("s.yaml", "base: base.yaml\naxes:\n  accelerator.pattern: [stream, random]\n  run.seed: [1, 2]\n");
   REQUIRE(run_bpsim("sweep " + sweep + " -j 2 --out " + (s / "local")).code == 0);
-  const std::string cmd = "OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_btl=self,vader "
-                          "mpirun --oversubscribe -np 3 " + std::string(BPSIM_EXE) + " sweep " + sweep + " --out " +
-                          (s / "mpi") + " > " + (s / "mpi.log") + " 2>&1";
+  const std::string cmd =
+      "OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_btl=self,vader "
+      "mpirun --oversubscribe -np 3 " +
+      std::string(BPSIM_EXE) + " sweep " + sweep + " --out " + (s / "mpi") + " > " + (s / "mpi.log") + " 2>&1";
   int status = std::system(cmd.c_str());
   INFO(slurp(s / "mpi.log"));
   REQUIRE(WIFEXITED(status));

@@ -1,7 +1,7 @@
 // The example sweeps in configs/sweeps/ run to the end with every point ok, and their
 // results show what each sweep is there to show.
-#include "sim/core/build_info.h"
 #include <catch2/catch.hpp>
+#include "sim/core/build_info.h"
 
 #include <map>
 #include <sstream>
@@ -15,8 +15,8 @@ using nlohmann::json;
 
 namespace {
 std::vector<json> run_example_sweep(const Scratch& s, const std::string& name) {
-  const CliResult r = run_bpsim("sweep " + std::string(BPSIM_SOURCE_DIR) + "/configs/sweeps/" + name + ".yaml -j 2 --out " +
-                                (s / "out"));
+  const CliResult r = run_bpsim("sweep " + std::string(BPSIM_SOURCE_DIR) + "/configs/sweeps/" + name +
+                                ".yaml -j 2 --out " + (s / "out"));
   INFO(r.err);
   REQUIRE(r.code == 0);
   std::vector<json> rows;
@@ -80,7 +80,8 @@ TEST_CASE("example sweep: memory policy × batch on GPT-2-small", "[sweep][examp
     CHECK(p.at("full_recompute")["recompute_macs"].get<double>() == Approx(base / 3));
     CHECK(p.at("checkpoint_sequential")["recompute_macs"].get<double>() == Approx(base / 6));
     // Peak memory falls as more is recomputed.
-    CHECK(p.at("checkpoint")["peak_bytes"].get<uint64_t>() < p.at("checkpoint_sequential")["peak_bytes"].get<uint64_t>());
+    CHECK(p.at("checkpoint")["peak_bytes"].get<uint64_t>() <
+          p.at("checkpoint_sequential")["peak_bytes"].get<uint64_t>());
     CHECK(p.at("checkpoint_sequential")["peak_bytes"].get<uint64_t>() < p.at("none")["peak_bytes"].get<uint64_t>());
     // Reversible blocks rebuild their inputs: less kept than none, some recompute, and
     // never more than re-running the whole forward.
@@ -96,7 +97,7 @@ TEST_CASE("example sweep: memory policy × batch on GPT-2-small", "[sweep][examp
 TEST_CASE("example sweep: PIM banks × rows per charge-sharing step on a binary MLP", "[sweep][examples]") {
   Scratch s("sweep_pim");
   const std::vector<json> rows = run_example_sweep(s, "pim_banks_rows");
-  REQUIRE(rows.size() == 16);  // 4 bank counts × 4 rows-per-step values
+  REQUIRE(rows.size() == 16);                             // 4 bank counts × 4 rows-per-step values
   std::map<int64_t, std::map<int64_t, uint64_t>> cycles;  // banks → rows per step → cycles
   for (const json& r : rows)
     cycles[r["axes"]["accelerator.banks"].get<int64_t>()][r["axes"]["accelerator.max_rows_per_step"].get<int64_t>()] =
@@ -121,7 +122,7 @@ TEST_CASE("example sweep: PIM banks × rows per charge-sharing step on a binary 
 TEST_CASE("example sweep: whole memory preset files as an include axis", "[sweep][examples]") {
   Scratch s("sweep_presets");
   const std::vector<json> rows = run_example_sweep(s, "memory_presets");
-  REQUIRE(rows.size() == 6);  // 3 preset files × 2 patterns
+  REQUIRE(rows.size() == 6);                                     // 3 preset files × 2 patterns
   std::map<std::string, std::map<std::string, double>> seconds;  // pattern → preset file → run time
   for (const json& r : rows)
     seconds[r["axes"]["accelerator.pattern"].get<std::string>()][r["axes"]["include"].get<std::string>()] =

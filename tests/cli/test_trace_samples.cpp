@@ -42,11 +42,12 @@ void check_sample(const std::string& file, const std::string& spec, int batch, u
   CHECK(g->memory.peak_bytes > 0);
 
   // Replays on the 32×32 systolic array.
-  const std::string cfg = s.file("sys.yaml", "include: [" + src + "/configs/arch/systolic_32x32_int8.yaml, " + src +
-                                                 "/configs/memory/ddr4_2400.yaml, " + src + "/configs/energy/45nm.yaml, " +
-                                                 src + "/configs/energy/45nm/systolic.yaml]\n"
-                                                 "accelerator: {dtype: workload}\nworkload: {trace: " + sample +
-                                                 "}\nrun: {seed: 1}\n");
+  const std::string cfg =
+      s.file("sys.yaml", "include: [" + src + "/configs/arch/systolic_32x32_int8.yaml, " + src +
+                             "/configs/memory/ddr4_2400.yaml, " + src + "/configs/energy/45nm.yaml, " + src +
+                             "/configs/energy/45nm/systolic.yaml]\n"
+                             "accelerator: {dtype: workload}\nworkload: {trace: " +
+                             sample + "}\nrun: {seed: 1}\n");
   CliResult r = run_bpsim("run " + cfg + " --quiet --out " + (s / "out"));
   INFO(r.err);
   REQUIRE(r.code == 0);
@@ -89,8 +90,8 @@ TEST_CASE("trace samples: binary MLP replays on the systolic array", "[cli][trac
 
 TEST_CASE("trace export: --batch out of range is an input error", "[cli][trace]") {
   Scratch s("trace_batch");
-  CliResult r = run_bpsim("trace export " + std::string(BPSIM_SOURCE_DIR) + "/configs/workloads/mlp.yaml --batch 0 -o " +
-                          (s / "x.jsonl"));
+  CliResult r = run_bpsim("trace export " + std::string(BPSIM_SOURCE_DIR) +
+                          "/configs/workloads/mlp.yaml --batch 0 -o " + (s / "x.jsonl"));
   CHECK(r.code == 2);
   CHECK_THAT(r.err, Catch::Contains("workload.batch: value 0 is out of range"));
   CHECK_FALSE(std::filesystem::exists(s / "x.jsonl"));
@@ -106,9 +107,10 @@ TEST_CASE("cli scalesim backward: config key and trace scalesim command", "[cli]
   // M = 64, N = 32, K = 16: forward, dX (64×32·32×16) and dW (16×64·64×32) are 32 768 MACs each.
   const std::string csv = s.file("t.csv", "Layer, M, N, K,\ng1, 64, 32, 16,\n");
   const std::string src = BPSIM_SOURCE_DIR;
-  const std::string cfg = s.file("c.yaml", "include: [" + src + "/configs/arch/systolic_32x32_int8.yaml, " + src +
-                                               "/configs/memory/ddr4_2400.yaml, " + src +
-                                               "/configs/energy/45nm.yaml]\nworkload: {scalesim: t.csv, backward: true}\n");
+  const std::string cfg =
+      s.file("c.yaml", "include: [" + src + "/configs/arch/systolic_32x32_int8.yaml, " + src +
+                           "/configs/memory/ddr4_2400.yaml, " + src +
+                           "/configs/energy/45nm.yaml]\nworkload: {scalesim: t.csv, backward: true}\n");
   CliResult r = run_bpsim("run " + cfg + " --quiet --out " + (s / "o"));
   INFO(r.err);
   REQUIRE(r.code == 0);

@@ -1,8 +1,8 @@
 // Trace replay on the systolic model streams the trace (one op in memory at a time, op
 // entries spilled to disk): same results as running the spec, errors found late still
 // exit 2 and leave no report behind.
-#include "sim/core/build_info.h"
 #include <catch2/catch.hpp>
+#include "sim/core/build_info.h"
 
 #include <filesystem>
 #include <fstream>
@@ -22,8 +22,9 @@ TEST_CASE("trace stream: a systolic replay equals the spec run", "[cli][trace][s
   Scratch s("trace_stream");
   const std::string trace = s / "mlp.jsonl";
   // Sequential checkpointing: the trace holds recompute ops and alloc/free events.
-  REQUIRE(run_bpsim("trace export " + kSrc + "/configs/workloads/mlp.yaml --policy checkpoint_sequential --segments 2 -o " +
-                    trace).code == 0);
+  REQUIRE(run_bpsim("trace export " + kSrc +
+                    "/configs/workloads/mlp.yaml --policy checkpoint_sequential --segments 2 -o " + trace)
+              .code == 0);
   const std::string pol = " --set 'workload.policy={kind: checkpoint_sequential, segments: 2}'";
   CliResult a = run_bpsim("run " + kSysRun + " --quiet" + pol + " --out " + (s / "spec"));
   INFO(a.err);
@@ -59,10 +60,12 @@ TEST_CASE("trace stream: an error late in the trace exits 2 and leaves no report
     while (std::getline(in, l)) ++lines;
   }
   // An op after the last one that depends on an op not yet defined (a dangling dependency).
-  std::ofstream(trace, std::ios::app) << "{\"op\":26,\"name\":\"late\",\"phase\":\"update\",\"kind\":\"elementwise\",\"deps\":[99]}\n";
+  std::ofstream(trace, std::ios::app)
+      << "{\"op\":26,\"name\":\"late\",\"phase\":\"update\",\"kind\":\"elementwise\",\"deps\":[99]}\n";
   CliResult r = run_bpsim("run " + kSysRun + " --quiet --trace " + trace + " --out " + (s / "out"));
   CHECK(r.code == 2);
-  CHECK_THAT(r.err, Catch::Contains(trace + ":" + std::to_string(lines + 1) + ": deps: op 99 is not defined before this op"));
+  CHECK_THAT(r.err,
+             Catch::Contains(trace + ":" + std::to_string(lines + 1) + ": deps: op 99 is not defined before this op"));
   // The run had already simulated 26 ops: nothing of them is left looking finished.
   CHECK_FALSE(std::filesystem::exists(s.path / "out/report.json"));
   CHECK_FALSE(std::filesystem::exists(s.path / "out/ops.csv"));

@@ -21,8 +21,8 @@ std::string seq_spec(const Scratch& s, const std::string& relu_density, int toke
 }
 
 std::string mesh_config(const Scratch& s, const std::string& workload, const std::string& accel = "") {
-  return s.file("mesh.yaml", preset_includes("mesh_8x8.yaml") +
-                                 (accel.empty() ? "" : "accelerator: " + accel + "\n") + "workload: " + workload + "\n");
+  return s.file("mesh.yaml", preset_includes("mesh_8x8.yaml") + (accel.empty() ? "" : "accelerator: " + accel + "\n") +
+                                 "workload: " + workload + "\n");
 }
 
 nlohmann::json op_of(const nlohmann::json& rep, const std::string& name) {
@@ -92,9 +92,9 @@ TEST_CASE("whole step: ReLU density from the spec thins the mesh's messages", "[
 TEST_CASE("whole step: the mesh refuses attention and residual branches instead of chaining them",
           "[cli][mesh][whole_step]") {
   Scratch s("ws_refuse");
-  const std::string block = s.file(
-      "block.yaml", "name: block\nbatch: 1\ninput: { shape: [16, 64] }\nlayers:\n"
-                    "  - { kind: transformer_block, hidden: 64, heads: 4 }\n");
+  const std::string block = s.file("block.yaml",
+                                   "name: block\nbatch: 1\ninput: { shape: [16, 64] }\nlayers:\n"
+                                   "  - { kind: transformer_block, hidden: 64, heads: 4 }\n");
   for (const std::string& cmd : {"run --out " + (s / "o"), std::string("validate")}) {
     CliResult r = run_bpsim(cmd + " " + mesh_config(s, "{spec: " + block + "}"));
     CHECK(r.code == 2);
@@ -125,10 +125,11 @@ TEST_CASE("whole step: validate runs the model's own checks and names the larges
 
 TEST_CASE("whole step: an RTL back end's unmet constraints come in one message", "[cli][whole_step]") {
   Scratch s("ws_rtl");
-  const std::string cfg = s.file(
-      "sys.yaml", preset_includes("systolic_32x32_int8.yaml") +
-                      "accelerator: {backend: rtl, rows: 16, dataflow: os, timing: overlapped, stages: 2}\n"
-                      "workload: {spec: " + std::string(BPSIM_SOURCE_DIR) + "/configs/workloads/mlp.yaml}\n");
+  const std::string cfg =
+      s.file("sys.yaml", preset_includes("systolic_32x32_int8.yaml") +
+                             "accelerator: {backend: rtl, rows: 16, dataflow: os, timing: overlapped, stages: 2}\n"
+                             "workload: {spec: " +
+                             std::string(BPSIM_SOURCE_DIR) + "/configs/workloads/mlp.yaml}\n");
   CliResult r = run_bpsim("validate " + cfg);
   CHECK(r.code == 2);
   CHECK_THAT(r.err, Contains("accelerator.backend: rtl needs rows x cols 4x4 or 8x8") && Contains("dataflow: ws") &&
@@ -151,8 +152,9 @@ TEST_CASE("whole step: a refused --trace-vcd leaves the previous results in plac
 
 TEST_CASE("whole step: the in-DRAM array times its host work as a roofline", "[cli][pim][whole_step]") {
   Scratch s("ws_host");
-  const std::string cfg = s.file("pim.yaml", preset_includes("pim_ddr4.yaml") + "workload: {spec: " +
-                                                std::string(BPSIM_SOURCE_DIR) + "/configs/workloads/binary_mlp.yaml}\n");
+  const std::string cfg =
+      s.file("pim.yaml", preset_includes("pim_ddr4.yaml") + "workload: {spec: " + std::string(BPSIM_SOURCE_DIR) +
+                             "/configs/workloads/binary_mlp.yaml}\n");
   CliResult r = run_bpsim("run " + cfg + " -q --set accelerator.host_gflops=1 --out " + (s / "o"));
   INFO(r.err);
   REQUIRE(r.code == 0);
@@ -173,21 +175,23 @@ TEST_CASE("whole step: every op the in-DRAM array cannot map is named in one err
   // layer's backward needs an accumulator of ⌈log2(K)⌉ + 8 bits plus an 8-bit gradient and
   // its sign row: dX (K = 2048 outputs summed, 11 + 8 = 19 bits) 28 rows, dW (K = 100
   // samples, 7 + 8 = 15 bits) 24 rows; both binary layers fail both ways: 4 problems.
-  const std::string cfg = s.file("pim.yaml", preset_includes("pim_ddr4.yaml") +
-                                                 "accelerator: {subarrays_per_bank: 2048}\nworkload: {spec: " +
-                                                 std::string(BPSIM_SOURCE_DIR) + "/configs/workloads/binary_mlp.yaml}\n");
+  const std::string cfg = s.file(
+      "pim.yaml", preset_includes("pim_ddr4.yaml") + "accelerator: {subarrays_per_bank: 2048}\nworkload: {spec: " +
+                      std::string(BPSIM_SOURCE_DIR) + "/configs/workloads/binary_mlp.yaml}\n");
   CliResult r = run_bpsim("validate " + cfg);
   CHECK(r.code == 2);
   CHECK_THAT(r.err, Contains("4 problems") && Contains("binary_linear2.dx") && Contains("binary_linear2.dw") &&
                         Contains("binary_linear4.dx") && Contains("binary_linear4.dw") && Contains("needs 28"));
 }
 
-TEST_CASE("whole step: a padded convolution's taps on zero padding are skipped on the mesh", "[cli][mesh][whole_step]") {
+TEST_CASE("whole step: a padded convolution's taps on zero padding are skipped on the mesh",
+          "[cli][mesh][whole_step]") {
   Scratch s("ws_padding");
-  const std::string spec = s.file("conv.yaml", "name: padded\nbatch: 2\ninput: { shape: [1, 8, 8] }\nlayers:\n"
-                                               "  - { kind: conv2d, out_channels: 4, kernel: 3, padding: 1 }\n"
-                                               "  - { kind: relu, density: 1.0 }\n  - { kind: flatten }\n"
-                                               "  - { kind: linear, out_features: 10 }\n");
+  const std::string spec = s.file("conv.yaml",
+                                  "name: padded\nbatch: 2\ninput: { shape: [1, 8, 8] }\nlayers:\n"
+                                  "  - { kind: conv2d, out_channels: 4, kernel: 3, padding: 1 }\n"
+                                  "  - { kind: relu, density: 1.0 }\n  - { kind: flatten }\n"
+                                  "  - { kind: linear, out_features: 10 }\n");
   CliResult r = run_bpsim("run " + mesh_config(s, "{spec: " + spec + "}") + " -q --out " + (s / "o"));
   INFO(r.err);
   REQUIRE(r.code == 0);

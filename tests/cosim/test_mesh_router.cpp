@@ -87,8 +87,9 @@ struct Bench : sc_module {
           fire[i].backward = rng() % 2;
           fire[i].x = int32_t(rng() % 14), fire[i].y = int32_t(rng() % 14), fire[i].c = int32_t(rng() % 4);
           fire[i].router = uint16_t(cfg.fixed_router ? 5 : rng() % (cfg.cols * cfg.rows));
-          if (!cfg.fixed_router && rng() % 4 == 0) fire[i].router = store[rng() % store.size()].dest_cluster;  // local port too
-          gaps[i] = rng() % 2 ? 0 : rng() % (2 * cfg.entries);  // back to back, or idle for a while
+          if (!cfg.fixed_router && rng() % 4 == 0)
+            fire[i].router = store[rng() % store.size()].dest_cluster;  // local port too
+          gaps[i] = rng() % 2 ? 0 : rng() % (2 * cfg.entries);          // back to back, or idle for a while
         }
         const RtlRouterRun got = rtl->run(fire, gaps);
         const RouterSchedule want = router_schedule(gaps, cfg.entries);
@@ -155,7 +156,8 @@ struct Golden : sc_module {
     c.in_w = c.in_h = 8, c.in_c = 2, c.out_w = c.out_h = 4, c.out_c = 3;
     // dest cluster (mesh x, y) → XY port from (1,1): 7 (3,1) east, 13 (1,3) south,
     // 4 (0,1) west, 5 local, 1 (1,0) north.
-    const int boxes[5][6] = {{0, 0, 0, 3, 1, 2}, {0, 2, 0, 3, 3, 2}, {2, 2, 1, 3, 3, 1}, {0, 0, 0, 0, 3, 2}, {0, 0, 0, 7, 7, 2}};
+    const int boxes[5][6] = {
+        {0, 0, 0, 3, 1, 2}, {0, 2, 0, 3, 3, 2}, {2, 2, 1, 3, 3, 1}, {0, 0, 0, 0, 3, 2}, {0, 0, 0, 7, 7, 2}};
     const uint16_t dests[5] = {7, 13, 4, 5, 1};
     for (int i = 0; i < 5; ++i) {
       ControlEntry e;

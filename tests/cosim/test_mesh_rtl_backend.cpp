@@ -2,8 +2,8 @@
 // firing's destination ranges, overlap tests and output ports taken from the Verilated
 // router (rtl/mesh/router.sv); unsupported combinations are refused with exit code 2; the
 // router's waveform goes into --trace-vcd.
-#include "sim/core/build_info.h"
 #include <catch2/catch.hpp>
+#include "sim/core/build_info.h"
 
 #include <map>
 #include <string>
@@ -21,12 +21,14 @@ std::string config(Scratch& s, int fc_out = 10, const std::string& name = "c.yam
   s.file("w.yaml",
          "name: tiny\ndtype: fp32\nbatch: 2\ninput: { shape: [1, 8, 8] }\noptimizer: momentum\nlayers:\n"
          "  - { kind: conv2d, name: conv1, out_channels: 2, kernel: 3, stride: 2, padding: 1 }\n"
-         "  - { kind: relu, name: relu1 }\n  - { kind: flatten }\n  - { kind: linear, name: fc1, out_features: " + std::to_string(fc_out) + " }\n");
+         "  - { kind: relu, name: relu1 }\n  - { kind: flatten }\n  - { kind: linear, name: fc1, out_features: " +
+             std::to_string(fc_out) + " }\n");
   const std::string src = BPSIM_SOURCE_DIR;
   return s.file(name, "include: [" + src + "/configs/arch/mesh_8x8.yaml, " + src + "/configs/memory/ddr4_2400.yaml, " +
-                              src + "/configs/energy/45nm.yaml]\n"
-                              "accelerator: {cols: 4, rows: 4, cluster: {elements: 16, range_units: 1}}\n"
-                              "workload: {spec: w.yaml}\nrun: {seed: 1}\n");
+                          src +
+                          "/configs/energy/45nm.yaml]\n"
+                          "accelerator: {cols: 4, rows: 4, cluster: {elements: 16, range_units: 1}}\n"
+                          "workload: {spec: w.yaml}\nrun: {seed: 1}\n");
 }
 }  // namespace
 
@@ -77,15 +79,17 @@ TEST_CASE("cosim: mesh backend rtl refuses unsupported configurations with exit 
     CHECK_THAT(x.err, Catch::Contains("accelerator.backend") && Catch::Contains("rtl needs " + msg));
   }
   // fc1 with 1040 outputs on 16-element clusters: 65 tiles, one more than the RTL's store.
-  const std::string big = config(s, 1040, "big.yaml") +
-                          " --set accelerator.cols=16 --set accelerator.rows=16 --set accelerator.cluster.max_control_entries=128";
+  const std::string big =
+      config(s, 1040, "big.yaml") +
+      " --set accelerator.cols=16 --set accelerator.rows=16 --set accelerator.cluster.max_control_entries=128";
   CliResult m = run_bpsim("run " + big + " --quiet --out " + (s / "bm"));
   INFO(m.err);
   CHECK(m.code == 0);
   CliResult x = run_bpsim("run " + big + rtl);
   CHECK(x.code == 2);
-  CHECK_THAT(x.err, Catch::Contains("accelerator.backend") && Catch::Contains("rtl needs at most 64 control entries per layer "
-                                                                              "(layer 'fc1' has 65)"));
+  CHECK_THAT(x.err,
+             Catch::Contains("accelerator.backend") && Catch::Contains("rtl needs at most 64 control entries per layer "
+                                                                       "(layer 'fc1' has 65)"));
   check_backend_typo(s, cfg);
 }
 

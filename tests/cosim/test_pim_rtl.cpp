@@ -1,9 +1,9 @@
 // The PIM model's XNOR-accumulate against the Verilated column (rtl/pim/xnor_column.sv):
 // a lockstep harness feeding both the same seeded operands, then `backend: rtl` on the
 // pim accelerator.
-#include "sim/core/build_info.h"
 #include <catch2/catch.hpp>
 #include <systemc>
+#include "sim/core/build_info.h"
 
 #include <random>
 
@@ -66,9 +66,11 @@ struct Lockstep : sc_core::sc_module {
 
 std::string pim_config(Scratch& s, unsigned inputs) {
   const std::string src = BPSIM_SOURCE_DIR;
-  return s.file("c.yaml", "include: [" + src + "/configs/arch/pim_ddr4.yaml, " + src + "/configs/memory/ddr4_2400.yaml, " +
-                              src + "/configs/energy/45nm.yaml, " + src + "/configs/energy/45nm/pim.yaml]\n"
-                              "workload:\n  name: tiny\n  batch: 8\n  input: {shape: [" + std::to_string(inputs) +
+  return s.file("c.yaml", "include: [" + src + "/configs/arch/pim_ddr4.yaml, " + src +
+                              "/configs/memory/ddr4_2400.yaml, " + src + "/configs/energy/45nm.yaml, " + src +
+                              "/configs/energy/45nm/pim.yaml]\n"
+                              "workload:\n  name: tiny\n  batch: 8\n  input: {shape: [" +
+                              std::to_string(inputs) +
                               "]}\n  optimizer: sgd\n  layers:\n"
                               "    - {kind: binary_linear, name: fc1, out_features: 64}\n"
                               "    - {kind: binary_linear, name: fc2, out_features: 10}\n");
@@ -83,7 +85,7 @@ TEST_CASE("cosim: Verilated PIM column and the model's accumulate in lockstep", 
   CHECK(ls.count_errors == 0);
   CHECK(ls.sign_errors == 0);
   CHECK(ls.step_errors == 0);
-  CHECK(ls.multiples >= 24);  // every fifth trial, and random ones that happen to be
+  CHECK(ls.multiples >= 24);              // every fifth trial, and random ones that happen to be
   CHECK(ls.equal_steps == ls.multiples);  // every multiple of 64 times alike
 }
 
@@ -114,8 +116,10 @@ TEST_CASE("cosim: pim backend rtl times accumulates on the column", "[cosim][pim
   }
   // The column's 16 rows per step are fixed.
   Scratch s("pim_rtl_bad");
-  CliResult b = run_bpsim("run " + pim_config(s, 64) + " --quiet --set accelerator.backend=rtl "
-                          "--set accelerator.max_rows_per_step=8 --out " + (s / "b"));
+  CliResult b = run_bpsim("run " + pim_config(s, 64) +
+                          " --quiet --set accelerator.backend=rtl "
+                          "--set accelerator.max_rows_per_step=8 --out " +
+                          (s / "b"));
   CHECK(b.code == 2);
   CHECK_THAT(b.err, Catch::Contains("accelerator.backend: rtl needs max_rows_per_step 16"));
 }

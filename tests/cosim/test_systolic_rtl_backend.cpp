@@ -1,8 +1,7 @@
 // `backend: rtl` on the systolic accelerator: the same workload runs with every fold on the
 // Verilated PE array, and unsupported combinations are refused with exit code 2.
-#include "sim/core/build_info.h"
 #include <catch2/catch.hpp>
-
+#include "sim/core/build_info.h"
 
 #include <nlohmann/json.hpp>
 
@@ -17,7 +16,8 @@ std::string config(Scratch& s) {
   s.file("t.csv", "Layer, M, N, K,\ng1, 20, 12, 10,\ng2, 7, 16, 24,\n");
   const std::string src = BPSIM_SOURCE_DIR;
   return s.file("c.yaml", "include: [" + src + "/configs/arch/systolic_32x32_int8.yaml, " + src +
-                              "/configs/memory/ddr4_2400.yaml, " + src + "/configs/energy/45nm.yaml]\n"
+                              "/configs/memory/ddr4_2400.yaml, " + src +
+                              "/configs/energy/45nm.yaml]\n"
                               "accelerator: {rows: 8, cols: 8, timing: scalesim}\nworkload: {scalesim: t.csv}\n");
 }
 }  // namespace
@@ -71,7 +71,8 @@ TEST_CASE("cosim: --trace-vcd writes the RTL array's waveform", "[cosim][systoli
   // The model's op sequence is in the same file (rtl/engine/op_probe.sv).
   CHECK_THAT(text, Catch::Contains("$scope module model.dut $end") && Catch::Contains(" op_index [31:0] $end"));
   // An existing file is not replaced without --force.
-  CliResult again = run_bpsim("run " + cfg + " --quiet --set accelerator.backend=rtl --out " + (s / "r2") + " --trace-vcd " + vcd);
+  CliResult again =
+      run_bpsim("run " + cfg + " --quiet --set accelerator.backend=rtl --out " + (s / "r2") + " --trace-vcd " + vcd);
   CHECK(again.code == 2);
   CHECK_THAT(again.err, Catch::Contains("exists"));
 }
@@ -98,8 +99,9 @@ TEST_CASE("cosim: backend rtl gates masked output columns without toggling them"
   Scratch s("rtl_gate");
   const std::string cfg = config(s);
   // Half the output columns of each GEMM masked (g1: 6 of N = 12, g2: 8 of 16), gated.
-  const std::string gate = " --set accelerator.output_sparsity.mode=gate --set accelerator.output_sparsity.granularity=col"
-                           " --set accelerator.output_sparsity.pattern=density --set accelerator.output_sparsity.density=0.5";
+  const std::string gate =
+      " --set accelerator.output_sparsity.mode=gate --set accelerator.output_sparsity.granularity=col"
+      " --set accelerator.output_sparsity.pattern=density --set accelerator.output_sparsity.density=0.5";
   const auto [mr, rr] = run_model_and_rtl(s, cfg, gate);
   // Gating saves energy, never cycles: the RTL takes the model's cycles with the mask on.
   CHECK(rr["totals"]["cycles"] == mr["totals"]["cycles"]);

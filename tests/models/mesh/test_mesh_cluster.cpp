@@ -65,7 +65,8 @@ TEST_CASE("mesh mapper: LeNet-5 tiles, control store far smaller than per-neuron
   CHECK(m.control_store_bytes_max == 29 * ControlEntry::kBytes);
   CHECK(m.routing_table_bytes_max > m.control_store_bytes_max);
   CHECK(m.routing_table_bytes_total > 3 * m.control_store_bytes_total);
-  WARN("control store " << m.control_store_bytes_total << " B vs per-neuron tables " << m.routing_table_bytes_total << " B");
+  WARN("control store " << m.control_store_bytes_total << " B vs per-neuron tables " << m.routing_table_bytes_total
+                        << " B");
 }
 
 TEST_CASE("mesh mapper: layers that cannot be addressed are input errors", "[mesh]") {

@@ -101,7 +101,8 @@ TEST_CASE("mesh model: LeNet-5 training step on 8x8 through the SystemC shell", 
 TEST_CASE("mesh model: synthetic mode without a workload, training mode needs one", "[mesh]") {
   const config::Values bad = testing::mesh_values("mode: training");
   CHECK_THROWS_WITH(MeshModel("m1", parse_mesh_spec(bad), nullptr, bad, 1), Catch::Contains("workload"));
-  const config::Values v = testing::mesh_values("mode: synthetic\ntraffic: {rate: 0.05, warmup_cycles: 100, measure_cycles: 2000}");
+  const config::Values v =
+      testing::mesh_values("mode: synthetic\ntraffic: {rate: 0.05, warmup_cycles: 100, measure_cycles: 2000}");
   MeshModel model("m2", parse_mesh_spec(v), nullptr, v, 1);
   sc_core::sc_start();
   const nlohmann::json n = model.network();

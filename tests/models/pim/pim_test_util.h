@@ -1,9 +1,9 @@
 #pragma once
 // Helpers for the pim tests: the DDR4-2400 preset, specs from YAML text, hand-built binary
 // MLP op graphs (by hand, so hand-derived command counts do not depend on the workload builder).
-#include "sim/core/build_info.h"
 #include <memory>
 #include <string>
+#include "sim/core/build_info.h"
 
 #include "models/pim/pim_spec.h"
 #include "sim/core/config_node.h"
@@ -47,7 +47,8 @@ inline std::shared_ptr<workload::OpGraph> binary_mlp(uint64_t m, const std::vect
   for (size_t l = 0; l < L; ++l)
     add("fc" + std::to_string(l) + ".fwd", Phase::forward, OpKind::xnor_gemm, {m, dims[l + 1], dims[l], 1});
   for (size_t l = L; l-- > 0;) {
-    if (l > 0) add("fc" + std::to_string(l) + ".dx", Phase::backward_data, OpKind::xnor_gemm, {m, dims[l], dims[l + 1], 1});
+    if (l > 0)
+      add("fc" + std::to_string(l) + ".dx", Phase::backward_data, OpKind::xnor_gemm, {m, dims[l], dims[l + 1], 1});
     add("fc" + std::to_string(l) + ".dw", Phase::backward_weight, OpKind::xnor_gemm, {dims[l], dims[l + 1], m, 1});
   }
   for (size_t l = 0; l < L; ++l) {

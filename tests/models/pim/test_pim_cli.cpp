@@ -85,17 +85,24 @@ TEST_CASE("pim cli: bad device parameters exit 2 naming the key", "[pim][cli]") 
 
 TEST_CASE("pim cli: bitwise ops alone with Ambit AAP/AP counts", "[pim][cli]") {
   const Scratch s("pim_cli_bitwise");
-  const CliResult r = run_bpsim("run " + std::string(BPSIM_SOURCE_DIR) + "/configs/examples/pim_bitwise.yaml -q -o " + (s / "o"));
+  const CliResult r =
+      run_bpsim("run " + std::string(BPSIM_SOURCE_DIR) + "/configs/examples/pim_bitwise.yaml -q -o " + (s / "o"));
   INFO(r.err);
   REQUIRE(r.code == 0);
   const auto rep = nlohmann::json::parse(slurp(s / "o/report.json"));
   // 2^20 bits = 16 rows of 65,536 lanes. Per row (Ambit): AND/OR 4 AAP, XOR 5 AAP + 2 AP,
   // XNOR 6 AAP + 2 AP, NOT 2 AAP (DCC).
-  const struct { const char* op; uint64_t aap, ap, cycles; } want[] = {
-      // Cycles: 8 rows per rank on 8 banks at once, one round bounded by tFAW (26 tCK per
-      // 4 ACTs; an AAP has 2 ACTs, an AP 1): AND 8·8 = 64 ACTs → 16·26 = 416;
-      // XOR 8·12 = 96 → 624; XNOR 8·14 = 112 → 728; NOT 8·4 = 32 → 208.
-      {"and", 64, 0, 416}, {"or", 64, 0, 416}, {"xor", 80, 32, 624}, {"xnor", 96, 32, 728}, {"not", 32, 0, 208}};
+  const struct {
+    const char* op;
+    uint64_t aap, ap, cycles;
+  } want[] = {// Cycles: 8 rows per rank on 8 banks at once, one round bounded by tFAW (26 tCK per
+              // 4 ACTs; an AAP has 2 ACTs, an AP 1): AND 8·8 = 64 ACTs → 16·26 = 416;
+              // XOR 8·12 = 96 → 624; XNOR 8·14 = 112 → 728; NOT 8·4 = 32 → 208.
+              {"and", 64, 0, 416},
+              {"or", 64, 0, 416},
+              {"xor", 80, 32, 624},
+              {"xnor", 96, 32, 728},
+              {"not", 32, 0, 208}};
   for (const auto& w : want) {
     INFO(w.op);
     const auto& e = op_named(rep, w.op)["extra"];

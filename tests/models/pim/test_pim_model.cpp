@@ -76,14 +76,15 @@ TEST_CASE("pim: binary MLP 784-4096-4096-10 batch 256 step", "[pim]") {
   uint64_t act = 0, base = 0, iface = 0;
   for (const OpRecord& r : log.records()) {
     act += r.extra["row_activations"].get<uint64_t>();
-    base += r.extra["host_baseline"]["read_bytes"].get<uint64_t>() + r.extra["host_baseline"]["write_bytes"].get<uint64_t>();
+    base += r.extra["host_baseline"]["read_bytes"].get<uint64_t>() +
+            r.extra["host_baseline"]["write_bytes"].get<uint64_t>();
     iface += r.dram_read_bytes + r.dram_write_bytes;
   }
   std::printf("binary MLP step: %zu ops, %llu cycles (%.3f ms simulated), %llu ACTs, interface %llu B vs host %llu B\n",
               log.records().size(), (unsigned long long)pim.total_cycles(), pim.total_cycles() * ddr.tck_ns * 1e-6,
               (unsigned long long)act, (unsigned long long)iface, (unsigned long long)base);
   CHECK(log.records().size() == 3 + 2 + 3 + 3);  // 3 fwd, 2 dX, 3 dW, 3 updates
-  CHECK(iface < base);  // the point of computing in DRAM
+  CHECK(iface < base);                           // the point of computing in DRAM
   // Lane utilisation: fc1.fwd (256 × 4096 outputs) fills 16 tiles of 256 × 256 lanes: 1.
   // fc2.fwd (256 × 10): one tile of 2560 of 65,536 lanes. fc0.dw (784 × 4096): Mt = 784,
   // Nt = ⌊65536/784⌋ = 83, ⌈4096/83⌉ = 50 tiles: 784·4096/(50·65536) = 0.98.
@@ -102,7 +103,8 @@ TEST_CASE("pim: bad input is an InputError naming the key", "[pim]") {
                     Catch::Contains("max_rows_per_step") && Catch::Contains("5 data rows"));
   CHECK_THROWS_WITH(parse_pim_spec(testing::pim_values("{gradient_bits: 40}"), ddr),
                     Catch::Contains("pim.yaml:1:") && Catch::Contains("unsupported width 40"));
-  CHECK_THROWS_WITH(parse_pim_spec(testing::pim_values("{subarrays_per_bank: 3}"), ddr), Catch::Contains("must divide"));
+  CHECK_THROWS_WITH(parse_pim_spec(testing::pim_values("{subarrays_per_bank: 3}"), ddr),
+                    Catch::Contains("must divide"));
   CHECK_THROWS_WITH(testing::pim_values("{rows_per_stepp: 3}"), Catch::Contains("unknown key"));
   // A dX layer whose 8-bit gradients and 18-bit accumulator cannot share 5 data rows.
   const config::Values v = testing::pim_values("{subarrays_per_bank: 4096, max_rows_per_step: 4}");

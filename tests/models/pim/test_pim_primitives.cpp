@@ -41,7 +41,10 @@ TEST_CASE("pim: AP and AAP latencies match Ambit on DDR4-2400", "[pim]") {
 TEST_CASE("pim: Ambit derived ops take the published AAP/AP counts", "[pim]") {
   const PimSpec s = testing::pim_spec();
   const Primitives p(s);
-  struct Row { BitOp op; uint64_t aap, ap, cycles; };
+  struct Row {
+    BitOp op;
+    uint64_t aap, ap, cycles;
+  };
   // Ambit: AND/OR 4 AAP; NAND/NOR 5 AAP; XOR 5 AAP + 2 AP; XNOR 6 AAP + 2 AP; NOT 2 AAP.
   // cycles = 60·AAP + 55·AP.
   const Row rows[] = {{BitOp::and_, 4, 0, 240}, {BitOp::or_, 4, 0, 240},  {BitOp::nand_, 5, 0, 300},
@@ -62,10 +65,10 @@ TEST_CASE("pim: SIMDRAM bit-serial operation counts", "[pim]") {
   const PimSpec s = testing::pim_spec();  // Primitives keeps a reference to it
   const Primitives p(s);
   for (unsigned n : {2u, 8u, 16u, 32u}) {
-    CHECK(p.add(n).aap + p.add(n).ap == 8ull * n + 1);                      // ours (= SIMDRAM's 8n + 1, see below)
-    CHECK(p.sub(n).aap + p.sub(n).ap == 9ull * n + 1);                      // ours: B through a DCC row
-    CHECK(p.mul(n).aap + p.mul(n).ap == 11ull * n * n - 5ull * n - 1);      // SIMDRAM mul: 11n² − 5n − 1 (see below)
-    CHECK(p.relu(n).aap + p.relu(n).ap == 3ull * n + (n - 1) % 2);          // SIMDRAM ReLU (not checked against a source)
+    CHECK(p.add(n).aap + p.add(n).ap == 8ull * n + 1);                  // ours (= SIMDRAM's 8n + 1, see below)
+    CHECK(p.sub(n).aap + p.sub(n).ap == 9ull * n + 1);                  // ours: B through a DCC row
+    CHECK(p.mul(n).aap + p.mul(n).ap == 11ull * n * n - 5ull * n - 1);  // SIMDRAM mul: 11n² − 5n − 1 (see below)
+    CHECK(p.relu(n).aap + p.relu(n).ap == 3ull * n + (n - 1) % 2);      // SIMDRAM ReLU (not checked against a source)
   }
   // Popcount of 8 bits by an adder tree: 4 adds of 1 bit (9 ops), 2 of 2 bits (17), 1 of
   // 3 bits (25): 36 + 34 + 25 = 95 AAP/AP.
@@ -78,7 +81,10 @@ TEST_CASE("pim: SIMDRAM bit-serial operation counts", "[pim]") {
   // of 48 ns within 0.2 % (add: 65·48 = 3120, 129·48 = 6192, 257·48 = 12336; multiply:
   // 663·48 = 31824, 2735·48 = 131280, 11103·48 = 532944), which a count off by even one
   // primitive per bit would miss by > 10 % (add) or 0.29 % (multiply at 32 bits: 32·48 ns), beyond the 0.2 % tolerance.
-  const struct { unsigned n; double add_ns, mul_ns; } simdram[] = {{8, 3121, 31815}, {16, 6193, 131135}, {32, 12337, 532143}};
+  const struct {
+    unsigned n;
+    double add_ns, mul_ns;
+  } simdram[] = {{8, 3121, 31815}, {16, 6193, 131135}, {32, 12337, 532143}};
   for (const auto& f : simdram) {
     CHECK((p.add(f.n).aap + p.add(f.n).ap) * 48.0 == Approx(f.add_ns).epsilon(0.002));
     CHECK((p.mul(f.n).aap + p.mul(f.n).ap) * 48.0 == Approx(f.mul_ns).epsilon(0.002));
@@ -93,7 +99,7 @@ TEST_CASE("pim: XNOR-accumulate is bounded by max_rows_per_step", "[pim]") {
   // ⌈64/16⌉ = 4 sharing steps of tRCD (16) + sense tRAS (39) + 2nd ACT (5) + tRP (16) = 124.
   CHECK(q.shares == 4);
   CHECK(q.cycles == 4 * 16 + 39 + 5 + 16);
-  CHECK(q.acts == 5);            // 4 sharing ACTs + the output row
+  CHECK(q.acts == 5);                 // 4 sharing ACTs + the output row
   CHECK(q.extra_rows == 64 - 4 + 1);  // 60 more rows on the bitline, plus the offset row
 }
 

@@ -1,6 +1,6 @@
 // Explicit output-mask bitmaps (traces) and per-buffer SRAM prices on the systolic model.
-#include "sim/core/build_info.h"
 #include <catch2/catch.hpp>
+#include "sim/core/build_info.h"
 
 #include <fstream>
 
@@ -99,18 +99,23 @@ namespace {
 /// A one-GEMM trace (M×N = 64×64, K = 64) whose output mask is `bitmap`.
 void write_trace(const std::filesystem::path& dir, const std::string& bitmap) {
   std::ofstream(dir / "t.jsonl")
-      << R"({"format":"bpsim-trace","version":1,"name":"bitmap","dtype":"int8","batch":1})" << "\n"
-      << R"({"tensor":0,"name":"a","bytes":4096,"role":"activation"})" << "\n"
-      << R"({"tensor":1,"name":"w","bytes":4096,"role":"weight"})" << "\n"
-      << R"({"tensor":2,"name":"y","bytes":4096,"role":"activation"})" << "\n"
+      << R"({"format":"bpsim-trace","version":1,"name":"bitmap","dtype":"int8","batch":1})"
+      << "\n"
+      << R"({"tensor":0,"name":"a","bytes":4096,"role":"activation"})"
+      << "\n"
+      << R"({"tensor":1,"name":"w","bytes":4096,"role":"weight"})"
+      << "\n"
+      << R"({"tensor":2,"name":"y","bytes":4096,"role":"activation"})"
+      << "\n"
       << R"({"op":0,"name":"g","phase":"forward","kind":"gemm","gemm":{"m":64,"n":64,"k":64},"reads":[0,1],"writes":[2],)"
-      << R"("mask":{"source":"bitmap","bitmap":")" << bitmap << R"("}})" << "\n";
+      << R"("mask":{"source":"bitmap","bitmap":")" << bitmap << R"("}})"
+      << "\n";
 }
 nlohmann::json run_trace(const std::filesystem::path& dir, const std::string& tag, const std::string& sets) {
-  const test::CliResult r = run_bpsim("run " + std::string(BPSIM_SOURCE_DIR) +
-                                      "/configs/examples/mlp_train_systolic.yaml --quiet --trace " +
-                                      (dir / "t.jsonl").string() + " --out " + (dir / tag).string() +
-                                      " --set accelerator.output_sparsity.pattern=from_op " + sets);
+  const test::CliResult r =
+      run_bpsim("run " + std::string(BPSIM_SOURCE_DIR) + "/configs/examples/mlp_train_systolic.yaml --quiet --trace " +
+                (dir / "t.jsonl").string() + " --out " + (dir / tag).string() +
+                " --set accelerator.output_sparsity.pattern=from_op " + sets);
   INFO(r.err);
   REQUIRE(r.code == 0);
   return nlohmann::json::parse(test::slurp(dir / tag / "report.json"));
@@ -125,7 +130,8 @@ TEST_CASE("systolic bitmap: a trace's bitmap masks exactly the rows it clears", 
   std::fill(bits.begin(), bits.begin() + 256, '\xFF');
   std::ofstream(dir.path / "half.bin", std::ios::binary) << bits;
   write_trace(dir.path, "half.bin");  // relative to the trace's folder
-  const std::string row_skip = "--set accelerator.output_sparsity.mode=skip --set accelerator.output_sparsity.granularity=row";
+  const std::string row_skip =
+      "--set accelerator.output_sparsity.mode=skip --set accelerator.output_sparsity.granularity=row";
   const nlohmann::json skip = run_trace(dir.path, "skip", row_skip);
   const nlohmann::json gate = run_trace(dir.path, "gate", "--set accelerator.output_sparsity.mode=gate");
   const nlohmann::json off = run_trace(dir.path, "off", "--set accelerator.output_sparsity.mode=off");
@@ -138,9 +144,9 @@ TEST_CASE("systolic bitmap: a trace's bitmap masks exactly the rows it clears", 
   // A wrong-size bitmap is bad input, located at the op's line (5) and its field.
   std::ofstream(dir.path / "short.bin", std::ios::binary) << std::string(100, '\xFF');
   write_trace(dir.path, "short.bin");
-  const test::CliResult r = run_bpsim("run " + std::string(BPSIM_SOURCE_DIR) +
-                                      "/configs/examples/mlp_train_systolic.yaml --quiet --trace " +
-                                      dir / "t.jsonl" + " --out " + dir / "bad");
+  const test::CliResult r =
+      run_bpsim("run " + std::string(BPSIM_SOURCE_DIR) + "/configs/examples/mlp_train_systolic.yaml --quiet --trace " +
+                dir / "t.jsonl" + " --out " + dir / "bad");
   CHECK(r.code == 2);
   CHECK_THAT(r.err, Catch::Contains("t.jsonl:5") && Catch::Contains("bitmap") && Catch::Contains("512"));
 }

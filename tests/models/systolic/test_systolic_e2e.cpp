@@ -1,6 +1,6 @@
 // The systolic model through `bpsim run` (report.json), and the SCALE-Sim topology reader.
-#include "sim/core/build_info.h"
 #include <catch2/catch.hpp>
+#include "sim/core/build_info.h"
 
 #include <sstream>
 
@@ -17,8 +17,8 @@ namespace {
 const std::string kSrc = BPSIM_SOURCE_DIR;
 nlohmann::json run_report(const std::string& sets, const std::string& tag) {
   test::Scratch dir("systolic_" + tag);
-  const test::CliResult r =
-      run_bpsim("run " + kSrc + "/configs/examples/mlp_train_systolic.yaml --quiet --out " + dir.path.string() + " " + sets);
+  const test::CliResult r = run_bpsim("run " + kSrc + "/configs/examples/mlp_train_systolic.yaml --quiet --out " +
+                                      dir.path.string() + " " + sets);
   INFO(r.err);
   REQUIRE(r.code == 0);
   return nlohmann::json::parse(test::slurp(dir / "report.json"));
@@ -49,7 +49,8 @@ TEST_CASE("systolic e2e: gating saves MACs' energy, never cycles", "[systolic]")
   CHECK(skip["totals"]["cycles"].get<uint64_t>() < off["totals"]["cycles"].get<uint64_t>());
   CHECK(skip["totals"]["macs_executed"].get<uint64_t>() < skip["totals"]["macs"].get<uint64_t>());
   for (const auto& op : skip["ops"])
-    if (op.contains("extra") && op["extra"].contains("utilisation")) CHECK(op["extra"]["utilisation"].get<double>() <= 1.0);
+    if (op.contains("extra") && op["extra"].contains("utilisation"))
+      CHECK(op["extra"]["utilisation"].get<double>() <= 1.0);
 }
 
 TEST_CASE("systolic e2e: same seed, same report", "[systolic]") {
@@ -97,8 +98,9 @@ TEST_CASE("systolic: SCALE-Sim conv and GEMM topology rows become forward GEMMs"
 TEST_CASE("systolic: malformed SCALE-Sim rows name file, line and column", "[systolic]") {
   std::istringstream bad("Layer,M,N,K,\n1,256,x,2048,\n");
   CHECK_THROWS_WITH(trace::read_scalesim_csv(bad, "g.csv"), Catch::Contains("g.csv:2:3") && Catch::Contains("N"));
-  std::istringstream big("Layer name, IFMAP Height, IFMAP Width, Filter Height, Filter Width, Channels, Num Filter, Strides,\n"
-                         "C,3,3,5,5,1,1,1,\n");
+  std::istringstream big(
+      "Layer name, IFMAP Height, IFMAP Width, Filter Height, Filter Width, Channels, Num Filter, Strides,\n"
+      "C,3,3,5,5,1,1,1,\n");
   CHECK_THROWS_AS(trace::read_scalesim_csv(big, "c.csv"), InputError);
   std::istringstream hdr("a,b,c\n");
   CHECK_THROWS_WITH(trace::read_scalesim_csv(hdr, "h.csv"), Catch::Contains("h.csv:1:1"));

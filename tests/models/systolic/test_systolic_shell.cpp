@@ -38,8 +38,10 @@ class FakeMemory : public memory::MemorySystem {
 std::shared_ptr<workload::OpGraph> graph() {
   auto g = std::make_shared<workload::OpGraph>();
   g->dtype = workload::DType::int8;
-  g->tensors = {{0, "x", 7000, workload::TensorRole::input}, {1, "w", 3500, workload::TensorRole::weight},
-                {2, "y", 5000, workload::TensorRole::activation}, {3, "z", 5000, workload::TensorRole::activation}};
+  g->tensors = {{0, "x", 7000, workload::TensorRole::input},
+                {1, "w", 3500, workload::TensorRole::weight},
+                {2, "y", 5000, workload::TensorRole::activation},
+                {3, "z", 5000, workload::TensorRole::activation}};
   workload::Op mm;
   mm.id = 0, mm.name = "fc.fwd", mm.kind = workload::OpKind::gemm, mm.dtype = workload::DType::int8;
   mm.gemm = {100, 50, 70, 1};
@@ -122,7 +124,8 @@ TEST_CASE("systolic shell: SRAM too small and unmappable dims are input errors",
   CHECK_THROWS_AS(SystolicModel("a", s, graph(), nullptr, mem, prices, defaults(), 1), InputError);
   auto g = graph();
   g->ops[0].gemm.k = 0;
-  CHECK_THROWS_WITH(SystolicModel("b", base_spec(true), g, nullptr, mem, prices, defaults(), 1), Catch::Contains("gemm.k = 0"));
+  CHECK_THROWS_WITH(SystolicModel("b", base_spec(true), g, nullptr, mem, prices, defaults(), 1),
+                    Catch::Contains("gemm.k = 0"));
   config::Node bad = config::parse_yaml("stages: 3\nrows: 32\n", "x.yaml");
   CHECK_THROWS_WITH(parse_systolic_spec(config::validate(bad, *systolic_schema(), "accelerator")),
                     Catch::Contains("x.yaml:1:") && Catch::Contains("stages must divide rows"));

@@ -2,8 +2,8 @@
 // through the engine (one simulation per test case: SystemC elaborates once per process).
 // Expectations from the DDR4-2400 preset: tCK 0.833 ns, tRCD = CL = 16, tBL = 4,
 // tRFC 420, tREFI 9364, 64 B bursts; DRAMPower prices as in tests/unit/memory.
-#include "sim/core/build_info.h"
 #include <catch2/catch.hpp>
+#include "sim/core/build_info.h"
 
 #include <nlohmann/json.hpp>
 

@@ -59,5 +59,6 @@ TEST_CASE("config: include errors", "[core][config]") {
   CHECK_THROWS_WITH(load_file(m), m + ":2:11: include: no such file: " + (t.path / "nope.yaml").string());
   std::string l = t.write("l.yaml", "- 1\n- 2\n");
   CHECK_THROWS_WITH(load_file(l), l + ":1:1: expected a map at the top of the file, found a list");
-  CHECK_THROWS_WITH(load_file((t.path / "missing.yaml").string()), Catch::Contains("cannot open config file: No such file or directory"));
+  CHECK_THROWS_WITH(load_file((t.path / "missing.yaml").string()),
+                    Catch::Contains("cannot open config file: No such file or directory"));
 }

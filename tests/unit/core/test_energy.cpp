@@ -62,8 +62,8 @@ TEST_CASE("energy: a table prices actions and leakage", "[core][energy]") {
 }
 
 TEST_CASE("energy: only the parts a run declares leak, per component", "[core][energy]") {
-  EnergyTable t = parse(
-      "energy:\n  leakage_mw:\n    pe_int8: {mw: 0.01, source: a}\n    sram.kib: {mw: 0.2, source: b}\n");
+  EnergyTable t =
+      parse("energy:\n  leakage_mw:\n    pe_int8: {mw: 0.01, source: a}\n    sram.kib: {mw: 0.2, source: b}\n");
   t.set_leakage(kToy.dram, 800.0, "IDD3N");  // a component's own figure, as the memory system sets it
   // Nothing declared, nothing charged: the DRAM's figure alone does not make it leak.
   std::map<std::string, double> none;

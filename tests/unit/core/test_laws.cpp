@@ -36,9 +36,9 @@ OpRecord good_op() {
 
 /// A report of that one op: phases sum to totals, energy to its breakdown.
 nlohmann::json good_report() {
-  nlohmann::json counts = {{"macs", 1600}, {"macs_executed", 1200}, {"macs_skipped", 400}, {"macs_gated", 300},
-                           {"dram_read_bytes", 640}, {"dram_write_bytes", 160}, {"onchip_read_bytes", 0},
-                           {"onchip_write_bytes", 0}};
+  nlohmann::json counts = {{"macs", 1600},           {"macs_executed", 1200},  {"macs_skipped", 400},
+                           {"macs_gated", 300},      {"dram_read_bytes", 640}, {"dram_write_bytes", 160},
+                           {"onchip_read_bytes", 0}, {"onchip_write_bytes", 0}};
   nlohmann::json totals = counts;
   totals["cycles"] = 100;
   totals["seconds"] = 1e-7;
@@ -64,9 +64,9 @@ TEST_CASE("laws: a consistent op and report pass", "[core][laws]") {
 TEST_CASE("laws: each per-op law fires on a broken record", "[core][laws]") {
   OpRecord r = good_op();
   r.macs_skipped = 300;  // 1200 + 300 ≠ 1600
-  CHECK_THROWS_WITH(laws::check_op(r, kBounds),
-                    Contains("'mac_balance'") && Contains("op 'fc.fwd'") && Contains("macs 1600") &&
-                        Contains("macs_executed 1200 + macs_skipped 300"));
+  CHECK_THROWS_WITH(laws::check_op(r, kBounds), Contains("'mac_balance'") && Contains("op 'fc.fwd'") &&
+                                                    Contains("macs 1600") &&
+                                                    Contains("macs_executed 1200 + macs_skipped 300"));
 
   r = good_op();
   r.skip_reason.clear();
@@ -74,12 +74,14 @@ TEST_CASE("laws: each per-op law fires on a broken record", "[core][laws]") {
 
   r = good_op();
   r.macs_gated = 1201;
-  CHECK_THROWS_WITH(laws::check_op(r, kBounds), Contains("'gated_within_executed'") && Contains("1201 > macs_executed 1200"));
+  CHECK_THROWS_WITH(laws::check_op(r, kBounds),
+                    Contains("'gated_within_executed'") && Contains("1201 > macs_executed 1200"));
 
   r = good_op();
   r.cycles = 73;  // 1200 / 16 = 75 cycles at least (one cycle of rounding allowed: 74)
   r.dram_read_bytes = r.compulsory_read_bytes = r.dram_write_bytes = 0;
-  CHECK_THROWS_WITH(laws::check_op(r, kBounds), Contains("'compute_bound'") && Contains("cycles 73 < macs_executed 1200"));
+  CHECK_THROWS_WITH(laws::check_op(r, kBounds),
+                    Contains("'compute_bound'") && Contains("cycles 73 < macs_executed 1200"));
   r.cycles = 74;
   CHECK_NOTHROW(laws::check_op(r, kBounds));
 

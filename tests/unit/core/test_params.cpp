@@ -53,8 +53,9 @@ TEST_CASE("params: defaults fill in and typed reads work", "[core][params]") {
 
 TEST_CASE("params: unknown key names file, line, column, path and the valid keys", "[core][params]") {
   std::string e = error_of("toy:\n  rows: 8\n  rowz: 9\n");
-  CHECK(e == "t.yaml:3:3: toy.rowz: unknown key (did you mean 'rows'?) (valid: rows, cols, clock_ghz, "
-             "dataflow, label, sram, shape)");
+  CHECK(e ==
+        "t.yaml:3:3: toy.rowz: unknown key (did you mean 'rows'?) (valid: rows, cols, clock_ghz, "
+        "dataflow, label, sram, shape)");
 }
 
 TEST_CASE("params: unknown key inside a group", "[core][params]") {
@@ -66,7 +67,8 @@ TEST_CASE("params: wrong types", "[core][params]") {
   CHECK(error_of("toy:\n  rows: eight\n") == "t.yaml:2:9: toy.rows: expected an integer, found 'eight'");
   CHECK(error_of("toy:\n  rows: 8.5\n") == "t.yaml:2:9: toy.rows: expected an integer, found '8.5'");
   CHECK(error_of("toy:\n  rows: \"8\"\n") == "t.yaml:2:9: toy.rows: expected an integer, found '8'");
-  CHECK(error_of("toy:\n  rows: 8\n  clock_ghz: fast\n") == "t.yaml:3:14: toy.clock_ghz: expected a number, found 'fast'");
+  CHECK(error_of("toy:\n  rows: 8\n  clock_ghz: fast\n") ==
+        "t.yaml:3:14: toy.clock_ghz: expected a number, found 'fast'");
   CHECK(error_of("toy:\n  rows: 8\n  sram: {double_buffer: 1}\n") ==
         "t.yaml:3:25: toy.sram.double_buffer: expected true or false, found '1'");
   CHECK(error_of("toy:\n  rows: [1]\n") == "t.yaml:2:9: toy.rows: expected an integer, found a list");
@@ -76,7 +78,8 @@ TEST_CASE("params: wrong types", "[core][params]") {
 
 TEST_CASE("params: out of range and bad choices", "[core][params]") {
   CHECK(error_of("toy:\n  rows: 0\n") == "t.yaml:2:9: toy.rows: value 0 is out of range [1, 4096] PEs");
-  CHECK(error_of("toy:\n  rows: 8\n  clock_ghz: 0\n") == "t.yaml:3:14: toy.clock_ghz: value 0 is out of range (0, inf] GHz");
+  CHECK(error_of("toy:\n  rows: 8\n  clock_ghz: 0\n") ==
+        "t.yaml:3:14: toy.clock_ghz: value 0 is out of range (0, inf] GHz");
   CHECK(error_of("toy:\n  rows: 99999999999999999999\n") ==
         "t.yaml:2:9: toy.rows: integer '99999999999999999999' does not fit in 64 bits");
   CHECK(error_of("toy:\n  rows: 8\n  dataflow: rs\n") ==
@@ -107,7 +110,8 @@ TEST_CASE("params: --set overrides go through the same checks", "[core][params]"
     CHECK(std::string(e.what()) == "--set toy.rows=big: toy.rows: expected an integer, found 'big'");
   }
   CHECK_THROWS_WITH(apply_override(n, "novalue"), "--set novalue: expected key.path=value");
-  CHECK_THROWS_WITH(apply_override(n, "toy.rows.x=1"), "--set toy.rows.x=1: toy.rows: cannot set a key inside a scalar");
+  CHECK_THROWS_WITH(apply_override(n, "toy.rows.x=1"),
+                    "--set toy.rows.x=1: toy.rows: cannot set a key inside a scalar");
 }
 
 TEST_CASE("params: describe() documents every parameter from its declaration", "[core][params]") {

@@ -105,8 +105,8 @@ TEST_CASE("report: prices actions, sums phases and totals", "[core][report]") {
   CHECK(r["stats"]["toy"]["fold_count"] == 7);
   CHECK(r["stat_descriptions"]["toy.fold_count"] == "folds run");
   // The contract's keys are all present.
-  for (const char* k : {"cycles", "seconds", "energy_pj", "macs", "macs_executed", "macs_gated",
-                        "dram_read_bytes", "dram_write_bytes", "onchip_read_bytes", "onchip_write_bytes"})
+  for (const char* k : {"cycles", "seconds", "energy_pj", "macs", "macs_executed", "macs_gated", "dram_read_bytes",
+                        "dram_write_bytes", "onchip_read_bytes", "onchip_write_bytes"})
     CHECK(r["totals"].contains(k));
 
   std::string csv = ops_csv(r);

@@ -33,7 +33,8 @@ TEST_CASE("stats: a registered counter is read when the group is written", "[cor
   StatGroup g;
   g.add("folds", folds, "folds run");
   g.child("energy").add("total_j", joules, "energy");
-  g.formula("mean_j_per_fold", [&] { return folds ? joules / double(folds) : 0.0; }, "mean");
+  g.formula(
+      "mean_j_per_fold", [&] { return folds ? joules / double(folds) : 0.0; }, "mean");
   g.set("capacity_bytes", uint64_t{4096}, "fixed at registration");
   folds = 4;  // counted after registration
   joules = 2.0;
@@ -45,7 +46,9 @@ TEST_CASE("stats: a registered counter is read when the group is written", "[cor
   CHECK(v["capacity_bytes"] == 4096);
   nlohmann::json d = nlohmann::json::object();
   g.descriptions(d);
-  CHECK(d == nlohmann::json{{"folds", "folds run"}, {"energy.total_j", "energy"}, {"mean_j_per_fold", "mean"},
+  CHECK(d == nlohmann::json{{"folds", "folds run"},
+                            {"energy.total_j", "energy"},
+                            {"mean_j_per_fold", "mean"},
                             {"capacity_bytes", "fixed at registration"}});
 }
 

@@ -80,8 +80,10 @@ class ToyModel : public OpRunner {
 
 std::shared_ptr<workload::OpGraph> toy_graph(const std::string& second_name = "b") {
   auto g = std::make_shared<workload::OpGraph>();
-  g->tensors = {{0, "x", 5000, workload::TensorRole::input}, {1, "w", 100, workload::TensorRole::weight},
-                {2, "y", 4096, workload::TensorRole::activation}, {3, "z", 1, workload::TensorRole::activation}};
+  g->tensors = {{0, "x", 5000, workload::TensorRole::input},
+                {1, "w", 100, workload::TensorRole::weight},
+                {2, "y", 4096, workload::TensorRole::activation},
+                {3, "z", 1, workload::TensorRole::activation}};
   workload::Op a;
   a.id = 0, a.name = "a", a.kind = workload::OpKind::gemm, a.reads = {0, 1}, a.writes = {2};
   workload::Op b;

@@ -1,10 +1,10 @@
 #pragma once
 // Shared rig for DDR tests: the DDR4-2400 preset, byte addresses under its mapping, and a
 // loop that drives one channel from command to command.
-#include "sim/core/build_info.h"
 #include <map>
 #include <string>
 #include <vector>
+#include "sim/core/build_info.h"
 
 #include <catch2/catch.hpp>
 

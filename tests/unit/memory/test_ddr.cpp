@@ -22,8 +22,8 @@ TEST_CASE("ddr: address mapping decodes fields", "[memory]") {
   // below the column bits, 32 KiB of consecutive bytes open 4 rows (one per bank group).
   CHECK(m.rows_touched(0, 32768) == 4);
   CHECK(m.rows_touched(0, 64) == 1);
-  CHECK(m.rows_touched(0, 256) == 4);      // 4 bursts, each in another bank group
-  CHECK(m.rows_touched(0, 65536) == 8);    // two sets of 4 rows
+  CHECK(m.rows_touched(0, 256) == 4);    // 4 bursts, each in another bank group
+  CHECK(m.rows_touched(0, 65536) == 8);  // two sets of 4 rows
   CHECK(m.rows_touched(32768 - 64, 128) == 2);
 }
 
@@ -53,9 +53,10 @@ TEST_CASE("ddr: tFAW admits four activations per window", "[memory]") {
   Rig r;
   auto& [s, c, ch, m] = r;
   // Five rows in five banks of rank 0, bank groups 0,1,2,3,0.
-  auto done = drain(ch, {rd(0, addr(0, 0, 0, 1, 0)), rd(1, addr(0, 1, 0, 1, 0)),
-                         rd(2, addr(0, 2, 0, 1, 0)), rd(3, addr(0, 3, 0, 1, 0)),
-                         rd(4, addr(0, 0, 1, 1, 0))}, m);
+  auto done = drain(ch,
+                    {rd(0, addr(0, 0, 0, 1, 0)), rd(1, addr(0, 1, 0, 1, 0)), rd(2, addr(0, 2, 0, 1, 0)),
+                     rd(3, addr(0, 3, 0, 1, 0)), rd(4, addr(0, 0, 1, 1, 0))},
+                    m);
   // ACTs at 0, 4, 8, 12 (tRRD_S); the fifth waits for tFAW: 0 + 26 = 26. Its RD at 26 + 16
   // = 42 and data end 42 + 16 + 4 = 62 (the earlier RDs at 16, 20, 24, 28 do not collide).
   CHECK(done[3] == 12 + 16 + 16 + 4);
@@ -104,12 +105,14 @@ TEST_CASE("ddr: DRAMPower command energies from IDD currents", "[memory]") {
 }
 
 TEST_CASE("ddr: preset errors name the key", "[memory]") {
-  CHECK_THROWS_WITH(preset({"memory.trc=40"}), Catch::Contains("memory.trc: tRC (40) must be at least tRAS + tRP (55)"));
+  CHECK_THROWS_WITH(preset({"memory.trc=40"}),
+                    Catch::Contains("memory.trc: tRC (40) must be at least tRAS + tRP (55)"));
   CHECK_THROWS_WITH(preset({"memory.mapping=RoRaBaCoBgXx"}), Catch::Contains("memory.mapping: unknown field 'Xx'"));
   CHECK_THROWS_WITH(preset({"memory.mapping=RoRoBaCoBgCh"}), Catch::Contains("memory.mapping: field Ro appears twice"));
   CHECK_THROWS_WITH(preset({"memory.ranks=3"}), Catch::Contains("memory.ranks: must be a power of two"));
   CHECK_THROWS_WITH(preset({"memory.trefi=100"}), Catch::Contains("memory.trefi: tREFI must exceed tRFC"));
-  CHECK_THROWS_WITH(preset({"memory.idd0=10"}), Catch::Contains("memory.idd0: IDD0, IDD4R, IDD4W and IDD5B must each be at least IDD3N"));
+  CHECK_THROWS_WITH(preset({"memory.idd0=10"}),
+                    Catch::Contains("memory.idd0: IDD0, IDD4R, IDD4W and IDD5B must each be at least IDD3N"));
   CHECK_THROWS_WITH(preset({"memory.page_policy=lazy"}),
                     Catch::Contains("memory.page_policy: 'lazy' is not valid (expected one of: open, closed)"));
 }

@@ -1,6 +1,6 @@
 // SRAM energy: a buffer of any capacity priced from Horowitz's 45 nm points.
-#include "sim/core/build_info.h"
 #include <catch2/catch.hpp>
+#include "sim/core/build_info.h"
 
 #include "sim/core/config_node.h"
 #include "sim/engine/engine.h"

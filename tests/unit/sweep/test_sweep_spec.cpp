@@ -16,8 +16,7 @@ const char* const kBase = "accelerator: {kind: traffic, rows: 1}\nrun: {seed: 1}
 TEST_CASE("sweep: axes form a cartesian product, first axis slowest", "[sweep]") {
   Scratch s("sweep_axes");
   s.file("base.yaml", kBase);
-  std::string f = s.file("s.yaml",
-                         "base: base.yaml\naxes:\n  run.seed: [1, 2, 3]\n  accelerator.rows: [8, 16]\n");
+  std::string f = s.file("s.yaml", "base: base.yaml\naxes:\n  run.seed: [1, 2, 3]\n  accelerator.rows: [8, 16]\n");
   SweepSpec sp = load_sweep(f, {});
   REQUIRE(sp.points.size() == 6);  // 3 × 2
   CHECK(sp.axis_names == std::vector<std::string>{"run.seed", "accelerator.rows"});
@@ -44,8 +43,7 @@ TEST_CASE("sweep: zip groups vary together, exclude drops matching points", "[sw
   REQUIRE(sp.points.size() == 5);  // 2 × 3 − 1 excluded
   CHECK(sp.points[1].assignments() ==
         std::vector<std::string>{"run.seed=1", "accelerator.rows=16", "accelerator.cols=8"});
-  for (const auto& p : sp.points)
-    CHECK_FALSE((p.axes[0].second.scalar == "2" && p.axes[1].second.scalar == "16"));
+  for (const auto& p : sp.points) CHECK_FALSE((p.axes[0].second.scalar == "2" && p.axes[1].second.scalar == "16"));
   CHECK(sp.points[4].index == 4);
 }
 

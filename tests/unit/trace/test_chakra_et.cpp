@@ -80,7 +80,8 @@ TEST_CASE("chakra sample: the MLP step imports with its ops, MACs, phases and de
     for (uint32_t d : op.deps) CHECK(d < op.id);
 }
 
-TEST_CASE("chakra import: conv and GEMM from attributes and from aten names, ops in dependency order", "[trace][chakra]") {
+TEST_CASE("chakra import: conv and GEMM from attributes and from aten names, ops in dependency order",
+          "[trace][chakra]") {
   // Written out of order: node 7 (listed first) depends on node 5 (listed last).
   pb::Node gemm = node(7, "matmul_custom", pb::COMP_NODE, {5});
   int_attr(gemm, "gemm_m", 16);
@@ -88,9 +89,15 @@ TEST_CASE("chakra import: conv and GEMM from attributes and from aten names, ops
   int_attr(gemm, "gemm_k", 4);
   int_attr(gemm, "gemm_batch", 2);
   pb::Node conv_attr = node(9, "conv_custom", pb::COMP_NODE, {7});
-  for (auto [k, v] : std::vector<std::pair<const char*, uint64_t>>{{"conv_n", 2}, {"conv_c", 3}, {"conv_h", 32}, {"conv_w", 32},
-                                                                     {"conv_k", 16}, {"conv_r", 3}, {"conv_s", 3},
-                                                                     {"conv_stride", 1}, {"conv_pad", 1}})
+  for (auto [k, v] : std::vector<std::pair<const char*, uint64_t>>{{"conv_n", 2},
+                                                                   {"conv_c", 3},
+                                                                   {"conv_h", 32},
+                                                                   {"conv_w", 32},
+                                                                   {"conv_k", 16},
+                                                                   {"conv_r", 3},
+                                                                   {"conv_s", 3},
+                                                                   {"conv_stride", 1},
+                                                                   {"conv_pad", 1}})
     int_attr(conv_attr, k, v);
   pb::Node conv = node(11, "aten::convolution", pb::COMP_NODE);
   conv.add_ctrl_deps(9);
@@ -98,7 +105,8 @@ TEST_CASE("chakra import: conv and GEMM from attributes and from aten names, ops
   // PyTorch ET values: tensors as [id, storage, offset, numel, itemsize, device], then
   // stride, padding, dilation, transposed, output_padding, groups.
   conv.mutable_inputs()->set_values(
-      "[[5, 6, 0, 1605632, 4, 'cuda:0'], [7, 8, 0, 73728, 4, 'cuda:0'], None, [2, 2], [1, 1], [1, 1], False, [0, 0], 1]");
+      "[[5, 6, 0, 1605632, 4, 'cuda:0'], [7, 8, 0, 73728, 4, 'cuda:0'], None, [2, 2], [1, 1], [1, 1], False, [0, 0], "
+      "1]");
   pb::Node bmm = node(12, "aten::bmm", pb::COMP_NODE, {11});
   bmm.mutable_inputs()->set_shapes("[[4, 10, 20], [4, 20, 30]]");
   pb::Node linear = node(13, "aten::linear", pb::COMP_NODE, {12});
@@ -129,7 +137,8 @@ TEST_CASE("chakra import: conv and GEMM from attributes and from aten names, ops
   CHECK((g->ops[5].gemm.m == 10 && g->ops[5].gemm.k == 64 && g->ops[5].gemm.n == 32));
 }
 
-TEST_CASE("chakra import: an aten op called by another (linear, matmul) is counted once, in its caller", "[trace][chakra]") {
+TEST_CASE("chakra import: an aten op called by another (linear, matmul) is counted once, in its caller",
+          "[trace][chakra]") {
   // A PyTorch execution trace records linear → matmul → mm as three nodes, each callee with
   // a ctrl_dep on its caller. linear(x[8,16], W[4,16]): M = 8, K = 16, N = 4 → 512 MACs.
   pb::Node linear = node(1, "aten::linear", pb::COMP_NODE);
@@ -191,14 +200,16 @@ TEST_CASE("chakra import: every class of bad input names the file, node and fiel
   CHECK_THAT(import_error({partial}), Contains("node[0] (id 5).attr.gemm_k: missing required attribute"));
   pb::Node huge = node(5, "g", pb::COMP_NODE);
   for (const char* k : {"gemm_m", "gemm_n", "gemm_k"}) int_attr(huge, k, uint64_t(1) << 22);  // 2^66 MACs
-  CHECK_THAT(import_error({huge}), Contains("node[0] (id 5).attr: sizes too large: 4194304 × 4194304 × 4194304 × 1 overflows 64 bits"));
+  CHECK_THAT(import_error({huge}),
+             Contains("node[0] (id 5).attr: sizes too large: 4194304 × 4194304 × 4194304 × 1 overflows 64 bits"));
   pb::Node wrong_type = node(5, "g", pb::MEM_STORE_NODE);
   wrong_type.add_attr()->set_name("tensor_size");
   wrong_type.mutable_attr(0)->set_string_val("big");
   CHECK_THAT(import_error({wrong_type}), Contains("attr.tensor_size: expected an integer value"));
   pb::Node bad_shapes = node(6, "aten::mm", pb::COMP_NODE);
   bad_shapes.mutable_inputs()->set_shapes("[[4, 8], [9, 2]]");
-  CHECK_THAT(import_error({bad_shapes}), Contains("node[0] (id 6).inputs.shapes: aten::mm: inner dimensions differ (8 vs 9)"));
+  CHECK_THAT(import_error({bad_shapes}),
+             Contains("node[0] (id 6).inputs.shapes: aten::mm: inner dimensions differ (8 vs 9)"));
   bad_shapes.mutable_inputs()->set_shapes("[[4, 8], [8, 2]");
   CHECK_THAT(import_error({bad_shapes}), Contains("inputs.shapes: expected a Python-literal list"));
   pb::Node not_list = node(6, "aten::relu", pb::COMP_NODE);

@@ -5,8 +5,8 @@
 
 #include "sim/core/config_node.h"
 #include "sim/core/error.h"
-#include "sim/trace/scalesim_csv.h"
 #include "sim/source/load.h"
+#include "sim/trace/scalesim_csv.h"
 
 using namespace bpsim;
 using workload::Phase;

@@ -26,8 +26,10 @@ OpGraph small_graph() {
   // weight, dy is never written); it lives during op 0 and is freed after it, so the peak
   // is 256 and nothing is left after the last forward op (op 2).
   g.memory = {"checkpoint", 0, 256};
-  g.tensors = {{0, "x", 512, TensorRole::input}, {1, "w", 256, TensorRole::weight},
-               {2, "y", 256, TensorRole::activation}, {3, "dy", 256, TensorRole::gradient},
+  g.tensors = {{0, "x", 512, TensorRole::input},
+               {1, "w", 256, TensorRole::weight},
+               {2, "y", 256, TensorRole::activation},
+               {3, "dy", 256, TensorRole::gradient},
                {4, "unused", 8, TensorRole::workspace}};
   Op f;
   f.id = 0;
@@ -104,23 +106,27 @@ TEST_CASE("trace: write then read reproduces the graph exactly", "[trace]") {
 
 TEST_CASE("trace: malformed input names the line and the field", "[trace]") {
   CHECK(error_of("") == "t.jsonl: empty trace (the first line must be the header)");
-  CHECK(error_of("{\"format\":\"x\",\"version\":1}\n") == "t.jsonl:1: format: expected \"bpsim-trace\" on the first line");
+  CHECK(error_of("{\"format\":\"x\",\"version\":1}\n") ==
+        "t.jsonl:1: format: expected \"bpsim-trace\" on the first line");
   CHECK(error_of(kHeader + "{\"tensor\":0,\"bytes\":4}\n{not json\n") == "t.jsonl:3: malformed JSON");
   CHECK(error_of(kHeader + "{\"op\":0,\"name\":\"a\",\"phase\":\"forward\",\"kind\":\"fft\"}\n") ==
         "t.jsonl:2: kind: unknown value 'fft' (valid: gemm, conv, xnor_gemm, elementwise, reduction, "
         "normalization, softmax, pool, embedding, bitwise, optimizer)");
   CHECK(error_of(kHeader + "{\"op\":0,\"name\":\"a\",\"phase\":\"forward\",\"kind\":\"gemm\"}\n") ==
         "t.jsonl:2: gemm: missing field (a gemm op needs {m, n, k})");
-  CHECK(error_of(kHeader + "{\"op\":0,\"phase\":\"forward\",\"kind\":\"gemm\"}\n") == "t.jsonl:2: name: missing field (a string)");
+  CHECK(error_of(kHeader + "{\"op\":0,\"phase\":\"forward\",\"kind\":\"gemm\"}\n") ==
+        "t.jsonl:2: name: missing field (a string)");
   CHECK(error_of(kHeader + "{\"op\":0,\"name\":\"a\",\"phase\":\"forward\",\"kind\":\"elementwise\",\"deps\":[3]}\n") ==
         "t.jsonl:2: deps: op 3 is not defined before this op: a dependency cycle or a dangling dependency "
         "(ops must come in execution order)");
   CHECK(error_of(kHeader + "{\"op\":0,\"name\":\"a\",\"phase\":\"forward\",\"kind\":\"elementwise\",\"deps\":[0]}\n") ==
         "t.jsonl:2: deps: op 0 is this op itself: a dependency cycle or a dangling dependency "
         "(ops must come in execution order)");
-  CHECK(error_of(kHeader + "{\"op\":0,\"name\":\"a\",\"phase\":\"forward\",\"kind\":\"elementwise\",\"reads\":[0]}\n") ==
-        "t.jsonl:2: reads: tensor 0 is not declared before this op");
-  CHECK(error_of(kHeader + "{\"tensor\":0,\"bytes\":-4}\n") == "t.jsonl:2: bytes: expected a non-negative integer, found a negative integer");
+  CHECK(
+      error_of(kHeader + "{\"op\":0,\"name\":\"a\",\"phase\":\"forward\",\"kind\":\"elementwise\",\"reads\":[0]}\n") ==
+      "t.jsonl:2: reads: tensor 0 is not declared before this op");
+  CHECK(error_of(kHeader + "{\"tensor\":0,\"bytes\":-4}\n") ==
+        "t.jsonl:2: bytes: expected a non-negative integer, found a negative integer");
   CHECK(error_of(kHeader + "{\"tensor\":0,\"bytes\":4,\"colour\":1}\n") ==
         "t.jsonl:2: colour: unknown field (valid: tensor, name, bytes, role)");
   CHECK(error_of(kHeader + "{\"tensor\":1,\"bytes\":4}\n") ==
@@ -129,7 +135,8 @@ TEST_CASE("trace: malformed input names the line and the field", "[trace]") {
                            "\"mask\":{\"source\":\"relu\",\"density\":1.5}}\n") ==
         "t.jsonl:2: density: must be in [0, 1]");
   CHECK(error_of(kHeader + "[1]\n") == "t.jsonl:2: expected a JSON object per line");
-  CHECK(error_of(kHeader + "{\"x\":1}\n") == "t.jsonl:2: expected a record with \"tensor\", \"op\", \"alloc\" or \"free\"");
+  CHECK(error_of(kHeader + "{\"x\":1}\n") ==
+        "t.jsonl:2: expected a record with \"tensor\", \"op\", \"alloc\" or \"free\"");
 }
 
 TEST_CASE("trace: alloc and free events give the memory accounting", "[trace]") {

@@ -1,6 +1,6 @@
 // `cost: accelerator`: the recompute policies price ops with the target model's estimate.
-#include "sim/core/build_info.h"
 #include <catch2/catch.hpp>
+#include "sim/core/build_info.h"
 
 #include "sim/core/config_node.h"
 #include "sim/source/load.h"
@@ -24,8 +24,10 @@ TEST_CASE("accelerator cost: the model's estimate decides what threshold recompu
   const config::Node& w = *root.find("workload");
   // An op that costs nothing to recompute is never worth storing (cost/byte 0 ≤ 1); one that
   // costs 10¹² cycles always is. The same spec and threshold, only the estimate differs.
-  const auto cheap = workload::load_workload(w, "workload", 1, [](const workload::OpGraph&, const workload::Op&) { return 0.0; });
-  const auto dear = workload::load_workload(w, "workload", 1, [](const workload::OpGraph&, const workload::Op&) { return 1e12; });
+  const auto cheap =
+      workload::load_workload(w, "workload", 1, [](const workload::OpGraph&, const workload::Op&) { return 0.0; });
+  const auto dear =
+      workload::load_workload(w, "workload", 1, [](const workload::OpGraph&, const workload::Op&) { return 1e12; });
   CHECK(recompute_ops(*cheap) > 0);
   CHECK(recompute_ops(*dear) == 0);
   CHECK(cheap->memory.saved_after_forward_bytes < dear->memory.saved_after_forward_bytes);

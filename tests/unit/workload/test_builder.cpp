@@ -6,8 +6,8 @@
 #include "sim/core/config_node.h"
 #include "sim/core/error.h"
 #include "sim/workload/builder.h"
-#include "tests/unit/workload/policy_yaml.h"
 #include "sim/workload/spec.h"
+#include "tests/unit/workload/policy_yaml.h"
 
 using namespace bpsim;
 using namespace bpsim::workload;
@@ -45,7 +45,7 @@ TEST_CASE("workload: MLP ops, GEMM dims and MACs", "[workload]") {
   CHECK(dx.gemm.n == 50);
   CHECK(dx.gemm.k == 10);
   CHECK(dx.out_mask.source == OutputMask::Source::none);  // it feeds dropout's backward, not a ReLU's
-  const Op& dw = find(g, "linear3.dw");  // dW = Xᵀ·dY: [50×8]·[8×10]
+  const Op& dw = find(g, "linear3.dw");                   // dW = Xᵀ·dY: [50×8]·[8×10]
   CHECK(dw.gemm.m == 50);
   CHECK(dw.gemm.n == 10);
   CHECK(dw.gemm.k == 8);
@@ -54,8 +54,9 @@ TEST_CASE("workload: MLP ops, GEMM dims and MACs", "[workload]") {
 }
 
 TEST_CASE("workload: a dX feeding a ReLU backward carries the ReLU's density", "[workload]") {
-  OpGraph g = build_step(spec("input: {shape: [16]}\nlayers:\n  - {kind: linear, out_features: 8}\n"
-                              "  - {kind: relu, density: 0.3}\n  - {kind: linear, out_features: 4, weight_density: 0.5}\n"));
+  OpGraph g =
+      build_step(spec("input: {shape: [16]}\nlayers:\n  - {kind: linear, out_features: 8}\n"
+                      "  - {kind: relu, density: 0.3}\n  - {kind: linear, out_features: 4, weight_density: 0.5}\n"));
   CHECK(find(g, "linear2.dx").out_mask.source == OutputMask::Source::relu);
   CHECK(find(g, "linear2.dx").out_mask.density == 0.3);
   CHECK(find(g, "linear2.dw").out_mask.source == OutputMask::Source::pruned);
@@ -74,13 +75,15 @@ TEST_CASE("workload: saved-after-forward and peak bytes of an MLP, by hand", "[w
 }
 
 TEST_CASE("workload: GELU keeps its input, and a tensor saved twice counts once", "[workload]") {
-  OpGraph g = build_step(spec("input: {shape: [10]}\nlayers:\n  - {kind: linear, out_features: 20}\n"
-                              "  - {kind: gelu}\n  - {kind: linear, out_features: 5}\n"));
+  OpGraph g =
+      build_step(spec("input: {shape: [10]}\nlayers:\n  - {kind: linear, out_features: 20}\n"
+                      "  - {kind: gelu}\n  - {kind: linear, out_features: 5}\n"));
   // GELU keeps its input (linear0's output, 20·4 = 80) and linear2 keeps GELU's output
   // (another 80); the logits 5·4 = 20. Batch 1, fp32.
   CHECK(g.memory.saved_after_forward_bytes == 80 + 80 + 20);
-  OpGraph r = build_step(spec("input: {shape: [10]}\nlayers:\n  - {kind: linear, out_features: 20}\n"
-                              "  - {kind: relu}\n  - {kind: linear, out_features: 5}\n"));
+  OpGraph r =
+      build_step(spec("input: {shape: [10]}\nlayers:\n  - {kind: linear, out_features: 20}\n"
+                      "  - {kind: relu}\n  - {kind: linear, out_features: 5}\n"));
   // ReLU's output is also linear2's input: one tensor, 80 bytes, counted once.
   CHECK(r.memory.saved_after_forward_bytes == 80 + 20);
 }
@@ -121,12 +124,14 @@ TEST_CASE("workload: checkpoint_sequential follows PyTorch's segments", "[worklo
 }
 
 TEST_CASE("workload: spec errors name the layer and the shapes", "[workload]") {
-  CHECK_THROWS_WITH(spec("input: {shape: [3, 8, 8]}\nlayers:\n  - {kind: linear, out_features: 4}\n").layers.size() &&
-                        build_step(spec("input: {shape: [3, 8, 8]}\nlayers:\n  - {kind: linear, out_features: 4}\n")).ops.size(),
-                    "net.yaml:3:5: linear0: linear expects [features] or [tokens, features], but the input shape is [3, 8, 8] "
-                    "(add a flatten layer before it)");
-  CHECK_THROWS_WITH(spec("input: {shape: [3]}\nlayers:\n  - {kind: conv9}\n"),
-                    Catch::Contains("net.yaml:3:12: layers[0].kind: unknown layer kind 'conv9' (supported: linear, conv2d, "));
+  CHECK_THROWS_WITH(
+      spec("input: {shape: [3, 8, 8]}\nlayers:\n  - {kind: linear, out_features: 4}\n").layers.size() &&
+          build_step(spec("input: {shape: [3, 8, 8]}\nlayers:\n  - {kind: linear, out_features: 4}\n")).ops.size(),
+      "net.yaml:3:5: linear0: linear expects [features] or [tokens, features], but the input shape is [3, 8, 8] "
+      "(add a flatten layer before it)");
+  CHECK_THROWS_WITH(
+      spec("input: {shape: [3]}\nlayers:\n  - {kind: conv9}\n"),
+      Catch::Contains("net.yaml:3:12: layers[0].kind: unknown layer kind 'conv9' (supported: linear, conv2d, "));
   CHECK_THROWS_WITH(spec("input: {shape: [3]}\nlayers:\n  - {kind: linear, out_feature: 4}\n"),
                     Catch::Contains("layers[0].out_feature: unknown key (did you mean 'out_features'?)"));
   CHECK_THROWS_WITH(spec("input: {shape: [3]}\nlayers:\n  - {kind: dropout, p: 1.5}\n"),
@@ -134,18 +139,20 @@ TEST_CASE("workload: spec errors name the layer and the shapes", "[workload]") {
   CHECK_THROWS_WITH(spec("input: {shape: [0]}\nlayers:\n  - {kind: relu}\n"),
                     Catch::Contains("input.shape: every dimension must be at least 1"));
   CHECK_THROWS_WITH(spec("input: {shape: [3]}\nlayers: []\n"), Catch::Contains("a network needs at least one layer"));
-  CHECK(spec("input: {shape: [3]}\nlayers:\n  - repeat: 3\n    layers: [{kind: relu}, {kind: gelu}]\n").layers.size() == 6);
+  CHECK(spec("input: {shape: [3]}\nlayers:\n  - repeat: 3\n    layers: [{kind: relu}, {kind: gelu}]\n").layers.size() ==
+        6);
 }
 
 TEST_CASE("workload: conv and max-pool shapes, GEMM dims and saved bytes, by hand", "[workload]") {
   // batch 2, fp32: [1,4,4] → conv 2×3×3 pad 1 → [2,4,4] → relu → maxpool 2 → [2,2,2] → linear 3.
-  OpGraph g = build_step(spec("batch: 2\ninput: {shape: [1, 4, 4]}\nlayers:\n"
-                              "  - {kind: conv2d, name: c, out_channels: 2, kernel: 3, padding: 1}\n"
-                              "  - {kind: relu, name: r}\n  - {kind: maxpool, name: p, kernel: 2}\n"
-                              "  - {kind: flatten}\n  - {kind: linear, name: fc, out_features: 3}\n"));
+  OpGraph g =
+      build_step(spec("batch: 2\ninput: {shape: [1, 4, 4]}\nlayers:\n"
+                      "  - {kind: conv2d, name: c, out_channels: 2, kernel: 3, padding: 1}\n"
+                      "  - {kind: relu, name: r}\n  - {kind: maxpool, name: p, kernel: 2}\n"
+                      "  - {kind: flatten}\n  - {kind: linear, name: fc, out_features: 3}\n"));
   const Op& c = find(g, "c.fwd");
   CHECK(c.kind == OpKind::conv);
-  CHECK(c.conv.p == 4);  // (4 + 2·1 − 3)/1 + 1
+  CHECK(c.conv.p == 4);          // (4 + 2·1 − 3)/1 + 1
   CHECK(c.gemm.m == 2 * 4 * 4);  // N·P·Q
   CHECK(c.gemm.n == 2);          // filters
   CHECK(c.gemm.k == 1 * 3 * 3);  // C·R·S

@@ -2,13 +2,13 @@
 // hand against what PyTorch eager autograd keeps (LayerNorm: input + fp32 mean/rstd per
 // row; BatchNorm: input + fp32 per-channel statistics; softmax: output; embedding: the
 // indices; add: nothing) and against published MAC counts.
-#include "sim/core/build_info.h"
 #include <catch2/catch.hpp>
+#include "sim/core/build_info.h"
 
 #include "sim/core/config_node.h"
 #include "sim/core/error.h"
-#include "sim/workload/builder.h"
 #include "sim/source/load.h"
+#include "sim/workload/builder.h"
 #include "sim/workload/spec.h"
 
 using namespace bpsim;
@@ -16,9 +16,7 @@ using namespace bpsim::workload;
 
 namespace {
 
-OpGraph build(const std::string& yaml) {
-  return build_step(parse_net_spec(config::parse_yaml(yaml, "net.yaml")));
-}
+OpGraph build(const std::string& yaml) { return build_step(parse_net_spec(config::parse_yaml(yaml, "net.yaml"))); }
 
 const Op& find(const OpGraph& g, const std::string& name) {
   for (const Op& o : g.ops)
@@ -38,9 +36,10 @@ uint64_t forward_macs(const OpGraph& g) {
 
 TEST_CASE("workload: a residual MLP, saved and peak bytes by hand", "[workload]") {
   // fp32, batch 2: x[4] → a: linear 8 → residual(relu r, linear l 8) + identity → linear o 3.
-  const OpGraph g = build("batch: 2\ninput: {shape: [4]}\nlayers:\n  - {kind: linear, name: a, out_features: 8}\n"
-                          "  - {kind: residual, layers: [{kind: relu, name: r}, {kind: linear, name: l, out_features: 8}]}\n"
-                          "  - {kind: linear, name: o, out_features: 3}\n");
+  const OpGraph g = build(
+      "batch: 2\ninput: {shape: [4]}\nlayers:\n  - {kind: linear, name: a, out_features: 8}\n"
+      "  - {kind: residual, layers: [{kind: relu, name: r}, {kind: linear, name: l, out_features: 8}]}\n"
+      "  - {kind: linear, name: o, out_features: 3}\n");
   // Saved: r's output 2·8·4 = 64 (ReLU and l keep it, once); the sum 64 (o keeps it); the
   // logits 2·3·4 = 24. a's output feeds r and the add, neither keeps it.
   CHECK(g.memory.saved_after_forward_bytes == 64 + 64 + 24);
@@ -56,8 +55,9 @@ TEST_CASE("workload: a residual MLP, saved and peak bytes by hand", "[workload]"
 
 TEST_CASE("workload: LayerNorm keeps fp32 row statistics, softmax its output", "[workload]") {
   // fp32, batch 2, [3 tokens, 4]: linear 4 → layernorm → softmax.
-  const OpGraph g = build("batch: 2\ninput: {shape: [3, 4]}\nlayers:\n  - {kind: linear, out_features: 4}\n"
-                          "  - {kind: layernorm}\n  - {kind: softmax}\n");
+  const OpGraph g = build(
+      "batch: 2\ninput: {shape: [3, 4]}\nlayers:\n  - {kind: linear, out_features: 4}\n"
+      "  - {kind: layernorm}\n  - {kind: softmax}\n");
   // LN input 2·3·4·4 = 96; mean + rstd for 6 rows: 6·8 = 48; softmax output 96 (its
   // backward and the loss read it). LN's output only feeds the softmax forward.
   CHECK(g.memory.saved_after_forward_bytes == 96 + 48 + 96);
@@ -66,36 +66,40 @@ TEST_CASE("workload: LayerNorm keeps fp32 row statistics, softmax its output", "
 
 TEST_CASE("workload: BatchNorm keeps its input and per-channel statistics", "[workload]") {
   // fp32, batch 2, [1,4,4] → conv 2×3×3 pad 1 → batchnorm → relu → flatten → linear 3.
-  const OpGraph g = build("batch: 2\ninput: {shape: [1, 4, 4]}\nlayers:\n"
-                          "  - {kind: conv2d, out_channels: 2, kernel: 3, padding: 1, bias: false}\n"
-                          "  - {kind: batchnorm}\n  - {kind: relu}\n  - {kind: flatten}\n  - {kind: linear, out_features: 3}\n");
+  const OpGraph g = build(
+      "batch: 2\ninput: {shape: [1, 4, 4]}\nlayers:\n"
+      "  - {kind: conv2d, out_channels: 2, kernel: 3, padding: 1, bias: false}\n"
+      "  - {kind: batchnorm}\n  - {kind: relu}\n  - {kind: flatten}\n  - {kind: linear, out_features: 3}\n");
   // conv output 2·2·16·4 = 256 (BN keeps it); stats 2 channels · 2 · 4 = 16; ReLU output
   // 256 (also the linear's input, through the flatten view); logits 2·3·4 = 24.
   CHECK(g.memory.saved_after_forward_bytes == 256 + 16 + 256 + 24);
 }
 
 TEST_CASE("workload: grouped conv, embedding and binary layers", "[workload]") {
-  const OpGraph c = build("batch: 3\ninput: {shape: [4, 6, 6]}\nlayers:\n"
-                          "  - {kind: conv2d, name: c, out_channels: 8, kernel: 3, groups: 2}\n");
+  const OpGraph c = build(
+      "batch: 3\ninput: {shape: [4, 6, 6]}\nlayers:\n"
+      "  - {kind: conv2d, name: c, out_channels: 8, kernel: 3, groups: 2}\n");
   const Op& f = find(c, "c.fwd");
-  CHECK(f.gemm.m == 3 * 4 * 4);    // N·P·Q, P = 6 − 3 + 1
-  CHECK(f.gemm.n == 8);            // filters
+  CHECK(f.gemm.m == 3 * 4 * 4);      // N·P·Q, P = 6 − 3 + 1
+  CHECK(f.gemm.n == 8);              // filters
   CHECK(f.gemm.k == 4 * 3 * 3 / 2);  // C·R·S/groups
   CHECK(f.conv.groups == 2);
   CHECK(find(c, "c.dw").macs == f.macs);
 
   // Embedding: the table gradient by scatter-add; saved: its output (the linear's input)
   // 2·5·4·4 = 160 and the logits 2·5·3·4 = 120. Token ids are the network input.
-  const OpGraph e = build("batch: 2\ninput: {shape: [5]}\nlayers:\n  - {kind: embedding, name: emb, vocab: 10, dim: 4}\n"
-                          "  - {kind: linear, out_features: 3}\n");
+  const OpGraph e = build(
+      "batch: 2\ninput: {shape: [5]}\nlayers:\n  - {kind: embedding, name: emb, vocab: 10, dim: 4}\n"
+      "  - {kind: linear, out_features: 3}\n");
   CHECK(e.memory.saved_after_forward_bytes == 160 + 120);
   CHECK(find(e, "emb.dw").kind == OpKind::embedding);
 
   // fp32 batch 4: linear 16 → binary_linear 8 → linear 2. The binary layer keeps the
   // packed sign of its input (64 bits = 8 bytes), the STE mask (8 bytes) and sign(W)
   // (128 bits = 16 bytes); its real input is not kept. Its output 4·8·4 = 128, logits 32.
-  const OpGraph b = build("batch: 4\ninput: {shape: [16]}\nlayers:\n  - {kind: linear, out_features: 16}\n"
-                          "  - {kind: binary_linear, name: bl, out_features: 8}\n  - {kind: linear, out_features: 2}\n");
+  const OpGraph b = build(
+      "batch: 4\ninput: {shape: [16]}\nlayers:\n  - {kind: linear, out_features: 16}\n"
+      "  - {kind: binary_linear, name: bl, out_features: 8}\n  - {kind: linear, out_features: 2}\n");
   CHECK(b.memory.saved_after_forward_bytes == 8 + 8 + 16 + 128 + 32);
   const Op& x = find(b, "bl.fwd");
   CHECK(x.kind == OpKind::xnor_gemm);
@@ -131,14 +135,19 @@ TEST_CASE("workload: ResNet and GPT-2 specs match published sizes", "[workload]"
 }
 
 TEST_CASE("workload: layer errors name the layer, both shapes and the position", "[workload]") {
-  CHECK_THROWS_WITH(build("input: {shape: [4]}\nlayers:\n  - {kind: residual, name: res, layers: [{kind: linear, out_features: 8}]}\n"),
-                    "net.yaml:3:5: res: the residual branch gives [8] but the shortcut gives [4] (they are added)");
-  CHECK_THROWS_WITH(build("input: {shape: [16, 32]}\nlayers:\n  - {kind: transformer_block, name: t, hidden: 64, heads: 4}\n"),
-                    "net.yaml:3:5: t: expects an input of shape [tokens, 64], but the input shape is [16, 32]");
-  CHECK_THROWS_WITH(build("input: {shape: [16, 30]}\nlayers:\n  - {kind: transformer_block, hidden: 30, heads: 4}\n"),
-                    Catch::Contains("net.yaml:3:") && Catch::Contains("layers[0].heads: hidden 30 does not divide by 4 heads"));
-  CHECK_THROWS_WITH(build("input: {shape: [6, 8, 8]}\nlayers:\n  - {kind: conv2d, name: c, out_channels: 4, kernel: 3, groups: 4}\n"),
-                    "net.yaml:3:5: c: 6 input channels do not divide into 4 groups");
+  CHECK_THROWS_WITH(
+      build(
+          "input: {shape: [4]}\nlayers:\n  - {kind: residual, name: res, layers: [{kind: linear, out_features: 8}]}\n"),
+      "net.yaml:3:5: res: the residual branch gives [8] but the shortcut gives [4] (they are added)");
+  CHECK_THROWS_WITH(
+      build("input: {shape: [16, 32]}\nlayers:\n  - {kind: transformer_block, name: t, hidden: 64, heads: 4}\n"),
+      "net.yaml:3:5: t: expects an input of shape [tokens, 64], but the input shape is [16, 32]");
+  CHECK_THROWS_WITH(
+      build("input: {shape: [16, 30]}\nlayers:\n  - {kind: transformer_block, hidden: 30, heads: 4}\n"),
+      Catch::Contains("net.yaml:3:") && Catch::Contains("layers[0].heads: hidden 30 does not divide by 4 heads"));
+  CHECK_THROWS_WITH(
+      build("input: {shape: [6, 8, 8]}\nlayers:\n  - {kind: conv2d, name: c, out_channels: 4, kernel: 3, groups: 4}\n"),
+      "net.yaml:3:5: c: 6 input channels do not divide into 4 groups");
   CHECK_THROWS_WITH(build("input: {shape: [6, 8]}\nlayers:\n  - {kind: embedding, name: e, vocab: 9, dim: 2}\n"),
                     "net.yaml:3:5: e: embedding expects token ids [tokens], but the input shape is [6, 8]");
   CHECK_THROWS_WITH(build("input: {shape: [4]}\nlayers:\n  - {kind: residual, layers: []}\n"),
@@ -161,11 +170,12 @@ TEST_CASE("workload: load_workload takes a spec file or inline layers, and check
       "workload:\n  input: {shape: [8]}\n  layers: [{kind: relu}, {kind: linear, out_features: 2}]\n"
       "  policy: {kind: checkpoint_sequential, segments: 3}\n",
       "cfg.yaml");
-  CHECK_THROWS_WITH(load_workload(*too_many.find("workload"), "workload", 1),
-                    Catch::StartsWith("cfg.yaml:4:") &&
-                        Catch::Contains("workload.policy.segments: 3 segments but the network has only 2 top-level layers"));
-  const config::Node both = config::parse_yaml("workload:\n  spec: x.yaml\n  input: {shape: [8]}\n  layers: [{kind: relu}]\n",
-                                               "cfg.yaml");
+  CHECK_THROWS_WITH(
+      load_workload(*too_many.find("workload"), "workload", 1),
+      Catch::StartsWith("cfg.yaml:4:") &&
+          Catch::Contains("workload.policy.segments: 3 segments but the network has only 2 top-level layers"));
+  const config::Node both =
+      config::parse_yaml("workload:\n  spec: x.yaml\n  input: {shape: [8]}\n  layers: [{kind: relu}]\n", "cfg.yaml");
   CHECK_THROWS_WITH(load_workload(*both.find("workload"), "workload", 1),
                     "cfg.yaml:2:9: workload.spec: give either 'spec' or inline 'layers', not both");
   const config::Node none = config::parse_yaml("workload:\n  batch: 2\n", "cfg.yaml");
@@ -179,7 +189,8 @@ TEST_CASE("workload: policies.KIND gives a kind's keys until policy.kind names i
         "workload:\n  input: {shape: [8]}\n  layers: [{kind: linear, out_features: 8}, {kind: relu}, "
         "{kind: linear, out_features: 2}]\n"
         "  policies: {checkpoint_sequential: {segments: 3}, threshold: {threshold: 2}}\n"
-        "  policy: " + policy + "\n",
+        "  policy: " +
+            policy + "\n",
         "cfg.yaml");
     return load_workload(*root.find("workload"), "workload", 1)->memory.policy;
   };

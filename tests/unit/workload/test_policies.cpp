@@ -2,8 +2,8 @@
 // enough to follow op by op, Chen et al. 2016's √n checkpointing, and Korthikanti et al.
 // 2022's selective recomputation of the attention core. Graphs are built from inline
 // specs (not configs/workloads/) so every number below can be derived from the spec.
-#include <catch2/catch.hpp>
 #include <fmt/format.h>
+#include <catch2/catch.hpp>
 
 #include <cmath>
 #include <functional>
@@ -11,8 +11,8 @@
 #include "sim/core/config_node.h"
 #include "sim/core/error.h"
 #include "sim/workload/builder.h"
-#include "tests/unit/workload/policy_yaml.h"
 #include "sim/workload/spec.h"
+#include "tests/unit/workload/policy_yaml.h"
 
 using namespace bpsim;
 using namespace bpsim::workload;
@@ -290,9 +290,10 @@ TEST_CASE("policies: chain DP equals exhaustive search on random chains", "[poli
 TEST_CASE("policies: the chain model's kept bytes equal the liveness walk's", "[policies]") {
   // For plans on a chain of nodes, chain_kept is exactly what account_memory finds kept
   // after the forward.
-  const NetSpec net = spec("batch: 32\ninput: {shape: [24]}\nlayers:\n  - repeat: 3\n    layers:\n"
-                           "      - {kind: linear, out_features: 24}\n      - {kind: relu}\n"
-                           "      - {kind: dropout, p: 0.2}\n  - {kind: linear, out_features: 5}\n");
+  const NetSpec net = spec(
+      "batch: 32\ninput: {shape: [24]}\nlayers:\n  - repeat: 3\n    layers:\n"
+      "      - {kind: linear, out_features: 24}\n      - {kind: relu}\n"
+      "      - {kind: dropout, p: 0.2}\n  - {kind: linear, out_features: 5}\n");
   const NetPlan plan = plan_network(net);
   const StepAnalysis a = analyse_step(net, plan, CostModel{}, false);
   std::vector<size_t> stage;
@@ -344,7 +345,8 @@ TEST_CASE("policies: √n checkpoint segments give O(√n) memory for about one 
     // Peak: the stored (2√n − 1)·a, one segment recomputed (m·a, its first input already
     // stored: m − 1 more) and the two gradients in flight, plus weight gradients: O(√n).
     // Without recomputation the peak grows like n.
-    const double ratio_ck = double(ck.memory.peak_bytes) / double(kAct), ratio_none = double(none.memory.peak_bytes) / double(kAct);
+    const double ratio_ck = double(ck.memory.peak_bytes) / double(kAct),
+                 ratio_none = double(none.memory.peak_bytes) / double(kAct);
     CHECK(ratio_ck < 3.5 * k);
     CHECK(ratio_none > n);
   }
@@ -458,8 +460,8 @@ TEST_CASE("policies: skipping samples scales the backward, by hand", "[policies]
   CHECK(op("linear3.dw").gemm.k == 75);  // dW = Xᵀ·dY: summed over kept samples
   CHECK(op("linear0.dw").macs == 8 * 64 * 75);
   CHECK(op("relu1.bwd").flops == 6400 * 3 / 4);
-  CHECK(op("linear3.db").elements == 4);  // a bias gradient still has 4 outputs
-  CHECK(op("linear3.db").flops == 300);   // summing 75 rows of 4
+  CHECK(op("linear3.db").elements == 4);   // a bias gradient still has 4 outputs
+  CHECK(op("linear3.db").flops == 300);    // summing 75 rows of 4
   CHECK(op("loss.bwd").flops == 400 * 4);  // every sample's loss gradient is computed
   // A quarter of the backward MACs: (25600 + 25600 + 51200) / 4.
   CHECK(g.memory.figures.at("backward_macs_saved") == 25600);
@@ -469,8 +471,9 @@ TEST_CASE("policies: skipping samples scales the backward, by hand", "[policies]
     if (t.name == "linear0.weight.grad") CHECK(t.bytes == 2048);  // a weight's gradient is whole
   }
   // Attention's per-(sample, head) GEMMs lose whole instances: batch 4, 2 heads, 1 skipped.
-  OpGraph tg = build_step(spec("batch: 4\ninput: {shape: [16, 32]}\nlayers:\n"
-                               "  - {kind: transformer_block, hidden: 32, heads: 2, dropout: 0.0}\n"));
+  OpGraph tg =
+      build_step(spec("batch: 4\ninput: {shape: [16, 32]}\nlayers:\n"
+                      "  - {kind: transformer_block, hidden: 32, heads: 2, dropout: 0.0}\n"));
   apply_sample_skip(tg, 1);
   int batched = 0;
   for (const Op& o : tg.ops)
@@ -508,10 +511,11 @@ TEST_CASE("policies: confidence_skip is seeded and reports what it skipped", "[p
 TEST_CASE("policies: reversible blocks rebuild their inputs instead of keeping them, by hand", "[policies]") {
   // batch 8, fp32, one activation [8×16] = 512 bytes: a stem linear, three residual
   // blocks (linear, relu, linear, + identity), a linear head to 4 outputs (logits 128).
-  const NetSpec net = spec("batch: 8\ninput: {shape: [16]}\nlayers:\n  - {kind: linear, out_features: 16}\n"
-                           "  - repeat: 3\n    layers:\n      - kind: residual\n"
-                           "        layers: [{kind: linear, out_features: 16}, {kind: relu}, "
-                           "{kind: linear, out_features: 16}]\n  - {kind: linear, out_features: 4}\n");
+  const NetSpec net = spec(
+      "batch: 8\ninput: {shape: [16]}\nlayers:\n  - {kind: linear, out_features: 16}\n"
+      "  - repeat: 3\n    layers:\n      - kind: residual\n"
+      "        layers: [{kind: linear, out_features: 16}, {kind: relu}, "
+      "{kind: linear, out_features: 16}]\n  - {kind: linear, out_features: 4}\n");
   const NetPlan plan = plan_network(net);
   CHECK(reversible_blocks(plan) == std::vector<bool>{false, true, true, true, false});
   // Kept without a policy: per block its input (read by its first linear's dW) and its
@@ -528,7 +532,8 @@ TEST_CASE("policies: reversible blocks rebuild their inputs instead of keeping t
   std::vector<std::string> inverses;
   for (const Op& o : g.ops) {
     if (o.phase == Phase::recompute) re += o.macs;
-    if (o.detail == "reversible_inverse") inverses.push_back(g.tensors[o.reads[0]].name + ">" + g.tensors[o.writes[0]].name);
+    if (o.detail == "reversible_inverse")
+      inverses.push_back(g.tensors[o.reads[0]].name + ">" + g.tensors[o.writes[0]].name);
     for (uint32_t d : o.deps) CHECK(d < o.id);
   }
   CHECK(re == 3 * 2 * 8 * 16 * 16);

@@ -3,13 +3,13 @@
 // after forward minus before (saved_after_forward_bytes) and max_memory_allocated() over
 // forward + backward minus the same baseline (peak_bytes), for the same shapes as
 // configs/workloads/{mlp (batch 4096), resnet18, gpt2_small}.yaml.
-#include "sim/core/build_info.h"
 #include <catch2/catch.hpp>
+#include "sim/core/build_info.h"
 
 #include "sim/core/config_node.h"
 #include "sim/workload/builder.h"
-#include "tests/unit/workload/policy_yaml.h"
 #include "sim/workload/spec.h"
+#include "tests/unit/workload/policy_yaml.h"
 
 using namespace bpsim;
 using namespace bpsim::workload;
@@ -18,7 +18,7 @@ namespace {
 
 struct Measured {
   const char* spec;
-  uint64_t batch;  ///< 0: the spec's
+  uint64_t batch;      ///< 0: the spec's
   const char* policy;  ///< the policy node
   uint64_t saved, peak;
   bool peak_within_5pct;  ///< false: a known gap (see the comment below)
@@ -57,8 +57,8 @@ TEST_CASE("workload: saved and peak bytes agree with PyTorch on a GPU", "[worklo
     // summed through saved_tensors_hooks (torch_memory.py --saved), give 692,612,096 bytes,
     // less the fc weight's transposed view 2,048,000 and BatchNorm running stats 38,400, plus
     // the output 128,000 = 690,653,696: exactly bpsim's figure.
-    const bool allocator_slack = std::string(m.spec) == "resnet18.yaml" &&
-                                 (g.memory.policy == "none" || g.memory.policy == "checkpoint");
+    const bool allocator_slack =
+        std::string(m.spec) == "resnet18.yaml" && (g.memory.policy == "none" || g.memory.policy == "checkpoint");
     CHECK(double(g.memory.saved_after_forward_bytes) ==
           Approx(double(m.saved)).epsilon(allocator_slack ? 0.007 : 0.005));
     if (allocator_slack && g.memory.policy == "none") CHECK(g.memory.saved_after_forward_bytes == 690653696);

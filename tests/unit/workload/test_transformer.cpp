@@ -7,8 +7,8 @@
 
 #include "sim/core/config_node.h"
 #include "sim/workload/builder.h"
-#include "tests/unit/workload/policy_yaml.h"
 #include "sim/workload/spec.h"
+#include "tests/unit/workload/policy_yaml.h"
 
 using namespace bpsim;
 using namespace bpsim::workload;
@@ -16,13 +16,12 @@ using namespace bpsim::workload;
 namespace {
 
 NetSpec stack(uint64_t s, uint64_t b, uint64_t h, uint64_t a, int layers, double dropout) {
-  const std::string yaml = "dtype: bf16\nbatch: " + std::to_string(b) + "\ninput: {shape: [" + std::to_string(s) + ", " +
-                           std::to_string(h) + "]}\nlayers:\n  - repeat: " + std::to_string(layers) +
+  const std::string yaml = "dtype: bf16\nbatch: " + std::to_string(b) + "\ninput: {shape: [" + std::to_string(s) +
+                           ", " + std::to_string(h) + "]}\nlayers:\n  - repeat: " + std::to_string(layers) +
                            "\n    layers:\n      - {kind: transformer_block, hidden: " + std::to_string(h) +
                            ", heads: " + std::to_string(a) + ", dropout: " + std::to_string(dropout) + "}\n";
   return parse_net_spec(config::parse_yaml(yaml, "gpt.yaml"));
 }
-
 
 uint64_t macs(const OpGraph& g, Phase ph) {
   uint64_t m = 0;
@@ -90,19 +89,19 @@ TEST_CASE("workload: checkpointing transformer stacks (every block, sequential, 
   CHECK(macs(full, Phase::recompute) == 4 * fwd);
   // checkpoint_sequential(2) over 4 blocks: ⌊4/2⌋ = 2, blocks 0–1 in one checkpoint,
   // blocks 2–3 run normally (2·layer, their inputs included) + the output.
-  const OpGraph s2 = build_step(stack(x.s, x.b, x.h, x.a, 4, 0.1),
-                                *test::policy("{kind: checkpoint_sequential, segments: 2}"));
+  const OpGraph s2 =
+      build_step(stack(x.s, x.b, x.h, x.a, 4, 0.1), *test::policy("{kind: checkpoint_sequential, segments: 2}"));
   CHECK(s2.memory.saved_after_forward_bytes == 2 * layer + act);
   CHECK(macs(s2, Phase::recompute) == 2 * fwd);
   // checkpoint_sequential(3): ⌊4/3⌋ = 1, blocks 0 and 1 checkpointed alone (block 1's input
   // kept), blocks 2–3 normal: one more activation than with 2 segments.
-  const OpGraph s3 = build_step(stack(x.s, x.b, x.h, x.a, 4, 0.1),
-                                *test::policy("{kind: checkpoint_sequential, segments: 3}"));
+  const OpGraph s3 =
+      build_step(stack(x.s, x.b, x.h, x.a, 4, 0.1), *test::policy("{kind: checkpoint_sequential, segments: 3}"));
   CHECK(s3.memory.saved_after_forward_bytes == 2 * layer + 2 * act);
   CHECK(macs(s3, Phase::recompute) == 2 * fwd);
   // checkpoint_sequential(4): blocks 0, 1, 2 checkpointed alone, block 3 normal.
-  const OpGraph s4 = build_step(stack(x.s, x.b, x.h, x.a, 4, 0.1),
-                                *test::policy("{kind: checkpoint_sequential, segments: 4}"));
+  const OpGraph s4 =
+      build_step(stack(x.s, x.b, x.h, x.a, 4, 0.1), *test::policy("{kind: checkpoint_sequential, segments: 4}"));
   CHECK(s4.memory.saved_after_forward_bytes == layer + 3 * act);
   CHECK(macs(s4, Phase::recompute) == 3 * fwd);
   // Backward work never changes with the policy.
@@ -121,7 +120,7 @@ TEST_CASE("workload: attention GEMMs and the ReLU/pruning masks", "[workload]") 
   for (const Op& o : g.ops) {
     if (o.layer != "transformer_block0.attn" || o.kind != OpKind::gemm) continue;
     ++attention_gemms;
-    CHECK(o.gemm.batch == x.b * x.a);  // one GEMM per (sample, head)
+    CHECK(o.gemm.batch == x.b * x.a);            // one GEMM per (sample, head)
     CHECK(o.macs == x.b * x.a * x.s * x.s * d);  // every one of them s·s·d per head
   }
   CHECK(attention_gemms == 2 + 4);  // QKᵀ, P·V forward; dV, dP, dQ, dK backward
