@@ -113,7 +113,7 @@ std::vector<LeakingPart> MeshModel::leaking_parts() const {
                                     {"mesh.router", mesh_actions().router_xbar_bit, nodes * flit_bits}};
   if (m_spec.mode == Mode::training) {
     const double used = m_map->clusters_used;
-    parts.push_back({"mesh.pe", mesh_actions().pe, used * m_spec.cluster.elements});
+    parts.emplace_back("mesh.pe", mesh_actions().pe, used * m_spec.cluster.elements);
     parts.push_back(memory::sram_leakage("mesh.sram", uint64_t(m_map->clusters_used) * m_spec.cluster.sram_bytes));
   }
   return parts;

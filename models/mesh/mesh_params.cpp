@@ -98,7 +98,7 @@ const config::Binder<MeshSpec>& mesh_binder() {
 std::shared_ptr<const config::Schema> mesh_schema() { return mesh_binder().schema(); }
 
 MeshSpec parse_mesh_spec(const config::Values& v) {
-  const MeshSpec s = mesh_binder().parse(v);
+  MeshSpec s = mesh_binder().parse(v);
   if (s.noc.nodes() > 65535) throw v.error("rows", "cols × rows must be at most 65535 clusters");
   if (s.noc.routing == Routing::o1turn && s.noc.vcs < 2)
     throw v.error("noc.routing",
@@ -120,11 +120,11 @@ MeshSpec parse_mesh_spec(const config::Values& v) {
     // routing, and only firings exist in training mode.
     std::vector<std::string> need;  // every unmet constraint at once
     if (s.mode != Mode::training)
-      need.push_back("mode: training (synthetic traffic has no firings for the logic module)");
+      need.emplace_back("mode: training (synthetic traffic has no firings for the logic module)");
     if (s.cluster.range_units != 1)
-      need.push_back("cluster.range_units: 1 (the RTL router evaluates one entry per cycle; it is " +
-                     std::to_string(s.cluster.range_units) + ")");
-    if (s.noc.routing != Routing::xy) need.push_back("noc.routing: xy (the RTL router selects XY output ports)");
+      need.emplace_back("cluster.range_units: 1 (the RTL router evaluates one entry per cycle; it is " +
+                        std::to_string(s.cluster.range_units) + ")");
+    if (s.noc.routing != Routing::xy) need.emplace_back("noc.routing: xy (the RTL router selects XY output ports)");
     if (!need.empty()) throw v.error("backend", "rtl needs " + config::join(need, "; and "));
   }
   return s;

@@ -1,6 +1,7 @@
 #include "models/mesh/trainer.h"
 
 #include <algorithm>
+#include <cmath>
 
 #include "models/mesh/mesh_actions.h"
 
@@ -172,7 +173,7 @@ void Trainer::run_op(const workload::Op& op, OpRecord& rec) {
     const uint64_t clusters = m >= 0 ? m_map.layers[size_t(m)].clusters.size() : m_map.clusters_used;
     uint64_t work = op.macs ? op.macs : (op.elements ? op.elements : op.flops);
     if (layer_op) {  // weight gradient: only non-zero output gradients contribute
-      rec.macs_executed = uint64_t(double(op.macs) * m_map.layers[size_t(m)].out_density + 0.5);
+      rec.macs_executed = uint64_t(std::llround(double(op.macs) * m_map.layers[size_t(m)].out_density));
       rec.macs_skipped = op.macs - rec.macs_executed;
       if (rec.macs_skipped) rec.skip_reason = "zero_gradients";
       work = rec.macs_executed;

@@ -50,7 +50,7 @@ OpPlan PimModel::on_rtl(const OpPlan& plan) {
 
 void PimModel::run_op(const workload::Op& op, OpRecord& r) {
   const OpPlan& model_plan = m_plans.at(m_next_plan++);
-  const uint64_t start_ps = static_cast<uint64_t>(sc_core::sc_time_stamp().to_seconds() * 1e12 + 0.5);
+  const uint64_t start_ps = static_cast<uint64_t>(std::llround(sc_core::sc_time_stamp().to_seconds() * 1e12));
   const OpPlan rtl_plan = m_rtl ? on_rtl(model_plan) : OpPlan{};  // the RTL runs in simulated time
   const OpPlan& plan = m_rtl ? rtl_plan : model_plan;
   const Core core(m_spec);

@@ -1,5 +1,6 @@
 #include "models/systolic/mapper.h"
 
+#include <cmath>
 #include <string>
 
 namespace bpsim::systolic {
@@ -39,7 +40,8 @@ uint64_t usable_bytes(const SramConfig& s, int operand) {
 void Traffic::scale_streamed(const Roles& r, double f) {
   for (int o : {int(r.rt), int(r.ct)}) {
     OperandBytes& b = op[size_t(o)];
-    for (uint64_t* v : {&b.dram_read, &b.dram_write, &b.sram_read, &b.sram_write}) *v = uint64_t(double(*v) * f + 0.5);
+    for (uint64_t* v : {&b.dram_read, &b.dram_write, &b.sram_read, &b.sram_write})
+      *v = uint64_t(std::llround(double(*v) * f));
   }
 }
 

@@ -16,7 +16,7 @@ SystolicModel::SystolicModel(sc_core::sc_module_name name, SystolicSpec spec,
                              memory::MemorySystem& mem, const EnergyTable& energy, const config::Values& where,
                              uint64_t seed)
     : OpRunner(name, &mem),
-      m_spec(std::move(spec)),
+      m_spec(spec),
       m_mem(mem),
       m_energy(energy),
       m_where(where),

@@ -11,7 +11,6 @@ namespace bpsim::systolic {
 namespace {
 
 using config::Into;
-using config::into;
 
 /// The `dtype` choices: the workload's own type, or one the array computes in.
 std::vector<config::EnumName<std::optional<workload::DType>>> dtype_names() {
@@ -121,14 +120,15 @@ SystolicSpec parse_systolic_spec(const config::Values& v) {
                   "n (" + std::to_string(s.sparsity.n) + ") must not exceed m (" + std::to_string(s.sparsity.m) + ")");
   if (s.rtl_backend) {
     std::vector<std::string> need;  // every unmet constraint at once
-    if (!rtl_array_supported(s.rows, s.cols)) need.push_back("rows x cols 4x4 or 8x8 (the verilated sizes)");
-    if (s.dataflow != Dataflow::ws) need.push_back("dataflow: ws");
-    if (s.timing != Timing::scalesim) need.push_back("timing: scalesim (folds back to back, as the array runs them)");
-    if (s.stages != 1) need.push_back("stages: 1");
-    if (s.dtype_from_workload || s.dtype != workload::DType::int8) need.push_back("dtype: int8");
+    if (!rtl_array_supported(s.rows, s.cols)) need.emplace_back("rows x cols 4x4 or 8x8 (the verilated sizes)");
+    if (s.dataflow != Dataflow::ws) need.emplace_back("dataflow: ws");
+    if (s.timing != Timing::scalesim)
+      need.emplace_back("timing: scalesim (folds back to back, as the array runs them)");
+    if (s.stages != 1) need.emplace_back("stages: 1");
+    if (s.dtype_from_workload || s.dtype != workload::DType::int8) need.emplace_back("dtype: int8");
     if (s.sparsity.mode == SparsityMode::skip ||
         (s.sparsity.mode == SparsityMode::gate && s.sparsity.granularity != Granularity::col))
-      need.push_back("output_sparsity.mode: off, or gate with granularity: col (the array masks whole columns)");
+      need.emplace_back("output_sparsity.mode: off, or gate with granularity: col (the array masks whole columns)");
     if (!need.empty()) throw v.error("backend", "rtl needs " + config::join(need, "; and "));
   }
   return s;

@@ -174,6 +174,7 @@ class Binder {
     static_assert(std::is_convertible_v<E, F>, "the table's enum fills the field");
     std::vector<EnumName<E>> names(std::begin(table), std::end(table));
     std::vector<std::string> choices;
+    choices.reserve(names.size());
     for (const auto& e : names) choices.push_back(e.name);
     return bind<F>(m_schema->choice(name, std::move(choices), desc),
                    [set = std::move(to.set), names](const Values& v, const Binding& b, T& t) {

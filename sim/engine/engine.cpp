@@ -3,6 +3,7 @@
 #include "sim/engine/laws.h"
 
 #include <systemc>
+#include <utility>
 
 #include "sim/core/limits.h"
 #include "sim/core/stats.h"
@@ -15,7 +16,7 @@
 namespace bpsim {
 
 void Accelerator::fail_run(std::exception_ptr e) {
-  if (!m_error) m_error = e;
+  if (!m_error) m_error = std::move(e);
   sc_core::sc_stop();
 }
 

@@ -4,7 +4,7 @@
 /// one op costs; the shell owns the sc_module's one SC_THREAD (whose errors reach the
 /// engine, whatever the model), the op loop over a graph or a streamed trace, the per-op
 /// input checks, tensor placement, the records' common fields and waiting out each op's
-/// cycles. docs/architecture-shell.md describes the contract.
+/// cycles. docs/architecture.md ("The model shell") describes the contract.
 #include <cstdint>
 #include <memory>
 #include <vector>

@@ -16,9 +16,6 @@ namespace bpsim::workload {
 /// The `workload:` section's parameters (spec, batch, dtype, policy).
 std::shared_ptr<const config::Schema> workload_schema();
 
-/// The op graph a config's `workload:` section names: a network spec (path or inline,
-/// with overrides and policy), a bpsim trace (`trace:`), or a SCALE-Sim topology CSV
-/// (`scalesim:`). Throws InputError on bad input.
 /// The resolved file of a `workload: {trace: FILE}` section (checking that it has no other
 /// key); empty when the section is not a trace.
 std::string trace_path_of(const config::Node& section, const std::string& key_path);
@@ -29,6 +26,9 @@ std::string trace_path_of(const config::Node& section, const std::string& key_pa
 config::Node command_line_section(const std::string& spec, int64_t batch,
                                   const std::vector<std::pair<std::string, std::string>>& policy);
 
+/// The op graph a config's `workload:` section names: a network spec (path or inline,
+/// with overrides and policy), a bpsim trace (`trace:`), or a SCALE-Sim topology CSV
+/// (`scalesim:`). Throws InputError on bad input.
 /// `accelerator_cost`: the target model's own estimate of one op (cycles), used by the
 /// recompute policies with `cost: accelerator`; empty when the model gives none.
 std::shared_ptr<OpGraph> load_workload(const config::Node& section, const std::string& key_path, uint64_t seed,

@@ -70,11 +70,11 @@ std::vector<int> segments_of(const std::vector<bool>& chosen, const std::vector<
 
 /// threshold: a node is recomputed (a segment of its own) when its recompute cost per byte
 /// it frees is at most `threshold`; others are stored.
-std::vector<int> threshold_plan(const StepAnalysis& a, double threshold);
+std::vector<int> threshold_plan(const StepAnalysis& b, double threshold);
 
 /// evaluation: nodes in order of stored bytes per unit of recompute cost join the
 /// recomputed set until the peak fits `budget`. Throws BudgetError when it never does.
-std::vector<int> evaluation_plan(const NetSpec& net, const NetPlan& plan, const StepAnalysis& a, uint64_t budget);
+std::vector<int> evaluation_plan(const NetSpec& net, const NetPlan& plan, const StepAnalysis& b, uint64_t budget);
 
 /// optimal: the least-cost plan for `budget` from chain_optimal, or evaluation's plan when
 /// that fits for less. Throws BudgetError (giving the least peak reached) when none fits.
@@ -107,7 +107,7 @@ struct ChainModel {
 
 /// The chain of `plan`: its nodes when they form a chain, else its top-level layers (which
 /// always do); `stage` receives each node's stage.
-ChainModel chain_model(const NetPlan& plan, const StepAnalysis& a, std::vector<size_t>& stage);
+ChainModel chain_model(const NetPlan& plan, const StepAnalysis& b, std::vector<size_t>& stage);
 
 /// Bytes a recompute plan (segment id per stage, -1 stored) keeps after the forward —
 /// exactly what account_memory finds on a chain of nodes.
