@@ -7,4 +7,9 @@ const MeshActions& mesh_actions() {
   return a;
 }
 
+memory::OnChipBuffer cluster_sram(const ClusterConfig& c) {
+  const MeshActions& A = mesh_actions();
+  return {"mesh.sram", c.sram_bytes, A.sram_read, &A.sram_write};
+}
+
 }  // namespace bpsim::mesh

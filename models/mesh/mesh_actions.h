@@ -1,7 +1,10 @@
 #pragma once
 /// The mesh's energy vocabulary, declared once: the actions its routers, links and
-/// clusters count and the leakage units of its parts (priced in configs/energy/45nm/mesh.yaml).
+/// clusters count and the leakage units of its parts (priced in configs/energy/45nm/mesh.yaml),
+/// and the clusters' SRAM as the shared on-chip buffer component.
+#include "models/mesh/mesh_params.h"
 #include "sim/core/energy.h"
+#include "sim/memory/sram.h"
 
 namespace bpsim::mesh {
 
@@ -24,5 +27,10 @@ struct MeshActions {
   const Action router_xbar_bit = units.add("router_xbar_bit", "one bit of flit width through a 5×5 router crossbar");
 };
 const MeshActions& mesh_actions();
+
+/// One cluster's SRAM (weights and weight gradients): a memory::OnChipBuffer of
+/// cluster.sram_kib counting mesh.sram_read_64b / mesh.sram_write_64b, priced at that
+/// capacity and leaking as "mesh.sram" (one copy per cluster used).
+memory::OnChipBuffer cluster_sram(const ClusterConfig& c);
 
 }  // namespace bpsim::mesh

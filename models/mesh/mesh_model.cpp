@@ -5,7 +5,6 @@
 
 #include "models/mesh/mesh_actions.h"
 #include "models/mesh/trainer.h"
-#include "sim/memory/sram.h"
 
 namespace bpsim::mesh {
 
@@ -114,7 +113,7 @@ std::vector<LeakingPart> MeshModel::leaking_parts() const {
   if (m_spec.mode == Mode::training) {
     const double used = m_map->clusters_used;
     parts.emplace_back("mesh.pe", mesh_actions().pe, used * m_spec.cluster.elements);
-    parts.push_back(memory::sram_leakage("mesh.sram", uint64_t(m_map->clusters_used) * m_spec.cluster.sram_bytes));
+    parts.push_back(cluster_sram(m_spec.cluster).leaking_part(used));
   }
   return parts;
 }

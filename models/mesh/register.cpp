@@ -13,8 +13,10 @@ void register_mesh(Registry& r) {
   k.leakage = mesh::mesh_actions().units.decls();
   k.needs_workload = false;  // synthetic mode runs without one
   k.make = [](const BuildContext& ctx) -> std::unique_ptr<Accelerator> {
-    return std::make_unique<mesh::MeshModel>(ctx.name.c_str(), mesh::parse_mesh_spec(ctx.params), ctx.workload,
-                                             ctx.params, ctx.seed);
+    mesh::MeshSpec spec = mesh::parse_mesh_spec(ctx.params);
+    // Cluster SRAM at cluster.sram_kib, as every model's SRAM; synthetic traffic uses none.
+    if (spec.mode == mesh::Mode::training) mesh::cluster_sram(spec.cluster).price(ctx.energy);
+    return std::make_unique<mesh::MeshModel>(ctx.name.c_str(), std::move(spec), ctx.workload, ctx.params, ctx.seed);
   };
   r.add(std::move(k));
 }

@@ -33,7 +33,7 @@ uint64_t padding_macs(const Connection& c) {
 }  // namespace
 
 Trainer::Trainer(const MeshSpec& spec, const Mapping& map, const workload::OpGraph& g, uint64_t seed, RtlRouter* rtl)
-    : m_spec(spec), m_map(map), m_net(spec.noc, seed), m_rng(seed), m_rtl(rtl) {
+    : m_spec(spec), m_map(map), m_sram(cluster_sram(spec.cluster)), m_net(spec.noc, seed), m_rng(seed), m_rtl(rtl) {
   m_bytes = std::max(1u, workload::dtype_bits(g.dtype) / 8);
   m_msg_flits = unsigned(ceil_div(spec.cluster.header_bytes + m_bytes, spec.noc.flit_bytes));
   m_net.set_sink([this](uint32_t, uint32_t, uint64_t create, uint64_t arrive) {
@@ -192,8 +192,8 @@ void Trainer::run_op(const workload::Op& op, OpRecord& rec) {
   rec.actions[A.xbar] += after.xbar_flits - before.xbar_flits;
   rec.actions[A.link] += after.flit_hops - before.flit_hops;
   rec.actions[A.mac] += rec.macs_executed;
-  rec.actions[A.sram_read] += ceil_div(rec.onchip_read_bytes, 8);
-  rec.actions[A.sram_write] += ceil_div(rec.onchip_write_bytes, 8);
+  m_sram.read(rec.actions, rec.onchip_read_bytes);
+  m_sram.write(rec.actions, rec.onchip_write_bytes);
   rec.extra["flit_hops"] = after.flit_hops - before.flit_hops;
   m_time += rec.cycles;
 }

@@ -9,6 +9,7 @@
 #include "models/mesh/noc.h"
 #include "models/mesh/rtl_router.h"
 #include "sim/engine/accelerator.h"
+#include "sim/memory/sram.h"
 
 namespace bpsim::mesh {
 
@@ -37,6 +38,7 @@ class Trainer {
   uint64_t send_layer_messages(size_t m, bool backward, OpRecord& rec);
   const MeshSpec& m_spec;
   const Mapping& m_map;
+  memory::OnChipBuffer m_sram;  ///< every cluster's; counts its accesses
   Network m_net;
   std::mt19937_64 m_rng;
   RtlRouter* m_rtl;

@@ -123,7 +123,8 @@ void PimModel::run_op(const workload::Op& op, OpRecord& r) {
 std::vector<LeakingPart> PimModel::leaking_parts() const {
   // The device computes in its subarrays: its kind declares MemoryUse::dram (the background
   // leaks for the whole run), and the compute additions are declared so that the table
-  // states their figure.
+  // states their figure. It has no on-chip SRAM, so no memory::OnChipBuffer:
+  // operands stay in the DRAM rows and the host's transfers cross the interface directly.
   return {{"pim", pim_actions().logic}};
 }
 

@@ -86,7 +86,7 @@ GemmCost cost_gemm(const workload::Op& op, const SystolicSpec& s, std::mt19937_6
   return c;
 }
 
-void fill_gemm_record(const GemmCost& c, const SystolicSpec& s, OpRecord& rec) {
+void fill_gemm_record(const GemmCost& c, const SystolicSpec& s, const Buffers& b, OpRecord& rec) {
   rec.macs = c.macs;
   rec.macs_executed = c.macs_executed;
   rec.macs_gated = c.macs_gated;
@@ -100,15 +100,15 @@ void fill_gemm_record(const GemmCost& c, const SystolicSpec& s, OpRecord& rec) {
   rec.actions[A.reg_write] += c.counts.reg_writes;
   rec.actions[A.stage_reg_write] += c.counts.stage_reg_writes;
   for (int o = 0; o < 3; ++o) {
-    rec.actions[A.sram_read(o)] += ceil_div(c.traffic.op[size_t(o)].sram_read, 8);
-    rec.actions[A.sram_write(o)] += ceil_div(c.traffic.op[size_t(o)].sram_write, 8);
+    b.operand[size_t(o)].read(rec.actions, c.traffic.op[size_t(o)].sram_read);
+    b.operand[size_t(o)].write(rec.actions, c.traffic.op[size_t(o)].sram_write);
     nlohmann::json& j = rec.extra["operands"][operand_name(o)];
     j = {{"sram_read_bytes", c.traffic.op[size_t(o)].sram_read},
          {"sram_write_bytes", c.traffic.op[size_t(o)].sram_write},
          {"dram_read_bytes", c.traffic.op[size_t(o)].dram_read},
          {"dram_write_bytes", c.traffic.op[size_t(o)].dram_write}};
   }
-  rec.actions[A.metadata_read] += ceil_div(c.metadata_bytes, 8);
+  b.mask.read(rec.actions, c.metadata_bytes);
   rec.extra["dataflow"] = to_string(s.dataflow);
   rec.extra["folds"] = c.map.folds();
   rec.extra["fold_t"] = c.map.t;
@@ -137,15 +137,32 @@ double op_cycles_estimate(const workload::Op& op, const SystolicSpec& s) {
   return double(cost_gemm(op, s, rng).compute_cycles);
 }
 
-void price_buffers(EnergyTable& table, const SystolicSpec& s) {
-  const uint64_t capacity[3] = {s.sram.input_bytes, s.sram.weight_bytes, s.sram.output_bytes};
-  for (int o = 0; o < 3; ++o) {
-    const uint64_t bank = s.sram.double_buffer ? capacity[o] / 2 : capacity[o];
-    const std::string src = "interpolated from the table's SRAM points at " + std::to_string(bank / 1024) + " KiB" +
-                            (s.sram.double_buffer ? " (one half of a double buffer)" : "");
-    table.set_price(systolic_actions().sram_read(o), memory::sram_access_pj(table, bank, false), src);
-    table.set_price(systolic_actions().sram_write(o), memory::sram_access_pj(table, bank, true), src);
+namespace {
+/// The controller's output-mask buffer (as Horowitz's smallest SRAM point).
+constexpr uint64_t kMaskBufferBytes = 8 * 1024;
+}  // namespace
+
+Buffers::Buffers(const SystolicSpec& s)
+    : mask("systolic.sram", kMaskBufferBytes, systolic_actions().metadata_read, nullptr),
+      mask_in_use(s.sparsity.mode != SparsityMode::off) {
+  const SystolicActions& A = systolic_actions();
+  const unsigned banks = s.sram.double_buffer ? 2 : 1;
+  for (uint64_t bytes : {s.sram.input_bytes, s.sram.weight_bytes, s.sram.output_bytes}) {
+    const int o = int(operand.size());
+    operand.emplace_back("systolic.sram", bytes, A.sram_read(o), &A.sram_write(o), banks);
   }
+}
+
+void Buffers::price(EnergyTable& table) const {
+  for (const memory::OnChipBuffer& b : operand) b.price(table);
+  mask.price(table);
+}
+
+std::vector<LeakingPart> Buffers::leaking_parts() const {
+  std::vector<LeakingPart> parts;
+  for (const memory::OnChipBuffer& b : operand) parts.push_back(b.leaking_part());
+  if (mask_in_use) parts.push_back(mask.leaking_part());
+  return parts;
 }
 
 }  // namespace bpsim::systolic

@@ -3,11 +3,13 @@
 /// SRAM traffic and the array's actions, for all `batch` instances. Pure C++ (no SystemC).
 #include <cstdint>
 #include <random>
+#include <vector>
 
 #include "models/systolic/fold_core.h"
 #include "models/systolic/mapper.h"
 #include "models/systolic/sparsity.h"
 #include "sim/engine/accelerator.h"
+#include "sim/memory/sram.h"
 
 namespace bpsim::systolic {
 
@@ -27,13 +29,29 @@ struct GemmCost {
   Traffic traffic;  ///< all instances
 };
 
+/// The array's on-chip SRAM, one memory::OnChipBuffer each, all leaking as "systolic.sram":
+/// the input, weight and output buffers (double-buffered: two banks, an access reaches one
+/// half, so the half's capacity sets the price; both halves leak) and the controller's 8 KiB
+/// mask buffer (its reads are systolic.metadata_read_64b; the mask's arrival is not
+/// counted), which leaks only with output sparsity on.
+struct Buffers {
+  explicit Buffers(const SystolicSpec& s);
+  std::vector<memory::OnChipBuffer> operand;  ///< kInput, kWeight, kOutput
+  memory::OnChipBuffer mask;
+  bool mask_in_use = false;  ///< output sparsity on
+  /// Prices every buffer's 64-bit access at its capacity (memory::sram_access_pj).
+  void price(EnergyTable& table) const;
+  std::vector<LeakingPart> leaking_parts() const;
+};
+
 /// Accumulator width: int32 for int8, fp32 otherwise.
 unsigned acc_bytes_of(workload::DType d);
 /// Throws InputError (no location: ops come from a spec or trace) for dims that cannot map.
 void check_gemm_dims(const workload::Op& op);
 GemmCost cost_gemm(const workload::Op& op, const SystolicSpec& s, std::mt19937_64& rng);
-/// Counts, bytes and actions of a GEMM cost into `rec` (cycles and DRAM are the shell's).
-void fill_gemm_record(const GemmCost& c, const SystolicSpec& s, OpRecord& rec);
+/// Counts, bytes and actions of a GEMM cost into `rec` (cycles and DRAM are the shell's);
+/// buffer accesses are counted through `b`.
+void fill_gemm_record(const GemmCost& c, const SystolicSpec& s, const Buffers& b, OpRecord& rec);
 
 /// Non-GEMM ops run on a vector unit of `lanes` elements per cycle: one pass over the
 /// op's flops (or its elements when it declares none); their tensors stream from DRAM.
@@ -45,10 +63,5 @@ bool is_gemm(const workload::Op& op);
 /// The array's cycles for one op without DRAM stalls (GEMMs: the fold timing with the
 /// op's mask; other ops: the vector unit), for recompute policies (`cost: accelerator`).
 double op_cycles_estimate(const workload::Op& op, const SystolicSpec& s);
-
-/// Prices each operand buffer's 64-bit access at its own capacity (interpolated from the
-/// table's SRAM points, memory::sram_access_pj). With double buffering an access reaches
-/// one half, so the half's capacity sets the price.
-void price_buffers(EnergyTable& table, const SystolicSpec& s);
 
 }  // namespace bpsim::systolic

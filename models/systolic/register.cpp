@@ -21,7 +21,7 @@ void register_systolic(Registry& r) {
   };
   k.make = [](const BuildContext& ctx) -> std::unique_ptr<Accelerator> {
     systolic::SystolicSpec spec = systolic::systolic_spec_of(ctx.params);  // parsed once, shared with op_cost
-    systolic::price_buffers(ctx.energy, spec);
+    systolic::Buffers(spec).price(ctx.energy);
     return std::make_unique<systolic::SystolicModel>(ctx.name.c_str(), spec, ctx.workload, ctx.stream,
                                                      ctx.dram_device(), ctx.energy, ctx.params, ctx.seed);
   };

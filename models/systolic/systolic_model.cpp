@@ -17,6 +17,7 @@ SystolicModel::SystolicModel(sc_core::sc_module_name name, SystolicSpec spec,
                              uint64_t seed)
     : OpRunner(name, &mem),
       m_spec(spec),
+      m_buffers(m_spec),
       m_mem(mem),
       m_energy(energy),
       m_where(where),
@@ -75,7 +76,7 @@ void SystolicModel::run_gemm(const workload::Op& op, OpRecord& rec) {
     c.compute_cycles = c.compute_cycles - c.array_cycles + rtl;
     c.array_cycles = c.dense_cycles = rtl;
   }
-  fill_gemm_record(c, m_spec, rec);
+  fill_gemm_record(c, m_spec, m_buffers, rec);
   const uint64_t t0 = m_now_ps;
   const Traffic& tr = c.traffic;
   // Operand addresses: reads[0] input, reads[1] weight, writes[0] output.
@@ -196,10 +197,12 @@ void SystolicModel::run_vector(const workload::Op& op, OpRecord& rec) {
   rec.onchip_write_bytes = rd + wr;
   const SystolicActions& A = systolic_actions();
   rec.actions[A.vector_op] += op.flops ? op.flops : (op.elements ? op.elements : op.macs);
-  rec.actions[A.sram_input_write] += (rd + 7) / 8;
-  rec.actions[A.sram_input_read] += (rd + 7) / 8;
-  rec.actions[A.sram_output_write] += (wr + 7) / 8;
-  rec.actions[A.sram_output_read] += (wr + 7) / 8;
+  const memory::OnChipBuffer& in = m_buffers.operand[kInput];
+  const memory::OnChipBuffer& out = m_buffers.operand[kOutput];
+  in.write(rec.actions, rd);
+  in.read(rec.actions, rd);
+  out.write(rec.actions, wr);
+  out.read(rec.actions, wr);
   rec.extra["vector_cycles"] = cycles;
   close(rec, t0, end, cycles);
 }
@@ -215,16 +218,15 @@ void SystolicModel::close(OpRecord& rec, uint64_t t0_ps, uint64_t end_ps, uint64
 }
 
 std::vector<LeakingPart> SystolicModel::leaking_parts() const {
-  // Both halves of a double buffer hold data, so the whole capacity leaks. With output
-  // sparsity on, the controller's mask buffer (8 KiB, as systolic.metadata_read_64b is
-  // priced) leaks too. Operands stream from DRAM: its kind declares MemoryUse::dram.
-  constexpr uint64_t kMaskBufferBytes = 8 * 1024;
-  const SramConfig& b = m_spec.sram;
-  const uint64_t sram = b.input_bytes + b.weight_bytes + b.output_bytes +
-                        (m_spec.sparsity.mode == SparsityMode::off ? 0 : kMaskBufferBytes);
-  return {{"systolic.pe", systolic_actions().pe(m_pe_dtype), double(m_spec.rows) * m_spec.cols},
-          {"systolic.vector", systolic_actions().vector_lane, double(m_spec.lanes())},
-          memory::sram_leakage("systolic.sram", sram)};
+  // The buffers leak by their full capacity (Buffers: both halves of a double buffer, the
+  // mask buffer with output sparsity on). Operands stream from DRAM: its kind declares
+  // MemoryUse::dram.
+  std::vector<LeakingPart> parts = {
+      {"systolic.pe", systolic_actions().pe(m_pe_dtype), double(m_spec.rows) * m_spec.cols},
+      {"systolic.vector", systolic_actions().vector_lane, double(m_spec.lanes())}};
+  const std::vector<LeakingPart> buffers = m_buffers.leaking_parts();
+  parts.insert(parts.end(), buffers.begin(), buffers.end());
+  return parts;
 }
 
 void SystolicModel::register_stats() {

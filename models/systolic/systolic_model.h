@@ -53,6 +53,7 @@ class SystolicModel : public OpRunner {
   static constexpr uint64_t kMetaAddr = uint64_t(1) << 40;  ///< mask metadata region, far from tensors (below scratch)
 
   SystolicSpec m_spec;
+  Buffers m_buffers;           ///< counts and leakage; register.cpp prices them
   workload::DType m_pe_dtype;  ///< what the PEs are built for (the widest op type with dtype: workload)
   memory::MemorySystem& m_mem;
   const EnergyTable& m_energy;

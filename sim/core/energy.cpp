@@ -1,5 +1,7 @@
 #include "sim/core/energy.h"
 
+#include <algorithm>
+
 #include "sim/core/params.h"
 
 namespace bpsim {
@@ -75,7 +77,16 @@ void EnergyTable::set_leakage(const Action& unit, double mw, const std::string&)
 
 void EnergyTable::charge_leakage_of(const std::vector<LeakingPart>& parts) {
   m_charged_mw.clear();
+  // Parts of one component in one unit (e.g. a model's several buffers) add their counts
+  // before the count is priced, in the order first declared.
+  std::vector<LeakingPart> merged;
   for (const LeakingPart& p : parts) {
+    auto same = std::find_if(merged.begin(), merged.end(),
+                             [&](const LeakingPart& m) { return m.component == p.component && m.unit == p.unit; });
+    if (same == merged.end()) merged.push_back(p);
+    else same->count += p.count;
+  }
+  for (const LeakingPart& p : merged) {
     auto it = m_leak_mw.find(p.unit);
     if (it == m_leak_mw.end())
       throw InputError(m_loc, "energy.leakage_mw",

@@ -91,7 +91,9 @@ class EnergyTable {
   void set_price(const Action& action, double pj, const std::string& source);
   /// mW of one leakage unit computed by a component (e.g. DRAM background from IDD3N).
   void set_leakage(const Action& unit, double mw, const std::string& source);
-  /// The parts this run instantiates: only they leak (none before this is called). Throws
+  /// The parts this run instantiates: only they leak (none before this is called). Parts of
+  /// one component in one unit add their counts before pricing (four buffers leak as one
+  /// "systolic.sram" of their summed KiB). Throws
   /// InputError naming the table when a part's unit has no figure.
   void charge_leakage_of(const std::vector<LeakingPart>& parts);
   bool has(const Action& action) const { return m_pj.count(action.name()) > 0; }

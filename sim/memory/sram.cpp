@@ -1,6 +1,7 @@
 #include "sim/memory/sram.h"
 
 #include <cmath>
+#include <stdexcept>
 
 namespace bpsim::memory {
 
@@ -25,10 +26,6 @@ const SramActions& sram_actions() {
   return a;
 }
 
-LeakingPart sram_leakage(const std::string& component, uint64_t bytes) {
-  return {component, sram_actions().kib, double(bytes) / 1024.0};
-}
-
 double sram_access_pj(const EnergyTable& table, uint64_t capacity_bytes, bool write) {
   const std::vector<Action>& point = write ? sram_actions().write_64b : sram_actions().read_64b;
   const double x = std::log2(double(capacity_bytes));
@@ -38,6 +35,36 @@ double sram_access_pj(const EnergyTable& table, uint64_t capacity_bytes, bool wr
   const double x0 = std::log2(kPoints[i].bytes), x1 = std::log2(kPoints[i + 1].bytes);
   const double y0 = table.pj(point[i]), y1 = table.pj(point[i + 1]);
   return std::max(0.0, y0 + (y1 - y0) * (x - x0) / (x1 - x0));
+}
+
+OnChipBuffer::OnChipBuffer(std::string component, uint64_t capacity_bytes, const Action& read_64b,
+                           const Action* write_64b, unsigned banks)
+    : m_component(std::move(component)),
+      m_capacity(capacity_bytes),
+      m_read(&read_64b),
+      m_write(write_64b),
+      m_banks(banks ? banks : 1) {}
+
+double OnChipBuffer::access_pj(const EnergyTable& table, bool write) const {
+  return sram_access_pj(table, bank_bytes(), write);
+}
+
+void OnChipBuffer::price(EnergyTable& table) const {
+  const std::string src = "interpolated from the table's SRAM points at " + std::to_string(bank_bytes() / 1024) +
+                          " KiB" + (m_banks == 2 ? " (one half of a double buffer)" : "");
+  table.set_price(*m_read, access_pj(table, false), src);
+  if (m_write) table.set_price(*m_write, access_pj(table, true), src);
+}
+
+void OnChipBuffer::read(ActionCounts& counts, uint64_t bytes) const { counts[*m_read] += (bytes + 7) / 8; }
+
+void OnChipBuffer::write(ActionCounts& counts, uint64_t bytes) const {
+  if (!m_write) throw std::logic_error("buffer of " + m_component + " counts no writes");
+  counts[*m_write] += (bytes + 7) / 8;
+}
+
+LeakingPart OnChipBuffer::leaking_part(double copies) const {
+  return {m_component, sram_actions().kib, copies * double(m_capacity) / 1024.0};
 }
 
 }  // namespace bpsim::memory

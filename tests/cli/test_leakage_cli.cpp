@@ -1,6 +1,7 @@
 // Leakage from the user's side: `bpsim run` on shipped examples charges leakage for the
 // parts the model instantiates (configs/energy/45nm/*.yaml figures × the config's sizes ×
-// the step's simulated seconds), and no DRAM background when the run never touches DRAM.
+// the step's simulated seconds), and no DRAM background when the run never touches DRAM;
+// and on-chip SRAM accesses priced by the buffer's capacity, whatever the model.
 #include <catch2/catch.hpp>
 
 #include <nlohmann/json.hpp>
@@ -58,6 +59,35 @@ TEST_CASE("leakage: a mesh training step leaks routers, PEs and SRAM, and no DRA
     CHECK_FALSE(phase["energy_breakdown_pj"].contains("dram.leakage"));
     CHECK(phase["energy_breakdown_pj"].contains("mesh.sram.leakage"));
   }
+}
+
+TEST_CASE("energy: a mesh cluster's SRAM access is priced at cluster.sram_kib", "[cli][energy][mesh]") {
+  // Per-access price = the breakdown's energy / the accesses (Σ over ops of whole 64-bit
+  // words of on-chip bytes). Horowitz 45 nm points interpolated log-linearly in capacity
+  // (configs/energy/45nm/sram.yaml; 32 KiB 20 pJ, 1 MiB 100 pJ):
+  //   512 KiB: 20 + 80 · (19 − 15)/5 = 84 pJ; 2048 KiB: 20 + 80 · (21 − 15)/5 = 116 pJ,
+  // a ratio of 116/84 (before, both were the 32 KiB point's 20 pJ).
+  const auto price = [](const nlohmann::json& rep, const char* action, const char* bytes) {
+    uint64_t words = 0;
+    for (const auto& op : rep["ops"]) words += (op[bytes].get<uint64_t>() + 7) / 8;
+    REQUIRE(words > 0);
+    return rep["energy_breakdown_pj"][action].get<double>() / double(words);
+  };
+  Scratch s("sram_price");
+  double read_pj[2] = {}, write_pj[2] = {};
+  int i = 0;
+  for (const char* kib : {"512", "2048"}) {
+    const nlohmann::json rep =
+        run_example(s, "lenet5_train_mesh.yaml", std::string("--set accelerator.cluster.sram_kib=") + kib);
+    read_pj[i] = price(rep, "mesh.sram_read_64b", "onchip_read_bytes");
+    write_pj[i] = price(rep, "mesh.sram_write_64b", "onchip_write_bytes");
+    ++i;
+  }
+  CHECK(read_pj[0] == Approx(84.0));
+  CHECK(write_pj[0] == Approx(84.0));
+  CHECK(read_pj[1] == Approx(116.0));
+  CHECK(write_pj[1] == Approx(116.0));
+  CHECK(read_pj[1] / read_pj[0] == Approx(116.0 / 84.0));
 }
 
 TEST_CASE("leakage: mesh synthetic traffic leaks the routers only", "[cli][energy][mesh]") {

@@ -156,7 +156,7 @@ TEST_CASE("systolic: each operand buffer is priced at its own capacity", "[systo
   EnergyTable t = EnergyTable::parse(*n.find("energy"), "energy", all_known_actions(), all_known_leakage());
   SystolicSpec s = systolic_defaults();
   s.sram = {64 * 1024, 2048 * 1024, 16 * 1024, true, 64};
-  price_buffers(t, s);
+  Buffers(s).price(t);
   // Double-buffered: an access reaches one half. Horowitz 45 nm points (configs/energy/45nm/sram.yaml):
   //   input 64 KiB → 32 KiB half: the 32 KiB point, 20 pJ.
   //   weight 2 MiB → 1 MiB half: the 1 MiB point, 100 pJ.
@@ -168,6 +168,6 @@ TEST_CASE("systolic: each operand buffer is priced at its own capacity", "[systo
   // Single-buffered 2 MiB: beyond 1 MiB along the 32 KiB–1 MiB segment (log2 15 → 20):
   // 20 + 80 · (21 − 15)/5 = 116 pJ.
   s.sram.double_buffer = false;
-  price_buffers(t, s);
+  Buffers(s).price(t);
   CHECK(t.pj(A.sram_weight_read) == Approx(116.0));
 }
