@@ -15,15 +15,6 @@ namespace bpsim::workload {
 
 namespace {
 
-/// The dtype choices in `bpsim list` order, named as the IR names them: fp32, bf16, fp16,
-/// int8, then binary when `binary`.
-std::vector<config::EnumName<DType>> dtype_names(bool binary) {
-  std::vector<config::EnumName<DType>> t;
-  for (DType d : {DType::fp32, DType::bf16, DType::fp16, DType::int8, DType::binary})
-    if (binary || d != DType::binary) t.push_back({d, to_string(d)});
-  return t;
-}
-
 /// The section's own keys next to a spec: overrides of the spec's values.
 struct WorkloadParams {
   std::optional<std::string> spec;  ///< net_of reads it from the node (its location names the file)
