@@ -184,15 +184,19 @@ class Binder {
                    });
   }
 
-  /// A list of integers or strings filling a vector; absent, it leaves the vector empty.
+  /// A list of integers, reals or strings filling a vector; absent, it leaves the vector empty.
   template <class U>
   BoundParam list(const std::string& name, std::vector<U> T::*field, const std::string& desc) {
     constexpr bool kText = std::is_same_v<U, std::string>;
-    static_assert(kText || std::is_integral_v<U>, "a list parameter fills a vector of integers or strings");
-    ParamDecl& d = m_schema->list(name, kText ? ParamType::String : ParamType::Int, desc);
+    constexpr bool kReal = std::is_floating_point_v<U>;
+    static_assert(kText || kReal || std::is_integral_v<U>,
+                  "a list parameter fills a vector of integers, reals or strings");
+    ParamDecl& d = m_schema->list(name, kText ? ParamType::String : kReal ? ParamType::Float : ParamType::Int, desc);
     return bind<std::optional<U>>(d, [field](const Values& v, const Binding& b, T& t) {
       if constexpr (kText) {
         t.*field = v.strings(b.name);
+      } else if constexpr (kReal) {
+        for (const std::string& x : v.strings(b.name)) (t.*field).push_back(U(std::stod(x)));  // validated reals
       } else {
         for (int64_t x : v.ints(b.name)) (t.*field).push_back(detail::fit<U>(v, b.name, x, 1));
       }

@@ -2,8 +2,8 @@
 
 #include <array>
 
+#include "sim/core/binder.h"
 #include "sim/core/error.h"
-#include "sim/core/params.h"
 
 namespace bpsim::limits {
 
@@ -20,7 +20,7 @@ constexpr uint64_t kMiB = uint64_t(1) << 20;
 
 // Defaults (README "Limits" explains each): far above any real input, low enough that a
 // crafted file stops in well under a second of work and a few tens of MB of memory.
-constexpr std::array<Decl, 9> kDecls = {{
+constexpr std::array<Decl, kCount> kDecls = {{
     {"line_bytes", 1 * kMiB, "B", "longest line of a JSONL trace or SCALE-Sim CSV"},
     {"trace_bytes", 2048 * kMiB, "B", "bytes of a JSONL trace after gzip decompression"},
     {"chakra_bytes", 256 * kMiB, "B", "bytes of a Chakra .et after gzip decompression (read whole into memory)"},
@@ -47,18 +47,19 @@ std::array<uint64_t, kDecls.size()> g_values = [] {
 uint64_t get(Id id) { return g_values[size_t(id)]; }
 const char* name(Id id) { return kDecls[size_t(id)].name; }
 
-std::shared_ptr<const config::Schema> schema() {
-  static auto s = [] {
-    auto l = std::make_shared<config::Schema>("limits", "input readers' resource limits (README: Limits)");
-    for (const Decl& d : kDecls) l->integer(d.name, d.unit, d.what).def(int64_t(d.def)).at_least(1);
+const config::Binder<Table>& binder() {
+  static const auto b = [] {
+    config::Binder<Table> l("limits", "input readers' resource limits (README: Limits)");
+    for (size_t i = 0; i < kDecls.size(); ++i) {
+      const config::Into<Table, uint64_t> entry{[i](Table& t, uint64_t v) { t.values[i] = v; }};
+      l.integer(kDecls[i].name, entry, kDecls[i].unit, kDecls[i].what).def(int64_t(kDecls[i].def)).at_least(1);
+    }
     return l;
   }();
-  return s;
+  return b;
 }
 
-void apply(const config::Values& group) {
-  for (size_t i = 0; i < kDecls.size(); ++i) g_values[i] = uint64_t(group.i(kDecls[i].name));
-}
+void apply(const Table& table) { g_values = table.values; }
 
 void apply_flag(const std::string& text) {
   const size_t eq = text.find('=');

@@ -4,14 +4,14 @@
 /// names the limit and how to raise it. Process-wide: set once, before any reader runs,
 /// from a config's `run: limits:` group (bpsim run, validate) or `--limit NAME=N` (bpsim
 /// trace). Declared in one table here so that other readers' limits join it.
+#include <array>
 #include <cstdint>
-#include <memory>
 #include <string>
 
 namespace bpsim {
 namespace config {
-class Schema;
-class Values;
+template <class T>
+class Binder;
 }  // namespace config
 
 namespace limits {
@@ -27,16 +27,23 @@ enum class Id {
   layers,        ///< layers of a workload spec once its `repeat` groups are expanded
   sweep_points,  ///< points of a sweep (the product of its axes)
 };
+inline constexpr size_t kCount = size_t(Id::sweep_points) + 1;
+
+/// A value for every limit, indexed by Id.
+struct Table {
+  std::array<uint64_t, kCount> values{};
+};
 
 /// The limit's current value.
 uint64_t get(Id id);
 /// Its name, as written in `run: limits:` and `--limit`.
 const char* name(Id id);
 
-/// The `run: limits:` group: one integer per limit, its default the built-in value.
-std::shared_ptr<const config::Schema> schema();
-/// Takes every limit from a validated `run: limits:` group.
-void apply(const config::Values& group);
+/// The `run: limits:` group: one integer per limit, its default the built-in value, bound
+/// to the limit's entry of a Table.
+const config::Binder<Table>& binder();
+/// Takes every limit from `table` (a parsed `run: limits:` group).
+void apply(const Table& table);
 /// Takes one `--limit NAME=N`; an unknown name or a bad number is an InputError.
 void apply_flag(const std::string& text);
 

@@ -173,6 +173,10 @@ ParamDecl& Schema::add(const std::string& name, ParamType t, const std::string& 
   return d;
 }
 
+void Schema::append(const Schema& other) {
+  m_params.insert(m_params.end(), other.m_params.begin(), other.m_params.end());
+}
+
 ParamDecl& Schema::integer(const std::string& n, const std::string& unit, const std::string& desc) {
   return add(n, ParamType::Int, unit, desc);
 }

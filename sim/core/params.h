@@ -92,6 +92,8 @@ class Schema {
   /// A list of scalars of type `element`, or of maps validated by `members` when given.
   ParamDecl& list(const std::string& name, ParamType element, const std::string& desc,
                   std::shared_ptr<const Schema> members = nullptr);
+  /// Adds a copy of each of `other`'s declarations, in order.
+  void append(const Schema& other);
 
   const std::string& name() const { return m_name; }
   const std::string& description() const { return m_description; }

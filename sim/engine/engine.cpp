@@ -5,6 +5,7 @@
 #include <systemc>
 #include <utility>
 
+#include "sim/core/binder.h"
 #include "sim/core/limits.h"
 #include "sim/core/stats.h"
 #include "sim/memory/dram_system.h"
@@ -20,24 +21,28 @@ void Accelerator::fail_run(std::exception_ptr e) {
   sc_core::sc_stop();
 }
 
-std::shared_ptr<const config::Schema> run_schema() {
-  static auto s = [] {
-    auto r = std::make_shared<config::Schema>("run", "run options");
-    r->integer("seed", "", "seed of every random choice (masks, traffic); same seed, same report").def(1).at_least(0);
-    r->string("name", "label written into the report").def("\"\"");
-    r->group("limits", limits::schema(), "resource limits of the input readers (README: Limits)");
+namespace {
+const config::Binder<RunParams>& run_binder() {
+  static const auto b = [] {
+    config::Binder<RunParams> r("run", "run options");
+    r.integer("seed", &RunParams::seed, "", "seed of every random choice (masks, traffic); same seed, same report")
+        .def(1)
+        .at_least(0);
+    r.string("name", &RunParams::name, "label written into the report").def("\"\"");
+    r.group("limits", &RunParams::limits, limits::binder(), "resource limits of the input readers (README: Limits)");
     return r;
   }();
-  return s;
+  return b;
 }
 
-namespace {
 /// The memory system's declarations followed by every registered kind's `member`.
 std::vector<ActionDecl> all_declared(std::vector<ActionDecl> all, std::vector<ActionDecl> AcceleratorKind::*member) {
   for (const auto& k : Registry::instance().all()) all.insert(all.end(), (k.*member).begin(), (k.*member).end());
   return all;
 }
 }  // namespace
+
+std::shared_ptr<const config::Schema> run_schema() { return run_binder().schema(); }
 
 std::vector<ActionDecl> all_known_actions() {
   return all_declared(memory::memory_actions(), &AcceleratorKind::actions);
@@ -89,9 +94,8 @@ RunSpec prepare(const std::string& config_path, const std::vector<std::string>& 
   spec.energy = EnergyTable::parse(*en, "energy", all_known_actions(), all_known_leakage());
 
   const config::Node* run = root.find("run");
-  spec.run = std::make_unique<config::Values>(config::validate(run ? *run : config::Node{}, *run_schema(), "run"));
-  spec.seed = static_cast<uint64_t>(spec.run->i("seed"));
-  limits::apply(spec.run->g("limits"));  // before any workload file is read
+  spec.run = run_binder().parse(config::validate(run ? *run : config::Node{}, *run_schema(), "run"));
+  limits::apply(spec.run.limits);  // before any workload file is read
 
   if (const config::Node* wl = root.find("workload")) {
     const std::string trace = workload::trace_path_of(*wl, "workload");
@@ -100,7 +104,7 @@ RunSpec prepare(const std::string& config_path, const std::vector<std::string>& 
       return spec;
     }
     const workload::OpCostFn cost = spec.kind->op_cost ? spec.kind->op_cost(*spec.accelerator) : workload::OpCostFn{};
-    spec.workload = workload::load_workload(*wl, "workload", spec.seed, cost);
+    spec.workload = workload::load_workload(*wl, "workload", spec.run.seed, cost);
   } else if (spec.kind->needs_workload) {
     throw InputError(root.loc, "",
                      "missing required section 'workload' (accelerator '" + kind_name + "' runs a training step)");
@@ -116,7 +120,7 @@ Simulation::Simulation(RunSpec& spec) : m_spec(spec) {
                    spec.energy,
                    spec.workload,
                    spec.stream,
-                   spec.seed,
+                   spec.run.seed,
                    uses_dram ? m_mem.get() : nullptr};
   m_acc = spec.kind->make(ctx);
   // Only what the model instantiates leaks, and the DRAM only when the kind declared it.
@@ -170,8 +174,8 @@ nlohmann::json Simulation::run(OpSpill* spill) {
                   spec.workload ? &spec.workload->memory
                   : spec.stream ? &streamed
                                 : nullptr,
-                  spec.run->s("name"),
-                  spec.seed,
+                  spec.run.name,
+                  spec.run.seed,
                   spec.root.to_yaml()};
   nlohmann::json out = report.finish(in);
   laws::check_report(out, bounds, m_mem->read_bytes(), m_mem->write_bytes());

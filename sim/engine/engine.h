@@ -10,6 +10,7 @@
 
 #include "sim/core/config_node.h"
 #include "sim/core/energy.h"
+#include "sim/core/limits.h"
 #include "sim/core/params.h"
 #include "sim/engine/accelerator.h"
 #include "sim/ir/ir.h"
@@ -21,17 +22,23 @@ namespace memory {
 class DramSystem;
 }
 
+/// The `run:` section, filled by run_schema()'s declarations.
+struct RunParams {
+  uint64_t seed = 0;
+  std::string name;
+  limits::Table limits;
+};
+
 struct RunSpec {
   std::string config_path;
   config::Node root;  ///< merged config, overrides applied
   const AcceleratorKind* kind = nullptr;
   std::unique_ptr<config::Values> accelerator;
   std::unique_ptr<config::Values> memory;
-  std::unique_ptr<config::Values> run;
+  RunParams run;
   EnergyTable energy;
   std::shared_ptr<workload::OpGraph> workload;  ///< null when the config has none, or streams it
   std::shared_ptr<workload::OpStream> stream;   ///< a trace replayed as it is read
-  uint64_t seed = 1;
 };
 
 /// Loads CONFIG (with includes), applies `--set` overrides and validates every section.

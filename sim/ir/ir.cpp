@@ -31,6 +31,12 @@ const char* to_string(OpKind k) { return kKind[static_cast<size_t>(k)]; }
 bool op_kind_from_string(const std::string& s, OpKind& out) { return lookup(kKind, s, out); }
 const char* to_string(DType d) { return kDType[static_cast<size_t>(d)]; }
 bool dtype_from_string(const std::string& s, DType& out) { return lookup(kDType, s, out); }
+std::vector<config::EnumName<DType>> dtype_names(bool binary) {
+  std::vector<config::EnumName<DType>> t;
+  for (DType d : {DType::fp32, DType::bf16, DType::fp16, DType::int8, DType::binary})
+    if (binary || d != DType::binary) t.push_back({d, to_string(d)});
+  return t;
+}
 const char* to_string(OutputMask::Source s) { return kMask[static_cast<size_t>(s)]; }
 const char* to_string(TensorRole r) { return kRole[static_cast<size_t>(r)]; }
 

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "sim/core/checked.h"
+#include "sim/core/enum_names.h"
 
 namespace bpsim::workload {
 
@@ -39,6 +40,9 @@ bool op_kind_from_string(const std::string& s, OpKind& out);
 enum class DType { fp32, bf16, fp16, int8, binary };
 const char* to_string(DType d);
 bool dtype_from_string(const std::string& s, DType& out);
+/// The dtype choices of a config parameter (Binder::choice), in `bpsim list` order: fp32,
+/// bf16, fp16, int8, then binary when `binary`.
+std::vector<config::EnumName<DType>> dtype_names(bool binary);
 /// Storage bits per element (binary = 1).
 unsigned dtype_bits(DType d);
 

@@ -1,33 +1,83 @@
 #include "sim/source/load.h"
 
+#include <optional>
+
+#include "sim/core/binder.h"
 #include "sim/core/params.h"
 #include "sim/trace/chakra_et.h"
 #include "sim/trace/scalesim_csv.h"
 #include "sim/trace/trace_io.h"
 #include "sim/workload/builder.h"
+#include "sim/workload/policy.h"
 #include "sim/workload/spec.h"
 
 namespace bpsim::workload {
 
-std::shared_ptr<const config::Schema> workload_schema() {
-  static auto s = [] {
+namespace {
+
+/// The section's own keys next to a spec: overrides of the spec's values.
+struct WorkloadParams {
+  std::optional<std::string> spec;  ///< net_of reads it from the node (its location names the file)
+  std::optional<uint64_t> batch;
+  std::optional<DType> dtype;
+  NoParams policy, policies;  ///< checked per kind (make_policy), erased before validation
+  std::optional<double> relu_density;
+};
+
+const config::Binder<WorkloadParams>& workload_binder() {
+  static const auto b = [] {
     // `policy` and `policies` are checked per kind (make_policy); declared here for the key list.
-    auto per_kind = std::make_shared<config::Schema>("policy", "keys of the policy kind (bpsim list)");
-    auto w = std::make_shared<config::Schema>("workload", "the training step");
-    w->string("spec",
-              "network spec file (configs/workloads/), relative to this config; or write the spec's "
-              "keys (input, layers, optimizer, name) inline instead");
-    w->integer("batch", "samples", "overrides the spec's batch").range(1, int64_t(1) << 24);
-    w->choice("dtype", {"fp32", "bf16", "fp16", "int8"}, "overrides the spec's dtype");
-    w->group("policy", per_kind, "memory policy: {kind: K, K's keys}");
-    w->group("policies", per_kind,
-             "per kind, its keys where `policy` names that kind without giving them "
-             "(bpsim compare and sweeps that change policy.kind alone)");
-    w->real("relu_density", "", "overrides every ReLU's mask density (fraction of non-zero outputs)").range(0, 1);
+    const config::Binder<NoParams> per_kind("policy", "keys of the policy kind (bpsim list)");
+    config::Binder<WorkloadParams> w("workload", "the training step");
+    w.string("spec", &WorkloadParams::spec,
+             "network spec file (configs/workloads/), relative to this config; or write the spec's "
+             "keys (input, layers, optimizer, name) inline instead");
+    w.integer("batch", &WorkloadParams::batch, "samples", "overrides the spec's batch").range(1, int64_t(1) << 24);
+    w.choice("dtype", &WorkloadParams::dtype, dtype_names(false), "overrides the spec's dtype");
+    w.group("policy", &WorkloadParams::policy, per_kind, "memory policy: {kind: K, K's keys}");
+    w.group("policies", &WorkloadParams::policies, per_kind,
+            "per kind, its keys where `policy` names that kind without giving them "
+            "(bpsim compare and sweeps that change policy.kind alone)");
+    w.real("relu_density", &WorkloadParams::relu_density, "",
+           "overrides every ReLU's mask density (fraction of non-zero outputs)")
+        .range(0, 1);
     return w;
   }();
-  return s;
+  return b;
 }
+
+/// The keys next to `scalesim: FILE`.
+const config::Binder<trace::ScalesimOptions>& scalesim_binder() {
+  static const auto b = [] {
+    config::Binder<trace::ScalesimOptions> w("workload", "a SCALE-Sim topology CSV as the workload");
+    w.choice("dtype", &trace::ScalesimOptions::dtype, dtype_names(true), "element type of its operands").def("int8");
+    w.integer("batch", &trace::ScalesimOptions::batch, "samples",
+              "multiplies every layer's M (im2col rows); weights are shared")
+        .def(1)
+        .range(1, int64_t(1) << 24);
+    w.boolean("backward", &trace::ScalesimOptions::backward,
+              "add each layer's dX and dW GEMMs after the forward ones (a training step)")
+        .def(false);
+    return w;
+  }();
+  return b;
+}
+
+/// The keys next to `chakra: FILE`.
+const config::Binder<trace::ChakraOptions>& chakra_binder() {
+  static const auto b = [] {
+    config::Binder<trace::ChakraOptions> w("workload", "an MLCommons Chakra execution trace (.et) as the workload");
+    w.choice("dtype", &trace::ChakraOptions::dtype, dtype_names(false),
+             "element type of every op (tensor bytes from shapes)")
+        .def("fp32");
+    return w;
+  }();
+  return b;
+}
+
+}  // namespace
+
+std::shared_ptr<const config::Schema> workload_schema() { return workload_binder().schema(); }
 
 /// The section's policy: `policy`, with `policies.K` filling the keys it does not give.
 static std::unique_ptr<const Policy> policy_of(const config::Node& section, const std::string& key_path,
@@ -87,20 +137,6 @@ NetSpec net_of(const config::Node& section, const std::string& key_path, config:
 
 }  // namespace
 
-/// The keys next to `scalesim: FILE`.
-static std::shared_ptr<const config::Schema> scalesim_schema() {
-  static auto s = [] {
-    auto w = std::make_shared<config::Schema>("workload", "a SCALE-Sim topology CSV as the workload");
-    w->choice("dtype", {"fp32", "bf16", "fp16", "int8", "binary"}, "element type of its operands").def("int8");
-    w->integer("batch", "samples", "multiplies every layer's M (im2col rows); weights are shared")
-        .def(1)
-        .range(1, int64_t(1) << 24);
-    w->boolean("backward", "add each layer's dX and dW GEMMs after the forward ones (a training step)").def(false);
-    return w;
-  }();
-  return s;
-}
-
 config::Node command_line_section(const std::string& spec, int64_t batch,
                                   const std::vector<std::pair<std::string, std::string>>& policy) {
   auto scalar = [](const std::string& text) {
@@ -133,17 +169,6 @@ std::string trace_path_of(const config::Node& section, const std::string& key_pa
   return config::resolve_path(*t);
 }
 
-/// The keys next to `chakra: FILE`.
-static std::shared_ptr<const config::Schema> chakra_schema() {
-  static auto s = [] {
-    auto w = std::make_shared<config::Schema>("workload", "an MLCommons Chakra execution trace (.et) as the workload");
-    w->choice("dtype", {"fp32", "bf16", "fp16", "int8"}, "element type of every op (tensor bytes from shapes)")
-        .def("fp32");
-    return w;
-  }();
-  return s;
-}
-
 /// Finished op graphs from elsewhere: a bpsim trace, a SCALE-Sim topology CSV (its
 /// layers' forward GEMMs, run as they are) or a Chakra execution trace. Null when the
 /// section names none of them.
@@ -153,20 +178,15 @@ static std::shared_ptr<OpGraph> load_external(const config::Node& section, const
   if (const config::Node* et = section.find("chakra")) {
     config::Node rest = section;
     rest.erase("chakra");
-    const config::Values v = config::validate(rest, *chakra_schema(), key_path);
-    trace::ChakraOptions opt;
-    dtype_from_string(v.s("dtype"), opt.dtype);
+    const trace::ChakraOptions opt = chakra_binder().parse(config::validate(rest, *chakra_binder().schema(), key_path));
     return trace::read_chakra_et_file(config::resolve_path(*et), opt);
   }
   const config::Node* csv = section.find("scalesim");
   if (!csv) return nullptr;
   config::Node rest = section;
   rest.erase("scalesim");
-  const config::Values v = config::validate(rest, *scalesim_schema(), key_path);
-  trace::ScalesimOptions opt;
-  dtype_from_string(v.s("dtype"), opt.dtype);
-  opt.batch = static_cast<uint64_t>(v.i("batch"));
-  opt.backward = v.b("backward");
+  const trace::ScalesimOptions opt =
+      scalesim_binder().parse(config::validate(rest, *scalesim_binder().schema(), key_path));
   return trace::read_scalesim_csv_file(config::resolve_path(*csv), opt);
 }
 
@@ -178,10 +198,10 @@ std::shared_ptr<OpGraph> load_workload(const config::Node& section, const std::s
   NetSpec net = net_of(section, key_path, rest);
   rest.erase("policy");
   rest.erase("policies");
-  const config::Values v = config::validate(rest, *workload_schema(), key_path);
-  if (v.has("batch")) net.batch = static_cast<uint64_t>(v.i("batch"));
-  if (v.has("dtype")) dtype_from_string(v.s("dtype"), net.dtype);
-  if (v.has("relu_density")) set_relu_density(net.layers, v.f("relu_density"));
+  const WorkloadParams p = workload_binder().parse(config::validate(rest, *workload_schema(), key_path));
+  if (p.batch) net.batch = *p.batch;
+  if (p.dtype) net.dtype = *p.dtype;
+  if (p.relu_density) set_relu_density(net.layers, *p.relu_density);
   const std::unique_ptr<const Policy> policy = policy_of(section, key_path, PolicyContext{seed, accelerator_cost});
   return std::make_shared<OpGraph>(build_step(net, *policy));
 }

@@ -243,7 +243,7 @@ uint32_t StepEmitter::loss_grad(uint32_t out) {
 void StepEmitter::update() {
   const Optimizer opt = m_net.optimizer;
   const unsigned states = opt == Optimizer::adam ? 2 : opt == Optimizer::momentum ? 1 : 0;
-  const char* name = opt == Optimizer::adam ? "adam" : opt == Optimizer::momentum ? "momentum" : "sgd";
+  const char* name = config::enum_name(kOptimizerNames, opt);
   // Arithmetic per parameter: sgd w -= lr·g (2); momentum adds v = μv + g (4);
   // adam: two moment updates, bias corrections, sqrt, divide (about 12).
   const uint64_t flops_per = states == 2 ? 12 : states == 1 ? 4 : 2;

@@ -17,14 +17,14 @@ PolicyRegistry::PolicyRegistry() {
   register_sparse_policies(entries);
   register_confidence_policies(entries);
   register_reversible_policies(entries);
-  for (const Entry& e : entries) m_names.push_back(e.name);
+  for (const Entry& e : entries) m_names.push_back(e.params->name());
   for (const Entry& e : entries) {
-    auto params = std::make_shared<config::Schema>(e.name, e.description);
-    e.declare(*params);
-    auto schema = std::make_shared<config::Schema>(e.name, e.description);
+    const std::string& name = e.params->name();
+    const std::string& description = e.params->description();
+    auto schema = std::make_shared<config::Schema>(name, description);
     schema->choice("kind", m_names, "the policy (bpsim list shows each kind's keys)").def("none");
-    e.declare(*schema);
-    m_kinds.push_back(PolicyKind{e.name, e.description, params, schema, e.make});
+    schema->append(*e.params);
+    m_kinds.push_back(PolicyKind{name, description, e.params, schema, e.make});
   }
 }
 

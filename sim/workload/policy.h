@@ -12,6 +12,7 @@
 #include <type_traits>
 #include <vector>
 
+#include "sim/core/binder.h"
 #include "sim/core/config_node.h"
 #include "sim/core/params.h"
 #include "sim/ir/ir.h"
@@ -58,10 +59,10 @@ class PolicyRegistry {
   /// "none, checkpoint, …" for messages.
   std::string names() const;
 
-  /// What a policy family's file registers: its own keys are declared by `declare`.
+  /// What a policy family's file registers (made by `entry`): its name, description and
+  /// own keys are its Binder's schema.
   struct Entry {
-    std::string name, description;
-    std::function<void(config::Schema&)> declare;
+    std::shared_ptr<const config::Schema> params;
     std::function<std::unique_ptr<const Policy>(const config::Values&, const PolicyContext&)> make;
   };
 
@@ -71,13 +72,30 @@ class PolicyRegistry {
   std::vector<std::string> m_names;
 };
 
-/// A kind's `make` for policy class P, built from (values, context), (values) or nothing.
+/// The parameters of a kind that has none.
+struct NoParams {};
+
+/// A kind whose parameters are declared by `binder` (its name and description are the
+/// kind's) and bound to a Params struct; policy class P is built from (params, values,
+/// context), (params, values), (params) or nothing. `values` locate messages of checks
+/// made later (a budget no plan meets).
+template <typename P, typename Params = NoParams>
+PolicyRegistry::Entry entry(config::Binder<Params> binder) {
+  auto make = [binder](const config::Values& v, const PolicyContext& ctx) -> std::unique_ptr<const Policy> {
+    const Params p = binder.parse(v);
+    if constexpr (std::is_constructible_v<P, const Params&, const config::Values&, const PolicyContext&>)
+      return std::make_unique<P>(p, v, ctx);
+    else if constexpr (std::is_constructible_v<P, const Params&, const config::Values&>)
+      return std::make_unique<P>(p, v);
+    else if constexpr (std::is_constructible_v<P, const Params&>) return std::make_unique<P>(p);
+    else return std::make_unique<P>();
+  };
+  return {binder.schema(), std::move(make)};
+}
+/// A kind without parameters.
 template <typename P>
-std::unique_ptr<const Policy> make_as(const config::Values& v, const PolicyContext& ctx) {
-  if constexpr (std::is_constructible_v<P, const config::Values&, const PolicyContext&>)
-    return std::make_unique<P>(v, ctx);
-  else if constexpr (std::is_constructible_v<P, const config::Values&>) return std::make_unique<P>(v);
-  else return std::make_unique<P>();
+PolicyRegistry::Entry entry(const std::string& name, const std::string& description) {
+  return entry<P>(config::Binder<NoParams>(name, description));
 }
 
 /// The policy families (one file each) add their kinds here.

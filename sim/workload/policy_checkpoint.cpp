@@ -48,9 +48,13 @@ class FullRecompute : public LayerSegments {
   std::vector<int> layer_segments(size_t n) const override { return std::vector<int>(n, 0); }
 };
 
+struct SequentialParams {
+  size_t segments;
+};
+
 class CheckpointSequential : public LayerSegments {
  public:
-  explicit CheckpointSequential(const config::Values& v) : m_v(v), m_segments(size_t(v.i("segments"))) {}
+  CheckpointSequential(const SequentialParams& p, const config::Values& v) : m_v(v), m_segments(p.segments) {}
   std::string name() const override { return "checkpoint_sequential(" + std::to_string(m_segments) + ")"; }
 
  protected:
@@ -75,19 +79,18 @@ class CheckpointSequential : public LayerSegments {
 }  // namespace
 
 void register_checkpoint_policies(std::vector<PolicyRegistry::Entry>& out) {
-  auto nothing = [](config::Schema&) {};
-  out.push_back({"none", "every activation backward reads is stored", nothing, make_as<NoPolicy>});
-  out.push_back({"checkpoint",
-                 "checkpoint every top-level layer: only its input is stored, its forward re-runs "
-                 "before its backward",
-                 nothing, make_as<Checkpoint>});
-  out.push_back({"checkpoint_sequential",
-                 "PyTorch checkpoint_sequential: `segments` runs of ⌊layers/segments⌋ layers, all but the last "
-                 "checkpointed",
-                 [](config::Schema& s) { s.integer("segments", "", "number of segments").def(2).range(1, 1 << 20); },
-                 make_as<CheckpointSequential>});
-  out.push_back({"full_recompute", "store only the network input; the whole forward re-runs before the backward",
-                 nothing, make_as<FullRecompute>});
+  out.push_back(entry<NoPolicy>("none", "every activation backward reads is stored"));
+  out.push_back(entry<Checkpoint>("checkpoint",
+                                  "checkpoint every top-level layer: only its input is stored, its forward re-runs "
+                                  "before its backward"));
+  config::Binder<SequentialParams> sequential(
+      "checkpoint_sequential",
+      "PyTorch checkpoint_sequential: `segments` runs of ⌊layers/segments⌋ layers, all but the last "
+      "checkpointed");
+  sequential.integer("segments", &SequentialParams::segments, "", "number of segments").def(2).range(1, 1 << 20);
+  out.push_back(entry<CheckpointSequential>(sequential));
+  out.push_back(entry<FullRecompute>("full_recompute",
+                                     "store only the network input; the whole forward re-runs before the backward"));
 }
 
 }  // namespace bpsim::workload

@@ -92,17 +92,14 @@ namespace {
 
 class Confidence : public Policy {
  public:
-  Confidence(const config::Values& v, const PolicyContext& ctx) {
-    m_p.beta_a = v.f("beta_a");
-    m_p.beta_b = v.f("beta_b");
-    m_p.allowable_error = v.f("allowable_error");
+  Confidence(const ConfidenceSkip& p, const config::Values& v, const PolicyContext& ctx) : m_p(p) {
     m_p.seed = ctx.seed;
-    if (!v.has("histogram")) return;
+    if (!v.has("histogram")) return;  // given, even empty, it replaces Beta and needs a positive bin
     double sum = 0;
-    for (const std::string& w : v.strings("histogram")) {
-      const double x = std::stod(w);
-      if (!(x >= 0)) throw v.error("histogram", "bin weights must be non-negative numbers (got " + w + ")");
-      m_p.histogram.push_back(x);
+    for (size_t i = 0; i < m_p.histogram.size(); ++i) {
+      const double x = m_p.histogram[i];
+      if (!(x >= 0))  // the weight as written, from the values (the message quotes it)
+        throw v.error("histogram", "bin weights must be non-negative numbers (got " + v.strings("histogram")[i] + ")");
       sum += x;
     }
     if (!(sum > 0)) throw v.error("histogram", "give at least one bin with a positive weight");
@@ -117,18 +114,17 @@ class Confidence : public Policy {
 }  // namespace
 
 void register_confidence_policies(std::vector<PolicyRegistry::Entry>& out) {
-  out.push_back({"confidence_skip", "skip the backward of samples the network already predicts confidently",
-                 [](config::Schema& s) {
-                   s.real("beta_a", "", "per-sample confidence ~ Beta(beta_a, beta_b)").def(8.0).positive();
-                   s.real("beta_b", "", "see beta_a").def(2.0).positive();
-                   s.list("histogram", config::ParamType::Float,
-                          "instead of Beta, weights of equal-width confidence bins over [0, 1]");
-                   s.real("allowable_error", "",
-                          "share of the batch's gradient mass Σ(1 − confidence) that skipped samples may drop")
-                       .def("0.05")
-                       .range(0, 1);
-                 },
-                 make_as<Confidence>});
+  config::Binder<ConfidenceSkip> b("confidence_skip",
+                                   "skip the backward of samples the network already predicts confidently");
+  b.real("beta_a", &ConfidenceSkip::beta_a, "", "per-sample confidence ~ Beta(beta_a, beta_b)").def(8.0).positive();
+  b.real("beta_b", &ConfidenceSkip::beta_b, "", "see beta_a").def(2.0).positive();
+  b.list("histogram", &ConfidenceSkip::histogram,
+         "instead of Beta, weights of equal-width confidence bins over [0, 1]");
+  b.real("allowable_error", &ConfidenceSkip::allowable_error, "",
+         "share of the batch's gradient mass Σ(1 − confidence) that skipped samples may drop")
+      .def("0.05")
+      .range(0, 1);
+  out.push_back(entry<Confidence>(b));
 }
 
 }  // namespace bpsim::workload

@@ -109,8 +109,8 @@ class Reversible : public Policy {
 }  // namespace
 
 void register_reversible_policies(std::vector<PolicyRegistry::Entry>& out) {
-  out.push_back({"reversible", "residual blocks as RevNet couplings: their inputs rebuilt from their outputs",
-                 [](config::Schema&) {}, make_as<Reversible>});
+  out.push_back(
+      entry<Reversible>("reversible", "residual blocks as RevNet couplings: their inputs rebuilt from their outputs"));
 }
 
 }  // namespace bpsim::workload

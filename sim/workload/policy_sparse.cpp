@@ -1,6 +1,7 @@
 // sparse_storage: activations kept for backward stored as non-zero values plus offsets.
 #include <cmath>
 #include <map>
+#include <optional>
 
 #include <fmt/format.h>
 
@@ -101,11 +102,16 @@ void apply_sparse_storage(OpGraph& g, const NetPlan& plan, const SparseStorage& 
 
 namespace {
 
+struct SparseParams {
+  std::optional<double> density;  ///< absent: each ReLU's density, other activations dense
+  unsigned index_bits;
+};
+
 class Sparse : public Policy {
  public:
-  explicit Sparse(const config::Values& v) {
-    m_p.density = v.has("density") ? v.f("density") : -1.0;
-    m_p.index_bits = unsigned(v.i("index_bits"));
+  explicit Sparse(const SparseParams& p) {
+    m_p.density = p.density.value_or(-1.0);
+    m_p.index_bits = p.index_bits;
   }
   std::string name() const override {
     return m_p.density < 0 ? fmt::format("sparse_storage(relu density, {}-bit offsets)", m_p.index_bits)
@@ -122,15 +128,13 @@ class Sparse : public Policy {
 }  // namespace
 
 void register_sparse_policies(std::vector<PolicyRegistry::Entry>& out) {
-  out.push_back({"sparse_storage", "store activations kept for backward as non-zero values plus offsets when smaller",
-                 [](config::Schema& s) {
-                   s.real("density", "",
-                          "fraction of non-zero activation elements (default: each ReLU's density, other "
-                          "activations dense)")
-                       .range(0, 1);
-                   s.integer("index_bits", "bit", "width of each stored offset").def(16).range(1, 64);
-                 },
-                 make_as<Sparse>});
+  config::Binder<SparseParams> b("sparse_storage",
+                                 "store activations kept for backward as non-zero values plus offsets when smaller");
+  b.real("density", &SparseParams::density, "",
+         "fraction of non-zero activation elements (default: each ReLU's density, other activations dense)")
+      .range(0, 1);
+  b.integer("index_bits", &SparseParams::index_bits, "bit", "width of each stored offset").def(16).range(1, 64);
+  out.push_back(entry<Sparse>(b));
 }
 
 }  // namespace bpsim::workload

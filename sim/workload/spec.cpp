@@ -1,7 +1,10 @@
 #include "sim/workload/spec.h"
 
 #include <map>
+#include <memory>
+#include <optional>
 
+#include "sim/core/binder.h"
 #include "sim/core/limits.h"
 #include "sim/core/params.h"
 #include "sim/workload/spec_blocks.h"
@@ -24,78 +27,88 @@ std::string kinds_text() {
   return s;
 }
 
-void pruning(config::Schema& s) {
-  s.real("weight_density", "", "fraction of weights kept by pruning; dW outputs of pruned weights are not needed")
+void pruning(config::Binder<LayerParams>& s) {
+  s.real("weight_density", &LayerParams::weight_density, "",
+         "fraction of weights kept by pruning; dW outputs of pruned weights are not needed")
       .def(1.0)
       .range(0, 1);
 }
 
-void window(config::Schema& s, bool conv) {
-  s.integer("kernel", "", "square window size").req().range(1, 1024);
-  config::ParamDecl& stride = s.integer("stride", "", conv ? "step of the window" : "step (default = kernel)");
+void window(config::Binder<LayerParams>& s, bool conv) {
+  s.integer("kernel", &LayerParams::kernel, "", "square window size").req().range(1, 1024);
+  config::BoundParam stride =
+      s.integer("stride", &LayerParams::stride, "", conv ? "step of the window" : "step (default = kernel)");
   stride.range(1, 1024);
   if (conv) stride.def(1);
-  s.integer("padding", "", "zero padding on each side").def(0).range(0, 1024);
+  s.integer("padding", &LayerParams::padding, "", "zero padding on each side").def(0).range(0, 1024);
 }
 
 /// Parameters of one layer kind, declared once (also the documentation of the spec).
-std::shared_ptr<const config::Schema> make_layer_schema(const std::string& kind) {
-  auto s = std::make_shared<config::Schema>(kind, kind + " layer");
-  s->string("kind", "layer kind").req();
-  s->string("name", "layer name (default: kind and index)");
+config::Binder<LayerParams> make_layer_binder(const std::string& kind) {
+  config::Binder<LayerParams> s(kind, kind + " layer");
+  s.string("kind", &LayerParams::kind, "layer kind").req();
+  s.string("name", &LayerParams::name, "layer name (default: kind and index)");
   const int64_t big = int64_t(1) << 32;
   if (kind == "linear" || kind == "binary_linear") {
-    s->integer("out_features", "", "output features").req().range(1, big);
+    s.integer("out_features", &LayerParams::out_features, "", "output features").req().range(1, big);
     if (kind == "linear") {
-      s->boolean("bias", "add a bias vector").def(true);
-      pruning(*s);
+      s.boolean("bias", &LayerParams::bias, "add a bias vector").def(true);
+      pruning(s);
     }
   } else if (kind == "conv2d" || kind == "binary_conv2d") {
-    s->integer("out_channels", "", "filters").req().range(1, int64_t(1) << 24);
-    window(*s, true);
+    s.integer("out_channels", &LayerParams::out_channels, "", "filters").req().range(1, int64_t(1) << 24);
+    window(s, true);
     if (kind == "conv2d") {
-      s->integer("groups", "", "channel groups (depthwise: groups = channels)").def(1).range(1, int64_t(1) << 24);
-      s->boolean("bias", "add a bias per filter").def(true);
-      pruning(*s);
+      s.integer("groups", &LayerParams::groups, "", "channel groups (depthwise: groups = channels)")
+          .def(1)
+          .range(1, int64_t(1) << 24);
+      s.boolean("bias", &LayerParams::bias, "add a bias per filter").def(true);
+      pruning(s);
     }
   } else if (kind == "maxpool") {
-    window(*s, false);
+    window(s, false);
   } else if (kind == "avgpool") {
-    s->boolean("global", "average the whole map (adaptive 1×1), ignoring kernel").def(false);
-    s->integer("kernel", "", "square window size").def(2).range(1, 1024);
-    s->integer("stride", "", "step (default = kernel)").range(1, 1024);
-    s->integer("padding", "", "zero padding on each side").def(0).range(0, 1024);
+    s.boolean("global", &LayerParams::global, "average the whole map (adaptive 1×1), ignoring kernel").def(false);
+    s.integer("kernel", &LayerParams::kernel, "", "square window size").def(2).range(1, 1024);
+    s.integer("stride", &LayerParams::stride, "", "step (default = kernel)").range(1, 1024);
+    s.integer("padding", &LayerParams::padding, "", "zero padding on each side").def(0).range(0, 1024);
   } else if (kind == "relu") {
-    s->real("density", "", "fraction of outputs that are non-zero (the ReLU mask density)").def(0.5).range(0, 1);
+    s.real("density", &LayerParams::density, "", "fraction of outputs that are non-zero (the ReLU mask density)")
+        .def(0.5)
+        .range(0, 1);
   } else if (kind == "dropout") {
-    s->real("p", "", "drop probability").def(0.1).range(0, 0.999999);
+    s.real("p", &LayerParams::p, "", "drop probability").def(0.1).range(0, 0.999999);
   } else if (kind == "embedding") {
-    s->integer("vocab", "", "number of embeddings (rows of the table)").req().range(1, big);
-    s->integer("dim", "", "embedding width").req().range(1, big);
+    s.integer("vocab", &LayerParams::vocab, "", "number of embeddings (rows of the table)").req().range(1, big);
+    s.integer("dim", &LayerParams::dim, "", "embedding width").req().range(1, big);
   } else if (kind == "attention" || kind == "transformer_block") {
-    s->integer("hidden", "", "model width h (the input's last dimension)").req().range(1, big);
-    s->integer("heads", "", "attention heads a (h must divide by a)").req().range(1, 1 << 16);
-    s->boolean("causal", "causal mask (GPT style)").def(true);
-    s->real("dropout", "", "dropout probability (0: no dropout layers)")
+    s.integer("hidden", &LayerParams::hidden, "", "model width h (the input's last dimension)").req().range(1, big);
+    s.integer("heads", &LayerParams::heads, "", "attention heads a (h must divide by a)").req().range(1, 1 << 16);
+    s.boolean("causal", &LayerParams::causal, "causal mask (GPT style)").def(true);
+    s.real("dropout", &LayerParams::dropout, "", "dropout probability (0: no dropout layers)")
         .def(kind == "attention" ? 0.0 : 0.1)
         .range(0, 0.999999);
-    if (kind == "transformer_block") s->integer("mlp_ratio", "", "MLP width / h").def(4).range(1, 64);
+    if (kind == "transformer_block")
+      s.integer("mlp_ratio", &LayerParams::mlp_ratio, "", "MLP width / h").def(4).range(1, 64);
   } else if (kind == "basic_block" || kind == "bottleneck") {
-    s->integer("out_channels", "", kind == "bottleneck" ? "width of the 3×3 conv (output: 4× this)" : "filters")
+    s.integer("out_channels", &LayerParams::out_channels, "",
+              kind == "bottleneck" ? "width of the 3×3 conv (output: 4× this)" : "filters")
         .req()
         .range(1, int64_t(1) << 20);
-    s->integer("stride", "", "stride of the block (shortcut projected when shapes change)").def(1).range(1, 64);
-    s->real("density", "", "ReLU mask density inside the block").def(0.5).range(0, 1);
+    s.integer("stride", &LayerParams::stride, "", "stride of the block (shortcut projected when shapes change)")
+        .def(1)
+        .range(1, 64);
+    s.real("density", &LayerParams::density, "", "ReLU mask density inside the block").def(0.5).range(0, 1);
   }
   return s;
 }
 
 /// Built once per kind: a network of a million layers validates a million maps.
-const config::Schema& layer_schema(const std::string& kind) {
-  static std::map<std::string, std::shared_ptr<const config::Schema>> cache;
-  auto& s = cache[kind];
-  if (!s) s = make_layer_schema(kind);
-  return *s;
+const config::Binder<LayerParams>& layer_binder(const std::string& kind) {
+  static std::map<std::string, std::unique_ptr<const config::Binder<LayerParams>>> cache;
+  auto& b = cache[kind];
+  if (!b) b = std::make_unique<const config::Binder<LayerParams>>(make_layer_binder(kind));
+  return *b;
 }
 
 LayerSpec parse_one(const config::Node& n, const std::string& p, const std::string& default_name);
@@ -165,35 +178,37 @@ LayerSpec parse_one(const config::Node& n, const std::string& p, const std::stri
     l.name = n.find("name") ? config::as_string(*n.find("name"), p + ".name") : auto_name;
     return l;  // branches parsed by the caller
   }
-  const config::Values v = config::validate(n, layer_schema(kind), p);
-  l.name = v.has("name") ? v.s("name") : auto_name;
+  const config::Binder<LayerParams>& binder = layer_binder(kind);
+  const config::Values v = config::validate(n, *binder.schema(), p);
+  const LayerParams q = binder.parse(v);
+  l.name = q.name.value_or(auto_name);
   if (kind == "linear" || kind == "binary_linear") {
-    l.out_features = static_cast<uint64_t>(v.i("out_features"));
-    l.bias = kind == "linear" && v.b("bias");
-    if (kind == "linear") l.weight_density = v.f("weight_density");
+    l.out_features = q.out_features;
+    l.bias = kind == "linear" && q.bias;
+    if (kind == "linear") l.weight_density = q.weight_density;
   } else if (kind == "conv2d" || kind == "binary_conv2d" || kind == "maxpool" || kind == "avgpool") {
-    l.kernel = static_cast<uint64_t>(v.i("kernel"));
-    l.stride = v.has("stride") ? static_cast<uint64_t>(v.i("stride")) : l.kernel;  // pooling: stride = kernel
-    l.padding = static_cast<uint64_t>(v.i("padding"));
+    l.kernel = q.kernel;
+    l.stride = q.stride.value_or(l.kernel);  // pooling: stride = kernel
+    l.padding = q.padding;
     if (kind == "conv2d" || kind == "binary_conv2d") {
-      l.out_features = static_cast<uint64_t>(v.i("out_channels"));
-      l.bias = kind == "conv2d" && v.b("bias");
+      l.out_features = q.out_channels;
+      l.bias = kind == "conv2d" && q.bias;
       if (kind == "conv2d") {
-        l.groups = static_cast<uint64_t>(v.i("groups"));
-        l.weight_density = v.f("weight_density");
+        l.groups = q.groups;
+        l.weight_density = q.weight_density;
         if (l.out_features % l.groups) throw v.error("groups", "out_channels must divide by groups");
       }
     }
-    if (kind == "avgpool") l.global = v.b("global");
+    if (kind == "avgpool") l.global = q.global;
   } else if (kind == "relu") {
-    l.density = v.f("density");
+    l.density = q.density;
   } else if (kind == "dropout") {
-    l.p = v.f("p");
+    l.p = q.p;
   } else if (kind == "embedding") {
-    l.vocab = static_cast<uint64_t>(v.i("vocab"));
-    l.out_features = static_cast<uint64_t>(v.i("dim"));
+    l.vocab = q.vocab;
+    l.out_features = q.dim;
   } else if (kind == "attention" || kind == "transformer_block" || kind == "basic_block" || kind == "bottleneck") {
-    return expand_block(v, l);
+    return expand_block(q, v, l);
   }
   return l;
 }
@@ -205,32 +220,54 @@ void parse_layer_list(const config::Node& list, const std::string& path, std::ve
   parse_list(list, path, "", out, 0, count);
 }
 
+namespace {
+
+/// The spec's keys other than `layers` (checked by hand, its maps being of several kinds).
+struct NetInput {
+  std::vector<int64_t> shape;  ///< checked after parsing: each at least 1, at least one
+};
+struct NetHeader {
+  std::string name;
+  DType dtype;
+  uint64_t batch;
+  NetInput input;
+  Optimizer optimizer;
+};
+
+const config::Binder<NetHeader>& net_binder() {
+  static const auto b = [] {
+    config::Binder<NetInput> input("input", "the network input");
+    input.list("shape", &NetInput::shape, "per-sample shape, e.g. [784], [3, 224, 224] or [1024, 768]").req();
+    config::Binder<NetHeader> s("workload spec", "a network and its training step");
+    s.string("name", &NetHeader::name, "network name").def("\"network\"");
+    s.choice("dtype", &NetHeader::dtype, dtype_names(false), "element type of activations, weights and gradients")
+        .def("fp32");
+    s.integer("batch", &NetHeader::batch, "samples", "batch size").def(1).range(1, int64_t(1) << 24);
+    s.group("input", &NetHeader::input, input, "the network input");
+    s.choice("optimizer", &NetHeader::optimizer, kOptimizerNames, "weight update rule").def("sgd");
+    return s;
+  }();
+  return b;
+}
+
+}  // namespace
+
 NetSpec parse_net_spec(const config::Node& root) {
-  auto s = std::make_shared<config::Schema>("workload spec", "a network and its training step");
-  s->string("name", "network name").def("\"network\"");
-  s->choice("dtype", {"fp32", "bf16", "fp16", "int8"}, "element type of activations, weights and gradients")
-      .def("fp32");
-  s->integer("batch", "samples", "batch size").def(1).range(1, int64_t(1) << 24);
-  auto input = std::make_shared<config::Schema>("input", "the network input");
-  input->list("shape", config::ParamType::Int, "per-sample shape, e.g. [784], [3, 224, 224] or [1024, 768]").req();
-  s->group("input", input, "the network input");
-  s->choice("optimizer", {"sgd", "momentum", "adam"}, "weight update rule").def("sgd");
   // `layers` holds maps of several kinds: checked by hand below.
   config::Node rest = root;
   rest.erase("layers");
-  config::Values v = config::validate(rest, *s, "");
+  const config::Values v = config::validate(rest, *net_binder().schema(), "");
+  const NetHeader h = net_binder().parse(v);
   NetSpec net;
-  net.name = v.s("name");
-  dtype_from_string(v.s("dtype"), net.dtype);
-  net.batch = static_cast<uint64_t>(v.i("batch"));
-  for (const auto& d : v.g("input").strings("shape")) {
-    const int64_t x = std::stoll(d);
-    if (x < 1) throw v.g("input").error("shape", "every dimension must be at least 1");
+  net.name = h.name;
+  net.dtype = h.dtype;
+  net.batch = h.batch;
+  for (const int64_t x : h.input.shape) {
+    if (x < 1) throw v.error("input.shape", "every dimension must be at least 1");
     net.input_shape.push_back(static_cast<uint64_t>(x));
   }
-  if (net.input_shape.empty()) throw v.g("input").error("shape", "needs at least one dimension");
-  const std::string opt = v.s("optimizer");
-  net.optimizer = opt == "adam" ? Optimizer::adam : opt == "momentum" ? Optimizer::momentum : Optimizer::sgd;
+  if (net.input_shape.empty()) throw v.error("input.shape", "needs at least one dimension");
+  net.optimizer = h.optimizer;
   const config::Node* layers = root.find("layers");
   if (!layers) throw InputError(root.loc, "layers", "missing required key 'layers'");
   parse_layer_list(*layers, "layers", net.layers);

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "sim/core/config_node.h"
+#include "sim/core/enum_names.h"
 #include "sim/ir/ir.h"
 
 namespace bpsim::workload {
@@ -40,6 +41,8 @@ struct LayerSpec {
 };
 
 enum class Optimizer { sgd, momentum, adam };
+inline constexpr config::EnumName<Optimizer> kOptimizerNames[] = {
+    {Optimizer::sgd, "sgd"}, {Optimizer::momentum, "momentum"}, {Optimizer::adam, "adam"}};
 
 struct NetSpec {
   std::string name;

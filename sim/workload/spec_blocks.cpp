@@ -60,28 +60,28 @@ std::vector<LayerSpec> projection_shortcut(const LayerSpec& residual, uint64_t c
   return {c, prim(residual, "batchnorm", "down.bn")};
 }
 
-LayerSpec expand_block(const config::Values& v, const LayerSpec& l) {
+LayerSpec expand_block(const LayerParams& q, const config::Values& v, const LayerSpec& l) {
   LayerSpec seq = l;
   seq.kind = "sequence";
   if (l.kind == "attention" || l.kind == "transformer_block") {
-    const uint64_t h = static_cast<uint64_t>(v.i("hidden")), a = static_cast<uint64_t>(v.i("heads"));
+    const uint64_t h = q.hidden, a = q.heads;
     if (h % a)
       throw v.error("heads", "hidden " + std::to_string(h) + " does not divide by " + std::to_string(a) + " heads");
-    const double p = v.f("dropout");
+    const double p = q.dropout;
     seq.hidden = h;
     if (l.kind == "attention") {
-      attention(l, h, a, v.b("causal"), p, seq.body);
+      attention(l, h, a, q.causal, p, seq.body);
       return seq;
     }
     // GPT-2 style pre-LayerNorm block: x + Drop(Proj(Attn(LN(x)))), then
     // x + Drop(FC2(GELU(FC1(LN(x))))). Dropout 0 leaves the dropout layers out.
     LayerSpec r1 = prim(l, "residual", "res1");
     r1.body.push_back(prim(l, "layernorm", "ln1"));
-    attention(l, h, a, v.b("causal"), p, r1.body);
+    attention(l, h, a, q.causal, p, r1.body);
     if (p > 0) r1.body.push_back(dropout(l, "drop1", p));
     LayerSpec r2 = prim(l, "residual", "res2");
     r2.body.push_back(prim(l, "layernorm", "ln2"));
-    r2.body.push_back(linear(l, "fc1", static_cast<uint64_t>(v.i("mlp_ratio")) * h));
+    r2.body.push_back(linear(l, "fc1", q.mlp_ratio * h));
     r2.body.push_back(prim(l, "gelu", "gelu"));
     r2.body.push_back(linear(l, "fc2", h));
     if (p > 0) r2.body.push_back(dropout(l, "drop2", p));
@@ -89,8 +89,8 @@ LayerSpec expand_block(const config::Values& v, const LayerSpec& l) {
     return seq;
   }
   // torchvision ResNet blocks (v1.5: the stride sits on the 3×3 conv).
-  const uint64_t c = static_cast<uint64_t>(v.i("out_channels")), s = static_cast<uint64_t>(v.i("stride"));
-  const double d = v.f("density");
+  const uint64_t c = q.out_channels, s = *q.stride;
+  const double d = q.density;
   LayerSpec r = prim(l, "residual", "res");
   r.project = true;
   r.stride = s;
