@@ -21,9 +21,10 @@ OpRecord op_record(const workload::Op& op) {
   return r;
 }
 
-ModelShell::ModelShell(sc_core::sc_module_name name, memory::MemorySystem* mem) : sc_core::sc_module(name), m_mem(mem) {
-  SC_THREAD(thread);
-}
+ModelShell::ModelShell(sc_core::sc_module_name name, memory::MemorySystem* mem)
+    : sc_core::sc_module(name), m_mem(mem) {}
+
+void ModelShell::before_end_of_elaboration() { SC_THREAD(thread); }
 
 void ModelShell::thread() {
   try {

@@ -47,6 +47,10 @@ class ModelShell : public sc_core::sc_module, public Accelerator {
   memory::MemorySystem* memory() const { return m_mem; }
 
  private:
+  /// The thread is made here, when elaboration ends, not in the constructor: a derived
+  /// model's constructor may still refuse its input and throw, and a thread registered
+  /// by then would outlive the module it runs on.
+  void before_end_of_elaboration() override;
   void thread();
   memory::MemorySystem* m_mem;
   uint64_t m_cycles = 0;
