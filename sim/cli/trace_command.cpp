@@ -7,6 +7,7 @@
 
 #include "sim/cli/commands.h"
 #include "sim/cli/options.h"
+#include "sim/cli/policy_flags.h"
 #include "sim/core/error.h"
 #include "sim/core/limits.h"
 #include "sim/core/output_files.h"
@@ -40,24 +41,24 @@ void write_out(const workload::OpGraph& g, output::File& f) {
 }  // namespace
 
 int cmd_trace(int argc, char* argv[]) {
-  std::string action, input, out, policy, dtype;
+  std::string action, input, out, dtype;
   std::vector<std::string> limit_flags;
-  int segments = 0, batch = -1;  // -1: the spec's batch
+  int batch = -1;      // -1: the spec's batch
+  PolicyFlags policy;  // export
   bool help = false, backward = false;
   po::options_description d("options");
   d.add_options()("help,h", po::bool_switch(&help), "show this help")("output,o", po::value(&out),
                                                                       "trace file to write (export)")(
-      "policy", po::value(&policy), "memory policy for export (workload.policy.kind; bpsim list shows the kinds)")(
-      "segments", po::value(&segments), "segments for checkpoint_sequential")(
       "batch", po::value(&batch), "overrides the spec's batch size (export); multiplies M (scalesim)")(
       "backward", po::bool_switch(&backward), "also the backward dX and dW GEMMs (scalesim)")(
       "dtype", po::value(&dtype),
       "element type of a SCALE-Sim topology (scalesim; default int8) or of a Chakra trace (chakra; default fp32)")(
       "limit", po::value(&limit_flags),
       "NAME=N: raise (or lower) a reader limit, e.g. line_bytes=4194304 (README: Limits)");
+  policy.add_to(d);  // export: the policy flags of bpsim workload
   parse_command_line(argc, argv, d, {{"action", &action}, {"input", &input}});
   const char* usage =
-      "usage: bpsim trace export SPEC.yaml [--policy P] [--segments N] [--batch B] -o FILE.jsonl\n"
+      "usage: bpsim trace export SPEC.yaml [--policy P] [policy flags as bpsim workload] [--batch B] -o FILE.jsonl\n"
       "       bpsim trace scalesim TOPOLOGY.csv [--backward] [--batch B] [--dtype D] -o FILE.jsonl\n"
       "       bpsim trace chakra TRACE.et [--dtype D] -o FILE.jsonl\n"
       "       bpsim trace check FILE.jsonl[.gz]\n"
@@ -67,15 +68,14 @@ int cmd_trace(int argc, char* argv[]) {
     return kExitOk;
   }
   for (const std::string& l : limit_flags) limits::apply_flag(l);
+  if (action != "export" && !policy.keys().empty())
+    throw po::error("the policy flags (--policy, --segments, …) apply to 'trace export' only");
   if (action == "export") {
     if (input.empty()) throw po::error("missing SPEC.yaml");
     if (out.empty()) throw po::error("missing -o FILE");
     auto f = open_out(out);
     // The policy flags become workload.policy's keys, checked as a config's are.
-    std::vector<std::pair<std::string, std::string>> keys;
-    if (!policy.empty()) keys.emplace_back("kind", policy);
-    if (segments) keys.emplace_back("segments", std::to_string(segments));
-    auto g = workload::load_workload(workload::command_line_section(input, batch, keys), "workload", 1);
+    auto g = workload::load_workload(workload::command_line_section(input, batch, policy.keys()), "workload", 1);
     write_out(*g, *f);
     return kExitOk;
   }

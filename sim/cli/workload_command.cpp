@@ -8,6 +8,7 @@
 #include <map>
 
 #include "sim/cli/commands.h"
+#include "sim/cli/policy_flags.h"
 #include "sim/core/error.h"
 #include "sim/core/limits.h"
 #include "sim/source/load.h"
@@ -58,34 +59,12 @@ int cmd_workload(int argc, char* argv[]) {
   int64_t batch = -1;  // -1: the spec's batch
   bool json = false, help = false;
   std::vector<std::string> limit_flags;
-  // Policy flags, each the workload.policy key it sets; only the flags given are set.
-  const std::pair<const char*, const char*> policy_flags[] = {{"policy", "kind"},
-                                                              {"segments", "segments"},
-                                                              {"threshold", "threshold"},
-                                                              {"budget", "budget_bytes"},
-                                                              {"cost", "cost"},
-                                                              {"flops-per-cycle", "flops_per_cycle"},
-                                                              {"bytes-per-cycle", "bytes_per_cycle"},
-                                                              {"density", "density"},
-                                                              {"index-bits", "index_bits"},
-                                                              {"allowable-error", "allowable_error"}};
+  PolicyFlags policy;
   po::options_description d("options");
-  d.add_options()("help,h", po::bool_switch(&help), "show this help")(
-      "policy", po::value<std::string>(),
-      ("memory policy (default none): " + PolicyRegistry::instance().names()).c_str())(
-      "segments", po::value<std::string>(), "checkpoint_sequential: segments (default 2)")(
-      "threshold", po::value<std::string>(), "threshold: recompute cost per stored byte above which a node is stored")(
-      "budget", po::value<std::string>(), "evaluation, optimal: peak memory to fit, bytes")(
-      "cost", po::value<std::string>(), "threshold, evaluation, optimal: recompute cost, flops (default) | roofline")(
-      "flops-per-cycle", po::value<std::string>(), "roofline: peak FLOPs per cycle (default 512)")(
-      "bytes-per-cycle", po::value<std::string>(), "roofline: memory bytes per cycle (default 64)")(
-      "density", po::value<std::string>(),
-      "sparse_storage: non-zero fraction of activations (default: ReLU densities)")(
-      "index-bits", po::value<std::string>(), "sparse_storage: bits per offset (default 16)")(
-      "allowable-error", po::value<std::string>(),
-      "confidence_skip: gradient share skipped samples may drop (default 0.05; confidences ~ Beta(8, 2), seed 1)")(
-      "batch", po::value(&batch), "override the spec's batch")("json", po::bool_switch(&json),
-                                                               "print ops, tensors and memory as JSON")(
+  d.add_options()("help,h", po::bool_switch(&help), "show this help");
+  policy.add_to(d);
+  d.add_options()("batch", po::value(&batch), "override the spec's batch")("json", po::bool_switch(&json),
+                                                                           "print ops, tensors and memory as JSON")(
       "limit", po::value(&limit_flags), "NAME=N: change a limit, e.g. layers=200000 (README: Limits)");
   po::options_description all;
   all.add(d).add_options()("spec", po::value(&spec));
@@ -103,10 +82,7 @@ int cmd_workload(int argc, char* argv[]) {
   }
   if (spec.empty()) throw po::error("missing SPEC.yaml");
   for (const std::string& l : limit_flags) limits::apply_flag(l);
-  std::vector<std::pair<std::string, std::string>> policy;
-  for (const auto& [flag, key] : policy_flags)
-    if (vm.count(flag)) policy.emplace_back(key, vm[flag].as<std::string>());
-  const OpGraph g = *load_workload(command_line_section(spec, batch, policy), "workload", 1);
+  const OpGraph g = *load_workload(command_line_section(spec, batch, policy.keys()), "workload", 1);
   if (json) {
     std::cout << graph_json(g).dump(2) << "\n";
     return 0;

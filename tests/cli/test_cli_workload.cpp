@@ -117,3 +117,34 @@ TEST_CASE("cli workload: optimal never recomputes more than evaluation for the s
   CHECK(evaluation == 2097152);
   CHECK(optimal <= evaluation);
 }
+
+TEST_CASE("cli trace: export takes every policy flag of bpsim workload, checked the same way", "[cli][trace]") {
+  Scratch s("trace_flags");
+  // threshold needs --threshold, which export did not take before: the exported trace's
+  // header carries the policy and memory figures `bpsim workload` gives for the same flags.
+  const std::string flags = " --policy threshold --threshold 0.5";
+  const std::string trace = s / "mlp.jsonl";
+  CliResult e = run_bpsim("trace export " + kMlp + flags + " -o " + trace);
+  INFO(e.err);
+  REQUIRE(e.code == 0);
+  CHECK(run_bpsim("trace check " + trace).code == 0);
+  CliResult w = run_bpsim("workload " + kMlp + flags + " --json");
+  REQUIRE(w.code == 0);
+  const auto graph = nlohmann::json::parse(w.out);
+  const std::string text = slurp(trace);
+  const auto header = nlohmann::json::parse(text.substr(0, text.find('\n')));
+  CHECK(header["memory"]["policy"] == graph["policy"]);
+  CHECK_THAT(graph["policy"].get<std::string>(), Catch::StartsWith("threshold"));
+  CHECK(header["memory"]["peak_bytes"] == graph["peak_bytes"]);
+  CHECK(header["memory"]["saved_after_forward_bytes"] == graph["saved_after_forward_bytes"]);
+  // A flag of another kind is refused alike, naming the key the kind does not have.
+  for (const std::string& cmd : {"trace export " + kMlp + " -o " + (s / "x.jsonl"), "workload " + kMlp}) {
+    CliResult bad = run_bpsim(cmd + " --policy checkpoint --budget 1000");
+    CHECK(bad.code == 2);
+    CHECK_THAT(bad.err, Catch::Contains("workload.policy.budget_bytes: unknown key (valid: kind)"));
+  }
+  // The policy flags belong to export: elsewhere they are refused, not ignored.
+  CliResult other = run_bpsim("trace check " + trace + " --policy checkpoint");
+  CHECK(other.code == 2);
+  CHECK_THAT(other.err, Catch::Contains("apply to 'trace export' only"));
+}
