@@ -110,7 +110,7 @@ const config::Binder<PimSpec>& pim_binder() {
         .def("open");
     m.real("target_sense_error", &PimSpec::target_sense_error, "",
            "largest accepted probability that one sense decides wrongly (count next to the threshold)")
-        .def(1e-6)
+        .def("1e-6")  // as text: the double prints as 9.9999999999999995e-07
         .range(1e-15, 0.5);
     m.integer("rows_per_sense", &PimSpec::rows_per_sense, "rows",
               "cells one charge-domain sense resolves (0: the largest within target_sense_error; a larger value is "
