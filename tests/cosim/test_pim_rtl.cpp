@@ -12,6 +12,7 @@
 #include "models/pim/primitives.h"
 #include "models/pim/rtl_column.h"
 #include "tests/cosim/cosim_harness.h"
+#include "tests/models/pim/pim_cli_util.h"
 
 using namespace bpsim;
 using namespace bpsim::pim;
@@ -65,11 +66,7 @@ struct Lockstep : sc_core::sc_module {
 };
 
 std::string pim_config(Scratch& s, unsigned inputs) {
-  const std::string src = BPSIM_SOURCE_DIR;
-  return s.file("c.yaml", "include: [" + src + "/configs/arch/pim_ddr4.yaml, " + src +
-                              "/configs/memory/ddr4_2400.yaml, " + src + "/configs/energy/45nm.yaml, " + src +
-                              "/configs/energy/45nm/pim.yaml]\n"
-                              "workload:\n  name: tiny\n  batch: 8\n  input: {shape: [" +
+  return s.file("c.yaml", pim_includes() + "workload:\n  name: tiny\n  batch: 8\n  input: {shape: [" +
                               std::to_string(inputs) +
                               "]}\n  optimizer: sgd\n  layers:\n"
                               "    - {kind: binary_linear, name: fc1, out_features: 64}\n"

@@ -3,7 +3,7 @@
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
-#include "../../cli/cli_harness.h"
+#include "tests/models/pim/pim_cli_util.h"
 
 using namespace bpsim::test;
 
@@ -11,17 +11,7 @@ namespace {
 const std::string kExample = std::string(BPSIM_SOURCE_DIR) + "/configs/examples/binary_mlp_pim.yaml";
 
 nlohmann::json run_example(const Scratch& s, const std::string& dir, const std::string& sets) {
-  const CliResult r = run_bpsim("run " + kExample + " -q -o " + (s / dir) + " " + sets);
-  INFO(r.err);
-  REQUIRE(r.code == 0);
-  return nlohmann::json::parse(slurp(s / (dir + "/report.json")));
-}
-
-const nlohmann::json& op_named(const nlohmann::json& rep, const std::string& name) {
-  for (const auto& o : rep["ops"])
-    if (o["name"] == name) return o;
-  FAIL("no op " << name);
-  return rep;
+  return run_report(s, kExample, dir, sets);
 }
 }  // namespace
 

@@ -4,34 +4,16 @@
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
-#include "../../cli/cli_harness.h"
+#include "tests/models/pim/pim_cli_util.h"
 
 using namespace bpsim::test;
 
 namespace {
 const std::string kExample = std::string(BPSIM_SOURCE_DIR) + "/configs/examples/binary_mlp_pim.yaml";
 
-nlohmann::json run_ok(const Scratch& s, const std::string& cfg, const std::string& dir, const std::string& sets) {
-  const CliResult r = run_bpsim("run " + cfg + " -q -o " + (s / dir) + " " + sets);
-  INFO(r.err);
-  REQUIRE(r.code == 0);
-  return nlohmann::json::parse(slurp(s / (dir + "/report.json")));
-}
-
-const nlohmann::json& op_named(const nlohmann::json& rep, const std::string& name) {
-  for (const auto& o : rep["ops"])
-    if (o["name"] == name) return o;
-  FAIL("no op " << name);
-  return rep;
-}
-
 /// One binary layer of `out` outputs over `in` inputs at batch 8, on the shipped pim preset.
 std::string tiny(const Scratch& s, unsigned in, unsigned out) {
-  const std::string src = BPSIM_SOURCE_DIR;
-  return s.file("tiny.yaml", "include: [" + src + "/configs/arch/pim_ddr4.yaml, " + src +
-                                 "/configs/memory/ddr4_2400.yaml, " + src + "/configs/energy/45nm.yaml, " + src +
-                                 "/configs/energy/45nm/pim.yaml]\n"
-                                 "workload:\n  name: tiny\n  batch: 8\n  input: {shape: [" +
+  return s.file("tiny.yaml", pim_includes() + "workload:\n  name: tiny\n  batch: 8\n  input: {shape: [" +
                                  std::to_string(in) +
                                  "]}\n  optimizer: sgd\n  layers:\n"
                                  "    - {kind: binary_linear, name: fc1, out_features: " +
@@ -41,7 +23,7 @@ std::string tiny(const Scratch& s, unsigned in, unsigned out) {
 
 TEST_CASE("pim forward cli: weight-selected tiny layer, integer count read bit-serially", "[pim][cli][charge]") {
   const Scratch s("pim_fwd_tiny");
-  const auto rep = run_ok(s, tiny(s, 8, 4), "o", "--set accelerator.readout=bit_serial");
+  const auto rep = run_report(s, tiny(s, 8, 4), "o", "--set accelerator.readout=bit_serial");
   const auto& e = op_named(rep, "fc1.fwd")["extra"];
   // The workload writes fc1's output in fp32 (32 × 4 B > 32 bits): the count is read out.
   CHECK(e["forward"]["mapping"] == "weight_selected");
@@ -64,8 +46,8 @@ TEST_CASE("pim forward cli: weight-selected tiny layer, integer count read bit-s
 
 TEST_CASE("pim forward cli: auto picks per layer and says why", "[pim][cli][charge]") {
   const Scratch s("pim_fwd_auto");
-  const auto ws = run_ok(s, kExample, "ws", "--set workload.batch=16");
-  const auto au = run_ok(s, kExample, "au", "--set workload.batch=16 --set accelerator.forward_mapping=auto");
+  const auto ws = run_report(s, kExample, "ws", "--set workload.batch=16");
+  const auto au = run_report(s, kExample, "au", "--set workload.batch=16 --set accelerator.forward_mapping=auto");
   for (const char* name : {"fc1.fwd", "fc2.fwd", "fc3.fwd"}) {
     INFO(name);
     const auto& f = op_named(au, name)["extra"]["forward"];
@@ -88,5 +70,5 @@ TEST_CASE("pim forward cli: a sense past the margin is refused", "[pim][cli][cha
   CHECK_THAT(r.err, Catch::Contains("accelerator.rows_per_sense") && Catch::Contains("at most 8 cells") &&
                         Catch::Contains("error rate"));
   // A looser target admits it: Φ(−4.62) ≤ 1e-5.
-  run_ok(s, tiny(s, 8, 4), "ok", "--set accelerator.rows_per_sense=9 --set accelerator.target_sense_error=1e-5");
+  run_report(s, tiny(s, 8, 4), "ok", "--set accelerator.rows_per_sense=9 --set accelerator.target_sense_error=1e-5");
 }
