@@ -138,9 +138,9 @@ OpPlan Mapper::best_readout(const Op& op, bool selected, bool integer) const {
     if (r == Readout::sense) break;  // a single sense is the least any readout does
   }
   if (best.mapping.empty())
-    fail("readout", "op '" + op.name + "': no charge-domain readout fits: a sense resolves " +
+    fail("readout", "op '" + op.name + "': no charge-domain readout fits: reliable cells per sense " +
                         std::to_string(ChargeModel(m_s).rows_per_sense(m_s.data_rows())) +
-                        " cells, successive approximation needs at least 2 (one operand, one reference)");
+                        ", successive approximation needs at least 2 (one operand, one reference)");
   best.mapping_reason = "readout " + best.readout + " (estimated cycles: " + why + ")";
   return best;
 }

@@ -207,3 +207,17 @@ TEST_CASE("pim energy: a RowClone-PSM burst is one internal read and one interna
   CHECK(q.pres == 2);
   CHECK(q.bursts == 128);
 }
+
+TEST_CASE("pim forward: a charge readout that cannot fit one operand and one reference is refused", "[pim][charge]") {
+  // σ = 24 mV: one cell's 0.24 V is 5σ from the reference (Φ(−5) = 2.9e-7), two cells'
+  // 0.2 V per count 4.17σ (Φ(−4.17) = 1.5e-5 > 1e-6): one reliable cell, and successive
+  // approximation needs an operand and a reference cell per sense.
+  const PimSpec s = testing::pim_spec("{readout: charge, sense_offset_mv: 24}");
+  CHECK(ChargeModel(s).max_reliable_rows(1000) == 1);
+  const Layer integer(16, 8, 4, 256);
+  CHECK_THROWS_WITH(Mapper(s, nullptr).map(integer.op, integer.g),
+                    Catch::Contains("accelerator.readout") && Catch::Contains("reliable cells per sense 1,"));
+  // The bit-serial readout has no analog limit.
+  const PimSpec b = testing::pim_spec("{readout: auto, sense_offset_mv: 24}");
+  CHECK(Mapper(b, nullptr).map(integer.op, integer.g).readout == "bit_serial");
+}
