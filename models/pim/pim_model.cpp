@@ -104,6 +104,13 @@ void PimModel::run_op(const workload::Op& op, OpRecord& r) {
               {{"read_bytes", plan.baseline_read_bytes},
                {"write_bytes", plan.baseline_write_bytes},
                {"bus_cycles", static_cast<uint64_t>(std::ceil(base_bytes / bw * 1e9 / m_spec.ddr.tck_ns))}}}};
+  if (!plan.mapping.empty())
+    r.extra["forward"] = {{"mapping", plan.mapping},
+                          {"why", plan.mapping_reason},
+                          {"readout", plan.readout},
+                          {"rows_per_sense", plan.rows_per_sense},
+                          {"sense_error_rate", plan.sense_error},
+                          {"integer_readout", plan.integer_readout}};
   m_total += total;
   m_compute_cycles += compute;
   m_transfer_cycles += transfer;

@@ -12,6 +12,7 @@
 #include "models/pim/primitives.h"
 #include "models/pim/rtl_column.h"
 #include "tests/cosim/cosim_harness.h"
+#include "tests/models/pim/pim_cli_util.h"
 
 using namespace bpsim;
 using namespace bpsim::pim;
@@ -65,11 +66,7 @@ struct Lockstep : sc_core::sc_module {
 };
 
 std::string pim_config(Scratch& s, unsigned inputs) {
-  const std::string src = BPSIM_SOURCE_DIR;
-  return s.file("c.yaml", "include: [" + src + "/configs/arch/pim_ddr4.yaml, " + src +
-                              "/configs/memory/ddr4_2400.yaml, " + src + "/configs/energy/45nm.yaml, " + src +
-                              "/configs/energy/45nm/pim.yaml]\n"
-                              "workload:\n  name: tiny\n  batch: 8\n  input: {shape: [" +
+  return s.file("c.yaml", pim_includes() + "workload:\n  name: tiny\n  batch: 8\n  input: {shape: [" +
                               std::to_string(inputs) +
                               "]}\n  optimizer: sgd\n  layers:\n"
                               "    - {kind: binary_linear, name: fc1, out_features: 64}\n"
@@ -90,26 +87,34 @@ TEST_CASE("cosim: Verilated PIM column and the model's accumulate in lockstep", 
 }
 
 TEST_CASE("cosim: pim backend rtl times accumulates on the column", "[cosim][pim][cli]") {
-  for (unsigned inputs : {128u, 100u}) {
-    Scratch s("pim_rtl_" + std::to_string(inputs));
-    const std::string cfg = pim_config(s, inputs);
-    const auto [jm, jr] = run_model_and_rtl(s, cfg);
+  // Ambit-XNOR mapping, charge-domain readout, σ = 1 mV (122 reliable cells). The ops write
+  // fp32 outputs: each forward reads its integer count by successive approximation, kc
+  // operands and 2^b − 1 reference cells per sense within rows_per_sense:
+  //  64: kc = 31, b = 5, 62 cells; 100: kc = 37, b = 6, 100 cells.
+  for (const auto& [rps, cells] : {std::pair{64u, 62u}, {100u, 100u}}) {
+    Scratch s("pim_rtl_" + std::to_string(rps));
+    const std::string cfg = pim_config(s, 128);
+    const std::string sets =
+        " --set accelerator.forward_mapping=ambit_xnor --set accelerator.readout=charge "
+        "--set accelerator.sense_offset_mv=1 --set accelerator.rows_per_sense=" +
+        std::to_string(rps);
+    const auto [jm, jr] = run_model_and_rtl(s, cfg, sets);
     const auto& st = jr["stats"]["pim"];
     INFO(st.dump());
     CHECK(st["rtl_count_mismatches"] == 0);
-    // fc1 accumulates over K = inputs rows, fc2 over K = 64: one job each, forward.
+    // fc1 (K = 128) and fc2 (K = 64) each have one job of senses: two accumulates.
     CHECK(st["rtl_accumulates"] == 2);
-    const uint64_t k1_model = (inputs + 15) / 16, k1_rtl = 4 * ((inputs + 63) / 64);
-    CHECK(st["model_step_cycles"] == k1_model + 4);
-    CHECK(st["rtl_step_cycles"] == k1_rtl + 4);
+    const uint64_t k_model = (cells + 15) / 16, k_rtl = 4 * ((cells + 63) / 64);
+    CHECK(st["model_step_cycles"] == 2 * k_model);
+    CHECK(st["rtl_step_cycles"] == 2 * k_rtl);
     CHECK(jm.dump().find("rtl_accumulates") == std::string::npos);
-    if (inputs == 128) {
-      // 64 divides every K: the RTL's steps are the model's, so is every figure.
+    if (rps == 64) {
+      // 62 cells: 4 steps on both: the RTL's steps are the model's, so is every figure.
       CHECK(jr["totals"] == jm["totals"]);
       CHECK(jr["ops"] == jm["ops"]);
     } else {
-      // K = 100: 7 model steps, 8 on the column (2 passes of 4): one more tRCD per
-      // accumulate, so fc1's forward op takes longer and nothing else changes.
+      // 100 cells: 7 model steps, 8 on the column (2 passes of 4): one more tRCD per
+      // sense, so the forward ops take longer and nothing else changes.
       CHECK(jr["totals"]["cycles"].get<uint64_t>() > jm["totals"]["cycles"].get<uint64_t>());
       CHECK(jr["totals"]["macs"] == jm["totals"]["macs"]);
     }

@@ -16,7 +16,10 @@ using namespace bpsim::pim;
 
 TEST_CASE("pim: small binary layer with hand-checked command counts", "[pim]") {
   // Forward xnor_gemm M=64 samples, K=100 inputs, N=4 outputs, default device: 1024-row
-  // subarrays, 11 reserved → 1013 data rows ≥ 2·100, so one slice (x and ¬x rows).
+  // subarrays, 11 reserved → 1013 data rows ≥ 2·100, so one slice (x and w rows), in the
+  // Ambit-XNOR mapping. A sense offset σ of 1 mV makes 100 cells one reliable sense
+  // (ΔV(100) = 28.8/2496 = 11.5 mV, Φ(−5.77) = 4e-9 ≤ 1e-6), and the op writes no tensor:
+  // its sign is one charge-domain accumulate.
   auto g = std::make_shared<workload::OpGraph>();
   workload::Op op;
   op.name = "fc.fwd";
@@ -26,7 +29,8 @@ TEST_CASE("pim: small binary layer with hand-checked command counts", "[pim]") {
   g->ops.push_back(op);
   const memory::DdrSpec ddr = testing::ddr4_2400();
   memory::DramSystem mem("mem", ddr);
-  PimModel pim("pim", parse_pim_spec(testing::pim_values("{}"), ddr), g, mem, nullptr);
+  PimModel pim("pim", parse_pim_spec(testing::pim_values("{forward_mapping: ambit_xnor, sense_offset_mv: 1}"), ddr), g,
+               mem, nullptr);
   const RecordLog log(pim);
   sc_core::sc_start();
   const OpRecord& r = log.records().at(0);
@@ -67,10 +71,11 @@ TEST_CASE("pim: small binary layer with hand-checked command counts", "[pim]") {
 
 TEST_CASE("pim: binary MLP 784-4096-4096-10 batch 256 step", "[pim]") {
   // Speed is measured by scripts/bench_pim.sh, not here.
+  // The Ambit-XNOR mapping, whose lanes hold (sample, output) pairs.
   auto g = testing::binary_mlp(256, {784, 4096, 4096, 10});
   const memory::DdrSpec ddr = testing::ddr4_2400();
   memory::DramSystem mem("mem", ddr);
-  PimModel pim("pim", parse_pim_spec(testing::pim_values("{}"), ddr), g, mem, nullptr);
+  PimModel pim("pim", parse_pim_spec(testing::pim_values("{forward_mapping: ambit_xnor}"), ddr), g, mem, nullptr);
   const RecordLog log(pim);
   sc_core::sc_start();
   uint64_t act = 0, base = 0, iface = 0;
