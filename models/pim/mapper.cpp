@@ -15,6 +15,19 @@ uint64_t ceil_div(uint64_t a, uint64_t b) { return (a + b - 1) / b; }
 uint64_t bits_to_bytes(uint64_t bits) { return ceil_div(bits, 8); }
 /// The op's i-th read tensor (GEMMs: forward {x, w}, dX {dY, w}, dW {x, dY}), if it names one.
 uint32_t read_tensor(const Op& op, size_t i) { return i < op.reads.size() ? op.reads[i] : Transfer::kNoTensor; }
+/// A spec's binary layer keeps real-valued latent weights and binarises them each step (a
+/// `sign` op reading them, workload builder): their plain-SGD update is the in-DRAM
+/// latent-weight update (subtract, sign copied out). Momentum and Adam keep real state
+/// that the bit-serial programs do not model: those run on the host.
+bool latent_in_dram(uint32_t weight, const workload::OpGraph& g) {
+  bool binarised = false, sgd = false;
+  for (const Op& o : g.ops) {
+    if (o.reads.empty() || o.reads[0] != weight) continue;
+    binarised |= o.kind == OpKind::bitwise && o.detail == "sign";
+    sgd |= o.kind == OpKind::optimizer && o.detail == "sgd";
+  }
+  return binarised && sgd;
+}
 }  // namespace
 
 void Mapper::fail(const std::string& key, const std::string& msg) const {
@@ -42,8 +55,13 @@ OpPlan Mapper::map(const Op& op, const workload::OpGraph& g) const {
   // Latent weights of binary layers are updated in DRAM; other optimizers run on the host.
   if (op.kind == OpKind::optimizer && (op.dtype == workload::DType::binary || g.dtype == workload::DType::binary))
     return latent_update(op);
-  // sign() of a real tensor (binarising activations and latent weights) runs where that
-  // tensor is made: on the host, which writes the packed bits (traffic counted).
+  const bool on_latent = !op.reads.empty() && latent_in_dram(op.reads[0], g);
+  if (op.kind == OpKind::optimizer && on_latent) return latent_update(op);
+  // The sign of latent weights updated in DRAM is already in the weight row: the previous
+  // step's update copied it there (latent_update's last AAP).
+  if (op.kind == OpKind::bitwise && op.detail == "sign" && on_latent) return OpPlan{};
+  // sign() of a real tensor (binarising activations) runs where that tensor is made: on
+  // the host, which writes the packed bits (traffic counted).
   if (op.kind == OpKind::bitwise && op.detail != "sign") return bitwise(op);
   if (op.kind == OpKind::elementwise && m_s.host_work == HostWork::dram && op.elements > 0) {
     OpPlan p;
