@@ -131,3 +131,27 @@ TEST_CASE("cosim: pim backend rtl times accumulates on the column", "[cosim][pim
   CHECK(b.code == 2);
   CHECK_THAT(b.err, Catch::Contains("accelerator.backend: rtl needs max_rows_per_step 16"));
 }
+
+TEST_CASE("cosim: pim backend rtl runs every accumulate of a step, and refuses a step too large", "[cosim][pim][cli]") {
+  const std::string example = std::string(BPSIM_SOURCE_DIR) + "/configs/examples/binary_mlp_pim.yaml";
+  Scratch s("pim_rtl_every");
+  const auto [jm, jr] = run_model_and_rtl(s, example, " --set workload.batch=2");
+  const auto& st = jr["stats"]["pim"];
+  INFO(st.dump());
+  // 784-4096-4096-10 at batch 2 (1013 data rows: kc = 506 inputs per slice, b = ⌈log2 507⌉
+  // = 9 successive-approximation senses per slice, each one accumulate):
+  //   fc1.fwd: K = 784 → 2 slices · 9 = 18; fc2.fwd and fc3.fwd: K = 4096 → 9 slices · 9 = 81.
+  // 18 + 81 + 81 = 180 accumulates, one per sense of the model's run.
+  CHECK(st["rtl_accumulates"] == 180);
+  CHECK(st["rtl_accumulates"] == jm["stats"]["pim"]["commands"]["senses"]);
+  CHECK(st["rtl_count_mismatches"] == 0);
+  // Passes: the mapper times every slice's accumulate over kc = 506 rows (the last slice's
+  // unused rows included): ⌈506/64⌉ = 8 passes each, 180 · 8 = 1440.
+  CHECK(st["rtl_passes"] == 180 * 8);
+  // A step needing more than 4,000,000 column passes in one op is refused before it runs.
+  const CliResult big = run_bpsim(
+      "run " + example + " --quiet --set workload.batch=1048576 --set accelerator.backend=rtl --out " + (s / "big"));
+  CHECK(big.code == 2);
+  CHECK_THAT(big.err,
+             Catch::Contains("accelerator.backend: rtl runs every XNOR-accumulate") && Catch::Contains("fc2.fwd"));
+}
