@@ -125,3 +125,32 @@ TEST_CASE("pim whole step: with Adam the latent update runs on the host", "[pim]
   CHECK(ops.at("binary_linear2.weight.update")["extra"]["host_work"] == true);
   CHECK(ops.at("binary_linear2.wsign")["extra"]["host_work"] == true);
 }
+
+TEST_CASE("pim whole step: a trace of the binary MLP keeps the integer width and runs alike", "[pim][cli]") {
+  const Scratch s("pim_whole_trace");
+  const std::string spec = kSrc + "/configs/workloads/binary_mlp.yaml";
+  const CliResult e = run_bpsim("trace export " + spec + " --batch 2 -o " + (s / "t.jsonl"));
+  INFO(e.err);
+  REQUIRE(e.code == 0);
+  std::string trace = slurp(s / "t.jsonl");
+  // binary_linear2.out: 2 · 2048 outputs at ⌈log2 2049⌉ + 1 = 13 bits = 6656 bytes.
+  CHECK_THAT(trace, Catch::Contains(R"("bits":13,"bytes":6656,"name":"binary_linear2.out")"));
+  // The step from the trace is the step from the spec: same cycles and energy.
+  const auto from_spec = run(s, "spec", spec, 2);
+  const std::string cfg = "include: [" + kSrc + "/configs/arch/pim_ddr4.yaml, " + kSrc +
+                          "/configs/memory/ddr4_2400.yaml, " + kSrc + "/configs/energy/45nm.yaml, " + kSrc +
+                          "/configs/energy/45nm/pim.yaml]\nworkload: {trace: " + (s / "t.jsonl") +
+                          "}\nrun: {seed: 1}\n";
+  const CliResult r = run_bpsim("run " + s.file("tr.yaml", cfg) + " -q -o " + (s / "tr"));
+  INFO(r.err);
+  REQUIRE(r.code == 0);
+  const auto from_trace = nlohmann::json::parse(slurp(s / "tr/report.json"));
+  CHECK(from_trace["totals"]["cycles"] == from_spec["totals"]["cycles"]);
+  CHECK(from_trace["totals"]["energy_pj"] == from_spec["totals"]["energy_pj"]);
+  // A width past 64 bits is refused at its line, naming the field.
+  trace.replace(trace.find(R"("bits":13)"), 9, R"("bits":65)");
+  const std::string bad = s.file("bad.jsonl", trace);
+  const CliResult b = run_bpsim("trace check " + bad);
+  CHECK(b.code == 2);
+  CHECK_THAT(b.err, Catch::Contains("bits") && Catch::Contains("1..64"));
+}
