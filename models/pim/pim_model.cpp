@@ -55,7 +55,7 @@ OpPlan PimModel::on_rtl(const OpPlan& plan) {
         w[i] = m_rtl_rng() & 1;
         expect += x[i] == w[i];  // XNOR: a weight 1 keeps x, a weight 0 takes ¬x
       }
-      const RtlAccumulate r = m_rtl->accumulate(x, w, threshold);
+      const RtlAccumulate r = m_rtl->accumulate(x, w, threshold, false);
       const bool sign_ok = r.passes > 1 || r.last_sign == (expect >= threshold);
       if (r.count != expect || !sign_ok || (a > 0 && r.step_cycles != steps)) ++m_rtl_mismatches;
       steps = std::max(steps, r.step_cycles);

@@ -23,6 +23,7 @@ struct Lockstep : sc_core::sc_module {
   std::unique_ptr<RtlColumn> col = make_rtl_column("col", 1000.0);
   PimSpec spec;  // max_rows_per_step 16, as verilated
   int trials = 0, count_errors = 0, sign_errors = 0, step_errors = 0, equal_steps = 0, multiples = 0;
+  int readout_errors = 0, readout_cycle_errors = 0;
   SC_HAS_PROCESS(Lockstep);
   explicit Lockstep(sc_core::sc_module_name n) : sc_core::sc_module(n) { SC_THREAD(run); }
   void run() {
@@ -40,8 +41,16 @@ struct Lockstep : sc_core::sc_module {
           expect += x[i] == w[i];
         }
         const uint32_t th = static_cast<uint32_t>(rng() % 65);
-        const RtlAccumulate r = col->accumulate(x, w, th);
+        const RtlAccumulate r = col->accumulate(x, w, th, false);
         ++trials;
+        // The same operands read out: the successive-approximation value of every pass sums
+        // to the popcount, and each pass takes 4 steps and kCountBits = ⌈log2 65⌉ = 7
+        // comparisons (one sense per bit of a 0..64 count) instead of 1.
+        const RtlAccumulate v = col->accumulate(x, w, th, true);
+        const uint64_t n_passes = (rows + 63) / 64;
+        if (v.value != expect || v.count != expect) ++readout_errors;
+        if (v.passes != n_passes || v.cycles != n_passes * (4 + 7) || v.step_cycles != 4 * n_passes)
+          ++readout_cycle_errors;
         if (r.count != expect) ++count_errors;
         // One pass (≤ 64 rows): its comparison is the column's sign.
         if (rows <= 64 && r.last_sign != (expect >= th)) ++sign_errors;
@@ -85,6 +94,8 @@ TEST_CASE("cosim: Verilated PIM column and the model's accumulate in lockstep", 
   CHECK(ls.count_errors == 0);
   CHECK(ls.sign_errors == 0);
   CHECK(ls.step_errors == 0);
+  CHECK(ls.readout_errors == 0);
+  CHECK(ls.readout_cycle_errors == 0);
   CHECK(ls.multiples >= 24);              // every fifth trial, and random ones that happen to be
   CHECK(ls.equal_steps == ls.multiples);  // every multiple of 64 times alike
 }
