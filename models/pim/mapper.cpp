@@ -19,6 +19,19 @@ uint64_t ceil_div(uint64_t a, uint64_t b) { return (a + b - 1) / b; }
 uint64_t bits_to_bytes(uint64_t bits) { return ceil_div(bits, 8); }
 /// The op's i-th read tensor (GEMMs: forward {x, w}, dX {dY, w}, dW {x, dY}), if it names one.
 uint32_t read_tensor(const Op& op, size_t i) { return i < op.reads.size() ? op.reads[i] : Transfer::kNoTensor; }
+/// A spec's binary layer keeps real-valued latent weights and binarises them each step (a
+/// `sign` op reading them, workload builder): their plain-SGD update is the in-DRAM
+/// latent-weight update (subtract, sign copied out). Momentum and Adam keep real state
+/// that the bit-serial programs do not model: those run on the host.
+bool latent_in_dram(uint32_t weight, const workload::OpGraph& g) {
+  bool binarised = false, sgd = false;
+  for (const Op& o : g.ops) {
+    if (o.reads.empty() || o.reads[0] != weight) continue;
+    binarised |= o.kind == OpKind::bitwise && o.detail == "sign";
+    sgd |= o.kind == OpKind::optimizer && o.detail == "sgd";
+  }
+  return binarised && sgd;
+}
 }  // namespace
 
 void Mapper::fail(const std::string& key, const std::string& msg) const {
@@ -46,8 +59,13 @@ OpPlan Mapper::map(const Op& op, const workload::OpGraph& g) const {
   // Latent weights of binary layers are updated in DRAM; other optimizers run on the host.
   if (op.kind == OpKind::optimizer && (op.dtype == workload::DType::binary || g.dtype == workload::DType::binary))
     return latent_update(op);
-  // sign() of a real tensor (binarising activations and latent weights) runs where that
-  // tensor is made: on the host, which writes the packed bits (traffic counted).
+  const bool on_latent = !op.reads.empty() && latent_in_dram(op.reads[0], g);
+  if (op.kind == OpKind::optimizer && on_latent) return latent_update(op);
+  // The sign of latent weights updated in DRAM is already in the weight row: the previous
+  // step's update copied it there (latent_update's last AAP).
+  if (op.kind == OpKind::bitwise && op.detail == "sign" && on_latent) return OpPlan{};
+  // sign() of a real tensor (binarising activations) runs where that tensor is made: on
+  // the host, which writes the packed bits (traffic counted).
   if (op.kind == OpKind::bitwise && op.detail != "sign") return bitwise(op);
   if (op.kind == OpKind::elementwise && m_s.host_work == HostWork::dram && op.elements > 0) {
     OpPlan p;
@@ -233,7 +251,7 @@ OpPlan Mapper::forward_xnor(const Op& op, const Slicing& sl, bool integer) const
   // subarray holds a K-slice of kc inputs as two rows per input: x[m][k] replicated over the
   // tile's Nt outputs (segment copies of the vertical X row) and w[k][n] broadcast over its
   // Mt samples (controller reads the bit, copies the all-0 or all-1 constant row's segment).
-  // Both are RowClone-PSM row moves. XNOR in place (Ambit 6 AAP + 2 AP), then the accumulate.
+  // Both are RowClone-PSM row moves. XNOR in place (Ambit 5 AAP + 2 AP), then the accumulate.
   const uint64_t M = op.gemm.m * op.gemm.batch, K = op.gemm.k, N = op.gemm.n;
   const Tiles t = tiles(M, N);
   OpPlan p = tiled_plan(t, M, N, sl.S);

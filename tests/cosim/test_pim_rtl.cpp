@@ -24,6 +24,7 @@ struct Lockstep : sc_core::sc_module {
   std::unique_ptr<RtlColumn> col = make_rtl_column("col", 1000.0);
   PimSpec spec;  // max_rows_per_step 16, as verilated
   int trials = 0, count_errors = 0, sign_errors = 0, step_errors = 0, equal_steps = 0, multiples = 0;
+  int readout_errors = 0, readout_cycle_errors = 0;
   SC_HAS_PROCESS(Lockstep);
   explicit Lockstep(sc_core::sc_module_name n) : sc_core::sc_module(n) { SC_THREAD(run); }
   void run() {
@@ -41,8 +42,16 @@ struct Lockstep : sc_core::sc_module {
           expect += x[i] == w[i];
         }
         const uint32_t th = static_cast<uint32_t>(rng() % 65);
-        const RtlAccumulate r = col->accumulate(x, w, th);
+        const RtlAccumulate r = col->accumulate(x, w, th, false);
         ++trials;
+        // The same operands read out: the successive-approximation value of every pass sums
+        // to the popcount, and each pass takes 4 steps and kCountBits = ⌈log2 65⌉ = 7
+        // comparisons (one sense per bit of a 0..64 count) instead of 1.
+        const RtlAccumulate v = col->accumulate(x, w, th, true);
+        const uint64_t n_passes = (rows + 63) / 64;
+        if (v.value != expect || v.count != expect) ++readout_errors;
+        if (v.passes != n_passes || v.cycles != n_passes * (4 + 7) || v.step_cycles != 4 * n_passes)
+          ++readout_cycle_errors;
         if (r.count != expect) ++count_errors;
         // One pass (≤ 64 rows): its comparison is the column's sign.
         if (rows <= 64 && r.last_sign != (expect >= th)) ++sign_errors;
@@ -82,6 +91,8 @@ TEST_CASE("cosim: Verilated PIM column and the model's accumulate in lockstep", 
   CHECK(ls.count_errors == 0);
   CHECK(ls.sign_errors == 0);
   CHECK(ls.step_errors == 0);
+  CHECK(ls.readout_errors == 0);
+  CHECK(ls.readout_cycle_errors == 0);
   CHECK(ls.multiples >= 24);              // every fifth trial, and random ones that happen to be
   CHECK(ls.equal_steps == ls.multiples);  // every multiple of 64 times alike
 }
@@ -113,10 +124,18 @@ TEST_CASE("cosim: pim backend rtl times accumulates on the column", "[cosim][pim
       CHECK(jr["totals"] == jm["totals"]);
       CHECK(jr["ops"] == jm["ops"]);
     } else {
-      // 100 cells: 7 model steps, 8 on the column (2 passes of 4): one more tRCD per
-      // sense, so the forward ops take longer and nothing else changes.
-      CHECK(jr["totals"]["cycles"].get<uint64_t>() > jm["totals"]["cycles"].get<uint64_t>());
-      CHECK(jr["totals"]["macs"] == jm["totals"]["macs"]);
+      // K = 100: 7 model steps, 8 on the column (2 passes of 4). With tFAW counting every
+      // raised wordline the accumulate is bound by its 100 selected + offset + output rows
+      // (102 wordlines: ⌈102/4⌉·26 = 676 cycles > 8·16 + 60 = 188), which the step count
+      // does not change: the cycles agree (the energy does not: the column's extra step is
+      // one more ACT). Without tFAW, one more tRCD per accumulate makes fc1's forward op
+      // longer and nothing else changes.
+      CHECK(jr["totals"]["cycles"] == jm["totals"]["cycles"]);
+      CHECK(jr["totals"]["energy_pj"].get<double>() > jm["totals"]["energy_pj"].get<double>());
+      Scratch f("pim_rtl_nofaw");
+      const auto [fm, fr] = run_model_and_rtl(f, cfg, " --set accelerator.obey_tfaw=false");
+      CHECK(fr["totals"]["cycles"].get<uint64_t>() > fm["totals"]["cycles"].get<uint64_t>());
+      CHECK(fr["totals"]["macs"] == fm["totals"]["macs"]);
     }
   }
   // The column's 16 rows per step are fixed.
@@ -127,4 +146,28 @@ TEST_CASE("cosim: pim backend rtl times accumulates on the column", "[cosim][pim
                           (s / "b"));
   CHECK(b.code == 2);
   CHECK_THAT(b.err, Catch::Contains("accelerator.backend: rtl needs max_rows_per_step 16"));
+}
+
+TEST_CASE("cosim: pim backend rtl runs every accumulate of a step, and refuses a step too large", "[cosim][pim][cli]") {
+  const std::string example = std::string(BPSIM_SOURCE_DIR) + "/configs/examples/binary_mlp_pim.yaml";
+  Scratch s("pim_rtl_every");
+  const auto [jm, jr] = run_model_and_rtl(s, example, " --set workload.batch=2");
+  const auto& st = jr["stats"]["pim"];
+  INFO(st.dump());
+  // 784-4096-4096-10 at batch 2 (1013 data rows: kc = 506 inputs per slice, b = ⌈log2 507⌉
+  // = 9 successive-approximation senses per slice, each one accumulate):
+  //   fc1.fwd: K = 784 → 2 slices · 9 = 18; fc2.fwd and fc3.fwd: K = 4096 → 9 slices · 9 = 81.
+  // 18 + 81 + 81 = 180 accumulates, one per sense of the model's run.
+  CHECK(st["rtl_accumulates"] == 180);
+  CHECK(st["rtl_accumulates"] == jm["stats"]["pim"]["commands"]["senses"]);
+  CHECK(st["rtl_count_mismatches"] == 0);
+  // Passes: the mapper times every slice's accumulate over kc = 506 rows (the last slice's
+  // unused rows included): ⌈506/64⌉ = 8 passes each, 180 · 8 = 1440.
+  CHECK(st["rtl_passes"] == 180 * 8);
+  // A step needing more than 4,000,000 column passes in one op is refused before it runs.
+  const CliResult big = run_bpsim(
+      "run " + example + " --quiet --set workload.batch=1048576 --set accelerator.backend=rtl --out " + (s / "big"));
+  CHECK(big.code == 2);
+  CHECK_THAT(big.err,
+             Catch::Contains("accelerator.backend: rtl runs every XNOR-accumulate") && Catch::Contains("fc2.fwd"));
 }

@@ -161,7 +161,7 @@ TEST_CASE("pim forward: successive approximation with per-lane reference cells",
   CHECK(t.senses == 3 * 2);
   CHECK(job_count(p, "sar_copy") == 3);
   CHECK(t.psm == 8 + 8 + 4);                // x and w layout (8 rows each) + partial copies
-  CHECK(t.aap == 8 * 6 + 3 * 12 + 2 * 29);  // XNOR 6 AAP per row + copies + adds
+  CHECK(t.aap == 8 * 5 + 3 * 12 + 2 * 29);  // XNOR 5 AAP per row + copies + adds
   CHECK(t.ap == 8 * 2 + 2 * 4);
 }
 
@@ -171,7 +171,7 @@ TEST_CASE("pim forward: auto picks weight_selected for one output, ambit_xnor fo
     // N = 1, K = 256: both use one row of 16 sample lanes and the same reduction (one slice,
     // K > 8 reliable cells: a popcount). weight_selected lays out 256 x rows (PSM) and makes
     // 256 ¬x rows (2 AAP each); ambit_xnor lays out 256 x and 256 w rows and runs 256 XNORs
-    // (6 AAP + 2 AP each): more than three times the commands, none of them cheaper.
+    // (5 AAP + 2 AP each): more than three times the commands, none of them cheaper.
     const Layer l(16, 256, 1);
     const OpPlan p = Mapper(s, nullptr).map(l.op, l.g);
     CHECK(p.mapping == "weight_selected");

@@ -28,7 +28,7 @@ TEST_CASE("pim cli: binary MLP example at batch 16 and 32 with derived command c
   // operands and 2^b − 1 reference cells, kc = 3, b = 2, 6 cells → S = ⌈4096/3⌉ = 1366.
   //  layout: 4096 x rows + 4096 w rows, 1 PSM each; combine copies (S−1)·b = 2730 partial
   //    rows: 10922 PSM.
-  //  XNOR: 4096 × (6 AAP + 2 AP). Per slice 2 senses, each of 6 fresh copies (12 AAP).
+  //  XNOR: 4096 × (5 AAP + 2 AP). Per slice 2 senses, each of 6 fresh copies (12 AAP).
   //    Combine: 1365 adds of w = 2 + ⌈log2 1366⌉ = 13 bits (7·13 + 1 = 92 AAP, 13 AP
   //    each); a count, so no threshold.
   //  senses: 1366 slices × 2 = 2732.
@@ -37,7 +37,7 @@ TEST_CASE("pim cli: binary MLP example at batch 16 and 32 with derived command c
   CHECK(ca["lane_utilization"] == Approx(1.0));
   CHECK(ca["forward"]["readout"] == "sar");
   CHECK(ca["commands"]["psm_rows"] == 8192 + 2730);
-  CHECK(ca["commands"]["aap"] == 6 * 4096 + 1366 * 12 + 1365 * 92);
+  CHECK(ca["commands"]["aap"] == 5 * 4096 + 1366 * 12 + 1365 * 92);
   CHECK(ca["commands"]["ap"] == 2 * 4096 + 1365 * 13);
   CHECK(ca["commands"]["senses"] == 2732);
   // Batch 32: Nt = 2048, 2 tiles; every command count doubles.
@@ -88,18 +88,19 @@ TEST_CASE("pim cli: bitwise ops alone with Ambit AAP/AP counts", "[pim][cli]") {
   INFO(r.err);
   REQUIRE(r.code == 0);
   const auto rep = nlohmann::json::parse(slurp(s / "o/report.json"));
-  // 2^20 bits = 16 rows of 65,536 lanes. Per row (Ambit): AND/OR 4 AAP, XOR 5 AAP + 2 AP,
-  // XNOR 6 AAP + 2 AP, NOT 2 AAP (DCC).
+  // 2^20 bits = 16 rows of 65,536 lanes. Per row (Ambit): AND/OR 4 AAP, XOR and XNOR
+  // 5 AAP + 2 AP, NOT 2 AAP (DCC).
   const struct {
     const char* op;
     uint64_t aap, ap, cycles;
   } want[] = {// Cycles: 8 rows per rank on 8 banks at once, one round bounded by tFAW (26 tCK per
-              // 4 ACTs; an AAP has 2 ACTs, an AP 1): AND 8·8 = 64 ACTs → 16·26 = 416;
-              // XOR 8·12 = 96 → 624; XNOR 8·14 = 112 → 728; NOT 8·4 = 32 → 208.
-              {"and", 64, 0, 416},
-              {"or", 64, 0, 416},
-              {"xor", 80, 32, 624},
-              {"xnor", 96, 32, 728},
+              // 4 raised wordlines): AND raises 10 per row (8 ACTs, the TRA's 2 more rows):
+              // 8·10 = 80 → 20·26 = 520; XOR and XNOR 21 (12 ACTs, 3 TRAs, 3 two-row
+              // destinations): 168 → 42·26 = 1092; NOT 4 (4 ACTs): 32 → 208.
+              {"and", 64, 0, 520},
+              {"or", 64, 0, 520},
+              {"xor", 80, 32, 1092},
+              {"xnor", 80, 32, 1092},
               {"not", 32, 0, 208}};
   for (const auto& w : want) {
     INFO(w.op);
