@@ -91,12 +91,17 @@ Mapper::Tiles Mapper::tiles(uint64_t M, uint64_t N) const {
 }
 
 bool Mapper::needs_integer(const Op& op, const workload::OpGraph& g) {
-  // The graph asks for the integer popcount when the op writes more than one bit per output
-  // (ir.h has no per-tensor dtype: the written tensor's size says it). A 1-bit output, or an
-  // op writing nothing (hand-built), takes the sign only.
+  // The graph asks for the integer popcount when the op writes more than one bit per output:
+  // a tensor packed at `bits` > 1 per element (a spec's binary layer writes its pre-activation
+  // at ⌈log2(K + 1)⌉ + 1 bits), or, where the width is not given (a trace without `bits`), a
+  // tensor larger than one bit per output. A 1-bit output, or an op writing nothing
+  // (hand-built), takes the sign only.
   const uint64_t outputs = op.gemm.m * op.gemm.batch * op.gemm.n;
-  for (uint32_t t : op.writes)
-    if (t < g.tensors.size() && g.tensors[t].bytes > bits_to_bytes(outputs)) return true;
+  for (uint32_t t : op.writes) {
+    if (t >= g.tensors.size()) continue;
+    const workload::Tensor& x = g.tensors[t];
+    if (x.bits ? x.bits > 1 : x.bytes > bits_to_bytes(outputs)) return true;
+  }
   return false;
 }
 

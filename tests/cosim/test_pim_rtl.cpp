@@ -102,7 +102,13 @@ TEST_CASE("cosim: pim backend rtl times accumulates on the column", "[cosim][pim
   // fp32 outputs: each forward reads its integer count by successive approximation, kc
   // operands and 2^b − 1 reference cells per sense within rows_per_sense:
   //  64: kc = 31, b = 5, 62 cells; 100: kc = 37, b = 6, 100 cells.
-  for (const auto& [rps, cells] : {std::pair{64u, 62u}, {100u, 100u}}) {
+  // Every sense is one accumulate on the column: fc1 (K = 128) has ⌈128/kc⌉ slices, fc2
+  // (K = 64) ⌈64/kc⌉, each b senses: 64 → (5 + 3)·5 = 40; 100 → (4 + 2)·6 = 36.
+  struct Case {
+    unsigned rps, cells, kc, b;
+  };
+  for (const Case& k : {Case{64, 62, 31, 5}, Case{100, 100, 37, 6}}) {
+    const unsigned rps = k.rps, cells = k.cells;
     Scratch s("pim_rtl_" + std::to_string(rps));
     const std::string cfg = pim_config(s, 128);
     const std::string sets =
@@ -113,18 +119,20 @@ TEST_CASE("cosim: pim backend rtl times accumulates on the column", "[cosim][pim
     const auto& st = jr["stats"]["pim"];
     INFO(st.dump());
     CHECK(st["rtl_count_mismatches"] == 0);
-    // fc1 (K = 128) and fc2 (K = 64) each have one job of senses: two accumulates.
-    CHECK(st["rtl_accumulates"] == 2);
+    const uint64_t acc = ((128 + k.kc - 1) / k.kc + (64 + k.kc - 1) / k.kc) * k.b;
+    CHECK(st["rtl_accumulates"] == acc);
+    CHECK(st["rtl_accumulates"] == jm["stats"]["pim"]["commands"]["senses"]);
     const uint64_t k_model = (cells + 15) / 16, k_rtl = 4 * ((cells + 63) / 64);
-    CHECK(st["model_step_cycles"] == 2 * k_model);
-    CHECK(st["rtl_step_cycles"] == 2 * k_rtl);
+    CHECK(st["rtl_passes"] == acc * ((cells + 63) / 64));
+    CHECK(st["model_step_cycles"] == acc * k_model);
+    CHECK(st["rtl_step_cycles"] == acc * k_rtl);
     CHECK(jm.dump().find("rtl_accumulates") == std::string::npos);
     if (rps == 64) {
       // 62 cells: 4 steps on both: the RTL's steps are the model's, so is every figure.
       CHECK(jr["totals"] == jm["totals"]);
       CHECK(jr["ops"] == jm["ops"]);
     } else {
-      // K = 100: 7 model steps, 8 on the column (2 passes of 4). With tFAW counting every
+      // 100 cells: 7 model steps, 8 on the column (2 passes of 4). With tFAW counting every
       // raised wordline the accumulate is bound by its 100 selected + offset + output rows
       // (102 wordlines: ⌈102/4⌉·26 = 676 cycles > 8·16 + 60 = 188), which the step count
       // does not change: the cycles agree (the energy does not: the column's extra step is
@@ -133,7 +141,7 @@ TEST_CASE("cosim: pim backend rtl times accumulates on the column", "[cosim][pim
       CHECK(jr["totals"]["cycles"] == jm["totals"]["cycles"]);
       CHECK(jr["totals"]["energy_pj"].get<double>() > jm["totals"]["energy_pj"].get<double>());
       Scratch f("pim_rtl_nofaw");
-      const auto [fm, fr] = run_model_and_rtl(f, cfg, " --set accelerator.obey_tfaw=false");
+      const auto [fm, fr] = run_model_and_rtl(f, cfg, sets + " --set accelerator.obey_tfaw=false");
       CHECK(fr["totals"]["cycles"].get<uint64_t>() > fm["totals"]["cycles"].get<uint64_t>());
       CHECK(fr["totals"]["macs"] == fm["totals"]["macs"]);
     }
@@ -151,22 +159,28 @@ TEST_CASE("cosim: pim backend rtl times accumulates on the column", "[cosim][pim
 TEST_CASE("cosim: pim backend rtl runs every accumulate of a step, and refuses a step too large", "[cosim][pim][cli]") {
   const std::string example = std::string(BPSIM_SOURCE_DIR) + "/configs/examples/binary_mlp_pim.yaml";
   Scratch s("pim_rtl_every");
-  const auto [jm, jr] = run_model_and_rtl(s, example, " --set workload.batch=2");
+  // The Ambit-XNOR mapping with the charge-domain (successive-approximation) readout: the
+  // bit-serial readout, the default's choice here, has no accumulate to run.
+  const std::string sets = " --set accelerator.forward_mapping=ambit_xnor --set accelerator.readout=charge";
+  const auto [jm, jr] = run_model_and_rtl(s, example, " --set workload.batch=2" + sets);
   const auto& st = jr["stats"]["pim"];
   INFO(st.dump());
-  // 784-4096-4096-10 at batch 2 (1013 data rows: kc = 506 inputs per slice, b = ⌈log2 507⌉
-  // = 9 successive-approximation senses per slice, each one accumulate):
-  //   fc1.fwd: K = 784 → 2 slices · 9 = 18; fc2.fwd and fc3.fwd: K = 4096 → 9 slices · 9 = 81.
-  // 18 + 81 + 81 = 180 accumulates, one per sense of the model's run.
-  CHECK(st["rtl_accumulates"] == 180);
+  // 784-4096-4096-10 at batch 2. At the preset's physics a sense resolves 8 cells
+  // (test_pim_charge.cpp): kc = 3 operands + 2^2 − 1 = 3 reference cells, b = 2 senses per
+  // slice, each one accumulate:
+  //   fc1.fwd: K = 784 → ⌈784/3⌉ = 262 slices · 2 = 524; fc2.fwd, fc3.fwd: K = 4096 → 1366 · 2 = 2732.
+  // 524 + 2732 + 2732 = 5988 accumulates, one per sense of the model's run.
+  CHECK(st["rtl_accumulates"] == 5988);
   CHECK(st["rtl_accumulates"] == jm["stats"]["pim"]["commands"]["senses"]);
   CHECK(st["rtl_count_mismatches"] == 0);
-  // Passes: the mapper times every slice's accumulate over kc = 506 rows (the last slice's
-  // unused rows included): ⌈506/64⌉ = 8 passes each, 180 · 8 = 1440.
-  CHECK(st["rtl_passes"] == 180 * 8);
+  // 6 cells: one 64-row pass of 4 steps on the column, ⌈6/16⌉ = 1 step in the model.
+  CHECK(st["rtl_passes"] == 5988);
+  CHECK(st["rtl_step_cycles"] == 4 * 5988);
+  CHECK(st["model_step_cycles"] == 5988);
   // A step needing more than 4,000,000 column passes in one op is refused before it runs.
-  const CliResult big = run_bpsim(
-      "run " + example + " --quiet --set workload.batch=1048576 --set accelerator.backend=rtl --out " + (s / "big"));
+  const CliResult big =
+      run_bpsim("run " + example + sets + " --quiet --set workload.batch=1048576 --set accelerator.backend=rtl --out " +
+                (s / "big"));
   CHECK(big.code == 2);
   CHECK_THAT(big.err,
              Catch::Contains("accelerator.backend: rtl runs every XNOR-accumulate") && Catch::Contains("fc2.fwd"));
