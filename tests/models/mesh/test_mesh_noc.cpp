@@ -252,8 +252,8 @@ TEST_CASE("mesh noc: multi-flit tree multicast under heavy mixed load drains (no
 }
 
 TEST_CASE("mesh noc cli: network.saturated is false below saturation and true above it", "[mesh][cli]") {
-  // configs/examples/mesh_synthetic_uniform.yaml: 8×8, 8 VCs with tail credits, input
-  // speedup 2, uniform 1-flit packets; it saturates near 0.385 flits/node/cycle (docs/mesh.md).
+  // configs/examples/mesh_synthetic_uniform.yaml: 8×8, 2 VCs (BookSim2's defaults), uniform
+  // 1-flit packets; it saturates near 0.30 flits/node/cycle (docs/mesh.md, CONFIG=basic).
   // At 0.2 the network keeps up: accepted ≈ offered, latency near zero load. At 0.6, above
   // the bisection bound 4/k = 0.5, accepted cannot reach offered.
   bpsim::test::Scratch s("mesh_sat");
