@@ -9,9 +9,11 @@
 
 #include <nlohmann/json.hpp>
 
+#include "models/mesh/mesh_params.h"
 #include "models/mesh/noc.h"
 #include "models/mesh/synthetic.h"
 #include "tests/cli/cli_harness.h"
+#include "tests/models/mesh/mesh_test_util.h"
 
 using namespace bpsim::mesh;
 
@@ -104,6 +106,18 @@ TEST_CASE("mesh noc: input speedup lets two VCs of one input port cross the swit
   // (its tail still waits behind its head at router 2).
   c.input_speedup = 2;
   CHECK(latencies(c, msgs) == std::vector<uint64_t>{12, 13, 21, 21});
+}
+
+TEST_CASE("mesh noc: the new keys parse with their defaults, and input_speedup is at most vcs", "[mesh]") {
+  const MeshSpec d = testing::mesh_spec("{}");
+  CHECK(d.noc.ni_cycles == 1);
+  CHECK_FALSE(d.noc.wait_for_tail_credit);
+  CHECK(d.noc.input_speedup == 1);
+  const MeshSpec t = testing::mesh_spec("noc: {vcs: 8, wait_for_tail_credit: true, input_speedup: 2}");
+  CHECK(t.noc.wait_for_tail_credit);
+  CHECK(t.noc.input_speedup == 2);
+  CHECK_THROWS_WITH(testing::mesh_spec("noc: {vcs: 2, input_speedup: 4}"),
+                    Catch::Contains("noc.input_speedup") && Catch::Contains("at most vcs"));
 }
 
 TEST_CASE("mesh noc: uniform random at low load has the zero-load mean latency", "[mesh]") {
