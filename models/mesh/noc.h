@@ -1,8 +1,8 @@
 #pragma once
 /// The mesh network core: input-queued virtual-channel routers with credit flow control,
-/// dimension-order routing and tree multicast, timed at flit granularity in one compact
-/// cycle loop that skips idle periods. Plain C++ with plain inputs (messages) and outputs
-/// (delivery callbacks, counters), so an RTL router can replace it later.
+/// separable iSLIP allocators, crossbar input speedup, dimension-order routing and tree
+/// multicast, timed at flit granularity in one compact cycle loop that skips idle periods. Plain C++ with plain inputs
+/// (messages) and outputs (delivery callbacks, counters), so an RTL router can replace it later.
 #include <cstdint>
 #include <functional>
 #include <queue>
@@ -19,20 +19,28 @@ inline constexpr config::EnumName<Routing> kRoutingNames[] = {
 /// Router and link timing; defaults follow BookSim2's iq router defaults.
 struct NocConfig {
   unsigned cols = 8, rows = 8;  ///< X × Y routers
-  unsigned vcs = 2;             ///< virtual channels per input port
+  unsigned vcs = 2;             ///< virtual channels per input port (and per network-interface port)
   unsigned buf_depth = 8;       ///< flits per VC buffer
   unsigned rc_cycles = 1, va_cycles = 1, sa_cycles = 1, st_cycles = 1;
   unsigned link_cycles = 1;    ///< per channel, injection and ejection channels included
-  unsigned credit_cycles = 1;  ///< from buffer read to the credit being usable upstream
-  unsigned vc_release_cycles =
-      2;  ///< after the tail's switch grant until the output VC can be reallocated (BookSim: freed at switch traversal)
+  unsigned credit_cycles = 1;  ///< credit channel; a credit leaves at the end of the cycle its flit is read
+  unsigned ni_cycles = 1;      ///< network-interface output stage: creation to the injection channel
+  /// An output VC is reallocated only once the credit of its last packet's tail has returned
+  /// (the downstream buffer is empty), not as soon as the tail has won the switch.
+  bool wait_for_tail_credit = false;
+  unsigned input_speedup = 1;  ///< crossbar inputs per input port; VC v uses input v mod speedup
   unsigned flit_bytes = 16;
   Routing routing = Routing::xy;
   unsigned nodes() const { return cols * rows; }
-  /// Zero-load latency (docs/references.md: (D+1)·t_router + (D+2)·t_link + serialization).
+  /// Zero-load latency (docs/references.md: t_ni + (D+1)·t_router + (D+2)·t_link + serialization).
   uint64_t zero_load_cycles(unsigned hops, unsigned flits) const {
-    return uint64_t(hops + 1) * (rc_cycles + va_cycles + sa_cycles + st_cycles) + uint64_t(hops + 2) * link_cycles +
-           (flits - 1);
+    return ni_cycles + uint64_t(hops + 1) * (rc_cycles + va_cycles + sa_cycles + st_cycles) +
+           uint64_t(hops + 2) * link_cycles + (flits - 1);
+  }
+  /// Mean zero-load latency over packets whose mean distance is `mean_hops` (linear in D).
+  double zero_load_mean(double mean_hops, unsigned flits) const {
+    return double(zero_load_cycles(0, flits)) +
+           mean_hops * double(zero_load_cycles(1, flits) - zero_load_cycles(0, flits));
   }
 };
 
@@ -89,7 +97,9 @@ class Network {
     bool routed = false;
     uint8_t nbranch = 0;
     uint16_t popped = 0;
-    uint32_t in_route = 0;  ///< route record of the packet being forwarded
+    uint16_t size = 0;       ///< flits of the packet being forwarded
+    bool multicast = false;  ///< more than one destination: allocated under virtual cut-through
+    uint32_t in_route = 0;   ///< route record of the packet being forwarded
     Branch br[5];
   };
   struct Route {
@@ -112,6 +122,7 @@ class Network {
     size_t qhead = 0;
     uint16_t sent = 0;  ///< flits of the front packet injected
     int16_t vc = -1;
+    uint16_t last_vc = 0;  ///< round-robin start of the next VC search
   };
 
   uint32_t new_route(uint32_t msg, uint8_t cls);
@@ -130,19 +141,32 @@ class Network {
   void push_flit(unsigned router, unsigned port, unsigned vc, const Flit& f);
   void pop_flits(unsigned router, unsigned port, unsigned vc, InVc& in);
   void deliver(uint32_t route, uint16_t idx, uint16_t size, unsigned dest_node, uint64_t at);
+  /// One credit returns to output VC `ovc`; with wait_for_tail_credit the last one frees the VC.
+  void return_credit(uint32_t ovc);
+  /// The tail of a packet has left through output VC `ovc`.
+  void tail_sent(size_t ovc);
+  void due_credit(uint64_t at, size_t ovc) { m_credit_wheel[at % m_credit_wheel.size()].push_back(uint32_t(ovc)); }
+  bool vc_class_ok(uint32_t route, unsigned vc) const;  ///< o1turn: XY packets on the low VCs, YX on the high
+  bool may_take(uint32_t route, unsigned size, size_t ovc) const;
+  const Flit* ready_flit(unsigned router, unsigned port, unsigned vc, unsigned branch) const;
+  void va_allocate(unsigned router);
+  void sa_allocate(unsigned router);
 
   NocConfig m_cfg;
   uint64_t m_now = 0;
   Sink m_sink;
   NocCounters m_cnt;
   std::vector<InVc> m_in;
-  std::vector<Flit> m_buf;              ///< ring buffers, buf_depth per input VC
-  std::vector<uint8_t> m_ovc_busy;      ///< output VCs (6 ports: 5 + injection)
-  std::vector<uint64_t> m_ovc_free_at;  ///< cycle a released output VC can be allocated again
+  std::vector<Flit> m_buf;          ///< ring buffers, buf_depth per input VC
+  std::vector<uint8_t> m_ovc_busy;  ///< output VCs (6 ports: 5 + injection; port 0 is the ejection NI)
+  std::vector<uint8_t> m_ovc_tail;  ///< the VC's tail has left; waiting for its credit
   std::vector<int32_t> m_credits;
   std::vector<uint32_t> m_router_flits;
-  std::vector<uint32_t> m_rr_in, m_rr_out, m_rr_acc, m_rr_vc;  ///< round-robin pointers
-  std::vector<std::vector<uint32_t>> m_credit_wheel;           ///< credits due, by cycle mod size
+  /// iSLIP pointers. Switch: grant per output over crossbar inputs, accept per crossbar input
+  /// over outputs, and the VC (branch) a crossbar input offers. VC allocation: grant per output
+  /// VC over input-VC branches, accept per input-VC branch over output VCs.
+  std::vector<uint32_t> m_sw_grant, m_sw_accept, m_sw_vc, m_va_grant, m_va_accept;
+  std::vector<std::vector<uint32_t>> m_credit_wheel;  ///< credits due, by cycle mod size
   std::vector<Route> m_routes;
   std::vector<uint32_t> m_free_routes;
   std::vector<Msg> m_msgs;
