@@ -20,10 +20,10 @@ FlowNetwork::FlowNetwork(const NocConfig& cfg, uint64_t seed)
   if (cfg.cols == 0 || cfg.rows == 0 || cfg.vcs == 0)
     throw std::logic_error("mesh::FlowNetwork: zero-sized configuration (validated by the parser)");
   m_inj_free.assign(cfg.nodes(), 0);
-  m_link_free.assign(size_t(cfg.nodes()) * kPorts, 0);
+  m_link.resize(size_t(cfg.nodes()) * kPorts);
   m_vc_free.assign(size_t(cfg.nodes()) * (kPorts - 1) * cfg.vcs, 0);
   m_in_free.assign(size_t(cfg.nodes()) * kPorts * cfg.vcs, 0);
-  m_port_free.assign(size_t(cfg.nodes()) * kPorts, 0);
+  m_input.resize(size_t(cfg.nodes()) * kPorts);
 }
 
 unsigned FlowNetwork::hops(unsigned a, unsigned b) const {
@@ -105,14 +105,22 @@ void FlowNetwork::route(const Event& e) {
   const uint64_t routed = std::max(std::max(e.time, in_vc), e.time + m_cfg.rc_cycles);
   // Branches in port order; an input port sends one flit per cycle through the crossbar,
   // whatever its VCs, so packets and a packet's branches take turns there.
-  uint64_t& input_free = m_port_free[size_t(r) * kPorts + e.port];
+  Calendar& input = m_input[size_t(r) * kPorts + e.port];
+  // The earliest cycle from `t` at which both the input and output `link` are free for F cycles.
+  const auto slot = [&](uint64_t t, Calendar& link) {
+    for (;;) {
+      const uint64_t a = link.first_free(t, F, e.time), b = input.first_free(a, F, e.time);
+      if (a == b) return a;
+      t = b;
+    }
+  };
   for (unsigned port = 0; port < kPorts; ++port) {
     if (hi[port] == 0) continue;
     uint64_t sa;  // switch allocation of the head flit
     unsigned out_vc = 0;
-    uint64_t& link = m_link_free[size_t(r) * kPorts + port];
+    Calendar& link = m_link[size_t(r) * kPorts + port];
     if (port == 0) {  // ejection needs no virtual channel
-      sa = std::max({routed + m_cfg.va_cycles, link, input_free});
+      sa = slot(routed + m_cfg.va_cycles, link);
     } else {
       // The lowest output VC of the packet's class free when the head asks, else the one
       // that frees first; it stays allocated from the head's VA until vc_release_cycles
@@ -122,11 +130,11 @@ void FlowNetwork::route(const Event& e) {
       uint64_t* vc = std::find_if(vcs, vcs + nv, [routed](uint64_t f) { return f <= routed; });
       if (vc == vcs + nv) vc = std::min_element(vcs, vcs + nv);
       out_vc = unsigned(vc - m_vc_free.data()) % V;
-      sa = std::max({std::max(routed, *vc) + m_cfg.va_cycles, link, input_free});
+      sa = slot(std::max(routed, *vc) + m_cfg.va_cycles, link);
       *vc = sa + F - 1 + m_cfg.vc_release_cycles;
     }
-    link = sa + F;
-    input_free = sa + F;
+    link.reserve(sa, F);
+    input.reserve(sa, F);
     in_vc = std::max(in_vc, sa + F);
     m_cnt.xbar_flits += F;
     const uint64_t traversed = uint64_t(m_cfg.sa_cycles) + m_cfg.st_cycles + m_cfg.link_cycles;
@@ -165,6 +173,37 @@ void FlowNetwork::process(const Event& e) {
       break;
   }
   release(e.pkt);
+}
+
+uint64_t FlowNetwork::Calendar::first_free(uint64_t from, uint64_t len, uint64_t now) {
+  while (m_head < m_busy.size() && m_busy[m_head].second <= now) ++m_head;
+  if (m_head > 64 && m_head * 2 > m_busy.size()) {
+    m_busy.erase(m_busy.begin(), m_busy.begin() + std::ptrdiff_t(m_head));
+    m_head = 0;
+  }
+  uint64_t t = from;
+  auto it = std::upper_bound(m_busy.begin() + std::ptrdiff_t(m_head), m_busy.end(), std::pair{t, UINT64_MAX});
+  if (it != m_busy.begin() + std::ptrdiff_t(m_head) && std::prev(it)->second > t) t = std::prev(it)->second;
+  for (; it != m_busy.end() && it->first < t + len; ++it) t = std::max(t, it->second);
+  return t;
+}
+
+void FlowNetwork::Calendar::reserve(uint64_t t, uint64_t len) {
+  // Runs are kept merged: a reservation that touches its neighbours joins them.
+  auto it = std::lower_bound(m_busy.begin() + std::ptrdiff_t(m_head), m_busy.end(), std::pair{t, uint64_t(0)});
+  const uint64_t end = t + len;
+  const bool join_prev = it != m_busy.begin() + std::ptrdiff_t(m_head) && std::prev(it)->second == t;
+  const bool join_next = it != m_busy.end() && it->first == end;
+  if (join_prev && join_next) {
+    std::prev(it)->second = it->second;
+    m_busy.erase(it);
+  } else if (join_prev) {
+    std::prev(it)->second = end;
+  } else if (join_next) {
+    it->first = t;
+  } else {
+    m_busy.insert(it, {t, end});
+  }
 }
 
 void FlowNetwork::run_until(uint64_t t) {

@@ -63,10 +63,23 @@ class FlowNetwork : public NocModel {
   std::vector<uint32_t> m_free_pkts;
   std::priority_queue<Event, std::vector<Event>, std::greater<Event>> m_events;
   std::vector<uint64_t> m_inj_free;   ///< per node: cycle its injection channel takes the next packet
-  std::vector<uint64_t> m_link_free;  ///< per router × port (0: ejection): cycle the channel is free
+  /// Cycles a channel is reserved, as sorted disjoint [begin, end) runs: a packet takes the
+  /// first free run long enough, so one held back elsewhere does not block packets behind it
+  /// that could pass (other VCs), as a busy-until time would.
+  class Calendar {
+   public:
+    /// First t ≥ `from` with [t, t + len) free; forgets runs that end by `now`.
+    uint64_t first_free(uint64_t from, uint64_t len, uint64_t now);
+    void reserve(uint64_t t, uint64_t len);
+
+   private:
+    std::vector<std::pair<uint64_t, uint64_t>> m_busy;
+    size_t m_head = 0;  ///< runs before it have ended
+  };
+  std::vector<Calendar> m_link;  ///< per router × output port (0: ejection)
   std::vector<uint64_t> m_vc_free;    ///< per router × port 1..4 × VC: cycle the output VC can be allocated
   std::vector<uint64_t> m_in_free;    ///< per router × input port × VC: cycle its next packet can be routed
-  std::vector<uint64_t> m_port_free;  ///< per router × input port: cycle its crossbar input is free
+  std::vector<Calendar> m_input;  ///< per router × input port: its crossbar input, one flit per cycle
   uint64_t m_rng_state;
 };
 
