@@ -37,8 +37,8 @@ std::pair<unsigned, unsigned> FlowNetwork::vc_class(uint8_t cls) const {
   return cls ? std::pair{V / 2, V - V / 2} : std::pair{0u, V / 2};
 }
 
-void FlowNetwork::push(uint64_t time, uint32_t pkt, uint32_t lo, uint32_t hi, uint32_t router, Kind kind,
-                       unsigned port, unsigned vc) {
+void FlowNetwork::push(uint64_t time, uint32_t pkt, uint32_t lo, uint32_t hi, uint32_t router, Kind kind, unsigned port,
+                       unsigned vc) {
   ++m_pkts[pkt].live;
   m_events.push(Event{time, m_seq++, pkt, lo, hi, router, kind, uint8_t(port), uint8_t(vc)});
 }
@@ -78,8 +78,29 @@ void FlowNetwork::send(uint32_t src, const std::vector<uint16_t>& dests, unsigne
   const auto key = [cols, yx = p.cls != 0](uint16_t d) { return yx ? uint32_t(d) : (d % cols) * 65536u + d / cols; };
   std::sort(p.dests.begin(), p.dests.end(), [&](uint16_t a, uint16_t b) { return key(a) < key(b); });
   p.dests.erase(std::unique(p.dests.begin(), p.dests.end()), p.dests.end());
-  p.live = 0;
-  push(p.create, id, 0, uint32_t(p.dests.size()), src, Kind::inject);
+  p.live = 1;
+  const Event e{p.create, m_seq++, id, 0, uint32_t(p.dests.size()), src, Kind::inject, 0, 0};
+  if (m_inj_sorted && m_inj.size() > m_inj_head && m_inj.back() > e) m_inj_sorted = false;
+  m_inj.push_back(e);
+}
+
+bool FlowNetwork::next_event(uint64_t before, Event& e) {
+  if (!m_inj_sorted) {
+    std::sort(m_inj.begin() + std::ptrdiff_t(m_inj_head), m_inj.end(),
+              [](const Event& a, const Event& b) { return b > a; });
+    m_inj_sorted = true;
+  }
+  const bool inj = m_inj_head < m_inj.size(), queued = !m_events.empty();
+  if (inj && (!queued || m_events.top() > m_inj[m_inj_head])) {
+    if (m_inj[m_inj_head].time >= before) return false;
+    e = m_inj[m_inj_head++];
+    if (m_inj_head == m_inj.size()) m_inj.clear(), m_inj_head = 0;
+    return true;
+  }
+  if (!queued || m_events.top().time >= before) return false;
+  e = m_events.top();
+  m_events.pop();
+  return true;
 }
 
 void FlowNetwork::route(const Event& e) {
@@ -207,20 +228,14 @@ void FlowNetwork::Calendar::reserve(uint64_t t, uint64_t len) {
 }
 
 void FlowNetwork::run_until(uint64_t t) {
-  while (!m_events.empty() && m_events.top().time < t) {
-    const Event e = m_events.top();
-    m_events.pop();
-    process(e);
-  }
+  Event e{};
+  while (next_event(t, e)) process(e);
   m_now = std::max(m_now, t);
 }
 
 uint64_t FlowNetwork::drain() {
-  while (!m_events.empty()) {
-    const Event e = m_events.top();
-    m_events.pop();
-    process(e);
-  }
+  Event e{};
+  while (next_event(UINT64_MAX, e)) process(e);
   m_now = std::max(m_now, m_last_arrival);
   return m_now;
 }

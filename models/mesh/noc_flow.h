@@ -46,6 +46,8 @@ class FlowNetwork : public NocModel {
     bool operator>(const Event& o) const { return time != o.time ? time > o.time : seq > o.seq; }
   };
 
+  /// Moves the earliest event (a pending injection or a queued event) into `e`.
+  bool next_event(uint64_t before, Event& e);
   void push(uint64_t time, uint32_t pkt, uint32_t lo, uint32_t hi, uint32_t router, Kind kind, unsigned port = 0,
             unsigned vc = 0);
   void process(const Event& e);
@@ -62,7 +64,12 @@ class FlowNetwork : public NocModel {
   std::vector<Packet> m_pkts;
   std::vector<uint32_t> m_free_pkts;
   std::priority_queue<Event, std::vector<Event>, std::greater<Event>> m_events;
-  std::vector<uint64_t> m_inj_free;   ///< per node: cycle its injection channel takes the next packet
+  /// Injections not yet processed, kept out of the heap (a layer sends all its messages at
+  /// once): sorted by (time, seq) from m_inj_head on when m_inj_sorted.
+  std::vector<Event> m_inj;
+  size_t m_inj_head = 0;
+  bool m_inj_sorted = true;
+  std::vector<uint64_t> m_inj_free;  ///< per node: cycle its injection channel takes the next packet
   /// Cycles a channel is reserved, as sorted disjoint [begin, end) runs: a packet takes the
   /// first free run long enough, so one held back elsewhere does not block packets behind it
   /// that could pass (other VCs), as a busy-until time would.
@@ -76,10 +83,10 @@ class FlowNetwork : public NocModel {
     std::vector<std::pair<uint64_t, uint64_t>> m_busy;
     size_t m_head = 0;  ///< runs before it have ended
   };
-  std::vector<Calendar> m_link;  ///< per router × output port (0: ejection)
-  std::vector<uint64_t> m_vc_free;    ///< per router × port 1..4 × VC: cycle the output VC can be allocated
-  std::vector<uint64_t> m_in_free;    ///< per router × input port × VC: cycle its next packet can be routed
-  std::vector<Calendar> m_input;  ///< per router × input port: its crossbar input, one flit per cycle
+  std::vector<Calendar> m_link;     ///< per router × output port (0: ejection)
+  std::vector<uint64_t> m_vc_free;  ///< per router × port 1..4 × VC: cycle the output VC can be allocated
+  std::vector<uint64_t> m_in_free;  ///< per router × input port × VC: cycle its next packet can be routed
+  std::vector<Calendar> m_input;    ///< per router × input port: its crossbar input, one flit per cycle
   uint64_t m_rng_state;
 };
 

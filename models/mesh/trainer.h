@@ -40,7 +40,7 @@ class Trainer {
   uint64_t send_layer_messages(size_t m, bool backward, OpRecord& rec);
   const MeshSpec& m_spec;
   const Mapping& m_map;
-  memory::OnChipBuffer m_sram;  ///< every cluster's; counts its accesses
+  memory::OnChipBuffer m_sram;      ///< every cluster's; counts its accesses
   std::unique_ptr<NocModel> m_noc;  ///< flit- or flow-level (noc.model)
   NocModel& m_net;
   std::mt19937_64 m_rng;

@@ -177,8 +177,8 @@ TEST_CASE("mesh flow: the LeNet-5 and MLP training steps through the CLI", "[mes
       rep[m] = nlohmann::json::parse(slurp(out + "/report.json"));
     }
     // The same messages on the same trees: every counter is identical.
-    for (const char* k : {"flit_hops", "buffer_writes", "buffer_reads", "xbar_flits", "injected_flits",
-                          "ejected_flits", "packets", "deliveries"})
+    for (const char* k : {"flit_hops", "buffer_writes", "buffer_reads", "xbar_flits", "injected_flits", "ejected_flits",
+                          "packets", "deliveries"})
       CHECK(rep[0]["stats"]["noc"][k] == rep[1]["stats"]["noc"][k]);
     // Measured: LeNet-5 76,222 vs 77,428 cycles (−1.6%), MLP 106,822 vs 106,890 (−0.1%).
     const double flit = rep[0]["totals"]["cycles"], flow = rep[1]["totals"]["cycles"];
@@ -186,9 +186,9 @@ TEST_CASE("mesh flow: the LeNet-5 and MLP training steps through the CLI", "[mes
     CHECK_THAT(rep[1]["config"].get<std::string>(), Catch::Contains("model: flow"));
   }
   // A model the key does not know is an input error naming it.
-  CliResult r = run_bpsim("run " + std::string(BPSIM_SOURCE_DIR) +
-                          "/configs/examples/mlp_train_mesh.yaml --quiet --out " + (s / "bad") +
-                          " --set accelerator.noc.model=fluid");
+  CliResult r =
+      run_bpsim("run " + std::string(BPSIM_SOURCE_DIR) + "/configs/examples/mlp_train_mesh.yaml --quiet --out " +
+                (s / "bad") + " --set accelerator.noc.model=fluid");
   CHECK(r.code == 2);
   CHECK_THAT(r.err, Catch::Contains("accelerator.noc.model"));
 }
