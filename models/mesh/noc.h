@@ -41,6 +41,9 @@ struct NocConfig {
 /// Dimension-order output port at `router` towards `dest` (ids: x + y·cols): 0 local,
 /// 1 east (+x), 2 west (−x), 3 south (+y), 4 north (−y); X first unless `y_first`.
 unsigned dor_port(unsigned cols, unsigned router, unsigned dest, bool y_first);
+/// A message's route class, 0 XY or 1 YX: fixed by `routing`, except that o1turn draws it
+/// for a unicast from `rng_state` (xorshift; a multicast tree stays XY).
+uint8_t route_class(Routing routing, size_t dests, uint64_t& rng_state);
 
 /// Counted per flit event; priced by the energy table.
 struct NocCounters {

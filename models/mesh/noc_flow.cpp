@@ -64,12 +64,7 @@ void FlowNetwork::send(uint32_t src, const std::vector<uint16_t>& dests, unsigne
   p.tag = tag;
   p.src = src;
   p.flits = uint16_t(flits);
-  // The same class choice, from the same generator, as the flit-level Network.
-  p.cls = m_cfg.routing == Routing::yx ? 1 : 0;
-  if (m_cfg.routing == Routing::o1turn && dests.size() == 1) {
-    m_rng_state ^= m_rng_state << 13, m_rng_state ^= m_rng_state >> 7, m_rng_state ^= m_rng_state << 17;
-    p.cls = uint8_t(m_rng_state & 1);
-  }
+  p.cls = route_class(m_cfg.routing, dests.size(), m_rng_state);  // as the flit-level Network draws it
   // Sorted by (first dimension, second dimension) of the routing order, the destinations
   // below any router of the tree are one contiguous range, split by port into ranges again.
   // A destination listed twice is delivered once, as by the flit-level Network.
