@@ -89,7 +89,12 @@ bool FlowNetwork::next_event(uint64_t before, Event& e) {
   if (inj && (!queued || m_events.top() > m_inj[m_inj_head])) {
     if (m_inj[m_inj_head].time >= before) return false;
     e = m_inj[m_inj_head++];
-    if (m_inj_head == m_inj.size()) m_inj.clear(), m_inj_head = 0;
+    if (m_inj_head == m_inj.size()) {
+      m_inj.clear(), m_inj_head = 0;
+    } else if (m_inj_head >= 4096 && m_inj_head * 2 >= m_inj.size()) {  // sends keep coming: drop the done half
+      m_inj.erase(m_inj.begin(), m_inj.begin() + std::ptrdiff_t(m_inj_head));
+      m_inj_head = 0;
+    }
     return true;
   }
   if (!queued || m_events.top().time >= before) return false;

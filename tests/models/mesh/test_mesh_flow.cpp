@@ -128,6 +128,21 @@ TEST_CASE("mesh flow: tree multicast gives the flit-level counters, timing withi
     CHECK(b.latency == Approx(a.latency).epsilon(0.03));
     CHECK(b.drained == Approx(a.drained).epsilon(0.01));
   }
+  // YX trees (destinations sorted row first) and o1turn (a random class per unicast, from
+  // the same generator as the flit level; multicast stays XY): the same trees, so the same
+  // counters, and the same bounds.
+  for (Routing routing : {Routing::yx, Routing::o1turn}) {
+    INFO("routing " << int(routing));
+    NocConfig r = c;
+    r.routing = routing;
+    r.vcs = 4;
+    for (unsigned k : {1u, 4u}) {
+      const Outcome a = burst(with_model(r, NocModelKind::flit), k, 50, 50, 1);
+      const Outcome b = burst(with_model(r, NocModelKind::flow), k, 50, 50, 1);
+      check_same_counters(a.cnt, b.cnt);
+      CHECK(b.latency == Approx(a.latency).epsilon(0.03));
+    }
+  }
   // 4-flit packets, fan-out 4, one per 100 cycles per node. Where a tree branches, the
   // flit-level router interleaves the branches' flits through the input port; the flow model
   // sends the branches one after the other, which delays the later branches' heads (and the
