@@ -23,6 +23,7 @@ FlowNetwork::FlowNetwork(const NocConfig& cfg, uint64_t seed)
   m_link.resize(size_t(cfg.nodes()) * kPorts);
   m_vc_free.assign(size_t(cfg.nodes()) * (kPorts - 1) * cfg.vcs, 0);
   m_in_free.assign(size_t(cfg.nodes()) * kPorts * cfg.vcs, 0);
+  m_wheel.resize(kWheel);
   m_input.resize(size_t(cfg.nodes()) * kPorts);
 }
 
@@ -40,7 +41,21 @@ std::pair<unsigned, unsigned> FlowNetwork::vc_class(uint8_t cls) const {
 void FlowNetwork::push(uint64_t time, uint32_t pkt, uint32_t lo, uint32_t hi, uint32_t router, Kind kind, unsigned port,
                        unsigned vc) {
   ++m_pkts[pkt].live;
-  m_events.push(Event{time, m_seq++, pkt, lo, hi, router, kind, uint8_t(port), uint8_t(vc)});
+  const Event e{time, m_seq++, pkt, lo, hi, router, kind, uint8_t(port), uint8_t(vc)};
+  if (time < m_cur + kWheel) {
+    m_wheel[time % kWheel].push_back(e);
+    ++m_in_wheel;
+  } else {
+    m_far.push(e);
+  }
+}
+
+void FlowNetwork::migrate() {
+  while (!m_far.empty() && m_far.top().time < m_cur + kWheel) {
+    m_wheel[m_far.top().time % kWheel].push_back(m_far.top());
+    ++m_in_wheel;
+    m_far.pop();
+  }
 }
 
 void FlowNetwork::release(uint32_t pkt) {
@@ -85,8 +100,26 @@ bool FlowNetwork::next_event(uint64_t before, Event& e) {
               [](const Event& a, const Event& b) { return b > a; });
     m_inj_sorted = true;
   }
-  const bool inj = m_inj_head < m_inj.size(), queued = !m_events.empty();
-  if (inj && (!queued || m_events.top() > m_inj[m_inj_head])) {
+  const bool inj = m_inj_head < m_inj.size();
+  const uint64_t inj_time = inj ? m_inj[m_inj_head].time : UINT64_MAX;
+  // Move the cursor to the wheel's earliest event, but never past the next injection or
+  // `before` (injections and later sends push events from there on).
+  for (;;) {
+    std::vector<Event>& b = m_wheel[m_cur % kWheel];
+    if (m_pos < b.size()) break;
+    if (m_pos) b.clear(), m_pos = 0;
+    if (m_cur >= inj_time || m_cur + 1 >= before) break;
+    if (m_in_wheel == 0) {
+      if (m_far.empty() && !inj) break;
+      m_cur = std::min({inj_time, before - 1, m_far.empty() ? UINT64_MAX : m_far.top().time});
+    } else {
+      ++m_cur;
+    }
+    migrate();
+  }
+  std::vector<Event>& b = m_wheel[m_cur % kWheel];
+  const bool queued = m_pos < b.size();
+  if (inj && (!queued || b[m_pos] > m_inj[m_inj_head])) {
     if (m_inj[m_inj_head].time >= before) return false;
     e = m_inj[m_inj_head++];
     if (m_inj_head == m_inj.size()) {
@@ -97,9 +130,9 @@ bool FlowNetwork::next_event(uint64_t before, Event& e) {
     }
     return true;
   }
-  if (!queued || m_events.top().time >= before) return false;
-  e = m_events.top();
-  m_events.pop();
+  if (!queued || b[m_pos].time >= before) return false;
+  e = b[m_pos++];
+  --m_in_wheel;
   return true;
 }
 

@@ -63,7 +63,15 @@ class FlowNetwork : public NocModel {
   NocCounters m_cnt;
   std::vector<Packet> m_pkts;
   std::vector<uint32_t> m_free_pkts;
-  std::priority_queue<Event, std::vector<Event>, std::greater<Event>> m_events;
+  /// Events within kWheel cycles of m_cur, by cycle mod kWheel, each bucket in push (= seq)
+  /// order; later ones wait in m_far and move in as the cursor approaches them (before any
+  /// event of their cycle can be pushed directly, so buckets stay in seq order).
+  static constexpr uint64_t kWheel = 4096;
+  std::vector<std::vector<Event>> m_wheel;
+  uint64_t m_cur = 0, m_in_wheel = 0;
+  size_t m_pos = 0;  ///< next event of the cursor's bucket
+  std::priority_queue<Event, std::vector<Event>, std::greater<Event>> m_far;
+  void migrate();
   /// Injections not yet processed, kept out of the heap (a layer sends all its messages at
   /// once): sorted by (time, seq) from m_inj_head on when m_inj_sorted.
   std::vector<Event> m_inj;
