@@ -2,10 +2,11 @@
 /// The flow-level mesh network (`noc.model: flow`): each message follows the same
 /// dimension-order tree as in the flit-level Network, but instead of moving flits through
 /// buffers cycle by cycle it reserves, router by router in order of arrival, the resources
-/// that serialise it there — the source's injection channel, an output virtual channel and
-/// the output link, the ejection channel — as a whole packet. Cost is one event per router a
-/// message's tree visits, independent of cycles. Counters are exact; timing is exact without
-/// contention and an infinite-buffer FCFS approximation with it (docs/mesh.md, "Flow-level mode").
+/// that serialise it there — the source's injection channel, the input VC and crossbar
+/// input it leaves by, an output VC and the output link or the ejection channel — as a whole
+/// packet. Cost is one event per router a message's tree visits, independent of cycles.
+/// Counters are exact; timing is exact without contention and an infinite-buffer FCFS
+/// approximation with it (docs/mesh.md, "Flow-level mode").
 #include <cstdint>
 #include <queue>
 #include <vector>
