@@ -3,6 +3,7 @@
 // contention and within the bounds docs/mesh.md ("Flow-level mode") states below saturation.
 #include <catch2/catch.hpp>
 
+#include <array>
 #include <nlohmann/json.hpp>
 #include <random>
 
@@ -21,13 +22,15 @@ NocConfig with_model(NocConfig c, NocModelKind kind) {
   return c;
 }
 
-/// Latency of one packet alone in the network.
-uint64_t alone(const NocConfig& c, unsigned src, unsigned dst, unsigned flits) {
-  FlowNetwork net(c, 1);
-  uint64_t lat = 0;
-  net.set_sink([&](uint32_t, uint32_t, uint64_t create, uint64_t arrive) { lat = arrive - create; });
-  net.send(src, {uint16_t(dst)}, flits, 10, 0);
-  net.drain();
+/// Latency of one packet alone, in the flit-level and in the flow-level network.
+std::array<uint64_t, 2> alone(const NocConfig& c, unsigned src, unsigned dst, unsigned flits) {
+  std::array<uint64_t, 2> lat{};
+  for (size_t m = 0; m < 2; ++m) {
+    const auto net = make_noc_model(with_model(c, m ? NocModelKind::flow : NocModelKind::flit), 1);
+    net->set_sink([&](uint32_t, uint32_t, uint64_t create, uint64_t arrive) { lat[m] = arrive - create; });
+    net->send(src, {uint16_t(dst)}, flits, 10, 0);
+    net->drain();
+  }
   return lat;
 }
 
@@ -73,13 +76,15 @@ void check_same_counters(const NocCounters& a, const NocCounters& b) {
 
 TEST_CASE("mesh flow: one packet alone takes the pipeline's zero-load latency", "[mesh][flow]") {
   NocConfig c;  // 8×8, rc = va = sa = st = 1, link 1
-  // The flit-level cases (test_mesh_noc.cpp), T0 = (D+1)·(rc+va+sa+st) + (D+2)·link + flits−1:
-  CHECK(alone(c, 0, 63, 1) == 76);  // D = 14: 15·4 + 16
-  CHECK(alone(c, 0, 63, 4) == 79);  // + 3 flits of serialisation
-  CHECK(alone(c, 9, 9, 1) == 6);    // D = 0: 4 + 2
+  // The flit-level cases (test_mesh_noc.cpp), T0 = (D+1)·(rc+va+sa+st) + (D+2)·link + flits−1,
+  // the same in both models:
+  using Both = std::array<uint64_t, 2>;
+  CHECK(alone(c, 0, 63, 1) == Both{76, 76});  // D = 14: 15·4 + 16
+  CHECK(alone(c, 0, 63, 4) == Both{79, 79});  // + 3 flits of serialisation
+  CHECK(alone(c, 9, 9, 1) == Both{6, 6});     // D = 0: 4 + 2
   c.rc_cycles = 0;
   c.link_cycles = 2;
-  CHECK(alone(c, 0, 3, 1) == 22);  // D = 3: 4·3 + 5·2
+  CHECK(alone(c, 0, 3, 1) == Both{22, 22});  // D = 3: 4·3 + 5·2
 }
 
 TEST_CASE("mesh flow: two packets sharing one link, by hand", "[mesh][flow]") {
