@@ -59,6 +59,12 @@ unsigned dor_port(unsigned cols, unsigned r, unsigned dest, bool y_first) {
   return py ? py : px;
 }
 
+uint8_t route_class(Routing routing, size_t dests, uint64_t& rng_state) {
+  if (routing != Routing::o1turn || dests != 1) return routing == Routing::yx ? 1 : 0;
+  rng_state ^= rng_state << 13, rng_state ^= rng_state >> 7, rng_state ^= rng_state << 17;
+  return uint8_t(rng_state & 1);
+}
+
 unsigned Network::route_port(unsigned r, uint16_t dest, uint8_t cls) const {
   return dor_port(m_cfg.cols, r, dest, cls != 0);
 }
@@ -91,11 +97,7 @@ void Network::send(uint32_t src, const std::vector<uint16_t>& dests, unsigned fl
     m_msgs.emplace_back();
   }
   m_msgs[msg] = Msg{std::max(create, m_now), tag, uint32_t(dests.size())};
-  uint8_t cls = m_cfg.routing == Routing::yx ? 1 : 0;
-  if (m_cfg.routing == Routing::o1turn && dests.size() == 1) {
-    m_rng_state ^= m_rng_state << 13, m_rng_state ^= m_rng_state >> 7, m_rng_state ^= m_rng_state << 17;
-    cls = uint8_t(m_rng_state & 1);
-  }
+  const uint8_t cls = route_class(m_cfg.routing, dests.size(), m_rng_state);
   const uint32_t r = new_route(msg, cls);
   m_routes[r].dests = dests;
   m_future.push(Pending{std::max(create, m_now), m_seq++, src, r, uint16_t(flits)});

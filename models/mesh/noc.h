@@ -8,6 +8,7 @@
 #include <queue>
 #include <vector>
 
+#include "models/mesh/noc_model.h"
 #include "sim/core/enum_names.h"
 
 namespace bpsim::mesh {
@@ -31,6 +32,7 @@ struct NocConfig {
   unsigned input_speedup = 1;  ///< crossbar inputs per input port; VC v uses input v mod speedup
   unsigned flit_bytes = 16;
   Routing routing = Routing::xy;
+  NocModelKind model = NocModelKind::flit;  ///< which NocModel carries the traffic (make_noc_model)
   unsigned nodes() const { return cols * rows; }
   /// Zero-load latency (docs/references.md: t_ni + (D+1)·t_router + (D+2)·t_link + serialization).
   uint64_t zero_load_cycles(unsigned hops, unsigned flits) const {
@@ -47,6 +49,9 @@ struct NocConfig {
 /// Dimension-order output port at `router` towards `dest` (ids: x + y·cols): 0 local,
 /// 1 east (+x), 2 west (−x), 3 south (+y), 4 north (−y); X first unless `y_first`.
 unsigned dor_port(unsigned cols, unsigned router, unsigned dest, bool y_first);
+/// A message's route class, 0 XY or 1 YX: fixed by `routing`, except that o1turn draws it
+/// for a unicast from `rng_state` (xorshift; a multicast tree stays XY).
+uint8_t route_class(Routing routing, size_t dests, uint64_t& rng_state);
 
 /// Counted per flit event; priced by the energy table.
 struct NocCounters {
@@ -56,28 +61,25 @@ struct NocCounters {
   uint64_t packets_injected = 0, deliveries = 0;
 };
 
-class Network {
+class Network : public NocModel {
  public:
-  /// Called when the tail of message `tag` reaches `dest`: (tag, dest, create, arrive).
-  using Sink = std::function<void(uint32_t tag, uint32_t dest, uint64_t create, uint64_t arrive)>;
-
   Network(const NocConfig& cfg, uint64_t seed);
-  void set_sink(Sink s) { m_sink = std::move(s); }
+  void set_sink(Sink s) override { m_sink = std::move(s); }
   /// Queues a message at `src`'s injection queue at cycle `create` (≥ now). `dests` > 1
   /// makes a tree multicast, replicated at the routers where the DOR paths branch.
-  void send(uint32_t src, const std::vector<uint16_t>& dests, unsigned flits, uint64_t create, uint32_t tag);
+  void send(uint32_t src, const std::vector<uint16_t>& dests, unsigned flits, uint64_t create, uint32_t tag) override;
   /// Simulates exactly one cycle.
   void step();
   /// Simulates until cycle `t`, skipping cycles where nothing is in flight.
-  void run_until(uint64_t t);
+  void run_until(uint64_t t) override;
   /// Simulates until every sent message is delivered; returns the cycle reached.
-  uint64_t drain();
+  uint64_t drain() override;
   bool idle() const { return m_flits_in_routers == 0 && m_queued_msgs == 0 && m_future.empty(); }
-  uint64_t now() const { return m_now; }
-  const NocCounters& counters() const { return m_cnt; }
+  uint64_t now() const override { return m_now; }
+  const NocCounters& counters() const override { return m_cnt; }
   const NocConfig& config() const { return m_cfg; }
   /// Hop distance of the DOR path.
-  unsigned hops(unsigned a, unsigned b) const;
+  unsigned hops(unsigned a, unsigned b) const override;
 
  private:
   struct Flit {

@@ -1,6 +1,7 @@
 #include "models/mesh/synthetic.h"
 
 #include <algorithm>
+#include <memory>
 #include <random>
 
 namespace bpsim::mesh {
@@ -24,7 +25,8 @@ unsigned pattern_dest(const NocConfig& noc, const TrafficConfig& t, unsigned src
 }
 
 TrafficResult run_synthetic(const NocConfig& noc, const TrafficConfig& t, uint64_t seed) {
-  Network net(noc, seed);
+  const std::unique_ptr<NocModel> model = make_noc_model(noc, seed);
+  NocModel& net = *model;
   std::mt19937_64 rng(seed);
   const unsigned n = noc.nodes();
   const double p_packet = t.rate / t.packet_flits;
