@@ -177,15 +177,21 @@ void FlowNetwork::route(const Event& e) {
       sa = slot(routed + m_cfg.va_cycles, link);
     } else {
       // The lowest output VC of the packet's class free when the head asks, else the one
-      // that frees first; it stays allocated from the head's VA until vc_release_cycles
-      // after the tail's switch grant.
+      // that frees first. It stays allocated from the head's VA until the cycle after the
+      // tail's switch grant, or, with wait_for_tail_credit, until the tail's credit is back:
+      // the tail crosses to the next router, leaves its buffer at the earliest one switch
+      // allocation later, and the credit is usable 1 + credit_cycles after that (the
+      // zero-load hold; a tail that waits downstream holds the VC longer in the flit model).
       const auto [v0, nv] = vc_class(p.cls);
       uint64_t* vcs = &m_vc_free[(size_t(r) * (kPorts - 1) + port - 1) * V + v0];
       uint64_t* vc = std::find_if(vcs, vcs + nv, [routed](uint64_t f) { return f <= routed; });
       if (vc == vcs + nv) vc = std::min_element(vcs, vcs + nv);
       out_vc = unsigned(vc - m_vc_free.data()) % V;
       sa = slot(std::max(routed, *vc) + m_cfg.va_cycles, link);
-      *vc = sa + F - 1 + m_cfg.vc_release_cycles;
+      const uint64_t tail_sa = sa + F - 1;
+      *vc = m_cfg.wait_for_tail_credit ? tail_sa + m_cfg.sa_cycles + m_cfg.st_cycles + m_cfg.link_cycles +
+                                             m_cfg.sa_cycles + 1 + m_cfg.credit_cycles
+                                       : tail_sa + 1;
     }
     link.reserve(sa, F);
     input.reserve(sa, F);
@@ -215,7 +221,7 @@ void FlowNetwork::process(const Event& e) {
       m_cnt.injected_flits += p.flits;
       m_cnt.buffer_writes += p.flits;
       // Into the lowest injection VC of its class: the source frees it with the tail.
-      push(start + m_cfg.link_cycles, e.pkt, e.lo, e.hi, p.src, Kind::head, 0, vc_class(p.cls).first);
+      push(start + m_cfg.ni_cycles + m_cfg.link_cycles, e.pkt, e.lo, e.hi, p.src, Kind::head, 0, vc_class(p.cls).first);
       break;
     }
     case Kind::head: route(e); break;
