@@ -75,34 +75,35 @@ void check_same_counters(const NocCounters& a, const NocCounters& b) {
 }  // namespace
 
 TEST_CASE("mesh flow: one packet alone takes the pipeline's zero-load latency", "[mesh][flow]") {
-  NocConfig c;  // 8×8, rc = va = sa = st = 1, link 1
-  // The flit-level cases (test_mesh_noc.cpp), T0 = (D+1)·(rc+va+sa+st) + (D+2)·link + flits−1,
-  // the same in both models:
+  NocConfig c;  // 8×8, ni = rc = va = sa = st = 1, link 1
+  // The flit-level cases (test_mesh_noc.cpp), T0 = ni + (D+1)·(rc+va+sa+st) + (D+2)·link +
+  // flits − 1, the same in both models:
   using Both = std::array<uint64_t, 2>;
-  CHECK(alone(c, 0, 63, 1) == Both{76, 76});  // D = 14: 15·4 + 16
-  CHECK(alone(c, 0, 63, 4) == Both{79, 79});  // + 3 flits of serialisation
-  CHECK(alone(c, 9, 9, 1) == Both{6, 6});     // D = 0: 4 + 2
+  CHECK(alone(c, 0, 63, 1) == Both{77, 77});  // D = 14: 1 + 15·4 + 16
+  CHECK(alone(c, 0, 63, 4) == Both{80, 80});  // + 3 flits of serialisation
+  CHECK(alone(c, 9, 9, 1) == Both{7, 7});     // D = 0: 1 + 4 + 2
   c.rc_cycles = 0;
   c.link_cycles = 2;
-  CHECK(alone(c, 0, 3, 1) == Both{22, 22});  // D = 3: 4·3 + 5·2
+  CHECK(alone(c, 0, 3, 1) == Both{23, 23});  // D = 3: 1 + 4·3 + 5·2
 }
 
 TEST_CASE("mesh flow: two packets sharing one link, by hand", "[mesh][flow]") {
   // A: 0 → 3 (links 0→1→2→3), created at 0; B: 1 → 3 (links 1→2→3), created at 5; 4 flits
-  // each. Alone, A takes T0(3 hops) = 4·4 + 5 + 3 = 24 and B T0(2 hops) = 3·4 + 4 + 3 = 19.
-  // Both heads are ready for router 1's east link at cycle 8 (A: injected 0, at router 0 at
-  // 1, switch 3, at router 1 at 6, routed 7, VC 8; B: injected 5, at router 1 at 6, VC 8).
-  // A's head reached router 1 first (in event order), so it takes the link for cycles 8–11
-  // and B's 4 flits follow at 12–15: B is 4 cycles late at every later router, A never.
+  // each. Alone, A takes T0(3 hops) = 1 + 4·4 + 5 + 3 = 25 and B T0(2 hops) = 1 + 3·4 + 4 + 3
+  // = 20. Both heads want router 1's east link at cycle 9 (A: injected 0, at router 0 at 2,
+  // RC 2, VA 3, switch 4, at router 1 at 7, VA 8, switch 9; B: injected 5, at router 1 at 7,
+  // VA 8, switch 9). A's head was sent towards router 1 before B was injected (in event
+  // order), so it takes the link for cycles 9–12 and B's 4 flits follow at 13–16: B is 4
+  // cycles late at every later router, A never.
   const NocConfig c = with_model(NocConfig{}, NocModelKind::flow);
   std::vector<uint64_t> arrive(2);
   FlowNetwork net(c, 1);
   net.set_sink([&](uint32_t tag, uint32_t, uint64_t, uint64_t at) { arrive[tag] = at; });
   net.send(0, {3}, 4, 0, 0);
   net.send(1, {3}, 4, 5, 1);
-  CHECK(net.drain() == 28);
-  CHECK(arrive[0] == 24);          // A: 0 + 24
-  CHECK(arrive[1] == 5 + 19 + 4);  // B: zero-load + A's 4 flits on the shared link
+  CHECK(net.drain() == 29);
+  CHECK(arrive[0] == 25);          // A: 0 + 25
+  CHECK(arrive[1] == 5 + 20 + 4);  // B: zero-load + A's 4 flits on the shared link
   // Counters are sums over the paths: 4 flits × (3 + 2) links; a flit is written into (and
   // read from) a buffer at every router it enters, 4 + 3 of them; it crosses a crossbar at
   // every router, so as often.
@@ -112,12 +113,65 @@ TEST_CASE("mesh flow: two packets sharing one link, by hand", "[mesh][flow]") {
   CHECK(net.counters().xbar_flits == 28);
   // The flit-level network interleaves the two packets' flits on the shared link (one VC
   // each) rather than sending them whole, so who is late differs, but the link carries the
-  // same 8 flits from cycle 8 and the last tail arrives at the same cycle.
+  // same 8 flits from cycle 9 and the last tail arrives at the same cycle.
   const auto flit = make_noc_model(with_model(c, NocModelKind::flit), 1);
   flit->send(0, {3}, 4, 0, 0);
   flit->send(1, {3}, 4, 5, 1);
-  CHECK(flit->drain() == 28);
+  CHECK(flit->drain() == 29);
   check_same_counters(flit->counters(), net.counters());
+}
+
+TEST_CASE("mesh flow: a full buffer holds the packet upstream (credits), as in the flit model", "[mesh][flow]") {
+  // Node 0 sends four 1-flit packets to node 3 at cycle 0 through one VC of one flit per
+  // port. A flit can enter a buffer only once the credit of the flit before it is back: that
+  // flit left the buffer at its switch grant s and the credit is usable at s + 1 +
+  // credit_cycles = s + 2. Packet k+1 leaves a router at the earliest when packet k has
+  // crossed to the next one and left it: s + (sa + st + link) + (rc + va) + 2 = s + 7, so
+  // the packets arrive 7 cycles apart after P0's zero-load 22 = 1 + 4·4 + 5 (P1: NI 6, router
+  // 0 switch 11, router 1 16, router 2 21, router 3 26, arrives 29). With unbounded buffers
+  // the NI would send one per cycle and they would arrive about 2 cycles apart.
+  NocConfig c;
+  c.vcs = 1, c.buf_depth = 1;
+  for (NocModelKind kind : {NocModelKind::flit, NocModelKind::flow}) {
+    INFO("model " << int(kind));
+    const auto net = make_noc_model(with_model(c, kind), 1);
+    std::vector<uint64_t> arrive;
+    net->set_sink([&](uint32_t, uint32_t, uint64_t, uint64_t at) { arrive.push_back(at); });
+    for (uint32_t k = 0; k < 4; ++k) net->send(0, {3}, 1, 0, k);
+    net->drain();
+    CHECK(arrive == std::vector<uint64_t>{22, 29, 36, 43});
+  }
+}
+
+TEST_CASE("mesh flow: a route that still branches takes a VC only with room for the whole packet", "[mesh][flow]") {
+  // The flit-level hand case of test_mesh_noc.cpp: 3×2 mesh (0 1 2 / 3 4 5), one VC of 4
+  // flits. Node 0 sends U (4 flits to node 2), then M (4 flits to nodes 2 and 4, branching
+  // at router 1), both at cycle 0. U: NI 0–3, router 0 switch 4–7, router 1 9–12, router 2
+  // 14–17, arrives 20. M takes a VC only with 4 free slots:
+  // - at the NI, U's flits leave router 0's buffer at 4–7, credits back 6–9: M sent 9–12;
+  // - at router 0 (head at 11, RC 11: U left the VC at 7), VA waits for the credits of U's
+  //   flits leaving router 1 (9–12 + 2 = 11–14): VA 14, switch 15–18;
+  // - at router 1 (head 18, RC 18, VA 19) the branches each go to one node (plain wormhole)
+  //   and share the crossbar input, sent whole in port order: east 20–23, south 24–27;
+  // - node 2: head at router 2 at 23, RC 23, VA 24, switch 25–28, tail arrives 31;
+  // - node 4: head at router 4 at 27, switch 29–32, tail arrives 35.
+  // The flit model interleaves the two branches (east 21–27 odd, south 20–26 even): 33 and 32.
+  // Without the whole-packet rule M would leave the NI at 6 and router 0 at 11.
+  NocConfig c;
+  c.cols = 3, c.rows = 2, c.vcs = 1, c.buf_depth = 4;
+  for (NocModelKind kind : {NocModelKind::flit, NocModelKind::flow}) {
+    const auto net = make_noc_model(with_model(c, kind), 1);
+    std::vector<uint64_t> lat(6, 0);
+    net->set_sink([&](uint32_t tag, uint32_t dest, uint64_t create, uint64_t arrive) {
+      if (tag == 1) lat[dest] = arrive - create;
+    });
+    net->send(0, {2}, 4, 0, 0);
+    net->send(0, {2, 4}, 4, 0, 1);
+    net->drain();
+    const bool flow = kind == NocModelKind::flow;
+    CHECK(lat[2] == (flow ? 31u : 33u));
+    CHECK(lat[4] == (flow ? 35u : 32u));
+  }
 }
 
 TEST_CASE("mesh flow: tree multicast gives the flit-level counters, timing within 3%", "[mesh][flow]") {
