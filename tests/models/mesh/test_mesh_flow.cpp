@@ -183,7 +183,7 @@ TEST_CASE("mesh flow: tree multicast gives the flit-level counters, timing withi
     const Outcome a = burst(with_model(c, NocModelKind::flit), k, 50, 100, 1);
     const Outcome b = burst(with_model(c, NocModelKind::flow), k, 50, 100, 1);
     check_same_counters(a.cnt, b.cnt);
-    // Measured (8×8, these seeds): 0.0, −0.1, −1.0, −2.6% for k = 1, 2, 4, 8; drain within 0.1%.
+    // Measured (8×8, these seeds): 0.0, −0.1, −1.0, −2.7% for k = 1, 2, 4, 8; drain within 0.1%.
     CHECK(b.latency == Approx(a.latency).epsilon(0.03));
     CHECK(b.drained == Approx(a.drained).epsilon(0.01));
   }
@@ -205,7 +205,8 @@ TEST_CASE("mesh flow: tree multicast gives the flit-level counters, timing withi
   // 4-flit packets, fan-out 4, one per 100 cycles per node. Where a tree branches, the
   // flit-level router interleaves the branches' flits through the input port; the flow model
   // sends the branches one after the other, which delays the later branches' heads (and the
-  // subtrees behind them): measured +5.3%, so the bound for multi-flit multicast is 6%.
+  // subtrees behind them): measured +5.3% (40.56 vs 42.73), so the bound for multi-flit
+  // multicast is 6%.
   const Outcome a = burst(with_model(c, NocModelKind::flit), 4, 100, 50, 4);
   const Outcome b = burst(with_model(c, NocModelKind::flow), 4, 100, 50, 4);
   check_same_counters(a.cnt, b.cnt);
@@ -213,28 +214,44 @@ TEST_CASE("mesh flow: tree multicast gives the flit-level counters, timing withi
   CHECK(b.drained == Approx(a.drained).epsilon(0.01));
 }
 
-TEST_CASE("mesh flow: uniform random latency within 1% of flit level up to 0.8x its saturation", "[mesh][flow]") {
-  // The flit-level 8×8 default network (2 VCs, vc_release 2) saturates near 0.30
-  // flits/node/cycle under uniform 1-flit traffic (accepted 0.298 at 0.30 offered, 0.301 at
-  // 0.35); 0.25 is 0.83× that.
-  NocConfig c;
+TEST_CASE("mesh flow: uniform random latency within 1% of flit level to 0.85x its saturation, 2% at 0.9x",
+          "[mesh][flow]") {
+  // Measured (flit, flow; seed 3): basic 1 flit 33.64 / 33.64 at 0.05, 35.19 / 35.17 at 0.15,
+  // 40.66 / 40.49 at 0.25 (−0.4%), 44.36 / 43.87 at 0.27 (−1.1%); 4 flits at 0.2 40.29 /
+  // 40.30; issue #18's configuration 33.71 / 33.71 at 0.15, 34.97 / 34.90 at 0.3, 36.66 /
+  // 36.34 at 0.35 (−0.9%). Accepted rates within 0.03% everywhere.
   TrafficConfig t;
   t.warmup_cycles = 2000;
   t.measure_cycles = 10000;
-  for (double rate : {0.05, 0.15, 0.25}) {
-    INFO("rate " << rate);
-    t.rate = rate;
+  const auto both = [&](const NocConfig& c, double bound) {
+    INFO("rate " << t.rate << ", " << t.packet_flits << " flits, " << c.vcs << " VCs");
     const TrafficResult a = run_synthetic(with_model(c, NocModelKind::flit), t, 3);
     const TrafficResult b = run_synthetic(with_model(c, NocModelKind::flow), t, 3);
-    CHECK(b.avg_packet_latency_cycles == Approx(a.avg_packet_latency_cycles).epsilon(0.01));
+    CHECK(b.avg_packet_latency_cycles == Approx(a.avg_packet_latency_cycles).epsilon(bound));
     CHECK(b.accepted_rate == Approx(a.accepted_rate).epsilon(0.01));
     CHECK_FALSE(b.saturated);
+  };
+  // The 8×8 default network (2 VCs of 8 flits, VCs freed at the tail's grant, no speedup)
+  // saturates at 0.296 flits/node/cycle under uniform 1-flit traffic (docs/mesh.md, the
+  // basic configuration): 0.27 is 0.91× that.
+  NocConfig c;
+  for (double rate : {0.05, 0.15, 0.25, 0.27}) {
+    t.rate = rate;
+    both(c, rate < 0.26 ? 0.01 : 0.02);
   }
   t.packet_flits = 4;
   t.rate = 0.2;
-  const TrafficResult a = run_synthetic(with_model(c, NocModelKind::flit), t, 3);
-  const TrafficResult b = run_synthetic(with_model(c, NocModelKind::flow), t, 3);
-  CHECK(b.avg_packet_latency_cycles == Approx(a.avg_packet_latency_cycles).epsilon(0.01));
+  both(c, 0.01);
+  // Issue #18's configuration (8 VCs, wait_for_tail_credit, input speedup 2) saturates at
+  // 0.385: up to 0.35 = 0.91× that.
+  t.packet_flits = 1;
+  c.vcs = 8;
+  c.wait_for_tail_credit = true;
+  c.input_speedup = 2;
+  for (double rate : {0.15, 0.3, 0.35}) {
+    t.rate = rate;
+    both(c, rate < 0.33 ? 0.01 : 0.02);
+  }
 }
 
 TEST_CASE("mesh flow: the LeNet-5 and MLP training steps through the CLI", "[mesh][flow][cli]") {
@@ -254,7 +271,8 @@ TEST_CASE("mesh flow: the LeNet-5 and MLP training steps through the CLI", "[mes
     for (const char* k : {"flit_hops", "buffer_writes", "buffer_reads", "xbar_flits", "injected_flits", "ejected_flits",
                           "packets", "deliveries"})
       CHECK(rep[0]["stats"]["noc"][k] == rep[1]["stats"]["noc"][k]);
-    // Measured: LeNet-5 76,222 vs 77,428 cycles (−1.6%), MLP 106,822 vs 106,890 (−0.1%).
+    // Measured: LeNet-5 76,824 vs 77,380 cycles (−0.7%), MLP 106,480 vs 106,480 (0.0%); the
+    // bound leaves room for mapping changes that move the traffic.
     const double flit = rep[0]["totals"]["cycles"], flow = rep[1]["totals"]["cycles"];
     CHECK(flow == Approx(flit).epsilon(0.02));
     CHECK_THAT(rep[1]["config"].get<std::string>(), Catch::Contains("model: flow"));
