@@ -10,6 +10,17 @@ namespace {
 constexpr unsigned kPorts = 5;   ///< 0 local (ejection), 1 east, 2 west, 3 south, 4 north, as in noc.h
 constexpr unsigned kNiPort = 5;  ///< the network interface's output VCs into its router's local input
 unsigned opposite(unsigned p) { return p == 0 ? 0 : (p % 2 == 1 ? p + 1 : p - 1); }
+/// Index of a free entry of `pool`: a recycled one from `free`, else a new one.
+template <class T>
+uint32_t allocate(std::vector<T>& pool, std::vector<uint32_t>& free) {
+  if (free.empty()) {
+    pool.emplace_back();
+    return uint32_t(pool.size() - 1);
+  }
+  const uint32_t i = free.back();
+  free.pop_back();
+  return i;
+}
 }  // namespace
 
 std::unique_ptr<NocModel> make_noc_model(const NocConfig& cfg, uint64_t seed) {
@@ -79,14 +90,7 @@ void FlowNetwork::send(uint32_t src, const std::vector<uint16_t>& dests, unsigne
                        uint32_t tag) {
   if (src >= m_cfg.nodes() || dests.empty() || flits == 0 || flits > 0xFFFF)
     throw std::logic_error("mesh::FlowNetwork::send: bad message (checked by callers)");
-  uint32_t id;
-  if (!m_free_pkts.empty()) {
-    id = m_free_pkts.back();
-    m_free_pkts.pop_back();
-  } else {
-    id = uint32_t(m_pkts.size());
-    m_pkts.emplace_back();
-  }
+  const uint32_t id = allocate(m_pkts, m_free_pkts);
   Packet& p = m_pkts[id];
   p.create = std::max(create, m_now);
   p.tag = tag;
@@ -240,14 +244,7 @@ void FlowNetwork::defer(const Event& e, uint64_t retry) {
 }
 
 void FlowNetwork::enqueue(const Event& e, size_t q) {
-  uint32_t w;
-  if (!m_free_waiting.empty()) {
-    w = m_free_waiting.back();
-    m_free_waiting.pop_back();
-  } else {
-    w = uint32_t(m_waiting.size());
-    m_waiting.emplace_back();
-  }
+  const uint32_t w = allocate(m_waiting, m_free_waiting);
   m_waiting[w] = Waiting{e, kNone};
   ++m_pkts[e.pkt].live;
   if (m_wait_tail[q] == kNone) m_wait_head[q] = w;
