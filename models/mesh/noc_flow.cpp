@@ -161,7 +161,7 @@ size_t FlowNetwork::upstream_ovc(unsigned r, unsigned port, unsigned vc) const {
 
 FlowNetwork::Avail FlowNetwork::avail(size_t o, uint64_t alloc, unsigned stage, unsigned flits, bool whole) const {
   const uint64_t vc_free = m_vc_free[o];
-  if (vc_free & kPending) return {vc_free & ~kPending, true};
+  if (vc_free & kPending) return {resolve_at(vc_free), true};
   // Flit i is sent no earlier than its slot's credit; a route that still branches takes the
   // VC only with credits for the whole packet (the flit model's multicast rule). Flits past
   // buf_depth reuse slots of the packet's own flits, which stream through (cut-through).
@@ -169,7 +169,7 @@ FlowNetwork::Avail FlowNetwork::avail(size_t o, uint64_t alloc, unsigned stage, 
   uint64_t va = std::max(alloc, vc_free), sa = 0;
   for (unsigned i = 0; i < n; ++i) {
     const uint64_t c = m_credit[o * B + (m_vc_sent[o] + i) % B];
-    if (c & kPending) return {c & ~kPending, true};
+    if (c & kPending) return {resolve_at(c), true};
     if (whole) va = std::max(va, c);
     sa = std::max(sa, c > i ? c - i : 0);
   }
@@ -234,13 +234,8 @@ void FlowNetwork::defer(const Event& e, uint64_t retry) {
   const size_t q = queue_of(e);
   m_front[q] = e.pkt;
   m_front_at[q] = d.time;
-  // Its credits upstream, and those of the packets behind it, are decided no earlier.
-  if (e.kind != Kind::head) return;
-  mark_pending(upstream_ovc(e.router, e.port, e.vc), e.slot, m_pkts[e.pkt].flits, d.time);
-  for (uint32_t w = m_wait_head[q]; w != kNone; w = m_waiting[w].next) {
-    const Event& b = m_waiting[w].e;
-    mark_pending(upstream_ovc(b.router, b.port, b.vc), b.slot, m_pkts[b.pkt].flits, d.time);
-  }
+  // Its credits upstream, like those of the packets behind it, are decided no earlier.
+  if (e.kind == Kind::head) mark_pending(upstream_ovc(e.router, e.port, e.vc), e.slot, m_pkts[e.pkt].flits, kQueue | q);
 }
 
 void FlowNetwork::enqueue(const Event& e, size_t q) {
@@ -250,8 +245,7 @@ void FlowNetwork::enqueue(const Event& e, size_t q) {
   if (m_wait_tail[q] == kNone) m_wait_head[q] = w;
   else m_waiting[m_wait_tail[q]].next = w;
   m_wait_tail[q] = w;
-  if (e.kind == Kind::head)
-    mark_pending(upstream_ovc(e.router, e.port, e.vc), e.slot, m_pkts[e.pkt].flits, m_front_at[q]);
+  if (e.kind == Kind::head) mark_pending(upstream_ovc(e.router, e.port, e.vc), e.slot, m_pkts[e.pkt].flits, kQueue | q);
 }
 
 void FlowNetwork::next_front(size_t q, uint64_t now) {
@@ -268,8 +262,7 @@ void FlowNetwork::next_front(size_t q, uint64_t now) {
   release(e.pkt);
   // It is the front now: packets arriving before it is processed queue behind it.
   m_front[q] = e.pkt;
-  m_front_at[q] = now;
-  if (e.kind == Kind::head) mark_pending(upstream_ovc(e.router, e.port, e.vc), e.slot, m_pkts[e.pkt].flits, now);
+  m_front_at[q] = now;  // its credits upstream were tied to this queue when it began to wait
 }
 
 void FlowNetwork::route(const Event& e) {

@@ -89,7 +89,10 @@ class FlowNetwork : public NocModel {
   void take_vc(size_t rr, unsigned router, unsigned port, unsigned vc, unsigned flits);
   /// Output VC `o` sent `flits` flits from credit slot `slot` on whose credits (and, with
   /// wait_for_tail_credit, the VC's release) are decided at `resolve`.
+  /// `resolve` is a cycle, or kQueue | a queue whose front's next decision decides it.
   void mark_pending(size_t o, unsigned slot, unsigned flits, uint64_t resolve);
+  /// The cycle at which pending value `v` is decided (no earlier).
+  uint64_t resolve_at(uint64_t v) const { return v & kQueue ? m_front_at[v & ~(kPending | kQueue)] : v & ~kPending; }
   /// The packet's flits left input VC (router, port, vc) from cycle `dep` on: credits back upstream.
   void credit_back(unsigned router, unsigned port, unsigned vc, unsigned slot, unsigned flits, uint64_t dep);
   /// Sends `e`, the front of its input VC (or source) queue, again at `retry`; the packets
@@ -162,6 +165,7 @@ class FlowNetwork : public NocModel {
   std::vector<Calendar> m_input;  ///< per router × input port: its crossbar input, one flit per cycle
   uint64_t m_rng_state;
   static constexpr uint64_t kPending = uint64_t(1) << 63;
+  static constexpr uint64_t kQueue = uint64_t(1) << 62;
   static constexpr uint32_t kNone = UINT32_MAX;
 };
 
