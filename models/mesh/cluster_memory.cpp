@@ -192,7 +192,7 @@ uint64_t ClusterMemory::send_refresh(size_t m, Network& net, uint64_t start) con
   // Tiles of one channel group hold the same filters: they take the destinations in turn.
   const size_t group = size_t(src.tiles_y);
   for (size_t g = 0; g < src.boxes.size(); g += group) {
-    const uint64_t channels = uint64_t(src.boxes[g].hi[2] - src.boxes[g].lo[2] + 1);
+    const uint64_t channels = uint64_t(src.boxes[g].hi[2]) - uint64_t(src.boxes[g].lo[2]) + 1;
     for (size_t t = 0; t < dst.boxes.size(); ++t) {
       const size_t s = std::min(src.boxes.size() - 1, g + t % group);
       uint64_t bytes = m_bw_units[m - 1][t] * channels * k * m_elem_bytes;
