@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "tests/cli/cli_harness.h"
+#include "tests/cli/report_json.h"
 
 using namespace bpsim::test;
 using Catch::Contains;
@@ -37,13 +38,6 @@ nlohmann::json layer_of(const nlohmann::json& rep, const std::string& name) {
   for (const auto& l : rep["network"]["cluster_memory"]["layers"])
     if (l["layer"] == name) return l;
   FAIL("no layer " << name);
-  return {};
-}
-
-nlohmann::json op_of(const nlohmann::json& rep, const std::string& name) {
-  for (const auto& o : rep["ops"])
-    if (o["name"] == name) return o;
-  FAIL("no op " << name);
   return {};
 }
 
