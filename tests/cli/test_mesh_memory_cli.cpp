@@ -90,6 +90,12 @@ TEST_CASE("mesh memory: stored activations that do not fit go to DRAM, written i
   // The transfers do not overlap compute: the op waits for them.
   CHECK(op_of(rep, "linear0.dw")["extra"]["spill_stall_cycles"] > 0);
   CHECK(rep["energy_breakdown_pj"].contains("dram.leakage"));
+  // Their commands: 10,240 B in 64 B bursts (DDR4 x64, BL8) = 160 reads and 160 writes,
+  // priced in the breakdown.
+  CHECK(rep["stats"]["memory"]["rd_count"] == 160);
+  CHECK(rep["stats"]["memory"]["wr_count"] == 160);
+  CHECK(rep["energy_breakdown_pj"]["dram.rd_burst"].get<double>() > 0);
+  CHECK(rep["energy_breakdown_pj"]["dram.wr_burst"].get<double>() > 0);
   // With 64 KiB everything fits again: the same step without DRAM, and fewer cycles.
   const auto fits = run_report(s, config(s, "fits", "{spec: " + spec + "}", "{cluster: {sram_kib: 64}}"), "f");
   CHECK(fits["totals"]["dram_read_bytes"] == 0);
