@@ -91,7 +91,11 @@ void MeshModel::run_synthetic_mode() {
   wait_out(start, r.cycles);
 }
 
-void MeshModel::run_op(const workload::Op& op, OpRecord& rec) { m_trainer->run_op(op, rec); }
+void MeshModel::run_op(const workload::Op& op, OpRecord& rec) {
+  m_trainer->run_op(op, rec);
+  m_spill_stall_cycles += rec.extra.value("spill_stall_cycles", uint64_t(0));
+  m_refresh_bytes += rec.extra.value("refresh_bytes", uint64_t(0));
+}
 
 void MeshModel::process() {
   if (m_spec.mode == Mode::synthetic) return run_synthetic_mode();
@@ -157,6 +161,9 @@ void MeshModel::register_stats() {
           "clock edges the Verilated router ran, resets, control-store loads and accepting edges included");
     c.add("rtl_router_mismatches", m_rtl_mismatches, "firings whose RTL result differed from the C++ logic module (0)");
   }
+  c.add("spill_stall_cycles", m_spill_stall_cycles,
+        "cycles ops waited for cluster memory spilled to DRAM (docs/mesh.md, training memory)");
+  c.add("refresh_bytes", m_refresh_bytes, "bytes of W^T copies rewritten over the NoC after updates (transport)");
   const Mapping& m = *m_map;  // fixed at construction
   c.set("clusters_used", uint64_t(m.clusters_used), "clusters holding a layer");
   c.set("control_store_bytes_max", m.control_store_bytes_max, "control store of the largest cluster");

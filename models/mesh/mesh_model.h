@@ -50,6 +50,7 @@ class MeshModel : public OpRunner {
   nlohmann::json m_network = nlohmann::json::object();
   std::unique_ptr<RtlRouter> m_rtl;  ///< backend: rtl
   uint64_t m_rtl_firings = 0, m_rtl_cycles = 0, m_rtl_edges = 0, m_rtl_mismatches = 0;
+  uint64_t m_spill_stall_cycles = 0, m_refresh_bytes = 0;  ///< training memory, summed over the ops
 };
 
 }  // namespace bpsim::mesh

@@ -89,6 +89,9 @@ TEST_CASE("mesh memory: stored activations that do not fit go to DRAM, written i
   CHECK(op_of(rep, "linear0.dw")["dram_read_bytes"] == 10240);
   // The transfers do not overlap compute: the op waits for them.
   CHECK(op_of(rep, "linear0.dw")["extra"]["spill_stall_cycles"] > 0);
+  CHECK(rep["stats"]["mesh"]["cluster"]["spill_stall_cycles"] ==
+        op_of(rep, "linear0.fwd")["extra"]["spill_stall_cycles"].get<uint64_t>() +
+            op_of(rep, "linear0.dw")["extra"]["spill_stall_cycles"].get<uint64_t>());
   CHECK(rep["energy_breakdown_pj"].contains("dram.leakage"));
   // Their commands: 10,240 B in 64 B bursts (DDR4 x64, BL8) = 160 reads and 160 writes,
   // priced in the breakdown.
@@ -140,6 +143,8 @@ TEST_CASE("mesh memory: feedback alignment keeps B at the clusters but sends no 
   CHECK(layer_of(tr, "linear0")["refresh_bytes"] == 2048);
   CHECK(layer_of(fa, "linear0")["refresh_bytes"] == 0);
   CHECK(op_of(tr, "linear2.weight.update")["extra"]["refresh_bytes"] == 2048);
+  CHECK(tr["stats"]["mesh"]["cluster"]["refresh_bytes"] == 2048);
+  CHECK(fa["stats"]["mesh"]["cluster"]["refresh_bytes"] == 0);
   CHECK(!op_of(fa, "linear2.weight.update")["extra"].contains("refresh_bytes"));
   CHECK(tr["network"]["packets"].get<uint64_t>() - fa["network"]["packets"].get<uint64_t>() == 8);
   CHECK(tr["stats"]["mesh"]["noc"]["injected_flits"].get<uint64_t>() -
