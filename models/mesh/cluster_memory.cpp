@@ -181,7 +181,7 @@ const OpMemoryTraffic* ClusterMemory::traffic_of(uint32_t id) const {
   return it == m_ops.end() ? nullptr : &it->second;
 }
 
-uint64_t ClusterMemory::send_refresh(size_t m, Network& net, uint64_t start) const {
+uint64_t ClusterMemory::send_refresh(size_t m, NocModel& net, uint64_t start) const {
   const MappedLayer& src = m_map.layers[m];
   const MappedLayer& dst = m_map.layers[m - 1];
   const Connection& c = src.conn;
@@ -208,7 +208,7 @@ uint64_t ClusterMemory::send_refresh(size_t m, Network& net, uint64_t start) con
   return sent;
 }
 
-void ClusterMemory::run_op(const workload::Op& op, Network& net, uint64_t start, OpRecord& rec) const {
+void ClusterMemory::run_op(const workload::Op& op, NocModel& net, uint64_t start, OpRecord& rec) const {
   const OpMemoryTraffic* t = traffic_of(op.id);
   if (!t) return;
   if (t->refresh_layer > 0) {

@@ -13,7 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include "models/mesh/mapper.h"
-#include "models/mesh/noc.h"
+#include "models/mesh/noc_model.h"
 #include "sim/ir/op_record.h"
 
 namespace bpsim::memory {
@@ -64,11 +64,11 @@ class ClusterMemory {
   void bind(memory::MemorySystem* mem) { m_mem = mem; }
   /// An op's memory work after its compute (rec.cycles so far): the W^T refresh messages of
   /// an update on `net`, then its spill traffic (time_spill). `start`: the op's first cycle.
-  void run_op(const workload::Op& op, Network& net, uint64_t start, OpRecord& rec) const;
+  void run_op(const workload::Op& op, NocModel& net, uint64_t start, OpRecord& rec) const;
   /// Sends layer m's W^T refresh (layer m's clusters to layer m−1's, in messages of at most
   /// kRefreshPayloadBytes; the tiles of one channel group take the destinations in turn),
   /// created at `start`; returns the refresh bytes sent.
-  uint64_t send_refresh(size_t m, Network& net, uint64_t start) const;
+  uint64_t send_refresh(size_t m, NocModel& net, uint64_t start) const;
   /// The report's `network.cluster_memory`.
   nlohmann::json report() const;
   /// Weight bytes one refresh message carries (a header comes on top): 64 fp32 weights.

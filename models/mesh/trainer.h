@@ -3,11 +3,13 @@
 /// non-zero activations or gradients fire) whose destinations come from the logic module's
 /// ranges; weight gradients, updates and element-wise ops stay local to the clusters.
 #include <cstdint>
+#include <memory>
 #include <random>
 
 #include "models/mesh/cluster_memory.h"
 #include "models/mesh/mapper.h"
 #include "models/mesh/noc.h"
+#include "models/mesh/noc_model.h"
 #include "models/mesh/rtl_router.h"
 #include "sim/engine/accelerator.h"
 #include "sim/memory/sram.h"
@@ -41,8 +43,9 @@ class Trainer {
   uint64_t send_layer_messages(size_t m, bool backward, OpRecord& rec);
   const MeshSpec& m_spec;
   const Mapping& m_map;
-  memory::OnChipBuffer m_sram;  ///< every cluster's; counts its accesses
-  Network m_net;
+  memory::OnChipBuffer m_sram;      ///< every cluster's; counts its accesses
+  std::unique_ptr<NocModel> m_noc;  ///< flit- or flow-level (noc.model)
+  NocModel& m_net;
   std::mt19937_64 m_rng;
   RtlRouter* m_rtl;
   const ClusterMemory* m_memory = nullptr;

@@ -4,6 +4,7 @@
 #include <catch2/catch.hpp>
 
 #include "models/mesh/cluster_memory.h"
+#include "models/mesh/noc.h"
 #include "sim/core/config_node.h"
 #include "sim/source/load.h"
 #include "tests/models/mesh/mesh_test_util.h"
@@ -101,16 +102,20 @@ TEST_CASE("mesh memory: what does not fit spills stored inputs first, then optim
 }
 
 TEST_CASE("mesh memory: the W^T refresh reaches every host, the group's tiles sending in turn", "[mesh][mesh_memory]") {
-  const MeshSpec spec = testing::mesh_spec("cols: 4\nrows: 4\ncluster: {elements: 64, sram_kib: 64}\n");
-  const auto g = small_cnn("sgd");
-  const Mapping map = map_graph(*g, spec, nullptr);
-  const ClusterMemory mem(map, *g, spec);
-  Network net(spec.noc, 1);
-  // c2 has one channel group (2 channels, 2 row tiles, the same filters): its tiles send
-  // 288 B to c1's tiles 0, 2 and 1, 3, as 256 + 32 B messages: 8 messages of
-  // ⌈(8 + 256)/16⌉ = 17 and ⌈(8 + 32)/16⌉ = 3 flits.
-  CHECK(mem.send_refresh(2, net, 0) == 4 * 288);
-  net.drain();
-  CHECK(net.counters().packets_injected == 8);
-  CHECK(net.counters().injected_flits == 4 * (17 + 3));
+  for (const char* model : {"flit", "flow"}) {
+    INFO(model);
+    const MeshSpec spec = testing::mesh_spec(std::string("cols: 4\nrows: 4\nnoc: {model: ") + model +
+                                             "}\ncluster: {elements: 64, sram_kib: 64}\n");
+    const auto g = small_cnn("sgd");
+    const Mapping map = map_graph(*g, spec, nullptr);
+    const ClusterMemory mem(map, *g, spec);
+    const std::unique_ptr<NocModel> net = make_noc_model(spec.noc, 1);
+    // c2 has one channel group (2 channels, 2 row tiles, the same filters): its tiles send
+    // 288 B to c1's tiles 0, 2 and 1, 3, as 256 + 32 B messages: 8 messages of
+    // ⌈(8 + 256)/16⌉ = 17 and ⌈(8 + 32)/16⌉ = 3 flits.
+    CHECK(mem.send_refresh(2, *net, 0) == 4 * 288);
+    net->drain();
+    CHECK(net->counters().packets_injected == 8);
+    CHECK(net->counters().injected_flits == 4 * (17 + 3));
+  }
 }
