@@ -191,6 +191,7 @@ void Trainer::run_op(const workload::Op& op, OpRecord& rec) {
     }
     rec.cycles = std::max<uint64_t>(1, ceil_div(work, uint64_t(P) * std::max<uint64_t>(1, clusters)));
   }
+  if (m_memory) m_memory->run_op(op, m_net, m_time, rec);  // its refresh messages count below
   const NocCounters& after = m_net.counters();
   const MeshActions& A = mesh_actions();
   rec.actions[A.buffer_write] += after.buffer_writes - before.buffer_writes;

@@ -6,6 +6,7 @@
 #include <memory>
 #include <random>
 
+#include "models/mesh/cluster_memory.h"
 #include "models/mesh/mapper.h"
 #include "models/mesh/noc.h"
 #include "models/mesh/noc_model.h"
@@ -26,6 +27,8 @@ class Trainer {
   /// by the caller: op_record).
   void run_op(const workload::Op& op, OpRecord& rec);
   uint64_t now() const { return m_time; }
+  /// Training memory: each op's W^T refresh and DRAM spill after its compute (null: none).
+  void set_memory(const ClusterMemory* memory) { m_memory = memory; }
   const NocCounters& counters() const { return m_net.counters(); }
   double avg_latency_cycles() const { return m_deliveries ? double(m_lat_sum) / double(m_deliveries) : 0.0; }
   uint64_t messages() const { return m_messages; }
@@ -45,6 +48,7 @@ class Trainer {
   NocModel& m_net;
   std::mt19937_64 m_rng;
   RtlRouter* m_rtl;
+  const ClusterMemory* m_memory = nullptr;
   RtlStats m_rtl_stats;
   uint64_t m_time = 0, m_lat_sum = 0, m_deliveries = 0, m_messages = 0;
   unsigned m_bytes = 4, m_msg_flits = 1;

@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "tests/cli/cli_harness.h"
+#include "tests/cli/report_json.h"
 
 using namespace bpsim::test;
 using Catch::Contains;
@@ -23,13 +24,6 @@ std::string seq_spec(const Scratch& s, const std::string& relu_density, int toke
 std::string mesh_config(const Scratch& s, const std::string& workload, const std::string& accel = "") {
   return s.file("mesh.yaml", preset_includes("mesh_8x8.yaml") + (accel.empty() ? "" : "accelerator: " + accel + "\n") +
                                  "workload: " + workload + "\n");
-}
-
-nlohmann::json op_of(const nlohmann::json& rep, const std::string& name) {
-  for (const auto& o : rep["ops"])
-    if (o["name"] == name) return o;
-  FAIL("no op " << name);
-  return {};
 }
 
 }  // namespace
