@@ -26,8 +26,8 @@ struct Connection {
   enum class Kind : uint8_t { conv, full, identity, heads } kind = Kind::full;
   int32_t stride = 1, kernel_w = 1, kernel_h = 1, pad = 0;
   int32_t group_in = 1, group_out = 1, offset = 0;  ///< heads only
-  int32_t in_w = 1, in_h = 1, in_c = 1;     ///< source (input) space
-  int32_t out_w = 1, out_h = 1, out_c = 1;  ///< destination (output) space
+  int32_t in_w = 1, in_h = 1, in_c = 1;             ///< source (input) space
+  int32_t out_w = 1, out_h = 1, out_c = 1;          ///< destination (output) space
 };
 
 /// One control-store entry: a destination cluster and the connection to it.

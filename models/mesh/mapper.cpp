@@ -378,7 +378,9 @@ Mapping map_graph(const workload::OpGraph& g, const MeshSpec& spec, const config
       // The skip branch may be pooled on its clusters (ResNet's stem: a max-pool kept local).
       if (!add || a->boxes.empty() || a->c != b->c || b->w < a->w || b->h < a->h) {
         no.add("mode", "op '" + op.name + "' joins " + std::to_string(from.size()) + " branches (" +
-                           (add ? "of different shapes" : op.detail.empty() ? std::string("not an add") : op.detail) +
+                           (add                 ? "of different shapes"
+                            : op.detail.empty() ? std::string("not an add")
+                                                : op.detail) +
                            "); the mesh joins two branches of one shape by an add only");
         held.write(op, from[0]);  // keep following the graph: one refusal, not one per later op
         continue;

@@ -127,7 +127,7 @@ uint64_t Trainer::send_layer_messages(size_t m, bool backward, OpRecord& rec) {
       for (int32_t y = 0; y < sh; ++y)
         for (int32_t x = 0; x < sw; ++x) {
           if (heads && hits(x, y, ch).empty()) continue;  // a K or V feature: delivered once (send_operands)
-          if (density < 1.0 && !fire(m_rng)) {  // zero: nothing is sent, its MACs are skipped
+          if (density < 1.0 && !fire(m_rng)) {            // zero: nothing is sent, its MACs are skipped
             silent_macs += worth(x, y, ch);
             continue;
           }
@@ -206,7 +206,8 @@ uint64_t Trainer::reduce_messages(const workload::Op& op, size_t m, OpRecord& re
   } else {
     const size_t tiles_y = size_t(L.tiles_y);
     for (size_t t0 = 0; t0 < L.clusters.size(); t0 += tiles_y)
-      groups.emplace_back(L.clusters.begin() + long(t0), L.clusters.begin() + long(std::min(t0 + tiles_y, L.clusters.size())));
+      groups.emplace_back(L.clusters.begin() + long(t0),
+                          L.clusters.begin() + long(std::min(t0 + tiles_y, L.clusters.size())));
     values = 2 * uint64_t(L.ch_per);
   }
   // A weight gradient of a normalisation (batchnorm's dγ, dβ) is gathered only; the
@@ -242,14 +243,20 @@ uint64_t Trainer::reduce_messages(const workload::Op& op, size_t m, OpRecord& re
   return end - start;
 }
 
-void Trainer::send_join_gradients(size_t below, OpRecord& rec) {
+void Trainer::send_join_gradients(size_t at, OpRecord& rec) {
   // The add's backward has no op of its own: the gradient at the sum reaches the residual
-  // branch in place and is routed to the skip branch's clusters before the backward pass
-  // goes below the join. The network input needs no gradient.
-  while (!m_pending.empty() && m_pending.back() > below) {
-    const size_t j = m_pending.back();
-    m_pending.pop_back();
-    if (m_map.layers[j].from <= 0) continue;
+  // branch in place and is routed to the skip branch's clusters with the first backward op
+  // on the skip branch's producer (its gradient sum at a fork, or its own backward) or
+  // below it. The network input needs no gradient.
+  for (size_t i = 0; i < m_pending.size();) {
+    const size_t j = m_pending[i];
+    const int from = m_map.layers[j].from;
+    if (from < int(at)) {
+      ++i;
+      continue;
+    }
+    m_pending.erase(m_pending.begin() + long(i));
+    if (from <= 0) continue;
     const uint64_t t0 = m_time;
     OpRecord part;
     send_layer_messages(j, true, part);
@@ -317,7 +324,8 @@ void Trainer::run_op(const workload::Op& op, OpRecord& rec) {
     send_layer_messages(size_t(m), false, rec);
     rec.macs_executed = 0;
     rec.onchip_read_bytes = rec.onchip_write_bytes = op.elements * m_bytes;
-    cycles = std::max<uint64_t>(rec.cycles, ceil_div(op.elements, uint64_t(P) * m_map.layers[size_t(m)].clusters.size()));
+    cycles =
+        std::max<uint64_t>(rec.cycles, ceil_div(op.elements, uint64_t(P) * m_map.layers[size_t(m)].clusters.size()));
   } else {
     // Local work, spread over the clusters holding the op's input (or all used clusters).
     const uint64_t clusters = owner >= 0 ? m_map.layers[size_t(owner)].clusters.size() : m_map.clusters_used;

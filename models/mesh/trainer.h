@@ -48,8 +48,9 @@ class Trainer {
   /// Network and SRAM counts of the op, its cycles (`cycles` from `base`, after what
   /// began at t0), and the clock moved past it.
   void finish(OpRecord& rec, const NocCounters& before, uint64_t t0, uint64_t base, uint64_t cycles);
-  /// Routes the gradient of every join above layer `below` to its skip branch, into `rec`.
-  void send_join_gradients(size_t below, OpRecord& rec);
+  /// Routes the gradient of every join whose skip branch comes from layer `at` or above
+  /// to that branch, into `rec` (a backward op of layer `at`).
+  void send_join_gradients(size_t at, OpRecord& rec);
   const MeshSpec& m_spec;
   const Mapping& m_map;
   memory::OnChipBuffer m_sram;  ///< every cluster's; counts its accesses
