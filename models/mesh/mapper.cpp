@@ -282,7 +282,8 @@ void routing_tables(Mapping& map) {
 /// builder lays them out) becomes a layer of H·keys score neurons per query token; PV
 /// (reads the probabilities and the QKV output) a layer of H·d neurons per query token.
 /// Returns why it cannot be mapped ("" when it was: the layer is the last of `map`).
-std::string map_attention(const workload::Op& op, const std::vector<int>& from, Mapping& map, unsigned P) {
+std::string map_attention(const workload::Op& op, const std::vector<int>& from, Mapping& map, unsigned P,
+                          uint64_t bytes) {
   const bool qk = op.detail == "attention_qk", pv = op.detail == "attention_pv";
   if (!qk && !pv) return "the mesh maps attention's QK^T and PV (details attention_qk, attention_pv) only";
   const int qkv = qk ? from[0] : (from.size() == 2 ? from[1] : -1);
@@ -312,6 +313,9 @@ std::string map_attention(const workload::Op& op, const std::vector<int>& from, 
   c.out_c = int32_t(heads) * c.group_out;
   L.c = c.out_c;
   tile_layer(L, P);
+  // The kept operand is held like a layer's weights (and dK, dV accumulate like weight
+  // gradients): a score neuron keeps d values of K, an output neuron s values of V.
+  L.weight_bytes_per_cluster = uint64_t(L.ch_per) * uint64_t(qk ? dk : kk) * bytes;
   map.layers.push_back(L);
   return "";
 }
@@ -403,13 +407,14 @@ Mapping map_graph(const workload::OpGraph& g, const MeshSpec& spec, const config
       continue;
     }
     if (from.size() > 1 || acts.size() == op.reads.size()) {  // no weight operand: QK^T reads one tensor twice
-      const std::string why = map_attention(op, from, map, P);
+      const std::string why = map_attention(op, from, map, P, bytes);
       if (!why.empty()) {
         no.add("mode", "layer '" + op.layer + "' multiplies two activations (" + op.name + "): " + why);
         held.write(op, from[0]);  // keep following the graph: one refusal, not one per later op
       } else {
         held.write(op, int(map.layers.size()) - 1);
         map.owner[op.layer] = int(map.layers.size()) - 1;
+        no.need("cluster.sram_kib", 2 * map.layers.back().weight_bytes_per_cluster, op.layer);
       }
       continue;
     }

@@ -74,6 +74,26 @@ TEST_CASE("mesh graph: a residual join routes the skip branch to the residual br
   CHECK(extra(fork, "flit_hops") == 32);
 }
 
+TEST_CASE("mesh graph: a downsample conv reads its block's input, not the conv before it", "[cli][mesh][mesh_graph]") {
+  Scratch s("mg_down");
+  // A ResNet basic block with stride 2 on 2×4×4: conv1 (3×3, s2) → conv2 (3×3), and the
+  // shortcut down.conv (1×1, s2) → down.bn, added.
+  const std::string spec = s.file("blk.yaml",
+                                  "name: blk\nbatch: 1\ninput: { shape: [2, 4, 4] }\nlayers:\n"
+                                  "  - { kind: basic_block, out_channels: 4, stride: 2 }\n");
+  const auto rep = run_report(s, mesh_config(s, spec, "{}"));
+  // down.conv fires from the block input: its 2·4·4 = 32 neurons (input density 1), each
+  // a 1×1 tap; the stride-2 conv reads only even (x, y): 2·2·2 = 8 of them send, each
+  // worth K = 4 MACs: 32 = K·C·P·Q = 4·2·2·2. Fed from conv2 (4·2·2 = 16 neurons) it would
+  // fire 16.
+  const auto down = op_of(rep, "basic_block0.res.down.conv.fwd");
+  CHECK(extra(down, "fired") == 32);
+  CHECK(extra(down, "messages") == 8);
+  CHECK(down["macs_executed"] == 32);
+  // The join: down.bn's 4·2·2 = 16 outputs (no ReLU before the add) one message each.
+  CHECK(extra(op_of(rep, "basic_block0.res.fwd"), "messages") == 16);
+}
+
 TEST_CASE(
     "mesh graph: attention over every token, every head, forward and backward; layernorm and softmax "
     "send partial sums",
