@@ -150,6 +150,23 @@ TEST_CASE(
   CHECK(rep["totals"]["macs_executed"] == rep["totals"]["macs"]);
 }
 
+TEST_CASE("mesh graph: batchnorm gathers each channel group's sums across its row tiles once per step",
+          "[cli][mesh][mesh_graph]") {
+  Scratch s("mg_bn");
+  const std::string spec = s.file("bn.yaml",
+                                  "name: bn\nbatch: 2\ninput: { shape: [1, 4, 4] }\nlayers:\n"
+                                  "  - { kind: conv2d, name: c, out_channels: 2, kernel: 3, padding: 1 }\n"
+                                  "  - { kind: batchnorm, name: bn }\n"
+                                  "  - { kind: conv2d, name: d, out_channels: 2, kernel: 1 }\n");
+  const auto rep = run_report(s, mesh_config(s, spec, "{cluster: {elements: 8}}"));
+  // c's 4×4×2 outputs in boxes of 1 row × 2 channels (P = 8): 4 tiles, one channel group.
+  // Per step (both samples summed locally first) 3 partial messages to the first tile and
+  // one multicast back: 4; the backward the same; dγ, dβ gathered only: 3.
+  CHECK(extra(op_of(rep, "bn.fwd"), "messages") == 4);
+  CHECK(extra(op_of(rep, "bn.bwd"), "messages") == 4);
+  CHECK(extra(op_of(rep, "bn.dw"), "messages") == 3);
+}
+
 TEST_CASE("mesh graph: what is still not mapped is refused in one error naming each layer", "[cli][mesh][mesh_graph]") {
   Scratch s("mg_refuse");
   const std::string spec = s.file("bad.yaml",
