@@ -1,9 +1,19 @@
 #!/usr/bin/env bash
 # Compares the mesh model's synthetic mode with BookSim2 on an 8×8 mesh (DOR, single-flit
-# packets, uniform random): latency/throughput curve and speed at 0.3 flits/node/cycle for
-# 100k cycles. Downloads nothing: pass a BookSim2 checkout built beside the project.
+# packets, uniform random, BookSim's iq router with iSLIP allocators): the saturation rate of
+# each simulator, found the same way for both, and latency at 0.1, 0.3 and 0.9 × BookSim2's
+# saturation rate. Downloads nothing: pass a BookSim2 checkout built beside the project.
 #   usage: scripts/compare_booksim.sh PEER_DIR [BPSIM_BIN]   (PEER_DIR/src/booksim must exist)
-#   env:   VCS (default 2), RATES (default "0.05 0.1 0.15 0.2 0.25 0.28 0.3 0.32"), WINDOW (20000)
+#   env:   CONFIG  issue18 (default): 8 VCs × 8 flits, wait_for_tail_credit, input speedup 2;
+#                  basic: 2 VCs × 8 flits, VCs freed at the tail's switch grant, no speedup
+#                  (BookSim's defaults); VCS overrides the VC count of either
+#          WINDOW  measured cycles per point, after a warm-up as long (default 10000)
+#          RATES   extra offered rates to print a latency/throughput row for (default none)
+#          SPEED=1 also time both at 0.3 flits/node/cycle for 100k cycles
+# Saturation (both simulators): a rate is saturated when the mean packet latency exceeds
+# 3× the zero-load latency (measured at 0.01 flits/node/cycle), or accepted < 0.95 × offered,
+# or the simulator gives up (BookSim2 stops past its latency threshold). The saturation rate
+# is the boundary found by bisection between 0.05 and 0.65 to within 0.005 flits/node/cycle.
 set -euo pipefail
 peer=${1:?usage: compare_booksim.sh PEER_DIR [BPSIM_BIN]}
 here=$(cd "$(dirname "$0")/.." && pwd)
@@ -11,9 +21,13 @@ bpsim=${2:-$here/build/bpsim}
 booksim=$peer/src/booksim
 [[ -x $booksim ]] || { echo "no BookSim binary at $booksim (cd $peer/src && make)" >&2; exit 2; }
 [[ -x $bpsim ]] || { echo "no bpsim binary at $bpsim" >&2; exit 2; }
-vcs=${VCS:-2}
-rates=${RATES:-"0.05 0.1 0.15 0.2 0.25 0.28 0.3 0.32"}
-window=${WINDOW:-20000}
+config=${CONFIG:-issue18}
+case $config in
+  issue18) vcs=${VCS:-8} tail=1 speedup=2 ;;
+  basic) vcs=${VCS:-2} tail=0 speedup=1 ;;
+  *) echo "CONFIG must be issue18 or basic (it is $config)" >&2; exit 2 ;;
+esac
+window=${WINDOW:-10000}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 # BookSim's iq router defaults: routing/VA/SA delay 1, st_final 1, channel latency 1.
@@ -24,36 +38,76 @@ n = 2;
 routing_function = dor;
 num_vcs = $vcs;
 vc_buf_size = 8;
+wait_for_tail_credit = $tail;
+input_speedup = $speedup;
+vc_allocator = islip;
+sw_allocator = islip;
 traffic = uniform;
 packet_size = 1;
 sim_type = latency;
 CFG
 cfg=$here/configs/examples/mesh_synthetic_uniform.yaml
-bp_point() {  # rate warmup measure → "latency accepted seconds"
+tailb=$([[ $tail == 1 ]] && echo true || echo false)
+bp_point() {  # rate warmup measure → "latency accepted seconds" (latency "-" if not drained)
   local t0 t1
   t0=$(date +%s.%N)
   "$bpsim" run "$cfg" --out "$work/bp" --force --quiet --set accelerator.noc.vcs="$vcs" \
+    --set accelerator.noc.wait_for_tail_credit="$tailb" --set accelerator.noc.input_speedup="$speedup" \
     --set accelerator.traffic.rate="$1" --set accelerator.traffic.warmup_cycles="$2" \
     --set accelerator.traffic.measure_cycles="$3" --set accelerator.traffic.drain_cycles=20000 >/dev/null
   t1=$(date +%s.%N)
-  python3 -c "import json,sys; n=json.load(open('$work/bp/report.json'))['network']; print(round(n['avg_packet_latency_cycles'],2), round(n['accepted_rate'],4), round($t1-$t0,2))"
+  python3 -c "import json; n=json.load(open('$work/bp/report.json'))['network']; \
+print(round(n['avg_packet_latency_cycles'],2) if n['packets'] else '-', round(n['accepted_rate'],4), round($t1-$t0,2))"
 }
-bs_point() {  # rate warmup_periods sample_period → "latency accepted seconds"
-  local out t0 t1
+bs_point() {  # rate warmup_periods sample_period → "latency accepted seconds" ("-" when it gives up)
+  local out t0 t1 lat acc
   t0=$(date +%s.%N)
   out=$("$booksim" "$work/mesh88.cfg" injection_rate="$1" warmup_periods="$2" sample_period="$3" max_samples=1 2>&1 || true)
   t1=$(date +%s.%N)
-  echo "$(echo "$out" | grep 'Packet latency average' | tail -1 | awk '{print $5}') \
-$(echo "$out" | grep 'Accepted flit rate average' | tail -1 | sed 's/.*= *//;s/ .*//') $(python3 -c "print(round($t1-$t0,2))")"
+  lat=$(echo "$out" | grep 'Packet latency average' | tail -1 | awk '{print $5}')
+  acc=$(echo "$out" | grep 'Accepted flit rate average =' | tail -1 | sed 's/.*= *//;s/ .*//')
+  echo "${lat:--} ${acc:--} $(python3 -c "print(round($t1-$t0,2))")"
 }
-echo "# 8x8 mesh, DOR, $vcs VCs x 8 flits, 1-flit packets, uniform; window $window cycles after a $window-cycle warm-up"
-echo "# rate   bpsim_latency bpsim_accepted   booksim_latency booksim_accepted   latency_diff_%"
-for r in $rates; do
-  read -r bl ba _ <<<"$(bp_point "$r" "$window" "$window")"
-  read -r kl ka _ <<<"$(bs_point "$r" 1 "$window")"
-  echo "$r   $bl $ba   $kl $ka   $(python3 -c "print(round(100*($bl-$kl)/$kl,1))" 2>/dev/null || echo n/a)"
+saturated() {  # rate latency accepted zero_load → exit 0 when saturated
+  python3 -c "import sys; r,l,a,z=sys.argv[1:]; sys.exit(0 if l=='-' or a=='-' or float(l)>3*float(z) \
+or float(a)<0.95*float(r) else 1)" "$@"
+}
+saturation() {  # point_function zero_load → saturation rate
+  local lo=0.05 hi=0.65 mid l a
+  while python3 -c "import sys; sys.exit(0 if $hi-$lo>0.005 else 1)"; do
+    mid=$(python3 -c "print(round(($lo+$hi)/2,5))")
+    read -r l a _ <<<"$($1 "$mid")"
+    if saturated "$mid" "$l" "$a" "$2"; then hi=$mid; else lo=$mid; fi
+  done
+  python3 -c "print(round(($lo+$hi)/2,4))"
+}
+pct() { python3 -c "import sys; a,b=sys.argv[1:]; print('n/a' if '-' in (a,b) else round(100*(float(a)-float(b))/float(b),1))" "$@"; }
+bp_at() { bp_point "$1" "$window" "$window"; }
+bs_at() { bs_point "$1" 1 "$window"; }
+
+echo "# 8x8 mesh, DOR, $vcs VCs x 8 flits, wait_for_tail_credit $tail, input_speedup $speedup, iSLIP VA and SA,"
+echo "# 1-flit packets, uniform random; $window measured cycles after a $window-cycle warm-up (CONFIG=$config)"
+read -r bz _ _ <<<"$(bp_at 0.01)"
+read -r kz _ _ <<<"$(bs_at 0.01)"
+echo "zero-load latency (0.01 flits/node/cycle): bpsim $bz  booksim $kz  diff_% $(pct "$bz" "$kz")"
+bsat=$(saturation bp_at "$bz")
+ksat=$(saturation bs_at "$kz")
+echo "saturation rate (latency > 3x zero-load or accepted < 0.95x offered): bpsim $bsat  booksim $ksat  diff_% $(pct "$bsat" "$ksat")"
+echo "# fraction_of_booksim_saturation rate   bpsim_latency bpsim_accepted   booksim_latency booksim_accepted   latency_diff_%"
+for f in 0.1 0.3 0.9; do
+  r=$(python3 -c "print(round($f*$ksat,4))")
+  read -r bl ba _ <<<"$(bp_at "$r")"
+  read -r kl ka _ <<<"$(bs_at "$r")"
+  echo "$f $r   $bl $ba   $kl $ka   $(pct "$bl" "$kl")"
 done
-echo "# speed: 0.3 flits/node/cycle, 100k measured cycles (no warm-up), wall seconds"
-read -r _ _ bs <<<"$(bp_point 0.3 0 100000)"
-read -r _ _ ks <<<"$(bs_point 0.3 0 100000)"
-echo "bpsim ${bs}s  booksim ${ks}s  speedup $(python3 -c "print(round($ks/$bs,2))")"
+for r in ${RATES:-}; do
+  read -r bl ba _ <<<"$(bp_at "$r")"
+  read -r kl ka _ <<<"$(bs_at "$r")"
+  echo "- $r   $bl $ba   $kl $ka   $(pct "$bl" "$kl")"
+done
+if [[ ${SPEED:-0} == 1 ]]; then
+  echo "# speed: 0.3 flits/node/cycle, 100k measured cycles (no warm-up), wall seconds"
+  read -r _ _ bs <<<"$(bp_point 0.3 0 100000)"
+  read -r _ _ ks <<<"$(bs_point 0.3 0 100000)"
+  echo "bpsim ${bs}s  booksim ${ks}s  speedup $(python3 -c "print(round($ks/$bs,2))")"
+fi

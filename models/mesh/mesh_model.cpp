@@ -19,6 +19,13 @@ MeshModel::MeshModel(sc_core::sc_module_name name, MeshSpec spec, std::shared_pt
     : OpRunner(name, nullptr), m_spec(std::move(spec)), m_graph(std::move(graph)), m_seed(seed) {
   if (m_spec.mode == Mode::training) {
     if (!m_graph) throw where.error("mode", "mode 'training' needs a 'workload:' section (or use mode: synthetic)");
+    // Tree multicast is deadlock-free only when a packet fits one VC buffer (docs/mesh.md).
+    const unsigned flits = message_flits(m_spec, std::max(1u, workload::dtype_bits(m_graph->dtype) / 8));
+    if (m_spec.multicast == Multicast::tree && flits > m_spec.noc.buf_depth)
+      throw where.error("noc.buf_depth", "tree multicast needs a whole message in one VC buffer: messages are " +
+                                             std::to_string(flits) + " flits, buf_depth is " +
+                                             std::to_string(m_spec.noc.buf_depth) +
+                                             " (raise buf_depth or flit_bytes, or use multicast: unicast)");
     m_map = std::make_unique<Mapping>(map_graph(*m_graph, m_spec, &where));
     take_ops(m_graph, nullptr);
   }
@@ -75,9 +82,7 @@ void MeshModel::run_synthetic_mode() {
                {"flit_hops", r.counters.flit_hops},
                {"avg_hops", r.avg_hops},
                {"saturated", r.saturated},
-               {"zero_load_latency_cycles",
-                double(m_spec.noc.zero_load_cycles(0, m_spec.traffic.packet_flits)) +
-                    r.avg_hops * (m_spec.noc.zero_load_cycles(1, 1) - m_spec.noc.zero_load_cycles(0, 1))}};
+               {"zero_load_latency_cycles", r.zero_load_latency_cycles}};
   wait_out(start, r.cycles);
 }
 

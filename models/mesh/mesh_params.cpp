@@ -23,14 +23,26 @@ const config::Binder<MeshSpec>& mesh_binder() {
         .def(1)
         .range(1, 64);
     noc.integer("credit_cycles", &NocConfig::credit_cycles, "cycles", "credit return latency").def(1).range(1, 64);
-    noc.integer("vc_release_cycles", &NocConfig::vc_release_cycles, "cycles",
-                "from the tail's switch grant until its output VC can be allocated again")
-        .def(2)
+    noc.integer("ni_cycles", &NocConfig::ni_cycles, "cycles",
+                "network-interface output stage: from a packet's creation until its head enters the injection channel")
+        .def(1)
+        .range(0, 16);
+    noc.boolean("wait_for_tail_credit", &NocConfig::wait_for_tail_credit,
+                "an output VC is reallocated only after the credit of its last packet's tail has returned "
+                "(false: as soon as the tail wins the switch)")
+        .def(false);
+    noc.integer("input_speedup", &NocConfig::input_speedup, "",
+                "crossbar inputs per router input port; VC v uses crossbar input v mod input_speedup (at most vcs)")
+        .def(1)
         .range(1, 64);
     noc.integer("flit_bytes", &NocConfig::flit_bytes, "bytes", "flit width").def(16).range(1, 1024);
     noc.choice("routing", &NocConfig::routing, kRoutingNames,
                "dimension order (o1turn: XY or YX per packet, needs >= 2 VCs)")
         .def("xy");
+    noc.choice("model", &NocConfig::model, kNocModelNames,
+               "flit: flits through buffers, cycle by cycle; flow: each message reserves injection, output VCs, "
+               "links and ejection router by router, without buffers (fast, exact without contention; docs/mesh.md)")
+        .def("flit");
 
     config::Binder<TrafficConfig> tr("mesh.traffic", "synthetic traffic (mode: synthetic)");
     tr.choice("pattern", &TrafficConfig::pattern, kPatternNames, "destination pattern").def("uniform");
@@ -100,6 +112,10 @@ std::shared_ptr<const config::Schema> mesh_schema() { return mesh_binder().schem
 MeshSpec parse_mesh_spec(const config::Values& v) {
   MeshSpec s = mesh_binder().parse(v);
   if (s.noc.nodes() > 65535) throw v.error("rows", "cols × rows must be at most 65535 clusters");
+  if (s.noc.input_speedup > s.noc.vcs)
+    throw v.error("noc.input_speedup", "at most vcs (" + std::to_string(s.noc.vcs) +
+                                           "): each crossbar input of a port serves at least one VC (it is " +
+                                           std::to_string(s.noc.input_speedup) + ")");
   if (s.noc.routing == Routing::o1turn && s.noc.vcs < 2)
     throw v.error("noc.routing",
                   "o1turn mixes XY and YX paths, which deadlocks without separate VC classes: needs vcs >= 2 (vcs is " +

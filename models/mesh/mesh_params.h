@@ -39,6 +39,11 @@ struct MeshSpec {
   bool rtl_backend{};      ///< backend: rtl — the logic module runs on the Verilated router
 };
 
+/// Flits of one event message: the header and one value of `value_bytes`.
+inline unsigned message_flits(const MeshSpec& s, unsigned value_bytes) {
+  return (s.cluster.header_bytes + value_bytes + s.noc.flit_bytes - 1) / s.noc.flit_bytes;
+}
+
 std::shared_ptr<const config::Schema> mesh_schema();
 /// Throws InputError (with location and key path) for cross-parameter problems.
 MeshSpec parse_mesh_spec(const config::Values& v);

@@ -17,20 +17,23 @@ constexpr uint64_t kStallLimit = 200000;
 }  // namespace
 
 Network::Network(const NocConfig& cfg, uint64_t seed) : m_cfg(cfg), m_rng_state(seed * 0x9E3779B97F4A7C15ull + 1) {
-  if (cfg.cols == 0 || cfg.rows == 0 || cfg.vcs == 0 || cfg.vcs > 64 || cfg.buf_depth == 0)
+  if (cfg.cols == 0 || cfg.rows == 0 || cfg.vcs == 0 || cfg.vcs > 64 || cfg.buf_depth == 0 || cfg.input_speedup == 0 ||
+      cfg.input_speedup > cfg.vcs)
     throw std::logic_error("mesh::Network: zero-sized configuration (validated by the parser)");
-  const unsigned n = cfg.nodes();
+  const unsigned n = cfg.nodes(), xbar_inputs = kPorts * cfg.input_speedup;
   m_in.resize(size_t(n) * kPorts * cfg.vcs);
   m_buf.resize(m_in.size() * cfg.buf_depth);
   m_ovc_busy.assign(size_t(n) * 6 * cfg.vcs, 0);
-  m_ovc_free_at.assign(size_t(n) * 6 * cfg.vcs, 0);
+  m_ovc_tail.assign(size_t(n) * 6 * cfg.vcs, 0);
   m_credits.assign(size_t(n) * 6 * cfg.vcs, int32_t(cfg.buf_depth));
   m_router_flits.assign(n, 0);
-  m_rr_in.assign(size_t(n) * kPorts, 0);
-  m_rr_out.assign(size_t(n) * kPorts, 0);
-  m_rr_acc.assign(size_t(n) * kPorts, 0);
-  m_rr_vc.assign(size_t(n) * 6 * cfg.vcs, 0);
-  m_credit_wheel.resize(cfg.credit_cycles + 1);
+  m_sw_grant.assign(size_t(n) * kPorts, 0);
+  m_sw_accept.assign(size_t(n) * xbar_inputs, 0);
+  m_sw_vc.assign(size_t(n) * xbar_inputs, 0);
+  m_va_grant.assign(size_t(n) * 6 * cfg.vcs, 0);
+  m_va_accept.assign(m_in.size() * kPorts, 0);
+  // Credits fall due at most one cycle plus the credit channel after an ejected flit's arrival.
+  m_credit_wheel.resize(size_t(cfg.sa_cycles) + cfg.st_cycles + cfg.link_cycles + cfg.credit_cycles + 2);
   m_src.resize(n);
 }
 
@@ -56,6 +59,12 @@ unsigned dor_port(unsigned cols, unsigned r, unsigned dest, bool y_first) {
   return py ? py : px;
 }
 
+uint8_t route_class(Routing routing, size_t dests, uint64_t& rng_state) {
+  if (routing != Routing::o1turn || dests != 1) return routing == Routing::yx ? 1 : 0;
+  rng_state ^= rng_state << 13, rng_state ^= rng_state >> 7, rng_state ^= rng_state << 17;
+  return uint8_t(rng_state & 1);
+}
+
 unsigned Network::route_port(unsigned r, uint16_t dest, uint8_t cls) const {
   return dor_port(m_cfg.cols, r, dest, cls != 0);
 }
@@ -76,8 +85,9 @@ uint32_t Network::new_route(uint32_t msg, uint8_t cls) {
 }
 
 void Network::send(uint32_t src, const std::vector<uint16_t>& dests, unsigned flits, uint64_t create, uint32_t tag) {
-  if (src >= m_cfg.nodes() || dests.empty() || flits == 0 || flits > 0xFFFF)
-    throw std::logic_error("mesh::Network::send: bad message (checked by callers)");
+  if (src >= m_cfg.nodes() || dests.empty() || flits == 0 || flits > 0xFFFF ||
+      (dests.size() > 1 && flits > m_cfg.buf_depth))
+    throw std::logic_error("mesh::Network::send: bad message (checked by callers; a multicast packet must fit a VC)");
   uint32_t msg;
   if (!m_free_msgs.empty()) {
     msg = m_free_msgs.back();
@@ -87,11 +97,7 @@ void Network::send(uint32_t src, const std::vector<uint16_t>& dests, unsigned fl
     m_msgs.emplace_back();
   }
   m_msgs[msg] = Msg{std::max(create, m_now), tag, uint32_t(dests.size())};
-  uint8_t cls = m_cfg.routing == Routing::yx ? 1 : 0;
-  if (m_cfg.routing == Routing::o1turn && dests.size() == 1) {
-    m_rng_state ^= m_rng_state << 13, m_rng_state ^= m_rng_state >> 7, m_rng_state ^= m_rng_state << 17;
-    cls = uint8_t(m_rng_state & 1);
-  }
+  const uint8_t cls = route_class(m_cfg.routing, dests.size(), m_rng_state);
   const uint32_t r = new_route(msg, cls);
   m_routes[r].dests = dests;
   m_future.push(Pending{std::max(create, m_now), m_seq++, src, r, uint16_t(flits)});
@@ -113,7 +119,6 @@ void Network::pop_flits(unsigned router, unsigned port, unsigned vc, InVc& in) {
   for (unsigned b = 1; b < in.nbranch; ++b) low = std::min(low, in.br[b].sent);
   const size_t upstream =
       port == 0 ? ovc_index(router, kInjPort, vc) : ovc_index(neighbour(router, port), opposite(port), vc);
-  auto& due = m_credit_wheel[(m_now + m_cfg.credit_cycles) % m_credit_wheel.size()];
   while (in.popped < low) {
     in.head = (in.head + 1) % m_cfg.buf_depth;
     --in.count;
@@ -121,8 +126,19 @@ void Network::pop_flits(unsigned router, unsigned port, unsigned vc, InVc& in) {
     --m_router_flits[router];
     --m_flits_in_routers;
     ++m_cnt.buffer_reads;
-    due.push_back(uint32_t(upstream));
+    // The credit leaves at the end of this cycle and crosses the credit channel.
+    due_credit(m_now + 1 + m_cfg.credit_cycles, upstream);
   }
+}
+
+void Network::return_credit(uint32_t ovc) {
+  ++m_credits[ovc];
+  if (m_ovc_tail[ovc] && m_credits[ovc] == int32_t(m_cfg.buf_depth)) m_ovc_tail[ovc] = 0, m_ovc_busy[ovc] = 0;
+}
+
+void Network::tail_sent(size_t ovc) {
+  if (m_cfg.wait_for_tail_credit) m_ovc_tail[ovc] = 1;  // the credit just spent is still out, so the VC stays held
+  else m_ovc_busy[ovc] = 0;
 }
 
 void Network::deliver(uint32_t route, uint16_t idx, uint16_t size, unsigned dest, uint64_t at) {
@@ -149,6 +165,7 @@ void Network::route_head(unsigned router, InVc& in, const Flit& f) {
   in.popped = 0;
   in.routed = true;
   in.in_route = f.route;
+  in.size = f.size;
   for (unsigned p = 0; p < kPorts; ++p) {
     if (!port_of[p]) continue;
     uint32_t r = f.route;
@@ -157,148 +174,158 @@ void Network::route_head(unsigned router, InVc& in, const Flit& f) {
       for (uint16_t d : dests)
         if (route_port(router, d, cls) == p) m_routes[r].dests.push_back(d);
     }
-    in.br[in.nbranch++] = Branch{uint8_t(p), -1, 0, r, f.ready + m_cfg.rc_cycles};
+    // Route computation starts now: on arrival, or when the head reaches the front of its VC.
+    in.br[in.nbranch++] = Branch{uint8_t(p), -1, 0, r, m_now + m_cfg.rc_cycles};
   }
 }
 
-void Network::step_router(unsigned r) {
+bool Network::vc_class_ok(uint32_t route, unsigned vc) const {
+  if (m_cfg.routing != Routing::o1turn) return true;
   const unsigned V = m_cfg.vcs;
-  // Routing; ejection needs no VC. Heads that need an output VC become VA requesters.
+  return m_routes[route].cls ? vc >= V / 2 : vc < V / 2;
+}
+
+bool Network::may_take(uint32_t route, unsigned size, size_t ovc) const {
+  // A route that still branches downstream is allocated only a VC with room for the whole
+  // packet (virtual cut-through), so a branch never waits for flits held back by a sibling
+  // (docs/mesh.md, deadlock freedom of tree multicast).
+  return m_routes[route].dests.size() == 1 || m_credits[ovc] >= int32_t(size);
+}
+
+void Network::va_allocate(unsigned r) {
+  // Requesters: routed heads' branches without an output VC. One iSLIP iteration (BookSim's
+  // default): each free output VC grants one requester round-robin, each requester accepts
+  // one of its grants round-robin; pointers move only on acceptance.
+  const unsigned V = m_cfg.vcs, ids = kPorts * V * kPorts;
   struct Req {
     uint8_t p, v, b;
+    uint64_t granted;  ///< output VCs (of the branch's port) that granted it
   };
   Req reqs[kPorts * 64 * kPorts];
   unsigned nreq = 0;
   for (unsigned p = 0; p < kPorts; ++p)
     for (unsigned v = 0; v < V; ++v) {
-      const size_t i = ivc_index(r, p, v);
-      InVc& in = m_in[i];
-      if (in.count == 0) continue;
-      if (!in.routed) {
-        const Flit& f = m_buf[i * m_cfg.buf_depth + in.head];
-        if (f.ready > m_now) continue;
-        route_head(r, in, f);
-      }
-      for (unsigned b = 0; b < in.nbranch; ++b) {
-        Branch& br = in.br[b];
-        if (br.ovc >= 0 || br.sa_ready > m_now) continue;
-        if (br.port == 0) {
-          br.ovc = 0;
-          br.sa_ready = m_now + m_cfg.va_cycles;
-        } else if (nreq < sizeof(reqs) / sizeof(reqs[0])) {
-          reqs[nreq++] = Req{uint8_t(p), uint8_t(v), uint8_t(b)};
-        }
-      }
+      const InVc& in = m_in[ivc_index(r, p, v)];
+      if (!in.routed) continue;
+      for (unsigned b = 0; b < in.nbranch; ++b)
+        if (in.br[b].ovc < 0 && in.br[b].sa_ready <= m_now) reqs[nreq++] = Req{uint8_t(p), uint8_t(v), uint8_t(b), 0};
     }
-  // VC allocation, one iSLIP iteration (BookSim's default): every free output VC grants
-  // one requester round-robin; each requester accepts one grant.
-  if (nreq) {
-    int16_t granted[kPorts * 64 * kPorts];
-    for (unsigned q = 0; q < nreq; ++q) granted[q] = -1;
-    for (unsigned o = 1; o < kPorts; ++o)
-      for (unsigned ovc = 0; ovc < V; ++ovc) {
-        const size_t oi = ovc_index(r, o, ovc);
-        if (m_ovc_busy[oi] || m_ovc_free_at[oi] > m_now) continue;
-        uint32_t& ptr = m_rr_vc[oi];
-        int best = -1;
-        unsigned best_key = ~0u;
-        for (unsigned q = 0; q < nreq; ++q) {
-          const Branch& br = m_in[ivc_index(r, reqs[q].p, reqs[q].v)].br[reqs[q].b];
-          if (br.port != o) continue;
-          if (m_cfg.routing == Routing::o1turn && (m_routes[br.route].cls ? ovc < V / 2 : ovc >= V / 2)) continue;
-          const unsigned id = (reqs[q].p * V + reqs[q].v) * kPorts + reqs[q].b;
-          const unsigned key = (id + kPorts * V * kPorts - ptr) % (kPorts * V * kPorts);
-          if (key < best_key) best_key = key, best = int(q);
-        }
-        if (best < 0) continue;
-        // Accept: a requester keeps the first (lowest) VC granted to it.
-        if (granted[best] < 0) granted[best] = int16_t(ovc);
+  if (!nreq) return;
+  for (unsigned o = 0; o < kPorts; ++o)
+    for (unsigned ovc = 0; ovc < V; ++ovc) {
+      const size_t oi = ovc_index(r, o, ovc);
+      if (m_ovc_busy[oi]) continue;
+      int best = -1;
+      unsigned best_key = ~0u;
+      for (unsigned q = 0; q < nreq; ++q) {
+        const InVc& in = m_in[ivc_index(r, reqs[q].p, reqs[q].v)];
+        const Branch& br = in.br[reqs[q].b];
+        if (br.port != o || !vc_class_ok(br.route, ovc) || !may_take(br.route, in.size, oi)) continue;
+        const unsigned id = (reqs[q].p * V + reqs[q].v) * kPorts + reqs[q].b;
+        const unsigned key = (id + ids - m_va_grant[oi]) % ids;
+        if (key < best_key) best_key = key, best = int(q);
       }
-    for (unsigned q = 0; q < nreq; ++q) {
-      if (granted[q] < 0) continue;
-      Branch& br = m_in[ivc_index(r, reqs[q].p, reqs[q].v)].br[reqs[q].b];
-      const size_t oi = ovc_index(r, br.port, unsigned(granted[q]));
-      m_ovc_busy[oi] = 1;
-      br.ovc = granted[q];
-      br.sa_ready = m_now + m_cfg.va_cycles;
-      m_rr_vc[oi] = ((reqs[q].p * V + reqs[q].v) * kPorts + reqs[q].b + 1) % (kPorts * V * kPorts);
+      if (best >= 0) reqs[best].granted |= uint64_t(1) << ovc;
     }
+  for (unsigned q = 0; q < nreq; ++q) {
+    if (!reqs[q].granted) continue;
+    const size_t ii = ivc_index(r, reqs[q].p, reqs[q].v);
+    Branch& br = m_in[ii].br[reqs[q].b];
+    uint32_t& aptr = m_va_accept[ii * kPorts + reqs[q].b];
+    unsigned ovc = 0;
+    for (unsigned t = 0; t < V; ++t)
+      if (reqs[q].granted >> ((aptr + t) % V) & 1) {
+        ovc = (aptr + t) % V;
+        break;
+      }
+    const size_t oi = ovc_index(r, br.port, ovc);
+    m_ovc_busy[oi] = 1;
+    br.ovc = int16_t(ovc);
+    br.sa_ready = m_now + m_cfg.va_cycles;
+    m_va_grant[oi] = ((reqs[q].p * V + reqs[q].v) * kPorts + reqs[q].b + 1) % ids;
+    aptr = (ovc + 1) % V;
   }
-  // Switch allocation, one iSLIP iteration: inputs request every output one of their VCs
-  // can use, each output grants one input, each input accepts one grant.
-  uint8_t want[kPorts] = {0, 0, 0, 0, 0};
-  const unsigned slots = V * kPorts;
+}
+
+const Network::Flit* Network::ready_flit(unsigned r, unsigned p, unsigned v, unsigned b) const {
+  // The next flit branch b of input VC (p, v) can send this cycle, or null.
+  const size_t i = ivc_index(r, p, v);
+  const InVc& in = m_in[i];
+  if (!in.routed || b >= in.nbranch) return nullptr;
+  const Branch& br = in.br[b];
+  if (br.ovc < 0 || br.sa_ready > m_now || br.sent >= in.size) return nullptr;
+  const unsigned off = br.sent - in.popped;
+  if (off >= in.count) return nullptr;
+  const Flit& f = m_buf[i * m_cfg.buf_depth + (in.head + off) % m_cfg.buf_depth];
+  if (f.ready > m_now || m_credits[ovc_index(r, br.port, unsigned(br.ovc))] <= 0) return nullptr;
+  return &f;
+}
+
+void Network::sa_allocate(unsigned r) {
+  // Switch allocation, one iSLIP iteration on crossbar inputs × outputs: input port p has
+  // `input_speedup` crossbar inputs, VC v on input v mod speedup (BookSim's expansion). Each
+  // crossbar input requests every output one of its VCs can use, each output grants one
+  // crossbar input, each crossbar input accepts one grant; then the winning crossbar input
+  // sends from its VCs round-robin.
+  const unsigned V = m_cfg.vcs, S = m_cfg.input_speedup, X = kPorts * S, slots = V * kPorts;
+  uint8_t want[kPorts * 64] = {};
   for (unsigned p = 0; p < kPorts; ++p)
     for (unsigned s = 0; s < slots; ++s) {
       const unsigned v = s / kPorts, b = s % kPorts;
-      const size_t i = ivc_index(r, p, v);
-      const InVc& in = m_in[i];
-      if (!in.routed || b >= in.nbranch) continue;
-      const Branch& br = in.br[b];
-      if (br.ovc < 0 || br.sa_ready > m_now) continue;
-      const unsigned off = br.sent - in.popped;
-      if (off >= in.count) continue;
-      const Flit& f = m_buf[i * m_cfg.buf_depth + (in.head + off) % m_cfg.buf_depth];
-      if (f.ready > m_now || br.sent >= f.size) continue;
-      if (br.port != 0 && m_credits[ovc_index(r, br.port, br.ovc)] <= 0) continue;
-      want[p] |= uint8_t(1u << br.port);
+      if (ready_flit(r, p, v, b)) want[p * S + v % S] |= uint8_t(1u << m_in[ivc_index(r, p, v)].br[b].port);
     }
   int grant_to[kPorts];
   for (unsigned o = 0; o < kPorts; ++o) {
     grant_to[o] = -1;
-    const uint32_t ptr = m_rr_out[r * kPorts + o];
-    for (unsigned t = 0; t < kPorts; ++t) {
-      const unsigned p = (ptr + t) % kPorts;
-      if (want[p] & (1u << o)) {
-        grant_to[o] = int(p);
+    const uint32_t ptr = m_sw_grant[r * kPorts + o];
+    for (unsigned t = 0; t < X; ++t) {
+      const unsigned x = (ptr + t) % X;
+      if (want[x] & (1u << o)) {
+        grant_to[o] = int(x);
         break;
       }
     }
   }
   const uint64_t arrive = m_now + m_cfg.sa_cycles + m_cfg.st_cycles + m_cfg.link_cycles;
-  for (unsigned p = 0; p < kPorts; ++p) {
-    if (!want[p]) continue;
+  for (unsigned x = 0; x < X; ++x) {
+    if (!want[x]) continue;
+    const unsigned p = x / S;
+    uint32_t& aptr = m_sw_accept[r * X + x];
     int o = -1;
-    const uint32_t aptr = m_rr_acc[r * kPorts + p];
     for (unsigned t = 0; t < kPorts && o < 0; ++t) {
       const unsigned oo = (aptr + t) % kPorts;
-      if (grant_to[oo] == int(p)) o = int(oo);
+      if (grant_to[oo] == int(x)) o = int(oo);
     }
     if (o < 0) continue;
-    m_rr_out[r * kPorts + unsigned(o)] = (p + 1) % kPorts;
-    m_rr_acc[r * kPorts + p] = (unsigned(o) + 1) % kPorts;
-    // Which VC (and branch) of this input uses the accepted output: round-robin.
-    uint32_t& ptr = m_rr_in[r * kPorts + p];
+    m_sw_grant[r * kPorts + unsigned(o)] = (x + 1) % X;
+    aptr = (unsigned(o) + 1) % kPorts;
+    uint32_t& ptr = m_sw_vc[r * X + x];
     for (unsigned t = 0; t < slots; ++t) {
       const unsigned s = (ptr + t) % slots, v = s / kPorts, b = s % kPorts;
-      const size_t i = ivc_index(r, p, v);
-      InVc& in = m_in[i];
-      if (!in.routed || b >= in.nbranch) continue;
+      if (v % S != x % S) continue;
+      const Flit* fp = ready_flit(r, p, v, b);
+      InVc& in = m_in[ivc_index(r, p, v)];
+      if (!fp || in.br[b].port != unsigned(o)) continue;
+      const Flit f = *fp;
       Branch& br = in.br[b];
-      if (br.port != unsigned(o) || br.ovc < 0 || br.sa_ready > m_now) continue;
-      const unsigned off = br.sent - in.popped;
-      if (off >= in.count) continue;
-      const Flit f = m_buf[i * m_cfg.buf_depth + (in.head + off) % m_cfg.buf_depth];
-      if (f.ready > m_now || br.sent >= f.size) continue;
-      if (br.port != 0 && m_credits[ovc_index(r, br.port, br.ovc)] <= 0) continue;
+      const size_t oi = ovc_index(r, unsigned(o), unsigned(br.ovc));
       ptr = (s + 1) % slots;
       ++m_cnt.xbar_flits;
       m_progress = m_now;
+      --m_credits[oi];
       if (o == 0) {
+        // The network interface takes the flit off the ejection channel on arrival.
         deliver(br.route, f.idx, f.size, r, arrive);
+        due_credit(arrive + 1 + m_cfg.credit_cycles, oi);
       } else {
-        --m_credits[ovc_index(r, unsigned(o), br.ovc)];
         ++m_cnt.flit_hops;
         push_flit(neighbour(r, unsigned(o)), opposite(unsigned(o)), unsigned(br.ovc),
                   Flit{br.route, f.idx, f.size, arrive});
-        if (f.idx + 1u == f.size) {  // the tail frees the VC once it has left the switch
-          m_ovc_busy[ovc_index(r, unsigned(o), br.ovc)] = 0;
-          m_ovc_free_at[ovc_index(r, unsigned(o), br.ovc)] = m_now + m_cfg.vc_release_cycles;
-        }
       }
+      if (f.idx + 1u == f.size) tail_sent(oi);
       ++br.sent;
       pop_flits(r, p, v, in);
-      if (in.popped == f.size) {
+      if (in.popped == in.size) {
         if (in.nbranch > 1) free_route(in.in_route);
         in.routed = false;
         in.nbranch = 0;
@@ -308,30 +335,44 @@ void Network::step_router(unsigned r) {
   }
 }
 
+void Network::step_router(unsigned r) {
+  // Route computation for heads at the front of their VC, then VC and switch allocation.
+  for (unsigned p = 0; p < kPorts; ++p)
+    for (unsigned v = 0; v < m_cfg.vcs; ++v) {
+      const size_t i = ivc_index(r, p, v);
+      InVc& in = m_in[i];
+      if (in.count == 0 || in.routed) continue;
+      const Flit& f = m_buf[i * m_cfg.buf_depth + in.head];
+      if (f.ready <= m_now) route_head(r, in, f);
+    }
+  va_allocate(r);
+  sa_allocate(r);
+}
+
 void Network::inject(unsigned node) {
   SourceQ& s = m_src[node];
   const Pending& pk = s.q[s.qhead];
   if (s.vc < 0) {
+    // The network interface takes an idle VC of the router's local input with a free buffer
+    // slot (room for the whole packet if it branches), searching round-robin.
     const unsigned V = m_cfg.vcs;
-    unsigned lo = 0, n = V;
-    if (m_cfg.routing == Routing::o1turn) {
-      const uint8_t cls = m_routes[pk.route].cls;
-      lo = cls ? V / 2 : 0, n = cls ? V - V / 2 : V / 2;
-    }
-    for (unsigned t = 0; t < n && s.vc < 0; ++t) {
-      const size_t oi = ovc_index(node, kInjPort, lo + t);
-      if (!m_ovc_busy[oi]) m_ovc_busy[oi] = 1, s.vc = int16_t(lo + t);
+    for (unsigned t = 1; t <= V && s.vc < 0; ++t) {
+      const unsigned v = (s.last_vc + t) % V;
+      const size_t oi = ovc_index(node, kInjPort, v);
+      if (!vc_class_ok(pk.route, v) || m_ovc_busy[oi] || m_credits[oi] <= 0 || !may_take(pk.route, pk.size, oi))
+        continue;
+      m_ovc_busy[oi] = 1, s.vc = int16_t(v), s.last_vc = uint16_t(v);
     }
     if (s.vc < 0) return;
   }
   const size_t oi = ovc_index(node, kInjPort, unsigned(s.vc));
   if (m_credits[oi] <= 0) return;
   --m_credits[oi];
-  push_flit(node, 0, unsigned(s.vc), Flit{pk.route, s.sent, pk.size, m_now + m_cfg.link_cycles});
+  push_flit(node, 0, unsigned(s.vc), Flit{pk.route, s.sent, pk.size, m_now + m_cfg.ni_cycles + m_cfg.link_cycles});
   ++m_cnt.injected_flits;
   m_progress = m_now;
   if (++s.sent < pk.size) return;
-  m_ovc_busy[oi] = 0;
+  tail_sent(oi);
   s.vc = -1;
   s.sent = 0;
   ++s.qhead;
@@ -341,7 +382,7 @@ void Network::inject(unsigned node) {
 
 void Network::step() {
   auto& due = m_credit_wheel[m_now % m_credit_wheel.size()];
-  for (uint32_t c : due) ++m_credits[c];
+  for (uint32_t c : due) return_credit(c);
   due.clear();
   while (!m_future.empty() && m_future.top().create <= m_now) {
     const Pending& pk = m_future.top();
@@ -367,10 +408,10 @@ void Network::run_until(uint64_t t) {
   while (m_now < t) {
     if (m_flits_in_routers == 0 && m_queued_msgs == 0) {
       const uint64_t next = m_future.empty() ? t : std::min(t, m_future.top().create);
-      if (next > m_now + m_cfg.credit_cycles + 1) {
-        // Nothing in flight: apply outstanding credits and jump.
+      if (next > m_now + m_credit_wheel.size()) {
+        // Nothing in flight: return the outstanding credits and jump.
         for (auto& due : m_credit_wheel) {
-          for (uint32_t c : due) ++m_credits[c];
+          for (uint32_t c : due) return_credit(c);
           due.clear();
         }
         m_now = next;

@@ -1,13 +1,14 @@
 #pragma once
 /// The mesh network core: input-queued virtual-channel routers with credit flow control,
-/// dimension-order routing and tree multicast, timed at flit granularity in one compact
-/// cycle loop that skips idle periods. Plain C++ with plain inputs (messages) and outputs
-/// (delivery callbacks, counters), so an RTL router can replace it later.
+/// separable iSLIP allocators, crossbar input speedup, dimension-order routing and tree
+/// multicast, timed at flit granularity in one compact cycle loop that skips idle periods. Plain C++ with plain inputs
+/// (messages) and outputs (delivery callbacks, counters), so an RTL router can replace it later.
 #include <cstdint>
 #include <functional>
 #include <queue>
 #include <vector>
 
+#include "models/mesh/noc_model.h"
 #include "sim/core/enum_names.h"
 
 namespace bpsim::mesh {
@@ -19,26 +20,38 @@ inline constexpr config::EnumName<Routing> kRoutingNames[] = {
 /// Router and link timing; defaults follow BookSim2's iq router defaults.
 struct NocConfig {
   unsigned cols = 8, rows = 8;  ///< X × Y routers
-  unsigned vcs = 2;             ///< virtual channels per input port
+  unsigned vcs = 2;             ///< virtual channels per input port (and per network-interface port)
   unsigned buf_depth = 8;       ///< flits per VC buffer
   unsigned rc_cycles = 1, va_cycles = 1, sa_cycles = 1, st_cycles = 1;
   unsigned link_cycles = 1;    ///< per channel, injection and ejection channels included
-  unsigned credit_cycles = 1;  ///< from buffer read to the credit being usable upstream
-  unsigned vc_release_cycles =
-      2;  ///< after the tail's switch grant until the output VC can be reallocated (BookSim: freed at switch traversal)
+  unsigned credit_cycles = 1;  ///< credit channel; a credit leaves at the end of the cycle its flit is read
+  unsigned ni_cycles = 1;      ///< network-interface output stage: creation to the injection channel
+  /// An output VC is reallocated only once the credit of its last packet's tail has returned
+  /// (the downstream buffer is empty), not as soon as the tail has won the switch.
+  bool wait_for_tail_credit = false;
+  unsigned input_speedup = 1;  ///< crossbar inputs per input port; VC v uses input v mod speedup
   unsigned flit_bytes = 16;
   Routing routing = Routing::xy;
+  NocModelKind model = NocModelKind::flit;  ///< which NocModel carries the traffic (make_noc_model)
   unsigned nodes() const { return cols * rows; }
-  /// Zero-load latency (docs/references.md: (D+1)·t_router + (D+2)·t_link + serialization).
+  /// Zero-load latency (docs/references.md: t_ni + (D+1)·t_router + (D+2)·t_link + serialization).
   uint64_t zero_load_cycles(unsigned hops, unsigned flits) const {
-    return uint64_t(hops + 1) * (rc_cycles + va_cycles + sa_cycles + st_cycles) + uint64_t(hops + 2) * link_cycles +
-           (flits - 1);
+    return ni_cycles + uint64_t(hops + 1) * (rc_cycles + va_cycles + sa_cycles + st_cycles) +
+           uint64_t(hops + 2) * link_cycles + (flits - 1);
+  }
+  /// Mean zero-load latency over packets whose mean distance is `mean_hops` (linear in D).
+  double zero_load_mean(double mean_hops, unsigned flits) const {
+    return double(zero_load_cycles(0, flits)) +
+           mean_hops * double(zero_load_cycles(1, flits) - zero_load_cycles(0, flits));
   }
 };
 
 /// Dimension-order output port at `router` towards `dest` (ids: x + y·cols): 0 local,
 /// 1 east (+x), 2 west (−x), 3 south (+y), 4 north (−y); X first unless `y_first`.
 unsigned dor_port(unsigned cols, unsigned router, unsigned dest, bool y_first);
+/// A message's route class, 0 XY or 1 YX: fixed by `routing`, except that o1turn draws it
+/// for a unicast from `rng_state` (xorshift; a multicast tree stays XY).
+uint8_t route_class(Routing routing, size_t dests, uint64_t& rng_state);
 
 /// Counted per flit event; priced by the energy table.
 struct NocCounters {
@@ -48,28 +61,25 @@ struct NocCounters {
   uint64_t packets_injected = 0, deliveries = 0;
 };
 
-class Network {
+class Network : public NocModel {
  public:
-  /// Called when the tail of message `tag` reaches `dest`: (tag, dest, create, arrive).
-  using Sink = std::function<void(uint32_t tag, uint32_t dest, uint64_t create, uint64_t arrive)>;
-
   Network(const NocConfig& cfg, uint64_t seed);
-  void set_sink(Sink s) { m_sink = std::move(s); }
+  void set_sink(Sink s) override { m_sink = std::move(s); }
   /// Queues a message at `src`'s injection queue at cycle `create` (≥ now). `dests` > 1
   /// makes a tree multicast, replicated at the routers where the DOR paths branch.
-  void send(uint32_t src, const std::vector<uint16_t>& dests, unsigned flits, uint64_t create, uint32_t tag);
+  void send(uint32_t src, const std::vector<uint16_t>& dests, unsigned flits, uint64_t create, uint32_t tag) override;
   /// Simulates exactly one cycle.
   void step();
   /// Simulates until cycle `t`, skipping cycles where nothing is in flight.
-  void run_until(uint64_t t);
+  void run_until(uint64_t t) override;
   /// Simulates until every sent message is delivered; returns the cycle reached.
-  uint64_t drain();
+  uint64_t drain() override;
   bool idle() const { return m_flits_in_routers == 0 && m_queued_msgs == 0 && m_future.empty(); }
-  uint64_t now() const { return m_now; }
-  const NocCounters& counters() const { return m_cnt; }
+  uint64_t now() const override { return m_now; }
+  const NocCounters& counters() const override { return m_cnt; }
   const NocConfig& config() const { return m_cfg; }
   /// Hop distance of the DOR path.
-  unsigned hops(unsigned a, unsigned b) const;
+  unsigned hops(unsigned a, unsigned b) const override;
 
  private:
   struct Flit {
@@ -89,7 +99,9 @@ class Network {
     bool routed = false;
     uint8_t nbranch = 0;
     uint16_t popped = 0;
-    uint32_t in_route = 0;  ///< route record of the packet being forwarded
+    uint16_t size = 0;       ///< flits of the packet being forwarded
+    bool multicast = false;  ///< more than one destination: allocated under virtual cut-through
+    uint32_t in_route = 0;   ///< route record of the packet being forwarded
     Branch br[5];
   };
   struct Route {
@@ -112,6 +124,7 @@ class Network {
     size_t qhead = 0;
     uint16_t sent = 0;  ///< flits of the front packet injected
     int16_t vc = -1;
+    uint16_t last_vc = 0;  ///< round-robin start of the next VC search
   };
 
   uint32_t new_route(uint32_t msg, uint8_t cls);
@@ -130,19 +143,32 @@ class Network {
   void push_flit(unsigned router, unsigned port, unsigned vc, const Flit& f);
   void pop_flits(unsigned router, unsigned port, unsigned vc, InVc& in);
   void deliver(uint32_t route, uint16_t idx, uint16_t size, unsigned dest_node, uint64_t at);
+  /// One credit returns to output VC `ovc`; with wait_for_tail_credit the last one frees the VC.
+  void return_credit(uint32_t ovc);
+  /// The tail of a packet has left through output VC `ovc`.
+  void tail_sent(size_t ovc);
+  void due_credit(uint64_t at, size_t ovc) { m_credit_wheel[at % m_credit_wheel.size()].push_back(uint32_t(ovc)); }
+  bool vc_class_ok(uint32_t route, unsigned vc) const;  ///< o1turn: XY packets on the low VCs, YX on the high
+  bool may_take(uint32_t route, unsigned size, size_t ovc) const;
+  const Flit* ready_flit(unsigned router, unsigned port, unsigned vc, unsigned branch) const;
+  void va_allocate(unsigned router);
+  void sa_allocate(unsigned router);
 
   NocConfig m_cfg;
   uint64_t m_now = 0;
   Sink m_sink;
   NocCounters m_cnt;
   std::vector<InVc> m_in;
-  std::vector<Flit> m_buf;              ///< ring buffers, buf_depth per input VC
-  std::vector<uint8_t> m_ovc_busy;      ///< output VCs (6 ports: 5 + injection)
-  std::vector<uint64_t> m_ovc_free_at;  ///< cycle a released output VC can be allocated again
+  std::vector<Flit> m_buf;          ///< ring buffers, buf_depth per input VC
+  std::vector<uint8_t> m_ovc_busy;  ///< output VCs (6 ports: 5 + injection; port 0 is the ejection NI)
+  std::vector<uint8_t> m_ovc_tail;  ///< the VC's tail has left; waiting for its credit
   std::vector<int32_t> m_credits;
   std::vector<uint32_t> m_router_flits;
-  std::vector<uint32_t> m_rr_in, m_rr_out, m_rr_acc, m_rr_vc;  ///< round-robin pointers
-  std::vector<std::vector<uint32_t>> m_credit_wheel;           ///< credits due, by cycle mod size
+  /// iSLIP pointers. Switch: grant per output over crossbar inputs, accept per crossbar input
+  /// over outputs, and the VC (branch) a crossbar input offers. VC allocation: grant per output
+  /// VC over input-VC branches, accept per input-VC branch over output VCs.
+  std::vector<uint32_t> m_sw_grant, m_sw_accept, m_sw_vc, m_va_grant, m_va_accept;
+  std::vector<std::vector<uint32_t>> m_credit_wheel;  ///< credits due, by cycle mod size
   std::vector<Route> m_routes;
   std::vector<uint32_t> m_free_routes;
   std::vector<Msg> m_msgs;

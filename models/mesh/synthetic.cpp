@@ -1,6 +1,7 @@
 #include "models/mesh/synthetic.h"
 
 #include <algorithm>
+#include <memory>
 #include <random>
 
 namespace bpsim::mesh {
@@ -24,7 +25,8 @@ unsigned pattern_dest(const NocConfig& noc, const TrafficConfig& t, unsigned src
 }
 
 TrafficResult run_synthetic(const NocConfig& noc, const TrafficConfig& t, uint64_t seed) {
-  Network net(noc, seed);
+  const std::unique_ptr<NocModel> model = make_noc_model(noc, seed);
+  NocModel& net = *model;
   std::mt19937_64 rng(seed);
   const unsigned n = noc.nodes();
   const double p_packet = t.rate / t.packet_flits;
@@ -32,7 +34,7 @@ TrafficResult run_synthetic(const NocConfig& noc, const TrafficConfig& t, uint64
   const uint64_t w0 = t.warmup_cycles, w1 = t.warmup_cycles + t.measure_cycles;
 
   TrafficResult res;
-  uint64_t outstanding = 0, lat_sum = 0, hop_sum = 0;
+  uint64_t outstanding = 0, lat_sum = 0, hop_sum = 0, created = 0;
   std::vector<uint32_t> src_of;  // tag → src, only for measured packets' hop count
   net.set_sink([&](uint32_t tag, uint32_t dest, uint64_t create, uint64_t arrive) {
     if (create < w0 || create >= w1) return;
@@ -55,23 +57,28 @@ TrafficResult run_synthetic(const NocConfig& noc, const TrafficConfig& t, uint64
     net.run_until(upto);
     if (upto >= w1 && outstanding == 0) break;
     if (upto >= stop) {
-      res.saturated = true;
+      res.drained = false;
       break;
     }
     for (unsigned s = 0; s < n; ++s) {
       if (next[s] != t_next) continue;
       dest[0] = uint16_t(pattern_dest(noc, t, s, rng()));
-      if (t_next >= w0 && t_next < w1) ++outstanding;
+      if (t_next >= w0 && t_next < w1) ++outstanding, created += t.packet_flits;
       net.send(s, dest, t.packet_flits, t_next, s);  // tag = source, for hop counts
       next[s] = t_next + 1 + gap(rng);
     }
   }
   res.offered_rate = t.rate;
-  res.accepted_rate = double(ej_w1 - ej_w0) / (double(n) * double(t.measure_cycles));
+  const double node_cycles = double(n) * double(t.measure_cycles);
+  res.accepted_rate = double(ej_w1 - ej_w0) / node_cycles;
+  res.created_rate = double(created) / node_cycles;
   if (res.packets) {
     res.avg_packet_latency_cycles = double(lat_sum) / double(res.packets);
     res.avg_hops = double(hop_sum) / double(res.packets);
   }
+  res.zero_load_latency_cycles = noc.zero_load_mean(res.avg_hops, t.packet_flits);
+  res.saturated = !res.drained || res.accepted_rate < kSaturatedAcceptedShare * res.created_rate ||
+                  res.avg_packet_latency_cycles > kSaturatedLatencyFactor * res.zero_load_latency_cycles;
   res.cycles = net.now();
   res.counters = net.counters();
   return res;

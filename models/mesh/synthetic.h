@@ -1,7 +1,7 @@
 #pragma once
 /// Synthetic traffic on the mesh network (validation against BookSim2-style runs):
 /// Bernoulli injection per node, a warm-up window, a measurement window, then a drain
-/// of the packets created in the measurement window.
+/// of the packets created in the measurement window, and a saturation verdict.
 #include <cstdint>
 #include <vector>
 
@@ -25,13 +25,24 @@ struct TrafficConfig {
   double hotspot_fraction = 0.1;  ///< share of packets sent to the hotspot nodes
 };
 
+/// A load is saturated when the network no longer keeps up with it over the measurement
+/// window: it accepts less than this share of the flits created in the window ...
+inline constexpr double kSaturatedAcceptedShare = 0.95;
+/// ... or the mean packet latency exceeds this multiple of the zero-load latency of the same
+/// packets (queues grow without bound past saturation; below it, M/D/1-like queueing stays
+/// well under 3× on a mesh), or the measured packets do not drain within drain_cycles.
+inline constexpr double kSaturatedLatencyFactor = 3.0;
+
 struct TrafficResult {
   double offered_rate = 0, accepted_rate = 0;  ///< flits/node/cycle in the measurement window
+  double created_rate = 0;                     ///< flits/node/cycle actually created in the window
   double avg_packet_latency_cycles = 0;        ///< creation to tail ejection
+  double zero_load_latency_cycles = 0;         ///< of the measured packets, from their mean distance
   double avg_hops = 0;
   uint64_t packets = 0;    ///< measured packets delivered
   uint64_t cycles = 0;     ///< simulated cycles, drain included
-  bool saturated = false;  ///< measured packets not drained in time
+  bool drained = true;     ///< every measured packet delivered within drain_cycles
+  bool saturated = false;  ///< see kSaturatedAcceptedShare and kSaturatedLatencyFactor
   NocCounters counters;
 };
 

@@ -36,9 +36,15 @@ uint64_t padding_macs(const Connection& c) {
 }  // namespace
 
 Trainer::Trainer(const MeshSpec& spec, const Mapping& map, const workload::OpGraph& g, uint64_t seed, RtlRouter* rtl)
-    : m_spec(spec), m_map(map), m_sram(cluster_sram(spec.cluster)), m_net(spec.noc, seed), m_rng(seed), m_rtl(rtl) {
+    : m_spec(spec),
+      m_map(map),
+      m_sram(cluster_sram(spec.cluster)),
+      m_noc(make_noc_model(spec.noc, seed)),
+      m_net(*m_noc),
+      m_rng(seed),
+      m_rtl(rtl) {
   m_bytes = std::max(1u, workload::dtype_bits(g.dtype) / 8);
-  m_msg_flits = unsigned(ceil_div(spec.cluster.header_bytes + m_bytes, spec.noc.flit_bytes));
+  m_msg_flits = message_flits(spec, m_bytes);
   m_net.set_sink([this](uint32_t, uint32_t, uint64_t create, uint64_t arrive) {
     m_lat_sum += arrive - create;
     ++m_deliveries;

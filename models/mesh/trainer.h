@@ -4,10 +4,12 @@
 /// logic module's ranges; weight gradients, updates and element-wise ops stay local to the
 /// clusters holding their input; row reductions across tiles send partial sums.
 #include <cstdint>
+#include <memory>
 #include <random>
 
 #include "models/mesh/mapper.h"
 #include "models/mesh/noc.h"
+#include "models/mesh/noc_model.h"
 #include "models/mesh/rtl_router.h"
 #include "sim/engine/accelerator.h"
 #include "sim/memory/sram.h"
@@ -53,8 +55,9 @@ class Trainer {
   void send_join_gradients(size_t at, OpRecord& rec);
   const MeshSpec& m_spec;
   const Mapping& m_map;
-  memory::OnChipBuffer m_sram;  ///< every cluster's; counts its accesses
-  Network m_net;
+  memory::OnChipBuffer m_sram;      ///< every cluster's; counts its accesses
+  std::unique_ptr<NocModel> m_noc;  ///< flit- or flow-level (noc.model)
+  NocModel& m_net;
   std::mt19937_64 m_rng;
   RtlRouter* m_rtl;
   RtlStats m_rtl_stats;

@@ -17,8 +17,12 @@ JobTiming Core::time(const Job& j) const {
   t.rounds = (per_rank + k - 1) / k;
   uint64_t round = j.seq.cycles;
   if (m_s.obey_tfaw) {
-    const uint64_t acts = k * j.seq.acts;
-    const uint64_t faw = (acts + 3) / 4 * m_s.ddr.tfaw;
+    // tFAW bounds the current a rank draws to restore rows (JEDEC JESD79-4: at most four
+    // ACTs in any tFAW window), and that current scales with the wordlines raised, so every
+    // raised wordline counts as one activation: a TRA as three, a charge-sharing step of
+    // 16 rows as sixteen. tRRD_S spaces the ACT commands themselves (one per row address).
+    const uint64_t acts = k * j.seq.acts, wordlines = k * (j.seq.acts + j.seq.extra_rows);
+    const uint64_t faw = (wordlines + 3) / 4 * m_s.ddr.tfaw;
     const uint64_t rrd = acts * m_s.ddr.trrd_s;
     const uint64_t bound = std::max(faw, rrd);
     if (bound > round) {

@@ -1,7 +1,8 @@
 #pragma once
 /// Times and counts a plan's jobs on the device: identical sequences run in lockstep on up
 /// to units_per_rank subarrays per rank (power limit), ranks and channels independently;
-/// with obey_tfaw, a rank issues at most 4 ACTs per tFAW and one per tRRD_S.
+/// with obey_tfaw, a rank raises at most 4 wordlines per tFAW (a multi-row ACT counts each
+/// of its rows) and issues one ACT per tRRD_S.
 #include <cstdint>
 
 #include "models/pim/mapper.h"

@@ -9,10 +9,13 @@
 ///   subarrays and banks. Operands are laid out per tile by RowClone-PSM row moves: the
 ///   operand indexed by the tile's inner index is segment-copied, the other is broadcast
 ///   from the all-0/all-1 constant rows by the controller, which reads its bits.
-/// - forward xnor_gemm out[M×N] = sign(Σ_K xnor): per K-slice (kc = data_rows/2 inputs)
-///   x and w rows, Ambit XNOR in place, one charge-domain accumulate per tile. Several
-///   slices: partial popcounts by successive approximation (⌈log2(kc+1)⌉ senses), copied
-///   together (RowClone-PSM), summed bit-serially, signed by one more AAP.
+/// - forward xnor_gemm out[M×N] = sign(Σ_K xnor) (or the popcount, when the graph reads an
+///   integer): weight_selected (default) keeps x and ¬x rows and lets each weight bit pick
+///   one (lanes hold samples); ambit_xnor lays x and w out per lane and runs Ambit XNOR; auto
+///   takes the one of fewer estimated cycles per op. Either accumulates K-slices of at most
+///   the rows one charge-domain sense resolves (charge.h): one sense when the slice is all of
+///   K and the sign is wanted, else a successive-approximation popcount per slice, summed
+///   bit-serially.
 /// - backward xnor_gemm (and binary gemm): out[m×n] = Σ_k s·g with the sign s a weight
 ///   (dX) or an input bit (dW): per term gb Ambit XORs with ¬s and an add with carry-in ¬s
 ///   into an accumulator of gb + ⌈log2 k⌉ bits.
@@ -60,7 +63,20 @@ struct OpPlan {
   uint64_t slices = 1;                ///< subarray slices the reduction is split into
   uint64_t tiles = 1;                 ///< rows of (m, n) output lanes (GEMM ops)
   double lane_utilization = 0;        ///< useful lanes / lanes of all rows the op computes in
+  /// Binary forward ops: the mapping used ("weight_selected" or "ambit_xnor"), why (auto: the
+  /// estimated cycles of both), the cells one sense resolves, its predicted error rate, and
+  /// whether the integer popcount is read out (empty mapping: not a binary forward op).
+  std::string mapping;
+  std::string mapping_reason;
+  std::string readout;  ///< "sense", "sar" or "bit_serial"
+  uint64_t rows_per_sense = 0;
+  double sense_error = 0;
+  bool integer_readout = false;
 };
+
+/// How a K-slice's XNOR count is read: one sense of its sign, successive approximation (b
+/// senses against per-lane references), or a bit-serial popcount (SIMDRAM adds).
+enum class Readout { sense, sar, bit_serial };
 
 class Mapper {
  public:
@@ -78,7 +94,31 @@ class Mapper {
   Tiles tiles(uint64_t M, uint64_t N) const;
   /// A plan of M×N outputs in tiles `t`, each over `slices` K-slices (its jobs still empty).
   OpPlan tiled_plan(const Tiles& t, uint64_t M, uint64_t N, uint64_t slices) const;
-  OpPlan forward_xnor(const workload::Op& op) const;
+  /// A K-slicing of the forward's reduction for one readout: kc inputs per slice, S slices,
+  /// b bits per partial count, `cells` shared per sense (0: none). kc 0: the readout cannot
+  /// serve this K.
+  struct Slicing {
+    uint64_t kc = 0, S = 1;
+    unsigned b = 1;
+    uint64_t cells = 0;
+    Readout readout = Readout::sense;
+  };
+  Slicing slicing(Readout r, uint64_t K, bool selected) const;
+  /// The binary forward in the configured mapping (auto: the one of fewer estimated cycles).
+  OpPlan forward(const workload::Op& op, const workload::OpGraph& g) const;
+  /// A mapping (weight_selected or ambit_xnor) with its fastest readout.
+  OpPlan best_readout(const workload::Op& op, bool selected, bool integer) const;
+  OpPlan forward_xnor(const workload::Op& op, const Slicing& sl, bool integer) const;
+  OpPlan forward_selected(const workload::Op& op, const Slicing& sl, bool integer) const;
+  /// The jobs that reduce each tile's K-slices (per readout) and combine the partials.
+  void accumulate(OpPlan& p, const workload::Op& op, const Slicing& sl, uint64_t row_bytes, bool selected,
+                  bool integer) const;
+  /// Transposition traffic of X (host reads and writes it vertically) and a host's baseline.
+  void add_transpose(OpPlan& p, const workload::Op& op, uint64_t M, uint64_t K, uint64_t N) const;
+  /// Whether the graph reads the op's integer popcount (see forward's comment in mapper.cpp).
+  static bool needs_integer(const workload::Op& op, const workload::OpGraph& g);
+  /// Estimated cycles of a plan: its jobs (Core) plus its transfers at the interface's peak.
+  uint64_t estimate_cycles(const OpPlan& p) const;
   OpPlan signed_accumulate(const workload::Op& op, bool weight_grad) const;
   OpPlan latent_update(const workload::Op& op) const;
   OpPlan bitwise(const workload::Op& op) const;

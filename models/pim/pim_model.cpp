@@ -22,28 +22,49 @@ PimModel::PimModel(sc_core::sc_module_name name, PimSpec spec, std::shared_ptr<c
   register_stats();
 }
 
-void PimModel::check_op(const workload::Op& op) { m_plans.push_back(m_mapper.map(op, *m_graph)); }
+void PimModel::check_op(const workload::Op& op) {
+  m_plans.push_back(m_mapper.map(op, *m_graph));
+  if (!m_spec.rtl_backend) return;
+  // backend: rtl runs every accumulate on the column, one clocked pass per 64 rows: bound the
+  // simulated passes of one op so that a large step is refused up front, not left to run for hours.
+  uint64_t passes = 0;
+  for (const Job& j : m_plans.back().jobs)
+    if (j.acc_rows) passes += j.count * j.acc_times * ((j.acc_rows + RtlColumn::kLanes - 1) / RtlColumn::kLanes);
+  if (passes > kMaxRtlPasses)
+    throw InputError("accelerator.backend: rtl runs every XNOR-accumulate on the Verilated column; op '" + op.name +
+                     "' needs " + std::to_string(passes) + " column passes (at most " + std::to_string(kMaxRtlPasses) +
+                     "): use a smaller step (batch, layer widths) or backend: model");
+}
 
 OpPlan PimModel::on_rtl(const OpPlan& plan) {
   OpPlan p = plan;
   const Primitives prim(m_spec);
   for (Job& j : p.jobs) {
     if (j.acc_rows == 0) continue;
+    // Every accumulate of the job, each on its own seeded operands: the column's popcount
+    // and (one pass) its comparison are checked against plain arithmetic, and its step
+    // count, the same for every accumulate of j.acc_rows rows, times the job.
+    const uint64_t n = j.count * j.acc_times;
+    const uint32_t threshold = static_cast<uint32_t>(std::min<uint64_t>(j.acc_rows, RtlColumn::kLanes) / 2);
+    uint64_t steps = 0;
     std::vector<bool> x(j.acc_rows), w(j.acc_rows);
-    uint64_t expect = 0;
-    for (uint64_t i = 0; i < j.acc_rows; ++i) {
-      x[i] = m_rtl_rng() & 1;
-      w[i] = m_rtl_rng() & 1;
-      expect += x[i] == w[i];  // XNOR: a weight 1 keeps x, a weight 0 takes ¬x
+    for (uint64_t a = 0; a < n; ++a) {
+      uint64_t expect = 0;
+      for (uint64_t i = 0; i < j.acc_rows; ++i) {
+        x[i] = m_rtl_rng() & 1;
+        w[i] = m_rtl_rng() & 1;
+        expect += x[i] == w[i];  // XNOR: a weight 1 keeps x, a weight 0 takes ¬x
+      }
+      const RtlAccumulate r = m_rtl->accumulate(x, w, threshold, false);
+      const bool sign_ok = r.passes > 1 || r.last_sign == (expect >= threshold);
+      if (r.count != expect || !sign_ok || (a > 0 && r.step_cycles != steps)) ++m_rtl_mismatches;
+      steps = std::max(steps, r.step_cycles);
+      ++m_rtl_accumulates;
+      m_rtl_passes += r.passes;
+      m_rtl_step_cycles += r.step_cycles;
+      m_model_steps += prim.xnor_accumulate(j.acc_rows).shares;
     }
-    const RtlAccumulate r =
-        m_rtl->accumulate(x, w, static_cast<uint32_t>(std::min<uint64_t>(j.acc_rows, RtlColumn::kLanes) / 2));
-    if (r.count != expect) ++m_rtl_mismatches;
-    ++m_rtl_accumulates;
-    m_rtl_passes += r.passes;
-    m_rtl_step_cycles += r.step_cycles;
-    m_model_steps += prim.xnor_accumulate(j.acc_rows).shares;
-    j.seq = prim.xnor_accumulate(j.acc_rows, r.step_cycles) * j.acc_times;
+    j.seq = prim.xnor_accumulate(j.acc_rows, steps) * j.acc_times;
   }
   return p;
 }
@@ -104,6 +125,13 @@ void PimModel::run_op(const workload::Op& op, OpRecord& r) {
               {{"read_bytes", plan.baseline_read_bytes},
                {"write_bytes", plan.baseline_write_bytes},
                {"bus_cycles", static_cast<uint64_t>(std::ceil(base_bytes / bw * 1e9 / m_spec.ddr.tck_ns))}}}};
+  if (!plan.mapping.empty())
+    r.extra["forward"] = {{"mapping", plan.mapping},
+                          {"why", plan.mapping_reason},
+                          {"readout", plan.readout},
+                          {"rows_per_sense", plan.rows_per_sense},
+                          {"sense_error_rate", plan.sense_error},
+                          {"integer_readout", plan.integer_readout}};
   m_total += total;
   m_compute_cycles += compute;
   m_transfer_cycles += transfer;
@@ -136,12 +164,14 @@ void PimModel::register_stats() {
   g.add("transfer_cycles", m_transfer_cycles, "cycles of host/controller traffic over the DRAM interface");
   g.add("host_ops", m_host_ops, "ops run on the host (traffic only)");
   if (m_rtl) {
-    g.add("rtl_accumulates", m_rtl_accumulates, "XNOR-accumulates run on the Verilated column (one per job)");
+    g.add("rtl_accumulates", m_rtl_accumulates, "XNOR-accumulates run on the Verilated column (every one of the step)");
     g.add("rtl_passes", m_rtl_passes, "64-row passes of the column");
     g.add("rtl_step_cycles", m_rtl_step_cycles, "charge-sharing step cycles the column took");
     g.add("model_step_cycles", m_model_steps,
           "steps the model's formula gives for the same accumulates (⌈rows/16⌉ each)");
-    g.add("rtl_count_mismatches", m_rtl_mismatches, "accumulates whose RTL popcount differs from XNOR's (0)");
+    g.add("rtl_count_mismatches", m_rtl_mismatches,
+          "accumulates whose RTL popcount or one-pass sign differs from arithmetic, or whose steps differ from "
+          "their job's (0)");
   }
   StatGroup& c = g.child("commands");
   c.add("act", m_total.acts, "ACT commands of in-DRAM compute");

@@ -40,8 +40,10 @@ class PimModel : public OpRunner {
   /// The model's counters into m_stats, once (the RTL column's with backend: rtl).
   void register_stats();
   /// backend: rtl — the plan with each XNOR-accumulate job's steps measured on the RTL
-  /// column (one accumulate per job, seeded operands; identical work units time alike).
+  /// column: every accumulate of the job runs on it with seeded operands.
   OpPlan on_rtl(const OpPlan& plan);
+  /// backend: rtl refuses an op needing more column passes than this (about a minute of wall time).
+  static constexpr uint64_t kMaxRtlPasses = 4'000'000;
   PimSpec m_spec;
   std::shared_ptr<const workload::OpGraph> m_graph;
   memory::MemorySystem& m_mem;

@@ -1,4 +1,6 @@
 #include "models/pim/pim_spec.h"
+
+#include "models/pim/charge.h"
 #include "models/pim/rtl_column.h"
 
 #include <algorithm>
@@ -80,6 +82,41 @@ const config::Binder<PimSpec>& pim_binder() {
              "model: the step formula; rtl: every XNOR-accumulate runs on the Verilated 64-row column "
              "(rtl/pim/xnor_column.sv, 16 rows per step) with seeded operands, its step cycles used")
         .def("model");
+    m.choice("forward_mapping", &PimSpec::forward_mapping, kForwardMappingNames,
+             "binary forward: weight_selected (the weight bit picks the stored x or not-x row: Micron's charge-domain "
+             "scheme), ambit_xnor (operands laid out per lane, Ambit XNOR), auto (per layer, the one of fewer "
+             "estimated cycles)")
+        .def("weight_selected");
+    m.choice("readout", &PimSpec::readout, kReadoutNames,
+             "how a binary forward reads its counts: charge (one sense of the sign, or successive approximation "
+             "against per-lane reference cells), bit_serial (SIMDRAM popcount), auto (per op, fewer estimated cycles)")
+        .def("auto");
+    m.real("cell_ff", &PimSpec::cell_ff, "fF", "DRAM cell capacitance C_c (charge-domain accumulate)")
+        .def(24.0)
+        .range(1, 1000);
+    m.real("bitline_ff", &PimSpec::bitline_ff, "fF", "bitline capacitance C_b (charge-domain accumulate)")
+        .def(96.0)
+        .range(1, 10000);
+    m.real("array_volts", &PimSpec::array_volts, "V", "bitline swing: a cell holds this or 0 V, precharge at half")
+        .def(1.2)
+        .range(0.1, 5);
+    m.real("sense_offset_mv", &PimSpec::sense_offset_mv, "mV",
+           "standard deviation of the sense amplifier's Gaussian input offset")
+        .def(10.0)
+        .range(0.01, 1000);
+    m.choice("wordline_policy", &PimSpec::wordline_policy, kWordlinePolicyNames,
+             "open: wordlines of earlier charge-sharing steps stay open (all cells of a sense share); close: each "
+             "step shares with the bitline alone (earlier cells attenuated; a sense kept within one step)")
+        .def("open");
+    m.real("target_sense_error", &PimSpec::target_sense_error, "",
+           "largest accepted probability that one sense decides wrongly (count next to the threshold)")
+        .def("1e-6")  // as text: the double prints as 9.9999999999999995e-07
+        .range(1e-15, 0.5);
+    m.integer("rows_per_sense", &PimSpec::rows_per_sense, "rows",
+              "cells one charge-domain sense resolves (0: the largest within target_sense_error; a larger value is "
+              "refused)")
+        .def(0)
+        .range(0, 1 << 16);
     return m;
   }();
   return m;
@@ -123,6 +160,15 @@ PimSpec parse_pim_spec(const config::Values& v, const memory::DdrSpec& ddr) {
     throw v.error("backend", "rtl needs max_rows_per_step " + std::to_string(RtlColumn::kRowsPerStep) +
                                  " (the verilated column's rows per charge-sharing step), not " +
                                  std::to_string(s.max_rows_per_step));
+  const ChargeModel charge(s);
+  const uint64_t reliable = charge.max_reliable_rows(s.data_rows());
+  if (reliable == 0)
+    throw v.error("sense_offset_mv",
+                  "not even one cell per sense is reliable: " + charge.describe(1) + ", above target_sense_error");
+  if (s.rows_per_sense > reliable)
+    throw v.error("rows_per_sense",
+                  std::to_string(s.rows_per_sense) + " cells per sense: " + charge.describe(s.rows_per_sense) +
+                      ", above target_sense_error; at most " + std::to_string(reliable) + " cells are reliable");
   return s;
 }
 

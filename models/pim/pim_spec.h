@@ -16,6 +16,26 @@ namespace bpsim::pim {
 enum class HostWork { host, dram };
 inline constexpr config::EnumName<HostWork> kHostWorkNames[] = {{HostWork::host, "host"}, {HostWork::dram, "dram"}};
 
+/// How a binary layer's forward XNOR is made (docs/pim.md, "Forward mappings").
+enum class ForwardMapping { weight_selected, ambit_xnor, automatic };
+inline constexpr config::EnumName<ForwardMapping> kForwardMappingNames[] = {
+    {ForwardMapping::weight_selected, "weight_selected"},
+    {ForwardMapping::ambit_xnor, "ambit_xnor"},
+    {ForwardMapping::automatic, "auto"}};
+
+/// How a binary forward reads its K-slices' counts: charge (one sense, or successive
+/// approximation), bit_serial (SIMDRAM popcount), or auto (the faster per op).
+enum class ReadoutChoice { automatic, charge, bit_serial };
+inline constexpr config::EnumName<ReadoutChoice> kReadoutNames[] = {
+    {ReadoutChoice::automatic, "auto"}, {ReadoutChoice::charge, "charge"}, {ReadoutChoice::bit_serial, "bit_serial"}};
+
+/// Whether the wordlines raised by one charge-sharing step stay open through the later steps
+/// of the same sense (all cells share at the end) or close (each step shares with the bitline
+/// alone).
+enum class WordlinePolicy { open, close };
+inline constexpr config::EnumName<WordlinePolicy> kWordlinePolicyNames[] = {{WordlinePolicy::open, "open"},
+                                                                            {WordlinePolicy::close, "close"}};
+
 // The defaults below agree with pim_schema()'s declarations (banks: all 16 of the default
 // DDR organisation) and serve specs made without a config (tests); parse_pim_spec takes
 // every value from the declarations.
@@ -37,6 +57,16 @@ struct PimSpec {
   HostWork host_work = HostWork::host;
   double host_gflops = 512.0;  ///< the host's peak FP32 rate (roofline of host ops)
   bool rtl_backend = false;    ///< backend: rtl (XNOR-accumulates timed by the Verilated column)
+  ForwardMapping forward_mapping = ForwardMapping::weight_selected;
+  ReadoutChoice readout = ReadoutChoice::automatic;
+  // Charge-domain physics (models/pim/charge.h; sources in docs/references.md).
+  double cell_ff = 24.0;          ///< cell capacitance C_c, fF
+  double bitline_ff = 96.0;       ///< bitline capacitance C_b, fF
+  double array_volts = 1.2;       ///< bitline swing: a cell holds this or 0 V; precharge at half
+  double sense_offset_mv = 10.0;  ///< σ of the sense amplifier's Gaussian input offset
+  WordlinePolicy wordline_policy = WordlinePolicy::open;
+  double target_sense_error = 1e-6;  ///< largest accepted error probability of one sense
+  unsigned rows_per_sense = 0;       ///< cells one sense resolves (0: the largest reliable)
 
   unsigned reserved_rows() const { return compute_rows + dcc_rows + constant_rows + offset_rows; }
   unsigned data_rows() const { return rows_per_subarray - reserved_rows(); }

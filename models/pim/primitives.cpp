@@ -92,14 +92,20 @@ Seq Primitives::rowclone_psm(uint64_t bytes) const {
 
 Seq Primitives::bitwise(BitOp op) const {
   // Each derived op ends with one AAP whose source is a TRA (the majority); XOR/XNOR also
-  // run their two APs as TRAs (Ambit, Fig. 8 and Table 3).
+  // run their two APs as TRAs (Ambit, MICRO 2017, Fig. 8). XOR's first three AAPs copy into
+  // two rows at once (B8 = {¬DCC0, T0}, B9 = {¬DCC1, T1}, B10 = {T2, T3}): a second
+  // wordline each. XNOR is the same sequence with the control rows C0/C1 swapped (the
+  // De Morgan dual: T0 = Di | ¬Dj, T1 = ¬Di | Dj, Dk = T0 & T1), checked on all four input
+  // cases by test_pim_ambit_sequences.cpp.
+  Seq xor_like = aap() * 4 + aap(3) + ap(3) * 2;
+  xor_like.extra_rows += 3;
   switch (op) {
     case BitOp::and_:
     case BitOp::or_: return aap() * 3 + aap(3);
     case BitOp::nand_:
     case BitOp::nor_: return aap() * 4 + aap(3);
-    case BitOp::xor_: return aap() * 4 + aap(3) + ap(3) * 2;
-    case BitOp::xnor_: return aap() * 5 + aap(3) + ap(3) * 2;
+    case BitOp::xor_:
+    case BitOp::xnor_: return xor_like;
     case BitOp::not_: return dcc_not();
   }
   return {};

@@ -46,8 +46,8 @@ class Primitives {
   Seq rowclone_psm(uint64_t bytes) const;
   /// NOT through a dual-contact row: 2 AAP (src → DCC, DCC-bar → dst).
   Seq dcc_not() const { return aap() * 2; }
-  /// Ambit derived op on one row: AND/OR 4 AAP; NAND/NOR 5 AAP; XOR 5 AAP + 2 AP;
-  /// XNOR 6 AAP + 2 AP; NOT 2 AAP.
+  /// Ambit derived op on one row: AND/OR 4 AAP; NAND/NOR 5 AAP; XOR and XNOR 5 AAP + 2 AP;
+  /// NOT 2 AAP.
   Seq bitwise(BitOp op) const;
   /// Charge-domain XNOR-accumulate of `rows` selected rows (x or ¬x per weight bit):
   /// ⌈rows/R⌉ charge-sharing ACTs of tRCD each (no precharge between: the bitline keeps

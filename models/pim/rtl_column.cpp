@@ -25,6 +25,8 @@ class Column : public sc_module, public RtlColumn {
     m_dut.done(m_done);
     m_dut.count(m_count);
     m_dut.sign_out(m_sign);
+    m_dut.readout(m_readout);
+    m_dut.value(m_value);
     m_dut.add_valid(m_add_valid);
     m_dut.add_first(m_add_first);
     m_dut.a_bit(m_a_bit);
@@ -33,7 +35,8 @@ class Column : public sc_module, public RtlColumn {
     if (waveform::requested()) waveform::add([this](VerilatedVcdC* vcd, int levels) { m_dut.trace(vcd, levels); });
   }
 
-  RtlAccumulate accumulate(const std::vector<bool>& x, const std::vector<bool>& w, uint32_t threshold) override {
+  RtlAccumulate accumulate(const std::vector<bool>& x, const std::vector<bool>& w, uint32_t threshold,
+                           bool readout) override {
     m_clock.reset_once(m_rst);
     RtlAccumulate r;
     for (size_t base = 0; base < x.size(); base += kLanes) {
@@ -46,6 +49,7 @@ class Column : public sc_module, public RtlColumn {
       m_x = xv;
       m_w = wv;
       m_threshold = threshold;
+      m_readout = readout;
       m_start = true;
       m_clock.edge();  // the start edge: the selection x/¬x is registered
       m_start = false;
@@ -55,9 +59,10 @@ class Column : public sc_module, public RtlColumn {
         ++edges;
       } while (!m_done.read() && edges < 4 * kLanes);
       r.count += m_count.read();
+      r.value += m_value.read();
       r.last_sign = m_sign.read();
       r.cycles += edges;
-      r.step_cycles += edges - 1;
+      r.step_cycles += edges - (readout ? kCountBits : 1);
       ++r.passes;
     }
     return r;
@@ -65,11 +70,12 @@ class Column : public sc_module, public RtlColumn {
 
  private:
   ThreadClock m_clock;
-  sc_signal<bool> m_rst{"rst"}, m_start{"start"}, m_busy{"busy"}, m_done{"done"}, m_sign{"sign_out"};
+  sc_signal<bool> m_rst{"rst"}, m_start{"start"}, m_busy{"busy"}, m_done{"done"}, m_sign{"sign_out"},
+      m_readout{"readout"};
   sc_signal<bool> m_add_valid{"add_valid"}, m_add_first{"add_first"}, m_a_bit{"a_bit"}, m_b_bit{"b_bit"},
       m_sum_bit{"sum_bit"};
   sc_signal<uint64_t> m_x{"x"}, m_w{"w"};
-  sc_signal<uint32_t> m_threshold{"threshold"}, m_count{"count"};
+  sc_signal<uint32_t> m_threshold{"threshold"}, m_count{"count"}, m_value{"value"};
   Vxnor_column m_dut{"dut"};
 };
 

@@ -8,6 +8,11 @@
 // Timing, in clock cycles from `start`: the popcount of LANES bits is computed over
 // ceil(LANES / ROWS_PER_STEP) steps (one step = one multi-row activation that shares
 // charge among at most ROWS_PER_STEP cells), then one compare cycle.
+//
+// Multi-bit readout (`readout` high with `start`): a sense amplifier only compares, so the
+// count is read out by successive approximation, one comparison per cycle, most significant
+// bit first: trial = value | 2^b, value = trial when acc >= trial. CW comparisons replace
+// the single compare cycle; `value` holds the count read out (equal to `count`).
 module xnor_column #(
     parameter int LANES = 64,
     parameter int ROWS_PER_STEP = 16,
@@ -23,6 +28,9 @@ module xnor_column #(
     output logic             done,
     output logic [CW-1:0]    count,
     output logic             sign_out,
+    // successive-approximation readout of the count
+    input  logic             readout,
+    output logic [CW-1:0]    value,
     // bit-serial adder: one bit of a and b per cycle, LSB first
     input  logic             add_valid,
     input  logic             add_first,
@@ -35,6 +43,10 @@ module xnor_column #(
   logic [$clog2(STEPS + 1)-1:0] step;
   logic [CW-1:0] acc;
   logic carry;
+  logic sar;                     // this accumulate reads its count out
+  logic [$clog2(CW + 1)-1:0] sar_left;  // comparisons still to do
+  logic [CW-1:0] trial;
+  assign trial = value | (CW'(1) << (sar_left - 1'b1));
 
   // Popcount of the bits of one step's rows.
   function automatic logic [CW-1:0] step_count(input logic [LANES-1:0] bits, input int s);
@@ -53,6 +65,9 @@ module xnor_column #(
       acc <= '0;
       count <= '0;
       sign_out <= 1'b0;
+      sar <= 1'b0;
+      sar_left <= '0;
+      value <= '0;
     end else begin
       done <= 1'b0;
       if (start && !busy) begin
@@ -60,11 +75,18 @@ module xnor_column #(
         busy <= 1'b1;
         step <= '0;
         acc <= '0;
+        sar <= readout;
+        sar_left <= ($clog2(CW + 1))'(CW);
+        value <= '0;
       end else if (busy) begin
         if (int'(step) < STEPS) begin
           acc <= acc + step_count(sel, int'(step));
           step <= step + 1'b1;
+        end else if (sar && sar_left > 1) begin
+          if (acc >= trial) value <= trial;  // one sense against the reference `trial`
+          sar_left <= sar_left - 1'b1;
         end else begin
+          if (sar && acc >= trial) value <= trial;  // the last comparison (bit 0)
           count <= acc;
           sign_out <= (acc >= threshold);
           busy <= 1'b0;

@@ -31,8 +31,10 @@ nlohmann::json graph_json(const OpGraph& g) {
   j["peak_bytes"] = g.memory.peak_bytes;
   if (!g.memory.figures.empty()) j["figures"] = g.memory.figures;
   j["tensors"] = nlohmann::json::array();
-  for (const Tensor& t : g.tensors)
+  for (const Tensor& t : g.tensors) {
     j["tensors"].push_back({{"id", t.id}, {"name", t.name}, {"bytes", t.bytes}, {"role", to_string(t.role)}});
+    if (t.bits) j["tensors"].back()["bits"] = t.bits;  // an integer tensor at this width
+  }
   j["ops"] = nlohmann::json::array();
   for (const Op& o : g.ops) {
     nlohmann::json op = {{"id", o.id},

@@ -83,6 +83,10 @@ struct Tensor {
   std::string name;
   uint64_t bytes = 0;
   TensorRole role = TensorRole::activation;
+  /// An integer tensor packed at this many bits per element (0: the graph's dtype). The
+  /// output of a binary layer's xnor_gemm is its integer pre-activation 2·popcount − K:
+  /// ⌈log2(K + 1)⌉ + 1 bits, what an in-DRAM multi-bit readout must deliver.
+  unsigned bits = 0;
 };
 
 struct Op {

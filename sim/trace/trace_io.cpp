@@ -311,7 +311,9 @@ void read_op(const Record& r, Op& op, uint32_t expected_id, DType default_dtype,
 }
 
 json tensor_json(const Tensor& x) {
-  return json{{"tensor", x.id}, {"name", x.name}, {"bytes", x.bytes}, {"role", to_string(x.role)}};
+  json j{{"tensor", x.id}, {"name", x.name}, {"bytes", x.bytes}, {"role", to_string(x.role)}};
+  if (x.bits) j["bits"] = x.bits;  // an integer tensor (a binary layer's pre-activation)
+  return j;
 }
 
 /// Reads a trace record by record: the header, tensor declarations and alloc/free events
@@ -396,7 +398,7 @@ class TraceReader {
   }
 
   void tensor(const Record& r) {
-    r.allow({"tensor", "name", "bytes", "role"});
+    r.allow({"tensor", "name", "bytes", "role", "bits"});
     // Ids index the reader's tables, so an id (not only the count) must stay below the
     // limit: one record cannot make them huge.
     const uint64_t id = r.u64("tensor"), max = std::min<uint64_t>(limits::get(limits::Id::tensors), UINT32_MAX);
@@ -408,6 +410,8 @@ class TraceReader {
     t.name = r.str("name", false);
     t.bytes = r.u64("bytes");
     t.role = role_or_default(r);
+    t.bits = r.u32("bits");
+    if (t.bits > 64) r.fail("bits", "an integer tensor's width is 1..64 bits (0 or absent: the dtype's)");
     if (declared(t.id)) r.fail("tensor", "tensor " + std::to_string(t.id) + " declared twice");
     if (t.id >= m_declared.size()) {
       m_declared.resize(t.id + 1, false);

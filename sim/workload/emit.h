@@ -44,6 +44,8 @@ class StepEmitter {
   /// dX and dW of linear, conv2d and their binary forms; returns dX (0 when not needed).
   uint32_t backward_gemm(size_t i, const NodeCtx& c, uint32_t dy, bool need_dx);
   uint32_t weight_grad(uint32_t param);
+  /// Elements of a tensor: its bytes over the dtype's, or the count an integer tensor was made with.
+  uint64_t elements(uint32_t t) const;
   GemmDims forward_dims(size_t i) const;
   ConvShape conv_shape(size_t i) const;
 
@@ -56,6 +58,7 @@ class StepEmitter {
   std::vector<std::vector<uint32_t>> m_params;  ///< per node: weight, then bias (or γ, β)
   std::vector<uint32_t> m_param_order;          ///< all parameters, in creation order
   std::map<uint32_t, uint32_t> m_grad_of;       ///< parameter → its .grad tensor
+  std::map<uint32_t, uint64_t> m_elements;      ///< elements of tensors not in the dtype (Tensor::bits)
 };
 
 }  // namespace bpsim::workload

@@ -73,7 +73,7 @@ void StepEmitter::backward(size_t i, const NodeCtx& c, uint32_t dy, std::vector<
     const uint32_t sum = tensor(src.l->name + ".grad_sum", m_g.tensors[g].bytes, TensorRole::gradient);
     Op& o = op(src.l->name + ".grad_sum" + std::to_string(m_g.ops.size()), src.l->name, Phase::backward_data,
                OpKind::elementwise, {g, gin[j]}, {sum});
-    o.elements = m_g.tensors[g].bytes / m_elem;
+    o.elements = elements(g);
     o.flops = o.elements;
     o.detail = "grad_accumulate";
     g = sum;

@@ -9,6 +9,12 @@ bool is_binary(const std::string& k) { return k == "binary_linear" || k == "bina
 bool is_conv(const std::string& k) { return k == "conv2d" || k == "binary_conv2d"; }
 /// 1-bit tensors are packed 8 per byte.
 uint64_t bits_bytes(uint64_t n) { return (n + 7) / 8; }
+/// Bits of a count from 0 to k: ⌈log2(k + 1)⌉.
+unsigned popcount_bits(uint64_t k) {
+  unsigned b = 0;
+  while (b < 64 && (uint64_t(1) << b) <= k) ++b;
+  return b;
+}
 }  // namespace
 
 StepEmitter::StepEmitter(const NetSpec& net, const NetPlan& plan, OpGraph& g)
@@ -221,17 +227,29 @@ void StepEmitter::forward_binary(size_t i, Phase ph, NodeCtx& c) {
   sw.flops = w_el;
   sw.detail = "sign";
   c.keep = {xb, ste, wb};
-  c.out = tensor(l.name + ".out" + re, bytes(out_el), TensorRole::activation);
+  // The layer computes y = Σ_K xnor(x, w) as the signed integer 2·popcount − K in [−K, K]:
+  // ⌈log2(K + 1)⌉ + 1 bits per element, packed. That integer, not a real number, is what
+  // the batchnorm after it reads (its statistics, then the next sign and STE mask).
+  const GemmDims d = forward_dims(i);
+  const unsigned y_bits = popcount_bits(d.k) + 1;
+  c.out = tensor(l.name + ".out" + re, (out_el * y_bits + 7) / 8, TensorRole::activation);
+  m_g.tensors[c.out].bits = y_bits;
+  m_elements[c.out] = out_el;
   Op& o =
       op(l.name + (ph == Phase::recompute ? ".recompute" : ".fwd"), l.name, ph, OpKind::xnor_gemm, {xb, wb}, {c.out});
-  o.gemm = forward_dims(i);
+  o.gemm = d;
   if (is_conv(n.kind)) o.conv = conv_shape(i);
   o.macs = o.gemm.macs();
   o.detail = n.kind;
 }
 
+uint64_t StepEmitter::elements(uint32_t t) const {
+  auto it = m_elements.find(t);
+  return it != m_elements.end() ? it->second : m_g.tensors[t].bytes / m_elem;
+}
+
 uint32_t StepEmitter::loss_grad(uint32_t out) {
-  const uint64_t n = m_g.tensors[out].bytes / m_elem;
+  const uint64_t n = elements(out);
   const uint32_t dy = tensor("loss.grad", bytes(n), TensorRole::gradient);
   Op& o = op("loss.bwd", "loss", Phase::backward_data, OpKind::elementwise, {out}, {dy});
   o.elements = n;

@@ -19,13 +19,13 @@ constexpr int kLatency = 64 / 16 + 1;
 
 struct Bench : sc_module {
   sc_clock clk{"clk", 1, SC_NS};
-  sc_signal<bool> rst{"rst"}, start{"start"}, busy{"busy"}, done{"done"}, sign_out{"sign_out"};
+  sc_signal<bool> rst{"rst"}, start{"start"}, busy{"busy"}, done{"done"}, sign_out{"sign_out"}, readout{"readout"};
   sc_signal<bool> add_valid{"add_valid"}, add_first{"add_first"}, a_bit{"a_bit"}, b_bit{"b_bit"}, sum_bit{"sum_bit"};
   sc_signal<uint64_t> x{"x"}, w{"w"};
-  sc_signal<uint32_t> threshold{"threshold"}, count{"count"};
+  sc_signal<uint32_t> threshold{"threshold"}, count{"count"}, value{"value"};
   Vxnor_column dut{"dut"};
   uint64_t seed;
-  int trials = 0, mismatches = 0, latency_errors = 0;
+  int trials = 0, mismatches = 0, latency_errors = 0, readout_errors = 0;
   int add_trials = 0, add_mismatches = 0, last_cycles = 0;
 
   SC_HAS_PROCESS(Bench);
@@ -40,6 +40,8 @@ struct Bench : sc_module {
     dut.done(done);
     dut.count(count);
     dut.sign_out(sign_out);
+    dut.readout(readout);
+    dut.value(value);
     dut.add_valid(add_valid);
     dut.add_first(add_first);
     dut.a_bit(a_bit);
@@ -59,9 +61,13 @@ struct Bench : sc_module {
     for (int t = 0; t < 200; ++t) {
       const uint64_t xv = rng(), wv = rng();
       const uint32_t th = static_cast<uint32_t>(rng() % 65);
+      // Every other trial reads the count out: 7 successive-approximation comparisons
+      // (⌈log2 65⌉ bits, MSB first) in place of the single compare cycle.
+      const bool ro = t % 2 == 1;
       x = xv;
       w = wv;
       threshold = th;
+      readout = ro;
       start = true;
       tick();
       start = false;
@@ -77,8 +83,9 @@ struct Bench : sc_module {
       const uint32_t expect = static_cast<uint32_t>(std::bitset<64>(~(xv ^ wv)).count());
       ++trials;
       if (count.read() != expect || sign_out.read() != (expect >= th)) ++mismatches;
+      if (ro && value.read() != expect) ++readout_errors;
       last_cycles = cycles;
-      if (cycles != kLatency) ++latency_errors;
+      if (cycles != (ro ? kLatency - 1 + 7 : kLatency)) ++latency_errors;
     }
     // Bit-serial add of two 16-bit numbers, LSB first, result bits one cycle later.
     for (int t = 0; t < 50; ++t) {
@@ -110,6 +117,7 @@ TEST_CASE("cosim: Verilated XNOR column matches popcount/threshold and its cycle
   CHECK(bench.mismatches == 0);
   INFO("cycles " << bench.last_cycles);
   CHECK(bench.latency_errors == 0);
+  CHECK(bench.readout_errors == 0);
   CHECK(bench.add_trials == 50);
   CHECK(bench.add_mismatches == 0);
 }

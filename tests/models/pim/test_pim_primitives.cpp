@@ -45,10 +45,11 @@ TEST_CASE("pim: Ambit derived ops take the published AAP/AP counts", "[pim]") {
     BitOp op;
     uint64_t aap, ap, cycles;
   };
-  // Ambit: AND/OR 4 AAP; NAND/NOR 5 AAP; XOR 5 AAP + 2 AP; XNOR 6 AAP + 2 AP; NOT 2 AAP.
+  // Ambit (Fig. 8): AND/OR 4 AAP; NAND/NOR 5 AAP; XOR 5 AAP + 2 AP; NOT 2 AAP. XNOR: XOR's
+  // sequence with the control rows swapped, 5 AAP + 2 AP (test_pim_ambit_sequences.cpp).
   // cycles = 60·AAP + 55·AP.
   const Row rows[] = {{BitOp::and_, 4, 0, 240}, {BitOp::or_, 4, 0, 240},  {BitOp::nand_, 5, 0, 300},
-                      {BitOp::nor_, 5, 0, 300}, {BitOp::xor_, 5, 2, 410}, {BitOp::xnor_, 6, 2, 470},
+                      {BitOp::nor_, 5, 0, 300}, {BitOp::xor_, 5, 2, 410}, {BitOp::xnor_, 5, 2, 410},
                       {BitOp::not_, 2, 0, 120}};
   for (const Row& r : rows) {
     const Seq q = p.bitwise(r.op);
@@ -57,8 +58,8 @@ TEST_CASE("pim: Ambit derived ops take the published AAP/AP counts", "[pim]") {
     CHECK(q.cycles == r.cycles);
     CHECK(q.acts == 2 * r.aap + r.ap);
   }
-  // XNOR = 470 cycles = 391.5 ns on one subarray.
-  CHECK(p.bitwise(BitOp::xnor_).cycles * s.ddr.tck_ns == Approx(391.5).epsilon(0.001));
+  // XNOR = 410 cycles = 341.5 ns on one subarray.
+  CHECK(p.bitwise(BitOp::xnor_).cycles * s.ddr.tck_ns == Approx(341.53).epsilon(0.001));
 }
 
 TEST_CASE("pim: SIMDRAM bit-serial operation counts", "[pim]") {
@@ -107,16 +108,41 @@ TEST_CASE("pim: tFAW switch and power limit", "[pim]") {
   const PimSpec s = testing::pim_spec(), no_tfaw = testing::pim_spec("{obey_tfaw: false}"),
                 capped = testing::pim_spec("{max_active_per_rank: 4}");
   Job j{"xnor", Primitives(s).bitwise(BitOp::xnor_), 32};
-  // 32 rows on 2 ranks × 16 banks: one round of 16 subarrays per rank. Each issues 14 ACTs:
-  // 224 ACTs per rank need ⌈224/4⌉·26 = 1456 cycles ≥ 224·4 (tRRD) > 470.
+  // 32 rows on 2 ranks × 16 banks: one round of 16 subarrays per rank. Each XNOR issues 12
+  // ACTs raising 21 wordlines (test_pim_ambit_sequences.cpp): 16·21 = 336 wordlines per rank
+  // need ⌈336/4⌉·26 = 2184 cycles ≥ 16·12·4 = 768 (tRRD) > 410.
   const JobTiming on = Core(s).time(j);
   CHECK(on.rounds == 1);
   CHECK(on.tfaw_bound);
-  CHECK(on.cycles == 1456);
+  CHECK(on.cycles == 2184);
   const JobTiming off = Core(no_tfaw).time(j);
-  CHECK(off.cycles == 470);
-  // Power limit of 4 subarrays per rank: 4 rounds; each 56 ACTs → 14·26 = 364 < 470.
+  CHECK(off.cycles == 410);
+  // Power limit of 4 subarrays per rank: 4 rounds; each 4·21 = 84 wordlines → 21·26 = 546 > 410.
   const JobTiming cap = Core(capped).time(j);
   CHECK(cap.rounds == 4);
-  CHECK(cap.cycles == 4 * 470);
+  CHECK(cap.tfaw_bound);
+  CHECK(cap.cycles == 4 * 546);
+}
+
+TEST_CASE("pim: tFAW counts every wordline a charge-sharing step raises", "[pim]") {
+  const PimSpec s = testing::pim_spec("{max_rows_per_step: 16}");
+  const Primitives p(s);
+  // One accumulate of 64 rows per rank (2 jobs on 2 ranks): 4 sharing ACTs of 16 rows, the
+  // output row's ACT, and the offset row: 64 + 1 + 1 = 66 wordlines (5 ACTs + 61 extra).
+  // ⌈66/4⌉·26 = 442 cycles > the sequence's 124 (and 5·4 = 20 of tRRD). Counted as 5
+  // activations it would be ⌈5/4⌉·26 = 52 < 124: never throttled.
+  const Job j{"acc", p.xnor_accumulate(64), 2};
+  REQUIRE(j.seq.acts + j.seq.extra_rows == 66);
+  const JobTiming t = Core(s).time(j);
+  CHECK(t.rounds == 1);
+  CHECK(t.active_units == 1);
+  CHECK(t.tfaw_bound);
+  CHECK(t.cycles == 442);
+  // A triple-row activation counts three: 8 APs of a TRA per rank = 24 wordlines → 6·26 =
+  // 156 > 8·4 (tRRD) and > the AP's 55 cycles.
+  const Job tra{"tra", p.ap(3), 16};
+  const PimSpec one_bank_each = testing::pim_spec("{max_active_per_rank: 8}");
+  const JobTiming tt = Core(one_bank_each).time(tra);
+  CHECK(tt.active_units == 8);
+  CHECK(tt.cycles == 156);
 }

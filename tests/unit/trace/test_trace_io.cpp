@@ -128,7 +128,7 @@ TEST_CASE("trace: malformed input names the line and the field", "[trace]") {
   CHECK(error_of(kHeader + "{\"tensor\":0,\"bytes\":-4}\n") ==
         "t.jsonl:2: bytes: expected a non-negative integer, found a negative integer");
   CHECK(error_of(kHeader + "{\"tensor\":0,\"bytes\":4,\"colour\":1}\n") ==
-        "t.jsonl:2: colour: unknown field (valid: tensor, name, bytes, role)");
+        "t.jsonl:2: colour: unknown field (valid: tensor, name, bytes, role, bits)");
   CHECK(error_of(kHeader + "{\"tensor\":1,\"bytes\":4}\n") ==
         "t.jsonl:2: tensor: tensor ids must be 0, 1, 2… without gaps; missing 0");
   CHECK(error_of(kHeader + "{\"op\":0,\"name\":\"a\",\"phase\":\"forward\",\"kind\":\"elementwise\","

@@ -96,12 +96,17 @@ TEST_CASE("workload: grouped conv, embedding and binary layers", "[workload]") {
 
   // fp32 batch 4: linear 16 → binary_linear 8 → linear 2. The binary layer keeps the
   // packed sign of its input (64 bits = 8 bytes), the STE mask (8 bytes) and sign(W)
-  // (128 bits = 16 bytes); its real input is not kept. Its output 4·8·4 = 128, logits 32.
+  // (128 bits = 16 bytes); its real input is not kept. Its output is the integer
+  // pre-activation 2·popcount − 16 ∈ [−16, 16]: ⌈log2 17⌉ + 1 = 6 bits, 4·8·6/8 = 24 bytes
+  // (not 4·8·4 = 128 of fp32); logits 32.
   const OpGraph b = build(
       "batch: 4\ninput: {shape: [16]}\nlayers:\n  - {kind: linear, out_features: 16}\n"
       "  - {kind: binary_linear, name: bl, out_features: 8}\n  - {kind: linear, out_features: 2}\n");
-  CHECK(b.memory.saved_after_forward_bytes == 8 + 8 + 16 + 128 + 32);
+  CHECK(b.memory.saved_after_forward_bytes == 8 + 8 + 16 + 24 + 32);
   const Op& x = find(b, "bl.fwd");
+  REQUIRE(x.writes.size() == 1);
+  CHECK(b.tensors[x.writes[0]].bits == 6);
+  CHECK(b.tensors[x.writes[0]].bytes == 24);
   CHECK(x.kind == OpKind::xnor_gemm);
   CHECK(x.macs == 4 * 8 * 16);
   CHECK(find(b, "bl.dx").kind == OpKind::gemm);  // real-valued gradients: not XNOR
