@@ -219,7 +219,15 @@ uint64_t Trainer::reduce_messages(const workload::Op& op, size_t m, OpRecord& re
   // A weight gradient of a normalisation (batchnorm's dγ, dβ) is gathered only; the
   // forward and backward statistics go back to every tile of the group.
   const bool broadcast = op.phase != workload::Phase::backward_weight;
-  const unsigned flits = unsigned(ceil_div(m_spec.cluster.header_bytes + values * m_bytes, m_spec.noc.flit_bytes));
+  // A message carries as many sums as fit one VC buffer (a tree multicast must): the
+  // values are split over several messages when a channel group has many channels.
+  const uint64_t room = uint64_t(m_spec.noc.buf_depth) * m_spec.noc.flit_bytes;
+  const uint64_t per_msg =
+      std::max<uint64_t>(1, (room - std::min(room, uint64_t(m_spec.cluster.header_bytes))) / m_bytes);
+  std::vector<unsigned> chunks;  // flits of each message of one partial (or result)
+  for (uint64_t v = 0; v < values; v += per_msg)
+    chunks.push_back(unsigned(
+        ceil_div(m_spec.cluster.header_bytes + std::min(per_msg, values - v) * m_bytes, m_spec.noc.flit_bytes)));
   uint64_t msgs = 0;
   std::vector<uint16_t> one(1);
   const uint64_t start = m_time;
@@ -227,7 +235,8 @@ uint64_t Trainer::reduce_messages(const workload::Op& op, size_t m, OpRecord& re
     for (const auto& grp : groups) {
       if (grp.size() < 2) continue;
       one[0] = grp[0];
-      for (size_t i = 1; i < grp.size(); ++i) m_net.send(grp[i], one, flits, start, 0), ++msgs;
+      for (size_t i = 1; i < grp.size(); ++i)
+        for (unsigned flits : chunks) m_net.send(grp[i], one, flits, start, 0), ++msgs;
     }
   uint64_t end = std::max(start, m_net.drain());  // drain() is the last delivery, maybe an earlier op's
   if (broadcast) {
@@ -236,10 +245,12 @@ uint64_t Trainer::reduce_messages(const workload::Op& op, size_t m, OpRecord& re
       for (const auto& grp : groups) {
         if (grp.size() < 2) continue;
         rest.assign(grp.begin() + 1, grp.end());
-        if (m_spec.multicast == Multicast::tree) {
-          m_net.send(grp[0], rest, flits, end, 0), ++msgs;
-        } else {
-          for (uint16_t d : rest) one[0] = d, m_net.send(grp[0], one, flits, end, 0), ++msgs;
+        for (unsigned flits : chunks) {
+          if (m_spec.multicast == Multicast::tree) {
+            m_net.send(grp[0], rest, flits, end, 0), ++msgs;
+          } else {
+            for (uint16_t d : rest) one[0] = d, m_net.send(grp[0], one, flits, end, 0), ++msgs;
+          }
         }
       }
     end = std::max(end, m_net.drain());
