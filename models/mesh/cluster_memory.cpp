@@ -87,29 +87,46 @@ ClusterMemory::ClusterMemory(const Mapping& map, const workload::OpGraph& g, con
   const size_t n = map.layers.size();
   std::vector<LayerOps> ops(n);
   for (size_t m = 1; m < n; ++m) ops[m] = find_ops(g, map.layers[m].name);
-  // W^T of layer m+1 at layer m's tiles, in rows hosted: a full connection's input-space
-  // neurons there, a convolution's input channels there (its filters are shared over positions).
+  // W^T of each weight layer m at its producer's tiles (layers[m].from), in rows hosted: a
+  // full connection's input-space neurons there, a convolution's input channels there (its
+  // filters are shared over positions). A producer feeding several layers (a fork) holds each.
+  const auto has_wt = [&](size_t m) {
+    const MappedLayer& L = map.layers[m];
+    return m > 0 && ops[m].dx >= 0 && !L.join() && !L.attention() &&
+           (L.conn.kind == Connection::Kind::full || L.conn.kind == Connection::Kind::conv);
+  };
   m_bw_units.assign(n, {});
-  for (size_t m = 0; m < n; ++m) {
-    m_bw_units[m].assign(map.layers[m].boxes.size(), 0);
-    if (m + 1 >= n || ops[m + 1].dx < 0) continue;  // no backward message into layer m
-    const Connection& c = map.layers[m + 1].conn;
+  for (size_t m = 1; m < n; ++m) {
+    if (!has_wt(m)) continue;  // no backward message through weights into the producer
+    const size_t p = size_t(map.layers[m].from);
+    m_bw_units[m].assign(map.layers[p].boxes.size(), 0);
+    const Connection& c = map.layers[m].conn;
     if (c.kind == Connection::Kind::full) {
       for (int32_t ch = 0; ch < c.in_c; ++ch)
         for (int32_t y = 0; y < c.in_h; ++y)
-          for (int32_t x = 0; x < c.in_w; ++x) ++m_bw_units[m][map.host_tile(m + 1, x, y, ch)];
+          for (int32_t x = 0; x < c.in_w; ++x) ++m_bw_units[m][map.host_tile(m, x, y, ch)];
     } else {
       for (size_t t = 0; t < m_bw_units[m].size(); ++t) {
-        const Box b = map.input_space_box(m + 1, t);
+        const Box b = map.input_space_box(m, t);
         m_bw_units[m][t] = b.hi[2] >= b.lo[2] ? uint64_t(b.hi[2] - b.lo[2] + 1) : 0;
       }
     }
   }
-  const auto per_unit = [&](size_t m) {  // bytes of W^T per hosted row: every output of m+1 (× its kernel)
-    const Connection& c = map.layers[m + 1].conn;
+  const auto per_unit = [&](size_t m) {  // bytes of layer m's W^T per hosted row: every output (× its kernel)
+    const Connection& c = map.layers[m].conn;
     const uint64_t k = c.kind == Connection::Kind::conv ? uint64_t(c.kernel_w) * uint64_t(c.kernel_h) : 1;
     return uint64_t(c.out_c) * k * m_elem_bytes;
   };
+  // Per producer tile: the W^T bytes of every consumer (all of them, and those refreshed).
+  std::vector<std::vector<uint64_t>> bw(n), refreshed(n);
+  for (size_t m = 0; m < n; ++m) bw[m].assign(map.layers[m].boxes.size(), 0), refreshed[m] = bw[m];
+  for (size_t m = 1; m < n; ++m)
+    for (size_t t = 0; t < m_bw_units[m].size(); ++t) {
+      const size_t p = size_t(map.layers[m].from);
+      bw[p][t] += m_bw_units[m][t] * per_unit(m);
+      if (ops[m].update >= 0 && spec.backward_weights == BackwardWeights::transport)
+        refreshed[p][t] += m_bw_units[m][t] * per_unit(m);
+    }
   const uint64_t cap = spec.cluster.sram_bytes;
   m_layers.assign(n, {});
   std::vector<uint64_t> saved_addr(n), opt_addr(n), bw_addr(n);
@@ -136,10 +153,9 @@ ClusterMemory::ClusterMemory(const Mapping& map, const workload::OpGraph& g, con
         c.saved =
             L.conn.kind == Connection::Kind::full ? xb : xb / uint64_t(L.conn.in_h) * input_rows(L.conn, L.boxes[t]);
       }
-      if (m_bw_units[m][t]) c.backward_weights = m_bw_units[m][t] * per_unit(m);
+      c.backward_weights = bw[m][t];
       if (c.total() > lm.need.total()) lm.need = c;
-      if (m + 1 < n && ops[m + 1].update >= 0 && spec.backward_weights == BackwardWeights::transport)
-        lm.refresh_bytes += c.backward_weights;
+      lm.refresh_bytes += refreshed[m][t];
       ClusterBytes out;
       uint64_t over = c.total() > cap ? c.total() - cap : 0;
       over = spill(over, c.saved, out.saved);
@@ -156,22 +172,33 @@ ClusterMemory::ClusterMemory(const Mapping& map, const workload::OpGraph& g, con
     m_spill_total = bw_addr[m] + align_up(lm.spilled.backward_weights);
   }
   // The ops that move the spilled bytes: saved inputs written when produced and read by the
-  // dW; optimizer state read and written by the update; W^T read by the next layer's dX and,
-  // with transport, rewritten by its update's refresh.
+  // dW; optimizer state read and written by the update; a consumer's W^T (its share of its
+  // producer's spilled W^T) read by its dX and, with transport, rewritten by its update's refresh.
   const auto add = [&](int op, bool write, uint64_t addr, uint64_t bytes) {
     if (op < 0 || !bytes) return;
     (write ? m_ops[uint32_t(op)].writes : m_ops[uint32_t(op)].reads).push_back({addr, bytes});
   };
+  std::vector<uint64_t> bw_total(n, 0), bw_offset(n, 0);
+  for (size_t m = 0; m < n; ++m)
+    for (uint64_t b : bw[m]) bw_total[m] += b;
   for (size_t m = 1; m < n; ++m) {
     const LayerMemory& lm = m_layers[m];
     add(ops[m].x_writer, true, saved_addr[m], lm.spilled.saved);
     add(ops[m].dw, false, saved_addr[m], lm.spilled.saved);
     add(ops[m].update, false, opt_addr[m], lm.spilled.optimizer);
     add(ops[m].update, true, opt_addr[m], lm.spilled.optimizer);
-    add(ops[m].dx, false, bw_addr[m - 1], m_layers[m - 1].spilled.backward_weights);
-    if (spec.backward_weights == BackwardWeights::transport && ops[m].dx >= 0 && ops[m].update >= 0) {
+    if (m_bw_units[m].empty()) continue;
+    const size_t p = size_t(map.layers[m].from);
+    uint64_t mine = 0;  // this consumer's part of the producer's W^T
+    for (uint64_t u : m_bw_units[m]) mine += u * per_unit(m);
+    const uint64_t spilled = m_layers[p].spilled.backward_weights;
+    const uint64_t share = bw_total[p] ? uint64_t(static_cast<unsigned __int128>(spilled) * mine / bw_total[p]) : 0;
+    const uint64_t addr = bw_addr[p] + bw_offset[p];
+    bw_offset[p] += share;
+    add(ops[m].dx, false, addr, share);
+    if (spec.backward_weights == BackwardWeights::transport && ops[m].update >= 0) {
       m_ops[uint32_t(ops[m].update)].refresh_layer = int(m);
-      add(ops[m].update, true, bw_addr[m - 1], m_layers[m - 1].spilled.backward_weights);
+      add(ops[m].update, true, addr, share);
     }
   }
 }
@@ -183,7 +210,7 @@ const OpMemoryTraffic* ClusterMemory::traffic_of(uint32_t id) const {
 
 uint64_t ClusterMemory::send_refresh(size_t m, NocModel& net, uint64_t start) const {
   const MappedLayer& src = m_map.layers[m];
-  const MappedLayer& dst = m_map.layers[m - 1];
+  const MappedLayer& dst = m_map.layers[size_t(src.from)];
   const Connection& c = src.conn;
   const uint64_t k = c.kind == Connection::Kind::conv ? uint64_t(c.kernel_w) * uint64_t(c.kernel_h) : 1;
   const uint64_t header = m_spec.cluster.header_bytes, flit = m_spec.noc.flit_bytes;
@@ -195,7 +222,7 @@ uint64_t ClusterMemory::send_refresh(size_t m, NocModel& net, uint64_t start) co
     const uint64_t channels = uint64_t(src.boxes[g].hi[2]) - uint64_t(src.boxes[g].lo[2]) + 1;
     for (size_t t = 0; t < dst.boxes.size(); ++t) {
       const size_t s = std::min(src.boxes.size() - 1, g + t % group);
-      uint64_t bytes = m_bw_units[m - 1][t] * channels * k * m_elem_bytes;
+      uint64_t bytes = m_bw_units[m][t] * channels * k * m_elem_bytes;
       sent += bytes;
       one[0] = dst.clusters[t];
       while (bytes) {

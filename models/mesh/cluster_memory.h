@@ -1,7 +1,7 @@
 #pragma once
 /// Training memory per cluster on the mesh: what each cluster of a mapped layer holds over a
 /// training step (weights, weight gradients, optimizer state, the stored inputs its local dW
-/// needs, the backward weights of the next layer), what of it does not fit `cluster.sram_kib`
+/// needs, the backward weights of the layers it feeds), what of it does not fit `cluster.sram_kib`
 /// and goes to DRAM, and the per-op traffic that follows (spill reads and writes through the
 /// shared memory system, W^T refresh messages on the NoC). docs/mesh.md, "Training memory per
 /// cluster", gives the rules and their reasons.
@@ -65,7 +65,7 @@ class ClusterMemory {
   /// An op's memory work after its compute (rec.cycles so far): the W^T refresh messages of
   /// an update on `net`, then its spill traffic (time_spill). `start`: the op's first cycle.
   void run_op(const workload::Op& op, NocModel& net, uint64_t start, OpRecord& rec) const;
-  /// Sends layer m's W^T refresh (layer m's clusters to layer m−1's, in messages of at most
+  /// Sends layer m's W^T refresh (layer m's clusters to its producer's, in messages of at most
   /// kRefreshPayloadBytes; the tiles of one channel group take the destinations in turn),
   /// created at `start`; returns the refresh bytes sent.
   uint64_t send_refresh(size_t m, NocModel& net, uint64_t start) const;
@@ -79,7 +79,9 @@ class ClusterMemory {
   const MeshSpec& m_spec;
   uint64_t m_elem_bytes = 4;
   std::vector<LayerMemory> m_layers;
-  std::vector<std::vector<uint64_t>> m_bw_units;  ///< per layer, per tile: W^T rows hosted (transport split)
+  /// Per consumer layer, per tile of its producer (layers[m].from): rows of the consumer's W^T
+  /// hosted there (empty: the consumer has no W^T, e.g. a join, attention or no dX).
+  std::vector<std::vector<uint64_t>> m_bw_units;
   std::map<uint32_t, OpMemoryTraffic> m_ops;
   uint64_t m_spill_total = 0;
   memory::MemorySystem* m_mem = nullptr;

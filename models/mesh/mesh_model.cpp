@@ -49,7 +49,10 @@ MeshModel::MeshModel(sc_core::sc_module_name name, MeshSpec spec, std::shared_pt
     for (size_t m = 1; m < m_map->layers.size(); ++m) {
       const MappedLayer& L = m_map->layers[m];
       const Connection& c = L.conn;
-      const size_t entries = std::max(L.boxes.size(), m_map->layers[m - 1].boxes.size());
+      const size_t entries = std::max(L.boxes.size(), m_map->layers[size_t(L.from)].boxes.size());
+      if (c.kind == Connection::Kind::identity || c.kind == Connection::Kind::heads)
+        need.push_back("conv and full connections only (layer '" + L.name + "' is a " +
+                       (L.join() ? "residual join" : "attention product") + ")");
       if (entries > kRtlRouterEntries)
         need.push_back("at most " + std::to_string(kRtlRouterEntries) + " control entries per layer (layer '" + L.name +
                        "' has " + std::to_string(entries) + ")");
