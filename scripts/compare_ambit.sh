@@ -3,9 +3,9 @@
 # usage: scripts/compare_ambit.sh [BPSIM_EXE]
 # Runs configs/examples/pim_ambit_ddr3.yaml twice (as shipped, and with obey_tfaw: false)
 # and prints per operation, in GOps/s (one op = one bit of output):
-#   derived  — Ambit's own derivation (MICRO 2017, §7): bits per row × banks / latency of
-#              the op's row sequence, with AAP = tRAS + 4 ns + tRP and AP = tRAS + tRP in ns
-#              from the preset's JEDEC timings (no four-activate window: every bank at full rate);
+#   derived  — bits per row × banks / latency of the op's row sequence (Ambit's sequences,
+#              MICRO 2017), with AAP = tRAS + 4 ns + tRP and AP = tRAS + tRP in ns from the
+#              preset's JEDEC timings (no four-activate window: every bank at full rate);
 #   no tFAW  — bpsim with accelerator.obey_tfaw=false (timing rounded to whole tCK);
 #   bpsim    — bpsim as shipped (every raised wordline counts toward tFAW).
 # Ambit's per-operation figure (its Fig. 9) is not printed: its values were not available
