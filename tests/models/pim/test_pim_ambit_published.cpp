@@ -1,4 +1,4 @@
-// Ambit's bulk bitwise operations on Ambit's own memory system (DDR3-1600, one rank, eight
+// Ambit's bulk bitwise operations on a DDR3-1600 system like Ambit's (one rank, eight
 // banks, 8 KiB rows: configs/examples/pim_ambit_ddr3.yaml; Seshadri et al., MICRO 2017)
 // through the executable, against the throughput derived for that system: bits per row ×
 // banks / latency of the op's row sequence. scripts/compare_ambit.sh prints the same table;
