@@ -17,12 +17,17 @@ struct Box {
   Box intersect(const Box& o) const;
 };
 
-/// How a layer's output neurons connect to the next layer's input space.
+/// How a layer's output neurons connect to the next layer's input space. `identity` joins
+/// two branches (a residual add): neuron (x,y,ch) feeds output (x,y,ch) alone. `heads` is
+/// attention's per-head full connection: input channel offset + h·group_in + i (i < group_in)
+/// feeds output channels h·group_out … h·group_out + group_out − 1 (QK^T: a query feature
+/// to its head's scores; PV: a probability to its head's outputs).
 struct Connection {
-  enum class Kind : uint8_t { conv, full } kind = Kind::full;
+  enum class Kind : uint8_t { conv, full, identity, heads } kind = Kind::full;
   int32_t stride = 1, kernel_w = 1, kernel_h = 1, pad = 0;
-  int32_t in_w = 1, in_h = 1, in_c = 1;     ///< source (input) space
-  int32_t out_w = 1, out_h = 1, out_c = 1;  ///< destination (output) space
+  int32_t group_in = 1, group_out = 1, offset = 0;  ///< heads only
+  int32_t in_w = 1, in_h = 1, in_c = 1;             ///< source (input) space
+  int32_t out_w = 1, out_h = 1, out_c = 1;          ///< destination (output) space
 };
 
 /// One control-store entry: a destination cluster and the connection to it.

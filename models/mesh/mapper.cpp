@@ -42,8 +42,13 @@ int Mapping::find(const std::string& layer) const {
   return -1;
 }
 
+int Mapping::owner_of(const std::string& layer) const {
+  const auto it = owner.find(layer);
+  return it == owner.end() ? -1 : it->second;
+}
+
 size_t Mapping::host_tile(size_t m, int32_t x, int32_t y, int32_t ch) const {
-  const MappedLayer& prev = layers[m - 1];
+  const MappedLayer& prev = layers[size_t(layers[m].from)];
   const Connection& c = layers[m].conn;
   if (prev.w == c.in_w && prev.h == c.in_h && prev.c == c.in_c) return prev.tile_of(x, y, ch);
   if (prev.c == c.in_c && prev.w >= c.in_w && prev.h >= c.in_h)  // pooling kept local
@@ -56,7 +61,7 @@ size_t Mapping::host_tile(size_t m, int32_t x, int32_t y, int32_t ch) const {
 }
 
 Box Mapping::input_space_box(size_t m, size_t t) const {
-  const MappedLayer& prev = layers[m - 1];
+  const MappedLayer& prev = layers[size_t(layers[m].from)];
   const Connection& c = layers[m].conn;
   Box b = prev.boxes[t];
   if (prev.w == c.in_w && prev.h == c.in_h && prev.c == c.in_c) return b;
@@ -112,58 +117,222 @@ struct Refusals {
   }
 };
 
-/// The forward chain the mesh maps: each layer reads the previous layer's output, through
-/// single-input ops (activations, pooling, normalisation). A branch, a residual join or
-/// an activation-by-activation product (attention) is not a chain of weight layers.
-class ChainCheck {
+/// Which mapped layer holds each activation tensor of the forward pass: a layer op's
+/// outputs are its own; a single-input op (activation, normalisation, pooling, dropout)
+/// leaves its output where its input is; tensors made of weights alone are local to
+/// whatever uses them.
+class Holders {
  public:
-  /// A forward op; returns why it breaks the chain ("" when it does not).
-  std::string visit(const workload::Op& op, const workload::OpGraph& g, bool layer) {
-    if (op.reads.empty())  // a trace may leave reads out: then a chain cannot be told from a branch
-      return "op '" + op.name +
-             "' names no tensors it reads, so the mesh cannot check that the layers form a chain "
-             "(list its reads and writes)";
-    std::vector<uint32_t> acts;  // activations read (weights and what is made of them are local)
+  explicit Holders(const workload::OpGraph& g) : m_g(g) {}
+  /// The activation tensors `op` reads (weights and what is made of them left out).
+  std::vector<uint32_t> activations(const workload::Op& op) const {
+    std::vector<uint32_t> acts;
     for (uint32_t t : op.reads)
-      if (!weight_like(t, g)) acts.push_back(t);
-    if (acts.empty()) {  // made of weights alone (a binarised weight): local to the layer too
-      for (uint32_t t : op.writes) m_weights.insert(t);
-      return "";
-    }
-    const auto on_chain = [&](uint32_t t) { return m_chain.empty() || m_chain.count(t); };
-    size_t on = 0;
-    for (uint32_t t : acts) on += on_chain(t);
-    std::string why;
-    if (layer && acts.size() > 1)
-      why = "layer '" + op.layer + "' multiplies two activations (" + op.name +
-            ", e.g. attention's QK^T or PV); the mesh maps layers whose second operand is a weight";
-    else if (layer && on == 0)
-      why = "layer '" + op.layer + "' does not read the previous layer's output (a branch: " + op.name + ")";
-    else if (on > 0 && on < acts.size()) why = "op '" + op.name + "' joins two branches (a residual or concatenation)";
-    if (layer || on > 0) {
-      if (layer) m_chain.clear();
-      for (uint32_t t : op.writes) m_chain.insert(t);
-    }
-    if (layer && m_chain.empty()) m_chain.insert(UINT32_MAX);  // a layer without outputs named
-    return why;
+      if (!weight_like(t)) acts.push_back(t);
+    return acts;
   }
+  /// The layer holding tensor t: -1 when no forward op wrote it. The network input is
+  /// held by layer 0.
+  int of(uint32_t t) const {
+    const auto it = m_held.find(t);
+    if (it != m_held.end()) return it->second;
+    return t < m_g.tensors.size() && m_g.tensors[t].role == workload::TensorRole::input ? 0 : -1;
+  }
+  void write(const workload::Op& op, int layer) {
+    for (uint32_t t : op.writes) m_held[t] = layer;
+  }
+  void weights_from(const workload::Op& op) { m_weights.insert(op.writes.begin(), op.writes.end()); }
 
  private:
-  bool weight_like(uint32_t t, const workload::OpGraph& g) const {
-    return (t < g.tensors.size() && g.tensors[t].role == workload::TensorRole::weight) || m_weights.count(t);
+  bool weight_like(uint32_t t) const {
+    return (t < m_g.tensors.size() && m_g.tensors[t].role == workload::TensorRole::weight) || m_weights.count(t);
   }
-  std::set<uint32_t> m_chain;    ///< tensors derived from the last layer's output
-  std::set<uint32_t> m_weights;  ///< tensors derived from weights alone
+  const workload::OpGraph& m_g;
+  std::map<uint32_t, int> m_held;  ///< tensor → layer index
+  std::set<uint32_t> m_weights;    ///< tensors derived from weights alone
 };
+
+/// Whether a row-wise op on layer L reduces over a row the mesh can gather: a token's
+/// features (w = h = 1: layernorm, softmax) or, for batchnorm, a channel's positions.
+bool reducible(const workload::Op& op, const MappedLayer& L) {
+  if (L.w == 1 && L.h == 1) return true;
+  return op.kind == workload::OpKind::normalization && op.detail.rfind("batchnorm", 0) == 0;
+}
+
+/// Sets the input layer's neurons from the first connection that reads it.
+void size_input(MappedLayer& in, const Connection& c, uint64_t samples, unsigned P, Refusals& no) {
+  if (!in.boxes.empty() || in.name != "input") return;
+  in.w = c.in_w, in.h = c.in_h, in.c = c.in_c;
+  in.samples = samples;
+  if (uint64_t(in.w) > P) no.need("cluster.elements", uint64_t(in.w), in.name);
+  else tile_layer(in, P);
+}
+
+/// Per cluster: control-store entries (one per destination cluster of every consumer,
+/// forward, and of the producer, backward) and the layer named for the largest.
+void control_entries(Mapping& map, Refusals& no) {
+  std::map<uint16_t, std::pair<uint64_t, std::string>> per_cluster;
+  for (size_t m = 1; m < map.layers.size(); ++m) {
+    const MappedLayer& L = map.layers[m];
+    const MappedLayer& src = map.layers[size_t(L.from)];
+    for (uint16_t k : L.clusters) {
+      auto& e = per_cluster[k];
+      e.first += src.boxes.size();
+      if (e.second.empty()) e.second = L.name;
+    }
+    for (uint16_t k : src.clusters) {
+      auto& e = per_cluster[k];
+      e.first += L.boxes.size();
+      if (e.second.empty()) e.second = src.name;
+    }
+    if (!L.attention()) continue;
+    // K or V rows to the attention layer's tiles, and their gradients back.
+    const MappedLayer& op = map.layers[size_t(L.operand)];
+    for (uint16_t k : op.clusters) per_cluster[k].first += L.boxes.size();
+    for (uint16_t k : L.clusters) per_cluster[k].first += op.boxes.size();
+  }
+  for (const auto& [k, e] : per_cluster) {
+    no.need("cluster.max_control_entries", e.first, e.second);
+    const uint64_t cs = e.first * ControlEntry::kBytes;
+    map.control_store_bytes_max = std::max(map.control_store_bytes_max, cs);
+    map.control_store_bytes_total += cs;
+  }
+}
+
+/// Count over a layer's neurons, one (x, y) column at a time: `per_xy(x, y)` is what every
+/// channel of that column adds to its tile; channels of one tile share it.
+template <class F>
+void per_column(const MappedLayer& L, std::vector<uint64_t>& per_tile, F per_xy) {
+  const int32_t tiles_c = (L.c + L.ch_per - 1) / L.ch_per;
+  for (int32_t y = 0; y < L.h; ++y)
+    for (int32_t x = 0; x < L.w; ++x) {
+      const uint64_t v = per_xy(x, y);
+      if (!v) continue;
+      for (int32_t tc = 0; tc < tiles_c; ++tc) {
+        const uint64_t chans = uint64_t(std::min(L.c, (tc + 1) * L.ch_per) - tc * L.ch_per);
+        per_tile[L.tile_of(x, y, tc * L.ch_per)] += v * chans;
+      }
+    }
+}
+
+/// A per-neuron routing table instead of the control store: each neuron lists its
+/// destination clusters (2-byte ids) forward (every consumer) and backward (its producer).
+void routing_tables(Mapping& map) {
+  std::map<uint16_t, uint64_t> per_cluster;
+  for (size_t m = 0; m < map.layers.size(); ++m) {
+    const MappedLayer& L = map.layers[m];
+    std::vector<uint64_t> dests(L.boxes.size(), 0);  // per tile, summed over its neurons
+    for (size_t n = m + 1; n < map.layers.size(); ++n) {
+      const MappedLayer& N = map.layers[n];
+      if (N.from != int(m)) continue;
+      if (N.conn.kind == Connection::Kind::identity) {  // one destination per neuron
+        for (size_t t = 0; t < L.boxes.size(); ++t) dests[t] += L.boxes[t].volume();
+        continue;
+      }
+      if (N.conn.kind == Connection::Kind::heads) {  // depends on the channel (w = h = 1)
+        for (int32_t ch = 0; ch < L.c; ++ch) {
+          const Box r = forward_range(N.conn, 0, 0, ch);
+          for (const Box& b : N.boxes) dests[L.tile_of(0, 0, ch)] += !r.intersect(b).empty();
+        }
+        continue;
+      }
+      // This neuron, seen from N's input space (same coordinates unless pooled or
+      // flattened in between: then count the host's whole fan-out). The range depends on
+      // (x, y) alone.
+      const bool same = N.conn.in_w == L.w && N.conn.in_h == L.h && N.conn.in_c == L.c;
+      per_column(L, dests, [&](int32_t x, int32_t y) {
+        const Box r = same ? forward_range(N.conn, x, y, 0)
+                           : forward_range(N.conn, x * N.conn.in_w / L.w, y * N.conn.in_h / L.h, 0);
+        uint64_t d = 0;
+        for (const Box& b : N.boxes) d += !r.intersect(b).empty();
+        return d;
+      });
+    }
+    if (m > 0) {
+      const size_t src_tiles = map.layers[size_t(L.from)].boxes.size();
+      if (L.conn.kind == Connection::Kind::identity) {
+        for (size_t t = 0; t < L.boxes.size(); ++t) dests[t] += L.boxes[t].volume();
+      } else if (L.conn.kind == Connection::Kind::heads) {
+        for (int32_t ch = 0; ch < L.c; ++ch) {
+          const Box r = backward_range(L.conn, 0, 0, ch);
+          for (size_t t = 0; t < src_tiles; ++t)
+            dests[L.tile_of(0, 0, ch)] += !r.intersect(map.layers[size_t(L.from)].boxes[t]).empty();
+        }
+      } else {
+        std::vector<Box> in_boxes(src_tiles);
+        for (size_t t = 0; t < src_tiles; ++t) in_boxes[t] = map.input_space_box(m, t);
+        per_column(L, dests, [&](int32_t x, int32_t y) {
+          const Box r = backward_range(L.conn, x, y, 0);
+          uint64_t d = 0;
+          for (const Box& b : in_boxes) d += !r.intersect(b).empty();
+          return d;
+        });
+      }
+    }
+    for (size_t t = 0; t < L.boxes.size(); ++t) per_cluster[L.clusters[t]] += dests[t] * 2;
+  }
+  for (const auto& [k, b] : per_cluster) {
+    map.routing_table_bytes_max = std::max(map.routing_table_bytes_max, b);
+    map.routing_table_bytes_total += b;
+  }
+}
+
+/// Attention's activation-by-activation products, from the op's detail: QK^T (reads the
+/// QKV projection's output: Q features [0, H·d), K [H·d, 2H·d), V [2H·d, 3H·d), as the
+/// builder lays them out) becomes a layer of H·keys score neurons per query token; PV
+/// (reads the probabilities and the QKV output) a layer of H·d neurons per query token.
+/// Returns why it cannot be mapped ("" when it was: the layer is the last of `map`).
+std::string map_attention(const workload::Op& op, const std::vector<int>& from, Mapping& map, unsigned P,
+                          uint64_t bytes) {
+  const bool qk = op.detail == "attention_qk", pv = op.detail == "attention_pv";
+  if (!qk && !pv) return "the mesh maps attention's QK^T and PV (details attention_qk, attention_pv) only";
+  const int qkv = qk ? from[0] : (from.size() == 2 ? from[1] : -1);
+  const int scores = pv ? from[0] : -1;
+  if (qkv < 0 || (pv && !map.layers[size_t(scores)].attention()))
+    return "PV must read the probabilities of a mapped QK^T and the QKV projection's output";
+  const MappedLayer& Q = map.layers[size_t(qkv)];
+  const uint64_t d = op.gemm.k, keys = op.gemm.n, queries = op.gemm.m;
+  const uint64_t dk = qk ? d : op.gemm.n, kk = qk ? keys : d;  // head dim, key tokens
+  if (Q.w != 1 || Q.h != 1 || Q.boxes.empty() || dk == 0 || uint64_t(Q.c) % (3 * dk) != 0)
+    return "its operands are not a mapped QKV projection of 3·heads·head_dim features per token";
+  const uint64_t heads = uint64_t(Q.c) / (3 * dk);
+  if (op.gemm.batch % heads != 0 || queries != kk)
+    return "its batch is not sequences × heads, or queries and keys differ (cross-attention)";
+  MappedLayer L;
+  L.name = qk ? op.layer + ".scores" : op.layer;
+  L.from = qk ? qkv : scores;
+  L.operand = qkv;
+  L.heads = int32_t(heads), L.head_dim = int32_t(dk), L.keys = int32_t(kk);
+  L.sequences = op.gemm.batch / heads;
+  L.operand_offset = int32_t((qk ? 1 : 2) * heads * dk);
+  L.samples = L.sequences * queries;
+  Connection& c = L.conn;
+  c.kind = Connection::Kind::heads;
+  c.in_c = qk ? Q.c : map.layers[size_t(scores)].c;
+  c.group_in = int32_t(qk ? dk : kk), c.group_out = int32_t(qk ? kk : dk), c.offset = 0;
+  c.out_c = int32_t(heads) * c.group_out;
+  L.c = c.out_c;
+  tile_layer(L, P);
+  // The kept operand is held like a layer's weights (and dK, dV accumulate like weight
+  // gradients): a score neuron keeps d values of K, an output neuron s values of V.
+  L.weight_bytes_per_cluster = uint64_t(L.ch_per) * uint64_t(qk ? dk : kk) * bytes;
+  map.layers.push_back(L);
+  return "";
+}
 
 }  // namespace
 
 Mapping map_graph(const workload::OpGraph& g, const MeshSpec& spec, const config::Values* where) {
   Mapping map;
   Refusals no{where, {}, {}};
-  ChainCheck chain;
+  Holders held(g);
   const unsigned P = spec.cluster.elements;
   const uint64_t bytes = std::max(1u, workload::dtype_bits(g.dtype) / 8);
+  MappedLayer input;
+  input.name = "input";
+  input.out_density = spec.input_density;
+  map.layers.push_back(input);
+  bool any_layer = false;
   for (const workload::Op& op : g.ops) {
     if (op.phase != workload::Phase::forward) continue;
     const bool layer = is_layer_op(op);
@@ -171,15 +340,88 @@ Mapping map_graph(const workload::OpGraph& g, const MeshSpec& spec, const config
       no.add("mode", "layer '" + op.layer +
                          "' is binary (XNOR-popcount); the mesh's elements are multiply-accumulate "
                          "units with no binary mode");
-    const std::string why = chain.visit(op, g, layer);
-    if (!why.empty()) no.add("mode", why);
-    if (!layer) {
-      // A ReLU or dropout after a layer thins that layer's outputs: zeros send nothing.
-      if (op.out_mask.active() && map.layers.size() > 1) map.layers.back().out_density *= op.out_mask.density;
+    if (op.reads.empty()) {  // a trace may leave reads out: then a branch cannot be told from a chain
+      no.add("mode", "op '" + op.name +
+                         "' names no tensors it reads, so the mesh cannot tell which layer feeds it "
+                         "(list its reads and writes)");
       continue;
     }
+    const std::vector<uint32_t> acts = held.activations(op);
+    if (acts.empty()) {  // made of weights alone (a binarised weight): local to the layer too
+      held.weights_from(op);
+      continue;
+    }
+    std::vector<int> from;
+    for (uint32_t t : acts) {
+      const int h = held.of(t);
+      if (h < 0) {
+        no.add("mode", "op '" + op.name + "' reads tensor " + std::to_string(t) +
+                           " that no earlier forward op writes and that is not the network input");
+        break;
+      }
+      from.push_back(h);
+    }
+    if (from.size() != acts.size()) continue;
+    if (!layer) {
+      if (from.size() == 1) {  // local to the clusters holding its input
+        const int h = from[0];
+        held.write(op, h);
+        map.owner[op.layer] = h;
+        // A ReLU or dropout after a layer thins that layer's outputs: zeros send nothing.
+        if (op.out_mask.active() && h > 0) map.layers[size_t(h)].out_density *= op.out_mask.density;
+        const bool rowwise = op.kind == workload::OpKind::normalization || op.kind == workload::OpKind::softmax;
+        if (rowwise && !map.layers[size_t(h)].boxes.empty() && !reducible(op, map.layers[size_t(h)]))
+          no.add("mode", "op '" + op.name + "' (" + op.detail +
+                             ") reduces over a layer's spatial positions; the mesh gathers rows of a "
+                             "token's features or batchnorm's channels only");
+        continue;
+      }
+      const bool add = op.kind == workload::OpKind::elementwise && op.detail == "add" && from.size() == 2;
+      const MappedLayer* a = add ? &map.layers[size_t(from[0])] : nullptr;
+      const MappedLayer* b = add ? &map.layers[size_t(from[1])] : nullptr;
+      // The skip branch may be pooled on its clusters (ResNet's stem: a max-pool kept local).
+      if (!add || a->boxes.empty() || a->c != b->c || b->w < a->w || b->h < a->h) {
+        no.add("mode", "op '" + op.name + "' joins " + std::to_string(from.size()) + " branches (" +
+                           (add                 ? "of different shapes"
+                            : op.detail.empty() ? std::string("not an add")
+                                                : op.detail) +
+                           "); the mesh joins two branches of one shape by an add only");
+        held.write(op, from[0]);  // keep following the graph: one refusal, not one per later op
+        continue;
+      }
+      // A residual join: the sum stays on the first operand's clusters; the skip branch
+      // is routed to them, neuron by neuron (from the host of a pooled neuron).
+      MappedLayer J = *a;
+      J.name = op.layer;
+      J.shares = from[0] > 0 && map.layers[size_t(from[0])].join() ? map.layers[size_t(from[0])].shares : from[0];
+      J.from = from[1];
+      J.conn = Connection{};
+      J.conn.kind = Connection::Kind::identity;
+      J.conn.in_w = J.conn.out_w = J.w, J.conn.in_h = J.conn.out_h = J.h, J.conn.in_c = J.conn.out_c = J.c;
+      J.out_density = op.out_mask.active() ? op.out_mask.density : 1.0;
+      J.weight_bytes_per_cluster = 0;
+      J.clusters.clear();
+      held.write(op, int(map.layers.size()));
+      map.owner[op.layer] = int(map.layers.size());
+      map.layers.push_back(J);
+      continue;
+    }
+    if (from.size() > 1 || acts.size() == op.reads.size()) {  // no weight operand: QK^T reads one tensor twice
+      const std::string why = map_attention(op, from, map, P, bytes);
+      if (!why.empty()) {
+        no.add("mode", "layer '" + op.layer + "' multiplies two activations (" + op.name + "): " + why);
+        held.write(op, from[0]);  // keep following the graph: one refusal, not one per later op
+      } else {
+        held.write(op, int(map.layers.size()) - 1);
+        map.owner[op.layer] = int(map.layers.size()) - 1;
+        no.need("cluster.sram_kib", 2 * map.layers.back().weight_bytes_per_cluster, op.layer);
+      }
+      continue;
+    }
+    any_layer = true;
     MappedLayer L;
     L.name = op.layer;
+    L.from = from[0];
     Connection& c = L.conn;
     if (op.kind == workload::OpKind::conv) {
       const workload::ConvShape& s = op.conv;
@@ -196,18 +438,12 @@ Mapping map_graph(const workload::OpGraph& g, const MeshSpec& spec, const config
     }
     L.w = c.out_w, L.h = c.out_h, L.c = c.out_c;
     if (op.out_mask.active()) L.out_density = op.out_mask.density;
-    if (map.layers.empty()) {
-      MappedLayer in;
-      in.name = "input";
-      in.w = c.in_w, in.h = c.in_h, in.c = c.in_c;
-      in.out_density = spec.input_density;
-      in.samples = L.samples;
-      if (uint64_t(in.w) > P) no.need("cluster.elements", uint64_t(in.w), in.name);
-      else tile_layer(in, P);
-      map.layers.push_back(in);
-    }
+    if (L.from == 0) size_input(map.layers[0], c, L.samples, P, no);
+    held.write(op, int(map.layers.size()));
+    map.owner[op.layer] = int(map.layers.size());
     if (uint64_t(L.w) > P) {
       no.need("cluster.elements", uint64_t(L.w), op.layer);  // a row of neurons must fit one cluster
+      map.layers.push_back(L);
       continue;
     }
     tile_layer(L, P);
@@ -218,15 +454,20 @@ Mapping map_graph(const workload::OpGraph& g, const MeshSpec& spec, const config
     no.need("cluster.sram_kib", 2 * L.weight_bytes_per_cluster, op.layer);  // weights + weight gradients
     map.layers.push_back(L);
   }
-  if (map.layers.empty() && no.by_key.empty()) no.add("mode", "the workload has no gemm or conv layer to map");
+  if (!any_layer && no.by_key.empty()) no.add("mode", "the workload has no gemm or conv layer to map");
   no.limit("cluster.elements", P, "neurons in one row of a layer (a row must fit one cluster's elements)");
   if (!no.by_key.empty()) {  // layers are missing: the checks below need all of them
     no.limit("cluster.sram_kib", spec.cluster.sram_bytes, "bytes per cluster (weights + weight gradients)");
     no.throw_if_any();
   }
-  // Clusters in row-major order, one layer per cluster.
+  // Clusters in row-major order, one layer per cluster; a join's sum stays on its
+  // residual branch's clusters.
   unsigned next = 0;
   for (MappedLayer& L : map.layers) {
+    if (L.join()) {
+      L.clusters = map.layers[size_t(L.shares)].clusters;
+      continue;
+    }
     for (size_t t = 0; t < L.boxes.size(); ++t) L.clusters.push_back(uint16_t(next + t));
     next += unsigned(L.boxes.size());
   }
@@ -234,48 +475,11 @@ Mapping map_graph(const workload::OpGraph& g, const MeshSpec& spec, const config
   if (next > spec.noc.nodes())
     no.add("cols", "the layers need " + std::to_string(next) + " clusters of " + std::to_string(P) +
                        " elements; the mesh has " + std::to_string(spec.noc.nodes()));
-  // Control store: one entry per destination cluster of the next layer (forward) and of
-  // the previous layer (backward).
-  const auto fwd_entries = [&](size_t m) { return m + 1 < map.layers.size() ? map.layers[m + 1].boxes.size() : 0; };
-  const auto bwd_entries = [&](size_t m) { return m > 0 ? map.layers[m - 1].boxes.size() : 0; };
-  for (size_t m = 0; m < map.layers.size(); ++m)
-    no.need("cluster.max_control_entries", fwd_entries(m) + bwd_entries(m), map.layers[m].name);
+  control_entries(map, no);
   no.limit("cluster.sram_kib", spec.cluster.sram_bytes, "bytes per cluster (weights + weight gradients)");
   no.limit("cluster.max_control_entries", spec.cluster.max_control_entries, "control-store entries per cluster");
   no.throw_if_any();
-  // A per-neuron table instead would list each neuron's destinations.
-  for (size_t m = 0; m < map.layers.size(); ++m) {
-    const MappedLayer& L = map.layers[m];
-    const size_t fwd = fwd_entries(m), bwd = bwd_entries(m);
-    const uint64_t cs = (fwd + bwd) * ControlEntry::kBytes;
-    map.control_store_bytes_max = std::max(map.control_store_bytes_max, cs);
-    map.control_store_bytes_total += cs * L.boxes.size();
-    std::vector<uint64_t> table(L.boxes.size(), 0);
-    for (int32_t ch = 0; ch < L.c; ++ch)
-      for (int32_t y = 0; y < L.h; ++y)
-        for (int32_t x = 0; x < L.w; ++x) {
-          uint64_t dests = 0;
-          if (fwd) {
-            // This neuron, seen from the next layer's input space (same coordinates unless
-            // pooled or flattened in between: then count the host's whole fan-out).
-            const MappedLayer& N = map.layers[m + 1];
-            const bool same = N.conn.in_w == L.w && N.conn.in_h == L.h && N.conn.in_c == L.c;
-            const Box r = same ? forward_range(N.conn, x, y, ch)
-                               : forward_range(N.conn, x * N.conn.in_w / L.w, y * N.conn.in_h / L.h, 0);
-            for (const Box& b : N.boxes) dests += !r.intersect(b).empty();
-          }
-          if (bwd) {
-            const Box r = backward_range(L.conn, x, y, ch);
-            for (size_t t = 0; t < map.layers[m - 1].boxes.size(); ++t)
-              dests += !r.intersect(map.input_space_box(m, t)).empty();
-          }
-          table[L.tile_of(x, y, ch)] += dests * 2;  // 2-byte cluster id per destination
-        }
-    for (uint64_t b : table) {
-      map.routing_table_bytes_max = std::max(map.routing_table_bytes_max, b);
-      map.routing_table_bytes_total += b;
-    }
-  }
+  routing_tables(map);
   return map;
 }
 

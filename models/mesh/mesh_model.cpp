@@ -1,10 +1,12 @@
 #include "models/mesh/mesh_model.h"
 
 #include <algorithm>
+#include <stdexcept>
 #include <string>
 
 #include "models/mesh/mesh_actions.h"
 #include "models/mesh/trainer.h"
+#include "sim/memory/memory_system.h"
 
 namespace bpsim::mesh {
 
@@ -15,7 +17,7 @@ constexpr double kRouterInputPorts = 5;
 }  // namespace
 
 MeshModel::MeshModel(sc_core::sc_module_name name, MeshSpec spec, std::shared_ptr<const workload::OpGraph> graph,
-                     const config::Values& where, uint64_t seed)
+                     const config::Values& where, uint64_t seed, memory::MemorySystem* dram)
     : OpRunner(name, nullptr), m_spec(std::move(spec)), m_graph(std::move(graph)), m_seed(seed) {
   if (m_spec.mode == Mode::training) {
     if (!m_graph) throw where.error("mode", "mode 'training' needs a 'workload:' section (or use mode: synthetic)");
@@ -27,6 +29,17 @@ MeshModel::MeshModel(sc_core::sc_module_name name, MeshSpec spec, std::shared_pt
                                              std::to_string(m_spec.noc.buf_depth) +
                                              " (raise buf_depth or flit_bytes, or use multicast: unicast)");
     m_map = std::make_unique<Mapping>(map_graph(*m_graph, m_spec, &where));
+    m_memory = std::make_unique<ClusterMemory>(*m_map, *m_graph, m_spec);
+    if (m_memory->spills()) {  // only then does the run use DRAM (and leak its background)
+      if (!dram) throw std::logic_error("mesh: training spills but no DRAM device was offered");
+      if (m_memory->spill_area_bytes() > dram->capacity_bytes())
+        throw where.error("cluster.sram_kib", "what the clusters cannot hold (" +
+                                                  std::to_string(m_memory->spill_area_bytes()) +
+                                                  " bytes) does not fit the DRAM either (" +
+                                                  std::to_string(dram->capacity_bytes()) + " bytes)");
+      bind_memory(dram);
+      m_memory->bind(dram);
+    }
     take_ops(m_graph, nullptr);
   }
   if (m_spec.rtl_backend) {
@@ -36,7 +49,10 @@ MeshModel::MeshModel(sc_core::sc_module_name name, MeshSpec spec, std::shared_pt
     for (size_t m = 1; m < m_map->layers.size(); ++m) {
       const MappedLayer& L = m_map->layers[m];
       const Connection& c = L.conn;
-      const size_t entries = std::max(L.boxes.size(), m_map->layers[m - 1].boxes.size());
+      const size_t entries = std::max(L.boxes.size(), m_map->layers[size_t(L.from)].boxes.size());
+      if (c.kind == Connection::Kind::identity || c.kind == Connection::Kind::heads)
+        need.push_back("conv and full connections only (layer '" + L.name + "' is a " +
+                       (L.join() ? "residual join" : "attention product") + ")");
       if (entries > kRtlRouterEntries)
         need.push_back("at most " + std::to_string(kRtlRouterEntries) + " control entries per layer (layer '" + L.name +
                        "' has " + std::to_string(entries) + ")");
@@ -83,11 +99,16 @@ void MeshModel::run_synthetic_mode() {
   wait_out(start, r.cycles);
 }
 
-void MeshModel::run_op(const workload::Op& op, OpRecord& rec) { m_trainer->run_op(op, rec); }
+void MeshModel::run_op(const workload::Op& op, OpRecord& rec) {
+  m_trainer->run_op(op, rec);
+  m_spill_stall_cycles += rec.extra.value("spill_stall_cycles", uint64_t(0));
+  m_refresh_bytes += rec.extra.value("refresh_bytes", uint64_t(0));
+}
 
 void MeshModel::process() {
   if (m_spec.mode == Mode::synthetic) return run_synthetic_mode();
   m_trainer = std::make_unique<Trainer>(m_spec, *m_map, *m_graph, m_seed, m_rtl.get());
+  m_trainer->set_memory(m_memory.get());
   OpRunner::process();
   const Trainer& tr = *m_trainer;
   m_rtl_firings = tr.rtl_stats().firings;
@@ -103,14 +124,15 @@ void MeshModel::process() {
                {"flit_hops", m_counters.flit_hops},
                {"multicast", config::enum_name(kMulticastNames, m_spec.multicast)},
                {"control_store_bytes_per_cluster_max", m_map->control_store_bytes_max},
-               {"routing_table_bytes_per_cluster_max", m_map->routing_table_bytes_max}};
+               {"routing_table_bytes_per_cluster_max", m_map->routing_table_bytes_max},
+               {"cluster_memory", m_memory->report()}};
 }
 
 std::vector<LeakingPart> MeshModel::leaking_parts() const {
   // The routers carry both modes; the clusters (PEs and SRAM) only take part in training:
-  // synthetic traffic exercises the network alone. Nothing reaches DRAM in either mode:
-  // the kind declares no memory, so no DRAM background. A cluster that holds no layer is
-  // power-gated: it is not used.
+  // synthetic traffic exercises the network alone. DRAM is not a part of the model: the
+  // engine charges its background when a training step spills (uses_dram). A cluster that
+  // holds no layer is power-gated: it is not used.
   const double nodes = m_spec.noc.nodes(), flit_bits = 8.0 * m_spec.noc.flit_bytes;
   std::vector<LeakingPart> parts = {{"mesh.router", mesh_actions().router_buffer_bit,
                                      nodes * kRouterInputPorts * m_spec.noc.vcs * m_spec.noc.buf_depth * flit_bits},
@@ -147,6 +169,9 @@ void MeshModel::register_stats() {
           "clock edges the Verilated router ran, resets, control-store loads and accepting edges included");
     c.add("rtl_router_mismatches", m_rtl_mismatches, "firings whose RTL result differed from the C++ logic module (0)");
   }
+  c.add("spill_stall_cycles", m_spill_stall_cycles,
+        "cycles ops waited for cluster memory spilled to DRAM (docs/mesh.md, training memory)");
+  c.add("refresh_bytes", m_refresh_bytes, "bytes of W^T copies rewritten over the NoC after updates (transport)");
   const Mapping& m = *m_map;  // fixed at construction
   c.set("clusters_used", uint64_t(m.clusters_used), "clusters holding a layer");
   c.set("control_store_bytes_max", m.control_store_bytes_max, "control store of the largest cluster");

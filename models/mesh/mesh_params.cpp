@@ -69,7 +69,8 @@ const config::Binder<MeshSpec>& mesh_binder() {
     cl.integer("elements", &ClusterConfig::elements, "", "processing elements (neurons) per cluster")
         .def(256)
         .range(1, 1 << 20);
-    cl.integer("sram_kib", &ClusterConfig::sram_bytes, "KiB", "local SRAM for weights and weight gradients")
+    cl.integer("sram_kib", &ClusterConfig::sram_bytes, "KiB",
+               "local SRAM: weights, gradients, optimizer state, stored inputs, backward weights")
         .def(512)
         .range(1, 1 << 20)
         .scale(1024);
@@ -98,6 +99,11 @@ const config::Binder<MeshSpec>& mesh_binder() {
              "model: the logic module in C++; rtl: every firing's destination ranges, overlap tests and output ports "
              "come from the Verilated router (mode training, range_units 1, routing xy, at most 64 control entries)")
         .def("model");
+    m.choice("backward_weights", &MeshSpec::backward_weights, kBackwardWeightsNames,
+             "transport: a copy of layer m's W^T at layer m-1's clusters, refreshed over the NoC after every update; "
+             "feedback_alignment: a fixed random matrix there instead, never refreshed (a different learning rule, "
+             "Lillicrap et al. 2016)")
+        .def("transport");
     m.group("noc", &MeshSpec::noc, noc, "network");
     m.group("traffic", &MeshSpec::traffic, tr, "synthetic traffic");
     m.group("cluster", &MeshSpec::cluster, cl, "cluster");

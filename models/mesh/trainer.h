@@ -1,11 +1,13 @@
 #pragma once
-/// Runs a training step's ops on the mesh: layer ops become event-driven messages (only
-/// non-zero activations or gradients fire) whose destinations come from the logic module's
-/// ranges; weight gradients, updates and element-wise ops stay local to the clusters.
+/// Runs a training step's ops on the mesh: layer ops and residual joins become event-driven
+/// messages (only non-zero activations or gradients fire) whose destinations come from the
+/// logic module's ranges; weight gradients, updates and element-wise ops stay local to the
+/// clusters holding their input; row reductions across tiles send partial sums.
 #include <cstdint>
 #include <memory>
 #include <random>
 
+#include "models/mesh/cluster_memory.h"
 #include "models/mesh/mapper.h"
 #include "models/mesh/noc.h"
 #include "models/mesh/noc_model.h"
@@ -26,6 +28,8 @@ class Trainer {
   /// by the caller: op_record).
   void run_op(const workload::Op& op, OpRecord& rec);
   uint64_t now() const { return m_time; }
+  /// Training memory: each op's W^T refresh and DRAM spill after its compute (null: none).
+  void set_memory(const ClusterMemory* memory) { m_memory = memory; }
   const NocCounters& counters() const { return m_net.counters(); }
   double avg_latency_cycles() const { return m_deliveries ? double(m_lat_sum) / double(m_deliveries) : 0.0; }
   uint64_t messages() const { return m_messages; }
@@ -38,6 +42,21 @@ class Trainer {
  private:
   /// Messages from layer `src_layer` neurons into `dst` tiles; returns MACs done at destinations.
   uint64_t send_layer_messages(size_t m, bool backward, OpRecord& rec);
+  /// Partial sums of a row-wise op on layer m's outputs, gathered across the tiles that
+  /// share a row and (forward, backward data) sent back; returns the cycles it took.
+  uint64_t reduce_messages(const workload::Op& op, size_t m, OpRecord& rec);
+  /// Attention layer m's K or V rows from the QKV projection (backward: dK or dV back to
+  /// it); returns the cycles until the last arrives.
+  uint64_t send_operands(size_t m, bool backward, OpRecord& rec);
+  /// QK^T, PV and their backward ops (false: not a mapped attention op).
+  bool run_attention(const workload::Op& op, OpRecord& rec);
+  /// Network and SRAM counts of the op, its cycles (`cycles` from `base`, after what
+  /// began at t0), and the clock moved past it.
+  void finish(const workload::Op& op, OpRecord& rec, const NocCounters& before, uint64_t t0, uint64_t base,
+              uint64_t cycles);
+  /// Routes the gradient of every join whose skip branch comes from layer `at` or above
+  /// to that branch, into `rec` (a backward op of layer `at`).
+  void send_join_gradients(size_t at, OpRecord& rec);
   const MeshSpec& m_spec;
   const Mapping& m_map;
   memory::OnChipBuffer m_sram;      ///< every cluster's; counts its accesses
@@ -45,7 +64,9 @@ class Trainer {
   NocModel& m_net;
   std::mt19937_64 m_rng;
   RtlRouter* m_rtl;
+  const ClusterMemory* m_memory = nullptr;
   RtlStats m_rtl_stats;
+  std::vector<size_t> m_pending;  ///< joins run forward whose gradient has not gone to the skip branch
   uint64_t m_time = 0, m_lat_sum = 0, m_deliveries = 0, m_messages = 0;
   unsigned m_bytes = 4, m_msg_flits = 1;
 };

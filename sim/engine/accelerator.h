@@ -49,6 +49,9 @@ class Accelerator {
   /// in units its kind declares (AcceleratorKind::leakage). The engine charges leakage for
   /// these parts only, plus the DRAM background when the kind declared MemoryUse::dram.
   virtual std::vector<LeakingPart> leaking_parts() const = 0;
+  /// For a kind that declared MemoryUse::per_run: whether this run moves bytes through the
+  /// DRAM device it was offered (then its background is charged).
+  virtual bool uses_dram() const { return false; }
 
  protected:
   /// A finished op's record, to the sink (none set: dropped).
@@ -70,6 +73,9 @@ class Accelerator {
 enum class MemoryUse {
   none,  ///< keeps everything on chip: no DRAM handle, no DRAM background
   dram,  ///< moves bytes through the DRAM system (BuildContext::dram)
+  /// Offered the DRAM device (BuildContext::dram); the built model says whether this run
+  /// uses it (Accelerator::uses_dram), e.g. the mesh spills in training mode only.
+  per_run,
 };
 
 struct BuildContext {
@@ -79,8 +85,8 @@ struct BuildContext {
   std::shared_ptr<const workload::OpGraph> workload;  ///< null when the kind needs none, or streams
   std::shared_ptr<workload::OpStream> stream;         ///< a trace read as it runs (kinds with streams_ops)
   uint64_t seed = 1;
-  memory::DramSystem* dram = nullptr;  ///< bound only for kinds that declare MemoryUse::dram
-  /// The DRAM device; a kind that did not declare MemoryUse::dram asking for it is a bug.
+  memory::DramSystem* dram = nullptr;  ///< bound only for kinds that declare MemoryUse::dram or per_run
+  /// The DRAM device; a kind that declared MemoryUse::none asking for it is a bug.
   memory::DramSystem& dram_device() const;
 };
 

@@ -114,16 +114,18 @@ RunSpec prepare(const std::string& config_path, const std::vector<std::string>& 
 
 Simulation::Simulation(RunSpec& spec) : m_spec(spec) {
   m_mem = memory::make_memory_system(*spec.memory, spec.energy, "memory");
-  const bool uses_dram = spec.kind->memory == MemoryUse::dram;
+  const MemoryUse use = spec.kind->memory;
   BuildContext ctx{"accel",
                    *spec.accelerator,
                    spec.energy,
                    spec.workload,
                    spec.stream,
                    spec.run.seed,
-                   uses_dram ? m_mem.get() : nullptr};
+                   use != MemoryUse::none ? m_mem.get() : nullptr};
   m_acc = spec.kind->make(ctx);
-  // Only what the model instantiates leaks, and the DRAM only when the kind declared it.
+  // Only what the model instantiates leaks, and the DRAM only when the kind declared it
+  // (or, declared per run, the built model uses it).
+  const bool uses_dram = use == MemoryUse::dram || (use == MemoryUse::per_run && m_acc->uses_dram());
   std::vector<LeakingPart> parts = m_acc->leaking_parts();
   if (uses_dram) parts.push_back(memory::dram_background());
   spec.energy.charge_leakage_of(parts);

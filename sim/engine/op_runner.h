@@ -30,6 +30,8 @@ class ModelShell : public sc_core::sc_module, public Accelerator {
   SC_HAS_PROCESS(ModelShell);
   /// The step's end: the sum of the finished ops' cycles.
   uint64_t total_cycles() const override { return m_cycles; }
+  /// Whether a memory system is bound (MemoryUse::per_run: the model bound the one offered).
+  bool uses_dram() const override { return m_mem != nullptr; }
 
  protected:
   /// `mem`: the memory system the model declared and moves bytes through; null when it
@@ -45,6 +47,9 @@ class ModelShell : public sc_core::sc_module, public Accelerator {
   /// Verilated block from the thread has already spent some of them.
   void wait_out(const sc_core::sc_time& start, uint64_t cycles);
   memory::MemorySystem* memory() const { return m_mem; }
+  /// A kind that declared MemoryUse::per_run binds the device it was offered, in its
+  /// constructor, once it knows that this run moves bytes through it.
+  void bind_memory(memory::MemorySystem* mem) { m_mem = mem; }
 
  private:
   /// The thread is made here, when elaboration ends, not in the constructor: a derived

@@ -6,7 +6,8 @@ namespace bpsim {
 
 memory::DramSystem& BuildContext::dram_device() const {
   if (!dram)
-    throw std::logic_error("accelerator '" + name + "' asked for the DRAM device without declaring MemoryUse::dram");
+    throw std::logic_error("accelerator '" + name +
+                           "' asked for the DRAM device without declaring MemoryUse::dram or per_run");
   return *dram;
 }
 

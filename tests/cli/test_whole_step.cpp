@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "tests/cli/cli_harness.h"
+#include "tests/cli/report_json.h"
 
 using namespace bpsim::test;
 using Catch::Contains;
@@ -23,13 +24,6 @@ std::string seq_spec(const Scratch& s, const std::string& relu_density, int toke
 std::string mesh_config(const Scratch& s, const std::string& workload, const std::string& accel = "") {
   return s.file("mesh.yaml", preset_includes("mesh_8x8.yaml") + (accel.empty() ? "" : "accelerator: " + accel + "\n") +
                                  "workload: " + workload + "\n");
-}
-
-nlohmann::json op_of(const nlohmann::json& rep, const std::string& name) {
-  for (const auto& o : rep["ops"])
-    if (o["name"] == name) return o;
-  FAIL("no op " << name);
-  return {};
 }
 
 }  // namespace
@@ -87,25 +81,6 @@ TEST_CASE("whole step: ReLU density from the spec thins the mesh's messages", "[
   const auto replay = nlohmann::json::parse(slurp(s / "trace/report.json"));
   CHECK(replay["totals"]["macs_executed"] == off["totals"]["macs_executed"]);
   CHECK(replay["network"]["packets"] == off["network"]["packets"]);
-}
-
-TEST_CASE("whole step: the mesh refuses attention and residual branches instead of chaining them",
-          "[cli][mesh][whole_step]") {
-  Scratch s("ws_refuse");
-  const std::string block = s.file("block.yaml",
-                                   "name: block\nbatch: 1\ninput: { shape: [16, 64] }\nlayers:\n"
-                                   "  - { kind: transformer_block, hidden: 64, heads: 4 }\n");
-  for (const std::string& cmd : {"run --out " + (s / "o"), std::string("validate")}) {
-    CliResult r = run_bpsim(cmd + " " + mesh_config(s, "{spec: " + block + "}"));
-    CHECK(r.code == 2);
-    CHECK_THAT(r.err, Contains("accelerator.mode") && Contains("multiplies two activations") &&
-                          Contains("joins two branches"));
-    CHECK_FALSE(fs::exists(s.path / "o/report.json"));
-  }
-  const std::string resnet = std::string(BPSIM_SOURCE_DIR) + "/configs/workloads/resnet18.yaml";
-  CliResult r = run_bpsim("validate " + mesh_config(s, "{spec: " + resnet + ", batch: 1}"));
-  CHECK(r.code == 2);
-  CHECK_THAT(r.err, Contains("joins two branches (a residual") && Contains("more like these"));
 }
 
 TEST_CASE("whole step: validate runs the model's own checks and names the largest need", "[cli][mesh][whole_step]") {

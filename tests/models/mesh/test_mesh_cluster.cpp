@@ -34,6 +34,33 @@ TEST_CASE("mesh logic: forward range of a conv receptive field", "[mesh]") {
   CHECK(b.hi[1] == 2);
 }
 
+TEST_CASE("mesh logic: identity and per-head ranges are each other's reverse", "[mesh]") {
+  // Identity (a residual join): (x, y, ch) to (x, y, ch) alone, both ways.
+  Connection id;
+  id.kind = Connection::Kind::identity;
+  id.in_w = id.out_w = 4, id.in_h = id.out_h = 4, id.in_c = id.out_c = 2;
+  for (const Box& b : {forward_range(id, 3, 1, 1), backward_range(id, 3, 1, 1)}) {
+    CHECK(b.volume() == 1);
+    CHECK((b.lo[0] == 3 && b.lo[1] == 1 && b.lo[2] == 1));
+  }
+  // QK^T with H = 2 heads of d = 3 over s = 5 keys: input features Q [0, 6), K [6, 12),
+  // V [12, 18); score neuron (h, j) is channel 5h + j.
+  Connection qk;
+  qk.kind = Connection::Kind::heads;
+  qk.in_c = 18, qk.out_c = 10, qk.group_in = 3, qk.group_out = 5, qk.offset = 0;
+  for (int32_t f = 0; f < qk.in_c; ++f)
+    for (int32_t k = 0; k < qk.out_c; ++k) {
+      // Definition: feature f (a query feature of head f/3 when f < 6) reads into score k
+      // iff it is a query feature and k's head is f's.
+      const bool connected = f < 6 && f / 3 == k / 5;
+      const Box fw = forward_range(qk, 0, 0, f), bw = backward_range(qk, 0, 0, k);
+      INFO("f=" << f << " k=" << k);
+      CHECK((k >= fw.lo[2] && k <= fw.hi[2]) == connected);
+      CHECK((f >= bw.lo[2] && f <= bw.hi[2]) == connected);
+    }
+  CHECK(forward_range(qk, 0, 0, 7).empty());  // a K feature fires nothing per query
+}
+
 TEST_CASE("mesh logic: backward ranges are the exact reverse of forward ranges", "[mesh]") {
   Connection c;
   c.kind = Connection::Kind::conv;

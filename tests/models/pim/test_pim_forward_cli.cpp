@@ -46,8 +46,10 @@ TEST_CASE("pim forward cli: weight-selected tiny layer, integer count read bit-s
 
 TEST_CASE("pim forward cli: auto picks per layer and says why", "[pim][cli][charge]") {
   const Scratch s("pim_fwd_auto");
-  const auto ws = run_report(s, kExample, "ws", "--set workload.batch=16");
-  const auto au = run_report(s, kExample, "au", "--set workload.batch=16 --set accelerator.forward_mapping=auto");
+  // The example sets auto; the preset's default is weight_selected.
+  const auto ws =
+      run_report(s, kExample, "ws", "--set workload.batch=16 --set accelerator.forward_mapping=weight_selected");
+  const auto au = run_report(s, kExample, "au", "--set workload.batch=16");
   for (const char* name : {"fc1.fwd", "fc2.fwd", "fc3.fwd"}) {
     INFO(name);
     const auto& f = op_named(au, name)["extra"]["forward"];
