@@ -40,8 +40,9 @@ const config::Binder<MeshSpec>& mesh_binder() {
                "dimension order (o1turn: XY or YX per packet, needs >= 2 VCs)")
         .def("xy");
     noc.choice("model", &NocConfig::model, kNocModelNames,
-               "flit: flits through buffers, cycle by cycle; flow: each message reserves injection, output VCs, "
-               "links and ejection router by router, without buffers (fast, exact without contention; docs/mesh.md)")
+               "flit: flits through buffers, cycle by cycle; flow: each message reserves injection, output VCs and "
+               "their credits, links and ejection router by router as whole packets (faster, exact without "
+               "contention; docs/mesh.md)")
         .def("flit");
 
     config::Binder<TrafficConfig> tr("mesh.traffic", "synthetic traffic (mode: synthetic)");

@@ -7,7 +7,20 @@
 namespace bpsim::mesh {
 
 namespace {
-constexpr unsigned kPorts = 5;  ///< 0 local (ejection), 1 east, 2 west, 3 south, 4 north, as in noc.h
+constexpr unsigned kPorts = 5;   ///< 0 local (ejection), 1 east, 2 west, 3 south, 4 north, as in noc.h
+constexpr unsigned kNiPort = 5;  ///< the network interface's output VCs into its router's local input
+unsigned opposite(unsigned p) { return p == 0 ? 0 : (p % 2 == 1 ? p + 1 : p - 1); }
+/// Index of a free entry of `pool`: a recycled one from `free`, else a new one.
+template <class T>
+uint32_t allocate(std::vector<T>& pool, std::vector<uint32_t>& free) {
+  if (free.empty()) {
+    pool.emplace_back();
+    return uint32_t(pool.size() - 1);
+  }
+  const uint32_t i = free.back();
+  free.pop_back();
+  return i;
+}
 }  // namespace
 
 std::unique_ptr<NocModel> make_noc_model(const NocConfig& cfg, uint64_t seed) {
@@ -17,14 +30,22 @@ std::unique_ptr<NocModel> make_noc_model(const NocConfig& cfg, uint64_t seed) {
 
 FlowNetwork::FlowNetwork(const NocConfig& cfg, uint64_t seed)
     : m_cfg(cfg), m_rng_state(seed * 0x9E3779B97F4A7C15ull + 1) {
-  if (cfg.cols == 0 || cfg.rows == 0 || cfg.vcs == 0)
+  if (cfg.cols == 0 || cfg.rows == 0 || cfg.vcs == 0 || cfg.buf_depth == 0 || cfg.input_speedup == 0)
     throw std::logic_error("mesh::FlowNetwork: zero-sized configuration (validated by the parser)");
+  const size_t ovcs = size_t(cfg.nodes()) * 6 * cfg.vcs;
   m_inj_free.assign(cfg.nodes(), 0);
   m_link.resize(size_t(cfg.nodes()) * kPorts);
-  m_vc_free.assign(size_t(cfg.nodes()) * (kPorts - 1) * cfg.vcs, 0);
+  m_vc_free.assign(ovcs, 0);
+  m_vc_sent.assign(ovcs, 0);
+  m_credit.assign(ovcs * cfg.buf_depth, 0);
+  m_vc_rr.assign(size_t(cfg.nodes()) * (kPorts * kPorts * cfg.vcs + 1), 0);
   m_in_free.assign(size_t(cfg.nodes()) * kPorts * cfg.vcs, 0);
+  m_front.assign(m_in_free.size() + cfg.nodes(), kNone);
+  m_front_at.assign(m_front.size(), 0);
+  m_wait_head.assign(m_front.size(), kNone);
+  m_wait_tail.assign(m_front.size(), kNone);
   m_wheel.resize(kWheel);
-  m_input.resize(size_t(cfg.nodes()) * kPorts);
+  m_input.resize(size_t(cfg.nodes()) * kPorts * cfg.input_speedup);
 }
 
 unsigned FlowNetwork::hops(unsigned a, unsigned b) const {
@@ -38,16 +59,19 @@ std::pair<unsigned, unsigned> FlowNetwork::vc_class(uint8_t cls) const {
   return cls ? std::pair{V / 2, V - V / 2} : std::pair{0u, V / 2};
 }
 
-void FlowNetwork::push(uint64_t time, uint32_t pkt, uint32_t lo, uint32_t hi, uint32_t router, Kind kind, unsigned port,
-                       unsigned vc) {
-  ++m_pkts[pkt].live;
-  const Event e{time, m_seq++, pkt, lo, hi, router, kind, uint8_t(port), uint8_t(vc)};
-  if (time < m_cur + kWheel) {
-    m_wheel[time % kWheel].push_back(e);
+void FlowNetwork::push(const Event& e) {
+  ++m_pkts[e.pkt].live;
+  if (e.time < m_cur + kWheel) {
+    m_wheel[e.time % kWheel].push_back(e);
     ++m_in_wheel;
   } else {
     m_far.push(e);
   }
+}
+
+void FlowNetwork::push(uint64_t time, uint32_t pkt, uint32_t lo, uint32_t hi, uint32_t router, Kind kind, unsigned port,
+                       unsigned vc, unsigned slot) {
+  push(Event{time, m_seq++, time, pkt, lo, hi, router, kind, uint8_t(port), uint8_t(vc), uint16_t(slot)});
 }
 
 void FlowNetwork::migrate() {
@@ -66,14 +90,7 @@ void FlowNetwork::send(uint32_t src, const std::vector<uint16_t>& dests, unsigne
                        uint32_t tag) {
   if (src >= m_cfg.nodes() || dests.empty() || flits == 0 || flits > 0xFFFF)
     throw std::logic_error("mesh::FlowNetwork::send: bad message (checked by callers)");
-  uint32_t id;
-  if (!m_free_pkts.empty()) {
-    id = m_free_pkts.back();
-    m_free_pkts.pop_back();
-  } else {
-    id = uint32_t(m_pkts.size());
-    m_pkts.emplace_back();
-  }
+  const uint32_t id = allocate(m_pkts, m_free_pkts);
   Packet& p = m_pkts[id];
   p.create = std::max(create, m_now);
   p.tag = tag;
@@ -89,7 +106,7 @@ void FlowNetwork::send(uint32_t src, const std::vector<uint16_t>& dests, unsigne
   std::sort(p.dests.begin(), p.dests.end(), [&](uint16_t a, uint16_t b) { return key(a) < key(b); });
   p.dests.erase(std::unique(p.dests.begin(), p.dests.end()), p.dests.end());
   p.live = 1;
-  const Event e{p.create, m_seq++, id, 0, uint32_t(p.dests.size()), src, Kind::inject, 0, 0};
+  const Event e{p.create, m_seq++, p.create, id, 0, uint32_t(p.dests.size()), src, Kind::inject, 0, 0, 0};
   if (m_inj_sorted && m_inj.size() > m_inj_head && m_inj.back() > e) m_inj_sorted = false;
   m_inj.push_back(e);
 }
@@ -136,11 +153,124 @@ bool FlowNetwork::next_event(uint64_t before, Event& e) {
   return true;
 }
 
+size_t FlowNetwork::upstream_ovc(unsigned r, unsigned port, unsigned vc) const {
+  if (port == 0) return ovc_index(r, kNiPort, vc);
+  const unsigned up = port == 1 ? r + 1 : port == 2 ? r - 1 : port == 3 ? r + m_cfg.cols : r - m_cfg.cols;
+  return ovc_index(up, opposite(port), vc);
+}
+
+FlowNetwork::Avail FlowNetwork::avail(size_t o, uint64_t alloc, unsigned stage, unsigned flits, bool whole) const {
+  const uint64_t vc_free = m_vc_free[o];
+  if (vc_free & kPending) return {resolve_at(vc_free), true};
+  // Flit i is sent no earlier than its slot's credit; a route that still branches takes the
+  // VC only with credits for the whole packet (the flit model's multicast rule). Flits past
+  // buf_depth reuse slots of the packet's own flits, which stream through (cut-through).
+  const unsigned B = m_cfg.buf_depth, n = std::min(flits, B);
+  uint64_t va = std::max(alloc, vc_free), sa = 0;
+  for (unsigned i = 0; i < n; ++i) {
+    const uint64_t c = m_credit[o * B + (m_vc_sent[o] + i) % B];
+    if (c & kPending) return {resolve_at(c), true};
+    if (whole) va = std::max(va, c);
+    sa = std::max(sa, c > i ? c - i : 0);
+  }
+  return {std::max(va + stage, sa), false};
+}
+
+bool FlowNetwork::pick_vc(size_t rr, unsigned r, unsigned port, uint8_t cls, uint64_t alloc, unsigned stage,
+                          unsigned flits, bool whole, unsigned& vc, uint64_t& t, uint64_t& retry) const {
+  // The VC that can send first, ties broken round-robin from the one after the last this
+  // requester took (the flit model's VC allocator accepts round-robin per input VC and
+  // branch, and its network interface searches from the VC after its last). A VC whose
+  // state is still to be decided downstream can serve no earlier than that decision: wait
+  // for it only when it might beat every VC already known.
+  const auto [v0, nv] = vc_class(cls);
+  const unsigned V = m_cfg.vcs;
+  uint64_t best = UINT64_MAX, pending = UINT64_MAX;
+  for (unsigned k = 0; k < V; ++k) {
+    const unsigned v = (m_vc_rr[rr] + k) % V;
+    if (v < v0 || v >= v0 + nv) continue;
+    const Avail a = avail(ovc_index(r, port, v), alloc, stage, flits, whole);
+    if (a.pending) pending = std::min(pending, a.t);
+    else if (a.t < best) best = a.t, vc = v;
+  }
+  if (pending < best) {
+    retry = std::min(retry, pending);
+    return false;
+  }
+  t = best;
+  return true;
+}
+
+void FlowNetwork::take_vc(size_t rr, unsigned r, unsigned port, unsigned vc, unsigned flits) {
+  m_vc_rr[rr] = (vc + 1) % m_cfg.vcs;
+  m_vc_sent[ovc_index(r, port, vc)] += flits;
+}
+
+void FlowNetwork::mark_pending(size_t o, unsigned slot, unsigned flits, uint64_t resolve) {
+  const unsigned B = m_cfg.buf_depth;
+  for (unsigned i = flits > B ? flits - B : 0; i < flits; ++i) m_credit[o * B + (slot + i) % B] = kPending | resolve;
+  if (m_cfg.wait_for_tail_credit) m_vc_free[o] = kPending | resolve;
+}
+
+void FlowNetwork::credit_back(unsigned r, unsigned port, unsigned vc, unsigned slot, unsigned flits, uint64_t dep) {
+  // Flit i leaves the buffer in cycle dep + i; its credit is usable 1 + credit_cycles later.
+  const size_t o = upstream_ovc(r, port, vc);
+  const unsigned B = m_cfg.buf_depth;
+  const uint64_t back = dep + 1 + m_cfg.credit_cycles;
+  for (unsigned i = flits > B ? flits - B : 0; i < flits; ++i) m_credit[o * B + (slot + i) % B] = back + i;
+  if (m_cfg.wait_for_tail_credit) m_vc_free[o] = back + flits - 1;
+}
+
+size_t FlowNetwork::queue_of(const Event& e) const {
+  if (e.kind == Kind::inject) return m_in_free.size() + m_pkts[e.pkt].src;
+  return (size_t(e.router) * kPorts + e.port) * m_cfg.vcs + e.vc;
+}
+
+void FlowNetwork::defer(const Event& e, uint64_t retry) {
+  Event d = e;
+  d.time = std::max(retry, e.time);
+  d.seq = m_seq++;
+  push(d);
+  const size_t q = queue_of(e);
+  m_front[q] = e.pkt;
+  m_front_at[q] = d.time;
+  // Its credits upstream, like those of the packets behind it, are decided no earlier.
+  if (e.kind == Kind::head) mark_pending(upstream_ovc(e.router, e.port, e.vc), e.slot, m_pkts[e.pkt].flits, kQueue | q);
+}
+
+void FlowNetwork::enqueue(const Event& e, size_t q) {
+  const uint32_t w = allocate(m_waiting, m_free_waiting);
+  m_waiting[w] = Waiting{e, kNone};
+  ++m_pkts[e.pkt].live;
+  if (m_wait_tail[q] == kNone) m_wait_head[q] = w;
+  else m_waiting[m_wait_tail[q]].next = w;
+  m_wait_tail[q] = w;
+  if (e.kind == Kind::head) mark_pending(upstream_ovc(e.router, e.port, e.vc), e.slot, m_pkts[e.pkt].flits, kQueue | q);
+}
+
+void FlowNetwork::next_front(size_t q, uint64_t now) {
+  m_front[q] = kNone;
+  const uint32_t w = m_wait_head[q];
+  if (w == kNone) return;
+  m_wait_head[q] = m_waiting[w].next;
+  if (m_wait_head[q] == kNone) m_wait_tail[q] = kNone;
+  m_free_waiting.push_back(w);
+  Event e = m_waiting[w].e;
+  e.time = now;
+  e.seq = m_seq++;
+  push(e);
+  release(e.pkt);
+  // It is the front now: packets arriving before it is processed queue behind it.
+  m_front[q] = e.pkt;
+  m_front_at[q] = now;  // its credits upstream were tied to this queue when it began to wait
+}
+
 void FlowNetwork::route(const Event& e) {
   const Packet& p = m_pkts[e.pkt];
-  const uint64_t F = p.flits;
-  const unsigned r = e.router, V = m_cfg.vcs;
-  m_cnt.buffer_reads += F;  // every flit leaves this input buffer once, whatever the fan-out
+  const unsigned F = p.flits, r = e.router, V = m_cfg.vcs;
+  // Packets leave an input VC in order: one behind a head still to be decided waits for it.
+  const size_t iv = (size_t(r) * kPorts + e.port) * V + e.vc;
+  if (m_front[iv] != kNone && m_front[iv] != e.pkt) return enqueue(e, iv);
   // Destinations by output port; each port's share is one contiguous run (see send).
   uint32_t lo[kPorts], hi[kPorts];
   std::fill(lo, lo + kPorts, 0u), std::fill(hi, hi + kPorts, 0u);
@@ -153,13 +283,35 @@ void FlowNetwork::route(const Event& e) {
     }
     hi[port] = i + 1;
   }
-  // The head is routed once the packet ahead of it in the same input VC has left (the cycle
-  // after its tail's switch grant), and requests output VCs rc_cycles after it arrived.
-  uint64_t& in_vc = m_in_free[(size_t(r) * kPorts + e.port) * V + e.vc];
-  const uint64_t routed = std::max(std::max(e.time, in_vc), e.time + m_cfg.rc_cycles);
-  // Branches in port order; an input port sends one flit per cycle through the crossbar,
-  // whatever its VCs, so packets and a packet's branches take turns there.
-  Calendar& input = m_input[size_t(r) * kPorts + e.port];
+  // Route computation starts on arrival, or the cycle after the packet ahead in the same
+  // input VC left it (the cycle after its tail's switch grant); VC allocation follows.
+  uint64_t& in_vc = m_in_free[iv];
+  // A head behind the packet ahead in its VC is decided when its route computation starts
+  // (the cycle after that packet left), not on arrival: an output VC taken now would be held
+  // from now on (a VC is busy until its packet has sent, not a calendar), and other heads that
+  // reach the output before this one would find it taken.
+  if (in_vc > e.time) return defer(e, in_vc);
+  const uint64_t routed = std::max(e.arrived, in_vc) + m_cfg.rc_cycles;
+  // Every branch's output VC, or wait until what decides one is known. The ejection port has
+  // VCs and credits as the others (the network interface frees a slot on arrival).
+  unsigned vc[kPorts] = {};
+  uint64_t from[kPorts] = {}, retry = UINT64_MAX;
+  bool ready = true;
+  size_t rr[kPorts] = {};
+  for (unsigned port = 0, b = 0; port < kPorts; ++port)
+    if (hi[port] != 0) {
+      rr[port] = iv * kPorts + b++;
+      ready &= pick_vc(rr[port], r, port, p.cls, routed, m_cfg.va_cycles, F, hi[port] - lo[port] > 1, vc[port],
+                       from[port], retry);
+    }
+  if (!ready) return defer(e, retry);
+  next_front(iv, e.time);
+  m_cnt.buffer_reads += F;  // every flit leaves this input buffer once, whatever the fan-out
+  // Branches in port order; a crossbar input sends one flit per cycle, so packets and a
+  // packet's branches take turns there. An input port has input_speedup crossbar inputs,
+  // VC v on input v mod input_speedup, as in the flit model.
+  const unsigned S = m_cfg.input_speedup;
+  Calendar& input = m_input[(size_t(r) * kPorts + e.port) * S + e.vc % S];
   // The earliest cycle from `t` at which both the input and output `link` are free for F cycles.
   const auto slot = [&](uint64_t t, Calendar& link) {
     for (;;) {
@@ -168,62 +320,74 @@ void FlowNetwork::route(const Event& e) {
       t = b;
     }
   };
+  const uint64_t traversed = uint64_t(m_cfg.sa_cycles) + m_cfg.st_cycles + m_cfg.link_cycles;
+  const uint64_t back = 1 + m_cfg.credit_cycles;
+  uint64_t dep = 0;
   for (unsigned port = 0; port < kPorts; ++port) {
     if (hi[port] == 0) continue;
-    uint64_t sa;  // switch allocation of the head flit
-    unsigned out_vc = 0;
     Calendar& link = m_link[size_t(r) * kPorts + port];
-    if (port == 0) {  // ejection needs no virtual channel
-      sa = slot(routed + m_cfg.va_cycles, link);
-    } else {
-      // The lowest output VC of the packet's class free when the head asks, else the one
-      // that frees first. It stays allocated from the head's VA until the cycle after the
-      // tail's switch grant, or, with wait_for_tail_credit, until the tail's credit is back:
-      // the tail crosses to the next router, leaves its buffer at the earliest one switch
-      // allocation later, and the credit is usable 1 + credit_cycles after that (the
-      // zero-load hold; a tail that waits downstream holds the VC longer in the flit model).
-      const auto [v0, nv] = vc_class(p.cls);
-      uint64_t* vcs = &m_vc_free[(size_t(r) * (kPorts - 1) + port - 1) * V + v0];
-      uint64_t* vc = std::find_if(vcs, vcs + nv, [routed](uint64_t f) { return f <= routed; });
-      if (vc == vcs + nv) vc = std::min_element(vcs, vcs + nv);
-      out_vc = unsigned(vc - m_vc_free.data()) % V;
-      sa = slot(std::max(routed, *vc) + m_cfg.va_cycles, link);
-      const uint64_t tail_sa = sa + F - 1;
-      *vc = m_cfg.wait_for_tail_credit ? tail_sa + m_cfg.sa_cycles + m_cfg.st_cycles + m_cfg.link_cycles +
-                                             m_cfg.sa_cycles + 1 + m_cfg.credit_cycles
-                                       : tail_sa + 1;
-    }
+    // Never before the cycle this is decided in (a head decided late cannot go back in time).
+    const uint64_t sa = slot(std::max(from[port], e.time), link);
     link.reserve(sa, F);
     input.reserve(sa, F);
-    in_vc = std::max(in_vc, sa + F);
+    dep = std::max(dep, sa);
+    const size_t o = ovc_index(r, port, vc[port]);
+    const unsigned k0 = m_vc_sent[o] % m_cfg.buf_depth;
+    take_vc(rr[port], r, port, vc[port], F);
     m_cnt.xbar_flits += F;
-    const uint64_t traversed = uint64_t(m_cfg.sa_cycles) + m_cfg.st_cycles + m_cfg.link_cycles;
+    // The VC is free again the cycle after the tail's grant, or, with wait_for_tail_credit,
+    // once the tail's credit is back.
+    m_vc_free[o] = sa + F;
     if (port == 0) {
-      push(sa + F - 1 + traversed, e.pkt, lo[0], hi[0], r, Kind::deliver);
+      // The network interface takes each flit off the ejection channel on arrival.
+      const uint64_t tail = sa + F - 1 + traversed;
+      for (unsigned i = F > m_cfg.buf_depth ? F - m_cfg.buf_depth : 0; i < F; ++i)
+        m_credit[o * m_cfg.buf_depth + (k0 + i) % m_cfg.buf_depth] = sa + i + traversed + back;
+      if (m_cfg.wait_for_tail_credit) m_vc_free[o] = tail + back;
+      push(tail, e.pkt, lo[0], hi[0], r, Kind::deliver);
     } else {
       const unsigned next = port == 1 ? r + 1 : port == 2 ? r - 1 : port == 3 ? r + m_cfg.cols : r - m_cfg.cols;
       m_cnt.flit_hops += F;
       m_cnt.buffer_writes += F;
-      const unsigned in_port = port % 2 == 1 ? port + 1 : port - 1;  // the opposite side
-      push(sa + traversed, e.pkt, lo[port], hi[port], next, Kind::head, in_port, out_vc);
+      mark_pending(o, k0, F, sa + traversed);
+      push(sa + traversed, e.pkt, lo[port], hi[port], next, Kind::head, opposite(port), vc[port], k0);
     }
   }
+  // A flit leaves the input buffer once every branch has sent it.
+  in_vc = std::max(in_vc, dep + F);
+  credit_back(r, e.port, e.vc, e.slot, F, dep);
+}
+
+void FlowNetwork::inject(const Event& e) {
+  Packet& p = m_pkts[e.pkt];
+  // The network interface sends packets in order of creation, one flit per cycle, each into
+  // an idle VC of the router's local input that has a credit (the whole packet's, if it
+  // branches), searching round-robin.
+  const size_t front = m_in_free.size() + p.src;
+  if (m_front[front] != kNone && m_front[front] != e.pkt) return enqueue(e, front);
+  const uint64_t start = std::max({e.arrived, m_inj_free[p.src], e.time});
+  unsigned vc = 0;
+  uint64_t sent = 0, retry = UINT64_MAX;
+  const size_t rr = m_in_free.size() * kPorts + p.src;
+  if (!pick_vc(rr, p.src, kNiPort, p.cls, start, 0, p.flits, e.hi - e.lo > 1, vc, sent, retry)) return defer(e, retry);
+  next_front(front, e.time);
+  const size_t o = ovc_index(p.src, kNiPort, vc);
+  const unsigned k0 = m_vc_sent[o] % m_cfg.buf_depth;
+  take_vc(rr, p.src, kNiPort, vc, p.flits);
+  m_vc_free[o] = sent + p.flits;
+  m_inj_free[p.src] = sent + p.flits;
+  ++m_cnt.packets_injected;
+  m_cnt.injected_flits += p.flits;
+  m_cnt.buffer_writes += p.flits;
+  const uint64_t at = sent + m_cfg.ni_cycles + m_cfg.link_cycles;
+  mark_pending(o, k0, p.flits, at);
+  push(at, e.pkt, e.lo, e.hi, p.src, Kind::head, 0, vc, k0);
 }
 
 void FlowNetwork::process(const Event& e) {
   Packet& p = m_pkts[e.pkt];
   switch (e.kind) {
-    case Kind::inject: {
-      // The source's channel takes one flit per cycle, packets in order of creation.
-      const uint64_t start = std::max(e.time, m_inj_free[p.src]);
-      m_inj_free[p.src] = start + p.flits;
-      ++m_cnt.packets_injected;
-      m_cnt.injected_flits += p.flits;
-      m_cnt.buffer_writes += p.flits;
-      // Into the lowest injection VC of its class: the source frees it with the tail.
-      push(start + m_cfg.ni_cycles + m_cfg.link_cycles, e.pkt, e.lo, e.hi, p.src, Kind::head, 0, vc_class(p.cls).first);
-      break;
-    }
+    case Kind::inject: inject(e); break;
     case Kind::head: route(e); break;
     case Kind::deliver:
       ++m_cnt.deliveries;

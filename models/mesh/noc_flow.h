@@ -4,9 +4,11 @@
 /// buffers cycle by cycle it reserves, router by router in order of arrival, the resources
 /// that serialise it there — the source's injection channel, the input VC and crossbar
 /// input it leaves by, an output VC and the output link or the ejection channel — as a whole
-/// packet. Cost is one event per router a message's tree visits, independent of cycles.
-/// Counters are exact; timing is exact without contention and an infinite-buffer FCFS
-/// approximation with it (docs/mesh.md, "Flow-level mode").
+/// packet — and, like the flit-level routers, it cannot send into a VC whose downstream buffer
+/// has no credit: a head whose credits are decided by a router downstream that has not yet
+/// routed the packet ahead is decided again once it has. Cost is about one event per router a
+/// message's tree visits, independent of cycles. Counters are exact; timing is exact without
+/// contention and an approximation with it (docs/mesh.md, "Flow-level mode").
 #include <cstdint>
 #include <queue>
 #include <vector>
@@ -38,25 +40,70 @@ class FlowNetwork : public NocModel {
   };
   enum class Kind : uint8_t { inject, head, deliver };
   /// At `time`: the packet enters its source queue (inject), its head is in input VC `vc` of
-  /// `router`'s input `port`, bound for dests[lo, hi) (head), or its tail reaches dests[lo] (deliver).
+  /// `router`'s input `port`, bound for dests[lo, hi) (head), or its tail reaches dests[lo]
+  /// (deliver). A head or injection that cannot be decided yet is processed again later
+  /// (`time` moves, `arrived` stays); `slot` is the upstream credit slot of its first flit.
   struct Event {
-    uint64_t time, seq;
+    uint64_t time, seq, arrived;
     uint32_t pkt, lo, hi, router;
     Kind kind;
     uint8_t port, vc;
+    uint16_t slot;
     bool operator>(const Event& o) const { return time != o.time ? time > o.time : seq > o.seq; }
   };
 
   /// Moves the earliest event (a pending injection or a queued event) into `e`.
   bool next_event(uint64_t before, Event& e);
+  void push(const Event& e);
   void push(uint64_t time, uint32_t pkt, uint32_t lo, uint32_t hi, uint32_t router, Kind kind, unsigned port = 0,
-            unsigned vc = 0);
+            unsigned vc = 0, unsigned slot = 0);
   void process(const Event& e);
   void route(const Event& e);
+  void inject(const Event& e);
   void release(uint32_t pkt);
 
   /// First VC and VC count of a packet's class (o1turn splits the VCs between XY and YX).
   std::pair<unsigned, unsigned> vc_class(uint8_t cls) const;
+  /// Output VCs: per router × 6 ports (0 ejection, 1–4 links, 5 the network interface's VCs
+  /// into the router's local input) × VC.
+  size_t ovc_index(unsigned router, unsigned port, unsigned vc) const {
+    return (size_t(router) * 6 + port) * m_cfg.vcs + vc;
+  }
+  /// The output VC that feeds input VC `vc` of `router`'s input `port`.
+  size_t upstream_ovc(unsigned router, unsigned port, unsigned vc) const;
+  /// When output VC `o` can serve a packet of `flits` flits allocated no earlier than
+  /// `alloc`: the earliest cycle its head can be sent (`stage` cycles after allocation, and
+  /// flit i no earlier than its credit), or, when `pending`, the cycle at which what it
+  /// waits for is decided downstream. `whole`: credits for the whole packet at allocation.
+  struct Avail {
+    uint64_t t;
+    bool pending;
+  };
+  Avail avail(size_t o, uint64_t alloc, unsigned stage, unsigned flits, bool whole) const;
+  /// Picks the output VC of `port` (class `cls`) that serves the packet first, round-robin
+  /// from requester pointer `rr` among equals; false (and `retry`) when a VC still to be
+  /// decided might serve it earlier.
+  bool pick_vc(size_t rr, unsigned router, unsigned port, uint8_t cls, uint64_t alloc, unsigned stage, unsigned flits,
+               bool whole, unsigned& vc, uint64_t& t, uint64_t& retry) const;
+  /// Commits VC `vc` of `port` to a packet of `flits` flits: its credit slots and pointer `rr` move on.
+  void take_vc(size_t rr, unsigned router, unsigned port, unsigned vc, unsigned flits);
+  /// Output VC `o` sent `flits` flits from credit slot `slot` on whose credits (and, with
+  /// wait_for_tail_credit, the VC's release) are decided at `resolve`.
+  /// `resolve` is a cycle, or kQueue | a queue whose front's next decision decides it.
+  void mark_pending(size_t o, unsigned slot, unsigned flits, uint64_t resolve);
+  /// The cycle at which pending value `v` is decided (no earlier).
+  uint64_t resolve_at(uint64_t v) const { return v & kQueue ? m_front_at[v & ~(kPending | kQueue)] : v & ~kPending; }
+  /// The packet's flits left input VC (router, port, vc) from cycle `dep` on: credits back upstream.
+  void credit_back(unsigned router, unsigned port, unsigned vc, unsigned slot, unsigned flits, uint64_t dep);
+  /// Sends `e`, the front of its input VC (or source) queue, again at `retry`; the packets
+  /// queued behind it wait for it.
+  void defer(const Event& e, uint64_t retry);
+  /// Index of the queue `e` waits in: its input VC, or its source for an injection.
+  size_t queue_of(const Event& e) const;
+  /// `e` arrived behind a front still to be decided: it waits in that queue, in order.
+  void enqueue(const Event& e, size_t q);
+  /// The front of queue `q` has been decided at `now`: the next waiting packet is decided now.
+  void next_front(size_t q, uint64_t now);
 
   NocConfig m_cfg;
   uint64_t m_now = 0, m_last_arrival = 0, m_seq = 0;
@@ -92,11 +139,34 @@ class FlowNetwork : public NocModel {
     std::vector<std::pair<uint64_t, uint64_t>> m_busy;
     size_t m_head = 0;  ///< runs before it have ended
   };
-  std::vector<Calendar> m_link;     ///< per router × output port (0: ejection)
-  std::vector<uint64_t> m_vc_free;  ///< per router × port 1..4 × VC: cycle the output VC can be allocated
+  std::vector<Calendar> m_link;  ///< per router × output port (0: ejection)
+  /// Per output VC: the cycle it can be allocated again, or kPending | the cycle at which
+  /// that is decided (wait_for_tail_credit: when the tail leaves the downstream buffer).
+  std::vector<uint64_t> m_vc_free;
+  std::vector<uint32_t> m_vc_sent;  ///< per output VC: flits sent, mod buf_depth the next credit slot
+  /// Per output VC × buf_depth: the cycle the slot's credit is usable, or kPending | the
+  /// cycle at which the downstream router decides when its flit leaves.
+  std::vector<uint64_t> m_credit;
+  /// VC a requester's round-robin search starts at: per input VC × branch (router × input
+  /// port × VC × branch), then per network interface.
+  std::vector<uint32_t> m_vc_rr;
   std::vector<uint64_t> m_in_free;  ///< per router × input port × VC: cycle its next packet can be routed
-  std::vector<Calendar> m_input;    ///< per router × input port: its crossbar input, one flit per cycle
+  /// Per input VC (and per source, index nodes·5·vcs + node): the packet at its front that
+  /// waits to be decided, which the packets behind it do not pass.
+  std::vector<uint32_t> m_front;
+  std::vector<uint64_t> m_front_at;  ///< the cycle that packet is decided again
+  /// Packets waiting behind a front, a singly linked FIFO per queue through m_waiting.
+  struct Waiting {
+    Event e;
+    uint32_t next;
+  };
+  std::vector<Waiting> m_waiting;
+  std::vector<uint32_t> m_free_waiting, m_wait_head, m_wait_tail;
+  std::vector<Calendar> m_input;  ///< per router × input port: its crossbar input, one flit per cycle
   uint64_t m_rng_state;
+  static constexpr uint64_t kPending = uint64_t(1) << 63;
+  static constexpr uint64_t kQueue = uint64_t(1) << 62;
+  static constexpr uint32_t kNone = UINT32_MAX;
 };
 
 }  // namespace bpsim::mesh
