@@ -107,7 +107,7 @@ void Network::push_flit(unsigned router, unsigned port, unsigned vc, const Flit&
   const size_t i = ivc_index(router, port, vc);
   InVc& in = m_in[i];
   if (in.count >= m_cfg.buf_depth) throw std::logic_error("mesh::Network: buffer overflow (credit bug)");
-  m_buf[i * m_cfg.buf_depth + (in.head + in.count) % m_cfg.buf_depth] = f;
+  m_buf[i * m_cfg.buf_depth + ring(in.head + in.count)] = f;
   ++in.count;
   ++m_router_flits[router];
   ++m_flits_in_routers;
@@ -120,7 +120,7 @@ void Network::pop_flits(unsigned router, unsigned port, unsigned vc, InVc& in) {
   const size_t upstream =
       port == 0 ? ovc_index(router, kInjPort, vc) : ovc_index(neighbour(router, port), opposite(port), vc);
   while (in.popped < low) {
-    in.head = (in.head + 1) % m_cfg.buf_depth;
+    in.head = ring(in.head + 1);
     --in.count;
     ++in.popped;
     --m_router_flits[router];
@@ -247,16 +247,13 @@ void Network::va_allocate(unsigned r) {
   }
 }
 
-const Network::Flit* Network::ready_flit(unsigned r, unsigned p, unsigned v, unsigned b) const {
-  // The next flit branch b of input VC (p, v) can send this cycle, or null.
-  const size_t i = ivc_index(r, p, v);
-  const InVc& in = m_in[i];
-  if (!in.routed || b >= in.nbranch) return nullptr;
+const Network::Flit* Network::ready_flit(unsigned r, size_t i, const InVc& in, unsigned b) const {
+  // The next flit branch b of the routed input VC `in` (index i) can send this cycle, or null.
   const Branch& br = in.br[b];
   if (br.ovc < 0 || br.sa_ready > m_now || br.sent >= in.size) return nullptr;
   const unsigned off = br.sent - in.popped;
   if (off >= in.count) return nullptr;
-  const Flit& f = m_buf[i * m_cfg.buf_depth + (in.head + off) % m_cfg.buf_depth];
+  const Flit& f = m_buf[i * m_cfg.buf_depth + ring(in.head + off)];
   if (f.ready > m_now || m_credits[ovc_index(r, br.port, unsigned(br.ovc))] <= 0) return nullptr;
   return &f;
 }
@@ -266,14 +263,37 @@ void Network::sa_allocate(unsigned r) {
   // `input_speedup` crossbar inputs, VC v on input v mod speedup (BookSim's expansion). Each
   // crossbar input requests every output one of its VCs can use, each output grants one
   // crossbar input, each crossbar input accepts one grant; then the winning crossbar input
-  // sends from its VCs round-robin.
+  // sends from its VCs round-robin over slots s = v·kPorts + b.
   const unsigned V = m_cfg.vcs, S = m_cfg.input_speedup, X = kPorts * S, slots = V * kPorts;
-  uint8_t want[kPorts * 64] = {};
-  for (unsigned p = 0; p < kPorts; ++p)
-    for (unsigned s = 0; s < slots; ++s) {
-      const unsigned v = s / kPorts, b = s % kPorts;
-      if (ready_flit(r, p, v, b)) want[p * S + v % S] |= uint8_t(1u << m_in[ivc_index(r, p, v)].br[b].port);
+  // The branches with a flit ready, found once: a crossbar input's send changes only its own
+  // input VC and the output it won, which no other crossbar input uses this cycle.
+  struct Ready {
+    uint16_t s;
+    uint8_t v, b, o;
+    const Flit* f;
+  };
+  Ready ready[kPorts * 64 * kPorts];
+  unsigned first[kPorts + 1];  // port p's entries: [first[p], first[p + 1]), in slot order
+  uint8_t want[kPorts * 64];
+  std::fill_n(want, X, uint8_t(0));
+  unsigned n = 0;
+  const size_t base = ivc_index(r, 0, 0);
+  for (unsigned p = 0; p < kPorts; ++p) {
+    first[p] = n;
+    for (unsigned v = 0; v < V; ++v) {
+      const size_t i = base + size_t(p) * V + v;
+      const InVc& in = m_in[i];
+      if (!in.routed) continue;
+      for (unsigned b = 0; b < in.nbranch; ++b)
+        if (const Flit* f = ready_flit(r, i, in, b)) {
+          const uint8_t o = in.br[b].port;
+          ready[n++] = Ready{uint16_t(v * kPorts + b), uint8_t(v), uint8_t(b), o, f};
+          want[p * S + v % S] |= uint8_t(1u << o);
+        }
     }
+  }
+  first[kPorts] = n;
+  if (!n) return;
   int grant_to[kPorts];
   for (unsigned o = 0; o < kPorts; ++o) {
     grant_to[o] = -1;
@@ -300,37 +320,45 @@ void Network::sa_allocate(unsigned r) {
     m_sw_grant[r * kPorts + unsigned(o)] = (x + 1) % X;
     aptr = (unsigned(o) + 1) % kPorts;
     uint32_t& ptr = m_sw_vc[r * X + x];
-    for (unsigned t = 0; t < slots; ++t) {
-      const unsigned s = (ptr + t) % slots, v = s / kPorts, b = s % kPorts;
-      if (v % S != x % S) continue;
-      const Flit* fp = ready_flit(r, p, v, b);
-      InVc& in = m_in[ivc_index(r, p, v)];
-      if (!fp || in.br[b].port != unsigned(o)) continue;
-      const Flit f = *fp;
-      Branch& br = in.br[b];
-      const size_t oi = ovc_index(r, unsigned(o), unsigned(br.ovc));
-      ptr = (s + 1) % slots;
-      ++m_cnt.xbar_flits;
-      m_progress = m_now;
-      --m_credits[oi];
-      if (o == 0) {
-        // The network interface takes the flit off the ejection channel on arrival.
-        deliver(br.route, f.idx, f.size, r, arrive);
-        due_credit(arrive + 1 + m_cfg.credit_cycles, oi);
-      } else {
-        ++m_cnt.flit_hops;
-        push_flit(neighbour(r, unsigned(o)), opposite(unsigned(o)), unsigned(br.ovc),
-                  Flit{br.route, f.idx, f.size, arrive});
+    // Round-robin from slot ptr: the first candidate at or after it, else the first one.
+    const Ready* pick = nullptr;
+    const Ready* wrapped = nullptr;
+    for (unsigned k = first[p]; k < first[p + 1]; ++k) {
+      const Ready& c = ready[k];
+      if (c.v % S != x % S || c.o != unsigned(o)) continue;
+      if (c.s >= ptr) {
+        pick = &c;
+        break;
       }
-      if (f.idx + 1u == f.size) tail_sent(oi);
-      ++br.sent;
-      pop_flits(r, p, v, in);
-      if (in.popped == in.size) {
-        if (in.nbranch > 1) free_route(in.in_route);
-        in.routed = false;
-        in.nbranch = 0;
-      }
-      break;
+      if (!wrapped) wrapped = &c;
+    }
+    if (!pick) pick = wrapped;
+    if (!pick) continue;
+    const unsigned v = pick->v, b = pick->b;
+    InVc& in = m_in[base + size_t(p) * V + v];
+    const Flit f = *pick->f;
+    Branch& br = in.br[b];
+    const size_t oi = ovc_index(r, unsigned(o), unsigned(br.ovc));
+    ptr = (pick->s + 1u) % slots;
+    ++m_cnt.xbar_flits;
+    m_progress = m_now;
+    --m_credits[oi];
+    if (o == 0) {
+      // The network interface takes the flit off the ejection channel on arrival.
+      deliver(br.route, f.idx, f.size, r, arrive);
+      due_credit(arrive + 1 + m_cfg.credit_cycles, oi);
+    } else {
+      ++m_cnt.flit_hops;
+      push_flit(neighbour(r, unsigned(o)), opposite(unsigned(o)), unsigned(br.ovc),
+                Flit{br.route, f.idx, f.size, arrive});
+    }
+    if (f.idx + 1u == f.size) tail_sent(oi);
+    ++br.sent;
+    pop_flits(r, p, v, in);
+    if (in.popped == in.size) {
+      if (in.nbranch > 1) free_route(in.in_route);
+      in.routed = false;
+      in.nbranch = 0;
     }
   }
 }

@@ -150,7 +150,10 @@ class Network : public NocModel {
   void due_credit(uint64_t at, size_t ovc) { m_credit_wheel[at % m_credit_wheel.size()].push_back(uint32_t(ovc)); }
   bool vc_class_ok(uint32_t route, unsigned vc) const;  ///< o1turn: XY packets on the low VCs, YX on the high
   bool may_take(uint32_t route, unsigned size, size_t ovc) const;
-  const Flit* ready_flit(unsigned router, unsigned port, unsigned vc, unsigned branch) const;
+  /// The flit branch `b` of routed input VC `in` (index `i`, at `router`) can send this cycle, or null.
+  const Flit* ready_flit(unsigned router, size_t i, const InVc& in, unsigned b) const;
+  /// Position `k` < 2·buf_depth of a ring buffer, wrapped.
+  uint32_t ring(uint32_t k) const { return k >= m_cfg.buf_depth ? k - m_cfg.buf_depth : k; }
   void va_allocate(unsigned router);
   void sa_allocate(unsigned router);
 
