@@ -27,6 +27,10 @@ Network::Network(const NocConfig& cfg, uint64_t seed) : m_cfg(cfg), m_rng_state(
   m_ovc_tail.assign(size_t(n) * 6 * cfg.vcs, 0);
   m_credits.assign(size_t(n) * 6 * cfg.vcs, int32_t(cfg.buf_depth));
   m_router_flits.assign(n, 0);
+  m_rc_wait.assign(n, 0);
+  m_va_wait.assign(n, 0);
+  m_busy_routers.resize(n);
+  m_busy_sources.resize(n);
   m_sw_grant.assign(size_t(n) * kPorts, 0);
   m_sw_accept.assign(size_t(n) * xbar_inputs, 0);
   m_sw_vc.assign(size_t(n) * xbar_inputs, 0);
@@ -108,8 +112,8 @@ void Network::push_flit(unsigned router, unsigned port, unsigned vc, const Flit&
   InVc& in = m_in[i];
   if (in.count >= m_cfg.buf_depth) throw std::logic_error("mesh::Network: buffer overflow (credit bug)");
   m_buf[i * m_cfg.buf_depth + ring(in.head + in.count)] = f;
-  ++in.count;
-  ++m_router_flits[router];
+  if (in.count++ == 0 && !in.routed) ++m_rc_wait[router];
+  if (m_router_flits[router]++ == 0) m_busy_routers.insert(router);
   ++m_flits_in_routers;
   ++m_cnt.buffer_writes;
 }
@@ -123,7 +127,7 @@ void Network::pop_flits(unsigned router, unsigned port, unsigned vc, InVc& in) {
     in.head = ring(in.head + 1);
     --in.count;
     ++in.popped;
-    --m_router_flits[router];
+    if (--m_router_flits[router] == 0) m_busy_routers.erase(router);
     --m_flits_in_routers;
     ++m_cnt.buffer_reads;
     // The credit leaves at the end of this cycle and crosses the credit channel.
@@ -153,19 +157,30 @@ void Network::deliver(uint32_t route, uint16_t idx, uint16_t size, unsigned dest
 }
 
 void Network::route_head(unsigned router, InVc& in, const Flit& f) {
-  // Group the destinations by DOR output port: more than one group is a branch point.
-  const std::vector<uint16_t> dests = m_routes[f.route].dests;
-  const uint32_t msg = m_routes[f.route].msg;
-  const uint8_t cls = m_routes[f.route].cls;
-  uint8_t port_of[kPorts] = {0, 0, 0, 0, 0};
-  for (uint16_t d : dests) port_of[route_port(router, d, cls)] = 1;
-  unsigned groups = 0;
-  for (unsigned p = 0; p < kPorts; ++p) groups += port_of[p];
+  --m_rc_wait[router];
   in.nbranch = 0;
   in.popped = 0;
   in.routed = true;
   in.in_route = f.route;
   in.size = f.size;
+  // Route computation starts now: on arrival, or when the head reaches the front of its VC.
+  const uint64_t ready = m_now + m_cfg.rc_cycles;
+  const Route& rt = m_routes[f.route];
+  if (rt.dests.size() == 1) {
+    in.br[in.nbranch++] = Branch{uint8_t(route_port(router, rt.dests[0], rt.cls)), -1, 0, f.route, ready};
+    ++m_va_wait[router];
+    return;
+  }
+  // Group the destinations by DOR output port: more than one group is a branch point. The
+  // destinations are copied, as new_route may move m_routes.
+  m_dests_scratch = rt.dests;
+  const std::vector<uint16_t>& dests = m_dests_scratch;
+  const uint32_t msg = rt.msg;
+  const uint8_t cls = rt.cls;
+  uint8_t port_of[kPorts] = {0, 0, 0, 0, 0};
+  for (uint16_t d : dests) port_of[route_port(router, d, cls)] = 1;
+  unsigned groups = 0;
+  for (unsigned p = 0; p < kPorts; ++p) groups += port_of[p];
   for (unsigned p = 0; p < kPorts; ++p) {
     if (!port_of[p]) continue;
     uint32_t r = f.route;
@@ -174,9 +189,9 @@ void Network::route_head(unsigned router, InVc& in, const Flit& f) {
       for (uint16_t d : dests)
         if (route_port(router, d, cls) == p) m_routes[r].dests.push_back(d);
     }
-    // Route computation starts now: on arrival, or when the head reaches the front of its VC.
-    in.br[in.nbranch++] = Branch{uint8_t(p), -1, 0, r, m_now + m_cfg.rc_cycles};
+    in.br[in.nbranch++] = Branch{uint8_t(p), -1, 0, r, ready};
   }
+  m_va_wait[router] += in.nbranch;
 }
 
 bool Network::vc_class_ok(uint32_t route, unsigned vc) const {
@@ -196,6 +211,7 @@ void Network::va_allocate(unsigned r) {
   // Requesters: routed heads' branches without an output VC. One iSLIP iteration (BookSim's
   // default): each free output VC grants one requester round-robin, each requester accepts
   // one of its grants round-robin; pointers move only on acceptance.
+  if (!m_va_wait[r]) return;
   const unsigned V = m_cfg.vcs, ids = kPorts * V * kPorts;
   struct Req {
     uint8_t p, v, b;
@@ -240,6 +256,7 @@ void Network::va_allocate(unsigned r) {
       }
     const size_t oi = ovc_index(r, br.port, ovc);
     m_ovc_busy[oi] = 1;
+    --m_va_wait[r];
     br.ovc = int16_t(ovc);
     br.sa_ready = m_now + m_cfg.va_cycles;
     m_va_grant[oi] = ((reqs[q].p * V + reqs[q].v) * kPorts + reqs[q].b + 1) % ids;
@@ -359,20 +376,22 @@ void Network::sa_allocate(unsigned r) {
       if (in.nbranch > 1) free_route(in.in_route);
       in.routed = false;
       in.nbranch = 0;
+      if (in.count) ++m_rc_wait[r];
     }
   }
 }
 
 void Network::step_router(unsigned r) {
   // Route computation for heads at the front of their VC, then VC and switch allocation.
-  for (unsigned p = 0; p < kPorts; ++p)
-    for (unsigned v = 0; v < m_cfg.vcs; ++v) {
-      const size_t i = ivc_index(r, p, v);
+  if (m_rc_wait[r]) {
+    const size_t base = ivc_index(r, 0, 0), vcs = size_t(kPorts) * m_cfg.vcs;
+    for (size_t i = base; i < base + vcs; ++i) {
       InVc& in = m_in[i];
       if (in.count == 0 || in.routed) continue;
       const Flit& f = m_buf[i * m_cfg.buf_depth + in.head];
       if (f.ready <= m_now) route_head(r, in, f);
     }
+  }
   va_allocate(r);
   sa_allocate(r);
 }
@@ -405,7 +424,7 @@ void Network::inject(unsigned node) {
   s.sent = 0;
   ++s.qhead;
   --m_queued_msgs;
-  if (s.qhead == s.q.size()) s.q.clear(), s.qhead = 0;
+  if (s.qhead == s.q.size()) s.q.clear(), s.qhead = 0, m_busy_sources.erase(node);
 }
 
 void Network::step() {
@@ -415,16 +434,18 @@ void Network::step() {
   while (!m_future.empty() && m_future.top().create <= m_now) {
     const Pending& pk = m_future.top();
     m_src[pk.src].q.push_back(pk);
+    m_busy_sources.insert(pk.src);
     ++m_queued_msgs;
     ++m_cnt.packets_injected;
     m_future.pop();
   }
+  // Sources with a packet queued, then routers with a flit buffered, in id order; a router
+  // that receives its first flit from a lower id this cycle is visited too, as the set is
+  // read as it changes.
   if (m_queued_msgs)
-    for (unsigned n = 0; n < m_cfg.nodes(); ++n)
-      if (m_src[n].qhead < m_src[n].q.size()) inject(n);
+    for (unsigned n = m_busy_sources.next(0); n < m_busy_sources.size(); n = m_busy_sources.next(n + 1)) inject(n);
   if (m_flits_in_routers) {
-    for (unsigned r = 0; r < m_cfg.nodes(); ++r)
-      if (m_router_flits[r]) step_router(r);
+    for (unsigned r = m_busy_routers.next(0); r < m_busy_routers.size(); r = m_busy_routers.next(r + 1)) step_router(r);
     if (m_now - m_progress > kStallLimit)
       throw std::runtime_error("mesh network: no flit moved for " + std::to_string(kStallLimit) +
                                " cycles (deadlock) at cycle " + std::to_string(m_now));

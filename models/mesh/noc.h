@@ -127,6 +127,30 @@ class Network : public NocModel {
     uint16_t last_vc = 0;  ///< round-robin start of the next VC search
   };
 
+  /// A set of node ids, visited in increasing order; next() reads the set as it is now.
+  class NodeSet {
+   public:
+    void resize(unsigned n) { m_n = n, m_words.assign((size_t(n) + 63) / 64, 0); }
+    unsigned size() const { return m_n; }
+    void insert(unsigned i) { m_words[i / 64] |= uint64_t(1) << (i % 64); }
+    void erase(unsigned i) { m_words[i / 64] &= ~(uint64_t(1) << (i % 64)); }
+    /// The smallest member ≥ i, or size() if none.
+    unsigned next(unsigned i) const {
+      size_t w = i / 64;
+      if (w >= m_words.size()) return m_n;
+      uint64_t bits = m_words[w] & (~uint64_t(0) << (i % 64));
+      while (!bits) {
+        if (++w == m_words.size()) return m_n;
+        bits = m_words[w];
+      }
+      return unsigned(w * 64 + unsigned(__builtin_ctzll(bits)));
+    }
+
+   private:
+    unsigned m_n = 0;
+    std::vector<uint64_t> m_words;
+  };
+
   uint32_t new_route(uint32_t msg, uint8_t cls);
   void free_route(uint32_t r) { m_free_routes.push_back(r); }
   size_t ovc_index(unsigned router, unsigned port, unsigned vc) const {
@@ -167,6 +191,11 @@ class Network : public NocModel {
   std::vector<uint8_t> m_ovc_tail;  ///< the VC's tail has left; waiting for its credit
   std::vector<int32_t> m_credits;
   std::vector<uint32_t> m_router_flits;
+  NodeSet m_busy_routers;                 ///< routers with m_router_flits > 0
+  NodeSet m_busy_sources;                 ///< sources with a packet in their queue
+  std::vector<uint32_t> m_rc_wait;        ///< per router: input VCs holding flits, not routed
+  std::vector<uint32_t> m_va_wait;        ///< per router: routed branches without an output VC
+  std::vector<uint16_t> m_dests_scratch;  ///< route_head's copy of a multicast's destinations
   /// iSLIP pointers. Switch: grant per output over crossbar inputs, accept per crossbar input
   /// over outputs, and the VC (branch) a crossbar input offers. VC allocation: grant per output
   /// VC over input-VC branches, accept per input-VC branch over output VCs.
