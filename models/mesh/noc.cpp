@@ -167,7 +167,7 @@ void Network::route_head(unsigned router, InVc& in, const Flit& f) {
   const uint64_t ready = m_now + m_cfg.rc_cycles;
   const Route& rt = m_routes[f.route];
   if (rt.dests.size() == 1) {
-    in.br[in.nbranch++] = Branch{uint8_t(route_port(router, rt.dests[0], rt.cls)), -1, 0, f.route, ready};
+    in.br[in.nbranch++] = Branch{uint8_t(route_port(router, rt.dests[0], rt.cls)), rt.cls, -1, true, 0, f.route, ready};
     ++m_va_wait[router];
     return;
   }
@@ -189,22 +189,22 @@ void Network::route_head(unsigned router, InVc& in, const Flit& f) {
       for (uint16_t d : dests)
         if (route_port(router, d, cls) == p) m_routes[r].dests.push_back(d);
     }
-    in.br[in.nbranch++] = Branch{uint8_t(p), -1, 0, r, ready};
+    in.br[in.nbranch++] = Branch{uint8_t(p), cls, -1, m_routes[r].dests.size() == 1, 0, r, ready};
   }
   m_va_wait[router] += in.nbranch;
 }
 
-bool Network::vc_class_ok(uint32_t route, unsigned vc) const {
+bool Network::vc_class_ok(uint8_t cls, unsigned vc) const {
   if (m_cfg.routing != Routing::o1turn) return true;
   const unsigned V = m_cfg.vcs;
-  return m_routes[route].cls ? vc >= V / 2 : vc < V / 2;
+  return cls ? vc >= V / 2 : vc < V / 2;
 }
 
-bool Network::may_take(uint32_t route, unsigned size, size_t ovc) const {
+bool Network::may_take(bool unicast, unsigned size, size_t ovc) const {
   // A route that still branches downstream is allocated only a VC with room for the whole
   // packet (virtual cut-through), so a branch never waits for flits held back by a sibling
   // (docs/mesh.md, deadlock freedom of tree multicast).
-  return m_routes[route].dests.size() == 1 || m_credits[ovc] >= int32_t(size);
+  return unicast || m_credits[ovc] >= int32_t(size);
 }
 
 void Network::va_allocate(unsigned r) {
@@ -214,40 +214,54 @@ void Network::va_allocate(unsigned r) {
   if (!m_va_wait[r]) return;
   const unsigned V = m_cfg.vcs, ids = kPorts * V * kPorts;
   struct Req {
-    uint8_t p, v, b;
+    uint16_t id;  ///< (p·V + v)·kPorts + b: the requester's place in the grant round-robin
+    uint8_t port, cls, b;
+    bool unicast;
+    uint16_t size;
+    uint32_t in;       ///< input VC index
     uint64_t granted;  ///< output VCs (of the branch's port) that granted it
   };
   Req reqs[kPorts * 64 * kPorts];
-  unsigned nreq = 0;
-  for (unsigned p = 0; p < kPorts; ++p)
-    for (unsigned v = 0; v < V; ++v) {
-      const InVc& in = m_in[ivc_index(r, p, v)];
-      if (!in.routed) continue;
-      for (unsigned b = 0; b < in.nbranch; ++b)
-        if (in.br[b].ovc < 0 && in.br[b].sa_ready <= m_now) reqs[nreq++] = Req{uint8_t(p), uint8_t(v), uint8_t(b), 0};
+  unsigned nreq = 0, ports = 0;
+  const size_t base = ivc_index(r, 0, 0);
+  for (unsigned pv = 0; pv < kPorts * V; ++pv) {
+    const InVc& in = m_in[base + pv];
+    if (!in.routed) continue;
+    for (unsigned b = 0; b < in.nbranch; ++b) {
+      const Branch& br = in.br[b];
+      if (br.ovc >= 0 || br.sa_ready > m_now) continue;
+      reqs[nreq++] =
+          Req{uint16_t(pv * kPorts + b), br.port, br.cls, uint8_t(b), br.unicast, in.size, uint32_t(base + pv), 0};
+      ports |= 1u << br.port;
     }
-  if (!nreq) return;
-  for (unsigned o = 0; o < kPorts; ++o)
+  }
+  // Requesters are in id order, so the round-robin winner of an output VC with pointer g is
+  // the first eligible requester with id ≥ g, else the first eligible one.
+  for (unsigned o = 0; o < kPorts; ++o) {
+    if (!(ports >> o & 1)) continue;
     for (unsigned ovc = 0; ovc < V; ++ovc) {
       const size_t oi = ovc_index(r, o, ovc);
       if (m_ovc_busy[oi]) continue;
-      int best = -1;
-      unsigned best_key = ~0u;
+      const uint32_t g = m_va_grant[oi];
+      Req* best = nullptr;
+      Req* wrapped = nullptr;
       for (unsigned q = 0; q < nreq; ++q) {
-        const InVc& in = m_in[ivc_index(r, reqs[q].p, reqs[q].v)];
-        const Branch& br = in.br[reqs[q].b];
-        if (br.port != o || !vc_class_ok(br.route, ovc) || !may_take(br.route, in.size, oi)) continue;
-        const unsigned id = (reqs[q].p * V + reqs[q].v) * kPorts + reqs[q].b;
-        const unsigned key = (id + ids - m_va_grant[oi]) % ids;
-        if (key < best_key) best_key = key, best = int(q);
+        Req& rq = reqs[q];
+        if (rq.port != o || !vc_class_ok(rq.cls, ovc) || !may_take(rq.unicast, rq.size, oi)) continue;
+        if (rq.id >= g) {
+          best = &rq;
+          break;
+        }
+        if (!wrapped) wrapped = &rq;
       }
-      if (best >= 0) reqs[best].granted |= uint64_t(1) << ovc;
+      if (!best) best = wrapped;
+      if (best) best->granted |= uint64_t(1) << ovc;
     }
+  }
   for (unsigned q = 0; q < nreq; ++q) {
     if (!reqs[q].granted) continue;
-    const size_t ii = ivc_index(r, reqs[q].p, reqs[q].v);
-    Branch& br = m_in[ii].br[reqs[q].b];
-    uint32_t& aptr = m_va_accept[ii * kPorts + reqs[q].b];
+    Branch& br = m_in[reqs[q].in].br[reqs[q].b];
+    uint32_t& aptr = m_va_accept[size_t(reqs[q].in) * kPorts + reqs[q].b];
     unsigned ovc = 0;
     for (unsigned t = 0; t < V; ++t)
       if (reqs[q].granted >> ((aptr + t) % V) & 1) {
@@ -259,7 +273,7 @@ void Network::va_allocate(unsigned r) {
     --m_va_wait[r];
     br.ovc = int16_t(ovc);
     br.sa_ready = m_now + m_cfg.va_cycles;
-    m_va_grant[oi] = ((reqs[q].p * V + reqs[q].v) * kPorts + reqs[q].b + 1) % ids;
+    m_va_grant[oi] = (reqs[q].id + 1u) % ids;
     aptr = (ovc + 1) % V;
   }
 }
@@ -403,10 +417,12 @@ void Network::inject(unsigned node) {
     // The network interface takes an idle VC of the router's local input with a free buffer
     // slot (room for the whole packet if it branches), searching round-robin.
     const unsigned V = m_cfg.vcs;
+    const Route& rt = m_routes[pk.route];
     for (unsigned t = 1; t <= V && s.vc < 0; ++t) {
       const unsigned v = (s.last_vc + t) % V;
       const size_t oi = ovc_index(node, kInjPort, v);
-      if (!vc_class_ok(pk.route, v) || m_ovc_busy[oi] || m_credits[oi] <= 0 || !may_take(pk.route, pk.size, oi))
+      if (!vc_class_ok(rt.cls, v) || m_ovc_busy[oi] || m_credits[oi] <= 0 ||
+          !may_take(rt.dests.size() == 1, pk.size, oi))
         continue;
       m_ovc_busy[oi] = 1, s.vc = int16_t(v), s.last_vc = uint16_t(v);
     }

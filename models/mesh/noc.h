@@ -89,7 +89,9 @@ class Network : public NocModel {
   };
   struct Branch {
     uint8_t port;
+    uint8_t cls;  ///< the route's class (Route::cls)
     int16_t ovc;
+    bool unicast;  ///< the route has one destination (does not branch downstream)
     uint16_t sent;
     uint32_t route;
     uint64_t sa_ready;
@@ -172,8 +174,9 @@ class Network : public NocModel {
   /// The tail of a packet has left through output VC `ovc`.
   void tail_sent(size_t ovc);
   void due_credit(uint64_t at, size_t ovc) { m_credit_wheel[at % m_credit_wheel.size()].push_back(uint32_t(ovc)); }
-  bool vc_class_ok(uint32_t route, unsigned vc) const;  ///< o1turn: XY packets on the low VCs, YX on the high
-  bool may_take(uint32_t route, unsigned size, size_t ovc) const;
+  bool vc_class_ok(uint8_t cls, unsigned vc) const;  ///< o1turn: XY packets on the low VCs, YX on the high
+  /// A packet of `size` flits may take output VC `ovc` (a multicast one needs room for all of it).
+  bool may_take(bool unicast, unsigned size, size_t ovc) const;
   /// The flit branch `b` of routed input VC `in` (index `i`, at `router`) can send this cycle, or null.
   const Flit* ready_flit(unsigned router, size_t i, const InVc& in, unsigned b) const;
   /// Position `k` < 2·buf_depth of a ring buffer, wrapped.
