@@ -299,7 +299,7 @@ void Network::sa_allocate(unsigned r) {
   // The branches with a flit ready, found once: a crossbar input's send changes only its own
   // input VC and the output it won, which no other crossbar input uses this cycle.
   struct Ready {
-    uint16_t s;
+    uint16_t s, x;  ///< slot, crossbar input
     uint8_t v, b, o;
     const Flit* f;
   };
@@ -307,7 +307,7 @@ void Network::sa_allocate(unsigned r) {
   unsigned first[kPorts + 1];  // port p's entries: [first[p], first[p + 1]), in slot order
   uint8_t want[kPorts * 64];
   std::fill_n(want, X, uint8_t(0));
-  unsigned n = 0;
+  unsigned n = 0, outs = 0;
   const size_t base = ivc_index(r, 0, 0);
   for (unsigned p = 0; p < kPorts; ++p) {
     first[p] = n;
@@ -318,8 +318,10 @@ void Network::sa_allocate(unsigned r) {
       for (unsigned b = 0; b < in.nbranch; ++b)
         if (const Flit* f = ready_flit(r, i, in, b)) {
           const uint8_t o = in.br[b].port;
-          ready[n++] = Ready{uint16_t(v * kPorts + b), uint8_t(v), uint8_t(b), o, f};
-          want[p * S + v % S] |= uint8_t(1u << o);
+          const unsigned x = p * S + v % S;
+          ready[n++] = Ready{uint16_t(v * kPorts + b), uint16_t(x), uint8_t(v), uint8_t(b), o, f};
+          want[x] |= uint8_t(1u << o);
+          outs |= 1u << o;
         }
     }
   }
@@ -328,14 +330,13 @@ void Network::sa_allocate(unsigned r) {
   int grant_to[kPorts];
   for (unsigned o = 0; o < kPorts; ++o) {
     grant_to[o] = -1;
+    if (!(outs >> o & 1)) continue;
     const uint32_t ptr = m_sw_grant[r * kPorts + o];
-    for (unsigned t = 0; t < X; ++t) {
-      const unsigned x = (ptr + t) % X;
+    for (unsigned t = 0, x = ptr; t < X; ++t, x = x + 1 == X ? 0 : x + 1)
       if (want[x] & (1u << o)) {
         grant_to[o] = int(x);
         break;
       }
-    }
   }
   const uint64_t arrive = m_now + m_cfg.sa_cycles + m_cfg.st_cycles + m_cfg.link_cycles;
   for (unsigned x = 0; x < X; ++x) {
@@ -356,7 +357,7 @@ void Network::sa_allocate(unsigned r) {
     const Ready* wrapped = nullptr;
     for (unsigned k = first[p]; k < first[p + 1]; ++k) {
       const Ready& c = ready[k];
-      if (c.v % S != x % S || c.o != unsigned(o)) continue;
+      if (c.x != x || c.o != unsigned(o)) continue;
       if (c.s >= ptr) {
         pick = &c;
         break;
