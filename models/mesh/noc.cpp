@@ -27,7 +27,8 @@ Network::Network(const NocConfig& cfg, uint64_t seed) : m_cfg(cfg), m_rng_state(
   m_ovc_tail.assign(size_t(n) * 6 * cfg.vcs, 0);
   m_credits.assign(size_t(n) * 6 * cfg.vcs, int32_t(cfg.buf_depth));
   m_router_flits.assign(n, 0);
-  m_rc_wait.assign(n, 0);
+  m_rc_wait.resize(m_in.size());
+  m_routed.resize(m_in.size());
   m_va_wait.assign(n, 0);
   m_busy_routers.resize(n);
   m_busy_sources.resize(n);
@@ -112,7 +113,7 @@ void Network::push_flit(unsigned router, unsigned port, unsigned vc, const Flit&
   InVc& in = m_in[i];
   if (in.count >= m_cfg.buf_depth) throw std::logic_error("mesh::Network: buffer overflow (credit bug)");
   m_buf[i * m_cfg.buf_depth + ring(in.head + in.count)] = f;
-  if (in.count++ == 0 && !in.routed) ++m_rc_wait[router];
+  if (in.count++ == 0 && !in.routed) m_rc_wait.insert(i);
   if (m_router_flits[router]++ == 0) m_busy_routers.insert(router);
   ++m_flits_in_routers;
   ++m_cnt.buffer_writes;
@@ -157,7 +158,9 @@ void Network::deliver(uint32_t route, uint16_t idx, uint16_t size, unsigned dest
 }
 
 void Network::route_head(unsigned router, InVc& in, const Flit& f) {
-  --m_rc_wait[router];
+  const size_t i = size_t(&in - m_in.data());
+  m_rc_wait.erase(i);
+  m_routed.insert(i);
   in.nbranch = 0;
   in.popped = 0;
   in.routed = true;
@@ -223,15 +226,14 @@ void Network::va_allocate(unsigned r) {
   };
   Req reqs[kPorts * 64 * kPorts];
   unsigned nreq = 0, ports = 0;
-  const size_t base = ivc_index(r, 0, 0);
-  for (unsigned pv = 0; pv < kPorts * V; ++pv) {
-    const InVc& in = m_in[base + pv];
-    if (!in.routed) continue;
+  const size_t base = ivc_index(r, 0, 0), end = base + size_t(kPorts) * V;
+  for (size_t i = m_routed.next(base, end); i < end; i = m_routed.next(i + 1, end)) {
+    const InVc& in = m_in[i];
+    const unsigned pv = unsigned(i - base);
     for (unsigned b = 0; b < in.nbranch; ++b) {
       const Branch& br = in.br[b];
       if (br.ovc >= 0 || br.sa_ready > m_now) continue;
-      reqs[nreq++] =
-          Req{uint16_t(pv * kPorts + b), br.port, br.cls, uint8_t(b), br.unicast, in.size, uint32_t(base + pv), 0};
+      reqs[nreq++] = Req{uint16_t(pv * kPorts + b), br.port, br.cls, uint8_t(b), br.unicast, in.size, uint32_t(i), 0};
       ports |= 1u << br.port;
     }
   }
@@ -307,25 +309,24 @@ void Network::sa_allocate(unsigned r) {
   unsigned first[kPorts + 1];  // port p's entries: [first[p], first[p + 1]), in slot order
   uint8_t want[kPorts * 64];
   std::fill_n(want, X, uint8_t(0));
-  unsigned n = 0, outs = 0;
-  const size_t base = ivc_index(r, 0, 0);
-  for (unsigned p = 0; p < kPorts; ++p) {
-    first[p] = n;
-    for (unsigned v = 0; v < V; ++v) {
-      const size_t i = base + size_t(p) * V + v;
-      const InVc& in = m_in[i];
-      if (!in.routed) continue;
-      for (unsigned b = 0; b < in.nbranch; ++b)
-        if (const Flit* f = ready_flit(r, i, in, b)) {
-          const uint8_t o = in.br[b].port;
-          const unsigned x = p * S + v % S;
-          ready[n++] = Ready{uint16_t(v * kPorts + b), uint16_t(x), uint8_t(v), uint8_t(b), o, f};
-          want[x] |= uint8_t(1u << o);
-          outs |= 1u << o;
-        }
-    }
+  unsigned n = 0, outs = 0, port = 0;
+  first[0] = 0;
+  const size_t base = ivc_index(r, 0, 0), end = base + size_t(kPorts) * V;
+  for (size_t i = m_routed.next(base, end); i < end; i = m_routed.next(i + 1, end)) {
+    const InVc& in = m_in[i];
+    const unsigned pv = unsigned(i - base);
+    while (pv >= (port + 1) * V) first[++port] = n;
+    const unsigned v = pv - port * V;
+    for (unsigned b = 0; b < in.nbranch; ++b)
+      if (const Flit* f = ready_flit(r, i, in, b)) {
+        const uint8_t o = in.br[b].port;
+        const unsigned x = port * S + v % S;
+        ready[n++] = Ready{uint16_t(v * kPorts + b), uint16_t(x), uint8_t(v), uint8_t(b), o, f};
+        want[x] |= uint8_t(1u << o);
+        outs |= 1u << o;
+      }
   }
-  first[kPorts] = n;
+  while (port < kPorts) first[++port] = n;
   if (!n) return;
   int grant_to[kPorts];
   for (unsigned o = 0; o < kPorts; ++o) {
@@ -391,21 +392,20 @@ void Network::sa_allocate(unsigned r) {
       if (in.nbranch > 1) free_route(in.in_route);
       in.routed = false;
       in.nbranch = 0;
-      if (in.count) ++m_rc_wait[r];
+      const size_t i = base + size_t(p) * V + v;
+      m_routed.erase(i);
+      if (in.count) m_rc_wait.insert(i);
     }
   }
 }
 
 void Network::step_router(unsigned r) {
   // Route computation for heads at the front of their VC, then VC and switch allocation.
-  if (m_rc_wait[r]) {
-    const size_t base = ivc_index(r, 0, 0), vcs = size_t(kPorts) * m_cfg.vcs;
-    for (size_t i = base; i < base + vcs; ++i) {
-      InVc& in = m_in[i];
-      if (in.count == 0 || in.routed) continue;
-      const Flit& f = m_buf[i * m_cfg.buf_depth + in.head];
-      if (f.ready <= m_now) route_head(r, in, f);
-    }
+  const size_t base = ivc_index(r, 0, 0), end = base + size_t(kPorts) * m_cfg.vcs;
+  for (size_t i = m_rc_wait.next(base, end); i < end; i = m_rc_wait.next(i + 1, end)) {
+    InVc& in = m_in[i];
+    const Flit& f = m_buf[i * m_cfg.buf_depth + in.head];
+    if (f.ready <= m_now) route_head(r, in, f);
   }
   va_allocate(r);
   sa_allocate(r);

@@ -3,6 +3,7 @@
 /// separable iSLIP allocators, crossbar input speedup, dimension-order routing and tree
 /// multicast, timed at flit granularity in one compact cycle loop that skips idle periods. Plain C++ with plain inputs
 /// (messages) and outputs (delivery callbacks, counters), so an RTL router can replace it later.
+#include <algorithm>
 #include <cstdint>
 #include <functional>
 #include <queue>
@@ -129,27 +130,30 @@ class Network : public NocModel {
     uint16_t last_vc = 0;  ///< round-robin start of the next VC search
   };
 
-  /// A set of node ids, visited in increasing order; next() reads the set as it is now.
-  class NodeSet {
+  /// A set of ids (routers, sources, input VCs), visited in increasing order; next() reads
+  /// the set as it is now.
+  class IdSet {
    public:
-    void resize(unsigned n) { m_n = n, m_words.assign((size_t(n) + 63) / 64, 0); }
-    unsigned size() const { return m_n; }
-    void insert(unsigned i) { m_words[i / 64] |= uint64_t(1) << (i % 64); }
-    void erase(unsigned i) { m_words[i / 64] &= ~(uint64_t(1) << (i % 64)); }
-    /// The smallest member ≥ i, or size() if none.
-    unsigned next(unsigned i) const {
+    void resize(size_t n) { m_n = n, m_words.assign((n + 63) / 64, 0); }
+    size_t size() const { return m_n; }
+    void insert(size_t i) { m_words[i / 64] |= uint64_t(1) << (i % 64); }
+    void erase(size_t i) { m_words[i / 64] &= ~(uint64_t(1) << (i % 64)); }
+    /// The smallest member in [i, end), or end (≤ size()).
+    size_t next(size_t i, size_t end) const {
+      if (i >= end) return end;
       size_t w = i / 64;
-      if (w >= m_words.size()) return m_n;
+      const size_t last = (end - 1) / 64;
       uint64_t bits = m_words[w] & (~uint64_t(0) << (i % 64));
       while (!bits) {
-        if (++w == m_words.size()) return m_n;
+        if (++w > last) return end;
         bits = m_words[w];
       }
-      return unsigned(w * 64 + unsigned(__builtin_ctzll(bits)));
+      return std::min(end, w * 64 + unsigned(__builtin_ctzll(bits)));
     }
+    size_t next(size_t i) const { return next(i, m_n); }
 
    private:
-    unsigned m_n = 0;
+    size_t m_n = 0;
     std::vector<uint64_t> m_words;
   };
 
@@ -194,9 +198,10 @@ class Network : public NocModel {
   std::vector<uint8_t> m_ovc_tail;  ///< the VC's tail has left; waiting for its credit
   std::vector<int32_t> m_credits;
   std::vector<uint32_t> m_router_flits;
-  NodeSet m_busy_routers;                 ///< routers with m_router_flits > 0
-  NodeSet m_busy_sources;                 ///< sources with a packet in their queue
-  std::vector<uint32_t> m_rc_wait;        ///< per router: input VCs holding flits, not routed
+  IdSet m_busy_routers;                   ///< routers with m_router_flits > 0
+  IdSet m_busy_sources;                   ///< sources with a packet in their queue
+  IdSet m_rc_wait;                        ///< input VCs holding flits, not routed
+  IdSet m_routed;                         ///< input VCs with InVc::routed
   std::vector<uint32_t> m_va_wait;        ///< per router: routed branches without an output VC
   std::vector<uint16_t> m_dests_scratch;  ///< route_head's copy of a multicast's destinations
   /// iSLIP pointers. Switch: grant per output over crossbar inputs, accept per crossbar input
