@@ -40,6 +40,9 @@ Network::Network(const NocConfig& cfg, uint64_t seed) : m_cfg(cfg), m_rng_state(
   // Credits fall due at most one cycle plus the credit channel after an ejected flit's arrival.
   m_credit_wheel.resize(size_t(cfg.sa_cycles) + cfg.st_cycles + cfg.link_cycles + cfg.credit_cycles + 2);
   m_src.resize(n);
+  m_col.resize(n);
+  m_row.resize(n);
+  for (unsigned i = 0; i < n; ++i) m_col[i] = uint16_t(i % cfg.cols), m_row[i] = uint16_t(i / cfg.cols);
 }
 
 unsigned Network::hops(unsigned a, unsigned b) const {
@@ -58,10 +61,7 @@ unsigned Network::neighbour(unsigned r, unsigned port) const {
 }
 
 unsigned dor_port(unsigned cols, unsigned r, unsigned dest, bool y_first) {
-  const unsigned x = r % cols, y = r / cols, dx = dest % cols, dy = dest / cols;
-  const unsigned px = dx > x ? 1 : (dx < x ? 2 : 0), py = dy > y ? 3 : (dy < y ? 4 : 0);
-  if (!y_first) return px ? px : py;
-  return py ? py : px;
+  return dor_port_xy(r % cols, r / cols, dest % cols, dest / cols, y_first);
 }
 
 uint8_t route_class(Routing routing, size_t dests, uint64_t& rng_state) {
@@ -71,7 +71,7 @@ uint8_t route_class(Routing routing, size_t dests, uint64_t& rng_state) {
 }
 
 unsigned Network::route_port(unsigned r, uint16_t dest, uint8_t cls) const {
-  return dor_port(m_cfg.cols, r, dest, cls != 0);
+  return dor_port_xy(m_col[r], m_row[r], m_col[dest], m_row[dest], cls != 0);
 }
 
 uint32_t Network::new_route(uint32_t msg, uint8_t cls) {
@@ -174,25 +174,30 @@ void Network::route_head(unsigned router, InVc& in, const Flit& f) {
     ++m_va_wait[router];
     return;
   }
-  // Group the destinations by DOR output port: more than one group is a branch point. The
-  // destinations are copied, as new_route may move m_routes.
-  m_dests_scratch = rt.dests;
-  const std::vector<uint16_t>& dests = m_dests_scratch;
+  // Group the destinations by DOR output port: more than one group is a branch point.
   const uint32_t msg = rt.msg;
   const uint8_t cls = rt.cls;
-  uint8_t port_of[kPorts] = {0, 0, 0, 0, 0};
-  for (uint16_t d : dests) port_of[route_port(router, d, cls)] = 1;
-  unsigned groups = 0;
-  for (unsigned p = 0; p < kPorts; ++p) groups += port_of[p];
+  const size_t nd = rt.dests.size();
+  m_port_scratch.resize(nd);
+  unsigned ports = 0;
+  for (size_t k = 0; k < nd; ++k) {
+    m_port_scratch[k] = uint8_t(route_port(router, rt.dests[k], cls));
+    ports |= 1u << m_port_scratch[k];
+  }
+  if (!(ports & (ports - 1))) {
+    in.br[in.nbranch++] = Branch{uint8_t(__builtin_ctz(ports)), cls, -1, false, 0, f.route, ready};
+    ++m_va_wait[router];
+    return;
+  }
+  // The destinations are copied, as new_route may move m_routes.
+  m_dests_scratch = rt.dests;
   for (unsigned p = 0; p < kPorts; ++p) {
-    if (!port_of[p]) continue;
-    uint32_t r = f.route;
-    if (groups > 1) {
-      r = new_route(msg, cls);
-      for (uint16_t d : dests)
-        if (route_port(router, d, cls) == p) m_routes[r].dests.push_back(d);
-    }
-    in.br[in.nbranch++] = Branch{uint8_t(p), cls, -1, m_routes[r].dests.size() == 1, 0, r, ready};
+    if (!(ports >> p & 1)) continue;
+    const uint32_t r = new_route(msg, cls);
+    std::vector<uint16_t>& sub = m_routes[r].dests;
+    for (size_t k = 0; k < nd; ++k)
+      if (m_port_scratch[k] == p) sub.push_back(m_dests_scratch[k]);
+    in.br[in.nbranch++] = Branch{uint8_t(p), cls, -1, sub.size() == 1, 0, r, ready};
   }
   m_va_wait[router] += in.nbranch;
 }

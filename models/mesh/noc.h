@@ -50,6 +50,12 @@ struct NocConfig {
 /// Dimension-order output port at `router` towards `dest` (ids: x + y·cols): 0 local,
 /// 1 east (+x), 2 west (−x), 3 south (+y), 4 north (−y); X first unless `y_first`.
 unsigned dor_port(unsigned cols, unsigned router, unsigned dest, bool y_first);
+/// dor_port from the router's coordinates (x, y) and the destination's (dx, dy).
+inline unsigned dor_port_xy(unsigned x, unsigned y, unsigned dx, unsigned dy, bool y_first) {
+  const unsigned px = dx > x ? 1 : (dx < x ? 2 : 0), py = dy > y ? 3 : (dy < y ? 4 : 0);
+  if (!y_first) return px ? px : py;
+  return py ? py : px;
+}
 /// A message's route class, 0 XY or 1 YX: fixed by `routing`, except that o1turn draws it
 /// for a unicast from `rng_state` (xorshift; a multicast tree stays XY).
 uint8_t route_class(Routing routing, size_t dests, uint64_t& rng_state);
@@ -166,6 +172,7 @@ class Network : public NocModel {
     return (size_t(router) * 5 + port) * m_cfg.vcs + vc;
   }
   unsigned neighbour(unsigned router, unsigned port) const;
+  /// dor_port in the route class `cls` (0 XY, 1 YX).
   unsigned route_port(unsigned router, uint16_t dest, uint8_t cls) const;
   void route_head(unsigned router, InVc& in, const Flit& f);
   void step_router(unsigned router);
@@ -204,6 +211,8 @@ class Network : public NocModel {
   IdSet m_routed;                         ///< input VCs with InVc::routed
   std::vector<uint32_t> m_va_wait;        ///< per router: routed branches without an output VC
   std::vector<uint16_t> m_dests_scratch;  ///< route_head's copy of a multicast's destinations
+  std::vector<uint8_t> m_port_scratch;    ///< route_head: each destination's output port
+  std::vector<uint16_t> m_col, m_row;     ///< each node's coordinates
   /// iSLIP pointers. Switch: grant per output over crossbar inputs, accept per crossbar input
   /// over outputs, and the VC (branch) a crossbar input offers. VC allocation: grant per output
   /// VC over input-VC branches, accept per input-VC branch over output VCs.
