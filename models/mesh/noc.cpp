@@ -70,10 +70,6 @@ uint8_t route_class(Routing routing, size_t dests, uint64_t& rng_state) {
   return uint8_t(rng_state & 1);
 }
 
-unsigned Network::route_port(unsigned r, uint16_t dest, uint8_t cls) const {
-  return dor_port_xy(m_col[r], m_row[r], m_col[dest], m_row[dest], cls != 0);
-}
-
 uint32_t Network::new_route(uint32_t msg, uint8_t cls) {
   uint32_t id;
   if (!m_free_routes.empty()) {

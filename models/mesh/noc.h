@@ -173,7 +173,9 @@ class Network : public NocModel {
   }
   unsigned neighbour(unsigned router, unsigned port) const;
   /// dor_port in the route class `cls` (0 XY, 1 YX).
-  unsigned route_port(unsigned router, uint16_t dest, uint8_t cls) const;
+  unsigned route_port(unsigned router, uint16_t dest, uint8_t cls) const {
+    return dor_port_xy(m_col[router], m_row[router], m_col[dest], m_row[dest], cls != 0);
+  }
   void route_head(unsigned router, InVc& in, const Flit& f);
   void step_router(unsigned router);
   void inject(unsigned node);
