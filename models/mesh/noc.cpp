@@ -281,7 +281,7 @@ void Network::va_allocate(unsigned r) {
   }
 }
 
-const Network::Flit* Network::ready_flit(unsigned r, size_t i, const InVc& in, unsigned b) const {
+inline const Network::Flit* Network::ready_flit(unsigned r, size_t i, const InVc& in, unsigned b) const {
   // The next flit branch b of the routed input VC `in` (index i) can send this cycle, or null.
   const Branch& br = in.br[b];
   if (br.ovc < 0 || br.sa_ready > m_now || br.sent >= in.size) return nullptr;
