@@ -27,6 +27,11 @@ Network::Network(const NocConfig& cfg, uint64_t seed) : m_cfg(cfg), m_rng_state(
   m_ovc_tail.assign(size_t(n) * 6 * cfg.vcs, 0);
   m_credits.assign(size_t(n) * 6 * cfg.vcs, int32_t(cfg.buf_depth));
   m_router_flits.assign(n, 0);
+  m_rc_wait.resize(m_in.size());
+  m_routed.resize(m_in.size());
+  m_va_wait.assign(n, 0);
+  m_busy_routers.resize(n);
+  m_busy_sources.resize(n);
   m_sw_grant.assign(size_t(n) * kPorts, 0);
   m_sw_accept.assign(size_t(n) * xbar_inputs, 0);
   m_sw_vc.assign(size_t(n) * xbar_inputs, 0);
@@ -35,6 +40,9 @@ Network::Network(const NocConfig& cfg, uint64_t seed) : m_cfg(cfg), m_rng_state(
   // Credits fall due at most one cycle plus the credit channel after an ejected flit's arrival.
   m_credit_wheel.resize(size_t(cfg.sa_cycles) + cfg.st_cycles + cfg.link_cycles + cfg.credit_cycles + 2);
   m_src.resize(n);
+  m_col.resize(n);
+  m_row.resize(n);
+  for (unsigned i = 0; i < n; ++i) m_col[i] = uint16_t(i % cfg.cols), m_row[i] = uint16_t(i / cfg.cols);
 }
 
 unsigned Network::hops(unsigned a, unsigned b) const {
@@ -53,20 +61,13 @@ unsigned Network::neighbour(unsigned r, unsigned port) const {
 }
 
 unsigned dor_port(unsigned cols, unsigned r, unsigned dest, bool y_first) {
-  const unsigned x = r % cols, y = r / cols, dx = dest % cols, dy = dest / cols;
-  const unsigned px = dx > x ? 1 : (dx < x ? 2 : 0), py = dy > y ? 3 : (dy < y ? 4 : 0);
-  if (!y_first) return px ? px : py;
-  return py ? py : px;
+  return dor_port_xy(r % cols, r / cols, dest % cols, dest / cols, y_first);
 }
 
 uint8_t route_class(Routing routing, size_t dests, uint64_t& rng_state) {
   if (routing != Routing::o1turn || dests != 1) return routing == Routing::yx ? 1 : 0;
   rng_state ^= rng_state << 13, rng_state ^= rng_state >> 7, rng_state ^= rng_state << 17;
   return uint8_t(rng_state & 1);
-}
-
-unsigned Network::route_port(unsigned r, uint16_t dest, uint8_t cls) const {
-  return dor_port(m_cfg.cols, r, dest, cls != 0);
 }
 
 uint32_t Network::new_route(uint32_t msg, uint8_t cls) {
@@ -107,9 +108,9 @@ void Network::push_flit(unsigned router, unsigned port, unsigned vc, const Flit&
   const size_t i = ivc_index(router, port, vc);
   InVc& in = m_in[i];
   if (in.count >= m_cfg.buf_depth) throw std::logic_error("mesh::Network: buffer overflow (credit bug)");
-  m_buf[i * m_cfg.buf_depth + (in.head + in.count) % m_cfg.buf_depth] = f;
-  ++in.count;
-  ++m_router_flits[router];
+  m_buf[i * m_cfg.buf_depth + ring(in.head + in.count)] = f;
+  if (in.count++ == 0 && !in.routed) m_rc_wait.insert(i);
+  if (m_router_flits[router]++ == 0) m_busy_routers.insert(router);
   ++m_flits_in_routers;
   ++m_cnt.buffer_writes;
 }
@@ -120,10 +121,10 @@ void Network::pop_flits(unsigned router, unsigned port, unsigned vc, InVc& in) {
   const size_t upstream =
       port == 0 ? ovc_index(router, kInjPort, vc) : ovc_index(neighbour(router, port), opposite(port), vc);
   while (in.popped < low) {
-    in.head = (in.head + 1) % m_cfg.buf_depth;
+    in.head = ring(in.head + 1);
     --in.count;
     ++in.popped;
-    --m_router_flits[router];
+    if (--m_router_flits[router] == 0) m_busy_routers.erase(router);
     --m_flits_in_routers;
     ++m_cnt.buffer_reads;
     // The credit leaves at the end of this cycle and crosses the credit channel.
@@ -153,85 +154,117 @@ void Network::deliver(uint32_t route, uint16_t idx, uint16_t size, unsigned dest
 }
 
 void Network::route_head(unsigned router, InVc& in, const Flit& f) {
-  // Group the destinations by DOR output port: more than one group is a branch point.
-  const std::vector<uint16_t> dests = m_routes[f.route].dests;
-  const uint32_t msg = m_routes[f.route].msg;
-  const uint8_t cls = m_routes[f.route].cls;
-  uint8_t port_of[kPorts] = {0, 0, 0, 0, 0};
-  for (uint16_t d : dests) port_of[route_port(router, d, cls)] = 1;
-  unsigned groups = 0;
-  for (unsigned p = 0; p < kPorts; ++p) groups += port_of[p];
+  const size_t i = size_t(&in - m_in.data());
+  m_rc_wait.erase(i);
+  m_routed.insert(i);
   in.nbranch = 0;
   in.popped = 0;
   in.routed = true;
   in.in_route = f.route;
   in.size = f.size;
-  for (unsigned p = 0; p < kPorts; ++p) {
-    if (!port_of[p]) continue;
-    uint32_t r = f.route;
-    if (groups > 1) {
-      r = new_route(msg, cls);
-      for (uint16_t d : dests)
-        if (route_port(router, d, cls) == p) m_routes[r].dests.push_back(d);
-    }
-    // Route computation starts now: on arrival, or when the head reaches the front of its VC.
-    in.br[in.nbranch++] = Branch{uint8_t(p), -1, 0, r, m_now + m_cfg.rc_cycles};
+  // Route computation starts now: on arrival, or when the head reaches the front of its VC.
+  const uint64_t ready = m_now + m_cfg.rc_cycles;
+  const Route& rt = m_routes[f.route];
+  if (rt.dests.size() == 1) {
+    in.br[in.nbranch++] = Branch{uint8_t(route_port(router, rt.dests[0], rt.cls)), rt.cls, -1, true, 0, f.route, ready};
+    ++m_va_wait[router];
+    return;
   }
+  // Group the destinations by DOR output port: more than one group is a branch point.
+  const uint32_t msg = rt.msg;
+  const uint8_t cls = rt.cls;
+  const size_t nd = rt.dests.size();
+  m_port_scratch.resize(nd);
+  unsigned ports = 0;
+  for (size_t k = 0; k < nd; ++k) {
+    m_port_scratch[k] = uint8_t(route_port(router, rt.dests[k], cls));
+    ports |= 1u << m_port_scratch[k];
+  }
+  if (!(ports & (ports - 1))) {
+    in.br[in.nbranch++] = Branch{uint8_t(__builtin_ctz(ports)), cls, -1, false, 0, f.route, ready};
+    ++m_va_wait[router];
+    return;
+  }
+  // The destinations are copied, as new_route may move m_routes.
+  m_dests_scratch = rt.dests;
+  for (unsigned p = 0; p < kPorts; ++p) {
+    if (!(ports >> p & 1)) continue;
+    const uint32_t r = new_route(msg, cls);
+    std::vector<uint16_t>& sub = m_routes[r].dests;
+    for (size_t k = 0; k < nd; ++k)
+      if (m_port_scratch[k] == p) sub.push_back(m_dests_scratch[k]);
+    in.br[in.nbranch++] = Branch{uint8_t(p), cls, -1, sub.size() == 1, 0, r, ready};
+  }
+  m_va_wait[router] += in.nbranch;
 }
 
-bool Network::vc_class_ok(uint32_t route, unsigned vc) const {
+bool Network::vc_class_ok(uint8_t cls, unsigned vc) const {
   if (m_cfg.routing != Routing::o1turn) return true;
   const unsigned V = m_cfg.vcs;
-  return m_routes[route].cls ? vc >= V / 2 : vc < V / 2;
+  return cls ? vc >= V / 2 : vc < V / 2;
 }
 
-bool Network::may_take(uint32_t route, unsigned size, size_t ovc) const {
+bool Network::may_take(bool unicast, unsigned size, size_t ovc) const {
   // A route that still branches downstream is allocated only a VC with room for the whole
   // packet (virtual cut-through), so a branch never waits for flits held back by a sibling
   // (docs/mesh.md, deadlock freedom of tree multicast).
-  return m_routes[route].dests.size() == 1 || m_credits[ovc] >= int32_t(size);
+  return unicast || m_credits[ovc] >= int32_t(size);
 }
 
 void Network::va_allocate(unsigned r) {
   // Requesters: routed heads' branches without an output VC. One iSLIP iteration (BookSim's
   // default): each free output VC grants one requester round-robin, each requester accepts
   // one of its grants round-robin; pointers move only on acceptance.
+  if (!m_va_wait[r]) return;
   const unsigned V = m_cfg.vcs, ids = kPorts * V * kPorts;
   struct Req {
-    uint8_t p, v, b;
+    uint16_t id;  ///< (p·V + v)·kPorts + b: the requester's place in the grant round-robin
+    uint8_t port, cls, b;
+    bool unicast;
+    uint16_t size;
+    uint32_t in;       ///< input VC index
     uint64_t granted;  ///< output VCs (of the branch's port) that granted it
   };
   Req reqs[kPorts * 64 * kPorts];
-  unsigned nreq = 0;
-  for (unsigned p = 0; p < kPorts; ++p)
-    for (unsigned v = 0; v < V; ++v) {
-      const InVc& in = m_in[ivc_index(r, p, v)];
-      if (!in.routed) continue;
-      for (unsigned b = 0; b < in.nbranch; ++b)
-        if (in.br[b].ovc < 0 && in.br[b].sa_ready <= m_now) reqs[nreq++] = Req{uint8_t(p), uint8_t(v), uint8_t(b), 0};
+  unsigned nreq = 0, ports = 0;
+  const size_t base = ivc_index(r, 0, 0), end = base + size_t(kPorts) * V;
+  for (size_t i = m_routed.next(base, end); i < end; i = m_routed.next(i + 1, end)) {
+    const InVc& in = m_in[i];
+    const unsigned pv = unsigned(i - base);
+    for (unsigned b = 0; b < in.nbranch; ++b) {
+      const Branch& br = in.br[b];
+      if (br.ovc >= 0 || br.sa_ready > m_now) continue;
+      reqs[nreq++] = Req{uint16_t(pv * kPorts + b), br.port, br.cls, uint8_t(b), br.unicast, in.size, uint32_t(i), 0};
+      ports |= 1u << br.port;
     }
-  if (!nreq) return;
-  for (unsigned o = 0; o < kPorts; ++o)
+  }
+  // Requesters are in id order, so the round-robin winner of an output VC with pointer g is
+  // the first eligible requester with id ≥ g, else the first eligible one.
+  for (unsigned o = 0; o < kPorts; ++o) {
+    if (!(ports >> o & 1)) continue;
     for (unsigned ovc = 0; ovc < V; ++ovc) {
       const size_t oi = ovc_index(r, o, ovc);
       if (m_ovc_busy[oi]) continue;
-      int best = -1;
-      unsigned best_key = ~0u;
+      const uint32_t g = m_va_grant[oi];
+      Req* best = nullptr;
+      Req* wrapped = nullptr;
       for (unsigned q = 0; q < nreq; ++q) {
-        const InVc& in = m_in[ivc_index(r, reqs[q].p, reqs[q].v)];
-        const Branch& br = in.br[reqs[q].b];
-        if (br.port != o || !vc_class_ok(br.route, ovc) || !may_take(br.route, in.size, oi)) continue;
-        const unsigned id = (reqs[q].p * V + reqs[q].v) * kPorts + reqs[q].b;
-        const unsigned key = (id + ids - m_va_grant[oi]) % ids;
-        if (key < best_key) best_key = key, best = int(q);
+        Req& rq = reqs[q];
+        if (rq.port != o || !vc_class_ok(rq.cls, ovc) || !may_take(rq.unicast, rq.size, oi)) continue;
+        if (rq.id >= g) {
+          best = &rq;
+          break;
+        }
+        if (!wrapped) wrapped = &rq;
       }
-      if (best >= 0) reqs[best].granted |= uint64_t(1) << ovc;
+      if (!best) best = wrapped;
+      if (best) best->granted |= uint64_t(1) << ovc;
     }
+  }
   for (unsigned q = 0; q < nreq; ++q) {
     if (!reqs[q].granted) continue;
-    const size_t ii = ivc_index(r, reqs[q].p, reqs[q].v);
-    Branch& br = m_in[ii].br[reqs[q].b];
-    uint32_t& aptr = m_va_accept[ii * kPorts + reqs[q].b];
+    Branch& br = m_in[reqs[q].in].br[reqs[q].b];
+    uint32_t& aptr = m_va_accept[size_t(reqs[q].in) * kPorts + reqs[q].b];
     unsigned ovc = 0;
     for (unsigned t = 0; t < V; ++t)
       if (reqs[q].granted >> ((aptr + t) % V) & 1) {
@@ -240,23 +273,21 @@ void Network::va_allocate(unsigned r) {
       }
     const size_t oi = ovc_index(r, br.port, ovc);
     m_ovc_busy[oi] = 1;
+    --m_va_wait[r];
     br.ovc = int16_t(ovc);
     br.sa_ready = m_now + m_cfg.va_cycles;
-    m_va_grant[oi] = ((reqs[q].p * V + reqs[q].v) * kPorts + reqs[q].b + 1) % ids;
+    m_va_grant[oi] = (reqs[q].id + 1u) % ids;
     aptr = (ovc + 1) % V;
   }
 }
 
-const Network::Flit* Network::ready_flit(unsigned r, unsigned p, unsigned v, unsigned b) const {
-  // The next flit branch b of input VC (p, v) can send this cycle, or null.
-  const size_t i = ivc_index(r, p, v);
-  const InVc& in = m_in[i];
-  if (!in.routed || b >= in.nbranch) return nullptr;
+inline const Network::Flit* Network::ready_flit(unsigned r, size_t i, const InVc& in, unsigned b) const {
+  // The next flit branch b of the routed input VC `in` (index i) can send this cycle, or null.
   const Branch& br = in.br[b];
   if (br.ovc < 0 || br.sa_ready > m_now || br.sent >= in.size) return nullptr;
   const unsigned off = br.sent - in.popped;
   if (off >= in.count) return nullptr;
-  const Flit& f = m_buf[i * m_cfg.buf_depth + (in.head + off) % m_cfg.buf_depth];
+  const Flit& f = m_buf[i * m_cfg.buf_depth + ring(in.head + off)];
   if (f.ready > m_now || m_credits[ovc_index(r, br.port, unsigned(br.ovc))] <= 0) return nullptr;
   return &f;
 }
@@ -266,25 +297,48 @@ void Network::sa_allocate(unsigned r) {
   // `input_speedup` crossbar inputs, VC v on input v mod speedup (BookSim's expansion). Each
   // crossbar input requests every output one of its VCs can use, each output grants one
   // crossbar input, each crossbar input accepts one grant; then the winning crossbar input
-  // sends from its VCs round-robin.
+  // sends from its VCs round-robin over slots s = v·kPorts + b.
   const unsigned V = m_cfg.vcs, S = m_cfg.input_speedup, X = kPorts * S, slots = V * kPorts;
-  uint8_t want[kPorts * 64] = {};
-  for (unsigned p = 0; p < kPorts; ++p)
-    for (unsigned s = 0; s < slots; ++s) {
-      const unsigned v = s / kPorts, b = s % kPorts;
-      if (ready_flit(r, p, v, b)) want[p * S + v % S] |= uint8_t(1u << m_in[ivc_index(r, p, v)].br[b].port);
-    }
+  // The branches with a flit ready, found once: a crossbar input's send changes only its own
+  // input VC and the output it won, which no other crossbar input uses this cycle.
+  struct Ready {
+    uint16_t s, x;  ///< slot, crossbar input
+    uint8_t v, b, o;
+    const Flit* f;
+  };
+  Ready ready[kPorts * 64 * kPorts];
+  unsigned first[kPorts + 1];  // port p's entries: [first[p], first[p + 1]), in slot order
+  uint8_t want[kPorts * 64];
+  std::fill_n(want, X, uint8_t(0));
+  unsigned n = 0, outs = 0, port = 0;
+  first[0] = 0;
+  const size_t base = ivc_index(r, 0, 0), end = base + size_t(kPorts) * V;
+  for (size_t i = m_routed.next(base, end); i < end; i = m_routed.next(i + 1, end)) {
+    const InVc& in = m_in[i];
+    const unsigned pv = unsigned(i - base);
+    while (pv >= (port + 1) * V) first[++port] = n;
+    const unsigned v = pv - port * V;
+    for (unsigned b = 0; b < in.nbranch; ++b)
+      if (const Flit* f = ready_flit(r, i, in, b)) {
+        const uint8_t o = in.br[b].port;
+        const unsigned x = port * S + v % S;
+        ready[n++] = Ready{uint16_t(v * kPorts + b), uint16_t(x), uint8_t(v), uint8_t(b), o, f};
+        want[x] |= uint8_t(1u << o);
+        outs |= 1u << o;
+      }
+  }
+  while (port < kPorts) first[++port] = n;
+  if (!n) return;
   int grant_to[kPorts];
   for (unsigned o = 0; o < kPorts; ++o) {
     grant_to[o] = -1;
+    if (!(outs >> o & 1)) continue;
     const uint32_t ptr = m_sw_grant[r * kPorts + o];
-    for (unsigned t = 0; t < X; ++t) {
-      const unsigned x = (ptr + t) % X;
+    for (unsigned t = 0, x = ptr; t < X; ++t, x = x + 1 == X ? 0 : x + 1)
       if (want[x] & (1u << o)) {
         grant_to[o] = int(x);
         break;
       }
-    }
   }
   const uint64_t arrive = m_now + m_cfg.sa_cycles + m_cfg.st_cycles + m_cfg.link_cycles;
   for (unsigned x = 0; x < X; ++x) {
@@ -300,51 +354,60 @@ void Network::sa_allocate(unsigned r) {
     m_sw_grant[r * kPorts + unsigned(o)] = (x + 1) % X;
     aptr = (unsigned(o) + 1) % kPorts;
     uint32_t& ptr = m_sw_vc[r * X + x];
-    for (unsigned t = 0; t < slots; ++t) {
-      const unsigned s = (ptr + t) % slots, v = s / kPorts, b = s % kPorts;
-      if (v % S != x % S) continue;
-      const Flit* fp = ready_flit(r, p, v, b);
-      InVc& in = m_in[ivc_index(r, p, v)];
-      if (!fp || in.br[b].port != unsigned(o)) continue;
-      const Flit f = *fp;
-      Branch& br = in.br[b];
-      const size_t oi = ovc_index(r, unsigned(o), unsigned(br.ovc));
-      ptr = (s + 1) % slots;
-      ++m_cnt.xbar_flits;
-      m_progress = m_now;
-      --m_credits[oi];
-      if (o == 0) {
-        // The network interface takes the flit off the ejection channel on arrival.
-        deliver(br.route, f.idx, f.size, r, arrive);
-        due_credit(arrive + 1 + m_cfg.credit_cycles, oi);
-      } else {
-        ++m_cnt.flit_hops;
-        push_flit(neighbour(r, unsigned(o)), opposite(unsigned(o)), unsigned(br.ovc),
-                  Flit{br.route, f.idx, f.size, arrive});
+    // Round-robin from slot ptr: the first candidate at or after it, else the first one.
+    const Ready* pick = nullptr;
+    const Ready* wrapped = nullptr;
+    for (unsigned k = first[p]; k < first[p + 1]; ++k) {
+      const Ready& c = ready[k];
+      if (c.x != x || c.o != unsigned(o)) continue;
+      if (c.s >= ptr) {
+        pick = &c;
+        break;
       }
-      if (f.idx + 1u == f.size) tail_sent(oi);
-      ++br.sent;
-      pop_flits(r, p, v, in);
-      if (in.popped == in.size) {
-        if (in.nbranch > 1) free_route(in.in_route);
-        in.routed = false;
-        in.nbranch = 0;
-      }
-      break;
+      if (!wrapped) wrapped = &c;
+    }
+    if (!pick) pick = wrapped;
+    if (!pick) continue;
+    const unsigned v = pick->v, b = pick->b;
+    InVc& in = m_in[base + size_t(p) * V + v];
+    const Flit f = *pick->f;
+    Branch& br = in.br[b];
+    const size_t oi = ovc_index(r, unsigned(o), unsigned(br.ovc));
+    ptr = (pick->s + 1u) % slots;
+    ++m_cnt.xbar_flits;
+    m_progress = m_now;
+    --m_credits[oi];
+    if (o == 0) {
+      // The network interface takes the flit off the ejection channel on arrival.
+      deliver(br.route, f.idx, f.size, r, arrive);
+      due_credit(arrive + 1 + m_cfg.credit_cycles, oi);
+    } else {
+      ++m_cnt.flit_hops;
+      push_flit(neighbour(r, unsigned(o)), opposite(unsigned(o)), unsigned(br.ovc),
+                Flit{br.route, f.idx, f.size, arrive});
+    }
+    if (f.idx + 1u == f.size) tail_sent(oi);
+    ++br.sent;
+    pop_flits(r, p, v, in);
+    if (in.popped == in.size) {
+      if (in.nbranch > 1) free_route(in.in_route);
+      in.routed = false;
+      in.nbranch = 0;
+      const size_t i = base + size_t(p) * V + v;
+      m_routed.erase(i);
+      if (in.count) m_rc_wait.insert(i);
     }
   }
 }
 
 void Network::step_router(unsigned r) {
   // Route computation for heads at the front of their VC, then VC and switch allocation.
-  for (unsigned p = 0; p < kPorts; ++p)
-    for (unsigned v = 0; v < m_cfg.vcs; ++v) {
-      const size_t i = ivc_index(r, p, v);
-      InVc& in = m_in[i];
-      if (in.count == 0 || in.routed) continue;
-      const Flit& f = m_buf[i * m_cfg.buf_depth + in.head];
-      if (f.ready <= m_now) route_head(r, in, f);
-    }
+  const size_t base = ivc_index(r, 0, 0), end = base + size_t(kPorts) * m_cfg.vcs;
+  for (size_t i = m_rc_wait.next(base, end); i < end; i = m_rc_wait.next(i + 1, end)) {
+    InVc& in = m_in[i];
+    const Flit& f = m_buf[i * m_cfg.buf_depth + in.head];
+    if (f.ready <= m_now) route_head(r, in, f);
+  }
   va_allocate(r);
   sa_allocate(r);
 }
@@ -356,10 +419,12 @@ void Network::inject(unsigned node) {
     // The network interface takes an idle VC of the router's local input with a free buffer
     // slot (room for the whole packet if it branches), searching round-robin.
     const unsigned V = m_cfg.vcs;
+    const Route& rt = m_routes[pk.route];
     for (unsigned t = 1; t <= V && s.vc < 0; ++t) {
       const unsigned v = (s.last_vc + t) % V;
       const size_t oi = ovc_index(node, kInjPort, v);
-      if (!vc_class_ok(pk.route, v) || m_ovc_busy[oi] || m_credits[oi] <= 0 || !may_take(pk.route, pk.size, oi))
+      if (!vc_class_ok(rt.cls, v) || m_ovc_busy[oi] || m_credits[oi] <= 0 ||
+          !may_take(rt.dests.size() == 1, pk.size, oi))
         continue;
       m_ovc_busy[oi] = 1, s.vc = int16_t(v), s.last_vc = uint16_t(v);
     }
@@ -377,7 +442,7 @@ void Network::inject(unsigned node) {
   s.sent = 0;
   ++s.qhead;
   --m_queued_msgs;
-  if (s.qhead == s.q.size()) s.q.clear(), s.qhead = 0;
+  if (s.qhead == s.q.size()) s.q.clear(), s.qhead = 0, m_busy_sources.erase(node);
 }
 
 void Network::step() {
@@ -387,16 +452,18 @@ void Network::step() {
   while (!m_future.empty() && m_future.top().create <= m_now) {
     const Pending& pk = m_future.top();
     m_src[pk.src].q.push_back(pk);
+    m_busy_sources.insert(pk.src);
     ++m_queued_msgs;
     ++m_cnt.packets_injected;
     m_future.pop();
   }
+  // Sources with a packet queued, then routers with a flit buffered, in id order; a router
+  // that receives its first flit from a lower id this cycle is visited too, as the set is
+  // read as it changes.
   if (m_queued_msgs)
-    for (unsigned n = 0; n < m_cfg.nodes(); ++n)
-      if (m_src[n].qhead < m_src[n].q.size()) inject(n);
+    for (unsigned n = m_busy_sources.next(0); n < m_busy_sources.size(); n = m_busy_sources.next(n + 1)) inject(n);
   if (m_flits_in_routers) {
-    for (unsigned r = 0; r < m_cfg.nodes(); ++r)
-      if (m_router_flits[r]) step_router(r);
+    for (unsigned r = m_busy_routers.next(0); r < m_busy_routers.size(); r = m_busy_routers.next(r + 1)) step_router(r);
     if (m_now - m_progress > kStallLimit)
       throw std::runtime_error("mesh network: no flit moved for " + std::to_string(kStallLimit) +
                                " cycles (deadlock) at cycle " + std::to_string(m_now));

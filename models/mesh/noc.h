@@ -3,6 +3,7 @@
 /// separable iSLIP allocators, crossbar input speedup, dimension-order routing and tree
 /// multicast, timed at flit granularity in one compact cycle loop that skips idle periods. Plain C++ with plain inputs
 /// (messages) and outputs (delivery callbacks, counters), so an RTL router can replace it later.
+#include <algorithm>
 #include <cstdint>
 #include <functional>
 #include <queue>
@@ -49,6 +50,12 @@ struct NocConfig {
 /// Dimension-order output port at `router` towards `dest` (ids: x + y·cols): 0 local,
 /// 1 east (+x), 2 west (−x), 3 south (+y), 4 north (−y); X first unless `y_first`.
 unsigned dor_port(unsigned cols, unsigned router, unsigned dest, bool y_first);
+/// dor_port from the router's coordinates (x, y) and the destination's (dx, dy).
+inline unsigned dor_port_xy(unsigned x, unsigned y, unsigned dx, unsigned dy, bool y_first) {
+  const unsigned px = dx > x ? 1 : (dx < x ? 2 : 0), py = dy > y ? 3 : (dy < y ? 4 : 0);
+  if (!y_first) return px ? px : py;
+  return py ? py : px;
+}
 /// A message's route class, 0 XY or 1 YX: fixed by `routing`, except that o1turn draws it
 /// for a unicast from `rng_state` (xorshift; a multicast tree stays XY).
 uint8_t route_class(Routing routing, size_t dests, uint64_t& rng_state);
@@ -89,7 +96,9 @@ class Network : public NocModel {
   };
   struct Branch {
     uint8_t port;
+    uint8_t cls;  ///< the route's class (Route::cls)
     int16_t ovc;
+    bool unicast;  ///< the route has one destination (does not branch downstream)
     uint16_t sent;
     uint32_t route;
     uint64_t sa_ready;
@@ -127,6 +136,33 @@ class Network : public NocModel {
     uint16_t last_vc = 0;  ///< round-robin start of the next VC search
   };
 
+  /// A set of ids (routers, sources, input VCs), visited in increasing order; next() reads
+  /// the set as it is now.
+  class IdSet {
+   public:
+    void resize(size_t n) { m_n = n, m_words.assign((n + 63) / 64, 0); }
+    size_t size() const { return m_n; }
+    void insert(size_t i) { m_words[i / 64] |= uint64_t(1) << (i % 64); }
+    void erase(size_t i) { m_words[i / 64] &= ~(uint64_t(1) << (i % 64)); }
+    /// The smallest member in [i, end), or end (≤ size()).
+    size_t next(size_t i, size_t end) const {
+      if (i >= end) return end;
+      size_t w = i / 64;
+      const size_t last = (end - 1) / 64;
+      uint64_t bits = m_words[w] & (~uint64_t(0) << (i % 64));
+      while (!bits) {
+        if (++w > last) return end;
+        bits = m_words[w];
+      }
+      return std::min(end, w * 64 + unsigned(__builtin_ctzll(bits)));
+    }
+    size_t next(size_t i) const { return next(i, m_n); }
+
+   private:
+    size_t m_n = 0;
+    std::vector<uint64_t> m_words;
+  };
+
   uint32_t new_route(uint32_t msg, uint8_t cls);
   void free_route(uint32_t r) { m_free_routes.push_back(r); }
   size_t ovc_index(unsigned router, unsigned port, unsigned vc) const {
@@ -136,7 +172,10 @@ class Network : public NocModel {
     return (size_t(router) * 5 + port) * m_cfg.vcs + vc;
   }
   unsigned neighbour(unsigned router, unsigned port) const;
-  unsigned route_port(unsigned router, uint16_t dest, uint8_t cls) const;
+  /// dor_port in the route class `cls` (0 XY, 1 YX).
+  unsigned route_port(unsigned router, uint16_t dest, uint8_t cls) const {
+    return dor_port_xy(m_col[router], m_row[router], m_col[dest], m_row[dest], cls != 0);
+  }
   void route_head(unsigned router, InVc& in, const Flit& f);
   void step_router(unsigned router);
   void inject(unsigned node);
@@ -148,9 +187,13 @@ class Network : public NocModel {
   /// The tail of a packet has left through output VC `ovc`.
   void tail_sent(size_t ovc);
   void due_credit(uint64_t at, size_t ovc) { m_credit_wheel[at % m_credit_wheel.size()].push_back(uint32_t(ovc)); }
-  bool vc_class_ok(uint32_t route, unsigned vc) const;  ///< o1turn: XY packets on the low VCs, YX on the high
-  bool may_take(uint32_t route, unsigned size, size_t ovc) const;
-  const Flit* ready_flit(unsigned router, unsigned port, unsigned vc, unsigned branch) const;
+  bool vc_class_ok(uint8_t cls, unsigned vc) const;  ///< o1turn: XY packets on the low VCs, YX on the high
+  /// A packet of `size` flits may take output VC `ovc` (a multicast one needs room for all of it).
+  bool may_take(bool unicast, unsigned size, size_t ovc) const;
+  /// The flit branch `b` of routed input VC `in` (index `i`, at `router`) can send this cycle, or null.
+  const Flit* ready_flit(unsigned router, size_t i, const InVc& in, unsigned b) const;
+  /// Position `k` < 2·buf_depth of a ring buffer, wrapped.
+  uint32_t ring(uint32_t k) const { return k >= m_cfg.buf_depth ? k - m_cfg.buf_depth : k; }
   void va_allocate(unsigned router);
   void sa_allocate(unsigned router);
 
@@ -164,6 +207,14 @@ class Network : public NocModel {
   std::vector<uint8_t> m_ovc_tail;  ///< the VC's tail has left; waiting for its credit
   std::vector<int32_t> m_credits;
   std::vector<uint32_t> m_router_flits;
+  IdSet m_busy_routers;                   ///< routers with m_router_flits > 0
+  IdSet m_busy_sources;                   ///< sources with a packet in their queue
+  IdSet m_rc_wait;                        ///< input VCs holding flits, not routed
+  IdSet m_routed;                         ///< input VCs with InVc::routed
+  std::vector<uint32_t> m_va_wait;        ///< per router: routed branches without an output VC
+  std::vector<uint16_t> m_dests_scratch;  ///< route_head's copy of a multicast's destinations
+  std::vector<uint8_t> m_port_scratch;    ///< route_head: each destination's output port
+  std::vector<uint16_t> m_col, m_row;     ///< each node's coordinates
   /// iSLIP pointers. Switch: grant per output over crossbar inputs, accept per crossbar input
   /// over outputs, and the VC (branch) a crossbar input offers. VC allocation: grant per output
   /// VC over input-VC branches, accept per input-VC branch over output VCs.
