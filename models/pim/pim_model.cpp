@@ -18,6 +18,13 @@ PimModel::PimModel(sc_core::sc_module_name name, PimSpec spec, std::shared_ptr<c
       m_rtl_rng(seed) {
   if (!m_graph) throw InputError("accelerator 'pim' needs a 'workload:' section");
   take_ops(std::move(graph), nullptr);  // maps every op: all that cannot be mapped in one message
+  // The column runs charge-domain accumulates only: a step without one (a bit-serial readout,
+  // bitwise ops alone) would report the model's figures as if the RTL had checked them.
+  if (m_spec.rtl_backend && !m_any_accumulate)
+    throw InputError(
+        "accelerator.backend: rtl runs the step's charge-domain XNOR-accumulates on the Verilated column, and "
+        "this step has none (a bit-serial readout counts with bit-serial adds; bitwise ops share no charge): set "
+        "accelerator.readout: charge, or backend: model");
   if (m_spec.rtl_backend) m_rtl = make_rtl_column("rtl_column", m_spec.ddr.tck_ns * 1000.0);
   register_stats();
 }
@@ -30,6 +37,7 @@ void PimModel::check_op(const workload::Op& op) {
   uint64_t passes = 0;
   for (const Job& j : m_plans.back().jobs)
     if (j.acc_rows) passes += j.count * j.acc_times * ((j.acc_rows + RtlColumn::kLanes - 1) / RtlColumn::kLanes);
+  m_any_accumulate = m_any_accumulate || passes > 0;
   if (passes > kMaxRtlPasses)
     throw InputError("accelerator.backend: rtl runs every XNOR-accumulate on the Verilated column; op '" + op.name +
                      "' needs " + std::to_string(passes) + " column passes (at most " + std::to_string(kMaxRtlPasses) +

@@ -62,6 +62,7 @@ class PimModel : public OpRunner {
   PhaseBytes& phase_bytes(const std::string& phase);
   std::unique_ptr<RtlColumn> m_rtl;  ///< backend: rtl
   std::mt19937_64 m_rtl_rng;
+  bool m_any_accumulate = false;  ///< a planned op has an XNOR-accumulate (what backend: rtl runs)
   uint64_t m_rtl_accumulates = 0, m_rtl_passes = 0, m_rtl_step_cycles = 0, m_model_steps = 0, m_rtl_mismatches = 0;
 };
 

@@ -5,6 +5,7 @@
 #include <systemc>
 #include "sim/core/build_info.h"
 
+#include <filesystem>
 #include <random>
 
 #include <nlohmann/json.hpp>
@@ -184,4 +185,12 @@ TEST_CASE("cosim: pim backend rtl runs every accumulate of a step, and refuses a
   CHECK(big.code == 2);
   CHECK_THAT(big.err,
              Catch::Contains("accelerator.backend: rtl runs every XNOR-accumulate") && Catch::Contains("fc2.fwd"));
+  // The example's own readout (auto: bit-serial, the faster here) leaves no accumulate for the
+  // column: refused rather than reporting the model's figures as checked on the RTL.
+  const CliResult none = run_bpsim(
+      "run " + example + " --quiet --set workload.batch=2 --set accelerator.backend=rtl --out " + (s / "none"));
+  CHECK(none.code == 2);
+  CHECK_THAT(none.err, Catch::Contains("accelerator.backend: rtl") && Catch::Contains("this step has none") &&
+                           Catch::Contains("readout: charge"));
+  CHECK_FALSE(std::filesystem::exists(s.path / "none/report.json"));
 }
