@@ -5,6 +5,7 @@
 #include <stdexcept>
 
 #include "sim/core/enum_names.h"
+#include "sim/core/int_math.h"
 #include "sim/memory/memory_system.h"
 
 namespace bpsim::mesh {
@@ -16,7 +17,6 @@ using workload::Phase;
 using workload::TensorRole;
 
 constexpr uint64_t kAlign = 4096;  // spill regions start on a 4 KiB boundary, as placed tensors do
-uint64_t align_up(uint64_t a) { return (a + kAlign - 1) / kAlign * kAlign; }
 
 bool layer_kind(const Op& op) { return op.kind == workload::OpKind::gemm || op.kind == workload::OpKind::conv; }
 
@@ -167,9 +167,9 @@ ClusterMemory::ClusterMemory(const Mapping& map, const workload::OpGraph& g, con
       lm.spilled_max = std::max(lm.spilled_max, out.total());
     }
     saved_addr[m] = m_spill_total;
-    opt_addr[m] = saved_addr[m] + align_up(lm.spilled.saved);
-    bw_addr[m] = opt_addr[m] + align_up(lm.spilled.optimizer);
-    m_spill_total = bw_addr[m] + align_up(lm.spilled.backward_weights);
+    opt_addr[m] = saved_addr[m] + align_up(lm.spilled.saved, kAlign);
+    bw_addr[m] = opt_addr[m] + align_up(lm.spilled.optimizer, kAlign);
+    m_spill_total = bw_addr[m] + align_up(lm.spilled.backward_weights, kAlign);
   }
   // The ops that move the spilled bytes: saved inputs written when produced and read by the
   // dW; optimizer state read and written by the update; a consumer's W^T (its share of its

@@ -4,11 +4,11 @@
 #include <cmath>
 
 #include "models/mesh/mesh_actions.h"
+#include "sim/core/int_math.h"
 
 namespace bpsim::mesh {
 
 namespace {
-uint64_t ceil_div(uint64_t a, uint64_t b) { return (a + b - 1) / b; }
 
 /// Adds `v` to the op's per-op figure `key` (an op can carry messages of several kinds).
 void add_extra(OpRecord& rec, const char* key, uint64_t v) { rec.extra[key] = rec.extra.value(key, uint64_t(0)) + v; }

@@ -7,6 +7,7 @@
 #include "models/pim/core.h"
 
 #include "sim/core/error.h"
+#include "sim/core/int_math.h"
 
 namespace bpsim::pim {
 
@@ -15,7 +16,6 @@ using workload::OpKind;
 using workload::Phase;
 
 namespace {
-uint64_t ceil_div(uint64_t a, uint64_t b) { return (a + b - 1) / b; }
 uint64_t bits_to_bytes(uint64_t bits) { return ceil_div(bits, 8); }
 /// The op's i-th read tensor (GEMMs: forward {x, w}, dX {dY, w}, dW {x, dY}), if it names one.
 uint32_t read_tensor(const Op& op, size_t i) { return i < op.reads.size() ? op.reads[i] : Transfer::kNoTensor; }

@@ -1,4 +1,5 @@
 #include "models/systolic/mapper.h"
+#include "sim/core/int_math.h"
 
 #include <cmath>
 #include <string>
@@ -6,7 +7,6 @@
 namespace bpsim::systolic {
 
 namespace {
-uint64_t ceil_div(uint64_t a, uint64_t b) { return (a + b - 1) / b; }
 uint64_t last_of(uint64_t total, uint64_t size) { return total == 0 ? 0 : total - (ceil_div(total, size) - 1) * size; }
 }  // namespace
 

@@ -6,12 +6,12 @@
 #include "models/systolic/systolic_actions.h"
 #include "sim/core/checked.h"
 #include "sim/core/error.h"
+#include "sim/core/int_math.h"
 #include "sim/memory/sram.h"
 
 namespace bpsim::systolic {
 
 namespace {
-uint64_t ceil_div(uint64_t a, uint64_t b) { return (a + b - 1) / b; }
 constexpr uint64_t kMaxDim = uint64_t(1) << 40;
 }  // namespace
 

@@ -6,11 +6,11 @@
 #include <string>
 
 #include "sim/core/error.h"
+#include "sim/core/int_math.h"
 
 namespace bpsim::systolic {
 
 namespace {
-uint64_t ceil_div(uint64_t a, uint64_t b) { return (a + b - 1) / b; }
 /// Masked units out of `units` for a density (exact count, positions irrelevant) or N:M.
 uint64_t masked_units(uint64_t units, const MaskSpec& k) {
   if (k.nm) return units - nm_kept(units, k.n, k.m);

@@ -3,6 +3,7 @@
 #include <stdexcept>
 
 #include "sim/core/input_errors.h"
+#include "sim/core/int_math.h"
 #include "sim/memory/memory_system.h"
 
 namespace bpsim {
@@ -75,7 +76,7 @@ void OpRunner::place_tensors(const workload::Op& op) {
       if (m_tensor_addr.size() <= t) m_tensor_addr.resize(size_t(t) + 1, kUnplaced);
       if (m_tensor_addr[t] != kUnplaced) continue;
       m_tensor_addr[t] = m_next_addr;
-      m_next_addr = (m_next_addr + m_ops->tensor_bytes(t) + kTensorAlign - 1) / kTensorAlign * kTensorAlign;
+      m_next_addr = align_up(m_next_addr + m_ops->tensor_bytes(t), kTensorAlign);
     }
 }
 
