@@ -41,8 +41,8 @@ const config::Binder<MeshSpec>& mesh_binder() {
         .def("xy");
     noc.choice("model", &NocConfig::model, kNocModelNames,
                "flit: flits through buffers, cycle by cycle; flow: each message reserves injection, output VCs and "
-               "their credits, links and ejection router by router as whole packets (faster, exact without "
-               "contention; docs/mesh.md)")
+               "their credits, links and ejection router by router as whole packets (exact without contention, "
+               "within 1-5% of flit level below saturation; not faster on saturated training bursts: docs/mesh.md)")
         .def("flit");
 
     config::Binder<TrafficConfig> tr("mesh.traffic", "synthetic traffic (mode: synthetic)");
@@ -100,7 +100,8 @@ const config::Binder<MeshSpec>& mesh_binder() {
              "come from the Verilated router (mode training, range_units 1, routing xy, at most 64 control entries)")
         .def("model");
     m.choice("backward_weights", &MeshSpec::backward_weights, kBackwardWeightsNames,
-             "transport: a copy of layer m's W^T at layer m-1's clusters, refreshed over the NoC after every update; "
+             "transport: a copy of each layer's W^T at the clusters of the layer it reads from, refreshed over the NoC "
+             "after every update; "
              "feedback_alignment: a fixed random matrix there instead, never refreshed (a different learning rule, "
              "Lillicrap et al. 2016)")
         .def("transport");
