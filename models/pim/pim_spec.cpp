@@ -42,7 +42,8 @@ const config::Binder<PimSpec>& pim_binder() {
         .def(1)
         .range(1, 64);
     m.integer("max_rows_per_step", &PimSpec::max_rows_per_step, "rows",
-              "rows one charge-sharing step connects (cell/bitline capacitance ratio)")
+              "rows one charge-sharing step connects (timing only: the cells one sense resolves follow from the "
+              "charge physics, rows_per_sense)")
         .def(16)
         .range(1, 1 << 16);
     m.boolean("overlapped_aap", &PimSpec::overlapped_aap,
