@@ -80,6 +80,36 @@ void StepEmitter::backward(size_t i, const NodeCtx& c, uint32_t dy, std::vector<
   }
 }
 
+OutputMask StepEmitter::activation_chain_mask(int node) const {
+  // Walk from the layer's input towards the GEMM that produced it. Each ReLU or dropout on
+  // the way multiplies the gradient by a factor that is zero somewhere (ReLU off, element
+  // dropped), so a dX output there feeds nothing: the needed outputs are the AND of the
+  // chain's masks, and independent masks multiply their densities. A fork on the way does
+  // not change this (the summed gradient still passes the same factors). Anything else ends
+  // the chain: a GELU's derivative is non-zero almost everywhere; softmax and the norms mix
+  // a row (or channel) so every input gradient needs every output one; an add passes the
+  // gradient to both summands, needed where either branch needs it (an OR, not taken here);
+  // a pool routes each output gradient to its window, not to one element.
+  OutputMask m;
+  double density = 1.0;
+  bool relu = false, dropout = false;
+  for (; node >= 0; node = m_plan.nodes[size_t(node)].in[0]) {
+    const Node& c = m_plan.nodes[size_t(node)];
+    if (c.kind == "relu") {
+      density *= c.l->density, relu = true;
+    } else if (c.kind == "dropout") {
+      density *= 1.0 - c.l->p, dropout = dropout || c.l->p > 0;
+    } else if (c.kind != "flatten") {  // a view: same elements, same order
+      break;
+    }
+  }
+  if (relu || dropout) {
+    m.source = relu ? OutputMask::Source::relu : OutputMask::Source::random;
+    m.density = density;
+  }
+  return m;
+}
+
 uint32_t StepEmitter::backward_gemm(size_t i, const NodeCtx& c, uint32_t dy, bool need_dx) {
   const Node& n = m_plan.nodes[i];
   const LayerSpec& l = *n.l;
@@ -101,12 +131,7 @@ uint32_t StepEmitter::backward_gemm(size_t i, const NodeCtx& c, uint32_t dy, boo
     o.conv = cs;
     o.macs = o.gemm.macs();
     o.detail = n.kind + "_dx";
-    const int src = n.in[0];
-    if (src >= 0 && m_plan.nodes[size_t(src)].kind == "relu") {
-      // The gradient flows into a ReLU's backward: outputs where the ReLU was off are unused.
-      o.out_mask.source = OutputMask::Source::relu;
-      o.out_mask.density = m_plan.nodes[size_t(src)].l->density;
-    }
+    o.out_mask = activation_chain_mask(n.in[0]);
     if (binary) {  // straight-through estimator: pass the gradient where |x| ≤ 1
       const uint32_t real = tensor(l.name + ".dx_ste", bytes(in_el), TensorRole::gradient);
       Op& s = op(l.name + ".ste", l.name, Phase::backward_data, OpKind::elementwise, {dx, c.keep[1]}, {real});
