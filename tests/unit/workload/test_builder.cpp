@@ -44,8 +44,11 @@ TEST_CASE("workload: MLP ops, GEMM dims and MACs", "[workload]") {
   CHECK(dx.gemm.m == 8);
   CHECK(dx.gemm.n == 50);
   CHECK(dx.gemm.k == 10);
-  CHECK(dx.out_mask.source == OutputMask::Source::none);  // it feeds dropout's backward, not a ReLU's
-  const Op& dw = find(g, "linear3.dw");                   // dW = Xᵀ·dY: [50×8]·[8×10]
+  // It feeds dropout's backward, then the ReLU's: needed where both keep the element,
+  // 0.25 · (1 − 0.5) = 0.125 (independent masks).
+  CHECK(dx.out_mask.source == OutputMask::Source::relu);
+  CHECK(dx.out_mask.density == Approx(0.125));
+  const Op& dw = find(g, "linear3.dw");  // dW = Xᵀ·dY: [50×8]·[8×10]
   CHECK(dw.gemm.m == 50);
   CHECK(dw.gemm.n == 10);
   CHECK(dw.gemm.k == 8);
