@@ -57,28 +57,48 @@ TEST_CASE("mask chain: ReLU and dropout AND their masks back to the producing la
   CHECK(dx.out_mask.density == Approx(0.4));
 }
 
-TEST_CASE("mask chain: GELU, norms, softmax, adds and pools end the chain", "[workload][masks]") {
-  // Each of these passes a gradient to (almost) every input element, or to a window rather
-  // than one element, so the dX after them has no mask even with a ReLU further up.
+TEST_CASE("mask chain: a pool's output is needed when any element of its window is", "[workload][masks]") {
+  // conv (2 × 4 × 4 out) → relu 0.5 → maxpool 2 → flatten → linear: each pooled output has a
+  // 2×2 window of ReLU outputs; the max is 0 (and its gradient dies at the ReLU) only when all
+  // four are off: 1 − 0.5⁴ = 0.9375.
+  const std::string conv = "  - {kind: conv2d, out_channels: 2, kernel: 3, padding: 1}\n";
+  const std::string tail = "  - {kind: flatten}\n  - {kind: linear, out_features: 3}\n";
+  OpGraph g = step(conv + "  - {kind: relu, density: 0.5}\n  - {kind: maxpool, kernel: 2}\n" + tail, "[1, 4, 4]");
+  CHECK(find(g, "linear4.dx").out_mask.source == OutputMask::Source::relu);
+  CHECK(find(g, "linear4.dx").out_mask.density == Approx(0.9375));
+  // A padded, overlapping window (3×3, stride 2, padding 1 on 4×4 → 2×2): along each axis the
+  // first window holds 2 input rows (one tap in the padding), the second 3; windows of 4, 6,
+  // 6 and 9 elements: (1 − 2⁻⁴ + 2·(1 − 2⁻⁶) + 1 − 2⁻⁹) / 4 = 3.904296875 / 4.
+  g = step(conv + "  - {kind: relu, density: 0.5}\n  - {kind: maxpool, kernel: 3, stride: 2, padding: 1}\n" + tail,
+           "[1, 4, 4]");
+  CHECK(find(g, "linear4.dx").out_mask.density == Approx(0.97607421875));
+  // Average pooling sends every window element its share, so it needs no ReLU: after dropout
+  // 0.5 alone, 1 − 0.5⁴ = 0.9375, a random mask.
+  g = step(conv + "  - {kind: dropout, p: 0.5}\n  - {kind: avgpool, kernel: 2}\n" + tail, "[1, 4, 4]");
+  CHECK(find(g, "linear4.dx").out_mask.source == OutputMask::Source::random);
+  CHECK(find(g, "linear4.dx").out_mask.density == Approx(0.9375));
+  // Max-pooling signed values (dropout without a ReLU): the window's largest may be a
+  // dropped 0 or not, whatever its neighbours' masks: the chain ends there.
+  g = step(conv + "  - {kind: dropout, p: 0.5}\n  - {kind: maxpool, kernel: 2}\n" + tail, "[1, 4, 4]");
+  CHECK_FALSE(find(g, "linear4.dx").out_mask.active());
+}
+
+TEST_CASE("mask chain: GELU, norms, softmax and adds end the chain", "[workload][masks]") {
+  // Each passes a gradient to (almost) every input element, so the dX after it has no mask
+  // even with a ReLU further up.
   for (const char* end : {"{kind: gelu}", "{kind: layernorm}", "{kind: softmax}"}) {
     INFO(end);
     const OpGraph g = step("  - {kind: linear, out_features: 8}\n  - {kind: relu, density: 0.5}\n  - " +
                            std::string(end) + "\n  - {kind: linear, out_features: 4}\n");
     CHECK_FALSE(find(g, "linear3.dx").out_mask.active());
   }
-  const OpGraph pooled = step(
-      "  - {kind: conv2d, out_channels: 2, kernel: 3, padding: 1}\n  - {kind: relu, density: 0.5}\n"
-      "  - {kind: maxpool, kernel: 2}\n  - {kind: flatten}\n  - {kind: linear, out_features: 3}\n",
-      "[1, 4, 4]");
-  CHECK_FALSE(find(pooled, "linear4.dx").out_mask.active());
   // A residual join: the add's gradient goes to both branches (an OR the chain does not take).
   const OpGraph res = step(
       "  - {kind: linear, out_features: 16}\n  - {kind: relu, density: 0.5}\n"
       "  - {kind: residual, layers: [{kind: linear, out_features: 16}]}\n  - {kind: linear, out_features: 4}\n");
   bool any = false;
   for (const Op& o : res.ops)
-    if (o.name.size() > 3 && o.name.substr(o.name.size() - 3) == ".dx" && o.layer.find("linear") == 0 &&
-        o.gemm.k == 4) {
+    if (o.phase == Phase::backward_data && o.kind == OpKind::gemm && o.gemm.k == 4) {
       any = true;
       CHECK_FALSE(o.out_mask.active());  // the last layer's dX feeds the add's backward
     }
