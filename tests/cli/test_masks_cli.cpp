@@ -117,3 +117,10 @@ TEST_CASE("masks: a mask set that does not fit the step is refused with its file
       run_bpsim("run " + cfg + " --quiet --out " + (s / "o") + " --set workload.masks=" + s / "x.yaml");
   CHECK(none.code == 2);
 }
+
+TEST_CASE("masks: bpsim list shows the workload section's keys, masks among them", "[cli][masks]") {
+  const CliResult l = run_bpsim("list");
+  REQUIRE(l.code == 0);
+  CHECK_THAT(l.out, Contains("workload (the workload: section, with a network spec):\n") &&
+                        Contains("\n  masks (string, optional): measured dX masks"));
+}
