@@ -7,6 +7,7 @@
 #include "sim/core/error.h"
 #include "sim/workload/builder.h"
 #include "sim/workload/spec.h"
+#include "tests/unit/workload/graph_lookup.h"
 #include "tests/unit/workload/policy_yaml.h"
 
 using namespace bpsim;
@@ -22,12 +23,7 @@ const char* const kMlp =
     "  - {kind: linear, out_features: 50}\n  - {kind: relu, density: 0.25}\n"
     "  - {kind: dropout, p: 0.5}\n  - {kind: linear, out_features: 10}\n";
 
-const Op& find(const OpGraph& g, const std::string& name) {
-  for (const Op& o : g.ops)
-    if (o.name == name) return o;
-  FAIL("no op " << name);
-  return g.ops[0];
-}
+const Op& find(const OpGraph& g, const std::string& name) { return test::find_op(g, name); }
 
 }  // namespace
 

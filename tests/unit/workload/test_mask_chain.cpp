@@ -11,6 +11,7 @@
 #include "sim/workload/mask_set.h"
 #include "sim/workload/spec.h"
 #include "tests/cli/cli_harness.h"
+#include "tests/unit/workload/graph_lookup.h"
 
 using namespace bpsim;
 using namespace bpsim::workload;
@@ -22,12 +23,7 @@ OpGraph step(const std::string& layers, const std::string& input = "[16]") {
       parse_net_spec(config::parse_yaml("name: t\nbatch: 4\ninput: {shape: " + input + "}\nlayers:\n" + layers, "t")));
 }
 
-const Op& find(const OpGraph& g, const std::string& name) {
-  for (const Op& o : g.ops)
-    if (o.name == name) return o;
-  FAIL("no op " << name);
-  return g.ops[0];
-}
+const Op& find(const OpGraph& g, const std::string& name) { return test::find_op(g, name); }
 
 }  // namespace
 
