@@ -124,3 +124,32 @@ TEST_CASE("masks: bpsim list shows the workload section's keys, masks among them
   CHECK_THAT(l.out, Contains("workload (the workload: section, with a network spec):\n") &&
                         Contains("\n  masks (string, optional): measured dX masks"));
 }
+
+TEST_CASE("masks: a trace's bitmap on a dX op gates as the mask set does", "[cli][masks][systolic][trace]") {
+  Scratch s("masks_trace");
+  // The MLP's step as a trace, with linear4.dx's mask replaced by the measured bitmap.
+  const CliResult e = run_bpsim("trace export " + kSrc + "/configs/workloads/mlp.yaml -o " + (s / "step.jsonl"));
+  INFO(e.err);
+  REQUIRE(e.code == 0);
+  std::ifstream in(s / "step.jsonl");
+  std::ofstream out(s / "masked.jsonl");
+  bool found = false;
+  for (std::string line; std::getline(in, line);) {
+    nlohmann::json j = nlohmann::json::parse(line);
+    if (j.contains("op") && j["name"] == "linear4.dx") {  // the op, not its tensor of that name
+      j["mask"] = {{"source", "bitmap"}, {"bitmap", kSrc + "/traces/masks/mlp/linear4.dx.bits"}};
+      found = true;
+    }
+    out << j.dump() << "\n";
+  }
+  out.close();
+  REQUIRE(found);
+  const std::string cfg = kSrc + "/configs/examples/mlp_masks_systolic.yaml";
+  const nlohmann::json t = run_ok(s, cfg, "trace", "--trace " + (s / "masked.jsonl"));
+  const nlohmann::json m = run_ok(s, cfg, "set", "");
+  // 35736 unneeded outputs × K = 1024, at the same positions by either path.
+  CHECK(op_of(t, "linear4.dx")["macs_gated"] == 35736 * 1024);
+  CHECK(op_of(t, "linear4.dx") == op_of(m, "linear4.dx"));
+  // linear7.dx keeps the trace's chain density: round(0.55 · 65536) = 36045 outputs × K = 10.
+  CHECK(op_of(t, "linear7.dx")["macs_gated"] == 36045 * 10);
+}
