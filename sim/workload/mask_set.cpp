@@ -48,7 +48,8 @@ MaskSet read_mask_set(const std::string& path) {
   const config::Node root = config::load_file(path);
   config::expect_map(root, "");
   config::check_keys(root, "", {"network", "masks"});
-  if (const config::Node* n = root.find("network")) set.network = config::as_string(*n, "network");
+  if (const config::Node* n = root.find("network"))
+    set.network = config::as_string(*n, "network"), set.network_where = n->loc;
   const config::Node* list = root.find("masks");
   if (!list) throw InputError(root.loc, "", "missing required key 'masks' (a list of {layer, rows, cols, bitmap})");
   config::expect_seq(*list, "masks");
@@ -60,7 +61,7 @@ MaskSet read_mask_set(const std::string& path) {
     const EntryParams p = entry_binder().parse(v);
     if (!seen.insert(p.layer).second) throw v.error("layer", "layer '" + p.layer + "' is listed twice");
     LayerMask m;
-    m.layer = p.layer, m.rows = p.rows, m.cols = p.cols, m.where = e.loc;
+    m.layer = p.layer, m.rows = p.rows, m.cols = p.cols, m.where = e.loc, m.key = at;
     m.bitmap_file = config::resolve_path(*e.find("bitmap"));
     try {
       m.bitmap = read_mask_bitmap(m.bitmap_file, m.rows, m.cols);
@@ -74,23 +75,22 @@ MaskSet read_mask_set(const std::string& path) {
 
 void apply_mask_set(const MaskSet& set, OpGraph& g) {
   if (!set.network.empty() && set.network != g.name)
-    throw InputError(Location{set.file}, "network",
+    throw InputError(set.network_where, "network",
                      "the masks were captured for network '" + set.network + "', the workload is '" + g.name + "'");
   for (const LayerMask& m : set.masks) {
     Op* op = nullptr;
     for (Op& o : g.ops)
       if (o.layer == m.layer && is_dx(o)) op = &o;
-    const std::string key = "masks[layer=" + m.layer + "]";
     if (!op) {
       std::string have;
       for (const Op& o : g.ops)
         if (is_dx(o)) have += (have.empty() ? "" : ", ") + o.layer;
-      throw InputError(m.where, key,
+      throw InputError(m.where, m.key,
                        "layer '" + m.layer + "' has no dX GEMM in this step (layers with one: " +
                            (have.empty() ? std::string("none") : have) + ")");
     }
     if (op->gemm.m != m.rows || op->gemm.n != m.cols)
-      throw InputError(m.where, key,
+      throw InputError(m.where, m.key,
                        "the mask is " + std::to_string(m.rows) + "×" + std::to_string(m.cols) + ", op '" + op->name +
                            "' writes " + std::to_string(op->gemm.m) + "×" + std::to_string(op->gemm.n) +
                            " outputs (M×N; captured at another batch or shape?)");

@@ -20,12 +20,14 @@ struct LayerMask {
   uint64_t rows = 0, cols = 0;  ///< the dX GEMM's output M×N
   std::string bitmap_file;      ///< resolved relative to the manifest
   std::shared_ptr<const MaskBitmap> bitmap;
-  Location where;  ///< the entry in the manifest, for errors found when it is applied
+  Location where;   ///< the entry in the manifest, for errors found when it is applied
+  std::string key;  ///< its key path, "masks[i]"
 };
 
 struct MaskSet {
   std::string file;
   std::string network;  ///< empty: not checked
+  Location network_where;
   std::vector<LayerMask> masks;
 };
 
