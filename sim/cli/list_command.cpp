@@ -13,6 +13,7 @@
 #include "sim/engine/accelerator.h"
 #include "sim/engine/engine.h"
 #include "sim/memory/memory_factory.h"
+#include "sim/source/load.h"
 #include "sim/workload/policy.h"
 
 namespace po = boost::program_options;
@@ -63,6 +64,7 @@ int cmd_list(int argc, char* argv[]) {
     std::cout << (k.params->params().empty() ? std::string("  (no parameters)\n") : k.params->describe(2));
   }
 
+  std::cout << "\nworkload (the workload: section, with a network spec):\n" << workload::workload_schema()->describe(2);
   std::cout << "\nmemory (the memory: section):\n" << memory::memory_schema()->describe(2);
   std::cout << "\nmemory presets (include one):\n";
   for (const auto& f : yaml_files(fs::path(configs) / "memory")) {

@@ -8,6 +8,7 @@
 #include "sim/trace/scalesim_csv.h"
 #include "sim/trace/trace_io.h"
 #include "sim/workload/builder.h"
+#include "sim/workload/mask_set.h"
 #include "sim/workload/policy.h"
 #include "sim/workload/spec.h"
 
@@ -22,6 +23,7 @@ struct WorkloadParams {
   std::optional<DType> dtype;
   NoParams policy, policies;  ///< checked per kind (make_policy), erased before validation
   std::optional<double> relu_density;
+  std::optional<std::string> masks;  ///< read from the node (its location resolves the path)
 };
 
 const config::Binder<WorkloadParams>& workload_binder() {
@@ -41,6 +43,9 @@ const config::Binder<WorkloadParams>& workload_binder() {
     w.real("relu_density", &WorkloadParams::relu_density, "",
            "overrides every ReLU's mask density (fraction of non-zero outputs)")
         .range(0, 1);
+    w.string("masks", &WorkloadParams::masks,
+             "measured dX masks (a mask set: docs/systolic.md), relative to this config; they replace the "
+             "ReLU/dropout densities of the layers they list");
     return w;
   }();
   return b;
@@ -203,7 +208,13 @@ std::shared_ptr<OpGraph> load_workload(const config::Node& section, const std::s
   if (p.dtype) net.dtype = *p.dtype;
   if (p.relu_density) set_relu_density(net.layers, *p.relu_density);
   const std::unique_ptr<const Policy> policy = policy_of(section, key_path, PolicyContext{seed, accelerator_cost});
-  return std::make_shared<OpGraph>(build_step(net, *policy));
+  auto g = std::make_shared<OpGraph>(build_step(net, *policy));
+  if (const config::Node* m = section.find("masks")) {
+    const std::string path = config::resolve_path(*m);
+    config::check_yaml_file(*m, key_path + ".masks", path);
+    apply_mask_set(read_mask_set(path), *g);
+  }
+  return g;
 }
 
 }  // namespace bpsim::workload

@@ -44,6 +44,9 @@ class StepEmitter {
   /// dX and dW of linear, conv2d and their binary forms; returns dX (0 when not needed).
   uint32_t backward_gemm(size_t i, const NodeCtx& c, uint32_t dy, bool need_dx);
   uint32_t weight_grad(uint32_t param);
+  /// The mask of a dX whose layer reads node `node`'s output: the AND of the ReLU and
+  /// dropout masks on the chain back to the producing layer, through flatten and pools.
+  OutputMask activation_chain_mask(int node) const;
   /// Elements of a tensor: its bytes over the dtype's, or the count an integer tensor was made with.
   uint64_t elements(uint32_t t) const;
   GemmDims forward_dims(size_t i) const;

@@ -1,5 +1,8 @@
 #include "sim/workload/emit.h"
 
+#include <algorithm>
+#include <cmath>
+
 namespace bpsim::workload {
 
 uint32_t StepEmitter::weight_grad(uint32_t param) {
@@ -80,6 +83,86 @@ void StepEmitter::backward(size_t i, const NodeCtx& c, uint32_t dy, std::vector<
   }
 }
 
+namespace {
+
+/// The needed share of a node's output elements, as the gradient flowing back into it sees
+/// them, under the chain of ReLU, dropout, flatten and pooling back to the producing layer.
+struct ChainMask {
+  double density = 1.0;
+  bool relu = false, masked = false;
+  /// The output's values are ≥ 0 and zero exactly where the gradient is not needed (after a
+  /// ReLU): what lets a max-pool's mask follow from its window's.
+  bool zero_where_unneeded = false;
+};
+
+/// Mean over a pool's output positions of 1 − (1 − d)^w, w the input elements in the
+/// position's window (padding excluded): an output is needed when any element of its
+/// window is, the window's masks taken as independent.
+double window_density(const Node& n, double d) {
+  const LayerSpec& l = *n.l;
+  const uint64_t h = n.in_shape[1], w = n.in_shape[2], p = n.out_shape[1], q = n.out_shape[2];
+  if (l.global) return 1.0 - std::pow(1.0 - d, double(h * w));
+  // Elements of a window along one axis: the kernel's taps that land inside [0, size).
+  const auto taps = [&](uint64_t o, uint64_t size) {
+    const int64_t first = int64_t(o * l.stride) - int64_t(l.padding);
+    return uint64_t(std::max<int64_t>(
+        0, std::min<int64_t>(int64_t(size), first + int64_t(l.kernel)) - std::max<int64_t>(0, first)));
+  };
+  double sum = 0;
+  for (uint64_t i = 0; i < p; ++i)
+    for (uint64_t j = 0; j < q; ++j) sum += 1.0 - std::pow(1.0 - d, double(taps(i, h) * taps(j, w)));
+  return sum / double(p * q);
+}
+
+ChainMask chain_mask(const NetPlan& plan, int node) {
+  // Each ReLU or dropout multiplies the gradient by a factor that is zero somewhere (ReLU
+  // off, element dropped), so an output there feeds nothing: the needed outputs are the AND
+  // of the chain's masks, and independent masks multiply their densities. A fork on the way
+  // changes nothing (the summed gradient passes the same factors). A pool routes each
+  // output's gradient to its window: avg-pool to every element, max-pool to the largest,
+  // which is needed whenever any is when the values are zero exactly where unneeded (after
+  // a ReLU); so a pooled output is needed when any element of its window is.
+  if (node < 0) return {};
+  const Node& n = plan.nodes[size_t(node)];
+  const int up = n.in.empty() ? -1 : n.in[0];
+  if (n.kind == "flatten") return chain_mask(plan, up);  // a view: same elements, same order
+  if (n.kind == "relu") {
+    ChainMask c = chain_mask(plan, up);
+    c.density *= n.l->density;
+    c.relu = c.masked = c.zero_where_unneeded = true;
+    return c;
+  }
+  if (n.kind == "dropout") {
+    ChainMask c = chain_mask(plan, up);
+    c.density *= 1.0 - n.l->p;
+    c.masked = c.masked || n.l->p > 0;
+    return c;
+  }
+  if (n.kind == "avgpool" || n.kind == "maxpool") {
+    ChainMask c = chain_mask(plan, up);
+    if (n.kind == "maxpool" && !c.zero_where_unneeded) return {};
+    if (c.masked) c.density = window_density(n, c.density);
+    return c;
+  }
+  // Anything else ends the chain: a GELU's derivative is non-zero almost everywhere;
+  // softmax and the norms mix a row (or channel), so every input gradient needs every output
+  // one; an add passes the gradient to both summands, needed where either branch needs it
+  // (an OR, not taken); a weight layer is the producer the chain leads back to.
+  return {};
+}
+
+}  // namespace
+
+OutputMask StepEmitter::activation_chain_mask(int node) const {
+  const ChainMask c = chain_mask(m_plan, node);
+  OutputMask m;
+  if (c.masked) {
+    m.source = c.relu ? OutputMask::Source::relu : OutputMask::Source::random;
+    m.density = c.density;
+  }
+  return m;
+}
+
 uint32_t StepEmitter::backward_gemm(size_t i, const NodeCtx& c, uint32_t dy, bool need_dx) {
   const Node& n = m_plan.nodes[i];
   const LayerSpec& l = *n.l;
@@ -101,12 +184,7 @@ uint32_t StepEmitter::backward_gemm(size_t i, const NodeCtx& c, uint32_t dy, boo
     o.conv = cs;
     o.macs = o.gemm.macs();
     o.detail = n.kind + "_dx";
-    const int src = n.in[0];
-    if (src >= 0 && m_plan.nodes[size_t(src)].kind == "relu") {
-      // The gradient flows into a ReLU's backward: outputs where the ReLU was off are unused.
-      o.out_mask.source = OutputMask::Source::relu;
-      o.out_mask.density = m_plan.nodes[size_t(src)].l->density;
-    }
+    o.out_mask = activation_chain_mask(n.in[0]);
     if (binary) {  // straight-through estimator: pass the gradient where |x| ≤ 1
       const uint32_t real = tensor(l.name + ".dx_ste", bytes(in_el), TensorRole::gradient);
       Op& s = op(l.name + ".ste", l.name, Phase::backward_data, OpKind::elementwise, {dx, c.keep[1]}, {real});

@@ -7,6 +7,7 @@
 #include "sim/core/error.h"
 #include "sim/workload/builder.h"
 #include "sim/workload/spec.h"
+#include "tests/unit/workload/graph_lookup.h"
 #include "tests/unit/workload/policy_yaml.h"
 
 using namespace bpsim;
@@ -22,12 +23,7 @@ const char* const kMlp =
     "  - {kind: linear, out_features: 50}\n  - {kind: relu, density: 0.25}\n"
     "  - {kind: dropout, p: 0.5}\n  - {kind: linear, out_features: 10}\n";
 
-const Op& find(const OpGraph& g, const std::string& name) {
-  for (const Op& o : g.ops)
-    if (o.name == name) return o;
-  FAIL("no op " << name);
-  return g.ops[0];
-}
+const Op& find(const OpGraph& g, const std::string& name) { return test::find_op(g, name); }
 
 }  // namespace
 
@@ -44,8 +40,11 @@ TEST_CASE("workload: MLP ops, GEMM dims and MACs", "[workload]") {
   CHECK(dx.gemm.m == 8);
   CHECK(dx.gemm.n == 50);
   CHECK(dx.gemm.k == 10);
-  CHECK(dx.out_mask.source == OutputMask::Source::none);  // it feeds dropout's backward, not a ReLU's
-  const Op& dw = find(g, "linear3.dw");                   // dW = Xᵀ·dY: [50×8]·[8×10]
+  // It feeds dropout's backward, then the ReLU's: needed where both keep the element,
+  // 0.25 · (1 − 0.5) = 0.125 (independent masks).
+  CHECK(dx.out_mask.source == OutputMask::Source::relu);
+  CHECK(dx.out_mask.density == Approx(0.125));
+  const Op& dw = find(g, "linear3.dw");  // dW = Xᵀ·dY: [50×8]·[8×10]
   CHECK(dw.gemm.m == 50);
   CHECK(dw.gemm.n == 10);
   CHECK(dw.gemm.k == 8);

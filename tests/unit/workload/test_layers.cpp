@@ -10,6 +10,7 @@
 #include "sim/source/load.h"
 #include "sim/workload/builder.h"
 #include "sim/workload/spec.h"
+#include "tests/unit/workload/graph_lookup.h"
 
 using namespace bpsim;
 using namespace bpsim::workload;
@@ -18,12 +19,7 @@ namespace {
 
 OpGraph build(const std::string& yaml) { return build_step(parse_net_spec(config::parse_yaml(yaml, "net.yaml"))); }
 
-const Op& find(const OpGraph& g, const std::string& name) {
-  for (const Op& o : g.ops)
-    if (o.name == name) return o;
-  FAIL("no op " << name);
-  return g.ops[0];
-}
+const Op& find(const OpGraph& g, const std::string& name) { return test::find_op(g, name); }
 
 uint64_t forward_macs(const OpGraph& g) {
   uint64_t m = 0;
