@@ -47,22 +47,28 @@ GemmCost cost_gemm(const workload::Op& op, const SystolicSpec& s, std::mt19937_6
   c.masked_outputs = eff.masked_outputs * g.batch;
   c.metadata_bytes = eff.metadata_bytes() * g.batch;
   // What is scheduled: fold groups back to back, filled and drained once per instance.
-  uint64_t steady = 0, issued = 0;
+  uint64_t steady = 0, issued = 0, idle_stage = 0;
   ArrayCounts counts;
+  const bool metadata = s.sparsity.mode != SparsityMode::off;
   for (const SubGemm& w : eff.work) {
     if (w.m == 0 || w.n == 0) continue;
     const FoldMap f = map_gemm(w.m, g.k, w.n, s.dataflow, s.rows, s.cols);
-    steady += time_folds(f, s.dataflow, s.timing, s.stages).steady_cycles * w.count;
-    const ArrayCounts a = count_array(f, s.stages);
+    const FoldTiming ft = time_folds(f, s.dataflow, s.timing, s.stages);
+    steady += ft.steady_cycles * w.count;
+    idle_stage += ft.idle_stage_pe_cycles * w.count;
+    const ArrayCounts a = count_array(f, s.stages, metadata);
     counts.macs += a.macs * w.count;
     counts.reg_writes += a.reg_writes * w.count;
     counts.stage_reg_writes += a.stage_reg_writes * w.count;
+    counts.meta_reg_writes += a.meta_reg_writes * w.count;
     issued += w.m * w.n * w.count;
     c.needed_rows = std::max(c.needed_rows, w.m);
     c.needed_cols = std::max(c.needed_cols, w.n);
   }
   c.array_cycles = (steady + (issued ? dense.edge_cycles : 0)) * g.batch;
-  c.counts = {counts.macs * g.batch, counts.reg_writes * g.batch, counts.stage_reg_writes * g.batch};
+  c.counts = {counts.macs * g.batch, counts.reg_writes * g.batch, counts.stage_reg_writes * g.batch,
+              counts.meta_reg_writes * g.batch};
+  c.idle_stage_pe_cycles = idle_stage * g.batch;
   c.macs_executed = c.counts.macs;
   c.macs_gated = eff.gated_outputs(s.sparsity.mode) * g.k * g.batch;
   c.macs_skipped = eff.skipped_outputs * g.k * g.batch;  // each removed output drops its K MACs
@@ -99,6 +105,7 @@ void fill_gemm_record(const GemmCost& c, const SystolicSpec& s, const Buffers& b
   rec.actions[A.mac_gated] += c.macs_gated;
   rec.actions[A.reg_write] += c.counts.reg_writes;
   rec.actions[A.stage_reg_write] += c.counts.stage_reg_writes;
+  if (c.counts.meta_reg_writes) rec.actions[A.stage_meta_write] += c.counts.meta_reg_writes;
   for (int o = 0; o < 3; ++o) {
     b.operand[size_t(o)].read(rec.actions, c.traffic.op[size_t(o)].sram_read);
     b.operand[size_t(o)].write(rec.actions, c.traffic.op[size_t(o)].sram_write);
@@ -119,6 +126,7 @@ void fill_gemm_record(const GemmCost& c, const SystolicSpec& s, const Buffers& b
   rec.extra["masked_outputs"] = c.masked_outputs;
   rec.extra["metadata_bytes"] = c.metadata_bytes;
   rec.extra["spill_bytes"] = c.traffic.spill_bytes;
+  if (s.stages > 1) rec.extra["idle_stage_pe_cycles"] = c.idle_stage_pe_cycles;
 }
 
 uint64_t vector_cycles(const workload::Op& op, unsigned lanes) {

@@ -26,7 +26,8 @@ struct GemmCost {
   /// GEMM): the operand rows and columns the op cannot do without.
   uint64_t needed_rows = 0, needed_cols = 0;
   ArrayCounts counts;
-  Traffic traffic;  ///< all instances
+  uint64_t idle_stage_pe_cycles = 0;  ///< PE-cycles of stages left idle by short reductions (power-gated)
+  Traffic traffic;                    ///< all instances
 };
 
 /// The array's on-chip SRAM, one memory::OnChipBuffer each, all leaking as "systolic.sram":

@@ -1,10 +1,13 @@
 #include "models/systolic/rtl_array.h"
 
+#include <algorithm>
 #include <systemc>
 #include <type_traits>
 
 #include "Vpe_array_4x4.h"
+#include "Vpe_array_4x4s2.h"
 #include "Vpe_array_8x8.h"
+#include "models/systolic/fold_core.h"
 #include "models/systolic/mapper.h"
 #include "sim/cosim/thread_clock.h"
 #include "sim/cosim/waveform.h"
@@ -15,13 +18,14 @@ namespace {
 
 using namespace sc_core;
 
-// Verilated port types: up to 32 bits uint32_t, up to 64 uint64_t, wider sc_bv<W>.
+// Verilated port types: one bit bool, up to 32 bits uint32_t, up to 64 uint64_t, wider sc_bv<W>.
 template <int W>
-using port_t = std::conditional_t<(W <= 32), uint32_t, std::conditional_t<(W <= 64), uint64_t, sc_dt::sc_bv<W>>>;
+using port_t = std::conditional_t<
+    W == 1, bool, std::conditional_t<(W <= 32), uint32_t, std::conditional_t<(W <= 64), uint64_t, sc_dt::sc_bv<W>>>>;
 
 uint64_t bits(const sc_dt::sc_bv_base& v, int lo, int n) { return v.range(lo + n - 1, lo).to_uint64(); }
 
-template <class V, int R, int C>
+template <class V, int R, int C, int S>
 class Array : public sc_module, public RtlArray {
  public:
   Array(sc_module_name n, double period_ps) : sc_module(n), m_clock(period_ps) {
@@ -32,6 +36,7 @@ class Array : public sc_module, public RtlArray {
     m_dut.a_in(m_a_in);
     m_dut.a_valid(m_a_valid);
     m_dut.mask(m_mask);
+    m_dut.stage_on(m_stage_on);
     m_dut.out(m_out);
     m_dut.out_valid(m_out_valid);
     m_dut.mul_a(m_mul_a);
@@ -57,6 +62,7 @@ class Array : public sc_module, public RtlArray {
   }
 
  private:
+  static constexpr int P = R / S;  ///< rows per stage
   void edge() { m_clock.edge(); }
 
   uint64_t fold(const MatI8& A, const MatI8& W, const std::vector<bool>& colmask, size_t kr0, size_t nc0, MatI32& Y,
@@ -66,6 +72,10 @@ class Array : public sc_module, public RtlArray {
     for (int c = 0; c < C; ++c)
       if (nc0 + c < N && colmask[nc0 + c]) msk |= 1u << c;
     m_mask = msk;
+    // The fold's K rows fill the stages from the first; the rest are switched off (bypassed).
+    const uint64_t busy = busy_stages(std::min<uint64_t>(R, K - kr0), R, S);
+    const uint32_t on = (1u << busy) - 1;
+    m_stage_on = port_t<S>(on);
     uint64_t edges = 0;
     std::vector<uint64_t> prev(R * C);
     bool have_prev = false;
@@ -74,7 +84,7 @@ class Array : public sc_module, public RtlArray {
       for (int r = 0; r < R; ++r)
         for (int c = 0; c < C; ++c) {
           const uint64_t x = bits(v, (r * C + c) * 8, 8);
-          const bool masked = (msk >> c) & 1;
+          const bool masked = ((msk >> c) & 1) || !((on >> (r / P)) & 1);
           if (masked) ++st.masked_pe_samples;
           if (have_prev && x != prev[r * C + c]) ++(masked ? st.masked_toggles : st.unmasked_toggles);
           prev[r * C + c] = x;
@@ -96,13 +106,14 @@ class Array : public sc_module, public RtlArray {
     m_w_load = false;
     std::vector<size_t> got(C, 0);
     size_t done_cols = 0;
-    // Skewed stream: element r of vector t before stream edge t + r; outputs are taken
-    // by out_valid, so the edge count is the RTL's own latency.
+    // Skewed stream: element r of vector t before stream edge t + r + r/P (one edge per
+    // stage boundary above row r); outputs are taken by out_valid, so the edge count is
+    // the RTL's own latency.
     for (size_t s = 0; done_cols < size_t(C) && s < M + 4 * (R + C); ++s) {
       uint64_t av = 0;
       uint32_t v = 0;
       for (int r = 0; r < R; ++r) {
-        const long t = long(s) - r;
+        const long t = long(s) - r - r / P;
         if (t >= 0 && size_t(t) < M) {
           v |= 1u << r;
           if (kr0 + r < K) av |= uint64_t(uint8_t(A[size_t(t)][kr0 + r])) << (8 * r);
@@ -132,6 +143,7 @@ class Array : public sc_module, public RtlArray {
   sc_signal<port_t<C * 8>> m_w_in{"w_in"};
   sc_signal<port_t<R * 8>> m_a_in{"a_in"};
   sc_signal<uint32_t> m_a_valid{"a_valid"}, m_mask{"mask"}, m_out_valid{"out_valid"};
+  sc_signal<port_t<S>> m_stage_on{"stage_on"};
   sc_signal<port_t<C * 32>> m_out{"out"};
   sc_signal<port_t<R * C * 8>> m_mul_a{"mul_a"};
   V m_dut{"dut"};
@@ -139,12 +151,17 @@ class Array : public sc_module, public RtlArray {
 
 }  // namespace
 
-bool rtl_array_supported(unsigned rows, unsigned cols) { return rows == cols && (rows == 4 || rows == 8); }
+bool rtl_array_supported(unsigned rows, unsigned cols, unsigned stages) {
+  if (rows != cols) return false;
+  return (stages == 1 && (rows == 4 || rows == 8)) || (stages == 2 && rows == 4);
+}
 
-std::unique_ptr<RtlArray> make_rtl_array(const char* name, unsigned rows, unsigned cols, double period_ps) {
-  if (rows == 4 && cols == 4) return std::make_unique<Array<Vpe_array_4x4, 4, 4>>(name, period_ps);
-  if (rows == 8 && cols == 8) return std::make_unique<Array<Vpe_array_8x8, 8, 8>>(name, period_ps);
-  return nullptr;
+std::unique_ptr<RtlArray> make_rtl_array(const char* name, unsigned rows, unsigned cols, unsigned stages,
+                                         double period_ps) {
+  if (!rtl_array_supported(rows, cols, stages)) return nullptr;
+  if (stages == 2) return std::make_unique<Array<Vpe_array_4x4s2, 4, 4, 2>>(name, period_ps);
+  if (rows == 4) return std::make_unique<Array<Vpe_array_4x4, 4, 4, 1>>(name, period_ps);
+  return std::make_unique<Array<Vpe_array_8x8, 8, 8, 1>>(name, period_ps);
 }
 
 }  // namespace bpsim::systolic

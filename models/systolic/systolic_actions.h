@@ -18,6 +18,8 @@ struct SystolicActions {
       vocabulary.add("reg_write", "one PE pipeline register write (forwarded operand or partial sum)");
   const Action stage_reg_write =
       vocabulary.add("stage_reg_write", "one partial sum latched at a pipeline-stage boundary");
+  const Action stage_meta_write = vocabulary.add(
+      "stage_meta_write", "one output-mask bit latched at a pipeline-stage boundary with its partial sum");
   const Action sram_input_read = vocabulary.add("sram_input_read_64b", "64-bit read of the input buffer");
   const Action sram_input_write = vocabulary.add("sram_input_write_64b", "64-bit write of the input buffer");
   const Action sram_weight_read = vocabulary.add("sram_weight_read_64b", "64-bit read of the weight buffer");

@@ -38,7 +38,7 @@ SystolicModel::SystolicModel(sc_core::sc_module_name name, SystolicSpec spec,
     if (m_spec.dtype_from_workload) m_pe_dtype = widest.value_or(m_spec.compute_dtype(graph->dtype));
   }
   take_ops(std::move(graph), std::move(stream));
-  if (m_spec.rtl_backend) m_rtl = make_rtl_array("rtl_array", m_spec.rows, m_spec.cols, m_period_ps);
+  if (m_spec.rtl_backend) m_rtl = make_rtl_array("rtl_array", m_spec.rows, m_spec.cols, m_spec.stages, m_period_ps);
   register_stats();
 }
 
@@ -120,6 +120,7 @@ void SystolicModel::run_gemm(const workload::Op& op, OpRecord& rec) {
   }
   m_cycles_saved += c.dense_cycles - std::min(c.dense_cycles, c.array_cycles);
   m_metadata_bytes += c.metadata_bytes;
+  m_idle_stage_pe_cycles += c.idle_stage_pe_cycles;
   m_spill_bytes += tr.spill_bytes;
   for (size_t o = 0; o < 3; ++o) {
     m_operand[o].dram_read += tr.op[o].dram_read;
@@ -243,6 +244,9 @@ void SystolicModel::register_stats() {
   g.add("cycles_saved", m_cycles_saved, "fold cycles removed by skipping masked outputs");
   g.add("metadata_bytes", m_metadata_bytes, "output-mask metadata read");
   g.add("spill_bytes", m_spill_bytes, "partial sums spilled to DRAM and read back (each way)");
+  if (m_spec.stages > 1)
+    g.add("idle_stage_pe_cycles", m_idle_stage_pe_cycles,
+          "PE-cycles of stages no reduction row reached (bypassed, power-gated; leakage still charged)");
   for (int o = 0; o < 3; ++o) {
     StatGroup& c = g.child(std::string("operand_") + operand_name(o));
     c.add("dram_read_bytes", m_operand[size_t(o)].dram_read, "bytes read from DRAM into the buffer");

@@ -67,7 +67,8 @@ const config::Binder<SystolicSpec>& systolic_binder() {
     a.integer("rows", &SystolicSpec::rows, "PEs", "array rows R").def(32).range(1, 65536);
     a.integer("cols", &SystolicSpec::cols, "PEs", "array columns C").def(32).range(1, 65536);
     a.integer("stages", &SystolicSpec::stages, "",
-              "pipeline stages along the reduction (rows) dimension; each boundary adds a partial-sum register")
+              "chained stages along the reduction (rows: K in ws/is); each boundary adds a partial-sum (and mask-bit) "
+              "register, stages no K row reaches are bypassed and power-gated; > 1 needs ws or is")
         .def(1)
         .range(1, 1024);
     a.choice("dataflow", &SystolicSpec::dataflow, kDataflowNames, "stationary operand: weights, outputs or inputs")
@@ -91,8 +92,8 @@ const config::Binder<SystolicSpec>& systolic_binder() {
         .def(0)
         .range(0, 1 << 20);
     a.choice("backend", &SystolicSpec::rtl_backend, config::kBackendNames,
-             "model: the fold core's formulas; rtl: every fold runs on the Verilated PE array (4x4 or 8x8, ws, "
-             "scalesim timing, int8, 1 stage, output sparsity off or gate by column)")
+             "model: the fold core's formulas; rtl: every fold runs on the Verilated PE array (4x4 or 8x8 with 1 "
+             "stage, 4x4 with 2; ws, scalesim timing, int8, output sparsity off or gate by column)")
         .def("model");
     a.group("sram", &SystolicSpec::sram, sram, "operand buffers");
     a.group("output_sparsity", &SystolicSpec::sparsity, sp, "output-sparsity metadata");
@@ -120,17 +121,22 @@ SystolicSpec parse_systolic_spec(const config::Values& v) {
                   "n (" + std::to_string(s.sparsity.n) + ") must not exceed m (" + std::to_string(s.sparsity.m) + ")");
   if (s.rtl_backend) {
     std::vector<std::string> need;  // every unmet constraint at once
-    if (!rtl_array_supported(s.rows, s.cols)) need.emplace_back("rows x cols 4x4 or 8x8 (the verilated sizes)");
+    if (!rtl_array_supported(s.rows, s.cols, 1)) need.emplace_back("rows x cols 4x4 or 8x8 (the verilated sizes)");
+    if (s.stages != 1 && !rtl_array_supported(s.rows, s.cols, s.stages))
+      need.emplace_back("stages: 1, or 2 on 4x4 (the verilated stage counts)");
     if (s.dataflow != Dataflow::ws) need.emplace_back("dataflow: ws");
     if (s.timing != Timing::scalesim)
       need.emplace_back("timing: scalesim (folds back to back, as the array runs them)");
-    if (s.stages != 1) need.emplace_back("stages: 1");
     if (s.dtype_from_workload || s.dtype != workload::DType::int8) need.emplace_back("dtype: int8");
     if (s.sparsity.mode == SparsityMode::skip ||
         (s.sparsity.mode == SparsityMode::gate && s.sparsity.granularity != Granularity::col))
       need.emplace_back("output_sparsity.mode: off, or gate with granularity: col (the array masks whole columns)");
     if (!need.empty()) throw v.error("backend", "rtl needs " + config::join(need, "; and "));
   }
+  if (s.stages > 1 && s.dataflow == Dataflow::os)
+    throw v.error("stages",
+                  "stages > 1 needs dataflow ws or is: the stages split the reduction (K) along the rows, "
+                  "and os keeps the reduction in time inside each PE (its rows are M)");
   return s;
 }
 

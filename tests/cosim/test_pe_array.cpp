@@ -1,12 +1,14 @@
-// The Verilated weight-stationary PE array (rtl/systolic/pe_array.sv) in lockstep with the
-// systolic model's fold core: seeded random int8 GEMMs are tiled into folds exactly as
-// map_gemm tiles them, each fold is run on the RTL (through models/systolic/rtl_array,
-// the same driver `backend: rtl` uses), and
+// The Verilated weight-stationary PE array (rtl/systolic/pe_array.sv; one stage, or two
+// chained stages on 4x4) in lockstep with the systolic model's fold core: seeded random int8 GEMMs are tiled into folds
+// exactly as map_gemm tiles them, each fold is run on the RTL (through models/systolic/rtl_array, the same driver
+// `backend: rtl` uses), and
 //  - the results equal a C++ reference GEMM bit-exactly (masked output columns are 0),
 //  - every fold takes, measured by the RTL's own out_valid, the cycles the model charges
-//    (scalesim_fold_cycles: R preload + T + R + C - 2; derivation in pe_array.sv: the
-//    last output (t = T-1, c = C-1) is registered at stream edge T-1 + R-1 + C-1), so the
-//    GEMM's total equals time_folds(..., Timing::scalesim, 1) with no difference,
+//    (scalesim_fold_cycles: R preload + T + D + C - 2 + (S - 1), D the rows of the busy
+//    stages, R with one stage; derivation in pe_array.sv: the last output (t = T-1,
+//    c = C-1) is shown after stream edge T-1 + (D-1) + (S-1) + C-1), so the GEMM's total
+//    equals time_folds(..., Timing::scalesim, S) with no difference,
+//  - with two stages, folds whose K rows all lie in stage 1 run with stage 2 bypassed,
 //  - the multiplier inputs of PEs in masked columns never toggle, while unmasked ones do.
 #include <catch2/catch.hpp>
 #include <systemc>
@@ -24,17 +26,19 @@ using namespace bpsim::systolic;
 namespace {
 
 struct Totals {
-  int gemms = 0, folds = 0, value_mismatches = 0, fold_cycle_mismatches = 0, gemm_cycle_mismatches = 0;
+  int gemms = 0, folds = 0, bypass_folds = 0, value_mismatches = 0, fold_cycle_mismatches = 0,
+      gemm_cycle_mismatches = 0;
   uint64_t rtl_cycles = 0, model_cycles = 0, masked_toggles = 0, unmasked_toggles = 0, masked_pe_samples = 0;
 };
 
 struct Bench : sc_module {
-  unsigned R, C;
+  unsigned R, C, S;
   std::unique_ptr<RtlArray> arr;
   Totals tot;
 
   SC_HAS_PROCESS(Bench);
-  Bench(sc_module_name n, unsigned r, unsigned c) : sc_module(n), R(r), C(c), arr(make_rtl_array("array", r, c, 1000)) {
+  Bench(sc_module_name n, unsigned r, unsigned c, unsigned s)
+      : sc_module(n), R(r), C(c), S(s), arr(make_rtl_array("array", r, c, s, 1000)) {
     SC_THREAD(drive);
   }
 
@@ -58,10 +62,14 @@ struct Bench : sc_module {
               for (size_t k = 0; k < K; ++k) ref[i][n] += A[i][k] * W[k][n];
         const RtlGemmStats st = arr->gemm(A, W, colmask, Y);
         const FoldMap fm = map_gemm(M, K, N, Dataflow::ws, R, C);
-        const uint64_t per_fold = scalesim_fold_cycles(fm, Dataflow::ws, 1);
-        for (uint64_t e : st.fold_cycles)
-          if (e != per_fold) ++tot.fold_cycle_mismatches;
-        const uint64_t model = time_folds(fm, Dataflow::ws, Timing::scalesim, 1).total();
+        // Folds run column folds outside, row folds inside: fold i is row fold i % fr,
+        // which uses R rows of K, or r_last in the last row fold.
+        for (size_t i = 0; i < st.fold_cycles.size(); ++i) {
+          const uint64_t k_rows = i % fm.fr + 1 < fm.fr ? R : fm.r_last;
+          if (busy_stages(k_rows, R, S) < S) ++tot.bypass_folds;
+          if (st.fold_cycles[i] != scalesim_fold_cycles(fm, Dataflow::ws, S, k_rows)) ++tot.fold_cycle_mismatches;
+        }
+        const uint64_t model = time_folds(fm, Dataflow::ws, Timing::scalesim, S).total();
         if (st.folds != fm.folds()) ++tot.fold_cycle_mismatches;
         if (st.cycles != model) ++tot.gemm_cycle_mismatches;
         if (Y != ref) ++tot.value_mismatches;
@@ -77,8 +85,8 @@ struct Bench : sc_module {
   }
 };
 
-void check_array(unsigned r, unsigned c) {
-  Bench bench("bench", r, c);
+void check_array(unsigned r, unsigned c, unsigned s = 1) {
+  Bench bench("bench", r, c, s);
   sc_start();
   const Totals& t = bench.tot;
   INFO("gemms " << t.gemms << " folds " << t.folds << " rtl cycles " << t.rtl_cycles << " model cycles "
@@ -89,6 +97,8 @@ void check_array(unsigned r, unsigned c) {
   CHECK(t.fold_cycle_mismatches == 0);
   CHECK(t.gemm_cycle_mismatches == 0);
   CHECK(t.rtl_cycles == t.model_cycles);
+  // Two stages: some folds' K rows (K or r_last <= R/2) left stage 2 idle, so its bypass ran.
+  if (s > 1) CHECK(t.bypass_folds > 0);
   // Operand isolation: masked PEs' multiplier inputs stay put; the counter is live (the
   // unmasked PEs' random int8 inputs toggle) and masked PEs were exercised.
   CHECK(t.masked_pe_samples > 0);
@@ -104,4 +114,9 @@ TEST_CASE("cosim: Verilated 4x4 ws PE array matches GEMM and fold cycles, seeds 
 
 TEST_CASE("cosim: Verilated 8x8 ws PE array matches GEMM and fold cycles, seeds 1-3", "[cosim][systolic]") {
   check_array(8, 8);
+}
+
+TEST_CASE("cosim: Verilated 4x4 ws PE array in 2 stages matches GEMM and fold cycles, seeds 1-3",
+          "[cosim][systolic][stages]") {
+  check_array(4, 4, 2);
 }
