@@ -5,6 +5,7 @@
 #include <random>
 #include <vector>
 
+#include "models/systolic/conv_input.h"
 #include "models/systolic/fold_core.h"
 #include "models/systolic/mapper.h"
 #include "models/systolic/sparsity.h"
@@ -26,7 +27,8 @@ struct GemmCost {
   /// GEMM): the operand rows and columns the op cannot do without.
   uint64_t needed_rows = 0, needed_cols = 0;
   ArrayCounts counts;
-  Traffic traffic;  ///< all instances
+  ConvInputPlan conv_input;  ///< how a conv's input operand reaches the array (one instance)
+  Traffic traffic;           ///< all instances
 };
 
 /// The array's on-chip SRAM, one memory::OnChipBuffer each, all leaking as "systolic.sram":
