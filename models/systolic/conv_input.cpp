@@ -116,6 +116,11 @@ uint64_t union_size(const std::vector<Image>& images, uint64_t mask, size_t axis
 
 uint64_t channels_per_group(const workload::ConvShape& c) { return c.c / std::max<uint64_t>(1, c.groups); }
 
+/// Counting stays fast: ifmap and output extents beyond this read their GEMM view (no real
+/// layer comes near), and so does an operand cut into more blocks than kMaxBlocks.
+constexpr uint64_t kMaxExtent = uint64_t(1) << 20;
+constexpr uint64_t kMaxBlocks = uint64_t(1) << 20;
+
 }  // namespace
 
 ConvView conv_view(const workload::Op& op) {
@@ -125,6 +130,8 @@ ConvView conv_view(const workload::Op& op) {
   if (!checked_product({c.n, c.p, c.q}, pixels) || !checked_product({c.c, c.r, c.s}, window) || pixels == 0 ||
       window == 0 || c.h == 0 || c.w == 0 || c.stride == 0)
     return ConvView::none;
+  for (uint64_t extent : {c.h, c.w, c.p, c.q, c.r, c.s})
+    if (extent > kMaxExtent) return ConvView::none;
   const workload::GemmDims& g = op.gemm;
   if (op.phase == workload::Phase::backward_weight)
     return g.m == window && g.k == pixels ? ConvView::weight_grad : ConvView::none;
@@ -192,6 +199,10 @@ ConvInputPlan plan_conv_input(const workload::Op& op, const SystolicSpec& s, uns
   if (pl.view == ConvView::weight_grad) std::swap(mf, kf), std::swap(mc, kc);
   mc = std::min(mc, mf);
   kc = std::min(kc, kf);
+  if (ceil_div(mf, mc) > kMaxBlocks / ceil_div(kf, kc)) {
+    pl.note = "more than " + std::to_string(kMaxBlocks) + " folds to count: the lowered rows are read";
+    return pl;
+  }
   // SCALE-Sim's column order under its timing; otherwise the cheaper of the two.
   const bool scalesim = s.timing == Timing::scalesim;
   uint64_t smallest_window = UINT64_MAX;
