@@ -239,3 +239,48 @@ TEST_CASE("systolic conv input: a spec's conv reads each ifmap byte once through
   CHECK(test::op_of(small, "conv2d0.fwd")["extra"]["operands"]["input"]["dram_read_bytes"] == 1536);
   CHECK(test::op_of(small, "conv2d0.fwd")["extra"]["conv_input"]["window_bytes"] == 192);
 }
+
+TEST_CASE("systolic conv input: a window too large for the buffer reads the lowered rows, said in the report",
+          "[systolic][conv_input][cli]") {
+  test::Scratch s("conv_input_fallback");
+  // 2 images of 16×32×32, conv 3×3 pad 1 to 8 channels: M = 2048, K = 144. Input buffer
+  // 1 KiB, 512 bytes a half: the ifmap (32 KiB) does not fit, nor does either window (rsc:
+  // 4 rows × 32 × 16 channels = 2048; crs: 4 × 32 × 5 channels = 640): the lowered
+  // 2048 × 144 = 294912 bytes are read, once (one column fold of 8 filters).
+  const std::string net = s.file("wide.yaml",
+                                 "name: wide\nbatch: 2\ninput: { shape: [16, 32, 32] }\nlayers:\n"
+                                 "  - { kind: conv2d, out_channels: 8, kernel: 3, padding: 1 }\n");
+  const std::string cfg =
+      s.file("sys.yaml", test::preset_includes("systolic_32x32_int8.yaml") +
+                             "accelerator: { sram: { input_kib: 1 } }\nworkload: { spec: " + net + " }\n");
+  const test::CliResult r = test::run_bpsim("run " + cfg + " -q --out " + (s / "o"));
+  INFO(r.err);
+  REQUIRE(r.code == 0);
+  const nlohmann::json fwd = test::op_of(nlohmann::json::parse(test::slurp(s / "o/report.json")), "conv2d0.fwd");
+  CHECK(fwd["extra"]["operands"]["input"]["dram_read_bytes"] == 294912);
+  CHECK(fwd["extra"]["conv_input"]["mode"] == "im2col");
+  CHECK(fwd["extra"]["conv_input"]["window_bytes"] == 640);
+  CHECK(fwd["extra"]["conv_input"]["note"].get<std::string>().find("line buffer needs 640 bytes") != std::string::npos);
+}
+
+TEST_CASE("systolic conv input: a SCALE-Sim conv row reads its unique ifmap bytes, not its lowered tensor",
+          "[systolic][conv_input][cli]") {
+  test::Scratch s("conv_input_scalesim");
+  // 8×8×2, 3×3, stride 2: SCALE-Sim's output ⌈(8 − 3 + 2)/2⌉ = 4, windows at rows 0, 2, 4, 6
+  // reach rows 0..8, all 8 inside: 8·8·2 = 128 unique bytes. The importer stores the lowered
+  // 16 × 18 = 288-byte matrix as the input tensor; the compulsory-reads law (checked on every
+  // op, exit 1 when broken) must take the 128, not the tensor.
+  const std::string topo = s.file("t.csv",
+                                  "Layer name, IFMAP Height, IFMAP Width, Filter Height, Filter Width, Channels, "
+                                  "Num Filter, Strides,\nc1,8,8,3,3,2,4,2,\n");
+  const std::string cfg =
+      s.file("sys.yaml", test::preset_includes("systolic_32x32_int8.yaml") +
+                             "accelerator: { timing: scalesim }\nworkload: { scalesim: " + topo + " }\n");
+  const test::CliResult r = test::run_bpsim("run " + cfg + " -q --out " + (s / "o"));
+  INFO(r.err);
+  REQUIRE(r.code == 0);
+  const nlohmann::json op = test::op_of(nlohmann::json::parse(test::slurp(s / "o/report.json")), "c1");
+  CHECK(op["extra"]["operands"]["input"]["dram_read_bytes"] == 128);
+  CHECK(op["extra"]["conv_input"]["lowered_bytes"] == 288);
+  CHECK(op["dram_read_bytes"] == 128 + 18 * 4);  // the ifmap, then the 18 × 4 weights
+}
