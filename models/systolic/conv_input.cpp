@@ -121,6 +121,38 @@ uint64_t channels_per_group(const workload::ConvShape& c) { return c.c / std::ma
 constexpr uint64_t kMaxExtent = uint64_t(1) << 20;
 constexpr uint64_t kMaxBlocks = uint64_t(1) << 20;
 
+/// The row blocks of a pass (im2col rows [m0, m0 + mc), …), cut at image boundaries (images
+/// are disjoint, so a block's count is the sum of its pieces') and grouped by what their count
+/// depends on: a piece counts the same in every image, and the same at every output row where
+/// its windows reach no ifmap edge above or below (a shift by whole rows changes nothing
+/// else). Each group's count is made once per column block, not once per block.
+struct RowPieces {
+  struct Group {
+    uint64_t count = 0, off = 0, len = 0;  ///< how many pieces, and one of them (image 0)
+  };
+  std::map<std::array<uint64_t, 3>, Group> groups;  ///< (row class, first column, length)
+
+  RowPieces(const workload::ConvShape& c, uint64_t rows, uint64_t mc) {
+    const uint64_t image = c.p * c.q;
+    for (uint64_t m0 = 0; m0 < rows; m0 += mc) {
+      const uint64_t m1 = std::min(rows, m0 + mc);
+      for (uint64_t a = m0, b = 0; a < m1; a = b) {
+        b = std::min(m1, (a / image + 1) * image);
+        const uint64_t off = a % image, len = b - a, p0 = off / c.q, p1 = (off + len - 1) / c.q;
+        const bool inside = p0 * c.stride >= c.pad && p1 * c.stride + c.r <= c.h + c.pad;
+        Group& g = groups[{inside ? UINT64_MAX : p0, off % c.q, len}];
+        if (g.count++ == 0) g.off = off, g.len = len;
+      }
+    }
+  }
+  /// Σ over the pieces of the distinct elements they read in columns [k0, k1).
+  uint64_t elements(const workload::ConvShape& c, uint64_t k0, uint64_t k1, TapOrder order) const {
+    uint64_t total = 0;
+    for (const auto& [key, g] : groups) total += g.count * touched_elements(c, g.off, g.off + g.len, k0, k1, order);
+    return total;
+  }
+};
+
 }  // namespace
 
 ConvView conv_view(const workload::Op& op) {
@@ -206,15 +238,14 @@ ConvInputPlan plan_conv_input(const workload::Op& op, const SystolicSpec& s, uns
   // SCALE-Sim's column order under its timing; otherwise the cheaper of the two.
   const bool scalesim = s.timing == Timing::scalesim;
   uint64_t smallest_window = UINT64_MAX;
+  const RowPieces pieces(c, mf, mc);
   for (TapOrder order : {TapOrder::rsc, TapOrder::crs}) {
     if (scalesim && order != TapOrder::rsc) continue;
     const uint64_t window = line_buffer_bytes(c, channels_spanned(c, kc, order), e);
     smallest_window = std::min(smallest_window, window);
     if (window > usable) continue;
     uint64_t pass = 0;
-    for (uint64_t m0 = 0; m0 < mf; m0 += mc)
-      for (uint64_t k0 = 0; k0 < kf; k0 += kc)
-        pass += touched_elements(c, m0, std::min(mf, m0 + mc), k0, std::min(kf, k0 + kc), order);
+    for (uint64_t k0 = 0; k0 < kf; k0 += kc) pass += pieces.elements(c, k0, std::min(kf, k0 + kc), order);
     if (!pl.line_buffer || pass * e < pl.pass_bytes) {
       pl.line_buffer = true;
       pl.pass_bytes = pass * e;

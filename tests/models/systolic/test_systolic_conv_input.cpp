@@ -112,6 +112,35 @@ TEST_CASE("systolic conv input: every block's count equals enumeration", "[systo
   }
 }
 
+TEST_CASE("systolic conv input: a pass is the sum of its folds' blocks in every dataflow", "[systolic][conv_input]") {
+  // 3 images of 7×7×2, 3×3, pad 1: M = 147 rows (49 a image: 5-row blocks cross images),
+  // K = 18. A 4×5 array and a 100-byte buffer: the 294-byte ifmap does not fit, the 56-byte
+  // window (4 rows × 7 × 2 channels) does. The plan groups blocks that count alike; the sum
+  // it gives must equal the plain sum of every block's own count, for the cheaper order.
+  const workload::ConvShape c = shape(3, 2, 7, 4, 3, 1, 1);
+  const workload::Op op = conv_op(c);
+  for (Dataflow df : {Dataflow::ws, Dataflow::os, Dataflow::is}) {
+    SystolicSpec s = spec(df, 100);
+    s.rows = 4;
+    s.cols = 5;
+    const uint64_t mc = df == Dataflow::ws ? 147 : df == Dataflow::os ? 4 : 5, kc = df == Dataflow::os ? 18 : 4;
+    uint64_t best = UINT64_MAX;
+    for (TapOrder order : {TapOrder::rsc, TapOrder::crs}) {
+      uint64_t sum = 0;
+      for (uint64_t m0 = 0; m0 < 147; m0 += mc)
+        for (uint64_t k0 = 0; k0 < 18; k0 += kc)
+          sum += brute(c, m0, std::min<uint64_t>(147, m0 + mc), k0, std::min<uint64_t>(18, k0 + kc),
+                       order == TapOrder::crs);
+      best = std::min(best, sum);
+    }
+    const ConvInputPlan p = plan_conv_input(op, s, 1);
+    INFO("dataflow " << to_string(df));
+    CHECK(p.line_buffer);
+    CHECK(p.pass_bytes == best);
+    CHECK(p.pass_bytes > 294);  // more than the ifmap: blocks share rows at their edges
+  }
+}
+
 TEST_CASE("systolic conv input: line buffer size and the pass per dataflow", "[systolic][conv_input]") {
   // AlexNet Conv1 as SCALE-Sim runs it: 224×224×3, 11×11, stride 4, 96 filters, output
   // ⌈(224 − 11 + 4)/4⌉ = 55 (SCALE-Sim's size: the last windows reach past the ifmap).
