@@ -57,22 +57,29 @@ void Traffic::add(const Traffic& o, uint64_t times) {
   spill_bytes += o.spill_bytes * times;
 }
 
-Traffic plan_traffic(const FoldMap& f, Dataflow df, const SramConfig& s, unsigned e, unsigned a) {
+Traffic plan_traffic(const FoldMap& f, Dataflow df, const SramConfig& s, unsigned e, unsigned a,
+                     uint64_t input_pass_bytes) {
   Traffic t;
   if (f.sr == 0 || f.sc == 0 || f.t == 0) return t;
   const Roles r = roles_of(df);
+  // [conv_input hook] DRAM bytes of one full pass over operand o: the GEMM view unless the
+  // caller gives the input's (a conv's line buffer reads each ifmap byte once per pass).
+  const auto pass_bytes = [&](int o, uint64_t gemm_view) {
+    return o == kInput && input_pass_bytes ? input_pass_bytes : gemm_view;
+  };
   // Stationary operand: every element enters (or, for outputs, leaves) the array once.
   OperandBytes& rc = t.op[r.rc];
   const uint64_t rc_bytes = f.sr * f.sc * e;
   if (r.rc == kOutput) {
     rc.sram_write = rc.sram_read = rc.dram_write = rc_bytes;  // drained, buffered, written back
   } else {
-    rc.dram_read = rc.sram_write = rc.sram_read = rc_bytes;
+    rc.sram_read = rc_bytes;
+    rc.dram_read = rc.sram_write = pass_bytes(r.rc, rc_bytes);
   }
   // Row-streamed operand (Sr×T): streamed once per column fold, fetched once if it fits.
   OperandBytes& rt = t.op[r.rt];
-  const uint64_t rt_bytes = f.sr * f.t * e;
-  rt.dram_read = rt_bytes * (rt_bytes <= usable_bytes(s, r.rt) ? 1 : f.fc);
+  const uint64_t rt_bytes = f.sr * f.t * e, rt_pass = pass_bytes(r.rt, rt_bytes);
+  rt.dram_read = rt_pass * (rt_pass <= usable_bytes(s, r.rt) ? 1 : f.fc);
   rt.sram_write = rt.dram_read;
   rt.sram_read = rt_bytes * f.fc;
   // Column-streamed operand (Sc×T): one column fold's slice lives across the row folds.

@@ -54,7 +54,10 @@ struct Traffic {
 
 /// Usable capacity of an operand's buffer (half of it when double buffered).
 uint64_t usable_bytes(const SramConfig& s, int operand);
-Traffic plan_traffic(const FoldMap& f, Dataflow df, const SramConfig& s, unsigned elem_bytes, unsigned acc_bytes);
+/// `input_pass_bytes`: what one full pass over the input operand reads from DRAM (conv:
+/// conv_input.h, the line buffer's unique bytes); 0: its GEMM view, Sr·T or Sr·Sc × elem.
+Traffic plan_traffic(const FoldMap& f, Dataflow df, const SramConfig& s, unsigned elem_bytes, unsigned acc_bytes,
+                     uint64_t input_pass_bytes = 0);
 
 /// "" when one fold's tiles fit every buffer, else what does not fit (SRAM too small).
 std::string check_tile_fit(const SystolicSpec& s, unsigned elem_bytes, unsigned acc_bytes);

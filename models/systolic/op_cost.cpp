@@ -1,6 +1,7 @@
 #include "models/systolic/op_cost.h"
 
 #include <algorithm>
+#include <cmath>
 #include <string>
 
 #include "models/systolic/systolic_actions.h"
@@ -75,12 +76,18 @@ GemmCost cost_gemm(const workload::Op& op, const SystolicSpec& s, std::mt19937_6
 
   // Traffic: the scheduled GEMM's (tile skipping: the dense plan with streamed operands
   // scaled by the tiles kept; the stationary operand is still loaded).
+  // [conv_input hook] a conv's input pass (line buffer: unique ifmap bytes per pass); rows
+  // that skipping removes take their share of it with them.
+  c.conv_input = plan_conv_input(op, s, c.elem_bytes);
+  const uint64_t pass = c.conv_input.line_buffer ? c.conv_input.pass_bytes : 0;
   Traffic one;
   if (issued && eff.work.size() == 1) {
+    const double kept_rows = double(eff.work[0].m) / double(g.m);
     one = plan_traffic(map_gemm(eff.work[0].m, g.k, eff.work[0].n, s.dataflow, s.rows, s.cols), s.dataflow, s.sram,
-                       c.elem_bytes, c.acc_bytes);
+                       c.elem_bytes, c.acc_bytes,
+                       pass ? std::max<uint64_t>(1, uint64_t(std::llround(double(pass) * kept_rows))) : 0);
   } else if (issued) {
-    one = plan_traffic(c.map, s.dataflow, s.sram, c.elem_bytes, c.acc_bytes);
+    one = plan_traffic(c.map, s.dataflow, s.sram, c.elem_bytes, c.acc_bytes, pass);
     one.scale_streamed(roles_of(s.dataflow), eff.kept_tile_fraction);
   }
   c.traffic.add(one, g.batch);
@@ -127,6 +134,17 @@ void fill_gemm_record(const GemmCost& c, const SystolicSpec& s, const Buffers& b
   rec.extra["metadata_bytes"] = c.metadata_bytes;
   rec.extra["spill_bytes"] = c.traffic.spill_bytes;
   if (s.stages > 1) rec.extra["idle_stage_pe_cycles"] = c.idle_stage_pe_cycles;
+  const ConvInputPlan& ci = c.conv_input;
+  if (ci.view != ConvView::none) {
+    nlohmann::json& j = rec.extra["conv_input"];
+    j = {{"mode", ci.line_buffer ? "line_buffer" : "im2col"},
+         {"lowered_bytes", ci.lowered_bytes},
+         {"unique_bytes", ci.unique_bytes},
+         {"window_bytes", ci.window_bytes},
+         {"tap_order", ci.order == TapOrder::rsc ? "rsc" : "crs"},
+         {"pass_bytes", ci.pass_bytes}};
+    if (!ci.note.empty()) j["note"] = ci.note;
+  }
 }
 
 uint64_t vector_cycles(const workload::Op& op, unsigned lanes) {

@@ -5,6 +5,7 @@
 #include <random>
 #include <vector>
 
+#include "models/systolic/conv_input.h"
 #include "models/systolic/fold_core.h"
 #include "models/systolic/mapper.h"
 #include "models/systolic/sparsity.h"
@@ -27,6 +28,7 @@ struct GemmCost {
   uint64_t needed_rows = 0, needed_cols = 0;
   ArrayCounts counts;
   uint64_t idle_stage_pe_cycles = 0;  ///< PE-cycles of stages left idle by short reductions (power-gated)
+  ConvInputPlan conv_input;           ///< how a conv's input operand reaches the array (one instance)
   Traffic traffic;                    ///< all instances
 };
 

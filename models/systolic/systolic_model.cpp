@@ -143,7 +143,11 @@ uint64_t SystolicModel::compulsory_operand_bytes(const workload::Op& op, const G
     return i < op.reads.size() ? tensor_bytes(op.reads[i]) * 8 / std::max(1u, workload::dtype_bits(op.dtype))
                                : UINT64_MAX;
   };
-  const uint64_t a = std::min(g.m * g.k * g.batch, elements(0)), b = std::min(g.k * g.n * g.batch, elements(1));
+  // A conv's input: at most the ifmap elements its windows reach (padding is not read).
+  const uint64_t unique_in =
+      c.conv_input.view == ConvView::none ? UINT64_MAX : c.conv_input.unique_bytes / c.elem_bytes * g.batch;
+  const uint64_t a = std::min({g.m * g.k * g.batch, elements(0), unique_in}),
+                 b = std::min(g.k * g.n * g.batch, elements(1));
   return (a / g.m * c.needed_rows + b / g.n * c.needed_cols) * c.elem_bytes;
 }
 

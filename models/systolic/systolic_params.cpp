@@ -76,6 +76,10 @@ const config::Binder<SystolicSpec>& systolic_binder() {
     a.choice("timing", &SystolicSpec::timing, kTimingNames,
              "overlapped: preloads hidden behind streams; scalesim: SCALE-Sim v2 compute cycles")
         .def("overlapped");
+    a.choice("conv_input", &SystolicSpec::conv_input, kConvInputNames,
+             "conv input operand: line_buffer builds the im2col stream on chip from ifmap rows (each ifmap byte "
+             "from DRAM once per pass); im2col reads a lowered matrix from DRAM, every duplicate included")
+        .def("line_buffer");
     a.real("clock_ghz", &SystolicSpec::clock_ghz, "GHz", "clock")
         .def(1.0)
         .range(config::kMinClockGhz, config::kMaxClockGhz);

@@ -20,6 +20,13 @@ inline constexpr config::EnumName<Dataflow> kDataflowNames[] = {
 enum class Timing { overlapped, scalesim };
 inline constexpr config::EnumName<Timing> kTimingNames[] = {{Timing::overlapped, "overlapped"},
                                                             {Timing::scalesim, "scalesim"}};
+/// How a conv's input operand reaches the array. line_buffer: an on-chip line buffer holds a
+/// window of ifmap rows and builds the im2col stream, so each ifmap byte leaves DRAM once per
+/// pass (conv_input.h); im2col: the lowered matrix lies in DRAM (software im2col) and is read
+/// as it stands, every duplicate included.
+enum class ConvInput { line_buffer, im2col };
+inline constexpr config::EnumName<ConvInput> kConvInputNames[] = {{ConvInput::line_buffer, "line_buffer"},
+                                                                  {ConvInput::im2col, "im2col"}};
 enum class SparsityMode { off, gate, skip };
 inline constexpr config::EnumName<SparsityMode> kSparsityModeNames[] = {
     {SparsityMode::off, "off"}, {SparsityMode::gate, "gate"}, {SparsityMode::skip, "skip"}};
@@ -54,6 +61,7 @@ struct SystolicSpec {
   unsigned rows{}, cols{}, stages{};
   Dataflow dataflow{};
   Timing timing{};
+  ConvInput conv_input{};
   double clock_ghz{};
   bool dtype_from_workload{};
   workload::DType dtype{};  ///< when not from the workload
