@@ -123,5 +123,5 @@ TEST_CASE("energy: errors name the entry", "[core][energy]") {
   CHECK(error_of("energy:\n  leakage_mw:\n    sram.kib: {mw: 1}\n") ==
         "e.yaml:3:15: energy.leakage_mw.sram.kib: every number needs a 'source' (a citation)");
   CHECK(error_of("energy:\n  colour: red\n") ==
-        "e.yaml:2:3: energy.colour: unknown key (valid: name, actions, leakage_mw)");
+        "e.yaml:2:3: energy.colour: unknown key (valid: name, actions, leakage_mw, area_um2)");
 }
