@@ -127,7 +127,7 @@ std::string SystolicSpec::dtype_refusal(workload::DType op_dtype) const {
   const std::string op = workload::to_string(op_dtype);
   return std::string(workload::to_string(dtype)) + " PEs (" + accumulator_name(dtype) + " accumulate) cannot compute " +
          op + " operands exactly; set dtype: " + op +
-         " (or workload) to build the PEs for it, or run the step in a type they hold (workload.dtype)";
+         " (or workload) to build the PEs for it, or run the step in a type they hold (a spec's workload.dtype)";
 }
 
 SystolicSpec parse_systolic_spec(const config::Values& v) {

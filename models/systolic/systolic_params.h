@@ -70,8 +70,8 @@ struct SystolicSpec {
   unsigned lanes() const { return vector_lanes ? vector_lanes : cols; }
 };
 
-/// Whether PEs built for `array` compute every value of `op` exactly (a multiply of two such
-/// values, accumulated in the PE's accumulator): int8 and binary fit every type (an 8-bit
+/// Whether PEs built for `array` take every value of `op` as an operand exactly (every value
+/// of `op` is a value of `array`): int8 and binary fit every type (an 8-bit
 /// integer has at most 8 significant bits, bf16 holds 8); fp16 and bf16 fit only themselves
 /// and fp32 (fp16 has 11 significant bits, more than bf16's 8; bf16 has an 8-bit exponent,
 /// wider than fp16's 5); fp32 fits only fp32.

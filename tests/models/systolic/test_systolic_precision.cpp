@@ -82,6 +82,18 @@ TEST_CASE("systolic precision: a step the array's type cannot hold is refused, e
                                   "fp32 operands exactly"));
   CHECK(run_tiny("systolic_32x32_bf16.yaml", "--set workload.dtype=fp16", "bf16_fp16", &err) == nullptr);
   CHECK_THAT(err, Catch::Contains("bf16 PEs (fp32 accumulate) cannot compute fp16 operands exactly"));
+  // A streamed trace's ops are checked as they arrive: the fp32 MLP step's first GEMM stops
+  // the run at the same key, and no report is written.
+  {
+    test::Scratch s("sprec_trace");
+    const std::string cfg = s.file("c.yaml", test::preset_includes("systolic_32x32_int8.yaml") +
+                                                 "workload: {trace: " + kSrc + "/traces/mlp_step.jsonl}\n");
+    const test::CliResult r = run_bpsim("run " + cfg + " --quiet --out " + (s / "out"));
+    CHECK(r.code == 2);
+    CHECK_THAT(r.err, Catch::Contains("accelerator.dtype: op 'linear1.fwd': int8 PEs (int32 accumulate) cannot "
+                                      "compute fp32 operands exactly"));
+    CHECK_FALSE(std::filesystem::exists(s / "out/report.json"));
+  }
   // What the PEs hold runs: bf16 on bf16, bf16 on fp32 PEs, and the fp32 spec with
   // dtype: workload (PEs built for it).
   CHECK(run_tiny("systolic_32x32_bf16.yaml", "--set workload.dtype=bf16", "bf16_bf16") != nullptr);
