@@ -72,7 +72,7 @@ TEST_CASE("systolic precision: a step the array's type cannot hold is refused, e
   std::string err;
   // The fp32 spec on int8 PEs (the preset's dtype: int8, at its line and column).
   CHECK(run_tiny("systolic_32x32_int8.yaml", "", "int8_fp32", &err) == nullptr);
-  CHECK_THAT(err, Catch::Contains("systolic_32x32_int8.yaml:11:10: accelerator.dtype: op 'linear0.fwd': int8 PEs "
+  CHECK_THAT(err, Catch::Contains("systolic_32x32_int8.yaml:13:10: accelerator.dtype: op 'linear0.fwd': int8 PEs "
                                   "(int32 accumulate) cannot compute fp32 operands exactly"));
   // Once per type, not once per op: linear0.dw is not named.
   CHECK_THAT(err, !Catch::Contains("linear0.dw"));
