@@ -174,6 +174,7 @@ TEST_CASE("systolic precision: every shipped systolic example runs on an array o
     CHECK(int8.code == 2);
     CHECK_THAT(int8.err, Catch::Contains("accelerator.dtype: op '") && Catch::Contains("int8 PEs"));
   }
-  // gpt2, lenet5, mlp and resnet18 training, and the two policy comparisons.
-  CHECK(systolic == 6);
+  // At least gpt2, lenet5, mlp and resnet18 training and the two policy comparisons (an
+  // example added later joins the loop).
+  CHECK(systolic >= 6);
 }
