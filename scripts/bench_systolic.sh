@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Speed of the systolic model: (0) the full ResNet-50 training step from its spec
 # (configs/workloads/resnet50.yaml: every conv, BN, ReLU, pool, FC forward and backward and
-# the update, batch 32) on the 128×128 bf16 preset — target under 2 s wall; (1) the same
+# the update, batch 32, in bf16: the preset's PEs refuse the spec's fp32) on the 128×128 bf16 preset — target under 2 s wall; (1) the same
 # network's GEMMs from SCALE-Sim's topology file (forward, dX, dW of every conv/FC layer);
 # (2) one GEMM whose cycle count grows 1000× — its wall time must not. (1) and (2) need a
 # scale-sim-v2 checkout (nothing is downloaded); without one only (0) runs.
@@ -27,8 +27,8 @@ timed() {
   echo "$3: $figs, wall $(echo "$t1 - $t0" | bc) s"
 }
 
-timed r50spec "{ spec: $root/configs/workloads/resnet50.yaml, batch: 32 }" \
-  "resnet50 train step from its spec (batch 32, 128x128 bf16)"
+timed r50spec "{ spec: $root/configs/workloads/resnet50.yaml, batch: 32, dtype: bf16 }" \
+  "resnet50 train step from its spec in bf16 (batch 32, 128x128 bf16)"
 [ "$peer" = "-" ] && exit 0
 timed r50 "{ scalesim: $peer/topologies/conv_nets/Resnet50.csv, batch: 32, backward: true, dtype: bf16 }" \
   "resnet50 SCALE-Sim topology, forward + dX + dW (batch 32, 128x128 bf16)"

@@ -45,6 +45,12 @@ SystolicModel::SystolicModel(sc_core::sc_module_name name, SystolicSpec spec,
 void SystolicModel::check_op(const workload::Op& op) {
   if (!is_gemm(op)) return;
   check_gemm_dims(op);
+  const std::string refusal = m_spec.dtype_refusal(op.dtype);
+  if (!refusal.empty()) {
+    // Once per type: every op of that type is refused for the same reason.
+    if (m_dtype_refused.insert(op.dtype).second) throw m_where.error("dtype", "op '" + op.name + "': " + refusal);
+    return;
+  }
   const workload::DType d = m_spec.compute_dtype(op.dtype);
   if (!m_fit_checked.insert(d).second) return;  // the buffers' fit depends on the dtype alone
   const std::string msg = check_tile_fit(m_spec, std::max(1u, workload::dtype_bits(d) / 8), acc_bytes_of(d));
@@ -244,6 +250,20 @@ void SystolicModel::register_stats() {
     g.add("rtl_masked_pe_cycles", m_rtl_masked_samples, "PE-cycles of masked output columns on the RTL array");
     g.add("rtl_masked_pe_toggles", m_rtl_masked_toggles,
           "multiplier-input changes of masked PEs (operand isolation: 0)");
+  }
+  // Area of the compute, when the energy table gives it per unit (its area_um2 section): PEs
+  // (multiplier and accumulator adder) and the vector unit's lanes; buffers, registers and
+  // wiring are not included.
+  const double pe_um2 = m_energy.area_um2(systolic_actions().pe(m_pe_dtype));
+  if (pe_um2 > 0) {
+    StatGroup& a = g.child("area");
+    a.set("pe_um2", pe_um2,
+          std::string("one ") + workload::to_string(m_pe_dtype) + " PE: multiplier and " +
+              accumulator_name(m_pe_dtype) + " accumulator adder (no registers or wiring)");
+    a.set("pe_array_mm2", pe_um2 * m_spec.rows * m_spec.cols * 1e-6, "rows x cols PEs (as pe_um2)");
+    const double lane_um2 = m_energy.area_um2(systolic_actions().vector_lane);
+    if (lane_um2 > 0)
+      a.set("vector_unit_mm2", lane_um2 * m_spec.lanes() * 1e-6, "the vector unit's lanes (an fp32 adder each)");
   }
   g.add("cycles_saved", m_cycles_saved, "fold cycles removed by skipping masked outputs");
   g.add("metadata_bytes", m_metadata_bytes, "output-mask metadata read");

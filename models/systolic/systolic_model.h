@@ -34,7 +34,8 @@ class SystolicModel : public OpRunner {
   void register_stats();
   /// Dims and tile fit; an InputError naming `sram` when the op's tiles do not fit.
   void check_op(const workload::Op& op) override;
-  std::set<workload::DType> m_fit_checked;  ///< dtypes whose tiles were checked against the buffers
+  std::set<workload::DType> m_fit_checked;    ///< dtypes whose tiles were checked against the buffers
+  std::set<workload::DType> m_dtype_refused;  ///< op dtypes the array's type cannot hold (refused once each)
   void run_op(const workload::Op& op, OpRecord& rec) override;
   void run_gemm(const workload::Op& op, OpRecord& rec);
   /// backend: rtl — runs every instance of the GEMM on the array; returns its cycles.

@@ -89,7 +89,9 @@ const config::Binder<SystolicSpec>& systolic_binder() {
           s.dtype = d.value_or(workload::DType::int8);
         }};
     a.choice("dtype", dtype, dtype_names(),
-             "operand type (fp16/bf16 accumulate in fp32, int8 in int32); workload: the op's own")
+             "type the PEs are built for (fp16/bf16/fp32 accumulate in fp32, int8 in int32); an op whose type it "
+             "cannot hold exactly (fp32 or bf16 on int8, fp32 on bf16) is refused; workload: each op at its own "
+             "type, PEs built for the widest")
         .def("workload");
     a.integer("vector_lanes", &SystolicSpec::vector_lanes, "lanes",
               "vector unit for non-GEMM ops, elements per cycle (0: one per column)")
@@ -113,6 +115,24 @@ std::shared_ptr<const config::Schema> systolic_schema() { return systolic_binder
 workload::DType SystolicSpec::compute_dtype(workload::DType op_dtype) const {
   const workload::DType d = dtype_from_workload ? op_dtype : dtype;
   return d == workload::DType::binary ? workload::DType::int8 : d;
+}
+
+bool holds_exactly(workload::DType array, workload::DType op) {
+  using workload::DType;
+  if (op == array || array == DType::fp32 || op == DType::binary) return true;
+  return op == DType::int8;  // fp16 and bf16 hold every 8-bit integer; int8 holds no float type
+}
+
+const char* accumulator_name(workload::DType d) {
+  return d == workload::DType::int8 || d == workload::DType::binary ? "int32" : "fp32";
+}
+
+std::string SystolicSpec::dtype_refusal(workload::DType op_dtype) const {
+  if (dtype_from_workload || holds_exactly(dtype, op_dtype)) return {};
+  const std::string op = workload::to_string(op_dtype);
+  return std::string(workload::to_string(dtype)) + " PEs (" + accumulator_name(dtype) + " accumulate) cannot compute " +
+         op + " operands exactly; set dtype: " + op +
+         " (or workload) to build the PEs for it, or run the step in a type they hold (a spec's workload.dtype)";
 }
 
 SystolicSpec parse_systolic_spec(const config::Values& v) {

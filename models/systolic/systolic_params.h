@@ -2,6 +2,7 @@
 /// The systolic array's parameters: each declared once and bound to its field of SystolicSpec.
 #include <cstdint>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "sim/core/energy.h"
@@ -71,8 +72,20 @@ struct SystolicSpec {
   bool rtl_backend{};  ///< backend: rtl — folds run on the Verilated PE array
   /// The op's compute type: the configured one, or the workload's (binary runs as int8).
   workload::DType compute_dtype(workload::DType op_dtype) const;
+  /// Empty when the array can compute an op of `op_dtype`; otherwise why not (the array's
+  /// type cannot hold every value of the op's: an fp32 or bf16 training step on int8 PEs).
+  std::string dtype_refusal(workload::DType op_dtype) const;
   unsigned lanes() const { return vector_lanes ? vector_lanes : cols; }
 };
+
+/// Whether PEs built for `array` take every value of `op` as an operand exactly (every value
+/// of `op` is a value of `array`): int8 and binary fit every type (an 8-bit
+/// integer has at most 8 significant bits, bf16 holds 8); fp16 and bf16 fit only themselves
+/// and fp32 (fp16 has 11 significant bits, more than bf16's 8; bf16 has an 8-bit exponent,
+/// wider than fp16's 5); fp32 fits only fp32.
+bool holds_exactly(workload::DType array, workload::DType op);
+/// The accumulator type of PEs built for `d`: "int32" for int8 (and binary), "fp32" otherwise.
+const char* accumulator_name(workload::DType d);
 
 std::shared_ptr<const config::Schema> systolic_schema();
 /// Throws InputError for combinations the schema cannot express (rows not divisible by stages…).

@@ -11,7 +11,7 @@ EnergyTable EnergyTable::parse(const config::Node& section, const std::string& k
   using config::Node;
   EnergyTable t;
   t.m_loc = section.loc;
-  config::check_keys(section, key_path, {"name", "actions", "leakage_mw"});
+  config::check_keys(section, key_path, {"name", "actions", "leakage_mw", "area_um2"});
   if (const Node* n = section.find("name")) t.m_name = config::as_string(*n, key_path + ".name");
 
   std::vector<std::string> known_names, known_units;
@@ -23,12 +23,17 @@ EnergyTable EnergyTable::parse(const config::Node& section, const std::string& k
     const Node* v = e.value.find(value_key);
     if (!v) throw InputError(e.value.loc, path, std::string("missing '") + value_key + "'");
     double x = config::as_float(*v, path + "." + value_key);
-    if (x < 0) throw InputError(v->loc, path + "." + value_key, "energy and power cannot be negative");
-    // 1 mJ per action, 1 MW per unit: far above any device, and sums over 2^64 actions or
-    // years of leakage stay finite.
+    const bool area = value_key[0] == 'u';
+    if (x < 0)
+      throw InputError(v->loc, path + "." + value_key,
+                       area ? "area cannot be negative" : "energy and power cannot be negative");
+    // 1 mJ per action, 1 MW per unit, 1000 m² per unit: far above any device, and sums over
+    // 2^64 actions or years of leakage stay finite.
     if (x > 1e9)
       throw InputError(v->loc, path + "." + value_key,
-                       std::string("at most 1e9 ") + (value_key[0] == 'p' ? "pJ" : "mW"));
+                       std::string("at most 1e9 ") + (area                  ? "um2"
+                                                      : value_key[0] == 'p' ? "pJ"
+                                                                            : "mW"));
     const Node* src = e.value.find("source");
     if (!src || config::as_string(*src, path + ".source").empty())
       throw InputError(e.value.loc, path, "every number needs a 'source' (a citation)");
@@ -48,6 +53,11 @@ EnergyTable EnergyTable::parse(const config::Node& section, const std::string& k
     config::expect_map(*leak, key_path + ".leakage_mw");
     config::check_keys(*leak, key_path + ".leakage_mw", known_units);
     for (const auto& e : leak->map) t.m_leak_mw[e.key] = read_entry(e, key_path + ".leakage_mw." + e.key, "mw").first;
+  }
+  if (const Node* area = section.find("area_um2")) {
+    config::expect_map(*area, key_path + ".area_um2");
+    config::check_keys(*area, key_path + ".area_um2", known_units);
+    for (const auto& e : area->map) t.m_area_um2[e.key] = read_entry(e, key_path + ".area_um2." + e.key, "um2").first;
   }
   return t;
 }
@@ -94,6 +104,11 @@ void EnergyTable::charge_leakage_of(const std::vector<LeakingPart>& parts) {
                            p.component + "'; add it with its source)");
     m_charged_mw[p.component] += p.count * it->second;
   }
+}
+
+double EnergyTable::area_um2(const Action& unit) const {
+  auto it = m_area_um2.find(unit.name());
+  return it == m_area_um2.end() ? 0.0 : it->second;
 }
 
 double EnergyTable::pj_of(const std::string& action) const {

@@ -27,6 +27,8 @@ struct ActionDecl {
 class Action {
  public:
   const std::string& name() const { return m_name; }
+  /// µm² of one unit (a PE, a vector lane), when the table gives its area; 0 when not.
+  double area_um2(const Action& unit) const;
 
  private:
   friend class Vocabulary;
@@ -82,7 +84,8 @@ struct LeakingPart {
 
 class EnergyTable {
  public:
-  /// Parses an `energy:` section: {name, actions: {a: {pj, source}}, leakage_mw: {u: {mw, source}}}.
+  /// Parses an `energy:` section: {name, actions: {a: {pj, source}}, leakage_mw: {u: {mw, source}},
+  /// area_um2: {u: {um2, source}}} (area per leakage unit, for models that report their area).
   /// Action names must be among `known`, leakage units among `known_leakage` (all
   /// registered components' declarations; a unit's description says what one unit is).
   static EnergyTable parse(const config::Node& section, const std::string& key_path,
@@ -102,6 +105,8 @@ class EnergyTable {
   /// mW per leakage unit, as priced (not yet multiplied by any part's count).
   const std::map<std::string, double>& leakage_mw() const { return m_leak_mw; }
   const std::string& name() const { return m_name; }
+  /// µm² of one unit (a PE, a vector lane), when the table gives its area; 0 when not.
+  double area_um2(const Action& unit) const;
   /// Dynamic energy of `counts`, added per action into `breakdown`.
   double dynamic_pj(const ActionCounts& counts, std::map<std::string, double>* breakdown) const;
   /// Static energy of the charged parts over `seconds` of simulated time, added per
@@ -115,6 +120,7 @@ class EnergyTable {
   std::map<std::string, double> m_pj;
   std::map<std::string, std::string> m_source;
   std::map<std::string, double> m_leak_mw;     ///< per unit
+  std::map<std::string, double> m_area_um2;    ///< per unit
   std::map<std::string, double> m_charged_mw;  ///< per component: Σ count × mW of its parts
 };
 

@@ -126,7 +126,7 @@ const std::string kNet =
 Case spec_case(const std::string& name, const std::string& layers, int code, std::vector<std::string> says) {
   Case c;
   c.name = name;
-  c.files = {{"config.yaml", arch_with("systolic_32x32_int8.yaml", "")},
+  c.files = {{"config.yaml", arch_with("systolic_32x32_int8.yaml", "dtype: workload")},  // PEs for the spec's fp32
              {"net.yaml", "name: t\nbatch: 2\ninput: {shape: [8]}\nlayers:\n" + layers}};
   c.code = code;
   c.says = std::move(says);
@@ -431,7 +431,7 @@ TEST_CASE("bad inputs: model ranges (clocks, rates, pim, energy)", "[cli][bad_in
        2,
        {"accelerator.clock_ghz: value 1e300 is out of range"}},
       // The slowest clock still gives finite seconds and joules (never null in the report).
-      {"systolic clock 1 MHz", with(sys, "clock_ghz: 0.001"), 0, {}},
+      {"systolic clock 1 MHz", with(sys, "clock_ghz: 0.001, dtype: workload"), 0, {}},
       {"systolic stages not dividing rows", with(sys, "stages: 3"), 2, {"accelerator.stages: stages must divide rows"}},
       {"mesh clock 0",
        {{"config.yaml", preset_includes("mesh_8x8.yaml") + "accelerator: {clock_ghz: 0, mode: synthetic}\n"}},
@@ -609,7 +609,8 @@ TEST_CASE("bad inputs: bpsim run --trace paths", "[cli][bad_inputs]") {
   auto trace_case = [&](std::string name, std::string file, int code, std::vector<std::string> says, bool copy) {
     Case c;
     c.name = std::move(name);
-    c.files = {{"config.yaml", preset_includes("systolic_32x32_int8.yaml") + "workload: {trace: 'TRACE'}\n"}};
+    c.files = {{"config.yaml", preset_includes("systolic_32x32_int8.yaml") +
+                                   "accelerator: {dtype: workload}\nworkload: {trace: 'TRACE'}\n"}};
     c.code = code;
     c.says = std::move(says);
     c.run_args = "--trace " + shell_quote("{dir}/" + file);

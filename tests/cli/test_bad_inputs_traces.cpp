@@ -106,7 +106,8 @@ std::string check_bitmap(const Scratch& s, const std::string& mn, const std::str
 }
 
 std::string cfg(const Scratch& s, const std::string& workload, const std::string& run = "") {
-  return s.file("c.yaml", preset_includes("systolic_32x32_int8.yaml") + "workload: " + workload + "\n" + run);
+  return s.file("c.yaml", preset_includes("systolic_32x32_int8.yaml") +
+                              "accelerator: {dtype: workload}\nworkload: " + workload + "\n" + run);
 }
 
 std::string run_cmd(const Scratch& s, const std::string& workload, const std::string& extra = "") {

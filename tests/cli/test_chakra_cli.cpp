@@ -20,7 +20,8 @@ const std::string kSample = std::string(BPSIM_SOURCE_DIR) + "/traces/chakra_mlp_
 std::string systolic_config(const Scratch& s, const std::string& workload) {
   return s.file("c.yaml", std::string("include: [") + BPSIM_SOURCE_DIR + "/configs/arch/systolic_32x32_int8.yaml, " +
                               BPSIM_SOURCE_DIR + "/configs/memory/ddr4_2400.yaml, " + BPSIM_SOURCE_DIR +
-                              "/configs/energy/45nm.yaml]\nworkload: " + workload + "\n");
+                              "/configs/energy/45nm.yaml]\naccelerator: {dtype: workload}\nworkload: " + workload +
+                              "\n");
 }
 
 std::string read_bytes(const std::string& path) {

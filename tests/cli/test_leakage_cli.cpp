@@ -112,13 +112,13 @@ TEST_CASE("leakage: a systolic step leaks its array, buffers and the DRAM it str
   const nlohmann::json rep = run_example(s, "lenet5_train_systolic.yaml");
   const nlohmann::json& bd = rep["energy_breakdown_pj"];
   REQUIRE(rep["totals"]["seconds"].get<double>() > 0);
-  // 128 × 128 bf16 PEs × 0.10516 mW = 1722.94144 mW.
-  CHECK(bd["systolic.pe.leakage"].get<double>() == Approx(over_step(128 * 128 * 0.10516, rep)));
+  // 128 × 128 bf16 PEs × 0.09329 mW = 1528.46336 mW.
+  CHECK(bd["systolic.pe.leakage"].get<double>() == Approx(over_step(128 * 128 * 0.09329, rep)));
   // Vector unit: one lane per column, 128 × 0.05975 mW = 7.648 mW.
   CHECK(bd["systolic.vector.leakage"].get<double>() == Approx(over_step(128 * 0.05975, rep)));
-  // Buffers 4096 + 2048 + 2048 KiB, plus the 8 KiB mask buffer (sparsity gate), = 8200 KiB ×
-  // 0.1575 mW/KiB = 1291.5 mW.
-  CHECK(bd["systolic.sram.leakage"].get<double>() == Approx(over_step(8200 * 0.1575, rep)));
+  // Buffers 8192 + 4096 + 4096 KiB, plus the 8 KiB mask buffer (sparsity gate), = 16392 KiB ×
+  // 0.1575 mW/KiB = 2581.74 mW.
+  CHECK(bd["systolic.sram.leakage"].get<double>() == Approx(over_step(16392 * 0.1575, rep)));
   // configs/memory/ddr4_2400.yaml: 2 ranks × 8 x8 devices × 1.2 V × IDD3N 43 mA = 825.6 mW.
   CHECK(bd["dram.leakage"].get<double>() == Approx(over_step(2 * 8 * 1.2 * 43, rep)));
 }

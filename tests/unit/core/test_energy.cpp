@@ -123,5 +123,19 @@ TEST_CASE("energy: errors name the entry", "[core][energy]") {
   CHECK(error_of("energy:\n  leakage_mw:\n    sram.kib: {mw: 1}\n") ==
         "e.yaml:3:15: energy.leakage_mw.sram.kib: every number needs a 'source' (a citation)");
   CHECK(error_of("energy:\n  colour: red\n") ==
-        "e.yaml:2:3: energy.colour: unknown key (valid: name, actions, leakage_mw)");
+        "e.yaml:2:3: energy.colour: unknown key (valid: name, actions, leakage_mw, area_um2)");
+}
+
+TEST_CASE("energy: area per unit, each with its source", "[core][energy]") {
+  const EnergyTable t = parse("energy:\n  area_um2:\n    pe_int8: {um2: 419, source: x}\n");
+  CHECK(t.area_um2(kToy.pe_int8) == 419);
+  CHECK(t.area_um2(kToy.sram_kib) == 0);  // no figure: 0, and the model reports no area
+  CHECK(error_of("energy:\n  area_um2:\n    pe_int9: {um2: 1, source: x}\n") ==
+        "e.yaml:3:5: energy.area_um2.pe_int9: unknown key (did you mean 'pe_int8'?) (valid: pe_int8, sram.kib)");
+  CHECK(error_of("energy:\n  area_um2:\n    pe_int8: {um2: 1}\n") ==
+        "e.yaml:3:14: energy.area_um2.pe_int8: every number needs a 'source' (a citation)");
+  CHECK(error_of("energy:\n  area_um2:\n    pe_int8: {um2: -1, source: x}\n") ==
+        "e.yaml:3:20: energy.area_um2.pe_int8.um2: area cannot be negative");
+  CHECK(error_of("energy:\n  area_um2:\n    pe_int8: {um2: 2e9, source: x}\n") ==
+        "e.yaml:3:20: energy.area_um2.pe_int8.um2: at most 1e9 um2");
 }
