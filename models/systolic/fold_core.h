@@ -19,7 +19,7 @@ struct FoldTiming {
 /// a pipeline-stage boundary adds one cycle per fold (0 with one stage).
 uint64_t scalesim_fold_cycles(const FoldMap& f, Dataflow df, unsigned stages);
 
-/// Timing of one GEMM instance. Overlapped: a fold takes max(T, rows it swaps) because the
+/// Timing of one GEMM instance. Overlapped: a fold takes max(T tile, rows it swaps) because the
 /// next stationary tile is shifted in (ws/is) or the finished outputs shifted out (os)
 /// while the current fold streams; the array is filled once and drained once per op.
 FoldTiming time_folds(const FoldMap& f, Dataflow df, Timing t, unsigned stages);
