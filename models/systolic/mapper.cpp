@@ -92,10 +92,7 @@ namespace {
 /// row-streamed Sr×T, the column-streamed Sc×T.
 int unindexed_dim(const Roles& r, int o) { return o == int(r.rc) ? kT : o == int(r.rt) ? kSc : kSr; }
 
-/// Full passes an operand makes under a tile-loop order (Timeloop's and Interstellar's
-/// reuse rule): its tile stays while the loops inside its innermost indexing loop run, so
-/// the one loop that does not index it costs a pass per trip when it lies outside that
-/// loop, and nothing when it is inside. Loops of one trip change nothing.
+/// Full passes an operand makes under a tile-loop order (derive_passes).
 uint64_t passes_of(const Mapping& m, int unindexed) {
   int innermost = -1;  // position of the innermost loop with trips that indexes the operand
   int at = 0;
@@ -108,6 +105,12 @@ uint64_t passes_of(const Mapping& m, int unindexed) {
 }
 
 }  // namespace
+
+void derive_passes(Mapping& m, Dataflow df) {
+  const Roles r = roles_of(df);
+  for (int o = 0; o < 3; ++o) m.passes[size_t(o)] = o == kOutput ? 1 : passes_of(m, unindexed_dim(r, o));
+  m.spill_passes = passes_of(m, unindexed_dim(r, kOutput)) - 1;
+}
 
 Mapping fixed_mapping(const FoldMap& f, Dataflow df, const SramConfig& s, unsigned e, unsigned a) {
   const Roles r = roles_of(df);
@@ -127,8 +130,7 @@ Mapping fixed_mapping(const FoldMap& f, Dataflow df, const SramConfig& s, unsign
   return m;
 }
 
-Traffic mapped_traffic(const FoldMap& f, Dataflow df, const Mapping& m, const PassBytes& pass, unsigned e,
-                       unsigned a) {
+Traffic mapped_traffic(const FoldMap& f, Dataflow df, const Mapping& m, const PassBytes& pass, unsigned e, unsigned a) {
   Traffic t;
   if (f.sr == 0 || f.sc == 0 || f.t == 0) return t;
   const Roles r = roles_of(df);
@@ -160,8 +162,7 @@ Traffic mapped_traffic(const FoldMap& f, Dataflow df, const Mapping& m, const Pa
   }
   // First fold: its stationary tile (unless it is the output) and its streamed slices.
   const uint64_t r0 = f.r_eff(), c0 = f.c_eff();
-  t.first_fold_read_bytes =
-      (r.rc == kOutput ? 0 : r0 * c0 * e) + r0 * f.tt * e + (r.ct == kOutput ? 0 : c0 * f.tt * e);
+  t.first_fold_read_bytes = (r.rc == kOutput ? 0 : r0 * c0 * e) + r0 * f.tt * e + (r.ct == kOutput ? 0 : c0 * f.tt * e);
   t.last_fold_write_bytes = r.rc == kOutput ? f.r_last * f.c_last * e : f.c_last * f.t_last * e;
   return t;
 }
@@ -246,8 +247,7 @@ Mapping choose_mapping(const FoldMap& f, const MapTarget& g, const PassBytes& pa
       m.trips = {ceil_div(f.sr, tr), ceil_div(f.sc, tc), ceil_div(f.t, tt)};
       for (const std::array<int, 3>& order : kOrders) {
         m.order = order;
-        for (int o = 0; o < 3; ++o) m.passes[size_t(o)] = o == kOutput ? 1 : passes_of(m, unindexed_dim(r, o));
-        m.spill_passes = passes_of(m, unindexed_dim(r, kOutput)) - 1;
+        derive_passes(m, s.dataflow);
         const Score sc = score_of(f, m, g, pass);
         ++compared;
         if (better(sc, best_score, s.mapper.objective)) best = m, best_score = sc;

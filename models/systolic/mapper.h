@@ -13,9 +13,9 @@ namespace bpsim::systolic {
 /// ws: Sr=K, Sc=N, T=M; os: Sr=M, Sc=N, T=K; is: Sr=K, Sc=M, T=N (SCALE-Sim v2's mapping).
 struct FoldMap {
   uint64_t sr = 0, sc = 0, t = 0;
-  uint64_t rows = 0, cols = 0;      ///< array size
-  uint64_t fr = 0, fc = 0;          ///< row folds, column folds
-  uint64_t r_last = 0, c_last = 0;  ///< rows / columns used by the last row / column fold
+  uint64_t rows = 0, cols = 0;          ///< array size
+  uint64_t fr = 0, fc = 0;              ///< row folds, column folds
+  uint64_t r_last = 0, c_last = 0;      ///< rows / columns used by the last row / column fold
   uint64_t tt = 0, ft = 1, t_last = 0;  ///< T streamed per fold, T tiles, T of the last T tile (untiled: T, 1, T)
   uint64_t folds() const { return fr * fc * ft; }
   uint64_t r_eff() const { return sr < rows ? sr : rows; }  ///< rows used by a full fold
@@ -74,14 +74,21 @@ enum LoopDim { kSr = 0, kSc = 1, kT = 2 };
 /// (a buffer-resident block of whole folds; T in elements), and what that implies for DRAM:
 /// how many full passes each operand makes and how often the partial sums spill.
 struct Mapping {
-  bool fixed = true;                  ///< the fixed plan (below), not a tiled candidate
+  bool fixed = true;                       ///< the fixed plan (below), not a tiled candidate
   std::array<int, 3> order{kSc, kSr, kT};  ///< LoopDims, outermost first
-  std::array<uint64_t, 3> tile{};     ///< elements along Sr, Sc, T
-  std::array<uint64_t, 3> trips{};    ///< tiles along Sr, Sc, T
-  std::array<uint64_t, 3> passes{};   ///< full DRAM passes over kInput, kWeight, kOutput (output: 1, its final write)
-  uint64_t spill_passes = 0;          ///< times the partial sums leave for DRAM and come back
-  uint64_t candidates = 0;            ///< mappings the search compared (1 for the fixed plan)
+  std::array<uint64_t, 3> tile{};          ///< elements along Sr, Sc, T
+  std::array<uint64_t, 3> trips{};         ///< tiles along Sr, Sc, T
+  std::array<uint64_t, 3> passes{};  ///< full DRAM passes over kInput, kWeight, kOutput (output: 1, its final write)
+  uint64_t spill_passes = 0;         ///< times the partial sums leave for DRAM and come back
+  uint64_t candidates = 0;           ///< mappings the search compared (1 for the fixed plan)
 };
+
+/// Fills m.passes and m.spill_passes from m.order and m.trips (Timeloop's and
+/// Interstellar's reuse rule): an operand's tile stays while the loops inside its innermost
+/// indexing loop run, so the one loop that does not index it costs a full pass per trip
+/// when it lies outside that loop and nothing when inside; loops of one trip change
+/// nothing. The output is written once; each extra visit of its tiles is a spill pass.
+void derive_passes(Mapping& m, Dataflow df);
 
 /// The fixed plan (SCALE-Sim's order): one stationary fold at a time, column folds outside,
 /// row folds inside, T whole. The row-streamed operand is fetched once when all of it fits
