@@ -182,6 +182,7 @@ std::vector<uint64_t> fold_tiles(uint64_t size, uint64_t array) {
   for (uint64_t n = 1; n <= std::min(folds, kFew); ++n) trips.push_back(n);
   for (uint64_t k = 1; k <= std::min(folds, kFew); ++k) trips.push_back(ceil_div(folds, k));
   std::vector<uint64_t> tiles;
+  tiles.reserve(trips.size());
   for (uint64_t n : trips) tiles.push_back(std::min(size, ceil_div(folds, n) * array));
   std::sort(tiles.begin(), tiles.end());
   tiles.erase(std::unique(tiles.begin(), tiles.end()), tiles.end());
@@ -216,7 +217,8 @@ bool better(const Score& a, const Score& b, MapObjective o) {
 
 }  // namespace
 
-Mapping choose_mapping(const FoldMap& f, const MapTarget& g, const PassBytes& pass) {
+Mapping choose_mapping(const FoldMap& f, const MapTarget& target, const PassBytes& pass) {
+  const MapTarget& g = target;
   const SystolicSpec& s = g.spec;
   const unsigned e = g.elem_bytes, a = g.acc_bytes;
   Mapping best = fixed_mapping(f, s.dataflow, s.sram, e, a);
