@@ -237,7 +237,7 @@ Mapping choose_mapping(const FoldMap& f, const MapTarget& target, const PassByte
       {{kSr, kSc, kT}, {kSr, kT, kSc}, {kSc, kSr, kT}, {kSc, kT, kSr}, {kT, kSr, kSc}, {kT, kSc, kSr}}};
   for (uint64_t tr : fold_tiles(f.sr, f.rows)) {
     for (uint64_t tc : fold_tiles(f.sc, f.cols)) {
-      if (tr * tc > cap_rc) continue;  // the stationary tile must fit
+      if (tr > cap_rc / tc) continue;  // the stationary tile must fit (tr·tc could overflow)
       // The longest T tile both streamed tiles leave room for, balanced over its trips.
       uint64_t tt = std::min({f.t, cap_rt / tr, cap_ct / tc});
       if (!t_tiled && tt < f.t) continue;
