@@ -37,9 +37,12 @@ FoldTiming time_folds(const FoldMap& f, Dataflow df, Timing t, unsigned stages) 
     r.idle_stage_pe_cycles = f.fc * idle_pes * last;
     return r;
   }
-  const uint64_t full = std::max(f.t, f.rows), last = std::max(f.t, f.r_last);
-  r.steady_cycles = f.fc * ((f.fr - 1) * full + last);
-  r.idle_stage_pe_cycles = f.fc * idle_pes * last;
+  // Each fold streams one T tile (the whole T unless the mapping tiles it): (ft − 1) tiles
+  // of tt and one of t_last, each over every row and column fold; the last row fold of each
+  // leaves its idle stages idle for its stream.
+  const auto per_tile = [&](uint64_t t) { return f.fc * ((f.fr - 1) * std::max(t, f.rows) + std::max(t, f.r_last)); };
+  r.steady_cycles = (f.ft - 1) * per_tile(f.tt) + per_tile(f.t_last);
+  r.idle_stage_pe_cycles = f.fc * idle_pes * ((f.ft - 1) * std::max(f.tt, f.r_last) + std::max(f.t_last, f.r_last));
   // First stationary tile shifted in before anything streams (os: outputs shifted out
   // after the last fold instead — the same rows of shifting), then the wavefront's skew
   // across rows and columns plus one cycle per stage register.

@@ -33,7 +33,7 @@ uint64_t busy_stages(uint64_t k_rows, uint64_t rows, unsigned stages);
 /// one stage this is SCALE-Sim's formula whatever `k_rows` is.
 uint64_t scalesim_fold_cycles(const FoldMap& f, Dataflow df, unsigned stages, uint64_t k_rows);
 
-/// Timing of one GEMM instance. Overlapped: a fold takes max(T, rows it swaps) because the
+/// Timing of one GEMM instance. Overlapped: a fold takes max(T tile, rows it swaps) because the
 /// next stationary tile is shifted in (ws/is) or the finished outputs shifted out (os)
 /// while the current fold streams; the array is filled once and drained once per op.
 FoldTiming time_folds(const FoldMap& f, Dataflow df, Timing t, unsigned stages);

@@ -1,8 +1,13 @@
 #include "models/systolic/mapper.h"
 #include "sim/core/int_math.h"
 
+#include <algorithm>
 #include <cmath>
 #include <string>
+#include <tuple>
+#include <vector>
+
+#include "models/systolic/fold_core.h"
 
 namespace bpsim::systolic {
 
@@ -21,6 +26,15 @@ FoldMap map_gemm(uint64_t m, uint64_t k, uint64_t n, Dataflow df, unsigned rows,
   f.fc = ceil_div(f.sc, cols);
   f.r_last = last_of(f.sr, rows);
   f.c_last = last_of(f.sc, cols);
+  f.tt = f.t_last = f.t;
+  return f;
+}
+
+FoldMap tile_t(FoldMap f, uint64_t tt) {
+  if (f.t == 0) return f;
+  f.tt = std::clamp<uint64_t>(tt, 1, f.t);
+  f.ft = ceil_div(f.t, f.tt);
+  f.t_last = last_of(f.t, f.tt);
   return f;
 }
 
@@ -57,55 +71,206 @@ void Traffic::add(const Traffic& o, uint64_t times) {
   spill_bytes += o.spill_bytes * times;
 }
 
-Traffic plan_traffic(const FoldMap& f, Dataflow df, const SramConfig& s, unsigned e, unsigned a,
-                     uint64_t input_pass_bytes) {
+PassBytes gemm_pass_bytes(const FoldMap& f, Dataflow df, unsigned e) {
+  const Roles r = roles_of(df);
+  PassBytes p;
+  p.op[size_t(r.rc)] = f.sr * f.sc * e;
+  p.op[size_t(r.rt)] = f.sr * f.t * e;
+  p.op[size_t(r.ct)] = f.sc * f.t * e;
+  return p;
+}
+
+std::array<const char*, 3> loop_dim_names(Dataflow df) {
+  if (df == Dataflow::ws) return {"k", "n", "m"};
+  if (df == Dataflow::os) return {"m", "n", "k"};
+  return {"k", "m", "n"};
+}
+
+namespace {
+
+/// The loop dimension an operand is not indexed by: the stationary tile spans Sr×Sc, the
+/// row-streamed Sr×T, the column-streamed Sc×T.
+int unindexed_dim(const Roles& r, int o) { return o == int(r.rc) ? kT : o == int(r.rt) ? kSc : kSr; }
+
+/// Full passes an operand makes under a tile-loop order (derive_passes).
+uint64_t passes_of(const Mapping& m, int unindexed) {
+  int innermost = -1;  // position of the innermost loop with trips that indexes the operand
+  int at = 0;
+  for (int pos = 0; pos < 3; ++pos) {
+    const int d = m.order[size_t(pos)];
+    if (d == unindexed) at = pos;
+    else if (m.trips[size_t(d)] > 1) innermost = pos;
+  }
+  return m.trips[size_t(unindexed)] > 1 && at < innermost ? m.trips[size_t(unindexed)] : 1;
+}
+
+}  // namespace
+
+void derive_passes(Mapping& m, Dataflow df) {
+  const Roles r = roles_of(df);
+  for (int o = 0; o < 3; ++o) m.passes[size_t(o)] = o == kOutput ? 1 : passes_of(m, unindexed_dim(r, o));
+  m.spill_passes = passes_of(m, unindexed_dim(r, kOutput)) - 1;
+}
+
+Mapping fixed_mapping(const FoldMap& f, Dataflow df, const SramConfig& s, unsigned e, unsigned a,
+                      const PassBytes& pass) {
+  const Roles r = roles_of(df);
+  Mapping m;
+  m.tile = {f.r_eff(), f.c_eff(), f.t};
+  m.trips = {f.fr, f.fc, 1};
+  m.candidates = 1;
+  m.passes[size_t(r.rc)] = 1;
+  // What a pass reads decides the fit (a conv's line buffer holds its unique ifmap bytes).
+  m.passes[size_t(r.rt)] = pass.op[size_t(r.rt)] <= usable_bytes(s, r.rt) ? 1 : f.fc;
+  const uint64_t slice_elems = f.c_eff() * f.t;
+  if (r.ct == kOutput) {
+    m.passes[kOutput] = 1;
+    m.spill_passes = slice_elems * a > usable_bytes(s, kOutput) && f.fr > 1 ? f.fr - 1 : 0;
+  } else {
+    m.passes[size_t(r.ct)] = slice_elems * e <= usable_bytes(s, r.ct) ? 1 : f.fr;
+  }
+  return m;
+}
+
+Traffic mapped_traffic(const FoldMap& f, Dataflow df, const Mapping& m, const PassBytes& pass, unsigned e, unsigned a) {
   Traffic t;
   if (f.sr == 0 || f.sc == 0 || f.t == 0) return t;
   const Roles r = roles_of(df);
-  // [conv_input hook] DRAM bytes of one full pass over operand o: the GEMM view unless the
-  // caller gives the input's (a conv's line buffer reads each ifmap byte once per pass).
-  const auto pass_bytes = [&](int o, uint64_t gemm_view) {
-    return o == kInput && input_pass_bytes ? input_pass_bytes : gemm_view;
-  };
-  // Stationary operand: every element enters (or, for outputs, leaves) the array once.
+  // Stationary operand: enters (or, for outputs, leaves) the array once per T tile.
   OperandBytes& rc = t.op[r.rc];
-  const uint64_t rc_bytes = f.sr * f.sc * e;
   if (r.rc == kOutput) {
-    rc.sram_write = rc.sram_read = rc.dram_write = rc_bytes;  // drained, buffered, written back
+    rc.sram_write = rc.sram_read = f.sr * f.sc * e;  // drained, buffered, written back
+    rc.dram_write = pass.op[kOutput];
   } else {
-    rc.sram_read = rc_bytes;
-    rc.dram_read = rc.sram_write = pass_bytes(r.rc, rc_bytes);
+    rc.dram_read = rc.sram_write = pass.op[size_t(r.rc)] * m.passes[size_t(r.rc)];
+    rc.sram_read = f.sr * f.sc * e * f.ft;
   }
-  // Row-streamed operand (Sr×T): streamed once per column fold, fetched once if it fits.
+  // Row-streamed operand (Sr×T): streamed into the array once per column fold.
   OperandBytes& rt = t.op[r.rt];
-  const uint64_t rt_bytes = f.sr * f.t * e, rt_pass = pass_bytes(r.rt, rt_bytes);
-  rt.dram_read = rt_pass * (rt_pass <= usable_bytes(s, r.rt) ? 1 : f.fc);
-  rt.sram_write = rt.dram_read;
-  rt.sram_read = rt_bytes * f.fc;
-  // Column-streamed operand (Sc×T): one column fold's slice lives across the row folds.
+  rt.dram_read = rt.sram_write = pass.op[size_t(r.rt)] * m.passes[size_t(r.rt)];
+  rt.sram_read = f.sr * f.t * e * f.fc;
+  // Column-streamed operand (Sc×T): once per row fold; as the output, partial sums.
   OperandBytes& ct = t.op[r.ct];
-  const uint64_t slice_elems = f.c_eff() * f.t;
   if (r.ct == kOutput) {
     const uint64_t psums = f.sc * f.t * a;
     ct.sram_write = psums * f.fr;                        // every row fold updates the partial sums
     ct.sram_read = psums * (f.fr - 1) + f.sc * f.t * e;  // read back, then read for write-back
-    ct.dram_write = f.sc * f.t * e;
-    if (slice_elems * a > usable_bytes(s, kOutput) && f.fr > 1) {
-      t.spill_bytes = psums * (f.fr - 1);
-      ct.dram_write += t.spill_bytes;
-      ct.dram_read += t.spill_bytes;
-    }
+    t.spill_bytes = psums * m.spill_passes;
+    ct.dram_write = pass.op[kOutput] + t.spill_bytes;
+    ct.dram_read = t.spill_bytes;
   } else {
-    const uint64_t ct_bytes = f.sc * f.t * e;
-    ct.dram_read = ct_bytes * (slice_elems * e <= usable_bytes(s, r.ct) ? 1 : f.fr);
-    ct.sram_write = ct.dram_read;
-    ct.sram_read = ct_bytes * f.fr;
+    ct.dram_read = ct.sram_write = pass.op[size_t(r.ct)] * m.passes[size_t(r.ct)];
+    ct.sram_read = f.sc * f.t * e * f.fr;
   }
   // First fold: its stationary tile (unless it is the output) and its streamed slices.
   const uint64_t r0 = f.r_eff(), c0 = f.c_eff();
-  t.first_fold_read_bytes = (r.rc == kOutput ? 0 : r0 * c0 * e) + r0 * f.t * e + (r.ct == kOutput ? 0 : c0 * f.t * e);
-  t.last_fold_write_bytes = r.rc == kOutput ? f.r_last * f.c_last * e : f.c_last * f.t * e;
+  t.first_fold_read_bytes = (r.rc == kOutput ? 0 : r0 * c0 * e) + r0 * f.tt * e + (r.ct == kOutput ? 0 : c0 * f.tt * e);
+  t.last_fold_write_bytes = r.rc == kOutput ? f.r_last * f.c_last * e : f.c_last * f.t_last * e;
   return t;
+}
+
+Traffic plan_traffic(const FoldMap& f, Dataflow df, const SramConfig& s, unsigned e, unsigned a,
+                     uint64_t input_pass_bytes) {
+  PassBytes pass = gemm_pass_bytes(f, df, e);
+  if (input_pass_bytes) pass.op[kInput] = input_pass_bytes;
+  return mapped_traffic(f, df, fixed_mapping(f, df, s, e, a, pass), pass, e, a);
+}
+
+namespace {
+
+/// Tiles of whole folds along a dimension of `size` elements on `array` PEs, one per
+/// distinct trip count (every one up to 256 folds; beyond, trips 1..16 and 1..16 folds).
+std::vector<uint64_t> fold_tiles(uint64_t size, uint64_t array) {
+  constexpr uint64_t kFew = 16;
+  const uint64_t folds = ceil_div(size, array);
+  std::vector<uint64_t> trips;
+  for (uint64_t n = 1; n <= std::min(folds, kFew); ++n) trips.push_back(n);
+  for (uint64_t k = 1; k <= std::min(folds, kFew); ++k) trips.push_back(ceil_div(folds, k));
+  std::vector<uint64_t> tiles;
+  tiles.reserve(trips.size());
+  for (uint64_t n : trips) tiles.push_back(std::min(size, ceil_div(folds, n) * array));
+  std::sort(tiles.begin(), tiles.end());
+  tiles.erase(std::unique(tiles.begin(), tiles.end()), tiles.end());
+  return tiles;
+}
+
+/// A candidate's figures, in the order the objective compares them.
+struct Score {
+  uint64_t dram = 0, cycles = 0, sram = 0;
+};
+
+Score score_of(const FoldMap& f, const Mapping& m, const MapTarget& g, const PassBytes& pass) {
+  const SystolicSpec& s = g.spec;
+  const FoldMap tiled = tile_t(f, m.tile[kT]);
+  const Traffic t = mapped_traffic(tiled, s.dataflow, m, pass, g.elem_bytes, g.acc_bytes);
+  Score sc;
+  sc.dram = t.dram_read() + t.dram_write();
+  sc.sram = t.sram_read() + t.sram_write();
+  // As cost_gemm and the shell time an op: array, buffer bandwidth, DRAM bandwidth.
+  sc.cycles = time_folds(tiled, s.dataflow, s.timing, s.stages).total();
+  for (const OperandBytes& b : t.op)
+    sc.cycles = std::max(sc.cycles, ceil_div(b.sram_read + b.sram_write, s.sram.bytes_per_cycle));
+  if (g.dram_bytes_per_cycle > 0)
+    sc.cycles = std::max(sc.cycles, uint64_t(std::ceil(double(sc.dram) / g.dram_bytes_per_cycle)));
+  return sc;
+}
+
+bool better(const Score& a, const Score& b, MapObjective o) {
+  if (o == MapObjective::cycles) return std::tie(a.cycles, a.dram, a.sram) < std::tie(b.cycles, b.dram, b.sram);
+  return std::tie(a.dram, a.cycles, a.sram) < std::tie(b.dram, b.cycles, b.sram);
+}
+
+}  // namespace
+
+Mapping choose_mapping(const FoldMap& f, const MapTarget& target, const PassBytes& pass) {
+  const MapTarget& g = target;
+  const SystolicSpec& s = g.spec;
+  const unsigned e = g.elem_bytes, a = g.acc_bytes;
+  Mapping best = fixed_mapping(f, s.dataflow, s.sram, e, a, pass);
+  if (s.mapper.search != MapSearch::exhaustive || f.sr == 0 || f.sc == 0 || f.t == 0) return best;
+  const Roles r = roles_of(s.dataflow);
+  Score best_score = score_of(f, best, g, pass);
+  uint64_t compared = 1;
+  // Bytes per element of each operand in its buffer: partial sums at the accumulator width.
+  std::array<uint64_t, 3> width{e, e, e};
+  width[kOutput] = a;
+  const uint64_t cap_rc = usable_bytes(s.sram, r.rc) / width[size_t(r.rc)];
+  const uint64_t cap_rt = usable_bytes(s.sram, r.rt) / width[size_t(r.rt)];
+  const uint64_t cap_ct = usable_bytes(s.sram, r.ct) / width[size_t(r.ct)];
+  const bool t_tiled = s.dataflow != Dataflow::os;  // os: T is the reduction, accumulated in the PEs
+  static constexpr std::array<std::array<int, 3>, 6> kOrders = {
+      {{kSr, kSc, kT}, {kSr, kT, kSc}, {kSc, kSr, kT}, {kSc, kT, kSr}, {kT, kSr, kSc}, {kT, kSc, kSr}}};
+  for (uint64_t tr : fold_tiles(f.sr, f.rows)) {
+    for (uint64_t tc : fold_tiles(f.sc, f.cols)) {
+      if (tr > cap_rc / tc) continue;  // the stationary tile must fit (tr·tc could overflow)
+      // The longest T tile both streamed tiles leave room for, balanced over its trips.
+      uint64_t tt = std::min({f.t, cap_rt / tr, cap_ct / tc});
+      if (!t_tiled && tt < f.t) continue;
+      if (tt == 0) continue;
+      tt = ceil_div(f.t, ceil_div(f.t, tt));
+      Mapping m;
+      m.fixed = false;
+      m.tile = {tr, tc, tt};
+      m.trips = {ceil_div(f.sr, tr), ceil_div(f.sc, tc), ceil_div(f.t, tt)};
+      for (const std::array<int, 3>& order : kOrders) {
+        m.order = order;
+        derive_passes(m, s.dataflow);
+        const Score sc = score_of(f, m, g, pass);
+        ++compared;
+        if (better(sc, best_score, s.mapper.objective)) best = m, best_score = sc;
+      }
+    }
+  }
+  best.candidates = compared;
+  return best;
+}
+
+DramFloor dram_floor(uint64_t m, uint64_t k, uint64_t n, const SramConfig& s, unsigned e, const PassBytes& pass) {
+  DramFloor d;
+  d.compulsory_bytes = pass.op[kInput] + pass.op[kWeight] + pass.op[kOutput];
+  const double words = double(s.input_bytes + s.weight_bytes + s.output_bytes) / e;
+  d.bound_bytes = uint64_t(std::ceil(2.0 * double(m) * double(n) * double(k) / std::sqrt(words))) * e;
+  return d;
 }
 
 std::string check_tile_fit(const SystolicSpec& s, unsigned e, unsigned a) {

@@ -1,7 +1,8 @@
 #pragma once
 /// Mapper: a GEMM (M×K)·(K×N) onto an R×C array — which dimension lies along the rows,
-/// the columns and time (SCALE-Sim's Sr, Sc, T), how many folds, and which operand bytes
-/// move between DRAM, the buffers and the array under a fixed loop order. Pure C++.
+/// the columns and time (SCALE-Sim's Sr, Sc, T), how many folds, the tile sizes and loop
+/// order of the tile nest around the folds (fixed, or searched), which operand bytes move
+/// between DRAM, the buffers and the array, and the GEMM's DRAM lower bound. Pure C++.
 #include <array>
 #include <cstdint>
 
@@ -12,15 +13,18 @@ namespace bpsim::systolic {
 /// ws: Sr=K, Sc=N, T=M; os: Sr=M, Sc=N, T=K; is: Sr=K, Sc=M, T=N (SCALE-Sim v2's mapping).
 struct FoldMap {
   uint64_t sr = 0, sc = 0, t = 0;
-  uint64_t rows = 0, cols = 0;      ///< array size
-  uint64_t fr = 0, fc = 0;          ///< row folds, column folds
-  uint64_t r_last = 0, c_last = 0;  ///< rows / columns used by the last row / column fold
-  uint64_t folds() const { return fr * fc; }
+  uint64_t rows = 0, cols = 0;          ///< array size
+  uint64_t fr = 0, fc = 0;              ///< row folds, column folds
+  uint64_t r_last = 0, c_last = 0;      ///< rows / columns used by the last row / column fold
+  uint64_t tt = 0, ft = 1, t_last = 0;  ///< T streamed per fold, T tiles, T of the last T tile (untiled: T, 1, T)
+  uint64_t folds() const { return fr * fc * ft; }
   uint64_t r_eff() const { return sr < rows ? sr : rows; }  ///< rows used by a full fold
   uint64_t c_eff() const { return sc < cols ? sc : cols; }
 };
 
 FoldMap map_gemm(uint64_t m, uint64_t k, uint64_t n, Dataflow df, unsigned rows, unsigned cols);
+/// `f` with T cut into tiles of `tt` (at least 1, at most T): every fold streams one T tile.
+FoldMap tile_t(FoldMap f, uint64_t tt);
 
 enum Operand { kInput = 0, kWeight = 1, kOutput = 2 };
 const char* operand_name(int o);
@@ -35,10 +39,7 @@ struct OperandBytes {
   uint64_t dram_read = 0, dram_write = 0, sram_read = 0, sram_write = 0;
 };
 
-/// Bytes per operand for one GEMM instance. Loop order: column folds outside, row folds
-/// inside, so the column-streamed operand's slice is reused over the row folds and the
-/// row-streamed operand over the column folds when it fits its (half, if double
-/// buffered) buffer; otherwise it is fetched again. Partial sums that do not fit spill.
+/// Bytes per operand for one GEMM instance.
 struct Traffic {
   std::array<OperandBytes, 3> op{};
   uint64_t first_fold_read_bytes = 0;  ///< what must arrive before the first fold starts
@@ -54,10 +55,89 @@ struct Traffic {
 
 /// Usable capacity of an operand's buffer (half of it when double buffered).
 uint64_t usable_bytes(const SramConfig& s, int operand);
-/// `input_pass_bytes`: what one full pass over the input operand reads from DRAM (conv:
-/// conv_input.h, the line buffer's unique bytes); 0: its GEMM view, Sr·T or Sr·Sc × elem.
+
+/// Bytes of one full pass over each operand between DRAM and its buffer (kInput, kWeight:
+/// read; kOutput: the final write of the results). By default the GEMM operand's elements
+/// times the element size; a conv whose input stream is built on chip (a line buffer)
+/// passes over its unique ifmap bytes instead: set op[kInput] to them. All DRAM traffic,
+/// the compulsory bytes and the bound's compulsory term derive from these.
+struct PassBytes {
+  std::array<uint64_t, 3> op{};
+};
+PassBytes gemm_pass_bytes(const FoldMap& f, Dataflow df, unsigned elem_bytes);
+
+/// Tile-loop dimensions: along the rows (Sr), along the columns (Sc), along time (T).
+enum LoopDim { kSr = 0, kSc = 1, kT = 2 };
+
+/// How one GEMM instance runs as a nest of three tile loops around the array's folds (a
+/// Timeloop-style mapping with one buffer level): the loops' order, each dimension's tile
+/// (a buffer-resident block of whole folds; T in elements), and what that implies for DRAM:
+/// how many full passes each operand makes and how often the partial sums spill.
+struct Mapping {
+  bool fixed = true;                       ///< the fixed plan (below), not a tiled candidate
+  std::array<int, 3> order{kSc, kSr, kT};  ///< LoopDims, outermost first
+  std::array<uint64_t, 3> tile{};          ///< elements along Sr, Sc, T
+  std::array<uint64_t, 3> trips{};         ///< tiles along Sr, Sc, T
+  std::array<uint64_t, 3> passes{};  ///< full DRAM passes over kInput, kWeight, kOutput (output: 1, its final write)
+  uint64_t spill_passes = 0;         ///< times the partial sums leave for DRAM and come back
+  uint64_t candidates = 0;           ///< mappings the search compared (1 for the fixed plan)
+};
+
+/// Fills m.passes and m.spill_passes from m.order and m.trips (Timeloop's and
+/// Interstellar's reuse rule): an operand's tile stays while the loops inside its innermost
+/// indexing loop run, so the one loop that does not index it costs a full pass per trip
+/// when it lies outside that loop and nothing when inside; loops of one trip change
+/// nothing. The output is written once; each extra visit of its tiles is a spill pass.
+void derive_passes(Mapping& m, Dataflow df);
+
+/// The fixed plan (SCALE-Sim's order): one stationary fold at a time, column folds outside,
+/// row folds inside, T whole. The row-streamed operand is fetched once when all of it fits
+/// its (half, if double buffered) buffer, else once per column fold; the column-streamed
+/// operand's slice is reused over the row folds when it fits, else fetched again; partial
+/// sums that do not fit spill once per row fold after the first.
+/// `pass`: one full pass per operand (PassBytes); the row-streamed operand fits when a pass does.
+Mapping fixed_mapping(const FoldMap& f, Dataflow df, const SramConfig& s, unsigned elem_bytes, unsigned acc_bytes,
+                      const PassBytes& pass);
+
+/// What the search weighs besides the buffers: the timing of a fold and, for objective
+/// cycles, the DRAM's peak bytes per array cycle (0: unknown, DRAM time left out).
+struct MapTarget {
+  const SystolicSpec& spec;
+  unsigned elem_bytes = 1, acc_bytes = 4;
+  double dram_bytes_per_cycle = 0;
+};
+
+/// The mapping of one GEMM instance: the fixed plan (search: fixed), or the best of the
+/// fixed plan and every tiled candidate (search: exhaustive): each of the six loop orders
+/// × tiles of Sr and Sc of whole folds giving distinct trip counts (every one when a
+/// dimension has at most 256 folds; else trips 1..16 and tiles of 1..16 folds) × the
+/// longest T tile that fits (os: T whole, its reduction stays in the PEs), every
+/// operand's tile within its usable buffer. Objective: spec.mapper.objective, ties to the
+/// other figure, then to buffer bytes, then to the earlier candidate (the fixed plan first).
+Mapping choose_mapping(const FoldMap& f, const MapTarget& target, const PassBytes& pass);
+
+/// Bytes per operand of `f` (tiled as `m.tile[kT]` says) under mapping `m`.
+Traffic mapped_traffic(const FoldMap& f, Dataflow df, const Mapping& m, const PassBytes& pass, unsigned elem_bytes,
+                       unsigned acc_bytes);
+/// mapped_traffic of the fixed plan with the GEMM's own pass bytes, or (`input_pass_bytes`
+/// non-zero) with that pass over the input (a conv's line buffer, conv_input.h).
 Traffic plan_traffic(const FoldMap& f, Dataflow df, const SramConfig& s, unsigned elem_bytes, unsigned acc_bytes,
                      uint64_t input_pass_bytes = 0);
+
+/// DRAM traffic a GEMM instance cannot avoid. compulsory: one pass over each operand
+/// (PassBytes). bound: the leading term of Smith et al.'s I/O lower bound for
+/// C += A·B (2019), 2·M·N·K/√S words, with S the total buffer capacity in words of the
+/// element size (all three buffers, both halves), in bytes (× element size); for a conv,
+/// of its GEMM form.
+struct DramFloor {
+  uint64_t compulsory_bytes = 0, bound_bytes = 0;
+  uint64_t floor() const { return compulsory_bytes > bound_bytes ? compulsory_bytes : bound_bytes; }
+};
+DramFloor dram_floor(uint64_t m, uint64_t k, uint64_t n, const SramConfig& s, unsigned elem_bytes,
+                     const PassBytes& pass);
+
+/// GEMM names of the loop dimensions under `df` (ws: Sr=k, Sc=n, T=m; os: m, n, k; is: k, m, n).
+std::array<const char*, 3> loop_dim_names(Dataflow df);
 
 /// "" when one fold's tiles fit every buffer, else what does not fit (SRAM too small).
 std::string check_tile_fit(const SystolicSpec& s, unsigned elem_bytes, unsigned acc_bytes);

@@ -31,7 +31,27 @@ void check_gemm_dims(const workload::Op& op) {
     throw InputError("op '" + op.name + "': gemm m·n·k·batch overflows 64-bit MAC counts");
 }
 
-GemmCost cost_gemm(const workload::Op& op, const SystolicSpec& s, std::mt19937_64& rng) {
+PassBytes op_pass_bytes(const ConvInputPlan& ci, const workload::Op& op, const FoldMap& f, Dataflow df, unsigned e) {
+  PassBytes p = gemm_pass_bytes(f, df, e);
+  if (!ci.line_buffer) return p;
+  // A conv's line buffer reads ci.pass_bytes per pass over the whole input; rows that
+  // skipping removes (f has fewer M rows than the op) take their share of it with them.
+  const uint64_t whole = op.gemm.m * op.gemm.k * e;
+  if (p.op[kInput] >= whole) {
+    p.op[kInput] = ci.pass_bytes;
+  } else {
+    const double kept = double(p.op[kInput]) / double(whole);
+    p.op[kInput] = std::max<uint64_t>(1, uint64_t(std::llround(double(ci.pass_bytes) * kept)));
+  }
+  return p;
+}
+
+namespace {
+/// `f` with the T tile of mapping `m` (the fixed plan streams T whole).
+FoldMap tiled(const FoldMap& f, const Mapping& m) { return m.fixed ? f : tile_t(f, m.tile[kT]); }
+}  // namespace
+
+GemmCost cost_gemm(const workload::Op& op, const SystolicSpec& s, std::mt19937_64& rng, double dram_bytes_per_cycle) {
   check_gemm_dims(op);
   const workload::GemmDims& g = op.gemm;
   GemmCost c;
@@ -39,22 +59,35 @@ GemmCost cost_gemm(const workload::Op& op, const SystolicSpec& s, std::mt19937_6
   c.elem_bytes = std::max(1u, workload::dtype_bits(c.dtype) / 8);
   c.acc_bytes = acc_bytes_of(c.dtype);
   c.map = map_gemm(g.m, g.k, g.n, s.dataflow, s.rows, s.cols);
-  const FoldTiming dense = time_folds(c.map, s.dataflow, s.timing, s.stages);
-  c.dense_cycles = dense.total() * g.batch;
   c.macs = g.macs();
 
   const MaskEffect eff =
       apply_mask(g.m, g.n, resolve_mask(op, s.sparsity), s.sparsity, s.dataflow, s.rows, s.cols, rng);
   c.masked_outputs = eff.masked_outputs * g.batch;
   c.metadata_bytes = eff.metadata_bytes() * g.batch;
+  // The GEMM that is scheduled: one piece when skipping leaves one, else the dense GEMM
+  // (tile skipping: its streamed operands are scaled by the tiles kept, below).
+  uint64_t issued = 0;
+  for (const SubGemm& w : eff.work) issued += w.m * w.n * w.count;
+  const bool one_piece = issued && eff.work.size() == 1;
+  const FoldMap sched = one_piece ? map_gemm(eff.work[0].m, g.k, eff.work[0].n, s.dataflow, s.rows, s.cols) : c.map;
+  c.conv_input = plan_conv_input(op, s, c.elem_bytes);
+  const PassBytes pass = op_pass_bytes(c.conv_input, op, sched, s.dataflow, c.elem_bytes);
+  c.mapping = choose_mapping(sched, {s, c.elem_bytes, c.acc_bytes, dram_bytes_per_cycle}, pass);
+  const DramFloor floor =
+      dram_floor(g.m, g.k, g.n, s.sram, c.elem_bytes, op_pass_bytes(c.conv_input, op, c.map, s.dataflow, c.elem_bytes));
+  c.floor = {floor.compulsory_bytes * g.batch, floor.bound_bytes * g.batch};
+
+  const FoldTiming dense = time_folds(tiled(c.map, c.mapping), s.dataflow, s.timing, s.stages);
+  c.dense_cycles = dense.total() * g.batch;
   // What is scheduled: fold groups back to back, filled and drained once per instance.
-  uint64_t steady = 0, issued = 0, idle_stage = 0;
+  uint64_t steady = 0, idle_stage = 0;
   ArrayCounts counts;
   const bool metadata = s.sparsity.mode != SparsityMode::off;
   for (const SubGemm& w : eff.work) {
     if (w.m == 0 || w.n == 0) continue;
     const FoldMap f = map_gemm(w.m, g.k, w.n, s.dataflow, s.rows, s.cols);
-    const FoldTiming ft = time_folds(f, s.dataflow, s.timing, s.stages);
+    const FoldTiming ft = time_folds(tiled(f, c.mapping), s.dataflow, s.timing, s.stages);
     steady += ft.steady_cycles * w.count;
     idle_stage += ft.idle_stage_pe_cycles * w.count;
     const ArrayCounts a = count_array(f, s.stages, metadata);
@@ -62,7 +95,6 @@ GemmCost cost_gemm(const workload::Op& op, const SystolicSpec& s, std::mt19937_6
     counts.reg_writes += a.reg_writes * w.count;
     counts.stage_reg_writes += a.stage_reg_writes * w.count;
     counts.meta_reg_writes += a.meta_reg_writes * w.count;
-    issued += w.m * w.n * w.count;
     c.needed_rows = std::max(c.needed_rows, w.m);
     c.needed_cols = std::max(c.needed_cols, w.n);
   }
@@ -74,21 +106,12 @@ GemmCost cost_gemm(const workload::Op& op, const SystolicSpec& s, std::mt19937_6
   c.macs_gated = eff.gated_outputs(s.sparsity.mode) * g.k * g.batch;
   c.macs_skipped = eff.skipped_outputs * g.k * g.batch;  // each removed output drops its K MACs
 
-  // Traffic: the scheduled GEMM's (tile skipping: the dense plan with streamed operands
-  // scaled by the tiles kept; the stationary operand is still loaded).
-  // [conv_input hook] a conv's input pass (line buffer: unique ifmap bytes per pass); rows
-  // that skipping removes take their share of it with them.
-  c.conv_input = plan_conv_input(op, s, c.elem_bytes);
-  const uint64_t pass = c.conv_input.line_buffer ? c.conv_input.pass_bytes : 0;
+  // Traffic: the scheduled GEMM's under its mapping (tile skipping: the dense GEMM's with
+  // streamed operands scaled by the tiles kept; the stationary operand is still loaded).
   Traffic one;
-  if (issued && eff.work.size() == 1) {
-    const double kept_rows = double(eff.work[0].m) / double(g.m);
-    one = plan_traffic(map_gemm(eff.work[0].m, g.k, eff.work[0].n, s.dataflow, s.rows, s.cols), s.dataflow, s.sram,
-                       c.elem_bytes, c.acc_bytes,
-                       pass ? std::max<uint64_t>(1, uint64_t(std::llround(double(pass) * kept_rows))) : 0);
-  } else if (issued) {
-    one = plan_traffic(c.map, s.dataflow, s.sram, c.elem_bytes, c.acc_bytes, pass);
-    one.scale_streamed(roles_of(s.dataflow), eff.kept_tile_fraction);
+  if (issued) {
+    one = mapped_traffic(tiled(sched, c.mapping), s.dataflow, c.mapping, pass, c.elem_bytes, c.acc_bytes);
+    if (!one_piece) one.scale_streamed(roles_of(s.dataflow), eff.kept_tile_fraction);
   }
   c.traffic.add(one, g.batch);
   // A buffer moves bytes_per_cycle towards the array and from DRAM (one port).
@@ -97,6 +120,22 @@ GemmCost cost_gemm(const workload::Op& op, const SystolicSpec& s, std::mt19937_6
     sram_cycles = std::max(sram_cycles, ceil_div(b.sram_read + b.sram_write, s.sram.bytes_per_cycle));
   c.compute_cycles = std::max(c.array_cycles, issued ? sram_cycles : 0);
   return c;
+}
+
+nlohmann::json mapping_json(const Mapping& m, const SystolicSpec& s) {
+  const std::array<const char*, 3> dim = loop_dim_names(s.dataflow);
+  std::string order;
+  for (int d : m.order) order += std::string(order.empty() ? "" : ">") + dim[size_t(d)];
+  nlohmann::json j = {{"plan", m.fixed ? "fixed" : "tiled"},
+                      {"loop_order", order},
+                      {"candidates", m.candidates},
+                      {"spill_passes", m.spill_passes}};
+  for (int d = 0; d < 3; ++d) {
+    j["tile"][dim[size_t(d)]] = m.tile[size_t(d)];
+    j["trips"][dim[size_t(d)]] = m.trips[size_t(d)];
+  }
+  for (int o = 0; o < 3; ++o) j["dram_passes"][operand_name(o)] = m.passes[size_t(o)];
+  return j;
 }
 
 void fill_gemm_record(const GemmCost& c, const SystolicSpec& s, const Buffers& b, OpRecord& rec) {
@@ -124,8 +163,9 @@ void fill_gemm_record(const GemmCost& c, const SystolicSpec& s, const Buffers& b
   }
   b.mask.read(rec.actions, c.metadata_bytes);
   rec.extra["dataflow"] = to_string(s.dataflow);
-  rec.extra["folds"] = c.map.folds();
-  rec.extra["fold_t"] = c.map.t;
+  const FoldMap folds = tiled(c.map, c.mapping);
+  rec.extra["folds"] = folds.folds();
+  rec.extra["fold_t"] = folds.tt;
   rec.extra["dense_cycles"] = c.dense_cycles;
   rec.extra["array_cycles"] = c.array_cycles;
   rec.extra["cycles_saved"] = c.dense_cycles - std::min(c.dense_cycles, c.array_cycles);
@@ -145,6 +185,12 @@ void fill_gemm_record(const GemmCost& c, const SystolicSpec& s, const Buffers& b
          {"pass_bytes", ci.pass_bytes}};
     if (!ci.note.empty()) j["note"] = ci.note;
   }
+  rec.extra["mapping"] = mapping_json(c.mapping, s);
+  const uint64_t moved = c.traffic.dram_read() + c.traffic.dram_write();
+  rec.extra["dram_floor"] = {{"compulsory_bytes", c.floor.compulsory_bytes},
+                             {"lower_bound_bytes", c.floor.bound_bytes},
+                             {"operand_dram_bytes", moved},
+                             {"ratio", c.floor.floor() ? double(moved) / double(c.floor.floor()) : 0.0}};
 }
 
 uint64_t vector_cycles(const workload::Op& op, unsigned lanes) {

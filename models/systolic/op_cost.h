@@ -30,6 +30,8 @@ struct GemmCost {
   uint64_t idle_stage_pe_cycles = 0;  ///< PE-cycles of stages left idle by short reductions (power-gated)
   ConvInputPlan conv_input;           ///< how a conv's input operand reaches the array (one instance)
   Traffic traffic;                    ///< all instances
+  Mapping mapping;                    ///< of one instance of the scheduled GEMM
+  DramFloor floor;                    ///< all instances, of the dense GEMM
 };
 
 /// The array's on-chip SRAM, one memory::OnChipBuffer each, all leaking as "systolic.sram":
@@ -51,10 +53,19 @@ struct Buffers {
 unsigned acc_bytes_of(workload::DType d);
 /// Throws InputError (no location: ops come from a spec or trace) for dims that cannot map.
 void check_gemm_dims(const workload::Op& op);
-GemmCost cost_gemm(const workload::Op& op, const SystolicSpec& s, std::mt19937_64& rng);
+/// Bytes of one full DRAM pass over each operand of `op` mapped as `f` (mapper.h,
+/// PassBytes): where the traffic, the compulsory bytes and the bound take them from. A
+/// conv's input under a line buffer (`ci`, conv_input.h) passes over what the buffer reads.
+PassBytes op_pass_bytes(const ConvInputPlan& ci, const workload::Op& op, const FoldMap& f, Dataflow df,
+                        unsigned elem_bytes);
+/// `dram_bytes_per_cycle`: the DRAM's peak per array cycle, for mapper objective cycles (0: unknown).
+GemmCost cost_gemm(const workload::Op& op, const SystolicSpec& s, std::mt19937_64& rng,
+                   double dram_bytes_per_cycle = 0);
 /// Counts, bytes and actions of a GEMM cost into `rec` (cycles and DRAM are the shell's);
 /// buffer accesses are counted through `b`.
 void fill_gemm_record(const GemmCost& c, const SystolicSpec& s, const Buffers& b, OpRecord& rec);
+/// A mapping as report.json's per-op `extra.mapping` shows it, dimensions named m, n, k.
+nlohmann::json mapping_json(const Mapping& m, const SystolicSpec& s);
 
 /// Non-GEMM ops run on a vector unit of `lanes` elements per cycle: one pass over the
 /// op's flops (or its elements when it declares none); their tensors stream from DRAM.

@@ -15,6 +15,15 @@ void register_systolic(Registry& r) {
   k.needs_workload = true;
   k.streams_ops = true;
   k.memory = MemoryUse::dram;  // operands stream through DRAM
+  // Each GEMM's mapping and its DRAM traffic against the floor (op_cost.cpp, extra).
+  k.csv_columns = {{"loop_order", "/mapping/loop_order"},
+                   {"tile_m", "/mapping/tile/m"},
+                   {"tile_n", "/mapping/tile/n"},
+                   {"tile_k", "/mapping/tile/k"},
+                   {"input_passes", "/mapping/dram_passes/input"},
+                   {"weight_passes", "/mapping/dram_passes/weight"},
+                   {"spill_passes", "/mapping/spill_passes"},
+                   {"dram_vs_floor", "/dram_floor/ratio"}};
   k.op_cost = [](const config::Values& params) -> workload::OpCostFn {
     const systolic::SystolicSpec& spec = systolic::systolic_spec_of(params);
     return [spec](const workload::OpGraph&, const workload::Op& op) { return systolic::op_cycles_estimate(op, spec); };

@@ -73,7 +73,7 @@ void SystolicModel::run_op(const workload::Op& op, OpRecord& rec) {
 }
 
 void SystolicModel::run_gemm(const workload::Op& op, OpRecord& rec) {
-  GemmCost c = cost_gemm(op, m_spec, m_rng);
+  GemmCost c = cost_gemm(op, m_spec, m_rng, m_mem.peak_bytes_per_s() / (m_spec.clock_ghz * 1e9));
   if (m_rtl) {
     // The RTL's cycles replace the fold core's (equal for supported configs: the
     // lockstep test); a buffer-bandwidth stall the core added on top is kept.

@@ -62,6 +62,17 @@ const config::Binder<SystolicSpec>& systolic_binder() {
     sp.integer("n", &SparsityConfig::n, "", "needed units per group (pattern: nm)").def(2).range(0, 1024);
     sp.integer("m", &SparsityConfig::m, "", "group size (pattern: nm)").def(4).range(1, 1024);
 
+    config::Binder<MapperConfig> mp("systolic.mapper", "tile sizes and loop order of each GEMM");
+    mp.choice("search", &MapperConfig::search, kMapSearchNames,
+              "fixed: one stationary tile at a time, column folds outside row folds (SCALE-Sim's plan); exhaustive: "
+              "every loop order and buffer-bounded tiling of the mapspace; auto: exhaustive, or fixed with timing: "
+              "scalesim")
+        .def("auto");
+    mp.choice("objective", &MapperConfig::objective, kMapObjectiveNames,
+              "what the search minimises first: DRAM bytes, or estimated cycles (array, buffer and DRAM-bandwidth "
+              "bound); ties go to the other")
+        .def("dram_bytes");
+
     config::Binder<SystolicSpec> a("systolic",
                                    "R×C multiply-accumulate array (ws/os/is) with output-sparsity gating/skipping");
     a.integer("rows", &SystolicSpec::rows, "PEs", "array rows R").def(32).range(1, 65536);
@@ -103,6 +114,7 @@ const config::Binder<SystolicSpec>& systolic_binder() {
         .def("model");
     a.group("sram", &SystolicSpec::sram, sram, "operand buffers");
     a.group("output_sparsity", &SystolicSpec::sparsity, sp, "output-sparsity metadata");
+    a.group("mapper", &SystolicSpec::mapper, mp, "tile sizes and loop order of each GEMM");
     return a;
   }();
   return a;
@@ -136,7 +148,15 @@ std::string SystolicSpec::dtype_refusal(workload::DType op_dtype) const {
 }
 
 SystolicSpec parse_systolic_spec(const config::Values& v) {
-  const SystolicSpec s = systolic_binder().parse(v);
+  SystolicSpec s = systolic_binder().parse(v);
+  // SCALE-Sim's traffic follows its one plan: timing: scalesim keeps it, and a search asked
+  // for by name is refused rather than silently dropped.
+  if (s.mapper.search == MapSearch::automatic)
+    s.mapper.search = s.timing == Timing::scalesim ? MapSearch::fixed : MapSearch::exhaustive;
+  else if (s.mapper.search == MapSearch::exhaustive && s.timing == Timing::scalesim)
+    throw v.error("mapper.search",
+                  "exhaustive needs timing: overlapped (timing: scalesim keeps SCALE-Sim's fixed plan; use search: "
+                  "fixed or auto)");
   if (s.stages > s.rows || s.rows % s.stages != 0)
     throw v.error("stages", "stages must divide rows (rows " + std::to_string(s.rows) + ", stages " +
                                 std::to_string(s.stages) + ")");

@@ -38,6 +38,15 @@ inline constexpr config::EnumName<Granularity> kGranularityNames[] = {{Granulari
                                                                       {Granularity::row, "row"},
                                                                       {Granularity::col, "col"},
                                                                       {Granularity::tile, "tile"}};
+/// How each GEMM's tile loops are ordered and sized (docs/systolic.md, "Mapping and loop
+/// order"). automatic: exhaustive, or fixed with timing: scalesim (SCALE-Sim's own plan).
+enum class MapSearch { automatic, fixed, exhaustive };
+inline constexpr config::EnumName<MapSearch> kMapSearchNames[] = {
+    {MapSearch::automatic, "auto"}, {MapSearch::fixed, "fixed"}, {MapSearch::exhaustive, "exhaustive"}};
+/// What the search minimises first (ties go to the other, then to buffer traffic).
+enum class MapObjective { dram_bytes, cycles };
+inline constexpr config::EnumName<MapObjective> kMapObjectiveNames[] = {{MapObjective::dram_bytes, "dram_bytes"},
+                                                                        {MapObjective::cycles, "cycles"}};
 enum class Pattern { from_op, density, nm };
 inline constexpr config::EnumName<Pattern> kPatternNames[] = {
     {Pattern::from_op, "from_op"}, {Pattern::density, "density"}, {Pattern::nm, "nm"}};
@@ -58,6 +67,11 @@ struct SparsityConfig {
   unsigned n{}, m{};
 };
 
+struct MapperConfig {
+  MapSearch search{};  ///< resolved by parse_systolic_spec: never automatic afterwards
+  MapObjective objective{};
+};
+
 struct SystolicSpec {
   unsigned rows{}, cols{}, stages{};
   Dataflow dataflow{};
@@ -69,6 +83,7 @@ struct SystolicSpec {
   unsigned vector_lanes{};  ///< 0: one lane per array column
   SramConfig sram;
   SparsityConfig sparsity;
+  MapperConfig mapper;
   bool rtl_backend{};  ///< backend: rtl — folds run on the Verilated PE array
   /// The op's compute type: the configured one, or the workload's (binary runs as int8).
   workload::DType compute_dtype(workload::DType op_dtype) const;

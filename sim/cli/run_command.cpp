@@ -75,9 +75,10 @@ int cmd_run(int argc, char* argv[]) {
   // removed; report.json and ops.csv are replaced only when this run has written both.
   const output::FolderLock lock = output::claim_folder(dir, force, "--out", "run");
   std::unique_ptr<OpSpill> spill;
-  if (spec.stream) spill = std::make_unique<OpSpill>(dir.string());  // ops to disk as they finish
+  const CsvColumns& columns = spec.kind->csv_columns;                         // the model's own ops.csv columns
+  if (spec.stream) spill = std::make_unique<OpSpill>(dir.string(), columns);  // ops to disk as they finish
   nlohmann::json report = sim.run(spill.get());
-  write_report_files(report, dir.string(), spill.get());
+  write_report_files(report, dir.string(), spill.get(), columns);
   if (!quiet) std::cout << summary_table(report);
   std::cout << "report: " << (dir / "report.json").string() << "\n";
   return kExitOk;

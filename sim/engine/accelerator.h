@@ -17,6 +17,7 @@
 #include "sim/ir/ir.h"
 #include "sim/ir/op_record.h"
 #include "sim/ir/op_stream.h"
+#include "sim/report/report.h"
 
 namespace bpsim {
 
@@ -104,6 +105,8 @@ struct AcceleratorKind {
   std::function<workload::OpCostFn(const config::Values& params)> op_cost;
   /// It can replay a trace as it is read (BuildContext::stream), holding no op graph.
   bool streams_ops = false;
+  /// ops.csv columns of its own, after the standard ones, from each op's `extra`.
+  CsvColumns csv_columns;
 };
 
 class Registry {

@@ -174,18 +174,35 @@ json ReportBuilder::finish(const ReportInputs& in) {
 
 namespace {
 
-std::string csv_header() {
+std::string csv_header(const CsvColumns& columns) {
   std::string out = "name,phase,kind,start_cycle,cycles,energy_pj";
   for (const char* k : kCountKeys) out += std::string(",") + k;
+  for (const CsvColumn& c : columns) out += "," + csv_field(c.header);
   return out + "\n";
 }
 
+/// The model's columns of one op: ",v1,v2…" from its extra (empty where it has none).
+std::string csv_extra(const json& extra, const CsvColumns& columns) {
+  std::string out;
+  for (const CsvColumn& c : columns) {
+    out += ",";
+    const json::json_pointer at(c.extra_pointer);
+    if (!extra.is_object() || !extra.contains(at)) continue;
+    const json& v = extra.at(at);
+    if (v.is_string()) out += csv_field(v.get<std::string>());
+    else if (v.is_number_float()) out += fmt::format("{:.6g}", v.get<double>());
+    else out += csv_field(v.dump());
+  }
+  return out;
+}
+
 std::string csv_row(const std::string& name, const std::string& phase, const std::string& kind, uint64_t start_cycle,
-                    uint64_t cycles, double energy_pj, const std::array<uint64_t, kCounts>& counts) {
+                    uint64_t cycles, double energy_pj, const std::array<uint64_t, kCounts>& counts,
+                    const std::string& extra_fields) {
   static_assert(kCounts == 8, "one field per count below");
-  return fmt::format("{},{},{},{},{},{:.6g},{},{},{},{},{},{},{},{}\n", csv_field(name), phase, kind, start_cycle,
+  return fmt::format("{},{},{},{},{},{:.6g},{},{},{},{},{},{},{},{}{}\n", csv_field(name), phase, kind, start_cycle,
                      cycles, energy_pj, counts[0], counts[1], counts[2], counts[3], counts[4], counts[5], counts[6],
-                     counts[7]);
+                     counts[7], extra_fields);
 }
 
 /// report.json is dump(2) of the report: an op entry sits at depth 2 of it.
@@ -193,13 +210,14 @@ constexpr int kOpIndent = 4;
 
 }  // namespace
 
-std::string ops_csv(const json& report) {
-  std::string out = csv_header();
+std::string ops_csv(const json& report, const CsvColumns& columns) {
+  std::string out = csv_header(columns);
   for (const auto& o : report.at("ops")) {
     std::array<uint64_t, kCounts> counts{};
     for (size_t i = 0; i < kCounts; ++i) counts[i] = o[kCountKeys[i]].get<uint64_t>();
     out += csv_row(o["name"].get<std::string>(), o["phase"].get<std::string>(), o["kind"].get<std::string>(),
-                   o["start_cycle"].get<uint64_t>(), o["cycles"].get<uint64_t>(), o["energy_pj"].get<double>(), counts);
+                   o["start_cycle"].get<uint64_t>(), o["cycles"].get<uint64_t>(), o["energy_pj"].get<double>(), counts,
+                   columns.empty() ? std::string() : csv_extra(o.value("extra", json::object()), columns));
   }
   return out;
 }
@@ -251,9 +269,11 @@ std::string summary_table(const json& r) {
 
 namespace fs = std::filesystem;
 
-OpSpill::OpSpill(const std::string& dir)
-    : m_ops(fs::path(dir) / "report.json.ops", size_t(1) << 20), m_csv(fs::path(dir) / "ops.csv", size_t(1) << 20) {
-  m_csv.out() << csv_header();
+OpSpill::OpSpill(const std::string& dir, CsvColumns columns)
+    : m_ops(fs::path(dir) / "report.json.ops", size_t(1) << 20),
+      m_csv(fs::path(dir) / "ops.csv", size_t(1) << 20),
+      m_columns(std::move(columns)) {
+  m_csv.out() << csv_header(m_columns);
 }
 
 namespace {
@@ -329,7 +349,8 @@ void OpSpill::add(const OpRecord& r, double energy_pj) {
   num("start_cycle", r.start_cycle);
   o.append("\n").append(kOpIndent, ' ').append("}");
   m_ops.out() << o;
-  m_csv.out() << csv_row(r.name, r.phase, r.kind, r.start_cycle, r.cycles, energy_pj, c);
+  m_csv.out() << csv_row(r.name, r.phase, r.kind, r.start_cycle, r.cycles, energy_pj, c,
+                         m_columns.empty() ? std::string() : csv_extra(r.extra, m_columns));
   ++m_count;
 }
 
@@ -344,12 +365,12 @@ void commit_pair(output::File& csv, output::File& report) {
 }
 }  // namespace
 
-void write_report_files(const json& report, const std::string& dir, OpSpill* spill) {
+void write_report_files(const json& report, const std::string& dir, OpSpill* spill, const CsvColumns& columns) {
   output::File json_file(fs::path(dir) / "report.json", size_t(1) << 20);
   std::ostream& out = json_file.out();
   if (!spill) {
     output::File csv(fs::path(dir) / "ops.csv", size_t(1) << 20);
-    csv.out() << ops_csv(report);
+    csv.out() << ops_csv(report, columns);
     out << report.dump(2) << "\n";
     commit_pair(csv, json_file);
     return;

@@ -68,8 +68,17 @@ class ReportBuilder {
 /// The count keys of the contract's totals, phases and ops ("macs", …, "onchip_write_bytes").
 const std::vector<const char*>& count_keys();
 
+/// An ops.csv column a model adds after the standard ones (AcceleratorKind::csv_columns):
+/// its header and the JSON pointer of its value in an op's `extra` ("/mapping/loop_order");
+/// the field is empty for an op without it. Models that declare none keep the standard CSV.
+struct CsvColumn {
+  std::string header;
+  std::string extra_pointer;
+};
+using CsvColumns = std::vector<CsvColumn>;
+
 /// One row per op, in the order of report["ops"].
-std::string ops_csv(const nlohmann::json& report);
+std::string ops_csv(const nlohmann::json& report, const CsvColumns& columns = {});
 
 /// The readable summary printed by `bpsim run`.
 std::string summary_table(const nlohmann::json& report);
@@ -79,16 +88,17 @@ std::string summary_table(const nlohmann::json& report);
 /// report.json and ops.csv by write_report_files: memory stays flat however many ops run.
 class OpSpill {
  public:
-  explicit OpSpill(const std::string& dir);
+  explicit OpSpill(const std::string& dir, CsvColumns columns = {});
   OpSpill(const OpSpill&) = delete;
   OpSpill& operator=(const OpSpill&) = delete;
   /// Writes the op's report entry (the bytes dump(2) of the report gives it) and CSV row.
   void add(const OpRecord& r, double energy_pj);
 
  private:
-  friend void write_report_files(const nlohmann::json&, const std::string&, OpSpill*);
+  friend void write_report_files(const nlohmann::json&, const std::string&, OpSpill*, const CsvColumns&);
   output::File m_ops;  ///< the report's op entries, never renamed: copied into report.json
   output::File m_csv;  ///< becomes ops.csv
+  CsvColumns m_columns;
   uint64_t m_count = 0;
   std::string m_buf;
 };
@@ -99,7 +109,8 @@ class OpSpill {
 /// other bpsim writes there meanwhile), the two come from the same run. On any failure
 /// both temporaries are removed and the previous files stay as they were. With `spill`,
 /// the ops come from it (the report has none) and the bytes are those of the report
-/// holding them.
-void write_report_files(const nlohmann::json& report, const std::string& dir, OpSpill* spill = nullptr);
+/// holding them. `columns`: the model's own ops.csv columns (a spill has its own).
+void write_report_files(const nlohmann::json& report, const std::string& dir, OpSpill* spill = nullptr,
+                        const CsvColumns& columns = {});
 
 }  // namespace bpsim
