@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # DRAM traffic of every GEMM against its floor: runs the ResNet-50 and GPT-2 training steps
-# (configs/workloads, their own batch) on both systolic presets and prints, per run, the
+# (configs/workloads, their own batch, in bf16) on the two bf16 systolic presets and prints, per run, the
 # distribution of operand DRAM bytes / max(compulsory bytes, lower bound) over the GEMMs
 # (report.json's per-op extra.dram_floor; docs/systolic.md, "DRAM traffic and its lower
 # bound"), and how many GEMMs meet the 1.5x target. Exit 0 whatever the figures.
@@ -13,10 +13,10 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 export SYSTEMC_DISABLE_COPYRIGHT_MESSAGE=1
 inc="$root/configs/memory/ddr4_2400.yaml, $root/configs/energy/45nm.yaml, $root/configs/energy/45nm/systolic.yaml"
-for arch in systolic_32x32_int8 systolic_128x128_bf16; do
+for arch in systolic_32x32_bf16 systolic_128x128_bf16; do
   for net in resnet50 gpt2_small; do
     name="${net}_$arch"
-    printf 'include: [%s, %s]\nworkload: { spec: %s }\n' "$root/configs/arch/$arch.yaml" "$inc" \
+    printf 'include: [%s, %s]\nworkload: { spec: %s, dtype: bf16 }\n' "$root/configs/arch/$arch.yaml" "$inc" \
       "$root/configs/workloads/$net.yaml" > "$work/$name.yaml"
     "$build/bpsim" run "$work/$name.yaml" --out "$work/$name" --quiet "$@" > /dev/null
     /usr/bin/python3 - "$work/$name/report.json" "$name" <<'PY'

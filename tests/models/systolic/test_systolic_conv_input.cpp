@@ -241,7 +241,7 @@ TEST_CASE("systolic conv input: a spec's conv reads each ifmap byte once through
     const std::string cfg =
         s.file("sys_" + mode + input_kib + ".yaml",
                test::preset_includes("systolic_32x32_int8.yaml") + "accelerator: { conv_input: " + mode +
-                   ", sram: { input_kib: " + input_kib + " } }\nworkload: { spec: " + net + " }\n");
+                   ", sram: { input_kib: " + input_kib + " } }\nworkload: { spec: " + net + ", dtype: int8 }\n");
     const test::CliResult r = test::run_bpsim("run " + cfg + " -q --out " + (s / ("o_" + mode + input_kib)));
     INFO(r.err);
     REQUIRE(r.code == 0);
@@ -281,7 +281,7 @@ TEST_CASE("systolic conv input: a window too large for the buffer reads the lowe
                                  "  - { kind: conv2d, out_channels: 8, kernel: 3, padding: 1 }\n");
   const std::string cfg =
       s.file("sys.yaml", test::preset_includes("systolic_32x32_int8.yaml") +
-                             "accelerator: { sram: { input_kib: 1 } }\nworkload: { spec: " + net + " }\n");
+                             "accelerator: { sram: { input_kib: 1 } }\nworkload: { spec: " + net + ", dtype: int8 }\n");
   const test::CliResult r = test::run_bpsim("run " + cfg + " -q --out " + (s / "o"));
   INFO(r.err);
   REQUIRE(r.code == 0);

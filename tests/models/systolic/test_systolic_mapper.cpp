@@ -171,7 +171,7 @@ struct OneLinear {
                                  "/configs/energy/45nm/systolic.yaml]\n"
                                  "accelerator:\n  kind: systolic\n  rows: 4\n  cols: 4\n  dataflow: ws\n  dtype: int8\n"
                                  "  sram: { input_kib: 1, weight_kib: 1, output_kib: 1, double_buffer: true }\n"
-                                 "workload: { spec: net.yaml }\n");
+                                 "workload: { spec: net.yaml, dtype: int8 }\n");
   }
 };
 
