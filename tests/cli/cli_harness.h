@@ -66,16 +66,26 @@ inline CliResult run_bpsim(const std::string& args, const std::string& prefix = 
 #endif
 #endif
 
-/// Shell words that bound a run to `seconds` of wall time and `mib` of memory: a run past
-/// either exits 124 (timeout) or fails, instead of hanging the test or the machine. Under
-/// AddressSanitizer (scripts/test_sanitized.sh), whose shadow memory reserves terabytes of
-/// address space, the memory bound is ASan's resident-set limit instead of `ulimit -v`.
-inline std::string resource_bounds(int seconds = 20, int mib = 2048) {
+/// Wall-time bounds in these tests guard against hangs; they are not speed targets (those
+/// are benchmarks). A sanitized build checks every access and runs several times slower, so
+/// its bounds are scaled by this factor.
 #ifdef BPSIM_TEST_ASAN
-  return "ASAN_OPTIONS=\"${ASAN_OPTIONS:-}:hard_rss_limit_mb=" + std::to_string(mib) + "\" timeout " +
-         std::to_string(seconds);
+inline constexpr int kHangBoundScale = 5;
 #else
-  return "ulimit -v " + std::to_string(mib * 1024) + "; timeout " + std::to_string(seconds);
+inline constexpr int kHangBoundScale = 1;
+#endif
+
+/// Shell words that bound a run to `seconds` (× kHangBoundScale) of wall time and `mib` of
+/// memory: a run past either exits 124 (timeout) or fails, instead of hanging the test or the
+/// machine. Under AddressSanitizer (scripts/test_sanitized.sh), whose shadow memory reserves
+/// terabytes of address space, the memory bound is ASan's resident-set limit instead of
+/// `ulimit -v`.
+inline std::string resource_bounds(int seconds = 20, int mib = 2048) {
+  const std::string timeout = "timeout " + std::to_string(seconds * kHangBoundScale);
+#ifdef BPSIM_TEST_ASAN
+  return "ASAN_OPTIONS=\"${ASAN_OPTIONS:-}:hard_rss_limit_mb=" + std::to_string(mib) + "\" " + timeout;
+#else
+  return "ulimit -v " + std::to_string(mib * 1024) + "; " + timeout;
 #endif
 }
 

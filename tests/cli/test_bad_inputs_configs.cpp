@@ -50,7 +50,7 @@ void expect(const Case& c, const std::string& command, const CliResult& r, const
   INFO(c.name << ": bpsim " << command << " (exit " << r.code << ", " << seconds << " s)\nstdout: " << r.out
               << "\nstderr: " << r.err);
   CHECK(r.code == c.code);
-  CHECK(seconds < 20);
+  CHECK(seconds < 20 * kHangBoundScale);  // a hang guard (cli_harness.h), not a speed target
   // A legal input: validate says ok, run writes its report.
   if (c.code == 0)
     CHECK_THAT(r.out, Catch::Contains(command == "run" ? "report: " : command == "validate" ? ": ok (" : "ops"));
