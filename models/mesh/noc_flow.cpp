@@ -24,7 +24,7 @@ uint32_t allocate(std::vector<T>& pool, std::vector<uint32_t>& free) {
 }  // namespace
 
 std::unique_ptr<NocModel> make_noc_model(const NocConfig& cfg, uint64_t seed) {
-  if (cfg.model == NocModelKind::flow) return std::make_unique<FlowNetwork>(cfg, seed);
+  if (cfg.model != NocModelKind::flit) return std::make_unique<FlowNetwork>(cfg, seed);
   return std::make_unique<Network>(cfg, seed);
 }
 
@@ -46,6 +46,10 @@ FlowNetwork::FlowNetwork(const NocConfig& cfg, uint64_t seed)
   m_wait_tail.assign(m_front.size(), kNone);
   m_wheel.resize(kWheel);
   m_input.resize(size_t(cfg.nodes()) * kPorts * cfg.input_speedup);
+  // The spacing rule of run_offsets assumes a VC is free again the cycle after its tail's
+  // grant and the same route class for every message: not with wait_for_tail_credit (a VC
+  // waits for its tail's credit) or o1turn (a class drawn per message).
+  m_runs = cfg.model == NocModelKind::flow_runs && !cfg.wait_for_tail_credit && cfg.routing != Routing::o1turn;
 }
 
 unsigned FlowNetwork::hops(unsigned a, unsigned b) const {
@@ -90,12 +94,22 @@ void FlowNetwork::send(uint32_t src, const std::vector<uint16_t>& dests, unsigne
                        uint32_t tag) {
   if (src >= m_cfg.nodes() || dests.empty() || flits == 0 || flits > 0xFFFF)
     throw std::logic_error("mesh::FlowNetwork::send: bad message (checked by callers)");
+  create = std::max(create, m_now);
+  if (m_open != kNone && extends(m_pkts[m_open], src, dests, flits, create, tag)) {
+    Packet& p = m_pkts[m_open];
+    if (p.count == 1) p.step = uint32_t(create - p.create);
+    ++p.count;
+    p.flits = p.count * p.msg_flits;
+    return;
+  }
   const uint32_t id = allocate(m_pkts, m_free_pkts);
   Packet& p = m_pkts[id];
-  p.create = std::max(create, m_now);
+  p.create = create;
   p.tag = tag;
   p.src = src;
-  p.flits = uint16_t(flits);
+  p.flits = flits;
+  p.msg_flits = uint16_t(flits);
+  p.count = 1, p.step = 0, p.delay = 0, p.span = 0;
   p.cls = route_class(m_cfg.routing, dests.size(), m_rng_state);  // as the flit-level Network draws it
   // Sorted by (first dimension, second dimension) of the routing order, the destinations
   // below any router of the tree are one contiguous range, split by port into ranges again.
@@ -109,6 +123,39 @@ void FlowNetwork::send(uint32_t src, const std::vector<uint16_t>& dests, unsigne
   const Event e{p.create, m_seq++, p.create, id, 0, uint32_t(p.dests.size()), src, Kind::inject, 0, 0, 0};
   if (m_inj_sorted && m_inj.size() > m_inj_head && m_inj.back() > e) m_inj_sorted = false;
   m_inj.push_back(e);
+  if (m_runs) m_open = id, m_open_dests = dests;
+}
+
+bool FlowNetwork::extends(const Packet& p, unsigned src, const std::vector<uint16_t>& dests, unsigned flits,
+                          uint64_t create, uint32_t tag) const {
+  // The next message of the run: created `step` after the last (any step ≥ 0 for the second),
+  // and the run still fits the packet's size field.
+  if (p.src != src || p.msg_flits != flits || p.tag != tag || dests != m_open_dests) return false;
+  // ... and credits never hold it back: a credit slot is busy for R cycles (the flit crosses
+  // to the next router, is granted there, its credit returns), in which one VC sends
+  // ⌈R / P⌉ packets of F flits; the VC's buf_depth slots must cover them.
+  const unsigned P = flits + m_cfg.rc_cycles + m_cfg.va_cycles;
+  const unsigned R = m_cfg.rc_cycles + m_cfg.va_cycles + m_cfg.sa_cycles + m_cfg.st_cycles + m_cfg.link_cycles + 1 +
+                     m_cfg.credit_cycles;
+  if (m_cfg.buf_depth < (R + P - 1) / P * flits) return false;
+  const uint64_t next = p.create + uint64_t(p.count) * p.step;
+  if (p.count == 1 ? create < p.create || create - p.create > UINT32_MAX : create != next) return false;
+  return uint64_t(p.flits) + (create - p.create) + uint64_t(flits) * m_cfg.vcs < 0xFFFF;
+}
+
+void FlowNetwork::run_offsets(const Packet& p, std::vector<uint64_t>& g) const {
+  // Back-to-back packets of F flits from one source on an idle path of the flit-level network:
+  // a link carries one flit per cycle, so grants are F apart at least; a packet in the same VC
+  // as the one V packets before starts route computation the cycle after that one's tail
+  // grant, then VC allocation, so grants in one VC are P = F + rc + va apart; and a message
+  // cannot leave before it is created (relative to the first message's actual start).
+  const uint64_t F = p.msg_flits, V = vc_class(p.cls).second, P = F + m_cfg.rc_cycles + m_cfg.va_cycles;
+  g.assign(p.count, 0);
+  for (size_t k = 1; k < p.count; ++k) {
+    const uint64_t created = uint64_t(k) * p.step;
+    g[k] = std::max(g[k - 1] + F, created > p.delay ? created - p.delay : 0);
+    if (k >= V) g[k] = std::max(g[k], g[k - V] + P);
+  }
 }
 
 bool FlowNetwork::next_event(uint64_t before, Event& e) {
@@ -306,7 +353,8 @@ void FlowNetwork::route(const Event& e) {
     }
   if (!ready) return defer(e, retry);
   next_front(iv, e.time);
-  m_cnt.buffer_reads += F;  // every flit leaves this input buffer once, whatever the fan-out
+  const uint64_t flits = uint64_t(p.count) * p.msg_flits;  // the run's flits, for the counters
+  m_cnt.buffer_reads += flits;  // every flit leaves this input buffer once, whatever the fan-out
   // Branches in port order; a crossbar input sends one flit per cycle, so packets and a
   // packet's branches take turns there. An input port has input_speedup crossbar inputs,
   // VC v on input v mod input_speedup, as in the flit model.
@@ -334,21 +382,21 @@ void FlowNetwork::route(const Event& e) {
     const size_t o = ovc_index(r, port, vc[port]);
     const unsigned k0 = m_vc_sent[o] % m_cfg.buf_depth;
     take_vc(rr[port], r, port, vc[port], F);
-    m_cnt.xbar_flits += F;
+    m_cnt.xbar_flits += flits;
     // The VC is free again the cycle after the tail's grant, or, with wait_for_tail_credit,
     // once the tail's credit is back.
     m_vc_free[o] = sa + F;
     if (port == 0) {
       // The network interface takes each flit off the ejection channel on arrival.
-      const uint64_t tail = sa + F - 1 + traversed;
+      const uint64_t tail = sa + std::max<uint64_t>(F, p.span) - 1 + traversed;
       for (unsigned i = F > m_cfg.buf_depth ? F - m_cfg.buf_depth : 0; i < F; ++i)
         m_credit[o * m_cfg.buf_depth + (k0 + i) % m_cfg.buf_depth] = sa + i + traversed + back;
       if (m_cfg.wait_for_tail_credit) m_vc_free[o] = tail + back;
       push(tail, e.pkt, lo[0], hi[0], r, Kind::deliver);
     } else {
       const unsigned next = port == 1 ? r + 1 : port == 2 ? r - 1 : port == 3 ? r + m_cfg.cols : r - m_cfg.cols;
-      m_cnt.flit_hops += F;
-      m_cnt.buffer_writes += F;
+      m_cnt.flit_hops += flits;
+      m_cnt.buffer_writes += flits;
       mark_pending(o, k0, F, sa + traversed);
       push(sa + traversed, e.pkt, lo[port], hi[port], next, Kind::head, opposite(port), vc[port], k0);
     }
@@ -371,14 +419,20 @@ void FlowNetwork::inject(const Event& e) {
   const size_t rr = m_in_free.size() * kPorts + p.src;
   if (!pick_vc(rr, p.src, kNiPort, p.cls, start, 0, p.flits, e.hi - e.lo > 1, vc, sent, retry)) return defer(e, retry);
   next_front(front, e.time);
+  if (m_open == e.pkt) m_open = kNone;  // injected: its run is closed
+  if (p.count > 1) {  // messages created while the first waited leave back to back
+    p.delay = sent - p.create;
+    run_offsets(p, m_offsets);
+    p.span = uint32_t(m_offsets.back() + p.msg_flits);
+  }
   const size_t o = ovc_index(p.src, kNiPort, vc);
   const unsigned k0 = m_vc_sent[o] % m_cfg.buf_depth;
   take_vc(rr, p.src, kNiPort, vc, p.flits);
   m_vc_free[o] = sent + p.flits;
   m_inj_free[p.src] = sent + p.flits;
-  ++m_cnt.packets_injected;
-  m_cnt.injected_flits += p.flits;
-  m_cnt.buffer_writes += p.flits;
+  m_cnt.packets_injected += p.count;
+  m_cnt.injected_flits += uint64_t(p.count) * p.msg_flits;
+  m_cnt.buffer_writes += uint64_t(p.count) * p.msg_flits;
   const uint64_t at = sent + m_cfg.ni_cycles + m_cfg.link_cycles;
   mark_pending(o, k0, p.flits, at);
   push(at, e.pkt, e.lo, e.hi, p.src, Kind::head, 0, vc, k0);
@@ -390,10 +444,19 @@ void FlowNetwork::process(const Event& e) {
     case Kind::inject: inject(e); break;
     case Kind::head: route(e); break;
     case Kind::deliver:
-      ++m_cnt.deliveries;
-      m_cnt.ejected_flits += p.flits;
+      m_cnt.deliveries += p.count;
+      m_cnt.ejected_flits += uint64_t(p.count) * p.msg_flits;
       m_last_arrival = std::max(m_last_arrival, e.time);
-      if (m_sink) m_sink(p.tag, e.router, p.create, e.time);
+      if (!m_sink) break;
+      if (p.count == 1) {
+        m_sink(p.tag, e.router, p.create, e.time);
+        break;
+      }
+      // The event is the last message's tail; message k's tail is as far ahead of it as its
+      // switch grant is ahead of the last one's.
+      run_offsets(p, m_offsets);
+      for (size_t k = 0; k < p.count; ++k)
+        m_sink(p.tag, e.router, p.create + uint64_t(k) * p.step, e.time - (m_offsets.back() - m_offsets[k]));
       break;
   }
   release(e.pkt);
@@ -431,12 +494,14 @@ void FlowNetwork::Calendar::reserve(uint64_t t, uint64_t len) {
 }
 
 void FlowNetwork::run_until(uint64_t t) {
+  m_open = kNone;  // a send after this starts a new run (its predecessor may be under way)
   Event e{};
   while (next_event(t, e)) process(e);
   m_now = std::max(m_now, t);
 }
 
 uint64_t FlowNetwork::drain() {
+  m_open = kNone;
   Event e{};
   while (next_event(UINT64_MAX, e)) process(e);
   m_now = std::max(m_now, m_last_arrival);

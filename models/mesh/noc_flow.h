@@ -30,11 +30,17 @@ class FlowNetwork : public NocModel {
   unsigned hops(unsigned a, unsigned b) const override;
 
  private:
+  /// With `noc.model: flow_runs`, a run of `count` identical messages (same source,
+  /// destinations, size and tag, created `step` cycles apart) travels as one packet: it holds
+  /// each link for its `flits` = count × msg_flits flits, and its messages' tails arrive
+  /// spread over `span` cycles as back-to-back packets' would (see run_offsets).
   struct Packet {
     uint64_t create = 0;
     uint32_t tag = 0, src = 0;
     uint32_t live = 0;  ///< events still referring to it
-    uint16_t flits = 0;
+    uint32_t count = 1, step = 0, flits = 0, span = 0;
+    uint16_t msg_flits = 0;
+    uint64_t delay = 0;  ///< cycles the first message waited at the source past its creation
     uint8_t cls = 0;              ///< 0: XY order, 1: YX order (o1turn class)
     std::vector<uint16_t> dests;  ///< distinct, sorted so that every subtree is a contiguous range
   };
@@ -61,6 +67,13 @@ class FlowNetwork : public NocModel {
   void route(const Event& e);
   void inject(const Event& e);
   void release(uint32_t pkt);
+  /// Switch grants of a run's messages relative to the first, as back-to-back packets get
+  /// them on an idle path of the flit-level network (docs/mesh.md, "Runs"): into `g`.
+  void run_offsets(const Packet& p, std::vector<uint64_t>& g) const;
+  /// Can `p` take one more message created at `create`? (Runs are batched only where the
+  /// spacing rule holds.)
+  bool extends(const Packet& p, unsigned src, const std::vector<uint16_t>& dests, unsigned flits, uint64_t create,
+               uint32_t tag) const;
 
   /// First VC and VC count of a packet's class (o1turn splits the VCs between XY and YX).
   std::pair<unsigned, unsigned> vc_class(uint8_t cls) const;
@@ -164,6 +177,13 @@ class FlowNetwork : public NocModel {
   std::vector<uint32_t> m_free_waiting, m_wait_head, m_wait_tail;
   std::vector<Calendar> m_input;  ///< per router × input port: its crossbar input, one flit per cycle
   uint64_t m_rng_state;
+  /// Runs: whether the configuration allows them, the per-VC turnaround (cycles between the
+  /// switch grants of two packets through one VC), the packet still open to more messages of
+  /// its run (not yet injected), and that run's destinations as sent.
+  bool m_runs = false;
+  uint32_t m_open = UINT32_MAX;
+  std::vector<uint16_t> m_open_dests;
+  mutable std::vector<uint64_t> m_offsets;
   static constexpr uint64_t kPending = uint64_t(1) << 63;
   static constexpr uint64_t kQueue = uint64_t(1) << 62;
   static constexpr uint32_t kNone = UINT32_MAX;
