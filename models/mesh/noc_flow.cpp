@@ -5,7 +5,6 @@
 #include <stdexcept>
 
 namespace bpsim::mesh {
-
 namespace {
 constexpr unsigned kPorts = 5;   ///< 0 local (ejection), 1 east, 2 west, 3 south, 4 north, as in noc.h
 constexpr unsigned kNiPort = 5;  ///< the network interface's output VCs into its router's local input
@@ -24,7 +23,7 @@ uint32_t allocate(std::vector<T>& pool, std::vector<uint32_t>& free) {
 }  // namespace
 
 std::unique_ptr<NocModel> make_noc_model(const NocConfig& cfg, uint64_t seed) {
-  if (cfg.model != NocModelKind::flit) return std::make_unique<FlowNetwork>(cfg, seed);
+  if (cfg.model == NocModelKind::flow) return std::make_unique<FlowNetwork>(cfg, seed);
   return std::make_unique<Network>(cfg, seed);
 }
 
@@ -49,7 +48,7 @@ FlowNetwork::FlowNetwork(const NocConfig& cfg, uint64_t seed)
   // The spacing rule of run_offsets assumes a VC is free again the cycle after its tail's
   // grant and the same route class for every message: not with wait_for_tail_credit (a VC
   // waits for its tail's credit) or o1turn (a class drawn per message).
-  m_runs = cfg.model == NocModelKind::flow_runs && !cfg.wait_for_tail_credit && cfg.routing != Routing::o1turn;
+  m_runs = !cfg.wait_for_tail_credit && cfg.routing != Routing::o1turn;
 }
 
 unsigned FlowNetwork::hops(unsigned a, unsigned b) const {
@@ -99,7 +98,8 @@ void FlowNetwork::send(uint32_t src, const std::vector<uint16_t>& dests, unsigne
     Packet& p = m_pkts[m_open];
     if (p.count == 1) p.step = uint32_t(create - p.create);
     ++p.count;
-    p.flits = p.count * p.msg_flits;
+    p.flits = p.count * flits;
+    p.hold = uint32_t(run_span(p.count, flits, p.cls));
     return;
   }
   const uint32_t id = allocate(m_pkts, m_free_pkts);
@@ -109,7 +109,7 @@ void FlowNetwork::send(uint32_t src, const std::vector<uint16_t>& dests, unsigne
   p.src = src;
   p.flits = flits;
   p.msg_flits = uint16_t(flits);
-  p.count = 1, p.step = 0, p.delay = 0, p.span = 0;
+  p.count = 1, p.step = 0, p.delay = 0, p.span = 0, p.hold = 0;
   p.cls = route_class(m_cfg.routing, dests.size(), m_rng_state);  // as the flit-level Network draws it
   // Sorted by (first dimension, second dimension) of the routing order, the destinations
   // below any router of the tree are one contiguous range, split by port into ranges again.
@@ -128,19 +128,26 @@ void FlowNetwork::send(uint32_t src, const std::vector<uint16_t>& dests, unsigne
 
 bool FlowNetwork::extends(const Packet& p, unsigned src, const std::vector<uint16_t>& dests, unsigned flits,
                           uint64_t create, uint32_t tag) const {
-  // The next message of the run: created `step` after the last (any step ≥ 0 for the second),
-  // and the run still fits the packet's size field.
+  // The next message of the run: the same source, destinations (as sent), size and tag,
+  // created `step` after the last (any step ≥ 0 for the second)...
   if (p.src != src || p.msg_flits != flits || p.tag != tag || dests != m_open_dests) return false;
   // ... and credits never hold it back: a credit slot is busy for R cycles (the flit crosses
-  // to the next router, is granted there, its credit returns), in which one VC sends
-  // ⌈R / P⌉ packets of F flits; the VC's buf_depth slots must cover them.
+  // to the next router, is granted there, its credit returns), in which one VC sends at most
+  // R flits, and at most ⌈R / P⌉ packets of F flits; the VC's buf_depth slots must cover them.
   const unsigned P = flits + m_cfg.rc_cycles + m_cfg.va_cycles;
   const unsigned R = m_cfg.rc_cycles + m_cfg.va_cycles + m_cfg.sa_cycles + m_cfg.st_cycles + m_cfg.link_cycles + 1 +
                      m_cfg.credit_cycles;
-  if (m_cfg.buf_depth < (R + P - 1) / P * flits) return false;
+  if (m_cfg.buf_depth < std::min(R, (R + P - 1) / P * flits)) return false;
   const uint64_t next = p.create + uint64_t(p.count) * p.step;
   if (p.count == 1 ? create < p.create || create - p.create > UINT32_MAX : create != next) return false;
-  return uint64_t(p.flits) + (create - p.create) + uint64_t(flits) * m_cfg.vcs < 0xFFFF;
+  return uint64_t(p.hold) + (create - p.create) + P < UINT32_MAX;  // its spans fit their 32-bit fields
+}
+
+uint64_t FlowNetwork::run_span(uint64_t n, uint64_t F, uint8_t cls) const {
+  // run_offsets without creation times, in closed form: the last grant is at
+  // max((n−1)·F, ⌊(n−1)/V⌋·P + ((n−1) mod V)·F), and its F flits follow.
+  const uint64_t V = vc_class(cls).second, P = F + m_cfg.rc_cycles + m_cfg.va_cycles, k = n - 1;
+  return std::max(k * F, k / V * P + k % V * F) + F;
 }
 
 void FlowNetwork::run_offsets(const Packet& p, std::vector<uint64_t>& g) const {
@@ -361,9 +368,14 @@ void FlowNetwork::route(const Event& e) {
   const unsigned S = m_cfg.input_speedup;
   Calendar& input = m_input[(size_t(r) * kPorts + e.port) * S + e.vc % S];
   // The earliest cycle from `t` at which both the input and output `link` are free for F cycles.
+  // A run holds the crossbar input for its span (its messages' VC turnarounds), shared out
+  // over the branches, which each send its F flits through it.
+  unsigned branches = 0;
+  for (unsigned port = 0; port < kPorts; ++port) branches += hi[port] != 0;
+  const uint64_t held = std::max<uint64_t>(F, (p.hold + branches - 1) / branches);
   const auto slot = [&](uint64_t t, Calendar& link) {
     for (;;) {
-      const uint64_t a = link.first_free(t, F, e.time), b = input.first_free(a, F, e.time);
+      const uint64_t a = link.first_free(t, F, e.time), b = input.first_free(a, held, e.time);
       if (a == b) return a;
       t = b;
     }
@@ -377,7 +389,7 @@ void FlowNetwork::route(const Event& e) {
     // Never before the cycle this is decided in (a head decided late cannot go back in time).
     const uint64_t sa = slot(std::max(from[port], e.time), link);
     link.reserve(sa, F);
-    input.reserve(sa, F);
+    input.reserve(sa, held);
     dep = std::max(dep, sa);
     const size_t o = ovc_index(r, port, vc[port]);
     const unsigned k0 = m_vc_sent[o] % m_cfg.buf_depth;
@@ -402,7 +414,7 @@ void FlowNetwork::route(const Event& e) {
     }
   }
   // A flit leaves the input buffer once every branch has sent it.
-  in_vc = std::max(in_vc, dep + F);
+  in_vc = std::max(in_vc, dep + std::max<uint64_t>(F, p.hold));
   credit_back(r, e.port, e.vc, e.slot, F, dep);
 }
 

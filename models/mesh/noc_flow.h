@@ -8,7 +8,9 @@
 /// has no credit: a head whose credits are decided by a router downstream that has not yet
 /// routed the packet ahead is decided again once it has. Cost is about one event per router a
 /// message's tree visits, independent of cycles. Counters are exact; timing is exact without
-/// contention and an approximation with it (docs/mesh.md, "Flow-level mode").
+/// contention and an approximation with it (docs/mesh.md, "Flow-level mode"). Consecutive
+/// identical messages from one source (a training step's firings along a row) travel as one
+/// run, one event per router for the lot, spaced as the flit-level network sends them.
 #include <cstdint>
 #include <queue>
 #include <vector>
@@ -30,15 +32,16 @@ class FlowNetwork : public NocModel {
   unsigned hops(unsigned a, unsigned b) const override;
 
  private:
-  /// With `noc.model: flow_runs`, a run of `count` identical messages (same source,
-  /// destinations, size and tag, created `step` cycles apart) travels as one packet: it holds
-  /// each link for its `flits` = count × msg_flits flits, and its messages' tails arrive
-  /// spread over `span` cycles as back-to-back packets' would (see run_offsets).
+  /// A run of `count` identical messages (same source, destinations, size and tag, created
+  /// `step` cycles apart, sent one after the other) travels as one packet: it holds each link
+  /// for its `flits` = count × msg_flits flits, each crossbar input for `hold` cycles (its
+  /// messages' VC turnarounds, shared by a multicast's branches), and its messages' tails
+  /// arrive spread over `span` cycles as back-to-back packets' would (see run_offsets).
   struct Packet {
     uint64_t create = 0;
     uint32_t tag = 0, src = 0;
     uint32_t live = 0;  ///< events still referring to it
-    uint32_t count = 1, step = 0, flits = 0, span = 0;
+    uint32_t count = 1, step = 0, flits = 0, span = 0, hold = 0;
     uint16_t msg_flits = 0;
     uint64_t delay = 0;  ///< cycles the first message waited at the source past its creation
     uint8_t cls = 0;              ///< 0: XY order, 1: YX order (o1turn class)
@@ -70,6 +73,9 @@ class FlowNetwork : public NocModel {
   /// Switch grants of a run's messages relative to the first, as back-to-back packets get
   /// them on an idle path of the flit-level network (docs/mesh.md, "Runs"): into `g`.
   void run_offsets(const Packet& p, std::vector<uint64_t>& g) const;
+  /// Cycles a run of `n` messages of `F` flits holds a link and crossbar input: from the first
+  /// message's switch grant to the last one's tail, its creation times aside.
+  uint64_t run_span(uint64_t n, uint64_t F, uint8_t cls) const;
   /// Can `p` take one more message created at `create`? (Runs are batched only where the
   /// spacing rule holds.)
   bool extends(const Packet& p, unsigned src, const std::vector<uint16_t>& dests, unsigned flits, uint64_t create,

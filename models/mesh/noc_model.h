@@ -14,10 +14,9 @@ namespace bpsim::mesh {
 struct NocConfig;
 struct NocCounters;
 
-/// flow_runs: the flow model with runs of identical messages batched (docs/mesh.md, "Runs").
-enum class NocModelKind { flit, flow, flow_runs };
-inline constexpr config::EnumName<NocModelKind> kNocModelNames[] = {
-    {NocModelKind::flit, "flit"}, {NocModelKind::flow, "flow"}, {NocModelKind::flow_runs, "flow_runs"}};
+enum class NocModelKind { flit, flow };
+inline constexpr config::EnumName<NocModelKind> kNocModelNames[] = {{NocModelKind::flit, "flit"},
+                                                                    {NocModelKind::flow, "flow"}};
 
 class NocModel {
  public:
