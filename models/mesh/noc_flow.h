@@ -34,16 +34,16 @@ class FlowNetwork : public NocModel {
  private:
   /// A run of `count` identical messages (same source, destinations, size and tag, created
   /// `step` cycles apart, sent one after the other) travels as one packet: it holds each link
-  /// for its `flits` = count × msg_flits flits, each crossbar input for `hold` cycles (its
-  /// messages' VC turnarounds, shared by a multicast's branches), and its messages' tails
-  /// arrive spread over `span` cycles as back-to-back packets' would (see run_offsets).
+  /// for its `flits` = count × msg_flits flits, each crossbar input for as long as its
+  /// messages' VC turnarounds take (run_span, shared by a multicast's branches), and its
+  /// messages' tails arrive spread as back-to-back packets' would (see run_offsets).
   struct Packet {
     uint64_t create = 0;
     uint32_t tag = 0, src = 0;
     uint32_t live = 0;  ///< events still referring to it
-    uint32_t count = 1, step = 0, flits = 0, span = 0, hold = 0;
+    uint32_t count = 1, step = 0, flits = 0;
     uint16_t msg_flits = 0;
-    uint64_t delay = 0;  ///< cycles the first message waited at the source past its creation
+    uint64_t delay = 0;           ///< cycles the first message waited at the source past its creation
     uint8_t cls = 0;              ///< 0: XY order, 1: YX order (o1turn class)
     std::vector<uint16_t> dests;  ///< distinct, sorted so that every subtree is a contiguous range
   };
@@ -51,12 +51,15 @@ class FlowNetwork : public NocModel {
   /// At `time`: the packet enters its source queue (inject), its head is in input VC `vc` of
   /// `router`'s input `port`, bound for dests[lo, hi) (head), or its tail reaches dests[lo]
   /// (deliver). A head or injection that cannot be decided yet is processed again later
-  /// (`time` moves, `arrived` stays); `slot` is the upstream credit slot of its first flit.
+  /// (`time` moves, `arrived` stays); `slot` is the upstream credit slot of its first flit;
+  /// `fan`: the most branches the tree had at a router on the way (a run's messages leave a
+  /// branching router at least fan × msg_flits cycles apart: the crossbar input sends each
+  /// branch's flits in turn).
   struct Event {
     uint64_t time, seq, arrived;
     uint32_t pkt, lo, hi, router;
     Kind kind;
-    uint8_t port, vc;
+    uint8_t port, vc, fan;
     uint16_t slot;
     bool operator>(const Event& o) const { return time != o.time ? time > o.time : seq > o.seq; }
   };
@@ -65,17 +68,18 @@ class FlowNetwork : public NocModel {
   bool next_event(uint64_t before, Event& e);
   void push(const Event& e);
   void push(uint64_t time, uint32_t pkt, uint32_t lo, uint32_t hi, uint32_t router, Kind kind, unsigned port = 0,
-            unsigned vc = 0, unsigned slot = 0);
+            unsigned vc = 0, unsigned slot = 0, unsigned fan = 1);
   void process(const Event& e);
   void route(const Event& e);
   void inject(const Event& e);
   void release(uint32_t pkt);
   /// Switch grants of a run's messages relative to the first, as back-to-back packets get
   /// them on an idle path of the flit-level network (docs/mesh.md, "Runs"): into `g`.
-  void run_offsets(const Packet& p, std::vector<uint64_t>& g) const;
-  /// Cycles a run of `n` messages of `F` flits holds a link and crossbar input: from the first
-  /// message's switch grant to the last one's tail, its creation times aside.
-  uint64_t run_span(uint64_t n, uint64_t F, uint8_t cls) const;
+  /// `fan`: see Event.
+  void run_offsets(const Packet& p, unsigned fan, std::vector<uint64_t>& g) const;
+  /// Cycles a run of `n` messages of `F` flits (× `fan` branches) takes through a crossbar
+  /// input: from the first message's switch grant to the last one's tail, creation times aside.
+  uint64_t run_span(uint64_t n, uint64_t F, unsigned fan, uint8_t cls) const;
   /// Can `p` take one more message created at `create`? (Runs are batched only where the
   /// spacing rule holds.)
   bool extends(const Packet& p, unsigned src, const std::vector<uint16_t>& dests, unsigned flits, uint64_t create,
