@@ -40,9 +40,10 @@ const config::Binder<MeshSpec>& mesh_binder() {
                "dimension order (o1turn: XY or YX per packet, needs >= 2 VCs)")
         .def("xy");
     noc.choice("model", &NocConfig::model, kNocModelNames,
-               "flit: flits through buffers, cycle by cycle; flow: each message reserves injection, output VCs and "
-               "their credits, links and ejection router by router as whole packets (exact without contention, "
-               "within 1-5% of flit level below saturation; not faster on saturated training bursts: docs/mesh.md)")
+               "flit: flits through buffers, cycle by cycle; flow: each message (or run of identical messages from "
+               "one source, spaced as the flit level sends them back to back) reserves injection, output VCs and "
+               "their credits, links and ejection router by router (exact without contention, within 1-5% of flit "
+               "level below saturation and on the example training steps: docs/mesh.md)")
         .def("flit");
 
     config::Binder<TrafficConfig> tr("mesh.traffic", "synthetic traffic (mode: synthetic)");

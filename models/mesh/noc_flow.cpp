@@ -5,7 +5,6 @@
 #include <stdexcept>
 
 namespace bpsim::mesh {
-
 namespace {
 constexpr unsigned kPorts = 5;   ///< 0 local (ejection), 1 east, 2 west, 3 south, 4 north, as in noc.h
 constexpr unsigned kNiPort = 5;  ///< the network interface's output VCs into its router's local input
@@ -46,6 +45,10 @@ FlowNetwork::FlowNetwork(const NocConfig& cfg, uint64_t seed)
   m_wait_tail.assign(m_front.size(), kNone);
   m_wheel.resize(kWheel);
   m_input.resize(size_t(cfg.nodes()) * kPorts * cfg.input_speedup);
+  // The spacing rule of run_offsets assumes a VC is free again the cycle after its tail's
+  // grant and the same route class for every message: not with wait_for_tail_credit (a VC
+  // waits for its tail's credit) or o1turn (a class drawn per message).
+  m_runs = !cfg.wait_for_tail_credit && cfg.routing != Routing::o1turn;
 }
 
 unsigned FlowNetwork::hops(unsigned a, unsigned b) const {
@@ -70,8 +73,8 @@ void FlowNetwork::push(const Event& e) {
 }
 
 void FlowNetwork::push(uint64_t time, uint32_t pkt, uint32_t lo, uint32_t hi, uint32_t router, Kind kind, unsigned port,
-                       unsigned vc, unsigned slot) {
-  push(Event{time, m_seq++, time, pkt, lo, hi, router, kind, uint8_t(port), uint8_t(vc), uint16_t(slot)});
+                       unsigned vc, unsigned slot, unsigned fan) {
+  push(Event{time, m_seq++, time, pkt, lo, hi, router, kind, uint8_t(port), uint8_t(vc), uint8_t(fan), uint16_t(slot)});
 }
 
 void FlowNetwork::migrate() {
@@ -90,12 +93,22 @@ void FlowNetwork::send(uint32_t src, const std::vector<uint16_t>& dests, unsigne
                        uint32_t tag) {
   if (src >= m_cfg.nodes() || dests.empty() || flits == 0 || flits > 0xFFFF)
     throw std::logic_error("mesh::FlowNetwork::send: bad message (checked by callers)");
+  create = std::max(create, m_now);
+  if (m_open != kNone && extends(m_pkts[m_open], src, dests, flits, create, tag)) {
+    Packet& p = m_pkts[m_open];
+    if (p.count == 1) p.step = uint32_t(create - p.create);
+    ++p.count;
+    p.flits = p.count * flits;
+    return;
+  }
   const uint32_t id = allocate(m_pkts, m_free_pkts);
   Packet& p = m_pkts[id];
-  p.create = std::max(create, m_now);
+  p.create = create;
   p.tag = tag;
   p.src = src;
-  p.flits = uint16_t(flits);
+  p.flits = flits;
+  p.msg_flits = uint16_t(flits);
+  p.count = 1, p.step = 0, p.delay = 0;
   p.cls = route_class(m_cfg.routing, dests.size(), m_rng_state);  // as the flit-level Network draws it
   // Sorted by (first dimension, second dimension) of the routing order, the destinations
   // below any router of the tree are one contiguous range, split by port into ranges again.
@@ -106,9 +119,52 @@ void FlowNetwork::send(uint32_t src, const std::vector<uint16_t>& dests, unsigne
   std::sort(p.dests.begin(), p.dests.end(), [&](uint16_t a, uint16_t b) { return key(a) < key(b); });
   p.dests.erase(std::unique(p.dests.begin(), p.dests.end()), p.dests.end());
   p.live = 1;
-  const Event e{p.create, m_seq++, p.create, id, 0, uint32_t(p.dests.size()), src, Kind::inject, 0, 0, 0};
+  const Event e{p.create, m_seq++, p.create, id, 0, uint32_t(p.dests.size()), src, Kind::inject, 0, 0, 1, 0};
   if (m_inj_sorted && m_inj.size() > m_inj_head && m_inj.back() > e) m_inj_sorted = false;
   m_inj.push_back(e);
+  if (m_runs) m_open = id, m_open_dests = dests;
+}
+
+bool FlowNetwork::extends(const Packet& p, unsigned src, const std::vector<uint16_t>& dests, unsigned flits,
+                          uint64_t create, uint32_t tag) const {
+  // The next message of the run: the same source, destinations (as sent), size and tag,
+  // created `step` after the last (any step ≥ 0 for the second)...
+  if (p.src != src || p.msg_flits != flits || p.tag != tag || dests != m_open_dests) return false;
+  // ... and credits never hold it back: a credit slot is busy for R cycles (the flit crosses
+  // to the next router, is granted there, its credit returns), in which one VC sends at most
+  // R flits, and at most ⌈R / P⌉ packets of F flits; the VC's buf_depth slots must cover them.
+  const unsigned P = flits + m_cfg.rc_cycles + m_cfg.va_cycles;
+  const unsigned R = m_cfg.rc_cycles + m_cfg.va_cycles + m_cfg.sa_cycles + m_cfg.st_cycles + m_cfg.link_cycles + 1 +
+                     m_cfg.credit_cycles;
+  if (m_cfg.buf_depth < std::min(R, (R + P - 1) / P * flits)) return false;
+  const uint64_t next = p.create + uint64_t(p.count) * p.step;
+  if (p.count == 1 ? create < p.create || create - p.create > UINT32_MAX : create != next) return false;
+  return uint64_t(p.flits) * (kPorts + 1) + (create - p.create) + P < UINT32_MAX;  // spans fit 32 bits
+}
+
+uint64_t FlowNetwork::run_span(uint64_t n, uint64_t F, unsigned fan, uint8_t cls) const {
+  // run_offsets without creation times, in closed form: with G = fan·F, the last grant is at
+  // max((n−1)·G, ⌊(n−1)/V⌋·P + ((n−1) mod V)·G), P = G + rc + va, and its F flits follow.
+  const uint64_t V = vc_class(cls).second, G = fan * F, P = G + m_cfg.rc_cycles + m_cfg.va_cycles, k = n - 1;
+  return std::max(k * G, k / V * P + k % V * G) + F;
+}
+
+void FlowNetwork::run_offsets(const Packet& p, unsigned fan, std::vector<uint64_t>& g) const {
+  // Back-to-back packets of F flits from one source on an idle path of the flit-level network:
+  // a link carries one flit per cycle, so grants are F apart at least; a packet in the same VC
+  // as the one V packets before starts route computation the cycle after that one's tail
+  // grant, then VC allocation, so grants in one VC are P = F + rc + va apart; and a message
+  // cannot leave before it is created (relative to the first message's actual start). Past a
+  // router where the tree branches `fan` ways, its crossbar input sends every message's F
+  // flits once per branch: F becomes fan·F (a buffer slot frees when all branches have sent).
+  const uint64_t F = uint64_t(fan) * p.msg_flits, V = vc_class(p.cls).second;
+  const uint64_t P = F + m_cfg.rc_cycles + m_cfg.va_cycles;
+  g.assign(p.count, 0);
+  for (size_t k = 1; k < p.count; ++k) {
+    const uint64_t created = uint64_t(k) * p.step;
+    g[k] = std::max(g[k - 1] + F, created > p.delay ? created - p.delay : 0);
+    if (k >= V) g[k] = std::max(g[k], g[k - V] + P);
+  }
 }
 
 bool FlowNetwork::next_event(uint64_t before, Event& e) {
@@ -306,55 +362,103 @@ void FlowNetwork::route(const Event& e) {
     }
   if (!ready) return defer(e, retry);
   next_front(iv, e.time);
-  m_cnt.buffer_reads += F;  // every flit leaves this input buffer once, whatever the fan-out
+  const uint64_t flits = uint64_t(p.count) * p.msg_flits;  // the run's flits, for the counters
+  m_cnt.buffer_reads += flits;  // every flit leaves this input buffer once, whatever the fan-out
   // Branches in port order; a crossbar input sends one flit per cycle, so packets and a
   // packet's branches take turns there. An input port has input_speedup crossbar inputs,
   // VC v on input v mod input_speedup, as in the flit model.
   const unsigned S = m_cfg.input_speedup;
   Calendar& input = m_input[(size_t(r) * kPorts + e.port) * S + e.vc % S];
-  // The earliest cycle from `t` at which both the input and output `link` are free for F cycles.
+  // A packet holds the crossbar input for its F flits per branch; a run for its span (its
+  // messages spaced by their VC turnarounds, each message sent once per branch: run_span).
+  unsigned branches = 0;
+  for (unsigned port = 0; port < kPorts; ++port) branches += hi[port] != 0;
+  const unsigned fan = std::max<unsigned>(e.fan, branches);
+  const uint64_t hold = p.count == 1 ? F : std::max<uint64_t>(F, run_span(p.count, p.msg_flits, branches, p.cls));
+  // A run's messages would take turns in the input port's VCs, each held P = branches ·
+  // msg_flits + rc + va cycles: the run holds its one input VC for all of them, so other
+  // packets get no more of the port's VC time than they would get.
+  const uint64_t per_msg = uint64_t(branches) * p.msg_flits;
+  const uint64_t vc_time = (uint64_t(p.count) - 1) * (per_msg + m_cfg.rc_cycles + m_cfg.va_cycles) + per_msg;
+  // The earliest cycle from `t` at which both the input and output `link` are free (F cycles
+  // of the link, `hold` of the input).
   const auto slot = [&](uint64_t t, Calendar& link) {
     for (;;) {
-      const uint64_t a = link.first_free(t, F, e.time), b = input.first_free(a, F, e.time);
+      const uint64_t a = link.first_free(t, F, e.time), b = input.first_free(a, hold, e.time);
       if (a == b) return a;
       t = b;
     }
   };
+  // Switch grants per branch. A run that branches sends each message to every branch in turn
+  // (as the flit-level crossbar input does), so its branches start msg_flits apart and share
+  // one reservation of the input; otherwise branches take the input one after the other.
+  uint64_t grant[kPorts] = {};
+  if (p.count > 1 && branches > 1) {
+    uint64_t t = e.time;
+    for (unsigned port = 0; port < kPorts; ++port)
+      if (hi[port] != 0) t = std::max(t, from[port]);
+    for (bool fits = false; !fits;) {
+      const uint64_t a = input.first_free(t, hold, e.time);
+      fits = true, t = a;
+      for (unsigned port = 0, j = 0; port < kPorts; ++port) {
+        if (hi[port] == 0) continue;
+        const uint64_t at = a + uint64_t(j++) * p.msg_flits;
+        const uint64_t b = m_link[size_t(r) * kPorts + port].first_free(at, F, e.time);
+        if (b != at) fits = false, t = std::max(t, b - (at - a));
+      }
+    }
+    input.reserve(t, hold);
+    for (unsigned port = 0, j = 0; port < kPorts; ++port)
+      if (hi[port] != 0) {
+        grant[port] = t + uint64_t(j++) * p.msg_flits;
+        m_link[size_t(r) * kPorts + port].reserve(grant[port], F);
+      }
+  } else {
+    for (unsigned port = 0; port < kPorts; ++port) {
+      if (hi[port] == 0) continue;
+      Calendar& link = m_link[size_t(r) * kPorts + port];
+      // Never before the cycle this is decided in (a head decided late cannot go back in time).
+      grant[port] = slot(std::max(from[port], e.time), link);
+      link.reserve(grant[port], F);
+      input.reserve(grant[port], hold);
+    }
+  }
   const uint64_t traversed = uint64_t(m_cfg.sa_cycles) + m_cfg.st_cycles + m_cfg.link_cycles;
   const uint64_t back = 1 + m_cfg.credit_cycles;
-  uint64_t dep = 0;
+  uint64_t dep = 0, first = UINT64_MAX;
   for (unsigned port = 0; port < kPorts; ++port) {
     if (hi[port] == 0) continue;
-    Calendar& link = m_link[size_t(r) * kPorts + port];
-    // Never before the cycle this is decided in (a head decided late cannot go back in time).
-    const uint64_t sa = slot(std::max(from[port], e.time), link);
-    link.reserve(sa, F);
-    input.reserve(sa, F);
-    dep = std::max(dep, sa);
+    const uint64_t sa = grant[port];
+    dep = std::max(dep, sa), first = std::min(first, sa);
     const size_t o = ovc_index(r, port, vc[port]);
     const unsigned k0 = m_vc_sent[o] % m_cfg.buf_depth;
     take_vc(rr[port], r, port, vc[port], F);
-    m_cnt.xbar_flits += F;
+    m_cnt.xbar_flits += flits;
     // The VC is free again the cycle after the tail's grant, or, with wait_for_tail_credit,
     // once the tail's credit is back.
     m_vc_free[o] = sa + F;
     if (port == 0) {
       // The network interface takes each flit off the ejection channel on arrival.
-      const uint64_t tail = sa + F - 1 + traversed;
+      // A run's last tail: its messages spaced as they leave the source and every branching
+      // router on the way (run_offsets).
+      uint64_t span = F;
+      if (p.count > 1) run_offsets(p, fan, m_offsets), span = std::max(span, m_offsets.back() + p.msg_flits);
+      const uint64_t tail = sa + span - 1 + traversed;
       for (unsigned i = F > m_cfg.buf_depth ? F - m_cfg.buf_depth : 0; i < F; ++i)
         m_credit[o * m_cfg.buf_depth + (k0 + i) % m_cfg.buf_depth] = sa + i + traversed + back;
       if (m_cfg.wait_for_tail_credit) m_vc_free[o] = tail + back;
-      push(tail, e.pkt, lo[0], hi[0], r, Kind::deliver);
+      push(tail, e.pkt, lo[0], hi[0], r, Kind::deliver, 0, 0, 0, fan);
     } else {
       const unsigned next = port == 1 ? r + 1 : port == 2 ? r - 1 : port == 3 ? r + m_cfg.cols : r - m_cfg.cols;
-      m_cnt.flit_hops += F;
-      m_cnt.buffer_writes += F;
+      m_cnt.flit_hops += flits;
+      m_cnt.buffer_writes += flits;
       mark_pending(o, k0, F, sa + traversed);
-      push(sa + traversed, e.pkt, lo[port], hi[port], next, Kind::head, opposite(port), vc[port], k0);
+      push(sa + traversed, e.pkt, lo[port], hi[port], next, Kind::head, opposite(port), vc[port], k0, fan);
     }
   }
-  // A flit leaves the input buffer once every branch has sent it.
-  in_vc = std::max(in_vc, dep + F);
+  // A flit leaves the input buffer once every branch has sent it (a run's last message, once
+  // its input reservation ends).
+  in_vc = std::max(in_vc, p.count > 1 ? first + vc_time : dep + F);
   credit_back(r, e.port, e.vc, e.slot, F, dep);
 }
 
@@ -371,14 +475,16 @@ void FlowNetwork::inject(const Event& e) {
   const size_t rr = m_in_free.size() * kPorts + p.src;
   if (!pick_vc(rr, p.src, kNiPort, p.cls, start, 0, p.flits, e.hi - e.lo > 1, vc, sent, retry)) return defer(e, retry);
   next_front(front, e.time);
+  if (m_open == e.pkt) m_open = kNone;  // injected: its run is closed
+  p.delay = sent - p.create;            // a run's messages created while its first waited leave back to back
   const size_t o = ovc_index(p.src, kNiPort, vc);
   const unsigned k0 = m_vc_sent[o] % m_cfg.buf_depth;
   take_vc(rr, p.src, kNiPort, vc, p.flits);
   m_vc_free[o] = sent + p.flits;
   m_inj_free[p.src] = sent + p.flits;
-  ++m_cnt.packets_injected;
-  m_cnt.injected_flits += p.flits;
-  m_cnt.buffer_writes += p.flits;
+  m_cnt.packets_injected += p.count;
+  m_cnt.injected_flits += uint64_t(p.count) * p.msg_flits;
+  m_cnt.buffer_writes += uint64_t(p.count) * p.msg_flits;
   const uint64_t at = sent + m_cfg.ni_cycles + m_cfg.link_cycles;
   mark_pending(o, k0, p.flits, at);
   push(at, e.pkt, e.lo, e.hi, p.src, Kind::head, 0, vc, k0);
@@ -390,10 +496,19 @@ void FlowNetwork::process(const Event& e) {
     case Kind::inject: inject(e); break;
     case Kind::head: route(e); break;
     case Kind::deliver:
-      ++m_cnt.deliveries;
-      m_cnt.ejected_flits += p.flits;
+      m_cnt.deliveries += p.count;
+      m_cnt.ejected_flits += uint64_t(p.count) * p.msg_flits;
       m_last_arrival = std::max(m_last_arrival, e.time);
-      if (m_sink) m_sink(p.tag, e.router, p.create, e.time);
+      if (!m_sink) break;
+      if (p.count == 1) {
+        m_sink(p.tag, e.router, p.create, e.time);
+        break;
+      }
+      // The event is the last message's tail; message k's tail is as far ahead of it as its
+      // switch grant is ahead of the last one's.
+      run_offsets(p, e.fan, m_offsets);
+      for (size_t k = 0; k < p.count; ++k)
+        m_sink(p.tag, e.router, p.create + uint64_t(k) * p.step, e.time - (m_offsets.back() - m_offsets[k]));
       break;
   }
   release(e.pkt);
@@ -431,12 +546,14 @@ void FlowNetwork::Calendar::reserve(uint64_t t, uint64_t len) {
 }
 
 void FlowNetwork::run_until(uint64_t t) {
+  m_open = kNone;  // a send after this starts a new run (its predecessor may be under way)
   Event e{};
   while (next_event(t, e)) process(e);
   m_now = std::max(m_now, t);
 }
 
 uint64_t FlowNetwork::drain() {
+  m_open = kNone;
   Event e{};
   while (next_event(UINT64_MAX, e)) process(e);
   m_now = std::max(m_now, m_last_arrival);

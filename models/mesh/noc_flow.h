@@ -8,7 +8,9 @@
 /// has no credit: a head whose credits are decided by a router downstream that has not yet
 /// routed the packet ahead is decided again once it has. Cost is about one event per router a
 /// message's tree visits, independent of cycles. Counters are exact; timing is exact without
-/// contention and an approximation with it (docs/mesh.md, "Flow-level mode").
+/// contention and an approximation with it (docs/mesh.md, "Flow-level mode"). Consecutive
+/// identical messages from one source (a training step's firings along a row) travel as one
+/// run, one event per router for the lot, spaced as the flit-level network sends them.
 #include <cstdint>
 #include <queue>
 #include <vector>
@@ -30,11 +32,18 @@ class FlowNetwork : public NocModel {
   unsigned hops(unsigned a, unsigned b) const override;
 
  private:
+  /// A run of `count` identical messages (same source, destinations, size and tag, created
+  /// `step` cycles apart, sent one after the other) travels as one packet: it holds each link
+  /// for its `flits` = count × msg_flits flits, each crossbar input for as long as its
+  /// messages' VC turnarounds take (run_span, shared by a multicast's branches), and its
+  /// messages' tails arrive spread as back-to-back packets' would (see run_offsets).
   struct Packet {
     uint64_t create = 0;
     uint32_t tag = 0, src = 0;
     uint32_t live = 0;  ///< events still referring to it
-    uint16_t flits = 0;
+    uint32_t count = 1, step = 0, flits = 0;
+    uint16_t msg_flits = 0;
+    uint64_t delay = 0;           ///< cycles the first message waited at the source past its creation
     uint8_t cls = 0;              ///< 0: XY order, 1: YX order (o1turn class)
     std::vector<uint16_t> dests;  ///< distinct, sorted so that every subtree is a contiguous range
   };
@@ -42,12 +51,15 @@ class FlowNetwork : public NocModel {
   /// At `time`: the packet enters its source queue (inject), its head is in input VC `vc` of
   /// `router`'s input `port`, bound for dests[lo, hi) (head), or its tail reaches dests[lo]
   /// (deliver). A head or injection that cannot be decided yet is processed again later
-  /// (`time` moves, `arrived` stays); `slot` is the upstream credit slot of its first flit.
+  /// (`time` moves, `arrived` stays); `slot` is the upstream credit slot of its first flit;
+  /// `fan`: the most branches the tree had at a router on the way (a run's messages leave a
+  /// branching router at least fan × msg_flits cycles apart: the crossbar input sends each
+  /// branch's flits in turn).
   struct Event {
     uint64_t time, seq, arrived;
     uint32_t pkt, lo, hi, router;
     Kind kind;
-    uint8_t port, vc;
+    uint8_t port, vc, fan;
     uint16_t slot;
     bool operator>(const Event& o) const { return time != o.time ? time > o.time : seq > o.seq; }
   };
@@ -56,11 +68,22 @@ class FlowNetwork : public NocModel {
   bool next_event(uint64_t before, Event& e);
   void push(const Event& e);
   void push(uint64_t time, uint32_t pkt, uint32_t lo, uint32_t hi, uint32_t router, Kind kind, unsigned port = 0,
-            unsigned vc = 0, unsigned slot = 0);
+            unsigned vc = 0, unsigned slot = 0, unsigned fan = 1);
   void process(const Event& e);
   void route(const Event& e);
   void inject(const Event& e);
   void release(uint32_t pkt);
+  /// Switch grants of a run's messages relative to the first, as back-to-back packets get
+  /// them on an idle path of the flit-level network (docs/mesh.md, "Runs"): into `g`.
+  /// `fan`: see Event.
+  void run_offsets(const Packet& p, unsigned fan, std::vector<uint64_t>& g) const;
+  /// Cycles a run of `n` messages of `F` flits (× `fan` branches) takes through a crossbar
+  /// input: from the first message's switch grant to the last one's tail, creation times aside.
+  uint64_t run_span(uint64_t n, uint64_t F, unsigned fan, uint8_t cls) const;
+  /// Can `p` take one more message created at `create`? (Runs are batched only where the
+  /// spacing rule holds.)
+  bool extends(const Packet& p, unsigned src, const std::vector<uint16_t>& dests, unsigned flits, uint64_t create,
+               uint32_t tag) const;
 
   /// First VC and VC count of a packet's class (o1turn splits the VCs between XY and YX).
   std::pair<unsigned, unsigned> vc_class(uint8_t cls) const;
@@ -164,6 +187,13 @@ class FlowNetwork : public NocModel {
   std::vector<uint32_t> m_free_waiting, m_wait_head, m_wait_tail;
   std::vector<Calendar> m_input;  ///< per router × input port: its crossbar input, one flit per cycle
   uint64_t m_rng_state;
+  /// Runs: whether the configuration allows them, the per-VC turnaround (cycles between the
+  /// switch grants of two packets through one VC), the packet still open to more messages of
+  /// its run (not yet injected), and that run's destinations as sent.
+  bool m_runs = false;
+  uint32_t m_open = UINT32_MAX;
+  std::vector<uint16_t> m_open_dests;
+  mutable std::vector<uint64_t> m_offsets;
   static constexpr uint64_t kPending = uint64_t(1) << 63;
   static constexpr uint64_t kQueue = uint64_t(1) << 62;
   static constexpr uint32_t kNone = UINT32_MAX;

@@ -4,6 +4,7 @@
 #include <catch2/catch.hpp>
 
 #include <array>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <random>
 
@@ -270,11 +271,12 @@ TEST_CASE("mesh flow: the LeNet-5 and MLP training steps through the CLI", "[mes
     // The same messages on the same trees: every counter is identical.
     for (const char* k : {"flit_hops", "buffer_writes", "buffer_reads", "xbar_flits", "injected_flits", "ejected_flits",
                           "packets", "deliveries"})
-      CHECK(rep[0]["stats"]["noc"][k] == rep[1]["stats"]["noc"][k]);
-    // Measured: LeNet-5 112,707 vs 112,029 cycles (+0.6%), MLP 2,300,718 vs 2,300,713 (0.0%); the
-    // bound leaves room for mapping changes that move the traffic.
+      CHECK(rep[0]["stats"]["mesh"]["noc"][k] == rep[1]["stats"]["mesh"]["noc"][k]);
+    // Measured: LeNet-5 116,055 vs 112,029 cycles (+3.6%), MLP 2,309,028 vs 2,300,713 (+0.4%),
+    // most messages travelling in runs (docs/mesh.md, "Runs"); the bound leaves room for mapping
+    // changes that move the traffic.
     const double flit = rep[0]["totals"]["cycles"], flow = rep[1]["totals"]["cycles"];
-    CHECK(flow == Approx(flit).epsilon(0.02));
+    CHECK(flow == Approx(flit).epsilon(0.05));
     CHECK_THAT(rep[1]["config"].get<std::string>(), Catch::Contains("model: flow"));
   }
   // A model the key does not know is an input error naming it.
@@ -283,4 +285,63 @@ TEST_CASE("mesh flow: the LeNet-5 and MLP training steps through the CLI", "[mes
                 (s / "bad") + " --set accelerator.noc.model=fluid");
   CHECK(r.code == 2);
   CHECK_THAT(r.err, Catch::Contains("accelerator.noc.model"));
+}
+
+TEST_CASE("mesh flow: a run of messages on an idle path arrives as the flit model's packets", "[mesh][flow]") {
+  // Node 0 sends four 2-flit packets to node 3, all created at 0, default network (2 VCs of
+  // 8 flits). The first arrives at the zero-load 23 = 1 + 4·4 + 5 + (2 − 1). Each later one
+  // is granted a link F = 2 cycles after the one before (a link carries one flit per cycle),
+  // and no earlier than P = F + rc + va = 4 cycles after the packet two before, which used
+  // the same VC (route computation starts the cycle after that tail's grant, then VA): the
+  // grants are max(2k, 4⌊k/2⌋) = 2k after the first, so the tails arrive at 23 + 2k.
+  NocConfig c;
+  const std::vector<uint64_t> want{23, 25, 27, 29};
+  for (NocModelKind kind : {NocModelKind::flit, NocModelKind::flow}) {
+    INFO("model " << int(kind));
+    const auto net = make_noc_model(with_model(c, kind), 1);
+    std::vector<uint64_t> arrive;
+    net->set_sink([&](uint32_t, uint32_t, uint64_t, uint64_t at) { arrive.push_back(at); });
+    for (uint32_t k = 0; k < 4; ++k) net->send(0, {3}, 2, 0, 0);
+    CHECK(net->drain() == 29);
+    CHECK(arrive == want);
+    // One run, yet every message is counted: 4 packets × 2 flits × 3 links.
+    CHECK(net->counters().packets_injected == 4);
+    CHECK(net->counters().flit_hops == 24);
+    CHECK(net->counters().deliveries == 4);
+  }
+  // 1-flit messages: P = 3 per VC, grant k ≥ max(grant k−1 + 1, grant k−2 + 3): 0, 1, 3, 4,
+  // 6, 7 → arrivals 22, 23, 25, 26, 28, 29, a steady 1.5 cycles per message as in the flit
+  // model, whose first pairs come a cycle later (measured 22, 23, 26, 27, 30, 31: a longer
+  // turnaround at the source's network interface while the run starts), which the rule
+  // leaves out: the run ends 2 cycles early.
+  const auto net = make_noc_model(with_model(c, NocModelKind::flow), 1);
+  std::vector<uint64_t> arrive;
+  net->set_sink([&](uint32_t, uint32_t, uint64_t, uint64_t at) { arrive.push_back(at); });
+  for (uint32_t k = 0; k < 6; ++k) net->send(0, {3}, 1, 0, 0);
+  net->drain();
+  CHECK(arrive == std::vector<uint64_t>{22, 23, 25, 26, 28, 29});
+}
+
+TEST_CASE("mesh flow: a run of multicast messages branches as in the flit model", "[mesh][flow]") {
+  // Node 0 sends four 1-flit messages to {2, 3, 10, 11} (8×8, XY), all created at 0. The tree:
+  // 0 → 1 → 2, where it branches three ways (ejection to 2; east to 3, which ejects and sends
+  // south to 11; south to 10). Message 0 reaches 2 at the zero-load 1 + 3·4 + 4 = 17; router 2
+  // grants its branches in port order one cycle apart (ejection, east, south), so the head
+  // towards 3 leaves a cycle later and arrives 17 + 1 + 5 = 23 (one more hop), 10 at
+  // 17 + 2 + 5 = 24, and 11, second branch at router 3, at 23 + 1 + 5 = 29. Router 2's
+  // crossbar input sends every message three times, so the messages leave it G = 3 cycles apart
+  // (and a VC turns round in G + rc + va = 5 < 2·G): every destination sees them 3 apart.
+  const NocConfig c;
+  for (NocModelKind kind : {NocModelKind::flit, NocModelKind::flow}) {
+    INFO("model " << int(kind));
+    const auto net = make_noc_model(with_model(c, kind), 1);
+    std::map<uint32_t, std::vector<uint64_t>> arrive;
+    net->set_sink([&](uint32_t, uint32_t dest, uint64_t, uint64_t at) { arrive[dest].push_back(at); });
+    for (uint32_t k = 0; k < 4; ++k) net->send(0, {2, 3, 10, 11}, 1, 0, 0);
+    net->drain();
+    CHECK(arrive[2] == std::vector<uint64_t>{17, 20, 23, 26});
+    CHECK(arrive[3] == std::vector<uint64_t>{23, 26, 29, 32});
+    CHECK(arrive[10] == std::vector<uint64_t>{24, 27, 30, 33});
+    CHECK(arrive[11] == std::vector<uint64_t>{29, 32, 35, 38});
+  }
 }
