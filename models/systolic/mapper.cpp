@@ -301,7 +301,7 @@ Mapping choose_mapping(const FoldMap& f, const MapTarget& target, const PassByte
 }
 
 double split_buffer_bound(const FloorGemm& g, const std::array<uint64_t, 3>& cap, unsigned e, unsigned a) {
-  // Each buffer holds no more distinct elements than its operand has (note §3.6).
+  // Each buffer holds no more distinct elements than its operand has (docs/systolic.md, step 3).
   const double xa = double(std::min(cap[kInput], g.input_elems));
   const double xb = double(std::min(cap[kWeight], g.k * g.n));
   const double xc = double(std::min(cap[kOutput], g.m * g.n));

@@ -129,10 +129,11 @@ struct MapTarget {
 /// then to buffer bytes, then to the earlier candidate (the fixed plan first).
 Mapping choose_mapping(const FoldMap& f, const MapTarget& target, const PassBytes& pass);
 
-/// Fills m.pinned: an input or weight operand with more than one pass keeps the first bytes
-/// of its pass that the room its tile leaves in its usable buffer holds, resident for the
-/// whole GEMM (a K-slice of B in ws: note §4.2 of the floor's derivation, docs/systolic.md).
-/// The slice holds at most the pass's pinnable bytes.
+/// Fills m.pinned: an input or weight operand with more than one pass keeps as many bytes of
+/// its pass as its whole buffer holds beside its tile's copies (two when double buffered),
+/// resident for the whole GEMM: the slice never changes, so it needs no second copy (e.g. a
+/// K-slice of B in ws, as for GPT-2's fc2: docs/systolic.md, "Pinned slices"). The slice
+/// holds at most the pass's pinnable bytes. The fixed plan never pins.
 void pin_slices(Mapping& m, const FoldMap& f, Dataflow df, const SramConfig& s, unsigned elem_bytes,
                 const PassBytes& pass);
 
