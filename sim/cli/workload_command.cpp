@@ -67,7 +67,7 @@ int cmd_workload(int argc, char* argv[]) {
   d.add_options()("help,h", po::bool_switch(&help), "show this help");
   policy.add_to(d);
   d.add_options()("batch", po::value(&batch), "override the spec's batch")(
-      "loss", po::value(&loss), "override the spec's loss (bpsim list: workload spec.loss)")(
+      "loss", po::value(&loss), "override the spec's loss (choices: bpsim list, workload.loss)")(
       "json", po::bool_switch(&json), "print ops, tensors and memory as JSON")(
       "limit", po::value(&limit_flags), "NAME=N: change a limit, e.g. layers=200000 (README: Limits)");
   po::options_description all;
