@@ -40,9 +40,14 @@ struct LayerSpec {
   std::vector<LayerSpec> shortcut;  ///< residual; empty = identity
 };
 
-enum class Optimizer { sgd, momentum, adam };
+enum class Optimizer { sgd, momentum, adam, adamw };
 inline constexpr config::EnumName<Optimizer> kOptimizerNames[] = {
-    {Optimizer::sgd, "sgd"}, {Optimizer::momentum, "momentum"}, {Optimizer::adam, "adam"}};
+    {Optimizer::sgd, "sgd"}, {Optimizer::momentum, "momentum"}, {Optimizer::adam, "adam"}, {Optimizer::adamw, "adamw"}};
+
+/// torch.autocast's lower-precision dtype, or none (docs/workloads.md, "Mixed precision").
+enum class Autocast { none, bf16, fp16 };
+inline constexpr config::EnumName<Autocast> kAutocastNames[] = {
+    {Autocast::none, "none"}, {Autocast::bf16, "bf16"}, {Autocast::fp16, "fp16"}};
 
 struct NetSpec {
   std::string name;
@@ -50,6 +55,16 @@ struct NetSpec {
   uint64_t batch = 1;
   std::vector<uint64_t> input_shape;  ///< per sample
   Optimizer optimizer = Optimizer::sgd;
+  /// Element type of the optimizer's state tensors (momentum, Adam's moments).
+  DType state_dtype = DType::fp32;
+  /// An fp32 copy of every bf16/fp16 parameter that the optimizer updates (mixed-precision
+  /// optimizers: apex O2, Megatron, DeepSpeed), written back to the parameter after each step.
+  bool master_weights = false;
+  /// Forward under torch.autocast in this dtype (the parameters stay in `dtype`, fp32).
+  Autocast autocast = Autocast::none;
+  /// GradScaler: the loss scaled before backward, the gradients unscaled (and checked for
+  /// inf/NaN) before the update.
+  bool loss_scale = false;
   /// Top-level layers (`repeat` groups expanded): the units of checkpointing policies.
   std::vector<LayerSpec> layers;
 };
