@@ -202,3 +202,26 @@ TEST_CASE("breakdown: weights, gradients, optimizer state, activations and tempo
   CHECK(a.code == 2);
   CHECK_THAT(a.err, Contains("--policies goes with --breakdown"));
 }
+
+TEST_CASE("amp: saved after forward equals PyTorch's under autocast bf16", "[cli][workload][amp][torch]") {
+  // PyTorch 2.11.0+cu130 on an NVIDIA H200 (scripts/torch_memory.py, cases resnet50_amp_none
+  // and gpt2_amp_none: fp32 parameters, forward under torch.autocast("cuda", torch.bfloat16),
+  // backward from ones_like(output)): the bytes allocated in the traced step and live after
+  // the forward. The shipped specs with `dtype: fp32` and `autocast: bf16` added.
+  Scratch s("amp_torch");
+  auto amp_of = [&](const std::string& spec, const std::string& batch) {
+    std::string text = slurp(std::string(BPSIM_SOURCE_DIR) + "/configs/workloads/" + spec + ".yaml");
+    for (const char* key : {"\ndtype:", "\nbatch:"}) {
+      const size_t at = text.find(key);
+      REQUIRE(at != std::string::npos);
+      text.erase(at + 1, text.find('\n', at + 1) - at);  // the line, kept: the '\n' before it
+    }
+    return s.file(spec + ".yaml", "dtype: fp32\nautocast: bf16\nbatch: " + batch + "\n" + text);
+  };
+  // ResNet-50, batch 32: the bf16 activations, int64 max-pool indices, fp32 batchnorm
+  // statistics, and every conv's bf16 weight copy (conv1's too: ConvolutionBackward keeps it).
+  CHECK(workload_json(amp_of("resnet50", "32"))["saved_after_forward_bytes"] == 1451524480);
+  // GPT-2 small, batch 8 × 1024: fp32 attention probabilities, their bf16 copies, fp32
+  // LayerNorm inputs and residual stream, bf16 weight copies.
+  CHECK(workload_json(amp_of("gpt2_small", "8"))["saved_after_forward_bytes"] == 11521294336);
+}
