@@ -287,6 +287,9 @@ const config::Binder<OptimizerParams>& optimizer_binder() {
 
 }  // namespace
 
+std::shared_ptr<const config::Schema> net_spec_schema() { return net_binder().schema(); }
+std::shared_ptr<const config::Schema> optimizer_schema() { return optimizer_binder().schema(); }
+
 NetSpec parse_net_spec(const config::Node& root) {
   // `layers` holds maps of several kinds: checked by hand below.
   config::Node rest = root;

@@ -4,11 +4,13 @@
 /// here into primitives plus `residual` and `sequence` groups, so the builder only knows
 /// primitives.
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "sim/core/config_node.h"
 #include "sim/core/enum_names.h"
+#include "sim/core/params.h"
 #include "sim/ir/ir.h"
 
 namespace bpsim::workload {
@@ -68,6 +70,11 @@ struct NetSpec {
   /// Top-level layers (`repeat` groups expanded): the units of checkpointing policies.
   std::vector<LayerSpec> layers;
 };
+
+/// The spec's top-level keys other than `layers` (for `bpsim list`), and those of the map
+/// form of `optimizer:`.
+std::shared_ptr<const config::Schema> net_spec_schema();
+std::shared_ptr<const config::Schema> optimizer_schema();
 
 /// Parses a spec file's root map. Throws InputError naming file:line:col and key path, also
 /// past the `layers` limit (sim/core/limits.h) once `repeat` groups are expanded.

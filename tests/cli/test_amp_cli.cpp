@@ -225,3 +225,16 @@ TEST_CASE("amp: saved after forward equals PyTorch's under autocast bf16", "[cli
   // LayerNorm inputs and residual stream, bf16 weight copies.
   CHECK(workload_json(amp_of("gpt2_small", "8"))["saved_after_forward_bytes"] == 11521294336);
 }
+
+TEST_CASE("amp: bpsim list shows the spec's mixed-precision and optimizer keys", "[cli][amp]") {
+  CliResult l = run_bpsim("list");
+  REQUIRE(l.code == 0);
+  const size_t at = l.out.find("\nnetwork spec (configs/workloads/*.yaml");
+  REQUIRE(at != std::string::npos);
+  const std::string spec = l.out.substr(at, l.out.find("\nmemory (the memory: section)") - at);
+  CHECK_THAT(spec, Contains("autocast (one of none|bf16|fp16, default none)"));
+  CHECK_THAT(spec, Contains("loss_scale (bool, optional)"));
+  CHECK_THAT(spec, Contains("optimizer (one of sgd|momentum|adam|adamw, default sgd)"));
+  CHECK_THAT(spec, Contains("state_dtype (one of fp32|bf16|fp16, default fp32)"));
+  CHECK_THAT(spec, Contains("master_weights (bool, default false)"));
+}
