@@ -204,10 +204,11 @@ TEST_CASE("breakdown: weights, gradients, optimizer state, activations and tempo
 }
 
 TEST_CASE("amp: saved after forward equals PyTorch's under autocast bf16", "[cli][workload][amp][torch]") {
-  // PyTorch 2.11.0+cu130 on an NVIDIA H200 (scripts/torch_memory.py, cases resnet50_amp_none
-  // and gpt2_amp_none: fp32 parameters, forward under torch.autocast("cuda", torch.bfloat16),
-  // backward from ones_like(output)): the bytes allocated in the traced step and live after
-  // the forward. The shipped specs with `dtype: fp32` and `autocast: bf16` added.
+  // PyTorch 2.11.0+cu130 on an NVIDIA H200 (scripts/torch_memory.py, cases resnet50_amp_none,
+  // gpt2_amp_none, gpt2_amp_checkpoint and mlp_amp_none: fp32 parameters, forward under
+  // torch.autocast("cuda", torch.bfloat16), backward from ones_like(output)): the bytes
+  // requested and live after the forward (saved_requested_bytes). The shipped specs with
+  // `dtype: fp32` and `autocast: bf16` added.
   Scratch s("amp_torch");
   auto amp_of = [&](const std::string& spec, const std::string& batch) {
     std::string text = slurp(std::string(BPSIM_SOURCE_DIR) + "/configs/workloads/" + spec + ".yaml");
@@ -223,7 +224,14 @@ TEST_CASE("amp: saved after forward equals PyTorch's under autocast bf16", "[cli
   CHECK(workload_json(amp_of("resnet50", "32"))["saved_after_forward_bytes"] == 1451524480);
   // GPT-2 small, batch 8 × 1024: fp32 attention probabilities, their bf16 copies, fp32
   // LayerNorm inputs and residual stream, bf16 weight copies.
-  CHECK(workload_json(amp_of("gpt2_small", "8"))["saved_after_forward_bytes"] == 11521294336);
+  const std::string gpt2 = amp_of("gpt2_small", "8");
+  CHECK(workload_json(gpt2)["saved_after_forward_bytes"] == 11521294336);
+  // Every block checkpointed: the blocks' fp32 inputs (the residual stream stays fp32) and
+  // the final LayerNorm's.
+  CHECK(workload_json(gpt2 + " --policy checkpoint")["saved_after_forward_bytes"] == 327155712);
+  // The MLP at batch 4096: linear1's bf16 input copy, bf16 ReLU and dropout outputs, masks,
+  // the bf16 weight copies of linear4 and linear7 (linear1's is not kept), the bf16 output.
+  CHECK(workload_json(amp_of("mlp", "4096"))["saved_after_forward_bytes"] == 50565120);
 }
 
 TEST_CASE("amp: bpsim list shows the spec's mixed-precision and optimizer keys", "[cli][amp]") {
