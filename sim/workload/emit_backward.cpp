@@ -6,8 +6,20 @@
 namespace bpsim::workload {
 
 uint32_t StepEmitter::weight_grad(uint32_t param) {
-  const Tensor& p = m_g.tensors[param];
-  const uint32_t g = tensor(p.name + ".grad", p.bytes, TensorRole::weight_gradient);
+  if (m_low_params.count(param)) {
+    // Autocast: dW in the lower dtype, cast to the parameter's .grad by flush_grad_casts.
+    const uint64_t n = m_g.tensors[param].bytes / m_elem;
+    const DType saved = m_cur;
+    m_cur = m_low;
+    const uint32_t low = tensor(m_g.tensors[param].name + ".grad." + to_string(m_low), bytes(n), TensorRole::gradient);
+    m_cur = saved;
+    m_grad_casts.emplace_back(low, param);
+    return low;
+  }
+  const DType saved = m_cur;
+  m_cur = m_net.dtype;  // a parameter's gradient has its dtype (batchnorm's too, under autocast)
+  const uint32_t g = tensor(m_g.tensors[param].name + ".grad", m_g.tensors[param].bytes, TensorRole::weight_gradient);
+  m_cur = saved;
   m_grad_of[param] = g;
   return g;
 }
@@ -18,6 +30,7 @@ void StepEmitter::backward(size_t i, const NodeCtx& c, uint32_t dy, std::vector<
   const uint64_t in_el = m_net.batch * product(n.in_shape);
   std::vector<uint32_t> gin(n.in.size(), 0);
   auto need = [&](size_t j) { return n.in[j] >= 0 && m_plan.nodes[size_t(n.in[j])].needs_grad; };
+  m_cur = m_amp ? m_node_dtype[i] : m_net.dtype;
   if (n.kind == "flatten") {
     gin[0] = dy;  // a view's gradient is the same storage
   } else if (n.kind == "add") {
@@ -63,6 +76,12 @@ void StepEmitter::backward(size_t i, const NodeCtx& c, uint32_t dy, std::vector<
     o.elements = in_el;
     o.flops = in_el * (n.kind == "gelu" ? 10 : n.kind == "softmax" ? 3 : 1);
     o.detail = n.kind + "_bwd";
+  }
+  if (m_amp) {
+    flush_grad_casts(i);
+    for (size_t j = 0; j < gin.size(); ++j)
+      if (!need(j)) gin[j] = 0;
+    uncast_grads(i, c, gin);
   }
   for (size_t j = 0; j < n.in.size(); ++j) {
     if (!gin[j] || !need(j)) continue;
@@ -173,7 +192,7 @@ uint32_t StepEmitter::backward_gemm(size_t i, const NodeCtx& c, uint32_t dy, boo
   const ConvShape cs = conv ? conv_shape(i) : ConvShape{};
   // Binary layers: the weight and input signs; their products with the real-valued
   // gradient are signed additions, still GEMM-shaped (Courbariaux/Hubara 2016).
-  const uint32_t w = binary ? c.keep[2] : m_params[i][0], x = binary ? c.keep[0] : c.in[0];
+  const uint32_t w = binary ? c.keep[2] : m_amp ? c.params[0] : m_params[i][0], x = binary ? c.keep[0] : c.in[0];
   uint32_t dx = 0;
   if (need_dx) {
     const uint64_t in_el = m_net.batch * product(n.in_shape);
@@ -194,8 +213,11 @@ uint32_t StepEmitter::backward_gemm(size_t i, const NodeCtx& c, uint32_t dy, boo
       dx = real;
     }
   }
-  // dW = Xᵀ·dY: [K×M]·[M×N] (conv: X in column form).
-  Op& wg = op(l.name + ".dw", l.name, Phase::backward_weight, kind, {x, dy}, {weight_grad(m_params[i][0])});
+  // dW = Xᵀ·dY: [K×M]·[M×N] (conv: X in column form). ConvolutionBackward keeps the weight
+  // whichever gradients it computes: under autocast its cast copy lives to here, dX or not.
+  std::vector<uint32_t> dw_reads = {x, dy};
+  if (m_amp && conv && !need_dx) dw_reads.push_back(w);
+  Op& wg = op(l.name + ".dw", l.name, Phase::backward_weight, kind, dw_reads, {weight_grad(m_params[i][0])});
   wg.gemm = GemmDims{f.k, f.n, f.m, 1};
   wg.conv = cs;
   wg.macs = wg.gemm.macs();
@@ -218,7 +240,7 @@ uint32_t StepEmitter::backward_attention(size_t i, const NodeCtx& c, uint32_t dy
   const LayerSpec& l = *n.l;
   const uint64_t b = m_net.batch, s = n.in_shape[0], h = n.out_shape[1], a = l.heads, d = h / a;
   const uint64_t probs_el = b * a * s * s;
-  const uint32_t qkv = c.in[0], probs = c.keep[0], used = l.p > 0 ? c.keep[2] : probs;
+  const uint32_t qkv = c.in[0], probs = c.keep[0], used = m_amp ? c.keep.back() : l.p > 0 ? c.keep[2] : probs;
   auto gemm = [&](const std::string& what, std::vector<uint32_t> reads, uint32_t out, GemmDims g) {
     Op& o = op(l.name + "." + what, l.name, Phase::backward_data, OpKind::gemm, std::move(reads), {out});
     o.gemm = g;
@@ -237,15 +259,26 @@ uint32_t StepEmitter::backward_attention(size_t i, const NodeCtx& c, uint32_t dy
   gemm("dv", {used, dy}, dqkv, GemmDims{s, d, s, b * a});  // dV = Pᵀ·dO
   uint32_t dp = tensor(l.name + ".dprobs", bytes(probs_el), TensorRole::gradient);
   gemm("dp", {dy, qkv}, dp, GemmDims{s, s, d, b * a});  // dP = dO·Vᵀ
+  if (m_amp) {  // autocast: back through the cast of P to the fp32 softmax (and dropout)
+    dp = cast(dp, DType::fp32, l.name + ".dprobs.fp32", l.name, Phase::backward_data, TensorRole::gradient);
+    m_cur = DType::fp32;
+  }
   if (l.p > 0) {
     const uint32_t undropped = tensor(l.name + ".dprobs_in", bytes(probs_el), TensorRole::gradient);
     elementwise("dropout_bwd", OpKind::elementwise, {dp, c.keep[1]}, {undropped});
     dp = undropped;
   }
-  const uint32_t ds = tensor(l.name + ".dscores", bytes(probs_el), TensorRole::gradient);
+  // Autocast fp16: the half-to-float softmax's backward gives dS in fp16 directly.
+  if (m_amp && m_low == DType::fp16) m_cur = m_low;
+  uint32_t ds = tensor(l.name + ".dscores", bytes(probs_el), TensorRole::gradient);
   elementwise("softmax_bwd", OpKind::softmax, {dp, probs}, {ds});  // dS = P⊙(dP − rowsum(dP⊙P))
-  gemm("dq", {ds, qkv}, dqkv, GemmDims{s, d, s, b * a});           // dQ = dS·K/√d
-  gemm("dk", {ds, qkv}, dqkv, GemmDims{s, d, s, b * a});           // dK = dSᵀ·Q/√d
+  if (m_amp && m_cur != m_low) {                                   // bf16: back through the scores' fp32 copy
+    ds = cast(ds, m_low, l.name + ".dscores." + std::string(to_string(m_low)), l.name, Phase::backward_data,
+              TensorRole::gradient);
+    m_cur = m_low;
+  }
+  gemm("dq", {ds, qkv}, dqkv, GemmDims{s, d, s, b * a});  // dQ = dS·K/√d
+  gemm("dk", {ds, qkv}, dqkv, GemmDims{s, d, s, b * a});  // dK = dSᵀ·Q/√d
   return dqkv;
 }
 

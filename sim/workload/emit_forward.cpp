@@ -18,7 +18,14 @@ unsigned popcount_bits(uint64_t k) {
 }  // namespace
 
 StepEmitter::StepEmitter(const NetSpec& net, const NetPlan& plan, OpGraph& g)
-    : m_net(net), m_plan(plan), m_g(g), m_elem(dtype_bits(net.dtype) / 8) {
+    : m_net(net),
+      m_plan(plan),
+      m_g(g),
+      m_elem(dtype_bits(net.dtype) / 8),
+      m_cur(net.dtype),
+      m_amp(net.autocast != Autocast::none),
+      m_low(net.autocast == Autocast::fp16 ? DType::fp16 : DType::bf16) {
+  if (m_amp) m_node_dtype.assign(plan.nodes.size(), net.dtype);
   // Token ids are int64 in PyTorch; any other input is in the network's dtype.
   const bool tokens = !plan.nodes.empty() && plan.nodes[0].kind == "embedding";
   m_input = tensor("input", net.batch * product(net.input_shape) * (tokens ? 8 : m_elem), TensorRole::input);
@@ -29,7 +36,14 @@ StepEmitter::StepEmitter(const NetSpec& net, const NetPlan& plan, OpGraph& g)
 uint32_t StepEmitter::tensor(const std::string& name, uint64_t bytes, TensorRole role) {
   const uint32_t id = static_cast<uint32_t>(m_g.tensors.size());
   m_g.tensors.push_back(Tensor{id, name, bytes, role});
+  if (m_amp) m_dtype[id] = m_cur;
   return id;
+}
+
+DType StepEmitter::dtype_of(uint32_t t) const {
+  if (!m_amp) return m_net.dtype;
+  auto it = m_dtype.find(t);
+  return it != m_dtype.end() ? it->second : m_net.dtype;
 }
 
 Op& StepEmitter::op(const std::string& name, const std::string& layer, Phase ph, OpKind kind,
@@ -40,7 +54,7 @@ Op& StepEmitter::op(const std::string& name, const std::string& layer, Phase ph,
   o.layer = layer;
   o.phase = ph;
   o.kind = kind;
-  o.dtype = m_net.dtype;
+  o.dtype = m_cur;
   o.reads = std::move(reads);
   o.writes = std::move(writes);
   for (uint32_t t : o.reads) {
@@ -103,6 +117,8 @@ void StepEmitter::forward(size_t i, Phase ph, std::vector<NodeCtx>& ctx) {
   NodeCtx& c = ctx[i];
   c = NodeCtx{};
   for (int j : n.in) c.in.push_back(j < 0 ? m_input : ctx[size_t(j)].out);
+  m_cur = m_net.dtype;
+  if (m_amp) autocast_node(i, ph, c);
   if (n.kind == "flatten") {  // a view: the same storage
     c.out = c.in[0];
     return;
@@ -111,7 +127,8 @@ void StepEmitter::forward(size_t i, Phase ph, std::vector<NodeCtx>& ctx) {
   if (is_binary(n.kind)) return forward_binary(i, ph, c);
   c.out = tensor(l.name + ".out" + tsuf, bytes(out_el), TensorRole::activation);
   std::vector<uint32_t> reads = c.in, writes = {c.out};
-  reads.insert(reads.end(), m_params[i].begin(), m_params[i].end());
+  const std::vector<uint32_t>& params = m_amp ? c.params : m_params[i];
+  reads.insert(reads.end(), params.begin(), params.end());
   auto keep = [&](const std::string& what, uint64_t nbytes, TensorRole role) {
     c.keep.push_back(tensor(l.name + "." + what + tsuf, nbytes, role));
     writes.push_back(c.keep.back());
@@ -179,8 +196,16 @@ void StepEmitter::forward_attention(size_t i, Phase ph, NodeCtx& c) {
   qk.macs = qk.gemm.macs();
   qk.detail = "attention_qk";
   // softmax(S/√d) with the causal mask applied in the same kernel: keeps only its output.
+  // Under autocast softmax runs in fp32 (fp32_set_opt_dtype): bf16 scores are first converted
+  // to an fp32 copy; fp16 ones are read by the kernel itself (half_to_float).
+  uint32_t sm_in = scores;
+  if (m_amp) {
+    if (m_low == DType::bf16)
+      sm_in = cast(scores, DType::fp32, l.name + ".scores.fp32" + re, l.name, ph, TensorRole::activation);
+    m_cur = DType::fp32;
+  }
   const uint32_t probs = tensor(l.name + ".probs" + re, bytes(probs_el), TensorRole::activation);
-  Op& sm = op(l.name + ".softmax" + re, l.name, ph, OpKind::softmax, {scores}, {probs});
+  Op& sm = op(l.name + ".softmax" + re, l.name, ph, OpKind::softmax, {sm_in}, {probs});
   sm.elements = probs_el;
   sm.flops = probs_el * 6;
   sm.detail = l.causal ? "scaled_causal_softmax" : "scaled_softmax";
@@ -194,6 +219,11 @@ void StepEmitter::forward_attention(size_t i, Phase ph, NodeCtx& c) {
     dr.flops = probs_el;
     dr.detail = "dropout";
     c.keep.push_back(mask);
+    c.keep.push_back(used);
+  }
+  if (m_amp) {  // P·V is a matmul: autocast casts the fp32 probabilities down, and mm keeps that copy
+    m_cur = m_low;
+    used = cast(used, m_low, l.name + ".probs." + to_string(m_low) + re, l.name, ph, TensorRole::activation);
     c.keep.push_back(used);
   }
   // O = P·V per head, written with the heads merged back into [tokens, hidden].
@@ -245,12 +275,14 @@ void StepEmitter::forward_binary(size_t i, Phase ph, NodeCtx& c) {
 
 uint64_t StepEmitter::elements(uint32_t t) const {
   auto it = m_elements.find(t);
-  return it != m_elements.end() ? it->second : m_g.tensors[t].bytes / m_elem;
+  return it != m_elements.end() ? it->second : m_g.tensors[t].bytes / (dtype_bits(dtype_of(t)) / 8);
 }
 
 uint32_t StepEmitter::loss_grad(uint32_t out) {
   if (m_net.loss != Loss::none) return loss_backward(out);  // emit_loss.cpp
   const uint64_t n = elements(out);
+  m_cur = dtype_of(out);
+  if (m_net.loss_scale) loss_scaling();
   const uint32_t dy = tensor("loss.grad", bytes(n), TensorRole::gradient);
   Op& o = op("loss.bwd", "loss", Phase::backward_data, OpKind::elementwise, {out}, {dy});
   o.elements = n;
@@ -261,20 +293,39 @@ uint32_t StepEmitter::loss_grad(uint32_t out) {
 
 void StepEmitter::update() {
   const Optimizer opt = m_net.optimizer;
-  const unsigned states = opt == Optimizer::adam ? 2 : opt == Optimizer::momentum ? 1 : 0;
+  const bool adam = opt == Optimizer::adam || opt == Optimizer::adamw;
+  const unsigned states = adam ? 2 : opt == Optimizer::momentum ? 1 : 0;
   const char* name = config::enum_name(kOptimizerNames, opt);
   // Arithmetic per parameter: sgd w -= lr·g (2); momentum adds v = μv + g (4);
-  // adam: two moment updates, bias corrections, sqrt, divide (about 12).
-  const uint64_t flops_per = states == 2 ? 12 : states == 1 ? 4 : 2;
+  // adam: two moment updates, bias corrections, sqrt, divide (about 12); adamw adds the
+  // decoupled decay w -= lr·λ·w (2).
+  const uint64_t flops_per = (adam ? 12 : states == 1 ? 4 : 2) + (opt == Optimizer::adamw ? 2 : 0);
+  // The state's dtype: fp32 unless the spec says (torch.optim makes it the parameter's).
+  const uint64_t state_elem = dtype_bits(m_net.state_dtype) / 8;
+  m_cur = m_net.dtype;
   for (uint32_t param : m_param_order) {
     auto g = m_grad_of.find(param);
     if (g == m_grad_of.end()) continue;
     std::vector<uint32_t> reads = {param, g->second}, writes = {param};
     const uint64_t n = m_g.tensors[param].bytes / m_elem;
+    if (m_net.loss_scale) {
+      // GradScaler.unscale_: each gradient times 1/scale in place, checked for inf/NaN
+      // (_amp_foreach_non_finite_check_and_unscale_); the step runs when all are finite.
+      Op& u = op(m_g.tensors[g->second].name + ".unscale", m_g.tensors[param].name, Phase::update, OpKind::elementwise,
+                 {g->second}, {g->second});
+      u.elements = n;
+      u.flops = 2 * n;
+      u.detail = "unscale";
+    }
+    if (m_net.master_weights) {
+      // The fp32 copy the optimizer updates; the parameter is rewritten from it.
+      const uint32_t master = tensor(m_g.tensors[param].name + ".master", n * 4, TensorRole::optimizer_state);
+      reads.push_back(master);
+      writes.push_back(master);
+    }
     for (unsigned s = 0; s < states; ++s) {
-      // Optimizer state is kept in fp32 (PyTorch's default for fp32 and AMP training).
       const uint32_t st =
-          tensor(m_g.tensors[param].name + ".state" + std::to_string(s), n * 4, TensorRole::optimizer_state);
+          tensor(m_g.tensors[param].name + ".state" + std::to_string(s), n * state_elem, TensorRole::optimizer_state);
       reads.push_back(st);
       writes.push_back(st);
     }

@@ -233,7 +233,19 @@ struct NetHeader {
   NetInput input;
   Optimizer optimizer;
   Loss loss;
+  Autocast autocast;
+  std::optional<bool> loss_scale;  ///< absent: on with fp16 autocast, as GradScaler is used there
 };
+/// `optimizer: {kind: K, state_dtype: D, master_weights: B}`, the map form of `optimizer: K`.
+struct OptimizerParams {
+  Optimizer kind;
+  DType state_dtype;
+  bool master_weights;
+};
+
+/// Floating-point dtypes an optimizer state may have.
+constexpr config::EnumName<DType> kStateDtypeNames[] = {
+    {DType::fp32, "fp32"}, {DType::bf16, "bf16"}, {DType::fp16, "fp16"}};
 
 const config::Binder<NetHeader>& net_binder() {
   static const auto b = [] {
@@ -245,7 +257,14 @@ const config::Binder<NetHeader>& net_binder() {
         .def("fp32");
     s.integer("batch", &NetHeader::batch, "samples", "batch size").def(1).range(1, int64_t(1) << 24);
     s.group("input", &NetHeader::input, input, "the network input");
-    s.choice("optimizer", &NetHeader::optimizer, kOptimizerNames, "weight update rule").def("sgd");
+    s.choice("optimizer", &NetHeader::optimizer, kOptimizerNames,
+             "weight update rule (or a map: {kind, state_dtype, master_weights})")
+        .def("sgd");
+    s.choice("autocast", &NetHeader::autocast, kAutocastNames,
+             "run the forward under torch.autocast in this dtype; the parameters (dtype) stay fp32")
+        .def("none");
+    s.boolean("loss_scale", &NetHeader::loss_scale,
+              "GradScaler: scale the loss, unscale the gradients before the update (default: on with fp16 autocast)");
     s.choice("loss", &NetHeader::loss, kLossNames,
              "loss on the output: none (an external output-sized gradient), sum, mean, float_sum and "
              "float_mean (of the output cast to fp32), cross_entropy (int64 class targets, classes = the "
@@ -256,12 +275,34 @@ const config::Binder<NetHeader>& net_binder() {
   return b;
 }
 
+const config::Binder<OptimizerParams>& optimizer_binder() {
+  static const auto b = [] {
+    config::Binder<OptimizerParams> s("optimizer", "the weight update and the dtype of its state");
+    s.choice("kind", &OptimizerParams::kind, kOptimizerNames, "weight update rule").req();
+    s.choice("state_dtype", &OptimizerParams::state_dtype, kStateDtypeNames,
+             "element type of the state tensors (momentum, Adam's moments); torch.optim keeps the "
+             "parameter's dtype")
+        .def("fp32");
+    s.boolean("master_weights", &OptimizerParams::master_weights,
+              "keep an fp32 copy of each bf16/fp16 parameter, updated and written back (apex O2, Megatron)")
+        .def(false);
+    return s;
+  }();
+  return b;
+}
+
 }  // namespace
+
+std::shared_ptr<const config::Schema> net_spec_schema() { return net_binder().schema(); }
+std::shared_ptr<const config::Schema> optimizer_schema() { return optimizer_binder().schema(); }
 
 NetSpec parse_net_spec(const config::Node& root) {
   // `layers` holds maps of several kinds: checked by hand below.
   config::Node rest = root;
   rest.erase("layers");
+  const config::Node* opt_map = root.find("optimizer");
+  if (opt_map && opt_map->type != config::Node::Type::Map) opt_map = nullptr;
+  if (opt_map) rest.erase("optimizer");  // the map form, checked by its own schema below
   const config::Values v = config::validate(rest, *net_binder().schema(), "");
   const NetHeader h = net_binder().parse(v);
   NetSpec net;
@@ -275,6 +316,23 @@ NetSpec parse_net_spec(const config::Node& root) {
   if (net.input_shape.empty()) throw v.error("input.shape", "needs at least one dimension");
   net.optimizer = h.optimizer;
   net.loss = h.loss;
+  if (opt_map) {
+    const config::Values ov = config::validate(*opt_map, *optimizer_binder().schema(), "optimizer");
+    const OptimizerParams o = optimizer_binder().parse(ov);
+    net.optimizer = o.kind;
+    net.state_dtype = o.state_dtype;
+    net.master_weights = o.master_weights;
+    if (o.master_weights && net.dtype == DType::fp32)
+      throw ov.error("master_weights", "the parameters are fp32 (dtype), their own master copy");
+    if (o.master_weights && (net.dtype == DType::int8 || net.dtype == DType::binary))
+      throw ov.error("master_weights", "needs bf16 or fp16 parameters (dtype)");
+  }
+  net.autocast = h.autocast;
+  if (net.autocast != Autocast::none && net.dtype != DType::fp32)
+    throw v.error("autocast", std::string("torch.autocast casts fp32 parameters; dtype is ") + to_string(net.dtype) +
+                                  " (write dtype: fp32)");
+  net.loss_scale = h.loss_scale.value_or(net.autocast == Autocast::fp16);
+  if (net.autocast != Autocast::none && net.loss != Loss::none) throw v.error("loss", kAutocastLossRefusal);
   const config::Node* layers = root.find("layers");
   if (!layers) throw InputError(root.loc, "layers", "missing required key 'layers'");
   parse_layer_list(*layers, "layers", net.layers);

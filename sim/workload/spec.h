@@ -4,11 +4,13 @@
 /// here into primitives plus `residual` and `sequence` groups, so the builder only knows
 /// primitives.
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "sim/core/config_node.h"
 #include "sim/core/enum_names.h"
+#include "sim/core/params.h"
 #include "sim/ir/ir.h"
 
 namespace bpsim::workload {
@@ -40,9 +42,14 @@ struct LayerSpec {
   std::vector<LayerSpec> shortcut;  ///< residual; empty = identity
 };
 
-enum class Optimizer { sgd, momentum, adam };
+enum class Optimizer { sgd, momentum, adam, adamw };
 inline constexpr config::EnumName<Optimizer> kOptimizerNames[] = {
-    {Optimizer::sgd, "sgd"}, {Optimizer::momentum, "momentum"}, {Optimizer::adam, "adam"}};
+    {Optimizer::sgd, "sgd"}, {Optimizer::momentum, "momentum"}, {Optimizer::adam, "adam"}, {Optimizer::adamw, "adamw"}};
+
+/// torch.autocast's lower-precision dtype, or none (docs/workloads.md, "Mixed precision").
+enum class Autocast { none, bf16, fp16 };
+inline constexpr config::EnumName<Autocast> kAutocastNames[] = {
+    {Autocast::none, "none"}, {Autocast::bf16, "bf16"}, {Autocast::fp16, "fp16"}};
 
 /// The loss the step's backward starts from (docs/workloads.md "Losses"). `none`: no loss op,
 /// an external gradient of the output's size (`out.backward(torch.ones_like(out))`);
@@ -63,9 +70,29 @@ struct NetSpec {
   std::vector<uint64_t> input_shape;  ///< per sample
   Optimizer optimizer = Optimizer::sgd;
   Loss loss = Loss::none;
+  /// Element type of the optimizer's state tensors (momentum, Adam's moments).
+  DType state_dtype = DType::fp32;
+  /// An fp32 copy of every bf16/fp16 parameter that the optimizer updates (mixed-precision
+  /// optimizers: apex O2, Megatron, DeepSpeed), written back to the parameter after each step.
+  bool master_weights = false;
+  /// Forward under torch.autocast in this dtype (the parameters stay in `dtype`, fp32).
+  Autocast autocast = Autocast::none;
+  /// GradScaler: the loss scaled before backward, the gradients unscaled (and checked for
+  /// inf/NaN) before the update.
+  bool loss_scale = false;
   /// Top-level layers (`repeat` groups expanded): the units of checkpointing policies.
   std::vector<LayerSpec> layers;
 };
+
+/// The spec's top-level keys other than `layers` (for `bpsim list`), and those of the map
+/// form of `optimizer:`.
+std::shared_ptr<const config::Schema> net_spec_schema();
+std::shared_ptr<const config::Schema> optimizer_schema();
+
+/// Why a loss other than `none` is refused under autocast: PyTorch runs the losses in fp32
+/// there (autocast's fp32 op list), which emit_loss.cpp does not model yet.
+inline constexpr const char* kAutocastLossRefusal =
+    "a loss under autocast is not modelled yet (PyTorch computes it in fp32); use loss: none with autocast";
 
 /// Parses a spec file's root map. Throws InputError naming file:line:col and key path, also
 /// past the `layers` limit (sim/core/limits.h) once `repeat` groups are expanded.
