@@ -12,6 +12,54 @@ namespace bpsim::workload {
 
 namespace {
 
+/// torch.utils.checkpoint (non-reentrant, as PyTorch recommends; early stop, its default)
+/// keeps a segment's inputs only through the tensors the segment saved for backward, and
+/// re-runs the segment only to unpack them, stopping once the last one is recomputed. So a
+/// segment re-runs up to its last node whose backward reads a forward tensor (an input,
+/// activation, statistic or mask; not only weights and gradients), and a segment that saves
+/// nothing (a global average pool, which runs as mean(); a flatten, a view) re-runs nothing
+/// and keeps nothing. The ops after that node are dropped from the segment's re-run.
+void stop_recompute_early(OpGraph& g, const std::vector<int>& op_node) {
+  const size_t n = g.ops.size();
+  std::vector<bool> saves;
+  for (size_t k = 0; k < n; ++k) {
+    const Op& o = g.ops[k];
+    if ((o.phase != Phase::backward_data && o.phase != Phase::backward_weight) || op_node[k] < 0) continue;
+    const bool reads_forward = std::any_of(o.reads.begin(), o.reads.end(), [&](uint32_t t) {
+      const TensorRole r = g.tensors[t].role;
+      return r == TensorRole::input || r == TensorRole::activation || r == TensorRole::saved || r == TensorRole::mask;
+    });
+    if (saves.size() <= size_t(op_node[k])) saves.resize(size_t(op_node[k]) + 1, false);
+    if (reads_forward) saves[size_t(op_node[k])] = true;
+  }
+  std::vector<bool> keep(n, true);
+  for (size_t k = 0; k < n;) {
+    if (g.ops[k].phase != Phase::recompute) {
+      ++k;
+      continue;
+    }
+    // One segment's re-run: consecutive recompute ops, its nodes in forward order.
+    size_t end = k;
+    int last = -1;
+    for (; end < n && g.ops[end].phase == Phase::recompute; ++end)
+      if (size_t(op_node[end]) < saves.size() && saves[size_t(op_node[end])]) last = std::max(last, op_node[end]);
+    for (; k < end; ++k) keep[k] = op_node[k] <= last;
+  }
+  std::vector<uint32_t> id(n, 0);
+  std::vector<Op> kept;
+  kept.reserve(n);
+  for (size_t k = 0; k < n; ++k) {
+    if (!keep[k]) continue;
+    id[k] = static_cast<uint32_t>(kept.size());
+    kept.push_back(std::move(g.ops[k]));
+    Op& o = kept.back();
+    o.id = id[k];
+    // A kept op never depends on a dropped one: nothing reads what a dropped op wrote.
+    for (uint32_t& d : o.deps) d = id[d];
+  }
+  g.ops = std::move(kept);
+}
+
 /// A plan that gives each top-level layer a segment id (-1: stored); its plan nodes follow.
 class LayerSegments : public Policy {
  public:
@@ -20,6 +68,9 @@ class LayerSegments : public Policy {
     std::vector<int> node_seg(plan.nodes.size(), -1);
     for (size_t i = 0; i < plan.nodes.size(); ++i) node_seg[i] = seg[plan.nodes[i].top];
     return node_seg;
+  }
+  void apply(OpGraph& g, const NetPlan& /*plan*/, const std::vector<int>& op_node) const override {
+    stop_recompute_early(g, op_node);
   }
 
  protected:

@@ -195,3 +195,58 @@ TEST_CASE("nested: resnet50_nested.yaml builds resnet50.yaml's step; only the na
   CHECK(nested.layers[4].name == "layer1.0");
   CHECK(nested.modules[6].children[5].name == "layer3.5");
 }
+
+TEST_CASE("nested: ResNet-50 under torchvision's nesting keeps what PyTorch keeps", "[nested][torch]") {
+  // PyTorch's saved-after-forward bytes for these splits (the caching allocator's
+  // requested_bytes, free of block rounding), measured with scripts/torch_memory.py on
+  // torch 2.11.0+cu130, one H200, 2026-11-29: torchvision resnet50 (ReLUs not in place),
+  // batch 32 fp32, as nn.Sequential(conv1, bn1, relu, maxpool, layer1, …, layer4, avgpool,
+  // Flatten(), fc); backward from ones_like(output).
+  struct Case {
+    const char* policy;
+    uint64_t torch_saved;
+  };
+  const Case cases[] = {
+      // checkpoint_sequential(model, 2, x): [conv1 … layer1] checkpointed.
+      {"{kind: checkpoint_sequential, segments: 2}", 1522729984},
+      // checkpoint_sequential(model, 4, x): [conv1, bn1], [relu, maxpool], [layer1, layer2].
+      {"{kind: checkpoint_sequential, segments: 4}", 854758400},
+      // Every Bottleneck checkpointed on its own, the stem and head plain: level 1.
+      {"{kind: checkpoint, level: 1}", 976614912},
+      {"{kind: none}", 2730177024},
+  };
+  NetSpec net =
+      parse_net_spec(config::load_file(std::string(BPSIM_SOURCE_DIR) + "/configs/workloads/resnet50_nested.yaml"));
+  net.batch = 32;
+  for (const Case& c : cases) {
+    const OpGraph g = build_step(net, *test::policy(c.policy));
+    INFO(c.policy);
+    CHECK(g.memory.saved_after_forward_bytes == c.torch_saved);
+  }
+}
+
+TEST_CASE("nested: a checkpointed segment that saves nothing keeps nothing and re-runs nothing", "[nested]") {
+  // adaptive_avg_pool2d to 1×1 runs as mean(), whose MeanBackward1 keeps the shape only; a
+  // flatten is a view. Non-reentrant torch.utils.checkpoint holds a segment's inputs only
+  // through the saved tensors it packed, and re-runs it only to unpack them: the pool's and
+  // the flatten's segments keep and re-run nothing (ResNet-18 under `checkpoint` keeps
+  // 427,291,648 B as PyTorch does, not 3,211,264 more: the pool's [32, 512, 7, 7] input).
+  // Every layer on its own: the relu segment keeps its input, the conv output (2·4·4 fp32 =
+  // 128 B), fc its input (2 fp32 = 8 B), the loss the output (3 fp32 = 12 B).
+  const OpGraph g = build_step(spec("name: t\nbatch: 1\ninput: {shape: [2, 4, 4]}\nlayers:\n"
+                                    "  - {kind: conv2d, name: conv, out_channels: 2, kernel: 1}\n"
+                                    "  - {kind: relu, name: relu}\n  - {kind: avgpool, name: pool, global: true}\n"
+                                    "  - {kind: flatten, name: flat}\n  - {kind: linear, name: fc, out_features: 3}\n"),
+                               *test::policy("{kind: checkpoint}"));
+  CHECK(g.memory.saved_after_forward_bytes == 128 + 8 + 12);
+  std::vector<std::string> rerun;
+  for (const Op& o : g.ops)
+    if (o.phase == Phase::recompute) rerun.push_back(o.layer);
+  // Backward order: fc, relu and conv saved tensors (their inputs, the ReLU its output), so
+  // PyTorch re-runs them to unpack them; pool and flat are not re-run.
+  CHECK(rerun == std::vector<std::string>{"fc", "relu", "conv"});
+  for (size_t k = 0; k < g.ops.size(); ++k) {
+    CHECK(g.ops[k].id == k);
+    for (const uint32_t d : g.ops[k].deps) CHECK(d < k);
+  }
+}
