@@ -112,7 +112,7 @@ const config::Binder<LayerParams>& layer_binder(const std::string& kind) {
 }
 
 LayerSpec parse_one(const config::Node& n, const std::string& p, const std::string& default_name,
-                    const std::string& name_prefix);
+                    const std::string& name_prefix, bool qualified);
 
 /// Layers written so far, `repeat` groups counted out: nested repeats multiply, so the
 /// count stops them at the `layers` limit rather than after 10^10 copies.
@@ -202,7 +202,7 @@ void parse_list(const config::Node& list, const std::string& path, std::vector<L
     count.add(n, p);
     const std::string index = std::to_string(scope.qualified ? scope.next : out.size());
     out.push_back(
-        parse_one(n, p, scope.prefix + (scope.qualified ? index : "#" + index), scope.qualified ? scope.prefix : ""));
+        parse_one(n, p, scope.prefix + (scope.qualified ? index : "#" + index), scope.prefix, scope.qualified));
     LayerSpec& l = out.back();
     if (scope.modules) scope.modules->push_back(ModuleSpec{l.name, l.loc, out.size() - 1, out.size(), false, {}});
     ++scope.next;
@@ -218,10 +218,11 @@ void parse_list(const config::Node& list, const std::string& path, std::vector<L
   }
 }
 
-/// `default_name` is "<prefix>#<index>": the kind replaces '#' unless a name is given (no
-/// '#': the default name as it is). A given name follows `name_prefix`.
+/// `default_name` is "<prefix>#<index>": the kind replaces '#' unless a name is given.
+/// `qualified` (inside a `sequential`): the default name is as it is, and a given name
+/// follows `name_prefix`.
 LayerSpec parse_one(const config::Node& n, const std::string& p, const std::string& default_name,
-                    const std::string& name_prefix) {
+                    const std::string& name_prefix, bool qualified) {
   const config::Node* k = n.find("kind");
   if (!k) throw InputError(n.loc, p, "missing required key 'kind' (one of: " + kinds_text() + ")");
   const std::string kind = config::as_string(*k, p + ".kind");
@@ -231,20 +232,21 @@ LayerSpec parse_one(const config::Node& n, const std::string& p, const std::stri
     throw InputError(k->loc, p + ".kind", "unknown layer kind '" + kind + "' (supported: " + kinds_text() + ")");
   const size_t hash = default_name.rfind('#');
   const std::string auto_name =
-      hash == std::string::npos ? default_name : default_name.substr(0, hash) + kind + default_name.substr(hash + 1);
+      qualified ? default_name : default_name.substr(0, hash) + kind + default_name.substr(hash + 1);
+  const std::string given_prefix = qualified ? name_prefix : "";
   LayerSpec l;
   l.kind = kind;
   l.loc = n.loc;
   if (kind == "residual") {
     config::check_keys(n, p, {"kind", "name", "layers", "shortcut"});
     if (!n.find("layers")) throw InputError(n.loc, p, "a residual needs 'layers' (its main branch)");
-    l.name = n.find("name") ? name_prefix + config::as_string(*n.find("name"), p + ".name") : auto_name;
+    l.name = n.find("name") ? given_prefix + config::as_string(*n.find("name"), p + ".name") : auto_name;
     return l;  // branches parsed by the caller
   }
   const config::Binder<LayerParams>& binder = layer_binder(kind);
   const config::Values v = config::validate(n, *binder.schema(), p);
   const LayerParams q = binder.parse(v);
-  l.name = q.name ? name_prefix + *q.name : auto_name;
+  l.name = q.name ? given_prefix + *q.name : auto_name;
   if (kind == "linear" || kind == "binary_linear") {
     l.out_features = q.out_features;
     l.bias = kind == "linear" && q.bias;

@@ -96,6 +96,11 @@ TEST_CASE("nested: sequential groups flatten into the layers, named as named_mod
   CHECK((net.modules[1].children[1].first == 2 && net.modules[1].children[1].end == 4));
   CHECK(net.modules[1].children[1].children.size() == 2);
   CHECK((net.modules[4].first == 7 && net.modules[4].end == 8));
+  // Any character but '.' names a group; its layers' names follow it as they are.
+  const NetSpec odd = spec(
+      "name: t\nbatch: 1\ninput: {shape: [4]}\nlayers:\n"
+      "  - {kind: sequential, name: 'g#1', layers: [{kind: relu}, {kind: relu, name: r}]}\n");
+  CHECK((odd.layers[0].name == "g#1.0" && odd.layers[1].name == "g#1.r"));
 }
 
 TEST_CASE("nested: a nested spec and its flat twin build the same step; policies split them differently", "[nested]") {
