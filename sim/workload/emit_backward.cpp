@@ -63,10 +63,12 @@ void StepEmitter::backward(size_t i, const NodeCtx& c, uint32_t dy, std::vector<
     w.detail = "embedding_dw";
   } else if (need(0)) {
     // ReLU keeps its output, GELU its input, dropout its mask, softmax its output,
-    // pools their input (and max-pool its indices): PyTorch's saved tensors.
+    // pools their input (and max-pool its indices): PyTorch's saved tensors. A global
+    // average pool keeps nothing: adaptive_avg_pool2d to 1×1 runs as mean() over the map,
+    // whose MeanBackward1 keeps only the shape.
     std::vector<uint32_t> reads = {dy};
     if (n.kind == "relu" || n.kind == "softmax") reads.push_back(c.out);
-    if (n.kind == "gelu" || n.kind == "maxpool" || n.kind == "avgpool") reads.push_back(c.in[0]);
+    if (n.kind == "gelu" || n.kind == "maxpool" || (n.kind == "avgpool" && !l.global)) reads.push_back(c.in[0]);
     reads.insert(reads.end(), c.keep.begin(), c.keep.end());
     gin[0] = tensor(l.name + ".dx", bytes(in_el), TensorRole::gradient);
     const OpKind kind = n.kind == "softmax"                          ? OpKind::softmax

@@ -15,9 +15,9 @@ namespace {
 
 const std::vector<std::string>& user_kinds() {
   static const std::vector<std::string> k = {
-      "linear",   "conv2d",      "maxpool",    "avgpool",       "relu",         "gelu",      "dropout",
-      "flatten",  "layernorm",   "batchnorm",  "softmax",       "embedding",    "attention", "transformer_block",
-      "residual", "basic_block", "bottleneck", "binary_linear", "binary_conv2d"};
+      "linear",   "conv2d",     "maxpool",     "avgpool",    "relu",          "gelu",         "dropout",
+      "flatten",  "layernorm",  "batchnorm",   "softmax",    "embedding",     "attention",    "transformer_block",
+      "residual", "sequential", "basic_block", "bottleneck", "binary_linear", "binary_conv2d"};
   return k;
 }
 
@@ -111,7 +111,8 @@ const config::Binder<LayerParams>& layer_binder(const std::string& kind) {
   return *b;
 }
 
-LayerSpec parse_one(const config::Node& n, const std::string& p, const std::string& default_name);
+LayerSpec parse_one(const config::Node& n, const std::string& p, const std::string& default_name,
+                    const std::string& name_prefix, bool qualified);
 
 /// Layers written so far, `repeat` groups counted out: nested repeats multiply, so the
 /// count stops them at the `layers` limit rather than after 10^10 copies.
@@ -126,10 +127,57 @@ struct LayerCount {
   }
 };
 
-void parse_list(const config::Node& list, const std::string& path, const std::string& prefix,
-                std::vector<LayerSpec>& out, int depth, LayerCount& count) {
+/// Where a list's layers go and how they are named.
+struct Scope {
+  std::string prefix;  ///< start of the names of the list's layers
+  /// Inside a `sequential`: names are qualified as named_modules() writes them, a given
+  /// name after the prefix, else the module's index in the group (torchvision's
+  /// "layer1.0"). Elsewhere a given name stands alone and the default is kind and index.
+  bool qualified = false;
+  std::vector<ModuleSpec>* modules = nullptr;  ///< the list's modules (null inside a residual)
+  size_t next = 0;                             ///< index of the group's next module
+};
+
+void parse_list(const config::Node& list, const std::string& path, std::vector<LayerSpec>& out, int depth,
+                LayerCount& count, Scope& scope);
+
+/// A `sequential` group: its layers join `out` where it stands, its module keeps the tree.
+void parse_sequential(const config::Node& n, const std::string& p, std::vector<LayerSpec>& out, int depth,
+                      LayerCount& count, Scope& scope) {
+  config::check_keys(n, p, {"kind", "name", "layers"});
+  const config::Node* inner = n.find("layers");
+  if (!inner) throw InputError(n.loc, p, "a sequential group needs 'layers'");
+  if (config::expect_seq(*inner, p + ".layers").seq.empty())
+    throw InputError(inner->loc, p + ".layers", "a sequential group needs at least one layer");
+  std::string name;
+  if (const config::Node* given = n.find("name")) {
+    name = config::as_string(*given, p + ".name");
+    if (name.empty() || name.find('.') != std::string::npos)
+      throw InputError(given->loc, p + ".name", "a group name must be non-empty and without '.' (got '" + name + "')");
+    if (scope.qualified) name = scope.prefix + name;
+  } else {
+    name = scope.prefix + (scope.qualified ? std::to_string(scope.next) : "sequential" + std::to_string(out.size()));
+  }
+  ++scope.next;
+  ModuleSpec m;
+  m.name = name;
+  m.loc = n.loc;
+  m.group = true;
+  m.first = out.size();
+  Scope inside{name + ".", true, scope.modules ? &m.children : nullptr, 0};
+  parse_list(*inner, p + ".layers", out, depth + 1, count, inside);
+  m.end = out.size();
+  if (scope.modules) scope.modules->push_back(std::move(m));
+}
+
+void parse_list(const config::Node& list, const std::string& path, std::vector<LayerSpec>& out, int depth,
+                LayerCount& count, Scope& scope) {
   config::expect_seq(list, path);
-  if (depth > 8) throw InputError(list.loc, path, "layer groups nest too deep (at most 8)");
+  const uint64_t max_depth = limits::get(limits::Id::nesting);
+  if (uint64_t(depth) > max_depth)
+    throw InputError(list.loc, path,
+                     limits::exceeded(limits::Id::nesting,
+                                      "layer groups nest too deep (at most " + std::to_string(max_depth) + ")"));
   for (size_t i = 0; i < list.seq.size(); ++i) {
     const config::Node& n = list.seq[i];
     const std::string p = path + "[" + std::to_string(i) + "]";
@@ -143,23 +191,38 @@ void parse_list(const config::Node& list, const std::string& path, const std::st
       // Every copy must add a layer, or a repeat of nothing would loop without counting.
       if (config::expect_seq(*inner, p + ".layers").seq.empty())
         throw InputError(inner->loc, p + ".layers", "a repeat group needs at least one layer");
-      for (int64_t r = 0; r < times; ++r) parse_list(*inner, p + ".layers", prefix, out, depth + 1, count);
+      for (int64_t r = 0; r < times; ++r) parse_list(*inner, p + ".layers", out, depth + 1, count, scope);
+      continue;
+    }
+    if (const config::Node* k = n.find("kind");
+        k && k->type == config::Node::Type::Scalar && k->scalar == "sequential") {
+      parse_sequential(n, p, out, depth, count, scope);
       continue;
     }
     count.add(n, p);
-    out.push_back(parse_one(n, p, prefix + "#" + std::to_string(out.size())));
-    if (out.back().kind == "residual") {
-      LayerSpec& r = out.back();
-      parse_list(*n.find("layers"), p + ".layers", r.name + ".", r.body, depth + 1, count);
-      if (r.body.empty()) throw InputError(n.find("layers")->loc, p + ".layers", "a residual needs at least one layer");
-      if (const config::Node* sc = n.find("shortcut"))
-        parse_list(*sc, p + ".shortcut", r.name + ".sc.", r.shortcut, depth + 1, count);
+    const std::string index = std::to_string(scope.qualified ? scope.next : out.size());
+    out.push_back(
+        parse_one(n, p, scope.prefix + (scope.qualified ? index : "#" + index), scope.prefix, scope.qualified));
+    LayerSpec& l = out.back();
+    if (scope.modules) scope.modules->push_back(ModuleSpec{l.name, l.loc, out.size() - 1, out.size(), false, {}});
+    ++scope.next;
+    if (l.kind == "residual") {
+      Scope body{l.name + ".", false, nullptr, 0};
+      parse_list(*n.find("layers"), p + ".layers", l.body, depth + 1, count, body);
+      if (l.body.empty()) throw InputError(n.find("layers")->loc, p + ".layers", "a residual needs at least one layer");
+      if (const config::Node* sc = n.find("shortcut")) {
+        Scope shortcut{l.name + ".sc.", false, nullptr, 0};
+        parse_list(*sc, p + ".shortcut", l.shortcut, depth + 1, count, shortcut);
+      }
     }
   }
 }
 
 /// `default_name` is "<prefix>#<index>": the kind replaces '#' unless a name is given.
-LayerSpec parse_one(const config::Node& n, const std::string& p, const std::string& default_name) {
+/// `qualified` (inside a `sequential`): the default name is as it is, and a given name
+/// follows `name_prefix`.
+LayerSpec parse_one(const config::Node& n, const std::string& p, const std::string& default_name,
+                    const std::string& name_prefix, bool qualified) {
   const config::Node* k = n.find("kind");
   if (!k) throw InputError(n.loc, p, "missing required key 'kind' (one of: " + kinds_text() + ")");
   const std::string kind = config::as_string(*k, p + ".kind");
@@ -168,20 +231,22 @@ LayerSpec parse_one(const config::Node& n, const std::string& p, const std::stri
   if (!known)
     throw InputError(k->loc, p + ".kind", "unknown layer kind '" + kind + "' (supported: " + kinds_text() + ")");
   const size_t hash = default_name.rfind('#');
-  const std::string auto_name = default_name.substr(0, hash) + kind + default_name.substr(hash + 1);
+  const std::string auto_name =
+      qualified ? default_name : default_name.substr(0, hash) + kind + default_name.substr(hash + 1);
+  const std::string given_prefix = qualified ? name_prefix : "";
   LayerSpec l;
   l.kind = kind;
   l.loc = n.loc;
   if (kind == "residual") {
     config::check_keys(n, p, {"kind", "name", "layers", "shortcut"});
     if (!n.find("layers")) throw InputError(n.loc, p, "a residual needs 'layers' (its main branch)");
-    l.name = n.find("name") ? config::as_string(*n.find("name"), p + ".name") : auto_name;
+    l.name = n.find("name") ? given_prefix + config::as_string(*n.find("name"), p + ".name") : auto_name;
     return l;  // branches parsed by the caller
   }
   const config::Binder<LayerParams>& binder = layer_binder(kind);
   const config::Values v = config::validate(n, *binder.schema(), p);
   const LayerParams q = binder.parse(v);
-  l.name = q.name.value_or(auto_name);
+  l.name = q.name ? given_prefix + *q.name : auto_name;
   if (kind == "linear" || kind == "binary_linear") {
     l.out_features = q.out_features;
     l.bias = kind == "linear" && q.bias;
@@ -215,9 +280,19 @@ LayerSpec parse_one(const config::Node& n, const std::string& p, const std::stri
 
 }  // namespace
 
-void parse_layer_list(const config::Node& list, const std::string& path, std::vector<LayerSpec>& out) {
+void parse_layer_list(const config::Node& list, const std::string& path, std::vector<LayerSpec>& out,
+                      std::vector<ModuleSpec>* modules) {
   LayerCount count;
-  parse_list(list, path, "", out, 0, count);
+  Scope top{"", false, modules, 0};
+  parse_list(list, path, out, 0, count, top);
+}
+
+std::vector<ModuleSpec> module_tree(const NetSpec& net) {
+  if (!net.modules.empty()) return net.modules;
+  std::vector<ModuleSpec> leaves;
+  for (size_t i = 0; i < net.layers.size(); ++i)
+    leaves.push_back({net.layers[i].name, net.layers[i].loc, i, i + 1, false, {}});
+  return leaves;
 }
 
 namespace {
@@ -335,7 +410,7 @@ NetSpec parse_net_spec(const config::Node& root) {
   if (net.autocast != Autocast::none && net.loss != Loss::none) throw v.error("loss", kAutocastLossRefusal);
   const config::Node* layers = root.find("layers");
   if (!layers) throw InputError(root.loc, "layers", "missing required key 'layers'");
-  parse_layer_list(*layers, "layers", net.layers);
+  parse_layer_list(*layers, "layers", net.layers, &net.modules);
   if (net.layers.empty()) throw InputError(layers->loc, "layers", "a network needs at least one layer");
   return net;
 }

@@ -2,7 +2,8 @@
 /// A network description (configs/workloads/*.yaml) parsed and checked into plain data.
 /// Composite layers (transformer_block, attention, basic_block, bottleneck) are expanded
 /// here into primitives plus `residual` and `sequence` groups, so the builder only knows
-/// primitives.
+/// primitives; `sequential` groups (nn.Sequential) are flattened into the list that holds
+/// them and kept as a module tree for the checkpoint policies.
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -40,6 +41,17 @@ struct LayerSpec {
   bool project = false;
   std::vector<LayerSpec> body;      ///< residual, sequence
   std::vector<LayerSpec> shortcut;  ///< residual; empty = identity
+};
+
+/// A module as PyTorch sees the network: a top-level layer, or a `sequential` group of
+/// modules. The spec's layers are flat (NetSpec::layers); a module covers the run of them
+/// [first, end). Checkpoint policies split a level of this tree (docs/workloads.md).
+struct ModuleSpec {
+  std::string name;  ///< qualified as named_modules() writes it ("layer1", "layer1.0")
+  Location loc;
+  size_t first = 0, end = 0;         ///< top-level layers it covers
+  bool group = false;                ///< a `sequential` (its modules in `children`)
+  std::vector<ModuleSpec> children;  ///< a group's modules, in order
 };
 
 enum class Optimizer { sgd, momentum, adam, adamw };
@@ -80,8 +92,11 @@ struct NetSpec {
   /// GradScaler: the loss scaled before backward, the gradients unscaled (and checked for
   /// inf/NaN) before the update.
   bool loss_scale = false;
-  /// Top-level layers (`repeat` groups expanded): the units of checkpointing policies.
+  /// Top-level layers (`repeat` groups expanded, `sequential` groups flattened).
   std::vector<LayerSpec> layers;
+  /// The top level of the module tree (the units of checkpointing policies); empty for a
+  /// network made in code: then every layer is a module (module_tree).
+  std::vector<ModuleSpec> modules;
 };
 
 /// The spec's top-level keys other than `layers` (for `bpsim list`), and those of the map
@@ -94,11 +109,16 @@ std::shared_ptr<const config::Schema> optimizer_schema();
 inline constexpr const char* kAutocastLossRefusal =
     "a loss under autocast is not modelled yet (PyTorch computes it in fp32); use loss: none with autocast";
 
+/// The top-level modules: `net.modules`, or one per layer when it is empty.
+std::vector<ModuleSpec> module_tree(const NetSpec& net);
+
 /// Parses a spec file's root map. Throws InputError naming file:line:col and key path, also
 /// past the `layers` limit (sim/core/limits.h) once `repeat` groups are expanded.
 NetSpec parse_net_spec(const config::Node& root);
 
-/// Parses a `layers:` list (used by parse_net_spec and the inline `workload: layers:` form).
-void parse_layer_list(const config::Node& list, const std::string& path, std::vector<LayerSpec>& out);
+/// Parses a `layers:` list (used by parse_net_spec and the inline `workload: layers:` form)
+/// into flat layers `out` and, when given, the list's modules.
+void parse_layer_list(const config::Node& list, const std::string& path, std::vector<LayerSpec>& out,
+                      std::vector<ModuleSpec>* modules = nullptr);
 
 }  // namespace bpsim::workload
