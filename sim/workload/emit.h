@@ -61,7 +61,9 @@ class StepEmitter {
   std::vector<std::vector<uint32_t>> m_params;  ///< per node: weight, then bias (or γ, β)
   std::vector<uint32_t> m_param_order;          ///< all parameters, in creation order
   std::map<uint32_t, uint32_t> m_grad_of;       ///< parameter → its .grad tensor
-  std::map<uint32_t, uint64_t> m_elements;      ///< elements of tensors not in the dtype (Tensor::bits)
+  /// Gradients of a tied weight written by this node's backward, to add into its .grad.
+  std::vector<std::pair<uint32_t, uint32_t>> m_pending_accumulate;
+  std::map<uint32_t, uint64_t> m_elements;  ///< elements of tensors not in the dtype (Tensor::bits)
 };
 
 }  // namespace bpsim::workload

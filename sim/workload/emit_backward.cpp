@@ -7,6 +7,14 @@ namespace bpsim::workload {
 
 uint32_t StepEmitter::weight_grad(uint32_t param) {
   const Tensor& p = m_g.tensors[param];
+  const auto had = m_grad_of.find(param);
+  if (had != m_grad_of.end()) {
+    // A tied weight's second gradient: a temporary that autograd's AccumulateGrad adds into
+    // .grad in place once the layer's backward has written it (see accumulate_grads).
+    const uint32_t part = tensor(p.name + ".grad_part", p.bytes, TensorRole::gradient);
+    m_pending_accumulate.emplace_back(part, had->second);
+    return part;
+  }
   const uint32_t g = tensor(p.name + ".grad", p.bytes, TensorRole::weight_gradient);
   m_grad_of[param] = g;
   return g;
@@ -18,10 +26,45 @@ void StepEmitter::backward(size_t i, const NodeCtx& c, uint32_t dy, std::vector<
   const uint64_t in_el = m_net.batch * product(n.in_shape);
   std::vector<uint32_t> gin(n.in.size(), 0);
   auto need = [&](size_t j) { return n.in[j] >= 0 && m_plan.nodes[size_t(n.in[j])].needs_grad; };
-  if (n.kind == "flatten") {
-    gin[0] = dy;  // a view's gradient is the same storage
+  if (n.kind == "flatten" || n.kind == "tokens" || n.kind == "copy") {
+    gin[0] = dy;  // a view's (or a copy's) gradient is the same storage
   } else if (n.kind == "add") {
     gin = {dy, dy};  // autograd passes the gradient to both summands unchanged
+  } else if (n.kind == "mul") {
+    // MulBackward: each factor's gradient is dy times the other factor (both kept).
+    for (size_t j = 0; j < 2; ++j) {
+      if (!need(j)) continue;
+      gin[j] = tensor(l.name + ".d" + std::to_string(j), bytes(in_el), TensorRole::gradient);
+      Op& o = op(l.name + ".bwd" + std::to_string(j), l.name, Phase::backward_data, OpKind::elementwise,
+                 {dy, c.in[1 - j]}, {gin[j]});
+      o.elements = in_el;
+      o.flops = in_el;
+      o.detail = "mul_bwd";
+    }
+  } else if (n.kind == "class_token" || n.kind == "position_embedding" || n.kind == "token_type_embedding") {
+    // The table's gradient sums dy over the batch (and, for the class token, takes row 0);
+    // the input's gradient is dy itself or a slice of it (CatBackward narrows, a view).
+    std::vector<uint32_t> reads = {dy};
+    reads.insert(reads.end(), c.keep.begin(), c.keep.end());  // the looked-up ids
+    Op& w = op(l.name + ".dw", l.name, Phase::backward_weight, OpKind::reduction, reads, {weight_grad(m_params[i][0])});
+    w.elements = m_g.tensors[m_params[i][0]].bytes / m_elem;
+    w.flops = n.kind == "class_token" ? m_net.batch * n.in_shape.back() : m_net.batch * product(n.out_shape);
+    w.detail = n.kind + "_dw";
+    gin[0] = dy;
+  } else if (n.kind == "rmsnorm") {
+    const uint32_t rstd = c.keep[0], gw = weight_grad(m_params[i][0]);
+    Op& w = op(l.name + ".dw", l.name, Phase::backward_weight, OpKind::reduction, {dy, c.in[0], rstd}, {gw});
+    w.elements = in_el;
+    w.flops = in_el * 3;
+    w.detail = "rmsnorm_dw";
+    if (need(0)) {
+      gin[0] = tensor(l.name + ".dx", bytes(in_el), TensorRole::gradient);
+      Op& o = op(l.name + ".bwd", l.name, Phase::backward_data, OpKind::normalization,
+                 {dy, c.in[0], m_params[i][0], rstd}, {gin[0]});
+      o.elements = in_el;
+      o.flops = in_el * 7;
+      o.detail = "rmsnorm_bwd";
+    }
   } else if (n.kind == "linear" || n.kind == "conv2d" || n.kind == "binary_linear" || n.kind == "binary_conv2d") {
     gin[0] = backward_gemm(i, c, dy, need(0));
   } else if (n.kind == "attention_core") {
@@ -53,7 +96,7 @@ void StepEmitter::backward(size_t i, const NodeCtx& c, uint32_t dy, std::vector<
     // pools their input (and max-pool its indices): PyTorch's saved tensors.
     std::vector<uint32_t> reads = {dy};
     if (n.kind == "relu" || n.kind == "softmax") reads.push_back(c.out);
-    if (n.kind == "gelu" || n.kind == "maxpool" || n.kind == "avgpool") reads.push_back(c.in[0]);
+    if (n.kind == "gelu" || n.kind == "silu" || n.kind == "maxpool" || n.kind == "avgpool") reads.push_back(c.in[0]);
     reads.insert(reads.end(), c.keep.begin(), c.keep.end());
     gin[0] = tensor(l.name + ".dx", bytes(in_el), TensorRole::gradient);
     const OpKind kind = n.kind == "softmax"                          ? OpKind::softmax
@@ -61,9 +104,17 @@ void StepEmitter::backward(size_t i, const NodeCtx& c, uint32_t dy, std::vector<
                                                                      : OpKind::elementwise;
     Op& o = op(l.name + ".bwd", l.name, Phase::backward_data, kind, reads, {gin[0]});
     o.elements = in_el;
-    o.flops = in_el * (n.kind == "gelu" ? 10 : n.kind == "softmax" ? 3 : 1);
+    // select_token: SelectBackward scatters dy into zeros of the input's shape.
+    o.flops = in_el * (n.kind == "gelu" ? 10 : n.kind == "silu" ? 6 : n.kind == "softmax" ? 3 : 1);
     o.detail = n.kind + "_bwd";
   }
+  for (const auto& [part, grad] : m_pending_accumulate) {
+    Op& o = op(l.name + ".grad_accumulate", l.name, Phase::backward_weight, OpKind::elementwise, {part, grad}, {grad});
+    o.elements = elements(part);
+    o.flops = o.elements;
+    o.detail = "grad_accumulate";
+  }
+  m_pending_accumulate.clear();
   for (size_t j = 0; j < n.in.size(); ++j) {
     if (!gin[j] || !need(j)) continue;
     uint32_t& g = grads[size_t(n.in[j])];
