@@ -51,37 +51,26 @@ void StepEmitter::backward(size_t i, const NodeCtx& c, uint32_t dy, std::vector<
     w.flops = n.kind == "class_token" ? m_net.batch * n.in_shape.back() : m_net.batch * product(n.out_shape);
     w.detail = n.kind + "_dw";
     gin[0] = dy;
-  } else if (n.kind == "rmsnorm") {
-    const uint32_t rstd = c.keep[0], gw = weight_grad(m_params[i][0]);
-    Op& w = op(l.name + ".dw", l.name, Phase::backward_weight, OpKind::reduction, {dy, c.in[0], rstd}, {gw});
-    w.elements = in_el;
-    w.flops = in_el * 3;
-    w.detail = "rmsnorm_dw";
-    if (need(0)) {
-      gin[0] = tensor(l.name + ".dx", bytes(in_el), TensorRole::gradient);
-      Op& o = op(l.name + ".bwd", l.name, Phase::backward_data, OpKind::normalization,
-                 {dy, c.in[0], m_params[i][0], rstd}, {gin[0]});
-      o.elements = in_el;
-      o.flops = in_el * 7;
-      o.detail = "rmsnorm_bwd";
-    }
   } else if (n.kind == "linear" || n.kind == "conv2d" || n.kind == "binary_linear" || n.kind == "binary_conv2d") {
     gin[0] = backward_gemm(i, c, dy, need(0));
   } else if (n.kind == "attention_core") {
     gin[0] = backward_attention(i, c, dy);
-  } else if (n.kind == "layernorm" || n.kind == "batchnorm") {
+  } else if (n.kind == "layernorm" || n.kind == "batchnorm" || n.kind == "rmsnorm") {
+    // RMSNorm: no bias, no mean (rstd alone), fewer operations per element.
+    const bool rms = n.kind == "rmsnorm";
     const uint32_t stats = c.keep[0];
-    const uint32_t gw = weight_grad(m_params[i][0]), gb = weight_grad(m_params[i][1]);
-    Op& w = op(l.name + ".dw", l.name, Phase::backward_weight, OpKind::reduction, {dy, c.in[0], stats}, {gw, gb});
+    std::vector<uint32_t> gwb = {weight_grad(m_params[i][0])};
+    if (!rms) gwb.push_back(weight_grad(m_params[i][1]));
+    Op& w = op(l.name + ".dw", l.name, Phase::backward_weight, OpKind::reduction, {dy, c.in[0], stats}, gwb);
     w.elements = in_el;
-    w.flops = in_el * 4;
+    w.flops = in_el * (rms ? 3 : 4);
     w.detail = n.kind + "_dw";
     if (need(0)) {
       gin[0] = tensor(l.name + ".dx", bytes(in_el), TensorRole::gradient);
       Op& o = op(l.name + ".bwd", l.name, Phase::backward_data, OpKind::normalization,
                  {dy, c.in[0], m_params[i][0], stats}, {gin[0]});
       o.elements = in_el;
-      o.flops = in_el * 10;
+      o.flops = in_el * (rms ? 7 : 10);
       o.detail = n.kind + "_bwd";
     }
   } else if (n.kind == "embedding") {

@@ -8,23 +8,15 @@ namespace {
 
 const int64_t kBig = int64_t(1) << 32;
 
-LayerSpec part(const LayerSpec& parent, const std::string& kind, const std::string& suffix) {
+/// A primitive of a composite, named after it; `out` and `bias` for a linear, `p` for dropout.
+LayerSpec part(const LayerSpec& parent, const std::string& kind, const std::string& suffix, uint64_t out = 0,
+               bool bias = true, double p = 0.1) {
   LayerSpec l;
   l.kind = kind;
   l.name = parent.name + "." + suffix;
   l.loc = parent.loc;
-  return l;
-}
-
-LayerSpec linear(const LayerSpec& parent, const std::string& suffix, uint64_t out, bool bias) {
-  LayerSpec l = part(parent, "linear", suffix);
   l.out_features = out;
   l.bias = bias;
-  return l;
-}
-
-LayerSpec dropout(const LayerSpec& parent, const std::string& suffix, double p) {
-  LayerSpec l = part(parent, "dropout", suffix);
   l.p = p;
   return l;
 }
@@ -35,21 +27,21 @@ LayerSpec dropout(const LayerSpec& parent, const std::string& suffix, double p) 
 void append_swiglu(const LayerSpec& parent, uint64_t hidden, uint64_t intermediate, bool bias,
                    std::vector<LayerSpec>& out) {
   LayerSpec prod = part(parent, "product", "glu");
-  prod.body = {linear(parent, "gate", intermediate, bias), part(parent, "silu", "silu")};
-  prod.shortcut = {linear(parent, "up", intermediate, bias)};
+  prod.body = {part(parent, "linear", "gate", intermediate, bias), part(parent, "silu", "silu")};
+  prod.shortcut = {part(parent, "linear", "up", intermediate, bias)};
   out.push_back(prod);
-  out.push_back(linear(parent, "down", hidden, bias));
+  out.push_back(part(parent, "linear", "down", hidden, bias));
 }
 
 /// The MLP of a BERT or ViT encoder block: fc1, GELU, (dropout: torchvision's MLPBlock only),
 /// fc2, (dropout).
 void append_gelu_mlp(const LayerSpec& parent, uint64_t hidden, uint64_t intermediate, double p, bool mid_dropout,
                      std::vector<LayerSpec>& out) {
-  out.push_back(linear(parent, "fc1", intermediate, true));
+  out.push_back(part(parent, "linear", "fc1", intermediate));
   out.push_back(part(parent, "gelu", "gelu"));
-  if (p > 0 && mid_dropout) out.push_back(dropout(parent, "drop_mlp", p));
-  out.push_back(linear(parent, "fc2", hidden, true));
-  if (p > 0) out.push_back(dropout(parent, "drop2", p));
+  if (p > 0 && mid_dropout) out.push_back(part(parent, "dropout", "drop_mlp", 0, true, p));
+  out.push_back(part(parent, "linear", "fc2", hidden));
+  if (p > 0) out.push_back(part(parent, "dropout", "drop2", 0, true, p));
 }
 
 void check_heads(const LayerParams& q, const config::Values& v) {
@@ -160,7 +152,7 @@ LayerSpec expand_network_layer(const LayerParams& q, const config::Values& v, co
     seq.body.push_back(part(l, "token_type_embedding", "token_type"));
     seq.body.back().vocab = q.token_types;
     seq.body.push_back(part(l, "layernorm", "ln"));
-    if (q.dropout > 0) seq.body.push_back(dropout(l, "drop", q.dropout));
+    if (q.dropout > 0) seq.body.push_back(part(l, "dropout", "drop", 0, true, q.dropout));
     return seq;
   }
   seq.hidden = h;
@@ -195,7 +187,7 @@ LayerSpec expand_network_layer(const LayerParams& q, const config::Values& v, co
     r1.body.push_back(part(l, "layernorm", "ln_1"));
     append_attention(l, a, r1.body);
     r1.body.insert(r1.body.end() - 1, part(l, "copy", "attn_contiguous"));
-    if (q.dropout > 0) r1.body.push_back(dropout(l, "drop1", q.dropout));
+    if (q.dropout > 0) r1.body.push_back(part(l, "dropout", "drop1", 0, true, q.dropout));
     r2.body.push_back(part(l, "layernorm", "ln_2"));
     append_gelu_mlp(l, h, q.intermediate, q.dropout, true, r2.body);
     seq.body = {r1, r2};
@@ -203,7 +195,7 @@ LayerSpec expand_network_layer(const LayerParams& q, const config::Values& v, co
   }
   // BERT (post-LayerNorm): LN(x + drop(proj(attn(x)))), then LN(x + drop(fc2(GELU(fc1(x))))).
   append_attention(l, a, r1.body);
-  if (q.dropout > 0) r1.body.push_back(dropout(l, "drop1", q.dropout));
+  if (q.dropout > 0) r1.body.push_back(part(l, "dropout", "drop1", 0, true, q.dropout));
   append_gelu_mlp(l, h, q.intermediate, q.dropout, false, r2.body);
   seq.body = {r1, part(l, "layernorm", "ln_attn"), r2, part(l, "layernorm", "ln_out")};
   return seq;
