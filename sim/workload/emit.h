@@ -18,6 +18,18 @@ struct NodeCtx {
   std::vector<uint32_t> keep;  ///< extra saved tensors: masks, indices, statistics, probabilities
 };
 
+/// The sizes of one attention_core: batch, tokens, query heads, key/value heads, head
+/// dimension, and h = heads·d (its output width).
+struct AttnDims {
+  uint64_t b = 1, s = 1, heads = 1, kv = 1, d = 1, h = 1;
+};
+
+/// The tensors an attention reads q, k and v from (the same one when they are views of one
+/// projection's output).
+struct QkvSrc {
+  uint32_t q = 0, k = 0, v = 0;
+};
+
 class StepEmitter {
  public:
   StepEmitter(const NetSpec& net, const NetPlan& plan, OpGraph& g);
@@ -38,9 +50,21 @@ class StepEmitter {
   /// Bytes of n elements in the network's dtype.
   uint64_t bytes(uint64_t n) const { return n * m_elem; }
   void params_of(size_t i);
+  AttnDims attn_dims(size_t i) const;
   void forward_attention(size_t i, Phase ph, NodeCtx& c);
+  /// softmax(QKᵀ/√d)·V as separate ops, q, k and v read from `src`.
+  void explicit_attention(size_t i, Phase ph, NodeCtx& c, uint32_t src);
+  /// PyTorch's fused scaled-dot-product kernel (flash or memory-efficient) on `t`.
+  void forward_sdpa(size_t i, Phase ph, NodeCtx& c, const QkvSrc& t);
+  static QkvSrc qkv_sources(const NodeCtx& c);
+  static uint64_t sdpa_lse_bytes(const LayerSpec& l, const AttnDims& a);
   void forward_binary(size_t i, Phase ph, NodeCtx& c);
-  uint32_t backward_attention(size_t i, const NodeCtx& c, uint32_t dy);
+  /// The gradients of the attention's inputs (one fused projection, or q, k and v) into `gin`.
+  void backward_attention(size_t i, const NodeCtx& c, uint32_t dy, std::vector<uint32_t>& gin);
+  /// The explicit ops' backward: dQ, dK and dV into one new tensor named `grad_name`.
+  uint32_t explicit_attention_bwd(size_t i, const NodeCtx& c, uint32_t dy, uint32_t src, const std::string& grad_name);
+  /// The fused kernel's backward: the gradients of q, k and v as it writes them.
+  QkvSrc backward_sdpa(size_t i, const NodeCtx& c, uint32_t dy);
   /// dX and dW of linear, conv2d and their binary forms; returns dX (0 when not needed).
   uint32_t backward_gemm(size_t i, const NodeCtx& c, uint32_t dy, bool need_dx);
   uint32_t weight_grad(uint32_t param);

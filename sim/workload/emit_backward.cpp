@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cmath>
 
+#include "sim/core/int_math.h"
+
 namespace bpsim::workload {
 
 uint32_t StepEmitter::weight_grad(uint32_t param) {
@@ -54,7 +56,7 @@ void StepEmitter::backward(size_t i, const NodeCtx& c, uint32_t dy, std::vector<
   } else if (n.kind == "linear" || n.kind == "conv2d" || n.kind == "binary_linear" || n.kind == "binary_conv2d") {
     gin[0] = backward_gemm(i, c, dy, need(0));
   } else if (n.kind == "attention_core") {
-    gin[0] = backward_attention(i, c, dy);
+    backward_attention(i, c, dy, gin);
   } else if (n.kind == "layernorm" || n.kind == "batchnorm" || n.kind == "rmsnorm") {
     // RMSNorm: no bias, no mean (rstd alone), fewer operations per element.
     const bool rms = n.kind == "rmsnorm";
@@ -253,12 +255,70 @@ uint32_t StepEmitter::backward_gemm(size_t i, const NodeCtx& c, uint32_t dy, boo
   return dx;
 }
 
-uint32_t StepEmitter::backward_attention(size_t i, const NodeCtx& c, uint32_t dy) {
+void StepEmitter::backward_attention(size_t i, const NodeCtx& c, uint32_t dy, std::vector<uint32_t>& gin) {
+  const LayerSpec& l = *m_plan.nodes[i].l;
+  const bool separate = c.in.size() == 3;
+  if (l.attention == AttnImpl::explicit_ && !l.rope && !l.kv_heads && !separate) {
+    gin[0] = explicit_attention_bwd(i, c, dy, c.in[0], ".dqkv");
+    return;
+  }
+  const AttnDims a = attn_dims(i);
+  QkvSrc g;  // the gradients of q, k and v as the attention hands them back
+  if (l.attention != AttnImpl::explicit_) {
+    g = backward_sdpa(i, c, dy);
+  } else {
+    // The copies' gradients (one b·s·3h tensor) pass to q, k and v unchanged, except
+    // repeat_kv's: its expand's gradient is summed over each group's heads.
+    g.q = g.k = g.v = explicit_attention_bwd(i, c, dy, c.keep.back(), ".dqkv_copy");
+    if (a.kv != a.heads) {
+      const uint64_t n = a.b * a.s * a.kv * a.d;
+      g.k = tensor(l.name + ".dk_grouped", bytes(n), TensorRole::gradient);
+      g.v = tensor(l.name + ".dv_grouped", bytes(n), TensorRole::gradient);
+      Op& o = op(l.name + ".repeat_kv_bwd", l.name, Phase::backward_data, OpKind::reduction, {g.q}, {g.k, g.v});
+      o.elements = 2 * n;
+      o.flops = 2 * a.b * a.s * a.h;
+      o.detail = "repeat_kv_bwd";
+    }
+  }
+  if (l.rope) {
+    // dq = dq_rot·cos + rotate_halfᵀ(dq_rot·sin), the same for k (the multiplies' saved
+    // cos and sin): new tensors.
+    auto rope = [&](const char* what, uint32_t grad, uint64_t heads) {
+      const uint64_t n = a.b * a.s * heads * a.d;
+      const uint32_t out = tensor(l.name + ".d" + what + "_rope", bytes(n), TensorRole::gradient);
+      Op& o = op(l.name + "." + what + "_rope_bwd", l.name, Phase::backward_data, OpKind::elementwise, {grad}, {out});
+      o.elements = n;
+      o.flops = n * 3 + n / 2;
+      o.detail = "rope_bwd";
+      return out;
+    };
+    g.q = rope("q", g.q, a.heads);
+    g.k = rope("k", g.k, a.kv);
+  }
+  if (separate) {
+    gin = {g.q, g.k, g.v};
+    return;
+  }
+  // q, k and v were views of one projection's output: the backward of that split
+  // concatenates their gradients into a new tensor.
+  std::vector<uint32_t> parts = {g.q};
+  for (uint32_t x : {g.k, g.v})
+    if (std::find(parts.begin(), parts.end(), x) == parts.end()) parts.push_back(x);
+  const uint64_t n = a.b * a.s * (a.heads + 2 * a.kv) * a.d;
+  gin[0] = tensor(l.name + ".dqkv", bytes(n), TensorRole::gradient);
+  Op& o = op(l.name + ".dqkv", l.name, Phase::backward_data, OpKind::elementwise, parts, {gin[0]});
+  o.elements = n;
+  o.detail = "split_bwd";
+}
+
+uint32_t StepEmitter::explicit_attention_bwd(size_t i, const NodeCtx& c, uint32_t dy, uint32_t src,
+                                             const std::string& grad_name) {
   const Node& n = m_plan.nodes[i];
   const LayerSpec& l = *n.l;
-  const uint64_t b = m_net.batch, s = n.in_shape[0], h = n.out_shape[1], a = l.heads, d = h / a;
-  const uint64_t probs_el = b * a * s * s;
-  const uint32_t qkv = c.in[0], probs = c.keep[0], used = l.p > 0 ? c.keep[2] : probs;
+  const AttnDims a = attn_dims(i);
+  const uint64_t b = a.b, s = a.s, h = a.h, d = a.d;
+  const uint64_t probs_el = b * a.heads * s * s;
+  const uint32_t probs = c.keep[0], used = l.p > 0 ? c.keep[2] : probs;
   auto gemm = [&](const std::string& what, std::vector<uint32_t> reads, uint32_t out, GemmDims g) {
     Op& o = op(l.name + "." + what, l.name, Phase::backward_data, OpKind::gemm, std::move(reads), {out});
     o.gemm = g;
@@ -272,21 +332,84 @@ uint32_t StepEmitter::backward_attention(size_t i, const NodeCtx& c, uint32_t dy
     o.flops = probs_el * 3;
     o.detail = "attention_" + what;
   };
-  // dQ, dK and dV land in one gradient buffer of the QKV projection's output.
-  const uint32_t dqkv = tensor(l.name + ".dqkv", bytes(b * s * 3 * h), TensorRole::gradient);
-  gemm("dv", {used, dy}, dqkv, GemmDims{s, d, s, b * a});  // dV = Pᵀ·dO
+  // dQ, dK and dV land in one gradient buffer of the QKV projection's output (or its copy).
+  const uint32_t dqkv = tensor(l.name + grad_name, bytes(b * s * 3 * h), TensorRole::gradient);
+  gemm("dv", {used, dy}, dqkv, GemmDims{s, d, s, b * a.heads});  // dV = Pᵀ·dO
   uint32_t dp = tensor(l.name + ".dprobs", bytes(probs_el), TensorRole::gradient);
-  gemm("dp", {dy, qkv}, dp, GemmDims{s, s, d, b * a});  // dP = dO·Vᵀ
+  gemm("dp", {dy, src}, dp, GemmDims{s, s, d, b * a.heads});  // dP = dO·Vᵀ
   if (l.p > 0) {
     const uint32_t undropped = tensor(l.name + ".dprobs_in", bytes(probs_el), TensorRole::gradient);
     elementwise("dropout_bwd", OpKind::elementwise, {dp, c.keep[1]}, {undropped});
     dp = undropped;
   }
   const uint32_t ds = tensor(l.name + ".dscores", bytes(probs_el), TensorRole::gradient);
-  elementwise("softmax_bwd", OpKind::softmax, {dp, probs}, {ds});  // dS = P⊙(dP − rowsum(dP⊙P))
-  gemm("dq", {ds, qkv}, dqkv, GemmDims{s, d, s, b * a});           // dQ = dS·K/√d
-  gemm("dk", {ds, qkv}, dqkv, GemmDims{s, d, s, b * a});           // dK = dSᵀ·Q/√d
+  std::vector<uint32_t> sm_reads = {dp, probs};
+  if (l.causal_mask == CausalMask::kept) sm_reads.push_back(c.keep[l.p > 0 ? 3 : 1]);  // masked_fill's mask
+  elementwise("softmax_bwd", OpKind::softmax, sm_reads, {ds});  // dS = P⊙(dP − rowsum(dP⊙P))
+  gemm("dq", {ds, src}, dqkv, GemmDims{s, d, s, b * a.heads});  // dQ = dS·K/√d
+  gemm("dk", {ds, src}, dqkv, GemmDims{s, d, s, b * a.heads});  // dK = dSᵀ·Q/√d
   return dqkv;
+}
+
+QkvSrc StepEmitter::backward_sdpa(size_t i, const NodeCtx& c, uint32_t dy) {
+  const LayerSpec& l = *m_plan.nodes[i].l;
+  const AttnDims a = attn_dims(i);
+  const uint64_t b = a.b, s = a.s, d = a.d, bh = b * a.heads, probs_el = bh * s * s;
+  const bool flash = l.attention == AttnImpl::flash;
+  const uint32_t lse = c.keep[0], q = c.keep[1], k = c.keep[2], v = c.keep[3];
+  const std::string pre = l.name + ".sdpa_bwd_";
+  auto gemm = [&](const std::string& what, std::vector<uint32_t> reads, std::vector<uint32_t> writes, GemmDims g) {
+    Op& o = op(pre + what, l.name, Phase::backward_data, OpKind::gemm, std::move(reads), std::move(writes));
+    o.gemm = g;
+    o.macs = g.macs();
+    o.detail = "sdpa_bwd_" + what;
+  };
+  // The kernel's fp32 workspaces, alive while it runs. Flash (PyTorch's FlashAttention-2):
+  // D = rowsum(dO⊙O) per row, s rounded up to 128, and the dQ accumulator [b, s rounded to
+  // 128, heads, d rounded to 32 (64 past d = 128)], both made by its first pass.
+  // Memory-efficient: D per row, s rounded to 32 as its log-sum-exp.
+  const uint64_t rows = flash ? align_up(s, 128) : align_up(s, 32);
+  std::vector<uint32_t> ws = {tensor(l.name + ".sdpa_delta", bh * rows * 4, TensorRole::workspace)};
+  if (flash)
+    ws.push_back(tensor(l.name + ".sdpa_dq_accum", b * rows * a.heads * align_up(d, d <= 128 ? 32 : 64) * 4,
+                        TensorRole::workspace));
+  Op& delta = op(pre + "delta", l.name, Phase::backward_data, OpKind::reduction, {dy, c.out}, ws);
+  delta.elements = bh * s;
+  delta.flops = 2 * b * s * a.h;
+  delta.detail = "sdpa_bwd_delta";
+  // dq, dk and dv as the kernel writes them, new tensors. With grouped query heads it
+  // writes dk and dv per query head, then sums each group's.
+  QkvSrc g;
+  g.q = tensor(l.name + ".dq", bytes(b * s * a.h), TensorRole::gradient);
+  g.k = tensor(l.name + ".dk", bytes(b * s * a.kv * d), TensorRole::gradient);
+  g.v = tensor(l.name + ".dv", bytes(b * s * a.kv * d), TensorRole::gradient);
+  uint32_t dk = g.k, dv = g.v;
+  if (a.kv != a.heads) {
+    dk = tensor(l.name + ".sdpa_dk_expanded", bytes(b * s * a.h), TensorRole::workspace);
+    dv = tensor(l.name + ".sdpa_dv_expanded", bytes(b * s * a.h), TensorRole::workspace);
+  }
+  // P recomputed from q, k and the log-sum-exp, then four GEMMs: five s×s×d GEMMs per
+  // head against the forward's two (2.5×).
+  std::vector<uint32_t> qk_reads = {q, k, lse};
+  qk_reads.insert(qk_reads.end(), c.keep.begin() + 4, c.keep.end());  // the RNG state: the dropout mask again
+  gemm("qk", qk_reads, {}, GemmDims{s, s, d, bh});                    // S = QKᵀ again
+  gemm("dv", {dy}, {dv}, GemmDims{s, d, s, bh});                      // dV = Pᵀ·dO
+  gemm("dp", {dy, v}, {}, GemmDims{s, s, d, bh});                     // dP = dO·Vᵀ
+  Op& ds = op(pre + "ds", l.name, Phase::backward_data, OpKind::softmax, {ws[0]}, {});
+  ds.elements = probs_el;
+  ds.flops = probs_el * (l.p > 0 ? 6 : 5);  // exp(S − lse), dS = P⊙(dP − D) (+ dropout's mask)
+  ds.detail = "sdpa_bwd_ds";
+  std::vector<uint32_t> dq_reads = {k};
+  if (flash) dq_reads.push_back(ws[1]);
+  gemm("dq", dq_reads, {g.q}, GemmDims{s, d, s, bh});  // dQ = dS·K
+  gemm("dk", {q}, {dk}, GemmDims{s, d, s, bh});        // dK = dSᵀ·Q
+  if (dk != g.k) {
+    Op& o = op(pre + "dkv_sum", l.name, Phase::backward_data, OpKind::reduction, {dk, dv}, {g.k, g.v});
+    o.elements = 2 * b * s * a.kv * d;
+    o.flops = 2 * b * s * a.h;
+    o.detail = "sdpa_bwd_dkv_sum";
+  }
+  return g;
 }
 
 }  // namespace bpsim::workload

@@ -1,5 +1,6 @@
 #include <algorithm>
 
+#include "sim/core/int_math.h"
 #include "sim/workload/emit.h"
 
 namespace bpsim::workload {
@@ -190,43 +191,161 @@ void StepEmitter::forward(size_t i, Phase ph, std::vector<NodeCtx>& ctx) {
   }
 }
 
-void StepEmitter::forward_attention(size_t i, Phase ph, NodeCtx& c) {
+AttnDims StepEmitter::attn_dims(size_t i) const {
   const Node& n = m_plan.nodes[i];
   const LayerSpec& l = *n.l;
+  AttnDims a;
+  a.b = m_net.batch;
+  a.s = n.in_shape[0];
+  a.heads = l.heads;
+  a.kv = l.kv_heads ? l.kv_heads : l.heads;
+  a.h = n.out_shape[1];
+  a.d = a.h / a.heads;
+  return a;
+}
+
+QkvSrc StepEmitter::qkv_sources(const NodeCtx& c) {
+  if (c.in.size() == 3) return {c.in[0], c.in[1], c.in[2]};
+  return {c.in[0], c.in[0], c.in[0]};  // views of the one projection's output
+}
+
+void StepEmitter::forward_attention(size_t i, Phase ph, NodeCtx& c) {
+  const LayerSpec& l = *m_plan.nodes[i].l;
   const std::string re = ph == Phase::recompute ? ".re" : "";
-  const uint64_t b = m_net.batch, s = n.in_shape[0], h = n.out_shape[1], a = l.heads, d = h / a;
-  const uint64_t probs_el = b * a * s * s;
-  // S = QKᵀ per head; Q, K and V are views of the QKV projection's output (one base tensor).
+  const AttnDims a = attn_dims(i);
+  QkvSrc t = qkv_sources(c);
+  if (l.rope) {
+    // q·cos + rotate_half(q)·sin, the same for k: new q and k tensors (cos and sin are
+    // constants made outside the step). Autograd's multiplies keep only cos and sin.
+    auto rope = [&](const char* what, uint32_t src, uint64_t heads) {
+      const uint64_t n = a.b * a.s * heads * a.d;
+      const uint32_t out = tensor(l.name + "." + what + "_rope" + re, bytes(n), TensorRole::activation);
+      Op& o = op(l.name + "." + what + "_rope" + re, l.name, ph, OpKind::elementwise, {src}, {out});
+      o.elements = n;
+      o.flops = n * 3 + n / 2;  // two multiplies and an add per element; rotate_half negates half
+      o.detail = "rope";
+      return out;
+    };
+    t.q = rope("q", t.q, a.heads);
+    t.k = rope("k", t.k, a.kv);
+  }
+  if (l.attention != AttnImpl::explicit_) return forward_sdpa(i, ph, c, t);
+  uint32_t src = c.in[0];
+  if (l.rope || l.kv_heads || c.in.size() == 3) {
+    // torch.matmul copies a [b, heads, s, d] view that is not contiguous (of a projection's
+    // output, or the rotated q and k); with grouped-query attention HF's repeat_kv makes
+    // the copies of k and v, which matmul keeps as they are. Either way q, k and v each
+    // become one b·s·heads·d tensor, saved, and the projections' outputs are not kept.
+    const uint64_t n = 3 * a.b * a.s * a.h;
+    src = tensor(l.name + ".qkv_copy" + re, bytes(n), TensorRole::activation);
+    std::vector<uint32_t> reads = {t.q};
+    for (uint32_t x : {t.k, t.v})
+      if (std::find(reads.begin(), reads.end(), x) == reads.end()) reads.push_back(x);
+    Op& o = op(l.name + ".qkv_copy" + re, l.name, ph, OpKind::elementwise, reads, {src});
+    o.elements = n;
+    o.detail = a.kv != a.heads ? "repeat_kv" : "contiguous";
+  }
+  explicit_attention(i, ph, c, src);
+  if (src != c.in[0]) c.keep.push_back(src);
+}
+
+void StepEmitter::explicit_attention(size_t i, Phase ph, NodeCtx& c, uint32_t src) {
+  const LayerSpec& l = *m_plan.nodes[i].l;
+  const std::string re = ph == Phase::recompute ? ".re" : "";
+  const AttnDims a = attn_dims(i);
+  const uint64_t b = a.b, s = a.s, h = a.h, d = a.d;
+  const uint64_t probs_el = b * a.heads * s * s;
+  uint32_t mask = 0;
+  if (l.causal_mask == CausalMask::kept) {
+    // torch.ones(s, s, dtype=bool).triu(1) in the block's forward: a new bool tensor that
+    // masked_fill_ keeps for its backward.
+    mask = tensor(l.name + ".causal_mask" + re, s * s, TensorRole::mask);
+    Op& o = op(l.name + ".causal_mask" + re, l.name, ph, OpKind::elementwise, {}, {mask});
+    o.elements = s * s;
+    o.flops = s * s;
+    o.detail = "causal_mask";
+  }
+  // S = QKᵀ per head; Q, K and V are views of `src` (one base tensor).
   const uint32_t scores = tensor(l.name + ".scores" + re, bytes(probs_el), TensorRole::activation);
-  Op& qk = op(l.name + ".scores" + re, l.name, ph, OpKind::gemm, {c.in[0]}, {scores});
-  qk.gemm = GemmDims{s, s, d, b * a};
+  Op& qk = op(l.name + ".scores" + re, l.name, ph, OpKind::gemm, {src}, {scores});
+  qk.gemm = GemmDims{s, s, d, b * a.heads};
   qk.macs = qk.gemm.macs();
   qk.detail = "attention_qk";
   // softmax(S/√d) with the causal mask applied in the same kernel: keeps only its output.
   const uint32_t probs = tensor(l.name + ".probs" + re, bytes(probs_el), TensorRole::activation);
-  Op& sm = op(l.name + ".softmax" + re, l.name, ph, OpKind::softmax, {scores}, {probs});
+  std::vector<uint32_t> sm_reads = {scores};
+  if (mask) sm_reads.push_back(mask);
+  Op& sm = op(l.name + ".softmax" + re, l.name, ph, OpKind::softmax, sm_reads, {probs});
   sm.elements = probs_el;
   sm.flops = probs_el * 6;
   sm.detail = l.causal ? "scaled_causal_softmax" : "scaled_softmax";
   c.keep.push_back(probs);
   uint32_t used = probs;
   if (l.p > 0) {
-    const uint32_t mask = tensor(l.name + ".drop_mask" + re, probs_el, TensorRole::mask);
+    const uint32_t drop = tensor(l.name + ".drop_mask" + re, probs_el, TensorRole::mask);
     used = tensor(l.name + ".dropped" + re, bytes(probs_el), TensorRole::activation);
-    Op& dr = op(l.name + ".dropout" + re, l.name, ph, OpKind::elementwise, {probs}, {used, mask});
+    Op& dr = op(l.name + ".dropout" + re, l.name, ph, OpKind::elementwise, {probs}, {used, drop});
     dr.elements = probs_el;
     dr.flops = probs_el;
     dr.detail = "dropout";
-    c.keep.push_back(mask);
+    c.keep.push_back(drop);
     c.keep.push_back(used);
   }
+  if (mask) c.keep.push_back(mask);
   // O = P·V per head, written with the heads merged back into [tokens, hidden].
   c.out = tensor(l.name + ".out" + re, bytes(b * s * h), TensorRole::activation);
   Op& pv =
-      op(l.name + (ph == Phase::recompute ? ".recompute" : ".fwd"), l.name, ph, OpKind::gemm, {used, c.in[0]}, {c.out});
-  pv.gemm = GemmDims{s, d, s, b * a};
+      op(l.name + (ph == Phase::recompute ? ".recompute" : ".fwd"), l.name, ph, OpKind::gemm, {used, src}, {c.out});
+  pv.gemm = GemmDims{s, d, s, b * a.heads};
   pv.macs = pv.gemm.macs();
   pv.detail = "attention_pv";
+}
+
+uint64_t StepEmitter::sdpa_lse_bytes(const LayerSpec& l, const AttnDims& a) {
+  // fp32 log-sum-exp per query row. The memory-efficient kernel pads its rows to a multiple
+  // of 32 (kAlignLSE in PyTorch's mem-eff attention); flash keeps exactly s.
+  const uint64_t rows = l.attention == AttnImpl::mem_efficient ? align_up(a.s, 32) : a.s;
+  return a.b * a.heads * rows * 4;
+}
+
+void StepEmitter::forward_sdpa(size_t i, Phase ph, NodeCtx& c, const QkvSrc& t) {
+  const LayerSpec& l = *m_plan.nodes[i].l;
+  const std::string re = ph == Phase::recompute ? ".re" : "";
+  const AttnDims a = attn_dims(i);
+  const uint64_t probs_el = a.b * a.heads * a.s * a.s;
+  // One fused kernel: S = QKᵀ, the online softmax (with the causal mask and dropout's
+  // philox RNG inside) and O = P·V tile by tile on chip. Its three steps are three ops so
+  // that each GEMM keeps its shape; S and P are never tensors. It keeps q, k, v, the output,
+  // the fp32 log-sum-exp and its RNG state.
+  // Grouped-query attention (enable_gqa): k and v are read per group, no copies.
+  std::vector<uint32_t> qk = {t.q};
+  if (t.k != t.q) qk.push_back(t.k);
+  Op& s = op(l.name + ".sdpa_qk" + re, l.name, ph, OpKind::gemm, qk, {});
+  s.gemm = GemmDims{a.s, a.s, a.d, a.b * a.heads};
+  s.macs = s.gemm.macs();
+  s.detail = "sdpa_qk";
+  const uint32_t lse = tensor(l.name + ".lse" + re, sdpa_lse_bytes(l, a), TensorRole::saved);
+  // The dropout RNG state kept for the backward (made even without dropout), as PyTorch 2.11
+  // allocates it: flash its rng_state ([2] uint64) and an unused [] uint64 on the device,
+  // cuDNN its philox seed and offset ([] int64 each); the memory-efficient kernel keeps its
+  // seed and offset on the host.
+  std::vector<uint32_t> stats = {lse};
+  const std::vector<uint64_t> rng = l.attention == AttnImpl::flash   ? std::vector<uint64_t>{16, 8}
+                                    : l.attention == AttnImpl::cudnn ? std::vector<uint64_t>{8, 8}
+                                                                     : std::vector<uint64_t>{};
+  for (size_t r = 0; r < rng.size(); ++r)
+    stats.push_back(tensor(l.name + ".rng" + std::to_string(r) + re, rng[r], TensorRole::saved));
+  Op& sm = op(l.name + ".sdpa_softmax" + re, l.name, ph, OpKind::softmax, {}, stats);
+  sm.elements = probs_el;
+  sm.flops = probs_el * (l.p > 0 ? 7 : 6);  // scale, max, exp, sum, divide (+ dropout)
+  sm.detail = "sdpa_softmax";
+  c.out = tensor(l.name + ".out" + re, bytes(a.b * a.s * a.h), TensorRole::activation);
+  Op& pv = op(l.name + (ph == Phase::recompute ? ".recompute" : ".fwd"), l.name, ph, OpKind::gemm, {t.v, lse}, {c.out});
+  pv.gemm = GemmDims{a.s, a.d, a.s, a.b * a.heads};
+  pv.macs = pv.gemm.macs();
+  pv.detail = "sdpa_pv";
+  c.keep = {lse, t.q, t.k, t.v};
+  c.keep.insert(c.keep.end(), stats.begin() + 1, stats.end());  // the RNG state last
 }
 
 void StepEmitter::forward_binary(size_t i, Phase ph, NodeCtx& c) {

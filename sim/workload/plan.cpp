@@ -47,6 +47,7 @@ class Planner {
       return x;
     }
     if (l.kind == "residual" || l.kind == "product") return residual(l, x, shape);
+    if (l.kind == "attention_core" && !l.body.empty()) return separate_projections(l, x, shape);
     Node n;
     n.l = &l;
     n.kind = l.kind;
@@ -74,6 +75,24 @@ class Planner {
       return int(j);
     }
     fail(l, "tied: no earlier embedding layer is named '" + l.tied + "'");
+  }
+
+  /// Attention whose q, k and v come from projections of the same input (its body): they
+  /// become nodes of their own, the attention node reads all three, side by side.
+  int separate_projections(const LayerSpec& l, int x, Shape& shape) {
+    Node n;
+    n.l = &l;
+    n.kind = l.kind;
+    uint64_t width = 0;
+    for (const LayerSpec& p : l.body) {
+      Shape s = shape;
+      n.in.push_back(layer(p, x, s));
+      width += s.back();
+    }
+    n.in_shape = {shape[0], width};
+    n.out_shape = out_shape(l, n.in_shape);
+    shape = n.out_shape;
+    return push(std::move(n));
   }
 
   int residual(const LayerSpec& l, int x, Shape& shape) {
@@ -130,6 +149,23 @@ class Planner {
     return {c, (s[1] + 2 * l.padding - l.kernel) / l.stride + 1, (s[2] + 2 * l.padding - l.kernel) / l.stride + 1};
   }
 
+  /// q, k and v side by side in: [tokens, (heads + 2·kv_heads)·d] → [tokens, heads·d].
+  Shape attention_shape(const LayerSpec& l, const Shape& s) {
+    const uint64_t kv = l.kv_heads ? l.kv_heads : l.heads, parts = l.heads + 2 * kv;
+    if (s.size() != 2 || s[1] % parts)
+      fail(l, "attention expects [tokens, " + std::string(l.kv_heads ? "(heads + 2·kv_heads)·d" : "3·hidden") +
+                  "] with hidden divisible by " + std::to_string(l.heads) + " heads, but the input shape is " +
+                  shape_str(s));
+    // The flash and cuDNN kernels take half-precision operands only; PyTorch's SDPA would run another
+    // kernel for the rest (memory-efficient for fp32), whose saved tensors differ: refused.
+    if ((l.attention == AttnImpl::flash || l.attention == AttnImpl::cudnn) && m_net.dtype != DType::bf16 &&
+        m_net.dtype != DType::fp16)
+      fail(l, "attention: " + std::string(config::enum_name(kAttnImplNames, l.attention)) +
+                  " runs in bf16 or fp16 only, not " + to_string(m_net.dtype) +
+                  " (PyTorch's SDPA falls back to the memory-efficient kernel there: write attention: mem_efficient)");
+    return {s[0], s[1] / parts * l.heads};
+  }
+
   Shape out_shape(const LayerSpec& l, const Shape& s) {
     const std::string& k = l.kind;
     if (k == "linear" || k == "binary_linear") {
@@ -148,12 +184,7 @@ class Planner {
       if (s.size() != 1) fail(l, "embedding expects token ids [tokens], but the input shape is " + shape_str(s));
       return {s[0], l.out_features};
     }
-    if (k == "attention_core") {
-      if (s.size() != 2 || s[1] % (3 * l.heads))
-        fail(l, "attention expects [tokens, 3·hidden] with hidden divisible by " + std::to_string(l.heads) +
-                    " heads, but the input shape is " + shape_str(s));
-      return {s[0], s[1] / 3};
-    }
+    if (k == "attention_core") return attention_shape(l, s);
     if (k == "tokens") {  // a view of a [channels, height, width] map as height·width tokens
       if (s.size() != 3) fail(l, "tokens expects [channels, height, width], but the input shape is " + shape_str(s));
       return {s[1] * s[2], s[0]};

@@ -94,6 +94,7 @@ config::Binder<LayerParams> make_layer_binder(const std::string& kind) {
     s.real("dropout", &LayerParams::dropout, "", "dropout probability (0: no dropout layers)")
         .def(kind == "attention" ? 0.0 : 0.1)
         .range(0, 0.999999);
+    attention_keys(s, "explicit", false, "fused");
     if (kind == "transformer_block")
       s.integer("mlp_ratio", &LayerParams::mlp_ratio, "", "MLP width / h").def(4).range(1, 64);
   } else if (kind == "basic_block" || kind == "bottleneck") {

@@ -13,6 +13,26 @@
 
 namespace bpsim::workload {
 
+/// How attention_core computes softmax(QKᵀ/√d)·V: explicit ops (the s×s probabilities are a
+/// tensor), or one fused scaled-dot-product kernel of PyTorch's SDPA (scores stay on chip):
+/// flash, memory-efficient, or cuDNN's (SDPA's first choice on Hopper GPUs in PyTorch 2.11).
+enum class AttnImpl { explicit_, flash, mem_efficient, cudnn };
+inline constexpr config::EnumName<AttnImpl> kAttnImplNames[] = {{AttnImpl::explicit_, "explicit"},
+                                                                {AttnImpl::flash, "flash"},
+                                                                {AttnImpl::mem_efficient, "mem_efficient"},
+                                                                {AttnImpl::cudnn, "cudnn"}};
+
+/// Where explicit attention's causal mask lives: a buffer made once outside the step, or a
+/// bool s×s tensor built in each block's forward and kept by its masked_fill.
+enum class CausalMask { none, kept };
+inline constexpr config::EnumName<CausalMask> kCausalMaskNames[] = {{CausalMask::none, "none"},
+                                                                    {CausalMask::kept, "kept"}};
+
+/// q, k and v from one projection (GPT-2's c_attn) or three (HF Llama's, BERT's q/k/v_proj).
+enum class QkvProjection { fused, separate };
+inline constexpr config::EnumName<QkvProjection> kQkvProjectionNames[] = {{QkvProjection::fused, "fused"},
+                                                                          {QkvProjection::separate, "separate"}};
+
 struct LayerSpec {
   /// Primitives: linear | conv2d | maxpool | avgpool | relu | gelu | dropout | flatten |
   /// layernorm | batchnorm | softmax | embedding | binary_linear | binary_conv2d |
@@ -30,6 +50,10 @@ struct LayerSpec {
   double p = 0.1;                                ///< dropout probability (attention_core: on the probabilities)
   uint64_t heads = 1;                            ///< attention_core
   bool causal = false;                           ///< attention_core
+  AttnImpl attention = AttnImpl::explicit_;      ///< attention_core
+  CausalMask causal_mask = CausalMask::none;     ///< attention_core (explicit, causal)
+  uint64_t kv_heads = 0;                         ///< attention_core: key/value heads (0 = heads)
+  bool rope = false;                             ///< attention_core: rotary embedding on q and k
   uint64_t vocab = 0;                            ///< embedding
   /// sequence from attention/transformer_block: the input's last dimension must be this.
   uint64_t hidden = 0;
@@ -42,7 +66,7 @@ struct LayerSpec {
   /// position_embedding: rows looked up by torch.arange(tokens) made in the forward (an
   /// nn.Embedding; the int64 ids are kept for its backward) rather than the table added whole.
   bool lookup = false;
-  std::vector<LayerSpec> body;      ///< residual, sequence
+  std::vector<LayerSpec> body;      ///< residual, sequence; attention_core: separate q, k, v projections
   std::vector<LayerSpec> shortcut;  ///< residual; empty = identity
 };
 

@@ -1,7 +1,5 @@
 #include "sim/workload/spec_networks.h"
 
-#include "sim/workload/attention_stub.h"
-
 namespace bpsim::workload {
 
 namespace {
@@ -44,12 +42,6 @@ void append_gelu_mlp(const LayerSpec& parent, uint64_t hidden, uint64_t intermed
   if (p > 0) out.push_back(part(parent, "dropout", "drop2", 0, true, p));
 }
 
-void check_heads(const LayerParams& q, const config::Values& v) {
-  if (q.hidden % q.heads)
-    throw v.error("heads",
-                  "hidden " + std::to_string(q.hidden) + " does not divide by " + std::to_string(q.heads) + " heads");
-}
-
 }  // namespace
 
 bool is_network_layer(const std::string& kind) {
@@ -77,10 +69,17 @@ void network_layer_keys(config::Binder<LayerParams>& s, const std::string& kind)
     hidden();
     heads();
     intermediate("SwiGLU width (gate and up projections)");
+    // HF Llama: q/k/v_proj, rotary embeddings, SDPA (flash unless the spec says which kernel).
+    attention_keys(s, "flash", true, "separate");
   } else if (kind == "vit_block" || kind == "bert_block") {
     hidden();
     heads();
     intermediate("MLP width (fc1's outputs)");
+    // torchvision's nn.MultiheadAttention packs q, k and v in one in-projection and, in
+    // training with need_weights=False, runs SDPA (memory-efficient for fp32); BERT has
+    // q/k/v Linear layers and explicit softmax attention.
+    if (kind == "vit_block") attention_keys(s, "mem_efficient", false, "fused");
+    else attention_keys(s, "explicit", false, "separate");
     s.real("dropout", &LayerParams::dropout, "", "dropout probability (0: no dropout layers)")
         .def(kind == "bert_block" ? 0.1 : 0.0)
         .range(0, 0.999999);
@@ -160,15 +159,16 @@ LayerSpec expand_network_layer(const LayerParams& q, const config::Values& v, co
     append_swiglu(l, h, q.intermediate, q.bias, seq.body);
     return seq;
   }
-  check_heads(q, v);
-  AttentionSpec a;
-  a.hidden = h;
-  a.heads = q.heads;
+  // Causal for Llama; the encoders attend both ways. No dropout on the probabilities in Llama
+  // and ViT (torchvision's attention_dropout 0), BERT's on them.
+  LayerParams qa = q;
+  qa.causal = l.kind == "llama_block";
+  qa.dropout = l.kind == "bert_block" ? q.dropout : 0.0;
+  AttentionSpec a = attention_spec(qa, v);
   if (l.kind == "llama_block") {
     // HF LlamaDecoderLayer: x + o(attn(rmsnorm(x))), then x + down(silu(gate(n)) · up(n)) with
     // n = rmsnorm(x). No bias, no dropout.
     a.bias = false;
-    a.causal = true;
     LayerSpec r1 = part(l, "residual", "res1"), r2 = part(l, "residual", "res2");
     r1.body.push_back(part(l, "rmsnorm", "input_norm"));
     append_attention(l, a, r1.body);
@@ -177,8 +177,6 @@ LayerSpec expand_network_layer(const LayerParams& q, const config::Values& v, co
     seq.body = {r1, r2};
     return seq;
   }
-  a.causal = false;
-  a.dropout = l.kind == "bert_block" ? q.dropout : 0.0;
   LayerSpec r1 = part(l, "residual", "res1"), r2 = part(l, "residual", "res2");
   if (l.kind == "vit_block") {
     // torchvision EncoderBlock: x + drop(MHA(ln_1(x))), then x + MLP(ln_2(x)). The attention is
