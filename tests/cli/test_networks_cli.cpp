@@ -62,3 +62,23 @@ TEST_CASE("cli run: RMSNorm, SwiGLU and a patch embedding as a training step", "
   CHECK_THAT(m.err, Catch::Contains("op 'm.glu.fwd' joins 2 branches (mul)"));
   CHECK_THAT(m.err, Catch::Contains("op 'n.fwd' (rmsnorm) reduces over a layer's spatial positions"));
 }
+
+TEST_CASE("cli workload: the 1B specs' saved bytes, and the accelerators' refusal of fused attention",
+          "[cli][workload]") {
+  // Derived in tests/unit/workload/test_network_specs.cpp (= PyTorch 2.11's requested bytes).
+  CliResult l = run_bpsim("workload " + kRoot + "/configs/workloads/llama_1b_layers.yaml");
+  INFO(l.err);
+  REQUIRE(l.code == 0);
+  CHECK_THAT(l.out, Catch::Contains("saved_after_forward_bytes 3032752384"));
+  CliResult c = run_bpsim("workload " + kRoot + "/configs/workloads/llama_1b_layers.yaml --policy checkpoint");
+  CHECK_THAT(c.out, Catch::Contains("saved_after_forward_bytes 142606336"));  // 17 inputs of 8 MiB
+  // The systolic array does not cost a fused SDPA kernel: refused up front, nothing written.
+  Scratch s("llama");
+  s.file("net.yaml", slurp(kRoot + "/configs/workloads/llama_1b_layers.yaml"));
+  CliResult r =
+      run_bpsim("run " + config(s, "configs/arch/systolic_32x32_int8.yaml", "accelerator: {dtype: workload}\n") +
+                " --quiet --out " + (s / "o"));
+  CHECK(r.code == 2);
+  CHECK_THAT(r.err, Catch::Contains("fused scaled-dot-product attention"));
+  CHECK_FALSE(std::filesystem::exists(s / "o/report.json"));
+}
