@@ -293,8 +293,8 @@ std::string attention_variant_refusal(const workload::Op& op) {
   if (d == "rope")
     return "applies rotary embeddings (rope: true) to q and k, which the mesh's attention does not place";
   if (d == "repeat_kv" || d == "contiguous")
-    return "copies q, k and v for its products (grouped-query attention or rotary embeddings); the mesh maps "
-           "attention on a projection of 3·heads·head_dim features only";
+    return "copies q, k and v for its products (grouped-query attention, rotary embeddings or separate q, k, v "
+           "projections); the mesh maps attention on a projection of 3·heads·head_dim features only";
   if (d == "causal_mask")
     return "builds a causal mask tensor in its forward (causal_mask: kept), which the mesh's attention does not hold";
   return "";

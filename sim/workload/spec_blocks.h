@@ -42,8 +42,8 @@ struct AttentionSpec {
 };
 
 /// Declares `attention`, `causal_mask`, `kv_heads`, `rope` and `qkv` on a layer kind's binder
-/// (attention, transformer_block, and composites that hold an attention). `impl` and `rope`
-/// are that kind's defaults.
+/// (attention, transformer_block, and composites that hold an attention). `impl`, `rope` and
+/// `qkv` are that kind's defaults.
 void attention_keys(config::Binder<LayerParams>& s, const char* impl, bool rope, const char* qkv);
 
 /// The attention of a layer map whose `hidden`, `heads`, `causal`, `dropout` and

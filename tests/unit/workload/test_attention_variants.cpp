@@ -151,3 +151,33 @@ TEST_CASE("attention variants: refused values", "[workload][attention]") {
   CHECK(build_step(layer("attention: mem_efficient", "fp32")).memory.saved_after_forward_bytes ==
         2 * (kQkv + kOuts) + 2048);
 }
+
+TEST_CASE("attention variants: PyTorch 2.11's live tensors after the forward, to the byte", "[workload][attention]") {
+  // Measured on an H200 (torch 2.11.0+cu130; the project's torch ground truth, tensors alive
+  // after the forward): GPT-2 small, bf16, b 8, s 1024, dropout 0.1, 12 blocks + ln_f.
+  auto gpt2 = [](const std::string& keys, const std::string& seq = "1024") {
+    const std::string yaml = "dtype: bf16\nbatch: 8\ninput: {shape: [" + seq +
+                             ", 768]}\nlayers:\n  - repeat: 12\n    layers:\n"
+                             "      - {kind: transformer_block, hidden: 768, heads: 12, dropout: 0.1" +
+                             keys + "}\n  - {kind: layernorm}\n";
+    return build_step(parse_net_spec(config::parse_yaml(yaml, "gpt2.yaml"))).memory.saved_after_forward_bytes;
+  };
+  CHECK(gpt2("") == 8620933120);                            // gpt2_none (explicit, mask a buffer)
+  CHECK(gpt2(", causal_mask: kept") == 8633516032);         // gpt2_mask_none: + 12 · 1024² bool
+  CHECK(gpt2(", attention: flash") == 2585854240);          // gpt2_flash_none
+  CHECK(gpt2(", attention: mem_efficient") == 2585853952);  // gpt2_efficient_none
+  // s = 1000: flash keeps the log-sum-exp [8, 12, 1000], the memory-efficient kernel
+  // [8, 12, 1024]: 12 · 8 · 12 · 24 · 4 = 110592 bytes more, less flash's 12 · 24 RNG bytes
+  // (2525358592 − 2525248288 = 110304 = 110592 − 288).
+  CHECK(gpt2(", attention: flash", "1000") == 2525248288);          // gpt2_s1000_flash_none
+  CHECK(gpt2(", attention: mem_efficient", "1000") == 2525358592);  // gpt2_s1000_efficient_none
+  // Llama-3.2-1B's attention (llama_none, cuDNN's kernel chosen by SDPA): per block the rotated
+  // q [1, 32, 2048, 64] and k [1, 8, 2048, 64], v_proj's output, the output, the log-sum-exp
+  // [1, 32, 2048, 1] fp32 and two 8-byte RNG scalars: 8388608 + 2097152 + 2097152 + 8388608
+  // + 262144 + 16; here one attention alone, whose o_proj output (8388608) is the network's.
+  const std::string llama =
+      "dtype: bf16\nbatch: 1\ninput: {shape: [2048, 2048]}\nlayers:\n  - {kind: attention, hidden: 2048, heads: 32, "
+      "kv_heads: 8, rope: true, qkv: separate, attention: cudnn}\n";
+  CHECK(build_step(parse_net_spec(config::parse_yaml(llama, "llama.yaml"))).memory.saved_after_forward_bytes ==
+        8388608 + 2097152 + 2097152 + 8388608 + 262144 + 16 + 8388608);
+}
