@@ -22,7 +22,7 @@ void OpRunner::check_fused(const workload::Op& op) {
   if (op.detail.rfind("sdpa_", 0) != 0 || costs_fused_attention() || m_fused_refused) return;
   m_fused_refused = true;  // once: every such op has the same reason
   throw InputError(
-      "op '" + op.name + "' of layer '" + op.layer +
+      "accelerator.kind: op '" + op.name + "' of layer '" + op.layer +
       "' is part of a fused scaled-dot-product attention kernel (attention: flash, mem_efficient or cudnn), "
       "which this accelerator model does not cost (it would move the s×s scores through memory the "
       "kernel keeps on chip); use attention: explicit");

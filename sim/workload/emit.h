@@ -120,6 +120,8 @@ class StepEmitter {
   std::vector<DType> m_node_dtype;                          ///< autocast: per node, the dtype it computed in
   std::vector<std::pair<uint32_t, uint32_t>> m_grad_casts;  ///< (low-precision dW, parameter) to cast
   std::set<uint32_t> m_low_params;                          ///< autocast: parameters read as cast copies
+  /// Gradients of a tied weight written by this node's backward, to add into its .grad.
+  std::vector<std::pair<uint32_t, uint32_t>> m_pending_accumulate;
   /// What loss_forward made and the loss's backward reads (0: none).
   struct LossTensors {
     uint32_t value = 0, target = 0, log_probs = 0, total_weight = 0;

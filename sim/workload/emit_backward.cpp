@@ -8,6 +8,15 @@
 namespace bpsim::workload {
 
 uint32_t StepEmitter::weight_grad(uint32_t param) {
+  const Tensor& p = m_g.tensors[param];
+  const auto had = m_grad_of.find(param);
+  if (had != m_grad_of.end()) {
+    // A tied weight's second gradient: a temporary that autograd's AccumulateGrad adds into
+    // .grad in place once the layer's backward has written it (see accumulate_grads).
+    const uint32_t part = tensor(p.name + ".grad_part", p.bytes, TensorRole::gradient);
+    m_pending_accumulate.emplace_back(part, had->second);
+    return part;
+  }
   if (m_low_params.count(param)) {
     // Autocast: dW in the lower dtype, cast to the parameter's .grad by flush_grad_casts.
     const uint64_t n = m_g.tensors[param].bytes / m_elem;
@@ -33,27 +42,51 @@ void StepEmitter::backward(size_t i, const NodeCtx& c, uint32_t dy, std::vector<
   std::vector<uint32_t> gin(n.in.size(), 0);
   auto need = [&](size_t j) { return n.in[j] >= 0 && m_plan.nodes[size_t(n.in[j])].needs_grad; };
   m_cur = m_amp ? m_node_dtype[i] : m_net.dtype;
-  if (n.kind == "flatten") {
-    gin[0] = dy;  // a view's gradient is the same storage
+  if (n.kind == "flatten" || n.kind == "tokens" || n.kind == "copy") {
+    gin[0] = dy;  // a view's (or a copy's) gradient is the same storage
   } else if (n.kind == "add") {
     gin = {dy, dy};  // autograd passes the gradient to both summands unchanged
+  } else if (n.kind == "mul") {
+    // MulBackward: each factor's gradient is dy times the other factor (both kept).
+    for (size_t j = 0; j < 2; ++j) {
+      if (!need(j)) continue;
+      gin[j] = tensor(l.name + ".d" + std::to_string(j), bytes(in_el), TensorRole::gradient);
+      Op& o = op(l.name + ".bwd" + std::to_string(j), l.name, Phase::backward_data, OpKind::elementwise,
+                 {dy, c.in[1 - j]}, {gin[j]});
+      o.elements = in_el;
+      o.flops = in_el;
+      o.detail = "mul_bwd";
+    }
+  } else if (n.kind == "class_token" || n.kind == "position_embedding" || n.kind == "token_type_embedding") {
+    // The table's gradient sums dy over the batch (and, for the class token, takes row 0);
+    // the input's gradient is dy itself or a slice of it (CatBackward narrows, a view).
+    std::vector<uint32_t> reads = {dy};
+    reads.insert(reads.end(), c.keep.begin(), c.keep.end());  // the looked-up ids
+    Op& w = op(l.name + ".dw", l.name, Phase::backward_weight, OpKind::reduction, reads, {weight_grad(m_params[i][0])});
+    w.elements = m_g.tensors[m_params[i][0]].bytes / m_elem;
+    w.flops = n.kind == "class_token" ? m_net.batch * n.in_shape.back() : m_net.batch * product(n.out_shape);
+    w.detail = n.kind + "_dw";
+    gin[0] = dy;
   } else if (n.kind == "linear" || n.kind == "conv2d" || n.kind == "binary_linear" || n.kind == "binary_conv2d") {
     gin[0] = backward_gemm(i, c, dy, need(0));
   } else if (n.kind == "attention_core") {
     backward_attention(i, c, dy, gin);
-  } else if (n.kind == "layernorm" || n.kind == "batchnorm") {
+  } else if (n.kind == "layernorm" || n.kind == "batchnorm" || n.kind == "rmsnorm") {
+    // RMSNorm: no bias, no mean (rstd alone), fewer operations per element.
+    const bool rms = n.kind == "rmsnorm";
     const uint32_t stats = c.keep[0];
-    const uint32_t gw = weight_grad(m_params[i][0]), gb = weight_grad(m_params[i][1]);
-    Op& w = op(l.name + ".dw", l.name, Phase::backward_weight, OpKind::reduction, {dy, c.in[0], stats}, {gw, gb});
+    std::vector<uint32_t> gwb = {weight_grad(m_params[i][0])};
+    if (!rms) gwb.push_back(weight_grad(m_params[i][1]));
+    Op& w = op(l.name + ".dw", l.name, Phase::backward_weight, OpKind::reduction, {dy, c.in[0], stats}, gwb);
     w.elements = in_el;
-    w.flops = in_el * 4;
+    w.flops = in_el * (rms ? 3 : 4);
     w.detail = n.kind + "_dw";
     if (need(0)) {
       gin[0] = tensor(l.name + ".dx", bytes(in_el), TensorRole::gradient);
       Op& o = op(l.name + ".bwd", l.name, Phase::backward_data, OpKind::normalization,
                  {dy, c.in[0], m_params[i][0], stats}, {gin[0]});
       o.elements = in_el;
-      o.flops = in_el * 10;
+      o.flops = in_el * (rms ? 7 : 10);
       o.detail = n.kind + "_bwd";
     }
   } else if (n.kind == "embedding") {
@@ -70,7 +103,8 @@ void StepEmitter::backward(size_t i, const NodeCtx& c, uint32_t dy, std::vector<
     // whose MeanBackward1 keeps only the shape.
     std::vector<uint32_t> reads = {dy};
     if (n.kind == "relu" || n.kind == "softmax") reads.push_back(c.out);
-    if (n.kind == "gelu" || n.kind == "maxpool" || (n.kind == "avgpool" && !l.global)) reads.push_back(c.in[0]);
+    if (n.kind == "gelu" || n.kind == "silu" || n.kind == "maxpool" || (n.kind == "avgpool" && !l.global))
+      reads.push_back(c.in[0]);
     reads.insert(reads.end(), c.keep.begin(), c.keep.end());
     gin[0] = tensor(l.name + ".dx", bytes(in_el), TensorRole::gradient);
     const OpKind kind = n.kind == "softmax"                          ? OpKind::softmax
@@ -78,9 +112,17 @@ void StepEmitter::backward(size_t i, const NodeCtx& c, uint32_t dy, std::vector<
                                                                      : OpKind::elementwise;
     Op& o = op(l.name + ".bwd", l.name, Phase::backward_data, kind, reads, {gin[0]});
     o.elements = in_el;
-    o.flops = in_el * (n.kind == "gelu" ? 10 : n.kind == "softmax" ? 3 : 1);
+    // select_token: SelectBackward scatters dy into zeros of the input's shape.
+    o.flops = in_el * (n.kind == "gelu" ? 10 : n.kind == "silu" ? 6 : n.kind == "softmax" ? 3 : 1);
     o.detail = n.kind + "_bwd";
   }
+  for (const auto& [part, grad] : m_pending_accumulate) {
+    Op& o = op(l.name + ".grad_accumulate", l.name, Phase::backward_weight, OpKind::elementwise, {part, grad}, {grad});
+    o.elements = elements(part);
+    o.flops = o.elements;
+    o.detail = "grad_accumulate";
+  }
+  m_pending_accumulate.clear();
   if (m_amp) {
     flush_grad_casts(i);
     for (size_t j = 0; j < gin.size(); ++j)

@@ -77,7 +77,10 @@ void StepEmitter::params_of(size_t i) {
     m_param_order.push_back(t);
   };
   const uint64_t in_last = n.in_shape.empty() ? 0 : n.in_shape.back();
-  if (n.kind == "linear" || n.kind == "binary_linear") {
+  if (n.tied >= 0) {  // the embedding's table, made (and updated) once
+    m_params[i].push_back(m_params[size_t(n.tied)][0]);
+    if (l.bias) add("bias", l.out_features);
+  } else if (n.kind == "linear" || n.kind == "binary_linear") {
     add("weight", in_last * l.out_features);
     if (l.bias) add("bias", l.out_features);
   } else if (is_conv(n.kind)) {
@@ -89,6 +92,10 @@ void StepEmitter::params_of(size_t i) {
     add("bias", features);
   } else if (n.kind == "embedding") {
     add("weight", l.vocab * l.out_features);
+  } else if (n.kind == "rmsnorm" || n.kind == "class_token") {
+    add("weight", in_last);
+  } else if (n.kind == "position_embedding" || n.kind == "token_type_embedding") {
+    add("weight", (l.vocab ? l.vocab : n.in_shape[0]) * in_last);  // rows 0: one per token
   }
 }
 
@@ -120,7 +127,9 @@ void StepEmitter::forward(size_t i, Phase ph, std::vector<NodeCtx>& ctx) {
   for (int j : n.in) c.in.push_back(j < 0 ? m_input : ctx[size_t(j)].out);
   m_cur = m_net.dtype;
   if (m_amp) autocast_node(i, ph, c);
-  if (n.kind == "flatten") {  // a view: the same storage
+  // Views share their input's storage: flatten, a map's positions read as tokens, and the
+  // class token x[:, 0] (a view that keeps the whole input alive for whoever saves it).
+  if (n.kind == "flatten" || n.kind == "tokens" || n.kind == "select_token") {
     c.out = c.in[0];
     return;
   }
@@ -150,6 +159,21 @@ void StepEmitter::forward(size_t i, Phase ph, std::vector<NodeCtx>& ctx) {
     keep("mask", out_el, TensorRole::mask);  // a 1-byte bool per element
   } else if (n.kind == "gelu") {
     flops = out_el * 8;
+  } else if (n.kind == "silu") {
+    flops = out_el * 4;  // x / (1 + exp(−x))
+  } else if (n.kind == "copy" || n.kind == "class_token") {
+    flops = 0;  // a contiguous copy; torch.cat of the class token and the tokens
+  } else if (n.kind == "token_type_embedding" || (n.kind == "position_embedding" && l.lookup)) {
+    // The int64 ids made in the forward (torch.arange(tokens), shared by the batch;
+    // torch.zeros_like(ids) for token types), kept by EmbeddingBackward.
+    const uint64_t ids = n.kind == "position_embedding" ? n.in_shape[0] : b * n.in_shape[0];
+    keep("ids", ids * 8, TensorRole::saved);
+    m_elements[c.keep.back()] = ids;
+  } else if (n.kind == "rmsnorm") {
+    // torch.nn.RMSNorm: fp32 rstd per row kept with the input (PyTorch's fused kernel).
+    keep("rstd", in_el / n.in_shape.back() * 4, TensorRole::saved);
+    kind = OpKind::normalization;
+    flops = out_el * 4;
   } else if (n.kind == "softmax") {
     kind = OpKind::softmax;
     flops = out_el * 5;

@@ -8,6 +8,7 @@
 #include "sim/core/limits.h"
 #include "sim/core/params.h"
 #include "sim/workload/spec_blocks.h"
+#include "sim/workload/spec_networks.h"
 
 namespace bpsim::workload {
 
@@ -15,9 +16,12 @@ namespace {
 
 const std::vector<std::string>& user_kinds() {
   static const std::vector<std::string> k = {
-      "linear",   "conv2d",     "maxpool",     "avgpool",    "relu",          "gelu",         "dropout",
-      "flatten",  "layernorm",  "batchnorm",   "softmax",    "embedding",     "attention",    "transformer_block",
-      "residual", "sequential", "basic_block", "bottleneck", "binary_linear", "binary_conv2d"};
+      "linear", "conv2d", "maxpool", "avgpool", "relu", "gelu", "dropout", "flatten", "layernorm", "batchnorm",
+      "softmax", "embedding", "attention", "transformer_block", "residual", "sequential", "basic_block", "bottleneck",
+      "binary_linear", "binary_conv2d",
+      // layers of current networks (spec_networks.cpp)
+      "rmsnorm", "silu", "swiglu", "llama_block", "patch_embedding", "class_token", "position_embedding",
+      "select_token", "vit_block", "bert_embeddings", "bert_block"};
   return k;
 }
 
@@ -53,6 +57,8 @@ config::Binder<LayerParams> make_layer_binder(const std::string& kind) {
     s.integer("out_features", &LayerParams::out_features, "", "output features").req().range(1, big);
     if (kind == "linear") {
       s.boolean("bias", &LayerParams::bias, "add a bias vector").def(true);
+      s.string("tied", &LayerParams::tied, "name of an earlier embedding whose table is this weight (tied LM head)")
+          .def("\"\"");
       pruning(s);
     }
   } else if (kind == "conv2d" || kind == "binary_conv2d") {
@@ -100,6 +106,8 @@ config::Binder<LayerParams> make_layer_binder(const std::string& kind) {
         .def(1)
         .range(1, 64);
     s.real("density", &LayerParams::density, "", "ReLU mask density inside the block").def(0.5).range(0, 1);
+  } else if (is_network_layer(kind)) {
+    network_layer_keys(s, kind);
   }
   return s;
 }
@@ -251,7 +259,10 @@ LayerSpec parse_one(const config::Node& n, const std::string& p, const std::stri
   if (kind == "linear" || kind == "binary_linear") {
     l.out_features = q.out_features;
     l.bias = kind == "linear" && q.bias;
-    if (kind == "linear") l.weight_density = q.weight_density;
+    if (kind == "linear") {
+      l.weight_density = q.weight_density;
+      l.tied = q.tied;
+    }
   } else if (kind == "conv2d" || kind == "binary_conv2d" || kind == "maxpool" || kind == "avgpool") {
     l.kernel = q.kernel;
     l.stride = q.stride.value_or(l.kernel);  // pooling: stride = kernel
@@ -275,6 +286,8 @@ LayerSpec parse_one(const config::Node& n, const std::string& p, const std::stri
     l.out_features = q.dim;
   } else if (kind == "attention" || kind == "transformer_block" || kind == "basic_block" || kind == "bottleneck") {
     return expand_block(q, v, l);
+  } else if (is_network_layer(kind)) {
+    return expand_network_layer(q, v, l);
   }
   return l;
 }

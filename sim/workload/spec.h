@@ -63,6 +63,12 @@ struct LayerSpec {
   /// residual from basic_block/bottleneck: when the branch changes the shape, the
   /// shortcut becomes a strided 1×1 conv + batchnorm (torchvision's downsample).
   bool project = false;
+  /// linear: the name of an earlier embedding whose table is also this layer's weight
+  /// (tied input and output embeddings, as GPT-2 and Llama 3.2 do); empty: its own weight.
+  std::string tied;
+  /// position_embedding: rows looked up by torch.arange(tokens) made in the forward (an
+  /// nn.Embedding; the int64 ids are kept for its backward) rather than the table added whole.
+  bool lookup = false;
   std::vector<LayerSpec> body;      ///< residual, sequence; attention_core: separate q, k, v projections
   std::vector<LayerSpec> shortcut;  ///< residual; empty = identity
 };

@@ -14,10 +14,14 @@ namespace bpsim::workload {
 struct LayerParams {
   std::string kind;
   std::optional<std::string> name;
+  std::string tied;
   uint64_t out_features, out_channels, kernel, padding, groups, vocab, dim, hidden, heads, mlp_ratio;
   std::optional<uint64_t> stride;  ///< pools: absent means the kernel
   bool bias, global, causal;
   double weight_density, density, p, dropout;
+  /// Layers of current networks (spec_networks.cpp): MLP width, patch size, table rows.
+  uint64_t intermediate, patch, rows, positions, token_types;
+  bool class_token, lookup;
   // Attention variants (attention_keys).
   AttnImpl attention;
   CausalMask causal_mask;
