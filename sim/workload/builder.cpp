@@ -7,6 +7,7 @@
 
 #include "sim/core/error.h"
 #include "sim/workload/emit.h"
+#include "sim/workload/framework.h"
 #include "sim/workload/plan.h"
 
 namespace bpsim::workload {
@@ -58,6 +59,7 @@ OpGraph build_with_segments(const NetSpec& net, const NetPlan& plan, const std::
   }
   e.update();
   mark(-1);
+  apply_framework(g, net);
   return g;
 }
 

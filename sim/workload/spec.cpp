@@ -232,6 +232,8 @@ struct NetHeader {
   uint64_t batch;
   NetInput input;
   Optimizer optimizer;
+  Framework framework;
+  GpuSpec gpu;
 };
 
 const config::Binder<NetHeader>& net_binder() {
@@ -245,12 +247,31 @@ const config::Binder<NetHeader>& net_binder() {
     s.integer("batch", &NetHeader::batch, "samples", "batch size").def(1).range(1, int64_t(1) << 24);
     s.group("input", &NetHeader::input, input, "the network input");
     s.choice("optimizer", &NetHeader::optimizer, kOptimizerNames, "weight update rule").def("sgd");
+    s.choice("framework", &NetHeader::framework, kFrameworkNames,
+             "memory accounting: none (each tensor freed after its last reader) or pytorch_cuda (PyTorch "
+             "eager autograd's frees and CUDA kernels' temporary buffers; docs/workloads.md, Peak memory)")
+        .def("none");
+    s.group("gpu", &NetHeader::gpu, gpu_binder(), "the GPU of framework: pytorch_cuda (default: H200)");
     return s;
   }();
   return b;
 }
 
 }  // namespace
+
+const config::Binder<GpuSpec>& gpu_binder() {
+  static const auto b = [] {
+    config::Binder<GpuSpec> g("gpu", "the CUDA GPU of framework: pytorch_cuda");
+    g.integer("sms", &GpuSpec::sms, "", "streaming multiprocessors (H200, H100 SXM: 132; A100: 108)")
+        .def(132)
+        .range(1, 1 << 16);
+    g.integer("threads_per_sm", &GpuSpec::threads_per_sm, "", "resident threads per SM (sm_80, sm_90: 2048)")
+        .def(2048)
+        .range(32, 1 << 16);
+    return g;
+  }();
+  return b;
+}
 
 NetSpec parse_net_spec(const config::Node& root) {
   // `layers` holds maps of several kinds: checked by hand below.
@@ -268,6 +289,8 @@ NetSpec parse_net_spec(const config::Node& root) {
   }
   if (net.input_shape.empty()) throw v.error("input.shape", "needs at least one dimension");
   net.optimizer = h.optimizer;
+  net.framework = h.framework;
+  net.gpu = h.gpu;
   const config::Node* layers = root.find("layers");
   if (!layers) throw InputError(root.loc, "layers", "missing required key 'layers'");
   parse_layer_list(*layers, "layers", net.layers);

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "sim/core/binder.h"
 #include "sim/core/config_node.h"
 #include "sim/core/enum_names.h"
 #include "sim/ir/ir.h"
@@ -44,12 +45,29 @@ enum class Optimizer { sgd, momentum, adam };
 inline constexpr config::EnumName<Optimizer> kOptimizerNames[] = {
     {Optimizer::sgd, "sgd"}, {Optimizer::momentum, "momentum"}, {Optimizer::adam, "adam"}};
 
+/// Whose memory accounting the step's figures follow (sim/workload/framework.h): the ops'
+/// own tensors (none), or PyTorch eager autograd on a CUDA GPU with its library buffers.
+enum class Framework { none, pytorch_cuda };
+inline constexpr config::EnumName<Framework> kFrameworkNames[] = {{Framework::none, "none"},
+                                                                  {Framework::pytorch_cuda, "pytorch_cuda"}};
+
+/// The GPU a `pytorch_cuda` step runs on: what sizes CUDA kernels' grids, and through them
+/// the buffers the kernels allocate. Defaults: an NVIDIA H200 (sm_90).
+struct GpuSpec {
+  uint64_t sms = 132;              ///< streaming multiprocessors
+  uint64_t threads_per_sm = 2048;  ///< resident threads per SM
+};
+/// The `gpu:` keys, declared once (the spec's and the workload section's).
+const config::Binder<GpuSpec>& gpu_binder();
+
 struct NetSpec {
   std::string name;
   DType dtype = DType::fp32;
   uint64_t batch = 1;
   std::vector<uint64_t> input_shape;  ///< per sample
   Optimizer optimizer = Optimizer::sgd;
+  Framework framework = Framework::none;
+  GpuSpec gpu;
   /// Top-level layers (`repeat` groups expanded): the units of checkpointing policies.
   std::vector<LayerSpec> layers;
 };
