@@ -114,13 +114,13 @@ struct Op {
 /// Memory accounting of the step, beyond weights and the network input.
 struct MemorySummary {
   std::string policy = "none";
-  /// Whose allocations the figures count: "none" (the ops' own tensors, each freed after its
-  /// last reader) or a framework's (sim/workload/framework.h), e.g. "pytorch_cuda".
-  std::string framework = "none";
   uint64_t saved_after_forward_bytes = 0;
   uint64_t peak_bytes = 0;
   /// Policy-specific figures for the report (e.g. sparse_bytes_saved), by name.
   std::map<std::string, double> figures{};
+  /// Whose allocations the figures count: "none" (the ops' own tensors, each freed after its
+  /// last reader) or a framework's (sim/workload/framework.h), e.g. "pytorch_cuda".
+  std::string framework = "none";
 };
 
 struct OpGraph {
