@@ -71,6 +71,13 @@ TEST_CASE("cli: framework pytorch_cuda refused where it cannot hold", "[cli][wor
   CHECK(r.code == 2);
   CHECK_THAT(r.err, Catch::Contains("workload.framework: framework 'pytorch_cuda' accounts PyTorch's memory on a "
                                     "CUDA GPU (bpsim workload); an accelerator run needs framework: none"));
+  // Nor is a trace, which feeds such runs; the temporary file does not stay.
+  const std::string pt = s.file("pt.yaml", std::string(kNet) + "framework: pytorch_cuda\n");
+  CliResult t = run_bpsim("trace export " + pt + " -o " + (s / "t.jsonl"));
+  CHECK(t.code == 2);
+  CHECK_THAT(t.err, Catch::Contains("pt.yaml: framework 'pytorch_cuda' accounts PyTorch's memory on a CUDA GPU; "
+                                    "export the step with framework: none"));
+  CHECK_FALSE(std::filesystem::exists(s / "t.jsonl"));
   // A convolution's cuDNN workspace has no formula: refused, naming the layer.
   const std::string conv = s.file("conv.yaml",
                                   "name: c\nbatch: 2\ninput: {shape: [3, 8, 8]}\nframework: pytorch_cuda\nlayers:\n"
