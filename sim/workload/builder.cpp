@@ -13,6 +13,7 @@
 namespace bpsim::workload {
 
 OpGraph build_step(const NetSpec& net, const Policy& policy) {
+  check_framework_policy(net, policy.name());
   const NetPlan plan = plan_network(net);
   std::vector<int> op_node;
   OpGraph g = build_with_segments(net, plan, policy.plan(net, plan), &op_node);

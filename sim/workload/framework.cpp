@@ -141,6 +141,15 @@ void refuse_unmodelled(const std::vector<LayerSpec>& layers) {
 
 }  // namespace
 
+void check_framework_policy(const NetSpec& net, const std::string& policy) {
+  if (net.framework == Framework::none) return;
+  const std::string kind = policy.substr(0, policy.find('('));  // a name may carry its parameters
+  if (kind == "sparse_storage" || kind == "reversible" || kind == "confidence_skip")
+    throw InputError("workload.policy.kind: policy '" + kind +
+                     "' has no PyTorch eager counterpart; framework pytorch_cuda accounts PyTorch's memory "
+                     "(use framework: none)");
+}
+
 void apply_framework(OpGraph& g, const NetSpec& net) {
   if (net.framework == Framework::none) return;
   refuse_unmodelled(net.layers);

@@ -32,6 +32,11 @@ ReductionStaging reduction_staging(uint64_t rows, uint64_t n, uint64_t elem_byte
 /// measurement holds them in its baseline); a cold first step peaks this much higher.
 uint64_t cublas_process_workspace_bytes();
 
+/// Throws InputError when net.framework cannot account the policy's step: sparse_storage,
+/// reversible and confidence_skip rewrite the step into something PyTorch eager autograd
+/// does not run (the checkpointing kinds are torch.utils.checkpoint's).
+void check_framework_policy(const NetSpec& net, const std::string& policy);
+
 /// Applies net.framework to a built step (no-op for none): sets g.memory.framework, adds
 /// the workspace tensors to the ops that allocate them and the holds of node-granular frees.
 void apply_framework(OpGraph& g, const NetSpec& net);

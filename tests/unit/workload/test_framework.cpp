@@ -167,6 +167,13 @@ TEST_CASE("framework: pytorch_cuda refuses what it cannot account", "[workload][
     CHECK_THAT(e.what(), Catch::Contains("net.yaml:6:5: c1: framework pytorch_cuda cannot account a conv2d layer's "
                                          "memory (cuDNN's workspace depends on the algorithm it picks)"));
   }
+  // A policy that rewrites the step into something PyTorch does not run.
+  const NetSpec mlp = spec(
+      "name: t\nbatch: 4\ninput: {shape: [8]}\nframework: pytorch_cuda\nlayers:\n"
+      "  - {kind: linear, out_features: 8}\n  - {kind: relu}\n  - {kind: linear, out_features: 2}\n");
+  CHECK_THROWS_WITH(build_step(mlp, *test::policy("{kind: sparse_storage}")),
+                    Catch::Contains("workload.policy.kind: policy 'sparse_storage' has no PyTorch eager counterpart"));
+  CHECK_NOTHROW(build_step(mlp, *test::policy("{kind: checkpoint}")));
   CHECK_THROWS_WITH(spec("name: t\ninput: {shape: [4]}\nframework: tf\nlayers:\n  - {kind: relu}\n"),
                     Catch::Contains("framework"));
   CHECK_THROWS_WITH(spec("name: t\ninput: {shape: [4]}\ngpu: {sms: 0}\nlayers:\n  - {kind: relu}\n"),
