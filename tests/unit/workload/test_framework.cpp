@@ -156,6 +156,18 @@ TEST_CASE("framework: explicit attention's buffers split as PyTorch's autograd h
   CHECK(test::find_op(n, "transformer_block0.attn.dk").holds.empty());
 }
 
+TEST_CASE("framework: a softmax layer's backward holds a second output-sized buffer", "[workload][framework]") {
+  // Batch 4096, 10 classes, fp32: the output and its gradient 163,840 B each (PyTorch, alone:
+  // 327,680 B allocated by SoftmaxBackward0 over 4096 × 10, one of them dX).
+  const OpGraph g =
+      build_step(spec("name: t\nbatch: 4096\ninput: {shape: [10]}\nframework: pytorch_cuda\nlayers:\n"
+                      "  - {kind: linear, out_features: 10}\n  - {kind: softmax}\n"));
+  const Op& sm = test::find_op(g, "softmax1.bwd");
+  REQUIRE(sm.writes.size() == 2);
+  CHECK(g.tensors[sm.writes[1]].name == "softmax1.softmax_bwd.tmp");
+  CHECK(g.tensors[sm.writes[1]].bytes == 163840);
+}
+
 TEST_CASE("framework: pytorch_cuda refuses what it cannot account", "[workload][framework]") {
   const std::string conv =
       "name: t\nbatch: 2\ninput: {shape: [3, 8, 8]}\nframework: pytorch_cuda\nlayers:\n"
