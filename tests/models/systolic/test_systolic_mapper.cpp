@@ -337,6 +337,39 @@ const nlohmann::json& op_named(const nlohmann::json& rep, const std::string& nam
   static const nlohmann::json none;
   return none;
 }
+
+/// run.yaml for one int8 linear layer (`features` → `outputs` at `batch`) on a 4×4 ws array
+/// with double-buffered buffers of the given KiB (input, then weight and output: 1 KiB).
+std::string one_linear_run(test::Scratch& dir, int batch, int features, int outputs, int input_kib) {
+  dir.file("net.yaml",
+           "name: one_linear\ndtype: int8\nbatch: " + std::to_string(batch) + "\ninput: { shape: [" +
+               std::to_string(features) +
+               "] }\noptimizer: sgd\nlayers:\n  - { kind: linear, out_features: " + std::to_string(outputs) + " }\n");
+  return dir.file("run.yaml",
+                  "include: [" + kSrc + "/configs/memory/ddr4_2400.yaml, " + kSrc + "/configs/energy/45nm.yaml, " +
+                      kSrc +
+                      "/configs/energy/45nm/systolic.yaml]\n"
+                      "accelerator:\n  kind: systolic\n  rows: 4\n  cols: 4\n  dataflow: ws\n  dtype: int8\n"
+                      "  sram: { input_kib: " +
+                      std::to_string(input_kib) +
+                      ", weight_kib: 1, output_kib: 1, double_buffer: true }\n"
+                      "workload: { spec: net.yaml, dtype: int8 }\n");
+}
+
+/// `bpsim run` of `config` into `out` (with `args`): linear0.fwd's extra.
+nlohmann::json fwd_extra(const std::string& config, const std::string& out, const std::string& args = "") {
+  const test::CliResult r = run_bpsim("run " + config + " --quiet --force --out " + out + args);
+  INFO(r.err);
+  REQUIRE(r.code == 0);
+  return op_named(nlohmann::json::parse(test::slurp(out + "/report.json")), "linear0.fwd")["extra"];
+}
+
+/// The op's mapping moves exactly its compulsory `bytes`: ratio 1.
+void check_at_compulsory(const nlohmann::json& extra, uint64_t bytes) {
+  CHECK(extra["dram_floor"]["compulsory_bytes"] == bytes);
+  CHECK(extra["dram_floor"]["operand_dram_bytes"] == bytes);
+  CHECK(extra["dram_floor"]["ratio"] == 1.0);
+}
 }  // namespace
 
 TEST_CASE("systolic mapper e2e: the mapping in report.json and ops.csv, bad mapper keys exit 2", "[systolic][mapper]") {
@@ -400,35 +433,18 @@ TEST_CASE("systolic mapper e2e: a pinned slice through a spec, in report.json an
   // pinned-slice hand case above (M=64, K=32, N=32): every loop nest repeats a pass (7168 B
   // at best), the pinned input reaches the compulsory 2048 + 1024 + 2048 = 5120 B.
   test::Scratch dir{"systolic_pinned"};
-  dir.file("net.yaml",
-           "name: pinned\ndtype: int8\nbatch: 64\ninput: { shape: [32] }\noptimizer: sgd\n"
-           "layers:\n  - { kind: linear, out_features: 32 }\n");
-  const std::string config =
-      dir.file("run.yaml", "include: [" + kSrc + "/configs/memory/ddr4_2400.yaml, " + kSrc +
-                               "/configs/energy/45nm.yaml, " + kSrc +
-                               "/configs/energy/45nm/systolic.yaml]\n"
-                               "accelerator:\n  kind: systolic\n  rows: 4\n  cols: 4\n  dataflow: ws\n  dtype: int8\n"
-                               "  sram: { input_kib: 4, weight_kib: 1, output_kib: 1, double_buffer: true }\n"
-                               "workload: { spec: net.yaml, dtype: int8 }\n");
+  const std::string config = one_linear_run(dir, 64, 32, 32, 4);
   const std::string out = dir / "out";
-  test::CliResult r = run_bpsim("run " + config + " --quiet --out " + out);
-  INFO(r.err);
-  REQUIRE(r.code == 0);
-  const nlohmann::json fwd = op_named(nlohmann::json::parse(test::slurp(out + "/report.json")), "linear0.fwd")["extra"];
+  const nlohmann::json fwd = fwd_extra(config, out);
   CHECK(fwd["mapping"]["family"] == "pinned_slice");
   CHECK(fwd["mapping"]["pinned_bytes"]["input"] == 2048);
-  CHECK(fwd["dram_floor"]["compulsory_bytes"] == 5120);
-  CHECK(fwd["dram_floor"]["operand_dram_bytes"] == 5120);
-  CHECK(fwd["dram_floor"]["ratio"] == 1.0);
+  check_at_compulsory(fwd, 5120);
   // The floor for 4 KiB + 1 KiB + 128 partial sums (+16 PE registers each) is far below the
   // compulsory bytes of so small a GEMM: 0.
   CHECK(fwd["dram_floor"]["lower_bound_bytes"] == 0);
   CHECK_THAT(test::slurp(out + "/ops.csv"), Catch::Contains("linear0.fwd,") && Catch::Contains(",pinned_slice,"));
   // search: fixed keeps the plan before the mapper: no slice, more bytes.
-  r = run_bpsim("run " + config + " --quiet --force --out " + out + " --set accelerator.mapper.search=fixed");
-  REQUIRE(r.code == 0);
-  const nlohmann::json fixed =
-      op_named(nlohmann::json::parse(test::slurp(out + "/report.json")), "linear0.fwd")["extra"];
+  const nlohmann::json fixed = fwd_extra(config, out, " --set accelerator.mapper.search=fixed");
   CHECK(fixed["mapping"]["family"] == "fixed");
   CHECK(fixed["dram_floor"]["operand_dram_bytes"].get<uint64_t>() > 5120);
 }
@@ -439,34 +455,17 @@ TEST_CASE("systolic mapper e2e: a single-buffered output through a spec, in repo
   // moves 11552 B; the whole output buffer holds all 256 partial sums, every operand is read
   // once: the compulsory 4096 + 4096 + 256 = 8448 B, in one block (no drain stall).
   test::Scratch dir{"systolic_single_output"};
-  dir.file("net.yaml",
-           "name: single_output\ndtype: int8\nbatch: 16\ninput: { shape: [256] }\noptimizer: sgd\n"
-           "layers:\n  - { kind: linear, out_features: 16 }\n");
-  const std::string config =
-      dir.file("run.yaml", "include: [" + kSrc + "/configs/memory/ddr4_2400.yaml, " + kSrc +
-                               "/configs/energy/45nm.yaml, " + kSrc +
-                               "/configs/energy/45nm/systolic.yaml]\n"
-                               "accelerator:\n  kind: systolic\n  rows: 4\n  cols: 4\n  dataflow: ws\n  dtype: int8\n"
-                               "  sram: { input_kib: 1, weight_kib: 1, output_kib: 1, double_buffer: true }\n"
-                               "workload: { spec: net.yaml, dtype: int8 }\n");
+  const std::string config = one_linear_run(dir, 16, 256, 16, 1);
   const std::string out = dir / "out";
-  test::CliResult r = run_bpsim("run " + config + " --quiet --out " + out);
-  INFO(r.err);
-  REQUIRE(r.code == 0);
-  const nlohmann::json fwd = op_named(nlohmann::json::parse(test::slurp(out + "/report.json")), "linear0.fwd")["extra"];
+  const nlohmann::json fwd = fwd_extra(config, out);
   CHECK(fwd["mapping"]["output_buffer"] == "single");
   CHECK(fwd["mapping"]["tile"]["m"] == 16);  // T whole and N whole: one block of 256 partial sums
   CHECK(fwd["mapping"]["tile"]["n"] == 16);
   CHECK(fwd["mapping"]["dram_passes"] == nlohmann::json{{"input", 1}, {"output", 1}, {"weight", 1}});
-  CHECK(fwd["dram_floor"]["compulsory_bytes"] == 8448);
-  CHECK(fwd["dram_floor"]["operand_dram_bytes"] == 8448);
-  CHECK(fwd["dram_floor"]["ratio"] == 1.0);
+  check_at_compulsory(fwd, 8448);
   CHECK_FALSE(fwd.contains("drain_stall_cycles"));
   // search: fixed keeps the plan before the mapper: double buffered, more bytes.
-  r = run_bpsim("run " + config + " --quiet --force --out " + out + " --set accelerator.mapper.search=fixed");
-  REQUIRE(r.code == 0);
-  const nlohmann::json fixed =
-      op_named(nlohmann::json::parse(test::slurp(out + "/report.json")), "linear0.fwd")["extra"];
+  const nlohmann::json fixed = fwd_extra(config, out, " --set accelerator.mapper.search=fixed");
   CHECK_FALSE(fixed["mapping"].contains("output_buffer"));
   CHECK(fixed["dram_floor"]["operand_dram_bytes"].get<uint64_t>() > 11552);
 }
