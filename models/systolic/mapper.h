@@ -129,8 +129,12 @@ struct MapTarget {
 /// longest T tile that fits (os: T whole, its reduction stays in the PEs), every
 /// operand's tile within its usable buffer. Each candidate also pins, for an input or
 /// weight operand that would repeat passes, the slice of it that the rest of its usable
-/// buffer holds (pin_slices). Objective: spec.mapper.objective, ties to the other figure,
-/// then to buffer bytes, then to the earlier candidate (the fixed plan first).
+/// buffer holds (pin_slices). With the output column-streamed (ws, is) and the buffers
+/// double buffered, each candidate whose output tile the whole output buffer lets grow is
+/// also tried single buffered (Mapping::output_single; not when its order spills), its
+/// drains priced as stalls (drain_stall_cycles). Objective: spec.mapper.objective, ties to
+/// the other figure, then to the double-buffered output, then to buffer bytes, then to the
+/// earlier candidate (the fixed plan first).
 Mapping choose_mapping(const FoldMap& f, const MapTarget& target, const PassBytes& pass);
 
 /// Fills m.pinned: an input or weight operand with more than one pass keeps as many bytes of
