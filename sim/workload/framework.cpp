@@ -139,6 +139,37 @@ void refuse_unmodelled(const std::vector<LayerSpec>& layers) {
   }
 }
 
+/// `loss.backward()` on a loss the caller holds: the loss value (a scalar; mse's
+/// output-sized buffer, docs/workloads.md "Losses") and the one-element seed gradient
+/// autograd makes for it stay allocated until backward() returns. Measured (torch 2.11, H200,
+/// requested bytes): the MLP's sum, mean and cross_entropy peaks are the loss-none peak
+/// without the output and its gradient, plus 4 + 4 bytes; mse's, plus 163,840 + 4.
+void hold_loss(OpGraph& g, const NetSpec& net, int64_t last_backward) {
+  if (net.loss == Loss::none || last_backward < 0) return;
+  int64_t first_bwd = -1;
+  uint32_t value = 0;
+  bool found = false;
+  for (const Op& o : g.ops) {
+    if (o.layer != "loss") continue;
+    if (o.phase == Phase::forward)
+      for (uint32_t t : o.writes)
+        if (g.tensors[t].name == "loss") value = t, found = true;
+    if (o.phase != Phase::forward && first_bwd < 0 && o.detail != "loss_scale") first_bwd = o.id;
+  }
+  if (!found || first_bwd < 0) return;
+  const bool fp32 = net.loss == Loss::float_sum || net.loss == Loss::float_mean;
+  Tensor seed;
+  seed.id = uint32_t(g.tensors.size());
+  seed.name = "loss.seed";
+  seed.bytes = fp32 ? 4 : dtype_bits(net.dtype) / 8;
+  seed.role = TensorRole::workspace;
+  g.tensors.push_back(seed);
+  g.ops[size_t(first_bwd)].writes.push_back(seed.id);
+  std::vector<uint32_t>& h = g.ops[size_t(last_backward)].holds;
+  h.push_back(value);
+  h.push_back(seed.id);
+}
+
 }  // namespace
 
 void check_framework_policy(const NetSpec& net, const std::string& policy) {
@@ -153,6 +184,10 @@ void check_framework_policy(const NetSpec& net, const std::string& policy) {
 void apply_framework(OpGraph& g, const NetSpec& net) {
   if (net.framework == Framework::none) return;
   refuse_unmodelled(net.layers);
+  if (net.autocast != Autocast::none)  // its casts' lifetimes under PyTorch's allocator were not measured
+    throw InputError(
+        "autocast: framework pytorch_cuda does not account autocast's memory yet (its casts' lifetimes were "
+        "not measured against PyTorch); use framework: none");
   g.memory.framework = "pytorch_cuda";
   std::map<std::string, uint32_t> weight_grad_op;  // layer → its last dW op so far
   const size_t n_ops = g.ops.size();
@@ -184,6 +219,7 @@ void apply_framework(OpGraph& g, const NetSpec& net) {
   int64_t last_backward = -1;
   for (const Op& o : g.ops)
     if (o.phase != Phase::update) last_backward = o.id;
+  hold_loss(g, net, last_backward);
   for (size_t i = 0; i < n_ops; ++i) {
     if (g.ops[i].detail == "loss_grad" && last_backward >= 0) {
       // out.backward(torch.ones_like(out)): the caller's `out` and the gradient it passes

@@ -140,6 +140,15 @@ TEST_CASE("amp: bad mixed-precision keys are refused with the key and what is ex
   // A loss other than none under autocast (PyTorch runs it in fp32) is not modelled: refused,
   // in the spec and through the command line's --loss.
   refused("autocast: bf16\nloss: cross_entropy\n", "loss: a loss under autocast is not modelled yet");
+  // framework: pytorch_cuda has not measured autocast's casts: refused, not guessed.
+  refused("autocast: bf16\nframework: pytorch_cuda\n", "framework pytorch_cuda does not account autocast");
+  // A layer kind whose autocast rule was not measured (RMSNorm) is refused, naming the layer.
+  CliResult k = run_bpsim("workload " + s.file("rms.yaml",
+                                               "autocast: bf16\nbatch: 2\ninput: { shape: [8] }\nlayers:\n"
+                                               "  - { kind: rmsnorm, name: norm }\n"
+                                               "  - { kind: linear, out_features: 4 }\n"));
+  CHECK(k.code == 2);
+  CHECK_THAT(k.err, Contains("norm: autocast: no autocast rule is modelled yet for this layer (rmsnorm)"));
   CliResult l = run_bpsim("workload " + mlp(s, "autocast: bf16\n", "ampl.yaml") + " --loss sum");
   CHECK(l.code == 2);
   CHECK_THAT(l.err, Contains("a loss under autocast is not modelled yet"));

@@ -79,3 +79,36 @@ TEST_CASE("framework: pytorch_cuda's peak against PyTorch's, case by case", "[wo
     CHECK(none < c.peak);
   }
 }
+
+TEST_CASE("framework: pytorch_cuda's peak with a loss the caller holds, against PyTorch's",
+          "[workload][torch][framework]") {
+  // The MLP (mlp.yaml at batch 4096) with each loss, PyTorch's requested peak (torch 2.11,
+  // H200; tests/unit/workload/torch_measured.jsonl, cases mlp_loss_* and mlp_bf16_loss_*). The
+  // loss value and its one-element seed stay until backward() returns: sum, mean and
+  // cross_entropy hold 2 × the element size (4 + 4 B in fp32, 2 + 2 in bf16), mse holds its
+  // output-sized buffer (4096 × 10 elements) and a seed element.
+  struct LossCase {
+    DType dtype;
+    Loss loss;
+    uint64_t peak;
+  };
+  const LossCase cases[] = {
+      {DType::fp32, Loss::sum, 109097040},
+      {DType::fp32, Loss::mean, 109097040},
+      {DType::fp32, Loss::cross_entropy, 109097040},
+      {DType::fp32, Loss::mse, 109260876},
+      {DType::bf16, Loss::sum, 73422904},
+      {DType::bf16, Loss::cross_entropy, 73422904},
+      {DType::bf16, Loss::mse, 73504822},
+  };
+  for (const LossCase& c : cases) {
+    NetSpec net = parse_net_spec(config::load_file(std::string(BPSIM_SOURCE_DIR) + "/configs/workloads/mlp.yaml"));
+    net.batch = 4096;
+    net.dtype = c.dtype;
+    net.loss = c.loss;
+    net.framework = Framework::pytorch_cuda;
+    const uint64_t with_hold = build_step(net, *test::policy("{kind: none}")).memory.peak_bytes;
+    INFO(to_string(c.dtype) << " " << config::enum_name(kLossNames, c.loss) << ": bpsim " << with_hold);
+    CHECK(with_hold == c.peak);
+  }
+}
