@@ -14,7 +14,7 @@ bpsim's reason. Overrides: "set" replaces top-level spec keys; "layers_set" merg
 every layer of a kind (inside repeat/sequential groups too); "layers_replace" replaces such a
 layer by the given map. The C++ test tests/unit/workload/test_torch_reference.cpp applies the
 same table. Usage:
-  python3 scripts/torch_compare.py --bpsim build/bpsim [--case ID ...] [--json]
+  python3 scripts/torch_compare.py --bpsim build/bpsim [--root CHECKOUT] [--case ID ...] [--json]
 """
 import argparse
 import json
@@ -47,9 +47,9 @@ def edit_layers(layers, case):
     return out
 
 
-def derived_spec(case):
+def derived_spec(case, root):
     """The case's spec with its overrides, as YAML text; None when the spec file is missing."""
-    path = os.path.join(ROOT, case["spec"])
+    path = os.path.join(root, case["spec"])
     if not os.path.exists(path):
         return None
     with open(path) as f:
@@ -69,9 +69,9 @@ def policy_flags(policy):
     return flags
 
 
-def run_bpsim(bpsim, case):
+def run_bpsim(bpsim, case, root):
     """(saved, peak, None) or (None, None, reason)."""
-    text = derived_spec(case)
+    text = derived_spec(case, root)
     if text is None:
         return None, None, "no spec %s" % case["spec"]
     with tempfile.NamedTemporaryFile("w", suffix=".yaml", delete=False) as f:
@@ -110,6 +110,7 @@ def main():
     ap.add_argument("--measured", default=MEASURED)
     ap.add_argument("--table", default=TABLE)
     ap.add_argument("--case", action="append", default=[])
+    ap.add_argument("--root", default=ROOT, help="checkout whose configs/workloads the table's spec paths name")
     ap.add_argument("--json", action="store_true", help="one JSON line per case instead of markdown")
     a = ap.parse_args()
     measured = {}
@@ -131,7 +132,7 @@ def main():
         if m is None or "error" in m:
             row = {"case": c["case"], "note": "not measured"}
         else:
-            saved, peak, why = run_bpsim(a.bpsim, c)
+            saved, peak, why = run_bpsim(a.bpsim, c, a.root)
             row = {"case": c["case"], "saved_torch": m["saved_requested_bytes"], "peak_torch": m["peak_requested_bytes"]}
             if why:
                 row["check"] = "not modelled" if not c.get("modelled") else "FAIL"
