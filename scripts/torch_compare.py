@@ -12,51 +12,78 @@ peak_requested_bytes: what the tensors asked for, without the allocator's block 
 A case whose spec or keys bpsim does not have yet (bpsim refuses it) prints "not modelled" with
 bpsim's reason. Overrides: "set" replaces top-level spec keys; "layers_set" merges keys into
 every layer of a kind (inside repeat/sequential groups too); "layers_replace" replaces such a
-layer by the given map. The C++ test tests/unit/workload/test_torch_reference.cpp applies the
+layer by the given map (kept name). The C++ test tests/unit/workload/test_torch_reference.cpp applies the
 same table. Usage:
   python3 scripts/torch_compare.py --bpsim build/bpsim [--root CHECKOUT] [--case ID ...] [--json]
 """
 import argparse
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
-
-import yaml
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 MEASURED = os.path.join(ROOT, "tests/unit/workload/torch_measured.jsonl")
 TABLE = os.path.join(ROOT, "tests/unit/workload/torch_cases.json")
 
 
-def edit_layers(layers, case):
-    """Applies layers_set / layers_replace to every layer map of the named kinds, recursively."""
-    out = []
-    for layer in layers:
-        if isinstance(layer, dict) and "layers" in layer:  # repeat or sequential group
-            layer = dict(layer, layers=edit_layers(layer["layers"], case))
-        if isinstance(layer, dict) and layer.get("kind") in case.get("layers_replace", {}):
-            new = dict(case["layers_replace"][layer["kind"]])
-            if "name" in layer:
-                new["name"] = layer["name"]
-            layer = new
-        if isinstance(layer, dict) and layer.get("kind") in case.get("layers_set", {}):
-            layer = dict(layer, **case["layers_set"][layer["kind"]])
-        out.append(layer)
-    return out
+def flow(value):
+    """A JSON value as YAML flow text (JSON is YAML; a plain word stays unquoted, as specs write it)."""
+    if isinstance(value, str) and re.fullmatch(r"[A-Za-z_][A-Za-z0-9_.-]*", value):
+        return value
+    if isinstance(value, dict):
+        return "{ " + ", ".join("%s: %s" % (k, flow(v)) for k, v in value.items()) + " }"
+    if isinstance(value, list):
+        return "[" + ", ".join(flow(v) for v in value) + "]"
+    return json.dumps(value)
+
+
+FLOW_LAYER = re.compile(r"\{[^{}]*\bkind:\s*([A-Za-z0-9_]+)[^{}]*\}")
+
+
+def edit_layer(m, case):
+    """One flow-map layer `{ kind: K, … }` with the case's layers_replace / layers_set applied."""
+    text, kind = m.group(0), m.group(1)
+    if kind in case.get("layers_replace", {}):
+        name = re.search(r"\bname:\s*([^,}]+)", text)
+        new = dict(case["layers_replace"][kind], **({"name": name.group(1).strip()} if name else {}))
+        text = "{ " + ", ".join("%s: %s" % (k, flow(v)) for k, v in new.items()) + " }"
+    if kind in case.get("layers_set", {}):
+        for k, v in case["layers_set"][kind].items():
+            if re.search(r"\b%s:" % k, text):
+                text = re.sub(r"\b%s:\s*[^,}]+" % k, "%s: %s" % (k, flow(v)), text)
+            else:
+                text = text.rstrip("} ") + ", %s: %s }" % (k, flow(v))
+    return text
 
 
 def derived_spec(case, root):
-    """The case's spec with its overrides, as YAML text; None when the spec file is missing."""
+    """The case's spec with its overrides, as YAML text; None when the spec file is missing.
+    Plain text edits, so that no YAML library is needed: `set` replaces (or adds) a top-level
+    `key: value` line; layers_set / layers_replace rewrite the one-line flow maps
+    `{ kind: K, … }` the specs write their layers as (a kind to edit must appear so)."""
     path = os.path.join(root, case["spec"])
     if not os.path.exists(path):
         return None
     with open(path) as f:
-        spec = yaml.safe_load(f)
-    spec.update(case.get("set", {}))
-    spec["layers"] = edit_layers(spec["layers"], case)
-    return yaml.safe_dump(spec, sort_keys=False)
+        text = f.read()
+    for key, value in case.get("set", {}).items():
+        line = "%s: %s" % (key, flow(value))
+        if key == "layers":  # the whole layer list
+            text = text[:re.search(r"^layers:", text, re.M).start()] + line + "\n"
+        elif re.search(r"^%s:" % key, text, re.M):
+            text = re.sub(r"^%s:.*$" % key, line, text, count=1, flags=re.M)
+        else:
+            text = re.sub(r"^layers:", line + "\nlayers:", text, count=1, flags=re.M)
+    kinds = set(case.get("layers_set", {})) | set(case.get("layers_replace", {}))
+    for kind in kinds:
+        if not re.search(r"\{[^{}]*\bkind:\s*%s\b" % kind, text):
+            raise SystemExit("%s: no one-line layer of kind %s in %s" % (case["case"], kind, case["spec"]))
+    if kinds:
+        text = FLOW_LAYER.sub(lambda m: edit_layer(m, case) if m.group(1) in kinds else m.group(0), text)
+    return text
 
 
 def policy_flags(policy):
@@ -91,13 +118,14 @@ def run_bpsim(bpsim, case, root):
 
 
 def verdict(case, saved, peak, m):
-    """ok / FAIL under the table's tolerances; "(not modelled)" marks a case the table does not
-    check yet, "gap" a known peak gap (peak_tol null)."""
+    """ok / FAIL under the table's tolerances ("peak gap": peak_tol null, a known gap); a case the
+    table does not check yet: "not checked: would pass" or "not checked: off"."""
     ok_saved = abs(saved - m["saved_requested_bytes"]) <= case.get("saved_tol_bytes", 0)
     tol = case.get("peak_tol")
     ok_peak = tol is None or abs(peak - m["peak_requested_bytes"]) <= tol * m["peak_requested_bytes"]
-    v = ("ok" if ok_saved and ok_peak else "FAIL") + (" (peak gap)" if tol is None else "")
-    return v if case.get("modelled") else v + " (not modelled)"
+    if not case.get("modelled"):
+        return "not checked: " + ("would pass" if ok_saved and ok_peak else "off")
+    return ("ok" if ok_saved and ok_peak else "FAIL") + (" (peak gap)" if tol is None else "")
 
 
 def err(b, t):
@@ -112,6 +140,8 @@ def main():
     ap.add_argument("--case", action="append", default=[])
     ap.add_argument("--root", default=ROOT, help="checkout whose configs/workloads the table's spec paths name")
     ap.add_argument("--json", action="store_true", help="one JSON line per case instead of markdown")
+    ap.add_argument("--brief", action="store_true",
+                    help="no note column; a refused case shows the gist of bpsim's message (docs/workloads.md's table)")
     a = ap.parse_args()
     measured = {}
     with open(a.measured) as f:
@@ -125,8 +155,9 @@ def main():
         table = [c for c in table if c["case"] in a.case]
     unmapped = sorted(set(measured) - {c["case"] for c in json.load(open(a.table))})
     if not a.json:
-        print("| case | saved torch | saved bpsim | err | peak torch | peak bpsim | err | check | note |")
-        print("|---|---:|---:|---:|---:|---:|---:|---|---|")
+        print("| case | saved torch | saved bpsim | err | peak torch | peak bpsim | err | check |" +
+              ("" if a.brief else " note |"))
+        print("|---|---:|---:|---:|---:|---:|---:|---|" + ("" if a.brief else "---|"))
     for c in table:
         m = measured.get(c["case"])
         if m is None or "error" in m:
@@ -148,8 +179,12 @@ def main():
         cells = [row["case"], row.get("saved_torch", ""), row.get("saved_bpsim", ""), row.get("saved_err", ""),
                  row.get("peak_torch", ""), row.get("peak_bpsim", ""), row.get("peak_err", ""), row.get("check", ""),
                  row["note"]]
+        if a.brief:
+            if "saved_bpsim" not in row:  # "bpsim: SPEC:22:1: loss: unknown key (valid: …)" -> "loss: unknown key"
+                cells[7] += ": " + re.sub(r" \(valid:.*$|^bpsim: SPEC:\d+:\d+: ", "", row["note"])
+            cells.pop()
         print("| " + " | ".join(str(x) for x in cells) + " |")
-    if unmapped and not a.json:
+    if unmapped and not a.json and not a.brief:
         print("\nmeasured but not in the case table: " + ", ".join(unmapped))
     return 0
 

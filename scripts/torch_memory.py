@@ -29,6 +29,7 @@ Needs a CUDA GPU. Usage:
   python3 scripts/torch_memory.py --list
   python3 scripts/torch_memory.py [--detail DIR|FILE.jsonl] [--no-trace] [--cpp-stacks] [--out FILE]
                                   (--all | --case NAME [--case NAME ...])
+  python3 scripts/torch_memory.py --probe softmax --probe conv
 """
 import argparse
 import datetime
@@ -95,6 +96,13 @@ def gpt2_small(attn="explicit", dtype=torch.bfloat16, seq=1024):
     LayerNorm, batch 8, sequence 1024 (configs/workloads/gpt2_small.yaml)."""
     layers = [Block(768, 12, 0.1, attn) for _ in range(12)] + [nn.LayerNorm(768)]
     return nn.Sequential(*layers).to(dtype), torch.randn(8, seq, 768, dtype=dtype)
+
+
+def gpt_block4():
+    """4 GPT-2 blocks without a final LayerNorm, bf16, batch 8, sequence 512 (the second GPT shape
+    of the peak analysis)."""
+    return nn.Sequential(*[Block(768, 12, 0.1) for _ in range(4)]).to(torch.bfloat16), \
+        torch.randn(8, 512, 768, dtype=torch.bfloat16)
 
 
 def gpt_1b():
@@ -363,6 +371,10 @@ CASES["bert_base_checkpoint_layer"] = _case(bert_base, "checkpoint_layers", doc=
 for _p in ["none", "checkpoint"]:
     CASES["gpt_1b_" + _p] = _case(gpt_1b, _p, precision="bf16", sdpa="flash",
                                   doc="GPT-3 XL shape (24×2048, 16 heads) bf16 b1 s2048, SDPA flash, %s" % _p)
+# added after run 2 (at the end, so that the earlier cases keep their allocator history)
+for _p in ["none", "checkpoint"]:
+    CASES["gpt_block4_" + _p] = _case(gpt_block4, _p, precision="bf16",
+                                      doc="4 GPT-2 blocks (768, 12 heads, dropout 0.1) bf16, batch 8, seq 512, %s" % _p)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -414,7 +426,7 @@ def _checkpointed_layers():
 
 CHECKPOINTED_LAYERS = ()
 for _n, _c in CASES.items():
-    _c["model"] = next(m for m in ("mlp_gelu_bf16", "mlp", "resnet18", "resnet50", "gpt2", "llama_lm", "llama",
+    _c["model"] = next(m for m in ("mlp_gelu_bf16", "mlp", "resnet18", "resnet50", "gpt2", "gpt_block4", "llama_lm", "llama",
                                    "vit_b16", "bert_base", "gpt_1b") if _n.startswith(m + "_"))
     _c["gpu_init"] = _n.startswith(("llama", "gpt_1b"))  # 1.2B parameters: initialise on the GPU
 
@@ -650,6 +662,95 @@ def replay(tr, n_fwd, have_frames):
     return rows
 
 
+def traced_allocations(fn):
+    """Runs fn() under the memory-history recorder with C++ stacks; returns fn's result and the
+    allocations it made, in order: (size, "autograd node|at:: function")."""
+    H = torch.cuda.memory
+    H._record_memory_history(enabled="all", context="alloc", stacks="all", max_entries=200000)
+    try:
+        torch.cuda.synchronize()
+        n0 = len(H._snapshot()["device_traces"][0])
+        out = fn()
+        torch.cuda.synchronize()
+        tr = H._snapshot()["device_traces"][0][n0:]
+    finally:
+        H._record_memory_history(enabled=None)
+    return out, [[e["size"], frame_label(e, True)] for e in tr if e["action"] == "alloc"]
+
+
+def probe_softmax():
+    """Softmax backward alone: transient = peak − base − dx during autograd.grad, for plain and
+    masked (GPT pattern: (x·1).masked_fill_(causal, −inf)) inputs."""
+    shapes = [((8, 12, 1024, 1024), torch.bfloat16), ((8, 12, 512, 512), torch.bfloat16),
+              ((8, 12, 1024, 1024), torch.float32), ((8, 12, 2048, 2048), torch.bfloat16),
+              ((4096, 10), torch.float32), ((4096, 1000), torch.float32)]
+    for shape, dt in shapes:
+        for masked in (False, True) if len(shape) == 4 else (False,):
+            torch.manual_seed(1)
+            x = torch.randn(shape, dtype=dt, device="cuda", requires_grad=True)
+            if masked:
+                s = shape[-1]
+                mask = torch.ones(s, s, dtype=torch.bool, device="cuda").triu(1)
+                y = torch.softmax((x * 1.0).masked_fill_(mask, float("-inf")), -1)
+            else:
+                y = torch.softmax(x, -1)
+            g = torch.randn_like(y)
+            torch.cuda.synchronize()
+            base = torch.cuda.memory_allocated()
+            torch.cuda.reset_peak_memory_stats()
+            (dx,), allocs = traced_allocations(lambda: torch.autograd.grad(y, x, g))
+            peak = torch.cuda.max_memory_allocated() - base
+            print(json.dumps({"probe": "softmax_backward", "shape": list(shape), "dtype": str(dt), "masked": masked,
+                              "peak_minus_base": peak, "dx_bytes": dx.nbytes, "transient": peak - dx.nbytes,
+                              "allocations": allocs}), flush=True)
+            del x, y, g, dx
+            torch.cuda.empty_cache()
+
+
+def probe_conv():
+    """Every Conv2d of torchvision resnet18 (fp32, batch 32), alone on a fresh input of its real
+    shape: forward transient = peak − base − output; backward transient = peak − base − dx − dW
+    (cudnn.benchmark off, the default)."""
+    import torchvision
+
+    r = torchvision.models.resnet18().cuda().train()
+    shapes = []
+    hooks = [m.register_forward_hook(lambda m, i, o, n=n: shapes.append((n, tuple(i[0].shape))))
+             for n, m in r.named_modules() if isinstance(m, nn.Conv2d)]
+    with torch.no_grad():
+        r(torch.randn(32, 3, 224, 224, device="cuda"))
+    for h in hooks:
+        h.remove()
+    convs = dict(r.named_modules())
+    for name, shape in shapes:
+        conv = convs[name]
+        x = torch.randn(shape, device="cuda", requires_grad=True)
+        for _ in range(2):  # warm-up (cuDNN plans, workspaces cached by the allocator)
+            y = conv(x)
+            torch.autograd.grad(y, (x, conv.weight), torch.ones_like(y))
+            del y
+        torch.cuda.synchronize()
+        base = torch.cuda.memory_allocated()
+        torch.cuda.reset_peak_memory_stats()
+        y, fa = traced_allocations(lambda: conv(x))
+        fwd = torch.cuda.max_memory_allocated() - base - y.nbytes
+        g = torch.ones_like(y)
+        torch.cuda.synchronize()
+        base2 = torch.cuda.memory_allocated()
+        torch.cuda.reset_peak_memory_stats()
+        (dx, dw), ba = traced_allocations(lambda: torch.autograd.grad(y, (x, conv.weight), g))
+        bwd = torch.cuda.max_memory_allocated() - base2 - dx.nbytes - dw.nbytes
+        print(json.dumps({"probe": "conv", "conv": name, "input": list(shape), "out_channels": conv.out_channels,
+                          "kernel": list(conv.kernel_size), "stride": list(conv.stride), "input_bytes": x.nbytes,
+                          "forward_transient": fwd, "backward_transient": bwd, "forward_allocations": fa,
+                          "backward_allocations": ba}), flush=True)
+        del x, y, g, dx, dw
+        torch.cuda.empty_cache()
+
+
+PROBES = {"softmax": probe_softmax, "conv": probe_conv}
+
+
 def run_case(name):
     """Measures one case (a fresh model; the allocator's cache emptied afterwards)."""
     t0 = time.time()
@@ -702,7 +803,11 @@ def main():
     ap.add_argument("--no-trace", action="store_true")
     ap.add_argument("--cpp-stacks", action="store_true", help="trace with C++ frames (names backward kernels)")
     ap.add_argument("--out", help="append result lines to this file too")
+    ap.add_argument("--probe", action="append", default=[], choices=sorted(PROBES),
+                    help="single-op measurements for the peak analysis (softmax backward, cuDNN convs)")
     a = ap.parse_args()
+    for p in a.probe:
+        PROBES[p]()
     if a.list:
         for n, c in CASES.items():
             print("%-28s %s" % (n, c["doc"]))
