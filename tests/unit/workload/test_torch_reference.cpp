@@ -120,7 +120,7 @@ std::string fmt_pct(double r) { return fmt::format("{:+.2f}%", 100.0 * r); }
 TEST_CASE("torch reference: every measured case has a row in the case table and back", "[workload][torch]") {
   const auto m = measured();
   const json t = table();
-  REQUIRE(m.size() >= 49);
+  REQUIRE(m.size() >= 51);
   std::map<std::string, int> rows;
   for (const json& c : t) ++rows[c["case"].get<std::string>()];
   for (const auto& [name, rec] : m) {
@@ -168,7 +168,8 @@ TEST_CASE("torch reference: saved and peak bytes agree with PyTorch on a GPU", "
     else WARN(name << ": known peak gap " << fmt_pct(rel(o.peak, peak)) << ": " << c.value("why", std::string()));
   }
   // The 15 cases of the 2026-11-28 measurements (MLP b4096, ResNet-18, GPT-2 small × 5 policies)
-  // plus ResNet-50 are checked; every other case is listed until the table marks it modelled.
-  CHECK(checked >= 16);
+  // plus ResNet-50, the bf16 GELU MLP and 4 GPT-2 blocks are checked; every other case is listed
+  // until the table marks it modelled.
+  CHECK(checked >= 20);
   if (!not_modelled.empty()) WARN("torch cases not modelled yet:" << not_modelled);
 }
