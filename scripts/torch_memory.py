@@ -105,11 +105,11 @@ def gpt_block4():
         torch.randn(8, 512, 768, dtype=torch.bfloat16)
 
 
-def gpt_1b():
+def gpt_1b(dtype=torch.bfloat16, batch=1):
     """GPT-3 XL shape (1.3B with embeddings; 1.21B here without embeddings/LM head): 24 blocks,
     hidden 2048, 16 heads, dropout 0.1, SDPA attention, final LayerNorm; bf16, batch 1, seq 2048."""
     layers = [Block(2048, 16, 0.1, "sdpa") for _ in range(24)] + [nn.LayerNorm(2048)]
-    return nn.Sequential(*layers).to(torch.bfloat16), torch.randn(1, 2048, 2048, dtype=torch.bfloat16)
+    return nn.Sequential(*layers).to(dtype), torch.randn(batch, 2048, 2048, dtype=dtype)
 
 
 def mlp(batch):
@@ -375,6 +375,15 @@ for _p in ["none", "checkpoint"]:
 for _p in ["none", "checkpoint"]:
     CASES["gpt_block4_" + _p] = _case(gpt_block4, _p, precision="bf16",
                                       doc="4 GPT-2 blocks (768, 12 heads, dropout 0.1) bf16, batch 8, seq 512, %s" % _p)
+# the 1-billion-parameter claim: whole steps with AdamW (added after run 3)
+CASES["gpt_1b_adamw_none"] = dict(_case(gpt_1b, "none", precision="bf16", sdpa="flash",
+                                        doc="gpt_1b_none with AdamW (bf16 state): whole-step figures"), optimizer="adamw")
+for _p in ["none", "checkpoint"]:
+    CASES["gpt_1b_b8_amp_adamw_" + _p] = dict(_case(lambda: gpt_1b(torch.float32, 8), _p, precision="amp_bf16",
+                                                    sdpa="flash",
+                                                    doc="GPT 1.21B fp32 weights, autocast bf16, flash, batch 8, seq 2048, "
+                                                        "AdamW (fp32 state), %s: whole-step figures" % _p),
+                                              optimizer="adamw")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -500,11 +509,14 @@ class Case:
         """ones: the gradient ones_like(out), allocated here (after the saved bytes are read)."""
         r.backward(torch.ones_like(r) if self.c["loss"] == "ones" else None)
 
-    def step(self):
+    def step_no_zero(self):
         with self.ctx():
             r, _ = self.forward()
             self.backward(r)
         del r
+
+    def step(self):
+        self.step_no_zero()
         self.model.zero_grad(set_to_none=True)
 
     def warm(self):
@@ -535,6 +547,48 @@ class Case:
         return {"saved_after_forward_bytes": saved, "after_model_forward_bytes": after_model, "peak_bytes": peak,
                 "after_backward_bytes": after_bwd, "saved_requested_bytes": saved_req,
                 "peak_requested_bytes": peak_req}
+
+    def measure_step(self):
+        """The same figures for a whole training step with torch.optim.AdamW (default foreach
+        implementation): warm-up steps include opt.step(), so the optimizer state belongs to the
+        baseline; adds the state's bytes, the optimizer step's own transient and absolute bytes
+        (baseline_absolute_bytes = memory_allocated after warm-up: weights, input, AdamW state and
+        the process's cuBLAS/cuBLASLt workspaces; step_peak_absolute_bytes: max over forward,
+        backward and opt.step)."""
+        opt = torch.optim.AdamW(self.model.parameters())
+
+        def full_step():
+            self.step_no_zero()
+            opt.step()
+            self.model.zero_grad(set_to_none=True)
+
+        for _ in range(2):
+            full_step()
+        torch.cuda.synchronize()
+        req = lambda kind: torch.cuda.memory_stats().get("requested_bytes.all." + kind, -1)  # noqa: E731
+        base, base_req = torch.cuda.memory_allocated(), req("current")
+        torch.cuda.reset_peak_memory_stats()
+        with self.ctx():
+            r, m1 = self.forward()
+            torch.cuda.synchronize()
+            saved, saved_req = torch.cuda.memory_allocated() - base, req("current") - base_req
+            self.backward(r)
+        torch.cuda.synchronize()
+        peak, peak_req = torch.cuda.max_memory_allocated() - base, req("peak") - base_req
+        del r
+        torch.cuda.synchronize()
+        before_opt = torch.cuda.memory_allocated()
+        torch.cuda.reset_peak_memory_stats()
+        opt.step()
+        torch.cuda.synchronize()
+        opt_peak = torch.cuda.max_memory_allocated()
+        self.model.zero_grad(set_to_none=True)
+        state = sum(t.nbytes for st in opt.state.values() for t in st.values() if torch.is_tensor(t) and t.is_cuda)
+        return {"saved_after_forward_bytes": saved, "after_model_forward_bytes": m1 - base, "peak_bytes": peak,
+                "after_backward_bytes": before_opt - base, "saved_requested_bytes": saved_req,
+                "peak_requested_bytes": peak_req, "optimizer": "adamw", "optimizer_state_bytes": state,
+                "optimizer_step_transient_bytes": opt_peak - before_opt, "input_bytes": self.x.nbytes,
+                "baseline_absolute_bytes": base, "step_peak_absolute_bytes": max(base + peak, opt_peak)}
 
     def graph_nodes(self):
         """Autograd node names of one forward (with counts): which kernels autograd recorded, e.g.
@@ -759,7 +813,7 @@ def run_case(name):
            "sdpa_forced": c["sdpa"], "doc": c["doc"]}
     k = Case(name)
     rec["param_bytes"] = k.param_bytes
-    rec.update(k.measure())
+    rec.update(k.measure_step() if c.get("optimizer") else k.measure())
     rec.update({"torch": torch.__version__, "gpu": torch.cuda.get_device_name(), "cuda": torch.version.cuda,
                 "cudnn": torch.backends.cudnn.version(),
                 "sms": torch.cuda.get_device_properties(0).multi_processor_count,
@@ -833,7 +887,7 @@ def main():
                 f.write(json.dumps(recs[-1]) + "\n")
     # Phase 2: what autograd recorded (SDPA backend), saved storages, live sets.
     for rec in recs:
-        if "error" not in rec:
+        if "error" not in rec and not CASES[rec["case"]].get("optimizer"):
             try:
                 nodes = detail_case(rec["case"], a.detail, not a.no_trace, a.cpp_stacks) if a.detail else \
                     Case(rec["case"]).graph_nodes()
