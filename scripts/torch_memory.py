@@ -120,6 +120,12 @@ def mlp(batch):
     return nn.Sequential(*layers, nn.Linear(1024, 10)), torch.randn(batch, 1, 28, 28)
 
 
+def mlp_bf16():
+    """The MLP of mlp(4096) with bf16 weights and input."""
+    model, x = mlp(4096)
+    return model.to(torch.bfloat16), x.to(torch.bfloat16)
+
+
 def mlp_gelu_bf16():
     """784-1024-1024-10 MLP, GELU + dropout 0.1, bf16, batch 4096."""
     layers = [nn.Flatten()]
@@ -375,6 +381,12 @@ for _p in ["none", "checkpoint"]:
 for _p in ["none", "checkpoint"]:
     CASES["gpt_block4_" + _p] = _case(gpt_block4, _p, precision="bf16",
                                       doc="4 GPT-2 blocks (768, 12 heads, dropout 0.1) bf16, batch 8, seq 512, %s" % _p)
+# requests of loss and amp (added after run 3)
+for _l in ["sum", "ce", "mse"]:
+    CASES["mlp_bf16_loss_" + _l] = _case(mlp_bf16, "none", _l, "bf16", doc="MLP b4096 bf16, policy none, loss %s" % _l)
+CASES["mlp_amp_none"] = _case(lambda: mlp(4096), "none", precision="amp_bf16", doc="MLP b4096 fp32 weights, autocast bf16")
+CASES["gpt2_amp_checkpoint"] = _case(lambda: gpt2_small(dtype=torch.float32), "checkpoint", precision="amp_bf16",
+                                     doc="GPT-2 small fp32 weights, autocast bf16, explicit attention, every block checkpointed")
 # the 1-billion-parameter claim: whole steps with AdamW (added after run 3)
 CASES["gpt_1b_adamw_none"] = dict(_case(gpt_1b, "none", precision="bf16", sdpa="flash",
                                         doc="gpt_1b_none with AdamW (bf16 state): whole-step figures"), optimizer="adamw")
@@ -802,7 +814,56 @@ def probe_conv():
         torch.cuda.empty_cache()
 
 
-PROBES = {"softmax": probe_softmax, "conv": probe_conv}
+def probe_mse():
+    """mse_loss on the MLP's output (4096×10 fp32): the loss value's storage and every allocation
+    of the loss's forward with its address (is the loss the squared-error block?)."""
+    model, x = mlp(4096)
+    model, x = model.cuda().train(), x.cuda()
+    out = model(x)
+    t = torch.randn_like(out)
+    H = torch.cuda.memory
+    H._record_memory_history(enabled="all", context="alloc", stacks="all", max_entries=100000)
+    try:
+        n0 = len(H._snapshot()["device_traces"][0])
+        r = F.mse_loss(out, t)
+        torch.cuda.synchronize()
+        tr = H._snapshot()["device_traces"][0][n0:]
+    finally:
+        H._record_memory_history(enabled=None)
+    print(json.dumps({"probe": "mse_loss", "loss_storage_nbytes": r.untyped_storage().nbytes(),
+                      "loss_data_ptr": r.untyped_storage().data_ptr(),
+                      "saved": [[list(v.shape), v.untyped_storage().data_ptr(), v.untyped_storage().nbytes()]
+                                for v in (r.grad_fn._saved_self, r.grad_fn._saved_target)],
+                      "events": [[e["action"], e["addr"], e["size"], frame_label(e, True)] for e in tr]}), flush=True)
+
+
+def probe_nodes(name, limit=400):
+    """Allocated bytes (above the baseline) before and after each autograd node of one backward
+    of CASE, in execution order (the first `limit` node events): which tensor outlives its reader."""
+    k = Case(name)
+    k.warm()
+    base = torch.cuda.memory_allocated()
+    events = []
+    with k.ctx():
+        r, _ = k.forward()
+        seen, stack = set(), [r.grad_fn]
+        while stack:
+            fn = stack.pop()
+            if fn is None or fn in seen:
+                continue
+            seen.add(fn)
+            n = fn.name()
+            fn.register_prehook(lambda g, n=n: events.append(["pre", n, torch.cuda.memory_allocated() - base]))
+            fn.register_hook(lambda gi, go, n=n: events.append(["post", n, torch.cuda.memory_allocated() - base]))
+            stack.extend(f for f, _ in fn.next_functions)
+        after_fwd = torch.cuda.memory_allocated() - base
+        k.backward(r)
+    print(json.dumps({"probe": "nodes", "case": name, "after_forward": after_fwd, "events": events[:2 * limit]}),
+          flush=True)
+
+
+PROBES = {"softmax": probe_softmax, "conv": probe_conv, "mse": probe_mse,
+          "nodes_gpt2_amp_none": lambda: probe_nodes("gpt2_amp_none"), "nodes_gpt2_none": lambda: probe_nodes("gpt2_none")}
 
 
 def run_case(name):
@@ -861,7 +922,12 @@ def main():
                     help="single-op measurements for the peak analysis (softmax backward, cuDNN convs)")
     a = ap.parse_args()
     for p in a.probe:
-        PROBES[p]()
+        try:
+            PROBES[p]()
+        except Exception as e:  # noqa: BLE001  (one failing probe must not lose the others)
+            print(json.dumps({"probe": p, "error": "%s: %s" % (type(e).__name__, e)}), flush=True)
+        gc.collect()
+        torch.cuda.empty_cache()
     if a.list:
         for n, c in CASES.items():
             print("%-28s %s" % (n, c["doc"]))
