@@ -120,7 +120,7 @@ std::string fmt_pct(double r) { return fmt::format("{:+.2f}%", 100.0 * r); }
 TEST_CASE("torch reference: every measured case has a row in the case table and back", "[workload][torch]") {
   const auto m = measured();
   const json t = table();
-  REQUIRE(m.size() >= 51);
+  REQUIRE(m.size() >= 59);
   std::map<std::string, int> rows;
   for (const json& c : t) ++rows[c["case"].get<std::string>()];
   for (const auto& [name, rec] : m) {
