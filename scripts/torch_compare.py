@@ -117,6 +117,11 @@ def run_bpsim(bpsim, case, root):
     return j["saved_after_forward_bytes"], j["peak_bytes"], None
 
 
+def row_name(case):
+    """A row's name: its case, or "case/variant" for a second row of the same measured case."""
+    return case["case"] + ("/" + case["variant"] if "variant" in case else "")
+
+
 def verdict(case, saved, peak, m):
     """ok / FAIL under the table's tolerances ("peak gap": peak_tol null, a known gap); a case the
     table does not check yet: "not checked: would pass" or "not checked: off"."""
@@ -161,10 +166,10 @@ def main():
     for c in table:
         m = measured.get(c["case"])
         if m is None or "error" in m:
-            row = {"case": c["case"], "note": "not measured"}
+            row = {"case": row_name(c), "note": "not measured"}
         else:
             saved, peak, why = run_bpsim(a.bpsim, c, a.root)
-            row = {"case": c["case"], "saved_torch": m["saved_requested_bytes"], "peak_torch": m["peak_requested_bytes"]}
+            row = {"case": row_name(c), "saved_torch": m["saved_requested_bytes"], "peak_torch": m["peak_requested_bytes"]}
             if why:
                 row["check"] = "not modelled" if not c.get("modelled") else "FAIL"
                 row["note"] = why
