@@ -2,8 +2,9 @@
 # DRAM traffic of every GEMM against its floor: runs the ResNet-50 and GPT-2 training steps
 # (configs/workloads, their own batch, in bf16) on the two bf16 systolic presets and prints, per run, the
 # distribution of operand DRAM bytes / max(compulsory bytes, lower bound) over the GEMMs
-# (report.json's per-op extra.dram_floor; docs/systolic.md, "DRAM traffic and its lower
-# bound"), and how many GEMMs meet the 1.5x target. Exit 0 whatever the figures.
+# (report.json's per-op extra.dram_floor: the bound for split buffers with fp32 partial sums;
+# docs/systolic.md, "DRAM traffic and its lower bound"), how many GEMMs meet the 1.5x target,
+# the worst GEMM and how many mappings pin a slice. Exit 0 whatever the figures.
 #   scripts/bench_lower_bound.sh [BUILD_DIR] [--set key=value ...]
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -22,14 +23,18 @@ for arch in systolic_32x32_bf16 systolic_128x128_bf16; do
     /usr/bin/python3 - "$work/$name/report.json" "$name" <<'PY'
 import json, sys
 r = json.load(open(sys.argv[1]))
-f = [o["extra"]["dram_floor"] for o in r["ops"] if "dram_floor" in o.get("extra", {})]
+gemms = [o for o in r["ops"] if "dram_floor" in o.get("extra", {})]
+f = [o["extra"]["dram_floor"] for o in gemms]
+worst = max(gemms, key=lambda o: o["extra"]["dram_floor"]["ratio"])
+pinned = sum(o["extra"]["mapping"].get("family") == "pinned_slice" for o in gemms)
 x = sorted(d["ratio"] for d in f)
 moved = sum(d["operand_dram_bytes"] for d in f)
 floor = sum(max(d["compulsory_bytes"], d["lower_bound_bytes"]) for d in f)
 q = lambda p: x[min(len(x) - 1, int(p * len(x)))]
 print(f"{sys.argv[2]}: {len(x)} GEMMs, DRAM/floor min {x[0]:.2f} p50 {q(0.5):.2f} p90 {q(0.9):.2f} "
       f"max {x[-1]:.2f}; within 1.5x: {sum(v <= 1.5 for v in x)}/{len(x)}; "
-      f"all GEMMs {moved / 1e9:.2f} GB vs floor {floor / 1e9:.2f} GB ({moved / floor:.2f}x)")
+      f"all GEMMs {moved / 1e9:.2f} GB vs floor {floor / 1e9:.2f} GB ({moved / floor:.2f}x); "
+      f"worst {worst['name']}; pinned slices {pinned}")
 PY
   done
 done

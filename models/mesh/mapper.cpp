@@ -124,11 +124,12 @@ struct Refusals {
 class Holders {
  public:
   explicit Holders(const workload::OpGraph& g) : m_g(g) {}
-  /// The activation tensors `op` reads (weights and what is made of them left out).
+  /// The activation tensors `op` reads (weights and what is made of them left out; a loss's
+  /// targets, data that comes with the input, are read from memory as weights are).
   std::vector<uint32_t> activations(const workload::Op& op) const {
     std::vector<uint32_t> acts;
     for (uint32_t t : op.reads)
-      if (!weight_like(t)) acts.push_back(t);
+      if (!weight_like(t) && !(op.layer == "loss" && is_input(t))) acts.push_back(t);
     return acts;
   }
   /// The layer holding tensor t: -1 when no forward op wrote it. The network input is
@@ -136,7 +137,7 @@ class Holders {
   int of(uint32_t t) const {
     const auto it = m_held.find(t);
     if (it != m_held.end()) return it->second;
-    return t < m_g.tensors.size() && m_g.tensors[t].role == workload::TensorRole::input ? 0 : -1;
+    return is_input(t) ? 0 : -1;
   }
   void write(const workload::Op& op, int layer) {
     for (uint32_t t : op.writes) m_held[t] = layer;
@@ -144,6 +145,9 @@ class Holders {
   void weights_from(const workload::Op& op) { m_weights.insert(op.writes.begin(), op.writes.end()); }
 
  private:
+  bool is_input(uint32_t t) const {
+    return t < m_g.tensors.size() && m_g.tensors[t].role == workload::TensorRole::input;
+  }
   bool weight_like(uint32_t t) const {
     return (t < m_g.tensors.size() && m_g.tensors[t].role == workload::TensorRole::weight) || m_weights.count(t);
   }

@@ -13,7 +13,17 @@ namespace bpsim::systolic {
 
 namespace {
 uint64_t last_of(uint64_t total, uint64_t size) { return total == 0 ? 0 : total - (ceil_div(total, size) - 1) * size; }
+
+/// DRAM bytes of `passes` passes of `pass` bytes of which `pinned` are loaded only once.
+uint64_t repeated(uint64_t pass, uint64_t passes, uint64_t pinned) {
+  return passes > 1 ? pass * passes - std::min(pinned, pass) * (passes - 1) : pass * passes;
+}
 }  // namespace
+
+const char* Mapping::family() const {
+  if (fixed) return "fixed";
+  return pinned[kInput] || pinned[kWeight] ? "pinned_slice" : "loop_nest";
+}
 
 FoldMap map_gemm(uint64_t m, uint64_t k, uint64_t n, Dataflow df, unsigned rows, unsigned cols) {
   FoldMap f;
@@ -77,6 +87,7 @@ PassBytes gemm_pass_bytes(const FoldMap& f, Dataflow df, unsigned e) {
   p.op[size_t(r.rc)] = f.sr * f.sc * e;
   p.op[size_t(r.rt)] = f.sr * f.t * e;
   p.op[size_t(r.ct)] = f.sc * f.t * e;
+  p.pinnable = p.op;
   return p;
 }
 
@@ -142,12 +153,12 @@ Traffic mapped_traffic(const FoldMap& f, Dataflow df, const Mapping& m, const Pa
     rc.sram_write = rc.sram_read = f.sr * f.sc * e;  // drained, buffered, written back
     rc.dram_write = pass.op[kOutput];
   } else {
-    rc.dram_read = rc.sram_write = pass.op[size_t(r.rc)] * m.passes[size_t(r.rc)];
+    rc.dram_read = rc.sram_write = repeated(pass.op[size_t(r.rc)], m.passes[size_t(r.rc)], m.pinned[size_t(r.rc)]);
     rc.sram_read = f.sr * f.sc * e * f.ft;
   }
   // Row-streamed operand (Sr×T): streamed into the array once per column fold.
   OperandBytes& rt = t.op[r.rt];
-  rt.dram_read = rt.sram_write = pass.op[size_t(r.rt)] * m.passes[size_t(r.rt)];
+  rt.dram_read = rt.sram_write = repeated(pass.op[size_t(r.rt)], m.passes[size_t(r.rt)], m.pinned[size_t(r.rt)]);
   rt.sram_read = f.sr * f.t * e * f.fc;
   // Column-streamed operand (Sc×T): once per row fold; as the output, partial sums.
   OperandBytes& ct = t.op[r.ct];
@@ -159,7 +170,7 @@ Traffic mapped_traffic(const FoldMap& f, Dataflow df, const Mapping& m, const Pa
     ct.dram_write = pass.op[kOutput] + t.spill_bytes;
     ct.dram_read = t.spill_bytes;
   } else {
-    ct.dram_read = ct.sram_write = pass.op[size_t(r.ct)] * m.passes[size_t(r.ct)];
+    ct.dram_read = ct.sram_write = repeated(pass.op[size_t(r.ct)], m.passes[size_t(r.ct)], m.pinned[size_t(r.ct)]);
     ct.sram_read = f.sc * f.t * e * f.fr;
   }
   // First fold: its stationary tile (unless it is the output) and its streamed slices.
@@ -167,6 +178,29 @@ Traffic mapped_traffic(const FoldMap& f, Dataflow df, const Mapping& m, const Pa
   t.first_fold_read_bytes = (r.rc == kOutput ? 0 : r0 * c0 * e) + r0 * f.tt * e + (r.ct == kOutput ? 0 : c0 * f.tt * e);
   t.last_fold_write_bytes = r.rc == kOutput ? f.r_last * f.c_last * e : f.c_last * f.t_last * e;
   return t;
+}
+
+void pin_slices(Mapping& m, const FoldMap& f, Dataflow df, const SramConfig& s, unsigned e, const PassBytes& pass) {
+  m.pinned = {};
+  const Roles r = roles_of(df);
+  // Elements of each operand's tile: the stationary Sr×Sc, the row-streamed Sr×T, the
+  // column-streamed Sc×T. A stationary tile that is fetched again on every T trip is never
+  // reused: each of its folds enters the array once per visit, so it passes through the
+  // buffer one fold at a time and leaves the rest of the buffer to the slice.
+  std::array<uint64_t, 3> tile{};
+  tile[size_t(r.rc)] = m.passes[size_t(r.rc)] > 1 ? f.r_eff() * f.c_eff() : m.tile[kSr] * m.tile[kSc];
+  tile[size_t(r.rt)] = m.tile[kSr] * m.tile[kT];
+  tile[size_t(r.ct)] = m.tile[kSc] * m.tile[kT];
+  // The slice never changes, so it needs no second copy: it takes the whole buffer but the
+  // tile's copies (two when double buffered, the one being used and the one arriving).
+  const uint64_t copies = s.double_buffer ? 2 : 1;
+  for (int o : {int(kInput), int(kWeight)}) {
+    const auto i = size_t(o);
+    if (m.passes[i] < 2) continue;
+    // A line buffer needs less than the tile's GEMM elements: counting those is safe.
+    const uint64_t cap = o == kInput ? s.input_bytes : s.weight_bytes, used = tile[i] * e * copies;
+    if (cap > used) m.pinned[i] = std::min({pass.op[i], pass.pinnable[i], (cap - used) / e * e});
+  }
 }
 
 Traffic plan_traffic(const FoldMap& f, Dataflow df, const SramConfig& s, unsigned e, unsigned a,
@@ -255,6 +289,7 @@ Mapping choose_mapping(const FoldMap& f, const MapTarget& target, const PassByte
       for (const std::array<int, 3>& order : kOrders) {
         m.order = order;
         derive_passes(m, s.dataflow);
+        pin_slices(m, f, s.dataflow, s.sram, e, pass);
         const Score sc = score_of(f, m, g, pass);
         ++compared;
         if (better(sc, best_score, s.mapper.objective)) best = m, best_score = sc;
@@ -265,11 +300,36 @@ Mapping choose_mapping(const FoldMap& f, const MapTarget& target, const PassByte
   return best;
 }
 
-DramFloor dram_floor(uint64_t m, uint64_t k, uint64_t n, const SramConfig& s, unsigned e, const PassBytes& pass) {
+double split_buffer_bound(const FloorGemm& g, const std::array<uint64_t, 3>& cap, unsigned e, unsigned a) {
+  // Each buffer holds no more distinct elements than its operand has (docs/systolic.md, step 3).
+  const double xa = double(std::min(cap[kInput], g.input_elems));
+  const double xb = double(std::min(cap[kWeight], g.k * g.n));
+  const double xc = double(std::min(cap[kOutput], g.m * g.n));
+  const double products = double(g.m) * double(g.n) * double(g.k), outputs = double(g.m) * double(g.n);
+  const double uses = double(std::max<uint64_t>(1, g.input_uses));
+  // Any w in [e, 2a] gives a valid bound: take the best of a 17-point grid.
+  constexpr int kSteps = 16;
+  double best = 0;
+  for (int i = 0; i <= kSteps; ++i) {
+    const double w = double(e) + double(2 * a - e) * i / kSteps;
+    const double sigma = double(e) * (xa + xb) + w * xc;
+    const double segments = double(e) * std::sqrt(w) * products / (std::sqrt(uses) * sigma * std::sqrt(sigma));
+    best = std::max(best, (segments - 1) * (2 * sigma - w) - (w - double(e)) * outputs);
+  }
+  return best;
+}
+
+DramFloor dram_floor(const FloorGemm& g, const SramConfig& s, uint64_t pes, unsigned e, unsigned a,
+                     const PassBytes& pass) {
   DramFloor d;
   d.compulsory_bytes = pass.op[kInput] + pass.op[kWeight] + pass.op[kOutput];
-  const double words = double(s.input_bytes + s.weight_bytes + s.output_bytes) / e;
-  d.bound_bytes = uint64_t(std::ceil(2.0 * double(m) * double(n) * double(k) / std::sqrt(words))) * e;
+  // The mapper's model: partial sums in the output buffer's usable half; the input and
+  // weight buffers whole, as a pinned slice may fill them (pin_slices).
+  const std::array<uint64_t, 3> mapper{s.input_bytes / e + pes, s.weight_bytes / e + pes,
+                                       usable_bytes(s, kOutput) / a + pes};
+  const std::array<uint64_t, 3> chip{s.input_bytes / e + pes, s.weight_bytes / e + pes, s.output_bytes / a + pes};
+  d.bound_bytes = uint64_t(std::floor(split_buffer_bound(g, mapper, e, a)));
+  d.chip_bound_bytes = uint64_t(std::floor(split_buffer_bound(g, chip, e, a)));
   return d;
 }
 

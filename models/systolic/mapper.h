@@ -2,7 +2,8 @@
 /// Mapper: a GEMM (M×K)·(K×N) onto an R×C array — which dimension lies along the rows,
 /// the columns and time (SCALE-Sim's Sr, Sc, T), how many folds, the tile sizes and loop
 /// order of the tile nest around the folds (fixed, or searched), which operand bytes move
-/// between DRAM, the buffers and the array, and the GEMM's DRAM lower bound. Pure C++.
+/// between DRAM, the buffers and the array (a loop nest, optionally with a pinned slice),
+/// and the GEMM's DRAM lower bound on split buffers. Pure C++.
 #include <array>
 #include <cstdint>
 
@@ -63,6 +64,10 @@ uint64_t usable_bytes(const SramConfig& s, int operand);
 /// the compulsory bytes and the bound's compulsory term derive from these.
 struct PassBytes {
   std::array<uint64_t, 3> op{};
+  /// Bytes of a pass that every pass reads at least once: what a pinned slice may hold and
+  /// save on each repeat (the pass itself for a GEMM operand; a line buffer's distinct
+  /// ifmap bytes; 0 where not known).
+  std::array<uint64_t, 3> pinnable{};
 };
 PassBytes gemm_pass_bytes(const FoldMap& f, Dataflow df, unsigned elem_bytes);
 
@@ -80,7 +85,13 @@ struct Mapping {
   std::array<uint64_t, 3> trips{};         ///< tiles along Sr, Sc, T
   std::array<uint64_t, 3> passes{};  ///< full DRAM passes over kInput, kWeight, kOutput (output: 1, its final write)
   uint64_t spill_passes = 0;         ///< times the partial sums leave for DRAM and come back
-  uint64_t candidates = 0;           ///< mappings the search compared (1 for the fixed plan)
+  /// Pinned slice: bytes of an input or weight pass that stay in the operand's buffer for the
+  /// whole GEMM (loaded once) beside its tile, so only the rest of the pass repeats. 0: the
+  /// plain loop nest.
+  std::array<uint64_t, 3> pinned{};
+  uint64_t candidates = 0;  ///< mappings the search compared (1 for the fixed plan)
+  /// "fixed", "loop_nest" or "pinned_slice" (a loop nest with a pinned slice).
+  const char* family() const;
 };
 
 /// Fills m.passes and m.spill_passes from m.order and m.trips (Timeloop's and
@@ -112,9 +123,19 @@ struct MapTarget {
 /// × tiles of Sr and Sc of whole folds giving distinct trip counts (every one when a
 /// dimension has at most 256 folds; else trips 1..16 and tiles of 1..16 folds) × the
 /// longest T tile that fits (os: T whole, its reduction stays in the PEs), every
-/// operand's tile within its usable buffer. Objective: spec.mapper.objective, ties to the
-/// other figure, then to buffer bytes, then to the earlier candidate (the fixed plan first).
+/// operand's tile within its usable buffer. Each candidate also pins, for an input or
+/// weight operand that would repeat passes, the slice of it that the rest of its usable
+/// buffer holds (pin_slices). Objective: spec.mapper.objective, ties to the other figure,
+/// then to buffer bytes, then to the earlier candidate (the fixed plan first).
 Mapping choose_mapping(const FoldMap& f, const MapTarget& target, const PassBytes& pass);
+
+/// Fills m.pinned: an input or weight operand with more than one pass keeps as many bytes of
+/// its pass as its whole buffer holds beside its tile's copies (two when double buffered),
+/// resident for the whole GEMM: the slice never changes, so it needs no second copy (e.g. a
+/// K-slice of B in ws, as for GPT-2's fc2: docs/systolic.md, "Pinned slices"). The slice
+/// holds at most the pass's pinnable bytes. The fixed plan never pins.
+void pin_slices(Mapping& m, const FoldMap& f, Dataflow df, const SramConfig& s, unsigned elem_bytes,
+                const PassBytes& pass);
 
 /// Bytes per operand of `f` (tiled as `m.tile[kT]` says) under mapping `m`.
 Traffic mapped_traffic(const FoldMap& f, Dataflow df, const Mapping& m, const PassBytes& pass, unsigned elem_bytes,
@@ -124,16 +145,34 @@ Traffic mapped_traffic(const FoldMap& f, Dataflow df, const Mapping& m, const Pa
 Traffic plan_traffic(const FoldMap& f, Dataflow df, const SramConfig& s, unsigned elem_bytes, unsigned acc_bytes,
                      uint64_t input_pass_bytes = 0);
 
+/// The GEMM C[M×N] = A[M×K]·B[K×N] a floor is taken of. A conv whose input stream a line
+/// buffer builds loads ifmap elements (`input_elems` distinct ones), each of which stands
+/// for up to `input_uses` = ⌈R/stride⌉·⌈S/stride⌉ elements of A; otherwise A's own M·K
+/// elements, 1 use each.
+struct FloorGemm {
+  uint64_t m = 0, k = 0, n = 0;
+  uint64_t input_elems = 0, input_uses = 1;
+};
+
+/// A lower bound on the DRAM bytes of any schedule of `g` on three separate buffers holding
+/// at most `cap` elements of A (ifmap elements for a line buffer), of B, and partial sums of
+/// C, with e-byte operand loads and final stores and a-byte partial-sum spills and reloads
+/// (docs/systolic.md, "DRAM traffic and its lower bound"; derived there, on the segment
+/// argument of Hong & Kung 1981 / Irony, Toledo & Tiskin 2004 / Smith et al. 2019):
+///   max over w in [e, 2a] of (e·√w·MNK / (√uses·Σ^1.5) − 1)·(2Σ − w) − (w − e)·M·N,
+///   Σ = e·(X_A + X_B) + w·X_C, each X clipped to its operand's size; 0 when negative.
+double split_buffer_bound(const FloorGemm& g, const std::array<uint64_t, 3>& cap, unsigned elem_bytes,
+                          unsigned acc_bytes);
+
 /// DRAM traffic a GEMM instance cannot avoid. compulsory: one pass over each operand
-/// (PassBytes). bound: the leading term of Smith et al.'s I/O lower bound for
-/// C += A·B (2019), 2·M·N·K/√S words, with S the total buffer capacity in words of the
-/// element size (all three buffers, both halves), in bytes (× element size); for a conv,
-/// of its GEMM form.
+/// (PassBytes). bound_bytes: split_buffer_bound on the usable buffers (halves when double
+/// buffered: the model every mapping lives in); chip_bound_bytes: on the full buffers (any
+/// schedule on this chip). Both credit each PE with one register per operand (`pes`).
 struct DramFloor {
-  uint64_t compulsory_bytes = 0, bound_bytes = 0;
+  uint64_t compulsory_bytes = 0, bound_bytes = 0, chip_bound_bytes = 0;
   uint64_t floor() const { return compulsory_bytes > bound_bytes ? compulsory_bytes : bound_bytes; }
 };
-DramFloor dram_floor(uint64_t m, uint64_t k, uint64_t n, const SramConfig& s, unsigned elem_bytes,
+DramFloor dram_floor(const FloorGemm& g, const SramConfig& s, uint64_t pes, unsigned elem_bytes, unsigned acc_bytes,
                      const PassBytes& pass);
 
 /// GEMM names of the loop dimensions under `df` (ws: Sr=k, Sc=n, T=m; os: m, n, k; is: k, m, n).

@@ -39,11 +39,25 @@ PassBytes op_pass_bytes(const ConvInputPlan& ci, const workload::Op& op, const F
   const uint64_t whole = op.gemm.m * op.gemm.k * e;
   if (p.op[kInput] >= whole) {
     p.op[kInput] = ci.pass_bytes;
+    // Every pass reads each ifmap byte the conv touches at least once.
+    p.pinnable[kInput] = std::min(ci.pass_bytes, ci.unique_bytes);
   } else {
     const double kept = double(p.op[kInput]) / double(whole);
     p.op[kInput] = std::max<uint64_t>(1, uint64_t(std::llround(double(ci.pass_bytes) * kept)));
+    p.pinnable[kInput] = 0;  // which ifmap bytes the kept rows touch is not tracked
   }
   return p;
+}
+
+FloorGemm floor_gemm(const workload::Op& op, const ConvInputPlan& ci, unsigned e) {
+  FloorGemm g{op.gemm.m, op.gemm.k, op.gemm.n, op.gemm.m * op.gemm.k, 1};
+  if (!ci.line_buffer) return g;
+  // The line buffer loads ifmap elements; one stands for A's entries at every tap (r, s)
+  // that reaches it from some output pixel: ⌈R/stride⌉ kernel rows × ⌈S/stride⌉ columns.
+  const workload::ConvShape& c = op.conv;
+  g.input_elems = ci.unique_bytes / e;
+  g.input_uses = ceil_div(c.r, c.stride) * ceil_div(c.s, c.stride);
+  return g;
 }
 
 namespace {
@@ -75,8 +89,9 @@ GemmCost cost_gemm(const workload::Op& op, const SystolicSpec& s, std::mt19937_6
   const PassBytes pass = op_pass_bytes(c.conv_input, op, sched, s.dataflow, c.elem_bytes);
   c.mapping = choose_mapping(sched, {s, c.elem_bytes, c.acc_bytes, dram_bytes_per_cycle}, pass);
   const DramFloor floor =
-      dram_floor(g.m, g.k, g.n, s.sram, c.elem_bytes, op_pass_bytes(c.conv_input, op, c.map, s.dataflow, c.elem_bytes));
-  c.floor = {floor.compulsory_bytes * g.batch, floor.bound_bytes * g.batch};
+      dram_floor(floor_gemm(op, c.conv_input, c.elem_bytes), s.sram, uint64_t(s.rows) * s.cols, c.elem_bytes,
+                 c.acc_bytes, op_pass_bytes(c.conv_input, op, c.map, s.dataflow, c.elem_bytes));
+  c.floor = {floor.compulsory_bytes * g.batch, floor.bound_bytes * g.batch, floor.chip_bound_bytes * g.batch};
 
   const FoldTiming dense = time_folds(tiled(c.map, c.mapping), s.dataflow, s.timing, s.stages);
   c.dense_cycles = dense.total() * g.batch;
@@ -127,6 +142,7 @@ nlohmann::json mapping_json(const Mapping& m, const SystolicSpec& s) {
   std::string order;
   for (int d : m.order) order += std::string(order.empty() ? "" : ">") + dim[size_t(d)];
   nlohmann::json j = {{"plan", m.fixed ? "fixed" : "tiled"},
+                      {"family", m.family()},
                       {"loop_order", order},
                       {"candidates", m.candidates},
                       {"spill_passes", m.spill_passes}};
@@ -135,6 +151,7 @@ nlohmann::json mapping_json(const Mapping& m, const SystolicSpec& s) {
     j["trips"][dim[size_t(d)]] = m.trips[size_t(d)];
   }
   for (int o = 0; o < 3; ++o) j["dram_passes"][operand_name(o)] = m.passes[size_t(o)];
+  for (int o : {int(kInput), int(kWeight)}) j["pinned_bytes"][operand_name(o)] = m.pinned[size_t(o)];
   return j;
 }
 
@@ -189,6 +206,7 @@ void fill_gemm_record(const GemmCost& c, const SystolicSpec& s, const Buffers& b
   const uint64_t moved = c.traffic.dram_read() + c.traffic.dram_write();
   rec.extra["dram_floor"] = {{"compulsory_bytes", c.floor.compulsory_bytes},
                              {"lower_bound_bytes", c.floor.bound_bytes},
+                             {"chip_lower_bound_bytes", c.floor.chip_bound_bytes},
                              {"operand_dram_bytes", moved},
                              {"ratio", c.floor.floor() ? double(moved) / double(c.floor.floor()) : 0.0}};
 }

@@ -58,6 +58,9 @@ void check_gemm_dims(const workload::Op& op);
 /// conv's input under a line buffer (`ci`, conv_input.h) passes over what the buffer reads.
 PassBytes op_pass_bytes(const ConvInputPlan& ci, const workload::Op& op, const FoldMap& f, Dataflow df,
                         unsigned elem_bytes);
+/// The GEMM form of `op` its DRAM floor is taken of (mapper.h, FloorGemm): a conv under a
+/// line buffer loads its distinct ifmap elements, each up to ⌈R/stride⌉·⌈S/stride⌉ of A's.
+FloorGemm floor_gemm(const workload::Op& op, const ConvInputPlan& ci, unsigned elem_bytes);
 /// `dram_bytes_per_cycle`: the DRAM's peak per array cycle, for mapper objective cycles (0: unknown).
 GemmCost cost_gemm(const workload::Op& op, const SystolicSpec& s, std::mt19937_64& rng,
                    double dram_bytes_per_cycle = 0);

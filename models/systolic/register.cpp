@@ -16,7 +16,8 @@ void register_systolic(Registry& r) {
   k.streams_ops = true;
   k.memory = MemoryUse::dram;  // operands stream through DRAM
   // Each GEMM's mapping and its DRAM traffic against the floor (op_cost.cpp, extra).
-  k.csv_columns = {{"loop_order", "/mapping/loop_order"},
+  k.csv_columns = {{"map_family", "/mapping/family"},
+                   {"loop_order", "/mapping/loop_order"},
                    {"tile_m", "/mapping/tile/m"},
                    {"tile_n", "/mapping/tile/n"},
                    {"tile_k", "/mapping/tile/k"},

@@ -1,4 +1,4 @@
-// `bpsim workload SPEC.yaml [--policy P] [--segments N] [--batch B] [--json]`: the step a spec builds.
+// `bpsim workload SPEC.yaml [--policy P] [--segments N] [--batch B] [--loss L] [--json]`: the step a spec builds.
 #include <fmt/format.h>
 #include <boost/program_options.hpp>
 #include <nlohmann/json.hpp>
@@ -59,14 +59,16 @@ nlohmann::json graph_json(const OpGraph& g) {
 int cmd_workload(int argc, char* argv[]) {
   std::string spec;
   int64_t batch = -1;  // -1: the spec's batch
+  std::string loss;    // empty: the spec's loss
   bool json = false, help = false;
   std::vector<std::string> limit_flags;
   PolicyFlags policy;
   po::options_description d("options");
   d.add_options()("help,h", po::bool_switch(&help), "show this help");
   policy.add_to(d);
-  d.add_options()("batch", po::value(&batch), "override the spec's batch")("json", po::bool_switch(&json),
-                                                                           "print ops, tensors and memory as JSON")(
+  d.add_options()("batch", po::value(&batch), "override the spec's batch")(
+      "loss", po::value(&loss), "override the spec's loss (choices: bpsim list, workload.loss)")(
+      "json", po::bool_switch(&json), "print ops, tensors and memory as JSON")(
       "limit", po::value(&limit_flags), "NAME=N: change a limit, e.g. layers=200000 (README: Limits)");
   po::options_description all;
   all.add(d).add_options()("spec", po::value(&spec));
@@ -77,14 +79,15 @@ int cmd_workload(int argc, char* argv[]) {
   po::notify(vm);
   if (help) {
     std::cout << "usage: bpsim workload SPEC.yaml [--policy P] [--segments N] [--threshold T] [--budget BYTES]\n"
-                 "                      [--cost flops|roofline] [--batch B] [--json] [--limit NAME=N]\n\n"
+                 "                      [--cost flops|roofline] [--batch B] [--loss L] [--json]\n"
+                 "                      [--limit NAME=N]\n\n"
                  "The flags set workload.policy's keys, checked as in a config (bpsim list shows each kind's).\n\n"
               << d;
     return 0;
   }
   if (spec.empty()) throw po::error("missing SPEC.yaml");
   for (const std::string& l : limit_flags) limits::apply_flag(l);
-  const OpGraph g = *load_workload(command_line_section(spec, batch, policy.keys()), "workload", 1);
+  const OpGraph g = *load_workload(command_line_section(spec, batch, policy.keys(), loss), "workload", 1);
   if (json) {
     std::cout << graph_json(g).dump(2) << "\n";
     return 0;

@@ -21,6 +21,7 @@ struct WorkloadParams {
   std::optional<std::string> spec;  ///< net_of reads it from the node (its location names the file)
   std::optional<uint64_t> batch;
   std::optional<DType> dtype;
+  std::optional<Loss> loss;
   NoParams policy, policies;  ///< checked per kind (make_policy), erased before validation
   std::optional<double> relu_density;
   std::optional<std::string> masks;  ///< read from the node (its location resolves the path)
@@ -36,6 +37,9 @@ const config::Binder<WorkloadParams>& workload_binder() {
              "keys (input, layers, optimizer, name) inline instead");
     w.integer("batch", &WorkloadParams::batch, "samples", "overrides the spec's batch").range(1, int64_t(1) << 24);
     w.choice("dtype", &WorkloadParams::dtype, dtype_names(false), "overrides the spec's dtype");
+    w.choice("loss", &WorkloadParams::loss, kLossNames,
+             "overrides the spec's loss (none: backward from an external output-sized gradient; "
+             "docs/workloads.md \"Losses\")");
     w.group("policy", &WorkloadParams::policy, per_kind, "memory policy: {kind: K, K's keys}");
     w.group("policies", &WorkloadParams::policies, per_kind,
             "per kind, its keys where `policy` names that kind without giving them "
@@ -143,7 +147,8 @@ NetSpec net_of(const config::Node& section, const std::string& key_path, config:
 }  // namespace
 
 config::Node command_line_section(const std::string& spec, int64_t batch,
-                                  const std::vector<std::pair<std::string, std::string>>& policy) {
+                                  const std::vector<std::pair<std::string, std::string>>& policy,
+                                  const std::string& loss) {
   auto scalar = [](const std::string& text) {
     config::Node n;
     n.type = config::Node::Type::Scalar;
@@ -157,6 +162,7 @@ config::Node command_line_section(const std::string& spec, int64_t batch,
   spec_node.loc = Location{};  // relative to the working directory
   section.set("spec", spec_node);
   if (batch != -1) section.set("batch", scalar(std::to_string(batch)));
+  if (!loss.empty()) section.set("loss", scalar(loss));
   if (!policy.empty()) {
     config::Node p;
     p.type = config::Node::Type::Map;
@@ -206,6 +212,7 @@ std::shared_ptr<OpGraph> load_workload(const config::Node& section, const std::s
   const WorkloadParams p = workload_binder().parse(config::validate(rest, *workload_schema(), key_path));
   if (p.batch) net.batch = *p.batch;
   if (p.dtype) net.dtype = *p.dtype;
+  if (p.loss) net.loss = *p.loss;
   if (p.relu_density) set_relu_density(net.layers, *p.relu_density);
   const std::unique_ptr<const Policy> policy = policy_of(section, key_path, PolicyContext{seed, accelerator_cost});
   auto g = std::make_shared<OpGraph>(build_step(net, *policy));

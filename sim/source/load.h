@@ -21,10 +21,11 @@ std::shared_ptr<const config::Schema> workload_schema();
 std::string trace_path_of(const config::Node& section, const std::string& key_path);
 
 /// A `workload:` section as a command line gives it: {spec: SPEC (relative to the working
-/// directory), batch (unless -1), policy: {KEY: VALUE, …} (when any)}, each value located at
-/// "<command line>". load_workload then checks it as it checks a config's.
+/// directory), batch (unless -1), policy: {KEY: VALUE, …} (when any), loss (unless empty)},
+/// each value located at "<command line>". load_workload then checks it as it checks a config's.
 config::Node command_line_section(const std::string& spec, int64_t batch,
-                                  const std::vector<std::pair<std::string, std::string>>& policy);
+                                  const std::vector<std::pair<std::string, std::string>>& policy,
+                                  const std::string& loss = "");
 
 /// The op graph a config's `workload:` section names: a network spec (path or inline,
 /// with overrides and policy), a bpsim trace (`trace:`), or a SCALE-Sim topology CSV

@@ -39,6 +39,7 @@ OpGraph build_with_segments(const NetSpec& net, const NetPlan& plan, const std::
   }
   std::vector<uint32_t> grads(n, 0);
   const uint32_t out = plan.output < 0 ? e.input() : ctx[size_t(plan.output)].out;
+  if (plan.output >= 0) e.loss_forward(out);  // forward phase: what it keeps counts as saved
   if (plan.output >= 0) grads[size_t(plan.output)] = e.loss_grad(out);
   mark(-1);
   for (size_t i = n; i-- > 0;) {

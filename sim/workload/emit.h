@@ -1,7 +1,7 @@
 #pragma once
 /// Emits the ops of one training step from a NetPlan: each primitive's forward, its
 /// backward as PyTorch eager autograd runs it (what it saves is what its backward reads),
-/// the loss gradient and the optimizer update.
+/// the loss with its backward (emit_loss.cpp) and the optimizer update.
 #include <map>
 #include <string>
 #include <vector>
@@ -28,6 +28,11 @@ class StepEmitter {
   /// Backward of node i given the gradient of its output; adds the gradients of its
   /// inputs to `grads` (summing when a tensor feeds several nodes, as autograd does).
   void backward(size_t i, const NodeCtx& c, uint32_t dy, std::vector<uint32_t>& grads);
+  /// The loss's forward ops on the network output `out`, after the network's forward (the
+  /// spec's `loss`; none: nothing).
+  void loss_forward(uint32_t out);
+  /// The gradient of `out`: the loss's backward ops (loss_backward), or for `none` an
+  /// external gradient of its size, as `out.backward(torch.ones_like(out))`.
   uint32_t loss_grad(uint32_t out);
   void update();
 
@@ -44,6 +49,7 @@ class StepEmitter {
   /// dX and dW of linear, conv2d and their binary forms; returns dX (0 when not needed).
   uint32_t backward_gemm(size_t i, const NodeCtx& c, uint32_t dy, bool need_dx);
   uint32_t weight_grad(uint32_t param);
+  uint32_t loss_backward(uint32_t out);
   /// The mask of a dX whose layer reads node `node`'s output: the AND of the ReLU and
   /// dropout masks on the chain back to the producing layer, through flatten and pools.
   OutputMask activation_chain_mask(int node) const;
@@ -62,6 +68,10 @@ class StepEmitter {
   std::vector<uint32_t> m_param_order;          ///< all parameters, in creation order
   std::map<uint32_t, uint32_t> m_grad_of;       ///< parameter → its .grad tensor
   std::map<uint32_t, uint64_t> m_elements;      ///< elements of tensors not in the dtype (Tensor::bits)
+  /// What loss_forward made and the loss's backward reads (0: none).
+  struct LossTensors {
+    uint32_t value = 0, target = 0, log_probs = 0, total_weight = 0;
+  } m_loss;
 };
 
 }  // namespace bpsim::workload

@@ -249,6 +249,7 @@ uint64_t StepEmitter::elements(uint32_t t) const {
 }
 
 uint32_t StepEmitter::loss_grad(uint32_t out) {
+  if (m_net.loss != Loss::none) return loss_backward(out);  // emit_loss.cpp
   const uint64_t n = elements(out);
   const uint32_t dy = tensor("loss.grad", bytes(n), TensorRole::gradient);
   Op& o = op("loss.bwd", "loss", Phase::backward_data, OpKind::elementwise, {out}, {dy});

@@ -301,6 +301,7 @@ ChainModel chain_model(const NetPlan& plan, const StepAnalysis& b, std::vector<s
   for (const Op& o : g.ops) {
     const int node = b.op_node[o.id];
     if (o.phase == Phase::forward) {
+      if (node < 0) continue;  // the loss: after every stage, like its backward
       for (uint32_t t : o.writes) writer[t] = int(stage[size_t(node)]);
       continue;
     }
@@ -311,7 +312,8 @@ ChainModel chain_model(const NetPlan& plan, const StepAnalysis& b, std::vector<s
   // the output first); a view (flatten) passes its input on.
   std::vector<int> out_tensor(stages, -1);
   for (const Op& o : g.ops)
-    if (o.phase == Phase::forward && !o.writes.empty()) out_tensor[stage[size_t(b.op_node[o.id])]] = int(o.writes[0]);
+    if (o.phase == Phase::forward && !o.writes.empty() && b.op_node[o.id] >= 0)
+      out_tensor[stage[size_t(b.op_node[o.id])]] = int(o.writes[0]);
   for (size_t t = 0; t < stages; ++t) {
     if (out_tensor[t] < 0 && t > 0) out_tensor[t] = out_tensor[t - 1];
     if (out_tensor[t] < 0) continue;

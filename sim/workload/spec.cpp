@@ -232,6 +232,7 @@ struct NetHeader {
   uint64_t batch;
   NetInput input;
   Optimizer optimizer;
+  Loss loss;
 };
 
 const config::Binder<NetHeader>& net_binder() {
@@ -245,6 +246,11 @@ const config::Binder<NetHeader>& net_binder() {
     s.integer("batch", &NetHeader::batch, "samples", "batch size").def(1).range(1, int64_t(1) << 24);
     s.group("input", &NetHeader::input, input, "the network input");
     s.choice("optimizer", &NetHeader::optimizer, kOptimizerNames, "weight update rule").def("sgd");
+    s.choice("loss", &NetHeader::loss, kLossNames,
+             "loss on the output: none (an external output-sized gradient), sum, mean, float_sum and "
+             "float_mean (of the output cast to fp32), cross_entropy (int64 class targets, classes = the "
+             "output's last dimension, mean), mse (mean)")
+        .def("none");
     return s;
   }();
   return b;
@@ -268,6 +274,7 @@ NetSpec parse_net_spec(const config::Node& root) {
   }
   if (net.input_shape.empty()) throw v.error("input.shape", "needs at least one dimension");
   net.optimizer = h.optimizer;
+  net.loss = h.loss;
   const config::Node* layers = root.find("layers");
   if (!layers) throw InputError(root.loc, "layers", "missing required key 'layers'");
   parse_layer_list(*layers, "layers", net.layers);

@@ -44,12 +44,25 @@ enum class Optimizer { sgd, momentum, adam };
 inline constexpr config::EnumName<Optimizer> kOptimizerNames[] = {
     {Optimizer::sgd, "sgd"}, {Optimizer::momentum, "momentum"}, {Optimizer::adam, "adam"}};
 
+/// The loss the step's backward starts from (docs/workloads.md "Losses"). `none`: no loss op,
+/// an external gradient of the output's size (`out.backward(torch.ones_like(out))`);
+/// float_sum / float_mean: `out.float().sum()` / `.mean()`.
+enum class Loss { none, sum, mean, float_sum, float_mean, cross_entropy, mse };
+inline constexpr config::EnumName<Loss> kLossNames[] = {{Loss::none, "none"},
+                                                        {Loss::sum, "sum"},
+                                                        {Loss::mean, "mean"},
+                                                        {Loss::float_sum, "float_sum"},
+                                                        {Loss::float_mean, "float_mean"},
+                                                        {Loss::cross_entropy, "cross_entropy"},
+                                                        {Loss::mse, "mse"}};
+
 struct NetSpec {
   std::string name;
   DType dtype = DType::fp32;
   uint64_t batch = 1;
   std::vector<uint64_t> input_shape;  ///< per sample
   Optimizer optimizer = Optimizer::sgd;
+  Loss loss = Loss::none;
   /// Top-level layers (`repeat` groups expanded): the units of checkpointing policies.
   std::vector<LayerSpec> layers;
 };

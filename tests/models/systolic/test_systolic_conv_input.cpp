@@ -313,3 +313,37 @@ TEST_CASE("systolic conv input: a SCALE-Sim conv row reads its unique ifmap byte
   CHECK(op["extra"]["conv_input"]["lowered_bytes"] == 288);
   CHECK(op["dram_read_bytes"] == 128 + 18 * 4);  // the ifmap, then the 18 × 4 weights
 }
+
+TEST_CASE("systolic conv input: AlexNet Conv1 from a SCALE-Sim topology, the ifmap bytes both tools define",
+          "[systolic][conv_input][cli]") {
+  test::Scratch s("conv_input_alex");
+  // SCALE-Sim's AlexNet Conv1 row (224×224×3, 11×11, 96 filters, stride 4), ws on 32×32 with
+  // timing: scalesim (SCALE-Sim's fixed plan and rsc taps).
+  const std::string topo =
+      s.file("alex.csv",
+             "Layer name, IFMAP Height, IFMAP Width, Filter Height, Filter Width, Channels, Num Filter, "
+             "Strides,\nalex_c1,224,224,11,11,3,96,4,\n");
+  const auto ifmap_reads = [&](const std::string& kib) {
+    const std::string cfg =
+        s.file("alex" + kib + ".yaml", test::preset_includes("systolic_32x32_int8.yaml") +
+                                           "accelerator: { dataflow: ws, timing: scalesim, sram: { input_kib: " + kib +
+                                           ", weight_kib: " + kib + ", output_kib: " + kib +
+                                           " } }\nworkload: { scalesim: " + topo + " }\n");
+    const test::CliResult r = test::run_bpsim("run " + cfg + " -q --out " + (s / ("o" + kib)));
+    INFO(r.err);
+    REQUIRE(r.code == 0);
+    const nlohmann::json op =
+        test::op_of(nlohmann::json::parse(test::slurp(s / ("o" + kib + "/report.json"))), "alex_c1");
+    return op["extra"]["operands"]["input"]["dram_read_bytes"].get<uint64_t>();
+  };
+  // Buffers that hold the ifmap (SCALE-Sim's DRAM reads are then the distinct addresses its
+  // operand matrix names): the unique bytes, the whole 224·224·3 = 150528-byte ifmap.
+  CHECK(ifmap_reads("8192") == 150528);
+  // 64 KiB (32 KiB a half): each of the 12 row folds reads its distinct bytes (598944 in
+  // all) once per column fold (3): 1796832 B = the sum over SCALE-Sim's 36 folds of the
+  // distinct addresses of its own ifmap demand matrix. SCALE-Sim reports 1805023: the misses
+  // of its estimate-bandwidth read buffer (sets of ⌊65536/100⌋ = 655 addresses, all dropped
+  // when 50 have filled), which also refetches 8191 bytes inside folds whose 49,912 distinct
+  // addresses (on average) overflow its window of at most 32,749 (docs/systolic.md).
+  CHECK(ifmap_reads("64") == 3 * 598944);
+}
