@@ -25,3 +25,8 @@ run gpt2_small.yaml --policy checkpoint
 run resnet50.yaml
 run resnet50.yaml --policy checkpoint_sequential --segments 4
 run resnet18.yaml
+# The 1-billion-parameter specs (#21: bpsim workload on them in at most 0.2 s).
+run llama_1b.yaml
+run llama_1b.yaml --policy checkpoint
+run gpt_1b.yaml
+run gpt_1b.yaml --policy checkpoint

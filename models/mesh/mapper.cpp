@@ -286,6 +286,24 @@ void routing_tables(Mapping& map) {
 /// builder lays them out) becomes a layer of H·keys score neurons per query token; PV
 /// (reads the probabilities and the QKV output) a layer of H·d neurons per query token.
 /// Returns why it cannot be mapped ("" when it was: the layer is the last of `map`).
+/// Why the mesh does not map an op of an attention variant (docs/workloads.md "Attention
+/// variants"); empty when the op is not one. The mesh maps QKᵀ and PV of a QKV projection
+/// of 3·heads·head_dim features, its scores held by the attention layer's clusters.
+std::string attention_variant_refusal(const workload::Op& op) {
+  const std::string& d = op.detail;
+  if (d.rfind("sdpa_", 0) == 0)
+    return "runs fused scaled-dot-product attention (attention: flash, mem_efficient or cudnn), whose kernel keeps "
+           "the scores on chip; the mesh maps QKᵀ, softmax and PV as separate layers (use attention: explicit)";
+  if (d == "rope")
+    return "applies rotary embeddings (rope: true) to q and k, which the mesh's attention does not place";
+  if (d == "repeat_kv" || d == "contiguous")
+    return "copies q, k and v for its products (grouped-query attention, rotary embeddings or separate q, k, v "
+           "projections); the mesh maps attention on a projection of 3·heads·head_dim features only";
+  if (d == "causal_mask")
+    return "builds a causal mask tensor in its forward (causal_mask: kept), which the mesh's attention does not hold";
+  return "";
+}
+
 std::string map_attention(const workload::Op& op, const std::vector<int>& from, Mapping& map, unsigned P,
                           uint64_t bytes) {
   const bool qk = op.detail == "attention_qk", pv = op.detail == "attention_pv";
@@ -337,8 +355,15 @@ Mapping map_graph(const workload::OpGraph& g, const MeshSpec& spec, const config
   input.out_density = spec.input_density;
   map.layers.push_back(input);
   bool any_layer = false;
+  std::set<std::string> variant_refused;  // one refusal per attention layer, its later ops skipped
   for (const workload::Op& op : g.ops) {
     if (op.phase != workload::Phase::forward) continue;
+    const std::string variant = attention_variant_refusal(op);
+    if (!variant.empty() || variant_refused.count(op.layer)) {
+      if (variant_refused.insert(op.layer).second) no.add("mode", "layer '" + op.layer + "' " + variant);
+      held.write(op, op.reads.empty() ? 0 : std::max(0, held.of(op.reads[0])));  // keep following the graph
+      continue;
+    }
     const bool layer = is_layer_op(op);
     if (op.kind == workload::OpKind::xnor_gemm)
       no.add("mode", "layer '" + op.layer +

@@ -15,6 +15,7 @@
 #include "sim/memory/memory_factory.h"
 #include "sim/source/load.h"
 #include "sim/workload/policy.h"
+#include "sim/workload/spec.h"
 
 namespace po = boost::program_options;
 namespace fs = std::filesystem;
@@ -65,6 +66,9 @@ int cmd_list(int argc, char* argv[]) {
   }
 
   std::cout << "\nworkload (the workload: section, with a network spec):\n" << workload::workload_schema()->describe(2);
+  std::cout << "\nnetwork spec (configs/workloads/*.yaml; `layers` lists the layers):\n"
+            << workload::net_spec_schema()->describe(2) << "  optimizer, as a map:\n"
+            << workload::optimizer_schema()->describe(4);
   std::cout << "\nmemory (the memory: section):\n" << memory::memory_schema()->describe(2);
   std::cout << "\nmemory presets (include one):\n";
   for (const auto& f : yaml_files(fs::path(configs) / "memory")) {

@@ -6,9 +6,11 @@
 
 namespace bpsim::cli {
 
-const std::array<PolicyFlags::Flag, 10> PolicyFlags::kFlags = {{
+const std::array<PolicyFlags::Flag, 12> PolicyFlags::kFlags = {{
     {"policy", "kind", "memory policy (default none)"},
     {"segments", "segments", "checkpoint_sequential: segments (default 2)"},
+    {"level", "level", "checkpoint, checkpoint_sequential: depth of the module lists split (default 0, the top level)"},
+    {"at", "at", "checkpoint, checkpoint_sequential: split only this sequential group's modules, e.g. layer3"},
     {"threshold", "threshold", "threshold: recompute cost per stored byte above which a node is stored"},
     {"budget", "budget_bytes", "evaluation, optimal: peak memory to fit, bytes"},
     {"cost", "cost", "threshold, evaluation, optimal: recompute cost, flops (default) | roofline"},

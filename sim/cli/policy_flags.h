@@ -26,8 +26,8 @@ class PolicyFlags {
     const char* key;  ///< its workload.policy key
     const char* help;
   };
-  static const std::array<Flag, 10> kFlags;
-  std::array<std::optional<std::string>, 10> m_given;
+  static const std::array<Flag, 12> kFlags;
+  std::array<std::optional<std::string>, 12> m_given;
 };
 
 }  // namespace bpsim::cli

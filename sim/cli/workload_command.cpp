@@ -1,4 +1,5 @@
-// `bpsim workload SPEC.yaml [--policy P] [--segments N] [--batch B] [--loss L] [--json]`: the step a spec builds.
+// `bpsim workload SPEC.yaml [--policy P] [--segments N] [--batch B] [--loss L] [--json] [--breakdown]`: the step a spec
+// builds.
 #include <fmt/format.h>
 #include <boost/program_options.hpp>
 #include <nlohmann/json.hpp>
@@ -9,6 +10,7 @@
 
 #include "sim/cli/commands.h"
 #include "sim/cli/policy_flags.h"
+#include "sim/cli/workload_breakdown.h"
 #include "sim/core/error.h"
 #include "sim/core/limits.h"
 #include "sim/source/load.h"
@@ -60,7 +62,8 @@ int cmd_workload(int argc, char* argv[]) {
   std::string spec;
   int64_t batch = -1;  // -1: the spec's batch
   std::string loss;    // empty: the spec's loss
-  bool json = false, help = false;
+  bool json = false, help = false, breakdown = false;
+  std::string policies;
   std::vector<std::string> limit_flags;
   PolicyFlags policy;
   po::options_description d("options");
@@ -69,7 +72,11 @@ int cmd_workload(int argc, char* argv[]) {
   d.add_options()("batch", po::value(&batch), "override the spec's batch")(
       "loss", po::value(&loss), "override the spec's loss (choices: bpsim list, workload.loss)")(
       "json", po::bool_switch(&json), "print ops, tensors and memory as JSON")(
-      "limit", po::value(&limit_flags), "NAME=N: change a limit, e.g. layers=200000 (README: Limits)");
+      "limit", po::value(&limit_flags), "NAME=N: change a limit, e.g. layers=200000 (README: Limits)")(
+      "breakdown", po::bool_switch(&breakdown),
+      "memory by what it holds (weights, gradients, optimizer state, input, activations, temporaries) per policy")(
+      "policies", po::value(&policies),
+      "--breakdown: comma-separated policy kinds (default none,checkpoint,full_recompute, and optimal with --budget)");
   po::options_description all;
   all.add(d).add_options()("spec", po::value(&spec));
   po::positional_options_description pos;
@@ -79,14 +86,19 @@ int cmd_workload(int argc, char* argv[]) {
   po::notify(vm);
   if (help) {
     std::cout << "usage: bpsim workload SPEC.yaml [--policy P] [--segments N] [--threshold T] [--budget BYTES]\n"
-                 "                      [--cost flops|roofline] [--batch B] [--loss L] [--json]\n"
-                 "                      [--limit NAME=N]\n\n"
+                 "                      [--cost flops|roofline] [--batch B] [--loss L] [--json] [--limit NAME=N]\n"
+                 "       bpsim workload SPEC.yaml --breakdown [--policies P,Q,...] [--budget BYTES] [--json]\n\n"
                  "The flags set workload.policy's keys, checked as in a config (bpsim list shows each kind's).\n\n"
               << d;
     return 0;
   }
   if (spec.empty()) throw po::error("missing SPEC.yaml");
   for (const std::string& l : limit_flags) limits::apply_flag(l);
+  if (!policies.empty() && !breakdown) throw po::error("--policies goes with --breakdown");
+  if (breakdown) {
+    print_breakdown(spec, batch, policies, policy.keys(), loss, json);
+    return 0;
+  }
   const OpGraph g = *load_workload(command_line_section(spec, batch, policy.keys(), loss), "workload", 1);
   if (json) {
     std::cout << graph_json(g).dump(2) << "\n";

@@ -31,6 +31,9 @@ constexpr std::array<Decl, kCount> kDecls = {{
     // 10^6 layers already take 23 s and 1.2 GB to build a step; 10^5 stops nested repeats
     // (10^5 × 10^5) in about a second.
     {"layers", 100000, "", "layers of a workload spec once its repeat groups are expanded"},
+    // Parsing recurses once per level; real networks nest 2 or 3 deep (torchvision: stage,
+    // block). Bounded above by the YAML reader's 64 levels, two per group.
+    {"nesting", 8, "", "depth of a workload spec's layer groups (repeat, sequential, residual)"},
     // Each point is a simulation: more is an axis too many. 2^40 points hung the sweep reader,
     // 64 two-value axes wrapped the count to 0 (both found by fuzzing).
     {"sweep_points", 10000, "", "points of a sweep (the product of its axes' lengths)"},

@@ -25,6 +25,7 @@ enum class Id {
   bitmap_bytes,  ///< one output-mask bitmap file
   scalesim_dim,  ///< any size field of a SCALE-Sim row
   layers,        ///< layers of a workload spec once its `repeat` groups are expanded
+  nesting,       ///< depth of a workload spec's layer groups (repeat, sequential, residual)
   sweep_points,  ///< points of a sweep (the product of its axes)
 };
 inline constexpr size_t kCount = size_t(Id::sweep_points) + 1;

@@ -14,6 +14,20 @@ constexpr uint64_t kUnplaced = ~uint64_t(0);
 constexpr uint64_t kTensorAlign = 4096;
 }  // namespace
 
+/// The ops of PyTorch's fused scaled-dot-product attention (attention: flash | mem_efficient)
+/// keep the score tiles on chip between QKᵀ, softmax and PV; a model that costs each op
+/// through its own buffers and DRAM would charge the s×s scores it never moves. Refused
+/// unless the model costs the fused kernel.
+void OpRunner::check_fused(const workload::Op& op) {
+  if (op.detail.rfind("sdpa_", 0) != 0 || costs_fused_attention() || m_fused_refused) return;
+  m_fused_refused = true;  // once: every such op has the same reason
+  throw InputError(
+      "accelerator.kind: op '" + op.name + "' of layer '" + op.layer +
+      "' is part of a fused scaled-dot-product attention kernel (attention: flash, mem_efficient or cudnn), "
+      "which this accelerator model does not cost (it would move the s×s scores through memory the "
+      "kernel keeps on chip); use attention: explicit");
+}
+
 OpRecord op_record(const workload::Op& op) {
   OpRecord r;
   r.name = op.name;
@@ -57,7 +71,11 @@ void ModelShell::wait_out(const sc_core::sc_time& start, uint64_t cycles) {
 void OpRunner::take_ops(std::shared_ptr<const workload::OpGraph> graph, std::shared_ptr<workload::OpStream> stream) {
   if (graph) {
     InputErrors errors;  // every op's problems in one message
-    for (const workload::Op& op : graph->ops) errors.collect([&] { check_op(op); });
+    for (const workload::Op& op : graph->ops)
+      errors.collect([&] {
+        check_fused(op);
+        check_op(op);
+      });
     errors.throw_if_any();
     m_ops = workload::stream_graph(std::move(graph));
   } else if (stream) {
@@ -82,7 +100,10 @@ void OpRunner::place_tensors(const workload::Op& op) {
 
 void OpRunner::process() {
   while (const workload::Op* op = m_ops->next()) {
-    if (m_check_each) check_op(*op);
+    if (m_check_each) {
+      check_fused(*op);
+      check_op(*op);
+    }
     if (memory()) place_tensors(*op);
     const sc_core::sc_time start = sc_core::sc_time_stamp();
     OpRecord rec = op_record(*op);

@@ -76,6 +76,9 @@ class OpRunner : public ModelShell {
   void take_ops(std::shared_ptr<const workload::OpGraph> graph, std::shared_ptr<workload::OpStream> stream);
   /// The model's input checks of one op (throws InputError). Default: none.
   virtual void check_op(const workload::Op&) {}
+  /// Whether the model costs the ops of a fused attention kernel (details sdpa_*) as one
+  /// kernel; otherwise they are refused (check_fused). Default: no.
+  virtual bool costs_fused_attention() const { return false; }
   /// Costs one op into `rec` (identity already filled): cycles, counts, actions, extras.
   /// It may move bytes through memory() and spend simulated time.
   virtual void run_op(const workload::Op& op, OpRecord& rec) = 0;
@@ -86,6 +89,8 @@ class OpRunner : public ModelShell {
   uint64_t tensor_bytes(uint32_t id) const;
 
  private:
+  void check_fused(const workload::Op& op);
+  bool m_fused_refused = false;
   /// Gives each tensor the op names (reads, then writes) a DRAM address at its first use,
   /// 4 KiB aligned, in order of first use: a streamed trace and its graph place alike. Only
   /// for models that declared a memory.

@@ -124,7 +124,7 @@ void set_relu_density(std::vector<LayerSpec>& layers, double d) {
 
 /// The spec: a file named by `spec:`, or the spec's own keys written in the section.
 NetSpec net_of(const config::Node& section, const std::string& key_path, config::Node& rest) {
-  static const char* const inline_keys[] = {"name", "input", "optimizer", "layers"};
+  static const char* const inline_keys[] = {"name", "input", "optimizer", "autocast", "loss_scale", "layers"};
   config::Node inline_spec;
   inline_spec.type = config::Node::Type::Map;
   inline_spec.loc = section.loc;
@@ -209,10 +209,20 @@ std::shared_ptr<OpGraph> load_workload(const config::Node& section, const std::s
   NetSpec net = net_of(section, key_path, rest);
   rest.erase("policy");
   rest.erase("policies");
-  const WorkloadParams p = workload_binder().parse(config::validate(rest, *workload_schema(), key_path));
+  const config::Values v = config::validate(rest, *workload_schema(), key_path);
+  const WorkloadParams p = workload_binder().parse(v);
   if (p.batch) net.batch = *p.batch;
-  if (p.dtype) net.dtype = *p.dtype;
-  if (p.loss) net.loss = *p.loss;
+  if (p.dtype) {
+    net.dtype = *p.dtype;
+    if (net.autocast != Autocast::none && net.dtype != DType::fp32)
+      throw v.error("dtype", "the spec runs under autocast, which needs fp32 parameters");
+    if (net.master_weights && (net.dtype != DType::bf16 && net.dtype != DType::fp16))
+      throw v.error("dtype", "the spec's optimizer keeps fp32 master weights, for bf16 or fp16 parameters");
+  }
+  if (p.loss) {
+    net.loss = *p.loss;
+    if (net.autocast != Autocast::none && net.loss != Loss::none) throw v.error("loss", kAutocastLossRefusal);
+  }
   if (p.relu_density) set_relu_density(net.layers, *p.relu_density);
   const std::unique_ptr<const Policy> policy = policy_of(section, key_path, PolicyContext{seed, accelerator_cost});
   auto g = std::make_shared<OpGraph>(build_step(net, *policy));

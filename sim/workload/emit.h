@@ -3,6 +3,7 @@
 /// backward as PyTorch eager autograd runs it (what it saves is what its backward reads),
 /// the loss with its backward (emit_loss.cpp) and the optimizer update.
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -16,6 +17,23 @@ struct NodeCtx {
   std::vector<uint32_t> in;  ///< input tensors (the network input for node -1)
   uint32_t out = 0;
   std::vector<uint32_t> keep;  ///< extra saved tensors: masks, indices, statistics, probabilities
+  /// Under autocast: the inputs before their casts (`in` holds the cast copies the op reads
+  /// and saves; equal where no cast was needed), and the parameters as the op reads them (the
+  /// weight copies cast to the lower dtype). Empty without autocast.
+  std::vector<uint32_t> uncast;
+  std::vector<uint32_t> params;
+};
+
+/// The sizes of one attention_core: batch, tokens, query heads, key/value heads, head
+/// dimension, and h = heads·d (its output width).
+struct AttnDims {
+  uint64_t b = 1, s = 1, heads = 1, kv = 1, d = 1, h = 1;
+};
+
+/// The tensors an attention reads q, k and v from (the same one when they are views of one
+/// projection's output).
+struct QkvSrc {
+  uint32_t q = 0, k = 0, v = 0;
 };
 
 class StepEmitter {
@@ -35,17 +53,44 @@ class StepEmitter {
   /// external gradient of its size, as `out.backward(torch.ones_like(out))`.
   uint32_t loss_grad(uint32_t out);
   void update();
+  /// Element type of an activation or gradient tensor: the dtype its producer computed in
+  /// (under autocast, docs/workloads.md "Mixed precision"); the network's dtype otherwise.
+  DType dtype_of(uint32_t t) const;
 
  private:
   uint32_t tensor(const std::string& name, uint64_t bytes, TensorRole role);
   Op& op(const std::string& name, const std::string& layer, Phase ph, OpKind kind, std::vector<uint32_t> reads,
          std::vector<uint32_t> writes);
-  /// Bytes of n elements in the network's dtype.
-  uint64_t bytes(uint64_t n) const { return n * m_elem; }
+  /// Bytes of n elements in the dtype the current node computes in: the network's dtype, or
+  /// under autocast the node's (set by forward, backward and loss_grad; autocast_node).
+  uint64_t bytes(uint64_t n) const { return n * (dtype_bits(m_cur) / 8); }
+  /// Autocast: which dtype node i computes in (PyTorch's op lists); casts its inputs to it
+  /// (ops `<layer>.cast`) and its weights to the lower dtype (`<param>.<dtype>`, cached per
+  /// forward as autocast does); sets m_cur.
+  void autocast_node(size_t i, Phase ph, NodeCtx& c);
+  /// A cast op of tensor `t` to `to`, written as a new tensor of `role`.
+  uint32_t cast(uint32_t t, DType to, const std::string& name, const std::string& layer, Phase ph, TensorRole role);
+  /// Backward of node i's input casts: each input gradient back to its producer's dtype.
+  void uncast_grads(size_t i, const NodeCtx& c, std::vector<uint32_t>& gin);
+  /// The low-precision weight gradients of node i cast to their fp32 .grad (autocast).
+  void flush_grad_casts(size_t i);
+  void loss_scaling();
   void params_of(size_t i);
+  AttnDims attn_dims(size_t i) const;
   void forward_attention(size_t i, Phase ph, NodeCtx& c);
+  /// softmax(QKᵀ/√d)·V as separate ops, q, k and v read from `src`.
+  void explicit_attention(size_t i, Phase ph, NodeCtx& c, uint32_t src);
+  /// PyTorch's fused scaled-dot-product kernel (flash or memory-efficient) on `t`.
+  void forward_sdpa(size_t i, Phase ph, NodeCtx& c, const QkvSrc& t);
+  static QkvSrc qkv_sources(const NodeCtx& c);
+  static uint64_t sdpa_lse_bytes(const LayerSpec& l, const AttnDims& a);
   void forward_binary(size_t i, Phase ph, NodeCtx& c);
-  uint32_t backward_attention(size_t i, const NodeCtx& c, uint32_t dy);
+  /// The gradients of the attention's inputs (one fused projection, or q, k and v) into `gin`.
+  void backward_attention(size_t i, const NodeCtx& c, uint32_t dy, std::vector<uint32_t>& gin);
+  /// The explicit ops' backward: dQ, dK and dV into one new tensor named `grad_name`.
+  uint32_t explicit_attention_bwd(size_t i, const NodeCtx& c, uint32_t dy, uint32_t src, const std::string& grad_name);
+  /// The fused kernel's backward: the gradients of q, k and v as it writes them.
+  QkvSrc backward_sdpa(size_t i, const NodeCtx& c, uint32_t dy);
   /// dX and dW of linear, conv2d and their binary forms; returns dX (0 when not needed).
   uint32_t backward_gemm(size_t i, const NodeCtx& c, uint32_t dy, bool need_dx);
   uint32_t weight_grad(uint32_t param);
@@ -63,11 +108,20 @@ class StepEmitter {
   OpGraph& m_g;
   uint64_t m_elem;
   uint32_t m_input = 0;
-  std::map<uint32_t, uint32_t> m_producer;      ///< tensor → last op that wrote it
-  std::vector<std::vector<uint32_t>> m_params;  ///< per node: weight, then bias (or γ, β)
-  std::vector<uint32_t> m_param_order;          ///< all parameters, in creation order
-  std::map<uint32_t, uint32_t> m_grad_of;       ///< parameter → its .grad tensor
-  std::map<uint32_t, uint64_t> m_elements;      ///< elements of tensors not in the dtype (Tensor::bits)
+  std::map<uint32_t, uint32_t> m_producer;                  ///< tensor → last op that wrote it
+  std::vector<std::vector<uint32_t>> m_params;              ///< per node: weight, then bias (or γ, β)
+  std::vector<uint32_t> m_param_order;                      ///< all parameters, in creation order
+  std::map<uint32_t, uint32_t> m_grad_of;                   ///< parameter → its .grad tensor
+  std::map<uint32_t, uint64_t> m_elements;                  ///< elements of tensors not in the dtype (Tensor::bits)
+  DType m_cur;                                              ///< the dtype the node being emitted computes in
+  bool m_amp = false;                                       ///< autocast on
+  DType m_low = DType::fp32;                                ///< autocast's lower dtype
+  std::map<uint32_t, DType> m_dtype;                        ///< autocast: tensor → its element type
+  std::vector<DType> m_node_dtype;                          ///< autocast: per node, the dtype it computed in
+  std::vector<std::pair<uint32_t, uint32_t>> m_grad_casts;  ///< (low-precision dW, parameter) to cast
+  std::set<uint32_t> m_low_params;                          ///< autocast: parameters read as cast copies
+  /// Gradients of a tied weight written by this node's backward, to add into its .grad.
+  std::vector<std::pair<uint32_t, uint32_t>> m_pending_accumulate;
   /// What loss_forward made and the loss's backward reads (0: none).
   struct LossTensors {
     uint32_t value = 0, target = 0, log_probs = 0, total_weight = 0;

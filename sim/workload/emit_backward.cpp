@@ -3,11 +3,34 @@
 #include <algorithm>
 #include <cmath>
 
+#include "sim/core/int_math.h"
+
 namespace bpsim::workload {
 
 uint32_t StepEmitter::weight_grad(uint32_t param) {
   const Tensor& p = m_g.tensors[param];
-  const uint32_t g = tensor(p.name + ".grad", p.bytes, TensorRole::weight_gradient);
+  const auto had = m_grad_of.find(param);
+  if (had != m_grad_of.end()) {
+    // A tied weight's second gradient: a temporary that autograd's AccumulateGrad adds into
+    // .grad in place once the layer's backward has written it (see accumulate_grads).
+    const uint32_t part = tensor(p.name + ".grad_part", p.bytes, TensorRole::gradient);
+    m_pending_accumulate.emplace_back(part, had->second);
+    return part;
+  }
+  if (m_low_params.count(param)) {
+    // Autocast: dW in the lower dtype, cast to the parameter's .grad by flush_grad_casts.
+    const uint64_t n = m_g.tensors[param].bytes / m_elem;
+    const DType saved = m_cur;
+    m_cur = m_low;
+    const uint32_t low = tensor(m_g.tensors[param].name + ".grad." + to_string(m_low), bytes(n), TensorRole::gradient);
+    m_cur = saved;
+    m_grad_casts.emplace_back(low, param);
+    return low;
+  }
+  const DType saved = m_cur;
+  m_cur = m_net.dtype;  // a parameter's gradient has its dtype (batchnorm's too, under autocast)
+  const uint32_t g = tensor(m_g.tensors[param].name + ".grad", m_g.tensors[param].bytes, TensorRole::weight_gradient);
+  m_cur = saved;
   m_grad_of[param] = g;
   return g;
 }
@@ -18,27 +41,52 @@ void StepEmitter::backward(size_t i, const NodeCtx& c, uint32_t dy, std::vector<
   const uint64_t in_el = m_net.batch * product(n.in_shape);
   std::vector<uint32_t> gin(n.in.size(), 0);
   auto need = [&](size_t j) { return n.in[j] >= 0 && m_plan.nodes[size_t(n.in[j])].needs_grad; };
-  if (n.kind == "flatten") {
-    gin[0] = dy;  // a view's gradient is the same storage
+  m_cur = m_amp ? m_node_dtype[i] : m_net.dtype;
+  if (n.kind == "flatten" || n.kind == "tokens" || n.kind == "copy") {
+    gin[0] = dy;  // a view's (or a copy's) gradient is the same storage
   } else if (n.kind == "add") {
     gin = {dy, dy};  // autograd passes the gradient to both summands unchanged
+  } else if (n.kind == "mul") {
+    // MulBackward: each factor's gradient is dy times the other factor (both kept).
+    for (size_t j = 0; j < 2; ++j) {
+      if (!need(j)) continue;
+      gin[j] = tensor(l.name + ".d" + std::to_string(j), bytes(in_el), TensorRole::gradient);
+      Op& o = op(l.name + ".bwd" + std::to_string(j), l.name, Phase::backward_data, OpKind::elementwise,
+                 {dy, c.in[1 - j]}, {gin[j]});
+      o.elements = in_el;
+      o.flops = in_el;
+      o.detail = "mul_bwd";
+    }
+  } else if (n.kind == "class_token" || n.kind == "position_embedding" || n.kind == "token_type_embedding") {
+    // The table's gradient sums dy over the batch (and, for the class token, takes row 0);
+    // the input's gradient is dy itself or a slice of it (CatBackward narrows, a view).
+    std::vector<uint32_t> reads = {dy};
+    reads.insert(reads.end(), c.keep.begin(), c.keep.end());  // the looked-up ids
+    Op& w = op(l.name + ".dw", l.name, Phase::backward_weight, OpKind::reduction, reads, {weight_grad(m_params[i][0])});
+    w.elements = m_g.tensors[m_params[i][0]].bytes / m_elem;
+    w.flops = n.kind == "class_token" ? m_net.batch * n.in_shape.back() : m_net.batch * product(n.out_shape);
+    w.detail = n.kind + "_dw";
+    gin[0] = dy;
   } else if (n.kind == "linear" || n.kind == "conv2d" || n.kind == "binary_linear" || n.kind == "binary_conv2d") {
     gin[0] = backward_gemm(i, c, dy, need(0));
   } else if (n.kind == "attention_core") {
-    gin[0] = backward_attention(i, c, dy);
-  } else if (n.kind == "layernorm" || n.kind == "batchnorm") {
+    backward_attention(i, c, dy, gin);
+  } else if (n.kind == "layernorm" || n.kind == "batchnorm" || n.kind == "rmsnorm") {
+    // RMSNorm: no bias, no mean (rstd alone), fewer operations per element.
+    const bool rms = n.kind == "rmsnorm";
     const uint32_t stats = c.keep[0];
-    const uint32_t gw = weight_grad(m_params[i][0]), gb = weight_grad(m_params[i][1]);
-    Op& w = op(l.name + ".dw", l.name, Phase::backward_weight, OpKind::reduction, {dy, c.in[0], stats}, {gw, gb});
+    std::vector<uint32_t> gwb = {weight_grad(m_params[i][0])};
+    if (!rms) gwb.push_back(weight_grad(m_params[i][1]));
+    Op& w = op(l.name + ".dw", l.name, Phase::backward_weight, OpKind::reduction, {dy, c.in[0], stats}, gwb);
     w.elements = in_el;
-    w.flops = in_el * 4;
+    w.flops = in_el * (rms ? 3 : 4);
     w.detail = n.kind + "_dw";
     if (need(0)) {
       gin[0] = tensor(l.name + ".dx", bytes(in_el), TensorRole::gradient);
       Op& o = op(l.name + ".bwd", l.name, Phase::backward_data, OpKind::normalization,
                  {dy, c.in[0], m_params[i][0], stats}, {gin[0]});
       o.elements = in_el;
-      o.flops = in_el * 10;
+      o.flops = in_el * (rms ? 7 : 10);
       o.detail = n.kind + "_bwd";
     }
   } else if (n.kind == "embedding") {
@@ -50,10 +98,13 @@ void StepEmitter::backward(size_t i, const NodeCtx& c, uint32_t dy, std::vector<
     w.detail = "embedding_dw";
   } else if (need(0)) {
     // ReLU keeps its output, GELU its input, dropout its mask, softmax its output,
-    // pools their input (and max-pool its indices): PyTorch's saved tensors.
+    // pools their input (and max-pool its indices): PyTorch's saved tensors. A global
+    // average pool keeps nothing: adaptive_avg_pool2d to 1×1 runs as mean() over the map,
+    // whose MeanBackward1 keeps only the shape.
     std::vector<uint32_t> reads = {dy};
     if (n.kind == "relu" || n.kind == "softmax") reads.push_back(c.out);
-    if (n.kind == "gelu" || n.kind == "maxpool" || n.kind == "avgpool") reads.push_back(c.in[0]);
+    if (n.kind == "gelu" || n.kind == "silu" || n.kind == "maxpool" || (n.kind == "avgpool" && !l.global))
+      reads.push_back(c.in[0]);
     reads.insert(reads.end(), c.keep.begin(), c.keep.end());
     gin[0] = tensor(l.name + ".dx", bytes(in_el), TensorRole::gradient);
     const OpKind kind = n.kind == "softmax"                          ? OpKind::softmax
@@ -61,8 +112,22 @@ void StepEmitter::backward(size_t i, const NodeCtx& c, uint32_t dy, std::vector<
                                                                      : OpKind::elementwise;
     Op& o = op(l.name + ".bwd", l.name, Phase::backward_data, kind, reads, {gin[0]});
     o.elements = in_el;
-    o.flops = in_el * (n.kind == "gelu" ? 10 : n.kind == "softmax" ? 3 : 1);
+    // select_token: SelectBackward scatters dy into zeros of the input's shape.
+    o.flops = in_el * (n.kind == "gelu" ? 10 : n.kind == "silu" ? 6 : n.kind == "softmax" ? 3 : 1);
     o.detail = n.kind + "_bwd";
+  }
+  for (const auto& [part, grad] : m_pending_accumulate) {
+    Op& o = op(l.name + ".grad_accumulate", l.name, Phase::backward_weight, OpKind::elementwise, {part, grad}, {grad});
+    o.elements = elements(part);
+    o.flops = o.elements;
+    o.detail = "grad_accumulate";
+  }
+  m_pending_accumulate.clear();
+  if (m_amp) {
+    flush_grad_casts(i);
+    for (size_t j = 0; j < gin.size(); ++j)
+      if (!need(j)) gin[j] = 0;
+    uncast_grads(i, c, gin);
   }
   for (size_t j = 0; j < n.in.size(); ++j) {
     if (!gin[j] || !need(j)) continue;
@@ -173,7 +238,7 @@ uint32_t StepEmitter::backward_gemm(size_t i, const NodeCtx& c, uint32_t dy, boo
   const ConvShape cs = conv ? conv_shape(i) : ConvShape{};
   // Binary layers: the weight and input signs; their products with the real-valued
   // gradient are signed additions, still GEMM-shaped (Courbariaux/Hubara 2016).
-  const uint32_t w = binary ? c.keep[2] : m_params[i][0], x = binary ? c.keep[0] : c.in[0];
+  const uint32_t w = binary ? c.keep[2] : m_amp ? c.params[0] : m_params[i][0], x = binary ? c.keep[0] : c.in[0];
   uint32_t dx = 0;
   if (need_dx) {
     const uint64_t in_el = m_net.batch * product(n.in_shape);
@@ -194,8 +259,11 @@ uint32_t StepEmitter::backward_gemm(size_t i, const NodeCtx& c, uint32_t dy, boo
       dx = real;
     }
   }
-  // dW = Xᵀ·dY: [K×M]·[M×N] (conv: X in column form).
-  Op& wg = op(l.name + ".dw", l.name, Phase::backward_weight, kind, {x, dy}, {weight_grad(m_params[i][0])});
+  // dW = Xᵀ·dY: [K×M]·[M×N] (conv: X in column form). ConvolutionBackward keeps the weight
+  // whichever gradients it computes: under autocast its cast copy lives to here, dX or not.
+  std::vector<uint32_t> dw_reads = {x, dy};
+  if (m_amp && conv && !need_dx) dw_reads.push_back(w);
+  Op& wg = op(l.name + ".dw", l.name, Phase::backward_weight, kind, dw_reads, {weight_grad(m_params[i][0])});
   wg.gemm = GemmDims{f.k, f.n, f.m, 1};
   wg.conv = cs;
   wg.macs = wg.gemm.macs();
@@ -213,12 +281,70 @@ uint32_t StepEmitter::backward_gemm(size_t i, const NodeCtx& c, uint32_t dy, boo
   return dx;
 }
 
-uint32_t StepEmitter::backward_attention(size_t i, const NodeCtx& c, uint32_t dy) {
+void StepEmitter::backward_attention(size_t i, const NodeCtx& c, uint32_t dy, std::vector<uint32_t>& gin) {
+  const LayerSpec& l = *m_plan.nodes[i].l;
+  const bool separate = c.in.size() == 3;
+  if (l.attention == AttnImpl::explicit_ && !l.rope && !l.kv_heads && !separate) {
+    gin[0] = explicit_attention_bwd(i, c, dy, c.in[0], ".dqkv");
+    return;
+  }
+  const AttnDims a = attn_dims(i);
+  QkvSrc g;  // the gradients of q, k and v as the attention hands them back
+  if (l.attention != AttnImpl::explicit_) {
+    g = backward_sdpa(i, c, dy);
+  } else {
+    // The copies' gradients (one b·s·3h tensor) pass to q, k and v unchanged, except
+    // repeat_kv's: its expand's gradient is summed over each group's heads.
+    g.q = g.k = g.v = explicit_attention_bwd(i, c, dy, c.keep.back(), ".dqkv_copy");
+    if (a.kv != a.heads) {
+      const uint64_t n = a.b * a.s * a.kv * a.d;
+      g.k = tensor(l.name + ".dk_grouped", bytes(n), TensorRole::gradient);
+      g.v = tensor(l.name + ".dv_grouped", bytes(n), TensorRole::gradient);
+      Op& o = op(l.name + ".repeat_kv_bwd", l.name, Phase::backward_data, OpKind::reduction, {g.q}, {g.k, g.v});
+      o.elements = 2 * n;
+      o.flops = 2 * a.b * a.s * a.h;
+      o.detail = "repeat_kv_bwd";
+    }
+  }
+  if (l.rope) {
+    // dq = dq_rot·cos + rotate_halfᵀ(dq_rot·sin), the same for k (the multiplies' saved
+    // cos and sin): new tensors.
+    auto rope = [&](const char* what, uint32_t grad, uint64_t heads) {
+      const uint64_t n = a.b * a.s * heads * a.d;
+      const uint32_t out = tensor(l.name + ".d" + what + "_rope", bytes(n), TensorRole::gradient);
+      Op& o = op(l.name + "." + what + "_rope_bwd", l.name, Phase::backward_data, OpKind::elementwise, {grad}, {out});
+      o.elements = n;
+      o.flops = n * 3 + n / 2;
+      o.detail = "rope_bwd";
+      return out;
+    };
+    g.q = rope("q", g.q, a.heads);
+    g.k = rope("k", g.k, a.kv);
+  }
+  if (separate) {
+    gin = {g.q, g.k, g.v};
+    return;
+  }
+  // q, k and v were views of one projection's output: the backward of that split
+  // concatenates their gradients into a new tensor.
+  std::vector<uint32_t> parts = {g.q};
+  for (uint32_t x : {g.k, g.v})
+    if (std::find(parts.begin(), parts.end(), x) == parts.end()) parts.push_back(x);
+  const uint64_t n = a.b * a.s * (a.heads + 2 * a.kv) * a.d;
+  gin[0] = tensor(l.name + ".dqkv", bytes(n), TensorRole::gradient);
+  Op& o = op(l.name + ".dqkv", l.name, Phase::backward_data, OpKind::elementwise, parts, {gin[0]});
+  o.elements = n;
+  o.detail = "split_bwd";
+}
+
+uint32_t StepEmitter::explicit_attention_bwd(size_t i, const NodeCtx& c, uint32_t dy, uint32_t src,
+                                             const std::string& grad_name) {
   const Node& n = m_plan.nodes[i];
   const LayerSpec& l = *n.l;
-  const uint64_t b = m_net.batch, s = n.in_shape[0], h = n.out_shape[1], a = l.heads, d = h / a;
-  const uint64_t probs_el = b * a * s * s;
-  const uint32_t qkv = c.in[0], probs = c.keep[0], used = l.p > 0 ? c.keep[2] : probs;
+  const AttnDims a = attn_dims(i);
+  const uint64_t b = a.b, s = a.s, h = a.h, d = a.d;
+  const uint64_t probs_el = b * a.heads * s * s;
+  const uint32_t probs = c.keep[0], used = m_amp ? c.keep.back() : l.p > 0 ? c.keep[2] : probs;
   auto gemm = [&](const std::string& what, std::vector<uint32_t> reads, uint32_t out, GemmDims g) {
     Op& o = op(l.name + "." + what, l.name, Phase::backward_data, OpKind::gemm, std::move(reads), {out});
     o.gemm = g;
@@ -232,21 +358,95 @@ uint32_t StepEmitter::backward_attention(size_t i, const NodeCtx& c, uint32_t dy
     o.flops = probs_el * 3;
     o.detail = "attention_" + what;
   };
-  // dQ, dK and dV land in one gradient buffer of the QKV projection's output.
-  const uint32_t dqkv = tensor(l.name + ".dqkv", bytes(b * s * 3 * h), TensorRole::gradient);
-  gemm("dv", {used, dy}, dqkv, GemmDims{s, d, s, b * a});  // dV = Pᵀ·dO
+  // dQ, dK and dV land in one gradient buffer of the QKV projection's output (or its copy).
+  const uint32_t dqkv = tensor(l.name + grad_name, bytes(b * s * 3 * h), TensorRole::gradient);
+  gemm("dv", {used, dy}, dqkv, GemmDims{s, d, s, b * a.heads});  // dV = Pᵀ·dO
   uint32_t dp = tensor(l.name + ".dprobs", bytes(probs_el), TensorRole::gradient);
-  gemm("dp", {dy, qkv}, dp, GemmDims{s, s, d, b * a});  // dP = dO·Vᵀ
+  gemm("dp", {dy, src}, dp, GemmDims{s, s, d, b * a.heads});  // dP = dO·Vᵀ
+  if (m_amp) {  // autocast: back through the cast of P to the fp32 softmax (and dropout)
+    dp = cast(dp, DType::fp32, l.name + ".dprobs.fp32", l.name, Phase::backward_data, TensorRole::gradient);
+    m_cur = DType::fp32;
+  }
   if (l.p > 0) {
     const uint32_t undropped = tensor(l.name + ".dprobs_in", bytes(probs_el), TensorRole::gradient);
     elementwise("dropout_bwd", OpKind::elementwise, {dp, c.keep[1]}, {undropped});
     dp = undropped;
   }
-  const uint32_t ds = tensor(l.name + ".dscores", bytes(probs_el), TensorRole::gradient);
-  elementwise("softmax_bwd", OpKind::softmax, {dp, probs}, {ds});  // dS = P⊙(dP − rowsum(dP⊙P))
-  gemm("dq", {ds, qkv}, dqkv, GemmDims{s, d, s, b * a});           // dQ = dS·K/√d
-  gemm("dk", {ds, qkv}, dqkv, GemmDims{s, d, s, b * a});           // dK = dSᵀ·Q/√d
+  // Autocast fp16: the half-to-float softmax's backward gives dS in fp16 directly.
+  if (m_amp && m_low == DType::fp16) m_cur = m_low;
+  uint32_t ds = tensor(l.name + ".dscores", bytes(probs_el), TensorRole::gradient);
+  std::vector<uint32_t> sm_reads = {dp, probs};
+  if (l.causal_mask == CausalMask::kept) sm_reads.push_back(c.keep[l.p > 0 ? 3 : 1]);  // masked_fill's mask
+  elementwise("softmax_bwd", OpKind::softmax, sm_reads, {ds});  // dS = P⊙(dP − rowsum(dP⊙P))
+  if (m_amp && m_cur != m_low) {                                // bf16: back through the scores' fp32 copy
+    ds = cast(ds, m_low, l.name + ".dscores." + std::string(to_string(m_low)), l.name, Phase::backward_data,
+              TensorRole::gradient);
+    m_cur = m_low;
+  }
+  gemm("dq", {ds, src}, dqkv, GemmDims{s, d, s, b * a.heads});  // dQ = dS·K/√d
+  gemm("dk", {ds, src}, dqkv, GemmDims{s, d, s, b * a.heads});  // dK = dSᵀ·Q/√d
   return dqkv;
+}
+
+QkvSrc StepEmitter::backward_sdpa(size_t i, const NodeCtx& c, uint32_t dy) {
+  const LayerSpec& l = *m_plan.nodes[i].l;
+  const AttnDims a = attn_dims(i);
+  const uint64_t b = a.b, s = a.s, d = a.d, bh = b * a.heads, probs_el = bh * s * s;
+  const bool flash = l.attention == AttnImpl::flash;
+  const uint32_t lse = c.keep[0], q = c.keep[1], k = c.keep[2], v = c.keep[3];
+  const std::string pre = l.name + ".sdpa_bwd_";
+  auto gemm = [&](const std::string& what, std::vector<uint32_t> reads, std::vector<uint32_t> writes, GemmDims g) {
+    Op& o = op(pre + what, l.name, Phase::backward_data, OpKind::gemm, std::move(reads), std::move(writes));
+    o.gemm = g;
+    o.macs = g.macs();
+    o.detail = "sdpa_bwd_" + what;
+  };
+  // The kernel's fp32 workspaces, alive while it runs. Flash (PyTorch's FlashAttention-2):
+  // D = rowsum(dO⊙O) per row, s rounded up to 128, and the dQ accumulator [b, s rounded to
+  // 128, heads, d rounded to 32 (64 past d = 128)], both made by its first pass.
+  // Memory-efficient: D per row, s rounded to 32 as its log-sum-exp.
+  const uint64_t rows = flash ? align_up(s, 128) : align_up(s, 32);
+  std::vector<uint32_t> ws = {tensor(l.name + ".sdpa_delta", bh * rows * 4, TensorRole::workspace)};
+  if (flash)
+    ws.push_back(tensor(l.name + ".sdpa_dq_accum", b * rows * a.heads * align_up(d, d <= 128 ? 32 : 64) * 4,
+                        TensorRole::workspace));
+  Op& delta = op(pre + "delta", l.name, Phase::backward_data, OpKind::reduction, {dy, c.out}, ws);
+  delta.elements = bh * s;
+  delta.flops = 2 * b * s * a.h;
+  delta.detail = "sdpa_bwd_delta";
+  // dq, dk and dv as the kernel writes them, new tensors. With grouped query heads it
+  // writes dk and dv per query head, then sums each group's.
+  QkvSrc g;
+  g.q = tensor(l.name + ".dq", bytes(b * s * a.h), TensorRole::gradient);
+  g.k = tensor(l.name + ".dk", bytes(b * s * a.kv * d), TensorRole::gradient);
+  g.v = tensor(l.name + ".dv", bytes(b * s * a.kv * d), TensorRole::gradient);
+  uint32_t dk = g.k, dv = g.v;
+  if (a.kv != a.heads) {
+    dk = tensor(l.name + ".sdpa_dk_expanded", bytes(b * s * a.h), TensorRole::workspace);
+    dv = tensor(l.name + ".sdpa_dv_expanded", bytes(b * s * a.h), TensorRole::workspace);
+  }
+  // P recomputed from q, k and the log-sum-exp, then four GEMMs: five s×s×d GEMMs per
+  // head against the forward's two (2.5×).
+  std::vector<uint32_t> qk_reads = {q, k, lse};
+  qk_reads.insert(qk_reads.end(), c.keep.begin() + 4, c.keep.end());  // the RNG state: the dropout mask again
+  gemm("qk", qk_reads, {}, GemmDims{s, s, d, bh});                    // S = QKᵀ again
+  gemm("dv", {dy}, {dv}, GemmDims{s, d, s, bh});                      // dV = Pᵀ·dO
+  gemm("dp", {dy, v}, {}, GemmDims{s, s, d, bh});                     // dP = dO·Vᵀ
+  Op& ds = op(pre + "ds", l.name, Phase::backward_data, OpKind::softmax, {ws[0]}, {});
+  ds.elements = probs_el;
+  ds.flops = probs_el * (l.p > 0 ? 6 : 5);  // exp(S − lse), dS = P⊙(dP − D) (+ dropout's mask)
+  ds.detail = "sdpa_bwd_ds";
+  std::vector<uint32_t> dq_reads = {k};
+  if (flash) dq_reads.push_back(ws[1]);
+  gemm("dq", dq_reads, {g.q}, GemmDims{s, d, s, bh});  // dQ = dS·K
+  gemm("dk", {q}, {dk}, GemmDims{s, d, s, bh});        // dK = dSᵀ·Q
+  if (dk != g.k) {
+    Op& o = op(pre + "dkv_sum", l.name, Phase::backward_data, OpKind::reduction, {dk, dv}, {g.k, g.v});
+    o.elements = 2 * b * s * a.kv * d;
+    o.flops = 2 * b * s * a.h;
+    o.detail = "sdpa_bwd_dkv_sum";
+  }
+  return g;
 }
 
 }  // namespace bpsim::workload

@@ -85,6 +85,8 @@ void StepEmitter::loss_forward(uint32_t out) {
 uint32_t StepEmitter::loss_backward(uint32_t out) {
   const Loss loss = m_net.loss;
   const uint64_t n = elements(out);
+  m_cur = dtype_of(out);
+  if (m_net.loss_scale) loss_scaling();  // GradScaler scales whichever loss it is given
   // `loss.backward()` seeds a 1-element gradient; the loss value lives until then.
   const uint32_t dy = tensor("loss.grad", bytes(n), TensorRole::gradient);
   if (reduces_all(loss)) {

@@ -46,7 +46,8 @@ class Planner {
       for (const LayerSpec& c : l.body) x = layer(c, x, shape);
       return x;
     }
-    if (l.kind == "residual") return residual(l, x, shape);
+    if (l.kind == "residual" || l.kind == "product") return residual(l, x, shape);
+    if (l.kind == "attention_core" && !l.body.empty()) return separate_projections(l, x, shape);
     Node n;
     n.l = &l;
     n.kind = l.kind;
@@ -54,7 +55,44 @@ class Planner {
     n.in_shape = shape;
     n.out_shape = out_shape(l, shape);
     n.params = l.kind == "linear" || l.kind == "conv2d" || l.kind == "binary_linear" || l.kind == "binary_conv2d" ||
-               l.kind == "layernorm" || l.kind == "batchnorm" || l.kind == "embedding";
+               l.kind == "layernorm" || l.kind == "batchnorm" || l.kind == "embedding" || l.kind == "rmsnorm" ||
+               l.kind == "class_token" || l.kind == "position_embedding" || l.kind == "token_type_embedding";
+    if (!l.tied.empty()) n.tied = tied_embedding(l, shape);
+    shape = n.out_shape;
+    return push(std::move(n));
+  }
+
+  /// The embedding node named `l.tied`, whose [vocab, dim] table must be this linear's
+  /// [out_features, in_features] weight.
+  int tied_embedding(const LayerSpec& l, const Shape& in) {
+    if (m_net.autocast != Autocast::none)  // one fp32 .grad from two low-precision gradients: not modelled
+      fail(l, "tied: a weight shared under autocast is not modelled yet (write autocast: none)");
+    for (size_t j = 0; j < m_p.nodes.size(); ++j) {
+      const Node& e = m_p.nodes[j];
+      if (e.kind != "embedding" || e.l->name != l.tied) continue;
+      if (e.l->vocab != l.out_features || e.l->out_features != in.back())
+        fail(l, "tied: embedding '" + l.tied + "' has a [" + std::to_string(e.l->vocab) + ", " +
+                    std::to_string(e.l->out_features) + "] table, but this layer's weight is [" +
+                    std::to_string(l.out_features) + ", " + std::to_string(in.back()) + "]");
+      return int(j);
+    }
+    fail(l, "tied: no earlier embedding layer is named '" + l.tied + "'");
+  }
+
+  /// Attention whose q, k and v come from projections of the same input (its body): they
+  /// become nodes of their own, the attention node reads all three, side by side.
+  int separate_projections(const LayerSpec& l, int x, Shape& shape) {
+    Node n;
+    n.l = &l;
+    n.kind = l.kind;
+    uint64_t width = 0;
+    for (const LayerSpec& p : l.body) {
+      Shape s = shape;
+      n.in.push_back(layer(p, x, s));
+      width += s.back();
+    }
+    n.in_shape = {shape[0], width};
+    n.out_shape = out_shape(l, n.in_shape);
     shape = n.out_shape;
     return push(std::move(n));
   }
@@ -73,12 +111,14 @@ class Planner {
       sc = in;
       s = layer(proj, x, sc);
     }
+    // A product group (SwiGLU) multiplies its two branches elementwise; a residual adds them.
+    const bool product = l.kind == "product";
     if (sc != body)
       fail(l, "the residual branch gives " + shape_str(body) + " but the shortcut gives " + shape_str(sc) +
-                  " (they are added)");
+                  (product ? " (they are multiplied)" : " (they are added)"));
     Node n;
     n.l = &l;
-    n.kind = "add";
+    n.kind = product ? "mul" : "add";
     n.in = {b, s};
     n.in_shape = body;
     n.out_shape = body;
@@ -111,6 +151,23 @@ class Planner {
     return {c, (s[1] + 2 * l.padding - l.kernel) / l.stride + 1, (s[2] + 2 * l.padding - l.kernel) / l.stride + 1};
   }
 
+  /// q, k and v side by side in: [tokens, (heads + 2·kv_heads)·d] → [tokens, heads·d].
+  Shape attention_shape(const LayerSpec& l, const Shape& s) {
+    const uint64_t kv = l.kv_heads ? l.kv_heads : l.heads, parts = l.heads + 2 * kv;
+    if (s.size() != 2 || s[1] % parts)
+      fail(l, "attention expects [tokens, " + std::string(l.kv_heads ? "(heads + 2·kv_heads)·d" : "3·hidden") +
+                  "] with hidden divisible by " + std::to_string(l.heads) + " heads, but the input shape is " +
+                  shape_str(s));
+    // The flash and cuDNN kernels take half-precision operands only; PyTorch's SDPA would run another
+    // kernel for the rest (memory-efficient for fp32), whose saved tensors differ: refused.
+    if ((l.attention == AttnImpl::flash || l.attention == AttnImpl::cudnn) && m_net.dtype != DType::bf16 &&
+        m_net.dtype != DType::fp16)
+      fail(l, "attention: " + std::string(config::enum_name(kAttnImplNames, l.attention)) +
+                  " runs in bf16 or fp16 only, not " + to_string(m_net.dtype) +
+                  " (PyTorch's SDPA falls back to the memory-efficient kernel there: write attention: mem_efficient)");
+    return {s[0], s[1] / parts * l.heads};
+  }
+
   Shape out_shape(const LayerSpec& l, const Shape& s) {
     const std::string& k = l.kind;
     if (k == "linear" || k == "binary_linear") {
@@ -129,13 +186,19 @@ class Planner {
       if (s.size() != 1) fail(l, "embedding expects token ids [tokens], but the input shape is " + shape_str(s));
       return {s[0], l.out_features};
     }
-    if (k == "attention_core") {
-      if (s.size() != 2 || s[1] % (3 * l.heads))
-        fail(l, "attention expects [tokens, 3·hidden] with hidden divisible by " + std::to_string(l.heads) +
-                    " heads, but the input shape is " + shape_str(s));
-      return {s[0], s[1] / 3};
+    if (k == "attention_core") return attention_shape(l, s);
+    if (k == "tokens") {  // a view of a [channels, height, width] map as height·width tokens
+      if (s.size() != 3) fail(l, "tokens expects [channels, height, width], but the input shape is " + shape_str(s));
+      return {s[1] * s[2], s[0]};
     }
-    return s;  // relu, gelu, dropout, softmax, layernorm, batchnorm: same shape
+    if (k == "class_token" || k == "select_token" || k == "position_embedding" || k == "token_type_embedding") {
+      if (s.size() != 2) fail(l, k + " expects [tokens, features], but the input shape is " + shape_str(s));
+      if (k == "position_embedding" && l.lookup && l.vocab < s[0])
+        fail(l, "a table of " + std::to_string(l.vocab) + " rows cannot cover " + std::to_string(s[0]) + " tokens");
+      if (k == "class_token") return {s[0] + 1, s[1]};
+      if (k == "select_token") return {s[1]};
+    }
+    return s;  // relu, gelu, silu, dropout, softmax, layernorm, batchnorm, rmsnorm, copy: same shape
   }
 
   const NetSpec& m_net;

@@ -23,6 +23,7 @@ struct Node {
   size_t top = 0;                ///< index of the top-level layer it belongs to
   bool params = false;           ///< owns weights
   bool needs_grad = false;       ///< its output depends on a weight
+  int tied = -1;                 ///< linear with a tied weight: the embedding node that owns it
 };
 
 struct NetPlan {

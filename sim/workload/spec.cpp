@@ -8,6 +8,7 @@
 #include "sim/core/limits.h"
 #include "sim/core/params.h"
 #include "sim/workload/spec_blocks.h"
+#include "sim/workload/spec_networks.h"
 
 namespace bpsim::workload {
 
@@ -15,9 +16,12 @@ namespace {
 
 const std::vector<std::string>& user_kinds() {
   static const std::vector<std::string> k = {
-      "linear",   "conv2d",      "maxpool",    "avgpool",       "relu",         "gelu",      "dropout",
-      "flatten",  "layernorm",   "batchnorm",  "softmax",       "embedding",    "attention", "transformer_block",
-      "residual", "basic_block", "bottleneck", "binary_linear", "binary_conv2d"};
+      "linear", "conv2d", "maxpool", "avgpool", "relu", "gelu", "dropout", "flatten", "layernorm", "batchnorm",
+      "softmax", "embedding", "attention", "transformer_block", "residual", "sequential", "basic_block", "bottleneck",
+      "binary_linear", "binary_conv2d",
+      // layers of current networks (spec_networks.cpp)
+      "rmsnorm", "silu", "swiglu", "llama_block", "patch_embedding", "class_token", "position_embedding",
+      "select_token", "vit_block", "bert_embeddings", "bert_block"};
   return k;
 }
 
@@ -53,6 +57,8 @@ config::Binder<LayerParams> make_layer_binder(const std::string& kind) {
     s.integer("out_features", &LayerParams::out_features, "", "output features").req().range(1, big);
     if (kind == "linear") {
       s.boolean("bias", &LayerParams::bias, "add a bias vector").def(true);
+      s.string("tied", &LayerParams::tied, "name of an earlier embedding whose table is this weight (tied LM head)")
+          .def("\"\"");
       pruning(s);
     }
   } else if (kind == "conv2d" || kind == "binary_conv2d") {
@@ -88,6 +94,7 @@ config::Binder<LayerParams> make_layer_binder(const std::string& kind) {
     s.real("dropout", &LayerParams::dropout, "", "dropout probability (0: no dropout layers)")
         .def(kind == "attention" ? 0.0 : 0.1)
         .range(0, 0.999999);
+    attention_keys(s, "explicit", false, "fused");
     if (kind == "transformer_block")
       s.integer("mlp_ratio", &LayerParams::mlp_ratio, "", "MLP width / h").def(4).range(1, 64);
   } else if (kind == "basic_block" || kind == "bottleneck") {
@@ -99,6 +106,8 @@ config::Binder<LayerParams> make_layer_binder(const std::string& kind) {
         .def(1)
         .range(1, 64);
     s.real("density", &LayerParams::density, "", "ReLU mask density inside the block").def(0.5).range(0, 1);
+  } else if (is_network_layer(kind)) {
+    network_layer_keys(s, kind);
   }
   return s;
 }
@@ -111,7 +120,8 @@ const config::Binder<LayerParams>& layer_binder(const std::string& kind) {
   return *b;
 }
 
-LayerSpec parse_one(const config::Node& n, const std::string& p, const std::string& default_name);
+LayerSpec parse_one(const config::Node& n, const std::string& p, const std::string& default_name,
+                    const std::string& name_prefix, bool qualified);
 
 /// Layers written so far, `repeat` groups counted out: nested repeats multiply, so the
 /// count stops them at the `layers` limit rather than after 10^10 copies.
@@ -126,10 +136,57 @@ struct LayerCount {
   }
 };
 
-void parse_list(const config::Node& list, const std::string& path, const std::string& prefix,
-                std::vector<LayerSpec>& out, int depth, LayerCount& count) {
+/// Where a list's layers go and how they are named.
+struct Scope {
+  std::string prefix;  ///< start of the names of the list's layers
+  /// Inside a `sequential`: names are qualified as named_modules() writes them, a given
+  /// name after the prefix, else the module's index in the group (torchvision's
+  /// "layer1.0"). Elsewhere a given name stands alone and the default is kind and index.
+  bool qualified = false;
+  std::vector<ModuleSpec>* modules = nullptr;  ///< the list's modules (null inside a residual)
+  size_t next = 0;                             ///< index of the group's next module
+};
+
+void parse_list(const config::Node& list, const std::string& path, std::vector<LayerSpec>& out, int depth,
+                LayerCount& count, Scope& scope);
+
+/// A `sequential` group: its layers join `out` where it stands, its module keeps the tree.
+void parse_sequential(const config::Node& n, const std::string& p, std::vector<LayerSpec>& out, int depth,
+                      LayerCount& count, Scope& scope) {
+  config::check_keys(n, p, {"kind", "name", "layers"});
+  const config::Node* inner = n.find("layers");
+  if (!inner) throw InputError(n.loc, p, "a sequential group needs 'layers'");
+  if (config::expect_seq(*inner, p + ".layers").seq.empty())
+    throw InputError(inner->loc, p + ".layers", "a sequential group needs at least one layer");
+  std::string name;
+  if (const config::Node* given = n.find("name")) {
+    name = config::as_string(*given, p + ".name");
+    if (name.empty() || name.find('.') != std::string::npos)
+      throw InputError(given->loc, p + ".name", "a group name must be non-empty and without '.' (got '" + name + "')");
+    if (scope.qualified) name = scope.prefix + name;
+  } else {
+    name = scope.prefix + (scope.qualified ? std::to_string(scope.next) : "sequential" + std::to_string(out.size()));
+  }
+  ++scope.next;
+  ModuleSpec m;
+  m.name = name;
+  m.loc = n.loc;
+  m.group = true;
+  m.first = out.size();
+  Scope inside{name + ".", true, scope.modules ? &m.children : nullptr, 0};
+  parse_list(*inner, p + ".layers", out, depth + 1, count, inside);
+  m.end = out.size();
+  if (scope.modules) scope.modules->push_back(std::move(m));
+}
+
+void parse_list(const config::Node& list, const std::string& path, std::vector<LayerSpec>& out, int depth,
+                LayerCount& count, Scope& scope) {
   config::expect_seq(list, path);
-  if (depth > 8) throw InputError(list.loc, path, "layer groups nest too deep (at most 8)");
+  const uint64_t max_depth = limits::get(limits::Id::nesting);
+  if (uint64_t(depth) > max_depth)
+    throw InputError(list.loc, path,
+                     limits::exceeded(limits::Id::nesting,
+                                      "layer groups nest too deep (at most " + std::to_string(max_depth) + ")"));
   for (size_t i = 0; i < list.seq.size(); ++i) {
     const config::Node& n = list.seq[i];
     const std::string p = path + "[" + std::to_string(i) + "]";
@@ -143,23 +200,38 @@ void parse_list(const config::Node& list, const std::string& path, const std::st
       // Every copy must add a layer, or a repeat of nothing would loop without counting.
       if (config::expect_seq(*inner, p + ".layers").seq.empty())
         throw InputError(inner->loc, p + ".layers", "a repeat group needs at least one layer");
-      for (int64_t r = 0; r < times; ++r) parse_list(*inner, p + ".layers", prefix, out, depth + 1, count);
+      for (int64_t r = 0; r < times; ++r) parse_list(*inner, p + ".layers", out, depth + 1, count, scope);
+      continue;
+    }
+    if (const config::Node* k = n.find("kind");
+        k && k->type == config::Node::Type::Scalar && k->scalar == "sequential") {
+      parse_sequential(n, p, out, depth, count, scope);
       continue;
     }
     count.add(n, p);
-    out.push_back(parse_one(n, p, prefix + "#" + std::to_string(out.size())));
-    if (out.back().kind == "residual") {
-      LayerSpec& r = out.back();
-      parse_list(*n.find("layers"), p + ".layers", r.name + ".", r.body, depth + 1, count);
-      if (r.body.empty()) throw InputError(n.find("layers")->loc, p + ".layers", "a residual needs at least one layer");
-      if (const config::Node* sc = n.find("shortcut"))
-        parse_list(*sc, p + ".shortcut", r.name + ".sc.", r.shortcut, depth + 1, count);
+    const std::string index = std::to_string(scope.qualified ? scope.next : out.size());
+    out.push_back(
+        parse_one(n, p, scope.prefix + (scope.qualified ? index : "#" + index), scope.prefix, scope.qualified));
+    LayerSpec& l = out.back();
+    if (scope.modules) scope.modules->push_back(ModuleSpec{l.name, l.loc, out.size() - 1, out.size(), false, {}});
+    ++scope.next;
+    if (l.kind == "residual") {
+      Scope body{l.name + ".", false, nullptr, 0};
+      parse_list(*n.find("layers"), p + ".layers", l.body, depth + 1, count, body);
+      if (l.body.empty()) throw InputError(n.find("layers")->loc, p + ".layers", "a residual needs at least one layer");
+      if (const config::Node* sc = n.find("shortcut")) {
+        Scope shortcut{l.name + ".sc.", false, nullptr, 0};
+        parse_list(*sc, p + ".shortcut", l.shortcut, depth + 1, count, shortcut);
+      }
     }
   }
 }
 
 /// `default_name` is "<prefix>#<index>": the kind replaces '#' unless a name is given.
-LayerSpec parse_one(const config::Node& n, const std::string& p, const std::string& default_name) {
+/// `qualified` (inside a `sequential`): the default name is as it is, and a given name
+/// follows `name_prefix`.
+LayerSpec parse_one(const config::Node& n, const std::string& p, const std::string& default_name,
+                    const std::string& name_prefix, bool qualified) {
   const config::Node* k = n.find("kind");
   if (!k) throw InputError(n.loc, p, "missing required key 'kind' (one of: " + kinds_text() + ")");
   const std::string kind = config::as_string(*k, p + ".kind");
@@ -168,24 +240,29 @@ LayerSpec parse_one(const config::Node& n, const std::string& p, const std::stri
   if (!known)
     throw InputError(k->loc, p + ".kind", "unknown layer kind '" + kind + "' (supported: " + kinds_text() + ")");
   const size_t hash = default_name.rfind('#');
-  const std::string auto_name = default_name.substr(0, hash) + kind + default_name.substr(hash + 1);
+  const std::string auto_name =
+      qualified ? default_name : default_name.substr(0, hash) + kind + default_name.substr(hash + 1);
+  const std::string given_prefix = qualified ? name_prefix : "";
   LayerSpec l;
   l.kind = kind;
   l.loc = n.loc;
   if (kind == "residual") {
     config::check_keys(n, p, {"kind", "name", "layers", "shortcut"});
     if (!n.find("layers")) throw InputError(n.loc, p, "a residual needs 'layers' (its main branch)");
-    l.name = n.find("name") ? config::as_string(*n.find("name"), p + ".name") : auto_name;
+    l.name = n.find("name") ? given_prefix + config::as_string(*n.find("name"), p + ".name") : auto_name;
     return l;  // branches parsed by the caller
   }
   const config::Binder<LayerParams>& binder = layer_binder(kind);
   const config::Values v = config::validate(n, *binder.schema(), p);
   const LayerParams q = binder.parse(v);
-  l.name = q.name.value_or(auto_name);
+  l.name = q.name ? given_prefix + *q.name : auto_name;
   if (kind == "linear" || kind == "binary_linear") {
     l.out_features = q.out_features;
     l.bias = kind == "linear" && q.bias;
-    if (kind == "linear") l.weight_density = q.weight_density;
+    if (kind == "linear") {
+      l.weight_density = q.weight_density;
+      l.tied = q.tied;
+    }
   } else if (kind == "conv2d" || kind == "binary_conv2d" || kind == "maxpool" || kind == "avgpool") {
     l.kernel = q.kernel;
     l.stride = q.stride.value_or(l.kernel);  // pooling: stride = kernel
@@ -209,15 +286,27 @@ LayerSpec parse_one(const config::Node& n, const std::string& p, const std::stri
     l.out_features = q.dim;
   } else if (kind == "attention" || kind == "transformer_block" || kind == "basic_block" || kind == "bottleneck") {
     return expand_block(q, v, l);
+  } else if (is_network_layer(kind)) {
+    return expand_network_layer(q, v, l);
   }
   return l;
 }
 
 }  // namespace
 
-void parse_layer_list(const config::Node& list, const std::string& path, std::vector<LayerSpec>& out) {
+void parse_layer_list(const config::Node& list, const std::string& path, std::vector<LayerSpec>& out,
+                      std::vector<ModuleSpec>* modules) {
   LayerCount count;
-  parse_list(list, path, "", out, 0, count);
+  Scope top{"", false, modules, 0};
+  parse_list(list, path, out, 0, count, top);
+}
+
+std::vector<ModuleSpec> module_tree(const NetSpec& net) {
+  if (!net.modules.empty()) return net.modules;
+  std::vector<ModuleSpec> leaves;
+  for (size_t i = 0; i < net.layers.size(); ++i)
+    leaves.push_back({net.layers[i].name, net.layers[i].loc, i, i + 1, false, {}});
+  return leaves;
 }
 
 namespace {
@@ -233,7 +322,19 @@ struct NetHeader {
   NetInput input;
   Optimizer optimizer;
   Loss loss;
+  Autocast autocast;
+  std::optional<bool> loss_scale;  ///< absent: on with fp16 autocast, as GradScaler is used there
 };
+/// `optimizer: {kind: K, state_dtype: D, master_weights: B}`, the map form of `optimizer: K`.
+struct OptimizerParams {
+  Optimizer kind;
+  DType state_dtype;
+  bool master_weights;
+};
+
+/// Floating-point dtypes an optimizer state may have.
+constexpr config::EnumName<DType> kStateDtypeNames[] = {
+    {DType::fp32, "fp32"}, {DType::bf16, "bf16"}, {DType::fp16, "fp16"}};
 
 const config::Binder<NetHeader>& net_binder() {
   static const auto b = [] {
@@ -245,7 +346,14 @@ const config::Binder<NetHeader>& net_binder() {
         .def("fp32");
     s.integer("batch", &NetHeader::batch, "samples", "batch size").def(1).range(1, int64_t(1) << 24);
     s.group("input", &NetHeader::input, input, "the network input");
-    s.choice("optimizer", &NetHeader::optimizer, kOptimizerNames, "weight update rule").def("sgd");
+    s.choice("optimizer", &NetHeader::optimizer, kOptimizerNames,
+             "weight update rule (or a map: {kind, state_dtype, master_weights})")
+        .def("sgd");
+    s.choice("autocast", &NetHeader::autocast, kAutocastNames,
+             "run the forward under torch.autocast in this dtype; the parameters (dtype) stay fp32")
+        .def("none");
+    s.boolean("loss_scale", &NetHeader::loss_scale,
+              "GradScaler: scale the loss, unscale the gradients before the update (default: on with fp16 autocast)");
     s.choice("loss", &NetHeader::loss, kLossNames,
              "loss on the output: none (an external output-sized gradient), sum, mean, float_sum and "
              "float_mean (of the output cast to fp32), cross_entropy (int64 class targets, classes = the "
@@ -256,12 +364,34 @@ const config::Binder<NetHeader>& net_binder() {
   return b;
 }
 
+const config::Binder<OptimizerParams>& optimizer_binder() {
+  static const auto b = [] {
+    config::Binder<OptimizerParams> s("optimizer", "the weight update and the dtype of its state");
+    s.choice("kind", &OptimizerParams::kind, kOptimizerNames, "weight update rule").req();
+    s.choice("state_dtype", &OptimizerParams::state_dtype, kStateDtypeNames,
+             "element type of the state tensors (momentum, Adam's moments); torch.optim keeps the "
+             "parameter's dtype")
+        .def("fp32");
+    s.boolean("master_weights", &OptimizerParams::master_weights,
+              "keep an fp32 copy of each bf16/fp16 parameter, updated and written back (apex O2, Megatron)")
+        .def(false);
+    return s;
+  }();
+  return b;
+}
+
 }  // namespace
+
+std::shared_ptr<const config::Schema> net_spec_schema() { return net_binder().schema(); }
+std::shared_ptr<const config::Schema> optimizer_schema() { return optimizer_binder().schema(); }
 
 NetSpec parse_net_spec(const config::Node& root) {
   // `layers` holds maps of several kinds: checked by hand below.
   config::Node rest = root;
   rest.erase("layers");
+  const config::Node* opt_map = root.find("optimizer");
+  if (opt_map && opt_map->type != config::Node::Type::Map) opt_map = nullptr;
+  if (opt_map) rest.erase("optimizer");  // the map form, checked by its own schema below
   const config::Values v = config::validate(rest, *net_binder().schema(), "");
   const NetHeader h = net_binder().parse(v);
   NetSpec net;
@@ -275,9 +405,26 @@ NetSpec parse_net_spec(const config::Node& root) {
   if (net.input_shape.empty()) throw v.error("input.shape", "needs at least one dimension");
   net.optimizer = h.optimizer;
   net.loss = h.loss;
+  if (opt_map) {
+    const config::Values ov = config::validate(*opt_map, *optimizer_binder().schema(), "optimizer");
+    const OptimizerParams o = optimizer_binder().parse(ov);
+    net.optimizer = o.kind;
+    net.state_dtype = o.state_dtype;
+    net.master_weights = o.master_weights;
+    if (o.master_weights && net.dtype == DType::fp32)
+      throw ov.error("master_weights", "the parameters are fp32 (dtype), their own master copy");
+    if (o.master_weights && (net.dtype == DType::int8 || net.dtype == DType::binary))
+      throw ov.error("master_weights", "needs bf16 or fp16 parameters (dtype)");
+  }
+  net.autocast = h.autocast;
+  if (net.autocast != Autocast::none && net.dtype != DType::fp32)
+    throw v.error("autocast", std::string("torch.autocast casts fp32 parameters; dtype is ") + to_string(net.dtype) +
+                                  " (write dtype: fp32)");
+  net.loss_scale = h.loss_scale.value_or(net.autocast == Autocast::fp16);
+  if (net.autocast != Autocast::none && net.loss != Loss::none) throw v.error("loss", kAutocastLossRefusal);
   const config::Node* layers = root.find("layers");
   if (!layers) throw InputError(root.loc, "layers", "missing required key 'layers'");
-  parse_layer_list(*layers, "layers", net.layers);
+  parse_layer_list(*layers, "layers", net.layers, &net.modules);
   if (net.layers.empty()) throw InputError(layers->loc, "layers", "a network needs at least one layer");
   return net;
 }

@@ -40,19 +40,90 @@ LayerSpec relu(const LayerSpec& parent, const std::string& suffix, double densit
   return l;
 }
 
-/// The attention sub-layer: QKV projection, softmax(QKᵀ/√d)·V per head, output projection.
-void attention(const LayerSpec& parent, uint64_t h, uint64_t heads, bool causal, double p,
-               std::vector<LayerSpec>& out) {
-  out.push_back(linear(parent, "qkv", 3 * h));
-  LayerSpec core = prim(parent, "attention_core", "attn");
-  core.heads = heads;
-  core.causal = causal;
-  core.p = p;
-  out.push_back(core);
-  out.push_back(linear(parent, "proj", h));
+}  // namespace
+
+void attention_keys(config::Binder<LayerParams>& s, const char* impl, bool rope, const char* qkv) {
+  s.choice("attention", &LayerParams::attention, kAttnImplNames,
+           "how softmax(QKᵀ/√d)·V runs: explicit ops (keeps the s×s probabilities), or PyTorch's fused "
+           "scaled-dot-product kernel flash, mem_efficient or cudnn (keeps the output and a log-sum-exp per row)")
+      .def(impl);
+  s.choice("causal_mask", &LayerParams::causal_mask, kCausalMaskNames,
+           "explicit causal attention's mask: none (a buffer made outside the step) or kept (a bool s×s tensor "
+           "built in each forward and kept by masked_fill)")
+      .def("none");
+  s.integer("kv_heads", &LayerParams::kv_heads, "",
+            "key/value heads, grouped-query attention (heads must divide by it; default: heads)")
+      .range(1, 1 << 16);
+  s.boolean("rope", &LayerParams::rope, "rotary position embedding on q and k").def(rope);
+  s.choice("qkv", &LayerParams::qkv, kQkvProjectionNames,
+           "q, k and v from one projection (fused, GPT-2) or three (separate, Llama/BERT): with rotary "
+           "embeddings or fused attention, what stays saved differs")
+      .def(qkv);
 }
 
-}  // namespace
+AttentionSpec attention_spec(const LayerParams& q, const config::Values& v) {
+  AttentionSpec a;
+  a.hidden = q.hidden;
+  a.heads = q.heads;
+  if (a.hidden % a.heads)
+    throw v.error("heads",
+                  "hidden " + std::to_string(a.hidden) + " does not divide by " + std::to_string(a.heads) + " heads");
+  a.kv_heads = q.kv_heads.value_or(a.heads);
+  if (a.heads % a.kv_heads)
+    throw v.error("kv_heads", std::to_string(a.heads) + " heads do not divide into " + std::to_string(a.kv_heads) +
+                                  " key/value groups (kv_heads must divide heads)");
+  if (a.kv_heads == a.heads) a.kv_heads = 0;
+  a.causal = q.causal;
+  a.dropout = q.dropout;
+  a.impl = q.attention;
+  a.causal_mask = q.causal_mask;
+  a.rope = q.rope;
+  a.qkv = q.qkv;
+  const uint64_t d = a.hidden / a.heads;
+  if (a.causal_mask == CausalMask::kept && (a.impl != AttnImpl::explicit_ || !a.causal))
+    throw v.error("causal_mask",
+                  "a kept mask belongs to explicit causal attention (attention: explicit, causal: true); "
+                  "the fused kernels apply causality inside, without a mask tensor");
+  // PyTorch's SDPA pads other head sizes to a multiple of 8 (copies of q, k, v it keeps) or,
+  // for flash past 256, picks another kernel: not modelled, so refused.
+  // cuDNN's kernels take head dimensions up to 128 on the GPUs PyTorch 2.11 picks them for.
+  const uint64_t max_d = a.impl == AttnImpl::flash ? 256 : a.impl == AttnImpl::cudnn ? 128 : 0;
+  if (a.impl != AttnImpl::explicit_ && (d % 8 || (max_d && d > max_d)))
+    throw v.error("attention", std::string(config::enum_name(kAttnImplNames, a.impl)) + " attention needs a head " +
+                                   "dimension (hidden/heads = " + std::to_string(d) + ") that is a multiple of 8" +
+                                   (max_d ? " and at most " + std::to_string(max_d) : std::string()));
+  if (a.rope && d % 2) throw v.error("rope", "rotary embedding needs an even head dimension, not " + std::to_string(d));
+  return a;
+}
+
+void append_attention(const LayerSpec& parent, const AttentionSpec& a, std::vector<LayerSpec>& out) {
+  const uint64_t d = a.hidden / a.heads, kv = a.kv_heads ? a.kv_heads : a.heads;
+  // q, k and v from one projection, or three reading the same input (the attention's body);
+  // with grouped-query attention k and v are kv_heads·d wide.
+  std::vector<LayerSpec> proj3;
+  if (a.qkv == QkvProjection::fused) {
+    out.push_back(linear(parent, "qkv", (a.heads + 2 * kv) * d));
+    out.back().bias = a.bias;
+  } else {
+    for (const auto& [name, width] : {std::pair{"q", a.heads * d}, std::pair{"k", kv * d}, std::pair{"v", kv * d}}) {
+      proj3.push_back(linear(parent, name, width));
+      proj3.back().bias = a.bias;
+    }
+  }
+  LayerSpec core = prim(parent, "attention_core", "attn");
+  core.heads = a.heads;
+  core.kv_heads = a.kv_heads;
+  core.causal = a.causal;
+  core.p = a.dropout;
+  core.attention = a.impl;
+  core.causal_mask = a.causal_mask;
+  core.rope = a.rope;
+  core.body = std::move(proj3);
+  out.push_back(core);
+  LayerSpec proj = linear(parent, "proj", a.hidden);
+  proj.bias = a.bias;
+  out.push_back(proj);
+}
 
 std::vector<LayerSpec> projection_shortcut(const LayerSpec& residual, uint64_t channels, uint64_t stride) {
   LayerSpec c = conv(residual, "down.conv", channels, 1, stride);
@@ -64,20 +135,19 @@ LayerSpec expand_block(const LayerParams& q, const config::Values& v, const Laye
   LayerSpec seq = l;
   seq.kind = "sequence";
   if (l.kind == "attention" || l.kind == "transformer_block") {
-    const uint64_t h = q.hidden, a = q.heads;
-    if (h % a)
-      throw v.error("heads", "hidden " + std::to_string(h) + " does not divide by " + std::to_string(a) + " heads");
+    const AttentionSpec att = attention_spec(q, v);
+    const uint64_t h = q.hidden;
     const double p = q.dropout;
     seq.hidden = h;
     if (l.kind == "attention") {
-      attention(l, h, a, q.causal, p, seq.body);
+      append_attention(l, att, seq.body);
       return seq;
     }
     // GPT-2 style pre-LayerNorm block: x + Drop(Proj(Attn(LN(x)))), then
     // x + Drop(FC2(GELU(FC1(LN(x))))). Dropout 0 leaves the dropout layers out.
     LayerSpec r1 = prim(l, "residual", "res1");
     r1.body.push_back(prim(l, "layernorm", "ln1"));
-    attention(l, h, a, q.causal, p, r1.body);
+    append_attention(l, att, r1.body);
     if (p > 0) r1.body.push_back(dropout(l, "drop1", p));
     LayerSpec r2 = prim(l, "residual", "res2");
     r2.body.push_back(prim(l, "layernorm", "ln2"));

@@ -33,7 +33,7 @@ TEST_CASE("cli workload: table, JSON and errors", "[cli][workload]") {
   // A flag of another kind is refused as the config key it sets.
   CliResult o = run_bpsim("workload " + kMlp + " --policy checkpoint --budget 1000");
   CHECK(o.code == 2);
-  CHECK_THAT(o.err, Catch::Contains("workload.policy.budget_bytes: unknown key (valid: kind)"));
+  CHECK_THAT(o.err, Catch::Contains("workload.policy.budget_bytes: unknown key (valid: kind, level, at)"));
 }
 
 TEST_CASE("cli run: a LeNet-5 training step from its spec on the mesh", "[cli][workload][mesh]") {
@@ -141,7 +141,7 @@ TEST_CASE("cli trace: export takes every policy flag of bpsim workload, checked 
   for (const std::string& cmd : {"trace export " + kMlp + " -o " + (s / "x.jsonl"), "workload " + kMlp}) {
     CliResult bad = run_bpsim(cmd + " --policy checkpoint --budget 1000");
     CHECK(bad.code == 2);
-    CHECK_THAT(bad.err, Catch::Contains("workload.policy.budget_bytes: unknown key (valid: kind)"));
+    CHECK_THAT(bad.err, Catch::Contains("workload.policy.budget_bytes: unknown key (valid: kind, level, at)"));
   }
   // The policy flags belong to export: elsewhere they are refused, not ignored.
   CliResult other = run_bpsim("trace check " + trace + " --policy checkpoint");

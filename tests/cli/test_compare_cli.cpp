@@ -126,7 +126,7 @@ TEST_CASE("cli: recompute policy parameters are checked", "[cli][compare]") {
   for (const std::string& cmd : {"validate " + bad, "run " + bad + " --quiet --out " + (s / "o")}) {
     CliResult k = run_bpsim(cmd);
     CHECK(k.code == 2);
-    CHECK_THAT(k.err, Catch::Contains("c.yaml:6:30: workload.policy.beta_a: unknown key (valid: kind)"));
+    CHECK_THAT(k.err, Catch::Contains("c.yaml:6:30: workload.policy.beta_a: unknown key (valid: kind, level, at)"));
   }
   CliResult sq = run_bpsim("validate " + cfg("{kind: sparse_storage, threshold: 2}"));
   CHECK(sq.code == 2);
@@ -137,7 +137,7 @@ TEST_CASE("cli: recompute policy parameters are checked", "[cli][compare]") {
   CHECK(pk.code == 0);
   CliResult pb = run_bpsim("validate " + cfg("{kind: none}\n  policies: {checkpoint: {segments: 2}}"));
   CHECK(pb.code == 2);
-  CHECK_THAT(pb.err, Catch::Contains("workload.policies.checkpoint.segments: unknown key (valid: none)"));
+  CHECK_THAT(pb.err, Catch::Contains("workload.policies.checkpoint.segments: unknown key (valid: level, at)"));
   const std::string mlp = std::string(BPSIM_SOURCE_DIR) + "/configs/workloads/mlp.yaml";
   CliResult w = run_bpsim("workload " + mlp + " --policy threshold --threshold -1");
   CHECK(w.code == 2);
@@ -159,10 +159,13 @@ TEST_CASE("cli list: every policy kind with its own keys", "[cli][compare]") {
   for (const char* kind : {"none", "checkpoint", "checkpoint_sequential", "full_recompute", "threshold", "evaluation",
                            "optimal", "sparse_storage", "confidence_skip", "reversible"})
     CHECK_THAT(policies, Catch::Contains(std::string("\n") + kind + ": "));
-  // Each kind lists only its keys: threshold's are required, checkpoint has none.
+  // Each kind lists only its keys: threshold's are required, full_recompute has none.
   CHECK_THAT(policies, Catch::Contains("threshold (float, cost/byte, (0, inf], required)"));
   CHECK_THAT(policies, Catch::Contains("budget_bytes (int, B, [1, inf], required)"));
-  CHECK_THAT(policies, Catch::Contains("\ncheckpoint: checkpoint every top-level layer: only its input is stored, its "
-                                       "forward re-runs before its backward\n  (no parameters)\n"));
+  CHECK_THAT(policies, Catch::Contains("\nfull_recompute: store only the network input; the whole forward re-runs "
+                                       "before the backward\n  (no parameters)\n"));
+  CHECK_THAT(policies, Catch::Contains("\ncheckpoint: checkpoint every module of a level (default: every top-level "
+                                       "layer or group): only its input is stored, its forward re-runs before its "
+                                       "backward\n  level (int, [0, 64], optional)"));
   CHECK_THAT(policies, Catch::Contains("allowable_error (float, [0, 1], default 0.05)"));
 }

@@ -117,9 +117,9 @@ TEST_CASE("workload: checkpoint_sequential follows PyTorch's segments", "[worklo
                                     "top-level layers"));
   // A key of another kind is refused under this one, naming this kind's keys.
   CHECK_THROWS_WITH(test::policy("{kind: checkpoint, beta_a: 3}"),
-                    Catch::Contains("policy.yaml:1:20: policy.beta_a: unknown key (valid: kind)"));
+                    Catch::Contains("policy.yaml:1:20: policy.beta_a: unknown key (valid: kind, level, at)"));
   CHECK_THROWS_WITH(test::policy("{kind: checkpoint_sequential, index_bits: 4}"),
-                    Catch::Contains("policy.index_bits: unknown key (valid: kind, segments)"));
+                    Catch::Contains("policy.index_bits: unknown key (valid: kind, segments, level, at)"));
 }
 
 TEST_CASE("workload: spec errors name the layer and the shapes", "[workload]") {

@@ -1,0 +1,253 @@
+// Mixed precision (autocast, loss scaling), optimizer state by dtype and the memory
+// breakdown, through specs and the CLI (docs/workloads.md, "Mixed precision and optimizer
+// state" and "Memory breakdown").
+#include <catch2/catch.hpp>
+
+#include <nlohmann/json.hpp>
+
+#include <map>
+#include <string>
+
+#include "tests/cli/cli_harness.h"
+#include "tests/cli/report_json.h"
+
+using namespace bpsim::test;
+using Catch::Contains;
+
+namespace {
+
+/// Batch 4 of 8 features through linear(16) → ReLU → linear(2), fp32 parameters.
+std::string mlp(const Scratch& s, const std::string& header, const std::string& file = "mlp.yaml") {
+  return s.file(file, "name: amp_mlp\nbatch: 4\ninput: { shape: [8] }\n" + header +
+                          "layers:\n  - { kind: linear, out_features: 16 }\n  - { kind: relu }\n"
+                          "  - { kind: linear, out_features: 2 }\n");
+}
+
+nlohmann::json workload_json(const std::string& args) {
+  CliResult r = run_bpsim("workload " + args + " --json");
+  INFO(r.err);
+  REQUIRE(r.code == 0);
+  return nlohmann::json::parse(r.out);
+}
+
+std::map<std::string, uint64_t> tensor_bytes(const nlohmann::json& g) {
+  std::map<std::string, uint64_t> m;
+  for (const auto& t : g["tensors"]) m[t["name"]] = t["bytes"];
+  return m;
+}
+
+size_t ops_with(const nlohmann::json& g, const std::string& part) {
+  size_t n = 0;
+  for (const auto& o : g["ops"]) n += o["name"].get<std::string>().find(part) != std::string::npos;
+  return n;
+}
+
+}  // namespace
+
+TEST_CASE("amp: autocast bf16 on a small MLP keeps what PyTorch keeps, to the byte", "[cli][workload][amp]") {
+  Scratch s("amp_mlp");
+  const auto g = workload_json(mlp(s, "dtype: fp32\nautocast: bf16\n"));
+  const auto b = tensor_bytes(g);
+  // Parameters stay fp32: linear0 8·16 + 16, linear2 16·2 + 2 elements, 4 B each.
+  CHECK(b.at("linear0.weight") == 512);
+  CHECK(b.at("linear2.bias") == 8);
+  // Casts to bf16 (2 B): the input 4·8, each weight and bias copy; outputs of the matmuls.
+  CHECK(b.at("linear0.in.bf16") == 64);
+  CHECK(b.at("linear0.weight.bf16") == 256);
+  CHECK(b.at("linear0.bias.bf16") == 32);
+  CHECK(b.at("linear2.weight.bf16") == 64);
+  CHECK(b.at("linear0.out") == 128);  // 4·16·2
+  CHECK(b.at("relu1.out") == 128);
+  CHECK(b.at("linear2.out") == 16);  // 4·2·2
+  // Gradients: dW in bf16, cast to the fp32 .grad.
+  CHECK(b.at("linear0.weight.grad.bf16") == 256);
+  CHECK(b.at("linear0.weight.grad") == 512);
+  // Kept after the forward: linear0's bf16 input copy (its dW), ReLU's output (its backward
+  // and linear2's dW), linear2's bf16 weight copy (its dX) and the output (the loss gradient):
+  // 64 + 128 + 64 + 16 = 272. linear0's weight copy is not kept: its input needs no
+  // gradient, so addmm saves no mat2 (the copy lives only in autocast's cache).
+  CHECK(g["saved_after_forward_bytes"] == 272);
+  // Peak at linear0.weight's grad cast: every .grad but linear0.bias's (712 − 64 = 648 B)
+  // plus linear0's bf16 dW and db (256 + 32): 936.
+  CHECK(g["peak_bytes"] == 936);
+  // Ops: 5 forward casts (input, 2 weights, 2 biases), 4 gradient casts, no loss scaling.
+  CHECK(ops_with(g, "grad_cast") == 4);
+  CHECK(ops_with(g, ".bf16") == 5);
+  CHECK(ops_with(g, "loss.scale") == 0);
+  // Without autocast the same net keeps ReLU's output (fp32, 256 B) and the output (32 B).
+  const auto f = workload_json(mlp(s, "dtype: fp32\n", "fp32.yaml"));
+  CHECK(f["saved_after_forward_bytes"] == 256 + 32);
+  CHECK(ops_with(f, "cast") == 0);
+}
+
+TEST_CASE("amp: autocast fp16 scales the loss and unscales every gradient", "[cli][workload][amp]") {
+  Scratch s("amp_fp16");
+  const auto g = workload_json(mlp(s, "autocast: fp16\noptimizer: adamw\n"));
+  CHECK(ops_with(g, "loss.scale") == 1);
+  CHECK(ops_with(g, ".unscale") == 4);  // one per parameter, in place before its update
+  CHECK(tensor_bytes(g).at("linear0.weight.fp16") == 256);
+  // loss_scale: false turns GradScaler off.
+  const auto off = workload_json(mlp(s, "autocast: fp16\nloss_scale: false\n", "off.yaml"));
+  CHECK(ops_with(off, ".unscale") == 0);
+  // The same spec runs on an accelerator, every op through the conservation laws.
+  const std::string cfg =
+      s.file("run.yaml", preset_includes("systolic_32x32_bf16.yaml") +
+                             "accelerator: { dtype: workload }\nworkload: { spec: " + (s / "mlp.yaml") + " }\n");
+  CliResult r = run_bpsim("run " + cfg + " -q --out " + (s / "out"));
+  INFO(r.err);
+  REQUIRE(r.code == 0);
+  const auto rep = nlohmann::json::parse(slurp(s / "out/report.json"));
+  CHECK(op_of(rep, "linear0.weight.grad.unscale")["phase"] == "update");
+}
+
+TEST_CASE("amp: optimizer state by dtype and fp32 master weights", "[cli][workload][amp]") {
+  Scratch s("amp_opt");
+  // 178 parameters (8·16 + 16 + 16·2 + 2) in bf16.
+  auto breakdown = [&](const std::string& header, const std::string& file) {
+    CliResult r = run_bpsim("workload " + mlp(s, header, file) + " --breakdown --policies none --json");
+    INFO(r.err);
+    REQUIRE(r.code == 0);
+    return nlohmann::json::parse(r.out)["policies"][0];
+  };
+  // Adam with fp32 moments and an fp32 master copy: 178 · (4 + 4 + 4) = 2136 B; weights and
+  // gradients bf16: 356 B each.
+  const auto m =
+      breakdown("dtype: bf16\noptimizer: { kind: adam, state_dtype: fp32, master_weights: true }\n", "m.yaml");
+  CHECK(m["optimizer_state"] == 2136);
+  CHECK(m["weights"] == 356);
+  CHECK(m["gradients"] == 356);
+  // torch.optim's own: moments in the parameters' dtype, 178 · 2 · 2 = 712 B.
+  CHECK(breakdown("dtype: bf16\noptimizer: { kind: adamw, state_dtype: bf16 }\n", "b.yaml")["optimizer_state"] == 712);
+  // Momentum, fp32 state: 178 · 4.
+  CHECK(breakdown("dtype: bf16\noptimizer: momentum\n", "p.yaml")["optimizer_state"] == 712);
+}
+
+TEST_CASE("amp: bad mixed-precision keys are refused with the key and what is expected", "[cli][workload][amp]") {
+  Scratch s("amp_bad");
+  auto refused = [&](const std::string& header, const std::string& needle) {
+    CliResult r = run_bpsim("workload " + mlp(s, header, "bad.yaml"));
+    INFO(header);
+    CHECK(r.code == 2);
+    CHECK_THAT(r.err, Contains(needle));
+  };
+  refused("autocast: int8\n", "autocast");
+  refused("dtype: bf16\nautocast: bf16\n", "torch.autocast casts fp32 parameters; dtype is bf16");
+  refused("optimizer: { kind: adamw, state_dtype: int8 }\n", "optimizer.state_dtype");
+  refused("optimizer: { kind: adam, master_weights: true }\n", "the parameters are fp32 (dtype)");
+  refused("optimizer: { state_dtype: fp32 }\n", "optimizer");
+  refused("optimizer: { kind: adamw, state_dtyp: fp32 }\n", "did you mean 'state_dtype'");
+  refused("loss_scale: maybe\n", "loss_scale");
+  // A loss other than none under autocast (PyTorch runs it in fp32) is not modelled: refused,
+  // in the spec and through the command line's --loss.
+  refused("autocast: bf16\nloss: cross_entropy\n", "loss: a loss under autocast is not modelled yet");
+  CliResult l = run_bpsim("workload " + mlp(s, "autocast: bf16\n", "ampl.yaml") + " --loss sum");
+  CHECK(l.code == 2);
+  CHECK_THAT(l.err, Contains("a loss under autocast is not modelled yet"));
+  // A config's dtype override may not take the fp32 parameters autocast needs.
+  const std::string amp = mlp(s, "autocast: bf16\n", "amp.yaml");
+  const std::string cfg = s.file(
+      "cfg.yaml", preset_includes("systolic_32x32_bf16.yaml") + "workload: { spec: " + amp + ", dtype: bf16 }\n");
+  CliResult d = run_bpsim("validate " + cfg);
+  CHECK(d.code == 2);
+  CHECK_THAT(d.err, Contains("workload.dtype: the spec runs under autocast, which needs fp32 parameters"));
+  // A binary layer has no autocast rule.
+  CliResult b = run_bpsim("workload " + s.file("bin.yaml",
+                                               "autocast: bf16\nbatch: 2\ninput: { shape: [8] }\nlayers:\n"
+                                               "  - { kind: binary_linear, out_features: 4 }\n"));
+  CHECK(b.code == 2);
+  CHECK_THAT(b.err, Contains("autocast: binary layers have no autocast rule"));
+}
+
+TEST_CASE("breakdown: weights, gradients, optimizer state, activations and temporaries per policy",
+          "[cli][workload][breakdown]") {
+  Scratch s("breakdown");
+  const std::string spec = mlp(s, "dtype: fp32\nautocast: bf16\noptimizer: adamw\n");
+  CliResult r = run_bpsim("workload " + spec + " --breakdown --json");
+  INFO(r.err);
+  REQUIRE(r.code == 0);
+  const auto j = nlohmann::json::parse(r.out);
+  REQUIRE(j["policies"].size() == 3);  // none, checkpoint, full_recompute
+  const auto& none = j["policies"][0];
+  CHECK(none["policy"] == "none");
+  // 178 fp32 parameters: 712 B of weights and of gradients; AdamW's two fp32 moments 1424 B;
+  // the input 4·8·4 = 128 B; activations and peak as the autocast test derives (272, 936).
+  CHECK(none["weights"] == 712);
+  CHECK(none["gradients"] == 712);
+  CHECK(none["optimizer_state"] == 1424);
+  CHECK(none["input"] == 128);
+  CHECK(none["activations"] == 272);
+  CHECK(none["peak"] == 936);
+  // temporaries = peak − activations − gradients = 936 − 272 − 712: negative, the gradients
+  // and the activations are never all live at once.
+  CHECK(none["temporaries"] == -48);
+  CHECK(none["total"] == 712 + 1424 + 128 + 936);
+  // full_recompute keeps only the output (4·2·2 = 16 B) after the forward.
+  CHECK(j["policies"][2]["activations"] == 16);
+  for (const auto& p : j["policies"]) {
+    const int64_t sum = p["weights"].get<int64_t>() + p["gradients"].get<int64_t>() +
+                        p["optimizer_state"].get<int64_t>() + p["input"].get<int64_t>() +
+                        p["activations"].get<int64_t>() + p["temporaries"].get<int64_t>();
+    CHECK(sum == p["total"].get<int64_t>());
+  }
+  // The table: one column per policy, human units.
+  CliResult t = run_bpsim("workload " + spec + " --breakdown --policies none,optimal --budget 100000");
+  INFO(t.err);
+  REQUIRE(t.code == 0);
+  CHECK_THAT(t.out, Contains("optimal(100000 B, flops)"));
+  CHECK_THAT(t.out, Contains("optimizer_state"));
+  CHECK_THAT(t.out, Contains("1.42 kB"));
+  CHECK_THAT(t.out, Contains("3.20 kB"));  // total
+  // Mistakes: an unknown kind, a flag no listed kind takes, --policies alone.
+  CliResult u = run_bpsim("workload " + spec + " --breakdown --policies none,lazy");
+  CHECK(u.code == 2);
+  CHECK_THAT(u.err, Contains("unknown policy kind 'lazy'"));
+  CliResult f = run_bpsim("workload " + spec + " --breakdown --policies none --budget 1000");
+  CHECK(f.code == 2);
+  CHECK_THAT(f.err, Contains("'budget_bytes' applies to none of the policies none"));
+  CliResult a = run_bpsim("workload " + spec + " --policies none");
+  CHECK(a.code == 2);
+  CHECK_THAT(a.err, Contains("--policies goes with --breakdown"));
+}
+
+TEST_CASE("amp: saved after forward equals PyTorch's under autocast bf16", "[cli][workload][amp][torch]") {
+  // PyTorch 2.11.0+cu130 on an NVIDIA H200 (scripts/torch_memory.py, cases resnet50_amp_none,
+  // gpt2_amp_none, gpt2_amp_checkpoint and mlp_amp_none: fp32 parameters, forward under
+  // torch.autocast("cuda", torch.bfloat16), backward from ones_like(output)): the bytes
+  // requested and live after the forward (saved_requested_bytes). The shipped specs with
+  // `dtype: fp32` and `autocast: bf16` added.
+  Scratch s("amp_torch");
+  auto amp_of = [&](const std::string& spec, const std::string& batch) {
+    std::string text = slurp(std::string(BPSIM_SOURCE_DIR) + "/configs/workloads/" + spec + ".yaml");
+    for (const char* key : {"\ndtype:", "\nbatch:"}) {
+      const size_t at = text.find(key);
+      REQUIRE(at != std::string::npos);
+      text.erase(at + 1, text.find('\n', at + 1) - at);  // the line, kept: the '\n' before it
+    }
+    return s.file(spec + ".yaml", "dtype: fp32\nautocast: bf16\nbatch: " + batch + "\n" + text);
+  };
+  // ResNet-50, batch 32: the bf16 activations, int64 max-pool indices, fp32 batchnorm
+  // statistics, and every conv's bf16 weight copy (conv1's too: ConvolutionBackward keeps it).
+  CHECK(workload_json(amp_of("resnet50", "32"))["saved_after_forward_bytes"] == 1451524480);
+  // GPT-2 small, batch 8 × 1024: fp32 attention probabilities, their bf16 copies, fp32
+  // LayerNorm inputs and residual stream, bf16 weight copies.
+  const std::string gpt2 = amp_of("gpt2_small", "8");
+  CHECK(workload_json(gpt2)["saved_after_forward_bytes"] == 11521294336);
+  // Every block checkpointed: the blocks' fp32 inputs (the residual stream stays fp32) and
+  // the final LayerNorm's.
+  CHECK(workload_json(gpt2 + " --policy checkpoint")["saved_after_forward_bytes"] == 327155712);
+  // The MLP at batch 4096: linear1's bf16 input copy, bf16 ReLU and dropout outputs, masks,
+  // the bf16 weight copies of linear4 and linear7 (linear1's is not kept), the bf16 output.
+  CHECK(workload_json(amp_of("mlp", "4096"))["saved_after_forward_bytes"] == 50565120);
+}
+
+TEST_CASE("amp: bpsim list shows the spec's mixed-precision and optimizer keys", "[cli][amp]") {
+  CliResult l = run_bpsim("list");
+  REQUIRE(l.code == 0);
+  // The section after the workload: section's keys (each line below appears only there).
+  const std::string spec = l.out.substr(l.out.find("\nnetwork spec (configs/workloads/*.yaml"));
+  CHECK_THAT(spec, Contains("autocast (one of none|bf16|fp16, default none)"));
+  CHECK_THAT(spec, Contains("loss_scale (bool, optional)"));
+  CHECK_THAT(spec, Contains("optimizer (one of sgd|momentum|adam|adamw, default sgd)"));
+  CHECK_THAT(spec, Contains("state_dtype (one of fp32|bf16|fp16, default fp32)"));
+  CHECK_THAT(spec, Contains("master_weights (bool, default false)"));
+}
