@@ -536,11 +536,9 @@ class Case:
             self.step()
         torch.cuda.synchronize()
 
-    def measure(self):
-        """memory_allocated (caching-allocator blocks: sizes rounded up to 512 B, and a cached
-        block is handed out whole when less than 1 MiB would remain) and the allocator's
-        requested_bytes (the bytes the tensors asked for: independent of the allocator's history)."""
-        self.warm()
+    def measured_step(self):
+        """One forward + loss + backward after the warm-up, as measure() defines the figures;
+        returns them and the absolute baseline."""
         req = lambda kind: torch.cuda.memory_stats().get("requested_bytes.all." + kind, -1)  # noqa: E731
         base, base_req = torch.cuda.memory_allocated(), req("current")
         torch.cuda.reset_peak_memory_stats()
@@ -548,17 +546,23 @@ class Case:
             r, m1 = self.forward()
             torch.cuda.synchronize()
             saved, saved_req = torch.cuda.memory_allocated() - base, req("current") - base_req
-            after_model = m1 - base
             self.backward(r)
         torch.cuda.synchronize()
         peak, peak_req = torch.cuda.max_memory_allocated() - base, req("peak") - base_req
         del r
         torch.cuda.synchronize()
-        after_bwd = torch.cuda.memory_allocated() - base
+        return {"saved_after_forward_bytes": saved, "after_model_forward_bytes": m1 - base, "peak_bytes": peak,
+                "after_backward_bytes": torch.cuda.memory_allocated() - base, "saved_requested_bytes": saved_req,
+                "peak_requested_bytes": peak_req}, base
+
+    def measure(self):
+        """memory_allocated (caching-allocator blocks: sizes rounded up to 512 B, and a cached
+        block is handed out whole when less than 1 MiB would remain) and the allocator's
+        requested_bytes (the bytes the tensors asked for: independent of the allocator's history)."""
+        self.warm()
+        rec, _ = self.measured_step()
         self.model.zero_grad(set_to_none=True)
-        return {"saved_after_forward_bytes": saved, "after_model_forward_bytes": after_model, "peak_bytes": peak,
-                "after_backward_bytes": after_bwd, "saved_requested_bytes": saved_req,
-                "peak_requested_bytes": peak_req}
+        return rec
 
     def measure_step(self):
         """The same figures for a whole training step with torch.optim.AdamW (default foreach
@@ -568,27 +572,12 @@ class Case:
         the process's cuBLAS/cuBLASLt workspaces; step_peak_absolute_bytes: max over forward,
         backward and opt.step)."""
         opt = torch.optim.AdamW(self.model.parameters())
-
-        def full_step():
+        for _ in range(2):
             self.step_no_zero()
             opt.step()
             self.model.zero_grad(set_to_none=True)
-
-        for _ in range(2):
-            full_step()
         torch.cuda.synchronize()
-        req = lambda kind: torch.cuda.memory_stats().get("requested_bytes.all." + kind, -1)  # noqa: E731
-        base, base_req = torch.cuda.memory_allocated(), req("current")
-        torch.cuda.reset_peak_memory_stats()
-        with self.ctx():
-            r, m1 = self.forward()
-            torch.cuda.synchronize()
-            saved, saved_req = torch.cuda.memory_allocated() - base, req("current") - base_req
-            self.backward(r)
-        torch.cuda.synchronize()
-        peak, peak_req = torch.cuda.max_memory_allocated() - base, req("peak") - base_req
-        del r
-        torch.cuda.synchronize()
+        rec, base = self.measured_step()
         before_opt = torch.cuda.memory_allocated()
         torch.cuda.reset_peak_memory_stats()
         opt.step()
@@ -596,11 +585,11 @@ class Case:
         opt_peak = torch.cuda.max_memory_allocated()
         self.model.zero_grad(set_to_none=True)
         state = sum(t.nbytes for st in opt.state.values() for t in st.values() if torch.is_tensor(t) and t.is_cuda)
-        return {"saved_after_forward_bytes": saved, "after_model_forward_bytes": m1 - base, "peak_bytes": peak,
-                "after_backward_bytes": before_opt - base, "saved_requested_bytes": saved_req,
-                "peak_requested_bytes": peak_req, "optimizer": "adamw", "optimizer_state_bytes": state,
-                "optimizer_step_transient_bytes": opt_peak - before_opt, "input_bytes": self.x.nbytes,
-                "baseline_absolute_bytes": base, "step_peak_absolute_bytes": max(base + peak, opt_peak)}
+        rec.update({"optimizer": "adamw", "optimizer_state_bytes": state,
+                    "optimizer_step_transient_bytes": opt_peak - before_opt, "input_bytes": self.x.nbytes,
+                    "baseline_absolute_bytes": base,
+                    "step_peak_absolute_bytes": max(base + rec["peak_bytes"], opt_peak)})
+        return rec
 
     def graph_nodes(self):
         """Autograd node names of one forward (with counts): which kernels autograd recorded, e.g.
