@@ -177,7 +177,18 @@ Traffic mapped_traffic(const FoldMap& f, Dataflow df, const Mapping& m, const Pa
   const uint64_t r0 = f.r_eff(), c0 = f.c_eff();
   t.first_fold_read_bytes = (r.rc == kOutput ? 0 : r0 * c0 * e) + r0 * f.tt * e + (r.ct == kOutput ? 0 : c0 * f.tt * e);
   t.last_fold_write_bytes = r.rc == kOutput ? f.r_last * f.c_last * e : f.c_last * f.t_last * e;
+  // A single-buffered output holds its last block until the folds end: all of it leaves after.
+  if (m.output_single) t.last_fold_write_bytes = last_of(f.sc, m.tile[kSc]) * f.t_last * e;
   return t;
+}
+
+uint64_t drain_stall_cycles(const Mapping& m, const FoldMap& f, const SramConfig& s, unsigned e, double bytes_per_cycle,
+                            uint64_t instances) {
+  if (!m.output_single || f.sc == 0 || f.t == 0 || instances == 0) return 0;
+  const FoldMap tiled = tile_t(f, m.tile[kT]);
+  const uint64_t drained = (instances * f.sc * f.t - last_of(f.sc, m.tile[kSc]) * tiled.t_last) * e;
+  const double rate = bytes_per_cycle > 0 ? bytes_per_cycle : double(s.bytes_per_cycle);
+  return uint64_t(std::ceil(double(drained) / rate));
 }
 
 void pin_slices(Mapping& m, const FoldMap& f, Dataflow df, const SramConfig& s, unsigned e, const PassBytes& pass) {
@@ -231,6 +242,7 @@ std::vector<uint64_t> fold_tiles(uint64_t size, uint64_t array) {
 /// A candidate's figures, in the order the objective compares them.
 struct Score {
   uint64_t dram = 0, cycles = 0, sram = 0;
+  bool single = false;  ///< a single-buffered output: taken only when it saves DRAM bytes or cycles
 };
 
 Score score_of(const FoldMap& f, const Mapping& m, const MapTarget& g, const PassBytes& pass) {
@@ -238,10 +250,12 @@ Score score_of(const FoldMap& f, const Mapping& m, const MapTarget& g, const Pas
   const FoldMap tiled = tile_t(f, m.tile[kT]);
   const Traffic t = mapped_traffic(tiled, s.dataflow, m, pass, g.elem_bytes, g.acc_bytes);
   Score sc;
+  sc.single = m.output_single;
   sc.dram = t.dram_read() + t.dram_write();
   sc.sram = t.sram_read() + t.sram_write();
   // As cost_gemm and the shell time an op: array, buffer bandwidth, DRAM bandwidth.
-  sc.cycles = time_folds(tiled, s.dataflow, s.timing, s.stages).total();
+  sc.cycles = time_folds(tiled, s.dataflow, s.timing, s.stages).total() +
+              drain_stall_cycles(m, f, s.sram, g.elem_bytes, g.dram_bytes_per_cycle);
   for (const OperandBytes& b : t.op)
     sc.cycles = std::max(sc.cycles, ceil_div(b.sram_read + b.sram_write, s.sram.bytes_per_cycle));
   if (g.dram_bytes_per_cycle > 0)
@@ -250,8 +264,9 @@ Score score_of(const FoldMap& f, const Mapping& m, const MapTarget& g, const Pas
 }
 
 bool better(const Score& a, const Score& b, MapObjective o) {
-  if (o == MapObjective::cycles) return std::tie(a.cycles, a.dram, a.sram) < std::tie(b.cycles, b.dram, b.sram);
-  return std::tie(a.dram, a.cycles, a.sram) < std::tie(b.dram, b.cycles, b.sram);
+  if (o == MapObjective::cycles)
+    return std::tie(a.cycles, a.dram, a.single, a.sram) < std::tie(b.cycles, b.dram, b.single, b.sram);
+  return std::tie(a.dram, a.cycles, a.single, a.sram) < std::tie(b.dram, b.cycles, b.single, b.sram);
 }
 
 }  // namespace
@@ -272,27 +287,38 @@ Mapping choose_mapping(const FoldMap& f, const MapTarget& target, const PassByte
   const uint64_t cap_rt = usable_bytes(s.sram, r.rt) / width[size_t(r.rt)];
   const uint64_t cap_ct = usable_bytes(s.sram, r.ct) / width[size_t(r.ct)];
   const bool t_tiled = s.dataflow != Dataflow::os;  // os: T is the reduction, accumulated in the PEs
+  // A column-streamed output may also take its whole buffer, single buffered: its blocks
+  // then drain between them (Mapping::output_single).
+  const bool single_too = r.ct == kOutput && s.sram.double_buffer;
   static constexpr std::array<std::array<int, 3>, 6> kOrders = {
       {{kSr, kSc, kT}, {kSr, kT, kSc}, {kSc, kSr, kT}, {kSc, kT, kSr}, {kT, kSr, kSc}, {kT, kSc, kSr}}};
-  for (uint64_t tr : fold_tiles(f.sr, f.rows)) {
-    for (uint64_t tc : fold_tiles(f.sc, f.cols)) {
-      if (tr > cap_rc / tc) continue;  // the stationary tile must fit (tr·tc could overflow)
-      // The longest T tile both streamed tiles leave room for, balanced over its trips.
-      uint64_t tt = std::min({f.t, cap_rt / tr, cap_ct / tc});
-      if (!t_tiled && tt < f.t) continue;
-      if (tt == 0) continue;
-      tt = ceil_div(f.t, ceil_div(f.t, tt));
-      Mapping m;
-      m.fixed = false;
-      m.tile = {tr, tc, tt};
-      m.trips = {ceil_div(f.sr, tr), ceil_div(f.sc, tc), ceil_div(f.t, tt)};
-      for (const std::array<int, 3>& order : kOrders) {
-        m.order = order;
-        derive_passes(m, s.dataflow);
-        pin_slices(m, f, s.dataflow, s.sram, e, pass);
-        const Score sc = score_of(f, m, g, pass);
-        ++compared;
-        if (better(sc, best_score, s.mapper.objective)) best = m, best_score = sc;
+  for (const bool single : {false, true}) {
+    if (single && !single_too) break;
+    const uint64_t cap_out = single ? s.sram.output_bytes / a : cap_ct;
+    for (uint64_t tr : fold_tiles(f.sr, f.rows)) {
+      for (uint64_t tc : fold_tiles(f.sc, f.cols)) {
+        if (tr > cap_rc / tc) continue;  // the stationary tile must fit (tr·tc could overflow)
+        // The longest T tile both streamed tiles leave room for, balanced over its trips.
+        uint64_t tt = std::min({f.t, cap_rt / tr, cap_out / tc});
+        if (!t_tiled && tt < f.t) continue;
+        if (tt == 0) continue;
+        tt = ceil_div(f.t, ceil_div(f.t, tt));
+        // A single-buffered output tile that fits the half is the double-buffered one plus drains.
+        if (single && tt <= cap_ct / tc) continue;
+        Mapping m;
+        m.fixed = false;
+        m.output_single = single;
+        m.tile = {tr, tc, tt};
+        m.trips = {ceil_div(f.sr, tr), ceil_div(f.sc, tc), ceil_div(f.t, tt)};
+        for (const std::array<int, 3>& order : kOrders) {
+          m.order = order;
+          derive_passes(m, s.dataflow);
+          if (single && m.spill_passes) continue;  // a block drains once, complete
+          pin_slices(m, f, s.dataflow, s.sram, e, pass);
+          const Score sc = score_of(f, m, g, pass);
+          ++compared;
+          if (better(sc, best_score, s.mapper.objective)) best = m, best_score = sc;
+        }
       }
     }
   }

@@ -89,6 +89,10 @@ struct Mapping {
   /// whole GEMM (loaded once) beside its tile, so only the rest of the pass repeats. 0: the
   /// plain loop nest.
   std::array<uint64_t, 3> pinned{};
+  /// Partial sums in the whole output buffer (both halves), not double buffered: each output
+  /// block must drain to DRAM before the next block's first partial sums land, and the array
+  /// waits for it (drain_stall_cycles). Only with the output column-streamed (ws, is), no spills.
+  bool output_single = false;
   uint64_t candidates = 0;  ///< mappings the search compared (1 for the fixed plan)
   /// "fixed", "loop_nest" or "pinned_slice" (a loop nest with a pinned slice).
   const char* family() const;
@@ -125,8 +129,12 @@ struct MapTarget {
 /// longest T tile that fits (os: T whole, its reduction stays in the PEs), every
 /// operand's tile within its usable buffer. Each candidate also pins, for an input or
 /// weight operand that would repeat passes, the slice of it that the rest of its usable
-/// buffer holds (pin_slices). Objective: spec.mapper.objective, ties to the other figure,
-/// then to buffer bytes, then to the earlier candidate (the fixed plan first).
+/// buffer holds (pin_slices). With the output column-streamed (ws, is) and the buffers
+/// double buffered, each candidate whose output tile the whole output buffer lets grow is
+/// also tried single buffered (Mapping::output_single; not when its order spills), its
+/// drains priced as stalls (drain_stall_cycles). Objective: spec.mapper.objective, ties to
+/// the other figure, then to the double-buffered output, then to buffer bytes, then to the
+/// earlier candidate (the fixed plan first).
 Mapping choose_mapping(const FoldMap& f, const MapTarget& target, const PassBytes& pass);
 
 /// Fills m.pinned: an input or weight operand with more than one pass keeps as many bytes of
@@ -136,6 +144,15 @@ Mapping choose_mapping(const FoldMap& f, const MapTarget& target, const PassByte
 /// holds at most the pass's pinnable bytes. The fixed plan never pins.
 void pin_slices(Mapping& m, const FoldMap& f, Dataflow df, const SramConfig& s, unsigned elem_bytes,
                 const PassBytes& pass);
+
+/// Cycles the array waits for output blocks to drain under a single-buffered output
+/// (Mapping::output_single; 0 otherwise): every block but the last leaves for DRAM, at its
+/// element size, before the next one starts, at `bytes_per_cycle` (the DRAM's peak; 0:
+/// unknown, the buffer port's `sram.bytes_per_cycle`). The last block's drain is the op's
+/// trailing write (Traffic::last_fold_write_bytes). Over `instances` instances of the GEMM
+/// run back to back, each instance's last block drains before the next instance starts.
+uint64_t drain_stall_cycles(const Mapping& m, const FoldMap& f, const SramConfig& s, unsigned elem_bytes,
+                            double bytes_per_cycle, uint64_t instances = 1);
 
 /// Bytes per operand of `f` (tiled as `m.tile[kT]` says) under mapping `m`.
 Traffic mapped_traffic(const FoldMap& f, Dataflow df, const Mapping& m, const PassBytes& pass, unsigned elem_bytes,
@@ -171,6 +188,9 @@ double split_buffer_bound(const FloorGemm& g, const std::array<uint64_t, 3>& cap
 struct DramFloor {
   uint64_t compulsory_bytes = 0, bound_bytes = 0, chip_bound_bytes = 0;
   uint64_t floor() const { return compulsory_bytes > bound_bytes ? compulsory_bytes : bound_bytes; }
+  /// The floor of a mapping outside the usable-halves model (a single-buffered output):
+  /// only the whole-chip bound applies to it.
+  uint64_t chip_floor() const { return compulsory_bytes > chip_bound_bytes ? compulsory_bytes : chip_bound_bytes; }
 };
 DramFloor dram_floor(const FloorGemm& g, const SramConfig& s, uint64_t pes, unsigned elem_bytes, unsigned acc_bytes,
                      const PassBytes& pass);

@@ -133,7 +133,9 @@ GemmCost cost_gemm(const workload::Op& op, const SystolicSpec& s, std::mt19937_6
   uint64_t sram_cycles = 0;
   for (const OperandBytes& b : c.traffic.op)
     sram_cycles = std::max(sram_cycles, ceil_div(b.sram_read + b.sram_write, s.sram.bytes_per_cycle));
-  c.compute_cycles = std::max(c.array_cycles, issued ? sram_cycles : 0);
+  c.drain_stall_cycles =
+      issued ? drain_stall_cycles(c.mapping, sched, s.sram, c.elem_bytes, dram_bytes_per_cycle, g.batch) : 0;
+  c.compute_cycles = std::max(c.array_cycles + c.drain_stall_cycles, issued ? sram_cycles : 0);
   return c;
 }
 
@@ -152,6 +154,7 @@ nlohmann::json mapping_json(const Mapping& m, const SystolicSpec& s) {
   }
   for (int o = 0; o < 3; ++o) j["dram_passes"][operand_name(o)] = m.passes[size_t(o)];
   for (int o : {int(kInput), int(kWeight)}) j["pinned_bytes"][operand_name(o)] = m.pinned[size_t(o)];
+  if (m.output_single) j["output_buffer"] = "single";
   return j;
 }
 
@@ -186,7 +189,8 @@ void fill_gemm_record(const GemmCost& c, const SystolicSpec& s, const Buffers& b
   rec.extra["dense_cycles"] = c.dense_cycles;
   rec.extra["array_cycles"] = c.array_cycles;
   rec.extra["cycles_saved"] = c.dense_cycles - std::min(c.dense_cycles, c.array_cycles);
-  rec.extra["sram_stall_cycles"] = c.compute_cycles - c.array_cycles;
+  rec.extra["sram_stall_cycles"] = c.compute_cycles - c.array_cycles - c.drain_stall_cycles;
+  if (c.drain_stall_cycles) rec.extra["drain_stall_cycles"] = c.drain_stall_cycles;
   rec.extra["masked_outputs"] = c.masked_outputs;
   rec.extra["metadata_bytes"] = c.metadata_bytes;
   rec.extra["spill_bytes"] = c.traffic.spill_bytes;
@@ -204,11 +208,12 @@ void fill_gemm_record(const GemmCost& c, const SystolicSpec& s, const Buffers& b
   }
   rec.extra["mapping"] = mapping_json(c.mapping, s);
   const uint64_t moved = c.traffic.dram_read() + c.traffic.dram_write();
+  const uint64_t floor = c.mapping.output_single ? c.floor.chip_floor() : c.floor.floor();
   rec.extra["dram_floor"] = {{"compulsory_bytes", c.floor.compulsory_bytes},
                              {"lower_bound_bytes", c.floor.bound_bytes},
                              {"chip_lower_bound_bytes", c.floor.chip_bound_bytes},
                              {"operand_dram_bytes", moved},
-                             {"ratio", c.floor.floor() ? double(moved) / double(c.floor.floor()) : 0.0}};
+                             {"ratio", floor ? double(moved) / double(floor) : 0.0}};
 }
 
 uint64_t vector_cycles(const workload::Op& op, unsigned lanes) {

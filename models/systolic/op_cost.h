@@ -19,9 +19,10 @@ struct GemmCost {
   workload::DType dtype = workload::DType::int8;
   unsigned elem_bytes = 1, acc_bytes = 4;
   uint64_t macs = 0, macs_executed = 0, macs_skipped = 0, macs_gated = 0;
-  uint64_t dense_cycles = 0;    ///< fold timing without any skipping
-  uint64_t array_cycles = 0;    ///< fold timing of what is scheduled
-  uint64_t compute_cycles = 0;  ///< array_cycles, or longer when a buffer's bandwidth cannot feed it
+  uint64_t dense_cycles = 0;        ///< fold timing without any skipping
+  uint64_t array_cycles = 0;        ///< fold timing of what is scheduled
+  uint64_t compute_cycles = 0;      ///< array_cycles, or longer when a buffer's bandwidth cannot feed it
+  uint64_t drain_stall_cycles = 0;  ///< the array waiting for a single-buffered output's blocks to drain
   uint64_t masked_outputs = 0, metadata_bytes = 0;
   /// Output rows and columns still scheduled (the largest piece when skipping splits the
   /// GEMM): the operand rows and columns the op cannot do without.

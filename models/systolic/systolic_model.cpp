@@ -128,6 +128,7 @@ void SystolicModel::run_gemm(const workload::Op& op, OpRecord& rec) {
   m_metadata_bytes += c.metadata_bytes;
   m_idle_stage_pe_cycles += c.idle_stage_pe_cycles;
   m_spill_bytes += tr.spill_bytes;
+  m_drain_stall_cycles += c.drain_stall_cycles;
   for (size_t o = 0; o < 3; ++o) {
     m_operand[o].dram_read += tr.op[o].dram_read;
     m_operand[o].dram_write += tr.op[o].dram_write;
@@ -268,6 +269,9 @@ void SystolicModel::register_stats() {
   g.add("cycles_saved", m_cycles_saved, "fold cycles removed by skipping masked outputs");
   g.add("metadata_bytes", m_metadata_bytes, "output-mask metadata read");
   g.add("spill_bytes", m_spill_bytes, "partial sums spilled to DRAM and read back (each way)");
+  g.add("drain_stall_cycles", m_drain_stall_cycles,
+        "cycles the array waited for a single-buffered output block to drain (in the ops' compute time, not in "
+        "stall_cycles)");
   if (m_spec.stages > 1)
     g.add("idle_stage_pe_cycles", m_idle_stage_pe_cycles,
           "PE-cycles of stages no reduction row reached (bypassed, power-gated; leakage still charged)");

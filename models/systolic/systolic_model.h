@@ -63,6 +63,7 @@ class SystolicModel : public OpRunner {
   double m_period_ps = 1000.0;
   uint64_t m_now_ps = 0;
   uint64_t m_stall_cycles = 0, m_cycles_saved = 0, m_metadata_bytes = 0, m_spill_bytes = 0;
+  uint64_t m_drain_stall_cycles = 0;    ///< single-buffered outputs draining (GemmCost::drain_stall_cycles)
   uint64_t m_idle_stage_pe_cycles = 0;  ///< stages > 1: PE-cycles of idle stages
   std::array<OperandBytes, 3> m_operand{};
   std::unique_ptr<RtlArray> m_rtl;  ///< backend: rtl

@@ -76,6 +76,9 @@ int cmd_trace(int argc, char* argv[]) {
     auto f = open_out(out);
     // The policy flags become workload.policy's keys, checked as a config's are.
     auto g = workload::load_workload(workload::command_line_section(input, batch, policy.keys()), "workload", 1);
+    if (g->memory.framework != "none")  // a trace feeds accelerator runs, which refuse a GPU's buffers
+      throw InputError(input + ": framework '" + g->memory.framework +
+                       "' accounts PyTorch's memory on a CUDA GPU; export the step with framework: none");
     write_out(*g, *f);
     return kExitOk;
   }

@@ -29,6 +29,7 @@ nlohmann::json graph_json(const OpGraph& g) {
   nlohmann::json j;
   j["name"] = g.name;
   j["policy"] = g.memory.policy;
+  if (g.memory.framework != "none") j["framework"] = g.memory.framework;
   j["saved_after_forward_bytes"] = g.memory.saved_after_forward_bytes;
   j["peak_bytes"] = g.memory.peak_bytes;
   if (!g.memory.figures.empty()) j["figures"] = g.memory.figures;
@@ -50,6 +51,7 @@ nlohmann::json graph_json(const OpGraph& g) {
                          {"writes", o.writes},
                          {"deps", o.deps}};
     if (o.gemm.macs()) op["gemm"] = {{"m", o.gemm.m}, {"n", o.gemm.n}, {"k", o.gemm.k}};
+    if (!o.holds.empty()) op["holds"] = o.holds;  // kept alive through the op (framework frees)
     if (o.out_mask.active()) op["mask"] = {{"source", to_string(o.out_mask.source)}, {"density", o.out_mask.density}};
     j["ops"].push_back(op);
   }

@@ -105,6 +105,11 @@ RunSpec prepare(const std::string& config_path, const std::vector<std::string>& 
     }
     const workload::OpCostFn cost = spec.kind->op_cost ? spec.kind->op_cost(*spec.accelerator) : workload::OpCostFn{};
     spec.workload = workload::load_workload(*wl, "workload", spec.run.seed, cost);
+    if (spec.workload->memory.framework != "none")  // a GPU's buffers, not the accelerator's
+      throw InputError(wl->find("framework") ? wl->find("framework")->loc : wl->loc, "workload.framework",
+                       "framework '" + spec.workload->memory.framework +
+                           "' accounts PyTorch's memory on a CUDA GPU (bpsim workload); an accelerator run "
+                           "needs framework: none");
   } else if (spec.kind->needs_workload) {
     throw InputError(root.loc, "",
                      "missing required section 'workload' (accelerator '" + kind_name + "' runs a training step)");

@@ -104,6 +104,10 @@ struct Op {
   uint64_t flops = 0;                   ///< other arithmetic (elementwise, normalisation, optimizer)
   std::vector<uint32_t> reads, writes;  ///< tensor ids
   std::vector<uint32_t> deps;           ///< op ids that must finish first
+  /// Tensors kept alive through this op without being read: the liveness walk frees them
+  /// after it at the earliest (a framework that frees a backward node's saved tensors only
+  /// when the whole node has run; sim/workload/framework.h). Models ignore it.
+  std::vector<uint32_t> holds;
   OutputMask out_mask;
 };
 
@@ -114,6 +118,9 @@ struct MemorySummary {
   uint64_t peak_bytes = 0;
   /// Policy-specific figures for the report (e.g. sparse_bytes_saved), by name.
   std::map<std::string, double> figures{};
+  /// Whose allocations the figures count: "none" (the ops' own tensors, each freed after its
+  /// last reader) or a framework's (sim/workload/framework.h), e.g. "pytorch_cuda".
+  std::string framework = "none";
 };
 
 struct OpGraph {

@@ -13,6 +13,7 @@ LiveEvents live_events(const OpGraph& g) {
     for (uint32_t t : o.writes)
       if (first[t] < 0) first[t] = o.id;
     for (uint32_t t : o.reads) last[t] = o.id;
+    for (uint32_t t : o.holds) last[t] = std::max(last[t], int64_t(o.id));
   }
   auto counted = [&](uint32_t t) {
     const TensorRole r = g.tensors[t].role;

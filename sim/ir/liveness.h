@@ -21,7 +21,8 @@ LiveEvents live_events(const OpGraph& g);
 
 /// Liveness walk: fills g.memory.saved_after_forward_bytes and peak_bytes. Weights, the
 /// network input and optimizer state are persistent and not counted; a tensor lives from
-/// the op that writes it to the last op that reads it; weight gradients live to the end.
+/// the op that writes it to the last op that reads (or holds, Op::holds) it; weight
+/// gradients live to the end.
 void account_memory(OpGraph& g);
 
 }  // namespace bpsim::workload

@@ -25,6 +25,8 @@ struct WorkloadParams {
   NoParams policy, policies;  ///< checked per kind (make_policy), erased before validation
   std::optional<double> relu_density;
   std::optional<std::string> masks;  ///< read from the node (its location resolves the path)
+  std::optional<Framework> framework;
+  GpuSpec gpu;  ///< applied only where the section gives `gpu`
 };
 
 const config::Binder<WorkloadParams>& workload_binder() {
@@ -50,6 +52,8 @@ const config::Binder<WorkloadParams>& workload_binder() {
     w.string("masks", &WorkloadParams::masks,
              "measured dX masks (a mask set: docs/systolic.md), relative to this config; they replace the "
              "ReLU/dropout densities of the layers they list");
+    w.choice("framework", &WorkloadParams::framework, kFrameworkNames, "overrides the spec's framework");
+    w.group("gpu", &WorkloadParams::gpu, gpu_binder(), "overrides the spec's gpu");
     return w;
   }();
   return b;
@@ -224,6 +228,8 @@ std::shared_ptr<OpGraph> load_workload(const config::Node& section, const std::s
     if (net.autocast != Autocast::none && net.loss != Loss::none) throw v.error("loss", kAutocastLossRefusal);
   }
   if (p.relu_density) set_relu_density(net.layers, *p.relu_density);
+  if (p.framework) net.framework = *p.framework;
+  if (section.find("gpu")) net.gpu = p.gpu;
   const std::unique_ptr<const Policy> policy = policy_of(section, key_path, PolicyContext{seed, accelerator_cost});
   auto g = std::make_shared<OpGraph>(build_step(net, *policy));
   if (const config::Node* m = section.find("masks")) {

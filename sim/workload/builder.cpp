@@ -7,11 +7,13 @@
 
 #include "sim/core/error.h"
 #include "sim/workload/emit.h"
+#include "sim/workload/framework.h"
 #include "sim/workload/plan.h"
 
 namespace bpsim::workload {
 
 OpGraph build_step(const NetSpec& net, const Policy& policy) {
+  check_framework_policy(net, policy.name());
   const NetPlan plan = plan_network(net);
   std::vector<int> op_node;
   OpGraph g = build_with_segments(net, plan, policy.plan(net, plan), &op_node);
@@ -59,6 +61,7 @@ OpGraph build_with_segments(const NetSpec& net, const NetPlan& plan, const std::
   }
   e.update();
   mark(-1);
+  apply_framework(g, net);
   return g;
 }
 

@@ -324,6 +324,8 @@ struct NetHeader {
   Loss loss;
   Autocast autocast;
   std::optional<bool> loss_scale;  ///< absent: on with fp16 autocast, as GradScaler is used there
+  Framework framework;
+  GpuSpec gpu;
 };
 /// `optimizer: {kind: K, state_dtype: D, master_weights: B}`, the map form of `optimizer: K`.
 struct OptimizerParams {
@@ -359,6 +361,11 @@ const config::Binder<NetHeader>& net_binder() {
              "float_mean (of the output cast to fp32), cross_entropy (int64 class targets, classes = the "
              "output's last dimension, mean), mse (mean)")
         .def("none");
+    s.choice("framework", &NetHeader::framework, kFrameworkNames,
+             "memory accounting: none (each tensor freed after its last reader) or pytorch_cuda (PyTorch "
+             "eager autograd's frees and CUDA kernels' temporary buffers; docs/workloads.md, Peak memory)")
+        .def("none");
+    s.group("gpu", &NetHeader::gpu, gpu_binder(), "the GPU of framework: pytorch_cuda (default: H200)");
     return s;
   }();
   return b;
@@ -381,6 +388,20 @@ const config::Binder<OptimizerParams>& optimizer_binder() {
 }
 
 }  // namespace
+
+const config::Binder<GpuSpec>& gpu_binder() {
+  static const auto b = [] {
+    config::Binder<GpuSpec> g("gpu", "the CUDA GPU of framework: pytorch_cuda");
+    g.integer("sms", &GpuSpec::sms, "", "streaming multiprocessors (H200, H100 SXM: 132; A100: 108)")
+        .def(132)
+        .range(1, 1 << 16);
+    g.integer("threads_per_sm", &GpuSpec::threads_per_sm, "", "resident threads per SM (sm_80, sm_90: 2048)")
+        .def(2048)
+        .range(32, 1 << 16);
+    return g;
+  }();
+  return b;
+}
 
 std::shared_ptr<const config::Schema> net_spec_schema() { return net_binder().schema(); }
 std::shared_ptr<const config::Schema> optimizer_schema() { return optimizer_binder().schema(); }
@@ -422,6 +443,8 @@ NetSpec parse_net_spec(const config::Node& root) {
                                   " (write dtype: fp32)");
   net.loss_scale = h.loss_scale.value_or(net.autocast == Autocast::fp16);
   if (net.autocast != Autocast::none && net.loss != Loss::none) throw v.error("loss", kAutocastLossRefusal);
+  net.framework = h.framework;
+  net.gpu = h.gpu;
   const config::Node* layers = root.find("layers");
   if (!layers) throw InputError(root.loc, "layers", "missing required key 'layers'");
   parse_layer_list(*layers, "layers", net.layers, &net.modules);

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "sim/core/binder.h"
 #include "sim/core/config_node.h"
 #include "sim/core/enum_names.h"
 #include "sim/core/params.h"
@@ -105,6 +106,21 @@ inline constexpr config::EnumName<Loss> kLossNames[] = {{Loss::none, "none"},
                                                         {Loss::cross_entropy, "cross_entropy"},
                                                         {Loss::mse, "mse"}};
 
+/// Whose memory accounting the step's figures follow (sim/workload/framework.h): the ops'
+/// own tensors (none), or PyTorch eager autograd on a CUDA GPU with its library buffers.
+enum class Framework { none, pytorch_cuda };
+inline constexpr config::EnumName<Framework> kFrameworkNames[] = {{Framework::none, "none"},
+                                                                  {Framework::pytorch_cuda, "pytorch_cuda"}};
+
+/// The GPU a `pytorch_cuda` step runs on: what sizes CUDA kernels' grids, and through them
+/// the buffers the kernels allocate. Defaults: an NVIDIA H200 (sm_90).
+struct GpuSpec {
+  uint64_t sms = 132;              ///< streaming multiprocessors
+  uint64_t threads_per_sm = 2048;  ///< resident threads per SM
+};
+/// The `gpu:` keys, declared once (the spec's and the workload section's).
+const config::Binder<GpuSpec>& gpu_binder();
+
 struct NetSpec {
   std::string name;
   DType dtype = DType::fp32;
@@ -122,6 +138,8 @@ struct NetSpec {
   /// GradScaler: the loss scaled before backward, the gradients unscaled (and checked for
   /// inf/NaN) before the update.
   bool loss_scale = false;
+  Framework framework = Framework::none;
+  GpuSpec gpu;
   /// Top-level layers (`repeat` groups expanded, `sequential` groups flattened).
   std::vector<LayerSpec> layers;
   /// The top level of the module tree (the units of checkpointing policies); empty for a

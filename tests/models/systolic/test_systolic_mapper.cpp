@@ -69,7 +69,11 @@ TEST_CASE("systolic mapper: the fixed plan spills partial sums, the chosen tilin
   CHECK(pt.dram_write() == ft.dram_write());
 
   // Exhaustive: Sr tiles of 1, 2, 4 folds (4, 8, 16 rows), Sc tiles of 1, 2 folds (4, 8):
-  // 6 tile pairs × 6 loop orders + the fixed plan = 37 candidates. As plain loop nests only
+  // 6 tile pairs × 6 loop orders + the fixed plan = 37 candidates, and 18 with the output
+  // single buffered (256 partial sums): the pairs whose T tile then grows past the half's,
+  // (4, 4), (4, 8), (8, 4), (8, 8) with 3 orders each that keep K inside the output's loops
+  // (the other 3 spill: not a candidate) and (16, 8), whose K is one trip, with all 6;
+  // (16, 4) is cut by the input's 512 B (T tile 32 either way). As plain loop nests only
   // K and N whole (16 × 8, the 128 B weight tile fits 512 B) let every operand pass once, at
   // the compulsory 1024 + 128 + 512 = 1664 B (T tile min(64, 512 B / 16 input rows = 32,
   // 128 psums / 8 columns = 16) = 16, 4 trips). A pinned slice ties it: N tiled by 4 (2
@@ -81,7 +85,8 @@ TEST_CASE("systolic mapper: the fixed plan spills partial sums, the chosen tilin
   const SystolicSpec ex_spec = small_spec(MapSearch::exhaustive);
   const Mapping m = choose_mapping(f, {ex_spec, 1, 4, 0}, pass);
   CHECK_FALSE(m.fixed);
-  CHECK(m.candidates == 37);
+  CHECK(m.candidates == 55);
+  CHECK_FALSE(m.output_single);  // ties go to the double-buffered output
   CHECK(m.tile == std::array<uint64_t, 3>{16, 4, 32});
   CHECK(m.trips == std::array<uint64_t, 3>{1, 2, 2});
   CHECK(m.order == std::array<int, 3>{kSr, kT, kSc});
@@ -243,6 +248,67 @@ TEST_CASE("systolic mapper: a pinned slice reaches the compulsory bytes where ev
   CHECK(std::string(choose_mapping(f, {s, 1, 4, 0}, pass).family()) == "fixed");
 }
 
+TEST_CASE("systolic mapper: a single-buffered output holds what its half cannot, and drains between blocks",
+          "[systolic][mapper]") {
+  // GEMM M=16, K=256, N=16, int8, ws on 4×4: Sr = K (64 folds), Sc = N (4 folds), T = M = 16.
+  // Buffers 1 KiB each, double buffered: 512 input or weight bytes per tile, 128 partial sums.
+  // Compulsory: input 16·256 = 4096 B, weight 256·16 = 4096 B, output 256 B: 8448 B.
+  const FoldMap f = map_gemm(16, 256, 16, Dataflow::ws, 4, 4);
+  const PassBytes pass = gemm_pass_bytes(f, Dataflow::ws, 1);
+  SystolicSpec s = small_spec(MapSearch::exhaustive);
+  // The 256 outputs need two blocks of ≤ 128 partial sums (a spill costs 2·256·4 = 2048 B):
+  // N whole with T tiles of 8 re-reads the weights per T block, 2 passes, of which the
+  // weight buffer pins 1024 − 2·16 = 992 B (a refetched stationary tile is one 4×4 fold):
+  // 2·4096 − 992 + 4096 + 256 = 11552 B; T whole with N tiles of 8 re-reads the input
+  // instead, pinning 1024 − 2·(4·16) = 896 B at best: 11648 B. The best double-buffered
+  // mapping moves 11552 B, 1.37× the compulsory bytes.
+  Mapping a = nest({16, 16, 8}, {16, 1, 2}, {kSc, kT, kSr});
+  CHECK(a.passes == std::array<uint64_t, 3>{1, 2, 1});
+  pin_slices(a, f, Dataflow::ws, s.sram, 1, pass);
+  CHECK(a.pinned[kWeight] == 992);
+  const Traffic ta = mapped_traffic(tile_t(f, 8), Dataflow::ws, a, pass, 1, 4);
+  CHECK(ta.dram_read() + ta.dram_write() == 11552);
+  Mapping b = nest({4, 8, 16}, {64, 2, 1}, {kSc, kT, kSr});
+  CHECK(b.passes == std::array<uint64_t, 3>{2, 1, 1});
+  pin_slices(b, f, Dataflow::ws, s.sram, 1, pass);
+  CHECK(b.pinned[kInput] == 896);
+  const Traffic tb = mapped_traffic(f, Dataflow::ws, b, pass, 1, 4);
+  CHECK(tb.dram_read() + tb.dram_write() == 11648);
+  // Single buffered, the whole 1 KiB holds all 256 partial sums: one block, every operand
+  // read once, 8448 B, the compulsory bytes.
+  const Mapping m = choose_mapping(f, {s, 1, 4, 0}, pass);
+  CHECK(m.output_single);
+  CHECK(m.tile[kSc] == 16);
+  CHECK(m.tile[kT] == 16);
+  CHECK(m.passes == std::array<uint64_t, 3>{1, 1, 1});
+  CHECK(m.spill_passes == 0);
+  const Traffic t = mapped_traffic(tile_t(f, m.tile[kT]), Dataflow::ws, m, pass, 1, 4);
+  CHECK(t.dram_read() + t.dram_write() == 8448);
+  // One block: nothing drains while folds run; all 256 B leave after the last fold.
+  CHECK(drain_stall_cycles(m, f, s.sram, 1, 0) == 0);
+  CHECK(t.last_fold_write_bytes == 256);
+
+  // M = 32: the 512 outputs make two blocks of 16 × 16 even single buffered. The first
+  // block's 256 B drain before the second starts: 256 / 64 B per cycle (the buffer port,
+  // the DRAM rate unknown) = 4 cycles; at 10 B per DRAM cycle ⌈25.6⌉ = 26. Three instances
+  // back to back: 3·512 − 256 = 1280 B drain between blocks, 20 cycles at 64 B.
+  const FoldMap f2 = map_gemm(32, 256, 16, Dataflow::ws, 4, 4);
+  Mapping two = m;
+  two.tile = {m.tile[kSr], 16, 16};
+  two.trips = {m.trips[kSr], 1, 2};
+  CHECK(drain_stall_cycles(two, f2, s.sram, 1, 0) == 4);
+  CHECK(drain_stall_cycles(two, f2, s.sram, 1, 10.0) == 26);
+  CHECK(drain_stall_cycles(two, f2, s.sram, 1, 0, 3) == 20);
+  CHECK(mapped_traffic(tile_t(f2, 16), Dataflow::ws, two, gemm_pass_bytes(f2, Dataflow::ws, 1), 1, 4)
+            .last_fold_write_bytes == 256);
+  two.output_single = false;
+  CHECK(drain_stall_cycles(two, f2, s.sram, 1, 0) == 0);  // double buffered: drains overlap the folds
+
+  // search: fixed never takes it.
+  s.mapper.search = MapSearch::fixed;
+  CHECK_FALSE(choose_mapping(f, {s, 1, 4, 0}, pass).output_single);
+}
+
 namespace {
 const std::string kSrc = BPSIM_SOURCE_DIR;
 
@@ -270,6 +336,39 @@ const nlohmann::json& op_named(const nlohmann::json& rep, const std::string& nam
   FAIL("no op " << name);
   static const nlohmann::json none;
   return none;
+}
+
+/// run.yaml for one int8 linear layer (`features` → `outputs` at `batch`) on a 4×4 ws array
+/// with double-buffered buffers of the given KiB (input, then weight and output: 1 KiB).
+std::string one_linear_run(test::Scratch& dir, int batch, int features, int outputs, int input_kib) {
+  dir.file("net.yaml",
+           "name: one_linear\ndtype: int8\nbatch: " + std::to_string(batch) + "\ninput: { shape: [" +
+               std::to_string(features) +
+               "] }\noptimizer: sgd\nlayers:\n  - { kind: linear, out_features: " + std::to_string(outputs) + " }\n");
+  return dir.file("run.yaml",
+                  "include: [" + kSrc + "/configs/memory/ddr4_2400.yaml, " + kSrc + "/configs/energy/45nm.yaml, " +
+                      kSrc +
+                      "/configs/energy/45nm/systolic.yaml]\n"
+                      "accelerator:\n  kind: systolic\n  rows: 4\n  cols: 4\n  dataflow: ws\n  dtype: int8\n"
+                      "  sram: { input_kib: " +
+                      std::to_string(input_kib) +
+                      ", weight_kib: 1, output_kib: 1, double_buffer: true }\n"
+                      "workload: { spec: net.yaml, dtype: int8 }\n");
+}
+
+/// `bpsim run` of `config` into `out` (with `args`): linear0.fwd's extra.
+nlohmann::json fwd_extra(const std::string& config, const std::string& out, const std::string& args = "") {
+  const test::CliResult r = run_bpsim("run " + config + " --quiet --force --out " + out + args);
+  INFO(r.err);
+  REQUIRE(r.code == 0);
+  return op_named(nlohmann::json::parse(test::slurp(out + "/report.json")), "linear0.fwd")["extra"];
+}
+
+/// The op's mapping moves exactly its compulsory `bytes`: ratio 1.
+void check_at_compulsory(const nlohmann::json& extra, uint64_t bytes) {
+  CHECK(extra["dram_floor"]["compulsory_bytes"] == bytes);
+  CHECK(extra["dram_floor"]["operand_dram_bytes"] == bytes);
+  CHECK(extra["dram_floor"]["ratio"] == 1.0);
 }
 }  // namespace
 
@@ -334,35 +433,39 @@ TEST_CASE("systolic mapper e2e: a pinned slice through a spec, in report.json an
   // pinned-slice hand case above (M=64, K=32, N=32): every loop nest repeats a pass (7168 B
   // at best), the pinned input reaches the compulsory 2048 + 1024 + 2048 = 5120 B.
   test::Scratch dir{"systolic_pinned"};
-  dir.file("net.yaml",
-           "name: pinned\ndtype: int8\nbatch: 64\ninput: { shape: [32] }\noptimizer: sgd\n"
-           "layers:\n  - { kind: linear, out_features: 32 }\n");
-  const std::string config =
-      dir.file("run.yaml", "include: [" + kSrc + "/configs/memory/ddr4_2400.yaml, " + kSrc +
-                               "/configs/energy/45nm.yaml, " + kSrc +
-                               "/configs/energy/45nm/systolic.yaml]\n"
-                               "accelerator:\n  kind: systolic\n  rows: 4\n  cols: 4\n  dataflow: ws\n  dtype: int8\n"
-                               "  sram: { input_kib: 4, weight_kib: 1, output_kib: 1, double_buffer: true }\n"
-                               "workload: { spec: net.yaml, dtype: int8 }\n");
+  const std::string config = one_linear_run(dir, 64, 32, 32, 4);
   const std::string out = dir / "out";
-  test::CliResult r = run_bpsim("run " + config + " --quiet --out " + out);
-  INFO(r.err);
-  REQUIRE(r.code == 0);
-  const nlohmann::json fwd = op_named(nlohmann::json::parse(test::slurp(out + "/report.json")), "linear0.fwd")["extra"];
+  const nlohmann::json fwd = fwd_extra(config, out);
   CHECK(fwd["mapping"]["family"] == "pinned_slice");
   CHECK(fwd["mapping"]["pinned_bytes"]["input"] == 2048);
-  CHECK(fwd["dram_floor"]["compulsory_bytes"] == 5120);
-  CHECK(fwd["dram_floor"]["operand_dram_bytes"] == 5120);
-  CHECK(fwd["dram_floor"]["ratio"] == 1.0);
+  check_at_compulsory(fwd, 5120);
   // The floor for 4 KiB + 1 KiB + 128 partial sums (+16 PE registers each) is far below the
   // compulsory bytes of so small a GEMM: 0.
   CHECK(fwd["dram_floor"]["lower_bound_bytes"] == 0);
   CHECK_THAT(test::slurp(out + "/ops.csv"), Catch::Contains("linear0.fwd,") && Catch::Contains(",pinned_slice,"));
   // search: fixed keeps the plan before the mapper: no slice, more bytes.
-  r = run_bpsim("run " + config + " --quiet --force --out " + out + " --set accelerator.mapper.search=fixed");
-  REQUIRE(r.code == 0);
-  const nlohmann::json fixed =
-      op_named(nlohmann::json::parse(test::slurp(out + "/report.json")), "linear0.fwd")["extra"];
+  const nlohmann::json fixed = fwd_extra(config, out, " --set accelerator.mapper.search=fixed");
   CHECK(fixed["mapping"]["family"] == "fixed");
   CHECK(fixed["dram_floor"]["operand_dram_bytes"].get<uint64_t>() > 5120);
+}
+
+TEST_CASE("systolic mapper e2e: a single-buffered output through a spec, in report.json", "[systolic][mapper]") {
+  // linear 256 → 16 at batch 16, int8, 4×4 ws, buffers 1 / 1 / 1 KiB: the forward GEMM is the
+  // single-buffered hand case above (M=16, K=256, N=16): double buffered the best mapping
+  // moves 11552 B; the whole output buffer holds all 256 partial sums, every operand is read
+  // once: the compulsory 4096 + 4096 + 256 = 8448 B, in one block (no drain stall).
+  test::Scratch dir{"systolic_single_output"};
+  const std::string config = one_linear_run(dir, 16, 256, 16, 1);
+  const std::string out = dir / "out";
+  const nlohmann::json fwd = fwd_extra(config, out);
+  CHECK(fwd["mapping"]["output_buffer"] == "single");
+  CHECK(fwd["mapping"]["tile"]["m"] == 16);  // T whole and N whole: one block of 256 partial sums
+  CHECK(fwd["mapping"]["tile"]["n"] == 16);
+  CHECK(fwd["mapping"]["dram_passes"] == nlohmann::json{{"input", 1}, {"output", 1}, {"weight", 1}});
+  check_at_compulsory(fwd, 8448);
+  CHECK_FALSE(fwd.contains("drain_stall_cycles"));
+  // search: fixed keeps the plan before the mapper: double buffered, more bytes.
+  const nlohmann::json fixed = fwd_extra(config, out, " --set accelerator.mapper.search=fixed");
+  CHECK_FALSE(fixed["mapping"].contains("output_buffer"));
+  CHECK(fixed["dram_floor"]["operand_dram_bytes"].get<uint64_t>() > 11552);
 }

@@ -1,0 +1,222 @@
+#include "sim/workload/framework.h"
+
+#include <algorithm>
+#include <map>
+
+#include "sim/core/error.h"
+
+namespace bpsim::workload {
+
+namespace {
+
+uint64_t ceil_div(uint64_t a, uint64_t b) { return (a + b - 1) / b; }
+
+/// The largest power of two not above v (v ≥ 1).
+uint64_t floor_pow2(uint64_t v) {
+  uint64_t p = 1;
+  while (p <= v / 2) p *= 2;
+  return p;
+}
+
+}  // namespace
+
+ReductionStaging reduction_staging(uint64_t rows, uint64_t n, uint64_t elem_bytes, const GpuSpec& gpu) {
+  if (rows == 0 || n == 0) return {};
+  // Past 2^31 bytes TensorIterator cannot index in 32 bits: the sum runs on two halves of the
+  // rows, one after the other, each with its own buffer.
+  while (rows * n * elem_bytes > (uint64_t(1) << 31)) rows /= 2;
+  // Outputs are vectorised by 4 (or 2) along the contiguous n; a block has at most 512
+  // threads (Reduce.cuh's max_num_threads) over the vectorised outputs (x) and the rows (y).
+  const uint64_t vec = n % 4 == 0 ? 4 : n % 2 == 0 ? 2 : 1;
+  const uint64_t max_threads = 512 / vec, dim0 = n / vec;
+  const uint64_t d0 = dim0 < max_threads ? floor_pow2(dim0) : max_threads;
+  const uint64_t d1 = rows < max_threads ? floor_pow2(rows) : max_threads;
+  uint64_t bw = std::min<uint64_t>(d0, 32);
+  const uint64_t bh = std::min(d1, max_threads / bw);
+  bw = std::min(d0, max_threads / bh);
+  // Each thread reduces `per_thread` rows; with many rows the block's y threads split them.
+  uint64_t step_output = bw, per_thread = rows;
+  bool split_rows = false;
+  if (per_thread >= bh * 16 || per_thread >= 256) {
+    per_thread = ceil_div(rows, bh);
+    split_rows = true;
+  } else {
+    step_output *= bh;
+  }
+  const uint64_t grid_x = ceil_div(dim0, step_output);
+  // Enough blocks to fill the GPU: the rows are split across blocks (ctas per output), whose
+  // partial sums go to the global staging buffer, in the float accumulator whatever the dtype.
+  const uint64_t target = gpu.sms * (gpu.threads_per_sm / (bw * bh));
+  if (!split_rows || per_thread < 256 || grid_x > target) return {};
+  const uint64_t ctas =
+      std::max(std::min(ceil_div(target, grid_x), ceil_div(per_thread, 16)), ceil_div(per_thread, 256));
+  if (ctas <= 1) return {};
+  return ReductionStaging{4 * n * ctas * bw * vec, 4 * grid_x};
+}
+
+uint64_t cublas_process_workspace_bytes() {
+  const uint64_t cublas = uint64_t(32) << 20, cublaslt = uint64_t(1) << 20;
+  return 2 * cublas + cublaslt;
+}
+
+namespace {
+
+/// The ops of one explicit attention core, found by their sub-kinds (emit_backward.cpp).
+struct AttentionOps {
+  int64_t qk = -1, pv = -1, dv = -1, dp = -1, dq = -1, dk = -1;
+};
+
+/// A new tensor of `bytes` like `like` (its role), named `like`'s name + suffix.
+uint32_t add_tensor(OpGraph& g, uint32_t like, const std::string& suffix, uint64_t bytes) {
+  Tensor t;
+  t.id = uint32_t(g.tensors.size());
+  t.name = g.tensors[like].name + suffix;
+  t.bytes = bytes;
+  t.role = g.tensors[like].role;
+  g.tensors.push_back(t);
+  return t.id;
+}
+
+void replace(std::vector<uint32_t>& ids, uint32_t from, std::vector<uint32_t> to) {
+  std::vector<uint32_t> out;
+  for (uint32_t t : ids) {
+    if (t != from) out.push_back(t);
+    else out.insert(out.end(), to.begin(), to.end());
+  }
+  ids = std::move(out);
+}
+
+/// PyTorch's buffers of an explicit attention (`q @ k.transpose(-2, -1)`, softmax,
+/// `att @ v` on head views of one QKV projection): matmul copies the transposed head views
+/// of Q, K and V into three contiguous tensors, which the two BmmBackward0 nodes keep and
+/// release when each node ends (V after dP and dV, Q and K after dQ and dK); the backward
+/// yields dV, dQ and dK as three tensors, which SplitBackward0 concatenates into the
+/// projection's gradient at the end (the three parts and the whole alive at once). bpsim's
+/// ops share one QKV tensor and one gradient buffer: split them here. Only where the three
+/// parts are equal (as many key/value heads as query heads).
+void split_attention_buffers(OpGraph& g, const AttentionOps& a) {
+  Op &qk = g.ops[size_t(a.qk)], &dv = g.ops[size_t(a.dv)], &dq = g.ops[size_t(a.dq)], &dk = g.ops[size_t(a.dk)];
+  const uint32_t qkv = qk.reads.at(0), dqkv = dv.writes.at(0);
+  const uint64_t third = g.tensors[qkv].bytes / 3;
+  if (third * 3 != g.tensors[qkv].bytes || g.tensors[dqkv].bytes != g.tensors[qkv].bytes) return;
+  if (dq.writes.at(0) != dqkv || dk.writes.at(0) != dqkv) return;
+  const uint32_t q = add_tensor(g, qkv, ".q", third), k = add_tensor(g, qkv, ".k", third),
+                 v = add_tensor(g, qkv, ".v", third);
+  for (Op& o : g.ops)
+    if (std::find(o.writes.begin(), o.writes.end(), qkv) != o.writes.end()) replace(o.writes, qkv, {q, k, v});
+  replace(g.ops[size_t(a.qk)].reads, qkv, {q, k});
+  replace(g.ops[size_t(a.pv)].reads, qkv, {v});
+  replace(g.ops[size_t(a.dp)].reads, qkv, {v});
+  replace(g.ops[size_t(a.dq)].reads, qkv, {k});
+  replace(g.ops[size_t(a.dk)].reads, qkv, {q});
+  g.ops[size_t(a.dk)].holds.push_back(k);  // the node of dQ and dK releases both copies at its end
+  const uint32_t gv = add_tensor(g, dqkv, ".v", third), gq = add_tensor(g, dqkv, ".q", third),
+                 gk = add_tensor(g, dqkv, ".k", third);
+  replace(g.ops[size_t(a.dv)].writes, dqkv, {gv});
+  replace(g.ops[size_t(a.dq)].writes, dqkv, {gq});
+  // The concatenation is accounted to dK, the last of the three: dK's part and the whole are
+  // written, dQ's and dV's parts are held and all three die after it.
+  Op& last = g.ops[size_t(a.dk)];
+  replace(last.writes, dqkv, {gk, dqkv});
+  last.holds.push_back(gv);
+  last.holds.push_back(gq);
+}
+
+/// Layers whose PyTorch CUDA memory the model cannot give: a convolution's cuDNN workspace
+/// depends on the algorithm cuDNN's heuristics pick (an odd 21,365,247 B in ResNet-18's
+/// backward at batch 32, with no formula in the layer's shape); binary layers have no
+/// PyTorch operator to follow.
+void refuse_unmodelled(const std::vector<LayerSpec>& layers) {
+  for (const LayerSpec& l : layers) {
+    if (l.kind == "conv2d" || l.kind == "binary_conv2d" || l.kind == "binary_linear")
+      throw InputError(l.loc, l.name,
+                       "framework pytorch_cuda cannot account a " + l.kind + " layer's memory (" +
+                           (l.kind == "conv2d" ? "cuDNN's workspace depends on the algorithm it picks"
+                                               : "no PyTorch operator defines it") +
+                           "); use framework: none");
+    refuse_unmodelled(l.body);
+    refuse_unmodelled(l.shortcut);
+  }
+}
+
+}  // namespace
+
+void check_framework_policy(const NetSpec& net, const std::string& policy) {
+  if (net.framework == Framework::none) return;
+  const std::string kind = policy.substr(0, policy.find('('));  // a name may carry its parameters
+  if (kind == "sparse_storage" || kind == "reversible" || kind == "confidence_skip")
+    throw InputError("workload.policy.kind: policy '" + kind +
+                     "' has no PyTorch eager counterpart; framework pytorch_cuda accounts PyTorch's memory "
+                     "(use framework: none)");
+}
+
+void apply_framework(OpGraph& g, const NetSpec& net) {
+  if (net.framework == Framework::none) return;
+  refuse_unmodelled(net.layers);
+  g.memory.framework = "pytorch_cuda";
+  std::map<std::string, uint32_t> weight_grad_op;  // layer → its last dW op so far
+  const size_t n_ops = g.ops.size();
+  auto workspace = [&](size_t op, const std::string& name, uint64_t bytes) {
+    Tensor t;
+    t.id = uint32_t(g.tensors.size());
+    t.name = name;
+    t.bytes = bytes;
+    t.role = TensorRole::workspace;
+    g.tensors.push_back(t);
+    g.ops[op].writes.push_back(t.id);  // read by nobody: freed right after the op
+  };
+  std::map<std::string, AttentionOps> attention;  // by layer, in order of first sight
+  for (const Op& o : g.ops) {
+    AttentionOps& a = attention[o.layer];
+    if (o.detail == "attention_qk") a.qk = o.id;
+    else if (o.detail == "attention_pv") a.pv = o.id;
+    else if (o.detail == "attention_dv") a.dv = o.id;
+    else if (o.detail == "attention_dp") a.dp = o.id;
+    else if (o.detail == "attention_dq") a.dq = o.id;
+    else if (o.detail == "attention_dk") a.dk = o.id;
+  }
+  for (const auto& [layer, a] : attention)
+    if (a.qk >= 0 && a.pv >= 0 && a.dv >= 0 && a.dp >= 0 && a.dq >= 0 && a.dk >= 0) split_attention_buffers(g, a);
+  std::vector<int64_t> writer(g.tensors.size(), -1);
+  for (const Op& o : g.ops)
+    for (uint32_t t : o.writes)
+      if (writer[t] < 0) writer[t] = o.id;
+  int64_t last_backward = -1;
+  for (const Op& o : g.ops)
+    if (o.phase != Phase::update) last_backward = o.id;
+  for (size_t i = 0; i < n_ops; ++i) {
+    if (g.ops[i].detail == "loss_grad" && last_backward >= 0) {
+      // out.backward(torch.ones_like(out)): the caller's `out` and the gradient it passes
+      // stay referenced by Python until backward() returns.
+      std::vector<uint32_t>& h = g.ops[size_t(last_backward)].holds;
+      h.insert(h.end(), g.ops[i].reads.begin(), g.ops[i].reads.end());
+      h.insert(h.end(), g.ops[i].writes.begin(), g.ops[i].writes.end());
+      continue;
+    }
+    if (g.ops[i].detail == "attention_softmax_bwd" || g.ops[i].detail == "softmax_bwd") {
+      // SoftmaxBackward0 (SafeSoftmaxBackward0's code) allocates two buffers of its output's
+      // size, one of which becomes dX: measured alone for every shape and dtype tried (4-D
+      // attention probabilities 512² to 2048² bf16 and fp32, 4096 × 10 and × 1000 fp32).
+      workspace(i, g.ops[i].layer + ".softmax_bwd.tmp", g.tensors[g.ops[i].writes.at(0)].bytes);
+      continue;
+    }
+    if (g.ops[i].detail == "linear_dw") weight_grad_op[g.ops[i].layer] = uint32_t(i);
+    if (g.ops[i].detail != "bias_grad") continue;
+    const auto dw_it = weight_grad_op.find(g.ops[i].layer);
+    if (dw_it == weight_grad_op.end()) continue;  // a convolution's bias
+    const Op& dw = g.ops[dw_it->second];
+    // AddmmBackward0 returns dX and dW; autograd then sums the bias's gradient over the rows
+    // (validate_outputs → sum_to) inside the same node: dX = dY·Wᵀ, dW = Xᵀ·dY, then db.
+    const uint64_t rows = dw.gemm.k, features = dw.gemm.n;
+    const uint32_t dy = g.ops[i].reads.at(0), x = dw.reads.at(0);
+    const uint64_t elem_bytes = g.tensors[dy].bytes / std::max<uint64_t>(1, rows * features);
+    const uint64_t staging = reduction_staging(rows, features, std::max<uint64_t>(1, elem_bytes), net.gpu).bytes();
+    if (staging) workspace(i, g.ops[i].layer + ".db.staging", staging);
+    // The node releases its saved input when it has finished, after db. A tensor recomputed
+    // by a non-reentrant checkpoint is handed to the node by the unpack hook and dropped when
+    // apply() returns, before the bias reduction: no hold.
+    if (writer[x] >= 0 && g.ops[size_t(writer[x])].phase == Phase::forward) g.ops[i].holds.push_back(x);
+  }
+}
+
+}  // namespace bpsim::workload
