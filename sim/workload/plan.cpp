@@ -160,8 +160,10 @@ class Planner {
                   shape_str(s));
     // The flash and cuDNN kernels take half-precision operands only; PyTorch's SDPA would run another
     // kernel for the rest (memory-efficient for fp32), whose saved tensors differ: refused.
+    // Under autocast the attention computes in autocast's dtype (a matmul-class op), whatever
+    // the parameters' dtype.
     if ((l.attention == AttnImpl::flash || l.attention == AttnImpl::cudnn) && m_net.dtype != DType::bf16 &&
-        m_net.dtype != DType::fp16)
+        m_net.dtype != DType::fp16 && m_net.autocast == Autocast::none)
       fail(l, "attention: " + std::string(config::enum_name(kAttnImplNames, l.attention)) +
                   " runs in bf16 or fp16 only, not " + to_string(m_net.dtype) +
                   " (PyTorch's SDPA falls back to the memory-efficient kernel there: write attention: mem_efficient)");
