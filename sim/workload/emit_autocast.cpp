@@ -103,13 +103,15 @@ void StepEmitter::uncast_grads(size_t i, const NodeCtx& c, std::vector<uint32_t>
 
 void StepEmitter::flush_grad_casts(size_t i) {
   for (const auto& [low, param] : m_grad_casts) {
-    const Tensor& p = m_g.tensors[param];
+    // Copies: tensor() appends to m_g.tensors, which may move it.
+    const std::string name = m_g.tensors[param].name;
+    const uint64_t bytes_of = m_g.tensors[param].bytes;
     const DType saved = m_cur;
     m_cur = m_net.dtype;
-    const uint32_t g = tensor(p.name + ".grad", p.bytes, TensorRole::weight_gradient);
+    const uint32_t g = tensor(name + ".grad", bytes_of, TensorRole::weight_gradient);
     m_cur = saved;
-    Op& o = op(p.name + ".grad_cast", m_plan.nodes[i].l->name, Phase::backward_weight, OpKind::elementwise, {low}, {g});
-    o.elements = p.bytes / m_elem;
+    Op& o = op(name + ".grad_cast", m_plan.nodes[i].l->name, Phase::backward_weight, OpKind::elementwise, {low}, {g});
+    o.elements = bytes_of / m_elem;
     o.flops = o.elements;
     o.detail = "cast";
     m_grad_of[param] = g;
