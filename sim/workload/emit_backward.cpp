@@ -8,28 +8,31 @@
 namespace bpsim::workload {
 
 uint32_t StepEmitter::weight_grad(uint32_t param) {
-  const Tensor& p = m_g.tensors[param];
+  // Copies: tensor() appends to m_g.tensors, which may move it.
+  const std::string name = m_g.tensors[param].name;
+  const uint64_t param_bytes = m_g.tensors[param].bytes;
   const auto had = m_grad_of.find(param);
   if (had != m_grad_of.end()) {
     // A tied weight's second gradient: a temporary that autograd's AccumulateGrad adds into
-    // .grad in place once the layer's backward has written it (see accumulate_grads).
-    const uint32_t part = tensor(p.name + ".grad_part", p.bytes, TensorRole::gradient);
+    // .grad in place once the layer's backward has written it (the grad_accumulate ops at
+    // the end of backward()).
+    const uint32_t part = tensor(name + ".grad_part", param_bytes, TensorRole::gradient);
     m_pending_accumulate.emplace_back(part, had->second);
     return part;
   }
   if (m_low_params.count(param)) {
     // Autocast: dW in the lower dtype, cast to the parameter's .grad by flush_grad_casts.
-    const uint64_t n = m_g.tensors[param].bytes / m_elem;
+    const uint64_t n = param_bytes / m_elem;
     const DType saved = m_cur;
     m_cur = m_low;
-    const uint32_t low = tensor(m_g.tensors[param].name + ".grad." + to_string(m_low), bytes(n), TensorRole::gradient);
+    const uint32_t low = tensor(name + ".grad." + to_string(m_low), bytes(n), TensorRole::gradient);
     m_cur = saved;
     m_grad_casts.emplace_back(low, param);
     return low;
   }
   const DType saved = m_cur;
   m_cur = m_net.dtype;  // a parameter's gradient has its dtype (batchnorm's too, under autocast)
-  const uint32_t g = tensor(m_g.tensors[param].name + ".grad", m_g.tensors[param].bytes, TensorRole::weight_gradient);
+  const uint32_t g = tensor(name + ".grad", param_bytes, TensorRole::weight_gradient);
   m_cur = saved;
   m_grad_of[param] = g;
   return g;
