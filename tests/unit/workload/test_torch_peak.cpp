@@ -2,8 +2,8 @@
 // helper's scripts/torch_memory.py (issue #21 ground truth, run of 2026-11-29): torch
 // 2.11.0+cu130, CUDA 13.0, one NVIDIA H200 (132 SMs); peak = the caching allocator's
 // requested_bytes high-water mark over one warmed-up forward + backward(ones_like(out)),
-// minus the bytes allocated before it (no block rounding). These rows are also in the
-// ground-truth table (torch_measured.jsonl once merged): the tolerance per case is here.
+// minus the bytes allocated before it (no block rounding), read from torch_measured.jsonl
+// (the one source of the measured figures); the tolerance per case is here.
 #include <catch2/catch.hpp>
 #include "sim/core/build_info.h"
 
@@ -11,6 +11,7 @@
 #include "sim/workload/builder.h"
 #include "sim/workload/spec.h"
 #include "tests/unit/workload/policy_yaml.h"
+#include "tests/unit/workload/torch_measured.h"
 
 using namespace bpsim;
 using namespace bpsim::workload;
@@ -33,7 +34,6 @@ struct Case {
   const char* spec;  ///< a file of configs/workloads/, or inline YAML
   uint64_t batch;    ///< 0: the spec's
   const char* policy;
-  uint64_t peak;       ///< PyTorch's requested peak
   uint64_t tolerance;  ///< bytes bpsim may differ by
   const char* why;     ///< the reason for the tolerance
 };
@@ -41,20 +41,20 @@ struct Case {
 constexpr const char* kExact = "every buffer modelled; requested bytes do not move with the allocator's history";
 
 const Case kCases[] = {
-    {"mlp_none", "mlp.yaml", 4096, "{kind: none}", 109424712, 0, kExact},
-    {"mlp_checkpoint", "mlp.yaml", 4096, "{kind: checkpoint}", 122007624, 0, kExact},
-    {"mlp_cs2", "mlp.yaml", 4096, "{kind: checkpoint_sequential, segments: 2}", 88453192, 0, kExact},
-    {"mlp_cs4", "mlp.yaml", 4096, "{kind: checkpoint_sequential, segments: 4}", 105230408, 0, kExact},
-    {"mlp_full", "mlp.yaml", 4096, "{kind: full_recompute}", 92647496, 0, kExact},
-    {"gpt2_none", "gpt2_small.yaml", 0, "{kind: none}", 8795012096, 0, kExact},
-    {"gpt2_checkpoint", "gpt2_small.yaml", 0, "{kind: checkpoint}", 1058424832, 0, kExact},
-    {"gpt2_cs2", "gpt2_small.yaml", 0, "{kind: checkpoint_sequential, segments: 2}", 4575924224, 0, kExact},
-    {"gpt2_cs4", "gpt2_small.yaml", 0, "{kind: checkpoint_sequential, segments: 4}", 2466380288, 0, kExact},
-    {"gpt2_full", "gpt2_small.yaml", 0, "{kind: full_recompute}", 8795012096, 0, kExact},
-    {"mlp_gelu_bf16_none", kGeluMlp, 0, "{kind: none}", 73586740, 0, kExact},
-    {"mlp_gelu_bf16_checkpoint", kGeluMlp, 0, "{kind: checkpoint}", 77781044, 0, kExact},
-    {"gpt_block4_none", kGptBlock4, 0, "{kind: none}", 1025777248, 0, kExact},
-    {"gpt_block4_checkpoint", kGptBlock4, 0, "{kind: checkpoint}", 369756256, 0, kExact},
+    {"mlp_none", "mlp.yaml", 4096, "{kind: none}", 0, kExact},
+    {"mlp_checkpoint", "mlp.yaml", 4096, "{kind: checkpoint}", 0, kExact},
+    {"mlp_cs2", "mlp.yaml", 4096, "{kind: checkpoint_sequential, segments: 2}", 0, kExact},
+    {"mlp_cs4", "mlp.yaml", 4096, "{kind: checkpoint_sequential, segments: 4}", 0, kExact},
+    {"mlp_full", "mlp.yaml", 4096, "{kind: full_recompute}", 0, kExact},
+    {"gpt2_none", "gpt2_small.yaml", 0, "{kind: none}", 0, kExact},
+    {"gpt2_checkpoint", "gpt2_small.yaml", 0, "{kind: checkpoint}", 0, kExact},
+    {"gpt2_cs2", "gpt2_small.yaml", 0, "{kind: checkpoint_sequential, segments: 2}", 0, kExact},
+    {"gpt2_cs4", "gpt2_small.yaml", 0, "{kind: checkpoint_sequential, segments: 4}", 0, kExact},
+    {"gpt2_full", "gpt2_small.yaml", 0, "{kind: full_recompute}", 0, kExact},
+    {"mlp_gelu_bf16_none", kGeluMlp, 0, "{kind: none}", 0, kExact},
+    {"mlp_gelu_bf16_checkpoint", kGeluMlp, 0, "{kind: checkpoint}", 0, kExact},
+    {"gpt_block4_none", kGptBlock4, 0, "{kind: none}", 0, kExact},
+    {"gpt_block4_checkpoint", kGptBlock4, 0, "{kind: checkpoint}", 0, kExact},
 };
 
 NetSpec load(const Case& c) {
@@ -73,10 +73,11 @@ TEST_CASE("framework: pytorch_cuda's peak against PyTorch's, case by case", "[wo
     const uint64_t pt = build_step(net, *test::policy(c.policy)).memory.peak_bytes;
     net.framework = Framework::none;
     const uint64_t none = build_step(net, *test::policy(c.policy)).memory.peak_bytes;
-    INFO(c.name << ": PyTorch " << c.peak << ", pytorch_cuda " << pt << ", none " << none << " (" << c.why << ")");
-    CHECK((pt > c.peak ? pt - c.peak : c.peak - pt) <= c.tolerance);
+    const uint64_t peak = test::torch_figure(c.name, "peak_requested_bytes");
+    INFO(c.name << ": PyTorch " << peak << ", pytorch_cuda " << pt << ", none " << none << " (" << c.why << ")");
+    CHECK((pt > peak ? pt - peak : peak - pt) <= c.tolerance);
     // Without the framework's buffers every case is low: what the mode adds is needed.
-    CHECK(none < c.peak);
+    CHECK(none < peak);
   }
 }
 
@@ -88,18 +89,15 @@ TEST_CASE("framework: pytorch_cuda's peak with a loss the caller holds, against 
   // cross_entropy hold 2 × the element size (4 + 4 B in fp32, 2 + 2 in bf16), mse holds its
   // output-sized buffer (4096 × 10 elements) and a seed element.
   struct LossCase {
+    const char* name;  ///< the torch case id
     DType dtype;
     Loss loss;
-    uint64_t peak;
   };
   const LossCase cases[] = {
-      {DType::fp32, Loss::sum, 109097040},
-      {DType::fp32, Loss::mean, 109097040},
-      {DType::fp32, Loss::cross_entropy, 109097040},
-      {DType::fp32, Loss::mse, 109260876},
-      {DType::bf16, Loss::sum, 73422904},
-      {DType::bf16, Loss::cross_entropy, 73422904},
-      {DType::bf16, Loss::mse, 73504822},
+      {"mlp_loss_sum", DType::fp32, Loss::sum},          {"mlp_loss_mean", DType::fp32, Loss::mean},
+      {"mlp_loss_ce", DType::fp32, Loss::cross_entropy}, {"mlp_loss_mse", DType::fp32, Loss::mse},
+      {"mlp_bf16_loss_sum", DType::bf16, Loss::sum},     {"mlp_bf16_loss_ce", DType::bf16, Loss::cross_entropy},
+      {"mlp_bf16_loss_mse", DType::bf16, Loss::mse},
   };
   for (const LossCase& c : cases) {
     NetSpec net = parse_net_spec(config::load_file(std::string(BPSIM_SOURCE_DIR) + "/configs/workloads/mlp.yaml"));
@@ -109,6 +107,6 @@ TEST_CASE("framework: pytorch_cuda's peak with a loss the caller holds, against 
     net.framework = Framework::pytorch_cuda;
     const uint64_t with_hold = build_step(net, *test::policy("{kind: none}")).memory.peak_bytes;
     INFO(to_string(c.dtype) << " " << config::enum_name(kLossNames, c.loss) << ": bpsim " << with_hold);
-    CHECK(with_hold == c.peak);
+    CHECK(with_hold == test::torch_figure(c.name, "peak_requested_bytes"));
   }
 }

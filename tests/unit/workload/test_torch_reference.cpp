@@ -23,6 +23,7 @@
 #include "sim/core/config_node.h"
 #include "sim/core/error.h"
 #include "tests/cli/cli_harness.h"
+#include "tests/unit/workload/torch_measured.h"
 
 using namespace bpsim;
 using nlohmann::json;
@@ -31,17 +32,7 @@ namespace {
 
 const std::string kDir = std::string(BPSIM_SOURCE_DIR) + "/tests/unit/workload/";
 
-std::map<std::string, json> measured() {
-  std::map<std::string, json> out;
-  std::ifstream in(kDir + "torch_measured.jsonl");
-  std::string line;
-  while (std::getline(in, line))
-    if (!line.empty()) {
-      json j = json::parse(line);
-      out[j.at("case").get<std::string>()] = j;
-    }
-  return out;
-}
+const std::map<std::string, json>& measured() { return test::torch_measured(); }
 
 json table() { return json::parse(test::slurp(kDir + "torch_cases.json")); }
 
