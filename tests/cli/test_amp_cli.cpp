@@ -10,6 +10,7 @@
 
 #include "tests/cli/cli_harness.h"
 #include "tests/cli/report_json.h"
+#include "tests/unit/workload/torch_measured.h"
 
 using namespace bpsim::test;
 using Catch::Contains;
@@ -236,17 +237,20 @@ TEST_CASE("amp: saved after forward equals PyTorch's under autocast bf16", "[cli
   };
   // ResNet-50, batch 32: the bf16 activations, int64 max-pool indices, fp32 batchnorm
   // statistics, and every conv's bf16 weight copy (conv1's too: ConvolutionBackward keeps it).
-  CHECK(workload_json(amp_of("resnet50", "32"))["saved_after_forward_bytes"] == 1451524480);
+  CHECK(workload_json(amp_of("resnet50", "32"))["saved_after_forward_bytes"] ==
+        torch_figure("resnet50_amp_none", "saved_requested_bytes"));
   // GPT-2 small, batch 8 × 1024: fp32 attention probabilities, their bf16 copies, fp32
   // LayerNorm inputs and residual stream, bf16 weight copies.
   const std::string gpt2 = amp_of("gpt2_small", "8");
-  CHECK(workload_json(gpt2)["saved_after_forward_bytes"] == 11521294336);
+  CHECK(workload_json(gpt2)["saved_after_forward_bytes"] == torch_figure("gpt2_amp_none", "saved_requested_bytes"));
   // Every block checkpointed: the blocks' fp32 inputs (the residual stream stays fp32) and
   // the final LayerNorm's.
-  CHECK(workload_json(gpt2 + " --policy checkpoint")["saved_after_forward_bytes"] == 327155712);
+  CHECK(workload_json(gpt2 + " --policy checkpoint")["saved_after_forward_bytes"] ==
+        torch_figure("gpt2_amp_checkpoint", "saved_requested_bytes"));
   // The MLP at batch 4096: linear1's bf16 input copy, bf16 ReLU and dropout outputs, masks,
   // the bf16 weight copies of linear4 and linear7 (linear1's is not kept), the bf16 output.
-  CHECK(workload_json(amp_of("mlp", "4096"))["saved_after_forward_bytes"] == 50565120);
+  CHECK(workload_json(amp_of("mlp", "4096"))["saved_after_forward_bytes"] ==
+        torch_figure("mlp_amp_none", "saved_requested_bytes"));
 }
 
 TEST_CASE("amp: bpsim list shows the spec's mixed-precision and optimizer keys", "[cli][amp]") {

@@ -15,6 +15,7 @@
 #include "sim/workload/builder.h"
 #include "sim/workload/spec.h"
 #include "tests/unit/workload/graph_lookup.h"
+#include "tests/unit/workload/torch_measured.h"
 
 using namespace bpsim;
 using namespace bpsim::workload;
@@ -162,15 +163,20 @@ TEST_CASE("attention variants: PyTorch 2.11's live tensors after the forward, to
                              keys + "}\n  - {kind: layernorm}\n";
     return build_step(parse_net_spec(config::parse_yaml(yaml, "gpt2.yaml"))).memory.saved_after_forward_bytes;
   };
-  CHECK(gpt2("") == 8620933120);                            // gpt2_none (explicit, mask a buffer)
-  CHECK(gpt2(", causal_mask: kept") == 8633516032);         // gpt2_mask_none: + 12 · 1024² bool
-  CHECK(gpt2(", attention: flash") == 2585854240);          // gpt2_flash_none
-  CHECK(gpt2(", attention: mem_efficient") == 2585853952);  // gpt2_efficient_none
+  CHECK(gpt2("") == test::torch_figure("gpt2_none", "saved_requested_bytes"));  // gpt2_none (explicit, mask a buffer)
+  CHECK(gpt2(", causal_mask: kept") ==
+        test::torch_figure("gpt2_mask_none", "saved_requested_bytes"));  // gpt2_mask_none: + 12 · 1024² bool
+  CHECK(gpt2(", attention: flash") ==
+        test::torch_figure("gpt2_flash_none", "saved_requested_bytes"));  // gpt2_flash_none
+  CHECK(gpt2(", attention: mem_efficient") ==
+        test::torch_figure("gpt2_efficient_none", "saved_requested_bytes"));  // gpt2_efficient_none
   // s = 1000: flash keeps the log-sum-exp [8, 12, 1000], the memory-efficient kernel
   // [8, 12, 1024]: 12 · 8 · 12 · 24 · 4 = 110592 bytes more, less flash's 12 · 24 RNG bytes
-  // (2525358592 − 2525248288 = 110304 = 110592 − 288).
-  CHECK(gpt2(", attention: flash", "1000") == 2525248288);          // gpt2_s1000_flash_none
-  CHECK(gpt2(", attention: mem_efficient", "1000") == 2525358592);  // gpt2_s1000_efficient_none
+  // (gpt2_s1000_efficient_none − gpt2_s1000_flash_none = 110304 = 110592 − 288).
+  CHECK(gpt2(", attention: flash", "1000") ==
+        test::torch_figure("gpt2_s1000_flash_none", "saved_requested_bytes"));  // gpt2_s1000_flash_none
+  CHECK(gpt2(", attention: mem_efficient", "1000") ==
+        test::torch_figure("gpt2_s1000_efficient_none", "saved_requested_bytes"));  // gpt2_s1000_efficient_none
   // Llama-3.2-1B's attention (llama_none, cuDNN's kernel chosen by SDPA): per block the rotated
   // q [1, 32, 2048, 64] and k [1, 8, 2048, 64], v_proj's output, the output, the log-sum-exp
   // [1, 32, 2048, 1] fp32 and two 8-byte RNG scalars: 8388608 + 2097152 + 2097152 + 8388608
