@@ -14,6 +14,7 @@
 #include "sim/workload/spec.h"
 #include "tests/unit/workload/nested_yaml.h"
 #include "tests/unit/workload/policy_yaml.h"
+#include "tests/unit/workload/torch_measured.h"
 
 using namespace bpsim;
 using namespace bpsim::workload;
@@ -209,16 +210,16 @@ TEST_CASE("nested: ResNet-50 under torchvision's nesting keeps what PyTorch keep
   // Flatten(), fc); backward from ones_like(output).
   struct Case {
     const char* policy;
-    uint64_t torch_saved;
+    const char* torch_case;  ///< its id in torch_measured.jsonl
   };
   const Case cases[] = {
       // checkpoint_sequential(model, 2, x): [conv1 … layer1] checkpointed.
-      {"{kind: checkpoint_sequential, segments: 2}", 1522729984},
+      {"{kind: checkpoint_sequential, segments: 2}", "resnet50_cs2"},
       // checkpoint_sequential(model, 4, x): [conv1, bn1], [relu, maxpool], [layer1, layer2].
-      {"{kind: checkpoint_sequential, segments: 4}", 854758400},
+      {"{kind: checkpoint_sequential, segments: 4}", "resnet50_cs4"},
       // Every Bottleneck checkpointed on its own, the stem and head plain: level 1.
-      {"{kind: checkpoint, level: 1}", 976614912},
-      {"{kind: none}", 2730177024},
+      {"{kind: checkpoint, level: 1}", "resnet50_bottleneck"},
+      {"{kind: none}", "resnet50_none"},
   };
   NetSpec net =
       parse_net_spec(config::load_file(std::string(BPSIM_SOURCE_DIR) + "/configs/workloads/resnet50_nested.yaml"));
@@ -226,7 +227,7 @@ TEST_CASE("nested: ResNet-50 under torchvision's nesting keeps what PyTorch keep
   for (const Case& c : cases) {
     const OpGraph g = build_step(net, *test::policy(c.policy));
     INFO(c.policy);
-    CHECK(g.memory.saved_after_forward_bytes == c.torch_saved);
+    CHECK(g.memory.saved_after_forward_bytes == test::torch_figure(c.torch_case, "saved_requested_bytes"));
   }
 }
 

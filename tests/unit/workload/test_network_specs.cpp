@@ -7,6 +7,7 @@
 #include "sim/core/config_node.h"
 #include "sim/workload/builder.h"
 #include "sim/workload/spec.h"
+#include "tests/unit/workload/torch_measured.h"
 
 using namespace bpsim;
 using namespace bpsim::workload;
@@ -53,7 +54,9 @@ TEST_CASE("workload: Llama-3.2-1B's decoder stack keeps what PyTorch keeps, by h
   const uint64_t layer = 6 * sbh + 2 * kv + 4 * ffn + 2 * rstd + 32 * 2048 * 4 + 16;
   // The last layer's output is read by the final RMSNorm, which adds its rstd and output.
   const uint64_t expected = 16 * layer + rstd + sbh;
-  CHECK(expected == 3032752384);  // torch's traced after-forward bytes (case llama_none)
+  CHECK(expected ==
+        test::torch_figure("llama_none",
+                           "saved_requested_bytes"));  // torch's traced after-forward bytes (case llama_none)
   CHECK(load("llama_1b_layers.yaml").memory.saved_after_forward_bytes == expected);
 }
 
@@ -67,7 +70,8 @@ TEST_CASE("workload: ViT-B/16 and GPT-3 XL's stack keep what PyTorch keeps, by h
   // x[:, 0], a view of all of it) and the logits 32·1000·4.
   const uint64_t vsbh = 19365888, vstats = 32 * 197 * 2 * 4;
   const uint64_t vit = 12 * (17 * vsbh + 2 * vstats + 32 * 12 * 224 * 4) + vsbh + vstats + vsbh + 128000;
-  CHECK(vit == 3994890496);  // torch's traced after-forward bytes (case vit_b16_none)
+  CHECK(vit == test::torch_figure("vit_b16_none",
+                                  "saved_requested_bytes"));  // torch's traced after-forward bytes (case vit_b16_none)
   CHECK(load("vit_b16.yaml").memory.saved_after_forward_bytes == vit);
   // GPT-3 XL's stack, bf16, b = 1, s = 2048, h = 2048, 16 heads, dropout 0.1: sbh = 8 MiB.
   // Per layer: ln1's statistics 2048·2·4 and output sbh; q, k, v 3sbh (views of the fused
@@ -77,6 +81,7 @@ TEST_CASE("workload: ViT-B/16 and GPT-3 XL's stack keep what PyTorch keeps, by h
   // LayerNorm adds its statistics and output.
   const uint64_t gsbh = 8388608, gstats = 2048 * 2 * 4;
   const uint64_t gpt = 24 * (16 * gsbh + gsbh + 2 * gstats + 16 * 2048 * 4 + 24) + gstats + gsbh;
-  CHECK(gpt == 3434889792);  // torch's traced after-forward bytes (case gpt_1b_none)
+  CHECK(gpt == test::torch_figure("gpt_1b_none",
+                                  "saved_requested_bytes"));  // torch's traced after-forward bytes (case gpt_1b_none)
   CHECK(load("gpt_1b_layers.yaml").memory.saved_after_forward_bytes == gpt);
 }
