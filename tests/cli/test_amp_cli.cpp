@@ -141,8 +141,6 @@ TEST_CASE("amp: bad mixed-precision keys are refused with the key and what is ex
   // A loss other than none under autocast (PyTorch runs it in fp32) is not modelled: refused,
   // in the spec and through the command line's --loss.
   refused("autocast: bf16\nloss: cross_entropy\n", "loss: a loss under autocast is not modelled yet");
-  // framework: pytorch_cuda has not measured autocast's casts: refused, not guessed.
-  refused("autocast: bf16\nframework: pytorch_cuda\n", "framework pytorch_cuda does not account autocast");
   // A layer kind whose autocast rule was not measured (RMSNorm) is refused, naming the layer.
   CliResult k = run_bpsim("workload " + s.file("rms.yaml",
                                                "autocast: bf16\nbatch: 2\ninput: { shape: [8] }\nlayers:\n"
@@ -251,6 +249,60 @@ TEST_CASE("amp: saved after forward equals PyTorch's under autocast bf16", "[cli
   // the bf16 weight copies of linear4 and linear7 (linear1's is not kept), the bf16 output.
   CHECK(workload_json(amp_of("mlp", "4096"))["saved_after_forward_bytes"] ==
         torch_figure("mlp_amp_none", "saved_requested_bytes"));
+}
+
+TEST_CASE("amp: framework pytorch_cuda holds autocast's weight copies to the end of their node",
+          "[cli][workload][amp][framework]") {
+  Scratch s("amp_pt");
+  const auto g = workload_json(mlp(s, "dtype: fp32\nautocast: bf16\nframework: pytorch_cuda\n"));
+  CHECK(g["framework"] == "pytorch_cuda");
+  // AddmmBackward0 releases its saved bf16 weight copy (read by dX) with its saved input,
+  // after dW and the bias reduction of the same node: linear2.db holds both.
+  std::map<std::string, std::string> name_of;
+  for (const auto& t : g["tensors"]) name_of[std::to_string(t["id"].get<uint64_t>())] = t["name"];
+  std::vector<std::string> held;
+  for (const auto& o : g["ops"])
+    if (o["name"] == "linear2.db" && o.contains("holds"))
+      for (const auto& t : o["holds"]) held.push_back(name_of[std::to_string(t.get<uint64_t>())]);
+  CHECK(held == std::vector<std::string>{"linear2.weight.bf16", "relu1.out"});
+  // Saved is framework none's 272 B. The peak stays at linear0.weight's grad cast (936 B
+  // under framework none, derived in the first test), plus the output and its ones_like
+  // gradient (16 B each), which the caller holds to the end of backward: 968.
+  CHECK(g["saved_after_forward_bytes"] == 272);
+  CHECK(g["peak_bytes"] == 936 + 16 + 16);
+}
+
+TEST_CASE("amp: framework pytorch_cuda's peak equals PyTorch's under autocast bf16", "[cli][workload][amp][torch]") {
+  // The peak (peak_requested_bytes: the caching allocator's requested high-water mark over
+  // one warmed-up forward + backward, minus what was allocated before) of the torch cases
+  // with fp32 parameters under torch.autocast("cuda", torch.bfloat16), measured with
+  // scripts/torch_memory.py (torch 2.11.0+cu130, one H200). Each spec as the table
+  // tests/unit/workload/torch_cases.json derives it, with framework: pytorch_cuda.
+  Scratch s("amp_pt_torch");
+  auto spec = [&](const std::string& name, const std::string& header) {
+    std::string text = slurp(std::string(BPSIM_SOURCE_DIR) + "/configs/workloads/" + name + ".yaml");
+    for (const char* key : {"\ndtype:", "\nbatch:", "\noptimizer:"}) {
+      const size_t at = text.find(key);
+      if (at != std::string::npos) text.erase(at + 1, text.find('\n', at + 1) - at);
+    }
+    return s.file(name + ".yaml",
+                  "dtype: fp32\nautocast: bf16\nframework: pytorch_cuda\noptimizer: adamw\n" + header + text);
+  };
+  auto peak = [&](const std::string& args) { return workload_json(args)["peak_bytes"].get<uint64_t>(); };
+  // The MLP (b4096): the peak is linear4's bias reduction, with its 2 MiB bf16 weight copy
+  // still held by AddmmBackward0.
+  CHECK(peak(spec("mlp", "batch: 4096\n")) == torch_figure("mlp_amp_none", "peak_requested_bytes"));
+  // GPT-2 small (8 × 1024, explicit attention): the softmax backward's buffers over the fp32
+  // probabilities; with a checkpoint per block, the recomputed block's.
+  const std::string gpt2 = spec("gpt2_small", "batch: 8\n");
+  CHECK(peak(gpt2) == torch_figure("gpt2_amp_none", "peak_requested_bytes"));
+  CHECK(peak(gpt2 + " --policy checkpoint") == torch_figure("gpt2_amp_checkpoint", "peak_requested_bytes"));
+  // The 1.21 B GPT with flash attention, batch 8 × 2048: with per-block checkpoints the peak
+  // is the last block's fc2 dW, with its recomputed 32 MiB weight copy live until apply()
+  // returns.
+  const std::string gpt1b = spec("gpt_1b_layers", "batch: 8\n");
+  CHECK(peak(gpt1b) == torch_figure("gpt_1b_b8_amp_adamw_none", "peak_requested_bytes"));
+  CHECK(peak(gpt1b + " --policy checkpoint") == torch_figure("gpt_1b_b8_amp_adamw_checkpoint", "peak_requested_bytes"));
 }
 
 TEST_CASE("amp: bpsim list shows the spec's mixed-precision and optimizer keys", "[cli][amp]") {
