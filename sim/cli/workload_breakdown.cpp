@@ -10,6 +10,7 @@
 
 #include "sim/ir/breakdown.h"
 #include "sim/source/load.h"
+#include "sim/workload/framework.h"
 #include "sim/workload/policy.h"
 
 namespace bpsim::cli {
@@ -73,6 +74,7 @@ void print_breakdown(const std::string& spec, int64_t batch, const std::string& 
   std::vector<std::string> names;
   std::vector<MemoryBreakdown> rows;
   std::string net;
+  bool framework = false;  // PyTorch's rows (optimizer step, workspaces) are shown
   for (const std::string& k : list) {
     std::vector<std::pair<std::string, std::string>> section = {{"kind", k}};
     for (const auto& kv : keys)
@@ -80,7 +82,11 @@ void print_breakdown(const std::string& spec, int64_t batch, const std::string& 
     const OpGraph g = *load_workload(command_line_section(spec, batch, section, loss), "workload", 1);
     net = g.name;
     names.push_back(g.memory.policy);
-    rows.push_back(memory_breakdown(g));
+    // Under framework pytorch_cuda the step is torch.optim's and the process a CUDA one: the
+    // optimizer step's own temporaries and the cuBLAS workspaces join the step's memory.
+    framework = g.memory.framework == "pytorch_cuda";
+    rows.push_back(framework ? memory_breakdown(g, optimizer_step_transient_bytes(g), cublas_process_workspace_bytes())
+                             : memory_breakdown(g));
   }
   struct Line {
     const char* name;
@@ -93,22 +99,33 @@ void print_breakdown(const std::string& spec, int64_t batch, const std::string& 
       {"input", [](const MemoryBreakdown& b) { return double(b.input); }},
       {"activations", [](const MemoryBreakdown& b) { return double(b.activations); }},
       {"temporaries", [](const MemoryBreakdown& b) { return double(b.temporaries); }},
+      {"optimizer_step", [](const MemoryBreakdown& b) { return double(b.optimizer_step); }},
+      {"workspaces", [](const MemoryBreakdown& b) { return double(b.workspaces); }},
       {"total", [](const MemoryBreakdown& b) { return double(b.total); }},
+  };
+  auto shown = [&](const Line& l) {
+    return framework || (std::string(l.name) != "optimizer_step" && std::string(l.name) != "workspaces");
   };
   if (json) {
     nlohmann::json j = {{"name", net}, {"units", "bytes"}, {"policies", nlohmann::json::array()}};
     for (size_t p = 0; p < rows.size(); ++p) {
       const MemoryBreakdown& b = rows[p];
-      j["policies"].push_back({{"policy", names[p]},
-                               {"weights", b.weights},
-                               {"gradients", b.gradients},
-                               {"optimizer_state", b.optimizer_state},
-                               {"input", b.input},
-                               {"activations", b.activations},
-                               {"temporaries", b.temporaries},
-                               {"peak", b.peak},
-                               {"total", b.total}});
+      nlohmann::json row = {{"policy", names[p]},
+                            {"weights", b.weights},
+                            {"gradients", b.gradients},
+                            {"optimizer_state", b.optimizer_state},
+                            {"input", b.input},
+                            {"activations", b.activations},
+                            {"temporaries", b.temporaries},
+                            {"peak", b.peak},
+                            {"total", b.total}};
+      if (framework) {
+        row["optimizer_step"] = b.optimizer_step;
+        row["workspaces"] = b.workspaces;
+      }
+      j["policies"].push_back(row);
     }
+    if (framework) j["framework"] = "pytorch_cuda";
     std::cout << j.dump(2) << "\n";
     return;
   }
@@ -119,6 +136,7 @@ void print_breakdown(const std::string& spec, int64_t batch, const std::string& 
   for (const std::string& n : names) std::cout << fmt::format(" {:>{}}", n, w);
   std::cout << "\n";
   for (const Line& l : lines) {
+    if (!shown(l)) continue;
     std::cout << fmt::format("{:<16}", l.name);
     for (const MemoryBreakdown& b : rows) std::cout << fmt::format(" {:>{}}", human(l.get(b)), w);
     std::cout << "\n";

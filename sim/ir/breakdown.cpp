@@ -1,10 +1,12 @@
 #include "sim/ir/breakdown.h"
 
+#include <algorithm>
+
 #include "sim/core/checked.h"
 
 namespace bpsim::workload {
 
-MemoryBreakdown memory_breakdown(const OpGraph& g) {
+MemoryBreakdown memory_breakdown(const OpGraph& g, uint64_t optimizer_step, uint64_t workspaces) {
   MemoryBreakdown b;
   for (const Tensor& t : g.tensors) {
     uint64_t* into = t.role == TensorRole::weight            ? &b.weights
@@ -17,7 +19,12 @@ MemoryBreakdown memory_breakdown(const OpGraph& g) {
   b.activations = g.memory.saved_after_forward_bytes;
   b.peak = g.memory.peak_bytes;
   b.temporaries = int64_t(b.peak) - int64_t(b.activations) - int64_t(b.gradients);
-  b.total = sum_or_throw("memory breakdown", {b.weights, b.optimizer_state, b.input, b.peak});
+  b.optimizer_step = optimizer_step;
+  b.workspaces = workspaces;
+  // The step's high-water mark is the forward/backward peak, or the optimizer step's: the
+  // gradients and its own temporaries, once the activations are gone.
+  const uint64_t high = std::max(b.peak, sum_or_throw("memory breakdown", {b.gradients, optimizer_step}));
+  b.total = sum_or_throw("memory breakdown", {b.weights, b.optimizer_state, b.input, workspaces, high});
   return b;
 }
 

@@ -19,12 +19,20 @@ struct MemoryBreakdown {
   /// activations are already freed, so that both are never live in full at once.
   int64_t temporaries = 0;
   uint64_t peak = 0;  ///< MemorySummary::peak_bytes (gradients, activations, temporaries)
-  /// weights + optimizer state + input + peak: the step's high-water mark, and the sum of
-  /// the lines above it.
+  /// What the optimizer step allocates for itself on top of the gradients, after the backward
+  /// has freed the activations (a framework's: 0 without one).
+  uint64_t optimizer_step = 0;
+  /// Library workspaces a process keeps from its first step on, a per-device constant (a
+  /// framework's: 0 without one).
+  uint64_t workspaces = 0;
+  /// weights + optimizer state + input + workspaces + the larger of peak and gradients +
+  /// optimizer_step: the step's high-water mark (the sum of the lines above when the forward
+  /// and backward set it).
   uint64_t total = 0;
 };
 
-/// The breakdown of a graph whose memory has been accounted (account_memory).
-MemoryBreakdown memory_breakdown(const OpGraph& g);
+/// The breakdown of a graph whose memory has been accounted (account_memory), with the
+/// framework's optimizer-step transient and workspaces (sim/workload/framework.h) as given.
+MemoryBreakdown memory_breakdown(const OpGraph& g, uint64_t optimizer_step = 0, uint64_t workspaces = 0);
 
 }  // namespace bpsim::workload

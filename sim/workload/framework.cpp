@@ -59,6 +59,21 @@ uint64_t cublas_process_workspace_bytes() {
   return 2 * cublas + cublaslt;
 }
 
+uint64_t optimizer_step_transient_bytes(const OpGraph& g) {
+  uint64_t bytes = 0;
+  for (const Op& o : g.ops) {
+    if (o.kind != OpKind::optimizer || (o.detail != "adam" && o.detail != "adamw")) continue;
+    // The update reads the parameter, its gradient, an optional master copy and the two
+    // moments, the second (exp_avg_sq) last.
+    for (auto it = o.reads.rbegin(); it != o.reads.rend(); ++it)
+      if (g.tensors[*it].role == TensorRole::optimizer_state) {
+        bytes += g.tensors[*it].bytes;
+        break;
+      }
+  }
+  return bytes;
+}
+
 namespace {
 
 /// The ops of one explicit attention core, found by their sub-kinds (emit_backward.cpp).

@@ -5,6 +5,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <cmath>
 #include <map>
 #include <string>
 
@@ -204,7 +205,26 @@ TEST_CASE("breakdown: weights, gradients, optimizer state, activations and tempo
   CHECK_THAT(t.out, Contains("optimal(100000 B, flops)"));
   CHECK_THAT(t.out, Contains("optimizer_state"));
   CHECK_THAT(t.out, Contains("1.42 kB"));
-  CHECK_THAT(t.out, Contains("3.20 kB"));  // total
+  CHECK_THAT(t.out, Contains("3.20 kB"));          // total
+  CHECK_THAT(t.out, !Contains("optimizer_step"));  // PyTorch's rows need framework: pytorch_cuda
+  // Under framework pytorch_cuda: AdamW's foreach step takes a temporary of the second
+  // moments' size (178 · 4 = 712 B) and the process holds the cuBLAS workspaces (65 MiB). The
+  // peak is 968 B (the pytorch_cuda test above); the optimizer step's high-water, gradients +
+  // its temporary = 1424 B, is higher and sets the total: 712 + 1424 + 128 + 68,157,440 + 1424.
+  const std::string pt = mlp(s, "dtype: fp32\nautocast: bf16\noptimizer: adamw\nframework: pytorch_cuda\n", "pt.yaml");
+  CliResult p = run_bpsim("workload " + pt + " --breakdown --policies none --json");
+  INFO(p.err);
+  REQUIRE(p.code == 0);
+  const auto pj = nlohmann::json::parse(p.out);
+  CHECK(pj["framework"] == "pytorch_cuda");
+  const auto& pn = pj["policies"][0];
+  CHECK(pn["peak"] == 968);
+  CHECK(pn["optimizer_step"] == 712);
+  CHECK(pn["workspaces"] == 68157440);
+  CHECK(pn["total"] == 712 + 1424 + 128 + 68157440 + 1424);
+  CliResult pt_table = run_bpsim("workload " + pt + " --breakdown --policies none");
+  REQUIRE(pt_table.code == 0);
+  CHECK_THAT(pt_table.out, Contains("optimizer_step") && Contains("workspaces") && Contains("68.16 MB"));
   // Mistakes: an unknown kind, a flag no listed kind takes, --policies alone.
   CliResult u = run_bpsim("workload " + spec + " --breakdown --policies none,lazy");
   CHECK(u.code == 2);
@@ -303,6 +323,59 @@ TEST_CASE("amp: framework pytorch_cuda's peak equals PyTorch's under autocast bf
   const std::string gpt1b = spec("gpt_1b_layers", "batch: 8\n");
   CHECK(peak(gpt1b) == torch_figure("gpt_1b_b8_amp_adamw_none", "peak_requested_bytes"));
   CHECK(peak(gpt1b + " --policy checkpoint") == torch_figure("gpt_1b_b8_amp_adamw_checkpoint", "peak_requested_bytes"));
+}
+
+TEST_CASE("breakdown: a whole training step's absolute peak against PyTorch's", "[cli][workload][breakdown][torch]") {
+  // scripts/torch_memory.py's whole-step cases (torch 2.11.0+cu130, one H200): a warmed-up
+  // forward + backward + torch.optim.AdamW step (foreach); step_peak_absolute_bytes is
+  // everything allocated at the step's high-water mark (memory_allocated: weights, AdamW
+  // state, input, the cuBLAS workspaces, then the larger of the backward's peak and the
+  // optimizer step's gradients + temporary). bpsim's total is the same sum from its own
+  // rows under framework pytorch_cuda.
+  Scratch s("breakdown_torch");
+  std::string text = slurp(std::string(BPSIM_SOURCE_DIR) + "/configs/workloads/gpt_1b_layers.yaml");
+  for (const char* key : {"\ndtype:", "\noptimizer:"}) {
+    const size_t at = text.find(key);
+    REQUIRE(at != std::string::npos);
+    text.erase(at + 1, text.find('\n', at + 1) - at);
+  }
+  // bf16 parameters with torch.optim's bf16 moments (zeros_like), batch 1; and fp32
+  // parameters under autocast bf16 with fp32 moments, batch 8.
+  const std::string bf16 = s.file(
+      "bf16.yaml", "dtype: bf16\noptimizer: { kind: adamw, state_dtype: bf16 }\nframework: pytorch_cuda\n" + text);
+  const std::string amp =
+      s.file("amp.yaml", "dtype: fp32\nautocast: bf16\noptimizer: adamw\nframework: pytorch_cuda\n" + text);
+  auto row = [&](const std::string& args) {
+    CliResult r = run_bpsim("workload " + args + " --breakdown --json");
+    INFO(r.err);
+    REQUIRE(r.code == 0);
+    return nlohmann::json::parse(r.out)["policies"][0];
+  };
+  const struct {
+    const char* id;
+    std::string args;
+  } cases[] = {{"gpt_1b_adamw_none", bf16 + " --policies none"},
+               {"gpt_1b_b8_amp_adamw_none", amp + " --batch 8 --policies none"},
+               {"gpt_1b_b8_amp_adamw_checkpoint", amp + " --batch 8 --policies checkpoint"}};
+  for (const auto& c : cases) {
+    INFO(c.id);
+    const auto b = row(c.args);
+    // The static rows and the optimizer step's temporary are PyTorch's to the byte.
+    CHECK(b["weights"] == torch_figure(c.id, "param_bytes"));
+    CHECK(b["optimizer_state"] == torch_figure(c.id, "optimizer_state_bytes"));
+    CHECK(b["input"] == torch_figure(c.id, "input_bytes"));
+    CHECK(b["optimizer_step"] == torch_figure(c.id, "optimizer_step_transient_bytes"));
+    // PyTorch's baseline holds 69,206,016 B besides weights, state and input in all three
+    // cases: 1 MiB more than the 65 MiB of cuBLAS/cuBLASLt workspaces bpsim attributes
+    // (docs/workloads.md, "Memory breakdown").
+    const uint64_t static_bytes = b["weights"].get<uint64_t>() + b["optimizer_state"].get<uint64_t>() +
+                                  b["input"].get<uint64_t>() + b["workspaces"].get<uint64_t>();
+    CHECK(torch_figure(c.id, "baseline_absolute_bytes") - static_bytes == 1048576);
+    // The total: within 2 % (1 MiB + the allocator's block rounding of the peak low).
+    const double total = b["total"].get<double>(), torch = double(torch_figure(c.id, "step_peak_absolute_bytes"));
+    CHECK(std::abs(total - torch) / torch < 0.02);
+    CHECK(total < torch);
+  }
 }
 
 TEST_CASE("amp: bpsim list shows the spec's mixed-precision and optimizer keys", "[cli][amp]") {
