@@ -24,7 +24,8 @@ AmpClass amp_class(const std::string& kind) {
   if (kind == "linear" || kind == "conv2d" || kind == "attention_core") return AmpClass::lower;
   if (kind == "layernorm" || kind == "softmax") return AmpClass::fp32;
   if (kind == "add") return AmpClass::promote;
-  if (kind == "embedding") return AmpClass::weight;
+  if (kind == "class_token") return AmpClass::fp32;
+  if (kind == "embedding" || kind == "position_embedding") return AmpClass::weight;
   return AmpClass::passthrough;
 }
 
@@ -33,8 +34,8 @@ unsigned width(DType d) { return dtype_bits(d); }
 }  // namespace
 
 uint32_t StepEmitter::cast(uint32_t t, DType to, const std::string& name, const std::string& layer, Phase ph,
-                           TensorRole role) {
-  const uint64_t n = elements(t);
+                           TensorRole role, uint64_t part) {
+  const uint64_t n = part ? part : elements(t);
   const DType saved = m_cur;
   m_cur = to;
   const uint32_t out = tensor(name, bytes(n), role);
@@ -54,9 +55,25 @@ void StepEmitter::autocast_node(size_t i, Phase ph, NodeCtx& c) {
   // The kinds whose autocast behaviour was checked against PyTorch (docs/workloads.md "Mixed
   // precision"); a newer kind (RMSNorm, SiLU, the SwiGLU product, ViT/BERT pieces, rotary or
   // grouped-query attention) is refused until its rule is measured, never guessed.
-  static const std::set<std::string> checked = {"linear",  "conv2d",    "attention_core", "layernorm", "softmax",
-                                                "add",     "embedding", "relu",           "gelu",      "dropout",
-                                                "flatten", "maxpool",   "avgpool",        "batchnorm"};
+  static const std::set<std::string> checked = {"linear",
+                                                "conv2d",
+                                                "attention_core",
+                                                "layernorm",
+                                                "softmax",
+                                                "add",
+                                                "embedding",
+                                                "relu",
+                                                "gelu",
+                                                "dropout",
+                                                "flatten",
+                                                "maxpool",
+                                                "avgpool",
+                                                "batchnorm",
+                                                "tokens",
+                                                "class_token",
+                                                "position_embedding",
+                                                "select_token",
+                                                "copy"};
   if (!checked.count(n.kind) || (n.kind == "attention_core" && (l.rope || l.kv_heads || !l.body.empty())))
     throw InputError(l.loc, l.name,
                      "autocast: no autocast rule is modelled yet for this layer (" + n.kind +
@@ -72,11 +89,15 @@ void StepEmitter::autocast_node(size_t i, Phase ph, NodeCtx& c) {
       if (width(dtype_of(t)) > width(want)) want = dtype_of(t);
   c.uncast = c.in;
   c.params = m_params[i];
+  // A node reading a view of part of its producer's output (select_token's x[:, 0]) casts
+  // only what it reads: its input shape, not the whole storage.
+  const uint64_t viewed = m_net.batch * product(n.in_shape);
   if (k == AmpClass::lower || k == AmpClass::fp32)
     for (size_t j = 0; j < c.in.size(); ++j)
       if (dtype_of(c.in[j]) != want)
-        c.in[j] = cast(c.in[j], want, l.name + ".in" + (j ? std::to_string(j) : "") + "." + to_string(want) + re,
-                       l.name, ph, TensorRole::activation);
+        c.in[j] =
+            cast(c.in[j], want, l.name + ".in" + (j ? std::to_string(j) : "") + "." + to_string(want) + re, l.name, ph,
+                 TensorRole::activation, j == 0 && c.in.size() == 1 && viewed < elements(c.in[0]) ? viewed : 0);
   // The weight copies: autocast caches one per parameter for the autocast region, and
   // autograd keeps the weight's (mm saves it for dX); the bias copy is read by the forward only.
   if (k == AmpClass::lower)

@@ -269,6 +269,24 @@ TEST_CASE("amp: saved after forward equals PyTorch's under autocast bf16", "[cli
   // the bf16 weight copies of linear4 and linear7 (linear1's is not kept), the bf16 output.
   CHECK(workload_json(amp_of("mlp", "4096"))["saved_after_forward_bytes"] ==
         torch_figure("mlp_amp_none", "saved_requested_bytes"));
+  // ViT-B/16, batch 32, with the cuDNN attention PyTorch picks under autocast: the patchify
+  // conv's bf16 input and weight copies; torch.cat promotes the bf16 tokens to the fp32 class
+  // token's dtype, so the position add and the residual stream are fp32 (25 fp32 LayerNorm
+  // inputs); per layer the packed QKV storage, the attention output (which out_proj keeps
+  // too: cuDNN writes it in the query's layout, so MHA's permute needs no copy), the bf16
+  // casts of the two LayerNorm outputs, fc1's output, GELU's, the weight copies.
+  std::string vit = slurp(std::string(BPSIM_SOURCE_DIR) + "/configs/workloads/vit_b16.yaml");
+  const size_t impl = vit.find("attention: mem_efficient");
+  REQUIRE(impl != std::string::npos);
+  vit.replace(impl, 24, "attention: cudnn");
+  vit.erase(vit.find("dtype:"), vit.find('\n', vit.find("dtype:")) - vit.find("dtype:") + 1);
+  const auto v = workload_json(s.file("vit.yaml", "dtype: fp32\nautocast: bf16\n" + vit));
+  CHECK(v["saved_after_forward_bytes"] == torch_figure("vit_b16_amp_none", "saved_requested_bytes"));
+  // The head casts only the class token it reads (x[:, 0], a view of the final LayerNorm's
+  // output): 32 · 768 · 2 B, as PyTorch saves it; and no contiguous copy of the attention.
+  const auto vb = tensor_bytes(v);
+  CHECK(vb.at("head.in.bf16") == 32 * 768 * 2);
+  CHECK(ops_with(v, "attn_contiguous") == 0);
 }
 
 TEST_CASE("amp: framework pytorch_cuda holds autocast's weight copies to the end of their node",
