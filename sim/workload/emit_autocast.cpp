@@ -53,8 +53,9 @@ void StepEmitter::autocast_node(size_t i, Phase ph, NodeCtx& c) {
   if (n.kind == "binary_linear" || n.kind == "binary_conv2d")
     throw InputError(l.loc, l.name, "autocast: binary layers have no autocast rule (write autocast: none)");
   // The kinds whose autocast behaviour was checked against PyTorch (docs/workloads.md "Mixed
-  // precision"); a newer kind (RMSNorm, SiLU, the SwiGLU product, ViT/BERT pieces, rotary or
-  // grouped-query attention) is refused until its rule is measured, never guessed.
+  // precision"; ViT-B/16's token layers against its saved tensors); a newer kind (RMSNorm, SiLU,
+  // the SwiGLU product, BERT's token-type embedding, rotary or grouped-query attention) is
+  // refused until its rule is measured, never guessed.
   static const std::set<std::string> checked = {"linear",
                                                 "conv2d",
                                                 "attention_core",
