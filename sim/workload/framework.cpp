@@ -268,6 +268,16 @@ void apply_framework(OpGraph& g, const NetSpec& net) {
       workspace(i, g.ops[i].layer + ".softmax_bwd.tmp", g.tensors[g.ops[i].writes.at(0)].bytes);
       continue;
     }
+    if (g.ops[i].detail == "mul_bwd" && i > 0 && g.ops[i - 1].detail == "mul_bwd" &&
+        g.ops[i - 1].layer == g.ops[i].layer) {
+      // MulBackward0 computes both factors' gradients in one apply() and releases the two
+      // factors it saved when the node has run (a recomputed factor, handed over by the unpack
+      // hook, when apply() returns: the same point). bpsim's first gradient op reads the other
+      // factor: held through the second. Measured: Llama's SwiGLU product x·y peaks in its
+      // backward with both factors live (32 MiB more than freeing y after dx).
+      g.ops[i].holds.push_back(g.ops[i - 1].reads.at(1));
+      continue;
+    }
     if (g.ops[i].detail == "linear_dx") data_grad_op[g.ops[i].layer] = uint32_t(i);
     if (g.ops[i].detail == "linear_dw") {
       weight_grad_op[g.ops[i].layer] = uint32_t(i);

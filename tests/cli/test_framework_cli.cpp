@@ -90,3 +90,30 @@ TEST_CASE("cli: framework pytorch_cuda refused where it cannot hold", "[cli][wor
   CHECK(e.code == 2);
   CHECK_THAT(e.err, Catch::Contains("framework"));
 }
+
+TEST_CASE("cli workload: framework pytorch_cuda holds a product's factors through both its gradients",
+          "[cli][workload][framework]") {
+  // SwiGLU on 2 tokens of 8 (fp32): down(silu(gate(x)) · up(x)), intermediate 16.
+  // MulBackward0 computes d(silu) = dy·up and d(up) = dy·silu in one apply() and frees both
+  // factors after it: glu.bwd0 reads up.out, and glu.bwd1 holds it (PyTorch's Llama cases
+  // peak in this node with both factors live; tests/unit/workload/torch_cases.json checks
+  // their peaks to the byte).
+  Scratch s("framework_mul");
+  const std::string net =
+      "name: sw\ndtype: fp32\nbatch: 1\ninput: {shape: [2, 8]}\nlayers:\n"
+      "  - {kind: swiglu, hidden: 8, intermediate: 16}\n";
+  auto holds_of = [&](const std::string& file, const std::string& text, const std::string& op) {
+    CliResult r = run_bpsim("workload " + s.file(file, text) + " --json");
+    INFO(r.err);
+    REQUIRE(r.code == 0);
+    const auto g = nlohmann::json::parse(r.out);
+    std::vector<std::string> held;
+    for (const auto& o : g["ops"])
+      if (o["name"] == op && o.contains("holds"))
+        for (const auto& t : o["holds"]) held.push_back(g["tensors"][t.get<size_t>()]["name"]);
+    return held;
+  };
+  CHECK(holds_of("pt.yaml", net + "framework: pytorch_cuda\n", "swiglu0.glu.bwd1") ==
+        std::vector<std::string>{"swiglu0.up.out"});
+  CHECK(holds_of("none.yaml", net, "swiglu0.glu.bwd1").empty());  // framework none frees op by op
+}
