@@ -6,9 +6,11 @@
 #include <nlohmann/json.hpp>
 
 #include <cmath>
+#include <fstream>
 #include <map>
 #include <string>
 
+#include "sim/workload/framework.h"
 #include "tests/cli/cli_harness.h"
 #include "tests/cli/report_json.h"
 #include "tests/unit/workload/torch_measured.h"
@@ -384,8 +386,9 @@ TEST_CASE("breakdown: a whole training step's absolute peak against PyTorch's", 
     CHECK(b["input"] == torch_figure(c.id, "input_bytes"));
     CHECK(b["optimizer_step"] == torch_figure(c.id, "optimizer_step_transient_bytes"));
     // PyTorch's baseline holds 69,206,016 B besides weights, state and input in all three
-    // cases: 1 MiB more than the 65 MiB of cuBLAS/cuBLASLt workspaces bpsim attributes
-    // (docs/workloads.md, "Memory breakdown").
+    // cases: the 65 MiB of cuBLAS/cuBLASLt workspaces bpsim attributes, which a fresh process
+    // holds to the byte (torch_workspaces.jsonl, checked below), and 1 MiB the measuring
+    // process kept from its earlier cases (docs/workloads.md, "Memory breakdown").
     const uint64_t static_bytes = b["weights"].get<uint64_t>() + b["optimizer_state"].get<uint64_t>() +
                                   b["input"].get<uint64_t>() + b["workspaces"].get<uint64_t>();
     CHECK(torch_figure(c.id, "baseline_absolute_bytes") - static_bytes == 1048576);
@@ -394,6 +397,28 @@ TEST_CASE("breakdown: a whole training step's absolute peak against PyTorch's", 
     CHECK(std::abs(total - torch) / torch < 0.02);
     CHECK(total < torch);
   }
+}
+
+TEST_CASE("breakdown: the workspaces line is what a fresh PyTorch process keeps", "[breakdown][torch]") {
+  // scripts/torch_workspaces.py: after the warm-up, in a fresh process, the blocks allocated
+  // by cuBLAS's and cuBLASLt's workspace getters (tests/unit/workload/torch_workspaces.jsonl).
+  std::ifstream in(std::string(BPSIM_SOURCE_DIR) + "/tests/unit/workload/torch_workspaces.jsonl");
+  REQUIRE(in);
+  std::string line;
+  size_t cases = 0;
+  while (std::getline(in, line)) {
+    if (line.empty()) continue;
+    const auto j = nlohmann::json::parse(line);
+    INFO(j["case"]);
+    uint64_t blas = 0;
+    for (const auto& b : j["blas_blocks"]) blas += b["bytes"].get<uint64_t>();
+    CHECK(blas == bpsim::workload::cublas_process_workspace_bytes());
+    // The 1.21 B GPT (with and without AdamW) keeps nothing else: the baseline is weights +
+    // optimizer state + input + workspaces to the byte.
+    if (j["case"].get<std::string>().rfind("gpt_1b", 0) == 0) CHECK(j["other_bytes"] == blas);
+    ++cases;
+  }
+  CHECK(cases == 6);
 }
 
 TEST_CASE("amp: bpsim list shows the spec's mixed-precision and optimizer keys", "[cli][amp]") {
