@@ -68,10 +68,10 @@ class StepEmitter {
   /// (ops `<layer>.cast`) and its weights to the lower dtype (`<param>.<dtype>`, cached per
   /// forward as autocast does); sets m_cur.
   void autocast_node(size_t i, Phase ph, NodeCtx& c);
-  /// A cast op of tensor `t` (or of its first `n` elements when n > 0: the part a view such as
+  /// A cast op of tensor `t` (or of `part` of its elements when part > 0: what a view such as
   /// x[:, 0] reads) to `to`, written as a new tensor of `role`.
   uint32_t cast(uint32_t t, DType to, const std::string& name, const std::string& layer, Phase ph, TensorRole role,
-                uint64_t n = 0);
+                uint64_t part = 0);
   /// Backward of node i's input casts: each input gradient back to its producer's dtype.
   void uncast_grads(size_t i, const NodeCtx& c, std::vector<uint32_t>& gin);
   /// The low-precision weight gradients of node i cast to their fp32 .grad (autocast).
