@@ -97,6 +97,14 @@ TEST_CASE("cli workload: allocator refused without framework pytorch_cuda, absen
   CHECK(r.code == 2);
   CHECK_THAT(r.err, Contains("allocator: caching replays PyTorch's allocation sequence, which framework none does "
                              "not model (write framework: pytorch_cuda)"));
+  // The same through a config's workload section, which overrides the spec's key.
+  const std::string cfg =
+      s.file("run.yaml", "include: [" + std::string(BPSIM_SOURCE_DIR) + "/configs/examples/mlp_train_mesh.yaml]\n" +
+                             "workload:\n  spec: " + std::string(BPSIM_SOURCE_DIR) +
+                             "/configs/workloads/mlp.yaml\n  batch: 16\n  allocator: caching\n");
+  CliResult v = run_bpsim("validate " + cfg);
+  CHECK(v.code == 2);
+  CHECK_THAT(v.err, Contains("allocator: caching replays PyTorch's allocation sequence"));
   CliResult bad = run_bpsim("workload " + derived(s, "mlp.yaml", "framework: pytorch_cuda\nallocator: cuda\n"));
   CHECK(bad.code == 2);
   CHECK_THAT(bad.err, Contains("allocator"));
