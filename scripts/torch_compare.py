@@ -13,8 +13,10 @@ A case whose spec or keys bpsim does not have yet (bpsim refuses it) prints "not
 bpsim's reason. Overrides: "set" replaces top-level spec keys; "layers_set" merges keys into
 every layer of a kind (inside repeat/sequential groups too); "layers_replace" replaces such a
 layer by the given map (kept name). The C++ test tests/unit/workload/test_torch_reference.cpp applies the
-same table. Usage:
-  python3 scripts/torch_compare.py --bpsim build/bpsim [--root CHECKOUT] [--case ID ...] [--json]
+same table. With --allocator the table compares PyTorch's allocated figures (memory_allocated:
+saved_after_forward_bytes, peak_bytes) with bpsim's caching-allocator replay (`allocator:
+caching`, docs/workloads.md "Caching allocator") on every framework: pytorch_cuda row. Usage:
+  python3 scripts/torch_compare.py --bpsim build/bpsim [--root CHECKOUT] [--case ID ...] [--json] [--allocator]
 """
 import argparse
 import json
@@ -96,8 +98,8 @@ def policy_flags(policy):
     return flags
 
 
-def run_bpsim(bpsim, case, root):
-    """(saved, peak, None) or (None, None, reason)."""
+def run_bpsim(bpsim, case, root, figures=lambda j: (j["saved_after_forward_bytes"], j["peak_bytes"])):
+    """(saved, peak, None) or (None, None, reason); `figures` picks them from the JSON."""
     text = derived_spec(case, root)
     if text is None:
         return None, None, "no spec %s" % case["spec"]
@@ -113,8 +115,7 @@ def run_bpsim(bpsim, case, root):
     if r.returncode != 0:
         lines = [ln for ln in r.stderr.strip().splitlines() if ln.strip()]
         return None, None, (lines[0] if lines else "exit %d" % r.returncode).replace(f.name, "SPEC")
-    j = json.loads(r.stdout)
-    return j["saved_after_forward_bytes"], j["peak_bytes"], None
+    return figures(json.loads(r.stdout)) + (None,)
 
 
 def row_name(case):
@@ -137,6 +138,38 @@ def err(b, t):
     return "%+.2f%%" % (100.0 * (b - t) / t) if t else ("0" if b == t else "inf")
 
 
+def allocator_table(a, measured, table):
+    """--allocator: PyTorch's block figures against the caching-allocator replay, per pytorch_cuda row."""
+    def alloc(j):
+        return j["allocator"]["saved_after_forward_bytes"], j["allocator"]["peak_bytes"]
+
+    if not a.json:
+        print("| case | saved allocated torch | bpsim | diff | over requested | peak allocated torch | bpsim | diff |"
+              " over requested |")
+        print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for c in table:
+        m = measured.get(c["case"])
+        if c.get("set", {}).get("framework") != "pytorch_cuda" or m is None or "error" in m:
+            continue
+        # measure() runs no optimizer step, so no optimizer state shares the allocator's segments.
+        c = dict(c, set=dict(c["set"], allocator="caching", **({} if m.get("optimizer") else {"optimizer": "sgd"})))
+        saved, peak, why = run_bpsim(a.bpsim, c, a.root, alloc)
+        row = {"case": row_name(c), "saved_torch": m["saved_after_forward_bytes"], "peak_torch": m["peak_bytes"],
+               "saved_slack_torch": m["saved_after_forward_bytes"] - m["saved_requested_bytes"],
+               "peak_slack_torch": m["peak_bytes"] - m["peak_requested_bytes"]}
+        if why:
+            row["note"] = why
+        else:
+            row.update({"saved_bpsim": saved, "peak_bpsim": peak, "saved_diff": saved - row["saved_torch"],
+                        "peak_diff": peak - row["peak_torch"]})
+        if a.json:
+            print(json.dumps(row))
+            continue
+        print("| " + " | ".join(str(row.get(k, "")) for k in (
+            "case", "saved_torch", "saved_bpsim", "saved_diff", "saved_slack_torch", "peak_torch", "peak_bpsim",
+            "peak_diff", "peak_slack_torch")) + " |" + (" " + row["note"] if "note" in row else ""))
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--bpsim", required=True)
@@ -147,6 +180,8 @@ def main():
     ap.add_argument("--json", action="store_true", help="one JSON line per case instead of markdown")
     ap.add_argument("--brief", action="store_true",
                     help="no note column; a refused case shows the gist of bpsim's message (docs/workloads.md's table)")
+    ap.add_argument("--allocator", action="store_true",
+                    help="allocated (block) figures against bpsim's allocator: caching, on the pytorch_cuda rows")
     a = ap.parse_args()
     measured = {}
     with open(a.measured) as f:
@@ -158,6 +193,9 @@ def main():
         table = json.load(f)
     if a.case:
         table = [c for c in table if c["case"] in a.case]
+    if a.allocator:
+        allocator_table(a, measured, table)
+        return 0
     unmapped = sorted(set(measured) - {c["case"] for c in json.load(open(a.table))})
     if not a.json:
         print("| case | saved torch | saved bpsim | err | peak torch | peak bpsim | err | check |" +

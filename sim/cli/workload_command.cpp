@@ -33,6 +33,14 @@ nlohmann::json graph_json(const OpGraph& g) {
   j["saved_after_forward_bytes"] = g.memory.saved_after_forward_bytes;
   j["peak_bytes"] = g.memory.peak_bytes;
   if (!g.memory.figures.empty()) j["figures"] = g.memory.figures;
+  if (const auto& a = g.memory.allocator)
+    j["allocator"] = {{"kind", a->kind},
+                      {"warmup_steps", a->warmup_steps},
+                      {"saved_after_forward_bytes", a->saved_after_forward_bytes},
+                      {"peak_bytes", a->peak_bytes},
+                      {"baseline_bytes", a->baseline_bytes},
+                      {"reserved_bytes", a->reserved_bytes},
+                      {"segments", a->segments}};
   j["tensors"] = nlohmann::json::array();
   for (const Tensor& t : g.tensors) {
     j["tensors"].push_back({{"id", t.id}, {"name", t.name}, {"bytes", t.bytes}, {"role", to_string(t.role)}});
@@ -146,6 +154,12 @@ int cmd_workload(int argc, char* argv[]) {
   std::cout << fmt::format("saved_after_forward_bytes {}\npeak_bytes {}\nrecompute_flops {:.0f}\n",
                            g.memory.saved_after_forward_bytes, g.memory.peak_bytes, recompute_cost(g, CostModel{}));
   for (const auto& [k, v] : g.memory.figures) std::cout << fmt::format("{} {:.6g}\n", k, v);
+  if (const auto& a = g.memory.allocator)
+    std::cout << fmt::format(
+        "allocator {} (after {} warm-up steps)\nallocated_saved_after_forward_bytes {}\nallocated_peak_bytes {}\n"
+        "allocated_baseline_bytes {}\nreserved_bytes {}\nsegments {}\n",
+        a->kind, a->warmup_steps, a->saved_after_forward_bytes, a->peak_bytes, a->baseline_bytes, a->reserved_bytes,
+        a->segments);
   return 0;
 }
 

@@ -5,6 +5,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -111,6 +112,19 @@ struct Op {
   OutputMask out_mask;
 };
 
+/// What PyTorch's caching allocator reads for the step (allocator: caching,
+/// sim/workload/caching_allocator.h): block and segment bytes where MemorySummary's figures are
+/// the tensors' requested bytes. The step figures are relative to `baseline_bytes`.
+struct AllocatorSummary {
+  std::string kind = "caching";
+  unsigned warmup_steps = 0;               ///< steps replayed before the measured one
+  uint64_t saved_after_forward_bytes = 0;  ///< memory_allocated() after the forward, less the baseline
+  uint64_t peak_bytes = 0;                 ///< max_memory_allocated() over the step, less the baseline
+  uint64_t baseline_bytes = 0;             ///< blocks allocated when the step starts (weights, input, state)
+  uint64_t reserved_bytes = 0;             ///< memory_reserved() after the step: every segment, absolute
+  uint64_t segments = 0;                   ///< cudaMalloc'd segments then
+};
+
 /// Memory accounting of the step, beyond weights and the network input.
 struct MemorySummary {
   std::string policy = "none";
@@ -121,6 +135,8 @@ struct MemorySummary {
   /// Whose allocations the figures count: "none" (the ops' own tensors, each freed after its
   /// last reader) or a framework's (sim/workload/framework.h), e.g. "pytorch_cuda".
   std::string framework = "none";
+  /// The caching allocator's figures, when the step asks for them (allocator: caching).
+  std::optional<AllocatorSummary> allocator{};
 };
 
 struct OpGraph {

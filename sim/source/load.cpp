@@ -26,6 +26,7 @@ struct WorkloadParams {
   std::optional<double> relu_density;
   std::optional<std::string> masks;  ///< read from the node (its location resolves the path)
   std::optional<Framework> framework;
+  std::optional<Allocator> allocator;
   GpuSpec gpu;  ///< applied only where the section gives `gpu`
 };
 
@@ -53,6 +54,7 @@ const config::Binder<WorkloadParams>& workload_binder() {
              "measured dX masks (a mask set: docs/systolic.md), relative to this config; they replace the "
              "ReLU/dropout densities of the layers they list");
     w.choice("framework", &WorkloadParams::framework, kFrameworkNames, "overrides the spec's framework");
+    w.choice("allocator", &WorkloadParams::allocator, kAllocatorNames, "overrides the spec's allocator");
     w.group("gpu", &WorkloadParams::gpu, gpu_binder(), "overrides the spec's gpu");
     return w;
   }();
@@ -229,6 +231,7 @@ std::shared_ptr<OpGraph> load_workload(const config::Node& section, const std::s
   }
   if (p.relu_density) set_relu_density(net.layers, *p.relu_density);
   if (p.framework) net.framework = *p.framework;
+  if (p.allocator) net.allocator = *p.allocator;
   if (section.find("gpu")) net.gpu = p.gpu;
   const std::unique_ptr<const Policy> policy = policy_of(section, key_path, PolicyContext{seed, accelerator_cost});
   auto g = std::make_shared<OpGraph>(build_step(net, *policy));

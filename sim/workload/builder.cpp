@@ -6,6 +6,7 @@
 #include <iterator>
 
 #include "sim/core/error.h"
+#include "sim/workload/caching_allocator.h"
 #include "sim/workload/emit.h"
 #include "sim/workload/framework.h"
 #include "sim/workload/plan.h"
@@ -20,6 +21,7 @@ OpGraph build_step(const NetSpec& net, const Policy& policy) {
   policy.apply(g, plan, op_node);
   g.memory.policy = policy.name();
   account_memory(g);
+  apply_allocator(g, net);
   return g;
 }
 

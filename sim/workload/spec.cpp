@@ -325,6 +325,7 @@ struct NetHeader {
   Autocast autocast;
   std::optional<bool> loss_scale;  ///< absent: on with fp16 autocast, as GradScaler is used there
   Framework framework;
+  Allocator allocator;
   GpuSpec gpu;
 };
 /// `optimizer: {kind: K, state_dtype: D, master_weights: B}`, the map form of `optimizer: K`.
@@ -364,6 +365,10 @@ const config::Binder<NetHeader>& net_binder() {
     s.choice("framework", &NetHeader::framework, kFrameworkNames,
              "memory accounting: none (each tensor freed after its last reader) or pytorch_cuda (PyTorch "
              "eager autograd's frees and CUDA kernels' temporary buffers; docs/workloads.md, Peak memory)")
+        .def("none");
+    s.choice("allocator", &NetHeader::allocator, kAllocatorNames,
+             "framework pytorch_cuda: also replay the step through PyTorch's CUDA caching allocator (caching: "
+             "block and segment bytes, docs/workloads.md, Caching allocator)")
         .def("none");
     s.group("gpu", &NetHeader::gpu, gpu_binder(), "the GPU of framework: pytorch_cuda (default: H200)");
     return s;
@@ -444,6 +449,7 @@ NetSpec parse_net_spec(const config::Node& root) {
   net.loss_scale = h.loss_scale.value_or(net.autocast == Autocast::fp16);
   if (net.autocast != Autocast::none && net.loss != Loss::none) throw v.error("loss", kAutocastLossRefusal);
   net.framework = h.framework;
+  net.allocator = h.allocator;
   net.gpu = h.gpu;
   const config::Node* layers = root.find("layers");
   if (!layers) throw InputError(root.loc, "layers", "missing required key 'layers'");

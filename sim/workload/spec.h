@@ -112,6 +112,12 @@ enum class Framework { none, pytorch_cuda };
 inline constexpr config::EnumName<Framework> kFrameworkNames[] = {{Framework::none, "none"},
                                                                   {Framework::pytorch_cuda, "pytorch_cuda"}};
 
+/// Whether the step's figures also go through a model of PyTorch's CUDA caching allocator
+/// (sim/workload/caching_allocator.h): none, or caching (block and segment bytes).
+enum class Allocator { none, caching };
+inline constexpr config::EnumName<Allocator> kAllocatorNames[] = {{Allocator::none, "none"},
+                                                                  {Allocator::caching, "caching"}};
+
 /// The GPU a `pytorch_cuda` step runs on: what sizes CUDA kernels' grids, and through them
 /// the buffers the kernels allocate. Defaults: an NVIDIA H200 (sm_90).
 struct GpuSpec {
@@ -139,6 +145,7 @@ struct NetSpec {
   /// inf/NaN) before the update.
   bool loss_scale = false;
   Framework framework = Framework::none;
+  Allocator allocator = Allocator::none;
   GpuSpec gpu;
   /// Top-level layers (`repeat` groups expanded, `sequential` groups flattened).
   std::vector<LayerSpec> layers;
