@@ -3,9 +3,11 @@
 #include <boost/mpi/communicator.hpp>
 #include <boost/mpi/environment.hpp>
 
+#include <chrono>
 #include <cstdlib>
 #include <iostream>
 #include <string>
+#include <thread>
 
 #include "sim/core/error.h"
 #include "sim/sweep/sweep_runner.h"
@@ -20,6 +22,17 @@ enum Tag { kReady = 1, kWork = 2, kStop = 3 };
 int serve(mpi::communicator& world, const SweepSpec& spec, const RunnerOptions& opt);
 /// Every other rank: runs the points it is handed.
 int work(mpi::communicator& world, const SweepSpec& spec, const RunnerOptions& opt);
+
+/// Rank 0: waits until a worker's ready message has arrived. Open MPI's blocking receive polls
+/// without pause, so rank 0 would take a whole core from the workers on a fully used machine
+/// (16 workers on 16 cores ran as if on 15); it sleeps between probes instead. A point runs
+/// for milliseconds or more, so the wake-up's 0.2 ms latency costs nothing.
+mpi::status wait_for_ready(mpi::communicator& world) {
+  while (true) {
+    if (const boost::optional<mpi::status> st = world.iprobe(mpi::any_source, kReady)) return *st;
+    std::this_thread::sleep_for(std::chrono::microseconds(200));
+  }
+}
 }  // namespace
 
 bool under_mpi() {
@@ -69,7 +82,7 @@ int serve(mpi::communicator& world, const SweepSpec& spec, const RunnerOptions& 
   int active = world.size() - 1;
   while (active > 0) {
     std::string result;
-    mpi::status st = world.recv(mpi::any_source, kReady, result);
+    mpi::status st = world.recv(wait_for_ready(world).source(), kReady, result);
     if (!result.empty()) {
       nlohmann::json row = nlohmann::json::parse(result);
       store.append(spec, row);

@@ -76,6 +76,34 @@ TEST_CASE("sweep cli: every point becomes a row, a re-run skips finished points"
   CHECK(slurp(s / "out/results.csv") == before);
 }
 
+TEST_CASE("sweep cli: a point run in a fork of the sweep process writes what a separate bpsim run writes",
+          "[sweep][cli]") {
+  // Points start as forks of the initialised sweep process (no exec per point); their files
+  // must be byte for byte those of a fresh `bpsim run` of the same config and --set values.
+  Scratch s("sweep_fork");
+  base_config(s);
+  std::string sweep =
+      s.file("s.yaml", "base: base.yaml\naxes:\n  accelerator.pattern: [stream, random]\n  run.seed: [1, 2]\n");
+  CliResult r = run_bpsim("sweep " + sweep + " -j 2 --out " + (s / "out"));
+  INFO(r.err);
+  REQUIRE(r.code == 0);
+  const std::vector<std::string> hashes = list_hashes(sweep);
+  REQUIRE(hashes.size() == 4);
+  const char* const sets[] = {
+      "--set accelerator.pattern=stream --set run.seed=1", "--set accelerator.pattern=stream --set run.seed=2",
+      "--set accelerator.pattern=random --set run.seed=1", "--set accelerator.pattern=random --set run.seed=2"};
+  for (size_t i = 0; i < 4; ++i) {
+    const std::string alone = s / ("alone" + std::to_string(i));
+    REQUIRE(run_bpsim("run " + (s / "base.yaml") + " " + sets[i] + " --quiet --out " + alone).code == 0);
+    const std::string point = s / ("out/points/" + hashes[i]);
+    INFO("point " << i << ": " << sets[i]);
+    CHECK(slurp(point + "/report.json") == slurp(alone + "/report.json"));
+    CHECK(slurp(point + "/ops.csv") == slurp(alone + "/ops.csv"));
+    // The child's output is its own: the report line once, nothing the sweep had printed.
+    CHECK(slurp(point + ".log") == "report: " + point + "/report.json\n");
+  }
+}
+
 TEST_CASE("sweep cli: a point with bad input is reported, the others run, and the sweep exits 2", "[sweep][cli]") {
   Scratch s("sweep_fail");
   base_config(s);
