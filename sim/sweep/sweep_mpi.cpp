@@ -83,16 +83,17 @@ int serve(mpi::communicator& world, const SweepSpec& spec, const RunnerOptions& 
   while (active > 0) {
     std::string result;
     mpi::status st = world.recv(wait_for_ready(world).source(), kReady, result);
-    if (!result.empty()) {
-      nlohmann::json row = nlohmann::json::parse(result);
-      store.append(spec, row);
-      progress.point_done(row);
-    }
+    // The worker gets its next point before the row is written (a write waits for the disk).
     if (next < todo.size()) {
       world.send(st.source(), kWork, todo[next++]);
     } else {
       world.send(st.source(), kStop);
       --active;
+    }
+    if (!result.empty()) {
+      nlohmann::json row = nlohmann::json::parse(result);
+      store.append(spec, row);
+      progress.point_done(row);
     }
   }
   progress.finish();

@@ -384,50 +384,52 @@ int run_local(const SweepSpec& spec, const RunnerOptions& opt) {
   for (const auto& p : spec.points)
     if (!store.done(p, opt.retry_failed)) todo.push_back(&p);
   Progress progress(spec, opt, spec.points.size() - todo.size());
-  // One thread keeps up to `jobs` children running and reaps whichever ends first, so a
-  // fork never happens while another thread holds a lock the child would need, and rows are
-  // appended by one writer. An error here (a point's config or results that cannot be
-  // written) stops the sweep: no new point starts, the running ones are waited for (their
-  // rows dropped), and the error is reported once all have stopped.
+  // One thread keeps up to `jobs` children running and reaps them as they end, so a fork
+  // never happens while another thread holds a lock the child would need, and rows are
+  // appended by one writer. Finished points are replaced before their rows are written (each
+  // write waits for the disk), so the workers never wait for the bookkeeping. An error here
+  // (a point's config or results that cannot be written) stops the sweep: no new point
+  // starts, the running ones are waited for (their rows dropped), and the error is reported
+  // once all have stopped.
   std::map<pid_t, const Point*> running;
   size_t next = 0;
   std::exception_ptr failure;
   const size_t jobs = static_cast<size_t>(std::max(1, opt.jobs));
+  std::vector<std::pair<const Point*, int>> ended;  // point, exit code
+  auto record = [&](const Point& p, int code) {
+    const json row = point_row(p, opt, code);
+    store.append(spec, row);
+    progress.point_done(row);
+  };
+  auto reap = [&](int flags) {
+    int status = 0;
+    const pid_t pid = ::waitpid(-1, &status, flags);
+    if (pid < 0 && errno != EINTR)
+      throw std::runtime_error(fmt::format("sweep: waiting for a point's run: {}", std::strerror(errno)));
+    const auto it = pid > 0 ? running.find(pid) : running.end();
+    if (it == running.end()) return false;
+    ended.emplace_back(it->second, exit_code_of_status(status));
+    running.erase(it);
+    return true;
+  };
   while (true) {
     try {
       while (!failure && running.size() < jobs && next < todo.size()) {
         const Point* p = todo[next++];
         const pid_t pid = start_point(spec, *p, opt);
-        if (pid < 0) {  // no child: the point fails as a run that cannot start does
-          const json row = point_row(*p, opt, wait_child(pid));
-          store.append(spec, row);
-          progress.point_done(row);
-          continue;
-        }
-        running[pid] = p;
+        if (pid < 0) ended.emplace_back(p, wait_child(pid));  // no child: failed as a run that cannot start
+        else running[pid] = p;
       }
+      if (!failure)
+        for (const auto& [p, code] : ended) record(*p, code);
     } catch (...) {
       if (!failure) failure = std::current_exception();
     }
+    ended.clear();
     if (running.empty()) break;
-    int status = 0;
-    const pid_t pid = ::waitpid(-1, &status, 0);
-    if (pid < 0) {
-      if (errno == EINTR) continue;
-      throw std::runtime_error(fmt::format("sweep: waiting for a point's run: {}", std::strerror(errno)));
-    }
-    const auto it = running.find(pid);
-    if (it == running.end()) continue;  // not a point's run
-    const Point* p = it->second;
-    running.erase(it);
-    if (failure) continue;
-    try {
-      const json row = point_row(*p, opt, exit_code_of_status(status));
-      store.append(spec, row);
-      progress.point_done(row);
-    } catch (...) {
-      failure = std::current_exception();
-    }
+    if (reap(0))
+      while (!running.empty() && reap(WNOHANG)) {
+      }
   }
   if (failure) {
     progress.finish();
