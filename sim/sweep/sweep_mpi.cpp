@@ -81,20 +81,23 @@ int serve(mpi::communicator& world, const SweepSpec& spec, const RunnerOptions& 
   size_t next = 0;
   int active = world.size() - 1;
   while (active > 0) {
-    std::string result;
-    mpi::status st = world.recv(wait_for_ready(world).source(), kReady, result);
-    // The worker gets its next point before the row is written (a write waits for the disk).
-    if (next < todo.size()) {
-      world.send(st.source(), kWork, todo[next++]);
-    } else {
-      world.send(st.source(), kStop);
-      --active;
+    // Every worker that is ready gets its next point first; then their rows are written
+    // together (a write waits for the disk, once per batch).
+    std::vector<nlohmann::json> rows;
+    for (boost::optional<mpi::status> ready = wait_for_ready(world); ready;
+         ready = active > 0 ? world.iprobe(mpi::any_source, kReady) : boost::none) {
+      std::string result;
+      world.recv(ready->source(), kReady, result);
+      if (next < todo.size()) {
+        world.send(ready->source(), kWork, todo[next++]);
+      } else {
+        world.send(ready->source(), kStop);
+        --active;
+      }
+      if (!result.empty()) rows.push_back(nlohmann::json::parse(result));
     }
-    if (!result.empty()) {
-      nlohmann::json row = nlohmann::json::parse(result);
-      store.append(spec, row);
-      progress.point_done(row);
-    }
+    store.append(spec, rows);
+    for (const auto& row : rows) progress.point_done(row);
   }
   progress.finish();
   store.finalize(spec);

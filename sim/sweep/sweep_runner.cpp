@@ -251,12 +251,17 @@ bool ResultStore::done(const Point& p, bool retry_failed) const {
   return false;
 }
 
-void ResultStore::append(const SweepSpec& spec, const json& row) {
+void ResultStore::append(const SweepSpec& spec, const std::vector<json>& rows) {
+  if (rows.empty()) return;
   const fs::path csv = fs::path(m_dir) / "results.csv";
-  if (!fs::exists(csv)) output::append(csv, csv_header(spec));
-  output::append(fs::path(m_dir) / "results.jsonl", row.dump() + "\n");
-  output::append(csv, csv_row(spec, row));
-  m_rows.push_back(row);
+  std::string jsonl_text, csv_text = fs::exists(csv) ? "" : csv_header(spec);
+  for (const json& row : rows) {
+    jsonl_text += row.dump() + "\n";
+    csv_text += csv_row(spec, row);
+  }
+  output::append(fs::path(m_dir) / "results.jsonl", jsonl_text);
+  output::append(csv, csv_text);
+  m_rows.insert(m_rows.end(), rows.begin(), rows.end());
 }
 
 std::map<size_t, json> ResultStore::latest(const SweepSpec& spec) const {
@@ -396,11 +401,6 @@ int run_local(const SweepSpec& spec, const RunnerOptions& opt) {
   std::exception_ptr failure;
   const size_t jobs = static_cast<size_t>(std::max(1, opt.jobs));
   std::vector<std::pair<const Point*, int>> ended;  // point, exit code
-  auto record = [&](const Point& p, int code) {
-    const json row = point_row(p, opt, code);
-    store.append(spec, row);
-    progress.point_done(row);
-  };
   auto reap = [&](int flags) {
     int status = 0;
     const pid_t pid = ::waitpid(-1, &status, flags);
@@ -420,8 +420,12 @@ int run_local(const SweepSpec& spec, const RunnerOptions& opt) {
         if (pid < 0) ended.emplace_back(p, wait_child(pid));  // no child: failed as a run that cannot start
         else running[pid] = p;
       }
-      if (!failure)
-        for (const auto& [p, code] : ended) record(*p, code);
+      if (!failure) {
+        std::vector<json> rows;
+        for (const auto& [p, code] : ended) rows.push_back(point_row(*p, opt, code));
+        store.append(spec, rows);
+        for (const json& row : rows) progress.point_done(row);
+      }
     } catch (...) {
       if (!failure) failure = std::current_exception();
     }

@@ -55,9 +55,10 @@ class ResultStore {
  public:
   explicit ResultStore(const std::string& out_dir);
   bool done(const Point& p, bool retry_failed) const;
-  /// Appends one row to results.jsonl and results.csv, each with a single write + fsync
-  /// (a failed write is cut back and reported with its reason).
-  void append(const SweepSpec& spec, const nlohmann::json& row);
+  /// Appends rows to results.jsonl and results.csv, each file with a single write + fsync
+  /// (a failed write is cut back and reported with its reason): rows of points that ended
+  /// together share one fsync per file, which is most of what a point costs the sweep.
+  void append(const SweepSpec& spec, const std::vector<nlohmann::json>& rows);
   /// Rewrites both files sorted by point index (temporary file, then rename).
   void finalize(const SweepSpec& spec);
   size_t size() const { return m_rows.size(); }
