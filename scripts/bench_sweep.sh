@@ -22,14 +22,24 @@ axes:
   accelerator.read_fraction: [1.0, 0.5]
   memory.page_policy: [open, closed]
 YAML
-t() { local s; s=$(date +%s%N); "$@" >/dev/null 2>&1; python3 -c "print(round(($(date +%s%N) - $s) / 1e9, 2))"; }
+# Wall seconds and the CPU seconds of the command and every process it waited for (the
+# points' runs): CPU that grows with the worker count is contention, not start-up.
+t() {
+  python3 -c '
+import os, sys, time
+t0 = time.perf_counter()
+null = os.open(os.devnull, os.O_WRONLY)
+pid = os.posix_spawnp(sys.argv[1], sys.argv[1:], os.environ, file_actions=[(os.POSIX_SPAWN_DUP2, null, 1), (os.POSIX_SPAWN_DUP2, null, 2)])
+_, status, ru = os.wait4(pid, 0)
+print(round(time.perf_counter() - t0, 2), round(ru.ru_utime + ru.ru_stime, 2))' "$@"
+}
 ratio() { python3 -c "print(round($1 / $2, 2))"; }
 same() { cmp -s "$WORK/j1/results.csv" "$1/results.csv" && echo "identical results" || echo "RESULTS DIFFER"; }
-base=$(t "$BPSIM" sweep "$WORK/sweep.yaml" -j 1 --out "$WORK/j1")
-echo "64 points, -j 1: ${base} s"
+read -r base cpu < <(t "$BPSIM" sweep "$WORK/sweep.yaml" -j 1 --out "$WORK/j1")
+echo "64 points, -j 1: ${base} s (CPU ${cpu} s)"
 for j in $LOCAL; do
-  s=$(t "$BPSIM" sweep "$WORK/sweep.yaml" -j "$j" --out "$WORK/j$j")
-  echo "64 points, -j $j: ${s} s, speedup $(ratio "$base" "$s"), $(same "$WORK/j$j")"
+  read -r s cpu < <(t "$BPSIM" sweep "$WORK/sweep.yaml" -j "$j" --out "$WORK/j$j")
+  echo "64 points, -j $j: ${s} s (CPU ${cpu} s), speedup $(ratio "$base" "$s"), $(same "$WORK/j$j")"
 done
 if [ -n "$MPI" ] && ! command -v mpirun >/dev/null; then
   echo "MPI: no mpirun on this machine, skipped"
@@ -37,7 +47,7 @@ if [ -n "$MPI" ] && ! command -v mpirun >/dev/null; then
 fi
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_btl=self,vader
 for w in $MPI; do
-  s=$(t mpirun --oversubscribe -np $((w + 1)) "$BPSIM" sweep "$WORK/sweep.yaml" --out "$WORK/mpi$w")
-  echo "64 points, mpirun -np $((w + 1)) ($w workers): ${s} s, speedup $(ratio "$base" "$s"), $(same "$WORK/mpi$w")"
+  read -r s cpu < <(t mpirun --oversubscribe -np $((w + 1)) "$BPSIM" sweep "$WORK/sweep.yaml" --out "$WORK/mpi$w")
+  echo "64 points, mpirun -np $((w + 1)) ($w workers): ${s} s (CPU ${cpu} s), speedup $(ratio "$base" "$s"), $(same "$WORK/mpi$w")"
 done
 echo "machine: $(nproc) cores"

@@ -422,6 +422,7 @@ int run_local(const SweepSpec& spec, const RunnerOptions& opt) {
       }
       if (!failure) {
         std::vector<json> rows;
+        rows.reserve(ended.size());
         for (const auto& [p, code] : ended) rows.push_back(point_row(*p, opt, code));
         store.append(spec, rows);
         for (const json& row : rows) progress.point_done(row);
