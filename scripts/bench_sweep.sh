@@ -49,5 +49,8 @@ export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_btl=se
 for w in $MPI; do
   read -r s cpu < <(t mpirun --oversubscribe -np $((w + 1)) "$BPSIM" sweep "$WORK/sweep.yaml" --out "$WORK/mpi$w")
   echo "64 points, mpirun -np $((w + 1)) ($w workers): ${s} s (CPU ${cpu} s), speedup $(ratio "$base" "$s"), $(same "$WORK/mpi$w")"
+  # What mpirun itself costs: as many ranks, each printing its version and ending.
+  read -r s cpu < <(t mpirun --oversubscribe -np $((w + 1)) "$BPSIM" --version)
+  echo "   mpirun -np $((w + 1)) bpsim --version alone: ${s} s (CPU ${cpu} s)"
 done
 echo "machine: $(nproc) cores"

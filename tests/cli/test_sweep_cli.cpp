@@ -47,16 +47,23 @@ std::vector<std::string> list_hashes(const std::string& sweep) {
   return hashes;
 }
 
-}  // namespace
-
-TEST_CASE("sweep cli: every point becomes a row, a re-run skips finished points", "[sweep][cli]") {
-  Scratch s("sweep_cli");
+/// Writes the base config and a 4-point sweep over it (2 patterns × 2 seeds) into `s`, runs
+/// it with 2 workers into s/out and requires it to succeed; returns the sweep file.
+std::string run_four_points(const Scratch& s) {
   base_config(s);
   std::string sweep =
       s.file("s.yaml", "base: base.yaml\naxes:\n  accelerator.pattern: [stream, random]\n  run.seed: [1, 2]\n");
   CliResult r = run_bpsim("sweep " + sweep + " -j 2 --out " + (s / "out"));
   INFO(r.err);
   REQUIRE(r.code == 0);
+  return sweep;
+}
+
+}  // namespace
+
+TEST_CASE("sweep cli: every point becomes a row, a re-run skips finished points", "[sweep][cli]") {
+  Scratch s("sweep_cli");
+  const std::string sweep = run_four_points(s);
   std::string jsonl = slurp(s / "out/results.jsonl");
   CHECK(count_lines(jsonl) == 4);  // 2 patterns × 2 seeds
   std::string csv = slurp(s / "out/results.csv");
@@ -81,13 +88,7 @@ TEST_CASE("sweep cli: a point run in a fork of the sweep process writes what a s
   // Points start as forks of the initialised sweep process (no exec per point); their files
   // must be byte for byte those of a fresh `bpsim run` of the same config and --set values.
   Scratch s("sweep_fork");
-  base_config(s);
-  std::string sweep =
-      s.file("s.yaml", "base: base.yaml\naxes:\n  accelerator.pattern: [stream, random]\n  run.seed: [1, 2]\n");
-  CliResult r = run_bpsim("sweep " + sweep + " -j 2 --out " + (s / "out"));
-  INFO(r.err);
-  REQUIRE(r.code == 0);
-  const std::vector<std::string> hashes = list_hashes(sweep);
+  const std::vector<std::string> hashes = list_hashes(run_four_points(s));
   REQUIRE(hashes.size() == 4);
   const char* const sets[] = {
       "--set accelerator.pattern=stream --set run.seed=1", "--set accelerator.pattern=stream --set run.seed=2",
