@@ -24,9 +24,9 @@ int serve(mpi::communicator& world, const SweepSpec& spec, const RunnerOptions& 
 int work(mpi::communicator& world, const SweepSpec& spec, const RunnerOptions& opt);
 
 /// Rank 0: waits until a worker's ready message has arrived. Open MPI's blocking receive polls
-/// without pause, so rank 0 would take a whole core from the workers on a fully used machine
-/// (16 workers on 16 cores ran as if on 15); it sleeps between probes instead. A point runs
-/// for milliseconds or more, so the wake-up's 0.2 ms latency costs nothing.
+/// without pause, so rank 0 would keep a core busy that a worker's run could use (mpirun -np 17
+/// on 16 cores); it sleeps between probes instead. A point runs for milliseconds or more, so
+/// the wake-up's 0.2 ms latency costs little.
 mpi::status wait_for_ready(mpi::communicator& world) {
   while (true) {
     if (const boost::optional<mpi::status> st = world.iprobe(mpi::any_source, kReady)) return *st;

@@ -1,7 +1,8 @@
 #pragma once
 /// Runs the points of a sweep, each in its own child process (SystemC elaborates once per
-/// process), locally with N workers or over MPI ranks; appends one result row per finished
-/// point so that an interrupted sweep loses nothing and resumes where it stopped.
+/// process; the CLI's children are forks of the sweep process), locally with N workers or
+/// over MPI ranks; appends one result row per finished point so that an interrupted sweep
+/// loses nothing and resumes where it stopped.
 #include <sys/types.h>
 
 #include <functional>
@@ -57,7 +58,7 @@ class ResultStore {
   bool done(const Point& p, bool retry_failed) const;
   /// Appends rows to results.jsonl and results.csv, each file with a single write + fsync
   /// (a failed write is cut back and reported with its reason): rows of points that ended
-  /// together share one fsync per file, which is most of what a point costs the sweep.
+  /// together share one fsync per file instead of taking two each.
   void append(const SweepSpec& spec, const std::vector<nlohmann::json>& rows);
   /// Rewrites both files sorted by point index (temporary file, then rename).
   void finalize(const SweepSpec& spec);
