@@ -1,10 +1,16 @@
 #!/usr/bin/env bash
-# Sweep speed: a 64-point traffic sweep run with 1, 2 and 4 local workers and with 2 MPI
-# workers (mpirun -np 3: rank 0 hands out points). Prints seconds and speedup per setting.
-# usage: scripts/bench_sweep.sh [BPSIM_EXE]
+# Sweep speed: a 64-point traffic sweep run with 1 local worker, then with each count of local
+# workers and of MPI workers asked for (mpirun -np N+1: rank 0 hands out points). Prints
+# seconds and the speedup over one worker per setting, and checks every run's results.csv
+# against the one-worker run's.
+# usage: scripts/bench_sweep.sh [BPSIM_EXE] [LOCAL_COUNTS] [MPI_COUNTS]
+#   e.g. scripts/bench_sweep.sh build/bpsim "2 4 8 16" "16"   (defaults: "2 4" and "2";
+#   MPI_COUNTS "" skips MPI, as does a machine without mpirun)
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")/.." && pwd)
 BPSIM=${1:-$HERE/build/bpsim}
+LOCAL=${2-2 4}
+MPI=${3-2}
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
 cat > "$WORK/sweep.yaml" <<YAML
@@ -16,16 +22,35 @@ axes:
   accelerator.read_fraction: [1.0, 0.5]
   memory.page_policy: [open, closed]
 YAML
-t() { local s; s=$(date +%s%N); "$@" >/dev/null 2>&1; python3 -c "print(round(($(date +%s%N) - $s) / 1e9, 2))"; }
+# Wall seconds and the CPU seconds of the command and every process it waited for (the
+# points' runs): CPU that grows with the worker count is contention, not start-up.
+t() {
+  python3 -c '
+import os, sys, time
+t0 = time.perf_counter()
+null = os.open(os.devnull, os.O_WRONLY)
+pid = os.posix_spawnp(sys.argv[1], sys.argv[1:], os.environ, file_actions=[(os.POSIX_SPAWN_DUP2, null, 1), (os.POSIX_SPAWN_DUP2, null, 2)])
+_, status, ru = os.wait4(pid, 0)
+print(round(time.perf_counter() - t0, 2), round(ru.ru_utime + ru.ru_stime, 2))' "$@"
+}
 ratio() { python3 -c "print(round($1 / $2, 2))"; }
-base=$(t "$BPSIM" sweep "$WORK/sweep.yaml" -j 1 --out "$WORK/j1")
-echo "64 points, -j 1: ${base} s"
-for j in 2 4; do
-  s=$(t "$BPSIM" sweep "$WORK/sweep.yaml" -j $j --out "$WORK/j$j")
-  echo "64 points, -j $j: ${s} s, speedup $(ratio $base $s)"
+same() { cmp -s "$WORK/j1/results.csv" "$1/results.csv" && echo "identical results" || echo "RESULTS DIFFER"; }
+read -r base cpu < <(t "$BPSIM" sweep "$WORK/sweep.yaml" -j 1 --out "$WORK/j1")
+echo "64 points, -j 1: ${base} s (CPU ${cpu} s)"
+for j in $LOCAL; do
+  read -r s cpu < <(t "$BPSIM" sweep "$WORK/sweep.yaml" -j "$j" --out "$WORK/j$j")
+  echo "64 points, -j $j: ${s} s (CPU ${cpu} s), speedup $(ratio "$base" "$s"), $(same "$WORK/j$j")"
 done
+if [ -n "$MPI" ] && ! command -v mpirun >/dev/null; then
+  echo "MPI: no mpirun on this machine, skipped"
+  MPI=""
+fi
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_btl=self,vader
-s=$(t mpirun --oversubscribe -np 3 "$BPSIM" sweep "$WORK/sweep.yaml" --out "$WORK/mpi")
-echo "64 points, mpirun -np 3 (2 workers): ${s} s, speedup $(ratio $base $s)"
-cmp -s "$WORK/j1/results.csv" "$WORK/mpi/results.csv" && echo "MPI results identical to the local run"
+for w in $MPI; do
+  read -r s cpu < <(t mpirun --oversubscribe -np $((w + 1)) "$BPSIM" sweep "$WORK/sweep.yaml" --out "$WORK/mpi$w")
+  echo "64 points, mpirun -np $((w + 1)) ($w workers): ${s} s (CPU ${cpu} s), speedup $(ratio "$base" "$s"), $(same "$WORK/mpi$w")"
+  # What mpirun itself costs: as many ranks, each printing its version and ending.
+  read -r s cpu < <(t mpirun --oversubscribe -np $((w + 1)) "$BPSIM" --version)
+  echo "   mpirun -np $((w + 1)) bpsim --version alone: ${s} s (CPU ${cpu} s)"
+done
 echo "machine: $(nproc) cores"

@@ -3,6 +3,7 @@
 #include <cstdlib>
 #include <iostream>
 #include <string>
+#include <vector>
 
 #include "models/register.h"
 #include "sim/cli/commands.h"
@@ -77,6 +78,14 @@ int main(int argc, char* argv[]) {
     std::cerr << "bpsim: internal error: " << e.what() << "\n";
     return kExitInternal;
   }
+}
+
+int main_of(std::vector<std::string>& args) {
+  std::vector<char*> argv;
+  argv.reserve(args.size() + 1);
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  return main(static_cast<int>(args.size()), argv.data());
 }
 
 }  // namespace bpsim::cli

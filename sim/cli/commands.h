@@ -1,5 +1,8 @@
 #pragma once
 /// The `bpsim` subcommands; each returns the process exit code.
+#include <string>
+#include <vector>
+
 #include "sim/core/error.h"
 
 namespace bpsim::cli {
@@ -9,6 +12,9 @@ using bpsim::kExitInternal;
 using bpsim::kExitOk;
 
 int main(int argc, char* argv[]);
+/// main() on a command line held as strings (args[0] the executable): how a sweep's point
+/// runs in a child forked from the sweep process (sweep::RunnerOptions::in_process).
+int main_of(std::vector<std::string>& args);
 int cmd_run(int argc, char* argv[]);
 int cmd_validate(int argc, char* argv[]);
 int cmd_list(int argc, char* argv[]);

@@ -139,6 +139,7 @@ int cmd_compare(int argc, char* argv[]) {
   opt.out_dir = (dir / "runs").string();
   opt.jobs = jobs;
   opt.exe = fs::read_symlink("/proc/self/exe").string();
+  opt.in_process = main_of;  // each policy's run starts as a fork of this process
   for (const char* f : {"results.jsonl", "results.csv"}) fs::remove(fs::path(opt.out_dir) / f);
   const int code = sweep::run_local(spec, opt);
   std::map<std::string, json> rows;  // by kind

@@ -94,6 +94,7 @@ int cmd_sweep(int argc, char* argv[]) {
   opt.jobs = jobs;
   opt.retry_failed = retry;
   opt.exe = std::filesystem::read_symlink("/proc/self/exe").string();
+  opt.in_process = main_of;  // points start as forks of this process: no exec, linking or start-up each
   if (sweep::under_mpi()) return sweep::run_mpi(spec, opt, argc, argv);
   return sweep::run_local(spec, opt);
 }

@@ -3,9 +3,11 @@
 #include <boost/mpi/communicator.hpp>
 #include <boost/mpi/environment.hpp>
 
+#include <chrono>
 #include <cstdlib>
 #include <iostream>
 #include <string>
+#include <thread>
 
 #include "sim/core/error.h"
 #include "sim/sweep/sweep_runner.h"
@@ -20,6 +22,17 @@ enum Tag { kReady = 1, kWork = 2, kStop = 3 };
 int serve(mpi::communicator& world, const SweepSpec& spec, const RunnerOptions& opt);
 /// Every other rank: runs the points it is handed.
 int work(mpi::communicator& world, const SweepSpec& spec, const RunnerOptions& opt);
+
+/// Rank 0: waits until a worker's ready message has arrived. Open MPI's blocking receive polls
+/// without pause, so rank 0 would keep a core busy that a worker's run could use (mpirun -np 17
+/// on 16 cores); it sleeps between probes instead. A point runs for milliseconds or more, so
+/// the wake-up's 0.2 ms latency costs little.
+mpi::status wait_for_ready(mpi::communicator& world) {
+  while (true) {
+    if (const boost::optional<mpi::status> st = world.iprobe(mpi::any_source, kReady)) return *st;
+    std::this_thread::sleep_for(std::chrono::microseconds(200));
+  }
+}
 }  // namespace
 
 bool under_mpi() {
@@ -68,19 +81,23 @@ int serve(mpi::communicator& world, const SweepSpec& spec, const RunnerOptions& 
   size_t next = 0;
   int active = world.size() - 1;
   while (active > 0) {
-    std::string result;
-    mpi::status st = world.recv(mpi::any_source, kReady, result);
-    if (!result.empty()) {
-      nlohmann::json row = nlohmann::json::parse(result);
-      store.append(spec, row);
-      progress.point_done(row);
+    // Every worker that is ready gets its next point first; then their rows are written
+    // together (a write waits for the disk, once per batch).
+    std::vector<nlohmann::json> rows;
+    for (boost::optional<mpi::status> ready = wait_for_ready(world); ready;
+         ready = active > 0 ? world.iprobe(mpi::any_source, kReady) : boost::none) {
+      std::string result;
+      world.recv(ready->source(), kReady, result);
+      if (next < todo.size()) {
+        world.send(ready->source(), kWork, todo[next++]);
+      } else {
+        world.send(ready->source(), kStop);
+        --active;
+      }
+      if (!result.empty()) rows.push_back(nlohmann::json::parse(result));
     }
-    if (next < todo.size()) {
-      world.send(st.source(), kWork, todo[next++]);
-    } else {
-      world.send(st.source(), kStop);
-      --active;
-    }
+    store.append(spec, rows);
+    for (const auto& row : rows) progress.point_done(row);
   }
   progress.finish();
   store.finalize(spec);

@@ -5,18 +5,19 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <chrono>
 #include <cstdio>
+#include <cstring>
 #include <exception>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <iterator>
 #include <map>
-#include <mutex>
 #include <set>
 #include <sstream>
-#include <thread>
+#include <stdexcept>
 
 #include <fmt/format.h>
 
@@ -85,6 +86,9 @@ std::string csv_row(const SweepSpec& spec, const json& row) {
   return r + "," + csv_cell(row.value("error", json())) + "\n";
 }
 
+/// A waitpid status as the exit code a shell would show: 128 + signal when a signal ended it.
+int exit_code_of_status(int status) { return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status); }
+
 std::string last_lines(const std::string& file, size_t n) {
   std::ifstream in(file);
   std::vector<std::string> lines;
@@ -100,8 +104,35 @@ std::string last_lines(const std::string& file, size_t n) {
 
 // ---- one point -------------------------------------------------------------------------
 
-int run_child(const std::vector<std::string>& args, const std::string& log) {
+pid_t start_child(const std::vector<std::string>& args, const std::string& log, const InProcessRun& in_process) {
   std::vector<std::string> copy = args;
+  if (in_process) {
+    // Whatever this process still buffers would be written again by the child.
+    std::cout.flush();
+    std::cerr.flush();
+    std::fflush(nullptr);
+    const pid_t pid = ::fork();
+    if (pid != 0) return pid;  // this process (-1: no child)
+    // The child: its output goes to the log; it runs the command and ends without running
+    // this process's exit handlers (MPI, SystemC), which are the parent's to run.
+    const int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0) ::_exit(127);
+    ::dup2(fd, 1);
+    ::dup2(fd, 2);
+    ::close(fd);
+    int code = kExitInternal;
+    try {
+      code = in_process(copy);
+    } catch (const std::exception& e) {  // the command reports its own errors; this is a last resort
+      std::cerr << "bpsim: internal error: " << e.what() << "\n";
+    } catch (...) {
+      std::cerr << "bpsim: internal error: unknown exception\n";
+    }
+    std::cout.flush();
+    std::cerr.flush();
+    std::fflush(nullptr);
+    ::_exit(code);
+  }
   std::vector<char*> argv;
   argv.reserve(copy.size() + 1);
   for (auto& a : copy) argv.push_back(a.data());
@@ -114,22 +145,44 @@ int run_child(const std::vector<std::string>& args, const std::string& log) {
   // posix_spawnp: a bare name (python3) is looked up on PATH; a path is used as it is.
   const int rc = posix_spawnp(&pid, copy[0].c_str(), &fa, nullptr, argv.data(), environ);
   posix_spawn_file_actions_destroy(&fa);
-  int status = 0;
-  if (rc != 0) return 127;
-  waitpid(pid, &status, 0);
-  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  return rc == 0 ? pid : -1;
 }
 
-json run_point(const SweepSpec& spec, const Point& p, const RunnerOptions& opt) {
-  const fs::path dir = fs::path(opt.out_dir) / "points" / p.hash;
-  const fs::path log = fs::path(opt.out_dir) / "points" / (p.hash + ".log");
+int wait_child(pid_t pid) {
+  if (pid < 0) return 127;
+  int status = 0;
+  while (::waitpid(pid, &status, 0) < 0)
+    if (errno != EINTR) return kExitInternal;
+  return exit_code_of_status(status);
+}
+
+int run_child(const std::vector<std::string>& args, const std::string& log, const InProcessRun& in_process) {
+  return wait_child(start_child(args, log, in_process));
+}
+
+namespace {
+fs::path point_dir(const Point& p, const RunnerOptions& opt) { return fs::path(opt.out_dir) / "points" / p.hash; }
+fs::path point_log(const Point& p, const RunnerOptions& opt) {
+  return fs::path(opt.out_dir) / "points" / (p.hash + ".log");
+}
+}  // namespace
+
+pid_t start_point(const SweepSpec& spec, const Point& p, const RunnerOptions& opt) {
+  const fs::path dir = point_dir(p, opt);
   output::make_dirs(dir.parent_path());
   const std::string config = point_config(spec, p, dir.parent_path().string());
   std::vector<std::string> args = {opt.exe, "run", config, "--out", dir.string(), "--quiet", "--force"};
   for (const auto& s : spec.fixed_sets) args.insert(args.end(), {"--set", s});
   for (const auto& s : p.assignments()) args.insert(args.end(), {"--set", s});
-  const int code = run_child(args, log.string());
+  return start_child(args, point_log(p, opt).string(), opt.in_process);
+}
 
+json run_point(const SweepSpec& spec, const Point& p, const RunnerOptions& opt) {
+  return point_row(p, opt, wait_child(start_point(spec, p, opt)));
+}
+
+json point_row(const Point& p, const RunnerOptions& opt, int code) {
+  const fs::path dir = point_dir(p, opt), log = point_log(p, opt);
   json row = {{"index", p.index}, {"hash", p.hash}, {"axes", json::object()}};
   for (const auto& [k, v] : p.axes) row["axes"][k] = scalar_json(v);
   row["exit_code"] = code;
@@ -198,12 +251,17 @@ bool ResultStore::done(const Point& p, bool retry_failed) const {
   return false;
 }
 
-void ResultStore::append(const SweepSpec& spec, const json& row) {
+void ResultStore::append(const SweepSpec& spec, const std::vector<json>& rows) {
+  if (rows.empty()) return;
   const fs::path csv = fs::path(m_dir) / "results.csv";
-  if (!fs::exists(csv)) output::append(csv, csv_header(spec));
-  output::append(fs::path(m_dir) / "results.jsonl", row.dump() + "\n");
-  output::append(csv, csv_row(spec, row));
-  m_rows.push_back(row);
+  std::string jsonl_text, csv_text = fs::exists(csv) ? "" : csv_header(spec);
+  for (const json& row : rows) {
+    jsonl_text += row.dump() + "\n";
+    csv_text += csv_row(spec, row);
+  }
+  output::append(fs::path(m_dir) / "results.jsonl", jsonl_text);
+  output::append(csv, csv_text);
+  m_rows.insert(m_rows.end(), rows.begin(), rows.end());
 }
 
 std::map<size_t, json> ResultStore::latest(const SweepSpec& spec) const {
@@ -331,36 +389,53 @@ int run_local(const SweepSpec& spec, const RunnerOptions& opt) {
   for (const auto& p : spec.points)
     if (!store.done(p, opt.retry_failed)) todo.push_back(&p);
   Progress progress(spec, opt, spec.points.size() - todo.size());
-  // Workers are threads that each wait on one child process at a time. Rows are appended
-  // under the mutex: one writer at a time, so no row is lost or interleaved. An error in a
-  // worker (results that cannot be written) stops the sweep: every worker takes no new
-  // point, the first error is reported once all have stopped.
-  std::mutex m;
+  // One thread keeps up to `jobs` children running and reaps them as they end, so a fork
+  // never happens while another thread holds a lock the child would need, and rows are
+  // appended by one writer. Finished points are replaced before their rows are written (each
+  // write waits for the disk), so the workers never wait for the bookkeeping. An error here
+  // (a point's config or results that cannot be written) stops the sweep: no new point
+  // starts, the running ones are waited for (their rows dropped), and the error is reported
+  // once all have stopped.
+  std::map<pid_t, const Point*> running;
   size_t next = 0;
   std::exception_ptr failure;
-  auto worker = [&] {
+  const size_t jobs = static_cast<size_t>(std::max(1, opt.jobs));
+  std::vector<std::pair<const Point*, int>> ended;  // point, exit code
+  auto reap = [&](int flags) {
+    int status = 0;
+    const pid_t pid = ::waitpid(-1, &status, flags);
+    if (pid < 0 && errno != EINTR)
+      throw std::runtime_error(fmt::format("sweep: waiting for a point's run: {}", std::strerror(errno)));
+    const auto it = pid > 0 ? running.find(pid) : running.end();
+    if (it == running.end()) return false;
+    ended.emplace_back(it->second, exit_code_of_status(status));
+    running.erase(it);
+    return true;
+  };
+  while (true) {
     try {
-      while (true) {
-        const Point* p = nullptr;
-        {
-          std::lock_guard<std::mutex> lock(m);
-          if (next == todo.size() || failure) return;
-          p = todo[next++];
-        }
-        json row = run_point(spec, *p, opt);
-        std::lock_guard<std::mutex> lock(m);
-        if (failure) return;
-        store.append(spec, row);
-        progress.point_done(row);
+      while (!failure && running.size() < jobs && next < todo.size()) {
+        const Point* p = todo[next++];
+        const pid_t pid = start_point(spec, *p, opt);
+        if (pid < 0) ended.emplace_back(p, wait_child(pid));  // no child: failed as a run that cannot start
+        else running[pid] = p;
+      }
+      if (!failure) {
+        std::vector<json> rows;
+        rows.reserve(ended.size());
+        for (const auto& [p, code] : ended) rows.push_back(point_row(*p, opt, code));
+        store.append(spec, rows);
+        for (const json& row : rows) progress.point_done(row);
       }
     } catch (...) {
-      std::lock_guard<std::mutex> lock(m);
       if (!failure) failure = std::current_exception();
     }
-  };
-  std::vector<std::thread> threads;
-  for (int i = 0; i < std::max(1, opt.jobs); ++i) threads.emplace_back(worker);
-  for (auto& t : threads) t.join();
+    ended.clear();
+    if (running.empty()) break;
+    if (reap(0))
+      while (!running.empty() && reap(WNOHANG)) {
+      }
+  }
   if (failure) {
     progress.finish();
     std::cerr << fmt::format(

@@ -1,7 +1,11 @@
 #pragma once
 /// Runs the points of a sweep, each in its own child process (SystemC elaborates once per
-/// process), locally with N workers or over MPI ranks; appends one result row per finished
-/// point so that an interrupted sweep loses nothing and resumes where it stopped.
+/// process; the CLI's children are forks of the sweep process), locally with N workers or
+/// over MPI ranks; appends one result row per finished point so that an interrupted sweep
+/// loses nothing and resumes where it stopped.
+#include <sys/types.h>
+
+#include <functional>
 #include <map>
 #include <string>
 #include <vector>
@@ -13,18 +17,35 @@
 
 namespace bpsim::sweep {
 
+/// Runs a command line (args[0] the executable) inside the calling process and returns its
+/// exit code, as the executable would have exited.
+using InProcessRun = std::function<int(std::vector<std::string>& args)>;
+
 struct RunnerOptions {
   std::string out_dir;
   int jobs = 1;
   bool retry_failed = false;
   std::string exe;  ///< the bpsim executable that runs each point
+  /// When set, a point's child is a fork() of this process that calls it with the point's
+  /// `bpsim run` command line: the child starts already linked and initialised (no exec,
+  /// dynamic linking or static initialisers per point). Empty: the child execs `exe`.
+  InProcessRun in_process;
 };
 
-/// Runs `args` (args[0] the executable's path) as a child process with its stdout and
-/// stderr going to the file `log`; waits and returns its exit code (127 when it cannot
-/// start, 128 + signal when a signal ended it).
-int run_child(const std::vector<std::string>& args, const std::string& log);
+/// Starts `args` (args[0] the executable's path) as a child process with its stdout and
+/// stderr going to the file `log`, through `in_process` in a fork when it is set, else by
+/// exec. Returns the child's pid, or -1 when it cannot start.
+pid_t start_child(const std::vector<std::string>& args, const std::string& log, const InProcessRun& in_process = {});
+/// Waits for the child `pid` and returns its exit code (127 when pid is -1, 128 + signal
+/// when a signal ended it).
+int wait_child(pid_t pid);
+/// start_child then wait_child.
+int run_child(const std::vector<std::string>& args, const std::string& log, const InProcessRun& in_process = {});
 
+/// Starts one point's run (its config written first); returns the child's pid or -1.
+pid_t start_point(const SweepSpec& spec, const Point& p, const RunnerOptions& opt);
+/// The result row of a point whose run exited with `code` (its report read when 0).
+nlohmann::json point_row(const Point& p, const RunnerOptions& opt, int code);
 /// Runs one point to completion in a child process; returns its result row.
 nlohmann::json run_point(const SweepSpec& spec, const Point& p, const RunnerOptions& opt);
 
@@ -35,9 +56,10 @@ class ResultStore {
  public:
   explicit ResultStore(const std::string& out_dir);
   bool done(const Point& p, bool retry_failed) const;
-  /// Appends one row to results.jsonl and results.csv, each with a single write + fsync
-  /// (a failed write is cut back and reported with its reason).
-  void append(const SweepSpec& spec, const nlohmann::json& row);
+  /// Appends rows to results.jsonl and results.csv, each file with a single write + fsync
+  /// (a failed write is cut back and reported with its reason): rows of points that ended
+  /// together share one fsync per file instead of taking two each.
+  void append(const SweepSpec& spec, const std::vector<nlohmann::json>& rows);
   /// Rewrites both files sorted by point index (temporary file, then rename).
   void finalize(const SweepSpec& spec);
   size_t size() const { return m_rows.size(); }

@@ -47,16 +47,23 @@ std::vector<std::string> list_hashes(const std::string& sweep) {
   return hashes;
 }
 
-}  // namespace
-
-TEST_CASE("sweep cli: every point becomes a row, a re-run skips finished points", "[sweep][cli]") {
-  Scratch s("sweep_cli");
+/// Writes the base config and a 4-point sweep over it (2 patterns × 2 seeds) into `s`, runs
+/// it with 2 workers into s/out and requires it to succeed; returns the sweep file.
+std::string run_four_points(const Scratch& s) {
   base_config(s);
   std::string sweep =
       s.file("s.yaml", "base: base.yaml\naxes:\n  accelerator.pattern: [stream, random]\n  run.seed: [1, 2]\n");
   CliResult r = run_bpsim("sweep " + sweep + " -j 2 --out " + (s / "out"));
   INFO(r.err);
   REQUIRE(r.code == 0);
+  return sweep;
+}
+
+}  // namespace
+
+TEST_CASE("sweep cli: every point becomes a row, a re-run skips finished points", "[sweep][cli]") {
+  Scratch s("sweep_cli");
+  const std::string sweep = run_four_points(s);
   std::string jsonl = slurp(s / "out/results.jsonl");
   CHECK(count_lines(jsonl) == 4);  // 2 patterns × 2 seeds
   std::string csv = slurp(s / "out/results.csv");
@@ -74,6 +81,28 @@ TEST_CASE("sweep cli: every point becomes a row, a re-run skips finished points"
   CHECK(again.code == 0);
   CHECK_THAT(again.err, Catch::Contains("4 points, 4 already done"));
   CHECK(slurp(s / "out/results.csv") == before);
+}
+
+TEST_CASE("sweep cli: a point run in a fork of the sweep process writes what a separate bpsim run writes",
+          "[sweep][cli]") {
+  // Points start as forks of the initialised sweep process (no exec per point); their files
+  // must be byte for byte those of a fresh `bpsim run` of the same config and --set values.
+  Scratch s("sweep_fork");
+  const std::vector<std::string> hashes = list_hashes(run_four_points(s));
+  REQUIRE(hashes.size() == 4);
+  const char* const sets[] = {
+      "--set accelerator.pattern=stream --set run.seed=1", "--set accelerator.pattern=stream --set run.seed=2",
+      "--set accelerator.pattern=random --set run.seed=1", "--set accelerator.pattern=random --set run.seed=2"};
+  for (size_t i = 0; i < 4; ++i) {
+    const std::string alone = s / ("alone" + std::to_string(i));
+    REQUIRE(run_bpsim("run " + (s / "base.yaml") + " " + sets[i] + " --quiet --out " + alone).code == 0);
+    const std::string point = s / ("out/points/" + hashes[i]);
+    INFO("point " << i << ": " << sets[i]);
+    CHECK(slurp(point + "/report.json") == slurp(alone + "/report.json"));
+    CHECK(slurp(point + "/ops.csv") == slurp(alone + "/ops.csv"));
+    // The child's output is its own: the report line once, nothing the sweep had printed.
+    CHECK(slurp(point + ".log") == "report: " + point + "/report.json\n");
+  }
 }
 
 TEST_CASE("sweep cli: a point with bad input is reported, the others run, and the sweep exits 2", "[sweep][cli]") {
