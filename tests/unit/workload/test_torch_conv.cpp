@@ -19,6 +19,7 @@
 #include "sim/workload/cudnn_workspace.h"
 #include "sim/workload/spec.h"
 #include "tests/cli/cli_harness.h"
+#include "tests/unit/workload/graph_lookup.h"
 #include "tests/unit/workload/policy_yaml.h"
 #include "tests/unit/workload/torch_measured.h"
 
@@ -153,6 +154,14 @@ TEST_CASE("framework: pytorch_cuda, ResNet-18's peak allocation by allocation", 
   CHECK(bpsim_live == torch_live);
   CHECK(g.tensors[g.ops[at].writes.back()].name == "basic_block10.conv2.dw.cudnn_ws");
   CHECK(g.tensors[g.ops[at].writes.back()].bytes == 21365247);
+  // ConvolutionBackward0 releases its saved weight when the node ends, after dW: the dW op
+  // holds what only dX read (in fp32 the parameter, not counted; under autocast its bf16 copy).
+  const Op& dx = test::find_op(g, "basic_block10.conv2.dx");
+  const Op& dw = g.ops[at];
+  REQUIRE(dx.reads.size() == 2);
+  CHECK(std::find(dw.reads.begin(), dw.reads.end(), dx.reads[1]) == dw.reads.end());
+  CHECK(std::find(dw.holds.begin(), dw.holds.end(), dx.reads[1]) != dw.holds.end());
+  CHECK(g.tensors[dx.reads[1]].name == "basic_block10.conv2.weight");
 }
 
 TEST_CASE("cli: framework pytorch_cuda refuses convolutions it has no measurement for", "[cli][workload][framework]") {
