@@ -30,6 +30,7 @@ Needs a CUDA GPU. Usage:
   python3 scripts/torch_memory.py [--detail DIR|FILE.jsonl] [--no-trace] [--cpp-stacks] [--out FILE]
                                   (--all | --case NAME [--case NAME ...])
   python3 scripts/torch_memory.py --probe softmax --probe conv
+  python3 scripts/torch_memory.py --probe-conv [BATCH ...]   (cuDNN workspaces per convolution and pass)
 """
 import argparse
 import datetime
@@ -142,19 +143,19 @@ def no_inplace_relu(model):
     return model
 
 
-def resnet18():
+def resnet18(batch=32):
     """torchvision resnet18 flattened to its 14 top-level layers (basic blocks at top level),
-    non-inplace ReLU, fp32, batch 32×3×224×224."""
+    non-inplace ReLU, fp32, batch 32×3×224×224 (or `batch`)."""
     import torchvision
 
     r = no_inplace_relu(torchvision.models.resnet18())
     seq = nn.Sequential(r.conv1, r.bn1, r.relu, r.maxpool, *r.layer1, *r.layer2, *r.layer3, *r.layer4, r.avgpool,
                         nn.Flatten(), r.fc)
-    return seq, torch.randn(32, 3, 224, 224)
+    return seq, torch.randn(batch, 3, 224, 224)
 
 
-def resnet50():
-    """torchvision resnet50, non-inplace ReLU, fp32, batch 32×3×224×224, as the NESTED top-level
+def resnet50(batch=32):
+    """torchvision resnet50, non-inplace ReLU, fp32, batch 32×3×224×224 (or `batch`), as the NESTED top-level
     children [conv1, bn1, relu, maxpool, layer1..layer4 (Sequentials of Bottlenecks), avgpool,
     flatten, fc]: checkpoint_sequential splits over these 11 modules."""
     import torchvision
@@ -162,7 +163,7 @@ def resnet50():
     r = no_inplace_relu(torchvision.models.resnet50())
     seq = nn.Sequential(r.conv1, r.bn1, r.relu, r.maxpool, r.layer1, r.layer2, r.layer3, r.layer4, r.avgpool,
                         nn.Flatten(), r.fc)
-    return seq, torch.randn(32, 3, 224, 224)
+    return seq, torch.randn(batch, 3, 224, 224)
 
 
 class VitInput(nn.Module):
@@ -387,6 +388,9 @@ for _l in ["sum", "ce", "mse"]:
 CASES["mlp_amp_none"] = _case(lambda: mlp(4096), "none", precision="amp_bf16", doc="MLP b4096 fp32 weights, autocast bf16")
 CASES["gpt2_amp_checkpoint"] = _case(lambda: gpt2_small(dtype=torch.float32), "checkpoint", precision="amp_bf16",
                                      doc="GPT-2 small fp32 weights, autocast bf16, explicit attention, every block checkpointed")
+# batches other than 32: the cuDNN workspace table checked on cases it was not fitted on (run 7)
+CASES["resnet50_b256_none"] = _case(lambda: resnet50(256), "none", doc="ResNet-50 b256 fp32 (resnet50.yaml's batch), none")
+CASES["resnet18_b64_cs2"] = _case(lambda: resnet18(64), "cs2", doc="ResNet-18 (flat top level) b64 fp32, policy cs2")
 # the 1-billion-parameter claim: whole steps with AdamW (added after run 3)
 CASES["gpt_1b_adamw_none"] = dict(_case(gpt_1b, "none", precision="bf16", sdpa="flash",
                                         doc="gpt_1b_none with AdamW (bf16 state): whole-step figures"), optimizer="adamw")
@@ -803,6 +807,104 @@ def probe_conv():
         torch.cuda.empty_cache()
 
 
+def conv_shapes(net, batch):
+    """(name, Conv2d, input shape) of every Conv2d of torchvision `net` (resnet18 | resnet50) at
+    batch × 3 × 224 × 224, in forward order."""
+    import torchvision
+
+    r = getattr(torchvision.models, net)().cuda().train()
+    shapes = []
+    hooks = [m.register_forward_hook(lambda m, i, o, n=n: shapes.append((n, m, tuple(i[0].shape))))
+             for n, m in r.named_modules() if isinstance(m, nn.Conv2d)]
+    with torch.no_grad():
+        r(torch.randn(batch, 3, 224, 224, device="cuda"))
+    for h in hooks:
+        h.remove()
+    return shapes
+
+
+def _conv_call(fn, outputs_of):
+    """Runs fn() twice (cuDNN plans built, allocator warm), then once traced. Returns the call's
+    requested-bytes peak above the start, the sizes of its outputs and of the allocations it freed
+    before returning, in order (its transients: cuDNN workspaces), each with its C++ frame."""
+    for _ in range(2):
+        outputs_of(fn())
+    torch.cuda.synchronize()
+    req = lambda kind: torch.cuda.memory_stats()["requested_bytes.all." + kind]  # noqa: E731
+    base = req("current")
+    torch.cuda.reset_peak_memory_stats()
+    H = torch.cuda.memory
+    H._record_memory_history(enabled="all", context="alloc", stacks="all", max_entries=100000)
+    try:
+        n0 = len(H._snapshot()["device_traces"][0])
+        out = outputs_of(fn())
+        torch.cuda.synchronize()
+        tr = H._snapshot()["device_traces"][0][n0:]
+    finally:
+        H._record_memory_history(enabled=None)
+    peak = req("peak") - base
+    # A transient is an allocation freed within the call (an output may reuse a freed
+    # workspace's address, so addresses alone do not tell them apart).
+    live, transient = {}, []
+    for i, e in enumerate(tr):
+        if e["action"] == "alloc":
+            live[e["addr"]] = i
+        elif e["action"] == "free_completed" and e["addr"] in live:
+            transient.append(live.pop(e["addr"]))
+    return {"peak_requested": peak, "outputs": [t.untyped_storage().nbytes() for t in out],
+            "workspaces": [[tr[i]["size"], cpp_label(tr[i])] for i in sorted(transient)]}
+
+
+def cpp_label(e):
+    """The innermost at:: function of a C++-stacked trace entry, and run_conv_plan when the
+    allocation was made there (cuDNN's workspace, aten/src/ATen/native/cudnn/Conv_v8.cpp)."""
+    names = [q["name"].split("(")[0] for q in e.get("frames") or []]
+    aten = next((n for n in names if n.startswith("at::")), "-")
+    return aten + ("|run_conv_plan" if any("run_conv_plan" in n for n in names) else "")
+
+
+def probe_conv_table(batches=(32,)):
+    """--probe-conv: the cuDNN workspaces of every distinct convolution of torchvision resnet18 and
+    resnet50 at each batch (fp32, and bf16 as autocast runs resnet50), cudnn.benchmark off (the
+    default: cuDNN's heuristics pick the algorithm). For each pass, called alone through
+    aten.convolution / aten.convolution_backward with one output mask (forward, backward_data =
+    dX only, backward_weight = dW only; backward_both = dX and dW in one call, as
+    ConvolutionBackward0 does): the requested-bytes peak of the call above its start, its
+    outputs' sizes, and the allocations it freed before returning (workspaces: requested sizes, in
+    the order made, C++ frame).
+    One JSON line per convolution."""
+    seen = set()
+    for batch, net, dtypes in ((b, n, d) for b in batches for n, d in (
+            ("resnet18", (torch.float32,)), ("resnet50", (torch.float32, torch.bfloat16)))):
+        for dtype in dtypes:
+            for name, conv, shape in conv_shapes(net, batch):
+                key = (shape, conv.out_channels, conv.kernel_size, conv.stride, conv.padding, conv.dilation,
+                       conv.groups, dtype)
+                if key in seen:
+                    continue
+                seen.add(key)
+                torch.manual_seed(1)
+                x = torch.randn(shape, device="cuda", dtype=dtype)
+                w = conv.weight.detach().to(dtype)
+                args = (conv.stride, conv.padding, conv.dilation, False, (0, 0), conv.groups)
+                y = torch.ops.aten.convolution(x, w, None, *args)
+                gy = torch.randn_like(y)
+                rec = {"probe": "conv_workspace", "net": net, "batch": batch, "conv": name, "input": list(shape),
+                       "dtype": str(dtype).replace("torch.", ""), "out_channels": conv.out_channels,
+                       "kernel": list(conv.kernel_size), "stride": list(conv.stride), "padding": list(conv.padding),
+                       "dilation": list(conv.dilation), "groups": conv.groups, "output": list(y.shape)}
+                rec["forward"] = _conv_call(lambda: torch.ops.aten.convolution(x, w, None, *args), lambda o: [o])
+                for pas, mask in (("backward_data", [True, False, False]), ("backward_weight", [False, True, False]),
+                                  ("backward_both", [True, True, False])):
+                    rec[pas] = _conv_call(lambda m=mask: torch.ops.aten.convolution_backward(
+                        gy, x, w, None, *args, m), lambda o: [t for t in o if t is not None])
+                rec.update({"torch": torch.__version__, "cudnn": torch.backends.cudnn.version(),
+                            "gpu": torch.cuda.get_device_name(), "benchmark": torch.backends.cudnn.benchmark})
+                print(json.dumps(rec), flush=True)
+                del x, w, y, gy
+                torch.cuda.empty_cache()
+
+
 def probe_mse():
     """mse_loss on the MLP's output (4096×10 fp32): the loss value's storage and every allocation
     of the loss's forward with its address (is the loss the squared-error block?)."""
@@ -907,6 +1009,9 @@ def main():
     ap.add_argument("--no-trace", action="store_true")
     ap.add_argument("--cpp-stacks", action="store_true", help="trace with C++ frames (names backward kernels)")
     ap.add_argument("--out", help="append result lines to this file too")
+    ap.add_argument("--probe-conv", type=int, nargs="*", metavar="BATCH",
+                    help="cuDNN workspace of every distinct ResNet-18/50 convolution at each BATCH (default 32), "
+                         "per pass (probe_conv_table)")
     ap.add_argument("--probe", action="append", default=[], choices=sorted(PROBES),
                     help="single-op measurements for the peak analysis (softmax backward, cuDNN convs)")
     a = ap.parse_args()
@@ -917,6 +1022,8 @@ def main():
             print(json.dumps({"probe": p, "error": "%s: %s" % (type(e).__name__, e)}), flush=True)
         gc.collect()
         torch.cuda.empty_cache()
+    if a.probe_conv is not None:
+        probe_conv_table(a.probe_conv or (32,))
     if a.list:
         for n, c in CASES.items():
             print("%-28s %s" % (n, c["doc"]))

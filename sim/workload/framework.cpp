@@ -4,6 +4,7 @@
 #include <map>
 
 #include "sim/core/error.h"
+#include "sim/workload/cudnn_workspace.h"
 
 namespace bpsim::workload {
 
@@ -137,20 +138,95 @@ void split_attention_buffers(OpGraph& g, const AttentionOps& a) {
   last.holds.push_back(gq);
 }
 
-/// Layers whose PyTorch CUDA memory the model cannot give: a convolution's cuDNN workspace
-/// depends on the algorithm cuDNN's heuristics pick (an odd 21,365,247 B in ResNet-18's
-/// backward at batch 32, with no formula in the layer's shape); binary layers have no
-/// PyTorch operator to follow.
+/// Layers whose PyTorch CUDA memory the model cannot give: binary layers have no PyTorch
+/// operator to follow; a convolution's bias gradient (a sum over N, H and W inside
+/// convolution_backward) was not measured.
 void refuse_unmodelled(const std::vector<LayerSpec>& layers) {
   for (const LayerSpec& l : layers) {
-    if (l.kind == "conv2d" || l.kind == "binary_conv2d" || l.kind == "binary_linear")
+    if (l.kind == "binary_conv2d" || l.kind == "binary_linear")
       throw InputError(l.loc, l.name,
-                       "framework pytorch_cuda cannot account a " + l.kind + " layer's memory (" +
-                           (l.kind == "conv2d" ? "cuDNN's workspace depends on the algorithm it picks"
-                                               : "no PyTorch operator defines it") +
-                           "); use framework: none");
+                       "framework pytorch_cuda cannot account a " + l.kind +
+                           " layer's memory (no PyTorch operator defines it); use framework: none");
+    if (l.kind == "conv2d" && l.bias)
+      throw InputError(l.loc, l.name,
+                       "framework pytorch_cuda cannot account a conv2d's bias gradient yet (its reduction "
+                       "inside convolution_backward was not measured); set bias: false or use framework: none");
     refuse_unmodelled(l.body);
     refuse_unmodelled(l.shortcut);
+  }
+}
+
+/// Where the spec writes the layer an op belongs to: the layer of that name, else the group
+/// (a residual block, a repeat) whose name prefixes it; nullptr when neither is found.
+const LayerSpec* layer_of(const std::vector<LayerSpec>& layers, const std::string& name) {
+  for (const LayerSpec& l : layers) {
+    if (l.name == name) return &l;
+    if (l.name.empty() || name.rfind(l.name + ".", 0) != 0) continue;
+    const LayerSpec* inner = layer_of(l.body, name);
+    if (!inner) inner = layer_of(l.shortcut, name);
+    return inner ? inner : &l;
+  }
+  return nullptr;
+}
+
+/// The convolution of a conv op, as the refusal names it.
+std::string describe_conv(const Op& o) {
+  const ConvShape& c = o.conv;
+  return "input " + std::to_string(c.n) + "x" + std::to_string(c.c) + "x" + std::to_string(c.h) + "x" +
+         std::to_string(c.w) + ", " + std::to_string(c.k) + " filters " + std::to_string(c.r) + "x" +
+         std::to_string(c.s) + ", stride " + std::to_string(c.stride) + ", padding " + std::to_string(c.pad) +
+         ", groups " + std::to_string(c.groups) + ", " + to_string(o.dtype);
+}
+
+/// cuDNN's workspace around every convolution pass (cudnn_workspace.h): allocated after the
+/// pass's output (Y in the forward and a checkpoint's recompute; dX, then dW, inside
+/// ConvolutionBackward0) and freed when the cuDNN call returns, as the pass's own
+/// run_conv_plan does. A shape or GPU the table does not hold is refused: the size belongs to
+/// the algorithm cuDNN picks, which no formula gives.
+template <typename AddWorkspace>
+void add_conv_workspaces(OpGraph& g, const NetSpec& net, AddWorkspace&& workspace) {
+  const GpuSpec h200;
+  for (size_t i = 0; i < g.ops.size(); ++i) {
+    const Op& o = g.ops[i];
+    if (o.kind != OpKind::conv) continue;
+    if (net.gpu.sms != h200.sms || net.gpu.threads_per_sm != h200.threads_per_sm)
+      throw InputError("gpu: framework pytorch_cuda knows cuDNN's convolution workspaces only as " +
+                       std::string(cudnn_table_provenance()) + "; layer " + o.layer +
+                       " is a conv2d and gpu is not the H200 (132 SMs, 2048 threads per SM)");
+    const std::optional<ConvWorkspace> ws = cudnn_conv_workspace(o.conv, o.dtype);
+    if (!ws) {
+      const std::string why = "framework pytorch_cuda has no measured cuDNN workspace for this conv2d (" +
+                              describe_conv(o) + "); sim/workload/cudnn_workspace.cpp's table was " +
+                              cudnn_table_provenance() +
+                              ". Measure the shape the same way and add it, or use framework: none";
+      const LayerSpec* l = layer_of(net.layers, o.layer);
+      if (l) throw InputError(l->loc, o.layer, why);
+      throw InputError("layer " + o.layer + ": " + why);
+    }
+    const uint64_t bytes = o.detail == "conv2d_dx"   ? ws->backward_data
+                           : o.detail == "conv2d_dw" ? ws->backward_weight
+                                                     : ws->forward;
+    if (bytes) workspace(i, o.name + ".cudnn_ws", bytes);
+  }
+}
+
+/// ConvolutionBackward0 computes dX and then dW inside one node and releases its saved
+/// tensors (input and weight) when the node ends: what dX's pass read lives to the end of
+/// dW's. It matters for autocast's low-precision copy of the weight, which only dX reads
+/// (traced: ResNet-50 under autocast bf16 frees the 4,194,304 B bf16 copy of layer4.0's
+/// downsample weight after its dW and dW's workspace, at the step's peak).
+void hold_conv_saved(OpGraph& g) {
+  std::map<std::string, size_t> dx_op;  // layer → its conv dX op so far
+  for (size_t i = 0; i < g.ops.size(); ++i) {
+    Op& o = g.ops[i];
+    if (o.kind != OpKind::conv) continue;
+    if (o.detail == "conv2d_dx") dx_op[o.layer] = i;
+    if (o.detail != "conv2d_dw") continue;
+    const auto it = dx_op.find(o.layer);
+    if (it == dx_op.end()) continue;  // no dX (the network's input needs no gradient)
+    for (uint32_t t : g.ops[it->second].reads)
+      if (std::find(o.reads.begin(), o.reads.end(), t) == o.reads.end()) o.holds.push_back(t);
+    dx_op.erase(it);
   }
 }
 
@@ -242,6 +318,8 @@ void apply_framework(OpGraph& g, const NetSpec& net) {
     else if (o.detail == "attention_dq") a.dq = o.id;
     else if (o.detail == "attention_dk") a.dk = o.id;
   }
+  add_conv_workspaces(g, net, workspace);
+  hold_conv_saved(g);
   for (const auto& [layer, a] : attention)
     if (a.qk >= 0 && a.pv >= 0 && a.dv >= 0 && a.dp >= 0 && a.dq >= 0 && a.dk >= 0) split_attention_buffers(g, a);
   std::vector<int64_t> writer(g.tensors.size(), -1);

@@ -78,14 +78,14 @@ TEST_CASE("cli: framework pytorch_cuda refused where it cannot hold", "[cli][wor
   CHECK_THAT(t.err, Catch::Contains("pt.yaml: framework 'pytorch_cuda' accounts PyTorch's memory on a CUDA GPU; "
                                     "export the step with framework: none"));
   CHECK_FALSE(std::filesystem::exists(s / "t.jsonl"));
-  // A convolution's cuDNN workspace has no formula: refused, naming the layer.
+  // A convolution's cuDNN workspace has no formula: a shape the measured table lacks is
+  // refused, naming the layer (test_torch_conv.cpp covers the table and the other refusals).
   const std::string conv = s.file("conv.yaml",
                                   "name: c\nbatch: 2\ninput: {shape: [3, 8, 8]}\nframework: pytorch_cuda\nlayers:\n"
-                                  "  - {kind: conv2d, out_channels: 4, kernel: 3, name: stem}\n");
+                                  "  - {kind: conv2d, out_channels: 4, kernel: 3, name: stem, bias: false}\n");
   CliResult d = run_bpsim("workload " + conv);
   CHECK(d.code == 2);
-  CHECK_THAT(d.err,
-             Catch::Contains("conv.yaml:6:5: stem: framework pytorch_cuda cannot account a conv2d layer's memory"));
+  CHECK_THAT(d.err, Catch::Contains("conv.yaml:6:5: stem: framework pytorch_cuda has no measured cuDNN workspace"));
   CliResult e = run_bpsim("workload " + s.file("bad.yaml", std::string(kNet) + "framework: tensorflow\n"));
   CHECK(e.code == 2);
   CHECK_THAT(e.err, Catch::Contains("framework"));

@@ -169,16 +169,23 @@ TEST_CASE("framework: a softmax layer's backward holds a second output-sized buf
 }
 
 TEST_CASE("framework: pytorch_cuda refuses what it cannot account", "[workload][framework]") {
+  // A convolution whose cuDNN workspace was not measured (the size belongs to the algorithm
+  // cuDNN's heuristics pick: no formula), and a convolution's bias gradient (not measured).
   const std::string conv =
       "name: t\nbatch: 2\ninput: {shape: [3, 8, 8]}\nframework: pytorch_cuda\nlayers:\n"
-      "  - {kind: conv2d, out_channels: 4, kernel: 3, name: c1}\n";
+      "  - {kind: conv2d, out_channels: 4, kernel: 3, name: c1, bias: false}\n";
   try {
     build_step(spec(conv));
-    FAIL("a conv2d under pytorch_cuda was accepted");
+    FAIL("a conv2d of an unmeasured shape under pytorch_cuda was accepted");
   } catch (const InputError& e) {
-    CHECK_THAT(e.what(), Catch::Contains("net.yaml:6:5: c1: framework pytorch_cuda cannot account a conv2d layer's "
-                                         "memory (cuDNN's workspace depends on the algorithm it picks)"));
+    CHECK_THAT(e.what(), Catch::Contains("net.yaml:6:5: c1: framework pytorch_cuda has no measured cuDNN workspace "
+                                         "for this conv2d (input 2x3x8x8, 4 filters 3x3, stride 1, padding 0, "
+                                         "groups 1, fp32)"));
   }
+  CHECK_THROWS_WITH(build_step(spec("name: t\nbatch: 2\ninput: {shape: [3, 8, 8]}\nframework: pytorch_cuda\n"
+                                    "layers:\n  - {kind: conv2d, out_channels: 4, kernel: 3, name: c1}\n")),
+                    Catch::Contains("net.yaml:6:5: c1: framework pytorch_cuda cannot account a conv2d's bias "
+                                    "gradient yet"));
   // A policy that rewrites the step into something PyTorch does not run.
   const NetSpec mlp = spec(
       "name: t\nbatch: 4\ninput: {shape: [8]}\nframework: pytorch_cuda\nlayers:\n"
