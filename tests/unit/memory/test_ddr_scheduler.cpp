@@ -134,16 +134,10 @@ TEST_CASE("ddr scheduler: the per-bank index issues the queue scan's commands", 
                       << text(mismatch.second, index.commands.end()));
     }
     CHECK(scan.done == index.done);
-    const DdrCounters &a = scan.c, &b = index.c;
-    CHECK(a.act == b.act);
-    CHECK(a.pre == b.pre);
-    CHECK(a.rd == b.rd);
-    CHECK(a.wr == b.wr);
-    CHECK(a.ref == b.ref);
-    CHECK(a.row_hits == b.row_hits);
-    CHECK(a.row_misses == b.row_misses);
-    CHECK(a.row_conflicts == b.row_conflicts);
-    CHECK(a.latency_cycles == b.latency_cycles);
+    using C = DdrCounters;
+    for (uint64_t C::*f : {&C::act, &C::pre, &C::rd, &C::wr, &C::ref, &C::row_hits, &C::row_misses, &C::row_conflicts,
+                           &C::read_bytes, &C::write_bytes, &C::requests, &C::latency_cycles})
+      CHECK(scan.c.*f == index.c.*f);
     for (const auto& c : scan.commands) kinds.insert(c.kind);
     if (sched == "fr_fcfs" && depth > 1) {
       // The same stream under FCFS: the log must see the policy's decisions.
