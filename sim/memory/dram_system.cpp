@@ -75,12 +75,21 @@ tlm::tlm_sync_enum DramSystem::nb_transport_fw(tlm::tlm_generic_payload& p, tlm:
   }
   const uint64_t now = now_cycle();
   if (ch.idle()) ch.idle_until(now);
-  const uint64_t id = m_next_id++;
-  m_by_id[id] = &p;
-  ch.enqueue(DdrRequest{id, p.get_address(), p.is_write(), now, a});
+  ch.enqueue(DdrRequest{admit(&p), p.get_address(), p.is_write(), now, a});
   m_new_request.notify(SC_ZERO_TIME);
   ph = tlm::END_REQ;
   return tlm::TLM_UPDATED;
+}
+
+uint64_t DramSystem::admit(tlm::tlm_generic_payload* p) {
+  if (m_free_ids.empty()) {
+    m_by_id.push_back(p);
+    return m_by_id.size() - 1;
+  }
+  const uint64_t id = m_free_ids.back();
+  m_free_ids.pop_back();
+  m_by_id[id] = p;
+  return id;
 }
 
 void DramSystem::scheduler() {
@@ -101,8 +110,9 @@ void DramSystem::scheduler() {
     done.clear();
     for (auto& ch : m_channels) ch->issue(now, done);
     for (const auto& d : done) {
-      m_responses.emplace(d.done, m_by_id.at(d.id));
-      m_by_id.erase(d.id);
+      m_responses.push({d.done, m_response_seq++, m_by_id[d.id]});
+      m_by_id[d.id] = nullptr;
+      m_free_ids.push_back(d.id);
       m_new_response.notify(SC_ZERO_TIME);
     }
     while (!m_blocked.empty()) {  // admit refused requests in order while they fit
@@ -112,9 +122,7 @@ void DramSystem::scheduler() {
       if (ch.full()) break;
       m_blocked.pop_front();
       m_counters.queue_full_cycles += now - since;
-      const uint64_t id = m_next_id++;
-      m_by_id[id] = p;
-      ch.enqueue(DdrRequest{id, p->get_address(), p->is_write(), now, a});
+      ch.enqueue(DdrRequest{admit(p), p->get_address(), p->is_write(), now, a});
       tlm::tlm_phase ph = tlm::END_REQ;
       sc_time delay = SC_ZERO_TIME;
       socket->nb_transport_bw(*p, ph, delay);
@@ -130,14 +138,14 @@ void DramSystem::responder() {
       wait(m_new_response);
       continue;
     }
-    auto it = m_responses.begin();
-    const sc_time at(double(it->first) * tck_s, SC_SEC);
+    const Response& first = m_responses.top();
+    const sc_time at(double(first.done) * tck_s, SC_SEC);
     if (at > sc_time_stamp()) {
       wait(at - sc_time_stamp(), m_new_response);
       continue;
     }
-    tlm::tlm_generic_payload* p = it->second;
-    m_responses.erase(it);
+    tlm::tlm_generic_payload* p = first.p;
+    m_responses.pop();
     p->set_response_status(tlm::TLM_OK_RESPONSE);
     tlm::tlm_phase ph = tlm::BEGIN_RESP;
     sc_time delay = SC_ZERO_TIME;

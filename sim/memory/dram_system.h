@@ -3,8 +3,9 @@
 /// per-channel command schedulers, plus the closed-form bulk path tile-level models use.
 #include <array>
 #include <deque>
-#include <map>
+#include <functional>
 #include <memory>
+#include <queue>
 #include <vector>
 
 #include <tlm_utils/simple_target_socket.h>
@@ -63,17 +64,27 @@ class DramSystem : public sc_core::sc_module, public MemorySystem {
   AddressMapper m_mapper;
   DdrCounters m_counters;
   std::vector<std::unique_ptr<DdrChannel>> m_channels;
-  std::map<uint64_t, tlm::tlm_generic_payload*> m_by_id;
+  /// Registers an accepted payload; its id indexes m_by_id until the response is scheduled.
+  uint64_t admit(tlm::tlm_generic_payload* p);
+  /// A scheduled response: earliest done cycle first, then the order of scheduling.
+  struct Response {
+    uint64_t done, seq;
+    tlm::tlm_generic_payload* p;
+    bool operator>(const Response& o) const { return done != o.done ? done > o.done : seq > o.seq; }
+  };
+
+  std::vector<tlm::tlm_generic_payload*> m_by_id;  ///< request id → payload (nullptr: free)
+  std::vector<uint64_t> m_free_ids;
   /// Requests refused for want of queue space, oldest first, with the cycle of refusal
   /// (several initiator threads may share the socket; each waits for its END_REQ).
   std::deque<std::pair<tlm::tlm_generic_payload*, uint64_t>> m_blocked;
-  std::multimap<uint64_t, tlm::tlm_generic_payload*> m_responses;  ///< done cycle → payload
+  std::priority_queue<Response, std::vector<Response>, std::greater<>> m_responses;
+  uint64_t m_response_seq = 0;
   /// The scheduler's completions of one cycle. A member, not a local of that SC_THREAD:
   /// SystemC frees a thread still waiting at the end of a run without unwinding its stack,
   /// so a local's heap buffer would leak (LeakSanitizer).
   std::vector<DdrCompletion> m_done;
   sc_core::sc_event m_new_request, m_new_response;
-  uint64_t m_next_id = 0;
   std::vector<uint64_t> m_bulk_free;  ///< per channel: cycle the bulk path may issue again
   uint64_t m_bulk_end = 0;            ///< latest bulk completion, for refresh accounting
   uint64_t m_bulk_refs = 0;           ///< refreshes counted for bulk time so far
