@@ -222,11 +222,21 @@ TEST_CASE("bad outputs: bpsim run --out that cannot be written", "[cli][outputs]
        [](const Scratch& s, K&) {
          REQUIRE(run_bpsim("trace export " + kSrc + "/configs/workloads/mlp.yaml -o " + (s / "mlp.jsonl")).code == 0);
          return "run " + kSrc + "/configs/examples/mlp_train_systolic.yaml --quiet --trace " + (s / "mlp.jsonl") +
-                " --out " + (s / "out");
+                " --set run.report_ops=all --out " + (s / "out");
        },
        "ENOSPC:report.json.ops",
        1,
        {"report.json.ops", "No space left on device"},
+       nothing_written},
+      {"a streamed replay whose ops.csv (its only op output, by default) hits a full disk",
+       [](const Scratch& s, K&) {
+         REQUIRE(run_bpsim("trace export " + kSrc + "/configs/workloads/mlp.yaml -o " + (s / "mlp.jsonl")).code == 0);
+         return "run " + kSrc + "/configs/examples/mlp_train_systolic.yaml --quiet --trace " + (s / "mlp.jsonl") +
+                " --out " + (s / "out");
+       },
+       "ENOSPC:ops.csv",
+       1,
+       {"ops.csv", "No space left on device"},
        nothing_written},
       held_by_other(
           "another bpsim holds the folder: refused at once, naming it", "out", "4242",
