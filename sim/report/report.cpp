@@ -108,7 +108,11 @@ json ReportBuilder::Sums::to_json(double seconds_per_cycle) const {
 void ReportBuilder::add(const OpRecord& r) {
   // An op's energy: its priced actions plus leakage while it runs; both also per phase
   // (the phase's leakage by component is priced once, over the phase's cycles, in finish).
-  Phase& ph = m_phases[r.phase];
+  if (!m_phase || r.phase != m_phase_name) {  // ops come in runs of one phase: one lookup per run
+    m_phase = &m_phases[r.phase];
+    m_phase_name = r.phase;
+  }
+  Phase& ph = *m_phase;
   const double dynamic = m_energy.dynamic_pj(r.actions, &ph.breakdown);  // the totals' are the phases' summed
   const double e = dynamic + m_energy.static_pj(double(r.cycles) * m_seconds_per_cycle, nullptr);
   ph.sums.add(r, e);

@@ -77,6 +77,8 @@ class ReportBuilder {
   OpSink m_sink;
   std::map<std::string, double> m_breakdown;
   std::map<std::string, Phase> m_phases;
+  Phase* m_phase = nullptr;  ///< the last op's phase (map nodes do not move) and its name
+  std::string m_phase_name;
   Sums m_totals;
   nlohmann::json m_ops;
 };
