@@ -74,9 +74,11 @@ int cmd_run(int argc, char* argv[]) {
   // Held until the run ends: a second run into DIR is refused meanwhile. Nothing in DIR is
   // removed; report.json and ops.csv are replaced only when this run has written both.
   const output::FolderLock lock = output::claim_folder(dir, force, "--out", "run");
+  // Ops go to disk as they finish when they are streamed or report.json leaves them out.
   std::unique_ptr<OpSpill> spill;
-  const CsvColumns& columns = spec.kind->csv_columns;                         // the model's own ops.csv columns
-  if (spec.stream) spill = std::make_unique<OpSpill>(dir.string(), columns);  // ops to disk as they finish
+  const CsvColumns& columns = spec.kind->csv_columns;  // the model's own ops.csv columns
+  const bool entries = ops_in_report(spec.run.report_ops, spec.stream != nullptr);
+  if (spec.stream || !entries) spill = std::make_unique<OpSpill>(dir.string(), columns, entries);
   nlohmann::json report = sim.run(spill.get());
   write_report_files(report, dir.string(), spill.get(), columns);
   if (!quiet) std::cout << summary_table(report);

@@ -29,6 +29,9 @@ const config::Binder<RunParams>& run_binder() {
         .def(1)
         .at_least(0);
     r.string("name", &RunParams::name, "label written into the report").def("\"\"");
+    r.choice("report_ops", &RunParams::report_ops, kReportOpsNames,
+             "per-op entries in report.json (ops.csv always has them): auto = unless a trace is streamed")
+        .def("auto");
     r.group("limits", &RunParams::limits, limits::binder(), "resource limits of the input readers (README: Limits)");
     return r;
   }();

@@ -14,10 +14,10 @@
 #include "sim/core/params.h"
 #include "sim/engine/accelerator.h"
 #include "sim/ir/ir.h"
+#include "sim/report/report.h"
 
 namespace bpsim {
 
-class OpSpill;
 namespace memory {
 class DramSystem;
 }
@@ -26,6 +26,7 @@ class DramSystem;
 struct RunParams {
   uint64_t seed = 0;
   std::string name;
+  ReportOps report_ops = ReportOps::automatic;
   limits::Table limits;
 };
 

@@ -1,5 +1,6 @@
 #include "sim/report/report.h"
 
+#include <fmt/compile.h>
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -107,7 +108,11 @@ json ReportBuilder::Sums::to_json(double seconds_per_cycle) const {
 void ReportBuilder::add(const OpRecord& r) {
   // An op's energy: its priced actions plus leakage while it runs; both also per phase
   // (the phase's leakage by component is priced once, over the phase's cycles, in finish).
-  Phase& ph = m_phases[r.phase];
+  if (!m_phase || r.phase != m_phase_name) {  // ops come in runs of one phase: one lookup per run
+    m_phase = &m_phases[r.phase];
+    m_phase_name = r.phase;
+  }
+  Phase& ph = *m_phase;
   const double dynamic = m_energy.dynamic_pj(r.actions, &ph.breakdown);  // the totals' are the phases' summed
   const double e = dynamic + m_energy.static_pj(double(r.cycles) * m_seconds_per_cycle, nullptr);
   ph.sums.add(r, e);
@@ -181,28 +186,38 @@ std::string csv_header(const CsvColumns& columns) {
   return out + "\n";
 }
 
-/// The model's columns of one op: ",v1,v2…" from its extra (empty where it has none).
-std::string csv_extra(const json& extra, const CsvColumns& columns) {
-  std::string out;
-  for (const CsvColumn& c : columns) {
-    out += ",";
-    const json::json_pointer at(c.extra_pointer);
-    if (!extra.is_object() || !extra.contains(at)) continue;
-    const json& v = extra.at(at);
-    if (v.is_string()) out += csv_field(v.get<std::string>());
-    else if (v.is_number_float()) out += fmt::format("{:.6g}", v.get<double>());
-    else out += csv_field(v.dump());
-  }
+using Pointers = std::vector<json::json_pointer>;
+
+Pointers pointers_of(const CsvColumns& columns) {
+  Pointers out;
+  out.reserve(columns.size());
+  for (const CsvColumn& c : columns) out.emplace_back(c.extra_pointer);
   return out;
 }
 
-std::string csv_row(const std::string& name, const std::string& phase, const std::string& kind, uint64_t start_cycle,
-                    uint64_t cycles, double energy_pj, const std::array<uint64_t, kCounts>& counts,
-                    const std::string& extra_fields) {
+/// Appends the model's columns of one op, ",v1,v2…" from its extra (empty where it has none).
+void csv_extra(std::string& out, const json& extra, const Pointers& at) {
+  for (const json::json_pointer& p : at) {
+    out += ',';
+    if (!extra.is_object() || !extra.contains(p)) continue;
+    const json& v = extra.at(p);
+    if (v.is_string()) out += csv_field(v.get_ref<const std::string&>());
+    else if (v.is_number_float()) fmt::format_to(std::back_inserter(out), "{:.6g}", v.get<double>());
+    else out += csv_field(v.dump());
+  }
+}
+
+/// Appends one op's row (the model's columns from `extra` through `at`).
+void csv_row(std::string& out, const std::string& name, const std::string& phase, const std::string& kind,
+             uint64_t start_cycle, uint64_t cycles, double energy_pj, const std::array<uint64_t, kCounts>& counts,
+             const json& extra, const Pointers& at) {
   static_assert(kCounts == 8, "one field per count below");
-  return fmt::format("{},{},{},{},{},{:.6g},{},{},{},{},{},{},{},{}{}\n", csv_field(name), phase, kind, start_cycle,
-                     cycles, energy_pj, counts[0], counts[1], counts[2], counts[3], counts[4], counts[5], counts[6],
-                     counts[7], extra_fields);
+  // A compiled format: parsed once at build time, not on each of the run's rows.
+  fmt::format_to(std::back_inserter(out), FMT_COMPILE("{},{},{},{},{},{:.6g},{},{},{},{},{},{},{},{}"), csv_field(name),
+                 phase, kind, start_cycle, cycles, energy_pj, counts[0], counts[1], counts[2], counts[3], counts[4],
+                 counts[5], counts[6], counts[7]);
+  if (!at.empty()) csv_extra(out, extra, at);
+  out += '\n';
 }
 
 /// report.json is dump(2) of the report: an op entry sits at depth 2 of it.
@@ -212,12 +227,15 @@ constexpr int kOpIndent = 4;
 
 std::string ops_csv(const json& report, const CsvColumns& columns) {
   std::string out = csv_header(columns);
+  const Pointers at = pointers_of(columns);
+  const json none = json::object();
   for (const auto& o : report.at("ops")) {
     std::array<uint64_t, kCounts> counts{};
     for (size_t i = 0; i < kCounts; ++i) counts[i] = o[kCountKeys[i]].get<uint64_t>();
-    out += csv_row(o["name"].get<std::string>(), o["phase"].get<std::string>(), o["kind"].get<std::string>(),
-                   o["start_cycle"].get<uint64_t>(), o["cycles"].get<uint64_t>(), o["energy_pj"].get<double>(), counts,
-                   columns.empty() ? std::string() : csv_extra(o.value("extra", json::object()), columns));
+    const auto extra = o.find("extra");
+    csv_row(out, o["name"].get<std::string>(), o["phase"].get<std::string>(), o["kind"].get<std::string>(),
+            o["start_cycle"].get<uint64_t>(), o["cycles"].get<uint64_t>(), o["energy_pj"].get<double>(), counts,
+            extra == o.end() ? none : *extra, at);
   }
   return out;
 }
@@ -269,10 +287,11 @@ std::string summary_table(const json& r) {
 
 namespace fs = std::filesystem;
 
-OpSpill::OpSpill(const std::string& dir, CsvColumns columns)
-    : m_ops(fs::path(dir) / "report.json.ops", size_t(1) << 20),
+OpSpill::OpSpill(const std::string& dir, CsvColumns columns, bool entries)
+    : m_ops(entries ? std::make_unique<output::File>(fs::path(dir) / "report.json.ops", size_t(1) << 20) : nullptr),
       m_csv(fs::path(dir) / "ops.csv", size_t(1) << 20),
-      m_columns(std::move(columns)) {
+      m_columns(std::move(columns)),
+      m_pointers(pointers_of(m_columns)) {
   m_csv.out() << csv_header(m_columns);
 }
 
@@ -315,19 +334,16 @@ void append_json(std::string& o, const json& v, size_t indent) {
   }
 }
 
-}  // namespace
-
-void OpSpill::add(const OpRecord& r, double energy_pj) {
-  // The entry as dump(2) of the whole report writes op_entry(r, energy_pj): keys sorted,
-  // at depth 2 (a test compares the bytes); values formatted by the same JSON library.
-  std::string& o = m_buf;
+/// Sets `o` to the op's report entry as dump(2) of the whole report writes op_entry(r,
+/// energy_pj): keys sorted, at depth 2 (a test compares the bytes); values formatted by the
+/// same JSON library. `first`: the list's first entry (no separating comma).
+void entry_text(std::string& o, const OpRecord& r, double energy_pj, bool first) {
   o.clear();
   const std::string in(kOpIndent + 2, ' ');
   auto key = [&](const char* k) { o.append(",\n").append(in).append("\"").append(k).append("\": "); };
   auto num = [&](const char* k, uint64_t v) { key(k), o.append(std::to_string(v)); };
   auto str = [&](const char* k, const std::string& v) { key(k), append_json(o, json(v), 0); };
-  const auto c = counts_of(r);
-  o.append(m_count ? ",\n" : "\n").append(kOpIndent, ' ').append("{");
+  o.append(first ? "\n" : ",\n").append(kOpIndent, ' ').append("{");
   o.append("\n").append(in).append("\"cycles\": ").append(std::to_string(r.cycles));
   num("dram_read_bytes", r.dram_read_bytes);
   num("dram_write_bytes", r.dram_write_bytes);
@@ -348,9 +364,18 @@ void OpSpill::add(const OpRecord& r, double energy_pj) {
   if (r.macs_skipped) str("skip_reason", r.skip_reason);
   num("start_cycle", r.start_cycle);
   o.append("\n").append(kOpIndent, ' ').append("}");
-  m_ops.out() << o;
-  m_csv.out() << csv_row(r.name, r.phase, r.kind, r.start_cycle, r.cycles, energy_pj, c,
-                         m_columns.empty() ? std::string() : csv_extra(r.extra, m_columns));
+}
+
+}  // namespace
+
+void OpSpill::add(const OpRecord& r, double energy_pj) {
+  if (m_ops) {
+    entry_text(m_buf, r, energy_pj, m_count == 0);
+    m_ops->out().write(m_buf.data(), std::streamsize(m_buf.size()));
+  }
+  m_row.clear();
+  csv_row(m_row, r.name, r.phase, r.kind, r.start_cycle, r.cycles, energy_pj, counts_of(r), r.extra, m_pointers);
+  m_csv.out().write(m_row.data(), std::streamsize(m_row.size()));
   ++m_count;
 }
 
@@ -375,7 +400,14 @@ void write_report_files(const json& report, const std::string& dir, OpSpill* spi
     commit_pair(csv, json_file);
     return;
   }
-  spill->m_ops.close();  // a failed spill write is reported here, with its reason
+  if (!spill->entries()) {  // the ops are in ops.csv alone
+    json r = report;
+    r["op_count"] = spill->m_count;
+    out << r.dump(2) << "\n";
+    commit_pair(spill->m_csv, json_file);
+    return;
+  }
+  spill->m_ops->close();  // a failed spill write is reported here, with its reason
   // The report with an empty op list, its "[]" replaced by the spilled entries: the same
   // bytes as dump(2) of the report holding them (keys are sorted; "ops" is at depth 1).
   json r = report;
@@ -386,8 +418,8 @@ void write_report_files(const json& report, const std::string& dir, OpSpill* spi
   if (at == std::string::npos) throw std::logic_error("report without its ops slot");
   out << text.substr(0, at + slot.size() - 1);
   if (spill->m_count) {
-    std::ifstream in(spill->m_ops.temp_path(), std::ios::binary);
-    if (!in) throw std::runtime_error("cannot read back " + spill->m_ops.temp_path().string());
+    std::ifstream in(spill->m_ops->temp_path(), std::ios::binary);
+    if (!in) throw std::runtime_error("cannot read back " + spill->m_ops->temp_path().string());
     out << in.rdbuf() << "\n  ";
   }
   out << text.substr(at + slot.size() - 1) << "\n";

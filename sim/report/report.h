@@ -4,12 +4,14 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
 #include "sim/core/energy.h"
+#include "sim/core/enum_names.h"
 #include "sim/core/output_files.h"
 #include "sim/ir/ir.h"
 #include "sim/ir/op_record.h"
@@ -17,6 +19,20 @@
 namespace bpsim {
 
 class StatGroup;
+
+/// Where a run's per-op entries go (run.report_ops): ops.csv always has every op.
+enum class ReportOps : uint8_t {
+  automatic,  ///< in report.json unless the ops are streamed (a trace replayed as it is read)
+  all,        ///< in report.json too
+  none,       ///< in ops.csv alone; report.json gives their number, "op_count"
+};
+inline constexpr config::EnumName<ReportOps> kReportOpsNames[] = {
+    {ReportOps::automatic, "auto"}, {ReportOps::all, "all"}, {ReportOps::none, "none"}};
+
+/// Whether report.json holds the op entries, for a run that streams its ops or not.
+inline bool ops_in_report(ReportOps mode, bool streamed) {
+  return mode == ReportOps::all || (mode == ReportOps::automatic && !streamed);
+}
 
 struct ReportInputs {
   std::string kind;
@@ -61,6 +77,8 @@ class ReportBuilder {
   OpSink m_sink;
   std::map<std::string, double> m_breakdown;
   std::map<std::string, Phase> m_phases;
+  Phase* m_phase = nullptr;  ///< the last op's phase (map nodes do not move) and its name
+  std::string m_phase_name;
   Sums m_totals;
   nlohmann::json m_ops;
 };
@@ -83,24 +101,31 @@ std::string ops_csv(const nlohmann::json& report, const CsvColumns& columns = {}
 /// The readable summary printed by `bpsim run`.
 std::string summary_table(const nlohmann::json& report);
 
-/// A streamed run's op entries, written as the ops finish into temporary files in the
-/// output folder (unique to this process; removed however the run ends) and joined into
-/// report.json and ops.csv by write_report_files: memory stays flat however many ops run.
+/// The ops of a run whose records are not kept in memory (a streamed trace, or any run
+/// whose report leaves out its op entries: run.report_ops, docs/report.md): each op's CSV
+/// row goes straight into ops.csv's temporary as it finishes and, with `entries`, its
+/// report entry into a hidden temporary joined into report.json by write_report_files.
+/// Both are removed however the run ends; memory stays flat however many ops run.
 class OpSpill {
  public:
-  explicit OpSpill(const std::string& dir, CsvColumns columns = {});
+  OpSpill(const std::string& dir, CsvColumns columns = {}, bool entries = true);
   OpSpill(const OpSpill&) = delete;
   OpSpill& operator=(const OpSpill&) = delete;
-  /// Writes the op's report entry (the bytes dump(2) of the report gives it) and CSV row.
+  /// Writes the op's CSV row and, with entries, its report entry (the bytes dump(2) of the
+  /// report holding it gives).
   void add(const OpRecord& r, double energy_pj);
+  /// Whether report.json gets the op entries (else it has "op_count" and no "ops").
+  bool entries() const { return m_ops != nullptr; }
+  uint64_t count() const { return m_count; }
 
  private:
   friend void write_report_files(const nlohmann::json&, const std::string&, OpSpill*, const CsvColumns&);
-  output::File m_ops;  ///< the report's op entries, never renamed: copied into report.json
-  output::File m_csv;  ///< becomes ops.csv
+  std::unique_ptr<output::File> m_ops;  ///< the report's op entries, never renamed: copied into report.json
+  output::File m_csv;                   ///< becomes ops.csv
   CsvColumns m_columns;
+  std::vector<nlohmann::json::json_pointer> m_pointers;  ///< m_columns' pointers, parsed once
   uint64_t m_count = 0;
-  std::string m_buf;
+  std::string m_buf, m_row;
 };
 
 /// Writes report.json and ops.csv into `dir`: both are written in full under temporary
@@ -109,7 +134,8 @@ class OpSpill {
 /// other bpsim writes there meanwhile), the two come from the same run. On any failure
 /// both temporaries are removed and the previous files stay as they were. With `spill`,
 /// the ops come from it (the report has none) and the bytes are those of the report
-/// holding them. `columns`: the model's own ops.csv columns (a spill has its own).
+/// holding them; a spill without entries gives a report without "ops", with "op_count"
+/// instead. `columns`: the model's own ops.csv columns (a spill has its own).
 void write_report_files(const nlohmann::json& report, const std::string& dir, OpSpill* spill = nullptr,
                         const CsvColumns& columns = {});
 

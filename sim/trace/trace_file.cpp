@@ -1,5 +1,6 @@
 #include "sim/trace/trace_file.h"
 
+#include <cstring>
 #include <streambuf>
 
 #include <zlib.h>
@@ -81,20 +82,38 @@ LineReader::LineReader(std::istream& in, const std::string& file, std::optional<
       m_max_line(limits::get(limits::Id::line_bytes)),
       m_max_total(total ? limits::get(*total) : UINT64_MAX) {}
 
+namespace {
+constexpr size_t kChunk = size_t(1) << 16;
+}  // namespace
+
+bool LineReader::refill() {
+  if (!m_chunk) m_chunk = std::make_unique<char[]>(kChunk);
+  const std::streamsize n = m_buf.sgetn(m_chunk.get(), std::streamsize(kChunk));
+  m_pos = m_chunk.get();
+  m_end = m_pos + (n > 0 ? n : 0);
+  return m_pos != m_end;
+}
+
 bool LineReader::next(std::string& line) {
   line.clear();
-  using traits = std::streambuf::traits_type;
-  int c = m_buf.sbumpc();
-  if (c == traits::eof()) return false;
+  if (m_pos == m_end && !refill()) return false;
   ++m_line;
-  for (; c != traits::eof() && c != '\n'; c = m_buf.sbumpc()) {
-    if (line.size() == m_max_line)
+  bool newline = false;
+  do {
+    const char* nl = static_cast<const char*>(std::memchr(m_pos, '\n', size_t(m_end - m_pos)));
+    const size_t take = size_t((nl ? nl : m_end) - m_pos);
+    if (line.size() + take > m_max_line)
       throw InputError(
           Location{m_file, m_line, 0}, "",
           limits::exceeded(limits::Id::line_bytes, "line longer than " + std::to_string(m_max_line) + " bytes"));
-    line.push_back(char(c));
-  }
-  m_bytes += line.size() + (c == '\n' ? 1 : 0);
+    line.append(m_pos, take);
+    m_pos += take;
+    if (nl) {
+      ++m_pos;
+      newline = true;
+    }
+  } while (!newline && (m_pos != m_end || refill()));
+  m_bytes += line.size() + (newline ? 1 : 0);
   if (m_bytes > m_max_total)
     throw InputError(Location{m_file, m_line, 0}, "",
                      limits::exceeded(*m_total, "file larger than " + std::to_string(m_max_total) +

@@ -45,7 +45,11 @@ class LineReader {
   int line() const { return m_line; }
 
  private:
+  /// Refills m_chunk from the stream; false at its end.
+  bool refill();
   std::streambuf& m_buf;
+  std::unique_ptr<char[]> m_chunk;  ///< read in blocks, lines cut out of them (not char by char)
+  const char *m_pos = nullptr, *m_end = nullptr;
   const std::string& m_file;
   std::optional<limits::Id> m_total;
   uint64_t m_max_line, m_max_total, m_bytes = 0;

@@ -5,6 +5,7 @@
 #include <istream>
 #include <memory>
 #include <ostream>
+#include <string_view>
 
 #include <simdjson.h>
 #include <nlohmann/json.hpp>
@@ -71,13 +72,15 @@ class Record {
   uint64_t product(const char* field, std::initializer_list<uint64_t> xs) const {
     return product_or_throw(loc(), field, xs);
   }
-  void allow(std::initializer_list<const char*> keys) const {
+  /// String views, not C strings: their lengths are known at compile time, so most keys
+  /// differ at the length check (this runs on every field of every record).
+  void allow(std::initializer_list<std::string_view> keys) const {
     for (const auto field : m_o) {
       bool ok = false;
-      for (const char* a : keys) ok = ok || field.key == a;
+      for (const std::string_view a : keys) ok = ok || field.key == a;
       if (!ok) {
         std::string list;
-        for (const char* a : keys) list += (list.empty() ? "" : ", ") + std::string(a);
+        for (const std::string_view a : keys) list += (list.empty() ? "" : ", ") + std::string(a);
         fail(std::string(field.key), "unknown field (valid: " + list + ")");
       }
     }

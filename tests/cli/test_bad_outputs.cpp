@@ -114,6 +114,13 @@ void run_table(const std::vector<Case>& cases) {
 
 bool exists(const Scratch& s, const std::string& rel) { return fs::exists(s.path / rel); }
 
+/// The MLP's step exported as a trace and replayed, streamed, on the systolic array into s/out.
+std::string streamed_replay(const Scratch& s, const std::string& options) {
+  REQUIRE(run_bpsim("trace export " + kSrc + "/configs/workloads/mlp.yaml -o " + (s / "mlp.jsonl")).code == 0);
+  return "run " + kSrc + "/configs/examples/mlp_train_systolic.yaml --quiet --trace " + (s / "mlp.jsonl") + options +
+         " --out " + (s / "out");
+}
+
 /// A successful run into s/out first, to see that a failing one leaves it as it was.
 std::string with_previous(const Scratch& s) {
   const std::string cfg = traffic_config(s);
@@ -219,14 +226,16 @@ TEST_CASE("bad outputs: bpsim run --out that cannot be written", "[cli][outputs]
        {"accelerator.requests"},
        previous_kept},
       {"a streamed replay whose op spill hits a full disk",
-       [](const Scratch& s, K&) {
-         REQUIRE(run_bpsim("trace export " + kSrc + "/configs/workloads/mlp.yaml -o " + (s / "mlp.jsonl")).code == 0);
-         return "run " + kSrc + "/configs/examples/mlp_train_systolic.yaml --quiet --trace " + (s / "mlp.jsonl") +
-                " --out " + (s / "out");
-       },
+       [](const Scratch& s, K&) { return streamed_replay(s, " --set run.report_ops=all"); },
        "ENOSPC:report.json.ops",
        1,
        {"report.json.ops", "No space left on device"},
+       nothing_written},
+      {"a streamed replay whose ops.csv (its only op output, by default) hits a full disk",
+       [](const Scratch& s, K&) { return streamed_replay(s, ""); },
+       "ENOSPC:ops.csv",
+       1,
+       {"ops.csv", "No space left on device"},
        nothing_written},
       held_by_other(
           "another bpsim holds the folder: refused at once, naming it", "out", "4242",

@@ -56,7 +56,9 @@ TEST_CASE("cli chakra: the sample replays on the systolic array, and as converte
   REQUIRE(c.code == 0);
   CHECK_THAT(c.out, Catch::Contains("19 ops"));
   CHECK(run_bpsim("trace chakra " + kSample + " -o " + jsonl).code == 2);  // never overwrites
-  CliResult t = run_bpsim("run " + cfg + " --quiet --trace " + jsonl + " --out " + (s / "replay"));
+  // The streamed replay's op entries are compared too, so report.json gets them.
+  CliResult t =
+      run_bpsim("run " + cfg + " --quiet --trace " + jsonl + " --set run.report_ops=all --out " + (s / "replay"));
   INFO(t.err);
   REQUIRE(t.code == 0);
   auto b = nlohmann::json::parse(slurp(s / "replay/report.json"));

@@ -145,7 +145,7 @@ TEST_CASE("masks: a trace's bitmap on a dX op gates as the mask set does", "[cli
   out.close();
   REQUIRE(found);
   const std::string cfg = kSrc + "/configs/examples/mlp_masks_systolic.yaml";
-  const nlohmann::json t = run_ok(s, cfg, "trace", "--trace " + (s / "masked.jsonl"));
+  const nlohmann::json t = run_ok(s, cfg, "trace", "--trace " + (s / "masked.jsonl") + " --set run.report_ops=all");
   const nlohmann::json m = run_ok(s, cfg, "set", "");
   // 35736 unneeded outputs × K = 1024, at the same positions by either path.
   CHECK(op_of(t, "linear4.dx")["macs_gated"] == 35736 * 1024);

@@ -1,6 +1,6 @@
 // Trace replay on the systolic model streams the trace (one op in memory at a time, op
-// entries spilled to disk): same results as running the spec, errors found late still
-// exit 2 and leave no report behind.
+// rows written to ops.csv as they finish): same results as running the spec, errors found
+// late still exit 2 and leave no report behind.
 #include <catch2/catch.hpp>
 #include "sim/core/build_info.h"
 
@@ -29,7 +29,9 @@ TEST_CASE("trace stream: a systolic replay equals the spec run", "[cli][trace][s
   CliResult a = run_bpsim("run " + kSysRun + " --quiet" + pol + " --out " + (s / "spec"));
   INFO(a.err);
   REQUIRE(a.code == 0);
-  CliResult b = run_bpsim("run " + kSysRun + " --quiet --trace " + trace + " --out " + (s / "trace"));
+  // run.report_ops: all puts the streamed ops' entries into report.json as well.
+  CliResult b =
+      run_bpsim("run " + kSysRun + " --quiet --trace " + trace + " --set run.report_ops=all --out " + (s / "trace"));
   INFO(b.err);
   REQUIRE(b.code == 0);
   auto x = nlohmann::json::parse(slurp(s / "spec/report.json"));
@@ -42,6 +44,33 @@ TEST_CASE("trace stream: a systolic replay equals the spec run", "[cli][trace][s
   CHECK(x == y);
   CHECK(y["memory"]["peak_bytes"].get<uint64_t>() > 0);  // from the trace's alloc/free events
   CHECK(slurp(s / "spec/ops.csv") == slurp(s / "trace/ops.csv"));
+
+  // By default (auto) a streamed replay's report has no op entries, only their number; its
+  // ops.csv is the same file, and everything else in report.json the same values.
+  CliResult d = run_bpsim("run " + kSysRun + " --quiet --trace " + trace + " --out " + (s / "default"));
+  INFO(d.err);
+  REQUIRE(d.code == 0);
+  auto z = nlohmann::json::parse(slurp(s / "default/report.json"));
+  CHECK_FALSE(z.contains("ops"));
+  CHECK(z["op_count"].get<size_t>() == x["ops"].size());
+  CHECK(slurp(s / "default/ops.csv") == slurp(s / "spec/ops.csv"));
+  z.erase("config");
+  z.erase("op_count");
+  y.erase("ops");
+  CHECK(z == y);
+  // none leaves them out of a spec run's report too, and all keeps them: same ops.csv.
+  CliResult n = run_bpsim("run " + kSysRun + " --quiet" + pol + " --set run.report_ops=none --out " + (s / "none"));
+  INFO(n.err);
+  REQUIRE(n.code == 0);
+  auto w = nlohmann::json::parse(slurp(s / "none/report.json"));
+  CHECK_FALSE(w.contains("ops"));
+  CHECK(w["op_count"].get<size_t>() == x["ops"].size());
+  CHECK(slurp(s / "none/ops.csv") == slurp(s / "spec/ops.csv"));
+  // Any other value is refused before anything runs, naming the key and the choices.
+  CliResult bad = run_bpsim("run " + kSysRun + " --quiet --set run.report_ops=some --out " + (s / "bad"));
+  CHECK(bad.code == 2);
+  CHECK_THAT(bad.err, Catch::Contains("run.report_ops"));
+  CHECK_FALSE(std::filesystem::exists(s.path / "bad/report.json"));
 
   // validate reads a streamed trace through once.
   CliResult v = run_bpsim("validate " + kSysRun + " --set 'workload={trace: " + trace + "}'");

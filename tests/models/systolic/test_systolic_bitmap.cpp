@@ -115,7 +115,7 @@ nlohmann::json run_trace(const std::filesystem::path& dir, const std::string& ta
   const test::CliResult r =
       run_bpsim("run " + std::string(BPSIM_SOURCE_DIR) + "/configs/examples/mlp_train_systolic.yaml --quiet --trace " +
                 (dir / "t.jsonl").string() + " --out " + (dir / tag).string() +
-                " --set accelerator.output_sparsity.pattern=from_op " + sets);
+                " --set accelerator.output_sparsity.pattern=from_op --set run.report_ops=all " + sets);
   INFO(r.err);
   REQUIRE(r.code == 0);
   return nlohmann::json::parse(test::slurp(dir / tag / "report.json"));

@@ -166,6 +166,23 @@ TEST_CASE("report: a streamed run's spilled ops give the same files byte for byt
   CHECK(slurp_file(root / "spill/ops.csv") == slurp_file(root / "whole/ops.csv"));
   CHECK(nlohmann::json::parse(slurp_file(root / "spill/report.json"))["ops"].size() == 2);
 
+  // Without entries (run.report_ops: none, or auto on a streamed trace): the same ops.csv;
+  // report.json is the whole run's without "ops", with "op_count" (2 ops) instead.
+  fs::create_directories(root / "csv_only");
+  {
+    OpSpill spill((root / "csv_only").string(), {}, false);
+    CHECK_FALSE(spill.entries());
+    ReportBuilder b(table, kGhz, [&spill](const OpRecord& r, double e) { spill.add(r, e); });
+    for (const OpRecord& r : toy_records()) b.add(r);
+    write_report_files(b.finish(in), (root / "csv_only").string(), &spill);
+  }
+  CHECK(slurp_file(root / "csv_only/ops.csv") == slurp_file(root / "whole/ops.csv"));
+  nlohmann::json whole = nlohmann::json::parse(slurp_file(root / "whole/report.json"));
+  whole.erase("ops");
+  whole["op_count"] = 2;
+  CHECK(slurp_file(root / "csv_only/report.json") == whole.dump(2) + "\n");
+  for (const auto& e : fs::directory_iterator(root / "csv_only")) CHECK(e.path().filename().string()[0] != '.');
+
   // No ops at all: "ops": [] either way.
   const ReportInputs none{"toy", 0, nullptr, table, stats, nullptr, "", 1, "{}"};
   write_report_files(report_of(none, {}), (root / "none_whole").string());
