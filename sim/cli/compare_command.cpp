@@ -110,6 +110,10 @@ int cmd_compare(int argc, char* argv[]) {
     try {
       RunSpec spec = prepare(config, s);
       if (!spec.workload) throw InputError(config + ": compare needs a config with a 'workload' section");
+      // The memory-over-time table is built from each point's op entries in report.json.
+      if (spec.run.report_ops == ReportOps::none)
+        throw InputError(config + ": run.report_ops: compare needs the op entries in report.json for its " +
+                         "timeline (write auto or all)");
       graphs.push_back(spec.workload);
     } catch (const InputError& e) {
       throw InputError(std::string(e.what()) + " (policy " + k + ")");

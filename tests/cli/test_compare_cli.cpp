@@ -83,6 +83,12 @@ TEST_CASE("cli compare: bad policies and unmeetable budgets stop before any run"
                                     "optimal reaches") &&
                         Catch::Contains("(policy optimal)"));
   CHECK_FALSE(std::filesystem::exists(s / "c/runs"));
+  // The memory timeline is built from the points' op entries: a config that leaves them out
+  // of report.json is refused up front, not compared with an empty timeline.
+  CliResult n = run_bpsim("compare " + kExample + " --policies none --set run.report_ops=none --out " + (s / "c"));
+  CHECK(n.code == 2);
+  CHECK_THAT(n.err, Catch::Contains("run.report_ops: compare needs the op entries"));
+  CHECK_FALSE(std::filesystem::exists(s / "c/runs"));
   // A folder with someone else's files in it is left alone.
   s.file("mine.txt", "not bpsim's\n");
   CliResult f = run_bpsim("compare " + kExample + " --policies none --no-plot --out " + s.path.string());
