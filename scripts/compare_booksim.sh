@@ -9,7 +9,10 @@
 #                  (BookSim's defaults); VCS overrides the VC count of either
 #          WINDOW  measured cycles per point, after a warm-up as long (default 10000)
 #          RATES   extra offered rates to print a latency/throughput row for (default none)
-#          SPEED=1 also time both at 0.3 flits/node/cycle for 100k cycles
+#          SPEED=1 also time both on the same 100k cycles (no warm-up) at each rate of
+#                  SPEED_RATES (default "0.1 0.34", issue #22's two points), best wall time of
+#                  SPEED_REPEAT runs (default 3) each, and print BookSim2's time over bpsim's
+#          SPEED_ONLY=1 skip the latency and saturation comparison (with SPEED=1)
 # Saturation (both simulators): a rate is saturated when the mean packet latency exceeds
 # 3× the zero-load latency (measured at 0.01 flits/node/cycle), or accepted < 0.95 × offered,
 # or the simulator gives up (BookSim2 stops past its latency threshold). The saturation rate
@@ -85,6 +88,7 @@ pct() { python3 -c "import sys; a,b=sys.argv[1:]; print('n/a' if '-' in (a,b) el
 bp_at() { bp_point "$1" "$window" "$window"; }
 bs_at() { bs_point "$1" 1 "$window"; }
 
+if [[ ${SPEED_ONLY:-0} != 1 ]]; then
 echo "# 8x8 mesh, DOR, $vcs VCs x 8 flits, wait_for_tail_credit $tail, input_speedup $speedup, iSLIP VA and SA,"
 echo "# 1-flit packets, uniform random; $window measured cycles after a $window-cycle warm-up (CONFIG=$config)"
 read -r bz _ _ <<<"$(bp_at 0.01)"
@@ -105,9 +109,20 @@ for r in ${RATES:-}; do
   read -r kl ka _ <<<"$(bs_at "$r")"
   echo "- $r   $bl $ba   $kl $ka   $(pct "$bl" "$kl")"
 done
+fi
 if [[ ${SPEED:-0} == 1 ]]; then
-  echo "# speed: 0.3 flits/node/cycle, 100k measured cycles (no warm-up), wall seconds"
-  read -r _ _ bs <<<"$(bp_point 0.3 0 100000)"
-  read -r _ _ ks <<<"$(bs_point 0.3 0 100000)"
-  echo "bpsim ${bs}s  booksim ${ks}s  speedup $(python3 -c "print(round($ks/$bs,2))")"
+  best() { python3 -c "import sys; print(min(float(x) for x in sys.argv[1:]))" "$@"; }
+  echo "# speed: 100k measured cycles (no warm-up), best wall seconds of ${SPEED_REPEAT:-3} (CONFIG=$config)"
+  echo "# rate   bpsim_s   booksim_s   booksim/bpsim"
+  for r in ${SPEED_RATES:-0.1 0.34}; do
+    bt=() kt=()
+    for _ in $(seq "${SPEED_REPEAT:-3}"); do
+      read -r _ _ t <<<"$(bp_point "$r" 0 100000)"
+      bt+=("$t")
+      read -r _ _ t <<<"$(bs_point "$r" 0 100000)"
+      kt+=("$t")
+    done
+    bs=$(best "${bt[@]}") ks=$(best "${kt[@]}")
+    echo "$r   $bs   $ks   $(python3 -c "print(round($ks/$bs,1))")"
+  done
 fi

@@ -289,7 +289,8 @@ void Network::va_allocate(unsigned r) {
         va_next = std::min(va_next, br.sa_ready);
         continue;
       }
-      reqs[nreq++] = Req{uint16_t(pv * kPorts + b), br.port, br.cls, uint8_t(b), br.unicast, in.size, uint32_t(i), 0, 0};
+      reqs[nreq++] =
+          Req{uint16_t(pv * kPorts + b), br.port, br.cls, uint8_t(b), br.unicast, in.size, uint32_t(i), 0, 0};
       ++count[br.port + 1];
     }
   }
@@ -310,8 +311,7 @@ void Network::va_allocate(unsigned r) {
     rq.takes = m_ovc_free[size_t(r) * 6 + rq.port] & m_class_vcs[rq.cls];
     if (!rq.unicast)
       for (uint64_t t = rq.takes; t; t &= t - 1)
-        if (!may_take(false, rq.size, ovc_index(r, rq.port, unsigned(__builtin_ctzll(t)))))
-          rq.takes &= ~(t & -t);
+        if (!may_take(false, rq.size, ovc_index(r, rq.port, unsigned(__builtin_ctzll(t))))) rq.takes &= ~(t & -t);
   }
   // Within a port's group, the round-robin winner of an output VC with pointer g is the first
   // eligible requester with id ≥ g, else the first eligible one; a lone requester wins every

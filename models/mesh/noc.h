@@ -230,7 +230,7 @@ class Network : public NocModel {
   Sink m_sink;
   NocCounters m_cnt;
   std::vector<InVc> m_in;
-  std::vector<Flit> m_buf;          ///< ring buffers, buf_depth per input VC
+  std::vector<Flit> m_buf;  ///< ring buffers, buf_depth per input VC
   /// Free output VCs, a bit per VC, per router and port (6 ports: 5 + injection; port 0 is
   /// the ejection NI).
   std::vector<uint64_t> m_ovc_free;
@@ -242,12 +242,12 @@ class Network : public NocModel {
   IdSet m_active;                                   ///< routers to visit this cycle
   std::vector<std::vector<uint32_t>> m_wake_wheel;  ///< routers to visit, by cycle & m_wake_mask
   uint64_t m_wake_mask = 0, m_wakes_due = 0, m_credits_due = 0;
-  uint64_t m_step_wake = 0;  ///< the visited router's next timer (kNever: none)
-  bool m_step_acted = false;  ///< the visited router changed state this cycle
-  IdSet m_busy_sources;                   ///< sources with a packet in their queue
-  IdSet m_rc_wait;                        ///< input VCs holding flits, not routed
-  IdSet m_routed;                         ///< input VCs with InVc::routed
-  std::vector<uint32_t> m_va_wait;        ///< per router: routed branches without an output VC
+  uint64_t m_step_wake = 0;         ///< the visited router's next timer (kNever: none)
+  bool m_step_acted = false;        ///< the visited router changed state this cycle
+  IdSet m_busy_sources;             ///< sources with a packet in their queue
+  IdSet m_rc_wait;                  ///< input VCs holding flits, not routed
+  IdSet m_routed;                   ///< input VCs with InVc::routed
+  std::vector<uint32_t> m_va_wait;  ///< per router: routed branches without an output VC
   /// Per router: the first cycle its VC allocation can grant anything (0: now).
   std::vector<uint64_t> m_va_at;
   std::vector<uint16_t> m_dests_scratch;  ///< route_head's copy of a multicast's destinations
