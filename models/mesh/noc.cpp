@@ -57,8 +57,10 @@ Network::Network(const NocConfig& cfg, uint64_t seed) : m_cfg(cfg), m_rng_state(
   const uint64_t low = (uint64_t(1) << (cfg.vcs / 2)) - 1;  // vc_class_ok: class 0 below V/2, class 1 from it
   m_class_vcs[0] = cfg.routing == Routing::o1turn ? low : all;
   m_class_vcs[1] = cfg.routing == Routing::o1turn ? all & ~low : all;
-  m_xbar_of_vc.resize(cfg.vcs);
-  for (unsigned v = 0; v < cfg.vcs; ++v) m_xbar_of_vc[v] = uint16_t(v % cfg.input_speedup);
+  for (unsigned pv = 0; pv < kPorts * cfg.vcs; ++pv) {
+    m_vc_of_pv.push_back(uint8_t(pv % cfg.vcs));
+    m_xbar_of_pv.push_back(uint16_t(pv / cfg.vcs * cfg.input_speedup + pv % cfg.vcs % cfg.input_speedup));
+  }
   m_busy_sources.resize(n);
   m_sw_grant.assign(size_t(n) * kPorts, 0);
   m_sw_accept.assign(size_t(n) * xbar_inputs, 0);
@@ -391,11 +393,11 @@ void Network::sa_allocate(unsigned r) {
   // input VC and the output it won, which no other crossbar input uses this cycle.
   struct Ready {
     uint16_t s, x;  ///< slot, crossbar input
-    uint8_t v, b, o;
+    uint8_t b, o;
+    uint32_t i;  ///< input VC index
     const Flit* f;
   };
-  Ready ready[kPorts * 64 * kPorts];
-  unsigned first[kPorts + 1];  // port p's entries: [first[p], first[p + 1]), in slot order
+  Ready ready[kPorts * 64 * kPorts];  // in input VC order: by port, then slot
   constexpr unsigned kWords = (kPorts * 64 + 63) / 64;
   uint64_t want[kPorts][kWords];  // per output, the crossbar inputs requesting it
   const unsigned words = (X + 63) / 64;
@@ -403,24 +405,19 @@ void Network::sa_allocate(unsigned r) {
     want[o][0] = 0;  // one word unless input_speedup > 12
     for (unsigned w = 1; w < words; ++w) want[o][w] = 0;
   }
-  unsigned n = 0, outs = 0, port = 0;
-  first[0] = 0;
+  unsigned n = 0, outs = 0;
   const size_t base = ivc_index(r, 0, 0), end = base + size_t(kPorts) * V;
   for (size_t i = m_routed.next(base, end); i < end; i = m_routed.next(i + 1, end)) {
     const InVc& in = m_in[i];
-    const unsigned pv = unsigned(i - base);
-    while (pv >= (port + 1) * V) first[++port] = n;
-    const unsigned v = pv - port * V;
+    const unsigned pv = unsigned(i - base), v = m_vc_of_pv[pv], x = m_xbar_of_pv[pv];
     for (unsigned b = 0; b < in.nbranch; ++b)
       if (const Flit* f = ready_flit(r, i, in, b)) {
         const uint8_t o = in.br[b].port;
-        const unsigned x = port * S + m_xbar_of_vc[v];
-        ready[n++] = Ready{uint16_t(v * kPorts + b), uint16_t(x), uint8_t(v), uint8_t(b), o, f};
+        ready[n++] = Ready{uint16_t(v * kPorts + b), uint16_t(x), uint8_t(b), o, uint32_t(i), f};
         want[o][x / 64] |= uint64_t(1) << (x % 64);
         outs |= 1u << o;
       }
   }
-  while (port < kPorts) first[++port] = n;
   if (!n) return;
   // Each requested output grants the first requesting crossbar input from its pointer; the
   // granted crossbar inputs (at most one per output), in increasing order, each accept one grant.
@@ -454,8 +451,8 @@ void Network::sa_allocate(unsigned r) {
     // Round-robin from slot ptr: the first candidate at or after it, else the first one.
     const Ready* pick = nullptr;
     const Ready* wrapped = nullptr;
-    for (unsigned k = first[p]; k < first[p + 1]; ++k) {
-      const Ready& c = ready[k];
+    for (unsigned c_k = 0; c_k < n; ++c_k) {
+      const Ready& c = ready[c_k];
       if (c.x != x || c.o != unsigned(o)) continue;
       if (c.s >= ptr) {
         pick = &c;
@@ -465,8 +462,9 @@ void Network::sa_allocate(unsigned r) {
     }
     if (!pick) pick = wrapped;
     if (!pick) continue;
-    const unsigned v = pick->v, b = pick->b;
-    InVc& in = m_in[base + size_t(p) * V + v];
+    const size_t i = pick->i;
+    const unsigned v = m_vc_of_pv[i - base], b = pick->b;
+    InVc& in = m_in[i];
     const Flit f = *pick->f;
     Branch& br = in.br[b];
     const size_t oi = ovc_index(r, unsigned(o), unsigned(br.ovc));
@@ -491,7 +489,6 @@ void Network::sa_allocate(unsigned r) {
       if (in.nbranch > 1) free_route(in.in_route);
       in.routed = false;
       in.nbranch = 0;
-      const size_t i = base + size_t(p) * V + v;
       m_routed.erase(i);
       if (in.count) m_rc_wait.insert(i);
     }

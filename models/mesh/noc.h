@@ -254,7 +254,9 @@ class Network : public NocModel {
   std::vector<uint8_t> m_port_scratch;    ///< route_head: each destination's output port
   std::vector<uint16_t> m_col, m_row;     ///< each node's coordinates
   uint64_t m_class_vcs[2] = {0, 0};       ///< the VCs of each route class (vc_class_ok as masks)
-  std::vector<uint16_t> m_xbar_of_vc;     ///< VC v's crossbar input within its port: v mod input_speedup
+  /// Per input VC of a router (p·V + v): its VC v, and its crossbar input p·speedup + v mod speedup.
+  std::vector<uint8_t> m_vc_of_pv;
+  std::vector<uint16_t> m_xbar_of_pv;
   /// iSLIP pointers. Switch: grant per output over crossbar inputs, accept per crossbar input
   /// over outputs, and the VC (branch) a crossbar input offers. VC allocation: grant per output
   /// VC over input-VC branches, accept per input-VC branch over output VCs.
