@@ -174,7 +174,10 @@ void Network::return_credit(uint32_t ovc) {
   // A credit (or the VC it frees) may let the router's waiting flits or heads go; a source
   // (the injection port's VCs) tries every cycle it has a packet anyway.
   const size_t rp = ovc / m_cfg.vcs;
-  if (rp % 6 != kInjPort) m_va_at[rp / 6] = 0, wake(unsigned(rp / 6), m_now);
+  if (rp % 6 == kInjPort) return;
+  // Only a free VC is allocated, so only its credits can change what VC allocation may grant.
+  if (m_ovc_free[rp] >> (ovc % m_cfg.vcs) & 1) m_va_at[rp / 6] = 0;
+  wake(unsigned(rp / 6), m_now);
 }
 
 void Network::tail_sent(size_t ovc) {
