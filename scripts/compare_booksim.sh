@@ -9,7 +9,11 @@
 #                  (BookSim's defaults); VCS overrides the VC count of either
 #          WINDOW  measured cycles per point, after a warm-up as long (default 10000)
 #          RATES   extra offered rates to print a latency/throughput row for (default none)
-#          SPEED=1 also time both at 0.3 flits/node/cycle for 100k cycles
+#          SPEED=1 also time both on the same SPEED_CYCLES (default 100k, no warm-up) at each rate of
+#                  SPEED_RATES (default "0.1 0.34", issue #22's two points): best wall and
+#                  best CPU (user + sys) seconds of SPEED_REPEAT runs (default 3) each, and
+#                  BookSim2's time over bpsim's (CPU time is the steadier on a loaded machine)
+#          SPEED_ONLY=1 skip the latency and saturation comparison (with SPEED=1)
 # Saturation (both simulators): a rate is saturated when the mean packet latency exceeds
 # 3× the zero-load latency (measured at 0.01 flits/node/cycle), or accepted < 0.95 × offered,
 # or the simulator gives up (BookSim2 stops past its latency threshold). The saturation rate
@@ -48,25 +52,30 @@ sim_type = latency;
 CFG
 cfg=$here/configs/examples/mesh_synthetic_uniform.yaml
 tailb=$([[ $tail == 1 ]] && echo true || echo false)
-bp_point() {  # rate warmup measure → "latency accepted seconds" (latency "-" if not drained)
-  local t0 t1
-  t0=$(date +%s.%N)
-  "$bpsim" run "$cfg" --out "$work/bp" --force --quiet --set accelerator.noc.vcs="$vcs" \
+timed() {  # CMD... → runs it, its output to $work/out; "wall cpu" seconds (cpu: user + sys) to $work/time
+  python3 -c 'import resource, subprocess, sys, time
+t = time.monotonic()
+subprocess.run(sys.argv[2:], stdout=open(sys.argv[1], "w"), stderr=subprocess.STDOUT)
+u = resource.getrusage(resource.RUSAGE_CHILDREN)
+print(f"{time.monotonic() - t:.2f} {u.ru_utime + u.ru_stime:.2f}", file=open(sys.argv[1] + ".time", "w"))' \
+    "$work/out" "$@"
+  mv "$work/out.time" "$work/time"
+}
+bp_point() {  # rate warmup measure → "latency accepted wall_s cpu_s" (latency "-" if not drained)
+  timed "$bpsim" run "$cfg" --out "$work/bp" --force --quiet --set accelerator.noc.vcs="$vcs" \
     --set accelerator.noc.wait_for_tail_credit="$tailb" --set accelerator.noc.input_speedup="$speedup" \
     --set accelerator.traffic.rate="$1" --set accelerator.traffic.warmup_cycles="$2" \
-    --set accelerator.traffic.measure_cycles="$3" --set accelerator.traffic.drain_cycles=20000 >/dev/null
-  t1=$(date +%s.%N)
+    --set accelerator.traffic.measure_cycles="$3" --set accelerator.traffic.drain_cycles=20000
   python3 -c "import json; n=json.load(open('$work/bp/report.json'))['network']; \
-print(round(n['avg_packet_latency_cycles'],2) if n['packets'] else '-', round(n['accepted_rate'],4), round($t1-$t0,2))"
+print(round(n['avg_packet_latency_cycles'],2) if n['packets'] else '-', round(n['accepted_rate'],4))" | tr '\n' ' '
+  cat "$work/time"
 }
-bs_point() {  # rate warmup_periods sample_period → "latency accepted seconds" ("-" when it gives up)
-  local out t0 t1 lat acc
-  t0=$(date +%s.%N)
-  out=$("$booksim" "$work/mesh88.cfg" injection_rate="$1" warmup_periods="$2" sample_period="$3" max_samples=1 2>&1 || true)
-  t1=$(date +%s.%N)
-  lat=$(echo "$out" | grep 'Packet latency average' | tail -1 | awk '{print $5}')
-  acc=$(echo "$out" | grep 'Accepted flit rate average =' | tail -1 | sed 's/.*= *//;s/ .*//')
-  echo "${lat:--} ${acc:--} $(python3 -c "print(round($t1-$t0,2))")"
+bs_point() {  # rate warmup_periods sample_period → "latency accepted wall_s cpu_s" ("-" when it gives up)
+  local lat acc
+  timed "$booksim" "$work/mesh88.cfg" injection_rate="$1" warmup_periods="$2" sample_period="$3" max_samples=1
+  lat=$(grep 'Packet latency average' "$work/out" | tail -1 | awk '{print $5}')
+  acc=$(grep 'Accepted flit rate average =' "$work/out" | tail -1 | sed 's/.*= *//;s/ .*//')
+  echo "${lat:--} ${acc:--} $(cat "$work/time")"
 }
 saturated() {  # rate latency accepted zero_load → exit 0 when saturated
   python3 -c "import sys; r,l,a,z=sys.argv[1:]; sys.exit(0 if l=='-' or a=='-' or float(l)>3*float(z) \
@@ -85,6 +94,7 @@ pct() { python3 -c "import sys; a,b=sys.argv[1:]; print('n/a' if '-' in (a,b) el
 bp_at() { bp_point "$1" "$window" "$window"; }
 bs_at() { bs_point "$1" 1 "$window"; }
 
+if [[ ${SPEED_ONLY:-0} != 1 ]]; then
 echo "# 8x8 mesh, DOR, $vcs VCs x 8 flits, wait_for_tail_credit $tail, input_speedup $speedup, iSLIP VA and SA,"
 echo "# 1-flit packets, uniform random; $window measured cycles after a $window-cycle warm-up (CONFIG=$config)"
 read -r bz _ _ <<<"$(bp_at 0.01)"
@@ -105,9 +115,20 @@ for r in ${RATES:-}; do
   read -r kl ka _ <<<"$(bs_at "$r")"
   echo "- $r   $bl $ba   $kl $ka   $(pct "$bl" "$kl")"
 done
+fi
 if [[ ${SPEED:-0} == 1 ]]; then
-  echo "# speed: 0.3 flits/node/cycle, 100k measured cycles (no warm-up), wall seconds"
-  read -r _ _ bs <<<"$(bp_point 0.3 0 100000)"
-  read -r _ _ ks <<<"$(bs_point 0.3 0 100000)"
-  echo "bpsim ${bs}s  booksim ${ks}s  speedup $(python3 -c "print(round($ks/$bs,2))")"
+  best() { python3 -c "import sys; print(min(float(x) for x in sys.argv[1:]))" "$@"; }
+  echo "# speed: ${SPEED_CYCLES:-100000} measured cycles (no warm-up), best of ${SPEED_REPEAT:-3} (CONFIG=$config), seconds"
+  echo "# rate   bpsim_wall booksim_wall booksim/bpsim   bpsim_cpu booksim_cpu booksim/bpsim"
+  for r in ${SPEED_RATES:-0.1 0.34}; do
+    bw=() kw=() bc=() kc=()
+    for _ in $(seq "${SPEED_REPEAT:-3}"); do
+      read -r _ _ w c <<<"$(bp_point "$r" 0 "${SPEED_CYCLES:-100000}")"
+      bw+=("$w") bc+=("$c")
+      read -r _ _ w c <<<"$(bs_point "$r" 0 "${SPEED_CYCLES:-100000}")"
+      kw+=("$w") kc+=("$c")
+    done
+    w1=$(best "${bw[@]}") w2=$(best "${kw[@]}") c1=$(best "${bc[@]}") c2=$(best "${kc[@]}")
+    echo "$r   $w1 $w2 $(python3 -c "print(round($w2/$w1,1))")   $c1 $c2 $(python3 -c "print(round($c2/$c1,1))")"
+  done
 fi

@@ -14,6 +14,20 @@ constexpr unsigned kInjPort = 5;  ///< the source's output VCs into its router's
 unsigned opposite(unsigned p) { return p == 0 ? 0 : (p % 2 == 1 ? p + 1 : p - 1); }
 /// Cycles without any flit moving, with flits in routers, before we call it a deadlock.
 constexpr uint64_t kStallLimit = 200000;
+/// Round-robin over the set bits of words[0..⌈n/64⌉): the first at or after `from` (< n),
+/// else the first one; n when none is set.
+unsigned cyclic_first(const uint64_t* words, unsigned n, unsigned from) {
+  const unsigned nw = (n + 63) / 64, fw = from / 64;
+  uint64_t bits = words[fw] & (~uint64_t(0) << (from % 64));
+  for (unsigned k = fw;;) {
+    if (bits) return k * 64 + unsigned(__builtin_ctzll(bits));
+    if (++k == nw) break;
+    bits = words[k];
+  }
+  for (unsigned k = 0; k <= fw; ++k)
+    if (words[k]) return k * 64 + unsigned(__builtin_ctzll(words[k]));
+  return n;
+}
 }  // namespace
 
 Network::Network(const NocConfig& cfg, uint64_t seed) : m_cfg(cfg), m_rng_state(seed * 0x9E3779B97F4A7C15ull + 1) {
@@ -23,14 +37,30 @@ Network::Network(const NocConfig& cfg, uint64_t seed) : m_cfg(cfg), m_rng_state(
   const unsigned n = cfg.nodes(), xbar_inputs = kPorts * cfg.input_speedup;
   m_in.resize(size_t(n) * kPorts * cfg.vcs);
   m_buf.resize(m_in.size() * cfg.buf_depth);
-  m_ovc_busy.assign(size_t(n) * 6 * cfg.vcs, 0);
+  m_ovc_free.assign(size_t(n) * 6, cfg.vcs == 64 ? ~uint64_t(0) : (uint64_t(1) << cfg.vcs) - 1);
   m_ovc_tail.assign(size_t(n) * 6 * cfg.vcs, 0);
   m_credits.assign(size_t(n) * 6 * cfg.vcs, int32_t(cfg.buf_depth));
-  m_router_flits.assign(n, 0);
   m_rc_wait.resize(m_in.size());
   m_routed.resize(m_in.size());
   m_va_wait.assign(n, 0);
-  m_busy_routers.resize(n);
+  m_va_at.assign(n, 0);
+  m_active.resize(n);
+  // Every timer a router sets ends within max(sa + st + link, ni + link, rc, va) cycles, so
+  // a wheel longer than their sum never wraps onto a pending wake.
+  size_t wheel = 1;
+  while (wheel <= size_t(cfg.sa_cycles) + cfg.st_cycles + 2 * cfg.link_cycles + cfg.ni_cycles + cfg.rc_cycles +
+                      cfg.va_cycles + 1)
+    wheel *= 2;
+  m_wake_wheel.resize(wheel);
+  m_wake_mask = wheel - 1;
+  const uint64_t all = cfg.vcs == 64 ? ~uint64_t(0) : (uint64_t(1) << cfg.vcs) - 1;
+  const uint64_t low = (uint64_t(1) << (cfg.vcs / 2)) - 1;  // vc_class_ok: class 0 below V/2, class 1 from it
+  m_class_vcs[0] = cfg.routing == Routing::o1turn ? low : all;
+  m_class_vcs[1] = cfg.routing == Routing::o1turn ? all & ~low : all;
+  for (unsigned pv = 0; pv < kPorts * cfg.vcs; ++pv) {
+    m_vc_of_pv.push_back(uint8_t(pv % cfg.vcs));
+    m_xbar_of_pv.push_back(uint16_t(pv / cfg.vcs * cfg.input_speedup + pv % cfg.vcs % cfg.input_speedup));
+  }
   m_busy_sources.resize(n);
   m_sw_grant.assign(size_t(n) * kPorts, 0);
   m_sw_accept.assign(size_t(n) * xbar_inputs, 0);
@@ -110,7 +140,7 @@ void Network::push_flit(unsigned router, unsigned port, unsigned vc, const Flit&
   if (in.count >= m_cfg.buf_depth) throw std::logic_error("mesh::Network: buffer overflow (credit bug)");
   m_buf[i * m_cfg.buf_depth + ring(in.head + in.count)] = f;
   if (in.count++ == 0 && !in.routed) m_rc_wait.insert(i);
-  if (m_router_flits[router]++ == 0) m_busy_routers.insert(router);
+  wake(router, f.ready);
   ++m_flits_in_routers;
   ++m_cnt.buffer_writes;
 }
@@ -124,7 +154,6 @@ void Network::pop_flits(unsigned router, unsigned port, unsigned vc, InVc& in) {
     in.head = ring(in.head + 1);
     --in.count;
     ++in.popped;
-    if (--m_router_flits[router] == 0) m_busy_routers.erase(router);
     --m_flits_in_routers;
     ++m_cnt.buffer_reads;
     // The credit leaves at the end of this cycle and crosses the credit channel.
@@ -132,14 +161,28 @@ void Network::pop_flits(unsigned router, unsigned port, unsigned vc, InVc& in) {
   }
 }
 
+void Network::set_ovc_busy(size_t oi) { m_ovc_free[oi / m_cfg.vcs] &= ~(uint64_t(1) << (oi % m_cfg.vcs)); }
+void Network::set_ovc_free(size_t oi) {
+  const size_t rp = oi / m_cfg.vcs;
+  m_ovc_free[rp] |= uint64_t(1) << (oi % m_cfg.vcs);
+  if (rp % 6 != kInjPort) m_va_at[rp / 6] = 0;  // a head waiting for a VC may take this one
+}
+
 void Network::return_credit(uint32_t ovc) {
   ++m_credits[ovc];
-  if (m_ovc_tail[ovc] && m_credits[ovc] == int32_t(m_cfg.buf_depth)) m_ovc_tail[ovc] = 0, m_ovc_busy[ovc] = 0;
+  if (m_ovc_tail[ovc] && m_credits[ovc] == int32_t(m_cfg.buf_depth)) m_ovc_tail[ovc] = 0, set_ovc_free(ovc);
+  // A credit (or the VC it frees) may let the router's waiting flits or heads go; a source
+  // (the injection port's VCs) tries every cycle it has a packet anyway.
+  const size_t rp = ovc / m_cfg.vcs;
+  if (rp % 6 == kInjPort) return;
+  // Only a free VC is allocated, so only its credits can change what VC allocation may grant.
+  if (m_ovc_free[rp] >> (ovc % m_cfg.vcs) & 1) m_va_at[rp / 6] = 0;
+  wake(unsigned(rp / 6), m_now);
 }
 
 void Network::tail_sent(size_t ovc) {
   if (m_cfg.wait_for_tail_credit) m_ovc_tail[ovc] = 1;  // the credit just spent is still out, so the VC stays held
-  else m_ovc_busy[ovc] = 0;
+  else set_ovc_free(ovc);
 }
 
 void Network::deliver(uint32_t route, uint16_t idx, uint16_t size, unsigned dest, uint64_t at) {
@@ -155,6 +198,7 @@ void Network::deliver(uint32_t route, uint16_t idx, uint16_t size, unsigned dest
 
 void Network::route_head(unsigned router, InVc& in, const Flit& f) {
   const size_t i = size_t(&in - m_in.data());
+  m_step_acted = true;
   m_rc_wait.erase(i);
   m_routed.insert(i);
   in.nbranch = 0;
@@ -164,6 +208,7 @@ void Network::route_head(unsigned router, InVc& in, const Flit& f) {
   in.size = f.size;
   // Route computation starts now: on arrival, or when the head reaches the front of its VC.
   const uint64_t ready = m_now + m_cfg.rc_cycles;
+  m_va_at[router] = std::min(m_va_at[router], ready);
   const Route& rt = m_routes[f.route];
   if (rt.dests.size() == 1) {
     in.br[in.nbranch++] = Branch{uint8_t(route_port(router, rt.dests[0], rt.cls)), rt.cls, -1, true, 0, f.route, ready};
@@ -216,7 +261,12 @@ void Network::va_allocate(unsigned r) {
   // default): each free output VC grants one requester round-robin, each requester accepts
   // one of its grants round-robin; pointers move only on acceptance.
   if (!m_va_wait[r]) return;
-  const unsigned V = m_cfg.vcs, ids = kPorts * V * kPorts;
+  if (m_va_at[r] > m_now) {
+    wake_by(m_va_at[r]);
+    return;
+  }
+  const unsigned V = m_cfg.vcs;
+  const uint32_t ids = kPorts * V * kPorts;
   struct Req {
     uint16_t id;  ///< (p·V + v)·kPorts + b: the requester's place in the grant round-robin
     uint8_t port, cls, b;
@@ -224,33 +274,68 @@ void Network::va_allocate(unsigned r) {
     uint16_t size;
     uint32_t in;       ///< input VC index
     uint64_t granted;  ///< output VCs (of the branch's port) that granted it
+    uint64_t takes;    ///< free output VCs of its port it may take (class and room)
   };
   Req reqs[kPorts * 64 * kPorts];
-  unsigned nreq = 0, ports = 0;
+  uint16_t by_port[kPorts * 64 * kPorts];  // requesters grouped by output port, each group in id order
+  unsigned nreq = 0, count[kPorts + 1] = {0, 0, 0, 0, 0, 0};
+  // Until a head's VA stage ends, or a VC or credit of this router comes free, a round that
+  // grants nothing is repeated unchanged: skip it (m_va_at).
+  uint64_t va_next = kNever;
   const size_t base = ivc_index(r, 0, 0), end = base + size_t(kPorts) * V;
   for (size_t i = m_routed.next(base, end); i < end; i = m_routed.next(i + 1, end)) {
     const InVc& in = m_in[i];
     const unsigned pv = unsigned(i - base);
     for (unsigned b = 0; b < in.nbranch; ++b) {
       const Branch& br = in.br[b];
-      if (br.ovc >= 0 || br.sa_ready > m_now) continue;
-      reqs[nreq++] = Req{uint16_t(pv * kPorts + b), br.port, br.cls, uint8_t(b), br.unicast, in.size, uint32_t(i), 0};
-      ports |= 1u << br.port;
+      if (br.ovc >= 0) continue;
+      if (br.sa_ready > m_now) {
+        wake_by(br.sa_ready);
+        va_next = std::min(va_next, br.sa_ready);
+        continue;
+      }
+      reqs[nreq++] =
+          Req{uint16_t(pv * kPorts + b), br.port, br.cls, uint8_t(b), br.unicast, in.size, uint32_t(i), 0, 0};
+      ++count[br.port + 1];
     }
   }
-  // Requesters are in id order, so the round-robin winner of an output VC with pointer g is
-  // the first eligible requester with id ≥ g, else the first eligible one.
+  // A requester that no free output VC of its port can take waits for a VC to be freed or a
+  // credit to return, both of which wake the router.
+  unsigned ports = 0;
+  for (unsigned o = 0; o < kPorts; ++o) {
+    if (count[o + 1] && m_ovc_free[size_t(r) * 6 + o]) ports |= 1u << o;
+    count[o + 1] += count[o];
+  }
+  m_va_at[r] = va_next;
+  if (!ports) return;
+  unsigned fill[kPorts];
+  std::copy_n(count, kPorts, fill);
+  for (unsigned q = 0; q < nreq; ++q) {
+    Req& rq = reqs[q];
+    by_port[fill[rq.port]++] = uint16_t(q);
+    rq.takes = m_ovc_free[size_t(r) * 6 + rq.port] & m_class_vcs[rq.cls];
+    if (!rq.unicast)
+      for (uint64_t t = rq.takes; t; t &= t - 1)
+        if (!may_take(false, rq.size, ovc_index(r, rq.port, unsigned(__builtin_ctzll(t))))) rq.takes &= ~(t & -t);
+  }
+  // Within a port's group, the round-robin winner of an output VC with pointer g is the first
+  // eligible requester with id ≥ g, else the first eligible one; a lone requester wins every
+  // VC it may take.
   for (unsigned o = 0; o < kPorts; ++o) {
     if (!(ports >> o & 1)) continue;
-    for (unsigned ovc = 0; ovc < V; ++ovc) {
-      const size_t oi = ovc_index(r, o, ovc);
-      if (m_ovc_busy[oi]) continue;
-      const uint32_t g = m_va_grant[oi];
+    if (count[o + 1] - count[o] == 1) {
+      Req& rq = reqs[by_port[count[o]]];
+      rq.granted = rq.takes;
+      continue;
+    }
+    for (uint64_t fr = m_ovc_free[size_t(r) * 6 + o]; fr; fr &= fr - 1) {
+      const unsigned ovc = unsigned(__builtin_ctzll(fr));
+      const uint32_t g = m_va_grant[ovc_index(r, o, ovc)];
       Req* best = nullptr;
       Req* wrapped = nullptr;
-      for (unsigned q = 0; q < nreq; ++q) {
-        Req& rq = reqs[q];
-        if (rq.port != o || !vc_class_ok(rq.cls, ovc) || !may_take(rq.unicast, rq.size, oi)) continue;
+      for (unsigned k = count[o]; k < count[o + 1]; ++k) {
+        Req& rq = reqs[by_port[k]];
+        if (!(rq.takes >> ovc & 1)) continue;
         if (rq.id >= g) {
           best = &rq;
           break;
@@ -262,33 +347,41 @@ void Network::va_allocate(unsigned r) {
     }
   }
   for (unsigned q = 0; q < nreq; ++q) {
-    if (!reqs[q].granted) continue;
+    const uint64_t granted = reqs[q].granted;
+    if (!granted) continue;
     Branch& br = m_in[reqs[q].in].br[reqs[q].b];
     uint32_t& aptr = m_va_accept[size_t(reqs[q].in) * kPorts + reqs[q].b];
-    unsigned ovc = 0;
-    for (unsigned t = 0; t < V; ++t)
-      if (reqs[q].granted >> ((aptr + t) % V) & 1) {
-        ovc = (aptr + t) % V;
-        break;
-      }
-    const size_t oi = ovc_index(r, br.port, ovc);
-    m_ovc_busy[oi] = 1;
+    // Round-robin from aptr (< V): the lowest granted VC at or above it, else the lowest.
+    const uint64_t from = granted & (~uint64_t(0) << aptr);
+    const unsigned ovc = unsigned(__builtin_ctzll(from ? from : granted));
+    m_ovc_free[size_t(r) * 6 + br.port] &= ~(uint64_t(1) << ovc);
     --m_va_wait[r];
     br.ovc = int16_t(ovc);
     br.sa_ready = m_now + m_cfg.va_cycles;
-    m_va_grant[oi] = (reqs[q].id + 1u) % ids;
-    aptr = (ovc + 1) % V;
+    m_va_grant[ovc_index(r, br.port, ovc)] = reqs[q].id + 1u == ids ? 0 : reqs[q].id + 1u;
+    aptr = ovc + 1 == V ? 0 : ovc + 1;
+    m_step_acted = true;
+    m_va_at[r] = m_now + 1;  // a requester granted nothing may take a VC granted to another but not accepted
   }
 }
 
-inline const Network::Flit* Network::ready_flit(unsigned r, size_t i, const InVc& in, unsigned b) const {
+inline const Network::Flit* Network::ready_flit(unsigned r, size_t i, const InVc& in, unsigned b) {
   // The next flit branch b of the routed input VC `in` (index i) can send this cycle, or null.
+  // A flit not yet in the buffer wakes the router when it arrives, a credit when it returns.
   const Branch& br = in.br[b];
-  if (br.ovc < 0 || br.sa_ready > m_now || br.sent >= in.size) return nullptr;
+  if (br.ovc < 0 || br.sent >= in.size) return nullptr;
+  if (br.sa_ready > m_now) {
+    wake_by(br.sa_ready);
+    return nullptr;
+  }
   const unsigned off = br.sent - in.popped;
   if (off >= in.count) return nullptr;
   const Flit& f = m_buf[i * m_cfg.buf_depth + ring(in.head + off)];
-  if (f.ready > m_now || m_credits[ovc_index(r, br.port, unsigned(br.ovc))] <= 0) return nullptr;
+  if (f.ready > m_now) {
+    wake_by(f.ready);
+    return nullptr;
+  }
+  if (m_credits[ovc_index(r, br.port, unsigned(br.ovc))] <= 0) return nullptr;
   return &f;
 }
 
@@ -303,62 +396,66 @@ void Network::sa_allocate(unsigned r) {
   // input VC and the output it won, which no other crossbar input uses this cycle.
   struct Ready {
     uint16_t s, x;  ///< slot, crossbar input
-    uint8_t v, b, o;
+    uint8_t b, o;
+    uint32_t i;  ///< input VC index
     const Flit* f;
   };
-  Ready ready[kPorts * 64 * kPorts];
-  unsigned first[kPorts + 1];  // port p's entries: [first[p], first[p + 1]), in slot order
-  uint8_t want[kPorts * 64];
-  std::fill_n(want, X, uint8_t(0));
-  unsigned n = 0, outs = 0, port = 0;
-  first[0] = 0;
+  Ready ready[kPorts * 64 * kPorts];  // in input VC order: by port, then slot
+  constexpr unsigned kWords = (kPorts * 64 + 63) / 64;
+  uint64_t want[kPorts][kWords];  // per output, the crossbar inputs requesting it
+  const unsigned words = (X + 63) / 64;
+  for (unsigned o = 0; o < kPorts; ++o) {
+    want[o][0] = 0;  // one word unless input_speedup > 12
+    for (unsigned w = 1; w < words; ++w) want[o][w] = 0;
+  }
+  unsigned n = 0, outs = 0;
   const size_t base = ivc_index(r, 0, 0), end = base + size_t(kPorts) * V;
   for (size_t i = m_routed.next(base, end); i < end; i = m_routed.next(i + 1, end)) {
     const InVc& in = m_in[i];
-    const unsigned pv = unsigned(i - base);
-    while (pv >= (port + 1) * V) first[++port] = n;
-    const unsigned v = pv - port * V;
+    const unsigned pv = unsigned(i - base), v = m_vc_of_pv[pv], x = m_xbar_of_pv[pv];
     for (unsigned b = 0; b < in.nbranch; ++b)
       if (const Flit* f = ready_flit(r, i, in, b)) {
         const uint8_t o = in.br[b].port;
-        const unsigned x = port * S + v % S;
-        ready[n++] = Ready{uint16_t(v * kPorts + b), uint16_t(x), uint8_t(v), uint8_t(b), o, f};
-        want[x] |= uint8_t(1u << o);
+        ready[n++] = Ready{uint16_t(v * kPorts + b), uint16_t(x), uint8_t(b), o, uint32_t(i), f};
+        want[o][x / 64] |= uint64_t(1) << (x % 64);
         outs |= 1u << o;
       }
   }
-  while (port < kPorts) first[++port] = n;
   if (!n) return;
-  int grant_to[kPorts];
+  // Each requested output grants the first requesting crossbar input from its pointer; the
+  // granted crossbar inputs (at most one per output), in increasing order, each accept one grant.
+  struct Grant {
+    unsigned x, outs;  ///< crossbar input, the outputs that granted it
+  };
+  Grant grants[kPorts];
+  unsigned ngrants = 0;
   for (unsigned o = 0; o < kPorts; ++o) {
-    grant_to[o] = -1;
     if (!(outs >> o & 1)) continue;
-    const uint32_t ptr = m_sw_grant[r * kPorts + o];
-    for (unsigned t = 0, x = ptr; t < X; ++t, x = x + 1 == X ? 0 : x + 1)
-      if (want[x] & (1u << o)) {
-        grant_to[o] = int(x);
-        break;
-      }
+    const unsigned x = cyclic_first(want[o], X, m_sw_grant[r * kPorts + o]);
+    unsigned k = 0;
+    while (k < ngrants && grants[k].x < x) ++k;
+    if (k < ngrants && grants[k].x == x) {
+      grants[k].outs |= 1u << o;
+      continue;
+    }
+    std::copy_backward(grants + k, grants + ngrants, grants + ngrants + 1);
+    grants[k] = Grant{x, 1u << o};
+    ++ngrants;
   }
   const uint64_t arrive = m_now + m_cfg.sa_cycles + m_cfg.st_cycles + m_cfg.link_cycles;
-  for (unsigned x = 0; x < X; ++x) {
-    if (!want[x]) continue;
-    const unsigned p = x / S;
+  for (unsigned k = 0; k < ngrants; ++k) {
+    const unsigned x = grants[k].x, p = x / S, granted = grants[k].outs;
     uint32_t& aptr = m_sw_accept[r * X + x];
-    int o = -1;
-    for (unsigned t = 0; t < kPorts && o < 0; ++t) {
-      const unsigned oo = (aptr + t) % kPorts;
-      if (grant_to[oo] == int(x)) o = int(oo);
-    }
-    if (o < 0) continue;
-    m_sw_grant[r * kPorts + unsigned(o)] = (x + 1) % X;
-    aptr = (unsigned(o) + 1) % kPorts;
+    const unsigned from = granted & (~0u << aptr);
+    const int o = __builtin_ctz(from ? from : granted);
+    m_sw_grant[r * kPorts + unsigned(o)] = x + 1 == X ? 0 : x + 1;
+    aptr = unsigned(o) + 1 == kPorts ? 0 : unsigned(o) + 1;
     uint32_t& ptr = m_sw_vc[r * X + x];
     // Round-robin from slot ptr: the first candidate at or after it, else the first one.
     const Ready* pick = nullptr;
     const Ready* wrapped = nullptr;
-    for (unsigned k = first[p]; k < first[p + 1]; ++k) {
-      const Ready& c = ready[k];
+    for (unsigned c_k = 0; c_k < n; ++c_k) {
+      const Ready& c = ready[c_k];
       if (c.x != x || c.o != unsigned(o)) continue;
       if (c.s >= ptr) {
         pick = &c;
@@ -368,14 +465,16 @@ void Network::sa_allocate(unsigned r) {
     }
     if (!pick) pick = wrapped;
     if (!pick) continue;
-    const unsigned v = pick->v, b = pick->b;
-    InVc& in = m_in[base + size_t(p) * V + v];
+    const size_t i = pick->i;
+    const unsigned v = m_vc_of_pv[i - base], b = pick->b;
+    InVc& in = m_in[i];
     const Flit f = *pick->f;
     Branch& br = in.br[b];
     const size_t oi = ovc_index(r, unsigned(o), unsigned(br.ovc));
-    ptr = (pick->s + 1u) % slots;
+    ptr = pick->s + 1u == slots ? 0 : pick->s + 1u;
     ++m_cnt.xbar_flits;
     m_progress = m_now;
+    m_step_acted = true;
     --m_credits[oi];
     if (o == 0) {
       // The network interface takes the flit off the ejection channel on arrival.
@@ -393,7 +492,6 @@ void Network::sa_allocate(unsigned r) {
       if (in.nbranch > 1) free_route(in.in_route);
       in.routed = false;
       in.nbranch = 0;
-      const size_t i = base + size_t(p) * V + v;
       m_routed.erase(i);
       if (in.count) m_rc_wait.insert(i);
     }
@@ -407,6 +505,7 @@ void Network::step_router(unsigned r) {
     InVc& in = m_in[i];
     const Flit& f = m_buf[i * m_cfg.buf_depth + in.head];
     if (f.ready <= m_now) route_head(r, in, f);
+    else wake_by(f.ready);
   }
   va_allocate(r);
   sa_allocate(r);
@@ -420,13 +519,13 @@ void Network::inject(unsigned node) {
     // slot (room for the whole packet if it branches), searching round-robin.
     const unsigned V = m_cfg.vcs;
     const Route& rt = m_routes[pk.route];
-    for (unsigned t = 1; t <= V && s.vc < 0; ++t) {
-      const unsigned v = (s.last_vc + t) % V;
+    for (unsigned t = 1, v = s.last_vc; t <= V && s.vc < 0; ++t) {
+      v = v + 1 == V ? 0 : v + 1;
       const size_t oi = ovc_index(node, kInjPort, v);
-      if (!vc_class_ok(rt.cls, v) || m_ovc_busy[oi] || m_credits[oi] <= 0 ||
+      if (!vc_class_ok(rt.cls, v) || !ovc_free(node, kInjPort, v) || m_credits[oi] <= 0 ||
           !may_take(rt.dests.size() == 1, pk.size, oi))
         continue;
-      m_ovc_busy[oi] = 1, s.vc = int16_t(v), s.last_vc = uint16_t(v);
+      set_ovc_busy(oi), s.vc = int16_t(v), s.last_vc = uint16_t(v);
     }
     if (s.vc < 0) return;
   }
@@ -447,8 +546,13 @@ void Network::inject(unsigned node) {
 
 void Network::step() {
   auto& due = m_credit_wheel[m_now % m_credit_wheel.size()];
+  m_credits_due -= due.size();
   for (uint32_t c : due) return_credit(c);
   due.clear();
+  auto& woken = m_wake_wheel[m_now & m_wake_mask];
+  m_wakes_due -= woken.size();
+  for (uint32_t r : woken) m_active.insert(r);
+  woken.clear();
   while (!m_future.empty() && m_future.top().create <= m_now) {
     const Pending& pk = m_future.top();
     m_src[pk.src].q.push_back(pk);
@@ -457,18 +561,54 @@ void Network::step() {
     ++m_cnt.packets_injected;
     m_future.pop();
   }
-  // Sources with a packet queued, then routers with a flit buffered, in id order; a router
-  // that receives its first flit from a lower id this cycle is visited too, as the set is
-  // read as it changes.
+  // Sources with a packet queued, then the routers woken for this cycle, in id order. A
+  // router acts on what it holds and on credits returned by this cycle; what another router
+  // sends it this cycle arrives a link later, so skipping a router with nothing due, and the
+  // order among the others, change nothing but the order of deliveries, kept by id.
   if (m_queued_msgs)
     for (unsigned n = m_busy_sources.next(0); n < m_busy_sources.size(); n = m_busy_sources.next(n + 1)) inject(n);
-  if (m_flits_in_routers) {
-    for (unsigned r = m_busy_routers.next(0); r < m_busy_routers.size(); r = m_busy_routers.next(r + 1)) step_router(r);
-    if (m_now - m_progress > kStallLimit)
-      throw std::runtime_error("mesh network: no flit moved for " + std::to_string(kStallLimit) +
-                               " cycles (deadlock) at cycle " + std::to_string(m_now));
+  const bool busy = m_flits_in_routers != 0;
+  for (unsigned r = m_active.next(0); r < m_active.size(); r = m_active.next(r + 1)) {
+    m_active.erase(r);
+    m_step_wake = kNever;
+    m_step_acted = false;
+    step_router(r);
+    // A router that acted is visited again next cycle; one that did not sleeps until its
+    // earliest timer, or until a flit or a credit arrives (push_flit, return_credit).
+    const uint64_t t = m_step_acted ? m_now + 1 : m_step_wake;
+    if (t != kNever) wake(r, t);
   }
+  if (busy && m_now - m_progress > kStallLimit)
+    throw std::runtime_error("mesh network: no flit moved for " + std::to_string(kStallLimit) +
+                             " cycles (deadlock) at cycle " + std::to_string(m_now));
   ++m_now;
+}
+
+uint64_t Network::next_event() const {
+  if (m_queued_msgs || m_active.any()) return m_now;
+  uint64_t t = m_future.empty() ? kNever : std::max(m_now, m_future.top().create);
+  if (m_credits_due)
+    for (uint64_t k = 0; k < m_credit_wheel.size() && m_now + k < t; ++k)
+      if (!m_credit_wheel[(m_now + k) % m_credit_wheel.size()].empty()) {
+        t = m_now + k;
+        break;
+      }
+  if (m_wakes_due)
+    for (uint64_t k = 0; k <= m_wake_mask && m_now + k < t; ++k)
+      if (!m_wake_wheel[(m_now + k) & m_wake_mask].empty()) {
+        t = m_now + k;
+        break;
+      }
+  return t;
+}
+
+void Network::check_stall(uint64_t upto) const {
+  // The cycle-by-cycle watchdog's verdict for cycles [now, upto) in which nothing moves.
+  if (!m_flits_in_routers) return;
+  const uint64_t c = std::max(m_now, m_progress + kStallLimit + 1);
+  if (c < upto)
+    throw std::runtime_error("mesh network: no flit moved for " + std::to_string(kStallLimit) +
+                             " cycles (deadlock) at cycle " + std::to_string(c));
 }
 
 void Network::run_until(uint64_t t) {
@@ -476,15 +616,27 @@ void Network::run_until(uint64_t t) {
     if (m_flits_in_routers == 0 && m_queued_msgs == 0) {
       const uint64_t next = m_future.empty() ? t : std::min(t, m_future.top().create);
       if (next > m_now + m_credit_wheel.size()) {
-        // Nothing in flight: return the outstanding credits and jump.
+        // Nothing in flight: return the outstanding credits and jump; no router has work.
         for (auto& due : m_credit_wheel) {
           for (uint32_t c : due) return_credit(c);
           due.clear();
         }
+        m_credits_due = 0;
+        for (auto& woken : m_wake_wheel) woken.clear();
+        m_wakes_due = 0;
+        for (size_t r = m_active.next(0); r < m_active.size(); r = m_active.next(r + 1)) m_active.erase(r);
         m_now = next;
         m_progress = m_now;
         continue;
       }
+    }
+    const uint64_t next = next_event();
+    if (next > m_now) {
+      // Cycles in which no router, source or credit acts: jump over them.
+      const uint64_t to = std::min(next, t);
+      check_stall(to);
+      m_now = to;
+      continue;
     }
     step();
   }
@@ -492,8 +644,14 @@ void Network::run_until(uint64_t t) {
 
 uint64_t Network::drain() {
   while (!idle()) {
-    const uint64_t next = m_future.empty() ? m_now + 1 : std::max(m_now + 1, m_future.top().create);
-    run_until(m_flits_in_routers || m_queued_msgs ? m_now + 1 : next);
+    if (m_flits_in_routers || m_queued_msgs) {
+      // One event at a time, so the clock stops in the cycle after the last flit leaves.
+      const uint64_t next = next_event();
+      check_stall(next);
+      run_until(next + 1);
+      continue;
+    }
+    run_until(std::max(m_now + 1, m_future.top().create));
   }
   return std::max(m_now, m_last_arrival);
 }

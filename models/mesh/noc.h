@@ -1,7 +1,8 @@
 #pragma once
 /// The mesh network core: input-queued virtual-channel routers with credit flow control,
 /// separable iSLIP allocators, crossbar input speedup, dimension-order routing and tree
-/// multicast, timed at flit granularity in one compact cycle loop that skips idle periods. Plain C++ with plain inputs
+/// multicast, timed at flit granularity by an event-driven kernel: a router is visited only in
+/// cycles where it can act, and the clock jumps over cycles where none can. Plain C++ with plain inputs
 /// (messages) and outputs (delivery callbacks, counters), so an RTL router can replace it later.
 #include <algorithm>
 #include <cstdint>
@@ -77,7 +78,7 @@ class Network : public NocModel {
   void send(uint32_t src, const std::vector<uint16_t>& dests, unsigned flits, uint64_t create, uint32_t tag) override;
   /// Simulates exactly one cycle.
   void step();
-  /// Simulates until cycle `t`, skipping cycles where nothing is in flight.
+  /// Simulates until cycle `t`, jumping over cycles in which no router, source or credit acts.
   void run_until(uint64_t t) override;
   /// Simulates until every sent message is delivered; returns the cycle reached.
   uint64_t drain() override;
@@ -157,11 +158,14 @@ class Network : public NocModel {
       return std::min(end, w * 64 + unsigned(__builtin_ctzll(bits)));
     }
     size_t next(size_t i) const { return next(i, m_n); }
+    bool any() const { return next(0) < m_n; }
 
    private:
     size_t m_n = 0;
     std::vector<uint64_t> m_words;
   };
+
+  static constexpr uint64_t kNever = ~uint64_t(0);
 
   uint32_t new_route(uint32_t msg, uint8_t cls);
   void free_route(uint32_t r) { m_free_routes.push_back(r); }
@@ -186,12 +190,36 @@ class Network : public NocModel {
   void return_credit(uint32_t ovc);
   /// The tail of a packet has left through output VC `ovc`.
   void tail_sent(size_t ovc);
-  void due_credit(uint64_t at, size_t ovc) { m_credit_wheel[at % m_credit_wheel.size()].push_back(uint32_t(ovc)); }
+  void due_credit(uint64_t at, size_t ovc) {
+    m_credit_wheel[at % m_credit_wheel.size()].push_back(uint32_t(ovc));
+    ++m_credits_due;
+  }
+  /// Router `r` may act in cycle `t` (> now: the wake wheel; = now: this cycle's visit set).
+  void wake(unsigned r, uint64_t t) {
+    if (t <= m_now) {
+      m_active.insert(r);
+      return;
+    }
+    m_wake_wheel[t & m_wake_mask].push_back(r);
+    ++m_wakes_due;
+  }
+  /// A timer of the router being visited expires at `t`: it must be visited again by then.
+  void wake_by(uint64_t t) { m_step_wake = std::min(m_step_wake, t); }
+  /// Output VC `v` of port `p` at router `r` (p < 6) is free.
+  bool ovc_free(unsigned r, unsigned p, unsigned v) const { return m_ovc_free[size_t(r) * 6 + p] >> v & 1; }
+  void set_ovc_busy(size_t oi);
+  void set_ovc_free(size_t oi);
+  /// The first cycle ≥ now in which something may happen: a router wakes, a credit falls due,
+  /// a message is created or a source has a packet queued; kNever if none.
+  uint64_t next_event() const;
+  /// The watchdog: throws if flits sit in routers without moving until some cycle before `upto`.
+  void check_stall(uint64_t upto) const;
   bool vc_class_ok(uint8_t cls, unsigned vc) const;  ///< o1turn: XY packets on the low VCs, YX on the high
   /// A packet of `size` flits may take output VC `ovc` (a multicast one needs room for all of it).
   bool may_take(bool unicast, unsigned size, size_t ovc) const;
-  /// The flit branch `b` of routed input VC `in` (index `i`, at `router`) can send this cycle, or null.
-  const Flit* ready_flit(unsigned router, size_t i, const InVc& in, unsigned b) const;
+  /// The flit branch `b` of routed input VC `in` (index `i`, at `router`) can send this cycle,
+  /// or null; when a timer (the stage's end, the flit's arrival) holds it, wake_by that cycle.
+  const Flit* ready_flit(unsigned router, size_t i, const InVc& in, unsigned b);
   /// Position `k` < 2·buf_depth of a ring buffer, wrapped.
   uint32_t ring(uint32_t k) const { return k >= m_cfg.buf_depth ? k - m_cfg.buf_depth : k; }
   void va_allocate(unsigned router);
@@ -202,19 +230,33 @@ class Network : public NocModel {
   Sink m_sink;
   NocCounters m_cnt;
   std::vector<InVc> m_in;
-  std::vector<Flit> m_buf;          ///< ring buffers, buf_depth per input VC
-  std::vector<uint8_t> m_ovc_busy;  ///< output VCs (6 ports: 5 + injection; port 0 is the ejection NI)
+  std::vector<Flit> m_buf;  ///< ring buffers, buf_depth per input VC
+  /// Free output VCs, a bit per VC, per router and port (6 ports: 5 + injection; port 0 is
+  /// the ejection NI).
+  std::vector<uint64_t> m_ovc_free;
   std::vector<uint8_t> m_ovc_tail;  ///< the VC's tail has left; waiting for its credit
   std::vector<int32_t> m_credits;
-  std::vector<uint32_t> m_router_flits;
-  IdSet m_busy_routers;                   ///< routers with m_router_flits > 0
-  IdSet m_busy_sources;                   ///< sources with a packet in their queue
-  IdSet m_rc_wait;                        ///< input VCs holding flits, not routed
-  IdSet m_routed;                         ///< input VCs with InVc::routed
-  std::vector<uint32_t> m_va_wait;        ///< per router: routed branches without an output VC
+  /// Event-driven visits. A router is visited in a cycle only if it is in m_active then:
+  /// woken by a flit's arrival (at its ready cycle), a credit's return, or its own timers
+  /// (a head's route computation, a stage's end), or because it acted in the cycle before.
+  IdSet m_active;                                   ///< routers to visit this cycle
+  std::vector<std::vector<uint32_t>> m_wake_wheel;  ///< routers to visit, by cycle & m_wake_mask
+  uint64_t m_wake_mask = 0, m_wakes_due = 0, m_credits_due = 0;
+  uint64_t m_step_wake = 0;         ///< the visited router's next timer (kNever: none)
+  bool m_step_acted = false;        ///< the visited router changed state this cycle
+  IdSet m_busy_sources;             ///< sources with a packet in their queue
+  IdSet m_rc_wait;                  ///< input VCs holding flits, not routed
+  IdSet m_routed;                   ///< input VCs with InVc::routed
+  std::vector<uint32_t> m_va_wait;  ///< per router: routed branches without an output VC
+  /// Per router: the first cycle its VC allocation can grant anything (0: now).
+  std::vector<uint64_t> m_va_at;
   std::vector<uint16_t> m_dests_scratch;  ///< route_head's copy of a multicast's destinations
   std::vector<uint8_t> m_port_scratch;    ///< route_head: each destination's output port
   std::vector<uint16_t> m_col, m_row;     ///< each node's coordinates
+  uint64_t m_class_vcs[2] = {0, 0};       ///< the VCs of each route class (vc_class_ok as masks)
+  /// Per input VC of a router (p·V + v): its VC v, and its crossbar input p·speedup + v mod speedup.
+  std::vector<uint8_t> m_vc_of_pv;
+  std::vector<uint16_t> m_xbar_of_pv;
   /// iSLIP pointers. Switch: grant per output over crossbar inputs, accept per crossbar input
   /// over outputs, and the VC (branch) a crossbar input offers. VC allocation: grant per output
   /// VC over input-VC branches, accept per input-VC branch over output VCs.
