@@ -725,16 +725,8 @@ def replay(tr, n_fwd, have_frames):
 def traced_allocations(fn):
     """Runs fn() under the memory-history recorder with C++ stacks; returns fn's result and the
     allocations it made, in order: (size, "autograd node|at:: function")."""
-    H = torch.cuda.memory
-    H._record_memory_history(enabled="all", context="alloc", stacks="all", max_entries=200000)
-    try:
-        torch.cuda.synchronize()
-        n0 = len(H._snapshot()["device_traces"][0])
-        out = fn()
-        torch.cuda.synchronize()
-        tr = H._snapshot()["device_traces"][0][n0:]
-    finally:
-        H._record_memory_history(enabled=None)
+    torch.cuda.synchronize()
+    out, tr = _recorded(fn, max_entries=200000)
     return out, [[e["size"], frame_label(e, True)] for e in tr if e["action"] == "alloc"]
 
 
@@ -824,6 +816,21 @@ def conv_shapes(net, batch):
     return shapes
 
 
+def _recorded(fn, max_entries=100000):
+    """fn() under the memory-history recorder with C++ stacks: its result and the trace entries
+    it made (allocations and frees, in order)."""
+    H = torch.cuda.memory
+    H._record_memory_history(enabled="all", context="alloc", stacks="all", max_entries=max_entries)
+    try:
+        n0 = len(H._snapshot()["device_traces"][0])
+        out = fn()
+        torch.cuda.synchronize()
+        tr = H._snapshot()["device_traces"][0][n0:]
+    finally:
+        H._record_memory_history(enabled=None)
+    return out, tr
+
+
 def _conv_call(fn, outputs_of):
     """Runs fn() twice (cuDNN plans built, allocator warm), then once traced. Returns the call's
     requested-bytes peak above the start, the sizes of its outputs and of the allocations it freed
@@ -834,15 +841,7 @@ def _conv_call(fn, outputs_of):
     req = lambda kind: torch.cuda.memory_stats()["requested_bytes.all." + kind]  # noqa: E731
     base = req("current")
     torch.cuda.reset_peak_memory_stats()
-    H = torch.cuda.memory
-    H._record_memory_history(enabled="all", context="alloc", stacks="all", max_entries=100000)
-    try:
-        n0 = len(H._snapshot()["device_traces"][0])
-        out = outputs_of(fn())
-        torch.cuda.synchronize()
-        tr = H._snapshot()["device_traces"][0][n0:]
-    finally:
-        H._record_memory_history(enabled=None)
+    out, tr = _recorded(lambda: outputs_of(fn()))
     peak = req("peak") - base
     # A transient is an allocation freed within the call (an output may reuse a freed
     # workspace's address, so addresses alone do not tell them apart).
@@ -912,15 +911,7 @@ def _trace_call(fn):
     for _ in range(2):
         fn()
     torch.cuda.synchronize()
-    H = torch.cuda.memory
-    H._record_memory_history(enabled="all", context="alloc", stacks="all", max_entries=100000)
-    try:
-        n0 = len(H._snapshot()["device_traces"][0])
-        out = fn()
-        torch.cuda.synchronize()
-        tr = H._snapshot()["device_traces"][0][n0:]
-    finally:
-        H._record_memory_history(enabled=None)
+    out, tr = _recorded(fn)
     del out
     return [[e["action"], e["size"], cpp_label(e)] for e in tr if e["action"] in ("alloc", "free_completed")]
 
