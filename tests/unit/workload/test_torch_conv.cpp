@@ -258,7 +258,22 @@ TEST_CASE("cli: framework pytorch_cuda, ViT's patch conv with its bias", "[cli][
   CHECK(json::parse(r.out).at("peak_bytes").get<uint64_t>() ==
         3 * uint64_t(19267584) + 602112 + 2359296 + 48103568);  // 108,867,728
 
-  // The graph behind it: the copy written by dW's op and freed after it, the staging by db's
+  // Under autocast bf16 the convolution runs on bf16 copies of the image (9,633,792) and of
+  // the weight (1,179,648), both saved, and Z is fp32 (the position table's add promotes).
+  // At dW's pass: Z and the seed gradient 19,267,584 each, the position gradient 602,112,
+  // the tokens' gradient cast to bf16 (ToCopyBackward0) 9,633,792 and its N×C×H×W copy
+  // 9,633,792, the saved copies, dW (bf16) 1,179,648 and cuDNN's bf16 workspace 57,344,144
+  // (torch_conv_workspaces.jsonl, vit_b_16 batch 32 bfloat16).
+  const std::string amp = s.file("pe_amp.yaml",
+                                 "name: pe\nbatch: 32\ninput: {shape: [3, 224, 224]}\nframework: pytorch_cuda\n"
+                                 "autocast: bf16\nlayers:\n  - {kind: patch_embedding, patch: 16, hidden: 768, "
+                                 "class_token: false}\n");
+  const test::CliResult ra = test::run_bpsim("workload " + amp + " --json");
+  REQUIRE(ra.code == 0);
+  CHECK(json::parse(ra.out).at("peak_bytes").get<uint64_t>() ==
+        2 * uint64_t(19267584) + 602112 + 2 * 9633792 + 9633792 + 1179648 + 1179648 + 57344144);  // 127,742,096
+
+  // The fp32 graph: the copy written by dW's op and freed after it, the staging by db's
   // op (reduction_staging over 6,272 rows × 768: 38,535,168 + 24 semaphore bytes), and the
   // bias reduction at the op the memory timeline puts there.
   const OpGraph g = build_step(parse_net_spec(config::load_file(spec)), *test::policy("{kind: none}"));
