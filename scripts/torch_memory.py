@@ -31,6 +31,7 @@ Needs a CUDA GPU. Usage:
                                   (--all | --case NAME [--case NAME ...])
   python3 scripts/torch_memory.py --probe softmax --probe conv
   python3 scripts/torch_memory.py --probe-conv [BATCH ...]   (cuDNN workspaces per convolution and pass)
+  python3 scripts/torch_memory.py --probe-conv 32 64 256 --conv-nets vit_b_16   (ViT-B/16 patch conv with its bias)
 """
 import argparse
 import datetime
@@ -724,16 +725,8 @@ def replay(tr, n_fwd, have_frames):
 def traced_allocations(fn):
     """Runs fn() under the memory-history recorder with C++ stacks; returns fn's result and the
     allocations it made, in order: (size, "autograd node|at:: function")."""
-    H = torch.cuda.memory
-    H._record_memory_history(enabled="all", context="alloc", stacks="all", max_entries=200000)
-    try:
-        torch.cuda.synchronize()
-        n0 = len(H._snapshot()["device_traces"][0])
-        out = fn()
-        torch.cuda.synchronize()
-        tr = H._snapshot()["device_traces"][0][n0:]
-    finally:
-        H._record_memory_history(enabled=None)
+    torch.cuda.synchronize()
+    out, tr = _recorded(fn, max_entries=200000)
     return out, [[e["size"], frame_label(e, True)] for e in tr if e["action"] == "alloc"]
 
 
@@ -823,6 +816,21 @@ def conv_shapes(net, batch):
     return shapes
 
 
+def _recorded(fn, max_entries=100000):
+    """fn() under the memory-history recorder with C++ stacks: its result and the trace entries
+    it made (allocations and frees, in order)."""
+    H = torch.cuda.memory
+    H._record_memory_history(enabled="all", context="alloc", stacks="all", max_entries=max_entries)
+    try:
+        n0 = len(H._snapshot()["device_traces"][0])
+        out = fn()
+        torch.cuda.synchronize()
+        tr = H._snapshot()["device_traces"][0][n0:]
+    finally:
+        H._record_memory_history(enabled=None)
+    return out, tr
+
+
 def _conv_call(fn, outputs_of):
     """Runs fn() twice (cuDNN plans built, allocator warm), then once traced. Returns the call's
     requested-bytes peak above the start, the sizes of its outputs and of the allocations it freed
@@ -833,15 +841,7 @@ def _conv_call(fn, outputs_of):
     req = lambda kind: torch.cuda.memory_stats()["requested_bytes.all." + kind]  # noqa: E731
     base = req("current")
     torch.cuda.reset_peak_memory_stats()
-    H = torch.cuda.memory
-    H._record_memory_history(enabled="all", context="alloc", stacks="all", max_entries=100000)
-    try:
-        n0 = len(H._snapshot()["device_traces"][0])
-        out = outputs_of(fn())
-        torch.cuda.synchronize()
-        tr = H._snapshot()["device_traces"][0][n0:]
-    finally:
-        H._record_memory_history(enabled=None)
+    out, tr = _recorded(lambda: outputs_of(fn()))
     peak = req("peak") - base
     # A transient is an allocation freed within the call (an output may reuse a freed
     # workspace's address, so addresses alone do not tell them apart).
@@ -903,6 +903,66 @@ def probe_conv_table(batches=(32,)):
                 print(json.dumps(rec), flush=True)
                 del x, w, y, gy
                 torch.cuda.empty_cache()
+
+
+def _trace_call(fn):
+    """Runs fn() twice (warm), then once traced: every allocation and free of the call in order,
+    as [action, requested bytes, C++ frame] (what a pass allocates, when it frees it)."""
+    for _ in range(2):
+        fn()
+    torch.cuda.synchronize()
+    out, tr = _recorded(fn)
+    del out
+    return [[e["action"], e["size"], cpp_label(e)] for e in tr if e["action"] in ("alloc", "free_completed")]
+
+
+def probe_vit_patch_conv(batches=(32,)):
+    """--probe-conv ... --conv-nets vit_b_16: torchvision vit_b_16's patchify convolution (conv_proj:
+    3→768, 16×16, stride 16, with a bias) at each batch, fp32 and bf16 (as autocast runs it). The
+    gradient reaching ConvolutionBackward0 is the tokens' gradient seen through _process_input's
+    reshape + permute: a [N, 768, 14, 14] view with channels-last strides, used here as it comes.
+    Passes as probe_conv_table, plus the bias: backward_weight_bias (dW and db: the image needs no
+    gradient, the mask ConvolutionBackward0 uses in ViT), backward_bias (db alone), backward_all;
+    and the same weight+bias pass on a contiguous gradient. Each pass also gets its whole trace
+    (allocations and frees in order, with C++ frames)."""
+    import torchvision
+
+    conv = torchvision.models.vit_b_16().conv_proj.cuda()
+    for batch in batches:
+        for dtype in (torch.float32, torch.bfloat16):
+            torch.manual_seed(1)
+            x = torch.randn(batch, 3, 224, 224, device="cuda", dtype=dtype)
+            w = conv.weight.detach().to(dtype)
+            b = conv.bias.detach().to(dtype)
+            args = (conv.stride, conv.padding, conv.dilation, False, (0, 0), conv.groups)
+            y = torch.ops.aten.convolution(x, w, b, *args)
+            n, c, h, ww = y.shape
+            gy = torch.randn(n, h * ww, c, device="cuda", dtype=dtype).permute(0, 2, 1).reshape(n, c, h, ww)
+            gyc = gy.contiguous()
+            rec = {"probe": "conv_workspace", "net": "vit_b_16", "batch": batch, "conv": "conv_proj",
+                   "input": list(x.shape), "dtype": str(dtype).replace("torch.", ""), "out_channels": c,
+                   "kernel": list(conv.kernel_size), "stride": list(conv.stride), "padding": list(conv.padding),
+                   "dilation": list(conv.dilation), "groups": conv.groups, "bias": True, "output": list(y.shape),
+                   "grad_output_strides": list(gy.stride())}
+            fwd = lambda: torch.ops.aten.convolution(x, w, b, *args)  # noqa: E731
+            rec["forward"] = _conv_call(fwd, lambda o: [o])
+            rec["forward"]["trace"] = _trace_call(fwd)
+            for pas, mask, g in (("backward_data", [True, False, False], gy),
+                                 ("backward_weight", [False, True, False], gy),
+                                 ("backward_bias", [False, False, True], gy),
+                                 ("backward_weight_bias", [False, True, True], gy),
+                                 ("backward_both", [True, True, False], gy),
+                                 ("backward_all", [True, True, True], gy),
+                                 ("backward_weight_bias_contiguous", [False, True, True], gyc)):
+                call = lambda m=mask, g=g: torch.ops.aten.convolution_backward(  # noqa: E731
+                    g, x, w, [c], *args, m)
+                rec[pas] = _conv_call(call, lambda o: [t for t in o if t is not None])
+                rec[pas]["trace"] = _trace_call(call)
+            rec.update({"torch": torch.__version__, "cudnn": torch.backends.cudnn.version(),
+                        "gpu": torch.cuda.get_device_name(), "benchmark": torch.backends.cudnn.benchmark})
+            print(json.dumps(rec), flush=True)
+            del x, w, b, y, gy, gyc
+            torch.cuda.empty_cache()
 
 
 def probe_mse():
@@ -1012,6 +1072,9 @@ def main():
     ap.add_argument("--probe-conv", type=int, nargs="*", metavar="BATCH",
                     help="cuDNN workspace of every distinct ResNet-18/50 convolution at each BATCH (default 32), "
                          "per pass (probe_conv_table)")
+    ap.add_argument("--conv-nets", nargs="+", default=["resnet"], choices=["resnet", "vit_b_16"],
+                    help="what --probe-conv measures: resnet (every ResNet-18/50 conv) and/or vit_b_16 (its "
+                         "patchify conv with its bias, probe_vit_patch_conv)")
     ap.add_argument("--probe", action="append", default=[], choices=sorted(PROBES),
                     help="single-op measurements for the peak analysis (softmax backward, cuDNN convs)")
     a = ap.parse_args()
@@ -1023,7 +1086,10 @@ def main():
         gc.collect()
         torch.cuda.empty_cache()
     if a.probe_conv is not None:
-        probe_conv_table(a.probe_conv or (32,))
+        if "resnet" in a.conv_nets:
+            probe_conv_table(a.probe_conv or (32,))
+        if "vit_b_16" in a.conv_nets:
+            probe_vit_patch_conv(a.probe_conv or (32,))
     if a.list:
         for n, c in CASES.items():
             print("%-28s %s" % (n, c["doc"]))

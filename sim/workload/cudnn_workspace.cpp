@@ -16,7 +16,9 @@ struct Row {
 // scripts/torch_memory.py --probe-conv on one NVIDIA H200 (132 SMs): torch 2.11.0+cu130,
 // cuDNN 9.19.0, cudnn.benchmark off; every distinct convolution of torchvision's resnet18 and
 // resnet50 at batch 32, 64 and 256 (fp32; bf16 as autocast runs resnet50), each pass called alone after two
-// warm-up calls. The raw probe, with each allocation's C++ frame, is
+// warm-up calls; the last rows, torchvision vit_b_16's patch conv (with its bias, fp32 and bf16, same batches;
+// --probe-conv --conv-nets vit_b_16): its cuDNN workspaces only, the gradient's copy and the bias reduction's
+// staging being add_conv_bias_buffers' (framework.cpp). The raw probe, with each allocation's C++ frame, is
 // tests/unit/workload/torch_conv_workspaces.jsonl; test_torch_conv.cpp checks this table
 // against it row by row.
 // clang-format off
@@ -177,6 +179,12 @@ const Row kRows[] = {
     {DType::bf16, 256, 1024, 14, 14, 2048, 1, 2, 0, 1, {154140819, 154140819, 154140688}},  // resnet50 layer4.0.downsample.0
     {DType::bf16, 256, 2048, 7, 7, 512, 1, 1, 0, 1, {64225427, 64225427, 65274127}},  // resnet50 layer4.1.conv1
     {DType::bf16, 256, 512, 7, 7, 512, 3, 1, 1, 1, {30408851, 30408851, 38273775}},  // resnet50 layer4.1.conv2
+    {DType::fp32, 32, 3, 224, 224, 768, 16, 16, 0, 1, {0, 0, 48103568}},  // vit_b_16 conv_proj
+    {DType::bf16, 32, 3, 224, 224, 768, 16, 16, 0, 1, {38469648, 0, 57344144}},  // vit_b_16 conv_proj
+    {DType::fp32, 64, 3, 224, 224, 768, 16, 16, 0, 1, {93061136, 0, 93061264}},  // vit_b_16 conv_proj
+    {DType::bf16, 64, 3, 224, 224, 768, 16, 16, 0, 1, {73793552, 0, 92668048}},  // vit_b_16 conv_proj
+    {DType::fp32, 256, 3, 224, 224, 768, 16, 16, 0, 1, {208666640, 0, 362807632}},  // vit_b_16 conv_proj
+    {DType::bf16, 256, 3, 224, 224, 768, 16, 16, 0, 1, {285736976, 0, 310902928}},  // vit_b_16 conv_proj
 };
 // clang-format on
 
@@ -192,7 +200,7 @@ std::optional<ConvWorkspace> cudnn_conv_workspace(const ConvShape& c, DType dtyp
 
 const char* cudnn_table_provenance() {
   return "measured on an NVIDIA H200 with torch 2.11.0+cu130 and cuDNN 9.19.0 (scripts/torch_memory.py "
-         "--probe-conv: ResNet-18 and ResNet-50 at batch 32, 64 and 256)";
+         "--probe-conv: ResNet-18 and ResNet-50, and ViT-B/16's patch conv, at batch 32, 64 and 256)";
 }
 
 }  // namespace bpsim::workload

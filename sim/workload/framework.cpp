@@ -140,17 +140,21 @@ void split_attention_buffers(OpGraph& g, const AttentionOps& a) {
 
 /// Layers whose PyTorch CUDA memory the model cannot give: binary layers have no PyTorch
 /// operator to follow; a convolution's bias gradient (a sum over N, H and W inside
-/// convolution_backward) was not measured.
+/// convolution_backward) was measured only where `tokens` reads the convolution (ViT's patch
+/// embedding, add_conv_bias_buffers): an N×C×H×W gradient's own reduction was not.
 void refuse_unmodelled(const std::vector<LayerSpec>& layers) {
-  for (const LayerSpec& l : layers) {
+  for (size_t i = 0; i < layers.size(); ++i) {
+    const LayerSpec& l = layers[i];
     if (l.kind == "binary_conv2d" || l.kind == "binary_linear")
       throw InputError(l.loc, l.name,
                        "framework pytorch_cuda cannot account a " + l.kind +
                            " layer's memory (no PyTorch operator defines it); use framework: none");
-    if (l.kind == "conv2d" && l.bias)
+    if (l.kind == "conv2d" && l.bias && (i + 1 == layers.size() || layers[i + 1].kind != "tokens"))
       throw InputError(l.loc, l.name,
-                       "framework pytorch_cuda cannot account a conv2d's bias gradient yet (its reduction "
-                       "inside convolution_backward was not measured); set bias: false or use framework: none");
+                       "framework pytorch_cuda accounts a conv2d's bias gradient only when a tokens layer reads "
+                       "the convolution (its gradient then arrives with channels-last strides, as measured for "
+                       "ViT's patch embedding); the reduction of an N x C x H x W gradient inside "
+                       "convolution_backward was not measured: set bias: false or use framework: none");
     refuse_unmodelled(l.body);
     refuse_unmodelled(l.shortcut);
   }
@@ -227,6 +231,61 @@ void hold_conv_saved(OpGraph& g) {
     for (uint32_t t : g.ops[it->second].reads)
       if (std::find(o.reads.begin(), o.reads.end(), t) == o.reads.end()) o.holds.push_back(t);
     dx_op.erase(it);
+  }
+}
+
+/// The global buffers of bias-gradient op `op` summing its gradient, read as a contiguous
+/// rows × features matrix, over its rows (reduction_staging), freed when the sum is done.
+template <typename AddWorkspace>
+void add_bias_staging(OpGraph& g, size_t op, uint64_t rows, uint64_t features, const GpuSpec& gpu,
+                      AddWorkspace& workspace) {
+  const uint64_t elem_bytes = g.tensors[g.ops[op].reads.at(0)].bytes / std::max<uint64_t>(1, rows * features);
+  const uint64_t staging = reduction_staging(rows, features, std::max<uint64_t>(1, elem_bytes), gpu).bytes();
+  if (staging) workspace(op, g.ops[op].layer + ".db.staging", staging);
+}
+
+/// ConvolutionBackward0 of a convolution with a bias whose output `tokens` views as tokens
+/// (refuse_unmodelled admits no other): the gradient reaching it is the tokens' gradient seen
+/// through the permute, with channels-last strides. cuDNN runs on an N×C×H×W copy of it, made
+/// before dX's and dW's passes and freed after dW's workspace; the bias gradient, summed over
+/// N, H and W after them, reduces the strided gradient as a contiguous (N·H·W) × K matrix
+/// over its rows: the Linear bias rule's staging. Measured (scripts/torch_memory.py
+/// --probe-conv --conv-nets vit_b_16, torch 2.11, H200): ViT-B/16's patch conv at batch 32,
+/// 64 and 256, fp32 and bf16, with dW+db as ViT asks (the image needs no gradient) and with
+/// dX too: the copy is the gradient's size; the staging is 38,535,168 + 24, 77,070,336 + 24 and
+/// 138,412,032 + 24 bytes, reduction_staging's figures for 6,272, 12,544 and 50,176 rows × 768.
+/// The node frees its saved input and weight when it ends, after db: db holds what dW read and
+/// held (hold_conv_saved), but not the copy.
+template <typename AddWorkspace>
+void add_conv_bias_buffers(OpGraph& g, const NetSpec& net, AddWorkspace&& workspace) {
+  std::map<std::string, size_t> first_bwd, dw_op;  // layer → its first conv backward op, its dW op
+  for (size_t i = 0; i < g.ops.size(); ++i) {
+    if (g.ops[i].kind == OpKind::conv && (g.ops[i].detail == "conv2d_dx" || g.ops[i].detail == "conv2d_dw")) {
+      first_bwd.emplace(g.ops[i].layer, i);
+      if (g.ops[i].detail == "conv2d_dw") dw_op[g.ops[i].layer] = i;
+      continue;
+    }
+    if (g.ops[i].detail != "bias_grad") continue;
+    const auto dw_it = dw_op.find(g.ops[i].layer);
+    if (dw_it == dw_op.end()) continue;  // a Linear's bias: apply_framework's loop
+    Op& dw = g.ops[dw_it->second];
+    std::vector<uint32_t>& held = g.ops[i].holds;
+    for (const std::vector<uint32_t>* ts : {&dw.reads, &dw.holds})
+      for (uint32_t t : *ts)
+        if (std::find(g.ops[i].reads.begin(), g.ops[i].reads.end(), t) == g.ops[i].reads.end()) held.push_back(t);
+    const ConvShape& c = dw.conv;
+    const uint32_t dy = g.ops[i].reads.at(0);
+    Tensor copy;
+    copy.id = uint32_t(g.tensors.size());
+    copy.name = g.ops[i].layer + ".dy_nchw";
+    copy.bytes = g.tensors[dy].bytes;
+    copy.role = TensorRole::workspace;
+    g.tensors.push_back(copy);
+    g.ops[first_bwd.at(g.ops[i].layer)].writes.push_back(copy.id);
+    dw.holds.push_back(copy.id);
+    add_bias_staging(g, i, c.n * c.p * c.q, c.k, net.gpu, workspace);
+    first_bwd.erase(g.ops[i].layer);
+    dw_op.erase(dw_it);
   }
 }
 
@@ -320,6 +379,7 @@ void apply_framework(OpGraph& g, const NetSpec& net) {
   }
   add_conv_workspaces(g, net, workspace);
   hold_conv_saved(g);
+  add_conv_bias_buffers(g, net, workspace);
   for (const auto& [layer, a] : attention)
     if (a.qk >= 0 && a.pv >= 0 && a.dv >= 0 && a.dp >= 0 && a.dq >= 0 && a.dk >= 0) split_attention_buffers(g, a);
   std::vector<int64_t> writer(g.tensors.size(), -1);
@@ -363,16 +423,13 @@ void apply_framework(OpGraph& g, const NetSpec& net) {
     }
     if (g.ops[i].detail != "bias_grad") continue;
     const auto dw_it = weight_grad_op.find(g.ops[i].layer);
-    if (dw_it == weight_grad_op.end()) continue;  // a convolution's bias
+    if (dw_it == weight_grad_op.end()) continue;  // a convolution's bias: add_conv_bias_buffers
     hold_weight_copy(g, writer, data_grad_op, i);
     const Op& dw = g.ops[dw_it->second];
     // AddmmBackward0 returns dX and dW; autograd then sums the bias's gradient over the rows
     // (validate_outputs → sum_to) inside the same node: dX = dY·Wᵀ, dW = Xᵀ·dY, then db.
-    const uint64_t rows = dw.gemm.k, features = dw.gemm.n;
-    const uint32_t dy = g.ops[i].reads.at(0), x = dw.reads.at(0);
-    const uint64_t elem_bytes = g.tensors[dy].bytes / std::max<uint64_t>(1, rows * features);
-    const uint64_t staging = reduction_staging(rows, features, std::max<uint64_t>(1, elem_bytes), net.gpu).bytes();
-    if (staging) workspace(i, g.ops[i].layer + ".db.staging", staging);
+    const uint32_t x = dw.reads.at(0);
+    add_bias_staging(g, i, dw.gemm.k, dw.gemm.n, net.gpu, workspace);
     // The node releases its saved input when it has finished, after db. A tensor recomputed
     // by a non-reentrant checkpoint is handed to the node by the unpack hook and dropped when
     // apply() returns, before the bias reduction: no hold.

@@ -184,8 +184,8 @@ TEST_CASE("framework: pytorch_cuda refuses what it cannot account", "[workload][
   }
   CHECK_THROWS_WITH(build_step(spec("name: t\nbatch: 2\ninput: {shape: [3, 8, 8]}\nframework: pytorch_cuda\n"
                                     "layers:\n  - {kind: conv2d, out_channels: 4, kernel: 3, name: c1}\n")),
-                    Catch::Contains("net.yaml:6:5: c1: framework pytorch_cuda cannot account a conv2d's bias "
-                                    "gradient yet"));
+                    Catch::Contains("net.yaml:6:5: c1: framework pytorch_cuda accounts a conv2d's bias "
+                                    "gradient only when a tokens layer reads the convolution"));
   // A policy that rewrites the step into something PyTorch does not run.
   const NetSpec mlp = spec(
       "name: t\nbatch: 4\ninput: {shape: [8]}\nframework: pytorch_cuda\nlayers:\n"

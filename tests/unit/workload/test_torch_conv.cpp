@@ -17,6 +17,7 @@
 #include "sim/ir/liveness.h"
 #include "sim/workload/builder.h"
 #include "sim/workload/cudnn_workspace.h"
+#include "sim/workload/framework.h"
 #include "sim/workload/spec.h"
 #include "tests/cli/cli_harness.h"
 #include "tests/unit/workload/graph_lookup.h"
@@ -29,10 +30,14 @@ using nlohmann::json;
 
 namespace {
 
-/// The workspaces one pass of a probed convolution freed before returning, in order.
-std::vector<uint64_t> workspaces(const json& pass) {
+/// cuDNN's workspaces (made in run_conv_plan) one pass of a probed convolution freed before
+/// returning, in order; with `cudnn` false, its other transients (a gradient's copy, a bias
+/// reduction's staging).
+std::vector<uint64_t> workspaces(const json& pass, bool cudnn = true) {
   std::vector<uint64_t> out;
-  for (const json& w : pass.at("workspaces")) out.push_back(w.at(0).get<uint64_t>());
+  for (const json& w : pass.at("workspaces"))
+    if ((w.at(1).get<std::string>().find("run_conv_plan") != std::string::npos) == cudnn)
+      out.push_back(w.at(0).get<uint64_t>());
   return out;
 }
 
@@ -63,14 +68,17 @@ TEST_CASE("cuDNN workspace table: every probed convolution, pass by pass", "[wor
     INFO(j.at("net").get<std::string>() << " batch " << j.at("batch") << " " << j.at("conv").get<std::string>() << " "
                                         << j.at("dtype").get<std::string>());
     REQUIRE(j.at("cudnn").get<int>() == 91900);
-    // What the model adds per op: a pass's peak is its output plus at most one workspace
-    // (nothing else transient), allocated after the output.
+    // What the model adds per op: a pass's peak is its output plus at most one workspace,
+    // allocated after the output, and (ViT's patch conv, whose gradient comes with
+    // channels-last strides) the gradient's copy; nothing else transient.
+    const bool biased = j.value("bias", false);
     for (const char* pass : {"forward", "backward_data", "backward_weight"}) {
       const json& p = j.at(pass);
       uint64_t outputs = 0;
       for (const json& o : p.at("outputs")) outputs += o.get<uint64_t>();
       CHECK(workspaces(p).size() <= 1);
-      CHECK(p.at("peak_requested").get<uint64_t>() == outputs + total(workspaces(p)));
+      CHECK(p.at("peak_requested").get<uint64_t>() == outputs + total(workspaces(p)) + total(workspaces(p, false)));
+      if (!biased || std::string(pass) == "forward") CHECK(workspaces(p, false).empty());
     }
     // ConvolutionBackward0 with both gradients: dX's pass, then dW's, each with its workspace.
     std::vector<uint64_t> both = workspaces(j.at("backward_data"));
@@ -95,9 +103,33 @@ TEST_CASE("cuDNN workspace table: every probed convolution, pass by pass", "[wor
     CHECK(ws->forward == total(workspaces(j.at("forward"))));
     CHECK(ws->backward_data == total(workspaces(j.at("backward_data"))));
     CHECK(ws->backward_weight == total(workspaces(j.at("backward_weight"))));
+    if (biased) {
+      // framework.cpp's add_conv_bias_buffers: ConvolutionBackward0 as ViT runs it (dW and db,
+      // the image needs no gradient) copies the strided gradient (Y's size) before dW's pass
+      // and frees it after dW's workspace, then sums the bias over N·P·Q rows × K with the
+      // Linear bias rule's staging (buffer, then semaphores). Its peak is the larger phase.
+      const uint64_t y_bytes = j.at("forward").at("outputs")[0].get<uint64_t>();
+      const uint64_t rows_nhw = c.n * c.p * c.q, elem_bytes = y_bytes / (rows_nhw * c.k);
+      const ReductionStaging st = reduction_staging(rows_nhw, c.k, elem_bytes, GpuSpec{});
+      CHECK(st.buffer > 0);
+      const json& wb = j.at("backward_weight_bias");
+      CHECK(workspaces(j.at("backward_data"), false) == std::vector<uint64_t>{y_bytes});
+      CHECK(workspaces(wb, false) == std::vector<uint64_t>{y_bytes, st.buffer, st.semaphores});
+      CHECK(workspaces(wb) == std::vector<uint64_t>{ws->backward_weight});
+      const uint64_t dw = wb.at("outputs")[0].get<uint64_t>(), db = wb.at("outputs")[1].get<uint64_t>();
+      CHECK(wb.at("peak_requested").get<uint64_t>() ==
+            std::max(y_bytes + dw + ws->backward_weight, dw + db + st.bytes()));
+      // With dX as well, the one copy serves both passes (dX's has no cuDNN workspace here).
+      CHECK(workspaces(j.at("backward_all"), false) == workspaces(wb, false));
+      // A contiguous N×K×P×Q gradient is neither copied nor reduced through a staging buffer:
+      // the rule holds for the channels-last gradient only (framework.cpp refuses the rest).
+      CHECK(workspaces(j.at("backward_weight_bias_contiguous"), false).empty());
+    }
     ++rows;
   }
-  CHECK(rows == 156);  // 52 distinct convolutions (resnet18 fp32, resnet50 fp32 and bf16) × 3 batches
+  // 52 distinct ResNet convolutions (resnet18 fp32, resnet50 fp32 and bf16) and ViT-B/16's
+  // patch conv (fp32, bf16), × 3 batches
+  CHECK(rows == 162);
   // An unmeasured batch, or dtype, is not in the table.
   CHECK_FALSE(cudnn_conv_workspace(ConvShape{16, 64, 56, 56, 64, 3, 3, 1, 1, 1, 56, 56}, DType::fp32));
   CHECK_FALSE(cudnn_conv_workspace(ConvShape{32, 64, 56, 56, 64, 3, 3, 1, 1, 1, 56, 56}, DType::fp16));
@@ -192,11 +224,13 @@ TEST_CASE("cli: framework pytorch_cuda refuses convolutions it has no measuremen
                       s.file("block.yaml", head + "layers:\n  - {kind: basic_block, out_channels: 64, stride: 2}\n"));
   CHECK(r.code == 2);
   CHECK_THAT(r.err, Catch::Contains("block.yaml:6:5: basic_block0.conv1: framework pytorch_cuda has no measured"));
-  // A convolution's bias gradient (its reduction inside convolution_backward) was not measured.
+  // A convolution's bias gradient is measured only as ViT's patch embedding reduces it (the
+  // gradient through `tokens`, channels-last); an N×C×H×W gradient's reduction was not.
   r = test::run_bpsim("workload " + s.file("bias.yaml", head + "layers:\n  - {kind: conv2d, out_channels: 64, "
                                                                "kernel: 3, padding: 1, name: c}\n"));
   CHECK(r.code == 2);
-  CHECK_THAT(r.err, Catch::Contains("bias.yaml:6:5: c: framework pytorch_cuda cannot account a conv2d's bias"));
+  CHECK_THAT(r.err, Catch::Contains("bias.yaml:6:5: c: framework pytorch_cuda accounts a conv2d's bias gradient "
+                                    "only when a tokens layer reads the convolution"));
   // The table is the H200's: another GPU's cuDNN heuristics pick other algorithms.
   r = test::run_bpsim("workload " +
                       s.file("gpu.yaml", head + "gpu: {sms: 108}\nlayers:\n  - {kind: conv2d, "
@@ -204,4 +238,58 @@ TEST_CASE("cli: framework pytorch_cuda refuses convolutions it has no measuremen
   CHECK(r.code == 2);
   CHECK_THAT(r.err, Catch::Contains("gpu: framework pytorch_cuda knows cuDNN's convolution workspaces only as "
                                     "measured on an NVIDIA H200"));
+}
+
+TEST_CASE("cli: framework pytorch_cuda, ViT's patch conv with its bias", "[cli][workload][framework]") {
+  // ViT-B/16's patch embedding alone (no class token), batch 32, fp32: conv_proj 3→768,
+  // 16×16, stride 16 (Y = 32·768·14·14·4 = 19,267,584 B, no forward workspace), the tokens
+  // view, the position embedding added (Z, 19,267,584 B). Backward: the caller holds Z and
+  // the seed gradient (19,267,584 each); the position table's gradient (196·768·4 = 602,112)
+  // is made first; then ConvolutionBackward0 (dW and db: the image needs no gradient), whose
+  // peak is dW's pass: the gradient's N×C×H×W copy 19,267,584 + dW 2,359,296 + cuDNN's
+  // workspace 48,103,568 (torch_conv_workspaces.jsonl, vit_b_16 batch 32 float32). The bias
+  // reduction after it (3,072 + 38,535,192 of staging) is lower.
+  test::Scratch s("torch_conv_vit");
+  const std::string spec = s.file("pe.yaml",
+                                  "name: pe\nbatch: 32\ninput: {shape: [3, 224, 224]}\nframework: pytorch_cuda\n"
+                                  "layers:\n  - {kind: patch_embedding, patch: 16, hidden: 768, class_token: false}\n");
+  const test::CliResult r = test::run_bpsim("workload " + spec + " --json");
+  REQUIRE(r.code == 0);
+  CHECK(json::parse(r.out).at("peak_bytes").get<uint64_t>() ==
+        3 * uint64_t(19267584) + 602112 + 2359296 + 48103568);  // 108,867,728
+
+  // Under autocast bf16 the convolution runs on bf16 copies of the image (9,633,792) and of
+  // the weight (1,179,648), both saved, and Z is fp32 (the position table's add promotes).
+  // At dW's pass: Z and the seed gradient 19,267,584 each, the position gradient 602,112,
+  // the tokens' gradient cast to bf16 (ToCopyBackward0) 9,633,792 and its N×C×H×W copy
+  // 9,633,792, the saved copies, dW (bf16) 1,179,648 and cuDNN's bf16 workspace 57,344,144
+  // (torch_conv_workspaces.jsonl, vit_b_16 batch 32 bfloat16).
+  const std::string amp = s.file("pe_amp.yaml",
+                                 "name: pe\nbatch: 32\ninput: {shape: [3, 224, 224]}\nframework: pytorch_cuda\n"
+                                 "autocast: bf16\nlayers:\n  - {kind: patch_embedding, patch: 16, hidden: 768, "
+                                 "class_token: false}\n");
+  const test::CliResult ra = test::run_bpsim("workload " + amp + " --json");
+  REQUIRE(ra.code == 0);
+  CHECK(json::parse(ra.out).at("peak_bytes").get<uint64_t>() ==
+        2 * uint64_t(19267584) + 602112 + 2 * 9633792 + 9633792 + 1179648 + 1179648 + 57344144);  // 127,742,096
+
+  // The fp32 graph: the copy written by dW's op and freed after it, the staging by db's
+  // op (reduction_staging over 6,272 rows × 768: 38,535,168 + 24 semaphore bytes), and the
+  // bias reduction at the op the memory timeline puts there.
+  const OpGraph g = build_step(parse_net_spec(config::load_file(spec)), *test::policy("{kind: none}"));
+  const Op& dw = test::find_op(g, "patch_embedding0.conv_proj.dw");
+  const Op& db = test::find_op(g, "patch_embedding0.conv_proj.db");
+  const auto named = [&](const Op& o, const std::string& suffix) {
+    for (uint32_t t : o.writes)
+      if (g.tensors[t].name.size() >= suffix.size() &&
+          g.tensors[t].name.compare(g.tensors[t].name.size() - suffix.size(), suffix.size(), suffix) == 0)
+        return g.tensors[t].bytes;
+    return uint64_t(0);
+  };
+  CHECK(named(dw, ".dy_nchw") == 19267584);
+  CHECK(named(db, ".db.staging") == 38535168 + 24);
+  const std::vector<uint64_t> during = memory_timeline(g);
+  CHECK(during[size_t(dw.id)] == 108867728);
+  // At db: Z, the seed gradient, the position gradient, dW, db and the staging.
+  CHECK(during[size_t(db.id)] == 2 * uint64_t(19267584) + 602112 + 2359296 + 3072 + 38535192);
 }
