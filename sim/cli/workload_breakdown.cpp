@@ -92,16 +92,20 @@ void print_breakdown(const std::string& spec, int64_t batch, const std::string& 
     const char* name;
     double (*get)(const MemoryBreakdown&);
   };
+  // The lines down to total are what is live at the step's high-water mark and add up to it;
+  // the two after it say where the forward ends and how high forward + backward go.
   static const Line lines[] = {
       {"weights", [](const MemoryBreakdown& b) { return double(b.weights); }},
-      {"gradients", [](const MemoryBreakdown& b) { return double(b.gradients); }},
       {"optimizer_state", [](const MemoryBreakdown& b) { return double(b.optimizer_state); }},
       {"input", [](const MemoryBreakdown& b) { return double(b.input); }},
+      {"workspaces", [](const MemoryBreakdown& b) { return double(b.workspaces); }},
+      {"gradients", [](const MemoryBreakdown& b) { return double(b.gradients); }},
       {"activations", [](const MemoryBreakdown& b) { return double(b.activations); }},
       {"temporaries", [](const MemoryBreakdown& b) { return double(b.temporaries); }},
       {"optimizer_step", [](const MemoryBreakdown& b) { return double(b.optimizer_step); }},
-      {"workspaces", [](const MemoryBreakdown& b) { return double(b.workspaces); }},
       {"total", [](const MemoryBreakdown& b) { return double(b.total); }},
+      {"saved@forward", [](const MemoryBreakdown& b) { return double(b.saved_after_forward); }},
+      {"peak fwd+bwd", [](const MemoryBreakdown& b) { return double(b.peak); }},
   };
   auto shown = [&](const Line& l) {
     return framework || (std::string(l.name) != "optimizer_step" && std::string(l.name) != "workspaces");
@@ -117,10 +121,12 @@ void print_breakdown(const std::string& spec, int64_t batch, const std::string& 
                             {"input", b.input},
                             {"activations", b.activations},
                             {"temporaries", b.temporaries},
-                            {"peak", b.peak},
-                            {"total", b.total}};
+                            {"total", b.total},
+                            {"saved_after_forward", b.saved_after_forward},
+                            {"peak", b.peak}};
       if (framework) {
         row["optimizer_step"] = b.optimizer_step;
+        row["optimizer_step_transient"] = b.optimizer_step_transient;
         row["workspaces"] = b.workspaces;
       }
       j["policies"].push_back(row);
@@ -137,6 +143,7 @@ void print_breakdown(const std::string& spec, int64_t batch, const std::string& 
   std::cout << "\n";
   for (const Line& l : lines) {
     if (!shown(l)) continue;
+    if (std::string(l.name) == "saved@forward") std::cout << "\n";
     std::cout << fmt::format("{:<16}", l.name);
     for (const MemoryBreakdown& b : rows) std::cout << fmt::format(" {:>{}}", human(l.get(b)), w);
     std::cout << "\n";

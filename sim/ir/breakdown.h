@@ -8,27 +8,30 @@
 
 namespace bpsim::workload {
 
+/// Every line but `saved_after_forward`, `peak` and `optimizer_step_transient` is what is live
+/// at the step's high-water mark, so the lines are never negative and add up to `total`.
 struct MemoryBreakdown {
   uint64_t weights = 0;          ///< parameters (TensorRole::weight)
-  uint64_t gradients = 0;        ///< every parameter's .grad (TensorRole::weight_gradient)
   uint64_t optimizer_state = 0;  ///< moments, momentum, fp32 master copies (TensorRole::optimizer_state)
   uint64_t input = 0;            ///< the batch (TensorRole::input)
-  uint64_t activations = 0;      ///< kept after the forward: MemorySummary::saved_after_forward_bytes
-  /// peak − activations − gradients: what else is live at the peak (backward buffers, casts,
-  /// recomputed tensors). Negative when the peak comes before all gradients exist while
-  /// activations are already freed, so that both are never live in full at once.
-  int64_t temporaries = 0;
-  uint64_t peak = 0;  ///< MemorySummary::peak_bytes (gradients, activations, temporaries)
-  /// What the optimizer step allocates for itself on top of the gradients, after the backward
-  /// has freed the activations (a framework's: 0 without one).
-  uint64_t optimizer_step = 0;
   /// Library workspaces a process keeps from its first step on, a per-device constant (a
   /// framework's: 0 without one).
   uint64_t workspaces = 0;
-  /// weights + optimizer state + input + workspaces + the larger of peak and gradients +
-  /// optimizer_step: the step's high-water mark (the sum of the lines above when the forward
-  /// and backward set it).
+  uint64_t gradients = 0;  ///< parameters' .grad live at the high-water mark (TensorRole::weight_gradient)
+  /// Tensors the forward or a recompute wrote that are live at the high-water mark: what the
+  /// backward still needs of them.
+  uint64_t activations = 0;
+  /// Everything else live at the high-water mark: backward buffers (dX, dW, …), casts,
+  /// workspaces of kernels, the loss's gradient.
+  uint64_t temporaries = 0;
+  /// The optimizer step's own temporaries when its moment is the high-water mark, else 0.
+  uint64_t optimizer_step = 0;
+  /// weights + optimizer state + input + workspaces + the larger of the forward/backward peak
+  /// and the optimizer step's (all gradients + its temporaries): the sum of the lines above.
   uint64_t total = 0;
+  uint64_t saved_after_forward = 0;       ///< MemorySummary::saved_after_forward_bytes
+  uint64_t peak = 0;                      ///< MemorySummary::peak_bytes (the forward/backward high-water)
+  uint64_t optimizer_step_transient = 0;  ///< what the optimizer step allocates (a framework's: 0 without one)
 };
 
 /// The breakdown of a graph whose memory has been accounted (account_memory), with the
