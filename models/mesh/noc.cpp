@@ -41,7 +41,8 @@ Network::Network(const NocConfig& cfg, uint64_t seed) : m_cfg(cfg), m_rng_state(
   m_ovc_tail.assign(size_t(n) * 6 * cfg.vcs, 0);
   m_credits.assign(size_t(n) * 6 * cfg.vcs, int32_t(cfg.buf_depth));
   m_rc_wait.resize(m_in.size());
-  m_routed.resize(m_in.size());
+  m_va_req.resize(m_in.size());
+  m_sa_req.resize(m_in.size());
   m_va_wait.assign(n, 0);
   m_va_at.assign(n, 0);
   m_active.resize(n);
@@ -200,7 +201,7 @@ void Network::route_head(unsigned router, InVc& in, const Flit& f) {
   const size_t i = size_t(&in - m_in.data());
   m_step_acted = true;
   m_rc_wait.erase(i);
-  m_routed.insert(i);
+  m_va_req.insert(i);  // every branch starts without an output VC
   in.nbranch = 0;
   in.popped = 0;
   in.routed = true;
@@ -283,7 +284,7 @@ void Network::va_allocate(unsigned r) {
   // grants nothing is repeated unchanged: skip it (m_va_at).
   uint64_t va_next = kNever;
   const size_t base = ivc_index(r, 0, 0), end = base + size_t(kPorts) * V;
-  for (size_t i = m_routed.next(base, end); i < end; i = m_routed.next(i + 1, end)) {
+  for (size_t i = m_va_req.next(base, end); i < end; i = m_va_req.next(i + 1, end)) {
     const InVc& in = m_in[i];
     const unsigned pv = unsigned(i - base);
     for (unsigned b = 0; b < in.nbranch; ++b) {
@@ -362,6 +363,9 @@ void Network::va_allocate(unsigned r) {
     aptr = ovc + 1 == V ? 0 : ovc + 1;
     m_step_acted = true;
     m_va_at[r] = m_now + 1;  // a requester granted nothing may take a VC granted to another but not accepted
+    const InVc& in = m_in[reqs[q].in];
+    m_sa_req.insert(reqs[q].in);
+    if (std::none_of(in.br, in.br + in.nbranch, [](const Branch& x) { return x.ovc < 0; })) m_va_req.erase(reqs[q].in);
   }
 }
 
@@ -410,7 +414,7 @@ void Network::sa_allocate(unsigned r) {
   }
   unsigned n = 0, outs = 0;
   const size_t base = ivc_index(r, 0, 0), end = base + size_t(kPorts) * V;
-  for (size_t i = m_routed.next(base, end); i < end; i = m_routed.next(i + 1, end)) {
+  for (size_t i = m_sa_req.next(base, end); i < end; i = m_sa_req.next(i + 1, end)) {
     const InVc& in = m_in[i];
     const unsigned pv = unsigned(i - base), v = m_vc_of_pv[pv], x = m_xbar_of_pv[pv];
     for (unsigned b = 0; b < in.nbranch; ++b)
@@ -492,7 +496,7 @@ void Network::sa_allocate(unsigned r) {
       if (in.nbranch > 1) free_route(in.in_route);
       in.routed = false;
       in.nbranch = 0;
-      m_routed.erase(i);
+      m_sa_req.erase(i);
       if (in.count) m_rc_wait.insert(i);
     }
   }

@@ -242,11 +242,13 @@ class Network : public NocModel {
   IdSet m_active;                                   ///< routers to visit this cycle
   std::vector<std::vector<uint32_t>> m_wake_wheel;  ///< routers to visit, by cycle & m_wake_mask
   uint64_t m_wake_mask = 0, m_wakes_due = 0, m_credits_due = 0;
-  uint64_t m_step_wake = 0;         ///< the visited router's next timer (kNever: none)
-  bool m_step_acted = false;        ///< the visited router changed state this cycle
-  IdSet m_busy_sources;             ///< sources with a packet in their queue
-  IdSet m_rc_wait;                  ///< input VCs holding flits, not routed
-  IdSet m_routed;                   ///< input VCs with InVc::routed
+  uint64_t m_step_wake = 0;   ///< the visited router's next timer (kNever: none)
+  bool m_step_acted = false;  ///< the visited router changed state this cycle
+  IdSet m_busy_sources;       ///< sources with a packet in their queue
+  IdSet m_rc_wait;            ///< input VCs holding flits, not routed
+  /// Routed input VCs by what they wait for, so each allocator visits only its requesters:
+  IdSet m_va_req;                   ///< a branch without an output VC (VC allocation)
+  IdSet m_sa_req;                   ///< a branch holding an output VC (switch allocation)
   std::vector<uint32_t> m_va_wait;  ///< per router: routed branches without an output VC
   /// Per router: the first cycle its VC allocation can grant anything (0: now).
   std::vector<uint64_t> m_va_at;
