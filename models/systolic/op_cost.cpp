@@ -225,7 +225,8 @@ void copy_gemm_fill(const OpRecord& from, OpRecord& to) {
   to.onchip_read_bytes = from.onchip_read_bytes;
   to.onchip_write_bytes = from.onchip_write_bytes;
   to.actions = from.actions;
-  to.extra = from.extra;
+  if (!from.extra.empty()) to.extra = from.extra;
+  to.shared_extra = from.shared_extra;
 }
 
 uint64_t vector_cycles(const workload::Op& op, unsigned lanes) {

@@ -73,12 +73,14 @@ void SystolicModel::run_op(const workload::Op& op, OpRecord& rec) {
 }
 
 namespace {
-/// Every field of an op that cost_gemm reads with sparsity off: kind, dtype, the GEMM's
-/// and the conv's dims (the name only goes into errors, which a shape seen before cannot raise).
+/// Every field of an op that cost_gemm reads with sparsity off: kind, phase (a conv's input
+/// view), dtype, the GEMM's and the conv's dims (the name only goes into errors, which a
+/// shape seen before cannot raise).
 SystolicModel::ShapeKey shape_key(const workload::Op& op) {
   const workload::GemmDims& g = op.gemm;
   const workload::ConvShape& c = op.conv;
   return {uint64_t(op.kind),
+          uint64_t(op.phase),
           uint64_t(op.dtype),
           g.m,
           g.n,
@@ -116,6 +118,10 @@ const GemmCost& SystolicModel::cost_and_fill(const workload::Op& op, OpRecord& r
     if (it == m_memo.end() && m_memo.size() < kMemoShapes) {
       Costed e{cost_gemm(op, m_spec, m_rng, dram_per_cycle), OpRecord{}};
       fill_gemm_record(e.cost, m_spec, m_buffers, e.fill);
+      // Every op of the shape points at one copy of its extra figures (close() adds the
+      // op's own, stall_cycles and utilisation, to rec.extra: other keys).
+      e.fill.shared_extra = std::make_shared<const nlohmann::json>(std::move(e.fill.extra));
+      e.fill.extra = nlohmann::json::object();
       it = m_memo.emplace(key, std::move(e)).first;
     }
     if (it != m_memo.end()) {

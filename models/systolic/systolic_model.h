@@ -22,7 +22,7 @@ namespace bpsim::systolic {
 class SystolicModel : public OpRunner {
  public:
   /// What cost_gemm reads of an op with sparsity off (cost_and_fill's memo key).
-  using ShapeKey = std::array<uint64_t, 18>;
+  using ShapeKey = std::array<uint64_t, 19>;
   /// Runs `graph`, validated against the array (dims, tile fit) before elaboration ends,
   /// or, when it is null, `stream`, whose ops are validated as they arrive.
   SystolicModel(sc_core::sc_module_name name, SystolicSpec spec, std::shared_ptr<const workload::OpGraph> graph,
