@@ -216,6 +216,19 @@ void fill_gemm_record(const GemmCost& c, const SystolicSpec& s, const Buffers& b
                              {"ratio", floor ? double(moved) / double(floor) : 0.0}};
 }
 
+void copy_gemm_fill(const OpRecord& from, OpRecord& to) {
+  to.macs = from.macs;
+  to.macs_executed = from.macs_executed;
+  to.macs_gated = from.macs_gated;
+  to.macs_skipped = from.macs_skipped;
+  to.skip_reason = from.skip_reason;
+  to.onchip_read_bytes = from.onchip_read_bytes;
+  to.onchip_write_bytes = from.onchip_write_bytes;
+  to.actions = from.actions;
+  if (!from.extra.empty()) to.extra = from.extra;
+  to.shared_extra = from.shared_extra;
+}
+
 uint64_t vector_cycles(const workload::Op& op, unsigned lanes) {
   const uint64_t work = op.flops ? op.flops : (op.elements ? op.elements : op.macs);
   return ceil_div(work, lanes);

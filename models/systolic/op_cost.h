@@ -68,6 +68,9 @@ GemmCost cost_gemm(const workload::Op& op, const SystolicSpec& s, std::mt19937_6
 /// Counts, bytes and actions of a GEMM cost into `rec` (cycles and DRAM are the shell's);
 /// buffer accesses are counted through `b`.
 void fill_gemm_record(const GemmCost& c, const SystolicSpec& s, const Buffers& b, OpRecord& rec);
+/// Copies into `to` (a fresh record) the fields fill_gemm_record wrote into the fresh record
+/// `from`, its extra figures (OpRecord::extra, or a pointer to them: shared_extra) too.
+void copy_gemm_fill(const OpRecord& from, OpRecord& to);
 /// A mapping as report.json's per-op `extra.mapping` shows it, dimensions named m, n, k.
 nlohmann::json mapping_json(const Mapping& m, const SystolicSpec& s);
 

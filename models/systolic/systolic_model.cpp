@@ -72,8 +72,65 @@ void SystolicModel::run_op(const workload::Op& op, OpRecord& rec) {
   else run_vector(op, rec);
 }
 
-void SystolicModel::run_gemm(const workload::Op& op, OpRecord& rec) {
-  GemmCost c = cost_gemm(op, m_spec, m_rng, m_mem.peak_bytes_per_s() / (m_spec.clock_ghz * 1e9));
+namespace {
+/// Every field of an op that cost_gemm reads with sparsity off: kind, phase (a conv's input
+/// view), dtype, the GEMM's and the conv's dims (the name only goes into errors, which a
+/// shape seen before cannot raise).
+SystolicModel::ShapeKey shape_key(const workload::Op& op) {
+  const workload::GemmDims& g = op.gemm;
+  const workload::ConvShape& c = op.conv;
+  return {uint64_t(op.kind),
+          uint64_t(op.phase),
+          uint64_t(op.dtype),
+          g.m,
+          g.n,
+          g.k,
+          g.batch,
+          c.n,
+          c.c,
+          c.h,
+          c.w,
+          c.k,
+          c.r,
+          c.s,
+          c.stride,
+          c.pad,
+          c.groups,
+          c.p,
+          c.q};
+}
+/// Shapes remembered at most: a trace of ever new shapes keeps its memory flat (the rest are costed afresh).
+constexpr size_t kMemoShapes = 4096;
+}  // namespace
+
+const GemmCost& SystolicModel::cost_and_fill(const workload::Op& op, OpRecord& rec) {
+  // The DRAM's peak and the spec are fixed for the run.
+  const double dram_per_cycle = m_mem.peak_bytes_per_s() / (m_spec.clock_ghz * 1e9);
+  // cost_gemm and fill_gemm_record are pure functions of the op's shape and the spec,
+  // except where a mask is drawn from m_rng (sparsity on: skipping a draw would move every
+  // later one) or the RTL replaces the cycles. Elsewhere a shape's cost and record fields
+  // are kept and reused: the same bits as costing it again, so the reports cannot differ
+  // (a trace repeats its layers' shapes; the test "[systolic][memo]" replays one both ways).
+  const bool memo = !m_rtl && m_spec.sparsity.mode == SparsityMode::off && rec.actions.empty() && rec.extra.empty();
+  if (memo) {
+    const ShapeKey key = shape_key(op);
+    auto it = m_memo.find(key);
+    if (it == m_memo.end() && m_memo.size() < kMemoShapes) {
+      Costed e{cost_gemm(op, m_spec, m_rng, dram_per_cycle), OpRecord{}};
+      fill_gemm_record(e.cost, m_spec, m_buffers, e.fill);
+      // Every op of the shape points at one copy of its extra figures (close() adds the
+      // op's own, stall_cycles and utilisation, to rec.extra: other keys).
+      e.fill.shared_extra = std::make_shared<const nlohmann::json>(std::move(e.fill.extra));
+      e.fill.extra = nlohmann::json::object();
+      it = m_memo.emplace(key, std::move(e)).first;
+    }
+    if (it != m_memo.end()) {
+      copy_gemm_fill(it->second.fill, rec);
+      return it->second.cost;
+    }
+  }
+  GemmCost& c = m_scratch;
+  c = cost_gemm(op, m_spec, m_rng, dram_per_cycle);
   if (m_rtl) {
     // The RTL's cycles replace the fold core's (equal for supported configs: the
     // lockstep test); a buffer-bandwidth stall the core added on top is kept.
@@ -83,6 +140,11 @@ void SystolicModel::run_gemm(const workload::Op& op, OpRecord& rec) {
     c.array_cycles = c.dense_cycles = rtl;
   }
   fill_gemm_record(c, m_spec, m_buffers, rec);
+  return c;
+}
+
+void SystolicModel::run_gemm(const workload::Op& op, OpRecord& rec) {
+  const GemmCost& c = cost_and_fill(op, rec);
   const uint64_t t0 = m_now_ps;
   const Traffic& tr = c.traffic;
   // Operand addresses: reads[0] input, reads[1] weight, writes[0] output.

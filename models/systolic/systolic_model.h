@@ -3,6 +3,8 @@
 /// the ops one by one (from a graph, or from a trace as it is read): per op it asks the
 /// core for the fold timing and moves the op's operand bytes through the memory system
 /// (double buffering overlaps the next folds' loads with compute).
+#include <array>
+#include <map>
 #include <memory>
 #include <random>
 #include <set>
@@ -19,6 +21,8 @@ namespace bpsim::systolic {
 
 class SystolicModel : public OpRunner {
  public:
+  /// What cost_gemm reads of an op with sparsity off (cost_and_fill's memo key).
+  using ShapeKey = std::array<uint64_t, 19>;
   /// Runs `graph`, validated against the array (dims, tile fit) before elaboration ends,
   /// or, when it is null, `stream`, whose ops are validated as they arrive.
   SystolicModel(sc_core::sc_module_name name, SystolicSpec spec, std::shared_ptr<const workload::OpGraph> graph,
@@ -38,6 +42,9 @@ class SystolicModel : public OpRunner {
   std::set<workload::DType> m_dtype_refused;  ///< op dtypes the array's type cannot hold (refused once each)
   void run_op(const workload::Op& op, OpRecord& rec) override;
   void run_gemm(const workload::Op& op, OpRecord& rec);
+  /// The op's GemmCost (cost_gemm, with the RTL's cycles under backend: rtl) with its
+  /// record filled (fill_gemm_record); costed once per shape where that is exact (m_memo).
+  const GemmCost& cost_and_fill(const workload::Op& op, OpRecord& rec);
   /// backend: rtl — runs every instance of the GEMM on the array; returns its cycles.
   /// `masked_cols` output columns are masked (gate, column granularity): the bitmap's
   /// unneeded columns, or that many seeded positions.
@@ -66,6 +73,13 @@ class SystolicModel : public OpRunner {
   uint64_t m_drain_stall_cycles = 0;    ///< single-buffered outputs draining (GemmCost::drain_stall_cycles)
   uint64_t m_idle_stage_pe_cycles = 0;  ///< stages > 1: PE-cycles of idle stages
   std::array<OperandBytes, 3> m_operand{};
+  /// A shape's cost and the record fields fill_gemm_record wrote for it (cost_and_fill).
+  struct Costed {
+    GemmCost cost;
+    OpRecord fill;
+  };
+  std::map<ShapeKey, Costed> m_memo;
+  GemmCost m_scratch;               ///< the cost of an op not memoised
   std::unique_ptr<RtlArray> m_rtl;  ///< backend: rtl
   std::mt19937_64 m_rtl_rng;        ///< operand values for the RTL (its own stream)
   uint64_t m_rtl_folds = 0;

@@ -2,6 +2,7 @@
 /// What one op cost on an accelerator: the record a model fills and the framework prices,
 /// checks against the conservation laws and writes to the report (docs/report.md).
 #include <cstdint>
+#include <memory>
 #include <string>
 
 #include <nlohmann/json.hpp>
@@ -29,6 +30,18 @@ struct OpRecord {
   uint64_t onchip_read_bytes = 0, onchip_write_bytes = 0;
   ActionCounts actions;
   nlohmann::json extra = nlohmann::json::object();  ///< model-specific per-op figures
+  /// More figures of `extra`, shared by the ops of one shape that a model costs once (the
+  /// systolic array's memo) rather than copied into each op: the report shows the op's
+  /// extra as these keys and `extra`'s together (a model keeps the two sets disjoint).
+  std::shared_ptr<const nlohmann::json> shared_extra;
 };
+
+/// The op's extra as the report shows it: `extra` with `shared_extra`'s keys added.
+inline nlohmann::json reported_extra(const OpRecord& r) {
+  if (!r.shared_extra) return r.extra;
+  nlohmann::json j = *r.shared_extra;
+  for (const auto& [k, v] : r.extra.items()) j[k] = v;
+  return j;
+}
 
 }  // namespace bpsim

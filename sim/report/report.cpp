@@ -127,7 +127,7 @@ json ReportBuilder::op_entry(const OpRecord& r, double energy_pj) {
   const auto c = counts_of(r);
   for (size_t i = 0; i < kCounts; ++i) o[kCountKeys[i]] = c[i];
   if (r.macs_skipped) o["skip_reason"] = r.skip_reason;
-  if (!r.extra.empty()) o["extra"] = r.extra;
+  if (json extra = reported_extra(r); !extra.empty()) o["extra"] = std::move(extra);
   return o;
 }
 
@@ -195,28 +195,39 @@ Pointers pointers_of(const CsvColumns& columns) {
   return out;
 }
 
-/// Appends the model's columns of one op, ",v1,v2…" from its extra (empty where it has none).
-void csv_extra(std::string& out, const json& extra, const Pointers& at) {
+/// The value at `p` in `extra`, else in `shared` (OpRecord::shared_extra; may be null), else null.
+const json* extra_at(const json& extra, const json* shared, const json::json_pointer& p) {
+  for (const json* j : {&extra, shared})
+    if (j && j->is_object() && j->contains(p)) return &j->at(p);
+  return nullptr;
+}
+
+/// Appends the model's columns of one op, ",v1,v2…" from its extra and shared extra (empty
+/// where it has none).
+void csv_extra(std::string& out, const json& extra, const json* shared, const Pointers& at) {
   for (const json::json_pointer& p : at) {
     out += ',';
-    if (!extra.is_object() || !extra.contains(p)) continue;
-    const json& v = extra.at(p);
+    const json* found = extra_at(extra, shared, p);
+    if (!found) continue;
+    const json& v = *found;
     if (v.is_string()) out += csv_field(v.get_ref<const std::string&>());
     else if (v.is_number_float()) fmt::format_to(std::back_inserter(out), "{:.6g}", v.get<double>());
     else out += csv_field(v.dump());
   }
 }
 
-/// Appends one op's row (the model's columns from `extra` through `at`).
+/// Appends one op's row: the model's columns are `tail` where given, else read from `extra`
+/// and `shared` through `at`.
 void csv_row(std::string& out, const std::string& name, const std::string& phase, const std::string& kind,
              uint64_t start_cycle, uint64_t cycles, double energy_pj, const std::array<uint64_t, kCounts>& counts,
-             const json& extra, const Pointers& at) {
+             const json& extra, const json* shared, const Pointers& at, const std::string* tail = nullptr) {
   static_assert(kCounts == 8, "one field per count below");
   // A compiled format: parsed once at build time, not on each of the run's rows.
   fmt::format_to(std::back_inserter(out), FMT_COMPILE("{},{},{},{},{},{:.6g},{},{},{},{},{},{},{},{}"), csv_field(name),
                  phase, kind, start_cycle, cycles, energy_pj, counts[0], counts[1], counts[2], counts[3], counts[4],
                  counts[5], counts[6], counts[7]);
-  if (!at.empty()) csv_extra(out, extra, at);
+  if (tail) out += *tail;
+  else if (!at.empty()) csv_extra(out, extra, shared, at);
   out += '\n';
 }
 
@@ -235,7 +246,7 @@ std::string ops_csv(const json& report, const CsvColumns& columns) {
     const auto extra = o.find("extra");
     csv_row(out, o["name"].get<std::string>(), o["phase"].get<std::string>(), o["kind"].get<std::string>(),
             o["start_cycle"].get<uint64_t>(), o["cycles"].get<uint64_t>(), o["energy_pj"].get<double>(), counts,
-            extra == o.end() ? none : *extra, at);
+            extra == o.end() ? none : *extra, nullptr, at);
   }
   return out;
 }
@@ -348,9 +359,11 @@ void entry_text(std::string& o, const OpRecord& r, double energy_pj, bool first)
   num("dram_read_bytes", r.dram_read_bytes);
   num("dram_write_bytes", r.dram_write_bytes);
   key("energy_pj"), o.append(json(energy_pj).dump());
-  if (!r.extra.empty()) {
+  const json merged = r.shared_extra ? reported_extra(r) : json();
+  const json& extra = r.shared_extra ? merged : r.extra;
+  if (!extra.empty()) {
     key("extra");
-    append_json(o, r.extra, kOpIndent + 2);
+    append_json(o, extra, kOpIndent + 2);
   }
   str("kind", r.kind);
   num("macs", r.macs);
@@ -368,13 +381,33 @@ void entry_text(std::string& o, const OpRecord& r, double energy_pj, bool first)
 
 }  // namespace
 
+namespace {
+/// Shared extras whose ops.csv columns an OpSpill keeps formatted (OpSpill::m_shared_tails).
+constexpr size_t kSharedTails = 4096;
+}  // namespace
+
 void OpSpill::add(const OpRecord& r, double energy_pj) {
   if (m_ops) {
     entry_text(m_buf, r, energy_pj, m_count == 0);
     m_ops->out().write(m_buf.data(), std::streamsize(m_buf.size()));
   }
+  // Where every column comes from the op's shared extra (none from its own), the columns
+  // are those of every op sharing it: formatted once (for at most kSharedTails objects).
+  const std::string* tail = nullptr;
+  if (r.shared_extra && !m_pointers.empty() &&
+      std::none_of(m_pointers.begin(), m_pointers.end(),
+                   [&](const json::json_pointer& p) { return r.extra.is_object() && r.extra.contains(p); })) {
+    auto it = m_shared_tails.find(r.shared_extra);
+    if (it == m_shared_tails.end() && m_shared_tails.size() < kSharedTails) {
+      std::string t;
+      csv_extra(t, json::object(), r.shared_extra.get(), m_pointers);
+      it = m_shared_tails.emplace(r.shared_extra, std::move(t)).first;
+    }
+    if (it != m_shared_tails.end()) tail = &it->second;
+  }
   m_row.clear();
-  csv_row(m_row, r.name, r.phase, r.kind, r.start_cycle, r.cycles, energy_pj, counts_of(r), r.extra, m_pointers);
+  csv_row(m_row, r.name, r.phase, r.kind, r.start_cycle, r.cycles, energy_pj, counts_of(r), r.extra,
+          r.shared_extra.get(), m_pointers, tail);
   m_csv.out().write(m_row.data(), std::streamsize(m_row.size()));
   ++m_count;
 }

@@ -124,6 +124,9 @@ class OpSpill {
   output::File m_csv;                   ///< becomes ops.csv
   CsvColumns m_columns;
   std::vector<nlohmann::json::json_pointer> m_pointers;  ///< m_columns' pointers, parsed once
+  /// The model's columns of ops whose columns all come from their shared extra
+  /// (OpRecord::shared_extra), per shared object: those ops' rows end alike.
+  std::map<std::shared_ptr<const nlohmann::json>, std::string> m_shared_tails;
   uint64_t m_count = 0;
   std::string m_buf, m_row;
 };

@@ -3,6 +3,9 @@
 // and hand-derived skipping for row, column and tile masks.
 #include <catch2/catch.hpp>
 
+#include <map>
+#include <random>
+
 #include "models/systolic/op_cost.h"
 
 using namespace bpsim;
@@ -141,4 +144,51 @@ TEST_CASE("systolic: utilisation of useful MACs never exceeds 100 %", "[systolic
           const double useful = double(c.macs_executed - c.macs_gated);
           CHECK(useful <= double(c.compute_cycles) * 32 * 32);
         }
+}
+
+// The memo (SystolicModel::cost_and_fill, test_systolic_memo.cpp) rests on this: a GEMM's
+// cost and record are a pure function of its shape, and copy_gemm_fill carries all of them.
+namespace {
+OpRecord filled(const workload::Op& op, const SystolicSpec& s) {
+  std::mt19937_64 rng(7);
+  OpRecord r;
+  fill_gemm_record(cost_gemm(op, s, rng), s, Buffers(s), r);
+  return r;
+}
+std::map<std::string, uint64_t> actions_of(const OpRecord& r) { return {r.actions.begin(), r.actions.end()}; }
+void check_same_fill(const OpRecord& a, const OpRecord& b) {
+  CHECK(a.macs == b.macs);
+  CHECK(a.macs_executed == b.macs_executed);
+  CHECK(a.macs_gated == b.macs_gated);
+  CHECK(a.macs_skipped == b.macs_skipped);
+  CHECK(a.skip_reason == b.skip_reason);
+  CHECK(a.onchip_read_bytes == b.onchip_read_bytes);
+  CHECK(a.onchip_write_bytes == b.onchip_write_bytes);
+  CHECK(actions_of(a) == actions_of(b));
+  CHECK(reported_extra(a) == reported_extra(b));
+}
+}  // namespace
+
+TEST_CASE("systolic memo: a GEMM's cost and record are a pure function of its shape", "[systolic][memo]") {
+  // Skipping sets every field fill_gemm_record writes (skip_reason and macs_skipped too).
+  for (SparsityMode mode : {SparsityMode::off, SparsityMode::skip}) {
+    const SystolicSpec s = spec(mode, Granularity::row, 0.5);
+    const workload::Op op = gemm_op(100, 70, 90);
+    const OpRecord a = filled(op, s);
+    if (mode == SparsityMode::skip) {
+      REQUIRE(a.macs_skipped > 0);
+      CHECK(a.skip_reason == "output_sparsity");
+    }
+    REQUIRE(a.extra.contains("mapping"));
+    // The same op costed again (same seed) gives the same record.
+    check_same_fill(a, filled(op, s));
+    // copy_gemm_fill carries all of it, and leaves the op's identity alone.
+    OpRecord c;
+    c.name = "other";
+    c.start_cycle = 5;
+    copy_gemm_fill(filled(op, s), c);
+    check_same_fill(a, c);
+    CHECK(c.name == "other");
+    CHECK(c.start_cycle == 5);
+  }
 }

@@ -196,3 +196,48 @@ TEST_CASE("report: a streamed run's spilled ops give the same files byte for byt
   for (const auto& e : fs::directory_iterator(root / "spill")) CHECK(e.path().filename().string()[0] != '.');
   fs::remove_all(root);
 }
+
+TEST_CASE("report: an op's shared extra reads as keys of its extra", "[core][report]") {
+  namespace fs = std::filesystem;
+  const fs::path root = fs::temp_directory_path() / ("bpsim_shared_extra_" + std::to_string(::getpid()));
+  fs::remove_all(root);
+  EnergyTable table;
+  table.set_price(kToy.mac, 0.5, "test");
+  table.set_price(kToy.gated, 0.01, "test");
+  StatGroup stats;
+  const ReportInputs in{"toy", kEndCycle, nullptr, table, stats, nullptr, "", 1, "{}"};
+  // Columns into both halves and one into neither (an empty field).
+  const CsvColumns cols = {{"x", "/nested/x"}, {"stall", "/stall_cycles"}, {"u", "/utilisation"}, {"no", "/none"}};
+  // The same ops with "nested" and "utilisation" moved into one shared object.
+  std::vector<OpRecord> split = toy_records();
+  auto shared = std::make_shared<nlohmann::json>();
+  for (OpRecord& r : split) {
+    for (const char* k : {"nested", "utilisation"}) {
+      (*shared)[k] = r.extra[k];
+      r.extra.erase(k);
+    }
+    r.shared_extra = shared;
+  }
+  REQUIRE(split[0].extra.size() == 1);
+  CHECK(reported_extra(split[0]) == toy_records()[0].extra);
+  for (const auto& [dir, records] : {std::pair{"plain", toy_records()}, std::pair{"shared", split}}) {
+    for (bool entries : {true, false}) {
+      const fs::path d = root / (std::string(dir) + (entries ? "_entries" : "_csv"));
+      fs::create_directories(d);
+      OpSpill spill(d.string(), cols, entries);
+      ReportBuilder b(table, kGhz, [&spill](const OpRecord& r, double e) { spill.add(r, e); });
+      for (const OpRecord& r : records) b.add(r);
+      write_report_files(b.finish(in), d.string(), &spill, cols);
+    }
+    // Held whole (report.json's op entries built by op_entry).
+    const fs::path d = root / (std::string(dir) + "_whole");
+    fs::create_directories(d);
+    write_report_files(report_of(in, records), d.string(), nullptr, cols);
+  }
+  for (const char* f : {"_entries/report.json", "_entries/ops.csv", "_csv/report.json", "_csv/ops.csv",
+                        "_whole/report.json", "_whole/ops.csv"})
+    CHECK(slurp_file(root / ("shared" + std::string(f))) == slurp_file(root / ("plain" + std::string(f))));
+  // The columns were read (0.1234567 from the shared half, 3 from the op's own).
+  CHECK(slurp_file(root / "shared_csv/ops.csv").find(",1e-07,3,0.123457,\n") != std::string::npos);
+  fs::remove_all(root);
+}
