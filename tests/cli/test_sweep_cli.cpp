@@ -83,6 +83,33 @@ TEST_CASE("sweep cli: every point becomes a row, a re-run skips finished points"
   CHECK(slurp(s / "out/results.csv") == before);
 }
 
+namespace {
+
+/// `text` without AddressSanitizer's notice about a stack switch it cannot follow (SystemC's
+/// coroutines seen from a forked child; google/sanitizers issue 189): three lines a sanitized
+/// build prints, not the point's output. A sanitizer error is not removed (it also fails the run).
+std::string without_asan_stack_notice(const std::string& text) {
+  std::istringstream in(text);
+  std::string line, out;
+  int skip = 0;
+  while (std::getline(in, line)) {
+    if (line.rfind("==", 0) == 0 &&
+        line.find("WARNING: ASan is ignoring requested __asan_handle_no_return") != std::string::npos) {
+      skip = 2;  // "False positive error reports may follow", "For details see …"
+      continue;
+    }
+    if (skip > 0 && (line.rfind("False positive", 0) == 0 || line.rfind("For details see", 0) == 0)) {
+      --skip;
+      continue;
+    }
+    skip = 0;
+    out += line + "\n";
+  }
+  return out;
+}
+
+}  // namespace
+
 TEST_CASE("sweep cli: a point run in a fork of the sweep process writes what a separate bpsim run writes",
           "[sweep][cli]") {
   // Points start as forks of the initialised sweep process (no exec per point); their files
@@ -101,7 +128,7 @@ TEST_CASE("sweep cli: a point run in a fork of the sweep process writes what a s
     CHECK(slurp(point + "/report.json") == slurp(alone + "/report.json"));
     CHECK(slurp(point + "/ops.csv") == slurp(alone + "/ops.csv"));
     // The child's output is its own: the report line once, nothing the sweep had printed.
-    CHECK(slurp(point + ".log") == "report: " + point + "/report.json\n");
+    CHECK(without_asan_stack_notice(slurp(point + ".log")) == "report: " + point + "/report.json\n");
   }
 }
 
