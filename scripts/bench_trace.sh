@@ -2,7 +2,7 @@
 # Trace replay benchmark: generates synthetic traces (scripts/gen_trace.py) of the given op
 # counts, replays each on the 32×32 systolic array (streamed: traces/README.md), and prints
 # wall time, CPU time (user + system: the figure to read on a loaded machine), ops/s by
-# wall, peak RSS (/usr/bin/time -v) and the sizes of report.json and ops.csv. Target (issue
+# wall, peak RSS (the child's ru_maxrss, read by python3: no GNU time needed) and the sizes of report.json and ops.csv. Target (issue
 # 22): 1 000 000 ops in 3 s or less on a quiet machine, peak RSS 64 MiB or less, not growing
 # with the op count. $BENCH_REPEAT (default 1) runs each count that many times and prints
 # the best wall time (and that run's other figures); extra bpsim arguments come from
@@ -29,12 +29,20 @@ for n in "${counts[@]}"; do
   best=""
   for _ in $(seq "$repeat"); do
     rm -rf "$work/out"
+    # Wall, CPU (user + system) and peak RSS of the run, from the child's rusage.
     # shellcheck disable=SC2086
-    /usr/bin/time -v "$build/bpsim" run "$work/sys.yaml" --quiet --trace "$work/t.jsonl" --out "$work/out" \
-      ${BENCH_ARGS:-} >/dev/null 2>"$work/time.txt"
-    wall=$(awk -F': ' '/Elapsed \(wall clock\)/ {n = split($2, p, ":"); s = 0; for (i = 1; i <= n; i++) s = s * 60 + p[i]; print s}' "$work/time.txt")
-    cpu=$(awk -F': ' '/User time|System time/ {s += $2} END {print s}' "$work/time.txt")
-    rss=$(awk -F': ' '/Maximum resident set size/ {printf "%.0f", $2 / 1024}' "$work/time.txt")
+    read -r wall cpu rss < <(python3 - "$build/bpsim" run "$work/sys.yaml" --quiet --trace "$work/t.jsonl" \
+      --out "$work/out" ${BENCH_ARGS:-} <<'PY'
+import os, sys, time
+t0 = time.perf_counter()
+null = os.open(os.devnull, os.O_WRONLY)
+pid = os.posix_spawn(sys.argv[1], sys.argv[1:], os.environ, file_actions=[(os.POSIX_SPAWN_DUP2, null, 1)])
+_, status, ru = os.wait4(pid, 0)
+if os.waitstatus_to_exitcode(status) != 0:
+    sys.exit(f"bpsim failed: exit {os.waitstatus_to_exitcode(status)}")
+print(f"{time.perf_counter() - t0:.3f} {ru.ru_utime + ru.ru_stime:.3f} {ru.ru_maxrss / 1024:.0f}")
+PY
+    )
     rep=$(du -m "$work/out/report.json" | cut -f1)
     csv=$(du -m "$work/out/ops.csv" | cut -f1)
     if [ -z "$best" ] || awk -v a="$wall" -v b="${best%% *}" 'BEGIN { exit !(a < b) }'; then
