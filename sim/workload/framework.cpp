@@ -214,6 +214,13 @@ void add_conv_workspaces(OpGraph& g, const NetSpec& net, AddWorkspace&& workspac
   }
 }
 
+/// `o` keeps alive, to its end, each tensor of `ts` (another op's) that it does not read itself:
+/// an autograd node releases what it saved only when it has run all its passes.
+void hold_unread(Op& o, const std::vector<uint32_t>& ts) {
+  for (uint32_t t : ts)
+    if (std::find(o.reads.begin(), o.reads.end(), t) == o.reads.end()) o.holds.push_back(t);
+}
+
 /// ConvolutionBackward0 computes dX and then dW inside one node and releases its saved
 /// tensors (input and weight) when the node ends: what dX's pass read lives to the end of
 /// dW's. It matters for autocast's low-precision copy of the weight, which only dX reads
@@ -228,8 +235,7 @@ void hold_conv_saved(OpGraph& g) {
     if (o.detail != "conv2d_dw") continue;
     const auto it = dx_op.find(o.layer);
     if (it == dx_op.end()) continue;  // no dX (the network's input needs no gradient)
-    for (uint32_t t : g.ops[it->second].reads)
-      if (std::find(o.reads.begin(), o.reads.end(), t) == o.reads.end()) o.holds.push_back(t);
+    hold_unread(o, g.ops[it->second].reads);
     dx_op.erase(it);
   }
 }
@@ -269,10 +275,8 @@ void add_conv_bias_buffers(OpGraph& g, const NetSpec& net, AddWorkspace&& worksp
     const auto dw_it = dw_op.find(g.ops[i].layer);
     if (dw_it == dw_op.end()) continue;  // a Linear's bias: apply_framework's loop
     Op& dw = g.ops[dw_it->second];
-    std::vector<uint32_t>& held = g.ops[i].holds;
-    for (const std::vector<uint32_t>* ts : {&dw.reads, &dw.holds})
-      for (uint32_t t : *ts)
-        if (std::find(g.ops[i].reads.begin(), g.ops[i].reads.end(), t) == g.ops[i].reads.end()) held.push_back(t);
+    hold_unread(g.ops[i], dw.reads);
+    hold_unread(g.ops[i], dw.holds);
     const ConvShape& c = dw.conv;
     const uint32_t dy = g.ops[i].reads.at(0);
     Tensor copy;
