@@ -9,6 +9,7 @@
 #include <fstream>
 #include <iostream>
 #include <map>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -19,6 +20,8 @@
 #include "sim/core/error.h"
 #include "sim/core/output_files.h"
 #include "sim/engine/engine.h"
+#include "sim/report/html_report.h"
+#include "sim/report/timeline_trace.h"
 #include "sim/sweep/sweep_runner.h"
 #include "sim/sweep/sweep_spec.h"
 #include "sim/workload/builder.h"
@@ -185,30 +188,28 @@ int cmd_compare(int argc, char* argv[]) {
                          fmt::format("{:.4g} J", t["energy_pj"].get<double>() * 1e-12),
                          fmt::format("{:.4g} ms", t["seconds"].get<double>() * 1e3), 100.0 * overhead);
     // Memory over time: live bytes while each op runs (the builder's liveness walk),
-    // placed at the op's simulated start and end. Ops are matched by identity: name and
-    // phase (a recomputed op has its forward's name), and among ops with both the same,
-    // by order (records in order of start).
-    std::map<std::pair<std::string, std::string>, std::vector<std::pair<uint64_t, uint64_t>>> when;
-    for (const json& o : r["ops"])
-      when[{o["name"].get<std::string>(), o["phase"].get<std::string>()}].emplace_back(
-          o["start_cycle"].get<uint64_t>(), o["start_cycle"].get<uint64_t>() + o["cycles"].get<uint64_t>());
-    for (auto& [key, spans] : when) std::stable_sort(spans.begin(), spans.end());
-    std::map<std::pair<std::string, std::string>, size_t> seen;
+    // placed at the op's simulated start and end, in the order the ops ran.
     const double ghz = r["clock_ghz"].get<double>();
-    const workload::OpGraph& g = *graphs[i];
-    const std::vector<uint64_t> live = workload::memory_timeline(g);
-    for (const workload::Op& o : g.ops) {
-      const std::pair<std::string, std::string> key{o.name, workload::to_string(o.phase)};
-      auto it = when.find(key);
-      const size_t nth = seen[key]++;
-      if (it == when.end() || nth >= it->second.size()) continue;
-      const auto [start, end] = it->second[nth];
-      timeline += fmt::format("{},{},{},{},{},{:.9g},{:.9g},{}\n", k, o.name, workload::to_string(o.phase), start, end,
-                              double(start) / (ghz * 1e9), double(end) / (ghz * 1e9), live[o.id]);
+    const std::vector<std::optional<uint64_t>> live = live_bytes_by_op(r["ops"], *graphs[i]);
+    std::vector<size_t> order;
+    for (size_t n = 0; n < live.size(); ++n)
+      if (live[n]) order.push_back(n);
+    // Graph order (the order the liveness walk visits): the report's ops matched to it.
+    const std::vector<const workload::Op*> of = graph_ops_of(r["ops"], *graphs[i]);
+    std::sort(order.begin(), order.end(), [&](size_t a, size_t b) { return of[a]->id < of[b]->id; });
+    for (const size_t n : order) {
+      const json& o = r["ops"][n];
+      const uint64_t start = o["start_cycle"].get<uint64_t>(), end = start + o["cycles"].get<uint64_t>();
+      timeline += fmt::format("{},{},{},{},{},{:.9g},{:.9g},{}\n", k, o["name"].get<std::string>(),
+                              o["phase"].get<std::string>(), start, end, double(start) / (ghz * 1e9),
+                              double(end) / (ghz * 1e9), *live[n]);
     }
   }
   output::write_file(dir / "compare.csv", csv);
   output::write_file(dir / "timeline.csv", timeline);
+  // The policies side by side, with their Pareto front in peak memory and time.
+  write_points_html(opt.out_dir, (dir / "report.html").string(), "bpsim compare " + fs::path(config).stem().string(),
+                    {kPolicyAxis}, {"/memory/peak_bytes", "/totals/seconds"});
   std::cout << table;
   std::cout << "recompute: cycles of recompute-phase ops as a share of the forward's\n";
   std::cout << "results: " << (dir / "compare.csv").string() << ", " << (dir / "timeline.csv").string() << "\n";

@@ -1,8 +1,10 @@
 #include <boost/program_options.hpp>
 
 #include <filesystem>
+#include <fstream>
 #include <iostream>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -13,7 +15,9 @@
 #include "sim/core/output_files.h"
 #include "sim/cosim/waveform.h"
 #include "sim/engine/engine.h"
+#include "sim/report/html_report.h"
 #include "sim/report/report.h"
+#include "sim/report/timeline_trace.h"
 
 namespace po = boost::program_options;
 namespace fs = std::filesystem;
@@ -46,18 +50,57 @@ bool parse(int argc, char* argv[], po::options_description& d, CommonArgs& a, co
   return true;
 }
 
+/// The memory policy's budget, where its kind has one (`budget_bytes`, in the policy or in
+/// workload.policies.KIND).
+std::optional<uint64_t> policy_budget(const config::Node& root) {
+  const config::Node* w = root.find("workload");
+  const config::Node* p = w ? w->find("policy") : nullptr;
+  if (!p) return std::nullopt;
+  const config::Node* b = p->find("budget_bytes");
+  const config::Node* kind = p->find("kind");
+  const config::Node* defaults = w->find("policies");
+  if (!b && kind && defaults && defaults->find(kind->scalar)) b = defaults->find(kind->scalar)->find("budget_bytes");
+  if (!b || !b->is_scalar()) return std::nullopt;
+  return std::stoull(b->scalar);  // validated by the policy's schema
+}
+
+/// report.html beside report.json, and the timeline when one was asked for: both from the
+/// report's op entries (re-read from report.json when they were spilled) and the op graph.
+void write_run_extras(nlohmann::json& report, const RunSpec& spec, const fs::path& dir, output::File* timeline,
+                      bool timeline_stdout) {
+  HtmlRunExtras x;
+  if (!report.contains("ops") && (timeline || timeline_stdout))
+    report = nlohmann::json::parse(std::ifstream(dir / "report.json"));
+  if (report.contains("ops") && spec.workload) {
+    x.live = live_bytes_by_op(report["ops"], *spec.workload);
+    for (const workload::Op* o : graph_ops_of(report["ops"], *spec.workload)) x.layers.push_back(o ? o->layer : "");
+  }
+  if (!report.contains("ops"))
+    x.ops_note = "this page is made without the op entries, which went to disk as the ops ran (run.report_ops: " +
+                 std::string(config::enum_name(kReportOpsNames, spec.run.report_ops)) +
+                 (spec.stream ? ", a streamed trace" : "") + "); ops.csv has every op";
+  x.budget_bytes = policy_budget(spec.root);
+  if (timeline) {
+    timeline->out() << timeline_trace(report, x.live).dump() << "\n";
+    timeline->commit();
+  }
+  if (timeline_stdout) std::cout << timeline_trace(report, x.live).dump() << "\n";
+  output::write_file(dir / "report.html", run_html(report, x));
+}
+
 }  // namespace
 
 int cmd_run(int argc, char* argv[]) {
   CommonArgs a;
-  std::string out, trace_file, vcd;
+  std::string out, trace_file, vcd, timeline;
   bool force = false, quiet = false;
   po::options_description d = common_options(a);
   d.add_options()("out,o", po::value(&out), "output folder (default: out/<config name>)")(
       "force", po::bool_switch(&force), "write into a non-empty folder bpsim did not create")(
       "quiet,q", po::bool_switch(&quiet), "print no summary table")(
       "trace", po::value(&trace_file), "replay this workload trace instead of the config's workload")(
-      "trace-vcd", po::value(&vcd), "write a VCD of the run's RTL blocks (backend: rtl) to this file");
+      "trace-vcd", po::value(&vcd), "write a VCD of the run's RTL blocks (backend: rtl) to this file")(
+      "timeline", po::value(&timeline), "write the op timeline to this file (Chrome trace-event JSON, for Perfetto)");
   if (!parse(argc, argv, d, a, "usage: bpsim run CONFIG.yaml [--out DIR] [--set key.path=value ...]")) return kExitOk;
 
   // Quoted as YAML, so that any path (quotes, backslashes, colons) reads back as written.
@@ -65,6 +108,12 @@ int cmd_run(int argc, char* argv[]) {
   // Every check before touching the disk (a streamed trace's records: as it runs), so a
   // refused run leaves the previous results in place.
   RunSpec spec = prepare(a.config, a.sets, true);
+  if (!timeline.empty() && !ops_in_report(spec.run.report_ops, spec.stream != nullptr))
+    throw InputError(
+        "--timeline: the timeline is made from report.json's op entries, which this run leaves out "
+        "(run.report_ops: " +
+        std::string(config::enum_name(kReportOpsNames, spec.run.report_ops)) +
+        (spec.stream ? ", a streamed trace" : "") + "); add --set run.report_ops=all");
   const fs::path dir = out.empty() ? fs::path("out") / fs::path(a.config).stem() : fs::path(out);
   // Before the hierarchy is built (RTL blocks register their traces); its destination is
   // checked here, and the guard removes its temporary however the run ends.
@@ -79,8 +128,14 @@ int cmd_run(int argc, char* argv[]) {
   const CsvColumns& columns = spec.kind->csv_columns;  // the model's own ops.csv columns
   const bool entries = ops_in_report(spec.run.report_ops, spec.stream != nullptr);
   if (spec.stream || !entries) spill = std::make_unique<OpSpill>(dir.string(), columns, entries);
+  std::unique_ptr<output::File> timeline_file;  // created now: a bad destination fails before the run
+  if (!timeline.empty() && timeline != "-") timeline_file = std::make_unique<output::File>(timeline);
   nlohmann::json report = sim.run(spill.get());
   write_report_files(report, dir.string(), spill.get(), columns);
+  // `--timeline -`: stdout holds the timeline alone.
+  const bool timeline_stdout = timeline == "-";
+  write_run_extras(report, spec, dir, timeline_file.get(), timeline_stdout);
+  if (timeline_stdout) return kExitOk;
   if (!quiet) std::cout << summary_table(report);
   std::cout << "report: " << (dir / "report.json").string() << "\n";
   return kExitOk;

@@ -12,6 +12,7 @@
 #include "sim/core/error.h"
 #include "sim/core/limits.h"
 #include "sim/engine/engine.h"
+#include "sim/report/html_report.h"
 #include "sim/sweep/sweep_runner.h"
 
 namespace po = boost::program_options;
@@ -96,7 +97,12 @@ int cmd_sweep(int argc, char* argv[]) {
   opt.exe = std::filesystem::read_symlink("/proc/self/exe").string();
   opt.in_process = main_of;  // points start as forks of this process: no exec, linking or start-up each
   if (sweep::under_mpi()) return sweep::run_mpi(spec, opt, argc, argv);
-  return sweep::run_local(spec, opt);
+  const int code = sweep::run_local(spec, opt);
+  // The points side by side, with their Pareto front in time and energy.
+  write_points_html(opt.out_dir, (fs::path(opt.out_dir) / "report.html").string(),
+                    "bpsim sweep " + fs::path(file).stem().string(), spec.axis_names,
+                    {"/totals/seconds", "/totals/energy_pj"});
+  return code;
 }
 
 }  // namespace bpsim::cli
