@@ -156,7 +156,7 @@ document.querySelectorAll('table.sortable').forEach(function (t) {
       var dir = th.dataset.dir === 'desc' ? 1 : -1;
       th.dataset.dir = dir > 0 ? 'asc' : 'desc';
       function key(r) {
-        var c = r.cells[col], v = c.querySelector('[data-value]');
+        var c = r.cells[col], v = 'value' in c.dataset ? c : c.querySelector('[data-value]');
         var n = parseFloat(v ? v.dataset.value : c.textContent);
         return isNaN(n) ? c.textContent : n;
       }
@@ -203,7 +203,7 @@ struct Frame {
 
 std::string svg_open(const Frame& f, const std::string& label) {
   return fmt::format(
-      "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {0} {1}\" width=\"100%\" role=\"img\" "
+      "<svg viewBox=\"0 0 {0} {1}\" width=\"100%\" role=\"img\" "
       "aria-label=\"{2}\"><rect x=\"{3}\" y=\"{4}\" width=\"{5}\" height=\"{6}\" fill=\"none\" stroke=\"#ccc\"/>",
       f.w, f.h, esc(label), f.left, f.top, f.pw(), f.ph());
 }
