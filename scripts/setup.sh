@@ -15,6 +15,9 @@ PACKAGES=(
   clang clang-14 libclang-rt-14-dev llvm-14
   # scripts/lint.sh: the formatter and the linter (Debian 12: version 14, as clang).
   clang-format clang-tidy
+  # The browser test of report.html (tests/browser/): headless chromium driven by chromedriver
+  # through selenium (Debian's python3 imports it).
+  chromium chromium-driver python3-selenium
 )
 
 SUDO=""
