@@ -393,7 +393,7 @@ std::string roofline_section(const json& r) {
   const double ghz = r["clock_ghz"].get<double>();
   std::vector<std::pair<std::pair<double, double>, size_t>> pts;
   for (size_t i = 0; i < ops.size(); ++i)
-    if (auto p = roof_point(ops[i], ghz)) pts.push_back({*p, i});
+    if (auto p = roof_point(ops[i], ghz)) pts.emplace_back(*p, i);
   // The roofs: the report's roofline section, else the DRAM's peak from its stats.
   std::optional<double> peak_gmacs, peak_gbps;
   if (r.contains("roofline")) {
@@ -573,22 +573,22 @@ std::string title_of(const json& r) {
 
 }  // namespace
 
-std::string run_html(const json& r, const HtmlRunExtras& x) {
-  std::string b = "<h1>" + esc(title_of(r)) + "</h1>";
+std::string run_html(const json& report, const HtmlRunExtras& extras) {
+  std::string b = "<h1>" + esc(title_of(report)) + "</h1>";
   b += fmt::format("<p class=\"sub\">bpsim {} · accelerator {} at {} GHz · energy table {} · seed {}</p>\n",
-                   esc(r["bpsim_version"].get<std::string>()), esc(r["accelerator"].get<std::string>()),
-                   val("/clock_ghz", r["clock_ghz"], Show::real), esc(r["energy_table"].get<std::string>()),
-                   r["run"]["seed"].dump());
+                   esc(report["bpsim_version"].get<std::string>()), esc(report["accelerator"].get<std::string>()),
+                   val("/clock_ghz", report["clock_ghz"], Show::real), esc(report["energy_table"].get<std::string>()),
+                   report["run"]["seed"].dump());
   b += "<p class=\"sub\"><a href=\"#summary\">summary</a> · <a href=\"#energy\">energy</a> · <a "
        "href=\"#memory\">memory</a> · <a href=\"#roofline\">roofline</a> · <a href=\"#layers\">layers</a> · <a "
        "href=\"#timeline\">timeline</a></p>\n";
-  b += summary_section(r);
-  b += energy_section(r);
-  b += memory_section(r, x);
-  b += roofline_section(r);
-  b += layer_section(r, x);
-  b += timeline_section(r, x);
-  return page(title_of(r), b);
+  b += summary_section(report);
+  b += energy_section(report);
+  b += memory_section(report, extras);
+  b += roofline_section(report);
+  b += layer_section(report, extras);
+  b += timeline_section(report, extras);
+  return page(title_of(report), b);
 }
 
 std::vector<size_t> pareto_front(const std::vector<std::pair<double, double>>& points) {

@@ -94,7 +94,8 @@ def check_page(driver, page, doc, label):
         if unit == "" and isinstance(want, int):
             assert shown == want, f"{label}: {key}: shows {text!r}, report.json {want}"
         else:
-            assert abs(shown - expect) <= 5e-4 * abs(expect) + 1e-300, \
+            # Four significant digits: off by at most half a unit in the fourth, 5e-4 of the value.
+            assert abs(shown - expect) <= 6e-4 * abs(expect), \
                 f"{label}: {key}: shows {text!r} = {shown}, report.json {want} (x{scale} = {expect})"
     # The charts are drawn: every SVG has a size and marks in it.
     svgs = driver.execute_script("""
