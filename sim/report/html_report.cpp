@@ -250,8 +250,13 @@ std::string summary_section(const json& r) {
   for (const std::string& p : phase_names(r)) row(p, "/phases/" + token(p));
   row("total", "/totals");
   s += "</tbody></table>\n";
-  s += "<p class=\"note\">Memory policy <b>" + esc(r["memory"]["policy"].get<std::string>()) +
-       "</b>. The phases' cycles add up to more than the total when ops overlap.</p>\n";
+  uint64_t phase_cycles = 0;
+  for (const auto& [name, p] : r["phases"].items()) phase_cycles += p["cycles"].get<uint64_t>();
+  s += "<p class=\"note\">Memory policy <b>" + esc(r["memory"]["policy"].get<std::string>()) + "</b>." +
+       (phase_cycles > r["totals"]["cycles"].get<uint64_t>() ? " Ops overlap: the phases' cycles add up to more "
+                                                               "than the total."
+                                                             : "") +
+       "</p>\n";
   return s;
 }
 
