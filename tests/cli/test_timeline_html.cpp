@@ -218,3 +218,39 @@ TEST_CASE("cli compare: report.html lists every policy and marks the Pareto fron
   CHECK(fs::exists(s.path / "c/runs/points" / rows[0]["hash"].get<std::string>() / "report.html"));
   CHECK_THAT(html, Catch::Contains("href=\"runs/points/" + rows[0]["hash"].get<std::string>() + "/report.html\""));
 }
+
+TEST_CASE("cli sweep: report.html tabulates the points and marks their Pareto front", "[cli][html]") {
+  Scratch s("html_sweep");
+  const std::string sweep =
+      s.file("s.yaml", "base: " + kExamples + "mlp_train_systolic.yaml\naxes:\n  accelerator.rows: [8, 16, 32]\n");
+  const CliResult r = run_bpsim("sweep " + sweep + " --out " + (s / "o"));
+  INFO(r.err);
+  REQUIRE(r.code == 0);
+  std::vector<json> rows;
+  {
+    std::ifstream in(s / "o/results.jsonl");
+    for (std::string line; std::getline(in, line);) rows.push_back(json::parse(line));
+  }
+  REQUIRE(rows.size() == 3);
+  const std::string html = slurp(s / "o/report.html");
+  CHECK(check_tagged(html, json(rows)) == 3 * 6);
+  CHECK_THAT(html, Catch::Contains("<th>accelerator.rows</th>"));
+  // The front in (seconds, energy), decided here from the rows: a point is on it unless
+  // another is no worse in both and better in one.
+  size_t want = 0;
+  for (const json& a : rows) {
+    bool beaten = false;
+    for (const json& b : rows) {
+      const double as = a["totals"]["seconds"], ae = a["totals"]["energy_pj"];
+      const double bs = b["totals"]["seconds"], be = b["totals"]["energy_pj"];
+      beaten |= bs <= as && be <= ae && (bs < as || be < ae);
+    }
+    want += !beaten;
+  }
+  size_t front = 0;
+  for (size_t p = html.find("<tr class=\"pareto\">"); p != std::string::npos;
+       p = html.find("<tr class=\"pareto\">", p + 1))
+    ++front;
+  CHECK(front == want);
+  CHECK(want >= 1);
+}
