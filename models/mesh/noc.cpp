@@ -31,9 +31,10 @@ unsigned cyclic_first(const uint64_t* words, unsigned n, unsigned from) {
 }  // namespace
 
 Network::Network(const NocConfig& cfg, uint64_t seed) : m_cfg(cfg), m_rng_state(seed * 0x9E3779B97F4A7C15ull + 1) {
-  if (cfg.cols == 0 || cfg.rows == 0 || cfg.vcs == 0 || cfg.vcs > 64 || cfg.buf_depth == 0 || cfg.input_speedup == 0 ||
-      cfg.input_speedup > cfg.vcs)
-    throw std::logic_error("mesh::Network: zero-sized configuration (validated by the parser)");
+  // vcs ≤ 64 and buf_depth ≤ 1024 (mesh_params.cpp) let VC numbers, ring positions and credits be narrow.
+  if (cfg.cols == 0 || cfg.rows == 0 || cfg.vcs == 0 || cfg.vcs > 64 || cfg.buf_depth == 0 || cfg.buf_depth > 1024 ||
+      cfg.input_speedup == 0 || cfg.input_speedup > cfg.vcs)
+    throw std::logic_error("mesh::Network: configuration out of range (validated by the parser)");
   const unsigned n = cfg.nodes(), xbar_inputs = kPorts * cfg.input_speedup;
   m_in.resize(size_t(n) * kPorts * cfg.vcs);
   m_more_br.resize(m_in.size() * (kMaxBranches - 1));

@@ -101,18 +101,18 @@ class Network : public NocModel {
     uint64_t sa_ready;
     uint32_t route;
     uint16_t sent;
-    int8_t ovc;               ///< output VC, −1 until allocated (vcs ≤ 64)
-    uint8_t port : 3;         ///< output port
-    uint8_t cls : 1;          ///< the route's class (Route::cls)
-    uint8_t unicast : 1;      ///< the route has one destination (does not branch downstream)
+    int8_t ovc;           ///< output VC, −1 until allocated (vcs ≤ 64)
+    uint8_t port : 3;     ///< output port
+    uint8_t cls : 1;      ///< the route's class (Route::cls)
+    uint8_t unicast : 1;  ///< the route has one destination (does not branch downstream)
   };
   /// Hot state of an input VC, read on every visit that touches it; a multicast's branches
   /// after the first live apart (m_more_br), so a visit to a unicast touches one half line.
   struct alignas(32) InVc {
     uint16_t head = 0, count = 0;  ///< ring buffer (buf_depth ≤ 1024)
     uint16_t popped = 0;
-    uint16_t size = 0;        ///< flits of the packet being forwarded
-    uint32_t in_route = 0;    ///< route record of the packet being forwarded
+    uint16_t size = 0;      ///< flits of the packet being forwarded
+    uint32_t in_route = 0;  ///< route record of the packet being forwarded
     uint8_t nbranch = 0;
     bool routed = false;
     Branch br0{};
@@ -240,12 +240,12 @@ class Network : public NocModel {
   NocCounters m_cnt;
   std::vector<InVc> m_in;
   std::vector<Branch> m_more_br;  ///< per input VC, its branches 1 … kMaxBranches − 1 (multicast only)
-  std::vector<Flit> m_buf;  ///< ring buffers, buf_depth per input VC
+  std::vector<Flit> m_buf;        ///< ring buffers, buf_depth per input VC
   /// Free output VCs, a bit per VC, per router and port (6 ports: 5 + injection; port 0 is
   /// the ejection NI).
   std::vector<uint64_t> m_ovc_free;
   std::vector<uint8_t> m_ovc_tail;  ///< the VC's tail has left; waiting for its credit
-  std::vector<int16_t> m_credits;  ///< per output VC (buf_depth ≤ 1024)
+  std::vector<int16_t> m_credits;   ///< per output VC (buf_depth ≤ 1024)
   /// Event-driven visits. A router is visited in a cycle only if it is in m_active then:
   /// woken by a flit's arrival (at its ready cycle), a credit's return, or its own timers
   /// (a head's route computation, a stage's end), or because it acted in the cycle before.
@@ -273,8 +273,8 @@ class Network : public NocModel {
   /// over outputs, and the VC (branch) a crossbar input offers. VC allocation: grant per output
   /// VC over input-VC branches, accept per input-VC branch over output VCs.
   std::vector<uint32_t> m_sw_grant, m_sw_accept, m_sw_vc;
-  std::vector<uint16_t> m_va_grant;  ///< < kPorts · 64 · kPorts
-  std::vector<uint8_t> m_va_accept;  ///< < vcs ≤ 64
+  std::vector<uint16_t> m_va_grant;                   ///< < kPorts · 64 · kPorts
+  std::vector<uint8_t> m_va_accept;                   ///< < vcs ≤ 64
   std::vector<std::vector<uint32_t>> m_credit_wheel;  ///< credits due, by cycle mod size
   std::vector<Route> m_routes;
   std::vector<uint32_t> m_free_routes;
