@@ -31,15 +31,17 @@ unsigned cyclic_first(const uint64_t* words, unsigned n, unsigned from) {
 }  // namespace
 
 Network::Network(const NocConfig& cfg, uint64_t seed) : m_cfg(cfg), m_rng_state(seed * 0x9E3779B97F4A7C15ull + 1) {
-  if (cfg.cols == 0 || cfg.rows == 0 || cfg.vcs == 0 || cfg.vcs > 64 || cfg.buf_depth == 0 || cfg.input_speedup == 0 ||
-      cfg.input_speedup > cfg.vcs)
-    throw std::logic_error("mesh::Network: zero-sized configuration (validated by the parser)");
+  // vcs ≤ 64 and buf_depth ≤ 1024 (mesh_params.cpp) let VC numbers, ring positions and credits be narrow.
+  if (cfg.cols == 0 || cfg.rows == 0 || cfg.vcs == 0 || cfg.vcs > 64 || cfg.buf_depth == 0 || cfg.buf_depth > 1024 ||
+      cfg.input_speedup == 0 || cfg.input_speedup > cfg.vcs)
+    throw std::logic_error("mesh::Network: configuration out of range (validated by the parser)");
   const unsigned n = cfg.nodes(), xbar_inputs = kPorts * cfg.input_speedup;
   m_in.resize(size_t(n) * kPorts * cfg.vcs);
+  m_more_br.resize(m_in.size() * (kMaxBranches - 1));
   m_buf.resize(m_in.size() * cfg.buf_depth);
   m_ovc_free.assign(size_t(n) * 6, cfg.vcs == 64 ? ~uint64_t(0) : (uint64_t(1) << cfg.vcs) - 1);
   m_ovc_tail.assign(size_t(n) * 6 * cfg.vcs, 0);
-  m_credits.assign(size_t(n) * 6 * cfg.vcs, int32_t(cfg.buf_depth));
+  m_credits.assign(size_t(n) * 6 * cfg.vcs, int16_t(cfg.buf_depth));
   m_rc_wait.resize(m_in.size());
   m_va_req.resize(m_in.size());
   m_sa_req.resize(m_in.size());
@@ -147,8 +149,9 @@ void Network::push_flit(unsigned router, unsigned port, unsigned vc, const Flit&
 }
 
 void Network::pop_flits(unsigned router, unsigned port, unsigned vc, InVc& in) {
-  uint16_t low = in.br[0].sent;
-  for (unsigned b = 1; b < in.nbranch; ++b) low = std::min(low, in.br[b].sent);
+  uint16_t low = in.br0.sent;
+  const size_t i = size_t(&in - m_in.data());
+  for (unsigned b = 1; b < in.nbranch; ++b) low = std::min(low, branch(i, b).sent);
   const size_t upstream =
       port == 0 ? ovc_index(router, kInjPort, vc) : ovc_index(neighbour(router, port), opposite(port), vc);
   while (in.popped < low) {
@@ -171,7 +174,7 @@ void Network::set_ovc_free(size_t oi) {
 
 void Network::return_credit(uint32_t ovc) {
   ++m_credits[ovc];
-  if (m_ovc_tail[ovc] && m_credits[ovc] == int32_t(m_cfg.buf_depth)) m_ovc_tail[ovc] = 0, set_ovc_free(ovc);
+  if (m_ovc_tail[ovc] && m_credits[ovc] == int16_t(m_cfg.buf_depth)) m_ovc_tail[ovc] = 0, set_ovc_free(ovc);
   // A credit (or the VC it frees) may let the router's waiting flits or heads go; a source
   // (the injection port's VCs) tries every cycle it has a packet anyway.
   const size_t rp = ovc / m_cfg.vcs;
@@ -212,7 +215,8 @@ void Network::route_head(unsigned router, InVc& in, const Flit& f) {
   m_va_at[router] = std::min(m_va_at[router], ready);
   const Route& rt = m_routes[f.route];
   if (rt.dests.size() == 1) {
-    in.br[in.nbranch++] = Branch{uint8_t(route_port(router, rt.dests[0], rt.cls)), rt.cls, -1, true, 0, f.route, ready};
+    in.br0 = Branch{ready, f.route, 0, -1, uint8_t(route_port(router, rt.dests[0], rt.cls)), rt.cls, 1};
+    in.nbranch = 1;
     ++m_va_wait[router];
     return;
   }
@@ -227,7 +231,8 @@ void Network::route_head(unsigned router, InVc& in, const Flit& f) {
     ports |= 1u << m_port_scratch[k];
   }
   if (!(ports & (ports - 1))) {
-    in.br[in.nbranch++] = Branch{uint8_t(__builtin_ctz(ports)), cls, -1, false, 0, f.route, ready};
+    in.br0 = Branch{ready, f.route, 0, -1, uint8_t(__builtin_ctz(ports)), cls, 0};
+    in.nbranch = 1;
     ++m_va_wait[router];
     return;
   }
@@ -239,7 +244,7 @@ void Network::route_head(unsigned router, InVc& in, const Flit& f) {
     std::vector<uint16_t>& sub = m_routes[r].dests;
     for (size_t k = 0; k < nd; ++k)
       if (m_port_scratch[k] == p) sub.push_back(m_dests_scratch[k]);
-    in.br[in.nbranch++] = Branch{uint8_t(p), cls, -1, sub.size() == 1, 0, r, ready};
+    branch(i, in.nbranch++) = Branch{ready, r, 0, -1, uint8_t(p), cls, sub.size() == 1};
   }
   m_va_wait[router] += in.nbranch;
 }
@@ -288,7 +293,7 @@ void Network::va_allocate(unsigned r) {
     const InVc& in = m_in[i];
     const unsigned pv = unsigned(i - base);
     for (unsigned b = 0; b < in.nbranch; ++b) {
-      const Branch& br = in.br[b];
+      const Branch& br = branch(i, b);
       if (br.ovc >= 0) continue;
       if (br.sa_ready > m_now) {
         wake_by(br.sa_ready);
@@ -296,7 +301,7 @@ void Network::va_allocate(unsigned r) {
         continue;
       }
       reqs[nreq++] =
-          Req{uint16_t(pv * kPorts + b), br.port, br.cls, uint8_t(b), br.unicast, in.size, uint32_t(i), 0, 0};
+          Req{uint16_t(pv * kPorts + b), br.port, br.cls, uint8_t(b), bool(br.unicast), in.size, uint32_t(i), 0, 0};
       ++count[br.port + 1];
     }
   }
@@ -350,29 +355,31 @@ void Network::va_allocate(unsigned r) {
   for (unsigned q = 0; q < nreq; ++q) {
     const uint64_t granted = reqs[q].granted;
     if (!granted) continue;
-    Branch& br = m_in[reqs[q].in].br[reqs[q].b];
-    uint32_t& aptr = m_va_accept[size_t(reqs[q].in) * kPorts + reqs[q].b];
+    Branch& br = branch(reqs[q].in, reqs[q].b);
+    uint8_t& aptr = m_va_accept[size_t(reqs[q].in) * kPorts + reqs[q].b];
     // Round-robin from aptr (< V): the lowest granted VC at or above it, else the lowest.
     const uint64_t from = granted & (~uint64_t(0) << aptr);
     const unsigned ovc = unsigned(__builtin_ctzll(from ? from : granted));
     m_ovc_free[size_t(r) * 6 + br.port] &= ~(uint64_t(1) << ovc);
     --m_va_wait[r];
-    br.ovc = int16_t(ovc);
+    br.ovc = int8_t(ovc);
     br.sa_ready = m_now + m_cfg.va_cycles;
-    m_va_grant[ovc_index(r, br.port, ovc)] = reqs[q].id + 1u == ids ? 0 : reqs[q].id + 1u;
-    aptr = ovc + 1 == V ? 0 : ovc + 1;
+    m_va_grant[ovc_index(r, br.port, ovc)] = uint16_t(reqs[q].id + 1u == ids ? 0 : reqs[q].id + 1u);
+    aptr = uint8_t(ovc + 1 == V ? 0 : ovc + 1);
     m_step_acted = true;
     m_va_at[r] = m_now + 1;  // a requester granted nothing may take a VC granted to another but not accepted
     const InVc& in = m_in[reqs[q].in];
     m_sa_req.insert(reqs[q].in);
-    if (std::none_of(in.br, in.br + in.nbranch, [](const Branch& x) { return x.ovc < 0; })) m_va_req.erase(reqs[q].in);
+    bool waiting = false;
+    for (unsigned b = 0; b < in.nbranch && !waiting; ++b) waiting = branch(reqs[q].in, b).ovc < 0;
+    if (!waiting) m_va_req.erase(reqs[q].in);
   }
 }
 
 inline const Network::Flit* Network::ready_flit(unsigned r, size_t i, const InVc& in, unsigned b) {
   // The next flit branch b of the routed input VC `in` (index i) can send this cycle, or null.
   // A flit not yet in the buffer wakes the router when it arrives, a credit when it returns.
-  const Branch& br = in.br[b];
+  const Branch& br = branch(i, b);
   if (br.ovc < 0 || br.sent >= in.size) return nullptr;
   if (br.sa_ready > m_now) {
     wake_by(br.sa_ready);
@@ -419,7 +426,7 @@ void Network::sa_allocate(unsigned r) {
     const unsigned pv = unsigned(i - base), v = m_vc_of_pv[pv], x = m_xbar_of_pv[pv];
     for (unsigned b = 0; b < in.nbranch; ++b)
       if (const Flit* f = ready_flit(r, i, in, b)) {
-        const uint8_t o = in.br[b].port;
+        const uint8_t o = branch(i, b).port;
         ready[n++] = Ready{uint16_t(v * kPorts + b), uint16_t(x), uint8_t(b), o, uint32_t(i), f};
         want[o][x / 64] |= uint64_t(1) << (x % 64);
         outs |= 1u << o;
@@ -473,7 +480,7 @@ void Network::sa_allocate(unsigned r) {
     const unsigned v = m_vc_of_pv[i - base], b = pick->b;
     InVc& in = m_in[i];
     const Flit f = *pick->f;
-    Branch& br = in.br[b];
+    Branch& br = branch(i, b);
     const size_t oi = ovc_index(r, unsigned(o), unsigned(br.ovc));
     ptr = pick->s + 1u == slots ? 0 : pick->s + 1u;
     ++m_cnt.xbar_flits;

@@ -95,24 +95,27 @@ class Network : public NocModel {
     uint16_t idx, size;
     uint64_t ready;  ///< cycle it is in the buffer
   };
+  /// One output branch of a routed packet: 16 bytes, so a unicast's input VC state with its
+  /// only branch (InVc::br0) fills half a cache line.
   struct Branch {
-    uint8_t port;
-    uint8_t cls;  ///< the route's class (Route::cls)
-    int16_t ovc;
-    bool unicast;  ///< the route has one destination (does not branch downstream)
-    uint16_t sent;
-    uint32_t route;
     uint64_t sa_ready;
+    uint32_t route;
+    uint16_t sent;
+    int8_t ovc;           ///< output VC, −1 until allocated (vcs ≤ 64)
+    uint8_t port : 3;     ///< output port
+    uint8_t cls : 1;      ///< the route's class (Route::cls)
+    uint8_t unicast : 1;  ///< the route has one destination (does not branch downstream)
   };
-  struct InVc {
-    uint32_t head = 0, count = 0;
-    bool routed = false;
-    uint8_t nbranch = 0;
+  /// Hot state of an input VC, read on every visit that touches it; a multicast's branches
+  /// after the first live apart (m_more_br), so a visit to a unicast touches one half line.
+  struct alignas(32) InVc {
+    uint16_t head = 0, count = 0;  ///< ring buffer (buf_depth ≤ 1024)
     uint16_t popped = 0;
-    uint16_t size = 0;       ///< flits of the packet being forwarded
-    bool multicast = false;  ///< more than one destination: allocated under virtual cut-through
-    uint32_t in_route = 0;   ///< route record of the packet being forwarded
-    Branch br[5];
+    uint16_t size = 0;      ///< flits of the packet being forwarded
+    uint32_t in_route = 0;  ///< route record of the packet being forwarded
+    uint8_t nbranch = 0;
+    bool routed = false;
+    Branch br0{};
   };
   struct Route {
     uint32_t msg;
@@ -166,6 +169,7 @@ class Network : public NocModel {
   };
 
   static constexpr uint64_t kNever = ~uint64_t(0);
+  static constexpr unsigned kMaxBranches = 5;  ///< one per output port
 
   uint32_t new_route(uint32_t msg, uint8_t cls);
   void free_route(uint32_t r) { m_free_routes.push_back(r); }
@@ -174,6 +178,11 @@ class Network : public NocModel {
   }
   size_t ivc_index(unsigned router, unsigned port, unsigned vc) const {
     return (size_t(router) * 5 + port) * m_cfg.vcs + vc;
+  }
+  /// Branch `b` (< nbranch) of input VC `i`.
+  Branch& branch(size_t i, unsigned b) { return b ? m_more_br[i * (kMaxBranches - 1) + b - 1] : m_in[i].br0; }
+  const Branch& branch(size_t i, unsigned b) const {
+    return b ? m_more_br[i * (kMaxBranches - 1) + b - 1] : m_in[i].br0;
   }
   unsigned neighbour(unsigned router, unsigned port) const;
   /// dor_port in the route class `cls` (0 XY, 1 YX).
@@ -230,12 +239,13 @@ class Network : public NocModel {
   Sink m_sink;
   NocCounters m_cnt;
   std::vector<InVc> m_in;
-  std::vector<Flit> m_buf;  ///< ring buffers, buf_depth per input VC
+  std::vector<Branch> m_more_br;  ///< per input VC, its branches 1 … kMaxBranches − 1 (multicast only)
+  std::vector<Flit> m_buf;        ///< ring buffers, buf_depth per input VC
   /// Free output VCs, a bit per VC, per router and port (6 ports: 5 + injection; port 0 is
   /// the ejection NI).
   std::vector<uint64_t> m_ovc_free;
   std::vector<uint8_t> m_ovc_tail;  ///< the VC's tail has left; waiting for its credit
-  std::vector<int32_t> m_credits;
+  std::vector<int16_t> m_credits;   ///< per output VC (buf_depth ≤ 1024)
   /// Event-driven visits. A router is visited in a cycle only if it is in m_active then:
   /// woken by a flit's arrival (at its ready cycle), a credit's return, or its own timers
   /// (a head's route computation, a stage's end), or because it acted in the cycle before.
@@ -262,7 +272,9 @@ class Network : public NocModel {
   /// iSLIP pointers. Switch: grant per output over crossbar inputs, accept per crossbar input
   /// over outputs, and the VC (branch) a crossbar input offers. VC allocation: grant per output
   /// VC over input-VC branches, accept per input-VC branch over output VCs.
-  std::vector<uint32_t> m_sw_grant, m_sw_accept, m_sw_vc, m_va_grant, m_va_accept;
+  std::vector<uint32_t> m_sw_grant, m_sw_accept, m_sw_vc;
+  std::vector<uint16_t> m_va_grant;                   ///< < kPorts · 64 · kPorts
+  std::vector<uint8_t> m_va_accept;                   ///< < vcs ≤ 64
   std::vector<std::vector<uint32_t>> m_credit_wheel;  ///< credits due, by cycle mod size
   std::vector<Route> m_routes;
   std::vector<uint32_t> m_free_routes;
