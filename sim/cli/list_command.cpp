@@ -1,5 +1,4 @@
 #include <boost/program_options.hpp>
-#include "sim/core/build_info.h"
 
 #include <algorithm>
 #include <filesystem>
@@ -10,6 +9,7 @@
 
 #include "sim/cli/commands.h"
 #include "sim/core/config_node.h"
+#include "sim/core/data_dir.h"
 #include "sim/core/param_text.h"
 #include "sim/core/params.h"
 #include "sim/engine/accelerator.h"
@@ -85,7 +85,7 @@ void print_layers_markdown(std::ostream& os) {
 
 int cmd_list(int argc, char* argv[]) {
   bool help = false, layers = false, markdown = false;
-  std::string configs = std::string(BPSIM_SOURCE_DIR) + "/configs";
+  std::string configs = data_dir() + "/configs";
   po::options_description d("options");
   d.add_options()("help,h", po::bool_switch(&help), "show this help")("configs", po::value(&configs),
                                                                       "folder holding memory/ and energy/ presets")(
