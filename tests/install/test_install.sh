@@ -20,6 +20,10 @@ for f in bin/bpsim share/bpsim/configs/memory/ddr4_2400.yaml share/bpsim/configs
   share/doc/bpsim/NOTICE share/doc/bpsim/README.md share/doc/bpsim/docs/layers.md; do
   [ -e "$prefix/$f" ] || fail "not installed: $f"
 done
+# The plot scripts' Python package (pure Python), where the checkout has one.
+if [ -d "$src/python/bpsim" ]; then
+  [ -e "$prefix/share/bpsim/python/bpsim/__init__.py" ] || fail "not installed: share/bpsim/python/bpsim"
+fi
 # A module the build loads at run time from bpsim's folder (MPI sweeps) goes next to it.
 for m in "$build"/libbpsim_*.so; do
   [ -e "$m" ] || continue
