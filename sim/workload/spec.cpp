@@ -33,7 +33,9 @@ constexpr KindEffect kLayerKinds[] = {
      "a convolution (its GEMM dims by im2col); backward: dX and dW convolutions and the bias gradient; an "
      "optimizer update; keeps its input"},
     {"maxpool", false, "a pooling op; keeps its input and the int64 argmax indices; backward: one pooling op"},
-    {"avgpool", false, "a pooling op (global: over the whole map, to 1×1); keeps nothing; backward: one pooling op"},
+    {"avgpool", false,
+     "a pooling op; keeps its input (global, over the whole map to 1×1: nothing, as mean() keeps only the "
+     "shape); backward: one pooling op"},
     {"relu", false,
      "an elementwise op whose output has `density` non-zero values (an output mask for the models); keeps its "
      "output; backward: one elementwise op"},
@@ -50,8 +52,8 @@ constexpr KindEffect kLayerKinds[] = {
      "weight and bias gradients; an optimizer update"},
     {"softmax", false, "a softmax op over the last dimension; keeps its output; backward: one softmax op"},
     {"embedding", false,
-     "a row lookup in a vocab × dim table (the input holds token ids); backward: the table's gradient; an "
-     "optimizer update"},
+     "a row lookup in a vocab × dim table (the input holds token ids, kept); backward: the table's gradient, a "
+     "scatter-add of the output gradient; an optimizer update"},
     {"attention", false,
      "multi-head self-attention: q, k, v projections (one linear or three), the attention core (explicit QKᵀ, "
      "softmax, dropout and ·V ops, or one fused SDPA kernel) and the output projection"},
@@ -71,11 +73,13 @@ constexpr KindEffect kLayerKinds[] = {
      "torchvision's Bottleneck: 1×1, 3×3 (the stride) and 1×1 (4× wide) convs with batchnorms and ReLUs, plus "
      "the shortcut (projected when the shape changes), then ReLU"},
     {"binary_linear", false,
-     "an XNOR-popcount GEMM over sign-binarised inputs and weights; keeps the packed sign and straight-through "
-     "bits; backward: dX and dW GEMMs on the latent real weights; an optimizer update"},
+     "an XNOR-popcount GEMM over sign-binarised inputs and weights, writing packed integers; keeps the packed "
+     "signs of input and weights and the straight-through bits 1{|x| ≤ 1}; backward: dX (through the "
+     "straight-through estimator) and dW GEMMs; an optimizer update of the latent real weights"},
     {"binary_conv2d", false,
-     "an XNOR-popcount convolution over sign-binarised inputs and weights; keeps the packed sign and "
-     "straight-through bits; backward: dX and dW convolutions; an optimizer update"},
+     "an XNOR-popcount convolution over sign-binarised inputs and weights, writing packed integers; keeps the "
+     "packed signs of input and weights and the straight-through bits; backward: dX (through the "
+     "straight-through estimator) and dW convolutions; an optimizer update of the latent real weights"},
     // layers of current networks (spec_networks.cpp)
     {"rmsnorm", false,
      "a normalization op over the last dimension (weight, no bias); keeps its input and an fp32 rstd per row; "
