@@ -16,7 +16,7 @@
 
 #include "sim/cli/commands.h"
 #include "sim/cli/options.h"
-#include "sim/core/build_info.h"
+#include "sim/core/data_dir.h"
 #include "sim/core/error.h"
 #include "sim/core/output_files.h"
 #include "sim/engine/engine.h"
@@ -214,7 +214,7 @@ int cmd_compare(int argc, char* argv[]) {
   std::cout << "recompute: cycles of recompute-phase ops as a share of the forward's\n";
   std::cout << "results: " << (dir / "compare.csv").string() << ", " << (dir / "timeline.csv").string() << "\n";
   if (!no_plot) {
-    const std::string script = std::string(BPSIM_SOURCE_DIR) + "/scripts/plot_compare.py";
+    const std::string script = data_dir() + "/scripts/plot_compare.py";
     const fs::path png = dir / "memory.png", log = dir / "plot.log";
     const int code =
         sweep::run_child({python(), script, (dir / "timeline.csv").string(), "-o", png.string()}, log.string());

@@ -9,6 +9,7 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include "sim/core/data_dir.h"
 #include "sim/core/input_file.h"
 
 namespace fs = std::filesystem;
@@ -217,7 +218,7 @@ Node load_recursive(const std::string& path, std::set<std::string>& stack, Budge
       throw InputError(
           i->loc, "include",
           "more than " + std::to_string(kMaxIncludes) + " includes in one configuration; this is a limit of bpsim");
-    std::string target = resolve_path(*i);
+    std::string target = resolve_config_path(*i);
     check_yaml_file(*i, "include", target);
     merge_into(merged, load_recursive(target, stack, budget));
   }

@@ -6,6 +6,8 @@
 #include <cstdlib>
 #include <sstream>
 
+#include "sim/core/param_text.h"
+
 namespace bpsim::config {
 
 namespace {
@@ -139,24 +141,28 @@ ParamDecl& ParamDecl::def(double v) {
   return def(o.str());
 }
 
-std::string ParamDecl::describe() const {
-  std::string s = name + " (";
-  switch (type) {
-    case ParamType::Int: s += "int"; break;
-    case ParamType::Float: s += "float"; break;
-    case ParamType::Bool: s += "bool"; break;
-    case ParamType::String: s += "string"; break;
-    case ParamType::Enum: {
-      s += "one of ";
-      for (size_t i = 0; i < choices.size(); ++i) s += (i ? "|" : "") + choices[i];
-      break;
-    }
-    case ParamType::Group: s += "map"; break;
-    case ParamType::List: s += "list"; break;
+std::string type_text(const ParamDecl& d) {
+  switch (d.type) {
+    case ParamType::Int: return "int";
+    case ParamType::Float: return "float";
+    case ParamType::Bool: return "bool";
+    case ParamType::String: return "string";
+    case ParamType::Enum: return "one of " + join(d.choices, "|");
+    case ParamType::Group: return "map";
+    case ParamType::List: return "list";
   }
+  return "?";
+}
+
+std::string range_text(const ParamDecl& d) {
+  if (std::isinf(d.min) && std::isinf(d.max)) return "";
+  return std::string(d.min_exclusive ? "(" : "[") + fmt_num(d.min) + ", " + fmt_num(d.max) + "]";
+}
+
+std::string ParamDecl::describe() const {
+  std::string s = name + " (" + type_text(*this);
   if (!unit.empty()) s += ", " + unit;
-  if (!std::isinf(min) || !std::isinf(max))
-    s += std::string(", ") + (min_exclusive ? "(" : "[") + fmt_num(min) + ", " + fmt_num(max) + "]";
+  if (!range_text(*this).empty()) s += ", " + range_text(*this);
   if (required) s += ", required";
   else if (has_default) s += ", default " + default_text;
   else if (type != ParamType::Group) s += ", optional";

@@ -3,6 +3,7 @@
 #include <optional>
 
 #include "sim/core/binder.h"
+#include "sim/core/data_dir.h"
 #include "sim/core/params.h"
 #include "sim/trace/chakra_et.h"
 #include "sim/trace/scalesim_csv.h"
@@ -145,7 +146,7 @@ NetSpec net_of(const config::Node& section, const std::string& key_path, config:
   if (inline_spec.find("layers")) return parse_net_spec(inline_spec);
   if (!spec) throw InputError(section.loc, key_path, "missing required key 'spec' (or inline 'input' and 'layers')");
   config::as_string(*spec, key_path + ".spec");
-  const std::string path = config::resolve_path(*spec);
+  const std::string path = config::resolve_config_path(*spec);
   config::check_yaml_file(*spec, key_path + ".spec", path);
   return parse_net_spec(config::load_file(path));
 }

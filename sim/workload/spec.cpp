@@ -3,10 +3,13 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <stdexcept>
 
 #include "sim/core/binder.h"
 #include "sim/core/limits.h"
+#include "sim/core/param_text.h"
 #include "sim/core/params.h"
+#include "sim/workload/layer_reference.h"
 #include "sim/workload/spec_blocks.h"
 #include "sim/workload/spec_networks.h"
 
@@ -14,21 +17,152 @@ namespace bpsim::workload {
 
 namespace {
 
+/// Every kind a `layers:` map may name, with what it adds to the training step's op graph
+/// (one line each, the layer reference's; docs/workloads.md gives the rules behind them).
+/// Groups (`group`) hold layers of their own; `repeat` is written as a key, not a kind.
+struct KindEffect {
+  const char* kind;
+  bool group;
+  const char* effect;
+};
+constexpr KindEffect kLayerKinds[] = {
+    {"linear", false,
+     "a GEMM x·Wᵀ (+ b); backward: a dX GEMM (when its input needs a gradient) and a dW GEMM with the bias "
+     "gradient; an optimizer update of W and b; keeps its input"},
+    {"conv2d", false,
+     "a convolution (its GEMM dims by im2col); backward: dX and dW convolutions and the bias gradient; an "
+     "optimizer update; keeps its input"},
+    {"maxpool", false, "a pooling op; keeps its input and the int64 argmax indices; backward: one pooling op"},
+    {"avgpool", false,
+     "a pooling op; keeps its input (global, over the whole map to 1×1: nothing, as mean() keeps only the "
+     "shape); backward: one pooling op"},
+    {"relu", false,
+     "an elementwise op whose output has `density` non-zero values (an output mask for the models); keeps its "
+     "output; backward: one elementwise op"},
+    {"gelu", false, "an elementwise op (8 FLOPs per element); keeps its input; backward: one elementwise op"},
+    {"dropout", false,
+     "an elementwise op writing a 1-byte mask per element (kept; 1 − p of the outputs non-zero); backward: one "
+     "elementwise op"},
+    {"flatten", false, "a view of its input: no op, no new tensor"},
+    {"layernorm", false,
+     "a normalization op over the last dimension; keeps its input and fp32 mean and rstd per row; backward: dX "
+     "and the weight and bias gradients; an optimizer update"},
+    {"batchnorm", false,
+     "a normalization op per channel; keeps its input and fp32 mean and rstd per channel; backward: dX and the "
+     "weight and bias gradients; an optimizer update"},
+    {"softmax", false, "a softmax op over the last dimension; keeps its output; backward: one softmax op"},
+    {"embedding", false,
+     "a row lookup in a vocab × dim table (the input holds token ids, kept); backward: the table's gradient, a "
+     "scatter-add of the output gradient; an optimizer update"},
+    {"attention", false,
+     "multi-head self-attention: q, k, v projections (one linear or three), the attention core (explicit QKᵀ, "
+     "softmax, dropout and ·V ops, or one fused SDPA kernel) and the output projection"},
+    {"transformer_block", false,
+     "a pre-LayerNorm GPT block: x + proj(attention(LN(x))), then x + fc2(GELU(fc1(LN(x)))), with dropouts; "
+     "expands into those layers inside residual groups"},
+    {"residual", true,
+     "a group: its `layers` (the main branch) and its `shortcut` (identity when absent) added; the backward of "
+     "the add passes the gradient to both"},
+    {"sequential", true,
+     "a group (nn.Sequential): its layers in place, and one module for the checkpoint policies' `level` and `at`"},
+    {"repeat", true, "a group written `repeat: N`: its layers copied N times, in order"},
+    {"basic_block", false,
+     "torchvision's BasicBlock: 3×3 conv, batchnorm, ReLU, 3×3 conv, batchnorm, plus the shortcut (a 1×1 conv "
+     "and batchnorm when the shape changes), then ReLU"},
+    {"bottleneck", false,
+     "torchvision's Bottleneck: 1×1, 3×3 (the stride) and 1×1 (4× wide) convs with batchnorms and ReLUs, plus "
+     "the shortcut (projected when the shape changes), then ReLU"},
+    {"binary_linear", false,
+     "an XNOR-popcount GEMM over sign-binarised inputs and weights, writing packed integers; keeps the packed "
+     "signs of input and weights and the straight-through bits 1{|x| ≤ 1}; backward: dX (through the "
+     "straight-through estimator) and dW GEMMs; an optimizer update of the latent real weights"},
+    {"binary_conv2d", false,
+     "an XNOR-popcount convolution over sign-binarised inputs and weights, writing packed integers; keeps the "
+     "packed signs of input and weights and the straight-through bits; backward: dX (through the "
+     "straight-through estimator) and dW convolutions; an optimizer update of the latent real weights"},
+    // layers of current networks (spec_networks.cpp)
+    {"rmsnorm", false,
+     "a normalization op over the last dimension (weight, no bias); keeps its input and an fp32 rstd per row; "
+     "backward: dX and the weight gradient; an optimizer update"},
+    {"silu", false, "an elementwise op (4 FLOPs per element); keeps its input; backward: one elementwise op"},
+    {"swiglu", false,
+     "down(silu(gate(x)) · up(x)): three linears, a SiLU and a product whose backward keeps both factors"},
+    {"llama_block", false,
+     "a Llama decoder layer: x + o(attention(rmsnorm(x))) with rotary q and k, then x + swiglu(rmsnorm(x)); no "
+     "bias, no dropout"},
+    {"patch_embedding", false,
+     "a conv with kernel = stride = patch (keeps the image), the map's positions read as tokens (a view), a "
+     "class token concatenated in front, a learned position table added"},
+    {"class_token", false,
+     "concatenates a learned token in front of the sequence (keeps nothing); backward: the token's gradient"},
+    {"position_embedding", false,
+     "a learned [tokens, h] table added whole (keeps nothing), or with `lookup` rows looked up by arange ids "
+     "made in the forward (keeps the ids); backward: the table's gradient"},
+    {"select_token", false,
+     "x[:, 0], a view (no op; a reader that keeps it keeps the whole input); backward: a zero-filled "
+     "input-shaped gradient"},
+    {"vit_block", false,
+     "torchvision's ViT EncoderBlock: pre-LayerNorm multi-head attention (a contiguous copy before out_proj), "
+     "then a GELU MLP, each added to its input"},
+    {"bert_embeddings", false,
+     "word, position and token-type embeddings added, a LayerNorm and dropout; the position and token-type ids "
+     "are made in the forward and kept"},
+    {"bert_block", false,
+     "a post-LayerNorm BERT layer: LN(x + dropout(o(attention(x)))), then LN(x + dropout(fc2(GELU(fc1(x)))))"},
+};
+
+const KindEffect& kind_effect(const std::string& kind) {
+  for (const auto& k : kLayerKinds)
+    if (kind == k.kind) return k;
+  throw std::logic_error("layer kind '" + kind + "' has no entry in kLayerKinds");
+}
+
+/// The kinds a `kind:` key accepts (all but `repeat`).
 const std::vector<std::string>& user_kinds() {
-  static const std::vector<std::string> k = {
-      "linear", "conv2d", "maxpool", "avgpool", "relu", "gelu", "dropout", "flatten", "layernorm", "batchnorm",
-      "softmax", "embedding", "attention", "transformer_block", "residual", "sequential", "basic_block", "bottleneck",
-      "binary_linear", "binary_conv2d",
-      // layers of current networks (spec_networks.cpp)
-      "rmsnorm", "silu", "swiglu", "llama_block", "patch_embedding", "class_token", "position_embedding",
-      "select_token", "vit_block", "bert_embeddings", "bert_block"};
+  static const std::vector<std::string> k = [] {
+    std::vector<std::string> v;
+    for (const auto& e : kLayerKinds)
+      if (std::string(e.kind) != "repeat") v.emplace_back(e.kind);
+    return v;
+  }();
   return k;
 }
 
-std::string kinds_text() {
-  std::string s;
-  for (const auto& k : user_kinds()) s += (s.empty() ? "" : ", ") + k;
+std::string kinds_text() { return config::join(user_kinds(), ", "); }
+
+/// The keys of the groups, declared once: the parser checks a group's keys against these,
+/// and its layers lists by hand (they hold maps of every kind).
+std::shared_ptr<const config::Schema> make_group_schema(const std::string& kind) {
+  auto s = std::make_shared<config::Schema>(kind, kind_effect(kind).effect);
+  if (kind == "repeat") {
+    s->integer("repeat", "", "copies of the layers").req().range(1, 100000);
+    s->list("layers", config::ParamType::Group, "the layers copied, in order (at least one)").req();
+    return s;
+  }
+  s->string("kind", "layer kind").req();
+  if (kind == "residual") {
+    s->string("name", "layer name (default: kind and index)");
+    s->list("layers", config::ParamType::Group, "the main branch (at least one layer)").req();
+    s->list("shortcut", config::ParamType::Group, "the shortcut branch (absent: identity)");
+  } else {  // sequential
+    s->string("name", "module name without '.', qualified as named_modules() writes it (default: its index)");
+    s->list("layers", config::ParamType::Group, "its layers (at least one)").req();
+  }
   return s;
+}
+
+const std::shared_ptr<const config::Schema>& group_schema(const std::string& kind) {
+  static const std::map<std::string, std::shared_ptr<const config::Schema>> schemas = {
+      {"residual", make_group_schema("residual")},
+      {"sequential", make_group_schema("sequential")},
+      {"repeat", make_group_schema("repeat")}};
+  return schemas.at(kind);
+}
+
+std::vector<std::string> key_names(const config::Schema& s) {
+  std::vector<std::string> v;
+  for (const auto& d : s.params()) v.push_back(d.name);
+  return v;
 }
 
 void pruning(config::Binder<LayerParams>& s) {
@@ -49,7 +183,7 @@ void window(config::Binder<LayerParams>& s, bool conv) {
 
 /// Parameters of one layer kind, declared once (also the documentation of the spec).
 config::Binder<LayerParams> make_layer_binder(const std::string& kind) {
-  config::Binder<LayerParams> s(kind, kind + " layer");
+  config::Binder<LayerParams> s(kind, kind_effect(kind).effect);
   s.string("kind", &LayerParams::kind, "layer kind").req();
   s.string("name", &LayerParams::name, "layer name (default: kind and index)");
   const int64_t big = int64_t(1) << 32;
@@ -153,7 +287,7 @@ void parse_list(const config::Node& list, const std::string& path, std::vector<L
 /// A `sequential` group: its layers join `out` where it stands, its module keeps the tree.
 void parse_sequential(const config::Node& n, const std::string& p, std::vector<LayerSpec>& out, int depth,
                       LayerCount& count, Scope& scope) {
-  config::check_keys(n, p, {"kind", "name", "layers"});
+  config::check_keys(n, p, key_names(*group_schema("sequential")));
   const config::Node* inner = n.find("layers");
   if (!inner) throw InputError(n.loc, p, "a sequential group needs 'layers'");
   if (config::expect_seq(*inner, p + ".layers").seq.empty())
@@ -192,9 +326,12 @@ void parse_list(const config::Node& list, const std::string& path, std::vector<L
     const std::string p = path + "[" + std::to_string(i) + "]";
     config::expect_map(n, p);
     if (n.find("repeat")) {
-      config::check_keys(n, p, {"repeat", "layers"});
+      const config::Schema& group = *group_schema("repeat");
+      config::check_keys(n, p, key_names(group));
       const int64_t times = config::as_int(*n.find("repeat"), p + ".repeat");
-      if (times < 1 || times > 100000) throw InputError(n.find("repeat")->loc, p + ".repeat", "must be in [1, 100000]");
+      const config::ParamDecl& bound = *group.find("repeat");
+      if (double(times) < bound.min || double(times) > bound.max)
+        throw InputError(n.find("repeat")->loc, p + ".repeat", "must be in " + config::range_text(bound));
       const config::Node* inner = n.find("layers");
       if (!inner) throw InputError(n.loc, p, "a repeat group needs 'layers'");
       // Every copy must add a layer, or a repeat of nothing would loop without counting.
@@ -247,7 +384,7 @@ LayerSpec parse_one(const config::Node& n, const std::string& p, const std::stri
   l.kind = kind;
   l.loc = n.loc;
   if (kind == "residual") {
-    config::check_keys(n, p, {"kind", "name", "layers", "shortcut"});
+    config::check_keys(n, p, key_names(*group_schema("residual")));
     if (!n.find("layers")) throw InputError(n.loc, p, "a residual needs 'layers' (its main branch)");
     l.name = n.find("name") ? given_prefix + config::as_string(*n.find("name"), p + ".name") : auto_name;
     return l;  // branches parsed by the caller
@@ -299,6 +436,14 @@ void parse_layer_list(const config::Node& list, const std::string& path, std::ve
   LayerCount count;
   Scope top{"", false, modules, 0};
   parse_list(list, path, out, 0, count, top);
+}
+
+std::vector<LayerKindInfo> layer_reference() {
+  std::vector<LayerKindInfo> out;
+  for (const auto& k : kLayerKinds) {
+    out.push_back({k.kind, k.group, k.group ? group_schema(k.kind) : layer_binder(k.kind).schema()});
+  }
+  return out;
 }
 
 std::vector<ModuleSpec> module_tree(const NetSpec& net) {

@@ -80,8 +80,6 @@ class DocFigures(unittest.TestCase):
 
 
 if __name__ == "__main__":
-    args = sys.argv[1:]
-    if len(args) < 2 or args[0] != "--bpsim":
-        sys.exit("usage: test_doc_figures.py --bpsim BPSIM [unittest options]")
-    BPSIM = os.path.abspath(args[1])
-    unittest.main(argv=[sys.argv[0]] + args[2:])
+    import bpsim_main
+
+    bpsim_main.main(sys.modules[__name__])
