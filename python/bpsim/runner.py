@@ -1,6 +1,7 @@
 """bpsim.run and bpsim.workload: configs given as a file or a dict, overrides as `--set` does."""
 import json
 import os
+import re
 import tempfile
 
 from . import _core
@@ -8,8 +9,17 @@ from .errors import InputError
 from .report import Report
 
 
+# A string written as it is reads back as the same string in YAML when it is a plain word
+# that YAML does not take for a boolean, null or number.
+_PLAIN = re.compile(r"[A-Za-z_][A-Za-z0-9_./+-]*")
+_YAML_WORDS = {"true", "false", "yes", "no", "on", "off", "y", "n", "null", "nan", "inf"}
+
+
 def _yaml_value(v):
-    # JSON is YAML (flow style): numbers, booleans, strings (quoted), lists and maps read back as written.
+    """v as YAML text: a plain word as a user types it after --set (so the report's config echo
+    is the CLI's), anything else as JSON, which YAML reads back as written (flow style)."""
+    if isinstance(v, str) and _PLAIN.fullmatch(v) and v.lower().lstrip(".") not in _YAML_WORDS:
+        return v
     return json.dumps(v)
 
 
