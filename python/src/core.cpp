@@ -29,22 +29,30 @@ namespace {
 
 /// SystemC 2.3 elaborates once per simulation context and cannot start its kernel again after
 /// sc_stop. Everything a run elaborates (modules, processes, events, channels, the time
-/// resolution, the coroutine package) lives in the current sc_simcontext, which
-/// sc_get_curr_simcontext() creates on first use when sc_curr_simcontext is null. Deleting
-/// the used context after the run's modules are gone, and clearing both pointers, gives the
-/// next run a kernel as fresh as a new process's. tests/python/test_inprocess.py shows it:
-/// every example config, run twice in one process, gives the CLI's report.json byte for byte.
+/// resolution, the coroutine package) lives in the current sc_simcontext, which the kernel
+/// reaches through sc_curr_simcontext (and sc_default_global_context). So each run gets a
+/// context of its own, made current for the run and deleted after it once the run's modules
+/// are gone. The process's first context is never run in nor deleted: libsystemc's static
+/// events (sc_event::none, sc_event::kernel_event) were made in it and unregister from it at
+/// exit. tests/python/test_inprocess.py shows the runs are faithful: every example config, run
+/// twice in one process, gives the CLI's report.json byte for byte.
 class FreshKernel {
  public:
-  FreshKernel() = default;
+  FreshKernel() : m_first(sc_core::sc_get_curr_simcontext()), m_run(new sc_core::sc_simcontext) {
+    sc_core::sc_curr_simcontext = m_run;
+    sc_core::sc_default_global_context = m_run;
+  }
   FreshKernel(const FreshKernel&) = delete;
   FreshKernel& operator=(const FreshKernel&) = delete;
   ~FreshKernel() {
-    sc_core::sc_simcontext* used = sc_core::sc_curr_simcontext;
-    sc_core::sc_curr_simcontext = nullptr;
-    sc_core::sc_default_global_context = nullptr;
-    delete used;
+    sc_core::sc_curr_simcontext = m_first;
+    sc_core::sc_default_global_context = m_first;
+    delete m_run;
   }
+
+ private:
+  sc_core::sc_simcontext* m_first;
+  sc_core::sc_simcontext* m_run;
 };
 
 /// A folder of its own for a run whose ops are spilled to disk (a streamed trace, or
