@@ -6,7 +6,8 @@ byte (the CLI's run of the same config), so the timed runs are the ones compared
 
 usage: PYTHON scripts/bench_inprocess.py [--repeat N] LABEL=CONFIG[@REPORT][,CONFIG[@REPORT]...] ...
   PYTHON: an interpreter with the package installed (e.g. .venv/bin/python)
-output: one line per group, "LABEL SECONDS" (mean of one pass; no process start, no files)
+output: one line per group, "LABEL WALL CPU": seconds of one pass (means; no process start, no
+files), wall-clock and this process's CPU time (user + system)
 """
 import argparse
 import sys
@@ -33,11 +34,12 @@ def main():
                 with open(expect, encoding="utf-8") as f:
                     if f.read() != r.json_text:
                         sys.exit(f"bench_inprocess: {config}: the in-process report differs from {expect}")
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         for _ in range(args.repeat):
             for config, _ in items:
                 bpsim.run(config)
-        print(f"{label} {(time.perf_counter() - t0) / args.repeat:.6f}")
+        wall, cpu = time.perf_counter() - t0, time.process_time() - c0
+        print(f"{label} {wall / args.repeat:.6f} {cpu / args.repeat:.6f}")
 
 
 if __name__ == "__main__":

@@ -34,7 +34,7 @@ CSV
 # ifmap addresses its operand matrix names, bpsim's the line buffer's unique bytes.
 printf '%-8s %-3s %12s %12s %6s  %12s %12s %6s\n' layer df scalesim bpsim match ifmap_ss ifmap_bp match
 total_peer=0; total_bpsim=0; mismatches=0
-declare -A peer_df groups
+declare -A peer_df peer_cpu groups
 for topo in conv gemm; do
   mnk=$([ "$topo" = gemm ] && echo gemm || echo conv)
   for df in ws os is; do
@@ -43,10 +43,14 @@ for topo in conv gemm; do
         -e "s/^OfmapSramSzkB:.*/OfmapSramSzkB: 8192/; s/^Dataflow.*/Dataflow : $df/" \
         "$peer/configs/scale.cfg" > "$work/$df.cfg"
     t0=$(date +%s.%N)
-    (cd "$work" && PYTHONPATH="$peer" "$py" "$peer/scalesim/scale.py" -c "$df.cfg" -t "$topo.csv" -p "log_${topo}_$df" \
-        -i "$mnk" > "scalesim_${topo}_$df.txt" 2>&1)
+    # The peer's CPU seconds too (user + system, bash's time keyword): on a loaded machine
+    # wall time is mostly waiting for a core, for the short in-process runs most of all.
+    TIMEFORMAT='%U %S'
+    cpu=$( { time (cd "$work" && PYTHONPATH="$peer" "$py" "$peer/scalesim/scale.py" -c "$df.cfg" -t "$topo.csv" \
+        -p "log_${topo}_$df" -i "$mnk" > "scalesim_${topo}_$df.txt" 2>&1) ; } 2>&1 )
     t1=$(date +%s.%N)
     peer_df[$df]=$(echo "${peer_df[$df]:-0} + $t1 - $t0" | bc)
+    peer_cpu[$df]=$(echo "${peer_cpu[$df]:-0} + ${cpu% *} + ${cpu#* }" | bc)
     cat > "$work/run_${topo}_$df.yaml" <<YAML
 include: [$root/configs/memory/ddr4_2400.yaml, $root/configs/energy/45nm.yaml, $root/configs/energy/45nm/systolic.yaml]
 accelerator: { kind: systolic, rows: $array, cols: $array, dataflow: $df, timing: scalesim, dtype: int8,
@@ -90,7 +94,8 @@ if [ -n "${IN_PROCESS:-}" ]; then
   # Each dataflow's two layer sets (conv, gemm) as one pass, in one Python process.
   "$IN_PROCESS" "$root/scripts/bench_inprocess.py" --repeat "${REPEAT:-20}" \
       "ws=${groups[ws]}" "os=${groups[os]}" "is=${groups[is]}" > "$work/inproc.txt"
-  while read -r df secs; do
-    echo "in-process, $df: SCALE-Sim ${peer_df[$df]}s, bpsim ${secs}s per pass; ratio $(echo "scale=0; ${peer_df[$df]} / $secs" | bc)x"
+  while read -r df secs cpu; do
+    echo "in-process, $df: wall SCALE-Sim ${peer_df[$df]}s, bpsim ${secs}s per pass: $(echo "scale=0; ${peer_df[$df]} / $secs" | bc)x;" \
+         "CPU SCALE-Sim ${peer_cpu[$df]}s, bpsim ${cpu}s: $(echo "scale=0; ${peer_cpu[$df]} / $cpu" | bc)x"
   done < "$work/inproc.txt"
 fi
