@@ -11,7 +11,7 @@ cd "$(dirname "$0")/.."
 ROOT=$(pwd)
 export BPSIM_EXE=${BPSIM_EXE:-$ROOT/${BPSIM_BUILD_DIR:-build}/bpsim}
 export BPSIM_PY_QUICK=${BPSIM_PY_QUICK:-1}
-VENV=$(mktemp -d "${TMPDIR:-/tmp}/bpsim-venv.XXXXXX")
+VENV=$(mktemp -d -t bpsim-venv.XXXXXX)
 trap 'rm -rf "$VENV"' EXIT
 /usr/bin/python3 -m venv --system-site-packages "$VENV"
 "$VENV/bin/pip" install --no-build-isolation --no-index --quiet ./python
