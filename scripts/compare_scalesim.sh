@@ -5,6 +5,9 @@
 # github.com/scalesim-project/scale-sim-v2 (kept outside this repository) and a build dir.
 #   scripts/compare_scalesim.sh PEER_DIR [BUILD_DIR] [ARRAY]   (ARRAY: 32 → 32×32)
 # Needs Debian's python3-numpy python3-pandas python3-tqdm python3-absl for the peer.
+# IN_PROCESS=PYTHON (an interpreter with the bpsim package: README "Python"): also times the
+# same layer sets run in-process (scripts/bench_inprocess.py, reports checked byte for byte
+# against the CLI's) and prints SCALE-Sim's time over that, per dataflow.
 set -euo pipefail
 peer=${1:?usage: compare_scalesim.sh PEER_DIR [BUILD_DIR] [ARRAY]}
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -31,6 +34,7 @@ CSV
 # ifmap addresses its operand matrix names, bpsim's the line buffer's unique bytes.
 printf '%-8s %-3s %12s %12s %6s  %12s %12s %6s\n' layer df scalesim bpsim match ifmap_ss ifmap_bp match
 total_peer=0; total_bpsim=0; mismatches=0
+declare -A peer_df peer_cpu groups
 for topo in conv gemm; do
   mnk=$([ "$topo" = gemm ] && echo gemm || echo conv)
   for df in ws os is; do
@@ -39,16 +43,22 @@ for topo in conv gemm; do
         -e "s/^OfmapSramSzkB:.*/OfmapSramSzkB: 8192/; s/^Dataflow.*/Dataflow : $df/" \
         "$peer/configs/scale.cfg" > "$work/$df.cfg"
     t0=$(date +%s.%N)
-    (cd "$work" && PYTHONPATH="$peer" "$py" "$peer/scalesim/scale.py" -c "$df.cfg" -t "$topo.csv" -p "log_${topo}_$df" \
-        -i "$mnk" > "scalesim_${topo}_$df.txt" 2>&1)
+    # The peer's CPU seconds too (user + system, bash's time keyword): on a loaded machine
+    # wall time is mostly waiting for a core, for the short in-process runs most of all.
+    TIMEFORMAT='%U %S'
+    cpu=$( { time (cd "$work" && PYTHONPATH="$peer" "$py" "$peer/scalesim/scale.py" -c "$df.cfg" -t "$topo.csv" \
+        -p "log_${topo}_$df" -i "$mnk" > "scalesim_${topo}_$df.txt" 2>&1) ; } 2>&1 )
     t1=$(date +%s.%N)
-    cat > "$work/run_$df.yaml" <<YAML
+    peer_df[$df]=$(echo "${peer_df[$df]:-0} + $t1 - $t0" | bc)
+    peer_cpu[$df]=$(echo "${peer_cpu[$df]:-0} + ${cpu% *} + ${cpu#* }" | bc)
+    cat > "$work/run_${topo}_$df.yaml" <<YAML
 include: [$root/configs/memory/ddr4_2400.yaml, $root/configs/energy/45nm.yaml, $root/configs/energy/45nm/systolic.yaml]
 accelerator: { kind: systolic, rows: $array, cols: $array, dataflow: $df, timing: scalesim, dtype: int8,
                sram: { input_kib: 8192, weight_kib: 8192, output_kib: 8192 } }
 workload: { scalesim: $work/$topo.csv }
 YAML
-    "$build/bpsim" run "$work/run_$df.yaml" --out "$work/out_${topo}_$df" --force --quiet
+    "$build/bpsim" run "$work/run_${topo}_$df.yaml" --out "$work/out_${topo}_$df" --force --quiet
+    groups[$df]+="${groups[$df]:+,}$work/run_${topo}_$df.yaml@$work/out_${topo}_$df/report.json"
     t2=$(date +%s.%N)
     total_peer=$(echo "$total_peer + $t1 - $t0" | bc); total_bpsim=$(echo "$total_bpsim + $t2 - $t1" | bc)
     logdir="$work/log_${topo}_$df"
@@ -80,3 +90,12 @@ YAML
 echo "wall: SCALE-Sim ${total_peer}s, bpsim ${total_bpsim}s (both include process start)"
 echo "speed ratio SCALE-Sim/bpsim: $(echo "scale=1; $total_peer / $total_bpsim" | bc)"
 echo "mismatching layers: $mismatches"
+if [ -n "${IN_PROCESS:-}" ]; then
+  # Each dataflow's two layer sets (conv, gemm) as one pass, in one Python process.
+  "$IN_PROCESS" "$root/scripts/bench_inprocess.py" --repeat "${REPEAT:-20}" \
+      "ws=${groups[ws]}" "os=${groups[os]}" "is=${groups[is]}" > "$work/inproc.txt"
+  while read -r df secs cpu; do
+    echo "in-process, $df: wall SCALE-Sim ${peer_df[$df]}s, bpsim ${secs}s per pass: $(echo "scale=0; ${peer_df[$df]} / $secs" | bc)x;" \
+         "CPU SCALE-Sim ${peer_cpu[$df]}s, bpsim ${cpu}s: $(echo "scale=0; ${peer_cpu[$df]} / $cpu" | bc)x"
+  done < "$work/inproc.txt"
+fi

@@ -10,6 +10,9 @@ PACKAGES=(
   catch2 libyaml-cpp-dev nlohmann-json3-dev libfmt-dev zlib1g-dev libsimdjson-dev
   libprotobuf-dev protobuf-compiler python3-protobuf
   python3 python3-matplotlib python3-pandas
+  # The Python package (README "Python"): its pybind11 module, a virtual environment over
+  # Debian's python3 and setuptools to install into it, nbformat to run the example notebook.
+  pybind11-dev python3-pybind11 python3-venv python3-setuptools python3-wheel python3-nbformat
   # The sanitized build (scripts/test_sanitized.sh) and the fuzzers (scripts/fuzz.sh): clang,
   # its ASan/UBSan/libFuzzer runtimes (not a dependency of clang-14) and llvm-symbolizer.
   clang clang-14 libclang-rt-14-dev llvm-14

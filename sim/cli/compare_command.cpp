@@ -60,11 +60,16 @@ std::string human_bytes(double v) {
   return fmt::format("{:.4g} {}", v, units[i]);
 }
 
-/// The Python with matplotlib: BPSIM_PYTHON, else Debian's (scripts/setup.sh installs
-/// python3-matplotlib there), else python3 on PATH.
-std::string python() {
+/// The Python that draws memory.png (scripts/plot_compare.py, a wrapper of bpsim.plots from
+/// python/): BPSIM_PYTHON when set; else the first of python3 on PATH (an activated virtual
+/// environment's, README "Python") and Debian's /usr/bin/python3 (scripts/setup.sh installs
+/// python3-matplotlib there) that can import matplotlib and pandas. The probe is one quiet
+/// child, and only for a compare that plots.
+std::string python(const fs::path& log) {
   if (const char* p = std::getenv("BPSIM_PYTHON")) return p;
-  return fs::exists("/usr/bin/python3") ? "/usr/bin/python3" : "python3";
+  for (const char* candidate : {"python3", "/usr/bin/python3"})
+    if (sweep::run_child({candidate, "-c", "import matplotlib, pandas"}, log.string()) == 0) return candidate;
+  return "python3";  // fails, and its log says why
 }
 
 }  // namespace
@@ -216,12 +221,12 @@ int cmd_compare(int argc, char* argv[]) {
   if (!no_plot) {
     const std::string script = data_dir() + "/scripts/plot_compare.py";
     const fs::path png = dir / "memory.png", log = dir / "plot.log";
-    const int code =
-        sweep::run_child({python(), script, (dir / "timeline.csv").string(), "-o", png.string()}, log.string());
+    const std::string py = python(log);
+    const int code = sweep::run_child({py, script, (dir / "timeline.csv").string(), "-o", png.string()}, log.string());
     if (code == 0) std::cout << "plot: " << png.string() << "\n";
     else
-      std::cerr << "compare: no plot (" << python() << " " << script << " failed, see " << log.string()
-                << "; scripts/setup.sh installs python3-matplotlib)\n";
+      std::cerr << "compare: no plot (" << py << " " << script << " failed, see " << log.string()
+                << "; set BPSIM_PYTHON to a Python with matplotlib and pandas, e.g. scripts/setup.sh's)\n";
   }
   return code;
 }
