@@ -67,22 +67,27 @@ class Mpi {
   }
 
  private:
-  /// The module beside this executable (a refusal, exit 2, when it cannot be loaded: the
-  /// sweep was started under mpirun, and running it without MPI would run every point once
-  /// per rank). RTLD_GLOBAL: Open MPI's own plugins resolve symbols of libmpi it loads.
+  /// The module beside this executable (the build tree), else in ../lib/bpsim from it (an
+  /// installed bpsim). A refusal, exit 2, when it cannot be loaded: the sweep was started under
+  /// mpirun, and running it without MPI would run every point once per rank. RTLD_GLOBAL:
+  /// Open MPI's own plugins resolve symbols of the libmpi it brings.
   static const BpsimMpiOps* load() {
-    const fs::path module = fs::read_symlink("/proc/self/exe").parent_path() / BPSIM_MPI_MODULE;
-    void* handle = ::dlopen(module.c_str(), RTLD_NOW | RTLD_GLOBAL);
-    if (!handle)
+    const fs::path dir = fs::read_symlink("/proc/self/exe").parent_path();
+    fs::path module = dir / BPSIM_MPI_MODULE;
+    if (std::error_code ec; !fs::exists(module, ec)) module = dir / ".." / "lib" / "bpsim" / BPSIM_MPI_MODULE;
+    if (std::error_code ec; !fs::exists(module, ec))
       throw InputError(
-          fmt::format("bpsim sweep runs under mpirun but cannot load its MPI module: {} (build it with "
-                      "the target bpsim_mpi; it must lie beside the bpsim executable)",
-                      ::dlerror()));
+          fmt::format("sweep under mpirun: cannot load the MPI module: no {} in {} or "
+                      "{} (the build target bpsim_mpi makes it beside bpsim; cmake --install puts it "
+                      "in PREFIX/lib/bpsim)",
+                      BPSIM_MPI_MODULE, dir.string(), module.parent_path().string()));
+    void* handle = ::dlopen(module.c_str(), RTLD_NOW | RTLD_GLOBAL);
+    if (!handle) throw InputError(fmt::format("sweep under mpirun: cannot load the MPI module: {}", ::dlerror()));
     const auto entry = reinterpret_cast<BpsimMpiEntry>(::dlsym(handle, BPSIM_MPI_ENTRY));
     const BpsimMpiOps* ops = entry ? entry() : nullptr;
     if (!ops || ops->abi != BPSIM_MPI_ABI)
       throw InputError(
-          fmt::format("bpsim sweep runs under mpirun but {} is not this bpsim's MPI module (entry {}, "
+          fmt::format("sweep under mpirun: {} is not this bpsim's MPI module (entry {}, "
                       "table version {} expected); rebuild it with bpsim",
                       module.string(), BPSIM_MPI_ENTRY, BPSIM_MPI_ABI));
     return ops;
