@@ -1,11 +1,15 @@
 #!/usr/bin/env bash
 # Sweep speed: a 64-point traffic sweep run with 1 local worker, then with each count of local
-# workers and of MPI workers asked for (mpirun -np N+1: rank 0 hands out points). Prints
-# seconds and the speedup over one worker per setting, and checks every run's results.csv
-# against the one-worker run's.
-# usage: scripts/bench_sweep.sh [BPSIM_EXE] [LOCAL_COUNTS] [MPI_COUNTS]
-#   e.g. scripts/bench_sweep.sh build/bpsim "2 4 8 16" "16"   (defaults: "2 4" and "2";
-#   MPI_COUNTS "" skips MPI, as does a machine without mpirun)
+# workers and each MPI setting asked for: W (mpirun -np W+1, each worker rank running one point
+# at a time; rank 0 hands out points) or WxJ (W worker ranks running J points each at once,
+# bpsim sweep -j J). Prints seconds and the speedup over one local worker per setting, and
+# checks every run's results.csv against the one-worker run's.
+# usage: scripts/bench_sweep.sh [BPSIM_EXE] [LOCAL_COUNTS] [MPI_SETTINGS]
+#   e.g. scripts/bench_sweep.sh build/bpsim "2 4 8 16" "16 1x16"   (defaults: "2 4" and "2";
+#   MPI_SETTINGS "" skips MPI, as does a machine without mpirun)
+# REQUESTS (environment; default 40000): requests per point, to scale each point's work.
+# MPIRUN_FLAGS (environment; default "--oversubscribe --bind-to none"): mpirun binds each rank
+# to a core when it starts two, and a rank's points (its forks) would share that core.
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")/.." && pwd)
 BPSIM=${1:-$HERE/build/bpsim}
@@ -15,7 +19,7 @@ WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
 cat > "$WORK/sweep.yaml" <<YAML
 base: $HERE/configs/examples/ddr4_random.yaml
-set: {accelerator.requests: 40000}
+set: {accelerator.requests: ${REQUESTS:-40000}}
 axes:
   run.seed: [1, 2, 3, 4, 5, 6, 7, 8]
   accelerator.pattern: [stream, random]
@@ -36,7 +40,7 @@ print(round(time.perf_counter() - t0, 2), round(ru.ru_utime + ru.ru_stime, 2))' 
 ratio() { python3 -c "print(round($1 / $2, 2))"; }
 same() { cmp -s "$WORK/j1/results.csv" "$1/results.csv" && echo "identical results" || echo "RESULTS DIFFER"; }
 read -r base cpu < <(t "$BPSIM" sweep "$WORK/sweep.yaml" -j 1 --out "$WORK/j1")
-echo "64 points, -j 1: ${base} s (CPU ${cpu} s)"
+echo "64 points of ${REQUESTS:-40000} requests, -j 1: ${base} s (CPU ${cpu} s)"
 for j in $LOCAL; do
   read -r s cpu < <(t "$BPSIM" sweep "$WORK/sweep.yaml" -j "$j" --out "$WORK/j$j")
   echo "64 points, -j $j: ${s} s (CPU ${cpu} s), speedup $(ratio "$base" "$s"), $(same "$WORK/j$j")"
@@ -45,12 +49,18 @@ if [ -n "$MPI" ] && ! command -v mpirun >/dev/null; then
   echo "MPI: no mpirun on this machine, skipped"
   MPI=""
 fi
+MPIRUN_FLAGS=${MPIRUN_FLAGS:---oversubscribe --bind-to none}
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_btl=self,vader
-for w in $MPI; do
-  read -r s cpu < <(t mpirun --oversubscribe -np $((w + 1)) "$BPSIM" sweep "$WORK/sweep.yaml" --out "$WORK/mpi$w")
-  echo "64 points, mpirun -np $((w + 1)) ($w workers): ${s} s (CPU ${cpu} s), speedup $(ratio "$base" "$s"), $(same "$WORK/mpi$w")"
+for m in $MPI; do
+  w=${m%x*}
+  j=1
+  [ "$m" != "$w" ] && j=${m#*x}
+  # shellcheck disable=SC2086 # MPIRUN_FLAGS is several words
+  read -r s cpu < <(t mpirun $MPIRUN_FLAGS -np $((w + 1)) "$BPSIM" sweep "$WORK/sweep.yaml" -j "$j" --out "$WORK/mpi$m")
+  echo "64 points, mpirun -np $((w + 1)) -j $j ($w worker ranks x $j): ${s} s (CPU ${cpu} s), speedup $(ratio "$base" "$s"), $(same "$WORK/mpi$m")"
   # What mpirun itself costs: as many ranks, each printing its version and ending.
-  read -r s cpu < <(t mpirun --oversubscribe -np $((w + 1)) "$BPSIM" --version)
+  # shellcheck disable=SC2086
+  read -r s cpu < <(t mpirun $MPIRUN_FLAGS -np $((w + 1)) "$BPSIM" --version)
   echo "   mpirun -np $((w + 1)) bpsim --version alone: ${s} s (CPU ${cpu} s)"
 done
 echo "machine: $(nproc) cores"

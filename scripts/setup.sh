@@ -6,7 +6,8 @@ set -euo pipefail
 PACKAGES=(
   build-essential cmake pkg-config ccache git
   libsystemc-dev verilator
-  libboost-program-options-dev libboost-mpi-dev openmpi-bin
+  libboost-program-options-dev
+  libopenmpi-dev openmpi-bin  # MPI sweeps: the module libbpsim_mpi.so (Open MPI's C API) and mpirun
   catch2 libyaml-cpp-dev nlohmann-json3-dev libfmt-dev zlib1g-dev libsimdjson-dev
   libprotobuf-dev protobuf-compiler python3-protobuf
   python3 python3-matplotlib python3-pandas

@@ -1,15 +1,84 @@
 // bpsim command line: run, validate, list, workload, trace, sweep. Exit codes: 0 ok,
 // 2 bad input (config, trace, command line), 1 internal error.
+#include <sys/mman.h>
+
 #include <systemc>
 
+#include <cstdint>
 #include <cstdlib>
+#include <new>
 
 #include "sim/cli/commands.h"
+
+#if defined(__SANITIZE_ADDRESS__)
+#define BPSIM_SANITIZED 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define BPSIM_SANITIZED 1
+#endif
+#endif
+
+#ifndef BPSIM_SANITIZED
+// SystemC's temporary heap in huge pages (README, Sweeps: start-up). libsystemc's static
+// initialiser allocates `sc_core::sc_temp_heap` in every process, simulating or not: 3 MiB
+// by `new char[]`, then cleared with memset (sysc/utils/sc_temporary.h). Those are 768 fresh
+// pages, each a page fault, and a third of what `bpsim --version` costs. So bpsim replaces
+// the global array new: the first array of 1 MiB or more allocated before main (that heap)
+// comes from a mapping aligned and advised for transparent huge pages, two faults instead of
+// 768 where the kernel offers them (THP "always" or "madvise"; elsewhere it gets small pages,
+// as before). Every other array comes from malloc, as from the default operator new[].
+namespace {
+bool g_main_started = false;
+struct EarlyBlock {
+  void* map = nullptr;    ///< the mapping
+  size_t length = 0;      ///< its length
+  void* block = nullptr;  ///< what operator new[] returned (huge-page aligned, inside the mapping)
+} g_early;
+
+void* early_block(std::size_t n) {
+  constexpr std::size_t kHuge = std::size_t(2) << 20;
+  const std::size_t length = (n + 2 * kHuge - 1) & ~(kHuge - 1);  // room to align the start
+  void* map = ::mmap(nullptr, length, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (map == MAP_FAILED) return nullptr;
+  // The first huge-page boundary inside the mapping.
+  const std::size_t pad = (kHuge - reinterpret_cast<std::uintptr_t>(map) % kHuge) % kHuge;
+  char* block = static_cast<char*>(map) + pad;
+  ::madvise(block, length - pad, MADV_HUGEPAGE);  // advice only: without huge pages, small ones
+  g_early = {map, length, block};
+  return block;
+}
+}  // namespace
+
+void* operator new[](std::size_t n) {
+  if (!g_main_started && !g_early.block && n >= (std::size_t(1) << 20))
+    if (void* p = early_block(n)) return p;
+  while (true) {  // what the default does: malloc, asking the new-handler to free memory until it gives up
+    if (void* p = std::malloc(n ? n : 1)) return p;
+    const std::new_handler handler = std::get_new_handler();
+    if (!handler) throw std::bad_alloc();
+    handler();
+  }
+}
+
+void operator delete[](void* p) noexcept {
+  if (p && p == g_early.block) {
+    ::munmap(g_early.map, g_early.length);
+    g_early = {};
+    return;
+  }
+  std::free(p);
+}
+
+void operator delete[](void* p, std::size_t) noexcept { operator delete[](p); }
+#endif
 
 int sc_main(int argc, char* argv[]) { return bpsim::cli::main(argc, argv); }
 
 // SystemC prints its banner before sc_main runs; silence it first (a user's setting wins).
 int main(int argc, char* argv[]) {
+#ifndef BPSIM_SANITIZED
+  g_main_started = true;
+#endif
   setenv("SYSTEMC_DISABLE_COPYRIGHT_MESSAGE", "1", 0);
   return sc_core::sc_elab_and_sim(argc, argv);
 }

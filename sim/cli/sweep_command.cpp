@@ -62,20 +62,21 @@ int cmd_sweep(int argc, char* argv[]) {
   std::string file, out;
   std::vector<std::string> sets, limit_flags;
   int jobs = 1;
-  bool help = false, retry = false, list = false;
+  bool help = false, retry = false, list = false, mpi = false;
   po::options_description d("options");
   d.add_options()("help,h", po::bool_switch(&help), "show this help")(
-      "jobs,j", po::value(&jobs), "points run at once on this machine (ignored under mpirun)")(
+      "jobs,j", po::value(&jobs), "points run at once on this machine (under mpirun: by each worker rank)")(
       "out,o", po::value(&out), "results folder (default: out/<sweep name>)")(
       "set", po::value(&sets)->composing(), "override a base-config value for every point")(
       "retry-failed", po::bool_switch(&retry), "run again the points whose earlier run failed")(
       "list", po::bool_switch(&list),
       "print the points and their hashes, each checked as bpsim validate does; run nothing")(
-      "limit", po::value(&limit_flags), "NAME=N: change a limit, e.g. sweep_points=20000 (README: Limits)");
+      "limit", po::value(&limit_flags), "NAME=N: change a limit, e.g. sweep_points=20000 (README: Limits)")(
+      "mpi", po::bool_switch(&mpi), "run over MPI even when the launcher is not recognised (mpirun is)");
   parse_command_line(argc, argv, d, {{"sweep", &file}});
   if (help) {
     std::cout << "usage: bpsim sweep SWEEP.yaml [-j N] [--out DIR]\n"
-                 "       mpirun -np N bpsim sweep SWEEP.yaml [--out DIR]\n\n"
+                 "       mpirun -np N bpsim sweep SWEEP.yaml [-j M] [--out DIR]   (N-1 workers, M points each)\n\n"
                  "Every point runs, even after others failed; each failure is printed as it happens and\n"
                  "again at the end. Exit status: 0 when every point is ok; 2 when any point failed on\n"
                  "bad input (its run exited 2; also: a bad sweep file, or --list finding an invalid\n"
@@ -96,7 +97,7 @@ int cmd_sweep(int argc, char* argv[]) {
   opt.retry_failed = retry;
   opt.exe = std::filesystem::read_symlink("/proc/self/exe").string();
   opt.in_process = main_of;  // points start as forks of this process: no exec, linking or start-up each
-  if (sweep::under_mpi()) return sweep::run_mpi(spec, opt, argc, argv);
+  if (mpi || sweep::under_mpi()) return sweep::run_mpi(spec, opt, argc, argv);
   const int code = sweep::run_local(spec, opt);
   // The points side by side, with their Pareto front in time and energy.
   write_points_html(opt.out_dir, (fs::path(opt.out_dir) / "report.html").string(),

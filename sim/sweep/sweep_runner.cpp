@@ -383,6 +383,38 @@ void Progress::finish() {
 
 // ---- local pool -------------------------------------------------------------------------
 
+PointPool::PointPool(const SweepSpec& spec, const RunnerOptions& opt) : m_spec(spec), m_opt(opt) {}
+
+void PointPool::start(const Point& p) {
+  const pid_t pid = start_point(m_spec, p, m_opt);
+  if (pid < 0) m_ended.emplace_back(&p, wait_child(pid));  // no child: failed as a run that cannot start
+  else m_running[pid] = &p;
+}
+
+bool PointPool::reap_one(int flags) {
+  int status = 0;
+  const pid_t pid = ::waitpid(-1, &status, flags);
+  if (pid < 0 && errno != EINTR)
+    throw std::runtime_error(fmt::format("sweep: waiting for a point's run: {}", std::strerror(errno)));
+  const auto it = pid > 0 ? m_running.find(pid) : m_running.end();
+  if (it == m_running.end()) return false;
+  m_ended.emplace_back(it->second, exit_code_of_status(status));
+  m_running.erase(it);
+  return true;
+}
+
+void PointPool::reap() {
+  if (reap_one(0))
+    while (!m_running.empty() && reap_one(WNOHANG)) {
+    }
+}
+
+std::vector<std::pair<const Point*, int>> PointPool::take_ended() {
+  std::vector<std::pair<const Point*, int>> ended;
+  ended.swap(m_ended);
+  return ended;
+}
+
 int run_local(const SweepSpec& spec, const RunnerOptions& opt) {
   ResultStore store(opt.out_dir);
   std::vector<const Point*> todo;
@@ -396,30 +428,14 @@ int run_local(const SweepSpec& spec, const RunnerOptions& opt) {
   // (a point's config or results that cannot be written) stops the sweep: no new point
   // starts, the running ones are waited for (their rows dropped), and the error is reported
   // once all have stopped.
-  std::map<pid_t, const Point*> running;
+  PointPool pool(spec, opt);
   size_t next = 0;
   std::exception_ptr failure;
   const size_t jobs = static_cast<size_t>(std::max(1, opt.jobs));
-  std::vector<std::pair<const Point*, int>> ended;  // point, exit code
-  auto reap = [&](int flags) {
-    int status = 0;
-    const pid_t pid = ::waitpid(-1, &status, flags);
-    if (pid < 0 && errno != EINTR)
-      throw std::runtime_error(fmt::format("sweep: waiting for a point's run: {}", std::strerror(errno)));
-    const auto it = pid > 0 ? running.find(pid) : running.end();
-    if (it == running.end()) return false;
-    ended.emplace_back(it->second, exit_code_of_status(status));
-    running.erase(it);
-    return true;
-  };
   while (true) {
     try {
-      while (!failure && running.size() < jobs && next < todo.size()) {
-        const Point* p = todo[next++];
-        const pid_t pid = start_point(spec, *p, opt);
-        if (pid < 0) ended.emplace_back(p, wait_child(pid));  // no child: failed as a run that cannot start
-        else running[pid] = p;
-      }
+      while (!failure && pool.running() < jobs && next < todo.size()) pool.start(*todo[next++]);
+      const auto ended = pool.take_ended();
       if (!failure) {
         std::vector<json> rows;
         rows.reserve(ended.size());
@@ -430,11 +446,8 @@ int run_local(const SweepSpec& spec, const RunnerOptions& opt) {
     } catch (...) {
       if (!failure) failure = std::current_exception();
     }
-    ended.clear();
-    if (running.empty()) break;
-    if (reap(0))
-      while (!running.empty() && reap(WNOHANG)) {
-      }
+    if (pool.running() == 0) break;
+    pool.reap();
   }
   if (failure) {
     progress.finish();

@@ -8,6 +8,7 @@
 #include <functional>
 #include <map>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -84,11 +85,35 @@ std::string failure_text(const SweepSpec& spec, const nlohmann::json& row, const
 /// point failed, else 0. `where` says how the points ran ("on 2 MPI workers", or empty).
 int finish_sweep(const SweepSpec& spec, const ResultStore& store, const RunnerOptions& opt, const std::string& where);
 
+/// Keeps points' runs going as children of this process (one thread starts and reaps them all,
+/// so a fork never happens while another thread holds a lock the child would need).
+class PointPool {
+ public:
+  PointPool(const SweepSpec& spec, const RunnerOptions& opt);
+  /// Starts p's run; one that cannot start counts as ended at once (exit 127).
+  void start(const Point& p);
+  size_t running() const { return m_running.size(); }
+  /// Waits until a run ends, then collects every other run that has ended too.
+  void reap();
+  /// The runs that ended since the last call: point and exit code.
+  std::vector<std::pair<const Point*, int>> take_ended();
+
+ private:
+  bool reap_one(int flags);
+
+  const SweepSpec& m_spec;
+  const RunnerOptions& m_opt;
+  std::map<pid_t, const Point*> m_running;
+  std::vector<std::pair<const Point*, int>> m_ended;
+};
+
 /// The whole local sweep; returns finish_sweep's exit code.
 int run_local(const SweepSpec& spec, const RunnerOptions& opt);
-/// Under mpirun: rank 0 hands out points and writes the files, other ranks run points.
+/// Under mpirun: rank 0 hands out points and writes the files, other ranks run points, each
+/// up to opt.jobs at once. MPI is loaded from libbpsim_mpi.so beside the executable; when it
+/// cannot be, an InputError says why (no rank runs anything).
 int run_mpi(const SweepSpec& spec, const RunnerOptions& opt, int argc, char** argv);
-/// True when this process was started by mpirun with more than one rank.
+/// True when this process was started by mpirun (or another MPI launcher) with more than one rank.
 bool under_mpi();
 
 /// Prints progress: a bar with ETA on a terminal, plain lines otherwise. A failed point's

@@ -348,21 +348,89 @@ TEST_CASE("sweep cli: a partial last row (crash) is dropped and that point re-ru
   CHECK(slurp(s / "out/results.jsonl") == full);
 }
 
+namespace {
+/// Open MPI's settings for these tests: root allowed (CI runs as root), shared memory only.
+const char* const kMpiEnv = "OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_btl=self,vader";
+
+/// Runs `sweep` locally, then under mpirun with `ranks` ranks and `mpi_args`; checks that both
+/// wrote the same results.csv and results.jsonl, and returns what mpirun's ranks printed.
+std::string mpi_like_local(const Scratch& s, const std::string& sweep, int ranks, const std::string& mpi_args) {
+  REQUIRE(run_bpsim("sweep " + sweep + " -j 2 --out " + (s / "local")).code == 0);
+  CliResult r = run_bpsim("sweep " + sweep + " " + mpi_args + " --out " + (s / "mpi"),
+                          std::string(kMpiEnv) + " mpirun --oversubscribe -np " + std::to_string(ranks));
+  INFO(r.out << r.err);
+  REQUIRE(r.code == 0);
+  CHECK(slurp(s / "mpi/results.csv") == slurp(s / "local/results.csv"));
+  CHECK(slurp(s / "mpi/results.jsonl") == slurp(s / "local/results.jsonl"));
+  return r.err;
+}
+}  // namespace
+
 TEST_CASE("sweep cli: mpirun with 3 ranks gives the local results", "[sweep][cli][mpi]") {
   Scratch s("sweep_mpi");
   base_config(s);
   std::string sweep =
       s.file("s.yaml", "base: base.yaml\naxes:\n  accelerator.pattern: [stream, random]\n  run.seed: [1, 2]\n");
-  REQUIRE(run_bpsim("sweep " + sweep + " -j 2 --out " + (s / "local")).code == 0);
+  CHECK_THAT(mpi_like_local(s, sweep, 3, ""), Catch::Contains("on 2 MPI workers"));
+}
+
+TEST_CASE("sweep cli: mpirun with 2 ranks and -j 3: the worker's points go out in batches, same results",
+          "[sweep][cli][mpi]") {
+  Scratch s("sweep_mpi_jobs");
+  base_config(s);
+  std::string sweep =
+      s.file("s.yaml", "base: base.yaml\naxes:\n  accelerator.pattern: [stream, random]\n  run.seed: [1, 2, 3]\n");
+  // One worker with 3 slots and 6 points: it asks for 3, then for one more as each run ends,
+  // and its last request is answered with none.
+  const std::string err = mpi_like_local(s, sweep, 2, "-j 3");
+  CHECK_THAT(err, Catch::Contains("6 points: 6 ok, 0 failed"));
+  CHECK_THAT(err, Catch::Contains("on 1 MPI worker, up to 3 points each at once"));
+}
+
+TEST_CASE("sweep cli: under an MPI launcher without the MPI module beside bpsim, exit 2 naming it", "[sweep][cli]") {
+  Scratch s("sweep_no_mpi_module");
+  base_config(s);
+  std::string sweep = s.file("s.yaml", "base: base.yaml\naxes: {run.seed: [1, 2]}\n");
+  // The same executable under another name in a folder of its own: libbpsim_mpi.so is not
+  // beside it. A hard link (no copy of the binary) where the file system allows one.
+  const std::string exe = s / "bpsim";
+  std::error_code ec;
+  std::filesystem::create_hard_link(BPSIM_EXE, exe, ec);
+  if (ec) std::filesystem::copy_file(BPSIM_EXE, exe);
+  // The variable Open MPI's launcher sets in each rank: 2 ranks, so this process is one of them.
   const std::string cmd =
-      "OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_btl=self,vader "
-      "mpirun --oversubscribe -np 3 " +
-      std::string(BPSIM_EXE) + " sweep " + sweep + " --out " + (s / "mpi") + " > " + (s / "mpi.log") + " 2>&1";
-  int status = std::system(cmd.c_str());
-  INFO(slurp(s / "mpi.log"));
+      "OMPI_COMM_WORLD_SIZE=2 " + exe + " sweep " + sweep + " --out " + (s / "out") + " > " + (s / "log") + " 2>&1";
+  const int status = std::system(cmd.c_str());
+  const std::string log = slurp(s / "log");
+  INFO(log);
   REQUIRE(WIFEXITED(status));
-  REQUIRE(WEXITSTATUS(status) == 0);
-  CHECK_THAT(slurp(s / "mpi.log"), Catch::Contains("on 2 MPI workers"));
-  CHECK(slurp(s / "mpi/results.csv") == slurp(s / "local/results.csv"));
-  CHECK(slurp(s / "mpi/results.jsonl") == slurp(s / "local/results.jsonl"));
+  CHECK(WEXITSTATUS(status) == 2);
+  CHECK_THAT(log, Catch::Contains("sweep under mpirun: cannot load the MPI module: no libbpsim_mpi.so "
+                                  "in " +
+                                  s.path.string()));
+  CHECK_FALSE(std::filesystem::exists(s / "out"));  // refused before any point ran
+}
+
+// Named for mpirun: scripts/test_sanitized.sh runs MPI's tests without leak checks (Open MPI's
+// plugins leak), and this one starts MPI (a singleton: one rank, no launcher).
+TEST_CASE("sweep cli: --mpi without mpirun (one rank) loads the module, then refuses", "[sweep][cli][mpi]") {
+  Scratch s("sweep_mpi_one_rank");
+  base_config(s);
+  std::string sweep = s.file("s.yaml", "base: base.yaml\naxes: {run.seed: [1, 2]}\n");
+  // The module beside the real executable is found and MPI starts; one rank cannot both
+  // hand out and run points.
+  CliResult one = run_bpsim("sweep " + sweep + " --mpi --out " + (s / "out"), kMpiEnv);
+  INFO(one.err);
+  CHECK(one.code == 2);
+  CHECK_THAT(one.err, Catch::Contains("MPI started 1 rank; a distributed sweep needs at least 2"));
+  CHECK_FALSE(std::filesystem::exists(s / "out"));
+}
+
+TEST_CASE("sweep cli: commands other than an MPI sweep load no MPI library", "[sweep][cli]") {
+  // The dynamic loader names every shared object it opens (LD_DEBUG=files); Open MPI's are
+  // libmpi, libopen-pal and libopen-rte. Linking bpsim against them again makes this fail.
+  CliResult r = run_bpsim("--version", "LD_DEBUG=files");
+  REQUIRE(r.code == 0);
+  CHECK_THAT(r.err, Catch::Contains("libsystemc"));  // the loader's trace is there to read
+  CHECK_THAT(r.err, !Catch::Contains("libmpi") && !Catch::Contains("libopen-pal"));
 }
