@@ -1,10 +1,49 @@
 #include "sim/core/energy.h"
 
 #include <algorithm>
+#include <deque>
+#include <mutex>
+#include <unordered_map>
 
 #include "sim/core/params.h"
 
 namespace bpsim {
+
+namespace {
+
+/// Every action name declared, by index, and each index's place in name order. Names are
+/// declared once per component (function-local statics) before ops are counted; the mutex
+/// keeps concurrent first declarations apart.
+struct ActionNames {
+  std::mutex mutex;
+  std::deque<std::string> names;  ///< by index; a deque, so handles' pointers stay valid
+  std::unordered_map<std::string, uint32_t> index;
+  std::vector<uint32_t> rank;  ///< by index: position in name order
+
+  uint32_t intern(const std::string& name) {
+    const std::lock_guard<std::mutex> lock(mutex);
+    if (auto it = index.find(name); it != index.end()) return it->second;
+    const auto id = static_cast<uint32_t>(names.size());
+    names.push_back(name);
+    index.emplace(name, id);
+    // Ranks of the names after the new one move up by one; their relative order does not
+    // change, so ActionCounts already in name order stay so.
+    rank.push_back(0);
+    for (uint32_t i = 0; i < id; ++i)
+      if (names[i] < name) ++rank[id];
+      else ++rank[i];
+    return id;
+  }
+};
+
+ActionNames& action_names() {
+  static ActionNames n;
+  return n;
+}
+
+}  // namespace
+
+const std::string& action_name(uint32_t id) { return action_names().names[id]; }
 
 EnergyTable EnergyTable::parse(const config::Node& section, const std::string& key_path,
                                const std::vector<ActionDecl>& known, const std::vector<ActionDecl>& known_leakage) {
@@ -45,8 +84,7 @@ EnergyTable EnergyTable::parse(const config::Node& section, const std::string& k
     config::check_keys(*acts, key_path + ".actions", known_names);
     for (const auto& e : acts->map) {
       auto [pj, src] = read_entry(e, key_path + ".actions." + e.key, "pj");
-      t.m_pj[e.key] = pj;
-      t.m_source[e.key] = src;
+      t.put_price(e.key, pj, src);
     }
   }
   if (const Node* leak = section.find("leakage_mw")) {
@@ -63,24 +101,57 @@ EnergyTable EnergyTable::parse(const config::Node& section, const std::string& k
 }
 
 Action Vocabulary::add(const std::string& name, const std::string& description) {
-  Action a(m_component.empty() ? name : m_component + "." + name);
+  ActionNames& names = action_names();
+  const uint32_t id = names.intern(m_component.empty() ? name : m_component + "." + name);
+  Action a(id, &names.names[id]);
   m_decls.push_back({a.name(), description});
   return a;
 }
 
 uint64_t ActionCounts::count(const Action& a) const {
-  auto it = m_counts.find(a.name());
-  return it == m_counts.end() ? 0 : it->second;
+  for (const Entry& e : m_entries)
+    if (e.id == a.id()) return e.n;
+  return 0;
+}
+
+uint64_t& ActionCounts::insert(uint32_t id) {
+  // An op counts about a dozen actions (a model's own, its buffers', the DRAM's): one
+  // allocation for them all.
+  if (m_entries.empty()) m_entries.reserve(kTypicalActions);
+  const std::vector<uint32_t>& rank = action_names().rank;
+  auto at = std::find_if(m_entries.begin(), m_entries.end(), [&](const Entry& e) { return rank[e.id] > rank[id]; });
+  return m_entries.insert(at, Entry{id, 0})->n;
 }
 
 ActionCounts& ActionCounts::operator+=(const ActionCounts& other) {
-  for (const auto& [name, n] : other.m_counts) m_counts[name] += n;
+  for (const Entry& e : other.m_entries) {
+    auto mine = std::find_if(m_entries.begin(), m_entries.end(), [&](const Entry& m) { return m.id == e.id; });
+    (mine == m_entries.end() ? insert(e.id) : mine->n) += e.n;
+  }
   return *this;
 }
 
+void ActionEnergies::grow(uint32_t id) {
+  m_pj.resize(id + 1, 0.0);
+  m_has.resize(id + 1, false);
+}
+
+void ActionEnergies::add_to(std::map<std::string, double>& out) const {
+  // Index order is not name order, but each name's sum is independent of the others'.
+  for (uint32_t id = 0; id < m_pj.size(); ++id)
+    if (m_has[id]) out[action_name(id)] += m_pj[id];
+}
+
+void EnergyTable::put_price(const std::string& action, double pj, const std::string& source) {
+  m_pj[action] = pj;
+  m_source[action] = source;
+  const uint32_t id = action_names().intern(action);
+  if (id >= m_pj_by_id.size()) m_pj_by_id.resize(id + 1);
+  m_pj_by_id[id] = Price{pj, true};
+}
+
 void EnergyTable::set_price(const Action& action, double pj, const std::string& source) {
-  m_pj[action.name()] = pj;
-  m_source[action.name()] = source;
+  put_price(action.name(), pj, source);
 }
 
 void EnergyTable::set_leakage(const Action& unit, double mw, const std::string&) { m_leak_mw[unit.name()] = mw; }
@@ -119,15 +190,28 @@ double EnergyTable::pj_of(const std::string& action) const {
   return it->second;
 }
 
-double EnergyTable::dynamic_pj(const ActionCounts& counts, std::map<std::string, double>* breakdown) const {
+template <typename Add>
+double EnergyTable::priced(const ActionCounts& counts, Add add) const {
   double total = 0;
-  for (const auto& [action, n] : counts) {
-    if (n == 0) continue;
-    double e = static_cast<double>(n) * pj_of(action);
+  for (const ActionCounts::Entry& c : counts.entries()) {  // name order: the sum's order
+    if (c.n == 0) continue;
+    const double e = static_cast<double>(c.n) * pj_by_id(c.id);
     total += e;
-    if (breakdown) (*breakdown)[action] += e;
+    add(c.id, e);
   }
   return total;
+}
+
+double EnergyTable::dynamic_pj(const ActionCounts& counts, std::map<std::string, double>* breakdown) const {
+  return priced(counts, [&](uint32_t id, double e) {
+    if (breakdown) (*breakdown)[action_name(id)] += e;
+  });
+}
+
+double EnergyTable::dynamic_pj(const ActionCounts& counts, ActionEnergies* breakdown) const {
+  return priced(counts, [&](uint32_t id, double e) {
+    if (breakdown) breakdown->add(id, e);
+  });
 }
 
 double EnergyTable::static_pj(double seconds, std::map<std::string, double>* breakdown) const {

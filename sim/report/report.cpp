@@ -113,7 +113,7 @@ void ReportBuilder::add(const OpRecord& r) {
     m_phase_name = r.phase;
   }
   Phase& ph = *m_phase;
-  const double dynamic = m_energy.dynamic_pj(r.actions, &ph.breakdown);  // the totals' are the phases' summed
+  const double dynamic = m_energy.dynamic_pj(r.actions, &ph.dynamic);  // the totals' are the phases' summed
   const double e = dynamic + m_energy.static_pj(double(r.cycles) * m_seconds_per_cycle, nullptr);
   ph.sums.add(r, e);
   m_totals.add(r, 0.0);
@@ -140,6 +140,7 @@ json ReportBuilder::finish(const ReportInputs& in) {
   report["run"] = {{"name", in.run_name}, {"seed", in.seed}};
   json phases = json::object();
   for (auto& [name, ph] : m_phases) {
+    ph.dynamic.add_to(ph.breakdown);
     for (const auto& [action, pj] : ph.breakdown) m_breakdown[action] += pj;  // dynamic only, so far
     const double seconds = double(ph.sums.cycles) * m_seconds_per_cycle;
     m_energy.static_pj(seconds, &ph.breakdown);

@@ -70,7 +70,8 @@ class ReportBuilder {
   };
   struct Phase {
     Sums sums;
-    std::map<std::string, double> breakdown;  ///< action → pJ
+    ActionEnergies dynamic;                   ///< action → pJ by index, per op (no name lookups)
+    std::map<std::string, double> breakdown;  ///< action → pJ, from `dynamic` at the end, then leakage
   };
   const EnergyTable& m_energy;
   double m_ghz, m_seconds_per_cycle;

@@ -119,10 +119,11 @@ class Record {
     if (v.get_string().get(sv) != simdjson::SUCCESS) fail(k, "expected a string, found " + text(v));
     return std::string(sv);
   }
-  std::vector<uint32_t> ids(const char* k) const {
-    std::vector<uint32_t> out;
+  /// The list `k` into `out` (cleared first: a caller may reuse its buffer).
+  void ids(const char* k, std::vector<uint32_t>& out) const {
+    out.clear();
     simdjson::dom::element v;
-    if (!find(k, v)) return out;
+    if (!find(k, v)) return;
     simdjson::dom::array a;
     if (v.get_array().get(a) != simdjson::SUCCESS) fail(k, "expected a list of ids");
     for (const simdjson::dom::element x : a) {
@@ -132,7 +133,6 @@ class Record {
                     (unsigned_of(x, id) ? "an id of 2^32 or more" : text(x)));
       out.push_back(static_cast<uint32_t>(id));
     }
-    return out;
   }
   Record sub(const char* k) const {
     simdjson::dom::element v;
@@ -244,7 +244,12 @@ void read_op(const Record& r, Op& op, uint32_t expected_id, DType default_dtype,
              const std::function<bool(uint32_t)>& declared) {
   r.allow({"op", "name", "layer", "phase", "kind", "detail", "dtype", "gemm", "conv", "elements", "macs", "flops",
            "reads", "writes", "deps", "mask"});
+  // A streamed trace reads every op into one Op: its id lists keep their buffers.
+  std::vector<uint32_t> reads = std::move(op.reads), writes = std::move(op.writes), deps = std::move(op.deps);
   op = Op{};
+  op.reads = std::move(reads);
+  op.writes = std::move(writes);
+  op.deps = std::move(deps);
   if (r.u64("op") != expected_id)
     r.fail("op", "ops are numbered 0, 1, 2… in order; expected " + std::to_string(expected_id));
   op.id = expected_id;
@@ -287,13 +292,13 @@ void read_op(const Record& r, Op& op, uint32_t expected_id, DType default_dtype,
   r.product("elements", {op.elements, elem_bytes(op.dtype)});
   op.macs = r.u64("macs", false, op.gemm.macs());
   op.flops = r.u64("flops", false);
-  op.reads = r.ids("reads");
-  op.writes = r.ids("writes");
+  r.ids("reads", op.reads);
+  r.ids("writes", op.writes);
   for (const auto& [f, list] :
        {std::pair<const char*, const std::vector<uint32_t>*>{"reads", &op.reads}, {"writes", &op.writes}})
     for (uint32_t t : *list)
       if (!declared(t)) r.fail(f, "tensor " + std::to_string(t) + " is not declared before this op");
-  op.deps = r.ids("deps");
+  r.ids("deps", op.deps);
   for (uint32_t d : op.deps)
     if (d >= op.id)
       r.fail("deps", "op " + std::to_string(d) +
@@ -336,6 +341,10 @@ class TraceReader {
     while (m_lines.next(m_line)) {
       m_n = m_lines.line();
       if (m_line.empty() || m_line.find_first_not_of(" \t\r") == std::string::npos) continue;
+      // simdjson reads up to SIMDJSON_PADDING bytes past the text; with that much spare
+      // capacity it parses the line in place instead of copying it into a padded buffer.
+      if (m_line.capacity() - m_line.size() < simdjson::SIMDJSON_PADDING)
+        m_line.reserve(m_line.size() + simdjson::SIMDJSON_PADDING);
       simdjson::dom::element j;
       if (m_parser.parse(m_line).get(j) != simdjson::SUCCESS)
         throw InputError(Location{m_file, m_n, 0}, "", "malformed JSON");

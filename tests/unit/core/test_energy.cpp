@@ -139,3 +139,67 @@ TEST_CASE("energy: area per unit, each with its source", "[core][energy]") {
   CHECK(error_of("energy:\n  area_um2:\n    pe_int8: {um2: 2e9, source: x}\n") ==
         "e.yaml:3:20: energy.area_um2.pe_int8.um2: at most 1e9 um2");
 }
+
+TEST_CASE("energy: counts are kept in name order whatever order actions are declared or counted", "[core][energy]") {
+  // Declared out of name order, in two vocabularies; "zeta.b" before "alpha.a" and
+  // "mid.c" in between: iteration (and so pricing's summation order) follows the names.
+  Vocabulary late{"zeta"};
+  const Action z = late.add("b", "z");
+  Vocabulary early{"alpha"};
+  const Action a = early.add("a", "a");
+  Vocabulary mid{"mid"};
+  const Action m = mid.add("c", "m");
+  // The same name declared again is the same action (one index).
+  Vocabulary again{"alpha"};
+  const Action a2 = again.add("a", "a again");
+  CHECK(a2.id() == a.id());
+  CHECK(a.id() != z.id());
+
+  ActionCounts c;
+  c[z] += 3;
+  c[m] += 0;  // counted, even at 0: it iterates (as the name-keyed map's entry did)
+  c[a] += 5;
+  c[a2] += 1;
+  std::vector<std::pair<std::string, uint64_t>> seen(c.begin(), c.end());
+  const std::vector<std::pair<std::string, uint64_t>> want = {{"alpha.a", 6}, {"mid.c", 0}, {"zeta.b", 3}};
+  CHECK(seen == want);
+  CHECK(c.size() == 3);
+  CHECK(c.count(a) == 6);
+  CHECK(c.count(m) == 0);
+
+  // += merges by action into name order; an action only the other side has is inserted.
+  ActionCounts d;
+  d[m] = 2;
+  d += c;
+  const std::vector<std::pair<std::string, uint64_t>> merged = {{"alpha.a", 6}, {"mid.c", 2}, {"zeta.b", 3}};
+  CHECK(std::vector<std::pair<std::string, uint64_t>>(d.begin(), d.end()) == merged);
+}
+
+TEST_CASE("energy: pricing by index gives the name-keyed breakdown, bit for bit", "[core][energy]") {
+  EnergyTable t = parse(
+      "energy:\n  actions:\n"
+      "    mac.int8: {pj: 0.23, source: s}\n"
+      "    sram.read_64b: {pj: 1.7, source: s}\n");
+  ActionCounts op1, op2;
+  op1[kToy.sram_read] = 3;
+  op1[kToy.mac_int8] = 7;
+  op2[kToy.mac_int8] = 11;
+  std::map<std::string, double> by_name;
+  ActionEnergies by_id;
+  double total_name = 0, total_id = 0;
+  for (const ActionCounts* c : {&op1, &op2}) {
+    total_name += t.dynamic_pj(*c, &by_name);
+    total_id += t.dynamic_pj(*c, &by_id);
+  }
+  std::map<std::string, double> handed;
+  by_id.add_to(handed);
+  CHECK(total_id == total_name);  // exact: the same products summed in the same order
+  CHECK(handed == by_name);
+  // 7 × 0.23 + 11 × 0.23 MACs and 3 × 1.7 reads.
+  CHECK(handed.at("mac.int8") == Approx(18 * 0.23));
+  CHECK(handed.at("sram.read_64b") == Approx(3 * 1.7));
+  // An action the table has no price for is still an error naming it.
+  ActionCounts unpriced;
+  unpriced[kToy.pe_int8] = 1;
+  CHECK_THROWS_WITH(t.dynamic_pj(unpriced, &by_id), Catch::Contains("no price for action 'pe_int8'"));
+}
