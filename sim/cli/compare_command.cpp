@@ -17,7 +17,9 @@
 #include "sim/cli/options.h"
 #include "sim/core/build_info.h"
 #include "sim/core/error.h"
+#include "sim/core/input_file.h"
 #include "sim/core/output_files.h"
+#include "sim/core/units.h"
 #include "sim/engine/engine.h"
 #include "sim/sweep/sweep_runner.h"
 #include "sim/sweep/sweep_spec.h"
@@ -47,16 +49,6 @@ uint64_t phase_u64(const json& report, const char* phase, const char* key) {
   return p.contains(phase) ? p[phase][key].get<uint64_t>() : 0;
 }
 
-std::string human_bytes(double v) {
-  const char* units[] = {"B", "KB", "MB", "GB", "TB"};
-  int i = 0;
-  while (v >= 1000.0 && i < 4) {
-    v /= 1000.0;
-    ++i;
-  }
-  return fmt::format("{:.4g} {}", v, units[i]);
-}
-
 /// The Python with matplotlib: BPSIM_PYTHON, else Debian's (scripts/setup.sh installs
 /// python3-matplotlib there), else python3 on PATH.
 std::string python() {
@@ -69,7 +61,7 @@ std::string python() {
 int cmd_compare(int argc, char* argv[]) {
   std::string config, policies = "none,checkpoint,full_recompute", out;
   std::vector<std::string> sets;
-  bool help = false, no_plot = false, force = false;
+  bool help = false, no_plot = false, force = false, quiet = false;
   int jobs = 1;
   po::options_description d("options");
   d.add_options()("help,h", po::bool_switch(&help), "show this help")(
@@ -80,7 +72,8 @@ int cmd_compare(int argc, char* argv[]) {
           .c_str())("out,o", po::value(&out), "output folder (default: out/compare_<config name>)")(
       "set", po::value(&sets)->composing(), "override a config value for every run")(
       "jobs,j", po::value(&jobs), "runs at once (default 1)")("no-plot", po::bool_switch(&no_plot), "write no PNG")(
-      "force", po::bool_switch(&force), "write into a non-empty folder bpsim did not create");
+      "force", po::bool_switch(&force), "write into a non-empty folder bpsim did not create")(
+      "quiet,q", po::bool_switch(&quiet), "print no table or progress (the results' paths still)");
   parse_command_line(argc, argv, d, {{"config", &config}});
   if (help) {
     std::cout << "usage: bpsim compare CONFIG.yaml --policies none,checkpoint,threshold,... [--out DIR]\n\n"
@@ -92,6 +85,8 @@ int cmd_compare(int argc, char* argv[]) {
     return kExitOk;
   }
   if (config.empty()) throw po::error("missing CONFIG.yaml");
+  if (is_stdio(config))  // each policy's run reads the config again, in a process of its own
+    throw po::error("compare reads its config from a file, not from standard input ('-')");
   std::vector<std::string> kinds;  // in the order given, each once
   for (const std::string& k : split_list(policies))
     if (std::find(kinds.begin(), kinds.end(), k) == kinds.end()) kinds.push_back(k);
@@ -144,6 +139,7 @@ int cmd_compare(int argc, char* argv[]) {
   opt.jobs = jobs;
   opt.exe = fs::read_symlink("/proc/self/exe").string();
   opt.in_process = main_of;  // each policy's run starts as a fork of this process
+  opt.quiet = quiet;
   for (const char* f : {"results.jsonl", "results.csv"}) fs::remove(fs::path(opt.out_dir) / f);
   const int code = sweep::run_local(spec, opt);
   std::map<std::string, json> rows;  // by kind
@@ -179,11 +175,12 @@ int cmd_compare(int argc, char* argv[]) {
     csv += fmt::format("{},ok,{},{},{},{:.6g},{:.6g},{},{},{},{:.6g}\n", k, m["peak_bytes"].get<uint64_t>(),
                        m["saved_after_forward_bytes"].get<uint64_t>(), dram, t["energy_pj"].get<double>(),
                        t["seconds"].get<double>(), t["cycles"].get<uint64_t>(), fwd, re, overhead);
+    // Four significant digits: policies close in a figure stay apart.
     table += fmt::format("{:<22} {:>12} {:>12} {:>12} {:>12} {:>12} {:>9.1f}%\n", k,
-                         human_bytes(double(m["peak_bytes"].get<uint64_t>())),
-                         human_bytes(double(m["saved_after_forward_bytes"].get<uint64_t>())), human_bytes(double(dram)),
-                         fmt::format("{:.4g} J", t["energy_pj"].get<double>() * 1e-12),
-                         fmt::format("{:.4g} ms", t["seconds"].get<double>() * 1e3), 100.0 * overhead);
+                         units::bytes(double(m["peak_bytes"].get<uint64_t>()), 4),
+                         units::bytes(double(m["saved_after_forward_bytes"].get<uint64_t>()), 4),
+                         units::bytes(double(dram), 4), units::energy_pj(t["energy_pj"].get<double>(), 4),
+                         units::seconds(t["seconds"].get<double>(), 4), 100.0 * overhead);
     // Memory over time: live bytes while each op runs (the builder's liveness walk),
     // placed at the op's simulated start and end. Ops are matched by identity: name and
     // phase (a recomputed op has its forward's name), and among ops with both the same,
@@ -209,8 +206,10 @@ int cmd_compare(int argc, char* argv[]) {
   }
   output::write_file(dir / "compare.csv", csv);
   output::write_file(dir / "timeline.csv", timeline);
-  std::cout << table;
-  std::cout << "recompute: cycles of recompute-phase ops as a share of the forward's\n";
+  if (!quiet) {
+    std::cout << table;
+    std::cout << "recompute: cycles of recompute-phase ops as a share of the forward's\n";
+  }
   std::cout << "results: " << (dir / "compare.csv").string() << ", " << (dir / "timeline.csv").string() << "\n";
   if (!no_plot) {
     const std::string script = std::string(BPSIM_SOURCE_DIR) + "/scripts/plot_compare.py";
