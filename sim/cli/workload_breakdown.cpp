@@ -137,7 +137,7 @@ void print_breakdown(const std::string& spec, int64_t batch, const std::string& 
     if (!shown(l)) continue;
     if (std::string(l.name) == "saved@forward") std::cout << "\n";
     std::cout << fmt::format("{:<16}", l.name);
-    for (const MemoryBreakdown& b : rows) std::cout << fmt::format(" {:>{}}", units::bytes(l.get(b)), w);
+    for (const MemoryBreakdown& b : rows) std::cout << fmt::format(" {:>{}}", units::bytes(l.get(b), 4), w);
     std::cout << "\n";
   }
 }

@@ -258,7 +258,8 @@ std::string figure_lines(const std::string& title, const json& obj, const std::s
   std::vector<std::string> parts;
   std::string nested;
   for (const auto& [k, v] : obj.items()) {
-    if (v.is_object()) nested += figure_lines(title + " " + key_words(k, ""), v, where + "." + k);
+    if (v.is_object())
+      nested += figure_lines(fmt::format("{} {}", title, key_words(k, "")), v, fmt::format("{}.{}", where, k));
     else if (v.is_array())
       parts.push_back(fmt::format("{} {} ({}.{} in report.json)", key_words(k, ""), v.size(), where, k));
     else if (!v.is_null()) parts.push_back(figure(k, v));

@@ -27,16 +27,23 @@ std::string row_of(const std::string& out, const std::string& phase) {
   return m[1].str();
 }
 
+/// Runs configs/examples/NAME.yaml into s/o; its report in `report`.
+CliResult run_example(const Scratch& s, const std::string& name, json& report) {
+  const CliResult r = run_bpsim_bounded(
+      "run " + shell_quote(kSrc + "/configs/examples/" + name + ".yaml") + " --out " + shell_quote(s / "o"), 120);
+  if (r.code == 0) report = json::parse(slurp(s / "o/report.json"));
+  return r;
+}
+
 }  // namespace
 
 TEST_CASE("console: the summary prints SI sub-units and a rounded clock, as report.json has them", "[cli][console]") {
   Scratch s("console_units");
   // The PIM example runs on DDR3-1600's 1/0.833 ns clock (1.2004801920768309 GHz in the
   // report) and spends microjoules.
-  const CliResult run = run_bpsim_bounded(
-      "run " + shell_quote(kSrc + "/configs/examples/pim_bitwise.yaml") + " --out " + shell_quote(s / "o"), 60);
+  json rep;
+  const CliResult run = run_example(s, "pim_bitwise", rep);
   REQUIRE(run.code == 0);
-  const json rep = json::parse(slurp(s / "o/report.json"));
   const json& t = rep["totals"];
   CHECK_THAT(run.out, Catch::Contains("on pim @ " + units::clock_ghz(rep["clock_ghz"].get<double>()) + "\n"));
   CHECK_THAT(run.out, Catch::Contains(" @ 1.2 GHz\n"));
@@ -53,10 +60,9 @@ TEST_CASE("console: the summary prints SI sub-units and a rounded clock, as repo
 
 TEST_CASE("console: a mesh run prints its network figures as words, not JSON", "[cli][console][mesh]") {
   Scratch s("console_mesh");
-  const CliResult r = run_bpsim_bounded(
-      "run " + shell_quote(kSrc + "/configs/examples/mlp_train_mesh.yaml") + " --out " + shell_quote(s / "o"), 120);
+  json rep;
+  const CliResult r = run_example(s, "mlp_train_mesh", rep);
   REQUIRE(r.code == 0);
-  const json rep = json::parse(slurp(s / "o/report.json"));
   CHECK(r.out.find('{') == std::string::npos);
   CHECK(r.out.find('"') == std::string::npos);
   // Each scalar of report["network"] is a phrase: "packets N", "flit hops N", …
