@@ -33,7 +33,8 @@ const char* const kUsage =
     "  compare CONFIG.yaml --policies none,checkpoint,threshold,... [--out DIR]\n"
     "                         the same step under several memory policies: table, CSV, PNG\n"
     "\n"
-    "  bpsim <command> --help for the options of one command; bpsim --version\n";
+    "  - as CONFIG.yaml, SPEC.yaml or a trace reads standard input; -o - writes a trace to\n"
+    "  standard output. bpsim <command> --help for the options of one command; bpsim --version\n";
 
 }  // namespace
 

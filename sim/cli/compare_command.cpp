@@ -18,7 +18,9 @@
 #include "sim/cli/options.h"
 #include "sim/core/data_dir.h"
 #include "sim/core/error.h"
+#include "sim/core/input_file.h"
 #include "sim/core/output_files.h"
+#include "sim/core/units.h"
 #include "sim/engine/engine.h"
 #include "sim/report/html_report.h"
 #include "sim/report/timeline_trace.h"
@@ -50,16 +52,6 @@ uint64_t phase_u64(const json& report, const char* phase, const char* key) {
   return p.contains(phase) ? p[phase][key].get<uint64_t>() : 0;
 }
 
-std::string human_bytes(double v) {
-  const char* units[] = {"B", "KB", "MB", "GB", "TB"};
-  int i = 0;
-  while (v >= 1000.0 && i < 4) {
-    v /= 1000.0;
-    ++i;
-  }
-  return fmt::format("{:.4g} {}", v, units[i]);
-}
-
 /// The Python that draws memory.png (scripts/plot_compare.py, a wrapper of bpsim.plots from
 /// python/): BPSIM_PYTHON when set; else the first of python3 on PATH (an activated virtual
 /// environment's, README "Python") and Debian's /usr/bin/python3 (scripts/setup.sh installs
@@ -77,7 +69,7 @@ std::string python(const fs::path& log) {
 int cmd_compare(int argc, char* argv[]) {
   std::string config, policies = "none,checkpoint,full_recompute", out;
   std::vector<std::string> sets;
-  bool help = false, no_plot = false, force = false;
+  bool help = false, no_plot = false, force = false, quiet = false;
   int jobs = 1;
   po::options_description d("options");
   d.add_options()("help,h", po::bool_switch(&help), "show this help")(
@@ -88,7 +80,8 @@ int cmd_compare(int argc, char* argv[]) {
           .c_str())("out,o", po::value(&out), "output folder (default: out/compare_<config name>)")(
       "set", po::value(&sets)->composing(), "override a config value for every run")(
       "jobs,j", po::value(&jobs), "runs at once (default 1)")("no-plot", po::bool_switch(&no_plot), "write no PNG")(
-      "force", po::bool_switch(&force), "write into a non-empty folder bpsim did not create");
+      "force", po::bool_switch(&force), "write into a non-empty folder bpsim did not create")(
+      "quiet,q", po::bool_switch(&quiet), "print no table or progress (the results' paths still)");
   parse_command_line(argc, argv, d, {{"config", &config}});
   if (help) {
     std::cout << "usage: bpsim compare CONFIG.yaml --policies none,checkpoint,threshold,... [--out DIR]\n\n"
@@ -100,6 +93,8 @@ int cmd_compare(int argc, char* argv[]) {
     return kExitOk;
   }
   if (config.empty()) throw po::error("missing CONFIG.yaml");
+  if (is_stdio(config))  // each policy's run reads the config again, in a process of its own
+    throw po::error("compare reads its config from a file, not from standard input ('-')");
   std::vector<std::string> kinds;  // in the order given, each once
   for (const std::string& k : split_list(policies))
     if (std::find(kinds.begin(), kinds.end(), k) == kinds.end()) kinds.push_back(k);
@@ -152,6 +147,7 @@ int cmd_compare(int argc, char* argv[]) {
   opt.jobs = jobs;
   opt.exe = fs::read_symlink("/proc/self/exe").string();
   opt.in_process = main_of;  // each policy's run starts as a fork of this process
+  opt.quiet = quiet;
   for (const char* f : {"results.jsonl", "results.csv"}) fs::remove(fs::path(opt.out_dir) / f);
   const int code = sweep::run_local(spec, opt);
   std::map<std::string, json> rows;  // by kind
@@ -187,11 +183,12 @@ int cmd_compare(int argc, char* argv[]) {
     csv += fmt::format("{},ok,{},{},{},{:.6g},{:.6g},{},{},{},{:.6g}\n", k, m["peak_bytes"].get<uint64_t>(),
                        m["saved_after_forward_bytes"].get<uint64_t>(), dram, t["energy_pj"].get<double>(),
                        t["seconds"].get<double>(), t["cycles"].get<uint64_t>(), fwd, re, overhead);
+    // Four significant digits: policies close in a figure stay apart.
     table += fmt::format("{:<22} {:>12} {:>12} {:>12} {:>12} {:>12} {:>9.1f}%\n", k,
-                         human_bytes(double(m["peak_bytes"].get<uint64_t>())),
-                         human_bytes(double(m["saved_after_forward_bytes"].get<uint64_t>())), human_bytes(double(dram)),
-                         fmt::format("{:.4g} J", t["energy_pj"].get<double>() * 1e-12),
-                         fmt::format("{:.4g} ms", t["seconds"].get<double>() * 1e3), 100.0 * overhead);
+                         units::bytes(double(m["peak_bytes"].get<uint64_t>()), 4),
+                         units::bytes(double(m["saved_after_forward_bytes"].get<uint64_t>()), 4),
+                         units::bytes(double(dram), 4), units::energy_pj(t["energy_pj"].get<double>(), 4),
+                         units::seconds(t["seconds"].get<double>(), 4), 100.0 * overhead);
     // Memory over time: live bytes while each op runs (the builder's liveness walk),
     // placed at the op's simulated start and end, in the order the ops ran.
     const double ghz = r["clock_ghz"].get<double>();
@@ -215,8 +212,10 @@ int cmd_compare(int argc, char* argv[]) {
   // The policies side by side, with their Pareto front in peak memory and time.
   write_points_html(opt.out_dir, (dir / "report.html").string(), "bpsim compare " + fs::path(config).stem().string(),
                     {kPolicyAxis}, {"/memory/peak_bytes", "/totals/seconds"});
-  std::cout << table;
-  std::cout << "recompute: cycles of recompute-phase ops as a share of the forward's\n";
+  if (!quiet) {
+    std::cout << table;
+    std::cout << "recompute: cycles of recompute-phase ops as a share of the forward's\n";
+  }
   std::cout << "results: " << (dir / "compare.csv").string() << ", " << (dir / "timeline.csv").string() << "\n";
   if (!no_plot) {
     const std::string script = data_dir() + "/scripts/plot_compare.py";

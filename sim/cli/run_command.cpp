@@ -12,7 +12,9 @@
 #include "sim/cli/options.h"
 #include "sim/core/config_node.h"
 #include "sim/core/error.h"
+#include "sim/core/input_file.h"
 #include "sim/core/output_files.h"
+#include "sim/core/progress.h"
 #include "sim/cosim/waveform.h"
 #include "sim/engine/engine.h"
 #include "sim/report/html_report.h"
@@ -97,11 +99,11 @@ int cmd_run(int argc, char* argv[]) {
   po::options_description d = common_options(a);
   d.add_options()("out,o", po::value(&out), "output folder (default: out/<config name>)")(
       "force", po::bool_switch(&force), "write into a non-empty folder bpsim did not create")(
-      "quiet,q", po::bool_switch(&quiet), "print no summary table")(
+      "quiet,q", po::bool_switch(&quiet), "print no summary table, warnings or progress")(
       "trace", po::value(&trace_file), "replay this workload trace instead of the config's workload")(
       "trace-vcd", po::value(&vcd), "write a VCD of the run's RTL blocks (backend: rtl) to this file")(
       "timeline", po::value(&timeline), "write the op timeline to this file (Chrome trace-event JSON, for Perfetto)");
-  if (!parse(argc, argv, d, a, "usage: bpsim run CONFIG.yaml [--out DIR] [--set key.path=value ...]")) return kExitOk;
+  if (!parse(argc, argv, d, a, "usage: bpsim run CONFIG.yaml|- [--out DIR] [--set key.path=value ...]")) return kExitOk;
 
   // Quoted as YAML, so that any path (quotes, backslashes, colons) reads back as written.
   if (!trace_file.empty()) a.sets.push_back("workload={trace: " + config::yaml_quote(trace_file) + "}");
@@ -114,7 +116,9 @@ int cmd_run(int argc, char* argv[]) {
         "(run.report_ops: " +
         std::string(config::enum_name(kReportOpsNames, spec.run.report_ops)) +
         (spec.stream ? ", a streamed trace" : "") + "); add --set run.report_ops=all");
-  const fs::path dir = out.empty() ? fs::path("out") / fs::path(a.config).stem() : fs::path(out);
+  // A config from standard input (`-`) has no name to make a folder of.
+  const std::string stem = is_stdio(a.config) ? std::string("stdin") : fs::path(a.config).stem().string();
+  const fs::path dir = out.empty() ? fs::path("out") / stem : fs::path(out);
   // Before the hierarchy is built (RTL blocks register their traces); its destination is
   // checked here, and the guard removes its temporary however the run ends.
   waveform::Guard vcd_guard;
@@ -130,13 +134,17 @@ int cmd_run(int argc, char* argv[]) {
   if (spec.stream || !entries) spill = std::make_unique<OpSpill>(dir.string(), columns, entries);
   std::unique_ptr<output::File> timeline_file;  // created now: a bad destination fails before the run
   if (!timeline.empty() && timeline != "-") timeline_file = std::make_unique<output::File>(timeline);
-  nlohmann::json report = sim.run(spill.get());
+  ProgressLine progress(!quiet);  // on a terminal, for runs past 2 s
+  nlohmann::json report = sim.run(spill.get(), &progress);
   write_report_files(report, dir.string(), spill.get(), columns);
   // `--timeline -`: stdout holds the timeline alone.
   const bool timeline_stdout = timeline == "-";
   write_run_extras(report, spec, dir, timeline_file.get(), timeline_stdout);
   if (timeline_stdout) return kExitOk;
-  if (!quiet) std::cout << summary_table(report);
+  if (!quiet) {
+    std::cout << summary_table(report);
+    std::cerr << run_warnings(report);
+  }
   std::cout << "report: " << (dir / "report.json").string() << "\n";
   return kExitOk;
 }
@@ -144,16 +152,17 @@ int cmd_run(int argc, char* argv[]) {
 int cmd_validate(int argc, char* argv[]) {
   CommonArgs a;
   po::options_description d = common_options(a);
-  if (!parse(argc, argv, d, a, "usage: bpsim validate CONFIG.yaml [--set key.path=value ...]")) return kExitOk;
+  if (!parse(argc, argv, d, a, "usage: bpsim validate CONFIG.yaml|- [--set key.path=value ...]")) return kExitOk;
   RunSpec spec = prepare(a.config, a.sets, true);
   Simulation sim(spec);  // the same model checks a run makes before simulating
-  if (spec.stream) {     // a trace a run would stream: read it through once, checking every record
+  const std::string name = is_stdio(a.config) ? std::string(kStdinLabel) : a.config;
+  if (spec.stream) {  // a trace a run would stream: read it through once, checking every record
     uint64_t n = 0;
     while (spec.stream->next()) ++n;
-    std::cout << a.config << ": ok (accelerator " << spec.kind->kind << ", trace streamed: " << n << " ops)\n";
+    std::cout << name << ": ok (accelerator " << spec.kind->kind << ", trace streamed: " << n << " ops)\n";
     return kExitOk;
   }
-  std::cout << a.config << ": ok (accelerator " << spec.kind->kind;
+  std::cout << name << ": ok (accelerator " << spec.kind->kind;
   if (spec.workload) std::cout << ", workload " << spec.workload->name << ": " << spec.workload->ops.size() << " ops";
   std::cout << ")\n";
   return kExitOk;

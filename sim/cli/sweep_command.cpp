@@ -10,6 +10,7 @@
 #include "sim/cli/commands.h"
 #include "sim/cli/options.h"
 #include "sim/core/error.h"
+#include "sim/core/input_file.h"
 #include "sim/core/limits.h"
 #include "sim/engine/engine.h"
 #include "sim/report/html_report.h"
@@ -62,7 +63,7 @@ int cmd_sweep(int argc, char* argv[]) {
   std::string file, out;
   std::vector<std::string> sets, limit_flags;
   int jobs = 1;
-  bool help = false, retry = false, list = false, mpi = false;
+  bool help = false, retry = false, list = false, mpi = false, quiet = false;
   po::options_description d("options");
   d.add_options()("help,h", po::bool_switch(&help), "show this help")(
       "jobs,j", po::value(&jobs), "points run at once on this machine (under mpirun: by each worker rank)")(
@@ -72,7 +73,8 @@ int cmd_sweep(int argc, char* argv[]) {
       "list", po::bool_switch(&list),
       "print the points and their hashes, each checked as bpsim validate does; run nothing")(
       "limit", po::value(&limit_flags), "NAME=N: change a limit, e.g. sweep_points=20000 (README: Limits)")(
-      "mpi", po::bool_switch(&mpi), "run over MPI even when the launcher is not recognised (mpirun is)");
+      "mpi", po::bool_switch(&mpi), "run over MPI even when the launcher is not recognised (mpirun is)")(
+      "quiet,q", po::bool_switch(&quiet), "print no progress (failures and the end are still printed)");
   parse_command_line(argc, argv, d, {{"sweep", &file}});
   if (help) {
     std::cout << "usage: bpsim sweep SWEEP.yaml [-j N] [--out DIR]\n"
@@ -86,6 +88,8 @@ int cmd_sweep(int argc, char* argv[]) {
     return kExitOk;
   }
   if (file.empty()) throw po::error("missing SWEEP.yaml");
+  if (is_stdio(file))  // its base config and points are named relative to the sweep's folder
+    throw po::error("a sweep is read from a file, not from standard input ('-')");
   if (jobs < 1) throw po::error("--jobs must be at least 1");
   for (const std::string& l : limit_flags) limits::apply_flag(l);
 
@@ -95,6 +99,7 @@ int cmd_sweep(int argc, char* argv[]) {
   opt.out_dir = out.empty() ? (std::filesystem::path("out") / std::filesystem::path(file).stem()).string() : out;
   opt.jobs = jobs;
   opt.retry_failed = retry;
+  opt.quiet = quiet;
   opt.exe = std::filesystem::read_symlink("/proc/self/exe").string();
   opt.in_process = main_of;  // points start as forks of this process: no exec, linking or start-up each
   if (mpi || sweep::under_mpi()) return sweep::run_mpi(spec, opt, argc, argv);

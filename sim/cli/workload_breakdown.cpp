@@ -8,6 +8,7 @@
 #include <cmath>
 #include <iostream>
 
+#include "sim/core/units.h"
 #include "sim/ir/breakdown.h"
 #include "sim/source/load.h"
 #include "sim/workload/framework.h"
@@ -18,15 +19,6 @@ namespace bpsim::cli {
 using namespace workload;
 
 namespace {
-
-/// Decimal units (1 GB = 10^9 B), as memory sizes of accelerators are quoted.
-std::string human(double bytes) {
-  const double a = std::abs(bytes);
-  if (a >= 1e9) return fmt::format("{:.2f} GB", bytes / 1e9);
-  if (a >= 1e6) return fmt::format("{:.2f} MB", bytes / 1e6);
-  if (a >= 1e3) return fmt::format("{:.2f} kB", bytes / 1e3);
-  return fmt::format("{:.0f} B", bytes);
-}
 
 std::vector<std::string> split(const std::string& s) {
   std::vector<std::string> out;
@@ -145,7 +137,7 @@ void print_breakdown(const std::string& spec, int64_t batch, const std::string& 
     if (!shown(l)) continue;
     if (std::string(l.name) == "saved@forward") std::cout << "\n";
     std::cout << fmt::format("{:<16}", l.name);
-    for (const MemoryBreakdown& b : rows) std::cout << fmt::format(" {:>{}}", human(l.get(b)), w);
+    for (const MemoryBreakdown& b : rows) std::cout << fmt::format(" {:>{}}", units::bytes(l.get(b), 4), w);
     std::cout << "\n";
   }
 }

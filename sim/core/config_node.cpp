@@ -172,8 +172,9 @@ Node parse_counted(const std::string& text, const std::string& file, Budget& bud
   }
 }
 
-/// The text of a config file: a regular file of at most kMaxFileBytes.
+/// The text of a config file: a regular file of at most kMaxFileBytes, or standard input for `-`.
 std::string read_config_text(const std::string& path) {
+  if (is_stdio(path)) return read_stdin("config", kMaxFileBytes);
   const uint64_t size = regular_file_size(path, "config file");
   if (size > kMaxFileBytes)
     throw InputError(Location{path}, "",
@@ -190,7 +191,10 @@ Node load_recursive(const std::string& path, std::set<std::string>& stack, Budge
   fs::path canon = fs::weakly_canonical(path, ec);
   std::string key = ec ? path : canon.string();
   if (stack.count(key)) throw InputError(Location{path}, "include", "include cycle through this file");
-  Node doc = parse_counted(read_config_text(path), path, budget);
+  // Standard input is named "<stdin>" in messages; its relative includes resolve from the
+  // working directory (resolve_path: a file name without a folder).
+  const std::string label = is_stdio(path) ? kStdinLabel : path;
+  Node doc = parse_counted(read_config_text(path), label, budget);
   if (doc.is_null()) doc.type = Node::Type::Map;  // an empty file is an empty config
   if (!doc.is_map()) throw InputError(doc.loc, "", "expected a map at the top of the file, found " + doc.type_name());
 

@@ -1,8 +1,10 @@
 #include "sim/core/input_file.h"
 
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 
 #include "sim/core/error.h"
@@ -41,6 +43,35 @@ std::ifstream open_regular_file(const std::string& path, const std::string& what
   std::ifstream in(path, std::ios::binary);
   if (!in) refuse(path, what, errno ? std::strerror(errno) : "the file cannot be read");
   return in;
+}
+
+int claim_stdin(const std::string& what) {
+  static std::string first;  // what read it: standard input holds one input per process
+  const Location where{kStdinLabel};
+  if (!first.empty())
+    throw InputError(where, "", "cannot read the " + what + " from standard input: it already gave the " + first);
+  if (::isatty(STDIN_FILENO))
+    throw InputError(
+        where, "",
+        "the " + what + " is '-' (standard input), which is a terminal: pipe or redirect it (bpsim ... - < FILE)");
+  first = what;
+  return STDIN_FILENO;
+}
+
+std::string read_stdin(const std::string& what, uint64_t max_bytes) {
+  claim_stdin(what);
+  const Location where{kStdinLabel};
+  std::string text;
+  char chunk[1 << 16];
+  for (size_t n; (n = std::fread(chunk, 1, sizeof chunk, stdin)) > 0;) {
+    if (text.size() + n > max_bytes)
+      throw InputError(
+          where, "",
+          what + " on standard input is more than " + std::to_string(max_bytes) + " bytes (a limit of bpsim)");
+    text.append(chunk, n);
+  }
+  if (std::ferror(stdin)) throw InputError(where, "", "cannot read the " + what + ": " + std::strerror(errno));
+  return text;
 }
 
 }  // namespace bpsim

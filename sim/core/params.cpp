@@ -4,7 +4,8 @@
 #include <cerrno>
 #include <cmath>
 #include <cstdlib>
-#include <sstream>
+
+#include "sim/core/units.h"
 
 #include "sim/core/param_text.h"
 
@@ -29,9 +30,7 @@ std::string join_path(const std::string& a, const std::string& b) { return a.emp
 
 std::string fmt_num(double v) {
   if (std::isinf(v)) return v > 0 ? "inf" : "-inf";
-  std::ostringstream o;
-  o << v;
-  return o.str();
+  return units::exact(v);  // 1048576, not 1.04858e+06
 }
 
 size_t edit_distance(const std::string& a, const std::string& b) {
@@ -134,12 +133,7 @@ void check_keys(const Node& map, const std::string& key_path, const std::vector<
 
 // ---- declarations -------------------------------------------------------------------
 
-ParamDecl& ParamDecl::def(double v) {
-  std::ostringstream o;
-  o.precision(17);
-  o << v;
-  return def(o.str());
-}
+ParamDecl& ParamDecl::def(double v) { return def(units::exact(v)); }  // 0.1, not 0.10000000000000001
 
 std::string type_text(const ParamDecl& d) {
   switch (d.type) {

@@ -2,12 +2,17 @@
 #include "sim/cosim/waveform.h"
 #include "sim/engine/laws.h"
 
+#include <fmt/format.h>
+
+#include <algorithm>
 #include <systemc>
 #include <utility>
 
 #include "sim/core/binder.h"
 #include "sim/core/limits.h"
+#include "sim/core/progress.h"
 #include "sim/core/stats.h"
+#include "sim/core/units.h"
 #include "sim/memory/dram_system.h"
 #include "sim/memory/memory_factory.h"
 #include "sim/report/report.h"
@@ -141,7 +146,19 @@ Simulation::Simulation(RunSpec& spec) : m_spec(spec) {
 
 Simulation::~Simulation() = default;
 
-nlohmann::json Simulation::run(OpSpill* spill) {
+namespace {
+
+/// The progress line's text: "simulating: 1,234/5,678 ops (21.7%), 12.3 M cycles, 4 s".
+std::string progress_text(uint64_t done, uint64_t total, uint64_t cycles, double elapsed_s) {
+  std::string s = fmt::format("simulating: {} ", done);
+  if (total) s += fmt::format("/ {} ops ({})", total, units::percent(double(done) / double(total)));
+  else s += "ops";
+  return s + fmt::format(", {} cycles, {:.0f} s", units::count(double(cycles)), elapsed_s);
+}
+
+}  // namespace
+
+nlohmann::json Simulation::run(OpSpill* spill, ProgressLine* progress) {
   RunSpec& spec = m_spec;
   Accelerator& acc = *m_acc;
   const LawBounds bounds{acc.peak_macs_per_cycle(), m_mem->peak_bytes_per_s() / (acc.clock_ghz() * 1e9)};
@@ -152,7 +169,9 @@ nlohmann::json Simulation::run(OpSpill* spill) {
   // The sink runs in the model's thread: a broken law stops the simulation there and is
   // rethrown here, whichever model met it.
   std::exception_ptr broken;
-  acc.set_record_sink([&report, &bounds, &broken](OpRecord&& r) {
+  const uint64_t total_ops = spec.workload ? spec.workload->ops.size() : 0;  // a stream's: unknown
+  uint64_t done = 0, end_cycle = 0;
+  acc.set_record_sink([&report, &bounds, &broken, progress, total_ops, &done, &end_cycle](OpRecord&& r) {
     if (broken) return;
     try {
       laws::check_op(r, bounds);
@@ -163,10 +182,14 @@ nlohmann::json Simulation::run(OpSpill* spill) {
     }
     waveform::op_started(r.phase, r.kind, r.cycles);  // no-op without --trace-vcd
     report.add(r);
+    ++done;
+    end_cycle = std::max(end_cycle, r.start_cycle + r.cycles);
+    if (progress && progress->due()) progress->show(progress_text(done, total_ops, end_cycle, progress->elapsed_s()));
   });
   // A stop on error is reported by the error itself, not by SystemC's notice.
   sc_core::sc_report_handler::set_actions("/OSCI/SystemC", sc_core::SC_INFO, sc_core::SC_DO_NOTHING);
   sc_core::sc_start();
+  if (progress) progress->clear();
   waveform::close();
   if (acc.error()) std::rethrow_exception(acc.error());
   if (broken) std::rethrow_exception(broken);

@@ -18,6 +18,8 @@
 
 namespace bpsim {
 
+class ProgressLine;
+
 namespace memory {
 class DramSystem;
 }
@@ -65,8 +67,9 @@ class Simulation {
   /// Runs sc_start once and assembles report.json (docs/report.md), checking the
   /// conservation laws on every op and on the report (sim/engine/laws.h). One call per
   /// process: SystemC elaborates once. With `spill`, op entries go to it as ops finish,
-  /// and the returned report has no "ops" (write_report_files joins them).
-  nlohmann::json run(OpSpill* spill = nullptr);
+  /// and the returned report has no "ops" (write_report_files joins them). With `progress`,
+  /// ops done (of the graph's, when known) and simulated cycles are shown on it as ops finish.
+  nlohmann::json run(OpSpill* spill = nullptr, ProgressLine* progress = nullptr);
 
  private:
   RunSpec& m_spec;

@@ -14,6 +14,7 @@
 
 #include "sim/core/error.h"
 #include "sim/core/stats.h"
+#include "sim/core/units.h"
 
 namespace bpsim {
 
@@ -57,27 +58,6 @@ std::string csv_field(const std::string& s) {
   std::string q = "\"";
   for (char c : s) q += c == '"' ? std::string("\"\"") : std::string(1, c);
   return q + "\"";
-}
-
-std::string human(double v, const char* unit) {
-  const char* prefixes[] = {"", "K", "M", "G", "T", "P"};
-  int i = 0;
-  while (std::abs(v) >= 1000.0 && i < 5) {
-    v /= 1000.0;
-    ++i;
-  }
-  return fmt::format("{:.3g} {}{}", v, prefixes[i], unit);
-}
-
-std::string human_seconds(double s) {
-  if (s == 0) return "0 s";
-  const char* units[] = {"s", "ms", "us", "ns", "ps"};
-  int i = 0;
-  while (s < 1.0 && i < 4) {
-    s *= 1000.0;
-    ++i;
-  }
-  return fmt::format("{:.4g} {}", s, units[i]);
 }
 
 }  // namespace
@@ -252,18 +232,62 @@ std::string ops_csv(const json& report, const CsvColumns& columns) {
   return out;
 }
 
+namespace {
+
+/// Words for a report key, its unit left out: "avg_packet_latency_cycles" → "avg packet latency".
+std::string key_words(std::string key, const char* unit_suffix) {
+  const std::string suffix = std::string("_") + unit_suffix;
+  if (const size_t at = key.find(suffix); *unit_suffix && at != std::string::npos) key.erase(at, suffix.size());
+  std::replace(key.begin(), key.end(), '_', ' ');
+  return key;
+}
+
+/// One scalar of a model's figures ("network", the policy's "figures") for the console: a
+/// key naming bytes or cycles gets the unit, other numbers three significant digits.
+std::string figure(const std::string& key, const json& v) {
+  if (v.is_boolean()) return key_words(key, "") + (v.get<bool>() ? " yes" : " no");
+  if (v.is_string()) return key_words(key, "") + " " + v.get<std::string>();
+  const double x = v.get<double>();
+  if (key.find("bytes") != std::string::npos) return key_words(key, "bytes") + " " + units::bytes(x);
+  if (key.find("cycles") != std::string::npos) return key_words(key, "cycles") + " " + units::number(x) + " cycles";
+  return key_words(key, "") + " " + (v.is_number_integer() ? units::exact(x) : units::number(x));
+}
+
+/// A model's figures as lines "title: a 1, b 2 kB, …", one more line per nested object; a
+/// list is named with its length (report.json has it whole).
+std::string figure_lines(const std::string& title, const json& obj, const std::string& where) {
+  std::vector<std::string> parts;
+  std::string nested;
+  for (const auto& [k, v] : obj.items()) {
+    if (v.is_object())
+      nested += figure_lines(fmt::format("{} {}", title, key_words(k, "")), v, fmt::format("{}.{}", where, k));
+    else if (v.is_array())
+      parts.push_back(fmt::format("{} {} ({}.{} in report.json)", key_words(k, ""), v.size(), where, k));
+    else if (!v.is_null()) parts.push_back(figure(k, v));
+  }
+  std::string s;
+  if (!parts.empty()) {
+    s = title + ":";
+    for (size_t i = 0; i < parts.size(); ++i) s += (i ? ", " : " ") + parts[i];
+    s += "\n";
+  }
+  return s + nested;
+}
+
+}  // namespace
+
 std::string summary_table(const json& r) {
-  std::string s = fmt::format("bpsim {} on {} @ {} GHz\n", r["bpsim_version"].get<std::string>(),
-                              r["accelerator"].get<std::string>(), r["clock_ghz"].get<double>());
-  s += fmt::format("{:<16} {:>14} {:>12} {:>12} {:>12} {:>12} {:>12} {:>12}\n", "phase", "cycles", "time", "energy",
+  std::string s = fmt::format("bpsim {} on {} @ {}\n", r["bpsim_version"].get<std::string>(),
+                              r["accelerator"].get<std::string>(), units::clock_ghz(r["clock_ghz"].get<double>()));
+  s += fmt::format("{:<16} {:>14} {:>10} {:>10} {:>10} {:>10} {:>10} {:>10}\n", "phase", "cycles", "time", "energy",
                    "MACs", "executed", "DRAM rd", "DRAM wr");
   auto row = [&](const std::string& name, const json& t) {
-    s +=
-        fmt::format("{:<16} {:>14} {:>12} {:>12} {:>12} {:>12} {:>12} {:>12}\n", name, t["cycles"].get<uint64_t>(),
-                    human_seconds(t["seconds"].get<double>()), human(t["energy_pj"].get<double>() * 1e-12, "J"),
-                    human(double(t["macs"].get<uint64_t>()), ""), human(double(t["macs_executed"].get<uint64_t>()), ""),
-                    human(double(t["dram_read_bytes"].get<uint64_t>()), "B"),
-                    human(double(t["dram_write_bytes"].get<uint64_t>()), "B"));
+    s += fmt::format("{:<16} {:>14} {:>10} {:>10} {:>10} {:>10} {:>10} {:>10}\n", name, t["cycles"].get<uint64_t>(),
+                     units::seconds(t["seconds"].get<double>()), units::energy_pj(t["energy_pj"].get<double>()),
+                     units::count(double(t["macs"].get<uint64_t>())),
+                     units::count(double(t["macs_executed"].get<uint64_t>())),
+                     units::bytes(double(t["dram_read_bytes"].get<uint64_t>())),
+                     units::bytes(double(t["dram_write_bytes"].get<uint64_t>())));
   };
   for (const char* p : {"forward", "backward_data", "backward_weight", "recompute", "update"})
     if (r["phases"].contains(p)) row(p, r["phases"][p]);
@@ -275,11 +299,19 @@ std::string summary_table(const json& r) {
   row("total", r["totals"]);
   const json& m = r["memory"];
   s += fmt::format("memory policy {}: saved after forward {}, peak {}\n", m["policy"].get<std::string>(),
-                   human(double(m["saved_after_forward_bytes"].get<uint64_t>()), "B"),
-                   human(double(m["peak_bytes"].get<uint64_t>()), "B"));
-  if (m.contains("figures")) {
-    s += " ";
-    for (const auto& [k, v] : m["figures"].items()) s += fmt::format(" {} {:.6g}", k, v.get<double>());
+                   units::bytes(double(m["saved_after_forward_bytes"].get<uint64_t>())),
+                   units::bytes(double(m["peak_bytes"].get<uint64_t>())));
+  if (m.contains("figures")) s += figure_lines("  policy figures", m["figures"], "memory.figures");
+  const json& t = r["totals"];
+  const uint64_t macs = t["macs"].get<uint64_t>(), gated = t["macs_gated"].get<uint64_t>(),
+                 skipped = t["macs_skipped"].get<uint64_t>();
+  if (gated + skipped > 0) {
+    s += fmt::format("output sparsity: of {} MACs", units::count(double(macs)));
+    if (gated)
+      s += fmt::format(", {} gated ({})", units::count(double(gated)), units::percent(double(gated) / double(macs)));
+    if (skipped)
+      s += fmt::format(", {} skipped ({})", units::count(double(skipped)),
+                       units::percent(double(skipped) / double(macs)));
     s += "\n";
   }
   // The five largest energy components.
@@ -291,9 +323,31 @@ std::string summary_table(const json& r) {
   const double total = r["totals"]["energy_pj"].get<double>();
   s += "top energy:";
   for (size_t i = 0; i < parts.size() && i < 5; ++i)
-    s += fmt::format(" {} {:.1f}%", parts[i].second, total > 0 ? 100.0 * parts[i].first / total : 0.0);
+    s += fmt::format(" {} {}", parts[i].second, units::percent(total > 0 ? parts[i].first / total : 0.0));
   s += "\n";
-  if (r.contains("network")) s += "network: " + r["network"].dump() + "\n";
+  if (r.contains("network")) s += figure_lines("network", r["network"], "network");
+  return s;
+}
+
+std::string run_warnings(const json& r) {
+  const json& t = r["totals"];
+  const uint64_t cycles = t["cycles"].get<uint64_t>();
+  std::string s;
+  // Thresholds of issue #23: half the cycles stalled, a tenth of the peak used.
+  if (const auto st = t.find("stall_cycles"); st != t.end() && st->is_number() && cycles > 0) {
+    const double share = st->get<double>() / double(cycles);
+    if (share > 0.5)
+      s += fmt::format(
+          "warning: the compute units stalled {} of the step's cycles (totals.stall_cycles {} of {}): "
+          "the step waits on memory more than it computes\n",
+          units::percent(share), st->get<uint64_t>(), cycles);
+  }
+  if (const auto u = t.find("utilisation"); u != t.end() && u->is_number() && t["macs"].get<uint64_t>() > 0) {
+    const double share = u->get<double>();
+    if (share < 0.1)
+      s += fmt::format("warning: utilisation {} of the peak MAC rate (totals.utilisation): the array is mostly idle\n",
+                       units::percent(share));
+  }
   return s;
 }
 

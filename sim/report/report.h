@@ -99,8 +99,14 @@ using CsvColumns = std::vector<CsvColumn>;
 /// One row per op, in the order of report["ops"].
 std::string ops_csv(const nlohmann::json& report, const CsvColumns& columns = {});
 
-/// The readable summary printed by `bpsim run`.
+/// The readable summary printed by `bpsim run`: times, energies, bytes and clocks in the
+/// units of sim/core/units.h, the model's "network" figures as lines of words.
 std::string summary_table(const nlohmann::json& report);
+
+/// One line per figure of the run that says its hardware mostly waited (empty when none):
+/// stall cycles above half the cycles (totals.stall_cycles) or utilisation below 10%
+/// (totals.utilisation), each from the report's own totals (docs/report.md defines them).
+std::string run_warnings(const nlohmann::json& report);
 
 /// The ops of a run whose records are not kept in memory (a streamed trace, or any run
 /// whose report leaves out its op entries: run.report_ops, docs/report.md): each op's CSV

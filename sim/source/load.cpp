@@ -4,6 +4,7 @@
 
 #include "sim/core/binder.h"
 #include "sim/core/data_dir.h"
+#include "sim/core/input_file.h"
 #include "sim/core/params.h"
 #include "sim/trace/chakra_et.h"
 #include "sim/trace/scalesim_csv.h"
@@ -147,7 +148,8 @@ NetSpec net_of(const config::Node& section, const std::string& key_path, config:
   if (!spec) throw InputError(section.loc, key_path, "missing required key 'spec' (or inline 'input' and 'layers')");
   config::as_string(*spec, key_path + ".spec");
   const std::string path = config::resolve_config_path(*spec);
-  config::check_yaml_file(*spec, key_path + ".spec", path);
+  // `-` (standard input) only from a command line (`bpsim workload -`), whose spec node has no file.
+  if (!(is_stdio(path) && spec->loc.file.empty())) config::check_yaml_file(*spec, key_path + ".spec", path);
   return parse_net_spec(config::load_file(path));
 }
 

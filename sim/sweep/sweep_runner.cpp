@@ -347,16 +347,16 @@ Progress::Progress(const SweepSpec& spec, const RunnerOptions& opt, size_t alrea
       m_done(already_done),
       m_started_with(already_done),
       m_t0(now_s()),
-      m_tty(isatty(2)) {
-  std::cerr << fmt::format("sweep: {} points, {} already done{}\n", m_total, already_done, folded_text(spec));
+      m_line(!opt.quiet, 0.0) {
+  if (!opt.quiet)
+    std::cerr << fmt::format("sweep: {} points, {} already done{}\n", m_total, already_done, folded_text(spec));
 }
 
-void Progress::draw_bar(double eta) const {
+void Progress::draw_bar(double eta) {
   const int width = 30;
   const int filled = static_cast<int>(width * m_done / std::max<size_t>(m_total, 1));
-  std::cerr << fmt::format("\r[{}{}] {}/{} ETA {:.0f} s  ", std::string(filled, '='), std::string(width - filled, ' '),
-                           m_done, m_total, eta)
-            << std::flush;
+  m_line.show(fmt::format("[{}{}] {}/{} ETA {:.0f} s", std::string(filled, '='), std::string(width - filled, ' '),
+                          m_done, m_total, eta));
 }
 
 void Progress::point_done(const json& row) {
@@ -365,21 +365,19 @@ void Progress::point_done(const json& row) {
   const size_t ran = m_done - m_started_with;
   const double eta = ran ? elapsed / static_cast<double>(ran) * static_cast<double>(m_total - m_done) : 0.0;
   const bool failed = row["status"] != "ok";
-  if (m_tty) {
-    // The error goes on lines of its own above the bar: "\r" and a blank line's worth of
-    // spaces wipe the bar first, and the bar is drawn again below the error.
-    if (failed) std::cerr << "\r" << std::string(80, ' ') << "\r" << failure_text(m_spec, row, m_opt.out_dir);
+  if (m_line.active()) {
+    // The error goes on lines of its own above the bar, which is drawn again below it.
+    if (failed) m_line.message(failure_text(m_spec, row, m_opt.out_dir));
     draw_bar(eta);
   } else {
-    std::cerr << fmt::format("sweep: {}/{} point {} {} (ETA {:.0f} s)\n", m_done, m_total, row["index"].get<size_t>(),
-                             row["status"].get<std::string>(), eta);
+    if (!m_opt.quiet)
+      std::cerr << fmt::format("sweep: {}/{} point {} {} (ETA {:.0f} s)\n", m_done, m_total, row["index"].get<size_t>(),
+                               row["status"].get<std::string>(), eta);
     if (failed) std::cerr << failure_text(m_spec, row, m_opt.out_dir);
   }
 }
 
-void Progress::finish() {
-  if (m_tty) std::cerr << "\n";
-}
+void Progress::finish() { m_line.clear(); }
 
 // ---- local pool -------------------------------------------------------------------------
 

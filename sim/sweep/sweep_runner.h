@@ -14,6 +14,7 @@
 #include <nlohmann/json.hpp>
 
 #include "sim/core/output_files.h"
+#include "sim/core/progress.h"
 #include "sim/sweep/sweep_spec.h"
 
 namespace bpsim::sweep {
@@ -31,6 +32,7 @@ struct RunnerOptions {
   /// `bpsim run` command line: the child starts already linked and initialised (no exec,
   /// dynamic linking or static initialisers per point). Empty: the child execs `exe`.
   InProcessRun in_process;
+  bool quiet = false;  ///< no progress (bar or per-point lines); failures and the end are still said
 };
 
 /// Starts `args` (args[0] the executable's path) as a child process with its stdout and
@@ -116,8 +118,9 @@ int run_mpi(const SweepSpec& spec, const RunnerOptions& opt, int argc, char** ar
 /// True when this process was started by mpirun (or another MPI launcher) with more than one rank.
 bool under_mpi();
 
-/// Prints progress: a bar with ETA on a terminal, plain lines otherwise. A failed point's
-/// error is printed on lines of its own, which the bar never overwrites.
+/// Prints progress: a bar with ETA on a terminal (the shared ProgressLine), plain lines
+/// otherwise, nothing with RunnerOptions::quiet. A failed point's error is printed on lines
+/// of its own, which the bar never overwrites.
 class Progress {
  public:
   Progress(const SweepSpec& spec, const RunnerOptions& opt, size_t already_done);
@@ -125,14 +128,14 @@ class Progress {
   void finish();
 
  private:
-  void draw_bar(double eta) const;
+  void draw_bar(double eta);
 
   const SweepSpec& m_spec;
   const RunnerOptions& m_opt;
   size_t m_total, m_done;
   size_t m_started_with;
   double m_t0;
-  bool m_tty;
+  ProgressLine m_line;  ///< drawn at once (no delay) on a terminal, unless quiet
 };
 
 }  // namespace bpsim::sweep

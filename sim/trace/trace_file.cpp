@@ -1,5 +1,7 @@
 #include "sim/trace/trace_file.h"
 
+#include <unistd.h>
+
 #include <cstring>
 #include <streambuf>
 
@@ -13,6 +15,9 @@ namespace bpsim::trace {
 class TraceFile::GzBuf : public std::streambuf {
  public:
   explicit GzBuf(const std::string& path) : f_(gzopen(path.c_str(), "rb")) {}
+  /// Reads a descriptor (standard input), plain or gzip-compressed alike; closing the
+  /// stream closes `fd`, a duplicate, not the process's standard input.
+  explicit GzBuf(int fd) : f_(gzdopen(fd, "rb")) {}
   ~GzBuf() override {
     if (f_) gzclose(f_);
   }
@@ -39,17 +44,17 @@ class TraceFile::GzBuf : public std::streambuf {
   char buf_[1 << 16];
 };
 
-namespace {
-/// Checked before gzopen, which would block on a FIFO and read a device without end.
-const std::string& regular(const std::string& path, const std::string& what) {
+/// Checked before gzopen, which would block on a FIFO and read a device without end;
+/// `-` is standard input, read as it comes (claimed once per process).
+std::unique_ptr<TraceFile::GzBuf> TraceFile::open_buf(const std::string& path, const std::string& what) {
+  if (is_stdio(path)) return std::make_unique<GzBuf>(::dup(claim_stdin(what)));
   regular_file_size(path, what);
-  return path;
+  return std::make_unique<GzBuf>(path);
 }
-}  // namespace
 
 TraceFile::TraceFile(const std::string& path, const std::string& what)
-    : m_path(path), m_buf(std::make_unique<GzBuf>(regular(path, what))) {
-  if (!m_buf->is_open()) throw InputError(Location{path}, "", "cannot open " + what);
+    : m_path(is_stdio(path) ? std::string(kStdinLabel) : path), m_buf(open_buf(path, what)) {
+  if (!m_buf->is_open()) throw InputError(Location{m_path}, "", "cannot open " + what);
   m_in = std::make_unique<std::istream>(m_buf.get());
 }
 

@@ -1,7 +1,8 @@
 #pragma once
 /// A trace file read through zlib: a gzip-compressed one is decompressed as it is read, a
 /// plain one passes through as it is (zlib's transparent mode). Shared by the JSONL trace
-/// reader (line by line) and the Chakra importer (whole). Only regular files are opened.
+/// reader (line by line) and the Chakra importer (whole). Only regular files are opened,
+/// and `-`, standard input, streamed as it comes.
 #include <istream>
 #include <memory>
 #include <optional>
@@ -28,7 +29,8 @@ class TraceFile {
 
  private:
   class GzBuf;
-  std::string m_path;
+  static std::unique_ptr<GzBuf> open_buf(const std::string& path, const std::string& what);
+  std::string m_path;            ///< as messages name it: the path, or "<stdin>"
   std::unique_ptr<GzBuf> m_buf;  // before m_in: the stream reads from it
   std::unique_ptr<std::istream> m_in;
 };

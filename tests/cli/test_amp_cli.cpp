@@ -214,8 +214,8 @@ TEST_CASE("breakdown: weights, gradients, optimizer state, activations and tempo
   REQUIRE(t.code == 0);
   CHECK_THAT(t.out, Contains("optimal(100000 B, flops)"));
   CHECK_THAT(t.out, Contains("optimizer_state"));
-  CHECK_THAT(t.out, Contains("1.42 kB"));
-  CHECK_THAT(t.out, Contains("3.20 kB"));          // total
+  CHECK_THAT(t.out, Contains("1.424 kB"));         // AdamW's two moments of 712 B of weights: 1424 B
+  CHECK_THAT(t.out, Contains(" 3.2 kB"));          // total: 712 + 1424 + 128 + 648 + 0 + 288 = 3200 B
   CHECK_THAT(t.out, !Contains("optimizer_step"));  // PyTorch's rows need framework: pytorch_cuda
   // Under framework pytorch_cuda: AdamW's foreach step takes a temporary of the second
   // moments' size (178 · 4 = 712 B) and the process holds the cuBLAS workspaces (65 MiB). The

@@ -107,7 +107,7 @@ TEST_CASE("binder: the schema documents and rejects as a hand-declared one does"
   CHECK_THAT(d, Catch::Contains("rows (int, PEs, [1, 4096], required): array rows"));
   CHECK_THAT(d, Catch::Contains("dataflow (one of ws|os|is, default ws): dataflow"));  // the table's order
   CHECK_THAT(d, Catch::Contains("seed (int, optional): optional seed"));
-  CHECK_THAT(d, Catch::Contains("    input_kib (int, KiB, [1, 1.04858e+06], default 64): input buffer"));
+  CHECK_THAT(d, Catch::Contains("    input_kib (int, KiB, [1, 1048576], default 64): input buffer"));
   CHECK(error_of("toy:\n  rows: 0\n") == "t.yaml:2:9: toy.rows: value 0 is out of range [1, 4096] PEs");
   CHECK(error_of("toy:\n  rows: 8\n  dataflow: rs\n") ==
         "t.yaml:3:13: toy.dataflow: 'rs' is not valid (expected one of: ws, os, is)");

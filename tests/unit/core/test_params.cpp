@@ -118,5 +118,5 @@ TEST_CASE("params: describe() documents every parameter from its declaration", "
   std::string d = test_schema()->describe();
   CHECK_THAT(d, Catch::Contains("rows (int, PEs, [1, 4096], required): array rows"));
   CHECK_THAT(d, Catch::Contains("dataflow (one of ws|os|is, default ws): dataflow"));
-  CHECK_THAT(d, Catch::Contains("    input_kib (int, KiB, [1, 1.04858e+06], default 64): input buffer"));
+  CHECK_THAT(d, Catch::Contains("    input_kib (int, KiB, [1, 1048576], default 64): input buffer"));
 }

@@ -241,3 +241,24 @@ TEST_CASE("report: an op's shared extra reads as keys of its extra", "[core][rep
   CHECK(slurp_file(root / "shared_csv/ops.csv").find(",1e-07,3,0.123457,\n") != std::string::npos);
   fs::remove_all(root);
 }
+
+TEST_CASE("report: the console warns when stalls pass half the cycles or utilisation is below 10%", "[core][report]") {
+  // Totals as report.json gives them (the reports' run-level figures: docs/report.md).
+  auto totals = [](uint64_t cycles, uint64_t stalls, double utilisation) {
+    return nlohmann::json{
+        {"totals", {{"cycles", cycles}, {"macs", 1000}, {"stall_cycles", stalls}, {"utilisation", utilisation}}}};
+  };
+  CHECK(run_warnings(totals(1000, 500, 0.5)).empty());  // exactly half stalled: no warning
+  // 721 of 1000 cycles stalled: 72.1%, above half.
+  CHECK(run_warnings(totals(1000, 721, 0.5)) ==
+        "warning: the compute units stalled 72.1% of the step's cycles (totals.stall_cycles 721 of 1000): the step "
+        "waits on memory more than it computes\n");
+  CHECK(run_warnings(totals(1000, 0, 0.1)).empty());  // 10% is not below 10%
+  CHECK(run_warnings(totals(1000, 0, 0.042)) ==
+        "warning: utilisation 4.2% of the peak MAC rate (totals.utilisation): the array is mostly idle\n");
+  // A report without the figures (or with null: no MAC units) warns of nothing.
+  nlohmann::json none = totals(1000, 0, 0);
+  none["totals"]["utilisation"] = nullptr;
+  none["totals"].erase("stall_cycles");
+  CHECK(run_warnings(none).empty());
+}
