@@ -9,7 +9,7 @@ PACKAGES=(
   libboost-program-options-dev libboost-mpi-dev openmpi-bin
   catch2 libyaml-cpp-dev nlohmann-json3-dev libfmt-dev zlib1g-dev libsimdjson-dev
   libprotobuf-dev protobuf-compiler python3-protobuf
-  python3 python3-matplotlib python3-pandas
+  python3 python3-matplotlib python3-pandas python3-jsonschema
   # The sanitized build (scripts/test_sanitized.sh) and the fuzzers (scripts/fuzz.sh): clang,
   # its ASan/UBSan/libFuzzer runtimes (not a dependency of clang-14) and llvm-symbolizer.
   clang clang-14 libclang-rt-14-dev llvm-14

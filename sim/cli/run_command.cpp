@@ -51,17 +51,20 @@ bool parse(int argc, char* argv[], po::options_description& d, CommonArgs& a, co
 int cmd_run(int argc, char* argv[]) {
   CommonArgs a;
   std::string out, trace_file, vcd;
-  bool force = false, quiet = false;
+  bool force = false, quiet = false, no_op_entries = false;
   po::options_description d = common_options(a);
   d.add_options()("out,o", po::value(&out), "output folder (default: out/<config name>)")(
       "force", po::bool_switch(&force), "write into a non-empty folder bpsim did not create")(
       "quiet,q", po::bool_switch(&quiet), "print no summary table")(
+      "no-op-entries", po::bool_switch(&no_op_entries),
+      "per-op entries in ops.csv only, not in report.json (= --set run.report_ops=none)")(
       "trace", po::value(&trace_file), "replay this workload trace instead of the config's workload")(
       "trace-vcd", po::value(&vcd), "write a VCD of the run's RTL blocks (backend: rtl) to this file");
   if (!parse(argc, argv, d, a, "usage: bpsim run CONFIG.yaml [--out DIR] [--set key.path=value ...]")) return kExitOk;
 
   // Quoted as YAML, so that any path (quotes, backslashes, colons) reads back as written.
   if (!trace_file.empty()) a.sets.push_back("workload={trace: " + config::yaml_quote(trace_file) + "}");
+  if (no_op_entries) a.sets.emplace_back("run.report_ops=none");
   // Every check before touching the disk (a streamed trace's records: as it runs), so a
   // refused run leaves the previous results in place.
   RunSpec spec = prepare(a.config, a.sets, true);
@@ -80,7 +83,8 @@ int cmd_run(int argc, char* argv[]) {
   const bool entries = ops_in_report(spec.run.report_ops, spec.stream != nullptr);
   if (spec.stream || !entries) spill = std::make_unique<OpSpill>(dir.string(), columns, entries);
   nlohmann::json report = sim.run(spill.get());
-  write_report_files(report, dir.string(), spill.get(), columns);
+  const nlohmann::ordered_json config = config_json(spec.root);  // report.json keeps the config's key order
+  write_report_files(report, dir.string(), spill.get(), columns, &config);
   if (!quiet) std::cout << summary_table(report);
   std::cout << "report: " << (dir / "report.json").string() << "\n";
   return kExitOk;
