@@ -127,19 +127,19 @@ nlohmann::ordered_json scalar_json(const std::string& t) {
 
 }  // namespace
 
-nlohmann::ordered_json config_json(const config::Node& n) {
+nlohmann::ordered_json config_json(const config::Node& root) {
   using oj = nlohmann::ordered_json;
-  switch (n.type) {
+  switch (root.type) {
     case config::Node::Type::Null: return oj(nullptr);
-    case config::Node::Type::Scalar: return n.quoted ? oj(n.scalar) : scalar_json(n.scalar);
+    case config::Node::Type::Scalar: return root.quoted ? oj(root.scalar) : scalar_json(root.scalar);
     case config::Node::Type::Sequence: {
       oj a = oj::array();
-      for (const config::Node& x : n.seq) a.push_back(config_json(x));
+      for (const config::Node& x : root.seq) a.push_back(config_json(x));
       return a;
     }
     case config::Node::Type::Map: {
       oj m = oj::object();
-      for (const config::Node::Entry& e : n.map) m[e.key] = config_json(e.value);
+      for (const config::Node::Entry& e : root.map) m[e.key] = config_json(e.value);
       return m;
     }
   }

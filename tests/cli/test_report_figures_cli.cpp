@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "tests/cli/cli_harness.h"
+#include "tests/cli/csv_rows.h"
 #include "tests/cli/report_json.h"
 
 using namespace bpsim::test;
@@ -31,20 +32,6 @@ std::string small_array_config(const Scratch& s, const std::string& workload) {
   return s.file("array.yaml", preset_includes("systolic_32x32_int8.yaml") +
                                   "accelerator: { rows: 4, cols: 4, dtype: workload }\nworkload: " + workload +
                                   "\nrun: { name: \"007\" }\n");
-}
-
-/// ops.csv as rows of fields (no field of these runs is quoted).
-std::vector<std::vector<std::string>> csv_rows(const std::string& text) {
-  std::vector<std::vector<std::string>> rows;
-  std::istringstream in(text);
-  for (std::string line; std::getline(in, line);) {
-    std::vector<std::string> f;
-    std::istringstream l(line);
-    for (std::string x; std::getline(l, x, ',');) f.push_back(x);
-    if (!line.empty() && line.back() == ',') f.emplace_back();
-    rows.push_back(f);
-  }
-  return rows;
 }
 
 size_t column(const std::vector<std::string>& header, const std::string& name) {
