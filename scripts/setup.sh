@@ -10,7 +10,7 @@ PACKAGES=(
   libopenmpi-dev openmpi-bin  # MPI sweeps: the module libbpsim_mpi.so (Open MPI's C API) and mpirun
   catch2 libyaml-cpp-dev nlohmann-json3-dev libfmt-dev zlib1g-dev libsimdjson-dev
   libprotobuf-dev protobuf-compiler python3-protobuf
-  python3 python3-matplotlib python3-pandas
+  python3 python3-matplotlib python3-pandas python3-jsonschema
   # The Python package (README "Python"): its pybind11 module, a virtual environment over
   # Debian's python3 and setuptools to install into it, nbformat to run the example notebook.
   pybind11-dev python3-pybind11 python3-venv python3-setuptools python3-wheel python3-nbformat

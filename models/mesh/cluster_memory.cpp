@@ -287,6 +287,7 @@ void time_spill(const OpMemoryTraffic& t, memory::MemorySystem& mem, double cloc
   rec.onchip_write_bytes += read;  // staged into the cluster SRAM
   rec.onchip_read_bytes += written;
   rec.extra["spill_stall_cycles"] = rec.cycles - compute;
+  rec.stall_cycles = rec.cycles - compute;  // the clusters wait for spilled operands
 }
 
 }  // namespace bpsim::mesh

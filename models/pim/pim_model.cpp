@@ -103,6 +103,9 @@ void PimModel::run_op(const workload::Op& op, OpRecord& r) {
                      : 0;
 
   r.cycles = compute + std::max(transfer, host);
+  // Cycles the op's arithmetic (command sequences in DRAM, the host's MACs) waits for the
+  // DRAM interface: the transfers not overlapped by host arithmetic.
+  r.stall_cycles = std::max(transfer, host) - host;
   r.macs = r.macs_executed = op.macs;                                      // in DRAM, or on the host
   if (plan.host_work) r.compulsory_read_bytes = plan.baseline_read_bytes;  // every operand, over the bus
   r.actions = Core::actions(total);  // the shell adds the memory's, and the DRAM bytes (rd, wr)

@@ -201,7 +201,7 @@ void SystolicModel::run_gemm(const workload::Op& op, OpRecord& rec) {
   const Action& gated = systolic_actions().mac_gated;
   if (c.macs_gated && m_energy.has(mac) && m_energy.has(gated))
     rec.extra["energy_saved_by_gating_pj"] = double(c.macs_gated) * (m_energy.pj(mac) - m_energy.pj(gated));
-  close(rec, t0, end, c.compute_cycles);
+  close(rec, t0, end, c.compute_cycles, c.array_cycles);
 }
 
 uint64_t SystolicModel::compulsory_operand_bytes(const workload::Op& op, const GemmCost& c) const {
@@ -278,13 +278,17 @@ void SystolicModel::run_vector(const workload::Op& op, OpRecord& rec) {
   out.write(rec.actions, wr);
   out.read(rec.actions, wr);
   rec.extra["vector_cycles"] = cycles;
-  close(rec, t0, end, cycles);
+  close(rec, t0, end, cycles, cycles);
 }
 
-void SystolicModel::close(OpRecord& rec, uint64_t t0_ps, uint64_t end_ps, uint64_t compute_cycles) {
+void SystolicModel::close(OpRecord& rec, uint64_t t0_ps, uint64_t end_ps, uint64_t compute_cycles,
+                          uint64_t busy_cycles) {
   rec.cycles = uint64_t(std::ceil(double(end_ps - t0_ps) / m_period_ps - 1e-9));
   rec.cycles = std::max(rec.cycles, compute_cycles);
   rec.extra["stall_cycles"] = rec.cycles - compute_cycles;
+  // The report's figure: every cycle the array (or the vector lanes) did not compute, DRAM
+  // waits above and the buffer-bandwidth and drain stalls inside compute_cycles alike.
+  rec.stall_cycles = rec.cycles - std::min(rec.cycles, busy_cycles);
   const double peak = double(rec.cycles) * m_spec.rows * m_spec.cols;
   rec.extra["utilisation"] = peak > 0 ? double(rec.macs_executed - rec.macs_gated) / peak : 0.0;
   m_stall_cycles += rec.cycles - compute_cycles;

@@ -56,7 +56,9 @@ class SystolicModel : public OpRunner {
   /// Moves `bytes` starting at `addr`, issued at `issue_ps`; returns completion (ps).
   uint64_t move(uint64_t addr, uint64_t bytes, bool write, uint64_t issue_ps);
   /// The op's cycles from its end time, its stalls and utilisation; advances the clock.
-  void close(OpRecord& rec, uint64_t t0_ps, uint64_t end_ps, uint64_t compute_cycles);
+  /// `busy_cycles`: the cycles of compute_cycles the array (or the vector lanes) computed;
+  /// the rest of the op's cycles are its stall_cycles.
+  void close(OpRecord& rec, uint64_t t0_ps, uint64_t end_ps, uint64_t compute_cycles, uint64_t busy_cycles);
 
   static constexpr uint64_t kMetaAddr = uint64_t(1) << 40;  ///< mask metadata region, far from tensors (below scratch)
 

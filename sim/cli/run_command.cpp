@@ -95,11 +95,13 @@ void write_run_extras(nlohmann::json& report, const RunSpec& spec, const fs::pat
 int cmd_run(int argc, char* argv[]) {
   CommonArgs a;
   std::string out, trace_file, vcd, timeline;
-  bool force = false, quiet = false;
+  bool force = false, quiet = false, no_op_entries = false;
   po::options_description d = common_options(a);
   d.add_options()("out,o", po::value(&out), "output folder (default: out/<config name>)")(
       "force", po::bool_switch(&force), "write into a non-empty folder bpsim did not create")(
       "quiet,q", po::bool_switch(&quiet), "print no summary table, warnings or progress")(
+      "no-op-entries", po::bool_switch(&no_op_entries),
+      "per-op entries in ops.csv only, not in report.json (= --set run.report_ops=none)")(
       "trace", po::value(&trace_file), "replay this workload trace instead of the config's workload")(
       "trace-vcd", po::value(&vcd), "write a VCD of the run's RTL blocks (backend: rtl) to this file")(
       "timeline", po::value(&timeline), "write the op timeline to this file (Chrome trace-event JSON, for Perfetto)");
@@ -107,6 +109,7 @@ int cmd_run(int argc, char* argv[]) {
 
   // Quoted as YAML, so that any path (quotes, backslashes, colons) reads back as written.
   if (!trace_file.empty()) a.sets.push_back("workload={trace: " + config::yaml_quote(trace_file) + "}");
+  if (no_op_entries) a.sets.emplace_back("run.report_ops=none");
   // Every check before touching the disk (a streamed trace's records: as it runs), so a
   // refused run leaves the previous results in place.
   RunSpec spec = prepare(a.config, a.sets, true);
@@ -136,7 +139,8 @@ int cmd_run(int argc, char* argv[]) {
   if (!timeline.empty() && timeline != "-") timeline_file = std::make_unique<output::File>(timeline);
   ProgressLine progress(!quiet);  // on a terminal, for runs past 2 s
   nlohmann::json report = sim.run(spill.get(), &progress);
-  write_report_files(report, dir.string(), spill.get(), columns);
+  const nlohmann::ordered_json config = config_json(spec.root);  // report.json keeps the config's key order
+  write_report_files(report, dir.string(), spill.get(), columns, &config);
   // `--timeline -`: stdout holds the timeline alone.
   const bool timeline_stdout = timeline == "-";
   write_run_extras(report, spec, dir, timeline_file.get(), timeline_stdout);

@@ -163,8 +163,9 @@ nlohmann::json Simulation::run(OpSpill* spill, ProgressLine* progress) {
   Accelerator& acc = *m_acc;
   const LawBounds bounds{acc.peak_macs_per_cycle(), m_mem->peak_bytes_per_s() / (acc.clock_ghz() * 1e9)};
   ReportBuilder::OpSink to_spill;
-  if (spill) to_spill = [spill](const OpRecord& r, double energy_pj) { spill->add(r, energy_pj); };
-  ReportBuilder report(spec.energy, acc.clock_ghz(), std::move(to_spill));
+  if (spill) to_spill = [spill](const OpRecord& r, const OpFigures& f) { spill->add(r, f); };
+  const Rates rates{acc.clock_ghz(), acc.peak_macs_per_cycle(), m_mem->peak_bytes_per_s()};
+  ReportBuilder report(spec.energy, rates, std::move(to_spill));
   waveform::open_after_elaboration();
   // The sink runs in the model's thread: a broken law stops the simulation there and is
   // rethrown here, whichever model met it.
@@ -209,7 +210,7 @@ nlohmann::json Simulation::run(OpSpill* spill, ProgressLine* progress) {
                                 : nullptr,
                   spec.run.name,
                   spec.run.seed,
-                  spec.root.to_yaml()};
+                  config_json(spec.root)};
   nlohmann::json out = report.finish(in);
   laws::check_report(out, bounds, m_mem->read_bytes(), m_mem->write_bytes());
   return out;

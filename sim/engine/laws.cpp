@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <cmath>
+#include <optional>
 
 #include <nlohmann/json.hpp>
 
@@ -46,6 +47,33 @@ void check_bounds(const std::string& where, uint64_t cycles, uint64_t macs_execu
   }
 }
 
+/// The report's figures of one op, phase or the run (docs/report.md, "Derived figures"):
+/// stall cycles within its cycles, utilisation at most 1, achieved DRAM bandwidth at most the
+/// peak. `utilisation` and `dram_gbps` may be absent (undefined), `peak_dram_gbps` 0 (unknown).
+void check_figures(const std::string& where, uint64_t cycles, uint64_t stall_cycles,
+                   const std::optional<double>& utilisation, const std::optional<double>& dram_gbps,
+                   double peak_dram_gbps) {
+  if (stall_cycles > cycles)
+    violated("stall_within_cycles", where, fmt::format("stall_cycles {} > cycles {}", stall_cycles, cycles));
+  if (utilisation && *utilisation > 1.0 + 1e-9)
+    violated("utilisation_at_most_one", where, fmt::format("utilisation {} > 1", *utilisation));
+  if (dram_gbps && peak_dram_gbps > 0 && *dram_gbps > peak_dram_gbps * (1.0 + 1e-9))
+    violated("bandwidth_at_most_peak", where,
+             fmt::format("dram_gbps {} > the memory's peak {} GB/s", *dram_gbps, peak_dram_gbps));
+}
+
+/// A figure of the report: absent when null.
+std::optional<double> figure(const json& j, const char* key) {
+  const json& v = j.at(key);
+  return v.is_null() ? std::optional<double>() : v.get<double>();
+}
+
+/// check_figures on an object of the report (an op, a phase, the totals) over `cycles`.
+void check_reported_figures(const std::string& where, const json& j, uint64_t cycles, double peak_dram_gbps) {
+  check_figures(where, cycles, j.at("stall_cycles").get<uint64_t>(), figure(j, "utilisation"), figure(j, "dram_gbps"),
+                peak_dram_gbps);
+}
+
 bool close(double a, double b) { return std::abs(a - b) <= 1e-9 * std::max({1.0, std::abs(a), std::abs(b)}); }
 
 double sum_of(const json& breakdown) {
@@ -85,6 +113,11 @@ void check_op(const OpRecord& r, const LawBounds& b) {
     violated("gated_within_executed", where,
              fmt::format("macs_gated {} > macs_executed {}", r.macs_gated, r.macs_executed));
   check_bounds(where, r.cycles, r.macs_executed, r.dram_read_bytes + r.dram_write_bytes, b);
+  // The figures the report derives from the record, at a 1 GHz clock: utilisation and the
+  // ratio of achieved to peak bandwidth do not depend on the clock.
+  const Derived d = derive(Rates{1.0, b.macs_per_cycle, b.dram_bytes_per_cycle * 1e9}, r.cycles, r.macs_executed,
+                           r.dram_read_bytes + r.dram_write_bytes, r.onchip_read_bytes + r.onchip_write_bytes);
+  check_figures(where, r.cycles, r.stall_cycles, d.utilisation, d.dram_gbps, b.dram_bytes_per_cycle);
   if (r.dram_read_bytes < r.compulsory_read_bytes)
     violated("compulsory_reads", where,
              fmt::format("dram_read_bytes {} < {} bytes of tensors the op reads from DRAM", r.dram_read_bytes,
@@ -121,6 +154,20 @@ void check_report(const json& report, const LawBounds& b, uint64_t dram_read, ui
     violated("dram_bytes_attributed", "the run (totals)",
              fmt::format("ops read {} and wrote {} DRAM bytes; the memory system moved {} and {}", rd, wr, dram_read,
                          dram_write));
+  // The report's own figures, as written: each op (when the report holds them), each phase
+  // (over its ops' cycles) and the run (over its end time; its stalls within its ops' cycles).
+  const double peak_gbps = report.at("roofline").at("peak_dram_gbps").get<double>();
+  uint64_t op_cycles = 0;
+  for (const auto& [name, p] : phases.items()) {
+    check_reported_figures("phases." + name, p, p.at("cycles").get<uint64_t>(), peak_gbps);
+    op_cycles += p.at("cycles").get<uint64_t>();
+  }
+  check_figures("the run (totals)", op_cycles, totals.at("stall_cycles").get<uint64_t>(), figure(totals, "utilisation"),
+                figure(totals, "dram_gbps"), peak_gbps);
+  if (const auto ops = report.find("ops"); ops != report.end())
+    for (const json& o : *ops)
+      check_reported_figures("op '" + o.at("name").get<std::string>() + "'", o, o.at("cycles").get<uint64_t>(),
+                             peak_gbps);
   const json& mem = report.at("memory");
   if (mem.at("peak_bytes").get<uint64_t>() < mem.at("saved_after_forward_bytes").get<uint64_t>())
     violated("peak_holds_saved", "memory",

@@ -28,13 +28,16 @@ namespace laws {
 
 /// Per op: macs = executed + skipped, a stated reason for skipped MACs, gated ≤ executed,
 /// cycles ≥ the compute bound and ≥ the DRAM bandwidth bound, DRAM reads ≥ the op's
-/// compulsory reads (`OpRecord::compulsory_read_bytes`). Throws LawViolation.
+/// compulsory reads (`OpRecord::compulsory_read_bytes`); and the report's figures of it
+/// (derive()): stall cycles ≤ cycles, utilisation ≤ 1, achieved DRAM bandwidth ≤ the peak.
+/// Throws LawViolation.
 void check_op(const OpRecord& r, const LawBounds& b);
 
 /// Whole run: phase sums equal totals, energy equals its breakdown (totals and each
 /// phase), cycles ≥ compute and bandwidth bounds, DRAM bytes of the ops equal the memory
-/// system's, peak ≥ saved-after-forward, and no number anywhere is negative, NaN or
-/// infinite. `dram_read`/`dram_write` are the memory system's own counters.
+/// system's, peak ≥ saved-after-forward, no number anywhere is negative, NaN or infinite,
+/// and the figures of each op in the report, each phase and the totals within their bounds
+/// (as check_op's). `dram_read`/`dram_write` are the memory system's own counters.
 void check_report(const nlohmann::json& report, const LawBounds& b, uint64_t dram_read, uint64_t dram_write);
 
 }  // namespace laws

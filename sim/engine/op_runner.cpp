@@ -33,6 +33,7 @@ OpRecord op_record(const workload::Op& op) {
   r.name = op.name;
   r.phase = workload::to_string(op.phase);
   r.kind = workload::to_string(op.kind);
+  r.layer = op.layer;
   return r;
 }
 

@@ -16,6 +16,7 @@ struct OpRecord {
   std::string name;
   std::string phase;  ///< workload::to_string(Phase)
   std::string kind;   ///< workload::to_string(OpKind), or a model's own ("traffic")
+  std::string layer;  ///< the workload layer the op belongs to ("conv1" for "conv1.fwd"); "" when unknown
   uint64_t start_cycle = 0;
   uint64_t cycles = 0;
   uint64_t macs = 0;           ///< asked for by the workload
@@ -28,6 +29,9 @@ struct OpRecord {
   uint64_t compulsory_read_bytes = 0;
   uint64_t dram_read_bytes = 0, dram_write_bytes = 0;
   uint64_t onchip_read_bytes = 0, onchip_write_bytes = 0;
+  /// Cycles of the op in which its compute units waited instead of computing, as the model
+  /// counts them (docs/report.md, "Stall cycles"): ≤ cycles (a law).
+  uint64_t stall_cycles = 0;
   ActionCounts actions;
   nlohmann::json extra = nlohmann::json::object();  ///< model-specific per-op figures
   /// More figures of `extra`, shared by the ops of one shape that a model costs once (the

@@ -5,13 +5,17 @@
 
 #include <algorithm>
 #include <array>
+#include <cerrno>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <functional>
 #include <iterator>
+#include <optional>
 
+#include "sim/core/config_node.h"
 #include "sim/core/error.h"
 #include "sim/core/stats.h"
 #include "sim/core/units.h"
@@ -29,7 +33,8 @@ const char* const kCountKeys[] = {"macs",
                                   "dram_read_bytes",
                                   "dram_write_bytes",
                                   "onchip_read_bytes",
-                                  "onchip_write_bytes"};
+                                  "onchip_write_bytes",
+                                  "stall_cycles"};
 constexpr size_t kCounts = std::size(kCountKeys);
 
 /// An op record's counts, in kCountKeys order.
@@ -41,10 +46,106 @@ std::array<uint64_t, kCounts> counts_of(const OpRecord& r) {
           r.dram_read_bytes,
           r.dram_write_bytes,
           r.onchip_read_bytes,
-          r.onchip_write_bytes};
+          r.onchip_write_bytes,
+          r.stall_cycles};
+}
+
+/// Positions in kCountKeys of the figures derive() reads.
+constexpr size_t kExecuted = 1, kDramRead = 4, kDramWrite = 5, kOnchipRead = 6, kOnchipWrite = 7;
+
+/// The derived figures of counts in kCountKeys order over `cycles`.
+Derived derive_counts(const Rates& rates, uint64_t cycles, const std::array<uint64_t, kCounts>& c) {
+  return derive(rates, cycles, c[kExecuted], c[kDramRead] + c[kDramWrite], c[kOnchipRead] + c[kOnchipWrite]);
 }
 
 }  // namespace
+
+Derived derive(const Rates& rates, uint64_t cycles, uint64_t macs_executed, uint64_t dram_bytes,
+               uint64_t onchip_bytes) {
+  Derived d;
+  if (dram_bytes > 0) d.macs_per_dram_byte = double(macs_executed) / double(dram_bytes);
+  if (cycles == 0) return d;                                                // no time: no rate is defined
+  const double seconds = double(cycles) * (1.0 / (rates.clock_ghz * 1e9));  // as the report's "seconds"
+  if (rates.peak_macs_per_cycle > 0)
+    d.utilisation = double(macs_executed) / (rates.peak_macs_per_cycle * double(cycles));
+  d.dram_gbps = double(dram_bytes) / seconds * 1e-9;
+  d.onchip_gbps = double(onchip_bytes) / seconds * 1e-9;
+  d.gmacs_per_s = double(macs_executed) / seconds * 1e-9;
+  return d;
+}
+
+void put_derived(json& j, const Derived& d) {
+  auto put = [&j](const char* key, const std::optional<double>& v) { j[key] = v ? json(*v) : json(nullptr); };
+  put("utilisation", d.utilisation);
+  put("dram_gbps", d.dram_gbps);
+  put("onchip_gbps", d.onchip_gbps);
+  put("macs_per_dram_byte", d.macs_per_dram_byte);
+  put("gmacs_per_s", d.gmacs_per_s);
+}
+
+namespace {
+
+/// An unquoted YAML scalar as YAML 1.2's core schema reads it (null, boolean, integer,
+/// float); anything else, and any value JSON cannot hold (.inf, .nan), a string.
+nlohmann::ordered_json scalar_json(const std::string& t) {
+  using oj = nlohmann::ordered_json;
+  if (t.empty() || t == "~" || t == "null" || t == "Null" || t == "NULL") return oj(nullptr);
+  if (t == "true" || t == "True" || t == "TRUE") return oj(true);
+  if (t == "false" || t == "False" || t == "FALSE") return oj(false);
+  const size_t sign = t[0] == '-' || t[0] == '+' ? 1 : 0;
+  size_t digits = sign, point = 0, exp = std::string::npos;
+  for (size_t i = sign; i < t.size(); ++i) {
+    const char c = t[i];
+    if (c >= '0' && c <= '9') {
+      ++digits;
+    } else if (c == '.' && !point && exp == std::string::npos) {
+      point = i;
+    } else if ((c == 'e' || c == 'E') && exp == std::string::npos && digits > sign) {
+      exp = i;
+      if (i + 1 < t.size() && (t[i + 1] == '-' || t[i + 1] == '+')) ++i;
+      if (i + 1 >= t.size()) return oj(t);
+    } else {
+      return oj(t);
+    }
+  }
+  if (digits == sign) return oj(t);
+  errno = 0;
+  char* end = nullptr;
+  if (!point && exp == std::string::npos) {  // an integer, when it fits 64 bits
+    if (t[0] == '-') {
+      const long long v = std::strtoll(t.c_str(), &end, 10);
+      if (errno == 0 && *end == 0) return oj(int64_t(v));
+    } else {
+      const unsigned long long v = std::strtoull(t.c_str() + sign, &end, 10);
+      if (errno == 0 && *end == 0) return oj(uint64_t(v));
+    }
+    return oj(t);
+  }
+  const double v = std::strtod(t.c_str(), &end);
+  if (errno == 0 && *end == 0 && std::isfinite(v)) return oj(v);
+  return oj(t);
+}
+
+}  // namespace
+
+nlohmann::ordered_json config_json(const config::Node& root) {
+  using oj = nlohmann::ordered_json;
+  switch (root.type) {
+    case config::Node::Type::Null: return oj(nullptr);
+    case config::Node::Type::Scalar: return root.quoted ? oj(root.scalar) : scalar_json(root.scalar);
+    case config::Node::Type::Sequence: {
+      oj a = oj::array();
+      for (const config::Node& x : root.seq) a.push_back(config_json(x));
+      return a;
+    }
+    case config::Node::Type::Map: {
+      oj m = oj::object();
+      for (const config::Node::Entry& e : root.map) m[e.key] = config_json(e.value);
+      return m;
+    }
+  }
+  return oj(nullptr);
+}
 
 const std::vector<const char*>& count_keys() {
   static const std::vector<const char*> keys(std::begin(kCountKeys), std::end(kCountKeys));
@@ -62,10 +163,10 @@ std::string csv_field(const std::string& s) {
 
 }  // namespace
 
-ReportBuilder::ReportBuilder(const EnergyTable& energy, double clock_ghz, OpSink sink)
+ReportBuilder::ReportBuilder(const EnergyTable& energy, const Rates& rates, OpSink sink)
     : m_energy(energy),
-      m_ghz(clock_ghz),
-      m_seconds_per_cycle(1.0 / (clock_ghz * 1e9)),
+      m_rates(rates),
+      m_seconds_per_cycle(1.0 / (rates.clock_ghz * 1e9)),
       m_sink(std::move(sink)),
       m_ops(json::array()) {}
 
@@ -76,12 +177,13 @@ void ReportBuilder::Sums::add(const OpRecord& r, double energy) {
   for (size_t i = 0; i < kCounts; ++i) counts[i] += c[i];
 }
 
-json ReportBuilder::Sums::to_json(double seconds_per_cycle) const {
+json ReportBuilder::Sums::to_json(const Rates& rates, uint64_t over_cycles) const {
   json t = json::object();
-  t["cycles"] = cycles;
-  t["seconds"] = double(cycles) * seconds_per_cycle;
+  t["cycles"] = over_cycles;
+  t["seconds"] = double(over_cycles) * (1.0 / (rates.clock_ghz * 1e9));
   t["energy_pj"] = energy_pj;
   for (size_t i = 0; i < kCounts; ++i) t[kCountKeys[i]] = counts[i];
+  put_derived(t, derive_counts(rates, over_cycles, counts));
   return t;
 }
 
@@ -97,15 +199,17 @@ void ReportBuilder::add(const OpRecord& r) {
   const double e = dynamic + m_energy.static_pj(double(r.cycles) * m_seconds_per_cycle, nullptr);
   ph.sums.add(r, e);
   m_totals.add(r, 0.0);
-  if (m_sink) m_sink(r, e);
-  else m_ops.push_back(op_entry(r, e));
+  const OpFigures f{e, derive_counts(m_rates, r.cycles, counts_of(r))};
+  if (m_sink) m_sink(r, f);
+  else m_ops.push_back(op_entry(r, f));
 }
 
-json ReportBuilder::op_entry(const OpRecord& r, double energy_pj) {
-  json o = {{"name", r.name},     {"phase", r.phase},      {"kind", r.kind}, {"start_cycle", r.start_cycle},
-            {"cycles", r.cycles}, {"energy_pj", energy_pj}};
+json ReportBuilder::op_entry(const OpRecord& r, const OpFigures& f) {
+  json o = {{"name", r.name},     {"phase", r.phase},         {"kind", r.kind},  {"start_cycle", r.start_cycle},
+            {"cycles", r.cycles}, {"energy_pj", f.energy_pj}, {"layer", r.layer}};
   const auto c = counts_of(r);
   for (size_t i = 0; i < kCounts; ++i) o[kCountKeys[i]] = c[i];
+  put_derived(o, f.derived);
   if (r.macs_skipped) o["skip_reason"] = r.skip_reason;
   if (json extra = reported_extra(r); !extra.empty()) o["extra"] = std::move(extra);
   return o;
@@ -116,7 +220,7 @@ json ReportBuilder::finish(const ReportInputs& in) {
   report["schema"] = "bpsim-report-1";
   report["bpsim_version"] = BPSIM_VERSION;
   report["accelerator"] = in.kind;
-  report["clock_ghz"] = m_ghz;
+  report["clock_ghz"] = m_rates.clock_ghz;
   report["run"] = {{"name", in.run_name}, {"seed", in.seed}};
   json phases = json::object();
   for (auto& [name, ph] : m_phases) {
@@ -124,7 +228,7 @@ json ReportBuilder::finish(const ReportInputs& in) {
     for (const auto& [action, pj] : ph.breakdown) m_breakdown[action] += pj;  // dynamic only, so far
     const double seconds = double(ph.sums.cycles) * m_seconds_per_cycle;
     m_energy.static_pj(seconds, &ph.breakdown);
-    json p = ph.sums.to_json(m_seconds_per_cycle);
+    json p = ph.sums.to_json(m_rates, ph.sums.cycles);
     p["energy_breakdown_pj"] = ph.breakdown;
     phases[name] = std::move(p);
   }
@@ -133,10 +237,8 @@ json ReportBuilder::finish(const ReportInputs& in) {
   const uint64_t cycles = in.total_cycles;
   double dynamic = 0;
   for (const auto& [k, v] : m_breakdown) dynamic += v;
-  json totals = m_totals.to_json(m_seconds_per_cycle);
+  json totals = m_totals.to_json(m_rates, cycles);
   const double seconds = static_cast<double>(cycles) * m_seconds_per_cycle;
-  totals["cycles"] = cycles;
-  totals["seconds"] = seconds;
   totals["energy_pj"] = dynamic + in.energy.static_pj(seconds, &m_breakdown);
   report["totals"] = std::move(totals);
 
@@ -154,7 +256,15 @@ json ReportBuilder::finish(const ReportInputs& in) {
   in.stats.descriptions(desc);
   report["stat_descriptions"] = desc;
   report["energy_table"] = in.energy.name();
-  report["config"] = in.config_yaml;
+  report["config"] = in.config;  // sorted here; write_report_files keeps the config's order
+  // The roof of the roofline; its points are the macs_per_dram_byte and gmacs_per_s of ops,
+  // phases and totals.
+  const double peak_gmacs = m_rates.peak_macs_per_cycle * m_rates.clock_ghz;
+  const double peak_dram_gbps = m_rates.peak_dram_bytes_per_s * 1e-9;
+  report["roofline"] = {{"peak_macs_per_cycle", m_rates.peak_macs_per_cycle},
+                        {"peak_gmacs_per_s", peak_gmacs},
+                        {"peak_dram_gbps", peak_dram_gbps},
+                        {"ridge_macs_per_byte", peak_dram_gbps > 0 ? json(peak_gmacs / peak_dram_gbps) : json()}};
   return report;
 }
 
@@ -163,6 +273,7 @@ namespace {
 std::string csv_header(const CsvColumns& columns) {
   std::string out = "name,phase,kind,start_cycle,cycles,energy_pj";
   for (const char* k : kCountKeys) out += std::string(",") + k;
+  out += ",layer,utilisation,dram_gbps,onchip_gbps,macs_per_dram_byte,gmacs_per_s";
   for (const CsvColumn& c : columns) out += "," + csv_field(c.header);
   return out + "\n";
 }
@@ -197,16 +308,33 @@ void csv_extra(std::string& out, const json& extra, const json* shared, const Po
   }
 }
 
+/// Appends ",v" (",v" empty where the figure is undefined).
+void csv_figure(std::string& out, const std::optional<double>& v) {
+  out += ',';
+  if (v) fmt::format_to(std::back_inserter(out), FMT_COMPILE("{:.6g}"), *v);
+}
+
+/// The standard columns of one op: the record's, apart from the model's extra.
+struct CsvOp {
+  const std::string &name, &phase, &kind, &layer;
+  uint64_t start_cycle, cycles;
+  const std::array<uint64_t, kCounts>& counts;
+  const OpFigures& f;
+};
+
 /// Appends one op's row: the model's columns are `tail` where given, else read from `extra`
 /// and `shared` through `at`.
-void csv_row(std::string& out, const std::string& name, const std::string& phase, const std::string& kind,
-             uint64_t start_cycle, uint64_t cycles, double energy_pj, const std::array<uint64_t, kCounts>& counts,
-             const json& extra, const json* shared, const Pointers& at, const std::string* tail = nullptr) {
-  static_assert(kCounts == 8, "one field per count below");
+void csv_row(std::string& out, const CsvOp& op, const json& extra, const json* shared, const Pointers& at,
+             const std::string* tail = nullptr) {
+  static_assert(kCounts == 9, "one field per count below");
+  const auto& counts = op.counts;
   // A compiled format: parsed once at build time, not on each of the run's rows.
-  fmt::format_to(std::back_inserter(out), FMT_COMPILE("{},{},{},{},{},{:.6g},{},{},{},{},{},{},{},{}"), csv_field(name),
-                 phase, kind, start_cycle, cycles, energy_pj, counts[0], counts[1], counts[2], counts[3], counts[4],
-                 counts[5], counts[6], counts[7]);
+  fmt::format_to(std::back_inserter(out), FMT_COMPILE("{},{},{},{},{},{:.6g},{},{},{},{},{},{},{},{},{},{}"),
+                 csv_field(op.name), op.phase, op.kind, op.start_cycle, op.cycles, op.f.energy_pj, counts[0], counts[1],
+                 counts[2], counts[3], counts[4], counts[5], counts[6], counts[7], counts[8], csv_field(op.layer));
+  const Derived& d = op.f.derived;
+  for (const auto* v : {&d.utilisation, &d.dram_gbps, &d.onchip_gbps, &d.macs_per_dram_byte, &d.gmacs_per_s})
+    csv_figure(out, *v);
   if (tail) out += *tail;
   else if (!at.empty()) csv_extra(out, extra, shared, at);
   out += '\n';
@@ -221,12 +349,18 @@ std::string ops_csv(const json& report, const CsvColumns& columns) {
   std::string out = csv_header(columns);
   const Pointers at = pointers_of(columns);
   const json none = json::object();
+  auto figure = [](const json& v) { return v.is_null() ? std::optional<double>() : v.get<double>(); };
   for (const auto& o : report.at("ops")) {
     std::array<uint64_t, kCounts> counts{};
     for (size_t i = 0; i < kCounts; ++i) counts[i] = o[kCountKeys[i]].get<uint64_t>();
     const auto extra = o.find("extra");
-    csv_row(out, o["name"].get<std::string>(), o["phase"].get<std::string>(), o["kind"].get<std::string>(),
-            o["start_cycle"].get<uint64_t>(), o["cycles"].get<uint64_t>(), o["energy_pj"].get<double>(), counts,
+    const OpFigures f{o["energy_pj"].get<double>(),
+                      {figure(o["utilisation"]), figure(o["dram_gbps"]), figure(o["onchip_gbps"]),
+                       figure(o["macs_per_dram_byte"]), figure(o["gmacs_per_s"])}};
+    csv_row(out,
+            {o["name"].get_ref<const std::string&>(), o["phase"].get_ref<const std::string&>(),
+             o["kind"].get_ref<const std::string&>(), o["layer"].get_ref<const std::string&>(),
+             o["start_cycle"].get<uint64_t>(), o["cycles"].get<uint64_t>(), counts, f},
             extra == o.end() ? none : *extra, nullptr, at);
   }
   return out;
@@ -403,34 +537,43 @@ void append_json(std::string& o, const json& v, size_t indent) {
 /// Sets `o` to the op's report entry as dump(2) of the whole report writes op_entry(r,
 /// energy_pj): keys sorted, at depth 2 (a test compares the bytes); values formatted by the
 /// same JSON library. `first`: the list's first entry (no separating comma).
-void entry_text(std::string& o, const OpRecord& r, double energy_pj, bool first) {
+void entry_text(std::string& o, const OpRecord& r, const OpFigures& f, bool first) {
   o.clear();
   const std::string in(kOpIndent + 2, ' ');
   auto key = [&](const char* k) { o.append(",\n").append(in).append("\"").append(k).append("\": "); };
   auto num = [&](const char* k, uint64_t v) { key(k), o.append(std::to_string(v)); };
   auto str = [&](const char* k, const std::string& v) { key(k), append_json(o, json(v), 0); };
+  auto fig = [&](const char* k, const std::optional<double>& v) { key(k), o.append(v ? json(*v).dump() : "null"); };
+  const Derived& d = f.derived;
   o.append(first ? "\n" : ",\n").append(kOpIndent, ' ').append("{");
   o.append("\n").append(in).append("\"cycles\": ").append(std::to_string(r.cycles));
+  fig("dram_gbps", d.dram_gbps);
   num("dram_read_bytes", r.dram_read_bytes);
   num("dram_write_bytes", r.dram_write_bytes);
-  key("energy_pj"), o.append(json(energy_pj).dump());
+  key("energy_pj"), o.append(json(f.energy_pj).dump());
   const json merged = r.shared_extra ? reported_extra(r) : json();
   const json& extra = r.shared_extra ? merged : r.extra;
   if (!extra.empty()) {
     key("extra");
     append_json(o, extra, kOpIndent + 2);
   }
+  fig("gmacs_per_s", d.gmacs_per_s);
   str("kind", r.kind);
+  str("layer", r.layer);
   num("macs", r.macs);
   num("macs_executed", r.macs_executed);
   num("macs_gated", r.macs_gated);
+  fig("macs_per_dram_byte", d.macs_per_dram_byte);
   num("macs_skipped", r.macs_skipped);
   str("name", r.name);
+  fig("onchip_gbps", d.onchip_gbps);
   num("onchip_read_bytes", r.onchip_read_bytes);
   num("onchip_write_bytes", r.onchip_write_bytes);
   str("phase", r.phase);
   if (r.macs_skipped) str("skip_reason", r.skip_reason);
+  num("stall_cycles", r.stall_cycles);
   num("start_cycle", r.start_cycle);
+  fig("utilisation", d.utilisation);
   o.append("\n").append(kOpIndent, ' ').append("}");
 }
 
@@ -441,9 +584,9 @@ namespace {
 constexpr size_t kSharedTails = 4096;
 }  // namespace
 
-void OpSpill::add(const OpRecord& r, double energy_pj) {
+void OpSpill::add(const OpRecord& r, const OpFigures& f) {
   if (m_ops) {
-    entry_text(m_buf, r, energy_pj, m_count == 0);
+    entry_text(m_buf, r, f, m_count == 0);
     m_ops->out().write(m_buf.data(), std::streamsize(m_buf.size()));
   }
   // Where every column comes from the op's shared extra (none from its own), the columns
@@ -461,8 +604,9 @@ void OpSpill::add(const OpRecord& r, double energy_pj) {
     if (it != m_shared_tails.end()) tail = &it->second;
   }
   m_row.clear();
-  csv_row(m_row, r.name, r.phase, r.kind, r.start_cycle, r.cycles, energy_pj, counts_of(r), r.extra,
-          r.shared_extra.get(), m_pointers, tail);
+  const auto counts = counts_of(r);
+  csv_row(m_row, {r.name, r.phase, r.kind, r.layer, r.start_cycle, r.cycles, counts, f}, r.extra, r.shared_extra.get(),
+          m_pointers, tail);
   m_csv.out().write(m_row.data(), std::streamsize(m_row.size()));
   ++m_count;
 }
@@ -478,20 +622,50 @@ void commit_pair(output::File& csv, output::File& report) {
 }
 }  // namespace
 
-void write_report_files(const json& report, const std::string& dir, OpSpill* spill, const CsvColumns& columns) {
+std::string report_text(const json& report, const nlohmann::ordered_json* config) {
+  std::string text = report.dump(2) + "\n";
+  if (!config) return text;
+  // "config" is a key at depth 1: the only line starting with exactly two spaces and its
+  // name (strings hold no raw newlines); its object ends at the first line that is two
+  // spaces and "}" after it (deeper lines are indented further).
+  const std::string slot = "\n  \"config\": ";
+  const size_t at = text.find(slot);
+  if (at == std::string::npos) throw std::logic_error("report without its config slot");
+  const size_t from = at + slot.size();
+  size_t to = from;
+  if (text.compare(from, 2, "{}") == 0) {
+    to = from + 2;
+  } else {
+    const size_t close = text.find("\n  }", from);
+    if (text.compare(from, 1, "{") != 0 || close == std::string::npos)
+      throw std::logic_error("report whose config is not an object");
+    to = close + 4;
+  }
+  std::string ordered = config->dump(2);
+  std::string indented;
+  indented.reserve(ordered.size() + ordered.size() / 8);
+  for (char c : ordered) {
+    indented += c;
+    if (c == '\n') indented += "  ";
+  }
+  return text.replace(from, to - from, indented);
+}
+
+void write_report_files(const json& report, const std::string& dir, OpSpill* spill, const CsvColumns& columns,
+                        const nlohmann::ordered_json* config) {
   output::File json_file(fs::path(dir) / "report.json", size_t(1) << 20);
   std::ostream& out = json_file.out();
   if (!spill) {
     output::File csv(fs::path(dir) / "ops.csv", size_t(1) << 20);
     csv.out() << ops_csv(report, columns);
-    out << report.dump(2) << "\n";
+    out << report_text(report, config);
     commit_pair(csv, json_file);
     return;
   }
   if (!spill->entries()) {  // the ops are in ops.csv alone
     json r = report;
     r["op_count"] = spill->m_count;
-    out << r.dump(2) << "\n";
+    out << report_text(r, config);
     commit_pair(spill->m_csv, json_file);
     return;
   }
@@ -500,7 +674,7 @@ void write_report_files(const json& report, const std::string& dir, OpSpill* spi
   // bytes as dump(2) of the report holding them (keys are sorted; "ops" is at depth 1).
   json r = report;
   r["ops"] = json::array();
-  const std::string text = r.dump(2);
+  const std::string text = report_text(r, config);
   const std::string slot = "\n  \"ops\": []";
   const size_t at = text.find(slot);
   if (at == std::string::npos) throw std::logic_error("report without its ops slot");
@@ -510,7 +684,7 @@ void write_report_files(const json& report, const std::string& dir, OpSpill* spi
     if (!in) throw std::runtime_error("cannot read back " + spill->m_ops->temp_path().string());
     out << in.rdbuf() << "\n  ";
   }
-  out << text.substr(at + slot.size() - 1) << "\n";
+  out << text.substr(at + slot.size() - 1);
   commit_pair(spill->m_csv, json_file);
 }
 

@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include <optional>
+
 #include <nlohmann/json.hpp>
 
 #include "sim/core/energy.h"
@@ -19,6 +21,9 @@
 namespace bpsim {
 
 class StatGroup;
+namespace config {
+class Node;
+}
 
 /// Where a run's per-op entries go (run.report_ops): ops.csv always has every op.
 enum class ReportOps : uint8_t {
@@ -34,6 +39,39 @@ inline bool ops_in_report(ReportOps mode, bool streamed) {
   return mode == ReportOps::all || (mode == ReportOps::automatic && !streamed);
 }
 
+/// The rates a run's figures are measured against (docs/report.md, "Derived figures"): the
+/// accelerator's clock and peak MACs per cycle, and the memory system's peak bandwidth.
+struct Rates {
+  double clock_ghz = 1;
+  double peak_macs_per_cycle = 0;    ///< 0: the accelerator computes none (utilisation is null)
+  double peak_dram_bytes_per_s = 0;  ///< the memory system's peak_bytes_per_s
+};
+
+/// Figures derived from an op's (or a phase's, or the run's) counts over its cycles, each
+/// defined once in docs/report.md; empty (null in report.json, an empty ops.csv field) where
+/// undefined: no cycles, no MAC units, no DRAM bytes.
+struct Derived {
+  std::optional<double> utilisation;         ///< macs_executed / (peak_macs_per_cycle × cycles)
+  std::optional<double> dram_gbps;           ///< DRAM bytes read and written / seconds / 1e9
+  std::optional<double> onchip_gbps;         ///< on-chip bytes read and written / seconds / 1e9
+  std::optional<double> macs_per_dram_byte;  ///< roofline x: macs_executed / DRAM bytes
+  std::optional<double> gmacs_per_s;         ///< roofline y: macs_executed / seconds / 1e9
+};
+Derived derive(const Rates& rates, uint64_t cycles, uint64_t macs_executed, uint64_t dram_bytes, uint64_t onchip_bytes);
+/// Sets the Derived keys of `j` (null where a figure is undefined).
+void put_derived(nlohmann::json& j, const Derived& d);
+
+/// What the report adds to an op's record: its energy and derived figures.
+struct OpFigures {
+  double energy_pj = 0;
+  Derived derived;
+};
+
+/// The resolved config as a JSON object, keys in the config's order: maps become objects,
+/// lists arrays, unquoted scalars numbers, booleans or null where YAML's core schema reads
+/// them so, everything else strings.
+nlohmann::ordered_json config_json(const config::Node& root);
+
 struct ReportInputs {
   std::string kind;
   uint64_t total_cycles = 0;  ///< the model's end of the step (ops may overlap)
@@ -43,7 +81,7 @@ struct ReportInputs {
   const workload::MemorySummary* memory_summary = nullptr;
   std::string run_name;
   uint64_t seed = 1;
-  std::string config_yaml;  ///< the resolved config, echoed for reproducibility
+  nlohmann::ordered_json config;  ///< the resolved config (config_json), echoed for reproducibility
 };
 
 /// Prices every op's actions, adds leakage over simulated time, sums ops into phases and
@@ -51,22 +89,23 @@ struct ReportInputs {
 /// entry goes to `sink` when one is given, else into the report's "ops".
 class ReportBuilder {
  public:
-  /// Takes each op's record and its energy (pJ) instead of the report's "ops".
-  using OpSink = std::function<void(const OpRecord& r, double energy_pj)>;
-  ReportBuilder(const EnergyTable& energy, double clock_ghz, OpSink sink = {});
+  /// Takes each op's record and its figures instead of the report's "ops".
+  using OpSink = std::function<void(const OpRecord& r, const OpFigures& f)>;
+  ReportBuilder(const EnergyTable& energy, const Rates& rates, OpSink sink = {});
   void add(const OpRecord& r);
   /// The report (docs/report.md's contract); call once, after the last add.
   nlohmann::json finish(const ReportInputs& in);
   /// One entry of the report's "ops".
-  static nlohmann::json op_entry(const OpRecord& r, double energy_pj);
+  static nlohmann::json op_entry(const OpRecord& r, const OpFigures& f);
 
  private:
   struct Sums {
     uint64_t cycles = 0;
     double energy_pj = 0;
-    std::array<uint64_t, 8> counts{};  ///< the count keys of the contract's totals
+    std::array<uint64_t, 9> counts{};  ///< the count keys of the contract's totals
     void add(const OpRecord& r, double energy);
-    nlohmann::json to_json(double seconds_per_cycle) const;
+    /// The sums as totals or a phase has them, over `cycles` (the run's end time for totals).
+    nlohmann::json to_json(const Rates& rates, uint64_t over_cycles) const;
   };
   struct Phase {
     Sums sums;
@@ -74,7 +113,8 @@ class ReportBuilder {
     std::map<std::string, double> breakdown;  ///< action → pJ, from `dynamic` at the end, then leakage
   };
   const EnergyTable& m_energy;
-  double m_ghz, m_seconds_per_cycle;
+  Rates m_rates;
+  double m_seconds_per_cycle;
   OpSink m_sink;
   std::map<std::string, double> m_breakdown;
   std::map<std::string, Phase> m_phases;
@@ -84,7 +124,8 @@ class ReportBuilder {
   nlohmann::json m_ops;
 };
 
-/// The count keys of the contract's totals, phases and ops ("macs", …, "onchip_write_bytes").
+/// The count keys of the contract's totals, phases and ops ("macs", …, "onchip_write_bytes",
+/// "stall_cycles").
 const std::vector<const char*>& count_keys();
 
 /// An ops.csv column a model adds after the standard ones (AcceleratorKind::csv_columns):
@@ -120,13 +161,14 @@ class OpSpill {
   OpSpill& operator=(const OpSpill&) = delete;
   /// Writes the op's CSV row and, with entries, its report entry (the bytes dump(2) of the
   /// report holding it gives).
-  void add(const OpRecord& r, double energy_pj);
+  void add(const OpRecord& r, const OpFigures& f);
   /// Whether report.json gets the op entries (else it has "op_count" and no "ops").
   bool entries() const { return m_ops != nullptr; }
   uint64_t count() const { return m_count; }
 
  private:
-  friend void write_report_files(const nlohmann::json&, const std::string&, OpSpill*, const CsvColumns&);
+  friend void write_report_files(const nlohmann::json&, const std::string&, OpSpill*, const CsvColumns&,
+                                 const nlohmann::ordered_json*);
   std::unique_ptr<output::File> m_ops;  ///< the report's op entries, never renamed: copied into report.json
   output::File m_csv;                   ///< becomes ops.csv
   CsvColumns m_columns;
@@ -145,8 +187,14 @@ class OpSpill {
 /// both temporaries are removed and the previous files stay as they were. With `spill`,
 /// the ops come from it (the report has none) and the bytes are those of the report
 /// holding them; a spill without entries gives a report without "ops", with "op_count"
-/// instead. `columns`: the model's own ops.csv columns (a spill has its own).
+/// instead. `columns`: the model's own ops.csv columns (a spill has its own). `config`: the
+/// report's "config" in the config's key order (config_json), written in that order in place
+/// of the report's own (whose keys nlohmann::json keeps sorted).
 void write_report_files(const nlohmann::json& report, const std::string& dir, OpSpill* spill = nullptr,
-                        const CsvColumns& columns = {});
+                        const CsvColumns& columns = {}, const nlohmann::ordered_json* config = nullptr);
+
+/// report.json's text: dump(2) of `report` and a newline, with `config` (when given) in
+/// place of the report's "config", keys in its own order.
+std::string report_text(const nlohmann::json& report, const nlohmann::ordered_json* config = nullptr);
 
 }  // namespace bpsim

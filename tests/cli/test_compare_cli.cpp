@@ -9,23 +9,12 @@
 #include <nlohmann/json.hpp>
 
 #include "tests/cli/cli_harness.h"
+#include "tests/cli/csv_rows.h"
 
 using namespace bpsim::test;
 
 namespace {
 const std::string kExample = std::string(BPSIM_SOURCE_DIR) + "/configs/examples/mlp_compare_policies.yaml";
-
-std::vector<std::vector<std::string>> csv_rows(const std::string& text) {
-  std::vector<std::vector<std::string>> rows;
-  std::stringstream in(text);
-  for (std::string line; std::getline(in, line);) {
-    std::vector<std::string> cells;
-    std::stringstream l(line);
-    for (std::string c; std::getline(l, c, ',');) cells.push_back(c);
-    rows.push_back(cells);
-  }
-  return rows;
-}
 }  // namespace
 
 TEST_CASE("cli compare: one run per policy, table, CSV, timeline and plot", "[cli][compare]") {

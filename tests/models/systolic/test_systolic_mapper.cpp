@@ -393,10 +393,12 @@ TEST_CASE("systolic mapper e2e: the mapping in report.json and ops.csv, bad mapp
   CHECK(fwd["dram_floor"]["ratio"] == 1.0);
   // ops.csv carries the mapping after the standard columns.
   const std::string csv = test::slurp(out + "/ops.csv");
-  CHECK_THAT(csv, Catch::StartsWith("name,phase,kind,start_cycle,cycles,energy_pj,macs,macs_executed,macs_skipped,"
-                                    "macs_gated,dram_read_bytes,dram_write_bytes,onchip_read_bytes,onchip_write_bytes,"
-                                    "map_family,loop_order,tile_m,tile_n,tile_k,input_passes,weight_passes,"
-                                    "spill_passes,dram_vs_floor\n"));
+  CHECK_THAT(csv,
+             Catch::StartsWith("name,phase,kind,start_cycle,cycles,energy_pj,macs,macs_executed,macs_skipped,"
+                               "macs_gated,dram_read_bytes,dram_write_bytes,onchip_read_bytes,onchip_write_bytes,"
+                               "stall_cycles,layer,utilisation,dram_gbps,onchip_gbps,macs_per_dram_byte,gmacs_per_s,"
+                               "map_family,loop_order,tile_m,tile_n,tile_k,input_passes,weight_passes,"
+                               "spill_passes,dram_vs_floor\n"));
   CHECK_THAT(csv, Catch::Contains(",pinned_slice,k>m>n,32,4,16,1,2,0,1\n"));
   // dW (M = 16 features, K = 64 batch, N = 8) needs no slice: a plain loop nest.
   CHECK_THAT(csv, Catch::Contains("linear0.dw,") && Catch::Contains(",loop_nest,k>n>m,16,8,4,1,1,0,1\n"));

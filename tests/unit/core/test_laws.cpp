@@ -31,16 +31,20 @@ OpRecord good_op() {
   r.dram_read_bytes = 640;
   r.dram_write_bytes = 160;
   r.compulsory_read_bytes = 600;
+  r.stall_cycles = 10;
   return r;
 }
 
 /// A report of that one op: phases sum to totals, energy to its breakdown.
 nlohmann::json good_report() {
-  nlohmann::json counts = {{"macs", 1600},           {"macs_executed", 1200},  {"macs_skipped", 400},
-                           {"macs_gated", 300},      {"dram_read_bytes", 640}, {"dram_write_bytes", 160},
-                           {"onchip_read_bytes", 0}, {"onchip_write_bytes", 0}};
+  nlohmann::json counts = {{"macs", 1600},           {"macs_executed", 1200},   {"macs_skipped", 400},
+                           {"macs_gated", 300},      {"dram_read_bytes", 640},  {"dram_write_bytes", 160},
+                           {"onchip_read_bytes", 0}, {"onchip_write_bytes", 0}, {"stall_cycles", 10}};
   nlohmann::json totals = counts;
   totals["cycles"] = 100;
+  // At 1 GHz: 1200 / (16 × 100) = 0.75 of the MAC slots; 800 B / 100 ns = 8 GB/s, the peak.
+  totals["utilisation"] = 0.75;
+  totals["dram_gbps"] = 8.0;
   totals["seconds"] = 1e-7;
   totals["energy_pj"] = 30.0;
   nlohmann::json phase = totals;
@@ -49,6 +53,7 @@ nlohmann::json good_report() {
           {"phases", {{"forward", phase}}},
           {"energy_breakdown_pj", {{"toy.mac", 20.0}, {"toy.leakage", 10.0}}},
           {"memory", {{"peak_bytes", 5000}, {"saved_after_forward_bytes", 1000}}},
+          {"roofline", {{"peak_dram_gbps", 8.0}}},
           {"stats", {{"toy", {{"folds", 7}}}}}};
 }
 
@@ -82,8 +87,23 @@ TEST_CASE("laws: each per-op law fires on a broken record", "[core][laws]") {
   r.dram_read_bytes = r.compulsory_read_bytes = r.dram_write_bytes = 0;
   CHECK_THROWS_WITH(laws::check_op(r, kBounds),
                     Contains("'compute_bound'") && Contains("cycles 73 < macs_executed 1200"));
+  // 74 cycles pass compute_bound's whole-cycle allowance but not the utilisation the
+  // report would show: 1200 / (16 × 74) = 1.0135.
   r.cycles = 74;
+  r.stall_cycles = 0;
+  CHECK_THROWS_WITH(laws::check_op(r, kBounds),
+                    Contains("'utilisation_at_most_one'") && Contains("op 'fc.fwd'") && Contains("> 1"));
+  r.cycles = 75;
   CHECK_NOTHROW(laws::check_op(r, kBounds));
+
+  r = good_op();
+  r.stall_cycles = 101;
+  CHECK_THROWS_WITH(laws::check_op(r, kBounds),
+                    Contains("'stall_within_cycles'") && Contains("stall_cycles 101 > cycles 100"));
+
+  r = good_op();
+  r.cycles = 99;  // bandwidth_bound allows 99 + 1 ≥ 800 / 8; the achieved 800 / 99 = 8.08 B per cycle does not
+  CHECK_THROWS_WITH(laws::check_op(r, kBounds), Contains("'bandwidth_at_most_peak'") && Contains("dram_gbps 8.08"));
 
   r = good_op();
   r.cycles = 98;  // (640 + 160) / 8 = 100 cycles of bus at least
@@ -134,6 +154,24 @@ TEST_CASE("laws: each whole-run law fires on a broken report", "[core][laws]") {
   rep = good_report();
   rep["totals"]["seconds"] = -1e-9;
   CHECK_THROWS_WITH(check(rep), Contains("'finite_non_negative'") && Contains("report.totals.seconds"));
+  // The figures as written, in totals, a phase and an op entry.
+  rep = good_report();
+  rep["totals"]["utilisation"] = 1.01;
+  CHECK_THROWS_WITH(check(rep), Contains("'utilisation_at_most_one'") && Contains("the run"));
+  rep = good_report();
+  rep["phases"]["forward"]["dram_gbps"] = 8.1;
+  CHECK_THROWS_WITH(check(rep), Contains("'bandwidth_at_most_peak'") && Contains("phases.forward"));
+  rep = good_report();
+  rep["phases"]["forward"]["stall_cycles"] = 101;
+  rep["totals"]["stall_cycles"] = 101;
+  CHECK_THROWS_WITH(check(rep), Contains("'stall_within_cycles'") && Contains("phases.forward"));
+  rep = good_report();
+  rep["ops"] = {{{"name", "fc.fwd"}, {"cycles", 5}, {"stall_cycles", 6}, {"utilisation", nullptr}, {"dram_gbps", 0.0}}};
+  CHECK_THROWS_WITH(check(rep), Contains("'stall_within_cycles'") && Contains("op 'fc.fwd'"));
+  rep = good_report();
+  rep["totals"]["utilisation"] = nullptr;  // undefined (no MAC units): nothing to bound
+  CHECK_NOTHROW(check(rep));
+
   rep = good_report();
   rep["stats"]["toy"]["delta"] = -3;
   CHECK_THROWS_WITH(check(rep), Contains("'finite_non_negative'") && Contains("report.stats.toy.delta"));

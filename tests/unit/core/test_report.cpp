@@ -8,6 +8,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "sim/core/config_node.h"
 #include "sim/core/stats.h"
 #include "sim/report/report.h"
 
@@ -30,7 +31,9 @@ std::vector<OpRecord> toy_records() {
   a.name = "fc1.fwd";
   a.phase = "forward";
   a.kind = "gemm";
+  a.layer = "fc1";
   a.cycles = 100;
+  a.stall_cycles = 20;
   a.macs = 4000;
   a.macs_executed = 4000;
   a.dram_read_bytes = 64;
@@ -45,6 +48,7 @@ std::vector<OpRecord> toy_records() {
   b.cycles = 300;
   b.macs_executed = 1000;
   b.macs_gated = 3000;
+  b.stall_cycles = 0;
   b.actions[kToy.gated] = 3000;
   return {a, b};
 }
@@ -52,6 +56,8 @@ std::vector<OpRecord> toy_records() {
 /// The toy run's clock and end: 1 GHz, 400 cycles (its two ops end at cycle 400).
 constexpr double kGhz = 1.0;
 constexpr uint64_t kEndCycle = 400;
+/// The toy's peaks: 64 MACs per cycle, 8 GB/s of DRAM (8 bytes per cycle at 1 GHz).
+const Rates kRates{kGhz, 64.0, 8e9};
 
 /// The toy model's stats: one counter registered by reference, read when the report is built.
 struct ToyStats {
@@ -62,7 +68,7 @@ struct ToyStats {
 
 /// The report as the engine assembles it: each record added as its op finishes, then finish.
 nlohmann::json report_of(const ReportInputs& in, const std::vector<OpRecord>& records = toy_records()) {
-  ReportBuilder b(in.energy, kGhz);
+  ReportBuilder b(in.energy, kRates);
   for (const OpRecord& r : records) b.add(r);
   return b.finish(in);
 }
@@ -77,7 +83,8 @@ TEST_CASE("report: prices actions, sums phases and totals", "[core][report]") {
   table.charge_leakage_of({{"toy", kToy.toy}});
   ToyStats toy;
   workload::MemorySummary mem{"checkpoint", 1000, 5000};
-  nlohmann::json r = report_of({"toy", kEndCycle, nullptr, table, toy.stats, &mem, "t", 3, "{}"});
+  nlohmann::json r =
+      report_of({"toy", kEndCycle, nullptr, table, toy.stats, &mem, "t", 3, nlohmann::ordered_json::object()});
 
   CHECK(r["schema"] == "bpsim-report-1");
   CHECK(r["accelerator"] == "toy");
@@ -109,9 +116,38 @@ TEST_CASE("report: prices actions, sums phases and totals", "[core][report]") {
                         "dram_write_bytes", "onchip_read_bytes", "onchip_write_bytes"})
     CHECK(r["totals"].contains(k));
 
+  // Derived figures (docs/report.md), by hand. fc1.fwd: 100 cycles = 100 ns at 1 GHz, 4000
+  // MACs executed, 64 DRAM bytes: utilisation 4000 / (64 × 100) = 0.625, 64 B / 100 ns =
+  // 0.64 GB/s, 4000 / 64 = 62.5 MACs per DRAM byte, 4000 / 100 ns = 40 GMAC/s.
+  const auto& op0 = r["ops"][0];
+  CHECK(op0["layer"] == "fc1");
+  CHECK(op0["stall_cycles"] == 20);
+  CHECK(op0["utilisation"].get<double>() == Approx(0.625));
+  CHECK(op0["dram_gbps"].get<double>() == Approx(0.64));
+  CHECK(op0["onchip_gbps"].get<double>() == 0.0);
+  CHECK(op0["macs_per_dram_byte"].get<double>() == Approx(62.5));
+  CHECK(op0["gmacs_per_s"].get<double>() == Approx(40.0));
+  // The run over its 400 cycles: 5000 MACs, 128 DRAM bytes, 20 stall cycles:
+  // 5000 / (64 × 400) = 0.1953125; 128 B / 400 ns = 0.32 GB/s; 5000 / 128 = 39.0625; 12.5 GMAC/s.
+  CHECK(r["totals"]["stall_cycles"] == 20);
+  CHECK(r["totals"]["utilisation"].get<double>() == Approx(0.1953125));
+  CHECK(r["totals"]["dram_gbps"].get<double>() == Approx(0.32));
+  CHECK(r["totals"]["macs_per_dram_byte"].get<double>() == Approx(39.0625));
+  CHECK(r["totals"]["gmacs_per_s"].get<double>() == Approx(12.5));
+  // backward_data alone: 1000 / (64 × 300) = 0.0520833.
+  CHECK(r["phases"]["backward_data"]["utilisation"].get<double>() == Approx(1000.0 / 19200.0));
+  // The roof: 64 MACs per cycle × 1 GHz = 64 GMAC/s; 8 GB/s; ridge 64 / 8 = 8 MACs per byte.
+  CHECK(r["roofline"]["peak_gmacs_per_s"].get<double>() == Approx(64.0));
+  CHECK(r["roofline"]["peak_dram_gbps"].get<double>() == Approx(8.0));
+  CHECK(r["roofline"]["ridge_macs_per_byte"].get<double>() == Approx(8.0));
+
   std::string csv = ops_csv(r);
   CHECK_THAT(csv, Catch::StartsWith("name,phase,kind,start_cycle,cycles,energy_pj,macs,macs_executed,"));
-  CHECK_THAT(csv, Catch::Contains("\n\"fc1.dx, masked\",backward_data,gemm,100,300,830,4000,1000,0,3000,64,0,0,0\n"));
+  CHECK_THAT(csv, Catch::Contains(",onchip_write_bytes,stall_cycles,layer,utilisation,dram_gbps,onchip_gbps,"
+                                  "macs_per_dram_byte,gmacs_per_s\n"));
+  // fc1.dx: 64 B / 300 ns = 0.213333 GB/s, 1000 / 64 = 15.625, 1000 / 300 ns = 3.33333 GMAC/s.
+  CHECK_THAT(csv, Catch::Contains("\n\"fc1.dx, masked\",backward_data,gemm,100,300,830,4000,1000,0,3000,64,0,0,0,0,fc1,"
+                                  "0.0520833,0.213333,0,15.625,3.33333\n"));
   CHECK_THAT(summary_table(r), Catch::Contains("backward_data"));
 }
 
@@ -119,8 +155,9 @@ TEST_CASE("report: an unpriced action is an input error naming the table", "[cor
   EnergyTable table;
   table.set_price(kToy.mac, 0.5, "test");
   StatGroup stats;
-  CHECK_THROWS_WITH(report_of({"toy", kEndCycle, nullptr, table, stats, nullptr, "", 1, ""}),
-                    Catch::Contains("energy table 'unnamed' has no price for action 'toy.gated'"));
+  CHECK_THROWS_WITH(
+      report_of({"toy", kEndCycle, nullptr, table, stats, nullptr, "", 1, nlohmann::ordered_json::object()}),
+      Catch::Contains("energy table 'unnamed' has no price for action 'toy.gated'"));
 }
 
 TEST_CASE("report: identical inputs give byte-identical output", "[core][report]") {
@@ -128,8 +165,10 @@ TEST_CASE("report: identical inputs give byte-identical output", "[core][report]
   table.set_price(kToy.mac, 0.5, "test");
   table.set_price(kToy.gated, 0.01, "test");
   StatGroup stats;
-  auto a = report_of({"toy", kEndCycle, nullptr, table, stats, nullptr, "", 1, ""}).dump(2);
-  auto b = report_of({"toy", kEndCycle, nullptr, table, stats, nullptr, "", 1, ""}).dump(2);
+  auto a =
+      report_of({"toy", kEndCycle, nullptr, table, stats, nullptr, "", 1, nlohmann::ordered_json::object()}).dump(2);
+  auto b =
+      report_of({"toy", kEndCycle, nullptr, table, stats, nullptr, "", 1, nlohmann::ordered_json::object()}).dump(2);
   CHECK(a == b);
 }
 
@@ -152,15 +191,22 @@ TEST_CASE("report: a streamed run's spilled ops give the same files byte for byt
   table.set_price(kToy.mac, 0.5, "test");
   table.set_price(kToy.gated, 0.01, "test");
   StatGroup stats;
-  const ReportInputs in{"toy", kEndCycle, nullptr, table, stats, nullptr, "", 1, "{}"};
-  write_report_files(report_of(in), (root / "whole").string());
+  // A config whose order is not sorted order: report.json keeps it, whichever way it is written.
+  const auto cfg = nlohmann::ordered_json::parse(R"({"z": 1, "a": {"y": [2, {"c": 3, "b": 4}], "x": {}}})");
+  const ReportInputs in{"toy", kEndCycle, nullptr, table, stats, nullptr, "", 1, cfg};
+  write_report_files(report_of(in), (root / "whole").string(), nullptr, {}, &cfg);
+  CHECK_THAT(
+      slurp_file(root / "whole/report.json"),
+      Catch::Contains("\n  \"config\": {\n    \"z\": 1,\n    \"a\": {\n      \"y\": [\n        2,\n        {\n"
+                      "          \"c\": 3,\n          \"b\": 4\n        }\n      ],\n      \"x\": {}\n    }\n  },\n"));
+  CHECK(nlohmann::json::parse(slurp_file(root / "whole/report.json"))["config"] == nlohmann::json::parse(cfg.dump()));
   {
     OpSpill spill((root / "spill").string());
-    ReportBuilder b(table, kGhz, [&spill](const OpRecord& r, double e) { spill.add(r, e); });
+    ReportBuilder b(table, kRates, [&spill](const OpRecord& r, const OpFigures& f) { spill.add(r, f); });
     for (const OpRecord& r : toy_records()) b.add(r);
     nlohmann::json rep = b.finish(in);
     CHECK_FALSE(rep.contains("ops"));  // the spill holds them
-    write_report_files(rep, (root / "spill").string(), &spill);
+    write_report_files(rep, (root / "spill").string(), &spill, {}, &cfg);
   }
   CHECK(slurp_file(root / "spill/report.json") == slurp_file(root / "whole/report.json"));
   CHECK(slurp_file(root / "spill/ops.csv") == slurp_file(root / "whole/ops.csv"));
@@ -172,23 +218,23 @@ TEST_CASE("report: a streamed run's spilled ops give the same files byte for byt
   {
     OpSpill spill((root / "csv_only").string(), {}, false);
     CHECK_FALSE(spill.entries());
-    ReportBuilder b(table, kGhz, [&spill](const OpRecord& r, double e) { spill.add(r, e); });
+    ReportBuilder b(table, kRates, [&spill](const OpRecord& r, const OpFigures& f) { spill.add(r, f); });
     for (const OpRecord& r : toy_records()) b.add(r);
-    write_report_files(b.finish(in), (root / "csv_only").string(), &spill);
+    write_report_files(b.finish(in), (root / "csv_only").string(), &spill, {}, &cfg);
   }
   CHECK(slurp_file(root / "csv_only/ops.csv") == slurp_file(root / "whole/ops.csv"));
   nlohmann::json whole = nlohmann::json::parse(slurp_file(root / "whole/report.json"));
   whole.erase("ops");
   whole["op_count"] = 2;
-  CHECK(slurp_file(root / "csv_only/report.json") == whole.dump(2) + "\n");
+  CHECK(slurp_file(root / "csv_only/report.json") == report_text(whole, &cfg));
   for (const auto& e : fs::directory_iterator(root / "csv_only")) CHECK(e.path().filename().string()[0] != '.');
 
   // No ops at all: "ops": [] either way.
-  const ReportInputs none{"toy", 0, nullptr, table, stats, nullptr, "", 1, "{}"};
+  const ReportInputs none{"toy", 0, nullptr, table, stats, nullptr, "", 1, nlohmann::ordered_json::object()};
   write_report_files(report_of(none, {}), (root / "none_whole").string());
   {
     OpSpill spill((root / "none_spill").string());
-    ReportBuilder b(table, kGhz, [&spill](const OpRecord& r, double e) { spill.add(r, e); });
+    ReportBuilder b(table, kRates, [&spill](const OpRecord& r, const OpFigures& f) { spill.add(r, f); });
     write_report_files(b.finish(none), (root / "none_spill").string(), &spill);
   }
   CHECK(slurp_file(root / "none_spill/report.json") == slurp_file(root / "none_whole/report.json"));
@@ -205,7 +251,7 @@ TEST_CASE("report: an op's shared extra reads as keys of its extra", "[core][rep
   table.set_price(kToy.mac, 0.5, "test");
   table.set_price(kToy.gated, 0.01, "test");
   StatGroup stats;
-  const ReportInputs in{"toy", kEndCycle, nullptr, table, stats, nullptr, "", 1, "{}"};
+  const ReportInputs in{"toy", kEndCycle, nullptr, table, stats, nullptr, "", 1, nlohmann::ordered_json::object()};
   // Columns into both halves and one into neither (an empty field).
   const CsvColumns cols = {{"x", "/nested/x"}, {"stall", "/stall_cycles"}, {"u", "/utilisation"}, {"no", "/none"}};
   // The same ops with "nested" and "utilisation" moved into one shared object.
@@ -225,7 +271,7 @@ TEST_CASE("report: an op's shared extra reads as keys of its extra", "[core][rep
       const fs::path d = root / (std::string(dir) + (entries ? "_entries" : "_csv"));
       fs::create_directories(d);
       OpSpill spill(d.string(), cols, entries);
-      ReportBuilder b(table, kGhz, [&spill](const OpRecord& r, double e) { spill.add(r, e); });
+      ReportBuilder b(table, kRates, [&spill](const OpRecord& r, const OpFigures& f) { spill.add(r, f); });
       for (const OpRecord& r : records) b.add(r);
       write_report_files(b.finish(in), d.string(), &spill, cols);
     }
@@ -261,4 +307,13 @@ TEST_CASE("report: the console warns when stalls pass half the cycles or utilisa
   none["totals"]["utilisation"] = nullptr;
   none["totals"].erase("stall_cycles");
   CHECK(run_warnings(none).empty());
+}
+
+TEST_CASE("report: the config as JSON, typed as YAML's core schema reads it", "[core][report]") {
+  const config::Node root = config::parse_yaml(
+      "b: 1\na: {z: \"7\", y: 2.5, x: [true, null, ~, 0x10, -3, 1e3, abc, .inf, 18446744073709551616]}\n", "t.yaml");
+  // Quoted scalars stay strings; 0x10, .inf and an integer past 64 bits stay text (JSON
+  // cannot hold .inf; bpsim reads decimal numbers); keys keep the file's order.
+  CHECK(config_json(root).dump() ==
+        R"({"b":1,"a":{"z":"7","y":2.5,"x":[true,null,null,"0x10",-3,1000.0,"abc",".inf","18446744073709551616"]}})");
 }
