@@ -169,3 +169,32 @@ TEST_CASE("console: the progress line shows on a terminal only, and never with -
   REQUIRE(piped.code == 0);
   CHECK(piped.err.find("simulating") == std::string::npos);
 }
+
+TEST_CASE("console: a run that stalls or idles says so on stderr, from report.json's totals", "[cli][console]") {
+  Scratch s("console_warnings");
+  // mlp_train_systolic: small GEMMs on a 32×32 array wait on DRAM, so its totals (docs/report.md,
+  // "Derived figures") have stall_cycles above half of cycles and utilisation
+  // = macs_executed / (1024 × cycles) below 0.1. The warnings quote both from the report.
+  json rep;
+  const CliResult r = run_example(s, "mlp_train_systolic", rep);
+  REQUIRE(r.code == 0);
+  const json& t = rep["totals"];
+  const double stalled = t["stall_cycles"].get<double>() / t["cycles"].get<double>();
+  const double used = t["macs_executed"].get<double>() /
+                      (rep["roofline"]["peak_macs_per_cycle"].get<double>() * t["cycles"].get<double>());
+  REQUIRE(stalled > 0.5);
+  REQUIRE(used < 0.1);
+  CHECK(t["utilisation"].get<double>() == Approx(used).epsilon(1e-12));
+  CHECK_THAT(r.err, Catch::Contains("warning: the compute units stalled " + units::percent(stalled) +
+                                    " of the step's cycles (totals.stall_cycles " +
+                                    std::to_string(t["stall_cycles"].get<uint64_t>()) + " of " +
+                                    std::to_string(t["cycles"].get<uint64_t>()) + ")"));
+  CHECK_THAT(r.err, Catch::Contains("warning: utilisation " + units::percent(used) + " of the peak MAC rate"));
+  CHECK_THAT(r.out, !Catch::Contains("warning:"));  // standard output keeps the table alone
+  // --quiet drops them.
+  const CliResult q = run_bpsim_bounded("run " + shell_quote(kSrc + "/configs/examples/mlp_train_systolic.yaml") +
+                                            " --quiet --out " + shell_quote(s / "q"),
+                                        120);
+  REQUIRE(q.code == 0);
+  CHECK_THAT(q.err, !Catch::Contains("warning:"));
+}
