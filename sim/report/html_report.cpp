@@ -10,6 +10,7 @@
 #include <utility>
 
 #include "sim/core/output_files.h"
+#include "sim/core/units.h"
 
 #include "sim/report/timeline_trace.h"
 
@@ -52,14 +53,9 @@ std::string grouped(uint64_t v) {
   return o;
 }
 
-/// `v` in `unit` with an SI prefix (p … P) and four significant digits: "22.11 mJ".
-std::string si(double v, const std::string& unit) {
-  if (v == 0 || !std::isfinite(v)) return fmt::format("{:g} {}", v, unit);
-  static const char* const kPrefix[] = {"p", "n", "µ", "m", "", "k", "M", "G", "T", "P"};
-  int e = int(std::floor(std::log10(std::abs(v)) / 3));
-  e = std::clamp(e, -4, 5);
-  return fmt::format("{:.4g} {}{}", v / std::pow(1000.0, e), kPrefix[e + 4], unit);
-}
+/// `v` in `unit` with an SI prefix and four significant digits ("22.11 mJ"): the console's
+/// formatter (sim/core/units.h) with one digit more, so close figures stay apart.
+std::string si(double v, const std::string& unit) { return units::si(v, unit.c_str(), 4); }
 
 /// How a value of the report is shown: the unit it is shown in and the factor from the
 /// report's unit to it (the browser test reads both back).
