@@ -479,8 +479,9 @@ std::string run_warnings(const json& r) {
   if (const auto u = t.find("utilisation"); u != t.end() && u->is_number() && t["macs"].get<uint64_t>() > 0) {
     const double share = u->get<double>();
     if (share < 0.1)
-      s += fmt::format("warning: utilisation {} of the peak MAC rate (totals.utilisation): the array is mostly idle\n",
-                       units::percent(share));
+      // Two significant digits, not one decimal: a PIM step's 0.00012 % is not "0.0%".
+      s += fmt::format("warning: utilisation {}% of the peak MAC rate (totals.utilisation): the array is mostly idle\n",
+                       units::number(100.0 * share, 2));
   }
   return s;
 }
