@@ -29,7 +29,8 @@ struct WorkloadParams {
   std::optional<std::string> masks;  ///< read from the node (its location resolves the path)
   std::optional<Framework> framework;
   std::optional<Allocator> allocator;
-  GpuSpec gpu;  ///< applied only where the section gives `gpu`
+  GpuSpec gpu;            ///< applied only where the section gives `gpu`
+  TrainingSpec training;  ///< applied technique by technique where the section gives `training`
 };
 
 const config::Binder<WorkloadParams>& workload_binder() {
@@ -58,6 +59,8 @@ const config::Binder<WorkloadParams>& workload_binder() {
     w.choice("framework", &WorkloadParams::framework, kFrameworkNames, "overrides the spec's framework");
     w.choice("allocator", &WorkloadParams::allocator, kAllocatorNames, "overrides the spec's allocator");
     w.group("gpu", &WorkloadParams::gpu, gpu_binder(), "overrides the spec's gpu");
+    w.group("training", &WorkloadParams::training, training_binder(),
+            "overrides the spec's training techniques, each one it names (docs/techniques.md)");
     return w;
   }();
   return b;
@@ -236,6 +239,7 @@ std::shared_ptr<OpGraph> load_workload(const config::Node& section, const std::s
   if (p.framework) net.framework = *p.framework;
   if (p.allocator) net.allocator = *p.allocator;
   if (section.find("gpu")) net.gpu = p.gpu;
+  if (const config::Node* t = section.find("training")) overlay_training(net.training, p.training, *t);
   const std::unique_ptr<const Policy> policy = policy_of(section, key_path, PolicyContext{seed, accelerator_cost});
   auto g = std::make_shared<OpGraph>(build_step(net, *policy));
   if (const config::Node* m = section.find("masks")) {

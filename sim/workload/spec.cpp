@@ -472,6 +472,7 @@ struct NetHeader {
   Framework framework;
   Allocator allocator;
   GpuSpec gpu;
+  TrainingSpec training;
 };
 /// `optimizer: {kind: K, state_dtype: D, master_weights: B}`, the map form of `optimizer: K`.
 struct OptimizerParams {
@@ -516,6 +517,8 @@ const config::Binder<NetHeader>& net_binder() {
              "block and segment bytes, docs/workloads.md, Caching allocator)")
         .def("none");
     s.group("gpu", &NetHeader::gpu, gpu_binder(), "the GPU of framework: pytorch_cuda (default: H200)");
+    s.group("training", &NetHeader::training, training_binder(),
+            "training techniques beyond the memory policy, each off unless given (docs/techniques.md)");
     return s;
   }();
   return b;
@@ -596,6 +599,7 @@ NetSpec parse_net_spec(const config::Node& root) {
   net.framework = h.framework;
   net.allocator = h.allocator;
   net.gpu = h.gpu;
+  net.training = h.training;
   const config::Node* layers = root.find("layers");
   if (!layers) throw InputError(root.loc, "layers", "missing required key 'layers'");
   parse_layer_list(*layers, "layers", net.layers, &net.modules);

@@ -14,6 +14,7 @@
 #include "sim/core/enum_names.h"
 #include "sim/core/params.h"
 #include "sim/ir/ir.h"
+#include "sim/workload/training.h"
 
 namespace bpsim::workload {
 
@@ -147,6 +148,8 @@ struct NetSpec {
   Framework framework = Framework::none;
   Allocator allocator = Allocator::none;
   GpuSpec gpu;
+  /// Training techniques beyond the memory policy (docs/techniques.md); all off by default.
+  TrainingSpec training;
   /// Top-level layers (`repeat` groups expanded, `sequential` groups flattened).
   std::vector<LayerSpec> layers;
   /// The top level of the module tree (the units of checkpointing policies); empty for a
