@@ -26,12 +26,11 @@ DdrEnergy DdrEnergy::from(const DdrSpec& s) {
 }
 
 DramSystem::DramSystem(sc_module_name name, const DdrSpec& spec)
-    : sc_module(name), socket("socket"), m_spec(spec), m_mapper(spec) {
+    : sc_module(name), socket("socket"), m_spec(spec), m_mapper(spec), m_tck(spec.tck_ns, SC_NS) {
   for (unsigned c = 0; c < spec.channels; ++c) m_channels.push_back(std::make_unique<DdrChannel>(m_spec, m_counters));
   socket.register_nb_transport_fw(this, &DramSystem::nb_transport_fw);
   register_stats();
-  SC_THREAD(scheduler);
-  SC_THREAD(responder);
+  SC_METHOD(scheduler);
 }
 
 void DramSystem::register_stats() {
@@ -76,7 +75,20 @@ tlm::tlm_sync_enum DramSystem::nb_transport_fw(tlm::tlm_generic_payload& p, tlm:
   const uint64_t now = now_cycle();
   if (ch.idle()) ch.idle_until(now);
   ch.enqueue(DdrRequest{admit(&p), p.get_address(), p.is_write(), now, a});
-  m_new_request.notify(SC_ZERO_TIME);
+  // A sleeping scheduler is woken where this request moves its next decision (as if it
+  // had looked again now); while it is due at this instant it sees the request anyway.
+  const sc_time t = sc_time_stamp();
+  if (m_wake_time > t) {
+    if (t >= m_hold_until) {  // past the cycle of the last issue: look again from here
+      m_anchor_time = t;
+      m_anchor_cycle = now;
+    }
+    const sc_time w = wake_time();
+    if (w != m_wake_time) {
+      m_wake_time = w;
+      m_new_request.notify();
+    }
+  }
   ph = tlm::END_REQ;
   return tlm::TLM_UPDATED;
 }
@@ -92,64 +104,74 @@ uint64_t DramSystem::admit(tlm::tlm_generic_payload* p) {
   return id;
 }
 
+uint64_t DramSystem::next_decision(uint64_t from) const {
+  uint64_t next = UINT64_MAX;
+  for (const auto& ch : m_channels) next = std::min(next, ch->next_issue(from, from));
+  return next;
+}
+
+sc_time DramSystem::wake_time() const {
+  const uint64_t next = next_decision(std::max(m_anchor_cycle, m_floor));
+  if (next == UINT64_MAX) return sc_max_time();
+  return m_anchor_time + m_tck * double(next - m_anchor_cycle);
+}
+
 void DramSystem::scheduler() {
-  const sc_time tck(m_spec.tck_ns, SC_NS);
   std::vector<DdrCompletion>& done = m_done;
-  while (true) {
-    const uint64_t now = now_cycle();
-    uint64_t next = UINT64_MAX;
-    for (auto& ch : m_channels) next = std::min(next, ch->next_issue(now, now));
-    if (next == UINT64_MAX) {
-      wait(m_new_request);
-      continue;
-    }
-    if (next > now) {
-      wait(tck * double(next - now), m_new_request);
-      continue;
-    }
-    done.clear();
-    for (auto& ch : m_channels) ch->issue(now, done);
-    for (const auto& d : done) {
-      m_responses.push({d.done, m_response_seq++, m_by_id[d.id]});
-      m_by_id[d.id] = nullptr;
-      m_free_ids.push_back(d.id);
-      m_new_response.notify(SC_ZERO_TIME);
-    }
-    while (!m_blocked.empty()) {  // admit refused requests in order while they fit
-      auto [p, since] = m_blocked.front();
-      const DdrAddress a = m_mapper.decode(p->get_address());
-      DdrChannel& ch = *m_channels[a.channel];
-      if (ch.full()) break;
-      m_blocked.pop_front();
-      m_counters.queue_full_cycles += now - since;
-      ch.enqueue(DdrRequest{admit(p), p->get_address(), p->is_write(), now, a});
-      tlm::tlm_phase ph = tlm::END_REQ;
+  {  // one activation: an SC_METHOD, so a wake-up costs a call, not a thread switch
+    // Responses due now go out first (BEGIN_RESP): an initiator may answer with a request.
+    while (!m_responses.empty() && response_time() <= sc_time_stamp()) {
+      tlm::tlm_generic_payload* p = m_responses.top().p;
+      m_responses.pop();
+      p->set_response_status(tlm::TLM_OK_RESPONSE);
+      tlm::tlm_phase ph = tlm::BEGIN_RESP;
       sc_time delay = SC_ZERO_TIME;
       socket->nb_transport_bw(*p, ph, delay);
     }
-    wait(tck);  // one command per channel per cycle
-  }
-}
-
-void DramSystem::responder() {
-  const double tck_s = m_spec.tck_ns * 1e-9;
-  while (true) {
-    if (m_responses.empty()) {
-      wait(m_new_response);
-      continue;
+    // The tie rule: a request that arrives at an instant is seen by the decision made at
+    // that instant. The decision waits until no other process is due now (every initiator
+    // has sent what it sends now), whatever order the kernel released them in. Requests
+    // the decision itself lets in (END_REQ below) come after it: they are decided next cycle.
+    if (sc_pending_activity_at_current_time()) {
+      next_trigger(SC_ZERO_TIME);
+      return;
     }
-    const Response& first = m_responses.top();
-    const sc_time at(double(first.done) * tck_s, SC_SEC);
-    if (at > sc_time_stamp()) {
-      wait(at - sc_time_stamp(), m_new_response);
-      continue;
+    const sc_time t = sc_time_stamp();
+    if (t >= m_wake_time) {  // due (else a response was, or an arrival moved the wake-up)
+      const uint64_t now = now_cycle();
+      m_anchor_time = m_hold_until = t;
+      m_anchor_cycle = now;
+      if (now >= m_floor && next_decision(now) == now) {
+        done.clear();
+        for (auto& ch : m_channels) ch->issue(now, done);
+        for (const auto& d : done) {
+          const sc_time at(double(d.done) * m_spec.tck_ns * 1e-9, SC_SEC);
+          m_responses.push({d.done, m_response_seq++, m_by_id[d.id], at});
+          m_by_id[d.id] = nullptr;
+          m_free_ids.push_back(d.id);
+        }
+        m_floor = now + 1;  // one command per channel per cycle
+        m_hold_until = t + m_tck;
+        while (!m_blocked.empty()) {  // admit refused requests in order while they fit
+          auto [p, since] = m_blocked.front();
+          const DdrAddress a = m_mapper.decode(p->get_address());
+          DdrChannel& ch = *m_channels[a.channel];
+          if (ch.full()) break;
+          m_blocked.pop_front();
+          m_counters.queue_full_cycles += now - since;
+          ch.enqueue(DdrRequest{admit(p), p->get_address(), p->is_write(), now, a});
+          tlm::tlm_phase ph = tlm::END_REQ;
+          sc_time delay = SC_ZERO_TIME;
+          socket->nb_transport_bw(*p, ph, delay);
+        }
+      }
+      m_wake_time = wake_time();
     }
-    tlm::tlm_generic_payload* p = first.p;
-    m_responses.pop();
-    p->set_response_status(tlm::TLM_OK_RESPONSE);
-    tlm::tlm_phase ph = tlm::BEGIN_RESP;
-    sc_time delay = SC_ZERO_TIME;
-    socket->nb_transport_bw(*p, ph, delay);
+    // One wait per decision (or response): straight to the next cycle a command can issue
+    // at; a request that moves that cycle wakes this thread (nb_transport_fw).
+    const sc_time until = std::min(m_wake_time, response_time());
+    if (until == sc_max_time()) next_trigger(m_new_request);
+    else next_trigger(until - t, m_new_request);
   }
 }
 

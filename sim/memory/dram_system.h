@@ -45,12 +45,24 @@ class DramSystem : public sc_core::sc_module, public MemorySystem {
   uint64_t write_bytes() const override { return m_counters.write_bytes; }
   /// Counts the refreshes an idle device performs up to the current time (call at the end).
   void settle();
+  /// Appends every command the channels issue to `log` (nullptr: none), as tests compare them.
+  void record_commands(std::vector<DdrCommand>* log) {
+    for (auto& ch : m_channels) ch->record_commands(log);
+  }
 
  private:
   tlm::tlm_sync_enum nb_transport_fw(tlm::tlm_generic_payload& p, tlm::tlm_phase& ph, sc_core::sc_time& t);
+  /// The device's one process (an SC_METHOD): sends the responses due, then, once nothing
+  /// else is due at this instant (the tie rule), decides the cycle's commands.
   void scheduler();
-  void responder();
   uint64_t now_cycle() const;
+  /// Earliest cycle ≥ `from` at which some channel can issue (UINT64_MAX: none).
+  uint64_t next_decision(uint64_t from) const;
+  /// When the scheduler decides next: the next decision's cycle counted from the anchor
+  /// (sc_max_time: only when a request arrives).
+  sc_core::sc_time wake_time() const;
+  /// When the earliest scheduled response is due (sc_max_time: none).
+  sc_core::sc_time response_time() const { return m_responses.empty() ? sc_core::sc_max_time() : m_responses.top().at; }
   /// The device's counters into m_stats, once (bound by reference).
   void register_stats();
   /// Cycles one channel needs for `bursts` bursts opening `acts` rows, first access included.
@@ -62,6 +74,7 @@ class DramSystem : public sc_core::sc_module, public MemorySystem {
 
   DdrSpec m_spec;
   AddressMapper m_mapper;
+  sc_core::sc_time m_tck;  ///< one clock cycle
   DdrCounters m_counters;
   std::vector<std::unique_ptr<DdrChannel>> m_channels;
   /// Registers an accepted payload; its id indexes m_by_id until the response is scheduled.
@@ -70,6 +83,7 @@ class DramSystem : public sc_core::sc_module, public MemorySystem {
   struct Response {
     uint64_t done, seq;
     tlm::tlm_generic_payload* p;
+    sc_core::sc_time at;  ///< `done` as simulated time
     bool operator>(const Response& o) const { return done != o.done ? done > o.done : seq > o.seq; }
   };
 
@@ -80,11 +94,16 @@ class DramSystem : public sc_core::sc_module, public MemorySystem {
   std::deque<std::pair<tlm::tlm_generic_payload*, uint64_t>> m_blocked;
   std::priority_queue<Response, std::vector<Response>, std::greater<>> m_responses;
   uint64_t m_response_seq = 0;
-  /// The scheduler's completions of one cycle. A member, not a local of that SC_THREAD:
-  /// SystemC frees a thread still waiting at the end of a run without unwinding its stack,
-  /// so a local's heap buffer would leak (LeakSanitizer).
-  std::vector<DdrCompletion> m_done;
-  sc_core::sc_event m_new_request, m_new_response;
+  std::vector<DdrCompletion> m_done;  ///< the scheduler's completions of one cycle (buffer kept)
+  sc_core::sc_event m_new_request;
+  // The scheduler wakes once per decision, yet at the times of one that looks again at every
+  // arrival and one cycle after every issue (so the sequence is that scheduler's):
+  sc_core::sc_time m_wake_time;       ///< when it decides next; ≤ now while it is due
+  sc_core::sc_time m_anchor_time;     ///< when it last looked: the decision, or an arrival after
+  uint64_t m_anchor_cycle = 0;        ///< the cycle of m_anchor_time
+  sc_core::sc_time m_hold_until;      ///< one cycle after a decision that issued: arrivals
+                                      ///< before it do not move the anchor
+  uint64_t m_floor = 0;               ///< the next decision's earliest cycle: one past the last issue
   std::vector<uint64_t> m_bulk_free;  ///< per channel: cycle the bulk path may issue again
   uint64_t m_bulk_end = 0;            ///< latest bulk completion, for refresh accounting
   uint64_t m_bulk_refs = 0;           ///< refreshes counted for bulk time so far

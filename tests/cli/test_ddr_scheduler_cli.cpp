@@ -77,3 +77,31 @@ TEST_CASE("cli run: the indexed DRAM scheduler issues the queue scan's commands"
     CHECK(m["avg_latency_cycles"].get<double>() == Approx(e.latency).epsilon(1e-9));
   }
 }
+
+TEST_CASE("cli run: a request arriving as the DRAM scheduler wakes is decided at that cycle", "[cli][ddr_scheduler]") {
+  // HBM2 (tCK 1 ns, tRCD = CL = 14, tBL 2; channels in the lowest address bits above the
+  // 64 B burst): a stream sends request i to channel i at 14 i ns, one per tRCD. Each idle
+  // channel opens its row at once: ACT at 14 i, RD at 14 i + 14, data ends 14 i + 30. So
+  // request i arrives exactly when the scheduler wakes for request i − 1's RD; the tie rule
+  // (docs: README, "The memory system") has that decision see it, ACT at 14 i, not 14 i + 1.
+  // Every request: 30 cycles = 30 ns; the run ends with the last data at 14 × 7 + 30 = 128;
+  // 8 × 64 B in 128 ns = 4 GB/s. (Before the rule, main at 5d5870c gave 30.25: two ACTs
+  // one cycle late, as the kernel happened to order the two same-time wake-ups.)
+  Scratch s("ddr_tie");
+  const std::string cfg =
+      s.file("t.yaml",
+             traffic("hbm2.yaml", "pattern: stream, read_fraction: 1.0, rate_per_ns: 0.07142857142857142, requests: 8",
+                     "scheduler: fr_fcfs", 1));
+  const CliResult r = run_bpsim("run " + cfg + " --quiet --force --out " + (s / "out"));
+  INFO(r.err);
+  REQUIRE(r.code == 0);
+  const auto rep = nlohmann::json::parse(slurp(s / "out/report.json"));
+  const auto& m = rep["stats"]["memory"];
+  CHECK(rep["totals"]["cycles"] == 128);
+  CHECK(m["act_count"] == 8);
+  CHECK(m["rd_count"] == 8);
+  CHECK(m["avg_latency_cycles"].get<double>() == 30.0);
+  const auto& extra = rep["ops"][0]["extra"];
+  CHECK(extra["avg_latency_ns"].get<double>() == Approx(30.0).epsilon(1e-12));
+  CHECK(extra["achieved_bandwidth_gbps"].get<double>() == Approx(4.0).epsilon(1e-12));
+}
