@@ -347,6 +347,19 @@ std::string map_attention(const workload::Op& op, const std::vector<int>& from, 
 Mapping map_graph(const workload::OpGraph& g, const MeshSpec& spec, const config::Values* where) {
   Mapping map;
   Refusals no{where, {}, {}};
+  // Training techniques whose precision the mesh cannot carry (docs/techniques.md): its
+  // clusters hold and send every element in the graph's dtype, at one MAC price.
+  const std::map<std::string, double>& fig = g.memory.figures;
+  if (fig.count("precision_wide_bits"))
+    throw fail(where, "mode",
+               "training.precision: the mesh holds and sends every element in the graph's dtype and prices every MAC "
+               "alike, so neuron groups in a wider dtype are not modelled on it");
+  const auto bits = fig.find("enkf_weight_bits");
+  if (bits != fig.end() && unsigned(bits->second) != workload::dtype_bits(g.dtype))
+    throw fail(where, "mode",
+               "training.learner.weight_bits: the mesh keeps a layer's weights in its clusters in the graph's dtype (" +
+                   std::string(workload::to_string(g.dtype)) + "); set weight_bits to its " +
+                   std::to_string(workload::dtype_bits(g.dtype)) + " bits");
   Holders held(g);
   const unsigned P = spec.cluster.elements;
   const uint64_t bytes = std::max(1u, workload::dtype_bits(g.dtype) / 8);
@@ -364,6 +377,11 @@ Mapping map_graph(const workload::OpGraph& g, const MeshSpec& spec, const config
       held.write(op, op.reads.empty() ? 0 : std::max(0, held.of(op.reads[0])));  // keep following the graph
       continue;
     }
+    if (op.detail == "enkf_perturb")  // alone: the copies it writes would only add noise to the message
+      throw fail(where, "mode",
+                 "op '" + op.name +
+                     "': training.learner.perturbations: seeded draws each member's weights into a copy as it runs; "
+                     "the mesh keeps a layer's weights resident in its clusters (use perturbations: stored)");
     const bool layer = is_layer_op(op);
     if (op.kind == workload::OpKind::xnor_gemm)
       no.add("mode", "layer '" + op.layer +

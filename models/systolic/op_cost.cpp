@@ -8,6 +8,7 @@
 #include "sim/core/checked.h"
 #include "sim/core/error.h"
 #include "sim/core/int_math.h"
+#include "sim/memory/memory_factory.h"
 #include "sim/memory/sram.h"
 
 namespace bpsim::systolic {
@@ -243,6 +244,70 @@ double op_cycles_estimate(const workload::Op& op, const SystolicSpec& s) {
   if (!is_gemm(op)) return double(vector_cycles(op, s.lanes()));
   std::mt19937_64 rng(1);  // an estimate: a fixed seed keeps it the same for every caller
   return double(cost_gemm(op, s, rng).compute_cycles);
+}
+
+void fill_vector_record(const workload::Op& op, uint64_t rd, uint64_t wr, const Buffers& b, OpRecord& rec) {
+  rec.macs = rec.macs_executed = op.macs;
+  rec.onchip_read_bytes = rd + wr;  // staged through the buffers both ways
+  rec.onchip_write_bytes = rd + wr;
+  const SystolicActions& A = systolic_actions();
+  rec.actions[A.vector_op] += op.flops ? op.flops : (op.elements ? op.elements : op.macs);
+  const memory::OnChipBuffer& in = b.operand[kInput];
+  const memory::OnChipBuffer& out = b.operand[kOutput];
+  in.write(rec.actions, rd);
+  in.read(rec.actions, rd);
+  out.write(rec.actions, wr);
+  out.read(rec.actions, wr);
+}
+
+OpEnergyEstimate::OpEnergyEstimate(const SystolicSpec& s, const OpEnergyPrices& prices)
+    : m_spec(s), m_buffers(s), m_table(prices.table), m_burst_bytes(std::max<uint64_t>(1, prices.dram_burst_bytes)) {
+  m_buffers.price(m_table);
+  const memory::DramActions& d = memory::dram_actions();
+  m_read_burst_pj = m_table.pj(d.rd_burst);
+  m_write_burst_pj = m_table.pj(d.wr_burst);
+  const double cycle_s = 1e-9 / s.clock_ghz;
+  std::vector<LeakingPart> parts = m_buffers.leaking_parts();
+  parts.emplace_back("systolic.vector", systolic_actions().vector_lane, double(s.lanes()));
+  parts.push_back(memory::dram_background());
+  EnergyTable t = m_table;
+  t.charge_leakage_of(parts);
+  m_static_pj_per_cycle = t.static_pj(cycle_s, nullptr);
+  // A PE type the table does not price leaks nothing here; a run on it is refused anyway.
+  for (workload::DType dt : {workload::DType::fp32, workload::DType::bf16, workload::DType::fp16, workload::DType::int8,
+                             workload::DType::binary}) {
+    double pj = 0;
+    if (m_table.leakage_mw().count(systolic_actions().pe(dt).name())) {
+      EnergyTable pe = m_table;
+      pe.charge_leakage_of({{"systolic.pe", systolic_actions().pe(dt), double(s.rows) * s.cols}});
+      pj = pe.static_pj(cycle_s, nullptr);
+    }
+    m_pe_pj_per_cycle.push_back(pj);
+  }
+}
+
+double OpEnergyEstimate::operator()(const workload::OpGraph& g, const workload::Op& op) const {
+  OpRecord rec;
+  uint64_t rd = 0, wr = 0, cycles = 0;
+  if (is_gemm(op)) {
+    std::mt19937_64 rng(1);  // as op_cycles_estimate: the same estimate for every caller
+    const GemmCost c = cost_gemm(op, m_spec, rng);
+    fill_gemm_record(c, m_spec, m_buffers, rec);
+    rd = c.traffic.dram_read();
+    wr = c.traffic.dram_write();
+    cycles = c.compute_cycles;
+  } else {
+    for (uint32_t t : op.reads) rd += g.tensors[t].bytes;
+    for (uint32_t t : op.writes) wr += g.tensors[t].bytes;
+    fill_vector_record(op, rd, wr, m_buffers, rec);
+    cycles = vector_cycles(op, m_spec.lanes());
+  }
+  // The PEs as the model builds them (dtype: workload: as wide as the graph's type).
+  const workload::DType pe = m_spec.dtype_from_workload ? m_spec.compute_dtype(g.dtype) : m_spec.dtype;
+  const double dram_pj =
+      double(ceil_div(rd, m_burst_bytes)) * m_read_burst_pj + double(ceil_div(wr, m_burst_bytes)) * m_write_burst_pj;
+  return m_table.dynamic_pj(rec.actions, static_cast<std::map<std::string, double>*>(nullptr)) + dram_pj +
+         double(cycles) * (m_static_pj_per_cycle + m_pe_pj_per_cycle[size_t(pe)]);
 }
 
 namespace {

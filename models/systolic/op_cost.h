@@ -81,8 +81,34 @@ uint64_t vector_cycles(const workload::Op& op, unsigned lanes);
 /// Ops that run on the array (as their GEMM); the rest run on the vector unit.
 bool is_gemm(const workload::Op& op);
 
+/// A vector-unit op's record fields: its MACs, its operands staged through the input and
+/// output buffers both ways (`rd` bytes read from DRAM, `wr` written), its lane actions.
+void fill_vector_record(const workload::Op& op, uint64_t rd, uint64_t wr, const Buffers& b, OpRecord& rec);
+
 /// The array's cycles for one op without DRAM stalls (GEMMs: the fold timing with the
 /// op's mask; other ops: the vector unit), for recompute policies (`cost: accelerator`).
 double op_cycles_estimate(const workload::Op& op, const SystolicSpec& s);
+
+/// One op's energy in pJ as the model would count it, for `energy_optimal`: the actions the
+/// model counts (fill_gemm_record, fill_vector_record) priced with the run's table, the DRAM
+/// bytes the mapping moves as bursts (the GEMM's traffic; a vector op's tensors once each),
+/// and the leakage of the array, its buffers and the DRAM over op_cycles_estimate. Left out:
+/// DRAM activates and precharges, refresh, and the stall cycles DRAM timing adds.
+class OpEnergyEstimate {
+ public:
+  OpEnergyEstimate(const SystolicSpec& s, const OpEnergyPrices& prices);
+  double operator()(const workload::OpGraph& g, const workload::Op& op) const;
+
+ private:
+  SystolicSpec m_spec;
+  Buffers m_buffers;
+  EnergyTable m_table;
+  uint64_t m_burst_bytes;
+  double m_read_burst_pj, m_write_burst_pj;
+  /// Leakage pJ per array cycle of everything but the PEs (buffers, vector lanes, DRAM
+  /// background), and of the whole PE array per PE type (index: DType).
+  double m_static_pj_per_cycle = 0;
+  std::vector<double> m_pe_pj_per_cycle;
+};
 
 }  // namespace bpsim::systolic

@@ -29,6 +29,10 @@ void register_systolic(Registry& r) {
     const systolic::SystolicSpec& spec = systolic::systolic_spec_of(params);
     return [spec](const workload::OpGraph&, const workload::Op& op) { return systolic::op_cycles_estimate(op, spec); };
   };
+  k.op_energy = [](const config::Values& params, const OpEnergyPrices& prices) -> workload::OpCostFn {
+    auto est = std::make_shared<const systolic::OpEnergyEstimate>(systolic::systolic_spec_of(params), prices);
+    return [est](const workload::OpGraph& g, const workload::Op& op) { return (*est)(g, op); };
+  };
   k.make = [](const BuildContext& ctx) -> std::unique_ptr<Accelerator> {
     systolic::SystolicSpec spec = systolic::systolic_spec_of(ctx.params);  // parsed once, shared with op_cost
     systolic::Buffers(spec).price(ctx.energy);

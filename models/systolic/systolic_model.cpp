@@ -266,17 +266,7 @@ void SystolicModel::run_vector(const workload::Op& op, OpRecord& rec) {
     wr += b;
   }
   end = std::max(end, t);
-  rec.macs = rec.macs_executed = op.macs;
-  rec.onchip_read_bytes = rd + wr;  // staged through the buffers both ways
-  rec.onchip_write_bytes = rd + wr;
-  const SystolicActions& A = systolic_actions();
-  rec.actions[A.vector_op] += op.flops ? op.flops : (op.elements ? op.elements : op.macs);
-  const memory::OnChipBuffer& in = m_buffers.operand[kInput];
-  const memory::OnChipBuffer& out = m_buffers.operand[kOutput];
-  in.write(rec.actions, rd);
-  in.read(rec.actions, rd);
-  out.write(rec.actions, wr);
-  out.read(rec.actions, wr);
+  fill_vector_record(op, rd, wr, m_buffers, rec);
   rec.extra["vector_cycles"] = cycles;
   close(rec, t0, end, cycles, cycles);
 }

@@ -91,6 +91,14 @@ struct BuildContext {
   memory::DramSystem& dram_device() const;
 };
 
+/// What a per-op energy estimate is priced with, made before the workload is built: the
+/// run's energy table with the DRAM's prices from its memory preset (memory::price_memory),
+/// and the bytes of one DRAM burst.
+struct OpEnergyPrices {
+  EnergyTable table;
+  uint64_t dram_burst_bytes = 64;
+};
+
 struct AcceleratorKind {
   std::string kind;
   std::string description;
@@ -103,6 +111,10 @@ struct AcceleratorKind {
   /// Optional: the model's estimate of one op's cycles under these `accelerator:` params,
   /// for recompute policies with `cost: accelerator` (made before the workload is built).
   std::function<workload::OpCostFn(const config::Values& params)> op_cost;
+  /// Optional: the model's estimate of one op's energy in pJ (its dynamic actions, its DRAM
+  /// bursts, and the leakage of its parts and of the DRAM over its cycles), for the
+  /// `energy_optimal` policy (docs/techniques.md); a kind without one is refused there.
+  std::function<workload::OpCostFn(const config::Values& params, const OpEnergyPrices& prices)> op_energy;
   /// It can replay a trace as it is read (BuildContext::stream), holding no op graph.
   bool streams_ops = false;
   /// ops.csv columns of its own, after the standard ones, from each op's `extra`.

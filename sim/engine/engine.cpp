@@ -112,7 +112,13 @@ RunSpec prepare(const std::string& config_path, const std::vector<std::string>& 
       return spec;
     }
     const workload::OpCostFn cost = spec.kind->op_cost ? spec.kind->op_cost(*spec.accelerator) : workload::OpCostFn{};
-    spec.workload = workload::load_workload(*wl, "workload", spec.run.seed, cost);
+    workload::OpCostFn energy;
+    if (spec.kind->op_energy) {
+      OpEnergyPrices prices{spec.energy};
+      prices.dram_burst_bytes = memory::price_memory(*spec.memory, prices.table);
+      energy = spec.kind->op_energy(*spec.accelerator, prices);
+    }
+    spec.workload = workload::load_workload(*wl, "workload", spec.run.seed, cost, energy);
     if (spec.workload->memory.framework != "none")  // a GPU's buffers, not the accelerator's
       throw InputError(wl->find("framework") ? wl->find("framework")->loc : wl->loc, "workload.framework",
                        "framework '" + spec.workload->memory.framework +

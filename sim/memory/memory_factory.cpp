@@ -31,9 +31,8 @@ std::vector<ActionDecl> memory_leakage_units() {
 
 LeakingPart dram_background() { return {"dram", dram_actions().background}; }
 
-std::unique_ptr<DramSystem> make_memory_system(const config::Values& memory, EnergyTable& prices,
-                                               const std::string& name) {
-  const DdrSpec spec = ddr_spec_from(memory);
+namespace {
+void price_dram(const DdrSpec& spec, EnergyTable& prices) {
   const DdrEnergy e = DdrEnergy::from(spec);
   const std::string src = fmt::format("DRAMPower formula from the IDD currents of memory preset '{}'", spec.name);
   const DramActions& a = dram_actions();
@@ -43,6 +42,19 @@ std::unique_ptr<DramSystem> make_memory_system(const config::Values& memory, Ene
   prices.set_price(a.wr_burst, e.wr_pj, src);
   prices.set_price(a.ref, e.ref_pj, src);
   prices.set_leakage(a.background, e.background_mw, src + " (IDD3N background)");
+}
+}  // namespace
+
+uint64_t price_memory(const config::Values& memory, EnergyTable& prices) {
+  const DdrSpec spec = ddr_spec_from(memory);
+  price_dram(spec, prices);
+  return spec.burst_bytes();
+}
+
+std::unique_ptr<DramSystem> make_memory_system(const config::Values& memory, EnergyTable& prices,
+                                               const std::string& name) {
+  const DdrSpec spec = ddr_spec_from(memory);
+  price_dram(spec, prices);
   return std::make_unique<DramSystem>(name.c_str(), spec);
 }
 

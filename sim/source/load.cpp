@@ -214,7 +214,7 @@ static std::shared_ptr<OpGraph> load_external(const config::Node& section, const
 }
 
 std::shared_ptr<OpGraph> load_workload(const config::Node& section, const std::string& key_path, uint64_t seed,
-                                       const OpCostFn& accelerator_cost) {
+                                       const OpCostFn& accelerator_cost, const OpCostFn& accelerator_energy) {
   config::expect_map(section, key_path);
   if (auto g = load_external(section, key_path)) return g;
   config::Node rest = section;
@@ -240,7 +240,8 @@ std::shared_ptr<OpGraph> load_workload(const config::Node& section, const std::s
   if (p.allocator) net.allocator = *p.allocator;
   if (section.find("gpu")) net.gpu = p.gpu;
   if (const config::Node* t = section.find("training")) overlay_training(net.training, p.training, *t);
-  const std::unique_ptr<const Policy> policy = policy_of(section, key_path, PolicyContext{seed, accelerator_cost});
+  const std::unique_ptr<const Policy> policy =
+      policy_of(section, key_path, PolicyContext{seed, accelerator_cost, accelerator_energy});
   auto g = std::make_shared<OpGraph>(build_step(net, *policy));
   if (const config::Node* m = section.find("masks")) {
     const std::string path = config::resolve_path(*m);

@@ -32,7 +32,8 @@ config::Node command_line_section(const std::string& spec, int64_t batch,
 /// (`scalesim:`). Throws InputError on bad input.
 /// `accelerator_cost`: the target model's own estimate of one op (cycles), used by the
 /// recompute policies with `cost: accelerator`; empty when the model gives none.
+/// `accelerator_energy`: its estimate of one op's energy (pJ), for `energy_optimal`.
 std::shared_ptr<OpGraph> load_workload(const config::Node& section, const std::string& key_path, uint64_t seed,
-                                       const OpCostFn& accelerator_cost = {});
+                                       const OpCostFn& accelerator_cost = {}, const OpCostFn& accelerator_energy = {});
 
 }  // namespace bpsim::workload

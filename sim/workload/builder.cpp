@@ -16,9 +16,15 @@ namespace bpsim::workload {
 OpGraph build_step(const NetSpec& net, const Policy& policy) {
   check_framework_policy(net, policy.name());
   const NetPlan plan = plan_network(net);
+  if (net.training.learner.kind == LearnerKind::enkf) {  // no backward: its own step (training_learner.h)
+    OpGraph g = build_enkf_step(net, plan, policy.name());
+    account_memory(g);
+    return g;
+  }
   std::vector<int> op_node;
   OpGraph g = build_with_segments(net, plan, policy.plan(net, plan), &op_node);
   policy.apply(g, plan, op_node);
+  apply_precision(g, net, plan);  // after the policy's rewrites, which index ops by op_node
   g.memory.policy = policy.name();
   account_memory(g);
   apply_allocator(g, net);

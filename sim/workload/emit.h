@@ -12,6 +12,11 @@
 
 namespace bpsim::workload {
 
+/// Appends an op to `g`: its deps are the last writers (`producer`) of the tensors it reads,
+/// and it becomes the last writer of those it writes. Its dtype is left to the caller.
+Op& append_op(OpGraph& g, std::map<uint32_t, uint32_t>& producer, const std::string& name, const std::string& layer,
+              Phase ph, OpKind kind, std::vector<uint32_t> reads, std::vector<uint32_t> writes);
+
 /// Tensors one node's forward produced that its backward reads.
 struct NodeCtx {
   std::vector<uint32_t> in;  ///< input tensors (the network input for node -1)

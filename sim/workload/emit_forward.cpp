@@ -47,25 +47,31 @@ DType StepEmitter::dtype_of(uint32_t t) const {
   return it != m_dtype.end() ? it->second : m_net.dtype;
 }
 
-Op& StepEmitter::op(const std::string& name, const std::string& layer, Phase ph, OpKind kind,
-                    std::vector<uint32_t> reads, std::vector<uint32_t> writes) {
+Op& append_op(OpGraph& g, std::map<uint32_t, uint32_t>& producer, const std::string& name, const std::string& layer,
+              Phase ph, OpKind kind, std::vector<uint32_t> reads, std::vector<uint32_t> writes) {
   Op o;
-  o.id = static_cast<uint32_t>(m_g.ops.size());
+  o.id = static_cast<uint32_t>(g.ops.size());
   o.name = name;
   o.layer = layer;
   o.phase = ph;
   o.kind = kind;
-  o.dtype = m_cur;
   o.reads = std::move(reads);
   o.writes = std::move(writes);
   for (uint32_t t : o.reads) {
-    auto it = m_producer.find(t);
-    if (it != m_producer.end() && std::find(o.deps.begin(), o.deps.end(), it->second) == o.deps.end())
+    auto it = producer.find(t);
+    if (it != producer.end() && std::find(o.deps.begin(), o.deps.end(), it->second) == o.deps.end())
       o.deps.push_back(it->second);
   }
-  for (uint32_t t : o.writes) m_producer[t] = o.id;
-  m_g.ops.push_back(std::move(o));
-  return m_g.ops.back();
+  for (uint32_t t : o.writes) producer[t] = o.id;
+  g.ops.push_back(std::move(o));
+  return g.ops.back();
+}
+
+Op& StepEmitter::op(const std::string& name, const std::string& layer, Phase ph, OpKind kind,
+                    std::vector<uint32_t> reads, std::vector<uint32_t> writes) {
+  Op& o = append_op(m_g, m_producer, name, layer, ph, kind, std::move(reads), std::move(writes));
+  o.dtype = m_cur;
+  return o;
 }
 
 void StepEmitter::params_of(size_t i) {

@@ -17,6 +17,7 @@ PolicyRegistry::PolicyRegistry() {
   register_sparse_policies(entries);
   register_confidence_policies(entries);
   register_reversible_policies(entries);
+  register_energy_policies(entries);
   for (const Entry& e : entries) m_names.push_back(e.params->name());
   for (const Entry& e : entries) {
     const std::string& name = e.params->name();

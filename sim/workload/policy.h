@@ -37,8 +37,9 @@ class Policy {
 
 /// What a policy may take from the run rather than from its parameters.
 struct PolicyContext {
-  uint64_t seed = 1;          ///< run.seed: confidence_skip's draw
-  OpCostFn accelerator_cost;  ///< `cost: accelerator`: the target model's per-op estimate; empty when it gives none
+  uint64_t seed = 1;            ///< run.seed: confidence_skip's draw
+  OpCostFn accelerator_cost;    ///< `cost: accelerator`: the target model's per-op estimate; empty when it gives none
+  OpCostFn accelerator_energy;  ///< energy_optimal: the target model's per-op energy (pJ); empty when it gives none
 };
 
 /// One registered kind.
@@ -104,6 +105,7 @@ void register_recompute_policies(std::vector<PolicyRegistry::Entry>& out);
 void register_sparse_policies(std::vector<PolicyRegistry::Entry>& out);
 void register_confidence_policies(std::vector<PolicyRegistry::Entry>& out);
 void register_reversible_policies(std::vector<PolicyRegistry::Entry>& out);
+void register_energy_policies(std::vector<PolicyRegistry::Entry>& out);
 
 /// The one building path. `node`: the policy map ({kind: K, K's keys}; null means kind
 /// none). `defaults`, when given, is a map of K's keys used where `node` does not give them

@@ -5,12 +5,17 @@
 /// technique.
 #include "sim/core/binder.h"
 #include "sim/core/config_node.h"
+#include "sim/workload/training_learner.h"
+#include "sim/workload/training_precision.h"
 
 namespace bpsim::workload {
 
 /// One member per technique (its own struct, header and binder); a default-built member is
 /// the technique turned off.
-struct TrainingSpec {};
+struct TrainingSpec {
+  LearnerSpec learner;      ///< training_learner.h: backprop, or ensemble Kalman inversion
+  PrecisionSpec precision;  ///< training_precision.h: neuron groups at a wider dtype
+};
 
 /// The `training:` keys, declared once (the spec's and the workload section's).
 const config::Binder<TrainingSpec>& training_binder();
