@@ -463,7 +463,7 @@ std::string summary_table(const json& r) {
   return s;
 }
 
-std::string run_warnings(const json& r) {
+std::string run_warnings(const json& r, const std::string& idle_words) {
   const json& t = r["totals"];
   const uint64_t cycles = t["cycles"].get<uint64_t>();
   std::string s;
@@ -480,8 +480,8 @@ std::string run_warnings(const json& r) {
     const double share = u->get<double>();
     if (share < 0.1)
       // Two significant digits, not one decimal: a PIM step's 0.00012 % is not "0.0%".
-      s += fmt::format("warning: utilisation {}% of the peak MAC rate (totals.utilisation): the array is mostly idle\n",
-                       units::number(100.0 * share, 2));
+      s += fmt::format("warning: utilisation {}% of the peak MAC rate (totals.utilisation): {}\n",
+                       units::number(100.0 * share, 2), idle_words);
   }
   return s;
 }

@@ -147,7 +147,9 @@ std::string summary_table(const nlohmann::json& report);
 /// One line per figure of the run that says its hardware mostly waited (empty when none):
 /// stall cycles above half the cycles (totals.stall_cycles) or utilisation below 10%
 /// (totals.utilisation), each from the report's own totals (docs/report.md defines them).
-std::string run_warnings(const nlohmann::json& report);
+/// `idle_words`: the model's words for its peak's hardware left idle (AcceleratorKind::idle_words).
+std::string run_warnings(const nlohmann::json& report,
+                         const std::string& idle_words = "the compute units are mostly idle");
 
 /// The ops of a run whose records are not kept in memory (a streamed trace, or any run
 /// whose report leaves out its op entries: run.report_ops, docs/report.md): each op's CSV

@@ -301,7 +301,10 @@ TEST_CASE("report: the console warns when stalls pass half the cycles or utilisa
         "waits on memory more than it computes\n");
   CHECK(run_warnings(totals(1000, 0, 0.1)).empty());  // 10% is not below 10%
   CHECK(run_warnings(totals(1000, 0, 0.042)) ==
-        "warning: utilisation 4.2% of the peak MAC rate (totals.utilisation): the array is mostly idle\n");
+        "warning: utilisation 4.2% of the peak MAC rate (totals.utilisation): the compute units are mostly idle\n");
+  // The model's words for what its peak counts (AcceleratorKind::idle_words).
+  CHECK(run_warnings(totals(1000, 0, 0.042), "the clusters are mostly idle") ==
+        "warning: utilisation 4.2% of the peak MAC rate (totals.utilisation): the clusters are mostly idle\n");
   // A report without the figures (or with null: no MAC units) warns of nothing.
   nlohmann::json none = totals(1000, 0, 0);
   none["totals"]["utilisation"] = nullptr;
