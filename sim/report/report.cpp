@@ -308,9 +308,6 @@ Pointers pointers_of(const CsvColumns& columns) {
   return out;
 }
 
-/// Appends `s` to a CSV text.
-void append(CsvText& out, std::string_view s) { out.append(s.data(), s.data() + s.size()); }
-
 /// The value at `p` in `extra`, else in `shared` (OpRecord::shared_extra; may be null), else null.
 const json* extra_at(const json& extra, const json* shared, const json::json_pointer& p) {
   for (const json* j : {&extra, shared})
@@ -320,21 +317,21 @@ const json* extra_at(const json& extra, const json* shared, const json::json_poi
 
 /// Appends the model's columns of one op, ",v1,v2…" from its extra and shared extra (empty
 /// where it has none).
-void csv_extra(CsvText& out, const json& extra, const json* shared, const Pointers& at) {
+void csv_extra(std::string& out, const json& extra, const json* shared, const Pointers& at) {
   for (const json::json_pointer& p : at) {
-    out.push_back(',');
+    out += ',';
     const json* found = extra_at(extra, shared, p);
     if (!found) continue;
     const json& v = *found;
-    if (v.is_string()) append(out, csv_field(v.get_ref<const std::string&>()));
+    if (v.is_string()) out += csv_field(v.get_ref<const std::string&>());
     else if (v.is_number_float()) fmt::format_to(std::back_inserter(out), "{:.6g}", v.get<double>());
-    else append(out, csv_field(v.dump()));
+    else out += csv_field(v.dump());
   }
 }
 
 /// Appends ",v" (",v" empty where the figure is undefined).
-void csv_figure(CsvText& out, const std::optional<double>& v) {
-  out.push_back(',');
+void csv_figure(std::string& out, const std::optional<double>& v) {
+  out += ',';
   if (v) fmt::format_to(std::back_inserter(out), FMT_COMPILE("{:.6g}"), *v);
 }
 
@@ -348,7 +345,7 @@ struct CsvOp {
 
 /// Appends one op's row: the model's columns are `tail` where given, else read from `extra`
 /// and `shared` through `at`.
-void csv_row(CsvText& out, const CsvOp& op, const json& extra, const json* shared, const Pointers& at,
+void csv_row(std::string& out, const CsvOp& op, const json& extra, const json* shared, const Pointers& at,
              const std::string* tail = nullptr) {
   static_assert(kCounts == 9, "one field per count below");
   const auto& counts = op.counts;
@@ -359,9 +356,9 @@ void csv_row(CsvText& out, const CsvOp& op, const json& extra, const json* share
   const Derived& d = op.f.derived;
   for (const auto* v : {&d.utilisation, &d.dram_gbps, &d.onchip_gbps, &d.macs_per_dram_byte, &d.gmacs_per_s})
     csv_figure(out, *v);
-  if (tail) append(out, *tail);
+  if (tail) out += *tail;
   else if (!at.empty()) csv_extra(out, extra, shared, at);
-  out.push_back('\n');
+  out += '\n';
 }
 
 /// report.json is dump(2) of the report: an op entry sits at depth 2 of it.
@@ -372,9 +369,8 @@ constexpr int kOpIndent = 4;
 namespace {
 
 /// ops.csv of `report`, handed to `emit` a block of rows at a time (about 1 MiB).
-void each_csv_block(const json& report, const CsvColumns& columns, const std::function<void(const CsvText&)>& emit) {
-  CsvText out;
-  append(out, csv_header(columns));
+void each_csv_block(const json& report, const CsvColumns& columns, const std::function<void(std::string&)>& emit) {
+  std::string out = csv_header(columns);
   const Pointers at = pointers_of(columns);
   const json none = json::object();
   const Rates rates = rates_of(report);
@@ -397,13 +393,13 @@ void each_csv_block(const json& report, const CsvColumns& columns, const std::fu
 
 std::string ops_csv(const json& report, const CsvColumns& columns) {
   std::string all;
-  each_csv_block(report, columns, [&all](const CsvText& block) { all.append(block.data(), block.size()); });
+  each_csv_block(report, columns, [&all](std::string& block) { all += block; });
   return all;
 }
 
 void write_ops_csv(std::ostream& out, const json& report, const CsvColumns& columns) {
   each_csv_block(report, columns,
-                 [&out](const CsvText& block) { out.write(block.data(), std::streamsize(block.size())); });
+                 [&out](std::string& block) { out.write(block.data(), std::streamsize(block.size())); });
 }
 
 namespace {
@@ -671,9 +667,9 @@ void OpSpill::add(const OpRecord& r, const OpFigures& f) {
                    [&](const json::json_pointer& p) { return r.extra.is_object() && r.extra.contains(p); })) {
     auto it = m_shared_tails.find(r.shared_extra);
     if (it == m_shared_tails.end() && m_shared_tails.size() < kSharedTails) {
-      CsvText t;
+      std::string t;
       csv_extra(t, json::object(), r.shared_extra.get(), m_pointers);
-      it = m_shared_tails.emplace(r.shared_extra, fmt::to_string(t)).first;
+      it = m_shared_tails.emplace(r.shared_extra, std::move(t)).first;
     }
     if (it != m_shared_tails.end()) tail = &it->second;
   }

@@ -11,7 +11,6 @@
 
 #include <optional>
 
-#include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include "sim/core/energy.h"
@@ -148,9 +147,6 @@ struct CsvColumn {
   std::string extra_pointer;
 };
 using CsvColumns = std::vector<CsvColumn>;
-/// ops.csv text as it is formatted: fmt's buffer, which grows without zero-filling (a string
-/// written through fmt is resized, and zeroed, on every field).
-using CsvText = fmt::memory_buffer;
 
 /// One row per op, in the order of report["ops"].
 std::string ops_csv(const nlohmann::json& report, const CsvColumns& columns = {});
@@ -196,8 +192,7 @@ class OpSpill {
   /// (OpRecord::shared_extra), per shared object: those ops' rows end alike.
   std::map<std::shared_ptr<const nlohmann::json>, std::string> m_shared_tails;
   uint64_t m_count = 0;
-  std::string m_buf;
-  CsvText m_row;
+  std::string m_buf, m_row;
 };
 
 /// Writes report.json and ops.csv into `dir`: both are written in full under temporary
