@@ -8,6 +8,7 @@ namespace bpsim {
 void register_mesh(Registry& r) {
   AcceleratorKind k;
   k.kind = "mesh";
+  k.idle_words = "the clusters are mostly idle";  // peak_macs_per_cycle counts them
   k.description = "X×Y processor clusters on a coordinate-routed message mesh (training or synthetic traffic)";
   k.schema = mesh::mesh_schema();
   k.actions = mesh::mesh_actions().vocabulary.decls();

@@ -8,6 +8,7 @@ namespace bpsim {
 void register_pim(Registry& r) {
   AcceleratorKind k;
   k.kind = "pim";
+  k.idle_words = "the compute subarrays are mostly idle";  // peak_macs_per_cycle counts them
   k.description =
       "DRAM computing in its subarrays: charge-domain XNOR-accumulate, Ambit primitives, SIMDRAM bit-serial arithmetic";
   k.schema = pim::pim_schema();

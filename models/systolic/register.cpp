@@ -8,6 +8,7 @@ namespace bpsim {
 void register_systolic(Registry& r) {
   AcceleratorKind k;
   k.kind = "systolic";
+  k.idle_words = "the array is mostly idle";  // peak_macs_per_cycle counts them
   k.description = "R×C MAC array (ws/os/is, pipeline stages, SRAM tiling) with output-sparsity gating and skipping";
   k.schema = systolic::systolic_schema();
   k.actions = systolic::systolic_actions().vocabulary.decls();

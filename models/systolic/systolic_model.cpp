@@ -207,6 +207,19 @@ void SystolicModel::run_gemm(const workload::Op& op, OpRecord& rec) {
 uint64_t SystolicModel::compulsory_operand_bytes(const workload::Op& op, const GemmCost& c) const {
   // The unique elements of an operand: its tensor's (conv: the ifmap, not its im2col
   // copies), at most the GEMM view's; only the rows / columns still scheduled.
+  //
+  // Why the skipped case is a lower bound where the input is the GEMM's A itself (a = m·k,
+  // each row its own k elements: a linear layer, and a conv's dX = dY·W, whose A is dY):
+  // every needed output (i, j) needs all of row i of A. Row and element skipping leave one
+  // piece of needed_rows rows, read whole: needed_rows·k. Tile skipping keeps, in each block
+  // of `cols` output columns, len_b rows (SubGemm.m); the rows any block keeps must be read
+  // at least once, so A's reads are at least |∪_b rows_b| · k ≥ max_b len_b · k =
+  // needed_rows · k = a / m · needed_rows. The same holds for B's columns. So where this law
+  // fails under tile skipping (resnet18 / lenet5 examples with output_sparsity skip, tile),
+  // the bound is right and the traffic is short: cost_gemm scales the streamed operands by
+  // the kept-tile share f (the mean of len_b / m), which is what an operand re-read for every
+  // column block needs, but an operand read once for all blocks (dram_passes 1) needs the
+  // union, at least the largest block's rows.
   const workload::GemmDims& g = op.gemm;
   const auto elements = [&](size_t i) {
     return i < op.reads.size() ? tensor_bytes(op.reads[i]) * 8 / std::max(1u, workload::dtype_bits(op.dtype))

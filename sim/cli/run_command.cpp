@@ -147,7 +147,7 @@ int cmd_run(int argc, char* argv[]) {
   if (timeline_stdout) return kExitOk;
   if (!quiet) {
     std::cout << summary_table(report);
-    std::cerr << run_warnings(report);
+    std::cerr << run_warnings(report, spec.kind->idle_words);
   }
   std::cout << "report: " << (dir / "report.json").string() << "\n";
   return kExitOk;

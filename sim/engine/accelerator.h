@@ -102,6 +102,9 @@ struct OpEnergyPrices {
 struct AcceleratorKind {
   std::string kind;
   std::string description;
+  /// The console's words when a run uses little of peak_macs_per_cycle, naming the hardware
+  /// that peak counts ("the array is mostly idle"): a peak means different parts in each model.
+  std::string idle_words = "the compute units are mostly idle";
   std::shared_ptr<const config::Schema> schema;  ///< its `accelerator:` parameters (without `kind`)
   std::vector<ActionDecl> actions;               ///< energy actions it counts
   std::vector<ActionDecl> leakage;               ///< leakage units its parts are priced in (energy.leakage_mw keys)

@@ -7,11 +7,13 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <tuple>
 #include <utility>
 
 #include "sim/core/output_files.h"
 #include "sim/core/units.h"
 
+#include "sim/report/report.h"
 #include "sim/report/timeline_trace.h"
 
 namespace bpsim {
@@ -118,6 +120,11 @@ const char* phase_color(const std::string& phase) {
   const auto it = kColors.find(phase);
   return it == kColors.end() ? "#9c755f" : it->second;
 }
+
+/// Up to this many ops (memory steps, layers, roofline points) a run's page draws each one;
+/// past it, neighbours too close to tell apart are merged (each section says how), so the
+/// page of a run of 240,000 ops stays a few hundred kB.
+constexpr size_t kMergeFrom = 2000;
 
 const char* const kPhaseOrder[] = {"forward", "backward_data", "backward_weight", "recompute", "update"};
 
@@ -351,13 +358,33 @@ std::string memory_section(const json& r, const HtmlRunExtras& x) {
   }
   s += time_axis(f, r["totals"]["seconds"].get<double>());
   auto ypos = [&](double b) { return f.top + f.ph() - b / ymax * f.ph(); };
+  // Each op is a step at its live bytes. Past kMergeFrom such ops, steps narrower than half
+  // a pixel that follow one another are drawn as one at the highest live bytes among them
+  // (as the timeline merges narrow ops), so a huge run's page stays small.
+  size_t stepped = 0, drawn = 0;
+  for (size_t i = 0; i < ops.size() && i < x.live.size(); ++i) stepped += x.live[i].has_value();
+  const bool merge = stepped > kMergeFrom;
   std::string pts;
+  double bx0 = 0, bx1 = -1;
+  uint64_t by = 0;
+  auto flush = [&] {
+    if (bx1 < bx0) return;
+    pts += fmt::format("{:.2f},{:.2f} {:.2f},{:.2f} ", bx0, ypos(double(by)), bx1, ypos(double(by)));
+    ++drawn;
+  };
   for (size_t i = 0; i < ops.size() && i < x.live.size(); ++i) {
     if (!x.live[i]) continue;
     const double x0 = f.left + double(ops[i]["start_cycle"].get<uint64_t>()) / cycles * f.pw();
     const double x1 = x0 + double(ops[i]["cycles"].get<uint64_t>()) / cycles * f.pw();
-    pts += fmt::format("{:.2f},{:.2f} {:.2f},{:.2f} ", x0, ypos(double(*x.live[i])), x1, ypos(double(*x.live[i])));
+    if (merge && bx1 >= bx0 && x1 - x0 < 0.5 && bx1 - bx0 < 0.5 && x0 - bx1 < 0.5) {
+      bx1 = std::max(bx1, x1);
+      by = std::max(by, *x.live[i]);
+      continue;
+    }
+    flush();
+    bx0 = x0, bx1 = x1, by = *x.live[i];
   }
+  flush();
   s += "<polyline fill=\"none\" stroke=\"#333\" stroke-width=\"1.5\" points=\"" + pts + "\"/>";
   s += fmt::format(
       "<line x1=\"{0}\" x2=\"{1}\" y1=\"{2:.1f}\" y2=\"{2:.1f}\" stroke=\"#333\" stroke-dasharray=\"4 3\"/>"
@@ -370,31 +397,33 @@ std::string memory_section(const json& r, const HtmlRunExtras& x) {
         f.left, f.left + f.pw(), ypos(double(*x.budget_bytes)), ypos(double(*x.budget_bytes)) - 3);
   s += "</svg>\n" + phase_legend(r);
   s += "<p class=\"note\">Live bytes while each op runs (activations, gradients and workspaces by the liveness walk; "
-       "weights, the input and optimizer state are not counted), at the op's simulated time.</p>\n";
+       "weights, the input and optimizer state are not counted), at the op's simulated time.";
+  if (drawn < stepped)
+    s += fmt::format(
+        " The {} ops are drawn as {} steps: ops narrower than half a pixel that follow one another are "
+        "one step at the highest live bytes among them.",
+        grouped(stepped), grouped(drawn));
+  s += "</p>\n";
   return s;
 }
 
-/// A roofline point of one op: MACs per DRAM byte and GMAC/s (the report's, else computed
-/// the same way); none for an op without DRAM bytes, cycles or MACs.
-std::optional<std::pair<double, double>> roof_point(const json& o, double ghz) {
-  const uint64_t bytes = o["dram_read_bytes"].get<uint64_t>() + o["dram_write_bytes"].get<uint64_t>();
-  const uint64_t cycles = o["cycles"].get<uint64_t>(), macs = o["macs_executed"].get<uint64_t>();
-  if (!bytes || !cycles || !macs) return std::nullopt;
-  const double x = o.contains("macs_per_dram_byte") && o["macs_per_dram_byte"].is_number()
-                       ? o["macs_per_dram_byte"].get<double>()
-                       : double(macs) / double(bytes);
-  const double y = o.contains("gmacs_per_s") && o["gmacs_per_s"].is_number() ? o["gmacs_per_s"].get<double>()
-                                                                             : double(macs) / double(cycles) * ghz;
-  return std::make_pair(x, y);
+/// A roofline point of one op: MACs per DRAM byte and GMAC/s (op_figures: report.json's
+/// figures); none for an op without DRAM bytes, cycles or MACs.
+std::optional<std::pair<double, double>> roof_point(const json& o, const Rates& rates) {
+  const Derived d = op_figures(rates, o);
+  if (!d.macs_per_dram_byte || !d.gmacs_per_s || o["macs_executed"].get<uint64_t>() == 0) return std::nullopt;
+  return std::make_pair(*d.macs_per_dram_byte, *d.gmacs_per_s);
 }
 
 std::string roofline_section(const json& r) {
   std::string s = "<h2 id=\"roofline\">Roofline</h2>";
   const json& ops = r.contains("ops") ? r["ops"] : json::array();
-  const double ghz = r["clock_ghz"].get<double>();
   std::vector<std::pair<std::pair<double, double>, size_t>> pts;
-  for (size_t i = 0; i < ops.size(); ++i)
-    if (auto p = roof_point(ops[i], ghz)) pts.emplace_back(*p, i);
+  if (!ops.empty()) {
+    const Rates rates = rates_of(r);
+    for (size_t i = 0; i < ops.size(); ++i)
+      if (auto p = roof_point(ops[i], rates)) pts.emplace_back(*p, i);
+  }
   // The roofs: the report's roofline section, else the DRAM's peak from its stats.
   std::optional<double> peak_gmacs, peak_gbps;
   if (r.contains("roofline")) {
@@ -450,15 +479,38 @@ std::string roofline_section(const json& r) {
     s += "<polyline fill=\"none\" stroke=\"#c00\" stroke-width=\"1.5\" points=\"" + roof +
          "\"><title>roof</title></polyline>";
   }
-  for (const auto& [p, i] : pts)
+  // Past kMergeFrom points, the ops of one phase whose points fall on the same pixel are
+  // one circle (its title says how many).
+  const bool merge = pts.size() > kMergeFrom;
+  std::map<std::tuple<long, long, std::string>, size_t> at_pixel;  // → index in `circles`
+  std::vector<std::pair<size_t, size_t>> circles;                  // (first of pts, ops there)
+  for (size_t n = 0; n < pts.size(); ++n) {
+    if (!merge) {
+      circles.emplace_back(n, 1);
+      continue;
+    }
+    const auto [p, i] = pts[n];
+    const auto [it, fresh] = at_pixel.try_emplace(
+        {std::lround(px(p.first)), std::lround(py(p.second)), ops[i]["phase"].get<std::string>()}, circles.size());
+    if (fresh) circles.emplace_back(n, 0);
+    ++circles[it->second].second;
+  }
+  for (const auto& [n, count] : circles) {
+    const auto& [p, i] = pts[n];
+    const std::string what = count == 1 ? ops[i]["name"].get<std::string>()
+                                        : fmt::format("{} ops from {}", count, ops[i]["name"].get<std::string>());
     s += fmt::format(
         "<circle cx=\"{:.1f}\" cy=\"{:.1f}\" r=\"3.5\" fill=\"{}\" opacity=\"0.8\"><title>{}: {:.4g} MAC/B, "
         "{:.4g} GMAC/s</title></circle>",
-        px(p.first), py(p.second), phase_color(ops[i]["phase"].get<std::string>()),
-        esc(ops[i]["name"].get<std::string>()), p.first, p.second);
+        px(p.first), py(p.second), phase_color(ops[i]["phase"].get<std::string>()), esc(what), p.first, p.second);
+  }
   s += "</svg>\n" + phase_legend(r);
   s += "<p class=\"note\">One point per op that moves DRAM bytes and executes MACs (" + std::to_string(pts.size()) +
-       " of " + std::to_string(ops.size()) + "). The red line is the roof: DRAM peak bandwidth × intensity" +
+       " of " + std::to_string(ops.size()) + ")" +
+       (circles.size() < pts.size()
+            ? fmt::format(", drawn as {} circles: ops of one phase on the same pixel are one", circles.size())
+            : std::string()) +
+       ". The red line is the roof: DRAM peak bandwidth × intensity" +
        (peak_gmacs ? ", capped by the peak compute rate" : " (the report gives no compute peak)") + ".</p>\n";
   return s;
 }
@@ -492,13 +544,50 @@ std::string layer_section(const json& r, const HtmlRunExtras& x) {
   }
   uint64_t total = 0;
   for (const auto& [k, w] : rows) total += w.cycles;
+  // Past kMergeFrom layers, the kMergeFrom / 2 with the most cycles keep a row each and each
+  // run of other layers between them becomes one row "N layers: first … last" (their sums).
+  std::vector<std::pair<std::string, Row>> shown;
+  std::string merged_note;
+  if (order.size() <= kMergeFrom) {
+    for (const std::string& l : order) shown.emplace_back(l, rows[l]);
+  } else {
+    std::vector<size_t> by_cycles(order.size());
+    for (size_t i = 0; i < order.size(); ++i) by_cycles[i] = i;
+    std::stable_sort(by_cycles.begin(), by_cycles.end(),
+                     [&](size_t a, size_t b) { return rows[order[a]].cycles > rows[order[b]].cycles; });
+    std::vector<bool> keep(order.size(), false);
+    for (size_t i = 0; i < kMergeFrom / 2; ++i) keep[by_cycles[i]] = true;
+    size_t merged_rows = 0;
+    for (size_t i = 0; i < order.size();) {
+      if (keep[i]) {
+        shown.emplace_back(order[i], rows[order[i]]);
+        ++i;
+        continue;
+      }
+      Row sum;
+      const size_t first = i;
+      for (; i < order.size() && !keep[i]; ++i) {
+        const Row& w = rows[order[i]];
+        sum.ops += w.ops, sum.cycles += w.cycles, sum.macs += w.macs, sum.dram += w.dram, sum.stall += w.stall;
+        sum.energy += w.energy;
+      }
+      shown.emplace_back(
+          i - first == 1 ? order[first] : fmt::format("{} layers: {} … {}", i - first, order[first], order[i - 1]),
+          sum);
+      merged_rows += i - first > 1;
+    }
+    merged_note = fmt::format(
+        " This run has {} layers: the {} with the most cycles have a row each, and each run of other layers between "
+        "them is one row of their sums ({} such rows).",
+        grouped(order.size()), grouped(kMergeFrom / 2), grouped(merged_rows));
+  }
   s += "<p class=\"note\">Ops grouped by the layer they belong to (all phases), in order of first op; click a "
-       "column to sort. Sums of the ops' own figures (leakage included in each op's energy).</p>";
+       "column to sort. Sums of the ops' own figures (leakage included in each op's energy)." +
+       esc(merged_note) + "</p>";
   s += "<table class=\"sortable\" id=\"layer-table\"><thead><tr><th>layer</th><th>ops</th><th>cycles</th>"
        "<th>share of cycles</th><th>stall cycles</th><th>energy</th><th>MACs</th><th>DRAM "
        "bytes</th></tr></thead><tbody>\n";
-  for (const std::string& l : order) {
-    const Row& w = rows[l];
+  for (const auto& [l, w] : shown) {
     s += fmt::format(
         "<tr><td>{}</td><td>{}</td><td data-value=\"{}\">{}</td><td>{:.2f} %</td><td>{}</td><td "
         "data-value=\"{}\">{}</td>"

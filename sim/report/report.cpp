@@ -14,6 +14,8 @@
 #include <functional>
 #include <iterator>
 #include <optional>
+#include <sstream>
+#include <string_view>
 
 #include "sim/core/config_node.h"
 #include "sim/core/error.h"
@@ -81,6 +83,26 @@ void put_derived(json& j, const Derived& d) {
   put("onchip_gbps", d.onchip_gbps);
   put("macs_per_dram_byte", d.macs_per_dram_byte);
   put("gmacs_per_s", d.gmacs_per_s);
+}
+
+Rates rates_of(const json& report) {
+  const json& roof = report.at("roofline");
+  return {report.at("clock_ghz").get<double>(), roof.at("peak_macs_per_cycle").get<double>(),
+          roof.at("peak_dram_gbps").get<double>() * 1e9};
+}
+
+Derived op_figures(const Rates& rates, const json& op) {
+  if (const auto u = op.find("utilisation"); u != op.end()) {  // read back from report.json
+    auto figure = [&op](const char* key) {
+      const json& v = op.at(key);
+      return v.is_null() ? std::optional<double>() : v.get<double>();
+    };
+    return {figure("utilisation"), figure("dram_gbps"), figure("onchip_gbps"), figure("macs_per_dram_byte"),
+            figure("gmacs_per_s")};
+  }
+  auto count = [&op](const char* key) { return op.at(key).get<uint64_t>(); };
+  return derive(rates, count("cycles"), count("macs_executed"), count("dram_read_bytes") + count("dram_write_bytes"),
+                count("onchip_read_bytes") + count("onchip_write_bytes"));
 }
 
 namespace {
@@ -199,17 +221,16 @@ void ReportBuilder::add(const OpRecord& r) {
   const double e = dynamic + m_energy.static_pj(double(r.cycles) * m_seconds_per_cycle, nullptr);
   ph.sums.add(r, e);
   m_totals.add(r, 0.0);
-  const OpFigures f{e, derive_counts(m_rates, r.cycles, counts_of(r))};
-  if (m_sink) m_sink(r, f);
-  else m_ops.push_back(op_entry(r, f));
+  // Held ops keep no derived figures (op_figures derives them when they are written).
+  if (m_sink) m_sink(r, {e, derive_counts(m_rates, r.cycles, counts_of(r))});
+  else m_ops.push_back(op_entry(r, e));
 }
 
-json ReportBuilder::op_entry(const OpRecord& r, const OpFigures& f) {
-  json o = {{"name", r.name},     {"phase", r.phase},         {"kind", r.kind},  {"start_cycle", r.start_cycle},
-            {"cycles", r.cycles}, {"energy_pj", f.energy_pj}, {"layer", r.layer}};
+json ReportBuilder::op_entry(const OpRecord& r, double energy_pj) {
+  json o = {{"name", r.name},     {"phase", r.phase},       {"kind", r.kind},  {"start_cycle", r.start_cycle},
+            {"cycles", r.cycles}, {"energy_pj", energy_pj}, {"layer", r.layer}};
   const auto c = counts_of(r);
   for (size_t i = 0; i < kCounts; ++i) o[kCountKeys[i]] = c[i];
-  put_derived(o, f.derived);
   if (r.macs_skipped) o["skip_reason"] = r.skip_reason;
   if (json extra = reported_extra(r); !extra.empty()) o["extra"] = std::move(extra);
   return o;
@@ -345,25 +366,40 @@ constexpr int kOpIndent = 4;
 
 }  // namespace
 
-std::string ops_csv(const json& report, const CsvColumns& columns) {
+namespace {
+
+/// ops.csv of `report`, handed to `emit` a block of rows at a time (about 1 MiB).
+void each_csv_block(const json& report, const CsvColumns& columns, const std::function<void(std::string&)>& emit) {
   std::string out = csv_header(columns);
   const Pointers at = pointers_of(columns);
   const json none = json::object();
-  auto figure = [](const json& v) { return v.is_null() ? std::optional<double>() : v.get<double>(); };
+  const Rates rates = rates_of(report);
   for (const auto& o : report.at("ops")) {
     std::array<uint64_t, kCounts> counts{};
     for (size_t i = 0; i < kCounts; ++i) counts[i] = o[kCountKeys[i]].get<uint64_t>();
     const auto extra = o.find("extra");
-    const OpFigures f{o["energy_pj"].get<double>(),
-                      {figure(o["utilisation"]), figure(o["dram_gbps"]), figure(o["onchip_gbps"]),
-                       figure(o["macs_per_dram_byte"]), figure(o["gmacs_per_s"])}};
+    const OpFigures f{o["energy_pj"].get<double>(), op_figures(rates, o)};
     csv_row(out,
             {o["name"].get_ref<const std::string&>(), o["phase"].get_ref<const std::string&>(),
              o["kind"].get_ref<const std::string&>(), o["layer"].get_ref<const std::string&>(),
              o["start_cycle"].get<uint64_t>(), o["cycles"].get<uint64_t>(), counts, f},
             extra == o.end() ? none : *extra, nullptr, at);
+    if (out.size() >= (size_t(1) << 20)) emit(out), out.clear();
   }
-  return out;
+  emit(out);
+}
+
+}  // namespace
+
+std::string ops_csv(const json& report, const CsvColumns& columns) {
+  std::string all;
+  each_csv_block(report, columns, [&all](std::string& block) { all += block; });
+  return all;
+}
+
+void write_ops_csv(std::ostream& out, const json& report, const CsvColumns& columns) {
+  each_csv_block(report, columns,
+                 [&out](std::string& block) { out.write(block.data(), std::streamsize(block.size())); });
 }
 
 namespace {
@@ -463,7 +499,7 @@ std::string summary_table(const json& r) {
   return s;
 }
 
-std::string run_warnings(const json& r) {
+std::string run_warnings(const json& r, const std::string& idle_words) {
   const json& t = r["totals"];
   const uint64_t cycles = t["cycles"].get<uint64_t>();
   std::string s;
@@ -480,8 +516,8 @@ std::string run_warnings(const json& r) {
     const double share = u->get<double>();
     if (share < 0.1)
       // Two significant digits, not one decimal: a PIM step's 0.00012 % is not "0.0%".
-      s += fmt::format("warning: utilisation {}% of the peak MAC rate (totals.utilisation): the array is mostly idle\n",
-                       units::number(100.0 * share, 2));
+      s += fmt::format("warning: utilisation {}% of the peak MAC rate (totals.utilisation): {}\n",
+                       units::number(100.0 * share, 2), idle_words);
   }
   return s;
 }
@@ -578,6 +614,39 @@ void entry_text(std::string& o, const OpRecord& r, const OpFigures& f, bool firs
   o.append("\n").append(kOpIndent, ' ').append("}");
 }
 
+/// Appends a held op entry (ReportBuilder::op_entry) with its derived figures `d` as dump(2)
+/// of the report holding both writes it: the entry's keys and the figures' merged in sorted
+/// order, the entry not copied. `first`: the list's first entry (no separating comma).
+void append_held_entry(std::string& o, const json& op, const Derived& d, bool first) {
+  const std::pair<std::string_view, const std::optional<double>*> figures[] = {
+      {"dram_gbps", &d.dram_gbps},
+      {"gmacs_per_s", &d.gmacs_per_s},
+      {"macs_per_dram_byte", &d.macs_per_dram_byte},
+      {"onchip_gbps", &d.onchip_gbps},
+      {"utilisation", &d.utilisation}};
+  const std::string in(kOpIndent + 2, ' ');
+  bool first_key = true;
+  auto key = [&](std::string_view k) {  // an entry's keys are names: no character to escape
+    o.append(first_key ? "\n" : ",\n").append(in).append("\"").append(k).append("\": ");
+    first_key = false;
+  };
+  auto figure = [&](size_t i) {
+    key(figures[i].first);
+    o.append(*figures[i].second ? json(**figures[i].second).dump() : "null");
+  };
+  o.append(first ? "\n" : ",\n").append(kOpIndent, ' ').append("{");
+  size_t next = 0;
+  for (auto it = op.begin(); it != op.end(); ++it) {
+    const std::string_view k = it.key();
+    for (; next < std::size(figures) && figures[next].first <= k; ++next) figure(next);
+    if (next > 0 && figures[next - 1].first == k) continue;  // an entry read back with its figures
+    key(k);
+    append_json(o, *it, kOpIndent + 2);
+  }
+  for (; next < std::size(figures); ++next) figure(next);
+  o.append("\n").append(kOpIndent, ' ').append("}");
+}
+
 }  // namespace
 
 namespace {
@@ -623,7 +692,10 @@ void commit_pair(output::File& csv, output::File& report) {
 }
 }  // namespace
 
-std::string report_text(const json& report, const nlohmann::ordered_json* config) {
+namespace {
+
+/// dump(2) of `report` and a newline, with `config` (when given) in place of its "config".
+std::string dumped_text(const json& report, const nlohmann::ordered_json* config) {
   std::string text = report.dump(2) + "\n";
   if (!config) return text;
   // "config" is a key at depth 1: the only line starting with exactly two spaces and its
@@ -652,40 +724,82 @@ std::string report_text(const json& report, const nlohmann::ordered_json* config
   return text.replace(from, to - from, indented);
 }
 
+/// The text of `report` (which holds an empty "ops") and where in it its entries go: just
+/// after the "[" of "ops": [] ("ops" is a key at depth 1; keys are sorted).
+std::pair<std::string, size_t> text_around_ops(const json& report, const nlohmann::ordered_json* config) {
+  std::string text = dumped_text(report, config);
+  const std::string slot = "\n  \"ops\": []";
+  const size_t at = text.find(slot);
+  if (at == std::string::npos) throw std::logic_error("report without its ops slot");
+  return {std::move(text), at + slot.size() - 1};
+}
+
+}  // namespace
+
+void write_report_text(std::ostream& out, const json& report, const nlohmann::ordered_json* config) {
+  const auto ops = report.find("ops");
+  if (ops == report.end() || ops->empty()) {
+    out << dumped_text(report, config);
+    return;
+  }
+  // The report around an empty op list (its other keys copied, the ops not), then the
+  // entries a block at a time, each with its figures derived as it is written.
+  json rest = json::object();
+  for (auto it = report.begin(); it != report.end(); ++it)
+    if (it.key() != "ops") rest[it.key()] = *it;
+  rest["ops"] = json::array();
+  const auto [text, at] = text_around_ops(rest, config);
+  out.write(text.data(), std::streamsize(at));
+  const Rates rates = rates_of(report);
+  std::string block;
+  bool first = true;
+  for (const json& o : *ops) {
+    append_held_entry(block, o, op_figures(rates, o), first);
+    first = false;
+    if (block.size() >= (size_t(1) << 20)) out.write(block.data(), std::streamsize(block.size())), block.clear();
+  }
+  block += "\n  ";
+  out.write(block.data(), std::streamsize(block.size()));
+  out.write(text.data() + at, std::streamsize(text.size() - at));
+}
+
+std::string report_text(const json& report, const nlohmann::ordered_json* config) {
+  std::ostringstream out;
+  write_report_text(out, report, config);
+  return std::move(out).str();
+}
+
 void write_report_files(const json& report, const std::string& dir, OpSpill* spill, const CsvColumns& columns,
                         const nlohmann::ordered_json* config) {
   output::File json_file(fs::path(dir) / "report.json", size_t(1) << 20);
   std::ostream& out = json_file.out();
   if (!spill) {
     output::File csv(fs::path(dir) / "ops.csv", size_t(1) << 20);
-    csv.out() << ops_csv(report, columns);
-    out << report_text(report, config);
+    write_ops_csv(csv.out(), report, columns);
+    write_report_text(out, report, config);
     commit_pair(csv, json_file);
     return;
   }
   if (!spill->entries()) {  // the ops are in ops.csv alone
     json r = report;
     r["op_count"] = spill->m_count;
-    out << report_text(r, config);
+    write_report_text(out, r, config);
     commit_pair(spill->m_csv, json_file);
     return;
   }
   spill->m_ops->close();  // a failed spill write is reported here, with its reason
   // The report with an empty op list, its "[]" replaced by the spilled entries: the same
-  // bytes as dump(2) of the report holding them (keys are sorted; "ops" is at depth 1).
+  // bytes as dump(2) of the report holding them.
   json r = report;
   r["ops"] = json::array();
-  const std::string text = report_text(r, config);
-  const std::string slot = "\n  \"ops\": []";
-  const size_t at = text.find(slot);
-  if (at == std::string::npos) throw std::logic_error("report without its ops slot");
-  out << text.substr(0, at + slot.size() - 1);
+  const auto [text, at] = text_around_ops(r, config);
+  out.write(text.data(), std::streamsize(at));
   if (spill->m_count) {
     std::ifstream in(spill->m_ops->temp_path(), std::ios::binary);
     if (!in) throw std::runtime_error("cannot read back " + spill->m_ops->temp_path().string());
     out << in.rdbuf() << "\n  ";
   }
-  out << text.substr(at + slot.size() - 1);
+  out.write(text.data() + at, std::streamsize(text.size() - at));
   commit_pair(spill->m_csv, json_file);
 }
 

@@ -3,6 +3,7 @@
 #include <array>
 #include <cstdint>
 #include <functional>
+#include <iosfwd>
 #include <map>
 #include <memory>
 #include <string>
@@ -61,6 +62,14 @@ Derived derive(const Rates& rates, uint64_t cycles, uint64_t macs_executed, uint
 /// Sets the Derived keys of `j` (null where a figure is undefined).
 void put_derived(nlohmann::json& j, const Derived& d);
 
+/// The rates a finished report was built with: its clock_ghz and its roofline's peaks.
+Rates rates_of(const nlohmann::json& report);
+/// The derived figures of one of a report's op entries. The entries ReportBuilder::finish
+/// returns carry none (a run of many ops would hold five numbers more per op): they are
+/// derived here, from the entry's counts, whenever an entry is written (report.json, ops.csv,
+/// report.html, the timeline). An entry read back from report.json has them: those are used.
+Derived op_figures(const Rates& rates, const nlohmann::json& op);
+
 /// What the report adds to an op's record: its energy and derived figures.
 struct OpFigures {
   double energy_pj = 0;
@@ -93,10 +102,12 @@ class ReportBuilder {
   using OpSink = std::function<void(const OpRecord& r, const OpFigures& f)>;
   ReportBuilder(const EnergyTable& energy, const Rates& rates, OpSink sink = {});
   void add(const OpRecord& r);
-  /// The report (docs/report.md's contract); call once, after the last add.
+  /// The report (docs/report.md's contract); call once, after the last add. Its op entries
+  /// hold no derived figures (op_figures derives them as they are written).
   nlohmann::json finish(const ReportInputs& in);
-  /// One entry of the report's "ops".
-  static nlohmann::json op_entry(const OpRecord& r, const OpFigures& f);
+  /// One entry of the report's "ops" as the report holds it in memory: the record's own
+  /// fields and its energy, without the derived figures.
+  static nlohmann::json op_entry(const OpRecord& r, double energy_pj);
 
  private:
   struct Sums {
@@ -139,6 +150,8 @@ using CsvColumns = std::vector<CsvColumn>;
 
 /// One row per op, in the order of report["ops"].
 std::string ops_csv(const nlohmann::json& report, const CsvColumns& columns = {});
+/// ops_csv's bytes written to `out` a few rows at a time.
+void write_ops_csv(std::ostream& out, const nlohmann::json& report, const CsvColumns& columns = {});
 
 /// The readable summary printed by `bpsim run`: times, energies, bytes and clocks in the
 /// units of sim/core/units.h, the model's "network" figures as lines of words.
@@ -147,7 +160,9 @@ std::string summary_table(const nlohmann::json& report);
 /// One line per figure of the run that says its hardware mostly waited (empty when none):
 /// stall cycles above half the cycles (totals.stall_cycles) or utilisation below 10%
 /// (totals.utilisation), each from the report's own totals (docs/report.md defines them).
-std::string run_warnings(const nlohmann::json& report);
+/// `idle_words`: the model's words for its peak's hardware left idle (AcceleratorKind::idle_words).
+std::string run_warnings(const nlohmann::json& report,
+                         const std::string& idle_words = "the compute units are mostly idle");
 
 /// The ops of a run whose records are not kept in memory (a streamed trace, or any run
 /// whose report leaves out its op entries: run.report_ops, docs/report.md): each op's CSV
@@ -194,7 +209,11 @@ void write_report_files(const nlohmann::json& report, const std::string& dir, Op
                         const CsvColumns& columns = {}, const nlohmann::ordered_json* config = nullptr);
 
 /// report.json's text: dump(2) of `report` and a newline, with `config` (when given) in
-/// place of the report's "config", keys in its own order.
+/// place of the report's "config", keys in its own order, and each op entry with its derived
+/// figures (op_figures).
 std::string report_text(const nlohmann::json& report, const nlohmann::ordered_json* config = nullptr);
+/// report_text's bytes written to `out`, the op entries one at a time: the whole text is never
+/// held at once.
+void write_report_text(std::ostream& out, const nlohmann::json& report, const nlohmann::ordered_json* config = nullptr);
 
 }  // namespace bpsim

@@ -2,9 +2,11 @@
 
 #include <algorithm>
 #include <map>
+#include <optional>
 #include <utility>
 
 #include "sim/ir/liveness.h"
+#include "sim/report/report.h"
 
 namespace bpsim {
 
@@ -117,6 +119,8 @@ json timeline_trace(const json& report, const std::vector<std::optional<uint64_t
   const json& ops = report.at("ops");
   const double ghz = report["clock_ghz"].get<double>();
   const double us_per_cycle = 1e-3 / ghz, ns_per_cycle = 1.0 / ghz;
+  // A run's report has its rates (a hand-made one may not: its ops' figures are then left out).
+  const std::optional<Rates> rates = report.contains("roofline") ? std::optional(rates_of(report)) : std::nullopt;
   json events = json::array();
   std::string title = "bpsim " + report["accelerator"].get<std::string>();
   if (!report["run"]["name"].get<std::string>().empty()) title += ": " + report["run"]["name"].get<std::string>();
@@ -133,6 +137,7 @@ json timeline_trace(const json& report, const std::vector<std::optional<uint64_t
     json args = json::object();
     for (const auto& [k, v] : o.items())
       if (k != "name" && k != "phase" && k != "extra") args[k] = v;
+    if (rates) put_derived(args, op_figures(*rates, o));  // held entries carry none (report.h)
     if (o.contains("extra")) {  // the model's figures of one level (nested groups stay in report.json)
       json extra = json::object();
       for (const auto& [k, v] : o["extra"].items())

@@ -49,11 +49,12 @@ nlohmann::json good_report() {
   totals["energy_pj"] = 30.0;
   nlohmann::json phase = totals;
   phase["energy_breakdown_pj"] = {{"toy.mac", 20.0}, {"toy.leakage", 10.0}};
-  return {{"totals", totals},
+  return {{"clock_ghz", 1.0},
+          {"totals", totals},
           {"phases", {{"forward", phase}}},
           {"energy_breakdown_pj", {{"toy.mac", 20.0}, {"toy.leakage", 10.0}}},
           {"memory", {{"peak_bytes", 5000}, {"saved_after_forward_bytes", 1000}}},
-          {"roofline", {{"peak_dram_gbps", 8.0}}},
+          {"roofline", {{"peak_macs_per_cycle", 16.0}, {"peak_dram_gbps", 8.0}}},
           {"stats", {{"toy", {{"folds", 7}}}}}};
 }
 
@@ -166,8 +167,33 @@ TEST_CASE("laws: each whole-run law fires on a broken report", "[core][laws]") {
   rep["totals"]["stall_cycles"] = 101;
   CHECK_THROWS_WITH(check(rep), Contains("'stall_within_cycles'") && Contains("phases.forward"));
   rep = good_report();
-  rep["ops"] = {{{"name", "fc.fwd"}, {"cycles", 5}, {"stall_cycles", 6}, {"utilisation", nullptr}, {"dram_gbps", 0.0}}};
+  rep["ops"] = {{{"name", "fc.fwd"},
+                 {"cycles", 5},
+                 {"stall_cycles", 6},
+                 {"utilisation", nullptr},
+                 {"dram_gbps", 0.0},
+                 {"onchip_gbps", 0.0},
+                 {"macs_per_dram_byte", nullptr},
+                 {"gmacs_per_s", 0.0}}};  // an entry as written, with its figures
   CHECK_THROWS_WITH(check(rep), Contains("'stall_within_cycles'") && Contains("op 'fc.fwd'"));
+  // An entry as the report holds it in memory, without figures: they are derived from its
+  // counts. 1700 MACs in 100 cycles on 16 MAC slots: 1700 / 1600 = 1.0625 > 1; 900 DRAM
+  // bytes in 100 ns = 9 GB/s > 8.
+  nlohmann::json held = {{"name", "fc.fwd"},       {"cycles", 100},          {"stall_cycles", 0},
+                         {"macs_executed", 1700},  {"dram_read_bytes", 640}, {"dram_write_bytes", 160},
+                         {"onchip_read_bytes", 0}, {"onchip_write_bytes", 0}};
+  rep = good_report();
+  rep["ops"] = {held};
+  CHECK_THROWS_WITH(check(rep), Contains("'utilisation_at_most_one'") && Contains("op 'fc.fwd'") &&
+                                    Contains("utilisation 1.0625 > 1"));
+  held["macs_executed"] = 1200;
+  held["dram_read_bytes"] = 740;
+  rep["ops"] = {held};
+  CHECK_THROWS_WITH(check(rep),
+                    Contains("'bandwidth_at_most_peak'") && Contains("op 'fc.fwd'") && Contains("dram_gbps 9"));
+  held["dram_read_bytes"] = 640;
+  rep["ops"] = {held};
+  CHECK_NOTHROW(check(rep));
   rep = good_report();
   rep["totals"]["utilisation"] = nullptr;  // undefined (no MAC units): nothing to bound
   CHECK_NOTHROW(check(rep));
