@@ -127,7 +127,19 @@ GemmCost cost_gemm(const workload::Op& op, const SystolicSpec& s, std::mt19937_6
   Traffic one;
   if (issued) {
     one = mapped_traffic(tiled(sched, c.mapping), s.dataflow, c.mapping, pass, c.elem_bytes, c.acc_bytes);
-    if (!one_piece) one.scale_streamed(roles_of(s.dataflow), eff.kept_tile_fraction);
+    if (!one_piece) {
+      // The row-streamed operand (rt) is indexed along the axis tile skipping thins per column
+      // block. Re-read for every block, it costs the mean block's share; held across blocks
+      // (fewer DRAM passes than blocks), each pass reads at least the rows some block still
+      // needs. Its DRAM reads are the larger of the two (a pass's bytes × the union share),
+      // which is what the compulsory_reads law's bound assumes (SystolicModel::compulsory_operand_bytes).
+      const Roles r = roles_of(s.dataflow);
+      const uint64_t dense_pass =
+          one.op[size_t(r.rt)].dram_read / std::max<uint64_t>(1, c.mapping.passes[size_t(r.rt)]);
+      one.scale_streamed(r, eff.kept_tile_fraction);
+      uint64_t& rt_read = one.op[size_t(r.rt)].dram_read;
+      rt_read = std::max(rt_read, uint64_t(std::llround(double(dense_pass) * eff.kept_union_fraction)));
+    }
   }
   c.traffic.add(one, g.batch);
   // A buffer moves bytes_per_cycle towards the array and from DRAM (one port).

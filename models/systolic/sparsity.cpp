@@ -4,6 +4,7 @@
 #include <cmath>
 #include <map>
 #include <string>
+#include <vector>
 
 #include "sim/core/error.h"
 #include "sim/core/int_math.h"
@@ -76,18 +77,23 @@ MaskEffect apply_bitmap(uint64_t m, uint64_t n, const workload::MaskBitmap& b, c
       const uint64_t across = cols_are_m ? m : n, along = cols_are_m ? n : m;
       std::map<std::pair<uint64_t, uint64_t>, uint64_t> groups;  // (width, kept length) → blocks
       uint64_t kept_tiles = 0;
+      std::vector<bool> in_union(ceil_div(along, rows), false);  // along-tiles some block keeps
       for (uint64_t a0 = 0; a0 < across; a0 += cols) {
         const uint64_t a1 = std::min(across, a0 + cols);
         uint64_t len = 0;
         for (uint64_t l0 = 0; l0 < along; l0 += rows, ++e.units) {
           const uint64_t l1 = std::min(along, l0 + rows);
           const uint64_t need = cols_are_m ? b.needed_in(a0, a1, l0, l1) : b.needed_in(l0, l1, a0, a1);
-          if (need) len += l1 - l0, ++kept_tiles;
+          if (need) len += l1 - l0, ++kept_tiles, in_union[l0 / rows] = true;
           else e.masked_outputs += (a1 - a0) * (l1 - l0);
         }
         ++groups[{a1 - a0, len}];
       }
       if (skip) {
+        uint64_t union_len = 0;
+        for (uint64_t t = 0; t < in_union.size(); ++t)
+          if (in_union[t]) union_len += std::min(along, (t + 1) * rows) - t * rows;
+        e.kept_union_fraction = along ? double(union_len) / double(along) : 1.0;
         e.skipped_outputs = e.masked_outputs;
         e.kept_tile_fraction = double(kept_tiles) / double(e.units);
         e.work.clear();
@@ -144,18 +150,20 @@ MaskEffect apply_mask(uint64_t m, uint64_t n, const MaskSpec& k, const SparsityC
       const uint64_t blocks = ceil_div(across, cols), per_block = ceil_div(along, rows);
       e.units = blocks * per_block;
       std::map<std::pair<uint64_t, uint64_t>, uint64_t> groups;  // (width, kept tiles) → blocks
-      uint64_t kept_tiles = 0;
+      uint64_t kept_tiles = 0, most_kept = 0;
       std::binomial_distribution<uint64_t> draw(per_block, std::clamp(k.density, 0.0, 1.0));
       for (uint64_t b = 0; b < blocks; ++b) {
         const uint64_t width = b + 1 < blocks ? cols : across - (blocks - 1) * cols;
         const uint64_t kept = k.nm ? nm_kept(per_block, k.n, k.m) : draw(rng);
         kept_tiles += kept;
+        most_kept = std::max(most_kept, kept);
         e.masked_outputs += width * (along - std::min(along, kept * rows));
         ++groups[{width, kept}];
       }
       if (skip) {
         e.skipped_outputs = e.masked_outputs;
         e.kept_tile_fraction = double(kept_tiles) / double(e.units);
+        e.kept_union_fraction = double(std::min(along, most_kept * rows)) / double(along);
         e.work.clear();
         for (const auto& [wk, count] : groups) {
           const uint64_t len = std::min(along, wk.second * rows);

@@ -38,6 +38,11 @@ struct MaskEffect {
   uint64_t skipped_outputs = 0;     ///< masked outputs removed from the schedule (the rest are gated in gate/skip)
   uint64_t units = 0;               ///< mask entries (bits of metadata)
   double kept_tile_fraction = 1.0;  ///< tile skipping: share of tiles still streamed
+  /// Tile skipping: share of the along-the-columns axis (the row-streamed operand's rows or
+  /// columns) that some column block still needs. An operand held across the column blocks is
+  /// read from DRAM for this union once per pass, not for the mean block's share. Bitmaps:
+  /// exact; drawn masks (counts, not positions): the largest block's tiles, the least union.
+  double kept_union_fraction = 1.0;
   uint64_t metadata_bytes() const { return (units + 7) / 8; }
   uint64_t gated_outputs(SparsityMode mode) const {
     return mode == SparsityMode::off ? 0 : masked_outputs - skipped_outputs;
