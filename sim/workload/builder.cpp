@@ -17,7 +17,9 @@ OpGraph build_step(const NetSpec& net, const Policy& policy) {
   check_framework_policy(net, policy.name());
   const NetPlan plan = plan_network(net);
   std::vector<int> op_node;
-  OpGraph g = build_with_segments(net, plan, policy.plan(net, plan), &op_node);
+  std::vector<BackwardEntry> entries;
+  OpGraph g = build_with_segments(net, plan, policy.plan(net, plan), &op_node, &entries);
+  if (net.training.early_exit.on()) apply_early_exit(g, net, plan, op_node, entries);
   policy.apply(g, plan, op_node);
   g.memory.policy = policy.name();
   account_memory(g);
@@ -26,7 +28,7 @@ OpGraph build_step(const NetSpec& net, const Policy& policy) {
 }
 
 OpGraph build_with_segments(const NetSpec& net, const NetPlan& plan, const std::vector<int>& node_seg,
-                            std::vector<int>* op_node) {
+                            std::vector<int>* op_node, std::vector<BackwardEntry>* entries) {
   OpGraph g;
   g.name = net.name;
   g.dtype = net.dtype;
@@ -42,6 +44,7 @@ OpGraph build_with_segments(const NetSpec& net, const NetPlan& plan, const std::
     mark(int(i));
   }
   std::vector<uint32_t> grads(n, 0);
+  if (entries) entries->assign(n, {});
   const uint32_t out = plan.output < 0 ? e.input() : ctx[size_t(plan.output)].out;
   if (plan.output >= 0) e.loss_forward(out);  // forward phase: what it keeps counts as saved
   if (plan.output >= 0) grads[size_t(plan.output)] = e.loss_grad(out);
@@ -58,6 +61,7 @@ OpGraph build_with_segments(const NetSpec& net, const NetPlan& plan, const std::
         mark(int(j));
       }
     }
+    if (entries) (*entries)[i] = {grads[i], g.ops.size()};
     if (grads[i] && plan.nodes[i].needs_grad) e.backward(i, ctx[i], grads[i], grads);
     mark(int(i));
   }

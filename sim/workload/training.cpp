@@ -5,15 +5,18 @@ namespace bpsim::workload {
 const config::Binder<TrainingSpec>& training_binder() {
   static const auto b = [] {
     config::Binder<TrainingSpec> t("training", "training techniques beyond the memory policy (docs/techniques.md)");
+    t.group("early_exit", &TrainingSpec::early_exit, early_exit_binder(),
+            "exit heads after chosen layers; samples that leave skip the later layers (BranchyNet)");
     return t;
   }();
   return b;
 }
 
 void overlay_training(TrainingSpec& spec, const TrainingSpec& given, const config::Node& given_node) {
-  (void)spec;
-  (void)given;
-  (void)given_node;
+  if (const config::Node* e = given_node.find("early_exit")) {
+    spec.early_exit = given.early_exit;
+    spec.early_exit.where = e->loc;
+  }
 }
 
 }  // namespace bpsim::workload
