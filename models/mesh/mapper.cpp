@@ -129,8 +129,12 @@ class Holders {
   std::vector<uint32_t> activations(const workload::Op& op) const {
     std::vector<uint32_t> acts;
     for (uint32_t t : op.reads)
-      if (!weight_like(t) && !(op.layer == "loss" && is_input(t))) acts.push_back(t);
+      if (!weight_like(t) && !(is_loss(op.layer) && is_input(t))) acts.push_back(t);
     return acts;
+  }
+  /// The step's loss, or an early-exit head's ("exit0.loss", training_exit.h).
+  static bool is_loss(const std::string& layer) {
+    return layer == "loss" || (layer.size() > 5 && layer.compare(layer.size() - 5, 5, ".loss") == 0);
   }
   /// The layer holding tensor t: -1 when no forward op wrote it. The network input is
   /// held by layer 0.

@@ -20,6 +20,7 @@ OpGraph build_step(const NetSpec& net, const Policy& policy) {
   std::vector<BackwardEntry> entries;
   OpGraph g = build_with_segments(net, plan, policy.plan(net, plan), &op_node, &entries);
   if (net.training.early_exit.on()) apply_early_exit(g, net, plan, op_node, entries);
+  if (net.training.distill.on()) apply_distill(g, net, plan, op_node, entries);
   policy.apply(g, plan, op_node);
   g.memory.policy = policy.name();
   account_memory(g);

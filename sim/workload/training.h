@@ -5,6 +5,7 @@
 /// technique.
 #include "sim/core/binder.h"
 #include "sim/core/config_node.h"
+#include "sim/workload/training_distill.h"
 #include "sim/workload/training_exit.h"
 
 namespace bpsim::workload {
@@ -13,6 +14,7 @@ namespace bpsim::workload {
 /// the technique turned off.
 struct TrainingSpec {
   EarlyExit early_exit;
+  Distill distill;
 };
 
 /// The `training:` keys, declared once (the spec's and the workload section's).

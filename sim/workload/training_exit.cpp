@@ -208,7 +208,7 @@ HeadOps head_ops(OpGraph& g, const NetSpec& net, size_t top, size_t exit_node, s
 }  // namespace
 
 void apply_early_exit(OpGraph& g, const NetSpec& net, const NetPlan& plan, std::vector<int>& op_node,
-                      const std::vector<BackwardEntry>& entries) {
+                      std::vector<BackwardEntry>& entries) {
   const EarlyExit& e = net.training.early_exit;
   if (net.framework != Framework::none)
     fail(e, "", "not modelled with framework: pytorch_cuda (the heads' library buffers); use framework: none");
@@ -274,11 +274,14 @@ void apply_early_exit(OpGraph& g, const NetSpec& net, const NetPlan& plan, std::
     g.memory.figures[fmt::format("exit{}_samples", s)] = double(out[s]);
   }
   std::vector<int> node;
+  std::vector<size_t> moved(g.ops.size());
   for (size_t k = 0; k < g.ops.size(); ++k) {
     node.insert(node.end(), before[k].size(), -1);
+    moved[k] = node.size();
     node.push_back(op_node[k]);
     node.insert(node.end(), after[k].size(), -1);
   }
+  for (BackwardEntry& b : entries) b.op = b.op < moved.size() ? moved[b.op] : node.size();
   splice_ops(g, std::move(before), std::move(after));
   op_node = std::move(node);
   g.memory.figures["exit_heads"] = double(tops.size());

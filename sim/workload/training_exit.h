@@ -47,8 +47,9 @@ struct BackwardEntry {
 /// rewrites): the trunk's ops after each exit shrink to the samples that stay (forward,
 /// recompute and backward; the final loss too), the heads' forward, loss, backward and update
 /// ops are spliced in (their input gradient added into the trunk's), and `op_node` follows
-/// (head ops: -1). Fills g.memory.figures (exit_*). Throws InputError naming the key.
+/// (head ops: -1), and so do `entries` (the ops they point at, moved). Fills
+/// g.memory.figures (exit_*). Throws InputError naming the key.
 void apply_early_exit(OpGraph& g, const NetSpec& net, const NetPlan& plan, std::vector<int>& op_node,
-                      const std::vector<BackwardEntry>& entries);
+                      std::vector<BackwardEntry>& entries);
 
 }  // namespace bpsim::workload
