@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <map>
 
 #include "sim/core/data_dir.h"
@@ -83,8 +84,8 @@ uint32_t add_tensor(OpGraph& g, const std::string& name, uint64_t bytes, TensorR
 
 /// The teacher's forward ops (its loss left out), reading the student's input; returns its
 /// logits in `g` and appends the ops to `out`.
-uint32_t teacher_forward(OpGraph& g, const NetSpec& net, const Distill& d, std::vector<Op>& out, double& macs,
-                         double& weight_bytes) {
+uint32_t teacher_forward(OpGraph& g, const NetSpec& net, const Shape& out_shape, const Distill& d, std::vector<Op>& out,
+                         double& macs, double& weight_bytes) {
   NetSpec t = *d.teacher_net;
   if (t.input_shape != net.input_shape)
     fail(d, "teacher",
@@ -99,6 +100,11 @@ uint32_t teacher_forward(OpGraph& g, const NetSpec& net, const Distill& d, std::
   t.framework = Framework::none;
   t.allocator = Allocator::none;
   const NetPlan plan = plan_network(t);
+  if (plan.output < 0 || plan.nodes[size_t(plan.output)].out_shape != out_shape)
+    fail(d, "teacher",
+         fmt::format("the teacher '{}' gives outputs of shape {} per sample, the student {}: give both the same",
+                     t.name, plan.output < 0 ? "[]" : shape_str(plan.nodes[size_t(plan.output)].out_shape),
+                     shape_str(out_shape)));
   std::vector<int> node;
   const OpGraph h = build_with_segments(t, plan, std::vector<int>(plan.nodes.size(), -1), &node);
   std::map<uint32_t, uint32_t> id;
@@ -143,21 +149,17 @@ void apply_distill(OpGraph& g, const NetSpec& net, const NetPlan& plan, std::vec
   if (d.clusters == 1) fail(d, "clusters", "one cluster leaves no weight to learn: give at least 2 (or 0: dense)");
   if (plan.output < 0 || g.tensors.empty() || g.tensors[0].role != TensorRole::input)
     fail(d, "", "the student has no input and output for a teacher to match");
-  const uint64_t elem = dtype_bits(g.dtype) / 8;
+  const uint64_t elem = std::max(1u, dtype_bits(g.dtype) / 8);
   std::vector<std::vector<Op>> before(g.ops.size()), after(g.ops.size());
 
   // Teacher first (torch.no_grad(): its activations are freed as soon as read), its soft
   // targets softmax(t / T) kept for the loss.
   double teacher_macs = 0, teacher_weights = 0;
   std::vector<Op>& head = before[0];
-  const uint32_t t_logits = teacher_forward(g, net, d, head, teacher_macs, teacher_weights);
+  const Shape& out_shape = plan.nodes[size_t(plan.output)].out_shape;
+  const uint32_t t_logits = teacher_forward(g, net, out_shape, d, head, teacher_macs, teacher_weights);
   const uint32_t s_logits = output_of(g, op_node, plan.output);
-  const uint64_t n = g.tensors[s_logits].bytes / elem;  // student logits: rows × classes
-  if (g.tensors[t_logits].bytes != g.tensors[s_logits].bytes)
-    fail(d, "teacher",
-         fmt::format("the teacher's logits ({} bytes) differ from the student's ({} bytes): give both the same "
-                     "output shape",
-                     g.tensors[t_logits].bytes, g.tensors[s_logits].bytes));
+  const uint64_t n = g.batch * product(out_shape);  // logits: rows × classes
   const uint32_t p_t = add_tensor(g, "distill.teacher_soft", n * elem, TensorRole::activation);
   head.push_back(make_op("distill.teacher_soft", Phase::forward, OpKind::softmax, "softmax", g.dtype, {t_logits}, {p_t},
                          n, n * 5));
