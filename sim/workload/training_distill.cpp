@@ -138,7 +138,7 @@ uint32_t teacher_forward(OpGraph& g, const NetSpec& net, const Shape& out_shape,
 }  // namespace
 
 void apply_distill(OpGraph& g, const NetSpec& net, const NetPlan& plan, std::vector<int>& op_node,
-                   const std::vector<BackwardEntry>& entries) {
+                   std::vector<BackwardEntry>& entries) {
   const Distill& d = net.training.distill;
   if (net.loss == Loss::none)
     fail(d, "", "the student needs its hard-label loss (loss: cross_entropy) beside the soft-target term");
@@ -177,7 +177,7 @@ void apply_distill(OpGraph& g, const NetSpec& net, const NetPlan& plan, std::vec
   after[last_fwd].push_back(
       make_op("distill.kl", Phase::forward, OpKind::reduction, "kl_div", g.dtype, {p_t, log_q}, {kl}, 1, n * 4));
   // Its gradient, T·(q − p_t), added in place into the hard loss's gradient of the logits.
-  const BackwardEntry& out = entries[size_t(plan.output)];
+  const BackwardEntry out = entries[size_t(plan.output)];
   const uint32_t dkl = add_tensor(g, "distill.kl_grad", n * elem, TensorRole::gradient);
   before[out.op].push_back(make_op("distill.kl_bwd", Phase::backward_data, OpKind::elementwise, "kl_div_backward",
                                    g.dtype, {kl, log_q, p_t}, {dkl}, n, n * 3));
@@ -246,14 +246,7 @@ void apply_distill(OpGraph& g, const NetSpec& net, const NetPlan& plan, std::vec
     }
   }
 
-  std::vector<int> node;
-  for (size_t k = 0; k < g.ops.size(); ++k) {
-    node.insert(node.end(), before[k].size(), -1);
-    node.push_back(op_node[k]);
-    node.insert(node.end(), after[k].size(), -1);
-  }
-  splice_ops(g, std::move(before), std::move(after));
-  op_node = std::move(node);
+  splice_training_ops(g, std::move(before), std::move(after), op_node, entries);
   g.memory.figures["distill_teacher_macs"] = teacher_macs;
   g.memory.figures["distill_teacher_weight_bytes"] = teacher_weights;
   g.memory.figures["distill_temperature"] = d.temperature;

@@ -48,6 +48,6 @@ void load_teacher(Distill& d, const config::Node& node);
 /// student's loss, and, with clusters, the weight decode and per-cluster gradient ops;
 /// `op_node` follows (new ops: -1). Fills g.memory.figures (distill_*). Throws InputError.
 void apply_distill(OpGraph& g, const NetSpec& net, const NetPlan& plan, std::vector<int>& op_node,
-                   const std::vector<BackwardEntry>& entries);
+                   std::vector<BackwardEntry>& entries);
 
 }  // namespace bpsim::workload

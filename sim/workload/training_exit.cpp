@@ -207,6 +207,21 @@ HeadOps head_ops(OpGraph& g, const NetSpec& net, size_t top, size_t exit_node, s
 
 }  // namespace
 
+void splice_training_ops(OpGraph& g, std::vector<std::vector<Op>> before, std::vector<std::vector<Op>> after,
+                         std::vector<int>& op_node, std::vector<BackwardEntry>& entries) {
+  std::vector<int> node;
+  std::vector<size_t> moved(g.ops.size());
+  for (size_t k = 0; k < g.ops.size(); ++k) {
+    node.insert(node.end(), before[k].size(), -1);
+    moved[k] = node.size();
+    node.push_back(op_node[k]);
+    node.insert(node.end(), after[k].size(), -1);
+  }
+  for (BackwardEntry& b : entries) b.op = b.op < moved.size() ? moved[b.op] : node.size();
+  splice_ops(g, std::move(before), std::move(after));
+  op_node = std::move(node);
+}
+
 void apply_early_exit(OpGraph& g, const NetSpec& net, const NetPlan& plan, std::vector<int>& op_node,
                       std::vector<BackwardEntry>& entries) {
   const EarlyExit& e = net.training.early_exit;
@@ -273,17 +288,7 @@ void apply_early_exit(OpGraph& g, const NetSpec& net, const NetPlan& plan, std::
     for (Op& o : h.update) after[g.ops.size() - 1].push_back(o);
     g.memory.figures[fmt::format("exit{}_samples", s)] = double(out[s]);
   }
-  std::vector<int> node;
-  std::vector<size_t> moved(g.ops.size());
-  for (size_t k = 0; k < g.ops.size(); ++k) {
-    node.insert(node.end(), before[k].size(), -1);
-    moved[k] = node.size();
-    node.push_back(op_node[k]);
-    node.insert(node.end(), after[k].size(), -1);
-  }
-  for (BackwardEntry& b : entries) b.op = b.op < moved.size() ? moved[b.op] : node.size();
-  splice_ops(g, std::move(before), std::move(after));
-  op_node = std::move(node);
+  splice_training_ops(g, std::move(before), std::move(after), op_node, entries);
   g.memory.figures["exit_heads"] = double(tops.size());
   g.memory.figures["exit_final_samples"] = double(reach.back());
   g.memory.figures["exit_trunk_macs_saved"] = saved;

@@ -43,6 +43,11 @@ struct BackwardEntry {
   size_t op = 0;
 };
 
+/// splice_ops (policy_rewrites.h) that keeps `op_node` in step (inserted ops: -1) and moves
+/// each entry's op index to where its op now is.
+void splice_training_ops(OpGraph& g, std::vector<std::vector<Op>> before, std::vector<std::vector<Op>> after,
+                         std::vector<int>& op_node, std::vector<BackwardEntry>& entries);
+
 /// Applies early exit to a step built from `net` and `plan` (before the memory policy's
 /// rewrites): the trunk's ops after each exit shrink to the samples that stay (forward,
 /// recompute and backward; the final loss too), the heads' forward, loss, backward and update
