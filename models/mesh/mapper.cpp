@@ -129,8 +129,12 @@ class Holders {
   std::vector<uint32_t> activations(const workload::Op& op) const {
     std::vector<uint32_t> acts;
     for (uint32_t t : op.reads)
-      if (!weight_like(t) && !(op.layer == "loss" && is_input(t))) acts.push_back(t);
+      if (!weight_like(t) && !(is_loss(op.layer) && is_input(t))) acts.push_back(t);
     return acts;
+  }
+  /// The step's loss, or an early-exit head's ("exit0.loss", training_exit.h).
+  static bool is_loss(const std::string& layer) {
+    return layer == "loss" || (layer.size() > 5 && layer.compare(layer.size() - 5, 5, ".loss") == 0);
   }
   /// The layer holding tensor t: -1 when no forward op wrote it. The network input is
   /// held by layer 0.
@@ -502,6 +506,19 @@ Mapping map_graph(const workload::OpGraph& g, const MeshSpec& spec, const config
     map.layers.push_back(L);
   }
   if (!any_layer && no.by_key.empty()) no.add("mode", "the workload has no gemm or conv layer to map");
+  // A layer's backward messages are sent for every sample its forward mapped: a dX that runs
+  // for fewer samples (confidence_skip's skipped samples) is not what the mesh would send.
+  std::map<std::string, uint64_t> forward_samples;
+  auto samples = [](const workload::Op& op) { return op.conv.n ? op.conv.n : op.gemm.m; };
+  for (const workload::Op& op : g.ops) {
+    const bool gemm = (op.kind == workload::OpKind::gemm || op.kind == workload::OpKind::conv) && op.gemm.batch == 1;
+    if (gemm && op.phase == workload::Phase::forward) forward_samples.emplace(op.layer, samples(op));
+    const auto f = forward_samples.find(op.layer);
+    if (gemm && op.phase == workload::Phase::backward_data && f != forward_samples.end() && samples(op) < f->second)
+      no.add("mode", "op '" + op.name +
+                         "' runs for fewer samples than its forward (a policy skipped samples' "
+                         "backward); the mesh sends a layer's backward messages for every sample its forward mapped");
+  }
   no.limit("cluster.elements", P, "neurons in one row of a layer (a row must fit one cluster's elements)");
   if (!no.by_key.empty()) {  // layers are missing: the checks below need all of them
     no.limit("cluster.sram_kib", spec.cluster.sram_bytes, "bytes per cluster (weights + weight gradients)");

@@ -240,6 +240,7 @@ std::shared_ptr<OpGraph> load_workload(const config::Node& section, const std::s
   if (p.allocator) net.allocator = *p.allocator;
   if (section.find("gpu")) net.gpu = p.gpu;
   if (const config::Node* t = section.find("training")) overlay_training(net.training, p.training, *t);
+  net.training.early_exit.seed = seed;  // its confidence draw, as confidence_skip's
   const std::unique_ptr<const Policy> policy =
       policy_of(section, key_path, PolicyContext{seed, accelerator_cost, accelerator_energy});
   auto g = std::make_shared<OpGraph>(build_step(net, *policy));

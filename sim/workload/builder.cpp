@@ -22,7 +22,10 @@ OpGraph build_step(const NetSpec& net, const Policy& policy) {
     return g;
   }
   std::vector<int> op_node;
-  OpGraph g = build_with_segments(net, plan, policy.plan(net, plan), &op_node);
+  std::vector<BackwardEntry> entries;
+  OpGraph g = build_with_segments(net, plan, policy.plan(net, plan), &op_node, &entries);
+  if (net.training.early_exit.on()) apply_early_exit(g, net, plan, op_node, entries);
+  if (net.training.distill.on()) apply_distill(g, net, plan, op_node, entries);
   policy.apply(g, plan, op_node);
   apply_precision(g, net, plan);  // after the policy's rewrites, which index ops by op_node
   g.memory.policy = policy.name();
@@ -32,7 +35,7 @@ OpGraph build_step(const NetSpec& net, const Policy& policy) {
 }
 
 OpGraph build_with_segments(const NetSpec& net, const NetPlan& plan, const std::vector<int>& node_seg,
-                            std::vector<int>* op_node) {
+                            std::vector<int>* op_node, std::vector<BackwardEntry>* entries) {
   OpGraph g;
   g.name = net.name;
   g.dtype = net.dtype;
@@ -48,6 +51,7 @@ OpGraph build_with_segments(const NetSpec& net, const NetPlan& plan, const std::
     mark(int(i));
   }
   std::vector<uint32_t> grads(n, 0);
+  if (entries) entries->assign(n, {});
   const uint32_t out = plan.output < 0 ? e.input() : ctx[size_t(plan.output)].out;
   if (plan.output >= 0) e.loss_forward(out);  // forward phase: what it keeps counts as saved
   if (plan.output >= 0) grads[size_t(plan.output)] = e.loss_grad(out);
@@ -64,6 +68,7 @@ OpGraph build_with_segments(const NetSpec& net, const NetPlan& plan, const std::
         mark(int(j));
       }
     }
+    if (entries) (*entries)[i] = {grads[i], g.ops.size()};
     if (grads[i] && plan.nodes[i].needs_grad) e.backward(i, ctx[i], grads[i], grads);
     mark(int(i));
   }

@@ -21,8 +21,9 @@ OpGraph build_step(const NetSpec& net, const Policy& policy = no_policy());
 
 /// Builds the step with a per-node recompute plan (policy.h: segment id per plan node,
 /// -1 stored). `op_node`, when given, receives per op the plan node whose forward,
-/// recompute or backward emitted it (-1: the loss and the optimizer updates).
+/// recompute or backward emitted it (-1: the loss and the optimizer updates). `entries`,
+/// when given, receives per node where its backward starts (training_exit.h).
 OpGraph build_with_segments(const NetSpec& net, const NetPlan& plan, const std::vector<int>& node_seg,
-                            std::vector<int>* op_node = nullptr);
+                            std::vector<int>* op_node = nullptr, std::vector<BackwardEntry>* entries = nullptr);
 
 }  // namespace bpsim::workload

@@ -53,24 +53,43 @@ size_t choose_skipped(std::vector<double> confidences, double allowable_error, d
 /// confidence_skip's parameters: per-sample confidence ~ Beta(beta_a, beta_b), or, when
 /// `histogram` is given, drawn from its equal-width bins over [0, 1] (weights); the share
 /// of the gradient mass (Σ 1 − confidence) that skipped samples may drop; the draw's seed.
+/// `mode`: what a confident sample still gets. skip: no backward at all. partial: the
+/// backward and update of the last `partial_layers` layers with weights (and the layers after
+/// the first of them), so only the classifier end learns from it (docs/techniques.md,
+/// "Confidence-based partial update").
+enum class ConfidenceMode { skip, partial };
 struct ConfidenceSkip {
   double beta_a = 8, beta_b = 2;
   std::vector<double> histogram;
   double allowable_error = 0.05;
   uint64_t seed = 1;
+  ConfidenceMode mode = ConfidenceMode::skip;
+  uint64_t partial_layers = 0;  ///< partial mode: at least 1
 };
 
 /// Per-sample confidences of one batch, drawn with the policy's seed.
 std::vector<double> sample_confidences(const ConfidenceSkip& p, uint64_t batch);
 
+/// One op run for `kept` of the graph's `batch` samples instead of all: its GEMM loses the
+/// other samples' rows (per-head batched GEMMs those instances; dX = dY·Wᵀ and forward
+/// GEMMs have them in M, dW = Xᵀ·dY in K, im2col rows for convolutions), other work scales
+/// by kept/batch, except a backward reduction's outputs (a bias gradient keeps its size).
+/// Adds the MACs and FLOPs it removed to `macs` and `flops`.
+void shrink_op_samples(Op& o, uint64_t kept, uint64_t batch, double& macs, double& flops);
+
 /// Backward work of `skipped` of the batch's samples removed: backward GEMMs lose those
 /// rows (per-head batched ones, those instances), elementwise and reduction backward ops
 /// scale by the kept share, and so do activation gradients; the loss is still computed for
-/// every sample and the weight update runs with the kept samples' gradients.
-void apply_sample_skip(OpGraph& g, uint64_t skipped);
+/// every sample and the weight update runs with the kept samples' gradients. `full`, when
+/// given, marks ops (by index) that still run for every sample (confidence_skip's partial
+/// mode); the gradients they write keep their size.
+void apply_sample_skip(OpGraph& g, uint64_t skipped, const std::vector<bool>& full = {});
 
 /// The whole policy: draw, choose, apply; fills g.memory.figures (confidence_threshold,
-/// skipped_samples, skipped_fraction, backward_macs_saved, backward_flops_saved).
-void apply_confidence_skip(OpGraph& g, const ConfidenceSkip& p);
+/// skipped_samples, skipped_fraction, backward_macs_saved, backward_flops_saved; in partial
+/// mode also partial_layers). `plan` and `op_node` (each op's plan node) place the partial
+/// update's layers; skip mode needs neither.
+void apply_confidence_skip(OpGraph& g, const ConfidenceSkip& p, const NetPlan* plan = nullptr,
+                           const std::vector<int>* op_node = nullptr);
 
 }  // namespace bpsim::workload

@@ -599,7 +599,7 @@ NetSpec parse_net_spec(const config::Node& root) {
   net.framework = h.framework;
   net.allocator = h.allocator;
   net.gpu = h.gpu;
-  net.training = h.training;
+  if (const config::Node* t = root.find("training")) overlay_training(net.training, h.training, *t);
   const config::Node* layers = root.find("layers");
   if (!layers) throw InputError(root.loc, "layers", "missing required key 'layers'");
   parse_layer_list(*layers, "layers", net.layers, &net.modules);

@@ -9,6 +9,10 @@ const config::Binder<TrainingSpec>& training_binder() {
             "what trains the weights: backprop, or an ensemble Kalman filter on low-bit weights (enkf)");
     t.group("precision", &TrainingSpec::precision, precision_binder(),
             "per-group mixed precision: a fraction of chosen linear layers' output neurons in a wider dtype");
+    t.group("early_exit", &TrainingSpec::early_exit, early_exit_binder(),
+            "exit heads after chosen layers; samples that leave skip the later layers (BranchyNet)");
+    t.group("distill", &TrainingSpec::distill, distill_binder(),
+            "knowledge distillation from a teacher spec into a (cluster-quantised) student");
     return t;
   }();
   return b;
@@ -17,6 +21,15 @@ const config::Binder<TrainingSpec>& training_binder() {
 void overlay_training(TrainingSpec& spec, const TrainingSpec& given, const config::Node& given_node) {
   if (given_node.find("learner")) spec.learner = given.learner;
   if (given_node.find("precision")) spec.precision = given.precision;
+  if (const config::Node* e = given_node.find("early_exit")) {
+    spec.early_exit = given.early_exit;
+    spec.early_exit.where = e->loc;
+  }
+  if (const config::Node* d = given_node.find("distill")) {
+    spec.distill = given.distill;
+    spec.distill.where = d->loc;
+    load_teacher(spec.distill, *d);
+  }
 }
 
 }  // namespace bpsim::workload

@@ -7,6 +7,8 @@
 #include "sim/core/config_node.h"
 #include "sim/workload/training_learner.h"
 #include "sim/workload/training_precision.h"
+#include "sim/workload/training_distill.h"
+#include "sim/workload/training_exit.h"
 
 namespace bpsim::workload {
 
@@ -15,6 +17,8 @@ namespace bpsim::workload {
 struct TrainingSpec {
   LearnerSpec learner;      ///< training_learner.h: backprop, or ensemble Kalman inversion
   PrecisionSpec precision;  ///< training_precision.h: neuron groups at a wider dtype
+  EarlyExit early_exit;
+  Distill distill;
 };
 
 /// The `training:` keys, declared once (the spec's and the workload section's).
