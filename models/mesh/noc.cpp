@@ -142,8 +142,14 @@ void Network::push_flit(unsigned router, unsigned port, unsigned vc, const Flit&
   InVc& in = m_in[i];
   if (in.count >= m_cfg.buf_depth) throw std::logic_error("mesh::Network: buffer overflow (credit bug)");
   m_buf[i * m_cfg.buf_depth + ring(in.head + in.count)] = f;
-  if (in.count++ == 0 && !in.routed) m_rc_wait.insert(i);
-  wake(router, f.ready);
+  if (in.count++ == 0 && !in.routed) {
+    // A head reaching an empty VC is at its front on arrival, so its route computation starts
+    // at f.ready whatever else happens: done now, and the router woken when VC allocation may start.
+    route_head(router, in, f, f.ready);
+    wake(router, f.ready + m_cfg.rc_cycles);
+  } else {
+    wake(router, f.ready);
+  }
   ++m_flits_in_routers;
   ++m_cnt.buffer_writes;
 }
@@ -200,9 +206,8 @@ void Network::deliver(uint32_t route, uint16_t idx, uint16_t size, unsigned dest
   free_route(route);
 }
 
-void Network::route_head(unsigned router, InVc& in, const Flit& f) {
+void Network::route_head(unsigned router, InVc& in, const Flit& f, uint64_t start) {
   const size_t i = size_t(&in - m_in.data());
-  m_step_acted = true;
   m_rc_wait.erase(i);
   m_va_req.insert(i);  // every branch starts without an output VC
   in.nbranch = 0;
@@ -210,8 +215,7 @@ void Network::route_head(unsigned router, InVc& in, const Flit& f) {
   in.routed = true;
   in.in_route = f.route;
   in.size = f.size;
-  // Route computation starts now: on arrival, or when the head reaches the front of its VC.
-  const uint64_t ready = m_now + m_cfg.rc_cycles;
+  const uint64_t ready = start + m_cfg.rc_cycles;
   m_va_at[router] = std::min(m_va_at[router], ready);
   const Route& rt = m_routes[f.route];
   if (rt.dests.size() == 1) {
@@ -515,8 +519,12 @@ void Network::step_router(unsigned r) {
   for (size_t i = m_rc_wait.next(base, end); i < end; i = m_rc_wait.next(i + 1, end)) {
     InVc& in = m_in[i];
     const Flit& f = m_buf[i * m_cfg.buf_depth + in.head];
-    if (f.ready <= m_now) route_head(r, in, f);
-    else wake_by(f.ready);
+    if (f.ready <= m_now) {
+      route_head(r, in, f, m_now);
+      m_step_acted = true;
+    } else {
+      wake_by(f.ready);
+    }
   }
   va_allocate(r);
   sa_allocate(r);

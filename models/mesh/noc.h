@@ -189,7 +189,9 @@ class Network : public NocModel {
   unsigned route_port(unsigned router, uint16_t dest, uint8_t cls) const {
     return dor_port_xy(m_col[router], m_row[router], m_col[dest], m_row[dest], cls != 0);
   }
-  void route_head(unsigned router, InVc& in, const Flit& f);
+  /// Route computation of head `f` at the front of input VC `in`, starting in cycle `start`: on
+  /// arrival (push_flit, an empty VC) or when the head reaches the front of its VC (step_router).
+  void route_head(unsigned router, InVc& in, const Flit& f, uint64_t start);
   void step_router(unsigned router);
   void inject(unsigned node);
   void push_flit(unsigned router, unsigned port, unsigned vc, const Flit& f);
