@@ -43,9 +43,8 @@ Network::Network(const NocConfig& cfg, uint64_t seed) : m_cfg(cfg), m_rng_state(
   m_ovc_tail.assign(size_t(n) * 6 * cfg.vcs, 0);
   m_credits.assign(size_t(n) * 6 * cfg.vcs, int16_t(cfg.buf_depth));
   m_rc_wait.resize(m_in.size());
-  m_va_req.resize(m_in.size());
   m_sa_req.resize(m_in.size());
-  m_va_wait.assign(n, 0);
+  m_va_list.resize(n);
   m_va_at.assign(n, 0);
   m_active.resize(n);
   // Every timer a router sets ends within max(sa + st + link, ni + link, rc, va) cycles, so
@@ -209,7 +208,6 @@ void Network::deliver(uint32_t route, uint16_t idx, uint16_t size, unsigned dest
 void Network::route_head(unsigned router, InVc& in, const Flit& f, uint64_t start) {
   const size_t i = size_t(&in - m_in.data());
   m_rc_wait.erase(i);
-  m_va_req.insert(i);  // every branch starts without an output VC
   in.nbranch = 0;
   in.popped = 0;
   in.routed = true;
@@ -221,7 +219,7 @@ void Network::route_head(unsigned router, InVc& in, const Flit& f, uint64_t star
   if (rt.dests.size() == 1) {
     in.br0 = Branch{ready, f.route, 0, -1, uint8_t(route_port(router, rt.dests[0], rt.cls)), rt.cls, 1};
     in.nbranch = 1;
-    ++m_va_wait[router];
+    va_request(router, i, 0);
     return;
   }
   // Group the destinations by DOR output port: more than one group is a branch point.
@@ -237,7 +235,7 @@ void Network::route_head(unsigned router, InVc& in, const Flit& f, uint64_t star
   if (!(ports & (ports - 1))) {
     in.br0 = Branch{ready, f.route, 0, -1, uint8_t(__builtin_ctz(ports)), cls, 0};
     in.nbranch = 1;
-    ++m_va_wait[router];
+    va_request(router, i, 0);
     return;
   }
   // The destinations are copied, as new_route may move m_routes.
@@ -250,7 +248,7 @@ void Network::route_head(unsigned router, InVc& in, const Flit& f, uint64_t star
       if (m_port_scratch[k] == p) sub.push_back(m_dests_scratch[k]);
     branch(i, in.nbranch++) = Branch{ready, r, 0, -1, uint8_t(p), cls, sub.size() == 1};
   }
-  m_va_wait[router] += in.nbranch;
+  for (unsigned b = 0; b < in.nbranch; ++b) va_request(router, i, b);
 }
 
 bool Network::vc_class_ok(uint8_t cls, unsigned vc) const {
@@ -270,7 +268,8 @@ void Network::va_allocate(unsigned r) {
   // Requesters: routed heads' branches without an output VC. One iSLIP iteration (BookSim's
   // default): each free output VC grants one requester round-robin, each requester accepts
   // one of its grants round-robin; pointers move only on acceptance.
-  if (!m_va_wait[r]) return;
+  std::vector<VaReq>& list = m_va_list[r];
+  if (list.empty()) return;
   if (m_va_at[r] > m_now) {
     wake_by(m_va_at[r]);
     return;
@@ -285,29 +284,23 @@ void Network::va_allocate(unsigned r) {
     uint32_t in;       ///< input VC index
     uint64_t granted;  ///< output VCs (of the branch's port) that granted it
     uint64_t takes;    ///< free output VCs of its port it may take (class and room)
+    uint32_t at;       ///< its place in m_va_list[r]
   };
   Req reqs[kPorts * 64 * kPorts];
-  uint16_t by_port[kPorts * 64 * kPorts];  // requesters grouped by output port, each group in id order
+  uint16_t by_port[kPorts * 64 * kPorts];  // requesters grouped by output port
   unsigned nreq = 0, count[kPorts + 1] = {0, 0, 0, 0, 0, 0};
   // Until a head's VA stage ends, or a VC or credit of this router comes free, a round that
   // grants nothing is repeated unchanged: skip it (m_va_at).
   uint64_t va_next = kNever;
-  const size_t base = ivc_index(r, 0, 0), end = base + size_t(kPorts) * V;
-  for (size_t i = m_va_req.next(base, end); i < end; i = m_va_req.next(i + 1, end)) {
-    const InVc& in = m_in[i];
-    const unsigned pv = unsigned(i - base);
-    for (unsigned b = 0; b < in.nbranch; ++b) {
-      const Branch& br = branch(i, b);
-      if (br.ovc >= 0) continue;
-      if (br.sa_ready > m_now) {
-        wake_by(br.sa_ready);
-        va_next = std::min(va_next, br.sa_ready);
-        continue;
-      }
-      reqs[nreq++] =
-          Req{uint16_t(pv * kPorts + b), br.port, br.cls, uint8_t(b), bool(br.unicast), in.size, uint32_t(i), 0, 0};
-      ++count[br.port + 1];
+  for (uint32_t k = 0; k < list.size(); ++k) {
+    const VaReq& e = list[k];
+    if (e.sa_ready > m_now) {
+      wake_by(e.sa_ready);
+      va_next = std::min(va_next, e.sa_ready);
+      continue;
     }
+    reqs[nreq++] = Req{e.id, e.port, e.cls, e.b, e.unicast, e.size, e.in, 0, 0, k};
+    ++count[e.port + 1];
   }
   // A requester that no free output VC of its port can take waits for a VC to be freed or a
   // credit to return, both of which wake the router.
@@ -328,9 +321,9 @@ void Network::va_allocate(unsigned r) {
       for (uint64_t t = rq.takes; t; t &= t - 1)
         if (!may_take(false, rq.size, ovc_index(r, rq.port, unsigned(__builtin_ctzll(t))))) rq.takes &= ~(t & -t);
   }
-  // Within a port's group, the round-robin winner of an output VC with pointer g is the first
-  // eligible requester with id ≥ g, else the first eligible one; a lone requester wins every
-  // VC it may take.
+  // Within a port's group, the round-robin winner of an output VC with pointer g is the
+  // eligible requester with the smallest id ≥ g, else the one with the smallest id; a lone
+  // requester wins every VC it may take.
   for (unsigned o = 0; o < kPorts; ++o) {
     if (!(ports >> o & 1)) continue;
     if (count[o + 1] - count[o] == 1) {
@@ -346,11 +339,8 @@ void Network::va_allocate(unsigned r) {
       for (unsigned k = count[o]; k < count[o + 1]; ++k) {
         Req& rq = reqs[by_port[k]];
         if (!(rq.takes >> ovc & 1)) continue;
-        if (rq.id >= g) {
-          best = &rq;
-          break;
-        }
-        if (!wrapped) wrapped = &rq;
+        if (rq.id >= g && (!best || rq.id < best->id)) best = &rq;
+        if (!wrapped || rq.id < wrapped->id) wrapped = &rq;
       }
       if (!best) best = wrapped;
       if (best) best->granted |= uint64_t(1) << ovc;
@@ -365,19 +355,24 @@ void Network::va_allocate(unsigned r) {
     const uint64_t from = granted & (~uint64_t(0) << aptr);
     const unsigned ovc = unsigned(__builtin_ctzll(from ? from : granted));
     m_ovc_free[size_t(r) * 6 + br.port] &= ~(uint64_t(1) << ovc);
-    --m_va_wait[r];
+    list[reqs[q].at].in = kGranted;
     br.ovc = int8_t(ovc);
     br.sa_ready = m_now + m_cfg.va_cycles;
     m_va_grant[ovc_index(r, br.port, ovc)] = uint16_t(reqs[q].id + 1u == ids ? 0 : reqs[q].id + 1u);
     aptr = uint8_t(ovc + 1 == V ? 0 : ovc + 1);
     m_step_acted = true;
     m_va_at[r] = m_now + 1;  // a requester granted nothing may take a VC granted to another but not accepted
-    const InVc& in = m_in[reqs[q].in];
     m_sa_req.insert(reqs[q].in);
-    bool waiting = false;
-    for (unsigned b = 0; b < in.nbranch && !waiting; ++b) waiting = branch(reqs[q].in, b).ovc < 0;
-    if (!waiting) m_va_req.erase(reqs[q].in);
   }
+  // Granting is independent of the list's order, so the granted leave it by a plain compaction.
+  list.erase(std::remove_if(list.begin(), list.end(), [](const VaReq& e) { return e.in == kGranted; }), list.end());
+}
+
+void Network::va_request(unsigned router, size_t i, unsigned b) {
+  const Branch& br = branch(i, b);
+  const unsigned pv = unsigned(i - ivc_index(router, 0, 0));
+  m_va_list[router].push_back(VaReq{br.sa_ready, uint32_t(i), uint16_t(pv * kPorts + b), uint8_t(b), br.port, br.cls,
+                                    bool(br.unicast), m_in[i].size});
 }
 
 inline const Network::Flit* Network::ready_flit(unsigned r, size_t i, const InVc& in, unsigned b) {

@@ -117,6 +117,16 @@ class Network : public NocModel {
     bool routed = false;
     Branch br0{};
   };
+  /// A VC allocation requester: branch `b` of input VC `in`, with what the allocator reads.
+  struct VaReq {
+    uint64_t sa_ready;  ///< the branch's VC allocation may start (Branch::sa_ready)
+    uint32_t in;        ///< input VC index (kGranted once granted, until the list is compacted)
+    uint16_t id;        ///< (p·V + v)·kPorts + b: the requester's place in the grant round-robin
+    uint8_t b, port, cls;
+    bool unicast;
+    uint16_t size;  ///< flits of the packet
+  };
+  static constexpr uint32_t kGranted = ~uint32_t(0);
   struct Route {
     uint32_t msg;
     uint8_t cls;  ///< 0: XY order, 1: YX order (o1turn VC class)
@@ -234,6 +244,8 @@ class Network : public NocModel {
   /// Position `k` < 2·buf_depth of a ring buffer, wrapped.
   uint32_t ring(uint32_t k) const { return k >= m_cfg.buf_depth ? k - m_cfg.buf_depth : k; }
   void va_allocate(unsigned router);
+  /// Branch `b` of input VC `i` at `router`, just routed, requests an output VC.
+  void va_request(unsigned router, size_t i, unsigned b);
   void sa_allocate(unsigned router);
 
   NocConfig m_cfg;
@@ -259,9 +271,11 @@ class Network : public NocModel {
   IdSet m_busy_sources;       ///< sources with a packet in their queue
   IdSet m_rc_wait;            ///< input VCs holding flits, not routed
   /// Routed input VCs by what they wait for, so each allocator visits only its requesters:
-  IdSet m_va_req;                   ///< a branch without an output VC (VC allocation)
-  IdSet m_sa_req;                   ///< a branch holding an output VC (switch allocation)
-  std::vector<uint32_t> m_va_wait;  ///< per router: routed branches without an output VC
+  IdSet m_sa_req;  ///< a branch holding an output VC (switch allocation)
+  /// Per router: its routed branches without an output VC, the VC allocator's requesters, in
+  /// no particular order (a grant depends on ids, not on places), kept as routes are computed
+  /// and VCs granted so that an allocation reads one short list.
+  std::vector<std::vector<VaReq>> m_va_list;
   /// Per router: the first cycle its VC allocation can grant anything (0: now).
   std::vector<uint64_t> m_va_at;
   std::vector<uint16_t> m_dests_scratch;  ///< route_head's copy of a multicast's destinations
