@@ -277,15 +277,11 @@ void Network::va_allocate(unsigned r) {
   const unsigned V = m_cfg.vcs;
   const uint32_t ids = kPorts * V * kPorts;
   struct Req {
-    uint16_t id;  ///< (p·V + v)·kPorts + b: the requester's place in the grant round-robin
-    uint8_t port, cls, b;
-    bool unicast;
-    uint16_t size;
-    uint32_t in;       ///< input VC index
+    VaReq* e;
     uint64_t granted;  ///< output VCs (of the branch's port) that granted it
     uint64_t takes;    ///< free output VCs of its port it may take (class and room)
-    uint32_t at;       ///< its place in m_va_list[r]
   };
+
   Req reqs[kPorts * 64 * kPorts];
   uint16_t by_port[kPorts * 64 * kPorts];  // requesters grouped by output port
   unsigned nreq = 0, count[kPorts + 1] = {0, 0, 0, 0, 0, 0};
@@ -293,13 +289,13 @@ void Network::va_allocate(unsigned r) {
   // grants nothing is repeated unchanged: skip it (m_va_at).
   uint64_t va_next = kNever;
   for (uint32_t k = 0; k < list.size(); ++k) {
-    const VaReq& e = list[k];
+    VaReq& e = list[k];
     if (e.sa_ready > m_now) {
       wake_by(e.sa_ready);
       va_next = std::min(va_next, e.sa_ready);
       continue;
     }
-    reqs[nreq++] = Req{e.id, e.port, e.cls, e.b, e.unicast, e.size, e.in, 0, 0, k};
+    reqs[nreq++] = Req{&e, 0, 0};
     ++count[e.port + 1];
   }
   // A requester that no free output VC of its port can take waits for a VC to be freed or a
@@ -315,11 +311,11 @@ void Network::va_allocate(unsigned r) {
   std::copy_n(count, kPorts, fill);
   for (unsigned q = 0; q < nreq; ++q) {
     Req& rq = reqs[q];
-    by_port[fill[rq.port]++] = uint16_t(q);
-    rq.takes = m_ovc_free[size_t(r) * 6 + rq.port] & m_class_vcs[rq.cls];
-    if (!rq.unicast)
+    by_port[fill[rq.e->port]++] = uint16_t(q);
+    rq.takes = m_ovc_free[size_t(r) * 6 + rq.e->port] & m_class_vcs[rq.e->cls];
+    if (!rq.e->unicast)
       for (uint64_t t = rq.takes; t; t &= t - 1)
-        if (!may_take(false, rq.size, ovc_index(r, rq.port, unsigned(__builtin_ctzll(t))))) rq.takes &= ~(t & -t);
+        if (!may_take(false, rq.e->size, ovc_index(r, rq.e->port, unsigned(__builtin_ctzll(t))))) rq.takes &= ~(t & -t);
   }
   // Within a port's group, the round-robin winner of an output VC with pointer g is the
   // eligible requester with the smallest id ≥ g, else the one with the smallest id; a lone
@@ -339,8 +335,9 @@ void Network::va_allocate(unsigned r) {
       for (unsigned k = count[o]; k < count[o + 1]; ++k) {
         Req& rq = reqs[by_port[k]];
         if (!(rq.takes >> ovc & 1)) continue;
-        if (rq.id >= g && (!best || rq.id < best->id)) best = &rq;
-        if (!wrapped || rq.id < wrapped->id) wrapped = &rq;
+        const uint16_t id = rq.e->id;
+        if (id >= g && (!best || id < best->e->id)) best = &rq;
+        if (!wrapped || id < wrapped->e->id) wrapped = &rq;
       }
       if (!best) best = wrapped;
       if (best) best->granted |= uint64_t(1) << ovc;
@@ -349,20 +346,22 @@ void Network::va_allocate(unsigned r) {
   for (unsigned q = 0; q < nreq; ++q) {
     const uint64_t granted = reqs[q].granted;
     if (!granted) continue;
-    Branch& br = branch(reqs[q].in, reqs[q].b);
-    uint8_t& aptr = m_va_accept[size_t(reqs[q].in) * kPorts + reqs[q].b];
+    VaReq& e = *reqs[q].e;
+    const uint32_t in = e.in;
+    Branch& br = branch(in, e.b);
+    uint8_t& aptr = m_va_accept[size_t(in) * kPorts + e.b];
     // Round-robin from aptr (< V): the lowest granted VC at or above it, else the lowest.
     const uint64_t from = granted & (~uint64_t(0) << aptr);
     const unsigned ovc = unsigned(__builtin_ctzll(from ? from : granted));
     m_ovc_free[size_t(r) * 6 + br.port] &= ~(uint64_t(1) << ovc);
-    list[reqs[q].at].in = kGranted;
     br.ovc = int8_t(ovc);
     br.sa_ready = m_now + m_cfg.va_cycles;
-    m_va_grant[ovc_index(r, br.port, ovc)] = uint16_t(reqs[q].id + 1u == ids ? 0 : reqs[q].id + 1u);
+    m_va_grant[ovc_index(r, br.port, ovc)] = uint16_t(e.id + 1u == ids ? 0 : e.id + 1u);
     aptr = uint8_t(ovc + 1 == V ? 0 : ovc + 1);
     m_step_acted = true;
     m_va_at[r] = m_now + 1;  // a requester granted nothing may take a VC granted to another but not accepted
-    m_sa_req.insert(reqs[q].in);
+    m_sa_req.insert(in);
+    e.in = kGranted;
   }
   // Granting is independent of the list's order, so the granted leave it by a plain compaction.
   list.erase(std::remove_if(list.begin(), list.end(), [](const VaReq& e) { return e.in == kGranted; }), list.end());
@@ -371,8 +370,17 @@ void Network::va_allocate(unsigned r) {
 void Network::va_request(unsigned router, size_t i, unsigned b) {
   const Branch& br = branch(i, b);
   const unsigned pv = unsigned(i - ivc_index(router, 0, 0));
-  m_va_list[router].push_back(VaReq{br.sa_ready, uint32_t(i), uint16_t(pv * kPorts + b), uint8_t(b), br.port, br.cls,
-                                    bool(br.unicast), m_in[i].size});
+  // Field by field: a braced temporary is built in bytes on the stack and reloaded in words,
+  // which stalls store forwarding (perf: most of this function's time).
+  VaReq& e = m_va_list[router].emplace_back();
+  e.sa_ready = br.sa_ready;
+  e.in = uint32_t(i);
+  e.id = uint16_t(pv * kPorts + b);
+  e.b = uint8_t(b);
+  e.port = br.port;
+  e.cls = br.cls;
+  e.unicast = br.unicast;
+  e.size = m_in[i].size;
 }
 
 inline const Network::Flit* Network::ready_flit(unsigned r, size_t i, const InVc& in, unsigned b) {
