@@ -136,18 +136,23 @@ void Network::send(uint32_t src, const std::vector<uint16_t>& dests, unsigned fl
   m_future.push(Pending{std::max(create, m_now), m_seq++, src, r, uint16_t(flits)});
 }
 
-void Network::push_flit(unsigned router, unsigned port, unsigned vc, const Flit& f) {
+void Network::push_flit(unsigned router, unsigned port, unsigned vc, uint32_t route, uint16_t idx, uint16_t size,
+                        uint64_t ready) {
   const size_t i = ivc_index(router, port, vc);
   InVc& in = m_in[i];
   if (in.count >= m_cfg.buf_depth) throw std::logic_error("mesh::Network: buffer overflow (credit bug)");
-  m_buf[i * m_cfg.buf_depth + ring(in.head + in.count)] = f;
+  // Field by field (a braced Flit passed in would be built in pieces on the stack and reloaded
+  // whole, a store-forwarding stall).
+  Flit& f = m_buf[i * m_cfg.buf_depth + ring(in.head + in.count)];
+  f.route = route, f.idx = idx, f.size = size, f.ready = ready;
   if (in.count++ == 0 && !in.routed) {
     // A head reaching an empty VC is at its front on arrival, so its route computation starts
-    // at f.ready whatever else happens: done now, and the router woken when VC allocation may start.
-    route_head(router, in, f, f.ready);
-    wake(router, f.ready + m_cfg.rc_cycles);
+    // when it is ready whatever else happens: done now, and the router woken when VC
+    // allocation may start.
+    route_head(router, in, route, size, ready);
+    wake(router, ready + m_cfg.rc_cycles);
   } else {
-    wake(router, f.ready);
+    wake(router, ready);
   }
   ++m_flits_in_routers;
   ++m_cnt.buffer_writes;
@@ -205,19 +210,19 @@ void Network::deliver(uint32_t route, uint16_t idx, uint16_t size, unsigned dest
   free_route(route);
 }
 
-void Network::route_head(unsigned router, InVc& in, const Flit& f, uint64_t start) {
+void Network::route_head(unsigned router, InVc& in, uint32_t route, uint16_t size, uint64_t start) {
   const size_t i = size_t(&in - m_in.data());
   m_rc_wait.erase(i);
   in.nbranch = 0;
   in.popped = 0;
   in.routed = true;
-  in.in_route = f.route;
-  in.size = f.size;
+  in.in_route = route;
+  in.size = size;
   const uint64_t ready = start + m_cfg.rc_cycles;
   m_va_at[router] = std::min(m_va_at[router], ready);
-  const Route& rt = m_routes[f.route];
+  const Route& rt = m_routes[route];
   if (rt.dests.size() == 1) {
-    in.br0 = Branch{ready, f.route, 0, -1, uint8_t(route_port(router, rt.dests[0], rt.cls)), rt.cls, 1};
+    in.br0 = Branch{ready, route, 0, -1, uint8_t(route_port(router, rt.dests[0], rt.cls)), rt.cls, 1};
     in.nbranch = 1;
     va_request(router, i, 0);
     return;
@@ -233,7 +238,7 @@ void Network::route_head(unsigned router, InVc& in, const Flit& f, uint64_t star
     ports |= 1u << m_port_scratch[k];
   }
   if (!(ports & (ports - 1))) {
-    in.br0 = Branch{ready, f.route, 0, -1, uint8_t(__builtin_ctz(ports)), cls, 0};
+    in.br0 = Branch{ready, route, 0, -1, uint8_t(__builtin_ctz(ports)), cls, 0};
     in.nbranch = 1;
     va_request(router, i, 0);
     return;
@@ -383,24 +388,27 @@ void Network::va_request(unsigned router, size_t i, unsigned b) {
   e.size = m_in[i].size;
 }
 
-inline const Network::Flit* Network::ready_flit(unsigned r, size_t i, const InVc& in, unsigned b) {
-  // The next flit branch b of the routed input VC `in` (index i) can send this cycle, or null.
+inline bool Network::ready_flit(unsigned r, size_t i, const InVc& in, unsigned b) {
+  // Whether the next flit of branch b of the routed input VC `in` (index i) can send this cycle.
   // A flit not yet in the buffer wakes the router when it arrives, a credit when it returns.
   const Branch& br = branch(i, b);
-  if (br.ovc < 0 || br.sent >= in.size) return nullptr;
+  if (br.ovc < 0 || br.sent >= in.size) return false;
   if (br.sa_ready > m_now) {
     wake_by(br.sa_ready);
-    return nullptr;
+    return false;
   }
   const unsigned off = br.sent - in.popped;
-  if (off >= in.count) return nullptr;
-  const Flit& f = m_buf[i * m_cfg.buf_depth + ring(in.head + off)];
-  if (f.ready > m_now) {
-    wake_by(f.ready);
-    return nullptr;
+  if (off >= in.count) return false;
+  // The head (offset 0 of an unsent packet) was in the buffer when its route was computed; a
+  // later flit may still be on its way.
+  if (br.sent) {
+    const uint64_t ready = m_buf[i * m_cfg.buf_depth + ring(in.head + off)].ready;
+    if (ready > m_now) {
+      wake_by(ready);
+      return false;
+    }
   }
-  if (m_credits[ovc_index(r, br.port, unsigned(br.ovc))] <= 0) return nullptr;
-  return &f;
+  return m_credits[ovc_index(r, br.port, unsigned(br.ovc))] > 0;
 }
 
 void Network::sa_allocate(unsigned r) {
@@ -416,7 +424,6 @@ void Network::sa_allocate(unsigned r) {
     uint16_t s, x;  ///< slot, crossbar input
     uint8_t b, o;
     uint32_t i;  ///< input VC index
-    const Flit* f;
   };
   Ready ready[kPorts * 64 * kPorts];  // in input VC order: by port, then slot
   constexpr unsigned kWords = (kPorts * 64 + 63) / 64;
@@ -432,9 +439,9 @@ void Network::sa_allocate(unsigned r) {
     const InVc& in = m_in[i];
     const unsigned pv = unsigned(i - base), v = m_vc_of_pv[pv], x = m_xbar_of_pv[pv];
     for (unsigned b = 0; b < in.nbranch; ++b)
-      if (const Flit* f = ready_flit(r, i, in, b)) {
+      if (ready_flit(r, i, in, b)) {
         const uint8_t o = branch(i, b).port;
-        ready[n++] = Ready{uint16_t(v * kPorts + b), uint16_t(x), uint8_t(b), o, uint32_t(i), f};
+        ready[n++] = Ready{uint16_t(v * kPorts + b), uint16_t(x), uint8_t(b), o, uint32_t(i)};
         want[o][x / 64] |= uint64_t(1) << (x % 64);
         outs |= 1u << o;
       }
@@ -486,8 +493,9 @@ void Network::sa_allocate(unsigned r) {
     const size_t i = pick->i;
     const unsigned v = m_vc_of_pv[i - base], b = pick->b;
     InVc& in = m_in[i];
-    const Flit f = *pick->f;
     Branch& br = branch(i, b);
+    // The flit at the branch's place is the packet's flit number br.sent (flits stay in order).
+    const uint16_t idx = br.sent, size = in.size;
     const size_t oi = ovc_index(r, unsigned(o), unsigned(br.ovc));
     ptr = pick->s + 1u == slots ? 0 : pick->s + 1u;
     ++m_cnt.xbar_flits;
@@ -496,14 +504,13 @@ void Network::sa_allocate(unsigned r) {
     --m_credits[oi];
     if (o == 0) {
       // The network interface takes the flit off the ejection channel on arrival.
-      deliver(br.route, f.idx, f.size, r, arrive);
+      deliver(br.route, idx, size, r, arrive);
       due_credit(arrive + 1 + m_cfg.credit_cycles, oi);
     } else {
       ++m_cnt.flit_hops;
-      push_flit(neighbour(r, unsigned(o)), opposite(unsigned(o)), unsigned(br.ovc),
-                Flit{br.route, f.idx, f.size, arrive});
+      push_flit(neighbour(r, unsigned(o)), opposite(unsigned(o)), unsigned(br.ovc), br.route, idx, size, arrive);
     }
-    if (f.idx + 1u == f.size) tail_sent(oi);
+    if (idx + 1u == size) tail_sent(oi);
     ++br.sent;
     pop_flits(r, p, v, in);
     if (in.popped == in.size) {
@@ -523,7 +530,7 @@ void Network::step_router(unsigned r) {
     InVc& in = m_in[i];
     const Flit& f = m_buf[i * m_cfg.buf_depth + in.head];
     if (f.ready <= m_now) {
-      route_head(r, in, f, m_now);
+      route_head(r, in, f.route, f.size, m_now);
       m_step_acted = true;
     } else {
       wake_by(f.ready);
@@ -554,7 +561,7 @@ void Network::inject(unsigned node) {
   const size_t oi = ovc_index(node, kInjPort, unsigned(s.vc));
   if (m_credits[oi] <= 0) return;
   --m_credits[oi];
-  push_flit(node, 0, unsigned(s.vc), Flit{pk.route, s.sent, pk.size, m_now + m_cfg.ni_cycles + m_cfg.link_cycles});
+  push_flit(node, 0, unsigned(s.vc), pk.route, s.sent, pk.size, m_now + m_cfg.ni_cycles + m_cfg.link_cycles);
   ++m_cnt.injected_flits;
   m_progress = m_now;
   if (++s.sent < pk.size) return;

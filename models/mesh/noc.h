@@ -199,12 +199,14 @@ class Network : public NocModel {
   unsigned route_port(unsigned router, uint16_t dest, uint8_t cls) const {
     return dor_port_xy(m_col[router], m_row[router], m_col[dest], m_row[dest], cls != 0);
   }
-  /// Route computation of head `f` at the front of input VC `in`, starting in cycle `start`: on
+  /// Route computation of the head (of packet `route`, `size` flits) at the front of input VC
+  /// `in`, starting in cycle `start`: on
   /// arrival (push_flit, an empty VC) or when the head reaches the front of its VC (step_router).
-  void route_head(unsigned router, InVc& in, const Flit& f, uint64_t start);
+  void route_head(unsigned router, InVc& in, uint32_t route, uint16_t size, uint64_t start);
   void step_router(unsigned router);
   void inject(unsigned node);
-  void push_flit(unsigned router, unsigned port, unsigned vc, const Flit& f);
+  void push_flit(unsigned router, unsigned port, unsigned vc, uint32_t route, uint16_t idx, uint16_t size,
+                 uint64_t ready);
   void pop_flits(unsigned router, unsigned port, unsigned vc, InVc& in);
   void deliver(uint32_t route, uint16_t idx, uint16_t size, unsigned dest_node, uint64_t at);
   /// One credit returns to output VC `ovc`; with wait_for_tail_credit the last one frees the VC.
@@ -238,9 +240,9 @@ class Network : public NocModel {
   bool vc_class_ok(uint8_t cls, unsigned vc) const;  ///< o1turn: XY packets on the low VCs, YX on the high
   /// A packet of `size` flits may take output VC `ovc` (a multicast one needs room for all of it).
   bool may_take(bool unicast, unsigned size, size_t ovc) const;
-  /// The flit branch `b` of routed input VC `in` (index `i`, at `router`) can send this cycle,
-  /// or null; when a timer (the stage's end, the flit's arrival) holds it, wake_by that cycle.
-  const Flit* ready_flit(unsigned router, size_t i, const InVc& in, unsigned b);
+  /// Whether branch `b` of routed input VC `in` (index `i`, at `router`) can send its next flit
+  /// this cycle; when a timer (the stage's end, the flit's arrival) holds it, wake_by that cycle.
+  bool ready_flit(unsigned router, size_t i, const InVc& in, unsigned b);
   /// Position `k` < 2·buf_depth of a ring buffer, wrapped.
   uint32_t ring(uint32_t k) const { return k >= m_cfg.buf_depth ? k - m_cfg.buf_depth : k; }
   void va_allocate(unsigned router);
