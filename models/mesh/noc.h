@@ -214,7 +214,7 @@ class Network : public NocModel {
   /// The tail of a packet has left through output VC `ovc`.
   void tail_sent(size_t ovc);
   void due_credit(uint64_t at, size_t ovc) {
-    m_credit_wheel[at % m_credit_wheel.size()].push_back(uint32_t(ovc));
+    m_credit_wheel[at & m_credit_mask].push_back(uint32_t(ovc));
     ++m_credits_due;
   }
   /// Router `r` may act in cycle `t` (> now: the wake wheel; = now: this cycle's visit set).
@@ -293,7 +293,8 @@ class Network : public NocModel {
   std::vector<uint32_t> m_sw_grant, m_sw_accept, m_sw_vc;
   std::vector<uint16_t> m_va_grant;                   ///< < kPorts · 64 · kPorts
   std::vector<uint8_t> m_va_accept;                   ///< < vcs ≤ 64
-  std::vector<std::vector<uint32_t>> m_credit_wheel;  ///< credits due, by cycle mod size
+  std::vector<std::vector<uint32_t>> m_credit_wheel;  ///< credits due, by cycle & m_credit_mask
+  uint64_t m_credit_mask = 0;
   std::vector<Route> m_routes;
   std::vector<uint32_t> m_free_routes;
   std::vector<Msg> m_msgs;
