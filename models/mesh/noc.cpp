@@ -43,9 +43,8 @@ Network::Network(const NocConfig& cfg, uint64_t seed) : m_cfg(cfg), m_rng_state(
   m_ovc_tail.assign(size_t(n) * 6 * cfg.vcs, 0);
   m_credits.assign(size_t(n) * 6 * cfg.vcs, int16_t(cfg.buf_depth));
   m_rc_wait.resize(m_in.size());
-  m_va_req.resize(m_in.size());
   m_sa_req.resize(m_in.size());
-  m_va_wait.assign(n, 0);
+  m_va_list.resize(n);
   m_va_at.assign(n, 0);
   m_active.resize(n);
   // Every timer a router sets ends within max(sa + st + link, ni + link, rc, va) cycles, so
@@ -71,7 +70,12 @@ Network::Network(const NocConfig& cfg, uint64_t seed) : m_cfg(cfg), m_rng_state(
   m_va_grant.assign(size_t(n) * 6 * cfg.vcs, 0);
   m_va_accept.assign(m_in.size() * kPorts, 0);
   // Credits fall due at most one cycle plus the credit channel after an ejected flit's arrival.
-  m_credit_wheel.resize(size_t(cfg.sa_cycles) + cfg.st_cycles + cfg.link_cycles + cfg.credit_cycles + 2);
+  // A power of two, so that a cycle's slot is a mask, not a 64-bit division (perf: most of pop_flits).
+  size_t credit_wheel = 1;
+  while (credit_wheel < size_t(cfg.sa_cycles) + cfg.st_cycles + cfg.link_cycles + cfg.credit_cycles + 2)
+    credit_wheel *= 2;
+  m_credit_wheel.resize(credit_wheel);
+  m_credit_mask = credit_wheel - 1;
   m_src.resize(n);
   m_col.resize(n);
   m_row.resize(n);
@@ -137,13 +141,24 @@ void Network::send(uint32_t src, const std::vector<uint16_t>& dests, unsigned fl
   m_future.push(Pending{std::max(create, m_now), m_seq++, src, r, uint16_t(flits)});
 }
 
-void Network::push_flit(unsigned router, unsigned port, unsigned vc, const Flit& f) {
+void Network::push_flit(unsigned router, unsigned port, unsigned vc, uint32_t route, uint16_t idx, uint16_t size,
+                        uint64_t ready) {
   const size_t i = ivc_index(router, port, vc);
   InVc& in = m_in[i];
   if (in.count >= m_cfg.buf_depth) throw std::logic_error("mesh::Network: buffer overflow (credit bug)");
-  m_buf[i * m_cfg.buf_depth + ring(in.head + in.count)] = f;
-  if (in.count++ == 0 && !in.routed) m_rc_wait.insert(i);
-  wake(router, f.ready);
+  // Field by field (a braced Flit passed in would be built in pieces on the stack and reloaded
+  // whole, a store-forwarding stall).
+  Flit& f = m_buf[i * m_cfg.buf_depth + ring(in.head + in.count)];
+  f.route = route, f.idx = idx, f.size = size, f.ready = ready;
+  if (in.count++ == 0 && !in.routed) {
+    // A head reaching an empty VC is at its front on arrival, so its route computation starts
+    // when it is ready whatever else happens: done now, and the router woken when VC
+    // allocation may start.
+    route_head(router, in, route, size, ready);
+    wake(router, ready + m_cfg.rc_cycles);
+  } else {
+    wake(router, ready);
+  }
   ++m_flits_in_routers;
   ++m_cnt.buffer_writes;
 }
@@ -200,24 +215,21 @@ void Network::deliver(uint32_t route, uint16_t idx, uint16_t size, unsigned dest
   free_route(route);
 }
 
-void Network::route_head(unsigned router, InVc& in, const Flit& f) {
+void Network::route_head(unsigned router, InVc& in, uint32_t route, uint16_t size, uint64_t start) {
   const size_t i = size_t(&in - m_in.data());
-  m_step_acted = true;
   m_rc_wait.erase(i);
-  m_va_req.insert(i);  // every branch starts without an output VC
   in.nbranch = 0;
   in.popped = 0;
   in.routed = true;
-  in.in_route = f.route;
-  in.size = f.size;
-  // Route computation starts now: on arrival, or when the head reaches the front of its VC.
-  const uint64_t ready = m_now + m_cfg.rc_cycles;
+  in.in_route = route;
+  in.size = size;
+  const uint64_t ready = start + m_cfg.rc_cycles;
   m_va_at[router] = std::min(m_va_at[router], ready);
-  const Route& rt = m_routes[f.route];
+  const Route& rt = m_routes[route];
   if (rt.dests.size() == 1) {
-    in.br0 = Branch{ready, f.route, 0, -1, uint8_t(route_port(router, rt.dests[0], rt.cls)), rt.cls, 1};
+    in.br0 = Branch{ready, route, 0, -1, uint8_t(route_port(router, rt.dests[0], rt.cls)), rt.cls, 1};
     in.nbranch = 1;
-    ++m_va_wait[router];
+    va_request(router, i, 0);
     return;
   }
   // Group the destinations by DOR output port: more than one group is a branch point.
@@ -231,9 +243,9 @@ void Network::route_head(unsigned router, InVc& in, const Flit& f) {
     ports |= 1u << m_port_scratch[k];
   }
   if (!(ports & (ports - 1))) {
-    in.br0 = Branch{ready, f.route, 0, -1, uint8_t(__builtin_ctz(ports)), cls, 0};
+    in.br0 = Branch{ready, route, 0, -1, uint8_t(__builtin_ctz(ports)), cls, 0};
     in.nbranch = 1;
-    ++m_va_wait[router];
+    va_request(router, i, 0);
     return;
   }
   // The destinations are copied, as new_route may move m_routes.
@@ -246,7 +258,7 @@ void Network::route_head(unsigned router, InVc& in, const Flit& f) {
       if (m_port_scratch[k] == p) sub.push_back(m_dests_scratch[k]);
     branch(i, in.nbranch++) = Branch{ready, r, 0, -1, uint8_t(p), cls, sub.size() == 1};
   }
-  m_va_wait[router] += in.nbranch;
+  for (unsigned b = 0; b < in.nbranch; ++b) va_request(router, i, b);
 }
 
 bool Network::vc_class_ok(uint8_t cls, unsigned vc) const {
@@ -266,7 +278,8 @@ void Network::va_allocate(unsigned r) {
   // Requesters: routed heads' branches without an output VC. One iSLIP iteration (BookSim's
   // default): each free output VC grants one requester round-robin, each requester accepts
   // one of its grants round-robin; pointers move only on acceptance.
-  if (!m_va_wait[r]) return;
+  std::vector<VaReq>& list = m_va_list[r];
+  if (list.empty()) return;
   if (m_va_at[r] > m_now) {
     wake_by(m_va_at[r]);
     return;
@@ -274,36 +287,26 @@ void Network::va_allocate(unsigned r) {
   const unsigned V = m_cfg.vcs;
   const uint32_t ids = kPorts * V * kPorts;
   struct Req {
-    uint16_t id;  ///< (p·V + v)·kPorts + b: the requester's place in the grant round-robin
-    uint8_t port, cls, b;
-    bool unicast;
-    uint16_t size;
-    uint32_t in;       ///< input VC index
+    VaReq* e;
     uint64_t granted;  ///< output VCs (of the branch's port) that granted it
     uint64_t takes;    ///< free output VCs of its port it may take (class and room)
   };
+
   Req reqs[kPorts * 64 * kPorts];
-  uint16_t by_port[kPorts * 64 * kPorts];  // requesters grouped by output port, each group in id order
+  uint16_t by_port[kPorts * 64 * kPorts];  // requesters grouped by output port
   unsigned nreq = 0, count[kPorts + 1] = {0, 0, 0, 0, 0, 0};
   // Until a head's VA stage ends, or a VC or credit of this router comes free, a round that
   // grants nothing is repeated unchanged: skip it (m_va_at).
   uint64_t va_next = kNever;
-  const size_t base = ivc_index(r, 0, 0), end = base + size_t(kPorts) * V;
-  for (size_t i = m_va_req.next(base, end); i < end; i = m_va_req.next(i + 1, end)) {
-    const InVc& in = m_in[i];
-    const unsigned pv = unsigned(i - base);
-    for (unsigned b = 0; b < in.nbranch; ++b) {
-      const Branch& br = branch(i, b);
-      if (br.ovc >= 0) continue;
-      if (br.sa_ready > m_now) {
-        wake_by(br.sa_ready);
-        va_next = std::min(va_next, br.sa_ready);
-        continue;
-      }
-      reqs[nreq++] =
-          Req{uint16_t(pv * kPorts + b), br.port, br.cls, uint8_t(b), bool(br.unicast), in.size, uint32_t(i), 0, 0};
-      ++count[br.port + 1];
+  for (uint32_t k = 0; k < list.size(); ++k) {
+    VaReq& e = list[k];
+    if (e.sa_ready > m_now) {
+      wake_by(e.sa_ready);
+      va_next = std::min(va_next, e.sa_ready);
+      continue;
     }
+    reqs[nreq++] = Req{&e, 0, 0};
+    ++count[e.port + 1];
   }
   // A requester that no free output VC of its port can take waits for a VC to be freed or a
   // credit to return, both of which wake the router.
@@ -318,15 +321,15 @@ void Network::va_allocate(unsigned r) {
   std::copy_n(count, kPorts, fill);
   for (unsigned q = 0; q < nreq; ++q) {
     Req& rq = reqs[q];
-    by_port[fill[rq.port]++] = uint16_t(q);
-    rq.takes = m_ovc_free[size_t(r) * 6 + rq.port] & m_class_vcs[rq.cls];
-    if (!rq.unicast)
+    by_port[fill[rq.e->port]++] = uint16_t(q);
+    rq.takes = m_ovc_free[size_t(r) * 6 + rq.e->port] & m_class_vcs[rq.e->cls];
+    if (!rq.e->unicast)
       for (uint64_t t = rq.takes; t; t &= t - 1)
-        if (!may_take(false, rq.size, ovc_index(r, rq.port, unsigned(__builtin_ctzll(t))))) rq.takes &= ~(t & -t);
+        if (!may_take(false, rq.e->size, ovc_index(r, rq.e->port, unsigned(__builtin_ctzll(t))))) rq.takes &= ~(t & -t);
   }
-  // Within a port's group, the round-robin winner of an output VC with pointer g is the first
-  // eligible requester with id ≥ g, else the first eligible one; a lone requester wins every
-  // VC it may take.
+  // Within a port's group, the round-robin winner of an output VC with pointer g is the
+  // eligible requester with the smallest id ≥ g, else the one with the smallest id; a lone
+  // requester wins every VC it may take.
   for (unsigned o = 0; o < kPorts; ++o) {
     if (!(ports >> o & 1)) continue;
     if (count[o + 1] - count[o] == 1) {
@@ -342,11 +345,9 @@ void Network::va_allocate(unsigned r) {
       for (unsigned k = count[o]; k < count[o + 1]; ++k) {
         Req& rq = reqs[by_port[k]];
         if (!(rq.takes >> ovc & 1)) continue;
-        if (rq.id >= g) {
-          best = &rq;
-          break;
-        }
-        if (!wrapped) wrapped = &rq;
+        const uint16_t id = rq.e->id;
+        if (id >= g && (!best || id < best->e->id)) best = &rq;
+        if (!wrapped || id < wrapped->e->id) wrapped = &rq;
       }
       if (!best) best = wrapped;
       if (best) best->granted |= uint64_t(1) << ovc;
@@ -355,45 +356,64 @@ void Network::va_allocate(unsigned r) {
   for (unsigned q = 0; q < nreq; ++q) {
     const uint64_t granted = reqs[q].granted;
     if (!granted) continue;
-    Branch& br = branch(reqs[q].in, reqs[q].b);
-    uint8_t& aptr = m_va_accept[size_t(reqs[q].in) * kPorts + reqs[q].b];
+    VaReq& e = *reqs[q].e;
+    const uint32_t in = e.in;
+    Branch& br = branch(in, e.b);
+    uint8_t& aptr = m_va_accept[size_t(in) * kPorts + e.b];
     // Round-robin from aptr (< V): the lowest granted VC at or above it, else the lowest.
     const uint64_t from = granted & (~uint64_t(0) << aptr);
     const unsigned ovc = unsigned(__builtin_ctzll(from ? from : granted));
     m_ovc_free[size_t(r) * 6 + br.port] &= ~(uint64_t(1) << ovc);
-    --m_va_wait[r];
     br.ovc = int8_t(ovc);
     br.sa_ready = m_now + m_cfg.va_cycles;
-    m_va_grant[ovc_index(r, br.port, ovc)] = uint16_t(reqs[q].id + 1u == ids ? 0 : reqs[q].id + 1u);
+    m_va_grant[ovc_index(r, br.port, ovc)] = uint16_t(e.id + 1u == ids ? 0 : e.id + 1u);
     aptr = uint8_t(ovc + 1 == V ? 0 : ovc + 1);
     m_step_acted = true;
     m_va_at[r] = m_now + 1;  // a requester granted nothing may take a VC granted to another but not accepted
-    const InVc& in = m_in[reqs[q].in];
-    m_sa_req.insert(reqs[q].in);
-    bool waiting = false;
-    for (unsigned b = 0; b < in.nbranch && !waiting; ++b) waiting = branch(reqs[q].in, b).ovc < 0;
-    if (!waiting) m_va_req.erase(reqs[q].in);
+    m_sa_req.insert(in);
+    e.in = kGranted;
   }
+  // Granting is independent of the list's order, so the granted leave it by a plain compaction.
+  list.erase(std::remove_if(list.begin(), list.end(), [](const VaReq& e) { return e.in == kGranted; }), list.end());
 }
 
-inline const Network::Flit* Network::ready_flit(unsigned r, size_t i, const InVc& in, unsigned b) {
-  // The next flit branch b of the routed input VC `in` (index i) can send this cycle, or null.
+void Network::va_request(unsigned router, size_t i, unsigned b) {
+  const Branch& br = branch(i, b);
+  const unsigned pv = unsigned(i - ivc_index(router, 0, 0));
+  // Field by field: a braced temporary is built in bytes on the stack and reloaded in words,
+  // which stalls store forwarding (perf: most of this function's time).
+  VaReq& e = m_va_list[router].emplace_back();
+  e.sa_ready = br.sa_ready;
+  e.in = uint32_t(i);
+  e.id = uint16_t(pv * kPorts + b);
+  e.b = uint8_t(b);
+  e.port = br.port;
+  e.cls = br.cls;
+  e.unicast = br.unicast;
+  e.size = m_in[i].size;
+}
+
+inline bool Network::ready_flit(unsigned r, size_t i, const InVc& in, unsigned b) {
+  // Whether the next flit of branch b of the routed input VC `in` (index i) can send this cycle.
   // A flit not yet in the buffer wakes the router when it arrives, a credit when it returns.
   const Branch& br = branch(i, b);
-  if (br.ovc < 0 || br.sent >= in.size) return nullptr;
+  if (br.ovc < 0 || br.sent >= in.size) return false;
   if (br.sa_ready > m_now) {
     wake_by(br.sa_ready);
-    return nullptr;
+    return false;
   }
   const unsigned off = br.sent - in.popped;
-  if (off >= in.count) return nullptr;
-  const Flit& f = m_buf[i * m_cfg.buf_depth + ring(in.head + off)];
-  if (f.ready > m_now) {
-    wake_by(f.ready);
-    return nullptr;
+  if (off >= in.count) return false;
+  // The head (offset 0 of an unsent packet) was in the buffer when its route was computed; a
+  // later flit may still be on its way.
+  if (br.sent) {
+    const uint64_t ready = m_buf[i * m_cfg.buf_depth + ring(in.head + off)].ready;
+    if (ready > m_now) {
+      wake_by(ready);
+      return false;
+    }
   }
-  if (m_credits[ovc_index(r, br.port, unsigned(br.ovc))] <= 0) return nullptr;
-  return &f;
+  return m_credits[ovc_index(r, br.port, unsigned(br.ovc))] > 0;
 }
 
 void Network::sa_allocate(unsigned r) {
@@ -409,7 +429,6 @@ void Network::sa_allocate(unsigned r) {
     uint16_t s, x;  ///< slot, crossbar input
     uint8_t b, o;
     uint32_t i;  ///< input VC index
-    const Flit* f;
   };
   Ready ready[kPorts * 64 * kPorts];  // in input VC order: by port, then slot
   constexpr unsigned kWords = (kPorts * 64 + 63) / 64;
@@ -425,9 +444,9 @@ void Network::sa_allocate(unsigned r) {
     const InVc& in = m_in[i];
     const unsigned pv = unsigned(i - base), v = m_vc_of_pv[pv], x = m_xbar_of_pv[pv];
     for (unsigned b = 0; b < in.nbranch; ++b)
-      if (const Flit* f = ready_flit(r, i, in, b)) {
+      if (ready_flit(r, i, in, b)) {
         const uint8_t o = branch(i, b).port;
-        ready[n++] = Ready{uint16_t(v * kPorts + b), uint16_t(x), uint8_t(b), o, uint32_t(i), f};
+        ready[n++] = Ready{uint16_t(v * kPorts + b), uint16_t(x), uint8_t(b), o, uint32_t(i)};
         want[o][x / 64] |= uint64_t(1) << (x % 64);
         outs |= 1u << o;
       }
@@ -479,8 +498,9 @@ void Network::sa_allocate(unsigned r) {
     const size_t i = pick->i;
     const unsigned v = m_vc_of_pv[i - base], b = pick->b;
     InVc& in = m_in[i];
-    const Flit f = *pick->f;
     Branch& br = branch(i, b);
+    // The flit at the branch's place is the packet's flit number br.sent (flits stay in order).
+    const uint16_t idx = br.sent, size = in.size;
     const size_t oi = ovc_index(r, unsigned(o), unsigned(br.ovc));
     ptr = pick->s + 1u == slots ? 0 : pick->s + 1u;
     ++m_cnt.xbar_flits;
@@ -489,14 +509,13 @@ void Network::sa_allocate(unsigned r) {
     --m_credits[oi];
     if (o == 0) {
       // The network interface takes the flit off the ejection channel on arrival.
-      deliver(br.route, f.idx, f.size, r, arrive);
+      deliver(br.route, idx, size, r, arrive);
       due_credit(arrive + 1 + m_cfg.credit_cycles, oi);
     } else {
       ++m_cnt.flit_hops;
-      push_flit(neighbour(r, unsigned(o)), opposite(unsigned(o)), unsigned(br.ovc),
-                Flit{br.route, f.idx, f.size, arrive});
+      push_flit(neighbour(r, unsigned(o)), opposite(unsigned(o)), unsigned(br.ovc), br.route, idx, size, arrive);
     }
-    if (f.idx + 1u == f.size) tail_sent(oi);
+    if (idx + 1u == size) tail_sent(oi);
     ++br.sent;
     pop_flits(r, p, v, in);
     if (in.popped == in.size) {
@@ -515,8 +534,12 @@ void Network::step_router(unsigned r) {
   for (size_t i = m_rc_wait.next(base, end); i < end; i = m_rc_wait.next(i + 1, end)) {
     InVc& in = m_in[i];
     const Flit& f = m_buf[i * m_cfg.buf_depth + in.head];
-    if (f.ready <= m_now) route_head(r, in, f);
-    else wake_by(f.ready);
+    if (f.ready <= m_now) {
+      route_head(r, in, f.route, f.size, m_now);
+      m_step_acted = true;
+    } else {
+      wake_by(f.ready);
+    }
   }
   va_allocate(r);
   sa_allocate(r);
@@ -543,7 +566,7 @@ void Network::inject(unsigned node) {
   const size_t oi = ovc_index(node, kInjPort, unsigned(s.vc));
   if (m_credits[oi] <= 0) return;
   --m_credits[oi];
-  push_flit(node, 0, unsigned(s.vc), Flit{pk.route, s.sent, pk.size, m_now + m_cfg.ni_cycles + m_cfg.link_cycles});
+  push_flit(node, 0, unsigned(s.vc), pk.route, s.sent, pk.size, m_now + m_cfg.ni_cycles + m_cfg.link_cycles);
   ++m_cnt.injected_flits;
   m_progress = m_now;
   if (++s.sent < pk.size) return;
@@ -556,7 +579,7 @@ void Network::inject(unsigned node) {
 }
 
 void Network::step() {
-  auto& due = m_credit_wheel[m_now % m_credit_wheel.size()];
+  auto& due = m_credit_wheel[m_now & m_credit_mask];
   m_credits_due -= due.size();
   for (uint32_t c : due) return_credit(c);
   due.clear();
@@ -600,7 +623,7 @@ uint64_t Network::next_event() const {
   uint64_t t = m_future.empty() ? kNever : std::max(m_now, m_future.top().create);
   if (m_credits_due)
     for (uint64_t k = 0; k < m_credit_wheel.size() && m_now + k < t; ++k)
-      if (!m_credit_wheel[(m_now + k) % m_credit_wheel.size()].empty()) {
+      if (!m_credit_wheel[(m_now + k) & m_credit_mask].empty()) {
         t = m_now + k;
         break;
       }

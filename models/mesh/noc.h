@@ -117,6 +117,16 @@ class Network : public NocModel {
     bool routed = false;
     Branch br0{};
   };
+  /// A VC allocation requester: branch `b` of input VC `in`, with what the allocator reads.
+  struct VaReq {
+    uint64_t sa_ready;  ///< the branch's VC allocation may start (Branch::sa_ready)
+    uint32_t in;        ///< input VC index (kGranted once granted, until the list is compacted)
+    uint16_t id;        ///< (p·V + v)·kPorts + b: the requester's place in the grant round-robin
+    uint8_t b, port, cls;
+    bool unicast;
+    uint16_t size;  ///< flits of the packet
+  };
+  static constexpr uint32_t kGranted = ~uint32_t(0);
   struct Route {
     uint32_t msg;
     uint8_t cls;  ///< 0: XY order, 1: YX order (o1turn VC class)
@@ -189,10 +199,14 @@ class Network : public NocModel {
   unsigned route_port(unsigned router, uint16_t dest, uint8_t cls) const {
     return dor_port_xy(m_col[router], m_row[router], m_col[dest], m_row[dest], cls != 0);
   }
-  void route_head(unsigned router, InVc& in, const Flit& f);
+  /// Route computation of the head (of packet `route`, `size` flits) at the front of input VC
+  /// `in`, starting in cycle `start`: on
+  /// arrival (push_flit, an empty VC) or when the head reaches the front of its VC (step_router).
+  void route_head(unsigned router, InVc& in, uint32_t route, uint16_t size, uint64_t start);
   void step_router(unsigned router);
   void inject(unsigned node);
-  void push_flit(unsigned router, unsigned port, unsigned vc, const Flit& f);
+  void push_flit(unsigned router, unsigned port, unsigned vc, uint32_t route, uint16_t idx, uint16_t size,
+                 uint64_t ready);
   void pop_flits(unsigned router, unsigned port, unsigned vc, InVc& in);
   void deliver(uint32_t route, uint16_t idx, uint16_t size, unsigned dest_node, uint64_t at);
   /// One credit returns to output VC `ovc`; with wait_for_tail_credit the last one frees the VC.
@@ -200,7 +214,7 @@ class Network : public NocModel {
   /// The tail of a packet has left through output VC `ovc`.
   void tail_sent(size_t ovc);
   void due_credit(uint64_t at, size_t ovc) {
-    m_credit_wheel[at % m_credit_wheel.size()].push_back(uint32_t(ovc));
+    m_credit_wheel[at & m_credit_mask].push_back(uint32_t(ovc));
     ++m_credits_due;
   }
   /// Router `r` may act in cycle `t` (> now: the wake wheel; = now: this cycle's visit set).
@@ -226,12 +240,14 @@ class Network : public NocModel {
   bool vc_class_ok(uint8_t cls, unsigned vc) const;  ///< o1turn: XY packets on the low VCs, YX on the high
   /// A packet of `size` flits may take output VC `ovc` (a multicast one needs room for all of it).
   bool may_take(bool unicast, unsigned size, size_t ovc) const;
-  /// The flit branch `b` of routed input VC `in` (index `i`, at `router`) can send this cycle,
-  /// or null; when a timer (the stage's end, the flit's arrival) holds it, wake_by that cycle.
-  const Flit* ready_flit(unsigned router, size_t i, const InVc& in, unsigned b);
+  /// Whether branch `b` of routed input VC `in` (index `i`, at `router`) can send its next flit
+  /// this cycle; when a timer (the stage's end, the flit's arrival) holds it, wake_by that cycle.
+  bool ready_flit(unsigned router, size_t i, const InVc& in, unsigned b);
   /// Position `k` < 2·buf_depth of a ring buffer, wrapped.
   uint32_t ring(uint32_t k) const { return k >= m_cfg.buf_depth ? k - m_cfg.buf_depth : k; }
   void va_allocate(unsigned router);
+  /// Branch `b` of input VC `i` at `router`, just routed, requests an output VC.
+  void va_request(unsigned router, size_t i, unsigned b);
   void sa_allocate(unsigned router);
 
   NocConfig m_cfg;
@@ -257,9 +273,11 @@ class Network : public NocModel {
   IdSet m_busy_sources;       ///< sources with a packet in their queue
   IdSet m_rc_wait;            ///< input VCs holding flits, not routed
   /// Routed input VCs by what they wait for, so each allocator visits only its requesters:
-  IdSet m_va_req;                   ///< a branch without an output VC (VC allocation)
-  IdSet m_sa_req;                   ///< a branch holding an output VC (switch allocation)
-  std::vector<uint32_t> m_va_wait;  ///< per router: routed branches without an output VC
+  IdSet m_sa_req;  ///< a branch holding an output VC (switch allocation)
+  /// Per router: its routed branches without an output VC, the VC allocator's requesters, in
+  /// no particular order (a grant depends on ids, not on places), kept as routes are computed
+  /// and VCs granted so that an allocation reads one short list.
+  std::vector<std::vector<VaReq>> m_va_list;
   /// Per router: the first cycle its VC allocation can grant anything (0: now).
   std::vector<uint64_t> m_va_at;
   std::vector<uint16_t> m_dests_scratch;  ///< route_head's copy of a multicast's destinations
@@ -275,7 +293,8 @@ class Network : public NocModel {
   std::vector<uint32_t> m_sw_grant, m_sw_accept, m_sw_vc;
   std::vector<uint16_t> m_va_grant;                   ///< < kPorts · 64 · kPorts
   std::vector<uint8_t> m_va_accept;                   ///< < vcs ≤ 64
-  std::vector<std::vector<uint32_t>> m_credit_wheel;  ///< credits due, by cycle mod size
+  std::vector<std::vector<uint32_t>> m_credit_wheel;  ///< credits due, by cycle & m_credit_mask
+  uint64_t m_credit_mask = 0;
   std::vector<Route> m_routes;
   std::vector<uint32_t> m_free_routes;
   std::vector<Msg> m_msgs;
