@@ -77,7 +77,9 @@ namespace {
 /// Every field of an op that cost_gemm reads: kind, phase (a conv's input view), dtype, the
 /// GEMM's and the conv's dims (the name only goes into errors, which a shape seen before
 /// cannot raise) and the mask resolve_mask makes of the op's out_mask and the spec (off: the
-/// defaults). A mask with a bitmap or one that draws from the RNG never gets here.
+/// defaults). A mask with a bitmap or one that draws from the RNG never gets here. A field
+/// added to Op, GemmDims, ConvShape or OutputMask fails "[reuse]"'s size check until it is
+/// either put here (cost_gemm reads it) or found not to matter.
 SystolicModel::ShapeKey shape_key(const workload::Op& op, const MaskSpec& mask) {
   const workload::GemmDims& g = op.gemm;
   const workload::ConvShape& c = op.conv;

@@ -9,6 +9,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "sim/ir/ir.h"
 #include "tests/cli/cli_harness.h"
 
 using namespace bpsim::test;
@@ -121,4 +122,19 @@ TEST_CASE("reuse: the key is not echoed into the report; a bad value is refused"
   const CliResult bad = run_bpsim("run " + cfg + " -q --set run.reuse=maybe --out " + (s / "b"));
   CHECK(bad.code == 2);
   CHECK_THAT(bad.err, Catch::Contains("run.reuse") && Catch::Contains("maybe"));
+}
+
+TEST_CASE("reuse: the systolic GEMM key covers every op field (a new field fails here)", "[reuse]") {
+  // The systolic array's reuse key (shape_key, models/systolic/systolic_model.cpp) is every
+  // field of an op that its GEMM cost reads: kind, phase, dtype, gemm, conv and the mask made
+  // of out_mask. A field added to these structs may be read by the cost too; until someone
+  // has decided (and put it into the key when it is read, then updated the sizes here), a
+  // stale key would reuse a wrong cost without a word. Sizes of x86-64 with libstdc++, the
+  // platform the project builds on; elsewhere the check is not made.
+#if defined(__x86_64__) && defined(__GLIBCXX__)
+  CHECK(sizeof(bpsim::workload::Op) == 440);
+  CHECK(sizeof(bpsim::workload::GemmDims) == 32);
+  CHECK(sizeof(bpsim::workload::ConvShape) == 96);
+  CHECK(sizeof(bpsim::workload::OutputMask) == 72);
+#endif
 }
