@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <optional>
 
 #include "models/systolic/systolic_actions.h"
@@ -73,12 +74,18 @@ void SystolicModel::run_op(const workload::Op& op, OpRecord& rec) {
 }
 
 namespace {
-/// Every field of an op that cost_gemm reads with sparsity off: kind, phase (a conv's input
-/// view), dtype, the GEMM's and the conv's dims (the name only goes into errors, which a
-/// shape seen before cannot raise).
-SystolicModel::ShapeKey shape_key(const workload::Op& op) {
+/// Every field of an op that cost_gemm reads: kind, phase (a conv's input view), dtype, the
+/// GEMM's and the conv's dims (the name only goes into errors, which a shape seen before
+/// cannot raise) and the mask resolve_mask makes of the op's out_mask and the spec (off: the
+/// defaults). A mask with a bitmap or one that draws from the RNG never gets here. A field
+/// added to Op, GemmDims, ConvShape or OutputMask fails "[reuse]"'s size check until it is
+/// either put here (cost_gemm reads it) or found not to matter.
+SystolicModel::ShapeKey shape_key(const workload::Op& op, const MaskSpec& mask) {
   const workload::GemmDims& g = op.gemm;
   const workload::ConvShape& c = op.conv;
+  uint64_t density = 0;
+  static_assert(sizeof density == sizeof mask.density);
+  std::memcpy(&density, &mask.density, sizeof density);  // the bits: equal keys, equal doubles
   return {uint64_t(op.kind),
           uint64_t(op.phase),
           uint64_t(op.dtype),
@@ -97,7 +104,19 @@ SystolicModel::ShapeKey shape_key(const workload::Op& op) {
           c.pad,
           c.groups,
           c.p,
-          c.q};
+          c.q,
+          uint64_t(mask.active),
+          uint64_t(mask.nm),
+          density,
+          mask.n,
+          mask.m};
+}
+/// Whether apply_mask draws from the model's RNG for this mask: a random pattern at element
+/// or tile granularity (a bitmap, N:M, row and column masks are exact). Costing such an op
+/// again moves every later draw, so its cost is never reused.
+bool mask_draws(const MaskSpec& k, const SparsityConfig& cfg) {
+  return k.active && !k.bitmap && !k.nm &&
+         (cfg.granularity == Granularity::element || cfg.granularity == Granularity::tile);
 }
 /// Shapes remembered at most: a trace of ever new shapes keeps its memory flat (the rest are costed afresh).
 constexpr size_t kMemoShapes = 4096;
@@ -106,15 +125,23 @@ constexpr size_t kMemoShapes = 4096;
 const GemmCost& SystolicModel::cost_and_fill(const workload::Op& op, OpRecord& rec) {
   // The DRAM's peak and the spec are fixed for the run.
   const double dram_per_cycle = m_mem.peak_bytes_per_s() / (m_spec.clock_ghz * 1e9);
-  // cost_gemm and fill_gemm_record are pure functions of the op's shape and the spec,
-  // except where a mask is drawn from m_rng (sparsity on: skipping a draw would move every
-  // later one) or the RTL replaces the cycles. Elsewhere a shape's cost and record fields
-  // are kept and reused: the same bits as costing it again, so the reports cannot differ
-  // (a trace repeats its layers' shapes; the test "[systolic][memo]" replays one both ways).
-  const bool memo = !m_rtl && m_spec.sparsity.mode == SparsityMode::off && rec.actions.empty() && rec.extra.empty();
+  // cost_gemm and fill_gemm_record are pure functions of the op's shape, its resolved mask
+  // and the spec, except where a mask is drawn from m_rng (a random pattern at element or
+  // tile granularity: skipping a draw would move every later one), where a bitmap decides
+  // (its bits are not in the key) or where the RTL replaces the cycles (drawing its operands
+  // from m_rtl_rng). Elsewhere, with run.reuse on, a shape's cost and record fields are kept
+  // and reused: the same bits as costing it again, so the reports cannot differ (a trace
+  // repeats its layers' shapes; "[systolic][memo]" and scripts/reuse_check.py run both ways).
+  // The DRAM transfers that follow are always simulated: their timing and the refreshes
+  // charged depend on the memory's state (channels' queues, elapsed time), not on the op.
+  const MaskSpec mask = m_spec.sparsity.mode == SparsityMode::off ? MaskSpec{} : resolve_mask(op, m_spec.sparsity);
+  const bool memo = reuse() && !m_rtl && !mask.bitmap && !mask_draws(mask, m_spec.sparsity) && rec.actions.empty() &&
+                    rec.extra.empty();
   if (memo) {
-    const ShapeKey key = shape_key(op);
+    ++m_reuse_stats.eligible;
+    const ShapeKey key = shape_key(op, mask);
     auto it = m_memo.find(key);
+    if (it != m_memo.end()) ++m_reuse_stats.reused;
     if (it == m_memo.end() && m_memo.size() < kMemoShapes) {
       Costed e{cost_gemm(op, m_spec, m_rng, dram_per_cycle), OpRecord{}};
       fill_gemm_record(e.cost, m_spec, m_buffers, e.fill);

@@ -21,8 +21,9 @@ namespace bpsim::systolic {
 
 class SystolicModel : public OpRunner {
  public:
-  /// What cost_gemm reads of an op with sparsity off (cost_and_fill's memo key).
-  using ShapeKey = std::array<uint64_t, 19>;
+  /// What cost_gemm reads of an op: its shape and, with output sparsity on, its resolved
+  /// mask (cost_and_fill's memo key).
+  using ShapeKey = std::array<uint64_t, 24>;
   /// Runs `graph`, validated against the array (dims, tile fit) before elaboration ends,
   /// or, when it is null, `stream`, whose ops are validated as they arrive.
   SystolicModel(sc_core::sc_module_name name, SystolicSpec spec, std::shared_ptr<const workload::OpGraph> graph,
@@ -43,7 +44,8 @@ class SystolicModel : public OpRunner {
   void run_op(const workload::Op& op, OpRecord& rec) override;
   void run_gemm(const workload::Op& op, OpRecord& rec);
   /// The op's GemmCost (cost_gemm, with the RTL's cycles under backend: rtl) with its
-  /// record filled (fill_gemm_record); costed once per shape where that is exact (m_memo).
+  /// record filled (fill_gemm_record); costed once per shape where that is exact (m_memo,
+  /// with run.reuse on).
   const GemmCost& cost_and_fill(const workload::Op& op, OpRecord& rec);
   /// backend: rtl — runs every instance of the GEMM on the array; returns its cycles.
   /// `masked_cols` output columns are masked (gate, column granularity): the bitmap's

@@ -160,14 +160,16 @@ def sweep(results, output=None, group=None, title=None):
 
 
 def compare(timeline, output=None):
-    """Live memory over one training step, one line per memory policy, from the timeline.csv
-    `bpsim compare` writes (live bytes while each op runs, at its simulated start and end)."""
+    """Live memory over one training step, one line per memory policy (or per variant), from the
+    timeline.csv `bpsim compare` writes (live bytes while each op runs, at its simulated start and
+    end); its first column, `policy` or `variant`, names the lines."""
     df = pd.read_csv(timeline) if not isinstance(timeline, pd.DataFrame) else timeline
     if df.empty:
         raise ValueError(f"{timeline}: no rows")
+    by = df.columns[0]
     fig, ax = plt.subplots(figsize=(9, 5))
     styles = ["-", "--", "-.", ":"]
-    for n, (policy, ops) in enumerate(df.groupby("policy", sort=False)):
+    for n, (policy, ops) in enumerate(df.groupby(by, sort=False)):
         xs, ys = [], []
         for start, end, live in zip(ops["start_s"], ops["end_s"], ops["live_bytes"]):
             xs += [start * 1e3, end * 1e3]
@@ -176,7 +178,7 @@ def compare(timeline, output=None):
         ax.plot(xs, ys, label=policy, linewidth=1.4, linestyle=styles[n % len(styles)])
     ax.set_xlabel("time in the step (ms)")
     ax.set_ylabel("live memory (MB)")
-    ax.set_title("memory over one training step, per policy")
+    ax.set_title(f"memory over one training step, per {by}")
     ax.grid(True, alpha=0.3)
     ax.legend()
     fig.tight_layout()

@@ -1,10 +1,12 @@
-// bpsim compare: the same training step under several memory policies, each simulated in
-// its own child process (SystemC elaborates once per process), side by side.
+// bpsim compare: the same training step under several memory policies, or several variants
+// (each a set of --set assignments, e.g. a training technique against plain backprop), each
+// simulated in its own child process (SystemC elaborates once per process), side by side.
 #include <fmt/format.h>
 #include <boost/program_options.hpp>
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <cctype>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -36,8 +38,48 @@ namespace bpsim::cli {
 
 namespace {
 
-/// The one axis of the comparison.
+/// The axis of a comparison of policies.
 const char* const kPolicyAxis = "workload.policy.kind";
+
+/// One column of the comparison: its label and the --set assignments of its run alone.
+struct Column {
+  std::string name;
+  std::vector<std::pair<std::string, config::Node>> sets;
+};
+
+/// `--variant NAME:KEY=VALUE[,KEY=VALUE...]`. A comma-separated piece without '=' continues
+/// the previous value (`a.b=[1,2]` is one assignment).
+Column parse_variant(const std::string& text) {
+  const auto bad = [&](const std::string& why) {
+    return po::error("--variant '" + text + "': " + why + " (expected NAME:KEY=VALUE[,KEY=VALUE...])");
+  };
+  const size_t colon = text.find(':');
+  Column c;
+  c.name = text.substr(0, colon);
+  if (c.name.empty()) throw bad("no name before ':'");
+  for (const char ch : c.name)
+    if (!std::isalnum(static_cast<unsigned char>(ch)) && std::string("_-.+").find(ch) == std::string::npos)
+      throw bad("a name is letters, digits and _ - . +");
+  std::vector<std::string> pieces;
+  if (colon != std::string::npos) {
+    std::stringstream in(text.substr(colon + 1));
+    for (std::string piece; std::getline(in, piece, ',');) {
+      if (piece.find('=') == std::string::npos && !pieces.empty()) pieces.back() += "," + piece;
+      else pieces.push_back(piece);
+    }
+  }
+  for (const std::string& a : pieces) {
+    const size_t eq = a.find('=');
+    if (eq == std::string::npos || eq == 0) throw bad("'" + a + "' is not KEY=VALUE");
+    const std::string value = a.substr(eq + 1);
+    try {
+      c.sets.emplace_back(a.substr(0, eq), config::parse_yaml(value.empty() ? "\"\"" : value, "--variant " + c.name));
+    } catch (const InputError& e) {
+      throw bad(e.what());
+    }
+  }
+  return c;
+}
 
 std::vector<std::string> split_list(const std::string& s) {
   std::vector<std::string> out;
@@ -67,8 +109,8 @@ std::string python(const fs::path& log) {
 }  // namespace
 
 int cmd_compare(int argc, char* argv[]) {
-  std::string config, policies = "none,checkpoint,full_recompute", out;
-  std::vector<std::string> sets;
+  std::string config, policies, out;
+  std::vector<std::string> sets, variant_texts;
   bool help = false, no_plot = false, force = false, quiet = false;
   int jobs = 1;
   po::options_description d("options");
@@ -77,39 +119,71 @@ int cmd_compare(int argc, char* argv[]) {
       ("comma-separated policy kinds (default none,checkpoint,full_recompute): " +
        workload::PolicyRegistry::instance().names() +
        "; each kind's keys (threshold, budget_bytes, segments, …) come from the config's workload.policies.KIND")
-          .c_str())("out,o", po::value(&out), "output folder (default: out/compare_<config name>)")(
+          .c_str())("variant", po::value(&variant_texts)->composing(),
+                    "NAME:KEY=VALUE[,KEY=VALUE...] (repeatable, instead of --policies): a run named NAME with "
+                    "these --set values of its own, e.g. plain:workload.training.feedback.kind=backprop")(
+      "out,o", po::value(&out), "output folder (default: out/compare_<config name>)")(
       "set", po::value(&sets)->composing(), "override a config value for every run")(
       "jobs,j", po::value(&jobs), "runs at once (default 1)")("no-plot", po::bool_switch(&no_plot), "write no PNG")(
       "force", po::bool_switch(&force), "write into a non-empty folder bpsim did not create")(
       "quiet,q", po::bool_switch(&quiet), "print no table or progress (the results' paths still)");
   parse_command_line(argc, argv, d, {{"config", &config}});
   if (help) {
-    std::cout << "usage: bpsim compare CONFIG.yaml --policies none,checkpoint,threshold,... [--out DIR]\n\n"
-                 "A sweep over workload.policy.kind: runs the config's training step once per policy, each\n"
-                 "in its own bpsim process (DIR/runs, as bpsim sweep writes it), prints peak memory, DRAM\n"
-                 "traffic, energy, latency and recompute overhead, and writes DIR/compare.csv,\n"
-                 "DIR/timeline.csv (live bytes over the step) and DIR/memory.png.\n\n"
-              << d;
+    std::cout
+        << "usage: bpsim compare CONFIG.yaml --policies none,checkpoint,threshold,... [--out DIR]\n"
+           "       bpsim compare CONFIG.yaml --variant NAME:KEY=VALUE[,KEY=VALUE...] --variant ... [--out DIR]\n\n"
+           "A sweep over workload.policy.kind (or over the variants: each its own --set values):\n"
+           "runs the config's training step once per policy or variant, each in its own bpsim\n"
+           "process (DIR/runs, as bpsim sweep writes it), prints peak memory, DRAM traffic, energy,\n"
+           "latency and recompute overhead, and writes DIR/compare.csv, DIR/timeline.csv (live\n"
+           "bytes over the step) and DIR/memory.png. --variant and --policies are exclusive (a\n"
+           "variant may set workload.policy.kind itself).\n\n"
+        << d;
     return kExitOk;
   }
   if (config.empty()) throw po::error("missing CONFIG.yaml");
   if (is_stdio(config))  // each policy's run reads the config again, in a process of its own
     throw po::error("compare reads its config from a file, not from standard input ('-')");
-  std::vector<std::string> kinds;  // in the order given, each once
-  for (const std::string& k : split_list(policies))
-    if (std::find(kinds.begin(), kinds.end(), k) == kinds.end()) kinds.push_back(k);
-  if (kinds.empty()) throw po::error("--policies: give at least one policy");
-  for (const std::string& k : kinds)
-    if (!workload::PolicyRegistry::instance().find(k))
-      throw po::error("--policies: unknown policy '" + k + "' (valid: " + workload::PolicyRegistry::instance().names() +
-                      ")");
+  // The columns: the policies (each a run with workload.policy.kind=K), or the variants.
+  const bool by_variant = !variant_texts.empty();
+  if (by_variant && !policies.empty())
+    throw po::error("--variant and --policies are exclusive (put workload.policy.kind=K into a variant instead)");
+  std::vector<Column> columns;
+  if (by_variant) {
+    for (const std::string& v : variant_texts) {
+      columns.push_back(parse_variant(v));
+      for (size_t i = 0; i + 1 < columns.size(); ++i)
+        if (columns[i].name == columns.back().name)
+          throw po::error("--variant: the name '" + columns.back().name + "' is given twice");
+    }
+  } else {
+    std::vector<std::string> kinds;  // in the order given, each once
+    for (const std::string& k : split_list(policies.empty() ? "none,checkpoint,full_recompute" : policies))
+      if (std::find(kinds.begin(), kinds.end(), k) == kinds.end()) kinds.push_back(k);
+    if (kinds.empty()) throw po::error("--policies: give at least one policy");
+    for (const std::string& k : kinds) {
+      if (!workload::PolicyRegistry::instance().find(k))
+        throw po::error("--policies: unknown policy '" + k +
+                        "' (valid: " + workload::PolicyRegistry::instance().names() + ")");
+      config::Node value;
+      value.type = config::Node::Type::Scalar;
+      value.scalar = k;
+      columns.push_back({k, {{kPolicyAxis, value}}});
+    }
+  }
+  const std::string label = by_variant ? "variant" : "policy";
+  const auto assignments = [](const Column& c) {
+    std::vector<std::string> out;
+    for (const auto& [key, value] : c.sets) out.push_back(key + "=" + value.to_yaml());
+    return out;
+  };
 
-  // Every variant is validated (and its op graph built, for the memory timeline) before
+  // Every column is validated (and its op graph built, for the memory timeline) before
   // any simulation starts: a bad threshold or an unmeetable budget stops here, exit 2.
   std::vector<std::shared_ptr<workload::OpGraph>> graphs;
-  for (const std::string& k : kinds) {
+  for (const Column& c : columns) {
     std::vector<std::string> s = sets;
-    s.push_back("workload.policy.kind=" + k);
+    for (const std::string& a : assignments(c)) s.push_back(a);
     try {
       RunSpec spec = prepare(config, s);
       if (!spec.workload) throw InputError(config + ": compare needs a config with a 'workload' section");
@@ -119,29 +193,22 @@ int cmd_compare(int argc, char* argv[]) {
                          "timeline (write auto or all)");
       graphs.push_back(spec.workload);
     } catch (const InputError& e) {
-      throw InputError(std::string(e.what()) + " (policy " + k + ")");
+      throw InputError(std::string(e.what()) + " (" + label + " " + c.name + ")");
     }
   }
 
   const fs::path dir = out.empty() ? fs::path("out") / ("compare_" + fs::path(config).stem().string()) : fs::path(out);
   // Held until the comparison ends: a second compare into DIR is refused meanwhile.
   const output::FolderLock lock = output::claim_folder(dir, force, "--out", "compare");
-  // The points: one per kind, each `bpsim run CONFIG --set workload.policy.kind=K` after
-  // the --set values, run by the sweep runner into DIR/runs (afresh: earlier results there
-  // are not taken as this comparison's).
-  auto node = [](config::Node::Type t, const std::string& text = "") {
-    config::Node n;
-    n.type = t;
-    n.scalar = text;
-    return n;
-  };
-  config::Node axis = node(config::Node::Type::Sequence), axes = node(config::Node::Type::Map),
-               root = node(config::Node::Type::Map);
-  for (const std::string& k : kinds) axis.seq.push_back(node(config::Node::Type::Scalar, k));
-  axes.set(kPolicyAxis, axis);
-  root.set("base", node(config::Node::Type::Scalar, config));
-  root.set("axes", axes);
-  const sweep::SweepSpec spec = sweep::expand_sweep(root, config, sets);
+  // The points: one per column, each `bpsim run CONFIG` with the --set values, then the
+  // column's own (workload.policy.kind=K), run by the sweep runner into DIR/runs (afresh:
+  // earlier results there are not taken as this comparison's). Two columns with one config
+  // share a point.
+  std::vector<std::vector<std::pair<std::string, config::Node>>> point_sets;
+  point_sets.reserve(columns.size());
+  for (const Column& c : columns) point_sets.push_back(c.sets);
+  std::vector<size_t> point_of;
+  const sweep::SweepSpec spec = sweep::list_sweep(config, config, sets, point_sets, point_of);
   sweep::RunnerOptions opt;
   opt.out_dir = (dir / "runs").string();
   opt.jobs = jobs;
@@ -150,24 +217,24 @@ int cmd_compare(int argc, char* argv[]) {
   opt.quiet = quiet;
   for (const char* f : {"results.jsonl", "results.csv"}) fs::remove(fs::path(opt.out_dir) / f);
   const int code = sweep::run_local(spec, opt);
-  std::map<std::string, json> rows;  // by kind
+  std::map<std::string, json> rows;  // by point hash
   {
     std::ifstream in(fs::path(opt.out_dir) / "results.jsonl");
     for (std::string line; std::getline(in, line);) {
       const json row = json::parse(line);
-      rows[row["axes"][kPolicyAxis].get<std::string>()] = row;
+      rows[row["hash"].get<std::string>()] = row;
     }
   }
 
-  std::string csv =
-      "policy,status,peak_bytes,saved_after_forward_bytes,dram_bytes,energy_pj,seconds,cycles,forward_macs,"
-      "recompute_macs,recompute_cycles_over_forward\n";
-  std::string timeline = "policy,op,phase,start_cycle,end_cycle,start_s,end_s,live_bytes\n";
-  std::string table = fmt::format("{:<22} {:>12} {:>12} {:>12} {:>12} {:>12} {:>10}\n", "policy", "peak mem",
-                                  "saved@fwd", "DRAM", "energy", "latency", "recompute");
-  for (size_t i = 0; i < kinds.size(); ++i) {
-    const std::string& k = kinds[i];
-    auto row = rows.find(k);
+  std::string csv = label +
+                    ",status,peak_bytes,saved_after_forward_bytes,dram_bytes,energy_pj,seconds,cycles,forward_macs,"
+                    "recompute_macs,recompute_cycles_over_forward\n";
+  std::string timeline = label + ",op,phase,start_cycle,end_cycle,start_s,end_s,live_bytes\n";
+  std::string table = fmt::format("{:<22} {:>12} {:>12} {:>12} {:>12} {:>12} {:>10}\n", label, "peak mem", "saved@fwd",
+                                  "DRAM", "energy", "latency", "recompute");
+  for (size_t i = 0; i < columns.size(); ++i) {
+    const std::string& k = columns[i].name;
+    auto row = rows.find(spec.points[point_of[i]].hash);
     if (row == rows.end() || row->second["status"] != "ok") {
       csv += k + ",error,,,,,,,,,\n";
       continue;
@@ -211,7 +278,7 @@ int cmd_compare(int argc, char* argv[]) {
   output::write_file(dir / "timeline.csv", timeline);
   // The policies side by side, with their Pareto front in peak memory and time.
   write_points_html(opt.out_dir, (dir / "report.html").string(), "bpsim compare " + fs::path(config).stem().string(),
-                    {kPolicyAxis}, {"/memory/peak_bytes", "/totals/seconds"});
+                    spec.axis_names, {"/memory/peak_bytes", "/totals/seconds"});
   if (!quiet) {
     std::cout << table;
     std::cout << "recompute: cycles of recompute-phase ops as a share of the forward's\n";

@@ -90,6 +90,19 @@ void write_run_extras(nlohmann::json& report, const RunSpec& spec, const fs::pat
   output::write_file(dir / "report.html", run_html(report, x));
 }
 
+/// run_stats.json: how the run went rather than what it simulated (result reuse's counts, the
+/// simulation's wall time), kept out of report.json so that the report is the same bytes with
+/// run.reuse on and off (docs/techniques.md "Result reuse").
+void write_run_stats(const RunStatistics& s, const fs::path& file) {
+  const nlohmann::ordered_json j = {{"reuse", config::enum_name(kReuseNames, s.reuse)},
+                                    {"ops", s.ops.ops},
+                                    {"reuse_eligible_ops", s.ops.eligible},
+                                    {"reused_ops", s.ops.reused},
+                                    {"reuse_hit_rate", s.ops.ops ? double(s.ops.reused) / double(s.ops.ops) : 0.0},
+                                    {"simulate_seconds", s.simulate_seconds}};
+  output::write_file(file, j.dump(2) + "\n");
+}
+
 }  // namespace
 
 int cmd_run(int argc, char* argv[]) {
@@ -141,6 +154,7 @@ int cmd_run(int argc, char* argv[]) {
   nlohmann::json report = sim.run(spill.get(), &progress);
   const nlohmann::ordered_json config = config_json(spec.root);  // report.json keeps the config's key order
   write_report_files(report, dir.string(), spill.get(), columns, &config);
+  write_run_stats(sim.statistics(), dir / "run_stats.json");
   // `--timeline -`: stdout holds the timeline alone.
   const bool timeline_stdout = timeline == "-";
   write_run_extras(report, spec, dir, timeline_file.get(), timeline_stdout);

@@ -25,6 +25,15 @@ namespace memory {
 class DramSystem;
 }
 
+/// Result reuse (run.reuse, docs/techniques.md "Result reuse"): of the ops a model ran, how
+/// many had a key that captures everything their cost depends on, and how many of those took
+/// the cost of an identical op costed earlier instead of costing it again.
+struct ReuseStats {
+  uint64_t ops = 0;       ///< ops the model ran
+  uint64_t eligible = 0;  ///< ops whose cost a key fully determines (the rest are always costed)
+  uint64_t reused = 0;    ///< eligible ops whose key was seen before: the earlier op's cost, reused
+};
+
 /// A constructed accelerator (an sc_module underneath). Results are read after sc_start.
 class Accelerator {
  public:
@@ -53,6 +62,9 @@ class Accelerator {
   /// For a kind that declared MemoryUse::per_run: whether this run moves bytes through the
   /// DRAM device it was offered (then its background is charged).
   virtual bool uses_dram() const { return false; }
+  /// run.reuse: whether a model may reuse an identical op's cost (set before sc_start).
+  void set_reuse(bool on) { m_reuse = on; }
+  const ReuseStats& reuse_stats() const { return m_reuse_stats; }
 
  protected:
   /// A finished op's record, to the sink (none set: dropped).
@@ -63,10 +75,15 @@ class Accelerator {
   void fail_run(std::exception_ptr e);
   /// Each counter registered once, by reference, when the model is built (m_stats.add).
   StatGroup m_stats;
+  /// run.reuse is on (the default). A model that reuses costs checks it, and counts what it
+  /// reused in m_reuse_stats; neither ever reaches the report.
+  bool reuse() const { return m_reuse; }
+  ReuseStats m_reuse_stats;
 
  private:
   RecordSink m_sink;
   std::exception_ptr m_error;
+  bool m_reuse = true;
 };
 
 /// The memory a kind declares it uses (DRAMSys-style binding: the engine hands the model

@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <chrono>
 #include <systemc>
 #include <utility>
 
@@ -38,6 +39,10 @@ const config::Binder<RunParams>& run_binder() {
              "per-op entries in report.json (ops.csv always has them): auto = unless a trace is streamed")
         .def("auto");
     r.group("limits", &RunParams::limits, limits::binder(), "resource limits of the input readers (README: Limits)");
+    r.choice("reuse", &RunParams::reuse, kReuseNames,
+             "result reuse: an op whose cost a key fully determines takes an identical earlier op's cost "
+             "(the same report either way; docs/techniques.md)")
+        .def("on");
     return r;
   }();
   return b;
@@ -103,6 +108,9 @@ RunSpec prepare(const std::string& config_path, const std::vector<std::string>& 
 
   const config::Node* run = root.find("run");
   spec.run = run_binder().parse(config::validate(run ? *run : config::Node{}, *run_schema(), "run"));
+  // run.reuse changes how fast the report is made, never what it says: it is not echoed into
+  // the report's config, so that reports with reuse on and off are the same bytes.
+  if (config::Node* r = root.find("run"); r && r->erase("reuse") && r->is_map() && r->map.empty()) root.erase("run");
   limits::apply(spec.run.limits);  // before any workload file is read
 
   if (const config::Node* wl = root.find("workload")) {
@@ -142,6 +150,7 @@ Simulation::Simulation(RunSpec& spec) : m_spec(spec) {
                    spec.run.seed,
                    use != MemoryUse::none ? m_mem.get() : nullptr};
   m_acc = spec.kind->make(ctx);
+  m_acc->set_reuse(spec.run.reuse == Reuse::on);
   // Only what the model instantiates leaks, and the DRAM only when the kind declared it
   // (or, declared per run, the built model uses it).
   const bool uses_dram = use == MemoryUse::dram || (use == MemoryUse::per_run && m_acc->uses_dram());
@@ -195,7 +204,9 @@ nlohmann::json Simulation::run(OpSpill* spill, ProgressLine* progress) {
   });
   // A stop on error is reported by the error itself, not by SystemC's notice.
   sc_core::sc_report_handler::set_actions("/OSCI/SystemC", sc_core::SC_INFO, sc_core::SC_DO_NOTHING);
+  const auto started = std::chrono::steady_clock::now();
   sc_core::sc_start();
+  m_simulate_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   if (progress) progress->clear();
   waveform::close();
   if (acc.error()) std::rethrow_exception(acc.error());
@@ -221,6 +232,8 @@ nlohmann::json Simulation::run(OpSpill* spill, ProgressLine* progress) {
   laws::check_report(out, bounds, m_mem->read_bytes(), m_mem->write_bytes());
   return out;
 }
+
+RunStatistics Simulation::statistics() const { return {m_spec.run.reuse, m_acc->reuse_stats(), m_simulate_seconds}; }
 
 nlohmann::json simulate(RunSpec& spec, OpSpill* spill) { return Simulation(spec).run(spill); }
 

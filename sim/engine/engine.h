@@ -10,6 +10,7 @@
 
 #include "sim/core/config_node.h"
 #include "sim/core/energy.h"
+#include "sim/core/enum_names.h"
 #include "sim/core/limits.h"
 #include "sim/core/params.h"
 #include "sim/engine/accelerator.h"
@@ -24,12 +25,25 @@ namespace memory {
 class DramSystem;
 }
 
+/// run.reuse: whether models reuse an identical op's cost (docs/techniques.md "Result reuse").
+enum class Reuse { on, off };
+inline constexpr config::EnumName<Reuse> kReuseNames[] = {{Reuse::on, "on"}, {Reuse::off, "off"}};
+
 /// The `run:` section, filled by run_schema()'s declarations.
 struct RunParams {
   uint64_t seed = 0;
   std::string name;
   ReportOps report_ops = ReportOps::automatic;
   limits::Table limits;
+  Reuse reuse = Reuse::on;
+};
+
+/// How a run went, beside its report: never part of report.json, which is the same bytes
+/// whatever these say (run_stats.json, docs/techniques.md "Result reuse").
+struct RunStatistics {
+  Reuse reuse = Reuse::on;
+  ReuseStats ops;               ///< the model's ops, and those whose cost was reused
+  double simulate_seconds = 0;  ///< wall time of the simulation (sc_start), without parsing or writing
 };
 
 struct RunSpec {
@@ -70,11 +84,14 @@ class Simulation {
   /// and the returned report has no "ops" (write_report_files joins them). With `progress`,
   /// ops done (of the graph's, when known) and simulated cycles are shown on it as ops finish.
   nlohmann::json run(OpSpill* spill = nullptr, ProgressLine* progress = nullptr);
+  /// After run(): the reuse counts and the simulation's wall time.
+  RunStatistics statistics() const;
 
  private:
   RunSpec& m_spec;
   std::unique_ptr<memory::DramSystem> m_mem;
   std::unique_ptr<Accelerator> m_acc;
+  double m_simulate_seconds = 0;
 };
 
 /// Simulation(spec).run(spill).

@@ -108,6 +108,7 @@ void OpRunner::process() {
     if (memory()) place_tensors(*op);
     const sc_core::sc_time start = sc_core::sc_time_stamp();
     OpRecord rec = op_record(*op);
+    ++m_reuse_stats.ops;
     run_op(*op, rec);
     const uint64_t cycles = rec.cycles;
     finish_op(std::move(rec));

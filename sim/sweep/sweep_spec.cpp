@@ -1,5 +1,6 @@
 #include "sim/sweep/sweep_spec.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <map>
@@ -52,6 +53,46 @@ std::string config_hash(const config::Node& resolved) {
 namespace {
 
 using config::Node;
+
+/// Adds points to a sweep whose base config and fixed sets are known: each point's config
+/// resolved as its child will resolve it, hashed, and folded into an earlier point with the
+/// same config (two points with one config would run into one folder, racing).
+class PointAdder {
+ public:
+  explicit PointAdder(SweepSpec& spec) : m_spec(spec), m_base(config::load_file(spec.base_config)) {}
+  /// The point's index (an earlier point's when its config is the same).
+  size_t operator()(std::vector<std::pair<std::string, Node>> pairs) {
+    Point p;
+    p.index = m_spec.points.size();
+    p.axes = std::move(pairs);
+    for (const auto& [k, v] : p.axes)
+      if (k == kIncludeAxis) p.include = config::resolve_path(v);
+    // The same order as the child's: base, include file over it (point_config), then --set.
+    Node resolved = m_base;
+    if (!p.include.empty()) {
+      auto it = m_includes.find(p.include);
+      if (it == m_includes.end()) it = m_includes.emplace(p.include, config::load_file(p.include)).first;
+      config::merge_into(resolved, it->second);
+    }
+    for (const auto& s : m_spec.fixed_sets) config::apply_override(resolved, s);
+    for (const auto& s : p.assignments()) config::apply_override(resolved, s);
+    p.hash = config_hash(resolved);
+    const auto [seen, is_new] = m_index_of_hash.emplace(p.hash, p.index);
+    if (is_new) {
+      m_spec.points.push_back(std::move(p));
+      return seen->second;
+    }
+    p.index = seen->second;
+    m_spec.duplicates.push_back({std::move(p), seen->second});
+    return seen->second;
+  }
+
+ private:
+  SweepSpec& m_spec;
+  const Node m_base;
+  std::map<std::string, Node> m_includes;         // each include axis file, loaded once
+  std::map<std::string, size_t> m_index_of_hash;  // distinct points so far
+};
 
 /// One axis of the product: a list of alternatives, each a set of key → value pairs.
 using Axis = std::vector<std::vector<std::pair<std::string, Node>>>;
@@ -179,46 +220,39 @@ SweepSpec expand_sweep(const Node& root, const std::string& path, const std::vec
   }
 
   // Cartesian product, the first axis varying slowest.
-  const Node base_tree = config::load_file(spec.base_config);
-  std::map<std::string, Node> include_trees;    // each include axis file, loaded once
-  std::map<std::string, size_t> index_of_hash;  // distinct points so far
+  PointAdder add(spec);
   std::vector<size_t> idx(axes.size(), 0);
   const size_t total = point_count(axes, spec.axis_names);
   for (size_t n = 0; n < total; ++n) {
     std::vector<std::pair<std::string, Node>> pairs;
     for (size_t a = 0; a < axes.size(); ++a)
       for (const auto& kv : axes[a][idx[a]]) pairs.push_back(kv);
-    if (!excluded(pairs, rules ? *rules : no_rules)) {
-      Point p;
-      p.index = spec.points.size();
-      p.axes = pairs;
-      for (const auto& [k, v] : pairs)
-        if (k == kIncludeAxis) p.include = config::resolve_path(v);
-      // The same order as the child's: base, include file over it (point_config), then --set.
-      Node resolved = base_tree;
-      if (!p.include.empty()) {
-        auto it = include_trees.find(p.include);
-        if (it == include_trees.end()) it = include_trees.emplace(p.include, config::load_file(p.include)).first;
-        config::merge_into(resolved, it->second);
-      }
-      for (const auto& s : spec.fixed_sets) config::apply_override(resolved, s);
-      for (const auto& s : p.assignments()) config::apply_override(resolved, s);
-      p.hash = config_hash(resolved);
-      // Two points with one config would run the same simulation into one folder, racing.
-      const auto [seen, is_new] = index_of_hash.emplace(p.hash, p.index);
-      if (is_new) {
-        spec.points.push_back(std::move(p));
-      } else {
-        p.index = seen->second;
-        spec.duplicates.push_back({std::move(p), seen->second});
-      }
-    }
+    if (!excluded(pairs, rules ? *rules : no_rules)) add(std::move(pairs));
     for (size_t a = axes.size(); a-- > 0;) {
       if (++idx[a] < axes[a].size()) break;
       idx[a] = 0;
     }
   }
   if (spec.points.empty()) throw InputError(root.loc, "exclude", "every point is excluded; nothing to run");
+  return spec;
+}
+
+SweepSpec list_sweep(const std::string& base_config, const std::string& path,
+                     const std::vector<std::string>& extra_sets,
+                     const std::vector<std::vector<std::pair<std::string, config::Node>>>& points,
+                     std::vector<size_t>& index_of) {
+  SweepSpec spec;
+  spec.file = path;
+  spec.base_config = base_config;
+  spec.fixed_sets = extra_sets;
+  PointAdder add(spec);
+  index_of.clear();
+  for (const auto& pairs : points) {
+    for (const auto& kv : pairs)
+      if (std::find(spec.axis_names.begin(), spec.axis_names.end(), kv.first) == spec.axis_names.end())
+        spec.axis_names.push_back(kv.first);
+    index_of.push_back(add(pairs));
+  }
   return spec;
 }
 

@@ -48,6 +48,15 @@ SweepSpec load_sweep(const std::string& path, const std::vector<std::string>& ex
 /// over the policy kind); `path` names it in the results.
 SweepSpec expand_sweep(const config::Node& root, const std::string& path, const std::vector<std::string>& extra_sets);
 
+/// A sweep of listed points (bpsim compare's variants), each its own key → value pairs over
+/// `base_config` and `extra_sets`; the axes are every key some point sets, in order of first
+/// use (a point leaves the others as the config has them). `index_of[i]`: the index of the
+/// point that runs list entry i (an earlier entry's when their configs are the same).
+SweepSpec list_sweep(const std::string& base_config, const std::string& path,
+                     const std::vector<std::string>& extra_sets,
+                     const std::vector<std::vector<std::pair<std::string, config::Node>>>& points,
+                     std::vector<size_t>& index_of);
+
 /// The config file a point runs: the base config itself, or (with an include axis) a file
 /// written into `dir` that includes the base and then the point's file, so that the
 /// child's errors still point at the lines of both.

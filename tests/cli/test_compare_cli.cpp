@@ -164,3 +164,76 @@ TEST_CASE("cli list: every policy kind with its own keys", "[cli][compare]") {
                                        "backward\n  level (int, [0, 64], optional)"));
   CHECK_THAT(policies, Catch::Contains("allowable_error (float, [0, 1], default 0.05)"));
 }
+
+TEST_CASE("cli compare --variant: named runs, each with its own --set values", "[cli][compare][variant]") {
+  Scratch s("compare_variant");
+  // plain runs the config as it is (policy none); same sets what the config already has, so
+  // its config is plain's and the two share one run; thr sets two keys at once.
+  CliResult r = run_bpsim("compare " + kExample +
+                          " --variant plain: --variant ckpt:workload.policy.kind=checkpoint"
+                          " --variant thr:workload.policy.kind=threshold,workload.policies.threshold.threshold=3"
+                          " --variant same:workload.policy.kind=none --no-plot --out " +
+                          (s / "v"));
+  INFO(r.err);
+  REQUIRE(r.code == 0);
+  CHECK_THAT(r.out, Catch::StartsWith("variant ") && Catch::Contains("\nckpt ") && Catch::Contains("\nthr "));
+  const auto rows = csv_rows(slurp(s / "v/compare.csv"));
+  REQUIRE(rows.size() == 5);  // header + 4 variants
+  CHECK(rows[0][0] == "variant");
+  const std::vector<std::string> names = {"plain", "ckpt", "thr", "same"};
+  for (size_t i = 1; i < rows.size(); ++i) {
+    CHECK(rows[i][0] == names[i - 1]);
+    CHECK(rows[i][1] == "ok");
+  }
+  for (size_t c = 1; c < rows[1].size(); ++c) CHECK(rows[4][c] == rows[1][c]);  // same = plain
+  size_t points = 0;
+  for (const auto& e : std::filesystem::directory_iterator(s / "v/runs/points")) points += e.is_directory();
+  CHECK(points == 3);
+  // Each variant's run is the config with its --set values: ckpt's numbers are those of the
+  // checkpoint policy in a comparison of policies, thr's report names threshold 3.
+  CliResult p = run_bpsim("compare " + kExample + " --policies none,checkpoint --no-plot -q --out " + (s / "p"));
+  REQUIRE(p.code == 0);
+  const auto prow = csv_rows(slurp(s / "p/compare.csv"));
+  REQUIRE(prow.size() == 3);
+  CHECK(prow[0][0] == "policy");
+  for (size_t c = 1; c < prow[1].size(); ++c) {
+    CHECK(prow[1][c] == rows[1][c]);  // none = plain
+    CHECK(prow[2][c] == rows[2][c]);  // checkpoint = ckpt
+  }
+  // Checkpointing every layer re-runs the whole forward: recompute MACs = forward MACs.
+  CHECK(rows[2][9] == rows[2][8]);
+  CHECK(rows[1][9] == "0");
+  bool thr_seen = false;
+  std::stringstream results(slurp(s / "v/runs/results.jsonl"));
+  for (std::string line; std::getline(results, line);) {
+    const auto row = nlohmann::json::parse(line);
+    if (row["axes"].value("workload.policies.threshold.threshold", nlohmann::json()) != 3) continue;
+    thr_seen = true;
+    CHECK_THAT(slurp(s / ("v/runs/points/" + row["hash"].get<std::string>() + "/report.json")),
+               Catch::Contains("\"policy\": \"threshold(3, flops)\""));
+  }
+  CHECK(thr_seen);
+  const auto tl = csv_rows(slurp(s / "v/timeline.csv"));
+  CHECK(tl[0][0] == "variant");
+  CHECK(tl.back()[0] == "same");
+}
+
+TEST_CASE("cli compare --variant: bad variants stop before any run", "[cli][compare][variant]") {
+  Scratch s("compare_variant_err");
+  const std::string out = " --no-plot --out " + (s / "c");
+  const std::vector<std::pair<std::string, std::string>> bad = {
+      {"--variant a:workload.policy.kind=checkpoint --policies none", "--variant and --policies are exclusive"},
+      {"--variant :workload.policy.kind=none", "no name before ':'"},
+      {"--variant a/b:workload.policy.kind=none", "a name is letters, digits and _ - . +"},
+      {"--variant a:workload.policy.kind", "'workload.policy.kind' is not KEY=VALUE"},
+      {"--variant a: --variant a:workload.policy.kind=checkpoint", "the name 'a' is given twice"},
+      {"--variant a: --variant b:workload.policy.kind=lazy", "(variant b)"},
+  };
+  for (const auto& [args, why] : bad) {
+    CliResult r = run_bpsim("compare " + kExample + " " + args + out);
+    INFO(args);
+    CHECK(r.code == 2);
+    CHECK_THAT(r.err, Catch::Contains(why));
+  }
+  CHECK_FALSE(std::filesystem::exists(s / "c/runs"));
+}
