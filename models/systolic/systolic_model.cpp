@@ -45,6 +45,11 @@ SystolicModel::SystolicModel(sc_core::sc_module_name name, SystolicSpec spec,
 void SystolicModel::check_op(const workload::Op& op) {
   if (!is_gemm(op)) return;
   check_gemm_dims(op);
+  if (op.kind == workload::OpKind::conv && op.weight_density < 1 && m_spec.weight_skip == WeightSkip::row)
+    throw m_where.error("weight_skip",
+                        "op '" + op.name +
+                            "': row skipping of a compact conv weight is not modelled (the line "
+                            "buffer builds each window's whole K column); use weight_skip: off for conv layers");
   const std::string refusal = m_spec.dtype_refusal(op.dtype);
   if (!refusal.empty()) {
     // Once per type: every op of that type is refused for the same reason.
@@ -111,7 +116,8 @@ const GemmCost& SystolicModel::cost_and_fill(const workload::Op& op, OpRecord& r
   // later one) or the RTL replaces the cycles. Elsewhere a shape's cost and record fields
   // are kept and reused: the same bits as costing it again, so the reports cannot differ
   // (a trace repeats its layers' shapes; the test "[systolic][memo]" replays one both ways).
-  const bool memo = !m_rtl && m_spec.sparsity.mode == SparsityMode::off && rec.actions.empty() && rec.extra.empty();
+  const bool memo = !m_rtl && m_spec.sparsity.mode == SparsityMode::off && rec.actions.empty() && rec.extra.empty() &&
+                    op.weight_density >= 1;  // the shape key does not hold the weight's density
   if (memo) {
     const ShapeKey key = shape_key(op);
     auto it = m_memo.find(key);

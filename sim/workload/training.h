@@ -5,12 +5,15 @@
 /// technique.
 #include "sim/core/binder.h"
 #include "sim/core/config_node.h"
+#include "sim/workload/training_sparse_weights.h"
 
 namespace bpsim::workload {
 
 /// One member per technique (its own struct, header and binder); a default-built member is
 /// the technique turned off.
-struct TrainingSpec {};
+struct TrainingSpec {
+  PruneRegrowSpec prune_regrow;  ///< SET (training_sparse_weights.h)
+};
 
 /// The `training:` keys, declared once (the spec's and the workload section's).
 const config::Binder<TrainingSpec>& training_binder();
