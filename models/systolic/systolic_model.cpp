@@ -212,8 +212,10 @@ void SystolicModel::run_gemm(const workload::Op& op, OpRecord& rec) {
 
 uint64_t SystolicModel::compulsory_operand_bytes(const workload::Op& op, const GemmCost& c) const {
   // The unique elements of an operand: its tensor's (conv: the ifmap, not its im2col
-  // copies), at most the GEMM view's; only the rows / columns still scheduled.
-  const workload::GemmDims& g = op.gemm;
+  // copies), at most the GEMM view's; only the rows / columns still scheduled, and only the
+  // reduction rows of a compact weight the array does not skip (their inputs are not needed).
+  workload::GemmDims g = op.gemm;
+  g.k = kept_weight_rows(op, m_spec);
   const auto elements = [&](size_t i) {
     return i < op.reads.size() ? tensor_bytes(op.reads[i]) * 8 / std::max(1u, workload::dtype_bits(op.dtype))
                                : UINT64_MAX;

@@ -113,7 +113,7 @@ const config::Binder<SystolicSpec>& systolic_binder() {
              "stage, 4x4 with 2; ws, scalesim timing, int8, output sparsity off or gate by column)")
         .def("model");
     a.choice("weight_skip", &SystolicSpec::weight_skip, kWeightSkipNames,
-             "compact-format weights (a layer's weight_format csr or bitmap): off decodes them to dense and "
+             "compact-format weights (a layer's weight_format other than dense): off decodes them to dense and "
              "multiplies the zeros; row skips reduction steps whose weights are zero across a column fold (ws, os; "
              "linear layers); the index is read either way")
         .def("off");
