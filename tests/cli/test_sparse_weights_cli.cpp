@@ -166,6 +166,11 @@ TEST_CASE("cli sparse weights: bad values stop with the key", "[cli][workload][s
       run_bpsim("workload " + spec(s, "z", "weight_density: 0.5", "training: {prune_regrow: {interval: 3}}\n"));
   CHECK(z.code == 2);
   CHECK_THAT(z.err, Contains("fraction"));
+  // The in-DRAM array's host runs real-valued layers as dense GEMMs: a compact weight is refused.
+  CliResult p =
+      run_bpsim("validate " + run_config(s, "pim_ddr4", spec(s, "pm", "weight_density: 0.5, weight_format: csr")));
+  CHECK(p.code == 2);
+  CHECK_THAT(p.err, Contains("fc1") && Contains("weight_format: dense"));
   // Row skipping needs the weights' rows on the reduction: refused with inputs stationary.
   CliResult is = run_bpsim("validate " + run_config(s, "systolic_32x32_bf16", spec(s, "is", "weight_density: 0.5"),
                                                     "{dtype: fp32, dataflow: is, weight_skip: row}"));
