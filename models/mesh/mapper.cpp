@@ -1,6 +1,7 @@
 #include "models/mesh/mapper.h"
 
 #include <algorithm>
+#include <cmath>
 #include <map>
 #include <set>
 
@@ -298,6 +299,10 @@ std::string attention_variant_refusal(const workload::Op& op) {
   if (d.rfind("sdpa_", 0) == 0)
     return "runs fused scaled-dot-product attention (attention: flash, mem_efficient or cudnn), whose kernel keeps "
            "the scores on chip; the mesh maps QKᵀ, softmax and PV as separate layers (use attention: explicit)";
+  if (d.rfind("lsh_", 0) == 0)
+    return "runs LSH attention (attention: lsh), whose sort by hash bucket is a data-dependent permutation of the "
+           "tokens; the mesh's clusters compute fixed destination ranges from the layer's connectivity (use "
+           "attention: explicit)";
   if (d == "rope")
     return "applies rotary embeddings (rope: true) to q and k, which the mesh's attention does not place";
   if (d == "repeat_kv" || d == "contiguous")
@@ -502,6 +507,11 @@ Mapping map_graph(const workload::OpGraph& g, const MeshSpec& spec, const config
         c.kind == Connection::Kind::conv ? uint64_t(c.in_c) * c.kernel_w * c.kernel_h : uint64_t(c.in_c);
     L.weight_bytes_per_cluster =
         uint64_t(L.ch_per) * fan_in * bytes * (c.kind == Connection::Kind::conv ? 1 : uint64_t(L.rows_per) * L.w);
+    if (op.weight_density < 1) {  // a compact weight: its kept values, and its index shared out over the tiles
+      L.weight_density = op.weight_density;
+      L.weight_bytes_per_cluster = uint64_t(std::ceil(double(L.weight_bytes_per_cluster) * op.weight_density)) +
+                                   (op.weight_index_bytes + L.boxes.size() - 1) / std::max<size_t>(1, L.boxes.size());
+    }
     no.need("cluster.sram_kib", 2 * L.weight_bytes_per_cluster, op.layer);  // weights + weight gradients
     map.layers.push_back(L);
   }

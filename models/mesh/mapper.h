@@ -33,7 +33,10 @@ struct MappedLayer {
   std::vector<uint16_t> clusters;  ///< tile index → cluster id
   std::vector<Box> boxes;          ///< tile index → box in this layer's output space
   double out_density = 1.0;        ///< share of non-zero outputs (after ReLU, dropout)
-  uint64_t samples = 1;            ///< rows of the layer's forward GEMM: samples × tokens
+  /// Share of synapses kept (a compact weight, weight_format csr or bitmap): a tile holding
+  /// none of a neuron's kept synapses gets no message from it, pruned ones no MAC.
+  double weight_density = 1.0;
+  uint64_t samples = 1;  ///< rows of the layer's forward GEMM: samples × tokens
   uint64_t weight_bytes_per_cluster = 0;
   uint64_t neurons() const { return uint64_t(w) * uint64_t(h) * uint64_t(c); }
   bool join() const { return shares >= 0; }

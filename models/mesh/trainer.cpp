@@ -93,6 +93,13 @@ uint64_t Trainer::send_layer_messages(size_t m, bool backward, OpRecord& rec) {
   }
   std::vector<uint64_t> gen(m_spec.noc.nodes(), m_time), macs(boxes.size(), 0);
   std::bernoulli_distribution fire(density);
+  // Pruned synapses (a compact weight): a tile of v destination neurons holds none of the
+  // source's kept synapses with probability (1 − δ)^v and then gets no message; the MACs of
+  // the pruned synapses are skipped where the message lands (the index is in its SRAM).
+  const double wd = L.weight_density;
+  const auto reaches = [&](uint64_t v) {
+    return wd >= 1.0 || std::bernoulli_distribution(1.0 - std::pow(1.0 - wd, double(v)))(m_rng);
+  };
   std::vector<uint16_t> dests, one(1);
   uint64_t fired = 0, msgs = 0, silent_macs = 0;
   // A source neuron's destinations (tile, neurons of the range there) from the C++ logic
@@ -153,12 +160,12 @@ uint64_t Trainer::send_layer_messages(size_t m, bool backward, OpRecord& rec) {
               const uint64_t v = full_back ? hosted[t] : run.results[0].entries[t].overlap.volume();
               if (!v) continue;
               macs[t] += v;
-              dests.push_back(dst.clusters[t]);
+              if (reaches(v)) dests.push_back(dst.clusters[t]);
             }
           } else {
             for (const auto& [t, v] : hits(x, y, ch)) {
               macs[t] += v;
-              dests.push_back(dst.clusters[t]);
+              if (reaches(v)) dests.push_back(dst.clusters[t]);
             }
           }
           gen[src] += logic;
@@ -180,10 +187,17 @@ uint64_t Trainer::send_layer_messages(size_t m, bool backward, OpRecord& rec) {
   add_extra(rec, "messages", msgs);
   add_extra(rec, "fired", fired);
   if (m_rtl) m_rtl_stats.edges = m_rtl->edges();
-  uint64_t end = m_net.drain(), total = 0;
+  uint64_t end = m_net.drain(), total = 0, pruned = 0;
   for (size_t t = 0; t < macs.size(); ++t) {
-    total += macs[t];
-    end = std::max(end, m_time + ceil_div(macs[t], m_spec.cluster.elements));
+    const uint64_t kept = wd >= 1.0 ? macs[t] : uint64_t(std::llround(double(macs[t]) * wd));
+    pruned += macs[t] - kept;
+    total += kept;
+    end = std::max(end, m_time + ceil_div(kept, m_spec.cluster.elements));
+  }
+  if (pruned) {
+    rec.macs_skipped += pruned;
+    rec.skip_reason += std::string(rec.skip_reason.empty() ? "" : ", ") + "zero_weights";
+    add_extra(rec, "macs_zero_weights", pruned);
   }
   rec.cycles = std::max<uint64_t>(1, end - m_time);
   return total;
@@ -347,10 +361,14 @@ void Trainer::run_op(const workload::Op& op, OpRecord& rec) {
     // Local work, spread over the clusters holding the op's input (or all used clusters).
     const uint64_t clusters = owner >= 0 ? m_map.layers[size_t(owner)].clusters.size() : m_map.clusters_used;
     uint64_t work = op.macs ? op.macs : (op.elements ? op.elements : op.flops);
-    if (layer_op) {  // weight gradient: only non-zero output gradients contribute
-      rec.macs_executed = uint64_t(std::llround(double(op.macs) * m_map.layers[size_t(m)].out_density));
+    if (layer_op) {  // weight gradient: only non-zero output gradients contribute, to kept synapses only
+      const MappedLayer& L = m_map.layers[size_t(m)];
+      rec.macs_executed = uint64_t(std::llround(double(op.macs) * L.out_density * L.weight_density));
       rec.macs_skipped = op.macs - rec.macs_executed;
-      if (rec.macs_skipped) rec.skip_reason = "zero_gradients";
+      if (rec.macs_skipped)
+        rec.skip_reason = L.weight_density >= 1.0 ? "zero_gradients"
+                          : L.out_density >= 1.0  ? "zero_weights"
+                                                  : "zero_gradients, zero_weights";
       work = rec.macs_executed;
       rec.onchip_read_bytes = rec.onchip_write_bytes = work * m_bytes;  // dW accumulates in place
     } else {

@@ -30,6 +30,12 @@ PimModel::PimModel(sc_core::sc_module_name name, PimSpec spec, std::shared_ptr<c
 }
 
 void PimModel::check_op(const workload::Op& op) {
+  // Real-valued layers run on the host as dense GEMMs (a roofline): a compact weight's skipped
+  // zeros would be priced as if multiplied, so it is refused rather than approximated.
+  if (op.weight_density < 1)
+    throw InputError("workload: op '" + op.name + "' of layer '" + op.layer +
+                     "' reads a compact weight (weight_format csr, bitmap or triplet); the pim model runs real-valued "
+                     "layers on its host as dense GEMMs and models no sparse kernel: use weight_format: dense");
   m_plans.push_back(m_mapper.map(op, *m_graph));
   if (!m_spec.rtl_backend) return;
   // backend: rtl runs every accumulate on the column, one clocked pass per 64 rows: bound the

@@ -66,7 +66,46 @@ namespace {
 FoldMap tiled(const FoldMap& f, const Mapping& m) { return m.fixed ? f : tile_t(f, m.tile[kT]); }
 }  // namespace
 
+namespace {
+GemmCost cost_dense_weights(const workload::Op& op, const SystolicSpec& s, std::mt19937_64& rng,
+                            double dram_bytes_per_cycle);
+}  // namespace
+
+uint64_t kept_weight_rows(const workload::Op& op, const SystolicSpec& s) {
+  const workload::GemmDims& g = op.gemm;
+  if (op.weight_density >= 1 || s.weight_skip != WeightSkip::row) return g.k;
+  // N lies on the array's columns (ws, os): a fold covers min(cols, N) of them, and a
+  // reduction step is free only when all of that fold's weights in its row are zero. Kept
+  // weights at random positions (density δ) leave a row of w weights all zero with
+  // probability (1 − δ)^w: the expected kept rows are K·(1 − (1 − δ)^w), rounded up.
+  const double w = double(std::min<uint64_t>(s.cols, g.n));
+  const double zero_row = std::pow(1.0 - op.weight_density, w);
+  return std::min(g.k, std::max<uint64_t>(1, uint64_t(std::ceil(double(g.k) * (1.0 - zero_row) - 1e-9))));
+}
+
 GemmCost cost_gemm(const workload::Op& op, const SystolicSpec& s, std::mt19937_64& rng, double dram_bytes_per_cycle) {
+  if (op.weight_density >= 1) return cost_dense_weights(op, s, rng, dram_bytes_per_cycle);
+  // A compact weight: the GEMM the array schedules keeps the weight rows it cannot skip
+  // (all of them with weight_skip: off, the zeros multiplied), and the weight arrives from
+  // DRAM as its kept values and its index (metadata), then decoded into the weight buffer.
+  workload::Op eff = op;
+  eff.gemm.k = kept_weight_rows(op, s);
+  eff.macs = eff.gemm.macs();
+  GemmCost c = cost_dense_weights(eff, s, rng, dram_bytes_per_cycle);
+  c.macs_zero_weights = op.gemm.macs() - eff.macs;
+  c.macs = op.gemm.macs();
+  c.macs_skipped += c.macs_zero_weights;
+  // The scheduled rows hold every kept weight: their values are a δ·K/K_kept share of them.
+  OperandBytes& w = c.traffic.op[kWeight];
+  w.dram_read =
+      uint64_t(std::llround(double(w.dram_read) * op.weight_density * double(op.gemm.k) / double(eff.gemm.k)));
+  c.metadata_bytes += op.weight_index_bytes;
+  return c;
+}
+
+namespace {
+GemmCost cost_dense_weights(const workload::Op& op, const SystolicSpec& s, std::mt19937_64& rng,
+                            double dram_bytes_per_cycle) {
   check_gemm_dims(op);
   const workload::GemmDims& g = op.gemm;
   GemmCost c;
@@ -151,6 +190,7 @@ GemmCost cost_gemm(const workload::Op& op, const SystolicSpec& s, std::mt19937_6
   c.compute_cycles = std::max(c.array_cycles + c.drain_stall_cycles, issued ? sram_cycles : 0);
   return c;
 }
+}  // namespace
 
 nlohmann::json mapping_json(const Mapping& m, const SystolicSpec& s) {
   const std::array<const char*, 3> dim = loop_dim_names(s.dataflow);
@@ -176,7 +216,11 @@ void fill_gemm_record(const GemmCost& c, const SystolicSpec& s, const Buffers& b
   rec.macs_executed = c.macs_executed;
   rec.macs_gated = c.macs_gated;
   rec.macs_skipped = c.macs_skipped;
-  if (c.macs_skipped) rec.skip_reason = "output_sparsity";
+  if (c.macs_skipped)
+    rec.skip_reason = c.macs_zero_weights == 0                ? "output_sparsity"
+                      : c.macs_skipped == c.macs_zero_weights ? "zero_weights"
+                                                              : "output_sparsity, zero_weights";
+  if (c.macs_zero_weights) rec.extra["macs_zero_weights"] = c.macs_zero_weights;
   rec.onchip_read_bytes = c.traffic.sram_read() + c.metadata_bytes;
   rec.onchip_write_bytes = c.traffic.sram_write();
   const SystolicActions& A = systolic_actions();

@@ -19,6 +19,7 @@ struct GemmCost {
   workload::DType dtype = workload::DType::int8;
   unsigned elem_bytes = 1, acc_bytes = 4;
   uint64_t macs = 0, macs_executed = 0, macs_skipped = 0, macs_gated = 0;
+  uint64_t macs_zero_weights = 0;   ///< of macs_skipped: reduction steps of zero weight rows (weight_skip: row)
   uint64_t dense_cycles = 0;        ///< fold timing without any skipping
   uint64_t array_cycles = 0;        ///< fold timing of what is scheduled
   uint64_t compute_cycles = 0;      ///< array_cycles, or longer when a buffer's bandwidth cannot feed it
@@ -62,6 +63,9 @@ PassBytes op_pass_bytes(const ConvInputPlan& ci, const workload::Op& op, const F
 /// The GEMM form of `op` its DRAM floor is taken of (mapper.h, FloorGemm): a conv under a
 /// line buffer loads its distinct ifmap elements, each up to ⌈R/stride⌉·⌈S/stride⌉ of A's.
 FloorGemm floor_gemm(const workload::Op& op, const ConvInputPlan& ci, unsigned elem_bytes);
+/// The reduction steps (weight rows) of `op` the array still schedules: K, or with a compact
+/// weight and weight_skip: row the rows not zero across a whole column fold (expected count).
+uint64_t kept_weight_rows(const workload::Op& op, const SystolicSpec& s);
 /// `dram_bytes_per_cycle`: the DRAM's peak per array cycle, for mapper objective cycles (0: unknown).
 GemmCost cost_gemm(const workload::Op& op, const SystolicSpec& s, std::mt19937_64& rng,
                    double dram_bytes_per_cycle = 0);

@@ -46,6 +46,11 @@ SystolicModel::SystolicModel(sc_core::sc_module_name name, SystolicSpec spec,
 void SystolicModel::check_op(const workload::Op& op) {
   if (!is_gemm(op)) return;
   check_gemm_dims(op);
+  if (op.kind == workload::OpKind::conv && op.weight_density < 1 && m_spec.weight_skip == WeightSkip::row)
+    throw m_where.error("weight_skip",
+                        "op '" + op.name +
+                            "': row skipping of a compact conv weight is not modelled (the line "
+                            "buffer builds each window's whole K column); use weight_skip: off for conv layers");
   const std::string refusal = m_spec.dtype_refusal(op.dtype);
   if (!refusal.empty()) {
     // Once per type: every op of that type is refused for the same reason.
@@ -135,8 +140,9 @@ const GemmCost& SystolicModel::cost_and_fill(const workload::Op& op, OpRecord& r
   // The DRAM transfers that follow are always simulated: their timing and the refreshes
   // charged depend on the memory's state (channels' queues, elapsed time), not on the op.
   const MaskSpec mask = m_spec.sparsity.mode == SparsityMode::off ? MaskSpec{} : resolve_mask(op, m_spec.sparsity);
+  // A compact weight's density and index bytes are not in the key either: such ops are costed.
   const bool memo = reuse() && !m_rtl && !mask.bitmap && !mask_draws(mask, m_spec.sparsity) && rec.actions.empty() &&
-                    rec.extra.empty();
+                    rec.extra.empty() && op.weight_density >= 1 && op.weight_index_bytes == 0;
   if (memo) {
     ++m_reuse_stats.eligible;
     const ShapeKey key = shape_key(op, mask);
@@ -233,7 +239,8 @@ void SystolicModel::run_gemm(const workload::Op& op, OpRecord& rec) {
 
 uint64_t SystolicModel::compulsory_operand_bytes(const workload::Op& op, const GemmCost& c) const {
   // The unique elements of an operand: its tensor's (conv: the ifmap, not its im2col
-  // copies), at most the GEMM view's; only the rows / columns still scheduled.
+  // copies), at most the GEMM view's; only the rows / columns still scheduled, and only the
+  // reduction rows of a compact weight the array does not skip (their inputs are not needed).
   //
   // Why the skipped case is a lower bound where the input is the GEMM's A itself (a = m·k,
   // each row its own k elements: a linear layer, and a conv's dX = dY·W, whose A is dY):
@@ -242,12 +249,12 @@ uint64_t SystolicModel::compulsory_operand_bytes(const workload::Op& op, const G
   // of `cols` output columns, len_b rows (SubGemm.m); the rows any block keeps must be read
   // at least once, so A's reads are at least |∪_b rows_b| · k ≥ max_b len_b · k =
   // needed_rows · k = a / m · needed_rows. The same holds for B's columns. So where this law
-  // fails under tile skipping (resnet18 / lenet5 examples with output_sparsity skip, tile),
-  // the bound is right and the traffic is short: cost_gemm scales the streamed operands by
-  // the kept-tile share f (the mean of len_b / m), which is what an operand re-read for every
-  // column block needs, but an operand read once for all blocks (dram_passes 1) needs the
-  // union, at least the largest block's rows.
-  const workload::GemmDims& g = op.gemm;
+  // failed under tile skipping (resnet18 / lenet5 examples with output_sparsity skip, tile),
+  // the traffic was short: cost_gemm scaled the streamed operands by the kept-tile share (the
+  // mean of len_b / m), right for an operand re-read for every column block, but an operand
+  // read once for all blocks needs the union; it now reads at least that (op_cost.cpp).
+  workload::GemmDims g = op.gemm;
+  g.k = kept_weight_rows(op, m_spec);
   const auto elements = [&](size_t i) {
     return i < op.reads.size() ? tensor_bytes(op.reads[i]) * 8 / std::max(1u, workload::dtype_bits(op.dtype))
                                : UINT64_MAX;

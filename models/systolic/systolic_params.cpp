@@ -112,6 +112,11 @@ const config::Binder<SystolicSpec>& systolic_binder() {
              "model: the fold core's formulas; rtl: every fold runs on the Verilated PE array (4x4 or 8x8 with 1 "
              "stage, 4x4 with 2; ws, scalesim timing, int8, output sparsity off or gate by column)")
         .def("model");
+    a.choice("weight_skip", &SystolicSpec::weight_skip, kWeightSkipNames,
+             "compact-format weights (a layer's weight_format other than dense): off decodes them to dense and "
+             "multiplies the zeros; row skips reduction steps whose weights are zero across a column fold (ws, os; "
+             "linear layers); the index is read either way")
+        .def("off");
     a.group("sram", &SystolicSpec::sram, sram, "operand buffers");
     a.group("output_sparsity", &SystolicSpec::sparsity, sp, "output-sparsity metadata");
     a.group("mapper", &SystolicSpec::mapper, mp, "tile sizes and loop order of each GEMM");
@@ -175,12 +180,17 @@ SystolicSpec parse_systolic_spec(const config::Values& v) {
     if (s.sparsity.mode == SparsityMode::skip ||
         (s.sparsity.mode == SparsityMode::gate && s.sparsity.granularity != Granularity::col))
       need.emplace_back("output_sparsity.mode: off, or gate with granularity: col (the array masks whole columns)");
+    if (s.weight_skip != WeightSkip::off) need.emplace_back("weight_skip: off");
     if (!need.empty()) throw v.error("backend", "rtl needs " + config::join(need, "; and "));
   }
   if (s.stages > 1 && s.dataflow == Dataflow::os)
     throw v.error("stages",
                   "stages > 1 needs dataflow ws or is: the stages split the reduction (K) along the rows, "
                   "and os keeps the reduction in time inside each PE (its rows are M)");
+  if (s.weight_skip == WeightSkip::row && s.dataflow == Dataflow::is)
+    throw v.error("weight_skip",
+                  "row needs dataflow ws or os: with inputs stationary the weights stream along N, so a zero weight "
+                  "row does not free a reduction step of the array");
   return s;
 }
 

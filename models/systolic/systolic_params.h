@@ -40,6 +40,14 @@ inline constexpr config::EnumName<Granularity> kGranularityNames[] = {{Granulari
                                                                       {Granularity::tile, "tile"}};
 /// How each GEMM's tile loops are ordered and sized (docs/systolic.md, "Mapping and loop
 /// order"). automatic: exhaustive, or fixed with timing: scalesim (SCALE-Sim's own plan).
+/// What the array does with a weight stored compact (weight_format: csr or bitmap): off
+/// decodes it to dense in the weight buffer and multiplies the zeros; row skips the
+/// reduction steps whose weights are zero across a whole column fold (a weight row of the
+/// fold), the index driving the input addresses. Single zero weights cannot be skipped: a
+/// row's input is shared by every column of the array.
+enum class WeightSkip { off, row };
+inline constexpr config::EnumName<WeightSkip> kWeightSkipNames[] = {{WeightSkip::off, "off"}, {WeightSkip::row, "row"}};
+
 enum class MapSearch { automatic, fixed, exhaustive };
 inline constexpr config::EnumName<MapSearch> kMapSearchNames[] = {
     {MapSearch::automatic, "auto"}, {MapSearch::fixed, "fixed"}, {MapSearch::exhaustive, "exhaustive"}};
@@ -83,6 +91,7 @@ struct SystolicSpec {
   unsigned vector_lanes{};  ///< 0: one lane per array column
   SramConfig sram;
   SparsityConfig sparsity;
+  WeightSkip weight_skip{};
   MapperConfig mapper;
   bool rtl_backend{};  ///< backend: rtl — folds run on the Verilated PE array
   /// The op's compute type: the configured one, or the workload's (binary runs as int8).

@@ -110,6 +110,11 @@ struct Op {
   /// when the whole node has run; sim/workload/framework.h). Models ignore it.
   std::vector<uint32_t> holds;
   OutputMask out_mask;
+  /// gemm, conv: the weight operand is stored compact (values + index, weight_format csr or
+  /// bitmap): the share of its positions kept (1: dense) and the index bytes read with it. A
+  /// model that skips zero weights runs the kept ones only; one that cannot decodes the index.
+  double weight_density = 1;
+  uint64_t weight_index_bytes = 0;
 };
 
 /// What PyTorch's caching allocator reads for the step (allocator: caching,

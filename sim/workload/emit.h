@@ -35,6 +35,13 @@ struct AttnDims {
   uint64_t b = 1, s = 1, heads = 1, kv = 1, d = 1, h = 1;
 };
 
+/// The sizes of one LSH attention (attention: lsh): chunk length c, hash rounds r, buckets
+/// s/c, batch·heads, the chunks of all rounds (b·heads·r·s/c) and the query rows (b·heads·r·s).
+struct LshDims {
+  AttnDims a;
+  uint64_t c = 1, r = 1, buckets = 1, bh = 1, chunks = 1, rows = 1;
+};
+
 /// The tensors an attention reads q, k and v from (the same one when they are views of one
 /// projection's output).
 struct QkvSrc {
@@ -83,6 +90,8 @@ class StepEmitter {
   void flush_grad_casts(size_t i);
   void loss_scaling();
   void params_of(size_t i);
+  /// The weight of linear/conv node i, `rows` × `cols`: dense, or compact (weight_format).
+  void add_weight(size_t i, uint64_t rows, uint64_t cols);
   AttnDims attn_dims(size_t i) const;
   void forward_attention(size_t i, Phase ph, NodeCtx& c);
   /// softmax(QKᵀ/√d)·V as separate ops, q, k and v read from `src`.
@@ -92,6 +101,10 @@ class StepEmitter {
   static QkvSrc qkv_sources(const NodeCtx& c);
   static uint64_t sdpa_lse_bytes(const LayerSpec& l, const AttnDims& a);
   void forward_binary(size_t i, Phase ph, NodeCtx& c);
+  /// Reformer's LSH attention (emit_lsh.cpp): hash, sort, chunked attention, un-sort.
+  LshDims lsh_dims(size_t i) const;
+  void forward_lsh(size_t i, Phase ph, NodeCtx& c);
+  void backward_lsh(size_t i, const NodeCtx& c, uint32_t dy, std::vector<uint32_t>& gin);
   /// The gradients of the attention's inputs (one fused projection, or q, k and v) into `gin`.
   void backward_attention(size_t i, const NodeCtx& c, uint32_t dy, std::vector<uint32_t>& gin);
   /// The explicit ops' backward: dQ, dK and dV into one new tensor named `grad_name`.
@@ -101,6 +114,10 @@ class StepEmitter {
   /// dX and dW of linear, conv2d and their binary forms; returns dX (0 when not needed).
   uint32_t backward_gemm(size_t i, const NodeCtx& c, uint32_t dy, bool need_dx);
   uint32_t weight_grad(uint32_t param);
+  /// Marks a gemm/conv reading weight `w` with its compact storage (weight_density, index bytes).
+  void mark_compact(Op& o, uint32_t w) const;
+  /// SET's prune and regrow of every pruned weight (training: prune_regrow), after the update.
+  void prune_regrow();
   uint32_t loss_backward(uint32_t out);
   /// The mask of a dX whose layer reads node `node`'s output: the AND of the ReLU and
   /// dropout masks on the chain back to the producing layer, through flatten and pools.
@@ -119,6 +136,8 @@ class StepEmitter {
   std::vector<std::vector<uint32_t>> m_params;              ///< per node: weight, then bias (or γ, β)
   std::vector<uint32_t> m_param_order;                      ///< all parameters, in creation order
   std::map<uint32_t, uint32_t> m_grad_of;                   ///< parameter → its .grad tensor
+  std::map<uint32_t, CompactWeights> m_compact;             ///< weight in a compact format → its storage
+  std::map<uint32_t, std::vector<uint32_t>> m_state_of;     ///< parameter → its optimizer state (and master copy)
   std::map<uint32_t, uint64_t> m_elements;                  ///< elements of tensors not in the dtype (Tensor::bits)
   DType m_cur;                                              ///< the dtype the node being emitted computes in
   bool m_amp = false;                                       ///< autocast on

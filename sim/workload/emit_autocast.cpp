@@ -75,10 +75,11 @@ void StepEmitter::autocast_node(size_t i, Phase ph, NodeCtx& c) {
                                                 "position_embedding",
                                                 "select_token",
                                                 "copy"};
-  if (!checked.count(n.kind) || (n.kind == "attention_core" && (l.rope || l.kv_heads || !l.body.empty())))
+  if (!checked.count(n.kind) ||
+      (n.kind == "attention_core" && (l.rope || l.kv_heads || !l.body.empty() || l.attention == AttnImpl::lsh)))
     throw InputError(l.loc, l.name,
                      "autocast: no autocast rule is modelled yet for this layer (" + n.kind +
-                         (n.kind == "attention_core" ? " with rope, kv_heads or separate projections" : "") +
+                         (n.kind == "attention_core" ? " with rope, kv_heads, separate projections or lsh" : "") +
                          "); write autocast: none");
   const std::string re = ph == Phase::recompute ? ".re" : "";
   const AmpClass k = amp_class(n.kind);

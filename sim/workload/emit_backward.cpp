@@ -10,7 +10,9 @@ namespace bpsim::workload {
 uint32_t StepEmitter::weight_grad(uint32_t param) {
   // Copies: tensor() appends to m_g.tensors, which may move it.
   const std::string name = m_g.tensors[param].name;
-  const uint64_t param_bytes = m_g.tensors[param].bytes;
+  // A compact weight's gradient holds its kept values only (it shares the weight's index).
+  const auto compact = m_compact.find(param);
+  const uint64_t param_bytes = compact != m_compact.end() ? compact->second.value_bytes : m_g.tensors[param].bytes;
   const auto had = m_grad_of.find(param);
   if (had != m_grad_of.end()) {
     // A tied weight's second gradient: a temporary that autograd's AccumulateGrad adds into
@@ -253,6 +255,7 @@ uint32_t StepEmitter::backward_gemm(size_t i, const NodeCtx& c, uint32_t dy, boo
     o.macs = o.gemm.macs();
     o.detail = n.kind + "_dx";
     o.out_mask = activation_chain_mask(n.in[0]);
+    mark_compact(o, w);
     if (binary) {  // straight-through estimator: pass the gradient where |x| ≤ 1
       const uint32_t real = tensor(l.name + ".dx_ste", bytes(in_el), TensorRole::gradient);
       Op& s = op(l.name + ".ste", l.name, Phase::backward_data, OpKind::elementwise, {dx, c.keep[1]}, {real});
@@ -287,6 +290,7 @@ uint32_t StepEmitter::backward_gemm(size_t i, const NodeCtx& c, uint32_t dy, boo
 void StepEmitter::backward_attention(size_t i, const NodeCtx& c, uint32_t dy, std::vector<uint32_t>& gin) {
   const LayerSpec& l = *m_plan.nodes[i].l;
   const bool separate = c.in.size() == 3;
+  if (l.attention == AttnImpl::lsh) return backward_lsh(i, c, dy, gin);
   if (l.attention == AttnImpl::explicit_ && !l.rope && !l.kv_heads && !separate) {
     gin[0] = explicit_attention_bwd(i, c, dy, c.in[0], ".dqkv");
     return;

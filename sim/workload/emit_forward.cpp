@@ -1,4 +1,5 @@
 #include <algorithm>
+#include <cmath>
 
 #include "sim/core/int_math.h"
 #include "sim/workload/emit.h"
@@ -74,6 +75,42 @@ Op& StepEmitter::op(const std::string& name, const std::string& layer, Phase ph,
   return o;
 }
 
+void StepEmitter::add_weight(size_t i, uint64_t rows, uint64_t cols) {
+  const LayerSpec& l = *m_plan.nodes[i].l;
+  const std::string name = l.name + ".weight";
+  if (l.weight_format == WeightFormat::dense) {
+    const uint32_t t = tensor(name, bytes(rows * cols), TensorRole::weight);
+    m_params[i].push_back(t);
+    m_param_order.push_back(t);
+    return;
+  }
+  const char* format = config::enum_name(kWeightFormatNames, l.weight_format);
+  if (m_amp)
+    throw InputError(l.loc, l.name,
+                     std::string("weight_format: ") + format +
+                         ": autocast's cast copies of a compact weight are not modelled (write autocast: none)");
+  // CSR indexes a kept weight's column; a triplet both of its neurons (out row, in column).
+  const uint64_t indexed = l.weight_format == WeightFormat::triplet ? std::max(rows, cols) : cols;
+  if ((l.weight_format == WeightFormat::csr || l.weight_format == WeightFormat::triplet) &&
+      indexed > (uint64_t(1) << l.index_bits))
+    throw InputError(l.loc, l.name,
+                     "index_bits: " + std::to_string(l.index_bits) + " bits cannot index " + std::to_string(indexed) +
+                         " positions of a " + format + " weight of " + std::to_string(rows) + " × " +
+                         std::to_string(cols) + " (out × in·kernel²)");
+  const CompactWeights w = compact_weights(l.weight_format, rows, cols, l.weight_density, m_elem, l.index_bits);
+  const uint32_t t = tensor(name, w.bytes(), TensorRole::weight);
+  m_compact[t] = w;
+  m_params[i].push_back(t);
+  m_param_order.push_back(t);
+}
+
+void StepEmitter::mark_compact(Op& o, uint32_t w) const {
+  auto it = m_compact.find(w);
+  if (it == m_compact.end()) return;
+  o.weight_density = double(it->second.kept) / double(it->second.positions);
+  o.weight_index_bytes = it->second.index_bytes;
+}
+
 void StepEmitter::params_of(size_t i) {
   const Node& n = m_plan.nodes[i];
   const LayerSpec& l = *n.l;
@@ -87,10 +124,10 @@ void StepEmitter::params_of(size_t i) {
     m_params[i].push_back(m_params[size_t(n.tied)][0]);
     if (l.bias) add("bias", l.out_features);
   } else if (n.kind == "linear" || n.kind == "binary_linear") {
-    add("weight", in_last * l.out_features);
+    add_weight(i, l.out_features, in_last);
     if (l.bias) add("bias", l.out_features);
   } else if (is_conv(n.kind)) {
-    add("weight", l.out_features * (n.in_shape[0] / l.groups) * l.kernel * l.kernel);
+    add_weight(i, l.out_features, (n.in_shape[0] / l.groups) * l.kernel * l.kernel);
     if (l.bias) add("bias", l.out_features);
   } else if (n.kind == "layernorm" || n.kind == "batchnorm") {
     const uint64_t features = n.kind == "layernorm" ? in_last : n.in_shape[0];
@@ -202,6 +239,7 @@ void StepEmitter::forward(size_t i, Phase ph, std::vector<NodeCtx>& ctx) {
     if (kind == OpKind::conv) o.conv = conv_shape(i);
     o.macs = o.gemm.macs();
     o.elements = 0;
+    if (!params.empty()) mark_compact(o, params[0]);
   }
   // Activation sparsity: the share of non-zero outputs, for models that send only those
   // (the mesh). A ReLU's is its spec density; dropout zeroes a share p of its inputs.
@@ -235,6 +273,7 @@ QkvSrc StepEmitter::qkv_sources(const NodeCtx& c) {
 void StepEmitter::forward_attention(size_t i, Phase ph, NodeCtx& c) {
   const LayerSpec& l = *m_plan.nodes[i].l;
   const std::string re = ph == Phase::recompute ? ".re" : "";
+  if (l.attention == AttnImpl::lsh) return forward_lsh(i, ph, c);
   const AttnDims a = attn_dims(i);
   QkvSrc t = qkv_sources(c);
   if (l.rope) {
@@ -456,7 +495,9 @@ void StepEmitter::update() {
     auto g = m_grad_of.find(param);
     if (g == m_grad_of.end()) continue;
     std::vector<uint32_t> reads = {param, g->second}, writes = {param};
-    const uint64_t n = m_g.tensors[param].bytes / m_elem;
+    // A compact weight's update touches its kept values only (the index is read with them).
+    const auto compact = m_compact.find(param);
+    const uint64_t n = compact != m_compact.end() ? compact->second.kept : m_g.tensors[param].bytes / m_elem;
     if (m_net.loss_scale) {
       // GradScaler.unscale_: each gradient times 1/scale in place, checked for inf/NaN
       // (_amp_foreach_non_finite_check_and_unscale_); the step runs when all are finite.
@@ -471,12 +512,14 @@ void StepEmitter::update() {
       const uint32_t master = tensor(m_g.tensors[param].name + ".master", n * 4, TensorRole::optimizer_state);
       reads.push_back(master);
       writes.push_back(master);
+      m_state_of[param].push_back(master);
     }
     for (unsigned s = 0; s < states; ++s) {
       const uint32_t st =
           tensor(m_g.tensors[param].name + ".state" + std::to_string(s), n * state_elem, TensorRole::optimizer_state);
       reads.push_back(st);
       writes.push_back(st);
+      m_state_of[param].push_back(st);
     }
     const std::string& pname = m_g.tensors[param].name;
     Op& o = op(pname + ".update", pname.substr(0, pname.rfind('.')), Phase::update, OpKind::optimizer, reads, writes);
@@ -484,6 +527,64 @@ void StepEmitter::update() {
     o.flops = n * flops_per;
     o.detail = name;
   }
+  // What the compact formats store, against the same weights dense (report.json memory.figures).
+  for (const auto& [t, w] : m_compact) {
+    m_g.memory.figures["compact_weight_bytes"] += double(w.bytes());
+    m_g.memory.figures["compact_index_bytes"] += double(w.index_bytes);
+    m_g.memory.figures["compact_dense_weight_bytes"] += double(w.positions * m_elem);
+  }
+  prune_regrow();
+}
+
+// SET's prune and regrow (Mocanu et al. 2018), after the optimizer step of a step that runs
+// it, on every weight with weight_density < 1. Per weight of P positions, K kept, z = ⌈ζ·K⌋:
+//   prune:  |w| of the K kept (K), a threshold by selection (quickselect, ≈ 2K compares
+//           expected) and a compare per kept weight (K): 4K; the z smallest are removed.
+//   regrow: z random positions drawn among the free ones and checked against the index (2z);
+//           a compact weight's values, index and optimizer state are rewritten around the
+//           inserted entries (K elements each), a dense one's z entries set to zero (with
+//           their optimizer state).
+void StepEmitter::prune_regrow() {
+  const PruneRegrowSpec& set = m_net.training.prune_regrow;
+  if (!set.on() && set.interval)
+    throw InputError("training.prune_regrow: an interval without a fraction; give fraction (ζ) to turn SET on");
+  if (!set.on()) return;
+  double pruned = 0, flops = 0, layers = 0;
+  m_cur = m_net.dtype;
+  for (size_t i = 0; i < m_plan.nodes.size(); ++i) {
+    const LayerSpec& l = *m_plan.nodes[i].l;
+    if ((m_plan.nodes[i].kind != "linear" && !is_conv(m_plan.nodes[i].kind)) || l.weight_density >= 1.0 ||
+        m_params[i].empty() || m_plan.nodes[i].tied >= 0)
+      continue;
+    const uint32_t w = m_params[i][0];
+    if (!m_grad_of.count(w)) continue;  // not trained this step (a frozen layer)
+    const auto compact = m_compact.find(w);
+    const uint64_t positions = compact != m_compact.end() ? compact->second.positions : m_g.tensors[w].bytes / m_elem;
+    const uint64_t kept = compact != m_compact.end() ? compact->second.kept : kept_weights(positions, l.weight_density);
+    const auto z = uint64_t(std::llround(*set.fraction * double(kept)));
+    const std::vector<uint32_t>& state = m_state_of[w];
+    Op& p = op(l.name + ".weight.prune", l.name, Phase::update, OpKind::reduction, {w}, {w});
+    p.elements = kept;
+    p.flops = 4 * kept;
+    p.detail = "set_prune";
+    std::vector<uint32_t> rw = {w};
+    rw.insert(rw.end(), state.begin(), state.end());
+    Op& g = op(l.name + ".weight.regrow", l.name, Phase::update, OpKind::elementwise, rw, rw);
+    g.elements = compact != m_compact.end() ? kept * (1 + state.size()) : z * (1 + state.size());
+    g.flops = 2 * z;
+    g.detail = "set_regrow";
+    pruned += double(z);
+    flops += double(4 * kept + 2 * z);
+    layers += 1;
+  }
+  if (layers == 0)
+    throw InputError(
+        "training.prune_regrow: no trained linear or conv2d layer has weight_density < 1, so there is "
+        "nothing to prune and regrow (give the sparse layers a weight_density)");
+  m_g.memory.figures["set_layers"] = layers;
+  m_g.memory.figures["set_pruned_per_round"] = pruned;
+  m_g.memory.figures["set_flops_per_round"] = flops;
+  m_g.memory.figures["set_interval_steps"] = double(set.interval.value_or(1));
 }
 
 }  // namespace bpsim::workload

@@ -153,9 +153,13 @@ class Planner {
 
   /// q, k and v side by side in: [tokens, (heads + 2·kv_heads)·d] → [tokens, heads·d].
   Shape attention_shape(const LayerSpec& l, const Shape& s) {
-    const uint64_t kv = l.kv_heads ? l.kv_heads : l.heads, parts = l.heads + 2 * kv;
+    const bool lsh = l.attention == AttnImpl::lsh;
+    const uint64_t kv = l.kv_heads ? l.kv_heads : l.heads, parts = lsh ? 2 * l.heads : l.heads + 2 * kv;
     if (s.size() != 2 || s[1] % parts)
-      fail(l, "attention expects [tokens, " + std::string(l.kv_heads ? "(heads + 2·kv_heads)·d" : "3·hidden") +
+      fail(l, "attention expects [tokens, " +
+                  std::string(lsh          ? "2·hidden"
+                              : l.kv_heads ? "(heads + 2·kv_heads)·d"
+                                           : "3·hidden") +
                   "] with hidden divisible by " + std::to_string(l.heads) + " heads, but the input shape is " +
                   shape_str(s));
     // The flash and cuDNN kernels take half-precision operands only; PyTorch's SDPA would run another
@@ -167,6 +171,12 @@ class Planner {
       fail(l, "attention: " + std::string(config::enum_name(kAttnImplNames, l.attention)) +
                   " runs in bf16 or fp16 only, not " + to_string(m_net.dtype) +
                   " (PyTorch's SDPA falls back to the memory-efficient kernel there: write attention: mem_efficient)");
+    // Reformer hashes into n_buckets = tokens / c buckets by argmax over [xR, −xR] with R of
+    // n_buckets/2 random rotations: the tokens must fill an even number of whole chunks.
+    if (lsh && (s[0] % l.bucket_size || (s[0] / l.bucket_size) % 2))
+      fail(l, "lsh attention: " + std::to_string(s[0]) + " tokens must fill an even number (at least 2) of " +
+                  "bucket_size " + std::to_string(l.bucket_size) + " chunks (tokens / bucket_size hash buckets, " +
+                  "from half as many random rotations)");
     return {s[0], s[1] / parts * l.heads};
   }
 

@@ -170,6 +170,16 @@ void pruning(config::Binder<LayerParams>& s) {
          "fraction of weights kept by pruning; dW outputs of pruned weights are not needed")
       .def(1.0)
       .range(0, 1);
+  s.choice("weight_format", &LayerParams::weight_format, kWeightFormatNames,
+           "how the weights are stored: dense (zeros kept in place), csr (kept values, a column index each, row "
+           "pointers), bitmap (kept values, a bit per position) or triplet (kept values with both neurons' "
+           "indices); compact formats size the weight, its gradient and optimizer state by the kept weights "
+           "(docs/techniques.md)")
+      .def("dense");
+  s.integer("index_bits", &LayerParams::index_bits, "bits",
+            "weight_format csr, triplet: bits of each index of a kept weight")
+      .def(16)
+      .range(1, 32);
 }
 
 void window(config::Binder<LayerParams>& s, bool conv) {
@@ -398,6 +408,8 @@ LayerSpec parse_one(const config::Node& n, const std::string& p, const std::stri
     l.bias = kind == "linear" && q.bias;
     if (kind == "linear") {
       l.weight_density = q.weight_density;
+      l.weight_format = q.weight_format;
+      l.index_bits = unsigned(q.index_bits);
       l.tied = q.tied;
     }
   } else if (kind == "conv2d" || kind == "binary_conv2d" || kind == "maxpool" || kind == "avgpool") {
@@ -410,6 +422,8 @@ LayerSpec parse_one(const config::Node& n, const std::string& p, const std::stri
       if (kind == "conv2d") {
         l.groups = q.groups;
         l.weight_density = q.weight_density;
+        l.weight_format = q.weight_format;
+        l.index_bits = unsigned(q.index_bits);
         if (l.out_features % l.groups) throw v.error("groups", "out_channels must divide by groups");
       }
     }

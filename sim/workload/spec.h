@@ -20,12 +20,15 @@ namespace bpsim::workload {
 
 /// How attention_core computes softmax(QKᵀ/√d)·V: explicit ops (the s×s probabilities are a
 /// tensor), or one fused scaled-dot-product kernel of PyTorch's SDPA (scores stay on chip):
-/// flash, memory-efficient, or cuDNN's (SDPA's first choice on Hopper GPUs in PyTorch 2.11).
-enum class AttnImpl { explicit_, flash, mem_efficient, cudnn };
+/// flash, memory-efficient, or cuDNN's (SDPA's first choice on Hopper GPUs in PyTorch 2.11);
+/// or Reformer's LSH attention (queries and keys hashed into buckets, attention within sorted
+/// chunks; docs/techniques.md "LSH attention").
+enum class AttnImpl { explicit_, flash, mem_efficient, cudnn, lsh };
 inline constexpr config::EnumName<AttnImpl> kAttnImplNames[] = {{AttnImpl::explicit_, "explicit"},
                                                                 {AttnImpl::flash, "flash"},
                                                                 {AttnImpl::mem_efficient, "mem_efficient"},
-                                                                {AttnImpl::cudnn, "cudnn"}};
+                                                                {AttnImpl::cudnn, "cudnn"},
+                                                                {AttnImpl::lsh, "lsh"}};
 
 /// Where explicit attention's causal mask lives: a buffer made once outside the step, or a
 /// bool s×s tensor built in each block's forward and kept by its masked_fill.
@@ -51,6 +54,8 @@ struct LayerSpec {
   bool global = false;                           ///< avgpool over the whole map (adaptive 1×1)
   bool bias = true;                              ///< linear, conv2d
   double weight_density = 1;                     ///< linear, conv2d: fraction of weights kept (pruning)
+  WeightFormat weight_format{};                  ///< linear, conv2d: how the kept weights are stored (dense)
+  unsigned index_bits = 16;                      ///< linear, conv2d (csr, triplet): bits per index
   double density = 0.5;                          ///< relu: fraction of outputs that are non-zero
   double p = 0.1;                                ///< dropout probability (attention_core: on the probabilities)
   uint64_t heads = 1;                            ///< attention_core
@@ -59,6 +64,8 @@ struct LayerSpec {
   CausalMask causal_mask = CausalMask::none;     ///< attention_core (explicit, causal)
   uint64_t kv_heads = 0;                         ///< attention_core: key/value heads (0 = heads)
   bool rope = false;                             ///< attention_core: rotary embedding on q and k
+  uint64_t bucket_size = 64;                     ///< attention_core, lsh: chunk length c (tokens per chunk)
+  uint64_t rounds = 1;                           ///< attention_core, lsh: hash rounds (n_hashes)
   uint64_t vocab = 0;                            ///< embedding
   /// sequence from attention/transformer_block: the input's last dimension must be this.
   uint64_t hidden = 0;

@@ -45,7 +45,8 @@ LayerSpec relu(const LayerSpec& parent, const std::string& suffix, double densit
 void attention_keys(config::Binder<LayerParams>& s, const char* impl, bool rope, const char* qkv) {
   s.choice("attention", &LayerParams::attention, kAttnImplNames,
            "how softmax(QKᵀ/√d)·V runs: explicit ops (keeps the s×s probabilities), or PyTorch's fused "
-           "scaled-dot-product kernel flash, mem_efficient or cudnn (keeps the output and a log-sum-exp per row)")
+           "scaled-dot-product kernel flash, mem_efficient or cudnn (keeps the output and a log-sum-exp per row), "
+           "or lsh: Reformer's shared-QK attention within sorted hash-bucket chunks (docs/techniques.md)")
       .def(impl);
   s.choice("causal_mask", &LayerParams::causal_mask, kCausalMaskNames,
            "explicit causal attention's mask: none (a buffer made outside the step) or kept (a bool s×s tensor "
@@ -59,6 +60,12 @@ void attention_keys(config::Binder<LayerParams>& s, const char* impl, bool rope,
            "q, k and v from one projection (fused, GPT-2) or three (separate, Llama/BERT): with rotary "
            "embeddings or fused attention, what stays saved differs")
       .def(qkv);
+  s.integer("bucket_size", &LayerParams::bucket_size, "",
+            "lsh attention: chunk length c; each query attends to its chunk and the one before (2c keys), "
+            "tokens / c hash buckets")
+      .def(64)
+      .range(1, int64_t(1) << 20);
+  s.integer("rounds", &LayerParams::rounds, "", "lsh attention: hash rounds (Reformer's n_hashes)").def(1).range(1, 64);
 }
 
 AttentionSpec attention_spec(const LayerParams& q, const config::Values& v) {
@@ -88,11 +95,22 @@ AttentionSpec attention_spec(const LayerParams& q, const config::Values& v) {
   // for flash past 256, picks another kernel: not modelled, so refused.
   // cuDNN's kernels take head dimensions up to 128 on the GPUs PyTorch 2.11 picks them for.
   const uint64_t max_d = a.impl == AttnImpl::flash ? 256 : a.impl == AttnImpl::cudnn ? 128 : 0;
-  if (a.impl != AttnImpl::explicit_ && (d % 8 || (max_d && d > max_d)))
+  if (a.impl != AttnImpl::explicit_ && a.impl != AttnImpl::lsh && (d % 8 || (max_d && d > max_d)))
     throw v.error("attention", std::string(config::enum_name(kAttnImplNames, a.impl)) + " attention needs a head " +
                                    "dimension (hidden/heads = " + std::to_string(d) + ") that is a multiple of 8" +
                                    (max_d ? " and at most " + std::to_string(max_d) : std::string()));
   if (a.rope && d % 2) throw v.error("rope", "rotary embedding needs an even head dimension, not " + std::to_string(d));
+  a.bucket_size = q.bucket_size;
+  a.rounds = q.rounds;
+  if (a.impl == AttnImpl::lsh) {
+    // Reformer's LSH attention shares one projection for queries and keys: q and v come from
+    // one fused projection; rotary embeddings and key/value groups are not part of it.
+    if (a.rope) throw v.error("rope", "lsh attention (Reformer) is modelled without rotary embeddings: rope: false");
+    if (a.kv_heads)
+      throw v.error("kv_heads", "lsh attention shares queries and keys (shared-QK): key/value groups do not apply");
+    if (a.qkv != QkvProjection::fused)
+      throw v.error("qkv", "lsh attention takes q and v from one fused projection (shared-QK): qkv: fused");
+  }
   return a;
 }
 
@@ -101,7 +119,10 @@ void append_attention(const LayerSpec& parent, const AttentionSpec& a, std::vect
   // q, k and v from one projection, or three reading the same input (the attention's body);
   // with grouped-query attention k and v are kv_heads·d wide.
   std::vector<LayerSpec> proj3;
-  if (a.qkv == QkvProjection::fused) {
+  if (a.impl == AttnImpl::lsh) {  // shared-QK: one projection gives the queries (also the keys) and the values
+    out.push_back(linear(parent, "qkv", 2 * a.heads * d));
+    out.back().bias = a.bias;
+  } else if (a.qkv == QkvProjection::fused) {
     out.push_back(linear(parent, "qkv", (a.heads + 2 * kv) * d));
     out.back().bias = a.bias;
   } else {
@@ -118,6 +139,8 @@ void append_attention(const LayerSpec& parent, const AttentionSpec& a, std::vect
   core.attention = a.impl;
   core.causal_mask = a.causal_mask;
   core.rope = a.rope;
+  core.bucket_size = a.bucket_size;
+  core.rounds = a.rounds;
   core.body = std::move(proj3);
   out.push_back(core);
   LayerSpec proj = linear(parent, "proj", a.hidden);

@@ -19,6 +19,8 @@ struct LayerParams {
   std::optional<uint64_t> stride;  ///< pools: absent means the kernel
   bool bias, global, causal;
   double weight_density, density, p, dropout;
+  WeightFormat weight_format;  ///< linear, conv2d
+  uint64_t index_bits;
   /// Layers of current networks (spec_networks.cpp): MLP width, patch size, table rows.
   uint64_t intermediate, patch, rows, positions, token_types;
   bool class_token, lookup;
@@ -28,6 +30,7 @@ struct LayerParams {
   std::optional<uint64_t> kv_heads;  ///< absent: as many as heads
   bool rope;
   QkvProjection qkv;
+  uint64_t bucket_size, rounds;  ///< lsh attention
 };
 
 /// One attention sub-layer: projection of q, k and v (one linear, (heads + 2·kv_heads)·d
@@ -39,9 +42,10 @@ struct AttentionSpec {
   AttnImpl impl = AttnImpl::explicit_;
   CausalMask causal_mask = CausalMask::none;
   QkvProjection qkv = QkvProjection::fused;
+  uint64_t bucket_size = 64, rounds = 1;  ///< lsh: chunk length and hash rounds
 };
 
-/// Declares `attention`, `causal_mask`, `kv_heads`, `rope` and `qkv` on a layer kind's binder
+/// Declares `attention`, `causal_mask`, `kv_heads`, `rope`, `qkv`, `bucket_size` and `rounds` on a layer kind's binder
 /// (attention, transformer_block, and composites that hold an attention). `impl`, `rope` and
 /// `qkv` are that kind's defaults.
 void attention_keys(config::Binder<LayerParams>& s, const char* impl, bool rope, const char* qkv);

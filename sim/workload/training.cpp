@@ -13,6 +13,8 @@ const config::Binder<TrainingSpec>& training_binder() {
             "exit heads after chosen layers; samples that leave skip the later layers (BranchyNet)");
     t.group("distill", &TrainingSpec::distill, distill_binder(),
             "knowledge distillation from a teacher spec into a (cluster-quantised) student");
+    t.group("prune_regrow", &TrainingSpec::prune_regrow, prune_regrow_binder(),
+            "sparse evolutionary training: prune the smallest kept weights and regrow as many (SET)");
     return t;
   }();
   return b;
@@ -30,6 +32,7 @@ void overlay_training(TrainingSpec& spec, const TrainingSpec& given, const confi
     spec.distill.where = d->loc;
     load_teacher(spec.distill, *d);
   }
+  if (given_node.find("prune_regrow")) spec.prune_regrow = given.prune_regrow;
 }
 
 }  // namespace bpsim::workload

@@ -9,6 +9,7 @@
 #include "sim/workload/training_precision.h"
 #include "sim/workload/training_distill.h"
 #include "sim/workload/training_exit.h"
+#include "sim/workload/training_sparse_weights.h"
 
 namespace bpsim::workload {
 
@@ -19,6 +20,7 @@ struct TrainingSpec {
   PrecisionSpec precision;  ///< training_precision.h: neuron groups at a wider dtype
   EarlyExit early_exit;
   Distill distill;
+  PruneRegrowSpec prune_regrow;  ///< SET (training_sparse_weights.h)
 };
 
 /// The `training:` keys, declared once (the spec's and the workload section's).
