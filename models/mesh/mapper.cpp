@@ -346,6 +346,15 @@ std::string map_attention(const workload::Op& op, const std::vector<int>& from, 
 
 Mapping map_graph(const workload::OpGraph& g, const MeshSpec& spec, const config::Values* where) {
   Mapping map;
+  // Direct feedback alignment's dX = e·B_l reads the output layer's error at every layer: the
+  // mesh sends a layer's backward messages only to the layer it reads from (W^T or B at the
+  // producer's clusters), and a multicast of e from the output clusters to every layer, whose
+  // backwards could then overlap, is not modelled.
+  for (const workload::Op& op : g.ops)
+    if (op.detail.size() > 7 && op.detail.compare(op.detail.size() - 7, 7, "_dx_dfa") == 0)
+      throw InputError("workload.training.feedback.kind: dfa: layer '" + op.layer +
+                       "': the mesh routes a layer's error only to the layer it reads from; sending the output error "
+                       "to every layer (direct feedback alignment) is not modelled (use fa or backprop on the mesh)");
   Refusals no{where, {}, {}};
   Holders held(g);
   const unsigned P = spec.cluster.elements;

@@ -51,7 +51,7 @@ OpPlan Mapper::map(const Op& op, const workload::OpGraph& g) const {
     switch (op.phase) {
       case Phase::forward:
       case Phase::recompute: return forward(op, g);
-      case Phase::backward_data: return signed_accumulate(op, false);
+      case Phase::backward_data: check_sign_feedback(op, g); return signed_accumulate(op, false);
       case Phase::backward_weight: return signed_accumulate(op, true);
       case Phase::update: break;
     }
@@ -318,6 +318,19 @@ OpPlan Mapper::tiled_plan(const Tiles& t, uint64_t M, uint64_t N, uint64_t slice
   p.lanes_used = t.mt * t.nt;
   p.lane_utilization = double(M * N) / double(t.count * m_s.lanes);
   return p;
+}
+
+void Mapper::check_sign_feedback(const Op& op, const workload::OpGraph& g) const {
+  // Feedback alignment puts a fixed matrix B (`<layer>.feedback`) where the dX read W's
+  // signs; the signed accumulate below needs B to be signs too (one bit per element).
+  const uint32_t b = read_tensor(op, 1);
+  if (b >= g.tensors.size() || g.tensors[b].name != op.layer + ".feedback") return;
+  const uint64_t elements = op.gemm.n * op.gemm.k;
+  if (g.tensors[b].bytes > bits_to_bytes(elements))
+    throw InputError("workload.training.feedback.dtype: layer '" + op.layer +
+                     "': the in-DRAM dX of a binary layer is a sign-conditioned accumulate, so its feedback matrix "
+                     "must be signs (dtype: binary); B here has " +
+                     std::to_string(g.tensors[b].bytes) + " bytes for " + std::to_string(elements) + " elements");
 }
 
 OpPlan Mapper::signed_accumulate(const Op& op, bool weight_grad) const {

@@ -10,17 +10,20 @@
 #include "sim/workload/emit.h"
 #include "sim/workload/framework.h"
 #include "sim/workload/plan.h"
+#include "sim/workload/training_feedback.h"
 
 namespace bpsim::workload {
 
 OpGraph build_step(const NetSpec& net, const Policy& policy) {
   check_framework_policy(net, policy.name());
   const NetPlan plan = plan_network(net);
+  check_feedback(net.training.feedback, plan);
   std::vector<int> op_node;
   OpGraph g = build_with_segments(net, plan, policy.plan(net, plan), &op_node);
   policy.apply(g, plan, op_node);
   g.memory.policy = policy.name();
   account_memory(g);
+  feedback_figures(net.training.feedback, g);
   apply_allocator(g, net);
   return g;
 }
@@ -44,7 +47,7 @@ OpGraph build_with_segments(const NetSpec& net, const NetPlan& plan, const std::
   std::vector<uint32_t> grads(n, 0);
   const uint32_t out = plan.output < 0 ? e.input() : ctx[size_t(plan.output)].out;
   if (plan.output >= 0) e.loss_forward(out);  // forward phase: what it keeps counts as saved
-  if (plan.output >= 0) grads[size_t(plan.output)] = e.loss_grad(out);
+  if (plan.output >= 0) e.set_output_error(grads[size_t(plan.output)] = e.loss_grad(out));
   mark(-1);
   for (size_t i = n; i-- > 0;) {
     const int s = node_seg[i];

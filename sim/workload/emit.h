@@ -53,6 +53,9 @@ class StepEmitter {
   /// external gradient of its size, as `out.backward(torch.ones_like(out))`.
   uint32_t loss_grad(uint32_t out);
   void update();
+  /// The gradient at the network output (the loss's backward result): what DFA sends to
+  /// every weight layer (training_feedback.h).
+  void set_output_error(uint32_t e) { m_error = e; }
   /// Element type of an activation or gradient tensor: the dtype its producer computed in
   /// (under autocast, docs/workloads.md "Mixed precision"); the network's dtype otherwise.
   DType dtype_of(uint32_t t) const;
@@ -95,6 +98,10 @@ class StepEmitter {
   QkvSrc backward_sdpa(size_t i, const NodeCtx& c, uint32_t dy);
   /// dX and dW of linear, conv2d and their binary forms; returns dX (0 when not needed).
   uint32_t backward_gemm(size_t i, const NodeCtx& c, uint32_t dy, bool need_dx);
+  /// Layer `layer`'s feedback matrix B of `n` elements (signs by default when `binary`): a
+  /// stored tensor, or one drawn from its seed by a generator op just before the dX reads it
+  /// (training_feedback.h).
+  uint32_t feedback_matrix(const std::string& layer, uint64_t n, bool binary);
   uint32_t weight_grad(uint32_t param);
   uint32_t loss_backward(uint32_t out);
   /// The mask of a dX whose layer reads node `node`'s output: the AND of the ReLU and
@@ -128,6 +135,7 @@ class StepEmitter {
   struct LossTensors {
     uint32_t value = 0, target = 0, log_probs = 0, total_weight = 0;
   } m_loss;
+  uint32_t m_error = 0;  ///< the output error (set_output_error)
 };
 
 }  // namespace bpsim::workload

@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "sim/core/int_math.h"
+#include "sim/workload/training_feedback.h"
 
 namespace bpsim::workload {
 
@@ -231,6 +232,21 @@ OutputMask StepEmitter::activation_chain_mask(int node) const {
   return m;
 }
 
+uint32_t StepEmitter::feedback_matrix(const std::string& layer, uint64_t n, bool binary) {
+  const FeedbackSpec& fb = m_net.training.feedback;
+  // By default B is what the backward would read: W's signs in a binary layer (a fixed
+  // random sign matrix, then), otherwise the dtype the dX computes in.
+  const uint64_t b = feedback_bytes(n, fb.dtype.value_or(binary ? DType::binary : m_cur));
+  if (fb.storage == FeedbackStorage::stored) return tensor(layer + ".feedback", b, TensorRole::weight);
+  // Regenerated: drawn from the layer's seed into a workspace that the dX alone reads.
+  const uint32_t t = tensor(layer + ".feedback", b, TensorRole::workspace);
+  Op& o = op(layer + ".feedback_gen", layer, Phase::backward_data, OpKind::elementwise, {}, {t});
+  o.elements = n;
+  o.flops = n * kFeedbackRngOpsPerElement;
+  o.detail = "feedback_gen";
+  return t;
+}
+
 uint32_t StepEmitter::backward_gemm(size_t i, const NodeCtx& c, uint32_t dy, bool need_dx) {
   const Node& n = m_plan.nodes[i];
   const LayerSpec& l = *n.l;
@@ -245,13 +261,26 @@ uint32_t StepEmitter::backward_gemm(size_t i, const NodeCtx& c, uint32_t dy, boo
   uint32_t dx = 0;
   if (need_dx) {
     const uint64_t in_el = m_net.batch * product(n.in_shape);
-    dx = tensor(l.name + ".dx", bytes(in_el), TensorRole::gradient);
-    Op& o = op(l.name + ".dx", l.name, Phase::backward_data, kind, {dy, w}, {dx});
     // dX = dY·Wᵀ: [M×N]·[N×K] (conv: in column form, then col2im; per group).
-    o.gemm = conv ? GemmDims{f.m, cs.c * cs.r * cs.s, f.n / cs.groups, 1} : GemmDims{f.m, f.k, f.n, 1};
-    o.conv = cs;
+    const GemmDims own = conv ? GemmDims{f.m, cs.c * cs.r * cs.s, f.n / cs.groups, 1} : GemmDims{f.m, f.k, f.n, 1};
+    const FeedbackSpec& fb = m_net.training.feedback;
+    const bool dfa = fb.kind == FeedbackKind::dfa;
+    uint32_t src = dy, mat = w;
+    GemmDims gemm = own;
+    if (fb.kind != FeedbackKind::backprop) {  // the error through B (training_feedback.h)
+      const uint64_t err_el = elements(m_error) / m_net.batch;
+      const FeedbackGemm fg =
+          feedback_gemm(fb, own, m_g.tensors[m_params[i][0]].bytes / m_elem, m_net.batch, in_el / m_net.batch, err_el);
+      gemm = fg.gemm;
+      if (dfa) src = m_error;
+      mat = feedback_matrix(l.name, fg.b_elements, binary);
+    }
+    dx = tensor(l.name + ".dx", bytes(in_el), TensorRole::gradient);
+    Op& o = op(l.name + ".dx", l.name, Phase::backward_data, dfa ? OpKind::gemm : kind, {src, mat}, {dx});
+    o.gemm = gemm;
+    if (!dfa) o.conv = cs;  // DFA's B is dense over the flattened input: a plain GEMM
     o.macs = o.gemm.macs();
-    o.detail = n.kind + "_dx";
+    o.detail = n.kind + (dfa ? "_dx_dfa" : "_dx");
     o.out_mask = activation_chain_mask(n.in[0]);
     if (binary) {  // straight-through estimator: pass the gradient where |x| ≤ 1
       const uint32_t real = tensor(l.name + ".dx_ste", bytes(in_el), TensorRole::gradient);

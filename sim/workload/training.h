@@ -5,12 +5,15 @@
 /// technique.
 #include "sim/core/binder.h"
 #include "sim/core/config_node.h"
+#include "sim/workload/training_feedback.h"
 
 namespace bpsim::workload {
 
 /// One member per technique (its own struct, header and binder); a default-built member is
 /// the technique turned off.
-struct TrainingSpec {};
+struct TrainingSpec {
+  FeedbackSpec feedback;  ///< feedback alignment (FA, DFA): training_feedback.h
+};
 
 /// The `training:` keys, declared once (the spec's and the workload section's).
 const config::Binder<TrainingSpec>& training_binder();
