@@ -10,6 +10,7 @@
 #include "sim/workload/emit.h"
 #include "sim/workload/framework.h"
 #include "sim/workload/plan.h"
+#include "sim/workload/training_block.h"
 #include "sim/workload/training_feedback.h"
 
 namespace bpsim::workload {
@@ -24,6 +25,7 @@ OpGraph build_step(const NetSpec& net, const Policy& policy) {
   g.memory.policy = policy.name();
   account_memory(g);
   feedback_figures(net.training.feedback, g);
+  block_update_figures(net.training.block_update, net, plan, g);
   apply_allocator(g, net);
   return g;
 }
@@ -56,7 +58,10 @@ OpGraph build_with_segments(const NetSpec& net, const NetPlan& plan, const std::
       // segment input, so its backward reads recomputed tensors.
       size_t first = i;
       while (first > 0 && node_seg[first - 1] == s) --first;
-      for (size_t j = first; j <= i; ++j) {
+      // Under block_update a segment below the block runs no backward: nothing to recompute.
+      bool grad = net.training.block_update.blocks.empty();
+      for (size_t j = first; j <= i && !grad; ++j) grad = plan.nodes[j].needs_grad;
+      for (size_t j = first; j <= i && grad; ++j) {
         e.forward(j, Phase::recompute, ctx);
         mark(int(j));
       }

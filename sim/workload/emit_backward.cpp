@@ -66,10 +66,13 @@ void StepEmitter::backward(size_t i, const NodeCtx& c, uint32_t dy, std::vector<
     // the input's gradient is dy itself or a slice of it (CatBackward narrows, a view).
     std::vector<uint32_t> reads = {dy};
     reads.insert(reads.end(), c.keep.begin(), c.keep.end());  // the looked-up ids
-    Op& w = op(l.name + ".dw", l.name, Phase::backward_weight, OpKind::reduction, reads, {weight_grad(m_params[i][0])});
-    w.elements = m_g.tensors[m_params[i][0]].bytes / m_elem;
-    w.flops = n.kind == "class_token" ? m_net.batch * n.in_shape.back() : m_net.batch * product(n.out_shape);
-    w.detail = n.kind + "_dw";
+    if (!n.frozen) {
+      Op& w =
+          op(l.name + ".dw", l.name, Phase::backward_weight, OpKind::reduction, reads, {weight_grad(m_params[i][0])});
+      w.elements = m_g.tensors[m_params[i][0]].bytes / m_elem;
+      w.flops = n.kind == "class_token" ? m_net.batch * n.in_shape.back() : m_net.batch * product(n.out_shape);
+      w.detail = n.kind + "_dw";
+    }
     gin[0] = dy;
   } else if (n.kind == "linear" || n.kind == "conv2d" || n.kind == "binary_linear" || n.kind == "binary_conv2d") {
     gin[0] = backward_gemm(i, c, dy, need(0));
@@ -79,12 +82,14 @@ void StepEmitter::backward(size_t i, const NodeCtx& c, uint32_t dy, std::vector<
     // RMSNorm: no bias, no mean (rstd alone), fewer operations per element.
     const bool rms = n.kind == "rmsnorm";
     const uint32_t stats = c.keep[0];
-    std::vector<uint32_t> gwb = {weight_grad(m_params[i][0])};
-    if (!rms) gwb.push_back(weight_grad(m_params[i][1]));
-    Op& w = op(l.name + ".dw", l.name, Phase::backward_weight, OpKind::reduction, {dy, c.in[0], stats}, gwb);
-    w.elements = in_el;
-    w.flops = in_el * (rms ? 3 : 4);
-    w.detail = n.kind + "_dw";
+    if (!n.frozen) {  // a block not updated this step (training.block_update): dX only
+      std::vector<uint32_t> gwb = {weight_grad(m_params[i][0])};
+      if (!rms) gwb.push_back(weight_grad(m_params[i][1]));
+      Op& w = op(l.name + ".dw", l.name, Phase::backward_weight, OpKind::reduction, {dy, c.in[0], stats}, gwb);
+      w.elements = in_el;
+      w.flops = in_el * (rms ? 3 : 4);
+      w.detail = n.kind + "_dw";
+    }
     if (need(0)) {
       gin[0] = tensor(l.name + ".dx", bytes(in_el), TensorRole::gradient);
       Op& o = op(l.name + ".bwd", l.name, Phase::backward_data, OpKind::normalization,
@@ -293,6 +298,7 @@ uint32_t StepEmitter::backward_gemm(size_t i, const NodeCtx& c, uint32_t dy, boo
   }
   // dW = Xᵀ·dY: [K×M]·[M×N] (conv: X in column form). ConvolutionBackward keeps the weight
   // whichever gradients it computes: under autocast its cast copy lives to here, dX or not.
+  if (n.frozen) return dx;  // a block not updated this step (training.block_update): dX only
   std::vector<uint32_t> dw_reads = {x, dy};
   if (m_amp && conv && !need_dx) dw_reads.push_back(w);
   Op& wg = op(l.name + ".dw", l.name, Phase::backward_weight, kind, dw_reads, {weight_grad(m_params[i][0])});

@@ -6,6 +6,7 @@ const config::Binder<TrainingSpec>& training_binder() {
   static const auto b = [] {
     config::Binder<TrainingSpec> t("training", "training techniques beyond the memory policy (docs/techniques.md)");
     t.group("feedback", &TrainingSpec::feedback, feedback_binder(), "feedback alignment (FA, DFA)");
+    t.group("block_update", &TrainingSpec::block_update, block_update_binder(), "block coordinate descent");
     return t;
   }();
   return b;
@@ -13,6 +14,7 @@ const config::Binder<TrainingSpec>& training_binder() {
 
 void overlay_training(TrainingSpec& spec, const TrainingSpec& given, const config::Node& given_node) {
   if (given_node.find("feedback")) spec.feedback = given.feedback;
+  if (given_node.find("block_update")) spec.block_update = given.block_update;
 }
 
 }  // namespace bpsim::workload

@@ -5,6 +5,7 @@
 /// technique.
 #include "sim/core/binder.h"
 #include "sim/core/config_node.h"
+#include "sim/workload/training_block.h"
 #include "sim/workload/training_feedback.h"
 
 namespace bpsim::workload {
@@ -12,7 +13,8 @@ namespace bpsim::workload {
 /// One member per technique (its own struct, header and binder); a default-built member is
 /// the technique turned off.
 struct TrainingSpec {
-  FeedbackSpec feedback;  ///< feedback alignment (FA, DFA): training_feedback.h
+  FeedbackSpec feedback;         ///< feedback alignment (FA, DFA): training_feedback.h
+  BlockUpdateSpec block_update;  ///< block coordinate descent: training_block.h
 };
 
 /// The `training:` keys, declared once (the spec's and the workload section's).
