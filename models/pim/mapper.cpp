@@ -24,13 +24,19 @@ uint32_t read_tensor(const Op& op, size_t i) { return i < op.reads.size() ? op.r
 /// latent-weight update (subtract, sign copied out). Momentum and Adam keep real state
 /// that the bit-serial programs do not model: those run on the host.
 bool latent_in_dram(uint32_t weight, const workload::OpGraph& g) {
-  bool binarised = false, sgd = false;
+  bool binarised = false, sgd = false, updated = false, all_sgd = true;
   for (const Op& o : g.ops) {
+    if (o.kind == OpKind::optimizer) all_sgd = all_sgd && o.detail == "sgd";
     if (o.reads.empty() || o.reads[0] != weight) continue;
     binarised |= o.kind == OpKind::bitwise && o.detail == "sign";
     sgd |= o.kind == OpKind::optimizer && o.detail == "sgd";
+    updated |= o.kind == OpKind::optimizer;
   }
-  return binarised && sgd;
+  // A weight this step does not update (a block left out by training.block_update) keeps the
+  // signs its last update wrote in DRAM, when that update was the network's SGD (the other
+  // layers' updates say which optimizer it is).
+  const bool parameter = weight < g.tensors.size() && g.tensors[weight].role == workload::TensorRole::weight;
+  return binarised && (sgd || (parameter && !updated && all_sgd));
 }
 }  // namespace
 

@@ -114,3 +114,25 @@ TEST_CASE("block_update: an unknown block or a reversed range is refused with th
   CHECK(v.code == 2);
   CHECK_THAT(v.err, Contains("training.block_update.blocks[1]") && Contains("ends before it starts"));
 }
+
+TEST_CASE("block_update: on the in-DRAM array a frozen binary layer's weight signs stay in DRAM",
+          "[cli][block_update][pim]") {
+  Scratch s("bcd_pim");
+  const std::string bin = s.file("bin.yaml",
+                                 "name: b\ndtype: fp32\nbatch: 8\ninput: { shape: [64] }\noptimizer: sgd\ntraining: "
+                                 "{block_update: {blocks: [fc1..bn1, fc2], step: 1}}\nlayers:\n"
+                                 "  - { kind: binary_linear, name: fc1, out_features: 64 }\n"
+                                 "  - { kind: batchnorm, name: bn1 }\n"
+                                 "  - { kind: binary_linear, name: fc2, out_features: 16 }\n");
+  const std::string cfg = s.file("p.yaml", preset_includes("pim_ddr4.yaml") + "workload: {spec: " + bin + "}\n");
+  const CliResult r = run_bpsim("run " + cfg + " -q --out " + (s / "o"));
+  INFO(r.err);
+  REQUIRE(r.code == 0);
+  const auto rep = nlohmann::json::parse(slurp(s / "o/report.json"));
+  // fc1 is frozen (no update this step): its signs were written into its weight row by the
+  // SGD update of its last turn, so binarising it costs nothing, as for an updated layer.
+  CHECK(op_of(rep, "fc1.wsign")["cycles"] == 0);
+  CHECK(op_of(rep, "fc1.wsign")["dram_read_bytes"] == 0);
+  // fc2 alone: dW = 64·16·8 = 8192 MACs; fc1 runs no backward.
+  CHECK(rep["phases"]["backward_weight"]["macs"] == 8192);
+}
