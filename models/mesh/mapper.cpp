@@ -355,6 +355,14 @@ Mapping map_graph(const workload::OpGraph& g, const MeshSpec& spec, const config
       throw InputError("workload.training.feedback.kind: dfa: layer '" + op.layer +
                        "': the mesh routes a layer's error only to the layer it reads from; sending the output error "
                        "to every layer (direct feedback alignment) is not modelled (use fa or backprop on the mesh)");
+  // K-FAC (training.newton) reduces a layer's inputs and output gradients over every sample
+  // into dense factors and inverts them: a gather from all of the layer's clusters that the
+  // mesh's message model does not map.
+  for (const workload::Op& op : g.ops)
+    if (op.detail.rfind("kfac_", 0) == 0)
+      throw InputError("workload.training.newton.kind: kfac: layer '" + op.layer +
+                       "': the Kronecker factors (X^T X and dY^T dY over every sample) and their inversion are not "
+                       "mapped onto the mesh's clusters (run K-FAC on the systolic array)");
   Refusals no{where, {}, {}};
   Holders held(g);
   const unsigned P = spec.cluster.elements;

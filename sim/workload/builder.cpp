@@ -19,6 +19,7 @@ OpGraph build_step(const NetSpec& net, const Policy& policy) {
   check_framework_policy(net, policy.name());
   const NetPlan plan = plan_network(net);
   check_feedback(net.training.feedback, plan);
+  check_newton(net.training.newton, plan);
   std::vector<int> op_node;
   OpGraph g = build_with_segments(net, plan, policy.plan(net, plan), &op_node);
   policy.apply(g, plan, op_node);
@@ -26,6 +27,7 @@ OpGraph build_step(const NetSpec& net, const Policy& policy) {
   account_memory(g);
   feedback_figures(net.training.feedback, g);
   block_update_figures(net.training.block_update, net, plan, g);
+  newton_figures(net.training.newton, g);
   apply_allocator(g, net);
   return g;
 }

@@ -301,7 +301,8 @@ uint32_t StepEmitter::backward_gemm(size_t i, const NodeCtx& c, uint32_t dy, boo
   if (n.frozen) return dx;  // a block not updated this step (training.block_update): dX only
   std::vector<uint32_t> dw_reads = {x, dy};
   if (m_amp && conv && !need_dx) dw_reads.push_back(w);
-  Op& wg = op(l.name + ".dw", l.name, Phase::backward_weight, kind, dw_reads, {weight_grad(m_params[i][0])});
+  std::vector<uint32_t> grads = {weight_grad(m_params[i][0])};
+  Op& wg = op(l.name + ".dw", l.name, Phase::backward_weight, kind, dw_reads, {grads[0]});
   wg.gemm = GemmDims{f.k, f.n, f.m, 1};
   wg.conv = cs;
   wg.macs = wg.gemm.macs();
@@ -311,11 +312,13 @@ uint32_t StepEmitter::backward_gemm(size_t i, const NodeCtx& c, uint32_t dy, boo
     wg.out_mask.density = l.weight_density;
   }
   if (l.bias) {
-    Op& r = op(l.name + ".db", l.name, Phase::backward_weight, OpKind::reduction, {dy}, {weight_grad(m_params[i][1])});
+    grads.push_back(weight_grad(m_params[i][1]));
+    Op& r = op(l.name + ".db", l.name, Phase::backward_weight, OpKind::reduction, {dy}, {grads.back()});
     r.elements = l.out_features;
     r.flops = f.m * f.n;
     r.detail = "bias_grad";
   }
+  if (m_net.training.newton.kind != NewtonKind::none) kfac(i, x, dy, f, grads);  // training_newton.cpp
   return dx;
 }
 

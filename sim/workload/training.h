@@ -7,6 +7,7 @@
 #include "sim/core/config_node.h"
 #include "sim/workload/training_block.h"
 #include "sim/workload/training_feedback.h"
+#include "sim/workload/training_newton.h"
 
 namespace bpsim::workload {
 
@@ -15,6 +16,7 @@ namespace bpsim::workload {
 struct TrainingSpec {
   FeedbackSpec feedback;         ///< feedback alignment (FA, DFA): training_feedback.h
   BlockUpdateSpec block_update;  ///< block coordinate descent: training_block.h
+  NewtonSpec newton;             ///< Newton steps by blocks (K-FAC): training_newton.h
 };
 
 /// The `training:` keys, declared once (the spec's and the workload section's).
