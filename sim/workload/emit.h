@@ -105,7 +105,7 @@ class StepEmitter {
   /// K-FAC's ops for weight layer i (training_newton.cpp): its factors from `x` and `dy`, their
   /// running averages, the inverses on an inverting step, and `grads` (dW, then db)
   /// preconditioned in place. `f`: the layer's forward GEMM.
-  void kfac(size_t i, uint32_t x, uint32_t dy, const GemmDims& f, std::vector<uint32_t> grads);
+  void kfac(size_t i, uint32_t x, uint32_t dy, const GemmDims& f, const std::vector<uint32_t>& grads);
   uint32_t weight_grad(uint32_t param);
   uint32_t loss_backward(uint32_t out);
   /// The mask of a dX whose layer reads node `node`'s output: the AND of the ReLU and

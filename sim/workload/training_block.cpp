@@ -96,24 +96,24 @@ void block_update_figures(const BlockUpdateSpec& b, const NetSpec& net, const Ne
   const auto ends_with = [](const std::string& s, const std::string& tail) {
     return s.size() >= tail.size() && s.compare(s.size() - tail.size(), tail.size(), tail) == 0;
   };
-  double upd = 0, frozen = 0;
+  uint64_t upd = 0, frozen = 0;
   for (const Tensor& t : g.tensors) {
     if (t.role != TensorRole::weight || written.count(t.id) || ends_with(t.name, ".feedback")) continue;
-    (updated.count(t.id) ? upd : frozen) += double(t.bytes);
+    (updated.count(t.id) ? upd : frozen) += t.bytes;
   }
   // The method keeps each block's optimizer state between its turns (its moments would
   // otherwise restart at zero every cycle): resident, neither read nor written this step.
   const bool adam = net.optimizer == Optimizer::adam || net.optimizer == Optimizer::adamw;
   const unsigned states = adam ? 2 : net.optimizer == Optimizer::momentum ? 1 : 0;
-  const double per_element = double(states * (dtype_bits(net.state_dtype) / 8) + (net.master_weights ? 4 : 0));
-  const double elem = double(dtype_bits(net.dtype) / 8);
+  const uint64_t per_element = states * (dtype_bits(net.state_dtype) / 8) + (net.master_weights ? 4 : 0);
+  const uint64_t elem = dtype_bits(net.dtype) / 8;  // a parameter's bytes per element (the network's dtype)
   g.memory.figures["block_update_block"] = double(r.index);
   g.memory.figures["block_update_blocks"] = double(b.blocks.size());
   g.memory.figures["block_update_first_layer"] = double(r.first);
   g.memory.figures["block_update_layers"] = double(r.end - r.first);
-  g.memory.figures["updated_parameter_bytes"] = upd;
-  g.memory.figures["frozen_parameter_bytes"] = frozen;
-  g.memory.figures["frozen_optimizer_state_bytes"] = frozen / elem * per_element;
+  g.memory.figures["updated_parameter_bytes"] = double(upd);
+  g.memory.figures["frozen_parameter_bytes"] = double(frozen);
+  g.memory.figures["frozen_optimizer_state_bytes"] = double(frozen / elem * per_element);
 }
 
 }  // namespace bpsim::workload

@@ -48,7 +48,7 @@ void check_newton(const NewtonSpec& s, const NetPlan& plan) {
 
 GemmDims kfac_inverse_gemm(uint64_t n) { return GemmDims{n, n, (n + 1) / 2, 1}; }
 
-void StepEmitter::kfac(size_t i, uint32_t x, uint32_t dy, const GemmDims& f, std::vector<uint32_t> grads) {
+void StepEmitter::kfac(size_t i, uint32_t x, uint32_t dy, const GemmDims& f, const std::vector<uint32_t>& grads) {
   const NewtonSpec& s = m_net.training.newton;
   const LayerSpec& l = *m_plan.nodes[i].l;
   // The block of W and its bias: A over X with a column of ones appended (the bias's input),
@@ -105,7 +105,7 @@ void newton_figures(const NewtonSpec& s, OpGraph& g) {
     const bool run =
         n.size() > 7 && (n.compare(n.size() - 7, 7, ".kfac_a") == 0 || n.compare(n.size() - 7, 7, ".kfac_g") == 0);
     if (!run) continue;
-    const auto k = uint64_t(std::llround(std::sqrt(double(t.bytes / 4))));  // the side, from its fp32 bytes
+    const auto k = uint64_t(std::llround(std::sqrt(double(t.bytes) / 4.0)));  // the side, from its fp32 bytes
     amortised += double(kfac_inverse_gemm(k).macs()) / double(s.inverse_interval);
   }
   g.memory.figures["newton_state_bytes"] = state;
