@@ -113,7 +113,8 @@ void block_update_figures(const BlockUpdateSpec& b, const NetSpec& net, const Ne
   g.memory.figures["block_update_layers"] = double(r.end - r.first);
   g.memory.figures["updated_parameter_bytes"] = double(upd);
   g.memory.figures["frozen_parameter_bytes"] = double(frozen);
-  g.memory.figures["frozen_optimizer_state_bytes"] = double(frozen / elem * per_element);
+  const uint64_t frozen_state = frozen / elem * per_element;  // whole elements: the bytes divide exactly
+  g.memory.figures["frozen_optimizer_state_bytes"] = double(frozen_state);
 }
 
 }  // namespace bpsim::workload
