@@ -24,6 +24,9 @@ bool layer_kind(const Op& op) { return op.kind == workload::OpKind::gemm || op.k
 struct LayerOps {
   int fwd = -1, dx = -1, dw = -1, update = -1, x_writer = -1;
   int64_t weight = -1, x = -1;  ///< tensor ids
+  /// The feedback matrix B the dX reads instead of W^T (`<layer>.feedback`, feedback
+  /// alignment: the workload's training.feedback), or -1: the dX reads W^T (transport).
+  int64_t feedback = -1;
 };
 
 LayerOps find_ops(const workload::OpGraph& g, const std::string& name) {
@@ -42,6 +45,9 @@ LayerOps find_ops(const workload::OpGraph& g, const std::string& name) {
       }
   for (const Op& op : g.ops)
     if (op.phase == Phase::update && !op.reads.empty() && int64_t(op.reads[0]) == o.weight) o.update = int(op.id);
+  if (o.dx >= 0)
+    for (uint32_t t : g.ops[size_t(o.dx)].reads)
+      if (t < g.tensors.size() && g.tensors[t].name == name + ".feedback") o.feedback = t;
   if (o.dw >= 0 && !g.ops[size_t(o.dw)].reads.empty() && g.ops[size_t(o.dw)].reads[0] < g.tensors.size()) {
     o.x = g.ops[size_t(o.dw)].reads[0];  // dW = X^T·dY reads X first
     // X is written when it is produced: by its latest writer before the dW (a recompute
@@ -86,7 +92,10 @@ ClusterMemory::ClusterMemory(const Mapping& map, const workload::OpGraph& g, con
     : m_map(map), m_spec(spec), m_elem_bytes(std::max(1u, workload::dtype_bits(g.dtype) / 8)) {
   const size_t n = map.layers.size();
   std::vector<LayerOps> ops(n);
-  for (size_t m = 1; m < n; ++m) ops[m] = find_ops(g, map.layers[m].name);
+  for (size_t m = 1; m < n; ++m) {
+    ops[m] = find_ops(g, map.layers[m].name);
+    if (ops[m].feedback >= 0) m_backward_weights = BackwardWeights::feedback_alignment;
+  }
   // W^T of each weight layer m at its producer's tiles (layers[m].from), in rows hosted: a
   // full connection's input-space neurons there, a convolution's input channels there (its
   // filters are shared over positions). A producer feeding several layers (a fork) holds each.
@@ -115,7 +124,14 @@ ClusterMemory::ClusterMemory(const Mapping& map, const workload::OpGraph& g, con
   const auto per_unit = [&](size_t m) {  // bytes of layer m's W^T per hosted row: every output (× its kernel)
     const Connection& c = map.layers[m].conn;
     const uint64_t k = c.kind == Connection::Kind::conv ? uint64_t(c.kernel_w) * uint64_t(c.kernel_h) : 1;
-    return uint64_t(c.out_c) * k * m_elem_bytes;
+    const uint64_t wt = uint64_t(c.out_c) * k * m_elem_bytes;
+    if (ops[m].feedback < 0) return wt;
+    // Feedback alignment: B has W^T's shape in its own dtype (its bytes over W's), and a B
+    // regenerated from its seed at each dX is not stored (a workspace tensor in the graph).
+    const workload::Tensor& b = g.tensors[size_t(ops[m].feedback)];
+    if (b.role != TensorRole::weight || ops[m].weight < 0) return uint64_t(0);
+    const uint64_t w = g.tensors[size_t(ops[m].weight)].bytes;
+    return w ? uint64_t(static_cast<unsigned __int128>(wt) * b.bytes / w) : uint64_t(0);
   };
   // Per producer tile: the W^T bytes of every consumer (all of them, and those refreshed).
   std::vector<std::vector<uint64_t>> bw(n), refreshed(n);
@@ -124,8 +140,7 @@ ClusterMemory::ClusterMemory(const Mapping& map, const workload::OpGraph& g, con
     for (size_t t = 0; t < m_bw_units[m].size(); ++t) {
       const size_t p = size_t(map.layers[m].from);
       bw[p][t] += m_bw_units[m][t] * per_unit(m);
-      if (ops[m].update >= 0 && spec.backward_weights == BackwardWeights::transport)
-        refreshed[p][t] += m_bw_units[m][t] * per_unit(m);
+      if (ops[m].update >= 0 && ops[m].feedback < 0) refreshed[p][t] += m_bw_units[m][t] * per_unit(m);
     }
   const uint64_t cap = spec.cluster.sram_bytes;
   m_layers.assign(n, {});
@@ -196,7 +211,7 @@ ClusterMemory::ClusterMemory(const Mapping& map, const workload::OpGraph& g, con
     const uint64_t addr = bw_addr[p] + bw_offset[p];
     bw_offset[p] += share;
     add(ops[m].dx, false, addr, share);
-    if (spec.backward_weights == BackwardWeights::transport && ops[m].update >= 0) {
+    if (ops[m].feedback < 0 && ops[m].update >= 0) {
       m_ops[uint32_t(ops[m].update)].refresh_layer = int(m);
       add(ops[m].update, true, addr, share);
     }
@@ -267,7 +282,7 @@ nlohmann::json ClusterMemory::report() const {
                       {"refresh_bytes", lm.refresh_bytes}});
   }
   return {{"sram_bytes_per_cluster", m_spec.cluster.sram_bytes},
-          {"backward_weights", config::enum_name(kBackwardWeightsNames, m_spec.backward_weights)},
+          {"backward_weights", config::enum_name(kBackwardWeightsNames, m_backward_weights)},
           {"spilled_bytes", spilled},
           {"layers", layers}};
 }

@@ -78,6 +78,8 @@ class ClusterMemory {
   const Mapping& m_map;
   const MeshSpec& m_spec;
   uint64_t m_elem_bytes = 4;
+  /// feedback_alignment when some layer's dX reads a feedback matrix B (the op graph says so).
+  BackwardWeights m_backward_weights = BackwardWeights::transport;
   std::vector<LayerMemory> m_layers;
   /// Per consumer layer, per tile of its producer (layers[m].from): rows of the consumer's W^T
   /// hosted there (empty: the consumer has no W^T, e.g. a join, attention or no dX).

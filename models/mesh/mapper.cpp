@@ -355,6 +355,23 @@ std::string map_attention(const workload::Op& op, const std::vector<int>& from, 
 
 Mapping map_graph(const workload::OpGraph& g, const MeshSpec& spec, const config::Values* where) {
   Mapping map;
+  // Direct feedback alignment's dX = e·B_l reads the output layer's error at every layer: the
+  // mesh sends a layer's backward messages only to the layer it reads from (W^T or B at the
+  // producer's clusters), and a multicast of e from the output clusters to every layer, whose
+  // backwards could then overlap, is not modelled.
+  for (const workload::Op& op : g.ops)
+    if (op.detail.size() > 7 && op.detail.compare(op.detail.size() - 7, 7, "_dx_dfa") == 0)
+      throw InputError("workload.training.feedback.kind: dfa: layer '" + op.layer +
+                       "': the mesh routes a layer's error only to the layer it reads from; sending the output error "
+                       "to every layer (direct feedback alignment) is not modelled (use fa or backprop on the mesh)");
+  // K-FAC (training.newton) reduces a layer's inputs and output gradients over every sample
+  // into dense factors and inverts them: a gather from all of the layer's clusters that the
+  // mesh's message model does not map.
+  for (const workload::Op& op : g.ops)
+    if (op.detail.rfind("kfac_", 0) == 0)
+      throw InputError("workload.training.newton.kind: kfac: layer '" + op.layer +
+                       "': the Kronecker factors (X^T X and dY^T dY over every sample) and their inversion are not "
+                       "mapped onto the mesh's clusters (run K-FAC on the systolic array)");
   Refusals no{where, {}, {}};
   // Training techniques whose precision the mesh cannot carry (docs/techniques.md): its
   // clusters hold and send every element in the graph's dtype, at one MAC price.

@@ -100,12 +100,6 @@ const config::Binder<MeshSpec>& mesh_binder() {
              "model: the logic module in C++; rtl: every firing's destination ranges, overlap tests and output ports "
              "come from the Verilated router (mode training, range_units 1, routing xy, at most 64 control entries)")
         .def("model");
-    m.choice("backward_weights", &MeshSpec::backward_weights, kBackwardWeightsNames,
-             "transport: a copy of each layer's W^T at the clusters of the layer it reads from, refreshed over the NoC "
-             "after every update; "
-             "feedback_alignment: a fixed random matrix there instead, never refreshed (a different learning rule, "
-             "Lillicrap et al. 2016)")
-        .def("transport");
     m.group("noc", &MeshSpec::noc, noc, "network");
     m.group("traffic", &MeshSpec::traffic, tr, "synthetic traffic");
     m.group("cluster", &MeshSpec::cluster, cl, "cluster");

@@ -17,7 +17,9 @@ enum class Multicast { tree, unicast };
 inline constexpr config::EnumName<Multicast> kMulticastNames[] = {{Multicast::tree, "tree"},
                                                                   {Multicast::unicast, "unicast"}};
 /// Where layer m's backward (dX = Wᵀ·dY, computed at layer m−1's clusters) finds its weights
-/// (cluster_memory.h): a copy of Wᵀ refreshed after every update, or a fixed random matrix.
+/// (cluster_memory.h): a copy of Wᵀ refreshed after every update, or a fixed random matrix B.
+/// Not a parameter: it follows the op graph (the workload's `training: feedback:`), a dX
+/// that reads the layer's `<layer>.feedback` tensor instead of its weight.
 enum class BackwardWeights { transport, feedback_alignment };
 inline constexpr config::EnumName<BackwardWeights> kBackwardWeightsNames[] = {
     {BackwardWeights::transport, "transport"}, {BackwardWeights::feedback_alignment, "feedback_alignment"}};
@@ -42,7 +44,6 @@ struct MeshSpec {
   double clock_ghz{};
   double input_density{};  ///< share of non-zero network inputs
   bool rtl_backend{};      ///< backend: rtl — the logic module runs on the Verilated router
-  BackwardWeights backward_weights{};
 };
 
 /// Flits of one event message: the header and one value of `value_bytes`.

@@ -24,13 +24,19 @@ uint32_t read_tensor(const Op& op, size_t i) { return i < op.reads.size() ? op.r
 /// latent-weight update (subtract, sign copied out). Momentum and Adam keep real state
 /// that the bit-serial programs do not model: those run on the host.
 bool latent_in_dram(uint32_t weight, const workload::OpGraph& g) {
-  bool binarised = false, sgd = false;
+  bool binarised = false, sgd = false, updated = false, all_sgd = true;
   for (const Op& o : g.ops) {
+    if (o.kind == OpKind::optimizer) all_sgd = all_sgd && o.detail == "sgd";
     if (o.reads.empty() || o.reads[0] != weight) continue;
     binarised |= o.kind == OpKind::bitwise && o.detail == "sign";
     sgd |= o.kind == OpKind::optimizer && o.detail == "sgd";
+    updated |= o.kind == OpKind::optimizer;
   }
-  return binarised && sgd;
+  // A weight this step does not update (a block left out by training.block_update) keeps the
+  // signs its last update wrote in DRAM, when that update was the network's SGD (the other
+  // layers' updates say which optimizer it is).
+  const bool parameter = weight < g.tensors.size() && g.tensors[weight].role == workload::TensorRole::weight;
+  return binarised && (sgd || (parameter && !updated && all_sgd));
 }
 }  // namespace
 
@@ -51,7 +57,7 @@ OpPlan Mapper::map(const Op& op, const workload::OpGraph& g) const {
     switch (op.phase) {
       case Phase::forward:
       case Phase::recompute: return forward(op, g);
-      case Phase::backward_data: return signed_accumulate(op, false);
+      case Phase::backward_data: check_sign_feedback(op, g); return signed_accumulate(op, false);
       case Phase::backward_weight: return signed_accumulate(op, true);
       case Phase::update: break;
     }
@@ -318,6 +324,19 @@ OpPlan Mapper::tiled_plan(const Tiles& t, uint64_t M, uint64_t N, uint64_t slice
   p.lanes_used = t.mt * t.nt;
   p.lane_utilization = double(M * N) / double(t.count * m_s.lanes);
   return p;
+}
+
+void Mapper::check_sign_feedback(const Op& op, const workload::OpGraph& g) const {
+  // Feedback alignment puts a fixed matrix B (`<layer>.feedback`) where the dX read W's
+  // signs; the signed accumulate below needs B to be signs too (one bit per element).
+  const uint32_t b = read_tensor(op, 1);
+  if (b >= g.tensors.size() || g.tensors[b].name != op.layer + ".feedback") return;
+  const uint64_t elements = op.gemm.n * op.gemm.k;
+  if (g.tensors[b].bytes > bits_to_bytes(elements))
+    throw InputError("workload.training.feedback.dtype: layer '" + op.layer +
+                     "': the in-DRAM dX of a binary layer is a sign-conditioned accumulate, so its feedback matrix "
+                     "must be signs (dtype: binary); B here has " +
+                     std::to_string(g.tensors[b].bytes) + " bytes for " + std::to_string(elements) + " elements");
 }
 
 OpPlan Mapper::signed_accumulate(const Op& op, bool weight_grad) const {

@@ -119,6 +119,8 @@ class Mapper {
   static bool needs_integer(const workload::Op& op, const workload::OpGraph& g);
   /// Estimated cycles of a plan: its jobs (Core) plus its transfers at the interface's peak.
   uint64_t estimate_cycles(const OpPlan& p) const;
+  /// Refuses a binary layer's dX whose feedback matrix B (feedback alignment) is not signs.
+  void check_sign_feedback(const workload::Op& op, const workload::OpGraph& g) const;
   OpPlan signed_accumulate(const workload::Op& op, bool weight_grad) const;
   OpPlan latent_update(const workload::Op& op) const;
   OpPlan bitwise(const workload::Op& op) const;

@@ -10,12 +10,16 @@
 #include "sim/workload/emit.h"
 #include "sim/workload/framework.h"
 #include "sim/workload/plan.h"
+#include "sim/workload/training_block.h"
+#include "sim/workload/training_feedback.h"
 
 namespace bpsim::workload {
 
 OpGraph build_step(const NetSpec& net, const Policy& policy) {
   check_framework_policy(net, policy.name());
   const NetPlan plan = plan_network(net);
+  check_feedback(net.training.feedback, plan);
+  check_newton(net.training.newton, plan);
   if (net.training.learner.kind == LearnerKind::enkf) {  // no backward: its own step (training_learner.h)
     OpGraph g = build_enkf_step(net, plan, policy.name());
     account_memory(g);
@@ -30,6 +34,9 @@ OpGraph build_step(const NetSpec& net, const Policy& policy) {
   apply_precision(g, net, plan);  // after the policy's rewrites, which index ops by op_node
   g.memory.policy = policy.name();
   account_memory(g);
+  feedback_figures(net.training.feedback, g);
+  block_update_figures(net.training.block_update, net, plan, g);
+  newton_figures(net.training.newton, g);
   apply_allocator(g, net);
   return g;
 }
@@ -54,7 +61,7 @@ OpGraph build_with_segments(const NetSpec& net, const NetPlan& plan, const std::
   if (entries) entries->assign(n, {});
   const uint32_t out = plan.output < 0 ? e.input() : ctx[size_t(plan.output)].out;
   if (plan.output >= 0) e.loss_forward(out);  // forward phase: what it keeps counts as saved
-  if (plan.output >= 0) grads[size_t(plan.output)] = e.loss_grad(out);
+  if (plan.output >= 0) e.set_output_error(grads[size_t(plan.output)] = e.loss_grad(out));
   mark(-1);
   for (size_t i = n; i-- > 0;) {
     const int s = node_seg[i];
@@ -63,7 +70,10 @@ OpGraph build_with_segments(const NetSpec& net, const NetPlan& plan, const std::
       // segment input, so its backward reads recomputed tensors.
       size_t first = i;
       while (first > 0 && node_seg[first - 1] == s) --first;
-      for (size_t j = first; j <= i; ++j) {
+      // Under block_update a segment below the block runs no backward: nothing to recompute.
+      bool grad = net.training.block_update.blocks.empty();
+      for (size_t j = first; j <= i && !grad; ++j) grad = plan.nodes[j].needs_grad;
+      for (size_t j = first; j <= i && grad; ++j) {
         e.forward(j, Phase::recompute, ctx);
         mark(int(j));
       }

@@ -65,6 +65,9 @@ class StepEmitter {
   /// external gradient of its size, as `out.backward(torch.ones_like(out))`.
   uint32_t loss_grad(uint32_t out);
   void update();
+  /// The gradient at the network output (the loss's backward result): what DFA sends to
+  /// every weight layer (training_feedback.h).
+  void set_output_error(uint32_t e) { m_error = e; }
   /// Element type of an activation or gradient tensor: the dtype its producer computed in
   /// (under autocast, docs/workloads.md "Mixed precision"); the network's dtype otherwise.
   DType dtype_of(uint32_t t) const;
@@ -113,6 +116,14 @@ class StepEmitter {
   QkvSrc backward_sdpa(size_t i, const NodeCtx& c, uint32_t dy);
   /// dX and dW of linear, conv2d and their binary forms; returns dX (0 when not needed).
   uint32_t backward_gemm(size_t i, const NodeCtx& c, uint32_t dy, bool need_dx);
+  /// Layer `layer`'s feedback matrix B of `n` elements (signs by default when `binary`): a
+  /// stored tensor, or one drawn from its seed by a generator op just before the dX reads it
+  /// (training_feedback.h).
+  uint32_t feedback_matrix(const std::string& layer, uint64_t n, bool binary);
+  /// K-FAC's ops for weight layer i (training_newton.cpp): its factors from `x` and `dy`, their
+  /// running averages, the inverses on an inverting step, and `grads` (dW, then db)
+  /// preconditioned in place. `f`: the layer's forward GEMM.
+  void kfac(size_t i, uint32_t x, uint32_t dy, const GemmDims& f, const std::vector<uint32_t>& grads);
   uint32_t weight_grad(uint32_t param);
   /// Marks a gemm/conv reading weight `w` with its compact storage (weight_density, index bytes).
   void mark_compact(Op& o, uint32_t w) const;
@@ -152,6 +163,7 @@ class StepEmitter {
   struct LossTensors {
     uint32_t value = 0, target = 0, log_probs = 0, total_weight = 0;
   } m_loss;
+  uint32_t m_error = 0;  ///< the output error (set_output_error)
 };
 
 }  // namespace bpsim::workload

@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "sim/core/int_math.h"
+#include "sim/workload/training_feedback.h"
 
 namespace bpsim::workload {
 
@@ -67,10 +68,13 @@ void StepEmitter::backward(size_t i, const NodeCtx& c, uint32_t dy, std::vector<
     // the input's gradient is dy itself or a slice of it (CatBackward narrows, a view).
     std::vector<uint32_t> reads = {dy};
     reads.insert(reads.end(), c.keep.begin(), c.keep.end());  // the looked-up ids
-    Op& w = op(l.name + ".dw", l.name, Phase::backward_weight, OpKind::reduction, reads, {weight_grad(m_params[i][0])});
-    w.elements = m_g.tensors[m_params[i][0]].bytes / m_elem;
-    w.flops = n.kind == "class_token" ? m_net.batch * n.in_shape.back() : m_net.batch * product(n.out_shape);
-    w.detail = n.kind + "_dw";
+    if (!n.frozen) {
+      Op& w =
+          op(l.name + ".dw", l.name, Phase::backward_weight, OpKind::reduction, reads, {weight_grad(m_params[i][0])});
+      w.elements = m_g.tensors[m_params[i][0]].bytes / m_elem;
+      w.flops = n.kind == "class_token" ? m_net.batch * n.in_shape.back() : m_net.batch * product(n.out_shape);
+      w.detail = n.kind + "_dw";
+    }
     gin[0] = dy;
   } else if (n.kind == "linear" || n.kind == "conv2d" || n.kind == "binary_linear" || n.kind == "binary_conv2d") {
     gin[0] = backward_gemm(i, c, dy, need(0));
@@ -80,12 +84,14 @@ void StepEmitter::backward(size_t i, const NodeCtx& c, uint32_t dy, std::vector<
     // RMSNorm: no bias, no mean (rstd alone), fewer operations per element.
     const bool rms = n.kind == "rmsnorm";
     const uint32_t stats = c.keep[0];
-    std::vector<uint32_t> gwb = {weight_grad(m_params[i][0])};
-    if (!rms) gwb.push_back(weight_grad(m_params[i][1]));
-    Op& w = op(l.name + ".dw", l.name, Phase::backward_weight, OpKind::reduction, {dy, c.in[0], stats}, gwb);
-    w.elements = in_el;
-    w.flops = in_el * (rms ? 3 : 4);
-    w.detail = n.kind + "_dw";
+    if (!n.frozen) {  // a block not updated this step (training.block_update): dX only
+      std::vector<uint32_t> gwb = {weight_grad(m_params[i][0])};
+      if (!rms) gwb.push_back(weight_grad(m_params[i][1]));
+      Op& w = op(l.name + ".dw", l.name, Phase::backward_weight, OpKind::reduction, {dy, c.in[0], stats}, gwb);
+      w.elements = in_el;
+      w.flops = in_el * (rms ? 3 : 4);
+      w.detail = n.kind + "_dw";
+    }
     if (need(0)) {
       gin[0] = tensor(l.name + ".dx", bytes(in_el), TensorRole::gradient);
       Op& o = op(l.name + ".bwd", l.name, Phase::backward_data, OpKind::normalization,
@@ -233,6 +239,21 @@ OutputMask StepEmitter::activation_chain_mask(int node) const {
   return m;
 }
 
+uint32_t StepEmitter::feedback_matrix(const std::string& layer, uint64_t n, bool binary) {
+  const FeedbackSpec& fb = m_net.training.feedback;
+  // By default B is what the backward would read: W's signs in a binary layer (a fixed
+  // random sign matrix, then), otherwise the dtype the dX computes in.
+  const uint64_t b = feedback_bytes(n, fb.dtype.value_or(binary ? DType::binary : m_cur));
+  if (fb.storage == FeedbackStorage::stored) return tensor(layer + ".feedback", b, TensorRole::weight);
+  // Regenerated: drawn from the layer's seed into a workspace that the dX alone reads.
+  const uint32_t t = tensor(layer + ".feedback", b, TensorRole::workspace);
+  Op& o = op(layer + ".feedback_gen", layer, Phase::backward_data, OpKind::elementwise, {}, {t});
+  o.elements = n;
+  o.flops = n * kFeedbackRngOpsPerElement;
+  o.detail = "feedback_gen";
+  return t;
+}
+
 uint32_t StepEmitter::backward_gemm(size_t i, const NodeCtx& c, uint32_t dy, bool need_dx) {
   const Node& n = m_plan.nodes[i];
   const LayerSpec& l = *n.l;
@@ -247,13 +268,26 @@ uint32_t StepEmitter::backward_gemm(size_t i, const NodeCtx& c, uint32_t dy, boo
   uint32_t dx = 0;
   if (need_dx) {
     const uint64_t in_el = m_net.batch * product(n.in_shape);
-    dx = tensor(l.name + ".dx", bytes(in_el), TensorRole::gradient);
-    Op& o = op(l.name + ".dx", l.name, Phase::backward_data, kind, {dy, w}, {dx});
     // dX = dY·Wᵀ: [M×N]·[N×K] (conv: in column form, then col2im; per group).
-    o.gemm = conv ? GemmDims{f.m, cs.c * cs.r * cs.s, f.n / cs.groups, 1} : GemmDims{f.m, f.k, f.n, 1};
-    o.conv = cs;
+    const GemmDims own = conv ? GemmDims{f.m, cs.c * cs.r * cs.s, f.n / cs.groups, 1} : GemmDims{f.m, f.k, f.n, 1};
+    const FeedbackSpec& fb = m_net.training.feedback;
+    const bool dfa = fb.kind == FeedbackKind::dfa;
+    uint32_t src = dy, mat = w;
+    GemmDims gemm = own;
+    if (fb.kind != FeedbackKind::backprop) {  // the error through B (training_feedback.h)
+      const uint64_t err_el = elements(m_error) / m_net.batch;
+      const FeedbackGemm fg =
+          feedback_gemm(fb, own, m_g.tensors[m_params[i][0]].bytes / m_elem, m_net.batch, in_el / m_net.batch, err_el);
+      gemm = fg.gemm;
+      if (dfa) src = m_error;
+      mat = feedback_matrix(l.name, fg.b_elements, binary);
+    }
+    dx = tensor(l.name + ".dx", bytes(in_el), TensorRole::gradient);
+    Op& o = op(l.name + ".dx", l.name, Phase::backward_data, dfa ? OpKind::gemm : kind, {src, mat}, {dx});
+    o.gemm = gemm;
+    if (!dfa) o.conv = cs;  // DFA's B is dense over the flattened input: a plain GEMM
     o.macs = o.gemm.macs();
-    o.detail = n.kind + "_dx";
+    o.detail = n.kind + (dfa ? "_dx_dfa" : "_dx");
     o.out_mask = activation_chain_mask(n.in[0]);
     mark_compact(o, w);
     if (binary) {  // straight-through estimator: pass the gradient where |x| ≤ 1
@@ -267,9 +301,11 @@ uint32_t StepEmitter::backward_gemm(size_t i, const NodeCtx& c, uint32_t dy, boo
   }
   // dW = Xᵀ·dY: [K×M]·[M×N] (conv: X in column form). ConvolutionBackward keeps the weight
   // whichever gradients it computes: under autocast its cast copy lives to here, dX or not.
+  if (n.frozen) return dx;  // a block not updated this step (training.block_update): dX only
   std::vector<uint32_t> dw_reads = {x, dy};
   if (m_amp && conv && !need_dx) dw_reads.push_back(w);
-  Op& wg = op(l.name + ".dw", l.name, Phase::backward_weight, kind, dw_reads, {weight_grad(m_params[i][0])});
+  std::vector<uint32_t> grads = {weight_grad(m_params[i][0])};
+  Op& wg = op(l.name + ".dw", l.name, Phase::backward_weight, kind, dw_reads, {grads[0]});
   wg.gemm = GemmDims{f.k, f.n, f.m, 1};
   wg.conv = cs;
   wg.macs = wg.gemm.macs();
@@ -279,11 +315,13 @@ uint32_t StepEmitter::backward_gemm(size_t i, const NodeCtx& c, uint32_t dy, boo
     wg.out_mask.density = l.weight_density;
   }
   if (l.bias) {
-    Op& r = op(l.name + ".db", l.name, Phase::backward_weight, OpKind::reduction, {dy}, {weight_grad(m_params[i][1])});
+    grads.push_back(weight_grad(m_params[i][1]));
+    Op& r = op(l.name + ".db", l.name, Phase::backward_weight, OpKind::reduction, {dy}, {grads.back()});
     r.elements = l.out_features;
     r.flops = f.m * f.n;
     r.detail = "bias_grad";
   }
+  if (m_net.training.newton.kind != NewtonKind::none) kfac(i, x, dy, f, grads);  // training_newton.cpp
   return dx;
 }
 

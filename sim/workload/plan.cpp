@@ -223,6 +223,7 @@ class Planner {
 NetPlan plan_network(const NetSpec& net) {
   NetPlan p;
   Planner(net, p).run();
+  apply_block_update(net.training.block_update, net, p);
   return p;
 }
 

@@ -22,7 +22,8 @@ struct Node {
   Shape in_shape, out_shape;     ///< per sample (in_shape: of the first input)
   size_t top = 0;                ///< index of the top-level layer it belongs to
   bool params = false;           ///< owns weights
-  bool needs_grad = false;       ///< its output depends on a weight
+  bool needs_grad = false;       ///< its output depends on a weight (one the step updates)
+  bool frozen = false;           ///< owns weights the step does not update (training.block_update)
   int tied = -1;                 ///< linear with a tied weight: the embedding node that owns it
 };
 

@@ -15,6 +15,9 @@ const config::Binder<TrainingSpec>& training_binder() {
             "knowledge distillation from a teacher spec into a (cluster-quantised) student");
     t.group("prune_regrow", &TrainingSpec::prune_regrow, prune_regrow_binder(),
             "sparse evolutionary training: prune the smallest kept weights and regrow as many (SET)");
+    t.group("feedback", &TrainingSpec::feedback, feedback_binder(), "feedback alignment (FA, DFA)");
+    t.group("block_update", &TrainingSpec::block_update, block_update_binder(), "block coordinate descent");
+    t.group("newton", &TrainingSpec::newton, newton_binder(), "Newton steps by blocks (K-FAC)");
     return t;
   }();
   return b;
@@ -33,6 +36,9 @@ void overlay_training(TrainingSpec& spec, const TrainingSpec& given, const confi
     load_teacher(spec.distill, *d);
   }
   if (given_node.find("prune_regrow")) spec.prune_regrow = given.prune_regrow;
+  if (given_node.find("feedback")) spec.feedback = given.feedback;
+  if (given_node.find("block_update")) spec.block_update = given.block_update;
+  if (given_node.find("newton")) spec.newton = given.newton;
 }
 
 }  // namespace bpsim::workload

@@ -5,10 +5,13 @@
 /// technique.
 #include "sim/core/binder.h"
 #include "sim/core/config_node.h"
-#include "sim/workload/training_learner.h"
-#include "sim/workload/training_precision.h"
+#include "sim/workload/training_block.h"
 #include "sim/workload/training_distill.h"
 #include "sim/workload/training_exit.h"
+#include "sim/workload/training_feedback.h"
+#include "sim/workload/training_learner.h"
+#include "sim/workload/training_newton.h"
+#include "sim/workload/training_precision.h"
 #include "sim/workload/training_sparse_weights.h"
 
 namespace bpsim::workload {
@@ -21,6 +24,9 @@ struct TrainingSpec {
   EarlyExit early_exit;
   Distill distill;
   PruneRegrowSpec prune_regrow;  ///< SET (training_sparse_weights.h)
+  FeedbackSpec feedback;         ///< feedback alignment (FA, DFA): training_feedback.h
+  BlockUpdateSpec block_update;  ///< block coordinate descent: training_block.h
+  NewtonSpec newton;             ///< Newton steps by blocks (K-FAC): training_newton.h
 };
 
 /// The `training:` keys, declared once (the spec's and the workload section's).

@@ -250,6 +250,14 @@ OpGraph build_enkf_step(const NetSpec& net, const NetPlan& plan, const std::stri
   if (net.training.precision.fraction > 0)
     throw refuse(
         "stores every weight at weight_bits; training.precision's wider neuron groups are not modelled with it");
+  // The techniques that shape a backward pass (or add one) have none to shape here.
+  for (const auto& [on, name] : {std::pair{net.training.feedback.kind != FeedbackKind::backprop, "training.feedback"},
+                                 std::pair{!net.training.block_update.blocks.empty(), "training.block_update"},
+                                 std::pair{net.training.newton.kind != NewtonKind::none, "training.newton"},
+                                 std::pair{net.training.early_exit.on(), "training.early_exit"},
+                                 std::pair{net.training.distill.on(), "training.distill"},
+                                 std::pair{net.training.prune_regrow.on(), "training.prune_regrow"}})
+    if (on) throw refuse(std::string("has no backward pass or gradient update for ") + name + " to change");
   if (net.autocast != Autocast::none) throw refuse("computes in the network's dtype; autocast is not modelled with it");
   if (net.framework != Framework::none || net.allocator != Allocator::none)
     throw refuse("is priced on an accelerator; a framework's or allocator's accounting is not modelled with it");

@@ -130,14 +130,22 @@ TEST_CASE("mesh memory: checkpointing moves the stored input's DRAM write to the
 }
 
 TEST_CASE("mesh memory: feedback alignment keeps B at the clusters but sends no W^T refresh",
-          "[cli][mesh][mesh_memory]") {
+          "[cli][mesh][mesh_memory][feedback]") {
   Scratch s("mm_fa");
   const std::string spec = mlp_spec(s, 2);
-  const auto tr = run_report(s, config(s, "tr", "{spec: " + spec + "}", "{backward_weights: transport}"), "t");
-  const auto fa = run_report(s, config(s, "fa", "{spec: " + spec + "}", "{backward_weights: feedback_alignment}"), "f");
-  // Both hold a 32 × 16 matrix at linear0's cluster (2048 B): W^T or the fixed B.
+  // The mesh follows the workload's learning rule (training.feedback): no key of its own.
+  const auto tr = run_report(s, config(s, "tr", "{spec: " + spec + "}", "{}"), "t");
+  const auto fa = run_report(s, config(s, "fa", "{spec: " + spec + ", training: {feedback: {kind: fa}}}", "{}"), "f");
+  const auto rg = run_report(
+      s, config(s, "rg", "{spec: " + spec + ", training: {feedback: {kind: fa, storage: regenerated}}}", "{}"), "r");
+  CHECK(tr["network"]["cluster_memory"]["backward_weights"] == "transport");
+  CHECK(fa["network"]["cluster_memory"]["backward_weights"] == "feedback_alignment");
+  // Both hold a 32 × 16 matrix at linear0's cluster (2048 B): W^T or the fixed B; a B drawn
+  // from its seed at the dX is not stored.
   CHECK(layer_of(tr, "linear0")["largest_cluster"]["backward_weights"] == 2048);
   CHECK(layer_of(fa, "linear0")["largest_cluster"]["backward_weights"] == 2048);
+  CHECK(layer_of(rg, "linear0")["largest_cluster"]["backward_weights"] == 0);
+  CHECK(layer_of(rg, "linear0")["refresh_bytes"] == 0);
   // Transport rewrites it after linear2's update: 2048 B in messages of 256 B of weights
   // plus an 8 B header, 16 B flits: 8 messages of ⌈264 / 16⌉ = 17 flits.
   CHECK(layer_of(tr, "linear0")["refresh_bytes"] == 2048);
