@@ -214,10 +214,10 @@ TEST_CASE("whole step: tile skipping reads a held input for every row some block
   // least the fullest block's: compulsory bytes = needed_rows · k · elem (SystolicModel::
   // compulsory_operand_bytes) ≤ the op's DRAM reads.
   Scratch s("ws_tile_skip");
-  CliResult r = run_bpsim(
-      "run configs/examples/lenet5_train_systolic.yaml -q --set accelerator.output_sparsity.mode=skip "
-      "--set accelerator.output_sparsity.granularity=tile --out " +
-      (s / "o"));
+  CliResult r = run_bpsim("run " + std::string(BPSIM_SOURCE_DIR) +
+                          "/configs/examples/lenet5_train_systolic.yaml -q --set accelerator.output_sparsity.mode=skip "
+                          "--set accelerator.output_sparsity.granularity=tile --out " +
+                          (s / "o"));
   INFO(r.err);
   REQUIRE(r.code == 0);
   const auto rep = nlohmann::json::parse(slurp(s / "o/report.json"));
