@@ -57,4 +57,14 @@ uint64_t OpGraph::total_macs() const {
   return t;
 }
 
+uint32_t add_tensor(OpGraph& g, const std::string& name, uint64_t bytes, TensorRole role) {
+  Tensor t;
+  t.id = uint32_t(g.tensors.size());
+  t.name = name;
+  t.bytes = bytes;
+  t.role = role;
+  g.tensors.push_back(t);
+  return t.id;
+}
+
 }  // namespace bpsim::workload

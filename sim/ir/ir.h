@@ -154,6 +154,9 @@ struct OpGraph {
   uint64_t total_macs() const;
 };
 
+/// Appends a tensor to `g` (the next id) and returns its id (importers, technique rewrites).
+uint32_t add_tensor(OpGraph& g, const std::string& name, uint64_t bytes, TensorRole role);
+
 /// An estimate of what one op of a graph costs on a target (its cycles, or FLOPs).
 using OpCostFn = std::function<double(const OpGraph&, const Op&)>;
 

@@ -7,16 +7,6 @@
 
 namespace bpsim::trace {
 
-uint32_t add_tensor(workload::OpGraph& g, const std::string& name, uint64_t bytes, workload::TensorRole role) {
-  workload::Tensor t;
-  t.id = uint32_t(g.tensors.size());
-  t.name = name;
-  t.bytes = bytes;
-  t.role = role;
-  g.tensors.push_back(t);
-  return t.id;
-}
-
 uint64_t elem_bytes(workload::DType d) { return std::max(1u, workload::dtype_bits(d) / 8); }
 
 void account_imported_memory(workload::OpGraph& g, const std::string& file) {

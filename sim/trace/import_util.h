@@ -7,8 +7,7 @@
 
 namespace bpsim::trace {
 
-/// Appends a tensor to `g` (the next id) and returns its id.
-uint32_t add_tensor(workload::OpGraph& g, const std::string& name, uint64_t bytes, workload::TensorRole role);
+using workload::add_tensor;  // sim/ir/ir.h
 
 /// Bytes per element of `d`, at least 1 (binary operands are stored a byte each here).
 uint64_t elem_bytes(workload::DType d);

@@ -72,16 +72,6 @@ Op make_op(const std::string& name, Phase ph, OpKind kind, const std::string& de
   return o;
 }
 
-uint32_t add_tensor(OpGraph& g, const std::string& name, uint64_t bytes, TensorRole role) {
-  Tensor t;
-  t.id = uint32_t(g.tensors.size());
-  t.name = name;
-  t.bytes = bytes;
-  t.role = role;
-  g.tensors.push_back(t);
-  return t.id;
-}
-
 /// The teacher's forward ops (its loss left out), reading the student's input; returns its
 /// logits in `g` and appends the ops to `out`.
 uint32_t teacher_forward(OpGraph& g, const NetSpec& net, const Shape& out_shape, const Distill& d, std::vector<Op>& out,

@@ -8,6 +8,7 @@
 
 #include "tests/cli/cli_harness.h"
 #include "tests/cli/report_json.h"
+#include "tests/cli/training_harness.h"
 
 using namespace bpsim::test;
 using Catch::Contains;
@@ -17,27 +18,10 @@ namespace {
 /// Batch 2, 8 inputs → fc1(16) → ReLU → fc2(12) → ReLU → fc3(4), fp32, Adam; blocks
 /// [fc1..r1, fc2..r2, fc3], the step given.
 std::string spec(const Scratch& s, const std::string& name, const std::string& training) {
-  return s.file(name + ".yaml",
-                "name: tiny\ndtype: fp32\nbatch: 2\ninput: { shape: [8] }\noptimizer: adam\ntraining: " + training +
-                    "\nlayers:\n  - { kind: linear, name: fc1, out_features: 16 }\n  - { kind: relu, name: r1 }\n"
-                    "  - { kind: linear, name: fc2, out_features: 12 }\n  - { kind: relu, name: r2 }\n"
-                    "  - { kind: linear, name: fc3, out_features: 4 }\n");
+  return tiny_mlp_spec(s, name, "adam", training);
 }
 
 std::string step(int n) { return "{block_update: {blocks: [fc1..r1, fc2..r2, fc3], step: " + std::to_string(n) + "}}"; }
-
-nlohmann::json workload_json(const std::string& spec_file) {
-  const CliResult r = run_bpsim("workload " + spec_file + " --json");
-  INFO(r.err);
-  REQUIRE(r.code == 0);
-  return nlohmann::json::parse(r.out);
-}
-
-bool has_op(const nlohmann::json& w, const std::string& name) {
-  for (const auto& o : w["ops"])
-    if (o["name"] == name) return true;
-  return false;
-}
 
 }  // namespace
 

@@ -8,6 +8,7 @@
 
 #include "tests/cli/cli_harness.h"
 #include "tests/cli/report_json.h"
+#include "tests/cli/training_harness.h"
 
 using namespace bpsim::test;
 using Catch::Contains;
@@ -16,24 +17,7 @@ namespace {
 
 /// Batch 2, 8 inputs → fc1(16) → ReLU → fc2(12) → ReLU → fc3(4), fp32, SGD.
 std::string spec(const Scratch& s, const std::string& name, const std::string& training) {
-  return s.file(name + ".yaml",
-                "name: tiny\ndtype: fp32\nbatch: 2\ninput: { shape: [8] }\noptimizer: sgd\ntraining: " + training +
-                    "\nlayers:\n  - { kind: linear, name: fc1, out_features: 16 }\n  - { kind: relu, name: r1 }\n"
-                    "  - { kind: linear, name: fc2, out_features: 12 }\n  - { kind: relu, name: r2 }\n"
-                    "  - { kind: linear, name: fc3, out_features: 4 }\n");
-}
-
-nlohmann::json workload_json(const std::string& spec_file) {
-  const CliResult r = run_bpsim("workload " + spec_file + " --json");
-  INFO(r.err);
-  REQUIRE(r.code == 0);
-  return nlohmann::json::parse(r.out);
-}
-
-bool has_op(const nlohmann::json& w, const std::string& name) {
-  for (const auto& o : w["ops"])
-    if (o["name"] == name) return true;
-  return false;
+  return tiny_mlp_spec(s, name, "sgd", training);
 }
 
 }  // namespace
