@@ -37,7 +37,8 @@ const ModuleSpec* find_module(const std::vector<ModuleSpec>& tree, const std::st
 
 /// The top-level layers [first, end) that a module or top-level layer named `name` covers.
 BlockRange named(const NetSpec& net, const std::string& name, const std::string& key) {
-  if (const ModuleSpec* m = find_module(module_tree(net), name)) return {0, m->first, m->end};
+  const std::vector<ModuleSpec> tree = module_tree(net);  // a copy: held while `m` points into it
+  if (const ModuleSpec* m = find_module(tree, name)) return {0, m->first, m->end};
   for (size_t i = 0; i < net.layers.size(); ++i)
     if (net.layers[i].name == name) return {0, i, i + 1};
   throw InputError(key + ": no module or top-level layer of network '" + net.name + "' is named '" + name +

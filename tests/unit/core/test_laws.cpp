@@ -183,16 +183,16 @@ TEST_CASE("laws: each whole-run law fires on a broken report", "[core][laws]") {
                          {"macs_executed", 1700},  {"dram_read_bytes", 640}, {"dram_write_bytes", 160},
                          {"onchip_read_bytes", 0}, {"onchip_write_bytes", 0}};
   rep = good_report();
-  rep["ops"] = {held};
+  rep["ops"] = nlohmann::json::array({held});
   CHECK_THROWS_WITH(check(rep), Contains("'utilisation_at_most_one'") && Contains("op 'fc.fwd'") &&
                                     Contains("utilisation 1.0625 > 1"));
   held["macs_executed"] = 1200;
   held["dram_read_bytes"] = 740;
-  rep["ops"] = {held};
+  rep["ops"] = nlohmann::json::array({held});
   CHECK_THROWS_WITH(check(rep),
                     Contains("'bandwidth_at_most_peak'") && Contains("op 'fc.fwd'") && Contains("dram_gbps 9"));
   held["dram_read_bytes"] = 640;
-  rep["ops"] = {held};
+  rep["ops"] = nlohmann::json::array({held});
   CHECK_NOTHROW(check(rep));
   rep = good_report();
   rep["totals"]["utilisation"] = nullptr;  // undefined (no MAC units): nothing to bound
