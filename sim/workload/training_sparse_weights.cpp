@@ -29,8 +29,10 @@ const config::Binder<PruneRegrowSpec>& prune_regrow_binder() {
                                       "sparse evolutionary training (SET): magnitude prune and random regrow of the "
                                       "layers with weight_density < 1");
     p.real("fraction", &PruneRegrowSpec::fraction, "",
-           "ζ: share of each layer's kept weights pruned and regrown; giving it turns SET on")
-        .range(0, 1);
+           "ζ: share of each layer's kept weights pruned and regrown, above 0 (0 would price a prune round "
+           "that moves nothing: leave prune_regrow out); giving it turns SET on")
+        .range(0, 1)
+        .exclusive_min();
     p.integer("interval", &PruneRegrowSpec::interval, "steps",
               "steps between two prune-regrow rounds (the step reported is one that runs it; default 1)")
         .range(1, int64_t(1) << 30);

@@ -166,6 +166,11 @@ TEST_CASE("cli sparse weights: bad values stop with the key", "[cli][workload][s
       run_bpsim("workload " + spec(s, "z", "weight_density: 0.5", "training: {prune_regrow: {interval: 3}}\n"));
   CHECK(z.code == 2);
   CHECK_THAT(z.err, Contains("fraction"));
+  // ζ = 0 prunes and regrows nothing, so a round would be priced for no work: refused.
+  CliResult zero =
+      run_bpsim("workload " + spec(s, "z0", "weight_density: 0.5", "training: {prune_regrow: {fraction: 0}}\n"));
+  CHECK(zero.code == 2);
+  CHECK_THAT(zero.err, Contains("training.prune_regrow.fraction"));
   // The in-DRAM array's host runs real-valued layers as dense GEMMs: a compact weight is refused.
   CliResult p =
       run_bpsim("validate " + run_config(s, "pim_ddr4", spec(s, "pm", "weight_density: 0.5, weight_format: csr")));
