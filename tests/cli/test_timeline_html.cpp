@@ -5,6 +5,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <map>
 #include <regex>
 #include <set>
@@ -190,6 +191,29 @@ TEST_CASE("cli run: report.html is self-contained and its numbers are report.jso
   CHECK_THAT(html, Catch::Contains("id=\"layer-table\""));
   // The traffic generator has none: the page says so instead of drawing an empty chart.
   CHECK_THAT(slurp(s / "ddr4_stream/report.html"), Catch::Contains("No memory series"));
+}
+
+TEST_CASE("cli run: report.html of a step past 2000 ops merges its memory steps and says so", "[cli][html]") {
+  // 600 linear layers (8 → 8): fwd, dx, dw, db, weight and bias updates each, 6 × 600 = 3600
+  // ops, past the 2000 the page draws one by one (docs/report.md, report.html): the memory
+  // series is merged to at most two steps per pixel and the page states both counts.
+  Scratch s("html_merge");
+  const std::string cfg =
+      s.file("big.yaml", preset_includes("systolic_32x32_int8.yaml") +
+                             "accelerator: {dtype: workload}\nworkload:\n  input: {shape: [8]}\n"
+                             "  layers:\n    - {repeat: 600, layers: [{kind: linear, out_features: 8}]}\n");
+  const CliResult r = run_bpsim("run " + cfg + " --quiet --out " + (s / "o"));
+  INFO(r.err);
+  REQUIRE(r.code == 0);
+  const json rep = json::parse(slurp(s / "o/report.json"));
+  REQUIRE(rep["ops"].size() == 3600);
+  const std::string html = slurp(s / "o/report.html");
+  check_self_contained(html);
+  std::smatch m;
+  REQUIRE(std::regex_search(html, m, std::regex("The 3,600 ops are drawn as ([0-9,]+) steps")));
+  std::string steps = m[1];
+  steps.erase(std::remove(steps.begin(), steps.end(), ','), steps.end());
+  CHECK(std::stoul(steps) < 3600);
 }
 
 TEST_CASE("cli compare: report.html lists every policy and marks the Pareto front", "[cli][html]") {
