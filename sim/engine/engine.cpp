@@ -65,6 +65,38 @@ std::vector<ActionDecl> all_known_leakage() {
   return all_declared(memory::memory_leakage_units(), &AcceleratorKind::leakage);
 }
 
+void prepare_device(RunSpec& spec, const config::Node* acc, const config::Node* mem, const config::Node* en,
+                    const Location& where, const std::string& prefix) {
+  const std::string at = prefix.empty() ? "" : prefix.substr(0, prefix.size() - 1);  // "system.devices.x"
+  if (!acc)
+    throw InputError(where, at,
+                     "missing required section 'accelerator' (kinds: " + Registry::instance().names() + ")");
+  config::expect_map(*acc, prefix + "accelerator");
+  const config::Node* kind = acc->find("kind");
+  if (!kind)
+    throw InputError(acc->loc, prefix + "accelerator",
+                     "missing required key 'kind' (one of: " + Registry::instance().names() + ")");
+  const std::string kind_name = config::as_string(*kind, prefix + "accelerator.kind");
+  spec.kind = Registry::instance().find(kind_name);
+  if (!spec.kind)
+    throw InputError(kind->loc, prefix + "accelerator.kind",
+                     "unknown accelerator '" + kind_name + "' (registered: " + Registry::instance().names() + ")");
+  config::Node params = *acc;
+  params.erase("kind");
+  spec.accelerator =
+      std::make_unique<config::Values>(config::validate(params, *spec.kind->schema, prefix + "accelerator"));
+
+  if (!mem)
+    throw InputError(where, at,
+                     "missing required section 'memory' (include a preset, e.g. configs/memory/ddr4_2400.yaml)");
+  spec.memory = std::make_unique<config::Values>(config::validate(*mem, *memory::memory_schema(), prefix + "memory"));
+
+  if (!en)
+    throw InputError(where, at,
+                     "missing required section 'energy' (include a table, e.g. configs/energy/45nm.yaml)");
+  spec.energy = EnergyTable::parse(*en, prefix + "energy", all_known_actions(), all_known_leakage());
+}
+
 RunSpec prepare(const std::string& config_path, const std::vector<std::string>& overrides, bool allow_stream) {
   if (Registry::instance().all().empty())
     throw std::logic_error("no accelerator kind is registered (register_builtin_models() runs first)");
@@ -73,45 +105,19 @@ RunSpec prepare(const std::string& config_path, const std::vector<std::string>& 
   spec.root = config::load_file(config_path);
   for (const auto& o : overrides) config::apply_override(spec.root, o);
   config::Node& root = spec.root;
-  config::check_keys(root, "", {"accelerator", "memory", "energy", "workload", "run"});
-
-  // accelerator: {kind: <registered>, …its parameters}
-  const config::Node* acc = root.find("accelerator");
-  if (!acc)
-    throw InputError(root.loc, "",
-                     "missing required section 'accelerator' (kinds: " + Registry::instance().names() + ")");
-  config::expect_map(*acc, "accelerator");
-  const config::Node* kind = acc->find("kind");
-  if (!kind)
-    throw InputError(acc->loc, "accelerator",
-                     "missing required key 'kind' (one of: " + Registry::instance().names() + ")");
-  std::string kind_name = config::as_string(*kind, "accelerator.kind");
-  spec.kind = Registry::instance().find(kind_name);
-  if (!spec.kind)
-    throw InputError(kind->loc, "accelerator.kind",
-                     "unknown accelerator '" + kind_name + "' (registered: " + Registry::instance().names() + ")");
-  config::Node params = *acc;
-  params.erase("kind");
-  spec.accelerator = std::make_unique<config::Values>(config::validate(params, *spec.kind->schema, "accelerator"));
-
-  const config::Node* mem = root.find("memory");
-  if (!mem)
-    throw InputError(root.loc, "",
-                     "missing required section 'memory' (include a preset, e.g. configs/memory/ddr4_2400.yaml)");
-  spec.memory = std::make_unique<config::Values>(config::validate(*mem, *memory::memory_schema(), "memory"));
-
-  const config::Node* en = root.find("energy");
-  if (!en)
-    throw InputError(root.loc, "",
-                     "missing required section 'energy' (include a table, e.g. configs/energy/45nm.yaml)");
-  spec.energy = EnergyTable::parse(*en, "energy", all_known_actions(), all_known_leakage());
-
+  config::check_keys(root, "", {"accelerator", "memory", "energy", "workload", "run", "system"});
+  // A system of accelerators (docs/system.md) names its devices' sections under `system:`;
+  // the system layer (sim/system) reads them and the workload.
+  spec.system = root.find("system") != nullptr;
+  if (!spec.system)
+    prepare_device(spec, root.find("accelerator"), root.find("memory"), root.find("energy"), root.loc, "");
   const config::Node* run = root.find("run");
   spec.run = run_binder().parse(config::validate(run ? *run : config::Node{}, *run_schema(), "run"));
   // run.reuse changes how fast the report is made, never what it says: it is not echoed into
   // the report's config, so that reports with reuse on and off are the same bytes.
   if (config::Node* r = root.find("run"); r && r->erase("reuse") && r->is_map() && r->map.empty()) root.erase("run");
   limits::apply(spec.run.limits);  // before any workload file is read
+  if (spec.system) return spec;
 
   if (const config::Node* wl = root.find("workload")) {
     const std::string trace = workload::trace_path_of(*wl, "workload");
@@ -134,12 +140,13 @@ RunSpec prepare(const std::string& config_path, const std::vector<std::string>& 
                            "needs framework: none");
   } else if (spec.kind->needs_workload) {
     throw InputError(root.loc, "",
-                     "missing required section 'workload' (accelerator '" + kind_name + "' runs a training step)");
+                     "missing required section 'workload' (accelerator '" + spec.kind->kind + "' runs a training step)");
   }
   return spec;
 }
 
 Simulation::Simulation(RunSpec& spec) : m_spec(spec) {
+  if (spec.system || !spec.kind) throw std::logic_error("a system config is run by sim/system, not by one Simulation");
   m_mem = memory::make_memory_system(*spec.memory, spec.energy, "memory");
   const MemoryUse use = spec.kind->memory;
   BuildContext ctx{"accel",

@@ -56,7 +56,16 @@ struct RunSpec {
   EnergyTable energy;
   std::shared_ptr<workload::OpGraph> workload;  ///< null when the config has none, or streams it
   std::shared_ptr<workload::OpStream> stream;   ///< a trace replayed as it is read
+  /// The config has a `system:` section (docs/system.md): prepare() has read `run:` only, and
+  /// left the devices' sections and the workload to the system layer (sim/system).
+  bool system = false;
 };
+
+/// Validates one device's `accelerator:`, `memory:` and `energy:` sections into `spec` (kind,
+/// accelerator, memory, energy), naming keys under `prefix` ("" at the top level,
+/// "system.devices.NAME." in a system); a missing section is reported at `where`.
+void prepare_device(RunSpec& spec, const config::Node* accelerator, const config::Node* memory,
+                    const config::Node* energy, const Location& where, const std::string& prefix);
 
 /// Loads CONFIG (with includes), applies `--set` overrides and validates every section.
 /// Throws InputError (exit code 2) on any problem; never starts SystemC. With

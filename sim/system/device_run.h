@@ -1,0 +1,38 @@
+#pragma once
+/// One device of a system of accelerators, simulated on its own (docs/system.md): its ops run
+/// on its model exactly as a one-accelerator run would run them, in a child process (SystemC
+/// elaborates once per process, so each device's hierarchy gets a fresh one). The system
+/// layer then places those per-op costs on a common clock with the transfers between devices.
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "sim/engine/engine.h"
+#include "sim/ir/ir.h"
+
+namespace bpsim::system {
+
+/// What a device's run gives back: its report.json (docs/report.md), per-op entries included
+/// (report_ops forced to all), in the order its ops finished.
+struct DeviceReport {
+  nlohmann::json report;
+  double clock_ghz = 0;  ///< report["clock_ghz"]: converts the ops' cycles to seconds
+};
+
+/// Runs `spec` (a one-device RunSpec: kind, sections and workload set; no stream) in a forked
+/// child and returns its report. An InputError in the child (a model refusing the ops it was
+/// given) is rethrown here as an InputError with the same message, prefixed by `device`; any
+/// other failure as std::runtime_error. The parent's SystemC is never elaborated.
+DeviceReport simulate_device(RunSpec& spec, const std::string& device);
+
+/// The ops `ops` of `g` (ids into g.ops, in execution order) as a graph of their own: ops
+/// renumbered 0…n−1 in the given order, deps kept only between ops of the set (a dependency on
+/// an op elsewhere is the system's to honour, through a transfer), every tensor kept with its
+/// id (a tensor made elsewhere is an input that has arrived in this device's memory). The
+/// memory summary is left empty: the caller accounts each device's memory.
+workload::OpGraph subgraph(const workload::OpGraph& g, const std::vector<uint32_t>& ops);
+
+}  // namespace bpsim::system

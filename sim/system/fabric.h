@@ -1,0 +1,67 @@
+#pragma once
+/// The links between the devices of a system (docs/system.md "Fabric"): a topology of
+/// identical links, each with a bandwidth, a latency and an energy per byte, the route of a
+/// point-to-point transfer over them, and what a collective costs on them (α–β: a message of
+/// n bytes over one link takes α + n/β; a step of a collective moves its messages on disjoint
+/// links at once). Plain data and arithmetic, no SystemC.
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace bpsim::system {
+
+/// One link, the same in each direction (a full-duplex pair of channels: the two directions
+/// are separate links in routes and in the traffic counts).
+struct LinkParams {
+  double bandwidth_bytes_per_s = 0;  ///< β
+  double latency_s = 0;              ///< α, per hop (wire, SerDes and switch traversal)
+  double energy_pj_per_byte = 0;     ///< per byte per hop
+};
+
+enum class Topology {
+  ring,     ///< device i ↔ i+1 mod n (bidirectional)
+  switch_,  ///< every device has one link to a central switch; a transfer takes two hops
+  torus2d,  ///< rows × cols, wrap-around links in both dimensions, dimension-order routes (x first)
+  mesh,     ///< rows × cols without wrap-around, dimension-order routes (x first)
+};
+
+struct Fabric {
+  Topology topology = Topology::switch_;
+  uint32_t devices = 1;
+  uint32_t rows = 1, cols = 1;  ///< torus2d and mesh: rows · cols = devices
+  LinkParams link;
+};
+
+/// The directed links of `f`, numbered 0…link_count(f)−1; their names ("d0->d1", "d3->sw").
+uint32_t link_count(const Fabric& f);
+std::string link_name(const Fabric& f, uint32_t link);
+/// The directed links a transfer from device `src` to device `dst` crosses, in order (empty
+/// when src == dst). Shortest path; on a ring, the shorter direction (ties: increasing index).
+std::vector<uint32_t> route(const Fabric& f, uint32_t src, uint32_t dst);
+
+/// α–β time of `bytes` over `hops` links, cut-through: hops·α + bytes/β.
+double transfer_seconds(const LinkParams& l, uint64_t bytes, uint32_t hops);
+
+enum class Collective { all_reduce, reduce_scatter, all_gather, broadcast };
+enum class Algorithm {
+  ring,          ///< 2(p−1) steps of n/p bytes (all-reduce); p−1 steps (reduce-scatter, all-gather)
+  tree,          ///< binary tree reduce then broadcast, pipelined in chunks: 2·⌈log2 p⌉ steps
+  hierarchical,  ///< reduce-scatter in groups, all-reduce across groups, all-gather in groups
+};
+
+/// What one collective over a group of devices costs.
+struct CollectiveCost {
+  double seconds = 0;
+  uint64_t link_bytes = 0;  ///< bytes summed over every link crossing (a byte over 2 hops counts twice)
+  double energy_pj = 0;     ///< link_bytes × energy per byte
+  uint32_t steps = 0;       ///< communication steps (each paying α per hop)
+};
+
+/// `op` of `bytes` (each device's buffer) over the `group` devices (indices into the fabric,
+/// in ring order), by `algorithm`. `group_size` of a hierarchical algorithm's inner groups:
+/// consecutive members of `group`. Throws std::invalid_argument on an impossible request
+/// (the caller refuses it with the user's key first).
+CollectiveCost collective(const Fabric& f, Collective op, Algorithm algorithm, uint64_t bytes,
+                          const std::vector<uint32_t>& group, uint32_t inner_group = 0);
+
+}  // namespace bpsim::system
