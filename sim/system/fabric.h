@@ -19,9 +19,10 @@ struct LinkParams {
 };
 
 enum class Topology {
-  ring,     ///< device i ↔ i+1 mod n (bidirectional)
+  ring,     ///< device i ↔ i+1 mod n (bidirectional; a ring of 2 is one link pair)
   switch_,  ///< every device has one link to a central switch; a transfer takes two hops
-  torus2d,  ///< rows × cols, wrap-around links in both dimensions, dimension-order routes (x first)
+  torus2d,  ///< rows × cols, wrap-around links in both dimensions, dimension-order routes (x first,
+            ///< each dimension the shorter way round); device id = row · cols + col
   mesh,     ///< rows × cols without wrap-around, dimension-order routes (x first)
 };
 
@@ -39,13 +40,20 @@ std::string link_name(const Fabric& f, uint32_t link);
 /// when src == dst). Shortest path; on a ring, the shorter direction (ties: increasing index).
 std::vector<uint32_t> route(const Fabric& f, uint32_t src, uint32_t dst);
 
-/// α–β time of `bytes` over `hops` links, cut-through: hops·α + bytes/β.
+/// α–β time of `bytes` over `hops` links, cut-through: hops·α + bytes/β (0 when hops = 0:
+/// nothing crosses a link).
 double transfer_seconds(const LinkParams& l, uint64_t bytes, uint32_t hops);
+
+/// Throws std::invalid_argument when `f` is not a fabric: no device, rows · cols ≠ devices on
+/// torus2d or mesh, a bandwidth not above 0, a negative latency or energy. collective() calls it.
+void check_fabric(const Fabric& f);
 
 enum class Collective { all_reduce, reduce_scatter, all_gather, broadcast };
 enum class Algorithm {
-  ring,          ///< 2(p−1) steps of n/p bytes (all-reduce); p−1 steps (reduce-scatter, all-gather)
-  tree,          ///< binary tree reduce then broadcast, pipelined in chunks: 2·⌈log2 p⌉ steps
+  ring,          ///< 2(p−1) steps of n/p bytes (all-reduce); p−1 steps (reduce-scatter, all-gather);
+                 ///< broadcast: a chain pipelined in p chunks, 2(p−1) steps
+  tree,          ///< binomial tree, not pipelined: reduce then broadcast of n bytes, 2·⌈log2 p⌉ steps
+                 ///< (reduce-scatter: reduce then scatter; all-gather: gather then broadcast)
   hierarchical,  ///< reduce-scatter in groups, all-reduce across groups, all-gather in groups
 };
 
@@ -58,7 +66,11 @@ struct CollectiveCost {
 };
 
 /// `op` of `bytes` (each device's buffer) over the `group` devices (indices into the fabric,
-/// in ring order), by `algorithm`. `group_size` of a hierarchical algorithm's inner groups:
+/// in ring order), by `algorithm`. `bytes` is the whole buffer n for every op: reduce-scatter
+/// leaves n/p on each device, all-gather starts from n/p on each, broadcast sends n from the
+/// group's first device. Each step's messages take their routes at once and serialise on the
+/// directed links they share: a step costs α · (hops of its longest route) + (bytes of its most
+/// loaded link) / β (docs/system.md "Collectives"). `group_size` of a hierarchical algorithm's inner groups:
 /// consecutive members of `group`. Throws std::invalid_argument on an impossible request
 /// (the caller refuses it with the user's key first).
 CollectiveCost collective(const Fabric& f, Collective op, Algorithm algorithm, uint64_t bytes,
