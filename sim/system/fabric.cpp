@@ -192,26 +192,61 @@ void ring_phase(const Fabric& f, StepPricer& pricer, const std::vector<std::vect
   acc.add((p - 1) * pricer.price(step).seconds, link_bytes, p - 1);
 }
 
-/// Pipelined chain broadcast over `chains` (each of p members, member 0 the root), run at
-/// once: the buffer (sizes[r] bytes) is cut into p chunks; chunk j leaves the root at step j
-/// and moves one member down the chain per step, so the last chunk arrives after
-/// (p − 1) + (p − 1) = 2(p − 1) steps. Fill and drain differ from the middle, so each step is
-/// priced on its own (O(p²) messages over the collective; each member's route is computed once).
-void chain_broadcast(StepPricer& pricer, const std::vector<std::vector<uint32_t>>& chains,
-                     const std::vector<uint64_t>& sizes, Acc& acc) {
+/// Pipelined chain broadcast over `chains` (each of p members, member 0 the root, each on a
+/// buffer of n bytes), run at once: the buffer is cut into p chunks; chunk j leaves the root
+/// at step j and moves one member down the chain per step, so the last chunk arrives after
+/// (p − 1) + (p − 1) = 2(p − 1) steps. At step s the senders are the window of members
+/// max(0, s − p + 1) … min(s, p − 2); fill and drain make the steps differ, but the window
+/// only slides, so each step is priced from the last by adding the sender that enters and
+/// removing the one that leaves (per-link message counts and a histogram of them give the
+/// most loaded link; a histogram of route lengths the longest route): O(p · hops), not O(p²).
+/// As in ring_phase, every message paces its step at the largest chunk ⌈n/p⌉; link bytes are
+/// exact (every chunk crosses every link of the chain: n · Σ hops).
+void chain_broadcast(const Fabric& f, const std::vector<std::vector<uint32_t>>& chains, uint64_t n, Acc& acc) {
   const uint32_t p = static_cast<uint32_t>(chains.front().size());
   if (p < 2) return;
-  std::vector<Msg> step;
+  std::vector<std::vector<std::vector<uint32_t>>> routes(chains.size());  // [chain][sender]
+  uint32_t longest = 0;
+  uint64_t chain_hops = 0;
+  for (size_t r = 0; r < chains.size(); ++r)
+    for (uint32_t t = 0; t + 1 < p; ++t) {
+      routes[r].push_back(route(f, chains[r][t], chains[r][t + 1]));
+      longest = std::max(longest, static_cast<uint32_t>(routes[r].back().size()));
+      chain_hops += routes[r].back().size();
+    }
+  std::vector<uint32_t> per_link(link_count(f), 0);
+  std::vector<uint32_t> load_hist(chains.size() * p + 1, 0), hop_hist(longest + 1, 0);
+  uint32_t max_load = 0, max_hops = 0;
+  auto enter = [&](uint32_t t) {
+    for (size_t r = 0; r < chains.size(); ++r) {
+      for (uint32_t l : routes[r][t]) {
+        if (per_link[l]) --load_hist[per_link[l]];
+        ++load_hist[++per_link[l]];
+        max_load = std::max(max_load, per_link[l]);
+      }
+      ++hop_hist[routes[r][t].size()];
+      max_hops = std::max(max_hops, static_cast<uint32_t>(routes[r][t].size()));
+    }
+  };
+  auto leave = [&](uint32_t t) {
+    for (size_t r = 0; r < chains.size(); ++r) {
+      for (uint32_t l : routes[r][t]) {
+        --load_hist[per_link[l]];
+        if (--per_link[l]) ++load_hist[per_link[l]];
+      }
+      --hop_hist[routes[r][t].size()];
+    }
+    while (max_load > 0 && load_hist[max_load] == 0) --max_load;
+    while (max_hops > 0 && hop_hist[max_hops] == 0) --max_hops;
+  };
+  const double chunk_seconds = static_cast<double>(chunk_max(n, p)) / f.link.bandwidth_bytes_per_s;
+  double seconds = 0;
   for (uint32_t s = 0; s < 2 * (p - 1); ++s) {
-    step.clear();
-    // Sender t (0 ≤ t ≤ p − 2) sends chunk s − t when 0 ≤ s − t ≤ p − 1.
-    const uint32_t first = s >= p - 1 ? s - (p - 1) : 0, last = std::min(s, p - 2);
-    for (size_t r = 0; r < chains.size(); ++r)
-      for (uint32_t t = first; t <= last; ++t)
-        step.push_back({chains[r][t], chains[r][t + 1], chunk(sizes[r], p, s - t)});
-    const StepPricer::Step priced = pricer.price(step);
-    acc.add(priced.seconds, priced.link_bytes, 1);
+    if (s <= p - 2) enter(s);      // sender s sends its first chunk
+    if (s >= p) leave(s - p);      // sender s − p sent its last chunk (p − 1) at step s − 1
+    seconds += max_hops * f.link.latency_s + max_load * chunk_seconds;
   }
+  acc.add(seconds, n * chain_hops, 2 * (p - 1));
 }
 
 uint32_t ceil_log2(uint32_t p) {
@@ -342,7 +377,7 @@ CollectiveCost collective(const Fabric& f, Collective op, Algorithm algorithm, u
           break;
         case Collective::reduce_scatter: ring_phase(f, pricer, whole, whole_size, 0, acc); break;
         case Collective::all_gather: ring_phase(f, pricer, whole, whole_size, 1, acc); break;
-        case Collective::broadcast: chain_broadcast(pricer, whole, whole_size, acc); break;
+        case Collective::broadcast: chain_broadcast(f, whole, bytes, acc); break;
       }
       break;
     case Algorithm::tree:
@@ -395,8 +430,8 @@ CollectiveCost collective(const Fabric& f, Collective op, Algorithm algorithm, u
           // them to its own inner group, all groups at once.
           std::vector<uint32_t> leaders;
           for (uint32_t i = 0; i < q; ++i) leaders.push_back(group[i * g]);
-          chain_broadcast(pricer, {leaders}, whole_size, acc);
-          chain_broadcast(pricer, inner, inner_sizes, acc);
+          chain_broadcast(f, {leaders}, bytes, acc);
+          chain_broadcast(f, inner, bytes, acc);
           break;
         }
       }
