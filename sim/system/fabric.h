@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "sim/core/enum_names.h"
+
 namespace bpsim::system {
 
 /// One link, the same in each direction (a full-duplex pair of channels: the two directions
@@ -25,6 +27,11 @@ enum class Topology {
             ///< each dimension the shorter way round); device id = row · cols + col
   mesh,     ///< rows × cols without wrap-around, dimension-order routes (x first)
 };
+
+/// The topologies' names in configs and on the command line (system.fabric.topology,
+/// `bpsim collective --topology`).
+inline constexpr config::EnumName<Topology> kTopologyNames[] = {
+    {Topology::ring, "ring"}, {Topology::switch_, "switch"}, {Topology::torus2d, "torus2d"}, {Topology::mesh, "mesh"}};
 
 struct Fabric {
   Topology topology = Topology::switch_;
@@ -56,6 +63,14 @@ enum class Algorithm {
                  ///< (reduce-scatter: reduce then scatter; all-gather: gather then broadcast)
   hierarchical,  ///< reduce-scatter in groups, all-reduce across groups, all-gather in groups
 };
+
+/// The collectives' and the algorithms' names in configs and on the command line.
+inline constexpr config::EnumName<Collective> kCollectiveNames[] = {{Collective::all_reduce, "all_reduce"},
+                                                                    {Collective::reduce_scatter, "reduce_scatter"},
+                                                                    {Collective::all_gather, "all_gather"},
+                                                                    {Collective::broadcast, "broadcast"}};
+inline constexpr config::EnumName<Algorithm> kAlgorithmNames[] = {
+    {Algorithm::ring, "ring"}, {Algorithm::tree, "tree"}, {Algorithm::hierarchical, "hierarchical"}};
 
 /// What one collective over a group of devices costs.
 struct CollectiveCost {
