@@ -32,6 +32,8 @@ const char* const kUsage =
     "                         run many configs (resumable; also under mpirun)\n"
     "  compare CONFIG.yaml --policies none,checkpoint,threshold,... [--out DIR]\n"
     "                         the same step under several memory policies: table, CSV, PNG\n"
+    "  collective --devices N --bytes B --bandwidth-gbps X [--topology T] [--algorithm A] ...\n"
+    "                         what one all-reduce (or other collective) costs on a fabric\n"
     "\n"
     "  - as CONFIG.yaml, SPEC.yaml or a trace reads standard input; -o - writes a trace to\n"
     "  standard output. bpsim <command> --help for the options of one command; bpsim --version\n";
@@ -64,6 +66,7 @@ int main(int argc, char* argv[]) {
     if (cmd == "sweep") return cmd_sweep(argc - 1, argv + 1);
     if (cmd == "compare") return cmd_compare(argc - 1, argv + 1);
     if (cmd == "workload") return cmd_workload(argc - 1, argv + 1);
+    if (cmd == "collective") return cmd_collective(argc - 1, argv + 1);
     std::cerr << "bpsim: unknown command '" << cmd << "'\n\n" << kUsage;
     return kExitBadInput;
   } catch (const InputError& e) {

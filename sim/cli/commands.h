@@ -21,6 +21,7 @@ int cmd_list(int argc, char* argv[]);
 int cmd_sweep(int argc, char* argv[]);
 int cmd_trace(int argc, char* argv[]);
 int cmd_compare(int argc, char* argv[]);
-int cmd_workload(int argc, char* argv[]);  ///< sim/cli/workload_command.cpp
+int cmd_workload(int argc, char* argv[]);    ///< sim/cli/workload_command.cpp
+int cmd_collective(int argc, char* argv[]);  ///< sim/cli/collective_command.cpp
 
 }  // namespace bpsim::cli
