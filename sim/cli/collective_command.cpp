@@ -70,8 +70,8 @@ int cmd_collective(int argc, char* argv[]) {
   double devices = 0, bytes = -1, gbps = 0, latency_ns = 0, pj_per_byte = 0, inner = 0;
   po::options_description d("options");
   d.add_options()("help,h", po::bool_switch(&help), "show this help")(
-      "topology", po::value(&topology), "ring (default), switch, torus2d or mesh")(
-      "devices", po::value(&devices), "number of devices on the fabric")(
+      "topology", po::value(&topology), "ring (default), switch, torus2d or mesh")("devices", po::value(&devices),
+                                                                                   "number of devices on the fabric")(
       "dims", po::value(&dims), "torus2d, mesh: ROWS,COLS (ROWS · COLS = devices; device = row · COLS + col)")(
       "op", po::value(&op), "all_reduce (default), reduce_scatter, all_gather or broadcast")(
       "algorithm", po::value(&algorithm), "ring (default), tree (binomial) or hierarchical")(
@@ -127,8 +127,7 @@ int cmd_collective(int argc, char* argv[]) {
   std::vector<uint32_t> group;
   if (group_text.empty())
     for (uint32_t i = 0; i < f.devices; ++i) group.push_back(i);
-  else
-    group = index_list("group", group_text);
+  else group = index_list("group", group_text);
   uint32_t inner_group = 0;
   if (a == system::Algorithm::hierarchical) {
     if (!vm.count("inner-group")) throw InputError("--inner-group: required by the hierarchical algorithm");
@@ -144,9 +143,9 @@ int cmd_collective(int argc, char* argv[]) {
     throw InputError(std::string("collective: ") + e.what());
   }
   if (json) {
-    nlohmann::json j = {{"topology", topology},     {"devices", f.devices},  {"op", op},
-                        {"algorithm", algorithm},   {"bytes", n},            {"group_size", group.size()},
-                        {"seconds", cost.seconds},  {"steps", cost.steps},   {"link_bytes", cost.link_bytes},
+    nlohmann::json j = {{"topology", topology},       {"devices", f.devices}, {"op", op},
+                        {"algorithm", algorithm},     {"bytes", n},           {"group_size", group.size()},
+                        {"seconds", cost.seconds},    {"steps", cost.steps},  {"link_bytes", cost.link_bytes},
                         {"energy_pj", cost.energy_pj}};
     if (grid) j["dims"] = {f.rows, f.cols};
     if (inner_group) j["inner_group"] = inner_group;
@@ -154,8 +153,8 @@ int cmd_collective(int argc, char* argv[]) {
     return kExitOk;
   }
   std::cout << op << " of " << units::bytes(static_cast<double>(n)) << " by " << algorithm
-            << (inner_group ? " (inner groups of " + std::to_string(inner_group) + ")" : "") << " over "
-            << group.size() << " of " << f.devices << " devices on a " << topology
+            << (inner_group ? " (inner groups of " + std::to_string(inner_group) + ")" : "") << " over " << group.size()
+            << " of " << f.devices << " devices on a " << topology
             << (grid ? " " + std::to_string(f.rows) + "×" + std::to_string(f.cols) : "") << " ("
             << units::bandwidth(f.link.bandwidth_bytes_per_s) << ", " << units::seconds(f.link.latency_s)
             << " a hop per link)\n";

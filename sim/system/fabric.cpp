@@ -242,8 +242,8 @@ void chain_broadcast(const Fabric& f, const std::vector<std::vector<uint32_t>>& 
   const double chunk_seconds = static_cast<double>(chunk_max(n, p)) / f.link.bandwidth_bytes_per_s;
   double seconds = 0;
   for (uint32_t s = 0; s < 2 * (p - 1); ++s) {
-    if (s <= p - 2) enter(s);      // sender s sends its first chunk
-    if (s >= p) leave(s - p);      // sender s − p sent its last chunk (p − 1) at step s − 1
+    if (s <= p - 2) enter(s);  // sender s sends its first chunk
+    if (s >= p) leave(s - p);  // sender s − p sent its last chunk (p − 1) at step s − 1
     seconds += max_hops * f.link.latency_s + max_load * chunk_seconds;
   }
   acc.add(seconds, n * chain_hops, 2 * (p - 1));

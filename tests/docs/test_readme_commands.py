@@ -13,7 +13,7 @@ import unittest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 BPSIM = None  # set from --bpsim
-COMMANDS = ("run", "validate", "list", "workload", "trace", "sweep", "compare")
+COMMANDS = ("run", "validate", "list", "workload", "trace", "sweep", "compare", "collective")
 
 
 def bpsim_help(*args):

@@ -76,7 +76,7 @@ TEST_CASE("fabric: routes take the shorter way, x before y", "[system][fabric]")
   const Fabric r8 = fabric(Topology::ring, 8);
   CHECK(names(r8, route(r8, 0, 3)) == S{"d0->d1", "d1->d2", "d2->d3"});
   CHECK(names(r8, route(r8, 0, 5)) == S{"d0->d7", "d7->d6", "d6->d5"});  // 3 hops back, not 5 on
-  CHECK(names(r8, route(r8, 0, 4)).size() == 4);                        // a tie: increasing index
+  CHECK(names(r8, route(r8, 0, 4)).size() == 4);                         // a tie: increasing index
   CHECK(names(r8, route(r8, 0, 4)).front() == "d0->d1");
   CHECK(route(r8, 6, 6).empty());
   const Fabric s = fabric(Topology::switch_, 4);
@@ -109,8 +109,7 @@ TEST_CASE("collectives: ring all-reduce on a ring is the textbook α–β formul
   // Each step moves p·(n/p) = n bytes over one hop: link bytes = 2(p−1)·n; energy = that × 2 pJ.
   for (uint32_t p : {2u, 4u, 8u, 1024u}) {
     const uint64_t n = uint64_t{p} * 1000000;  // divisible by p: n/p = 1 MB
-    const CollectiveCost c =
-        collective(fabric(Topology::ring, p), Collective::all_reduce, Algorithm::ring, n, iota(p));
+    const CollectiveCost c = collective(fabric(Topology::ring, p), Collective::all_reduce, Algorithm::ring, n, iota(p));
     INFO("p = " << p);
     CHECK(c.seconds == Approx(2.0 * (p - 1) * (kAlpha + 1e6 / kBeta)).epsilon(1e-12));
     CHECK(c.steps == 2 * (p - 1));
@@ -175,7 +174,8 @@ TEST_CASE("collectives: a ring embedded in a switch, a torus and a mesh pays its
   // Switch, p = 4: each message goes up its sender's link and down its receiver's: 2 hops,
   // no link shared. T = 2(p−1)·(2α + n/(pβ)) = 6·(2 µs + 4 ms); link bytes twice the ring's:
   // 2·2(p−1)·n.
-  const CollectiveCost sw = collective(fabric(Topology::switch_, 4), Collective::all_reduce, Algorithm::ring, n, iota(4));
+  const CollectiveCost sw =
+      collective(fabric(Topology::switch_, 4), Collective::all_reduce, Algorithm::ring, n, iota(4));
   CHECK(sw.seconds == Approx(6 * (2e-6 + 4e-3)).epsilon(1e-12));
   CHECK(sw.link_bytes == 2 * 6 * n);
   CHECK(sw.energy_pj == Approx(2.0 * 6 * n * kPj).epsilon(1e-12));
@@ -207,8 +207,8 @@ TEST_CASE("collectives: a ring embedded in a switch, a torus and a mesh pays its
   CHECK(t44.link_bytes == 2 * 20 * (n - n / 16));
   // Mesh 2×2 in ring order 0,1,3,2: all neighbours; the closing hop 2→0 is y−, which exists
   // in a mesh. T = 6·(α + n/(4β)).
-  const CollectiveCost m = collective(fabric(Topology::mesh, 4, 2, 2), Collective::all_reduce, Algorithm::ring, n,
-                                      {0, 1, 3, 2});
+  const CollectiveCost m =
+      collective(fabric(Topology::mesh, 4, 2, 2), Collective::all_reduce, Algorithm::ring, n, {0, 1, 3, 2});
   CHECK(m.seconds == Approx(6 * (1e-6 + 4e-3)).epsilon(1e-12));
   // Mesh 1×4 in order 0..3: the closing message 3→0 crosses d3->d2->d1->d0 (3 hops, the only
   // way back), sharing no link with 0→1, 1→2, 2→3 (the other direction): 6·(3α + n/(4β)).
@@ -298,8 +298,8 @@ TEST_CASE("collectives: 1,024 devices cost milliseconds of CPU at most", "[syste
   const Fabric t = fabric(Topology::torus2d, 1024, 32, 32);
   const auto group = iota(1024);
   const auto start = std::chrono::steady_clock::now();
-  for (Collective op : {Collective::all_reduce, Collective::reduce_scatter, Collective::all_gather,
-                        Collective::broadcast}) {
+  for (Collective op :
+       {Collective::all_reduce, Collective::reduce_scatter, Collective::all_gather, Collective::broadcast}) {
     collective(t, op, Algorithm::ring, 100000000, group);
     collective(t, op, Algorithm::tree, 100000000, group);
     collective(t, op, Algorithm::hierarchical, 100000000, group, 32);
