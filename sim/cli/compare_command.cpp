@@ -187,8 +187,9 @@ int cmd_compare(int argc, char* argv[]) {
     try {
       RunSpec spec = prepare(config, s);
       if (spec.system)
-        throw InputError(config + ": compare does not run configs with a system: section yet; run each with "
-                                  "bpsim run (docs/system.md)");
+        throw InputError(config +
+                         ": compare does not run configs with a system: section yet; run each with "
+                         "bpsim run (docs/system.md)");
       if (!spec.workload) throw InputError(config + ": compare needs a config with a 'workload' section");
       // The memory-over-time table is built from each point's op entries in report.json.
       if (spec.run.report_ops == ReportOps::none)

@@ -159,9 +159,13 @@ int cmd_run(int argc, char* argv[]) {
   const std::string stem = is_stdio(a.config) ? std::string("stdin") : fs::path(a.config).stem().string();
   const fs::path dir = out.empty() ? fs::path("out") / stem : fs::path(out);
   if (spec.system) {
-    const char* unsupported = !trace_file.empty() ? "--trace" : !vcd.empty() ? "--trace-vcd" : !timeline.empty() ? "--timeline" : nullptr;
+    const char* unsupported = !trace_file.empty() ? "--trace"
+                              : !vcd.empty()      ? "--trace-vcd"
+                              : !timeline.empty() ? "--timeline"
+                                                  : nullptr;
     if (unsupported)
-      throw InputError(std::string(unsupported) + ": not available for a config with a system: section (docs/system.md)");
+      throw InputError(std::string(unsupported) +
+                       ": not available for a config with a system: section (docs/system.md)");
     return run_system_config(spec, dir, force, quiet);
   }
   // Before the hierarchy is built (RTL blocks register their traces); its destination is
@@ -213,7 +217,7 @@ int cmd_validate(int argc, char* argv[]) {
     return kExitOk;
   }
   Simulation sim(spec);  // the same model checks a run makes before simulating
-  if (spec.stream) {  // a trace a run would stream: read it through once, checking every record
+  if (spec.stream) {     // a trace a run would stream: read it through once, checking every record
     uint64_t n = 0;
     while (spec.stream->next()) ++n;
     std::cout << name << ": ok (accelerator " << spec.kind->kind << ", trace streamed: " << n << " ops)\n";

@@ -39,8 +39,8 @@ namespace {
 
 /// The list scheduler's state across the stages of one placement.
 struct ListState {
-  std::vector<double> device_free;  ///< per device
-  std::vector<double> memory_free;  ///< per memory owner: the one DRAM serves one op at a time
+  std::vector<double> device_free;                     ///< per device
+  std::vector<double> memory_free;                     ///< per memory owner: the one DRAM serves one op at a time
   std::vector<std::unordered_set<uint32_t>> resident;  ///< per memory owner: tensors counted
   std::vector<uint64_t> footprint;                     ///< per memory owner: their bytes
   std::vector<double> finish;                          ///< per op (estimate)
@@ -77,9 +77,8 @@ void list_schedule(const ScheduleProblem& p, const std::vector<uint32_t>& ops, c
     rank[*it] = mean[*it] + best;
   }
   std::vector<uint32_t> by_rank = ops;
-  std::stable_sort(by_rank.begin(), by_rank.end(), [&](uint32_t a, uint32_t b) {
-    return rank[a] > rank[b] || (rank[a] == rank[b] && a < b);
-  });
+  std::stable_sort(by_rank.begin(), by_rank.end(),
+                   [&](uint32_t a, uint32_t b) { return rank[a] > rank[b] || (rank[a] == rank[b] && a < b); });
   for (uint32_t o : by_rank) {
     const workload::Op& op = g.ops[o];
     std::vector<uint32_t> touched = op.reads;
@@ -327,7 +326,8 @@ Timeline simulate_timeline(const TimelineProblem& p) {
     send(o);
     for (uint32_t d = 0; d < devices; ++d) try_start(d);
   }
-  if (finished != n) throw std::logic_error("simulate_timeline: the devices' orders deadlock (not one topological order)");
+  if (finished != n)
+    throw std::logic_error("simulate_timeline: the devices' orders deadlock (not one topological order)");
 
   uint32_t last = 0;
   for (uint32_t o = 0; o < n; ++o)

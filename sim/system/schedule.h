@@ -26,7 +26,7 @@ struct ScheduleProblem {
 
 /// Where each op goes and in which order each device runs its ops.
 struct Placement {
-  std::vector<uint32_t> device_of;          ///< per op of the graph
+  std::vector<uint32_t> device_of;           ///< per op of the graph
   std::vector<std::vector<uint32_t>> order;  ///< per device: its ops, in the order it runs them
   /// Per op: 0, or 1 for the second stage of a split schedule (it starts after every
   /// stage-0 op has ended: the barrier between the forward and the backward DAG).

@@ -110,8 +110,8 @@ void write_system_outputs(const std::string& dir, const ojson& report, const Sys
 }
 
 void print_system_summary(std::ostream& os, const SystemSpec& sys, const SystemResult& r) {
-  os << fmt::format("bpsim {} on a system of {} devices ({} fabric), placement {}\n", BPSIM_VERSION,
-                    sys.devices.size(), config::enum_name(kTopologyNames, sys.fabric.topology), r.placement);
+  os << fmt::format("bpsim {} on a system of {} devices ({} fabric), placement {}\n", BPSIM_VERSION, sys.devices.size(),
+                    config::enum_name(kTopologyNames, sys.fabric.topology), r.placement);
   double link_pj = 0;
   for (const LinkFigures& l : r.links) link_pj += l.energy_pj;
   os << fmt::format("step {}, energy {} (links {}), {} transfers of {}\n", units::seconds(r.step_s),

@@ -18,9 +18,9 @@ namespace bpsim::system {
 /// One device's share of the step.
 struct DeviceFigures {
   std::string name, kind;
-  uint64_t ops = 0;           ///< ops it ran
-  double busy_s = 0;          ///< Σ its ops' durations
-  double energy_pj = 0;       ///< its report's total energy (dynamic + leakage over its own run)
+  uint64_t ops = 0;      ///< ops it ran
+  double busy_s = 0;     ///< Σ its ops' durations
+  double energy_pj = 0;  ///< its report's total energy (dynamic + leakage over its own run)
   uint64_t dram_read_bytes = 0, dram_write_bytes = 0;
   uint64_t peak_memory_bytes = 0;  ///< its tensors' peak (liveness over its ops, inputs that arrived included)
   std::string memory_of;           ///< the device whose DRAM it uses (its own name when its own)

@@ -59,8 +59,7 @@ ScheduleProblem schedule_problem(const SystemSpec& sys, const workload::OpGraph&
 Placement place(const RunSpec& top, const SystemSpec& sys, const workload::OpGraph& g) {
   const uint32_t nd = uint32_t(sys.devices.size());
   switch (sys.placement) {
-    case PlacementMode::single:
-      return placement_of(g, std::vector<uint32_t>(g.ops.size(), sys.default_device), nd);
+    case PlacementMode::single: return placement_of(g, std::vector<uint32_t>(g.ops.size(), sys.default_device), nd);
     case PlacementMode::manual: {
       std::vector<std::pair<std::string, uint32_t>> named;
       for (const workload::LayerDevice& l : workload::layer_devices(*top.root.find("workload"), "workload")) {
@@ -75,10 +74,8 @@ Placement place(const RunSpec& top, const SystemSpec& sys, const workload::OpGra
       for (const workload::Op& o : g.ops) device_of.push_back(device_by_layer(o.layer, named, sys.default_device));
       return placement_of(g, std::move(device_of), nd);
     }
-    case PlacementMode::automatic:
-      return schedule_joint(schedule_problem(sys, g));
-    case PlacementMode::split:
-      return schedule_split(schedule_problem(sys, g));
+    case PlacementMode::automatic: return schedule_joint(schedule_problem(sys, g));
+    case PlacementMode::split: return schedule_split(schedule_problem(sys, g));
   }
   throw std::logic_error("place: unknown placement mode");
 }
@@ -150,7 +147,8 @@ SystemResult simulate_placement(const RunSpec& top, const SystemSpec& sys, const
     }
     r.ops.push_back(std::move(po));
   }
-  std::stable_sort(r.ops.begin(), r.ops.end(), [](const PlacedOp& a, const PlacedOp& b) { return a.start_s < b.start_s; });
+  std::stable_sort(r.ops.begin(), r.ops.end(),
+                   [](const PlacedOp& a, const PlacedOp& b) { return a.start_s < b.start_s; });
   for (const DeviceSpec& d : sys.devices)
     if (!pl.order[d.index].empty()) r.device_reports.emplace_back(d.name, std::move(reports[d.index].report));
   return r;

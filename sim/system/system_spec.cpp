@@ -72,8 +72,9 @@ const config::Binder<PlacementKeys>& placement_binder() {
              "forward/backward graph; split: the same scheduler over the forward DAG, then the backward DAG; "
              "single: every op on the default device")
         .def("manual");
-    s.string("default", &PlacementKeys::default_device, "the device of layers without a `device:` key "
-                                                         "(manual), and of the ops no other device can run")
+    s.string("default", &PlacementKeys::default_device,
+             "the device of layers without a `device:` key "
+             "(manual), and of the ops no other device can run")
         .def("\"\"");
     return s;
   }();
@@ -168,11 +169,14 @@ SystemSpec parse_system(const RunSpec& spec) {
     // A shared memory is the owner's section (its own, or the top-level one).
     const config::Node* own_mem = mem ? mem : root.find("memory");
     if (!shared.empty()) {
+      if (shared == e.key)
+        throw InputError(mem->loc, p + ".memory.shared_with", "a device cannot share its memory with itself");
       const config::Node* owner = devs->find(shared);
       if (!owner || !owner->is_map())
         throw InputError(mem->loc, p + ".memory.shared_with",
-                         "no device named '" + shared + "' under system.devices (a device with a count "
-                         "cannot be shared)");
+                         "no device named '" + shared +
+                             "' under system.devices (a device with a count "
+                             "cannot be shared)");
       const config::Node* om = owner->find("memory");
       if (!shared_with(om, "system.devices." + shared + ".memory").empty())
         throw InputError(mem->loc, p + ".memory.shared_with",
@@ -219,15 +223,14 @@ SystemSpec parse_system(const RunSpec& spec) {
     const Pending& q = pending[i];
     if (q.shared.empty()) continue;
     const int owner = out.find(q.shared);
-    if (owner < 0)
-      throw InputError(q.at, q.path, "no device named '" + q.shared + "' (devices: " + out.names() + ")");
+    if (owner < 0) throw InputError(q.at, q.path, "no device named '" + q.shared + "' (devices: " + out.names() + ")");
     if (size_t(owner) == i) throw InputError(q.at, q.path, "a device cannot share its memory with itself");
     DeviceSpec& d = out.devices[i];
     const DeviceSpec& o = out.devices[size_t(owner)];
     if (o.kind->memory == MemoryUse::none || d.kind->memory == MemoryUse::none)
-      throw InputError(q.at, q.path, "a shared memory is a DRAM both devices move bytes through; kind '" +
-                                         (o.kind->memory == MemoryUse::none ? o.kind->kind : d.kind->kind) +
-                                         "' uses none");
+      throw InputError(q.at, q.path,
+                       "a shared memory is a DRAM both devices move bytes through; kind '" +
+                           (o.kind->memory == MemoryUse::none ? o.kind->kind : d.kind->kind) + "' uses none");
     d.memory_owner = o.index;
     d.memory = o.memory;
     d.sections.set("memory", *o.sections.find("memory"));
@@ -275,13 +278,13 @@ SystemSpec parse_system(const RunSpec& spec) {
 
   // placement
   const config::Node* pl = sys.find("placement");
-  const config::Values pv = config::validate(pl ? *pl : config::Node{}, *placement_binder().schema(), "system.placement");
+  const config::Values pv =
+      config::validate(pl ? *pl : config::Node{}, *placement_binder().schema(), "system.placement");
   const PlacementKeys pk = placement_binder().parse(pv);
   out.placement = pk.mode;
   if (!pk.default_device.empty()) {
     const int d = out.find(pk.default_device);
-    if (d < 0)
-      throw pv.error("default", "no device named '" + pk.default_device + "' (devices: " + out.names() + ")");
+    if (d < 0) throw pv.error("default", "no device named '" + pk.default_device + "' (devices: " + out.names() + ")");
     out.default_device = uint32_t(d);
   }
 

@@ -49,10 +49,10 @@ struct ParallelSpec {
 
 /// One device of the system, after `count:` is expanded (NAME0…NAME{N−1}).
 struct DeviceSpec {
-  std::string name;             ///< its name in the report and in routes
-  std::string group;            ///< the key under system.devices it came from (== name without count)
-  uint32_t index = 0;           ///< its place in the fabric (document order, count expanded)
-  Location where;               ///< its key under system.devices
+  std::string name;    ///< its name in the report and in routes
+  std::string group;   ///< the key under system.devices it came from (== name without count)
+  uint32_t index = 0;  ///< its place in the fabric (document order, count expanded)
+  Location where;      ///< its key under system.devices
   const AcceleratorKind* kind = nullptr;
   std::shared_ptr<const config::Values> accelerator;
   std::shared_ptr<const config::Values> memory;  ///< its own, or the shared one's

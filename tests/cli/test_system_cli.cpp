@@ -22,8 +22,8 @@ const char* const kArray =
 /// A 16-8-4 MLP at batch 4 in bf16, fc1 on device `a` and fc2 (and the loss: the default) on `b`,
 /// two arrays on a switch with α = 100 ns and β = 1 GB/s, 8 pJ per byte per hop.
 std::string two_device_config(const std::string& placement = "{mode: manual, default: b}") {
-  return preset_includes() + "system:\n  devices:\n    a: {accelerator: " + kArray + "}\n    b: {accelerator: " +
-         kArray +
+  return preset_includes() + "system:\n  devices:\n    a: {accelerator: " + kArray +
+         "}\n    b: {accelerator: " + kArray +
          "}\n"
          "  fabric: {topology: switch, link: {bandwidth_gbps: 1, latency_ns: 100, energy_pj_per_byte: 8}}\n"
          "  placement: " +
@@ -45,8 +45,7 @@ nlohmann::json run_json(const Scratch& s, const std::string& config, const std::
 
 }  // namespace
 
-TEST_CASE("system cli: two devices by hand carry fc1's output and its gradient over the switch",
-          "[cli][system]") {
+TEST_CASE("system cli: two devices by hand carry fc1's output and its gradient over the switch", "[cli][system]") {
   Scratch s("system_two");
   const std::string cfg = s.file("two.yaml", two_device_config());
   const CliResult r = run_bpsim("run " + cfg + " --out " + s / "out");
@@ -166,7 +165,7 @@ TEST_CASE("system cli: bad system input is refused with file, line and key path"
     std::string set, says;
   };
   const std::vector<Case> cases = {
-      {"system.devces=1", "system: unknown key 'devces'"},
+      {"system.devces=1", "system.devces: unknown key (did you mean 'devices'?)"},
       {"system.fabric.topology=star", "system.fabric.topology"},
       {"system.fabric.dims=[2,2]", "dims apply to torus2d and mesh, not to switch"},
       {"system.fabric.topology=torus2d", "torus2d needs dims: [rows, cols]"},
@@ -176,7 +175,7 @@ TEST_CASE("system cli: bad system input is refused with file, line and key path"
       {"system.devices.a.count=0", "system.devices.a.count: must be in [1, 1048576]"},
       {"system.devices.b.memory={shared_with: c}", "system.devices.b.memory.shared_with"},
       {"system.devices.b.memory={shared_with: b}", "cannot share its memory with itself"},
-      {"system.devices.a.colour=red", "system.devices.a: unknown key 'colour'"},
+      {"system.devices.a.colour=red", "system.devices.a.colour: unknown key"},
       {"system.devices.a.accelerator.kind=gpu", "system.devices.a.accelerator.kind: unknown accelerator 'gpu'"},
       {"system.devices.a.accelerator.rows=0", "system.devices.a.accelerator.rows"},
       {"accelerator.kind=systolic", "names each device's accelerator under system.devices.NAME.accelerator"},
@@ -188,8 +187,13 @@ TEST_CASE("system cli: bad system input is refused with file, line and key path"
     INFO(c.set << "\n" << r.err);
     CHECK(r.code == 2);
     CHECK_THAT(r.err, Catch::Contains(c.says));
-    CHECK_THAT(r.err, Catch::Contains("two.yaml:"));
   }
+  // The same in the file: its line and column.
+  std::string typo = two_device_config();
+  typo.replace(typo.find("  placement:"), 12, "  placment:");
+  const CliResult t = run_bpsim("run " + s.file("typo.yaml", typo) + " --out " + s / "out1");
+  CHECK(t.code == 2);
+  CHECK_THAT(t.err, Catch::Contains("typo.yaml:7:3: system.placment: unknown key (did you mean 'placement'?)"));
   // A layer naming a device the system does not have: the spec's line and the layer's key.
   std::string text = two_device_config();
   text.replace(text.find("device: b}"), 10, "device: c}");
@@ -229,9 +233,8 @@ TEST_CASE("system cli: devices with a count, a shared memory and a torus", "[cli
   CHECK(sys["fabric"]["topology"] == "torus2d");
   // a3 on a0's memory: nothing crosses a link, and the two take turns at the one DRAM (their
   // busy times add up to at most the step).
-  const nlohmann::json shared =
-      run_json(s, s.file("shared.yaml", two_device_config()), "shared",
-               " --set 'system.devices.b.memory={shared_with: a}'")["system"];
+  const nlohmann::json shared = run_json(s, s.file("shared.yaml", two_device_config()), "shared",
+                                         " --set 'system.devices.b.memory={shared_with: a}'")["system"];
   CHECK(shared["transfers"].empty());
   CHECK(shared["devices"][1]["memory_of"] == "a");
   CHECK(shared["devices"][0]["busy_s"].get<double>() + shared["devices"][1]["busy_s"].get<double>() <=

@@ -30,8 +30,8 @@ uint32_t tensor(OpGraph& g, const std::string& name, uint64_t bytes) {
   return workload::add_tensor(g, name, bytes, workload::TensorRole::activation);
 }
 
-uint32_t op(OpGraph& g, const std::string& name, Phase phase, std::vector<uint32_t> reads,
-            std::vector<uint32_t> writes, std::vector<uint32_t> deps) {
+uint32_t op(OpGraph& g, const std::string& name, Phase phase, std::vector<uint32_t> reads, std::vector<uint32_t> writes,
+            std::vector<uint32_t> deps) {
   Op o;
   o.id = uint32_t(g.ops.size());
   o.name = name;
