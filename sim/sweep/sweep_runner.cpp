@@ -189,6 +189,14 @@ json point_row(const Point& p, const RunnerOptions& opt, int code) {
   if (code == 0) {
     std::ifstream in(dir / "report.json");
     json report = json::parse(in);
+    if (report.contains("system")) {  // a system's report has no one-device totals to tabulate
+      row["status"] = "error";
+      row["error"] =
+          "a config with a system: section: sweeps do not tabulate systems yet (docs/system.md); "
+          "its report is " +
+          (dir / "report.json").string();
+      return row;
+    }
     row["status"] = "ok";
     row["totals"] = report["totals"];
     row["memory"] = report["memory"];

@@ -157,6 +157,12 @@ TEST_CASE("system cli: bpsim validate accepts a system config; compare refuses o
   const CliResult c = run_bpsim("compare " + cfg + " --policies none,checkpoint --out " + s / "cmp");
   CHECK(c.code == 2);
   CHECK_THAT(c.err, Catch::Contains("compare does not run configs with a system: section"));
+  // A sweep runs its points and says why it tabulates none (the reports stay in points/).
+  const std::string sweep =
+      s.file("sweep.yaml", "base: two.yaml\naxes:\n  system.fabric.link.latency_ns: [100, 200]\n");
+  const CliResult w = run_bpsim("sweep " + sweep + " --quiet --out " + s / "sw");
+  CHECK(w.code == 1);
+  CHECK_THAT(slurp(s / "sw/results.csv"), Catch::Contains("sweeps do not tabulate systems yet"));
 }
 
 TEST_CASE("system cli: bad system input is refused with file, line and key path", "[cli][system]") {
