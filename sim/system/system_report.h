@@ -20,7 +20,7 @@ struct DeviceFigures {
   std::string name, kind;
   uint64_t ops = 0;      ///< ops it ran
   double busy_s = 0;     ///< Σ its ops' durations
-  double energy_pj = 0;  ///< its report's total energy (dynamic + leakage over its own run)
+  double energy_pj = 0;  ///< its report's energy, plus its leakage while it waits (docs/system.md)
   uint64_t dram_read_bytes = 0, dram_write_bytes = 0;
   uint64_t peak_memory_bytes = 0;  ///< its tensors' peak (liveness over its ops, inputs that arrived included)
   std::string memory_of;           ///< the device whose DRAM it uses (its own name when its own)
@@ -79,6 +79,14 @@ struct SystemResult {
   double energy_pj() const;
   uint64_t transfer_bytes() const;
 };
+
+/// A device's leakage power from its own report: Σ energy_breakdown_pj's "*.leakage" entries
+/// over its totals.seconds, pJ/s, without and with the DRAM's background ("dram.leakage").
+struct LeakageRates {
+  double parts_pj_per_s = 0;  ///< the device's own parts (PEs, buffers, …)
+  double dram_pj_per_s = 0;   ///< its DRAM's background
+};
+LeakageRates leakage_rates(const nlohmann::json& device_report);
 
 /// report.json of a system run: schema, bpsim_version, run {name, seed}, `system` {…}
 /// (docs/system.md "Report"), config (the merged config echoed).

@@ -129,6 +129,26 @@ SystemResult simulate_placement(const RunSpec& top, const SystemSpec& sys, const
   }
   Timeline tl = simulate_timeline(tp);
   r.step_s = tl.step_s;
+  // Leakage while waiting: each device's parts over the step less its own run; each DRAM's
+  // background over the step less the runs that already charged it (its devices take turns).
+  std::vector<double> dram_rate(nd, -1), dram_charged(nd, 0);
+  for (const DeviceSpec& d : sys.devices) {
+    if (pl.order[d.index].empty()) continue;
+    const nlohmann::json& rep = reports[d.index].report;
+    const LeakageRates l = leakage_rates(rep);
+    const double own = rep.at("totals").at("seconds").get<double>();
+    r.devices[d.index].energy_pj += l.parts_pj_per_s * std::max(0.0, r.step_s - own);
+    dram_rate[d.memory_owner] = std::max(dram_rate[d.memory_owner], l.dram_pj_per_s);
+    dram_charged[d.memory_owner] += own;
+  }
+  for (const DeviceSpec& d : sys.devices) {
+    if (dram_rate[d.index] <= 0) continue;  // d owns no memory, or none of its devices ran
+    uint32_t at = d.index;                  // charged to the owner, or to a device that ran on it
+    if (pl.order[at].empty())
+      for (const DeviceSpec& m : sys.devices)
+        if (m.memory_owner == d.index && !pl.order[m.index].empty()) at = m.index;
+    r.devices[at].energy_pj += dram_rate[d.index] * std::max(0.0, r.step_s - dram_charged[d.index]);
+  }
   r.transfers = std::move(tl.transfers);
   r.links = std::move(tl.links);
   r.critical_path = std::move(tl.critical_path);
