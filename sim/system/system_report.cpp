@@ -27,12 +27,12 @@ uint64_t SystemResult::transfer_bytes() const {
   return b;
 }
 
-LeakageRates leakage_rates(const nlohmann::json& rep) {
+LeakageRates leakage_rates(const nlohmann::json& device_report) {
   LeakageRates r;
-  const double s = rep.at("totals").at("seconds").get<double>();
+  const double s = device_report.at("totals").at("seconds").get<double>();
   if (!(s > 0)) return r;
   static const std::string kSuffix = ".leakage";
-  for (const auto& [k, v] : rep.at("energy_breakdown_pj").items()) {
+  for (const auto& [k, v] : device_report.at("energy_breakdown_pj").items()) {
     if (k.size() <= kSuffix.size() || k.compare(k.size() - kSuffix.size(), kSuffix.size(), kSuffix) != 0) continue;
     (k == "dram.leakage" ? r.dram_pj_per_s : r.parts_pj_per_s) += v.get<double>() / s;
   }
