@@ -140,7 +140,6 @@ std::shared_ptr<const config::Schema> make_group_schema(const std::string& kind)
     return s;
   }
   s->string("kind", "layer kind").req();
-  s->string("device", "a system's device for every op of the group's layers (docs/system.md)");
   if (kind == "residual") {
     s->string("name", "layer name (default: kind and index)");
     s->list("layers", config::ParamType::Group, "the main branch (at least one layer)").req();
@@ -149,6 +148,7 @@ std::shared_ptr<const config::Schema> make_group_schema(const std::string& kind)
     s->string("name", "module name without '.', qualified as named_modules() writes it (default: its index)");
     s->list("layers", config::ParamType::Group, "its layers (at least one)").req();
   }
+  s->string("device", "in a system (docs/system.md): the device of the group's layers that name none");
   return s;
 }
 

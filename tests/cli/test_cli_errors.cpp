@@ -43,7 +43,7 @@ TEST_CASE("cli: config errors name file, line, column and key path", "[cli]") {
   CHECK(a.code == 2);
   CHECK(a.err ==
         "bpsim: " + unknown_top +
-            ":3:1: runn: unknown key (did you mean 'run'?) (valid: accelerator, memory, energy, workload, run)\n");
+            ":3:1: runn: unknown key (did you mean 'run'?) (valid: accelerator, memory, energy, workload, run, system)\n");
 
   std::string bad_kind = s.file("b.yaml", preset_includes() + "accelerator:\n  kind: gpu\n");
   CliResult b = run_bpsim("validate " + bad_kind);

@@ -176,7 +176,7 @@ TEST_CASE("nested: bad groups are refused with the file, line and key path", "[n
   CHECK_THAT(err("  - {kind: sequential, layers: []}\n"),
              Catch::Contains("layers[0].layers: a sequential group needs at least one layer"));
   CHECK_THAT(err("  - {kind: sequential, layers: [{kind: relu}], out_features: 3}\n"),
-             Catch::Contains("layers[0].out_features: unknown key (valid: kind, name, layers)"));
+             Catch::Contains("layers[0].out_features: unknown key (valid: kind, name, layers, device)"));
   CHECK_THAT(err("  - {kind: sequential, name: a.b, layers: [{kind: relu}]}\n"),
              Catch::Contains("layers[0].name: a group name must be non-empty and without '.'"));
   // Nine sequential groups inside one another: past the `nesting` limit of 8.
