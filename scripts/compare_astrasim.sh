@@ -13,7 +13,9 @@
 #          GBPS, LATENCY_NS  one link (default 50 GB/s, 500 ns)
 # ASTRA-sim's settings, chosen so that it runs one plain ring all-reduce: one chunk
 # (preferred-dataset-splits 1, active-chunks-per-dimension 1), no endpoint delay, no
-# collective optimisation, no roofline compute, a local memory fast enough to be no limit.
+# collective optimisation, no roofline compute, no local reduction delay, a local memory
+# fast enough to be no limit (1e6 GB/s). Built and checked at ASTRA-sim's tag
+# tutorial-micro2024 (8be99b6) with its analytical backend at 599a047.
 # ASTRA-sim's GB/s is 2^30 B/s (its bw_GBps_to_Bpns); bpsim's is 1e9 B/s, so bpsim is given
 # GBPS · 2^30 / 1e9 to run on the same β. ASTRA-sim prints cycles of 1 ns.
 set -euo pipefail
@@ -51,7 +53,8 @@ cat > "$work/system.json" <<JSON
   "all-to-all-implementation": ["ring"],
   "collective-optimization": "baseline",
   "local-mem-bw": 1000000,
-  "boost-mode": 0,
+  "local-reduction-delay": 0,
+  "model-shared-bus": 0,
   "roofline-enabled": 0
 }
 JSON

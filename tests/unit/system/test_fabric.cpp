@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 
 #include <chrono>
+#include <map>
 #include <numeric>
 #include <stdexcept>
 
@@ -197,6 +198,27 @@ TEST_CASE("collectives: a ring embedded in a switch, a torus and a mesh pays its
       collective(fabric(Topology::ring, 4), Collective::all_reduce, Algorithm::ring, n, {0, 2, 1, 3});
   CHECK(shared.seconds == Approx(6 * (2e-6 + 8e-3)).epsilon(1e-12));
   CHECK(shared.link_bytes == 6 * 6 * (n / 4));
+  // Each link's share (bytes_by_link): in each half, every member sends n − n/4 = 3n/4 over
+  // its route; d1->d2 is on the routes of 0→2 and 1→3 (2 · 3n/4 a half, 3n in all), d0->d1,
+  // d2->d3, d2->d1 and d3->d0 on one route each (1.5n), no other link is used; the sum is 9n.
+  const Fabric r4 = fabric(Topology::ring, 4);
+  std::vector<uint64_t> by_link;
+  collective(r4, Collective::all_reduce, Algorithm::ring, n, {0, 2, 1, 3}, 0, &by_link);
+  REQUIRE(by_link.size() == link_count(r4));
+  std::map<std::string, uint64_t> named;
+  for (uint32_t l = 0; l < by_link.size(); ++l)
+    if (by_link[l]) named[link_name(r4, l)] = by_link[l];
+  CHECK(named == std::map<std::string, uint64_t>{{"d1->d2", 3 * n},
+                                                 {"d0->d1", 3 * n / 2},
+                                                 {"d2->d3", 3 * n / 2},
+                                                 {"d2->d1", 3 * n / 2},
+                                                 {"d3->d0", 3 * n / 2}});
+  // A second call adds to the same vector; a vector of another fabric's size is refused.
+  collective(r4, Collective::all_reduce, Algorithm::ring, n, {0, 2, 1, 3}, 0, &by_link);
+  CHECK(std::accumulate(by_link.begin(), by_link.end(), uint64_t{0}) == 2 * 9 * n);
+  std::vector<uint64_t> wrong(3, 0);
+  CHECK_THROWS_AS(collective(r4, Collective::all_reduce, Algorithm::ring, n, iota(4), 0, &wrong),
+                  std::invalid_argument);
   // Torus 4×4, ring in row-major order: 12 one-hop messages inside rows and 4 row changes
   // (3→4, 7→8, 11→12, 15→0) of 2 hops (x wraps 1 hop, then y 1 hop), no link shared.
   // Step = 2α + (n/16)/β; 30 steps: T = 30·(2 µs + 1 ms). Hops per step 12 + 8 = 20; in a
