@@ -32,10 +32,10 @@ struct Bucket {
 };
 
 struct AllReduceTimeline {
-  double end_s = 0;          ///< the last op's end, or the last all-reduce's when later
-  double compute_s = 0;      ///< Σ op seconds
+  double end_s = 0;            ///< the last op's end, or the last all-reduce's when later
+  double compute_s = 0;        ///< Σ op seconds
   double communication_s = 0;  ///< Σ all-reduce seconds (overlapped or not)
-  double waiting_s = 0;      ///< time ops waited on all-reduces: end_s − t0 − compute_s − Σ wait_before_s
+  double waiting_s = 0;        ///< time ops waited on all-reduces: end_s − t0 − compute_s − Σ wait_before_s
   std::vector<Bucket> buckets;
   std::vector<double> op_start_s;  ///< per op
   /// What ended last, traced back: op i (≥ 0) or bucket −1−b (< 0), latest first, as far as a

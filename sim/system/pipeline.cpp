@@ -35,7 +35,8 @@ PipelineResult simulate_pipeline(const PipelineInput& in) {
   // on the last stage, its own forward's end.
   std::vector<std::vector<double>> fwd_in(P, std::vector<double>(M, kUnknown)), bwd_in = fwd_in;
   // Which task (and transfer) made each input available.
-  std::vector<std::vector<std::pair<int64_t, int64_t>>> fwd_src(P, std::vector<std::pair<int64_t, int64_t>>(M, {-1, -1})),
+  std::vector<std::vector<std::pair<int64_t, int64_t>>> fwd_src(P,
+                                                                std::vector<std::pair<int64_t, int64_t>>(M, {-1, -1})),
       bwd_src = fwd_src;
   std::vector<int64_t> last_task(P, -1);
   for (uint32_t m = 0; m < M; ++m) fwd_in[0][m] = 0;

@@ -76,7 +76,7 @@ struct PipelineResult {
   /// 1 − Σ_s busy_s / (P · end_s): the share of the stages' time idle before the flush. For P
   /// equal stages and free transfers, (P−1)/(M+P−1).
   double bubble_fraction = 0;
-  double transfer_s = 0;  ///< every transfer's duration, summed
+  double transfer_s = 0;          ///< every transfer's duration, summed
   std::vector<TaskTiming> tasks;  ///< in the order they were placed
   std::vector<TransferTiming> transfers;
 };

@@ -33,11 +33,12 @@ struct Sharder {
   std::vector<std::string> column;  ///< the current attention's q/k/v or the MLP's fc1
 
   [[noreturn]] void refuse(const LayerSpec& l, const std::string& why) const {
-    throw InputError(l.loc, key_path, "tensor parallelism over " + std::to_string(t) + " devices: layer '" + l.name +
-                                          "' " + why);
+    throw InputError(l.loc, key_path,
+                     "tensor parallelism over " + std::to_string(t) + " devices: layer '" + l.name + "' " + why);
   }
   uint64_t split(const LayerSpec& l, uint64_t n, const char* what) const {
-    if (n % t) refuse(l, std::string("has ") + std::to_string(n) + " " + what + ", not a multiple of " + std::to_string(t));
+    if (n % t)
+      refuse(l, std::string("has ") + std::to_string(n) + " " + what + ", not a multiple of " + std::to_string(t));
     return n / t;
   }
   void layer(LayerSpec& l) {

@@ -13,7 +13,9 @@ using namespace bpsim;
 
 namespace {
 
-workload::NetSpec spec(const std::string& yaml) { return workload::parse_net_spec(config::parse_yaml(yaml, "net.yaml")); }
+workload::NetSpec spec(const std::string& yaml) {
+  return workload::parse_net_spec(config::parse_yaml(yaml, "net.yaml"));
+}
 
 const char* kBlock =
     "name: b\ndtype: bf16\nbatch: 2\ninput: {shape: [128, 768]}\noptimizer: adam\n"
@@ -61,6 +63,5 @@ TEST_CASE("tensor parallel: what cannot be split is refused", "[system][tensor]"
   CHECK_THROWS_WITH(system::shard_transformer_blocks(net, 2, "system.parallel.tensor"),
                     Catch::Contains("outside a block"));
   net = spec("name: m\nbatch: 2\ninput: {shape: [16]}\nlayers:\n  - {kind: relu}\n");
-  CHECK_THROWS_WITH(system::shard_transformer_blocks(net, 2, "system.parallel.tensor"),
-                    Catch::Contains("has none"));
+  CHECK_THROWS_WITH(system::shard_transformer_blocks(net, 2, "system.parallel.tensor"), Catch::Contains("has none"));
 }
