@@ -258,4 +258,23 @@ std::shared_ptr<OpGraph> load_workload(const config::Node& section, const std::s
   return g;
 }
 
+namespace {
+void collect_devices(const std::vector<LayerSpec>& layers, std::vector<LayerDevice>& out) {
+  for (const LayerSpec& l : layers) {
+    if (!l.device.empty()) out.push_back({l.name, l.device, l.loc});
+    collect_devices(l.body, out);
+    collect_devices(l.shortcut, out);
+  }
+}
+}  // namespace
+
+std::vector<LayerDevice> layer_devices(const config::Node& section, const std::string& key_path) {
+  config::expect_map(section, key_path);
+  if (!trace_path_of(section, key_path).empty() || section.find("scalesim") || section.find("chakra")) return {};
+  config::Node rest = section;
+  std::vector<LayerDevice> out;
+  collect_devices(net_of(section, key_path, rest).layers, out);
+  return out;
+}
+
 }  // namespace bpsim::workload

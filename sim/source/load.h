@@ -42,4 +42,14 @@ std::shared_ptr<OpGraph> load_workload(const config::Node& section, const std::s
                                        const OpCostFn& accelerator_cost = {}, const OpCostFn& accelerator_energy = {},
                                        const std::function<void(NetSpec&)>& rewrite = {});
 
+/// A layer of a network spec that names a system's device (`device:`, docs/system.md): its
+/// name (an op's `layer` is it, or starts with it and '.'), the device, and where it was given.
+struct LayerDevice {
+  std::string layer, device;
+  Location where;
+};
+/// The `device:` keys of the spec a workload section names, outermost first (a group's
+/// device is its layers' unless they name their own). Empty for a trace or an import.
+std::vector<LayerDevice> layer_devices(const config::Node& section, const std::string& key_path);
+
 }  // namespace bpsim::workload

@@ -82,11 +82,11 @@ struct SystemResult {
 
 /// report.json of a system run: schema, bpsim_version, run {name, seed}, `system` {…}
 /// (docs/system.md "Report"), config (the merged config echoed).
-nlohmann::json system_report_json(const RunSpec& top, const SystemSpec& sys, const SystemResult& r);
+nlohmann::ordered_json system_report_json(const RunSpec& top, const SystemSpec& sys, const SystemResult& r);
 
-/// Writes report.json, ops.csv and devices/NAME/report.json under `dir` (created; refused when
-/// not empty unless `force`, as `bpsim run` does), atomically.
-void write_system_outputs(const std::string& dir, const nlohmann::json& report, const SystemResult& r);
+/// Writes report.json, ops.csv (one row per op, with its device, on the common clock) and
+/// devices/NAME/report.json under `dir` (claimed by the caller), each file atomically.
+void write_system_outputs(const std::string& dir, const nlohmann::ordered_json& report, const SystemResult& r);
 
 /// The console summary: step time, energy, per-device and per-link lines, in human units.
 void print_system_summary(std::ostream& os, const SystemSpec& sys, const SystemResult& r);

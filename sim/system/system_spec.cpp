@@ -69,7 +69,8 @@ const config::Binder<PlacementKeys>& placement_binder() {
     config::Binder<PlacementKeys> s("system.placement", "which device runs each op (docs/system.md)");
     s.choice("mode", &PlacementKeys::mode, kPlacementModeNames,
              "manual: each layer's `device:` key in the spec; auto: a list scheduler over the joint "
-             "forward/backward graph; split: the same scheduler over the forward DAG, then the backward DAG")
+             "forward/backward graph; split: the same scheduler over the forward DAG, then the backward DAG; "
+             "single: every op on the default device")
         .def("manual");
     s.string("default", &PlacementKeys::default_device, "the device of layers without a `device:` key "
                                                          "(manual), and of the ops no other device can run")

@@ -19,10 +19,13 @@
 namespace bpsim::system {
 
 /// placement.mode: per-layer `device:` keys in the spec; a list scheduler over the joint
-/// forward/backward graph; the same scheduler over the forward DAG, then the backward DAG.
-enum class PlacementMode { manual, automatic, split };
-inline constexpr config::EnumName<PlacementMode> kPlacementModeNames[] = {
-    {PlacementMode::manual, "manual"}, {PlacementMode::automatic, "auto"}, {PlacementMode::split, "split"}};
+/// forward/backward graph; the same scheduler over the forward DAG, then the backward DAG;
+/// every op on placement.default (the one-device baseline of the same system).
+enum class PlacementMode { manual, automatic, split, single };
+inline constexpr config::EnumName<PlacementMode> kPlacementModeNames[] = {{PlacementMode::manual, "manual"},
+                                                                          {PlacementMode::automatic, "auto"},
+                                                                          {PlacementMode::split, "split"},
+                                                                          {PlacementMode::single, "single"}};
 
 /// parallel.schedule: the pipeline schedule of micro-batches.
 enum class PipelineSchedule { gpipe, one_f_one_b };
