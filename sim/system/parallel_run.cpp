@@ -317,7 +317,7 @@ std::string mb(uint64_t bytes) {
 
 }  // namespace
 
-SystemResult run_parallel(RunSpec& top, const SystemSpec& sys) {
+SystemResult run_parallel(const RunSpec& top, const SystemSpec& sys) {
   const ParallelSpec& ps = sys.parallel;
   const Refusal refuse(top, sys);
   const Degrees d{ps.data, ps.pipeline, ps.tensor, ps.microbatches};

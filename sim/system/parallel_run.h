@@ -15,6 +15,6 @@ namespace bpsim::system {
 /// system's report writes (`extra["parallel"]`: the parallelism's own figures). Throws
 /// InputError (exit 2) for a degree the devices, the batch or the network cannot take and for
 /// combinations that are not modelled, each with its reason.
-SystemResult run_parallel(RunSpec& top, const SystemSpec& sys);
+SystemResult run_parallel(const RunSpec& top, const SystemSpec& sys);
 
 }  // namespace bpsim::system
