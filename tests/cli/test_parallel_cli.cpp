@@ -224,3 +224,23 @@ TEST_CASE("parallel cli: data × pipeline × tensor together", "[cli][system][pa
   CHECK(p["tensor_parallel"]["allreduce_s"].get<double>() == Approx(8 * 8.096e-6));
   CHECK(p["gradient"]["allreduce_s"].get<double>() > 0);
 }
+
+TEST_CASE("parallel cli: the 1,024-device GPT-2 example", "[cli][system][parallel]") {
+  Scratch s("par_gpt2");
+  const nlohmann::json p = run_parallel(s, kConfigs + "examples/gpt2_data_parallel.yaml")["system"]["parallel"];
+  CHECK(p["devices"] == 1024);
+  CHECK(p["device_batch"] == 1);  // batch 1024 over 1,024 replicas
+  // GPT-2-small without embeddings: per block q/k/v 768·2304 + 2304, projection 768·768 + 768,
+  // MLP 768·3072 + 3072 and 3072·768 + 768, two LayerNorms 4·768: 7 087 872 parameters; 12
+  // blocks and ln_f (2·768): 85 056 000 bf16 parameters, 170 112 000 bytes of gradients.
+  CHECK(p["gradient"]["bytes"] == 170112000);
+  // Each bucket's ring all-reduce on the switch: 2·1023 steps of 2α + bytes/1024/β, α = 1 µs,
+  // β = 82 GB/s (configs/system/npu_switch.yaml).
+  uint64_t bytes = 0;
+  for (const nlohmann::json& b : p["gradient"]["buckets"]) {
+    CHECK(b["end_s"].get<double>() - b["start_s"].get<double>() ==
+          Approx(2046 * (2e-6 + b["bytes"].get<double>() / 1024 / 82e9)));
+    bytes += b["bytes"].get<uint64_t>();
+  }
+  CHECK(bytes == 170112000);
+}
