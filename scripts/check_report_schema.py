@@ -73,6 +73,22 @@ def strictness(v, report):
     return failures
 
 
+def system_strictness(v, report):
+    """The same for a system's report (docs/system.md "Report"): each closed level rejects a new key."""
+    failures = []
+    levels = [("the top level", lambda r: r), ("system", lambda r: r["system"]),
+              ("the fabric", lambda r: r["system"]["fabric"]), ("a device", lambda r: r["system"]["devices"][0])]
+    if report["system"]["transfers"]:
+        levels += [("a transfer", lambda r: r["system"]["transfers"][0]), ("a link", lambda r: r["system"]["links"][0]),
+                   ("a critical-path step", lambda r: r["system"]["critical_path"][0])]
+    for name, at in levels:
+        r = copy.deepcopy(report)
+        at(r)["unknown_figure_bytes"] = 1
+        if not problems(v, r):
+            failures.append("a key added to the system report's %s still validates" % name)
+    return failures
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--bpsim", help="the bpsim executable (runs the examples)")
@@ -111,9 +127,13 @@ def main():
         if p:
             failures.append("%s: does not match docs/report.schema.json:\n%s" % (name, p))
     # The check can fail: on the largest report (most levels present).
-    if reports:
-        biggest = max(reports.values(), key=lambda r: ("network" in r, len(r.get("ops", []))))
+    device_reports = [r for r in reports.values() if "system" not in r]
+    if device_reports:
+        biggest = max(device_reports, key=lambda r: ("network" in r, len(r.get("ops", []))))
         failures += strictness(v, biggest)
+    system_reports = [r for r in reports.values() if "system" in r]
+    if system_reports:
+        failures += system_strictness(v, max(system_reports, key=lambda r: len(r["system"]["transfers"])))
     for f in failures:
         print("FAIL", f)
     print("%d reports checked against docs/report.schema.json, %d failures" % (len(reports), len(failures)))

@@ -186,6 +186,9 @@ int cmd_compare(int argc, char* argv[]) {
     for (const std::string& a : assignments(c)) s.push_back(a);
     try {
       RunSpec spec = prepare(config, s);
+      if (spec.system)
+        throw InputError(config + ": compare does not run configs with a system: section yet; run each with "
+                                  "bpsim run (docs/system.md)");
       if (!spec.workload) throw InputError(config + ": compare needs a config with a 'workload' section");
       // The memory-over-time table is built from each point's op entries in report.json.
       if (spec.run.report_ops == ReportOps::none)

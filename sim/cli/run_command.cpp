@@ -20,6 +20,7 @@
 #include "sim/report/html_report.h"
 #include "sim/report/report.h"
 #include "sim/report/timeline_trace.h"
+#include "sim/system/system_run.h"
 
 namespace po = boost::program_options;
 namespace fs = std::filesystem;
@@ -103,6 +104,28 @@ void write_run_stats(const RunStatistics& s, const fs::path& file) {
   output::write_file(file, j.dump(2) + "\n");
 }
 
+/// `bpsim run` of a config with a `system:` section (docs/system.md): every check (the
+/// section, the workload, the placement) before the folder is claimed; the devices' own model
+/// checks run in their simulations.
+int run_system_config(const RunSpec& spec, const fs::path& dir, bool force, bool quiet) {
+  const system::SystemSpec sys = system::parse_system(spec);
+  system::SystemResult r;
+  output::FolderLock lock;  // held until the files are written
+  if (sys.parallel.trivial()) {
+    const std::shared_ptr<workload::OpGraph> g = system::load_system_workload(spec, sys);
+    const system::Placement placement = system::place(spec, sys, *g);
+    lock = output::claim_folder(dir, force, "--out", "run");
+    r = system::simulate_placement(spec, sys, *g, placement);
+  } else {
+    lock = output::claim_folder(dir, force, "--out", "run");
+    r = system::run_system(spec, sys);
+  }
+  system::write_system_outputs(dir.string(), system::system_report_json(spec, sys, r), r);
+  if (!quiet) system::print_system_summary(std::cout, sys, r);
+  std::cout << "report: " << (dir / "report.json").string() << "\n";
+  return kExitOk;
+}
+
 }  // namespace
 
 int cmd_run(int argc, char* argv[]) {
@@ -135,6 +158,12 @@ int cmd_run(int argc, char* argv[]) {
   // A config from standard input (`-`) has no name to make a folder of.
   const std::string stem = is_stdio(a.config) ? std::string("stdin") : fs::path(a.config).stem().string();
   const fs::path dir = out.empty() ? fs::path("out") / stem : fs::path(out);
+  if (spec.system) {
+    const char* unsupported = !trace_file.empty() ? "--trace" : !vcd.empty() ? "--trace-vcd" : !timeline.empty() ? "--timeline" : nullptr;
+    if (unsupported)
+      throw InputError(std::string(unsupported) + ": not available for a config with a system: section (docs/system.md)");
+    return run_system_config(spec, dir, force, quiet);
+  }
   // Before the hierarchy is built (RTL blocks register their traces); its destination is
   // checked here, and the guard removes its temporary however the run ends.
   waveform::Guard vcd_guard;
@@ -172,8 +201,18 @@ int cmd_validate(int argc, char* argv[]) {
   po::options_description d = common_options(a);
   if (!parse(argc, argv, d, a, "usage: bpsim validate CONFIG.yaml|- [--set key.path=value ...]")) return kExitOk;
   RunSpec spec = prepare(a.config, a.sets, true);
-  Simulation sim(spec);  // the same model checks a run makes before simulating
   const std::string name = is_stdio(a.config) ? std::string(kStdinLabel) : a.config;
+  if (spec.system) {  // the section, the workload and the placement (docs/system.md)
+    const system::SystemSpec sys = system::parse_system(spec);
+    const std::shared_ptr<workload::OpGraph> g = system::load_system_workload(spec, sys);
+    const system::Placement placement = system::place(spec, sys, *g);
+    size_t used = 0;
+    for (const auto& ops : placement.order) used += !ops.empty();
+    std::cout << name << ": ok (system of " << sys.devices.size() << " devices, " << used << " with ops; workload "
+              << g->name << ": " << g->ops.size() << " ops)\n";
+    return kExitOk;
+  }
+  Simulation sim(spec);  // the same model checks a run makes before simulating
   if (spec.stream) {  // a trace a run would stream: read it through once, checking every record
     uint64_t n = 0;
     while (spec.stream->next()) ++n;

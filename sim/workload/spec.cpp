@@ -140,6 +140,7 @@ std::shared_ptr<const config::Schema> make_group_schema(const std::string& kind)
     return s;
   }
   s->string("kind", "layer kind").req();
+  s->string("device", "a system's device for every op of the group's layers (docs/system.md)");
   if (kind == "residual") {
     s->string("name", "layer name (default: kind and index)");
     s->list("layers", config::ParamType::Group, "the main branch (at least one layer)").req();
@@ -196,6 +197,10 @@ config::Binder<LayerParams> make_layer_binder(const std::string& kind) {
   config::Binder<LayerParams> s(kind, kind_effect(kind).effect);
   s.string("kind", &LayerParams::kind, "layer kind").req();
   s.string("name", &LayerParams::name, "layer name (default: kind and index)");
+  s.string("device", &LayerParams::device,
+           "in a system (docs/system.md): the device that runs the layer's forward, backward and update ops "
+           "(default: its group's, else placement.default); a one-device run ignores it")
+      .def("\"\"");
   const int64_t big = int64_t(1) << 32;
   if (kind == "linear" || kind == "binary_linear") {
     s.integer("out_features", &LayerParams::out_features, "", "output features").req().range(1, big);
@@ -289,6 +294,7 @@ struct Scope {
   bool qualified = false;
   std::vector<ModuleSpec>* modules = nullptr;  ///< the list's modules (null inside a residual)
   size_t next = 0;                             ///< index of the group's next module
+  std::string device;                          ///< the enclosing group's `device:` (its layers' default)
 };
 
 void parse_list(const config::Node& list, const std::string& path, std::vector<LayerSpec>& out, int depth,
@@ -317,7 +323,8 @@ void parse_sequential(const config::Node& n, const std::string& p, std::vector<L
   m.loc = n.loc;
   m.group = true;
   m.first = out.size();
-  Scope inside{name + ".", true, scope.modules ? &m.children : nullptr, 0};
+  Scope inside{name + ".", true, scope.modules ? &m.children : nullptr, 0, scope.device};
+  if (const config::Node* dev = n.find("device")) inside.device = config::as_string(*dev, p + ".device");
   parse_list(*inner, p + ".layers", out, depth + 1, count, inside);
   m.end = out.size();
   if (scope.modules) scope.modules->push_back(std::move(m));
@@ -360,14 +367,15 @@ void parse_list(const config::Node& list, const std::string& path, std::vector<L
     out.push_back(
         parse_one(n, p, scope.prefix + (scope.qualified ? index : "#" + index), scope.prefix, scope.qualified));
     LayerSpec& l = out.back();
+    if (l.device.empty()) l.device = scope.device;
     if (scope.modules) scope.modules->push_back(ModuleSpec{l.name, l.loc, out.size() - 1, out.size(), false, {}});
     ++scope.next;
     if (l.kind == "residual") {
-      Scope body{l.name + ".", false, nullptr, 0};
+      Scope body{l.name + ".", false, nullptr, 0, l.device};
       parse_list(*n.find("layers"), p + ".layers", l.body, depth + 1, count, body);
       if (l.body.empty()) throw InputError(n.find("layers")->loc, p + ".layers", "a residual needs at least one layer");
       if (const config::Node* sc = n.find("shortcut")) {
-        Scope shortcut{l.name + ".sc.", false, nullptr, 0};
+        Scope shortcut{l.name + ".sc.", false, nullptr, 0, l.device};
         parse_list(*sc, p + ".shortcut", l.shortcut, depth + 1, count, shortcut);
       }
     }
@@ -397,12 +405,14 @@ LayerSpec parse_one(const config::Node& n, const std::string& p, const std::stri
     config::check_keys(n, p, key_names(*group_schema("residual")));
     if (!n.find("layers")) throw InputError(n.loc, p, "a residual needs 'layers' (its main branch)");
     l.name = n.find("name") ? given_prefix + config::as_string(*n.find("name"), p + ".name") : auto_name;
+    if (const config::Node* dev = n.find("device")) l.device = config::as_string(*dev, p + ".device");
     return l;  // branches parsed by the caller
   }
   const config::Binder<LayerParams>& binder = layer_binder(kind);
   const config::Values v = config::validate(n, *binder.schema(), p);
   const LayerParams q = binder.parse(v);
   l.name = q.name ? given_prefix + *q.name : auto_name;
+  l.device = q.device;
   if (kind == "linear" || kind == "binary_linear") {
     l.out_features = q.out_features;
     l.bias = kind == "linear" && q.bias;
@@ -448,7 +458,7 @@ LayerSpec parse_one(const config::Node& n, const std::string& p, const std::stri
 void parse_layer_list(const config::Node& list, const std::string& path, std::vector<LayerSpec>& out,
                       std::vector<ModuleSpec>* modules) {
   LayerCount count;
-  Scope top{"", false, modules, 0};
+  Scope top{"", false, modules, 0, ""};
   parse_list(list, path, out, 0, count, top);
 }
 

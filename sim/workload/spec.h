@@ -48,6 +48,9 @@ struct LayerSpec {
   std::string kind;
   std::string name;
   Location loc;
+  /// A system's device that runs every op of the layer (docs/system.md "Placement and
+  /// scheduling"); "": the group's, else placement.default. Ignored by a one-device run.
+  std::string device;
   uint64_t out_features = 0;                     ///< linear, binary_*; conv2d: filters; embedding: dim
   uint64_t kernel = 1, stride = 1, padding = 0;  ///< conv2d, pools (square windows)
   uint64_t groups = 1;                           ///< conv2d

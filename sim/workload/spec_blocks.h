@@ -15,6 +15,7 @@ struct LayerParams {
   std::string kind;
   std::optional<std::string> name;
   std::string tied;
+  std::string device;  ///< a system's device for the layer's ops (docs/system.md); "": placement.default
   uint64_t out_features, out_channels, kernel, padding, groups, vocab, dim, hidden, heads, mlp_ratio;
   std::optional<uint64_t> stride;  ///< pools: absent means the kernel
   bool bias, global, causal;

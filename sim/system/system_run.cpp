@@ -1,0 +1,168 @@
+#include "sim/system/system_run.h"
+
+#include <algorithm>
+#include <map>
+#include <unordered_map>
+
+#include "sim/core/error.h"
+#include "sim/ir/liveness.h"
+#include "sim/source/load.h"
+#include "sim/system/device_run.h"
+#include "sim/system/parallel_run.h"
+
+namespace bpsim::system {
+
+namespace {
+
+/// The device of an op by its layer: the longest `device:` layer name that is the op's
+/// layer or a prefix of it followed by '.'; the default device when none is.
+uint32_t device_by_layer(const std::string& layer, const std::vector<std::pair<std::string, uint32_t>>& named,
+                         uint32_t fallback) {
+  size_t best_len = 0;
+  uint32_t best = fallback;
+  for (const auto& [name, dev] : named) {
+    const bool match = layer == name || (layer.size() > name.size() && layer.compare(0, name.size(), name) == 0 &&
+                                         layer[name.size()] == '.');
+    if (match && name.size() >= best_len) best_len = name.size(), best = dev;
+  }
+  return best;
+}
+
+}  // namespace
+
+ScheduleProblem schedule_problem(const SystemSpec& sys, const workload::OpGraph& g) {
+  ScheduleProblem p;
+  p.graph = &g;
+  p.fabric = sys.fabric;
+  p.fallback = sys.default_device;
+  const size_t nd = sys.devices.size();
+  p.cost_s.assign(g.ops.size(), std::vector<double>(nd, -1.0));
+  for (const DeviceSpec& d : sys.devices) {
+    p.memory_owner.push_back(d.memory_owner);
+    p.budget_bytes.push_back(d.memory_budget_bytes);
+  }
+  for (const DeviceSpec& d : sys.devices) {
+    const DeviceEstimates est = device_estimates(d);
+    if (!est.cycles || !d.accelerator->has("clock_ghz")) continue;  // not a candidate anywhere
+    const double hz = d.accelerator->f("clock_ghz") * 1e9;
+    for (const workload::Op& op : g.ops) {
+      try {
+        const double c = est.cycles(g, op);
+        if (c >= 0) p.cost_s[op.id][d.index] = c / hz;
+      } catch (const InputError&) {
+        // the device refuses the op: not a candidate for it
+      }
+    }
+  }
+  return p;
+}
+
+Placement place(const RunSpec& top, const SystemSpec& sys, const workload::OpGraph& g) {
+  const uint32_t nd = uint32_t(sys.devices.size());
+  switch (sys.placement) {
+    case PlacementMode::single:
+      return placement_of(g, std::vector<uint32_t>(g.ops.size(), sys.default_device), nd);
+    case PlacementMode::manual: {
+      std::vector<std::pair<std::string, uint32_t>> named;
+      for (const workload::LayerDevice& l : workload::layer_devices(*top.root.find("workload"), "workload")) {
+        const int d = sys.find(l.device);
+        if (d < 0)
+          throw InputError(l.where, "workload.layers." + l.layer + ".device",
+                           "no device named '" + l.device + "' (system.devices: " + sys.names() + ")");
+        named.emplace_back(l.layer, uint32_t(d));
+      }
+      std::vector<uint32_t> device_of;
+      device_of.reserve(g.ops.size());
+      for (const workload::Op& o : g.ops) device_of.push_back(device_by_layer(o.layer, named, sys.default_device));
+      return placement_of(g, std::move(device_of), nd);
+    }
+    case PlacementMode::automatic:
+      return schedule_joint(schedule_problem(sys, g));
+    case PlacementMode::split:
+      return schedule_split(schedule_problem(sys, g));
+  }
+  throw std::logic_error("place: unknown placement mode");
+}
+
+SystemResult simulate_placement(const RunSpec& top, const SystemSpec& sys, const workload::OpGraph& g,
+                                const Placement& pl) {
+  SystemResult r;
+  r.placement = config::enum_name(kPlacementModeNames, sys.placement);
+  const size_t nd = sys.devices.size();
+  std::vector<double> duration(g.ops.size(), 0);
+  std::vector<const nlohmann::json*> entry(g.ops.size(), nullptr);
+  std::vector<DeviceReport> reports(nd);
+  for (const DeviceSpec& dev : sys.devices) {
+    DeviceFigures f;
+    f.name = dev.name;
+    f.kind = dev.kind->kind;
+    f.memory_of = sys.devices[dev.memory_owner].name;
+    const std::vector<uint32_t>& ops = pl.order.at(dev.index);
+    f.ops = ops.size();
+    if (!ops.empty()) {
+      auto sub = std::make_shared<workload::OpGraph>(subgraph(g, ops));
+      for (uint64_t b : workload::memory_timeline(*sub)) f.peak_memory_bytes = std::max(f.peak_memory_bytes, b);
+      RunSpec one = device_run_spec(top, dev, sub);
+      reports[dev.index] = simulate_device(one, dev.name);
+      const nlohmann::json& rep = reports[dev.index].report;
+      const double hz = reports[dev.index].clock_ghz * 1e9;
+      std::unordered_map<std::string, uint32_t> by_name;
+      for (uint32_t o : ops) by_name.emplace(g.ops[o].name, o);
+      for (const nlohmann::json& e : rep.at("ops")) {
+        const uint32_t o = by_name.at(e.at("name").get<std::string>());
+        duration[o] = double(e.at("cycles").get<uint64_t>()) / hz;
+        entry[o] = &e;
+        f.busy_s += duration[o];
+      }
+      const nlohmann::json& t = rep.at("totals");
+      f.energy_pj = t.at("energy_pj").get<double>();
+      f.dram_read_bytes = t.value("dram_read_bytes", uint64_t(0));
+      f.dram_write_bytes = t.value("dram_write_bytes", uint64_t(0));
+    }
+    r.devices.push_back(std::move(f));
+  }
+
+  TimelineProblem tp;
+  tp.graph = &g;
+  tp.placement = &pl;
+  tp.duration_s = duration;
+  tp.fabric = sys.fabric;
+  for (const DeviceSpec& d : sys.devices) {
+    tp.memory_owner.push_back(d.memory_owner);
+    tp.device_names.push_back(d.name);
+  }
+  Timeline tl = simulate_timeline(tp);
+  r.step_s = tl.step_s;
+  r.transfers = std::move(tl.transfers);
+  r.links = std::move(tl.links);
+  r.critical_path = std::move(tl.critical_path);
+  for (const workload::Op& o : g.ops) {
+    PlacedOp po;
+    po.name = o.name;
+    po.phase = workload::to_string(o.phase);
+    po.kind = workload::to_string(o.kind);
+    po.device = sys.devices[pl.device_of[o.id]].name;
+    po.start_s = tl.start_s[o.id];
+    po.end_s = tl.end_s[o.id];
+    if (const nlohmann::json* e = entry[o.id]) {
+      po.energy_pj = e->at("energy_pj").get<double>();
+      po.dram_read_bytes = e->value("dram_read_bytes", uint64_t(0));
+      po.dram_write_bytes = e->value("dram_write_bytes", uint64_t(0));
+    }
+    r.ops.push_back(std::move(po));
+  }
+  std::stable_sort(r.ops.begin(), r.ops.end(), [](const PlacedOp& a, const PlacedOp& b) { return a.start_s < b.start_s; });
+  for (const DeviceSpec& d : sys.devices)
+    if (!pl.order[d.index].empty()) r.device_reports.emplace_back(d.name, std::move(reports[d.index].report));
+  return r;
+}
+
+SystemResult run_system(const RunSpec& top, const SystemSpec& sys) {
+  // Data, pipeline and tensor parallelism over identical devices (docs/system.md "Parallelism").
+  if (!sys.parallel.trivial()) return run_parallel(top, sys);
+  const std::shared_ptr<workload::OpGraph> g = load_system_workload(top, sys);
+  const Placement pl = place(top, sys, *g);
+  return simulate_placement(top, sys, *g, pl);
+}
+
+}  // namespace bpsim::system

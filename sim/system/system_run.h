@@ -1,0 +1,34 @@
+#pragma once
+/// One training step on a system of accelerators (docs/system.md): the op graph placed on the
+/// devices, each device's ops simulated on its own model, the step put on one clock with the
+/// transfers between devices.
+#include <cstdint>
+#include <vector>
+
+#include "sim/engine/engine.h"
+#include "sim/ir/ir.h"
+#include "sim/system/schedule.h"
+#include "sim/system/system_report.h"
+#include "sim/system/system_spec.h"
+
+namespace bpsim::system {
+
+/// Where each op of `g` goes under `sys.placement` (manual: the spec's `device:` keys, read
+/// from the top-level workload section; single: every op on placement.default; auto, split:
+/// the list scheduler with each device's own estimates). Throws InputError.
+Placement place(const RunSpec& top, const SystemSpec& sys, const workload::OpGraph& g);
+
+/// The scheduler's problem for `g` on `sys`: each op's estimated seconds on each device
+/// (AcceleratorKind::op_cost at the device's clock_ghz; −1 where the kind has no estimate or
+/// no clock_ghz parameter, or refuses the op), memory owners and budgets, the fabric.
+ScheduleProblem schedule_problem(const SystemSpec& sys, const workload::OpGraph& g);
+
+/// Simulates `placement` of `g`: each device's ops on its model (simulate_device), then the
+/// timeline. The result's `placement` is the mode's name.
+SystemResult simulate_placement(const RunSpec& top, const SystemSpec& sys, const workload::OpGraph& g,
+                                const Placement& placement);
+
+/// The whole step of a system config: load the workload, place, simulate.
+SystemResult run_system(const RunSpec& top, const SystemSpec& sys);
+
+}  // namespace bpsim::system
