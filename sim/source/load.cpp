@@ -214,9 +214,14 @@ static std::shared_ptr<OpGraph> load_external(const config::Node& section, const
 }
 
 std::shared_ptr<OpGraph> load_workload(const config::Node& section, const std::string& key_path, uint64_t seed,
-                                       const OpCostFn& accelerator_cost, const OpCostFn& accelerator_energy) {
+                                       const OpCostFn& accelerator_cost, const OpCostFn& accelerator_energy,
+                                       const std::function<void(NetSpec&)>& rewrite) {
   config::expect_map(section, key_path);
-  if (auto g = load_external(section, key_path)) return g;
+  if (auto g = load_external(section, key_path)) {
+    if (rewrite)
+      throw InputError(section.loc, key_path, "a trace or imported workload cannot be resharded: give a network spec");
+    return g;
+  }
   config::Node rest = section;
   NetSpec net = net_of(section, key_path, rest);
   rest.erase("policy");
@@ -241,6 +246,7 @@ std::shared_ptr<OpGraph> load_workload(const config::Node& section, const std::s
   if (section.find("gpu")) net.gpu = p.gpu;
   if (const config::Node* t = section.find("training")) overlay_training(net.training, p.training, *t);
   net.training.early_exit.seed = seed;  // its confidence draw, as confidence_skip's
+  if (rewrite) rewrite(net);
   const std::unique_ptr<const Policy> policy =
       policy_of(section, key_path, PolicyContext{seed, accelerator_cost, accelerator_energy});
   auto g = std::make_shared<OpGraph>(build_step(net, *policy));

@@ -2,6 +2,7 @@
 /// What the engine needs from the workload side: the `workload:` section's schema and the
 /// op graph it names.
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <utility>
@@ -12,6 +13,8 @@
 #include "sim/ir/ir.h"
 
 namespace bpsim::workload {
+
+struct NetSpec;
 
 /// The `workload:` section's parameters (spec, batch, dtype, policy).
 std::shared_ptr<const config::Schema> workload_schema();
@@ -33,8 +36,11 @@ config::Node command_line_section(const std::string& spec, int64_t batch,
 /// `accelerator_cost`: the target model's own estimate of one op (cycles), used by the
 /// recompute policies with `cost: accelerator`; empty when the model gives none.
 /// `accelerator_energy`: its estimate of one op's energy (pJ), for `energy_optimal`.
+/// `rewrite`: applied to a network spec once the section's overrides are in, before the step
+/// is built (a system's tensor parallelism shards it); refused for a trace or imported file.
 std::shared_ptr<OpGraph> load_workload(const config::Node& section, const std::string& key_path, uint64_t seed,
-                                       const OpCostFn& accelerator_cost = {}, const OpCostFn& accelerator_energy = {});
+                                       const OpCostFn& accelerator_cost = {}, const OpCostFn& accelerator_energy = {},
+                                       const std::function<void(NetSpec&)>& rewrite = {});
 
 /// A layer of a network spec that names a system's device (`device:`, docs/system.md): its
 /// name (an op's `layer` is it, or starts with it and '.'), the device, and where it was given.

@@ -90,12 +90,6 @@ void for_each_link(const Fabric& f, uint32_t src, uint32_t dst, Visit visit) {
       r0, r1, g.rows, g.wrap_y, [&](uint32_t j) { visit(g.ypos(c1, j)); }, [&](uint32_t j) { visit(g.yneg(c1, j)); });
 }
 
-uint32_t hops(const Fabric& f, uint32_t src, uint32_t dst) {
-  uint32_t h = 0;
-  for_each_link(f, src, dst, [&](uint32_t) { ++h; });
-  return h;
-}
-
 void check_device(const Fabric& f, uint32_t d, const char* what) {
   if (d >= f.devices)
     throw std::invalid_argument(std::string(what) + " device " + std::to_string(d) + " is not on a fabric of " +
@@ -125,15 +119,10 @@ class StepPricer {
  public:
   explicit StepPricer(const Fabric& f) : f_(f), load_(link_count(f), 0) {}
 
-  struct Step {
-    double seconds = 0;
-    uint64_t link_bytes = 0;
-  };
-
-  Step price(const std::vector<Msg>& msgs) {
+  /// The step's time.
+  double price(const std::vector<Msg>& msgs) {
     uint32_t max_hops = 0;
     uint64_t max_load = 0;
-    Step s;
     for (const Msg& m : msgs) {
       if (m.bytes == 0) continue;  // nothing to send: no message
       uint32_t h = 0;
@@ -144,12 +133,10 @@ class StepPricer {
         ++h;
       });
       max_hops = std::max(max_hops, h);
-      s.link_bytes += m.bytes * h;
     }
     for (uint32_t l : touched_) load_[l] = 0;
     touched_.clear();
-    s.seconds = max_hops * f_.link.latency_s + static_cast<double>(max_load) / f_.link.bandwidth_bytes_per_s;
-    return s;
+    return max_hops * f_.link.latency_s + static_cast<double>(max_load) / f_.link.bandwidth_bytes_per_s;
   }
 
  private:
@@ -158,12 +145,22 @@ class StepPricer {
   std::vector<uint32_t> touched_;
 };
 
+/// The collective's running totals. carry() is the one place bytes are put on links: the
+/// link-byte total and, when the caller asked for it, each link's share.
 struct Acc {
+  const Fabric& f;
+  std::vector<uint64_t>* per_link = nullptr;
   CollectiveCost c;
-  void add(double seconds, uint64_t link_bytes, uint32_t steps) {
+  void add(double seconds, uint32_t steps) {
     c.seconds += seconds;
-    c.link_bytes += link_bytes;
     c.steps += steps;
+  }
+  /// `bytes` from src to dst over their route, in total over the collective.
+  void carry(uint32_t src, uint32_t dst, uint64_t bytes) {
+    for_each_link(f, src, dst, [&](uint32_t l) {
+      c.link_bytes += bytes;
+      if (per_link) (*per_link)[l] += bytes;
+    });
   }
 };
 
@@ -175,21 +172,20 @@ struct Acc {
 /// O(p²). Link bytes are exact: over the phase, member k sends every chunk but one (reduce-
 /// scatter: all but its own chunk k, which it ends up owning; all-gather: all but chunk k+1,
 /// the one it receives last), each over the hops of its route to member k+1.
-void ring_phase(const Fabric& f, StepPricer& pricer, const std::vector<std::vector<uint32_t>>& rings,
-                const std::vector<uint64_t>& sizes, uint32_t own_offset, Acc& acc) {
+void ring_phase(StepPricer& pricer, const std::vector<std::vector<uint32_t>>& rings, const std::vector<uint64_t>& sizes,
+                uint32_t own_offset, Acc& acc) {
   const uint32_t p = static_cast<uint32_t>(rings.front().size());
   if (p < 2) return;
   std::vector<Msg> step;
-  uint64_t link_bytes = 0;
   for (size_t r = 0; r < rings.size(); ++r) {
     const std::vector<uint32_t>& m = rings[r];
     for (uint32_t k = 0; k < p; ++k) {
       const uint32_t next = m[(k + 1) % p];
       step.push_back({m[k], next, chunk_max(sizes[r], p)});
-      link_bytes += hops(f, m[k], next) * (sizes[r] - chunk(sizes[r], p, (k + own_offset) % p));
+      acc.carry(m[k], next, sizes[r] - chunk(sizes[r], p, (k + own_offset) % p));
     }
   }
-  acc.add((p - 1) * pricer.price(step).seconds, link_bytes, p - 1);
+  acc.add((p - 1) * pricer.price(step), p - 1);
 }
 
 /// Pipelined chain broadcast over `chains` (each of p members, member 0 the root, each on a
@@ -207,12 +203,11 @@ void chain_broadcast(const Fabric& f, const std::vector<std::vector<uint32_t>>& 
   if (p < 2) return;
   std::vector<std::vector<std::vector<uint32_t>>> routes(chains.size());  // [chain][sender]
   uint32_t longest = 0;
-  uint64_t chain_hops = 0;
   for (size_t r = 0; r < chains.size(); ++r)
     for (uint32_t t = 0; t + 1 < p; ++t) {
       routes[r].push_back(route(f, chains[r][t], chains[r][t + 1]));
       longest = std::max(longest, static_cast<uint32_t>(routes[r].back().size()));
-      chain_hops += routes[r].back().size();
+      acc.carry(chains[r][t], chains[r][t + 1], n);  // every chunk crosses every link of the chain
     }
   std::vector<uint32_t> per_link(link_count(f), 0);
   std::vector<uint32_t> load_hist(chains.size() * p + 1, 0), hop_hist(longest + 1, 0);
@@ -246,7 +241,7 @@ void chain_broadcast(const Fabric& f, const std::vector<std::vector<uint32_t>>& 
     if (s >= p) leave(s - p);  // sender s − p sent its last chunk (p − 1) at step s − 1
     seconds += max_hops * f.link.latency_s + max_load * chunk_seconds;
   }
-  acc.add(seconds, n * chain_hops, 2 * (p - 1));
+  acc.add(seconds, 2 * (p - 1));
 }
 
 uint32_t ceil_log2(uint32_t p) {
@@ -281,8 +276,8 @@ void tree_phase(StepPricer& pricer, const std::vector<uint32_t>& m, uint64_t n, 
         case TreePhase::gather: step.push_back({m[r + mask], m[r], chunk_range(n, p, r + mask, hi)}); break;
       }
     }
-    const StepPricer::Step priced = pricer.price(step);
-    acc.add(priced.seconds, priced.link_bytes, 1);
+    for (const Msg& m : step) acc.carry(m.src, m.dst, m.bytes);
+    acc.add(pricer.price(step), 1);
   }
 }
 
@@ -346,7 +341,8 @@ void check_fabric(const Fabric& f) {
 }
 
 CollectiveCost collective(const Fabric& f, Collective op, Algorithm algorithm, uint64_t bytes,
-                          const std::vector<uint32_t>& group, uint32_t inner_group) {
+                          const std::vector<uint32_t>& group, uint32_t inner_group,
+                          std::vector<uint64_t>* bytes_by_link) {
   check_fabric(f);
   if (group.empty()) throw std::invalid_argument("a collective needs at least one device");
   {
@@ -362,7 +358,13 @@ CollectiveCost collective(const Fabric& f, Collective op, Algorithm algorithm, u
   if (algorithm == Algorithm::hierarchical && (inner_group == 0 || p % inner_group != 0))
     throw std::invalid_argument("a hierarchical collective's inner group (" + std::to_string(inner_group) +
                                 ") must divide the group's " + std::to_string(p) + " devices");
-  Acc acc;
+  if (bytes_by_link) {
+    if (bytes_by_link->empty()) bytes_by_link->assign(link_count(f), 0);
+    if (bytes_by_link->size() != link_count(f))
+      throw std::invalid_argument("bytes_by_link has " + std::to_string(bytes_by_link->size()) +
+                                  " entries, the fabric " + std::to_string(link_count(f)) + " links");
+  }
+  Acc acc{f, bytes_by_link, {}};
   if (p < 2 || bytes == 0) return acc.c;
   StepPricer pricer(f);
   const std::vector<std::vector<uint32_t>> whole{group};
@@ -372,11 +374,11 @@ CollectiveCost collective(const Fabric& f, Collective op, Algorithm algorithm, u
     case Algorithm::ring:
       switch (op) {
         case Collective::all_reduce:
-          ring_phase(f, pricer, whole, whole_size, 0, acc);
-          ring_phase(f, pricer, whole, whole_size, 1, acc);
+          ring_phase(pricer, whole, whole_size, 0, acc);
+          ring_phase(pricer, whole, whole_size, 1, acc);
           break;
-        case Collective::reduce_scatter: ring_phase(f, pricer, whole, whole_size, 0, acc); break;
-        case Collective::all_gather: ring_phase(f, pricer, whole, whole_size, 1, acc); break;
+        case Collective::reduce_scatter: ring_phase(pricer, whole, whole_size, 0, acc); break;
+        case Collective::all_gather: ring_phase(pricer, whole, whole_size, 1, acc); break;
         case Collective::broadcast: chain_broadcast(f, whole, bytes, acc); break;
       }
       break;
@@ -412,18 +414,18 @@ CollectiveCost collective(const Fabric& f, Collective op, Algorithm algorithm, u
       for (uint32_t k = 0; k < g; ++k) shards[k] = chunk(bytes, g, k);
       switch (op) {
         case Collective::all_reduce:
-          ring_phase(f, pricer, inner, inner_sizes, 0, acc);
-          ring_phase(f, pricer, cross, shards, 0, acc);
-          ring_phase(f, pricer, cross, shards, 1, acc);
-          ring_phase(f, pricer, inner, inner_sizes, 1, acc);
+          ring_phase(pricer, inner, inner_sizes, 0, acc);
+          ring_phase(pricer, cross, shards, 0, acc);
+          ring_phase(pricer, cross, shards, 1, acc);
+          ring_phase(pricer, inner, inner_sizes, 1, acc);
           break;
         case Collective::reduce_scatter:
-          ring_phase(f, pricer, inner, inner_sizes, 0, acc);
-          ring_phase(f, pricer, cross, shards, 0, acc);
+          ring_phase(pricer, inner, inner_sizes, 0, acc);
+          ring_phase(pricer, cross, shards, 0, acc);
           break;
         case Collective::all_gather:
-          ring_phase(f, pricer, cross, shards, 1, acc);
-          ring_phase(f, pricer, inner, inner_sizes, 1, acc);
+          ring_phase(pricer, cross, shards, 1, acc);
+          ring_phase(pricer, inner, inner_sizes, 1, acc);
           break;
         case Collective::broadcast: {
           // The root (member 0) broadcasts to the inner groups' first members, then each of

@@ -80,15 +80,20 @@ struct CollectiveCost {
   uint32_t steps = 0;       ///< communication steps (each paying α per hop)
 };
 
-/// `op` of `bytes` (each device's buffer) over the `group` devices (indices into the fabric,
-/// in ring order), by `algorithm`. `bytes` is the whole buffer n for every op: reduce-scatter
-/// leaves n/p on each device, all-gather starts from n/p on each, broadcast sends n from the
-/// group's first device. Each step's messages take their routes at once and serialise on the
-/// directed links they share: a step costs α · (hops of its longest route) + (bytes of its most
-/// loaded link) / β (docs/system.md "Collectives"). `group_size` of a hierarchical algorithm's inner groups:
-/// consecutive members of `group`. Throws std::invalid_argument on an impossible request
+/// `op` of `bytes` over the `group` devices (indices into the fabric, in ring order), by
+/// `algorithm`. `bytes` is the whole buffer n for every op: reduce-scatter leaves n/p on each
+/// device, all-gather starts from n/p on each, broadcast sends n from the group's first
+/// device. `inner_group`: the size of a hierarchical algorithm's inner groups (consecutive
+/// members of `group`; it must divide the group; ring and tree ignore it). Each step's
+/// messages take their routes at once and serialise on the directed links they share: a step
+/// costs α · (hops of its longest route) + (bytes of its most loaded link) / β
+/// (docs/system.md "Collectives").
+/// `bytes_by_link`, when given, gets each directed link's bytes added (index = link number; an
+/// empty vector is first sized to link_count(f)), so the links of several collectives can be
+/// summed; its total is link_bytes. Throws std::invalid_argument on an impossible request
 /// (the caller refuses it with the user's key first).
 CollectiveCost collective(const Fabric& f, Collective op, Algorithm algorithm, uint64_t bytes,
-                          const std::vector<uint32_t>& group, uint32_t inner_group = 0);
+                          const std::vector<uint32_t>& group, uint32_t inner_group = 0,
+                          std::vector<uint64_t>* bytes_by_link = nullptr);
 
 }  // namespace bpsim::system

@@ -8,6 +8,7 @@
 #include "sim/ir/liveness.h"
 #include "sim/source/load.h"
 #include "sim/system/device_run.h"
+#include "sim/system/parallel_run.h"
 
 namespace bpsim::system {
 
@@ -175,11 +176,8 @@ SystemResult simulate_placement(const RunSpec& top, const SystemSpec& sys, const
 }
 
 SystemResult run_system(const RunSpec& top, const SystemSpec& sys) {
-  // Data, pipeline and tensor parallelism (helper par) plug in here.
-  if (!sys.parallel.trivial())
-    throw InputError(sys.where, "system.parallel",
-                     "data, pipeline and tensor parallelism are not built yet: leave data, pipeline, tensor and "
-                     "microbatches at 1");
+  // Data, pipeline and tensor parallelism over identical devices (docs/system.md "Parallelism").
+  if (!sys.parallel.trivial()) return run_parallel(top, sys);
   const std::shared_ptr<workload::OpGraph> g = load_system_workload(top, sys);
   const Placement pl = place(top, sys, *g);
   return simulate_placement(top, sys, *g, pl);

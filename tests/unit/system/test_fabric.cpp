@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 
 #include <chrono>
+#include <map>
 #include <numeric>
 #include <stdexcept>
 
@@ -150,6 +151,20 @@ TEST_CASE("collectives: ring reduce-scatter, all-gather and broadcast on a ring"
   CHECK(odd_b.seconds == Approx(6 * (1e-6 + 3 / kBeta)).epsilon(1e-12));
 }
 
+TEST_CASE("collectives: ring reduce-scatter and all-gather over a switch of 8", "[system][collective]") {
+  // p = 8, n = 8 MB: 7 steps, each member's chunk (1 MB) up its own link and down the next
+  // member's: 2α + (n/8)/β = 2 µs + 1 ms a step. Every member sends 7 of the 8 chunks over 2
+  // hops: link bytes 8 · 2 · 7n/8 = 14n; at 2 pJ/B, 28n pJ.
+  const uint64_t n = 8000000;
+  for (Collective op : {Collective::reduce_scatter, Collective::all_gather}) {
+    const CollectiveCost c = collective(fabric(Topology::switch_, 8), op, Algorithm::ring, n, iota(8));
+    CHECK(c.seconds == Approx(7 * (2e-6 + 1e-3)).epsilon(1e-12));
+    CHECK(c.steps == 7);
+    CHECK(c.link_bytes == 14 * n);
+    CHECK(c.energy_pj == Approx(28.0 * n).epsilon(1e-12));
+  }
+}
+
 TEST_CASE("collectives: a ring broadcast's fill and drain are priced step by step", "[system][collective]") {
   const uint64_t n = 4000000;  // chunk c = n/4 = 1 MB, c/β = 1 ms
   // Ring of 4, chain 0→2→1→3: sender 0 goes d0->d1->d2, sender 1 (device 2) d2->d1, sender 2
@@ -197,6 +212,27 @@ TEST_CASE("collectives: a ring embedded in a switch, a torus and a mesh pays its
       collective(fabric(Topology::ring, 4), Collective::all_reduce, Algorithm::ring, n, {0, 2, 1, 3});
   CHECK(shared.seconds == Approx(6 * (2e-6 + 8e-3)).epsilon(1e-12));
   CHECK(shared.link_bytes == 6 * 6 * (n / 4));
+  // Each link's share (bytes_by_link): in each half, every member sends n − n/4 = 3n/4 over
+  // its route; d1->d2 is on the routes of 0→2 and 1→3 (2 · 3n/4 a half, 3n in all), d0->d1,
+  // d2->d3, d2->d1 and d3->d0 on one route each (1.5n), no other link is used; the sum is 9n.
+  const Fabric r4 = fabric(Topology::ring, 4);
+  std::vector<uint64_t> by_link;
+  collective(r4, Collective::all_reduce, Algorithm::ring, n, {0, 2, 1, 3}, 0, &by_link);
+  REQUIRE(by_link.size() == link_count(r4));
+  std::map<std::string, uint64_t> named;
+  for (uint32_t l = 0; l < by_link.size(); ++l)
+    if (by_link[l]) named[link_name(r4, l)] = by_link[l];
+  CHECK(named == std::map<std::string, uint64_t>{{"d1->d2", 3 * n},
+                                                 {"d0->d1", 3 * n / 2},
+                                                 {"d2->d3", 3 * n / 2},
+                                                 {"d2->d1", 3 * n / 2},
+                                                 {"d3->d0", 3 * n / 2}});
+  // A second call adds to the same vector; a vector of another fabric's size is refused.
+  collective(r4, Collective::all_reduce, Algorithm::ring, n, {0, 2, 1, 3}, 0, &by_link);
+  CHECK(std::accumulate(by_link.begin(), by_link.end(), uint64_t{0}) == 2 * 9 * n);
+  std::vector<uint64_t> wrong(3, 0);
+  CHECK_THROWS_AS(collective(r4, Collective::all_reduce, Algorithm::ring, n, iota(4), 0, &wrong),
+                  std::invalid_argument);
   // Torus 4×4, ring in row-major order: 12 one-hop messages inside rows and 4 row changes
   // (3→4, 7→8, 11→12, 15→0) of 2 hops (x wraps 1 hop, then y 1 hop), no link shared.
   // Step = 2α + (n/16)/β; 30 steps: T = 30·(2 µs + 1 ms). Hops per step 12 + 8 = 20; in a
@@ -249,6 +285,17 @@ TEST_CASE("collectives: binomial tree, not pipelined", "[system][collective]") {
   const CollectiveCost ag = collective(s4, Collective::all_gather, Algorithm::tree, 4 * n, iota(4));
   CHECK(ag.seconds == Approx((2e-6 + 1e-3) + (2e-6 + 2e-3) + 2 * (2e-6 + 4e-3)).epsilon(1e-12));
   CHECK(ag.link_bytes == 8 * 4 * n);
+  // p = 2 on a ring of 2: 1→0 then 0→1, one hop each: 2·(α + n/β), link bytes 2n.
+  const CollectiveCost two = collective(fabric(Topology::ring, 2), Collective::all_reduce, Algorithm::tree, n, iota(2));
+  CHECK(two.seconds == Approx(2 * (1e-6 + 1e-3)).epsilon(1e-12));
+  CHECK(two.link_bytes == 2 * n);
+  // Mesh 2×2 (devices 0 1 / 2 3): 1→0 and 3→2 along the rows, 2→0 up column 0, and back down:
+  // every partner one hop away, 4 steps of α + n/β; 6 messages of n over one hop each.
+  const CollectiveCost m22 =
+      collective(fabric(Topology::mesh, 4, 2, 2), Collective::all_reduce, Algorithm::tree, n, iota(4));
+  CHECK(m22.seconds == Approx(4 * (1e-6 + 1e-3)).epsilon(1e-12));
+  CHECK(m22.link_bytes == 6 * n);
+  CHECK(m22.energy_pj == Approx(6.0 * n * kPj).epsilon(1e-12));
   // p = 3 (not a power of 2): ⌈log2 3⌉ = 2 levels, 1→0 then 2→0; broadcast 0→2 then 0→1.
   const CollectiveCost p3 = collective(s4, Collective::all_reduce, Algorithm::tree, n, {0, 1, 2});
   CHECK(p3.seconds == Approx(4 * (2e-6 + 1e-3)).epsilon(1e-12));
