@@ -61,6 +61,7 @@ Network::Network(const NocConfig& cfg, uint64_t seed) : m_cfg(cfg), m_rng_state(
   m_class_vcs[1] = cfg.routing == Routing::o1turn ? all & ~low : all;
   for (unsigned pv = 0; pv < kPorts * cfg.vcs; ++pv) {
     m_vc_of_pv.push_back(uint8_t(pv % cfg.vcs));
+    m_port_of_pv.push_back(uint8_t(pv / cfg.vcs));
     m_xbar_of_pv.push_back(uint16_t(pv / cfg.vcs * cfg.input_speedup + pv % cfg.vcs % cfg.input_speedup));
   }
   m_busy_sources.resize(n);
@@ -180,10 +181,14 @@ void Network::pop_flits(unsigned router, unsigned port, unsigned vc, InVc& in) {
   }
 }
 
-void Network::set_ovc_busy(size_t oi) { m_ovc_free[oi / m_cfg.vcs] &= ~(uint64_t(1) << (oi % m_cfg.vcs)); }
+// Output VC indices fit 32 bits (routers × 6 × vcs ≤ 65,536 × 6 × 64), and a 32-bit division is the cheaper.
+void Network::set_ovc_busy(size_t oi) {
+  const uint32_t rp = uint32_t(oi) / m_cfg.vcs;
+  m_ovc_free[rp] &= ~(uint64_t(1) << (uint32_t(oi) - rp * m_cfg.vcs));
+}
 void Network::set_ovc_free(size_t oi) {
-  const size_t rp = oi / m_cfg.vcs;
-  m_ovc_free[rp] |= uint64_t(1) << (oi % m_cfg.vcs);
+  const uint32_t rp = uint32_t(oi) / m_cfg.vcs;
+  m_ovc_free[rp] |= uint64_t(1) << (uint32_t(oi) - rp * m_cfg.vcs);
   if (rp % 6 != kInjPort) m_va_at[rp / 6] = 0;  // a head waiting for a VC may take this one
 }
 
@@ -192,11 +197,11 @@ void Network::return_credit(uint32_t ovc) {
   if (m_ovc_tail[ovc] && m_credits[ovc] == int16_t(m_cfg.buf_depth)) m_ovc_tail[ovc] = 0, set_ovc_free(ovc);
   // A credit (or the VC it frees) may let the router's waiting flits or heads go; a source
   // (the injection port's VCs) tries every cycle it has a packet anyway.
-  const size_t rp = ovc / m_cfg.vcs;
+  const uint32_t rp = ovc / m_cfg.vcs;
   if (rp % 6 == kInjPort) return;
   // Only a free VC is allocated, so only its credits can change what VC allocation may grant.
-  if (m_ovc_free[rp] >> (ovc % m_cfg.vcs) & 1) m_va_at[rp / 6] = 0;
-  wake(unsigned(rp / 6), m_now);
+  if (m_ovc_free[rp] >> (ovc - rp * m_cfg.vcs) & 1) m_va_at[rp / 6] = 0;
+  wake(rp / 6, m_now);
 }
 
 void Network::tail_sent(size_t ovc) {
@@ -248,15 +253,17 @@ void Network::route_head(unsigned router, InVc& in, uint32_t route, uint16_t siz
     va_request(router, i, 0);
     return;
   }
-  // The destinations are copied, as new_route may move m_routes.
-  m_dests_scratch = rt.dests;
+  // The branches' routes are made first, as new_route may move m_routes.
+  uint32_t sub_route[kPorts];
+  for (unsigned p = 0; p < kPorts; ++p)
+    if (ports >> p & 1) sub_route[p] = new_route(msg, cls);
+  const std::vector<uint16_t>& dests = m_routes[route].dests;
   for (unsigned p = 0; p < kPorts; ++p) {
     if (!(ports >> p & 1)) continue;
-    const uint32_t r = new_route(msg, cls);
-    std::vector<uint16_t>& sub = m_routes[r].dests;
+    std::vector<uint16_t>& sub = m_routes[sub_route[p]].dests;
     for (size_t k = 0; k < nd; ++k)
-      if (m_port_scratch[k] == p) sub.push_back(m_dests_scratch[k]);
-    branch(i, in.nbranch++) = Branch{ready, r, 0, -1, uint8_t(p), cls, sub.size() == 1};
+      if (m_port_scratch[k] == p) sub.push_back(dests[k]);
+    branch(i, in.nbranch++) = Branch{ready, sub_route[p], 0, -1, uint8_t(p), cls, sub.size() == 1};
   }
   for (unsigned b = 0; b < in.nbranch; ++b) va_request(router, i, b);
 }
@@ -274,6 +281,33 @@ bool Network::may_take(bool unicast, unsigned size, size_t ovc) const {
   return unicast || m_credits[ovc] >= int32_t(size);
 }
 
+inline uint64_t Network::va_takes(unsigned r, const VaReq& e) const {
+  uint64_t takes = m_ovc_free[size_t(r) * 6 + e.port] & m_class_vcs[e.cls];
+  if (!e.unicast)
+    for (uint64_t t = takes; t; t &= t - 1)
+      if (!may_take(false, e.size, ovc_index(r, e.port, unsigned(__builtin_ctzll(t))))) takes &= ~(t & -t);
+  return takes;
+}
+
+inline void Network::va_accept(unsigned r, VaReq& e, uint64_t granted) {
+  const unsigned V = m_cfg.vcs;
+  const uint32_t ids = kPorts * V * kPorts;
+  const uint32_t in = e.in;
+  Branch& br = branch(in, e.b);
+  uint8_t& aptr = m_va_accept[size_t(in) * kPorts + e.b];
+  // Round-robin from aptr (< V): the lowest granted VC at or above it, else the lowest.
+  const uint64_t from = granted & (~uint64_t(0) << aptr);
+  const unsigned ovc = unsigned(__builtin_ctzll(from ? from : granted));
+  m_ovc_free[size_t(r) * 6 + br.port] &= ~(uint64_t(1) << ovc);
+  br.ovc = int8_t(ovc);
+  br.sa_ready = m_now + m_cfg.va_cycles;
+  m_va_grant[ovc_index(r, br.port, ovc)] = uint16_t(e.id + 1u == ids ? 0 : e.id + 1u);
+  aptr = uint8_t(ovc + 1 == V ? 0 : ovc + 1);
+  m_step_acted = true;
+  m_va_at[r] = m_now + 1;  // a requester granted nothing may take a VC granted to another but not accepted
+  m_sa_req.insert(in);
+}
+
 void Network::va_allocate(unsigned r) {
   // Requesters: routed heads' branches without an output VC. One iSLIP iteration (BookSim's
   // default): each free output VC grants one requester round-robin, each requester accepts
@@ -284,97 +318,84 @@ void Network::va_allocate(unsigned r) {
     wake_by(m_va_at[r]);
     return;
   }
-  const unsigned V = m_cfg.vcs;
-  const uint32_t ids = kPorts * V * kPorts;
-  struct Req {
-    VaReq* e;
-    uint64_t granted;  ///< output VCs (of the branch's port) that granted it
-    uint64_t takes;    ///< free output VCs of its port it may take (class and room)
-  };
-
-  Req reqs[kPorts * 64 * kPorts];
-  uint16_t by_port[kPorts * 64 * kPorts];  // requesters grouped by output port
-  unsigned nreq = 0, count[kPorts + 1] = {0, 0, 0, 0, 0, 0};
   // Until a head's VA stage ends, or a VC or credit of this router comes free, a round that
   // grants nothing is repeated unchanged: skip it (m_va_at).
   uint64_t va_next = kNever;
-  for (uint32_t k = 0; k < list.size(); ++k) {
-    VaReq& e = list[k];
+  unsigned asked = 0, shared = 0;  // ports with a requester whose VA stage has ended; with more than one
+  const size_t len = list.size();
+  for (size_t k = 0; k < len; ++k) {
+    const VaReq& e = list[k];
     if (e.sa_ready > m_now) {
       wake_by(e.sa_ready);
       va_next = std::min(va_next, e.sa_ready);
       continue;
     }
-    reqs[nreq++] = Req{&e, 0, 0};
-    ++count[e.port + 1];
-  }
-  // A requester that no free output VC of its port can take waits for a VC to be freed or a
-  // credit to return, both of which wake the router.
-  unsigned ports = 0;
-  for (unsigned o = 0; o < kPorts; ++o) {
-    if (count[o + 1] && m_ovc_free[size_t(r) * 6 + o]) ports |= 1u << o;
-    count[o + 1] += count[o];
+    shared |= asked & 1u << e.port;
+    asked |= 1u << e.port;
   }
   m_va_at[r] = va_next;
+  // A requester that no free output VC of its port can take waits for a VC to be freed or a
+  // credit to return, both of which wake the router.
+  const uint64_t* free = &m_ovc_free[size_t(r) * 6];
+  unsigned ports = 0;
+  for (unsigned a = asked; a; a &= a - 1)
+    if (free[__builtin_ctz(a)]) ports |= a & -a;
   if (!ports) return;
-  unsigned fill[kPorts];
-  std::copy_n(count, kPorts, fill);
-  for (unsigned q = 0; q < nreq; ++q) {
-    Req& rq = reqs[q];
-    by_port[fill[rq.e->port]++] = uint16_t(q);
-    rq.takes = m_ovc_free[size_t(r) * 6 + rq.e->port] & m_class_vcs[rq.e->cls];
-    if (!rq.e->unicast)
-      for (uint64_t t = rq.takes; t; t &= t - 1)
-        if (!may_take(false, rq.e->size, ovc_index(r, rq.e->port, unsigned(__builtin_ctzll(t))))) rq.takes &= ~(t & -t);
+  shared &= ports;
+  // Grants depend only on the state before any acceptance, and ports do not share VCs, so a
+  // port's lone requester wins every free VC it may take and accepts at once. Where requesters
+  // share a port, the round-robin winner of an output VC with pointer g is the eligible
+  // requester with the smallest id ≥ g, else the one with the smallest id.
+  uint64_t* granted = nullptr;
+  if (shared) {
+    if (m_va_granted.size() < 3 * len) m_va_granted.resize(3 * len);
+    granted = m_va_granted.data();
+    uint64_t* takes = granted + len;
+    uint64_t* order = takes + len;  // the shared ports' requesters, grouped by port
+    unsigned start[kPorts + 1] = {0, 0, 0, 0, 0, 0}, fill[kPorts];
+    for (size_t k = 0; k < len; ++k)
+      if (list[k].sa_ready <= m_now && (shared >> list[k].port & 1)) ++start[list[k].port + 1];
+    for (unsigned o = 0; o < kPorts; ++o) start[o + 1] += start[o];
+    std::copy_n(start, kPorts, fill);
+    for (size_t k = 0; k < len; ++k) {
+      const VaReq& e = list[k];
+      if (e.sa_ready > m_now || !(shared >> e.port & 1)) continue;
+      granted[k] = 0;
+      takes[k] = va_takes(r, e);
+      order[fill[e.port]++] = k;
+    }
+    for (unsigned o = 0; o < kPorts; ++o) {
+      if (!(shared >> o & 1)) continue;
+      for (uint64_t fr = free[o]; fr; fr &= fr - 1) {
+        const unsigned ovc = unsigned(__builtin_ctzll(fr));
+        const uint32_t g = m_va_grant[ovc_index(r, o, ovc)];
+        size_t best = len, wrapped = len;
+        for (unsigned j = start[o]; j < start[o + 1]; ++j) {
+          const size_t k = order[j];
+          if (!(takes[k] >> ovc & 1)) continue;
+          const uint16_t id = list[k].id;
+          if (id >= g && (best == len || id < list[best].id)) best = k;
+          if (wrapped == len || id < list[wrapped].id) wrapped = k;
+        }
+        if (best == len) best = wrapped;
+        if (best < len) granted[best] |= uint64_t(1) << ovc;
+      }
+    }
   }
-  // Within a port's group, the round-robin winner of an output VC with pointer g is the
-  // eligible requester with the smallest id ≥ g, else the one with the smallest id; a lone
-  // requester wins every VC it may take.
-  for (unsigned o = 0; o < kPorts; ++o) {
-    if (!(ports >> o & 1)) continue;
-    if (count[o + 1] - count[o] == 1) {
-      Req& rq = reqs[by_port[count[o]]];
-      rq.granted = rq.takes;
+  // Each requester accepts one grant; the granted leave the list, the others keep their order.
+  size_t w = 0;
+  for (size_t k = 0; k < len; ++k) {
+    VaReq& e = list[k];
+    uint64_t g = 0;
+    if (e.sa_ready <= m_now && (ports >> e.port & 1)) g = shared >> e.port & 1 ? granted[k] : va_takes(r, e);
+    if (g) {
+      va_accept(r, e, g);
       continue;
     }
-    for (uint64_t fr = m_ovc_free[size_t(r) * 6 + o]; fr; fr &= fr - 1) {
-      const unsigned ovc = unsigned(__builtin_ctzll(fr));
-      const uint32_t g = m_va_grant[ovc_index(r, o, ovc)];
-      Req* best = nullptr;
-      Req* wrapped = nullptr;
-      for (unsigned k = count[o]; k < count[o + 1]; ++k) {
-        Req& rq = reqs[by_port[k]];
-        if (!(rq.takes >> ovc & 1)) continue;
-        const uint16_t id = rq.e->id;
-        if (id >= g && (!best || id < best->e->id)) best = &rq;
-        if (!wrapped || id < wrapped->e->id) wrapped = &rq;
-      }
-      if (!best) best = wrapped;
-      if (best) best->granted |= uint64_t(1) << ovc;
-    }
+    if (w != k) list[w] = e;
+    ++w;
   }
-  for (unsigned q = 0; q < nreq; ++q) {
-    const uint64_t granted = reqs[q].granted;
-    if (!granted) continue;
-    VaReq& e = *reqs[q].e;
-    const uint32_t in = e.in;
-    Branch& br = branch(in, e.b);
-    uint8_t& aptr = m_va_accept[size_t(in) * kPorts + e.b];
-    // Round-robin from aptr (< V): the lowest granted VC at or above it, else the lowest.
-    const uint64_t from = granted & (~uint64_t(0) << aptr);
-    const unsigned ovc = unsigned(__builtin_ctzll(from ? from : granted));
-    m_ovc_free[size_t(r) * 6 + br.port] &= ~(uint64_t(1) << ovc);
-    br.ovc = int8_t(ovc);
-    br.sa_ready = m_now + m_cfg.va_cycles;
-    m_va_grant[ovc_index(r, br.port, ovc)] = uint16_t(e.id + 1u == ids ? 0 : e.id + 1u);
-    aptr = uint8_t(ovc + 1 == V ? 0 : ovc + 1);
-    m_step_acted = true;
-    m_va_at[r] = m_now + 1;  // a requester granted nothing may take a VC granted to another but not accepted
-    m_sa_req.insert(in);
-    e.in = kGranted;
-  }
-  // Granting is independent of the list's order, so the granted leave it by a plain compaction.
-  list.erase(std::remove_if(list.begin(), list.end(), [](const VaReq& e) { return e.in == kGranted; }), list.end());
+  list.resize(w);
 }
 
 void Network::va_request(unsigned router, size_t i, unsigned b) {
@@ -416,6 +437,38 @@ inline bool Network::ready_flit(unsigned r, size_t i, const InVc& in, unsigned b
   return m_credits[ovc_index(r, br.port, unsigned(br.ovc))] > 0;
 }
 
+inline void Network::sa_send(unsigned r, size_t i, unsigned b, unsigned o, unsigned p) {
+  const uint64_t arrive = m_now + m_cfg.sa_cycles + m_cfg.st_cycles + m_cfg.link_cycles;
+  const unsigned v = m_vc_of_pv[i - ivc_index(r, 0, 0)];
+  InVc& in = m_in[i];
+  Branch& br = branch(i, b);
+  // The flit at the branch's place is the packet's flit number br.sent (flits stay in order).
+  const uint16_t idx = br.sent, size = in.size;
+  const size_t oi = ovc_index(r, o, unsigned(br.ovc));
+  ++m_cnt.xbar_flits;
+  m_progress = m_now;
+  m_step_acted = true;
+  --m_credits[oi];
+  if (o == 0) {
+    // The network interface takes the flit off the ejection channel on arrival.
+    deliver(br.route, idx, size, r, arrive);
+    due_credit(arrive + 1 + m_cfg.credit_cycles, oi);
+  } else {
+    ++m_cnt.flit_hops;
+    push_flit(neighbour(r, o), opposite(o), unsigned(br.ovc), br.route, idx, size, arrive);
+  }
+  if (idx + 1u == size) tail_sent(oi);
+  ++br.sent;
+  pop_flits(r, p, v, in);
+  if (in.popped == in.size) {
+    if (in.nbranch > 1) free_route(in.in_route);
+    in.routed = false;
+    in.nbranch = 0;
+    m_sa_req.erase(i);
+    if (in.count) m_rc_wait.insert(i);
+  }
+}
+
 void Network::sa_allocate(unsigned r) {
   // Switch allocation, one iSLIP iteration on crossbar inputs × outputs: input port p has
   // `input_speedup` crossbar inputs, VC v on input v mod speedup (BookSim's expansion). Each
@@ -426,32 +479,42 @@ void Network::sa_allocate(unsigned r) {
   // The branches with a flit ready, found once: a crossbar input's send changes only its own
   // input VC and the output it won, which no other crossbar input uses this cycle.
   struct Ready {
-    uint16_t s, x;  ///< slot, crossbar input
-    uint8_t b, o;
-    uint32_t i;  ///< input VC index
+    uint16_t s, x;    ///< slot, crossbar input
+    uint8_t b, o, p;  ///< branch, output, input port
+    uint32_t i;       ///< input VC index
   };
   Ready ready[kPorts * 64 * kPorts];  // in input VC order: by port, then slot
-  constexpr unsigned kWords = (kPorts * 64 + 63) / 64;
-  uint64_t want[kPorts][kWords];  // per output, the crossbar inputs requesting it
-  const unsigned words = (X + 63) / 64;
-  for (unsigned o = 0; o < kPorts; ++o) {
-    want[o][0] = 0;  // one word unless input_speedup > 12
-    for (unsigned w = 1; w < words; ++w) want[o][w] = 0;
-  }
   unsigned n = 0, outs = 0;
   const size_t base = ivc_index(r, 0, 0), end = base + size_t(kPorts) * V;
   for (size_t i = m_sa_req.next(base, end); i < end; i = m_sa_req.next(i + 1, end)) {
     const InVc& in = m_in[i];
-    const unsigned pv = unsigned(i - base), v = m_vc_of_pv[pv], x = m_xbar_of_pv[pv];
     for (unsigned b = 0; b < in.nbranch; ++b)
       if (ready_flit(r, i, in, b)) {
+        const unsigned pv = unsigned(i - base);
         const uint8_t o = branch(i, b).port;
-        ready[n++] = Ready{uint16_t(v * kPorts + b), uint16_t(x), uint8_t(b), o, uint32_t(i)};
-        want[o][x / 64] |= uint64_t(1) << (x % 64);
+        ready[n++] = Ready{
+            uint16_t(m_vc_of_pv[pv] * kPorts + b), m_xbar_of_pv[pv], uint8_t(b), o, m_port_of_pv[pv], uint32_t(i)};
         outs |= 1u << o;
       }
   }
   if (!n) return;
+  if (n == 1) {
+    // One candidate: its output grants its crossbar input, which accepts it and sends from it
+    // (the rounds below with one request).
+    const Ready& c = ready[0];
+    m_sw_grant[r * kPorts + c.o] = c.x + 1u == X ? 0 : c.x + 1u;
+    m_sw_accept[r * X + c.x] = c.o + 1u == kPorts ? 0 : c.o + 1u;
+    m_sw_vc[r * X + c.x] = c.s + 1u == slots ? 0 : c.s + 1u;
+    sa_send(r, c.i, c.b, c.o, c.p);
+    return;
+  }
+  constexpr unsigned kWords = (kPorts * 64 + 63) / 64;
+  uint64_t want[kPorts][kWords];  // per output, the crossbar inputs requesting it
+  const unsigned words = (X + 63) / 64;
+  for (unsigned o = 0; o < kPorts; ++o)
+    if (outs >> o & 1)
+      for (unsigned w = 0; w < words; ++w) want[o][w] = 0;
+  for (unsigned k = 0; k < n; ++k) want[ready[k].o][ready[k].x / 64] |= uint64_t(1) << (ready[k].x % 64);
   // Each requested output grants the first requesting crossbar input from its pointer; the
   // granted crossbar inputs (at most one per output), in increasing order, each accept one grant.
   struct Grant {
@@ -472,9 +535,8 @@ void Network::sa_allocate(unsigned r) {
     grants[k] = Grant{x, 1u << o};
     ++ngrants;
   }
-  const uint64_t arrive = m_now + m_cfg.sa_cycles + m_cfg.st_cycles + m_cfg.link_cycles;
   for (unsigned k = 0; k < ngrants; ++k) {
-    const unsigned x = grants[k].x, p = x / S, granted = grants[k].outs;
+    const unsigned x = grants[k].x, granted = grants[k].outs;
     uint32_t& aptr = m_sw_accept[r * X + x];
     const unsigned from = granted & (~0u << aptr);
     const int o = __builtin_ctz(from ? from : granted);
@@ -495,36 +557,8 @@ void Network::sa_allocate(unsigned r) {
     }
     if (!pick) pick = wrapped;
     if (!pick) continue;
-    const size_t i = pick->i;
-    const unsigned v = m_vc_of_pv[i - base], b = pick->b;
-    InVc& in = m_in[i];
-    Branch& br = branch(i, b);
-    // The flit at the branch's place is the packet's flit number br.sent (flits stay in order).
-    const uint16_t idx = br.sent, size = in.size;
-    const size_t oi = ovc_index(r, unsigned(o), unsigned(br.ovc));
     ptr = pick->s + 1u == slots ? 0 : pick->s + 1u;
-    ++m_cnt.xbar_flits;
-    m_progress = m_now;
-    m_step_acted = true;
-    --m_credits[oi];
-    if (o == 0) {
-      // The network interface takes the flit off the ejection channel on arrival.
-      deliver(br.route, idx, size, r, arrive);
-      due_credit(arrive + 1 + m_cfg.credit_cycles, oi);
-    } else {
-      ++m_cnt.flit_hops;
-      push_flit(neighbour(r, unsigned(o)), opposite(unsigned(o)), unsigned(br.ovc), br.route, idx, size, arrive);
-    }
-    if (idx + 1u == size) tail_sent(oi);
-    ++br.sent;
-    pop_flits(r, p, v, in);
-    if (in.popped == in.size) {
-      if (in.nbranch > 1) free_route(in.in_route);
-      in.routed = false;
-      in.nbranch = 0;
-      m_sa_req.erase(i);
-      if (in.count) m_rc_wait.insert(i);
-    }
+    sa_send(r, pick->i, pick->b, unsigned(o), pick->p);
   }
 }
 

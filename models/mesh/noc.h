@@ -120,13 +120,12 @@ class Network : public NocModel {
   /// A VC allocation requester: branch `b` of input VC `in`, with what the allocator reads.
   struct VaReq {
     uint64_t sa_ready;  ///< the branch's VC allocation may start (Branch::sa_ready)
-    uint32_t in;        ///< input VC index (kGranted once granted, until the list is compacted)
+    uint32_t in;        ///< input VC index
     uint16_t id;        ///< (p·V + v)·kPorts + b: the requester's place in the grant round-robin
     uint8_t b, port, cls;
     bool unicast;
     uint16_t size;  ///< flits of the packet
   };
-  static constexpr uint32_t kGranted = ~uint32_t(0);
   struct Route {
     uint32_t msg;
     uint8_t cls;  ///< 0: XY order, 1: YX order (o1turn VC class)
@@ -246,9 +245,15 @@ class Network : public NocModel {
   /// Position `k` < 2·buf_depth of a ring buffer, wrapped.
   uint32_t ring(uint32_t k) const { return k >= m_cfg.buf_depth ? k - m_cfg.buf_depth : k; }
   void va_allocate(unsigned router);
+  /// The free output VCs of requester `e`'s port at router `r` that it may take (class, room).
+  uint64_t va_takes(unsigned r, const VaReq& e) const;
+  /// Requester `e` accepts one of the output VCs in `granted`, round-robin from its pointer.
+  void va_accept(unsigned r, VaReq& e, uint64_t granted);
   /// Branch `b` of input VC `i` at `router`, just routed, requests an output VC.
   void va_request(unsigned router, size_t i, unsigned b);
   void sa_allocate(unsigned router);
+  /// Branch `b` of input VC `i` (input port `p`) at router `r`, granted output `o`, sends its next flit.
+  void sa_send(unsigned r, size_t i, unsigned b, unsigned o, unsigned p);
 
   NocConfig m_cfg;
   uint64_t m_now = 0;
@@ -280,12 +285,12 @@ class Network : public NocModel {
   std::vector<std::vector<VaReq>> m_va_list;
   /// Per router: the first cycle its VC allocation can grant anything (0: now).
   std::vector<uint64_t> m_va_at;
-  std::vector<uint16_t> m_dests_scratch;  ///< route_head's copy of a multicast's destinations
-  std::vector<uint8_t> m_port_scratch;    ///< route_head: each destination's output port
-  std::vector<uint16_t> m_col, m_row;     ///< each node's coordinates
-  uint64_t m_class_vcs[2] = {0, 0};       ///< the VCs of each route class (vc_class_ok as masks)
-  /// Per input VC of a router (p·V + v): its VC v, and its crossbar input p·speedup + v mod speedup.
-  std::vector<uint8_t> m_vc_of_pv;
+  std::vector<uint64_t> m_va_granted;   ///< va_allocate's grants and takes per requester, where ports are shared
+  std::vector<uint8_t> m_port_scratch;  ///< route_head: each destination's output port
+  std::vector<uint16_t> m_col, m_row;   ///< each node's coordinates
+  uint64_t m_class_vcs[2] = {0, 0};     ///< the VCs of each route class (vc_class_ok as masks)
+  /// Per input VC of a router (p·V + v): its VC v and port p, and its crossbar input p·speedup + v mod speedup.
+  std::vector<uint8_t> m_vc_of_pv, m_port_of_pv;
   std::vector<uint16_t> m_xbar_of_pv;
   /// iSLIP pointers. Switch: grant per output over crossbar inputs, accept per crossbar input
   /// over outputs, and the VC (branch) a crossbar input offers. VC allocation: grant per output
