@@ -5,6 +5,9 @@
 # github.com/scalesim-project/scale-sim-v2 (kept outside this repository) and a build dir.
 #   scripts/compare_scalesim.sh PEER_DIR [BUILD_DIR] [ARRAY]   (ARRAY: 32 → 32×32)
 # Needs Debian's python3-numpy python3-pandas python3-tqdm python3-absl for the peer.
+# Per layer set it also prints both tools' wall and CPU seconds and their ratios as processes:
+# SCALE-Sim's run against the median of BPSIM_REPEAT (default 20) more runs of `bpsim run`
+# (scripts/time_process.py: each a process of its own, its files written, timed by rusage).
 # IN_PROCESS=PYTHON (an interpreter with the bpsim package: README "Python"): also times the
 # same layer sets run in-process (scripts/bench_inprocess.py, reports checked byte for byte
 # against the CLI's) and prints SCALE-Sim's time over that, per dataflow.
@@ -33,7 +36,7 @@ CSV
 # Both buffers hold every operand (8 MiB), so SCALE-Sim's ifmap DRAM reads are the distinct
 # ifmap addresses its operand matrix names, bpsim's the line buffer's unique bytes.
 printf '%-8s %-3s %12s %12s %6s  %12s %12s %6s\n' layer df scalesim bpsim match ifmap_ss ifmap_bp match
-total_peer=0; total_bpsim=0; mismatches=0
+total_peer=0; total_bpsim=0; mismatches=0; speed_rows=()
 declare -A peer_df peer_cpu groups
 for topo in conv gemm; do
   mnk=$([ "$topo" = gemm ] && echo gemm || echo conv)
@@ -61,6 +64,12 @@ YAML
     groups[$df]+="${groups[$df]:+,}$work/run_${topo}_$df.yaml@$work/out_${topo}_$df/report.json"
     t2=$(date +%s.%N)
     total_peer=$(echo "$total_peer + $t1 - $t0" | bc); total_bpsim=$(echo "$total_bpsim + $t2 - $t1" | bc)
+    read -r bp_wall bp_cpu < <("$py" "$root/scripts/time_process.py" "${BPSIM_REPEAT:-20}" "$build/bpsim" run \
+        "$work/run_${topo}_$df.yaml" --out "$work/rep_${topo}_$df" --force --quiet)
+    ss_wall=$(echo "$t1 - $t0" | bc); ss_cpu=$(echo "${cpu% *} + ${cpu#* }" | bc)
+    speed_rows+=("$(printf '%-5s %-3s %8.2f %7.2f %9.2f %8.2f %7.0fx %7.0fx' "$topo" "$df" "$ss_wall" "$ss_cpu" \
+        "$(echo "$bp_wall * 1000" | bc)" "$(echo "$bp_cpu * 1000" | bc)" "$(echo "$ss_wall / $bp_wall" | bc -l)" \
+        "$(echo "$ss_cpu / $bp_cpu" | bc -l)")")
     logdir="$work/log_${topo}_$df"
     mismatches=$((mismatches + $("$py" "$root/scripts/compare_scalesim_report.py" "$logdir" \
         "$work/out_${topo}_$df/report.json" "$df" exact)))
@@ -90,6 +99,9 @@ YAML
 echo "wall: SCALE-Sim ${total_peer}s, bpsim ${total_bpsim}s (both include process start)"
 echo "speed ratio SCALE-Sim/bpsim: $(echo "scale=1; $total_peer / $total_bpsim" | bc)"
 echo "mismatching layers: $mismatches"
+echo "as processes, per layer set (SCALE-Sim: one run, s; bpsim: median of ${BPSIM_REPEAT:-20} runs, ms):"
+printf '%-5s %-3s %8s %7s %9s %8s %8s %8s\n' set df ss_wall ss_cpu bp_wall bp_cpu wall_x cpu_x
+printf '%s\n' "${speed_rows[@]}"
 if [ -n "${IN_PROCESS:-}" ]; then
   # Each dataflow's two layer sets (conv, gemm) as one pass, in one Python process.
   "$IN_PROCESS" "$root/scripts/bench_inprocess.py" --repeat "${REPEAT:-20}" \

@@ -33,6 +33,8 @@ struct EarlyBlock {
   void* map = nullptr;    ///< the mapping
   size_t length = 0;      ///< its length
   void* block = nullptr;  ///< what operator new[] returned (huge-page aligned, inside the mapping)
+  size_t size = 0;        ///< the bytes asked for
+  bool cleared = false;   ///< its first clearing (skipped) has happened
 } g_early;
 
 void* early_block(std::size_t n) {
@@ -44,7 +46,7 @@ void* early_block(std::size_t n) {
   const std::size_t pad = (kHuge - reinterpret_cast<std::uintptr_t>(map) % kHuge) % kHuge;
   char* block = static_cast<char*>(map) + pad;
   ::madvise(block, length - pad, MADV_HUGEPAGE);  // advice only: without huge pages, small ones
-  g_early = {map, length, block};
+  g_early = {map, length, block, n};
   return block;
 }
 }  // namespace
@@ -70,6 +72,24 @@ void operator delete[](void* p) noexcept {
 }
 
 void operator delete[](void* p, std::size_t) noexcept { operator delete[](p); }
+
+// The heap's memset, though, still wrote all of it: the kernel zeroed two huge pages (or
+// 768 small ones) and libsystemc then cleared them again, a tenth of a small run's CPU
+// time. A fresh anonymous mapping already reads as zeros, so clearing that block, and only
+// that block, once, before main, is skipped: its pages stay untouched until SystemC uses them.
+// bpsim's memset takes the place of the C library's for every caller (the executable comes
+// first in the dynamic linker's search); every other call goes on to the C library's own,
+// the one chosen for this processor, through __memset_chk with no size to check against
+// (bound by its symbol name, so that the compiler does not turn it back into memset).
+extern "C" void* libc_memset_chk(void* s, int c, std::size_t n, std::size_t destlen) noexcept __asm__("__memset_chk");
+
+extern "C" void* memset(void* s, int c, std::size_t n) noexcept {
+  if (!g_main_started && c == 0 && s == g_early.block && n <= g_early.size && !g_early.cleared) {
+    g_early.cleared = true;
+    return s;
+  }
+  return libc_memset_chk(s, c, n, static_cast<std::size_t>(-1));
+}
 #endif
 
 int sc_main(int argc, char* argv[]) { return bpsim::cli::main(argc, argv); }

@@ -4,6 +4,9 @@
 
 #include <filesystem>
 #include <fstream>
+#include <map>
+#include <mutex>
+#include <optional>
 #include <set>
 #include <sstream>
 #include <unordered_map>
@@ -186,6 +189,57 @@ std::string read_config_text(const std::string& path) {
   return buf.str();
 }
 
+/// Files without includes (energy tables, memory presets), kept once parsed for the rest of
+/// the process: a config often includes one twice (45nm.yaml and the config both name
+/// 45nm/systolic.yaml), and sweep points, forked from the sweep, load the files it loaded.
+/// A file is still read every time, and its kept values are used only when its text is the
+/// text they were parsed from (so an edited file is parsed again, whatever its times say).
+/// They count against the load's budget as if parsed again, and a load they would take past
+/// the budget parses the file instead, so that the limit's message is the same.
+class LeafCache {
+ public:
+  /// The values of `text`, the file `path` (so named in their locations), if kept; counted.
+  std::optional<Node> find(const std::string& path, const std::string& text, Budget& budget) {
+    const std::lock_guard<std::mutex> lock(m_mutex);
+    const auto it = m_files.find(path);
+    if (it == m_files.end() || it->second.text != text || budget.nodes + it->second.nodes > kMaxNodes)
+      return std::nullopt;
+    budget.nodes += it->second.nodes;
+    return it->second.doc;
+  }
+  /// Keeps `doc`, parsed from `text` (the file `path`) in `nodes` values.
+  void keep(const std::string& path, const std::string& text, const Node& doc, uint64_t nodes) {
+    const std::lock_guard<std::mutex> lock(m_mutex);
+    m_files[path] = Entry{text, doc, nodes};
+  }
+
+ private:
+  struct Entry {
+    std::string text;
+    Node doc;
+    uint64_t nodes;
+  };
+  std::mutex m_mutex;
+  std::map<std::string, Entry> m_files;
+};
+
+LeafCache& leaf_cache() {
+  static LeafCache cache;
+  return cache;
+}
+
+/// The top-level values of `path` (named `label` in locations): parsed, or kept from an
+/// earlier load when the file has no includes and the same text.
+Node load_document(const std::string& path, const std::string& label, Budget& budget) {
+  std::string text = read_config_text(path);
+  if (is_stdio(path)) return parse_counted(text, label, budget);
+  if (std::optional<Node> kept = leaf_cache().find(path, text, budget)) return std::move(*kept);
+  const uint64_t before = budget.nodes;
+  Node doc = parse_counted(text, label, budget);
+  if (doc.is_map() && !doc.find("include")) leaf_cache().keep(path, text, doc, budget.nodes - before);
+  return doc;
+}
+
 Node load_recursive(const std::string& path, std::set<std::string>& stack, Budget& budget) {
   std::error_code ec;
   fs::path canon = fs::weakly_canonical(path, ec);
@@ -194,7 +248,7 @@ Node load_recursive(const std::string& path, std::set<std::string>& stack, Budge
   // Standard input is named "<stdin>" in messages; its relative includes resolve from the
   // working directory (resolve_path: a file name without a folder).
   const std::string label = is_stdio(path) ? kStdinLabel : path;
-  Node doc = parse_counted(read_config_text(path), label, budget);
+  Node doc = load_document(path, label, budget);
   if (doc.is_null()) doc.type = Node::Type::Map;  // an empty file is an empty config
   if (!doc.is_map()) throw InputError(doc.loc, "", "expected a map at the top of the file, found " + doc.type_name());
 

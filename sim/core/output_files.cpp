@@ -71,7 +71,10 @@ bool user_fixable(int err) {
 /// and the stream goes bad; File::close() reports it.
 class FdBuf : public std::streambuf {
  public:
-  FdBuf(int fd, fs::path path, size_t bytes) : m_fd(fd), m_path(std::move(path)), m_buf(bytes ? bytes : 1) { reset(); }
+  FdBuf(int fd, fs::path path, size_t bytes)
+      : m_fd(fd), m_path(std::move(path)), m_size(bytes ? bytes : 1), m_buf(new char[m_size]) {
+    reset();
+  }
   int error() const { return m_error; }
   /// Writes out what is buffered; false after any failure.
   bool drain() {
@@ -93,7 +96,7 @@ class FdBuf : public std::streambuf {
   std::streamsize xsputn(const char* s, std::streamsize n) override {
     if (n > epptr() - pptr()) {
       if (!drain()) return 0;
-      if (size_t(n) >= m_buf.size()) {  // larger than the buffer: straight through
+      if (size_t(n) >= m_size) {  // larger than the buffer: straight through
         m_error = write_all(m_fd, s, size_t(n), m_path);
         return m_error ? 0 : n;
       }
@@ -105,10 +108,13 @@ class FdBuf : public std::streambuf {
   int sync() override { return drain() ? 0 : -1; }
 
  private:
-  void reset() { setp(m_buf.data(), m_buf.data() + m_buf.size()); }
+  void reset() { setp(m_buf.get(), m_buf.get() + m_size); }
   int m_fd;
   fs::path m_path;
-  std::vector<char> m_buf;
+  size_t m_size;
+  /// Not cleared: a report's 1 MiB buffer would cost 256 page faults and a memset in every
+  /// run, where a small report touches a few of its pages (README "Start-up").
+  std::unique_ptr<char[]> m_buf;
   int m_error = 0;
 };
 
