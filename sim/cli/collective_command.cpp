@@ -1,6 +1,7 @@
 // `bpsim collective`: what one collective costs on a fabric (docs/system.md "Collectives"),
 // without a config or a workload: the figure a system run charges for it, scriptable
 // (scripts/compare_astrasim.sh).
+#include <fmt/format.h>
 #include <boost/program_options.hpp>
 #include <nlohmann/json.hpp>
 
@@ -47,7 +48,7 @@ std::vector<uint32_t> index_list(const std::string& option, const std::string& t
       used = 0;
     }
     if (used == 0 || used != item.size() || item[0] == '-' || v > UINT32_MAX)
-      throw InputError("--" + option + ": '" + item + "' is not a whole number (expected a comma-separated list)");
+      throw InputError(fmt::format("--{}: '{}' is not a whole number (expected a comma-separated list)", option, item));
     out.push_back(static_cast<uint32_t>(v));
   }
   if (out.empty()) throw InputError("--" + option + ": expected a comma-separated list of whole numbers");

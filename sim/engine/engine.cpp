@@ -69,8 +69,7 @@ void prepare_device(RunSpec& spec, const config::Node* acc, const config::Node* 
                     const Location& where, const std::string& prefix) {
   const std::string at = prefix.empty() ? "" : prefix.substr(0, prefix.size() - 1);  // "system.devices.x"
   if (!acc)
-    throw InputError(where, at,
-                     "missing required section 'accelerator' (kinds: " + Registry::instance().names() + ")");
+    throw InputError(where, at, "missing required section 'accelerator' (kinds: " + Registry::instance().names() + ")");
   config::expect_map(*acc, prefix + "accelerator");
   const config::Node* kind = acc->find("kind");
   if (!kind)
@@ -92,8 +91,7 @@ void prepare_device(RunSpec& spec, const config::Node* acc, const config::Node* 
   spec.memory = std::make_unique<config::Values>(config::validate(*mem, *memory::memory_schema(), prefix + "memory"));
 
   if (!en)
-    throw InputError(where, at,
-                     "missing required section 'energy' (include a table, e.g. configs/energy/45nm.yaml)");
+    throw InputError(where, at, "missing required section 'energy' (include a table, e.g. configs/energy/45nm.yaml)");
   spec.energy = EnergyTable::parse(*en, prefix + "energy", all_known_actions(), all_known_leakage());
 }
 
@@ -139,8 +137,9 @@ RunSpec prepare(const std::string& config_path, const std::vector<std::string>& 
                            "' accounts PyTorch's memory on a CUDA GPU (bpsim workload); an accelerator run "
                            "needs framework: none");
   } else if (spec.kind->needs_workload) {
-    throw InputError(root.loc, "",
-                     "missing required section 'workload' (accelerator '" + spec.kind->kind + "' runs a training step)");
+    throw InputError(
+        root.loc, "",
+        "missing required section 'workload' (accelerator '" + spec.kind->kind + "' runs a training step)");
   }
   return spec;
 }

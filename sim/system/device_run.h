@@ -18,7 +18,7 @@ namespace bpsim::system {
 /// What a device's run gives back: its report.json (docs/report.md), per-op entries included
 /// (report_ops forced to all), in the order its ops finished.
 struct DeviceReport {
-  nlohmann::json report;
+  nlohmann::json report = nlohmann::json::object();
   double clock_ghz = 0;  ///< report["clock_ghz"]: converts the ops' cycles to seconds
 };
 

@@ -121,6 +121,39 @@ void write_system_outputs(const std::string& dir, const ojson& report, const Sys
   output::write_file(d / "report.json", report.dump(2) + "\n");
 }
 
+namespace {
+
+/// Rows whose figures are the same (the devices of a data-parallel group, the links of a
+/// symmetric collective) as one line: "npu1…npu1023 (1023 devices)"; others one line each.
+void print_grouped(std::ostream& os, const std::vector<std::pair<std::string, std::string>>& rows, int width,
+                   const char* what) {
+  for (size_t i = 0; i < rows.size();) {
+    size_t j = i + 1;
+    while (j < rows.size() && rows[j].second == rows[i].second) ++j;
+    const std::string name =
+        j - i == 1 ? rows[i].first : fmt::format("{}…{} ({} {})", rows[i].first, rows[j - 1].first, j - i, what);
+    os << fmt::format("{:<{}}", name, width) << rows[i].second;
+    i = j;
+  }
+}
+
+/// A parallel run's figures (docs/system.md "Parallelism"): its degrees, the step's compute and
+/// communication, and a pipeline's bubble.
+void print_parallel_line(std::ostream& os, const nlohmann::json& p) {
+  auto num = [&p](const char* k) { return p.contains(k) && p[k].is_number() ? p[k].get<double>() : 0.0; };
+  os << fmt::format("parallel: data {} × pipeline {} × tensor {}", p.value("data", 1), p.value("pipeline", 1),
+                    p.value("tensor", 1));
+  if (p.value("pipeline", 1) > 1)
+    os << fmt::format(", {} micro-batches ({}), bubble {}", p.value("microbatches", 1),
+                      p.value("schedule", std::string("none")), units::percent(num("bubble_fraction")));
+  os << fmt::format("; compute {}, communication {} ({} of the step), exposed {} ({})\n",
+                    units::seconds(num("compute_s")), units::seconds(num("communication_s")),
+                    units::percent(num("communication_share")), units::seconds(num("exposed_communication_s")),
+                    units::percent(num("exposed_share")));
+}
+
+}  // namespace
+
 void print_system_summary(std::ostream& os, const SystemSpec& sys, const SystemResult& r) {
   os << fmt::format("bpsim {} on a system of {} devices ({} fabric), placement {}\n", BPSIM_VERSION, sys.devices.size(),
                     config::enum_name(kTopologyNames, sys.fabric.topology), r.placement);
@@ -129,16 +162,23 @@ void print_system_summary(std::ostream& os, const SystemSpec& sys, const SystemR
   os << fmt::format("step {}, energy {} (links {}), {} transfers of {}\n", units::seconds(r.step_s),
                     units::energy_pj(r.energy_pj()), units::energy_pj(link_pj), r.transfers.size(),
                     units::bytes(double(r.transfer_bytes())));
+  if (const auto it = r.extra.find("parallel"); it != r.extra.end()) print_parallel_line(os, *it);
+  std::vector<std::pair<std::string, std::string>> rows;  // name, the rest of its line
+  for (const DeviceFigures& d : r.devices)
+    rows.emplace_back(d.name,
+                      fmt::format(" {:<9} {:>7} {:>10} {:>6} {:>10} {:>10} {:>10} {:>10}\n", d.kind, d.ops,
+                                  units::seconds(d.busy_s), units::percent(r.step_s > 0 ? d.busy_s / r.step_s : 0.0),
+                                  units::energy_pj(d.energy_pj), units::bytes(double(d.dram_read_bytes)),
+                                  units::bytes(double(d.dram_write_bytes)), units::bytes(double(d.peak_memory_bytes))));
   os << fmt::format("{:<12} {:<9} {:>7} {:>10} {:>6} {:>10} {:>10} {:>10} {:>10}\n", "device", "kind", "ops", "busy",
                     "util", "energy", "DRAM rd", "DRAM wr", "peak mem");
-  for (const DeviceFigures& d : r.devices)
-    os << fmt::format("{:<12} {:<9} {:>7} {:>10} {:>6} {:>10} {:>10} {:>10} {:>10}\n", d.name, d.kind, d.ops,
-                      units::seconds(d.busy_s), units::percent(r.step_s > 0 ? d.busy_s / r.step_s : 0.0),
-                      units::energy_pj(d.energy_pj), units::bytes(double(d.dram_read_bytes)),
-                      units::bytes(double(d.dram_write_bytes)), units::bytes(double(d.peak_memory_bytes)));
+  print_grouped(os, rows, 12, "devices");
+  rows.clear();
   for (const LinkFigures& l : r.links)
-    os << fmt::format("link {:<14} {:>10} busy {:>10} energy {:>10}\n", l.name, units::bytes(double(l.bytes)),
-                      units::seconds(l.busy_s), units::energy_pj(l.energy_pj));
+    rows.emplace_back(l.name, fmt::format(" {:>10} busy {:>10} energy {:>10}\n", units::bytes(double(l.bytes)),
+                                          units::seconds(l.busy_s), units::energy_pj(l.energy_pj)));
+  if (!rows.empty()) os << "links:\n";
+  print_grouped(os, rows, 14, "links");
   size_t ops = 0, transfers = 0;
   for (const PathStep& p : r.critical_path) (p.type == "transfer" ? transfers : ops) += 1;
   os << fmt::format("critical path: {} ops and {} transfers", ops, transfers);

@@ -41,9 +41,9 @@ TEST_CASE("cli: config errors name file, line, column and key path", "[cli]") {
   std::string unknown_top = s.file("a.yaml", preset_includes() + "accelerator: {kind: traffic}\nrunn: {seed: 1}\n");
   CliResult a = run_bpsim("validate " + unknown_top);
   CHECK(a.code == 2);
-  CHECK(a.err ==
-        "bpsim: " + unknown_top +
-            ":3:1: runn: unknown key (did you mean 'run'?) (valid: accelerator, memory, energy, workload, run, system)\n");
+  CHECK(a.err == "bpsim: " + unknown_top +
+                     ":3:1: runn: unknown key (did you mean 'run'?) (valid: accelerator, memory, energy, workload, "
+                     "run, system)\n");
 
   std::string bad_kind = s.file("b.yaml", preset_includes() + "accelerator:\n  kind: gpu\n");
   CliResult b = run_bpsim("validate " + bad_kind);

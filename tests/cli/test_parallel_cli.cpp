@@ -243,4 +243,13 @@ TEST_CASE("parallel cli: the 1,024-device GPT-2 example", "[cli][system][paralle
     bytes += b["bytes"].get<uint64_t>();
   }
   CHECK(bytes == 170112000);
+  // The console: the 1,024 identical devices as one line, their 2,048 switch links (each
+  // device's up and down link carry the same bytes) as one line, and the parallel figures of
+  // report.json's `parallel` in human units.
+  const CliResult r = run_bpsim("run " + kConfigs + "examples/gpt2_data_parallel.yaml --out " + (s / "console"));
+  REQUIRE(r.code == 0);
+  CHECK_THAT(r.out, Catch::Contains("npu0…npu1023 (1024 devices)"));
+  CHECK_THAT(r.out, Catch::Contains("d0->sw…sw->d1023 (2048 links)"));
+  CHECK_THAT(r.out, Catch::Contains("parallel: data 1024 × pipeline 1 × tensor 1; compute "));
+  CHECK(std::count(r.out.begin(), r.out.end(), '\n') < 12);
 }
