@@ -121,7 +121,10 @@ int run_system_config(const RunSpec& spec, const fs::path& dir, bool force, bool
     r = system::run_system(spec, sys);
   }
   system::write_system_outputs(dir.string(), system::system_report_json(spec, sys, r), r);
-  if (!quiet) system::print_system_summary(std::cout, sys, r);
+  if (!quiet) {
+    system::print_system_summary(std::cout, sys, r);
+    for (const std::string& w : system::placement_warnings(sys)) std::cerr << "warning: " << w << "\n";
+  }
   std::cout << "report: " << (dir / "report.json").string() << "\n";
   return kExitOk;
 }

@@ -30,6 +30,20 @@ uint32_t device_by_layer(const std::string& layer, const std::vector<std::pair<s
 
 }  // namespace
 
+bool schedulable(const DeviceSpec& dev) { return device_estimates(dev).cycles && dev.accelerator->has("clock_ghz"); }
+
+std::vector<std::string> placement_warnings(const SystemSpec& sys) {
+  std::vector<std::string> out;
+  if (sys.placement != PlacementMode::automatic && sys.placement != PlacementMode::split) return out;
+  for (const DeviceSpec& d : sys.devices)
+    if (!schedulable(d))
+      out.push_back("placement " + std::string(config::enum_name(kPlacementModeNames, sys.placement)) + ": device '" +
+                    d.name + "' (" + d.kind->kind +
+                    ") gives no op-cost estimate, so the scheduler put no op on it (place ops there with "
+                    "placement.mode: manual and a layer's device key)");
+  return out;
+}
+
 ScheduleProblem schedule_problem(const SystemSpec& sys, const workload::OpGraph& g) {
   ScheduleProblem p;
   p.graph = &g;
@@ -42,8 +56,8 @@ ScheduleProblem schedule_problem(const SystemSpec& sys, const workload::OpGraph&
     p.budget_bytes.push_back(d.memory_budget_bytes);
   }
   for (const DeviceSpec& d : sys.devices) {
+    if (!schedulable(d)) continue;  // not a candidate anywhere
     const DeviceEstimates est = device_estimates(d);
-    if (!est.cycles || !d.accelerator->has("clock_ghz")) continue;  // not a candidate anywhere
     const double hz = d.accelerator->f("clock_ghz") * 1e9;
     for (const workload::Op& op : g.ops) {
       try {

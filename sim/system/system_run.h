@@ -3,6 +3,7 @@
 /// devices, each device's ops simulated on its own model, the step put on one clock with the
 /// transfers between devices.
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include "sim/engine/engine.h"
@@ -17,6 +18,12 @@ namespace bpsim::system {
 /// from the top-level workload section; single: every op on placement.default; auto, split:
 /// the list scheduler with each device's own estimates). Throws InputError.
 Placement place(const RunSpec& top, const SystemSpec& sys, const workload::OpGraph& g);
+/// Whether the list scheduler (placement auto, split) can put an op on `dev`: its kind gives a
+/// cycle estimate (AcceleratorKind::op_cost) and it has a clock_ghz to turn cycles into time.
+bool schedulable(const DeviceSpec& dev);
+/// The console's warnings about a placement: under auto and split, each device the scheduler
+/// cannot consider (not schedulable), which therefore runs only ops no device could take.
+std::vector<std::string> placement_warnings(const SystemSpec& sys);
 
 /// The scheduler's problem for `g` on `sys`: each op's estimated seconds on each device
 /// (AcceleratorKind::op_cost at the device's clock_ghz; −1 where the kind has no estimate or

@@ -255,3 +255,21 @@ TEST_CASE("system cli: devices with a count, a shared memory and a torus", "[cli
   CHECK(shared["devices"][0]["busy_s"].get<double>() + shared["devices"][1]["busy_s"].get<double>() <=
         shared["step_s"].get<double>() * (1 + 1e-12));
 }
+
+TEST_CASE("system cli: auto placement says which devices the scheduler could not consider", "[cli][system]") {
+  // The heterogeneous example under auto: the systolic array's kind gives an op-cost estimate,
+  // the PIM kind none (docs/system.md "Placement and scheduling"), so every op goes to the
+  // array and the console says why the PIM device ran nothing; manual placement says nothing.
+  Scratch s("system_auto_warning");
+  const std::string cfg = std::string(BPSIM_SOURCE_DIR) + "/configs/examples/hetero_binary_cnn.yaml";
+  const CliResult a = run_bpsim("run " + cfg + " --set system.placement.mode=auto --out " + s / "auto");
+  REQUIRE(a.code == 0);
+  CHECK_THAT(a.err, Catch::Contains("warning: placement auto: device 'pim' (pim) gives no op-cost estimate"));
+  CHECK_THAT(a.err, !Catch::Contains("device 'sa'"));
+  const nlohmann::json rep = nlohmann::json::parse(slurp(s / "auto/report.json"));
+  for (const nlohmann::json& d : rep["system"]["devices"])
+    if (d["name"] == "pim") CHECK(d["ops"] == 0);
+  const CliResult m = run_bpsim("run " + cfg + " --out " + s / "manual");
+  REQUIRE(m.code == 0);
+  CHECK_THAT(m.err, !Catch::Contains("op-cost estimate"));
+}
