@@ -21,6 +21,7 @@
 #include "sim/core/error.h"
 #include "sim/engine/engine.h"
 #include "sim/report/report.h"
+#include "sim/system/system_run.h"
 
 namespace py = pybind11;
 namespace fs = std::filesystem;
@@ -87,6 +88,17 @@ std::string read_text(const fs::path& p) {
 /// One SystemC kernel per process at a time: runs are serialised.
 std::mutex g_run_mutex;
 
+/// A system of accelerators (docs/system.md): what `bpsim run` writes, read back. Each device
+/// is simulated in a child process, so this process's SystemC kernel is not touched.
+void run_system_config(const bpsim::RunSpec& spec, std::string& report_text, std::string& csv_text) {
+  const bpsim::system::SystemSpec sys = bpsim::system::parse_system(spec);
+  const bpsim::system::SystemResult r = bpsim::system::run_system(spec, sys);
+  const TempDir dir;
+  bpsim::system::write_system_outputs(dir.path().string(), bpsim::system::system_report_json(spec, sys, r), r);
+  report_text = read_text(dir.path() / "report.json");
+  csv_text = read_text(dir.path() / "ops.csv");
+}
+
 /// `bpsim run CONFIG --set …` without the terminal: the bytes of report.json and ops.csv.
 py::tuple run(const std::string& config, const std::vector<std::string>& overrides) {
   std::string report_text, csv_text;
@@ -94,22 +106,27 @@ py::tuple run(const std::string& config, const std::vector<std::string>& overrid
     py::gil_scoped_release unlocked;
     const std::lock_guard<std::mutex> one_at_a_time(g_run_mutex);
     bpsim::RunSpec spec = bpsim::prepare(config, overrides, true);
-    const FreshKernel fresh;  // declared before the hierarchy: deleted after it
-    bpsim::Simulation sim(spec);
-    const bpsim::CsvColumns& columns = spec.kind->csv_columns;
-    const bool entries = bpsim::ops_in_report(spec.run.report_ops, spec.stream != nullptr);
-    const nlohmann::ordered_json config = bpsim::config_json(spec.root);  // in the config's key order
-    if (spec.stream || !entries) {  // as `bpsim run` does it, through the files it writes
-      const TempDir dir;
-      bpsim::OpSpill spill(dir.path().string(), columns, entries);
-      const nlohmann::json report = sim.run(&spill);
-      bpsim::write_report_files(report, dir.path().string(), &spill, columns, &config);
-      report_text = read_text(dir.path() / "report.json");
-      csv_text = read_text(dir.path() / "ops.csv");
+    // Declared before the hierarchy (a system's: its devices' children's) and deleted after it.
+    const FreshKernel fresh;
+    if (spec.system) {
+      run_system_config(spec, report_text, csv_text);
     } else {
-      const nlohmann::json report = sim.run();
-      report_text = bpsim::report_text(report, &config);  // write_report_files' bytes
-      csv_text = bpsim::ops_csv(report, columns);
+      bpsim::Simulation sim(spec);
+      const bpsim::CsvColumns& columns = spec.kind->csv_columns;
+      const bool entries = bpsim::ops_in_report(spec.run.report_ops, spec.stream != nullptr);
+      const nlohmann::ordered_json config = bpsim::config_json(spec.root);  // in the config's key order
+      if (spec.stream || !entries) {  // as `bpsim run` does it, through the files it writes
+        const TempDir dir;
+        bpsim::OpSpill spill(dir.path().string(), columns, entries);
+        const nlohmann::json report = sim.run(&spill);
+        bpsim::write_report_files(report, dir.path().string(), &spill, columns, &config);
+        report_text = read_text(dir.path() / "report.json");
+        csv_text = read_text(dir.path() / "ops.csv");
+      } else {
+        const nlohmann::json report = sim.run();
+        report_text = bpsim::report_text(report, &config);  // write_report_files' bytes
+        csv_text = bpsim::ops_csv(report, columns);
+      }
     }
   }
   return py::make_tuple(py::bytes(report_text), py::bytes(csv_text));
