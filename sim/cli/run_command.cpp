@@ -109,17 +109,9 @@ void write_run_stats(const RunStatistics& s, const fs::path& file) {
 /// checks run in their simulations.
 int run_system_config(const RunSpec& spec, const fs::path& dir, bool force, bool quiet) {
   const system::SystemSpec sys = system::parse_system(spec);
-  system::SystemResult r;
   output::FolderLock lock;  // held until the files are written
-  if (sys.parallel.trivial()) {
-    const std::shared_ptr<workload::OpGraph> g = system::load_system_workload(spec, sys);
-    const system::Placement placement = system::place(spec, sys, *g);
-    lock = output::claim_folder(dir, force, "--out", "run");
-    r = system::simulate_placement(spec, sys, *g, placement);
-  } else {
-    lock = output::claim_folder(dir, force, "--out", "run");
-    r = system::run_system(spec, sys);
-  }
+  const system::SystemResult r =
+      system::run_system(spec, sys, [&] { lock = output::claim_folder(dir, force, "--out", "run"); });
   system::write_system_outputs(dir.string(), system::system_report_json(spec, sys, r), r);
   if (!quiet) {
     system::print_system_summary(std::cout, sys, r);

@@ -189,11 +189,15 @@ SystemResult simulate_placement(const RunSpec& top, const SystemSpec& sys, const
   return r;
 }
 
-SystemResult run_system(const RunSpec& top, const SystemSpec& sys) {
+SystemResult run_system(const RunSpec& top, const SystemSpec& sys, const std::function<void()>& before_simulating) {
   // Data, pipeline and tensor parallelism over identical devices (docs/system.md "Parallelism").
-  if (!sys.parallel.trivial()) return run_parallel(top, sys);
+  if (!sys.parallel.trivial()) {
+    if (before_simulating) before_simulating();
+    return run_parallel(top, sys);
+  }
   const std::shared_ptr<workload::OpGraph> g = load_system_workload(top, sys);
   const Placement pl = place(top, sys, *g);
+  if (before_simulating) before_simulating();
   return simulate_placement(top, sys, *g, pl);
 }
 

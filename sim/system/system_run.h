@@ -3,6 +3,7 @@
 /// devices, each device's ops simulated on its own model, the step put on one clock with the
 /// transfers between devices.
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -35,7 +36,9 @@ ScheduleProblem schedule_problem(const SystemSpec& sys, const workload::OpGraph&
 SystemResult simulate_placement(const RunSpec& top, const SystemSpec& sys, const workload::OpGraph& g,
                                 const Placement& placement);
 
-/// The whole step of a system config: load the workload, place, simulate.
-SystemResult run_system(const RunSpec& top, const SystemSpec& sys);
+/// The whole step of a system config: load the workload, place, simulate (or the parallel run).
+/// `before_simulating`, when given, runs once every check that needs no device simulation has
+/// passed and before the first device is simulated (`bpsim run` claims its output folder there).
+SystemResult run_system(const RunSpec& top, const SystemSpec& sys, const std::function<void()>& before_simulating = {});
 
 }  // namespace bpsim::system
