@@ -110,6 +110,37 @@ TEST_CASE("parallel cli: data parallelism splits the batch and all-reduces the g
   CHECK(bs[0]["ready_s"].get<double>() < bs[bs.size() - 1]["ready_s"].get<double>());
 }
 
+TEST_CASE("parallel cli: system.parallel.allreduce picks the ring, tree or hierarchical all-reduce",
+          "[cli][system][parallel]") {
+  Scratch s("par_allreduce");
+  const std::string spec = mlp(s);
+  // n = 1600 B of gradients in one bucket, p = 8 devices (batch 1 each) on the switch, α = 1 µs
+  // per hop, β = 1e9 B/s; every message crosses two hops (d_i→sw→d_j), senders of one step use
+  // distinct links, so a step of m bytes per message is 2α + m/β.
+  //   ring: 2(p−1) = 14 steps of n/p = 200 B: 14 × 2.2 µs = 30.8 µs; 14 × 8 × 200 B × 2 hops.
+  //   tree (binomial, not pipelined): 2·log2 8 = 6 steps of n: 6 × 3.6 µs = 21.6 µs; reduce
+  //     4 + 2 + 1 senders, then the broadcast's 1 + 2 + 4, each 1600 B × 2 hops.
+  //   hierarchical, inner groups of 2: a reduce-scatter in each pair (one step of n/2 = 800 B,
+  //     2.8 µs), a ring all-reduce of n/2 across the 4 pairs (6 steps of 200 B, 13.2 µs), an
+  //     all-gather in each pair (2.8 µs): 18.8 µs; 8 × 800 × 2 + 6 × 8 × 200 × 2 + 8 × 800 × 2.
+  // Each moves 44 800 link bytes. Without overlap the all-reduce follows the backward, exposed.
+  const struct {
+    const char* allreduce;
+    double seconds;
+  } cases[] = {{"ring", 30.8e-6}, {"tree", 21.6e-6}, {"hierarchical, inner_group: 2", 18.8e-6}};
+  for (const auto& c : cases) {
+    INFO(c.allreduce);
+    const nlohmann::json p =
+        run_parallel(s, config(s, "ar", spec, 8,
+                               std::string("{ data: 8, bucket_mb: 1, overlap: false, allreduce: ") + c.allreduce +
+                                   " }"))["system"]["parallel"];
+    CHECK(p["device_batch"] == 1);
+    CHECK(p["communication_s"].get<double>() == Approx(c.seconds));
+    CHECK(p["exposed_communication_s"].get<double>() == Approx(c.seconds));
+    CHECK(p["link_bytes"] == 44800);
+  }
+}
+
 TEST_CASE("parallel cli: a two-stage pipeline of one micro-batch adds its stages and transfers",
           "[cli][system][parallel]") {
   Scratch s("par_pp");
