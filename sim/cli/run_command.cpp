@@ -20,6 +20,7 @@
 #include "sim/report/html_report.h"
 #include "sim/report/report.h"
 #include "sim/report/timeline_trace.h"
+#include "sim/system/parallel_run.h"
 #include "sim/system/system_run.h"
 
 namespace po = boost::program_options;
@@ -203,6 +204,13 @@ int cmd_validate(int argc, char* argv[]) {
   const std::string name = is_stdio(a.config) ? std::string(kStdinLabel) : a.config;
   if (spec.system) {  // the section, the workload and the placement (docs/system.md)
     const system::SystemSpec sys = system::parse_system(spec);
+    if (!sys.parallel.trivial()) {  // the degrees, the batch split and the tensor split, as a run checks them
+      const system::ParallelStep step = system::prepare_parallel(spec, sys);
+      std::cout << name << ": ok (system of " << sys.devices.size() << " identical devices, data " << sys.parallel.data
+                << " × pipeline " << sys.parallel.pipeline << " × tensor " << sys.parallel.tensor
+                << "; each device's step " << step.graph->name << ": " << step.graph->ops.size() << " ops)\n";
+      return kExitOk;
+    }
     const std::shared_ptr<workload::OpGraph> g = system::load_system_workload(spec, sys);
     const system::Placement placement = system::place(spec, sys, *g);
     size_t used = 0;

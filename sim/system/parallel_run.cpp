@@ -315,34 +315,43 @@ std::string mb(uint64_t bytes) {
 
 }  // namespace
 
-SystemResult run_parallel(const RunSpec& top, const SystemSpec& sys) {
+ParallelStep prepare_parallel(const RunSpec& top, const SystemSpec& sys) {
   const ParallelSpec& ps = sys.parallel;
   const Refusal refuse(top, sys);
   const Degrees d{ps.data, ps.pipeline, ps.tensor, ps.microbatches};
   check_system(sys, d, refuse);
-  const Fabric& fabric = sys.fabric;
 
   // The device's step: batch / (D·M) samples, its transformer blocks split T ways.
-  uint64_t batch = 0;
-  TensorSharding sharding;
+  ParallelStep step;
   auto rewrite = [&](workload::NetSpec& net) {
-    batch = net.batch;
+    step.batch = net.batch;
     const uint64_t parts = uint64_t(d.D) * d.M;
     if (net.batch % parts)
       refuse(d.M > 1 ? "microbatches" : "data",
              "the batch (" + std::to_string(net.batch) +
                  ") must split evenly over data × microbatches = " + std::to_string(parts));
     net.batch /= parts;
-    if (d.T > 1) sharding = shard_transformer_blocks(net, d.T, "system.parallel.tensor");
+    if (d.T > 1) step.sharding = shard_transformer_blocks(net, d.T, "system.parallel.tensor");
   };
   const config::Node* wl = top.root.find("workload");
   if (!wl) throw InputError(top.root.loc, "", "missing required section 'workload' (the step the system runs)");
-  const DeviceSpec& dev = sys.devices.front();
-  const DeviceEstimates est = device_estimates(dev);
-  std::shared_ptr<OpGraph> graph =
-      workload::load_workload(*wl, "workload", top.run.seed, est.cycles, est.energy_pj, rewrite);
-  if (graph->memory.framework != "none")
+  const DeviceEstimates est = device_estimates(sys.devices.front());
+  step.graph = workload::load_workload(*wl, "workload", top.run.seed, est.cycles, est.energy_pj, rewrite);
+  if (step.graph->memory.framework != "none")
     throw InputError(wl->loc, "workload", "a system runs the step on accelerators: framework: none");
+  return step;
+}
+
+SystemResult run_parallel(const RunSpec& top, const SystemSpec& sys) {
+  const ParallelSpec& ps = sys.parallel;
+  const Refusal refuse(top, sys);
+  const Degrees d{ps.data, ps.pipeline, ps.tensor, ps.microbatches};
+  const Fabric& fabric = sys.fabric;
+  const ParallelStep prepared = prepare_parallel(top, sys);
+  const std::shared_ptr<OpGraph>& graph = prepared.graph;
+  const uint64_t batch = prepared.batch;
+  const TensorSharding& sharding = prepared.sharding;
+  const DeviceSpec& dev = sys.devices.front();
   const OpGraph& g = *graph;
   RunSpec one = device_run_spec(top, dev, graph);
   const DeviceReport dr = simulate_device(one, dev.name);

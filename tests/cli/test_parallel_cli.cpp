@@ -284,3 +284,24 @@ TEST_CASE("parallel cli: the 1,024-device GPT-2 example", "[cli][system][paralle
   CHECK_THAT(r.out, Catch::Contains("parallel: data 1024 × pipeline 1 × tensor 1; compute "));
   CHECK(std::count(r.out.begin(), r.out.end(), '\n') < 12);
 }
+
+TEST_CASE("parallel cli: bpsim validate makes a parallel run's checks", "[cli][system][parallel]") {
+  // validate builds each device's step as a run does (batch / data, the tensor split) and stops
+  // before simulating: a batch of 8 over 4 replicas is 2 samples each; over 3 it is refused,
+  // as `bpsim run` refuses it.
+  Scratch s("par_validate");
+  const std::string spec = mlp(s);
+  const CliResult ok = run_bpsim("validate " + config(s, "v", spec, 4, "{ data: 4 }"));
+  INFO(ok.err);
+  REQUIRE(ok.code == 0);
+  CHECK_THAT(ok.out, Catch::Contains("ok (system of 4 identical devices, data 4 × pipeline 1 × tensor 1; each device's "
+                                     "step tiny: "));
+  const std::string bad = config(s, "b", spec, 3, "{ data: 3 }");
+  const CliResult v = run_bpsim("validate " + bad);
+  CHECK(v.code == 2);
+  CHECK_THAT(v.err,
+             Catch::Contains("system.parallel.data: the batch (8) must split evenly over data × microbatches = 3"));
+  const CliResult r = run_bpsim("run " + bad + " --out " + (s / "out"));
+  CHECK(r.code == 2);
+  CHECK(r.err == v.err);
+}
