@@ -9,16 +9,9 @@
 #include <new>
 
 #include "sim/cli/commands.h"
+#include "sim/core/sanitizer.h"
 
-#if defined(__SANITIZE_ADDRESS__)
-#define BPSIM_SANITIZED 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define BPSIM_SANITIZED 1
-#endif
-#endif
-
-#ifndef BPSIM_SANITIZED
+#ifndef BPSIM_ASAN
 // SystemC's temporary heap in huge pages (README, Sweeps: start-up). libsystemc's static
 // initialiser allocates `sc_core::sc_temp_heap` in every process, simulating or not: 3 MiB
 // by `new char[]`, then cleared with memset (sysc/utils/sc_temporary.h). Those are 768 fresh
@@ -96,7 +89,7 @@ int sc_main(int argc, char* argv[]) { return bpsim::cli::main(argc, argv); }
 
 // SystemC prints its banner before sc_main runs; silence it first (a user's setting wins).
 int main(int argc, char* argv[]) {
-#ifndef BPSIM_SANITIZED
+#ifndef BPSIM_ASAN
   g_main_started = true;
 #endif
   setenv("SYSTEMC_DISABLE_COPYRIGHT_MESSAGE", "1", 0);

@@ -12,6 +12,7 @@
 #include "sim/core/binder.h"
 #include "sim/core/limits.h"
 #include "sim/core/progress.h"
+#include "sim/core/sanitizer.h"
 #include "sim/core/stats.h"
 #include "sim/core/units.h"
 #include "sim/memory/dram_system.h"
@@ -212,6 +213,7 @@ nlohmann::json Simulation::run(OpSpill* spill, ProgressLine* progress) {
   sc_core::sc_report_handler::set_actions("/OSCI/SystemC", sc_core::SC_INFO, sc_core::SC_DO_NOTHING);
   const auto started = std::chrono::steady_clock::now();
   sc_core::sc_start();
+  sanitizer_rebind_thread_stack();  // SystemC leaves this thread registered with a coroutine's stack
   m_simulate_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   if (progress) progress->clear();
   waveform::close();

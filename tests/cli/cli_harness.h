@@ -3,6 +3,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include "sim/core/build_info.h"
+#include "sim/core/sanitizer.h"
 
 #include <algorithm>
 #include <cstdlib>
@@ -58,18 +59,10 @@ inline CliResult run_bpsim(const std::string& args, const std::string& prefix = 
   return r;
 }
 
-#if defined(__SANITIZE_ADDRESS__)
-#define BPSIM_TEST_ASAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define BPSIM_TEST_ASAN 1
-#endif
-#endif
-
 /// Wall-time bounds in these tests guard against hangs; they are not speed targets (those
 /// are benchmarks). A sanitized build checks every access and runs several times slower, so
 /// its bounds are scaled by this factor.
-#ifdef BPSIM_TEST_ASAN
+#ifdef BPSIM_ASAN
 inline constexpr int kHangBoundScale = 5;
 #else
 inline constexpr int kHangBoundScale = 1;
@@ -82,7 +75,7 @@ inline constexpr int kHangBoundScale = 1;
 /// `ulimit -v`.
 inline std::string resource_bounds(int seconds = 20, int mib = 2048) {
   const std::string timeout = "timeout " + std::to_string(seconds * kHangBoundScale);
-#ifdef BPSIM_TEST_ASAN
+#ifdef BPSIM_ASAN
   return "ASAN_OPTIONS=\"${ASAN_OPTIONS:-}:hard_rss_limit_mb=" + std::to_string(mib) + "\" " + timeout;
 #else
   return "ulimit -v " + std::to_string(mib * 1024) + "; " + timeout;
