@@ -116,7 +116,7 @@ int run_system_config(const RunSpec& spec, const fs::path& dir, bool force, bool
   system::write_system_outputs(dir.string(), system::system_report_json(spec, sys, r), r);
   if (!quiet) {
     system::print_system_summary(std::cout, sys, r);
-    for (const std::string& w : system::placement_warnings(sys)) std::cerr << "warning: " << w << "\n";
+    for (const std::string& w : r.warnings) std::cerr << "warning: " << w << "\n";
   }
   std::cout << "report: " << (dir / "report.json").string() << "\n";
   return kExitOk;

@@ -5,8 +5,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
+#include <cstdint>
 #include <cstdio>
 #include <cstring>
 #include <exception>
@@ -43,6 +45,31 @@ const char* const kTotals[] = {"cycles",
                                "dram_write_bytes",
                                "onchip_read_bytes",
                                "onchip_write_bytes"};
+
+/// A system's step in a result row (docs/system.md, Sweeps): the columns that mean the same
+/// for a system as for one device, the step's seconds and energy (links included), the DRAM
+/// bytes of all its devices and the fullest device's peak; cycles (the devices' clocks differ)
+/// and MACs (a parallel run simulates one device for all) stay empty. What only a system has
+/// goes under "system" in results.jsonl.
+void system_row(const json& sys, json& row) {
+  uint64_t read = 0, written = 0, peak = 0, link_bytes = 0;
+  for (const json& d : sys["devices"]) {
+    read += d["dram_read_bytes"].get<uint64_t>();
+    written += d["dram_write_bytes"].get<uint64_t>();
+    peak = std::max(peak, d["peak_memory_bytes"].get<uint64_t>());
+  }
+  for (const json& l : sys["links"]) link_bytes += l["bytes"].get<uint64_t>();
+  row["totals"] = {{"seconds", sys["step_s"]},
+                   {"energy_pj", sys["energy_pj"]},
+                   {"dram_read_bytes", read},
+                   {"dram_write_bytes", written}};
+  row["memory"] = {{"peak_bytes", peak}};
+  row["system"] = {{"devices", sys["devices"].size()},
+                   {"placement", sys["placement"]},
+                   {"link_bytes", link_bytes},
+                   {"link_energy_pj", sys["link_energy_pj"]}};
+  if (sys.contains("parallel")) row["system"]["communication_share"] = sys["parallel"]["communication_share"];
+}
 
 double now_s() { return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count(); }
 
@@ -189,15 +216,11 @@ json point_row(const Point& p, const RunnerOptions& opt, int code) {
   if (code == 0) {
     std::ifstream in(dir / "report.json");
     json report = json::parse(in);
-    if (report.contains("system")) {  // a system's report has no one-device totals to tabulate
-      row["status"] = "error";
-      row["error"] =
-          "a config with a system: section: sweeps do not tabulate systems yet (docs/system.md); "
-          "its report is " +
-          (dir / "report.json").string();
+    row["status"] = "ok";
+    if (report.contains("system")) {
+      system_row(report["system"], row);
       return row;
     }
-    row["status"] = "ok";
     row["totals"] = report["totals"];
     row["memory"] = report["memory"];
     // MACs of the recompute phase (policies that trade memory for work); 0 when none.

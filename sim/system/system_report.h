@@ -75,6 +75,8 @@ struct SystemResult {
   std::vector<std::pair<std::string, nlohmann::json>> device_reports;
   /// Figures of a part's own (e.g. `parallel`: data/pipeline/tensor), written as they are.
   nlohmann::json extra = nlohmann::json::object();
+  /// The console's warnings about the run (e.g. a device the scheduler could not price).
+  std::vector<std::string> warnings;
   /// Σ devices' energy + Σ links' energy.
   double energy_pj() const;
   uint64_t transfer_bytes() const;

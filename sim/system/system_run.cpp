@@ -30,21 +30,26 @@ uint32_t device_by_layer(const std::string& layer, const std::vector<std::pair<s
 
 }  // namespace
 
-bool schedulable(const DeviceSpec& dev) { return device_estimates(dev).cycles && dev.accelerator->has("clock_ghz"); }
+namespace {
 
-std::vector<std::string> placement_warnings(const SystemSpec& sys) {
-  std::vector<std::string> out;
-  if (sys.placement != PlacementMode::automatic && sys.placement != PlacementMode::split) return out;
-  for (const DeviceSpec& d : sys.devices)
-    if (!schedulable(d))
-      out.push_back("placement " + std::string(config::enum_name(kPlacementModeNames, sys.placement)) + ": device '" +
-                    d.name + "' (" + d.kind->kind +
-                    ") gives no op-cost estimate, so the scheduler put no op on it (place ops there with "
-                    "placement.mode: manual and a layer's device key)");
-  return out;
+/// Each op's seconds on `dev` as its own model runs the whole step `g` alone (for a kind that
+/// gives no op-cost estimate), or the model's refusal.
+std::vector<double> profiled_cost_s(const RunSpec& top, const DeviceSpec& dev, const workload::OpGraph& g) {
+  RunSpec one = device_run_spec(top, dev, std::make_shared<workload::OpGraph>(g));
+  const DeviceReport rep = simulate_device(one, dev.name);
+  std::unordered_map<std::string, uint32_t> by_name;
+  for (const workload::Op& o : g.ops) by_name.emplace(o.name, o.id);
+  std::vector<double> cost(g.ops.size(), -1.0);
+  const double hz = rep.clock_ghz * 1e9;
+  for (const nlohmann::json& e : rep.report.at("ops"))
+    cost[by_name.at(e.at("name").get<std::string>())] = double(e.at("cycles").get<uint64_t>()) / hz;
+  return cost;
 }
 
-ScheduleProblem schedule_problem(const SystemSpec& sys, const workload::OpGraph& g) {
+}  // namespace
+
+ScheduleProblem schedule_problem(const RunSpec& top, const SystemSpec& sys, const workload::OpGraph& g,
+                                 std::vector<std::string>* warnings) {
   ScheduleProblem p;
   p.graph = &g;
   p.fabric = sys.fabric;
@@ -55,23 +60,46 @@ ScheduleProblem schedule_problem(const SystemSpec& sys, const workload::OpGraph&
     p.memory_owner.push_back(d.memory_owner);
     p.budget_bytes.push_back(d.memory_budget_bytes);
   }
+  // Identical devices (count: N) are priced once: the same sections give the same costs.
+  std::map<std::string, std::vector<double>> profiled;
   for (const DeviceSpec& d : sys.devices) {
-    if (!schedulable(d)) continue;  // not a candidate anywhere
     const DeviceEstimates est = device_estimates(d);
-    const double hz = d.accelerator->f("clock_ghz") * 1e9;
-    for (const workload::Op& op : g.ops) {
+    if (est.cycles && d.accelerator->has("clock_ghz")) {
+      const double hz = d.accelerator->f("clock_ghz") * 1e9;
+      for (const workload::Op& op : g.ops) {
+        try {
+          const double c = est.cycles(g, op);
+          if (c >= 0) p.cost_s[op.id][d.index] = c / hz;
+        } catch (const InputError&) {
+          // the device refuses the op: not a candidate for it
+        }
+      }
+      continue;
+    }
+    const std::string key = d.kind->kind + "\n" + d.sections.to_yaml();
+    auto it = profiled.find(key);
+    if (it == profiled.end()) {
       try {
-        const double c = est.cycles(g, op);
-        if (c >= 0) p.cost_s[op.id][d.index] = c / hz;
-      } catch (const InputError&) {
-        // the device refuses the op: not a candidate for it
+        it = profiled.emplace(key, profiled_cost_s(top, d, g)).first;
+      } catch (const InputError& e) {
+        // Its model refuses the step: the scheduler cannot price its ops, and puts none there.
+        if (warnings)
+          warnings->push_back("placement " + std::string(config::enum_name(kPlacementModeNames, sys.placement)) +
+                              ": device '" + d.name + "' (" + d.kind->kind +
+                              ") cannot be priced: its model refuses the whole step (" + e.what() +
+                              "), so the scheduler put no op on it (place ops there with placement.mode: manual "
+                              "and a layer's device key)");
+        profiled.emplace(key, std::vector<double>(g.ops.size(), -1.0));
+        continue;
       }
     }
+    for (const workload::Op& op : g.ops) p.cost_s[op.id][d.index] = it->second[op.id];
   }
   return p;
 }
 
-Placement place(const RunSpec& top, const SystemSpec& sys, const workload::OpGraph& g) {
+Placement place(const RunSpec& top, const SystemSpec& sys, const workload::OpGraph& g,
+                std::vector<std::string>* warnings) {
   const uint32_t nd = uint32_t(sys.devices.size());
   switch (sys.placement) {
     case PlacementMode::single: return placement_of(g, std::vector<uint32_t>(g.ops.size(), sys.default_device), nd);
@@ -89,8 +117,8 @@ Placement place(const RunSpec& top, const SystemSpec& sys, const workload::OpGra
       for (const workload::Op& o : g.ops) device_of.push_back(device_by_layer(o.layer, named, sys.default_device));
       return placement_of(g, std::move(device_of), nd);
     }
-    case PlacementMode::automatic: return schedule_joint(schedule_problem(sys, g));
-    case PlacementMode::split: return schedule_split(schedule_problem(sys, g));
+    case PlacementMode::automatic: return schedule_joint(schedule_problem(top, sys, g, warnings));
+    case PlacementMode::split: return schedule_split(schedule_problem(top, sys, g, warnings));
   }
   throw std::logic_error("place: unknown placement mode");
 }
@@ -196,9 +224,12 @@ SystemResult run_system(const RunSpec& top, const SystemSpec& sys, const std::fu
     return run_parallel(top, sys);
   }
   const std::shared_ptr<workload::OpGraph> g = load_system_workload(top, sys);
-  const Placement pl = place(top, sys, *g);
+  std::vector<std::string> warnings;
+  const Placement pl = place(top, sys, *g, &warnings);
   if (before_simulating) before_simulating();
-  return simulate_placement(top, sys, *g, pl);
+  SystemResult r = simulate_placement(top, sys, *g, pl);
+  r.warnings = std::move(warnings);
+  return r;
 }
 
 }  // namespace bpsim::system

@@ -17,19 +17,19 @@ namespace bpsim::system {
 
 /// Where each op of `g` goes under `sys.placement` (manual: the spec's `device:` keys, read
 /// from the top-level workload section; single: every op on placement.default; auto, split:
-/// the list scheduler with each device's own estimates). Throws InputError.
-Placement place(const RunSpec& top, const SystemSpec& sys, const workload::OpGraph& g);
-/// Whether the list scheduler (placement auto, split) can put an op on `dev`: its kind gives a
-/// cycle estimate (AcceleratorKind::op_cost) and it has a clock_ghz to turn cycles into time.
-bool schedulable(const DeviceSpec& dev);
-/// The console's warnings about a placement: under auto and split, each device the scheduler
-/// cannot consider (not schedulable), which therefore runs only ops no device could take.
-std::vector<std::string> placement_warnings(const SystemSpec& sys);
+/// the list scheduler with each device's own costs, schedule_problem). Throws InputError.
+/// `warnings`, when given, receives the scheduler's (a device it could not price).
+Placement place(const RunSpec& top, const SystemSpec& sys, const workload::OpGraph& g,
+                std::vector<std::string>* warnings = nullptr);
 
-/// The scheduler's problem for `g` on `sys`: each op's estimated seconds on each device
-/// (AcceleratorKind::op_cost at the device's clock_ghz; −1 where the kind has no estimate or
-/// no clock_ghz parameter, or refuses the op), memory owners and budgets, the fabric.
-ScheduleProblem schedule_problem(const SystemSpec& sys, const workload::OpGraph& g);
+/// The scheduler's problem for `g` on `sys`: each op's seconds on each device, memory owners
+/// and budgets, the fabric. An op's seconds on a device are its kind's estimate
+/// (AcceleratorKind::op_cost) at the device's clock_ghz where the kind gives one (−1 where it
+/// refuses the op); otherwise (the PIM array, the mesh) the op's cycles when the device's own
+/// model runs the whole step alone (simulate_device; once per distinct device), and −1 on
+/// every op when that model refuses the step, which adds a line to `warnings`.
+ScheduleProblem schedule_problem(const RunSpec& top, const SystemSpec& sys, const workload::OpGraph& g,
+                                 std::vector<std::string>* warnings = nullptr);
 
 /// Simulates `placement` of `g`: each device's ops on its model (simulate_device), then the
 /// timeline. The result's `placement` is the mode's name.
