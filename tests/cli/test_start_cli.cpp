@@ -72,7 +72,7 @@ uint64_t largest_anonymous_rss(pid_t pid, uint64_t min_bytes) {
 }  // namespace
 
 TEST_CASE("start: SystemC's 3 MiB temporary heap is never written, so none of it is resident", "[cli][start]") {
-#ifdef BPSIM_TEST_ASAN
+#ifdef BPSIM_ASAN
   return;  // the sanitized build keeps the default allocation functions (ASan's own)
 #endif
   // `bpsim validate -` waits on standard input (a pipe this test holds) once main has run,
@@ -116,7 +116,7 @@ TEST_CASE("start: SystemC's 3 MiB temporary heap is never written, so none of it
 
 TEST_CASE("start: SystemC's 3 MiB temporary heap costs bpsim --version fewer than its 768 small-page faults",
           "[cli][start]") {
-#ifdef BPSIM_TEST_ASAN
+#ifdef BPSIM_ASAN
   return;  // the sanitized build keeps the default allocation functions (ASan's own)
 #endif
   std::string modes;
