@@ -20,6 +20,7 @@
 #include "sim/report/html_report.h"
 #include "sim/report/report.h"
 #include "sim/report/timeline_trace.h"
+#include "sim/system/device_run.h"
 #include "sim/system/parallel_run.h"
 #include "sim/system/system_run.h"
 
@@ -206,13 +207,18 @@ int cmd_validate(int argc, char* argv[]) {
     const system::SystemSpec sys = system::parse_system(spec);
     if (!sys.parallel.trivial()) {  // the degrees, the batch split and the tensor split, as a run checks them
       const system::ParallelStep step = system::prepare_parallel(spec, sys);
+      RunSpec one = system::device_run_spec(spec, sys.devices.front(), step.graph);
+      system::check_device(one, sys.devices.front().name);  // the device's model checks, on its step
       std::cout << name << ": ok (system of " << sys.devices.size() << " identical devices, data " << sys.parallel.data
                 << " × pipeline " << sys.parallel.pipeline << " × tensor " << sys.parallel.tensor
                 << "; each device's step " << step.graph->name << ": " << step.graph->ops.size() << " ops)\n";
       return kExitOk;
     }
     const std::shared_ptr<workload::OpGraph> g = system::load_system_workload(spec, sys);
-    const system::Placement placement = system::place(spec, sys, *g);
+    std::vector<std::string> warnings;
+    const system::Placement placement = system::place(spec, sys, *g, &warnings);
+    system::check_placement(spec, sys, *g, placement);  // each device's model checks, on its ops
+    for (const std::string& w : warnings) std::cerr << "warning: " << w << "\n";
     size_t used = 0;
     for (const auto& ops : placement.order) used += !ops.empty();
     std::cout << name << ": ok (system of " << sys.devices.size() << " devices, " << used << " with ops; workload "

@@ -28,12 +28,14 @@ void write_all(int fd, const std::string& s) {
   }
 }
 
-/// The child's answer: one tag byte ('R' report, 'I' input error, 'E' other error), then text.
-[[noreturn]] void child(RunSpec& spec, int fd) {
+/// The child's answer: one tag byte ('R' report, 'I' input error, 'E' other error), then text
+/// (with `check_only`, the model is built, not run, and the report is an empty object).
+[[noreturn]] void child(RunSpec& spec, int fd, bool check_only) {
   std::string out;
   try {
     spec.run.report_ops = ReportOps::all;
-    out = "R" + Simulation(spec).run().dump();
+    Simulation sim(spec);
+    out = "R" + (check_only ? std::string("{}") : sim.run().dump());
   } catch (const InputError& e) {
     out = std::string("I") + e.what();
   } catch (const std::exception& e) {
@@ -47,9 +49,8 @@ void write_all(int fd, const std::string& s) {
   ::_exit(0);  // not the parent's exit handlers (SystemC's)
 }
 
-}  // namespace
-
-DeviceReport simulate_device(RunSpec& spec, const std::string& device) {
+/// simulate_device and check_device: the child's answer, as a report or the child's error.
+nlohmann::json in_child(RunSpec& spec, const std::string& device, bool check_only) {
   if (!spec.kind || spec.system || spec.stream) throw std::logic_error("simulate_device: a one-device spec expected");
   int fds[2];
   if (::pipe2(fds, O_CLOEXEC) != 0) throw std::runtime_error("simulate_device: pipe failed");
@@ -64,7 +65,7 @@ DeviceReport simulate_device(RunSpec& spec, const std::string& device) {
   }
   if (pid == 0) {
     ::close(fds[0]);
-    child(spec, fds[1]);
+    child(spec, fds[1], check_only);
   }
   ::close(fds[1]);
   std::string in;
@@ -85,11 +86,19 @@ DeviceReport simulate_device(RunSpec& spec, const std::string& device) {
   const std::string text = in.substr(1);
   if (in[0] == 'I') throw InputError("device '" + device + "': " + text);
   if (in[0] != 'R') throw std::runtime_error("device '" + device + "': " + text);
+  return nlohmann::json::parse(text);
+}
+
+}  // namespace
+
+DeviceReport simulate_device(RunSpec& spec, const std::string& device) {
   DeviceReport r;
-  r.report = nlohmann::json::parse(text);
+  r.report = in_child(spec, device, false);
   r.clock_ghz = r.report.at("clock_ghz").get<double>();
   return r;
 }
+
+void check_device(RunSpec& spec, const std::string& device) { in_child(spec, device, true); }
 
 workload::OpGraph subgraph(const workload::OpGraph& g, const std::vector<uint32_t>& ops) {
   workload::OpGraph s;

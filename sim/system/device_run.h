@@ -28,6 +28,11 @@ struct DeviceReport {
 /// other failure as std::runtime_error. The parent's SystemC is never elaborated.
 DeviceReport simulate_device(RunSpec& spec, const std::string& device);
 
+/// The checks a run of `spec` makes before it simulates (its model built for the ops, as
+/// `Simulation`'s constructor builds it: an op the model refuses, a step too large for an RTL
+/// backend), in a forked child; throws as simulate_device does. For `bpsim validate`.
+void check_device(RunSpec& spec, const std::string& device);
+
 /// The ops `ops` of `g` (ids into g.ops, in execution order) as a graph of their own: ops
 /// renumbered 0…n−1 in the given order, deps kept only between ops of the set (a dependency on
 /// an op elsewhere is the system's to honour, through a transfer), every tensor kept with its

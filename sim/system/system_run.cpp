@@ -123,6 +123,15 @@ Placement place(const RunSpec& top, const SystemSpec& sys, const workload::OpGra
   throw std::logic_error("place: unknown placement mode");
 }
 
+void check_placement(const RunSpec& top, const SystemSpec& sys, const workload::OpGraph& g, const Placement& pl) {
+  for (const DeviceSpec& dev : sys.devices) {
+    const std::vector<uint32_t>& ops = pl.order.at(dev.index);
+    if (ops.empty()) continue;
+    RunSpec one = device_run_spec(top, dev, std::make_shared<workload::OpGraph>(subgraph(g, ops)));
+    check_device(one, dev.name);
+  }
+}
+
 SystemResult simulate_placement(const RunSpec& top, const SystemSpec& sys, const workload::OpGraph& g,
                                 const Placement& pl) {
   SystemResult r;

@@ -173,6 +173,26 @@ TEST_CASE("system cli: bpsim validate accepts a system config; compare refuses o
   CHECK_THAT(c.err, Catch::Contains("compare does not run configs with a system: section"));
 }
 
+TEST_CASE("system cli: bpsim validate makes each device's model checks on the ops placed there", "[cli][system]") {
+  // The heterogeneous example with its PIM device on the RTL backend: the binary layers
+  // placed there have no charge-domain accumulate (a bit-serial readout), which the PIM model
+  // refuses when it is built for them. validate builds each device's model for its ops, as a
+  // run does before simulating, and refuses with the run's own message.
+  Scratch s("system_validate_models");
+  const std::string cfg = std::string(BPSIM_SOURCE_DIR) + "/configs/examples/hetero_binary_cnn.yaml";
+  const std::string rtl = " --set system.devices.pim.accelerator.backend=rtl";
+  const CliResult v = run_bpsim("validate " + cfg + rtl);
+  CHECK(v.code == 2);
+  CHECK_THAT(v.err, Catch::Contains("device 'pim': accelerator.backend: rtl"));
+  const CliResult r = run_bpsim("run " + cfg + rtl + " --out " + s / "out");
+  CHECK(r.code == 2);
+  CHECK(r.err == v.err);
+  const CliResult ok = run_bpsim("validate " + cfg);
+  INFO(ok.err);
+  CHECK(ok.code == 0);
+  CHECK_THAT(ok.out, Catch::Contains("ok (system of 2 devices, 2 with ops;"));
+}
+
 TEST_CASE("system cli: a sweep tabulates a system's step, its DRAM bytes and its links", "[cli][system][sweep]") {
   Scratch s("system_sweep");
   s.file("two.yaml", two_device_config());
