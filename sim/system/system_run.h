@@ -33,8 +33,7 @@ ScheduleProblem schedule_problem(const RunSpec& top, const SystemSpec& sys, cons
 
 /// The checks simulate_placement's device runs make before they simulate (check_device on
 /// each device's ops): `bpsim validate` of a system config. Throws InputError.
-void check_placement(const RunSpec& top, const SystemSpec& sys, const workload::OpGraph& g,
-                     const Placement& placement);
+void check_placement(const RunSpec& top, const SystemSpec& sys, const workload::OpGraph& g, const Placement& placement);
 
 /// Simulates `placement` of `g`: each device's ops on its model (simulate_device), then the
 /// timeline. The result's `placement` is the mode's name.
