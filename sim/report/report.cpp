@@ -471,7 +471,8 @@ std::string summary_table(const json& r) {
   s += fmt::format("memory policy {}: saved after forward {}, peak {}\n", m["policy"].get<std::string>(),
                    units::bytes(double(m["saved_after_forward_bytes"].get<uint64_t>())),
                    units::bytes(double(m["peak_bytes"].get<uint64_t>())));
-  if (m.contains("figures")) s += figure_lines("  policy figures", m["figures"], "memory.figures");
+  // memory.figures: the memory policy's and the training techniques' own figures (one map).
+  if (m.contains("figures")) s += figure_lines("  policy and technique figures", m["figures"], "memory.figures");
   const json& t = r["totals"];
   const uint64_t macs = t["macs"].get<uint64_t>(), gated = t["macs_gated"].get<uint64_t>(),
                  skipped = t["macs_skipped"].get<uint64_t>();

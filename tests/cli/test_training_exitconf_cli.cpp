@@ -185,7 +185,8 @@ TEST_CASE("distill: teacher forward, soft-target loss and clustered student weig
                                      "  - { kind: linear, name: t2, out_features: 4 }\n");
   const std::string spec =
       small_spec(s, "training:\n  distill: { teacher: teacher.yaml, temperature: 2, clusters: 16 }\n");
-  const auto rep = run_ok(s, config(s, "systolic_32x32_int8.yaml", "{spec: " + spec + "}"), "o");
+  const std::string cfg = config(s, "systolic_32x32_int8.yaml", "{spec: " + spec + "}");
+  const auto rep = run_ok(s, cfg, "o");
   // The teacher runs at the student's batch, 8: 8·1280 MACs, forward only.
   CHECK(figure(rep, "distill_teacher_macs") == 8 * 1280);
   CHECK(op_of(rep, "teacher.t1.fwd")["macs"] == 8 * 16 * 64);
@@ -212,6 +213,12 @@ TEST_CASE("distill: teacher forward, soft-target loss and clustered student weig
   CHECK(op_of(graph, "fc2.weight.cluster_grad")["flops"] == 1024);
   // The student's GEMMs are unchanged.
   CHECK(op_of(rep, "fc2.fwd")["macs"] == 8 * 1024);
+  // The console names these figures as the policy's and the techniques' (memory.figures holds
+  // both), not as the memory policy's alone: this step's policy is none.
+  const CliResult c = run_bpsim("run " + cfg + " --out " + s / "console");
+  REQUIRE(c.code == 0);
+  CHECK_THAT(c.out, Catch::Contains("  policy and technique figures: ") && Catch::Contains("distill index bits 4"));
+  CHECK_THAT(c.out, !Catch::Contains("  policy figures"));
 }
 
 TEST_CASE("distill: what it cannot take is refused with the key", "[cli][training][distill]") {
