@@ -380,6 +380,20 @@ Mapping map_graph(const workload::OpGraph& g, const MeshSpec& spec, const config
     throw fail(where, "mode",
                "training.precision: the mesh holds and sends every element in the graph's dtype and prices every MAC "
                "alike, so neuron groups in a wider dtype are not modelled on it");
+  // Mixed precision (a spec's autocast: casts, GEMMs in bf16/fp16 over fp32 parameters): the
+  // clusters hold and send every element in the graph's dtype at one MAC price, so an op in a
+  // narrower or wider float dtype would be priced as if in the graph's.
+  auto is_float = [](workload::DType d) {
+    return d == workload::DType::fp32 || d == workload::DType::bf16 || d == workload::DType::fp16;
+  };
+  for (const workload::Op& op : g.ops)
+    if (is_float(op.dtype) && is_float(g.dtype) && op.dtype != g.dtype)
+      throw InputError(
+          "workload: op '" + op.name + "' runs in " + workload::to_string(op.dtype) + ", the step in " +
+          workload::to_string(g.dtype) +
+          " (a spec's autocast, or a trace's own dtypes): the mesh holds and sends every element in the "
+          "step's dtype and prices every MAC alike, so a mixed-precision step is not modelled on it (write "
+          "autocast: none, or run the step on the systolic array)");
   const auto bits = fig.find("enkf_weight_bits");
   if (bits != fig.end() && unsigned(bits->second) != workload::dtype_bits(g.dtype))
     throw fail(where, "mode",

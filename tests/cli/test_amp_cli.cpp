@@ -434,6 +434,32 @@ TEST_CASE("breakdown: the workspaces line is what a fresh PyTorch process keeps"
   CHECK(cases == 6);
 }
 
+TEST_CASE("amp: the mesh refuses an autocast step; the systolic array runs it", "[cli][amp][mesh]") {
+  // The mesh's clusters hold and send every element in the step's dtype at one MAC price, so
+  // autocast's bf16 casts and GEMMs over fp32 parameters would be priced as fp32: refused with
+  // the op and the reason (exit 2), where it once ran and reported fp32 figures.
+  Scratch s("amp_mesh");
+  const std::string spec = mlp(s, "dtype: fp32\nautocast: bf16\n");
+  const std::string mesh = s.file("mesh.yaml", preset_includes("mesh_8x8.yaml") + "workload: { spec: " + spec + " }\n");
+  const CliResult r = run_bpsim("run " + mesh + " --out " + s / "mesh");
+  CHECK(r.code == 2);
+  CHECK_THAT(r.err, Contains("workload: op 'linear1.in.bf16' runs in bf16, the step in fp32 (a spec's autocast") &&
+                        Contains("a mixed-precision step is not modelled on it"));
+  CHECK_FALSE(std::ifstream(s / "mesh/report.json").good());
+  // The same spec without autocast runs on the mesh; with it, on the systolic array.
+  const std::string plain = mlp(s, "dtype: fp32\n", "plain.yaml");
+  const std::string mesh_plain =
+      s.file("mesh_plain.yaml", preset_includes("mesh_8x8.yaml") + "workload: { spec: " + plain + " }\n");
+  const CliResult p = run_bpsim("run " + mesh_plain + " --quiet --out " + s / "mesh_plain");
+  INFO(p.err);
+  CHECK(p.code == 0);
+  const std::string array =
+      s.file("array.yaml", preset_includes("systolic_32x32_bf16.yaml") + "workload: { spec: " + spec + " }\n");
+  const CliResult a = run_bpsim("run " + array + " --quiet --out " + s / "array");
+  INFO(a.err);
+  CHECK(a.code == 0);
+}
+
 TEST_CASE("amp: bpsim list shows the spec's mixed-precision and optimizer keys", "[cli][amp]") {
   CliResult l = run_bpsim("list");
   REQUIRE(l.code == 0);
