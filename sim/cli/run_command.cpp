@@ -215,10 +215,10 @@ int cmd_validate(int argc, char* argv[]) {
       return kExitOk;
     }
     const std::shared_ptr<workload::OpGraph> g = system::load_system_workload(spec, sys);
-    std::vector<std::string> warnings;
-    const system::Placement placement = system::place(spec, sys, *g, &warnings);
+    system::PlaceNotes notes;
+    const system::Placement placement = system::place(spec, sys, *g, &notes);
     system::check_placement(spec, sys, *g, placement);  // each device's model checks, on its ops
-    for (const std::string& w : warnings) std::cerr << "warning: " << w << "\n";
+    for (const std::string& w : notes.warnings) std::cerr << "warning: " << w << "\n";
     size_t used = 0;
     for (const auto& ops : placement.order) used += !ops.empty();
     std::cout << name << ": ok (system of " << sys.devices.size() << " devices, " << used << " with ops; workload "

@@ -449,7 +449,7 @@ SystemResult run_parallel(const RunSpec& top, const SystemSpec& sys) {
       res.devices.push_back({device_name(i), dev_kind, g.ops.size(), compute, energy,
                              dr.report.at("totals").at("dram_read_bytes").get<uint64_t>(),
                              dr.report.at("totals").at("dram_write_bytes").get<uint64_t>(), c.device_peak_bytes,
-                             device_name(i)});
+                             device_name(i), ""});
     par["device_peak_bytes"] = c.device_peak_bytes;
     // Device 0's ops and the chain that ended last.
     const std::string d0 = device_name(0);
@@ -617,7 +617,7 @@ SystemResult run_parallel(const RunSpec& top, const SystemSpec& sys) {
       const uint32_t s = i / (d.D * d.T);
       res.devices.push_back({device_name(i), dev_kind, uint64_t(stage_ops[s].size()), stage_compute[s],
                              stage_energy[s] + c.leakage_pj_per_s * (step - stage_compute[s]), stage_rd[s], stage_wr[s],
-                             stage_peak[s], device_name(i)});
+                             stage_peak[s], device_name(i), ""});
     }
     tp_allreduces *= d.M;
     // Stage devices of replica 0, shard 0: their ops, transfers and the chain that ended last.

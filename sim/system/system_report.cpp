@@ -61,7 +61,7 @@ ojson system_report_json(const RunSpec& top, const SystemSpec& sys, const System
                  {"latency_s", f.link.latency_s},
                  {"energy_pj_per_byte", f.link.energy_pj_per_byte}};
   ojson devices = ojson::array();
-  for (const DeviceFigures& d : r.devices)
+  for (const DeviceFigures& d : r.devices) {
     devices.push_back({{"name", d.name},
                        {"kind", d.kind},
                        {"memory_of", d.memory_of},
@@ -72,6 +72,8 @@ ojson system_report_json(const RunSpec& top, const SystemSpec& sys, const System
                        {"dram_read_bytes", d.dram_read_bytes},
                        {"dram_write_bytes", d.dram_write_bytes},
                        {"peak_memory_bytes", d.peak_memory_bytes}});
+    if (!d.priced_by.empty()) devices.back()["priced_by"] = d.priced_by;
+  }
   s["devices"] = std::move(devices);
   ojson links = ojson::array();
   for (const LinkFigures& l : r.links)

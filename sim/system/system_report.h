@@ -24,6 +24,7 @@ struct DeviceFigures {
   uint64_t dram_read_bytes = 0, dram_write_bytes = 0;
   uint64_t peak_memory_bytes = 0;  ///< its tensors' peak (liveness over its ops, inputs that arrived included)
   std::string memory_of;           ///< the device whose DRAM it uses (its own name when its own)
+  std::string priced_by;           ///< auto, split: how the scheduler priced its ops (PlaceNotes); else empty
 };
 
 /// One directed link's traffic.

@@ -49,7 +49,7 @@ std::vector<double> profiled_cost_s(const RunSpec& top, const DeviceSpec& dev, c
 }  // namespace
 
 ScheduleProblem schedule_problem(const RunSpec& top, const SystemSpec& sys, const workload::OpGraph& g,
-                                 std::vector<std::string>* warnings) {
+                                 PlaceNotes* notes) {
   ScheduleProblem p;
   p.graph = &g;
   p.fabric = sys.fabric;
@@ -62,9 +62,11 @@ ScheduleProblem schedule_problem(const RunSpec& top, const SystemSpec& sys, cons
   }
   // Identical devices (count: N) are priced once: the same sections give the same costs.
   std::map<std::string, std::vector<double>> profiled;
+  std::vector<std::string> priced_by(nd);
   for (const DeviceSpec& d : sys.devices) {
     const DeviceEstimates est = device_estimates(d);
     if (est.cycles && d.accelerator->has("clock_ghz")) {
+      priced_by[d.index] = "estimate";
       const double hz = d.accelerator->f("clock_ghz") * 1e9;
       for (const workload::Op& op : g.ops) {
         try {
@@ -77,29 +79,34 @@ ScheduleProblem schedule_problem(const RunSpec& top, const SystemSpec& sys, cons
       continue;
     }
     const std::string key = d.kind->kind + "\n" + d.sections.to_yaml();
+    priced_by[d.index] = "own_run";
     auto it = profiled.find(key);
     if (it == profiled.end()) {
       try {
         it = profiled.emplace(key, profiled_cost_s(top, d, g)).first;
       } catch (const InputError& e) {
         // Its model refuses the step: the scheduler cannot price its ops, and puts none there.
-        if (warnings)
-          warnings->push_back("placement " + std::string(config::enum_name(kPlacementModeNames, sys.placement)) +
-                              ": device '" + d.name + "' (" + d.kind->kind +
-                              ") cannot be priced: its model refuses the whole step (" + e.what() +
-                              "), so the scheduler put no op on it (place ops there with placement.mode: manual "
-                              "and a layer's device key)");
+        priced_by[d.index] = "refused";
+        if (notes)
+          notes->warnings.push_back("placement " + std::string(config::enum_name(kPlacementModeNames, sys.placement)) +
+                                    ": device '" + d.name + "' (" + d.kind->kind +
+                                    ") cannot be priced: its model refuses the whole step (" + e.what() +
+                                    "), so the scheduler put no op on it (place ops there with placement.mode: manual "
+                                    "and a layer's device key)");
         profiled.emplace(key, std::vector<double>(g.ops.size(), -1.0));
         continue;
       }
     }
+    // An identical device whose run was refused is no candidate either.
+    if (std::all_of(it->second.begin(), it->second.end(), [](double c) { return c < 0; }) && !g.ops.empty())
+      priced_by[d.index] = "refused";
     for (const workload::Op& op : g.ops) p.cost_s[op.id][d.index] = it->second[op.id];
   }
+  if (notes) notes->priced_by = std::move(priced_by);
   return p;
 }
 
-Placement place(const RunSpec& top, const SystemSpec& sys, const workload::OpGraph& g,
-                std::vector<std::string>* warnings) {
+Placement place(const RunSpec& top, const SystemSpec& sys, const workload::OpGraph& g, PlaceNotes* notes) {
   const uint32_t nd = uint32_t(sys.devices.size());
   switch (sys.placement) {
     case PlacementMode::single: return placement_of(g, std::vector<uint32_t>(g.ops.size(), sys.default_device), nd);
@@ -117,8 +124,8 @@ Placement place(const RunSpec& top, const SystemSpec& sys, const workload::OpGra
       for (const workload::Op& o : g.ops) device_of.push_back(device_by_layer(o.layer, named, sys.default_device));
       return placement_of(g, std::move(device_of), nd);
     }
-    case PlacementMode::automatic: return schedule_joint(schedule_problem(top, sys, g, warnings));
-    case PlacementMode::split: return schedule_split(schedule_problem(top, sys, g, warnings));
+    case PlacementMode::automatic: return schedule_joint(schedule_problem(top, sys, g, notes));
+    case PlacementMode::split: return schedule_split(schedule_problem(top, sys, g, notes));
   }
   throw std::logic_error("place: unknown placement mode");
 }
@@ -233,11 +240,13 @@ SystemResult run_system(const RunSpec& top, const SystemSpec& sys, const std::fu
     return run_parallel(top, sys);
   }
   const std::shared_ptr<workload::OpGraph> g = load_system_workload(top, sys);
-  std::vector<std::string> warnings;
-  const Placement pl = place(top, sys, *g, &warnings);
+  PlaceNotes notes;
+  const Placement pl = place(top, sys, *g, &notes);
   if (before_simulating) before_simulating();
   SystemResult r = simulate_placement(top, sys, *g, pl);
-  r.warnings = std::move(warnings);
+  r.warnings = std::move(notes.warnings);
+  for (size_t i = 0; i < notes.priced_by.size() && i < r.devices.size(); ++i)
+    r.devices[i].priced_by = notes.priced_by[i];
   return r;
 }
 

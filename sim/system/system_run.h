@@ -15,21 +15,29 @@
 
 namespace bpsim::system {
 
+/// What placing a step says besides the placement (auto and split only).
+struct PlaceNotes {
+  std::vector<std::string> warnings;  ///< the console's: a device the scheduler could not price
+  /// Per device: how the scheduler priced its ops (report.json system.devices[].priced_by):
+  /// "estimate" (its kind's op_cost), "own_run" (its model's run of the whole step), "refused"
+  /// (that run was refused: no op can go there); empty under manual and single.
+  std::vector<std::string> priced_by;
+};
+
 /// Where each op of `g` goes under `sys.placement` (manual: the spec's `device:` keys, read
 /// from the top-level workload section; single: every op on placement.default; auto, split:
 /// the list scheduler with each device's own costs, schedule_problem). Throws InputError.
-/// `warnings`, when given, receives the scheduler's (a device it could not price).
-Placement place(const RunSpec& top, const SystemSpec& sys, const workload::OpGraph& g,
-                std::vector<std::string>* warnings = nullptr);
+/// `notes`, when given, receives what the scheduler says of its pricing.
+Placement place(const RunSpec& top, const SystemSpec& sys, const workload::OpGraph& g, PlaceNotes* notes = nullptr);
 
 /// The scheduler's problem for `g` on `sys`: each op's seconds on each device, memory owners
 /// and budgets, the fabric. An op's seconds on a device are its kind's estimate
 /// (AcceleratorKind::op_cost) at the device's clock_ghz where the kind gives one (−1 where it
 /// refuses the op); otherwise (the PIM array, the mesh) the op's cycles when the device's own
 /// model runs the whole step alone (simulate_device; once per distinct device), and −1 on
-/// every op when that model refuses the step, which adds a line to `warnings`.
+/// every op when that model refuses the step, which adds a warning to `notes`.
 ScheduleProblem schedule_problem(const RunSpec& top, const SystemSpec& sys, const workload::OpGraph& g,
-                                 std::vector<std::string>* warnings = nullptr);
+                                 PlaceNotes* notes = nullptr);
 
 /// The checks simulate_placement's device runs make before they simulate (check_device on
 /// each device's ops): `bpsim validate` of a system config. Throws InputError.

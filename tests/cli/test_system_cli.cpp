@@ -329,8 +329,11 @@ TEST_CASE("system cli: auto placement prices a device without an estimate by its
   CHECK_THAT(a.err, !Catch::Contains("warning"));
   const nlohmann::json rep = nlohmann::json::parse(slurp(s / "auto/report.json"));
   size_t on_pim = 0;
-  for (const nlohmann::json& d : rep["system"]["devices"])
+  for (const nlohmann::json& d : rep["system"]["devices"]) {
     if (d["name"] == "pim") on_pim = d["ops"].get<size_t>();
+    // How each was priced, in the report: the array by its kind's estimate, pim by its own run.
+    CHECK(d["priced_by"] == (d["name"] == "pim" ? "own_run" : "estimate"));
+  }
   CHECK(on_pim > 0);
   // A PIM device whose model refuses the step (backend rtl on a step with no charge-domain
   // accumulate: a bit-serial readout) cannot be priced: every op goes to the array, and the
@@ -345,9 +348,14 @@ TEST_CASE("system cli: auto placement prices a device without an estimate by its
   CHECK_THAT(r.err, !Catch::Contains("device 'sa'"));
   const nlohmann::json refused = nlohmann::json::parse(slurp(s / "rtl/report.json"));
   for (const nlohmann::json& d : refused["system"]["devices"])
-    if (d["name"] == "pim") CHECK(d["ops"] == 0);
+    if (d["name"] == "pim") {
+      CHECK(d["ops"] == 0);
+      CHECK(d["priced_by"] == "refused");
+    }
   // Manual placement prices nothing, and says nothing.
   const CliResult m = run_bpsim("run " + cfg + " --out " + s / "manual");
   REQUIRE(m.code == 0);
   CHECK_THAT(m.err, !Catch::Contains("warning"));
+  for (const nlohmann::json& d : nlohmann::json::parse(slurp(s / "manual/report.json"))["system"]["devices"])
+    CHECK_FALSE(d.contains("priced_by"));
 }
