@@ -356,6 +356,6 @@ TEST_CASE("system cli: auto placement prices a device without an estimate by its
   const CliResult m = run_bpsim("run " + cfg + " --out " + s / "manual");
   REQUIRE(m.code == 0);
   CHECK_THAT(m.err, !Catch::Contains("warning"));
-  for (const nlohmann::json& d : nlohmann::json::parse(slurp(s / "manual/report.json"))["system"]["devices"])
-    CHECK_FALSE(d.contains("priced_by"));
+  const nlohmann::json manual = nlohmann::json::parse(slurp(s / "manual/report.json"));
+  for (const nlohmann::json& d : manual["system"]["devices"]) CHECK_FALSE(d.contains("priced_by"));
 }
