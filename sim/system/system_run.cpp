@@ -63,6 +63,7 @@ ScheduleProblem schedule_problem(const RunSpec& top, const SystemSpec& sys, cons
   // Identical devices (count: N) are priced once: the same sections give the same costs.
   std::map<std::string, std::vector<double>> profiled;
   std::vector<std::string> priced_by(nd);
+  std::map<std::string, std::string> refused_as;  ///< by sections: the first device whose run was refused
   for (const DeviceSpec& d : sys.devices) {
     const DeviceEstimates est = device_estimates(d);
     if (est.cycles && d.accelerator->has("clock_ghz")) {
@@ -80,26 +81,29 @@ ScheduleProblem schedule_problem(const RunSpec& top, const SystemSpec& sys, cons
     }
     const std::string key = d.kind->kind + "\n" + d.sections.to_yaml();
     priced_by[d.index] = "own_run";
+    // Its model refuses the step: the scheduler cannot price its ops, and puts none there.
+    const auto refused = [&](const std::string& why) {
+      priced_by[d.index] = "refused";
+      if (notes)
+        notes->warnings.push_back("placement " + std::string(config::enum_name(kPlacementModeNames, sys.placement)) +
+                                  ": device '" + d.name + "' (" + d.kind->kind + ") cannot be priced: " + why +
+                                  ", so the scheduler put no op on it (place ops there with placement.mode: manual "
+                                  "and a layer's device key)");
+    };
     auto it = profiled.find(key);
     if (it == profiled.end()) {
       try {
         it = profiled.emplace(key, profiled_cost_s(top, d, g)).first;
       } catch (const InputError& e) {
-        // Its model refuses the step: the scheduler cannot price its ops, and puts none there.
-        priced_by[d.index] = "refused";
-        if (notes)
-          notes->warnings.push_back("placement " + std::string(config::enum_name(kPlacementModeNames, sys.placement)) +
-                                    ": device '" + d.name + "' (" + d.kind->kind +
-                                    ") cannot be priced: its model refuses the whole step (" + e.what() +
-                                    "), so the scheduler put no op on it (place ops there with placement.mode: manual "
-                                    "and a layer's device key)");
+        refused(std::string("its model refuses the whole step (") + e.what() + ")");
         profiled.emplace(key, std::vector<double>(g.ops.size(), -1.0));
+        refused_as.emplace(key, d.name);
         continue;
       }
     }
-    // An identical device whose run was refused is no candidate either.
-    if (std::all_of(it->second.begin(), it->second.end(), [](double c) { return c < 0; }) && !g.ops.empty())
-      priced_by[d.index] = "refused";
+    // An identical device (the same sections) whose run was refused is no candidate either.
+    if (const auto r = refused_as.find(key); r != refused_as.end())
+      refused("it is configured as '" + r->second + "', whose model refuses the whole step");
     for (const workload::Op& op : g.ops) p.cost_s[op.id][d.index] = it->second[op.id];
   }
   if (notes) notes->priced_by = std::move(priced_by);

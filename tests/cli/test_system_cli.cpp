@@ -352,6 +352,16 @@ TEST_CASE("system cli: auto placement prices a device without an estimate by its
       CHECK(d["ops"] == 0);
       CHECK(d["priced_by"] == "refused");
     }
+  // Two such devices (count: 2) are priced once; each is named in a warning, the second as
+  // configured like the first.
+  const CliResult two = run_bpsim("run " + cfg +
+                                  " --set system.placement.mode=auto --set system.devices.pim.accelerator.backend=rtl "
+                                  "--set system.devices.pim.count=2 --out " +
+                                  s / "two");
+  REQUIRE(two.code == 0);
+  CHECK_THAT(two.err, Catch::Contains("device 'pim0' (pim) cannot be priced: its model refuses the whole step"));
+  CHECK_THAT(two.err, Catch::Contains("device 'pim1' (pim) cannot be priced: it is configured as 'pim0', whose model "
+                                      "refuses the whole step"));
   // Manual placement prices nothing, and says nothing.
   const CliResult m = run_bpsim("run " + cfg + " --out " + s / "manual");
   REQUIRE(m.code == 0);
