@@ -100,6 +100,35 @@ DeviceReport simulate_device(RunSpec& spec, const std::string& device) {
 
 void check_device(RunSpec& spec, const std::string& device) { in_child(spec, device, true); }
 
+OpTimes op_times(const workload::OpGraph& g, const DeviceReport& report, const std::string& device) {
+  std::unordered_map<std::string, uint32_t> by_name;
+  by_name.reserve(g.ops.size());
+  for (const workload::Op& o : g.ops) by_name.emplace(o.name, o.id);
+  OpTimes t;
+  t.entry.assign(g.ops.size(), nullptr);
+  t.seconds.assign(g.ops.size(), 0);
+  for (const nlohmann::json& e : report.report.at("ops")) {
+    const auto it = by_name.find(e.at("name").get<std::string>());
+    if (it == by_name.end())
+      throw std::runtime_error("device '" + device + "': its report names an op not in its graph");
+    t.entry[it->second] = &e;
+  }
+  const double hz = report.clock_ghz * 1e9;
+  uint64_t end = 0;
+  for (const workload::Op& o : g.ops) {
+    const nlohmann::json* e = t.entry[o.id];
+    if (!e) throw std::runtime_error("device '" + device + "': op '" + o.name + "' missing from its report");
+    const uint64_t start = e->at("start_cycle").get<uint64_t>(), cycles = e->at("cycles").get<uint64_t>();
+    if (start < end)
+      throw InputError("device '" + device + "': its model overlaps ops ('" + o.name +
+                       "' starts before the op before it ends); parallelism is modelled for devices that run one op "
+                       "at a time");
+    t.seconds[o.id] = double(start + cycles - end) / hz;
+    end = start + cycles;
+  }
+  return t;
+}
+
 workload::OpGraph subgraph(const workload::OpGraph& g, const std::vector<uint32_t>& ops) {
   workload::OpGraph s;
   s.name = g.name;

@@ -22,6 +22,18 @@ struct DeviceReport {
   double clock_ghz = 0;  ///< report["clock_ghz"]: converts the ops' cycles to seconds
 };
 
+/// Per op of `g`, the graph a device ran (ops in the order it ran them): its entry in the
+/// device's report and its seconds on the device's clock, counted from the end of the op
+/// before it (start − previous end + cycles: a gap before an op is its time), so that they
+/// add up to the device's own step. The system's timelines run a device's ops one at a time:
+/// a model that overlaps them is refused (InputError); a report that does not match `g` is
+/// std::runtime_error. The entries point into `report`, which must outlive them.
+struct OpTimes {
+  std::vector<const nlohmann::json*> entry;
+  std::vector<double> seconds;
+};
+OpTimes op_times(const workload::OpGraph& g, const DeviceReport& report, const std::string& device);
+
 /// Runs `spec` (a one-device RunSpec: kind, sections and workload set; no stream) in a forked
 /// child and returns its report. An InputError in the child (a model refusing the ops it was
 /// given) is rethrown here as an InputError with the same message, prefixed by `device`; any

@@ -84,39 +84,14 @@ struct OpCosts {
 
 OpCosts op_costs(const OpGraph& g, const DeviceReport& dr, const std::string& device) {
   const nlohmann::json& rep = dr.report;
-  std::unordered_map<std::string, uint32_t> by_name;
-  by_name.reserve(g.ops.size());
-  for (const Op& o : g.ops) by_name.emplace(o.name, o.id);
+  OpTimes t = op_times(g, dr, device);
   OpCosts c;
-  c.seconds.assign(g.ops.size(), 0);
-  c.energy_pj.assign(g.ops.size(), 0);
-  c.dram_read.assign(g.ops.size(), 0);
-  c.dram_write.assign(g.ops.size(), 0);
-  std::vector<uint64_t> start(g.ops.size(), 0), cycles(g.ops.size(), 0);
-  std::vector<bool> seen(g.ops.size(), false);
-  for (const nlohmann::json& e : rep.at("ops")) {
-    const auto it = by_name.find(e.at("name").get<std::string>());
-    if (it == by_name.end())
-      throw std::runtime_error("device '" + device + "': its report names an op not in its graph");
-    start[it->second] = e.at("start_cycle").get<uint64_t>();
-    cycles[it->second] = e.at("cycles").get<uint64_t>();
-    c.energy_pj[it->second] = e.at("energy_pj").get<double>();
-    c.dram_read[it->second] = e.value("dram_read_bytes", uint64_t(0));
-    c.dram_write[it->second] = e.value("dram_write_bytes", uint64_t(0));
-    seen[it->second] = true;
-  }
-  // The system's timelines run a device's ops one after another: a model that overlaps them
-  // would be mis-timed, so it is refused.
-  const double hz = dr.clock_ghz * 1e9;
-  uint64_t end = 0;
+  c.seconds = std::move(t.seconds);
   for (const Op& o : g.ops) {
-    if (!seen[o.id]) throw std::runtime_error("device '" + device + "': op '" + o.name + "' missing from its report");
-    if (start[o.id] < end)
-      throw InputError("device '" + device + "': its model overlaps ops ('" + o.name +
-                       "' starts before the op before it ends); parallelism is modelled for devices that run one op "
-                       "at a time");
-    c.seconds[o.id] = double(start[o.id] + cycles[o.id] - end) / hz;
-    end = start[o.id] + cycles[o.id];
+    const nlohmann::json& e = *t.entry[o.id];
+    c.energy_pj.push_back(e.at("energy_pj").get<double>());
+    c.dram_read.push_back(e.value("dram_read_bytes", uint64_t(0)));
+    c.dram_write.push_back(e.value("dram_write_bytes", uint64_t(0)));
   }
   c.device_seconds = rep.at("totals").at("seconds").get<double>();
   c.device_energy_pj = rep.at("totals").at("energy_pj").get<double>();

@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <map>
-#include <unordered_map>
 
 #include "sim/core/error.h"
 #include "sim/ir/liveness.h"
@@ -36,14 +35,7 @@ namespace {
 /// gives no op-cost estimate), or the model's refusal.
 std::vector<double> profiled_cost_s(const RunSpec& top, const DeviceSpec& dev, const workload::OpGraph& g) {
   RunSpec one = device_run_spec(top, dev, std::make_shared<workload::OpGraph>(g));
-  const DeviceReport rep = simulate_device(one, dev.name);
-  std::unordered_map<std::string, uint32_t> by_name;
-  for (const workload::Op& o : g.ops) by_name.emplace(o.name, o.id);
-  std::vector<double> cost(g.ops.size(), -1.0);
-  const double hz = rep.clock_ghz * 1e9;
-  for (const nlohmann::json& e : rep.report.at("ops"))
-    cost[by_name.at(e.at("name").get<std::string>())] = double(e.at("cycles").get<uint64_t>()) / hz;
-  return cost;
+  return op_times(g, simulate_device(one, dev.name), dev.name).seconds;
 }
 
 }  // namespace
@@ -90,20 +82,21 @@ ScheduleProblem schedule_problem(const RunSpec& top, const SystemSpec& sys, cons
                                   ", so the scheduler put no op on it (place ops there with placement.mode: manual "
                                   "and a layer's device key)");
     };
+    // An identical device (the same sections) whose run was refused is no candidate either.
+    if (const auto r = refused_as.find(key); r != refused_as.end()) {
+      refused("it is configured as '" + r->second + "', whose model refuses the whole step");
+      continue;
+    }
     auto it = profiled.find(key);
     if (it == profiled.end()) {
       try {
         it = profiled.emplace(key, profiled_cost_s(top, d, g)).first;
       } catch (const InputError& e) {
         refused(std::string("its model refuses the whole step (") + e.what() + ")");
-        profiled.emplace(key, std::vector<double>(g.ops.size(), -1.0));
         refused_as.emplace(key, d.name);
         continue;
       }
     }
-    // An identical device (the same sections) whose run was refused is no candidate either.
-    if (const auto r = refused_as.find(key); r != refused_as.end())
-      refused("it is configured as '" + r->second + "', whose model refuses the whole step");
     for (const workload::Op& op : g.ops) p.cost_s[op.id][d.index] = it->second[op.id];
   }
   if (notes) notes->priced_by = std::move(priced_by);
@@ -164,14 +157,11 @@ SystemResult simulate_placement(const RunSpec& top, const SystemSpec& sys, const
       RunSpec one = device_run_spec(top, dev, sub);
       reports[dev.index] = simulate_device(one, dev.name);
       const nlohmann::json& rep = reports[dev.index].report;
-      const double hz = reports[dev.index].clock_ghz * 1e9;
-      std::unordered_map<std::string, uint32_t> by_name;
-      for (uint32_t o : ops) by_name.emplace(g.ops[o].name, o);
-      for (const nlohmann::json& e : rep.at("ops")) {
-        const uint32_t o = by_name.at(e.at("name").get<std::string>());
-        duration[o] = double(e.at("cycles").get<uint64_t>()) / hz;
-        entry[o] = &e;
-        f.busy_s += duration[o];
+      const OpTimes times = op_times(*sub, reports[dev.index], dev.name);  // sub's op k is ops[k]
+      for (size_t k = 0; k < ops.size(); ++k) {
+        duration[ops[k]] = times.seconds[k];
+        entry[ops[k]] = times.entry[k];
+        f.busy_s += times.seconds[k];
       }
       const nlohmann::json& t = rep.at("totals");
       f.energy_pj = t.at("energy_pj").get<double>();

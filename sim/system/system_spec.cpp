@@ -224,7 +224,6 @@ SystemSpec parse_system(const RunSpec& spec) {
     if (q.shared.empty()) continue;
     const int owner = out.find(q.shared);
     if (owner < 0) throw InputError(q.at, q.path, "no device named '" + q.shared + "' (devices: " + out.names() + ")");
-    if (size_t(owner) == i) throw InputError(q.at, q.path, "a device cannot share its memory with itself");
     DeviceSpec& d = out.devices[i];
     const DeviceSpec& o = out.devices[size_t(owner)];
     if (o.kind->memory == MemoryUse::none || d.kind->memory == MemoryUse::none)
