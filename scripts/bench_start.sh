@@ -11,8 +11,10 @@ N=${2:-50}
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
 python3 - "$BPSIM" "$N" "$HERE" "$WORK" <<'PY'
-import os, statistics, sys, time
+import os, statistics, sys
 bpsim, n, here, work = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
+sys.path.insert(0, f"{here}/scripts")
+from time_process import timed_runs
 cases = [
     ("--version", [bpsim, "--version"]),
     ("--help", [bpsim, "--help"]),
@@ -22,18 +24,9 @@ cases = [
                                   "accelerator.requests=200", "--out", f"{work}/run", "--force", "--quiet"]),
 ]
 env = dict(os.environ, SYSTEMC_DISABLE_COPYRIGHT_MESSAGE="1")
-null = os.open(os.devnull, os.O_WRONLY)
 print(f"{'command':<26} {'wall best':>10} {'wall p50':>10} {'cpu p50':>10}   ({n} runs each)")
 for name, argv in cases:
-    walls, cpus = [], []
-    for _ in range(n):
-        t0 = time.perf_counter()
-        pid = os.posix_spawn(argv[0], argv, env, file_actions=[(os.POSIX_SPAWN_DUP2, null, 1)])
-        _, status, usage = os.wait4(pid, 0)
-        walls.append(time.perf_counter() - t0)
-        cpus.append(usage.ru_utime + usage.ru_stime)
-        if os.waitstatus_to_exitcode(status) != 0:
-            sys.exit(f"bench_start: {' '.join(argv)} failed")
+    walls, cpus, _ = timed_runs(argv, n, env)
     print(f"{name:<26} {min(walls) * 1e3:>7.2f} ms {statistics.median(walls) * 1e3:>7.2f} ms "
           f"{statistics.median(cpus) * 1e3:>7.2f} ms")
 print(f"machine: {os.cpu_count()} cores")

@@ -28,15 +28,7 @@ axes:
 YAML
 # Wall seconds and the CPU seconds of the command and every process it waited for (the
 # points' runs): CPU that grows with the worker count is contention, not start-up.
-t() {
-  python3 -c '
-import os, sys, time
-t0 = time.perf_counter()
-null = os.open(os.devnull, os.O_WRONLY)
-pid = os.posix_spawnp(sys.argv[1], sys.argv[1:], os.environ, file_actions=[(os.POSIX_SPAWN_DUP2, null, 1), (os.POSIX_SPAWN_DUP2, null, 2)])
-_, status, ru = os.wait4(pid, 0)
-print(round(time.perf_counter() - t0, 2), round(ru.ru_utime + ru.ru_stime, 2))' "$@"
-}
+t() { python3 "$HERE/scripts/time_process.py" --no-stderr --digits 2 1 "$@"; }
 ratio() { python3 -c "print(round($1 / $2, 2))"; }
 same() { cmp -s "$WORK/j1/results.csv" "$1/results.csv" && echo "identical results" || echo "RESULTS DIFFER"; }
 read -r base cpu < <(t "$BPSIM" sweep "$WORK/sweep.yaml" -j 1 --out "$WORK/j1")

@@ -31,18 +31,8 @@ for n in "${counts[@]}"; do
     rm -rf "$work/out"
     # Wall, CPU (user + system) and peak RSS of the run, from the child's rusage.
     # shellcheck disable=SC2086
-    read -r wall cpu rss < <(python3 - "$build/bpsim" run "$work/sys.yaml" --quiet --trace "$work/t.jsonl" \
-      --out "$work/out" ${BENCH_ARGS:-} <<'PY'
-import os, sys, time
-t0 = time.perf_counter()
-null = os.open(os.devnull, os.O_WRONLY)
-pid = os.posix_spawn(sys.argv[1], sys.argv[1:], os.environ, file_actions=[(os.POSIX_SPAWN_DUP2, null, 1)])
-_, status, ru = os.wait4(pid, 0)
-if os.waitstatus_to_exitcode(status) != 0:
-    sys.exit(f"bpsim failed: exit {os.waitstatus_to_exitcode(status)}")
-print(f"{time.perf_counter() - t0:.3f} {ru.ru_utime + ru.ru_stime:.3f} {ru.ru_maxrss / 1024:.0f}")
-PY
-    )
+    read -r wall cpu rss < <(python3 "$root/scripts/time_process.py" --rss --digits 3 1 "$build/bpsim" run \
+      "$work/sys.yaml" --quiet --trace "$work/t.jsonl" --out "$work/out" ${BENCH_ARGS:-})
     rep=$(du -m "$work/out/report.json" | cut -f1)
     csv=$(du -m "$work/out/ops.csv" | cut -f1)
     if [ -z "$best" ] || awk -v a="$wall" -v b="${best%% *}" 'BEGIN { exit !(a < b) }'; then

@@ -1,21 +1,53 @@
 #!/usr/bin/env python3
-"""Median wall and CPU seconds (user + system, from the child's rusage) of N runs of a
-command, each a process of its own, its standard output discarded. Prints "WALL CPU".
-usage: time_process.py N COMMAND [ARG ...]"""
+"""Wall and CPU seconds (user + system, from the child's rusage) of N runs of a command, each
+a process of its own, its standard output discarded. Prints the medians, "WALL CPU", and with
+--rss the largest peak RSS in MiB after them. The benchmarks in scripts/ time their commands
+with this file (run, or imported for timed_runs).
+usage: time_process.py [--rss] [--no-stderr] [--digits D] N COMMAND [ARG ...]
+  --no-stderr  discard the command's standard error too (progress lines)
+  --digits D   decimals printed (default 6)"""
 import os
 import statistics
 import sys
 import time
 
-n, argv = int(sys.argv[1]), sys.argv[2:]
-null = os.open(os.devnull, os.O_WRONLY)
-walls, cpus = [], []
-for _ in range(n):
-    t0 = time.perf_counter()
-    pid = os.posix_spawnp(argv[0], argv, os.environ, file_actions=[(os.POSIX_SPAWN_DUP2, null, 1)])
-    _, status, usage = os.wait4(pid, 0)
-    walls.append(time.perf_counter() - t0)
-    cpus.append(usage.ru_utime + usage.ru_stime)
-    if os.waitstatus_to_exitcode(status) != 0:
-        sys.exit(f"time_process: {' '.join(argv)} failed")
-print(f"{statistics.median(walls):.6f} {statistics.median(cpus):.6f}")
+
+def timed_runs(argv, n, env=None, stderr=True):
+    """(walls, cpus, peak RSS in KiB) of n runs of argv; exits with a message if one fails."""
+    null = os.open(os.devnull, os.O_WRONLY)
+    actions = [(os.POSIX_SPAWN_DUP2, null, 1)] + ([] if stderr else [(os.POSIX_SPAWN_DUP2, null, 2)])
+    walls, cpus, rss = [], [], 0
+    for _ in range(n):
+        t0 = time.perf_counter()
+        pid = os.posix_spawnp(argv[0], argv, os.environ if env is None else env, file_actions=actions)
+        _, status, usage = os.wait4(pid, 0)
+        walls.append(time.perf_counter() - t0)
+        cpus.append(usage.ru_utime + usage.ru_stime)
+        rss = max(rss, usage.ru_maxrss)
+        if os.waitstatus_to_exitcode(status) != 0:
+            sys.exit(f"time_process: {' '.join(argv)} failed: exit {os.waitstatus_to_exitcode(status)}")
+    os.close(null)
+    return walls, cpus, rss
+
+
+def main(args):
+    rss, stderr, digits = False, True, 6
+    while args and args[0].startswith("--"):
+        flag = args.pop(0)
+        if flag == "--rss":
+            rss = True
+        elif flag == "--no-stderr":
+            stderr = False
+        elif flag == "--digits":
+            digits = int(args.pop(0))
+        else:
+            sys.exit(f"time_process: unknown option {flag}\n{__doc__}")
+    if len(args) < 2:
+        sys.exit(__doc__)
+    walls, cpus, peak = timed_runs(args[1:], int(args[0]), stderr=stderr)
+    out = f"{statistics.median(walls):.{digits}f} {statistics.median(cpus):.{digits}f}"
+    print(out + (f" {peak / 1024:.0f}" if rss else ""))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
