@@ -42,7 +42,11 @@ if [ -n "$MPI" ] && ! command -v mpirun >/dev/null; then
   MPI=""
 fi
 MPIRUN_FLAGS=${MPIRUN_FLAGS:---oversubscribe --bind-to none}
+# One host: shared memory between ranks (btl self,vader) and Open MPI's own point-to-point
+# layer (pml ob1), which spares each rank's MPI_Init the probe for UCX (0.2 s where UCX is
+# installed); OMPI_MCA_pml set in the environment wins.
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_btl=self,vader
+export OMPI_MCA_pml=${OMPI_MCA_pml:-ob1}
 for m in $MPI; do
   w=${m%x*}
   j=1

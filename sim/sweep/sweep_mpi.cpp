@@ -123,11 +123,17 @@ int work(const Mpi& mpi, const SweepSpec& spec, const RunnerOptions& opt) {
         mpi.rank(), CPU_COUNT(&cores), CPU_COUNT(&cores) == 1 ? "" : "s", jobs, jobs);
   bool exhausted = false;
   while (true) {
-    std::string rows;
-    for (const auto& [p, code] : pool.take_ended()) rows += point_row(*p, opt, code).dump() + "\n";
+    // The message: "WANT DONE" and each ended run's "INDEX EXIT_CODE CPU_SECONDS" (rank 0's
+    // PointOrder learns from them), then a row per line.
+    std::string head, rows;
+    for (const EndedRun& run : pool.take_ended()) {
+      head += fmt::format(" {} {} {}", run.point->index, run.code, run.cpu_s);
+      rows += point_row(*run.point, opt, run.code).dump() + "\n";
+    }
     const size_t want = exhausted ? 0 : jobs - pool.running();
     const bool done = exhausted && pool.running() == 0;
-    if (want > 0 || done || !rows.empty()) mpi.send(0, kReport, fmt::format("{} {}\n", want, done ? 1 : 0) + rows);
+    if (want > 0 || done || !rows.empty())
+      mpi.send(0, kReport, fmt::format("{} {}{}\n", want, done ? 1 : 0, head) + rows);
     if (done) return kExitOk;
     if (want > 0) {
       std::istringstream indices(mpi.receive(0, kWork, true)->second);
@@ -143,12 +149,12 @@ int work(const Mpi& mpi, const SweepSpec& spec, const RunnerOptions& opt) {
 /// Rank 0: hands out points, gathers rows, writes the files.
 int serve(const Mpi& mpi, const SweepSpec& spec, const RunnerOptions& opt) {
   ResultStore store(opt.out_dir);
-  std::vector<size_t> todo;
+  std::vector<const Point*> todo;
   for (const auto& p : spec.points)
-    if (!store.done(p, opt.retry_failed)) todo.push_back(p.index);
+    if (!store.done(p, opt.retry_failed)) todo.push_back(&p);
   Progress progress(spec, opt, spec.points.size() - todo.size());
-  size_t next = 0;
   int active = mpi.size() - 1;
+  PointOrder order(std::move(todo), static_cast<size_t>(active) * static_cast<size_t>(std::max(1, opt.jobs)));
   while (active > 0) {
     // Every worker whose message has arrived gets its points first; then all their rows are
     // written together (a write waits for the disk, once per batch).
@@ -156,13 +162,18 @@ int serve(const Mpi& mpi, const SweepSpec& spec, const RunnerOptions& opt) {
     for (auto msg = std::optional(wait_for_report(mpi)); msg;
          msg = active > 0 ? mpi.receive(-1, kReport, false) : std::nullopt) {
       std::istringstream in(msg->second);
-      size_t want = 0;
+      std::string head;
+      std::getline(in, head);
+      std::istringstream head_in(head);
+      size_t want = 0, index = 0;
       int done = 0;
-      in >> want >> done;
+      head_in >> want >> done;
+      int code = 0;
+      for (double cpu_s = 0; head_in >> index >> code >> cpu_s;) order.ended({&spec.points.at(index), code, cpu_s});
       if (done) --active;
       if (want > 0) {
         std::string indices;
-        for (; want > 0 && next < todo.size(); --want) indices += std::to_string(todo[next++]) + " ";
+        for (; want > 0 && !order.empty(); --want) indices += std::to_string(order.take()->index) + " ";
         mpi.send(msg->first, kWork, indices);
       }
       for (std::string line; std::getline(in, line);)

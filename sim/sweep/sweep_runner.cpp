@@ -2,12 +2,14 @@
 
 #include <fcntl.h>
 #include <spawn.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
+#include <cmath>
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
@@ -410,24 +412,80 @@ void Progress::point_done(const json& row) {
 
 void Progress::finish() { m_line.clear(); }
 
+// ---- dispatch order ---------------------------------------------------------------------
+
+PointOrder::PointOrder(std::vector<const Point*> todo, size_t slots) : m_reorder(slots > 1) {
+  m_left.reserve(todo.size());
+  for (const Point* p : todo) m_left.push_back({p, value_ids(*p)});
+}
+
+std::vector<size_t> PointOrder::value_ids(const Point& p) {
+  std::vector<std::string> values = p.assignments();
+  if (!p.include.empty()) values.push_back("include=" + p.include);
+  std::vector<size_t> ids;
+  ids.reserve(values.size());
+  for (const auto& v : values) ids.push_back(m_value_ids.emplace(v, m_value_ids.size()).first->second);
+  std::sort(ids.begin(), ids.end());
+  return ids;
+}
+
+const Point* PointOrder::take() {
+  size_t best = 0;
+  if (m_reorder && m_count) {
+    const auto predicted = [&](const Left& l) {
+      return l.count ? l.log_sum / static_cast<double>(l.count) : m_log_sum / static_cast<double>(m_count);
+    };
+    double longest = predicted(m_left[0]);
+    for (size_t i = 1; i < m_left.size(); ++i) {
+      const double t = predicted(m_left[i]);
+      if (t > longest) longest = t, best = i;  // ties: the lower index
+    }
+  }
+  const Point* p = m_left[best].point;
+  m_left.erase(m_left.begin() + static_cast<std::ptrdiff_t>(best));
+  return p;
+}
+
+void PointOrder::ended(const EndedRun& run) {
+  if (run.code != 0) return;
+  // Runs shorter than a millisecond of CPU are timed as one: the log stays finite.
+  const double log_s = std::log(std::max(run.cpu_s, 1e-3));
+  m_log_sum += log_s;
+  ++m_count;
+  const std::vector<size_t> ran = value_ids(*run.point);
+  for (Left& l : m_left) {
+    size_t shared = 0;  // sorted ids: a merge counts the common ones
+    for (auto a = l.values.cbegin(), b = ran.cbegin(); a != l.values.cend() && b != ran.cend();)
+      if (*a < *b) ++a;
+      else if (*b < *a) ++b;
+      else ++shared, ++a, ++b;
+    if (shared == 0 || shared < l.shared) continue;
+    if (shared > l.shared) l.shared = shared, l.log_sum = 0.0, l.count = 0;
+    l.log_sum += log_s;
+    ++l.count;
+  }
+}
+
 // ---- local pool -------------------------------------------------------------------------
 
 PointPool::PointPool(const SweepSpec& spec, const RunnerOptions& opt) : m_spec(spec), m_opt(opt) {}
 
 void PointPool::start(const Point& p) {
   const pid_t pid = start_point(m_spec, p, m_opt);
-  if (pid < 0) m_ended.emplace_back(&p, wait_child(pid));  // no child: failed as a run that cannot start
+  if (pid < 0) m_ended.push_back({&p, wait_child(pid), 0.0});  // no child: failed as a run that cannot start
   else m_running[pid] = &p;
 }
 
 bool PointPool::reap_one(int flags) {
   int status = 0;
-  const pid_t pid = ::waitpid(-1, &status, flags);
+  struct rusage usage {};
+  const pid_t pid = ::wait4(-1, &status, flags, &usage);
   if (pid < 0 && errno != EINTR)
     throw std::runtime_error(fmt::format("sweep: waiting for a point's run: {}", std::strerror(errno)));
   const auto it = pid > 0 ? m_running.find(pid) : m_running.end();
   if (it == m_running.end()) return false;
-  m_ended.emplace_back(it->second, exit_code_of_status(status));
+  const auto seconds = [](const timeval& t) { return static_cast<double>(t.tv_sec) + 1e-6 * static_cast<double>(t.tv_usec); };
+  m_ended.push_back({it->second, exit_code_of_status(status), seconds(usage.ru_utime) + seconds(usage.ru_stime)});
   m_running.erase(it);
   return true;
 }
@@ -438,8 +496,8 @@ void PointPool::reap() {
     }
 }
 
-std::vector<std::pair<const Point*, int>> PointPool::take_ended() {
-  std::vector<std::pair<const Point*, int>> ended;
+std::vector<EndedRun> PointPool::take_ended() {
+  std::vector<EndedRun> ended;
   ended.swap(m_ended);
   return ended;
 }
@@ -456,19 +514,22 @@ int run_local(const SweepSpec& spec, const RunnerOptions& opt) {
   // write waits for the disk), so the workers never wait for the bookkeeping. An error here
   // (a point's config or results that cannot be written) stops the sweep: no new point
   // starts, the running ones are waited for (their rows dropped), and the error is reported
-  // once all have stopped.
+  // once all have stopped. Points start longest predicted first (PointOrder).
   PointPool pool(spec, opt);
-  size_t next = 0;
   std::exception_ptr failure;
   const size_t jobs = static_cast<size_t>(std::max(1, opt.jobs));
+  PointOrder order(std::move(todo), jobs);
   while (true) {
     try {
-      while (!failure && pool.running() < jobs && next < todo.size()) pool.start(*todo[next++]);
-      const auto ended = pool.take_ended();
+      // What just ended informs the order before its slots are filled again.
+      std::vector<EndedRun> ended = pool.take_ended();
+      for (const EndedRun& run : ended) order.ended(run);
+      while (!failure && pool.running() < jobs && !order.empty()) pool.start(*order.take());
+      for (const EndedRun& run : pool.take_ended()) ended.push_back(run);  // runs that could not start
       if (!failure) {
         std::vector<json> rows;
         rows.reserve(ended.size());
-        for (const auto& [p, code] : ended) rows.push_back(point_row(*p, opt, code));
+        for (const EndedRun& run : ended) rows.push_back(point_row(*run.point, opt, run.code));
         store.append(spec, rows);
         for (const json& row : rows) progress.point_done(row);
       }
