@@ -1,5 +1,6 @@
 #include "sim/core/input_file.h"
 
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -43,6 +44,30 @@ std::ifstream open_regular_file(const std::string& path, const std::string& what
   std::ifstream in(path, std::ios::binary);
   if (!in) refuse(path, what, errno ? std::strerror(errno) : "the file cannot be read");
   return in;
+}
+
+std::string read_regular_file(const std::string& path, const std::string& what) {
+  const uint64_t size = regular_file_size(path, what);
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) refuse(path, what, std::strerror(errno));
+  // One byte more than the size: a read that fills it says the file grew, and reading goes on.
+  std::string text(size + 1, '\0');
+  size_t have = 0;
+  while (true) {
+    if (have == text.size()) text.resize(2 * text.size());
+    const ssize_t got = ::read(fd, text.data() + have, text.size() - have);
+    if (got < 0 && errno == EINTR) continue;
+    if (got < 0) {
+      const int e = errno;
+      ::close(fd);
+      refuse(path, what, std::strerror(e));
+    }
+    if (got == 0) break;
+    have += size_t(got);
+  }
+  ::close(fd);
+  text.resize(have);
+  return text;
 }
 
 int claim_stdin(const std::string& what) {

@@ -19,6 +19,10 @@ uint64_t regular_file_size(const std::string& path, const std::string& what);
 /// (no read permission) is the same InputError with the system's reason.
 std::ifstream open_regular_file(const std::string& path, const std::string& what);
 
+/// regular_file_size's check, then the whole file in one string, read with as few calls as
+/// its size allows (no stream buffer); a read that fails is the same InputError.
+std::string read_regular_file(const std::string& path, const std::string& what);
+
 /// The name that stands for standard input (and, for outputs, standard output).
 inline constexpr const char* kStdioName = "-";
 /// How standard input is named in messages ("<stdin>:5:3: accelerator.rows: …").
