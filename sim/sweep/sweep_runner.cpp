@@ -421,7 +421,8 @@ void Progress::finish() { m_line.clear(); }
 
 // ---- dispatch order ---------------------------------------------------------------------
 
-PointOrder::PointOrder(std::vector<const Point*> todo, size_t slots) : m_reorder(slots > 1) {
+PointOrder::PointOrder(std::vector<const Point*> todo, size_t slots, size_t window)
+    : m_window(window), m_reorder(slots > 1) {
   m_left.reserve(todo.size());
   for (const Point* p : todo) m_left.push_back({p, value_ids(*p)});
 }
@@ -436,17 +437,19 @@ std::vector<size_t> PointOrder::value_ids(const Point& p) {
   return ids;
 }
 
+size_t PointOrder::window() const { return std::max(m_first, m_left.size() - std::min(m_left.size(), m_window)); }
+
 const Point* PointOrder::take() {
-  size_t best = 0;
-  if (m_reorder && m_count) {
-    const auto predicted = [&](const Left& l) {
-      return l.count ? l.log_sum / static_cast<double>(l.count) : m_log_sum / static_cast<double>(m_count);
-    };
-    double longest = predicted(m_left[0]);
-    for (size_t i = 1; i < m_left.size(); ++i) {
-      const double t = predicted(m_left[i]);
-      if (t > longest) longest = t, best = i;  // ties: the lower index
-    }
+  // Before the last m_window points, or with nothing to predict from: index order.
+  if (!m_reorder || !m_count || m_left.size() - m_first > m_window) return m_left[m_first++].point;
+  const auto predicted = [&](const Left& l) {
+    return l.count ? l.log_sum / static_cast<double>(l.count) : m_log_sum / static_cast<double>(m_count);
+  };
+  size_t best = m_first;
+  double longest = predicted(m_left[best]);
+  for (size_t i = best + 1; i < m_left.size(); ++i) {
+    const double t = predicted(m_left[i]);
+    if (t > longest) longest = t, best = i;  // ties: the lower index
   }
   const Point* p = m_left[best].point;
   m_left.erase(m_left.begin() + static_cast<std::ptrdiff_t>(best));
@@ -460,16 +463,16 @@ void PointOrder::ended(const EndedRun& run) {
   m_log_sum += log_s;
   ++m_count;
   const std::vector<size_t> ran = value_ids(*run.point);
-  for (Left& l : m_left) {
+  for (auto l = m_left.begin() + static_cast<std::ptrdiff_t>(window()); l != m_left.end(); ++l) {
     size_t shared = 0;  // sorted ids: a merge counts the common ones
-    for (auto a = l.values.cbegin(), b = ran.cbegin(); a != l.values.cend() && b != ran.cend();)
+    for (auto a = l->values.cbegin(), b = ran.cbegin(); a != l->values.cend() && b != ran.cend();)
       if (*a < *b) ++a;
       else if (*b < *a) ++b;
       else ++shared, ++a, ++b;
-    if (shared == 0 || shared < l.shared) continue;
-    if (shared > l.shared) l.shared = shared, l.log_sum = 0.0, l.count = 0;
-    l.log_sum += log_s;
-    ++l.count;
+    if (shared == 0 || shared < l->shared) continue;
+    if (shared > l->shared) l->shared = shared, l->log_sum = 0.0, l->count = 0;
+    l->log_sum += log_s;
+    ++l->count;
   }
 }
 

@@ -104,9 +104,12 @@ struct EndedRun {
 /// every point is its own run.
 class PointOrder {
  public:
+  /// Only the last `window` points are reordered, the others go in index order: the end of a
+  /// sweep is what the order is for, and the cost stays `window` per point ended or taken.
+  static constexpr size_t kWindow = 4096;
   /// `todo` in index order; `slots`: how many points run at once in all.
-  PointOrder(std::vector<const Point*> todo, size_t slots);
-  bool empty() const { return m_left.empty(); }
+  PointOrder(std::vector<const Point*> todo, size_t slots, size_t window = kWindow);
+  bool empty() const { return m_first == m_left.size(); }
   /// Removes and returns the next point (empty() must be false).
   const Point* take();
   /// Records a run that ended (failed runs say nothing about a point's length and are ignored).
@@ -123,8 +126,12 @@ class PointOrder {
     size_t count = 0;
   };
   std::vector<size_t> value_ids(const Point& p);
+  /// Where the points that may be reordered begin in m_left.
+  size_t window() const;
 
-  std::vector<Left> m_left;
+  std::vector<Left> m_left;  ///< from m_first on: the points still to run
+  size_t m_first = 0;
+  size_t m_window;
   std::map<std::string, size_t> m_value_ids;  ///< "key=value" (or "include=FILE") → id
   double m_log_sum = 0.0;                     ///< over every ended run
   size_t m_count = 0;

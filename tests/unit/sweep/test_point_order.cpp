@@ -86,3 +86,19 @@ TEST_CASE("sweep order: failed runs teach nothing; points sharing no value get t
   order.ended({&spec.points[3], 0, 1.0});
   CHECK(take(order, 4) == std::vector<size_t>{6, 7, 4, 5});
 }
+
+TEST_CASE("sweep order: only the last `window` points are reordered", "[sweep]") {
+  Scratch s("sweep_order_window");
+  const SweepSpec spec = eight_points(s);
+  PointOrder order(all(spec), 4, 3);
+  CHECK(take(order, 2) == std::vector<size_t>{0, 1});
+  // Points 0 and 1 ended, 1 (seed 1, stream, closed) the longer. Points 2–4 still go in index
+  // order (more than 3 are left), however long point 3 or 5 is predicted.
+  order.ended({&spec.points[0], 0, 0.01});
+  order.ended({&spec.points[1], 0, 1.0});
+  CHECK(take(order, 3) == std::vector<size_t>{2, 3, 4});
+  // The last three: 5 (seed 2, stream, closed) shares two values with 1 → 1 s; 6 (seed 2,
+  // random, open) one with 0 → 0.01 s; 7 (seed 2, random, closed) one with 1 → 1 s.
+  CHECK(take(order, 3) == std::vector<size_t>{5, 7, 6});
+  CHECK(order.empty());
+}
