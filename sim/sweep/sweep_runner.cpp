@@ -494,7 +494,9 @@ bool PointPool::reap_one(int flags) {
     throw std::runtime_error(fmt::format("sweep: waiting for a point's run: {}", std::strerror(errno)));
   const auto it = pid > 0 ? m_running.find(pid) : m_running.end();
   if (it == m_running.end()) return false;
-  const auto seconds = [](const timeval& t) { return static_cast<double>(t.tv_sec) + 1e-6 * static_cast<double>(t.tv_usec); };
+  const auto seconds = [](const timeval& t) {
+    return static_cast<double>(t.tv_sec) + 1e-6 * static_cast<double>(t.tv_usec);
+  };
   m_ended.push_back({it->second, exit_code_of_status(status), seconds(usage.ru_utime) + seconds(usage.ru_stime)});
   m_running.erase(it);
   return true;
