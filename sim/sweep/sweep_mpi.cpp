@@ -154,7 +154,7 @@ int serve(const Mpi& mpi, const SweepSpec& spec, const RunnerOptions& opt) {
     if (!store.done(p, opt.retry_failed)) todo.push_back(&p);
   Progress progress(spec, opt, spec.points.size() - todo.size());
   int active = mpi.size() - 1;
-  PointOrder order(std::move(todo), static_cast<size_t>(active) * static_cast<size_t>(std::max(1, opt.jobs)));
+  PointOrder order(todo, static_cast<size_t>(active) * static_cast<size_t>(std::max(1, opt.jobs)));
   while (active > 0) {
     // Every worker whose message has arrived gets its points first; then all their rows are
     // written together (a write waits for the disk, once per batch).

@@ -421,7 +421,7 @@ void Progress::finish() { m_line.clear(); }
 
 // ---- dispatch order ---------------------------------------------------------------------
 
-PointOrder::PointOrder(std::vector<const Point*> todo, size_t slots, size_t window)
+PointOrder::PointOrder(const std::vector<const Point*>& todo, size_t slots, size_t window)
     : m_window(window), m_reorder(slots > 1) {
   m_left.reserve(todo.size());
   for (const Point* p : todo) m_left.push_back({p, value_ids(*p)});
@@ -530,7 +530,7 @@ int run_local(const SweepSpec& spec, const RunnerOptions& opt) {
   PointPool pool(spec, opt);
   std::exception_ptr failure;
   const size_t jobs = static_cast<size_t>(std::max(1, opt.jobs));
-  PointOrder order(std::move(todo), jobs);
+  PointOrder order(todo, jobs);
   while (true) {
     try {
       // What just ended informs the order before its slots are filled again.

@@ -108,7 +108,7 @@ class PointOrder {
   /// sweep is what the order is for, and the cost stays `window` per point ended or taken.
   static constexpr size_t kWindow = 4096;
   /// `todo` in index order; `slots`: how many points run at once in all.
-  PointOrder(std::vector<const Point*> todo, size_t slots, size_t window = kWindow);
+  PointOrder(const std::vector<const Point*>& todo, size_t slots, size_t window = kWindow);
   bool empty() const { return m_first == m_left.size(); }
   /// Removes and returns the next point (empty() must be false).
   const Point* take();
