@@ -39,6 +39,7 @@ FlowNetwork::FlowNetwork(const NocConfig& cfg, uint64_t seed)
   m_credit.assign(ovcs * cfg.buf_depth, 0);
   m_vc_rr.assign(size_t(cfg.nodes()) * (kPorts * kPorts * cfg.vcs + 1), 0);
   m_in_free.assign(size_t(cfg.nodes()) * kPorts * cfg.vcs, 0);
+  m_split.assign(m_in_free.size(), Split{});
   m_front.assign(m_in_free.size() + cfg.nodes(), kNone);
   m_front_at.assign(m_front.size(), 0);
   m_wait_head.assign(m_front.size(), kNone);
@@ -288,10 +289,14 @@ void FlowNetwork::defer(const Event& e, uint64_t retry) {
   d.seq = m_seq++;
   push(d);
   const size_t q = queue_of(e);
+  // Its credits upstream, like those of the packets behind it, are decided no earlier. A
+  // front waiting again has them tied to this queue already (by its first wait, or by
+  // enqueue), and nothing else writes them until it is decided.
+  const bool tied = m_front[q] == e.pkt;
   m_front[q] = e.pkt;
   m_front_at[q] = d.time;
-  // Its credits upstream, like those of the packets behind it, are decided no earlier.
-  if (e.kind == Kind::head) mark_pending(upstream_ovc(e.router, e.port, e.vc), e.slot, m_pkts[e.pkt].flits, kQueue | q);
+  if (e.kind == Kind::head && !tied)
+    mark_pending(upstream_ovc(e.router, e.port, e.vc), e.slot, m_pkts[e.pkt].flits, kQueue | q);
 }
 
 void FlowNetwork::enqueue(const Event& e, size_t q) {
@@ -306,6 +311,7 @@ void FlowNetwork::enqueue(const Event& e, size_t q) {
 
 void FlowNetwork::next_front(size_t q, uint64_t now) {
   m_front[q] = kNone;
+  if (q < m_split.size()) m_split[q].pkt = kNone;  // its packet is decided: its split is not kept
   const uint32_t w = m_wait_head[q];
   if (w == kNone) return;
   m_wait_head[q] = m_waiting[w].next;
@@ -327,18 +333,6 @@ void FlowNetwork::route(const Event& e) {
   // Packets leave an input VC in order: one behind a head still to be decided waits for it.
   const size_t iv = (size_t(r) * kPorts + e.port) * V + e.vc;
   if (m_front[iv] != kNone && m_front[iv] != e.pkt) return enqueue(e, iv);
-  // Destinations by output port; each port's share is one contiguous run (see send).
-  uint32_t lo[kPorts], hi[kPorts];
-  std::fill(lo, lo + kPorts, 0u), std::fill(hi, hi + kPorts, 0u);
-  int last = -1;
-  for (uint32_t i = e.lo; i < e.hi; ++i) {
-    const unsigned port = dor_port(m_cfg.cols, r, p.dests[i], p.cls != 0);
-    if (int(port) != last) {
-      if (hi[port] != 0) throw std::logic_error("mesh::FlowNetwork: multicast subtree is not contiguous");
-      lo[port] = i, last = int(port);
-    }
-    hi[port] = i + 1;
-  }
   // Route computation starts on arrival, or the cycle after the packet ahead in the same
   // input VC left it (the cycle after its tail's switch grant); VC allocation follows.
   uint64_t& in_vc = m_in_free[iv];
@@ -347,6 +341,23 @@ void FlowNetwork::route(const Event& e) {
   // from now on (a VC is busy until its packet has sent, not a calendar), and other heads that
   // reach the output before this one would find it taken.
   if (in_vc > e.time) return defer(e, in_vc);
+  // Destinations by output port; each port's share is one contiguous run (see send). A head
+  // tried again (its VCs undecided) finds them kept from its first try.
+  Split& split = m_split[iv];
+  if (split.pkt != e.pkt || split.lo != e.lo || split.hi != e.hi) {
+    split = Split{e.pkt, e.lo, e.hi, {}, {}};
+    int last = -1;
+    for (uint32_t i = e.lo; i < e.hi; ++i) {
+      const unsigned port = dor_port(m_cfg.cols, r, p.dests[i], p.cls != 0);
+      if (int(port) != last) {
+        if (split.port_hi[port] != 0) throw std::logic_error("mesh::FlowNetwork: multicast subtree is not contiguous");
+        split.port_lo[port] = i, last = int(port);
+      }
+      split.port_hi[port] = i + 1;
+    }
+  }
+  const uint32_t* const lo = split.port_lo;
+  const uint32_t* const hi = split.port_hi;
   const uint64_t routed = std::max(e.arrived, in_vc) + m_cfg.rc_cycles;
   // Every branch's output VC, or wait until what decides one is known. The ejection port has
   // VCs and credits as the others (the network interface frees a slot on arrival).

@@ -174,6 +174,13 @@ class FlowNetwork : public NocModel {
   /// port × VC × branch), then per network interface.
   std::vector<uint32_t> m_vc_rr;
   std::vector<uint64_t> m_in_free;  ///< per router × input port × VC: cycle its next packet can be routed
+  /// Per input VC: the head at its front whose route is computed (packet, its destinations
+  /// [lo, hi)) and their split by output port, kept while it waits to be decided.
+  struct Split {
+    uint32_t pkt = UINT32_MAX, lo = 0, hi = 0;
+    uint32_t port_lo[5], port_hi[5];
+  };
+  std::vector<Split> m_split;
   /// Per input VC (and per source, index nodes·5·vcs + node): the packet at its front that
   /// waits to be decided, which the packets behind it do not pass.
   std::vector<uint32_t> m_front;
