@@ -103,6 +103,8 @@ class FlowNetwork : public NocModel {
     bool pending;
   };
   Avail avail(size_t o, uint64_t alloc, unsigned stage, unsigned flits, bool whole) const;
+  /// Recomputes output VC `o`'s summary of its credit slots (m_sum_*).
+  void summarise(size_t o) const;
   /// Picks the output VC of `port` (class `cls`) that serves the packet first, round-robin
   /// from requester pointer `rr` among equals; false (and `retry`) when a VC still to be
   /// decided might serve it earlier.
@@ -170,6 +172,13 @@ class FlowNetwork : public NocModel {
   /// Per output VC × buf_depth: the cycle the slot's credit is usable, or kPending | the
   /// cycle at which the downstream router decides when its flit leaves.
   std::vector<uint64_t> m_credit;
+  /// Per output VC, what avail reads of its credit slots in the order its next flits use them
+  /// (from m_vc_sent on): the offset of the first pending slot (buf_depth when none; kStale
+  /// when a slot or m_vc_sent changed since) and its value; per offset i before it, the
+  /// largest credit of slots 0..i and the largest credit − its offset.
+  static constexpr uint32_t kStale = UINT32_MAX;
+  mutable std::vector<uint32_t> m_sum_first;
+  mutable std::vector<uint64_t> m_sum_raw, m_sum_max_c, m_sum_max_sa;
   /// VC a requester's round-robin search starts at: per input VC × branch (router × input
   /// port × VC × branch), then per network interface.
   std::vector<uint32_t> m_vc_rr;
