@@ -266,10 +266,10 @@ bool FlowNetwork::pick_vc(size_t rr, unsigned r, unsigned port, uint8_t cls, uin
   const auto [v0, nv] = vc_class(cls);
   const unsigned V = m_cfg.vcs;
   uint64_t best = UINT64_MAX, pending = UINT64_MAX;
-  for (unsigned k = 0; k < V; ++k) {
-    const unsigned v = (m_vc_rr[rr] + k) % V;
+  const size_t o0 = ovc_index(r, port, 0);
+  for (unsigned k = 0, v = m_vc_rr[rr]; k < V; ++k, v = v + 1 == V ? 0 : v + 1) {  // m_vc_rr < V
     if (v < v0 || v >= v0 + nv) continue;
-    const Avail a = avail(ovc_index(r, port, v), alloc, stage, flits, whole);
+    const Avail a = avail(o0 + v, alloc, stage, flits, whole);
     if (a.pending) pending = std::min(pending, a.t);
     else if (a.t < best) best = a.t, vc = v;
   }
