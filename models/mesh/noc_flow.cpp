@@ -37,7 +37,8 @@ FlowNetwork::FlowNetwork(const NocConfig& cfg, uint64_t seed)
   m_vc_free.assign(ovcs, 0);
   m_vc_sent.assign(ovcs, 0);
   m_credit.assign(ovcs * cfg.buf_depth, 0);
-  m_sum_first.assign(ovcs, kStale);
+  m_sum_first.assign(ovcs, kNoPending);
+  m_sum_len.assign(ovcs, 0);
   m_sum_raw.assign(ovcs, 0);
   m_sum_max_c.assign(ovcs * cfg.buf_depth, 0);
   m_sum_max_sa.assign(ovcs * cfg.buf_depth, 0);
@@ -108,6 +109,7 @@ void FlowNetwork::send(uint32_t src, const std::vector<uint16_t>& dests, unsigne
   }
   const uint32_t id = allocate(m_pkts, m_free_pkts);
   Packet& p = m_pkts[id];
+  p.serial = ++m_serial;
   p.create = create;
   p.tag = tag;
   p.src = src;
@@ -220,25 +222,26 @@ size_t FlowNetwork::upstream_ovc(unsigned r, unsigned port, unsigned vc) const {
   return ovc_index(up, opposite(port), vc);
 }
 
-void FlowNetwork::summarise(size_t o) const {
-  // The credit slots in the order the VC's next flits use them: the first pending one, and
-  // before it the running maxima that avail takes over its first n slots.
+void FlowNetwork::summarise(size_t o, unsigned n) const {
+  // The credit slots in the order the VC's next flits use them, from the first not yet
+  // summarised up to n or the first pending one: that one's offset and value, and before it
+  // the running maxima that avail takes over its first n slots.
   const unsigned B = m_cfg.buf_depth;
   const uint64_t* credit = &m_credit[o * B];
   uint64_t* max_c = &m_sum_max_c[o * B];
   uint64_t* max_sa = &m_sum_max_sa[o * B];
-  uint64_t c_hi = 0, sa_hi = 0;
-  unsigned i = 0;
-  for (unsigned k = m_vc_sent[o] % B; i < B; ++i, k = k + 1 == B ? 0 : k + 1) {
+  unsigned i = m_sum_len[o];
+  uint64_t c_hi = i ? max_c[i - 1] : 0, sa_hi = i ? max_sa[i - 1] : 0;
+  for (unsigned k = (m_vc_sent[o] + i) % B; i < n; ++i, k = k + 1 == B ? 0 : k + 1) {
     const uint64_t c = credit[k];
     if (c & kPending) {
-      m_sum_raw[o] = c;
+      m_sum_first[o] = i, m_sum_raw[o] = c;
       break;
     }
     c_hi = std::max(c_hi, c), sa_hi = std::max(sa_hi, c > i ? c - i : 0);
     max_c[i] = c_hi, max_sa[i] = sa_hi;
   }
-  m_sum_first[o] = i;
+  m_sum_len[o] = i;
 }
 
 FlowNetwork::Avail FlowNetwork::avail(size_t o, uint64_t alloc, unsigned stage, unsigned flits, bool whole) const {
@@ -247,10 +250,20 @@ FlowNetwork::Avail FlowNetwork::avail(size_t o, uint64_t alloc, unsigned stage, 
   // Flit i is sent no earlier than its slot's credit; a route that still branches takes the
   // VC only with credits for the whole packet (the flit model's multicast rule). Flits past
   // buf_depth reuse slots of the packet's own flits, which stream through (cut-through).
-  // The first pending slot and the maxima come from the VC's summary (summarise), kept until
-  // its credits or its next slot change.
+  // The first pending slot and the maxima come from the VC's summary (summarise), extended as
+  // far as a caller needs and kept until its credits or its next slot change.
   const unsigned B = m_cfg.buf_depth, n = std::min(flits, B);
-  if (m_sum_first[o] == kStale) summarise(o);
+  if (n < kSummaryFrom) {
+    uint64_t va = std::max(alloc, vc_free), sa = 0;
+    for (unsigned i = 0, k = m_vc_sent[o] % B; i < n; ++i, k = k + 1 == B ? 0 : k + 1) {
+      const uint64_t c = m_credit[o * B + k];
+      if (c & kPending) return {resolve_at(c), true};
+      if (whole) va = std::max(va, c);
+      sa = std::max(sa, c > i ? c - i : 0);
+    }
+    return {std::max(va + stage, sa), false};
+  }
+  if (m_sum_first[o] == kNoPending && m_sum_len[o] < n) summarise(o, n);
   if (m_sum_first[o] < n) return {resolve_at(m_sum_raw[o]), true};
   const uint64_t va = whole ? std::max({alloc, vc_free, m_sum_max_c[o * B + n - 1]}) : std::max(alloc, vc_free);
   return {std::max(va + stage, m_sum_max_sa[o * B + n - 1]), false};
@@ -285,13 +298,13 @@ void FlowNetwork::take_vc(size_t rr, unsigned r, unsigned port, unsigned vc, uns
   m_vc_rr[rr] = (vc + 1) % m_cfg.vcs;
   const size_t o = ovc_index(r, port, vc);
   m_vc_sent[o] += flits;
-  m_sum_first[o] = kStale;
+  stale(o);
 }
 
 void FlowNetwork::mark_pending(size_t o, unsigned slot, unsigned flits, uint64_t resolve) {
   const unsigned B = m_cfg.buf_depth;
   for (unsigned i = flits > B ? flits - B : 0; i < flits; ++i) m_credit[o * B + (slot + i) % B] = kPending | resolve;
-  m_sum_first[o] = kStale;
+  stale(o);
   if (m_cfg.wait_for_tail_credit) m_vc_free[o] = kPending | resolve;
 }
 
@@ -301,7 +314,7 @@ void FlowNetwork::credit_back(unsigned r, unsigned port, unsigned vc, unsigned s
   const unsigned B = m_cfg.buf_depth;
   const uint64_t back = dep + 1 + m_cfg.credit_cycles;
   for (unsigned i = flits > B ? flits - B : 0; i < flits; ++i) m_credit[o * B + (slot + i) % B] = back + i;
-  m_sum_first[o] = kStale;
+  stale(o);
   if (m_cfg.wait_for_tail_credit) m_vc_free[o] = back + flits - 1;
 }
 
@@ -338,7 +351,6 @@ void FlowNetwork::enqueue(const Event& e, size_t q) {
 
 void FlowNetwork::next_front(size_t q, uint64_t now) {
   m_front[q] = kNone;
-  if (q < m_split.size()) m_split[q].pkt = kNone;  // its packet is decided: its split is not kept
   const uint32_t w = m_wait_head[q];
   if (w == kNone) return;
   m_wait_head[q] = m_waiting[w].next;
@@ -371,8 +383,8 @@ void FlowNetwork::route(const Event& e) {
   // Destinations by output port; each port's share is one contiguous run (see send). A head
   // tried again (its VCs undecided) finds them kept from its first try.
   Split& split = m_split[iv];
-  if (split.pkt != e.pkt || split.lo != e.lo || split.hi != e.hi) {
-    split = Split{e.pkt, e.lo, e.hi, {}, {}};
+  if (split.serial != p.serial || split.lo != e.lo || split.hi != e.hi) {
+    split = Split{p.serial, e.lo, e.hi, {}, {}};
     int last = -1;
     for (uint32_t i = e.lo; i < e.hi; ++i) {
       const unsigned port = dor_port(m_cfg.cols, r, p.dests[i], p.cls != 0);
@@ -484,7 +496,7 @@ void FlowNetwork::route(const Event& e) {
       const uint64_t tail = sa + span - 1 + traversed;
       for (unsigned i = F > m_cfg.buf_depth ? F - m_cfg.buf_depth : 0; i < F; ++i)
         m_credit[o * m_cfg.buf_depth + (k0 + i) % m_cfg.buf_depth] = sa + i + traversed + back;
-      m_sum_first[o] = kStale;
+      stale(o);
       if (m_cfg.wait_for_tail_credit) m_vc_free[o] = tail + back;
       push(tail, e.pkt, lo[0], hi[0], r, Kind::deliver, 0, 0, 0, fan);
     } else {

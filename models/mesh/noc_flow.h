@@ -38,6 +38,7 @@ class FlowNetwork : public NocModel {
   /// messages' VC turnarounds take (run_span, shared by a multicast's branches), and its
   /// messages' tails arrive spread as back-to-back packets' would (see run_offsets).
   struct Packet {
+    uint64_t serial = 0;  ///< 1, 2, … in order of sending: unlike its index, never reused
     uint64_t create = 0;
     uint32_t tag = 0, src = 0;
     uint32_t live = 0;  ///< events still referring to it
@@ -103,8 +104,10 @@ class FlowNetwork : public NocModel {
     bool pending;
   };
   Avail avail(size_t o, uint64_t alloc, unsigned stage, unsigned flits, bool whole) const;
-  /// Recomputes output VC `o`'s summary of its credit slots (m_sum_*).
-  void summarise(size_t o) const;
+  /// Extends output VC `o`'s summary of its credit slots (m_sum_*) to its first `n` slots.
+  void summarise(size_t o, unsigned n) const;
+  /// Output VC `o`'s credit slots or next slot changed: its summary starts again.
+  void stale(size_t o) { m_sum_len[o] = 0, m_sum_first[o] = kNoPending; }
   /// Picks the output VC of `port` (class `cls`) that serves the packet first, round-robin
   /// from requester pointer `rr` among equals; false (and `retry`) when a VC still to be
   /// decided might serve it earlier.
@@ -172,24 +175,27 @@ class FlowNetwork : public NocModel {
   /// Per output VC × buf_depth: the cycle the slot's credit is usable, or kPending | the
   /// cycle at which the downstream router decides when its flit leaves.
   std::vector<uint64_t> m_credit;
-  /// Per output VC, what avail reads of its credit slots in the order its next flits use them
-  /// (from m_vc_sent on): the offset of the first pending slot (buf_depth when none; kStale
-  /// when a slot or m_vc_sent changed since) and its value; per offset i before it, the
+  /// Per output VC, what avail has read of its credit slots in the order its next flits use
+  /// them (from m_vc_sent on): how many leading slots are summarised, the offset of the first
+  /// pending one among them (kNoPending: none) and its value; per offset i before it, the
   /// largest credit of slots 0..i and the largest credit − its offset.
-  static constexpr uint32_t kStale = UINT32_MAX;
-  mutable std::vector<uint32_t> m_sum_first;
+  static constexpr uint32_t kNoPending = UINT32_MAX;
+  static constexpr unsigned kSummaryFrom = 3;
+  mutable std::vector<uint32_t> m_sum_first, m_sum_len;
   mutable std::vector<uint64_t> m_sum_raw, m_sum_max_c, m_sum_max_sa;
   /// VC a requester's round-robin search starts at: per input VC × branch (router × input
   /// port × VC × branch), then per network interface.
   std::vector<uint32_t> m_vc_rr;
   std::vector<uint64_t> m_in_free;  ///< per router × input port × VC: cycle its next packet can be routed
-  /// Per input VC: the head at its front whose route is computed (packet, its destinations
-  /// [lo, hi)) and their split by output port, kept while it waits to be decided.
+  /// Per input VC: the last head whose route it computed (its packet's serial, its
+  /// destinations [lo, hi)) and their split by output port, for that head's next tries.
   struct Split {
-    uint32_t pkt = UINT32_MAX, lo = 0, hi = 0;
+    uint64_t serial = 0;
+    uint32_t lo = 0, hi = 0;
     uint32_t port_lo[5], port_hi[5];
   };
   std::vector<Split> m_split;
+  uint64_t m_serial = 0;  ///< the last packet's serial
   /// Per input VC (and per source, index nodes·5·vcs + node): the packet at its front that
   /// waits to be decided, which the packets behind it do not pass.
   std::vector<uint32_t> m_front;
