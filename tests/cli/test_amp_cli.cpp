@@ -434,7 +434,7 @@ TEST_CASE("breakdown: the workspaces line is what a fresh PyTorch process keeps"
   CHECK(cases == 6);
 }
 
-TEST_CASE("amp: the mesh refuses an autocast step; the systolic array runs it", "[cli][amp][mesh]") {
+TEST_CASE("amp: the mesh refuses an autocast step, the systolic array runs it", "[cli][amp][mesh]") {
   // The mesh's clusters hold and send every element in the step's dtype at one MAC price, so
   // autocast's bf16 casts and GEMMs over fp32 parameters would be priced as fp32: refused with
   // the op and the reason (exit 2), where it once ran and reported fp32 figures.
@@ -443,7 +443,8 @@ TEST_CASE("amp: the mesh refuses an autocast step; the systolic array runs it", 
   const std::string mesh = s.file("mesh.yaml", preset_includes("mesh_8x8.yaml") + "workload: { spec: " + spec + " }\n");
   const CliResult r = run_bpsim("run " + mesh + " --out " + s / "mesh");
   CHECK(r.code == 2);
-  CHECK_THAT(r.err, Contains("workload: op 'linear1.in.bf16' runs in bf16, the step in fp32 (a spec's autocast") &&
+  // The first op in another dtype: the cast of the first linear layer's (linear0) input to bf16.
+  CHECK_THAT(r.err, Contains("workload: op 'linear0.in.bf16' runs in bf16, the step in fp32 (a spec's autocast") &&
                         Contains("a mixed-precision step is not modelled on it"));
   CHECK_FALSE(std::ifstream(s / "mesh/report.json").good());
   // The same spec without autocast runs on the mesh; with it, on the systolic array.

@@ -75,7 +75,7 @@ TEST_CASE("cli list --layers: the reference lists what the spec parser validates
   }
 }
 
-TEST_CASE("cli list --layers --markdown: a table per kind; --markdown alone is refused", "[cli][docs]") {
+TEST_CASE("cli list --layers --markdown: a table per kind, --markdown alone is refused", "[cli][docs]") {
   const CliResult m = run_bpsim("list --layers --markdown");
   REQUIRE(m.code == 0);
   CHECK_THAT(m.out, Catch::StartsWith("# Workload layers"));

@@ -163,7 +163,7 @@ TEST_CASE("parallel cli: a two-stage pipeline of one micro-batch adds its stages
   CHECK(s0["max_microbatches_held"] == 1);
 }
 
-TEST_CASE("parallel cli: GPipe holds every micro-batch, 1F1B at most P − s; checkpointing shrinks what is held",
+TEST_CASE("parallel cli: GPipe holds every micro-batch, 1F1B at most P − s, checkpointing shrinks what is held",
           "[cli][system][parallel]") {
   Scratch s("par_hold");
   const std::string spec = mlp(s);

@@ -108,7 +108,7 @@ TEST_CASE("reuse: the mesh and the in-DRAM array cost every op", "[cli][reuse]")
   CHECK(p.first["reuse_eligible_ops"] == 0);
 }
 
-TEST_CASE("reuse: the key is not echoed into the report; a bad value is refused", "[cli][reuse]") {
+TEST_CASE("reuse: the key is not echoed into the report, a bad value is refused", "[cli][reuse]") {
   Scratch s("reuse_key");
   const std::string cfg =
       s.file("c.yaml", four_layers("systolic_32x32_int8.yaml", "{kind: systolic, dtype: workload}"));

@@ -161,7 +161,7 @@ TEST_CASE("system cli: auto, split and single placements of the two-device step"
   CHECK(joint["step_s"].get<double>() <= split["step_s"].get<double>() * (1 + 1e-12));
 }
 
-TEST_CASE("system cli: bpsim validate accepts a system config; compare refuses one", "[cli][system]") {
+TEST_CASE("system cli: bpsim validate accepts a system config, compare refuses one", "[cli][system]") {
   Scratch s("system_validate");
   const std::string cfg = s.file("two.yaml", two_device_config());
   const CliResult v = run_bpsim("validate " + cfg);

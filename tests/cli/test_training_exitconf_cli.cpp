@@ -85,7 +85,7 @@ TEST_CASE("early exit: heads priced, later layers run for the samples that stay,
   }
 }
 
-TEST_CASE("early exit: off, the step is plain backprop; drawn exits add up to the batch", "[cli][training][exit]") {
+TEST_CASE("early exit: off, the step is plain backprop, drawn exits add up to the batch", "[cli][training][exit]") {
   Scratch s("exit_off");
   const std::string cfg = config(s, "systolic_32x32_int8.yaml", "{spec: " + small_spec(s) + "}");
   const auto plain = run_ok(s, cfg, "plain");

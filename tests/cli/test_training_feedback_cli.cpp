@@ -44,7 +44,7 @@ nlohmann::json run_report(const Scratch& s, const std::string& cfg, const std::s
 
 }  // namespace
 
-TEST_CASE("feedback: FA reads B of W^T's shape in every dX; the MACs stay, no dX for the input layer",
+TEST_CASE("feedback: FA reads B of W^T's shape in every dX, the MACs stay, no dX for the input layer",
           "[cli][feedback]") {
   Scratch s("fb_fa");
   const auto bp = workload_json(spec(s, "bp", "{}"));
@@ -109,7 +109,7 @@ TEST_CASE("feedback: a regenerated B is drawn before its dX, 7 operations per el
   CHECK(fa["tensors"][op_of(fa, "fc2.dx")["reads"][1].get<uint64_t>()]["role"] == "weight");
 }
 
-TEST_CASE("feedback: priced on the systolic array and the mesh; DFA refused on the mesh", "[cli][feedback]") {
+TEST_CASE("feedback: priced on the systolic array and the mesh, DFA refused on the mesh", "[cli][feedback]") {
   Scratch s("fb_run");
   const std::string bp = spec(s, "bp", "{}");
   // A config's workload.training overrides the spec's.
@@ -158,7 +158,7 @@ TEST_CASE("feedback: refusals name the key and the layer", "[cli][feedback]") {
   CHECK_THAT(m.err, Contains("backward_weights"));
 }
 
-TEST_CASE("feedback: a binary layer's B is signs on the in-DRAM array; a real-valued B is refused there",
+TEST_CASE("feedback: a binary layer's B is signs on the in-DRAM array, a real-valued B is refused there",
           "[cli][feedback][pim]") {
   Scratch s("fb_pim");
   const std::string bin = s.file("bin.yaml",

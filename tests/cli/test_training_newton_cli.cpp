@@ -61,7 +61,7 @@ TEST_CASE("newton: a step between inversions reads the kept inverses", "[cli][ne
   CHECK(op_of(w, "fc2.kfac_precondition_a")["macs"] == 3468);
 }
 
-TEST_CASE("newton: priced on the systolic array; refused on the mesh and for a binary layer", "[cli][newton]") {
+TEST_CASE("newton: priced on the systolic array, refused on the mesh and for a binary layer", "[cli][newton]") {
   Scratch s("kfac_run");
   const std::string bp = spec(s, "bp", "{}");
   const std::string cfg = s.file("c.yaml", preset_includes("systolic_32x32_int8.yaml") +

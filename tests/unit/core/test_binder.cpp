@@ -70,7 +70,7 @@ std::string error_of(const std::string& yaml) {
 
 }  // namespace
 
-TEST_CASE("binder: every type fills its field; defaults come from the declaration", "[core][params][binder]") {
+TEST_CASE("binder: every type fills its field, defaults come from the declaration", "[core][params][binder]") {
   const Toy t = toy_binder().parse(values_of("toy:\n  rows: 8\n"));
   CHECK(t.rows == 8);
   CHECK(t.grid.cols == 16);  // into(): a member of a member

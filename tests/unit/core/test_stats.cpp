@@ -52,7 +52,7 @@ TEST_CASE("stats: a registered counter is read when the group is written", "[cor
                             {"capacity_bytes", "fixed at registration"}});
 }
 
-TEST_CASE("stats: write_to keeps the values of its moment; a name registers once", "[core][stats]") {
+TEST_CASE("stats: write_to keeps the values of its moment, a name registers once", "[core][stats]") {
   uint64_t n = 1;
   StatGroup g;
   g.add("n", n, "count");

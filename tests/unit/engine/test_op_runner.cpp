@@ -94,7 +94,7 @@ std::shared_ptr<workload::OpGraph> toy_graph(const std::string& second_name = "b
 
 }  // namespace
 
-TEST_CASE("shell: tensors placed at first use, 4 KiB aligned; records filled; cycles waited out", "[engine][shell]") {
+TEST_CASE("shell: tensors placed at first use, 4 KiB aligned, records filled, cycles waited out", "[engine][shell]") {
   CountingMemory mem;
   ToyModel m("toy", toy_graph(), &mem);
   const RecordLog log(m);

@@ -66,7 +66,7 @@ TEST_CASE("sweep order: the point whose nearest ended runs took longest goes fir
   CHECK(take(order, 4) == std::vector<size_t>{7, 6, 5, 4});
 }
 
-TEST_CASE("sweep order: failed runs teach nothing; points sharing no value get the mean of all", "[sweep]") {
+TEST_CASE("sweep order: failed runs teach nothing, points sharing no value get the mean of all", "[sweep]") {
   Scratch s("sweep_order_failed");
   const SweepSpec spec = eight_points(s);
   PointOrder order(all(spec), 2);

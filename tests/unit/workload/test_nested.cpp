@@ -104,7 +104,7 @@ TEST_CASE("nested: sequential groups flatten into the layers, named as named_mod
   CHECK((odd.layers[0].name == "g#1.0" && odd.layers[1].name == "g#1.r"));
 }
 
-TEST_CASE("nested: a nested spec and its flat twin build the same step; policies split them differently", "[nested]") {
+TEST_CASE("nested: a nested spec and its flat twin build the same step, policies split them differently", "[nested]") {
   const NetSpec nested = spec(kNestedSpec), flat = spec(kFlatTwin);
   CHECK(signature(build_step(nested), true) == signature(build_step(flat), true));
   // full_recompute does not look at the tree either.
@@ -186,7 +186,7 @@ TEST_CASE("nested: bad groups are refused with the file, line and key path", "[n
   CHECK(err("  - " + test::nested_groups(8) + "\n").empty());
 }
 
-TEST_CASE("nested: resnet50_nested.yaml builds resnet50.yaml's step; only the names differ", "[nested]") {
+TEST_CASE("nested: resnet50_nested.yaml builds resnet50.yaml's step, only the names differ", "[nested]") {
   const std::string dir = std::string(BPSIM_SOURCE_DIR) + "/configs/workloads/";
   NetSpec nested = parse_net_spec(config::load_file(dir + "resnet50_nested.yaml"));
   NetSpec flat = parse_net_spec(config::load_file(dir + "resnet50.yaml"));
