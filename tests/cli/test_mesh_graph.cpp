@@ -95,7 +95,7 @@ TEST_CASE("mesh graph: a downsample conv reads its block's input, not the conv b
 }
 
 TEST_CASE(
-    "mesh graph: attention over every token, every head, forward and backward; layernorm and softmax "
+    "mesh graph: attention over every token, every head, forward and backward, layernorm and softmax "
     "send partial sums",
     "[cli][mesh][mesh_graph]") {
   Scratch s("mg_attn");
