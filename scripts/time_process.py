@@ -1,8 +1,11 @@
 #!/usr/bin/env python3
 """Wall and CPU seconds (user + system, from the child's rusage) of N runs of a command, each
 a process of its own, its standard output discarded. Prints the medians, "WALL CPU", and with
---rss the largest peak RSS in MiB after them. The benchmarks in scripts/ time their commands
-with this file (run, or imported for timed_runs).
+--rss the largest peak RSS in MiB after them. bench_start, bench_sweep, bench_trace and
+compare_scalesim time their commands with this file (run, or imported for timed_runs).
+compare_booksim, compare_dramsim3 and bench_mesh still time theirs inline: they keep the
+command's output, run it in another folder, or go on past a failed run, which this file does
+not offer.
 usage: time_process.py [--rss] [--no-stderr] [--digits D] N COMMAND [ARG ...]
   --no-stderr  discard the command's standard error too (progress lines)
   --digits D   decimals printed (default 6)"""
