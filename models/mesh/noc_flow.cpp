@@ -238,7 +238,7 @@ void FlowNetwork::summarise(size_t o, unsigned n) const {
       m_sum_first[o] = i, m_sum_raw[o] = c;
       break;
     }
-    c_hi = std::max(c_hi, c), sa_hi = std::max(sa_hi, c > i ? c - i : 0);
+    c_hi = std::max(c_hi, c), sa_hi = std::max(sa_hi, send_bound(c, i));
     max_c[i] = c_hi, max_sa[i] = sa_hi;
   }
   m_sum_len[o] = i;
@@ -259,7 +259,7 @@ FlowNetwork::Avail FlowNetwork::avail(size_t o, uint64_t alloc, unsigned stage, 
       const uint64_t c = m_credit[o * B + k];
       if (c & kPending) return {resolve_at(c), true};
       if (whole) va = std::max(va, c);
-      sa = std::max(sa, c > i ? c - i : 0);
+      sa = std::max(sa, send_bound(c, i));
     }
     return {std::max(va + stage, sa), false};
   }
@@ -301,20 +301,24 @@ void FlowNetwork::take_vc(size_t rr, unsigned r, unsigned port, unsigned vc, uns
   stale(o);
 }
 
-void FlowNetwork::mark_pending(size_t o, unsigned slot, unsigned flits, uint64_t resolve) {
+void FlowNetwork::write_credits(size_t o, unsigned slot, unsigned flits, uint64_t first, uint64_t step) {
+  // A packet's flit i uses slot (slot + i) mod buf_depth; of a packet longer than the buffer,
+  // only its last buf_depth flits' credits are still outstanding.
   const unsigned B = m_cfg.buf_depth;
-  for (unsigned i = flits > B ? flits - B : 0; i < flits; ++i) m_credit[o * B + (slot + i) % B] = kPending | resolve;
+  for (unsigned i = flits > B ? flits - B : 0; i < flits; ++i) m_credit[o * B + (slot + i) % B] = first + step * i;
   stale(o);
+}
+
+void FlowNetwork::mark_pending(size_t o, unsigned slot, unsigned flits, uint64_t resolve) {
+  write_credits(o, slot, flits, kPending | resolve, 0);
   if (m_cfg.wait_for_tail_credit) m_vc_free[o] = kPending | resolve;
 }
 
 void FlowNetwork::credit_back(unsigned r, unsigned port, unsigned vc, unsigned slot, unsigned flits, uint64_t dep) {
   // Flit i leaves the buffer in cycle dep + i; its credit is usable 1 + credit_cycles later.
   const size_t o = upstream_ovc(r, port, vc);
-  const unsigned B = m_cfg.buf_depth;
   const uint64_t back = dep + 1 + m_cfg.credit_cycles;
-  for (unsigned i = flits > B ? flits - B : 0; i < flits; ++i) m_credit[o * B + (slot + i) % B] = back + i;
-  stale(o);
+  write_credits(o, slot, flits, back, 1);
   if (m_cfg.wait_for_tail_credit) m_vc_free[o] = back + flits - 1;
 }
 
@@ -494,9 +498,7 @@ void FlowNetwork::route(const Event& e) {
       uint64_t span = F;
       if (p.count > 1) run_offsets(p, fan, m_offsets), span = std::max(span, m_offsets.back() + p.msg_flits);
       const uint64_t tail = sa + span - 1 + traversed;
-      for (unsigned i = F > m_cfg.buf_depth ? F - m_cfg.buf_depth : 0; i < F; ++i)
-        m_credit[o * m_cfg.buf_depth + (k0 + i) % m_cfg.buf_depth] = sa + i + traversed + back;
-      stale(o);
+      write_credits(o, k0, F, sa + traversed + back, 1);
       if (m_cfg.wait_for_tail_credit) m_vc_free[o] = tail + back;
       push(tail, e.pkt, lo[0], hi[0], r, Kind::deliver, 0, 0, 0, fan);
     } else {

@@ -119,6 +119,13 @@ class FlowNetwork : public NocModel {
   /// wait_for_tail_credit, the VC's release) are decided at `resolve`.
   /// `resolve` is a cycle, or kQueue | a queue whose front's next decision decides it.
   void mark_pending(size_t o, unsigned slot, unsigned flits, uint64_t resolve);
+  /// Output VC `o`'s credit slots for a packet of `flits` flits from credit slot `slot`: flit
+  /// i's becomes first + step·i. Every credit write goes through it: it marks the VC's
+  /// summary stale.
+  void write_credits(size_t o, unsigned slot, unsigned flits, uint64_t first, uint64_t step);
+  /// The earliest cycle the packet's head can be sent so that its flit i, whose credit is
+  /// usable from cycle c, sends no earlier than c (avail and summarise fold it over the slots).
+  static uint64_t send_bound(uint64_t c, unsigned i) { return c > i ? c - i : 0; }
   /// The cycle at which pending value `v` is decided (no earlier).
   uint64_t resolve_at(uint64_t v) const { return v & kQueue ? m_front_at[v & ~(kPending | kQueue)] : v & ~kPending; }
   /// The packet's flits left input VC (router, port, vc) from cycle `dep` on: credits back upstream.
@@ -180,6 +187,8 @@ class FlowNetwork : public NocModel {
   /// pending one among them (kNoPending: none) and its value; per offset i before it, the
   /// largest credit of slots 0..i and the largest credit − its offset.
   static constexpr uint32_t kNoPending = UINT32_MAX;
+  /// Packets of fewer flits read their slots directly: single-flit traffic changes a VC's
+  /// slots more often than it reads them (docs/mesh.md, "Re-tries made cheaper").
   static constexpr unsigned kSummaryFrom = 3;
   mutable std::vector<uint32_t> m_sum_first, m_sum_len;
   mutable std::vector<uint64_t> m_sum_raw, m_sum_max_c, m_sum_max_sa;
