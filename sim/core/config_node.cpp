@@ -3,12 +3,10 @@
 #include <yaml-cpp/yaml.h>
 
 #include <filesystem>
-#include <fstream>
 #include <map>
 #include <mutex>
 #include <optional>
 #include <set>
-#include <sstream>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -183,10 +181,7 @@ std::string read_config_text(const std::string& path) {
     throw InputError(Location{path}, "",
                      "config file is " + std::to_string(size) + " bytes, more than " + std::to_string(kMaxFileBytes) +
                          " (a limit of bpsim)");
-  std::ifstream in = open_regular_file(path, "config file");
-  std::stringstream buf;
-  buf << in.rdbuf();
-  return buf.str();
+  return read_regular_file(path, "config file");
 }
 
 /// Files without includes (energy tables, memory presets), kept once parsed for the rest of
