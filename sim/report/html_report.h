@@ -42,7 +42,8 @@ std::string points_html(const std::string& title, const std::vector<std::string>
 
 /// Writes `dest` (a sweep's or a comparison's report.html) from the rows of
 /// `results_dir`/results.jsonl, each point linked to `results_dir`/points/HASH/report.html
-/// (as a path relative to `dest`'s folder).
+/// (as a path relative to `dest`'s folder, taken lexically: `results_dir` must be spelled
+/// from the same prefix, as that folder or one inside it).
 void write_points_html(const std::string& results_dir, const std::string& dest, const std::string& title,
                        const std::vector<std::string>& axis_names, const ParetoAxes& axes);
 
