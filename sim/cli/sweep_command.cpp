@@ -102,13 +102,15 @@ int cmd_sweep(int argc, char* argv[]) {
   opt.quiet = quiet;
   opt.exe = std::filesystem::read_symlink("/proc/self/exe").string();
   opt.in_process = main_of;  // points start as forks of this process: no exec, linking or start-up each
+  // The points side by side, with their Pareto front in time and energy, written before the
+  // folder's lock is let go, by a local sweep and by an MPI sweep's rank 0 alike.
+  opt.write_pages = [&] {
+    write_points_html(opt.out_dir, (fs::path(opt.out_dir) / "report.html").string(),
+                      "bpsim sweep " + fs::path(file).stem().string(), spec.axis_names,
+                      {"/totals/seconds", "/totals/energy_pj"});
+  };
   if (mpi || sweep::under_mpi()) return sweep::run_mpi(spec, opt, argc, argv);
-  const int code = sweep::run_local(spec, opt);
-  // The points side by side, with their Pareto front in time and energy.
-  write_points_html(opt.out_dir, (fs::path(opt.out_dir) / "report.html").string(),
-                    "bpsim sweep " + fs::path(file).stem().string(), spec.axis_names,
-                    {"/totals/seconds", "/totals/energy_pj"});
-  return code;
+  return sweep::run_local(spec, opt);
 }
 
 }  // namespace bpsim::cli

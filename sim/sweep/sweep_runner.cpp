@@ -361,6 +361,7 @@ std::string failure_text(const SweepSpec& spec, const json& row, const std::stri
 }
 
 int finish_sweep(const SweepSpec& spec, const ResultStore& store, const RunnerOptions& opt, const std::string& where) {
+  if (opt.write_pages) opt.write_pages();
   const std::map<size_t, json> rows = store.latest(spec);
   std::string failures;
   size_t failed = 0;

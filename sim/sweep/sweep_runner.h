@@ -33,6 +33,9 @@ struct RunnerOptions {
   /// dynamic linking or static initialisers per point). Empty: the child execs `exe`.
   InProcessRun in_process;
   bool quiet = false;  ///< no progress (bar or per-point lines); failures and the end are still said
+  /// Called by finish_sweep, locally and on MPI's rank 0, once the results are final and
+  /// while the output folder is still locked: the command's pages over them (report.html).
+  std::function<void()> write_pages;
 };
 
 /// Starts `args` (args[0] the executable's path) as a child process with its stdout and

@@ -353,7 +353,7 @@ namespace {
 const char* const kMpiEnv = "OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_btl=self,vader";
 
 /// Runs `sweep` locally, then under mpirun with `ranks` ranks and `mpi_args`; checks that both
-/// wrote the same results.csv and results.jsonl, and returns what mpirun's ranks printed.
+/// wrote the same results.csv, results.jsonl and report.html, and returns what mpirun's ranks printed.
 std::string mpi_like_local(const Scratch& s, const std::string& sweep, int ranks, const std::string& mpi_args) {
   REQUIRE(run_bpsim("sweep " + sweep + " -j 2 --out " + (s / "local")).code == 0);
   CliResult r = run_bpsim("sweep " + sweep + " " + mpi_args + " --out " + (s / "mpi"),
@@ -362,6 +362,9 @@ std::string mpi_like_local(const Scratch& s, const std::string& sweep, int ranks
   REQUIRE(r.code == 0);
   CHECK(slurp(s / "mpi/results.csv") == slurp(s / "local/results.csv"));
   CHECK(slurp(s / "mpi/results.jsonl") == slurp(s / "local/results.jsonl"));
+  // Rank 0 writes the page too (a distributed sweep wrote none before stop 15).
+  REQUIRE(std::filesystem::exists(s / "mpi/report.html"));
+  CHECK(slurp(s / "mpi/report.html") == slurp(s / "local/report.html"));
   return r.err;
 }
 }  // namespace
