@@ -4,6 +4,8 @@
 #include <cstdlib>
 #include <stdexcept>
 
+#include "sim/core/hot_inline.h"
+
 namespace bpsim::mesh {
 namespace {
 constexpr unsigned kPorts = 5;   ///< 0 local (ejection), 1 east, 2 west, 3 south, 4 north, as in noc.h
@@ -35,7 +37,7 @@ FlowNetwork::FlowNetwork(const NocConfig& cfg, uint64_t seed)
   m_inj_free.assign(cfg.nodes(), 0);
   m_link.resize(size_t(cfg.nodes()) * kPorts);
   m_vc_free.assign(ovcs, 0);
-  m_vc_sent.assign(ovcs, 0);
+  m_vc_slot.assign(ovcs, 0);
   m_credit.assign(ovcs * cfg.buf_depth, 0);
   m_sum_first.assign(ovcs, kNoPending);
   m_sum_len.assign(ovcs, 0);
@@ -68,7 +70,7 @@ std::pair<unsigned, unsigned> FlowNetwork::vc_class(uint8_t cls) const {
   return cls ? std::pair{V / 2, V - V / 2} : std::pair{0u, V / 2};
 }
 
-void FlowNetwork::push(const Event& e) {
+BPSIM_HOT_INLINE void FlowNetwork::push(const Event& e) {
   ++m_pkts[e.pkt].live;
   if (e.time < m_cur + kWheel) {
     m_wheel[e.time % kWheel].push_back(e);
@@ -232,7 +234,9 @@ void FlowNetwork::summarise(size_t o, unsigned n) const {
   uint64_t* max_sa = &m_sum_max_sa[o * B];
   unsigned i = m_sum_len[o];
   uint64_t c_hi = i ? max_c[i - 1] : 0, sa_hi = i ? max_sa[i - 1] : 0;
-  for (unsigned k = (m_vc_sent[o] + i) % B; i < n; ++i, k = k + 1 == B ? 0 : k + 1) {
+  unsigned k = m_vc_slot[o] + i;  // both < buf_depth
+  if (k >= B) k -= B;
+  for (; i < n; ++i, k = k + 1 == B ? 0 : k + 1) {
     const uint64_t c = credit[k];
     if (c & kPending) {
       m_sum_first[o] = i, m_sum_raw[o] = c;
@@ -244,7 +248,8 @@ void FlowNetwork::summarise(size_t o, unsigned n) const {
   m_sum_len[o] = i;
 }
 
-FlowNetwork::Avail FlowNetwork::avail(size_t o, uint64_t alloc, unsigned stage, unsigned flits, bool whole) const {
+BPSIM_HOT_INLINE FlowNetwork::Avail FlowNetwork::avail(size_t o, uint64_t alloc, unsigned stage, unsigned flits,
+                                                       bool whole) const {
   const uint64_t vc_free = m_vc_free[o];
   if (vc_free & kPending) return {resolve_at(vc_free), true};
   // Flit i is sent no earlier than its slot's credit; a route that still branches takes the
@@ -255,7 +260,7 @@ FlowNetwork::Avail FlowNetwork::avail(size_t o, uint64_t alloc, unsigned stage, 
   const unsigned B = m_cfg.buf_depth, n = std::min(flits, B);
   if (n < kSummaryFrom) {
     uint64_t va = std::max(alloc, vc_free), sa = 0;
-    for (unsigned i = 0, k = m_vc_sent[o] % B; i < n; ++i, k = k + 1 == B ? 0 : k + 1) {
+    for (unsigned i = 0, k = m_vc_slot[o]; i < n; ++i, k = k + 1 == B ? 0 : k + 1) {
       const uint64_t c = m_credit[o * B + k];
       if (c & kPending) return {resolve_at(c), true};
       if (whole) va = std::max(va, c);
@@ -269,19 +274,23 @@ FlowNetwork::Avail FlowNetwork::avail(size_t o, uint64_t alloc, unsigned stage, 
   return {std::max(va + stage, m_sum_max_sa[o * B + n - 1]), false};
 }
 
-bool FlowNetwork::pick_vc(size_t rr, unsigned r, unsigned port, uint8_t cls, uint64_t alloc, unsigned stage,
-                          unsigned flits, bool whole, unsigned& vc, uint64_t& t, uint64_t& retry) const {
+BPSIM_HOT_INLINE bool FlowNetwork::pick_vc(size_t rr, unsigned r, unsigned port, uint8_t cls, uint64_t alloc,
+                                           unsigned stage, unsigned flits, bool whole, unsigned& vc, uint64_t& t,
+                                           uint64_t& retry) const {
   // The VC that can send first, ties broken round-robin from the one after the last this
   // requester took (the flit model's VC allocator accepts round-robin per input VC and
   // branch, and its network interface searches from the VC after its last). A VC whose
   // state is still to be decided downstream can serve no earlier than that decision: wait
   // for it only when it might beat every VC already known.
   const auto [v0, nv] = vc_class(cls);
-  const unsigned V = m_cfg.vcs;
   uint64_t best = UINT64_MAX, pending = UINT64_MAX;
   const size_t o0 = ovc_index(r, port, 0);
-  for (unsigned k = 0, v = m_vc_rr[rr]; k < V; ++k, v = v + 1 == V ? 0 : v + 1) {  // m_vc_rr < V
-    if (v < v0 || v >= v0 + nv) continue;
+  // The class's VCs in round-robin order from m_vc_rr (< vcs): from it when it is in the
+  // class, else from the class's first, as a search over all VCs that skips the others goes.
+  const unsigned end = v0 + nv;
+  unsigned v = m_vc_rr[rr];
+  if (v < v0 || v >= end) v = v0;
+  for (unsigned k = 0; k < nv; ++k, v = v + 1 == end ? v0 : v + 1) {
     const Avail a = avail(o0 + v, alloc, stage, flits, whole);
     if (a.pending) pending = std::min(pending, a.t);
     else if (a.t < best) best = a.t, vc = v;
@@ -297,7 +306,7 @@ bool FlowNetwork::pick_vc(size_t rr, unsigned r, unsigned port, uint8_t cls, uin
 void FlowNetwork::take_vc(size_t rr, unsigned r, unsigned port, unsigned vc, unsigned flits) {
   m_vc_rr[rr] = (vc + 1) % m_cfg.vcs;
   const size_t o = ovc_index(r, port, vc);
-  m_vc_sent[o] += flits;
+  m_vc_slot[o] = (m_vc_slot[o] + flits) % m_cfg.buf_depth;
   stale(o);
 }
 
@@ -388,13 +397,13 @@ void FlowNetwork::route(const Event& e) {
   // tried again (its VCs undecided) finds them kept from its first try.
   Split& split = m_split[iv];
   if (split.serial != p.serial || split.lo != e.lo || split.hi != e.hi) {
-    split = Split{p.serial, e.lo, e.hi, {}, {}};
+    split = Split{p.serial, e.lo, e.hi, 0, {}, {}};
     int last = -1;
     for (uint32_t i = e.lo; i < e.hi; ++i) {
       const unsigned port = dor_port(m_cfg.cols, r, p.dests[i], p.cls != 0);
       if (int(port) != last) {
         if (split.port_hi[port] != 0) throw std::logic_error("mesh::FlowNetwork: multicast subtree is not contiguous");
-        split.port_lo[port] = i, last = int(port);
+        split.port_lo[port] = i, split.ports |= uint8_t(1u << port), last = int(port);
       }
       split.port_hi[port] = i + 1;
     }
@@ -408,12 +417,13 @@ void FlowNetwork::route(const Event& e) {
   uint64_t from[kPorts] = {}, retry = UINT64_MAX;
   bool ready = true;
   size_t rr[kPorts] = {};
-  for (unsigned port = 0, b = 0; port < kPorts; ++port)
-    if (hi[port] != 0) {
-      rr[port] = iv * kPorts + b++;
-      ready &= pick_vc(rr[port], r, port, p.cls, routed, m_cfg.va_cycles, F, hi[port] - lo[port] > 1, vc[port],
-                       from[port], retry);
-    }
+  unsigned b = 0;
+  for (unsigned m = split.ports; m; m &= m - 1) {  // the branches' ports, in increasing order
+    const unsigned port = unsigned(__builtin_ctz(m));
+    rr[port] = iv * kPorts + b++;
+    ready &= pick_vc(rr[port], r, port, p.cls, routed, m_cfg.va_cycles, F, hi[port] - lo[port] > 1, vc[port],
+                     from[port], retry);
+  }
   if (!ready) return defer(e, retry);
   next_front(iv, e.time);
   const uint64_t flits = uint64_t(p.count) * p.msg_flits;  // the run's flits, for the counters
@@ -485,7 +495,7 @@ void FlowNetwork::route(const Event& e) {
     const uint64_t sa = grant[port];
     dep = std::max(dep, sa), first = std::min(first, sa);
     const size_t o = ovc_index(r, port, vc[port]);
-    const unsigned k0 = m_vc_sent[o] % m_cfg.buf_depth;
+    const unsigned k0 = m_vc_slot[o];
     take_vc(rr[port], r, port, vc[port], F);
     m_cnt.xbar_flits += flits;
     // The VC is free again the cycle after the tail's grant, or, with wait_for_tail_credit,
@@ -531,7 +541,7 @@ void FlowNetwork::inject(const Event& e) {
   if (m_open == e.pkt) m_open = kNone;  // injected: its run is closed
   p.delay = sent - p.create;            // a run's messages created while its first waited leave back to back
   const size_t o = ovc_index(p.src, kNiPort, vc);
-  const unsigned k0 = m_vc_sent[o] % m_cfg.buf_depth;
+  const unsigned k0 = m_vc_slot[o];
   take_vc(rr, p.src, kNiPort, vc, p.flits);
   m_vc_free[o] = sent + p.flits;
   m_inj_free[p.src] = sent + p.flits;

@@ -178,12 +178,13 @@ class FlowNetwork : public NocModel {
   /// Per output VC: the cycle it can be allocated again, or kPending | the cycle at which
   /// that is decided (wait_for_tail_credit: when the tail leaves the downstream buffer).
   std::vector<uint64_t> m_vc_free;
-  std::vector<uint32_t> m_vc_sent;  ///< per output VC: flits sent, mod buf_depth the next credit slot
+  /// Per output VC: its next flit's credit slot (< buf_depth), its flits sent mod buf_depth.
+  std::vector<uint32_t> m_vc_slot;
   /// Per output VC × buf_depth: the cycle the slot's credit is usable, or kPending | the
   /// cycle at which the downstream router decides when its flit leaves.
   std::vector<uint64_t> m_credit;
   /// Per output VC, what avail has read of its credit slots in the order its next flits use
-  /// them (from m_vc_sent on): how many leading slots are summarised, the offset of the first
+  /// them (from m_vc_slot on): how many leading slots are summarised, the offset of the first
   /// pending one among them (kNoPending: none) and its value; per offset i before it, the
   /// largest credit of slots 0..i and the largest credit − its offset.
   static constexpr uint32_t kNoPending = UINT32_MAX;
@@ -201,6 +202,7 @@ class FlowNetwork : public NocModel {
   struct Split {
     uint64_t serial = 0;
     uint32_t lo = 0, hi = 0;
+    uint8_t ports = 0;  ///< the output ports with destinations (port_hi != 0), a bit each
     uint32_t port_lo[5], port_hi[5];
   };
   std::vector<Split> m_split;
