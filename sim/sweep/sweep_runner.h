@@ -85,9 +85,10 @@ std::string folded_text(const SweepSpec& spec);
 /// The console text for a failed row: the point, its axes, its error and its log.
 std::string failure_text(const SweepSpec& spec, const nlohmann::json& row, const std::string& out_dir);
 
-/// After a sweep: lists every failed point (final state), prints the ok/failed counts and
-/// returns the exit code: 2 when a point's run exited 2 (bad input), else 1 when any
-/// point failed, else 0. `where` says how the points ran ("on 2 MPI workers", or empty).
+/// After a sweep, with `store` (and so the folder's lock) still held: writes the command's
+/// pages (opt.write_pages), lists every failed point (final state), prints the ok/failed
+/// counts and returns the exit code: 2 when a point's run exited 2 (bad input), else 1 when
+/// any point failed, else 0. `where` says how the points ran ("on 2 MPI workers", or empty).
 int finish_sweep(const SweepSpec& spec, const ResultStore& store, const RunnerOptions& opt, const std::string& where);
 
 /// A point's run that has ended: its exit code and the CPU seconds (user + system) it took.
