@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """Wall and CPU seconds (user + system, from the child's rusage) of N runs of a command, each
 a process of its own, its standard output discarded. Prints the medians, "WALL CPU", and with
---rss the largest peak RSS in MiB after them. bench_start, bench_sweep, bench_trace and
-compare_scalesim time their commands with this file (run, or imported for timed_runs).
+--rss the largest peak RSS in MiB after them. bench_start, bench_sweep, bench_trace,
+compare_scalesim and ab_time (two executables alternated, for a machine whose speed drifts)
+time their commands with this file (run, or imported for timed_runs).
 compare_booksim, compare_dramsim3 and bench_mesh still time theirs inline: they keep the
 command's output, run it in another folder, or go on past a failed run, which this file does
 not offer.
