@@ -441,8 +441,9 @@ std::vector<size_t> PointOrder::value_ids(const Point& p) {
 size_t PointOrder::window() const { return std::max(m_first, m_left.size() - std::min(m_left.size(), m_window)); }
 
 const Point* PointOrder::take() {
-  // Before the last m_window points, or with nothing to predict from: index order.
-  if (!m_reorder || !m_count || m_left.size() - m_first > m_window) return m_left[m_first++].point;
+  // Before the last m_window points (the window starts further on), or with nothing to
+  // predict from: index order.
+  if (!m_reorder || !m_count || window() > m_first) return m_left[m_first++].point;
   const auto predicted = [&](const Left& l) {
     return l.count ? l.log_sum / static_cast<double>(l.count) : m_log_sum / static_cast<double>(m_count);
   };
