@@ -435,8 +435,7 @@ void FlowNetwork::route(const Event& e) {
   Calendar& input = m_input[(size_t(r) * kPorts + e.port) * S + e.vc % S];
   // A packet holds the crossbar input for its F flits per branch; a run for its span (its
   // messages spaced by their VC turnarounds, each message sent once per branch: run_span).
-  unsigned branches = 0;
-  for (unsigned port = 0; port < kPorts; ++port) branches += hi[port] != 0;
+  const unsigned branches = unsigned(__builtin_popcount(split.ports));
   const unsigned fan = std::max<unsigned>(e.fan, branches);
   const uint64_t hold = p.count == 1 ? F : std::max<uint64_t>(F, run_span(p.count, p.msg_flits, branches, p.cls));
   // A run's messages would take turns in the input port's VCs, each held P = branches ·
