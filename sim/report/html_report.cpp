@@ -10,6 +10,7 @@
 #include <tuple>
 #include <utility>
 
+#include "sim/core/json_member.h"
 #include "sim/core/output_files.h"
 #include "sim/core/units.h"
 
@@ -331,7 +332,7 @@ std::string phase_legend(const json& r) {
 
 std::string memory_section(const json& r, const HtmlRunExtras& x) {
   std::string s = "<h2 id=\"memory\">Memory over time</h2>";
-  const json& ops = r.contains("ops") ? r["ops"] : json::array();
+  const json& ops = member_or_empty(r, "ops", json::value_t::array);
   const bool any = std::any_of(x.live.begin(), x.live.end(), [](const auto& v) { return v.has_value(); });
   const uint64_t peak = r["memory"]["peak_bytes"].get<uint64_t>();
   s += "<p>Peak " + at(r, "/memory/peak_bytes", Show::bytes) + ", saved after the forward " +
@@ -417,7 +418,7 @@ std::optional<std::pair<double, double>> roof_point(const json& o, const Rates& 
 
 std::string roofline_section(const json& r) {
   std::string s = "<h2 id=\"roofline\">Roofline</h2>";
-  const json& ops = r.contains("ops") ? r["ops"] : json::array();
+  const json& ops = member_or_empty(r, "ops", json::value_t::array);
   std::vector<std::pair<std::pair<double, double>, size_t>> pts;
   if (!ops.empty()) {
     const Rates rates = rates_of(r);
@@ -516,23 +517,24 @@ std::string roofline_section(const json& r) {
 }
 
 std::string layer_section(const json& r, const HtmlRunExtras& x) {
-  const json& ops = r.contains("ops") ? r["ops"] : json::array();
+  const json& ops = member_or_empty(r, "ops", json::value_t::array);
   std::string s = "<h2 id=\"layers\">Per layer</h2>";
   if (ops.empty()) return s + "<p class=\"note\">" + esc(x.ops_note.empty() ? "no ops" : x.ops_note) + ".</p>\n";
   struct Row {
     uint64_t ops = 0, cycles = 0, macs = 0, dram = 0, stall = 0;
     double energy = 0;
   };
-  std::map<std::string, Row> rows;
+  std::map<std::string, size_t> index;  // layer → its place in `order` and `rows`
   std::vector<std::string> order;
+  std::vector<Row> rows;
   for (size_t i = 0; i < ops.size(); ++i) {
     const json& o = ops[i];
     std::string layer = o.contains("layer") && o["layer"].is_string() ? o["layer"].get<std::string>() : "";
     if (layer.empty() && i < x.layers.size()) layer = x.layers[i];
     if (layer.empty()) layer = o["name"].get<std::string>();
-    auto [it, fresh] = rows.try_emplace(layer);
-    if (fresh) order.push_back(layer);
-    Row& w = it->second;
+    const auto [it, fresh] = index.try_emplace(layer, order.size());
+    if (fresh) order.push_back(layer), rows.emplace_back();
+    Row& w = rows[it->second];
     ++w.ops;
     w.cycles += o["cycles"].get<uint64_t>();
     w.macs += o["macs"].get<uint64_t>();
@@ -543,31 +545,31 @@ std::string layer_section(const json& r, const HtmlRunExtras& x) {
       w.stall += o["extra"]["stall_cycles"].get<uint64_t>();
   }
   uint64_t total = 0;
-  for (const auto& [k, w] : rows) total += w.cycles;
+  for (const Row& w : rows) total += w.cycles;
   // Past kMergeFrom layers, the kMergeFrom / 2 with the most cycles keep a row each and each
   // run of other layers between them becomes one row "N layers: first … last" (their sums).
   std::vector<std::pair<std::string, Row>> shown;
   std::string merged_note;
   if (order.size() <= kMergeFrom) {
-    for (const std::string& l : order) shown.emplace_back(l, rows[l]);
+    for (size_t i = 0; i < order.size(); ++i) shown.emplace_back(order[i], rows[i]);
   } else {
     std::vector<size_t> by_cycles(order.size());
     for (size_t i = 0; i < order.size(); ++i) by_cycles[i] = i;
     std::stable_sort(by_cycles.begin(), by_cycles.end(),
-                     [&](size_t a, size_t b) { return rows[order[a]].cycles > rows[order[b]].cycles; });
+                     [&](size_t a, size_t b) { return rows[a].cycles > rows[b].cycles; });
     std::vector<bool> keep(order.size(), false);
     for (size_t i = 0; i < kMergeFrom / 2; ++i) keep[by_cycles[i]] = true;
     size_t merged_rows = 0;
     for (size_t i = 0; i < order.size();) {
       if (keep[i]) {
-        shown.emplace_back(order[i], rows[order[i]]);
+        shown.emplace_back(order[i], rows[i]);
         ++i;
         continue;
       }
       Row sum;
       const size_t first = i;
       for (; i < order.size() && !keep[i]; ++i) {
-        const Row& w = rows[order[i]];
+        const Row& w = rows[i];
         sum.ops += w.ops, sum.cycles += w.cycles, sum.macs += w.macs, sum.dram += w.dram, sum.stall += w.stall;
         sum.energy += w.energy;
       }
@@ -601,7 +603,7 @@ std::string layer_section(const json& r, const HtmlRunExtras& x) {
 }
 
 std::string timeline_section(const json& r, const HtmlRunExtras& x) {
-  const json& ops = r.contains("ops") ? r["ops"] : json::array();
+  const json& ops = member_or_empty(r, "ops", json::value_t::array);
   std::string s = "<h2 id=\"timeline\">Timeline</h2>";
   const double cycles = double(r["totals"]["cycles"].get<uint64_t>());
   if (ops.empty() || cycles <= 0)

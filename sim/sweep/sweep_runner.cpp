@@ -27,6 +27,7 @@
 
 #include "sim/core/error.h"
 #include "sim/core/input_file.h"
+#include "sim/core/json_member.h"
 #include "sim/core/output_files.h"
 
 extern char** environ;
@@ -108,9 +109,9 @@ std::string csv_row(const SweepSpec& spec, const json& row) {
   std::string r = std::to_string(row["index"].get<size_t>()) + "," + row["hash"].get<std::string>() + "," +
                   row["status"].get<std::string>();
   for (const auto& a : spec.axis_names) r += "," + csv_cell(row["axes"].value(a, json()));
-  const json& t = row.contains("totals") ? row["totals"] : json::object();
+  const json& t = member_or_empty(row, "totals", json::value_t::object);
   for (const char* k : kTotals) r += "," + csv_cell(t.value(k, json()));
-  const json& m = row.contains("memory") ? row["memory"] : json::object();
+  const json& m = member_or_empty(row, "memory", json::value_t::object);
   r += "," + csv_cell(m.value("saved_after_forward_bytes", json())) + "," + csv_cell(m.value("peak_bytes", json()));
   r += "," + csv_cell(row.value("recompute_macs", json()));
   return r + "," + csv_cell(row.value("error", json())) + "\n";
