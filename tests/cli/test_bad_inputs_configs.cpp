@@ -580,11 +580,11 @@ TEST_CASE("bad inputs: workload specs (repeat expansion, layers, spec files)", "
       "workload: {input: {shape: [4]}, layers: [{repeat: 60000, layers: [{kind: relu}, {kind: relu}]}]}\n";
   t.push_back(with_config("120000 layers at the default limit", many, {"config.yaml:2:", "more than 100000 layers"}));
   // A legal run of 120000 layers (240000 ops) holds all its op entries in memory to write
-  // report.json and report.html: 664 MB peak RSS unsanitized (817 MB while each held entry
-  // carried its derived figures and report.html drew every op; 439 MB before both). Under
-  // AddressSanitizer the 439 MB build took 1.40 GB, so about 2.1 GB is to be expected: over
-  // the 2 GB default, so these two keep 4 GiB (the op entries held as JSON objects, about
-  // 2 kB each, are what is left to cut).
+  // report.json and report.html: 393 MB peak RSS unsanitized (664 MB while report.html's
+  // sections each copied the entries; 817 MB while each held entry carried its derived
+  // figures and report.html drew every op). Under AddressSanitizer a 439 MB build took
+  // 1.40 GB, so these two keep 4 GiB over the 2 GB default (the op entries held as JSON
+  // objects, about 1.5 kB each, are what is left to cut).
   t.push_back(
       with_config("120000 layers with run.limits.layers raised", many + "run: {limits: {layers: 150000}}\n", {}));
   t.back().code = 0;
