@@ -258,6 +258,18 @@ void fill_scalar(const ParamDecl& d, ParamType t, const Node& n, const std::stri
   }
 }
 
+/// A default's YAML text parsed, once per distinct text in the process (thread-safe: the
+/// Python package runs configs on several threads). A spec of many layers fills each
+/// layer's defaults, and parsing is the slow part. std::map: a reference stays valid.
+const Node& parsed_default(const std::string& text) {
+  static std::mutex lock;
+  static std::map<std::string, Node, std::less<>> parsed;
+  const std::lock_guard<std::mutex> hold(lock);
+  auto it = parsed.find(text);
+  if (it == parsed.end()) it = parsed.emplace(text, parse_yaml(text, "")).first;
+  return it->second;
+}
+
 }  // namespace
 
 std::string join(const std::vector<std::string>& parts, const std::string& sep) {
@@ -287,7 +299,7 @@ Values validate(const Node& node, const Schema& schema, const std::string& key_p
     if (given) {
       parsed = *given;
     } else if (d.has_default) {
-      parsed = parse_yaml(d.default_text, "");
+      parsed = parsed_default(d.default_text);
       parsed.loc = Location{"<default of " + path + ">"};
     } else if (d.required) {
       throw InputError(m.loc, key_path, "missing required key '" + d.name + "' (" + d.description + ")");
