@@ -263,12 +263,12 @@ int cmd_compare(int argc, char* argv[]) {
     // Memory over time: live bytes while each op runs (the builder's liveness walk),
     // placed at the op's simulated start and end, in the order the ops ran.
     const double ghz = r["clock_ghz"].get<double>();
-    const std::vector<std::optional<uint64_t>> live = live_bytes_by_op(r["ops"], *graphs[i]);
+    // The report's ops matched to the graph's; graph order is the order the liveness walk visits.
+    const std::vector<const workload::Op*> of = graph_ops_of(r["ops"], *graphs[i]);
+    const std::vector<std::optional<uint64_t>> live = live_bytes_by_op(of, *graphs[i]);
     std::vector<size_t> order;
     for (size_t n = 0; n < live.size(); ++n)
       if (live[n]) order.push_back(n);
-    // Graph order (the order the liveness walk visits): the report's ops matched to it.
-    const std::vector<const workload::Op*> of = graph_ops_of(r["ops"], *graphs[i]);
     std::sort(order.begin(), order.end(), [&](size_t a, size_t b) { return of[a]->id < of[b]->id; });
     for (const size_t n : order) {
       const json& o = r["ops"][n];

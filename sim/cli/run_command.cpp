@@ -77,8 +77,9 @@ void write_run_extras(nlohmann::json& report, const RunSpec& spec, const fs::pat
   if (!report.contains("ops") && (timeline || timeline_stdout))
     report = nlohmann::json::parse(std::ifstream(dir / "report.json"));
   if (report.contains("ops") && spec.workload) {
-    x.live = live_bytes_by_op(report["ops"], *spec.workload);
-    for (const workload::Op* o : graph_ops_of(report["ops"], *spec.workload)) x.layers.push_back(o ? o->layer : "");
+    const std::vector<const workload::Op*> of = graph_ops_of(report["ops"], *spec.workload);
+    x.live = live_bytes_by_op(of, *spec.workload);
+    for (const workload::Op* o : of) x.layers.push_back(o ? o->layer : "");
   }
   if (!report.contains("ops"))
     x.ops_note = "this page is made without the op entries, which went to disk as the ops ran (run.report_ops: " +

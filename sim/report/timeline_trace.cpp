@@ -30,10 +30,10 @@ std::vector<const workload::Op*> graph_ops_of(const json& ops, const workload::O
   return of;
 }
 
-std::vector<std::optional<uint64_t>> live_bytes_by_op(const json& ops, const workload::OpGraph& g) {
+std::vector<std::optional<uint64_t>> live_bytes_by_op(const std::vector<const workload::Op*>& of,
+                                                      const workload::OpGraph& g) {
   const std::vector<uint64_t> during = workload::memory_timeline(g);
-  const std::vector<const workload::Op*> of = graph_ops_of(ops, g);
-  std::vector<std::optional<uint64_t>> live(ops.size());
+  std::vector<std::optional<uint64_t>> live(of.size());
   for (size_t i = 0; i < of.size(); ++i)
     if (of[i]) live[i] = during[of[i]->id];
   return live;

@@ -19,8 +19,10 @@ namespace bpsim {
 std::vector<const workload::Op*> graph_ops_of(const nlohmann::json& ops, const workload::OpGraph& g);
 
 /// Bytes live while each of the report's ops runs (the liveness walk, sim/ir/liveness.h),
-/// in the order of `ops`; empty where the graph has no such op.
-std::vector<std::optional<uint64_t>> live_bytes_by_op(const nlohmann::json& ops, const workload::OpGraph& g);
+/// from graph_ops_of's match `of` (in the order of the report's ops); empty where the graph
+/// has no such op.
+std::vector<std::optional<uint64_t>> live_bytes_by_op(const std::vector<const workload::Op*>& of,
+                                                      const workload::OpGraph& g);
 
 /// Tracks of a timeline: one per phase in order of first appearance, and a further one of
 /// a phase whenever an op starts before every track of its phase is free, so no track
