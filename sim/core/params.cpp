@@ -258,9 +258,10 @@ void fill_scalar(const ParamDecl& d, ParamType t, const Node& n, const std::stri
   }
 }
 
-/// A default's YAML text parsed, once per distinct text in the process (thread-safe: the
-/// Python package runs configs on several threads). A spec of many layers fills each
-/// layer's defaults, and parsing is the slow part. std::map: a reference stays valid.
+/// A default's YAML text parsed, once per distinct text in the process: a spec of many
+/// layers fills each layer's defaults, and parsing was the slow part. Locked, so validate
+/// stays safe to call from any thread (the Python package serialises its runs, but nothing
+/// in validate asks for that). std::map: a returned reference stays valid.
 const Node& parsed_default(const std::string& text) {
   static std::mutex lock;
   static std::map<std::string, Node, std::less<>> parsed;
