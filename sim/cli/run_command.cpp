@@ -87,10 +87,14 @@ void write_run_extras(nlohmann::json& report, const RunSpec& spec, const fs::pat
                  (spec.stream ? ", a streamed trace" : "") + "); ops.csv has every op";
   x.budget_bytes = policy_budget(spec.root);
   if (timeline) {
-    timeline->out() << timeline_trace(report, x.live).dump() << "\n";
+    write_timeline_trace(timeline->out(), report, x.live);
+    timeline->out() << "\n";
     timeline->commit();
   }
-  if (timeline_stdout) std::cout << timeline_trace(report, x.live).dump() << "\n";
+  if (timeline_stdout) {
+    write_timeline_trace(std::cout, report, x.live);
+    std::cout << "\n";
+  }
   output::write_file(dir / "report.html", run_html(report, x));
 }
 

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <map>
 #include <optional>
+#include <ostream>
 #include <utility>
 
 #include "sim/ir/liveness.h"
@@ -76,9 +77,23 @@ struct Counter {
 
 uint64_t u64(const json& o, const char* key) { return o.contains(key) ? o[key].get<uint64_t>() : 0; }
 
+/// Writes the trace's events one at a time, each as soon as it is made.
+class EventWriter {
+ public:
+  explicit EventWriter(std::ostream& out) : m_out(out) {}
+  void operator()(const json& event) {
+    m_out << (m_first ? "" : ",") << event.dump();
+    m_first = false;
+  }
+
+ private:
+  std::ostream& m_out;
+  bool m_first = true;
+};
+
 /// The counter's events: at every start or end of an op, the sum of the rates of the ops
 /// running then (ops may overlap), 0 exactly when none runs.
-void emit_counter(json& events, const Counter& c, const json& ops, double us_per_cycle) {
+void emit_counter(EventWriter& emit, const Counter& c, const json& ops, double us_per_cycle) {
   struct Edge {
     uint64_t cycle;
     size_t op;
@@ -103,7 +118,7 @@ void emit_counter(json& events, const Counter& c, const json& ops, double us_per
     json args = json::object();
     for (size_t s = 0; s < sum.size(); ++s) args[c.series[s]] = running == 0 ? 0.0 : std::max(0.0, sum[s]);
     if (running == 0) std::fill(sum.begin(), sum.end(), 0.0);
-    events.push_back({{"ph", "C"}, {"pid", kPid}, {"name", c.name}, {"ts", double(at) * us_per_cycle}, {"args", args}});
+    emit({{"ph", "C"}, {"pid", kPid}, {"name", c.name}, {"ts", double(at) * us_per_cycle}, {"args", std::move(args)}});
   }
 }
 
@@ -115,21 +130,32 @@ json meta(const char* what, int tid, const json& args) {
 
 }  // namespace
 
-json timeline_trace(const json& report, const std::vector<std::optional<uint64_t>>& live) {
+void write_timeline_trace(std::ostream& out, const json& report, const std::vector<std::optional<uint64_t>>& live) {
   const json& ops = report.at("ops");
   const double ghz = report["clock_ghz"].get<double>();
   const double us_per_cycle = 1e-3 / ghz, ns_per_cycle = 1.0 / ghz;
   // A run's report has its rates (a hand-made one may not: its ops' figures are then left out).
   const std::optional<Rates> rates = report.contains("roofline") ? std::optional(rates_of(report)) : std::nullopt;
-  json events = json::array();
+  // The document as json::dump writes it (keys in order, compact): its other members, then
+  // "traceEvents", each event written as it is made, so no run holds all its events at once.
+  const json head = {{"displayTimeUnit", "ns"},
+                     {"otherData",
+                      {{"bpsim_version", report["bpsim_version"]},
+                       {"accelerator", report["accelerator"]},
+                       {"clock_ghz", ghz},
+                       {"cycles", report["totals"]["cycles"]}}}};
+  std::string text = head.dump();
+  text.pop_back();  // its closing brace
+  out << text << ",\"traceEvents\":[";
+  EventWriter emit(out);
   std::string title = "bpsim " + report["accelerator"].get<std::string>();
   if (!report["run"]["name"].get<std::string>().empty()) title += ": " + report["run"]["name"].get<std::string>();
-  events.push_back(meta("process_name", 0, {{"name", title}}));
+  emit(meta("process_name", 0, {{"name", title}}));
 
   const OpTracks tracks = op_tracks(ops);
   for (size_t k = 0; k < tracks.names.size(); ++k) {
-    events.push_back(meta("thread_name", int(k) + 1, {{"name", tracks.names[k]}}));
-    events.push_back(meta("thread_sort_index", int(k) + 1, {{"sort_index", int(k) + 1}}));
+    emit(meta("thread_name", int(k) + 1, {{"name", tracks.names[k]}}));
+    emit(meta("thread_sort_index", int(k) + 1, {{"sort_index", int(k) + 1}}));
   }
   for (size_t i = 0; i < ops.size(); ++i) {
     const json& o = ops[i];
@@ -145,14 +171,14 @@ json timeline_trace(const json& report, const std::vector<std::optional<uint64_t
       if (!extra.empty()) args["extra"] = extra;
     }
     if (i < live.size() && live[i]) args["live_bytes"] = *live[i];
-    events.push_back({{"ph", "X"},
-                      {"pid", kPid},
-                      {"tid", int(tracks.of_op[i]) + 1},
-                      {"name", o["name"]},
-                      {"cat", o["phase"]},
-                      {"ts", double(start) * us_per_cycle},
-                      {"dur", double(cycles) * us_per_cycle},
-                      {"args", args}});
+    emit({{"ph", "X"},
+          {"pid", kPid},
+          {"tid", int(tracks.of_op[i]) + 1},
+          {"name", o["name"]},
+          {"cat", o["phase"]},
+          {"ts", double(start) * us_per_cycle},
+          {"dur", double(cycles) * us_per_cycle},
+          {"args", std::move(args)}});
   }
 
   // Counters: bytes per ns are GB/s.
@@ -179,26 +205,19 @@ json timeline_trace(const json& report, const std::vector<std::optional<uint64_t
     any_macs |= u64(o, "macs_executed") > 0;
     any_noc |= hops > 0;
   }
-  if (any_dram) emit_counter(events, dram, ops, us_per_cycle);
-  if (any_onchip) emit_counter(events, onchip, ops, us_per_cycle);
-  if (any_macs) emit_counter(events, macs, ops, us_per_cycle);
-  if (any_noc) emit_counter(events, noc, ops, us_per_cycle);
+  if (any_dram) emit_counter(emit, dram, ops, us_per_cycle);
+  if (any_onchip) emit_counter(emit, onchip, ops, us_per_cycle);
+  if (any_macs) emit_counter(emit, macs, ops, us_per_cycle);
+  if (any_noc) emit_counter(emit, noc, ops, us_per_cycle);
   // Live memory: the liveness walk's bytes while each op runs, from its start.
   for (size_t i = 0; i < live.size() && i < ops.size(); ++i)
     if (live[i])
-      events.push_back({{"ph", "C"},
-                        {"pid", kPid},
-                        {"name", "live memory (bytes)"},
-                        {"ts", double(ops[i]["start_cycle"].get<uint64_t>()) * us_per_cycle},
-                        {"args", {{"live", *live[i]}}}});
-
-  return {{"traceEvents", events},
-          {"displayTimeUnit", "ns"},
-          {"otherData",
-           {{"bpsim_version", report["bpsim_version"]},
-            {"accelerator", report["accelerator"]},
-            {"clock_ghz", ghz},
-            {"cycles", report["totals"]["cycles"]}}}};
+      emit({{"ph", "C"},
+            {"pid", kPid},
+            {"name", "live memory (bytes)"},
+            {"ts", double(ops[i]["start_cycle"].get<uint64_t>()) * us_per_cycle},
+            {"args", {{"live", *live[i]}}}});
+  out << "]}";
 }
 
 }  // namespace bpsim

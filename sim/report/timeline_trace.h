@@ -3,6 +3,7 @@
 /// Perfetto (ui.perfetto.dev) and chrome://tracing open; and live memory per op, which the
 /// timeline, the HTML report and `bpsim compare` share.
 #include <cstdint>
+#include <iosfwd>
 #include <optional>
 #include <string>
 #include <vector>
@@ -38,7 +39,9 @@ OpTracks op_tracks(const nlohmann::json& ops);
 /// one process, one thread per track of op_tracks with its ops as complete events ("X", µs
 /// from cycles and clock_ghz, args the op's figures), counters ("C") of DRAM and on-chip
 /// bandwidth, MAC throughput, the mesh's flit hops and, with `live`, live memory, and
-/// metadata ("M") naming the process and the tracks.
-nlohmann::json timeline_trace(const nlohmann::json& report, const std::vector<std::optional<uint64_t>>& live = {});
+/// metadata ("M") naming the process and the tracks. Written to `out` as json::dump writes
+/// such a document (compact, keys in order), one event at a time.
+void write_timeline_trace(std::ostream& out, const nlohmann::json& report,
+                          const std::vector<std::optional<uint64_t>>& live = {});
 
 }  // namespace bpsim

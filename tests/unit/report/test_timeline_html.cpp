@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <sstream>
 #include <string>
 
 #include <nlohmann/json.hpp>
@@ -52,7 +53,9 @@ TEST_CASE("timeline: a counter sums the ops running at once and drops to 0 betwe
       {"run", {{"name", ""}}},
       {"totals", {{"cycles", 30}}},
       {"ops", {op("a", "forward", 0, 10, 100), op("b", "forward", 5, 10, 200), op("c", "forward", 20, 10)}}};
-  const json trace = bpsim::timeline_trace(rep);
+  std::ostringstream text;
+  bpsim::write_timeline_trace(text, rep);
+  const json trace = json::parse(text.str());
   std::vector<std::pair<double, double>> dram;  // (ts µs, read GB/s)
   for (const json& e : trace["traceEvents"])
     if (e["ph"] == "C" && e["name"] == "DRAM bandwidth (GB/s)")
