@@ -11,7 +11,10 @@ namespace {
 /// Ports: 0 local, 1 east (+x), 2 west (−x), 3 south (+y), 4 north (−y).
 constexpr unsigned kPorts = 5;
 constexpr unsigned kInjPort = 5;  ///< the source's output VCs into its router's local port
-unsigned opposite(unsigned p) { return p == 0 ? 0 : (p % 2 == 1 ? p + 1 : p - 1); }
+/// The port of the neighbour a flit leaving through port p enters by (a table: the port is
+/// data, and a branch on it mispredicts).
+constexpr uint8_t kOpposite[kPorts] = {0, 2, 1, 4, 3};
+unsigned opposite(unsigned p) { return kOpposite[p]; }
 /// Cycles without any flit moving, with flits in routers, before we call it a deadlock.
 constexpr uint64_t kStallLimit = 200000;
 /// Round-robin over the set bits of words[0..⌈n/64⌉): the first at or after `from` (< n),
@@ -42,8 +45,8 @@ Network::Network(const NocConfig& cfg, uint64_t seed) : m_cfg(cfg), m_rng_state(
   m_ovc_free.assign(size_t(n) * 6, cfg.vcs == 64 ? ~uint64_t(0) : (uint64_t(1) << cfg.vcs) - 1);
   m_ovc_tail.assign(size_t(n) * 6 * cfg.vcs, 0);
   m_credits.assign(size_t(n) * 6 * cfg.vcs, int16_t(cfg.buf_depth));
-  m_rc_wait.resize(m_in.size());
-  m_sa_req.resize(m_in.size());
+  m_rc_wait.resize(n, kPorts * cfg.vcs);
+  m_sa_req.resize(n, kPorts * cfg.vcs);
   m_va_list.resize(n);
   m_va_at.assign(n, 0);
   m_active.resize(n);
@@ -81,6 +84,8 @@ Network::Network(const NocConfig& cfg, uint64_t seed) : m_cfg(cfg), m_rng_state(
   m_col.resize(n);
   m_row.resize(n);
   for (unsigned i = 0; i < n; ++i) m_col[i] = uint16_t(i % cfg.cols), m_row[i] = uint16_t(i / cfg.cols);
+  // East +1, west −1, south +cols, north −cols, as unsigned steps that wrap (neighbour).
+  m_port_step[1] = 1, m_port_step[2] = ~0u, m_port_step[3] = cfg.cols, m_port_step[4] = 0u - cfg.cols;
 }
 
 unsigned Network::hops(unsigned a, unsigned b) const {
@@ -88,15 +93,6 @@ unsigned Network::hops(unsigned a, unsigned b) const {
   return unsigned(std::abs(ax - bx) + std::abs(ay - by));
 }
 
-unsigned Network::neighbour(unsigned r, unsigned port) const {
-  switch (port) {
-    case 1: return r + 1;
-    case 2: return r - 1;
-    case 3: return r + m_cfg.cols;
-    case 4: return r - m_cfg.cols;
-    default: return r;
-  }
-}
 
 unsigned dor_port(unsigned cols, unsigned r, unsigned dest, bool y_first) {
   return dor_port_xy(r % cols, r / cols, dest % cols, dest / cols, y_first);
@@ -222,7 +218,7 @@ void Network::deliver(uint32_t route, uint16_t idx, uint16_t size, unsigned dest
 
 void Network::route_head(unsigned router, InVc& in, uint32_t route, uint16_t size, uint64_t start) {
   const size_t i = size_t(&in - m_in.data());
-  m_rc_wait.erase(i);
+  m_rc_wait.erase(router, unsigned(i - ivc_index(router, 0, 0)));
   in.nbranch = 0;
   in.popped = 0;
   in.routed = true;
@@ -305,7 +301,7 @@ inline void Network::va_accept(unsigned r, VaReq& e, uint64_t granted) {
   aptr = uint8_t(ovc + 1 == V ? 0 : ovc + 1);
   m_step_acted = true;
   m_va_at[r] = m_now + 1;  // a requester granted nothing may take a VC granted to another but not accepted
-  m_sa_req.insert(in);
+  m_sa_req.insert(r, unsigned(in - ivc_index(r, 0, 0)));
 }
 
 void Network::va_allocate(unsigned r) {
@@ -464,8 +460,9 @@ inline void Network::sa_send(unsigned r, size_t i, unsigned b, unsigned o, unsig
     if (in.nbranch > 1) free_route(in.in_route);
     in.routed = false;
     in.nbranch = 0;
-    m_sa_req.erase(i);
-    if (in.count) m_rc_wait.insert(i);
+    const unsigned pv = unsigned(i - ivc_index(r, 0, 0));
+    m_sa_req.erase(r, pv);
+    if (in.count) m_rc_wait.insert(r, pv);
   }
 }
 
@@ -485,18 +482,18 @@ void Network::sa_allocate(unsigned r) {
   };
   Ready ready[kPorts * 64 * kPorts];  // in input VC order: by port, then slot
   unsigned n = 0, outs = 0;
-  const size_t base = ivc_index(r, 0, 0), end = base + size_t(kPorts) * V;
-  for (size_t i = m_sa_req.next(base, end); i < end; i = m_sa_req.next(i + 1, end)) {
+  const size_t base = ivc_index(r, 0, 0);
+  m_sa_req.each(r, [&](unsigned pv) {
+    const size_t i = base + pv;
     const InVc& in = m_in[i];
     for (unsigned b = 0; b < in.nbranch; ++b)
       if (ready_flit(r, i, in, b)) {
-        const unsigned pv = unsigned(i - base);
         const uint8_t o = branch(i, b).port;
         ready[n++] = Ready{
             uint16_t(m_vc_of_pv[pv] * kPorts + b), m_xbar_of_pv[pv], uint8_t(b), o, m_port_of_pv[pv], uint32_t(i)};
         outs |= 1u << o;
       }
-  }
+  });
   if (!n) return;
   if (n == 1) {
     // One candidate: its output grants its crossbar input, which accepts it and sends from it
@@ -564,17 +561,17 @@ void Network::sa_allocate(unsigned r) {
 
 void Network::step_router(unsigned r) {
   // Route computation for heads at the front of their VC, then VC and switch allocation.
-  const size_t base = ivc_index(r, 0, 0), end = base + size_t(kPorts) * m_cfg.vcs;
-  for (size_t i = m_rc_wait.next(base, end); i < end; i = m_rc_wait.next(i + 1, end)) {
-    InVc& in = m_in[i];
-    const Flit& f = m_buf[i * m_cfg.buf_depth + in.head];
+  const size_t base = ivc_index(r, 0, 0);
+  m_rc_wait.each(r, [&](unsigned pv) {
+    InVc& in = m_in[base + pv];
+    const Flit& f = m_buf[(base + pv) * m_cfg.buf_depth + in.head];
     if (f.ready <= m_now) {
-      route_head(r, in, f.route, f.size, m_now);
+      route_head(r, in, f.route, f.size, m_now);  // erases pv from m_rc_wait
       m_step_acted = true;
     } else {
       wake_by(f.ready);
     }
-  }
+  });
   va_allocate(r);
   sa_allocate(r);
 }

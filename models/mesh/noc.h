@@ -149,7 +149,7 @@ class Network : public NocModel {
     uint16_t last_vc = 0;  ///< round-robin start of the next VC search
   };
 
-  /// A set of ids (routers, sources, input VCs), visited in increasing order; next() reads
+  /// A set of ids (routers, sources), visited in increasing order; next() reads
   /// the set as it is now.
   class IdSet {
    public:
@@ -177,6 +177,32 @@ class Network : public NocModel {
     std::vector<uint64_t> m_words;
   };
 
+  /// A set of each router's input VCs (pv = p·V + v < 5·V), a bit each. A router's bits begin
+  /// a word of their own: a visit reads its router's words alone, and with 5·V ≤ 64 (V ≤ 12)
+  /// one word, where ids of consecutive routers would share words and a router's range
+  /// would straddle them.
+  class RouterSet {
+   public:
+    void resize(size_t routers, unsigned per_router) {
+      m_stride = (per_router + 63) / 64;
+      m_words.assign(routers * m_stride, 0);
+    }
+    void insert(size_t r, unsigned pv) { m_words[r * m_stride + pv / 64] |= uint64_t(1) << (pv % 64); }
+    void erase(size_t r, unsigned pv) { m_words[r * m_stride + pv / 64] &= ~(uint64_t(1) << (pv % 64)); }
+    /// Calls f(pv) for router r's members in increasing order, each word as it is when read
+    /// (f may erase the member it is given, and changes nothing else of this router's).
+    template <class F>
+    void each(size_t r, F f) const {
+      const uint64_t* w = &m_words[r * m_stride];
+      for (size_t k = 0; k < m_stride; ++k)
+        for (uint64_t bits = w[k]; bits; bits &= bits - 1) f(unsigned(k * 64 + unsigned(__builtin_ctzll(bits))));
+    }
+
+   private:
+    size_t m_stride = 1;
+    std::vector<uint64_t> m_words;
+  };
+
   static constexpr uint64_t kNever = ~uint64_t(0);
   static constexpr unsigned kMaxBranches = 5;  ///< one per output port
 
@@ -193,7 +219,9 @@ class Network : public NocModel {
   const Branch& branch(size_t i, unsigned b) const {
     return b ? m_more_br[i * (kMaxBranches - 1) + b - 1] : m_in[i].br0;
   }
-  unsigned neighbour(unsigned router, unsigned port) const;
+  /// The router beyond `port` of `router` (port 0: itself), from a table of id steps, not a
+  /// branch on the port.
+  unsigned neighbour(unsigned router, unsigned port) const { return router + m_port_step[port]; }
   /// dor_port in the route class `cls` (0 XY, 1 YX).
   unsigned route_port(unsigned router, uint16_t dest, uint8_t cls) const {
     return dor_port_xy(m_col[router], m_row[router], m_col[dest], m_row[dest], cls != 0);
@@ -276,9 +304,9 @@ class Network : public NocModel {
   uint64_t m_step_wake = 0;   ///< the visited router's next timer (kNever: none)
   bool m_step_acted = false;  ///< the visited router changed state this cycle
   IdSet m_busy_sources;       ///< sources with a packet in their queue
-  IdSet m_rc_wait;            ///< input VCs holding flits, not routed
+  RouterSet m_rc_wait;        ///< input VCs holding flits, not routed
   /// Routed input VCs by what they wait for, so each allocator visits only its requesters:
-  IdSet m_sa_req;  ///< a branch holding an output VC (switch allocation)
+  RouterSet m_sa_req;  ///< a branch holding an output VC (switch allocation)
   /// Per router: its routed branches without an output VC, the VC allocator's requesters, in
   /// no particular order (a grant depends on ids, not on places), kept as routes are computed
   /// and VCs granted so that an allocation reads one short list.
@@ -288,6 +316,7 @@ class Network : public NocModel {
   std::vector<uint64_t> m_va_granted;   ///< va_allocate's grants and takes per requester, where ports are shared
   std::vector<uint8_t> m_port_scratch;  ///< route_head: each destination's output port
   std::vector<uint16_t> m_col, m_row;   ///< each node's coordinates
+  uint32_t m_port_step[5] = {0, 0, 0, 0, 0};  ///< neighbour: id step per port (mod 2³²: −1 west, −cols north)
   uint64_t m_class_vcs[2] = {0, 0};     ///< the VCs of each route class (vc_class_ok as masks)
   /// Per input VC of a router (p·V + v): its VC v and port p, and its crossbar input p·speedup + v mod speedup.
   std::vector<uint8_t> m_vc_of_pv, m_port_of_pv;
