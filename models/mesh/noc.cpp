@@ -93,7 +93,6 @@ unsigned Network::hops(unsigned a, unsigned b) const {
   return unsigned(std::abs(ax - bx) + std::abs(ay - by));
 }
 
-
 unsigned dor_port(unsigned cols, unsigned r, unsigned dest, bool y_first) {
   return dor_port_xy(r % cols, r / cols, dest % cols, dest / cols, y_first);
 }

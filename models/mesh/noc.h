@@ -53,9 +53,10 @@ struct NocConfig {
 unsigned dor_port(unsigned cols, unsigned router, unsigned dest, bool y_first);
 /// dor_port from the router's coordinates (x, y) and the destination's (dx, dy).
 inline unsigned dor_port_xy(unsigned x, unsigned y, unsigned dx, unsigned dy, bool y_first) {
-  const unsigned px = dx > x ? 1 : (dx < x ? 2 : 0), py = dy > y ? 3 : (dy < y ? 4 : 0);
-  if (!y_first) return px ? px : py;
-  return py ? py : px;
+  // Arithmetic, not branches: the comparisons are data and would mispredict.
+  const unsigned px = unsigned(dx > x) | unsigned(dx < x) << 1, py = unsigned(dy > y) * 3 + unsigned(dy < y) * 4;
+  const unsigned first = y_first ? py : px, second = y_first ? px : py;
+  return first + unsigned(first == 0) * second;
 }
 /// A message's route class, 0 XY or 1 YX: fixed by `routing`, except that o1turn draws it
 /// for a unicast from `rng_state` (xorshift; a multicast tree stays XY).
@@ -316,8 +317,9 @@ class Network : public NocModel {
   std::vector<uint64_t> m_va_granted;   ///< va_allocate's grants and takes per requester, where ports are shared
   std::vector<uint8_t> m_port_scratch;  ///< route_head: each destination's output port
   std::vector<uint16_t> m_col, m_row;   ///< each node's coordinates
-  uint32_t m_port_step[5] = {0, 0, 0, 0, 0};  ///< neighbour: id step per port (mod 2³²: −1 west, −cols north)
-  uint64_t m_class_vcs[2] = {0, 0};     ///< the VCs of each route class (vc_class_ok as masks)
+  /// neighbour's id step per port, mod 2³² (west −1, north −cols).
+  uint32_t m_port_step[5] = {0, 0, 0, 0, 0};
+  uint64_t m_class_vcs[2] = {0, 0};  ///< the VCs of each route class (vc_class_ok as masks)
   /// Per input VC of a router (p·V + v): its VC v and port p, and its crossbar input p·speedup + v mod speedup.
   std::vector<uint8_t> m_vc_of_pv, m_port_of_pv;
   std::vector<uint16_t> m_xbar_of_pv;
