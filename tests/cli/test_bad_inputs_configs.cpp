@@ -79,10 +79,15 @@ void run_table(const std::string& tag, const std::vector<Case>& cases) {
     const std::string config = shell_quote((dir / "config.yaml").string()), args = expand(c.args, dir.string());
     const std::string run_args = c.run_args.empty() ? args : expand(c.run_args, dir.string());
     double t = 0;
-    const CliResult v = timed("validate " + config + " " + args, t, c.mib);
+    const CliResult v = timed(std::string("validate ").append(config).append(" ").append(args), t, c.mib);
     expect(c, "validate", v, dir.string(), t);
-    const CliResult r =
-        timed("run " + config + " --quiet --out " + shell_quote((dir / "out").string()) + " " + run_args, t, c.mib);
+    const CliResult r = timed(std::string("run ")
+                                  .append(config)
+                                  .append(" --quiet --out ")
+                                  .append(shell_quote((dir / "out").string()))
+                                  .append(" ")
+                                  .append(run_args),
+                              t, c.mib);
     expect(c, "run", r, dir.string(), t);
     for (const auto& bad : c.report_never)
       CHECK_THAT(slurp((dir / "out" / "report.json").string()), !Catch::Contains(bad));
@@ -545,7 +550,7 @@ TEST_CASE("bad inputs: workload specs (repeat expansion, layers, spec files)", "
       spec_case("input of width 0", lin, 2, {"input.shape: every dimension must be at least 1"}),
   };
   t.back().files["net.yaml"] = "name: t\nbatch: 2\ninput: {shape: [0]}\nlayers:\n" + lin;
-  auto with_config = [](std::string name, std::string config_extra, std::vector<std::string> says,
+  auto with_config = [](std::string name, const std::string& config_extra, std::vector<std::string> says,
                         std::function<void(const fs::path&)> setup = nullptr) {
     Case c;
     c.name = std::move(name);
@@ -615,7 +620,7 @@ TEST_CASE("bad inputs: bpsim run --trace paths", "[cli][bad_inputs]") {
   // config naming it (what validate sees) agree.
   const std::string odd = "we\"ird\\name.jsonl";
   const std::string sample = std::string(BPSIM_SOURCE_DIR) + "/traces/mlp_step.jsonl";
-  auto trace_case = [&](std::string name, std::string file, int code, std::vector<std::string> says, bool copy) {
+  auto trace_case = [&](std::string name, const std::string& file, int code, std::vector<std::string> says, bool copy) {
     Case c;
     c.name = std::move(name);
     c.files = {{"config.yaml", preset_includes("systolic_32x32_int8.yaml") +

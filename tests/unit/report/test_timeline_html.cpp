@@ -126,7 +126,7 @@ TEST_CASE("report.html: a huge run's memory steps, layers and roofline points ar
   for (const size_t n : {size_t(2000), size_t(240000)}) {
     const json rep = run_of(n, 100, 64, 6400);
     bpsim::HtmlRunExtras x;
-    for (size_t i = 0; i < n; ++i) x.live.push_back(uint64_t(i % 7));  // a sawtooth: every step differs
+    for (size_t i = 0; i < n; ++i) x.live.emplace_back(uint64_t(i % 7));  // a sawtooth: every step differs
     const std::string html = bpsim::run_html(rep, x);
     INFO(n << " ops, page of " << html.size() << " bytes");
     if (n == 2000) {
