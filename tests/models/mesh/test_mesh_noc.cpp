@@ -265,6 +265,46 @@ TEST_CASE("mesh noc: multi-flit tree multicast under heavy mixed load drains (no
   }
 }
 
+TEST_CASE("mesh noc: more than 12 VCs, where a router's input VCs span several set words", "[mesh]") {
+  // A router keeps its waiting input VCs (p·V + v, 5·V of them) in words of its own: one
+  // word up to V = 12, more above. Corner to corner under XY, a packet enters its last 7
+  // routers through the north input (p = 4): VC ids 4·V + v ≥ 64 for V ≥ 16, in a second
+  // word. Its latency does not depend on V: T0 = 77 cycles, 80 with 4 flits (the zero-load
+  // test above).
+  for (const unsigned v : {13u, 16u, 64u}) {
+    NocConfig c;
+    c.vcs = v;
+    INFO("vcs " << v);
+    CHECK(single_packet_latency(c, 0, 63, 1) == 77);
+    CHECK(single_packet_latency(c, 0, 63, 4) == 80);
+    // A burst of 2000 transpose packets drains, every flit injected, ejected, and written
+    // and read once per router it visits.
+    Network net(c, 5);
+    TrafficConfig t;
+    t.pattern = Pattern::transpose;
+    for (unsigned i = 0; i < 2000; ++i) {
+      const unsigned src = (i * 37) % 64;
+      net.send(src, {uint16_t(pattern_dest(c, t, src, 0))}, 4, i / 64, i);
+    }
+    net.drain();
+    CHECK(net.idle());
+    CHECK(net.counters().injected_flits == 8000);
+    CHECK(net.counters().ejected_flits == 8000);
+    CHECK(net.counters().buffer_writes == net.counters().buffer_reads);
+  }
+  // Through the CLI: 16 VCs below saturation keep up (accepted ≈ offered) near zero load.
+  bpsim::test::Scratch s("mesh_vcs16");
+  const auto r = bpsim::test::run_bpsim(
+      "run " + std::string(BPSIM_SOURCE_DIR) + "/configs/examples/mesh_synthetic_uniform.yaml --quiet --force --out " +
+      (s / "o") + " --set accelerator.noc.vcs=16 --set accelerator.traffic.rate=0.2" +
+      " --set accelerator.traffic.warmup_cycles=1000" + " --set accelerator.traffic.measure_cycles=3000");
+  REQUIRE(r.code == 0);
+  const auto n = nlohmann::json::parse(bpsim::test::slurp(s / "o/report.json"))["network"];
+  CHECK(n["saturated"] == false);
+  CHECK(n["accepted_rate"].get<double>() == Approx(0.2).epsilon(0.05));
+  CHECK(n["avg_packet_latency_cycles"].get<double>() < 1.5 * n["zero_load_latency_cycles"].get<double>());
+}
+
 TEST_CASE("mesh noc cli: network.saturated is false below saturation and true above it", "[mesh][cli]") {
   // configs/examples/mesh_synthetic_uniform.yaml: 8×8, 2 VCs (BookSim2's defaults), uniform
   // 1-flit packets; it saturates near 0.30 flits/node/cycle (docs/mesh.md, CONFIG=basic).
