@@ -175,6 +175,25 @@ TEST_CASE("mesh noc: tree multicast replicates at branch routers", "[mesh]") {
   CHECK(tree.counters().injected_flits == 2);
 }
 
+namespace {
+/// A burst of `packets` 4-flit transpose packets on the 8×8 mesh, 64 created per cycle, must
+/// drain with every flit injected, ejected, and written and read once per router it visits.
+void check_transpose_burst(const NocConfig& c, unsigned packets) {
+  TrafficConfig t;
+  t.pattern = Pattern::transpose;
+  Network net(c, 5);
+  for (unsigned i = 0; i < packets; ++i) {
+    const unsigned src = (i * 37) % 64;
+    net.send(src, {uint16_t(pattern_dest(c, t, src, 0))}, 4, i / 64, i);
+  }
+  net.drain();
+  CHECK(net.idle());
+  CHECK(net.counters().injected_flits == 4 * uint64_t(packets));
+  CHECK(net.counters().ejected_flits == 4 * uint64_t(packets));
+  CHECK(net.counters().buffer_writes == net.counters().buffer_reads);
+}
+}  // namespace
+
 TEST_CASE("mesh noc: heavy transpose and o1turn traffic drain, flits conserved, deterministic", "[mesh]") {
   NocConfig c;
   c.vcs = 4;
@@ -190,18 +209,7 @@ TEST_CASE("mesh noc: heavy transpose and o1turn traffic drain, flits conserved, 
   CHECK(a.packets > 0);
   CHECK(a.avg_packet_latency_cycles == b.avg_packet_latency_cycles);
   CHECK(a.counters.flit_hops == b.counters.flit_hops);
-  // A burst of 4000 transpose packets all sent at once must drain with every flit
-  // written and read once per router visited.
-  Network net(c, 5);
-  for (unsigned i = 0; i < 4000; ++i) {
-    const unsigned src = (i * 37) % 64;
-    net.send(src, {uint16_t(pattern_dest(c, t, src, 0))}, 4, i / 64, i);
-  }
-  net.drain();
-  CHECK(net.idle());
-  CHECK(net.counters().injected_flits == 16000);
-  CHECK(net.counters().ejected_flits == 16000);
-  CHECK(net.counters().buffer_writes == net.counters().buffer_reads);
+  check_transpose_burst(c, 4000);
 }
 
 TEST_CASE("mesh noc: a route that still branches takes a VC only with room for the whole packet", "[mesh]") {
@@ -277,20 +285,7 @@ TEST_CASE("mesh noc: more than 12 VCs, where a router's input VCs span several s
     INFO("vcs " << v);
     CHECK(single_packet_latency(c, 0, 63, 1) == 77);
     CHECK(single_packet_latency(c, 0, 63, 4) == 80);
-    // A burst of 2000 transpose packets drains, every flit injected, ejected, and written
-    // and read once per router it visits.
-    Network net(c, 5);
-    TrafficConfig t;
-    t.pattern = Pattern::transpose;
-    for (unsigned i = 0; i < 2000; ++i) {
-      const unsigned src = (i * 37) % 64;
-      net.send(src, {uint16_t(pattern_dest(c, t, src, 0))}, 4, i / 64, i);
-    }
-    net.drain();
-    CHECK(net.idle());
-    CHECK(net.counters().injected_flits == 8000);
-    CHECK(net.counters().ejected_flits == 8000);
-    CHECK(net.counters().buffer_writes == net.counters().buffer_reads);
+    check_transpose_burst(c, 2000);
   }
   // Through the CLI: 16 VCs below saturation keep up (accepted ≈ offered) near zero load.
   bpsim::test::Scratch s("mesh_vcs16");
