@@ -11,10 +11,6 @@ namespace {
 /// Ports: 0 local, 1 east (+x), 2 west (−x), 3 south (+y), 4 north (−y).
 constexpr unsigned kPorts = 5;
 constexpr unsigned kInjPort = 5;  ///< the source's output VCs into its router's local port
-/// The port of the neighbour a flit leaving through port p enters by (a table: the port is
-/// data, and a branch on it mispredicts).
-constexpr uint8_t kOpposite[kPorts] = {0, 2, 1, 4, 3};
-unsigned opposite(unsigned p) { return kOpposite[p]; }
 /// Cycles without any flit moving, with flits in routers, before we call it a deadlock.
 constexpr uint64_t kStallLimit = 200000;
 /// Round-robin over the set bits of words[0..⌈n/64⌉): the first at or after `from` (< n),
@@ -84,8 +80,7 @@ Network::Network(const NocConfig& cfg, uint64_t seed) : m_cfg(cfg), m_rng_state(
   m_col.resize(n);
   m_row.resize(n);
   for (unsigned i = 0; i < n; ++i) m_col[i] = uint16_t(i % cfg.cols), m_row[i] = uint16_t(i / cfg.cols);
-  // East +1, west −1, south +cols, north −cols, as unsigned steps that wrap (neighbour).
-  m_port_step[1] = 1, m_port_step[2] = ~0u, m_port_step[3] = cfg.cols, m_port_step[4] = 0u - cfg.cols;
+  for (unsigned p = 0; p < kPorts; ++p) m_port_step[p] = port_step(p, cfg.cols);
 }
 
 unsigned Network::hops(unsigned a, unsigned b) const {
@@ -164,7 +159,7 @@ void Network::pop_flits(unsigned router, unsigned port, unsigned vc, InVc& in) {
   const size_t i = size_t(&in - m_in.data());
   for (unsigned b = 1; b < in.nbranch; ++b) low = std::min(low, branch(i, b).sent);
   const size_t upstream =
-      port == 0 ? ovc_index(router, kInjPort, vc) : ovc_index(neighbour(router, port), opposite(port), vc);
+      port == 0 ? ovc_index(router, kInjPort, vc) : ovc_index(neighbour(router, port), opposite_port(port), vc);
   while (in.popped < low) {
     in.head = ring(in.head + 1);
     --in.count;
@@ -450,7 +445,7 @@ inline void Network::sa_send(unsigned r, size_t i, unsigned b, unsigned o, unsig
     due_credit(arrive + 1 + m_cfg.credit_cycles, oi);
   } else {
     ++m_cnt.flit_hops;
-    push_flit(neighbour(r, o), opposite(o), unsigned(br.ovc), br.route, idx, size, arrive);
+    push_flit(neighbour(r, o), opposite_port(o), unsigned(br.ovc), br.route, idx, size, arrive);
   }
   if (idx + 1u == size) tail_sent(oi);
   ++br.sent;

@@ -58,6 +58,16 @@ inline unsigned dor_port_xy(unsigned x, unsigned y, unsigned dx, unsigned dy, bo
   const unsigned first = y_first ? py : px, second = y_first ? px : py;
   return first + unsigned(first == 0) * second;
 }
+/// The port by which a flit sent through `port` enters the neighbour beyond it (0: local).
+inline unsigned opposite_port(unsigned port) {
+  static constexpr uint8_t kOpposite[5] = {0, 2, 1, 4, 3};
+  return kOpposite[port];
+}
+/// The id step (ids x + y·cols) from a router to its neighbour beyond `port`, mod 2³²: east
+/// +1, west −1, south +cols, north −cols, local 0. Arithmetic, not a branch on the port.
+inline uint32_t port_step(unsigned port, unsigned cols) {
+  return uint32_t(port == 1) - uint32_t(port == 2) + (uint32_t(port == 3) - uint32_t(port == 4)) * cols;
+}
 /// A message's route class, 0 XY or 1 YX: fixed by `routing`, except that o1turn draws it
 /// for a unicast from `rng_state` (xorshift; a multicast tree stays XY).
 uint8_t route_class(Routing routing, size_t dests, uint64_t& rng_state);
@@ -220,8 +230,7 @@ class Network : public NocModel {
   const Branch& branch(size_t i, unsigned b) const {
     return b ? m_more_br[i * (kMaxBranches - 1) + b - 1] : m_in[i].br0;
   }
-  /// The router beyond `port` of `router` (port 0: itself), from a table of id steps, not a
-  /// branch on the port.
+  /// The router beyond `port` of `router` (port 0: itself), from a table of port_step.
   unsigned neighbour(unsigned router, unsigned port) const { return router + m_port_step[port]; }
   /// dor_port in the route class `cls` (0 XY, 1 YX).
   unsigned route_port(unsigned router, uint16_t dest, uint8_t cls) const {
@@ -314,12 +323,11 @@ class Network : public NocModel {
   std::vector<std::vector<VaReq>> m_va_list;
   /// Per router: the first cycle its VC allocation can grant anything (0: now).
   std::vector<uint64_t> m_va_at;
-  std::vector<uint64_t> m_va_granted;   ///< va_allocate's grants and takes per requester, where ports are shared
-  std::vector<uint8_t> m_port_scratch;  ///< route_head: each destination's output port
-  std::vector<uint16_t> m_col, m_row;   ///< each node's coordinates
-  /// neighbour's id step per port, mod 2³² (west −1, north −cols).
-  uint32_t m_port_step[5] = {0, 0, 0, 0, 0};
-  uint64_t m_class_vcs[2] = {0, 0};  ///< the VCs of each route class (vc_class_ok as masks)
+  std::vector<uint64_t> m_va_granted;         ///< va_allocate's grants and takes per requester, where ports are shared
+  std::vector<uint8_t> m_port_scratch;        ///< route_head: each destination's output port
+  std::vector<uint16_t> m_col, m_row;         ///< each node's coordinates
+  uint32_t m_port_step[5] = {0, 0, 0, 0, 0};  ///< port_step of each port, for neighbour
+  uint64_t m_class_vcs[2] = {0, 0};           ///< the VCs of each route class (vc_class_ok as masks)
   /// Per input VC of a router (p·V + v): its VC v and port p, and its crossbar input p·speedup + v mod speedup.
   std::vector<uint8_t> m_vc_of_pv, m_port_of_pv;
   std::vector<uint16_t> m_xbar_of_pv;

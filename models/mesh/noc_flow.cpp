@@ -10,7 +10,6 @@ namespace bpsim::mesh {
 namespace {
 constexpr unsigned kPorts = 5;   ///< 0 local (ejection), 1 east, 2 west, 3 south, 4 north, as in noc.h
 constexpr unsigned kNiPort = 5;  ///< the network interface's output VCs into its router's local input
-unsigned opposite(unsigned p) { return p == 0 ? 0 : (p % 2 == 1 ? p + 1 : p - 1); }
 /// Index of a free entry of `pool`: a recycled one from `free`, else a new one.
 template <class T>
 uint32_t allocate(std::vector<T>& pool, std::vector<uint32_t>& free) {
@@ -220,8 +219,7 @@ bool FlowNetwork::next_event(uint64_t before, Event& e) {
 
 size_t FlowNetwork::upstream_ovc(unsigned r, unsigned port, unsigned vc) const {
   if (port == 0) return ovc_index(r, kNiPort, vc);
-  const unsigned up = port == 1 ? r + 1 : port == 2 ? r - 1 : port == 3 ? r + m_cfg.cols : r - m_cfg.cols;
-  return ovc_index(up, opposite(port), vc);
+  return ovc_index(r + port_step(port, m_cfg.cols), opposite_port(port), vc);
 }
 
 void FlowNetwork::summarise(size_t o, unsigned n) const {
@@ -511,11 +509,11 @@ void FlowNetwork::route(const Event& e) {
       if (m_cfg.wait_for_tail_credit) m_vc_free[o] = tail + back;
       push(tail, e.pkt, lo[0], hi[0], r, Kind::deliver, 0, 0, 0, fan);
     } else {
-      const unsigned next = port == 1 ? r + 1 : port == 2 ? r - 1 : port == 3 ? r + m_cfg.cols : r - m_cfg.cols;
+      const unsigned next = r + port_step(port, m_cfg.cols);
       m_cnt.flit_hops += flits;
       m_cnt.buffer_writes += flits;
       mark_pending(o, k0, F, sa + traversed);
-      push(sa + traversed, e.pkt, lo[port], hi[port], next, Kind::head, opposite(port), vc[port], k0, fan);
+      push(sa + traversed, e.pkt, lo[port], hi[port], next, Kind::head, opposite_port(port), vc[port], k0, fan);
     }
   }
   // A flit leaves the input buffer once every branch has sent it (a run's last message, once
