@@ -2,7 +2,7 @@
 # Builds the libFuzzer harnesses (tests/fuzz, clang++, ./build-fuzz or $BPSIM_FUZZ_BUILD_DIR)
 # and fuzzes each TARGET for SECONDS (default 60) with its seed corpus and dictionary, after
 # replaying its regression inputs (tests/fuzz/regressions/TARGET/). Targets: config trace
-# chakra scalesim sweep (default: all). Inputs that crash, hang (10 s) or take more than
+# chakra scalesim sweep yaml (default: all). Inputs that crash, hang (10 s) or take more than
 # 2 GiB land in $BPSIM_FUZZ_OUT/TARGET/crashes/RUN (default /tmp/bpsim-fuzz, RUN the start
 # time), outside the source tree, next to the run's log and the corpus it grew; the seed
 # corpus in the tree is left as is. Exits non-zero when any target found one.
@@ -11,7 +11,7 @@
 # usage: scripts/fuzz.sh [SECONDS] [TARGET...]
 set -euo pipefail
 cd "$(dirname "$0")/.."
-ALL_TARGETS=(config trace chakra scalesim sweep)
+ALL_TARGETS=(config trace chakra scalesim sweep yaml)
 SECONDS_EACH=60
 if [[ $# -gt 0 && $1 =~ ^[0-9]+$ ]]; then SECONDS_EACH=$1; shift; fi
 TARGETS=("$@")
