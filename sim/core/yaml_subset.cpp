@@ -232,8 +232,12 @@ class Reader {
     return key;
   }
 
-  /// A plain or quoted scalar written on one line in block context.
-  Node block_scalar(int depth) {
+  /// A scalar on one line: quoted, or plain with its trailing spaces dropped. A plain scalar
+  /// runs to the line's end or a comment, and in a flow collection (`flow`) also to a comma
+  /// or a closing bracket. Declined: a colon before a space (a key where a value should be),
+  /// and what yaml-cpp would end the scalar at or might read otherwise (brackets; in a flow
+  /// collection any colon or question mark).
+  Node scalar(int depth, bool flow) {
     Node n = make(Node::Type::Scalar, depth);
     if (at() == '"' || at() == '\'') {
       n.scalar = quoted_text();
@@ -245,8 +249,9 @@ class Reader {
     size_t end = m_p;
     for (; !line_end(); ++m_p) {
       const char c = at();
-      if (c == ':' && (at(1) == ' ' || at(1) == '\n' || m_p + 1 == m_text.size())) throw Decline{};
-      if (c == '[' || c == ']' || c == '{' || c == '}') throw Decline{};
+      if (flow && (c == ',' || c == ']' || c == '}')) break;
+      if (c == ':' && (flow || at(1) == ' ' || at(1) == '\n' || m_p + 1 == m_text.size())) throw Decline{};
+      if (c == '[' || c == '{' || (flow ? c == '?' : (c == ']' || c == '}'))) throw Decline{};
       if (c != ' ') end = m_p + 1;
     }
     m_p = end;
@@ -264,7 +269,7 @@ class Reader {
 
   /// A value written after a key's colon or a list's dash, on the same line.
   Node inline_value(int parent, int depth) {
-    Node n = at() == '{' || at() == '[' ? flow_node(parent, depth) : block_scalar(depth);
+    Node n = at() == '{' || at() == '[' ? flow_node(parent, depth) : scalar(depth, false);
     end_of_value(parent);
     return n;
   }
@@ -335,28 +340,8 @@ class Reader {
     }
   }
 
-  /// A scalar in a flow collection: quoted, or plain up to a flow indicator or the line's end,
-  /// without colons or question marks.
-  Node flow_scalar(int depth) {
-    if (at() == '"' || at() == '\'') return block_scalar(depth);
-    Node n = make(Node::Type::Scalar, depth);
-    check_plain_start();
-    const size_t start = m_p;
-    size_t end = m_p;
-    for (; !eof() && at() != '\n'; ++m_p) {
-      const char c = at();
-      if (c == ',' || c == ']' || c == '}') break;
-      if (c == ':' || c == '?' || c == '[' || c == '{' || comment_here()) throw Decline{};  // yaml-cpp ends it at '?'
-      if (c != ' ') end = m_p + 1;
-    }
-    m_p = end;
-    n.scalar.assign(m_text, start, end - start);
-    if (null_text(n.scalar)) n.scalar.clear(), n.type = Node::Type::Null;
-    return n;
-  }
-
   Node flow_value(int parent, int depth) {
-    return at() == '{' || at() == '[' ? flow_node(parent, depth) : flow_scalar(depth);
+    return at() == '{' || at() == '[' ? flow_node(parent, depth) : scalar(depth, true);
   }
 
   /// A flow map's key: quoted or plain, followed at once by a colon and a space or a break;

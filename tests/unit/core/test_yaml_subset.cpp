@@ -5,13 +5,12 @@
 #include <catch2/catch.hpp>
 
 #include <filesystem>
-#include <fstream>
 #include <functional>
 #include <optional>
 #include <random>
-#include <sstream>
 
 #include "sim/core/data_dir.h"
+#include "sim/core/input_file.h"
 #include "sim/core/yaml_subset.h"
 
 using namespace bpsim;
@@ -38,13 +37,6 @@ std::string check_same(const std::string& text) {
   }
 }
 
-std::string read_text(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
 }  // namespace
 
 TEST_CASE("yaml subset: every YAML file of the checkout reads as yaml-cpp reads it", "[core][config][yaml]") {
@@ -57,7 +49,7 @@ TEST_CASE("yaml subset: every YAML file of the checkout reads as yaml-cpp reads 
     for (const auto& e : fs::recursive_directory_iterator(root)) {
       const std::string ext = e.path().extension().string();
       if (!e.is_regular_file() || (ext != ".yaml" && ext != ".yml")) continue;
-      const std::string text = read_text(e.path());
+      const std::string text = read_regular_file(e.path().string(), "YAML file");
       INFO(e.path().string());
       ++files;
       const std::string d = check_same(text);
