@@ -87,6 +87,8 @@ TEST_CASE("yaml subset: the places yaml-cpp gives", "[core][config][yaml]") {
       "a: 1  # no newline at the end",
       "a:\n  - x\n  - y\nb:\n- z\n",
       "a:\n  -\n    b: 1\n    c: 2\n  - d\n",
+      "a: 1 # c\n      # a comment indented past everything\n# and one at column 1\n   \nb: [x,\n  y]\n",
+      "-a: 1\n\"k: v\": 'x'\n1: .inf\nµs: 3 µs\n",
   };
   for (const char* text : accepted) {
     INFO(text);
