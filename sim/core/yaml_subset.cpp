@@ -108,14 +108,12 @@ class Reader {
     n.loc = loc();
     return n;
   }
-  /// An empty value: null, placed where the next token starts. At the text's end yaml-cpp
-  /// places it at column 1 of the line after the last break, but on a last line without a
-  /// break its column varies with what that line holds, so such a text is declined.
+  /// An empty value: null, placed where the next token starts. At the text's end that is
+  /// column 1 of the line after the last break; but after a last line without a break,
+  /// yaml-cpp's column varies with what that line holds, so such a text is declined.
   Node empty_value(int depth) {
     if (eof() && (m_text.empty() || m_text.back() != '\n')) throw Decline{};
-    Node n = make(Node::Type::Null, depth);
-    if (eof()) n.loc.column = 1;
-    return n;
+    return make(Node::Type::Null, depth);
   }
 
   void skip_spaces() {
