@@ -164,52 +164,55 @@ class Reader {
     if (c == '-' && (at(1) == ' ' || at(1) == '\n' || m_p + 1 == m_text.size())) throw Decline{};
   }
 
-  /// A quoted scalar's text, on one line, without escapes other than '' in single quotes.
-  std::string quoted_text() {
-    const char q = at();
-    std::string s;
-    for (++m_p;; ++m_p) {
-      const char c = at();
-      if (eof() || c == '\n' || (q == '"' && c == '\\')) throw Decline{};
-      if (c == q) {
-        if (q == '\'' && at(1) == '\'') {
-          s += '\'';
-          ++m_p;
-          continue;
-        }
-        ++m_p;
-        return s;
+  /// Past the closing quote of the quoted scalar that opens at `p`, when it closes on its
+  /// line without escapes other than '' in single quotes; npos otherwise.
+  size_t quoted_end(size_t p) const {
+    const char q = m_text[p];
+    const size_t n = m_text.size();
+    for (++p; p < n && m_text[p] != '\n'; ++p) {
+      if (q == '"' && m_text[p] == '\\') return std::string::npos;
+      if (m_text[p] != q) continue;
+      if (q == '\'' && p + 1 < n && m_text[p + 1] == '\'') {
+        ++p;
+        continue;
       }
-      s += c;
+      return p + 1;
     }
+    return std::string::npos;
+  }
+
+  /// The text of the quoted scalar here; the reader is left past its closing quote.
+  std::string quoted_text() {
+    const size_t end = quoted_end(m_p);
+    if (end == std::string::npos) throw Decline{};
+    const bool single = at() == '\'';
+    std::string s;
+    for (size_t p = m_p + 1; p + 1 < end; ++p) {
+      s += m_text[p];
+      if (single && m_text[p] == '\'') ++p;  // inside single quotes, a quote is always doubled
+    }
+    m_p = end;
+    return s;
   }
 
   /// Where the colon of a block map's key starting here is, if this line starts one: a plain
   /// key runs to the first colon before a space or the line's end, a quoted key is followed
   /// by one.
   size_t key_colon() const {
-    size_t p = m_p;
     const size_t n = m_text.size();
+    const auto colon = [&](size_t p) {
+      return m_text[p] == ':' && (p + 1 == n || m_text[p + 1] == ' ' || m_text[p + 1] == '\n');
+    };
+    size_t p = m_p;
     if (at() == '"' || at() == '\'') {
-      const char q = at();
-      for (++p; p < n && m_text[p] != '\n'; ++p)
-        if (m_text[p] == q) {
-          if (q == '\'' && p + 1 < n && m_text[p + 1] == '\'') {
-            ++p;
-            continue;
-          }
-          break;
-        }
-      if (p >= n || m_text[p] != q) return std::string::npos;
-      ++p;
+      p = quoted_end(p);
+      if (p == std::string::npos) return p;
       while (p < n && m_text[p] == ' ') ++p;
-      return p < n && m_text[p] == ':' && (p + 1 == n || m_text[p + 1] == ' ' || m_text[p + 1] == '\n')
-                 ? p
-                 : std::string::npos;
+      return p < n && colon(p) ? p : std::string::npos;
     }
     for (; p < n && m_text[p] != '\n'; ++p) {
       if (m_text[p] == '#' && p > m_bol && m_text[p - 1] == ' ') break;
-      if (m_text[p] == ':' && (p + 1 == n || m_text[p + 1] == ' ' || m_text[p + 1] == '\n')) return p;
+      if (colon(p)) return p;
     }
     return std::string::npos;
   }
