@@ -7,6 +7,7 @@
 #include <mutex>
 #include <optional>
 #include <set>
+#include <type_traits>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -289,7 +290,7 @@ Node load_recursive(const std::string& path, std::set<std::string>& stack, Budge
   }
   stack.erase(key);
   doc.erase("include");
-  merge_into(merged, doc);
+  merge_into(merged, std::move(doc));
   return merged;
 }
 
@@ -311,30 +312,40 @@ Node load_file(const std::string& path) {
   return load_recursive(path, stack, budget);
 }
 
-void merge_into(Node& base, const Node& over) {
+namespace {
+
+/// merge_into's work, copying from `over` (a const lvalue) or moving from it (an rvalue: an
+/// included file's values move into the merged tree instead of being copied).
+template <class Over>
+void merge_nodes(Node& base, Over&& over) {
+  constexpr bool moving = !std::is_lvalue_reference_v<Over>;
   if (!base.is_map() || !over.is_map()) {
-    base = over;
+    base = std::forward<Over>(over);
     return;
   }
   // Indexed, so that merging wide maps stays linear.
   std::unordered_map<std::string, size_t> index;
   for (size_t k = 0; k < base.map.size(); ++k) index.emplace(base.map[k].key, k);
-  for (const auto& e : over.map) {
+  for (auto& e : over.map) {
     auto it = index.find(e.key);
     if (it == index.end()) {
       index.emplace(e.key, base.map.size());
-      base.map.push_back(e);
+      if constexpr (moving) base.map.push_back(std::move(e));
+      else base.map.push_back(e);
       continue;
     }
     Node::Entry& mine = base.map[it->second];
-    if (mine.value.is_map() && e.value.is_map()) {
-      merge_into(mine.value, e.value);
-    } else {
-      mine.value = e.value;
-      if (!e.key_loc.file.empty()) mine.key_loc = e.key_loc;
-    }
+    if (!(mine.value.is_map() && e.value.is_map()) && !e.key_loc.file.empty()) mine.key_loc = e.key_loc;
+    if constexpr (moving) merge_nodes(mine.value, std::move(e.value));
+    else merge_nodes(mine.value, e.value);
   }
 }
+
+}  // namespace
+
+void merge_into(Node& base, const Node& over) { merge_nodes(base, over); }
+
+void merge_into(Node& base, Node&& over) { merge_nodes(base, std::move(over)); }
 
 void apply_override(Node& root, const std::string& assignment) {
   const Location where{"--set " + assignment};

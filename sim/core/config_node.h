@@ -56,6 +56,8 @@ Node parse_yaml(const std::string& text, const std::string& file);
 Node load_file(const std::string& path);
 /// Deep merge: maps merge key by key; anything else in `over` replaces `base`.
 void merge_into(Node& base, const Node& over);
+/// The same, moving `over`'s values into `base` instead of copying them.
+void merge_into(Node& base, Node&& over);
 /// Applies `key.path=value` (value parsed as YAML) to the tree, creating maps on the way.
 void apply_override(Node& root, const std::string& assignment);
 /// A config file named inside a config (`include:`, `spec:`) must be an existing regular file
