@@ -114,17 +114,17 @@ py::tuple run(const std::string& config, const std::vector<std::string>& overrid
       bpsim::Simulation sim(spec);
       const bpsim::CsvColumns& columns = spec.kind->csv_columns;
       const bool entries = bpsim::ops_in_report(spec.run.report_ops, spec.stream != nullptr);
-      const nlohmann::ordered_json config = bpsim::config_json(spec.root);  // in the config's key order
       if (spec.stream || !entries) {  // as `bpsim run` does it, through the files it writes
         const TempDir dir;
         bpsim::OpSpill spill(dir.path().string(), columns, entries);
         const nlohmann::json report = sim.run(&spill);
-        bpsim::write_report_files(report, dir.path().string(), &spill, columns, &config);
+        bpsim::write_report_files(report, dir.path().string(), &spill, columns, &sim.config());
         report_text = read_text(dir.path() / "report.json");
         csv_text = read_text(dir.path() / "ops.csv");
       } else {
         const nlohmann::json report = sim.run();
-        report_text = bpsim::report_text(report, &config);  // write_report_files' bytes
+        report_text =
+            bpsim::report_text(report, &sim.config());  // write_report_files' bytes, the config in its key order
         csv_text = bpsim::ops_csv(report, columns);
       }
     }

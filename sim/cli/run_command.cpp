@@ -187,8 +187,7 @@ int cmd_run(int argc, char* argv[]) {
   if (!timeline.empty() && timeline != "-") timeline_file = std::make_unique<output::File>(timeline);
   ProgressLine progress(!quiet);  // on a terminal, for runs past 2 s
   nlohmann::json report = sim.run(spill.get(), &progress);
-  const nlohmann::ordered_json config = config_json(spec.root);  // report.json keeps the config's key order
-  write_report_files(report, dir.string(), spill.get(), columns, &config);
+  write_report_files(report, dir.string(), spill.get(), columns, &sim.config());  // in the config's key order
   write_run_stats(sim.statistics(), dir / "run_stats.json");
   // `--timeline -`: stdout holds the timeline alone.
   const bool timeline_stdout = timeline == "-";

@@ -95,12 +95,16 @@ class Simulation {
   nlohmann::json run(OpSpill* spill = nullptr, ProgressLine* progress = nullptr);
   /// After run(): the reuse counts and the simulation's wall time.
   RunStatistics statistics() const;
+  /// After run(): the resolved config in its own key order (config_json), as the report
+  /// echoes it; write_report_files takes it to keep that order in report.json.
+  const nlohmann::ordered_json& config() const { return m_config; }
 
  private:
   RunSpec& m_spec;
   std::unique_ptr<memory::DramSystem> m_mem;
   std::unique_ptr<Accelerator> m_acc;
   double m_simulate_seconds = 0;
+  nlohmann::ordered_json m_config;
 };
 
 /// Simulation(spec).run(spill).

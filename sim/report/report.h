@@ -90,7 +90,7 @@ struct ReportInputs {
   const workload::MemorySummary* memory_summary = nullptr;
   std::string run_name;
   uint64_t seed = 1;
-  nlohmann::ordered_json config;  ///< the resolved config (config_json), echoed for reproducibility
+  const nlohmann::ordered_json& config;  ///< the resolved config (config_json), echoed for reproducibility
 };
 
 /// Prices every op's actions, adds leakage over simulated time, sums ops into phases and
