@@ -8,9 +8,7 @@
 namespace bpsim::mesh {
 
 namespace {
-/// Ports: 0 local, 1 east (+x), 2 west (−x), 3 south (+y), 4 north (−y).
-constexpr unsigned kPorts = 5;
-constexpr unsigned kInjPort = 5;  ///< the source's output VCs into its router's local port
+constexpr unsigned kInjPort = kPorts;  ///< the source's output VCs into its router's local port
 /// Cycles without any flit moving, with flits in routers, before we call it a deadlock.
 constexpr uint64_t kStallLimit = 200000;
 /// Round-robin over the set bits of words[0..⌈n/64⌉): the first at or after `from` (< n),

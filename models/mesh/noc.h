@@ -48,8 +48,10 @@ struct NocConfig {
   }
 };
 
-/// Dimension-order output port at `router` towards `dest` (ids: x + y·cols): 0 local,
-/// 1 east (+x), 2 west (−x), 3 south (+y), 4 north (−y); X first unless `y_first`.
+/// A router's ports: 0 local, 1 east (+x), 2 west (−x), 3 south (+y), 4 north (−y).
+inline constexpr unsigned kPorts = 5;
+/// Dimension-order output port at `router` towards `dest` (ids: x + y·cols), numbered as
+/// kPorts says; X first unless `y_first`.
 unsigned dor_port(unsigned cols, unsigned router, unsigned dest, bool y_first);
 /// dor_port from the router's coordinates (x, y) and the destination's (dx, dy).
 inline unsigned dor_port_xy(unsigned x, unsigned y, unsigned dx, unsigned dy, bool y_first) {
@@ -60,7 +62,7 @@ inline unsigned dor_port_xy(unsigned x, unsigned y, unsigned dx, unsigned dy, bo
 }
 /// The port by which a flit sent through `port` enters the neighbour beyond it (0: local).
 inline unsigned opposite_port(unsigned port) {
-  static constexpr uint8_t kOpposite[5] = {0, 2, 1, 4, 3};
+  static constexpr uint8_t kOpposite[kPorts] = {0, 2, 1, 4, 3};
   return kOpposite[port];
 }
 /// The id step (ids x + y·cols) from a router to its neighbour beyond `port`, mod 2³²: east
@@ -215,7 +217,7 @@ class Network : public NocModel {
   };
 
   static constexpr uint64_t kNever = ~uint64_t(0);
-  static constexpr unsigned kMaxBranches = 5;  ///< one per output port
+  static constexpr unsigned kMaxBranches = kPorts;  ///< one per output port
 
   uint32_t new_route(uint32_t msg, uint8_t cls);
   void free_route(uint32_t r) { m_free_routes.push_back(r); }
@@ -223,7 +225,7 @@ class Network : public NocModel {
     return (size_t(router) * 6 + port) * m_cfg.vcs + vc;
   }
   size_t ivc_index(unsigned router, unsigned port, unsigned vc) const {
-    return (size_t(router) * 5 + port) * m_cfg.vcs + vc;
+    return (size_t(router) * kPorts + port) * m_cfg.vcs + vc;
   }
   /// Branch `b` (< nbranch) of input VC `i`.
   Branch& branch(size_t i, unsigned b) { return b ? m_more_br[i * (kMaxBranches - 1) + b - 1] : m_in[i].br0; }
@@ -323,11 +325,11 @@ class Network : public NocModel {
   std::vector<std::vector<VaReq>> m_va_list;
   /// Per router: the first cycle its VC allocation can grant anything (0: now).
   std::vector<uint64_t> m_va_at;
-  std::vector<uint64_t> m_va_granted;         ///< va_allocate's grants and takes per requester, where ports are shared
-  std::vector<uint8_t> m_port_scratch;        ///< route_head: each destination's output port
-  std::vector<uint16_t> m_col, m_row;         ///< each node's coordinates
-  uint32_t m_port_step[5] = {0, 0, 0, 0, 0};  ///< port_step of each port, for neighbour
-  uint64_t m_class_vcs[2] = {0, 0};           ///< the VCs of each route class (vc_class_ok as masks)
+  std::vector<uint64_t> m_va_granted;   ///< va_allocate's grants and takes per requester, where ports are shared
+  std::vector<uint8_t> m_port_scratch;  ///< route_head: each destination's output port
+  std::vector<uint16_t> m_col, m_row;   ///< each node's coordinates
+  uint32_t m_port_step[kPorts] = {0, 0, 0, 0, 0};  ///< port_step of each port, for neighbour
+  uint64_t m_class_vcs[2] = {0, 0};                ///< the VCs of each route class (vc_class_ok as masks)
   /// Per input VC of a router (p·V + v): its VC v and port p, and its crossbar input p·speedup + v mod speedup.
   std::vector<uint8_t> m_vc_of_pv, m_port_of_pv;
   std::vector<uint16_t> m_xbar_of_pv;

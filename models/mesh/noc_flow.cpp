@@ -8,8 +8,7 @@
 
 namespace bpsim::mesh {
 namespace {
-constexpr unsigned kPorts = 5;   ///< 0 local (ejection), 1 east, 2 west, 3 south, 4 north, as in noc.h
-constexpr unsigned kNiPort = 5;  ///< the network interface's output VCs into its router's local input
+constexpr unsigned kNiPort = kPorts;  ///< the network interface's output VCs into its router's local input
 /// Index of a free entry of `pool`: a recycled one from `free`, else a new one.
 template <class T>
 uint32_t allocate(std::vector<T>& pool, std::vector<uint32_t>& free) {
