@@ -61,8 +61,11 @@ TEST_CASE("yaml subset: every YAML file of the checkout reads as yaml-cpp reads 
     }
   }
   INFO(files << " files, " << fast << " read by the subset");
-  CHECK(files >= 80);  // 80 YAML files are tracked in configs/ and tests/ (git ls-files '*.yaml')
-  CHECK(fast >= 70);
+  // `git ls-files '*.yaml' '*.yml'`: 84 tracked, 78 in configs/, 4 in tests/ (the fuzz
+  // corpus), 2 in traces/ (the mask files); a walk that found fewer missed some. The 78 of
+  // configs/ must take the fast path (checked one by one above); today all 84 do.
+  CHECK(files >= 84);
+  CHECK(fast >= 78);
 }
 
 TEST_CASE("yaml subset: the places yaml-cpp gives", "[core][config][yaml]") {
