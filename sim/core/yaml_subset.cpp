@@ -413,30 +413,4 @@ std::optional<Node> parse_yaml_subset(const std::string& text, const std::string
   }
 }
 
-namespace {
-
-std::string describe(const Node& n) { return n.loc.str() + " " + n.type_name() + " " + n.to_yaml(); }
-
-std::string difference_at(const Node& a, const Node& b, const std::string& path) {
-  const std::string at = path.empty() ? "the root" : path;
-  if (a.type != b.type || a.scalar != b.scalar || a.quoted != b.quoted || a.loc.str() != b.loc.str())
-    return at + ": " + describe(a) + (a.quoted ? " (quoted)" : "") + " | " + describe(b) +
-           (b.quoted ? " (quoted)" : "");
-  if (a.seq.size() != b.seq.size() || a.map.size() != b.map.size()) return at + ": sizes differ";
-  for (size_t i = 0; i < a.seq.size(); ++i)
-    if (std::string d = difference_at(a.seq[i], b.seq[i], path + "[" + std::to_string(i) + "]"); !d.empty()) return d;
-  for (size_t i = 0; i < a.map.size(); ++i) {
-    const Node::Entry &x = a.map[i], &y = b.map[i];
-    const std::string p = path.empty() ? x.key : path + "." + x.key;
-    if (x.key != y.key || x.key_loc.str() != y.key_loc.str())
-      return p + ": key " + x.key_loc.str() + " " + x.key + " | " + y.key_loc.str() + " " + y.key;
-    if (std::string d = difference_at(x.value, y.value, p); !d.empty()) return d;
-  }
-  return "";
-}
-
-}  // namespace
-
-std::string first_difference(const Node& a, const Node& b) { return difference_at(a, b, ""); }
-
 }  // namespace bpsim::config

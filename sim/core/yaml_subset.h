@@ -6,8 +6,8 @@
 /// "Config parsing"). This reader makes the same tree in a single pass, or declines: anything
 /// outside that part (anchors, tags, block scalars, escapes, tabs, multi-line plain scalars,
 /// several documents, duplicate keys, any error) is left to yaml-cpp, so that every message
-/// about bad YAML stays yaml-cpp's. tests/fuzz/fuzz_yaml.cpp and test_yaml_subset.cpp check
-/// that whatever it accepts, yaml-cpp reads to the same values at the same places.
+/// about bad YAML stays yaml-cpp's. The unit test and the fuzz target (tests/yaml_difference.h)
+/// check that whatever it accepts, yaml-cpp reads to the same values at the same places.
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -28,10 +28,5 @@ std::optional<Node> parse_yaml_subset(const std::string& text, const std::string
 /// The document read by yaml-cpp alone, as parse_yaml reads what the subset declines (the
 /// same limits and messages): the reference the subset is tested against.
 Node parse_yaml_cpp(const std::string& text, const std::string& file);
-
-/// Where two trees first differ in type, text, quoted flag, keys, their order or any
-/// location, as a line naming the place ("" when they do not): what the tests of the subset
-/// reader print.
-std::string first_difference(const Node& a, const Node& b);
 
 }  // namespace bpsim::config

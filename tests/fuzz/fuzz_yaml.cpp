@@ -5,20 +5,11 @@
 #include <cstdio>
 #include <cstdlib>
 
-#include "sim/core/yaml_subset.h"
+#include "tests/yaml_difference.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  using namespace bpsim::config;
-  const std::string text(reinterpret_cast<const char*>(data), size);
-  uint64_t nodes = 0;
-  const std::optional<Node> fast = parse_yaml_subset(text, "in.yaml", 1000000, 64, nodes);
-  if (!fast) return 0;
-  std::string diff;
-  try {
-    diff = first_difference(*fast, parse_yaml_cpp(text, "in.yaml"));
-  } catch (const bpsim::InputError& e) {
-    diff = std::string("yaml-cpp refuses it: ") + e.what();
-  }
+  const std::string diff =
+      bpsim::config::testing::subset_difference(std::string(reinterpret_cast<const char*>(data), size), "in.yaml");
   if (!diff.empty()) {
     std::fprintf(stderr, "bpsim fuzz: the subset reader differs from yaml-cpp: %s\n", diff.c_str());
     std::abort();

@@ -12,6 +12,7 @@
 #include "sim/core/data_dir.h"
 #include "sim/core/input_file.h"
 #include "sim/core/yaml_subset.h"
+#include "tests/yaml_difference.h"
 
 using namespace bpsim;
 using namespace bpsim::config;
@@ -24,18 +25,7 @@ std::optional<Node> subset(const std::string& text) {
   return parse_yaml_subset(text, "t.yaml", 1000000, 64, nodes);
 }
 
-/// "" when the subset declines `text` or reads it as yaml-cpp does; else what differs.
-/// yaml-cpp refusing a text the subset accepted is a difference too.
-std::string check_same(const std::string& text) {
-  const std::optional<Node> fast = subset(text);
-  if (!fast) return "";
-  try {
-    const std::string d = first_difference(*fast, parse_yaml_cpp(text, "t.yaml"));
-    return d.empty() ? "" : "differs at " + d;
-  } catch (const InputError& e) {
-    return std::string("yaml-cpp refuses it: ") + e.what();
-  }
-}
+std::string check_same(const std::string& text) { return testing::subset_difference(text, "t.yaml"); }
 
 }  // namespace
 
