@@ -225,12 +225,10 @@ nlohmann::json Simulation::run(OpSpill* spill, ProgressLine* progress) {
   m_mem->report_stats(stats.child("memory"));
   workload::MemorySummary streamed;
   if (spec.stream) streamed = spec.stream->memory();
+  const workload::MemorySummary* summary = spec.workload ? &spec.workload->memory : spec.stream ? &streamed : nullptr;
   m_config = config_json(spec.root);
-  ReportInputs in{spec.kind->kind, acc.total_cycles(),
-                  acc.network(),   spec.energy,
-                  stats,           spec.workload ? &spec.workload->memory : spec.stream ? &streamed : nullptr,
-                  spec.run.name,   spec.run.seed,
-                  m_config};
+  ReportInputs in{spec.kind->kind, acc.total_cycles(), acc.network(), spec.energy, stats,
+                  summary,         spec.run.name,      spec.run.seed, m_config};
   nlohmann::json out = report.finish(in);
   laws::check_report(out, bounds, m_mem->read_bytes(), m_mem->write_bytes());
   return out;
