@@ -2,6 +2,7 @@
 // case is a small config in its own folder, run with `bpsim validate` and `bpsim run` (and
 // `bpsim workload` for specs) under 20 s and 2 GiB; both must give the same exit code, and
 // the message must name the file, the line or key path, and what was expected.
+#include <fmt/format.h>
 #include <sys/stat.h>
 #include <catch2/catch.hpp>
 
@@ -79,15 +80,10 @@ void run_table(const std::string& tag, const std::vector<Case>& cases) {
     const std::string config = shell_quote((dir / "config.yaml").string()), args = expand(c.args, dir.string());
     const std::string run_args = c.run_args.empty() ? args : expand(c.run_args, dir.string());
     double t = 0;
-    const CliResult v = timed(std::string("validate ").append(config).append(" ").append(args), t, c.mib);
+    const CliResult v = timed(fmt::format("validate {} {}", config, args), t, c.mib);
     expect(c, "validate", v, dir.string(), t);
-    const CliResult r = timed(std::string("run ")
-                                  .append(config)
-                                  .append(" --quiet --out ")
-                                  .append(shell_quote((dir / "out").string()))
-                                  .append(" ")
-                                  .append(run_args),
-                              t, c.mib);
+    const CliResult r = timed(
+        fmt::format("run {} --quiet --out {} {}", config, shell_quote((dir / "out").string()), run_args), t, c.mib);
     expect(c, "run", r, dir.string(), t);
     for (const auto& bad : c.report_never)
       CHECK_THAT(slurp((dir / "out" / "report.json").string()), !Catch::Contains(bad));
