@@ -44,13 +44,16 @@ Network::Network(const NocConfig& cfg, uint64_t seed) : m_cfg(cfg), m_rng_state(
   m_va_list.resize(n);
   m_va_at.assign(n, 0);
   m_active.resize(n);
-  // Every timer a router sets ends within max(sa + st + link, ni + link, rc, va) cycles, so
-  // a wheel longer than their sum never wraps onto a pending wake.
+  // Every timer a router sets ends within max(sa + st + link, ni + link, rc, va) cycles, and a
+  // requester joins its allocator within max(sa + st + link, ni + link) + rc, or va, so a
+  // wheel longer than their sum never wraps onto a pending wake.
   size_t wheel = 1;
   while (wheel <= size_t(cfg.sa_cycles) + cfg.st_cycles + 2 * cfg.link_cycles + cfg.ni_cycles + cfg.rc_cycles +
                       cfg.va_cycles + 1)
     wheel *= 2;
   m_wake_wheel.resize(wheel);
+  m_va_wheel.resize(wheel);
+  m_sa_wheel.resize(wheel);
   m_wake_mask = wheel - 1;
   const uint64_t all = cfg.vcs == 64 ? ~uint64_t(0) : (uint64_t(1) << cfg.vcs) - 1;
   const uint64_t low = (uint64_t(1) << (cfg.vcs / 2)) - 1;  // vc_class_ok: class 0 below V/2, class 1 from it
@@ -127,6 +130,8 @@ void Network::send(uint32_t src, const std::vector<uint16_t>& dests, unsigned fl
   const uint8_t cls = route_class(m_cfg.routing, dests.size(), m_rng_state);
   const uint32_t r = new_route(msg, cls);
   m_routes[r].dests = dests;
+  m_routes[r].unicast = dests.size() == 1;
+  m_routes[r].dest = dests[0];
   m_future.push(Pending{std::max(create, m_now), m_seq++, src, r, uint16_t(flits)});
 }
 
@@ -141,10 +146,9 @@ void Network::push_flit(unsigned router, unsigned port, unsigned vc, uint32_t ro
   f.route = route, f.idx = idx, f.size = size, f.ready = ready;
   if (in.count++ == 0 && !in.routed) {
     // A head reaching an empty VC is at its front on arrival, so its route computation starts
-    // when it is ready whatever else happens: done now, and the router woken when VC
-    // allocation may start.
+    // when it is ready whatever else happens: done now; its branches wake the router when VC
+    // allocation may start (m_va_wheel).
     route_head(router, in, route, size, ready);
-    wake(router, ready + m_cfg.rc_cycles);
   } else {
     wake(router, ready);
   }
@@ -217,10 +221,9 @@ void Network::route_head(unsigned router, InVc& in, uint32_t route, uint16_t siz
   in.in_route = route;
   in.size = size;
   const uint64_t ready = start + m_cfg.rc_cycles;
-  m_va_at[router] = std::min(m_va_at[router], ready);
   const Route& rt = m_routes[route];
-  if (rt.dests.size() == 1) {
-    in.br0 = Branch{ready, route, 0, -1, uint8_t(route_port(router, rt.dests[0], rt.cls)), rt.cls, 1};
+  if (rt.unicast) {
+    in.br0 = Branch{ready, route, 0, -1, uint8_t(route_port(router, rt.dest, rt.cls)), rt.cls, 1};
     in.nbranch = 1;
     va_request(router, i, 0);
     return;
@@ -251,6 +254,8 @@ void Network::route_head(unsigned router, InVc& in, uint32_t route, uint16_t siz
     std::vector<uint16_t>& sub = m_routes[sub_route[p]].dests;
     for (size_t k = 0; k < nd; ++k)
       if (m_port_scratch[k] == p) sub.push_back(dests[k]);
+    m_routes[sub_route[p]].unicast = sub.size() == 1;
+    m_routes[sub_route[p]].dest = sub[0];
     branch(i, in.nbranch++) = Branch{ready, sub_route[p], 0, -1, uint8_t(p), cls, sub.size() == 1};
   }
   for (unsigned b = 0; b < in.nbranch; ++b) va_request(router, i, b);
@@ -293,35 +298,41 @@ inline void Network::va_accept(unsigned r, VaReq& e, uint64_t granted) {
   aptr = uint8_t(ovc + 1 == V ? 0 : ovc + 1);
   m_step_acted = true;
   m_va_at[r] = m_now + 1;  // a requester granted nothing may take a VC granted to another but not accepted
-  m_sa_req.insert(r, unsigned(in - ivc_index(r, 0, 0)));
+  const unsigned pv = unsigned(in - ivc_index(r, 0, 0));
+  if (br.sa_ready > m_now) {
+    m_sa_wheel[br.sa_ready & m_wake_mask].emplace_back(r, pv);
+    ++m_sa_due;
+  } else {
+    m_sa_req.insert(r, pv);
+  }
 }
 
 void Network::va_allocate(unsigned r) {
-  // Requesters: routed heads' branches without an output VC. One iSLIP iteration (BookSim's
-  // default): each free output VC grants one requester round-robin, each requester accepts
-  // one of its grants round-robin; pointers move only on acceptance.
+  // Requesters: routed heads' branches without an output VC, their VC allocation stage begun.
+  // One iSLIP iteration (BookSim's default): each free output VC grants one requester
+  // round-robin, each requester accepts one of its grants round-robin; pointers move only on
+  // acceptance.
   std::vector<VaReq>& list = m_va_list[r];
   if (list.empty()) return;
+  // Until a requester joins, or a VC or credit of this router comes free, a round that grants
+  // nothing is repeated unchanged: skip it (m_va_at).
   if (m_va_at[r] > m_now) {
     wake_by(m_va_at[r]);
     return;
   }
-  // Until a head's VA stage ends, or a VC or credit of this router comes free, a round that
-  // grants nothing is repeated unchanged: skip it (m_va_at).
-  uint64_t va_next = kNever;
-  unsigned asked = 0, shared = 0;  // ports with a requester whose VA stage has ended; with more than one
+  m_va_at[r] = kNever;
   const size_t len = list.size();
-  for (size_t k = 0; k < len; ++k) {
-    const VaReq& e = list[k];
-    if (e.sa_ready > m_now) {
-      wake_by(e.sa_ready);
-      va_next = std::min(va_next, e.sa_ready);
-      continue;
-    }
-    shared |= asked & 1u << e.port;
-    asked |= 1u << e.port;
+  if (len == 1) {
+    // The round below with one requester: it wins every free VC of its port it may take.
+    if (const uint64_t g = va_takes(r, list[0])) va_accept(r, list[0], g), list.clear();
+    return;
   }
-  m_va_at[r] = va_next;
+  unsigned asked = 0, shared = 0;  // ports with a requester; with more than one
+  for (size_t k = 0; k < len; ++k) {
+    const unsigned bit = 1u << list[k].port;
+    shared |= asked & bit;
+    asked |= bit;
+  }
   // A requester that no free output VC of its port can take waits for a VC to be freed or a
   // credit to return, both of which wake the router.
   const uint64_t* free = &m_ovc_free[size_t(r) * 6];
@@ -342,12 +353,12 @@ void Network::va_allocate(unsigned r) {
     uint64_t* order = takes + len;  // the shared ports' requesters, grouped by port
     unsigned start[kPorts + 1] = {0, 0, 0, 0, 0, 0}, fill[kPorts];
     for (size_t k = 0; k < len; ++k)
-      if (list[k].sa_ready <= m_now && (shared >> list[k].port & 1)) ++start[list[k].port + 1];
+      if (shared >> list[k].port & 1) ++start[list[k].port + 1];
     for (unsigned o = 0; o < kPorts; ++o) start[o + 1] += start[o];
     std::copy_n(start, kPorts, fill);
     for (size_t k = 0; k < len; ++k) {
       const VaReq& e = list[k];
-      if (e.sa_ready > m_now || !(shared >> e.port & 1)) continue;
+      if (!(shared >> e.port & 1)) continue;
       granted[k] = 0;
       takes[k] = va_takes(r, e);
       order[fill[e.port]++] = k;
@@ -375,7 +386,7 @@ void Network::va_allocate(unsigned r) {
   for (size_t k = 0; k < len; ++k) {
     VaReq& e = list[k];
     uint64_t g = 0;
-    if (e.sa_ready <= m_now && (ports >> e.port & 1)) g = shared >> e.port & 1 ? granted[k] : va_takes(r, e);
+    if (ports >> e.port & 1) g = shared >> e.port & 1 ? granted[k] : va_takes(r, e);
     if (g) {
       va_accept(r, e, g);
       continue;
@@ -391,8 +402,18 @@ void Network::va_request(unsigned router, size_t i, unsigned b) {
   const unsigned pv = unsigned(i - ivc_index(router, 0, 0));
   // Field by field: a braced temporary is built in bytes on the stack and reloaded in words,
   // which stalls store forwarding (perf: most of this function's time).
-  VaReq& e = m_va_list[router].emplace_back();
-  e.sa_ready = br.sa_ready;
+  VaReq* req;
+  if (br.sa_ready > m_now) {
+    VaDue& d = m_va_wheel[br.sa_ready & m_wake_mask].emplace_back();
+    ++m_va_due;
+    d.router = router;
+    req = &d.req;
+  } else {
+    // Routed by this visit with no route computation cycles: a requester at once.
+    req = &m_va_list[router].emplace_back();
+    m_va_at[router] = 0;
+  }
+  VaReq& e = *req;
   e.in = uint32_t(i);
   e.id = uint16_t(pv * kPorts + b);
   e.b = uint8_t(b);
@@ -580,7 +601,7 @@ void Network::inject(unsigned node) {
       v = v + 1 == V ? 0 : v + 1;
       const size_t oi = ovc_index(node, kInjPort, v);
       if (!vc_class_ok(rt.cls, v) || !ovc_free(node, kInjPort, v) || m_credits[oi] <= 0 ||
-          !may_take(rt.dests.size() == 1, pk.size, oi))
+          !may_take(rt.unicast, pk.size, oi))
         continue;
       set_ovc_busy(oi), s.vc = int16_t(v), s.last_vc = uint16_t(v);
     }
@@ -610,6 +631,21 @@ void Network::step() {
   m_wakes_due -= woken.size();
   for (uint32_t r : woken) m_active.insert(r);
   woken.clear();
+  auto& requesters = m_va_wheel[m_now & m_wake_mask];
+  m_va_due -= requesters.size();
+  for (const VaDue& d : requesters) {
+    m_va_list[d.router].push_back(d.req);
+    m_va_at[d.router] = 0;
+    m_active.insert(d.router);
+  }
+  requesters.clear();
+  auto& senders = m_sa_wheel[m_now & m_wake_mask];
+  m_sa_due -= senders.size();
+  for (const auto& [r, pv] : senders) {
+    m_sa_req.insert(r, pv);
+    m_active.insert(r);
+  }
+  senders.clear();
   while (!m_future.empty() && m_future.top().create <= m_now) {
     const Pending& pk = m_future.top();
     m_src[pk.src].q.push_back(pk);
@@ -650,9 +686,10 @@ uint64_t Network::next_event() const {
         t = m_now + k;
         break;
       }
-  if (m_wakes_due)
+  if (m_wakes_due || m_va_due || m_sa_due)
     for (uint64_t k = 0; k <= m_wake_mask && m_now + k < t; ++k)
-      if (!m_wake_wheel[(m_now + k) & m_wake_mask].empty()) {
+      if (const uint64_t w = (m_now + k) & m_wake_mask;
+          !m_wake_wheel[w].empty() || !m_va_wheel[w].empty() || !m_sa_wheel[w].empty()) {
         t = m_now + k;
         break;
       }

@@ -132,16 +132,22 @@ class Network : public NocModel {
   };
   /// A VC allocation requester: branch `b` of input VC `in`, with what the allocator reads.
   struct VaReq {
-    uint64_t sa_ready;  ///< the branch's VC allocation may start (Branch::sa_ready)
-    uint32_t in;        ///< input VC index
-    uint16_t id;        ///< (p·V + v)·kPorts + b: the requester's place in the grant round-robin
+    uint32_t in;  ///< input VC index
+    uint16_t id;  ///< (p·V + v)·kPorts + b: the requester's place in the grant round-robin
     uint8_t b, port, cls;
     bool unicast;
     uint16_t size;  ///< flits of the packet
   };
+  /// A requester whose VC allocation stage has not begun: it joins `router`'s list then.
+  struct VaDue {
+    uint32_t router;
+    VaReq req;
+  };
   struct Route {
     uint32_t msg;
-    uint8_t cls;  ///< 0: XY order, 1: YX order (o1turn VC class)
+    uint8_t cls;        ///< 0: XY order, 1: YX order (o1turn VC class)
+    bool unicast;       ///< dests has one entry, `dest`: read without going to the list
+    uint16_t dest;
     std::vector<uint16_t> dests;
   };
   struct Msg {
@@ -308,8 +314,9 @@ class Network : public NocModel {
   std::vector<uint8_t> m_ovc_tail;  ///< the VC's tail has left; waiting for its credit
   std::vector<int16_t> m_credits;   ///< per output VC (buf_depth ≤ 1024)
   /// Event-driven visits. A router is visited in a cycle only if it is in m_active then:
-  /// woken by a flit's arrival (at its ready cycle), a credit's return, or its own timers
-  /// (a head's route computation, a stage's end), or because it acted in the cycle before.
+  /// woken by a flit's arrival (at its ready cycle), a credit's return, its own timers
+  /// (a head's route computation, a stage's end), a branch joining an allocator's requesters
+  /// (m_va_wheel, m_sa_wheel), or because it acted in the cycle before.
   IdSet m_active;                                   ///< routers to visit this cycle
   std::vector<std::vector<uint32_t>> m_wake_wheel;  ///< routers to visit, by cycle & m_wake_mask
   uint64_t m_wake_mask = 0, m_wakes_due = 0, m_credits_due = 0;
@@ -319,10 +326,19 @@ class Network : public NocModel {
   RouterSet m_rc_wait;        ///< input VCs holding flits, not routed
   /// Routed input VCs by what they wait for, so each allocator visits only its requesters:
   RouterSet m_sa_req;  ///< a branch holding an output VC (switch allocation)
-  /// Per router: its routed branches without an output VC, the VC allocator's requesters, in
-  /// no particular order (a grant depends on ids, not on places), kept as routes are computed
-  /// and VCs granted so that an allocation reads one short list.
+  /// Per router: its routed branches without an output VC whose VC allocation stage has
+  /// begun, the VC allocator's requesters, in no particular order (a grant depends on ids, not
+  /// on places), kept as heads become requesters and VCs are granted so that an allocation
+  /// reads one short list of requesters that may all be granted.
   std::vector<std::vector<VaReq>> m_va_list;
+  /// Requesters join their allocator's list or set in the cycle their stage begins, not when
+  /// they are made, so that no visit before then reads them (each wakes its router then):
+  /// branches just routed, by the cycle their VC allocation begins (& m_wake_mask), and input
+  /// VCs (router, pv) a branch of which was just granted an output VC, by the cycle its switch
+  /// allocation begins. A stage of zero cycles joins at once.
+  std::vector<std::vector<VaDue>> m_va_wheel;
+  std::vector<std::vector<std::pair<uint32_t, uint32_t>>> m_sa_wheel;
+  uint64_t m_va_due = 0, m_sa_due = 0;
   /// Per router: the first cycle its VC allocation can grant anything (0: now).
   std::vector<uint64_t> m_va_at;
   std::vector<uint64_t> m_va_granted;   ///< va_allocate's grants and takes per requester, where ports are shared
