@@ -145,8 +145,8 @@ class Network : public NocModel {
   };
   struct Route {
     uint32_t msg;
-    uint8_t cls;        ///< 0: XY order, 1: YX order (o1turn VC class)
-    bool unicast;       ///< dests has one entry, `dest`: read without going to the list
+    uint8_t cls;   ///< 0: XY order, 1: YX order (o1turn VC class)
+    bool unicast;  ///< dests has one entry, `dest`: read without going to the list
     uint16_t dest;
     std::vector<uint16_t> dests;
   };
