@@ -8,6 +8,10 @@
 #   e.g. scripts/bench_sweep.sh build/bpsim "2 4 8 16" "16 1x16"   (defaults: "2 4" and "2";
 #   MPI_SETTINGS "" skips MPI, as does a machine without mpirun)
 # REQUESTS (environment; default 40000): requests per point, to scale each point's work.
+# ROUNDS (environment; default 1): the one-worker run and the local counts are repeated this
+# many times, each round's speedups taken against that round's one-worker run, and the median
+# per count printed: on a machine whose speed drifts, a ratio within a round is the steadier
+# figure (MPI settings run once, against the last round's one-worker run).
 # MPIRUN_FLAGS (environment; default "--oversubscribe --bind-to none"): mpirun binds each rank
 # to a core when it starts two, and a rank's points (its forks) would share that core.
 set -euo pipefail
@@ -31,12 +35,25 @@ YAML
 t() { python3 "$HERE/scripts/time_process.py" --no-stderr --digits 2 1 "$@"; }
 ratio() { python3 -c "print(round($1 / $2, 2))"; }
 same() { cmp -s "$WORK/j1/results.csv" "$1/results.csv" && echo "identical results" || echo "RESULTS DIFFER"; }
-read -r base cpu < <(t "$BPSIM" sweep "$WORK/sweep.yaml" -j 1 --out "$WORK/j1")
-echo "64 points of ${REQUESTS:-40000} requests, -j 1: ${base} s (CPU ${cpu} s)"
-for j in $LOCAL; do
-  read -r s cpu < <(t "$BPSIM" sweep "$WORK/sweep.yaml" -j "$j" --out "$WORK/j$j")
-  echo "64 points, -j $j: ${s} s (CPU ${cpu} s), speedup $(ratio "$base" "$s"), $(same "$WORK/j$j")"
+ROUNDS=${ROUNDS:-1}
+declare -A speedups
+for ((round = 1; round <= ROUNDS; round++)); do
+  [ "$ROUNDS" -gt 1 ] && echo "round $round of $ROUNDS"
+  rm -rf "$WORK"/j*
+  read -r base cpu < <(t "$BPSIM" sweep "$WORK/sweep.yaml" -j 1 --out "$WORK/j1")
+  echo "64 points of ${REQUESTS:-40000} requests, -j 1: ${base} s (CPU ${cpu} s)"
+  for j in $LOCAL; do
+    read -r s cpu < <(t "$BPSIM" sweep "$WORK/sweep.yaml" -j "$j" --out "$WORK/j$j")
+    r=$(ratio "$base" "$s")
+    speedups[$j]="${speedups[$j]:-} $r"
+    echo "64 points, -j $j: ${s} s (CPU ${cpu} s), speedup $r, $(same "$WORK/j$j")"
+  done
 done
+if [ "$ROUNDS" -gt 1 ]; then
+  for j in $LOCAL; do
+    echo "-j $j over $ROUNDS rounds: median speedup $(python3 -c "import statistics, sys; print(statistics.median(map(float, sys.argv[1].split())))" "${speedups[$j]}") (each:${speedups[$j]})"
+  done
+fi
 if [ -n "$MPI" ] && ! command -v mpirun >/dev/null; then
   echo "MPI: no mpirun on this machine, skipped"
   MPI=""
