@@ -1,10 +1,12 @@
 #include "sim/trace/trace_io.h"
 
+#include <array>
 #include <filesystem>
 #include <functional>
 #include <istream>
 #include <memory>
 #include <ostream>
+#include <stdexcept>
 #include <string_view>
 
 #include <simdjson.h>
@@ -72,20 +74,32 @@ class Record {
   uint64_t product(const char* field, std::initializer_list<uint64_t> xs) const {
     return product_or_throw(loc(), field, xs);
   }
+  /// Fails on the first field not in `keys`, and keeps each key's first value, so that the
+  /// lookups after it read a slot instead of searching the object key by key (once per field
+  /// of every record: a fifth of a trace replay's instructions went to those searches).
   /// String views, not C strings: their lengths are known at compile time, so most keys
-  /// differ at the length check (this runs on every field of every record).
+  /// differ at the length check.
   void allow(std::initializer_list<std::string_view> keys) const {
+    if (keys.size() > kMaxKeys) throw std::logic_error("trace Record::allow: more keys than slots");
+    m_nkeys = 0, m_set = 0, m_hint = 0;
+    for (const std::string_view a : keys) m_keys[m_nkeys++] = a;
+    size_t j = 0;  // from the key after the last field's: writers mostly keep this order
     for (const auto field : m_o) {
-      bool ok = false;
-      for (const std::string_view a : keys) ok = ok || field.key == a;
-      if (!ok) {
+      size_t n = 0;
+      for (; n < m_nkeys && !same_key(field.key, m_keys[j]); ++n) j = j + 1 == m_nkeys ? 0 : j + 1;
+      if (n == m_nkeys) {
         std::string list;
         for (const std::string_view a : keys) list += (list.empty() ? "" : ", ") + std::string(a);
         fail(std::string(field.key), "unknown field (valid: " + list + ")");
       }
+      if (!(m_set >> j & 1)) m_slot[j] = field.value, m_set |= uint32_t(1) << j;
+      j = j + 1 == m_nkeys ? 0 : j + 1;
     }
   }
-  bool has(const char* k) const { return m_o.at_key(k).error() == simdjson::SUCCESS; }
+  bool has(std::string_view k) const {
+    simdjson::dom::element v;
+    return find(k, v);
+  }
   uint64_t u64(const char* k, bool required = true, uint64_t def = 0) const {
     simdjson::dom::element v;
     if (!find(k, v)) {
@@ -149,7 +163,29 @@ class Record {
   }
 
  private:
-  bool find(const char* k, simdjson::dom::element& v) const { return m_o.at_key(k).get(v) == simdjson::SUCCESS; }
+  /// Keys are a few bytes: compared inline, not by a call to memcmp per candidate of the
+  /// same length (most keys of an op record have four letters).
+  static bool same_key(std::string_view a, std::string_view b) {
+    if (a.size() != b.size()) return false;
+    for (size_t i = 0; i < a.size(); ++i)
+      if (a[i] != b[i]) return false;
+    return true;
+  }
+  /// Field `k`: from the slots once allow() has run (a key it does not list is absent, or
+  /// allow() would have failed), else from the object.
+  bool find(std::string_view k, simdjson::dom::element& v) const {
+    if (m_nkeys == 0) return m_o.at_key(k).get(v) == simdjson::SUCCESS;
+    // From the key after the last one found: readers ask for fields in the order allow()
+    // lists them, so the first key tried is mostly the one (the same literal, mostly).
+    for (size_t n = 0, j = m_hint; n < m_nkeys; ++n, j = j + 1 == m_nkeys ? 0 : j + 1)
+      if (m_keys[j].data() == k.data() || same_key(m_keys[j], k)) {
+        m_hint = j + 1 == m_nkeys ? 0 : j + 1;
+        if (!(m_set >> j & 1)) return false;
+        v = m_slot[j];
+        return true;
+      }
+    return false;
+  }
   /// A JSON integer ≥ 0 (simdjson types those below 2^63 as int64).
   static bool unsigned_of(const simdjson::dom::element& v, uint64_t& out) {
     if (v.is_uint64()) return v.get_uint64().get(out) == simdjson::SUCCESS;
@@ -178,6 +214,13 @@ class Record {
   simdjson::dom::object m_o;
   const std::string& m_file;
   int m_line;
+  /// What allow() keeps: its keys (m_nkeys of them; none before it runs) and, where m_set has
+  /// bit j, key j's value (a cache of the object's fields, hence mutable).
+  static constexpr size_t kMaxKeys = 16;
+  mutable std::array<std::string_view, kMaxKeys> m_keys{};
+  mutable std::array<simdjson::dom::element, kMaxKeys> m_slot{};
+  mutable size_t m_nkeys = 0, m_hint = 0;
+  mutable uint32_t m_set = 0;
 };
 
 bool mask_source_from_string(const std::string& s, OutputMask::Source& out) {
