@@ -19,6 +19,7 @@
 
 #include "sim/core/config_node.h"
 #include "sim/core/error.h"
+#include "sim/core/float_text.h"
 #include "sim/core/stats.h"
 #include "sim/core/units.h"
 
@@ -324,15 +325,29 @@ void csv_extra(std::string& out, const json& extra, const json* shared, const Po
     if (!found) continue;
     const json& v = *found;
     if (v.is_string()) out += csv_field(v.get_ref<const std::string&>());
-    else if (v.is_number_float()) fmt::format_to(std::back_inserter(out), "{:.6g}", v.get<double>());
-    else out += csv_field(v.dump());
+    else if (v.is_number_float()) {
+      char text[kG6Chars];
+      out.append(text, format_g6(text, v.get<double>()));
+    } else out += csv_field(v.dump());
   }
+}
+
+/// Appends csv_field(s) without building it (most names need no quotes).
+void append_field(fmt::memory_buffer& out, const std::string& s) {
+  if (s.find_first_of(",\"\n") == std::string::npos) out.append(s.data(), s.data() + s.size());
+  else out.append(csv_field(s));
+}
+
+/// Appends v as "%.6g" (format_g6: fmt's "{:.6g}" took a seventh of a trace replay).
+void append_g6(fmt::memory_buffer& out, double v) {
+  char text[kG6Chars];
+  out.append(text, format_g6(text, v));
 }
 
 /// Appends ",v" (",v" empty where the figure is undefined).
 void csv_figure(fmt::memory_buffer& out, const std::optional<double>& v) {
   out.push_back(',');
-  if (v) fmt::format_to(fmt::appender(out), FMT_COMPILE("{:.6g}"), *v);
+  if (v) append_g6(out, *v);
 }
 
 /// The standard columns of one op: the record's, apart from the model's extra.
@@ -349,13 +364,16 @@ void csv_row(std::string& out, const CsvOp& op, const json& extra, const json* s
              const std::string* tail = nullptr) {
   static_assert(kCounts == 9, "one field per count below");
   const auto& counts = op.counts;
-  // A compiled format: parsed once at build time, not on each of the run's rows. Into a
-  // buffer on the stack, appended to `out` once: fmt writes to a std::string by resizing it
-  // field by field (zero-filling each time), a twelfth of a trace replay's instructions.
+  // Compiled formats (parsed at build time, not per row) and the %.6g writer, into a buffer
+  // on the stack appended to `out` once: fmt writes to a std::string by resizing it field by
+  // field (zero-filling each time), a twelfth of a trace replay's instructions.
   fmt::memory_buffer row;
-  fmt::format_to(fmt::appender(row), FMT_COMPILE("{},{},{},{},{},{:.6g},{},{},{},{},{},{},{},{},{},{}"),
-                 csv_field(op.name), op.phase, op.kind, op.start_cycle, op.cycles, op.f.energy_pj, counts[0], counts[1],
-                 counts[2], counts[3], counts[4], counts[5], counts[6], counts[7], counts[8], csv_field(op.layer));
+  append_field(row, op.name);
+  fmt::format_to(fmt::appender(row), FMT_COMPILE(",{},{},{},{},"), op.phase, op.kind, op.start_cycle, op.cycles);
+  append_g6(row, op.f.energy_pj);
+  fmt::format_to(fmt::appender(row), FMT_COMPILE(",{},{},{},{},{},{},{},{},{},"), counts[0], counts[1], counts[2],
+                 counts[3], counts[4], counts[5], counts[6], counts[7], counts[8]);
+  append_field(row, op.layer);
   const Derived& d = op.f.derived;
   for (const auto* v : {&d.utilisation, &d.dram_gbps, &d.onchip_gbps, &d.macs_per_dram_byte, &d.gmacs_per_s})
     csv_figure(row, *v);
