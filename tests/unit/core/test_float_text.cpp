@@ -39,13 +39,13 @@ TEST_CASE("format_g6: the %g rules on hand cases", "[core]") {
   CHECK(g6(123457.5) == "123458");        // the other tie: up to the even digit
   CHECK(g6(999999.5) == "1e+06");         // a tie rounding to 10^6 moves the exponent
   CHECK(g6(999999.4) == "999999");
-  CHECK(g6(0.0001) == "0.0001");          // X = -4: still fixed
+  CHECK(g6(0.0001) == "0.0001");  // X = -4: still fixed
   CHECK(g6(0.000123456789) == "0.000123457");
-  CHECK(g6(0.00001) == "1e-05");          // X = -5: exponential
-  CHECK(g6(1e100) == "1e+100");           // three exponent digits (outside the fast range)
-  CHECK(g6(1e-22) == "1e-22");            // the fast range's ends
+  CHECK(g6(0.00001) == "1e-05");  // X = -5: exponential
+  CHECK(g6(1e100) == "1e+100");   // three exponent digits (outside the fast range)
+  CHECK(g6(1e-22) == "1e-22");    // the fast range's ends
   CHECK(g6(9.99999e32) == "9.99999e+32");
-  CHECK(g6(0.1) == "0.1");                // 0.1000000000000000055…: the tail rounds away
+  CHECK(g6(0.1) == "0.1");  // 0.1000000000000000055…: the tail rounds away
   CHECK(g6(3.14159265358979) == "3.14159");
   CHECK(g6(0.0) == "0");
   CHECK(g6(-0.0) == "-0");
@@ -58,7 +58,8 @@ TEST_CASE("format_g6: random doubles of every kind read as fmt's {:.6g}", "[core
   size_t checked = 0, differ = 0;
   const auto check = [&](double v) {
     ++checked;
-    if (g6(v) != reference(v) && ++differ <= 5) FAIL_CHECK(fmt::format("{:.17g}: {} against {}", v, g6(v), reference(v)));
+    if (g6(v) != reference(v) && ++differ <= 5)
+      FAIL_CHECK(fmt::format("{:.17g}: {} against {}", v, g6(v), reference(v)));
   };
   for (int k = -30; k <= 40; ++k) {
     // Powers of ten and their neighbours (the exponent estimate's edges), and ties of six digits.
@@ -72,7 +73,7 @@ TEST_CASE("format_g6: random doubles of every kind read as fmt's {:.6g}", "[core
     std::memcpy(&v, &bits, sizeof v);
     if (std::isfinite(v)) check(v);
     check(std::ldexp(double(rng() % 100000000) / 1e7, int(rng() % 160) - 80));  // report-like magnitudes
-    check(double(rng() % 2000000) / 2.0);                                      // halves: ties in the sixth digit
+    check(double(rng() % 2000000) / 2.0);                                       // halves: ties in the sixth digit
   }
   INFO(checked << " doubles checked");
   CHECK(differ == 0);
