@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <cstdint>
+#include <cstring>
 
 #include <fmt/compile.h>
 #include <fmt/format.h>
@@ -35,14 +36,20 @@ char* digits6(char* out, uint32_t d, int n) {  // the first n of d's six digits
 }  // namespace
 
 char* format_g6(char* out, double v) {
-  if (!(v != 0 && std::isfinite(v))) return exact(out, v);
+  if (v == 0) {  // "0" or "-0": many report figures are zero
+    if (std::signbit(v)) *out++ = '-';
+    *out++ = '0';
+    return out;
+  }
+  if (!std::isfinite(v)) return exact(out, v);
   const bool negative = v < 0;
   const double a = negative ? -v : v;
   // The decimal exponent e (10^e ≤ a < 10^(e+1)): first from the binary one, then corrected
   // by where the six-digit scaling lands.
-  int e2 = 0;
-  std::frexp(a, &e2);  // a = f·2^e2, f in [0.5, 1)
-  int e = static_cast<int>(std::floor((e2 - 1) * 0.30102999566398120));
+  uint64_t bits = 0;
+  std::memcpy(&bits, &a, sizeof bits);
+  const int e2 = static_cast<int>(bits >> 52) - 1023;  // 2^e2 ≤ a < 2^(e2+1) (a subnormal: far out of range)
+  int e = static_cast<int>(std::floor(e2 * 0.30102999566398120));
   if (e < -22 || e > 32) return exact(out, v);
   long double x = scaled(a, e);
   if (x < 1e5L) x = scaled(a, --e);
@@ -50,9 +57,10 @@ char* format_g6(char* out, double v) {
   if (e < 5 - kMaxScale || e > 5 + kMaxScale || x < 1e5L || x >= 1e6L) return exact(out, v);
   // Round to six digits as printf does, half to even on the exact value: x is within
   // 10⁶·2⁻⁶⁴ ≈ 5.4·10⁻¹⁴ of the exact a·10^(5−e), so a fraction that far from ½ decides.
-  const long double whole = std::floor(x), frac = x - whole;
-  if (std::fabs(frac - 0.5L) < 1e-12L) return exact(out, v);
-  uint32_t d = static_cast<uint32_t>(whole) + (frac > 0.5L ? 1 : 0);
+  const auto whole = static_cast<uint32_t>(x);  // x ≥ 0: truncation is the floor
+  const long double frac = x - whole;
+  if (frac - 0.5L < 1e-12L && 0.5L - frac < 1e-12L) return exact(out, v);
+  uint32_t d = whole + (frac > 0.5L ? 1 : 0);
   if (d == 1000000) d = 100000, ++e;
   // Six significant digits without trailing zeros.
   int n = 6;

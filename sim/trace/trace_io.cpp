@@ -67,8 +67,8 @@ class Record {
   Record(simdjson::dom::object o, const std::string& file, int line) : m_o(o), m_file(file), m_line(line) {}
   const std::string& file() const { return m_file; }
   Location loc() const { return Location{m_file, m_line, 0}; }
-  [[noreturn]] void fail(const std::string& field, const std::string& msg) const {
-    throw InputError(loc(), field, msg);
+  [[noreturn]] void fail(std::string_view field, const std::string& msg) const {
+    throw InputError(loc(), std::string(field), msg);
   }
   /// x0·x1·… of sizes in `field`, an error there when it overflows 64 bits.
   uint64_t product(const char* field, std::initializer_list<uint64_t> xs) const {
@@ -100,7 +100,7 @@ class Record {
     simdjson::dom::element v;
     return find(k, v);
   }
-  uint64_t u64(const char* k, bool required = true, uint64_t def = 0) const {
+  uint64_t u64(std::string_view k, bool required = true, uint64_t def = 0) const {
     simdjson::dom::element v;
     if (!find(k, v)) {
       if (required) fail(k, "missing field (a non-negative integer)");
@@ -111,19 +111,19 @@ class Record {
     return out;
   }
   /// An optional integer that must fit in 32 bits (no silent truncation).
-  uint32_t u32(const char* k) const {
+  uint32_t u32(std::string_view k) const {
     const uint64_t v = u64(k, false);
     if (v > UINT32_MAX) fail(k, "expected an integer below 2^32, found one of 2^32 or more");
     return uint32_t(v);
   }
-  double num(const char* k, double def) const {
+  double num(std::string_view k, double def) const {
     simdjson::dom::element v;
     if (!find(k, v)) return def;
     double d = 0;
     if (!v.is_number() || v.get_double().get(d) != simdjson::SUCCESS) fail(k, "expected a number, found " + text(v));
     return d;
   }
-  std::string str(const char* k, bool required = true) const {
+  std::string str(std::string_view k, bool required = true) const {
     simdjson::dom::element v;
     if (!find(k, v)) {
       if (required) fail(k, "missing field (a string)");
@@ -134,7 +134,7 @@ class Record {
     return std::string(sv);
   }
   /// The list `k` into `out` (cleared first: a caller may reuse its buffer).
-  void ids(const char* k, std::vector<uint32_t>& out) const {
+  void ids(std::string_view k, std::vector<uint32_t>& out) const {
     out.clear();
     simdjson::dom::element v;
     if (!find(k, v)) return;
@@ -148,14 +148,14 @@ class Record {
       out.push_back(static_cast<uint32_t>(id));
     }
   }
-  Record sub(const char* k) const {
+  Record sub(std::string_view k) const {
     simdjson::dom::element v;
     simdjson::dom::object o;
     if (!find(k, v) || v.get_object().get(o) != simdjson::SUCCESS) fail(k, "expected an object");
     return Record(o, m_file, m_line);
   }
   template <typename E>
-  E enumerated(const char* k, bool (*parse)(const std::string&, E&), const char* valid) const {
+  E enumerated(std::string_view k, bool (*parse)(const std::string&, E&), const char* valid) const {
     E e{};
     std::string s = str(k);
     if (!parse(s, e)) fail(k, "unknown value '" + s + "' (valid: " + valid + ")");
