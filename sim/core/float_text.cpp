@@ -50,11 +50,12 @@ char* format_g6(char* out, double v) {
   std::memcpy(&bits, &a, sizeof bits);
   const int e2 = static_cast<int>(bits >> 52) - 1023;  // 2^e2 ≤ a < 2^(e2+1) (a subnormal: far out of range)
   int e = static_cast<int>(std::floor(e2 * 0.30102999566398120));
-  if (e < -22 || e > 32) return exact(out, v);
+  // Scaled by 10^(5 − e) with |5 − e| ≤ kMaxScale, also after the correction by one.
+  if (e <= 5 - kMaxScale || e >= 5 + kMaxScale) return exact(out, v);
   long double x = scaled(a, e);
   if (x < 1e5L) x = scaled(a, --e);
   else if (x >= 1e6L) x = scaled(a, ++e);
-  if (e < 5 - kMaxScale || e > 5 + kMaxScale || x < 1e5L || x >= 1e6L) return exact(out, v);
+  if (x < 1e5L || x >= 1e6L) return exact(out, v);
   // Round to six digits as printf does, half to even on the exact value: x is within
   // 10⁶·2⁻⁶⁴ ≈ 5.4·10⁻¹⁴ of the exact a·10^(5−e), so a fraction that far from ½ decides.
   const auto whole = static_cast<uint32_t>(x);  // x ≥ 0: truncation is the floor

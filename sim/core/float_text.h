@@ -11,7 +11,7 @@ inline constexpr size_t kG6Chars = 16;
 /// Writes `v` as printf("%.6g", v) would at `out` (room for kG6Chars) and returns the end.
 /// Six significant digits are taken from v scaled by a power of ten in extended precision;
 /// where that cannot decide the rounding (a digit string within 10⁻¹² of a tie), or v is not
-/// finite or outside [1e-22, 1e33), fmt formats it exactly instead.
+/// finite or outside about [1e-21, 1e32), fmt formats it exactly instead.
 char* format_g6(char* out, double v);
 
 }  // namespace bpsim

@@ -43,7 +43,7 @@ TEST_CASE("format_g6: the %g rules on hand cases", "[core]") {
   CHECK(g6(0.000123456789) == "0.000123457");
   CHECK(g6(0.00001) == "1e-05");  // X = -5: exponential
   CHECK(g6(1e100) == "1e+100");   // three exponent digits (outside the fast range)
-  CHECK(g6(1e-22) == "1e-22");    // the fast range's ends
+  CHECK(g6(1e-22) == "1e-22");    // near the fast range's edges (this one falls back to fmt)
   CHECK(g6(9.99999e32) == "9.99999e+32");
   CHECK(g6(0.1) == "0.1");  // 0.1000000000000000055…: the tail rounds away
   CHECK(g6(3.14159265358979) == "3.14159");
