@@ -16,6 +16,8 @@ constexpr long double kPow10[] = {1e0L,  1e1L,  1e2L,  1e3L,  1e4L,  1e5L,  1e6L
                                   1e10L, 1e11L, 1e12L, 1e13L, 1e14L, 1e15L, 1e16L, 1e17L, 1e18L, 1e19L,
                                   1e20L, 1e21L, 1e22L, 1e23L, 1e24L, 1e25L, 1e26L, 1e27L};
 constexpr int kMaxScale = 27;
+static_assert(sizeof kPow10 / sizeof kPow10[0] == kMaxScale + 1, "one power per scale");
+static_assert(5 + kMaxScale < 100, "the fast path's exponents have two digits");
 
 /// v (> 0) × 10^(5 − e), correctly rounded once: v is exact in the wider format, the power of
 /// ten too, so the product or quotient carries a relative error of at most 2⁻⁶⁴.
@@ -25,13 +27,6 @@ long double scaled(double v, int e) {
 }
 
 char* exact(char* out, double v) { return fmt::format_to(out, FMT_COMPILE("{:.6g}"), v); }
-
-char* digits6(char* out, uint32_t d, int n) {  // the first n of d's six digits
-  char buf[6];
-  for (int i = 5; i >= 0; --i) buf[i] = char('0' + d % 10), d /= 10;
-  for (int i = 0; i < n; ++i) *out++ = buf[i];
-  return out;
-}
 
 }  // namespace
 
@@ -63,35 +58,30 @@ char* format_g6(char* out, double v) {
   if (frac - 0.5L < 1e-12L && 0.5L - frac < 1e-12L) return exact(out, v);
   uint32_t d = whole + (frac > 0.5L ? 1 : 0);
   if (d == 1000000) d = 100000, ++e;
-  // Six significant digits without trailing zeros.
+  // The six digits, and how many are left without trailing zeros.
+  char dig[6];
+  for (int i = 5; i >= 0; --i) dig[i] = char('0' + d % 10), d /= 10;
   int n = 6;
-  for (uint32_t t = d; t % 10 == 0; t /= 10) --n;
+  while (dig[n - 1] == '0') --n;
+  const auto put = [&out, &dig](int from, int to) {
+    for (int i = from; i < to; ++i) *out++ = dig[i];
+  };
   if (negative) *out++ = '-';
   if (e < -4 || e >= 6) {
-    // d.ddddde±XX, at least two exponent digits.
-    out = digits6(out, d, 1);
-    if (n > 1) *out++ = '.', out = digits6(out, d % 100000 * 10, n - 1);
-    *out++ = 'e';
-    *out++ = e < 0 ? '-' : '+';
+    // d.ddddde±XX: two exponent digits, as |e| ≤ 5 + kMaxScale here.
+    put(0, 1);
+    if (n > 1) *out++ = '.', put(1, n);
     const int m = e < 0 ? -e : e;
-    if (m >= 100) *out++ = char('0' + m / 100);
-    *out++ = char('0' + m / 10 % 10);
-    *out++ = char('0' + m % 10);
-    return out;
-  }
-  if (e < 0) {
+    *out++ = 'e', *out++ = e < 0 ? '-' : '+', *out++ = char('0' + m / 10), *out++ = char('0' + m % 10);
+  } else if (e < 0) {
     // 0.000ddd: −e − 1 zeros after the point, then the digits.
     *out++ = '0', *out++ = '.';
     for (int i = 0; i < -e - 1; ++i) *out++ = '0';
-    return digits6(out, d, n);
-  }
-  // e + 1 integer digits, then the fraction's digits, if any.
-  char buf[6];
-  digits6(buf, d, 6);
-  for (int i = 0; i <= e; ++i) *out++ = buf[i];
-  if (n > e + 1) {
-    *out++ = '.';
-    for (int i = e + 1; i < n; ++i) *out++ = buf[i];
+    put(0, n);
+  } else {
+    // e + 1 integer digits, then the fraction's, if any.
+    put(0, e + 1);
+    if (n > e + 1) *out++ = '.', put(e + 1, n);
   }
   return out;
 }
