@@ -177,8 +177,11 @@ const std::vector<const char*>& count_keys() {
 
 namespace {
 
+/// Whether a CSV field needs quotes (RFC 4180: a comma, a quote or a line break in it).
+bool needs_quotes(const std::string& s) { return s.find_first_of(",\"\n") != std::string::npos; }
+
 std::string csv_field(const std::string& s) {
-  if (s.find_first_of(",\"\n") == std::string::npos) return s;
+  if (!needs_quotes(s)) return s;
   std::string q = "\"";
   for (char c : s) q += c == '"' ? std::string("\"\"") : std::string(1, c);
   return q + "\"";
@@ -316,6 +319,14 @@ const json* extra_at(const json& extra, const json* shared, const json::json_poi
   return nullptr;
 }
 
+/// Appends v as "%.6g" to a std::string or an fmt buffer (format_g6: fmt's "{:.6g}" took a
+/// seventh of a trace replay).
+template <class Buffer>
+void append_g6(Buffer& out, double v) {
+  char text[kG6Chars];
+  out.append(text, format_g6(text, v));
+}
+
 /// Appends the model's columns of one op, ",v1,v2…" from its extra and shared extra (empty
 /// where it has none).
 void csv_extra(std::string& out, const json& extra, const json* shared, const Pointers& at) {
@@ -325,23 +336,15 @@ void csv_extra(std::string& out, const json& extra, const json* shared, const Po
     if (!found) continue;
     const json& v = *found;
     if (v.is_string()) out += csv_field(v.get_ref<const std::string&>());
-    else if (v.is_number_float()) {
-      char text[kG6Chars];
-      out.append(text, format_g6(text, v.get<double>()));
-    } else out += csv_field(v.dump());
+    else if (v.is_number_float()) append_g6(out, v.get<double>());
+    else out += csv_field(v.dump());
   }
 }
 
 /// Appends csv_field(s) without building it (most names need no quotes).
 void append_field(fmt::memory_buffer& out, const std::string& s) {
-  if (s.find_first_of(",\"\n") == std::string::npos) out.append(s.data(), s.data() + s.size());
+  if (!needs_quotes(s)) out.append(s.data(), s.data() + s.size());
   else out.append(csv_field(s));
-}
-
-/// Appends v as "%.6g" (format_g6: fmt's "{:.6g}" took a seventh of a trace replay).
-void append_g6(fmt::memory_buffer& out, double v) {
-  char text[kG6Chars];
-  out.append(text, format_g6(text, v));
 }
 
 /// Appends ",v" (",v" empty where the figure is undefined).
