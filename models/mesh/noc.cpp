@@ -130,8 +130,7 @@ void Network::send(uint32_t src, const std::vector<uint16_t>& dests, unsigned fl
   const uint8_t cls = route_class(m_cfg.routing, dests.size(), m_rng_state);
   const uint32_t r = new_route(msg, cls);
   m_routes[r].dests = dests;
-  m_routes[r].unicast = dests.size() == 1;
-  m_routes[r].dest = dests[0];
+  m_routes[r].dests_set();
   m_future.push(Pending{std::max(create, m_now), m_seq++, src, r, uint16_t(flits)});
 }
 
@@ -254,8 +253,7 @@ void Network::route_head(unsigned router, InVc& in, uint32_t route, uint16_t siz
     std::vector<uint16_t>& sub = m_routes[sub_route[p]].dests;
     for (size_t k = 0; k < nd; ++k)
       if (m_port_scratch[k] == p) sub.push_back(dests[k]);
-    m_routes[sub_route[p]].unicast = sub.size() == 1;
-    m_routes[sub_route[p]].dest = sub[0];
+    m_routes[sub_route[p]].dests_set();
     branch(i, in.nbranch++) = Branch{ready, sub_route[p], 0, -1, uint8_t(p), cls, sub.size() == 1};
   }
   for (unsigned b = 0; b < in.nbranch; ++b) va_request(router, i, b);

@@ -149,6 +149,8 @@ class Network : public NocModel {
     bool unicast;  ///< dests has one entry, `dest`: read without going to the list
     uint16_t dest;
     std::vector<uint16_t> dests;
+    /// dests (not empty) is filled in: unicast and dest follow it.
+    void dests_set() { unicast = dests.size() == 1, dest = dests[0]; }
   };
   struct Msg {
     uint64_t create;
