@@ -5,6 +5,7 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <cstdio>
 #include <sstream>
 #include <vector>
 
@@ -202,4 +203,49 @@ TEST_CASE("report figures: pim stalls are the transfers its arithmetic waits for
   CHECK(in_dram["stall_cycles"].get<uint64_t>() > 0);
   CHECK(host["stall_cycles"] ==
         host["extra"]["transfer_cycles"].get<uint64_t>() - host["extra"]["host_cycles"].get<uint64_t>());
+}
+
+TEST_CASE("report figures: ops.csv writes every figure as printf's %.6g of report.json's value", "[cli][report]") {
+  // ops.csv's figures are written by format_g6 (sim/core/float_text.h), report.json's by
+  // nlohmann, which reads back to the same double. So each ops.csv cell must be C's own
+  // snprintf("%.6g") of the report's value, and empty where the report has null. The LeNet-5
+  // step on the systolic example gives figures over many magnitudes (pJ in the 1e8 range,
+  // utilisation down to 1e-3, bandwidths), and the model's dram_vs_floor column (its extra
+  // dram_floor.ratio) goes through the extra columns' path.
+  Scratch s("figures_g6");
+  const auto rep = run_report(std::string(BPSIM_SOURCE_DIR) + "/configs/examples/lenet5_train_systolic.yaml", s / "o");
+  const auto rows = csv_rows(slurp(s / "o/ops.csv"));
+  REQUIRE(rows.size() == rep["ops"].size() + 1);
+  const auto& h = rows[0];
+  const auto g6 = [](double v) {
+    char text[32];
+    std::snprintf(text, sizeof text, "%.6g", v);
+    return std::string(text);
+  };
+  size_t numbers = 0, nulls = 0;
+  for (size_t i = 0; i < rep["ops"].size(); ++i) {
+    const auto& op = rep["ops"][i];
+    const auto& cells = rows[i + 1];
+    INFO(op["name"].get<std::string>());
+    for (const char* k :
+         {"energy_pj", "utilisation", "dram_gbps", "onchip_gbps", "macs_per_dram_byte", "gmacs_per_s"}) {
+      INFO(k);
+      const std::string& cell = cells[column(h, k)];
+      if (op[k].is_null()) {
+        CHECK(cell.empty());
+        ++nulls;
+      } else {
+        CHECK(cell == g6(op[k].get<double>()));
+        ++numbers;
+      }
+    }
+    const nlohmann::json::json_pointer ratio("/extra/dram_floor/ratio");
+    if (op.contains(ratio) && op[ratio].is_number_float()) {
+      CHECK(cells[column(h, "dram_vs_floor")] == g6(op[ratio].get<double>()));
+      ++numbers;
+    }
+  }
+  // 42 ops × 6 figures, and a ratio for each GEMM-like op: most of them numbers.
+  CHECK(numbers + nulls >= 6 * rep["ops"].size());
+  CHECK(numbers > 200);
 }
