@@ -76,7 +76,7 @@ class Record {
   }
   /// Fails on the first field not in `keys`, and keeps each key's first value, so that the
   /// lookups after it read a slot instead of searching the object key by key (once per field
-  /// of every record: a fifth of a trace replay's instructions went to those searches).
+  /// of every record: a sixth of a trace replay's instructions went to those searches).
   /// String views, not C strings: their lengths are known at compile time, so most keys
   /// differ at the length check.
   void allow(std::initializer_list<std::string_view> keys) const {
@@ -86,14 +86,14 @@ class Record {
     size_t j = 0;  // from the key after the last field's: writers mostly keep this order
     for (const auto field : m_o) {
       size_t n = 0;
-      for (; n < m_nkeys && !same_key(field.key, m_keys[j]); ++n) j = j + 1 == m_nkeys ? 0 : j + 1;
+      for (; n < m_nkeys && !same_key(field.key, m_keys[j]); ++n) j = next_key(j);
       if (n == m_nkeys) {
         std::string list;
         for (const std::string_view a : keys) list += (list.empty() ? "" : ", ") + std::string(a);
         fail(std::string(field.key), "unknown field (valid: " + list + ")");
       }
       if (!(m_set >> j & 1)) m_slot[j] = field.value, m_set |= uint32_t(1) << j;
-      j = j + 1 == m_nkeys ? 0 : j + 1;
+      j = next_key(j);
     }
   }
   bool has(std::string_view k) const {
@@ -171,15 +171,18 @@ class Record {
       if (a[i] != b[i]) return false;
     return true;
   }
+  /// The key after key j of allow()'s list, round the end: lookups and fields mostly come in
+  /// the list's order, so a search starts after the last match.
+  size_t next_key(size_t j) const { return j + 1 == m_nkeys ? 0 : j + 1; }
   /// Field `k`: from the slots once allow() has run (a key it does not list is absent, or
   /// allow() would have failed), else from the object.
   bool find(std::string_view k, simdjson::dom::element& v) const {
     if (m_nkeys == 0) return m_o.at_key(k).get(v) == simdjson::SUCCESS;
     // From the key after the last one found: readers ask for fields in the order allow()
     // lists them, so the first key tried is mostly the one (the same literal, mostly).
-    for (size_t n = 0, j = m_hint; n < m_nkeys; ++n, j = j + 1 == m_nkeys ? 0 : j + 1)
+    for (size_t n = 0, j = m_hint; n < m_nkeys; ++n, j = next_key(j))
       if (m_keys[j].data() == k.data() || same_key(m_keys[j], k)) {
-        m_hint = j + 1 == m_nkeys ? 0 : j + 1;
+        m_hint = next_key(j);
         if (!(m_set >> j & 1)) return false;
         v = m_slot[j];
         return true;
