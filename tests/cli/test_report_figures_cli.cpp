@@ -16,7 +16,6 @@
 #include "tests/cli/report_json.h"
 
 using namespace bpsim::test;
-using Catch::Contains;
 
 namespace {
 
