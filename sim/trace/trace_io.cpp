@@ -64,19 +64,23 @@ json op_json(const Op& op) {
 /// every error.
 class Record {
  public:
-  Record(simdjson::dom::object o, const std::string& file, int line) : m_o(o), m_file(file), m_line(line) {}
+  /// `path`: the key path of the object within its line ("" for the line's own object,
+  /// "gemm." for its gemm field), so that errors name a field by its whole path.
+  Record(simdjson::dom::object o, const std::string& file, int line, std::string path = {})
+      : m_o(o), m_file(file), m_line(line), m_path(std::move(path)) {}
   const std::string& file() const { return m_file; }
   Location loc() const { return Location{m_file, m_line, 0}; }
   [[noreturn]] void fail(std::string_view field, const std::string& msg) const {
-    throw InputError(loc(), std::string(field), msg);
+    throw InputError(loc(), m_path + std::string(field), msg);
   }
   /// x0·x1·… of sizes in `field`, an error there when it overflows 64 bits.
   uint64_t product(const char* field, std::initializer_list<uint64_t> xs) const {
-    return product_or_throw(loc(), field, xs);
+    return product_or_throw(loc(), m_path + field, xs);
   }
-  /// Fails on the first field not in `keys`, and keeps each key's first value, so that the
-  /// lookups after it read a slot instead of searching the object key by key (once per field
-  /// of every record: a sixth of a trace replay's instructions went to those searches).
+  /// Fails on the first field not in `keys` or given twice (JSON allows a repeated key but
+  /// does not say which value counts), and keeps each key's value, so that the lookups after
+  /// it read a slot instead of searching the object key by key (once per field of every
+  /// record: a sixth of a trace replay's instructions went to those searches).
   /// String views, not C strings: their lengths are known at compile time, so most keys
   /// differ at the length check.
   void allow(std::initializer_list<std::string_view> keys) const {
@@ -92,7 +96,8 @@ class Record {
         for (const std::string_view a : keys) list += (list.empty() ? "" : ", ") + std::string(a);
         fail(std::string(field.key), "unknown field (valid: " + list + ")");
       }
-      if (!(m_set >> j & 1)) m_slot[j] = field.value, m_set |= uint32_t(1) << j;
+      if (m_set >> j & 1) fail(std::string(field.key), "duplicate key: the field is given twice in this record");
+      m_slot[j] = field.value, m_set |= uint32_t(1) << j;
       j = next_key(j);
     }
   }
@@ -152,7 +157,7 @@ class Record {
     simdjson::dom::element v;
     simdjson::dom::object o;
     if (!find(k, v) || v.get_object().get(o) != simdjson::SUCCESS) fail(k, "expected an object");
-    return Record(o, m_file, m_line);
+    return Record(o, m_file, m_line, m_path + std::string(k) + ".");
   }
   template <typename E>
   E enumerated(std::string_view k, bool (*parse)(const std::string&, E&), const char* valid) const {
@@ -217,6 +222,7 @@ class Record {
   simdjson::dom::object m_o;
   const std::string& m_file;
   int m_line;
+  std::string m_path;
   /// What allow() keeps: its keys (m_nkeys of them; none before it runs) and, where m_set has
   /// bit j, key j's value (a cache of the object's fields, hence mutable).
   static constexpr size_t kMaxKeys = 16;
@@ -441,6 +447,16 @@ class TraceReader {
     m_dtype = r.has("dtype") ? r.enumerated<DType>("dtype", dtype_from_string, "fp32, bf16, fp16, int8, binary")
                              : DType::fp32;
     m_batch = r.u64("batch", false, 1);
+    if (r.has("units")) {
+      // The units a trace is written in are fixed; a header that states others would have its
+      // sizes read wrongly, so it is refused rather than taken as documentation.
+      Record u = r.sub("units");
+      u.allow({"bytes", "dims"});
+      if (u.has("bytes") && u.str("bytes") != "B")
+        u.fail("bytes", "a trace gives sizes in bytes: expected \"B\" (or no units field)");
+      if (u.has("dims") && u.str("dims") != "elements")
+        u.fail("dims", "a trace gives dimensions in elements: expected \"elements\" (or no units field)");
+    }
     if (r.has("memory")) {
       Record m = r.sub("memory");
       m.allow({"policy", "saved_after_forward_bytes", "peak_bytes"});

@@ -201,7 +201,7 @@ TEST_CASE("bad inputs: JSONL traces stop with exit 2 at their line, within bound
        2, "t.jsonl:5: op: too many ops: more than 1 (limit ops = 1; " + kHow + "ops"},
       {"gemm m·n·k overflows",
        [](const Scratch& s) { return "trace check " + trace(s, op("{\"m\":4294967296,\"n\":4294967296,\"k\":1}")); }, 2,
-       "t.jsonl:4: m: sizes too large: 4294967296 × 4294967296 × 1 × 1 × 4 overflows 64 bits"},
+       "t.jsonl:4: gemm.m: sizes too large: 4294967296 × 4294967296 × 1 × 1 × 4 overflows 64 bits"},
       {"gemm with a zero dim hiding an overflow",
        [](const Scratch& s) {
          return "trace check " + trace(s, op("{\"m\":1099511627776,\"n\":0,\"k\":1099511627776}"));
@@ -228,7 +228,7 @@ TEST_CASE("bad inputs: JSONL traces stop with exit 2 at their line, within bound
                                        "\"conv\":{\"n\":4294967296,\"c\":4294967296,\"h\":1,\"w\":1,\"k\":1,\"r\":1,"
                                        "\"s\":1,\"p\":1,\"q\":1}}\n");
        },
-       2, "t.jsonl:4: c: sizes too large"},
+       2, "t.jsonl:4: conv.c: sizes too large"},
       {"elements bytes overflow",
        [](const Scratch& s) {
          return "trace check " + trace(s,
@@ -255,7 +255,7 @@ TEST_CASE("bad inputs: JSONL traces stop with exit 2 at their line, within bound
          return "trace check " +
                 trace(s, op("{\"m\":2,\"n\":2,\"k\":2}", ",\"mask\":{\"source\":\"nm\",\"n\":4294967298,\"m\":4}"));
        },
-       2, "n: expected an integer below 2^32, found one of 2^32 or more"},
+       2, "t.jsonl:4: mask.n: expected an integer below 2^32, found one of 2^32 or more"},
       {"a read id of 2^32",
        [](const Scratch& s) {
          return "trace check " + trace(s,
@@ -268,6 +268,60 @@ TEST_CASE("bad inputs: JSONL traces stop with exit 2 at their line, within bound
          return "trace check " + s.file("t.jsonl", kHeader + "{\"tensor\":0,\"bytes\":\"SECRET\"}\n");
        },
        2, "t.jsonl:2: bytes: expected a non-negative integer, found a string"},
+      // JSON lets a key repeat without saying which value counts (simdjson's lookup took the
+      // first, a Python reader the last): a repeated key is refused, at any depth.
+      {"a key given twice in an op",
+       [](const Scratch& s) { return "trace check " + trace(s, op("{\"m\":2,\"n\":2,\"k\":2}", ",\"reads\":[1]")); },
+       2, "t.jsonl:4: reads: duplicate key: the field is given twice in this record"},
+      {"a key given twice in a gemm",
+       [](const Scratch& s) { return "trace check " + trace(s, op("{\"m\":2,\"n\":2,\"k\":2,\"m\":8}")); }, 2,
+       "t.jsonl:4: gemm.m: duplicate key"},
+      {"a key given twice in the header",
+       [](const Scratch& s) {
+         return "trace check " + s.file("t.jsonl", "{\"format\":\"bpsim-trace\",\"version\":1,\"version\":1}\n");
+       },
+       2, "t.jsonl:1: version: duplicate key"},
+      {"a key given twice in a tensor",
+       [](const Scratch& s) {
+         return "trace check " + s.file("t.jsonl", kHeader + "{\"tensor\":0,\"bytes\":64,\"bytes\":1}\n");
+       },
+       2, "t.jsonl:2: bytes: duplicate key"},
+      {"an unknown field in a gemm is named by its path",
+       [](const Scratch& s) { return "trace check " + trace(s, op("{\"m\":2,\"n\":2,\"k\":2,\"kk\":2}")); }, 2,
+       "t.jsonl:4: gemm.kk: unknown field (valid: m, n, k, batch)"},
+      // The header's units were documentation only: sizes stated in other units were read as
+      // bytes. They are checked now.
+      {"units the reader does not use",
+       [](const Scratch& s) {
+         return "trace check " +
+                s.file("t.jsonl", "{\"format\":\"bpsim-trace\",\"version\":1,\"units\":{\"bytes\":\"KiB\"}}\n" +
+                                      kTwoTensors);
+       },
+       2, "t.jsonl:1: units.bytes: a trace gives sizes in bytes: expected \"B\""},
+      {"dims in other units",
+       [](const Scratch& s) {
+         return "trace check " +
+                s.file("t.jsonl", "{\"format\":\"bpsim-trace\",\"version\":1,\"units\":{\"dims\":\"bytes\"}}\n");
+       },
+       2, "t.jsonl:1: units.dims: a trace gives dimensions in elements"},
+      {"an unknown unit",
+       [](const Scratch& s) {
+         return "trace check " +
+                s.file("t.jsonl", "{\"format\":\"bpsim-trace\",\"version\":1,\"units\":{\"time\":\"s\"}}\n");
+       },
+       2, "t.jsonl:1: units.time: unknown field (valid: bytes, dims)"},
+      {"units not an object",
+       [](const Scratch& s) {
+         return "trace check " + s.file("t.jsonl", "{\"format\":\"bpsim-trace\",\"version\":1,\"units\":\"B\"}\n");
+       },
+       2, "t.jsonl:1: units: expected an object"},
+      {"the units the reader uses",
+       [](const Scratch& s) {
+         return "trace check " + s.file("t.jsonl", "{\"format\":\"bpsim-trace\",\"version\":1,\"units\":{\"bytes\":"
+                                                   "\"B\",\"dims\":\"elements\"}}\n" +
+                                                   kTwoTensors + op("{\"m\":2,\"n\":2,\"k\":2}"));
+       },
+       0, "ok, 1 ops"},
       {"unknown --limit", [](const Scratch& s) { return "trace check --limit lines=3 " + trace(s, ""); }, 2,
        "--limit lines=3: unknown limit 'lines' (valid: line_bytes, trace_bytes"},
       {"--limit of 0", [](const Scratch& s) { return "trace check --limit ops=0 " + trace(s, ""); }, 2,
@@ -294,7 +348,7 @@ TEST_CASE("bad inputs: output-mask bitmaps are read only at their exact size, fr
          s.file("b.bin", "");
          return check_bitmap(s, "{\"m\":2305843009213693952,\"n\":8", "b.bin");
        },
-       2, "t.jsonl:4: m: sizes too large: 2305843009213693952 × 8 × 1 × 1 × 4 overflows 64 bits"},
+       2, "t.jsonl:4: gemm.m: sizes too large: 2305843009213693952 × 8 × 1 × 1 × 4 overflows 64 bits"},
       // 2^60 · 8 int8 outputs fit 64 bits; their bitmap would be 2^60 bytes.
       {"m·n fits, its bitmap is over bitmap_bytes",
        [](const Scratch& s) {
@@ -303,7 +357,7 @@ TEST_CASE("bad inputs: output-mask bitmaps are read only at their exact size, fr
                 trace(s, op("{\"m\":1152921504606846976,\"n\":8,\"k\":1}",
                             ",\"dtype\":\"int8\",\"mask\":{\"source\":\"bitmap\",\"bitmap\":\"b.bin\"}"));
        },
-       2, "t.jsonl:4: bitmap: "},
+       2, "t.jsonl:4: mask.bitmap: "},
       {"its message",
        [](const Scratch& s) {
          s.file("b.bin", "");

@@ -133,7 +133,7 @@ TEST_CASE("trace: malformed input names the line and the field", "[trace]") {
         "t.jsonl:2: tensor: tensor ids must be 0, 1, 2… without gaps; missing 0");
   CHECK(error_of(kHeader + "{\"op\":0,\"name\":\"a\",\"phase\":\"forward\",\"kind\":\"elementwise\","
                            "\"mask\":{\"source\":\"relu\",\"density\":1.5}}\n") ==
-        "t.jsonl:2: density: must be in [0, 1]");
+        "t.jsonl:2: mask.density: must be in [0, 1]");
   CHECK(error_of(kHeader + "[1]\n") == "t.jsonl:2: expected a JSON object per line");
   CHECK(error_of(kHeader + "{\"x\":1}\n") ==
         "t.jsonl:2: expected a record with \"tensor\", \"op\", \"alloc\" or \"free\"");
