@@ -271,8 +271,8 @@ TEST_CASE("bad inputs: JSONL traces stop with exit 2 at their line, within bound
       // JSON lets a key repeat without saying which value counts (simdjson's lookup took the
       // first, a Python reader the last): a repeated key is refused, at any depth.
       {"a key given twice in an op",
-       [](const Scratch& s) { return "trace check " + trace(s, op("{\"m\":2,\"n\":2,\"k\":2}", ",\"reads\":[1]")); },
-       2, "t.jsonl:4: reads: duplicate key: the field is given twice in this record"},
+       [](const Scratch& s) { return "trace check " + trace(s, op("{\"m\":2,\"n\":2,\"k\":2}", ",\"reads\":[1]")); }, 2,
+       "t.jsonl:4: reads: duplicate key: the field is given twice in this record"},
       {"a key given twice in a gemm",
        [](const Scratch& s) { return "trace check " + trace(s, op("{\"m\":2,\"n\":2,\"k\":2,\"m\":8}")); }, 2,
        "t.jsonl:4: gemm.m: duplicate key"},
@@ -294,8 +294,8 @@ TEST_CASE("bad inputs: JSONL traces stop with exit 2 at their line, within bound
       {"units the reader does not use",
        [](const Scratch& s) {
          return "trace check " +
-                s.file("t.jsonl", "{\"format\":\"bpsim-trace\",\"version\":1,\"units\":{\"bytes\":\"KiB\"}}\n" +
-                                      kTwoTensors);
+                s.file("t.jsonl",
+                       "{\"format\":\"bpsim-trace\",\"version\":1,\"units\":{\"bytes\":\"KiB\"}}\n" + kTwoTensors);
        },
        2, "t.jsonl:1: units.bytes: a trace gives sizes in bytes: expected \"B\""},
       {"dims in other units",
@@ -317,9 +317,10 @@ TEST_CASE("bad inputs: JSONL traces stop with exit 2 at their line, within bound
        2, "t.jsonl:1: units: expected an object"},
       {"the units the reader uses",
        [](const Scratch& s) {
-         return "trace check " + s.file("t.jsonl", "{\"format\":\"bpsim-trace\",\"version\":1,\"units\":{\"bytes\":"
-                                                   "\"B\",\"dims\":\"elements\"}}\n" +
-                                                   kTwoTensors + op("{\"m\":2,\"n\":2,\"k\":2}"));
+         return "trace check " + s.file("t.jsonl",
+                                        "{\"format\":\"bpsim-trace\",\"version\":1,\"units\":{\"bytes\":"
+                                        "\"B\",\"dims\":\"elements\"}}\n" +
+                                            kTwoTensors + op("{\"m\":2,\"n\":2,\"k\":2}"));
        },
        0, "ok, 1 ops"},
       {"unknown --limit", [](const Scratch& s) { return "trace check --limit lines=3 " + trace(s, ""); }, 2,
