@@ -303,21 +303,86 @@ std::string csv_header(const CsvColumns& columns) {
   return out + "\n";
 }
 
-using Pointers = std::vector<json::json_pointer>;
+using Pointers = std::vector<ExtraPath>;
+constexpr size_t kMaxColumns = 64, kMaxDepth = 16;  ///< of a model's ops.csv columns (ColumnValues)
 
 Pointers pointers_of(const CsvColumns& columns) {
+  if (columns.size() > kMaxColumns)
+    throw std::logic_error("ops.csv: a model declares more than " + std::to_string(kMaxColumns) + " columns");
   Pointers out;
   out.reserve(columns.size());
-  for (const CsvColumn& c : columns) out.emplace_back(c.extra_pointer);
+  for (const CsvColumn& c : columns) {
+    ExtraPath& p = out.emplace_back(ExtraPath{json::json_pointer(c.extra_pointer), {}, 0});
+    for (json::json_pointer rest = p.pointer; !rest.empty(); rest.pop_back()) p.tokens.push_back(rest.back());
+    std::reverse(p.tokens.begin(), p.tokens.end());
+    if (p.tokens.size() > kMaxDepth)
+      throw std::logic_error("ops.csv: column pointer " + c.extra_pointer + " is deeper than " +
+                             std::to_string(kMaxDepth) + " keys");
+    if (out.size() > 1) {
+      const std::vector<std::string>& before = out[out.size() - 2].tokens;
+      while (p.shared < std::min(before.size(), p.tokens.size()) && before[p.shared] == p.tokens[p.shared]) ++p.shared;
+    }
+  }
   return out;
 }
 
-/// The value at `p` in `extra`, else in `shared` (OpRecord::shared_extra; may be null), else null.
-const json* extra_at(const json& extra, const json* shared, const json::json_pointer& p) {
-  for (const json* j : {&extra, shared})
-    if (j && j->is_object() && j->contains(p)) return &j->at(p);
-  return nullptr;
-}
+/// The model's columns' values in one extra object (null where it has none), as json's
+/// contains then at would find them, in one walk per column that starts where the previous
+/// column's path and its own part (the nine systolic columns share "/mapping"): per op, two
+/// walks per column from the root were a twenty-fifth of a trace replay. A path through an
+/// array is left to json itself. On the stack: kMaxColumns columns of kMaxDepth tokens at most
+/// (pointers_of holds models to that).
+class ColumnValues {
+ public:
+  explicit ColumnValues(const Pointers& at) : m_at(at) {}
+  /// Reads the values in `j` (none unless an object).
+  void read(const json* j) {
+    std::fill_n(m_values.begin(), m_at.size(), nullptr);
+    if (!j || !j->is_object()) return;
+    // The previous path's nodes by depth, as far as it found them (m_trail[0] = j, depth + 1
+    // of them); `fresh`: the trail holds the root alone, walk from it.
+    m_trail[0] = j;
+    size_t depth = 0;
+    bool fresh = true;
+    for (size_t i = 0; i < m_at.size(); ++i) {
+      const ExtraPath& p = m_at[i];
+      const size_t shared = fresh ? 0 : p.shared;
+      size_t d = std::min(shared, depth);
+      if (d < shared) continue;  // the previous path ended inside the part they share: so does this one
+      fresh = false;
+      for (; d < p.tokens.size(); ++d) {
+        const json& cur = *m_trail[d];
+        if (!cur.is_object()) break;  // an array (below), or a value where the path goes on: none
+        const auto it = cur.find(p.tokens[d]);
+        if (it == cur.end()) break;
+        m_trail[d + 1] = &*it;
+      }
+      depth = d;
+      if (d == p.tokens.size()) {
+        m_values[i] = m_trail[d];
+      } else if (m_trail[d]->is_array()) {
+        if (j->contains(p.pointer)) m_values[i] = &j->at(p.pointer);
+        depth = 0, fresh = true;
+      }
+    }
+  }
+  const json* operator[](size_t i) const { return m_values[i]; }
+  bool none() const {
+    return std::none_of(begin(), end(), [](const json* v) { return v; });
+  }
+  bool all() const {
+    return std::all_of(begin(), end(), [](const json* v) { return v; });
+  }
+
+ private:
+  const json* const* begin() const { return m_values.data(); }
+  const json* const* end() const { return m_values.data() + m_at.size(); }
+
+  const Pointers& m_at;
+  // Not cleared on construction: read() fills the values, and the trail as it goes.
+  std::array<const json*, kMaxColumns> m_values;
+  std::array<const json*, kMaxDepth + 1> m_trail;
+};
 
 /// Appends v as "%.6g" to a std::string or an fmt buffer (format_g6: fmt's "{:.6g}" took a
 /// seventh of a trace replay).
@@ -327,12 +392,12 @@ void append_g6(Buffer& out, double v) {
   out.append(text, format_g6(text, v));
 }
 
-/// Appends the model's columns of one op, ",v1,v2…" from its extra and shared extra (empty
-/// where it has none).
-void csv_extra(std::string& out, const json& extra, const json* shared, const Pointers& at) {
-  for (const json::json_pointer& p : at) {
+/// Appends the model's columns of one op, ",v1,v2…", each from the op's own extra (`own`)
+/// else from its shared extra (`shared`, may be null), empty where neither has it.
+void csv_extra(std::string& out, const ColumnValues& own, const ColumnValues* shared, size_t columns) {
+  for (size_t i = 0; i < columns; ++i) {
     out += ',';
-    const json* found = extra_at(extra, shared, p);
+    const json* found = own[i] ? own[i] : shared ? (*shared)[i] : nullptr;
     if (!found) continue;
     const json& v = *found;
     if (v.is_string()) out += csv_field(v.get_ref<const std::string&>());
@@ -361,10 +426,8 @@ struct CsvOp {
   const OpFigures& f;
 };
 
-/// Appends one op's row: the model's columns are `tail` where given, else read from `extra`
-/// and `shared` through `at`.
-void csv_row(std::string& out, const CsvOp& op, const json& extra, const json* shared, const Pointers& at,
-             const std::string* tail = nullptr) {
+/// Appends one op's row, ending with `model_columns` (",v1,v2…": csv_extra).
+void csv_row(std::string& out, const CsvOp& op, const std::string& model_columns) {
   static_assert(kCounts == 9, "one field per count below");
   const auto& counts = op.counts;
   // Compiled formats (parsed at build time, not per row) and the %.6g writer, into a buffer
@@ -381,8 +444,7 @@ void csv_row(std::string& out, const CsvOp& op, const json& extra, const json* s
   for (const auto* v : {&d.utilisation, &d.dram_gbps, &d.onchip_gbps, &d.macs_per_dram_byte, &d.gmacs_per_s})
     csv_figure(row, *v);
   out.append(row.data(), row.size());
-  if (tail) out += *tail;
-  else if (!at.empty()) csv_extra(out, extra, shared, at);
+  out += model_columns;
   out += '\n';
 }
 
@@ -397,18 +459,22 @@ namespace {
 void each_csv_block(const json& report, const CsvColumns& columns, const std::function<void(std::string&)>& emit) {
   std::string out = csv_header(columns);
   const Pointers at = pointers_of(columns);
-  const json none = json::object();
+  ColumnValues values(at);
+  std::string model_columns;
   const Rates rates = rates_of(report);
   for (const auto& o : report.at("ops")) {
     std::array<uint64_t, kCounts> counts{};
     for (size_t i = 0; i < kCounts; ++i) counts[i] = o[kCountKeys[i]].get<uint64_t>();
     const auto extra = o.find("extra");
+    values.read(extra == o.end() ? nullptr : &*extra);
+    model_columns.clear();
+    csv_extra(model_columns, values, nullptr, at.size());
     const OpFigures f{o["energy_pj"].get<double>(), op_figures(rates, o)};
     csv_row(out,
             {o["name"].get_ref<const std::string&>(), o["phase"].get_ref<const std::string&>(),
              o["kind"].get_ref<const std::string&>(), o["layer"].get_ref<const std::string&>(),
              o["start_cycle"].get<uint64_t>(), o["cycles"].get<uint64_t>(), counts, f},
-            extra == o.end() ? none : *extra, nullptr, at);
+            model_columns);
     if (out.size() >= (size_t(1) << 20)) emit(out), out.clear();
   }
   emit(out);
@@ -685,24 +751,33 @@ void OpSpill::add(const OpRecord& r, const OpFigures& f) {
     entry_text(m_buf, r, f, m_count == 0);
     m_ops->out().write(m_buf.data(), std::streamsize(m_buf.size()));
   }
-  // Where every column comes from the op's shared extra (none from its own), the columns
-  // are those of every op sharing it: formatted once (for at most kSharedTails objects).
+  // The model's columns: from the op's own extra, else its shared one. Where none comes from
+  // its own, they are those of every op sharing the object: formatted once (for at most
+  // kSharedTails objects).
+  const size_t n = m_pointers.size();
+  ColumnValues own(m_pointers), shared(m_pointers);
+  own.read(&r.extra);
   const std::string* tail = nullptr;
-  if (r.shared_extra && !m_pointers.empty() &&
-      std::none_of(m_pointers.begin(), m_pointers.end(),
-                   [&](const json::json_pointer& p) { return r.extra.is_object() && r.extra.contains(p); })) {
+  if (r.shared_extra && n && own.none()) {
     auto it = m_shared_tails.find(r.shared_extra);
     if (it == m_shared_tails.end() && m_shared_tails.size() < kSharedTails) {
+      shared.read(r.shared_extra.get());
       std::string t;
-      csv_extra(t, json::object(), r.shared_extra.get(), m_pointers);
+      csv_extra(t, own, &shared, n);
       it = m_shared_tails.emplace(r.shared_extra, std::move(t)).first;
     }
     if (it != m_shared_tails.end()) tail = &it->second;
   }
+  if (!tail) {
+    const ColumnValues* from_shared = nullptr;
+    if (r.shared_extra && !own.all()) shared.read(r.shared_extra.get()), from_shared = &shared;
+    m_columns_text.clear();
+    csv_extra(m_columns_text, own, from_shared, n);
+    tail = &m_columns_text;
+  }
   m_row.clear();
   const auto counts = counts_of(r);
-  csv_row(m_row, {r.name, r.phase, r.kind, r.layer, r.start_cycle, r.cycles, counts, f}, r.extra, r.shared_extra.get(),
-          m_pointers, tail);
+  csv_row(m_row, {r.name, r.phase, r.kind, r.layer, r.start_cycle, r.cycles, counts, f}, *tail);
   m_csv.out().write(m_row.data(), std::streamsize(m_row.size()));
   ++m_count;
 }

@@ -147,6 +147,13 @@ struct CsvColumn {
   std::string extra_pointer;
 };
 using CsvColumns = std::vector<CsvColumn>;
+/// A CsvColumn's pointer parsed once: the pointer, and its reference tokens (unescaped) for a
+/// walk through objects, the shape of every model's extra (report.cpp, value_at).
+struct ExtraPath {
+  nlohmann::json::json_pointer pointer;
+  std::vector<std::string> tokens;
+  size_t shared;  ///< leading tokens equal to the previous column's
+};
 
 /// One row per op, in the order of report["ops"].
 std::string ops_csv(const nlohmann::json& report, const CsvColumns& columns = {});
@@ -187,12 +194,12 @@ class OpSpill {
   std::unique_ptr<output::File> m_ops;  ///< the report's op entries, never renamed: copied into report.json
   output::File m_csv;                   ///< becomes ops.csv
   CsvColumns m_columns;
-  std::vector<nlohmann::json::json_pointer> m_pointers;  ///< m_columns' pointers, parsed once
+  std::vector<ExtraPath> m_pointers;  ///< m_columns' pointers, parsed once
   /// The model's columns of ops whose columns all come from their shared extra
   /// (OpRecord::shared_extra), per shared object: those ops' rows end alike.
   std::map<std::shared_ptr<const nlohmann::json>, std::string> m_shared_tails;
   uint64_t m_count = 0;
-  std::string m_buf, m_row;
+  std::string m_buf, m_row, m_columns_text;
 };
 
 /// Writes report.json and ops.csv into `dir`: both are written in full under temporary

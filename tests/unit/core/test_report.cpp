@@ -4,6 +4,7 @@
 
 #include <unistd.h>
 
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -324,4 +325,52 @@ TEST_CASE("report: the config as JSON, typed as YAML's core schema reads it", "[
   // cannot hold .inf; bpsim reads decimal numbers); keys keep the file's order.
   CHECK(config_json(root).dump() ==
         R"({"b":1,"a":{"z":"7","y":2.5,"x":[true,null,null,"0x10",-3,1000.0,"abc",".inf","18446744073709551616"]}})");
+}
+
+TEST_CASE("report: a model's ops.csv columns read what json's pointer lookup reads, at any shape", "[core][report]") {
+  // Columns are read in one walk per column that starts where the previous column's path
+  // parts from its own (report.cpp, ColumnValues). The oracle is json's own contains then at.
+  // Columns in an order that exercises every way a walk resumes or stops: a missing prefix
+  // shared by the next column, a found prefix with a missing leaf, a value where the path
+  // goes on, arrays (an index, a leading zero, "-", out of range, and a path on past one),
+  // escaped keys, a repeated column and a column after a failed one that shares nothing.
+  const std::vector<std::string> pointers = {"/gone/x",     "/gone/y", "/m/missing", "/m/a",   "/m/t/k", "/m/t/n",
+                                             "/m/a/deeper", "/arr/1",  "/arr/01",    "/arr/-", "/arr/9", "/arr/0/k",
+                                             "/arr/0",      "/a~1b",   "/t~0",       "/m/t/k", "/num",   "/s"};
+  CsvColumns cols;
+  for (const std::string& p : pointers) cols.push_back({p, p});
+  OpRecord r = toy_records()[0];
+  r.extra = nlohmann::json::parse(R"({"m": {"a": 2, "t": {"k": 1.5, "n": "v"}}, "arr": [{"k": 7}, 0.25],
+                                       "a/b": 3, "t~": 4, "num": 0.1234567, "s": "plain"})");
+  EnergyTable table;
+  table.set_price(kToy.mac, 0.5, "test");
+  StatGroup stats;
+  const ReportInputs in{"toy", kEndCycle, nullptr, table, stats, nullptr, "", 1, nlohmann::ordered_json::object()};
+  const std::string csv = ops_csv(report_of(in, {r}), cols);
+  // The oracle's fields, formatted as ops.csv formats them: strings as they are (none here
+  // needs quotes), floats as %.6g, anything else as its JSON text.
+  std::string expected;
+  for (const std::string& p : pointers) {
+    expected += ',';
+    const nlohmann::json::json_pointer ptr(p);
+    if (!r.extra.contains(ptr)) continue;
+    const nlohmann::json& v = r.extra.at(ptr);
+    if (v.is_string()) {
+      expected += v.get<std::string>();
+    } else if (v.is_number_float()) {
+      char text[32];
+      std::snprintf(text, sizeof text, "%.6g", v.get<double>());
+      expected += text;
+    } else {
+      expected += v.dump();
+    }
+  }
+  // By hand: /m/a 2, /m/t/k 1.5, /m/t/n v, /arr/1 0.25, /arr/0/k 7, /arr/0 {"k":7} (quoted in
+  // the CSV), /a~1b 3, /t~0 4, /m/t/k again, /num 0.123457, /s plain; the rest empty.
+  CHECK(expected == R"(,,,,2,1.5,v,,0.25,,,,7,{"k":7},3,4,1.5,0.123457,plain)");
+  const std::string row = csv.substr(csv.find('\n') + 1);
+  REQUIRE(row.size() > expected.size());
+  // The JSON object's field is quoted in the CSV (its quotes doubled).
+  const std::string quoted = std::string(R"(,,,,2,1.5,v,,0.25,,,,7,"{""k"":7}",3,4,1.5,0.123457,plain)") + "\n";
+  CHECK(row.substr(row.size() - quoted.size()) == quoted);
 }
