@@ -92,6 +92,12 @@ std::string trace(const Scratch& s, const std::string& records, const std::strin
   return s.file(name, kHeader + kTwoTensors + records);
 }
 
+/// `trace check` of a trace whose header has `fields` (",\"key\":value…") after format and
+/// version, followed by `records`.
+std::string check_with_header(const Scratch& s, const std::string& fields, const std::string& records = "") {
+  return "trace check " + s.file("t.jsonl", "{\"format\":\"bpsim-trace\",\"version\":1" + fields + "}\n" + records);
+}
+
 /// An op record: gemm op 0 reading tensor 0 and writing tensor 1, with `extra` fields.
 std::string op(const std::string& gemm, const std::string& extra = "") {
   return "{\"op\":0,\"name\":\"g\",\"phase\":\"forward\",\"kind\":\"gemm\",\"gemm\":" + gemm +
@@ -276,11 +282,8 @@ TEST_CASE("bad inputs: JSONL traces stop with exit 2 at their line, within bound
       {"a key given twice in a gemm",
        [](const Scratch& s) { return "trace check " + trace(s, op("{\"m\":2,\"n\":2,\"k\":2,\"m\":8}")); }, 2,
        "t.jsonl:4: gemm.m: duplicate key"},
-      {"a key given twice in the header",
-       [](const Scratch& s) {
-         return "trace check " + s.file("t.jsonl", "{\"format\":\"bpsim-trace\",\"version\":1,\"version\":1}\n");
-       },
-       2, "t.jsonl:1: version: duplicate key"},
+      {"a key given twice in the header", [](const Scratch& s) { return check_with_header(s, ",\"version\":1"); }, 2,
+       "t.jsonl:1: version: duplicate key"},
       {"a key given twice in a tensor",
        [](const Scratch& s) {
          return "trace check " + s.file("t.jsonl", kHeader + "{\"tensor\":0,\"bytes\":64,\"bytes\":1}\n");
@@ -292,35 +295,18 @@ TEST_CASE("bad inputs: JSONL traces stop with exit 2 at their line, within bound
       // The header's units were documentation only: sizes stated in other units were read as
       // bytes. They are checked now.
       {"units the reader does not use",
-       [](const Scratch& s) {
-         return "trace check " +
-                s.file("t.jsonl",
-                       "{\"format\":\"bpsim-trace\",\"version\":1,\"units\":{\"bytes\":\"KiB\"}}\n" + kTwoTensors);
-       },
-       2, "t.jsonl:1: units.bytes: a trace gives sizes in bytes: expected \"B\""},
-      {"dims in other units",
-       [](const Scratch& s) {
-         return "trace check " +
-                s.file("t.jsonl", "{\"format\":\"bpsim-trace\",\"version\":1,\"units\":{\"dims\":\"bytes\"}}\n");
-       },
+       [](const Scratch& s) { return check_with_header(s, ",\"units\":{\"bytes\":\"KiB\"}", kTwoTensors); }, 2,
+       "t.jsonl:1: units.bytes: a trace gives sizes in bytes: expected \"B\""},
+      {"dims in other units", [](const Scratch& s) { return check_with_header(s, ",\"units\":{\"dims\":\"bytes\"}"); },
        2, "t.jsonl:1: units.dims: a trace gives dimensions in elements"},
-      {"an unknown unit",
-       [](const Scratch& s) {
-         return "trace check " +
-                s.file("t.jsonl", "{\"format\":\"bpsim-trace\",\"version\":1,\"units\":{\"time\":\"s\"}}\n");
-       },
-       2, "t.jsonl:1: units.time: unknown field (valid: bytes, dims)"},
-      {"units not an object",
-       [](const Scratch& s) {
-         return "trace check " + s.file("t.jsonl", "{\"format\":\"bpsim-trace\",\"version\":1,\"units\":\"B\"}\n");
-       },
-       2, "t.jsonl:1: units: expected an object"},
+      {"an unknown unit", [](const Scratch& s) { return check_with_header(s, ",\"units\":{\"time\":\"s\"}"); }, 2,
+       "t.jsonl:1: units.time: unknown field (valid: bytes, dims)"},
+      {"units not an object", [](const Scratch& s) { return check_with_header(s, ",\"units\":\"B\""); }, 2,
+       "t.jsonl:1: units: expected an object"},
       {"the units the reader uses",
        [](const Scratch& s) {
-         return "trace check " + s.file("t.jsonl",
-                                        "{\"format\":\"bpsim-trace\",\"version\":1,\"units\":{\"bytes\":"
-                                        "\"B\",\"dims\":\"elements\"}}\n" +
-                                            kTwoTensors + op("{\"m\":2,\"n\":2,\"k\":2}"));
+         return check_with_header(s, ",\"units\":{\"bytes\":\"B\",\"dims\":\"elements\"}",
+                                  kTwoTensors + op("{\"m\":2,\"n\":2,\"k\":2}"));
        },
        0, "ok, 1 ops"},
       {"unknown --limit", [](const Scratch& s) { return "trace check --limit lines=3 " + trace(s, ""); }, 2,
