@@ -31,7 +31,6 @@ import sys
 import tempfile
 
 HERE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-BENCHES = ["start", "scalesim", "booksim", "lenet", "dramsim3", "trace", "sweep"]
 
 
 class Unreadable(Exception):
@@ -138,9 +137,9 @@ def sweep(a, log):
     return rows
 
 
-def peer_of(a, name):
-    """The peer folder a benchmark needs, or None when it needs none."""
-    return {"scalesim": a.scalesim, "booksim": a.booksim, "dramsim3": a.dramsim3}.get(name, "")
+# Each benchmark: what it runs and reads, and the peer option it needs (None: none).
+BENCH = {"start": (start, None), "scalesim": (scalesim, "scalesim"), "booksim": (booksim, "booksim"),
+         "lenet": (lenet, None), "dramsim3": (dramsim3, "dramsim3"), "trace": (trace, None), "sweep": (sweep, None)}
 
 
 def main():
@@ -150,7 +149,7 @@ def main():
     ap.add_argument("--dramsim3")
     ap.add_argument("--scalesim")
     ap.add_argument("--in-process")
-    ap.add_argument("--only", default=",".join(BENCHES))
+    ap.add_argument("--only", default=",".join(BENCH))
     ap.add_argument("--log")
     ap.add_argument("--quick", action="store_true")
     a = ap.parse_args()
@@ -158,8 +157,8 @@ def main():
     a.bpsim = os.path.join(a.build, "bpsim")
     only = a.only.split(",")
     for name in only:
-        if name not in BENCHES:
-            ap.error(f"--only: unknown benchmark '{name}' (valid: {', '.join(BENCHES)})")
+        if name not in BENCH:
+            ap.error(f"--only: unknown benchmark '{name}' (valid: {', '.join(BENCH)})")
     if not os.access(a.bpsim, os.X_OK):
         ap.error(f"no bpsim at {a.bpsim} (build first, or --build DIR)")
     for flag in ["booksim", "dramsim3", "scalesim"]:
@@ -169,13 +168,13 @@ def main():
     rows, failed, missed = [], False, 0
     with open(log_path, "w") as log:
         for name in only:
-            peer = peer_of(a, name)
-            if peer is None:
-                rows.append((name, f"not run: --{name} DIR not given"))
+            bench, peer = BENCH[name]
+            if peer and not getattr(a, peer):
+                rows.append((name, f"not run: --{peer} DIR not given"))
                 continue
             print(f"running {name} …", file=sys.stderr, flush=True)
             try:
-                got = globals()[name](a, log)
+                got = bench(a, log)
             except Unreadable as e:
                 rows.append((name, f"FAILED: {e} (log: {log_path})"))
                 failed = True
