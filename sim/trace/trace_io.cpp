@@ -73,9 +73,18 @@ class Record {
   [[noreturn]] void fail(std::string_view field, const std::string& msg) const {
     throw InputError(loc(), m_path + std::string(field), msg);
   }
-  /// x0·x1·… of sizes in `field`, an error there when it overflows 64 bits.
+  /// x0·x1·… (x0 + x1 + …) of sizes in `field`, an error there when it overflows 64 bits.
+  /// The error's location and key are built only then: per op, building them first was a
+  /// fiftieth of a trace replay.
   uint64_t product(const char* field, std::initializer_list<uint64_t> xs) const {
-    return product_or_throw(loc(), m_path + field, xs);
+    uint64_t out = 0;
+    if (!checked_product(xs, out)) fail(field, overflow_message(xs, '*'));
+    return out;
+  }
+  uint64_t sum(const char* field, std::initializer_list<uint64_t> xs) const {
+    uint64_t out = 0;
+    if (!checked_sum(xs, out)) fail(field, overflow_message(xs, '+'));
+    return out;
   }
   /// Fails on the first field not in `keys` or given twice (JSON allows a repeated key but
   /// does not say which value counts), and keeps each key's value, so that the lookups after
@@ -226,8 +235,11 @@ class Record {
   /// What allow() keeps: its keys (m_nkeys of them; none before it runs) and, where m_set has
   /// bit j, key j's value (a cache of the object's fields, hence mutable).
   static constexpr size_t kMaxKeys = 16;
-  mutable std::array<std::string_view, kMaxKeys> m_keys{};
-  mutable std::array<simdjson::dom::element, kMaxKeys> m_slot{};
+  /// Not value-initialised (half a kilobyte per record, cleared for every record and
+  /// sub-record): allow() writes a key before it is read, and a slot before its bit in m_set
+  /// is set.
+  mutable std::array<std::string_view, kMaxKeys> m_keys;
+  mutable std::array<simdjson::dom::element, kMaxKeys> m_slot;
   mutable size_t m_nkeys = 0, m_hint = 0;
   mutable uint32_t m_set = 0;
 };
@@ -412,7 +424,7 @@ class TraceReader {
           r.fail("op", limits::exceeded(limits::Id::ops, "too many ops: more than " + std::to_string(m_ops)));
         read_op(r, op, m_ops, m_dtype, [this](uint32_t t) { return declared(t); });
         ++m_ops;
-        m_macs = sum_or_throw(r.loc(), "macs", {m_macs, op.macs});  // the report's total
+        m_macs = r.sum("macs", {m_macs, op.macs});  // the report's total
         if (m_events) m_peak = std::max(m_peak, m_live);
         m_after_forward = op.phase == Phase::forward;
         return true;
@@ -510,7 +522,7 @@ class TraceReader {
     if (alloc == bool(m_live_set[t]))
       r.fail(field, "tensor " + std::to_string(t) + (alloc ? " is already allocated" : " is not allocated"));
     m_live_set[t] = alloc;
-    m_live = alloc ? sum_or_throw(r.loc(), field, {m_live, m_bytes[t]}) : m_live - m_bytes[t];
+    m_live = alloc ? r.sum(field, {m_live, m_bytes[t]}) : m_live - m_bytes[t];
     m_events = true;
   }
 
