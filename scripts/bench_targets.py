@@ -34,7 +34,7 @@ HERE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 class Unreadable(Exception):
-    """A benchmark's output lacks the figure this script reads from it."""
+    """A benchmark failed, or its output lacks the figure this script reads from it."""
 
 
 def run(log, argv, env=None):
