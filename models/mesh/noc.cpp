@@ -250,11 +250,11 @@ void Network::route_head(unsigned router, InVc& in, uint32_t route, uint16_t siz
   const std::vector<uint16_t>& dests = m_routes[route].dests;
   for (unsigned p = 0; p < kPorts; ++p) {
     if (!(ports >> p & 1)) continue;
-    std::vector<uint16_t>& sub = m_routes[sub_route[p]].dests;
+    Route& sub = m_routes[sub_route[p]];
     for (size_t k = 0; k < nd; ++k)
-      if (m_port_scratch[k] == p) sub.push_back(dests[k]);
-    m_routes[sub_route[p]].dests_set();
-    branch(i, in.nbranch++) = Branch{ready, sub_route[p], 0, -1, uint8_t(p), cls, sub.size() == 1};
+      if (m_port_scratch[k] == p) sub.dests.push_back(dests[k]);
+    sub.dests_set();
+    branch(i, in.nbranch++) = Branch{ready, sub_route[p], 0, -1, uint8_t(p), cls, sub.unicast};
   }
   for (unsigned b = 0; b < in.nbranch; ++b) va_request(router, i, b);
 }
