@@ -148,7 +148,7 @@ struct CsvColumn {
 };
 using CsvColumns = std::vector<CsvColumn>;
 /// A CsvColumn's pointer parsed once: the pointer, and its reference tokens (unescaped) for a
-/// walk through objects, the shape of every model's extra (report.cpp, value_at).
+/// walk through objects, the shape of every model's extra (report.cpp, ColumnValues).
 struct ExtraPath {
   nlohmann::json::json_pointer pointer;
   std::vector<std::string> tokens;
