@@ -9,27 +9,19 @@ std::string overflow_message(std::initializer_list<uint64_t> xs, char op) {
 }
 
 uint64_t product_or_throw(const Location& loc, const std::string& key, std::initializer_list<uint64_t> xs) {
-  uint64_t out = 0;
-  if (!checked_product(xs, out)) throw InputError(loc, key, overflow_message(xs, '*'));
-  return out;
+  return product_or(xs, [&](const std::string& m) { throw InputError(loc, key, m); });
 }
 
 uint64_t sum_or_throw(const Location& loc, const std::string& key, std::initializer_list<uint64_t> xs) {
-  uint64_t out = 0;
-  if (!checked_sum(xs, out)) throw InputError(loc, key, overflow_message(xs, '+'));
-  return out;
+  return sum_or(xs, [&](const std::string& m) { throw InputError(loc, key, m); });
 }
 
 uint64_t product_or_throw(const char* what, std::initializer_list<uint64_t> xs) {
-  uint64_t out = 0;
-  if (!checked_product(xs, out)) throw InputError(std::string(what) + ": " + overflow_message(xs, '*'));
-  return out;
+  return product_or(xs, [&](const std::string& m) { throw InputError(std::string(what) + ": " + m); });
 }
 
 uint64_t sum_or_throw(const char* what, std::initializer_list<uint64_t> xs) {
-  uint64_t out = 0;
-  if (!checked_sum(xs, out)) throw InputError(std::string(what) + ": " + overflow_message(xs, '+'));
-  return out;
+  return sum_or(xs, [&](const std::string& m) { throw InputError(std::string(what) + ": " + m); });
 }
 
 }  // namespace bpsim

@@ -29,6 +29,22 @@ inline bool checked_sum(std::initializer_list<uint64_t> xs, uint64_t& out) {
 /// "sizes too large: 2305843009213693952 × 8 overflows 64 bits" (op: '*' or '+').
 std::string overflow_message(std::initializer_list<uint64_t> xs, char op);
 
+/// x0·x1·… (x0 + x1 + …), or fail(overflow_message(xs, op)) when it overflows 64 bits, `fail`
+/// throwing: for callers whose error location and key cost something to build (the trace
+/// reader's, for every size of every record), built only on overflow.
+template <class Fail>
+uint64_t product_or(std::initializer_list<uint64_t> xs, Fail&& fail) {
+  uint64_t out = 0;
+  if (!checked_product(xs, out)) fail(overflow_message(xs, '*'));
+  return out;
+}
+template <class Fail>
+uint64_t sum_or(std::initializer_list<uint64_t> xs, Fail&& fail) {
+  uint64_t out = 0;
+  if (!checked_sum(xs, out)) fail(overflow_message(xs, '+'));
+  return out;
+}
+
 /// The checked forms that throw InputError(loc, key, overflow_message) on overflow.
 uint64_t product_or_throw(const Location& loc, const std::string& key, std::initializer_list<uint64_t> xs);
 uint64_t sum_or_throw(const Location& loc, const std::string& key, std::initializer_list<uint64_t> xs);

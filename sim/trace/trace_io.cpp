@@ -77,14 +77,10 @@ class Record {
   /// The error's location and key are built only then: per op, building them first was a
   /// fiftieth of a trace replay.
   uint64_t product(const char* field, std::initializer_list<uint64_t> xs) const {
-    uint64_t out = 0;
-    if (!checked_product(xs, out)) fail(field, overflow_message(xs, '*'));
-    return out;
+    return product_or(xs, [&](const std::string& m) { fail(field, m); });
   }
   uint64_t sum(const char* field, std::initializer_list<uint64_t> xs) const {
-    uint64_t out = 0;
-    if (!checked_sum(xs, out)) fail(field, overflow_message(xs, '+'));
-    return out;
+    return sum_or(xs, [&](const std::string& m) { fail(field, m); });
   }
   /// Fails on the first field not in `keys` or given twice (JSON allows a repeated key but
   /// does not say which value counts), and keeps each key's value, so that the lookups after
