@@ -248,3 +248,54 @@ TEST_CASE("report figures: ops.csv writes every figure as printf's %.6g of repor
   CHECK(numbers + nulls >= 6 * rep["ops"].size());
   CHECK(numbers > 200);
 }
+
+TEST_CASE("report figures: ops.csv's model columns are report.json's op extras at their pointers", "[cli][report]") {
+  // The systolic model's nine ops.csv columns and the JSON pointers into an op's extra they
+  // read, as models/systolic/register.cpp declares them (written out here: the test checks
+  // what the CLI writes against report.json, not against the declaration it reads). ops.csv
+  // reads the columns in one walk each from where the previous column's path parts
+  // (report.cpp, ColumnValues); report.json's extra is the op's own with its shared extra
+  // merged in. A string is written as it is, a float as %.6g, anything else as its JSON text,
+  // and an absent value as an empty cell.
+  const std::vector<std::pair<std::string, std::string>> columns = {{"map_family", "/mapping/family"},
+                                                                    {"loop_order", "/mapping/loop_order"},
+                                                                    {"tile_m", "/mapping/tile/m"},
+                                                                    {"tile_n", "/mapping/tile/n"},
+                                                                    {"tile_k", "/mapping/tile/k"},
+                                                                    {"input_passes", "/mapping/dram_passes/input"},
+                                                                    {"weight_passes", "/mapping/dram_passes/weight"},
+                                                                    {"spill_passes", "/mapping/spill_passes"},
+                                                                    {"dram_vs_floor", "/dram_floor/ratio"}};
+  Scratch s("model_columns");
+  const auto rep = run_report(std::string(BPSIM_SOURCE_DIR) + "/configs/examples/lenet5_train_systolic.yaml", s / "o");
+  const auto rows = csv_rows(slurp(s / "o/ops.csv"));
+  REQUIRE(rows.size() == rep["ops"].size() + 1);
+  const auto& h = rows[0];
+  size_t filled = 0, empty = 0;
+  for (size_t i = 0; i < rep["ops"].size(); ++i) {
+    const auto& op = rep["ops"][i];
+    INFO(op["name"].get<std::string>());
+    for (const auto& [name, pointer] : columns) {
+      INFO(name);
+      const std::string& cell = rows[i + 1][column(h, name)];
+      const nlohmann::json::json_pointer p(pointer);
+      if (!op.contains("extra") || !op["extra"].contains(p)) {
+        CHECK(cell.empty());
+        ++empty;
+        continue;
+      }
+      const auto& v = op["extra"][p];
+      std::string expected = v.is_string() ? v.get<std::string>() : v.dump();
+      if (v.is_number_float()) {
+        char text[32];
+        std::snprintf(text, sizeof text, "%.6g", v.get<double>());
+        expected = text;
+      }
+      CHECK(cell == expected);
+      ++filled;
+    }
+  }
+  // GEMM-like ops have all nine, the others none: both kinds are in a LeNet-5 step.
+  CHECK(filled >= 9 * 10);
+  CHECK(empty >= 9 * 10);
+}
