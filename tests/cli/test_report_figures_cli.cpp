@@ -11,6 +11,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "models/register.h"
+#include "sim/engine/accelerator.h"
 #include "tests/cli/cli_harness.h"
 #include "tests/cli/csv_rows.h"
 #include "tests/cli/report_json.h"
@@ -251,21 +253,16 @@ TEST_CASE("report figures: ops.csv writes every figure as printf's %.6g of repor
 
 TEST_CASE("report figures: ops.csv's model columns are report.json's op extras at their pointers", "[cli][report]") {
   // The systolic model's nine ops.csv columns and the JSON pointers into an op's extra they
-  // read, as models/systolic/register.cpp declares them (written out here: the test checks
-  // what the CLI writes against report.json, not against the declaration it reads). ops.csv
-  // reads the columns in one walk each from where the previous column's path parts
-  // (report.cpp, ColumnValues); report.json's extra is the op's own with its shared extra
-  // merged in. A string is written as it is, a float as %.6g, anything else as its JSON text,
-  // and an absent value as an empty cell.
-  const std::vector<std::pair<std::string, std::string>> columns = {{"map_family", "/mapping/family"},
-                                                                    {"loop_order", "/mapping/loop_order"},
-                                                                    {"tile_m", "/mapping/tile/m"},
-                                                                    {"tile_n", "/mapping/tile/n"},
-                                                                    {"tile_k", "/mapping/tile/k"},
-                                                                    {"input_passes", "/mapping/dram_passes/input"},
-                                                                    {"weight_passes", "/mapping/dram_passes/weight"},
-                                                                    {"spill_passes", "/mapping/spill_passes"},
-                                                                    {"dram_vs_floor", "/dram_floor/ratio"}};
+  // read, from its declaration (models/systolic/register.cpp). ops.csv reads each column in
+  // one walk from where the previous column's path parts (report.cpp, ColumnValues);
+  // report.json's extra is the op's own with its shared extra merged in, read here by json's
+  // own pointer lookup. A string is written as it is, a float as %.6g, anything else as its
+  // JSON text, and an absent value as an empty cell.
+  bpsim::register_builtin_models();
+  const bpsim::AcceleratorKind* systolic = bpsim::Registry::instance().find("systolic");
+  REQUIRE(systolic);
+  const bpsim::CsvColumns& columns = systolic->csv_columns;
+  REQUIRE(columns.size() == 9);
   Scratch s("model_columns");
   const auto rep = run_report(std::string(BPSIM_SOURCE_DIR) + "/configs/examples/lenet5_train_systolic.yaml", s / "o");
   const auto rows = csv_rows(slurp(s / "o/ops.csv"));
@@ -275,10 +272,10 @@ TEST_CASE("report figures: ops.csv's model columns are report.json's op extras a
   for (size_t i = 0; i < rep["ops"].size(); ++i) {
     const auto& op = rep["ops"][i];
     INFO(op["name"].get<std::string>());
-    for (const auto& [name, pointer] : columns) {
-      INFO(name);
-      const std::string& cell = rows[i + 1][column(h, name)];
-      const nlohmann::json::json_pointer p(pointer);
+    for (const bpsim::CsvColumn& c : columns) {
+      INFO(c.header);
+      const std::string& cell = rows[i + 1][column(h, c.header)];
+      const nlohmann::json::json_pointer p(c.extra_pointer);
       if (!op.contains("extra") || !op["extra"].contains(p)) {
         CHECK(cell.empty());
         ++empty;
